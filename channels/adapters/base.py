@@ -1,0 +1,191 @@
+"""What every network adapter is: the data it takes, what it returns, the errors it raises.
+
+Adapters speak HTTP through their network's SDK and know nothing of our models or of
+Celery: they take plain data (credentials, text, media paths) and return plain data, or
+raise one of the four error kinds below. The publishing pipeline decides what each kind
+means for a delivery (retry when, mark the account expired, give up, reconcile).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+# --- Data in -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Credentials:
+    """An account's secrets, decrypted only for the duration of one call."""
+
+    access_token: str
+    refresh_token: str = ""
+    token_secret: str = ""  # OAuth 1.0a (Flickr)
+    expires_at: datetime | None = None
+    # Network-specific identity needed to call the API: the Facebook Page id, the Flickr
+    # user NSID, the YouTube channel id, the X user id.
+    account_id: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never print a secret, not even in a traceback
+        return f"Credentials(account_id={self.account_id!r}, expires_at={self.expires_at!r}, ...)"
+
+    def replace(self, **changes) -> Credentials:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    path: str
+    mime_type: str
+    kind: str  # "image" or "video"
+    size: int
+    alt_text: str = ""
+    duration_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Content:
+    """One delivery's payload in one language, already chosen for this network."""
+
+    text: str
+    title: str = ""  # YouTube and Flickr titles
+    media: tuple[MediaFile, ...] = ()
+    tags: tuple[str, ...] = ()
+    # A reference unique to the delivery (for example "dh-4f9c2a"). Adapters carry it
+    # where the network lets us search for it later (a Flickr machine tag, a YouTube tag),
+    # so that an ambiguous outcome can be reconciled without posting twice.
+    reference: str = ""
+
+
+# --- Data out -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Published:
+    external_id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    account_id: str
+    handle: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class Metrics:
+    followers: int | None = None
+    likes: int | None = None
+    shares: int | None = None
+    views: int | None = None
+    comments: int | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a content cannot go to a network, in words an officer understands."""
+
+    network: str
+    field: str  # "text", "title", "media", "tags"
+    message: str
+
+
+@dataclass(frozen=True)
+class NetworkLimits:
+    text_max: int  # in the network's own unit (X: weighted characters; YouTube: bytes)
+    text_unit: str
+    title_max: int | None = None
+    tags_max_total: int | None = None
+    image_types: frozenset[str] = frozenset()
+    video_types: frozenset[str] = frozenset()
+    image_max_bytes: int = 0
+    video_max_bytes: int = 0
+    video_max_seconds: float | None = None
+    max_images: int = 0
+    max_videos: int = 0
+    images_and_video_together: bool = False
+    requires: str | None = None  # "video" (YouTube) or "image" (Flickr)
+
+
+# --- Errors: the four kinds ---------------------------------------------------------------
+
+class AdapterError(Exception):
+    """A network refused or failed a call. `detail` is a short excerpt of its answer,
+    never a credential."""
+
+    kind = "permanent"
+
+    def __init__(self, detail: str, *, status_code: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail[:500]
+        self.status_code = status_code
+
+
+class RateLimited(AdapterError):
+    """Too many calls: try again after `retry_after` seconds (from the network's headers)."""
+
+    kind = "rate_limited"
+
+    def __init__(self, detail: str, *, retry_after: float, status_code: int | None = 429) -> None:
+        super().__init__(detail, status_code=status_code)
+        self.retry_after = max(0.0, retry_after)
+
+
+class TransientError(AdapterError):
+    """A passing failure: the network is down, slow or overloaded.
+
+    `request_sent` is False when the request surely never reached the network (connection
+    refused, DNS, TLS): safe to send again. It is True when it may have arrived (read
+    timeout, connection reset after sending, a 5xx): the outcome is unknown and must be
+    reconciled before anything is sent again.
+    """
+
+    kind = "transient"
+
+    def __init__(self, detail: str, *, request_sent: bool, status_code: int | None = None) -> None:
+        super().__init__(detail, status_code=status_code)
+        self.request_sent = request_sent
+
+
+class AuthError(AdapterError):
+    """The credentials are expired, revoked or lack a permission: reconnect the account."""
+
+    kind = "auth"
+
+
+class PermanentError(AdapterError):
+    """The network refused this content for good. `duplicate` marks its "duplicate
+    content" refusal, which may mean an earlier attempt did go out."""
+
+    kind = "permanent"
+
+    def __init__(self, detail: str, *, status_code: int | None = None, duplicate: bool = False) -> None:
+        super().__init__(detail, status_code=status_code)
+        self.duplicate = duplicate
+
+
+# --- The interface ----------------------------------------------------------------------
+
+class Adapter(Protocol):
+    network: str
+    limits: NetworkLimits
+
+    def validate(self, content: Content) -> list[Problem]:
+        """Every problem at once; an empty list means the content fits the network."""
+
+    def publish(self, credentials: Credentials, content: Content) -> Published: ...
+
+    def delete(self, credentials: Credentials, external_id: str) -> None:
+        """Delete a published item. An item already gone counts as deleted."""
+
+    def check_credentials(self, credentials: Credentials) -> AccountInfo: ...
+
+    def fetch_metrics(self, credentials: Credentials, external_id: str | None = None) -> Metrics:
+        """Followers of the account, or likes/shares/views of one published item."""
+
+    def find_published(self, credentials: Credentials, content: Content, since: datetime) -> Published | None:
+        """Reconciliation: the item this content became, if the network has it, else None.
+        Raises TransientError when the network cannot tell right now."""

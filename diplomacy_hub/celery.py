@@ -1,0 +1,13 @@
+"""The Celery app. Queues: `crisis` (its own worker, so an alert never waits behind
+routine work), `publish` and `maintenance`. Configuration lives in settings (CELERY_*)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "diplomacy_hub.settings.local")
+
+app = Celery("diplomacy_hub")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+

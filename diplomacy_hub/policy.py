@@ -1,0 +1,173 @@
+"""Who may do what to which object: the one place that answers it.
+
+Views, the admin, the API, services and querysets all ask this module. Two questions:
+
+- `scope(user, queryset)` narrows a queryset to what the user may see at all. An officer
+  sees only their missions' rows; the check is in the query, so another mission's object
+  is simply not found (404), and its existence does not leak.
+- `can(user, action, obj)` / `require(...)` answer whether the user may perform an action
+  on an object they can see. Unknown actions raise: a typo must never grant access.
+
+Objects are duck-typed: anything with `mission_id` (a message, a social account, a
+membership) or a Mission itself; messages also carry `author_id` and `priority`.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from embassies.models import Mission
+from embassies.roles import Role
+
+CROSS_MISSION_ROLES = frozenset({Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR})
+
+
+def roles_of(user) -> frozenset[str]:
+    """The user's roles, read once per request (cached on the user object)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_diplomacy_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        if user.is_superuser:
+            names |= set(Role.values)
+        cached = frozenset(name for name in names if name in Role.values)
+        user._diplomacy_roles = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    return not roles_of(user).isdisjoint(roles)
+
+
+def mission_ids_of(user) -> frozenset[int]:
+    """The missions the user belongs to as staff (cached on the user object)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_diplomacy_mission_ids", None)
+    if cached is None:
+        cached = frozenset(user.memberships.values_list("mission_id", flat=True))
+        user._diplomacy_mission_ids = cached
+    return cached
+
+
+def sees_all_missions(user) -> bool:
+    return not roles_of(user).isdisjoint(CROSS_MISSION_ROLES)
+
+
+def scope(user, queryset: QuerySet, *, mission_field: str = "mission") -> QuerySet:
+    """Narrow `queryset` to the rows of missions the user may see.
+
+    `mission_field` is the lookup path to the mission ("mission", "message__mission",
+    "account__mission"); pass "" when the queryset is of Mission itself.
+    """
+    if sees_all_missions(user):
+        return queryset
+    if not has_role(user, Role.OFFICER):
+        return queryset.none()
+    lookup = f"{mission_field}__in" if mission_field else "pk__in"
+    return queryset.filter(**{lookup: list(mission_ids_of(user))})
+
+
+def missions_visible_to(user) -> QuerySet[Mission]:
+    return scope(user, Mission.objects.all(), mission_field="")
+
+
+# --- Rules --------------------------------------------------------------------------------
+
+def _mission_id(obj: Any) -> int | None:
+    if isinstance(obj, Mission):
+        return obj.pk
+    return getattr(obj, "mission_id", None)
+
+
+def _is_officer_of(user, obj: Any) -> bool:
+    return has_role(user, Role.OFFICER) and _mission_id(obj) in mission_ids_of(user)
+
+
+def _is_crisis(obj: Any) -> bool:
+    return getattr(obj, "priority", None) == "crisis"
+
+
+def _is_author(user, obj: Any) -> bool:
+    return getattr(obj, "author_id", None) == user.pk
+
+
+def _may_view(user, obj: Any) -> bool:
+    return sees_all_missions(user) or _is_officer_of(user, obj)
+
+
+def _may_write_message(user, obj: Any) -> bool:
+    # Crisis alerts belong to the crisis unit; routine messages to the mission's officers.
+    if _is_crisis(obj):
+        return has_role(user, Role.CRISIS_UNIT)
+    return _is_officer_of(user, obj)
+
+
+def _may_decide(user, obj: Any) -> bool:
+    """Approve, request changes, reject: never on one's own message (four eyes)."""
+    if _is_author(user, obj):
+        return False
+    if _is_crisis(obj):
+        return has_role(user, Role.CRISIS_UNIT, Role.PRESS_OFFICE)
+    return has_role(user, Role.PRESS_OFFICE)
+
+
+def _may_operate(user, obj: Any) -> bool:
+    """Schedule, publish now, cancel, retract, retry, settle an unknown delivery."""
+    if _is_crisis(obj):
+        return has_role(user, Role.CRISIS_UNIT, Role.PRESS_OFFICE)
+    return has_role(user, Role.PRESS_OFFICE)
+
+
+def _role(*roles: str) -> Callable[[Any, Any], bool]:
+    return lambda user, obj=None: has_role(user, *roles)
+
+
+RULES: dict[str, Callable[[Any, Any], bool]] = {
+    # Missions, staff, social accounts and the audit log.
+    "mission.view": _may_view,
+    "mission.manage": _role(Role.ADMINISTRATOR),
+    "staff.manage": _role(Role.ADMINISTRATOR),
+    "account.view": _may_view,
+    "account.manage": _role(Role.ADMINISTRATOR),
+    "audit.view": _role(Role.ADMINISTRATOR),
+    # Messages.
+    "message.create": lambda user, mission: _is_officer_of(user, mission),
+    "message.view": _may_view,
+    "message.edit": _may_write_message,
+    "message.submit": _may_write_message,
+    "message.approve": _may_decide,
+    "message.request_changes": _may_decide,
+    "message.reject": _may_decide,
+    "message.schedule": _may_operate,
+    "message.publish_now": _may_operate,
+    "message.cancel": _may_operate,
+    "message.retract": _may_operate,
+    "message.review_queue": _role(Role.PRESS_OFFICE, Role.CRISIS_UNIT),
+    "delivery.retry": _may_operate,
+    "delivery.settle": _may_operate,
+    # Crisis alerts and the pause switch.
+    "crisis.create": _role(Role.CRISIS_UNIT),
+    "publishing.pause": _role(Role.PRESS_OFFICE),
+    "publishing.resume": _role(Role.PRESS_OFFICE),
+    "health.view": _role(Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR),
+}
+
+
+def can(user, action: str, obj: Any = None) -> bool:
+    try:
+        rule = RULES[action]
+    except KeyError:
+        raise ValueError(f"Unknown action {action!r}: add it to diplomacy_hub.policy.RULES") from None
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(rule(user, obj))
+
+
+def require(user, action: str, obj: Any = None) -> None:
+    """Raise PermissionDenied, with the action in words, unless `can(...)`."""
+    if not can(user, action, obj):
+        raise PermissionDenied(f"Not allowed: {action}")

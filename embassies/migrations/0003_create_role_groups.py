@@ -1,0 +1,20 @@
+"""Create one Django group per role (officer, press office, crisis unit, administrator)."""
+
+from django.db import migrations
+
+ROLE_GROUPS = ["officer", "press_office", "crisis_unit", "administrator"]
+
+
+def create_groups(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in ROLE_GROUPS:
+        Group.objects.get_or_create(name=name)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("embassies", "0002_load_missions"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+    ]
+
+    operations = [migrations.RunPython(create_groups, migrations.RunPython.noop)]

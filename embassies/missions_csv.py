@@ -1,0 +1,24 @@
+"""Reads the ministry's list of missions (embassies/data/missions.csv)."""
+
+import csv
+from pathlib import Path
+
+MISSIONS_CSV = Path(__file__).resolve().parent / "data" / "missions.csv"
+
+
+def read_missions(path: Path = MISSIONS_CSV) -> list[dict]:
+    """One dict per mission, with the model's field names."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [
+            {
+                "code": row["code"],
+                "kind": row["kind"],
+                "name": row["name"],
+                "country_code": row["country_code"],
+                "city": row["city"],
+                "time_zone": row["timezone"],
+                "region": row["region"],
+                "languages": row["languages"].split(";"),
+            }
+            for row in csv.DictReader(handle)
+        ]

@@ -1,0 +1,107 @@
+import zoneinfo
+
+import pycountry
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from embassies.validators import (
+    USER_ASSIGNED_COUNTRY_CODES,
+    validate_country_code,
+    validate_language_codes,
+    validate_time_zone,
+)
+
+# Languages written right to left, so that editors and previews set dir="rtl".
+RIGHT_TO_LEFT_LANGUAGES = frozenset({"ar", "he", "fa", "ur", "ps", "ku", "yi", "dv"})
+
+
+class MissionQuerySet(models.QuerySet):
+    def active(self) -> "MissionQuerySet":
+        return self.filter(is_active=True)
+
+
+class Mission(models.Model):
+    """One diplomatic post abroad: an embassy, a consulate or a permanent delegation."""
+
+    class Kind(models.TextChoices):
+        EMBASSY = "embassy", _("Embassy")
+        CONSULATE = "consulate", _("Consulate")
+        DELEGATION = "delegation", _("Permanent delegation")
+
+    class Region(models.TextChoices):
+        EUROPE = "Europe", _("Europe")
+        AFRICA = "Africa", _("Africa")
+        AMERICAS = "Americas", _("Americas")
+        ASIA_PACIFIC = "Asia-Pacific", _("Asia-Pacific")
+        MIDDLE_EAST_NORTH_AFRICA = "Middle East & North Africa", _("Middle East & North Africa")
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    country_code = models.CharField(
+        _("host country"), max_length=2, validators=[validate_country_code],
+        help_text=_("ISO 3166-1 alpha-2, for example JP."),
+    )
+    city = models.CharField(_("city"), max_length=100)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, validators=[validate_time_zone],
+        help_text=_("IANA name, for example Asia/Tokyo."),
+    )
+    region = models.CharField(_("region"), max_length=32, choices=Region.choices)
+    languages = models.JSONField(
+        _("publishing languages"), validators=[validate_language_codes],
+        help_text=_("ISO 639-1 codes in order of preference, for example [\"fr\", \"ja\", \"en\"]."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = MissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["region", "country_code", "kind", "city"]
+        verbose_name = _("mission")
+        verbose_name_plural = _("missions")
+        indexes = [models.Index(fields=["region", "country_code"], name="embassies_mission_region_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["embassy", "consulate", "delegation"]),
+                name="embassies_mission_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def country_name(self) -> str:
+        if self.country_code in USER_ASSIGNED_COUNTRY_CODES:
+            return USER_ASSIGNED_COUNTRY_CODES[self.country_code]
+        country = pycountry.countries.get(alpha_2=self.country_code)
+        return getattr(country, "common_name", None) or country.name if country else self.country_code
+
+
+class StaffMembership(models.Model):
+    """Ties a user to a mission: an officer acts only for the missions they belong to."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+        verbose_name=_("user"),
+    )
+    mission = models.ForeignKey(
+        Mission, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("mission"),
+    )
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff membership")
+        verbose_name_plural = _("staff memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "mission"], name="embassies_staffmembership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.mission.code}"
