@@ -189,3 +189,43 @@ class Adapter(Protocol):
     def find_published(self, credentials: Credentials, content: Content, since: datetime) -> Published | None:
         """Reconciliation: the item this content became, if the network has it, else None.
         Raises TransientError when the network cannot tell right now."""
+
+
+# --- Connecting an account (OAuth) ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AppCredentials:
+    """Our application's id and secret on a network, from settings."""
+
+    client_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class ConnectStart:
+    """Where to send the administrator's browser, and what to keep in their session until
+    the network sends them back (state, PKCE verifier, request token...)."""
+
+    authorize_url: str
+    keep: dict
+
+
+@dataclass(frozen=True)
+class Connected:
+    credentials: Credentials
+    account: AccountInfo
+
+
+class ConnectFlow(Protocol):
+    """The network's own OAuth flow, run from our web UI."""
+
+    def start(self, *, redirect_uri: str) -> ConnectStart: ...
+
+    def finish(self, *, redirect_uri: str, callback_params: dict, kept: dict) -> Connected:
+        """Exchange the callback's code/verifier for credentials. Raises AuthError on a
+        refused or forged callback (wrong state, missing code)."""
+
+    def refresh(self, credentials: Credentials) -> Credentials:
+        """A new access token (and, for X, a new single-use refresh token). Raises AuthError
+        when the grant is refused, TransientError when the network failed to answer.
+        Networks whose tokens do not expire return the credentials unchanged."""
