@@ -122,6 +122,28 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# --- Social networks ----------------------------------------------------------------------
+# The key ring that seals social accounts' credentials: "<id>:<base64 of 32 bytes>", newest
+# first, comma separated. Never derived from SECRET_KEY. `make run` writes a development
+# ring to .env on first start; production must set its own (see README).
+CREDENTIALS_KEYS = env("CREDENTIALS_KEYS", default="")
+# Where sandbox accounts' SDK traffic goes (the built-in emulator of the four networks).
+SANDBOX_URL = env("SANDBOX_URL", default="http://127.0.0.1:8100")
+SOCIAL_APPS = {
+    "twitter": {"client_id": env("X_CLIENT_ID", default="sandbox-x-client"),
+                "client_secret": env("X_CLIENT_SECRET", default="sandbox-x-secret")},
+    "facebook": {"client_id": env("FACEBOOK_APP_ID", default="sandbox-facebook-app"),
+                 "client_secret": env("FACEBOOK_APP_SECRET", default="sandbox-facebook-secret")},
+    "youtube": {"client_id": env("GOOGLE_CLIENT_ID", default="sandbox-google-client"),
+                "client_secret": env("GOOGLE_CLIENT_SECRET", default="sandbox-google-secret")},
+    "flickr": {"client_id": env("FLICKR_API_KEY", default="sandbox-flickr-key"),
+               "client_secret": env("FLICKR_API_SECRET", default="sandbox-flickr-secret")},
+}
+FACEBOOK_GRAPH_VERSION = env("FACEBOOK_GRAPH_VERSION", default="v24.0")
+# Seconds: connecting to a network, and waiting for its answer.
+NETWORK_CONNECT_TIMEOUT = env.float("NETWORK_CONNECT_TIMEOUT", default=5.0)
+NETWORK_READ_TIMEOUT = env.float("NETWORK_READ_TIMEOUT", default=30.0)
+
 # --- Email ------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Diplomacy Hub <no-reply@diplomacy-hub.invalid>")
