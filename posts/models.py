@@ -1,0 +1,354 @@
+"""Messages, their reviews and deliveries, and the append-only trail of what happened.
+
+States change only through the services in posts/services/, which ask the policy, check
+the transition, and record an Event in the same transaction.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from channels.models import Network, SocialAccount
+from embassies.models import Mission
+
+
+class InvalidTransition(Exception):
+    """A state change that the state machine does not allow, said in words."""
+
+
+class Priority(models.TextChoices):
+    ROUTINE = "routine", _("Routine")
+    CRISIS = "crisis", _("Crisis alert")
+
+
+class Message(models.Model):
+    """What an officer (or the crisis unit) drafts: texts per language, media, targets, time."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        REJECTED = "rejected", _("Rejected")
+        SCHEDULED = "scheduled", _("Scheduled")
+        PUBLISHING = "publishing", _("Publishing")
+        PUBLISHED = "published", _("Published")
+        PARTIALLY_PUBLISHED = "partially_published", _("Partially published")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        RETRACTED = "retracted", _("Retracted")
+
+    # Which states may follow which. Anything else raises InvalidTransition.
+    TRANSITIONS = {
+        State.DRAFT: {State.IN_REVIEW, State.CANCELLED},
+        State.CHANGES_REQUESTED: {State.DRAFT, State.IN_REVIEW, State.CANCELLED},
+        State.IN_REVIEW: {State.SCHEDULED, State.CHANGES_REQUESTED, State.REJECTED, State.DRAFT,
+                          State.CANCELLED},
+        State.SCHEDULED: {State.PUBLISHING, State.CANCELLED, State.IN_REVIEW, State.PUBLISHED,
+                          State.PARTIALLY_PUBLISHED, State.FAILED},
+        State.PUBLISHING: {State.PUBLISHED, State.PARTIALLY_PUBLISHED, State.FAILED, State.CANCELLED},
+        State.PUBLISHED: {State.RETRACTED, State.PUBLISHING},
+        State.PARTIALLY_PUBLISHED: {State.RETRACTED, State.PUBLISHING, State.PUBLISHED, State.FAILED},
+        State.FAILED: {State.PUBLISHING, State.RETRACTED, State.PUBLISHED, State.PARTIALLY_PUBLISHED},
+        State.REJECTED: set(),
+        State.CANCELLED: set(),
+        State.RETRACTED: set(),
+    }
+    EDITABLE_STATES = frozenset({State.DRAFT, State.CHANGES_REQUESTED, State.IN_REVIEW, State.SCHEDULED})
+
+    # A crisis alert drafted at headquarters has no single mission.
+    mission = models.ForeignKey(
+        Mission, on_delete=models.PROTECT, related_name="messages", null=True, blank=True,
+        verbose_name=_("mission"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_messages",
+        verbose_name=_("author"),
+    )
+    title = models.CharField(_("internal title"), max_length=200)
+    state = models.CharField(_("state"), max_length=24, choices=State.choices, default=State.DRAFT)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.ROUTINE)
+    desired_at = models.DateTimeField(_("desired time"), null=True, blank=True)
+    scheduled_at = models.DateTimeField(_("scheduled time"), null=True, blank=True)
+    targets = models.ManyToManyField(
+        SocialAccount, related_name="targeted_by", blank=True, verbose_name=_("target accounts"),
+    )
+    # For crisis alerts: how the targets were chosen ({"all": true} | {"regions": [...]} |
+    # {"countries": [...]}), kept so reviewers see the intent, not only the list.
+    crisis_scope = models.JSONField(_("crisis scope"), default=dict, blank=True)
+    # Bumped by every edit; a review form carries it, so a stale page cannot approve.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    approved_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approved_messages",
+        null=True, blank=True, editable=False,
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [
+            models.Index(fields=["state", "scheduled_at"], name="posts_message_state_sched_idx"),
+            models.Index(fields=["mission", "state"], name="posts_message_mission_idx"),
+            models.Index(fields=["priority", "state"], name="posts_message_priority_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(priority="crisis") | models.Q(mission__isnull=False),
+                name="posts_message_routine_has_mission",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("posts:message_detail", args=[self.pk])
+
+    def require_transition(self, to_state: str) -> None:
+        if to_state not in self.TRANSITIONS[self.state]:
+            raise InvalidTransition(
+                _("This message is “%(current)s”; it cannot become “%(target)s”.") % {
+                    "current": self.get_state_display(), "target": self.State(to_state).label,
+                }
+            )
+
+    @property
+    def is_crisis(self) -> bool:
+        return self.priority == Priority.CRISIS
+
+
+class MessageText(models.Model):
+    """The text in one language; with `network` set, a variant for that network only."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="texts")
+    language = models.CharField(_("language"), max_length=2)
+    network = models.CharField(_("network"), max_length=16, choices=Network.choices, blank=True)
+    body = models.TextField(_("text"))
+    title = models.CharField(_("title"), max_length=255, blank=True, help_text=_("YouTube and Flickr titles."))
+
+    class Meta:
+        ordering = ["language", "network"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "language", "network"], name="posts_messagetext_unique_language_network",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language}{'/' + self.network if self.network else ''}"
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # A generated name: the uploader's file name is kept for display only.
+    return f"attachments/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Image")
+        VIDEO = "video", _("Video")
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    mime_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(_("file name"), max_length=255)
+    alt_text = models.CharField(_("alt text"), max_length=1000, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Review(models.Model):
+    """A press officer's decision on a message."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("Approved")
+        REQUEST_CHANGES = "request_changes", _("Changes requested")
+        REJECT = "reject", _("Rejected")
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
+    decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    message_version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} by {self.reviewer}"
+
+
+class Comment(models.Model):
+    """The conversation between the author and the reviewers on one message."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("comment"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.body[:50]
+
+
+def new_delivery_reference() -> str:
+    return f"dh{uuid.uuid4().hex[:16]}"
+
+
+class Delivery(models.Model):
+    """One message to one social account in one language: what a worker publishes."""
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")   # waiting for next_attempt_at
+        HELD = "held", _("Held")                  # fell due during a pause or too late: a person releases it
+        QUEUED = "queued", _("Queued")            # claimed by the dispatcher, id sent to a worker
+        SENDING = "sending", _("Sending")         # a worker is calling the network (committed first)
+        SENT = "sent", _("Sent")
+        UNKNOWN = "unknown", _("Outcome unknown") # the request may have arrived: reconcile, never resend blindly
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        RETRACTED = "retracted", _("Retracted")   # deleted from the network after being sent
+
+    class ErrorKind(models.TextChoices):
+        RATE_LIMITED = "rate_limited", _("Rate limited")
+        TRANSIENT = "transient", _("Network failure")
+        AUTH = "auth", _("Account not authorised")
+        PERMANENT = "permanent", _("Refused by the network")
+        UNKNOWN = "unknown", _("Outcome unknown")
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="deliveries")
+    language = models.CharField(_("language"), max_length=2)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.ROUTINE)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.SCHEDULED)
+    # Unique per delivery and carried to the network where it can be searched (a Flickr
+    # machine tag, a YouTube tag), so that an unknown outcome can be reconciled.
+    reference = models.CharField(max_length=32, unique=True, default=new_delivery_reference, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    state_changed_at = models.DateTimeField(_("state changed"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    last_error_kind = models.CharField(max_length=16, choices=ErrorKind.choices, blank=True)
+    external_id = models.CharField(_("id on the network"), max_length=100, blank=True)
+    external_url = models.URLField(_("link"), max_length=500, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    retracted_at = models.DateTimeField(_("retracted"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "account", "language"], name="posts_delivery_unique_message_account_language",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="posts_delivery_due_idx"),
+            models.Index(fields=["state", "state_changed_at"], name="posts_delivery_stuck_idx"),
+            models.Index(fields=["message", "state"], name="posts_delivery_message_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.account_id}/{self.language} {self.state}"
+
+
+class DeliveryAttempt(models.Model):
+    """Every call made for a delivery and how it ended: why it failed, in words."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField()
+    action = models.CharField(max_length=16, default="publish")  # publish | reconcile | delete
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, blank=True)  # sent | rate_limited | transient | auth | permanent | unknown | found | not_found | deleted
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+    external_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id}#{self.number} {self.outcome}"
+
+
+class Event(models.Model):
+    """Append-only: who did what to which message or delivery, when, from which state."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events", null=True, blank=True)
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="events", null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+    )
+    verb = models.CharField(max_length=64)  # dotted: "message.approve", "delivery.sent"
+    from_state = models.CharField(max_length=24, blank=True)
+    to_state = models.CharField(max_length=24, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.verb} {self.from_state}->{self.to_state}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Events are append-only.")
+
+
+class PublishingPause(models.Model):
+    """A press officer's pause of publishing, for everything or for a scope."""
+
+    class Scope(models.TextChoices):
+        ALL = "all", _("Everything")
+        REGION = "region", _("Region")
+        COUNTRY = "country", _("Country")
+        MISSION = "mission", _("Mission")
+        NETWORK = "network", _("Network")
+
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.ALL)
+    value = models.CharField(_("which"), max_length=64, blank=True)  # region name, country code, mission code, network
+    reason = models.TextField(_("reason"))
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["ended_at"], name="posts_pause_active_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} {self.value}".strip()
