@@ -13,6 +13,7 @@ admin.site.index_title = "Administration"
 urlpatterns = [
     path("", include("posts.urls")),
     path("missions/", include("embassies.urls")),
+    path("accounts/social/", include("channels.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
