@@ -1,0 +1,28 @@
+"""`python manage.py run_sandbox --port 8100 [--host 127.0.0.1]`: the sandbox networks in
+the foreground (a thin wrapper around channels.sandbox.server.SandboxServer)."""
+
+from django.core.management.base import BaseCommand
+
+from channels.sandbox.server import SandboxServer
+
+
+class Command(BaseCommand):
+    help = "Serve the sandbox X, Facebook, YouTube and Flickr APIs on loopback."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8100)
+        parser.add_argument(
+            "--host",
+            default="127.0.0.1",
+            help="Interface to listen on. The sandbox has no authentication: keep it on loopback.",
+        )
+
+    def handle(self, *args, host: str, port: int, **options) -> None:
+        server = SandboxServer(host=host, port=port)
+        self.stdout.write(
+            f"Sandbox networks on {server.url} (feeds: {server.url}/_sandbox/). Ctrl-C to stop."
+        )
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            self.stdout.write("Sandbox stopped.")

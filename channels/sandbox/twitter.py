@@ -1,0 +1,515 @@
+"""X API v2 as tweepy 4.17 and our v2 media upload call it (prefix `twitter`).
+
+Posts, deletes, reads and metrics; v2 media upload (one-shot, and initialize / append /
+finalize / STATUS); OAuth 2.0 with PKCE, whose refresh tokens are single-use. Error
+bodies follow X's "problem" JSON (RFC 7807).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from twitter_text import parse_tweet
+
+from channels.sandbox import metrics, tokens
+from channels.sandbox.consent import consent_page, require_redirect_uri
+from channels.sandbox.http import (
+    Call,
+    NetworkSpec,
+    Reply,
+    Request,
+    Response,
+    Router,
+    json_response,
+    sniff_mime,
+)
+from channels.sandbox.oauth2 import answer_consent, redeem_code
+from channels.sandbox.state import Item, Media, SandboxState, Upload
+
+NETWORK = "twitter"
+ACCESS_TOKEN_SECONDS = 7200
+MEDIA_EXPIRES_SECONDS = 86400
+TEXT_MAX_WEIGHT = 280
+
+router = Router()
+
+
+# --- Error bodies -----------------------------------------------------------------------
+
+
+def problem(
+    status: int, title: str, detail: str, *, type_: str = "about:blank", headers: dict[str, str] | None = None
+) -> Response:
+    return json_response(status, {"title": title, "type": type_, "status": status, "detail": detail}, headers)
+
+
+def unauthorized() -> Response:
+    return problem(401, "Unauthorized", "Unauthorized")
+
+
+def invalid_request(message: str, parameters: dict[str, list[str]] | None = None) -> Response:
+    return json_response(
+        400,
+        {
+            "errors": [{"parameters": parameters or {}, "message": message}],
+            "title": "Invalid Request",
+            "detail": "One or more parameters to your request was invalid.",
+            "type": "https://api.twitter.com/2/problems/invalid-request",
+        },
+    )
+
+
+def tweet_not_found(tweet_id: str) -> dict[str, Any]:
+    return {
+        "value": tweet_id,
+        "detail": f"Could not find tweet with id: [{tweet_id}].",
+        "title": "Not Found Error",
+        "resource_type": "tweet",
+        "parameter": "id",
+        "resource_id": tweet_id,
+        "type": "https://api.twitter.com/2/problems/resource-not-found",
+    }
+
+
+def token_error(what: str) -> Response:
+    """X's answer to a bad authorization code (or verifier): `what` = "authorization code";
+    to a bad, spent or revoked refresh token: `what` = "token"."""
+    return json_response(
+        400, {"error": "invalid_request", "error_description": f"Value passed for the {what} was invalid."}
+    )
+
+
+# Per-user limits of the endpoints we imitate (docs.x.com rate limits), for the 429 headers.
+_RATE_LIMITS = (
+    ("POST", "/2/tweets", 100),
+    ("DELETE", "/2/tweets", 50),
+    ("GET", "/2/users/me", 75),
+    ("POST", "/2/media/upload", 500),
+)
+
+
+def rate_limited(request: Request, reset_seconds: float) -> Response:
+    limit = next(
+        (n for method, path, n in _RATE_LIMITS if request.method == method and request.path.startswith(path)),
+        900,
+    )
+    return problem(
+        429,
+        "Too Many Requests",
+        "Too Many Requests",
+        headers={
+            "x-rate-limit-limit": str(limit),
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(math.ceil(time.time() + reset_seconds)),
+        },
+    )
+
+
+def server_error(request: Request) -> Response:
+    return problem(503, "Service Unavailable", "Service Unavailable")
+
+
+def unknown_path(request: Request) -> Response:
+    return json_response(404, {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]})
+
+
+def account_of(request: Request, state: SandboxState) -> str | None:
+    """Whose call this is: the bearer (or OAuth 1.0a) token's account; at the token
+    endpoint, the refresh token's or the authorization code's."""
+    if request.path.startswith("/2/oauth2/token"):
+        refresh = tokens.account_of(request.arg("refresh_token"), NETWORK, tokens.REFRESH)
+        grant = state.grant(request.arg("code"))
+        return refresh or (grant.account if grant else None)
+    return tokens.account_of(request.bearer_token(), NETWORK)
+
+
+def authenticate(call: Call) -> str:
+    raw = call.request.bearer_token()
+    account = tokens.account_of(raw, NETWORK)
+    if account is None or call.fault.revoked or not call.state.token_valid(raw):
+        raise Reply(unauthorized())
+    return account
+
+
+# --- Posts ------------------------------------------------------------------------------
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _fields(request: Request, name: str) -> set[str]:
+    return {field for field in request.arg(name).split(",") if field}
+
+
+def tweet_json(item: Item, fields: set[str]) -> dict[str, Any]:
+    tweet: dict[str, Any] = {"id": item.id, "text": item.text, "edit_history_tweet_ids": [item.id]}
+    if "created_at" in fields:
+        tweet["created_at"] = _iso(item.created_at)
+    if "author_id" in fields:
+        tweet["author_id"] = item.account
+    if "public_metrics" in fields:
+        engagement = metrics.engagement(item)
+        tweet["public_metrics"] = {
+            "retweet_count": engagement.shares,
+            "reply_count": engagement.comments,
+            "like_count": engagement.likes,
+            "quote_count": engagement.shares // 3,
+            "bookmark_count": engagement.likes // 5,
+            "impression_count": engagement.views,
+        }
+    if "attachments" in fields and item.media:
+        tweet["attachments"] = {"media_keys": [_media_key(media) for media in item.media]}
+    return tweet
+
+
+def _media_key(media: Media) -> str:
+    return _key_for(media.mime_type, media.id)
+
+
+def _key_for(mime_type: str, media_id: str) -> str:
+    """X's media keys: 3_ for photos, 7_ for videos, 16_ for animated GIFs."""
+    kind = 7 if mime_type.startswith("video/") else 16 if mime_type == "image/gif" else 3
+    return f"{kind}_{media_id}"
+
+
+def _attachable_media(call: Call, account: str, media_ids: list[Any]) -> list[Media]:
+    """The media of a new post: uploaded by this account and done processing."""
+    found: list[Media] = []
+    for media_id in media_ids:
+        media = call.state.get_media(str(media_id))
+        upload = call.state.upload(str(media_id))
+        pending = upload is not None and upload.metadata.get("processing") != "succeeded"
+        if media is None or media.account != account or pending:
+            raise Reply(invalid_request("Your media IDs are invalid.", {"media.media_ids": [str(media_id)]}))
+        found.append(media)
+    return found
+
+
+@router.route("POST", r"/2/tweets")
+def create_tweet(call: Call) -> Response:
+    account = authenticate(call)
+    body = call.request.json()
+    if not isinstance(body, dict):
+        raise Reply(invalid_request("The request body is not valid JSON."))
+    text = body.get("text") or ""
+    media_ids = (body.get("media") or {}).get("media_ids") or []
+    if not isinstance(text, str) or not isinstance(media_ids, list):
+        raise Reply(invalid_request("text must be a string and media.media_ids a list."))
+    if not text and not media_ids:
+        raise Reply(invalid_request("Post text or media is required.", {"text": [""]}))
+    if parse_tweet(text).weightedLength > TEXT_MAX_WEIGHT:
+        raise Reply(
+            invalid_request(
+                "Your Tweet text is too long. For more information on how Twitter "
+                "determines text length see https://github.com/twitter/twitter-text."
+            )
+        )
+    media = _attachable_media(call, account, media_ids)
+    with call.state.lock:  # the duplicate check and the insert are one step
+        if text and call.state.has_live_text(NETWORK, account, text):
+            call.state.refuse_duplicate(NETWORK, account, text)
+            raise Reply(
+                problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
+            )
+        item = call.state.add_item(Item(NETWORK, account, call.state.snowflake(), "tweet", text, media=media))
+    return json_response(
+        201, {"data": {"id": item.id, "text": item.text, "edit_history_tweet_ids": [item.id]}}
+    )
+
+
+@router.route("DELETE", r"/2/tweets/(?P<id>\d+)")
+def delete_tweet(call: Call) -> Response:
+    account = authenticate(call)
+    item = call.state.item(NETWORK, call.params["id"])
+    if item is None or item.deleted:
+        raise Reply(
+            problem(
+                404,
+                "Not Found Error",
+                f"Could not find tweet with id: [{call.params['id']}].",
+                type_="https://api.twitter.com/2/problems/resource-not-found",
+            )
+        )
+    if item.account != account:
+        raise Reply(problem(403, "Forbidden", "You are not allowed to delete this Tweet."))
+    call.state.mark_deleted(item)
+    return json_response(200, {"data": {"deleted": True}})
+
+
+@router.route("GET", r"/2/tweets/(?P<id>\d+)")
+def get_tweet(call: Call) -> Response:
+    authenticate(call)
+    item = call.state.item(NETWORK, call.params["id"])
+    if item is None or item.deleted:
+        # X answers 200 with an `errors` array for a missing Tweet.
+        return json_response(200, {"errors": [tweet_not_found(call.params["id"])]})
+    return json_response(200, {"data": tweet_json(item, _fields(call.request, "tweet.fields"))})
+
+
+@router.route("GET", r"/2/users/me")
+def get_me(call: Call) -> Response:
+    account = call.state.account(NETWORK, authenticate(call))
+    user: dict[str, Any] = {"id": account.id, "name": account.name, "username": account.handle}
+    if "public_metrics" in _fields(call.request, "user.fields"):
+        tweets = [item for item in call.state.items_of(NETWORK, account.id) if not item.deleted]
+        user["public_metrics"] = {
+            "followers_count": metrics.followers(NETWORK, account.id),
+            "following_count": 120,
+            "tweet_count": len(tweets),
+            "listed_count": 12,
+            "like_count": 0,
+            "media_count": 0,
+        }
+    return json_response(200, {"data": user})
+
+
+@router.route("GET", r"/2/users/(?P<id>\d+)/tweets")
+def get_user_tweets(call: Call) -> Response:
+    """An account's recent posts, newest first (what reconciliation looks through)."""
+    authenticate(call)
+    request = call.request
+    try:
+        max_results = min(max(int(request.arg("max_results") or 10), 5), 100)
+        since_id = int(request.arg("since_id") or 0)
+        start_time = datetime.fromisoformat(request.arg("start_time") or "1970-01-01T00:00:00Z")
+    except ValueError:
+        raise Reply(invalid_request("max_results, since_id or start_time is malformed.")) from None
+    posts = [
+        item
+        for item in reversed(call.state.items_of(NETWORK, call.params["id"]))
+        if not item.deleted and int(item.id) > since_id and item.created_at >= start_time
+    ][:max_results]
+    meta: dict[str, Any] = {"result_count": len(posts)}
+    if not posts:
+        return json_response(200, {"meta": meta})
+    fields = _fields(request, "tweet.fields")
+    meta |= {"newest_id": posts[0].id, "oldest_id": posts[-1].id}
+    return json_response(200, {"data": [tweet_json(item, fields) for item in posts], "meta": meta})
+
+
+# --- Media upload (v2) -------------------------------------------------------------------------
+
+
+def _media_data(media: Media, processing: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": media.id,
+        "media_key": _media_key(media),
+        "size": media.size,
+        "expires_after_secs": MEDIA_EXPIRES_SECONDS,
+    }
+    if processing:
+        data["processing_info"] = {
+            "state": processing,
+            "progress_percent": 100 if processing == "succeeded" else 0,
+        }
+        if processing != "succeeded":
+            data["processing_info"]["check_after_secs"] = 1
+    return data
+
+
+@router.route("POST", r"/2/media/upload")
+def upload_media(call: Call) -> Response:
+    """One-shot upload: multipart `media` (and `media_category`, optional `media_type`)."""
+    account = authenticate(call)
+    upload = call.request.files.get("media")
+    if upload is None or not upload.data:
+        raise Reply(invalid_request("The media field is required.", {"media": [""]}))
+    mime = call.request.arg("media_type") or sniff_mime(upload.data, upload.content_type)
+    media = call.state.add_media(
+        Media(call.state.snowflake(), NETWORK, account, mime, len(upload.data)), upload.data
+    )
+    return json_response(200, {"data": _media_data(media)})
+
+
+@router.route("POST", r"/2/media/upload/initialize")
+def initialize_upload(call: Call) -> Response:
+    account = authenticate(call)
+    body = call.request.json()
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("total_bytes"), int)
+        or not body.get("media_type")
+    ):
+        raise Reply(
+            invalid_request("media_type and total_bytes are required.", {"total_bytes": [], "media_type": []})
+        )
+    mime = str(body["media_type"])
+    upload = Upload(
+        call.state.snowflake(),
+        NETWORK,
+        account,
+        mime,
+        body["total_bytes"],
+        keep_bytes=mime.startswith("image/"),
+        metadata={"media_category": body.get("media_category", "")},
+    )
+    call.state.add_upload(upload)
+    return json_response(
+        200,
+        {
+            "data": {
+                "id": upload.id,
+                "media_key": _key_for(mime, upload.id),
+                "expires_after_secs": MEDIA_EXPIRES_SECONDS,
+            }
+        },
+    )
+
+
+def _own_upload(call: Call, account: str) -> Upload:
+    upload = call.state.upload(call.params["id"])
+    if upload is None or upload.account != account:
+        raise Reply(invalid_request("The media id is unknown or expired.", {"id": [call.params["id"]]}))
+    return upload
+
+
+@router.route("POST", r"/2/media/upload/(?P<id>\d+)/append")
+def append_upload(call: Call) -> Response:
+    upload = _own_upload(call, authenticate(call))
+    chunk = call.request.files.get("media")
+    try:
+        segment = int(call.request.arg("segment_index"))
+    except ValueError:
+        segment = -1
+    if chunk is None or not 0 <= segment <= 999:
+        raise Reply(invalid_request("media and a segment_index between 0 and 999 are required."))
+    with call.state.lock:
+        upload.add(segment, chunk.data)
+    return json_response(200, {"data": {"expires_at": int(time.time()) + MEDIA_EXPIRES_SECONDS}})
+
+
+@router.route("POST", r"/2/media/upload/(?P<id>\d+)/finalize")
+def finalize_upload(call: Call) -> Response:
+    """Videos and GIFs then "process": the first STATUS poll finds them done."""
+    upload = _own_upload(call, authenticate(call))
+    if upload.received != upload.total:
+        raise Reply(
+            invalid_request(
+                f"Segments do not add up to provided total file size "
+                f"({upload.received} of {upload.total} bytes)."
+            )
+        )
+    media = Media(upload.id, NETWORK, upload.account, upload.mime_type, upload.received)
+    call.state.add_media(media, upload.content() or b"")
+    processing = (
+        None if upload.mime_type.startswith("image/") and upload.mime_type != "image/gif" else "pending"
+    )
+    with call.state.lock:
+        upload.metadata["processing"] = processing or "succeeded"
+    return json_response(200, {"data": _media_data(media, processing)})
+
+
+@router.route("GET", r"/2/media/upload")
+def upload_status(call: Call) -> Response:
+    account = authenticate(call)
+    media = call.state.get_media(call.request.arg("media_id"))
+    if call.request.arg("command") != "STATUS" or media is None or media.account != account:
+        raise Reply(invalid_request("command=STATUS and a known media_id are required."))
+    upload = call.state.upload(media.id)
+    if upload is not None:
+        with call.state.lock:
+            upload.metadata["processing"] = "succeeded"
+    return json_response(200, {"data": _media_data(media, "succeeded")})
+
+
+@router.route("POST", r"/2/media/metadata")
+def media_metadata(call: Call) -> Response:
+    """Alt text: {"id": …, "metadata": {"alt_text": {"text": …}}}."""
+    account = authenticate(call)
+    body = call.request.json()
+    media = call.state.get_media(str(body.get("id"))) if isinstance(body, dict) else None
+    if media is None or media.account != account:
+        raise Reply(invalid_request("The media id is unknown.", {"id": []}))
+    alt_text = ((body.get("metadata") or {}).get("alt_text") or {}).get("text", "")
+    with call.state.lock:
+        media.alt_text = str(alt_text)
+    return json_response(
+        200, {"data": {"id": media.id, "associated_metadata": {"alt_text": {"text": media.alt_text}}}}
+    )
+
+
+# --- OAuth 2.0 with PKCE ------------------------------------------------------------------
+
+
+def _scopes(request: Request) -> tuple[str, ...]:
+    return tuple(request.arg("scope").split())
+
+
+@router.route("GET", r"/i/oauth2/authorize", api=False)
+def authorize_page(call: Call) -> Response:
+    require_redirect_uri(call.request.arg("redirect_uri"))
+    return consent_page(
+        call, network=NETWORK, client_id=call.request.arg("client_id"), scopes=_scopes(call.request)
+    )
+
+
+@router.route("POST", r"/i/oauth2/authorize", api=False)
+def authorize_decision(call: Call) -> Response:
+    request = call.request
+    return answer_consent(
+        call,
+        network=NETWORK,
+        client_id=request.arg("client_id"),
+        redirect_uri=require_redirect_uri(request.arg("redirect_uri")),
+        scopes=_scopes(request),
+        denied={"error": "access_denied"},
+        offline="offline.access" in _scopes(request),
+    )
+
+
+def _issue(call: Call, account: str, scopes: tuple[str, ...], *, offline: bool) -> Response:
+    access = tokens.issue(NETWORK, account)
+    answer: dict[str, Any] = {
+        "token_type": "bearer",
+        "expires_in": ACCESS_TOKEN_SECONDS,
+        "access_token": access,
+    }
+    issued = [access]
+    if scopes:
+        answer["scope"] = " ".join(scopes)
+    if offline:
+        refresh = tokens.issue(NETWORK, account, kind=tokens.REFRESH)
+        call.state.remember_scopes(refresh, scopes)
+        answer["refresh_token"] = refresh
+        issued.append(refresh)
+    call.state.issued(*issued)
+    return json_response(200, answer)
+
+
+@router.route("POST", r"/2/oauth2/token")
+def token(call: Call) -> Response:
+    grant_type = call.request.arg("grant_type")
+    if grant_type == "authorization_code":
+        grant = redeem_code(call, network=NETWORK)
+        if grant is None:
+            raise Reply(token_error("authorization code"))
+        return _issue(call, grant.account, grant.scopes, offline=grant.offline)
+    if grant_type == "refresh_token":
+        raw = call.request.arg("refresh_token")
+        account = tokens.account_of(raw, NETWORK, tokens.REFRESH)
+        # Single use: spending it again revokes the family (see SandboxState).
+        if account is None or call.fault.revoked or not call.state.use_refresh_token(raw):
+            raise Reply(token_error("token"))
+        return _issue(call, account, call.state.scopes_of(raw) or (), offline=True)
+    return json_response(
+        400,
+        {
+            "error": "unsupported_grant_type",
+            "error_description": "grant_type must be authorization_code or refresh_token.",
+        },
+    )
+
+
+SPEC = NetworkSpec(
+    prefix="twitter",
+    network=NETWORK,
+    router=router,
+    account_of=account_of,
+    server_error=server_error,
+    rate_limited=rate_limited,
+    not_found=unknown_path,
+)

@@ -1,0 +1,465 @@
+"""YouTube Data API v3 as google-api-python-client 2.202 calls it (prefix `youtube`).
+
+videos.insert through the resumable protocol (a session POST answered with a Location,
+then PUT chunks answered 308 + Range until the last, and `Content-Range: bytes */N`
+status queries after an error) or a multipart upload; videos.delete, videos.list,
+channels.list(mine=true) and search.list(forMine=true). Errors are Google's
+`{"error": {code, message, errors: [{reason, domain, message}]}}`.
+Google OAuth lives beside it, in google_oauth.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from channels.sandbox import metrics, tokens
+from channels.sandbox.http import Call, NetworkSpec, Reply, Request, Response, Router, json_response
+from channels.sandbox.state import Item, Media, SandboxState, Upload
+
+NETWORK = "youtube"
+TITLE_MAX = 100
+DESCRIPTION_MAX_BYTES = 5000
+TAGS_MAX_CHARS = 500
+PRIVACY = ("private", "unlisted", "public")
+UPLOAD_PATH = "/upload/youtube/v3/videos"
+
+router = Router()
+
+
+# --- Error bodies -----------------------------------------------------------------------------
+
+
+def google_error(
+    status: int,
+    message: str,
+    reason: str,
+    domain: str = "global",
+    *,
+    headers: dict[str, str] | None = None,
+    **detail: str,
+) -> Response:
+    return json_response(
+        status,
+        {
+            "error": {
+                "code": status,
+                "message": message,
+                "errors": [{"message": message, "domain": domain, "reason": reason, **detail}],
+            }
+        },
+        headers,
+    )
+
+
+def unauthorized() -> Response:
+    return google_error(
+        401,
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or "
+        "other valid authentication credential.",
+        "authError",
+        location="Authorization",
+        locationType="header",
+        headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'},
+    )
+
+
+def rate_limited(request: Request, reset_seconds: float) -> Response:
+    return google_error(
+        429,
+        "Resource has been exhausted (e.g. check quota).",
+        "rateLimitExceeded",
+        "usageLimits",
+        headers={"Retry-After": str(math.ceil(reset_seconds))},
+    )
+
+
+def server_error(request: Request) -> Response:
+    return google_error(503, "The service is currently unavailable.", "backendError")
+
+
+def unknown_path(request: Request) -> Response:
+    return google_error(404, "Not Found", "notFound")
+
+
+def video_not_found(video_id: str) -> Response:
+    return google_error(
+        404,
+        "The video identified by the <code>id</code> parameter could not be found.",
+        "videoNotFound",
+        "youtube.video",
+        location="id",
+        locationType="parameter",
+    )
+
+
+def account_of(request: Request, state: SandboxState) -> str | None:
+    """The bearer token's channel; for an upload session's PUT (whose URL is its own
+    credential), the channel that opened the session."""
+    account = tokens.account_of(request.bearer_token(), NETWORK)
+    if account is None and request.arg("upload_id"):
+        upload = state.upload(request.arg("upload_id"))
+        return upload.account if upload else None
+    return account
+
+
+def authenticate(call: Call) -> str:
+    raw = call.request.bearer_token()
+    account = tokens.account_of(raw, NETWORK)
+    if account is None or call.fault.revoked or not call.state.token_valid(raw):
+        raise Reply(unauthorized())
+    return account
+
+
+# --- Resources ------------------------------------------------------------------------------------
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _etag(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:27]
+
+
+def _parts(request: Request) -> set[str]:
+    return {part.strip() for part in request.arg("part").split(",") if part.strip()}
+
+
+def _thumbnails(video_id: str) -> dict[str, Any]:
+    return {"default": {"url": f"https://i.ytimg.com/vi/{video_id}/default.jpg", "width": 120, "height": 90}}
+
+
+def video_resource(call: Call, item: Item, parts: set[str], *, just_uploaded: bool = False) -> dict[str, Any]:
+    channel = call.state.account(NETWORK, item.account)
+    resource: dict[str, Any] = {
+        "kind": "youtube#video",
+        "etag": _etag(item.id, str(item.deleted)),
+        "id": item.id,
+    }
+    if "snippet" in parts:
+        resource["snippet"] = {
+            "publishedAt": _rfc3339(item.created_at),
+            "channelId": item.account,
+            "title": item.title,
+            "description": item.text,
+            "thumbnails": _thumbnails(item.id),
+            "channelTitle": channel.name,
+            "tags": list(item.tags),
+            "categoryId": item.details.get("categoryId", "22"),
+            "liveBroadcastContent": "none",
+            "localized": {"title": item.title, "description": item.text},
+        }
+        if not item.tags:
+            del resource["snippet"]["tags"]  # YouTube leaves the key out
+    if "status" in parts:
+        resource["status"] = {
+            "uploadStatus": "uploaded" if just_uploaded else "processed",
+            "privacyStatus": item.details.get("privacyStatus", "public"),
+            "license": "youtube",
+            "embeddable": True,
+            "publicStatsViewable": True,
+            "madeForKids": bool(item.details.get("selfDeclaredMadeForKids")),
+            "selfDeclaredMadeForKids": bool(item.details.get("selfDeclaredMadeForKids")),
+        }
+    if "statistics" in parts:
+        e = metrics.engagement(item)
+        resource["statistics"] = {
+            "viewCount": str(e.views),
+            "likeCount": str(e.likes),
+            "favoriteCount": "0",
+            "commentCount": str(e.comments),
+        }
+    return resource
+
+
+def _list_response(kind: str, items: list[dict[str, Any]], per_page: int = 5) -> Response:
+    return json_response(
+        200,
+        {
+            "kind": kind,
+            "etag": _etag(kind, str(len(items))),
+            "items": items,
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": max(per_page, len(items))},
+        },
+    )
+
+
+# --- Upload ------------------------------------------------------------------------------------------
+
+
+def _invalid(reason: str, message: str) -> Reply:
+    return Reply(google_error(400, message, reason, "youtube.video"))
+
+
+def _checked_metadata(body: Any) -> dict[str, Any]:
+    """The video metadata of videos.insert, refused the way YouTube refuses it."""
+    if not isinstance(body, dict):
+        raise _invalid("parseError", "Parse Error")
+    snippet, status = body.get("snippet") or {}, body.get("status") or {}
+    title, description = str(snippet.get("title") or ""), str(snippet.get("description") or "")
+    tags = [str(tag) for tag in snippet.get("tags") or []]
+    if not title.strip() or len(title) > TITLE_MAX or re.search("[<>]", title):
+        raise _invalid("invalidTitle", "The request metadata specifies an invalid or empty video title.")
+    if len(description.encode()) > DESCRIPTION_MAX_BYTES or re.search("[<>]", description):
+        raise _invalid("invalidDescription", "The request metadata specifies an invalid video description.")
+    # Tags count their commas, and the quotes around a tag that contains a space.
+    if sum(len(tag) + (2 if " " in tag else 0) for tag in tags) + max(len(tags) - 1, 0) > TAGS_MAX_CHARS:
+        raise _invalid("invalidTags", "The request metadata specifies invalid video keywords.")
+    category = str(snippet.get("categoryId") or "22")
+    if not category.isdigit():
+        raise _invalid(
+            "invalidCategoryId",
+            "The <code>snippet.categoryId</code> property specifies an invalid category ID.",
+        )
+    privacy = status.get("privacyStatus") or "public"
+    if privacy not in PRIVACY:
+        raise _invalid("invalidVideoMetadata", "The request metadata is invalid.")
+    return {
+        "title": title,
+        "description": description,
+        "tags": tuple(tags),
+        "categoryId": category,
+        "privacyStatus": privacy,
+        "selfDeclaredMadeForKids": bool(status.get("selfDeclaredMadeForKids")),
+    }
+
+
+def _new_video_id(state: SandboxState) -> str:
+    while True:
+        video_id = secrets.token_urlsafe(8)  # 11 characters, like YouTube's
+        if state.item(NETWORK, video_id) is None:
+            return video_id
+
+
+def _publish(call: Call, account: str, metadata: dict[str, Any], mime: str, size: int) -> Item:
+    video_id = _new_video_id(call.state)
+    media = call.state.add_media(Media(video_id, NETWORK, account, mime, size), b"")
+    return call.state.add_item(
+        Item(
+            NETWORK,
+            account,
+            video_id,
+            "video",
+            metadata["description"],
+            title=metadata["title"],
+            tags=metadata["tags"],
+            media=[media],
+            details={
+                key: metadata[key] for key in ("categoryId", "privacyStatus", "selfDeclaredMadeForKids")
+            },
+        )
+    )
+
+
+@router.route("POST", UPLOAD_PATH)
+def start_upload(call: Call) -> Response:
+    account = authenticate(call)
+    upload_type = call.request.arg("uploadType")
+    if upload_type == "multipart":
+        return _multipart_upload(call, account)
+    if upload_type != "resumable":
+        raise _invalid("mediaBodyRequired", "The request does not include the video content.")
+    metadata = _checked_metadata(call.request.json())
+    declared = call.request.header("X-Upload-Content-Length")
+    upload = call.state.add_upload(
+        Upload(
+            secrets.token_urlsafe(24),
+            NETWORK,
+            account,
+            call.request.header("X-Upload-Content-Type") or "video/*",
+            int(declared) if declared.isdigit() else None,
+            keep_bytes=False,
+            metadata=metadata | {"parts": ",".join(sorted(_parts(call.request)))},
+        )
+    )
+    location = call.url(
+        UPLOAD_PATH, {"uploadType": "resumable", "upload_id": upload.id, "part": upload.metadata["parts"]}
+    )
+    return Response(200, b"", {"Location": location, "X-GUploader-UploadID": upload.id})
+
+
+def _multipart_upload(call: Call, account: str) -> Response:
+    files = call.request.files
+    if "0" not in files or "1" not in files:
+        raise _invalid("mediaBodyRequired", "The request does not include the video content.")
+    try:
+        metadata = _checked_metadata(json.loads(files["0"].data))
+    except ValueError:
+        raise _invalid("parseError", "Parse Error") from None
+    media = files["1"]
+    item = _publish(call, account, metadata, media.content_type or "video/*", len(media.data))
+    return json_response(200, video_resource(call, item, _parts(call.request), just_uploaded=True))
+
+
+_RANGE = re.compile(r"bytes (?:(\d+)-(\d+)|\*)/(\d+|\*)")
+
+
+@router.route("PUT", UPLOAD_PATH)
+def upload_chunk(call: Call) -> Response:
+    """A chunk (`Content-Range: bytes a-b/N`), or a status query (`bytes */N`)."""
+    upload = call.state.upload(call.request.arg("upload_id"))
+    if upload is None:
+        raise Reply(google_error(404, "The upload session does not exist or has expired.", "notFound"))
+    parts = set(upload.metadata["parts"].split(","))
+    if upload.item_id is not None:  # already complete: say so again
+        return _finished(call, upload, parts)
+    match = _RANGE.fullmatch(
+        call.request.header("Content-Range", f"bytes 0-{len(call.request.body) - 1}/{len(call.request.body)}")
+    )
+    if match is None:
+        raise _invalid("badRequest", "Invalid Content-Range header.")
+    start, total = match.group(1), match.group(3)
+    with call.state.lock:
+        if total != "*":
+            upload.total = int(total)
+        if start is not None:
+            _append(upload, int(start), call.request.body)
+        complete = upload.total is not None and upload.received >= upload.total
+        if complete:
+            item = _publish(call, upload.account, upload.metadata, upload.mime_type, upload.received)
+            upload.item_id = item.id
+    if complete:
+        return _finished(call, upload, parts, just_uploaded=True)
+    # 308 "Resume Incomplete": Range says what arrived (nothing yet: no Range at all).
+    return Response(308, b"", {"Range": f"bytes=0-{upload.received - 1}"} if upload.received else {})
+
+
+def _append(upload: Upload, start: int, chunk: bytes) -> None:
+    """Add a chunk at `start`; a chunk sent again after an error may overlap what we
+    have, a gap cannot be filled."""
+    received = upload.received
+    if start > received:
+        raise _invalid("badRequest", f"Chunk starts at {start}, but only {received} bytes arrived.")
+    upload.add(received, chunk[received - start :])
+
+
+def _finished(call: Call, upload: Upload, parts: set[str], *, just_uploaded: bool = False) -> Response:
+    item = call.state.item(NETWORK, upload.item_id or "")
+    if item is None:
+        raise Reply(video_not_found(upload.item_id or ""))
+    return json_response(200, video_resource(call, item, parts, just_uploaded=just_uploaded))
+
+
+# --- Videos, channels, search ---------------------------------------------------------------------------
+
+
+@router.route("DELETE", r"/youtube/v3/videos")
+def delete_video(call: Call) -> Response:
+    account = authenticate(call)
+    video_id = call.request.arg("id")
+    item = call.state.item(NETWORK, video_id)
+    if item is None or item.deleted:
+        raise Reply(video_not_found(video_id))
+    if item.account != account:
+        raise Reply(
+            google_error(
+                403,
+                "The video that you are trying to delete cannot be deleted. The request "
+                "might not be properly authorized.",
+                "forbidden",
+                "youtube.video",
+            )
+        )
+    call.state.mark_deleted(item)
+    return Response(204)
+
+
+@router.route("GET", r"/youtube/v3/videos")
+def list_videos(call: Call) -> Response:
+    authenticate(call)
+    parts = _parts(call.request)
+    found = (call.state.item(NETWORK, video_id) for video_id in call.request.arg("id").split(","))
+    videos = [video_resource(call, item, parts) for item in found if item is not None and not item.deleted]
+    return _list_response("youtube#videoListResponse", videos)
+
+
+@router.route("GET", r"/youtube/v3/channels")
+def list_channels(call: Call) -> Response:
+    account = call.state.account(NETWORK, authenticate(call))
+    if call.request.arg("mine") != "true":
+        raise _invalid("missingRequiredParameter", "No filter selected. Expected one of: mine.")
+    parts = _parts(call.request)
+    videos = [item for item in call.state.items_of(NETWORK, account.id) if not item.deleted]
+    channel: dict[str, Any] = {"kind": "youtube#channel", "etag": _etag(account.id), "id": account.id}
+    if "snippet" in parts:
+        channel["snippet"] = {
+            "title": account.name,
+            "description": "",
+            "customUrl": f"@{account.handle}",
+            "publishedAt": "2015-01-01T00:00:00Z",
+            "thumbnails": _thumbnails(account.id),
+            "localized": {"title": account.name, "description": ""},
+        }
+    if "statistics" in parts:
+        channel["statistics"] = {
+            "viewCount": str(sum(metrics.engagement(item).views for item in videos)),
+            "subscriberCount": str(metrics.followers(NETWORK, account.id)),
+            "hiddenSubscriberCount": False,
+            "videoCount": str(len(videos)),
+        }
+    if "contentDetails" in parts:
+        channel["contentDetails"] = {"relatedPlaylists": {"likes": "", "uploads": "UU" + account.id[2:]}}
+    return _list_response("youtube#channelListResponse", [channel])
+
+
+def _matches(item: Item, query: str) -> bool:
+    """Every word of `q` appears in the title, description or tags (case-insensitive)."""
+    haystack = " ".join((item.title, item.text, *item.tags)).lower()
+    return all(word in haystack for word in query.lower().split())
+
+
+@router.route("GET", r"/youtube/v3/search")
+def search(call: Call) -> Response:
+    """search.list: with forMine=true, the caller's videos (private ones included)."""
+    account = authenticate(call)
+    request = call.request
+    try:
+        limit = min(int(request.arg("maxResults") or 5), 50)
+        after = datetime.fromisoformat(request.arg("publishedAfter") or "1970-01-01T00:00:00Z")
+    except ValueError:
+        raise _invalid("invalidParameter", "maxResults or publishedAfter is malformed.") from None
+    mine = request.arg("forMine") == "true"
+    found = [
+        item
+        for item in reversed(call.state.items_of(NETWORK, account if mine else None))
+        if not item.deleted
+        and item.created_at >= after
+        and _matches(item, request.arg("q"))
+        and (mine or item.details.get("privacyStatus") == "public")
+    ][:limit]
+    results = [
+        {
+            "kind": "youtube#searchResult",
+            "etag": _etag("search", item.id),
+            "id": {"kind": "youtube#video", "videoId": item.id},
+            "snippet": {
+                "publishedAt": _rfc3339(item.created_at),
+                "channelId": item.account,
+                "title": item.title,
+                "description": item.text[:160],
+                "thumbnails": _thumbnails(item.id),
+                "channelTitle": call.state.account(NETWORK, item.account).name,
+                "liveBroadcastContent": "none",
+                "publishTime": _rfc3339(item.created_at),
+            },
+        }
+        for item in found
+    ]
+    return _list_response("youtube#searchListResponse", results, limit)
+
+
+SPEC = NetworkSpec(
+    prefix="youtube",
+    network=NETWORK,
+    router=router,
+    account_of=account_of,
+    server_error=server_error,
+    rate_limited=rate_limited,
+    not_found=unknown_path,
+)

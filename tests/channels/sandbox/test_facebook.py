@@ -1,0 +1,202 @@
+"""The sandbox's Graph API: Page posts, photos, videos, reads, the Login dialog and token
+exchanges, and facebook-sdk's own call path through channels.adapters.transport."""
+
+import io
+import json
+
+import facebook
+import pytest
+
+from channels.adapters.transport import browser_url, make_session
+from tests.channels.sandbox.conftest import consent, received
+from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
+
+PAGE = "5550001"
+TOKEN = f"sbx.facebook.{PAGE}.page-token"
+
+
+@pytest.fixture
+def graph(http, sandbox_url):
+    """A Graph call as Page 5550001 (the token rides in the query or the form, as in the SDK)."""
+
+    def call(method: str, path: str, **kwargs):
+        target = "data" if method == "POST" else "params"
+        kwargs[target] = {"access_token": TOKEN, **kwargs.get(target, {})}
+        return http.request(method, f"{sandbox_url}/facebook/v24.0{path}", **kwargs)
+
+    return call
+
+
+def test_feed_post_answers_page_post_id(graph, http, sandbox_url):
+    response = graph("POST", f"/{PAGE}/feed", data={"message": "Bonjour", "link": "https://example.org"})
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    post_id = response.json()["id"]
+    assert post_id.startswith(f"{PAGE}_")
+    [item] = received(http, sandbox_url, network="facebook")
+    assert (item["id"], item["kind"], item["text"]) == (post_id, "post", "Bonjour")
+
+
+def test_duplicate_message_is_code_506(graph):
+    graph("POST", f"/{PAGE}/feed", data={"message": "Same words"})
+
+    duplicate = graph("POST", f"/{PAGE}/feed", data={"message": "Same words"})
+
+    assert duplicate.status_code == 400
+    error = duplicate.json()["error"]
+    assert (error["code"], error["message"], error["type"]) == (
+        506,
+        "(#506) Duplicate status message",
+        "OAuthException",
+    )
+    assert error["fbtrace_id"]
+
+
+def test_published_photo_is_a_post_and_unpublished_photos_attach_to_one(graph, http, sandbox_url):
+    photo = graph(
+        "POST",
+        f"/{PAGE}/photos",
+        data={"message": "Reception"},
+        files={"source": ("a.jpg", jpeg_bytes(), "image/jpeg")},
+    ).json()
+    assert set(photo) == {"id", "post_id"}
+
+    first = graph(
+        "POST",
+        f"/{PAGE}/photos",
+        data={"published": "false"},
+        files={"source": ("b.png", png_bytes(), "image/png")},
+    ).json()
+    second = graph(
+        "POST",
+        f"/{PAGE}/photos",
+        data={"published": "false"},
+        files={"source": ("c.png", png_bytes(color="red"), "image/png")},
+    ).json()
+    assert set(first) == {"id"}
+    album = graph(
+        "POST",
+        f"/{PAGE}/feed",
+        data={
+            "message": "Two pictures",
+            "attached_media": json.dumps([{"media_fbid": first["id"]}, {"media_fbid": second["id"]}]),
+        },
+    )
+    assert album.status_code == 200
+
+    items = received(http, sandbox_url, network="facebook")
+    assert [(item["kind"], len(item["media"])) for item in items] == [("photo", 1), ("post", 2)]
+    # A photo cannot be attached twice.
+    again = graph(
+        "POST",
+        f"/{PAGE}/feed",
+        data={"message": "Again", "attached_media": json.dumps([{"media_fbid": first["id"]}])},
+    )
+    assert again.json()["error"]["code"] == 100
+
+
+def test_video_upload_answers_an_id(graph, http, sandbox_url):
+    response = graph(
+        "POST",
+        f"/{PAGE}/videos",
+        data={"description": "Speech", "title": "Speech"},
+        files={"source": ("v.mp4", mp4_bytes(), "video/mp4")},
+    )
+
+    assert set(response.json()) == {"id"}
+    assert received(http, sandbox_url, network="facebook")[0]["media"][0]["type"] == "video/mp4"
+
+
+def test_delete_then_delete_again_is_code_100_subcode_33(graph):
+    post_id = graph("POST", f"/{PAGE}/feed", data={"message": "Short-lived"}).json()["id"]
+
+    assert graph("DELETE", f"/{post_id}").json() == {"success": True}
+    gone = graph("DELETE", f"/{post_id}").json()["error"]
+    assert (gone["code"], gone["error_subcode"]) == (100, 33)
+
+
+def test_reads_page_fields_post_engagement_and_published_posts(graph):
+    post_id = graph("POST", f"/{PAGE}/feed", data={"message": "Read me"}).json()["id"]
+
+    page = graph("GET", f"/{PAGE}", params={"fields": "followers_count,fan_count,name"}).json()
+    assert set(page) == {"id", "followers_count", "fan_count", "name"}
+    post = graph(
+        "GET",
+        f"/{post_id}",
+        params={"fields": "reactions.summary(total_count),comments.summary(total_count),shares"},
+    ).json()
+    assert post["reactions"]["summary"]["total_count"] >= 0
+    assert post["comments"]["summary"]["total_count"] >= 0
+    posts = graph("GET", f"/{PAGE}/published_posts", params={"fields": "message,created_time"}).json()["data"]
+    assert posts == [{"id": post_id, "message": "Read me", "created_time": posts[0]["created_time"]}]
+    assert posts[0]["created_time"].endswith("+0000")
+
+
+def test_bad_tokens_and_foreign_pages_are_refused(graph, http, sandbox_url):
+    no_token = http.post(f"{sandbox_url}/facebook/v24.0/{PAGE}/feed", data={"message": "x"})
+    assert no_token.status_code == 400
+    garbage = graph("POST", f"/{PAGE}/feed", data={"message": "x", "access_token": "EAAB"})
+    assert garbage.json()["error"]["code"] == 190
+    foreign = graph("POST", "/999/feed", data={"message": "x"})
+    assert (foreign.status_code, foreign.json()["error"]["code"]) == (403, 200)
+
+
+def test_login_dialog_code_exchange_long_lived_token_and_page_token(http, sandbox_url):
+    graph = facebook.GraphAPI(session=make_session(sandbox_url=sandbox_url))
+    graph.version = "v24.0"
+    dialog = graph.get_auth_url("app1", "https://hub.example/fb", perms=["pages_manage_posts"], state="st")
+
+    callback = consent(
+        http,
+        browser_url(dialog, sandbox_url=sandbox_url),
+        account_id=PAGE,
+        display_name="Ambassade de France",
+    )
+    assert callback["state"] == "st"
+    user = graph.get_access_token_from_code(callback["code"], "https://hub.example/fb", "app1", "secret")
+    long_lived = facebook.GraphAPI(user["access_token"], session=make_session(sandbox_url=sandbox_url))
+    long_lived.version = "v24.0"
+    extended = long_lived.extend_access_token("app1", "secret")
+    pages = long_lived.get_connections("me", "accounts")["data"]
+
+    assert extended["access_token"].startswith(f"sbx.facebook.{PAGE}.user-")
+    assert [(page["id"], page["name"]) for page in pages] == [(PAGE, "Ambassade de France")]
+    debug = http.get(
+        f"{sandbox_url}/facebook/v24.0/debug_token",
+        params={"input_token": pages[0]["access_token"], "access_token": "app1|secret"},
+    ).json()
+    assert debug["data"]["is_valid"] is True
+    assert debug["data"]["type"] == "PAGE"
+    # A user token manages the Page but cannot post as it.
+    assert (
+        http.post(
+            f"{sandbox_url}/facebook/v24.0/{PAGE}/feed",
+            data={"message": "x", "access_token": user["access_token"]},
+        ).status_code
+        == 403
+    )
+
+
+def test_denied_login_redirects_with_user_denied(http, sandbox_url):
+    dialog = f"{sandbox_url}/facebook/v24.0/dialog/oauth?client_id=app1&redirect_uri=https://hub.example/fb&state=z"
+
+    answer = consent(http, dialog, decision="deny")
+
+    assert (answer["error"], answer["error_reason"], answer["state"]) == ("access_denied", "user_denied", "z")
+
+
+def test_facebook_sdk_posts_photographs_reads_and_deletes_through_the_transport(sandbox_url):
+    graph = facebook.GraphAPI(access_token=TOKEN, session=make_session(sandbox_url=sandbox_url))
+    graph.version = "v24.0"
+
+    post = graph.put_object(PAGE, "feed", message="Through facebook-sdk")
+    photo = graph.put_photo(image=io.BytesIO(png_bytes()), album_path=f"{PAGE}/photos", message="Caption")
+    read = graph.get_object(post["id"], fields="reactions.summary(total_count),comments.summary(total_count)")
+    deleted = graph.delete_object(photo["post_id"])
+
+    assert read["id"] == post["id"]
+    assert deleted == {"success": True}
+    with pytest.raises(facebook.GraphAPIError) as refused:
+        graph.put_object(PAGE, "feed", message="Through facebook-sdk")
+    assert refused.value.code == 506
