@@ -1,0 +1,406 @@
+"""Flickr through flickrapi 2.4 (REST API and upload API, OAuth 1.0a).
+
+One photo per delivery. Every upload carries the delivery's reference as a machine tag
+(`dh:delivery=<reference>`), which `flickr.photos.search(machine_tags=...)` finds again: how
+an upload whose answer was lost is reconciled without posting twice.
+
+flickrapi is used with care:
+- its default requests Session is a class attribute shared by the whole process; every
+  instance here gets its own (our transport, with timeouts and the sandbox rewrite), with
+  a response hook recording the HTTP status that flickrapi keeps to itself;
+- it never caches tokens: a token is passed in (memory only) or `store_token=False`, so
+  neither `~/.flickr/oauth-tokens.sqlite` nor the process-wide RAM cache (keyed by API key,
+  which every mission shares) is ever used;
+- `get_request_token` always gets our callback URL: with None it would start a local HTTP
+  server and wait for a browser.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+import flickrapi
+import requests
+import urllib3.exceptions
+from flickrapi.auth import FlickrAccessToken
+
+from channels import text as text_rules
+from channels.adapters.base import (
+    AccountInfo,
+    AdapterError,
+    AppCredentials,
+    AuthError,
+    Connected,
+    ConnectStart,
+    Content,
+    Credentials,
+    Metrics,
+    NetworkLimits,
+    PermanentError,
+    Problem,
+    Published,
+    RateLimited,
+    TransientError,
+)
+from channels.adapters.transport import Timeouts, UnknownHostError, browser_url, make_session
+from channels.media import IMAGE_UPLOAD_MAX_BYTES, MediaRejected, check_against_limits, strip_metadata
+
+NETWORK = "flickr"
+LABEL = "Flickr"
+PERMS = "delete"  # includes write (upload); delete is needed to retract
+PHOTO_URL = "https://www.flickr.com/photos/{nsid}/{photo_id}/"
+MACHINE_TAG = "dh:delivery={}"
+
+LIMITS = NetworkLimits(
+    text_max=0,  # Flickr sets no limit on descriptions, so neither do we (0: none)
+    text_unit="characters",
+    title_max=text_rules.FLICKR_TITLE_MAX,  # ours: Flickr documents none
+    image_types=frozenset({"image/jpeg", "image/png", "image/gif"}),
+    # Flickr takes photos up to 200 MB; our upload cap is lower and binds first.
+    image_max_bytes=min(200 * 1024 * 1024, IMAGE_UPLOAD_MAX_BYTES),
+    max_images=1,  # one upload, one photo page per delivery
+    max_videos=0,
+    requires="image",
+)
+
+_AUTH_CODES = frozenset({96, 97, 98, 99, 100})
+_UPLOAD_RETRY_CODES = frozenset({3})  # "general upload failure": the photo may exist
+_REST_RETRY_CODES = frozenset({105, 106})  # service unavailable, write operation failed
+_NOT_FOUND = 1
+_DEFAULT_RETRY_AFTER = 60.0
+_CLOCK_SLACK = timedelta(minutes=10)
+
+
+def build_adapter(*, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts) -> FlickrAdapter:
+    return FlickrAdapter(sandbox_url=sandbox_url, app=app, timeouts=timeouts)
+
+
+def build_connect_flow(*, sandbox_url: str | None, app: AppCredentials,
+                       timeouts: Timeouts) -> FlickrConnectFlow:
+    return FlickrConnectFlow(sandbox_url=sandbox_url, app=app, timeouts=timeouts)
+
+
+# --- Transport and errors -----------------------------------------------------------------------
+
+@dataclass
+class _LastResponse:
+    """The HTTP status and headers of the latest answer: flickrapi turns every non-200
+    into FlickrError(code=None) and keeps the status only in its message."""
+
+    status: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        self.status, self.headers = response.status_code, response.headers
+        return response
+
+
+def _session(sandbox_url: str | None, timeouts: Timeouts) -> tuple[requests.Session, _LastResponse]:
+    session = make_session(sandbox_url=sandbox_url, timeouts=timeouts)
+    last = _LastResponse()
+    session.hooks["response"].append(last)
+    return session, last
+
+
+def _never_connected(exc: requests.RequestException) -> bool:
+    """Connection refused, name not resolved, or connect timeout: the request never left."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)  # includes NameResolutionError
+
+
+def _error_code(exc: flickrapi.FlickrError) -> int | None:
+    try:
+        return int(exc.code) if exc.code is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _from_http_status(status: int, last: _LastResponse, *, request_sent: bool) -> AdapterError:
+    detail = f"Flickr answered HTTP {status}."
+    if status == 429:
+        try:
+            retry_after = float(last.headers.get("Retry-After", _DEFAULT_RETRY_AFTER))
+        except (TypeError, ValueError):
+            retry_after = _DEFAULT_RETRY_AFTER
+        return RateLimited(detail, retry_after=retry_after, status_code=status)
+    if status >= 500:
+        return TransientError(detail, request_sent=request_sent, status_code=status)
+    if status in (401, 403):  # the OAuth endpoints refuse a token or verifier this way
+        return AuthError(detail, status_code=status)
+    return PermanentError(detail, status_code=status)
+
+
+def _from_flickr_error(exc: flickrapi.FlickrError, last: _LastResponse, *, upload: bool,
+                       request_sent: bool) -> AdapterError:
+    code = _error_code(exc)
+    if code is None and last.status not in (None, 200):
+        return _from_http_status(last.status, last, request_sent=request_sent)
+    detail = f"Flickr refused the call: {str(exc)[:300]}"
+    if code in _AUTH_CODES:
+        return AuthError(detail)
+    if code in _REST_RETRY_CODES or (upload and code in _UPLOAD_RETRY_CODES):
+        return TransientError(detail, request_sent=request_sent)
+    # Everything else is the content or the request: upload codes 2, 4, 5, 6 and 8 (no
+    # photo, empty, type not recognised, account over its quota, too big), 1 (not found)...
+    return PermanentError(detail)
+
+
+def _translate(exc: Exception, last: _LastResponse, *, upload: bool = False,
+               request_sent: bool = True) -> AdapterError | None:
+    """Our error kind for an exception out of flickrapi or requests, or None for one we do
+    not know (a bug: let it surface as it is)."""
+    if isinstance(exc, flickrapi.FlickrError):
+        return _from_flickr_error(exc, last, upload=upload, request_sent=request_sent)
+    if isinstance(exc, UnknownHostError):
+        return PermanentError(str(exc))
+    if isinstance(exc, requests.RequestException):
+        sent = request_sent and not _never_connected(exc)
+        what = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
+        return TransientError(f"Flickr {what} ({type(exc).__name__}).", request_sent=sent)
+    if isinstance(exc, ParseError | json.JSONDecodeError | KeyError):
+        return TransientError("Flickr sent an answer we could not read.", request_sent=request_sent,
+                              status_code=last.status)
+    return None
+
+
+@contextmanager
+def _calling(last: _LastResponse, *, upload: bool = False) -> Iterator[None]:
+    try:
+        yield
+    except AdapterError:
+        raise
+    except Exception as exc:
+        translated = _translate(exc, last, upload=upload)
+        if translated is None:
+            raise
+        raise translated from exc
+
+
+# --- Validation --------------------------------------------------------------------------------------
+
+def _machine_tag(reference: str) -> str:
+    # Flickr lower-cases tags when it normalises them; searching needs the same form.
+    return MACHINE_TAG.format(reference.lower())
+
+
+def _all_tags(content: Content) -> list[str]:
+    tags = [tag.strip() for tag in content.tags if tag.strip()]
+    if content.reference:
+        tags.append(_machine_tag(content.reference))
+    return tags
+
+
+def _text_problems(content: Content) -> list[Problem]:
+    """channels.text's rules (shared with the compose form's counter), our machine tag
+    counted among the tags since Flickr counts it."""
+    tags = _all_tags(content)
+    tag_messages = text_rules.flickr_tag_problems(tags)
+    if content.reference and len(tags) > text_rules.FLICKR_TAGS_MAX:  # the count comes first
+        tag_messages[0] += f" That includes our tracking tag “{_machine_tag(content.reference)}”."
+    by_field = (("title", text_rules.flickr_title_problems(content.title)), ("tags", tag_messages))
+    return [Problem(NETWORK, field, message) for field, messages in by_field for message in messages]
+
+
+# --- The adapter --------------------------------------------------------------------------------------
+
+class FlickrAdapter:
+    network = NETWORK
+    limits = LIMITS
+
+    def __init__(self, *, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts) -> None:
+        self.sandbox_url = sandbox_url
+        self.app = app
+        self.timeouts = timeouts
+
+    def __repr__(self) -> str:
+        return f"FlickrAdapter(sandbox={bool(self.sandbox_url)})"
+
+    def validate(self, content: Content) -> list[Problem]:
+        return [*_text_problems(content),
+                *check_against_limits(content.media, self.limits, LABEL, network=NETWORK)]
+
+    def publish(self, credentials: Credentials, content: Content) -> Published:
+        problems = self.validate(content)
+        if problems:
+            raise PermanentError(" ".join(problem.message for problem in problems))
+        photo = content.media[0]
+        # Media leaves clean whatever way it came in: no EXIF, no GPS, no trailing data.
+        try:
+            data = strip_metadata(photo.path)
+        except MediaRejected as exc:
+            raise PermanentError(str(exc)) from exc
+        api, last = self._api(credentials)
+        with _calling(last, upload=True):
+            answer = api.upload(
+                filename=os.path.basename(photo.path), fileobj=io.BytesIO(data),
+                title=content.title, description=content.text,
+                tags=text_rules.flickr_tags(_all_tags(content)),
+                is_public="1", is_friend="0", is_family="0", safety_level="1", content_type="1",
+                format="etree",  # the upload API answers in XML whatever the instance's format
+            )
+            photo_id = answer.findtext("photoid")
+        if not photo_id:
+            raise TransientError("Flickr's answer to the upload carries no photo id.", request_sent=True)
+        return Published(external_id=photo_id, url=self._photo_url(credentials, photo_id))
+
+    def delete(self, credentials: Credentials, external_id: str) -> None:
+        api, last = self._api(credentials)
+        with _calling(last):
+            try:
+                api.photos.delete(photo_id=external_id)
+            except flickrapi.FlickrError as exc:
+                if _error_code(exc) == _NOT_FOUND:  # already gone
+                    return
+                raise
+
+    def check_credentials(self, credentials: Credentials) -> AccountInfo:
+        api, last = self._api(credentials)
+        with _calling(last):
+            user = api.test.login()["user"]
+        nsid = user["id"]
+        if credentials.account_id and nsid != credentials.account_id:
+            raise AuthError("The token belongs to another Flickr account than this one.")
+        username = _content(user.get("username"))
+        return AccountInfo(account_id=nsid, handle=username,
+                           display_name=credentials.extra.get("fullname") or username)
+
+    def fetch_metrics(self, credentials: Credentials, external_id: str | None = None) -> Metrics:
+        """A photo's views, faves (as likes) and comments. For the account: its photo views;
+        Flickr's API exposes no follower count."""
+        api, last = self._api(credentials)
+        with _calling(last):
+            if external_id is None:
+                person = api.people.getInfo(user_id=credentials.account_id or "me")["person"]
+                return Metrics(views=_int(person.get("photos", {}).get("views")))
+            photo = api.photos.getInfo(photo_id=external_id)["photo"]
+            faves = api.photos.getFavorites(photo_id=external_id, per_page=1)["photo"]
+        return Metrics(views=_int(photo.get("views")), likes=_int(faves.get("total")),
+                       comments=_int(photo.get("comments")))
+
+    def find_published(self, credentials: Credentials, content: Content, since: datetime) -> Published | None:
+        """The account's photo carrying the delivery's machine tag; without a reference,
+        its photo uploaded since `since` with exactly this title."""
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        query: dict[str, Any] = {"user_id": credentials.account_id or "me",
+                                 "min_upload_date": int((since - _CLOCK_SLACK).timestamp()),
+                                 "per_page": 100, "extras": "date_upload,machine_tags"}
+        if content.reference:
+            query["machine_tags"] = _machine_tag(content.reference)
+        api, last = self._api(credentials)
+        with _calling(last):
+            photos = api.photos.search(**query)["photos"].get("photo") or []
+        for photo in photos:
+            if content.reference or photo.get("title") == content.title:
+                return Published(external_id=photo["id"], url=self._photo_url(credentials, photo["id"]))
+        return None
+
+    def _api(self, credentials: Credentials) -> tuple[flickrapi.FlickrAPI, _LastResponse]:
+        token = FlickrAccessToken(
+            credentials.access_token, credentials.token_secret, PERMS,
+            str(credentials.extra.get("fullname", "")), str(credentials.extra.get("username", "")),
+            credentials.account_id,
+        )
+        api = flickrapi.FlickrAPI(self.app.client_id, self.app.client_secret, token=token, store_token=False,
+                                  format="parsed-json", timeout=self.timeouts.as_requests())
+        session, last = _session(self.sandbox_url, self.timeouts)
+        api.flickr_oauth.session = session  # per instance: the default is shared process-wide
+        return api, last
+
+    @staticmethod
+    def _photo_url(credentials: Credentials, photo_id: str) -> str:
+        return PHOTO_URL.format(nsid=credentials.account_id, photo_id=photo_id)
+
+
+def _content(value: Any) -> str:
+    """Flickr's JSON wraps many strings as {"_content": "..."}."""
+    if isinstance(value, Mapping):
+        return str(value.get("_content", ""))
+    return "" if value is None else str(value)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(_content(value))
+    except ValueError:
+        return None
+
+
+# --- Connecting an account ---------------------------------------------------------------------------
+
+def _first(params: Mapping[str, Any], name: str) -> str:
+    """A callback parameter, whether the view passed QueryDict.dict() or lists of values."""
+    value = params.get(name, "")
+    if isinstance(value, list | tuple):
+        value = value[0] if value else ""
+    return str(value)
+
+
+class FlickrConnectFlow:
+    """OAuth 1.0a: a request token, the person's consent on Flickr, then the access token.
+    Flickr's tokens do not expire; they last until the person revokes them."""
+
+    def __init__(self, *, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts) -> None:
+        self.sandbox_url = sandbox_url
+        self.app = app
+        self.timeouts = timeouts
+
+    def __repr__(self) -> str:
+        return f"FlickrConnectFlow(sandbox={bool(self.sandbox_url)})"
+
+    def start(self, *, redirect_uri: str) -> ConnectStart:
+        if not redirect_uri:
+            # flickrapi would start a local web server and wait for a browser.
+            raise ValueError("A callback URL is required.")
+        api, last = self._api()
+        with _calling(last):
+            api.get_request_token(oauth_callback=redirect_uri)
+            url = api.auth_url(perms=PERMS)
+        oauth = api.flickr_oauth
+        return ConnectStart(authorize_url=browser_url(url, sandbox_url=self.sandbox_url),
+                            keep={"request_token": oauth.resource_owner_key,
+                                  "request_token_secret": oauth.resource_owner_secret})
+
+    def finish(self, *, redirect_uri: str, callback_params: dict, kept: dict) -> Connected:
+        token, expected = _first(callback_params, "oauth_token"), str(kept.get("request_token") or "")
+        if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+            raise AuthError("The answer from Flickr does not match the connection we started (token).")
+        verifier = _first(callback_params, "oauth_verifier")
+        if not verifier:
+            raise AuthError("Flickr's answer carries no verifier: the access was not granted.")
+        api, last = self._api()
+        oauth = api.flickr_oauth
+        oauth.resource_owner_key = expected
+        oauth.resource_owner_secret = str(kept.get("request_token_secret") or "")
+        oauth.requested_permissions = PERMS  # otherwise "Requested permissions are unknown."
+        with _calling(last):
+            api.get_access_token(verifier)
+        access = api.token_cache.token
+        credentials = Credentials(
+            access_token=access.token, token_secret=access.token_secret, expires_at=None,
+            account_id=access.user_nsid, extra={"username": access.username, "fullname": access.fullname},
+        )
+        account = AccountInfo(account_id=access.user_nsid, handle=access.username,
+                              display_name=access.fullname or access.username)
+        return Connected(credentials=credentials, account=account)
+
+    def refresh(self, credentials: Credentials) -> Credentials:
+        return credentials  # Flickr tokens do not expire
+
+    def _api(self) -> tuple[flickrapi.FlickrAPI, _LastResponse]:
+        api = flickrapi.FlickrAPI(self.app.client_id, self.app.client_secret, store_token=False,
+                                  format="parsed-json", timeout=self.timeouts.as_requests())
+        session, last = _session(self.sandbox_url, self.timeouts)
+        api.flickr_oauth.session = session
+        return api, last
