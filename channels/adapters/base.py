@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-
 # --- Data in -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -198,7 +197,7 @@ class AppCredentials:
     """Our application's id and secret on a network, from settings."""
 
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)  # never in a log line or a traceback
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,632 @@
+"""X (Twitter) through tweepy 4.17 and the X API v2, with OAuth 2.0 user tokens (PKCE).
+
+- Every call goes through `tweepy.Client(bearer_token=<the account's OAuth 2.0 user access
+  token>)` with `user_auth=False`: otherwise tweepy signs with OAuth 1.0a keys we do not
+  have. `wait_on_rate_limit` stays False: a worker must never sleep inside a call; a 429
+  becomes RateLimited and the pipeline schedules the retry.
+- tweepy 4.17 has no v2 media upload (its `API.media_upload` is v1.1, deprecated by X in
+  2025), so `_MediaUploader` calls `POST /2/media/upload` (images) and
+  `/2/media/upload/initialize|append|finalize` (GIFs, videos) itself, over the client's own
+  session and with tweepy's own exception classes, so one error mapping serves both.
+- Nothing is posted until every media file is uploaded: a failure before `create_tweet` is
+  always `request_sent=False` (an orphan upload is harmless; X drops it after a day).
+
+Limits we apply (docs.x.com media best practices and initialize-media-upload):
+- text: 280 weighted characters (channels.text.tweet_length); never cut.
+- images: JPEG, PNG, GIF, WebP up to 5 MB, at most 4; a GIF goes alone (X: "4 photos, or
+  1 GIF, or 1 video").
+- video: one MP4 or MOV, 0.5 s to 140 s, up to 512 MB. X lets some accounts post longer
+  videos (up to 20 min and more for verified or paying accounts), but which accounts may is
+  decided by X per account and only checked when the post is created ("This user is not
+  allowed to post a video longer than N minutes"). 140 s / 512 MB is what every account
+  may post, so a message we accept is never refused for its video; a longer video belongs
+  on YouTube. Deployments whose accounts all have the allowance can pass other limits.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import html
+import io
+import os
+import secrets
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+import oauthlib.oauth2
+import requests
+import tweepy
+import urllib3.exceptions
+from requests_oauthlib import OAuth2Session
+from twitter_text import extract_urls_with_indices
+
+from channels import text as text_rules
+from channels.adapters.base import (
+    AccountInfo,
+    AdapterError,
+    AppCredentials,
+    AuthError,
+    Connected,
+    ConnectStart,
+    Content,
+    Credentials,
+    MediaFile,
+    Metrics,
+    NetworkLimits,
+    PermanentError,
+    Problem,
+    Published,
+    RateLimited,
+    TransientError,
+)
+from channels.adapters.transport import Timeouts, UnknownHostError, browser_url, make_session, mount_on
+from channels.media import (
+    MediaRejected,
+    check_against_limits,
+    strip_metadata,
+    strip_video_metadata,
+    video_metadata_boxes,
+)
+
+NETWORK = "twitter"
+LABEL = "X"
+MB = 1024 * 1024
+
+API_URL = "https://api.x.com"  # tweepy itself calls api.twitter.com: both are X's
+AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
+TOKEN_URL = "https://api.x.com/2/oauth2/token"  # noqa: S105 (a URL, not a secret)
+SCOPES = ("tweet.read", "tweet.write", "users.read", "offline.access", "media.write")
+POST_URL = "https://x.com/{handle}/status/{id}"  # "i" stands for any handle
+
+LIMITS = NetworkLimits(
+    text_max=text_rules.TWEET_MAX,
+    text_unit="weighted characters",
+    image_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
+    video_types=frozenset({"video/mp4", "video/quicktime"}),
+    image_max_bytes=5 * MB,
+    video_max_bytes=512 * MB,
+    video_max_seconds=140.0,
+    max_images=4,
+    max_videos=1,
+    images_and_video_together=False,
+)
+VIDEO_MIN_SECONDS = 0.5
+ALT_TEXT_MAX = 1_000
+
+CHUNK_SIZE = 4 * MB  # X takes chunks up to 5 MB
+PROCESSING_TIMEOUT = 120.0  # seconds we wait for X to process a video before giving up
+_PROCESSING_POLL_MAX = 10.0  # never sleep longer than this between STATUS polls
+_FIND_PAGES = 5  # up to 500 recent posts searched when reconciling
+_DEFAULT_RETRY_AFTER = 60.0  # a 429 without x-rate-limit-reset (X's windows are 15 min)
+
+# A 403 that means "this token may not do this" rather than "this content is refused".
+_AUTH_403 = ("permission", "not permitted", "suspended", "locked", "unsupported authentication")
+_DUPLICATE_403 = "duplicate content"
+# OAuth errors at the token endpoint worth a retry; every other one means "reconnect the account".
+_TRANSIENT_OAUTH = frozenset({"server_error", "temporarily_unavailable", "missing_token"})
+
+
+def build_adapter(*, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts) -> TwitterAdapter:
+    return TwitterAdapter(sandbox_url=sandbox_url, timeouts=timeouts)
+
+
+def build_connect_flow(*, sandbox_url: str | None, app: AppCredentials,
+                       timeouts: Timeouts) -> TwitterConnectFlow:
+    return TwitterConnectFlow(sandbox_url=sandbox_url, app=app, timeouts=timeouts)
+
+
+# --- Errors ---------------------------------------------------------------------------------
+
+def to_adapter_error(exc: BaseException, *, may_have_posted: bool = True) -> AdapterError | None:
+    """Our error kind for an exception out of tweepy, requests or oauthlib; None for one we
+    do not know (a bug: let it surface as it is).
+
+    `may_have_posted` is False for calls made before the post itself (media uploads):
+    whatever happened to them, no post can exist yet.
+    """
+    if isinstance(exc, AdapterError):
+        return exc
+    if isinstance(exc, tweepy.HTTPException):
+        return _from_http_exception(exc, may_have_posted=may_have_posted)
+    if isinstance(exc, UnknownHostError):
+        return PermanentError(str(exc))
+    if isinstance(exc, requests.RequestException):
+        sent = may_have_posted and not _never_connected(exc)
+        what = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
+        return TransientError(f"X {what} ({type(exc).__name__}).", request_sent=sent)
+    if isinstance(exc, oauthlib.oauth2.OAuth2Error):
+        return _from_oauth_error(exc)
+    return None
+
+
+def _from_http_exception(exc: tweepy.HTTPException, *, may_have_posted: bool) -> AdapterError:
+    status = exc.response.status_code
+    message = "; ".join(str(m) for m in exc.api_messages) or f"HTTP {status}"
+    detail = f"X refused the call: {message}"
+    if isinstance(exc, tweepy.TooManyRequests):
+        return RateLimited(f"X rate limit reached: {message}", retry_after=_retry_after(exc),
+                           status_code=status)
+    if isinstance(exc, tweepy.TwitterServerError):
+        return TransientError(f"X failed: {message}", request_sent=may_have_posted, status_code=status)
+    if isinstance(exc, tweepy.Unauthorized):
+        return AuthError(detail, status_code=status)
+    if isinstance(exc, tweepy.Forbidden):
+        lowered = message.lower()
+        if _DUPLICATE_403 in lowered:
+            return PermanentError(detail, status_code=status, duplicate=True)
+        if any(word in lowered for word in _AUTH_403):
+            return AuthError(detail, status_code=status)
+    return PermanentError(detail, status_code=status)
+
+
+def _retry_after(exc: tweepy.TooManyRequests) -> float:
+    # x-rate-limit-reset is a Unix time; at least a second, so a reset "now" is not a spin.
+    if exc.reset_time is None:
+        return _DEFAULT_RETRY_AFTER
+    return max(1.0, exc.reset_time - time.time())
+
+
+def _never_connected(exc: requests.RequestException) -> bool:
+    """Connection refused, name not resolved, TLS failed, or connect timeout: the request
+    never left. A read timeout or a reset after sending may have delivered it."""
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)  # includes NameResolutionError
+
+
+def _from_oauth_error(exc: oauthlib.oauth2.OAuth2Error) -> AdapterError:
+    detail = f"X refused the token request: {exc.error}"
+    if exc.description:
+        detail += f" ({exc.description})"
+    if exc.error in _TRANSIENT_OAUTH:
+        # The refresh token may have been spent by a request whose answer we lost.
+        return TransientError(detail, request_sent=True, status_code=exc.status_code)
+    return AuthError(detail, status_code=exc.status_code)
+
+
+@contextmanager
+def _calling_x(*, may_have_posted: bool = True) -> Iterator[None]:
+    try:
+        yield
+    except AdapterError:
+        raise
+    except Exception as exc:
+        translated = to_adapter_error(exc, may_have_posted=may_have_posted)
+        if translated is None:
+            raise
+        raise translated from exc
+
+
+def _raise_like_tweepy(response: requests.Response) -> None:
+    """tweepy.BaseClient.request's status handling, for the calls tweepy does not make."""
+    status = response.status_code
+    if status == 429:
+        reset = response.headers.get("x-rate-limit-reset")
+        raise tweepy.TooManyRequests(response, reset_time=int(reset) if reset and reset.isdigit() else None)
+    errors = {400: tweepy.BadRequest, 401: tweepy.Unauthorized, 403: tweepy.Forbidden, 404: tweepy.NotFound}
+    if status in errors:
+        raise errors[status](response)
+    if status >= 500:
+        raise tweepy.TwitterServerError(response)
+    if not 200 <= status < 300:
+        raise tweepy.HTTPException(response)
+
+
+# --- Media upload (X API v2) -----------------------------------------------------------------
+
+class _MediaUploader:
+    """X API v2 media upload over a tweepy.Client's session and bearer token."""
+
+    def __init__(self, client: tweepy.Client, *, processing_timeout: float,
+                 sleep: Callable[[float], None]) -> None:
+        self.client = client
+        self.processing_timeout = processing_timeout
+        self.sleep = sleep
+
+    def upload(self, item: MediaFile) -> str:
+        if item.kind == "video":
+            with _without_metadata(item.path) as path, open(path, "rb") as video:
+                return self._chunked(video, os.path.getsize(path), item.mime_type, "tweet_video")
+        data = _clean_image(item)
+        if item.mime_type == "image/gif":  # the one-shot upload takes no GIF
+            media_id = self._chunked(io.BytesIO(data), len(data), item.mime_type, "tweet_gif")
+        else:
+            media_id = self._one_shot(data, item)
+        if item.alt_text:
+            self._set_alt_text(media_id, item.alt_text)
+        return media_id
+
+    def _one_shot(self, data: bytes, item: MediaFile) -> str:
+        answer = self._call("POST", "/2/media/upload",
+                            files={"media": (os.path.basename(item.path), data, item.mime_type)},
+                            data={"media_category": "tweet_image", "media_type": item.mime_type})
+        return self._media_id(answer)
+
+    def _chunked(self, stream: BinaryIO, size: int, mime_type: str, category: str) -> str:
+        answer = self._call("POST", "/2/media/upload/initialize",
+                            json={"media_type": mime_type, "total_bytes": size, "media_category": category})
+        media_id = self._media_id(answer)
+        for index, chunk in enumerate(iter(lambda: stream.read(CHUNK_SIZE), b"")):
+            self._call("POST", f"/2/media/upload/{media_id}/append",
+                       files={"media": ("chunk", chunk, "application/octet-stream")},
+                       data={"segment_index": str(index)})
+        answer = self._call("POST", f"/2/media/upload/{media_id}/finalize")
+        self._wait_for_processing(media_id, (answer.get("data") or {}).get("processing_info"))
+        return media_id
+
+    def _wait_for_processing(self, media_id: str, info: dict | None) -> None:
+        """Poll STATUS as X asks (check_after_secs), within PROCESSING_TIMEOUT."""
+        deadline = time.monotonic() + self.processing_timeout
+        while info and info.get("state") in ("pending", "in_progress"):
+            wait = min(max(float(info.get("check_after_secs") or 1), 0.1), _PROCESSING_POLL_MAX)
+            if time.monotonic() + wait > deadline:
+                raise TransientError(
+                    f"X was still processing the video after {self.processing_timeout:.0f} s; "
+                    "nothing was posted.", request_sent=False)
+            self.sleep(wait)
+            answer = self._call("GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id})
+            info = (answer.get("data") or {}).get("processing_info")
+        if info and info.get("state") == "failed":
+            reason = (info.get("error") or {}).get("message") or "no reason given"
+            raise PermanentError(f"X could not process the video: {reason}.")
+
+    def _set_alt_text(self, media_id: str, alt_text: str) -> None:
+        self._call("POST", "/2/media/metadata",
+                   json={"id": media_id, "metadata": {"alt_text": {"text": alt_text}}})
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict:
+        headers = {"Authorization": f"Bearer {self.client.bearer_token}",
+                   "User-Agent": self.client.user_agent}
+        with self.client.session.request(method, API_URL + path, headers=headers, **kwargs) as response:
+            _raise_like_tweepy(response)
+            return response.json() if response.content else {}
+
+    @staticmethod
+    def _media_id(answer: dict) -> str:
+        media_id = (answer.get("data") or {}).get("id")
+        if not media_id:
+            raise TransientError("X's answer to a media upload carries no media id.", request_sent=False)
+        return str(media_id)
+
+
+def _clean_image(item: MediaFile) -> bytes:
+    """The image as it may leave: re-encoded without EXIF, GPS or trailing data, whatever
+    way it came in; re-encoding may grow it, so its size is checked again."""
+    try:
+        data = strip_metadata(item.path)
+    except MediaRejected as exc:
+        raise PermanentError(str(exc)) from exc
+    if len(data) > LIMITS.image_max_bytes:
+        raise PermanentError(f"The image “{os.path.basename(item.path)}” is over X's 5 MB once cleaned "
+                             "of its metadata; send a smaller one.")
+    return data
+
+
+@contextmanager
+def _without_metadata(path: str) -> Iterator[str]:
+    """The video as it may leave: a copy without its metadata boxes (where it was shot, the
+    phone) when it has any, else the file itself."""
+    try:
+        if not video_metadata_boxes(path):
+            yield path
+            return
+        with tempfile.TemporaryDirectory(prefix="dh-x-") as directory:
+            clean = os.path.join(directory, "video")
+            strip_video_metadata(path, clean)
+            yield clean
+    except MediaRejected as exc:
+        raise PermanentError(str(exc)) from exc
+
+
+# --- Validation -----------------------------------------------------------------------------------
+
+def _text_problems(content: Content) -> list[Problem]:
+    messages = text_rules.tweet_problems(content.text)
+    if not content.text.strip() and not content.media:
+        messages.append("X needs a text, an image or a video.")
+    return [Problem(network=NETWORK, field="text", message=message) for message in messages]
+
+
+def _x_media_problems(media: tuple[MediaFile, ...]) -> list[Problem]:
+    """X's rules beyond channels.media's shared checks."""
+    messages = []
+    gifs = [item for item in media if item.mime_type == "image/gif"]
+    if gifs and len(media) > 1:
+        messages.append("X takes a GIF only on its own: send the GIF alone, or the other images without it.")
+    for item in media:
+        name = os.path.basename(item.path)
+        seconds = item.duration_seconds
+        if item.kind == "video" and seconds is not None and seconds < VIDEO_MIN_SECONDS:
+            messages.append(f"The video “{name}” is too short for X, which takes videos from "
+                            f"{VIDEO_MIN_SECONDS:g} s.")
+        if len(item.alt_text) > ALT_TEXT_MAX:
+            messages.append(f"The description (alt text) of “{name}” is "
+                            f"{text_rules.plural(len(item.alt_text) - ALT_TEXT_MAX, 'character')} too long "
+                            f"for X ({len(item.alt_text):,} of {ALT_TEXT_MAX:,}).")
+    return [Problem(network=NETWORK, field="media", message=message) for message in messages]
+
+
+# --- Reconciliation ---------------------------------------------------------------------------------
+
+_URL_MARK = "\u2060URL\u2060"
+
+
+def comparable_text(text: str) -> str:
+    """A post's text as X gives it back and as we sent it, made comparable: X turns every
+    link into a t.co link, adds one for attached media, HTML-escapes & < >, and stores NFC
+    with \\n line ends."""
+    text = unicodedata.normalize("NFC", html.unescape(text)).replace("\r\n", "\n").replace("\r", "\n")
+    for url in reversed(extract_urls_with_indices(text)):
+        start, end = url["indices"]
+        text = text[:start] + _URL_MARK + text[end:]
+    text = text.strip()
+    while text.endswith(_URL_MARK):  # the media link X appends
+        text = text.removesuffix(_URL_MARK).rstrip()
+    return text
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- The adapter --------------------------------------------------------------------------------------
+
+class TwitterAdapter:
+    network = NETWORK
+
+    def __init__(self, *, sandbox_url: str | None, timeouts: Timeouts, limits: NetworkLimits = LIMITS,
+                 processing_timeout: float = PROCESSING_TIMEOUT,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.sandbox_url = sandbox_url
+        self.timeouts = timeouts
+        self.limits = limits
+        self.processing_timeout = processing_timeout
+        self.sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"TwitterAdapter(sandbox={bool(self.sandbox_url)})"
+
+    def validate(self, content: Content) -> list[Problem]:
+        return [*_text_problems(content),
+                *check_against_limits(content.media, self.limits, LABEL, network=NETWORK),
+                *_x_media_problems(content.media)]
+
+    def publish(self, credentials: Credentials, content: Content) -> Published:
+        problems = self.validate(content)
+        if problems:
+            raise PermanentError(" ".join(problem.message for problem in problems))
+        client = self._client(credentials)
+        uploader = _MediaUploader(client, processing_timeout=self.processing_timeout, sleep=self.sleep)
+        with _calling_x(may_have_posted=False):
+            media_ids = [uploader.upload(item) for item in content.media]
+        with _calling_x():
+            response = client.create_tweet(text=content.text or None, media_ids=media_ids or None,
+                                           user_auth=False)
+        tweet_id = (response.data or {}).get("id")
+        if not tweet_id:
+            raise TransientError("X's answer to the post carries no id.", request_sent=True)
+        return Published(external_id=str(tweet_id), url=self._post_url(credentials, str(tweet_id)))
+
+    def delete(self, credentials: Credentials, external_id: str) -> None:
+        client = self._client(credentials)
+        with _calling_x():
+            try:
+                response = client.delete_tweet(external_id, user_auth=False)
+            except tweepy.NotFound:
+                return  # already gone: what we wanted
+        if not (response.data or {}).get("deleted"):
+            raise PermanentError(f"X did not delete the post {external_id}.")
+
+    def check_credentials(self, credentials: Credentials) -> AccountInfo:
+        user = self._me(self._client(credentials))
+        if credentials.account_id and str(user.id) != credentials.account_id:
+            raise AuthError("The token belongs to another X account than this one.")
+        return AccountInfo(account_id=str(user.id), handle=user.username, display_name=user.name)
+
+    def fetch_metrics(self, credentials: Credentials, external_id: str | None = None) -> Metrics:
+        client = self._client(credentials)
+        if external_id is None:
+            counts = self._me(client).public_metrics or {}
+            return Metrics(followers=counts.get("followers_count"))
+        with _calling_x():
+            response = client.get_tweet(external_id, tweet_fields=["public_metrics"], user_auth=False)
+        if response.data is None:  # X answers 200 with an `errors` array for a missing post
+            raise PermanentError(f"X has no post {external_id} (deleted?).")
+        counts = response.data.public_metrics or {}
+        return Metrics(likes=counts.get("like_count"), shares=counts.get("retweet_count"),
+                       views=counts.get("impression_count"), comments=counts.get("reply_count"))
+
+    def find_published(self, credentials: Credentials, content: Content, since: datetime) -> Published | None:
+        """The account's post with this text created since `since` (its recent posts, newest
+        first), or None. A post without text cannot be told apart: PermanentError."""
+        if not content.text.strip():
+            raise PermanentError("A post without text cannot be found again on X: check the account by hand.")
+        # X gives creation times to the second (".000Z"): a post made in the same second as
+        # `since` must still count.
+        since = _aware(since).replace(microsecond=0)
+        wanted = comparable_text(content.text)
+        client = self._client(credentials)
+        user_id = credentials.account_id or str(self._me(client).id)
+        pagination_token = None
+        for _ in range(_FIND_PAGES):
+            with _calling_x():
+                response = client.get_users_tweets(
+                    user_id, start_time=since, max_results=100, tweet_fields=["created_at"],
+                    pagination_token=pagination_token, user_auth=False)
+            for tweet in response.data or []:
+                if tweet.created_at and tweet.created_at >= since and comparable_text(tweet.text) == wanted:
+                    tweet_id = str(tweet.id)
+                    return Published(external_id=tweet_id, url=self._post_url(credentials, tweet_id))
+            pagination_token = (response.meta or {}).get("next_token")
+            if not pagination_token:
+                return None
+        raise TransientError(f"More than {_FIND_PAGES * 100} posts on this X account since then: "
+                             "cannot tell whether this one is among them.", request_sent=False)
+
+    # --- helpers
+
+    def _client(self, credentials: Credentials) -> tweepy.Client:
+        client = tweepy.Client(bearer_token=credentials.access_token, wait_on_rate_limit=False)
+        client.session = make_session(sandbox_url=self.sandbox_url, timeouts=self.timeouts)
+        return client
+
+    @staticmethod
+    def _me(client: tweepy.Client) -> tweepy.User:
+        with _calling_x():
+            response = client.get_me(user_fields=["public_metrics"], user_auth=False)
+        if response.data is None:
+            raise TransientError("X's answer about the account was empty.", request_sent=True)
+        return response.data
+
+    @staticmethod
+    def _post_url(credentials: Credentials, tweet_id: str) -> str:
+        handle = str(credentials.extra.get("handle") or "i").lstrip("@")
+        return POST_URL.format(handle=handle, id=tweet_id)
+
+
+# --- Connecting an account (OAuth 2.0 Authorization Code with PKCE) -------------------------------
+
+class TwitterConnectFlow:
+    """X's OAuth 2.0 with PKCE through tweepy.OAuth2UserHandler (a requests_oauthlib
+    OAuth2Session, on which our transport is mounted).
+
+    The PKCE verifier is ours, not the handler's: a web app builds the authorize URL in one
+    request and receives the callback in another, so the verifier travels in `keep` (the
+    administrator's session) and is handed back to `finish`.
+
+    No OAUTHLIB_* environment variable is needed, so none is set (they would change every
+    OAuth client in the process):
+    - OAUTHLIB_INSECURE_TRANSPORT guards the URLs oauthlib itself parses: the authorize and
+      token URLs, always https:// here (the sandbox rewrite happens below oauthlib, in the
+      transport), and the callback URL, which we never give it: `finish` checks the state
+      itself and passes the bare code. An http:// redirect URI in development just works.
+    - OAUTHLIB_RELAX_TOKEN_SCOPE silences the "Scope has changed" Warning that oauthlib
+      raises when the token's scope differs from the requested one; the token requests run
+      on a handler that requested none, so there is nothing to compare, and `finish` checks
+      the granted scopes itself.
+    """
+
+    def __init__(self, *, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts) -> None:
+        self.sandbox_url = sandbox_url
+        self.app = app
+        self.timeouts = timeouts
+
+    def __repr__(self) -> str:
+        return f"TwitterConnectFlow(client_id={self.app.client_id!r}, sandbox={bool(self.sandbox_url)})"
+
+    def start(self, *, redirect_uri: str) -> ConnectStart:
+        state = secrets.token_urlsafe(32)
+        verifier = secrets.token_urlsafe(96)  # 128 characters, the most RFC 7636 allows
+        handler = self._handler(redirect_uri=redirect_uri, scope=list(SCOPES))
+        url, _ = handler.authorization_url(AUTHORIZE_URL, state=state, code_challenge=_s256(verifier),
+                                           code_challenge_method="S256")
+        return ConnectStart(authorize_url=browser_url(url, sandbox_url=self.sandbox_url),
+                            keep={"state": state, "code_verifier": verifier})
+
+    def finish(self, *, redirect_uri: str, callback_params: dict, kept: dict) -> Connected:
+        code = _callback_code(callback_params, kept)
+        handler = self._handler(redirect_uri=redirect_uri)
+        with _calling_x():
+            token = OAuth2Session.fetch_token(  # tweepy's override would parse the callback URL
+                handler, TOKEN_URL, code=code, auth=handler.auth, include_client_id=True,
+                code_verifier=kept.get("code_verifier", ""))
+        _require_scopes(token)
+        credentials = _credentials_from(token, previous_refresh_token="")
+        account = TwitterAdapter(sandbox_url=self.sandbox_url, timeouts=self.timeouts).check_credentials(
+            credentials)
+        credentials = credentials.replace(account_id=account.account_id, extra={"handle": account.handle})
+        return Connected(credentials=credentials, account=account)
+
+    def refresh(self, credentials: Credentials) -> Credentials:
+        """A new access token and a new refresh token: X's refresh tokens are single-use, so
+        the caller must store both before anything else (under a lock on the account)."""
+        if not credentials.refresh_token:
+            raise AuthError("This X account has no refresh token: connect it again.")
+        handler = self._handler(redirect_uri=None)
+        public_client = {} if self.app.client_secret else {"client_id": self.app.client_id}
+        with _calling_x():
+            token = handler.refresh_token(TOKEN_URL, refresh_token=credentials.refresh_token,
+                                          auth=handler.auth, **public_client)
+        fresh = _credentials_from(token, previous_refresh_token=credentials.refresh_token)
+        return credentials.replace(access_token=fresh.access_token, refresh_token=fresh.refresh_token,
+                                   expires_at=fresh.expires_at)
+
+    def _handler(self, *, redirect_uri: str | None,
+                 scope: list[str] | None = None) -> tweepy.OAuth2UserHandler:
+        handler = tweepy.OAuth2UserHandler(client_id=self.app.client_id, redirect_uri=redirect_uri,
+                                           scope=scope, client_secret=self.app.client_secret or None)
+        mount_on(handler, sandbox_url=self.sandbox_url, timeouts=self.timeouts)
+        # oauthlib reads any body, even a 503 page, as a token answer ("missing token"):
+        # judge the HTTP status first.
+        handler.register_compliance_hook("access_token_response", _token_endpoint_status)
+        handler.register_compliance_hook("refresh_token_response", _token_endpoint_status)
+        return handler
+
+
+def _s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _callback_code(params: dict, kept: dict) -> str:
+    """The authorization code of a genuine callback; AuthError for a refused or forged one."""
+    if params.get("error"):
+        raise AuthError(f"X did not authorise Diplomacy Hub: {params['error']}.")
+    expected = str(kept.get("state") or "")
+    if not expected or not hmac.compare_digest(str(params.get("state") or ""), expected):
+        raise AuthError("The answer from X does not match this connection attempt (state); start again.")
+    if not kept.get("code_verifier"):
+        raise AuthError("This connection attempt lost its PKCE verifier; start again.")
+    code = params.get("code")
+    if not code:
+        raise AuthError("X sent no authorization code; start again.")
+    return str(code)
+
+
+def _token_endpoint_status(response: requests.Response) -> requests.Response:
+    if response.status_code == 429:
+        reset = response.headers.get("x-rate-limit-reset", "")
+        wait = max(1.0, int(reset) - time.time()) if reset.isdigit() else _DEFAULT_RETRY_AFTER
+        raise RateLimited("X's token endpoint is rate limited.", retry_after=wait)
+    if response.status_code >= 500:
+        raise TransientError(f"X's token endpoint failed (HTTP {response.status_code}).",
+                             request_sent=True, status_code=response.status_code)
+    return response
+
+
+def _require_scopes(token: dict) -> None:
+    granted = token.get("scope")
+    if granted is None:  # X always says; without it, the first post will tell
+        return
+    granted = set(granted.split() if isinstance(granted, str) else granted)
+    missing = [scope for scope in SCOPES if scope not in granted]
+    if missing:
+        raise AuthError("X did not grant every permission Diplomacy Hub needs "
+                        f"(missing: {', '.join(missing)}).")
+
+
+def _credentials_from(token: dict, *, previous_refresh_token: str) -> Credentials:
+    access_token = token.get("access_token")
+    if not access_token:
+        raise TransientError("X's token answer carries no access token.", request_sent=True)
+    # Never store an empty refresh token: if X's answer lacks one, the old one still holds.
+    refresh_token = token.get("refresh_token") or previous_refresh_token
+    return Credentials(access_token=access_token, refresh_token=refresh_token, expires_at=_expiry(token))
+
+
+def _expiry(token: dict) -> datetime | None:
+    # oauthlib adds `expires_at` (Unix time) to every token that has `expires_in`.
+    if token.get("expires_at"):
+        return datetime.fromtimestamp(float(token["expires_at"]), tz=UTC)
+    if token.get("expires_in"):
+        return datetime.fromtimestamp(time.time() + float(token["expires_in"]), tz=UTC)
+    return None
+
