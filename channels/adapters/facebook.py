@@ -45,7 +45,6 @@ from typing import Any
 
 import facebook
 import requests
-import urllib3.exceptions
 
 from channels import text as text_rules
 from channels.adapters.base import (
@@ -66,7 +65,13 @@ from channels.adapters.base import (
     RateLimited,
     TransientError,
 )
-from channels.adapters.transport import Timeouts, UnknownHostError, browser_url, make_session
+from channels.adapters.transport import (
+    Timeouts,
+    UnknownHostError,
+    browser_url,
+    make_session,
+    request_never_left,
+)
 from channels.media import (
     MediaRejected,
     check_against_limits,
@@ -161,7 +166,7 @@ def to_adapter_error(exc: BaseException, last: _LastResponse, *,
     if isinstance(exc, requests.RequestException):
         # The message of a requests exception holds the URL, and Graph URLs hold the token:
         # only its class name goes out.
-        sent = may_have_posted and not _never_connected(exc)
+        sent = may_have_posted and not request_never_left(exc)
         what = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
         return TransientError(f"Facebook {what} ({type(exc).__name__}).", request_sent=sent)
     if isinstance(exc, KeyError | ValueError):  # facebook-sdk on an answer without Content-Type
@@ -231,15 +236,6 @@ def _usage_entries(usage: Any) -> Iterator[dict]:
         for value in usage.values():
             if isinstance(value, list):
                 yield from (entry for entry in value if isinstance(entry, dict))
-
-
-def _never_connected(exc: requests.RequestException) -> bool:
-    """Connection refused, name not resolved, TLS failed, or connect timeout: the request
-    never left. A read timeout or a reset after sending may have delivered it."""
-    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)  # includes NameResolutionError
 
 
 def _int(value: Any) -> int | None:

@@ -30,7 +30,6 @@ from xml.etree.ElementTree import ParseError
 
 import flickrapi
 import requests
-import urllib3.exceptions
 from flickrapi.auth import FlickrAccessToken
 
 from channels import text as text_rules
@@ -51,7 +50,13 @@ from channels.adapters.base import (
     RateLimited,
     TransientError,
 )
-from channels.adapters.transport import Timeouts, UnknownHostError, browser_url, make_session
+from channels.adapters.transport import (
+    Timeouts,
+    UnknownHostError,
+    browser_url,
+    make_session,
+    request_never_left,
+)
 from channels.media import IMAGE_UPLOAD_MAX_BYTES, MediaRejected, check_against_limits, strip_metadata
 
 NETWORK = "flickr"
@@ -111,14 +116,6 @@ def _session(sandbox_url: str | None, timeouts: Timeouts) -> tuple[requests.Sess
     return session, last
 
 
-def _never_connected(exc: requests.RequestException) -> bool:
-    """Connection refused, name not resolved, or connect timeout: the request never left."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)  # includes NameResolutionError
-
-
 def _error_code(exc: flickrapi.FlickrError) -> int | None:
     try:
         return int(exc.code) if exc.code is not None else None
@@ -165,7 +162,7 @@ def _translate(exc: Exception, last: _LastResponse, *, upload: bool = False,
     if isinstance(exc, UnknownHostError):
         return PermanentError(str(exc))
     if isinstance(exc, requests.RequestException):
-        sent = request_sent and not _never_connected(exc)
+        sent = request_sent and not request_never_left(exc)
         what = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
         return TransientError(f"Flickr {what} ({type(exc).__name__}).", request_sent=sent)
     if isinstance(exc, ParseError | json.JSONDecodeError | KeyError):

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httplib2
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 # The real hosts the SDKs call (or send a browser to), and the sandbox path prefix of each.
@@ -131,3 +132,13 @@ def browser_url(url: str, *, sandbox_url: str | None) -> str:
     """Where to send a person's browser (an OAuth consent page): the sandbox's copy of it
     for a sandbox account."""
     return rewrite_url(url, sandbox_url) if sandbox_url else url
+
+
+def request_never_left(exc: requests.RequestException) -> bool:
+    """Connection refused, name not resolved, TLS failed, or connect timeout: the request
+    never reached the network, so sending it again cannot make a duplicate. A read timeout
+    or a reset after sending may have delivered it."""
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)  # includes NameResolutionError

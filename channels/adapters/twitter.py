@@ -43,7 +43,6 @@ from typing import Any, BinaryIO
 import oauthlib.oauth2
 import requests
 import tweepy
-import urllib3.exceptions
 from requests_oauthlib import OAuth2Session
 from twitter_text import extract_urls_with_indices
 
@@ -66,7 +65,14 @@ from channels.adapters.base import (
     RateLimited,
     TransientError,
 )
-from channels.adapters.transport import Timeouts, UnknownHostError, browser_url, make_session, mount_on
+from channels.adapters.transport import (
+    Timeouts,
+    UnknownHostError,
+    browser_url,
+    make_session,
+    mount_on,
+    request_never_left,
+)
 from channels.media import (
     MediaRejected,
     check_against_limits,
@@ -138,7 +144,7 @@ def to_adapter_error(exc: BaseException, *, may_have_posted: bool = True) -> Ada
     if isinstance(exc, UnknownHostError):
         return PermanentError(str(exc))
     if isinstance(exc, requests.RequestException):
-        sent = may_have_posted and not _never_connected(exc)
+        sent = may_have_posted and not request_never_left(exc)
         what = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
         return TransientError(f"X {what} ({type(exc).__name__}).", request_sent=sent)
     if isinstance(exc, oauthlib.oauth2.OAuth2Error):
@@ -171,15 +177,6 @@ def _retry_after(exc: tweepy.TooManyRequests) -> float:
     if exc.reset_time is None:
         return _DEFAULT_RETRY_AFTER
     return max(1.0, exc.reset_time - time.time())
-
-
-def _never_connected(exc: requests.RequestException) -> bool:
-    """Connection refused, name not resolved, TLS failed, or connect timeout: the request
-    never left. A read timeout or a reset after sending may have delivered it."""
-    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)  # includes NameResolutionError
 
 
 def _from_oauth_error(exc: oauthlib.oauth2.OAuth2Error) -> AdapterError:

@@ -31,7 +31,6 @@ import google.oauth2.credentials
 import httplib2
 import oauthlib.oauth2
 import requests
-import urllib3.exceptions
 from google_auth_httplib2 import AuthorizedHttp
 from google_auth_oauthlib.flow import Flow
 from googleapiclient.discovery import build
@@ -63,6 +62,7 @@ from channels.adapters.transport import (
     make_httplib2,
     make_session,
     mount_on,
+    request_never_left,
 )
 from channels.media import (
     VIDEO_UPLOAD_MAX_BYTES,
@@ -464,17 +464,9 @@ def _token_endpoint_check(response: requests.Response) -> requests.Response:
     return response
 
 
-def _never_connected(exc: requests.RequestException) -> bool:
-    """Connection refused, name not resolved, or connect timeout: the request never left."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)  # includes NameResolutionError
-
-
 def _transient_from_requests(exc: requests.RequestException) -> TransientError:
     return TransientError(f"Could not complete the call to Google: {type(exc).__name__}.",
-                          request_sent=not _never_connected(exc))
+                          request_sent=not request_never_left(exc))
 
 
 class YouTubeConnectFlow:
