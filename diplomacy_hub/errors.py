@@ -1,8 +1,8 @@
 """Styled error pages. They render without a request context on 500, so they stay plain."""
 
+from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
-from django.http import HttpResponseServerError
 
 
 def permission_denied(request, exception=None):

@@ -1,0 +1,159 @@
+# Diplomacy Hub. The two commands: `make run` (set up and start everything) and `make test`.
+# Needs nothing but Python 3.11 (PYTHON=/path/to/python3.11 to choose one).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+# Stamps inside the venv: deleting the venv deletes them; a newer requirements file reinstalls.
+RUN_STAMP := $(VENV)/.installed-requirements
+DEV_STAMP := $(VENV)/.installed-requirements-dev
+PO := locale/fr/LC_MESSAGES/django.po
+MO := locale/fr/LC_MESSAGES/django.mo
+ARGS ?=
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help run test lint fmt migrate messages bench drill
+
+help:
+	@echo "make run       set up (venv, .env, migrate, static, demo data) and start web, workers, beat, sandbox"
+	@echo "make test      run the whole test suite (ARGS=\"-k foo\" to pass pytest options)"
+	@echo "make lint      ruff check"
+	@echo "make fmt       ruff's safe automatic fixes (imports, upgrades)"
+	@echo "make migrate   apply database migrations"
+	@echo "make messages  update the French catalogue from the code, then compile it"
+	@echo "make bench     run the benchmarks"
+	@echo "make drill     run the fault drill against real processes"
+
+# --- Set-up ---------------------------------------------------------------------------------
+
+# A venv whose interpreter is missing or broken (moved, or copied from another machine) is
+# made again.
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Diplomacy Hub needs Python 3.11+: make PYTHON=/path/to/python3.11")'
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+# Development settings for this machine, written once and never overwritten.
+define WRITE_DOTENV
+import secrets
+from channels.crypto import generate_key_entry
+with open(".env", "x", encoding="utf-8") as handle:
+    handle.write(
+        "# Written by `make run` for development on this machine. Never commit it, never reuse it.\n"
+        "# Deleting it makes new keys: the sealed credentials in var/ then no longer open.\n"
+        "DEBUG=true\n"
+        f"SECRET_KEY={secrets.token_urlsafe(50)}\n"
+        f"CREDENTIALS_KEYS={generate_key_entry('dev1')}\n"
+    )
+print("Wrote .env: development settings with a new SECRET_KEY and CREDENTIALS_KEYS.")
+endef
+export WRITE_DOTENV
+
+.env: | $(RUN_STAMP)
+	$(PY) -c "$$WRITE_DOTENV"
+
+# The compiled catalogue is committed, so a machine without GNU gettext still runs in French.
+$(MO): $(PO)
+	@if command -v msgfmt >/dev/null; then \
+		echo "msgfmt --check -o $@ $<"; msgfmt --check -o $@ $<; \
+	else \
+		echo "GNU gettext (msgfmt) is not installed: using the committed $@."; \
+	fi
+
+# --- The two commands -------------------------------------------------------------------
+
+run: $(RUN_STAMP) .env $(MO)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py seed_demo
+	@echo
+	@echo "Diplomacy Hub on http://127.0.0.1:8000 (sandbox networks on http://127.0.0.1:8100)."
+	@echo "Starting web, the crisis worker, the publish worker, beat and the sandbox. Ctrl-C stops them all."
+	@echo
+	exec $(PY) -m honcho start -f Procfile
+
+# Checks that the services the suite is pointed at answer: a test run against a database or
+# a broker that is down must fail loudly, never skip.
+define CHECK_SERVICES
+import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "diplomacy_hub.settings.test")
+import django
+django.setup()
+from django.conf import settings
+db = settings.DATABASES["default"]
+broker = settings.CELERY_BROKER_URL
+if "postgresql" in db["ENGINE"]:
+    import psycopg2
+    where = f"{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}"
+    errors = []
+    for name in ("postgres", db["NAME"]):
+        try:
+            psycopg2.connect(dbname=name, user=db.get("USER") or None, password=db.get("PASSWORD") or None,
+                             host=db.get("HOST") or None, port=db.get("PORT") or None, connect_timeout=5).close()
+            break
+        except psycopg2.OperationalError as error:
+            errors.append(str(error).strip())
+    else:
+        sys.exit(f"\nPostgreSQL at {where} (DATABASE_URL) does not answer:\n  {errors[0]}\n"
+                 "Start it, or unset DATABASE_URL to test on SQLite.\n")
+    print(f"Database: PostgreSQL at {where}")
+else:
+    print(f"Database: {db['ENGINE'].rsplit('.', 1)[-1]}")
+if broker.startswith(("redis://", "rediss://")):
+    import redis
+    client = redis.Redis.from_url(broker, socket_connect_timeout=5, socket_timeout=5)
+    where = "{host}:{port}/{db}".format(**client.connection_pool.connection_kwargs)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        sys.exit(f"\nRedis at {where} (CELERY_BROKER_URL) does not answer: {error}\n"
+                 "Start it, or unset CELERY_BROKER_URL to test with the filesystem broker.\n")
+    print(f"Broker: Redis at {where}")
+else:
+    print(f"Broker: {broker.split(':', 1)[0]}")
+endef
+export CHECK_SERVICES
+
+test: $(DEV_STAMP) $(MO)
+	@$(PY) -c "$$CHECK_SERVICES"
+	$(PY) -m pytest $(ARGS)
+
+# --- Everyday targets ---------------------------------------------------------------------
+
+lint: $(DEV_STAMP)
+	$(PY) -m ruff check .
+
+# Only ruff's safe fixes: the code is not laid out by `ruff format`.
+fmt: $(DEV_STAMP)
+	$(PY) -m ruff check --fix .
+
+migrate: $(RUN_STAMP) .env
+	$(PY) manage.py migrate
+
+messages: $(RUN_STAMP)
+	@command -v xgettext >/dev/null || { echo "make messages needs GNU gettext (apt-get install gettext)." >&2; exit 1; }
+	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --ignore=node_modules --ignore=tests \
+		--add-location=file --no-obsolete
+	msgfmt --check -o $(MO) $(PO)
+
+bench: $(DEV_STAMP)
+	@if [ -f bench/run.py ]; then $(PY) -m bench.run $(ARGS); \
+	else echo "make bench: not implemented yet (bench/run.py does not exist)." >&2; exit 2; fi
+
+drill: $(DEV_STAMP)
+	@if [ -f tests/chaos/drill.py ]; then $(PY) -m tests.chaos.drill $(ARGS); \
+	else echo "make drill: not implemented yet (tests/chaos/drill.py does not exist)." >&2; exit 2; fi

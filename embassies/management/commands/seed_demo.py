@@ -1,0 +1,175 @@
+"""`python manage.py seed_demo`: the demo users (one per role) and a sandbox social account
+on every network for every mission. Idempotent: a second run changes nothing.
+
+Passwords are random and printed once, when a user is created; `--reset-passwords` prints
+new ones. Nothing here ever reaches a real network: every account is a sandbox account
+whose tokens follow the sandbox's convention (docs/sandbox.md).
+"""
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from channels.adapters.base import Credentials
+from channels.models import Network, SocialAccount
+from embassies.models import Mission, StaffMembership
+from embassies.roles import Role
+
+# Networks whose access tokens expire and come with a refresh token.
+EXPIRING_NETWORKS = frozenset({Network.TWITTER, Network.YOUTUBE})
+TOKEN_LIFETIME = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    first_name: str
+    last_name: str
+    missions: tuple[str, ...] = ()
+    is_staff: bool = False
+
+
+DEMO_USERS = (
+    DemoUser("officer", Role.OFFICER, "Claire", "Martin", ("emb-jp-tokyo", "emb-eg-cairo", "cg-us-new-york")),
+    DemoUser("officer2", Role.OFFICER, "Hugo", "Bernard", ("emb-de-berlin",)),
+    DemoUser("press", Role.PRESS_OFFICE, "Léa", "Dubois"),
+    DemoUser("press2", Role.PRESS_OFFICE, "Thomas", "Petit"),
+    DemoUser("crisis", Role.CRISIS_UNIT, "Inès", "Moreau"),
+    DemoUser("crisis2", Role.CRISIS_UNIT, "Paul", "Laurent"),
+    DemoUser("admin", Role.ADMINISTRATOR, "Camille", "Roux", is_staff=True),
+)
+
+
+def sandbox_account_id(mission: Mission, network: str) -> str:
+    return f"dh-{mission.code}-{network}"
+
+
+def sandbox_handle(mission: Mission) -> str:
+    """"@FranceinJapan" for an embassy, "@FranceinNewYork" for a consulate,
+    "@FranceUNNairobi" for a delegation: derived from the mission, letters and digits only."""
+    if mission.kind == Mission.Kind.EMBASSY:
+        prefix, place = "Francein", mission.country_name
+    elif mission.kind == Mission.Kind.CONSULATE:
+        prefix, place = "Francein", mission.city
+    else:  # del-<organisation>-<city>
+        prefix, place = "France" + mission.code.split("-")[1].upper(), mission.city
+    ascii_place = unicodedata.normalize("NFKD", place).encode("ascii", "ignore").decode()
+    words = re.split(r"[^0-9A-Za-z]+", ascii_place)
+    return "@" + prefix + "".join(word[:1].upper() + word[1:] for word in words)
+
+
+def sandbox_credentials(network: str, account_id: str, *, now) -> Credentials:
+    expiring = network in EXPIRING_NETWORKS
+    return Credentials(
+        access_token=f"sbx.{network}.{account_id}.seed",
+        refresh_token=f"sbxr.{network}.{account_id}.seed" if expiring else "",
+        token_secret="sbxs" if network == Network.FLICKR else "",
+        expires_at=now + TOKEN_LIFETIME if expiring else None,
+        account_id=account_id,
+    )
+
+
+class Command(BaseCommand):
+    help = "Create the demo users (one per role) and a sandbox social account per mission and network."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--reset-passwords", action="store_true",
+            help="Give every demo user a new random password and print it.",
+        )
+        parser.add_argument(
+            "--force", action="store_true",
+            help="Seed even with DEBUG off (a training or demo deployment; never a real one).",
+        )
+
+    def handle(self, *args, reset_passwords: bool = False, force: bool = False, **options) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates demo users, including an administrator. DEBUG is off, so this "
+                "looks like a real deployment: pass --force if it is a demo or training one."
+            )
+        with transaction.atomic():
+            passwords = self.seed_users(reset_passwords=reset_passwords)
+            created, existing = self.seed_sandbox_accounts()
+        self.stdout.write(f"Sandbox social accounts: {created} created, {existing} already there.")
+        if passwords:
+            width = max(len(name) for name in passwords)
+            self.stdout.write(self.style.WARNING(
+                "Demo users' passwords (shown this once; `manage.py seed_demo --reset-passwords` "
+                "prints new ones):"
+            ))
+            for username, password in passwords.items():
+                self.stdout.write(f"  {username.ljust(width)}  {password}")
+        else:
+            self.stdout.write(f"Demo users: {len(DEMO_USERS)} already there (passwords unchanged).")
+
+    def seed_users(self, *, reset_passwords: bool) -> dict[str, str]:
+        """Create the missing demo users; return {username: password} for those whose
+        password was set now."""
+        User = get_user_model()
+        groups = {role: Group.objects.get_or_create(name=role)[0] for role in Role.values}
+        codes = [code for demo in DEMO_USERS for code in demo.missions]
+        missions = {mission.code: mission for mission in Mission.objects.filter(code__in=codes)}
+        passwords: dict[str, str] = {}
+        for demo in DEMO_USERS:
+            user, created = User.objects.get_or_create(
+                username=demo.username,
+                defaults={
+                    "first_name": demo.first_name, "last_name": demo.last_name,
+                    "email": f"{demo.username}@demo.diplomacy-hub.invalid", "is_staff": demo.is_staff,
+                },
+            )
+            if created or reset_passwords:
+                password = secrets.token_urlsafe(12)
+                user.set_password(password)
+                user.save(update_fields=["password"])
+                passwords[demo.username] = password
+            user.groups.add(groups[demo.role])
+            for code in demo.missions:
+                if code not in missions:
+                    raise CommandError(f"Mission {code!r} is missing: run `manage.py migrate` first.")
+                StaffMembership.objects.get_or_create(user=user, mission=missions[code])
+        return passwords
+
+    def seed_sandbox_accounts(self) -> tuple[int, int]:
+        """One connected sandbox account per mission and network; existing ones (same
+        network and account id) are left as they are. Returns (created, already there)."""
+        existing = set(
+            SocialAccount.objects.filter(is_sandbox=True).values_list("network", "network_account_id")
+        )
+        now = timezone.now()
+        new_accounts = [
+            SocialAccount(
+                mission=mission,
+                network=network,
+                handle=sandbox_handle(mission),
+                display_name=mission.name,
+                network_account_id=sandbox_account_id(mission, network),
+                status=SocialAccount.Status.CONNECTED,
+                is_sandbox=True,
+            )
+            for mission in Mission.objects.order_by("pk")
+            for network in Network.values
+            if (network, sandbox_account_id(mission, network)) not in existing
+        ]
+        if new_accounts:
+            # The sealed credentials bind the row's id, so the rows are created first.
+            # bulk_create sets the ids on PostgreSQL and SQLite (3.35+).
+            SocialAccount.objects.bulk_create(new_accounts, batch_size=500)
+            for account in new_accounts:
+                credentials = sandbox_credentials(account.network, account.network_account_id, now=now)
+                account.seal_credentials(credentials)
+            SocialAccount.objects.bulk_update(
+                new_accounts, ["sealed_credentials", "token_expires_at"], batch_size=500,
+            )
+        return len(new_accounts), len(existing)

@@ -1,0 +1,91 @@
+"""The French catalogue: complete, and compiled (the committed django.mo matches django.po)."""
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import translation
+
+PO_FILE = Path(settings.BASE_DIR) / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[sdif]")
+
+
+@dataclass
+class Entry:
+    msgid: str = ""
+    msgid_plural: str = ""
+    msgctxt: str | None = None
+    msgstr: dict[int, str] = field(default_factory=dict)
+    fuzzy: bool = False
+
+
+def read_po(path: Path) -> list[Entry]:
+    """A small reader of gettext .po files: enough for makemessages' output."""
+    entries, entry, target = [], Entry(), None
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        line = line.strip()
+        if not line:
+            if target is not None:
+                entries.append(entry)
+            entry, target = Entry(), None
+        elif line.startswith("#,"):
+            entry.fuzzy = "fuzzy" in line
+        elif line.startswith("#"):
+            continue
+        elif line.startswith('"'):
+            value = ast.literal_eval(line)
+            if isinstance(target, int):
+                entry.msgstr[target] += value
+            else:
+                setattr(entry, target, getattr(entry, target) + value)
+        else:
+            keyword, _, rest = line.partition(" ")
+            value = ast.literal_eval(rest)
+            if keyword.startswith("msgstr"):
+                target = int(keyword[7:-1]) if "[" in keyword else 0
+                entry.msgstr[target] = value
+            else:
+                target = keyword
+                setattr(entry, keyword, value)
+    return [entry for entry in entries if entry.msgid]  # the header has an empty msgid
+
+
+ENTRIES = read_po(PO_FILE)
+
+
+def test_the_catalogue_has_entries():
+    assert len(ENTRIES) > 100
+
+
+def test_every_string_is_translated_and_none_is_fuzzy():
+    untranslated = [e.msgid for e in ENTRIES if e.fuzzy or not all(e.msgstr.values()) or not e.msgstr]
+    assert not untranslated, f"Translate these in {PO_FILE} (then `make messages` / compile): {untranslated}"
+
+
+def test_translations_keep_their_placeholders():
+    """A French plural form may drop the number ("un compte"), never add a placeholder."""
+    for entry in ENTRIES:
+        allowed = set(PLACEHOLDER.findall(entry.msgid + entry.msgid_plural))
+        for msgstr in entry.msgstr.values():
+            assert set(PLACEHOLDER.findall(msgstr)) <= allowed, entry.msgid
+        if not entry.msgid_plural:
+            assert set(PLACEHOLDER.findall(entry.msgstr[0])) == allowed, entry.msgid
+
+
+def test_the_compiled_catalogue_matches_the_po_file():
+    """Fails when django.po changed but django.mo was not compiled (`make run` compiles)."""
+    stale = []
+    with translation.override("fr"):
+        for entry in ENTRIES:
+            if entry.msgid_plural:
+                got = [translation.ngettext(entry.msgid, entry.msgid_plural, n) for n in (1, 2)]
+                expected = [entry.msgstr[0], entry.msgstr[1]]
+            elif entry.msgctxt is not None:
+                got, expected = translation.pgettext(entry.msgctxt, entry.msgid), entry.msgstr[0]
+            else:
+                got, expected = translation.gettext(entry.msgid), entry.msgstr[0]
+            if got != expected:
+                stale.append(entry.msgid)
+    assert not stale, f"django.mo is older than django.po; compile it (make messages): {stale}"
