@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -5,6 +6,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from diplomacy_hub import errors
+from posts.views_health import healthz
 
 admin.site.site_header = "Diplomacy Hub"
 admin.site.site_title = "Diplomacy Hub"
@@ -14,12 +16,15 @@ urlpatterns = [
     path("", include("posts.urls")),
     path("missions/", include("embassies.urls")),
     path("accounts/social/", include("channels.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(
+        redirect_authenticated_user=True, extra_context={"show_demo_users": settings.DEBUG},
+    ), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
 ]
 
 handler403 = errors.permission_denied

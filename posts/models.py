@@ -68,7 +68,9 @@ class Message(models.Model):
     )
     title = models.CharField(_("internal title"), max_length=200)
     state = models.CharField(_("state"), max_length=24, choices=State.choices, default=State.DRAFT)
-    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.ROUTINE)
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.ROUTINE,
+    )
     desired_at = models.DateTimeField(_("desired time"), null=True, blank=True)
     scheduled_at = models.DateTimeField(_("scheduled time"), null=True, blank=True)
     targets = models.ManyToManyField(
@@ -132,7 +134,9 @@ class MessageText(models.Model):
     language = models.CharField(_("language"), max_length=2)
     network = models.CharField(_("network"), max_length=16, choices=Network.choices, blank=True)
     body = models.TextField(_("text"))
-    title = models.CharField(_("title"), max_length=255, blank=True, help_text=_("YouTube and Flickr titles."))
+    title = models.CharField(
+        _("title"), max_length=255, blank=True, help_text=_("YouTube and Flickr titles."),
+    )
 
     class Meta:
         ordering = ["language", "network"]
@@ -227,7 +231,8 @@ class Delivery(models.Model):
         QUEUED = "queued", _("Queued")            # claimed by the dispatcher, id sent to a worker
         SENDING = "sending", _("Sending")         # a worker is calling the network (committed first)
         SENT = "sent", _("Sent")
-        UNKNOWN = "unknown", _("Outcome unknown") # the request may have arrived: reconcile, never resend blindly
+        # The request may have arrived: reconcile, never resend blindly.
+        UNKNOWN = "unknown", _("Outcome unknown")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
         RETRACTED = "retracted", _("Retracted")   # deleted from the network after being sent
@@ -263,8 +268,11 @@ class Delivery(models.Model):
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
         constraints = [
+            # One live delivery per message, account and language. Cancelled ones stay as
+            # history: an edit after approval cancels them, and the next approval writes new ones.
             models.UniqueConstraint(
-                fields=["message", "account", "language"], name="posts_delivery_unique_message_account_language",
+                fields=["message", "account", "language"], condition=~models.Q(state="cancelled"),
+                name="posts_delivery_unique_message_account_language",
             ),
         ]
         indexes = [
@@ -285,7 +293,8 @@ class DeliveryAttempt(models.Model):
     action = models.CharField(max_length=16, default="publish")  # publish | reconcile | delete
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=16, blank=True)  # sent | rate_limited | transient | auth | permanent | unknown | found | not_found | deleted
+    # sent | rate_limited | transient | auth | permanent | unknown | found | not_found | deleted
+    outcome = models.CharField(max_length=16, blank=True)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     detail = models.CharField(max_length=500, blank=True)
     external_id = models.CharField(max_length=100, blank=True)
@@ -300,8 +309,12 @@ class DeliveryAttempt(models.Model):
 class Event(models.Model):
     """Append-only: who did what to which message or delivery, when, from which state."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events", null=True, blank=True)
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="events", null=True, blank=True)
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="events", null=True, blank=True,
+    )
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.CASCADE, related_name="events", null=True, blank=True,
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
     )
@@ -337,7 +350,8 @@ class PublishingPause(models.Model):
         NETWORK = "network", _("Network")
 
     scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.ALL)
-    value = models.CharField(_("which"), max_length=64, blank=True)  # region name, country code, mission code, network
+    # A region name, a country code, a mission code or a network.
+    value = models.CharField(_("which"), max_length=64, blank=True)
     reason = models.TextField(_("reason"))
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField(auto_now_add=True)
@@ -352,3 +366,18 @@ class PublishingPause(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_scope_display()} {self.value}".strip()
+
+
+class Heartbeat(models.Model):
+    """When a part of the publishing engine was last seen alive: the dispatcher, each
+    worker, each queue's consumer, the sweeper. Read by the health report."""
+
+    name = models.CharField(max_length=200, unique=True)  # "dispatcher", "worker:<node>", "queue:crisis"
+    seen_at = models.DateTimeField()
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.seen_at:%Y-%m-%d %H:%M:%S}"

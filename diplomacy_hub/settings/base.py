@@ -187,8 +187,77 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_DEFAULT_QUEUE = "publish"
 CELERY_TASK_QUEUES = (Queue("crisis"), Queue("publish"), Queue("maintenance"))
 CELERY_TIMEZONE = "UTC"
+# --- Publishing engine (posts/services/dispatch.py, delivery.py, sweeper.py, health.py) ---
+# Seconds unless said otherwise. Tests and drills shorten them through the environment.
+# Workers run the threads pool (the work waits on networks, not on the CPU):
+#   celery -A diplomacy_hub worker -Q crisis -P threads -c 8
+#   celery -A diplomacy_hub worker -Q publish,maintenance -P threads -c 16
+DISPATCH_INTERVAL = env.float("DISPATCH_INTERVAL", default=5.0)  # beat tick of the dispatcher
+DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=500)  # deliveries claimed per round trip
+DISPATCH_MAX_BATCHES = env.int("DISPATCH_MAX_BATCHES", default=20)  # per tick; the next tick goes on
+KICK_TIMEOUT = env.float("KICK_TIMEOUT", default=0.5)  # the most a web request waits on the broker
+PUBLISH_MAX_ATTEMPTS = env.int("PUBLISH_MAX_ATTEMPTS", default=8)
+# Attempt n that failed for sure waits BASE * 2**(n-1), capped, ±JITTER: 30 s ... 20 min,
+# eight attempts over about an hour.
+PUBLISH_BACKOFF_BASE = env.float("PUBLISH_BACKOFF_BASE", default=30.0)
+PUBLISH_BACKOFF_MAX = env.float("PUBLISH_BACKOFF_MAX", default=1200.0)
+PUBLISH_BACKOFF_JITTER = env.float("PUBLISH_BACKOFF_JITTER", default=0.2)
+# Whether a publishing pause also holds crisis alerts (a pause is usually called because of
+# the crisis the alert is about; set False to let alerts through every pause).
+PUBLISHING_PAUSE_HOLDS_CRISIS = env.bool("PUBLISHING_PAUSE_HOLDS_CRISIS", default=True)
+SWEEP_INTERVAL = env.float("SWEEP_INTERVAL", default=30.0)
+SWEEPER_QUEUED_AFTER = env.float("SWEEPER_QUEUED_AFTER", default=120.0)  # queued that long: enqueue again
+SWEEPER_SENDING_AFTER = env.float("SWEEPER_SENDING_AFTER", default=300.0)  # sending that long: unknown
+# Unknown outcomes: ask the network after RECONCILE_DELAY; when it cannot tell, again after
+# RECONCILE_RETRY_DELAY, at most RECONCILE_MAX_ROUNDS times, then a press officer settles it.
+RECONCILE_DELAY = env.float("RECONCILE_DELAY", default=15.0)
+RECONCILE_RETRY_DELAY = env.float("RECONCILE_RETRY_DELAY", default=60.0)
+RECONCILE_MAX_ROUNDS = env.int("RECONCILE_MAX_ROUNDS", default=5)
+RECONCILE_MARGIN = env.float("RECONCILE_MARGIN", default=120.0)  # look back before the first attempt
+# Our own budget of publish calls, shared by every worker (counted in the database):
+# {network: {"account": [calls, seconds], "app": [calls, seconds]}}. From the networks'
+# documentation: X POST /2/tweets 100 per 15 min per user and 10,000 per 24 h per app;
+# Facebook Pages 4,800 calls per 24 h per Page at the least (x engaged users); YouTube
+# videos.insert 100 per day per project; Flickr 3,600 per hour per API key.
+PUBLISH_RATE_LIMITS = env.json("PUBLISH_RATE_LIMITS", default={
+    "twitter": {"account": [100, 15 * 60], "app": [10_000, 24 * 3600]},
+    "facebook": {"account": [4_800, 24 * 3600]},
+    "youtube": {"app": [100, 24 * 3600]},
+    "flickr": {"app": [3_600, 3600]},
+})
+# Health (/healthz and the press office's health page): red beyond these ages.
+HEALTH_DISPATCHER_MAX_AGE = env.float("HEALTH_DISPATCHER_MAX_AGE", default=30.0)
+HEALTH_WORKER_MAX_AGE = env.float("HEALTH_WORKER_MAX_AGE", default=60.0)
+HEALTH_MAX_DUE_AGE = env.float("HEALTH_MAX_DUE_AGE", default=120.0)
+HEALTH_BROKER_TIMEOUT = env.float("HEALTH_BROKER_TIMEOUT", default=1.0)
+
 # Periodic work, all small and idempotent. Beat only says "look at the database now".
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# The dispatcher tick goes to both publishing queues: whichever worker is up claims the due
+# deliveries (concurrent ticks are harmless), and each tick is also that queue's heartbeat.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "dispatch-due-crisis": {
+        "task": "posts.dispatch_due", "schedule": DISPATCH_INTERVAL,
+        "options": {"queue": "crisis", "expires": DISPATCH_INTERVAL * 2},
+    },
+    "dispatch-due-publish": {
+        "task": "posts.dispatch_due", "schedule": DISPATCH_INTERVAL,
+        "options": {"queue": "publish", "expires": DISPATCH_INTERVAL * 2},
+    },
+    "sweep": {
+        "task": "posts.sweep", "schedule": SWEEP_INTERVAL,
+        "options": {"queue": "maintenance", "expires": SWEEP_INTERVAL * 2},
+    },
+    # Social accounts: verify every connected account hourly; refresh tokens that expire
+    # within TOKEN_REFRESH_MARGIN (10 min) every 5 minutes, i.e. twice before they expire.
+    "channels-health-check": {
+        "task": "channels.health_check_all", "schedule": 3600.0,
+        "options": {"queue": "maintenance", "expires": 1800.0},
+    },
+    "channels-refresh-expiring": {
+        "task": "channels.refresh_expiring", "schedule": 300.0,
+        "options": {"queue": "maintenance", "expires": 240.0},
+    },
+}
 
 # --- Logging ----------------------------------------------------------------------------
 LOGGING = {
@@ -201,5 +270,9 @@ LOGGING = {
         # flickrapi logs whole response bodies at ERROR level; keep our own wording instead.
         "flickrapi": {"level": "CRITICAL"},
         "urllib3": {"level": "WARNING"},
+        # These print tokens, secrets, token responses or Authorization headers at DEBUG.
+        "requests_oauthlib": {"level": "WARNING"},
+        "oauthlib": {"level": "WARNING"},
+        "tweepy": {"level": "INFO"},
     },
 }

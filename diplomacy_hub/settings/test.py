@@ -16,3 +16,31 @@ CREDENTIALS_KEYS = env(
     "CREDENTIALS_KEYS",
     default="test2:ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1-f4CBgoM,test1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
 )
+# The live tests (tests/live.py) start real worker and sandbox processes on the test
+# database, so on SQLite it must be a file they can open, not memory: one file per
+# concurrent test run (the first free slot, held by an flock for the life of the process),
+# so that runs side by side in one tree never share it and --reuse-db keeps each slot's.
+# The live tests' child processes get their database as DATABASE_URL and take no slot.
+_TEST_DATABASE_LOCKS: list = []
+
+
+def _test_database_file() -> str:
+    import fcntl
+
+    folder = VAR_DIR / "test-databases"  # noqa: F405
+    folder.mkdir(parents=True, exist_ok=True)
+    for slot in range(64):
+        handle = open(folder / f"slot{slot}.lock", "w")  # noqa: SIM115 (kept open: it holds the lock)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        _TEST_DATABASE_LOCKS.append(handle)
+        return str(folder / f"test_diplomacy_hub_{slot}.sqlite3")
+    raise RuntimeError(f"No free test database slot in {folder}.")
+
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not env.bool(  # noqa: F405
+        "LIVE_CHILD", default=False):
+    DATABASES["default"]["TEST"] = {"NAME": _test_database_file()}  # noqa: F405

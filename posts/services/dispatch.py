@@ -1,0 +1,232 @@
+"""The dispatcher: claims due deliveries and hands their ids to the workers.
+
+The database is the truth; the broker only carries ids, and losing one costs nothing (the
+sweeper puts a delivery that waited too long in `queued` back in line).
+
+- `kick_dispatcher()` asks for a dispatch now (an approval "now" calls it on commit). It
+  never blocks a web request for more than settings.KICK_TIMEOUT (0.5 s) and never
+  raises: with the broker down or frozen the beat tick (every DISPATCH_INTERVAL s) or,
+  failing that, the next kick catches up.
+- `dispatch_due()` claims due deliveries in batches (DISPATCH_BATCH_SIZE, crisis alerts
+  first, then by due time). In one transaction per batch it locks the due rows
+  (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent dispatchers share the
+  work; SQLite's IMMEDIATE transactions serialise them), and for each row:
+  a publishing pause covering it -> `held` (with an event; a press officer releases it);
+  over the account's or the network's budget (posts.ratelimit) -> its next attempt moved
+  to when the budget frees; otherwise -> `queued`. After commit the queued ids are sent to
+  the `crisis` or `publish` queue; if the broker refuses, the ones not sent go back to
+  `scheduled`, due at once, for the next tick.
+
+Only deliveries of a message that may still publish are claimed: never those of a
+cancelled, retracted, rejected message, nor of one sent back to review.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.utils import timezone
+
+from posts.models import Delivery, Heartbeat, Message, Priority, PublishingPause
+from posts.ratelimit import budget_for
+from posts.services.events import record_delivery_events
+from posts.services.pause import active_pauses, pause_covering
+
+logger = logging.getLogger(__name__)
+
+DISPATCH_TASK = "posts.dispatch_due"
+PUBLISH_TASK = "posts.publish_delivery"
+DISPATCH_QUEUES = ("crisis", "publish")
+
+# Deliveries of messages in these states may be claimed.
+PUBLISHABLE_MESSAGE_STATES = (
+    Message.State.SCHEDULED, Message.State.PUBLISHING, Message.State.PUBLISHED,
+    Message.State.PARTIALLY_PUBLISHED, Message.State.FAILED,
+)
+
+
+def queue_for(priority: str) -> str:
+    return "crisis" if priority == Priority.CRISIS else "publish"
+
+
+def due_deliveries(now: datetime) -> QuerySet[Delivery]:
+    """Scheduled deliveries whose time has come, of messages that may still publish."""
+    return Delivery.objects.filter(
+        state=Delivery.State.SCHEDULED, next_attempt_at__lte=now,
+        message__state__in=PUBLISHABLE_MESSAGE_STATES,
+    )
+
+
+# --- Kicking the dispatcher ---------------------------------------------------------------
+
+def _send_kick() -> None:
+    try:
+        with current_app.producer_or_acquire() as producer:
+            for queue in DISPATCH_QUEUES:
+                current_app.send_task(DISPATCH_TASK, queue=queue, producer=producer, retry=False)
+    except Exception:  # the beat tick will do it
+        logger.warning("Could not kick the dispatcher; the next tick will dispatch.", exc_info=True)
+
+
+def kick_dispatcher() -> None:
+    """Ask for a dispatch now. Waits at most settings.KICK_TIMEOUT for the broker, never
+    raises (the sending goes on in a daemon thread, bounded by the broker's socket
+    timeouts, if the broker is slow)."""
+    try:
+        thread = threading.Thread(target=_send_kick, name="kick-dispatcher", daemon=True)
+        thread.start()
+        thread.join(settings.KICK_TIMEOUT)
+        if thread.is_alive():
+            logger.warning("The broker did not answer within %.1f s; the next tick will dispatch.",
+                           settings.KICK_TIMEOUT)
+    except Exception:
+        logger.exception("Could not kick the dispatcher.")
+
+
+# --- Claiming ----------------------------------------------------------------------------------
+
+@dataclass
+class DispatchResult:
+    queued: list[int] = field(default_factory=list)
+    held: list[int] = field(default_factory=list)
+    deferred: list[int] = field(default_factory=list)  # over a rate-limit budget
+    not_sent: list[int] = field(default_factory=list)  # the broker refused: back to scheduled
+
+    def extend(self, other: DispatchResult) -> None:
+        for name in ("queued", "held", "deferred", "not_sent"):
+            getattr(self, name).extend(getattr(other, name))
+
+
+def dispatch_due(*, now: datetime | None = None, worker: str = "", queue: str = "") -> DispatchResult:
+    """Claim every due delivery (in batches) and enqueue the claimed ids. `worker` and
+    `queue` name the worker that runs this tick, for the health report."""
+    result = DispatchResult()
+    for _ in range(settings.DISPATCH_MAX_BATCHES):
+        batch, seen = _dispatch_batch(now=now or timezone.now(), size=settings.DISPATCH_BATCH_SIZE)
+        result.extend(batch)
+        if seen < settings.DISPATCH_BATCH_SIZE or batch.not_sent:
+            break
+    record_heartbeat("dispatcher", details={
+        "queued": len(result.queued), "held": len(result.held), "deferred": len(result.deferred),
+        "worker": worker, "queue": queue,
+    })
+    if worker:
+        record_heartbeat(f"worker:{worker}")
+    if queue:
+        record_heartbeat(f"queue:{queue}")
+    return result
+
+
+def _dispatch_batch(*, now: datetime, size: int) -> tuple[DispatchResult, int]:
+    result = DispatchResult()
+    crisis_first = Case(When(priority=Priority.CRISIS, then=Value(0)), default=Value(1),
+                        output_field=IntegerField())
+    with transaction.atomic():
+        rows = list(
+            due_deliveries(now)
+            .select_related("account__mission")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by(crisis_first, "next_attempt_at", "pk")[:size]
+        )
+        if not rows:
+            return result, 0
+        pauses = active_pauses()
+        budget = budget_for(now=now)
+        held: list[tuple[Delivery, PublishingPause]] = []
+        deferred: dict[datetime, list[int]] = defaultdict(list)
+        for delivery in rows:
+            mission = delivery.account.mission
+            pause = pause_covering(
+                pauses, network=delivery.account.network, region=mission.region,
+                country_code=mission.country_code, mission_code=mission.code, priority=delivery.priority,
+            )
+            if pause is not None:
+                held.append((delivery, pause))
+                continue
+            frees = budget.take(network=delivery.account.network, account_id=delivery.account_id)
+            if frees is not None:
+                deferred[frees].append(delivery.pk)
+                continue
+            result.queued.append(delivery.pk)
+        if result.queued:
+            Delivery.objects.filter(pk__in=result.queued, state=Delivery.State.SCHEDULED).update(
+                state=Delivery.State.QUEUED, state_changed_at=now,
+            )
+        for frees, pks in deferred.items():
+            Delivery.objects.filter(pk__in=pks, state=Delivery.State.SCHEDULED).update(next_attempt_at=frees)
+            result.deferred.extend(pks)
+        if held:
+            Delivery.objects.filter(pk__in=[d.pk for d, _ in held], state=Delivery.State.SCHEDULED).update(
+                state=Delivery.State.HELD, state_changed_at=now,
+            )
+            by_pause: dict[int, list[Delivery]] = defaultdict(list)
+            pauses_by_id = {}
+            for delivery, pause in held:
+                by_pause[pause.pk].append(delivery)
+                pauses_by_id[pause.pk] = pause
+                result.held.append(delivery.pk)
+            for pause_id, deliveries in by_pause.items():
+                pause = pauses_by_id[pause_id]
+                record_delivery_events(
+                    verb="delivery.held", to_state=Delivery.State.HELD,
+                    changes=[(d.pk, d.message_id, Delivery.State.SCHEDULED) for d in deliveries],
+                    details={"pause_id": pause.pk, "scope": pause.scope, "value": pause.value,
+                             "reason": pause.reason},
+                )
+    queued = set(result.queued)
+    claimed = [d for d in rows if d.pk in queued]
+    result.not_sent = enqueue_publish([(d.pk, queue_for(d.priority)) for d in claimed])
+    _start_publishing({d.message_id for d in claimed})
+    return result, len(rows)
+
+
+def enqueue_publish(items: list[tuple[int, str]]) -> list[int]:
+    """Send `posts.publish_delivery(id)` for each (id, queue). Stops at the first refusal
+    of the broker and puts the deliveries not sent back to `scheduled`, due now, so the
+    next tick sends them (a copy that did reach the broker is harmless: a delivery is
+    published only by the worker that moves it from `queued` to `sending`). Returns the
+    ids not sent."""
+    if not items:
+        return []
+    sent = 0
+    try:
+        with current_app.producer_or_acquire() as producer:
+            for pk, queue in items:
+                current_app.send_task(PUBLISH_TASK, args=[pk], queue=queue, producer=producer, retry=False)
+                sent += 1
+    except Exception:
+        logger.warning("The broker refused %d deliveries; the next tick sends them.",
+                       len(items) - sent, exc_info=True)
+    not_sent = [pk for pk, _ in items[sent:]]
+    if not_sent:
+        Delivery.objects.filter(pk__in=not_sent, state=Delivery.State.QUEUED).update(
+            state=Delivery.State.SCHEDULED, state_changed_at=timezone.now(),
+        )
+    return not_sent
+
+
+def _start_publishing(message_ids: set[int]) -> None:
+    """Messages whose first deliveries were just claimed become `publishing`."""
+    from posts.services.summary import message_refresh_state
+
+    for message_id in Message.objects.filter(pk__in=message_ids, state=Message.State.SCHEDULED) \
+            .values_list("pk", flat=True):
+        message_refresh_state(message_id=message_id)
+
+
+# --- Heartbeats ----------------------------------------------------------------------------------
+
+def record_heartbeat(name: str, *, details: dict | None = None) -> None:
+    """Note that `name` (the dispatcher, a worker, a queue's consumer) is alive now."""
+    Heartbeat.objects.bulk_create(
+        [Heartbeat(name=name[:200], seen_at=timezone.now(), details=details or {})],
+        update_conflicts=True, unique_fields=["name"], update_fields=["seen_at", "details"],
+    )

@@ -1,0 +1,59 @@
+"""The append-only trail: who did what to which message or delivery, when, from which state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from posts.models import Delivery, Event, Message
+
+
+def record_event(
+    *,
+    verb: str,
+    actor=None,
+    message: Message | None = None,
+    delivery: Delivery | None = None,
+    from_state: str = "",
+    to_state: str = "",
+    details: dict[str, Any] | None = None,
+) -> Event:
+    """Append one event, in the caller's transaction (it is rolled back with the change).
+
+    `verb` is dotted ("message.approve", "delivery.sent"). An event about a delivery is
+    also filed under its message, so a message's history reads in one query.
+    """
+    if not verb or "." not in verb:
+        raise ValueError(f"An event verb is dotted, like 'message.approve': got {verb!r}.")
+    if message is None and delivery is not None:
+        message_id = delivery.message_id
+    else:
+        message_id = message.pk if message is not None else None
+    return Event.objects.create(
+        verb=verb,
+        actor=actor if getattr(actor, "pk", None) is not None else None,
+        message_id=message_id,
+        delivery=delivery,
+        from_state=str(from_state or ""),
+        to_state=str(to_state or ""),
+        details=details or {},
+    )
+
+
+def record_delivery_events(
+    *,
+    verb: str,
+    actor=None,
+    changes: list[tuple[int, int, str]],
+    to_state: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """One event per delivery, in one INSERT: `changes` is (delivery id, message id, from
+    state) for each delivery that changed (a crisis alert has hundreds)."""
+    if not verb or "." not in verb:
+        raise ValueError(f"An event verb is dotted, like 'delivery.cancel': got {verb!r}.")
+    actor = actor if getattr(actor, "pk", None) is not None else None
+    Event.objects.bulk_create([
+        Event(verb=verb, actor=actor, message_id=message_id, delivery_id=delivery_id,
+              from_state=from_state, to_state=to_state, details=details or {})
+        for delivery_id, message_id, from_state in changes
+    ], batch_size=500)

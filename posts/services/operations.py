@@ -1,0 +1,248 @@
+"""The press office's hands on deliveries: release what a pause held, retry what failed,
+settle what is unknown, retract what went out. Each asks the policy, checks the state,
+and records an event with the actor, in one transaction; work for the workers is enqueued
+after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+
+from celery import current_app
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from channels.adapters.base import AdapterError
+from diplomacy_hub import policy
+from posts.models import Delivery, DeliveryAttempt, InvalidTransition, Message
+from posts.services import delivery as publishing
+from posts.services.dispatch import kick_dispatcher, queue_for
+from posts.services.events import record_event
+from posts.services.summary import message_refresh_state
+
+logger = logging.getLogger(__name__)
+
+State = Delivery.State
+RETRACT_TASK = "posts.retract_delivery"
+
+
+def _kick_after_commit() -> None:
+    transaction.on_commit(kick_dispatcher, robust=True)
+
+
+def _refresh(message_ids: Iterable[int]) -> None:
+    """Bring the messages' states in line with their deliveries, in this transaction."""
+    for message_id in sorted(set(message_ids)):
+        message_refresh_state(message_id=message_id)
+
+
+# --- Held deliveries ----------------------------------------------------------------------------
+
+def held_release(*, actor, delivery_ids: Iterable[int] | None = None, message_id: int | None = None,
+                 publish_at: datetime | None = None) -> list[Delivery]:
+    """Release held deliveries (these ids, or all of one message's) to go out now or at
+    `publish_at`. Returns the deliveries released; those no longer held are left alone."""
+    if (delivery_ids is None) == (message_id is None):
+        raise ValueError("Give either delivery_ids or message_id.")
+    now = timezone.now()
+    when = max(publish_at, now) if publish_at is not None else now
+    with transaction.atomic():
+        held = Delivery.objects.select_for_update(of=("self",)).select_related("message").filter(
+            state=State.HELD)
+        held = list(held.filter(pk__in=list(delivery_ids)) if delivery_ids is not None
+                    else held.filter(message_id=message_id))
+        for message in {d.message_id: d.message for d in held}.values():
+            policy.require(actor, "message.schedule", message)
+        released = []
+        for delivery in held:
+            if Delivery.objects.filter(pk=delivery.pk, state=State.HELD).update(
+                    state=State.SCHEDULED, next_attempt_at=when, state_changed_at=now):
+                record_event(
+                    verb="delivery.released", actor=actor, delivery=delivery, message=delivery.message,
+                    from_state=State.HELD, to_state=State.SCHEDULED,
+                    details={"publish_at": when.isoformat()},
+                )
+                released.append(delivery)
+        _refresh(d.message_id for d in released)
+        if released and when <= now:
+            _kick_after_commit()
+    return released
+
+
+def _locked_delivery(delivery_id: int) -> Delivery:
+    return Delivery.objects.select_for_update(of=("self",)).select_related("message").get(pk=delivery_id)
+
+
+# --- Retry -------------------------------------------------------------------------------------
+
+def delivery_retry(*, actor, delivery_id: int) -> Delivery:
+    """Try a failed delivery again, now (its attempts are kept)."""
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = _locked_delivery(delivery_id)
+        policy.require(actor, "delivery.retry", delivery.message)
+        if delivery.state != State.FAILED:
+            raise InvalidTransition(
+                f"This delivery is “{delivery.get_state_display()}”; only a failed delivery can be retried.")
+        if delivery.message.state not in (Message.State.FAILED, Message.State.PARTIALLY_PUBLISHED,
+                                          Message.State.PUBLISHING, Message.State.PUBLISHED):
+            raise InvalidTransition(
+                f"The message is “{delivery.message.get_state_display()}”; its deliveries cannot be retried.")
+        Delivery.objects.filter(pk=delivery.pk, state=State.FAILED).update(
+            state=State.SCHEDULED, next_attempt_at=now, state_changed_at=now,
+        )
+        record_event(
+            verb="delivery.retry", actor=actor, delivery=delivery, message=delivery.message,
+            from_state=State.FAILED, to_state=State.SCHEDULED,
+            details={"attempts": delivery.attempts, "last_error": delivery.last_error},
+        )
+        _refresh([delivery.message_id])
+        _kick_after_commit()
+    delivery.refresh_from_db()
+    return delivery
+
+
+# --- Settle an unknown outcome ------------------------------------------------------------------
+
+def delivery_settle(*, actor, delivery_id: int, outcome: str, external_url: str = "") -> Delivery:
+    """A press officer says what became of an `unknown` delivery after looking at the
+    account: "sent" (with the post's link, if they have it) or "not_sent" (it fails, and
+    can then be retried)."""
+    if outcome not in ("sent", "not_sent"):
+        raise ValidationError({"outcome": "Say whether it was published: sent or not_sent."})
+    if external_url and not external_url.startswith(("https://", "http://")):
+        raise ValidationError({"external_url": "Give the post's link (https://…)."})
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = _locked_delivery(delivery_id)
+        policy.require(actor, "delivery.settle", delivery.message)
+        if delivery.state != State.UNKNOWN:
+            raise InvalidTransition(
+                f"This delivery is “{delivery.get_state_display()}”; only an unknown outcome can be settled.")
+        if outcome == "sent":
+            to_state = State.SENT
+            changes = {"sent_at": now, "external_url": external_url[:500], "last_error": "",
+                       "last_error_kind": ""}
+        else:
+            to_state = State.FAILED
+            changes = {"last_error": f"Not published, as settled by {actor.get_username()}.",
+                       "last_error_kind": Delivery.ErrorKind.UNKNOWN}
+        Delivery.objects.filter(pk=delivery.pk, state=State.UNKNOWN).update(
+            state=to_state, state_changed_at=now, next_attempt_at=None, **changes,
+        )
+        record_event(
+            verb="delivery.settled", actor=actor, delivery=delivery, message=delivery.message,
+            from_state=State.UNKNOWN, to_state=to_state,
+            details={"outcome": outcome, "external_url": external_url},
+        )
+        _refresh([delivery.message_id])
+    delivery.refresh_from_db()
+    return delivery
+
+
+# --- Retract --------------------------------------------------------------------------------------
+
+def message_retract(*, actor, message_id: int) -> Message:
+    """Delete a published message from every network it reached: one task per sent
+    delivery, each result recorded per network. The message becomes `retracted` once every
+    sent delivery is deleted; asking again retries the deletions that failed."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message_id)
+        policy.require(actor, "message.retract", message)
+        message.require_transition(Message.State.RETRACTED)
+        sent = list(message.deliveries.filter(state=State.SENT).values_list("pk", flat=True))
+        record_event(
+            verb="message.retract_requested", actor=actor, message=message, from_state=message.state,
+            to_state=message.state, details={"deliveries": sent},
+        )
+        if not sent:
+            _retracted(message, actor=actor)
+        else:
+            queue = queue_for(message.priority)
+            transaction.on_commit(
+                lambda: _enqueue_retractions(sent, queue=queue, actor_id=actor.pk), robust=True)
+    return message
+
+
+def _enqueue_retractions(delivery_ids: list[int], *, queue: str, actor_id: int | None) -> None:
+    """Send one `posts.retract_delivery` per delivery; the request waits at most
+    KICK_TIMEOUT for the broker (the sending goes on in the background). If the broker
+    refuses, the deliveries stay sent and asking to retract again sends them again."""
+
+    def send() -> None:
+        try:
+            with current_app.producer_or_acquire() as producer:
+                for pk in delivery_ids:
+                    current_app.send_task(RETRACT_TASK, args=[pk], kwargs={"actor_id": actor_id}, queue=queue,
+                                          producer=producer, retry=False)
+        except Exception:
+            logger.warning("The broker refused the retractions of %s; ask again.", delivery_ids,
+                           exc_info=True)
+
+    thread = threading.Thread(target=send, name="enqueue-retractions", daemon=True)
+    thread.start()
+    thread.join(settings.KICK_TIMEOUT)
+
+
+def delivery_retract(*, delivery_id: int, actor_id: int | None = None) -> str:
+    """Delete one sent delivery from its network (the task's service). Returns "deleted",
+    "skipped" (not sent any more) or the error kind of a failed deletion."""
+    from django.contrib.auth import get_user_model
+
+    delivery = Delivery.objects.select_related("message", "account").filter(pk=delivery_id).first()
+    if delivery is None or delivery.state != State.SENT:
+        return "skipped"
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    number = (DeliveryAttempt.objects.filter(delivery=delivery, action="delete")
+              .aggregate(n=Max("number"))["n"] or 0) + 1
+    started = timezone.now()
+    attempt = DeliveryAttempt.objects.create(
+        delivery=delivery, number=number, action="delete", started_at=started,
+        external_id=delivery.external_id[:100],
+    )
+    try:
+        credentials = publishing._credentials(delivery.account)
+        publishing.adapter_for(delivery.account).delete(credentials, delivery.external_id)
+    except Exception as error:
+        if not isinstance(error, AdapterError):
+            logger.exception("Delivery %s: deletion failed unexpectedly", delivery.pk)
+            error = AdapterError(f"{type(error).__name__}: {error}")
+        DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+            finished_at=timezone.now(), outcome=error.kind, status_code=error.status_code,
+            detail=error.detail[:500])
+        record_event(
+            verb="delivery.retract_failed", actor=actor, delivery=delivery, message=delivery.message,
+            from_state=State.SENT, to_state=State.SENT,
+            details={"network": delivery.account.network, "kind": error.kind, "reason": error.detail,
+                     "status_code": error.status_code},
+        )
+        return error.kind
+    now = timezone.now()
+    with transaction.atomic():
+        DeliveryAttempt.objects.filter(pk=attempt.pk).update(finished_at=now, outcome="deleted")
+        if Delivery.objects.filter(pk=delivery.pk, state=State.SENT).update(
+                state=State.RETRACTED, retracted_at=now, state_changed_at=now):
+            record_event(
+                verb="delivery.retracted", actor=actor, delivery=delivery, message=delivery.message,
+                from_state=State.SENT, to_state=State.RETRACTED,
+                details={"network": delivery.account.network, "external_id": delivery.external_id},
+            )
+        message = Message.objects.select_for_update().get(pk=delivery.message_id)
+        if (Message.State.RETRACTED in Message.TRANSITIONS[message.state]
+                and not message.deliveries.filter(state=State.SENT).exists()):
+            _retracted(message, actor=actor)
+    return "deleted"
+
+
+def _retracted(message: Message, *, actor) -> None:
+    previous = message.state
+    message.state = Message.State.RETRACTED
+    message.save(update_fields=["state", "updated_at"])
+    record_event(verb="message.retracted", actor=actor, message=message, from_state=previous,
+                 to_state=Message.State.RETRACTED)

@@ -1,0 +1,151 @@
+"""Pausing publishing, for everything or for a region, a country, a mission or a network.
+
+A pause stops nothing that already left. What falls due while it lasts is held (the
+dispatcher at claim time, the worker again just before calling the network) and waits,
+state `held`, for a press officer to release or reschedule it: resuming lists what is
+held, it never floods it out at once (`posts.services.operations.held_release`).
+
+Whether crisis alerts are held too is a setting (PUBLISHING_PAUSE_HOLDS_CRISIS, default
+yes: "pause" means everything the scope covers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from channels.models import Network
+from diplomacy_hub import policy
+from embassies.models import Mission
+from posts.models import Delivery, Priority, PublishingPause
+from posts.services.events import record_event
+
+Scope = PublishingPause.Scope
+
+
+def active_pauses() -> list[PublishingPause]:
+    return list(PublishingPause.objects.filter(ended_at__isnull=True).order_by("started_at"))
+
+
+def pause_covering(
+    pauses: Iterable[PublishingPause], *, network: str, region: str, country_code: str,
+    mission_code: str, priority: str,
+) -> PublishingPause | None:
+    """The first of `pauses` that covers a delivery with these attributes."""
+    if priority == Priority.CRISIS and not settings.PUBLISHING_PAUSE_HOLDS_CRISIS:
+        return None
+    for pause in pauses:
+        if (
+            pause.scope == Scope.ALL
+            or (pause.scope == Scope.REGION and pause.value == region)
+            or (pause.scope == Scope.COUNTRY and pause.value.upper() == country_code.upper())
+            or (pause.scope == Scope.MISSION and pause.value == mission_code)
+            or (pause.scope == Scope.NETWORK and pause.value == network)
+        ):
+            return pause
+    return None
+
+
+def pause_covering_delivery(pauses: Iterable[PublishingPause], delivery: Delivery) -> PublishingPause | None:
+    """As `pause_covering`, for a delivery loaded with its account and mission."""
+    mission = delivery.account.mission
+    return pause_covering(
+        pauses, network=delivery.account.network, region=mission.region,
+        country_code=mission.country_code, mission_code=mission.code, priority=delivery.priority,
+    )
+
+
+def _pause_filter(pause: PublishingPause) -> Q:
+    """The deliveries a pause covers, as a query."""
+    match pause.scope:
+        case Scope.REGION:
+            covered = Q(account__mission__region=pause.value)
+        case Scope.COUNTRY:
+            covered = Q(account__mission__country_code__iexact=pause.value)
+        case Scope.MISSION:
+            covered = Q(account__mission__code=pause.value)
+        case Scope.NETWORK:
+            covered = Q(account__network=pause.value)
+        case _:
+            covered = Q()
+    if not settings.PUBLISHING_PAUSE_HOLDS_CRISIS:
+        covered &= ~Q(priority=Priority.CRISIS)
+    return covered
+
+
+def held_deliveries(*, pause: PublishingPause | None = None) -> QuerySet[Delivery]:
+    """What waits for a press officer: every held delivery, or those a pause covers."""
+    held = Delivery.objects.filter(state=Delivery.State.HELD)
+    if pause is not None:
+        held = held.filter(_pause_filter(pause))
+    return held.select_related("message", "account__mission").order_by("next_attempt_at", "pk")
+
+
+def _check_scope(scope: str, value: str) -> str:
+    value = (value or "").strip()
+    if scope not in Scope.values:
+        raise ValidationError({"scope": f"Unknown scope {scope!r}."})
+    if scope == Scope.ALL:
+        return ""
+    if not value:
+        raise ValidationError({"value": "Say which one to pause."})
+    valid = {
+        Scope.REGION: lambda: value in Mission.Region.values,
+        Scope.COUNTRY: lambda: Mission.objects.filter(country_code__iexact=value).exists(),
+        Scope.MISSION: lambda: Mission.objects.filter(code=value).exists(),
+        Scope.NETWORK: lambda: value in Network.values,
+    }[scope]
+    if not valid():
+        raise ValidationError({"value": f"No {Scope(scope).label.lower()} {value!r} is known."})
+    return value.upper() if scope == Scope.COUNTRY else value
+
+
+def publishing_pause(*, actor, scope: str, value: str = "", reason: str) -> PublishingPause:
+    """Pause publishing for a scope, with a reason. Pausing a scope already paused
+    returns the pause in force."""
+    policy.require(actor, "publishing.pause")
+    value = _check_scope(scope, value)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why publishing is paused."})
+    with transaction.atomic():
+        existing = PublishingPause.objects.filter(ended_at__isnull=True, scope=scope, value=value).first()
+        if existing is not None:
+            return existing
+        pause = PublishingPause.objects.create(scope=scope, value=value, reason=reason, started_by=actor)
+        record_event(
+            verb="publishing.pause", actor=actor,
+            details={"pause_id": pause.pk, "scope": scope, "value": value, "reason": reason},
+        )
+    return pause
+
+
+@dataclass(frozen=True)
+class Resumed:
+    pause: PublishingPause
+    held: list[Delivery]  # what fell due during the pause: a press officer releases it
+
+
+def publishing_resume(*, actor, pause_id: int) -> Resumed:
+    """End a pause (ending it again changes nothing). Lists the held deliveries it covered
+    and no other pause still covers; they stay held until a press officer releases them."""
+    policy.require(actor, "publishing.resume")
+    with transaction.atomic():
+        pause = PublishingPause.objects.select_for_update().get(pk=pause_id)
+        if pause.ended_at is None:
+            pause.ended_at = timezone.now()
+            pause.ended_by = actor
+            pause.save(update_fields=["ended_at", "ended_by"])
+            record_event(
+                verb="publishing.resume", actor=actor,
+                details={"pause_id": pause.pk, "scope": pause.scope, "value": pause.value},
+            )
+    still = active_pauses()
+    held = [d for d in held_deliveries(pause=pause) if pause_covering_delivery(still, d) is None]
+    return Resumed(pause=pause, held=held)

@@ -1,0 +1,336 @@
+"""The review of a message: submit, approve (now or at a time), request changes, reject,
+cancel.
+
+Approval is the outbox: in one transaction it moves the message to `scheduled`, stamps who
+approved what (the fingerprint of texts, media, targets and time) and writes one Delivery
+per target account and language. The dispatcher is kicked only once that has committed,
+and only for "now"; scheduled deliveries are picked up when they fall due.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from diplomacy_hub import policy
+from posts import notifications
+from posts.fingerprint import message_fingerprint
+from posts.models import Delivery, Event, InvalidTransition, Message, Review
+from posts.services.dispatch import kick_dispatcher
+from posts.services.events import record_event
+from posts.services.messages import (
+    StaleVersion,
+    cancel_pending_deliveries,
+    require_version,
+)
+from posts.validation import (
+    ValidationProblems,
+    delivery_plan,
+    is_blocking,
+    validate_message,
+    with_content,
+)
+
+__all__ = [
+    "ApprovalNeedsTime",
+    "StaleVersion",
+    "ValidationProblems",
+    "message_approve",
+    "message_cancel",
+    "message_reject",
+    "message_request_changes",
+    "message_submit",
+]
+
+# The events by which someone changed what a message says: whoever did may not approve it.
+AUTHORING_VERBS = (
+    "message.create", "message.edit", "message.attachment_add", "message.attachment_remove",
+    "message.attachment_alt_text",
+)
+
+
+class ApprovalNeedsTime(ValidationError):
+    """The time given for publishing has passed (often: the desired time passed while the
+    message waited for review). The approver picks a new time, or "now" explicitly.
+    An error on the `publish_at` field; `reason` is "desired_time_passed" or "time_passed"."""
+
+    def __init__(self, message: str, *, reason: str = "time_passed") -> None:
+        super().__init__({"publish_at": [ValidationError(message, code=reason)]})
+        self.reason = reason
+
+
+def _lock(message_id: int) -> Message:
+    return Message.objects.select_for_update().get(pk=message_id)
+
+
+def _loaded(message: Message) -> Message:
+    """The message with its texts, attachments and targets, read after every write."""
+    fresh = with_content(Message.objects.select_related("mission", "author")).get(pk=message.pk)
+    return fresh
+
+
+def _require_four_eyes(actor, message: Message, action: str) -> None:
+    """The policy refuses the author; an approver must not have written any of the
+    message either (a second officer who edited the text is an author too)."""
+    policy.require(actor, action, message)
+    if Event.objects.filter(message=message, actor=actor, verb__in=AUTHORING_VERBS).exists():
+        raise PermissionDenied(
+            f"Not allowed: {action}: you wrote part of this message, so someone else must review it."
+        )
+
+
+def _blocking(problems) -> list:
+    return [problem for problem in problems if is_blocking(problem)]
+
+
+def _warnings(problems) -> list[str]:
+    return [problem.message for problem in problems if not is_blocking(problem)]
+
+
+# --- Submit -----------------------------------------------------------------------------------
+
+def message_submit(*, actor, message_id: int, expected_version: int | None = None) -> Message:
+    """Send a draft (or a message whose changes were requested) for review, once it passes
+    our checks and every target network's rules. Raises ValidationProblems listing every
+    problem at once. Submitting a message already in review changes nothing."""
+    with transaction.atomic():
+        message = _lock(message_id)
+        policy.require(actor, "message.submit", message)
+        if message.state == Message.State.IN_REVIEW:
+            return message
+        if message.state not in (Message.State.DRAFT, Message.State.CHANGES_REQUESTED):
+            raise InvalidTransition(
+                f"This message is “{message.get_state_display()}”: only a draft, or a message whose "
+                "changes were requested, can be submitted for review."
+            )
+        message.require_transition(Message.State.IN_REVIEW)
+        require_version(message, expected_version)
+        problems = validate_message(_loaded(message))
+        if _blocking(problems):
+            raise ValidationProblems(problems)
+        from_state = message.state
+        message.state = Message.State.IN_REVIEW
+        message.save(update_fields=["state", "updated_at"])
+        record_event(
+            verb="message.submit", actor=actor, message=message,
+            from_state=from_state, to_state=message.state,
+            details={"version": message.version, "warnings": _warnings(problems)},
+        )
+    return message
+
+
+# --- Approve ----------------------------------------------------------------------------------
+
+def _publish_time(message: Message, publish_at: datetime | None, now: datetime) -> datetime:
+    if publish_at is None:
+        return now
+    if timezone.is_naive(publish_at):
+        raise ValueError("publish_at must be an aware datetime (convert from the mission's zone first).")
+    if publish_at > now:
+        return publish_at
+    if message.desired_at is not None and publish_at == message.desired_at:
+        raise ApprovalNeedsTime(
+            "The desired time has passed while this message waited for review: "
+            "choose a new time, or publish it now.", reason="desired_time_passed",
+        )
+    raise ApprovalNeedsTime("This time has passed: choose a time in the future, or publish it now.")
+
+
+def _write_deliveries(message: Message, *, now: datetime) -> list[Delivery]:
+    deliveries = [
+        Delivery(
+            message=message, account=account, language=language, priority=message.priority,
+            state=Delivery.State.SCHEDULED, next_attempt_at=message.scheduled_at, state_changed_at=now,
+        )
+        for account, language in delivery_plan(message)
+    ]
+    return Delivery.objects.bulk_create(deliveries, batch_size=500)
+
+
+def message_approve(
+    *,
+    actor,
+    message_id: int,
+    publish_at: datetime | None = None,
+    expected_version: int | None = None,
+    comment: str = "",
+) -> Message:
+    """Approve a message in review, to publish now (`publish_at=None`, an explicit "now")
+    or at `publish_at` (aware, in the future). Never one's own message (four eyes).
+
+    In one transaction: the message becomes scheduled with its time, approver and
+    fingerprint, one Delivery per target account and language is written (the outbox), a
+    Review and an Event are recorded. After commit: the author is told, and for "now" the
+    dispatcher is kicked. Approving a message already scheduled changes nothing.
+    """
+    with transaction.atomic():
+        message = _lock(message_id)
+        _require_four_eyes(actor, message, "message.approve")
+        require_version(message, expected_version)
+        if message.state == Message.State.SCHEDULED:
+            return message
+        message.require_transition(Message.State.SCHEDULED)
+        now = timezone.now()
+        scheduled_at = _publish_time(message, publish_at, now)
+        full = _loaded(message)
+        problems = validate_message(full)
+        if _blocking(problems):
+            raise ValidationProblems(problems)
+        from_state = message.state
+        full.scheduled_at = scheduled_at
+        fingerprint = message_fingerprint(full)
+        message.state = Message.State.SCHEDULED
+        message.scheduled_at = scheduled_at
+        message.approved_by = actor
+        message.approved_at = now
+        message.approved_fingerprint = fingerprint
+        message.save(update_fields=[
+            "state", "scheduled_at", "approved_by", "approved_at", "approved_fingerprint", "updated_at",
+        ])
+        full.state = message.state
+        deliveries = _write_deliveries(full, now=now)
+        review = Review.objects.create(
+            message=message, reviewer=actor, decision=Review.Decision.APPROVE,
+            comment=str(comment or "").strip(), message_version=message.version,
+        )
+        record_event(
+            verb="message.approve", actor=actor, message=message,
+            from_state=from_state, to_state=message.state,
+            details={
+                "review": review.pk, "version": message.version, "now": publish_at is None,
+                "scheduled_at": scheduled_at.isoformat(), "fingerprint": fingerprint,
+                "deliveries": len(deliveries), "warnings": _warnings(problems),
+            },
+        )
+        notifications.notify_author_of_decision(review)
+        if publish_at is None:
+            transaction.on_commit(kick_dispatcher, robust=True)
+    return message
+
+
+# --- Request changes, reject ---------------------------------------------------------------------
+
+def _decide(*, actor, message_id: int, decision: str, to_state: str, comment: str,
+            expected_version: int | None, verb: str, missing_comment: str) -> Message:
+    comment = str(comment or "").replace("\r\n", "\n").strip()
+    if not comment:
+        raise ValidationError({"comment": missing_comment}, code="comment_required")
+    with transaction.atomic():
+        message = _lock(message_id)
+        _require_four_eyes(actor, message, verb)
+        require_version(message, expected_version)
+        if message.state == to_state:
+            return message
+        if message.state != Message.State.IN_REVIEW:
+            raise InvalidTransition(
+                f"This message is “{message.get_state_display()}”: only a message in review can be "
+                f"{Message.State(to_state).label.lower()}."
+            )
+        message.require_transition(to_state)
+        from_state = message.state
+        message.state = to_state
+        message.save(update_fields=["state", "updated_at"])
+        review = Review.objects.create(
+            message=message, reviewer=actor, decision=decision, comment=comment,
+            message_version=message.version,
+        )
+        record_event(
+            verb=verb, actor=actor, message=message, from_state=from_state, to_state=to_state,
+            details={"review": review.pk, "version": message.version, "comment": comment},
+        )
+        notifications.notify_author_of_decision(review)
+    return message
+
+
+def message_request_changes(
+    *, actor, message_id: int, comment: str, expected_version: int | None = None,
+) -> Message:
+    """Send a message in review back to its author, saying what should change."""
+    return _decide(
+        actor=actor, message_id=message_id, decision=Review.Decision.REQUEST_CHANGES,
+        to_state=Message.State.CHANGES_REQUESTED, comment=comment, expected_version=expected_version,
+        verb="message.request_changes", missing_comment="Say what should change.",
+    )
+
+
+def message_reject(*, actor, message_id: int, comment: str, expected_version: int | None = None) -> Message:
+    """Refuse a message in review for good, saying why. A rejected message is closed."""
+    return _decide(
+        actor=actor, message_id=message_id, decision=Review.Decision.REJECT,
+        to_state=Message.State.REJECTED, comment=comment, expected_version=expected_version,
+        verb="message.reject", missing_comment="Say why this message is rejected.",
+    )
+
+
+# --- Cancel ---------------------------------------------------------------------------------------
+
+BEFORE_APPROVAL = (Message.State.DRAFT, Message.State.CHANGES_REQUESTED, Message.State.IN_REVIEW)
+
+
+def _require_may_cancel(actor, message: Message) -> None:
+    """The press office (the crisis unit for alerts) cancels anything; before approval, the
+    people who may edit a message may also withdraw it."""
+    if policy.can(actor, "message.cancel", message):
+        return
+    if message.state in BEFORE_APPROVAL and policy.can(actor, "message.edit", message):
+        return
+    policy.require(actor, "message.cancel", message)
+
+
+def message_cancel(*, actor, message_id: int, reason: str = "") -> Message:
+    """Cancel a message so that it never goes out (at its old time or any other).
+
+    Its deliveries that no worker has started (scheduled, held, queued) are cancelled by a
+    conditional UPDATE on their state; one a worker already claimed (sending) is left alone.
+    If nothing had left, the message becomes cancelled. If part of it is already out or on
+    its way, the rest is cancelled, the message keeps its state (its deliveries' outcome
+    will settle it, and it can still be retracted), and the deliveries left are listed on
+    the returned message as `left_in_flight`. Cancelling a cancelled message changes nothing.
+    """
+    reason = str(reason or "").strip()
+    with transaction.atomic():
+        message = _lock(message_id)
+        _require_may_cancel(actor, message)
+        message.left_in_flight = []
+        if message.state == Message.State.CANCELLED:
+            return message
+        if message.state in (Message.State.PUBLISHED, Message.State.RETRACTED, Message.State.REJECTED):
+            raise InvalidTransition(
+                f"This message is “{message.get_state_display()}”: there is nothing left to cancel."
+                + (" Retract it to delete it from the networks."
+                   if message.state == Message.State.PUBLISHED else "")
+            )
+        cancelled, left = cancel_pending_deliveries(
+            message, actor=actor, verb="message.cancel", reason=reason,
+        )
+        from_state = message.state
+        if left:
+            if not cancelled:
+                raise InvalidTransition(
+                    "Every delivery of this message has already gone out or is going out now: there is "
+                    "nothing left to cancel. Retract it to delete it from the networks."
+                )
+            message.left_in_flight = left
+            record_event(
+                verb="message.cancel", actor=actor, message=message,
+                from_state=from_state, to_state=from_state,
+                details={"reason": reason, "deliveries_cancelled": len(cancelled),
+                         "left_in_flight": [delivery.pk for delivery in left], "partial": True},
+            )
+        else:
+            message.require_transition(Message.State.CANCELLED)
+            message.state = Message.State.CANCELLED
+            # Defence in depth: nothing can match an empty approval any more.
+            message.approved_fingerprint = ""
+            message.save(update_fields=["state", "approved_fingerprint", "updated_at"])
+            record_event(
+                verb="message.cancel", actor=actor, message=message,
+                from_state=from_state, to_state=message.state,
+                details={"reason": reason, "deliveries_cancelled": len(cancelled)},
+            )
+        if actor.pk != message.author_id:
+            notifications.notify_author_of_cancellation(message=message, actor=actor, reason=reason)
+    return message

@@ -1,0 +1,87 @@
+"""A message's state summarises its deliveries once it is approved.
+
+- every delivery sent                                  -> published
+- some sent, every other one failed or cancelled       -> partially published
+- none sent, every one final (failed or cancelled)     -> failed
+- anything still on its way (scheduled, held, queued,
+  sending, unknown)                                    -> publishing
+
+The press office is told of failures once, when the message reaches a final state with
+failed deliveries (reaching it again after a retry tells them again).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from posts.models import Delivery, Message
+from posts.services.events import record_event
+
+# The states whose message follows its deliveries. Any other (cancelled, retracted, in
+# review after an edit...) belongs to the workflow's own services.
+SUMMARISED_STATES = frozenset({
+    Message.State.SCHEDULED, Message.State.PUBLISHING, Message.State.PUBLISHED,
+    Message.State.PARTIALLY_PUBLISHED, Message.State.FAILED,
+})
+FINAL_DELIVERY_STATES = frozenset({
+    Delivery.State.SENT, Delivery.State.FAILED, Delivery.State.CANCELLED, Delivery.State.RETRACTED,
+})
+_SENT_STATES = frozenset({Delivery.State.SENT, Delivery.State.RETRACTED})
+
+_VERBS = {
+    Message.State.PUBLISHING: "message.publishing",
+    Message.State.PUBLISHED: "message.published",
+    Message.State.PARTIALLY_PUBLISHED: "message.partially_published",
+    Message.State.FAILED: "message.failed",
+}
+
+
+def summary_state(delivery_states: list[str]) -> str | None:
+    """The message state that these delivery states add up to (None: no deliveries)."""
+    if not delivery_states:
+        return None
+    states = set(delivery_states)
+    if not states <= FINAL_DELIVERY_STATES:
+        return Message.State.PUBLISHING
+    if states <= _SENT_STATES:
+        return Message.State.PUBLISHED
+    if states & _SENT_STATES:
+        return Message.State.PARTIALLY_PUBLISHED
+    return Message.State.FAILED
+
+
+def message_refresh_state(*, message_id: int) -> Message | None:
+    """Bring the message's state in line with its deliveries, with an event; tell the press
+    office (after commit) when it ends with failures. Idempotent."""
+    failed: list[Delivery] = []
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.state not in SUMMARISED_STATES:
+            return message
+        states = list(message.deliveries.values_list("state", flat=True))
+        target = summary_state(states)
+        if target is None or target == message.state:
+            return message
+        if target not in Message.TRANSITIONS[message.state]:
+            return message  # e.g. scheduled -> failed is allowed, published -> failed is not
+        previous = message.state
+        message.state = target
+        message.save(update_fields=["state", "updated_at"])
+        counts = {state: states.count(state) for state in set(states)}
+        record_event(
+            verb=_VERBS[target], message=message, from_state=previous, to_state=target,
+            details={"deliveries": counts},
+        )
+        if target in (Message.State.FAILED, Message.State.PARTIALLY_PUBLISHED):
+            failed = list(
+                message.deliveries.filter(state=Delivery.State.FAILED).select_related("account__mission")
+            )
+    if failed:
+        transaction.on_commit(lambda: _notify_failures(message, failed), robust=True)
+    return message
+
+
+def _notify_failures(message: Message, deliveries: list[Delivery]) -> None:
+    from posts.notifications import notify_press_office_of_failure
+
+    notify_press_office_of_failure(message=message, deliveries=deliveries)

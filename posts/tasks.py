@@ -1,0 +1,93 @@
+"""The publishing engine's Celery tasks: each takes ids, calls one service, holds no logic.
+
+Stable names (a rolling deploy may see old and new workers), JSON arguments only,
+`**kwargs` accepted for arguments a newer sender may add, no result (there is no result
+backend). Retries are due times on the delivery row, never Celery retries or far-future
+ETAs: a lost broker message costs nothing, the dispatcher and the sweeper catch up.
+
+Queues and workers. Publishing waits on networks, not on the CPU, so workers run the
+threads pool: `-Q crisis -P threads -c 8` (its own worker, so an alert never waits behind
+routine work) and `-Q publish,maintenance -P threads -c 16`. Threads share one process,
+hence one Django connection per thread: each task closes connections that are broken or
+past CONN_MAX_AGE before and after it runs (Celery's thread pool has no request cycle to
+do it). The threads pool has no soft/hard time limits; every network call has its own
+connect and read timeouts (NETWORK_CONNECT_TIMEOUT, NETWORK_READ_TIMEOUT) instead, and a
+call that still never ends is turned `unknown` by the sweeper after SWEEPER_SENDING_AFTER.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.signals import task_postrun, task_prerun, worker_ready
+from django.db import close_old_connections
+
+from posts.services.delivery import delivery_publish
+from posts.services.dispatch import dispatch_due as dispatch_due_service
+from posts.services.dispatch import record_heartbeat
+from posts.services.operations import delivery_retract
+from posts.services.reconcile import delivery_reconcile
+from posts.services.sweeper import sweep as sweep_service
+
+logger = logging.getLogger(__name__)
+
+_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True, "serializer": "json"}
+
+
+@task_prerun.connect
+def _fresh_connections_before(**kwargs) -> None:
+    close_old_connections()
+
+
+@task_postrun.connect
+def _fresh_connections_after(**kwargs) -> None:
+    close_old_connections()
+
+
+@worker_ready.connect
+def _worker_ready(sender=None, **kwargs) -> None:
+    """A worker that has just started is seen at once by the health report."""
+    try:
+        record_heartbeat(f"worker:{sender.hostname}", details={"started": True})
+    except Exception:
+        logger.exception("Could not record the worker's start.")
+    finally:
+        close_old_connections()
+
+
+def _queue_of(request) -> str:
+    return (request.delivery_info or {}).get("routing_key", "") or ""
+
+
+@shared_task(name="posts.dispatch_due", bind=True, **_OPTIONS)
+def dispatch_due(self, **kwargs) -> None:
+    """Claim due deliveries and enqueue them (beat every few seconds, and on approval)."""
+    result = dispatch_due_service(worker=self.request.hostname or "", queue=_queue_of(self.request))
+    if result.queued or result.held or result.deferred:
+        logger.info("Dispatched: %d queued, %d held, %d deferred by rate limits.",
+                    len(result.queued), len(result.held), len(result.deferred))
+
+
+@shared_task(name="posts.publish_delivery", **_OPTIONS)
+def publish_delivery(delivery_id: int, **kwargs) -> None:
+    outcome = delivery_publish(delivery_id=delivery_id)
+    if outcome.state:
+        logger.info("Delivery %s: %s (%s) %s", delivery_id, outcome.state, outcome.kind, outcome.detail[:200])
+
+
+@shared_task(name="posts.sweep", bind=True, **_OPTIONS)
+def sweep(self, **kwargs) -> None:
+    sweep_service(worker=self.request.hostname or "")
+
+
+@shared_task(name="posts.reconcile_delivery", **_OPTIONS)
+def reconcile_delivery(delivery_id: int, **kwargs) -> None:
+    outcome = delivery_reconcile(delivery_id=delivery_id)
+    if outcome.state:
+        logger.info("Delivery %s reconciled: %s (%s)", delivery_id, outcome.state, outcome.kind)
+
+
+@shared_task(name="posts.retract_delivery", **_OPTIONS)
+def retract_delivery(delivery_id: int, actor_id: int | None = None, **kwargs) -> None:
+    delivery_retract(delivery_id=delivery_id, actor_id=actor_id)

@@ -1,0 +1,100 @@
+"""Fixtures for the publishing pipeline's service tests.
+
+- Adapters: service tests validate against an in-memory adapter with the networks' main
+  rules (STYLE.md: "Service tests may use an in-memory adapter"); a test that asks for the
+  `real_adapters` fixture gets the real ones (channels/adapters/*, through their SDKs).
+- Media land in a temporary MEDIA_ROOT.
+- The dispatcher kick is recorded, never sent to a broker.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+
+from channels.adapters.base import Content, NetworkLimits, Problem
+
+LABELS = {"twitter": "X", "facebook": "Facebook", "youtube": "YouTube", "flickr": "Flickr"}
+TEXT_MAX = {"twitter": 280, "facebook": 63206, "youtube": 5000, "flickr": 10000}
+
+
+class FakeAdapter:
+    """The networks' main rules, in memory: text length, YouTube needs a video and a title,
+    Flickr a photo, alt text on every image."""
+
+    def __init__(self, network: str) -> None:
+        self.network = network
+        self.limits = NetworkLimits(text_max=TEXT_MAX[network], text_unit="characters")
+        self.validated: list[Content] = []
+
+    def validate(self, content: Content) -> list[Problem]:
+        self.validated.append(content)
+        label, problems = LABELS[self.network], []
+        excess = len(content.text) - TEXT_MAX[self.network]
+        if excess > 0:
+            problems.append(
+                Problem(self.network, "text", f"The text is {excess} characters too long for {label}."),
+            )
+        kinds = {item.kind for item in content.media}
+        if self.network == "youtube" and "video" not in kinds:
+            problems.append(Problem(self.network, "media", "YouTube needs a video."))
+        if self.network == "youtube" and not content.title:
+            problems.append(Problem(self.network, "title", "YouTube needs a title."))
+        if self.network == "flickr" and "image" not in kinds:
+            problems.append(Problem(self.network, "media", "Flickr needs a photo."))
+        problems += [
+            Problem(self.network, "media", "An image has no alt text.")
+            for item in content.media if item.kind == "image" and not item.alt_text
+        ]
+        return problems
+
+
+@pytest.fixture(autouse=True)
+def fake_adapters(request, monkeypatch):
+    """In-memory adapters for validation, unless the test asks for `real_adapters`."""
+    if "real_adapters" in request.fixturenames:
+        yield None
+        return
+    adapters: dict[str, FakeAdapter] = {}
+
+    def adapter_for(account):
+        return adapters.setdefault(account.network, FakeAdapter(account.network))
+
+    monkeypatch.setattr("posts.validation.adapter_for", adapter_for)
+    yield adapters
+
+
+@pytest.fixture
+def real_adapters():
+    """The real adapters (channels/adapters/<network>.py) answer validation."""
+    return True
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def kicks(monkeypatch):
+    """Every kick of the dispatcher, recorded instead of sent."""
+    calls: list[bool] = []
+    monkeypatch.setattr("posts.services.review.kick_dispatcher", lambda: calls.append(True))
+    return calls
+
+
+@pytest.fixture(autouse=True)
+def message_urls(monkeypatch):
+    """Notifications link to the message page. Until the UI's `posts:message_detail` route
+    exists, links point at where it will be."""
+    try:
+        reverse("posts:message_detail", args=[1])
+    except NoReverseMatch:
+        monkeypatch.setattr("posts.models.Message.get_absolute_url", lambda self: f"/messages/{self.pk}/")
+
+
+@pytest.fixture
+def site_url(settings):
+    settings.SITE_URL = "https://hub.example.org"
+    return settings.SITE_URL

@@ -1,0 +1,264 @@
+"""A Hypothesis state machine over the message workflow's services: create, edit, submit,
+approve (by the author or by someone else), request changes, reject, cancel, and a worker
+claiming a delivery. After every step, the invariants that keep an embassy from publishing
+what nobody approved (RELIABILITY.md F19, F20, S5, S6)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from embassies.roles import Role
+from posts.fingerprint import message_fingerprint
+from posts.models import Delivery, Event, InvalidTransition, Message, Review
+from posts.services.messages import message_create, message_update
+from posts.services.review import (
+    ApprovalNeedsTime,
+    ValidationProblems,
+    message_approve,
+    message_cancel,
+    message_reject,
+    message_request_changes,
+    message_submit,
+)
+from posts.validation import with_content
+from tests.posts.factories import UserFactory, account, mission, press_officer
+
+pytestmark = pytest.mark.django_db
+
+State = Message.State
+LIVE = (Delivery.State.SCHEDULED, Delivery.State.HELD, Delivery.State.QUEUED)
+TEXTS = {"ok": "Réception au Caire.", "ok2": "Réception au Caire, jeudi.", "ok3": "Jeudi au Caire.",
+         "too_long": "x" * 300}
+
+
+class MessageWorkflow(RuleBasedStateMachine):
+    messages = Bundle("messages")
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Each example runs in a savepoint rolled back at teardown.
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        cairo = mission("emb-eg-cairo")
+        # The author also holds the press-office role: four eyes must still stop them.
+        self.author = UserFactory(roles=[Role.OFFICER, Role.PRESS_OFFICE], missions=[cairo])
+        self.approver = press_officer()
+        self.accounts = [account(cairo), account(cairo, "facebook")]
+        self.expected: dict[int, str] = {}
+        self.valid: dict[int, bool] = {}
+
+    def _any(self, *states: str) -> bool:
+        """Steer towards the interesting paths: a rule runs when some message could take it
+        (the other message, in any state, still tries it and must be refused cleanly)."""
+        return any(state in states for state in self.expected.values())
+
+    def teardown(self) -> None:
+        transaction.set_rollback(True)
+        self._atomic.__exit__(None, None, None)
+
+    # --- Rules ------------------------------------------------------------------------------
+
+    # One message per example, so that its 15 steps make a long life: submitted, approved,
+    # edited back into review, approved again, cancelled... A second one may join.
+    @initialize(target=messages, text=st.sampled_from(sorted(TEXTS)), how_many=st.integers(1, 2))
+    def create(self, text, how_many):
+        return self._create(text, how_many)
+
+    @precondition(lambda self: len(self.expected) < 2)
+    @rule(target=messages, text=st.sampled_from(sorted(TEXTS)), how_many=st.integers(1, 2))
+    def create_another(self, text, how_many):
+        return self._create(text, how_many)
+
+    def _create(self, text, how_many):
+        message = message_create(
+            actor=self.author, mission=mission("emb-eg-cairo"), title="Reception",
+            texts={"fr": TEXTS[text]}, target_ids=[a.pk for a in self.accounts[:how_many]],
+        )
+        self.expected[message.pk] = State.DRAFT
+        self.valid[message.pk] = text != "too_long"
+        return message.pk
+
+    @precondition(lambda self: self._any(*Message.EDITABLE_STATES))
+    @rule(pk=messages, text=st.sampled_from(sorted(TEXTS)))
+    def edit(self, pk, text):
+        before = self.expected[pk]
+        current = with_content(Message.objects.all()).get(pk=pk)
+        unchanged = current.texts.get().body == TEXTS[text]
+        in_flight = Delivery.objects.filter(message_id=pk).exclude(state__in=[*LIVE, "cancelled"]).exists()
+        try:
+            message_update(actor=self.author, message_id=pk, expected_version=None, texts={"fr": TEXTS[text]})
+        except InvalidTransition:
+            assert before not in Message.EDITABLE_STATES or (before == State.SCHEDULED and in_flight)
+            return
+        assert before in Message.EDITABLE_STATES
+        self.valid[pk] = text != "too_long"
+        if before == State.SCHEDULED and not unchanged:
+            self.expected[pk] = State.IN_REVIEW
+
+    @precondition(lambda self: self._any(State.DRAFT, State.CHANGES_REQUESTED))
+    @rule(pk=messages)
+    def submit(self, pk):
+        before = self.expected[pk]
+        try:
+            message_submit(actor=self.author, message_id=pk)
+        except ValidationProblems:
+            assert before in (State.DRAFT, State.CHANGES_REQUESTED)
+            assert not self.valid[pk]
+            return
+        except InvalidTransition:
+            assert before not in (State.DRAFT, State.CHANGES_REQUESTED, State.IN_REVIEW)
+            return
+        self.expected[pk] = State.IN_REVIEW
+
+    def _approve(self, pk, *, by_author: bool, when: str) -> None:
+        before = self.expected[pk]
+        publish_at = {"now": None, "later": timezone.now() + timedelta(hours=2),
+                      "past": timezone.now() - timedelta(hours=1)}[when]
+        actor = self.author if by_author else self.approver
+        try:
+            message_approve(actor=actor, message_id=pk, publish_at=publish_at)
+        except PermissionDenied:
+            assert by_author
+            return
+        except ApprovalNeedsTime:
+            assert when == "past"
+            assert before == State.IN_REVIEW
+            return
+        except ValidationProblems:
+            assert before == State.IN_REVIEW
+            assert not self.valid[pk]
+            return
+        except InvalidTransition:
+            assert before not in (State.IN_REVIEW, State.SCHEDULED)
+            return
+        assert not by_author
+        assert before in (State.IN_REVIEW, State.SCHEDULED)
+        self.expected[pk] = State.SCHEDULED
+
+    @precondition(lambda self: self._any(State.IN_REVIEW))
+    @rule(pk=messages, when=st.sampled_from(["now", "later"]))
+    def approve(self, pk, when):
+        self._approve(pk, by_author=False, when=when)
+
+    @precondition(lambda self: self._any(State.IN_REVIEW))
+    @rule(pk=messages)
+    def approve_a_time_that_has_passed(self, pk):
+        self._approve(pk, by_author=False, when="past")
+
+    @rule(pk=messages, when=st.sampled_from(["now", "later"]))
+    def author_approves_own_message(self, pk, when):
+        self._approve(pk, by_author=True, when=when)
+
+    @precondition(lambda self: self._any(State.IN_REVIEW))
+    @rule(pk=messages, reject=st.booleans())
+    def decide(self, pk, reject):
+        before = self.expected[pk]
+        service, to_state = (message_reject, State.REJECTED) if reject else (
+            message_request_changes, State.CHANGES_REQUESTED)
+        try:
+            service(actor=self.approver, message_id=pk, comment="Because.")
+        except InvalidTransition:
+            assert before not in (State.IN_REVIEW, to_state)
+            return
+        assert before in (State.IN_REVIEW, to_state)
+        self.expected[pk] = to_state
+
+    @precondition(lambda self: self._any(State.IN_REVIEW, State.SCHEDULED))
+    @rule(pk=messages)
+    def cancel(self, pk):
+        before = self.expected[pk]
+        pending = Delivery.objects.filter(message_id=pk, state__in=LIVE).exists()
+        in_flight = Delivery.objects.filter(message_id=pk, state=Delivery.State.SENDING).exists()
+        try:
+            result = message_cancel(actor=self.approver, message_id=pk)
+        except InvalidTransition:
+            assert before == State.REJECTED or (in_flight and not pending)
+            return
+        if in_flight:
+            assert result.left_in_flight
+            assert result.state == before
+        else:
+            self.expected[pk] = State.CANCELLED
+
+    @precondition(lambda self: self._any(State.SCHEDULED))
+    @rule(pk=messages)
+    def worker_claims_a_delivery(self, pk):
+        """What the delivery engine does: queued → sending, by a conditional UPDATE."""
+        delivery = Delivery.objects.filter(message_id=pk, state=Delivery.State.SCHEDULED).first()
+        if delivery is not None:
+            Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SCHEDULED).update(
+                state=Delivery.State.SENDING)
+
+    # --- Invariants -------------------------------------------------------------------------------
+
+    @invariant()
+    def states_are_as_the_workflow_says(self):
+        actual = dict(Message.objects.filter(pk__in=self.expected).values_list("pk", "state"))
+        assert actual == self.expected
+
+    @invariant()
+    def no_one_approves_their_own_message(self):
+        for message in Message.objects.exclude(approved_by=None):
+            assert message.approved_by_id != message.author_id
+        for review in Review.objects.select_related("message"):
+            assert review.reviewer_id != review.message.author_id
+
+    @invariant()
+    def a_scheduled_message_is_exactly_what_was_approved(self):
+        for message in with_content(Message.objects.filter(state=State.SCHEDULED)):
+            assert message.approved_fingerprint
+            assert message_fingerprint(message) == message.approved_fingerprint
+
+    @invariant()
+    def deliveries_only_for_approved_messages_and_none_pending_once_cancelled(self):
+        for message in Message.objects.all():
+            live = Delivery.objects.filter(message=message).exclude(state=Delivery.State.CANCELLED)
+            if message.state in (State.DRAFT, State.CHANGES_REQUESTED, State.IN_REVIEW, State.REJECTED):
+                assert not live.exists()
+            if message.state == State.CANCELLED:
+                assert not live.filter(state__in=LIVE).exists()
+            if message.state == State.SCHEDULED:
+                assert live.exists()
+            if live.exists():
+                assert Review.objects.filter(message=message, decision=Review.Decision.APPROVE).exists()
+
+    @invariant()
+    def every_state_change_is_an_event(self):
+        for message in Message.objects.all():
+            changes = [
+                (event.from_state, event.to_state)
+                for event in Event.objects.filter(message=message, delivery=None).order_by("pk")
+                if event.from_state != event.to_state
+            ]
+            assert changes[0] == ("", State.DRAFT)
+            for (_, previous), (start, _) in itertools.pairwise(changes):
+                assert start == previous
+            assert changes[-1][1] == message.state
+
+
+def test_message_workflow_state_machine(db):
+    run_state_machine_as_test(MessageWorkflow, settings=settings(
+        # STATE_MACHINE_EXAMPLES=300 for a longer hunt; 30 keeps the suite fast.
+        max_examples=int(os.environ.get("STATE_MACHINE_EXAMPLES", 30)), stateful_step_count=15,
+        deadline=None, database=None,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],  # "explain" traces every line: minutes
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    ))
