@@ -163,6 +163,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
+        # Seconds between looks at the folder: the first post must leave within a second.
+        "polling_interval": 0.2,
         "store_processed": False,
     }
 else:
