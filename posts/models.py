@@ -301,6 +301,8 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         ordering = ["started_at"]
+        # The shared rate-limit window counts recent publish calls (posts/ratelimit.py).
+        indexes = [models.Index(fields=["action", "started_at"], name="posts_attempt_window_idx")]
 
     def __str__(self) -> str:
         return f"{self.delivery_id}#{self.number} {self.outcome}"

@@ -210,12 +210,13 @@ def live_sandbox(tmp_path_factory):
 # --- The broker ---------------------------------------------------------------------------------------
 
 def filesystem_broker_options(folder: Path) -> dict:
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
         "store_processed": False,
         "polling_interval": 0.1,
     }
