@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from channels.adapters.base import AuthError, PermanentError, RateLimited, TransientError
-from posts.models import Delivery, DeliveryAttempt, Message
+from channels.models import SocialAccount
+from posts.models import Delivery, DeliveryAttempt, Message, PublishingPause
 from posts.services.delivery import delivery_publish
 from posts.services.dispatch import dispatch_due
 from posts.services.operations import delivery_retry, held_release
@@ -69,6 +70,14 @@ def delivery_machine(broker, network, press_officer):
     class DeliveryEngine(RuleBasedStateMachine):
         @initialize()
         def start(self):
+            # Each example starts from nothing, so that the same choices meet the same rows
+            # (Hypothesis replays choices; rows left by an earlier example would change them).
+            Delivery.objects.all().delete()
+            Message.objects.all().delete()
+            PublishingPause.objects.all().delete()
+            SocialAccount.objects.all().delete()
+            broker.clear()
+            network.posts.clear()
             network.script.clear()
             network.find = "search"
             self.handled: set[int] = set()  # publish task ids a worker has already taken
