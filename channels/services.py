@@ -104,10 +104,17 @@ _SECRET_WORDS = ("token", "secret", "credential", "password", "verifier", "code"
 
 
 def _audit(actor: Any, action: str, account: SocialAccount | None, **details: Any) -> None:
-    """Record who did what to which account. The one place to change when the audit log
-    model arrives; for now a log line. Details whose names smell of a secret are dropped:
-    callers pass none, and this keeps it so."""
+    """Record who did what to which account: an audit log entry (audit.AuditEvent, in the
+    caller's transaction) and a log line. Details whose names smell of a secret are dropped:
+    callers pass none, and this keeps it so. The workers' routine checks and refreshes of
+    ~1,000 accounts are log lines only; what they find (expired, revoked) is audited."""
+    import audit
+
     safe = {key: value for key, value in details.items() if not any(w in key.lower() for w in _SECRET_WORDS)}
+    if action not in ("account.health_check", "account.refresh"):
+        audit.record(action=action, actor=actor, obj=account, log=False, details={
+            **safe, "mission": getattr(account, "mission_id", None), "network": getattr(account, "network", None),
+        })
     audit_logger.info(
         "%s actor=%s account=%s mission=%s network=%s %s",
         action,

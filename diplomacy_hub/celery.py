@@ -5,6 +5,9 @@ import os
 
 from celery import Celery
 
+from diplomacy_hub import filesystem_broker
+
+filesystem_broker.register()  # whole messages only on the embedded default's broker
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "diplomacy_hub.settings.local")
 
 app = Celery("diplomacy_hub")

@@ -20,10 +20,12 @@ urlpatterns = [
         redirect_authenticated_user=True, extra_context={"show_demo_users": settings.DEBUG},
     ), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", include("security.urls")),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    path("audit/", include("audit.urls")),
     path("healthz", healthz, name="healthz"),
 ]
 

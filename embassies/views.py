@@ -1,17 +1,71 @@
+"""Missions and their staff in the web UI.
+
+Everyone with a role sees the directory of the missions they may see, with the local time
+now. Administrators also see each mission's staff and accounts, and manage staff: roles,
+and which missions each person works for (embassies/services.py). Every change is a POST
+from a confirmation page (`confirmed=yes`); a GET of an action's address shows that page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
 
-from embassies import selectors
-from embassies.models import Mission
+from diplomacy_hub import policy
+from embassies import selectors, services
+from embassies.models import Mission, StaffMembership
+from embassies.roles import Role
 
 
-def mission_list(request):
+def _posted(request: HttpRequest):
+    """The POST data for a form (bound even when empty: a bare confirmation is a POST), or
+    None for a GET."""
+    return request.POST if request.method == "POST" else None
+
+STAFF_PER_PAGE = 50
+# Local hours counted as the working day, for the "day / night" hint of the directory.
+DAY_STARTS, DAY_ENDS = 7, 22
+
+
+def _with_local_time(missions, now) -> None:
+    for mission in missions:
+        local = now.astimezone(mission.zone)
+        mission.local_now = local
+        mission.is_night = not (DAY_STARTS <= local.hour < DAY_ENDS)
+
+
+@require_GET
+def mission_list(request: HttpRequest) -> HttpResponse:
     region = request.GET.get("region", "")
     kind = request.GET.get("kind", "")
     query = request.GET.get("q", "").strip()
     missions = selectors.mission_list(user=request.user, region=region, kind=kind, query=query)
+    manages = policy.can(request.user, "mission.manage")
+    if manages:
+        missions = missions.annotate(
+            staff_count=Count("memberships", distinct=True),
+            accounts_total=Count("social_accounts", distinct=True),
+            accounts_connected=Count("social_accounts", filter=Q(social_accounts__status="connected"),
+                                     distinct=True),
+        )
     page = Paginator(missions, 50).get_page(request.GET.get("page"))
+    now = timezone.now()
+    _with_local_time(page.object_list, now)
     return render(request, "embassies/mission_list.html", {
         "page": page,
         "regions": Mission.Region.choices,
@@ -19,10 +73,229 @@ def mission_list(request):
         "region": region,
         "kind": kind,
         "query": query,
+        "now": now,
+        "manages": manages,
+        "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
+    })
+
+
+@require_GET
+def mission_detail(request: HttpRequest, code: str) -> HttpResponse:
+    mission = selectors.mission_get(user=request.user, code=code)
+    manages = policy.can(request.user, "staff.manage")
+    staff = []
+    if manages:
+        staff = list(
+            StaffMembership.objects.filter(mission=mission).select_related("user")
+            .prefetch_related(Prefetch("user__groups", queryset=Group.objects.order_by("name")))
+            .order_by("user__last_name", "user__first_name", "user__username")
+        )
+        labels = dict(Role.choices)
+        for membership in staff:
+            membership.role_labels = [str(labels[group.name]) for group in membership.user.groups.all()
+                                      if group.name in labels]
+    return render(request, "embassies/mission_detail.html", {
+        "mission": mission, "now": timezone.now(), "manages": manages, "staff": staff,
+    })
+
+
+# --- Staff and roles -------------------------------------------------------------------------------
+
+def _people():
+    return get_user_model().objects.prefetch_related(
+        Prefetch("groups", queryset=Group.objects.filter(name__in=Role.values).order_by("name")),
+        Prefetch("memberships", queryset=StaffMembership.objects.select_related("mission").order_by("mission__name")),
+    )
+
+
+@require_GET
+def staff_list(request: HttpRequest) -> HttpResponse:
+    """Everyone, with their roles and missions; filtered by role, mission or name."""
+    policy.require(request.user, "staff.manage")
+    role = request.GET.get("role", "")
+    query = request.GET.get("q", "").strip()
+    people = _people()
+    if role == "none":
+        people = people.exclude(groups__name__in=Role.values)
+    elif role in Role.values:
+        people = people.filter(groups__name=role)
+    if query:
+        people = people.filter(
+            Q(username__icontains=query) | Q(first_name__icontains=query) | Q(last_name__icontains=query)
+            | Q(email__icontains=query) | Q(memberships__mission__code__icontains=query)
+            | Q(memberships__mission__name__icontains=query)
+        ).distinct()
+    people = people.order_by("-is_active", "last_name", "first_name", "username")
+    page = Paginator(people, STAFF_PER_PAGE).get_page(request.GET.get("page"))
+    labels = dict(Role.choices)
+    for person in page.object_list:
+        person.role_list = [(group.name, labels[group.name]) for group in person.groups.all()]
+    return render(request, "embassies/staff_list.html", {
+        "page": page, "role": role, "query": query, "roles": Role.choices,
+    })
+
+
+class MembershipForm(forms.Form):
+    mission = forms.ChoiceField(label=gettext_lazy("Mission"))
+
+    def __init__(self, *args, exclude: set[int] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for mission in Mission.objects.active().exclude(pk__in=exclude or ()).order_by("region", "name"):
+            groups.setdefault(str(mission.get_region_display()), []).append(
+                (mission.code, f"{mission.name} ({mission.city})"))
+        self.fields["mission"].choices = [("", gettext_lazy("Choose a mission")), *groups.items()]
+
+    def confirmed(self) -> bool:
+        return self.data.get("confirmed") == "yes"
+
+    def clean_mission(self) -> Mission:
+        return Mission.objects.get(code=self.cleaned_data["mission"])
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices, widget=forms.HiddenInput)
+
+    def confirmed(self) -> bool:
+        return self.data.get("confirmed") == "yes"
+
+
+class RemoveMembershipForm(forms.Form):
+    mission = forms.SlugField(widget=forms.HiddenInput)
+
+    def confirmed(self) -> bool:
+        return self.data.get("confirmed") == "yes"
+
+
+def _person(user_id: int):
+    return get_object_or_404(_people(), pk=user_id)
+
+
+@require_GET
+def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    policy.require(request.user, "staff.manage")
+    person = _person(user_id)
+    has = {group.name for group in person.groups.all()}
+    memberships = list(person.memberships.all())
+    return render(request, "embassies/staff_detail.html", {
+        "person": person,
+        "roles": [{"value": value, "label": label, "has": value in has} for value, label in Role.choices],
+        "memberships": memberships,
+        "form": MembershipForm(exclude={membership.mission_id for membership in memberships}),
+        "is_self": person.pk == request.user.pk,
         "now": timezone.now(),
     })
 
 
-def mission_detail(request, code: str):
-    mission = selectors.mission_get(user=request.user, code=code)
-    return render(request, "embassies/mission_detail.html", {"mission": mission, "now": timezone.now()})
+def _confirm_or_act(request: HttpRequest, *, form: forms.Form, person, title: str, lead: str, button: str,
+                    act: Callable[[forms.Form], bool], done: str, unchanged: str, danger: bool = False,
+                    consequences: list[str] | None = None) -> HttpResponse:
+    back = reverse("embassies:staff_detail", args=[person.pk])
+    status, errors = 200, []
+    if request.method == "POST":
+        if not form.is_valid():
+            status = 400
+        elif form.confirmed():
+            try:
+                changed = act(form)
+            except ValidationError as error:
+                errors = [text for texts in getattr(error, "message_dict", {"": error.messages}).values()
+                          for text in texts]
+                status = 400
+            else:
+                messages.success(request, done if changed else unchanged)
+                return redirect(back)
+    return render(request, "embassies/staff_confirm.html", {
+        "form": form, "person": person, "title": title, "lead": lead, "button": button, "back_url": back,
+        "errors": errors, "danger": danger, "consequences": consequences or [],
+    }, status=status)
+
+
+def _name(person) -> str:
+    return person.get_full_name() or person.get_username()
+
+
+@require_http_methods(["GET", "POST"])
+def role_grant(request: HttpRequest, user_id: int) -> HttpResponse:
+    policy.require(request.user, "staff.manage")
+    person = _person(user_id)
+    form = RoleForm(_posted(request), initial={"role": request.GET.get("role", "")})
+    label = dict(Role.choices).get(request.POST.get("role") or request.GET.get("role", ""), "?")
+    return _confirm_or_act(
+        request, form=form, person=person,
+        title=_("Give %(name)s the role “%(role)s”?") % {"name": _name(person), "role": label},
+        lead=_("Roles decide what a person may see and do in Diplomacy Hub."),
+        consequences=_role_consequences(request.POST.get("role") or request.GET.get("role", "")),
+        button=_("Yes, give the role"),
+        act=lambda form: services.role_grant(actor=request.user, user_id=person.pk, role=form.cleaned_data["role"]),
+        done=_("%(name)s is now “%(role)s”.") % {"name": _name(person), "role": label},
+        unchanged=_("%(name)s already had this role.") % {"name": _name(person)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def role_revoke(request: HttpRequest, user_id: int) -> HttpResponse:
+    policy.require(request.user, "staff.manage")
+    person = _person(user_id)
+    form = RoleForm(_posted(request), initial={"role": request.GET.get("role", "")})
+    label = dict(Role.choices).get(request.POST.get("role") or request.GET.get("role", ""), "?")
+    return _confirm_or_act(
+        request, form=form, person=person,
+        title=_("Take the role “%(role)s” away from %(name)s?") % {"name": _name(person), "role": label},
+        lead=_("They lose what this role lets them do at their next page."),
+        button=_("Yes, take the role away"), danger=True,
+        act=lambda form: services.role_revoke(actor=request.user, user_id=person.pk, role=form.cleaned_data["role"]),
+        done=_("%(name)s is no longer “%(role)s”.") % {"name": _name(person), "role": label},
+        unchanged=_("%(name)s did not have this role.") % {"name": _name(person)},
+    )
+
+
+def _role_consequences(role: str) -> list[str]:
+    return {
+        Role.OFFICER: [_("An officer drafts and submits messages for the missions they are attached to.")],
+        Role.PRESS_OFFICE: [_("The press office approves, schedules, cancels and retracts every mission's "
+                              "messages, and pauses publishing.")],
+        Role.CRISIS_UNIT: [_("The crisis unit writes crisis alerts to many missions at once and approves its "
+                             "colleagues' alerts.")],
+        Role.ADMINISTRATOR: [_("An administrator manages missions, staff, roles and social accounts.")],
+    }.get(role, [])
+
+
+@require_http_methods(["GET", "POST"])
+def membership_add(request: HttpRequest, user_id: int) -> HttpResponse:
+    policy.require(request.user, "staff.manage")
+    person = _person(user_id)
+    current = {membership.mission_id for membership in person.memberships.all()}
+    form = MembershipForm(_posted(request), exclude=current)
+    mission = form.cleaned_data["mission"] if form.is_bound and form.is_valid() else None
+    return _confirm_or_act(
+        request, form=form, person=person,
+        title=_("Attach %(name)s to a mission?") % {"name": _name(person)},
+        lead=(_("%(name)s will work for %(mission)s.") % {"name": _name(person), "mission": mission.name}
+              if mission else _("Choose the mission.")),
+        consequences=[_("An officer sees and writes the messages of every mission they are attached to.")],
+        button=_("Yes, attach"),
+        act=lambda form: services.membership_add(actor=request.user, user_id=person.pk,
+                                                 mission_id=form.cleaned_data["mission"].pk),
+        done=_("%(name)s is attached to %(mission)s.") % {"name": _name(person),
+                                                          "mission": mission.name if mission else ""},
+        unchanged=_("%(name)s was already attached to it.") % {"name": _name(person)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def membership_remove(request: HttpRequest, user_id: int) -> HttpResponse:
+    policy.require(request.user, "staff.manage")
+    person = _person(user_id)
+    code = request.POST.get("mission") or request.GET.get("mission") or ""
+    mission = get_object_or_404(Mission, code=code)
+    form = RemoveMembershipForm(_posted(request), initial={"mission": code})
+    return _confirm_or_act(
+        request, form=form, person=person,
+        title=_("Detach %(name)s from %(mission)s?") % {"name": _name(person), "mission": mission.name},
+        lead=_("They will no longer see or write that mission's messages."),
+        button=_("Yes, detach"), danger=True,
+        act=lambda form: services.membership_remove(actor=request.user, user_id=person.pk, mission_id=mission.pk),
+        done=_("%(name)s no longer works for %(mission)s.") % {"name": _name(person), "mission": mission.name},
+        unchanged=_("%(name)s was not attached to it.") % {"name": _name(person)},
+    )

@@ -19,6 +19,15 @@ def _utc(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 
+def _target_ids(message: Message) -> list[int]:
+    """The targets' ids: from the prefetched targets if any, else ids only (a crisis alert's
+    thousand accounts, re-checked before each of its deliveries, are never built as models)."""
+    if "targets" in getattr(message, "_prefetched_objects_cache", {}):
+        return [account.pk for account in message.targets.all()]
+    return list(message.targets.through.objects.filter(message_id=message.pk)
+                .values_list("socialaccount_id", flat=True))
+
+
 def fingerprint_payload(message: Message) -> dict:
     """The canonical content the fingerprint is taken over (readable, for debugging)."""
     texts = sorted(
@@ -29,7 +38,7 @@ def fingerprint_payload(message: Message) -> dict:
         "texts": texts,
         # In the order they are shown: what each one is, its alt text, its place.
         "attachments": [[item.sha256, item.alt_text, order] for order, item in enumerate(attachments)],
-        "targets": sorted(account.pk for account in message.targets.all()),
+        "targets": sorted(_target_ids(message)),
         "scheduled_at": _utc(message.scheduled_at),
     }
 

@@ -18,11 +18,13 @@ call that still never ends is turned `unknown` by the sweeper after SWEEPER_SEND
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 
 from celery import shared_task
 from celery.signals import task_postrun, task_prerun, worker_ready
 from django.db import close_old_connections
 
+from channels.adapters import NETWORKS
 from posts.services.delivery import delivery_publish
 from posts.services.dispatch import dispatch_due as dispatch_due_service
 from posts.services.dispatch import record_heartbeat
@@ -47,7 +49,10 @@ def _fresh_connections_after(**kwargs) -> None:
 
 @worker_ready.connect
 def _worker_ready(sender=None, **kwargs) -> None:
-    """A worker that has just started is seen at once by the health report."""
+    """A worker that has just started is seen at once by the health report. The networks'
+    SDKs are loaded now (half a second of imports), not by the first delivery."""
+    for network in NETWORKS:
+        import_module(f"channels.adapters.{network}")
     try:
         record_heartbeat(f"worker:{sender.hostname}", details={"started": True})
     except Exception:

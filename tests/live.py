@@ -540,7 +540,194 @@ def _child_main(argv: list[str]) -> None:
         options = json.loads(os.environ["LIVE_BROKER_OPTIONS"])
         settings.CELERY_BROKER_TRANSPORT_OPTIONS = options
         app.conf.broker_transport_options = options
+    _install_kill_after_accept()  # a test hook, only when LIVE_KILL_AFTER_ACCEPT is set (below)
     app.start(argv)
+
+
+
+# --- Fault helpers (the chaos tests, tests/chaos/, and `make drill`) ---------------------------------
+#
+# Added after the harness above, which they leave as it was: a private redis-server to kill,
+# restart or freeze; terminating PostgreSQL backends; and a test hook in the children that
+# kills a worker right after a network accepted a post (installed by `_child_main` only
+# when LIVE_KILL_AFTER_ACCEPT is set).
+
+REDIS_SERVER_BINARY = "redis-server"
+
+# The transport options of a Redis broker, as diplomacy_hub/settings/base.py sets them.
+REDIS_BROKER_OPTIONS = {"visibility_timeout": 600, "socket_timeout": 3, "socket_connect_timeout": 3,
+                        "max_retries": 2}
+
+
+class RedisServer:
+    """A redis-server of our own on a free loopback port, without persistence (as a broker
+    restarted without AOF loses its queues): `kill()` (SIGKILL), `start()`, `restart()`,
+    `pause(ms)` (CLIENT PAUSE ... ALL), `url(db)`, `stop()`. Never the shared 6379.
+    Fails the test when Debian's redis-server binary is missing: it never skips."""
+
+    def __init__(self, log_dir: Path, port: int | None = None) -> None:
+        import shutil
+
+        self.binary = shutil.which(REDIS_SERVER_BINARY)
+        if self.binary is None:
+            pytest.fail(f"{REDIS_SERVER_BINARY} is not installed (apt-get install redis-server): "
+                        "the Redis fault scenarios start their own server and cannot run without it.")
+        self.port = port or free_port()
+        if self.port == 6379:
+            raise ValueError("RedisServer never runs on 6379: that one is shared.")
+        self.log_dir = log_dir
+        self.process: LiveProcess | None = None
+        self.starts = 0
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self, timeout: float = 15) -> None:
+        self.starts += 1
+        argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--daemonize", "no", "--dir", str(self.log_dir)]
+        self.process = _spawn(f"redis{self.starts}", "redis", argv, os.environ.copy(),
+                              self.log_dir / f"redis-{self.port}.log")
+        wait_until(self._answers, timeout=timeout, interval=0.05, what=f"redis-server on port {self.port}")
+
+    def _client(self):
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2, socket_connect_timeout=2)
+
+    def _answers(self) -> bool:
+        if self.process is not None and not self.process.running:
+            pytest.fail(f"redis-server on port {self.port} ended:\n{self.process.log()[-3000:]}")
+        import redis
+
+        client = self._client()
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.running
+
+    def kill(self) -> None:
+        """SIGKILL: whatever it held (queued messages, kombu's unacked store) is gone."""
+        if self.process is not None and self.process.running:
+            self.process.signal(signal.SIGKILL)
+            self.process.popen.wait(10)
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        self.kill()
+        if down_seconds:
+            time.sleep(down_seconds)
+        self.start()
+
+    def pause(self, milliseconds: int) -> None:
+        """CLIENT PAUSE <ms> ALL: every client's commands wait until it ends."""
+        client = self._client()
+        try:
+            client.execute_command("CLIENT", "PAUSE", str(int(milliseconds)), "ALL")
+        finally:
+            client.close()
+
+    def queue_lengths(self, db: int = 0, queues=("crisis", "publish", "maintenance")) -> dict[str, int]:
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=self.port, db=db, socket_timeout=2,
+                             socket_connect_timeout=2)
+        try:
+            return {queue: int(client.llen(queue)) for queue in queues}
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        self.kill()
+
+
+def use_redis_broker(app, url: str) -> tuple[str | None, str | None, dict]:
+    """Point this process's Celery app at the Redis broker `url`; `restore_broker` with
+    what this returns points it back. Celery reads the CELERY_BROKER_URL environment
+    variable before its own setting, so both change."""
+    previous = (os.environ.get("CELERY_BROKER_URL"), app.conf.broker_url, dict(app.conf.broker_transport_options))
+    os.environ["CELERY_BROKER_URL"] = url
+    app.conf.broker_url = url
+    use_broker(app, dict(REDIS_BROKER_OPTIONS))
+    return previous
+
+
+def restore_broker(app, previous: tuple[str | None, str | None, dict]) -> None:
+    environ_url, conf_url, options = previous
+    if environ_url is None:
+        os.environ.pop("CELERY_BROKER_URL", None)
+    else:
+        os.environ["CELERY_BROKER_URL"] = environ_url
+    app.conf.broker_url = conf_url
+    use_broker(app, options)
+
+
+def terminate_pg_backends(settings_dict: dict | None = None) -> int:
+    """Terminate every PostgreSQL backend connected to this database except our own (as
+    the superuser the tests connect as): the workers' and beat's connections drop at once,
+    in the middle of whatever they were doing. Returns how many were terminated."""
+    from django.db import connection
+
+    name = (settings_dict or connection.settings_dict)["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+            [name],
+        )
+        return int(cursor.fetchone()[0])
+
+
+class _KillAfterAccept:
+    """Wraps an adapter: right after `publish` returns (the network has the post), the
+    worker process SIGKILLs itself, before the database hears of it. Once per marker file
+    (created with O_EXCL), so the workers that follow publish normally."""
+
+    def __init__(self, adapter, marker: str) -> None:
+        self._adapter = adapter
+        self._marker = marker
+
+    def __getattr__(self, name: str):
+        return getattr(self._adapter, name)
+
+    def publish(self, credentials, content):
+        published = self._adapter.publish(credentials, content)
+        if self._marker:
+            try:
+                os.close(os.open(self._marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                return published
+        sys.stdout.write(f"LIVE_KILL_AFTER_ACCEPT: the network accepted {published.external_id}; "
+                         f"killing worker pid {os.getpid()} now.\n")
+        sys.stdout.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+        return published  # not reached
+
+
+def _install_kill_after_accept() -> None:
+    """LIVE_KILL_AFTER_ACCEPT=<network account id, or *>: the worker dies (SIGKILL) right
+    after that account's next post is accepted (once per LIVE_KILL_AFTER_ACCEPT_MARKER
+    file, if given). A test hook in the child only: the product code is not touched."""
+    target = os.environ.get("LIVE_KILL_AFTER_ACCEPT", "")
+    if not target:
+        return
+    marker = os.environ.get("LIVE_KILL_AFTER_ACCEPT_MARKER", "")
+    from posts.services import delivery
+
+    original = delivery.adapter_for
+
+    def adapter_for(account):
+        adapter = original(account)
+        if target not in ("*", account.network_account_id):
+            return adapter
+        return _KillAfterAccept(adapter, marker)
+
+    delivery.adapter_for = adapter_for
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ Each environment module (local, test, production) imports these and changes only
 differs. Every setting a deployment may change is listed in README.md with its default.
 """
 
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +26,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "security.apps.VerifiedAdminConfig",  # django.contrib.admin, behind the second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -32,23 +34,35 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "embassies",
     "channels",
     "posts",
+    "audit",
+    "security",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "audit.middleware.RequestContextMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "security.middleware.SessionTimeoutMiddleware",
+    "security.middleware.TwoFactorRequiredMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "diplomacy_hub.urls"
@@ -143,6 +157,57 @@ FACEBOOK_GRAPH_VERSION = env("FACEBOOK_GRAPH_VERSION", default="v24.0")
 # Seconds: connecting to a network, and waiting for its answer.
 NETWORK_CONNECT_TIMEOUT = env.float("NETWORK_CONNECT_TIMEOUT", default=5.0)
 NETWORK_READ_TIMEOUT = env.float("NETWORK_READ_TIMEOUT", default=30.0)
+
+# --- Security: second factor, login throttling, session time-outs, CSP, audit ----------------
+# docs/security.md says what each defence is for and which test proves it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out username+address first
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Two-factor (TOTP, django-otp) for these roles (and superusers); officers use a password only.
+TWO_FACTOR_REQUIRED_ROLES = ["press_office", "crisis_unit", "administrator"]
+# Whether such a user without an authenticator app enrols one after their password (the
+# demo's way). False: an administrator enrols them (see docs/security.md).
+TWO_FACTOR_SELF_ENROLMENT = True
+OTP_TOTP_ISSUER = "Diplomacy Hub"
+OTP_TOTP_THROTTLE_FACTOR = 1  # after n wrong codes, wait 2**(n-1) seconds
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's key or QR code
+# django-axes: 5 wrong passwords for one username from one address lock that pair out for
+# 15 minutes; a success clears the count. Every failure and lockout is in the audit log.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "security.views.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # logins are in the audit log (audit.AuditEvent)
+# Reverse proxies in front of the web processes, whose X-Forwarded-For entry is believed for
+# the client's address (axes and the audit log, audit.context.client_address); 0: REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = 0
+AXES_CLIENT_IP_CALLABLE = "audit.context.client_address"
+# A session ends after this long without activity (seconds; htmx polling is not activity),
+# and SESSION_COOKIE_AGE after its login whatever its activity (security.middleware).
+SESSION_IDLE_TIMEOUT = 30 * 60
+# Content Security Policy (django-csp 4): no inline script or style, no framing.
+OAUTH_CONSENT_ORIGINS = [
+    "https://x.com", "https://twitter.com", "https://www.facebook.com", "https://accounts.google.com",
+    "https://www.flickr.com", "{0.scheme}://{0.netloc}".format(urlsplit(SANDBOX_URL)),
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        # A form may also lead to the networks' consent pages: connecting an account is a
+        # POST answered by a redirect there, which form-action governs too.
+        "form-action": ["'self'", *OAUTH_CONSENT_ORIGINS],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
 
 # --- Email ------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -273,6 +338,7 @@ LOGGING = {
         # flickrapi logs whole response bodies at ERROR level; keep our own wording instead.
         "flickrapi": {"level": "CRITICAL"},
         "urllib3": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failures and lockouts; every success is in the audit log
         # These print tokens, secrets, token responses or Authorization headers at DEBUG.
         "requests_oauthlib": {"level": "WARNING"},
         "oauthlib": {"level": "WARNING"},

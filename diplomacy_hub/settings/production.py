@@ -23,3 +23,6 @@ SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 X_FRAME_OPTIONS = "DENY"
+# Behind one reverse proxy (which SECURE_PROXY_SSL_HEADER above already trusts): the client's
+# address is the last X-Forwarded-For entry, for login throttling and the audit log.
+TRUSTED_PROXY_COUNT = 1

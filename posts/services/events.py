@@ -28,7 +28,7 @@ def record_event(
         message_id = delivery.message_id
     else:
         message_id = message.pk if message is not None else None
-    return Event.objects.create(
+    event = Event.objects.create(
         verb=verb,
         actor=actor if getattr(actor, "pk", None) is not None else None,
         message_id=message_id,
@@ -37,6 +37,26 @@ def record_event(
         to_state=str(to_state or ""),
         details=details or {},
     )
+    if verb in AUDITED_VERBS:  # the sensitive ones also go to the audit log (audit/), same transaction
+        import audit
+
+        audit.record(action=verb, actor=actor, obj=delivery or message or _pause_ref(details), details={
+            "from_state": event.from_state, "to_state": event.to_state, "message": message_id, **(details or {}),
+        })
+    return event
+
+
+# Verbs mirrored into the audit log: decisions, publishing, retraction, the pause switch,
+# and a press officer's word on an unknown outcome.
+AUDITED_VERBS = frozenset({
+    "message.approve", "message.reject", "message.cancel", "message.publish_now", "message.retract_requested",
+    "message.retracted", "publishing.pause", "publishing.resume", "delivery.settled",
+})
+
+
+def _pause_ref(details: dict[str, Any] | None) -> tuple | None:
+    pause_id = (details or {}).get("pause_id")
+    return ("posts.publishingpause", pause_id, "") if pause_id else None
 
 
 def record_delivery_events(

@@ -12,6 +12,7 @@ from channels.models import SocialAccount
 from embassies.models import Mission
 from embassies.roles import Role
 from tests.factories import MissionFactory, SocialAccountFactory, UserFactory
+from tests.security.otp import force_verified_login
 
 Status = SocialAccount.Status
 NETWORKS = ["twitter", "facebook", "youtube", "flickr"]
@@ -74,7 +75,7 @@ def tokyo(db) -> Mission:
 
 @pytest.fixture
 def admin_client(client, db):
-    client.force_login(UserFactory(roles=[Role.ADMINISTRATOR]))
+    force_verified_login(client, UserFactory(roles=[Role.ADMINISTRATOR]))
     return client
 
 
@@ -301,14 +302,14 @@ def client_factory_admin(db):
     from django.test import Client
 
     other = Client()
-    other.force_login(UserFactory(roles=[Role.ADMINISTRATOR]))
+    force_verified_login(other, UserFactory(roles=[Role.ADMINISTRATOR]))
     return other
 
 
 @pytest.mark.parametrize("role", [Role.OFFICER, Role.PRESS_OFFICE, Role.CRISIS_UNIT])
 def test_only_administrators_manage_accounts(client, tokyo, role):
     account = SocialAccountFactory(mission=tokyo)
-    client.force_login(UserFactory(roles=[role], missions=[tokyo] if role == Role.OFFICER else []))
+    force_verified_login(client, UserFactory(roles=[role], missions=[tokyo] if role == Role.OFFICER else []))
 
     assert client.get(reverse("channels:account_register")).status_code == 403
     assert client.post(reverse("channels:account_register"), {"mission": tokyo.pk, "network": "twitter"}
@@ -335,7 +336,7 @@ def test_another_missions_account_is_not_found_for_an_officer(client, tokyo):
 def test_the_django_admin_is_closed_to_officers_and_the_press_office(client, tokyo):
     account = SocialAccountFactory(mission=tokyo)
     for role in (Role.OFFICER, Role.PRESS_OFFICE):
-        client.force_login(UserFactory(roles=[role], missions=[tokyo], is_staff=True))
+        force_verified_login(client, UserFactory(roles=[role], missions=[tokyo], is_staff=True))
         for url in (reverse("admin:channels_socialaccount_changelist"),
                     reverse("admin:channels_socialaccount_change", args=[account.pk])):
             assert client.get(url).status_code == 403, (role, url)

@@ -27,6 +27,7 @@ from channels.models import SocialAccount
 from embassies.roles import Role
 from tests.channels.test_connect_views import callback_path, consent
 from tests.factories import MissionFactory, SocialAccountFactory, UserFactory
+from tests.security.otp import force_verified_login
 from tests.live import _live_database_keeper  # noqa: F401 (a fixture)
 
 SANDBOX_IDS = {
@@ -93,7 +94,7 @@ def test_no_credential_in_plaintext_after_connecting_refreshing_and_checking(net
     settings.SANDBOX_URL = sandbox.url
     log_everything(caplog)
     admin = UserFactory(roles=[Role.ADMINISTRATOR], is_staff=True)
-    client.force_login(admin)
+    force_verified_login(client, admin)
     account = SocialAccountFactory(
         mission=MissionFactory(), network=network, handle="", network_account_id="",
         status=SocialAccount.Status.PENDING, credentials=False,
@@ -161,7 +162,7 @@ def test_the_admin_change_page_shows_no_credential(admin_client_staff):
 
 @pytest.fixture
 def admin_client_staff(client, db):
-    client.force_login(UserFactory(roles=[Role.ADMINISTRATOR], is_staff=True))
+    force_verified_login(client, UserFactory(roles=[Role.ADMINISTRATOR], is_staff=True))
     account = SocialAccountFactory(mission=MissionFactory())
     return client, account, account.open_credentials()
 

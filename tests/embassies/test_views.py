@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from embassies.roles import Role
 from tests.factories import SocialAccountFactory, UserFactory, mission
+from tests.security.otp import force_verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def test_mission_list_shows_an_officer_only_their_missions(client, officer):
 
 
 def test_mission_list_filters_by_region_kind_and_search(client, press):
-    client.force_login(press)
+    force_verified_login(client, press)
     url = reverse("embassies:mission_list")
     response = client.get(url, {"region": "Americas", "kind": "consulate", "q": "new york"})
     assert [m.code for m in response.context["page"].object_list] == ["cg-us-new-york"]
@@ -45,7 +46,7 @@ def test_mission_list_filters_by_region_kind_and_search(client, press):
 
 
 def test_mission_list_paginates_and_keeps_the_filters_in_its_links(client, press):
-    client.force_login(press)
+    force_verified_login(client, press)
     response = client.get(reverse("embassies:mission_list"), {"kind": "embassy"})
     page = response.context["page"]
     assert page.paginator.count == 163
@@ -55,13 +56,13 @@ def test_mission_list_paginates_and_keeps_the_filters_in_its_links(client, press
 
 
 def test_mission_list_shows_each_missions_local_time(client, press, settings):
-    client.force_login(press)
+    force_verified_login(client, press)
     response = client.get(reverse("embassies:mission_list"), {"q": "emb-jp-tokyo"})
     assert "JST" in response.text  # Asia/Tokyo's abbreviation, whatever the server's zone
 
 
 def test_mission_list_costs_a_constant_number_of_queries(client, press, django_assert_max_num_queries):
-    client.force_login(press)
+    force_verified_login(client, press)
     with django_assert_max_num_queries(8):
         client.get(reverse("embassies:mission_list"))
 
@@ -89,7 +90,7 @@ def test_navigation_shows_only_what_the_role_may_open(client, officer):
     page = client.get(reverse("posts:dashboard")).text
     assert reverse("embassies:mission_list") in page
     assert reverse("admin:index") not in page
-    client.force_login(admin)
+    force_verified_login(client, admin)
     assert reverse("admin:index") in client.get(reverse("posts:dashboard")).text
 
 

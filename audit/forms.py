@@ -1,0 +1,23 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(label=_("Action"), required=False, max_length=64,
+                             help_text=_("e.g. auth.login, or auth. for every login event"))
+    actor = forms.CharField(label=_("User"), required=False, max_length=150)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, actions: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if actions:
+            self.fields["action"].widget.attrs["list"] = "audit-actions"
+        self.actions = actions or []
+
+    def filters(self) -> dict:
+        """The valid filters (an invalid one is ignored, and shown with its error)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value}

@@ -1,0 +1,397 @@
+"""What the benchmarks share: their databases and broker, their processes, the machine.
+
+Each benchmark gets a database of its own, named after it, on the server that
+DATABASE_URL names (`dh_bench_<name>` on PostgreSQL), or a file under var/bench/ on the
+embedded default (SQLite); never the database DATABASE_URL itself. The broker is
+CELERY_BROKER_URL as given (give a Redis database number of your own, e.g.
+`redis://127.0.0.1:6379/13`: the benchmark empties the engine's queues in it, nothing
+else), or a filesystem broker folder under var/bench/.
+
+Processes reuse tests/live.py's `LiveProcess` (spawn, log, stop by pid) and its child
+entry point `python -m tests.live worker|beat ...` (the real Celery command line, which
+also points a filesystem broker at the benchmark's folders).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from tests.live import LiveProcess, _spawn, filesystem_broker_options, free_port, purge_redis_queues
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_VAR = REPO / "var" / "bench"
+SETTINGS_MODULE = "bench.settings"
+
+
+class BenchError(RuntimeError):
+    """A benchmark could not run (a process died, a wait timed out)."""
+
+
+# --- Waiting -------------------------------------------------------------------------------------
+
+def wait_for(predicate: Callable[[], Any], timeout: float, *, interval: float = 0.05,
+             what: str = "the condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise BenchError(f"Waited {timeout:g} s for {what}; last value: {value!r}")
+        time.sleep(interval)
+
+
+# --- Backends --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Backend:
+    """Where the benchmarks run: the database server and the broker given in the environment."""
+
+    database_url: str  # the server to use ("" = the embedded SQLite default)
+    broker_url: str  # "" = the embedded filesystem broker
+
+    @classmethod
+    def from_environment(cls) -> Backend:
+        database = os.environ.get("DATABASE_URL", "")
+        broker = os.environ.get("CELERY_BROKER_URL", "")
+        if database and not database.startswith(("postgres://", "postgresql://", "pgsql://", "sqlite:")):
+            raise BenchError(f"The benchmarks run on PostgreSQL or SQLite, not {database.split(':')[0]}.")
+        if database.startswith("sqlite:"):
+            database = ""
+        if broker.startswith("filesystem:"):
+            broker = ""
+        return cls(database_url=database, broker_url=broker)
+
+    @property
+    def postgres(self) -> bool:
+        return bool(self.database_url)
+
+    @property
+    def redis(self) -> bool:
+        return self.broker_url.startswith(("redis://", "rediss://"))
+
+    @property
+    def name(self) -> str:
+        database = "postgres" if self.postgres else "sqlite"
+        broker = "redis" if self.redis else ("filesystem" if not self.broker_url else self.broker_url.split(":")[0])
+        return f"{database}+{broker}"
+
+    def database_for(self, name: str) -> str:
+        """DATABASE_URL of the benchmark's own database `name`."""
+        if self.postgres:
+            parts = urlsplit(self.database_url)
+            return urlunsplit((parts.scheme, parts.netloc, f"/dh_bench_{name}", parts.query, ""))
+        BENCH_VAR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{BENCH_VAR / f'{name}.sqlite3'}"
+
+    def database_name(self, name: str) -> str:
+        return f"dh_bench_{name}" if self.postgres else str(BENCH_VAR / f"{name}.sqlite3")
+
+
+def _postgres_admin(url: str):
+    import psycopg2
+
+    parts = urlsplit(url)
+    connection = psycopg2.connect(
+        dbname="postgres", user=parts.username or None, password=parts.password or None,
+        host=parts.hostname or None, port=parts.port or None, connect_timeout=5,
+    )
+    connection.autocommit = True
+    return connection
+
+
+def drop_database(url: str) -> None:
+    if url.startswith("sqlite:"):
+        path = Path(urlsplit(url).path)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return
+    name = urlsplit(url).path.lstrip("/")
+    connection = _postgres_admin(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        connection.close()
+
+
+def database_exists(url: str) -> bool:
+    if url.startswith("sqlite:"):
+        return Path(urlsplit(url).path).exists()
+    name = urlsplit(url).path.lstrip("/")
+    connection = _postgres_admin(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            return cursor.fetchone() is not None
+    finally:
+        connection.close()
+
+
+def create_database(url: str) -> None:
+    """A new empty database (dropped first if it exists), then the project's migrations."""
+    drop_database(url)
+    if not url.startswith("sqlite:"):
+        name = urlsplit(url).path.lstrip("/")
+        connection = _postgres_admin(url)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            connection.close()
+    manage("migrate", "--noinput", "-v", "0", database_url=url)
+
+
+def manage(*args: str, database_url: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, check=True,
+        env={**base_env(), "DATABASE_URL": database_url, **(env or {})},
+    )
+
+
+# --- Processes ---------------------------------------------------------------------------------------
+
+def base_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    env["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONUNBUFFERED"] = "1"
+    env["LIVE_CHILD"] = "1"
+    return env
+
+
+@dataclass
+class Stack:
+    """The processes of one benchmark run: sandbox, workers, beat, gunicorn. `stop()` ends
+    them all by pid (SIGTERM, then SIGKILL)."""
+
+    name: str
+    backend: Backend
+    database_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    processes: list[LiveProcess] = field(default_factory=list)
+    sandbox_url: str = ""
+    broker_options: dict | None = None
+
+    def __post_init__(self) -> None:
+        self.log_dir = BENCH_VAR / "logs" / self.name
+        shutil.rmtree(self.log_dir, ignore_errors=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.env = {**base_env(), "DATABASE_URL": self.database_url, **self.env}
+        if self.backend.redis:
+            self.env["CELERY_BROKER_URL"] = self.backend.broker_url
+            purge_redis_queues(self.backend.broker_url)
+        else:
+            folder = BENCH_VAR / f"broker-{self.name}"
+            shutil.rmtree(folder, ignore_errors=True)
+            self.broker_options = filesystem_broker_options(folder)
+            self.broker_options["polling_interval"] = 0.2  # as in production (settings/base.py)
+            self.env["CELERY_BROKER_URL"] = "filesystem://"
+            self.env["LIVE_BROKER_OPTIONS"] = json.dumps(self.broker_options)
+
+    # The driver (this process) must send to the same broker as the children.
+    def use_in_this_process(self) -> None:
+        from diplomacy_hub.celery import app
+        from tests.live import use_broker
+
+        if self.broker_options is not None:
+            use_broker(app, self.broker_options)
+
+    def _spawn(self, name: str, kind: str, argv: list[str], env: dict[str, str] | None = None,
+               queues: str = "") -> LiveProcess:
+        process = _spawn(name, kind, argv, {**self.env, **(env or {})}, self.log_dir / f"{name}.log",
+                         queues=queues)
+        self.processes.append(process)
+        return process
+
+    def start_sandbox(self) -> str:
+        port = free_port()
+        self.sandbox_url = f"http://127.0.0.1:{port}"
+        process = self._spawn("sandbox", "sandbox", [sys.executable, "manage.py", "run_sandbox", "--port", str(port)])
+        self.env["SANDBOX_URL"] = self.sandbox_url
+        os.environ["SANDBOX_URL"] = self.sandbox_url
+
+        def answers() -> bool:
+            self._check_alive(process)
+            try:
+                return self.sandbox("GET", "stats") is not None
+            except OSError:
+                return False
+
+        wait_for(answers, 30, interval=0.1, what="the sandbox")
+        return self.sandbox_url
+
+    def sandbox(self, method: str, path: str, **kwargs) -> Any:
+        import requests
+
+        response = requests.request(method, f"{self.sandbox_url}/_sandbox/{path}", timeout=30, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def start_worker(self, name: str, queues: str, concurrency: int, *, pool: str = "threads",
+                     env: dict[str, str] | None = None, loglevel: str = "INFO") -> LiveProcess:
+        argv = [
+            sys.executable, "-m", "tests.live", "worker", "-Q", queues, "-P", pool, "-c", str(concurrency),
+            "-n", f"{name}@bench", "--loglevel", loglevel,
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]
+        return self._spawn(name, "worker", argv, env, queues=queues)
+
+    def start_beat(self, env: dict[str, str] | None = None) -> LiveProcess:
+        argv = [sys.executable, "-m", "tests.live", "beat", "--loglevel", "INFO",
+                "--schedule", str(self.log_dir / "celerybeat-schedule")]
+        return self._spawn("beat", "beat", argv, env)
+
+    def start_gunicorn(self, port: int, *, workers: int, threads: int) -> LiveProcess:
+        argv = [sys.executable, "-m", "gunicorn", "diplomacy_hub.wsgi", "--bind", f"127.0.0.1:{port}",
+                "--workers", str(workers), "--threads", str(threads), "--timeout", "60",
+                "--no-control-socket", "--log-level", "warning"]
+        process = self._spawn("gunicorn", "web", argv)
+
+        def answers() -> bool:
+            self._check_alive(process)
+            import requests
+
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)  # 503 without workers: up all the same
+                return True
+            except requests.RequestException:
+                return False
+
+        wait_for(answers, 60, interval=0.2, what="gunicorn")
+        return process
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        for process in self.processes:
+            if process.kind not in ("worker", "beat"):
+                continue
+            needle = " ready." if process.kind == "worker" else "beat: Starting"
+
+            def ready(process: LiveProcess = process, needle: str = needle) -> bool:
+                self._check_alive(process)
+                return needle in process.log()
+
+            wait_for(ready, timeout, interval=0.1, what=f"{process.name} to be ready")
+
+    @staticmethod
+    def _check_alive(process: LiveProcess) -> None:
+        if not process.running:
+            raise BenchError(f"{process.name} ended:\n{process.log()[-4000:]}")
+
+    def check_alive(self) -> None:
+        for process in self.processes:
+            self._check_alive(process)
+
+    def peak_rss_mb(self, kind: str = "worker") -> dict[str, float]:
+        """VmHWM (peak resident set) of each running process of this kind, in MB."""
+        return {p.name: peak_rss_mb(p.pid) for p in self.processes if p.kind == kind and p.running}
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each running process of the stack."""
+        return {p.name: cpu_seconds(p.pid) for p in self.processes if p.running}
+
+    def stop(self) -> None:
+        running = [p for p in self.processes if p.running]
+        for process in running:
+            process.signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for process in running:
+            try:
+                process.popen.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.signal(signal.SIGKILL)
+                process.popen.wait(10)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far, in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(database: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend process serving `database` ({pid: seconds})."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if command.startswith("postgres:") and f" {database} " in command:
+            found[int(entry.name)] = cpu_seconds(int(entry.name))
+    return found
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot (all cores, /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), in MB (10^6 bytes)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return round(int(match.group(1)) * 1024 / 1e6, 1) if match else 0.0
+
+
+# --- The machine ---------------------------------------------------------------------------------------
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gb = 0.0
+    try:
+        match = re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.MULTILINE)
+        memory_gb = round(int(match.group(1)) / 1024 / 1024, 1) if match else 0.0
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gb": memory_gb,
+        "cpu": cpu or platform.processor(),
+        "python": platform.python_version(),
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+    }
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (fraction in 0..1) of a non-empty list."""
+    import math
+
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered), math.ceil(fraction * len(ordered))) - 1)]

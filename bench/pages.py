@@ -1,0 +1,380 @@
+"""Pages under a year of data: p50 and p95 with 20 concurrent clients, and the queries
+each page makes at two sizes of the same year.
+
+`python -m bench.pages [--quick]` (normally through `python -m bench.run`):
+
+1. A database of its own (`dh_bench_pages`, or var/bench/pages.sqlite3), migrated, with
+   2,000 users and 1,084 accounts (bench/data.py).
+2. One message in 100 of the year is written (and one in 10 of its last three days: about
+   1,080 of 100,000 in full, 110 of 10,000 with --quick) and every page's queries are counted in-process
+   (django.test.utils.CaptureQueriesContext around the test client, on a session of the
+   role that uses the page); then the rest of the year is written and they are
+   counted again. A page whose count grows with the data has a query in a loop.
+3. gunicorn serves the project as in the Procfile (2 workers x 4 threads), and `wrk`
+   (Debian's package; without it a Python client of the same shape) keeps 20 connections
+   busy on each page in turn, with the session cookie of a verified user (a privileged
+   user's session also carries django-otp's `otp_device_id`, as after a second factor).
+
+Pages are looked up by URL name when the benchmark runs (the web UI is being built):
+those missing are reported as missing, not failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.common import (
+    SETTINGS_MODULE,
+    Backend,
+    BenchError,
+    Stack,
+    create_database,
+    free_port,
+    machine,
+    now_iso,
+    percentile,
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str
+    url_names: tuple[str, ...]  # the first that exists is used
+    role: str
+    query: str = ""
+
+
+PAGES = (
+    Page("dashboard", ("posts:dashboard",), "press_office"),
+    Page("dashboard_officer", ("posts:dashboard",), "officer"),
+    Page("review_queue", ("posts:review_queue",), "press_office"),
+    Page("calendar_month", ("posts:calendar",), "press_office", "?view=month"),
+    Page("crisis_monitor", ("posts:monitor", "posts:crisis_board"), "crisis_unit"),
+    Page("missions", ("embassies:mission_list",), "officer"),
+)
+CRISIS_ALERT_ID = 1  # message index 0 of bench/data.py: a crisis alert, 1,084 deliveries
+TARGET_P95_MS = 150.0
+
+
+# --- Sessions ----------------------------------------------------------------------------------------
+
+def session_for(role: str) -> str:
+    """A logged-in session of the first benchmark user of `role` (verified with a second
+    factor when django-otp is installed); returns its key."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+
+    user = get_user_model().objects.filter(username=f"bench-{role}-0").get()
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    if "django_otp" in settings.INSTALLED_APPS and "django_otp.plugins.otp_totp" in settings.INSTALLED_APPS:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device, _ = TOTPDevice.objects.get_or_create(user=user, name="bench", defaults={"confirmed": True})
+        store["otp_device_id"] = device.persistent_id
+    store.create()
+    return store.session_key
+
+
+# --- Which pages exist ---------------------------------------------------------------------------------
+
+def resolve_pages() -> tuple[dict[str, str], list[str]]:
+    """{page key: path} for the pages whose URL name exists now, and the missing keys."""
+    from django.urls import NoReverseMatch, reverse
+
+    found, missing = {}, []
+    for page in PAGES:
+        path = None
+        for name in page.url_names:
+            for kwargs in ({}, {"pk": CRISIS_ALERT_ID}, {"message_id": CRISIS_ALERT_ID}):
+                try:
+                    path = reverse(name, kwargs=kwargs or None)
+                    break
+                except NoReverseMatch:
+                    continue
+            if path:
+                break
+        if path:
+            found[page.key] = path + page.query
+        else:
+            missing.append(page.key)
+    return found, missing
+
+
+def count_queries(paths: dict[str, str], sessions: dict[str, str]) -> dict[str, dict]:
+    """Each page's queries (the second request: the first may also write the session's
+    stamps) and its status, in this process through the test client."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for page in PAGES:
+        if page.key not in paths:
+            continue
+        client = Client()
+        client.cookies[settings.SESSION_COOKIE_NAME] = sessions[page.role]
+        client.get(paths[page.key])
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(paths[page.key])
+        counts[page.key] = {"queries": len(captured.captured_queries), "status": response.status_code,
+                            "bytes": len(response.content),
+                            "sql": [query["sql"] for query in captured.captured_queries]}
+    return counts
+
+
+# --- Load -----------------------------------------------------------------------------------------------
+
+WRK_SCRIPT = r"""
+done = function(summary, latency, requests)
+  io.write(string.format(
+    "WRK {\"requests\": %d, \"seconds\": %.3f, \"p50_ms\": %.2f, \"p95_ms\": %.2f, \"p99_ms\": %.2f, "
+    .. "\"mean_ms\": %.2f, \"max_ms\": %.2f, \"errors_status\": %d, \"errors_socket\": %d}\n",
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, latency.mean / 1000, latency.max / 1000, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def load_wrk(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    try:
+        output = subprocess.run(
+            ["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "10s",
+             "-H", f"Cookie: {cookie}", "-s", script.name, url],
+            capture_output=True, text=True, timeout=seconds + 60, check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    line = next((line for line in output.splitlines() if line.startswith("WRK ")), None)
+    if line is None:
+        raise BenchError(f"wrk printed no summary:\n{output}")
+    result = json.loads(line[4:])
+    result["tool"] = "wrk"
+    return result
+
+
+def load_python(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
+    """The same closed loop as wrk (clients connections, each sending its next request when
+    the last answer arrived), for machines without wrk."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    latencies: list[float] = []
+    errors = {"status": 0, "socket": 0}
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client() -> None:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        mine = []
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            try:
+                connection.request("GET", path, headers={"Cookie": cookie})
+                response = connection.getresponse()
+                response.read()
+                if response.status >= 400:
+                    with lock:
+                        errors["status"] += 1
+            except OSError:
+                with lock:
+                    errors["socket"] += 1
+                connection.close()
+                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+                continue
+            mine.append(time.monotonic() - started)
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    if not latencies:
+        raise BenchError(f"No answer from {url}")
+    return {
+        "requests": len(latencies), "seconds": round(elapsed, 3),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2), "p95_ms": round(percentile(latencies, 0.95) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        "mean_ms": round(sum(latencies) / len(latencies) * 1000, 2), "max_ms": round(max(latencies) * 1000, 2),
+        "errors_status": errors["status"], "errors_socket": errors["socket"], "tool": "python",
+    }
+
+
+def load(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
+    if shutil.which("wrk"):
+        return load_wrk(url, cookie, clients=clients, seconds=seconds)
+    return load_python(url, cookie, clients=clients, seconds=seconds)
+
+
+# --- The run ----------------------------------------------------------------------------------------------
+
+def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None) -> dict:
+    from bench import data
+
+    backend = Backend.from_environment()
+    name = "pages_quick" if quick else "pages"
+    database_url = backend.database_for(name)
+    total = data.QUICK_MESSAGES if quick else data.FULL_MESSAGES
+    seconds = seconds or (5.0 if quick else 15.0)
+    started = time.monotonic()
+    create_database(database_url)
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    now = data._dataset_now()
+    print(f"pages: a year of {total:,} messages on {backend.name}", flush=True)
+    people = data.seed_people_and_accounts()
+    sampled = data.sample_indices(total)
+    small = data.generate(total=total, indices=sorted(sampled), now=now, people=people)
+    paths, missing = resolve_pages()
+    sessions = {role: session_for(role) for role in {page.role for page in PAGES}}
+    counts_small = count_queries(paths, sessions)
+    grown_at = time.monotonic()
+    large = data.generate(total=total, indices=(i for i in range(total) if i not in sampled), now=now,
+                          people=people)
+    counts_total = {label: small.get(label, 0) + large.get(label, 0) for label in large}
+    generate_seconds = time.monotonic() - grown_at
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    counts_large = count_queries(paths, sessions)
+    connection.close()
+    setup_seconds = time.monotonic() - started
+
+    stack = Stack(name=name, backend=backend, database_url=database_url)
+    results: dict[str, dict] = {}
+    try:
+        port = free_port()
+        stack.start_gunicorn(port, workers=2, threads=4)
+        for page in PAGES:
+            if page.key not in paths:
+                continue
+            url = f"http://127.0.0.1:{port}{paths[page.key]}"
+            cookie = f"{settings.SESSION_COOKIE_NAME}={sessions[page.role]}"
+            check = _check(url, cookie)
+            if check != 200:
+                results[page.key] = {"status": check, "error": f"answered {check}, not 200"}
+                continue
+            # Warm-up (each worker's first requests import and compile templates), then one
+            # client alone (the page's own time, no queueing), then the 20.
+            load(url, cookie, clients=clients, seconds=max(3.0, seconds / 3))
+            alone = load(url, cookie, clients=1, seconds=max(2.0, seconds / 3))
+            measured = load(url, cookie, clients=clients, seconds=seconds)
+            if not measured["requests"]:
+                results[page.key] = {"path": paths[page.key], "error": f"no answer within {seconds:g} s"}
+                continue
+            results[page.key] = {
+                "path": paths[page.key], "role": page.role, **measured,
+                "alone_p50_ms": alone["p50_ms"], "alone_p95_ms": alone["p95_ms"],
+                "requests_per_second": round(measured["requests"] / measured["seconds"], 1),
+                "queries": counts_large.get(page.key, {}).get("queries"),
+                "queries_small": counts_small.get(page.key, {}).get("queries"),
+                "bytes": counts_large.get(page.key, {}).get("bytes"),
+            }
+            extra = _differences(counts_small.get(page.key, {}).get("sql", []),
+                                 counts_large.get(page.key, {}).get("sql", []))
+            if extra:
+                results[page.key]["queries_differ"] = extra
+            print(f"  {page.key:18} p50 {measured['p50_ms']:7.1f} ms  p95 {measured['p95_ms']:7.1f} ms  "
+                  f"alone p50 {alone['p50_ms']:6.1f} ms  {results[page.key]['queries']} queries", flush=True)
+        memory = stack.peak_rss_mb("web")
+    finally:
+        stack.stop()
+    measured_pages = [r for r in results.values() if "p95_ms" in r]
+    return {
+        "pages": results,
+        "missing_pages": missing,
+        "pages_not_200": sorted(key for key, r in results.items() if "error" in r),
+        "queries_constant": all(
+            counts_small.get(key, {}).get("queries") == counts_large.get(key, {}).get("queries")
+            for key in counts_large
+        ),
+        "p95_max_ms": max((r["p95_ms"] for r in measured_pages), default=None),
+        "p95_target_ms": TARGET_P95_MS,
+        "clients": clients,
+        "seconds_per_page": seconds,
+        "rows": counts_total,
+        "messages": counts_total.get("posts.Message"),
+        "deliveries": counts_total.get("posts.Delivery"),
+        "small_sample": {"messages": small.get("posts.Message"), "deliveries": small.get("posts.Delivery")},
+        "generate_seconds": round(generate_seconds, 1),
+        "setup_seconds": round(setup_seconds, 1),
+        "gunicorn": "2 workers x 4 threads",
+        "web_rss_mb": memory,
+        "backend": backend.name,
+        "quick": quick,
+        "date": now_iso(),
+        "machine": machine(),
+    }
+
+
+def _differences(small: list[str], large: list[str]) -> list[str]:
+    """The queries of one run that the other has not (shapes only: numbers and quoted
+    values blanked), so that a count that grows with the data shows its culprit."""
+    import re
+    from collections import Counter
+
+    def shape(sql: str) -> str:
+        return re.sub(r"'[^']*'|\b\d+\b", "?", sql)[:300]
+
+    a, b = Counter(map(shape, small)), Counter(map(shape, large))
+    return [f"+ {q}" for q in (b - a).elements()] + [f"- {q}" for q in (a - b).elements()]
+
+
+def _check(url: str, cookie: str) -> int:
+    import requests
+
+    response = requests.get(url, headers={"Cookie": cookie}, allow_redirects=False, timeout=30)
+    return response.status_code
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="10,000 messages instead of 100,000")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, help="load per page (default 15, quick 5)")
+    parser.add_argument("--out", help="write the result here as JSON")
+    args = parser.parse_args(argv)
+    try:
+        result = run(quick=args.quick, clients=args.clients, seconds=args.seconds)
+    except BenchError as error:
+        print(f"pages: {error}", file=sys.stderr)
+        sys.exit(1)
+    text = json.dumps(result, indent=2, default=str)
+    if args.out:
+        Path(args.out).write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""`make bench` = `python -m bench.run [--only fanout|pages|precision] [--quick]`.
+
+Runs each benchmark in a process of its own (each sets Django up on its own database),
+then writes the figures to bench/results.json (`--quick`: var/bench/results-quick.json,
+so that a quick run never replaces the committed snapshot) and prints a table.
+
+Backends: the embedded default (SQLite and the filesystem broker), or PostgreSQL and Redis
+when DATABASE_URL and CELERY_BROKER_URL are given (each benchmark makes a database of its
+own on that server, `dh_bench_<name>`; give a Redis database number of your own, e.g.
+`redis://127.0.0.1:6379/13`).
+
+results.json: {"fanout": {...}, "pages": {...}, "precision": {...}} for the last run of
+each benchmark, and "backends": {"postgres+redis": {...}, "sqlite+filesystem": {...}} for
+the last run on each backend, every object with its figures by name, its backend, date
+and machine. Exit status 1 when a benchmark could not run or published a duplicate or
+lost a delivery; the speed targets are reported in the table, not enforced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+from bench.common import BENCH_VAR, REPO, Backend, machine, now_iso
+
+BENCHMARKS = ("fanout", "pages", "precision")
+RESULTS = REPO / "bench" / "results.json"
+QUICK_RESULTS = BENCH_VAR / "results-quick.json"
+
+
+def run_one(name: str, *, quick: bool, extra: list[str]) -> tuple[dict | None, float, str]:
+    out = BENCH_VAR / f"{name}.json"
+    out.unlink(missing_ok=True)
+    BENCH_VAR.mkdir(parents=True, exist_ok=True)
+    log = BENCH_VAR / f"{name}.log"
+    argv = [sys.executable, "-m", f"bench.{name}", "--out", str(out), *(["--quick"] if quick else []), *extra]
+    started = time.monotonic()
+    print(f"== {name}{' (quick)' if quick else ''}: {' '.join(argv[1:])}  (log: {log.relative_to(REPO)})",
+          flush=True)
+    with open(log, "w") as handle:
+        process = subprocess.run(argv, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT, check=False)
+    seconds = time.monotonic() - started
+    if process.returncode != 0 or not out.exists():
+        tail = log.read_text(errors="replace")[-3000:]
+        return None, seconds, f"{name} failed (exit {process.returncode}); end of its log:\n{tail}"
+    return json.loads(out.read_text()), seconds, ""
+
+
+# --- The table ------------------------------------------------------------------------------------------
+
+def _ok(value, limit, *, most: bool = True) -> str:
+    if value is None:
+        return "?"
+    return "yes" if (value <= limit if most else value >= limit) else "NO"
+
+
+def table(results: dict[str, dict]) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    fanout = results.get("fanout")
+    if fanout:
+        rows += [
+            ("fanout", "deliveries sent", f"{fanout['sent']:,} / {fanout['deliveries']:,}", "all", "yes"
+             if fanout["sent"] == fanout["deliveries"] else "NO"),
+            ("fanout", "seconds, commit -> last sent", f"{fanout['seconds']}", "<= 10", _ok(fanout["seconds"], 10)),
+            ("fanout", "seconds, commit -> first sent", f"{fanout['first_seconds']}", "<= 1",
+             _ok(fanout["first_seconds"], 1)),
+            ("fanout", "deliveries per second", f"{fanout['deliveries_per_second']}", "", ""),
+            ("fanout", f"API calls ({fanout['calls_per_delivery']} per delivery)", f"{fanout['api_calls']:,}", "", ""),
+            ("fanout", f"ideal seconds (x {fanout['latency_ms']} ms / {fanout['concurrency']} threads)",
+             f"{fanout['ideal_seconds']}", "", ""),
+            ("fanout", "efficiency, ideal / measured", f"{fanout['efficiency']}", ">= 0.6",
+             _ok(fanout["efficiency"], 0.6, most=False)),
+            ("fanout", "duplicates / lost", f"{fanout['duplicates']} / {fanout['lost']}", "0 / 0",
+             "yes" if fanout["duplicates"] == 0 and fanout["lost"] == 0 else "NO"),
+            ("fanout", "crisis worker peak RSS, MB", f"{fanout['worker_rss_mb']}", "<= 250",
+             _ok(fanout["worker_rss_mb"], 250)),
+        ]
+    pages = results.get("pages")
+    if pages:
+        size = f"{pages['messages']:,} msgs / {pages['deliveries']:,} deliveries"
+        rows.append(("pages", f"data: {size}", f"{pages['generate_seconds']} s to write", "", ""))
+        for key, page in pages["pages"].items():
+            if "p95_ms" not in page:
+                rows.append(("pages", key, page.get("error", "?"), "200", "NO"))
+                continue
+            queries = page.get("queries")
+            constant = page.get("queries_small") == queries
+            rows.append((
+                "pages", f"{key} p50 / p95 ms", f"{page['p50_ms']:.0f} / {page['p95_ms']:.0f}", "p95 <= 150",
+                _ok(page["p95_ms"], 150),
+            ))
+            rows.append((
+                "pages", f"{key} queries (small -> full)", f"{page.get('queries_small')} -> {queries}",
+                "constant", "yes" if constant else "NO",
+            ))
+        for key in pages.get("missing_pages", []):
+            rows.append(("pages", key, "page missing", "", "?"))
+    precision = results.get("precision")
+    if precision:
+        rows += [
+            ("precision", f"{precision['messages']} messages, seconds late p50", f"{precision['p50_seconds']}", "", ""),
+            ("precision", "seconds late p95", f"{precision['p95_seconds']}", "<= 6",
+             _ok(precision["p95_seconds"], 6)),
+            ("precision", "seconds late max", f"{precision['max_seconds']}", "", ""),
+        ]
+    return rows
+
+
+def print_table(results: dict[str, dict], backend: str) -> None:
+    info = machine()
+    print()
+    print(f"Diplomacy Hub benchmarks on {backend}, {now_iso()}: {info['nproc']} CPUs ({info['cpu']}), "
+          f"{info['memory_gb']} GB, load average {info['load_average']}")
+    rows = [("benchmark", "figure", "value", "target", "met"), *table(results)]
+    widths = [max(len(str(row[i])) for row in rows) for i in range(5)]
+    for n, row in enumerate(rows):
+        print("  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if n == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", help="fanout, pages or precision (comma-separated for several)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller runs (fan-out to 40 missions, 10,000 messages, 20 scheduled)")
+    args, extra = parser.parse_known_args(argv)
+    chosen = [name.strip() for name in (args.only or ",".join(BENCHMARKS)).split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}: choose among {', '.join(BENCHMARKS)}")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    backend = Backend.from_environment().name
+    print(f"Benchmarks on {backend} ({'quick' if args.quick else 'full'}): {', '.join(chosen)}", flush=True)
+    results: dict[str, dict] = {}
+    failures = []
+    for name in chosen:
+        result, seconds, error = run_one(name, quick=args.quick, extra=extra if len(chosen) == 1 else [])
+        if result is None:
+            failures.append(error)
+            print(error, file=sys.stderr)
+            continue
+        result["run_seconds"] = round(seconds, 1)
+        results[name] = result
+        print(f"   {name} done in {seconds:.0f} s", flush=True)
+    path = QUICK_RESULTS if args.quick else RESULTS
+    saved = json.loads(path.read_text()) if path.exists() else {}
+    for name, result in results.items():
+        saved[name] = result
+        saved.setdefault("backends", {}).setdefault(result["backend"], {})[name] = result
+    if results:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(saved, indent=2, sort_keys=False, default=str) + "\n")
+        print(f"\nWrote {path.relative_to(REPO)}")
+    print_table(results, backend)
+    broken = [name for name, r in results.items() if r.get("duplicates") or r.get("lost")]
+    if failures or broken:
+        if broken:
+            print(f"\nDuplicates or losses in: {', '.join(broken)}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,357 @@
+"""Forms of the press office's and crisis unit's operations pages (posts/views_operations.py).
+
+Forms only read and check what was typed; the services (posts/services/*) do the writing.
+Times are typed in a named zone (the mission's, or headquarters') and become aware
+datetimes here, so that a service never sees a naive one.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from datetime import datetime
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from channels.models import Network
+from embassies.models import Mission
+from embassies.validators import is_language_code
+from posts.models import PublishingPause
+from posts.services.crisis import DEFAULT_CRISIS_NETWORKS, clean_scope
+from posts.validation import language_name
+
+DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+def headquarters_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.HEADQUARTERS_TIME_ZONE)
+
+
+class LocalDateTimeField(forms.Field):
+    """A date and time typed in `zone` (a <input type="datetime-local">), returned aware."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    default_error_messages = {"invalid": _("Enter a date and a time, for example 2025-06-01 14:30.")}
+
+    def __init__(self, *, zone: zoneinfo.ZoneInfo | None = None, **kwargs) -> None:
+        self.zone = zone or headquarters_zone()
+        super().__init__(**kwargs)
+
+    def to_python(self, value) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value if timezone.is_aware(value) else timezone.make_aware(value, self.zone)
+        text = str(value).strip()
+        for pattern in DATETIME_LOCAL_FORMATS:
+            try:
+                naive = datetime.strptime(text, pattern)  # noqa: DTZ007 (made aware in self.zone below)
+            except ValueError:
+                continue
+            return timezone.make_aware(naive, self.zone)
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class ConfirmMixin:
+    """Every action asks first: its form carries `confirmed=yes` only on the confirmation
+    page. Without it, the view shows that page instead of acting."""
+
+    def confirmed(self) -> bool:
+        return self.data.get("confirmed") == "yes"
+
+
+# --- Delivery monitor ---------------------------------------------------------------------------
+
+class EmptyActionForm(ConfirmMixin, forms.Form):
+    """Retry, retract, approve now: nothing to type, only a confirmation."""
+
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class CancelForm(ConfirmMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Why cancel it?"), required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The author is told, with this reason."),
+    )
+
+
+class SettleForm(ConfirmMixin, forms.Form):
+    OUTCOMES = [
+        ("sent", _("It was published: I can see it on the account")),
+        ("not_sent", _("It was not published: it is not on the account")),
+    ]
+    outcome = forms.ChoiceField(label=_("What became of it?"), choices=OUTCOMES, widget=forms.RadioSelect)
+    external_url = forms.URLField(
+        label=_("Link to the published post"), required=False, max_length=500,
+        assume_scheme="https",
+        help_text=_("If it was published: the post's address, so that it can be retracted later."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("outcome") == "not_sent" and cleaned.get("external_url"):
+            self.add_error("external_url", _("A post that was not published has no link: leave this empty."))
+        return cleaned
+
+
+class ReleaseForm(ConfirmMixin, forms.Form):
+    """Release held deliveries now, or at a time typed in `zone`."""
+
+    WHEN = [("now", _("Now")), ("at", _("At a time I choose"))]
+    when = forms.ChoiceField(label=_("When should they go out?"), choices=WHEN, initial="now",
+                             widget=forms.RadioSelect)
+    publish_at = LocalDateTimeField(label=_("Date and time"), required=False)
+    deliveries = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, zone: zoneinfo.ZoneInfo | None = None, zone_label: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone or headquarters_zone()
+        self.fields["publish_at"].zone = self.zone
+        self.fields["publish_at"].help_text = _("In %(zone)s time.") % {"zone": zone_label or self.zone.key}
+
+    def clean_deliveries(self) -> list[int]:
+        text = self.cleaned_data.get("deliveries") or ""
+        try:
+            return [int(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise ValidationError(_("The list of deliveries is damaged: start again from the monitor.")) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("when") == "at":
+            publish_at = cleaned.get("publish_at")
+            if publish_at is None and "publish_at" not in self.errors:
+                self.add_error("publish_at", _("Choose the date and time, or release them now."))
+            elif publish_at is not None and publish_at <= timezone.now():
+                self.add_error("publish_at", _("This time has passed: choose a time in the future, or now."))
+        return cleaned
+
+    def release_time(self) -> datetime | None:
+        """None means now."""
+        return self.cleaned_data.get("publish_at") if self.cleaned_data.get("when") == "at" else None
+
+
+class PauseReleaseForm(ReleaseForm):
+    """On the pause page: release the held deliveries of the messages ticked."""
+
+    message_ids = forms.TypedMultipleChoiceField(
+        label=_("Messages to release"), coerce=int, required=True, widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Tick at least one message to release.")},
+    )
+
+    def __init__(self, *args, message_choices=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["message_ids"].choices = list(message_choices)
+
+
+# --- Pause ---------------------------------------------------------------------------------------
+
+class PauseForm(ConfirmMixin, forms.Form):
+    Scope = PublishingPause.Scope
+
+    scope = forms.ChoiceField(
+        label=_("What to pause"), choices=PublishingPause.Scope.choices, initial=PublishingPause.Scope.ALL,
+        widget=forms.RadioSelect,
+    )
+    region = forms.ChoiceField(label=_("Region"), required=False,
+                               choices=[("", _("Choose a region")), *Mission.Region.choices])
+    country = forms.CharField(
+        label=_("Country"), required=False, max_length=2,
+        help_text=_("Two-letter ISO code of the host country, for example LB."),
+        widget=forms.TextInput(attrs={"list": "pause-countries", "autocomplete": "off", "size": 4}),
+    )
+    mission = forms.ChoiceField(label=_("Mission"), required=False)
+    network = forms.ChoiceField(label=_("Network"), required=False,
+                                choices=[("", _("Choose a network")), *Network.choices])
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown to everyone who sees the pause, and kept in the record."),
+        error_messages={"required": _("Say why publishing is paused.")},
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        missions = Mission.objects.active().order_by("region", "name").values_list("code", "name", "region")
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for code, name, region in missions:
+            groups.setdefault(str(Mission.Region(region).label), []).append((code, name))
+        self.fields["mission"].choices = [("", _("Choose a mission")), *groups.items()]
+
+    FIELD_OF_SCOPE = {"region": "region", "country": "country", "mission": "mission", "network": "network"}
+
+    def clean_country(self) -> str:
+        return (self.cleaned_data.get("country") or "").strip().upper()
+
+    def clean(self):
+        cleaned = super().clean()
+        scope = cleaned.get("scope")
+        field = self.FIELD_OF_SCOPE.get(scope or "")
+        if field:
+            value = cleaned.get(field) or ""
+            if not value and field not in self.errors:
+                self.add_error(field, _("Say which one to pause."))
+            elif field == "country" and value and not Mission.objects.filter(country_code=value).exists():
+                self.add_error("country", _("No mission is in the country “%(code)s”.") % {"code": value})
+            cleaned["value"] = value
+        else:
+            cleaned["value"] = ""
+        return cleaned
+
+    def scope_in_words(self) -> str:
+        scope = self.cleaned_data["scope"]
+        value = self.cleaned_data["value"]
+        return describe_pause(scope, value)
+
+
+def describe_pause(scope: str, value: str) -> str:
+    """"Everything", "Region: Africa", "Network: X"..., in words."""
+    Scope = PublishingPause.Scope
+    if scope == Scope.ALL:
+        return str(_("All publishing, everywhere"))
+    label = value
+    if scope == Scope.REGION and value in Mission.Region.values:
+        label = str(Mission.Region(value).label)
+    elif scope == Scope.NETWORK and value in Network.values:
+        label = str(Network(value).label)
+    elif scope == Scope.MISSION:
+        label = Mission.objects.filter(code=value).values_list("name", flat=True).first() or value
+    elif scope == Scope.COUNTRY:
+        mission = Mission.objects.filter(country_code=value).first()
+        label = f"{mission.country_name} ({value})" if mission else value
+    return f"{Scope(scope).label}: {label}"
+
+
+# --- Crisis alerts --------------------------------------------------------------------------------
+
+EXTRA_LANGUAGES = 2
+OFFERED_CRISIS_NETWORKS = [(Network.TWITTER.value, Network.TWITTER.label),
+                           (Network.FACEBOOK.value, Network.FACEBOOK.label)]
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    codes = sorted({code for languages in Mission.objects.values_list("languages", flat=True)
+                    for code in languages} - {"fr", "en"})
+    named = sorted(((code, f"{language_name(code)} ({code})") for code in codes), key=lambda item: item[1])
+    return [("", _("Choose a language")), *named]
+
+
+class CrisisAlertForm(forms.Form):
+    SCOPE_KINDS = [
+        ("regions", _("One or more regions")),
+        ("countries", _("A list of countries")),
+        ("all", _("Every mission in the world")),
+    ]
+
+    title = forms.CharField(
+        label=_("Internal title"), max_length=200,
+        help_text=_("For the crisis unit and the press office; it is not published."),
+        error_messages={"required": _("Give the alert an internal title.")},
+    )
+    text_fr = forms.CharField(label=_("Text in French"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 4, "lang": "fr", "dir": "auto"}))
+    text_en = forms.CharField(label=_("Text in English"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 4, "lang": "en", "dir": "auto"}))
+    scope_kind = forms.ChoiceField(label=_("Choose the missions by"), choices=SCOPE_KINDS, initial="regions",
+                                   widget=forms.RadioSelect)
+    regions = forms.MultipleChoiceField(label=_("Regions"), required=False, choices=Mission.Region.choices,
+                                        widget=forms.CheckboxSelectMultiple)
+    countries = forms.CharField(
+        label=_("Countries"), required=False, max_length=1000,
+        help_text=_("Two-letter ISO codes separated by commas or spaces, for example LB, SY, JO."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    networks = forms.MultipleChoiceField(
+        label=_("Networks"), choices=OFFERED_CRISIS_NETWORKS, initial=list(DEFAULT_CRISIS_NETWORKS),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("A crisis alert is text only: YouTube needs a video and Flickr a photo."),
+        error_messages={"required": _("Choose at least one network.")},
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = _language_choices()
+        for number in range(1, EXTRA_LANGUAGES + 1):
+            self.fields[f"language_{number}"] = forms.ChoiceField(
+                label=_("Other language %(number)s") % {"number": number}, required=False, choices=choices,
+            )
+            self.fields[f"text_{number}"] = forms.CharField(
+                label=_("Text in this language"), required=False,
+                widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
+            )
+
+    def extra_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[f"language_{n}"], self[f"text_{n}"]) for n in range(1, EXTRA_LANGUAGES + 1)]
+
+    def clean_countries(self) -> list[str]:
+        text = self.cleaned_data.get("countries") or ""
+        return [code.upper() for code in re.split(r"[\s,;]+", text) if code]
+
+    def clean(self):
+        cleaned = super().clean()
+        texts: dict[str, str] = {}
+        for language in ("fr", "en"):
+            body = (cleaned.get(f"text_{language}") or "").strip()
+            if body:
+                texts[language] = body
+        for number in range(1, EXTRA_LANGUAGES + 1):
+            language = cleaned.get(f"language_{number}") or ""
+            body = (cleaned.get(f"text_{number}") or "").strip()
+            if body and not language:
+                self.add_error(f"language_{number}", _("Say which language this text is in."))
+            elif language and not body:
+                self.add_error(f"text_{number}", _("Write the text, or leave the language empty."))
+            elif language and not is_language_code(language):
+                self.add_error(f"language_{number}", _("Unknown language."))
+            elif language in texts:
+                self.add_error(f"language_{number}", _("This language already has a text."))
+            elif language:
+                texts[language] = body
+        if not (set(texts) & {"fr", "en"}):
+            self.add_error("text_fr", _("Write the alert in French or in English at least: accounts whose "
+                                        "languages have no text receive it in French, else in English."))
+        cleaned["texts"] = texts
+        kind = cleaned.get("scope_kind")
+        scope: dict | None = None
+        if kind == "all":
+            scope = {"all": True}
+        elif kind == "regions":
+            if not cleaned.get("regions"):
+                self.add_error("regions", _("Tick at least one region."))
+            else:
+                scope = {"regions": cleaned["regions"]}
+        elif kind == "countries":
+            if not cleaned.get("countries"):
+                self.add_error("countries", _("Give at least one country code."))
+            else:
+                scope = {"countries": cleaned["countries"]}
+        if scope is not None:
+            try:
+                scope = clean_scope(scope)
+            except ValidationError as error:
+                self.add_error("countries" if kind == "countries" else "regions",
+                               " ".join(error.message_dict.get("scope", error.messages)))
+                scope = None
+        cleaned["scope"] = scope
+        return cleaned
+
+
+class CrisisReachForm(CrisisAlertForm):
+    """The reach preview reads only the scope and the networks: nothing else is required."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["title"].required = False
+        self.fields["networks"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in [name for name in self.errors if name not in ("scope_kind", "regions", "countries")]:
+            del self.errors[name]
+        if not cleaned.get("networks"):
+            cleaned["networks"] = list(DEFAULT_CRISIS_NETWORKS)
+        return cleaned

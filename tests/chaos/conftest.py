@@ -1,0 +1,91 @@
+"""Fixtures of the chaos scenarios: a LiveStack (tests/live.py) with the scenarios' engine
+timings, on the test database and a sandbox process; for the Redis scenarios, on a
+redis-server of the test's own (never the shared 6379), which this process's Celery app
+uses too for the duration of the test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.chaos.harness import CHAOS_ENV
+from tests.chaos.scenarios import Chaos
+from tests.live import (
+    RedisServer,
+    _live_database_keeper,  # noqa: F401 (fixtures)
+    live_sandbox,  # noqa: F401
+    live_stack,  # noqa: F401
+    restore_broker,
+    use_redis_broker,
+)
+
+
+def _is_postgres() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def _chaos(stack, settings, tmp_path, redis: RedisServer | None = None) -> Chaos:
+    media = tmp_path / "media"
+    media.mkdir(exist_ok=True)
+    settings.MEDIA_ROOT = str(media)
+    stack.env.update(CHAOS_ENV)
+    stack.env["MEDIA_ROOT"] = str(media)
+    return Chaos(stack=stack, full=False, redis=redis, postgres=_is_postgres(), workdir=tmp_path)
+
+
+@pytest.fixture
+def chaos(live_stack, settings, tmp_path):  # noqa: F811
+    """A Chaos on the suite's broker (the filesystem one on SQLite, Redis in CI)."""
+    return _chaos(live_stack, settings, tmp_path)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of this test's own, and this process's Celery app pointed at it
+    (Celery reads CELERY_BROKER_URL from the environment first: both change, and come back
+    after the test)."""
+    from diplomacy_hub.celery import app
+
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    previous = use_redis_broker(app, server.url())
+    try:
+        yield server
+    finally:
+        restore_broker(app, previous)
+        server.stop()
+
+
+@pytest.fixture
+def redis_chaos(private_redis, live_stack, settings, tmp_path):  # noqa: F811
+    """A Chaos whose broker is the private redis-server: set up before `live_stack` (the
+    argument order), so the children get it as CELERY_BROKER_URL, and so does this
+    process's app (for the approval's kick)."""
+    return _chaos(live_stack, settings, tmp_path, redis=private_redis)
+
+
+# --- The numbers, at the end of the run -----------------------------------------------------------------
+
+_VERDICTS: list[dict] = []
+
+
+@pytest.fixture
+def check():
+    """`check(verdict)`: keep its numbers for the run's summary, and fail the test with the
+    whole verdict (numbers, problems, details) unless it is clean."""
+    def check(verdict) -> None:
+        _VERDICTS.append(verdict.summary())
+        assert verdict.ok, verdict.explain()
+
+    return check
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not _VERDICTS:
+        return
+    import json
+
+    terminalreporter.section("chaos scenarios")
+    for verdict in _VERDICTS:
+        terminalreporter.write_line(json.dumps(verdict, default=str))

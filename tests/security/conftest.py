@@ -1,0 +1,113 @@
+"""The security suite's world: two missions (A, Tokyo; B, Berlin), one user per role, and
+an object of each kind that a URL can name, made through the services.
+
+Users: `officer_a` and `author_a` (officers of A; `author_a` wrote A's messages), `officer_b`
+(officer of B), `press` and `press2` (press office), `crisis` and `crisis2` (crisis unit),
+`admin` (administrator, staff: opens the Django admin).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+
+from channels.models import Network
+from posts.models import Delivery, Message, PublishingPause
+from posts.services.crisis import crisis_alert_create
+from posts.services.messages import attachment_add, comment_add, message_create
+from posts.services.pause import publishing_pause
+from posts.services.review import message_approve, message_submit
+from tests.media_samples import png_bytes
+from tests.posts.conftest import FakeAdapter
+from tests.posts.factories import account, administrator, crisis_member, mission, officer, press_officer
+from tests.security.otp import force_verified_login, verified_client  # noqa: F401 (a fixture)
+
+MISSION_A = "emb-jp-tokyo"
+MISSION_B = "emb-de-berlin"
+ROLES = ("anonymous", "officer_a", "officer_b", "press", "crisis", "admin")
+
+
+@pytest.fixture(autouse=True)
+def _offline_publishing(monkeypatch, settings, tmp_path):
+    """Validation by in-memory adapters (the networks' main rules), uploads in a temporary
+    MEDIA_ROOT, and no dispatcher kick sent to a broker."""
+    adapters: dict[str, FakeAdapter] = {}
+    monkeypatch.setattr("posts.validation.adapter_for",
+                        lambda account: adapters.setdefault(account.network, FakeAdapter(account.network)))
+    monkeypatch.setattr("posts.services.review.kick_dispatcher", lambda: None)
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return adapters
+
+
+@dataclass
+class World:
+    mission_a: object
+    mission_b: object
+    users: dict
+    account_a: object
+    account_b: object
+    message_a: Message  # in review, by author_a, with an attachment and a comment
+    attachment_a: object
+    approved_a: Message  # scheduled in two hours, approved by press
+    delivery_a: Delivery
+    message_b: Message  # in review, mission B
+    pause: PublishingPause
+    alert: Message  # a crisis alert in review, by crisis2
+
+    def client(self, role: str) -> Client:
+        """A test client logged in (and verified) as the role's user; anonymous: none."""
+        client = Client()
+        if role != "anonymous":
+            force_verified_login(client, self.users[role])
+        return client
+
+
+def build_world(*, title: str = "National day reception", text: str = "Réception pour la fête nationale.",
+                comment: str = "Looks good.", file_name: str = "photo.png") -> World:
+    mission_a, mission_b = mission(MISSION_A), mission(MISSION_B)
+    users = {
+        "officer_a": officer(mission_a, username="officer-a"),
+        "author_a": officer(mission_a, username="author-a"),
+        "officer_b": officer(mission_b, username="officer-b"),
+        "press": press_officer(username="press-1"),
+        "press2": press_officer(username="press-2"),
+        "crisis": crisis_member(username="crisis-1"),
+        "crisis2": crisis_member(username="crisis-2"),
+        "admin": administrator(username="admin-1", is_staff=True),
+    }
+    account_a = account(mission_a, Network.TWITTER)
+    account_b = account(mission_b, Network.TWITTER)
+    author = users["author_a"]
+    message_a = message_create(actor=author, mission=mission_a, title=title, texts={"fr": text, "ja": "日本語の本文。"},
+                               target_ids=[account_a.pk])
+    attachment = attachment_add(actor=author, message_id=message_a.pk, alt_text="A photo",
+                                uploaded_file=SimpleUploadedFile(file_name, png_bytes(), "image/png"))
+    message_submit(actor=author, message_id=message_a.pk)
+    comment_add(actor=users["press"], message_id=message_a.pk, body=comment)
+    approved = message_create(actor=author, mission=mission_a, title=f"{title[:180]} (approved)",
+                              texts={"fr": "Bonjour.", "ja": "こんにちは。"}, target_ids=[account_a.pk])
+    message_submit(actor=author, message_id=approved.pk)
+    message_approve(actor=users["press"], message_id=approved.pk, publish_at=timezone.now() + timedelta(hours=2))
+    message_b = message_create(actor=users["officer_b"], mission=mission_b, title="Berlin message",
+                               texts={"de": "Guten Tag.", "fr": "Bonjour."}, target_ids=[account_b.pk])
+    message_submit(actor=users["officer_b"], message_id=message_b.pk)
+    pause = publishing_pause(actor=users["press"], scope="network", value="flickr", reason="Flickr outage")
+    alert = crisis_alert_create(actor=users["crisis2"], title="Stay indoors", texts={"fr": "Restez chez vous."},
+                                scope={"countries": ["JP"]})
+    message_submit(actor=users["crisis2"], message_id=alert.pk)
+    return World(
+        mission_a=mission_a, mission_b=mission_b, users=users, account_a=account_a, account_b=account_b,
+        message_a=Message.objects.get(pk=message_a.pk), attachment_a=attachment,
+        approved_a=Message.objects.get(pk=approved.pk), delivery_a=approved.deliveries.order_by("pk").first(),
+        message_b=Message.objects.get(pk=message_b.pk), pause=pause, alert=Message.objects.get(pk=alert.pk),
+    )
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()

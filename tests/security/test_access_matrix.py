@@ -1,0 +1,192 @@
+"""Every URL of the URLconf × every role × GET and POST, against the policy
+(diplomacy_hub/policy.py, DESIGN.md's roles).
+
+The URLconf is enumerated, so a view added later is tried the day it is added: a URL with no
+row in EXPECTED fails `test_every_url_has_a_row_in_the_matrix`, with the line to add. The
+arguments of each URL are real objects of mission A (Tokyo): a message in review, its
+attachment, an approved message and its delivery, the mission's account, a pause, a crisis
+alert (tests/security/conftest.py, urlconf.py). Officer B (Berlin) must get 404 for every
+one of mission A's objects, never 403: another mission's objects do not exist for them.
+
+Each request runs in a transaction rolled back afterwards, so that one role's POST does not
+change what the next role sees. POSTs carry no form data (but the few ids a view needs to
+know which object it is about, urlconf.DATA_FOR): "A" on a POST means the view accepted
+the user and went on to the form (errors, a confirmation page, or the change).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from tests.security.conftest import ROLES
+from tests.security.urlconf import OUTCOMES, Route, data_for, outcome, routes, url_for
+
+# Letters (tests/security/urlconf.py): A allowed, L sent to log in, F forbidden (403),
+# N not found (404), M method not allowed (405).
+# Columns: anonymous, officer of A, officer of B, press office, crisis unit, administrator.
+#                                          GET       POST
+EXPECTED: dict[str, tuple[str, str]] = {
+    # Publishing: officers write their missions' messages; the press office decides on them.
+    "posts:dashboard":                   ("LAAAAA", "LMMMMM"),
+    "posts:message_create":              ("LAAFFF", "LAAFFF"),  # officers only (of their own missions)
+    "posts:message_autosave":            ("LMMMMM", "LANFFF"),
+    "posts:message_preview":             ("LMMMMM", "LANFFF"),
+    "posts:time_in_hq":                  ("LANAAA", "LMMMMM"),
+    "posts:review_queue":                ("LFFAAF", "LMMMMM"),  # message.review_queue
+    "posts:message_detail":              ("LANAAA", "LMMMMM"),  # message.view
+    "posts:message_edit":                ("LANFFF", "LANFFF"),  # message.edit: the mission's officers
+    "posts:message_submit":              ("LMMMMM", "LANFFF"),
+    "posts:message_approve":             ("LMMMMM", "LANAAA"),  # the view answers with the refusal's words
+    "posts:message_request_changes":     ("LMMMMM", "LANAAA"),  # (the service says who may: test_four_eyes)
+    "posts:message_reject":              ("LMMMMM", "LANAAA"),
+    "posts:comment_add":                 ("LMMMMM", "LANAAA"),  # anyone who may see the message
+    "posts:attachment_file":             ("LANAAA", "LMMMMM"),
+    "posts:calendar":                    ("LAAAAA", "LMMMMM"),  # scoped list
+    # Operations: the press office operates (the crisis unit on alerts); officers look.
+    "posts:monitor_list":                ("LAAAAA", "LMMMMM"),  # scoped list
+    "posts:monitor":                     ("LANAAA", "LMMMMM"),
+    "posts:monitor_retry_failed":        ("LFNAFF", "LFNAFF"),
+    "posts:monitor_cancel":              ("LFNAFF", "LFNAFF"),
+    "posts:monitor_retract":             ("LFNAFF", "LFNAFF"),
+    "posts:monitor_release":             ("LFNAFF", "LFNAFF"),
+    "posts:delivery_retry":              ("LFNAFF", "LFNAFF"),
+    "posts:delivery_settle":             ("LFNAFF", "LFNAFF"),
+    "posts:pause":                       ("LFFAFF", "LFFAFF"),  # publishing.pause
+    "posts:pause_resume":                ("LFFAFF", "LFFAFF"),
+    "posts:pause_release":               ("LFFAFF", "LFFAFF"),
+    "posts:crisis_list":                 ("LFFAAA", "LMMMMM"),
+    "posts:crisis_create":               ("LFFFAF", "LFFFAF"),  # crisis.create
+    "posts:crisis_reach":                ("LFFFAF", "LMMMMM"),
+    "posts:crisis_board":                ("LNNAAA", "LMMMMM"),  # alerts belong to no mission: officers never see them
+    "posts:crisis_approve":              ("LNNAAF", "LNNAAF"),  # crisis unit (not the author) or press office
+    "posts:health":                      ("LFFAAA", "LMMMMM"),  # health.view
+    # Missions, staff and roles: administrators.
+    "embassies:mission_list":            ("LAAAAA", "LMMMMM"),  # scoped list
+    "embassies:mission_detail":          ("LANAAA", "LMMMMM"),
+    "embassies:staff_list":              ("LFFFFA", "LMMMMM"),  # staff.manage
+    "embassies:staff_detail":            ("LFFFFA", "LMMMMM"),
+    "embassies:role_grant":              ("LFFFFA", "LFFFFA"),
+    "embassies:role_revoke":             ("LFFFFA", "LFFFFA"),
+    "embassies:membership_add":          ("LFFFFA", "LFFFFA"),
+    "embassies:membership_remove":       ("LFFFFA", "LFFFFA"),
+    # Social accounts: everyone with a role looks (scoped); administrators manage.
+    "channels:account_list":             ("LAAAAA", "LMMMMM"),
+    "channels:account_register":         ("LFFFFA", "LFFFFA"),  # account.manage
+    # The network's redirect back: without this session's pending connect it answers 400
+    # ("not started here") to everyone, before any other check, and changes nothing.
+    "channels:account_callback":         ("LAAAAA", "LMMMMM"),
+    "channels:account_detail":           ("LANAAA", "LMMMMM"),
+    "channels:account_connect":          ("LMMMMM", "LFNFFA"),
+    "channels:account_disconnect":       ("LMMMMM", "LFNFFA"),
+    "channels:account_disable":          ("LMMMMM", "LFNFFA"),
+    "channels:account_check":            ("LMMMMM", "LFNFFA"),
+    # The audit log: administrators.
+    "audit:log":                         ("LFFFFA", "LMMMMM"),  # audit.view
+    # Logging in and out, the second factor (officers are sent on: they need none), one's password.
+    "login":                             ("AAAAAA", "AAAAAA"),  # public
+    "logout":                            ("LMMMMM", "LLLLLL"),  # POST only; then the login page
+    "security:otp_verify":               ("LAAAAA", "LAAAAA"),
+    "security:otp_setup":                ("LAAAAA", "LAAAAA"),
+    "password_change":                   ("LAAAAA", "LAAAAA"),
+    "password_change_done":              ("LAAAAA", "LMMMMM"),
+    "set_language":                      ("AAAAAA", "AAAAAA"),  # public: sets a cookie
+    "healthz":                           ("AAAAAA", "MMMMMM"),  # public: counts and ages only
+}
+
+# URL arguments that name one of mission A's objects: officer B must not learn it exists.
+MISSION_OBJECT_ARGUMENTS = {"pk", "message_id", "attachment_id", "delivery_id", "account_id", "code"}
+
+ROUTES = routes()
+APP_ROUTES = [route for route in ROUTES if not route.is_admin()]
+ADMIN_ROUTES = [route for route in ROUTES if route.is_admin()]
+
+
+def _observe(route: Route, world) -> tuple[str, str]:
+    path, data = url_for(route, world), data_for(route, world)
+    observed = []
+    for method in ("get", "post"):
+        letters = ""
+        for role in ROLES:
+            client = world.client(role)
+            with transaction.atomic():
+                letters += outcome(getattr(client, method)(path, data))
+                transaction.set_rollback(True)
+        observed.append(letters)
+    return observed[0], observed[1]
+
+
+def test_every_url_has_a_row_in_the_matrix():
+    missing = [route for route in APP_ROUTES if route.name not in EXPECTED]
+    assert not missing, (
+        "These URLs are not in the access matrix. Add a row to EXPECTED in "
+        "tests/security/test_access_matrix.py for each, saying what each role gets on GET and POST "
+        "as the policy says (diplomacy_hub/policy.py), and make sure the view asks the policy:\n"
+        + "\n".join(f'    "{route.name}": ("L?????", "L?????"),  # /{route.route}' for route in missing)
+    )
+
+
+def test_every_row_of_the_matrix_is_a_url():
+    """A stale row hides nothing, but says something false."""
+    names = {route.name for route in APP_ROUTES}
+    assert not sorted(set(EXPECTED) - names), "Remove these rows: no such URL any more."
+    for name, (get, post) in EXPECTED.items():
+        assert len(get) == len(post) == len(ROLES) and set(get + post) <= set(OUTCOMES), name
+
+
+def test_every_url_answers_each_role_as_the_policy_says(world):
+    problems = []
+    for route in APP_ROUTES:
+        if route.name not in EXPECTED:
+            continue  # reported by the test above
+        expected = EXPECTED[route.name]
+        observed = _observe(route, world)
+        if observed != expected:
+            problems.append(f"{route.name:32} /{route.route:42} expected {expected}, got {observed}")
+    assert not problems, (
+        "Roles: " + ", ".join(ROLES) + ". Letters: A allowed, L log in, F 403, N 404, M 405, E 500.\n"
+        + "\n".join(problems)
+    )
+
+
+def test_another_missions_objects_are_not_found_never_forbidden():
+    """Built from the matrix itself, so that it cannot drift from it: officer B's column."""
+    leaking = [name for name, (get, post) in EXPECTED.items()
+               if set(next(r for r in APP_ROUTES if r.name == name).arguments) & MISSION_OBJECT_ARGUMENTS
+               and "F" in (get[2], post[2])]
+    assert not leaking, f"Officer B learns that mission A's object exists (403, not 404): {leaking}"
+
+
+def test_the_django_admin_is_for_verified_administrators_only(world):
+    """Every admin URL: anonymous visitors and non-staff users are sent to log in (or, signed
+    in, refused); the administrator is let in, then each model admin decides (403 for what
+    it may not do). Nobody gets a server error."""
+    problems = []
+    for route in ADMIN_ROUTES:
+        get, post = _observe(route, world)
+        for method, letters in (("GET", get), ("POST", post)):
+            anonymous, *others, administrator = letters
+            if anonymous != "L":
+                problems.append(f"{route.name} {method}: anonymous got {anonymous}")
+            allowed_others = {"L", "F"} | ({"A"} if route.name == "admin:logout" else set())
+            if set(others) - allowed_others:
+                problems.append(f"{route.name} {method}: a non-administrator got {''.join(others)}")
+            if administrator in {"E", "2"} or (administrator == "L" and route.name != "admin:logout"):
+                problems.append(f"{route.name} {method}: the administrator got {administrator}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("role", ["press", "crisis", "admin"])
+def test_a_privileged_user_without_the_second_factor_reaches_no_page(world, role, client):
+    """Password only (force_login, no code): every page but the code pages, logging out and
+    the public ones sends them to the second factor (S20)."""
+    client.force_login(world.users[role])
+    open_ones = {"login", "logout", "set_language", "healthz", "security:otp_verify", "security:otp_setup"}
+    reached = []
+    for route in ROUTES:
+        if route.name in open_ones:
+            continue
+        response = client.get(url_for(route, world), data_for(route, world))
+        if outcome(response) not in {"2", "M"}:
+            reached.append(f"{route.name}: {response.status_code}")
+    assert not reached, f"Reached without the second factor: {reached}"

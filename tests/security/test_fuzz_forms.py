@@ -1,0 +1,92 @@
+"""Property-based (Hypothesis): no input makes a page answer 500. Every URL that some role
+may POST to gets arbitrary text, unicode, control characters, NUL bytes, huge values,
+numbers out of range and lists where one value is expected, in every field its page shows
+(and the usual ones besides); every page with a GET form gets the same in its query string.
+Each request is rolled back, so examples do not pile up."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.security.conftest import ROLES, build_world
+from tests.security.test_access_matrix import APP_ROUTES, EXPECTED
+from tests.security.urlconf import data_for, url_for
+
+pytestmark = pytest.mark.django_db
+
+COMMON_FIELDS = (
+    "title", "text_fr", "text_ja", "title_fr", "targets", "version", "desired_at", "publish_at", "when", "comment",
+    "body", "reason", "scope", "value", "scope_kind", "countries", "regions", "networks", "confirmed", "outcome",
+    "external_url", "mission", "message", "role", "action", "q", "region", "kind", "network", "status", "page",
+    "date_from", "date_to", "actor", "show", "token", "next", "language", "alt_text", "remove_attachment",
+)
+
+text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=300)
+values = st.one_of(
+    text,
+    st.sampled_from(["", "0", "-1", "99999999999999999999", "1e309", "NaN", "null", "true", "[]", "{}",
+                     "2027-02-30T25:61", "0001-01-01 00:00", "9999-12-31 23:59", "../../etc/passwd",
+                     "\x00", "a\x00b", "\r\nBcc: x@example.org", "‮gnp.exe", "javascript:alert(1)",
+                     "<script>alert(1)</script>", "' OR 1=1 --", "%00", "😀" * 50]),
+    st.integers(min_value=-(2**63), max_value=2**63).map(str),
+    st.builds(lambda c, n: c * n, st.sampled_from(["a", "é", "字", "\u200b"]), st.integers(10_000, 120_000)),
+)
+field_value = st.one_of(values, st.lists(values, min_size=2, max_size=3))
+
+FORM_FIELD = re.compile(r"""<(?:input|textarea|select)\b[^>]*\bname=["']([^"']+)["']""", re.IGNORECASE)
+
+
+def fields_on(html: str) -> set[str]:
+    return {name for name in FORM_FIELD.findall(html) if name != "csrfmiddlewaretoken"}
+
+
+def _first_allowed(letters: str) -> str | None:
+    return ROLES[letters.index("A")] if "A" in letters else None
+
+
+POST_ROUTES = [(route, _first_allowed(EXPECTED[route.name][1])) for route in APP_ROUTES
+               if route.name in EXPECTED and "A" in EXPECTED[route.name][1]]
+GET_ROUTES = [(route, _first_allowed(EXPECTED[route.name][0])) for route in APP_ROUTES
+              if route.name in EXPECTED and "A" in EXPECTED[route.name][0] and route.name != "logout"]
+
+FUZZ = settings(max_examples=12, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                       HealthCheck.data_too_large])
+
+
+@pytest.fixture
+def world_once(db):
+    return build_world()
+
+
+def _fuzz(world, route, role, method, data):
+    client = world.client(role)
+    path = url_for(route, world)
+    page = client.get(path, data_for(route, world))
+    names = sorted(fields_on(page.content.decode(errors="replace")) | set(COMMON_FIELDS))
+    payload = {name: data.draw(field_value, label=name) for name in data.draw(
+        st.lists(st.sampled_from(names), min_size=1, max_size=12, unique=True), label="fields")}
+    with transaction.atomic():
+        response = getattr(client, method)(path, payload)
+        transaction.set_rollback(True)
+    assert response.status_code < 500 or response.status_code in (502, 503), (
+        f"{method.upper()} {path} answered {response.status_code}")
+
+
+@pytest.mark.parametrize(("route", "role"), POST_ROUTES, ids=[route.name for route, _ in POST_ROUTES])
+@FUZZ
+@given(data=st.data())
+def test_no_post_answers_500(world_once, route, role, data):
+    _fuzz(world_once, route, role, "post", data)
+
+
+@pytest.mark.parametrize(("route", "role"), GET_ROUTES, ids=[route.name for route, _ in GET_ROUTES])
+@FUZZ
+@given(data=st.data())
+def test_no_query_string_answers_500(world_once, route, role, data):
+    _fuzz(world_once, route, role, "get", data)

@@ -1,0 +1,145 @@
+"""The URLconf, enumerated, with real objects in the URLs' arguments; and a request's
+outcome in one letter. Shared by the access matrix, the CSP and CSRF sweeps and the
+Hypothesis form tests."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+# What a response means for access, in one letter:
+#   A  allowed: the view ran for this user (a page, a form with errors, a redirect elsewhere)
+#   L  sent to log in (anonymous, or the Django admin's own login for a non-staff user)
+#   F  forbidden (403)          N  not found (404): another mission's object, or no such object
+#   M  method not allowed (405) 2  sent to the second-factor page (never expected: users here are verified)
+#   E  server error (500)
+OUTCOMES = "ALFNM2E"
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # "namespace:name", or "admin:<unnamed>/<route>" for the admin's unnamed routes
+    route: str  # the pattern, with converters: "messages/<int:pk>/"
+    arguments: tuple[str, ...]  # the converters' names, in order
+    view: Any
+
+    def is_admin(self) -> bool:
+        return self.name.startswith("admin:")
+
+
+def _walk(patterns, prefix: str = "", namespace: str = ""):
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}:{entry.namespace}".strip(":") if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, route, inner)
+        elif isinstance(entry, URLPattern):
+            if entry.name:
+                name = f"{namespace}:{entry.name}".strip(":")
+            else:
+                name = f"{namespace or 'unnamed'}:<unnamed>/{route}"
+            arguments = tuple(re.findall(r"<(?:[^>:]+:)?([^>]+)>", route)) or tuple(entry.pattern.regex.groupindex)
+            yield Route(name=name, route=route, arguments=arguments, view=entry.callback)
+
+
+def routes() -> list[Route]:
+    """Every URL pattern of the URLconf, once each."""
+    seen: dict[str, Route] = {}
+    for route in _walk(get_resolver().url_patterns):
+        seen.setdefault(route.name, route)
+    return list(seen.values())
+
+
+def _admin_sample(route: Route, world) -> str:
+    """A concrete path for an admin route: object ids are mission A's message (the pk of
+    any row is fine: the admin answers by its own permissions)."""
+    path = route.route
+    path = re.sub(r"\^|\$|\\Z", "", path)
+    path = re.sub(r"\(\?P<app_label>[^)]*\)", "posts", path)
+    path = re.sub(r"<path:object_id>|<object_id>|\(\?P<object_id>[^)]*\)", str(world.message_a.pk), path)
+    path = re.sub(r"<int:content_type_id>|<path:content_type_id>", "1", path)
+    path = re.sub(r"<path:url>", "nowhere/", path)
+    path = re.sub(r"<[^>]+>", "1", path)
+    return "/" + path.replace("\\", "")
+
+
+def url_for(route: Route, world) -> str:
+    """The route's path, filled with objects of mission A (or the object the view is about)."""
+    if route.is_admin():
+        return _admin_sample(route, world)
+    kwargs = {}
+    for argument in route.arguments:
+        kwargs[argument] = _argument(route.name, argument, world)
+    return reverse(route.name, kwargs=kwargs)
+
+
+# Which object fills which argument, by URL name where the default would be the wrong kind.
+OBJECT_FOR = {
+    ("posts:crisis_board", "pk"): lambda w: w.alert.pk,
+    ("posts:crisis_approve", "pk"): lambda w: w.alert.pk,
+    ("posts:monitor", "pk"): lambda w: w.approved_a.pk,
+    ("posts:monitor_retry_failed", "pk"): lambda w: w.approved_a.pk,
+    ("posts:monitor_cancel", "pk"): lambda w: w.approved_a.pk,
+    ("posts:monitor_retract", "pk"): lambda w: w.approved_a.pk,
+    ("posts:monitor_release", "pk"): lambda w: w.approved_a.pk,
+    ("posts:attachment_file", "pk"): lambda w: w.message_a.pk,
+}
+DEFAULT_OBJECT = {
+    "pk": lambda w: w.message_a.pk,
+    "message_id": lambda w: w.message_a.pk,
+    "attachment_id": lambda w: w.attachment_a.pk,
+    "delivery_id": lambda w: w.delivery_a.pk,
+    "pause_id": lambda w: w.pause.pk,
+    "account_id": lambda w: w.account_a.pk,
+    "code": lambda w: w.mission_a.code,
+    "network": lambda w: "twitter",
+    "user_id": lambda w: w.users["officer_a"].pk,
+}
+
+
+# Query (GET) or form (POST) data that a view needs to get past "which object?" to the
+# access check (without it, they answer 404 to everyone).
+DATA_FOR = {
+    "posts:message_autosave": lambda w: {"message": w.message_a.pk},
+    "posts:message_preview": lambda w: {"message": w.message_a.pk},
+    "posts:time_in_hq": lambda w: {"mission": w.mission_a.pk},
+    "embassies:membership_remove": lambda w: {"mission": w.mission_a.code},
+}
+
+
+def data_for(route: Route, world) -> dict:
+    maker = DATA_FOR.get(route.name)
+    return maker(world) if maker else {}
+
+
+class UnknownArgument(LookupError):
+    pass
+
+
+def _argument(name: str, argument: str, world):
+    maker = OBJECT_FOR.get((name, argument)) or DEFAULT_OBJECT.get(argument)
+    if maker is None:
+        raise UnknownArgument(
+            f"{name}: no object for its URL argument <{argument}>. Add one to tests/security/urlconf.py "
+            "(OBJECT_FOR for this URL, or DEFAULT_OBJECT for every URL with that argument).")
+    return maker(world)
+
+
+def outcome(response) -> str:
+    """The response in one letter (see OUTCOMES)."""
+    from django.conf import settings
+    from django.shortcuts import resolve_url
+
+    status = response.status_code
+    if status == 500:
+        return "E"  # 502, 503 are answers by design (a network's error; /healthz when red)
+    location = response.get("Location") or response.get("HX-Redirect") or ""
+    if location:
+        if location.startswith(reverse("security:otp_verify")):
+            return "2"
+        if location.startswith((resolve_url(settings.LOGIN_URL), reverse("admin:login"))):
+            return "L"
+    return {403: "F", 404: "N", 405: "M"}.get(status, "A")

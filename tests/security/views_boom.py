@@ -1,0 +1,9 @@
+from django.views.decorators.debug import sensitive_variables
+
+CANARY = "canary-token-Zq8vW3xY"  # noqa: S105 (a test canary, not a secret)
+
+
+@sensitive_variables("access_token")
+def boom(request):
+    access_token = CANARY  # noqa: F841 (in the frame when it fails)
+    raise RuntimeError("the network refused")
