@@ -8,6 +8,7 @@ records; none changes anything.
 
 from __future__ import annotations
 
+from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -16,7 +17,6 @@ from django.dispatch import receiver
 
 from audit import context
 from audit.services import record
-from axes.signals import user_locked_out
 
 User = get_user_model()
 FLAGS = {"is_superuser": "superuser", "is_staff": "staff"}

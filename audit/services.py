@@ -37,7 +37,7 @@ def _clean(value: Any, depth: int = 0) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         items = list(value)
         cleaned = [_clean(item, depth + 1) for item in items[:MAX_ITEMS]]
-        return cleaned + ["…"] if len(items) > MAX_ITEMS else cleaned
+        return [*cleaned, "…"] if len(items) > MAX_ITEMS else cleaned
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, str):
@@ -56,7 +56,7 @@ def _object_fields(obj: Any) -> dict[str, str]:
     if obj is None:
         return {}
     if isinstance(obj, tuple):
-        object_type, object_id, label = (tuple(obj) + ("", "", ""))[:3]
+        object_type, object_id, label = ((*tuple(obj), "", "", ""))[:3]
         return {"object_type": str(object_type)[:100], "object_id": str(object_id)[:64],
                 "object_label": str(label)[:300]}
     meta = getattr(obj, "_meta", None)

@@ -30,11 +30,14 @@ Policy, in short:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import os
 import re
 import struct
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -524,7 +527,35 @@ def _video_dimensions(moov: bytes) -> tuple[int | None, int | None]:
 
 # --- Cleaning ----------------------------------------------------------------------------------
 
+# Cleaned images by content, kept by each process for the deliveries that follow: a crisis
+# alert's image goes to hundreds of accounts, and cleaning it costs from 2 ms (a 320x240
+# PNG) to 0.3 s of CPU (a 12-megapixel photo) each time. Bytes are immutable, so every
+# thread may share them; the lock makes one cleaning per image however many ask at once.
+_CLEANED: OrderedDict[bytes, bytes] = OrderedDict()
+_CLEANED_MAX_BYTES = 32 * MB
+_cleaned_lock = threading.Lock()
+
+
 def strip_metadata(source: MediaSource) -> bytes:
+    """`_strip_metadata`, done once per image content in this process for a file path."""
+    if not isinstance(source, (str, os.PathLike)) or os.path.getsize(source) > IMAGE_UPLOAD_MAX_BYTES:
+        return _strip_metadata(source)
+    with open(source, "rb") as handle:
+        data = handle.read()
+    key = hashlib.sha256(data).digest()
+    with _cleaned_lock:
+        clean = _CLEANED.get(key)
+        if clean is None:
+            clean = _strip_metadata(data)
+            _CLEANED[key] = clean
+            while len(_CLEANED) > 1 and sum(map(len, _CLEANED.values())) > _CLEANED_MAX_BYTES:
+                _CLEANED.popitem(last=False)
+        else:
+            _CLEANED.move_to_end(key)
+    return clean
+
+
+def _strip_metadata(source: MediaSource) -> bytes:
     """The image re-encoded with nothing but its pixels (and colour profile).
 
     EXIF (including GPS and camera serial numbers), XMP, IPTC, comments and any trailing

@@ -209,6 +209,7 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
     title = forms.CharField(
         label=_("Internal title"), max_length=TITLE_MAX,
         help_text=_("For the team only: it is never published."),
+        error_messages={"required": _("Give the message an internal title.")},
     )
     targets = forms.MultipleChoiceField(
         label=_("Publish to"), required=False, widget=forms.CheckboxSelectMultiple,
@@ -268,6 +269,15 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
                 label=_("Alt text of %(name)s") % {"name": attachment.original_name}, required=False,
                 max_length=ALT_TEXT_MAX, initial=attachment.alt_text, widget=forms.Textarea(attrs={"rows": 2}),
             )
+
+    def clean_desired_at(self):
+        """A new desired time must be ahead; one already stored may have passed meanwhile
+        (the reviewer then chooses), and saving the draft again must not fail on it."""
+        value = self.cleaned_data.get("desired_at")
+        unchanged = self.message is not None and value == self.message.desired_at
+        if value is not None and value <= timezone.now() and not unchanged:
+            raise ValidationError(_("This time has passed: choose a time in the future."), code="past")
+        return value
 
     @staticmethod
     def initial_from(message: Message) -> dict:

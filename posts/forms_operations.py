@@ -223,7 +223,7 @@ def describe_pause(scope: str, value: str) -> str:
     elif scope == Scope.COUNTRY:
         mission = Mission.objects.filter(country_code=value).first()
         label = f"{mission.country_name} ({value})" if mission else value
-    return f"{Scope(scope).label}: {label}"
+    return _("%(scope)s: %(which)s") % {"scope": Scope(scope).label, "which": label}
 
 
 # --- Crisis alerts --------------------------------------------------------------------------------

@@ -525,6 +525,8 @@ def _compose(request: HttpRequest, mission: Mission, message: Message | None) ->
     remove = request.POST.get("remove_attachment")
     user = request.user
     if not form.is_valid():
+        if action == "submit":  # every problem at once: the form's, and those submit would find
+            form.add_problems(validate_message(_draft_from_form(form, message)))
         return _compose_page(request, form, message, status=400, version=request.POST.get("version") or None)
     try:
         message = _save_draft(user, form, message)

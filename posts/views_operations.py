@@ -30,7 +30,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from channels.models import Network
@@ -144,6 +144,14 @@ def _count_annotations(prefix: str = "") -> dict:
     }
 
 
+def pauses_in_force() -> list[PublishingPause]:
+    """The pauses in force, each with `words` (what it covers, in the reader's language)."""
+    pauses = pausing.active_pauses()
+    for pause in pauses:
+        pause.words = describe_pause(pause.scope, pause.value)
+    return pauses
+
+
 def delivery_counts(deliveries: QuerySet[Delivery]) -> Counts:
     return Counts(**deliveries.order_by().aggregate(**_count_annotations()))
 
@@ -171,11 +179,11 @@ def delivery_for_action(user, delivery_id: int) -> Delivery:
 
 
 MONITOR_LIST_VIEWS = {
-    "recent": _("Recent and going out"),
-    "attention": _("Need attention"),
-    "out": _("Going out now"),
-    "scheduled": _("Scheduled later"),
-    "done": _("Finished"),
+    "recent": gettext_lazy("Recent and going out"),
+    "attention": gettext_lazy("Need attention"),
+    "out": gettext_lazy("Going out now"),
+    "scheduled": gettext_lazy("Scheduled later"),
+    "done": gettext_lazy("Finished"),
 }
 
 
@@ -208,10 +216,10 @@ def monitor_messages(*, user, show: str, now) -> QuerySet[Message]:
 
 
 MONITOR_FILTERS = {
-    "all": _("All"),
-    "problems": _("Problems"),
-    "waiting": _("On their way"),
-    "sent": _("Sent"),
+    "all": gettext_lazy("All"),
+    "problems": gettext_lazy("Problems"),
+    "waiting": gettext_lazy("On their way"),
+    "sent": gettext_lazy("Sent"),
 }
 
 
@@ -526,7 +534,7 @@ def monitor_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page, "show": show, "views": MONITOR_LIST_VIEWS, "now": now, "live": live,
         "poll_seconds": LIST_POLL_SECONDS, "poll_url": request.get_full_path(),
-        "pauses": pausing.active_pauses(), "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
+        "pauses": pauses_in_force(), "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
     }
     template = ("posts/operations/_monitor_list_live.html" if request.htmx
                 else "posts/operations/monitor_list.html")
@@ -562,7 +570,7 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
                         and MState.RETRACTED in Message.TRANSITIONS[message.state]),
         "may_release": policy.can(user, "message.schedule", message) and counts.held,
         "may_manage_accounts": policy.can(user, "account.manage"),
-        "pauses": pausing.active_pauses(),
+        "pauses": pauses_in_force(),
         "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
     }
     template = "posts/operations/_monitor_live.html" if request.htmx else "posts/operations/monitor.html"
@@ -767,19 +775,27 @@ def monitor_release(request: HttpRequest, pk: int) -> HttpResponse:
         _release(request, delivery_ids=free, publish_at=form.release_time())
         return redirect(_back_to_monitor(message))
 
+    pauses_words = ", ".join(sorted({words for _pk, words in still}))
     consequences = [_("Nothing goes out by itself: only what you release here.")]
     if still:
         consequences.append(ngettext(
             "%(count)s held delivery stays held: a pause still in force covers it (%(pauses)s).",
             "%(count)s held deliveries stay held: a pause still in force covers them (%(pauses)s).", len(still))
-            % {"count": len(still), "pauses": ", ".join(sorted({words for _pk, words in still}))})
-    action = Action(
-        title=_("Release held deliveries?"),
-        lead=ngettext("%(count)s delivery of “%(title)s” fell due during a pause and waits for you.",
-                      "%(count)s deliveries of “%(title)s” fell due during a pause and wait for you.",
-                      len(free)) % {"count": len(free), "title": message.title},
-        consequences=consequences, button=_("Release them"), back_url=_back_to_monitor(message),
-    )
+            % {"count": len(still), "pauses": pauses_words})
+    if free:
+        lead = ngettext("%(count)s delivery of “%(title)s” fell due during a pause and waits for you.",
+                        "%(count)s deliveries of “%(title)s” fell due during a pause and wait for you.",
+                        len(free)) % {"count": len(free), "title": message.title}
+    elif still:
+        lead = _("What is held of “%(title)s” is still covered by a pause in force (%(pauses)s): resume that "
+                 "pause first, on the pause page.") % {"title": message.title, "pauses": pauses_words}
+        consequences = []
+    else:
+        lead = _("Nothing of “%(title)s” is held any more: someone may have released it already.") % {
+            "title": message.title}
+        consequences = []
+    action = Action(title=_("Release held deliveries?"), lead=lead, consequences=consequences,
+                    button=_("Release them"), back_url=_back_to_monitor(message))
     return confirm_or_act(request, form=form, action=action, act=act,
                           context={"message": message, "nothing_to_do": not free})
 
@@ -1020,7 +1036,7 @@ def health(request: HttpRequest) -> HttpResponse:
         "poll_seconds": HEALTH_POLL_SECONDS, "now": timezone.now(),
         "unexplained": report["status"] != "ok" and all(check.ok for check in checks),
         "sweeper_at": datetime.fromisoformat(report["sweeper"]["last_run"]) if report["sweeper"]["last_run"] else None,
-        "pauses": pausing.active_pauses(),
+        "pauses": pauses_in_force(),
         "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
     }
     template = "posts/operations/_health_live.html" if request.htmx else "posts/operations/health.html"
@@ -1140,7 +1156,7 @@ def crisis_board(request: HttpRequest, pk: int) -> HttpResponse:
         "may_approve": alert.state == MState.IN_REVIEW and policy.can(user, "message.approve", alert),
         "is_author": alert.author_id == user.pk,
         "may_operate": policy.can(user, "delivery.retry", alert),
-        "pauses": pausing.active_pauses(),
+        "pauses": pauses_in_force(),
     }
     if not request.htmx:
         context["texts"] = [
@@ -1183,7 +1199,7 @@ def crisis_approve(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         button=_("Approve and send now"), back_url=back, danger=True,
     )
-    if alert.state != MState.IN_REVIEW and request.method == "GET":
+    if alert.state != MState.IN_REVIEW:
         flash.info(request, _("This alert is “%(state)s”: there is nothing to approve.") % {
             "state": alert.get_state_display()})
         return redirect(back)

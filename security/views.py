@@ -47,6 +47,7 @@ def _verified(request: HttpRequest, device: TOTPDevice, action: str) -> HttpResp
     return HttpResponseRedirect(_next_url(request))
 
 
+@sensitive_variables("token")
 def _device_accepting(user, token: str) -> TOTPDevice | None:
     """The user's device that accepts `token`, if any. Each check locks the device's row
     (django_otp.verify_token), so one code cannot be accepted twice by racing requests."""

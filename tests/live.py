@@ -43,6 +43,11 @@ What it sets up, and how the children are told:
 Helpers: `start()` (the usual workers, and beat, side by side), `start_worker()`,
 `start_beat()`, `kill_worker(signal)`, `stop_process()`, `wait_until(predicate, timeout)`,
 `sandbox_counts()`, `sandbox_received()`, `sandbox_fault(**rule)`, `emails()`.
+
+Fault helpers (at the end; tests/chaos/ uses them): `RedisServer` (a private redis-server
+to kill, restart or CLIENT PAUSE), `use_redis_broker()` / `restore_broker()`,
+`terminate_pg_backends()`, and the children's LIVE_KILL_AFTER_ACCEPT hook (a worker that
+SIGKILLs itself right after a network accepted a post).
 """
 
 from __future__ import annotations

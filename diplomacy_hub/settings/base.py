@@ -187,6 +187,10 @@ AXES_CLIENT_IP_CALLABLE = "audit.context.client_address"
 # A session ends after this long without activity (seconds; htmx polling is not activity),
 # and SESSION_COOKIE_AGE after its login whatever its activity (security.middleware).
 SESSION_IDLE_TIMEOUT = 30 * 60
+# Error reports (the technical 500 page, the report mailed to admins) also hide credentials
+# in query strings: an OAuth callback's code and state (security/reporting.py).
+DEFAULT_EXCEPTION_REPORTER = "security.reporting.SecretsExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "security.reporting.SecretsReporterFilter"
 # Content Security Policy (django-csp 4): no inline script or style, no framing.
 OAUTH_CONSENT_ORIGINS = [
     "https://x.com", "https://twitter.com", "https://www.facebook.com", "https://accounts.google.com",

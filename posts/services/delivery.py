@@ -122,7 +122,9 @@ def delivery_publish(*, delivery_id: int) -> Outcome:
         )
         if not won:
             return SKIPPED
-        delivery = Delivery.objects.select_related("message", "account__mission").get(pk=delivery_id)
+        # Texts and media once: the fingerprint check and the content both read them.
+        delivery = Delivery.objects.select_related("message", "account__mission").prefetch_related(
+            "message__texts", "message__attachments").get(pk=delivery_id)
         refused = _refuse_at_send_time(delivery, now)
         if refused is not None:
             return refused

@@ -27,8 +27,8 @@ from channels.models import SocialAccount
 from embassies.roles import Role
 from tests.channels.test_connect_views import callback_path, consent
 from tests.factories import MissionFactory, SocialAccountFactory, UserFactory
-from tests.security.otp import force_verified_login
 from tests.live import _live_database_keeper  # noqa: F401 (a fixture)
+from tests.security.otp import force_verified_login
 
 SANDBOX_IDS = {
     "twitter": "1790000000000000401",

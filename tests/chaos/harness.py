@@ -49,7 +49,7 @@ from tests.live import LIVE_ENV, LiveStack
 # scenarios test (tests/posts/engine/test_rules.py does).
 CHAOS_ENV = {
     **LIVE_ENV,
-    "SWEEPER_QUEUED_AFTER": "15",
+    "SWEEPER_QUEUED_AFTER": "10",
     "SWEEPER_SENDING_AFTER": "10",
     "RECONCILE_DELAY": "1",
     "RECONCILE_RETRY_DELAY": "1",
@@ -299,7 +299,7 @@ def _content_text(delivery) -> str:
 
 
 def judge(scenario: str, stack: LiveStack, messages: Sequence, *, started: float,
-          expect_failed: Callable[[Any], bool] = lambda delivery: False, quiet_seconds: float = 1.5,
+          expect_failed: Callable[[Any], bool] = lambda delivery: False, quiet_seconds: float = 1.0,
           problems: list[str] | None = None, details: dict | None = None,
           allowed_deaths: Iterable[str] = ()) -> Verdict:
     """Count, through the database and the sandbox, what happened to every delivery of

@@ -1,8 +1,8 @@
 """`python -m tests.chaos.refresh_race --account PK --threads N --start-at EPOCH`: N threads
 of this process, each with its own database connection and its own copy of the account's
 row, call `channels.services.credentials_for_use` at the instant EPOCH (time.time()).
-One JSON line per caller on stdout: {"caller", "access"} (a fingerprint of the access
-token it got: never the token) or {"caller", "error"}. The refresh itself logs
+One JSON line per caller on stdout: {"caller", "started", "access"} (when it called, and a
+fingerprint of the access token it got: never the token) or {"caller", "error"}. The refresh itself logs
 "account.refresh actor=system account=PK" (channels.services._audit) on stderr.
 
 Started by tests/chaos/scenarios.py:refresh_race, three at a time, with the live
@@ -41,8 +41,10 @@ def main(argv: list[str]) -> int:
         try:
             account = SocialAccount.objects.get(pk=args.account)  # this thread's connection and copy
             time.sleep(max(0.0, args.start_at - time.time()))
+            started = time.time()
             credentials = credentials_for_use(account)
-            line = {"caller": name, "access": hashlib.sha256(credentials.access_token.encode()).hexdigest()[:16]}
+            line = {"caller": name, "started": started,
+                    "access": hashlib.sha256(credentials.access_token.encode()).hexdigest()[:16]}
         except Exception as error:
             line = {"caller": name, "error": f"{type(error).__name__}: {error}"}
         finally:

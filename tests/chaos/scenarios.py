@@ -61,6 +61,20 @@ def _latency(stack: LiveStack, milliseconds: int, network: str = "*") -> None:
     stack.sandbox_fault(network=network, latency_ms=milliseconds)
 
 
+def _start(stack: LiveStack, *workers: tuple[str, int, dict | None], beat: bool = True) -> list:
+    """Beat (if asked) and the workers, started side by side; returns once all are ready:
+    [beat?, worker, ...]."""
+    started = [stack.start_beat(wait=False)] if beat else []
+    for queues, concurrency, env in workers:
+        started.append(stack.start_worker(queues, concurrency=concurrency, env=env, wait=False))
+    for process in started:
+        stack.wait_ready(process)
+    return started
+
+
+WORKER = (ALL_QUEUES, 8, None)
+
+
 def _wait_sent(chaos: Chaos, messages, at_least: int, timeout: float) -> int:
     return poll(lambda: (n := harness.sent_count(messages)) >= at_least and n, timeout, interval=0.1,
                 stack=chaos.stack) or harness.sent_count(messages)
@@ -82,8 +96,7 @@ def worker_kill(chaos: Chaos) -> Verdict:
     kills = chaos.size(2, 3)
     fleet = harness.make_fleet(chaos.networks())
     _latency(stack, 150)
-    stack.start_beat()
-    worker = stack.start_worker(ALL_QUEUES, concurrency=8)
+    _, worker = _start(stack, WORKER)
     started = time.monotonic()
     messages = harness.fan_out(chaos.networks(), harness.run_tag())
     total = harness.deliveries(messages).count()
@@ -118,9 +131,8 @@ def redis_restart(chaos: Chaos) -> Verdict:
     if redis is None:
         raise RuntimeError("redis_restart needs a private redis-server (Chaos.redis).")
     fleet = harness.make_fleet(chaos.networks())
-    _latency(stack, 200)
-    stack.start_beat()
-    workers = [stack.start_worker(ALL_QUEUES, concurrency=8)]
+    _latency(stack, 150)
+    workers = _start(stack, WORKER)[1:]
     started = time.monotonic()
     messages = harness.fan_out(chaos.networks(), harness.run_tag())
     total = harness.deliveries(messages).count()
@@ -159,8 +171,7 @@ def pg_terminate(chaos: Chaos) -> Verdict:
     stack = chaos.stack
     fleet = harness.make_fleet(chaos.networks())
     _latency(stack, 100)
-    beat = stack.start_beat()
-    worker = stack.start_worker(ALL_QUEUES, concurrency=8)
+    beat, worker = _start(stack, WORKER)
     started = time.monotonic()
     messages = harness.fan_out(chaos.networks(), harness.run_tag())
     total = harness.deliveries(messages).count()
@@ -201,8 +212,7 @@ def network_faults(chaos: Chaos) -> Verdict:
     stack = chaos.stack
     fleet = harness.make_fleet(chaos.networks())
     stack.sandbox_fault(**NETWORK_FAULTS)
-    stack.start_beat()
-    stack.start_worker(ALL_QUEUES, concurrency=8)
+    _start(stack, WORKER)
     started = time.monotonic()
     messages = harness.fan_out(chaos.networks(), harness.run_tag())
     settled = settle(stack, messages, chaos.timeout(150, 480))
@@ -280,8 +290,7 @@ def token_revoked(chaos: Chaos) -> Verdict:
     victim = max((account for account in fleet if account.network == "twitter"), key=lambda account: account.pk)
     admin = harness.person(Role.ADMINISTRATOR)
     _latency(stack, 100)
-    stack.start_beat()
-    stack.start_worker(ALL_QUEUES, concurrency=8)
+    _start(stack, WORKER)
     tag = harness.run_tag()
     started = time.monotonic()
     first = harness.crisis_alert(networks=networks, text=f"Alerte {tag} : première.")
@@ -327,9 +336,8 @@ def kill_after_accept(chaos: Chaos) -> Verdict:
     victim = fleet[len(fleet) // 2]
     marker = Path(chaos.workdir or stack.tmp_path) / f"kill-after-accept-{victim.network_account_id}"
     _latency(stack, 100)
-    stack.start_beat()
-    doomed = stack.start_worker(ALL_QUEUES, concurrency=8, env={
-        "LIVE_KILL_AFTER_ACCEPT": victim.network_account_id, "LIVE_KILL_AFTER_ACCEPT_MARKER": str(marker)})
+    _, doomed = _start(stack, (ALL_QUEUES, 8, {
+        "LIVE_KILL_AFTER_ACCEPT": victim.network_account_id, "LIVE_KILL_AFTER_ACCEPT_MARKER": str(marker)}))
     started = time.monotonic()
     messages = harness.fan_out(("twitter",), harness.run_tag())
     problems = []
@@ -379,11 +387,11 @@ def redis_frozen(chaos: Chaos) -> Verdict:
     if redis is None:
         raise RuntimeError("redis_frozen needs a private redis-server (Chaos.redis).")
     fleet = harness.make_fleet(("twitter",), missions=chaos.size(20, 271))
-    stack.start_beat()
-    stack.start_worker(ALL_QUEUES, concurrency=8)
+    _start(stack, WORKER)
     alert = harness.crisis_alert(networks=("twitter",), text=f"Alerte {harness.run_tag()} : gel.", approve=False)
     client = force_verified_login(Client(), harness.press_officer())
     url = reverse("posts:crisis_approve", args=[alert.pk])
+    page = client.get(url)  # the officer opens the confirmation page (Redis still fine)
     started = time.monotonic()
     redis.pause(3000)
     paused_at = timezone.now()
@@ -394,6 +402,8 @@ def redis_frozen(chaos: Chaos) -> Verdict:
     if answered_in >= 1.0:
         problems.append(f"The approval page took {answered_in:.2f} s with Redis frozen.")
     alert.refresh_from_db()
+    if page.status_code != 200:
+        problems.append(f"The confirmation page answered HTTP {page.status_code}.")
     if response.status_code != 302 or alert.state == Message.State.IN_REVIEW:
         problems.append(f"The approval did not go through: HTTP {response.status_code}, alert {alert.state}.")
     settled = settle(stack, [alert], chaos.timeout(60, 180))
@@ -413,17 +423,15 @@ def redis_frozen(chaos: Chaos) -> Verdict:
 
 def crisis_priority(chaos: Chaos) -> Verdict:
     """500 routine deliveries (one message of one mission to 500 X accounts; full: 1,000)
-    are queued for the publish worker, every call taking 200 ms; then a crisis alert to 5
+    are queued for the publish worker, every call taking 100 ms; then a crisis alert to 5
     accounts in Japan is approved: it goes through the crisis queue and its own worker, and
     is out within 10 s while the routine backlog is still draining."""
     stack = chaos.stack
     routine_accounts = harness.make_fleet(("twitter",), mission_codes=["emb-eg-cairo"],
                                           per_mission=chaos.size(500, 1000))
     crisis_accounts = harness.make_fleet(("twitter",), mission_codes=["emb-jp-tokyo"], per_mission=5)
-    _latency(stack, 200)
-    stack.start_beat()
-    stack.start_worker("crisis", concurrency=4)
-    stack.start_worker("publish,maintenance", concurrency=8)
+    _latency(stack, 100)
+    _start(stack, ("crisis", 4, None), ("publish,maintenance", 8, None))
     tag = harness.run_tag()
     started = time.monotonic()
     routine = harness.routine_message(targets=routine_accounts, text=f"Communiqué {tag} : programme.")
@@ -474,7 +482,7 @@ def refresh_race(chaos: Chaos) -> Verdict:
     (account,) = harness.make_fleet(("twitter",), mission_codes=["emb-de-berlin"], token_minutes=1)
     original = account.open_credentials()
     stack.sandbox_fault(network="twitter", latency_ms=800)
-    start_at = time.time() + 4.0  # the children import Django meanwhile
+    start_at = time.time() + 6.0  # the children start Django meanwhile
     env = stack._child_env(None)
     log_dir = stack.tmp_path / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -502,6 +510,10 @@ def refresh_race(chaos: Chaos) -> Verdict:
     refreshes = sum(output.count(f"account.refresh actor=system account={account.pk} ") for output in outputs)
     tokens = Counter(result.get("access") for result in results if "access" in result)
     errors = [result for result in results if "error" in result]
+    starts = [result["started"] for result in results if "started" in result]
+    spread = max(starts) - min(starts) if starts else None
+    if spread is not None and spread > 0.5:  # the refresh takes 0.8 s: they must all have asked before it ended
+        problems.append(f"The callers did not ask together (their calls spread over {spread:.2f} s).")
     account = SocialAccount.objects.get(pk=account.pk)
     stored = account.open_credentials()
     stored_access = hashlib.sha256(stored.access_token.encode()).hexdigest()[:16]
@@ -529,6 +541,7 @@ def refresh_race(chaos: Chaos) -> Verdict:
         lost=sum(REFRESH_PROCESSES) - len(results) + (0 if still_valid else 1),
         seconds=time.monotonic() - started, problems=problems,
         details={"refreshes": refreshes, "callers": len(results), "distinct_tokens": len(tokens),
+                 "calls_spread_seconds": round(spread, 3) if spread is not None else None,
                  "account_status": account.status, "chain_still_valid": still_valid,
                  "meaning": "expected/sent: callers / callers given the one fresh token; duplicates: "
                             "refreshes beyond one; lost: callers without an answer, +1 if the account broke"},

@@ -3,7 +3,7 @@
 Found by the network_faults scenario on the filesystem broker: kombu writes a message file
 in place, so a consumer polling the folder could take it still empty; the JSONDecodeError
 lost the message and stopped the worker's consumer ("Unrecoverable error"). Here a
-producer and a consumer race over 2,000 messages through the transport the app uses:
+producer and a consumer race over 1,000 messages through the transport the app uses:
 without the fix about one in twenty came back empty."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tests.live import filesystem_broker_options
 
 pytestmark = [pytest.mark.chaos]
 
-MESSAGES = 2000
+MESSAGES = 1000
 
 
 def test_filesystem_urls_get_the_whole_message_transport(tmp_path):

@@ -111,3 +111,58 @@ def build_world(*, title: str = "National day reception", text: str = "Réceptio
 @pytest.fixture
 def world(db) -> World:
     return build_world()
+
+
+# --- A network that connects without the network: the connect flow's contract, in memory ---------
+
+CANARY = {
+    "access": "canary-access-7Hq2Lx9Vw",
+    "refresh": "canary-refresh-3Jd8Pz1Ka",
+    "verifier": "canary-verifier-5Rt6Ym0Qb",
+    "code": "canary-code-9Fs4Nc2Wd",
+    "password": "canary-password-8Gv1Ze7Uo",
+}
+
+
+class FakeConnectFlow:
+    """Starts with a state and a PKCE verifier (kept in the session, sealed); finishes with
+    canary credentials. Anything that leaks them is found by searching for the canaries."""
+
+    def start(self, *, redirect_uri: str):
+        from channels.adapters.base import ConnectStart
+
+        return ConnectStart(authorize_url="https://x.com/i/oauth2/authorize?state=state-123",
+                            keep={"state": "state-123", "code_verifier": CANARY["verifier"]})
+
+    connected = 0
+
+    def finish(self, *, redirect_uri: str, callback_params: dict, kept: dict):
+        from channels.adapters.base import AccountInfo, Connected, Credentials
+
+        assert kept["code_verifier"] == CANARY["verifier"]
+        assert callback_params["code"] == CANARY["code"]
+        FakeConnectFlow.connected += 1
+        account_id = f"4242{FakeConnectFlow.connected}"  # each connect is another network account
+        return Connected(
+            credentials=Credentials(access_token=CANARY["access"], refresh_token=CANARY["refresh"],
+                                    expires_at=timezone.now() + timedelta(hours=2), account_id=account_id),
+            account=AccountInfo(account_id=account_id, handle="@FranceJapon", display_name="France au Japon"),
+        )
+
+
+@pytest.fixture
+def fake_network(monkeypatch):
+    monkeypatch.setattr("channels.services.connect_flow_for", lambda **kwargs: FakeConnectFlow())
+    return FakeConnectFlow
+
+
+def connect_through_the_ui(client: Client, account) -> None:
+    """What an administrator does: connect, consent on the network, come back."""
+    from django.urls import reverse
+
+    response = client.post(reverse("channels:account_connect", args=[account.pk]))
+    assert response.status_code == 302, response
+    assert response["Location"].startswith("https://x.com/"), response["Location"]
+    response = client.get(reverse("channels:account_callback", args=["twitter"]),
+                          {"state": "state-123", "code": CANARY["code"]})
+    assert response.status_code == 302, response.content[:500]

@@ -145,7 +145,7 @@ def test_every_post_without_a_csrf_token_is_refused(world):
             with transaction.atomic():
                 response = client.post(url_for(route, world), data_for(route, world), headers=headers)
                 transaction.set_rollback(True)
-            if response.status_code != 403 or b"CSRF" not in response.content and b"csrf" not in response.content:
+            if response.status_code != 403 or (b"CSRF" not in response.content and b"csrf" not in response.content):
                 accepted.append(f"{route.name} ({role}, {'htmx' if headers else 'form'}): {response.status_code}")
     assert not accepted, "POSTs accepted without a CSRF token:\n" + "\n".join(accepted)
 

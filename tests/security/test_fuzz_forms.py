@@ -51,6 +51,21 @@ def _first_allowed(letters: str) -> str | None:
 
 POST_ROUTES = [(route, _first_allowed(EXPECTED[route.name][1])) for route in APP_ROUTES
                if route.name in EXPECTED and "A" in EXPECTED[route.name][1]]
+# Known 500s, reported to their owners: strict, so that the day one is fixed this says to
+# remove it from here.
+KNOWN = {
+    ("get", "posts:time_in_hq"): "?mission=<not a number> answers 500 (posts/views.py time_in_hq: int() of the "
+                                 "raw query value); reported",
+}
+
+
+def _params(routes, method):
+    for route, role in routes:
+        marks = [pytest.mark.xfail(strict=True, reason=KNOWN[(method, route.name)])] \
+            if (method, route.name) in KNOWN else []
+        yield pytest.param(route, role, id=route.name, marks=marks)
+
+
 GET_ROUTES = [(route, _first_allowed(EXPECTED[route.name][0])) for route in APP_ROUTES
               if route.name in EXPECTED and "A" in EXPECTED[route.name][0] and route.name != "logout"]
 
@@ -64,28 +79,43 @@ def world_once(db):
     return build_world()
 
 
+_PREPARED: dict = {}
+
+
+def _prepare(world, route, role):
+    """The client, path and field names for this route, once per world (not per example)."""
+    key = (id(world), route.name)
+    if key not in _PREPARED:
+        _PREPARED.clear()
+        client = world.client(role)
+        path = url_for(route, world)
+        page = client.get(path, data_for(route, world))
+        html = b"" if page.streaming else page.content
+        page.close()
+        _PREPARED[key] = (client, path, sorted(fields_on(html.decode(errors="replace")) | set(COMMON_FIELDS)))
+    return _PREPARED[key]
+
+
 def _fuzz(world, route, role, method, data):
-    client = world.client(role)
-    path = url_for(route, world)
-    page = client.get(path, data_for(route, world))
-    names = sorted(fields_on(page.content.decode(errors="replace")) | set(COMMON_FIELDS))
+    client, path, names = _prepare(world, route, role)
     payload = {name: data.draw(field_value, label=name) for name in data.draw(
         st.lists(st.sampled_from(names), min_size=1, max_size=12, unique=True), label="fields")}
     with transaction.atomic():
         response = getattr(client, method)(path, payload)
+        response.close()
         transaction.set_rollback(True)
     assert response.status_code < 500 or response.status_code in (502, 503), (
         f"{method.upper()} {path} answered {response.status_code}")
 
 
-@pytest.mark.parametrize(("route", "role"), POST_ROUTES, ids=[route.name for route, _ in POST_ROUTES])
+@pytest.mark.parametrize(("route", "role"), list(_params(POST_ROUTES, "post")))
 @FUZZ
 @given(data=st.data())
 def test_no_post_answers_500(world_once, route, role, data):
     _fuzz(world_once, route, role, "post", data)
 
 
-@pytest.mark.parametrize(("route", "role"), GET_ROUTES, ids=[route.name for route, _ in GET_ROUTES])
+@pytest.mark.parametrize(("route", "role"), list(_params(GET_ROUTES, "get")))
 @FUZZ
 @given(data=st.data())
 def test_no_query_string_answers_500(world_once, route, role, data):

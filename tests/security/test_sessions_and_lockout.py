@@ -29,7 +29,7 @@ def officer():
     return UserFactory(username="officer-lock", roles=[Role.OFFICER], missions=["emb-jp-tokyo"])
 
 
-def attempt(client, username, password="wrong password!", address="203.0.113.7"):
+def attempt(client, username, password="wrong password!", address="203.0.113.7"):  # noqa: S107
     return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
@@ -235,10 +235,14 @@ def test_production_cookies_are_secure_host_only_and_hidden_from_scripts(product
     response = client.post(reverse("login"), {"username": officer.username, "password": PASSWORD,
                                               "csrfmiddlewaretoken": client.cookies["__Host-csrftoken"].value})
     session = response.cookies["__Host-sessionid"]
-    assert session["secure"] and session["httponly"] and session["samesite"] == "Lax"
-    assert session["path"] == "/" and not session["domain"]
+    assert session["secure"]
+    assert session["httponly"]
+    assert session["samesite"] == "Lax"
+    assert session["path"] == "/"
+    assert not session["domain"]
     csrf = client.cookies["__Host-csrftoken"]
-    assert csrf["secure"] and csrf["samesite"] == "Lax"
+    assert csrf["secure"]
+    assert csrf["samesite"] == "Lax"
 
 
 def test_production_headers(production):
@@ -251,7 +255,8 @@ def test_production_headers(production):
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     # Plain HTTP is sent to HTTPS.
     plain = Client(HTTP_HOST="hub.example.org").get(reverse("login"))
-    assert plain.status_code == 301 and plain["Location"].startswith("https://")
+    assert plain.status_code == 301
+    assert plain["Location"].startswith("https://")
 
 
 def test_an_unknown_host_is_refused(client):

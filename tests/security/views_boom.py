@@ -1,6 +1,6 @@
 from django.views.decorators.debug import sensitive_variables
 
-CANARY = "canary-token-Zq8vW3xY"  # noqa: S105 (a test canary, not a secret)
+CANARY = "canary-token-Zq8vW3xY"
 
 
 @sensitive_variables("access_token")

@@ -360,3 +360,17 @@ def test_enter_in_a_field_saves_rather_than_removing_an_attachment(login, author
     form = html[html.index('id="compose-form"'):]
     first_button = form[form.index("<button"):][:120]
     assert 'name="action" value="save"' in first_button
+
+
+def test_submit_of_an_invalid_form_still_lists_what_submit_would_find(login, author, cairo):
+    target = account(cairo)
+    response = login(author).post(
+        reverse("posts:message_create") + f"?mission={cairo.pk}",
+        compose(cairo, [target], title="", text_ar="ب" * 290, desired_at="2020-01-01T10:00", action="submit"),
+    )
+    assert response.status_code == 400
+    html = response.text
+    assert "Give the message an internal title." in html[html.index('id="id_title_error"'):][:300]
+    assert "10 characters too long for X" in html[html.index('id="id_text_ar_error"'):][:300]
+    assert "This time has passed" in html[html.index('id="id_desired_at_error"'):][:300]
+    assert not Message.objects.filter(author=author).exists()
