@@ -11,8 +11,8 @@ indices: the pages benchmark counts each page's queries at both sizes in one dat
   days hold the work in progress: drafts, messages in review, messages scheduled for the
   next fortnight. Earlier ones are mostly published, some partially published, failed,
   cancelled, rejected or retracted.
-- Routine messages: one mission's four accounts (X, Facebook, YouTube, Flickr), in one of
-  its languages (in two for about one message in 25); crisis alerts (two a month):
+- Routine messages: one mission's four accounts (X, Facebook, YouTube, Flickr; one in four
+  without YouTube), in one of its languages (in two for one message in 50); crisis alerts (two a month):
   every mission's four accounts, 1,084 deliveries each. Index 0 is a crisis alert sent
   yesterday: the delivery monitor's page in the benchmark.
 - Users: 1,860 officers (each a member of one or two missions), 60 press officers, 50 of
@@ -237,15 +237,23 @@ def plan(i: int, total: int, now: datetime, people: dict) -> Plan:
         scheduled = created + timedelta(hours=1 + mix(i, 5) % 20)
     missions = people["missions"]
     mission_index = mix(i, 1) * 7919 % len(missions)
-    languages = 2 if mix(i, 2) < 40 and len(missions[mission_index][1]) > 1 else 1
+    languages = 2 if mix(i, 2) < 20 and len(missions[mission_index][1]) > 1 else 1
     approved = state in ("scheduled", "published", "partially_published", "failed", "retracted", "cancelled")
     if not approved:
         deliveries = 0
     elif crisis:
         deliveries = sum(len(a) for a in people["accounts"].values())
     else:
-        deliveries = len(people["accounts"][missions[mission_index][0]]) * languages
+        deliveries = len(routine_targets(i, people["accounts"][missions[mission_index][0]])) * languages
     return Plan(i, crisis, state, created, scheduled, mission_index, languages, deliveries)
+
+
+def routine_targets(i: int, accounts: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """A routine message goes to its mission's four accounts; one in four has no video, so
+    not to YouTube."""
+    if mix(i, 7) < 250:
+        return [(pk, network) for pk, network in accounts if network != "youtube"]
+    return accounts
 
 
 def delivery_id_bases(total: int, now: datetime, people: dict) -> list[int]:
@@ -316,7 +324,7 @@ def generate(*, total: int, indices: Iterable[int], now: datetime | None = None,
                            "body": TEXT.format(mission=codes.get(mission_id, "crisis"), tag=f"m{message_id}"),
                            "title": f"Title {message_id}"})
             own_accounts = ([(pk, net) for pk, net, _ in all_accounts] if p.crisis
-                            else people["accounts"][mission_id])
+                            else routine_targets(i, people["accounts"][mission_id]))
             for pk, _network in own_accounts:
                 targets.add({"message_id": message_id, "socialaccount_id": pk})
             _events(events, message_id, author, approver, p)

@@ -157,7 +157,7 @@ def load_wrk(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
         script.write(WRK_SCRIPT)
     try:
         output = subprocess.run(
-            ["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "10s",
+            ["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "10s",
              "-H", f"Cookie: {cookie}", "-s", script.name, url],
             capture_output=True, text=True, timeout=seconds + 60, check=True,
         ).stdout
