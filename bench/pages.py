@@ -64,6 +64,7 @@ PAGES = (
 )
 CRISIS_ALERT_ID = 1  # message index 0 of bench/data.py: a crisis alert, 1,084 deliveries
 TARGET_P95_MS = 150.0
+TIMEOUT_SECONDS = 30  # a request slower than this counts as an error
 
 
 # --- Sessions ----------------------------------------------------------------------------------------
@@ -157,8 +158,8 @@ def load_wrk(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
         script.write(WRK_SCRIPT)
     try:
         output = subprocess.run(
-            ["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "10s",
-             "-H", f"Cookie: {cookie}", "-s", script.name, url],
+            ["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{seconds:g}s",
+             "--timeout", f"{TIMEOUT_SECONDS}s", "-H", f"Cookie: {cookie}", "-s", script.name, url],
             capture_output=True, text=True, timeout=seconds + 60, check=True,
         ).stdout
     finally:
@@ -185,7 +186,7 @@ def load_python(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
     deadline = time.monotonic() + seconds
 
     def client() -> None:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS)
         mine = []
         while time.monotonic() < deadline:
             started = time.monotonic()
@@ -200,7 +201,7 @@ def load_python(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
                 with lock:
                     errors["socket"] += 1
                 connection.close()
-                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS)
                 continue
             mine.append(time.monotonic() - started)
         connection.close()
@@ -290,8 +291,11 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
             load(url, cookie, clients=clients, seconds=max(3.0, seconds / 3))
             alone = load(url, cookie, clients=1, seconds=max(2.0, seconds / 3))
             measured = load(url, cookie, clients=clients, seconds=seconds)
-            if not measured["requests"]:
-                results[page.key] = {"path": paths[page.key], "error": f"no answer within {seconds:g} s"}
+            if not measured["requests"] or (not measured["p50_ms"] and measured["errors_socket"]):
+                results[page.key] = {"path": paths[page.key], "error": f"no answer within {TIMEOUT_SECONDS} s",
+                                     "alone_p50_ms": alone["p50_ms"], **measured,
+                                     "queries": counts_large.get(page.key, {}).get("queries"),
+                                     "queries_small": counts_small.get(page.key, {}).get("queries")}
                 continue
             results[page.key] = {
                 "path": paths[page.key], "role": page.role, **measured,

@@ -84,8 +84,12 @@ def table(results: dict[str, dict]) -> list[tuple[str, str, str, str, str]]:
         size = f"{pages['messages']:,} msgs / {pages['deliveries']:,} deliveries"
         rows.append(("pages", f"data: {size}", f"{pages['generate_seconds']} s to write", "", ""))
         for key, page in pages["pages"].items():
-            if "p95_ms" not in page:
-                rows.append(("pages", key, page.get("error", "?"), "200", "NO"))
+            if "error" in page or "p95_ms" not in page:
+                rows.append(("pages", f"{key} p50 / p95 ms", page.get("error", "?"), "p95 <= 150", "NO"))
+                if page.get("queries") is not None:
+                    rows.append(("pages", f"{key} queries (small -> full)",
+                                 f"{page.get('queries_small')} -> {page.get('queries')}", "constant",
+                                 "yes" if page.get("queries_small") == page.get("queries") else "NO"))
                 continue
             queries = page.get("queries")
             constant = page.get("queries_small") == queries

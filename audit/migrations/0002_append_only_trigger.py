@@ -29,12 +29,12 @@ DROP FUNCTION IF EXISTS audit_auditevent_refuse_change();
 
 def install(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        schema_editor.execute(CREATE, params=None)  # no interpolation: the SQL holds a literal %
 
 
 def remove(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+        schema_editor.execute(DROP, params=None)
 
 
 class Migration(migrations.Migration):

@@ -96,11 +96,11 @@ def verified_login(client_or_page: Any, user, *, password: str = PASSWORD, base_
     page.goto(f"{base_url}{reverse('login')}")
     page.fill("input[name=username]", user.get_username())
     page.fill("input[name=password]", password)
-    page.click("form[action$='/login/'] button[type=submit]")
+    page.click("form:has(input[name=password]) button[type=submit]")
     if device is not None:
         page.wait_for_url("**/accounts/two-factor/**")
         page.fill("input[name=token]", fresh_code(device))
-        page.click("main form button[type=submit]")
+        page.click("form:has(input[name=token]) button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/" not in url)
     return page
 
