@@ -22,6 +22,7 @@ those missing are reported as missing, not failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -280,7 +281,9 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
         for page in PAGES:
             if page.key not in paths:
                 continue
-            url = f"http://127.0.0.1:{port}{paths[page.key]}"
+            base = f"http://127.0.0.1:{port}"
+            _drain(base)
+            url = f"{base}{paths[page.key]}"
             cookie = f"{settings.SESSION_COOKIE_NAME}={sessions[page.role]}"
             check = _check(url, cookie)
             if check != 200:
@@ -355,11 +358,29 @@ def _differences(small: list[str], large: list[str]) -> list[str]:
     return [f"+ {q}" for q in (b - a).elements()] + [f"- {q}" for q in (a - b).elements()]
 
 
-def _check(url: str, cookie: str) -> int:
+def _check(url: str, cookie: str) -> int | str:
+    """The page's status for this session (a redirect means the session is not accepted)."""
     import requests
 
-    response = requests.get(url, headers={"Cookie": cookie}, allow_redirects=False, timeout=30)
-    return response.status_code
+    try:
+        return requests.get(url, headers={"Cookie": cookie}, allow_redirects=False, timeout=180).status_code
+    except requests.RequestException as error:
+        return type(error).__name__
+
+
+def _drain(base: str, *, timeout: float = 300) -> None:
+    """Wait until gunicorn has worked off the requests that the last load left queued (a
+    slow page's queue outlives wrk), so that the next page starts on an idle server."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        with contextlib.suppress(requests.RequestException):
+            requests.get(f"{base}/healthz", timeout=timeout)
+        if time.monotonic() - started < 0.5:
+            return
+        time.sleep(0.5)
 
 
 def main(argv: list[str] | None = None) -> None:
