@@ -670,7 +670,10 @@ def time_in_hq(request: HttpRequest) -> HttpResponse:
     """A local time of a mission, as headquarters reads it (next to a time field)."""
     mission = None
     if request.GET.get("mission"):
-        mission = get_object_or_404(policy.missions_visible_to(request.user), pk=request.GET["mission"])
+        mission_id = request.GET["mission"]
+        if not mission_id.isdigit():
+            raise Http404("No such mission.")
+        mission = get_object_or_404(policy.missions_visible_to(request.user), pk=int(mission_id))
     value = request.GET.get("desired_at") or request.GET.get("publish_at") or ""
     context: dict = {"mission": mission, "moment": None, "error": ""}
     if value.strip():

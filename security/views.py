@@ -9,24 +9,20 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.forms import AuthenticationForm
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
-from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit import record
+from security import services
 from security.forms import TokenForm
 from security.two_factor import has_device, is_verified, needs_two_factor, self_enrolment_allowed
-
-DEVICE_NAME = "Authenticator app"
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -47,25 +43,12 @@ def _verified(request: HttpRequest, device: TOTPDevice, action: str) -> HttpResp
     return HttpResponseRedirect(_next_url(request))
 
 
-@sensitive_variables("token")
-def _device_accepting(user, token: str) -> TOTPDevice | None:
-    """The user's device that accepts `token`, if any. Each check locks the device's row
-    (django_otp.verify_token), so one code cannot be accepted twice by racing requests."""
-    for device in TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk"):
-        accepted = verify_token(user, device.persistent_id, token)
-        if accepted is not None:
-            return accepted
-    return None
-
-
 def _wait_message(user) -> str | None:
-    """The devices' throttle after wrong codes, in words, if it holds now."""
-    for device in TOTPDevice.objects.filter(user=user, confirmed=True):
-        allowed, data = device.verify_is_allowed()
-        if not allowed and data and data.get("locked_until"):
-            seconds = max(1, int((data["locked_until"] - timezone.now()).total_seconds()) + 1)
-            return _("Too many wrong codes: wait %(seconds)d seconds before trying again.") % {"seconds": seconds}
-    return None
+    """The devices' delay after wrong codes, in words, if it holds now."""
+    seconds = services.code_wait_seconds(user=user)
+    if seconds is None:
+        return None
+    return _("Too many wrong codes: wait %(seconds)d seconds before trying again.") % {"seconds": seconds}
 
 
 @never_cache
@@ -84,7 +67,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         wait = _wait_message(user)  # tried too soon after wrong codes: not even checked
-        device = None if wait else _device_accepting(user, form.cleaned_data["token"])
+        device = None if wait else services.code_verify(user=user, token=form.cleaned_data["token"])
         if device is not None:
             return _verified(request, device, "auth.otp_verify")
         record(action="auth.otp_failed", actor=user, obj=user, details={"step": "verify", "throttled": bool(wait)})
@@ -109,21 +92,14 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         return redirect(f"{resolve_url('security:otp_verify')}?{request.GET.urlencode()}")
     if not self_enrolment_allowed():
         return render(request, "registration/otp_setup.html", {"closed": True}, status=403)
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+    device = services.enrolment_device(user=user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
-            accepted = device.verify_token(form.cleaned_data["token"])
-            if accepted:
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
-        if accepted:
+        confirmed = services.enrolment_confirm(device_id=device.pk, token=form.cleaned_data["token"])
+        if confirmed is not None:
             messages.success(request, _("Your authenticator app is set up. You will need a code from it "
                                         "each time you log in."))
-            return _verified(request, device, "auth.otp_enrol")
+            return _verified(request, confirmed, "auth.otp_enrol")
         record(action="auth.otp_failed", actor=user, obj=user, details={"step": "enrol"})
         form.add_error("token", _("This code is not right. Check the time on your phone and try the next code."))
     secret = b32encode(device.bin_key).decode()

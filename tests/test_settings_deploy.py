@@ -20,6 +20,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "CREDENTIALS_KEYS": generate_key_entry("prod1"),
     }
     env.pop("DEBUG", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # a test switch; production never has it
     env.update(overrides)
     return env
 

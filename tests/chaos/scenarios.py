@@ -20,7 +20,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,7 +44,6 @@ class Chaos:
     redis: RedisServer | None = None
     postgres: bool = False
     workdir: Path | None = None
-    notes: list[str] = field(default_factory=list)
 
     def size(self, short: int, full: int) -> int:
         return full if self.full else short
@@ -117,8 +116,6 @@ def worker_kill(chaos: Chaos) -> Verdict:
         "events": harness.event_counts(messages, ["delivery.requeued", "delivery.unknown",
                                                   "delivery.reconciled", "delivery.not_found"]),
     })
-
-
 
 
 # --- 2. Redis restarted mid-fan-out -----------------------------------------------------------------------
