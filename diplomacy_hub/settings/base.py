@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import environ
 from django.utils.translation import gettext_lazy as _
-from kombu import Queue
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -257,7 +257,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 270
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_DEFAULT_QUEUE = "publish"
-CELERY_TASK_QUEUES = (Queue("crisis"), Queue("publish"), Queue("maintenance"))
+# Each queue has its own direct exchange and routing key. Declared as bare Queue("name"),
+# all three would be bound to the default exchange with the default key, and a task sent
+# to one queue would land in all three (the crisis worker would take routine work).
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in ("crisis", "publish", "maintenance")
+)
+CELERY_TASK_DEFAULT_EXCHANGE = "publish"
+CELERY_TASK_DEFAULT_ROUTING_KEY = "publish"
 CELERY_TIMEZONE = "UTC"
 # --- Publishing engine (posts/services/dispatch.py, delivery.py, sweeper.py, health.py) ---
 # Seconds unless said otherwise. Tests and drills shorten them through the environment.
