@@ -142,6 +142,12 @@ def database_exists(url: str) -> bool:
         connection.close()
 
 
+def keep_databases() -> bool:
+    """BENCH_KEEP_DATABASES=1 keeps each benchmark's database after its run (to look at it or
+    profile its pages); by default they are dropped, the server being shared."""
+    return os.environ.get("BENCH_KEEP_DATABASES", "") not in ("", "0", "false")
+
+
 def create_database(url: str) -> None:
     """A new empty database (dropped first if it exists), then the project's migrations."""
     drop_database(url)
@@ -297,8 +303,15 @@ class Stack:
             self._check_alive(process)
 
     def peak_rss_mb(self, kind: str = "worker") -> dict[str, float]:
-        """VmHWM (peak resident set) of each running process of this kind, in MB."""
-        return {p.name: peak_rss_mb(p.pid) for p in self.processes if p.kind == kind and p.running}
+        """VmHWM (peak resident set) of each running process of this kind, in MB (gunicorn's
+        workers as `<name>/<pid>`)."""
+        found = {}
+        for process in self.processes:
+            if process.kind == kind and process.running:
+                found[process.name] = peak_rss_mb(process.pid)
+                for child in child_pids(process.pid):
+                    found[f"{process.name}/{child}"] = peak_rss_mb(child)
+        return found
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds used so far by each running process of the stack."""
@@ -347,6 +360,18 @@ def machine_busy() -> tuple[float, float]:
     idle = values[3] + values[4]  # idle + iowait
     tick = os.sysconf("SC_CLK_TCK")
     return (sum(values) - idle) / tick, sum(values) / tick
+
+
+def child_pids(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    children.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return children
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -46,6 +46,8 @@ from bench.common import (
     BenchError,
     Stack,
     create_database,
+    drop_database,
+    keep_databases,
     machine,
     machine_busy,
     now_iso,
@@ -286,6 +288,9 @@ def run(*, quick: bool = False, concurrency: int = 64, latency_ms: int = 200, pr
         stack.check_alive()
     finally:
         stack.stop()
+        connection.close()
+        if not keep_databases():
+            drop_database(database_url)
     deliveries = summary["total"]
     sent = summary["states"].get("sent", 0)
     seconds = summary["last"].timestamp() - committed if summary["last"] else None

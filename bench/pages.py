@@ -40,7 +40,9 @@ from bench.common import (
     BenchError,
     Stack,
     create_database,
+    drop_database,
     free_port,
+    keep_databases,
     machine,
     now_iso,
     percentile,
@@ -317,6 +319,8 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
         memory = stack.peak_rss_mb("web")
     finally:
         stack.stop()
+        if not keep_databases():
+            drop_database(database_url)
     measured_pages = [r for r in results.values() if "p95_ms" in r]
     return {
         "pages": results,

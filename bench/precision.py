@@ -26,6 +26,8 @@ from bench.common import (
     BenchError,
     Stack,
     create_database,
+    drop_database,
+    keep_databases,
     machine,
     now_iso,
     percentile,
@@ -162,11 +164,14 @@ def run(*, quick: bool = False, latency_ms: int = 200, count: int = 100) -> dict
                  what="every delivery to end")
         check = stack.sandbox("GET", "counts")["counts"]
         stack.check_alive()
+        states = dict(Message.objects.filter(pk__in=message_ids).values_list("state").annotate(n=Count("pk"))
+                      .order_by())
     finally:
         stack.stop()
+        connection.close()
+        if not keep_databases():
+            drop_database(database_url)
     late = sorted((found[m] - at).total_seconds() for m in message_ids)
-    states = dict(Message.objects.filter(pk__in=message_ids).values_list("state").annotate(n=Count("pk"))
-                  .order_by())
     duplicates = sum(max(0, int(row["count"]) - 1) + int(row.get("duplicates_refused") or 0) for row in check)
     return {
         "messages": count,

@@ -19,6 +19,7 @@ import http.client
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
@@ -33,7 +34,8 @@ import oauthlib.oauth2
 import requests
 from google_auth_httplib2 import AuthorizedHttp
 from google_auth_oauthlib.flow import Flow
-from googleapiclient.discovery import build
+from googleapiclient.discovery import build_from_document
+from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError, ResumableUploadError
 from googleapiclient.http import MediaIoBaseUpload
 
@@ -358,7 +360,32 @@ class YouTubeAdapter:
         )
         authorized = AuthorizedHttp(google_credentials, refresh_status_codes=(),
                                     http=make_httplib2(sandbox_url=self.sandbox_url, timeouts=self.timeouts))
-        return build("youtube", "v3", http=authorized, static_discovery=True, cache_discovery=False)
+        return build_from_document(_discovery_document(), http=authorized)
+
+
+# The bundled discovery document (400 KB of JSON) is parsed once per process: `build()`
+# read and parsed it again for every call, the largest cost of a YouTube upload (and, with
+# dozens of threads, of the garbage collector). The SDK fixes each method's description up
+# in place the first time it builds it, and afterwards only writes the same keys again:
+# so the first build, under the lock, builds every method of every resource, and threads
+# sharing the document later never see a dict change size.
+_discovery_lock = threading.Lock()
+_discovery: dict | None = None
+
+
+def _discovery_document() -> dict:
+    global _discovery
+    with _discovery_lock:
+        if _discovery is None:
+            document = json.loads(get_static_doc("youtube", "v3"))
+            _build_every_method(build_from_document(document, http=httplib2.Http()), document)
+            _discovery = document
+    return _discovery
+
+
+def _build_every_method(resource: Any, description: dict) -> None:
+    for name, nested in (description.get("resources") or {}).items():
+        _build_every_method(getattr(resource, name)(), nested)
 
 
 @contextmanager

@@ -59,7 +59,8 @@ def _arguments(argv: list[str], names: list[str]) -> argparse.Namespace:
     parser.add_argument("--full", action="store_true", help="full sizes (make drill passes it)")
     parser.add_argument("--limit", type=float, default=None,
                         help="hard limit per scenario, seconds (default 300, or 900 with --full)")
-    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, databases)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the work folder (logs, SQLite files) and the PostgreSQL scratch databases")
     parser.add_argument("--details", action="store_true", help="add each verdict's details to its line")
     return parser.parse_args(argv)
 
@@ -318,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if sandbox is not None:
             sandbox.stop()
-        databases.drop_all()
+        if not args.keep:
+            databases.drop_all()
     failed = [result["scenario"] for result in results if not result["ok"]]
     total = time.monotonic() - began
     _say(f"Drill finished in {total:.0f} s: {len(results) - len(failed)} of {len(results)} scenarios clean"
