@@ -27,14 +27,12 @@ from tests.live import _live_database_keeper, live_sandbox, live_stack  # noqa: 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch):
-    """Playwright's sync API runs an event loop in this thread; the test's own ORM calls
-    (set-up, assertions) are synchronous and safe, so Django's async-safety check is lifted
-    for the journeys only — never for the rest of the suite or its child processes."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Playwright's sync API runs an event loop in the main thread from the first journey to the
+# end of the session (the browser is session-scoped), and Django then sees every later ORM
+# call of the test process as "async". Those calls are synchronous and safe, so the check
+# is lifted for the whole test session; tests/test_settings_deploy.py removes the switch
+# from the production check's environment.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(items):
