@@ -68,6 +68,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from kombu import pools
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS_MODULE = "diplomacy_hub.settings.test"
@@ -235,6 +236,10 @@ def use_broker(app, transport_options: dict) -> None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    # kombu also keeps process-wide producer pools keyed by connection URL: one made on the
+    # pool closed above would be handed out again ("Acquire on closed pool") to the next
+    # producer for the same broker.
+    pools.reset()
 
 
 def purge_redis_queues(url: str) -> None:
