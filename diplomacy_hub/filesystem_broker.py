@@ -21,7 +21,7 @@ import uuid
 from time import monotonic
 
 from kombu.exceptions import ChannelError
-from kombu.transport import TRANSPORT_ALIASES, filesystem
+from kombu.transport import TRANSPORT_ALIASES, filesystem, virtual
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
@@ -40,7 +40,19 @@ class Channel(filesystem.Channel):
 
 
 class Transport(filesystem.Transport):
+    """kombu keeps the bindings it has declared in one state per process, and skips a
+    binding it remembers; the table it reads when publishing is in the control folder.
+    A process that uses two broker folders (the live tests give each test its own) then
+    never writes the binding into the second folder, and every message published there is
+    dropped as undeliverable. So the state here is one per control folder."""
+
     Channel = Channel
+    states_by_control_folder: dict[str, virtual.BrokerState] = {}
+
+    def __init__(self, client, **kwargs):
+        super().__init__(client, **kwargs)
+        folder = os.path.abspath(client.transport_options.get("control_folder", "control"))
+        self.state = self.states_by_control_folder.setdefault(folder, virtual.BrokerState())
 
 
 def register() -> None:

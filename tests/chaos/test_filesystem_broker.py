@@ -60,3 +60,15 @@ def test_a_consumer_racing_a_producer_never_reads_a_half_written_message(tmp_pat
         thread.join(90)
     assert errors == []
     assert len(received) == MESSAGES
+
+
+def test_a_second_broker_folder_in_the_same_process_gets_its_own_bindings(tmp_path):
+    """kombu remembers declared bindings per process; the live tests give each test its own
+    folder. Without a state per control folder, the second folder never got the binding
+    table and every message published there was dropped as undeliverable."""
+    for name in ("first", "second"):
+        with Connection("filesystem://", transport_options=filesystem_broker_options(tmp_path / name)) as connection:
+            queue = connection.SimpleQueue("crisis")
+            queue.put({"folder": name})
+            assert queue.get(timeout=5).payload == {"folder": name}
+            queue.close()
