@@ -9,7 +9,11 @@ Views, the admin, the API, services and querysets all ask this module. Two quest
   on an object they can see. Unknown actions raise: a typo must never grant access.
 
 Objects are duck-typed: anything with `mission_id` (a message, a social account, a
-membership) or a Mission itself; messages also carry `author_id` and `priority`.
+membership) or a Mission itself; messages also carry `author_id` and `priority`, and a
+Message answers `writer_ids()` (its author and whoever edited it) for four eyes.
+
+A rule answers True, False, or a `Refusal` that says why in words the user understands;
+`require` raises PermissionDenied with those words, translated.
 """
 
 from collections.abc import Callable
@@ -17,6 +21,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext, gettext_noop
 
 from embassies.models import Mission
 from embassies.roles import Role
@@ -77,6 +82,29 @@ def missions_visible_to(user) -> QuerySet[Mission]:
 
 # --- Rules --------------------------------------------------------------------------------
 
+class Refusal:
+    """A "no" that says why: false for `can`, its reason for `require`'s PermissionDenied.
+    `reason` is a msgid (marked with gettext_noop) with an `%(action)s` placeholder,
+    translated when it is raised, in the language of the request."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"Refusal({self.reason!r})"
+
+
+NOT_ALLOWED = gettext_noop("Not allowed: %(action)s")
+WROTE_PART = Refusal(gettext_noop(
+    "Not allowed: %(action)s: you wrote part of this message, so someone else must review it."
+))
+
+
 def _mission_id(obj: Any) -> int | None:
     if isinstance(obj, Mission):
         return obj.pk
@@ -91,8 +119,13 @@ def _is_crisis(obj: Any) -> bool:
     return getattr(obj, "priority", None) == "crisis"
 
 
-def _is_author(user, obj: Any) -> bool:
-    return getattr(obj, "author_id", None) == user.pk
+def _wrote_part(user, obj: Any) -> bool:
+    """The author, or anyone who changed what the message says since (`writer_ids()`).
+    An object without `writer_ids` (a plain record) answers by its author alone."""
+    if getattr(obj, "author_id", None) == user.pk:
+        return True
+    writer_ids = getattr(obj, "writer_ids", None)
+    return callable(writer_ids) and user.pk in writer_ids()
 
 
 def _may_view(user, obj: Any) -> bool:
@@ -106,13 +139,16 @@ def _may_write_message(user, obj: Any) -> bool:
     return _is_officer_of(user, obj)
 
 
-def _may_decide(user, obj: Any) -> bool:
-    """Approve, request changes, reject: never on one's own message (four eyes)."""
-    if _is_author(user, obj):
+def _may_decide(user, obj: Any) -> bool | Refusal:
+    """Approve, request changes, reject: the press office (and the crisis unit for alerts),
+    never on a message one wrote or wrote part of (four eyes). The role is checked first, so
+    asking for a user who may not review anyway costs no query."""
+    deciders = (Role.CRISIS_UNIT, Role.PRESS_OFFICE) if _is_crisis(obj) else (Role.PRESS_OFFICE,)
+    if not has_role(user, *deciders):
         return False
-    if _is_crisis(obj):
-        return has_role(user, Role.CRISIS_UNIT, Role.PRESS_OFFICE)
-    return has_role(user, Role.PRESS_OFFICE)
+    if _wrote_part(user, obj):
+        return WROTE_PART
+    return True
 
 
 def _may_operate(user, obj: Any) -> bool:
@@ -157,17 +193,24 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def can(user, action: str, obj: Any = None) -> bool:
+def _answer(user, action: str, obj: Any) -> bool | Refusal:
     try:
         rule = RULES[action]
     except KeyError:
         raise ValueError(f"Unknown action {action!r}: add it to diplomacy_hub.policy.RULES") from None
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return bool(rule(user, obj))
+    return rule(user, obj)
+
+
+def can(user, action: str, obj: Any = None) -> bool:
+    return bool(_answer(user, action, obj))
 
 
 def require(user, action: str, obj: Any = None) -> None:
-    """Raise PermissionDenied, with the action in words, unless `can(...)`."""
-    if not can(user, action, obj):
-        raise PermissionDenied(f"Not allowed: {action}")
+    """Raise PermissionDenied unless `can(...)`, saying why when the rule said why (four
+    eyes), else naming the action."""
+    answer = _answer(user, action, obj)
+    if not answer:
+        reason = answer.reason if isinstance(answer, Refusal) else NOT_ALLOWED
+        raise PermissionDenied(gettext(reason) % {"action": action})

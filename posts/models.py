@@ -18,6 +18,14 @@ class InvalidTransition(Exception):
     """A state change that the state machine does not allow, said in words."""
 
 
+# The events by which someone changed what a message says. Whoever did wrote part of it,
+# and four eyes keep them from deciding on it (`Message.writer_ids`, diplomacy_hub.policy).
+AUTHORING_VERBS = frozenset({
+    "message.create", "message.edit", "message.attachment_add", "message.attachment_remove",
+    "message.attachment_alt_text",
+})
+
+
 class Priority(models.TextChoices):
     ROUTINE = "routine", _("Routine")
     CRISIS = "crisis", _("Crisis alert")
@@ -125,6 +133,23 @@ class Message(models.Model):
     @property
     def is_crisis(self) -> bool:
         return self.priority == Priority.CRISIS
+
+    def writer_ids(self) -> frozenset[int]:
+        """Everyone who wrote part of this message: its author and whoever changed its texts
+        or media since (an Event with a verb in AUTHORING_VERBS). None of them may decide on it.
+
+        Read from the prefetched events when there are some (the detail page), else in one
+        query: ask it of one message (a detail page, a service), never row by row in a list.
+        """
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("events")
+        if prefetched is not None:
+            editors = {event.actor_id for event in prefetched if event.verb in AUTHORING_VERBS}
+        else:
+            editors = set(
+                Event.objects.filter(message_id=self.pk, verb__in=AUTHORING_VERBS)
+                .order_by().values_list("actor_id", flat=True).distinct()
+            )
+        return frozenset(({self.author_id} | editors) - {None})
 
 
 class MessageText(models.Model):
