@@ -37,6 +37,7 @@ def _posted(request: HttpRequest):
     None for a GET."""
     return request.POST if request.method == "POST" else None
 
+MISSIONS_PER_PAGE = 50
 STAFF_PER_PAGE = 50
 # Local hours counted as the working day, for the "day / night" hint of the directory.
 DAY_STARTS, DAY_ENDS = 7, 22
@@ -49,12 +50,31 @@ def _with_local_time(missions, now) -> None:
         mission.is_night = not (DAY_STARTS <= local.hour < DAY_ENDS)
 
 
+class _ListFilterForm(forms.Form):
+    """A list page's GET filters (rendered by the `filter_bar` tag)."""
+
+    def filters(self) -> dict[str, str]:
+        """The valid filters; an invalid value is ignored, and shown with its error, rather
+        than failing the page."""
+        self.is_valid()  # cleaned_data then holds only the fields that validated
+        return {name: value for name, value in self.cleaned_data.items() if value}
+
+
+class MissionFilterForm(_ListFilterForm):
+    q = forms.CharField(label=gettext_lazy("Search"), required=False, widget=forms.SearchInput(
+        attrs={"placeholder": gettext_lazy("Name, city, code or country code (JP)")}))
+    region = forms.ChoiceField(label=gettext_lazy("Region"), required=False,
+                               choices=[("", gettext_lazy("All regions")), *Mission.Region.choices])
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False,
+                             choices=[("", gettext_lazy("All kinds")), *Mission.Kind.choices])
+
+
 @require_GET
 def mission_list(request: HttpRequest) -> HttpResponse:
-    region = request.GET.get("region", "")
-    kind = request.GET.get("kind", "")
-    query = request.GET.get("q", "").strip()
-    missions = selectors.mission_list(user=request.user, region=region, kind=kind, query=query)
+    filters = MissionFilterForm(request.GET)
+    chosen = filters.filters()
+    missions = selectors.mission_list(user=request.user, region=chosen.get("region", ""),
+                                      kind=chosen.get("kind", ""), query=chosen.get("q", ""))
     manages = policy.can(request.user, "mission.manage")
     if manages:
         missions = missions.annotate(
@@ -63,16 +83,12 @@ def mission_list(request: HttpRequest) -> HttpResponse:
             accounts_connected=Count("social_accounts", filter=Q(social_accounts__status="connected"),
                                      distinct=True),
         )
-    page = Paginator(missions, 50).get_page(request.GET.get("page"))
+    page = Paginator(missions, MISSIONS_PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
     _with_local_time(page.object_list, now)
     return render(request, "embassies/mission_list.html", {
         "page": page,
-        "regions": Mission.Region.choices,
-        "kinds": Mission.Kind.choices,
-        "region": region,
-        "kind": kind,
-        "query": query,
+        "filters": filters,
         "now": now,
         "manages": manages,
         "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
@@ -108,12 +124,20 @@ def _people():
     )
 
 
+class StaffFilterForm(_ListFilterForm):
+    q = forms.CharField(label=gettext_lazy("Search"), required=False, widget=forms.SearchInput(
+        attrs={"placeholder": gettext_lazy("Name, username, e-mail or mission")}))
+    role = forms.ChoiceField(label=gettext_lazy("Role"), required=False, choices=[
+        ("", gettext_lazy("All roles")), *Role.choices, ("none", gettext_lazy("No role"))])
+
+
 @require_GET
 def staff_list(request: HttpRequest) -> HttpResponse:
     """Everyone, with their roles and missions; filtered by role, mission or name."""
     policy.require(request.user, "staff.manage")
-    role = request.GET.get("role", "")
-    query = request.GET.get("q", "").strip()
+    filters = StaffFilterForm(request.GET)
+    chosen = filters.filters()
+    role, query = chosen.get("role", ""), chosen.get("q", "")
     people = _people()
     if role == "none":
         people = people.exclude(groups__name__in=Role.values)
@@ -131,7 +155,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     for person in page.object_list:
         person.role_list = [(group.name, labels[group.name]) for group in person.groups.all()]
     return render(request, "embassies/staff_list.html", {
-        "page": page, "role": role, "query": query, "roles": Role.choices,
+        "page": page, "filters": filters,
     })
 
 
