@@ -9,6 +9,8 @@ means for a delivery (retry when, mark the account expired, give up, reconcile).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -164,6 +166,37 @@ class PermanentError(AdapterError):
     def __init__(self, detail: str, *, status_code: int | None = None, duplicate: bool = False) -> None:
         super().__init__(detail, status_code=status_code)
         self.duplicate = duplicate
+
+
+# --- What every adapter does the same way -------------------------------------------------
+
+def require_fit(problems: Sequence[Problem]) -> None:
+    """Publishing checks again what validation said: content that does not fit the network
+    is refused for good before any call, with every problem in one message."""
+    if problems:
+        raise PermanentError(" ".join(problem.message for problem in problems))
+
+
+@contextmanager
+def sdk_errors(translate: Callable[[Exception], AdapterError | None], *, chain: bool = True) -> Iterator[None]:
+    """Run SDK calls, raising one of the four kinds for what their exceptions mean.
+
+    `translate` is the network's own mapping: an AdapterError for an exception it knows,
+    None for one it does not, which propagates unchanged (a bug, not a network failure).
+    Our own AdapterErrors pass through as they are. `chain=False` drops the original, for
+    an SDK whose exception messages may hold a URL with a token in it.
+    """
+    try:
+        yield
+    except AdapterError:
+        raise
+    except Exception as exc:
+        translated = translate(exc)
+        if translated is None:
+            raise
+        if chain:
+            raise translated from exc
+        raise translated from None
 
 
 # --- The interface ----------------------------------------------------------------------

@@ -35,10 +35,9 @@ import hmac
 import json
 import os
 import secrets
-import tempfile
 import unicodedata
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -64,7 +63,10 @@ from channels.adapters.base import (
     Published,
     RateLimited,
     TransientError,
+    require_fit,
+    sdk_errors,
 )
+from channels.adapters.outgoing import clean_image, video_without_metadata
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -73,11 +75,7 @@ from channels.adapters.transport import (
     request_never_left,
 )
 from channels.media import (
-    MediaRejected,
     check_against_limits,
-    strip_metadata,
-    strip_video_metadata,
-    video_metadata_boxes,
 )
 
 NETWORK = "facebook"
@@ -245,18 +243,9 @@ def _int(value: Any) -> int | None:
         return None
 
 
-@contextmanager
-def _calling_facebook(last: _LastResponse, *, may_have_posted: bool = True) -> Iterator[None]:
-    try:
-        yield
-    except AdapterError:
-        raise
-    except Exception as exc:
-        translated = to_adapter_error(exc, last, may_have_posted=may_have_posted)
-        if translated is None:
-            raise
-        # Not chained: the original may carry a URL with the token in it.
-        raise translated from None
+def _calling_facebook(last: _LastResponse, *, may_have_posted: bool = True) -> AbstractContextManager[None]:
+    # Not chained: the original may carry a URL with the token in it.
+    return sdk_errors(lambda exc: to_adapter_error(exc, last, may_have_posted=may_have_posted), chain=False)
 
 
 def _is_missing(exc: facebook.GraphAPIError) -> bool:
@@ -267,30 +256,9 @@ def _is_missing(exc: facebook.GraphAPIError) -> bool:
 # --- Media ---------------------------------------------------------------------------------------
 
 def _image_file(item: MediaFile) -> tuple[str, bytes, str]:
-    """The image as it may leave: re-encoded without EXIF, GPS or trailing data."""
-    try:
-        data = strip_metadata(item.path)
-    except MediaRejected as exc:
-        raise PermanentError(str(exc)) from exc
-    if len(data) > LIMITS.image_max_bytes:
-        raise PermanentError(f"The image “{os.path.basename(item.path)}” is over Facebook's 10 MB once "
-                             "cleaned of its metadata; send a smaller one.")
+    """The image as it may leave (clean of its metadata), as facebook-sdk's file tuple."""
+    data = clean_image(item, label=LABEL, max_bytes=LIMITS.image_max_bytes)
     return (os.path.basename(item.path), data, item.mime_type)
-
-
-@contextmanager
-def _without_metadata(path: str) -> Iterator[str]:
-    """The video as it may leave: a copy without its metadata boxes when it has any."""
-    try:
-        if not video_metadata_boxes(path):
-            yield path
-            return
-        with tempfile.TemporaryDirectory(prefix="dh-facebook-") as directory:
-            clean = os.path.join(directory, "video")
-            strip_video_metadata(path, clean)
-            yield clean
-    except MediaRejected as exc:
-        raise PermanentError(str(exc)) from exc
 
 
 # --- Validation and reconciliation -----------------------------------------------------------------
@@ -338,9 +306,7 @@ class FacebookAdapter:
                 *check_against_limits(content.media, self.limits, LABEL, network=NETWORK)]
 
     def publish(self, credentials: Credentials, content: Content) -> Published:
-        problems = self.validate(content)
-        if problems:
-            raise PermanentError(" ".join(problem.message for problem in problems))
+        require_fit(self.validate(content))
         page = _page_id(credentials)
         graph, last = self._graph(credentials)
         images = [item for item in content.media if item.kind == "image"]
@@ -459,7 +425,8 @@ class FacebookAdapter:
     def _post_video(graph: facebook.GraphAPI, last: _LastResponse, page: str, text: str,
                     video: MediaFile) -> str:
         fields = {"description": text}  # even when empty: the token stays out of the URL
-        with _without_metadata(video.path) as path, open(path, "rb") as source, _calling_facebook(last):
+        with (video_without_metadata(video.path, network=NETWORK) as path, open(path, "rb") as source,
+              _calling_facebook(last)):
             answer = graph.request(
                 f"{graph.version}/{page}/videos", post_args=fields,
                 files={"source": (os.path.basename(video.path), source, video.mime_type)})

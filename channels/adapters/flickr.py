@@ -21,8 +21,8 @@ import hmac
 import io
 import json
 import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,7 +49,10 @@ from channels.adapters.base import (
     Published,
     RateLimited,
     TransientError,
+    require_fit,
+    sdk_errors,
 )
+from channels.adapters.outgoing import clean_image
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -57,7 +60,7 @@ from channels.adapters.transport import (
     make_session,
     request_never_left,
 )
-from channels.media import IMAGE_UPLOAD_MAX_BYTES, MediaRejected, check_against_limits, strip_metadata
+from channels.media import IMAGE_UPLOAD_MAX_BYTES, check_against_limits
 
 NETWORK = "flickr"
 LABEL = "Flickr"
@@ -171,17 +174,8 @@ def _translate(exc: Exception, last: _LastResponse, *, upload: bool = False,
     return None
 
 
-@contextmanager
-def _calling(last: _LastResponse, *, upload: bool = False) -> Iterator[None]:
-    try:
-        yield
-    except AdapterError:
-        raise
-    except Exception as exc:
-        translated = _translate(exc, last, upload=upload)
-        if translated is None:
-            raise
-        raise translated from exc
+def _calling(last: _LastResponse, *, upload: bool = False) -> AbstractContextManager[None]:
+    return sdk_errors(lambda exc: _translate(exc, last, upload=upload))
 
 
 # --- Validation --------------------------------------------------------------------------------------
@@ -228,15 +222,9 @@ class FlickrAdapter:
                 *check_against_limits(content.media, self.limits, LABEL, network=NETWORK)]
 
     def publish(self, credentials: Credentials, content: Content) -> Published:
-        problems = self.validate(content)
-        if problems:
-            raise PermanentError(" ".join(problem.message for problem in problems))
+        require_fit(self.validate(content))
         photo = content.media[0]
-        # Media leaves clean whatever way it came in: no EXIF, no GPS, no trailing data.
-        try:
-            data = strip_metadata(photo.path)
-        except MediaRejected as exc:
-            raise PermanentError(str(exc)) from exc
+        data = clean_image(photo, label=LABEL)
         api, last = self._api(credentials)
         with _calling(last, upload=True):
             answer = api.upload(

@@ -32,11 +32,10 @@ import html
 import io
 import os
 import secrets
-import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
@@ -64,7 +63,10 @@ from channels.adapters.base import (
     Published,
     RateLimited,
     TransientError,
+    require_fit,
+    sdk_errors,
 )
+from channels.adapters.outgoing import clean_image, video_without_metadata
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -74,11 +76,7 @@ from channels.adapters.transport import (
     request_never_left,
 )
 from channels.media import (
-    MediaRejected,
     check_against_limits,
-    strip_metadata,
-    strip_video_metadata,
-    video_metadata_boxes,
 )
 
 NETWORK = "twitter"
@@ -189,17 +187,8 @@ def _from_oauth_error(exc: oauthlib.oauth2.OAuth2Error) -> AdapterError:
     return AuthError(detail, status_code=exc.status_code)
 
 
-@contextmanager
-def _calling_x(*, may_have_posted: bool = True) -> Iterator[None]:
-    try:
-        yield
-    except AdapterError:
-        raise
-    except Exception as exc:
-        translated = to_adapter_error(exc, may_have_posted=may_have_posted)
-        if translated is None:
-            raise
-        raise translated from exc
+def _calling_x(*, may_have_posted: bool = True) -> AbstractContextManager[None]:
+    return sdk_errors(lambda exc: to_adapter_error(exc, may_have_posted=may_have_posted))
 
 
 def _raise_like_tweepy(response: requests.Response) -> None:
@@ -230,9 +219,9 @@ class _MediaUploader:
 
     def upload(self, item: MediaFile) -> str:
         if item.kind == "video":
-            with _without_metadata(item.path) as path, open(path, "rb") as video:
+            with video_without_metadata(item.path, network=NETWORK) as path, open(path, "rb") as video:
                 return self._chunked(video, os.path.getsize(path), item.mime_type, "tweet_video")
-        data = _clean_image(item)
+        data = clean_image(item, label=LABEL, max_bytes=LIMITS.image_max_bytes)
         if item.mime_type == "image/gif":  # the one-shot upload takes no GIF
             media_id = self._chunked(io.BytesIO(data), len(data), item.mime_type, "tweet_gif")
         else:
@@ -292,35 +281,6 @@ class _MediaUploader:
         if not media_id:
             raise TransientError("X's answer to a media upload carries no media id.", request_sent=False)
         return str(media_id)
-
-
-def _clean_image(item: MediaFile) -> bytes:
-    """The image as it may leave: re-encoded without EXIF, GPS or trailing data, whatever
-    way it came in; re-encoding may grow it, so its size is checked again."""
-    try:
-        data = strip_metadata(item.path)
-    except MediaRejected as exc:
-        raise PermanentError(str(exc)) from exc
-    if len(data) > LIMITS.image_max_bytes:
-        raise PermanentError(f"The image “{os.path.basename(item.path)}” is over X's 5 MB once cleaned "
-                             "of its metadata; send a smaller one.")
-    return data
-
-
-@contextmanager
-def _without_metadata(path: str) -> Iterator[str]:
-    """The video as it may leave: a copy without its metadata boxes (where it was shot, the
-    phone) when it has any, else the file itself."""
-    try:
-        if not video_metadata_boxes(path):
-            yield path
-            return
-        with tempfile.TemporaryDirectory(prefix="dh-x-") as directory:
-            clean = os.path.join(directory, "video")
-            strip_video_metadata(path, clean)
-            yield clean
-    except MediaRejected as exc:
-        raise PermanentError(str(exc)) from exc
 
 
 # --- Validation -----------------------------------------------------------------------------------
@@ -397,9 +357,7 @@ class TwitterAdapter:
                 *_x_media_problems(content.media)]
 
     def publish(self, credentials: Credentials, content: Content) -> Published:
-        problems = self.validate(content)
-        if problems:
-            raise PermanentError(" ".join(problem.message for problem in problems))
+        require_fit(self.validate(content))
         client = self._client(credentials)
         uploader = _MediaUploader(client, processing_timeout=self.processing_timeout, sleep=self.sleep)
         with _calling_x(may_have_posted=False):

@@ -18,10 +18,9 @@ import hmac
 import http.client
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -56,7 +55,10 @@ from channels.adapters.base import (
     Published,
     RateLimited,
     TransientError,
+    require_fit,
+    sdk_errors,
 )
+from channels.adapters.outgoing import video_without_metadata
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -68,10 +70,7 @@ from channels.adapters.transport import (
 )
 from channels.media import (
     VIDEO_UPLOAD_MAX_BYTES,
-    MediaRejected,
     check_against_limits,
-    strip_video_metadata,
-    video_metadata_boxes,
 )
 
 NETWORK = "youtube"
@@ -207,20 +206,11 @@ def _translate(exc: Exception, *, request_sent: bool) -> AdapterError | None:
     return None
 
 
-@contextmanager
-def _calling(*, request_sent: bool = True) -> Iterator[None]:
+def _calling(*, request_sent: bool = True) -> AbstractContextManager[None]:
     """Turn the SDK's exceptions into our four kinds. `request_sent` says whether a failure
     after the request left may have changed something (True for every call but the parts
     of an upload that cannot create a video)."""
-    try:
-        yield
-    except AdapterError:
-        raise
-    except Exception as exc:
-        translated = _translate(exc, request_sent=request_sent)
-        if translated is None:
-            raise
-        raise translated from exc
+    return sdk_errors(lambda exc: _translate(exc, request_sent=request_sent))
 
 
 # --- Validation -----------------------------------------------------------------------------------
@@ -273,9 +263,7 @@ class YouTubeAdapter:
                 *check_against_limits(content.media, self.limits, LABEL, network=NETWORK)]
 
     def publish(self, credentials: Credentials, content: Content) -> Published:
-        problems = self.validate(content)
-        if problems:
-            raise PermanentError(" ".join(problem.message for problem in problems))
+        require_fit(self.validate(content))
         video = next(item for item in content.media if item.kind == "video")
         body = {
             "snippet": {"title": content.title.strip(), "description": content.text,
@@ -285,7 +273,7 @@ class YouTubeAdapter:
         service = self._service(credentials)  # builds from the bundled document: sends nothing
         # MediaIoBaseUpload on a file we open (MediaFileUpload's own handle would only be
         # closed by the garbage collector).
-        with _without_metadata(video.path) as path, open(path, "rb") as stream:
+        with video_without_metadata(video.path, network=NETWORK) as path, open(path, "rb") as stream:
             media = MediaIoBaseUpload(stream, mimetype=video.mime_type, chunksize=CHUNK_SIZE, resumable=True)
             request = service.videos().insert(part="snippet,status", body=body, media_body=media)
             resource = _upload(request, size=os.fstat(stream.fileno()).st_size)
@@ -386,22 +374,6 @@ def _discovery_document() -> dict:
 def _build_every_method(resource: Any, description: dict) -> None:
     for name, nested in (description.get("resources") or {}).items():
         _build_every_method(getattr(resource, name)(), nested)
-
-
-@contextmanager
-def _without_metadata(path: str) -> Iterator[str]:
-    """The video as it may leave: a copy without its metadata boxes (the place it was shot,
-    the phone) when it has any, else the file itself."""
-    try:
-        if not video_metadata_boxes(path):
-            yield path
-            return
-        with tempfile.TemporaryDirectory(prefix="dh-youtube-") as directory:
-            clean = os.path.join(directory, "video")
-            strip_video_metadata(path, clean)
-            yield clean
-    except MediaRejected as exc:
-        raise PermanentError(str(exc)) from exc
 
 
 def _upload(request: Any, *, size: int) -> dict[str, Any]:
