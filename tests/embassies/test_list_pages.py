@@ -140,3 +140,18 @@ def test_every_filter_hint_is_on_the_page_its_input_points_at(client, admin):
     page = _ListPage(response.text)
     assert page.described_by["action"] in page.ids
     assert "auth. for every login event" in response.text
+
+
+def test_the_staff_list_costs_the_same_queries_for_one_person_or_a_full_page(client, admin,
+                                                                            django_assert_max_num_queries):
+    url = reverse("embassies:staff_list")
+    client.get(url)  # warm the session
+    with django_assert_max_num_queries(20) as few:
+        client.get(url)
+    for n in range(60):
+        UserFactory(username=f"officer-list-{n}", roles=[Role.OFFICER], missions=["emb-jp-tokyo", "emb-eg-cairo"])
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+
+    assert len(response.context["page"].object_list) == 50
