@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -171,6 +172,50 @@ def manage(*args: str, database_url: str, env: dict[str, str] | None = None) -> 
 
 # --- Processes ---------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class ProcfileWorker:
+    """One Celery worker line of the Procfile: what `make run` starts (and docker-compose.yml
+    mirrors), so that a benchmark measures the processes users run."""
+
+    name: str
+    queues: str
+    pool: str
+    concurrency: int
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def crisis(self) -> bool:
+        return "crisis" in self.queues.split(",")
+
+
+def procfile_workers(path: Path | None = None) -> list[ProcfileWorker]:
+    """The Celery workers of the Procfile, in its order, with the environment each line sets
+    (`NAME=value` before the command)."""
+    workers = []
+    for line in (path or REPO / "Procfile").read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#") or ":" not in line:
+            continue
+        name, command = line.split(":", 1)
+        words = shlex.split(command)
+        env = {}
+        while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[0]):
+            key, value = words.pop(0).split("=", 1)
+            env[key] = value
+        if "celery" not in " ".join(words[:3]) or "worker" not in words:
+            continue
+        options = {}
+        for index, word in enumerate(words[:-1]):
+            if word.startswith("-"):
+                options[word] = words[index + 1]
+        workers.append(ProcfileWorker(
+            name=name.strip(), queues=options.get("-Q") or options.get("--queues", "publish"),
+            pool=options.get("--pool") or options.get("-P", "prefork"),
+            concurrency=int(options.get("--concurrency") or options.get("-c", os.cpu_count() or 1)),
+            env=env,
+        ))
+    return workers
+
+
 def base_env() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
     env["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
@@ -256,6 +301,13 @@ class Stack:
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]
         return self._spawn(name, "worker", argv, env, queues=queues)
+
+    def start_procfile_workers(self, workers: list[ProcfileWorker] | None = None) -> list[LiveProcess]:
+        """The Procfile's workers, as `make run` starts them (each with its line's environment)."""
+        return [
+            self.start_worker(worker.name, worker.queues, worker.concurrency, pool=worker.pool, env=worker.env)
+            for worker in (workers if workers is not None else procfile_workers())
+        ]
 
     def start_beat(self, env: dict[str, str] | None = None) -> LiveProcess:
         argv = [sys.executable, "-m", "tests.live", "beat", "--loglevel", "INFO",

@@ -1,10 +1,12 @@
 """Fan-out: a crisis alert to all 271 missions on all four networks (1,084 deliveries).
 
-`python -m bench.fanout [--quick] [--concurrency N] [--latency-ms 200] [--profile]`
-(normally through `python -m bench.run`). Real processes: the sandbox networks, the
-crisis worker and the publish/maintenance worker (threads pool, as in the Procfile), and
-beat; real SDK calls, every one of them held 200 ms by the sandbox (its `latency_ms`
-fault), as a network far away would.
+`python -m bench.fanout [--quick] [--latency-ms 200] [--profile]` (normally through
+`python -m bench.run`). Real processes: the sandbox networks, the Procfile's workers as
+`make run` starts them (bench.common.procfile_workers: two crisis workers of 32 threads and
+the publish/maintenance worker, with their environment), and beat; real SDK calls, every
+one of them held 200 ms by the sandbox (its `latency_ms` fault), as a network far away
+would. `--processes N --concurrency M` replace the crisis workers by N processes sharing M
+threads, for experiments.
 
 The media. One message cannot be valid on all four networks: YouTube takes only a video
 (`requires="video"`, no image), Flickr only a photo (`requires="image"`, no video), and X
@@ -16,7 +18,8 @@ video for YouTube: two messages, 813 + 271 deliveries, both approved in ONE tran
 What one delivery costs in API calls (counted by the sandbox, and checked here):
 X 3 (the image upload, its alt text, the post), Facebook 1 (the photo with its message),
 Flickr 1 (the upload), YouTube 2 (the resumable session, then the one chunk). The ideal
-time is calls x latency / the crisis worker's concurrency; efficiency = ideal / measured.
+time is calls x latency / the crisis workers' threads (all processes together); efficiency
+= ideal / measured.
 
 Measured: seconds from the approval's commit to the last delivery `sent` (sent_at, set by
 the worker), to the first one; deliveries per second; duplicates and losses as the
@@ -44,6 +47,7 @@ from bench.common import (
     SETTINGS_MODULE,
     Backend,
     BenchError,
+    ProcfileWorker,
     Stack,
     create_database,
     drop_database,
@@ -52,6 +56,7 @@ from bench.common import (
     machine_busy,
     now_iso,
     postgres_cpu_seconds,
+    procfile_workers,
     wait_for,
 )
 
@@ -74,8 +79,6 @@ ACCOUNT_ID_BASE = {"twitter": 1_500_000_000_000, "facebook": 100_000_000_000, "y
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {"PUBLISH_RATE_LIMITS": json.dumps(BENCH_RATE_LIMITS)}
-    if os.environ.get("BENCH_MALLOC_ARENA_MAX"):
-        env["MALLOC_ARENA_MAX"] = os.environ["BENCH_MALLOC_ARENA_MAX"]
     return {**env, **(extra or {})}
 
 
@@ -228,8 +231,25 @@ def sandbox_check(counts: list[dict], message_ids: list[int]) -> dict:
             "received_by_unexpected_accounts": strangers}
 
 
-def run(*, quick: bool = False, concurrency: int = 64, latency_ms: int = 200, profile: bool = False,
-        publish_concurrency: int = 16, processes: int = 1) -> dict:
+def workers_to_run(*, processes: int | None = None, concurrency: int | None = None) -> list[ProcfileWorker]:
+    """The Procfile's workers; with `processes` (and `concurrency`, all their threads) its
+    crisis workers are replaced by that many of the first one's kind, for experiments."""
+    workers = procfile_workers()
+    crisis = [worker for worker in workers if worker.crisis]
+    if not crisis:
+        raise BenchError("The Procfile has no worker for the crisis queue.")
+    if processes is None and concurrency is None:
+        return workers
+    processes = processes or len(crisis)
+    threads = (concurrency or sum(worker.concurrency for worker in crisis)) // processes
+    model = crisis[0]
+    replaced = [ProcfileWorker(name=f"crisis{index + 1}", queues=model.queues, pool=model.pool,
+                               concurrency=threads, env=model.env) for index in range(processes)]
+    return replaced + [worker for worker in workers if not worker.crisis]
+
+
+def run(*, quick: bool = False, concurrency: int | None = None, latency_ms: int = 200, profile: bool = False,
+        processes: int | None = None) -> dict:
     backend = Backend.from_environment()
     database_url = backend.database_for("fanout")
     started = time.monotonic()
@@ -252,13 +272,11 @@ def run(*, quick: bool = False, concurrency: int = 64, latency_ms: int = 200, pr
         stack.use_in_this_process()
         message_ids = make_alerts(author)
         setup_seconds = time.monotonic() - started
-        crisis_workers = [
-            stack.start_worker(f"crisis{index + 1}" if processes > 1 else "crisis", "crisis",
-                               concurrency // processes)
-            for index in range(processes)
-        ]
-        crisis = crisis_workers[0]
-        stack.start_worker("publish", "publish,maintenance", publish_concurrency)
+        layout = workers_to_run(processes=processes, concurrency=concurrency)
+        started_workers = stack.start_procfile_workers(layout)
+        crisis_workers = [process for process, worker in zip(started_workers, layout, strict=True) if worker.crisis]
+        concurrency = sum(worker.concurrency for worker in layout if worker.crisis)
+        processes = len(crisis_workers)
         stack.start_beat()
         stack.wait_ready()
         time.sleep(1.0)  # let the workers settle (first beat ticks, connections)
@@ -268,7 +286,7 @@ def run(*, quick: bool = False, concurrency: int = 64, latency_ms: int = 200, pr
         before = stack.sandbox("GET", "stats")["requests"]
         connection.close()
         if profile:
-            profile_proc = start_profiler(crisis.pid)
+            profile_proc = start_profiler(crisis_workers[0].pid)
         cpu_before, busy_before = stack.cpu(), machine_busy()
         pg_before = postgres_cpu_seconds(backend.database_name("fanout")) if backend.postgres else {}
         committed = approve_together(approver, message_ids)
@@ -319,6 +337,8 @@ def run(*, quick: bool = False, concurrency: int = 64, latency_ms: int = 200, pr
         "duplicates": check["duplicates"],
         "lost": check["lost"] + (deliveries - sent),
         "worker_processes": processes,
+        "workers": [f"{w.name}: -Q {w.queues} -P {w.pool} -c {w.concurrency}"
+                    + "".join(f" {key}={value}" for key, value in w.env.items()) for w in layout],
         "worker_rss_mb": max(memory.get(w.name, 0.0) for w in crisis_workers),
         "crisis_workers_rss_mb_total": round(sum(memory.get(w.name, 0.0) for w in crisis_workers), 1),
         "workers_rss_mb": memory,
@@ -361,10 +381,10 @@ def stop_profiler(process) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="40 missions (160 deliveries)")
-    parser.add_argument("--concurrency", type=int, default=int(os.environ.get("BENCH_CRISIS_CONCURRENCY", 64)))
+    parser.add_argument("--concurrency", type=int, help="crisis threads in all (default: the Procfile's)")
     parser.add_argument("--latency-ms", type=int, default=200)
-    parser.add_argument("--processes", type=int, default=int(os.environ.get("BENCH_CRISIS_PROCESSES", 1)),
-                        help="crisis worker processes sharing --concurrency threads")
+    parser.add_argument("--processes", type=int,
+                        help="crisis worker processes sharing --concurrency threads (default: the Procfile's)")
     parser.add_argument("--profile", action="store_true", help="py-spy the crisis worker (var/bench/)")
     parser.add_argument("--out", help="write the result here as JSON")
     args = parser.parse_args(argv)

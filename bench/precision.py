@@ -4,9 +4,9 @@ one's first delivery leave?
 `python -m bench.precision [--quick]` (normally through `python -m bench.run`). 100
 missions' officers each write a message for their X and Facebook accounts (200
 deliveries); a press officer approves them all for the same minute, a little ahead. The
-workers (crisis and publish/maintenance, threads pool, as in the Procfile) and beat run
-with production's engine settings (the dispatcher's tick every DISPATCH_INTERVAL = 5 s),
-the sandbox holds every API call 200 ms. For each message: the seconds between its
+Procfile's workers (bench.common.procfile_workers, as `make run` starts them) and beat run
+with production's engine settings (the dispatcher's tick every DISPATCH_INTERVAL s), the
+sandbox holds every API call 200 ms. For each message: the seconds between its
 scheduled time and its first delivery `sent`. Target: p95 at most 6 s (one tick of the
 dispatcher plus one publish).
 """
@@ -143,8 +143,7 @@ def run(*, quick: bool = False, latency_ms: int = 200, count: int = 100) -> dict
     try:
         stack.start_sandbox()
         stack.use_in_this_process()
-        stack.start_worker("crisis", "crisis", 8)
-        stack.start_worker("publish", "publish,maintenance", 16)
+        stack.start_procfile_workers()  # as `make run` starts them
         stack.start_beat()
         stack.wait_ready()
         if latency_ms:

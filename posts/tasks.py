@@ -5,9 +5,11 @@ Stable names (a rolling deploy may see old and new workers), JSON arguments only
 backend). Retries are due times on the delivery row, never Celery retries or far-future
 ETAs: a lost broker message costs nothing, the dispatcher and the sweeper catch up.
 
-Queues and workers. Publishing waits on networks, not on the CPU, so workers run the
-threads pool: `-Q crisis -P threads -c 8` (its own worker, so an alert never waits behind
-routine work) and `-Q publish,maintenance -P threads -c 16`. Threads share one process,
+Queues and workers (Procfile, docker-compose.yml). Publishing waits on networks, not on the
+CPU, so workers run the threads pool: two `-Q crisis -P threads -c 32` processes (their own,
+so an alert never waits behind routine work; two so that the fan-out's Python uses both
+cores of a small machine, one process being held to one core by the GIL) and
+`-Q publish,maintenance -P threads -c 16`. Threads share one process,
 hence one Django connection per thread: each task closes connections that are broken or
 past CONN_MAX_AGE before and after it runs (Celery's thread pool has no request cycle to
 do it). The threads pool has no soft/hard time limits; every network call has its own

@@ -268,8 +268,8 @@ CELERY_TASK_DEFAULT_ROUTING_KEY = "publish"
 CELERY_TIMEZONE = "UTC"
 # --- Publishing engine (posts/services/dispatch.py, delivery.py, sweeper.py, health.py) ---
 # Seconds unless said otherwise. Tests and drills shorten them through the environment.
-# Workers run the threads pool (the work waits on networks, not on the CPU):
-#   celery -A diplomacy_hub worker -Q crisis -P threads -c 8
+# Workers run the threads pool (the work waits on networks, not on the CPU); see the Procfile:
+#   celery -A diplomacy_hub worker -Q crisis -P threads -c 32          (two processes)
 #   celery -A diplomacy_hub worker -Q publish,maintenance -P threads -c 16
 DISPATCH_INTERVAL = env.float("DISPATCH_INTERVAL", default=5.0)  # beat tick of the dispatcher
 DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=500)  # deliveries claimed per round trip
