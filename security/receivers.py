@@ -24,9 +24,14 @@ def _stamp_session(sender, request, user, **kwargs) -> None:
 
 @receiver(post_delete, sender=TOTPDevice, dispatch_uid="security.device_deleted")
 def _device_deleted(sender, instance, **kwargs) -> None:
-    """A device removed (in the admin: a lost phone) is audited; its owner enrols anew."""
+    """A device removed (in the admin: a lost phone) is audited; its owner enrols anew once
+    an administrator opens enrolment. A device never confirmed (an enrolment left half
+    done, tidied away when another session's enrolment succeeds) protected nothing: not
+    audited."""
     import audit
     from audit.context import current_user
 
+    if not instance.confirmed:
+        return
     audit.record(action="auth.otp_reset", actor=current_user(), obj=instance.user,
-                 details={"device": instance.name, "was_confirmed": instance.confirmed})
+                 details={"device": instance.name})

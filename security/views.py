@@ -4,6 +4,7 @@ the page shown when django-axes has locked a username out."""
 from __future__ import annotations
 
 from base64 import b32encode
+from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
@@ -22,7 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from audit import record
 from security import services
 from security.forms import TokenForm
-from security.two_factor import has_device, is_verified, needs_two_factor, self_enrolment_allowed
+from security.two_factor import has_device, is_verified, needs_two_factor
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -35,11 +36,13 @@ def _next_url(request: HttpRequest) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-def _verified(request: HttpRequest, device: TOTPDevice, action: str) -> HttpResponse:
-    """Mark the session verified by `device`, with a new session key (ASVS 7.2.4)."""
+def _verified(request: HttpRequest, device: TOTPDevice, action: str | None) -> HttpResponse:
+    """Mark the session verified by `device`, with a new session key (ASVS 7.2.4), and
+    audit `action` (None: the caller's service did)."""
     otp_login(request, device)
     request.session.cycle_key()
-    record(action=action, actor=request.user, obj=request.user, details={"device": device.name})
+    if action is not None:
+        record(action=action, actor=request.user, obj=request.user, details={"device": device.name})
     return HttpResponseRedirect(_next_url(request))
 
 
@@ -76,30 +79,43 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/otp_verify.html", {"form": form, "next": _next_url(request)})
 
 
+# The session's key of the device being enrolled: each session gets a key of its own.
+ENROLMENT_DEVICE = "security.enrolment_device"
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @sensitive_post_parameters("token")
 @sensitive_variables("form", "device", "secret")
 def otp_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: scan the QR code (or type the key), then enter a code
-    to prove it works. Only for a user whose role needs one and who has no app yet;
-    replacing one is an administrator's job (delete the device in the admin, and the user
-    enrols again at their next login)."""
+    to prove it works. Only for a user whose role needs one, who has no app yet, and for
+    whom an administrator has opened enrolment (security.two_factor.may_enrol); without
+    that grant, a page saying to ask an administrator (audited `auth.otp_enrol_refused`:
+    a privileged password used where no enrolment was expected). Replacing an app is an
+    administrator's job too (reset it in the admin, opening a new enrolment)."""
     user = request.user
     if is_verified(user) or not needs_two_factor(user):
         return HttpResponseRedirect(_next_url(request))
     if has_device(user):
         return redirect(f"{resolve_url('security:otp_verify')}?{request.GET.urlencode()}")
-    if not self_enrolment_allowed():
-        return render(request, "registration/otp_setup.html", {"closed": True}, status=403)
-    device = services.enrolment_device(user=user)
+    try:
+        device = services.enrolment_device(user=user, device_id=request.session.get(ENROLMENT_DEVICE))
+    except services.EnrolmentClosed:
+        record(action="auth.otp_enrol_refused", actor=user, obj=user, details={"reason": "no_grant"})
+        return render(request, "registration/otp_setup.html", {"closed": True})
+    request.session[ENROLMENT_DEVICE] = device.pk
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        confirmed = services.enrolment_confirm(device_id=device.pk, token=form.cleaned_data["token"])
+        try:
+            confirmed = services.enrolment_confirm(user=user, device_id=device.pk, token=form.cleaned_data["token"])
+        except services.EnrolmentClosed:  # expired, withdrawn or used meanwhile: start again
+            return redirect(f"{resolve_url('security:otp_setup')}?{urlencode({'next': _next_url(request)})}")
         if confirmed is not None:
+            request.session.pop(ENROLMENT_DEVICE, None)
             messages.success(request, _("Your authenticator app is set up. You will need a code from it "
                                         "each time you log in."))
-            return _verified(request, confirmed, "auth.otp_enrol")
+            return _verified(request, confirmed, None)  # audited by the service
         record(action="auth.otp_failed", actor=user, obj=user, details={"step": "enrol"})
         form.add_error("token", _("This code is not right. Check the time on your phone and try the next code."))
     secret = b32encode(device.bin_key).decode()

@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
 from embassies.roles import Role
+from security.services import enrolment_grant_open
 from tests.factories import UserFactory
 from tests.security.otp import PASSWORD, force_verified_login, fresh_code, totp_code, totp_device, verified_login
 
@@ -130,6 +131,7 @@ def test_the_session_gets_a_new_key_after_the_code(client):
 
 def test_enrolment_shows_a_qr_code_then_confirms_the_device(client):
     user = UserFactory(roles=[Role.PRESS_OFFICE])
+    enrolment_grant_open(user_id=user.pk, actor=None)  # an administrator opened enrolment for them
     log_in_with_password(client, user)
     response = client.get(DASHBOARD)
     assert response["Location"].startswith(reverse("security:otp_setup"))
@@ -166,13 +168,14 @@ def test_enrolment_is_refused_to_a_user_with_a_device(client):
     assert TOTPDevice.objects.filter(user=user).count() == 1
 
 
-def test_enrolment_can_be_closed_to_self_service(client, settings):
-    settings.TWO_FACTOR_SELF_ENROLMENT = False
+def test_enrolment_without_a_grant_says_to_ask_an_administrator(client):
+    """No self-service: the password alone never shows a key (tests/security/test_enrolment.py)."""
     user = UserFactory(roles=[Role.PRESS_OFFICE])
     log_in_with_password(client, user)
     response = client.get(reverse("security:otp_setup"))
-    assert response.status_code == 403
-    assert "administrator" in response.text
+    assert response.status_code == 200
+    assert "Ask an administrator to open enrolment" in response.text
+    assert "data:image/svg" not in response.text  # no QR code, no key
     assert not TOTPDevice.objects.filter(user=user).exists()
 
 

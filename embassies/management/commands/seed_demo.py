@@ -1,5 +1,10 @@
 """`python manage.py seed_demo`: the demo users (one per role) and a sandbox social account
-on every network for every mission. Idempotent: a second run changes nothing.
+on every network for every mission. Idempotent: a second run changes nothing (but for
+opening enrolment again for a privileged demo user whose previous one expired unused).
+
+The press office, crisis unit and administrator demo users need an authenticator app; an
+enrolment grant is opened for each who has none yet, as an administrator would, so that
+they set one up at their first login (docs/security.md).
 
 Passwords are random and printed once, when a user is created; `--reset-passwords` prints
 new ones. Nothing here ever reaches a real network: every account is a sandbox account
@@ -18,11 +23,14 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from channels.adapters.base import Credentials
 from channels.models import Network, SocialAccount
 from embassies.models import Mission, StaffMembership
 from embassies.roles import Role
+from security.services import enrolment_grant_open
+from security.two_factor import required_roles
 
 # Networks whose access tokens expire and come with a refresh token.
 EXPIRING_NETWORKS = frozenset({Network.TWITTER, Network.YOUTUBE})
@@ -100,8 +108,13 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             passwords = self.seed_users(reset_passwords=reset_passwords)
+            enrolling = self.seed_enrolment()
             created, existing = self.seed_sandbox_accounts()
         self.stdout.write(f"Sandbox social accounts: {created} created, {existing} already there.")
+        if enrolling:
+            self.stdout.write(
+                "Enrolment open (an authenticator app at the first login, as an administrator would allow): "
+                + ", ".join(f"{username} until {deadline}" for username, deadline in enrolling.items()) + ".")
         if passwords:
             width = max(len(name) for name in passwords)
             self.stdout.write(self.style.WARNING(
@@ -140,6 +153,19 @@ class Command(BaseCommand):
                     raise CommandError(f"Mission {code!r} is missing: run `manage.py migrate` first.")
                 StaffMembership.objects.get_or_create(user=user, mission=missions[code])
         return passwords
+
+    def seed_enrolment(self) -> dict[str, str]:
+        """Open enrolment (security/services.py::enrolment_grant_open, as an administrator
+        would) for the demo users whose role needs an authenticator app and who have none
+        yet, so that they can set one up at their first login; a grant still open is left as
+        it is. Returns {username: deadline} of the grants open now."""
+        privileged = [demo.username for demo in DEMO_USERS if demo.role in required_roles()]
+        enrolled = TOTPDevice.objects.filter(confirmed=True).values("user_id")
+        deadlines: dict[str, str] = {}
+        for user in get_user_model().objects.filter(username__in=privileged).exclude(pk__in=enrolled).order_by("pk"):
+            grant, _created = enrolment_grant_open(user_id=user.pk, actor=None, via="seed_demo")
+            deadlines[user.username] = timezone.localtime(grant.expires_at).strftime("%Y-%m-%d %H:%M")
+        return deadlines
 
     def seed_sandbox_accounts(self) -> tuple[int, int]:
         """One connected sandbox account per mission and network; existing ones (same
