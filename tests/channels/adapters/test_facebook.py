@@ -2,7 +2,6 @@
 
 import io
 import json
-import socket
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,9 +12,7 @@ import pytest
 import requests
 from PIL import Image
 
-from channels.adapters import get_adapter, get_connect_flow
 from channels.adapters.base import (
-    AppCredentials,
     AuthError,
     Content,
     Credentials,
@@ -29,109 +26,51 @@ from channels.adapters.facebook import (
     LIMITS,
     SCOPES,
     FacebookAdapter,
-    FacebookConnectFlow,
     _LastResponse,
     to_adapter_error,
 )
 from channels.adapters.transport import Timeouts
-from channels.media import inspect_media
+from tests.channels.adapters.helpers import FACEBOOK, GPS_IFD, MB, closed_port_url, consent, media_file
 from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 
-APP = AppCredentials(client_id="dh-fb-app", client_secret="dh-fb-secret")
-PAGE_ID = "104000000000001"
-OTHER_PAGE_ID = "104000000000002"
-REDIRECT_URI = "http://127.0.0.1:8000/channels/connect/facebook/callback"
-GPS_IFD = 0x8825
-MB = 1024 * 1024
+PAGE_ID, OTHER_PAGE_ID = FACEBOOK.account_id, FACEBOOK.other_account_id
+REDIRECT_URI = FACEBOOK.redirect_uri
+APP = FACEBOOK.app
 
 
 # --- Helpers ------------------------------------------------------------------------------------------
 
-def _adapter(sandbox_url: str, timeouts: Timeouts | None = None) -> FacebookAdapter:
-    adapter = get_adapter("facebook", sandbox_url=sandbox_url, app=APP, timeouts=timeouts)
-    assert isinstance(adapter, FacebookAdapter)
-    return adapter
-
-
-def _flow(sandbox_url: str) -> FacebookConnectFlow:
-    flow = get_connect_flow("facebook", sandbox_url=sandbox_url, app=APP)
-    assert isinstance(flow, FacebookConnectFlow)
-    return flow
-
-
-def _credentials(page_id: str = PAGE_ID) -> Credentials:
-    return Credentials(access_token=f"sbx.facebook.{page_id}.page-token", account_id=page_id)
-
-
 def _media(tmp_path: Path, data: bytes, name: str) -> MediaFile:
-    path = tmp_path / name
-    path.write_bytes(data)
-    info = inspect_media(path)
-    return MediaFile(path=str(path), mime_type=info.mime_type, kind=info.kind, size=info.size,
-                     alt_text="The residence" if info.kind == "image" else "",
-                     duration_seconds=info.duration_seconds)
-
-
-def _received(sandbox_url: str, account: str = PAGE_ID) -> list[dict]:
-    answer = requests.get(f"{sandbox_url}/_sandbox/received",
-                          params={"network": "facebook", "account": account}, timeout=5)
-    answer.raise_for_status()
-    return answer.json()["items"]
-
-
-def _count_of(sandbox_url: str, text: str) -> dict:
-    answer = requests.get(f"{sandbox_url}/_sandbox/counts", params={"network": "facebook"}, timeout=5)
-    return next(row for row in answer.json()["counts"] if row["text"] == text)
-
-
-def _fault(sandbox_url: str, **rule) -> None:
-    answer = requests.post(f"{sandbox_url}/_sandbox/faults", json={"network": "facebook", **rule}, timeout=5)
-    assert answer.status_code == 201, answer.text
-
-
-def _closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return media_file(tmp_path, data, name, alt="The residence")
 
 
 def _consent(authorize_url: str, *, decision: str = "authorize", page_id: str = PAGE_ID) -> dict[str, str]:
-    """Submit the sandbox's Login dialog as the administrator would; the callback's query."""
-    with requests.Session() as browser:
-        browser.trust_env = False
-        page = browser.get(authorize_url, timeout=5)
-        assert page.status_code == 200, page.text
-        assert 'id="authorize"' in page.text
-        form = {"decision": decision, "account_id": page_id, "display_name": "Ambassade de France au Japon",
-                "handle": "AmbaFranceJP"}
-        answer = browser.post(authorize_url, data=form, allow_redirects=False, timeout=5)
-    assert answer.status_code == 302, answer.text
-    location = answer.headers["Location"]
-    assert location.startswith(REDIRECT_URI)
-    return {key: values[-1] for key, values in parse_qs(urlsplit(location).query).items()}
+    """The administrator picks the Page on the sandbox's Login dialog; the callback's query."""
+    return consent(authorize_url, redirect_uri=REDIRECT_URI, decision=decision, account_id=page_id,
+                   display_name="Ambassade de France au Japon", handle="AmbaFranceJP")
 
 
 # --- Publishing ------------------------------------------------------------------------------------------
 
 def test_publish_text_goes_to_the_page_feed_once(sandbox_url):
-    published = _adapter(sandbox_url).publish(_credentials(), Content(text="Fête nationale : réception 🇫🇷"))
+    published = FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(),
+                                                      Content(text="Fête nationale : réception 🇫🇷"))
 
-    [item] = _received(sandbox_url)
+    [item] = FACEBOOK.received(sandbox_url)
     assert (item["id"], item["kind"], item["text"]) == (published.external_id, "post",
                                                       "Fête nationale : réception 🇫🇷")
     assert published.external_id.startswith(f"{PAGE_ID}_")
     assert published.url == f"https://www.facebook.com/{published.external_id}"
-    assert _count_of(sandbox_url, item["text"])["count"] == 1
+    assert FACEBOOK.count_of(sandbox_url, item["text"])["count"] == 1
 
 
 def test_publish_one_image_is_a_photo_post_without_its_gps(sandbox_url, tmp_path):
     photo = _media(tmp_path, jpeg_bytes(with_gps=True), "reception.jpg")
     assert Image.open(photo.path).getexif().get_ifd(GPS_IFD)
 
-    published = _adapter(sandbox_url).publish(_credentials(), Content(text="Réception", media=(photo,)))
+    published = FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="Réception", media=(photo,)))
 
-    [item] = _received(sandbox_url)
+    [item] = FACEBOOK.received(sandbox_url)
     assert (item["id"], item["kind"], item["text"]) == (published.external_id, "photo", "Réception")
     assert published.external_id.startswith(f"{PAGE_ID}_")  # the photo's post, not the photo
     stored = requests.get(f"{sandbox_url}{item['media'][0]['url']}", timeout=5).content
@@ -144,9 +83,10 @@ def test_publish_several_images_is_one_post_with_every_image(sandbox_url, tmp_pa
               _media(tmp_path, jpeg_bytes(), "b.jpg"),
               _media(tmp_path, png_bytes(color="red"), "c.png"))
 
-    published = _adapter(sandbox_url).publish(_credentials(), Content(text="Trois images", media=photos))
+    published = FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(),
+                                                      Content(text="Trois images", media=photos))
 
-    [item] = _received(sandbox_url)  # the unpublished photos are not posts of their own
+    [item] = FACEBOOK.received(sandbox_url)  # the unpublished photos are not posts of their own
     assert (item["id"], item["kind"]) == (published.external_id, "post")
     assert [media["type"] for media in item["media"]] == ["image/png", "image/jpeg", "image/png"]
 
@@ -154,9 +94,9 @@ def test_publish_several_images_is_one_post_with_every_image(sandbox_url, tmp_pa
 def test_publish_video_with_the_text_as_its_description(sandbox_url, tmp_path):
     video = _media(tmp_path, mp4_bytes(seconds=30, padding=2 * MB), "speech.mp4")
 
-    published = _adapter(sandbox_url).publish(_credentials(), Content(text="Discours", media=(video,)))
+    published = FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="Discours", media=(video,)))
 
-    [item] = _received(sandbox_url)
+    [item] = FACEBOOK.received(sandbox_url)
     assert (item["id"], item["kind"], item["text"]) == (published.external_id, "video", "Discours")
     assert [(m["type"], m["size"]) for m in item["media"]] == [("video/mp4", video.size)]
 
@@ -175,85 +115,85 @@ def test_a_photo_without_text_keeps_the_token_out_of_the_url(sandbox_url, tmp_pa
     photo = _media(tmp_path, png_bytes(), "a.png")
     video = _media(tmp_path, mp4_bytes(), "v.mp4")
 
-    _adapter(sandbox_url).publish(_credentials(), Content(text="", media=(photo,)))
-    _adapter(sandbox_url).publish(_credentials(), Content(text="", media=(video,)))
+    FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="", media=(photo,)))
+    FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="", media=(video,)))
 
-    assert [item["kind"] for item in _received(sandbox_url)] == ["photo", "video"]
+    assert [item["kind"] for item in FACEBOOK.received(sandbox_url)] == ["photo", "video"]
     assert len(urls) == 2
     assert not any("access_token" in url for url in urls)
 
 
 def test_publish_refuses_what_does_not_validate_without_calling_facebook(sandbox_url):
     with pytest.raises(PermanentError, match=r"1 character too long for Facebook \(63,207 of 63,206\)"):
-        _adapter(sandbox_url).publish(_credentials(), Content(text="a" * 63_207))
-    assert _received(sandbox_url) == []
+        FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="a" * 63_207))
+    assert FACEBOOK.received(sandbox_url) == []
 
 
 def test_a_user_token_may_not_publish(sandbox_url):
     credentials = Credentials(access_token=f"sbx.facebook.{PAGE_ID}.user-token", account_id=PAGE_ID)
     with pytest.raises(AuthError, match="code 200"):
-        _adapter(sandbox_url).publish(credentials, Content(text="Avec le mauvais jeton"))
+        FACEBOOK.adapter(sandbox_url).publish(credentials, Content(text="Avec le mauvais jeton"))
 
 
 def test_calls_use_the_graph_version_we_set_not_the_sdk_default(sandbox_url):
-    adapter = _adapter(sandbox_url)
+    adapter = FACEBOOK.adapter(sandbox_url)
     seen: list[str] = []
-    graph, _ = adapter._graph(_credentials())
+    graph, _ = adapter._graph(FACEBOOK.credentials())
     graph.session.hooks["response"].append(lambda response, *args, **kwargs: seen.append(response.url))
 
     graph.get_object("me", fields="id")
 
     assert GRAPH_VERSION == "v24.0"
-    token = _credentials().access_token
+    token = FACEBOOK.credentials().access_token
     assert seen == [f"{sandbox_url}/facebook/v24.0/me?fields=id&access_token={token}"]
 
 
 # --- Delete, credentials, metrics, reconciliation -----------------------------------------------------
 
 def test_delete_removes_the_post_and_a_post_already_gone_counts_as_deleted(sandbox_url):
-    adapter = _adapter(sandbox_url)
-    published = adapter.publish(_credentials(), Content(text="À retirer"))
+    adapter = FACEBOOK.adapter(sandbox_url)
+    published = adapter.publish(FACEBOOK.credentials(), Content(text="À retirer"))
 
-    adapter.delete(_credentials(), published.external_id)
-    adapter.delete(_credentials(), published.external_id)  # code 100, subcode 33: gone already
+    adapter.delete(FACEBOOK.credentials(), published.external_id)
+    adapter.delete(FACEBOOK.credentials(), published.external_id)  # code 100, subcode 33: gone already
 
-    [item] = _received(sandbox_url)
+    [item] = FACEBOOK.received(sandbox_url)
     assert item["deleted"] is True
 
 
 def test_delete_a_video(sandbox_url, tmp_path):
-    adapter = _adapter(sandbox_url)
+    adapter = FACEBOOK.adapter(sandbox_url)
     video = _media(tmp_path, mp4_bytes(), "clip.mp4")
-    published = adapter.publish(_credentials(), Content(text="Vidéo", media=(video,)))
+    published = adapter.publish(FACEBOOK.credentials(), Content(text="Vidéo", media=(video,)))
 
-    adapter.delete(_credentials(), published.external_id)
+    adapter.delete(FACEBOOK.credentials(), published.external_id)
 
-    [item] = _received(sandbox_url)
+    [item] = FACEBOOK.received(sandbox_url)
     assert item["deleted"] is True
 
 
 def test_check_credentials_names_the_page(sandbox_url):
-    account = _adapter(sandbox_url).check_credentials(_credentials())
+    account = FACEBOOK.adapter(sandbox_url).check_credentials(FACEBOOK.credentials())
     assert account.account_id == PAGE_ID
     assert account.handle
     assert account.display_name
 
 
 def test_check_credentials_refuses_a_token_of_another_page(sandbox_url):
-    credentials = _credentials(OTHER_PAGE_ID).replace(account_id=PAGE_ID)
+    credentials = FACEBOOK.credentials(OTHER_PAGE_ID).replace(account_id=PAGE_ID)
     with pytest.raises(AuthError, match="another Facebook Page"):
-        _adapter(sandbox_url).check_credentials(credentials)
+        FACEBOOK.adapter(sandbox_url).check_credentials(credentials)
 
 
 def test_fetch_metrics_of_the_page_of_a_post_and_of_a_video(sandbox_url, tmp_path):
-    adapter = _adapter(sandbox_url)
-    post = adapter.publish(_credentials(), Content(text="Mesurez-moi"))
+    adapter = FACEBOOK.adapter(sandbox_url)
+    post = adapter.publish(FACEBOOK.credentials(), Content(text="Mesurez-moi"))
     clip = _media(tmp_path, mp4_bytes(), "v.mp4")
-    video = adapter.publish(_credentials(), Content(text="Et moi", media=(clip,)))
+    video = adapter.publish(FACEBOOK.credentials(), Content(text="Et moi", media=(clip,)))
 
-    page = adapter.fetch_metrics(_credentials())
-    post_metrics = adapter.fetch_metrics(_credentials(), post.external_id)
-    video_metrics = adapter.fetch_metrics(_credentials(), video.external_id)
+    page = adapter.fetch_metrics(FACEBOOK.credentials())
+    post_metrics = adapter.fetch_metrics(FACEBOOK.credentials(), post.external_id)
+    video_metrics = adapter.fetch_metrics(FACEBOOK.credentials(), video.external_id)
 
     assert page.followers is not None
     assert page.followers > 0
@@ -264,124 +204,124 @@ def test_fetch_metrics_of_the_page_of_a_post_and_of_a_video(sandbox_url, tmp_pat
 
 
 def test_find_published_finds_the_post_by_its_text_since_a_time(sandbox_url):
-    adapter = _adapter(sandbox_url)
+    adapter = FACEBOOK.adapter(sandbox_url)
     since = datetime.now(UTC) - timedelta(seconds=2)
-    adapter.publish(_credentials(), Content(text="Un autre message"))
+    adapter.publish(FACEBOOK.credentials(), Content(text="Un autre message"))
     content = Content(text="Inscrivez-vous : https://jp.ambafrance.org & venez")
-    published = adapter.publish(_credentials(), content)
+    published = adapter.publish(FACEBOOK.credentials(), content)
 
-    assert adapter.find_published(_credentials(), content, since) == published
-    assert adapter.find_published(_credentials(), Content(text="Jamais publié"), since) is None
+    assert adapter.find_published(FACEBOOK.credentials(), content, since) == published
+    assert adapter.find_published(FACEBOOK.credentials(), Content(text="Jamais publié"), since) is None
     later = datetime.now(UTC) + timedelta(minutes=1)
-    assert adapter.find_published(_credentials(), content, later) is None
+    assert adapter.find_published(FACEBOOK.credentials(), content, later) is None
 
 
 def test_find_published_finds_a_post_made_in_the_same_second_as_since(sandbox_url):
     """Graph gives creation times to the second: a post at 12:00:00.7 reads as 12:00:00."""
-    adapter = _adapter(sandbox_url)
+    adapter = FACEBOOK.adapter(sandbox_url)
     content = Content(text="Tout juste publié")
     since = datetime.now(UTC).replace(microsecond=999_999)
-    published = adapter.publish(_credentials(), content)
+    published = adapter.publish(FACEBOOK.credentials(), content)
 
-    assert adapter.find_published(_credentials(), content, since) == published
+    assert adapter.find_published(FACEBOOK.credentials(), content, since) == published
 
 
 def test_find_published_cannot_tell_a_post_without_text(sandbox_url):
     with pytest.raises(PermanentError, match="without text"):
-        _adapter(sandbox_url).find_published(_credentials(), Content(text=" "), datetime.now(UTC))
+        FACEBOOK.adapter(sandbox_url).find_published(FACEBOOK.credentials(), Content(text=" "), datetime.now(UTC))
 
 
 # --- Errors, each kind through the sandbox's faults ---------------------------------------------------
 
 def test_page_rate_limit_waits_as_long_as_the_usage_header_says(sandbox_url):
-    _fault(sandbox_url, rate_limit_rate=1, rate_limit_reset_seconds=90, count=1)
+    FACEBOOK.fault(sandbox_url, rate_limit_rate=1, rate_limit_reset_seconds=90, count=1)
 
     with pytest.raises(RateLimited) as caught:
-        _adapter(sandbox_url).publish(_credentials(), Content(text="Trop tôt"))
+        FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="Trop tôt"))
 
     assert caught.value.retry_after == 120  # estimated_time_to_regain_access: 2 (minutes)
     assert "code 32" in caught.value.detail
-    assert _received(sandbox_url) == []
+    assert FACEBOOK.received(sandbox_url) == []
 
 
 def test_a_revoked_token_is_an_auth_error(sandbox_url):
-    _fault(sandbox_url, account=PAGE_ID, revoked=True)
+    FACEBOOK.fault(sandbox_url, account=PAGE_ID, revoked=True)
 
     with pytest.raises(AuthError, match="code 190, subcode 460"):
-        _adapter(sandbox_url).publish(_credentials(), Content(text="Refusé"))
+        FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="Refusé"))
     with pytest.raises(AuthError):
-        _adapter(sandbox_url).check_credentials(_credentials())
-    assert _received(sandbox_url) == []
+        FACEBOOK.adapter(sandbox_url).check_credentials(FACEBOOK.credentials())
+    assert FACEBOOK.received(sandbox_url) == []
 
 
 def test_a_server_error_on_the_post_may_have_posted(sandbox_url):
-    _fault(sandbox_url, error_rate=1, count=1)
+    FACEBOOK.fault(sandbox_url, error_rate=1, count=1)
 
     with pytest.raises(TransientError) as caught:
-        _adapter(sandbox_url).publish(_credentials(), Content(text="Erreur 500"))
+        FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="Erreur 500"))
 
     assert caught.value.request_sent is True
     assert caught.value.status_code == 500
-    assert _received(sandbox_url) == []
+    assert FACEBOOK.received(sandbox_url) == []
 
 
 def test_a_failure_while_uploading_unpublished_photos_is_before_any_post(sandbox_url, tmp_path):
     photos = (_media(tmp_path, png_bytes(), "a.png"), _media(tmp_path, png_bytes(color="red"), "b.png"))
-    _fault(sandbox_url, error_rate=1, count=1)
+    FACEBOOK.fault(sandbox_url, error_rate=1, count=1)
 
     with pytest.raises(TransientError) as caught:
-        _adapter(sandbox_url).publish(_credentials(), Content(text="Deux images", media=photos))
+        FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="Deux images", media=photos))
 
     assert caught.value.request_sent is False
-    assert _received(sandbox_url) == []
+    assert FACEBOOK.received(sandbox_url) == []
 
 
 def test_a_failure_of_a_single_photo_post_may_have_posted(sandbox_url, tmp_path):
-    _fault(sandbox_url, error_rate=1, count=1)
+    FACEBOOK.fault(sandbox_url, error_rate=1, count=1)
 
     photo = _media(tmp_path, png_bytes(), "a.png")
     with pytest.raises(TransientError) as caught:
-        _adapter(sandbox_url).publish(_credentials(), Content(text="Une image", media=(photo,)))
+        FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="Une image", media=(photo,)))
 
     assert caught.value.request_sent is True  # the photo upload is the post itself
 
 
 def test_a_timeout_after_the_post_arrived_is_sent_and_reconciled(sandbox_url):
-    adapter = _adapter(sandbox_url, Timeouts(connect=1, read=1))
+    adapter = FACEBOOK.adapter(sandbox_url, Timeouts(connect=1, read=1))
     content = Content(text="Réponse perdue")
     since = datetime.now(UTC) - timedelta(seconds=2)
-    _fault(sandbox_url, timeout_rate=1, hang_seconds=3, count=1)
+    FACEBOOK.fault(sandbox_url, timeout_rate=1, hang_seconds=3, count=1)
 
     started = time.monotonic()
     with pytest.raises(TransientError) as caught:
-        adapter.publish(_credentials(), content)
+        adapter.publish(FACEBOOK.credentials(), content)
 
     assert time.monotonic() - started < 3
     assert caught.value.request_sent is True
     assert "access_token" not in caught.value.detail
     assert caught.value.__cause__ is None  # the original's message holds the URL, token included
-    [item] = _received(sandbox_url)
-    found = adapter.find_published(_credentials(), content, since)
+    [item] = FACEBOOK.received(sandbox_url)
+    found = adapter.find_published(FACEBOOK.credentials(), content, since)
     assert found is not None
     assert found.external_id == item["id"]
 
 
 def test_the_same_text_twice_is_refused_as_a_duplicate(sandbox_url):
-    adapter = _adapter(sandbox_url)
-    adapter.publish(_credentials(), Content(text="Une seule fois"))
+    adapter = FACEBOOK.adapter(sandbox_url)
+    adapter.publish(FACEBOOK.credentials(), Content(text="Une seule fois"))
 
     with pytest.raises(PermanentError, match="code 506") as caught:
-        adapter.publish(_credentials(), Content(text="Une seule fois"))
+        adapter.publish(FACEBOOK.credentials(), Content(text="Une seule fois"))
 
     assert caught.value.duplicate is True
-    counts = _count_of(sandbox_url, "Une seule fois")
+    counts = FACEBOOK.count_of(sandbox_url, "Une seule fois")
     assert (counts["count"], counts["duplicates_refused"]) == (1, 1)
 
 
 def test_a_closed_port_was_never_sent():
-    adapter = _adapter(_closed_port_url(), Timeouts(connect=1, read=1))
+    adapter = FACEBOOK.adapter(closed_port_url(), Timeouts(connect=1, read=1))
     with pytest.raises(TransientError) as caught:
-        adapter.publish(_credentials(), Content(text="Personne"))
+        adapter.publish(FACEBOOK.credentials(), Content(text="Personne"))
     assert caught.value.request_sent is False
     assert "sbx.facebook" not in caught.value.detail
 
@@ -516,7 +456,7 @@ def test_limits_are_the_ones_we_chose():
 # --- Connecting a Page -----------------------------------------------------------------------------------
 
 def test_start_sends_the_browser_to_the_login_dialog_with_our_scopes(sandbox_url):
-    start = _flow(sandbox_url).start(redirect_uri=REDIRECT_URI)
+    start = FACEBOOK.flow(sandbox_url).start(redirect_uri=REDIRECT_URI)
 
     query = parse_qs(urlsplit(start.authorize_url).query)
     assert start.authorize_url.startswith(f"{sandbox_url}/facebook/v24.0/dialog/oauth?")
@@ -527,7 +467,7 @@ def test_start_sends_the_browser_to_the_login_dialog_with_our_scopes(sandbox_url
 
 
 def test_connect_end_to_end_gives_a_page_token_that_publishes(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = FACEBOOK.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
 
     connected = flow.finish(redirect_uri=REDIRECT_URI, callback_params=_consent(start.authorize_url),
@@ -537,13 +477,13 @@ def test_connect_end_to_end_gives_a_page_token_that_publishes(sandbox_url):
     assert (credentials.account_id, credentials.expires_at, credentials.refresh_token) == (PAGE_ID, None, "")
     assert (account.account_id, account.handle, account.display_name) == (
         PAGE_ID, "AmbaFranceJP", "Ambassade de France au Japon")
-    published = _adapter(sandbox_url).publish(credentials, Content(text="Premier message"))
+    published = FACEBOOK.adapter(sandbox_url).publish(credentials, Content(text="Premier message"))
     assert published.external_id.startswith(f"{PAGE_ID}_")
     assert flow.refresh(credentials) is credentials  # a long-lived Page token does not expire
 
 
 def test_connect_the_page_the_administrator_asked_for(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = FACEBOOK.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url)
 
@@ -554,7 +494,7 @@ def test_connect_the_page_the_administrator_asked_for(sandbox_url):
 
 
 def test_connect_refuses_when_the_user_does_not_manage_the_page_asked_for(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = FACEBOOK.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url)
 
@@ -564,7 +504,7 @@ def test_connect_refuses_when_the_user_does_not_manage_the_page_asked_for(sandbo
 
 
 def test_finish_refuses_a_callback_with_another_state(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = FACEBOOK.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url)
 
@@ -573,7 +513,7 @@ def test_finish_refuses_a_callback_with_another_state(sandbox_url):
 
 
 def test_finish_refuses_a_denied_login(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = FACEBOOK.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
 
     with pytest.raises(AuthError, match="user_denied"):
@@ -582,7 +522,7 @@ def test_finish_refuses_a_denied_login(sandbox_url):
 
 
 def test_finish_with_another_redirect_uri_is_refused_by_facebook(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = FACEBOOK.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url)
 

@@ -1,60 +1,38 @@
 """FlickrAdapter and FlickrConnectFlow: flickrapi against the sandbox."""
 
 import io
-import re
-import socket
 import time
 from datetime import UTC, datetime, timedelta
-from html import unescape
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import flickrapi
 import pytest
 import requests
 from PIL import Image
 
-from channels.adapters import get_adapter, get_connect_flow
 from channels.adapters.base import (
-    AppCredentials,
     AuthError,
     Content,
-    Credentials,
     MediaFile,
     PermanentError,
     RateLimited,
     TransientError,
 )
-from channels.adapters.flickr import FlickrAdapter, FlickrConnectFlow, _from_flickr_error, _LastResponse
+from channels.adapters.flickr import _from_flickr_error, _LastResponse
 from channels.adapters.transport import Timeouts
-from channels.media import inspect_media
+from tests.channels.adapters.helpers import FLICKR, GPS_IFD, closed_port_url, consent, media_file
 from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 
-APP = AppCredentials(client_id="dh-flickr-key", client_secret="dh-flickr-secret")
-NSID = "12345678@N01"
-REDIRECT_URI = "https://hub.example.org/channels/connect/flickr/callback"
-GPS_IFD = 0x8825
+NSID = FLICKR.account_id
+REDIRECT_URI = FLICKR.redirect_uri
+APP = FLICKR.app
 
 
 # --- Helpers ------------------------------------------------------------------------------------------
 
-def _adapter(sandbox_url: str, timeouts: Timeouts | None = None) -> FlickrAdapter:
-    adapter = get_adapter("flickr", sandbox_url=sandbox_url, app=APP, timeouts=timeouts)
-    assert isinstance(adapter, FlickrAdapter)
-    return adapter
-
-
-def _credentials(nsid: str = NSID) -> Credentials:
-    return Credentials(access_token=f"sbx.flickr.{nsid}.access", token_secret="token-secret", account_id=nsid,
-                       extra={"username": "embassy_tokyo", "fullname": "Embassy in Tokyo"})
-
-
 def _photo(tmp_path: Path, data: bytes | None = None, *, name: str = "reception.jpg",
            alt: str = "The ambassador greets guests") -> MediaFile:
-    path = tmp_path / name
-    path.write_bytes(jpeg_bytes(with_gps=True) if data is None else data)
-    info = inspect_media(path)
-    return MediaFile(path=str(path), mime_type=info.mime_type, kind=info.kind, size=info.size, alt_text=alt)
+    return media_file(tmp_path, jpeg_bytes(with_gps=True) if data is None else data, name, alt=alt)
 
 
 def _content(tmp_path: Path, *, reference: str = "dh-4F9C2A", title: str = "National day reception",
@@ -62,25 +40,6 @@ def _content(tmp_path: Path, *, reference: str = "dh-4F9C2A", title: str = "Nati
     return Content(text="Guests at the residence for the national day.", title=title,
                    media=(_photo(tmp_path, **photo_options),), tags=("diplomacy", "national day"),
                    reference=reference)
-
-
-def _received(sandbox_url: str, account: str = NSID) -> list[dict]:
-    answer = requests.get(f"{sandbox_url}/_sandbox/received",
-                          params={"network": "flickr", "account": account}, timeout=5)
-    answer.raise_for_status()
-    return answer.json()["items"]
-
-
-def _fault(sandbox_url: str, **rule) -> None:
-    answer = requests.post(f"{sandbox_url}/_sandbox/faults", json={"network": "flickr", **rule}, timeout=5)
-    assert answer.status_code == 201, answer.text
-
-
-def _closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(autouse=True)
@@ -94,10 +53,10 @@ def home(tmp_path_factory, monkeypatch) -> Path:
 # --- Publishing and the other calls ----------------------------------------------------------------------
 
 def test_publish_uploads_the_photo_with_its_machine_tag(sandbox_url, tmp_path):
-    published = _adapter(sandbox_url).publish(_credentials(), _content(tmp_path))
+    published = FLICKR.adapter(sandbox_url).publish(FLICKR.credentials(), _content(tmp_path))
 
     assert published.url == f"https://www.flickr.com/photos/{NSID}/{published.external_id}/"
-    [item] = _received(sandbox_url)
+    [item] = FLICKR.received(sandbox_url)
     assert item["id"] == published.external_id
     assert (item["title"], item["text"]) == ("National day reception",
                                              "Guests at the residence for the national day.")
@@ -109,9 +68,9 @@ def test_the_published_photo_carries_no_gps_or_exif(sandbox_url, tmp_path):
     original = Path(content.media[0].path).read_bytes()
     assert Image.open(io.BytesIO(original)).getexif().get_ifd(GPS_IFD)
 
-    _adapter(sandbox_url).publish(_credentials(), content)
+    FLICKR.adapter(sandbox_url).publish(FLICKR.credentials(), content)
 
-    [item] = _received(sandbox_url)
+    [item] = FLICKR.received(sandbox_url)
     stored = requests.get(f"{sandbox_url}{item['media'][0]['url']}", timeout=5).content
     image = Image.open(io.BytesIO(stored))
     assert image.format == "JPEG"
@@ -122,40 +81,40 @@ def test_the_published_photo_carries_no_gps_or_exif(sandbox_url, tmp_path):
 
 def test_publish_refuses_what_does_not_validate(sandbox_url, tmp_path):
     with pytest.raises(PermanentError, match=r"Flickr needs a photo\."):
-        _adapter(sandbox_url).publish(_credentials(), Content(text="Words only", title="t"))
-    assert _received(sandbox_url) == []
+        FLICKR.adapter(sandbox_url).publish(FLICKR.credentials(), Content(text="Words only", title="t"))
+    assert FLICKR.received(sandbox_url) == []
 
 
 def test_delete_removes_the_photo_and_a_photo_already_gone_counts_as_deleted(sandbox_url, tmp_path):
-    adapter = _adapter(sandbox_url)
-    published = adapter.publish(_credentials(), _content(tmp_path))
+    adapter = FLICKR.adapter(sandbox_url)
+    published = adapter.publish(FLICKR.credentials(), _content(tmp_path))
 
-    adapter.delete(_credentials(), published.external_id)
-    adapter.delete(_credentials(), published.external_id)  # code 1, "Photo not found": gone already
+    adapter.delete(FLICKR.credentials(), published.external_id)
+    adapter.delete(FLICKR.credentials(), published.external_id)  # code 1, "Photo not found": gone already
 
-    [item] = _received(sandbox_url)
+    [item] = FLICKR.received(sandbox_url)
     assert item["deleted"] is True
 
 
 def test_check_credentials_names_the_account(sandbox_url):
-    account = _adapter(sandbox_url).check_credentials(_credentials())
+    account = FLICKR.adapter(sandbox_url).check_credentials(FLICKR.credentials())
     assert account.account_id == NSID
     assert account.handle
     assert account.display_name == "Embassy in Tokyo"
 
 
 def test_check_credentials_refuses_a_token_of_another_account(sandbox_url):
-    credentials = _credentials("87654321@N02").replace(account_id=NSID)
+    credentials = FLICKR.credentials("87654321@N02").replace(account_id=NSID)
     with pytest.raises(AuthError, match="another Flickr account"):
-        _adapter(sandbox_url).check_credentials(credentials)
+        FLICKR.adapter(sandbox_url).check_credentials(credentials)
 
 
 def test_fetch_metrics_of_a_photo_and_of_the_account(sandbox_url, tmp_path):
-    adapter = _adapter(sandbox_url)
-    published = adapter.publish(_credentials(), _content(tmp_path))
+    adapter = FLICKR.adapter(sandbox_url)
+    published = adapter.publish(FLICKR.credentials(), _content(tmp_path))
 
-    photo = adapter.fetch_metrics(_credentials(), published.external_id)
-    account = adapter.fetch_metrics(_credentials())
+    photo = adapter.fetch_metrics(FLICKR.credentials(), published.external_id)
+    account = adapter.fetch_metrics(FLICKR.credentials())
 
     assert photo.views is not None
     assert photo.likes is not None
@@ -165,31 +124,31 @@ def test_fetch_metrics_of_a_photo_and_of_the_account(sandbox_url, tmp_path):
 
 
 def test_find_published_finds_the_photo_by_its_machine_tag(sandbox_url, tmp_path):
-    adapter = _adapter(sandbox_url)
+    adapter = FLICKR.adapter(sandbox_url)
     since = datetime.now(UTC)
-    adapter.publish(_credentials(), _content(tmp_path, reference="dh-other1", name="other.jpg"))
-    published = adapter.publish(_credentials(), _content(tmp_path))
+    adapter.publish(FLICKR.credentials(), _content(tmp_path, reference="dh-other1", name="other.jpg"))
+    published = adapter.publish(FLICKR.credentials(), _content(tmp_path))
 
-    assert adapter.find_published(_credentials(), _content(tmp_path), since) == published
-    assert adapter.find_published(_credentials(), _content(tmp_path, reference="dh-never"), since) is None
+    assert adapter.find_published(FLICKR.credentials(), _content(tmp_path), since) == published
+    assert adapter.find_published(FLICKR.credentials(), _content(tmp_path, reference="dh-never"), since) is None
 
 
 def test_find_published_without_reference_matches_the_exact_title(sandbox_url, tmp_path):
-    adapter = _adapter(sandbox_url)
+    adapter = FLICKR.adapter(sandbox_url)
     content = _content(tmp_path, reference="")
-    published = adapter.publish(_credentials(), content)
+    published = adapter.publish(FLICKR.credentials(), content)
     since = datetime.now(UTC) - timedelta(minutes=1)
 
-    assert adapter.find_published(_credentials(), content, since) == published
+    assert adapter.find_published(FLICKR.credentials(), content, since) == published
     other = _content(tmp_path, reference="", title="Other")
-    assert adapter.find_published(_credentials(), other, since) is None
+    assert adapter.find_published(FLICKR.credentials(), other, since) is None
 
 
 def test_no_token_cache_is_ever_written(sandbox_url, tmp_path, home):
-    adapter = _adapter(sandbox_url)
-    adapter.publish(_credentials(), _content(tmp_path))
-    adapter.check_credentials(_credentials())
-    flow = _flow(sandbox_url)
+    adapter = FLICKR.adapter(sandbox_url)
+    adapter.publish(FLICKR.credentials(), _content(tmp_path))
+    adapter.check_credentials(FLICKR.credentials())
+    flow = FLICKR.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     flow.finish(redirect_uri=REDIRECT_URI, callback_params=_consent(start.authorize_url), kept=start.keep)
 
@@ -199,9 +158,9 @@ def test_no_token_cache_is_ever_written(sandbox_url, tmp_path, home):
 
 def test_each_adapter_call_has_its_own_session(sandbox_url):
     """flickrapi's default session is a class attribute shared by every instance."""
-    adapter = _adapter(sandbox_url)
-    first, _ = adapter._api(_credentials())
-    second, _ = adapter._api(_credentials())
+    adapter = FLICKR.adapter(sandbox_url)
+    first, _ = adapter._api(FLICKR.credentials())
+    second, _ = adapter._api(FLICKR.credentials())
     assert first.flickr_oauth.session is not second.flickr_oauth.session
     assert flickrapi.auth.OAuthFlickrInterface.session not in (first.flickr_oauth.session,
                                                                second.flickr_oauth.session)
@@ -214,11 +173,11 @@ def _messages(problems) -> list[str]:
 
 
 def test_validate_accepts_a_photo_with_alt_text(sandbox_url, tmp_path):
-    assert _adapter(sandbox_url).validate(_content(tmp_path)) == []
+    assert FLICKR.adapter(sandbox_url).validate(_content(tmp_path)) == []
 
 
 def test_validate_needs_one_photo_with_alt_text(sandbox_url, tmp_path):
-    adapter = _adapter(sandbox_url)
+    adapter = FLICKR.adapter(sandbox_url)
     assert _messages(adapter.validate(Content(text="t"))) == ["Flickr needs a photo."]
 
     video_path = tmp_path / "clip.mp4"
@@ -237,7 +196,7 @@ def test_validate_counts_tags_with_ours(sandbox_url, tmp_path):
     content = _content(tmp_path)
     crowded = Content(text="t", media=content.media, tags=tuple(f"tag{n}" for n in range(75)),
                       reference="dh-1")
-    problems = _adapter(sandbox_url).validate(crowded)
+    problems = FLICKR.adapter(sandbox_url).validate(crowded)
     assert _messages(problems) == [
         "Flickr takes at most 75 tags (this message has 76). "
         "That includes our tracking tag “dh:delivery=dh-1”."
@@ -249,7 +208,7 @@ def test_validate_refuses_webp(sandbox_url, tmp_path):
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8)).save(buffer, "WEBP")
     content = Content(text="t", media=(_photo(tmp_path, buffer.getvalue(), name="p.webp"),))
-    assert _messages(_adapter(sandbox_url).validate(content)) == [
+    assert _messages(FLICKR.adapter(sandbox_url).validate(content)) == [
         "Flickr does not take WebP images (“p.webp”); it takes GIF, JPEG or PNG."
     ]
 
@@ -257,56 +216,56 @@ def test_validate_refuses_webp(sandbox_url, tmp_path):
 # --- Errors ------------------------------------------------------------------------------------------------
 
 def test_a_429_is_rate_limited_with_the_wait_from_the_headers(sandbox_url, tmp_path):
-    _fault(sandbox_url, rate_limit_rate=1.0, rate_limit_reset_seconds=7, count=1)
+    FLICKR.fault(sandbox_url, rate_limit_rate=1.0, rate_limit_reset_seconds=7, count=1)
     with pytest.raises(RateLimited) as raised:
-        _adapter(sandbox_url).publish(_credentials(), _content(tmp_path))
+        FLICKR.adapter(sandbox_url).publish(FLICKR.credentials(), _content(tmp_path))
     assert raised.value.retry_after == 7
-    assert _received(sandbox_url) == []
+    assert FLICKR.received(sandbox_url) == []
 
 
 def test_a_revoked_token_is_an_auth_error(sandbox_url, tmp_path):
-    _fault(sandbox_url, account=NSID, revoked=True)
-    adapter = _adapter(sandbox_url)
+    FLICKR.fault(sandbox_url, account=NSID, revoked=True)
+    adapter = FLICKR.adapter(sandbox_url)
     with pytest.raises(AuthError, match="98"):
-        adapter.publish(_credentials(), _content(tmp_path))
+        adapter.publish(FLICKR.credentials(), _content(tmp_path))
     with pytest.raises(AuthError, match="98"):
-        adapter.check_credentials(_credentials())
+        adapter.check_credentials(FLICKR.credentials())
     with pytest.raises(AuthError):
-        adapter.delete(_credentials(), "123")
+        adapter.delete(FLICKR.credentials(), "123")
 
 
 def test_a_5xx_on_upload_leaves_the_outcome_unknown(sandbox_url, tmp_path):
-    _fault(sandbox_url, error_rate=1.0, count=1)
+    FLICKR.fault(sandbox_url, error_rate=1.0, count=1)
     with pytest.raises(TransientError) as raised:
-        _adapter(sandbox_url).publish(_credentials(), _content(tmp_path))
+        FLICKR.adapter(sandbox_url).publish(FLICKR.credentials(), _content(tmp_path))
     assert raised.value.request_sent is True
     assert raised.value.status_code == 503
 
 
 def test_a_timeout_after_the_upload_arrived_is_reconciled_by_find_published(sandbox_url, tmp_path):
-    _fault(sandbox_url, timeout_rate=1.0, hang_seconds=3, count=1)
-    adapter = _adapter(sandbox_url, Timeouts(connect=1, read=1))
+    FLICKR.fault(sandbox_url, timeout_rate=1.0, hang_seconds=3, count=1)
+    adapter = FLICKR.adapter(sandbox_url, Timeouts(connect=1, read=1))
     since = datetime.now(UTC)
     started = time.monotonic()
 
     with pytest.raises(TransientError) as raised:
-        adapter.publish(_credentials(), _content(tmp_path))
+        adapter.publish(FLICKR.credentials(), _content(tmp_path))
 
     assert raised.value.request_sent is True
     assert time.monotonic() - started < 3
-    [item] = _received(sandbox_url)
-    found = adapter.find_published(_credentials(), _content(tmp_path), since)
+    [item] = FLICKR.received(sandbox_url)
+    found = adapter.find_published(FLICKR.credentials(), _content(tmp_path), since)
     assert found is not None
     assert found.external_id == item["id"]
 
 
 def test_a_refused_connection_was_never_sent(tmp_path):
-    adapter = _adapter(_closed_port_url(), Timeouts(connect=1, read=1))
+    adapter = FLICKR.adapter(closed_port_url(), Timeouts(connect=1, read=1))
     with pytest.raises(TransientError) as raised:
-        adapter.publish(_credentials(), _content(tmp_path))
+        adapter.publish(FLICKR.credentials(), _content(tmp_path))
     assert raised.value.request_sent is False
     with pytest.raises(TransientError) as raised:
-        adapter.delete(_credentials(), "123")
+        adapter.delete(FLICKR.credentials(), "123")
     assert raised.value.request_sent is False
 
 
@@ -327,30 +286,14 @@ def test_flickr_error_codes_map_to_our_kinds(code, upload, kind):
 
 # --- Connecting an account ------------------------------------------------------------------------------
 
-def _flow(sandbox_url: str) -> FlickrConnectFlow:
-    flow = get_connect_flow("flickr", sandbox_url=sandbox_url, app=APP)
-    assert isinstance(flow, FlickrConnectFlow)
-    return flow
-
-
-def _consent(authorize_url: str, *, decision: str = "authorize", account_id: str = NSID) -> dict:
-    """What a person's browser does: open the consent page, submit its form, and come back
-    to our callback URL; returns the callback's query parameters."""
-    page = requests.get(authorize_url, timeout=5)
-    page.raise_for_status()
-    inputs = re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page.text)
-    fields = {name: unescape(value) for name, value in inputs}
-    fields |= {"account_id": account_id, "display_name": "Embassy in Tokyo", "handle": "embassy_tokyo",
-               "decision": decision}
-    answer = requests.post(authorize_url, data=fields, allow_redirects=False, timeout=5)
-    assert answer.status_code in (302, 303), answer.text
-    location = answer.headers["Location"]
-    assert location.startswith(REDIRECT_URI)
-    return {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
+def _consent(authorize_url: str, *, decision: str = "authorize", account_id: str = NSID) -> dict[str, str]:
+    """The account holder authorises the app on the sandbox's consent page; the callback's query."""
+    return consent(authorize_url, redirect_uri=REDIRECT_URI, decision=decision, account_id=account_id,
+                   display_name="Embassy in Tokyo", handle="embassy_tokyo")
 
 
 def test_connect_flow_end_to_end(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = FLICKR.flow(sandbox_url)
 
     start = flow.start(redirect_uri=REDIRECT_URI)
     assert start.authorize_url.startswith(f"{sandbox_url}/flickr/services/oauth/authorize?oauth_token=")
@@ -369,11 +312,11 @@ def test_connect_flow_end_to_end(sandbox_url):
     assert (connected.account.account_id, connected.account.handle, connected.account.display_name) == (
         NSID, "embassy_tokyo", "Embassy in Tokyo")
     assert "sbx" not in repr(credentials)
-    assert _adapter(sandbox_url).check_credentials(credentials).account_id == NSID
+    assert FLICKR.adapter(sandbox_url).check_credentials(credentials).account_id == NSID
 
 
 def test_connect_flow_refuses_a_forged_token(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = FLICKR.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url)
     with pytest.raises(AuthError, match="does not match"):
@@ -384,7 +327,7 @@ def test_connect_flow_refuses_a_forged_token(sandbox_url):
 
 
 def test_connect_flow_refuses_a_wrong_verifier(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = FLICKR.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url) | {"oauth_verifier": "guessed"}
     with pytest.raises(AuthError) as raised:
@@ -393,7 +336,7 @@ def test_connect_flow_refuses_a_wrong_verifier(sandbox_url):
 
 
 def test_connect_flow_reports_a_refusal(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = FLICKR.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url, decision="deny")
     with pytest.raises(AuthError, match="not granted"):
@@ -403,9 +346,9 @@ def test_connect_flow_reports_a_refusal(sandbox_url):
 def test_connect_flow_needs_a_callback_url(sandbox_url):
     """flickrapi would start a local web server for a missing callback."""
     with pytest.raises(ValueError, match="callback"):
-        _flow(sandbox_url).start(redirect_uri="")
+        FLICKR.flow(sandbox_url).start(redirect_uri="")
 
 
 def test_refresh_returns_the_credentials_unchanged(sandbox_url):
-    credentials = _credentials()
-    assert _flow(sandbox_url).refresh(credentials) is credentials
+    credentials = FLICKR.credentials()
+    assert FLICKR.flow(sandbox_url).refresh(credentials) is credentials

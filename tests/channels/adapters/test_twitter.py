@@ -2,7 +2,6 @@
 
 import io
 import os
-import socket
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,12 +12,10 @@ import requests
 import tweepy
 from PIL import Image
 
-from channels.adapters import get_adapter, get_connect_flow
 from channels.adapters.base import (
     AppCredentials,
     AuthError,
     Content,
-    Credentials,
     MediaFile,
     PermanentError,
     RateLimited,
@@ -29,47 +26,22 @@ from channels.adapters.twitter import (
     LIMITS,
     SCOPES,
     TwitterAdapter,
-    TwitterConnectFlow,
     _credentials_from,
     comparable_text,
     to_adapter_error,
 )
-from channels.media import inspect_media
+from tests.channels.adapters.helpers import GPS_IFD, MB, TWITTER, closed_port_url, consent, media_file
 from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 
-APP = AppCredentials(client_id="dh-x-client", client_secret="dh-x-secret")
-USER_ID = "1500000000000000001"
-OTHER_USER_ID = "1500000000000000002"
-REDIRECT_URI = "http://127.0.0.1:8000/channels/connect/twitter/callback"  # plain http, as in development
-GPS_IFD = 0x8825
-MB = 1024 * 1024
+USER_ID, OTHER_USER_ID = TWITTER.account_id, TWITTER.other_account_id
+REDIRECT_URI = TWITTER.redirect_uri
+APP = TWITTER.app
 
 
 # --- Helpers ------------------------------------------------------------------------------------------
 
-def _adapter(sandbox_url: str, timeouts: Timeouts | None = None) -> TwitterAdapter:
-    adapter = get_adapter("twitter", sandbox_url=sandbox_url, app=APP, timeouts=timeouts)
-    assert isinstance(adapter, TwitterAdapter)
-    return adapter
-
-
-def _flow(sandbox_url: str, app: AppCredentials = APP,
-          timeouts: Timeouts | None = None) -> TwitterConnectFlow:
-    flow = get_connect_flow("twitter", sandbox_url=sandbox_url, app=app, timeouts=timeouts)
-    assert isinstance(flow, TwitterConnectFlow)
-    return flow
-
-
-def _credentials(user_id: str = USER_ID, **extra: str) -> Credentials:
-    return Credentials(access_token=f"sbx.twitter.{user_id}.access", account_id=user_id, extra=extra)
-
-
 def _media(tmp_path: Path, data: bytes, name: str, *, alt: str = "The embassy's garden") -> MediaFile:
-    path = tmp_path / name
-    path.write_bytes(data)
-    info = inspect_media(path)
-    return MediaFile(path=str(path), mime_type=info.mime_type, kind=info.kind, size=info.size,
-                     alt_text=alt if info.kind == "image" else "", duration_seconds=info.duration_seconds)
+    return media_file(tmp_path, data, name, alt=alt)
 
 
 def _gif_bytes() -> bytes:
@@ -79,49 +51,15 @@ def _gif_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def _received(sandbox_url: str, account: str = USER_ID) -> list[dict]:
-    answer = requests.get(f"{sandbox_url}/_sandbox/received",
-                          params={"network": "twitter", "account": account}, timeout=5)
-    answer.raise_for_status()
-    return answer.json()["items"]
-
-
-def _count_of(sandbox_url: str, text: str) -> dict:
-    answer = requests.get(f"{sandbox_url}/_sandbox/counts", params={"network": "twitter"}, timeout=5)
-    return next(row for row in answer.json()["counts"] if row["text"] == text)
-
-
-def _fault(sandbox_url: str, **rule) -> None:
-    answer = requests.post(f"{sandbox_url}/_sandbox/faults", json={"network": "twitter", **rule}, timeout=5)
-    assert answer.status_code == 201, answer.text
-
-
-def _closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
 def _consent(authorize_url: str, *, decision: str = "authorize", account_id: str = USER_ID,
              handle: str = "FranceauJapon") -> dict[str, str]:
-    """Submit the sandbox's consent page as the administrator would; the callback's query."""
-    with requests.Session() as browser:
-        browser.trust_env = False
-        page = browser.get(authorize_url, timeout=5)
-        assert page.status_code == 200, page.text
-        assert 'id="authorize"' in page.text
-        form = {"decision": decision, "account_id": account_id, "display_name": "France au Japon",
-                "handle": handle}
-        answer = browser.post(authorize_url, data=form, allow_redirects=False, timeout=5)
-    assert answer.status_code == 302, answer.text
-    location = answer.headers["Location"]
-    assert location.startswith(REDIRECT_URI)
-    return {key: values[-1] for key, values in parse_qs(urlsplit(location).query).items()}
+    """The administrator authorises the app on the sandbox's consent page; the callback's query."""
+    return consent(authorize_url, redirect_uri=REDIRECT_URI, decision=decision, account_id=account_id,
+                   display_name="France au Japon", handle=handle)
 
 
 def _connect(sandbox_url: str, **consent_options):
-    flow = _flow(sandbox_url)
+    flow = TWITTER.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url, **consent_options)
     return flow, flow.finish(redirect_uri=REDIRECT_URI, callback_params=params, kept=start.keep)
@@ -130,19 +68,19 @@ def _connect(sandbox_url: str, **consent_options):
 # --- Publishing ------------------------------------------------------------------------------------------
 
 def test_publish_text_posts_it_once_and_says_where(sandbox_url):
-    published = _adapter(sandbox_url).publish(_credentials(handle="@FranceauJapon"),
+    published = TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(handle="@FranceauJapon"),
                                               Content(text="Fête nationale : réception à 18 h 🇫🇷"))
 
-    [item] = _received(sandbox_url)
+    [item] = TWITTER.received(sandbox_url)
     assert item["id"] == published.external_id
     assert item["text"] == "Fête nationale : réception à 18 h 🇫🇷"
     assert item["media"] == []
     assert published.url == f"https://x.com/FranceauJapon/status/{published.external_id}"
-    assert _count_of(sandbox_url, item["text"])["count"] == 1
+    assert TWITTER.count_of(sandbox_url, item["text"])["count"] == 1
 
 
 def test_without_a_known_handle_the_url_uses_x_generic_form(sandbox_url):
-    published = _adapter(sandbox_url).publish(_credentials(), Content(text="Bonjour"))
+    published = TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(), Content(text="Bonjour"))
     assert published.url == f"https://x.com/i/status/{published.external_id}"
 
 
@@ -150,9 +88,9 @@ def test_publish_image_sends_it_cleaned_and_with_its_alt_text(sandbox_url, tmp_p
     photo = _media(tmp_path, jpeg_bytes(with_gps=True), "reception.jpg", alt="The ambassador greets guests")
     assert Image.open(photo.path).getexif().get_ifd(GPS_IFD)
 
-    published = _adapter(sandbox_url).publish(_credentials(), Content(text="Réception", media=(photo,)))
+    published = TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(), Content(text="Réception", media=(photo,)))
 
-    [item] = _received(sandbox_url)
+    [item] = TWITTER.received(sandbox_url)
     assert item["id"] == published.external_id
     [media] = item["media"]
     assert (media["type"], media["alt_text"]) == ("image/jpeg", "The ambassador greets guests")
@@ -165,9 +103,9 @@ def test_publish_four_images_in_one_post(sandbox_url, tmp_path):
     photos = tuple(_media(tmp_path, png_bytes(color=color), f"{color}.png")
                    for color in ("navy", "white", "red", "gold"))
 
-    _adapter(sandbox_url).publish(_credentials(), Content(text="Quatre images", media=photos))
+    TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(), Content(text="Quatre images", media=photos))
 
-    [item] = _received(sandbox_url)
+    [item] = TWITTER.received(sandbox_url)
     assert [media["type"] for media in item["media"]] == ["image/png"] * 4
 
 
@@ -176,9 +114,9 @@ def test_publish_gif_goes_through_the_chunked_upload_and_waits_for_processing(sa
     adapter = TwitterAdapter(sandbox_url=sandbox_url, timeouts=Timeouts(), sleep=waits.append)
     gif = _media(tmp_path, _gif_bytes(), "flag.gif", alt="A waving flag")
 
-    adapter.publish(_credentials(), Content(text="Animé", media=(gif,)))
+    adapter.publish(TWITTER.credentials(), Content(text="Animé", media=(gif,)))
 
-    [item] = _received(sandbox_url)
+    [item] = TWITTER.received(sandbox_url)
     assert [(m["type"], m["alt_text"]) for m in item["media"]] == [("image/gif", "A waving flag")]
     assert waits == [1.0]  # finalize said "pending, check after 1 s"; STATUS said "succeeded"
 
@@ -189,9 +127,9 @@ def test_publish_video_in_chunks_and_waits_for_processing(sandbox_url, tmp_path)
     data = mp4_bytes(seconds=12, padding=9 * MB)  # three 4 MB chunks
     video = _media(tmp_path, data, "speech.mp4")
 
-    published = adapter.publish(_credentials(), Content(text="Discours", media=(video,)))
+    published = adapter.publish(TWITTER.credentials(), Content(text="Discours", media=(video,)))
 
-    [item] = _received(sandbox_url)
+    [item] = TWITTER.received(sandbox_url)
     assert item["id"] == published.external_id
     assert [(m["type"], m["size"]) for m in item["media"]] == [("video/mp4", len(data))]
     assert waits == [1.0]
@@ -203,59 +141,59 @@ def test_video_processing_is_waited_for_within_a_bound(sandbox_url, tmp_path):
     video = _media(tmp_path, mp4_bytes(seconds=3), "speech.mp4")
 
     with pytest.raises(TransientError, match="still processing") as caught:
-        adapter.publish(_credentials(), Content(text="Discours", media=(video,)))
+        adapter.publish(TWITTER.credentials(), Content(text="Discours", media=(video,)))
 
     assert caught.value.request_sent is False
-    assert _received(sandbox_url) == []
+    assert TWITTER.received(sandbox_url) == []
 
 
 def test_publish_refuses_what_does_not_validate_without_calling_x(sandbox_url):
     with pytest.raises(PermanentError, match=r"The text is 31 characters too long for X \(311 of 280\)\."):
-        _adapter(sandbox_url).publish(_credentials(), Content(text="a" * 311))
-    assert _received(sandbox_url) == []
+        TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(), Content(text="a" * 311))
+    assert TWITTER.received(sandbox_url) == []
 
 
 # --- Delete, credentials, metrics, reconciliation -----------------------------------------------------
 
 def test_delete_removes_the_post_and_a_post_already_gone_counts_as_deleted(sandbox_url):
-    adapter = _adapter(sandbox_url)
-    published = adapter.publish(_credentials(), Content(text="À retirer"))
+    adapter = TWITTER.adapter(sandbox_url)
+    published = adapter.publish(TWITTER.credentials(), Content(text="À retirer"))
 
-    adapter.delete(_credentials(), published.external_id)
-    adapter.delete(_credentials(), published.external_id)  # 404: gone already, which is what we want
+    adapter.delete(TWITTER.credentials(), published.external_id)
+    adapter.delete(TWITTER.credentials(), published.external_id)  # 404: gone already, which is what we want
 
-    [item] = _received(sandbox_url)
+    [item] = TWITTER.received(sandbox_url)
     assert item["deleted"] is True
 
 
 def test_delete_of_another_accounts_post_is_refused(sandbox_url):
-    adapter = _adapter(sandbox_url)
-    published = adapter.publish(_credentials(OTHER_USER_ID), Content(text="Pas à nous"))
+    adapter = TWITTER.adapter(sandbox_url)
+    published = adapter.publish(TWITTER.credentials(OTHER_USER_ID), Content(text="Pas à nous"))
 
     with pytest.raises(PermanentError, match="not allowed to delete") as caught:
-        adapter.delete(_credentials(), published.external_id)
+        adapter.delete(TWITTER.credentials(), published.external_id)
     assert caught.value.status_code == 403
 
 
 def test_check_credentials_names_the_account(sandbox_url):
-    account = _adapter(sandbox_url).check_credentials(_credentials())
+    account = TWITTER.adapter(sandbox_url).check_credentials(TWITTER.credentials())
     assert account.account_id == USER_ID
     assert account.handle
     assert account.display_name
 
 
 def test_check_credentials_refuses_a_token_of_another_account(sandbox_url):
-    credentials = _credentials(OTHER_USER_ID).replace(account_id=USER_ID)
+    credentials = TWITTER.credentials(OTHER_USER_ID).replace(account_id=USER_ID)
     with pytest.raises(AuthError, match="another X account"):
-        _adapter(sandbox_url).check_credentials(credentials)
+        TWITTER.adapter(sandbox_url).check_credentials(credentials)
 
 
 def test_fetch_metrics_of_the_account_and_of_a_post(sandbox_url):
-    adapter = _adapter(sandbox_url)
-    published = adapter.publish(_credentials(), Content(text="Mesurez-moi"))
+    adapter = TWITTER.adapter(sandbox_url)
+    published = adapter.publish(TWITTER.credentials(), Content(text="Mesurez-moi"))
 
-    account = adapter.fetch_metrics(_credentials())
-    post = adapter.fetch_metrics(_credentials(), published.external_id)
+    account = adapter.fetch_metrics(TWITTER.credentials())
+    post = adapter.fetch_metrics(TWITTER.credentials(), published.external_id)
 
     assert account.followers is not None
     assert account.followers > 0
@@ -265,45 +203,45 @@ def test_fetch_metrics_of_the_account_and_of_a_post(sandbox_url):
 
 
 def test_metrics_of_a_deleted_post_are_a_permanent_error(sandbox_url):
-    adapter = _adapter(sandbox_url)
-    published = adapter.publish(_credentials(), Content(text="Bientôt parti"))
-    adapter.delete(_credentials(), published.external_id)
+    adapter = TWITTER.adapter(sandbox_url)
+    published = adapter.publish(TWITTER.credentials(), Content(text="Bientôt parti"))
+    adapter.delete(TWITTER.credentials(), published.external_id)
 
     with pytest.raises(PermanentError, match="no post"):
-        adapter.fetch_metrics(_credentials(), published.external_id)
+        adapter.fetch_metrics(TWITTER.credentials(), published.external_id)
 
 
 def test_find_published_finds_the_post_by_its_text_since_a_time(sandbox_url):
-    adapter = _adapter(sandbox_url)
+    adapter = TWITTER.adapter(sandbox_url)
     since = datetime.now(UTC) - timedelta(seconds=1)
     content = Content(text="Voir https://jp.ambafrance.org & <inscrivez-vous>")
-    adapter.publish(_credentials(), Content(text="Un autre message"))
-    published = adapter.publish(_credentials(), content)
+    adapter.publish(TWITTER.credentials(), Content(text="Un autre message"))
+    published = adapter.publish(TWITTER.credentials(), content)
 
-    assert adapter.find_published(_credentials(), content, since) == published
-    assert adapter.find_published(_credentials(), Content(text="Jamais publié"), since) is None
-    assert adapter.find_published(_credentials(), content, datetime.now(UTC) + timedelta(minutes=1)) is None
+    assert adapter.find_published(TWITTER.credentials(), content, since) == published
+    assert adapter.find_published(TWITTER.credentials(), Content(text="Jamais publié"), since) is None
+    assert adapter.find_published(TWITTER.credentials(), content, datetime.now(UTC) + timedelta(minutes=1)) is None
 
 
 def test_find_published_finds_a_post_made_in_the_same_second_as_since(sandbox_url):
     """X gives creation times to the second: a post at 12:00:00.7 reads as 12:00:00."""
-    adapter = _adapter(sandbox_url)
+    adapter = TWITTER.adapter(sandbox_url)
     content = Content(text="Tout juste publié")
     since = datetime.now(UTC).replace(microsecond=999_999)
-    published = adapter.publish(_credentials(), content)
+    published = adapter.publish(TWITTER.credentials(), content)
 
-    assert adapter.find_published(_credentials(), content, since) == published
+    assert adapter.find_published(TWITTER.credentials(), content, since) == published
 
 
 def test_find_published_cannot_tell_a_post_without_text(sandbox_url):
     with pytest.raises(PermanentError, match="without text"):
-        _adapter(sandbox_url).find_published(_credentials(), Content(text=""), datetime.now(UTC))
+        TWITTER.adapter(sandbox_url).find_published(TWITTER.credentials(), Content(text=""), datetime.now(UTC))
 
 
 def test_find_published_when_x_fails_is_transient(sandbox_url):
-    _fault(sandbox_url, error_rate=1, count=1)
+    TWITTER.fault(sandbox_url, error_rate=1, count=1)
     with pytest.raises(TransientError):
-        _adapter(sandbox_url).find_published(_credentials(), Content(text="?"), datetime.now(UTC))
+        TWITTER.adapter(sandbox_url).find_published(TWITTER.credentials(), Content(text="?"), datetime.now(UTC))
 
 
 @pytest.mark.parametrize(("as_x_returns", "as_we_sent"), [
@@ -325,89 +263,89 @@ def test_comparable_text_still_tells_different_texts_apart():
 # --- Errors, each kind through the sandbox's faults ---------------------------------------------------
 
 def test_rate_limit_becomes_rate_limited_with_the_time_to_wait(sandbox_url):
-    _fault(sandbox_url, rate_limit_rate=1, rate_limit_reset_seconds=30, count=1)
+    TWITTER.fault(sandbox_url, rate_limit_rate=1, rate_limit_reset_seconds=30, count=1)
 
     with pytest.raises(RateLimited) as caught:
-        _adapter(sandbox_url).publish(_credentials(), Content(text="Trop tôt"))
+        TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(), Content(text="Trop tôt"))
 
     assert 25 <= caught.value.retry_after <= 31
     assert caught.value.status_code == 429
-    assert _received(sandbox_url) == []
+    assert TWITTER.received(sandbox_url) == []
 
 
 def test_a_revoked_token_is_an_auth_error(sandbox_url):
-    _fault(sandbox_url, account=USER_ID, revoked=True)
+    TWITTER.fault(sandbox_url, account=USER_ID, revoked=True)
 
     with pytest.raises(AuthError):
-        _adapter(sandbox_url).publish(_credentials(), Content(text="Refusé"))
+        TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(), Content(text="Refusé"))
     with pytest.raises(AuthError):
-        _adapter(sandbox_url).check_credentials(_credentials())
-    assert _received(sandbox_url) == []
+        TWITTER.adapter(sandbox_url).check_credentials(TWITTER.credentials())
+    assert TWITTER.received(sandbox_url) == []
 
 
 def test_a_server_error_on_the_post_may_have_posted(sandbox_url):
-    _fault(sandbox_url, error_rate=1, count=1)
+    TWITTER.fault(sandbox_url, error_rate=1, count=1)
 
     with pytest.raises(TransientError) as caught:
-        _adapter(sandbox_url).publish(_credentials(), Content(text="Erreur 503"))
+        TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(), Content(text="Erreur 503"))
 
     assert caught.value.request_sent is True
     assert caught.value.status_code == 503
-    assert _received(sandbox_url) == []  # the sandbox's 5xx stores nothing; X's might have
+    assert TWITTER.received(sandbox_url) == []  # the sandbox's 5xx stores nothing; X's might have
 
 
 def test_a_failure_while_uploading_media_is_before_any_post(sandbox_url, tmp_path):
-    _fault(sandbox_url, error_rate=1, count=1)  # the first call is the image upload
+    TWITTER.fault(sandbox_url, error_rate=1, count=1)  # the first call is the image upload
     photo = _media(tmp_path, png_bytes(), "flag.png")
 
     with pytest.raises(TransientError) as caught:
-        _adapter(sandbox_url).publish(_credentials(), Content(text="Avec image", media=(photo,)))
+        TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(), Content(text="Avec image", media=(photo,)))
 
     assert caught.value.request_sent is False
-    assert _received(sandbox_url) == []
+    assert TWITTER.received(sandbox_url) == []
 
 
 def test_a_timeout_after_the_post_arrived_is_sent_and_reconciled(sandbox_url):
-    adapter = _adapter(sandbox_url, Timeouts(connect=1, read=1))
+    adapter = TWITTER.adapter(sandbox_url, Timeouts(connect=1, read=1))
     content = Content(text="Réponse perdue")
     since = datetime.now(UTC) - timedelta(seconds=1)
-    _fault(sandbox_url, timeout_rate=1, hang_seconds=3, count=1)
+    TWITTER.fault(sandbox_url, timeout_rate=1, hang_seconds=3, count=1)
 
     started = time.monotonic()
     with pytest.raises(TransientError) as caught:
-        adapter.publish(_credentials(), content)
+        adapter.publish(TWITTER.credentials(), content)
 
     assert time.monotonic() - started < 3
     assert caught.value.request_sent is True
-    [item] = _received(sandbox_url)  # the post exists although we never heard so
-    found = adapter.find_published(_credentials(), content, since)
+    [item] = TWITTER.received(sandbox_url)  # the post exists although we never heard so
+    found = adapter.find_published(TWITTER.credentials(), content, since)
     assert found is not None
     assert found.external_id == item["id"]
 
 
 def test_the_same_text_twice_is_refused_as_a_duplicate(sandbox_url):
-    adapter = _adapter(sandbox_url)
-    adapter.publish(_credentials(), Content(text="Une seule fois"))
+    adapter = TWITTER.adapter(sandbox_url)
+    adapter.publish(TWITTER.credentials(), Content(text="Une seule fois"))
 
     with pytest.raises(PermanentError) as caught:
-        adapter.publish(_credentials(), Content(text="Une seule fois"))
+        adapter.publish(TWITTER.credentials(), Content(text="Une seule fois"))
 
     assert caught.value.duplicate is True
     assert caught.value.status_code == 403
-    counts = _count_of(sandbox_url, "Une seule fois")
+    counts = TWITTER.count_of(sandbox_url, "Une seule fois")
     assert (counts["count"], counts["duplicates_refused"]) == (1, 1)
 
 
 def test_a_closed_port_was_never_sent():
-    adapter = _adapter(_closed_port_url(), Timeouts(connect=1, read=1))
+    adapter = TWITTER.adapter(closed_port_url(), Timeouts(connect=1, read=1))
     with pytest.raises(TransientError) as caught:
-        adapter.publish(_credentials(), Content(text="Personne"))
+        adapter.publish(TWITTER.credentials(), Content(text="Personne"))
     assert caught.value.request_sent is False
     assert "127.0.0.1" not in caught.value.detail
 
 
 def test_x_own_bad_request_is_permanent_with_its_message(sandbox_url):
-    client = tweepy.Client(bearer_token=_credentials().access_token)
+    client = tweepy.Client(bearer_token=TWITTER.credentials().access_token)
     client.session = make_session(sandbox_url=sandbox_url)
     with pytest.raises(tweepy.BadRequest) as caught:
         client.create_tweet(text="Image inconnue", media_ids=["12345"], user_auth=False)
@@ -544,7 +482,7 @@ def test_limits_are_x_documented_ones():
 # --- Connecting an account -------------------------------------------------------------------------------
 
 def test_start_asks_for_the_scopes_with_pkce_and_keeps_state_and_verifier(sandbox_url):
-    start = _flow(sandbox_url).start(redirect_uri=REDIRECT_URI)
+    start = TWITTER.flow(sandbox_url).start(redirect_uri=REDIRECT_URI)
 
     query = parse_qs(urlsplit(start.authorize_url).query)
     assert start.authorize_url.startswith(f"{sandbox_url}/twitter/i/oauth2/authorize?")
@@ -569,12 +507,12 @@ def test_connect_end_to_end_gives_working_credentials(sandbox_url):
     assert credentials.expires_at is not None
     assert credentials.expires_at.tzinfo is not None
     assert timedelta(hours=1) < credentials.expires_at - datetime.now(UTC) <= timedelta(hours=2, seconds=1)
-    assert _adapter(sandbox_url).check_credentials(credentials) == account
+    assert TWITTER.adapter(sandbox_url).check_credentials(credentials) == account
     assert credentials.access_token not in repr(credentials)
 
 
 def test_finish_refuses_a_callback_with_another_state(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = TWITTER.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url)
 
@@ -583,7 +521,7 @@ def test_finish_refuses_a_callback_with_another_state(sandbox_url):
 
 
 def test_finish_refuses_a_denied_consent(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = TWITTER.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url, decision="deny")
 
@@ -592,7 +530,7 @@ def test_finish_refuses_a_denied_consent(sandbox_url):
 
 
 def test_finish_with_a_wrong_verifier_is_refused_by_x(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = TWITTER.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url)
 
@@ -602,7 +540,7 @@ def test_finish_with_a_wrong_verifier_is_refused_by_x(sandbox_url):
 
 
 def test_a_public_client_connects_too(sandbox_url):
-    flow = _flow(sandbox_url, AppCredentials(client_id="dh-public", client_secret=""))
+    flow = TWITTER.flow(sandbox_url, app=AppCredentials(client_id="dh-public", client_secret=""))
     start = flow.start(redirect_uri=REDIRECT_URI)
     connected = flow.finish(redirect_uri=REDIRECT_URI, callback_params=_consent(start.authorize_url),
                             kept=start.keep)
@@ -620,14 +558,14 @@ def test_refresh_rotates_the_single_use_refresh_token(sandbox_url):
     assert len({first.access_token, second.access_token, third.access_token}) == 3
     assert (third.account_id, third.extra) == (first.account_id, first.extra)
     assert third.expires_at > datetime.now(UTC)
-    assert _adapter(sandbox_url).check_credentials(third).account_id == USER_ID
+    assert TWITTER.adapter(sandbox_url).check_credentials(third).account_id == USER_ID
     with pytest.raises(AuthError, match="invalid_request"):
         flow.refresh(first)  # spent: X revokes the whole family
 
 
 def test_refresh_of_a_revoked_account_is_an_auth_error(sandbox_url):
     flow, connected = _connect(sandbox_url)
-    _fault(sandbox_url, account=USER_ID, revoked=True)
+    TWITTER.fault(sandbox_url, account=USER_ID, revoked=True)
 
     with pytest.raises(AuthError):
         flow.refresh(connected.credentials)
@@ -635,7 +573,7 @@ def test_refresh_of_a_revoked_account_is_an_auth_error(sandbox_url):
 
 def test_refresh_when_x_fails_is_transient_and_may_have_spent_the_token(sandbox_url):
     flow, connected = _connect(sandbox_url)
-    _fault(sandbox_url, error_rate=1, count=1)
+    TWITTER.fault(sandbox_url, error_rate=1, count=1)
 
     with pytest.raises(TransientError) as caught:
         flow.refresh(connected.credentials)
@@ -646,7 +584,7 @@ def test_refresh_when_x_fails_is_transient_and_may_have_spent_the_token(sandbox_
 
 def test_refresh_when_rate_limited_says_when_to_try_again(sandbox_url):
     flow, connected = _connect(sandbox_url)
-    _fault(sandbox_url, rate_limit_rate=1, rate_limit_reset_seconds=40, count=1)
+    TWITTER.fault(sandbox_url, rate_limit_rate=1, rate_limit_reset_seconds=40, count=1)
 
     with pytest.raises(RateLimited) as caught:
         flow.refresh(connected.credentials)
@@ -656,15 +594,15 @@ def test_refresh_when_rate_limited_says_when_to_try_again(sandbox_url):
 
 
 def test_refresh_against_a_closed_port_was_never_sent():
-    flow = _flow(_closed_port_url(), timeouts=Timeouts(connect=1, read=1))
+    flow = TWITTER.flow(closed_port_url(), timeouts=Timeouts(connect=1, read=1))
     with pytest.raises(TransientError) as caught:
-        flow.refresh(_credentials().replace(refresh_token="sbxr.twitter.1.x"))
+        flow.refresh(TWITTER.credentials().replace(refresh_token="sbxr.twitter.1.x"))
     assert caught.value.request_sent is False
 
 
 def test_refresh_without_a_refresh_token_asks_to_reconnect(sandbox_url):
     with pytest.raises(AuthError, match="connect it again"):
-        _flow(sandbox_url).refresh(_credentials())
+        TWITTER.flow(sandbox_url).refresh(TWITTER.credentials())
 
 
 def test_an_answer_without_a_refresh_token_keeps_the_old_one():

@@ -1,21 +1,16 @@
 """YouTubeAdapter and YouTubeConnectFlow: google-api-python-client against the sandbox."""
 
 import random
-import re
-import socket
 import time
 from datetime import UTC, datetime, timedelta
-from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import httplib2
 import pytest
-import requests
 from googleapiclient.errors import HttpError
 
-from channels.adapters import get_adapter, get_connect_flow
+from channels.adapters import get_connect_flow
 from channels.adapters.base import (
-    AppCredentials,
     AuthError,
     Content,
     Credentials,
@@ -28,57 +23,30 @@ from channels.adapters.transport import Timeouts
 from channels.adapters.youtube import (
     CHUNK_SIZE,
     SCOPES,
-    YouTubeAdapter,
-    YouTubeConnectFlow,
     _from_http_error,
     _require_scopes,
     seconds_until_quota_reset,
 )
-from channels.media import inspect_media, video_metadata_boxes
+from channels.media import video_metadata_boxes
+from tests.channels.adapters.helpers import YOUTUBE, closed_port_url, consent, media_file
 from tests.channels.test_media import _video_with_location
 from tests.media_samples import mp4_bytes, png_bytes
 
-APP = AppCredentials(client_id="dh-youtube-client", client_secret="dh-youtube-secret")
-CHANNEL = "UCembassyTokyo0000000001"
-REDIRECT_URI = "https://hub.example.org/channels/connect/youtube/callback"
+CHANNEL = YOUTUBE.account_id
+REDIRECT_URI = YOUTUBE.redirect_uri
+APP = YOUTUBE.app
 
 
 # --- Helpers --------------------------------------------------------------------------------------
 
-def _adapter(sandbox_url: str, timeouts: Timeouts | None = None) -> YouTubeAdapter:
-    adapter = get_adapter("youtube", sandbox_url=sandbox_url, app=APP, timeouts=timeouts)
-    assert isinstance(adapter, YouTubeAdapter)
-    return adapter
-
-
-def _credentials(channel: str = CHANNEL) -> Credentials:
-    return Credentials(access_token=f"sbx.youtube.{channel}.access", account_id=channel)
-
-
 def _video(tmp_path, *, seconds: float = 30.0, padding: int = 4096, name: str = "clip.mp4") -> MediaFile:
-    path = tmp_path / name
-    path.write_bytes(mp4_bytes(seconds=seconds, padding=padding))
-    info = inspect_media(path)
-    return MediaFile(path=str(path), mime_type=info.mime_type, kind=info.kind, size=info.size,
-                     duration_seconds=info.duration_seconds)
+    return media_file(tmp_path, mp4_bytes(seconds=seconds, padding=padding), name)
 
 
 def _content(tmp_path, *, reference: str = "dh-4f9c2a", **video_options) -> Content:
     return Content(text="The ambassador's address for the national day.", title="National day 2026",
                    media=(_video(tmp_path, **video_options),), tags=("diplomacy", "national day"),
                    reference=reference)
-
-
-def _received(sandbox_url: str, account: str = CHANNEL) -> list[dict]:
-    answer = requests.get(f"{sandbox_url}/_sandbox/received",
-                          params={"network": "youtube", "account": account}, timeout=5)
-    answer.raise_for_status()
-    return answer.json()["items"]
-
-
-def _fault(sandbox_url: str, **rule) -> None:
-    answer = requests.post(f"{sandbox_url}/_sandbox/faults", json={"network": "youtube", **rule}, timeout=5)
-    assert answer.status_code == 201, answer.text
 
 
 def _seed_hitting_call(number: int, rate: float = 0.5) -> int:
@@ -95,22 +63,15 @@ def _seed_hitting_call(number: int, rate: float = 0.5) -> int:
     raise AssertionError("no such seed")
 
 
-def _closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
 # --- Publishing and the other calls ---------------------------------------------------------------
 
 def test_publish_uploads_the_video_with_its_reference_tag(sandbox_url, tmp_path):
     content = _content(tmp_path)
 
-    published = _adapter(sandbox_url).publish(_credentials(), content)
+    published = YOUTUBE.adapter(sandbox_url).publish(YOUTUBE.credentials(), content)
 
     assert published.url == f"https://www.youtube.com/watch?v={published.external_id}"
-    [item] = _received(sandbox_url)
+    [item] = YOUTUBE.received(sandbox_url)
     assert item["id"] == published.external_id
     assert (item["title"], item["text"]) == ("National day 2026", content.text)
     assert item["tags"] == ["diplomacy", "national day", "dh-4f9c2a"]
@@ -120,9 +81,9 @@ def test_publish_uploads_the_video_with_its_reference_tag(sandbox_url, tmp_path)
 def test_publish_sends_a_big_video_in_chunks(sandbox_url, tmp_path):
     content = _content(tmp_path, padding=2 * CHUNK_SIZE + 1000)  # three chunks
 
-    _adapter(sandbox_url).publish(_credentials(), content)
+    YOUTUBE.adapter(sandbox_url).publish(YOUTUBE.credentials(), content)
 
-    [item] = _received(sandbox_url)
+    [item] = YOUTUBE.received(sandbox_url)
     assert item["media"][0]["size"] == content.media[0].size > 2 * CHUNK_SIZE
 
 
@@ -135,9 +96,9 @@ def test_publish_sends_the_video_without_its_location(sandbox_url, tmp_path):
                       duration_seconds=7)
     content = Content(text="From the phone", title="Arrival", media=(video,), reference="dh-phone")
 
-    _adapter(sandbox_url).publish(_credentials(), content)
+    YOUTUBE.adapter(sandbox_url).publish(YOUTUBE.credentials(), content)
 
-    [item] = _received(sandbox_url)
+    [item] = YOUTUBE.received(sandbox_url)
     assert item["media"][0]["size"] == video.size  # emptied in place: same size
     assert video_metadata_boxes(path)  # the stored original is left as it was
 
@@ -145,40 +106,40 @@ def test_publish_sends_the_video_without_its_location(sandbox_url, tmp_path):
 def test_publish_refuses_content_that_does_not_validate(sandbox_url, tmp_path):
     content = Content(text="No video here", title="Title")
     with pytest.raises(PermanentError, match=r"YouTube needs a video\."):
-        _adapter(sandbox_url).publish(_credentials(), content)
-    assert _received(sandbox_url) == []
+        YOUTUBE.adapter(sandbox_url).publish(YOUTUBE.credentials(), content)
+    assert YOUTUBE.received(sandbox_url) == []
 
 
 def test_delete_removes_the_video_and_a_video_already_gone_counts_as_deleted(sandbox_url, tmp_path):
-    adapter = _adapter(sandbox_url)
-    published = adapter.publish(_credentials(), _content(tmp_path))
+    adapter = YOUTUBE.adapter(sandbox_url)
+    published = adapter.publish(YOUTUBE.credentials(), _content(tmp_path))
 
-    adapter.delete(_credentials(), published.external_id)
-    adapter.delete(_credentials(), published.external_id)  # 404 videoNotFound: gone already
+    adapter.delete(YOUTUBE.credentials(), published.external_id)
+    adapter.delete(YOUTUBE.credentials(), published.external_id)  # 404 videoNotFound: gone already
 
-    [item] = _received(sandbox_url)
+    [item] = YOUTUBE.received(sandbox_url)
     assert item["deleted"] is True
 
 
 def test_check_credentials_names_the_channel(sandbox_url):
-    account = _adapter(sandbox_url).check_credentials(_credentials())
+    account = YOUTUBE.adapter(sandbox_url).check_credentials(YOUTUBE.credentials())
     assert account.account_id == CHANNEL
     assert account.handle.startswith("@")
     assert account.display_name
 
 
 def test_check_credentials_refuses_a_token_of_another_channel(sandbox_url):
-    credentials = _credentials("UCsomeoneElse000000000001").replace(account_id=CHANNEL)
+    credentials = YOUTUBE.credentials("UCsomeoneElse000000000001").replace(account_id=CHANNEL)
     with pytest.raises(AuthError, match="another YouTube channel"):
-        _adapter(sandbox_url).check_credentials(credentials)
+        YOUTUBE.adapter(sandbox_url).check_credentials(credentials)
 
 
 def test_fetch_metrics_of_the_channel_and_of_a_video(sandbox_url, tmp_path):
-    adapter = _adapter(sandbox_url)
-    published = adapter.publish(_credentials(), _content(tmp_path))
+    adapter = YOUTUBE.adapter(sandbox_url)
+    published = adapter.publish(YOUTUBE.credentials(), _content(tmp_path))
 
-    channel = adapter.fetch_metrics(_credentials())
-    video = adapter.fetch_metrics(_credentials(), published.external_id)
+    channel = adapter.fetch_metrics(YOUTUBE.credentials())
+    video = adapter.fetch_metrics(YOUTUBE.credentials(), published.external_id)
 
     assert channel.followers is not None
     assert channel.followers >= 0
@@ -188,32 +149,32 @@ def test_fetch_metrics_of_the_channel_and_of_a_video(sandbox_url, tmp_path):
 
 
 def test_fetch_metrics_of_a_deleted_video_is_a_permanent_error(sandbox_url, tmp_path):
-    adapter = _adapter(sandbox_url)
-    published = adapter.publish(_credentials(), _content(tmp_path))
-    adapter.delete(_credentials(), published.external_id)
+    adapter = YOUTUBE.adapter(sandbox_url)
+    published = adapter.publish(YOUTUBE.credentials(), _content(tmp_path))
+    adapter.delete(YOUTUBE.credentials(), published.external_id)
     with pytest.raises(PermanentError, match="no such video"):
-        adapter.fetch_metrics(_credentials(), published.external_id)
+        adapter.fetch_metrics(YOUTUBE.credentials(), published.external_id)
 
 
 def test_find_published_finds_the_upload_by_its_reference(sandbox_url, tmp_path):
-    adapter = _adapter(sandbox_url)
+    adapter = YOUTUBE.adapter(sandbox_url)
     since = datetime.now(UTC)
-    adapter.publish(_credentials(), _content(tmp_path, reference="dh-other1", name="other.mp4"))
-    published = adapter.publish(_credentials(), _content(tmp_path))
+    adapter.publish(YOUTUBE.credentials(), _content(tmp_path, reference="dh-other1", name="other.mp4"))
+    published = adapter.publish(YOUTUBE.credentials(), _content(tmp_path))
 
-    assert adapter.find_published(_credentials(), _content(tmp_path), since) == published
-    assert adapter.find_published(_credentials(), _content(tmp_path, reference="dh-never"), since) is None
+    assert adapter.find_published(YOUTUBE.credentials(), _content(tmp_path), since) == published
+    assert adapter.find_published(YOUTUBE.credentials(), _content(tmp_path, reference="dh-never"), since) is None
 
 
 def test_find_published_without_reference_matches_the_exact_title(sandbox_url, tmp_path):
-    adapter = _adapter(sandbox_url)
+    adapter = YOUTUBE.adapter(sandbox_url)
     content = _content(tmp_path, reference="")
-    published = adapter.publish(_credentials(), content)
+    published = adapter.publish(YOUTUBE.credentials(), content)
 
     since = datetime.now(UTC) - timedelta(minutes=1)
-    assert adapter.find_published(_credentials(), content, since) == published
+    assert adapter.find_published(YOUTUBE.credentials(), content, since) == published
     other_title = Content(text=content.text, title="Another title", media=content.media)
-    assert adapter.find_published(_credentials(), other_title, datetime.now(UTC)) is None
+    assert adapter.find_published(YOUTUBE.credentials(), other_title, datetime.now(UTC)) is None
 
 
 # --- Validation -----------------------------------------------------------------------------------
@@ -223,11 +184,11 @@ def _messages(problems) -> list[str]:
 
 
 def test_validate_accepts_a_good_video(sandbox_url, tmp_path):
-    assert _adapter(sandbox_url).validate(_content(tmp_path)) == []
+    assert YOUTUBE.adapter(sandbox_url).validate(_content(tmp_path)) == []
 
 
 def test_validate_needs_a_video_and_a_title(sandbox_url):
-    problems = _adapter(sandbox_url).validate(Content(text="Hello"))
+    problems = YOUTUBE.adapter(sandbox_url).validate(Content(text="Hello"))
     assert _messages(problems) == ["YouTube needs a title.", "YouTube needs a video."]
     assert {problem.network for problem in problems} == {"youtube"}
 
@@ -235,7 +196,7 @@ def test_validate_needs_a_video_and_a_title(sandbox_url):
 def test_validate_counts_the_description_in_bytes(sandbox_url, tmp_path):
     content = _content(tmp_path)
     text = "é" * 2501  # 2,501 characters, 5,002 bytes
-    problems = _adapter(sandbox_url).validate(Content(text=text, title=content.title, media=content.media))
+    problems = YOUTUBE.adapter(sandbox_url).validate(Content(text=text, title=content.title, media=content.media))
     assert _messages(problems) == [
         "The description is 2 bytes too long for YouTube (5,002 of 5,000). "
         "Accented letters count 2 bytes, most Asian scripts 3, emoji 4."
@@ -247,7 +208,7 @@ def test_validate_refuses_angle_brackets_long_titles_and_too_many_tags(sandbox_u
     content = _content(tmp_path)
     bad = Content(text="a <b> c", title="x" * 101, media=content.media, tags=("t" * 60,) * 9,
                   reference="dh-4f9c2a")
-    problems = _adapter(sandbox_url).validate(bad)
+    problems = YOUTUBE.adapter(sandbox_url).validate(bad)
     assert _messages(problems) == [
         "The title is 1 character too long for YouTube (101 of 100).",
         "YouTube does not accept < or > in a description.",
@@ -263,7 +224,7 @@ def test_validate_checks_the_media(sandbox_url, tmp_path):
     long_video = _video(tmp_path, seconds=16 * 60 + 5)
     content = Content(text="t", title="t", media=(
         long_video, MediaFile(path=str(image), mime_type="image/png", kind="image", size=100)))
-    assert _messages(_adapter(sandbox_url).validate(content)) == [
+    assert _messages(YOUTUBE.adapter(sandbox_url).validate(content)) == [
         "YouTube does not take images: remove “x.png”.",
         "The video is 16 min 5 s long; YouTube takes at most 15 min.",
         "The image “x.png” has no alt text: describe it for people who cannot see it.",
@@ -273,86 +234,86 @@ def test_validate_checks_the_media(sandbox_url, tmp_path):
 # --- Errors ---------------------------------------------------------------------------------------
 
 def test_a_429_is_rate_limited_with_the_wait_from_the_headers(sandbox_url, tmp_path):
-    _fault(sandbox_url, rate_limit_rate=1.0, rate_limit_reset_seconds=42, count=1)
+    YOUTUBE.fault(sandbox_url, rate_limit_rate=1.0, rate_limit_reset_seconds=42, count=1)
     with pytest.raises(RateLimited) as raised:
-        _adapter(sandbox_url).publish(_credentials(), _content(tmp_path))
+        YOUTUBE.adapter(sandbox_url).publish(YOUTUBE.credentials(), _content(tmp_path))
     assert raised.value.retry_after == 42
     assert raised.value.status_code == 429
-    assert _received(sandbox_url) == []
+    assert YOUTUBE.received(sandbox_url) == []
 
 
 def test_a_revoked_account_is_an_auth_error(sandbox_url, tmp_path):
-    _fault(sandbox_url, account=CHANNEL, revoked=True)
-    adapter = _adapter(sandbox_url)
+    YOUTUBE.fault(sandbox_url, account=CHANNEL, revoked=True)
+    adapter = YOUTUBE.adapter(sandbox_url)
     with pytest.raises(AuthError) as raised:
-        adapter.publish(_credentials(), _content(tmp_path))
+        adapter.publish(YOUTUBE.credentials(), _content(tmp_path))
     assert raised.value.status_code == 401
     with pytest.raises(AuthError):
-        adapter.check_credentials(_credentials())
+        adapter.check_credentials(YOUTUBE.credentials())
     assert "sbx.youtube" not in str(raised.value)
 
 
 def test_a_5xx_when_opening_the_upload_session_is_safe_to_send_again(sandbox_url, tmp_path):
     """No video exists before its last byte arrived: request_sent is False."""
-    _fault(sandbox_url, error_rate=1.0, count=1)
+    YOUTUBE.fault(sandbox_url, error_rate=1.0, count=1)
     with pytest.raises(TransientError) as raised:
-        _adapter(sandbox_url).publish(_credentials(), _content(tmp_path))
+        YOUTUBE.adapter(sandbox_url).publish(YOUTUBE.credentials(), _content(tmp_path))
     assert raised.value.request_sent is False
     assert raised.value.status_code == 503
-    assert _received(sandbox_url) == []
+    assert YOUTUBE.received(sandbox_url) == []
 
 
 def test_a_5xx_on_the_last_chunk_leaves_the_outcome_unknown(sandbox_url, tmp_path):
-    _fault(sandbox_url, error_rate=0.5, count=2, seed=_seed_hitting_call(2))
+    YOUTUBE.fault(sandbox_url, error_rate=0.5, count=2, seed=_seed_hitting_call(2))
     with pytest.raises(TransientError) as raised:
-        _adapter(sandbox_url).publish(_credentials(), _content(tmp_path))
+        YOUTUBE.adapter(sandbox_url).publish(YOUTUBE.credentials(), _content(tmp_path))
     assert raised.value.request_sent is True
     assert raised.value.status_code == 503
 
 
 def test_a_5xx_on_delete_may_have_deleted(sandbox_url, tmp_path):
-    adapter = _adapter(sandbox_url)
-    published = adapter.publish(_credentials(), _content(tmp_path))
-    _fault(sandbox_url, error_rate=1.0, count=1)
+    adapter = YOUTUBE.adapter(sandbox_url)
+    published = adapter.publish(YOUTUBE.credentials(), _content(tmp_path))
+    YOUTUBE.fault(sandbox_url, error_rate=1.0, count=1)
     with pytest.raises(TransientError) as raised:
-        adapter.delete(_credentials(), published.external_id)
+        adapter.delete(YOUTUBE.credentials(), published.external_id)
     assert raised.value.request_sent is True
 
 
 def test_a_timeout_after_the_last_chunk_arrived_is_reconciled_by_find_published(sandbox_url, tmp_path):
     """The sandbox stores the video, then withholds its answer: the upload did happen."""
-    _fault(sandbox_url, timeout_rate=0.5, hang_seconds=3, count=2, seed=_seed_hitting_call(2))
-    adapter = _adapter(sandbox_url, Timeouts(connect=1, read=1))
+    YOUTUBE.fault(sandbox_url, timeout_rate=0.5, hang_seconds=3, count=2, seed=_seed_hitting_call(2))
+    adapter = YOUTUBE.adapter(sandbox_url, Timeouts(connect=1, read=1))
     since = datetime.now(UTC)
     started = time.monotonic()
 
     with pytest.raises(TransientError) as raised:
-        adapter.publish(_credentials(), _content(tmp_path))
+        adapter.publish(YOUTUBE.credentials(), _content(tmp_path))
 
     assert raised.value.request_sent is True
     assert time.monotonic() - started < 3
-    [item] = _received(sandbox_url)
-    found = adapter.find_published(_credentials(), _content(tmp_path), since)
+    [item] = YOUTUBE.received(sandbox_url)
+    found = adapter.find_published(YOUTUBE.credentials(), _content(tmp_path), since)
     assert found is not None
     assert found.external_id == item["id"]
 
 
 def test_a_timeout_while_opening_the_session_created_nothing(sandbox_url, tmp_path):
-    _fault(sandbox_url, timeout_rate=1.0, hang_seconds=3, count=1)
-    adapter = _adapter(sandbox_url, Timeouts(connect=1, read=1))
+    YOUTUBE.fault(sandbox_url, timeout_rate=1.0, hang_seconds=3, count=1)
+    adapter = YOUTUBE.adapter(sandbox_url, Timeouts(connect=1, read=1))
     with pytest.raises(TransientError) as raised:
-        adapter.publish(_credentials(), _content(tmp_path))
+        adapter.publish(YOUTUBE.credentials(), _content(tmp_path))
     assert raised.value.request_sent is False
-    assert _received(sandbox_url) == []
+    assert YOUTUBE.received(sandbox_url) == []
 
 
 def test_a_refused_connection_was_never_sent(tmp_path):
-    adapter = _adapter(_closed_port_url(), Timeouts(connect=1, read=1))
+    adapter = YOUTUBE.adapter(closed_port_url(), Timeouts(connect=1, read=1))
     with pytest.raises(TransientError) as raised:
-        adapter.publish(_credentials(), _content(tmp_path))
+        adapter.publish(YOUTUBE.credentials(), _content(tmp_path))
     assert raised.value.request_sent is False
     with pytest.raises(TransientError) as raised:
-        adapter.delete(_credentials(), "abc")
+        adapter.delete(YOUTUBE.credentials(), "abc")
     assert raised.value.request_sent is False
 
 
@@ -392,29 +353,13 @@ def test_the_daily_quota_comes_back_at_midnight_in_california():
 
 # --- Connecting a channel -------------------------------------------------------------------------
 
-def _flow(sandbox_url: str) -> YouTubeConnectFlow:
-    flow = get_connect_flow("youtube", sandbox_url=sandbox_url, app=APP)
-    assert isinstance(flow, YouTubeConnectFlow)
-    return flow
-
-
-def _consent(authorize_url: str, *, decision: str = "authorize", account_id: str = CHANNEL) -> dict:
-    """What a person's browser does: open the consent page, submit its form, and come back
-    to our redirect URI; returns the callback's query parameters."""
-    page = requests.get(authorize_url, timeout=5)
-    page.raise_for_status()
-    inputs = re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page.text)
-    fields = {name: unescape(value) for name, value in inputs}
-    fields |= {"account_id": account_id, "decision": decision}
-    answer = requests.post(authorize_url, data=fields, allow_redirects=False, timeout=5)
-    assert answer.status_code in (302, 303), answer.text
-    location = answer.headers["Location"]
-    assert location.startswith(REDIRECT_URI)
-    return {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
+def _consent(authorize_url: str, *, decision: str = "authorize", account_id: str = CHANNEL) -> dict[str, str]:
+    """The channel's owner authorises the app on the sandbox's consent page; the callback's query."""
+    return consent(authorize_url, redirect_uri=REDIRECT_URI, decision=decision, account_id=account_id)
 
 
 def test_connect_flow_end_to_end(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = YOUTUBE.flow(sandbox_url)
 
     start = flow.start(redirect_uri=REDIRECT_URI)
     query = parse_qs(urlsplit(start.authorize_url).query)
@@ -436,11 +381,11 @@ def test_connect_flow_end_to_end(sandbox_url):
     assert connected.credentials.expires_at > datetime.now(UTC)
     assert "sbx" not in repr(connected.credentials)
     # The new token works with the adapter.
-    assert _adapter(sandbox_url).check_credentials(connected.credentials).account_id == CHANNEL
+    assert YOUTUBE.adapter(sandbox_url).check_credentials(connected.credentials).account_id == CHANNEL
 
 
 def test_connect_flow_refuses_a_forged_state(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = YOUTUBE.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url)
     with pytest.raises(AuthError, match="state"):
@@ -450,7 +395,7 @@ def test_connect_flow_refuses_a_forged_state(sandbox_url):
 
 
 def test_connect_flow_refuses_a_code_used_twice_or_a_wrong_verifier(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = YOUTUBE.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url)
     with pytest.raises(AuthError, match="invalid_grant"):
@@ -462,7 +407,7 @@ def test_connect_flow_refuses_a_code_used_twice_or_a_wrong_verifier(sandbox_url)
 
 
 def test_connect_flow_reports_a_refusal(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = YOUTUBE.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url, decision="deny")
     assert params["error"] == "access_denied"
@@ -471,7 +416,7 @@ def test_connect_flow_reports_a_refusal(sandbox_url):
 
 
 def test_refresh_keeps_the_refresh_token_google_does_not_rotate(sandbox_url):
-    flow = _flow(sandbox_url)
+    flow = YOUTUBE.flow(sandbox_url)
     stored = Credentials(access_token="sbx.youtube.UCx.old", refresh_token="sbxr.youtube.UCx.kept",
                          account_id="UCx")
 
@@ -485,24 +430,24 @@ def test_refresh_keeps_the_refresh_token_google_does_not_rotate(sandbox_url):
 
 
 def test_refresh_of_a_revoked_grant_is_an_auth_error(sandbox_url):
-    _fault(sandbox_url, account="UCx", revoked=True)
+    YOUTUBE.fault(sandbox_url, account="UCx", revoked=True)
     with pytest.raises(AuthError, match="expired or revoked"):
-        _flow(sandbox_url).refresh(Credentials(access_token="", refresh_token="sbxr.youtube.UCx.r"))
+        YOUTUBE.flow(sandbox_url).refresh(Credentials(access_token="", refresh_token="sbxr.youtube.UCx.r"))
 
 
 def test_refresh_when_google_fails_is_transient(sandbox_url):
-    _fault(sandbox_url, error_rate=1.0, count=10)  # google-auth retries twice on its own
+    YOUTUBE.fault(sandbox_url, error_rate=1.0, count=10)  # google-auth retries twice on its own
     with pytest.raises(TransientError):
-        _flow(sandbox_url).refresh(Credentials(access_token="", refresh_token="sbxr.youtube.UCx.r"))
+        YOUTUBE.flow(sandbox_url).refresh(Credentials(access_token="", refresh_token="sbxr.youtube.UCx.r"))
 
 
 def test_refresh_without_a_refresh_token_asks_to_reconnect(sandbox_url):
     with pytest.raises(AuthError, match="connect it again"):
-        _flow(sandbox_url).refresh(Credentials(access_token="sbx.youtube.UCx.a"))
+        YOUTUBE.flow(sandbox_url).refresh(Credentials(access_token="sbx.youtube.UCx.a"))
 
 
 def test_refresh_against_a_closed_port_was_never_sent():
-    flow = get_connect_flow("youtube", sandbox_url=_closed_port_url(), app=APP, timeouts=Timeouts(1, 1))
+    flow = get_connect_flow("youtube", sandbox_url=closed_port_url(), app=APP, timeouts=Timeouts(1, 1))
     with pytest.raises(TransientError) as raised:
         flow.refresh(Credentials(access_token="", refresh_token="sbxr.youtube.UCx.r"))
     assert raised.value.request_sent is False
