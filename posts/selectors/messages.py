@@ -1,5 +1,6 @@
 """Reads of messages, always through the policy's scope: a message another user may not
-see is simply not found. Lists cost a constant number of queries, whatever their length."""
+see is simply not found. Lists cost a constant number of queries, whatever their length:
+the message list and page, the review queue, the compose form's missions and accounts."""
 
 from __future__ import annotations
 
@@ -18,17 +19,19 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from channels.models import SocialAccount
 from diplomacy_hub import policy
 from embassies.models import Mission
 from embassies.roles import Role
-from posts.models import Delivery, Event, Message, Priority, Review
+from posts.models import Attachment, Delivery, Event, Message, Priority, Review
 
 _TARGETS = Message.targets.through
 
@@ -86,6 +89,29 @@ def message_list(
     a message's mission or, for a crisis alert, any of its target accounts. The dates
     bound when it goes out (its scheduled time, else its desired time, else its creation);
     a date is a whole day at headquarters."""
+    messages = messages_filtered(user=user, state=state, mission=mission, region=region, network=network,
+                                 priority=priority, date_from=date_from, date_to=date_to)
+    return _with_list_data(messages).order_by("-created_at", "-pk")
+
+
+def goes_out_at() -> Coalesce:
+    """When a message goes out: its scheduled time, else its desired time, else its creation
+    (indexed: posts_message_goes_out_idx)."""
+    return Coalesce("scheduled_at", "desired_at", "created_at")
+
+
+def messages_filtered(
+    *,
+    user,
+    state: str | Iterable[str] | None = None,
+    mission: Mission | int | Iterable | None = None,
+    region: str | None = None,
+    network: str | None = None,
+    priority: str | None = None,
+    date_from: date | datetime | None = None,
+    date_to: date | datetime | None = None,
+) -> QuerySet[Message]:
+    """`message_list`'s filters, without its list data (no join, no prefetch, no order)."""
     messages = _visible(user)
     states = _as_list(state)
     if states:
@@ -107,7 +133,7 @@ def message_list(
     if priority:
         messages = messages.filter(priority=priority)
     if date_from is not None or date_to is not None:
-        messages = messages.annotate(goes_out_at=Coalesce("scheduled_at", "desired_at", "created_at"))
+        messages = messages.annotate(goes_out_at=goes_out_at())
         if date_from is not None:
             messages = messages.filter(goes_out_at__gte=_moment(date_from, end=False))
         if date_to is not None:
@@ -115,7 +141,7 @@ def message_list(
                 messages = messages.filter(goes_out_at__lte=date_to)
             else:
                 messages = messages.filter(goes_out_at__lt=_moment(date_to, end=True))
-    return _with_list_data(messages).order_by("-created_at", "-pk")
+    return messages
 
 
 def message_get(*, user, pk: int) -> Message:
@@ -155,3 +181,87 @@ def review_queue(
         lane=Case(When(priority=Priority.CRISIS, then=Value(0)), default=Value(1),
                   output_field=IntegerField()),
     ).order_by("lane", F("desired_at").asc(nulls_last=True), "created_at", "pk")
+
+
+def submitted_at() -> Subquery:
+    """When a message was last sent for review (for "waiting since")."""
+    return Subquery(
+        Event.objects.filter(message=OuterRef("pk"), verb="message.submit")
+        .order_by("-created_at", "-pk").values("created_at")[:1]
+    )
+
+
+def latest_review(decision: str, what: str) -> Subquery:
+    """A field (`what`) of the message's latest review with this decision."""
+    return Subquery(
+        Review.objects.filter(message=OuterRef("pk"), decision=decision)
+        .order_by("-created_at", "-pk").values(what)[:1]
+    )
+
+
+def review_queue_filtered(
+    *,
+    user,
+    priority: str | None = None,
+    mission: int | None = None,
+    region: str | None = None,
+    network: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Message]:
+    """The review queue's page: `review_queue` narrowed to a network (any target on it)
+    and to the days (at headquarters) the messages should go out (their desired time,
+    else their creation), each with `submitted_at`."""
+    queue = review_queue(user=user, priority=priority, region=region, mission=mission)
+    if network:
+        queue = queue.filter(Exists(_TARGETS.objects.filter(message_id=OuterRef("pk"), socialaccount__network=network)))
+    if date_from or date_to:
+        queue = queue.annotate(goes_out_at=Coalesce("desired_at", "created_at"))
+        if date_from:
+            queue = queue.filter(goes_out_at__gte=_moment(date_from, end=False))
+        if date_to:
+            queue = queue.filter(goes_out_at__lt=_moment(date_to, end=True))
+    return queue.annotate(submitted_at=submitted_at())
+
+
+def missions_for_filters(*, user) -> list[Mission]:
+    """The missions a list page may be filtered by: those the user may see, by name."""
+    return list(policy.missions_visible_to(user).only("pk", "name").order_by("name"))
+
+
+def missions_of(*, user) -> list[Mission]:
+    """The missions the user belongs to as staff, by name."""
+    return list(policy.missions_visible_to(user).filter(pk__in=list(policy.mission_ids_of(user))).order_by("name"))
+
+
+def missions_to_write_for(*, user) -> list[Mission]:
+    """The active missions whose messages this user may write (officers only)."""
+    if not policy.has_role(user, Role.OFFICER):
+        return []
+    return list(Mission.objects.active().filter(pk__in=list(policy.mission_ids_of(user))).order_by("name"))
+
+
+def mission_get(*, user, pk: int | str) -> Mission:
+    """A mission the user may see, or Http404 (also for a non-numeric id)."""
+    if not str(pk).isdigit():
+        raise Http404("No such mission.")
+    return get_object_or_404(policy.missions_visible_to(user), pk=int(pk))
+
+
+def mission_accounts(*, mission: Mission) -> list[SocialAccount]:
+    """The accounts a message of this mission may target (the caller checked the mission)."""
+    return list(SocialAccount.objects.filter(mission=mission).select_related("mission").order_by("network", "pk"))
+
+
+def message_fresh(*, user, pk: int) -> Message:
+    """The message as it is now (after a write), without the page's prefetches."""
+    try:
+        return _visible(user).get(pk=pk)
+    except Message.DoesNotExist:
+        raise Http404("No such message.") from None
+
+
+def attachment_get(*, user, message_id: int, pk: int) -> Attachment:
+    """An attachment of a message the user may see, or Http404."""
+    attachments = policy.scope(user, Attachment.objects.all(), mission_field="message__mission")
+    return get_object_or_404(attachments, pk=pk, message_id=message_id)

@@ -1,0 +1,107 @@
+"""The calendar: scheduled and published messages by week or month, in headquarters' time
+or in each mission's own. The days are counted in SQL (posts/selectors/calendar.py): a
+month shows each day's count by state and its first few messages, never every message."""
+
+from __future__ import annotations
+
+import calendar as calendar_module
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from diplomacy_hub import policy
+from posts.forms import CalendarForm, hq_zone, week_start, zone_city
+from posts.models import Message
+from posts.selectors.calendar import CALENDAR_STATES, calendar_days
+from posts.selectors.messages import missions_for_filters
+from posts.views.common import render_page
+
+CALENDAR_DAY_ENTRIES = 6  # month view: past this many in one day, "and N more"
+WEEK_DAY_ENTRIES = 40  # week view: the same, further
+
+
+@dataclass
+class CalendarEntry:
+    message: Message
+    moment: datetime
+    place: str
+
+
+@dataclass
+class CalendarDay:
+    day: date
+    entries: list[CalendarEntry]
+    total: int = 0
+    counts: list[tuple[str, str, int]] = field(default_factory=list)  # (state, label, count)
+    in_month: bool = True
+    is_today: bool = False
+
+    @property
+    def shown(self) -> list[CalendarEntry]:
+        return self.entries
+
+    @property
+    def more(self) -> int:
+        return max(0, self.total - len(self.entries))
+
+
+@require_GET
+def calendar(request: HttpRequest) -> HttpResponse:
+    """Scheduled and published messages by week or month, in headquarters' time or in each
+    mission's own; two queries for the messages, whatever their number."""
+    user = request.user
+    if not policy.roles_of(user):
+        raise PermissionDenied
+    zone = hq_zone()
+    today = timezone.now().astimezone(zone).date()
+    form = CalendarForm(request.GET.dict(), missions=missions_for_filters(user=user), today=today)
+    chosen = form.values()
+    anchor = chosen["date"]
+    if chosen["view"] == CalendarForm.MONTH:
+        first = anchor.replace(day=1)
+        last = first.replace(day=calendar_module.monthrange(first.year, first.month)[1])
+        start, end = week_start(first), week_start(last) + timedelta(days=6)
+        previous, following = (first - timedelta(days=1)).replace(day=1), last + timedelta(days=1)
+        per_day = CALENDAR_DAY_ENTRIES
+    else:
+        start = week_start(anchor)
+        end = start + timedelta(days=6)
+        first, last = start, end
+        previous, following = start - timedelta(days=7), start + timedelta(days=7)
+        per_day = WEEK_DAY_ENTRIES
+    in_mission_time = chosen["tz"] == CalendarForm.MISSION
+    found = calendar_days(
+        user=user, start=start, end=end, zone_name=str(zone), in_mission_time=in_mission_time,
+        region=chosen["region"] or None, mission=int(chosen["mission"]) if chosen["mission"] else None,
+        per_day=per_day,
+    )
+    labels = dict(Message.State.choices)
+    days = []
+    for day, messages in found.items():
+        entries = []
+        for message in messages.first:
+            own = in_mission_time and message.mission is not None
+            entries.append(CalendarEntry(
+                message=message, moment=message.moment.astimezone(message.mission.zone if own else zone),
+                place=message.mission.city if own else zone_city(zone),
+            ))
+        days.append(CalendarDay(
+            day=day, entries=entries, total=messages.total,
+            counts=[(state, str(labels[state]), messages.counts[state]) for state in CALENDAR_STATES
+                    if messages.counts.get(state)],
+            in_month=first <= day <= last, is_today=day == today,
+        ))
+    return render_page(request, "posts/calendar.html", {
+        "form": form,
+        "chosen": chosen,
+        "weeks": [days[index:index + 7] for index in range(0, len(days), 7)],
+        "days": days,
+        "start": start, "end": end, "first": first,
+        "previous": previous.isoformat(), "following": following.isoformat(), "today": today,
+        "total": sum(day.total for day in days),
+        "in_mission_time": in_mission_time,
+    })

@@ -1,0 +1,297 @@
+"""The message page: previews, attachments, the thread, the history, and the decisions
+(approve, request changes, reject) and submit taken from it. Another mission's message
+answers 404 (selectors.message_get)."""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib import messages as flash
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from diplomacy_hub import policy
+from embassies.roles import Role
+from posts.forms import ApproveForm, CommentForm, DecisionForm, hq_zone, place_of, zone_city, zone_of
+from posts.models import Delivery, Event, InvalidTransition, Message, Review
+from posts.selectors import messages as selectors
+from posts.services import messages as drafting
+from posts.services import review
+from posts.services.messages import StaleVersion
+from posts.services.review import AUTHORING_VERBS, ValidationProblems
+from posts.views.common import render_page
+from posts.views.previews import build_preview
+
+EVENT_LABELS = {
+    "message.create": gettext_lazy("created the draft"),
+    "message.edit": gettext_lazy("edited the message"),
+    "message.submit": gettext_lazy("submitted it for review"),
+    "message.approve": gettext_lazy("approved it"),
+    "message.request_changes": gettext_lazy("asked for changes"),
+    "message.reject": gettext_lazy("rejected it"),
+    "message.cancel": gettext_lazy("cancelled it"),
+    "message.comment": gettext_lazy("commented"),
+    "message.attachment_add": gettext_lazy("attached a file"),
+    "message.attachment_remove": gettext_lazy("removed a file"),
+    "message.attachment_alt_text": gettext_lazy("changed an alt text"),
+    "message.approval_invalidated": gettext_lazy("withdrew the approval by changing the message"),
+    "message.retract_requested": gettext_lazy("asked to retract it"),
+    "message.retracted": gettext_lazy("retracted it"),
+    "delivery.sent": gettext_lazy("sent"),
+    "delivery.failed": gettext_lazy("failed"),
+    "delivery.unknown": gettext_lazy("outcome unknown"),
+    "delivery.held": gettext_lazy("held"),
+    "delivery.released": gettext_lazy("released"),
+    "delivery.cancel": gettext_lazy("cancelled"),
+    "delivery.cancelled": gettext_lazy("cancelled"),
+    "delivery.retry": gettext_lazy("retried"),
+    "delivery.requeued": gettext_lazy("queued again"),
+    "delivery.rate_limited": gettext_lazy("rate limited, will retry"),
+    "delivery.reconciled": gettext_lazy("found on the network"),
+    "delivery.not_found": gettext_lazy("not found on the network"),
+    "delivery.needs_decision": gettext_lazy("needs a press officer's decision"),
+    "delivery.settled": gettext_lazy("settled by hand"),
+    "delivery.retracted": gettext_lazy("deleted from the network"),
+    "delivery.retract_failed": gettext_lazy("could not be deleted"),
+}
+HISTORY_DELIVERY_EVENTS = 200
+
+
+@dataclass
+class HistoryEntry:
+    event: Event
+    label: str
+    from_label: str
+    to_label: str
+    detail: str
+    account: str = ""
+
+
+def _state_label(states, value: str) -> str:
+    try:
+        return str(states(value).label)
+    except ValueError:
+        return value
+
+
+def _event_detail(event: Event) -> str:
+    details = event.details or {}
+    if event.verb in ("message.request_changes", "message.reject"):
+        return str(details.get("comment", ""))
+    if event.verb == "message.cancel":
+        return str(details.get("reason", ""))
+    if event.verb in ("message.attachment_add", "message.attachment_remove"):
+        return str(details.get("name", ""))
+    if event.verb == "message.edit":
+        return ", ".join(str(part) for part in details.get("changed", []))
+    if event.delivery_id and details.get("reason"):
+        return str(details["reason"])[:200]
+    return ""
+
+
+def _history(message: Message) -> tuple[list[HistoryEntry], list[HistoryEntry], int]:
+    accounts = {delivery.pk: delivery.account for delivery in message.deliveries.all()}
+    main, deliveries = [], []
+    for event in message.events.all():
+        states = Delivery.State if event.delivery_id else Message.State
+        entry = HistoryEntry(
+            event=event, label=str(EVENT_LABELS.get(event.verb, event.verb)),
+            from_label=_state_label(states, event.from_state) if event.from_state else "",
+            to_label=_state_label(states, event.to_state) if event.to_state else "",
+            detail=_event_detail(event),
+        )
+        if event.delivery_id:
+            account = accounts.get(event.delivery_id)
+            entry.account = str(account.handle or account.display_name) if account else f"#{event.delivery_id}"
+            entry.account = f"{account.get_network_display()} {entry.account}" if account else entry.account
+            deliveries.append(entry)
+        else:
+            main.append(entry)
+    return main, deliveries[-HISTORY_DELIVERY_EVENTS:], len(deliveries)
+
+
+def _authored_part(user, message: Message) -> bool:
+    return message.author_id == user.pk or any(
+        event.actor_id == user.pk and event.verb in AUTHORING_VERBS for event in message.events.all()
+    )
+
+
+def _decision_forms(message: Message, data=None, which: str = "") -> dict:
+    return {
+        "approve_form": ApproveForm(data if which == "approve" else None, message=message),
+        "changes_form": DecisionForm(data if which == "changes" else None, message=message, prefix="changes",
+                                     required_message=_("Say what should change: the author reads it.")),
+        "reject_form": DecisionForm(data if which == "reject" else None, message=message, prefix="reject",
+                                    required_message=_("Say why the message is rejected: the author reads it.")),
+    }
+
+
+def _detail_page(request: HttpRequest, message: Message, *, status: int = 200, stale: bool = False,
+                 forms: dict | None = None, comment_form: CommentForm | None = None) -> HttpResponse:
+    user = request.user
+    can_decide = message.state == Message.State.IN_REVIEW and policy.can(user, "message.approve", message) \
+        and not _authored_part(user, message)
+    history, delivery_history, delivery_event_count = _history(message)
+    deliveries = [delivery for delivery in message.deliveries.all() if delivery.state != Delivery.State.CANCELLED]
+    tally = Tally(delivery.state for delivery in deliveries)
+    reviews = list(message.reviews.all())
+    context = {
+        "message": message,
+        "preview": build_preview(message),
+        "attachments": list(message.attachments.all()),
+        "targets": list(message.targets.all()),
+        "comments": list(message.comments.all()),
+        "reviews": reviews,
+        "last_change_request": next((review for review in reversed(reviews)
+                                     if review.decision == Review.Decision.REQUEST_CHANGES), None),
+        "history": history,
+        "delivery_history": delivery_history,
+        "delivery_event_count": delivery_event_count,
+        "delivery_states": [(label, tally[value], value) for value, label in Delivery.State.choices
+                            if tally[value]],
+        "delivery_total": len(deliveries),
+        "can_edit": (policy.can(user, "message.edit", message) and message.state in Message.EDITABLE_STATES
+                     and not message.is_crisis),
+        "can_submit": (policy.can(user, "message.submit", message)
+                       and message.state in (Message.State.DRAFT, Message.State.CHANGES_REQUESTED)),
+        "can_decide": can_decide,
+        "is_reviewer_but_author": (message.state == Message.State.IN_REVIEW and not can_decide
+                                   and policy.has_role(user, Role.PRESS_OFFICE, Role.CRISIS_UNIT)),
+        "stale": stale,
+        "comment_form": comment_form or CommentForm(),
+        "zone_place": place_of(message.mission),
+        "now": timezone.now(),
+    }
+    if can_decide:
+        context.update(forms or _decision_forms(message))
+    return render_page(request, "posts/message_detail.html", context, status=status)
+
+
+@require_GET
+def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail_page(request, selectors.message_get(user=request.user, pk=pk))
+
+
+def _decide(request: HttpRequest, pk: int, which: str) -> HttpResponse:
+    message = selectors.message_get(user=request.user, pk=pk)
+    forms = _decision_forms(message, request.POST, which)
+    form = forms[{"approve": "approve_form", "changes": "changes_form", "reject": "reject_form"}[which]]
+    if form.is_valid():
+        version = form.cleaned_data["version"]
+        comment = form.cleaned_data.get("comment", "")
+        try:
+            if which == "approve":
+                done = review.message_approve(actor=request.user, message_id=message.pk,
+                                              publish_at=form.publish_at(), expected_version=version,
+                                              comment=comment)
+                _flash_approved(request, done)
+            elif which == "changes":
+                review.message_request_changes(actor=request.user, message_id=message.pk, comment=comment,
+                                        expected_version=version)
+                flash.success(request, _("Changes requested: “%(title)s” is back with its author.")
+                              % {"title": message.title})
+            else:
+                review.message_reject(actor=request.user, message_id=message.pk, comment=comment,
+                                      expected_version=version)
+                flash.success(request, _("“%(title)s” is rejected. Its author has been told.")
+                              % {"title": message.title})
+            return redirect("posts:review_queue" if policy.can(request.user, "message.review_queue")
+                            else message.get_absolute_url())
+        except StaleVersion:
+            return _detail_page(request, message, status=409, stale=True)
+        except ValidationProblems as problems:
+            for problem in problems.blocking:
+                form.add_error(None, problem.message)
+        except ValidationError as error:
+            form.add_service_error(error)
+        except InvalidTransition as error:
+            form.add_error(None, str(error))
+    return _detail_page(request, message, status=400, forms=forms)
+
+
+def _flash_approved(request: HttpRequest, message: Message) -> None:
+    if message.scheduled_at and message.scheduled_at > timezone.now() + timedelta(minutes=1):
+        hq = message.scheduled_at.astimezone(hq_zone())
+        local = message.scheduled_at.astimezone(zone_of(message.mission))
+        flash.success(request, _("Approved: “%(title)s” goes out %(local)s in %(place)s (%(hq)s in %(hq_place)s).") % {
+            "title": message.title, "local": formats.date_format(local, "DATETIME_FORMAT"),
+            "place": place_of(message.mission), "hq": formats.time_format(hq, "TIME_FORMAT"),
+            "hq_place": zone_city(hq_zone()),
+        })
+    else:
+        flash.success(request, _("Approved: “%(title)s” is going out now.") % {"title": message.title})
+
+
+@require_POST
+def message_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, "approve")
+
+
+@require_POST
+def message_request_changes(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, "changes")
+
+
+@require_POST
+def message_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, "reject")
+
+
+@require_POST
+def message_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Submit from the message page; any problem sends the author to the form, where each
+    one is shown beside its field."""
+    message = selectors.message_get(user=request.user, pk=pk)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = None
+    try:
+        review.message_submit(actor=request.user, message_id=message.pk, expected_version=version)
+    except StaleVersion:
+        return _detail_page(request, message, status=409, stale=True)
+    except ValidationProblems:
+        flash.error(request, _("This message cannot be submitted yet: each problem is shown beside its field."))
+        return redirect(reverse("posts:message_edit", args=[message.pk]) + "?check=1")
+    except InvalidTransition as error:
+        flash.error(request, str(error))
+        return redirect(message.get_absolute_url())
+    flash.success(request, _("Submitted for review. The press office has been told."))
+    return redirect(message.get_absolute_url())
+
+
+@require_POST
+def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    message = selectors.message_get(user=request.user, pk=pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            drafting.comment_add(actor=request.user, message_id=message.pk, body=form.cleaned_data["body"])
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            return redirect(message.get_absolute_url() + "#comments")
+    return _detail_page(request, message, status=400, comment_form=form)
+
+
+@require_GET
+def attachment_file(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
+    """An attachment's file, for those who may see its message (never through MEDIA_URL)."""
+    attachment = selectors.attachment_get(user=request.user, message_id=pk, pk=attachment_id)
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404("The file is missing.") from None
+    response = FileResponse(handle, content_type=attachment.mime_type, filename=attachment.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=600"
+    return response
