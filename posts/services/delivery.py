@@ -117,8 +117,10 @@ def delivery_publish(*, delivery_id: int) -> Outcome:
     """Publish one queued delivery, at most once. Does nothing unless it is `queued`."""
     now = timezone.now()
     with transaction.atomic():
+        # The claim counts the attempt too (one statement); a delivery refused below, which
+        # never reaches the network, gives it back (`_set_state`).
         won = Delivery.objects.filter(pk=delivery_id, state=State.QUEUED).update(
-            state=State.SENDING, state_changed_at=now,
+            state=State.SENDING, state_changed_at=now, attempts=F("attempts") + 1,
         )
         if not won:
             return SKIPPED
@@ -138,14 +140,12 @@ def delivery_publish(*, delivery_id: int) -> Outcome:
             )
             transaction.on_commit(lambda: message_refresh_state(message_id=delivery.message_id), robust=True)
             return outcome
-        Delivery.objects.filter(pk=delivery_id).update(attempts=F("attempts") + 1)
-        delivery.attempts += 1
         attempt = DeliveryAttempt.objects.create(
             delivery=delivery, number=delivery.attempts, action="publish", started_at=now,
         )
     # Committed: the delivery is `sending` and the attempt is on record. Now the network.
     outcome = _call_network(delivery, attempt, content)
-    message_refresh_state(message_id=delivery.message_id)
+    message_refresh_state(message_id=delivery.message_id, state_seen=delivery.message.state)
     return outcome
 
 
@@ -184,8 +184,10 @@ def _refuse_at_send_time(delivery: Delivery, now: datetime) -> Outcome | None:
 
 def _set_state(delivery: Delivery, to_state: str, *, now: datetime, verb: str, kind: str = "",
                reason: str = "", details: dict | None = None) -> Outcome:
-    """sending -> to_state, for a delivery that never reached the network."""
-    fields = {"state": to_state, "state_changed_at": now}
+    """sending -> to_state, for a delivery that never reached the network (the attempt its
+    claim counted is given back)."""
+    fields = {"state": to_state, "state_changed_at": now, "attempts": F("attempts") - 1}
+    delivery.attempts -= 1
     if reason:
         fields |= {"last_error": reason[:500], "last_error_kind": kind}
     Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(**fields)

@@ -188,6 +188,7 @@ def test_delivery_publish_cancels_when_the_message_was_cancelled(broker, network
     delivery_publish(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     assert delivery.state == S.CANCELLED
+    assert delivery.attempts == 0  # the claim's count is given back: nothing was called
     assert network.calls == []
 
 
@@ -197,8 +198,33 @@ def test_delivery_publish_holds_when_a_pause_started_after_the_claim(broker, net
     delivery_publish(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     assert delivery.state == S.HELD
+    assert delivery.attempts == 0
     assert network.calls == []
     assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 0
+
+
+def test_delivery_publish_held_then_released_counts_one_attempt(broker, network):
+    from posts.services.pause import publishing_resume
+
+    message, (delivery,) = _queued()
+    pause = publishing_pause(actor=make_press_officer(), scope="all", reason="Stop everything")
+    delivery_publish(delivery_id=delivery.pk)
+    publishing_resume(actor=make_press_officer(), pause_id=pause.pk)
+    Delivery.objects.filter(pk=delivery.pk).update(state=S.QUEUED)  # released and claimed again
+    assert delivery_publish(delivery_id=delivery.pk).state == S.SENT
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1
+    assert list(DeliveryAttempt.objects.filter(delivery=delivery).values_list("number", flat=True)) == [1]
+
+
+def test_only_the_last_delivery_of_a_publishing_message_writes_its_summary(broker, network):
+    message, deliveries = _queued(3)
+    outcomes = _publish_all(broker)
+    assert [outcome.state for outcome in outcomes] == [S.SENT] * 3
+    message.refresh_from_db()
+    assert message.state == Message.State.PUBLISHED
+    verbs = list(Event.objects.filter(message=message, delivery__isnull=True).values_list("verb", flat=True))
+    assert verbs.count("message.published") == 1
 
 
 def test_delivery_publish_fails_as_auth_on_a_disconnected_account(broker, network):
