@@ -9,6 +9,7 @@ listens on. Every call goes to the real sandbox (tests/conftest.py's `sandbox_ur
 
 from __future__ import annotations
 
+import random
 import re
 import socket
 from collections.abc import Callable
@@ -20,13 +21,14 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from channels.adapters import get_adapter, get_connect_flow
-from channels.adapters.base import AppCredentials, Credentials, MediaFile
+from channels.adapters.base import AppCredentials, Content, Credentials, MediaFile
 from channels.adapters.facebook import FacebookAdapter, FacebookConnectFlow
 from channels.adapters.flickr import FlickrAdapter, FlickrConnectFlow
 from channels.adapters.transport import Timeouts
 from channels.adapters.twitter import TwitterAdapter, TwitterConnectFlow
 from channels.adapters.youtube import YouTubeAdapter, YouTubeConnectFlow
 from channels.media import inspect_media
+from tests.media_samples import jpeg_bytes, mp4_bytes
 
 MB = 1024 * 1024
 GPS_IFD = 0x8825  # the EXIF block that holds where a photo was taken
@@ -44,6 +46,8 @@ class Network:
     other_account_id: str  # an account of someone else on the same network
     redirect_uri: str
     token: Callable[[str], Credentials] = field(repr=False)  # account id -> its credentials
+    # (folder, **options) -> a post the network takes: a text, a photo (Flickr), a video (YouTube).
+    sample: Callable[..., Content] = field(repr=False)
 
     def __str__(self) -> str:  # the test ids of parametrized tests
         return self.name
@@ -80,12 +84,33 @@ class Network:
         assert answer.status_code == 201, answer.text
 
 
+def text_post(folder: Path, *, text: str = "Réception pour la fête nationale.") -> Content:
+    return Content(text=text)
+
+
+def photo_post(folder: Path, *, reference: str = "dh-4F9C2A", title: str = "National day reception",
+               name: str = "reception") -> Content:
+    """A photo (taken with GPS on) with its title, tags and the delivery's reference."""
+    photo = media_file(folder, jpeg_bytes(with_gps=True), f"{name}.jpg", alt="The ambassador greets guests")
+    return Content(text="Guests at the residence for the national day.", title=title, media=(photo,),
+                   tags=("diplomacy", "national day"), reference=reference)
+
+
+def video_post(folder: Path, *, reference: str = "dh-4f9c2a", title: str = "National day 2026",
+               name: str = "clip", seconds: float = 30.0, padding: int = 4096) -> Content:
+    """A video with its title, tags and the delivery's reference."""
+    video = media_file(folder, mp4_bytes(seconds=seconds, padding=padding), f"{name}.mp4")
+    return Content(text="The ambassador's address for the national day.", title=title, media=(video,),
+                   tags=("diplomacy", "national day"), reference=reference)
+
+
 FACEBOOK = Network(
     name="facebook", app=AppCredentials(client_id="dh-fb-app", client_secret="dh-fb-secret"),
     adapter_class=FacebookAdapter, flow_class=FacebookConnectFlow,
     account_id="104000000000001", other_account_id="104000000000002",
     redirect_uri="http://127.0.0.1:8000/channels/connect/facebook/callback",
     token=lambda page: Credentials(access_token=f"sbx.facebook.{page}.page-token", account_id=page),
+    sample=text_post,
 )
 TWITTER = Network(
     name="twitter", app=AppCredentials(client_id="dh-x-client", client_secret="dh-x-secret"),
@@ -93,6 +118,7 @@ TWITTER = Network(
     account_id="1500000000000000001", other_account_id="1500000000000000002",
     redirect_uri="http://127.0.0.1:8000/channels/connect/twitter/callback",  # plain http, as in development
     token=lambda user: Credentials(access_token=f"sbx.twitter.{user}.access", account_id=user),
+    sample=text_post,
 )
 FLICKR = Network(
     name="flickr", app=AppCredentials(client_id="dh-flickr-key", client_secret="dh-flickr-secret"),
@@ -102,6 +128,7 @@ FLICKR = Network(
     token=lambda nsid: Credentials(access_token=f"sbx.flickr.{nsid}.access", token_secret="token-secret",
                                    account_id=nsid,
                                    extra={"username": "embassy_tokyo", "fullname": "Embassy in Tokyo"}),
+    sample=photo_post,
 )
 YOUTUBE = Network(
     name="youtube", app=AppCredentials(client_id="dh-youtube-client", client_secret="dh-youtube-secret"),
@@ -109,6 +136,7 @@ YOUTUBE = Network(
     account_id="UCembassyTokyo0000000001", other_account_id="UCsomeoneElse000000000001",
     redirect_uri="https://hub.example.org/channels/connect/youtube/callback",
     token=lambda channel: Credentials(access_token=f"sbx.youtube.{channel}.access", account_id=channel),
+    sample=video_post,
 )
 NETWORKS = (FACEBOOK, TWITTER, FLICKR, YOUTUBE)
 
@@ -147,3 +175,17 @@ def consent(authorize_url: str, *, redirect_uri: str, decision: str = "authorize
     location = answer.headers["Location"]
     assert location.startswith(redirect_uri)
     return {name: values[-1] for name, values in parse_qs(urlsplit(location).query).items()}
+
+
+def seed_hitting_call(number: int, rate: float = 0.5) -> int:
+    """A seed whose rule lets the first number-1 calls through and hits call `number`.
+
+    The sandbox draws a seeded rule's rolls from random.Random(str(seed)); this is how a
+    test puts a fault on the last chunk of an upload rather than on the session's start.
+    """
+    for seed in range(10_000):
+        rng = random.Random(str(seed))
+        draws = [rng.random() for _ in range(number)]
+        if all(draw >= rate for draw in draws[:-1]) and draws[-1] < rate:
+            return seed
+    raise AssertionError("no such seed")

@@ -147,24 +147,7 @@ def test_video_processing_is_waited_for_within_a_bound(sandbox_url, tmp_path):
     assert TWITTER.received(sandbox_url) == []
 
 
-def test_publish_refuses_what_does_not_validate_without_calling_x(sandbox_url):
-    with pytest.raises(PermanentError, match=r"The text is 31 characters too long for X \(311 of 280\)\."):
-        TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(), Content(text="a" * 311))
-    assert TWITTER.received(sandbox_url) == []
-
-
 # --- Delete, credentials, metrics, reconciliation -----------------------------------------------------
-
-def test_delete_removes_the_post_and_a_post_already_gone_counts_as_deleted(sandbox_url):
-    adapter = TWITTER.adapter(sandbox_url)
-    published = adapter.publish(TWITTER.credentials(), Content(text="À retirer"))
-
-    adapter.delete(TWITTER.credentials(), published.external_id)
-    adapter.delete(TWITTER.credentials(), published.external_id)  # 404: gone already, which is what we want
-
-    [item] = TWITTER.received(sandbox_url)
-    assert item["deleted"] is True
-
 
 def test_delete_of_another_accounts_post_is_refused(sandbox_url):
     adapter = TWITTER.adapter(sandbox_url)
@@ -173,19 +156,6 @@ def test_delete_of_another_accounts_post_is_refused(sandbox_url):
     with pytest.raises(PermanentError, match="not allowed to delete") as caught:
         adapter.delete(TWITTER.credentials(), published.external_id)
     assert caught.value.status_code == 403
-
-
-def test_check_credentials_names_the_account(sandbox_url):
-    account = TWITTER.adapter(sandbox_url).check_credentials(TWITTER.credentials())
-    assert account.account_id == USER_ID
-    assert account.handle
-    assert account.display_name
-
-
-def test_check_credentials_refuses_a_token_of_another_account(sandbox_url):
-    credentials = TWITTER.credentials(OTHER_USER_ID).replace(account_id=USER_ID)
-    with pytest.raises(AuthError, match="another X account"):
-        TWITTER.adapter(sandbox_url).check_credentials(credentials)
 
 
 def test_fetch_metrics_of_the_account_and_of_a_post(sandbox_url):
@@ -209,33 +179,6 @@ def test_metrics_of_a_deleted_post_are_a_permanent_error(sandbox_url):
 
     with pytest.raises(PermanentError, match="no post"):
         adapter.fetch_metrics(TWITTER.credentials(), published.external_id)
-
-
-def test_find_published_finds_the_post_by_its_text_since_a_time(sandbox_url):
-    adapter = TWITTER.adapter(sandbox_url)
-    since = datetime.now(UTC) - timedelta(seconds=1)
-    content = Content(text="Voir https://jp.ambafrance.org & <inscrivez-vous>")
-    adapter.publish(TWITTER.credentials(), Content(text="Un autre message"))
-    published = adapter.publish(TWITTER.credentials(), content)
-
-    assert adapter.find_published(TWITTER.credentials(), content, since) == published
-    assert adapter.find_published(TWITTER.credentials(), Content(text="Jamais publié"), since) is None
-    assert adapter.find_published(TWITTER.credentials(), content, datetime.now(UTC) + timedelta(minutes=1)) is None
-
-
-def test_find_published_finds_a_post_made_in_the_same_second_as_since(sandbox_url):
-    """X gives creation times to the second: a post at 12:00:00.7 reads as 12:00:00."""
-    adapter = TWITTER.adapter(sandbox_url)
-    content = Content(text="Tout juste publié")
-    since = datetime.now(UTC).replace(microsecond=999_999)
-    published = adapter.publish(TWITTER.credentials(), content)
-
-    assert adapter.find_published(TWITTER.credentials(), content, since) == published
-
-
-def test_find_published_cannot_tell_a_post_without_text(sandbox_url):
-    with pytest.raises(PermanentError, match="without text"):
-        TWITTER.adapter(sandbox_url).find_published(TWITTER.credentials(), Content(text=""), datetime.now(UTC))
 
 
 def test_find_published_when_x_fails_is_transient(sandbox_url):
@@ -262,27 +205,6 @@ def test_comparable_text_still_tells_different_texts_apart():
 
 # --- Errors, each kind through the sandbox's faults ---------------------------------------------------
 
-def test_rate_limit_becomes_rate_limited_with_the_time_to_wait(sandbox_url):
-    TWITTER.fault(sandbox_url, rate_limit_rate=1, rate_limit_reset_seconds=30, count=1)
-
-    with pytest.raises(RateLimited) as caught:
-        TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(), Content(text="Trop tôt"))
-
-    assert 25 <= caught.value.retry_after <= 31
-    assert caught.value.status_code == 429
-    assert TWITTER.received(sandbox_url) == []
-
-
-def test_a_revoked_token_is_an_auth_error(sandbox_url):
-    TWITTER.fault(sandbox_url, account=USER_ID, revoked=True)
-
-    with pytest.raises(AuthError):
-        TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(), Content(text="Refusé"))
-    with pytest.raises(AuthError):
-        TWITTER.adapter(sandbox_url).check_credentials(TWITTER.credentials())
-    assert TWITTER.received(sandbox_url) == []
-
-
 def test_a_server_error_on_the_post_may_have_posted(sandbox_url):
     TWITTER.fault(sandbox_url, error_rate=1, count=1)
 
@@ -305,24 +227,6 @@ def test_a_failure_while_uploading_media_is_before_any_post(sandbox_url, tmp_pat
     assert TWITTER.received(sandbox_url) == []
 
 
-def test_a_timeout_after_the_post_arrived_is_sent_and_reconciled(sandbox_url):
-    adapter = TWITTER.adapter(sandbox_url, Timeouts(connect=1, read=1))
-    content = Content(text="Réponse perdue")
-    since = datetime.now(UTC) - timedelta(seconds=1)
-    TWITTER.fault(sandbox_url, timeout_rate=1, hang_seconds=3, count=1)
-
-    started = time.monotonic()
-    with pytest.raises(TransientError) as caught:
-        adapter.publish(TWITTER.credentials(), content)
-
-    assert time.monotonic() - started < 3
-    assert caught.value.request_sent is True
-    [item] = TWITTER.received(sandbox_url)  # the post exists although we never heard so
-    found = adapter.find_published(TWITTER.credentials(), content, since)
-    assert found is not None
-    assert found.external_id == item["id"]
-
-
 def test_the_same_text_twice_is_refused_as_a_duplicate(sandbox_url):
     adapter = TWITTER.adapter(sandbox_url)
     adapter.publish(TWITTER.credentials(), Content(text="Une seule fois"))
@@ -334,14 +238,6 @@ def test_the_same_text_twice_is_refused_as_a_duplicate(sandbox_url):
     assert caught.value.status_code == 403
     counts = TWITTER.count_of(sandbox_url, "Une seule fois")
     assert (counts["count"], counts["duplicates_refused"]) == (1, 1)
-
-
-def test_a_closed_port_was_never_sent():
-    adapter = TWITTER.adapter(closed_port_url(), Timeouts(connect=1, read=1))
-    with pytest.raises(TransientError) as caught:
-        adapter.publish(TWITTER.credentials(), Content(text="Personne"))
-    assert caught.value.request_sent is False
-    assert "127.0.0.1" not in caught.value.detail
 
 
 def test_x_own_bad_request_is_permanent_with_its_message(sandbox_url):
