@@ -7,14 +7,16 @@ sweeper puts a delivery that waited too long in `queued` back in line).
   never blocks a web request for more than settings.KICK_TIMEOUT (0.5 s) and never
   raises: with the broker down or frozen the beat tick (every DISPATCH_INTERVAL s) or,
   failing that, the next kick catches up.
-- `dispatch_due()` claims due deliveries in batches (DISPATCH_BATCH_SIZE, crisis alerts
+- `dispatch_due()` (beat, every DISPATCH_INTERVAL = 1 s; a tick with nothing due is one
+  indexed read) claims due deliveries in batches (DISPATCH_BATCH_SIZE, crisis alerts
   first, then by due time). In one transaction per batch it locks the due rows
   (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent dispatchers share the
   work; SQLite's IMMEDIATE transactions serialise them), and for each row:
   a publishing pause covering it -> `held` (with an event; a press officer releases it);
   over the account's or the network's budget (posts.ratelimit) -> its next attempt moved
   to when the budget frees; otherwise -> `queued`. After commit the queued ids are sent to
-  the `crisis` or `publish` queue; if the broker refuses, the ones not sent go back to
+  the `crisis` or `publish` queue, each message's first delivery before any message's
+  second (`first_deliveries_first`); if the broker refuses, the ones not sent go back to
   `scheduled`, due at once, for the next tick.
 
 Only deliveries of a message that may still publish are claimed: never those of a
@@ -107,21 +109,27 @@ class DispatchResult:
 
 def dispatch_due(*, now: datetime | None = None, worker: str = "", queue: str = "") -> DispatchResult:
     """Claim every due delivery (in batches) and enqueue the claimed ids. `worker` and
-    `queue` name the worker that runs this tick, for the health report."""
+    `queue` name the worker that runs this tick, for the health report.
+
+    Beat ticks every DISPATCH_INTERVAL (1 s), on two queues: a tick with nothing due costs
+    one indexed read (no transaction, no lock: SQLite's writers are not held up) and one
+    write, the heartbeats."""
     result = DispatchResult()
-    for _ in range(settings.DISPATCH_MAX_BATCHES):
-        batch, seen = _dispatch_batch(now=now or timezone.now(), size=settings.DISPATCH_BATCH_SIZE)
-        result.extend(batch)
-        if seen < settings.DISPATCH_BATCH_SIZE or batch.not_sent:
-            break
-    record_heartbeat("dispatcher", details={
+    if due_deliveries(now or timezone.now()).exists():
+        for _ in range(settings.DISPATCH_MAX_BATCHES):
+            batch, seen = _dispatch_batch(now=now or timezone.now(), size=settings.DISPATCH_BATCH_SIZE)
+            result.extend(batch)
+            if seen < settings.DISPATCH_BATCH_SIZE or batch.not_sent:
+                break
+    beats = {"dispatcher": {
         "queued": len(result.queued), "held": len(result.held), "deferred": len(result.deferred),
         "worker": worker, "queue": queue,
-    })
+    }}
     if worker:
-        record_heartbeat(f"worker:{worker}")
+        beats[f"worker:{worker}"] = {}
     if queue:
-        record_heartbeat(f"queue:{queue}")
+        beats[f"queue:{queue}"] = {}
+    record_heartbeats(beats)
     return result
 
 
@@ -182,10 +190,23 @@ def _dispatch_batch(*, now: datetime, size: int) -> tuple[DispatchResult, int]:
                              "reason": pause.reason},
                 )
     queued = set(result.queued)
-    claimed = [d for d in rows if d.pk in queued]
+    claimed = first_deliveries_first([d for d in rows if d.pk in queued])
     result.not_sent = enqueue_publish([(d.pk, queue_for(d.priority)) for d in claimed])
     _start_publishing({d.message_id for d in claimed})
     return result, len(rows)
+
+
+def first_deliveries_first(deliveries: list[Delivery]) -> list[Delivery]:
+    """The order to enqueue claimed deliveries in: crisis alerts first, then every message's
+    first delivery before any message's second, and so on (otherwise in the order given).
+    A hundred messages due at the same minute then each have one delivery out before the
+    queue reaches anyone's second; a lone message keeps its order."""
+    rank: dict[int, int] = defaultdict(int)
+    keyed = []
+    for index, delivery in enumerate(deliveries):
+        keyed.append((delivery.priority != Priority.CRISIS, rank[delivery.message_id], index, delivery))
+        rank[delivery.message_id] += 1
+    return [delivery for *_, delivery in sorted(keyed, key=lambda item: item[:3])]
 
 
 def enqueue_publish(items: list[tuple[int, str]]) -> list[int]:
@@ -226,7 +247,13 @@ def _start_publishing(message_ids: set[int]) -> None:
 
 def record_heartbeat(name: str, *, details: dict | None = None) -> None:
     """Note that `name` (the dispatcher, a worker, a queue's consumer) is alive now."""
+    record_heartbeats({name: details or {}})
+
+
+def record_heartbeats(beats: dict[str, dict]) -> None:
+    """Several heartbeats ({name: details}) in one statement."""
+    now = timezone.now()
     Heartbeat.objects.bulk_create(
-        [Heartbeat(name=name[:200], seen_at=timezone.now(), details=details or {})],
+        [Heartbeat(name=name[:200], seen_at=now, details=details or {}) for name, details in beats.items()],
         update_conflicts=True, unique_fields=["name"], update_fields=["seen_at", "details"],
     )

@@ -146,3 +146,22 @@ def test_kick_dispatcher_never_raises_when_the_broker_is_down(broker):
     broker.down = True
     kick_dispatcher()
     assert broker.sent == []
+
+
+def test_dispatch_due_enqueues_each_messages_first_delivery_before_any_second(broker):
+    first = approve(targets=accounts(2))
+    second = approve(targets=accounts(2))
+    third = approve(targets=accounts(1))
+    dispatch_due()
+    order = [Delivery.objects.get(pk=pk).message_id for pk in broker.ids(queue="publish")]
+    assert order == [first.pk, second.pk, third.pk, first.pk, second.pk]
+
+
+def test_dispatch_due_with_nothing_due_reads_once_and_writes_only_the_heartbeats(
+        broker, django_assert_num_queries):
+    approve(targets=accounts(1), publish_at=timezone.now() + timedelta(hours=1))
+    with django_assert_num_queries(2):  # "anything due?", then one upsert of the heartbeats
+        result = dispatch_due(worker="crisis1@host", queue="crisis")
+    assert result.queued == []
+    assert set(Heartbeat.objects.values_list("name", flat=True)) >= {
+        "dispatcher", "worker:crisis1@host", "queue:crisis"}
