@@ -10,7 +10,9 @@
    approved (its fingerprint) and not cancelled, else the delivery is cancelled; the
    account can publish, else it fails as "auth"; no pause covers it, else it is held.
 3. Count the attempt and write its `DeliveryAttempt` row (committed with the claim), then
-   call the network through the account's adapter.
+   call the network through the account's adapter. An adapter that uploads in parts and
+   takes a `progress` callable gets one that keeps the delivery's `state_changed_at` fresh
+   (`_progress_heartbeat`), so a long upload is not taken for a dead worker by the sweeper.
 4. Apply the outcome:
    - published -> `sent`, with the network's id and link;
    - rate limited -> `scheduled` at the network's reset time;
@@ -27,8 +29,11 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -208,8 +213,12 @@ def _call_network(delivery: Delivery, attempt: DeliveryAttempt, content: Content
         return _auth_failure(delivery, attempt, error)
     except AdapterError as error:  # refreshing the token failed: nothing was published
         return _retry_later(delivery, attempt, error, outcome=error.kind)
+    adapter = adapter_for(account)
     try:
-        published = adapter_for(account).publish(credentials, content)
+        if _reports_progress(adapter):
+            published = adapter.publish(credentials, content, progress=_progress_heartbeat(delivery))
+        else:
+            published = adapter.publish(credentials, content)
     except RateLimited as error:
         return _rate_limited(delivery, attempt, error)
     except TransientError as error:
@@ -228,6 +237,45 @@ def _call_network(delivery: Delivery, attempt: DeliveryAttempt, content: Content
         unclassified = AdapterError(f"{type(error).__name__}: {error}")
         return _unknown(delivery, attempt, unclassified, outcome="unknown")
     return delivery_mark_sent(delivery, attempt, published, verb="delivery.sent", outcome="sent")
+
+
+_PROGRESS_SUPPORT: dict[type, bool] = {}
+
+
+def _reports_progress(adapter) -> bool:
+    """Whether the adapter's publish takes a `progress` callable (a long upload's chunks)."""
+    kind = type(adapter)
+    if kind not in _PROGRESS_SUPPORT:
+        try:
+            _PROGRESS_SUPPORT[kind] = "progress" in inspect.signature(adapter.publish).parameters
+        except (TypeError, ValueError):
+            _PROGRESS_SUPPORT[kind] = False
+    return _PROGRESS_SUPPORT[kind]
+
+
+def _progress_heartbeat(delivery: Delivery) -> Callable[..., None]:
+    """The `progress` callable handed to an adapter that uploads in parts (YouTube's
+    resumable chunks): the adapter calls it after each part, knowing nothing of our models.
+    A call at least SWEEPER_SENDING_AFTER / 10 after the last write moves the delivery's
+    `state_changed_at` to now, if it is still this attempt's `sending`, so the sweeper (which
+    turns a delivery `sending` for SWEEPER_SENDING_AFTER into `unknown`) leaves an upload
+    that is slow but alive alone; a worker that died stops the heartbeat, and the sweeper
+    acts as before. It never raises into the upload."""
+    every = settings.SWEEPER_SENDING_AFTER / 10
+    last = time.monotonic()
+
+    def progress(*args, **kwargs) -> None:
+        nonlocal last
+        if time.monotonic() - last < every:
+            return
+        last = time.monotonic()
+        try:
+            Delivery.objects.filter(pk=delivery.pk, state=State.SENDING, attempts=delivery.attempts) \
+                .update(state_changed_at=timezone.now())
+        except Exception:
+            logger.warning("Delivery %s: could not record the upload's progress.", delivery.pk, exc_info=True)
+
+    return progress
 
 
 # --- Outcomes --------------------------------------------------------------------------------

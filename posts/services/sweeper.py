@@ -7,7 +7,9 @@ or a dead worker lost, the database still knows.
   message is harmless: only the worker that moves it from `queued` to `sending` publishes.
 - `sending` for over SWEEPER_SENDING_AFTER (5 min, well past the network timeouts): the
   worker died during the call, which may or may not have reached the network -> `unknown`,
-  to be reconciled, never resent blindly.
+  to be reconciled, never resent blindly. A long upload that reports its progress (a
+  YouTube video, chunk by chunk) keeps its `state_changed_at` fresh meanwhile
+  (posts.services.delivery._progress_heartbeat), so only a silent one is taken for dead.
 - `unknown` whose time to reconcile has come: `posts.reconcile_delivery` is sent for each,
   after its next time is moved on by RECONCILE_RETRY_DELAY (a lease, so the next sweep
   does not ask twice while the first question is out).
