@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import models
-from django.db.models import Count, F, Func, Value, Window
+from django.db.models import Case, Count, F, Func, Value, When, Window
 from django.db.models.functions import Coalesce, RowNumber
 
 from posts.models import Message
 from posts.selectors.messages import goes_out_at, messages_filtered
 
+PROBLEM_STATES = (Message.State.FAILED, Message.State.PARTIALLY_PUBLISHED)
 CALENDAR_STATES = (
     Message.State.SCHEDULED, Message.State.PUBLISHING, Message.State.PUBLISHED,
     Message.State.PARTIALLY_PUBLISHED, Message.State.FAILED,
@@ -75,8 +76,9 @@ def calendar_days(
     per_day: int,
 ) -> dict[date, DayMessages]:
     """{day: DayMessages} from `start` to `end` (inclusive), for the messages the user may
-    see that are scheduled, going out or gone out. Each listed message carries `moment`
-    (when it goes out, aware) and `local_time`. Two queries."""
+    see that are scheduled, going out or gone out: each day's messages counted by state,
+    and `per_day` of them, failed ones first, then by time (listed by time). Each listed
+    message carries `moment` (when it goes out, aware) and `local_time`. Two queries."""
     zone = Coalesce(F("mission__time_zone"), Value(zone_name)) if in_mission_time else Value(zone_name)
     messages = messages_filtered(
         user=user, state=list(CALENDAR_STATES), region=region, mission=mission,
@@ -89,11 +91,14 @@ def calendar_days(
             day = day.date()
         if day in days:
             days[day].counts[row["state"]] = row["n"]
+    problems_first = Case(When(state__in=PROBLEM_STATES, then=Value(0)), default=Value(1),
+                          output_field=models.IntegerField())
     first = (
         messages.annotate(
             moment=goes_out_at(),
             local_time=LocalTime(goes_out_at(), zone),
-            rank=Window(RowNumber(), partition_by=[F("local_day")], order_by=[F("local_time").asc(), F("pk").asc()]),
+            rank=Window(RowNumber(), partition_by=[F("local_day")],
+                        order_by=[problems_first, F("local_time").asc(), F("pk").asc()]),
         )
         .filter(rank__lte=per_day)
         .select_related("mission")

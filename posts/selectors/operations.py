@@ -9,8 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -125,11 +124,12 @@ MONITOR_LIST_SHOWS = ("recent", "attention", "out", "scheduled", "done")
 
 
 def monitor_messages(*, user, show: str, now: datetime) -> QuerySet[Message]:
-    """Approved messages with their deliveries counted, those needing attention first."""
-    messages = _visible_messages(user).filter(state__in=APPROVED_STATES).annotate(
-        **_count_annotations("deliveries__"),
-    )
-    attention = Q(failed__gt=0) | Q(held__gt=0) | Q(unknown__gt=0)
+    """Approved messages, those needing attention (a failed, held or unknown delivery)
+    first. Their deliveries are not counted here: `with_delivery_counts` counts those of
+    one page (a year of messages is never joined to its deliveries)."""
+    messages = _visible_messages(user).filter(state__in=APPROVED_STATES)
+    # The messages with a problem, through the deliveries' state index (a few among many).
+    attention = Q(pk__in=Delivery.objects.filter(state__in=PROBLEM_STATES).values("message_id"))
     soon = now + timedelta(hours=1)
     if show == "attention":
         messages = messages.filter(attention)
@@ -404,15 +404,36 @@ def crisis_alert_get(*, user, pk: int) -> Message:
 
 
 def crisis_alerts(*, user) -> QuerySet[Message]:
-    """Every crisis alert, newest first, its deliveries counted and its targets counted."""
-    return (
-        _visible_messages(user).filter(priority=Priority.CRISIS)
-        .select_related("author", "approved_by").annotate(**_count_annotations("deliveries__"))
-        .annotate(target_count=Coalesce(Subquery(
-            Message.targets.through.objects.filter(message_id=OuterRef("pk")).order_by().values("message_id")
-            .annotate(n=Count("pk")).values("n")), 0))
-        .order_by("-created_at", "-pk")
-    )
+    """Every crisis alert, newest first (count a page's deliveries and targets with
+    `with_delivery_counts` and `with_target_counts`)."""
+    return (_visible_messages(user).filter(priority=Priority.CRISIS).select_related("author", "approved_by")
+            .order_by("-created_at", "-pk"))
+
+
+def with_delivery_counts(messages: Iterable[Message]) -> list[Message]:
+    """Give each message its deliveries counted by state, as attributes (`total`, `sent`,
+    `failed`, `waiting`, `held`, `unknown`, ...: the fields of Counts). One grouped query
+    for the lot, through the (message, state) index."""
+    messages = list(messages)
+    rows = (Delivery.objects.filter(message_id__in=[message.pk for message in messages]).order_by()
+            .values("message_id").annotate(**_count_annotations()))
+    found = {row.pop("message_id"): row for row in rows}
+    empty = dict.fromkeys(_count_annotations(), 0)
+    for message in messages:
+        for name, value in found.get(message.pk, empty).items():
+            setattr(message, name, value)
+    return messages
+
+
+def with_target_counts(messages: Iterable[Message]) -> list[Message]:
+    """Give each message `target_count`, its target accounts counted: one grouped query."""
+    messages = list(messages)
+    rows = (Message.targets.through.objects.filter(message_id__in=[message.pk for message in messages])
+            .order_by().values("message_id").annotate(n=Count("pk")))
+    found = {row["message_id"]: row["n"] for row in rows}
+    for message in messages:
+        message.target_count = found.get(message.pk, 0)
+    return messages
 
 
 def crisis_problems(*, alert: Message, limit: int) -> list[Delivery]:

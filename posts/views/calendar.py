@@ -16,12 +16,13 @@ from django.views.decorators.http import require_GET
 from diplomacy_hub import policy
 from posts.forms import CalendarForm, hq_zone, week_start, zone_city
 from posts.models import Message
+from posts.renderers import fast_renderer
 from posts.selectors.calendar import CALENDAR_STATES, calendar_days
 from posts.selectors.messages import missions_for_filters
 from posts.views.common import render_page
 
-CALENDAR_DAY_ENTRIES = 6  # month view: past this many in one day, "and N more"
-WEEK_DAY_ENTRIES = 40  # week view: the same, further
+CALENDAR_DAY_ENTRIES = 3  # month view: past this many in one day, "and N more"
+WEEK_DAY_ENTRIES = 25  # week view: the same, further
 
 
 @dataclass
@@ -59,6 +60,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     zone = hq_zone()
     today = timezone.now().astimezone(zone).date()
     form = CalendarForm(request.GET.dict(), missions=missions_for_filters(user=user), today=today)
+    form.renderer = fast_renderer
     chosen = form.values()
     anchor = chosen["date"]
     if chosen["view"] == CalendarForm.MONTH:

@@ -39,6 +39,7 @@ def crisis_list(request: HttpRequest) -> HttpResponse:
     if not policy.sees_all_missions(request.user):
         raise PermissionDenied
     page = Paginator(ops.crisis_alerts(user=request.user), MESSAGES_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = ops.with_target_counts(ops.with_delivery_counts(page.object_list))
     for alert in page.object_list:
         alert.scope_words = scope_in_words(alert.crisis_scope or {})
     return render(request, "posts/crisis/list.html", {

@@ -69,6 +69,7 @@ def monitor_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     page = Paginator(ops.monitor_messages(user=request.user, show=show, now=now), MESSAGES_PER_PAGE).get_page(
         request.GET.get("page"))
+    page.object_list = ops.with_delivery_counts(page.object_list)
     live = any(m.state in (MState.PUBLISHING, MState.SCHEDULED) or m.waiting or m.held or m.unknown
                for m in page.object_list)
     context = {
