@@ -337,3 +337,14 @@ def test_the_enrolment_page_with_its_qr_code_keeps_to_the_policy(press):
                  log_in_with_password(Client(), UserFactory(roles=[Role.CRISIS_UNIT])).get(reverse(SETUP))):
         assert page.status_code == 200
         assert not check_policy(page) + check_markup(page.text)
+
+
+def test_the_staff_page_can_show_where_a_person_stands(press):
+    from security.selectors import authenticator_state
+
+    state = authenticator_state(user=press)
+    assert (state.needed, state.enrolled, state.grant) == (True, False, None)
+    grant, _ = services.enrolment_grant_open(user_id=press.pk, actor=None)
+    assert authenticator_state(user=press).grant == grant
+    totp_device(press)
+    assert (authenticator_state(user=press).enrolled, authenticator_state(user=press).grant) == (True, None)
