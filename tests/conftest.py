@@ -1,6 +1,79 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures and hooks shared by the whole suite.
+
+- The sandbox networks, served from a thread of the test process.
+- CI_NO_SKIPS=1 (set by .ci/run): a session in which any test was skipped fails, listing
+  them. CI runs on PostgreSQL and Redis and promises the whole suite; a skip there is a
+  hole, never a pass.
+- `@pytest.mark.postgresql`: a test that only means something on PostgreSQL. Elsewhere it
+  is skipped with that reason, so the gate above makes CI fail loudly if it ever runs on
+  another database.
+- On SQLite, the flush that empties the tables after a transactional test lifts the audit
+  table's append-only triggers for its own statements (PostgreSQL's flush is a TRUNCATE,
+  which fires no row trigger): audit/migrations/0003_append_only_trigger_sqlite.py.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
 
 import pytest
+
+_SKIPPED: list[tuple[str, str]] = []
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "postgresql: the test needs PostgreSQL (skipped elsewhere; "
+                                       "CI_NO_SKIPS=1 turns that skip into a failure)")
+    _lift_audit_triggers_during_sqlite_flush()
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://...); CI runs it")
+    for item in items:
+        if item.get_closest_marker("postgresql"):
+            item.add_marker(skip)
+
+
+def pytest_runtest_logreport(report):
+    # An expected failure (xfail) is reported as skipped too, with `wasxfail`: not a skip.
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _SKIPPED.append((report.nodeid, reason))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("CI_NO_SKIPS") != "1" or not _SKIPPED:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_sep("=", f"CI_NO_SKIPS=1: {len(_SKIPPED)} skipped test(s) fail this run", red=True)
+        for nodeid, reason in _SKIPPED:
+            reporter.write_line(f"SKIPPED {nodeid}: {reason}")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _lift_audit_triggers_during_sqlite_flush() -> None:
+    from django.db.backends.sqlite3.base import DatabaseOperations  # base first: it imports operations
+
+    if getattr(DatabaseOperations.sql_flush, "lifts_audit_triggers", False):
+        return
+    migration = importlib.import_module("audit.migrations.0003_append_only_trigger_sqlite")
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *args, **kwargs):
+        statements = original(self, style, tables, *args, **kwargs)
+        if not any("audit_auditevent" in statement for statement in statements):
+            return statements
+        return [*migration.SQLITE_DROP, *statements, *migration.SQLITE_CREATE]
+
+    sql_flush.lifts_audit_triggers = True
+    DatabaseOperations.sql_flush = sql_flush
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """The audit log: every sensitive action recorded with actor, time, object and source
-address; nobody can change or delete an entry through the app (model, queryset, admin) or,
-on PostgreSQL, even with raw SQL as the app's role. The page for administrators.
+address; nobody can change or delete an entry through the app (model, queryset, admin) or
+even with raw SQL as the app's role (a trigger, on PostgreSQL and on SQLite). The page for administrators.
 ASVS 16.2.1, 16.3.1, 16.3.2, 16.4.2; matrix S33."""
 
 from __future__ import annotations
@@ -248,25 +248,39 @@ def test_the_admin_shows_events_but_offers_no_add_change_or_delete(client, event
     assert AuditEvent.objects.filter(pk=event.pk, action="auth.login").exists()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
 @pytest.mark.parametrize("statement", [
     "UPDATE audit_auditevent SET action = 'auth.nothing' WHERE id = %s",
     "DELETE FROM audit_auditevent WHERE id = %s",
+    "DELETE FROM audit_auditevent WHERE id = %s OR 1 = 1",
 ])
-def test_on_postgresql_the_database_refuses_raw_updates_and_deletes(event, statement):
+def test_the_database_refuses_raw_updates_and_deletes(event, statement):
+    """A trigger on both databases (audit/migrations/0002 on PostgreSQL, 0003 on SQLite)."""
     with pytest.raises((InternalError, DatabaseError), match="append-only"), transaction.atomic(), \
             connection.cursor() as cursor:
         cursor.execute(statement, [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).action == "auth.login"
 
 
-def test_on_postgresql_the_trigger_is_installed():
-    """Checked on both databases: the migration installs it exactly where it can."""
-    if connection.vendor != "postgresql":
-        return
+def test_the_database_still_accepts_new_events(event):
+    """Positive control: the triggers refuse changes, not inserts."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_auditevent'::regclass")
-        assert ("audit_auditevent_append_only",) in cursor.fetchall()
+        cursor.execute("INSERT INTO audit_auditevent (created_at, actor_label, action, object_type, object_id, "
+                       "object_label, details) VALUES (%s, '', 'auth.raw', '', '', '', '{}')", [timezone.now()])
+    assert AuditEvent.objects.filter(action="auth.raw").count() == 1
+
+
+def test_the_append_only_triggers_are_installed():
+    """By name, on whichever database runs: a SQLite migration that rebuilds the table
+    (most ALTERs do) drops its triggers silently."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_auditevent'::regclass")
+            expected = {"audit_auditevent_append_only"}
+        else:
+            assert connection.vendor == "sqlite", connection.vendor
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_auditevent'")
+            expected = {"audit_auditevent_append_only_update", "audit_auditevent_append_only_delete"}
+        assert expected <= {name for (name,) in cursor.fetchall()}
 
 
 # --- The page ------------------------------------------------------------------------------------
