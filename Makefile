@@ -18,7 +18,7 @@ ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test lint fmt migrate messages bench drill
+.PHONY: help run test lint fmt migrate messages bench drill screenshots
 
 help:
 	@echo "make run       set up (venv, .env, migrate, static, demo data) and start web, workers, beat, sandbox"
@@ -29,6 +29,7 @@ help:
 	@echo "make messages  update the French catalogue from the code, then compile it"
 	@echo "make bench     run the benchmarks"
 	@echo "make drill     run the fault drill against real processes"
+	@echo "make screenshots  run the browser journeys and refresh the README's screenshots"
 
 # --- Set-up ---------------------------------------------------------------------------------
 
@@ -131,6 +132,10 @@ export CHECK_SERVICES
 test: $(DEV_STAMP) $(MO)
 	@$(PY) -c "$$CHECK_SERVICES"
 	$(PY) -m pytest $(ARGS)
+
+# The browser journeys, saving the README's screenshots into docs/screenshots.
+screenshots: $(DEV_STAMP) $(MO)
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/e2e -p no:randomly $(ARGS)
 
 # --- Everyday targets ---------------------------------------------------------------------
 
