@@ -51,6 +51,15 @@ class Counts:
     retracted: int = 0
     pending: int = 0  # not started by any worker: cancelling them is safe
 
+    @classmethod
+    def sum(cls, parts: Iterable[Counts]) -> Counts:
+        """The counts of several sets of deliveries together."""
+        total = cls()
+        for part in parts:
+            for name in cls.__dataclass_fields__:
+                setattr(total, name, getattr(total, name) + getattr(part, name))
+        return total
+
     @property
     def live(self) -> int:
         """Deliveries not final yet."""

@@ -33,7 +33,7 @@ MState = Message.State
 
 POLL_SECONDS = 2
 LIST_POLL_SECONDS = 3
-DELIVERIES_PER_PAGE = 100
+DELIVERIES_PER_PAGE = 25  # problems first; the counts above say how many of each
 MESSAGES_PER_PAGE = 50
 RETRYABLE_MESSAGE_STATES = (MState.FAILED, MState.PARTIALLY_PUBLISHED, MState.PUBLISHING, MState.PUBLISHED)
 CANCELLABLE_MESSAGE_STATES = (MState.SCHEDULED, MState.PUBLISHING, MState.PARTIALLY_PUBLISHED, MState.FAILED)
@@ -92,7 +92,8 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
     if show not in MONITOR_FILTERS:
         show = "all"
     now = timezone.now()
-    counts = ops.delivery_counts(message.deliveries.all())
+    networks = ops.counts_by_network(message=message)
+    counts = ops.Counts.sum(row.counts for row in networks)
     page = Paginator(ops.monitor_deliveries(message=message, show=show), DELIVERIES_PER_PAGE).get_page(
         request.GET.get("page"))
     retracting = ops.retraction_in_progress(message=message, counts=counts, now=now)
@@ -100,7 +101,8 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     may_operate = policy.can(user, "delivery.retry", message)
     context = {
-        "message": message, "counts": counts, "page": page, "deliveries": annotate_problems(page.object_list),
+        "message": message, "counts": counts, "networks": networks,
+        "page": page, "deliveries": annotate_problems(page.object_list),
         "show": show, "filters": MONITOR_FILTERS, "now": now, "live": live, "retracting": retracting,
         "poll_seconds": POLL_SECONDS, "poll_url": request.get_full_path(),
         "approved": message.state in APPROVED_STATES,
