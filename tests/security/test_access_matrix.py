@@ -9,9 +9,10 @@ alert (tests/security/conftest.py, urlconf.py). Officer B (Berlin) must get 404 
 one of mission A's objects, never 403: another mission's objects do not exist for them.
 
 Each request runs in a transaction rolled back afterwards, so that one role's POST does not
-change what the next role sees. POSTs carry no form data (but the few ids a view needs to
-know which object it is about, urlconf.DATA_FOR): "A" on a POST means the view accepted
-the user and went on to the form (errors, a confirmation page, or the change).
+change what the next role sees. POSTs carry no form data but the few ids a view needs to
+know which object it is about, and a valid form for the review decisions and comments
+(urlconf.DATA_FOR): "A" on a POST means the view accepted the user and went on to the
+form (errors, a confirmation page, or the change).
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "posts:message_detail":              ("LANAAA", "LMMMMM"),  # message.view
     "posts:message_edit":                ("LANFFF", "LANFFF"),  # message.edit: the mission's officers
     "posts:message_submit":              ("LMMMMM", "LANFFF"),
-    "posts:message_approve":             ("LMMMMM", "LANAAA"),  # the view answers with the refusal's words
-    "posts:message_request_changes":     ("LMMMMM", "LANAAA"),  # (the service says who may: test_four_eyes)
-    "posts:message_reject":              ("LMMMMM", "LANAAA"),
+    # The decisions, with a valid form (urlconf.DATA_FOR): the press office only (a routine
+    # message: the crisis unit decides on crisis alerts). Four eyes: test_four_eyes.
+    "posts:message_approve":             ("LMMMMM", "LFNAFF"),
+    "posts:message_request_changes":     ("LMMMMM", "LFNAFF"),
+    "posts:message_reject":              ("LMMMMM", "LFNAFF"),
     "posts:comment_add":                 ("LMMMMM", "LANAAA"),  # anyone who may see the message
     "posts:attachment_file":             ("LANAAA", "LMMMMM"),
     "posts:calendar":                    ("LAAAAA", "LMMMMM"),  # scoped list
@@ -148,6 +151,23 @@ def test_every_url_answers_each_role_as_the_policy_says(world):
         "Roles: " + ", ".join(ROLES) + ". Letters: A allowed, L log in, F 403, N 404, M 405, E 500.\n"
         + "\n".join(problems)
     )
+
+
+@pytest.mark.parametrize(("name", "state"), [
+    ("posts:message_approve", "scheduled"),
+    ("posts:message_request_changes", "changes_requested"),
+    ("posts:message_reject", "rejected"),
+])
+def test_the_decisions_form_is_valid_so_the_press_office_decides(world, name, state):
+    """The matrix's "A" for the press office on a decision is the decision itself (a
+    redirect, the message moved on), not a form refused with 400."""
+    route = next(route for route in APP_ROUTES if route.name == name)
+    with transaction.atomic():
+        response = world.client("press").post(url_for(route, world), data_for(route, world))
+        assert response.status_code == 302, response.status_code
+        world.message_a.refresh_from_db()
+        assert world.message_a.state == state
+        transaction.set_rollback(True)
 
 
 def test_another_missions_objects_are_not_found_never_forbidden():

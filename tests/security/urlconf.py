@@ -100,13 +100,28 @@ DEFAULT_OBJECT = {
 }
 
 
+def _version(message) -> int:
+    """The message's version as the database holds it now (the page would show it)."""
+    return type(message).objects.values_list("version", flat=True).get(pk=message.pk)
+
+
 # Query (GET) or form (POST) data that a view needs to get past "which object?" to the
-# access check (without it, they answer 404 to everyone).
+# access check (without it, they answer 404 to everyone). The decisions and the comment
+# carry a valid form, so that "A" means the decision or the comment went through, and a
+# refusal can only come from the access check (an empty form would answer 400, "A", to
+# everyone the view lets in, whatever the service would have said).
 DATA_FOR = {
     "posts:message_autosave": lambda w: {"message": w.message_a.pk},
     "posts:message_preview": lambda w: {"message": w.message_a.pk},
     "posts:time_in_hq": lambda w: {"mission": w.mission_a.pk},
     "embassies:membership_remove": lambda w: {"mission": w.mission_a.code},
+    "posts:message_approve": lambda w: {"version": _version(w.message_a), "when": "now",
+                                        "comment": "Fine for me."},
+    "posts:message_request_changes": lambda w: {"changes-version": _version(w.message_a),
+                                                "changes-comment": "Shorter, please."},
+    "posts:message_reject": lambda w: {"reject-version": _version(w.message_a),
+                                       "reject-comment": "Not for this account."},
+    "posts:comment_add": lambda w: {"body": "One question about the photo."},
 }
 
 
