@@ -1,8 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from embassies.forms import ListFilterForm
 
-class AuditFilterForm(forms.Form):
+
+class AuditFilterForm(ListFilterForm):
     action = forms.CharField(label=_("Action"), required=False, max_length=64,
                              help_text=_("e.g. auth.login, or auth. for every login event"))
     actor = forms.CharField(label=_("User"), required=False, max_length=150)
@@ -14,10 +16,3 @@ class AuditFilterForm(forms.Form):
         if actions:
             self.fields["action"].widget.attrs["list"] = "audit-actions"
         self.actions = actions or []
-
-    def filters(self) -> dict:
-        """The valid filters (an invalid one is ignored, and shown with its error)."""
-        if not self.is_bound:
-            return {}
-        self.is_valid()
-        return {name: value for name, value in self.cleaned_data.items() if value}

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
 from diplomacy_hub import policy
+from embassies.forms import ListFilterForm
 from embassies.models import Mission
 
 
@@ -24,7 +25,7 @@ class AccountRegisterForm(forms.Form):
         self.fields["mission"].queryset = policy.missions_visible_to(user).active().order_by("name")
 
 
-class AccountFilterForm(forms.Form):
+class AccountFilterForm(ListFilterForm):
     region = forms.ChoiceField(
         label=_("Region"), required=False, choices=[("", _("All regions")), *Mission.Region.choices],
     )
@@ -34,10 +35,3 @@ class AccountFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All statuses")), *SocialAccount.Status.choices],
     )
-
-    def filters(self) -> dict[str, str]:
-        """The valid filters; an invalid value is ignored rather than failing the page."""
-        if not self.is_bound:
-            return {}
-        self.is_valid()  # cleaned_data then holds only the fields that validated
-        return {name: value for name, value in self.cleaned_data.items() if value}

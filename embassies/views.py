@@ -23,11 +23,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from diplomacy_hub import policy
 from embassies import selectors, services
+from embassies.forms import MembershipForm, MissionFilterForm, RemoveMembershipForm, RoleForm, StaffFilterForm
 from embassies.models import Mission, StaffMembership
 from embassies.roles import Role
 
@@ -48,25 +48,6 @@ def _with_local_time(missions, now) -> None:
         local = now.astimezone(mission.zone)
         mission.local_now = local
         mission.is_night = not (DAY_STARTS <= local.hour < DAY_ENDS)
-
-
-class _ListFilterForm(forms.Form):
-    """A list page's GET filters (rendered by the `filter_bar` tag)."""
-
-    def filters(self) -> dict[str, str]:
-        """The valid filters; an invalid value is ignored, and shown with its error, rather
-        than failing the page."""
-        self.is_valid()  # cleaned_data then holds only the fields that validated
-        return {name: value for name, value in self.cleaned_data.items() if value}
-
-
-class MissionFilterForm(_ListFilterForm):
-    q = forms.CharField(label=gettext_lazy("Search"), required=False, widget=forms.SearchInput(
-        attrs={"placeholder": gettext_lazy("Name, city, code or country code (JP)")}))
-    region = forms.ChoiceField(label=gettext_lazy("Region"), required=False,
-                               choices=[("", gettext_lazy("All regions")), *Mission.Region.choices])
-    kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False,
-                             choices=[("", gettext_lazy("All kinds")), *Mission.Kind.choices])
 
 
 @require_GET
@@ -124,13 +105,6 @@ def _people():
     )
 
 
-class StaffFilterForm(_ListFilterForm):
-    q = forms.CharField(label=gettext_lazy("Search"), required=False, widget=forms.SearchInput(
-        attrs={"placeholder": gettext_lazy("Name, username, e-mail or mission")}))
-    role = forms.ChoiceField(label=gettext_lazy("Role"), required=False, choices=[
-        ("", gettext_lazy("All roles")), *Role.choices, ("none", gettext_lazy("No role"))])
-
-
 @require_GET
 def staff_list(request: HttpRequest) -> HttpResponse:
     """Everyone, with their roles and missions; filtered by role, mission or name."""
@@ -157,38 +131,6 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     return render(request, "embassies/staff_list.html", {
         "page": page, "filters": filters,
     })
-
-
-class MembershipForm(forms.Form):
-    mission = forms.ChoiceField(label=gettext_lazy("Mission"))
-
-    def __init__(self, *args, exclude: set[int] | None = None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        groups: dict[str, list[tuple[str, str]]] = {}
-        for mission in Mission.objects.active().exclude(pk__in=exclude or ()).order_by("region", "name"):
-            groups.setdefault(str(mission.get_region_display()), []).append(
-                (mission.code, f"{mission.name} ({mission.city})"))
-        self.fields["mission"].choices = [("", gettext_lazy("Choose a mission")), *groups.items()]
-
-    def confirmed(self) -> bool:
-        return self.data.get("confirmed") == "yes"
-
-    def clean_mission(self) -> Mission:
-        return Mission.objects.get(code=self.cleaned_data["mission"])
-
-
-class RoleForm(forms.Form):
-    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices, widget=forms.HiddenInput)
-
-    def confirmed(self) -> bool:
-        return self.data.get("confirmed") == "yes"
-
-
-class RemoveMembershipForm(forms.Form):
-    mission = forms.SlugField(widget=forms.HiddenInput)
-
-    def confirmed(self) -> bool:
-        return self.data.get("confirmed") == "yes"
 
 
 def _person(user_id: int):
