@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 import audit
 from diplomacy_hub import policy
@@ -33,7 +34,8 @@ def _user(user_id: int):
 
 def _check_role(role: str) -> str:
     if role not in Role.values:
-        raise ValidationError({"role": f"Unknown role “{role}”: choose among {', '.join(Role.values)}."})
+        raise ValidationError({"role": _("Unknown role “%(role)s”: choose among %(roles)s.") % {
+            "role": role, "roles": ", ".join(Role.values)}})
     return role
 
 
@@ -56,7 +58,8 @@ def role_revoke(*, actor, user_id: int, role: str) -> bool:
     policy.require(actor, "staff.manage")
     role = _check_role(role)
     if role == Role.ADMINISTRATOR and user_id == actor.pk:
-        raise ValidationError({"role": "You cannot remove your own administrator role: ask another administrator."})
+        raise ValidationError(
+            {"role": _("You cannot remove your own administrator role: ask another administrator.")})
     with transaction.atomic():
         user = _user(user_id)
         group = Group.objects.filter(name=role).first()
@@ -73,7 +76,7 @@ def membership_add(*, actor, user_id: int, mission_id: int) -> bool:
         user = _user(user_id)
         mission = Mission.objects.filter(pk=mission_id).first()
         if mission is None:
-            raise ValidationError({"mission": "No such mission."})
+            raise ValidationError({"mission": _("No such mission.")})
         _membership, created = StaffMembership.objects.get_or_create(user=user, mission=mission)
         if created:
             _audit(actor, "staff.membership_add", user, mission=mission.code)

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from channels.models import Network, SocialAccount
 from diplomacy_hub import policy
@@ -36,19 +37,24 @@ def clean_scope(scope: Mapping[str, Any]) -> dict[str, Any]:
     """{"all": True} | {"regions": [...]} | {"countries": ["EG", ...]}, checked."""
     if not isinstance(scope, Mapping) or len(scope) != 1:
         raise ValidationError(
-            {"scope": "Target all missions, some regions, or some countries (one of them)."},
+            {"scope": _("Target all missions, some regions, or some countries (one of them).")},
         )
     (kind, value), = scope.items()
     if kind == "all":
         if value is not True:
-            raise ValidationError({"scope": "Say {\"all\": true} to target every mission."})
+            raise ValidationError({"scope": _("Say {\"all\": true} to target every mission.")})
         return {"all": True}
     if kind == "regions":
         regions = sorted(set(_strings(value)))
         unknown = [region for region in regions if region not in Mission.Region.values]
         if not regions or unknown:
-            raise ValidationError({"scope": f"Choose regions among {', '.join(Mission.Region.values)}."
-                                            + (f" Unknown: {', '.join(unknown)}." if unknown else "")})
+            among = ", ".join(Mission.Region.values)
+            if unknown:
+                refusal = _("Choose regions among %(regions)s. Unknown: %(unknown)s.") % {
+                    "regions": among, "unknown": ", ".join(unknown)}
+            else:
+                refusal = _("Choose regions among %(regions)s.") % {"regions": among}
+            raise ValidationError({"scope": refusal})
         return {"regions": regions}
     if kind == "countries":
         countries = sorted({code.strip().upper() for code in _strings(value)})
@@ -59,15 +65,19 @@ def clean_scope(scope: Mapping[str, Any]) -> dict[str, Any]:
             except ValidationError:
                 unknown.append(code)
         if not countries or unknown:
-            raise ValidationError({"scope": "Give ISO 3166-1 country codes (for example EG, LB)."
-                                            + (f" Unknown: {', '.join(unknown)}." if unknown else "")})
+            if unknown:
+                refusal = _("Give ISO 3166-1 country codes (for example EG, LB). Unknown: %(unknown)s.") % {
+                    "unknown": ", ".join(unknown)}
+            else:
+                refusal = _("Give ISO 3166-1 country codes (for example EG, LB).")
+            raise ValidationError({"scope": refusal})
         return {"countries": countries}
-    raise ValidationError({"scope": f"Unknown scope “{kind}”: use all, regions or countries."})
+    raise ValidationError({"scope": _("Unknown scope “%(kind)s”: use all, regions or countries.") % {"kind": kind}})
 
 
 def _strings(value: Any) -> list[str]:
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValidationError({"scope": "Give a list."})
+        raise ValidationError({"scope": _("Give a list.")})
     return [str(item) for item in value]
 
 
@@ -77,7 +87,8 @@ def clean_networks(networks: Iterable[str] | None) -> list[str]:
     chosen = sorted(set(networks))
     unknown = [network for network in chosen if network not in Network.values]
     if not chosen or unknown:
-        raise ValidationError({"networks": f"Choose networks among {', '.join(Network.values)}."})
+        raise ValidationError({"networks": _("Choose networks among %(networks)s.") % {
+            "networks": ", ".join(Network.values)}})
     return chosen
 
 
@@ -99,7 +110,7 @@ def crisis_target_accounts(
 
 def describe_scope(scope: Mapping[str, Any]) -> str:
     if scope.get("all"):
-        return "all missions"
+        return _("all missions")
     if scope.get("regions"):
         return ", ".join(scope["regions"])
     codes = scope.get("countries") or []
@@ -121,9 +132,9 @@ def crisis_alert_create(
     policy.require(actor, "crisis.create")
     title = " ".join(str(title or "").split())
     if not title:
-        raise ValidationError({"title": "Give the alert an internal title."})
+        raise ValidationError({"title": _("Give the alert an internal title.")})
     if len(title) > TITLE_MAX:
-        raise ValidationError({"title": f"Keep the title under {TITLE_MAX} characters."})
+        raise ValidationError({"title": _("Keep the title under %(max)s characters.") % {"max": TITLE_MAX}})
     scope = clean_scope(scope)
     chosen_networks = clean_networks(networks)
     clean_texts = normalise_texts({
@@ -131,14 +142,14 @@ def crisis_alert_create(
     })
     check_texts(clean_texts, mission=None)
     if not {language for language, _ in clean_texts} & set(CRISIS_FALLBACK_LANGUAGES):
-        raise ValidationError({"texts": (
-            f"Write the alert in {language_name('fr')} or {language_name('en')} at least: accounts whose "
-            "languages have no text receive it in French, else in English."
-        )})
+        raise ValidationError({"texts": _(
+            "Write the alert in %(french)s or %(english)s at least: accounts whose languages have no text "
+            "receive it in French, else in English."
+        ) % {"french": language_name("fr"), "english": language_name("en")}})
     accounts = list(crisis_target_accounts(scope, chosen_networks))
     if not accounts:
-        raise ValidationError({"scope": f"No connected account on {', '.join(chosen_networks)} "
-                                        f"in {describe_scope(scope)}."})
+        raise ValidationError({"scope": _("No connected account on %(networks)s in %(scope)s.") % {
+            "networks": ", ".join(chosen_networks), "scope": describe_scope(scope)}})
     with transaction.atomic():
         message = Message.objects.create(
             mission=None, author=actor, title=title, priority=Priority.CRISIS, state=Message.State.DRAFT,

@@ -21,6 +21,8 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from channels.media import MediaRejected, inspect_media, strip_metadata
 from channels.models import Network, SocialAccount
@@ -59,34 +61,34 @@ TextsInput = Mapping[str | tuple[str, str], Any]
 def require_version(message: Message, expected_version: int | None) -> None:
     if expected_version is not None and int(expected_version) != message.version:
         raise StaleVersion(
-            f"“{message.title}” has changed since you opened it (it is now version {message.version}, "
-            f"you had version {expected_version}). Reload the page and check the changes."
+            _("“%(title)s” has changed since you opened it (it is now version %(version)s, you had version "
+              "%(expected)s). Reload the page and check the changes.")
+            % {"title": message.title, "version": message.version, "expected": expected_version}
         )
 
 
 def require_editable(message: Message) -> None:
     if message.state not in Message.EDITABLE_STATES:
-        raise InvalidTransition(
-            f"This message is “{message.get_state_display()}”: it can no longer be edited. "
-            + _why_not_editable(message)
-        )
+        raise InvalidTransition(_why_not_editable(message) % {"state": message.get_state_display()})
 
 
 def _why_not_editable(message: Message) -> str:
     State = Message.State
     if message.state in (State.PUBLISHING, State.PUBLISHED, State.PARTIALLY_PUBLISHED, State.FAILED):
-        return "What has gone out cannot be changed; retract it and write a new message."
+        return _("This message is “%(state)s”: it can no longer be edited. What has gone out cannot be "
+                 "changed; retract it and write a new message.")
     if message.state == State.REJECTED:
-        return "A rejected message is closed; write a new one."
-    return "It is closed."
+        return _("This message is “%(state)s”: it can no longer be edited. A rejected message is closed; "
+                 "write a new one.")
+    return _("This message is “%(state)s”: it can no longer be edited. It is closed.")
 
 
 def _clean_title(title: str) -> str:
     title = " ".join(str(title or "").split())
     if not title:
-        raise ValidationError({"title": "Give the message an internal title."})
+        raise ValidationError({"title": _("Give the message an internal title.")})
     if len(title) > TITLE_MAX:
-        raise ValidationError({"title": f"Keep the title under {TITLE_MAX} characters."})
+        raise ValidationError({"title": _("Keep the title under %(max)s characters.") % {"max": TITLE_MAX}})
     return title
 
 
@@ -96,7 +98,7 @@ def _clean_desired_at(desired_at: datetime | None) -> datetime | None:
     if timezone.is_naive(desired_at):
         raise ValueError("desired_at must be an aware datetime (convert from the mission's zone first).")
     if desired_at <= timezone.now():
-        raise ValidationError({"desired_at": "This time has passed: choose a time in the future."})
+        raise ValidationError({"desired_at": _("This time has passed: choose a time in the future.")})
     return desired_at
 
 
@@ -119,7 +121,8 @@ def normalise_texts(texts: TextsInput) -> dict[tuple[str, str], tuple[str, str]]
         if not body.strip() and not title:
             continue
         if (language, network) in result:
-            raise ValidationError({"texts": f"The {language_name(language)} text is given twice."})
+            raise ValidationError({"texts": _("The %(language)s text is given twice.")
+                                   % {"language": language_name(language)}})
         result[(str(language), str(network))] = (body, title)
     return result
 
@@ -128,14 +131,16 @@ def check_texts(texts: dict[tuple[str, str], tuple[str, str]], *, mission: Missi
     errors: list[str] = []
     for language, network in texts:
         if not is_language_code(language):
-            errors.append(f"“{language}” is not an ISO 639-1 language code.")
+            errors.append(_("“%(code)s” is not an ISO 639-1 language code.") % {"code": language})
         elif mission is not None and language not in mission.languages:
-            errors.append(f"{mission.name} does not publish in {language_name(language)}.")
+            errors.append(_("%(mission)s does not publish in %(language)s.")
+                          % {"mission": mission.name, "language": language_name(language)})
         if network and network not in Network.values:
-            errors.append(f"“{network}” is not a network.")
+            errors.append(_("“%(network)s” is not a network.") % {"network": network})
     for (language, _network), (_body, title) in texts.items():
         if len(title) > TEXT_TITLE_MAX:
-            errors.append(f"The {language_name(language)} title is longer than {TEXT_TITLE_MAX} characters.")
+            errors.append(_("The %(language)s title is longer than %(max)s characters.")
+                          % {"language": language_name(language), "max": TEXT_TITLE_MAX})
     if errors:
         raise ValidationError({"texts": errors})
 
@@ -147,15 +152,19 @@ def check_targets(target_ids: Iterable[int], *, mission: Mission | None) -> list
     try:
         ids = sorted({int(pk) for pk in target_ids})
     except (TypeError, ValueError) as exc:
-        raise ValidationError({"target_ids": "Account ids are numbers."}) from exc
+        raise ValidationError({"target_ids": _("Account ids are numbers.")}) from exc
     allowed = {"mission": mission} if mission is not None else {"mission__is_active": True}
     found = list(SocialAccount.objects.filter(pk__in=ids, **allowed).select_related("mission"))
     missing = sorted(set(ids) - {account.pk for account in found})
     if missing:
-        whose = f"accounts of {mission.name}" if mission is not None else "accounts of an active mission"
-        raise ValidationError({"target_ids": (
-            f"Not {whose}: {', '.join(f'#{pk}' for pk in missing)}. Choose among the mission's own accounts."
-        )})
+        ids = ", ".join(f"#{pk}" for pk in missing)
+        if mission is not None:
+            refusal = _("Not accounts of %(mission)s: %(ids)s. Choose among the mission's own accounts.") % {
+                "mission": mission.name, "ids": ids}
+        else:
+            refusal = _("Not accounts of an active mission: %(ids)s. Choose among the mission's own accounts.") % {
+                "ids": ids}
+        raise ValidationError({"target_ids": refusal})
     return found
 
 
@@ -224,17 +233,20 @@ def invalidate_approval(message: Message, *, actor, because: str) -> list[str]:
         state__in=[*PENDING_DELIVERY_STATES, Delivery.State.CANCELLED],
     ).count()
     if in_flight:
-        raise InvalidTransition(
-            f"Part of this message is already being published ({in_flight} deliveries): it can no longer "
-            "be changed. Cancel what has not gone out yet, or retract it."
-        )
+        raise InvalidTransition(ngettext(
+            "Part of this message is already being published (%(count)s delivery): it can no longer be "
+            "changed. Cancel what has not gone out yet, or retract it.",
+            "Part of this message is already being published (%(count)s deliveries): it can no longer be "
+            "changed. Cancel what has not gone out yet, or retract it.",
+            in_flight,
+        ) % {"count": in_flight})
     message.require_transition(Message.State.IN_REVIEW)
     cancelled, left = cancel_pending_deliveries(message, actor=actor, verb="message.approval_invalidated")
     if left:  # a worker claimed one between our check and our update
-        raise InvalidTransition(
+        raise InvalidTransition(_(
             "Part of this message has just started going out: it can no longer be changed. "
             "Cancel what has not gone out yet, or retract it."
-        )
+        ))
     previous = {
         "approved_by": message.approved_by_id,
         "approved_at": message.approved_at.isoformat() if message.approved_at else None,
@@ -286,7 +298,7 @@ def message_create(
         mission = Mission.objects.get(pk=mission)
     policy.require(actor, "message.create", mission)
     if not mission.is_active:
-        raise ValidationError({"mission": f"{mission.name} is no longer active."})
+        raise ValidationError({"mission": _("%(mission)s is no longer active.") % {"mission": mission.name}})
     title = _clean_title(title)
     desired_at = _clean_desired_at(desired_at)
     clean_texts = normalise_texts(texts)
@@ -390,7 +402,7 @@ def attachment_add(
     require_editable(message)
     alt_text = " ".join(str(alt_text or "").split())
     if len(alt_text) > ALT_TEXT_MAX:
-        raise ValidationError({"alt_text": f"Keep the alt text under {ALT_TEXT_MAX} characters."})
+        raise ValidationError({"alt_text": _("Keep the alt text under %(max)s characters.") % {"max": ALT_TEXT_MAX}})
     try:
         info = inspect_media(uploaded_file)
         if info.kind == "image":
@@ -446,7 +458,7 @@ def _lock_attachment(
     try:
         attachment = Attachment.objects.get(pk=attachment_id, message=message)
     except Attachment.DoesNotExist:
-        raise ValidationError({"attachment": "This attachment is not part of this message."}) from None
+        raise ValidationError({"attachment": _("This attachment is not part of this message.")}) from None
     return message, attachment
 
 
@@ -475,7 +487,7 @@ def attachment_set_alt_text(
     counts as an edit; the same text again changes nothing."""
     alt_text = " ".join(str(alt_text or "").split())
     if len(alt_text) > ALT_TEXT_MAX:
-        raise ValidationError({"alt_text": f"Keep the alt text under {ALT_TEXT_MAX} characters."})
+        raise ValidationError({"alt_text": _("Keep the alt text under %(max)s characters.") % {"max": ALT_TEXT_MAX}})
     with transaction.atomic():
         message, attachment = _lock_attachment(message_id, attachment_id, actor, expected_version)
         if attachment.alt_text == alt_text:
@@ -494,9 +506,9 @@ def comment_add(*, actor, message_id: int, body: str) -> Comment:
     """A word in the conversation on a message, by anyone who may see it. Not an edit."""
     body = str(body or "").replace("\r\n", "\n").strip()
     if not body:
-        raise ValidationError({"body": "Write something first."})
+        raise ValidationError({"body": _("Write something first.")})
     if len(body) > COMMENT_MAX:
-        raise ValidationError({"body": f"Keep comments under {COMMENT_MAX} characters."})
+        raise ValidationError({"body": _("Keep comments under %(max)s characters.") % {"max": COMMENT_MAX}})
     with transaction.atomic():
         message = _lock(message_id)
         policy.require(actor, "message.view", message)

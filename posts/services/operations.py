@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from channels.adapters.base import AdapterError
 from diplomacy_hub import policy
@@ -88,12 +89,12 @@ def delivery_retry(*, actor, delivery_id: int) -> Delivery:
         delivery = _locked_delivery(delivery_id)
         policy.require(actor, "delivery.retry", delivery.message)
         if delivery.state != State.FAILED:
-            raise InvalidTransition(
-                f"This delivery is “{delivery.get_state_display()}”; only a failed delivery can be retried.")
+            raise InvalidTransition(_("This delivery is “%(state)s”; only a failed delivery can be retried.")
+                                    % {"state": delivery.get_state_display()})
         if delivery.message.state not in (Message.State.FAILED, Message.State.PARTIALLY_PUBLISHED,
                                           Message.State.PUBLISHING, Message.State.PUBLISHED):
-            raise InvalidTransition(
-                f"The message is “{delivery.message.get_state_display()}”; its deliveries cannot be retried.")
+            raise InvalidTransition(_("The message is “%(state)s”; its deliveries cannot be retried.")
+                                    % {"state": delivery.message.get_state_display()})
         Delivery.objects.filter(pk=delivery.pk, state=State.FAILED).update(
             state=State.SCHEDULED, next_attempt_at=now, state_changed_at=now,
         )
@@ -115,16 +116,16 @@ def delivery_settle(*, actor, delivery_id: int, outcome: str, external_url: str 
     account: "sent" (with the post's link, if they have it) or "not_sent" (it fails, and
     can then be retried)."""
     if outcome not in ("sent", "not_sent"):
-        raise ValidationError({"outcome": "Say whether it was published: sent or not_sent."})
+        raise ValidationError({"outcome": _("Say whether it was published: sent or not_sent.")})
     if external_url and not external_url.startswith(("https://", "http://")):
-        raise ValidationError({"external_url": "Give the post's link (https://…)."})
+        raise ValidationError({"external_url": _("Give the post's link (https://…).")})
     now = timezone.now()
     with transaction.atomic():
         delivery = _locked_delivery(delivery_id)
         policy.require(actor, "delivery.settle", delivery.message)
         if delivery.state != State.UNKNOWN:
-            raise InvalidTransition(
-                f"This delivery is “{delivery.get_state_display()}”; only an unknown outcome can be settled.")
+            raise InvalidTransition(_("This delivery is “%(state)s”; only an unknown outcome can be settled.")
+                                    % {"state": delivery.get_state_display()})
         if outcome == "sent":
             to_state = State.SENT
             changes = {"sent_at": now, "external_url": external_url[:500], "last_error": "",

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from channels.models import Network
 from diplomacy_hub import policy
@@ -90,19 +91,20 @@ def held_deliveries(*, pause: PublishingPause | None = None) -> QuerySet[Deliver
 def _check_scope(scope: str, value: str) -> str:
     value = (value or "").strip()
     if scope not in Scope.values:
-        raise ValidationError({"scope": f"Unknown scope {scope!r}."})
+        raise ValidationError({"scope": _("Unknown scope “%(scope)s”.") % {"scope": scope}})
     if scope == Scope.ALL:
         return ""
     if not value:
-        raise ValidationError({"value": "Say which one to pause."})
-    valid = {
-        Scope.REGION: lambda: value in Mission.Region.values,
-        Scope.COUNTRY: lambda: Mission.objects.filter(country_code__iexact=value).exists(),
-        Scope.MISSION: lambda: Mission.objects.filter(code=value).exists(),
-        Scope.NETWORK: lambda: value in Network.values,
+        raise ValidationError({"value": _("Say which one to pause.")})
+    valid, unknown = {
+        Scope.REGION: (lambda: value in Mission.Region.values, _("No region “%(value)s” is known.")),
+        Scope.COUNTRY: (lambda: Mission.objects.filter(country_code__iexact=value).exists(),
+                        _("No country “%(value)s” is known.")),
+        Scope.MISSION: (lambda: Mission.objects.filter(code=value).exists(), _("No mission “%(value)s” is known.")),
+        Scope.NETWORK: (lambda: value in Network.values, _("No network “%(value)s” is known.")),
     }[scope]
     if not valid():
-        raise ValidationError({"value": f"No {Scope(scope).label.lower()} {value!r} is known."})
+        raise ValidationError({"value": unknown % {"value": value}})
     return value.upper() if scope == Scope.COUNTRY else value
 
 
@@ -113,7 +115,7 @@ def publishing_pause(*, actor, scope: str, value: str = "", reason: str) -> Publ
     value = _check_scope(scope, value)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Say why publishing is paused."})
+        raise ValidationError({"reason": _("Say why publishing is paused.")})
     with transaction.atomic():
         existing = PublishingPause.objects.filter(ended_at__isnull=True, scope=scope, value=value).first()
         if existing is not None:

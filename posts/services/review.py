@@ -14,6 +14,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from diplomacy_hub import policy
 from posts import notifications
@@ -87,8 +88,8 @@ def message_submit(*, actor, message_id: int, expected_version: int | None = Non
             return message
         if message.state not in (Message.State.DRAFT, Message.State.CHANGES_REQUESTED):
             raise InvalidTransition(
-                f"This message is “{message.get_state_display()}”: only a draft, or a message whose "
-                "changes were requested, can be submitted for review."
+                _("This message is “%(state)s”: only a draft, or a message whose changes were requested, "
+                  "can be submitted for review.") % {"state": message.get_state_display()}
             )
         message.require_transition(Message.State.IN_REVIEW)
         require_version(message, expected_version)
@@ -117,10 +118,10 @@ def _publish_time(message: Message, publish_at: datetime | None, now: datetime) 
         return publish_at
     if message.desired_at is not None and publish_at == message.desired_at:
         raise ApprovalNeedsTime(
-            "The desired time has passed while this message waited for review: "
-            "choose a new time, or publish it now.", reason="desired_time_passed",
+            _("The desired time has passed while this message waited for review: "
+              "choose a new time, or publish it now."), reason="desired_time_passed",
         )
-    raise ApprovalNeedsTime("This time has passed: choose a time in the future, or publish it now.")
+    raise ApprovalNeedsTime(_("This time has passed: choose a time in the future, or publish it now."))
 
 
 def _write_deliveries(message: Message, *, now: datetime) -> list[Delivery]:
@@ -198,7 +199,8 @@ def message_approve(
 # --- Request changes, reject ---------------------------------------------------------------------
 
 def _decide(*, actor, message_id: int, decision: str, to_state: str, comment: str,
-            expected_version: int | None, verb: str, missing_comment: str) -> Message:
+            expected_version: int | None, verb: str, missing_comment: str, not_in_review: str) -> Message:
+    """`missing_comment` and `not_in_review` (with %(state)s) are translated messages."""
     comment = str(comment or "").replace("\r\n", "\n").strip()
     if not comment:
         raise ValidationError({"comment": missing_comment}, code="comment_required")
@@ -209,10 +211,7 @@ def _decide(*, actor, message_id: int, decision: str, to_state: str, comment: st
         if message.state == to_state:
             return message
         if message.state != Message.State.IN_REVIEW:
-            raise InvalidTransition(
-                f"This message is “{message.get_state_display()}”: only a message in review can be "
-                f"{Message.State(to_state).label.lower()}."
-            )
+            raise InvalidTransition(not_in_review % {"state": message.get_state_display()})
         message.require_transition(to_state)
         from_state = message.state
         message.state = to_state
@@ -236,7 +235,8 @@ def message_request_changes(
     return _decide(
         actor=actor, message_id=message_id, decision=Review.Decision.REQUEST_CHANGES,
         to_state=Message.State.CHANGES_REQUESTED, comment=comment, expected_version=expected_version,
-        verb="message.request_changes", missing_comment="Say what should change.",
+        verb="message.request_changes", missing_comment=_("Say what should change."),
+        not_in_review=_("This message is “%(state)s”: only a message in review can be sent back for changes."),
     )
 
 
@@ -245,7 +245,8 @@ def message_reject(*, actor, message_id: int, comment: str, expected_version: in
     return _decide(
         actor=actor, message_id=message_id, decision=Review.Decision.REJECT,
         to_state=Message.State.REJECTED, comment=comment, expected_version=expected_version,
-        verb="message.reject", missing_comment="Say why this message is rejected.",
+        verb="message.reject", missing_comment=_("Say why this message is rejected."),
+        not_in_review=_("This message is “%(state)s”: only a message in review can be rejected."),
     )
 
 
@@ -282,21 +283,22 @@ def message_cancel(*, actor, message_id: int, reason: str = "") -> Message:
         if message.state == Message.State.CANCELLED:
             return message
         if message.state in (Message.State.PUBLISHED, Message.State.RETRACTED, Message.State.REJECTED):
-            raise InvalidTransition(
-                f"This message is “{message.get_state_display()}”: there is nothing left to cancel."
-                + (" Retract it to delete it from the networks."
-                   if message.state == Message.State.PUBLISHED else "")
-            )
+            if message.state == Message.State.PUBLISHED:
+                refusal = _("This message is “%(state)s”: there is nothing left to cancel. "
+                            "Retract it to delete it from the networks.")
+            else:
+                refusal = _("This message is “%(state)s”: there is nothing left to cancel.")
+            raise InvalidTransition(refusal % {"state": message.get_state_display()})
         cancelled, left = cancel_pending_deliveries(
             message, actor=actor, verb="message.cancel", reason=reason,
         )
         from_state = message.state
         if left:
             if not cancelled:
-                raise InvalidTransition(
+                raise InvalidTransition(_(
                     "Every delivery of this message has already gone out or is going out now: there is "
                     "nothing left to cancel. Retract it to delete it from the networks."
-                )
+                ))
             message.left_in_flight = left
             record_event(
                 verb="message.cancel", actor=actor, message=message,
