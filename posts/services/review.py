@@ -36,7 +36,7 @@ from posts.validation import (
 )
 
 __all__ = [
-    "AUTHORING_VERBS",  # lives in posts.models; still imported from here by posts/views.py
+    "AUTHORING_VERBS",  # lives in posts.models; still imported from here by posts/views/detail.py
     "ApprovalNeedsTime",
     "StaleVersion",
     "ValidationProblems",
