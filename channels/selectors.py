@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db.models import Count, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from channels.models import SocialAccount
@@ -14,6 +15,11 @@ from diplomacy_hub import policy
 def accounts_visible_to(user) -> QuerySet[SocialAccount]:
     """The accounts of the missions the user may see (another mission's is not found)."""
     return policy.scope(user, SocialAccount.objects.select_related("mission"))
+
+
+def account_get(*, user, account_id: int) -> SocialAccount:
+    """The account if the user may see its mission, else Http404 (its existence does not leak)."""
+    return get_object_or_404(accounts_visible_to(user), pk=account_id)
 
 
 def account_list(*, user, region: str = "", network: str = "", status: str = "") -> QuerySet[SocialAccount]:

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ ACCOUNTS_PER_PAGE = 120
 
 def _visible_account(request: HttpRequest, account_id: int) -> SocialAccount:
     """The account if the user may see its mission, else 404 (its existence does not leak)."""
-    account = get_object_or_404(selectors.accounts_visible_to(request.user), pk=account_id)
+    account = selectors.account_get(user=request.user, account_id=account_id)
     policy.require(request.user, "account.view", account)
     return account
 

@@ -1,12 +1,22 @@
-"""Reads of missions, always through the policy's scope."""
+"""Reads of missions, always through the policy's scope, and of staff (for the pages that
+the policy keeps to administrators: the caller asks `staff.manage` first)."""
 
-from django.db.models import Q, QuerySet
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from diplomacy_hub import policy
-from embassies.models import Mission
+from embassies.models import Mission, StaffMembership
+from embassies.roles import Role
 
 
-def mission_list(*, user, region: str = "", kind: str = "", query: str = "") -> QuerySet[Mission]:
+def mission_list(*, user, region: str = "", kind: str = "", query: str = "",
+                 with_counts: bool = False) -> QuerySet[Mission]:
+    """The missions the user may see, filtered; `with_counts` adds each one's
+    `staff_count`, `accounts_total` and `accounts_connected` (administrators' columns)."""
     missions = policy.missions_visible_to(user)
     if region:
         missions = missions.filter(region=region)
@@ -17,11 +27,56 @@ def mission_list(*, user, region: str = "", kind: str = "", query: str = "") -> 
             Q(name__icontains=query) | Q(city__icontains=query)
             | Q(code__icontains=query) | Q(country_code__iexact=query)
         )
+    if with_counts:
+        missions = missions.annotate(
+            staff_count=Count("memberships", distinct=True),
+            accounts_total=Count("social_accounts", distinct=True),
+            accounts_connected=Count("social_accounts", filter=Q(social_accounts__status="connected"),
+                                     distinct=True),
+        )
     return missions.order_by("region", "country_code", "city")
 
 
 def mission_get(*, user, code: str) -> Mission:
     """The mission with this code, or Http404 when it is not visible to the user."""
-    from django.shortcuts import get_object_or_404
-
     return get_object_or_404(policy.missions_visible_to(user), code=code)
+
+
+def mission_staff(*, mission: Mission) -> list[StaffMembership]:
+    """The mission's memberships by name, each with its user and the user's groups."""
+    return list(
+        StaffMembership.objects.filter(mission=mission).select_related("user")
+        .prefetch_related(Prefetch("user__groups", queryset=Group.objects.order_by("name")))
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+
+
+def _people() -> QuerySet:
+    """Users, each with their roles (`groups`, by name) and memberships (by mission name)."""
+    return get_user_model().objects.prefetch_related(
+        Prefetch("groups", queryset=Group.objects.filter(name__in=Role.values).order_by("name")),
+        Prefetch("memberships", queryset=StaffMembership.objects.select_related("mission").order_by("mission__name")),
+    )
+
+
+def staff_list(*, role: str = "", query: str = "") -> QuerySet:
+    """Everyone, active first then by name, with their roles and missions (a constant number
+    of queries a page); filtered by role (a Role value, or "none": no role) and by a search
+    in name, username, e-mail and mission code or name."""
+    people = _people()
+    if role == "none":
+        people = people.exclude(groups__name__in=Role.values)
+    elif role in Role.values:
+        people = people.filter(groups__name=role)
+    if query:
+        people = people.filter(
+            Q(username__icontains=query) | Q(first_name__icontains=query) | Q(last_name__icontains=query)
+            | Q(email__icontains=query) | Q(memberships__mission__code__icontains=query)
+            | Q(memberships__mission__name__icontains=query)
+        ).distinct()
+    return people.order_by("-is_active", "last_name", "first_name", "username")
+
+
+def person_get(*, user_id: int):
+    """One user, with their roles and memberships, or Http404."""
+    return get_object_or_404(_people(), pk=user_id)

@@ -13,13 +13,10 @@ from collections.abc import Callable
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +25,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from diplomacy_hub import policy
 from embassies import selectors, services
 from embassies.forms import MembershipForm, MissionFilterForm, RemoveMembershipForm, RoleForm, StaffFilterForm
-from embassies.models import Mission, StaffMembership
 from embassies.roles import Role
 
 
@@ -54,16 +50,9 @@ def _with_local_time(missions, now) -> None:
 def mission_list(request: HttpRequest) -> HttpResponse:
     filters = MissionFilterForm(request.GET)
     chosen = filters.filters()
-    missions = selectors.mission_list(user=request.user, region=chosen.get("region", ""),
-                                      kind=chosen.get("kind", ""), query=chosen.get("q", ""))
     manages = policy.can(request.user, "mission.manage")
-    if manages:
-        missions = missions.annotate(
-            staff_count=Count("memberships", distinct=True),
-            accounts_total=Count("social_accounts", distinct=True),
-            accounts_connected=Count("social_accounts", filter=Q(social_accounts__status="connected"),
-                                     distinct=True),
-        )
+    missions = selectors.mission_list(user=request.user, region=chosen.get("region", ""),
+                                      kind=chosen.get("kind", ""), query=chosen.get("q", ""), with_counts=manages)
     page = Paginator(missions, MISSIONS_PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
     _with_local_time(page.object_list, now)
@@ -82,11 +71,7 @@ def mission_detail(request: HttpRequest, code: str) -> HttpResponse:
     manages = policy.can(request.user, "staff.manage")
     staff = []
     if manages:
-        staff = list(
-            StaffMembership.objects.filter(mission=mission).select_related("user")
-            .prefetch_related(Prefetch("user__groups", queryset=Group.objects.order_by("name")))
-            .order_by("user__last_name", "user__first_name", "user__username")
-        )
+        staff = selectors.mission_staff(mission=mission)
         labels = dict(Role.choices)
         for membership in staff:
             membership.role_labels = [str(labels[group.name]) for group in membership.user.groups.all()
@@ -98,32 +83,13 @@ def mission_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 # --- Staff and roles -------------------------------------------------------------------------------
 
-def _people():
-    return get_user_model().objects.prefetch_related(
-        Prefetch("groups", queryset=Group.objects.filter(name__in=Role.values).order_by("name")),
-        Prefetch("memberships", queryset=StaffMembership.objects.select_related("mission").order_by("mission__name")),
-    )
-
-
 @require_GET
 def staff_list(request: HttpRequest) -> HttpResponse:
     """Everyone, with their roles and missions; filtered by role, mission or name."""
     policy.require(request.user, "staff.manage")
     filters = StaffFilterForm(request.GET)
     chosen = filters.filters()
-    role, query = chosen.get("role", ""), chosen.get("q", "")
-    people = _people()
-    if role == "none":
-        people = people.exclude(groups__name__in=Role.values)
-    elif role in Role.values:
-        people = people.filter(groups__name=role)
-    if query:
-        people = people.filter(
-            Q(username__icontains=query) | Q(first_name__icontains=query) | Q(last_name__icontains=query)
-            | Q(email__icontains=query) | Q(memberships__mission__code__icontains=query)
-            | Q(memberships__mission__name__icontains=query)
-        ).distinct()
-    people = people.order_by("-is_active", "last_name", "first_name", "username")
+    people = selectors.staff_list(role=chosen.get("role", ""), query=chosen.get("q", ""))
     page = Paginator(people, STAFF_PER_PAGE).get_page(request.GET.get("page"))
     labels = dict(Role.choices)
     for person in page.object_list:
@@ -133,14 +99,10 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _person(user_id: int):
-    return get_object_or_404(_people(), pk=user_id)
-
-
 @require_GET
 def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     policy.require(request.user, "staff.manage")
-    person = _person(user_id)
+    person = selectors.person_get(user_id=user_id)
     has = {group.name for group in person.groups.all()}
     memberships = list(person.memberships.all())
     return render(request, "embassies/staff_detail.html", {
@@ -184,7 +146,7 @@ def _name(person) -> str:
 @require_http_methods(["GET", "POST"])
 def role_grant(request: HttpRequest, user_id: int) -> HttpResponse:
     policy.require(request.user, "staff.manage")
-    person = _person(user_id)
+    person = selectors.person_get(user_id=user_id)
     form = RoleForm(_posted(request), initial={"role": request.GET.get("role", "")})
     label = dict(Role.choices).get(request.POST.get("role") or request.GET.get("role", ""), "?")
     return _confirm_or_act(
@@ -202,7 +164,7 @@ def role_grant(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def role_revoke(request: HttpRequest, user_id: int) -> HttpResponse:
     policy.require(request.user, "staff.manage")
-    person = _person(user_id)
+    person = selectors.person_get(user_id=user_id)
     form = RoleForm(_posted(request), initial={"role": request.GET.get("role", "")})
     label = dict(Role.choices).get(request.POST.get("role") or request.GET.get("role", ""), "?")
     return _confirm_or_act(
@@ -230,7 +192,7 @@ def _role_consequences(role: str) -> list[str]:
 @require_http_methods(["GET", "POST"])
 def membership_add(request: HttpRequest, user_id: int) -> HttpResponse:
     policy.require(request.user, "staff.manage")
-    person = _person(user_id)
+    person = selectors.person_get(user_id=user_id)
     current = {membership.mission_id for membership in person.memberships.all()}
     form = MembershipForm(_posted(request), exclude=current)
     mission = form.cleaned_data["mission"] if form.is_bound and form.is_valid() else None
@@ -252,9 +214,9 @@ def membership_add(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def membership_remove(request: HttpRequest, user_id: int) -> HttpResponse:
     policy.require(request.user, "staff.manage")
-    person = _person(user_id)
+    person = selectors.person_get(user_id=user_id)
     code = request.POST.get("mission") or request.GET.get("mission") or ""
-    mission = get_object_or_404(Mission, code=code)
+    mission = selectors.mission_get(user=request.user, code=code)
     form = RemoveMembershipForm(_posted(request), initial={"mission": code})
     return _confirm_or_act(
         request, form=form, person=person,
