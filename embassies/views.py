@@ -145,36 +145,44 @@ def _name(person) -> str:
 
 @require_http_methods(["GET", "POST"])
 def role_grant(request: HttpRequest, user_id: int) -> HttpResponse:
-    policy.require(request.user, "staff.manage")
-    person = selectors.person_get(user_id=user_id)
-    form = RoleForm(_posted(request), initial={"role": request.GET.get("role", "")})
-    label = dict(Role.choices).get(request.POST.get("role") or request.GET.get("role", ""), "?")
-    return _confirm_or_act(
-        request, form=form, person=person,
-        title=_("Give %(name)s the role “%(role)s”?") % {"name": _name(person), "role": label},
-        lead=_("Roles decide what a person may see and do in Diplomacy Hub."),
-        consequences=_role_consequences(request.POST.get("role") or request.GET.get("role", "")),
-        button=_("Yes, give the role"),
-        act=lambda form: services.role_grant(actor=request.user, user_id=person.pk, role=form.cleaned_data["role"]),
-        done=_("%(name)s is now “%(role)s”.") % {"name": _name(person), "role": label},
-        unchanged=_("%(name)s already had this role.") % {"name": _name(person)},
-    )
+    return _role_change(request, user_id, grant=True)
 
 
 @require_http_methods(["GET", "POST"])
 def role_revoke(request: HttpRequest, user_id: int) -> HttpResponse:
+    return _role_change(request, user_id, grant=False)
+
+
+def _role_change(request: HttpRequest, user_id: int, *, grant: bool) -> HttpResponse:
+    """Give a role (`grant`) or take it away: the confirmation page, then the service, which
+    decides what may change (not an administrator's own administrator role)."""
     policy.require(request.user, "staff.manage")
     person = selectors.person_get(user_id=user_id)
+    role = request.POST.get("role") or request.GET.get("role", "")
     form = RoleForm(_posted(request), initial={"role": request.GET.get("role", "")})
-    label = dict(Role.choices).get(request.POST.get("role") or request.GET.get("role", ""), "?")
+    names = {"name": _name(person), "role": dict(Role.choices).get(role, "?")}
+    service = services.role_grant if grant else services.role_revoke
+    if grant:
+        texts = {
+            "title": _("Give %(name)s the role “%(role)s”?") % names,
+            "lead": _("Roles decide what a person may see and do in Diplomacy Hub."),
+            "consequences": _role_consequences(role),
+            "button": _("Yes, give the role"),
+            "done": _("%(name)s is now “%(role)s”.") % names,
+            "unchanged": _("%(name)s already had this role.") % names,
+        }
+    else:
+        texts = {
+            "title": _("Take the role “%(role)s” away from %(name)s?") % names,
+            "lead": _("They lose what this role lets them do at their next page."),
+            "button": _("Yes, take the role away"), "danger": True,
+            "done": _("%(name)s is no longer “%(role)s”.") % names,
+            "unchanged": _("%(name)s did not have this role.") % names,
+        }
     return _confirm_or_act(
         request, form=form, person=person,
-        title=_("Take the role “%(role)s” away from %(name)s?") % {"name": _name(person), "role": label},
-        lead=_("They lose what this role lets them do at their next page."),
-        button=_("Yes, take the role away"), danger=True,
-        act=lambda form: services.role_revoke(actor=request.user, user_id=person.pk, role=form.cleaned_data["role"]),
-        done=_("%(name)s is no longer “%(role)s”.") % {"name": _name(person), "role": label},
-        unchanged=_("%(name)s did not have this role.") % {"name": _name(person)},
+        act=lambda form: service(actor=request.user, user_id=person.pk, role=form.cleaned_data["role"]),
+        **texts,
     )
 
 
