@@ -26,6 +26,7 @@ from diplomacy_hub import policy
 from embassies import selectors, services
 from embassies.forms import MembershipForm, MissionFilterForm, RemoveMembershipForm, RoleForm, StaffFilterForm
 from embassies.roles import Role
+from security.selectors import authenticator_state
 
 
 def _posted(request: HttpRequest):
@@ -101,6 +102,8 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A person's roles, missions and authenticator app (set up, enrolment open until when,
+    or neither: then a link to open an enrolment in the admin)."""
     policy.require(request.user, "staff.manage")
     person = selectors.person_get(user_id=user_id)
     has = {group.name for group in person.groups.all()}
@@ -111,6 +114,8 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         "memberships": memberships,
         "form": MembershipForm(exclude={membership.mission_id for membership in memberships}),
         "is_self": person.pk == request.user.pk,
+        "authenticator": authenticator_state(user=person),
+        "can_open_enrolment": policy.can(request.user, "staff.manage"),
         "now": timezone.now(),
     })
 
