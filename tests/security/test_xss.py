@@ -1,5 +1,5 @@
 """Stored XSS: script, event-handler and `javascript:` payloads in message texts, titles,
-comments, mission names, account handles and attachment file names are shown as text on
+comments, mission names, people's names, account handles and attachment file names are shown as text on
 every page that shows them (the admin and the audit log included), in the previews, and in
 the emails. Matrix S12, S13, S17; ASVS 1.2.1, 1.2.2, 3.2.2."""
 
@@ -26,13 +26,15 @@ def payload(surface: str) -> str:
     return f'<script>alert("{surface}")</script>"><img src=x onerror=alert("{surface}")> javascript:alert(1)'
 
 
-SURFACES = ("title", "text", "comment", "mission", "handle", "file")
+SURFACES = ("title", "text", "comment", "mission", "person", "handle", "file")
 # Where each surface must be seen, escaped, for the test to mean something.
 SHOWN_ON = {
     "title": {"posts:message_detail", "posts:review_queue"},
     "text": {"posts:message_detail", "posts:message_edit"},
     "comment": {"posts:message_detail"},
     "mission": {"embassies:mission_list", "embassies:mission_detail", "posts:message_detail"},
+    "person": {"embassies:staff_list", "embassies:mission_detail", "posts:message_detail", "posts:review_queue",
+               "posts:crisis_board"},
     "handle": {"channels:account_list", "channels:account_detail"},
     "file": {"posts:message_detail"},
 }
@@ -73,6 +75,12 @@ def poisoned(db):
                         file_name='"><img src=x onerror=alert("file")>.png')
     world.account_a.handle = payload("handle")[:100]
     world.account_a.save()
+    # People's names: the message's author, the alert's author, an officer of B. Not the
+    # users who look at the pages here: the page header shows their own name everywhere.
+    for role in ("author_a", "crisis2", "officer_b"):
+        user = world.users[role]
+        user.first_name, user.last_name = '<script>alert("person")</script>', '"><img src=x onerror=alert("person")>'
+        user.save(update_fields=["first_name", "last_name"])
     return world
 
 
@@ -124,6 +132,9 @@ def test_the_live_preview_shows_the_payload_as_text(poisoned):
 def test_emails_are_plain_text_and_carry_the_payload_as_text(poisoned, django_capture_on_commit_callbacks):
     """Plain text cannot run anything: no HTML part is ever sent, and the subject is one line."""
     world = poisoned
+    press = world.users["press"]  # "… approved …" names the press officer in the mails
+    press.first_name, press.last_name = world.users["author_a"].first_name, world.users["author_a"].last_name
+    press.save(update_fields=["first_name", "last_name"])
     with django_capture_on_commit_callbacks(execute=True):
         message_reject(actor=world.users["press"], message_id=world.message_a.pk, comment=payload("comment"))
     other = submitted_message(author=world.users["author_a"], mission_or_code=MISSION_A,
@@ -145,3 +156,4 @@ def test_emails_are_plain_text_and_carry_the_payload_as_text(poisoned, django_ca
         assert "evil@example.org" not in " ".join(email.recipients())
     bodies = "\n".join(email.body for email in mail.outbox)
     assert 'alert("comment")' in bodies  # shown as the text it is, not escaped into &lt;…
+    assert '<script>alert("person")</script>' in bodies
