@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import models
-from django.db.models import Case, Count, F, Func, Value, When, Window
+from django.db.models import Case, Count, F, Func, Q, Value, When, Window
 from django.db.models.functions import Coalesce, RowNumber
 
 from posts.models import Message
@@ -77,35 +77,45 @@ def calendar_days(
 ) -> dict[date, DayMessages]:
     """{day: DayMessages} from `start` to `end` (inclusive), for the messages the user may
     see that are scheduled, going out or gone out: each day's messages counted by state,
-    and `per_day` of them, failed ones first, then by time (listed by time). Each listed
-    message carries `moment` (when it goes out, aware) and `local_time`. Two queries."""
+    and `per_day` of them, chosen failed ones first, then by local time. Each chosen
+    message carries `moment` (when it goes out, aware). Two queries: one pass over the
+    range with window functions, then the chosen messages by id."""
     zone = Coalesce(F("mission__time_zone"), Value(zone_name)) if in_mission_time else Value(zone_name)
     messages = messages_filtered(
         user=user, state=list(CALENDAR_STATES), region=region, mission=mission,
         date_from=start - timedelta(days=1), date_to=end + timedelta(days=1),
     ).annotate(local_day=LocalDate(goes_out_at(), zone)).filter(local_day__gte=start, local_day__lte=end)
     days = {start + timedelta(days=offset): DayMessages() for offset in range((end - start).days + 1)}
-    for row in messages.order_by().values("local_day", "state").annotate(n=Count("pk")):
-        day = row["local_day"]
-        if isinstance(day, datetime):  # defensive: a backend returning a timestamp
-            day = day.date()
-        if day in days:
-            days[day].counts[row["state"]] = row["n"]
+    # One pass over the range: a row per message shown (the first `per_day` of its day,
+    # failed ones first) and a row per day and state carrying that state's count.
     problems_first = Case(When(state__in=PROBLEM_STATES, then=Value(0)), default=Value(1),
                           output_field=models.IntegerField())
-    first = (
+    rows = (
         messages.annotate(
-            moment=goes_out_at(),
-            local_time=LocalTime(goes_out_at(), zone),
-            rank=Window(RowNumber(), partition_by=[F("local_day")],
-                        order_by=[problems_first, F("local_time").asc(), F("pk").asc()]),
+            day_rank=Window(RowNumber(), partition_by=[F("local_day")],
+                            order_by=[problems_first, LocalTime(goes_out_at(), zone).asc(), F("pk").asc()]),
+            state_rank=Window(RowNumber(), partition_by=[F("local_day"), F("state")], order_by=[F("pk").asc()]),
+            state_count=Window(Count("pk"), partition_by=[F("local_day"), F("state")]),
         )
-        .filter(rank__lte=per_day)
+        .filter(Q(day_rank__lte=per_day) | Q(state_rank=1))
+        .order_by()
+        .values_list("pk", "local_day", "state", "day_rank", "state_rank", "state_count")
+    )
+    shown: dict[int, date] = {}
+    for pk, day, state, day_rank, state_rank, state_count in rows:
+        if isinstance(day, datetime):  # defensive: a backend returning a timestamp
+            day = day.date()
+        if day not in days:
+            continue
+        if state_rank == 1:
+            days[day].counts[state] = state_count
+        if day_rank <= per_day:
+            shown[pk] = day
+    listed = (
+        Message.objects.filter(pk__in=list(shown)).annotate(moment=goes_out_at())
         .select_related("mission")
         .only("pk", "title", "state", "priority", "mission__name", "mission__city", "mission__time_zone")
-        .order_by("local_day", "local_time", "pk")
     )
-    for message in first:
-        if message.local_day in days:
-            days[message.local_day].first.append(message)
+    for message in listed:
+        days[shown[message.pk]].first.append(message)
     return days

@@ -10,7 +10,9 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from diplomacy_hub import policy
@@ -28,18 +30,32 @@ WEEK_DAY_ENTRIES = 25  # week view: the same, further
 @dataclass
 class CalendarEntry:
     message: Message
-    moment: datetime
+    moment: datetime  # aware, in the zone the reader asked for
     place: str
+    state_label: str = ""  # (get_state_display() builds the choices' dict on each call)
+
+    @property
+    def iso(self) -> str:
+        return self.moment.isoformat()
+
+    @property
+    def hour(self) -> str:
+        return self.moment.strftime("%H:%M")
 
 
 @dataclass
 class CalendarDay:
+    """One day of the grid, with its words and links ready: a month is 42 of them, and
+    the template only places them."""
+
     day: date
     entries: list[CalendarEntry]
     total: int = 0
     counts: list[tuple[str, str, int]] = field(default_factory=list)  # (state, label, count)
     in_month: bool = True
     is_today: bool = False
+    week_url: str = ""  # this day's week
+    label: str = ""  # "Week of Monday 26 October", for the date's link
 
     @property
     def shown(self) -> list[CalendarEntry]:
@@ -48,6 +64,10 @@ class CalendarDay:
     @property
     def more(self) -> int:
         return max(0, self.total - len(self.entries))
+
+    @property
+    def more_words(self) -> str:
+        return ngettext("and %(counter)s more", "and %(counter)s more", self.more) % {"counter": self.more}
 
 
 @require_GET
@@ -81,21 +101,27 @@ def calendar(request: HttpRequest) -> HttpResponse:
         region=chosen["region"] or None, mission=int(chosen["mission"]) if chosen["mission"] else None,
         per_day=per_day,
     )
-    labels = dict(Message.State.choices)
+    labels = {state: str(label) for state, label in Message.State.choices}
+    week_link = request.GET.copy()
+    week_link["view"] = CalendarForm.WEEK
     days = []
     for day, messages in found.items():
+        week_link["date"] = day.isoformat()
         entries = []
         for message in messages.first:
             own = in_mission_time and message.mission is not None
             entries.append(CalendarEntry(
                 message=message, moment=message.moment.astimezone(message.mission.zone if own else zone),
-                place=message.mission.city if own else zone_city(zone),
+                place=message.mission.city if own else zone_city(zone), state_label=labels[message.state],
             ))
+        entries.sort(key=lambda entry: (entry.moment.time(), entry.message.pk))
         days.append(CalendarDay(
             day=day, entries=entries, total=messages.total,
-            counts=[(state, str(labels[state]), messages.counts[state]) for state in CALENDAR_STATES
+            counts=[(state, labels[state], messages.counts[state]) for state in CALENDAR_STATES
                     if messages.counts.get(state)],
             in_month=first <= day <= last, is_today=day == today,
+            week_url=f"?{week_link.urlencode()}",
+            label=_("Week of %(day)s") % {"day": formats.date_format(day, "l j F")},
         ))
     return render_page(request, "posts/calendar.html", {
         "form": form,
