@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from embassies import selectors
 from embassies.models import Mission
 from embassies.roles import Role
 
@@ -51,7 +52,7 @@ class MembershipForm(_ConfirmationForm):
     def __init__(self, *args, exclude: set[int] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         groups: dict[str, list[tuple[str, str]]] = {}
-        for mission in Mission.objects.active().exclude(pk__in=exclude or ()).order_by("region", "name"):
+        for mission in selectors.missions_to_attach(exclude=exclude):
             groups.setdefault(str(mission.get_region_display()), []).append(
                 (mission.code, f"{mission.name} ({mission.city})"))
         self.fields["mission"].choices = [("", gettext_lazy("Choose a mission")), *groups.items()]

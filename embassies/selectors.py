@@ -42,6 +42,12 @@ def mission_get(*, user, code: str) -> Mission:
     return get_object_or_404(policy.missions_visible_to(user), code=code)
 
 
+def missions_to_attach(*, exclude: set[int] | None = None) -> QuerySet[Mission]:
+    """The active missions a person may be attached to (less those in `exclude`), by region
+    then name, for the attach form's choices."""
+    return Mission.objects.active().exclude(pk__in=exclude or ()).order_by("region", "name")
+
+
 def mission_staff(*, mission: Mission) -> list[StaffMembership]:
     """The mission's memberships by name, each with its user and the user's groups."""
     return list(
