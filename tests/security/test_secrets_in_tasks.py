@@ -1,0 +1,134 @@
+"""Credentials never travel in task payloads (issue #3 §1): the broker carries ids only.
+An administrator connects an account with canary credentials, a message to it is approved
+(the dispatcher's kick), dispatched (its publish task), and beat's account tasks run (the
+health check and the refresh of expiring tokens fan out one task per account). Every
+message Celery hands to the broker is read back from the broker itself (kombu's in-memory
+transport, real serialization) and searched for the canaries and the sealed credentials.
+Matrix S30; ASVS 13.3.1."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from celery import current_app
+from celery.signals import before_task_publish
+from django.utils import timezone
+
+from channels import tasks as channel_tasks
+from channels.models import SocialAccount
+from embassies.roles import Role
+from posts.models import Delivery
+from posts.services import dispatch
+from posts.services.dispatch import dispatch_due
+from posts.services.review import message_approve
+from tests.factories import SocialAccountFactory, UserFactory
+from tests.posts.factories import officer, press_officer, submitted_message
+from tests.security.conftest import CANARY, MISSION_A, connect_through_the_ui
+from tests.security.otp import force_verified_login
+
+pytestmark = pytest.mark.django_db
+QUEUES = ("crisis", "publish", "maintenance")
+
+
+@pytest.fixture
+def memory_broker(monkeypatch):
+    """The app on kombu's in-memory transport for one test; what it sends is read back with
+    `drain()` (the serialized bodies and headers, as the broker holds them)."""
+    conf = current_app.conf
+    saved = {key: conf[key] for key in ("broker_url", "broker_write_url", "broker_transport_options")}
+
+    def fresh_pools() -> None:
+        current_app._pool = None
+        current_app.amqp._producer_pool = None
+
+    monkeypatch.setenv("CELERY_BROKER_URL", "memory://")
+    monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
+    conf.broker_url, conf.broker_write_url, conf.broker_transport_options = "memory://", None, {}
+    fresh_pools()
+    published: list[str] = []
+
+    def record(sender=None, body=None, headers=None, **kwargs):
+        published.append(sender)
+
+    before_task_publish.connect(record, weak=False)
+
+    def drain() -> list[dict]:
+        messages = []
+        with current_app.connection_for_write() as connection:
+            channel = connection.default_channel
+            for queue in QUEUES:
+                channel.queue_declare(queue=queue)
+                while (message := channel.basic_get(queue, no_ack=True)) is not None:
+                    messages.append({"queue": queue, "name": message.headers.get("task"),
+                                     "raw": message.body if isinstance(message.body, str)
+                                     else message.body.decode(), "headers": message.headers,
+                                     "args": message.decode()[0]})
+        return messages
+
+    drain()  # nothing left from before
+    drain.published = published
+    yield drain
+    before_task_publish.disconnect(record)
+    for key, value in saved.items():
+        conf[key] = value
+    fresh_pools()
+
+
+def _secrets(account: SocialAccount) -> dict[str, str]:
+    account.refresh_from_db()
+    sealed = account.sealed_credentials
+    return {**{f"canary {key}": value for key, value in CANARY.items()},
+            "sealed credentials": sealed, "sealed credentials (a piece)": sealed[len(sealed) // 2:][:40]}
+
+
+def test_no_task_payload_carries_credentials(client, fake_network, memory_broker, monkeypatch,
+                                             django_capture_on_commit_callbacks):
+    monkeypatch.setattr("posts.services.review.kick_dispatcher", dispatch.kick_dispatcher)  # the real kick
+    admin = UserFactory(roles=[Role.ADMINISTRATOR], is_staff=True)
+    account = SocialAccountFactory(mission__code=MISSION_A, network="twitter", handle="", network_account_id="",
+                                   status=SocialAccount.Status.PENDING, credentials=False)
+    force_verified_login(client, admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        connect_through_the_ui(client, account)
+    account.refresh_from_db()
+    assert account.open_credentials().access_token == CANARY["access"]
+
+    author = officer(MISSION_A)
+    message = submitted_message(author=author, mission_or_code=MISSION_A, texts={"fr": "Bonjour."},
+                                targets=[account])
+    with django_capture_on_commit_callbacks(execute=True):
+        message_approve(actor=press_officer(), message_id=message.pk, publish_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = dispatch_due()
+    delivery = Delivery.objects.get(message=message)
+    assert result.queued == [delivery.pk]
+
+    SocialAccount.objects.filter(pk=account.pk).update(token_expires_at=timezone.now() + timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert channel_tasks.health_check_all() >= 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert channel_tasks.refresh_expiring() >= 1
+
+    messages = memory_broker()
+    names = {message["name"] for message in messages}
+    assert {"posts.dispatch_due", "posts.publish_delivery", "channels.health_check_account",
+            "channels.refresh_account"} <= names, names
+    assert sorted(memory_broker.published) == sorted(message["name"] for message in messages)
+    # Ids only: every argument is an integer.
+    for message in messages:
+        assert all(isinstance(argument, int) for argument in message["args"]), message
+    assert [message["args"] for message in messages if message["name"] == "posts.publish_delivery"] \
+        == [[delivery.pk]]
+    wire = "\n".join(message["raw"] + json.dumps(message["headers"], default=str) for message in messages)
+    leaks = [what for what, secret in _secrets(account).items() if secret and secret in wire]
+    assert not leaks, f"In a task payload: {leaks}"
+
+
+def test_the_search_finds_a_canary_that_travels(memory_broker):
+    """Positive control: a task sent with a secret is read back with it."""
+    current_app.send_task("channels.refresh_account", args=[CANARY["access"]], queue="maintenance")
+    (message,) = memory_broker()
+    assert CANARY["access"] in message["raw"]
+    assert message["args"] == [CANARY["access"]]
