@@ -7,6 +7,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from diplomacy_hub import policy
+from embassies.roles import Role
 from security.two_factor import lacks_verification
 
 
@@ -17,7 +19,12 @@ class VerifiedAdminSite(admin.AdminSite):
     apply, instead of a login form of its own."""
 
     def has_permission(self, request) -> bool:
-        return super().has_permission(request) and not lacks_verification(request.user)
+        # The administrator role opens the admin as `is_staff` does: a role given on the
+        # staff page must be enough to reach the admin pages it links to (enrolment
+        # grants). What each page then allows is the policy's (the ModelAdmins ask it).
+        user = request.user
+        may_enter = user.is_active and (user.is_staff or policy.has_role(user, Role.ADMINISTRATOR))
+        return may_enter and not lacks_verification(user)
 
     def login(self, request, extra_context=None):
         target = request.GET.get("next") or ""

@@ -199,3 +199,16 @@ def test_the_demos_privileged_users_can_enrol_after_seed_demo():
     call_command("seed_demo", "--force", stdout=io.StringIO())
     assert EnrolmentGrant.objects.count() == 5
     assert EnrolmentGrant.objects.filter(status=EnrolmentGrant.Status.OPEN).count() == 4
+
+
+def test_the_administrator_role_alone_opens_the_admin_page_the_staff_page_links_to(press):
+    """A role given on the staff page sets no `is_staff`: the role must be enough to reach
+    the enrolment page, and a verified press officer without `is_staff` stays out."""
+    administrator = UserFactory(username="admin-by-role", roles=[Role.ADMINISTRATOR], is_staff=False)
+    client = force_verified_login(Client(REMOTE_ADDR=ADDRESS), administrator)
+    assert client.get(reverse(OPEN), {"user": press.pk}).status_code == 200
+
+    press_client = force_verified_login(Client(REMOTE_ADDR=ADDRESS), press)
+    response = press_client.get(reverse(OPEN), {"user": press.pk})
+    assert response.status_code in (302, 403)
+    assert not EnrolmentGrant.objects.exists()
