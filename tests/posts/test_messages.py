@@ -439,8 +439,6 @@ def test_build_content_uses_the_network_variant_and_the_deliverys_reference():
 
 def test_validate_message_with_the_real_adapters(real_adapters):
     """Through channels/adapters/* (their SDKs' own rules): every problem at once."""
-    pytest.importorskip("channels.adapters.twitter", reason="waits on the X adapter")
-    pytest.importorskip("channels.adapters.youtube", reason="waits on the YouTube adapter")
     author = officer("emb-eg-cairo")
     x = account("emb-eg-cairo", handle="@FranceEgypte")
     youtube = account("emb-eg-cairo", Network.YOUTUBE, handle="FranceEgypteTV")
