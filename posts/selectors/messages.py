@@ -145,15 +145,19 @@ def messages_filtered(
 
 
 def message_get(*, user, pk: int) -> Message:
-    """One message with everything its page shows, or Http404 when the user may not see it."""
+    """One message with everything its page shows, or Http404 when the user may not see it:
+    its texts, attachments, targets, reviews, comments, and its own events as
+    `message_events` (not its deliveries' events: a crisis alert has thousands; see
+    `delivery_history`)."""
     messages = _visible(user).select_related("mission", "author", "approved_by").prefetch_related(
         "texts", "attachments",
         Prefetch("targets",
                  queryset=SocialAccount.objects.select_related("mission").order_by("network", "pk")),
         Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
         "comments__author",
-        Prefetch("deliveries", queryset=Delivery.objects.select_related("account").order_by("pk")),
-        Prefetch("events", queryset=Event.objects.select_related("actor").order_by("created_at", "pk")),
+        Prefetch("events", to_attr="message_events",
+                 queryset=Event.objects.filter(delivery__isnull=True).select_related("actor")
+                 .order_by("created_at", "pk")),
     )
     try:
         return messages.get(pk=pk)
@@ -281,3 +285,18 @@ def with_target_networks(messages: list[Message]) -> list[Message]:
         message.target_networks = [(Network(network).label, counts[network]) for network in Network.values
                                    if network in counts]
     return messages
+
+
+def delivery_states(*, message: Message) -> dict[str, int]:
+    """{delivery state: how many} for a message (a message the caller has fetched through
+    `message_get`): one grouped query."""
+    rows = message.deliveries.order_by().values("state").annotate(n=Count("pk"))
+    return {row["state"]: row["n"] for row in rows}
+
+
+def delivery_history(*, message: Message, limit: int) -> tuple[list[Event], int]:
+    """The latest `limit` events of a message's deliveries (oldest first, each with its
+    delivery's account and its actor) and how many there are: two queries."""
+    events = Event.objects.filter(message=message, delivery__isnull=False)
+    latest = list(events.select_related("actor", "delivery__account").order_by("-created_at", "-pk")[:limit])
+    return latest[::-1], events.count()

@@ -4,7 +4,6 @@ answers 404 (selectors.message_get)."""
 
 from __future__ import annotations
 
-from collections import Counter as Tally
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -97,30 +96,33 @@ def _event_detail(event: Event) -> str:
     return ""
 
 
+def _entry(event: Event) -> HistoryEntry:
+    states = Delivery.State if event.delivery_id else Message.State
+    return HistoryEntry(
+        event=event, label=str(EVENT_LABELS.get(event.verb, event.verb)),
+        from_label=_state_label(states, event.from_state) if event.from_state else "",
+        to_label=_state_label(states, event.to_state) if event.to_state else "",
+        detail=_event_detail(event),
+    )
+
+
 def _history(message: Message) -> tuple[list[HistoryEntry], list[HistoryEntry], int]:
-    accounts = {delivery.pk: delivery.account for delivery in message.deliveries.all()}
-    main, deliveries = [], []
-    for event in message.events.all():
-        states = Delivery.State if event.delivery_id else Message.State
-        entry = HistoryEntry(
-            event=event, label=str(EVENT_LABELS.get(event.verb, event.verb)),
-            from_label=_state_label(states, event.from_state) if event.from_state else "",
-            to_label=_state_label(states, event.to_state) if event.to_state else "",
-            detail=_event_detail(event),
-        )
-        if event.delivery_id:
-            account = accounts.get(event.delivery_id)
-            entry.account = str(account.handle or account.display_name) if account else f"#{event.delivery_id}"
-            entry.account = f"{account.get_network_display()} {entry.account}" if account else entry.account
-            deliveries.append(entry)
-        else:
-            main.append(entry)
-    return main, deliveries[-HISTORY_DELIVERY_EVENTS:], len(deliveries)
+    """The message's own events, the latest of its deliveries' events (with the account
+    each concerns) and how many of those there are."""
+    main = [_entry(event) for event in message.message_events]
+    events, count = selectors.delivery_history(message=message, limit=HISTORY_DELIVERY_EVENTS)
+    deliveries = []
+    for event in events:
+        entry = _entry(event)
+        account = event.delivery.account
+        entry.account = f"{account.get_network_display()} {account.handle or account.display_name}"
+        deliveries.append(entry)
+    return main, deliveries, count
 
 
 def _authored_part(user, message: Message) -> bool:
     return message.author_id == user.pk or any(
-        event.actor_id == user.pk and event.verb in AUTHORING_VERBS for event in message.events.all()
+        event.actor_id == user.pk and event.verb in AUTHORING_VERBS for event in message.message_events
     )
 
 
@@ -140,8 +142,8 @@ def _detail_page(request: HttpRequest, message: Message, *, status: int = 200, s
     can_decide = message.state == Message.State.IN_REVIEW and policy.can(user, "message.approve", message) \
         and not _authored_part(user, message)
     history, delivery_history, delivery_event_count = _history(message)
-    deliveries = [delivery for delivery in message.deliveries.all() if delivery.state != Delivery.State.CANCELLED]
-    tally = Tally(delivery.state for delivery in deliveries)
+    tally = selectors.delivery_states(message=message)
+    tally.pop(Delivery.State.CANCELLED, None)
     reviews = list(message.reviews.all())
     context = {
         "message": message,
@@ -156,8 +158,8 @@ def _detail_page(request: HttpRequest, message: Message, *, status: int = 200, s
         "delivery_history": delivery_history,
         "delivery_event_count": delivery_event_count,
         "delivery_states": [(label, tally[value], value) for value, label in Delivery.State.choices
-                            if tally[value]],
-        "delivery_total": len(deliveries),
+                            if tally.get(value)],
+        "delivery_total": sum(tally.values()),
         "can_edit": (policy.can(user, "message.edit", message) and message.state in Message.EDITABLE_STATES
                      and not message.is_crisis),
         "can_submit": (policy.can(user, "message.submit", message)
