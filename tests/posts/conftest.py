@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import pytest
-from django.urls import NoReverseMatch, reverse
 
 from channels.adapters.base import Content, NetworkLimits, Problem
 
@@ -82,16 +81,6 @@ def kicks(monkeypatch):
     calls: list[bool] = []
     monkeypatch.setattr("posts.services.review.kick_dispatcher", lambda: calls.append(True))
     return calls
-
-
-@pytest.fixture(autouse=True)
-def message_urls(monkeypatch):
-    """Notifications link to the message page. Until the UI's `posts:message_detail` route
-    exists, links point at where it will be."""
-    try:
-        reverse("posts:message_detail", args=[1])
-    except NoReverseMatch:
-        monkeypatch.setattr("posts.models.Message.get_absolute_url", lambda self: f"/messages/{self.pk}/")
 
 
 @pytest.fixture

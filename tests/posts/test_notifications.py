@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from channels.models import Network
@@ -48,8 +49,7 @@ def test_the_author_hears_of_an_approval_with_the_time_and_a_link(
     assert email.subject == "[Diplomacy Hub] Approved: Cherry blossom"
     assert ("Claire Dupont approved your message “Cherry blossom” for Embassy of France in Japan."
             in email.body)
-    assert f"{site_url}/messages/{message.pk}/" in email.body or f"{site_url}{message.get_absolute_url()}" \
-        in email.body
+    assert f"{site_url}{reverse('posts:message_detail', args=[message.pk])}" in email.body
     assert "in Tokyo" in email.body
     assert "in Paris" in email.body
     assert not getattr(email, "alternatives", None)  # no HTML part
@@ -144,7 +144,7 @@ def test_the_press_office_hears_of_failures_each_with_the_reason_and_a_link(
     body = mailoutbox[0].body
     assert "Arabic: Refused by the network — Status is a duplicate. Second line" in body
     assert "Embassy of France in Egypt" in body
-    assert f"{site_url}/messages/{message.pk}/" in body or f"{site_url}{message.get_absolute_url()}" in body
+    assert f"{site_url}{reverse('posts:message_detail', args=[message.pk])}" in body
     assert mailoutbox[0].subject.startswith("[Diplomacy Hub] Publishing failed: ")
 
 
@@ -175,6 +175,7 @@ def test_administrators_hear_of_an_account_to_reconnect(
     assert "FranceEgypte" in email.subject
     assert "The Page token was revoked (code 190)." in email.body
     assert email.body.count(site_url) == 1
+    assert f"{site_url}{reverse('channels:account_detail', args=[expired.pk])}" in email.body
 
 
 def test_a_mail_server_failure_never_undoes_the_decision(django_capture_on_commit_callbacks, monkeypatch):
