@@ -163,8 +163,23 @@ def test_health_check_account_task_runs_the_service(use_sandbox, sandbox):
     assert SocialAccount.objects.get(pk=account.pk).last_check_result.startswith("OK")
 
 
-def test_health_check_account_task_ignores_an_account_deleted_since(db):
-    tasks.health_check_account(987654321)
+def test_health_check_account_task_ignores_an_account_deleted_since(db, mailoutbox,
+                                                                   django_capture_on_commit_callbacks):
+    """A task for an account deleted since it was queued: no error, no mail, no other
+    account touched."""
+    others = [sandbox_account("twitter"), SocialAccountFactory(status=Status.EXPIRED)]
+    before = list(SocialAccount.objects.order_by("pk").values())
+    gone = SocialAccountFactory()
+    gone_pk = gone.pk
+    gone.delete()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        tasks.health_check_account(gone_pk)
+
+    assert callbacks == []
+    assert mailoutbox == []
+    assert list(SocialAccount.objects.order_by("pk").values()) == before
+    assert len(before) == len(others)
 
 
 def test_the_beat_schedules_both_maintenance_tasks(settings):
