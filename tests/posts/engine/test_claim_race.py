@@ -23,7 +23,7 @@ from .helpers import accounts, approve, deliveries_of
 WORKERS_PER_DELIVERY = 4
 
 
-@pytest.mark.usefixtures("_live_database_keeper", "transactional_db")
+@pytest.mark.usefixtures("_live_database_keeper", "transactional_db", "django_db_serialized_rollback")
 def test_workers_racing_for_one_delivery_publish_it_once(broker, network):
     message = approve(targets=accounts(20))
     dispatch_due()

@@ -20,7 +20,7 @@ from .helpers import accounts, approve, deliveries_of
 
 pytestmark = pytest.mark.django_db
 S = Delivery.State
-THRESHOLD = 1.0  # SWEEPER_SENDING_AFTER in these tests: a heartbeat at most every 0.1 s
+THRESHOLD = 3.0  # SWEEPER_SENDING_AFTER in these tests: a heartbeat at most every 0.3 s
 
 
 class SlowUpload:
@@ -36,11 +36,11 @@ class SlowUpload:
 
     def publish(self, credentials: Credentials, content: Content, progress=None) -> Published:
         for done in range(1, self.chunks + 1):
-            time.sleep(0.12)  # one part on the wire
+            time.sleep(0.35)  # one part on the wire
             if progress is not None and self.reports:
                 progress(done, self.chunks)
             Delivery.objects.filter(state=S.SENDING, state_changed_at__lt=timezone.now() - timedelta(
-                seconds=0.1)).update(state_changed_at=timezone.now() - timedelta(seconds=THRESHOLD * 2))
+                seconds=0.3)).update(state_changed_at=timezone.now() - timedelta(seconds=THRESHOLD * 2))
             sweep()
             self.states_seen.append(Delivery.objects.get().state)
         return Published(external_id="v123", url="https://www.youtube.com/watch?v=v123")
@@ -89,9 +89,9 @@ def test_the_progress_heartbeat_writes_only_for_this_attempts_sending_delivery(b
     older_attempt = Delivery.objects.get(pk=delivery.pk)
     older_attempt.attempts = 1  # an older attempt's upload, still reporting
     stale = _progress_heartbeat(older_attempt)
-    time.sleep(0.12)
+    time.sleep(0.35)
     stale(2, 10)
     assert Delivery.objects.get(pk=delivery.pk).state_changed_at == long_ago
-    time.sleep(0.12)
+    time.sleep(0.35)
     progress(3, 10)
     assert Delivery.objects.get(pk=delivery.pk).state_changed_at > long_ago
