@@ -152,10 +152,14 @@ def monitor_messages(*, user, show: str, now: datetime) -> QuerySet[Message]:
             updated_at__gte=now - timedelta(days=7),
         )
     else:
-        messages = messages.filter(
-            Q(state__in=[MState.PUBLISHING, MState.SCHEDULED]) | Q(updated_at__gte=now - timedelta(days=7))
-            | attention
+        # Going out, changed this week, or with a problem: each set through its own index
+        # (state, updated_at, the deliveries' state), united, rather than a scan of the year.
+        recent = (
+            Message.objects.filter(state__in=[MState.PUBLISHING, MState.SCHEDULED]).order_by().values("pk")
+            .union(Message.objects.filter(updated_at__gte=now - timedelta(days=7)).order_by().values("pk"),
+                   Delivery.objects.filter(state__in=PROBLEM_STATES).order_by().values("message_id"))
         )
+        messages = messages.filter(pk__in=recent)
     return messages.select_related("mission", "approved_by").annotate(
         needs_attention=Case(When(attention, then=Value(0)), default=Value(1), output_field=IntegerField()),
     ).order_by("needs_attention", "-scheduled_at", "-pk")
