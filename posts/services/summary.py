@@ -12,7 +12,9 @@ failed deliveries (reaching it again after a retry tells them again).
 
 from __future__ import annotations
 
-from django.db import transaction
+from functools import cache
+
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 
 from posts.models import Delivery, Message
@@ -110,8 +112,21 @@ def _still_publishing(message_id: int) -> Message | None:
 
 def _others_on_their_way(message_id: int) -> bool:
     """Whether a delivery of the message is still on its way: the check above without the
-    message row (one index lookup, and a quarter of its Python: no subquery to build)."""
-    return Delivery.objects.filter(message_id=message_id, state__in=_ON_ITS_WAY_STATES).exists()
+    message row. Every delivery of a fan-out asks it once, so it is one statement of plain
+    SQL on the (message, state) index: the ORM spent 0.38 ms of CPU building this query,
+    the cursor 0.08 ms (bench.publish_cpu)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_on_their_way_sql(), [message_id, *_ON_ITS_WAY_STATES])
+        return cursor.fetchone() is not None
+
+
+@cache
+def _on_their_way_sql() -> str:
+    quote = connection.ops.quote_name
+    meta = Delivery._meta
+    placeholders = ", ".join(["%s"] * len(_ON_ITS_WAY_STATES))
+    return (f"SELECT 1 FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('message').column)} = %s "  # noqa: S608 (names from the model, values as parameters)
+            f"AND {quote(meta.get_field('state').column)} IN ({placeholders}) LIMIT 1")
 
 
 def _notify_failures(message: Message, deliveries: list[Delivery]) -> None:

@@ -218,7 +218,7 @@ def test_delivery_publish_held_then_released_counts_one_attempt(broker, network)
 
 
 def test_only_the_last_delivery_of_a_publishing_message_writes_its_summary(broker, network):
-    message, deliveries = _queued(3)
+    message, _ = _queued(3)
     outcomes = _publish_all(broker)
     assert [outcome.state for outcome in outcomes] == [S.SENT] * 3
     message.refresh_from_db()
