@@ -107,6 +107,16 @@ def delivery_counts(deliveries: QuerySet[Delivery]) -> Counts:
     return Counts(**deliveries.order_by().aggregate(**_count_annotations()))
 
 
+def message_counts(*, message: Message) -> Counts:
+    """How a message's deliveries stand: one aggregate query."""
+    return delivery_counts(message.deliveries.all())
+
+
+def held_count(*, pause: PublishingPause) -> int:
+    """How many deliveries this pause holds."""
+    return pausing.held_deliveries(pause=pause).count()
+
+
 def _visible_messages(user) -> QuerySet[Message]:
     """The messages the user may see (another mission's is not found: 404)."""
     return policy.scope(user, Message.objects.all(), mission_field="mission")

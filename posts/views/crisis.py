@@ -115,7 +115,7 @@ def crisis_board(request: HttpRequest, pk: int) -> HttpResponse:
     """How far an alert has gone: accounts reached, failed and waiting, per region; live."""
     alert = ops.crisis_alert_get(user=request.user, pk=pk)
     approved = alert.state in APPROVED_STATES
-    counts = ops.delivery_counts(alert.deliveries.all())
+    counts = ops.message_counts(message=alert)
     regions = ops.board_regions(message=alert, approved=approved or counts.total > 0)
     failed = annotate_problems(ops.crisis_problems(alert=alert, limit=FAILED_ON_BOARD))
     live = alert.state in (MState.DRAFT, MState.IN_REVIEW, MState.SCHEDULED, MState.PUBLISHING) or bool(counts.live)

@@ -225,7 +225,7 @@ def monitor_retry_failed(request: HttpRequest, pk: int) -> HttpResponse:
 def monitor_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     message = ops.message_for_monitor(user=request.user, pk=pk)
     policy.require(request.user, "message.cancel", message)
-    counts = ops.delivery_counts(message.deliveries.all())
+    counts = ops.message_counts(message=message)
 
     def act(form):
         result = message_cancel(actor=request.user, message_id=message.pk, reason=form.cleaned_data["reason"])

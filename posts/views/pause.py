@@ -105,7 +105,7 @@ def pause_resume(request: HttpRequest, pause_id: int) -> HttpResponse:
     if paused.ended_at is not None:
         flash.info(request, _("This pause had already ended."))
         return redirect(f"{reverse('posts:pause')}?resumed={paused.pk}")
-    held = pausing.held_deliveries(pause=paused).count()
+    held = ops.held_count(pause=paused)
 
     def act(form):
         result = pausing.publishing_resume(actor=request.user, pause_id=paused.pk)
