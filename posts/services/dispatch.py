@@ -8,8 +8,8 @@ sweeper puts a delivery that waited too long in `queued` back in line).
   raises: with the broker down or frozen the beat tick (every DISPATCH_INTERVAL s) or,
   failing that, the next kick catches up.
 - `dispatch_due()` (beat, every DISPATCH_INTERVAL = 1 s; a tick with nothing due is one
-  indexed read) claims due deliveries in batches (DISPATCH_BATCH_SIZE, crisis alerts
-  first, then by due time). In one transaction per batch it locks the due rows
+  indexed read) claims due deliveries in batches (DISPATCH_FIRST_BATCH_SIZE, then
+  DISPATCH_BATCH_SIZE; crisis alerts first, then by due time). In one transaction per batch it locks the due rows
   (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent dispatchers share the
   work; SQLite's IMMEDIATE transactions serialise them), and for each row:
   a publishing pause covering it -> `held` (with an event; a press officer releases it);
@@ -116,11 +116,15 @@ def dispatch_due(*, now: datetime | None = None, worker: str = "", queue: str = 
     write, the heartbeats."""
     result = DispatchResult()
     if due_deliveries(now or timezone.now()).exists():
+        # A small first batch: its deliveries are on the queue, and the workers at them,
+        # while the rest of a big alert is claimed.
+        size = min(settings.DISPATCH_FIRST_BATCH_SIZE, settings.DISPATCH_BATCH_SIZE)
         for _ in range(settings.DISPATCH_MAX_BATCHES):
-            batch, seen = _dispatch_batch(now=now or timezone.now(), size=settings.DISPATCH_BATCH_SIZE)
+            batch, seen = _dispatch_batch(now=now or timezone.now(), size=size)
             result.extend(batch)
-            if seen < settings.DISPATCH_BATCH_SIZE or batch.not_sent:
+            if seen < size or batch.not_sent:
                 break
+            size = settings.DISPATCH_BATCH_SIZE
     beats = {"dispatcher": {
         "queued": len(result.queued), "held": len(result.held), "deferred": len(result.deferred),
         "worker": worker, "queue": queue,

@@ -78,6 +78,24 @@ def test_dispatch_due_claims_in_batches(broker, settings, django_assert_max_num_
     assert states(message) == [S.QUEUED] * 10
 
 
+def test_dispatch_due_enqueues_a_small_first_batch_before_claiming_the_rest(broker, settings, monkeypatch):
+    from posts.services import dispatch
+
+    settings.DISPATCH_FIRST_BATCH_SIZE, settings.DISPATCH_BATCH_SIZE = 3, 5
+    message = approve(targets=accounts(12))
+    enqueued_before_each_claim = []
+    claim = dispatch._dispatch_batch
+
+    def counting_claim(**kwargs):
+        enqueued_before_each_claim.append(len(broker.ids()))
+        return claim(**kwargs)
+
+    monkeypatch.setattr(dispatch, "_dispatch_batch", counting_claim)
+    assert len(dispatch_due().queued) == 12
+    assert enqueued_before_each_claim == [0, 3, 8]
+    assert states(message) == [S.QUEUED] * 12
+
+
 def test_dispatch_due_holds_what_a_pause_covers_with_an_event(broker):
     cairo, tokyo = accounts(1, missions=["emb-eg-cairo"]) + accounts(1, missions=["emb-jp-tokyo"])
     held = approve(targets=[cairo])
