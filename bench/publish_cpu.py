@@ -39,7 +39,32 @@ from bench.common import (
 WARM_UP = 3  # deliveries per network left out (imports, first connections)
 
 
-def run(*, missions: int = 40, profile: bool = False, show_queries: bool = False) -> dict:
+class _GcClock:
+    """CPU time spent in the cyclic garbage collector (gc.callbacks), in this thread."""
+
+    def __init__(self) -> None:
+        import gc
+
+        self.seconds = 0.0
+        self.collections = 0
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.thread_time()
+        else:
+            self.seconds += time.thread_time() - self._started
+            self.collections += 1
+
+    def stop(self) -> None:
+        import gc
+
+        gc.callbacks.remove(self._callback)
+
+
+def run(*, missions: int = 40, profile: bool = False, show_queries: bool = False,
+        gc_threshold: int | None = None) -> dict:
     backend = Backend.from_environment()
     database_url = backend.database_for("publishcpu")
     create_database(database_url)
@@ -74,6 +99,14 @@ def run(*, missions: int = 40, profile: bool = False, show_queries: bool = False
         cpu: dict[str, list[float]] = {}
         queries: dict[str, list[int]] = {}
         outcomes: dict[str, int] = {}
+        gc_time = _GcClock()
+        if gc_threshold is not None:
+            import gc
+
+            gc.collect()
+            gc.freeze()
+            if gc_threshold:
+                gc.set_threshold(gc_threshold, *gc.get_threshold()[1:])
         profiler = None
         if profile:
             import cProfile
@@ -130,7 +163,10 @@ def run(*, missions: int = 40, profile: bool = False, show_queries: bool = False
             "timed": len(timed),
         }
     every = [value for values in cpu.values() for value in values if value == value]
+    gc_time.stop()
     return {
+        "gc_ms_per_delivery": round(gc_time.seconds * 1000 / len(deliveries), 3),
+        "gc_collections": gc_time.collections,
         "networks": per_network,
         "cpu_ms_mean": round(statistics.fmean(every), 2),
         "outcomes": outcomes,
@@ -145,9 +181,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--missions", type=int, default=40)
     parser.add_argument("--profile", action="store_true", help="cProfile into var/bench/")
     parser.add_argument("--show-queries", action="store_true", help="print one delivery's SQL per network")
+    parser.add_argument("--gc-threshold", type=int,
+                        help="as a worker does: gc.freeze() after set-up, then this first-generation threshold")
     parser.add_argument("--out", help="write the result here as JSON")
     args = parser.parse_args(argv)
-    text = json.dumps(run(missions=args.missions, profile=args.profile, show_queries=args.show_queries), indent=2)
+    text = json.dumps(run(missions=args.missions, profile=args.profile, show_queries=args.show_queries,
+                          gc_threshold=args.gc_threshold), indent=2)
     if args.out:
         Path(args.out).write_text(text)
     print(text)
