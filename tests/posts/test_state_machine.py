@@ -1,7 +1,12 @@
 """A Hypothesis state machine over the message workflow's services: create, edit, submit,
-approve (by the author or by someone else), request changes, reject, cancel, and a worker
-claiming a delivery. After every step, the invariants that keep an embassy from publishing
-what nobody approved (RELIABILITY.md F19, F20, S5, S6)."""
+approve (by the author or by someone else), request changes, reject, cancel, and the
+publishing engine itself: the dispatcher's tick (`dispatch_due`) and workers running
+`delivery_publish` on what it queued (all of it, one delivery, or a worker killed while the
+network answers). After every step, the invariants that keep an embassy from publishing
+what nobody approved, or twice (RELIABILITY.md F19, F20, S5, S6).
+
+The broker is the engine tests' FakeBroker (it records the ids sent) and the network their
+FakeNetwork (tests/posts/engine/conftest.py); everything of ours runs."""
 
 from __future__ import annotations
 
@@ -28,6 +33,8 @@ from hypothesis.stateful import (
 from embassies.roles import Role
 from posts.fingerprint import message_fingerprint
 from posts.models import Delivery, Event, InvalidTransition, Message, Review
+from posts.services.delivery import delivery_publish
+from posts.services.dispatch import dispatch_due
 from posts.services.messages import message_create, message_update
 from posts.services.review import (
     ApprovalNeedsTime,
@@ -39,6 +46,7 @@ from posts.services.review import (
     message_submit,
 )
 from posts.validation import with_content
+from tests.posts.engine.conftest import FakeBroker, FakeNetwork
 from tests.posts.factories import UserFactory, account, mission, press_officer
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +55,24 @@ State = Message.State
 LIVE = (Delivery.State.SCHEDULED, Delivery.State.HELD, Delivery.State.QUEUED)
 TEXTS = {"ok": "Réception au Caire.", "ok2": "Réception au Caire, jeudi.", "ok3": "Jeudi au Caire.",
          "too_long": "x" * 300}
+ON_ITS_WAY = (Delivery.State.QUEUED, Delivery.State.SENDING, Delivery.State.SENT)
+
+
+class WorkerKilled(BaseException):
+    """The worker's process dies while the network answers: nothing of ours catches it."""
+
+
+class Network(FakeNetwork):
+    """The engine's FakeNetwork; `kill_next` kills the worker during the next call."""
+
+    kill_next = False
+
+    def publish(self, credentials, content):
+        if self.kill_next:
+            self.kill_next = False
+            self.calls.append(("killed", credentials.account_id))
+            raise WorkerKilled
+        return super().publish(credentials, content)
 
 
 class MessageWorkflow(RuleBasedStateMachine):
@@ -64,6 +90,10 @@ class MessageWorkflow(RuleBasedStateMachine):
         self.accounts = [account(cairo), account(cairo, "facebook")]
         self.expected: dict[int, str] = {}
         self.valid: dict[int, bool] = {}
+        self.network: Network = type(self).network
+        self.network.__init__()
+        self.broker: FakeBroker = type(self).broker
+        self.broker.clear()
 
     def _any(self, *states: str) -> bool:
         """Steer towards the interesting paths: a rule runs when some message could take it
@@ -154,14 +184,9 @@ class MessageWorkflow(RuleBasedStateMachine):
         self.expected[pk] = State.SCHEDULED
 
     @precondition(lambda self: self._any(State.IN_REVIEW))
-    @rule(pk=messages, when=st.sampled_from(["now", "later"]))
+    @rule(pk=messages, when=st.sampled_from(["now", "later", "past"]))
     def approve(self, pk, when):
         self._approve(pk, by_author=False, when=when)
-
-    @precondition(lambda self: self._any(State.IN_REVIEW))
-    @rule(pk=messages)
-    def approve_a_time_that_has_passed(self, pk):
-        self._approve(pk, by_author=False, when="past")
 
     @rule(pk=messages, when=st.sampled_from(["now", "later"]))
     def author_approves_own_message(self, pk, when):
@@ -181,33 +206,72 @@ class MessageWorkflow(RuleBasedStateMachine):
         assert before in (State.IN_REVIEW, to_state)
         self.expected[pk] = to_state
 
-    @precondition(lambda self: self._any(State.IN_REVIEW, State.SCHEDULED))
+    @precondition(lambda self: self._any(State.IN_REVIEW, State.SCHEDULED, State.PUBLISHING))
     @rule(pk=messages)
     def cancel(self, pk):
         before = self.expected[pk]
-        pending = Delivery.objects.filter(message_id=pk, state__in=LIVE).exists()
-        in_flight = Delivery.objects.filter(message_id=pk, state=Delivery.State.SENDING).exists()
+        deliveries = Delivery.objects.filter(message_id=pk)
+        pending = deliveries.filter(state__in=LIVE).exists()
+        out = deliveries.exclude(state__in=[*LIVE, Delivery.State.CANCELLED]).exists()  # sent, or sending
         try:
             result = message_cancel(actor=self.approver, message_id=pk)
         except InvalidTransition:
-            assert before == State.REJECTED or (in_flight and not pending)
+            assert before in (State.REJECTED, State.PUBLISHED) or (out and not pending)
             return
-        if in_flight:
+        assert before not in (State.REJECTED, State.PUBLISHED)
+        if out and before != State.CANCELLED:
             assert result.left_in_flight
             assert result.state == before
         else:
             self.expected[pk] = State.CANCELLED
 
-    @precondition(lambda self: self._any(State.SCHEDULED))
-    @rule(pk=messages)
-    def worker_claims_a_delivery(self, pk):
-        """What the delivery engine does: queued → sending, by a conditional UPDATE."""
-        delivery = Delivery.objects.filter(message_id=pk, state=Delivery.State.SCHEDULED).first()
-        if delivery is not None:
-            Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SCHEDULED).update(
-                state=Delivery.State.SENDING)
+    @precondition(lambda self: self._any(State.SCHEDULED, State.PUBLISHING))
+    @rule(workers=st.sampled_from(["all", "one", "one_killed"]))
+    def advance_the_publishing_engine(self, workers):
+        """The engine's own path: the dispatcher claims what is due (scheduled -> queued) and
+        sends the ids; workers run `delivery_publish` (queued -> sending -> sent) on every
+        queued delivery, on one only, or on one whose worker is killed mid-call (it stays
+        `sending`, for the sweeper). A delivery already taken is left alone."""
+        result = dispatch_due()
+        assert sorted(self.broker.ids()) == sorted(result.queued)
+        self.broker.clear()
+        queued = list(Delivery.objects.filter(state=Delivery.State.QUEUED).order_by("pk"))
+        touched = {delivery.message_id for delivery in queued}
+        if workers != "all":
+            queued = queued[:1]
+        for delivery in queued:
+            if workers == "one_killed":
+                self.network.kill_next = True
+                try:
+                    delivery_publish(delivery_id=delivery.pk)
+                except WorkerKilled:
+                    pass
+                else:
+                    raise AssertionError("the killed call returned")
+            else:
+                assert delivery_publish(delivery_id=delivery.pk).state == Delivery.State.SENT
+            # A second copy of the same broker message finds it taken and does nothing.
+            assert delivery_publish(delivery_id=delivery.pk).state == ""
+        # The message's state is the summary of its deliveries (DESIGN.md).
+        for pk in touched:
+            states = [state for state in Delivery.objects.filter(message_id=pk).values_list("state", flat=True)
+                      if state != Delivery.State.CANCELLED]
+            assert set(states) <= {*ON_ITS_WAY, Delivery.State.SCHEDULED}, states
+            if all(state == Delivery.State.SENT for state in states):
+                self.expected[pk] = State.PUBLISHED
+            else:
+                self.expected[pk] = State.PUBLISHING
 
     # --- Invariants -------------------------------------------------------------------------------
+
+    @invariant()
+    def each_delivery_reaches_the_network_at_most_once(self):
+        references = [post["reference"] for post in self.network.posts]
+        assert len(references) == len(set(references))
+        sent = Delivery.objects.filter(state=Delivery.State.SENT).count()
+        assert sent == len(self.network.posts)
+        assert Delivery.objects.filter(state=Delivery.State.SENDING).count() == sum(
+            1 for call, _ in self.network.calls if call == "killed")
 
     @invariant()
     def states_are_as_the_workflow_says(self):
@@ -254,7 +318,57 @@ class MessageWorkflow(RuleBasedStateMachine):
             assert changes[-1][1] == message.state
 
 
-def test_message_workflow_state_machine(db):
+@pytest.fixture
+def engine(monkeypatch):
+    """The FakeNetwork behind every account and the FakeBroker behind the engine, for the
+    machine's examples."""
+    network, broker = Network(), FakeBroker()
+    monkeypatch.setattr("posts.services.delivery.adapter_for", lambda account: network)
+    for module in ("dispatch", "sweeper", "operations"):
+        monkeypatch.setattr(f"posts.services.{module}.current_app", broker)
+    monkeypatch.setattr(MessageWorkflow, "network", network, raising=False)
+    monkeypatch.setattr(MessageWorkflow, "broker", broker, raising=False)
+    return network
+
+
+def _check(machine: MessageWorkflow) -> None:
+    """Every invariant of the machine, as Hypothesis runs them after a step."""
+    invariants = [getattr(MessageWorkflow, name) for name in dir(MessageWorkflow)
+                  if hasattr(getattr(MessageWorkflow, name), "hypothesis_stateful_invariant")]
+    assert len(invariants) >= 6
+    for invariant_ in invariants:
+        invariant_(machine)
+
+
+def test_the_publishing_path_through_the_machine(db, engine):
+    """The machine's rarest paths, every run (its random examples reach them now and then):
+    approved now, dispatched, one delivery published, a killed worker, cancelled with one
+    delivery left in flight; approved now and published to the end. Invariants after each."""
+    machine = MessageWorkflow()
+    try:
+        two = machine.create("ok", 2)
+        _check(machine)
+        for step in (lambda: machine.submit(two), lambda: machine.approve(two, "now"),
+                     lambda: machine.advance_the_publishing_engine("one"),
+                     lambda: machine.advance_the_publishing_engine("one_killed"),
+                     lambda: machine.cancel(two), lambda: machine.edit(two, "ok2")):
+            step()
+            _check(machine)
+        assert machine.expected[two] == State.PUBLISHING
+        assert sorted(Delivery.objects.filter(message_id=two).values_list("state", flat=True)) == [
+            Delivery.State.SENDING, Delivery.State.SENT]
+        one = machine.create_another("ok3", 1)
+        for step in (lambda: machine.submit(one), lambda: machine.approve(one, "now"),
+                     lambda: machine.advance_the_publishing_engine("all"), lambda: machine.cancel(one)):
+            step()
+            _check(machine)
+        assert machine.expected[one] == State.PUBLISHED
+        assert len(engine.posts) == 2
+    finally:
+        machine.teardown()
+
+
+def test_message_workflow_state_machine(db, engine):
     run_state_machine_as_test(MessageWorkflow, settings=settings(
         # STATE_MACHINE_EXAMPLES=300 for a longer hunt; 30 keeps the suite fast.
         max_examples=int(os.environ.get("STATE_MACHINE_EXAMPLES", 30)), stateful_step_count=15,
