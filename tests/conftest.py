@@ -46,16 +46,20 @@ def pytest_runtest_logreport(report):
         _SKIPPED.append((report.nodeid, reason))
 
 
-@pytest.hookimpl(trylast=True)
+def _gate_closed() -> bool:
+    return os.environ.get("CI_NO_SKIPS") == "1" and bool(_SKIPPED)
+
+
 def pytest_sessionfinish(session, exitstatus):
-    if os.environ.get("CI_NO_SKIPS") != "1" or not _SKIPPED:
-        return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_sep("=", f"CI_NO_SKIPS=1: {len(_SKIPPED)} skipped test(s) fail this run", red=True)
+    if _gate_closed():
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _gate_closed():
+        terminalreporter.write_sep("=", f"CI_NO_SKIPS=1: {len(_SKIPPED)} skipped test(s) fail this run", red=True)
         for nodeid, reason in _SKIPPED:
-            reporter.write_line(f"SKIPPED {nodeid}: {reason}")
-    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            terminalreporter.write_line(f"SKIPPED {nodeid}: {reason}")
 
 
 def _lift_audit_triggers_during_sqlite_flush() -> None:
