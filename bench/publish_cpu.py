@@ -101,7 +101,8 @@ def run(*, missions: int = 40, profile: bool = False, show_queries: bool = False
         started = time.thread_time()
         dispatched = dispatch_due()  # claims them all (`queued`), as the crisis worker's tick does
         dispatch_seconds = time.thread_time() - started
-        assert len(dispatched.queued) == len(deliveries), dispatched
+        if len(dispatched.queued) != len(deliveries):
+            raise RuntimeError(f"The dispatcher claimed {len(dispatched.queued)} of {len(deliveries)}: {dispatched}")
         cpu: dict[str, list[float]] = {}
         queries: dict[str, list[int]] = {}
         outcomes: dict[str, int] = {}
