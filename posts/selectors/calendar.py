@@ -54,7 +54,8 @@ class LocalTime(_InZone):
 
 @dataclass
 class DayMessages:
-    """One day: its messages counted by state, and the first of them (by local time)."""
+    """One day: its messages counted by state, and the few chosen to be listed (failed
+    ones first, then the earliest; in no particular order: the view sorts them by time)."""
 
     counts: dict[str, int] = field(default_factory=dict)
     first: list[Message] = field(default_factory=list)
