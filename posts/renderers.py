@@ -1,10 +1,11 @@
-"""A form renderer that writes <select> elements in Python.
+"""A form renderer that writes <select> and <input> elements in Python.
 
 Django renders a select through two templates per option (the option and its
 attributes): the list pages' filters, with a mission select of 271 options, spent tens of
 milliseconds a request on it. This renderer writes the same HTML as Django's
-`django/forms/widgets/select.html` from the same context (escaped by format_html), and
-leaves every other widget to Django's templates. A view opts in per form:
+`django/forms/widgets/select.html`, `input.html` (and the templates that only include it:
+date, text, and radio and checkbox options) from the same context, escaped by
+format_html; every other widget is left to Django's templates. A view opts in per form:
 `form.renderer = fast_renderer`.
 """
 
@@ -16,6 +17,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 SELECT_TEMPLATE = "django/forms/widgets/select.html"
 OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
+INPUT_TEMPLATES = {f"django/forms/widgets/{name}.html" for name in ("input", "date", "text")}
+INPUT_OPTION_TEMPLATES = {f"django/forms/widgets/{name}.html"
+                          for name in ("input_option", "radio_option", "checkbox_option")}
 
 
 def _attrs(attrs: dict) -> str:
@@ -48,13 +52,36 @@ def _select(widget: dict) -> SafeString:
     return mark_safe("".join(html))  # noqa: S308  # safe: every value above went through format_html/escape
 
 
+def _input(widget: dict) -> SafeString:
+    html = [format_html('<input type="{}" name="{}"', widget["type"], widget["name"])]
+    if widget["value"] is not None:
+        html.append(format_html(' value="{}"', str(widget["value"])))
+    html.append(_attrs(widget["attrs"]))
+    html.append(">")
+    return mark_safe("".join(html))  # noqa: S308  # safe: every value above went through format_html
+
+
+def _input_option(widget: dict) -> SafeString:
+    """As input_option.html: the input, wrapped in its label when asked."""
+    if not widget.get("wrap_label"):
+        return _input(widget)
+    label_for = format_html(' for="{}"', widget["attrs"]["id"]) if widget["attrs"].get("id") else ""
+    return format_html("<label{}>{} {}</label>", label_for, _input(widget), widget["label"])
+
+
 class FastSelectRenderer(DjangoTemplates):
     def render(self, template_name, context, request=None):
         widget = context.get("widget") if isinstance(context, dict) else None
-        if (template_name == SELECT_TEMPLATE and widget is not None
+        if widget is None:
+            return super().render(template_name, context, request=request)
+        if (template_name == SELECT_TEMPLATE
                 and all(option["template_name"] == OPTION_TEMPLATE
                         for _name, options, _index in widget["optgroups"] for option in options)):
             return _select(widget)
+        if template_name in INPUT_TEMPLATES:
+            return _input(widget)
+        if template_name in INPUT_OPTION_TEMPLATES:
+            return _input_option(widget)
         return super().render(template_name, context, request=request)
 
 
