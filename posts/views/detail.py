@@ -25,7 +25,7 @@ from posts.selectors import messages as selectors
 from posts.services import messages as drafting
 from posts.services import review
 from posts.services.messages import StaleVersion
-from posts.services.review import AUTHORING_VERBS, ValidationProblems
+from posts.services.review import ValidationProblems
 from posts.views.common import render_page
 from posts.views.previews import build_preview
 
@@ -120,12 +120,6 @@ def _history(message: Message) -> tuple[list[HistoryEntry], list[HistoryEntry], 
     return main, deliveries, count
 
 
-def _authored_part(user, message: Message) -> bool:
-    return message.author_id == user.pk or any(
-        event.actor_id == user.pk and event.verb in AUTHORING_VERBS for event in message.message_events
-    )
-
-
 def _decision_forms(message: Message, data=None, which: str = "") -> dict:
     return {
         "approve_form": ApproveForm(data if which == "approve" else None, message=message),
@@ -139,8 +133,8 @@ def _decision_forms(message: Message, data=None, which: str = "") -> dict:
 def _detail_page(request: HttpRequest, message: Message, *, status: int = 200, stale: bool = False,
                  forms: dict | None = None, comment_form: CommentForm | None = None) -> HttpResponse:
     user = request.user
-    can_decide = message.state == Message.State.IN_REVIEW and policy.can(user, "message.approve", message) \
-        and not _authored_part(user, message)
+    # Four eyes is the policy's (Message.writer_ids): whoever wrote part of it may not decide.
+    can_decide = message.state == Message.State.IN_REVIEW and policy.can(user, "message.approve", message)
     history, delivery_history, delivery_event_count = _history(message)
     tally = selectors.delivery_states(message=message)
     tally.pop(Delivery.State.CANCELLED, None)
