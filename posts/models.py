@@ -8,6 +8,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
@@ -106,6 +107,12 @@ class Message(models.Model):
             models.Index(fields=["state", "scheduled_at"], name="posts_message_state_sched_idx"),
             models.Index(fields=["mission", "state"], name="posts_message_mission_idx"),
             models.Index(fields=["priority", "state"], name="posts_message_priority_idx"),
+            # When a message goes out (posts.selectors.messages.goes_out_at): the calendar
+            # and the lists' date filters read a month of a year through it.
+            models.Index(Coalesce("scheduled_at", "desired_at", "created_at"), name="posts_message_goes_out_idx"),
+            # The delivery monitor's list, polled while anything is live, reads this week's
+            # changes through it.
+            models.Index(fields=["updated_at"], name="posts_message_updated_idx"),
         ]
         constraints = [
             models.CheckConstraint(
