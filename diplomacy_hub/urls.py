@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from diplomacy_hub import errors
-from posts.views_health import healthz
+from posts.views.health import healthz
 
 admin.site.site_header = "Diplomacy Hub"
 admin.site.site_title = "Diplomacy Hub"

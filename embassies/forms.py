@@ -58,7 +58,8 @@ class MembershipForm(_ConfirmationForm):
         self.fields["mission"].choices = [("", gettext_lazy("Choose a mission")), *groups.items()]
 
     def clean_mission(self) -> Mission:
-        return Mission.objects.get(code=self.cleaned_data["mission"])
+        # The choice field already limited the code to the missions offered.
+        return selectors.missions_to_attach().get(code=self.cleaned_data["mission"])
 
 
 class RoleForm(_ConfirmationForm):

@@ -1,4 +1,4 @@
-"""Forms of the press office's and crisis unit's operations pages (posts/views_operations.py).
+"""Forms of the press office's and crisis unit's operations pages (posts/views/: monitor, pause, crisis).
 
 Forms only read and check what was typed; the services (posts/services/*) do the writing.
 Times are typed in a named zone (the mission's, or headquarters') and become aware

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from diplomacy_hub import policy
 from posts import notifications
 from posts.fingerprint import message_fingerprint
-from posts.models import AUTHORING_VERBS, Delivery, InvalidTransition, Message, Review
+from posts.models import Delivery, InvalidTransition, Message, Review
 from posts.services.dispatch import kick_dispatcher
 from posts.services.events import record_event
 from posts.services.messages import (
@@ -36,7 +36,6 @@ from posts.validation import (
 )
 
 __all__ = [
-    "AUTHORING_VERBS",  # lives in posts.models; still imported from here by posts/views/detail.py
     "ApprovalNeedsTime",
     "StaleVersion",
     "ValidationProblems",

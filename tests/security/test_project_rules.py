@@ -24,15 +24,8 @@ MISSION_DATA = {
 }
 # (file, function): why this lookup of mission data outside the selectors cannot leak.
 ALLOWED_LOOKUPS = {
-    ("posts/views.py", "_save_draft"): "re-reads the message it has just saved, fetched before through "
-                                       "selectors.message_get and policy.require('message.edit')",
     ("embassies/views.py", "membership_remove"): "staff.manage is required first, and administrators see "
                                                  "every mission",
-    ("embassies/views.py", "MembershipForm.__init__"): "the staff pages' form (staff.manage): administrators "
-                                                       "attach people to any mission",
-    ("embassies/views.py", "MembershipForm.clean_mission"): "the same form's chosen mission",
-    ("posts/views_operations.py", "held_groups"): "only for the pause pages, which require publishing.pause or "
-                                                  "publishing.resume (the press office, across missions)",
 }
 MAX_COUNTDOWN = 10  # seconds: a small delay (a kick after commit) is fine; a schedule is not
 
@@ -42,7 +35,10 @@ def python_files(*, views_only: bool = False):
         relative = path.relative_to(ROOT)
         if SKIP & set(relative.parts):
             continue
-        if views_only and not re.fullmatch(r"views(_\w+)?\.py", path.name):
+        # Views and forms, whether a module (views.py, views_operations.py) or a package
+        # (posts/views/).
+        in_package = {"views", "forms"} & set(relative.parts[:-1])
+        if views_only and not (re.fullmatch(r"(views|forms)(_\w+)?\.py", path.name) or in_package):
             continue
         yield relative, path.read_text(encoding="utf-8")
 
