@@ -9,7 +9,10 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
+from celery import current_app
 
 from channels.adapters.base import Content, NetworkLimits, Problem
 
@@ -87,3 +90,28 @@ def kicks(monkeypatch):
 def site_url(settings):
     settings.SITE_URL = "https://hub.example.org"
     return settings.SITE_URL
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def point_broker_at(monkeypatch):
+    """Point the real Celery app at another broker URL for one test (Celery reads the
+    CELERY_BROKER_URL environment variable before its configuration)."""
+    conf = current_app.conf
+    saved = {key: conf[key] for key in ("broker_url", "broker_write_url", "broker_transport_options")}
+
+    def point(url: str) -> None:
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
+        monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
+        conf.broker_url = url
+        conf.broker_write_url = None
+        conf.broker_transport_options = {}
+
+    yield point
+    for key, value in saved.items():
+        conf[key] = value

@@ -14,14 +14,9 @@ from django.urls import reverse
 
 from posts.health import health_report
 from posts.services.dispatch import dispatch_due, record_heartbeat
+from tests.posts.conftest import free_port
 
 pytestmark = pytest.mark.django_db
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -34,25 +29,6 @@ def silent_server():
     server.close()
 
 
-@pytest.fixture
-def point_broker_at(monkeypatch):
-    """Point the real Celery app at another broker URL for one test (Celery reads the
-    CELERY_BROKER_URL environment variable before its configuration)."""
-    conf = current_app.conf
-    saved = {key: conf[key] for key in ("broker_url", "broker_write_url", "broker_transport_options")}
-
-    def point(url: str) -> None:
-        monkeypatch.setenv("CELERY_BROKER_URL", url)
-        monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
-        conf.broker_url = url
-        conf.broker_write_url = None
-        conf.broker_transport_options = {}
-
-    yield point
-    for key, value in saved.items():
-        conf[key] = value
-
-
 def _alive() -> None:
     record_heartbeat("worker:publish1@host")
     record_heartbeat("queue:publish")
@@ -62,7 +38,7 @@ def _alive() -> None:
 @pytest.mark.parametrize("how", ["refused", "silent"])
 def test_an_unreachable_broker_turns_the_report_red_in_time(how, point_broker_at, silent_server, settings):
     settings.HEALTH_BROKER_TIMEOUT = 0.5
-    port = _free_port() if how == "refused" else silent_server
+    port = free_port() if how == "refused" else silent_server
     _alive()
     point_broker_at(f"redis://127.0.0.1:{port}/0")
     started = time.monotonic()
@@ -80,7 +56,7 @@ def test_an_unreachable_broker_turns_the_report_red_in_time(how, point_broker_at
 def test_healthz_answers_503_and_names_the_broker(client, point_broker_at, settings):
     settings.HEALTH_BROKER_TIMEOUT = 0.5
     _alive()
-    point_broker_at(f"redis://127.0.0.1:{_free_port()}/0")
+    point_broker_at(f"redis://127.0.0.1:{free_port()}/0")
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     body = response.json()
