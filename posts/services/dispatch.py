@@ -195,8 +195,16 @@ def _dispatch_batch(*, now: datetime, size: int) -> tuple[DispatchResult, int]:
                 )
     queued = set(result.queued)
     claimed = first_deliveries_first([d for d in rows if d.pk in queued])
+    # The messages become `publishing` before their deliveries reach the workers: a worker
+    # that finds its message `publishing` checks its siblings with one read, where one that
+    # found it `scheduled` would lock the message row and read every delivery's state (the
+    # first hundred deliveries of an alert queued up on that lock). A failure here delays no
+    # delivery: the workers bring the message's state up to date themselves.
+    try:
+        _start_publishing({d.message_id for d in claimed})
+    except Exception:
+        logger.exception("Could not mark messages publishing; their deliveries go out all the same.")
     result.not_sent = enqueue_publish([(d.pk, queue_for(d.priority)) for d in claimed])
-    _start_publishing({d.message_id for d in claimed})
     return result, len(rows)
 
 
