@@ -4,17 +4,13 @@ callers race to refresh one X token."""
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 
 from tests.chaos import scenarios
 
 pytestmark = [pytest.mark.chaos, pytest.mark.processes, pytest.mark.timeout(240)]
 
-POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]
 
-
-@pytest.mark.skipif(not POSTGRES, reason="pg_terminate_backend is PostgreSQL's: this scenario needs "
-                                         "DATABASE_URL=postgres://... (CI runs it)")
+@pytest.mark.postgresql  # pg_terminate_backend is PostgreSQL's; CI (CI_NO_SKIPS=1) must run it
 def test_postgres_connections_dropped_mid_fan_out_workers_recover_without_restart(chaos, check):
     check(scenarios.pg_terminate(chaos))
 
