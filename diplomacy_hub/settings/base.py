@@ -275,8 +275,8 @@ CELERY_TIMEZONE = "UTC"
 # publish). A tick with nothing due is one indexed read and one heartbeat write.
 DISPATCH_INTERVAL = env.float("DISPATCH_INTERVAL", default=1.0)
 DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=500)  # deliveries claimed per round trip
-# A tick's first batch is small, so that the first deliveries of a big alert are on the queue
-# (and out) while the rest is claimed.
+# A crisis alert's first batch is small, so that its first deliveries are on the queue (and
+# out) while the rest is claimed.
 DISPATCH_FIRST_BATCH_SIZE = env.int("DISPATCH_FIRST_BATCH_SIZE", default=64)
 DISPATCH_MAX_BATCHES = env.int("DISPATCH_MAX_BATCHES", default=20)  # per tick; the next tick goes on
 KICK_TIMEOUT = env.float("KICK_TIMEOUT", default=0.5)  # the most a web request waits on the broker

@@ -8,10 +8,11 @@ sweeper puts a delivery that waited too long in `queued` back in line).
   raises: with the broker down or frozen the beat tick (every DISPATCH_INTERVAL s) or,
   failing that, the next kick catches up.
 - `dispatch_due()` (beat, every DISPATCH_INTERVAL = 1 s; a tick with nothing due is one
-  indexed read) claims due deliveries in batches (DISPATCH_FIRST_BATCH_SIZE, then
-  DISPATCH_BATCH_SIZE; crisis alerts first, then by due time). In one transaction per batch it locks the due rows
-  (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent dispatchers share the
-  work; SQLite's IMMEDIATE transactions serialise them), and for each row:
+  indexed read) claims due deliveries in batches (DISPATCH_BATCH_SIZE; a crisis alert's
+  first one DISPATCH_FIRST_BATCH_SIZE; crisis alerts first, then by due time). In one
+  transaction per batch it locks the due rows (`SELECT ... FOR UPDATE SKIP LOCKED` on
+  PostgreSQL, so concurrent dispatchers share the work; SQLite's IMMEDIATE transactions
+  serialise them), and for each row:
   a publishing pause covering it -> `held` (with an event; a press officer releases it);
   over the account's or the network's budget (posts.ratelimit) -> its next attempt moved
   to when the budget frees; otherwise -> `queued`. After commit the queued ids are sent to
@@ -115,10 +116,17 @@ def dispatch_due(*, now: datetime | None = None, worker: str = "", queue: str = 
     one indexed read (no transaction, no lock: SQLite's writers are not held up) and one
     write, the heartbeats."""
     result = DispatchResult()
-    if due_deliveries(now or timezone.now()).exists():
-        # A small first batch: its deliveries are on the queue, and the workers at them,
-        # while the rest of a big alert is claimed.
-        size = min(settings.DISPATCH_FIRST_BATCH_SIZE, settings.DISPATCH_BATCH_SIZE)
+    # One read: is anything due, and is it a crisis alert (they are claimed first)?
+    first_due = list(due_deliveries(now or timezone.now()).order_by(_crisis_first())
+                     .values_list("priority", flat=True)[:1])
+    if first_due:
+        # A crisis alert's first batch is small: its deliveries are on the queue, and the
+        # workers at them, while the rest of the alert is claimed. Routine messages are
+        # claimed in full batches, so that `first_deliveries_first` orders them all (a
+        # hundred messages due at one minute: every first delivery before any second).
+        size = settings.DISPATCH_BATCH_SIZE
+        if first_due[0] == Priority.CRISIS:
+            size = min(settings.DISPATCH_FIRST_BATCH_SIZE, size)
         for _ in range(settings.DISPATCH_MAX_BATCHES):
             batch, seen = _dispatch_batch(now=now or timezone.now(), size=size)
             result.extend(batch)
@@ -137,10 +145,13 @@ def dispatch_due(*, now: datetime | None = None, worker: str = "", queue: str = 
     return result
 
 
+def _crisis_first() -> Case:
+    return Case(When(priority=Priority.CRISIS, then=Value(0)), default=Value(1), output_field=IntegerField())
+
+
 def _dispatch_batch(*, now: datetime, size: int) -> tuple[DispatchResult, int]:
     result = DispatchResult()
-    crisis_first = Case(When(priority=Priority.CRISIS, then=Value(0)), default=Value(1),
-                        output_field=IntegerField())
+    crisis_first = _crisis_first()
     with transaction.atomic():
         rows = list(
             due_deliveries(now)
@@ -248,11 +259,9 @@ def enqueue_publish(items: list[tuple[int, str]]) -> list[int]:
 
 def _start_publishing(message_ids: set[int]) -> None:
     """Messages whose first deliveries were just claimed become `publishing`."""
-    from posts.services.summary import message_refresh_state
+    from posts.services.summary import messages_start_publishing
 
-    for message_id in Message.objects.filter(pk__in=message_ids, state=Message.State.SCHEDULED) \
-            .values_list("pk", flat=True):
-        message_refresh_state(message_id=message_id)
+    messages_start_publishing(message_ids=message_ids)
 
 
 # --- Heartbeats ----------------------------------------------------------------------------------

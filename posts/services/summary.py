@@ -12,12 +12,15 @@ failed deliveries (reaching it again after a retry tells them again).
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from functools import cache
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
+from django.utils import timezone
 
-from posts.models import Delivery, Message
+from posts.models import Delivery, Event, Message
 from posts.services.events import record_event
 
 # The states whose message follows its deliveries. Any other (cancelled, retracted, in
@@ -98,6 +101,36 @@ def message_refresh_state(*, message_id: int, state_seen: str = "") -> Message |
     if failed:
         transaction.on_commit(lambda: _notify_failures(message, failed), robust=True)
     return message
+
+
+def messages_start_publishing(*, message_ids: Iterable[int]) -> list[int]:
+    """The dispatcher's: scheduled messages whose deliveries it has just claimed become
+    `publishing` (a message with a delivery on its way sums up to nothing else), each with
+    its event, in four statements whatever their number; a hundred messages due at the
+    same minute are not refreshed one by one before their deliveries are enqueued. Rows
+    are locked in id order (concurrent dispatchers never deadlock). Returns the ids that
+    changed."""
+    with transaction.atomic():
+        starting = list(
+            Message.objects.select_for_update().filter(pk__in=list(message_ids), state=Message.State.SCHEDULED)
+            .order_by("pk").values_list("pk", flat=True)
+        )
+        if not starting:
+            return []
+        Message.objects.filter(pk__in=starting).update(state=Message.State.PUBLISHING, updated_at=timezone.now())
+        counts: dict[int, dict[str, int]] = defaultdict(dict)
+        for message_id, state, number in (
+            Delivery.objects.filter(message_id__in=starting).values_list("message_id", "state")
+            .annotate(number=Count("pk")).order_by()
+        ):
+            counts[message_id][state] = number
+        Event.objects.bulk_create([
+            Event(verb=_VERBS[Message.State.PUBLISHING], message_id=message_id,
+                  from_state=Message.State.SCHEDULED, to_state=Message.State.PUBLISHING,
+                  details={"deliveries": counts[message_id]})
+            for message_id in starting
+        ])
+    return starting
 
 
 def _still_publishing(message_id: int) -> Message | None:

@@ -13,7 +13,7 @@ from posts.services.dispatch import dispatch_due, kick_dispatcher
 from posts.services.pause import publishing_pause
 from posts.services.review import message_cancel
 
-from .helpers import accounts, approve, approve_crisis, deliveries_of, states
+from .helpers import MISSIONS, accounts, approve, approve_crisis, deliveries_of, states
 from .helpers import press_officer as make_press_officer
 
 pytestmark = pytest.mark.django_db
@@ -78,11 +78,13 @@ def test_dispatch_due_claims_in_batches(broker, settings, django_assert_max_num_
     assert states(message) == [S.QUEUED] * 10
 
 
-def test_dispatch_due_enqueues_a_small_first_batch_before_claiming_the_rest(broker, settings, monkeypatch):
+def test_dispatch_due_enqueues_a_crisis_alerts_small_first_batch_before_claiming_the_rest(
+        broker, settings, monkeypatch):
     from posts.services import dispatch
 
     settings.DISPATCH_FIRST_BATCH_SIZE, settings.DISPATCH_BATCH_SIZE = 3, 5
-    message = approve(targets=accounts(12))
+    accounts(12, missions=MISSIONS)
+    message = approve_crisis(scope={"all": True})
     enqueued_before_each_claim = []
     claim = dispatch._dispatch_batch
 
@@ -91,9 +93,28 @@ def test_dispatch_due_enqueues_a_small_first_batch_before_claiming_the_rest(brok
         return claim(**kwargs)
 
     monkeypatch.setattr(dispatch, "_dispatch_batch", counting_claim)
-    assert len(dispatch_due().queued) == 12
-    assert enqueued_before_each_claim == [0, 3, 8]
-    assert states(message) == [S.QUEUED] * 12
+    queued = len(dispatch_due().queued)
+    assert queued == len(deliveries_of(message)) >= 12
+    assert enqueued_before_each_claim[:3] == [0, 3, 8]
+    assert set(states(message)) == {S.QUEUED}
+
+
+def test_dispatch_due_claims_routine_messages_in_full_batches(broker, settings, monkeypatch):
+    from posts.services import dispatch
+
+    settings.DISPATCH_FIRST_BATCH_SIZE, settings.DISPATCH_BATCH_SIZE = 3, 5
+    message = approve(targets=accounts(4))
+    sizes = []
+    claim = dispatch._dispatch_batch
+
+    def recording_claim(**kwargs):
+        sizes.append(kwargs["size"])
+        return claim(**kwargs)
+
+    monkeypatch.setattr(dispatch, "_dispatch_batch", recording_claim)
+    assert len(dispatch_due().queued) == 4
+    assert sizes == [5]
+    assert states(message) == [S.QUEUED] * 4
 
 
 def test_dispatch_due_holds_what_a_pause_covers_with_an_event(broker):
@@ -183,3 +204,20 @@ def test_dispatch_due_with_nothing_due_reads_once_and_writes_only_the_heartbeats
     assert result.queued == []
     assert set(Heartbeat.objects.values_list("name", flat=True)) >= {
         "dispatcher", "worker:crisis1@host", "queue:crisis"}
+
+
+def test_dispatch_due_makes_every_claimed_message_publishing_with_one_event_each(broker):
+    messages = [approve(targets=accounts(2)) for _ in range(3)]
+    later = approve(targets=accounts(1), publish_at=timezone.now() + timedelta(hours=1))
+    dispatch_due()
+    for message in messages:
+        message.refresh_from_db()
+        assert message.state == Message.State.PUBLISHING
+        (event,) = Event.objects.filter(message=message, verb="message.publishing")
+        assert (event.from_state, event.to_state) == (Message.State.SCHEDULED, Message.State.PUBLISHING)
+        assert event.details == {"deliveries": {S.QUEUED: 2}}
+    later.refresh_from_db()
+    assert later.state == Message.State.SCHEDULED
+    assert not Event.objects.filter(message=later, verb="message.publishing").exists()
+    dispatch_due()  # nothing new: no second event
+    assert Event.objects.filter(verb="message.publishing").count() == 3

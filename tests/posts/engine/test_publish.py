@@ -206,7 +206,7 @@ def test_delivery_publish_holds_when_a_pause_started_after_the_claim(broker, net
 def test_delivery_publish_held_then_released_counts_one_attempt(broker, network):
     from posts.services.pause import publishing_resume
 
-    message, (delivery,) = _queued()
+    _, (delivery,) = _queued()
     pause = publishing_pause(actor=make_press_officer(), scope="all", reason="Stop everything")
     delivery_publish(delivery_id=delivery.pk)
     publishing_resume(actor=make_press_officer(), pause_id=pause.pk)
