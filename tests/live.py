@@ -705,7 +705,7 @@ class _KillAfterAccept:
     def __getattr__(self, name: str):
         return getattr(self._adapter, name)
 
-    def publish(self, credentials, content):
+    def publish(self, credentials, content, *, progress=None):
         published = self._adapter.publish(credentials, content)
         if self._marker:
             try:

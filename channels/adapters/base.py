@@ -201,6 +201,10 @@ def sdk_errors(translate: Callable[[Exception], AdapterError | None], *, chain: 
 
 # --- The interface ----------------------------------------------------------------------
 
+# Called by a long upload after each part it sent (see Adapter.publish).
+Progress = Callable[[], None]
+
+
 class Adapter(Protocol):
     network: str
     limits: NetworkLimits
@@ -208,7 +212,10 @@ class Adapter(Protocol):
     def validate(self, content: Content) -> list[Problem]:
         """Every problem at once; an empty list means the content fits the network."""
 
-    def publish(self, credentials: Credentials, content: Content) -> Published: ...
+    def publish(self, credentials: Credentials, content: Content, *, progress: Progress | None = None) -> Published:
+        """Publish the content. An upload sent in parts (YouTube's resumable chunks, X's
+        media segments) calls `progress()` after each part, so that the caller can tell a
+        slow upload from a dead worker; adapters that send one request never call it."""
 
     def delete(self, credentials: Credentials, external_id: str) -> None:
         """Delete a published item. An item already gone counts as deleted."""

@@ -60,6 +60,7 @@ from channels.adapters.base import (
     NetworkLimits,
     PermanentError,
     Problem,
+    Progress,
     Published,
     RateLimited,
     TransientError,
@@ -305,7 +306,8 @@ class FacebookAdapter:
         return [*_text_problems(content),
                 *check_against_limits(content.media, self.limits, LABEL, network=NETWORK)]
 
-    def publish(self, credentials: Credentials, content: Content) -> Published:
+    def publish(self, credentials: Credentials, content: Content, *, progress: Progress | None = None) -> Published:
+        # One request: `progress` is never called.
         require_fit(self.validate(content))
         page = _page_id(credentials)
         graph, last = self._graph(credentials)

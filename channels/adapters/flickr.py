@@ -46,6 +46,7 @@ from channels.adapters.base import (
     NetworkLimits,
     PermanentError,
     Problem,
+    Progress,
     Published,
     RateLimited,
     TransientError,
@@ -221,7 +222,8 @@ class FlickrAdapter:
         return [*_text_problems(content),
                 *check_against_limits(content.media, self.limits, LABEL, network=NETWORK)]
 
-    def publish(self, credentials: Credentials, content: Content) -> Published:
+    def publish(self, credentials: Credentials, content: Content, *, progress: Progress | None = None) -> Published:
+        # One request: `progress` is never called.
         require_fit(self.validate(content))
         photo = content.media[0]
         data = clean_image(photo, label=LABEL)

@@ -60,6 +60,7 @@ from channels.adapters.base import (
     NetworkLimits,
     PermanentError,
     Problem,
+    Progress,
     Published,
     RateLimited,
     TransientError,
@@ -212,10 +213,11 @@ class _MediaUploader:
     """X API v2 media upload over a tweepy.Client's session and bearer token."""
 
     def __init__(self, client: tweepy.Client, *, processing_timeout: float,
-                 sleep: Callable[[float], None]) -> None:
+                 sleep: Callable[[float], None], progress: Progress | None = None) -> None:
         self.client = client
         self.processing_timeout = processing_timeout
         self.sleep = sleep
+        self.progress = progress or (lambda: None)
 
     def upload(self, item: MediaFile) -> str:
         if item.kind == "video":
@@ -244,6 +246,7 @@ class _MediaUploader:
             self._call("POST", f"/2/media/upload/{media_id}/append",
                        files={"media": ("chunk", chunk, "application/octet-stream")},
                        data={"segment_index": str(index)})
+            self.progress()
         answer = self._call("POST", f"/2/media/upload/{media_id}/finalize")
         self._wait_for_processing(media_id, (answer.get("data") or {}).get("processing_info"))
         return media_id
@@ -260,6 +263,7 @@ class _MediaUploader:
             self.sleep(wait)
             answer = self._call("GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id})
             info = (answer.get("data") or {}).get("processing_info")
+            self.progress()
         if info and info.get("state") == "failed":
             reason = (info.get("error") or {}).get("message") or "no reason given"
             raise PermanentError(f"X could not process the video: {reason}.")
@@ -356,10 +360,11 @@ class TwitterAdapter:
                 *check_against_limits(content.media, self.limits, LABEL, network=NETWORK),
                 *_x_media_problems(content.media)]
 
-    def publish(self, credentials: Credentials, content: Content) -> Published:
+    def publish(self, credentials: Credentials, content: Content, *, progress: Progress | None = None) -> Published:
         require_fit(self.validate(content))
         client = self._client(credentials)
-        uploader = _MediaUploader(client, processing_timeout=self.processing_timeout, sleep=self.sleep)
+        uploader = _MediaUploader(client, processing_timeout=self.processing_timeout, sleep=self.sleep,
+                                  progress=progress)
         with _calling_x(may_have_posted=False):
             media_ids = [uploader.upload(item) for item in content.media]
         with _calling_x():

@@ -52,6 +52,7 @@ from channels.adapters.base import (
     NetworkLimits,
     PermanentError,
     Problem,
+    Progress,
     Published,
     RateLimited,
     TransientError,
@@ -262,7 +263,7 @@ class YouTubeAdapter:
         return [*_text_problems(content),
                 *check_against_limits(content.media, self.limits, LABEL, network=NETWORK)]
 
-    def publish(self, credentials: Credentials, content: Content) -> Published:
+    def publish(self, credentials: Credentials, content: Content, *, progress: Progress | None = None) -> Published:
         require_fit(self.validate(content))
         video = next(item for item in content.media if item.kind == "video")
         body = {
@@ -270,13 +271,13 @@ class YouTubeAdapter:
                         "tags": _all_tags(content), "categoryId": self.category_id},
             "status": {"privacyStatus": self.privacy_status, "selfDeclaredMadeForKids": False},
         }
-        service = self._service(credentials)  # builds from the bundled document: sends nothing
+        http = self._authorized_http(credentials)
         # MediaIoBaseUpload on a file we open (MediaFileUpload's own handle would only be
         # closed by the garbage collector).
         with video_without_metadata(video.path, network=NETWORK) as path, open(path, "rb") as stream:
             media = MediaIoBaseUpload(stream, mimetype=video.mime_type, chunksize=CHUNK_SIZE, resumable=True)
-            request = service.videos().insert(part="snippet,status", body=body, media_body=media)
-            resource = _upload(request, size=os.fstat(stream.fileno()).st_size)
+            request = _videos().insert(part="snippet,status", body=body, media_body=media)
+            resource = _upload(request, http=http, size=os.fstat(stream.fileno()).st_size, progress=progress)
         return Published(external_id=resource["id"], url=WATCH_URL.format(resource["id"]))
 
     def delete(self, credentials: Credentials, external_id: str) -> None:
@@ -338,6 +339,9 @@ class YouTubeAdapter:
         return None
 
     def _service(self, credentials: Credentials) -> Any:
+        return build_from_document(_discovery_document(), http=self._authorized_http(credentials))
+
+    def _authorized_http(self, credentials: Credentials) -> AuthorizedHttp:
         # No refresh token on purpose: refreshing is YouTubeConnectFlow.refresh's job, and
         # channels.services stores the new token before calling us. A refresh done here
         # would produce a token nobody saves. For the same reason a 401 is not answered
@@ -346,9 +350,8 @@ class YouTubeAdapter:
             token=credentials.access_token, refresh_token=None, token_uri=TOKEN_URI,
             client_id=self.app.client_id, client_secret=self.app.client_secret, scopes=list(SCOPES),
         )
-        authorized = AuthorizedHttp(google_credentials, refresh_status_codes=(),
-                                    http=make_httplib2(sandbox_url=self.sandbox_url, timeouts=self.timeouts))
-        return build_from_document(_discovery_document(), http=authorized)
+        return AuthorizedHttp(google_credentials, refresh_status_codes=(),
+                              http=make_httplib2(sandbox_url=self.sandbox_url, timeouts=self.timeouts))
 
 
 # The bundled discovery document (400 KB of JSON) is parsed once per process: `build()`
@@ -371,19 +374,38 @@ def _discovery_document() -> dict:
     return _discovery
 
 
+_videos_lock = threading.Lock()
+_videos_collection: Any = None
+
+
+def _videos() -> Any:
+    """The `videos` collection, built once per process: building it from the document for
+    each upload was a fifth of a crisis worker's CPU in a fan-out (docs/benchmarks.md). It
+    holds no account's credentials: its placeholder transport is never used, each upload
+    sends its chunks on the account's own (`_upload(http=...)`)."""
+    global _videos_collection
+    with _videos_lock:
+        if _videos_collection is None:
+            _videos_collection = build_from_document(_discovery_document(), http=httplib2.Http()).videos()
+    return _videos_collection
+
+
 def _build_every_method(resource: Any, description: dict) -> None:
     for name, nested in (description.get("resources") or {}).items():
         _build_every_method(getattr(resource, name)(), nested)
 
 
-def _upload(request: Any, *, size: int) -> dict[str, Any]:
-    """Send the chunks; retries are the pipeline's (num_retries=0), so that a failure is
-    reported at once with what it means."""
+def _upload(request: Any, *, http: Any, size: int, progress: Progress | None = None) -> dict[str, Any]:
+    """Send the chunks on `http`, calling `progress()` after each one that was not the last;
+    retries are the pipeline's (num_retries=0), so that a failure is reported at once with
+    what it means."""
     response = None
     while response is None:
+        if progress is not None and request.resumable_progress:
+            progress()
         sends_last_chunk = request.resumable_progress + CHUNK_SIZE >= size
         try:
-            _, response = request.next_chunk(num_retries=0)
+            _, response = request.next_chunk(http=http, num_retries=0)
         except Exception as exc:
             # A video exists only once its last byte arrived; before the session was even
             # opened (resumable_uri unset) nothing was created either.

@@ -10,9 +10,10 @@
    approved (its fingerprint) and not cancelled, else the delivery is cancelled; the
    account can publish, else it fails as "auth"; no pause covers it, else it is held.
 3. Count the attempt and write its `DeliveryAttempt` row (committed with the claim), then
-   call the network through the account's adapter. An adapter that uploads in parts and
-   takes a `progress` callable gets one that keeps the delivery's `state_changed_at` fresh
-   (`_progress_heartbeat`), so a long upload is not taken for a dead worker by the sweeper.
+   call the network through the account's adapter, with a `progress` callable that an
+   upload sent in parts calls after each part: it keeps the delivery's `state_changed_at`
+   fresh (`_progress_heartbeat`), so a long upload is not taken for a dead worker by the
+   sweeper.
 4. Apply the outcome:
    - published -> `sent`, with the network's id and link;
    - rate limited -> `scheduled` at the network's reset time;
@@ -29,7 +30,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import random
 import time
@@ -233,10 +233,7 @@ def _call_network(delivery: Delivery, attempt: DeliveryAttempt, content: Content
         return _retry_later(delivery, attempt, error, outcome=error.kind)
     adapter = adapter_for(account)
     try:
-        if _reports_progress(adapter):
-            published = adapter.publish(credentials, content, progress=_progress_heartbeat(delivery))
-        else:
-            published = adapter.publish(credentials, content)
+        published = adapter.publish(credentials, content, progress=_progress_heartbeat(delivery))
     except RateLimited as error:
         return _rate_limited(delivery, attempt, error)
     except TransientError as error:
@@ -257,18 +254,10 @@ def _call_network(delivery: Delivery, attempt: DeliveryAttempt, content: Content
     return delivery_mark_sent(delivery, attempt, published, verb="delivery.sent", outcome="sent")
 
 
-def _reports_progress(adapter) -> bool:
-    """Whether the adapter's publish takes a `progress` callable (a long upload's chunks).
-    Asked of each adapter (~20 µs), not remembered per class: a test may swap one method."""
-    try:
-        return "progress" in inspect.signature(adapter.publish).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _progress_heartbeat(delivery: Delivery) -> Callable[..., None]:
-    """The `progress` callable handed to an adapter that uploads in parts (YouTube's
-    resumable chunks): the adapter calls it after each part, knowing nothing of our models.
+def _progress_heartbeat(delivery: Delivery) -> Callable[[], None]:
+    """The `progress` callable handed to the adapter, which calls it after each part of an
+    upload sent in parts (YouTube's resumable chunks, X's media segments), knowing nothing
+    of our models.
     A call at least SWEEPER_SENDING_AFTER / 10 after the last write moves the delivery's
     `state_changed_at` to now, if it is still this attempt's `sending`, so the sweeper (which
     turns a delivery `sending` for SWEEPER_SENDING_AFTER into `unknown`) leaves an upload
@@ -277,7 +266,7 @@ def _progress_heartbeat(delivery: Delivery) -> Callable[..., None]:
     every = settings.SWEEPER_SENDING_AFTER / 10
     last = time.monotonic()
 
-    def progress(*args, **kwargs) -> None:
+    def progress() -> None:
         nonlocal last
         if time.monotonic() - last < every:
             return

@@ -67,7 +67,7 @@ class Network(FakeNetwork):
 
     kill_next = False
 
-    def publish(self, credentials, content):
+    def publish(self, credentials, content, *, progress=None):
         if self.kill_next:
             self.kill_next = False
             self.calls.append(("killed", credentials.account_id))

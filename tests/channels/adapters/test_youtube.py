@@ -62,6 +62,28 @@ def test_publish_sends_a_big_video_in_chunks(sandbox_url, tmp_path):
     assert item["media"][0]["size"] == content.media[0].size > 2 * CHUNK_SIZE
 
 
+def test_publish_reports_progress_after_each_chunk_but_the_last(sandbox_url, tmp_path):
+    """The engine's heartbeat (posts.services.delivery._progress_heartbeat) rides on this:
+    a long upload that calls it is not taken for a dead worker by the sweeper."""
+    content = YOUTUBE.sample(tmp_path, padding=2 * CHUNK_SIZE + 1000)  # three chunks
+    calls = []
+
+    YOUTUBE.adapter(sandbox_url).publish(YOUTUBE.credentials(), content, progress=lambda: calls.append(1))
+
+    assert len(calls) == 2
+    assert len(YOUTUBE.received(sandbox_url)) == 1
+
+
+def test_uploads_of_two_accounts_share_no_credentials(sandbox_url, tmp_path):
+    """The videos collection is built once per process; each upload still goes out on its
+    own account's token (a shared transport would post to the first account's channel)."""
+    adapter = YOUTUBE.adapter(sandbox_url)
+    first = adapter.publish(YOUTUBE.credentials(), YOUTUBE.sample(tmp_path))
+    second = adapter.publish(YOUTUBE.credentials(YOUTUBE.other_account_id), YOUTUBE.sample(tmp_path))
+    assert [item["id"] for item in YOUTUBE.received(sandbox_url)] == [first.external_id]
+    assert [item["id"] for item in YOUTUBE.received(sandbox_url, YOUTUBE.other_account_id)] == [second.external_id]
+
+
 def test_publish_sends_the_video_without_its_location(sandbox_url, tmp_path):
     """The sandbox keeps no video bytes; the blanking itself is tested in test_media."""
     path = tmp_path / "phone.mp4"

@@ -109,7 +109,7 @@ class FakeNetwork:
                 return self.script[key].pop(0)
         return None
 
-    def publish(self, credentials: Credentials, content: Content) -> Published:
+    def publish(self, credentials: Credentials, content: Content, *, progress=None) -> Published:
         self.calls.append(("publish", credentials.account_id))
         answer = self._next(credentials.account_id)
         if isinstance(answer, tuple) and answer[0] is STORED:

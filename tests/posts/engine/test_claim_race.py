@@ -32,7 +32,7 @@ def test_workers_racing_for_one_delivery_publish_it_once(broker, network):
     lock = threading.Lock()
     original = network.publish
 
-    def publish(credentials, content):  # the FakeNetwork's lists are not thread-safe
+    def publish(credentials, content, *, progress=None):  # the FakeNetwork's lists are not thread-safe
         with lock:
             return original(credentials, content)
 

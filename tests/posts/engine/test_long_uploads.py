@@ -34,11 +34,11 @@ class SlowUpload:
         self.reports = reports
         self.states_seen: list[str] = []
 
-    def publish(self, credentials: Credentials, content: Content, progress=None) -> Published:
-        for done in range(1, self.chunks + 1):
+    def publish(self, credentials: Credentials, content: Content, *, progress=None) -> Published:
+        for _part in range(self.chunks):
             time.sleep(0.35)  # one part on the wire
             if progress is not None and self.reports:
-                progress(done, self.chunks)
+                progress()
             Delivery.objects.filter(state=S.SENDING, state_changed_at__lt=timezone.now() - timedelta(
                 seconds=0.3)).update(state_changed_at=timezone.now() - timedelta(seconds=THRESHOLD * 2))
             sweep()
@@ -84,14 +84,14 @@ def test_the_progress_heartbeat_writes_only_for_this_attempts_sending_delivery(b
     Delivery.objects.filter(pk=delivery.pk).update(state=S.SENDING, state_changed_at=long_ago, attempts=2)
     delivery.refresh_from_db()
     progress = _progress_heartbeat(delivery)
-    progress(1, 10)  # within the first tenth of the threshold: no write
+    progress()  # within the first tenth of the threshold: no write
     assert Delivery.objects.get(pk=delivery.pk).state_changed_at == long_ago
     older_attempt = Delivery.objects.get(pk=delivery.pk)
     older_attempt.attempts = 1  # an older attempt's upload, still reporting
     stale = _progress_heartbeat(older_attempt)
     time.sleep(0.35)
-    stale(2, 10)
+    stale()
     assert Delivery.objects.get(pk=delivery.pk).state_changed_at == long_ago
     time.sleep(0.35)
-    progress(3, 10)
+    progress()
     assert Delivery.objects.get(pk=delivery.pk).state_changed_at > long_ago
