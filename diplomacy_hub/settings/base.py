@@ -166,9 +166,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 # Two-factor (TOTP, django-otp) for these roles (and superusers); officers use a password only.
 TWO_FACTOR_REQUIRED_ROLES = ["press_office", "crisis_unit", "administrator"]
-# Whether such a user without an authenticator app enrols one after their password (the
-# demo's way). False: an administrator enrols them (see docs/security.md).
-TWO_FACTOR_SELF_ENROLMENT = True
+# Without an authenticator app, such a user enrols one only under an administrator's
+# enrolment grant (security/two_factor.py::may_enrol).
 OTP_TOTP_ISSUER = "Diplomacy Hub"
 OTP_TOTP_THROTTLE_FACTOR = 1  # after n wrong codes, wait 2**(n-1) seconds
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's key or QR code
