@@ -25,6 +25,16 @@ PAGES = [
     ("press", "posts:calendar", ""),
     ("press", "posts:calendar", "?view=month&tz=mission"),
     ("author", "posts:calendar", "?view=month"),
+    # The operations pages.
+    ("press", "posts:monitor_list", ""),
+    ("press", "posts:monitor_list", "?show=attention"),
+    ("press", "posts:monitor_list", "?show=out"),
+    ("press", "posts:monitor_list", "?show=done"),
+    ("press", "posts:monitor_list", "?page=2"),
+    ("author", "posts:monitor_list", ""),
+    ("crisis", "posts:crisis_list", ""),
+    ("press", "posts:pause", ""),
+    ("press", "posts:health", ""),
 ]
 # A ceiling, so that the constant stays small too (session, user, roles, second factor...).
 MAX_QUERIES = 30
