@@ -23,8 +23,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@echo "make run       set up (venv, .env, migrate, static, demo data) and start web, workers, beat, sandbox"
 	@echo "make test      run the whole test suite (ARGS=\"-k foo\" to pass pytest options)"
-	@echo "make lint      ruff check"
-	@echo "make fmt       ruff's safe automatic fixes (imports, upgrades)"
+	@echo "make lint      ruff check and ruff format --check"
+	@echo "make fmt       ruff format, then ruff's safe automatic fixes (imports, upgrades)"
 	@echo "make migrate   apply database migrations"
 	@echo "make messages  update the French catalogue from the code, then compile it"
 	@echo "make bench     run the benchmarks"
@@ -141,9 +141,11 @@ screenshots: $(DEV_STAMP) $(MO)
 
 lint: $(DEV_STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
-# Only ruff's safe fixes: the code is not laid out by `ruff format`.
+# The code is laid out by `ruff format`; CI fails on a file it would change.
 fmt: $(DEV_STAMP)
+	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
 migrate: $(RUN_STAMP) .env

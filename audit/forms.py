@@ -5,8 +5,9 @@ from embassies.forms import ListFilterForm
 
 
 class AuditFilterForm(ListFilterForm):
-    action = forms.CharField(label=_("Action"), required=False, max_length=64,
-                             help_text=_("e.g. auth.login, or auth. for every login event"))
+    action = forms.CharField(
+        label=_("Action"), required=False, max_length=64, help_text=_("e.g. auth.login, or auth. for every login event")
+    )
     actor = forms.CharField(label=_("User"), required=False, max_length=150)
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

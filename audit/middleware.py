@@ -30,9 +30,15 @@ class RequestContextMiddleware:
             from audit.services import record
 
             try:
-                record(action="access.denied", actor=context.current_user(), details={
-                    "method": request.method, "path": request.path[:300], "reason": str(exception)[:300],
-                })
+                record(
+                    action="access.denied",
+                    actor=context.current_user(),
+                    details={
+                        "method": request.method,
+                        "path": request.path[:300],
+                        "reason": str(exception)[:300],
+                    },
+                )
             except Exception:  # the refusal stands whatever happens to its record
                 logger.exception("Could not record a refused request in the audit log")
         return None

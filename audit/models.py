@@ -45,8 +45,13 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True, editable=False)
     # PROTECT: a user with a trail cannot be deleted, only deactivated; the row is never rewritten.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("actor"), editable=False,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        editable=False,
     )
     actor_label = models.CharField(_("actor's username"), max_length=150, blank=True, editable=False)
     action = models.CharField(_("action"), max_length=64, editable=False)  # dotted: "auth.login"

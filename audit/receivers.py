@@ -37,14 +37,22 @@ def _logged_out(sender, request, user, **kwargs) -> None:
 def _login_failed(sender, credentials, request=None, **kwargs) -> None:
     # Django hands over the credentials with the password already masked; keep the name only.
     username = str((credentials or {}).get(User.USERNAME_FIELD) or (credentials or {}).get("username") or "")
-    record(action="auth.login_failed", obj=("auth.user", "", username[:150]),
-           details={"username": username[:150]}, source_address=_source(request))
+    record(
+        action="auth.login_failed",
+        obj=("auth.user", "", username[:150]),
+        details={"username": username[:150]},
+        source_address=_source(request),
+    )
 
 
 @receiver(user_locked_out, dispatch_uid="audit.lockout")
 def _locked_out(sender, request=None, username=None, ip_address=None, **kwargs) -> None:
-    record(action="auth.lockout", obj=("auth.user", "", str(username or "")[:150]),
-           details={"username": str(username or "")[:150]}, source_address=_source(request))
+    record(
+        action="auth.lockout",
+        obj=("auth.user", "", str(username or "")[:150]),
+        details={"username": str(username or "")[:150]},
+        source_address=_source(request),
+    )
 
 
 def _source(request) -> str | None:
@@ -55,6 +63,7 @@ def _source(request) -> str | None:
 
 
 # --- Roles: the user's groups ------------------------------------------------------------------
+
 
 def _role_events(action: str, users: list, groups: list) -> None:
     actor = context.current_user()
@@ -88,6 +97,7 @@ def _groups_changed(sender, instance, action, reverse, model, pk_set, **kwargs) 
 
 # --- Staff, superuser and active flags -----------------------------------------------------------
 
+
 @receiver(pre_save, sender=User, dispatch_uid="audit.user_flags_before")
 def _flags_before(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
     if raw or instance.pk is None:
@@ -115,7 +125,11 @@ def _flags_after(sender, instance, created=False, raw=False, **kwargs) -> None:
         return
     for flag, role in FLAGS.items():
         if before[flag] != getattr(instance, flag):
-            record(action="role.grant" if getattr(instance, flag) else "role.revoke", actor=actor, obj=instance,
-                   details={"role": role})
+            record(
+                action="role.grant" if getattr(instance, flag) else "role.revoke",
+                actor=actor,
+                obj=instance,
+                details={"role": role},
+            )
     if before["is_active"] != instance.is_active:
         record(action="user.activate" if instance.is_active else "user.deactivate", actor=actor, obj=instance)

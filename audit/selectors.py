@@ -10,8 +10,9 @@ from django.utils import timezone
 from audit.models import AuditEvent
 
 
-def audit_event_list(*, action: str = "", actor: str = "", date_from: date | None = None,
-                     date_to: date | None = None, tz=None) -> QuerySet[AuditEvent]:
+def audit_event_list(
+    *, action: str = "", actor: str = "", date_from: date | None = None, date_to: date | None = None, tz=None
+) -> QuerySet[AuditEvent]:
     """Events, newest first, filtered by action ("auth.login", or a prefix ending in a dot:
     "auth."), actor (username, exact, case-insensitive) and days (inclusive, in `tz`).
     One query whatever the page: the actor comes with the row."""

@@ -16,8 +16,19 @@ logger = logging.getLogger("diplomacy_hub.audit")
 
 # Keys whose names smell of a secret are dropped from details, at any depth: callers pass
 # none, and this keeps it so (ASVS 16.2.5).
-SECRET_WORDS = ("token", "secret", "credential", "password", "verifier", "code", "key", "otp", "cookie",
-                "authorization", "session")
+SECRET_WORDS = (
+    "token",
+    "secret",
+    "credential",
+    "password",
+    "verifier",
+    "code",
+    "key",
+    "otp",
+    "cookie",
+    "authorization",
+    "session",
+)
 # Not secrets although their names contain one of the words above.
 NOT_SECRET = frozenset({"key_id", "status_code", "country_code", "mission_code", "language_code"})
 MAX_TEXT = 2000
@@ -57,23 +68,36 @@ def _object_fields(obj: Any) -> dict[str, str]:
         return {}
     if isinstance(obj, tuple):
         object_type, object_id, label = ((*tuple(obj), "", "", ""))[:3]
-        return {"object_type": str(object_type)[:100], "object_id": str(object_id)[:64],
-                "object_label": str(label)[:300]}
+        return {
+            "object_type": str(object_type)[:100],
+            "object_id": str(object_id)[:64],
+            "object_label": str(label)[:300],
+        }
     meta = getattr(obj, "_meta", None)
     object_type = meta.label_lower if meta is not None else type(obj).__name__.lower()
     try:
         label = str(obj)
     except Exception:  # a label is a courtesy: never lose the event over it
         label = ""
-    return {"object_type": object_type[:100], "object_id": str(getattr(obj, "pk", "") or "")[:64],
-            "object_label": label[:300]}
+    return {
+        "object_type": object_type[:100],
+        "object_id": str(getattr(obj, "pk", "") or "")[:64],
+        "object_label": label[:300],
+    }
 
 
 _FROM_CONTEXT: Any = object()
 
 
-def record(*, action: str, actor: Any = None, obj: Any = None, details: Mapping[str, Any] | None = None,
-           log: bool = True, source_address: Any = _FROM_CONTEXT) -> AuditEvent:
+def record(
+    *,
+    action: str,
+    actor: Any = None,
+    obj: Any = None,
+    details: Mapping[str, Any] | None = None,
+    log: bool = True,
+    source_address: Any = _FROM_CONTEXT,
+) -> AuditEvent:
     """Append one audit event, in the caller's transaction (rolled back with the change it
     records, and failing it if it cannot be written: fail closed, ASVS 16.5.3).
 
@@ -98,9 +122,21 @@ def record(*, action: str, actor: Any = None, obj: Any = None, details: Mapping[
     )
     event.save()
     if log:
-        logger.info("audit %s", json.dumps({
-            "id": event.pk, "action": event.action, "actor": event.actor_label or None,
-            "actor_id": event.actor_id, "object": f"{event.object_type}:{event.object_id}".strip(":"),
-            "source": event.source_address, "details": event.details,
-        }, cls=DjangoJSONEncoder, ensure_ascii=True, sort_keys=True))
+        logger.info(
+            "audit %s",
+            json.dumps(
+                {
+                    "id": event.pk,
+                    "action": event.action,
+                    "actor": event.actor_label or None,
+                    "actor_id": event.actor_id,
+                    "object": f"{event.object_type}:{event.object_id}".strip(":"),
+                    "source": event.source_address,
+                    "details": event.details,
+                },
+                cls=DjangoJSONEncoder,
+                ensure_ascii=True,
+                sort_keys=True,
+            ),
+        )
     return event

@@ -26,9 +26,13 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     filters = AuditFilterForm(request.GET or None, actions=actions)
     headquarters = ZoneInfo(settings.HEADQUARTERS_TIME_ZONE)
     events = selectors.audit_event_list(**filters.filters(), tz=headquarters)
-    return render(request, "audit/log.html", {
-        "page": Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page")),
-        "filters": filters,
-        "actions": actions,
-        "headquarters_time_zone": settings.HEADQUARTERS_TIME_ZONE,
-    })
+    return render(
+        request,
+        "audit/log.html",
+        {
+            "page": Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page")),
+            "filters": filters,
+            "actions": actions,
+            "headquarters_time_zone": settings.HEADQUARTERS_TIME_ZONE,
+        },
+    )

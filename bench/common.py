@@ -44,8 +44,10 @@ class BenchError(RuntimeError):
 
 # --- Waiting -------------------------------------------------------------------------------------
 
-def wait_for(predicate: Callable[[], Any], timeout: float, *, interval: float = 0.05,
-             what: str = "the condition") -> Any:
+
+def wait_for(
+    predicate: Callable[[], Any], timeout: float, *, interval: float = 0.05, what: str = "the condition"
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -57,6 +59,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float, *, interval: float = 
 
 
 # --- Backends --------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Backend:
@@ -108,8 +111,12 @@ def _postgres_admin(url: str):
 
     parts = urlsplit(url)
     connection = psycopg2.connect(
-        dbname="postgres", user=parts.username or None, password=parts.password or None,
-        host=parts.hostname or None, port=parts.port or None, connect_timeout=5,
+        dbname="postgres",
+        user=parts.username or None,
+        password=parts.password or None,
+        host=parts.hostname or None,
+        port=parts.port or None,
+        connect_timeout=5,
     )
     connection.autocommit = True
     return connection
@@ -165,12 +172,15 @@ def create_database(url: str) -> None:
 
 def manage(*args: str, database_url: str, env: dict[str, str] | None = None) -> None:
     subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=REPO, check=True,
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        check=True,
         env={**base_env(), "DATABASE_URL": database_url, **(env or {})},
     )
 
 
 # --- Processes ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ProcfileWorker:
@@ -207,12 +217,15 @@ def procfile_workers(path: Path | None = None) -> list[ProcfileWorker]:
         for index, word in enumerate(words[:-1]):
             if word.startswith("-"):
                 options[word] = words[index + 1]
-        workers.append(ProcfileWorker(
-            name=name.strip(), queues=options.get("-Q") or options.get("--queues", "publish"),
-            pool=options.get("--pool") or options.get("-P", "prefork"),
-            concurrency=int(options.get("--concurrency") or options.get("-c", os.cpu_count() or 1)),
-            env=env,
-        ))
+        workers.append(
+            ProcfileWorker(
+                name=name.strip(),
+                queues=options.get("-Q") or options.get("--queues", "publish"),
+                pool=options.get("--pool") or options.get("-P", "prefork"),
+                concurrency=int(options.get("--concurrency") or options.get("-c", os.cpu_count() or 1)),
+                env=env,
+            )
+        )
     return workers
 
 
@@ -262,10 +275,10 @@ class Stack:
         if self.broker_options is not None:
             use_broker(app, self.broker_options)
 
-    def _spawn(self, name: str, kind: str, argv: list[str], env: dict[str, str] | None = None,
-               queues: str = "") -> LiveProcess:
-        process = _spawn(name, kind, argv, {**self.env, **(env or {})}, self.log_dir / f"{name}.log",
-                         queues=queues)
+    def _spawn(
+        self, name: str, kind: str, argv: list[str], env: dict[str, str] | None = None, queues: str = ""
+    ) -> LiveProcess:
+        process = _spawn(name, kind, argv, {**self.env, **(env or {})}, self.log_dir / f"{name}.log", queues=queues)
         self.processes.append(process)
         return process
 
@@ -293,12 +306,34 @@ class Stack:
         response.raise_for_status()
         return response.json() if response.content else None
 
-    def start_worker(self, name: str, queues: str, concurrency: int, *, pool: str = "threads",
-                     env: dict[str, str] | None = None, loglevel: str = "INFO") -> LiveProcess:
+    def start_worker(
+        self,
+        name: str,
+        queues: str,
+        concurrency: int,
+        *,
+        pool: str = "threads",
+        env: dict[str, str] | None = None,
+        loglevel: str = "INFO",
+    ) -> LiveProcess:
         argv = [
-            sys.executable, "-m", "tests.live", "worker", "-Q", queues, "-P", pool, "-c", str(concurrency),
-            "-n", f"{name}@bench", "--loglevel", loglevel,
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            sys.executable,
+            "-m",
+            "tests.live",
+            "worker",
+            "-Q",
+            queues,
+            "-P",
+            pool,
+            "-c",
+            str(concurrency),
+            "-n",
+            f"{name}@bench",
+            "--loglevel",
+            loglevel,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
         ]
         return self._spawn(name, "worker", argv, env, queues=queues)
 
@@ -310,14 +345,36 @@ class Stack:
         ]
 
     def start_beat(self, env: dict[str, str] | None = None) -> LiveProcess:
-        argv = [sys.executable, "-m", "tests.live", "beat", "--loglevel", "INFO",
-                "--schedule", str(self.log_dir / "celerybeat-schedule")]
+        argv = [
+            sys.executable,
+            "-m",
+            "tests.live",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(self.log_dir / "celerybeat-schedule"),
+        ]
         return self._spawn("beat", "beat", argv, env)
 
     def start_gunicorn(self, port: int, *, workers: int, threads: int) -> LiveProcess:
-        argv = [sys.executable, "-m", "gunicorn", "diplomacy_hub.wsgi", "--bind", f"127.0.0.1:{port}",
-                "--workers", str(workers), "--threads", str(threads), "--timeout", "60",
-                "--no-control-socket", "--log-level", "warning"]
+        argv = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "diplomacy_hub.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--timeout",
+            "60",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+        ]
         process = self._spawn("gunicorn", "web", argv)
 
         def answers() -> bool:
@@ -437,6 +494,7 @@ def peak_rss_mb(pid: int) -> float:
 
 
 # --- The machine ---------------------------------------------------------------------------------------
+
 
 def machine() -> dict[str, Any]:
     cpu = ""

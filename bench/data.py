@@ -53,6 +53,7 @@ def mix(i: int, salt: int = 0) -> int:
 
 # --- Writing rows --------------------------------------------------------------------------------
 
+
 class Writer:
     """Rows for one model, in the model's column order, sent by COPY or executemany."""
 
@@ -69,8 +70,9 @@ class Writer:
             if f.primary_key:
                 continue
             if f.has_default():
-                self.defaults[f.attname] = f.get_default() if not callable(f.default) or f.default in (
-                    dict, list) else None
+                self.defaults[f.attname] = (
+                    f.get_default() if not callable(f.default) or f.default in (dict, list) else None
+                )
             elif f.null:
                 self.defaults[f.attname] = None
             elif f.get_internal_type() in ("CharField", "TextField", "SlugField", "EmailField", "URLField"):
@@ -87,8 +89,11 @@ class Writer:
                 return lambda v: None if v is None else v.isoformat()
             return lambda v: None if v is None else v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         if kind == "BooleanField":
-            return (lambda v: None if v is None else ("t" if v else "f")) if postgres else (
-                lambda v: None if v is None else int(v))
+            return (
+                (lambda v: None if v is None else ("t" if v else "f"))
+                if postgres
+                else (lambda v: None if v is None else int(v))
+            )
         if kind == "JSONField":
             return lambda v: json.dumps(v)
         return lambda v: v
@@ -168,16 +173,24 @@ def seed_people_and_accounts() -> dict:
         users = []
         for role, count in ROLE_COUNTS:
             for n in range(count):
-                users.append(User(username=f"bench-{role}-{n}", email=f"{role}{n}@bench.invalid",
-                                  first_name=role.replace("_", " ").title(), last_name=str(n),
-                                  password="!", date_joined=now))  # noqa: S106 (unusable)
+                users.append(
+                    User(
+                        username=f"bench-{role}-{n}",
+                        email=f"{role}{n}@bench.invalid",
+                        first_name=role.replace("_", " ").title(),
+                        last_name=str(n),
+                        password="!",  # noqa: S106 (unusable)
+                        date_joined=now,
+                    )
+                )
         User.objects.bulk_create(users, batch_size=1000)
         users = list(User.objects.filter(username__startswith="bench-").order_by("pk"))
         groups = {role: Group.objects.get_or_create(name=role)[0] for role, _ in ROLE_COUNTS}
         Through = User.groups.through
-        Through.objects.bulk_create([
-            Through(user_id=user.pk, group_id=groups[user.username.split("-")[1]].pk) for user in users
-        ], batch_size=1000)
+        Through.objects.bulk_create(
+            [Through(user_id=user.pk, group_id=groups[user.username.split("-")[1]].pk) for user in users],
+            batch_size=1000,
+        )
         memberships = []
         officers = [user for user in users if user.username.startswith("bench-officer-")]
         for n, user in enumerate(officers):
@@ -186,12 +199,14 @@ def seed_people_and_accounts() -> dict:
                 memberships.append(StaffMembership(user=user, mission_id=missions[(n * 7 + 1) % len(missions)][0]))
         StaffMembership.objects.bulk_create(memberships, batch_size=1000, ignore_conflicts=True)
     officers_of: dict[int, list[int]] = {}
-    for user_id, mission_id in StaffMembership.objects.filter(user__username__startswith="bench-officer-") \
-            .values_list("user_id", "mission_id"):
+    for user_id, mission_id in StaffMembership.objects.filter(user__username__startswith="bench-officer-").values_list(
+        "user_id", "mission_id"
+    ):
         officers_of.setdefault(mission_id, []).append(user_id)
     role_users = {
-        role: list(User.objects.filter(username__startswith=f"bench-{role}-").order_by("pk")
-                   .values_list("pk", flat=True))
+        role: list(
+            User.objects.filter(username__startswith=f"bench-{role}-").order_by("pk").values_list("pk", flat=True)
+        )
         for role, _ in ROLE_COUNTS
     }
     accounts: dict[int, list[tuple[int, str]]] = {}
@@ -201,6 +216,7 @@ def seed_people_and_accounts() -> dict:
 
 
 # --- Messages ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Plan:
@@ -227,9 +243,23 @@ def plan(i: int, total: int, now: datetime, people: dict) -> Plan:
     elif recent:
         state = "in_review" if r < 450 else ("scheduled" if r < 750 else ("draft" if r < 900 else "changes_requested"))
     else:
-        state = ("published" if r < 890 else "partially_published" if r < 900 else "failed" if r < 905
-                 else "cancelled" if r < 935 else "rejected" if r < 950 else "retracted" if r < 955
-                 else "draft" if r < 970 else "published")
+        state = (
+            "published"
+            if r < 890
+            else "partially_published"
+            if r < 900
+            else "failed"
+            if r < 905
+            else "cancelled"
+            if r < 935
+            else "rejected"
+            if r < 950
+            else "retracted"
+            if r < 955
+            else "draft"
+            if r < 970
+            else "published"
+        )
     scheduled = None
     if state == "scheduled":
         scheduled = now + DAY * (1 + mix(i, 3) % 14) + timedelta(minutes=mix(i, 4))
@@ -265,12 +295,15 @@ def delivery_id_bases(total: int, now: datetime, people: dict) -> list[int]:
     return bases
 
 
-TEXT = ("{mission}: the ambassador met civil society representatives today to discuss cooperation "
-        "on climate, culture and education. Read more on our website. #{tag}")
+TEXT = (
+    "{mission}: the ambassador met civil society representatives today to discuss cooperation "
+    "on climate, culture and education. Read more on our website. #{tag}"
+)
 
 
-def generate(*, total: int, indices: Iterable[int], now: datetime | None = None, people: dict | None = None,
-             log=print) -> dict:
+def generate(
+    *, total: int, indices: Iterable[int], now: datetime | None = None, people: dict | None = None, log=print
+) -> dict:
     """Write messages `indices` of a year of `total` messages. Returns row counts."""
     from django.db import transaction
 
@@ -291,8 +324,9 @@ def generate(*, total: int, indices: Iterable[int], now: datetime | None = None,
     events = Writer(Event)
     press = people["role_users"]["press_office"]
     crisis_unit = people["role_users"]["crisis_unit"]
-    all_accounts = [(pk, net, mission_id) for mission_id, accounts in people["accounts"].items()
-                    for pk, net in accounts]
+    all_accounts = [
+        (pk, net, mission_id) for mission_id, accounts in people["accounts"].items() for pk, net in accounts
+    ]
     with transaction.atomic():
         for i in indices:
             p = plan(i, total, now, people)
@@ -307,41 +341,71 @@ def generate(*, total: int, indices: Iterable[int], now: datetime | None = None,
                 approver = press[i % len(press)]
             approved = p.deliveries > 0 or p.state in ("scheduled",)
             decided = p.state not in ("draft", "in_review")
-            messages.add({
-                "id": message_id, "mission_id": None if p.crisis else mission_id, "author_id": author,
-                "title": f"{'Crisis alert' if p.crisis else 'Message'} {message_id}",
-                "state": p.state, "priority": "crisis" if p.crisis else "routine",
-                "desired_at": p.scheduled_at, "scheduled_at": p.scheduled_at,
-                "crisis_scope": {"all": True} if p.crisis else {}, "version": 1 + mix(i, 6) % 3,
-                "approved_fingerprint": f"{i:064x}" if approved else "",
-                "approved_by_id": approver if approved else None,
-                "approved_at": p.created_at + timedelta(minutes=30) if approved else None,
-                "created_at": p.created_at, "updated_at": p.created_at + timedelta(hours=1),
-            })
-            text_languages = (["fr", "en"] if p.crisis else list(languages[:p.languages]))
+            messages.add(
+                {
+                    "id": message_id,
+                    "mission_id": None if p.crisis else mission_id,
+                    "author_id": author,
+                    "title": f"{'Crisis alert' if p.crisis else 'Message'} {message_id}",
+                    "state": p.state,
+                    "priority": "crisis" if p.crisis else "routine",
+                    "desired_at": p.scheduled_at,
+                    "scheduled_at": p.scheduled_at,
+                    "crisis_scope": {"all": True} if p.crisis else {},
+                    "version": 1 + mix(i, 6) % 3,
+                    "approved_fingerprint": f"{i:064x}" if approved else "",
+                    "approved_by_id": approver if approved else None,
+                    "approved_at": p.created_at + timedelta(minutes=30) if approved else None,
+                    "created_at": p.created_at,
+                    "updated_at": p.created_at + timedelta(hours=1),
+                }
+            )
+            text_languages = ["fr", "en"] if p.crisis else list(languages[: p.languages])
             for language in text_languages:
-                texts.add({"message_id": message_id, "language": language, "network": "",
-                           "body": TEXT.format(mission=codes.get(mission_id, "crisis"), tag=f"m{message_id}"),
-                           "title": f"Title {message_id}"})
-            own_accounts = ([(pk, net) for pk, net, _ in all_accounts] if p.crisis
-                            else routine_targets(i, people["accounts"][mission_id]))
+                texts.add(
+                    {
+                        "message_id": message_id,
+                        "language": language,
+                        "network": "",
+                        "body": TEXT.format(mission=codes.get(mission_id, "crisis"), tag=f"m{message_id}"),
+                        "title": f"Title {message_id}",
+                    }
+                )
+            own_accounts = (
+                [(pk, net) for pk, net, _ in all_accounts]
+                if p.crisis
+                else routine_targets(i, people["accounts"][mission_id])
+            )
             for pk, _network in own_accounts:
                 targets.add({"message_id": message_id, "socialaccount_id": pk})
             _events(events, message_id, author, approver, p)
             if (decided and p.state != "cancelled") or approved:
-                reviews.add({"message_id": message_id, "reviewer_id": approver,
-                             "decision": ("reject" if p.state == "rejected" else "request_changes"
-                                          if p.state == "changes_requested" else "approve"),
-                             "comment": "", "message_version": 1, "created_at": p.created_at + timedelta(minutes=30)})
+                reviews.add(
+                    {
+                        "message_id": message_id,
+                        "reviewer_id": approver,
+                        "decision": (
+                            "reject"
+                            if p.state == "rejected"
+                            else "request_changes"
+                            if p.state == "changes_requested"
+                            else "approve"
+                        ),
+                        "comment": "",
+                        "message_version": 1,
+                        "created_at": p.created_at + timedelta(minutes=30),
+                    }
+                )
             if p.deliveries:
-                _deliveries(deliveries, attempts, events, p, message_id, bases[i], own_accounts,
-                            text_languages, people)
+                _deliveries(deliveries, attempts, events, p, message_id, bases[i], own_accounts, text_languages, people)
         for writer in (messages, texts, targets, reviews, deliveries, attempts, events):
             writer.flush()
         reset_sequences([Message, Delivery, MessageText, Review, DeliveryAttempt, Event, Message.targets.through])
     counts = {w.model._meta.label: w.count for w in (messages, texts, targets, reviews, deliveries, attempts, events)}
-    log(f"  generated {counts['posts.Message']:,} messages, {counts['posts.Delivery']:,} deliveries, "
-        f"{sum(counts.values()):,} rows in {time.monotonic() - started:.1f} s")
+    log(
+        f"  generated {counts['posts.Message']:,} messages, {counts['posts.Delivery']:,} deliveries, "
+        f"{sum(counts.values()):,} rows in {time.monotonic() - started:.1f} s"
+    )
     return counts
 
 
@@ -353,17 +417,43 @@ def _events(events: Writer, message_id: int, author: int, approver: int, p: Plan
     if p.state in ("scheduled", "published", "partially_published", "failed", "retracted", "cancelled"):
         rows.append(("message.approve", approver, "in_review", "scheduled", at + timedelta(minutes=30)))
     if p.state in ("published", "partially_published", "failed", "retracted"):
-        rows.append((f"message.{'published' if p.state == 'retracted' else p.state}", None, "publishing",
-                     p.state if p.state != "retracted" else "published", p.scheduled_at + timedelta(seconds=5)))
+        rows.append(
+            (
+                f"message.{'published' if p.state == 'retracted' else p.state}",
+                None,
+                "publishing",
+                p.state if p.state != "retracted" else "published",
+                p.scheduled_at + timedelta(seconds=5),
+            )
+        )
     for verb, actor, before, after, when in rows:
-        events.add({"message_id": message_id, "delivery_id": None, "actor_id": actor, "verb": verb,
-                    "from_state": before, "to_state": after, "details": {}, "created_at": when})
+        events.add(
+            {
+                "message_id": message_id,
+                "delivery_id": None,
+                "actor_id": actor,
+                "verb": verb,
+                "from_state": before,
+                "to_state": after,
+                "details": {},
+                "created_at": when,
+            }
+        )
 
 
-def _deliveries(deliveries: Writer, attempts: Writer, events: Writer, p: Plan, message_id: int, base: int,
-                accounts: list[tuple[int, str]], languages: list[str], people: dict) -> None:
+def _deliveries(
+    deliveries: Writer,
+    attempts: Writer,
+    events: Writer,
+    p: Plan,
+    message_id: int,
+    base: int,
+    accounts: list[tuple[int, str]],
+    languages: list[str],
+    people: dict,
+) -> None:
     n = 0
-    for language in (languages[:1] if p.crisis else languages):
+    for language in languages[:1] if p.crisis else languages:
         for pk, network in accounts:
             delivery_id = base + n
             n += 1
@@ -380,27 +470,53 @@ def _deliveries(deliveries: Writer, attempts: Writer, events: Writer, p: Plan, m
                 state = "scheduled"
             sent = state in ("sent", "retracted")
             when = p.scheduled_at + timedelta(seconds=1 + r % 30)
-            deliveries.add({
-                "id": delivery_id, "message_id": message_id, "account_id": pk, "language": language,
-                "priority": "crisis" if p.crisis else "routine", "state": state,
-                "reference": f"dh{delivery_id:016x}", "attempts": 0 if state in ("scheduled", "cancelled") else 1,
-                "next_attempt_at": p.scheduled_at if state == "scheduled" else None,
-                "state_changed_at": when, "last_error": "Refused by the network." if state == "failed" else "",
-                "last_error_kind": "permanent" if state == "failed" else "",
-                "external_id": f"{network}-{delivery_id}" if sent else "",
-                "external_url": f"https://example.invalid/{network}/{delivery_id}" if sent else "",
-                "sent_at": when if sent else None,
-                "retracted_at": when + DAY if state == "retracted" else None,
-                "created_at": p.created_at + timedelta(minutes=30),
-            })
+            deliveries.add(
+                {
+                    "id": delivery_id,
+                    "message_id": message_id,
+                    "account_id": pk,
+                    "language": language,
+                    "priority": "crisis" if p.crisis else "routine",
+                    "state": state,
+                    "reference": f"dh{delivery_id:016x}",
+                    "attempts": 0 if state in ("scheduled", "cancelled") else 1,
+                    "next_attempt_at": p.scheduled_at if state == "scheduled" else None,
+                    "state_changed_at": when,
+                    "last_error": "Refused by the network." if state == "failed" else "",
+                    "last_error_kind": "permanent" if state == "failed" else "",
+                    "external_id": f"{network}-{delivery_id}" if sent else "",
+                    "external_url": f"https://example.invalid/{network}/{delivery_id}" if sent else "",
+                    "sent_at": when if sent else None,
+                    "retracted_at": when + DAY if state == "retracted" else None,
+                    "created_at": p.created_at + timedelta(minutes=30),
+                }
+            )
             if state in ("sent", "retracted", "failed"):
-                attempts.add({"delivery_id": delivery_id, "number": 1, "action": "publish", "started_at": when,
-                              "finished_at": when, "outcome": "sent" if sent else "permanent",
-                              "status_code": None if sent else 400, "detail": "",
-                              "external_id": f"{network}-{delivery_id}" if sent else ""})
-                events.add({"message_id": message_id, "delivery_id": delivery_id, "actor_id": None,
-                            "verb": "delivery.sent" if sent else "delivery.failed", "from_state": "sending",
-                            "to_state": "sent" if sent else "failed", "details": {}, "created_at": when})
+                attempts.add(
+                    {
+                        "delivery_id": delivery_id,
+                        "number": 1,
+                        "action": "publish",
+                        "started_at": when,
+                        "finished_at": when,
+                        "outcome": "sent" if sent else "permanent",
+                        "status_code": None if sent else 400,
+                        "detail": "",
+                        "external_id": f"{network}-{delivery_id}" if sent else "",
+                    }
+                )
+                events.add(
+                    {
+                        "message_id": message_id,
+                        "delivery_id": delivery_id,
+                        "actor_id": None,
+                        "verb": "delivery.sent" if sent else "delivery.failed",
+                        "from_state": "sending",
+                        "to_state": "sent" if sent else "failed",
+                        "details": {},
+                        "created_at": when,
+                    }
+                )
 
 
 def _dataset_now() -> datetime:

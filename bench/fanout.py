@@ -73,8 +73,12 @@ BENCH_RATE_LIMITS = {
     "flickr": {"app": [3_600, 3600]},
 }
 # Numeric network ids, unique per network: <prefix><mission id>.
-ACCOUNT_ID_BASE = {"twitter": 1_500_000_000_000, "facebook": 100_000_000_000, "youtube": 700_000_000_000,
-                   "flickr": 200_000_000_000}
+ACCOUNT_ID_BASE = {
+    "twitter": 1_500_000_000_000,
+    "facebook": 100_000_000_000,
+    "youtube": 700_000_000_000,
+    "flickr": 200_000_000_000,
+}
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -83,6 +87,7 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 # --- Data ----------------------------------------------------------------------------------------
+
 
 def seed_accounts(*, networks: tuple[str, ...], missions_limit: int | None = None) -> int:
     """One connected sandbox account per mission and network, with numeric network ids and
@@ -99,11 +104,16 @@ def seed_accounts(*, networks: tuple[str, ...], missions_limit: int | None = Non
     now = timezone.now()
     accounts = [
         SocialAccount(
-            mission=mission, network=network, handle=sandbox_handle(mission), display_name=mission.name,
+            mission=mission,
+            network=network,
+            handle=sandbox_handle(mission),
+            display_name=mission.name,
             network_account_id=str(ACCOUNT_ID_BASE[network] + mission.pk),
-            status=SocialAccount.Status.CONNECTED, is_sandbox=True,
+            status=SocialAccount.Status.CONNECTED,
+            is_sandbox=True,
         )
-        for mission in missions for network in networks
+        for mission in missions
+        for network in networks
     ]
     SocialAccount.objects.bulk_create(accounts, batch_size=500)
     for account in accounts:
@@ -130,8 +140,9 @@ def crisis_users():
     return users
 
 
-def make_alerts(author, *, networks_image=NETWORKS_WITH_IMAGE, networks_video=NETWORKS_WITH_VIDEO,
-                scope=None, tag: str = "") -> list[int]:
+def make_alerts(
+    author, *, networks_image=NETWORKS_WITH_IMAGE, networks_video=NETWORKS_WITH_VIDEO, scope=None, tag: str = ""
+) -> list[int]:
     """The alert as the crisis unit writes it: an image version for X, Facebook and Flickr,
     a video version for YouTube; both submitted for review. Returns the message ids."""
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -144,26 +155,36 @@ def make_alerts(author, *, networks_image=NETWORKS_WITH_IMAGE, networks_video=NE
     scope = scope or {"all": True}
     stamp = tag or time.strftime("%H:%M:%S")
     texts = {
-        "fr": ("Alerte : un séisme a frappé la région. Ressortissants français : signalez-vous auprès de "
-               f"l'ambassade et suivez les consignes des autorités locales. ({stamp})",
-               f"Alerte séisme : consignes aux ressortissants ({stamp})"),
-        "en": ("Alert: an earthquake has struck the region. French nationals: contact the embassy and "
-               f"follow the local authorities' instructions. ({stamp})",
-               f"Earthquake alert: advice to French nationals ({stamp})"),
+        "fr": (
+            "Alerte : un séisme a frappé la région. Ressortissants français : signalez-vous auprès de "
+            f"l'ambassade et suivez les consignes des autorités locales. ({stamp})",
+            f"Alerte séisme : consignes aux ressortissants ({stamp})",
+        ),
+        "en": (
+            "Alert: an earthquake has struck the region. French nationals: contact the embassy and "
+            f"follow the local authorities' instructions. ({stamp})",
+            f"Earthquake alert: advice to French nationals ({stamp})",
+        ),
     }
     ids = []
     for networks, media in ((networks_image, "image"), (networks_video, "video")):
         if not networks:
             continue
-        message = crisis_alert_create(actor=author, title=f"Bench alert {media} {stamp}", texts=texts,
-                                      scope=scope, networks=list(networks))
+        message = crisis_alert_create(
+            actor=author, title=f"Bench alert {media} {stamp}", texts=texts, scope=scope, networks=list(networks)
+        )
         if media == "image":
             upload = SimpleUploadedFile("alert.png", png_bytes(320, 240), content_type="image/png")
-            attachment_add(actor=author, message_id=message.pk, uploaded_file=upload,
-                           alt_text="Map of the area struck by the earthquake, with the embassy marked.")
+            attachment_add(
+                actor=author,
+                message_id=message.pk,
+                uploaded_file=upload,
+                alt_text="Map of the area struck by the earthquake, with the embassy marked.",
+            )
         else:
-            upload = SimpleUploadedFile("alert.mp4", mp4_bytes(seconds=8.0, padding=64 * 1024),
-                                        content_type="video/mp4")
+            upload = SimpleUploadedFile(
+                "alert.mp4", mp4_bytes(seconds=8.0, padding=64 * 1024), content_type="video/mp4"
+            )
             attachment_add(actor=author, message_id=message.pk, uploaded_file=upload)
         message_submit(actor=author, message_id=message.pk)
         ids.append(message.pk)
@@ -186,6 +207,7 @@ def approve_together(approver, message_ids: list[int]) -> float:
 
 
 # --- Measuring ----------------------------------------------------------------------------------------
+
 
 def delivery_summary(message_ids: list[int]) -> dict:
     from django.db.models import Count, Max, Min
@@ -215,8 +237,9 @@ def sandbox_check(counts: list[dict], message_ids: list[int]) -> dict:
 
     expected = {
         (network, account_id)
-        for network, account_id in Delivery.objects.filter(message_id__in=message_ids)
-        .values_list("account__network", "account__network_account_id")
+        for network, account_id in Delivery.objects.filter(message_id__in=message_ids).values_list(
+            "account__network", "account__network_account_id"
+        )
     }
     received: dict[tuple[str, str], int] = {}
     refused = 0
@@ -227,8 +250,12 @@ def sandbox_check(counts: list[dict], message_ids: list[int]) -> dict:
     duplicates = sum(count - 1 for key, count in received.items() if count > 1) + refused
     lost = sum(1 for key in expected if received.get(key, 0) == 0)
     strangers = sum(1 for key in received if key not in expected)
-    return {"duplicates": duplicates, "lost": lost, "duplicates_refused": refused,
-            "received_by_unexpected_accounts": strangers}
+    return {
+        "duplicates": duplicates,
+        "lost": lost,
+        "duplicates_refused": refused,
+        "received_by_unexpected_accounts": strangers,
+    }
 
 
 def workers_to_run(*, processes: int | None = None, concurrency: int | None = None) -> list[ProcfileWorker]:
@@ -243,13 +270,23 @@ def workers_to_run(*, processes: int | None = None, concurrency: int | None = No
     processes = processes or len(crisis)
     threads = (concurrency or sum(worker.concurrency for worker in crisis)) // processes
     model = crisis[0]
-    replaced = [ProcfileWorker(name=f"crisis{index + 1}", queues=model.queues, pool=model.pool,
-                               concurrency=threads, env=model.env) for index in range(processes)]
+    replaced = [
+        ProcfileWorker(
+            name=f"crisis{index + 1}", queues=model.queues, pool=model.pool, concurrency=threads, env=model.env
+        )
+        for index in range(processes)
+    ]
     return replaced + [worker for worker in workers if not worker.crisis]
 
 
-def run(*, quick: bool = False, concurrency: int | None = None, latency_ms: int = 200, profile: bool = False,
-        processes: int | None = None) -> dict:
+def run(
+    *,
+    quick: bool = False,
+    concurrency: int | None = None,
+    latency_ms: int = 200,
+    profile: bool = False,
+    processes: int | None = None,
+) -> dict:
     backend = Backend.from_environment()
     database_url = backend.database_for("fanout")
     started = time.monotonic()
@@ -290,8 +327,12 @@ def run(*, quick: bool = False, concurrency: int | None = None, latency_ms: int 
         cpu_before, busy_before = stack.cpu(), machine_busy()
         pg_before = postgres_cpu_seconds(backend.database_name("fanout")) if backend.postgres else {}
         committed = approve_together(approver, message_ids)
-        summary = wait_for(lambda: all_final(message_ids), 300 if not quick else 120, interval=0.1,
-                           what="every delivery to be sent or failed")
+        summary = wait_for(
+            lambda: all_final(message_ids),
+            300 if not quick else 120,
+            interval=0.1,
+            what="every delivery to be sent or failed",
+        )
         calls = stack.sandbox("GET", "stats")
         cpu_after, busy_after = stack.cpu(), machine_busy()
         if backend.postgres:
@@ -313,8 +354,7 @@ def run(*, quick: bool = False, concurrency: int | None = None, latency_ms: int 
     sent = summary["states"].get("sent", 0)
     seconds = summary["last"].timestamp() - committed if summary["last"] else None
     first_seconds = summary["first"].timestamp() - committed if summary["first"] else None
-    expected_calls = sum(CALLS_PER_DELIVERY[n] for n in NETWORKS_WITH_IMAGE + NETWORKS_WITH_VIDEO) * (
-        accounts // 4)
+    expected_calls = sum(CALLS_PER_DELIVERY[n] for n in NETWORKS_WITH_IMAGE + NETWORKS_WITH_VIDEO) * (accounts // 4)
     ideal = api_calls * latency_ms / 1000 / concurrency
     cpu_used = {name: round(cpu_after.get(name, 0) - used, 2) for name, used in cpu_before.items()}
     ours = sum(cpu_used.values())
@@ -347,8 +387,11 @@ def run(*, quick: bool = False, concurrency: int | None = None, latency_ms: int 
         "duplicates": check["duplicates"],
         "lost": check["lost"] + (deliveries - sent),
         "worker_processes": processes,
-        "workers": [f"{w.name}: -Q {w.queues} -P {w.pool} -c {w.concurrency}"
-                    + "".join(f" {key}={value}" for key, value in w.env.items()) for w in layout],
+        "workers": [
+            f"{w.name}: -Q {w.queues} -P {w.pool} -c {w.concurrency}"
+            + "".join(f" {key}={value}" for key, value in w.env.items())
+            for w in layout
+        ],
         "worker_rss_mb": max(memory.get(w.name, 0.0) for w in crisis_workers),
         "crisis_workers_rss_mb_total": round(sum(memory.get(w.name, 0.0) for w in crisis_workers), 1),
         "workers_rss_mb": memory,
@@ -362,6 +405,7 @@ def run(*, quick: bool = False, concurrency: int | None = None, latency_ms: int 
 
 # --- Profiling (py-spy, when installed) -----------------------------------------------------------------
 
+
 def start_profiler(pid: int):
     import shutil
     import subprocess
@@ -372,9 +416,22 @@ def start_profiler(pid: int):
         return None
     out = BENCH_VAR / "fanout-profile.txt"
     return subprocess.Popen(
-        [py_spy, "record", "-p", str(pid), "-o", str(out), "--format", "raw", "--rate", "200",
-         "--gil", "--nonblocking"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            py_spy,
+            "record",
+            "-p",
+            str(pid),
+            "-o",
+            str(out),
+            "--format",
+            "raw",
+            "--rate",
+            "200",
+            "--gil",
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -393,14 +450,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="40 missions (160 deliveries)")
     parser.add_argument("--concurrency", type=int, help="crisis threads in all (default: the Procfile's)")
     parser.add_argument("--latency-ms", type=int, default=200)
-    parser.add_argument("--processes", type=int,
-                        help="crisis worker processes sharing --concurrency threads (default: the Procfile's)")
+    parser.add_argument(
+        "--processes", type=int, help="crisis worker processes sharing --concurrency threads (default: the Procfile's)"
+    )
     parser.add_argument("--profile", action="store_true", help="py-spy the crisis worker (var/bench/)")
     parser.add_argument("--out", help="write the result here as JSON")
     args = parser.parse_args(argv)
     try:
-        result = run(quick=args.quick, concurrency=args.concurrency, latency_ms=args.latency_ms,
-                     profile=args.profile, processes=args.processes)
+        result = run(
+            quick=args.quick,
+            concurrency=args.concurrency,
+            latency_ms=args.latency_ms,
+            profile=args.profile,
+            processes=args.processes,
+        )
     except BenchError as error:
         print(f"fanout: {error}", file=sys.stderr)
         sys.exit(1)

@@ -72,6 +72,7 @@ TIMEOUT_SECONDS = 30  # a request slower than this counts as an error
 
 # --- Sessions ----------------------------------------------------------------------------------------
 
+
 def session_for(role: str) -> str:
     """A logged-in session of the first benchmark user of `role` (verified with a second
     factor when django-otp is installed); returns its key."""
@@ -95,6 +96,7 @@ def session_for(role: str) -> str:
 
 
 # --- Which pages exist ---------------------------------------------------------------------------------
+
 
 def resolve_pages() -> tuple[dict[str, str], list[str]]:
     """{page key: path} for the pages whose URL name exists now, and the missing keys."""
@@ -136,9 +138,12 @@ def count_queries(paths: dict[str, str], sessions: dict[str, str]) -> dict[str, 
         client.get(paths[page.key])
         with CaptureQueriesContext(connection) as captured:
             response = client.get(paths[page.key])
-        counts[page.key] = {"queries": len(captured.captured_queries), "status": response.status_code,
-                            "bytes": len(response.content),
-                            "sql": [query["sql"] for query in captured.captured_queries]}
+        counts[page.key] = {
+            "queries": len(captured.captured_queries),
+            "status": response.status_code,
+            "bytes": len(response.content),
+            "sql": [query["sql"] for query in captured.captured_queries],
+        }
     return counts
 
 
@@ -161,9 +166,26 @@ def load_wrk(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
         script.write(WRK_SCRIPT)
     try:
         output = subprocess.run(
-            ["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{seconds:g}s",
-             "--timeout", f"{TIMEOUT_SECONDS}s", "-H", f"Cookie: {cookie}", "-s", script.name, url],
-            capture_output=True, text=True, timeout=seconds + 60, check=True,
+            [
+                "wrk",
+                "-t",
+                str(min(2, clients)),
+                "-c",
+                str(clients),
+                "-d",
+                f"{seconds:g}s",
+                "--timeout",
+                f"{TIMEOUT_SECONDS}s",
+                "-H",
+                f"Cookie: {cookie}",
+                "-s",
+                script.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
         ).stdout
     finally:
         os.unlink(script.name)
@@ -221,11 +243,16 @@ def load_python(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
     if not latencies:
         raise BenchError(f"No answer from {url}")
     return {
-        "requests": len(latencies), "seconds": round(elapsed, 3),
-        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2), "p95_ms": round(percentile(latencies, 0.95) * 1000, 2),
+        "requests": len(latencies),
+        "seconds": round(elapsed, 3),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+        "p95_ms": round(percentile(latencies, 0.95) * 1000, 2),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
-        "mean_ms": round(sum(latencies) / len(latencies) * 1000, 2), "max_ms": round(max(latencies) * 1000, 2),
-        "errors_status": errors["status"], "errors_socket": errors["socket"], "tool": "python",
+        "mean_ms": round(sum(latencies) / len(latencies) * 1000, 2),
+        "max_ms": round(max(latencies) * 1000, 2),
+        "errors_status": errors["status"],
+        "errors_socket": errors["socket"],
+        "tool": "python",
     }
 
 
@@ -236,6 +263,7 @@ def load(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
 
 
 # --- The run ----------------------------------------------------------------------------------------------
+
 
 def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None) -> dict:
     from bench import data
@@ -264,8 +292,7 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
     sessions = {role: session_for(role) for role in {page.role for page in PAGES}}
     counts_small = count_queries(paths, sessions)
     grown_at = time.monotonic()
-    large = data.generate(total=total, indices=(i for i in range(total) if i not in sampled), now=now,
-                          people=people)
+    large = data.generate(total=total, indices=(i for i in range(total) if i not in sampled), now=now, people=people)
     counts_total = {label: small.get(label, 0) + large.get(label, 0) for label in large}
     generate_seconds = time.monotonic() - grown_at
     if connection.vendor == "postgresql":
@@ -297,25 +324,36 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
             alone = load(url, cookie, clients=1, seconds=max(2.0, seconds / 3))
             measured = load(url, cookie, clients=clients, seconds=seconds)
             if not measured["requests"] or (not measured["p50_ms"] and measured["errors_socket"]):
-                results[page.key] = {"path": paths[page.key], "error": f"no answer within {TIMEOUT_SECONDS} s",
-                                     "alone_p50_ms": alone["p50_ms"], **measured,
-                                     "queries": counts_large.get(page.key, {}).get("queries"),
-                                     "queries_small": counts_small.get(page.key, {}).get("queries")}
+                results[page.key] = {
+                    "path": paths[page.key],
+                    "error": f"no answer within {TIMEOUT_SECONDS} s",
+                    "alone_p50_ms": alone["p50_ms"],
+                    **measured,
+                    "queries": counts_large.get(page.key, {}).get("queries"),
+                    "queries_small": counts_small.get(page.key, {}).get("queries"),
+                }
                 continue
             results[page.key] = {
-                "path": paths[page.key], "role": page.role, **measured,
-                "alone_p50_ms": alone["p50_ms"], "alone_p95_ms": alone["p95_ms"],
+                "path": paths[page.key],
+                "role": page.role,
+                **measured,
+                "alone_p50_ms": alone["p50_ms"],
+                "alone_p95_ms": alone["p95_ms"],
                 "requests_per_second": round(measured["requests"] / measured["seconds"], 1),
                 "queries": counts_large.get(page.key, {}).get("queries"),
                 "queries_small": counts_small.get(page.key, {}).get("queries"),
                 "bytes": counts_large.get(page.key, {}).get("bytes"),
             }
-            extra = _differences(counts_small.get(page.key, {}).get("sql", []),
-                                 counts_large.get(page.key, {}).get("sql", []))
+            extra = _differences(
+                counts_small.get(page.key, {}).get("sql", []), counts_large.get(page.key, {}).get("sql", [])
+            )
             if extra:
                 results[page.key]["queries_differ"] = extra
-            print(f"  {page.key:18} p50 {measured['p50_ms']:7.1f} ms  p95 {measured['p95_ms']:7.1f} ms  "
-                  f"alone p50 {alone['p50_ms']:6.1f} ms  {results[page.key]['queries']} queries", flush=True)
+            print(
+                f"  {page.key:18} p50 {measured['p50_ms']:7.1f} ms  p95 {measured['p95_ms']:7.1f} ms  "
+                f"alone p50 {alone['p50_ms']:6.1f} ms  {results[page.key]['queries']} queries",
+                flush=True,
+            )
         memory = stack.peak_rss_mb("web")
     finally:
         stack.stop()
@@ -327,8 +365,7 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
         "missing_pages": missing,
         "pages_not_200": sorted(key for key, r in results.items() if "error" in r),
         "queries_constant": all(
-            counts_small.get(key, {}).get("queries") == counts_large.get(key, {}).get("queries")
-            for key in counts_large
+            counts_small.get(key, {}).get("queries") == counts_large.get(key, {}).get("queries") for key in counts_large
         ),
         "p95_max_ms": max((r["p95_ms"] for r in measured_pages), default=None),
         "p95_target_ms": TARGET_P95_MS,

@@ -47,17 +47,18 @@ def officers_for(missions) -> dict[int, object]:
 
     User = get_user_model()
     group = Group.objects.get_or_create(name=Role.OFFICER)[0]
-    users = User.objects.bulk_create([
-        User(username=f"bench-officer-{mission.code}", email=f"{mission.code}@bench.invalid",
-             password="!")  # noqa: S106 (an unusable password)
-        for mission in missions
-    ])
+    users = User.objects.bulk_create(
+        [
+            User(username=f"bench-officer-{mission.code}", email=f"{mission.code}@bench.invalid", password="!")  # noqa: S106 (an unusable password)
+            for mission in missions
+        ]
+    )
     users = list(User.objects.filter(username__startswith="bench-officer-").order_by("pk"))
     by_name = {user.username: user for user in users}
     User.groups.through.objects.bulk_create([User.groups.through(user_id=u.pk, group_id=group.pk) for u in users])
-    StaffMembership.objects.bulk_create([
-        StaffMembership(user=by_name[f"bench-officer-{m.code}"], mission=m) for m in missions
-    ])
+    StaffMembership.objects.bulk_create(
+        [StaffMembership(user=by_name[f"bench-officer-{m.code}"], mission=m) for m in missions]
+    )
     return {m.pk: User.objects.get(pk=by_name[f"bench-officer-{m.code}"].pk) for m in missions}
 
 
@@ -68,8 +69,7 @@ def press_officer():
     from embassies.roles import Role
 
     User = get_user_model()
-    user = User.objects.create(username="bench-press", email="press@bench.invalid",
-                               password="!")  # noqa: S106 (an unusable password)
+    user = User.objects.create(username="bench-press", email="press@bench.invalid", password="!")  # noqa: S106 (an unusable password)
     user.groups.add(Group.objects.get_or_create(name=Role.PRESS_OFFICE)[0])
     return User.objects.get(pk=user.pk)
 
@@ -90,7 +90,9 @@ def write_messages(count: int) -> list[int]:
         officer = officers[mission.pk]
         language = mission.languages[0]
         message = message_create(
-            actor=officer, mission=mission, title=f"Bench scheduled {n}",
+            actor=officer,
+            mission=mission,
+            title=f"Bench scheduled {n}",
             texts={language: f"{mission.name}: national day reception tonight at the residence. ({n})"},
             target_ids=accounts[mission.pk],
         )
@@ -113,7 +115,9 @@ def first_sent(message_ids: list[int]) -> dict[int, datetime] | None:
 
     rows = dict(
         Delivery.objects.filter(message_id__in=message_ids, state=Delivery.State.SENT)
-        .values("message_id").annotate(first=Min("sent_at")).values_list("message_id", "first")
+        .values("message_id")
+        .annotate(first=Min("sent_at"))
+        .values_list("message_id", "first")
     )
     return rows if len(rows) == len(message_ids) else None
 
@@ -150,21 +154,36 @@ def run(*, quick: bool = False, latency_ms: int = 200, count: int = 100) -> dict
             stack.sandbox("POST", "faults", json={"network": "*", "account": "*", "latency_ms": latency_ms})
         # The next minute at least 15 s away (quick: 15 s away), time to approve them all.
         now = datetime.now(UTC)
-        at = ((now + timedelta(seconds=15)).replace(microsecond=0) if quick
-              else (now + timedelta(seconds=75)).replace(second=0, microsecond=0))
+        at = (
+            (now + timedelta(seconds=15)).replace(microsecond=0)
+            if quick
+            else (now + timedelta(seconds=75)).replace(second=0, microsecond=0)
+        )
         approve_for(approver, message_ids, at)
         connection.close()
         wait_seconds = (at - datetime.now(UTC)).total_seconds()
-        found = wait_for(lambda: first_sent(message_ids), wait_seconds + 120, interval=0.25,
-                         what="a first delivery sent for every message")
+        found = wait_for(
+            lambda: first_sent(message_ids),
+            wait_seconds + 120,
+            interval=0.25,
+            what="a first delivery sent for every message",
+        )
         # The rest of the deliveries, for the record.
-        wait_for(lambda: not Delivery.objects.filter(message_id__in=message_ids)
-                 .exclude(state__in=[Delivery.State.SENT, Delivery.State.FAILED]).exists(), 60, interval=0.25,
-                 what="every delivery to end")
+        wait_for(
+            lambda: (
+                not Delivery.objects.filter(message_id__in=message_ids)
+                .exclude(state__in=[Delivery.State.SENT, Delivery.State.FAILED])
+                .exists()
+            ),
+            60,
+            interval=0.25,
+            what="every delivery to end",
+        )
         check = stack.sandbox("GET", "counts")["counts"]
         stack.check_alive()
-        states = dict(Message.objects.filter(pk__in=message_ids).values_list("state").annotate(n=Count("pk"))
-                      .order_by())
+        states = dict(
+            Message.objects.filter(pk__in=message_ids).values_list("state").annotate(n=Count("pk")).order_by()
+        )
     finally:
         stack.stop()
         connection.close()
@@ -186,8 +205,9 @@ def run(*, quick: bool = False, latency_ms: int = 200, count: int = 100) -> dict
         # DISPATCH_INTERVAL after the minute); the others also waited for the messages
         # before them to be published. The worst phase adds the whole interval.
         "spread_seconds": round(late[-1] - late[0], 3),
-        "worst_phase_p95_seconds": round(percentile(late, 0.95) - late[0] + settings.DISPATCH_INTERVAL
-                                         + latency_ms / 1000, 3),
+        "worst_phase_p95_seconds": round(
+            percentile(late, 0.95) - late[0] + settings.DISPATCH_INTERVAL + latency_ms / 1000, 3
+        ),
         "target_p95_seconds": TARGET_P95_SECONDS,
         "dispatch_interval": settings.DISPATCH_INTERVAL,
         "latency_ms": latency_ms,

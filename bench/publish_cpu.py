@@ -64,8 +64,9 @@ class _GcClock:
         gc.callbacks.remove(self._callback)
 
 
-def run(*, missions: int = 40, profile: bool = False, show_queries: bool = False,
-        gc_threshold: int | None = None) -> dict:
+def run(
+    *, missions: int = 40, profile: bool = False, show_queries: bool = False, gc_threshold: int | None = None
+) -> dict:
     backend = Backend.from_environment()
     database_url = backend.database_for("publishcpu")
     create_database(database_url)
@@ -94,8 +95,9 @@ def run(*, missions: int = 40, profile: bool = False, show_queries: bool = False
         author, approver = crisis_users()
         message_ids = make_alerts(author)
         approve_together(approver, message_ids)
-        deliveries = list(Delivery.objects.filter(message_id__in=message_ids)
-                          .order_by("pk").values_list("pk", "account__network"))
+        deliveries = list(
+            Delivery.objects.filter(message_id__in=message_ids).order_by("pk").values_list("pk", "account__network")
+        )
         from posts.services.dispatch import dispatch_due
 
         started = time.thread_time()
@@ -189,12 +191,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--missions", type=int, default=40)
     parser.add_argument("--profile", action="store_true", help="cProfile into var/bench/")
     parser.add_argument("--show-queries", action="store_true", help="print one delivery's SQL per network")
-    parser.add_argument("--gc-threshold", type=int,
-                        help="as a worker does: gc.freeze() after set-up, then this first-generation threshold")
+    parser.add_argument(
+        "--gc-threshold",
+        type=int,
+        help="as a worker does: gc.freeze() after set-up, then this first-generation threshold",
+    )
     parser.add_argument("--out", help="write the result here as JSON")
     args = parser.parse_args(argv)
-    text = json.dumps(run(missions=args.missions, profile=args.profile, show_queries=args.show_queries,
-                          gc_threshold=args.gc_threshold), indent=2)
+    text = json.dumps(
+        run(
+            missions=args.missions, profile=args.profile, show_queries=args.show_queries, gc_threshold=args.gc_threshold
+        ),
+        indent=2,
+    )
     if args.out:
         Path(args.out).write_text(text)
     print(text)

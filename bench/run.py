@@ -39,8 +39,7 @@ def run_one(name: str, *, quick: bool, extra: list[str]) -> tuple[dict | None, f
     log = BENCH_VAR / f"{name}.log"
     argv = [sys.executable, "-m", f"bench.{name}", "--out", str(out), *(["--quick"] if quick else []), *extra]
     started = time.monotonic()
-    print(f"== {name}{' (quick)' if quick else ''}: {' '.join(argv[1:])}  (log: {log.relative_to(REPO)})",
-          flush=True)
+    print(f"== {name}{' (quick)' if quick else ''}: {' '.join(argv[1:])}  (log: {log.relative_to(REPO)})", flush=True)
     with open(log, "w") as handle:
         process = subprocess.run(argv, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT, check=False)
     seconds = time.monotonic() - started
@@ -51,6 +50,7 @@ def run_one(name: str, *, quick: bool, extra: list[str]) -> tuple[dict | None, f
 
 
 # --- The table ------------------------------------------------------------------------------------------
+
 
 def _ok(value, limit, *, most: bool = True) -> str:
     if value is None:
@@ -63,25 +63,59 @@ def table(results: dict[str, dict]) -> list[tuple[str, str, str, str, str]]:
     fanout = results.get("fanout")
     if fanout:
         rows += [
-            ("fanout", "deliveries sent", f"{fanout['sent']:,} / {fanout['deliveries']:,}", "all", "yes"
-             if fanout["sent"] == fanout["deliveries"] else "NO"),
+            (
+                "fanout",
+                "deliveries sent",
+                f"{fanout['sent']:,} / {fanout['deliveries']:,}",
+                "all",
+                "yes" if fanout["sent"] == fanout["deliveries"] else "NO",
+            ),
             ("fanout", "seconds, commit -> last sent", f"{fanout['seconds']}", "<= 10", _ok(fanout["seconds"], 10)),
-            ("fanout", "seconds, commit -> first sent", f"{fanout['first_seconds']}", "<= 1",
-             _ok(fanout["first_seconds"], 1)),
+            (
+                "fanout",
+                "seconds, commit -> first sent",
+                f"{fanout['first_seconds']}",
+                "<= 1",
+                _ok(fanout["first_seconds"], 1),
+            ),
             ("fanout", "deliveries per second", f"{fanout['deliveries_per_second']}", "", ""),
             ("fanout", f"API calls ({fanout['calls_per_delivery']} per delivery)", f"{fanout['api_calls']:,}", "", ""),
-            ("fanout", f"ideal seconds (x {fanout['latency_ms']} ms / {fanout['concurrency']} threads)",
-             f"{fanout['ideal_seconds']}", "", ""),
-            ("fanout", "efficiency, ideal / measured", f"{fanout['efficiency']}", ">= 0.6",
-             _ok(fanout["efficiency"], 0.6, most=False)),
-            ("fanout", "our CPU seconds / cores (floor with the cores to ourselves)",
-             f"{fanout.get('cpu_seconds_ours')} / {fanout['machine']['nproc']} = {fanout.get('cpu_floor_seconds')}",
-             "", ""),
+            (
+                "fanout",
+                f"ideal seconds (x {fanout['latency_ms']} ms / {fanout['concurrency']} threads)",
+                f"{fanout['ideal_seconds']}",
+                "",
+                "",
+            ),
+            (
+                "fanout",
+                "efficiency, ideal / measured",
+                f"{fanout['efficiency']}",
+                ">= 0.6",
+                _ok(fanout["efficiency"], 0.6, most=False),
+            ),
+            (
+                "fanout",
+                "our CPU seconds / cores (floor with the cores to ourselves)",
+                f"{fanout.get('cpu_seconds_ours')} / {fanout['machine']['nproc']} = {fanout.get('cpu_floor_seconds')}",
+                "",
+                "",
+            ),
             ("fanout", "share of the cores our processes got", f"{fanout.get('share_of_cores')}", "", ""),
-            ("fanout", "duplicates / lost", f"{fanout['duplicates']} / {fanout['lost']}", "0 / 0",
-             "yes" if fanout["duplicates"] == 0 and fanout["lost"] == 0 else "NO"),
-            ("fanout", "crisis worker peak RSS, MB", f"{fanout['worker_rss_mb']}", "<= 250",
-             _ok(fanout["worker_rss_mb"], 250)),
+            (
+                "fanout",
+                "duplicates / lost",
+                f"{fanout['duplicates']} / {fanout['lost']}",
+                "0 / 0",
+                "yes" if fanout["duplicates"] == 0 and fanout["lost"] == 0 else "NO",
+            ),
+            (
+                "fanout",
+                "crisis worker peak RSS, MB",
+                f"{fanout['worker_rss_mb']}",
+                "<= 250",
+                _ok(fanout["worker_rss_mb"], 250),
+            ),
         ]
     pages = results.get("pages")
     if pages:
@@ -91,28 +125,43 @@ def table(results: dict[str, dict]) -> list[tuple[str, str, str, str, str]]:
             if "error" in page or "p95_ms" not in page:
                 rows.append(("pages", f"{key} p50 / p95 ms", page.get("error", "?"), "p95 <= 150", "NO"))
                 if page.get("queries") is not None:
-                    rows.append(("pages", f"{key} queries (small -> full)",
-                                 f"{page.get('queries_small')} -> {page.get('queries')}", "constant",
-                                 "yes" if page.get("queries_small") == page.get("queries") else "NO"))
+                    rows.append(
+                        (
+                            "pages",
+                            f"{key} queries (small -> full)",
+                            f"{page.get('queries_small')} -> {page.get('queries')}",
+                            "constant",
+                            "yes" if page.get("queries_small") == page.get("queries") else "NO",
+                        )
+                    )
                 continue
             queries = page.get("queries")
             constant = page.get("queries_small") == queries
-            rows.append((
-                "pages", f"{key} p50 / p95 ms", f"{page['p50_ms']:.0f} / {page['p95_ms']:.0f}", "p95 <= 150",
-                _ok(page["p95_ms"], 150),
-            ))
-            rows.append((
-                "pages", f"{key} queries (small -> full)", f"{page.get('queries_small')} -> {queries}",
-                "constant", "yes" if constant else "NO",
-            ))
+            rows.append(
+                (
+                    "pages",
+                    f"{key} p50 / p95 ms",
+                    f"{page['p50_ms']:.0f} / {page['p95_ms']:.0f}",
+                    "p95 <= 150",
+                    _ok(page["p95_ms"], 150),
+                )
+            )
+            rows.append(
+                (
+                    "pages",
+                    f"{key} queries (small -> full)",
+                    f"{page.get('queries_small')} -> {queries}",
+                    "constant",
+                    "yes" if constant else "NO",
+                )
+            )
         for key in pages.get("missing_pages", []):
             rows.append(("pages", key, "page missing", "", "?"))
     precision = results.get("precision")
     if precision:
         rows += [
             ("precision", f"{precision['messages']} messages, seconds late p50", f"{precision['p50_seconds']}", "", ""),
-            ("precision", "seconds late p95", f"{precision['p95_seconds']}", "<= 6",
-             _ok(precision["p95_seconds"], 6)),
+            ("precision", "seconds late p95", f"{precision['p95_seconds']}", "<= 6", _ok(precision["p95_seconds"], 6)),
             ("precision", "seconds late min / max", f"{precision['min_seconds']} / {precision['max_seconds']}", "", ""),
             ("precision", "p95 had the tick come last", f"{precision.get('worst_phase_p95_seconds')}", "", ""),
         ]
@@ -122,8 +171,10 @@ def table(results: dict[str, dict]) -> list[tuple[str, str, str, str, str]]:
 def print_table(results: dict[str, dict], backend: str) -> None:
     info = machine()
     print()
-    print(f"Diplomacy Hub benchmarks on {backend}, {now_iso()}: {info['nproc']} CPUs ({info['cpu']}), "
-          f"{info['memory_gb']} GB, load average {info['load_average']}")
+    print(
+        f"Diplomacy Hub benchmarks on {backend}, {now_iso()}: {info['nproc']} CPUs ({info['cpu']}), "
+        f"{info['memory_gb']} GB, load average {info['load_average']}"
+    )
     rows = [("benchmark", "figure", "value", "target", "met"), *table(results)]
     widths = [max(len(str(row[i])) for row in rows) for i in range(5)]
     for n, row in enumerate(rows):
@@ -135,8 +186,9 @@ def print_table(results: dict[str, dict], backend: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help="fanout, pages or precision (comma-separated for several)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller runs (fan-out to 40 missions, 10,000 messages, 20 scheduled)")
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller runs (fan-out to 40 missions, 10,000 messages, 20 scheduled)"
+    )
     args, extra = parser.parse_known_args(argv)
     chosen = [name.strip() for name in (args.only or ",".join(BENCHMARKS)).split(",") if name.strip()]
     unknown = [name for name in chosen if name not in BENCHMARKS]

@@ -101,9 +101,7 @@ def run(url: str, *, requests_count: int = 500, latency_ms: int = 200) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="a running sandbox (default: start one in this process)")
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--latency-ms", type=int, default=200)

@@ -16,8 +16,7 @@ SECRET_KEY = env("SECRET_KEY", default="bench-secret-key-not-for-production-" + 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # A key ring for the benchmark's databases only (sandbox tokens, never a real secret).
-CREDENTIALS_KEYS = env("BENCH_CREDENTIALS_KEYS",
-                       default="bench1:YmVuY2gtb25seS1rZXktMzItYnl0ZXMtbG9uZy0hISE")
+CREDENTIALS_KEYS = env("BENCH_CREDENTIALS_KEYS", default="bench1:YmVuY2gtb25seS1rZXktMzItYnl0ZXMtbG9uZy0hISE")
 MEDIA_ROOT = env.path("BENCH_MEDIA_ROOT", default=VAR_DIR / "bench" / "media")
 STATIC_ROOT = VAR_DIR / "bench" / "static"
 STORAGES = {

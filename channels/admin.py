@@ -14,15 +14,34 @@ class SocialAccountAdmin(PolicyAdminMixin, admin.ModelAdmin):
     are never shown, not even as ciphertext."""
 
     manage_action = "account.manage"
-    list_display = ["mission", "network", "handle", "status", "is_sandbox", "token_expires_at",
-                    "last_checked_at", "last_check_result"]
+    list_display = [
+        "mission",
+        "network",
+        "handle",
+        "status",
+        "is_sandbox",
+        "token_expires_at",
+        "last_checked_at",
+        "last_check_result",
+    ]
     list_filter = ["network", "status", "is_sandbox", "mission__region"]
     search_fields = ["handle", "display_name", "network_account_id", "mission__name", "mission__code"]
     list_select_related = ["mission"]
     exclude = ["sealed_credentials"]
-    readonly_fields = ["mission", "network", "handle", "display_name", "network_account_id", "status",
-                       "is_sandbox", "token_expires_at", "last_checked_at", "last_check_result",
-                       "created_at", "updated_at"]
+    readonly_fields = [
+        "mission",
+        "network",
+        "handle",
+        "display_name",
+        "network_account_id",
+        "status",
+        "is_sandbox",
+        "token_expires_at",
+        "last_checked_at",
+        "last_check_result",
+        "created_at",
+        "updated_at",
+    ]
     actions = ["disable_accounts", "check_accounts"]
     list_per_page = 100
 

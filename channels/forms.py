@@ -11,13 +11,17 @@ class AccountRegisterForm(forms.Form):
     mission = forms.ModelChoiceField(label=_("Mission"), queryset=Mission.objects.none())
     network = forms.ChoiceField(label=_("Network"), choices=Network.choices)
     handle = forms.CharField(
-        label=_("Handle"), max_length=100, required=False,
+        label=_("Handle"),
+        max_length=100,
+        required=False,
         help_text=_("Optional: filled in from the network once the account is connected."),
     )
     is_sandbox = forms.BooleanField(
-        label=_("Sandbox account"), required=False,
-        help_text=_("Publishes to the built-in sandbox networks, never to the real network "
-                    "(training and demonstrations)."),
+        label=_("Sandbox account"),
+        required=False,
+        help_text=_(
+            "Publishes to the built-in sandbox networks, never to the real network (training and demonstrations)."
+        ),
     )
 
     def __init__(self, *args, user, **kwargs) -> None:
@@ -27,11 +31,17 @@ class AccountRegisterForm(forms.Form):
 
 class AccountFilterForm(ListFilterForm):
     region = forms.ChoiceField(
-        label=_("Region"), required=False, choices=[("", _("All regions")), *Mission.Region.choices],
+        label=_("Region"),
+        required=False,
+        choices=[("", _("All regions")), *Mission.Region.choices],
     )
     network = forms.ChoiceField(
-        label=_("Network"), required=False, choices=[("", _("All networks")), *Network.choices],
+        label=_("Network"),
+        required=False,
+        choices=[("", _("All networks")), *Network.choices],
     )
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("All statuses")), *SocialAccount.Status.choices],
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *SocialAccount.Status.choices],
     )

@@ -70,14 +70,25 @@ ANIMATION_MAX_PIXELS = 150_000_000
 JPEG_QUALITY = 90
 WEBP_QUALITY = 90
 
-IMAGE_MIME_TYPES = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png",
-                    "GIF": "image/gif", "WEBP": "image/webp"}
+IMAGE_MIME_TYPES = {
+    "JPEG": "image/jpeg",
+    "MPO": "image/jpeg",
+    "PNG": "image/png",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+}
 # "MPO" is how Pillow names a JPEG carrying extra pictures (phones' depth maps, gain maps).
 _PILLOW_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 _SAVE_FORMAT = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "GIF": "GIF", "WEBP": "WEBP"}
 
-MIME_LABELS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP",
-               "video/mp4": "MP4", "video/quicktime": "MOV"}
+MIME_LABELS = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+    "video/mp4": "MP4",
+    "video/quicktime": "MOV",
+}
 
 WHAT_WE_TAKE = "We take JPEG, PNG, GIF and WebP images and MP4 or MOV videos."
 
@@ -101,6 +112,7 @@ MediaSource = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 
 # --- Inspecting ----------------------------------------------------------------------------
+
 
 def inspect_media(source: MediaSource) -> MediaInfo:
     """Recognise an upload from its content and check it can be published.
@@ -126,8 +138,9 @@ def inspect_media(source: MediaSource) -> MediaInfo:
 def _inspect_image(data: bytes) -> MediaInfo:
     fmt, width, height, frames = _decode_fully(data)
     _refuse_polyglot(data, fmt)
-    return MediaInfo(kind="image", mime_type=IMAGE_MIME_TYPES[fmt], size=len(data),
-                     width=width, height=height, frames=frames)
+    return MediaInfo(
+        kind="image", mime_type=IMAGE_MIME_TYPES[fmt], size=len(data), width=width, height=height, frames=frames
+    )
 
 
 def _decode_fully(data: bytes) -> tuple[str, int, int, int]:
@@ -197,8 +210,7 @@ def _refuse_if_too_big(kind: str, size: int) -> None:
     if size > cap:
         noun = "an image" if kind == "image" else "a video"
         raise MediaRejected(
-            f"This file is {describe_size(size, round_up=True)}; {noun} can be at most "
-            f"{describe_size(cap)}."
+            f"This file is {describe_size(size, round_up=True)}; {noun} can be at most {describe_size(cap)}."
         )
 
 
@@ -231,12 +243,11 @@ def _is_iso_media(head: bytes) -> bool:
 # What a refused file looks like, in the officer's words. Checked in order on the start of the
 # file (markup may follow a byte-order mark, blank lines or an XML declaration).
 _LOOKS_LIKE: tuple[tuple[re.Pattern[bytes], str], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE | re.DOTALL), label) for pattern, label in (
+    (re.compile(pattern, re.IGNORECASE | re.DOTALL), label)
+    for pattern, label in (
         (rb"<\?php|<\?=", "PHP code"),
-        (rb"^(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*|<!doctype svg[^>]*>\s*)*<svg",
-         "an SVG drawing"),
-        (rb"^(\xef\xbb\xbf)?\s*(<!--.*?-->\s*)*<(!doctype html|html|head|body|script|iframe|meta|div)\b",
-         "HTML"),
+        (rb"^(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*|<!doctype svg[^>]*>\s*)*<svg", "an SVG drawing"),
+        (rb"^(\xef\xbb\xbf)?\s*(<!--.*?-->\s*)*<(!doctype html|html|head|body|script|iframe|meta|div)\b", "HTML"),
         (rb"^(\xef\xbb\xbf)?\s*<\?xml", "an XML document"),
         (rb"^%PDF-", "a PDF document"),
         (rb"^PK\x03\x04", "a ZIP archive or an Office document"),
@@ -266,7 +277,7 @@ def _is_text(head: bytes) -> bool:
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 3:  # not merely a character cut by the sniffing window
             return False
-        text = head[:exc.start].decode("utf-8")
+        text = head[: exc.start].decode("utf-8")
     return all(char.isprintable() or char in "\r\n\t" for char in text)
 
 
@@ -307,7 +318,7 @@ def _jpeg_non_pixel_parts(data: bytes) -> list[bytes]:
         if marker in _JPEG_STANDALONE:
             pos += 2
             continue
-        end = pos + 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+        end = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
         parts.append(data[pos:end])
         pos = end
         if marker == 0xDA:  # start of scan: compressed pixels until the next marker
@@ -321,8 +332,8 @@ def _png_non_pixel_parts(data: bytes) -> list[bytes]:
     """Every chunk but the compressed pixels (IDAT, and fdAT in animations), and the tail."""
     parts, pos = [], 8
     while pos + 8 <= len(data):
-        length = int.from_bytes(data[pos:pos + 4], "big")
-        kind, end = data[pos + 4:pos + 8], pos + 12 + length
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind, end = data[pos + 4 : pos + 8], pos + 12 + length
         if kind not in (b"IDAT", b"fdAT"):
             parts.append(data[pos:end])
         pos = end
@@ -367,29 +378,54 @@ def _webp_non_pixel_parts(data: bytes) -> list[bytes]:
     parts, pos = [], 12
     end_of_riff = min(len(data), 8 + int.from_bytes(data[4:8], "little"))
     while pos + 8 <= end_of_riff:
-        kind, length = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "little")
+        kind, length = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
         end = pos + 8 + length + (length & 1)
         if kind not in (b"VP8 ", b"VP8L", b"ALPH", b"ANMF"):
             parts.append(data[pos:end])
         pos = end
-    parts.append(data[max(pos, end_of_riff):])
+    parts.append(data[max(pos, end_of_riff) :])
     return parts
 
 
 _NON_PIXEL_PARTS: dict[str, Callable[[bytes], list[bytes]]] = {
-    "JPEG": _jpeg_non_pixel_parts, "PNG": _png_non_pixel_parts,
-    "GIF": _gif_non_pixel_parts, "WEBP": _webp_non_pixel_parts,
+    "JPEG": _jpeg_non_pixel_parts,
+    "PNG": _png_non_pixel_parts,
+    "GIF": _gif_non_pixel_parts,
+    "WEBP": _webp_non_pixel_parts,
 }
 
 
 # --- Videos: ISO base media file format boxes ------------------------------------------------
 
 # Major or compatible brands of the MP4 family that networks accept as MP4.
-_MP4_BRANDS = frozenset({b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1",
-                         b"M4V ", b"M4VP", b"dash", b"MSNV", b"XAVC", b"mp71", b"f4v "})
+_MP4_BRANDS = frozenset(
+    {
+        b"isom",
+        b"iso2",
+        b"iso4",
+        b"iso5",
+        b"iso6",
+        b"mp41",
+        b"mp42",
+        b"avc1",
+        b"M4V ",
+        b"M4VP",
+        b"dash",
+        b"MSNV",
+        b"XAVC",
+        b"mp71",
+        b"f4v ",
+    }
+)
 _QUICKTIME_BRAND = b"qt  "
-_STILL_IMAGE_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"mif1": "HEIF", b"msf1": "HEIF",
-                       b"avif": "AVIF", b"avis": "AVIF"}
+_STILL_IMAGE_BRANDS = {
+    b"heic": "HEIC",
+    b"heix": "HEIC",
+    b"mif1": "HEIF",
+    b"msf1": "HEIF",
+    b"avif": "AVIF",
+    b"avis": "AVIF",
+}
 _MAX_BOXES = 100_000  # fragmented MP4s have two boxes per fragment; beyond this, refuse
 _MAX_MOOV_BYTES = 64 * MB
 
@@ -436,11 +472,12 @@ def _file_reader(fp: BinaryIO) -> ReadAt:
     def read_at(pos: int, length: int) -> bytes:
         fp.seek(pos)
         return fp.read(length)
+
     return read_at
 
 
 def _bytes_reader(data: bytes) -> ReadAt:
-    return lambda pos, length: data[pos:pos + length]
+    return lambda pos, length: data[pos : pos + length]
 
 
 def _inspect_video(fp: BinaryIO, size: int) -> MediaInfo:
@@ -456,14 +493,15 @@ def _inspect_video(fp: BinaryIO, size: int) -> MediaInfo:
     data = read_at(moov.payload, moov.end - moov.payload)
     duration = _movie_duration(data)
     width, height = _video_dimensions(data)
-    return MediaInfo(kind="video", mime_type=mime_type, size=size, width=width, height=height,
-                     duration_seconds=duration)
+    return MediaInfo(
+        kind="video", mime_type=mime_type, size=size, width=width, height=height, duration_seconds=duration
+    )
 
 
 def _video_mime_type(ftyp: bytes) -> str:
     """From the `ftyp` box: major brand, minor version, then compatible brands."""
     major = ftyp[:4]
-    brands = {major} | {ftyp[i:i + 4] for i in range(8, len(ftyp) - 3, 4)}
+    brands = {major} | {ftyp[i : i + 4] for i in range(8, len(ftyp) - 3, 4)}
     if major in _STILL_IMAGE_BRANDS:
         name = _STILL_IMAGE_BRANDS[major]
         raise MediaRejected(
@@ -603,8 +641,7 @@ def _reencode_still(image: Image.Image, save_format: str, icc_profile: bytes | N
     return _encode(clean, save_format, **options)
 
 
-def _reencode_animation(image: Image.Image, save_format: str, icc_profile: bytes | None,
-                        loop: int | None) -> bytes:
+def _reencode_animation(image: Image.Image, save_format: str, icc_profile: bytes | None, loop: int | None) -> bytes:
     """Every frame as a fresh RGBA image (no metadata travels with it), with its timing.
     `loop` is read before the frames: Pillow's GIF reader forgets it after seeking. Without
     it a GIF plays once; we keep that rather than make it loop."""
@@ -641,8 +678,12 @@ def video_metadata_boxes(source: MediaSource) -> list[tuple[int, int]]:
     """(offset, size) of the metadata boxes of a video's `moov` and of its tracks."""
     with _opened(source) as fp:
         read_at = _file_reader(fp)
-        return [found for box in _boxes(read_at, 0, _file_size(fp)) if box.kind == b"moov"
-                for found in _metadata_within(read_at, box)]
+        return [
+            found
+            for box in _boxes(read_at, 0, _file_size(fp))
+            if box.kind == b"moov"
+            for found in _metadata_within(read_at, box)
+        ]
 
 
 def _metadata_within(read_at: ReadAt, container: _Box) -> list[tuple[int, int]]:
@@ -671,8 +712,7 @@ def strip_video_metadata(source: str | os.PathLike, destination: str | os.PathLi
     with open(destination, "r+b") as writer:
         for offset, size in boxes:
             writer.seek(offset)
-            writer.write(struct.pack(">I4s", size, b"free") if size < 2**32
-                         else struct.pack(">I4sQ", 1, b"free", size))
+            writer.write(struct.pack(">I4s", size, b"free") if size < 2**32 else struct.pack(">I4sQ", 1, b"free", size))
             remaining = size - writer.tell() + offset
             while remaining > 0:
                 step = min(remaining, _COPY_BLOCK)
@@ -683,8 +723,10 @@ def strip_video_metadata(source: str | os.PathLike, destination: str | os.PathLi
 
 # --- Checking media against a network's limits -------------------------------------------------
 
-def check_against_limits(media: Sequence[MediaFile], limits: NetworkLimits, network_label: str,
-                         *, network: str | None = None) -> list[Problem]:
+
+def check_against_limits(
+    media: Sequence[MediaFile], limits: NetworkLimits, network_label: str, *, network: str | None = None
+) -> list[Problem]:
     """Every reason these files cannot go to a network, in the officer's words.
 
     Shared by all adapters' `validate()`; a stable signature. `network_label` is the name
@@ -705,8 +747,7 @@ def check_against_limits(media: Sequence[MediaFile], limits: NetworkLimits, netw
     return [Problem(network=key, field="media", message=message) for message in messages]
 
 
-def _required_kind(images: list[MediaFile], videos: list[MediaFile], limits: NetworkLimits,
-                   label: str) -> list[str]:
+def _required_kind(images: list[MediaFile], videos: list[MediaFile], limits: NetworkLimits, label: str) -> list[str]:
     if limits.requires == "video" and not videos:
         return [f"{label} needs a video."]
     if limits.requires == "image" and not images:
@@ -714,15 +755,13 @@ def _required_kind(images: list[MediaFile], videos: list[MediaFile], limits: Net
     return []
 
 
-def _counts(images: list[MediaFile], videos: list[MediaFile], limits: NetworkLimits,
-            label: str) -> list[str]:
+def _counts(images: list[MediaFile], videos: list[MediaFile], limits: NetworkLimits, label: str) -> list[str]:
     messages = []
     for items, most, noun in ((images, limits.max_images, "image"), (videos, limits.max_videos, "video")):
         if items and most == 0:
             messages.append(f"{label} does not take {noun}s: remove {_names(items)}.")
         elif len(items) > most:
-            messages.append(f"{label} takes at most {_count(most, noun)} per post; "
-                            f"this message has {len(items)}.")
+            messages.append(f"{label} takes at most {_count(most, noun)} per post; this message has {len(items)}.")
     if images and videos and not limits.images_and_video_together and limits.max_images and limits.max_videos:
         messages.append(f"{label} cannot show images and a video in the same post.")
     return messages
@@ -737,16 +776,19 @@ def _file_problems(item: MediaFile, limits: NetworkLimits, label: str) -> list[s
         return [f"“{_name(item)}” is neither an image nor a video."]
     messages = []
     if allowed and item.mime_type not in allowed:
-        messages.append(f"{label} does not take {_mime_label(item.mime_type)} {noun}s (“{_name(item)}”); "
-                        f"it takes {_list_words(sorted(_mime_label(m) for m in allowed))}.")
+        messages.append(
+            f"{label} does not take {_mime_label(item.mime_type)} {noun}s (“{_name(item)}”); "
+            f"it takes {_list_words(sorted(_mime_label(m) for m in allowed))}."
+        )
     if max_bytes and item.size > max_bytes:
-        messages.append(f"The {noun} “{_name(item)}” is {describe_size(item.size, round_up=True)}; "
-                        f"{label} takes {noun}s up to {describe_size(max_bytes)}.")
+        messages.append(
+            f"The {noun} “{_name(item)}” is {describe_size(item.size, round_up=True)}; "
+            f"{label} takes {noun}s up to {describe_size(max_bytes)}."
+        )
     if item.kind == "video":
         messages += _duration_problems(item, limits, label)
     if item.kind == "image" and not item.alt_text.strip():
-        messages.append(f"The image “{_name(item)}” has no alt text: "
-                        "describe it for people who cannot see it.")
+        messages.append(f"The image “{_name(item)}” has no alt text: describe it for people who cannot see it.")
     return messages
 
 
@@ -756,8 +798,10 @@ def _duration_problems(item: MediaFile, limits: NetworkLimits, label: str) -> li
     if item.duration_seconds is None:
         return [f"We could not read how long the video “{_name(item)}” is; upload it again."]
     if item.duration_seconds > limits.video_max_seconds:
-        return [f"The video is {describe_duration(item.duration_seconds, round_up=True)} long; "
-                f"{label} takes at most {describe_duration(limits.video_max_seconds)}."]
+        return [
+            f"The video is {describe_duration(item.duration_seconds, round_up=True)} long; "
+            f"{label} takes at most {describe_duration(limits.video_max_seconds)}."
+        ]
     return []
 
 
@@ -784,7 +828,7 @@ def _mime_label(mime_type: str) -> str:
 
 
 def describe_size(size: int, *, round_up: bool = False) -> str:
-    """"6.2 MB", "850 KB" (binary units, as file managers on Windows show them). Sizes over a
+    """ "6.2 MB", "850 KB" (binary units, as file managers on Windows show them). Sizes over a
     limit are rounded up, limits down, so that an over-limit file never reads as equal."""
     for unit, scale in (("GB", 1024 * MB), ("MB", MB), ("KB", 1024)):
         if size >= scale:
@@ -798,7 +842,7 @@ def _round(value: float, up: bool) -> str:
 
 
 def describe_duration(seconds: float, *, round_up: bool = False) -> str:
-    """"3 min 10 s", "45 s", "1 h 5 min", "0.5 s". A video's length is rounded up to the
+    """ "3 min 10 s", "45 s", "1 h 5 min", "0.5 s". A video's length is rounded up to the
     second and a limit down, so that an over-limit video never reads as equal to it."""
     if seconds < 1:
         return f"{_round(seconds, round_up)} s"
@@ -810,6 +854,7 @@ def describe_duration(seconds: float, *, round_up: bool = False) -> str:
 
 
 # --- Reading the source ------------------------------------------------------------------------
+
 
 @contextmanager
 def _opened(source: MediaSource) -> Iterator[BinaryIO]:

@@ -31,20 +31,26 @@ class SocialAccount(models.Model):
         DISABLED = "disabled", _("Disabled")
 
     mission = models.ForeignKey(
-        Mission, on_delete=models.PROTECT, related_name="social_accounts", verbose_name=_("mission"),
+        Mission,
+        on_delete=models.PROTECT,
+        related_name="social_accounts",
+        verbose_name=_("mission"),
     )
     network = models.CharField(_("network"), max_length=16, choices=Network.choices)
     handle = models.CharField(_("handle"), max_length=100, blank=True)
     display_name = models.CharField(_("display name"), max_length=200, blank=True)
     network_account_id = models.CharField(
-        _("account id on the network"), max_length=64, blank=True,
+        _("account id on the network"),
+        max_length=64,
+        blank=True,
         help_text=_("The X user id, Facebook Page id, YouTube channel id or Flickr NSID."),
     )
     sealed_credentials = models.TextField(_("credentials (sealed)"), blank=True, editable=False)
     token_expires_at = models.DateTimeField(_("access token expires"), null=True, blank=True, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     is_sandbox = models.BooleanField(
-        _("sandbox account"), default=False,
+        _("sandbox account"),
+        default=False,
         help_text=_("Published to the built-in sandbox networks, never to the real network."),
     )
     last_checked_at = models.DateTimeField(_("last health check"), null=True, blank=True)
@@ -91,7 +97,8 @@ class SocialAccount(models.Model):
             "extra": credentials.extra,
         }
         self.sealed_credentials = key_ring().seal(
-            json.dumps(payload).encode(), associated_data=self._associated_data(),
+            json.dumps(payload).encode(),
+            associated_data=self._associated_data(),
         )
         self.token_expires_at = credentials.expires_at
 

@@ -39,7 +39,9 @@ def account_ids_to_check() -> list[int]:
     """Connected accounts, sandbox ones included (their check goes to the sandbox)."""
     return list(
         SocialAccount.objects.filter(status=SocialAccount.Status.CONNECTED)
-        .exclude(sealed_credentials="").order_by("pk").values_list("pk", flat=True)
+        .exclude(sealed_credentials="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 
@@ -50,7 +52,10 @@ def account_ids_expiring(*, within: timedelta) -> list[int]:
             status=SocialAccount.Status.CONNECTED,
             token_expires_at__isnull=False,
             token_expires_at__lte=timezone.now() + within,
-        ).exclude(sealed_credentials="").order_by("token_expires_at").values_list("pk", flat=True)
+        )
+        .exclude(sealed_credentials="")
+        .order_by("token_expires_at")
+        .values_list("pk", flat=True)
     )
 
 

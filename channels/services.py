@@ -64,6 +64,7 @@ class ConnectError(AccountError):
 
 # --- Configuration ---------------------------------------------------------------------------
 
+
 def _app_credentials(network: str) -> AppCredentials:
     app = settings.SOCIAL_APPS[network]
     return AppCredentials(client_id=app["client_id"], client_secret=app["client_secret"])
@@ -87,14 +88,19 @@ def token_refresh_margin() -> timedelta:
 def adapter_for(account: SocialAccount) -> Adapter:
     """The adapter that speaks to this account's network (or to the sandbox's copy of it)."""
     return get_adapter(
-        account.network, sandbox_url=_sandbox_url(account.is_sandbox),
-        app=_app_credentials(account.network), timeouts=_timeouts(),
+        account.network,
+        sandbox_url=_sandbox_url(account.is_sandbox),
+        app=_app_credentials(account.network),
+        timeouts=_timeouts(),
     )
 
 
 def connect_flow_for(*, network: str, is_sandbox: bool) -> ConnectFlow:
     return get_connect_flow(
-        network, sandbox_url=_sandbox_url(is_sandbox), app=_app_credentials(network), timeouts=_timeouts(),
+        network,
+        sandbox_url=_sandbox_url(is_sandbox),
+        app=_app_credentials(network),
+        timeouts=_timeouts(),
     )
 
 
@@ -112,9 +118,17 @@ def _audit(actor: Any, action: str, account: SocialAccount | None, **details: An
 
     safe = {key: value for key, value in details.items() if not any(w in key.lower() for w in _SECRET_WORDS)}
     if action not in ("account.health_check", "account.refresh"):
-        audit.record(action=action, actor=actor, obj=account, log=False, details={
-            **safe, "mission": getattr(account, "mission_id", None), "network": getattr(account, "network", None),
-        })
+        audit.record(
+            action=action,
+            actor=actor,
+            obj=account,
+            log=False,
+            details={
+                **safe,
+                "mission": getattr(account, "mission_id", None),
+                "network": getattr(account, "network", None),
+            },
+        )
     audit_logger.info(
         "%s actor=%s account=%s mission=%s network=%s %s",
         action,
@@ -128,6 +142,7 @@ def _audit(actor: Any, action: str, account: SocialAccount | None, **details: An
 
 # --- Notifications -----------------------------------------------------------------------------
 
+
 def _notify_admins(account: SocialAccount, reason: str) -> None:
     """Tell the administrators, once the transaction commits, that an account needs
     reconnecting (posts.notifications; imported here: posts depends on channels, not back).
@@ -139,26 +154,32 @@ def _notify_admins(account: SocialAccount, reason: str) -> None:
 
 # --- Administration: register, disable, disconnect --------------------------------------------------
 
+
 def _account_for_update(*, actor: Any, account_id: int) -> SocialAccount:
     """The account, locked, if the actor may see it (else SocialAccount.DoesNotExist) and
     manage it (else PermissionDenied). Call inside a transaction."""
     account = (
         policy.scope(actor, SocialAccount.objects.select_for_update(of=("self",)))
-        .select_related("mission").get(pk=account_id)
+        .select_related("mission")
+        .get(pk=account_id)
     )
     policy.require(actor, "account.manage", account)
     return account
 
 
-def account_register(*, actor: Any, mission: Mission, network: str, is_sandbox: bool,
-                     handle: str = "") -> SocialAccount:
+def account_register(
+    *, actor: Any, mission: Mission, network: str, is_sandbox: bool, handle: str = ""
+) -> SocialAccount:
     """Register a mission's account on a network, not yet connected (PENDING)."""
     policy.require(actor, "account.manage", mission)
     if network not in Network.values:
         raise AccountError(_("Unknown network: %(network)s.") % {"network": network})
     with transaction.atomic():
         account = SocialAccount.objects.create(
-            mission=mission, network=network, is_sandbox=is_sandbox, handle=handle.strip(),
+            mission=mission,
+            network=network,
+            is_sandbox=is_sandbox,
+            handle=handle.strip(),
             status=Status.PENDING,
         )
         _audit(actor, "account.register", account, is_sandbox=is_sandbox, handle=account.handle)
@@ -196,6 +217,7 @@ def account_disconnect(*, actor: Any, account_id: int) -> SocialAccount:
 
 
 # --- Connecting (OAuth, from the web UI) ----------------------------------------------------------
+
 
 def _session_key(account_id: int) -> str:
     return f"{CONNECT_SESSION_PREFIX}{account_id}"
@@ -268,14 +290,17 @@ def connect_pending_pop(*, session: Any, network: str, callback_params: dict) ->
             raise ConnectError(message) from None
         return account_id, {**entry, "kept": kept}
     raise ConnectError(
-        _("The network's answer does not match a connection started in this session: nothing was stored. "
-          "Start the connection again from the account's page.")
+        _(
+            "The network's answer does not match a connection started in this session: nothing was stored. "
+            "Start the connection again from the account's page."
+        )
     )
 
 
 @sensitive_variables("kept", "callback_params", "connected", "credentials")
-def account_connect_finish(*, actor: Any, account_id: int, callback_params: dict, kept: dict,
-                           redirect_uri: str) -> SocialAccount:
+def account_connect_finish(
+    *, actor: Any, account_id: int, callback_params: dict, kept: dict, redirect_uri: str
+) -> SocialAccount:
     """Exchange the network's callback for credentials and store them sealed; the account
     becomes CONNECTED with its identity on the network. Raises ConnectError (refused or
     forged callback), AccountAlreadyConnected, or TransientError; nothing is stored then."""
@@ -284,7 +309,9 @@ def account_connect_finish(*, actor: Any, account_id: int, callback_params: dict
     flow = connect_flow_for(network=account.network, is_sandbox=account.is_sandbox)
     try:
         connected: Connected = flow.finish(
-            redirect_uri=redirect_uri, callback_params=callback_params, kept=kept,
+            redirect_uri=redirect_uri,
+            callback_params=callback_params,
+            kept=kept,
         )
     except AuthError as exc:
         _audit(actor, "account.connect_refused", account, detail=exc.detail)
@@ -311,15 +338,23 @@ def account_connect_finish(*, actor: Any, account_id: int, callback_params: dict
         except IntegrityError:  # connected elsewhere at the same instant
             _require_not_connected_elsewhere(account, info.account_id)
             raise
-        _audit(actor, "account.connect", account, previous=previous, network_account_id=info.account_id,
-               handle=account.handle)
+        _audit(
+            actor,
+            "account.connect",
+            account,
+            previous=previous,
+            network_account_id=info.account_id,
+            handle=account.handle,
+        )
     return account
 
 
 def _require_not_connected_elsewhere(account: SocialAccount, network_account_id: str) -> None:
     other = (
         SocialAccount.objects.filter(network=account.network, network_account_id=network_account_id)
-        .exclude(pk=account.pk).select_related("mission").first()
+        .exclude(pk=account.pk)
+        .select_related("mission")
+        .first()
     )
     if other is not None:
         raise AccountAlreadyConnected(
@@ -329,6 +364,7 @@ def _require_not_connected_elsewhere(account: SocialAccount, network_account_id:
 
 
 # --- Using credentials: refresh before expiry, under a row lock ------------------------------------
+
 
 def _expiring(credentials: Credentials, *, margin: timedelta) -> bool:
     return credentials.expires_at is not None and credentials.expires_at - timezone.now() <= margin
@@ -430,7 +466,9 @@ def account_mark_expired(account: SocialAccount, reason: str, *, revoked: bool |
     reason = reason[:250]
     with transaction.atomic():
         changed = SocialAccount.objects.filter(pk=account.pk, status__in=from_statuses).update(
-            status=new_status, last_check_result=reason, last_checked_at=timezone.now(),
+            status=new_status,
+            last_check_result=reason,
+            last_checked_at=timezone.now(),
             updated_at=timezone.now(),
         )
         if not changed:
@@ -459,6 +497,7 @@ def account_refresh(*, account_id: int) -> None:
 
 
 # --- Health check --------------------------------------------------------------------------------
+
 
 @sensitive_variables("credentials")
 def account_health_check(*, account_id: int) -> SocialAccount:
@@ -510,6 +549,7 @@ def _record_check(account: SocialAccount, result: str) -> None:
 
 # --- Key rotation -------------------------------------------------------------------------------------
 
+
 @dataclass
 class RotationResult:
     resealed: int = 0
@@ -549,6 +589,12 @@ def credentials_rotate(*, account_ids: list[int]) -> RotationResult:
                 account.save(update_fields=["sealed_credentials", "token_expires_at", "updated_at"])
                 result.resealed += 1
         if result.resealed:
-            _audit(None, "account.credentials_rotate", None, key_id=ring.current.key_id,
-                   resealed=result.resealed, failed=result.failed)
+            _audit(
+                None,
+                "account.credentials_rotate",
+                None,
+                key_id=ring.current.key_id,
+                resealed=result.resealed,
+                failed=result.failed,
+            )
     return result

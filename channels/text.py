@@ -162,9 +162,10 @@ def youtube_description_problems(description: str) -> list[str]:
     problems = []
     size = youtube_description_bytes(description)
     if size > YOUTUBE_DESCRIPTION_MAX_BYTES:
-        problems.append(too_long(size, YOUTUBE_DESCRIPTION_MAX_BYTES, network="YouTube",
-                                 unit="byte", what="The description")
-                        + " Accented letters count 2 bytes, most Asian scripts 3, emoji 4.")
+        problems.append(
+            too_long(size, YOUTUBE_DESCRIPTION_MAX_BYTES, network="YouTube", unit="byte", what="The description")
+            + " Accented letters count 2 bytes, most Asian scripts 3, emoji 4."
+        )
     if has_angle_brackets(description):
         problems.append("YouTube does not accept < or > in a description.")
     return problems
@@ -174,8 +175,10 @@ def youtube_tags_problems(tags: Iterable[str]) -> list[str]:
     length = youtube_tags_length(tags)
     if length <= YOUTUBE_TAGS_MAX:
         return []
-    return [too_long(length, YOUTUBE_TAGS_MAX, network="YouTube", what="Together the tags", verb="are")
-            + " Commas between tags, and quotes around tags with spaces, count too."]
+    return [
+        too_long(length, YOUTUBE_TAGS_MAX, network="YouTube", what="Together the tags", verb="are")
+        + " Commas between tags, and quotes around tags with spaces, count too."
+    ]
 
 
 # --- Flickr ---------------------------------------------------------------------------------
@@ -219,6 +222,7 @@ def flickr_tag_problems(tags: Sequence[str]) -> list[str]:
 
 # --- Shared counts and wording ----------------------------------------------------------
 
+
 def utf16_length(text: str) -> int:
     """Length in UTF-16 code units, as a browser's `maxlength` counts it."""
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
@@ -229,7 +233,8 @@ def plural(count: int, word: str, words: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (words or word + 's')}"
 
 
-def too_long(count: int, limit: int, *, network: str, unit: str = "character",
-             what: str = "The text", verb: str = "is") -> str:
-    """"The text is 31 characters too long for X (311 of 280).\""""
+def too_long(
+    count: int, limit: int, *, network: str, unit: str = "character", what: str = "The text", verb: str = "is"
+) -> str:
+    """ "The text is 31 characters too long for X (311 of 280).\""""
     return f"{what} {verb} {plural(count - limit, unit)} too long for {network} ({count:,} of {limit:,})."

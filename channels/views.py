@@ -42,13 +42,17 @@ def account_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     filters = AccountFilterForm(request.GET)
     accounts = selectors.account_list(user=request.user, **filters.filters())
-    return render(request, "channels/account_list.html", {
-        "page": Paginator(accounts, ACCOUNTS_PER_PAGE).get_page(request.GET.get("page")),
-        "filters": filters,
-        "status_counts": selectors.account_status_counts(user=request.user),
-        "can_manage": policy.can(request.user, "account.manage"),
-        "now": timezone.now(),
-    })
+    return render(
+        request,
+        "channels/account_list.html",
+        {
+            "page": Paginator(accounts, ACCOUNTS_PER_PAGE).get_page(request.GET.get("page")),
+            "filters": filters,
+            "status_counts": selectors.account_status_counts(user=request.user),
+            "can_manage": policy.can(request.user, "account.manage"),
+            "now": timezone.now(),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -65,11 +69,15 @@ def account_register(request: HttpRequest) -> HttpResponse:
 @require_GET
 def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _visible_account(request, account_id)
-    return render(request, "channels/account_detail.html", {
-        "account": account,
-        "can_manage": policy.can(request.user, "account.manage", account),
-        "now": timezone.now(),
-    })
+    return render(
+        request,
+        "channels/account_detail.html",
+        {
+            "account": account,
+            "can_manage": policy.can(request.user, "account.manage", account),
+            "now": timezone.now(),
+        },
+    )
 
 
 @require_POST
@@ -80,11 +88,16 @@ def account_connect(request: HttpRequest, account_id: int) -> HttpResponse:
     redirect_uri = request.build_absolute_uri(reverse("channels:account_callback", args=[account.network]))
     try:
         authorize_url = services.account_connect_start(
-            actor=request.user, account_id=account.pk, redirect_uri=redirect_uri, session=request.session,
+            actor=request.user,
+            account_id=account.pk,
+            redirect_uri=redirect_uri,
+            session=request.session,
         )
     except (AdapterError, services.AccountError) as exc:
-        messages.error(request, _("The network could not start the connection: %(detail)s")
-                       % {"detail": getattr(exc, "detail", str(exc))})
+        messages.error(
+            request,
+            _("The network could not start the connection: %(detail)s") % {"detail": getattr(exc, "detail", str(exc))},
+        )
         return redirect("channels:account_detail", account_id=account.pk)
     return redirect(authorize_url)
 
@@ -100,28 +113,41 @@ def account_callback(request: HttpRequest, network: str) -> HttpResponse:
     params = request.GET.dict()
     try:
         account_id, pending = services.connect_pending_pop(
-            session=request.session, network=network, callback_params=params,
+            session=request.session,
+            network=network,
+            callback_params=params,
         )
     except services.ConnectError as exc:
         return _connect_failed(request, None, str(exc))
     account = _managed_account(request, account_id)
     try:
         account = services.account_connect_finish(
-            actor=request.user, account_id=account.pk, callback_params=params,
-            kept=pending["kept"], redirect_uri=pending["redirect_uri"],
+            actor=request.user,
+            account_id=account.pk,
+            callback_params=params,
+            kept=pending["kept"],
+            redirect_uri=pending["redirect_uri"],
         )
     except services.AccountError as exc:
         return _connect_failed(request, account, str(exc))
     except AdapterError as exc:
-        return _connect_failed(request, account, _("The network did not answer: %(detail)s. Try again.")
-                               % {"detail": exc.detail}, status=502)
-    messages.success(request, _("The account %(label)s is connected.")
-                     % {"label": account.handle or account.display_name or account.network_account_id})
+        return _connect_failed(
+            request,
+            account,
+            _("The network did not answer: %(detail)s. Try again.") % {"detail": exc.detail},
+            status=502,
+        )
+    messages.success(
+        request,
+        _("The account %(label)s is connected.")
+        % {"label": account.handle or account.display_name or account.network_account_id},
+    )
     return redirect("channels:account_detail", account_id=account.pk)
 
 
-def _connect_failed(request: HttpRequest, account: SocialAccount | None, reason: str,
-                    status: int = 400) -> HttpResponse:
+def _connect_failed(
+    request: HttpRequest, account: SocialAccount | None, reason: str, status: int = 400
+) -> HttpResponse:
     context = {"account": account, "reason": reason}
     return render(request, "channels/connect_failed.html", context, status=status)
 

@@ -82,6 +82,7 @@ def missions_visible_to(user) -> QuerySet[Mission]:
 
 # --- Rules --------------------------------------------------------------------------------
 
+
 class Refusal:
     """A "no" that says why: false for `can`, its reason for `require`'s PermissionDenied.
     `reason` is a msgid (marked with gettext_noop) with an `%(action)s` placeholder,
@@ -100,9 +101,9 @@ class Refusal:
 
 
 NOT_ALLOWED = gettext_noop("Not allowed: %(action)s")
-WROTE_PART = Refusal(gettext_noop(
-    "Not allowed: %(action)s: you wrote part of this message, so someone else must review it."
-))
+WROTE_PART = Refusal(
+    gettext_noop("Not allowed: %(action)s: you wrote part of this message, so someone else must review it.")
+)
 
 
 def _mission_id(obj: Any) -> int | None:

@@ -16,9 +16,14 @@ urlpatterns = [
     path("", include("posts.urls")),
     path("missions/", include("embassies.urls")),
     path("accounts/social/", include("channels.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(
-        redirect_authenticated_user=True, extra_context={"show_demo_users": settings.DEBUG},
-    ), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True,
+            extra_context={"show_demo_users": settings.DEBUG},
+        ),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", include("security.urls")),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

@@ -24,19 +24,32 @@ class ListFilterForm(forms.Form):
 
 
 class MissionFilterForm(ListFilterForm):
-    q = forms.CharField(label=gettext_lazy("Search"), required=False, widget=forms.SearchInput(
-        attrs={"placeholder": gettext_lazy("Name, city, code or country code (JP)")}))
-    region = forms.ChoiceField(label=gettext_lazy("Region"), required=False,
-                               choices=[("", gettext_lazy("All regions")), *Mission.Region.choices])
-    kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False,
-                             choices=[("", gettext_lazy("All kinds")), *Mission.Kind.choices])
+    q = forms.CharField(
+        label=gettext_lazy("Search"),
+        required=False,
+        widget=forms.SearchInput(attrs={"placeholder": gettext_lazy("Name, city, code or country code (JP)")}),
+    )
+    region = forms.ChoiceField(
+        label=gettext_lazy("Region"),
+        required=False,
+        choices=[("", gettext_lazy("All regions")), *Mission.Region.choices],
+    )
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"), required=False, choices=[("", gettext_lazy("All kinds")), *Mission.Kind.choices]
+    )
 
 
 class StaffFilterForm(ListFilterForm):
-    q = forms.CharField(label=gettext_lazy("Search"), required=False, widget=forms.SearchInput(
-        attrs={"placeholder": gettext_lazy("Name, username, e-mail or mission")}))
-    role = forms.ChoiceField(label=gettext_lazy("Role"), required=False, choices=[
-        ("", gettext_lazy("All roles")), *Role.choices, ("none", gettext_lazy("No role"))])
+    q = forms.CharField(
+        label=gettext_lazy("Search"),
+        required=False,
+        widget=forms.SearchInput(attrs={"placeholder": gettext_lazy("Name, username, e-mail or mission")}),
+    )
+    role = forms.ChoiceField(
+        label=gettext_lazy("Role"),
+        required=False,
+        choices=[("", gettext_lazy("All roles")), *Role.choices, ("none", gettext_lazy("No role"))],
+    )
 
 
 class _ConfirmationForm(forms.Form):
@@ -54,7 +67,8 @@ class MembershipForm(_ConfirmationForm):
         groups: dict[str, list[tuple[str, str]]] = {}
         for mission in selectors.missions_to_attach(exclude=exclude):
             groups.setdefault(str(mission.get_region_display()), []).append(
-                (mission.code, f"{mission.name} ({mission.city})"))
+                (mission.code, f"{mission.name} ({mission.city})")
+            )
         self.fields["mission"].choices = [("", gettext_lazy("Choose a mission")), *groups.items()]
 
     def clean_mission(self) -> Mission:

@@ -40,18 +40,23 @@ class Mission(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=200)
     country_code = models.CharField(
-        _("host country"), max_length=2, validators=[validate_country_code],
+        _("host country"),
+        max_length=2,
+        validators=[validate_country_code],
         help_text=_("ISO 3166-1 alpha-2, for example JP."),
     )
     city = models.CharField(_("city"), max_length=100)
     time_zone = models.CharField(
-        _("time zone"), max_length=64, validators=[validate_time_zone],
+        _("time zone"),
+        max_length=64,
+        validators=[validate_time_zone],
         help_text=_("IANA name, for example Asia/Tokyo."),
     )
     region = models.CharField(_("region"), max_length=32, choices=Region.choices)
     languages = models.JSONField(
-        _("publishing languages"), validators=[validate_language_codes],
-        help_text=_("ISO 639-1 codes in order of preference, for example [\"fr\", \"ja\", \"en\"]."),
+        _("publishing languages"),
+        validators=[validate_language_codes],
+        help_text=_('ISO 639-1 codes in order of preference, for example ["fr", "ja", "en"].'),
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -88,11 +93,16 @@ class StaffMembership(models.Model):
     """Ties a user to a mission: an officer acts only for the missions they belong to."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
         verbose_name=_("user"),
     )
     mission = models.ForeignKey(
-        Mission, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("mission"),
+        Mission,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("mission"),
     )
     created_at = models.DateTimeField(_("since"), auto_now_add=True)
 

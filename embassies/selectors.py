@@ -13,8 +13,9 @@ from embassies.models import Mission, StaffMembership
 from embassies.roles import Role
 
 
-def mission_list(*, user, region: str = "", kind: str = "", query: str = "",
-                 with_counts: bool = False) -> QuerySet[Mission]:
+def mission_list(
+    *, user, region: str = "", kind: str = "", query: str = "", with_counts: bool = False
+) -> QuerySet[Mission]:
     """The missions the user may see, filtered; `with_counts` adds each one's
     `staff_count`, `accounts_total` and `accounts_connected` (administrators' columns)."""
     missions = policy.missions_visible_to(user)
@@ -24,15 +25,16 @@ def mission_list(*, user, region: str = "", kind: str = "", query: str = "",
         missions = missions.filter(kind=kind)
     if query:
         missions = missions.filter(
-            Q(name__icontains=query) | Q(city__icontains=query)
-            | Q(code__icontains=query) | Q(country_code__iexact=query)
+            Q(name__icontains=query)
+            | Q(city__icontains=query)
+            | Q(code__icontains=query)
+            | Q(country_code__iexact=query)
         )
     if with_counts:
         missions = missions.annotate(
             staff_count=Count("memberships", distinct=True),
             accounts_total=Count("social_accounts", distinct=True),
-            accounts_connected=Count("social_accounts", filter=Q(social_accounts__status="connected"),
-                                     distinct=True),
+            accounts_connected=Count("social_accounts", filter=Q(social_accounts__status="connected"), distinct=True),
         )
     return missions.order_by("region", "country_code", "city")
 
@@ -51,7 +53,8 @@ def missions_to_attach(*, exclude: set[int] | None = None) -> QuerySet[Mission]:
 def mission_staff(*, mission: Mission) -> list[StaffMembership]:
     """The mission's memberships by name, each with its user and the user's groups."""
     return list(
-        StaffMembership.objects.filter(mission=mission).select_related("user")
+        StaffMembership.objects.filter(mission=mission)
+        .select_related("user")
         .prefetch_related(Prefetch("user__groups", queryset=Group.objects.order_by("name")))
         .order_by("user__last_name", "user__first_name", "user__username")
     )
@@ -76,8 +79,11 @@ def staff_list(*, role: str = "", query: str = "") -> QuerySet:
         people = people.filter(groups__name=role)
     if query:
         people = people.filter(
-            Q(username__icontains=query) | Q(first_name__icontains=query) | Q(last_name__icontains=query)
-            | Q(email__icontains=query) | Q(memberships__mission__code__icontains=query)
+            Q(username__icontains=query)
+            | Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+            | Q(email__icontains=query)
+            | Q(memberships__mission__code__icontains=query)
             | Q(memberships__mission__name__icontains=query)
         ).distinct()
     return people.order_by("-is_active", "last_name", "first_name", "username")

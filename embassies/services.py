@@ -34,8 +34,12 @@ def _user(user_id: int):
 
 def _check_role(role: str) -> str:
     if role not in Role.values:
-        raise ValidationError({"role": _("Unknown role “%(role)s”: choose among %(roles)s.") % {
-            "role": role, "roles": ", ".join(Role.values)}})
+        raise ValidationError(
+            {
+                "role": _("Unknown role “%(role)s”: choose among %(roles)s.")
+                % {"role": role, "roles": ", ".join(Role.values)}
+            }
+        )
     return role
 
 
@@ -58,8 +62,7 @@ def role_revoke(*, actor, user_id: int, role: str) -> bool:
     policy.require(actor, "staff.manage")
     role = _check_role(role)
     if role == Role.ADMINISTRATOR and user_id == actor.pk:
-        raise ValidationError(
-            {"role": _("You cannot remove your own administrator role: ask another administrator.")})
+        raise ValidationError({"role": _("You cannot remove your own administrator role: ask another administrator.")})
     with transaction.atomic():
         user = _user(user_id)
         group = Group.objects.filter(name=role).first()

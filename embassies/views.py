@@ -34,6 +34,7 @@ def _posted(request: HttpRequest):
     None for a GET."""
     return request.POST if request.method == "POST" else None
 
+
 MISSIONS_PER_PAGE = 50
 STAFF_PER_PAGE = 50
 # Local hours counted as the working day, for the "day / night" hint of the directory.
@@ -52,18 +53,27 @@ def mission_list(request: HttpRequest) -> HttpResponse:
     filters = MissionFilterForm(request.GET)
     chosen = filters.filters()
     manages = policy.can(request.user, "mission.manage")
-    missions = selectors.mission_list(user=request.user, region=chosen.get("region", ""),
-                                      kind=chosen.get("kind", ""), query=chosen.get("q", ""), with_counts=manages)
+    missions = selectors.mission_list(
+        user=request.user,
+        region=chosen.get("region", ""),
+        kind=chosen.get("kind", ""),
+        query=chosen.get("q", ""),
+        with_counts=manages,
+    )
     page = Paginator(missions, MISSIONS_PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
     _with_local_time(page.object_list, now)
-    return render(request, "embassies/mission_list.html", {
-        "page": page,
-        "filters": filters,
-        "now": now,
-        "manages": manages,
-        "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
-    })
+    return render(
+        request,
+        "embassies/mission_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "now": now,
+            "manages": manages,
+            "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
+        },
+    )
 
 
 @require_GET
@@ -75,14 +85,23 @@ def mission_detail(request: HttpRequest, code: str) -> HttpResponse:
         staff = selectors.mission_staff(mission=mission)
         labels = dict(Role.choices)
         for membership in staff:
-            membership.role_labels = [str(labels[group.name]) for group in membership.user.groups.all()
-                                      if group.name in labels]
-    return render(request, "embassies/mission_detail.html", {
-        "mission": mission, "now": timezone.now(), "manages": manages, "staff": staff,
-    })
+            membership.role_labels = [
+                str(labels[group.name]) for group in membership.user.groups.all() if group.name in labels
+            ]
+    return render(
+        request,
+        "embassies/mission_detail.html",
+        {
+            "mission": mission,
+            "now": timezone.now(),
+            "manages": manages,
+            "staff": staff,
+        },
+    )
 
 
 # --- Staff and roles -------------------------------------------------------------------------------
+
 
 @require_GET
 def staff_list(request: HttpRequest) -> HttpResponse:
@@ -95,9 +114,14 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     labels = dict(Role.choices)
     for person in page.object_list:
         person.role_list = [(group.name, labels[group.name]) for group in person.groups.all()]
-    return render(request, "embassies/staff_list.html", {
-        "page": page, "filters": filters,
-    })
+    return render(
+        request,
+        "embassies/staff_list.html",
+        {
+            "page": page,
+            "filters": filters,
+        },
+    )
 
 
 @require_GET
@@ -108,21 +132,36 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     person = selectors.person_get(user_id=user_id)
     has = {group.name for group in person.groups.all()}
     memberships = list(person.memberships.all())
-    return render(request, "embassies/staff_detail.html", {
-        "person": person,
-        "roles": [{"value": value, "label": label, "has": value in has} for value, label in Role.choices],
-        "memberships": memberships,
-        "form": MembershipForm(exclude={membership.mission_id for membership in memberships}),
-        "is_self": person.pk == request.user.pk,
-        "authenticator": authenticator_state(user=person),
-        "can_open_enrolment": policy.can(request.user, "staff.manage"),
-        "now": timezone.now(),
-    })
+    return render(
+        request,
+        "embassies/staff_detail.html",
+        {
+            "person": person,
+            "roles": [{"value": value, "label": label, "has": value in has} for value, label in Role.choices],
+            "memberships": memberships,
+            "form": MembershipForm(exclude={membership.mission_id for membership in memberships}),
+            "is_self": person.pk == request.user.pk,
+            "authenticator": authenticator_state(user=person),
+            "can_open_enrolment": policy.can(request.user, "staff.manage"),
+            "now": timezone.now(),
+        },
+    )
 
 
-def _confirm_or_act(request: HttpRequest, *, form: forms.Form, person, title: str, lead: str, button: str,
-                    act: Callable[[forms.Form], bool], done: str, unchanged: str, danger: bool = False,
-                    consequences: list[str] | None = None) -> HttpResponse:
+def _confirm_or_act(
+    request: HttpRequest,
+    *,
+    form: forms.Form,
+    person,
+    title: str,
+    lead: str,
+    button: str,
+    act: Callable[[forms.Form], bool],
+    done: str,
+    unchanged: str,
+    danger: bool = False,
+    consequences: list[str] | None = None,
+) -> HttpResponse:
     back = reverse("embassies:staff_detail", args=[person.pk])
     status, errors = 200, []
     if request.method == "POST":
@@ -132,16 +171,29 @@ def _confirm_or_act(request: HttpRequest, *, form: forms.Form, person, title: st
             try:
                 changed = act(form)
             except ValidationError as error:
-                errors = [text for texts in getattr(error, "message_dict", {"": error.messages}).values()
-                          for text in texts]
+                errors = [
+                    text for texts in getattr(error, "message_dict", {"": error.messages}).values() for text in texts
+                ]
                 status = 400
             else:
                 messages.success(request, done if changed else unchanged)
                 return redirect(back)
-    return render(request, "embassies/staff_confirm.html", {
-        "form": form, "person": person, "title": title, "lead": lead, "button": button, "back_url": back,
-        "errors": errors, "danger": danger, "consequences": consequences or [],
-    }, status=status)
+    return render(
+        request,
+        "embassies/staff_confirm.html",
+        {
+            "form": form,
+            "person": person,
+            "title": title,
+            "lead": lead,
+            "button": button,
+            "back_url": back,
+            "errors": errors,
+            "danger": danger,
+            "consequences": consequences or [],
+        },
+        status=status,
+    )
 
 
 def _name(person) -> str:
@@ -180,12 +232,15 @@ def _role_change(request: HttpRequest, user_id: int, *, grant: bool) -> HttpResp
         texts = {
             "title": _("Take the role “%(role)s” away from %(name)s?") % names,
             "lead": _("They lose what this role lets them do at their next page."),
-            "button": _("Yes, take the role away"), "danger": True,
+            "button": _("Yes, take the role away"),
+            "danger": True,
             "done": _("%(name)s is no longer “%(role)s”.") % names,
             "unchanged": _("%(name)s did not have this role.") % names,
         }
     return _confirm_or_act(
-        request, form=form, person=person,
+        request,
+        form=form,
+        person=person,
         act=lambda form: service(actor=request.user, user_id=person.pk, role=form.cleaned_data["role"]),
         **texts,
     )
@@ -194,10 +249,15 @@ def _role_change(request: HttpRequest, user_id: int, *, grant: bool) -> HttpResp
 def _role_consequences(role: str) -> list[str]:
     return {
         Role.OFFICER: [_("An officer drafts and submits messages for the missions they are attached to.")],
-        Role.PRESS_OFFICE: [_("The press office approves, schedules, cancels and retracts every mission's "
-                              "messages, and pauses publishing.")],
-        Role.CRISIS_UNIT: [_("The crisis unit writes crisis alerts to many missions at once and approves its "
-                             "colleagues' alerts.")],
+        Role.PRESS_OFFICE: [
+            _(
+                "The press office approves, schedules, cancels and retracts every mission's "
+                "messages, and pauses publishing."
+            )
+        ],
+        Role.CRISIS_UNIT: [
+            _("The crisis unit writes crisis alerts to many missions at once and approves its colleagues' alerts.")
+        ],
         Role.ADMINISTRATOR: [_("An administrator manages missions, staff, roles and social accounts.")],
     }.get(role, [])
 
@@ -210,16 +270,22 @@ def membership_add(request: HttpRequest, user_id: int) -> HttpResponse:
     form = MembershipForm(_posted(request), exclude=current)
     mission = form.cleaned_data["mission"] if form.is_bound and form.is_valid() else None
     return _confirm_or_act(
-        request, form=form, person=person,
+        request,
+        form=form,
+        person=person,
         title=_("Attach %(name)s to a mission?") % {"name": _name(person)},
-        lead=(_("%(name)s will work for %(mission)s.") % {"name": _name(person), "mission": mission.name}
-              if mission else _("Choose the mission.")),
+        lead=(
+            _("%(name)s will work for %(mission)s.") % {"name": _name(person), "mission": mission.name}
+            if mission
+            else _("Choose the mission.")
+        ),
         consequences=[_("An officer sees and writes the messages of every mission they are attached to.")],
         button=_("Yes, attach"),
-        act=lambda form: services.membership_add(actor=request.user, user_id=person.pk,
-                                                 mission_id=form.cleaned_data["mission"].pk),
-        done=_("%(name)s is attached to %(mission)s.") % {"name": _name(person),
-                                                          "mission": mission.name if mission else ""},
+        act=lambda form: services.membership_add(
+            actor=request.user, user_id=person.pk, mission_id=form.cleaned_data["mission"].pk
+        ),
+        done=_("%(name)s is attached to %(mission)s.")
+        % {"name": _name(person), "mission": mission.name if mission else ""},
         unchanged=_("%(name)s was already attached to it.") % {"name": _name(person)},
     )
 
@@ -232,10 +298,13 @@ def membership_remove(request: HttpRequest, user_id: int) -> HttpResponse:
     mission = selectors.mission_get(user=request.user, code=code)
     form = RemoveMembershipForm(_posted(request), initial={"mission": code})
     return _confirm_or_act(
-        request, form=form, person=person,
+        request,
+        form=form,
+        person=person,
         title=_("Detach %(name)s from %(mission)s?") % {"name": _name(person), "mission": mission.name},
         lead=_("They will no longer see or write that mission's messages."),
-        button=_("Yes, detach"), danger=True,
+        button=_("Yes, detach"),
+        danger=True,
         act=lambda form: services.membership_remove(actor=request.user, user_id=person.pk, mission_id=mission.pk),
         done=_("%(name)s no longer works for %(mission)s.") % {"name": _name(person), "mission": mission.name},
         unchanged=_("%(name)s was not attached to it.") % {"name": _name(person)},

@@ -69,8 +69,7 @@ class MessageTextInline(ReadOnlyInline):
 
 class AttachmentInline(ReadOnlyInline):
     model = Attachment
-    fields = readonly_fields = ["position", "original_name", "kind", "mime_type", "size", "alt_text",
-                                "sha256"]
+    fields = readonly_fields = ["position", "original_name", "kind", "mime_type", "size", "alt_text", "sha256"]
 
 
 class ReviewInline(ReadOnlyInline):
@@ -80,22 +79,43 @@ class ReviewInline(ReadOnlyInline):
 
 class DeliveryInline(ReadOnlyInline):
     model = Delivery
-    fields = readonly_fields = ["account", "language", "state", "attempts", "next_attempt_at",
-                                "last_error_kind", "last_error", "external_url", "sent_at"]
+    fields = readonly_fields = [
+        "account",
+        "language",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error_kind",
+        "last_error",
+        "external_url",
+        "sent_at",
+    ]
 
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyPolicyAdminMixin, admin.ModelAdmin):
     view_actions = ("audit.view", "message.review_queue")
-    list_display = ["title", "mission", "priority", "state", "author", "scheduled_at", "approved_by",
-                    "created_at"]
+    list_display = ["title", "mission", "priority", "state", "author", "scheduled_at", "approved_by", "created_at"]
     list_filter = ["state", "priority", "mission__region"]
     search_fields = ["title", "mission__name", "mission__code", "author__username"]
     list_select_related = ["mission", "author", "approved_by"]
     date_hierarchy = "created_at"
-    readonly_fields = ["mission", "author", "title", "state", "priority", "desired_at", "scheduled_at",
-                       "crisis_scope", "version", "approved_by", "approved_at", "approved_fingerprint",
-                       "created_at", "updated_at"]
+    readonly_fields = [
+        "mission",
+        "author",
+        "title",
+        "state",
+        "priority",
+        "desired_at",
+        "scheduled_at",
+        "crisis_scope",
+        "version",
+        "approved_by",
+        "approved_at",
+        "approved_fingerprint",
+        "created_at",
+        "updated_at",
+    ]
     fields = readonly_fields
     inlines = [MessageTextInline, AttachmentInline, ReviewInline, DeliveryInline]
     actions = ["approve_now", "cancel_messages"]
@@ -119,26 +139,59 @@ class MessageAdmin(ReadOnlyPolicyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Approve and publish now (never your own message)"))
     def approve_now(self, request, queryset) -> None:
-        self._each(request, queryset, lambda **kwargs: message_approve(publish_at=None, **kwargs),
-                   "approved for publishing now")
+        self._each(
+            request,
+            queryset,
+            lambda **kwargs: message_approve(publish_at=None, **kwargs),
+            "approved for publishing now",
+        )
 
     @admin.action(description=_("Cancel (what has not gone out yet)"))
     def cancel_messages(self, request, queryset) -> None:
-        self._each(request, queryset,
-                   lambda **kwargs: message_cancel(reason="Cancelled from the admin.", **kwargs), "cancelled")
+        self._each(
+            request,
+            queryset,
+            lambda **kwargs: message_cancel(reason="Cancelled from the admin.", **kwargs),
+            "cancelled",
+        )
 
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyPolicyAdminMixin, admin.ModelAdmin):
     view_actions = ("audit.view", "message.review_queue")
-    list_display = ["pk", "message", "account", "language", "priority", "state", "attempts",
-                    "next_attempt_at", "last_error_kind", "sent_at"]
+    list_display = [
+        "pk",
+        "message",
+        "account",
+        "language",
+        "priority",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error_kind",
+        "sent_at",
+    ]
     list_filter = ["state", "priority", "last_error_kind", "account__network"]
     search_fields = ["reference", "external_id", "message__title", "account__handle"]
     list_select_related = ["message", "account__mission"]
-    readonly_fields = ["message", "account", "language", "priority", "state", "reference", "attempts",
-                       "next_attempt_at", "state_changed_at", "last_error", "last_error_kind", "external_id",
-                       "external_url", "sent_at", "retracted_at", "created_at"]
+    readonly_fields = [
+        "message",
+        "account",
+        "language",
+        "priority",
+        "state",
+        "reference",
+        "attempts",
+        "next_attempt_at",
+        "state_changed_at",
+        "last_error",
+        "last_error_kind",
+        "external_id",
+        "external_url",
+        "sent_at",
+        "retracted_at",
+        "created_at",
+    ]
     fields = readonly_fields
     list_per_page = 100
 
@@ -156,8 +209,7 @@ class EventAdmin(ReadOnlyPolicyAdminMixin, admin.ModelAdmin):
     search_fields = ["verb", "actor__username", "message__title"]
     list_select_related = ["actor", "message", "delivery"]
     date_hierarchy = "created_at"
-    readonly_fields = ["created_at", "verb", "actor", "message", "delivery", "from_state", "to_state",
-                       "details"]
+    readonly_fields = ["created_at", "verb", "actor", "message", "delivery", "from_state", "to_state", "details"]
     fields = readonly_fields
     list_per_page = 200
 

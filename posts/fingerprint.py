@@ -39,15 +39,15 @@ def _target_ids_sql() -> str:
     quote = connection.ops.quote_name
     meta = Message.targets.through._meta
     target = next(field for field in meta.fields if field.is_relation and field.related_model is not Message)
-    return (f"SELECT {quote(target.column)} FROM {quote(meta.db_table)} "  # noqa: S608  # nosec B608: names from the model, values as parameters
-            f"WHERE {quote(meta.get_field('message').column)} = %s")
+    return (
+        f"SELECT {quote(target.column)} FROM {quote(meta.db_table)} "  # noqa: S608  # nosec B608: names from the model, values as parameters
+        f"WHERE {quote(meta.get_field('message').column)} = %s"
+    )
 
 
 def fingerprint_payload(message: Message) -> dict:
     """The canonical content the fingerprint is taken over (readable, for debugging)."""
-    texts = sorted(
-        [text.language, text.network, text.body, text.title] for text in message.texts.all()
-    )
+    texts = sorted([text.language, text.network, text.body, text.title] for text in message.texts.all())
     attachments = sorted(message.attachments.all(), key=lambda item: (item.position, item.pk))
     return {
         "texts": texts,
@@ -65,6 +65,9 @@ def message_fingerprint(message: Message) -> str:
     internal title, the desired time and comments are not part of it: they never leave.
     """
     canonical = json.dumps(
-        fingerprint_payload(message), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        fingerprint_payload(message),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

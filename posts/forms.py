@@ -42,7 +42,7 @@ def hq_zone() -> zoneinfo.ZoneInfo:
 
 
 def zone_city(zone: zoneinfo.ZoneInfo | str) -> str:
-    """"Paris" for Europe/Paris, "New York" for America/New_York: how people name a zone."""
+    """ "Paris" for Europe/Paris, "New York" for America/New_York: how people name a zone."""
     return str(zone).rsplit("/", 1)[-1].replace("_", " ")
 
 
@@ -56,6 +56,7 @@ def place_of(mission: Mission | None) -> str:
 
 
 # --- Local times ----------------------------------------------------------------------------
+
 
 def parse_local(value: str) -> datetime | None:
     """A naive datetime from what a datetime-local input sends, or None if unreadable."""
@@ -77,14 +78,20 @@ def local_to_aware(naive: datetime, zone: zoneinfo.ZoneInfo, *, place: str) -> d
         shown = formats.date_format(naive, "DATETIME_FORMAT")
         if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
             raise ValidationError(
-                _("%(time)s does not exist in %(place)s: the clocks go forward at that hour on that day. "
-                  "Choose a time an hour later or earlier."),
-                code="nonexistent", params={"time": shown, "place": place},
+                _(
+                    "%(time)s does not exist in %(place)s: the clocks go forward at that hour on that day. "
+                    "Choose a time an hour later or earlier."
+                ),
+                code="nonexistent",
+                params={"time": shown, "place": place},
             )
         raise ValidationError(
-            _("%(time)s happens twice in %(place)s: the clocks go back at that hour on that day. "
-              "Choose a time outside that hour so that nobody has to guess which one you mean."),
-            code="ambiguous", params={"time": shown, "place": place},
+            _(
+                "%(time)s happens twice in %(place)s: the clocks go back at that hour on that day. "
+                "Choose a time outside that hour so that nobody has to guess which one you mean."
+            ),
+            code="ambiguous",
+            params={"time": shown, "place": place},
         )
     return first.astimezone(UTC)
 
@@ -128,6 +135,7 @@ class LocalDateTimeField(forms.Field):
 
 # --- Errors beside the fields -----------------------------------------------------------------
 
+
 class ErrorsBesideFieldsMixin:
     """Service errors (a ValidationError keyed by the service's argument names) land beside
     the field they concern; the rest at the top of the form."""
@@ -154,6 +162,7 @@ class ErrorsBesideFieldsMixin:
 
 
 # --- Compose ---------------------------------------------------------------------------------
+
 
 @dataclass
 class VariantFields:
@@ -207,26 +216,39 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
     service_fields = {"target_ids": "targets", "texts": "__all__", "alt_text": "alt_text", "mission": "__all__"}
 
     title = forms.CharField(
-        label=_("Internal title"), max_length=TITLE_MAX,
+        label=_("Internal title"),
+        max_length=TITLE_MAX,
         help_text=_("For the team only: it is never published."),
         error_messages={"required": _("Give the message an internal title.")},
     )
     targets = forms.MultipleChoiceField(
-        label=_("Publish to"), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Publish to"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     file = forms.FileField(
-        label=_("Add an image or a video"), required=False,
+        label=_("Add an image or a video"),
+        required=False,
         help_text=_("JPEG, PNG, GIF or WebP images; MP4 or MOV videos. Location and camera data are removed."),
     )
     alt_text = forms.CharField(
-        label=_("Describe the image (alt text)"), required=False, max_length=ALT_TEXT_MAX,
+        label=_("Describe the image (alt text)"),
+        required=False,
+        max_length=ALT_TEXT_MAX,
         help_text=_("Read aloud to people who cannot see it. Every network that takes images asks for one."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, mission: Mission, accounts: list[SocialAccount], message: Message | None = None,
-                 attachments: list[Attachment] | None = None, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        mission: Mission,
+        accounts: list[SocialAccount],
+        message: Message | None = None,
+        attachments: list[Attachment] | None = None,
+        **kwargs,
+    ) -> None:
         self.mission, self.accounts, self.message = mission, accounts, message
         self.attachments = attachments or []
         if message is not None and not kwargs.get("initial"):
@@ -234,7 +256,9 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         zone = mission.zone
         self.fields["desired_at"] = LocalDateTimeField(
-            zone=zone, place=mission.city, required=False,
+            zone=zone,
+            place=mission.city,
+            required=False,
             label=_("Desired time in %(place)s") % {"place": mission.city},
             help_text=_("Local time of the mission. Leave empty to let the press office choose."),
         )
@@ -242,32 +266,42 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
         for language in mission.languages:
             name = display_language(language)
             self.fields[f"text_{language}"] = forms.CharField(
-                label=_("Text in %(language)s") % {"language": name}, required=False,
+                label=_("Text in %(language)s") % {"language": name},
+                required=False,
                 widget=forms.Textarea(attrs={"rows": 6}),
             )
             self.fields[f"title_{language}"] = forms.CharField(
-                label=_("Title in %(language)s (YouTube, Flickr)") % {"language": name}, required=False,
+                label=_("Title in %(language)s (YouTube, Flickr)") % {"language": name},
+                required=False,
                 max_length=TEXT_TITLE_MAX,
             )
             for network, label in Network.choices:
                 self.fields[f"text_{language}_{network}"] = forms.CharField(
                     label=_("%(network)s wording in %(language)s") % {"network": label, "language": name},
-                    required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                    required=False,
+                    widget=forms.Textarea(attrs={"rows": 3}),
                 )
                 if network in NETWORKS_WITH_TITLES:
                     self.fields[f"title_{language}_{network}"] = forms.CharField(
                         label=_("%(network)s title in %(language)s") % {"network": label, "language": name},
-                        required=False, max_length=TEXT_TITLE_MAX,
+                        required=False,
+                        max_length=TEXT_TITLE_MAX,
                     )
             rtl = language in RIGHT_TO_LEFT_LANGUAGES
-            for key in [f"text_{language}", f"title_{language}",
-                        *(f"{kind}_{language}_{network}" for kind in ("text", "title") for network in Network.values)]:
+            for key in [
+                f"text_{language}",
+                f"title_{language}",
+                *(f"{kind}_{language}_{network}" for kind in ("text", "title") for network in Network.values),
+            ]:
                 if key in self.fields:
                     self.fields[key].widget.attrs.update({"lang": language, "dir": "rtl" if rtl else "auto"})
         for attachment in self.attachments:
             self.fields[f"alt_{attachment.pk}"] = forms.CharField(
-                label=_("Alt text of %(name)s") % {"name": attachment.original_name}, required=False,
-                max_length=ALT_TEXT_MAX, initial=attachment.alt_text, widget=forms.Textarea(attrs={"rows": 2}),
+                label=_("Alt text of %(name)s") % {"name": attachment.original_name},
+                required=False,
+                max_length=ALT_TEXT_MAX,
+                initial=attachment.alt_text,
+                widget=forms.Textarea(attrs={"rows": 2}),
             )
 
     def clean_desired_at(self):
@@ -315,11 +349,12 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
     def texts(self) -> dict:
         texts: dict = {}
         for language in self.mission.languages:
-            texts[(language, "")] = {"body": self._value(f"text_{language}"),
-                                     "title": self._value(f"title_{language}")}
+            texts[(language, "")] = {"body": self._value(f"text_{language}"), "title": self._value(f"title_{language}")}
             for network in Network.values:
-                texts[(language, network)] = {"body": self._value(f"text_{language}_{network}"),
-                                              "title": self._value(f"title_{language}_{network}")}
+                texts[(language, network)] = {
+                    "body": self._value(f"text_{language}_{network}"),
+                    "title": self._value(f"title_{language}_{network}"),
+                }
         return texts
 
     def target_ids(self) -> list[int]:
@@ -372,16 +407,22 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
         panels = []
         for language in self.mission.languages:
             panel = LanguageFields(
-                code=language, name=display_language(language),
+                code=language,
+                name=display_language(language),
                 direction="rtl" if language in RIGHT_TO_LEFT_LANGUAGES else "ltr",
-                text=self[f"text_{language}"], title=self[f"title_{language}"],
+                text=self[f"text_{language}"],
+                title=self[f"title_{language}"],
             )
             for network, label in Network.choices:
                 title_name = f"title_{language}_{network}"
-                panel.variants.append(VariantFields(
-                    network=network, label=label, text=self[f"text_{language}_{network}"],
-                    title=self[title_name] if title_name in self.fields else None,
-                ))
+                panel.variants.append(
+                    VariantFields(
+                        network=network,
+                        label=label,
+                        text=self[f"text_{language}_{network}"],
+                        title=self[title_name] if title_name in self.fields else None,
+                    )
+                )
             panels.append(panel)
         return panels
 
@@ -400,6 +441,7 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
 
 # --- Review -------------------------------------------------------------------------------
 
+
 class VersionedForm(ErrorsBesideFieldsMixin, forms.Form):
     """Carries the message version the page showed, so that a stale page cannot decide."""
 
@@ -414,12 +456,15 @@ class ApproveForm(VersionedForm):
     service_fields = {"publish_at": "publish_at"}
 
     when = forms.ChoiceField(
-        label=_("When"), widget=forms.RadioSelect,
+        label=_("When"),
+        widget=forms.RadioSelect,
         choices=[(NOW, _("Publish now")), (AT, _("Publish at this time"))],
         error_messages={"required": _("Choose: publish now, or at a time.")},
     )
     comment = forms.CharField(
-        label=_("Comment for the author (optional)"), required=False, max_length=COMMENT_MAX,
+        label=_("Comment for the author (optional)"),
+        required=False,
+        max_length=COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -436,7 +481,9 @@ class ApproveForm(VersionedForm):
         super().__init__(*args, **kwargs)
         place = place_of(message.mission)
         self.fields["publish_at"] = LocalDateTimeField(
-            zone=zone_of(message.mission), place=place, required=False,
+            zone=zone_of(message.mission),
+            place=place,
+            required=False,
             label=_("Time in %(place)s") % {"place": place},
         )
         self.fields["when"].widget.attrs["id"] = "id_when"
@@ -445,8 +492,7 @@ class ApproveForm(VersionedForm):
         cleaned = super().clean()
         if cleaned.get("when") == self.AT and not cleaned.get("publish_at") and "publish_at" not in self.errors:
             self.add_error("publish_at", _("Give the time to publish at, or choose “Publish now”."))
-        elif cleaned.get("when") == self.AT and cleaned.get("publish_at") \
-                and cleaned["publish_at"] <= timezone.now():
+        elif cleaned.get("when") == self.AT and cleaned.get("publish_at") and cleaned["publish_at"] <= timezone.now():
             self.add_error("publish_at", _("This time has passed: choose a time in the future, or publish now."))
         return cleaned
 
@@ -475,6 +521,7 @@ class CommentForm(ErrorsBesideFieldsMixin, forms.Form):
 
 # --- Lists ----------------------------------------------------------------------------------
 
+
 def _mission_choices(missions) -> list[tuple[str, str]]:
     return [("", _("All missions")), *((str(mission.pk), mission.name) for mission in missions)]
 
@@ -484,10 +531,12 @@ class ReviewQueueFilterForm(forms.Form):
     mission = forms.ChoiceField(label=_("Mission"), required=False)
     network = forms.ChoiceField(label=_("Network"), required=False)
     priority = forms.ChoiceField(label=_("Priority"), required=False)
-    date_from = forms.DateField(label=_("Going out from"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    date_to = forms.DateField(label=_("Going out until"), required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date_from = forms.DateField(
+        label=_("Going out from"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=_("Going out until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args, missions, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -511,10 +560,12 @@ class CalendarForm(forms.Form):
     WEEK, MONTH = "week", "month"
     HQ, MISSION = "hq", "mission"
 
-    view = forms.ChoiceField(label=_("View"), required=False, widget=forms.RadioSelect,
-                             choices=[(WEEK, _("Week")), (MONTH, _("Month"))])
-    date = forms.DateField(label=_("Showing"), required=False,
-                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    view = forms.ChoiceField(
+        label=_("View"), required=False, widget=forms.RadioSelect, choices=[(WEEK, _("Week")), (MONTH, _("Month"))]
+    )
+    date = forms.DateField(
+        label=_("Showing"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     region = forms.ChoiceField(label=_("Region"), required=False)
     mission = forms.ChoiceField(label=_("Mission"), required=False)
     tz = forms.ChoiceField(label=_("Times in"), required=False, widget=forms.RadioSelect)

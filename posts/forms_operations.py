@@ -66,6 +66,7 @@ class ConfirmMixin:
 
 # --- Delivery monitor ---------------------------------------------------------------------------
 
+
 class EmptyActionForm(ConfirmMixin, forms.Form):
     """Retry, retract, approve now: nothing to type, only a confirmation."""
 
@@ -74,7 +75,9 @@ class EmptyActionForm(ConfirmMixin, forms.Form):
 
 class CancelForm(ConfirmMixin, forms.Form):
     reason = forms.CharField(
-        label=_("Why cancel it?"), required=False, max_length=1000,
+        label=_("Why cancel it?"),
+        required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The author is told, with this reason."),
     )
@@ -87,7 +90,9 @@ class SettleForm(ConfirmMixin, forms.Form):
     ]
     outcome = forms.ChoiceField(label=_("What became of it?"), choices=OUTCOMES, widget=forms.RadioSelect)
     external_url = forms.URLField(
-        label=_("Link to the published post"), required=False, max_length=500,
+        label=_("Link to the published post"),
+        required=False,
+        max_length=500,
         assume_scheme="https",
         help_text=_("If it was published: the post's address, so that it can be retracted later."),
     )
@@ -103,8 +108,7 @@ class ReleaseForm(ConfirmMixin, forms.Form):
     """Release held deliveries now, or at a time typed in `zone`."""
 
     WHEN = [("now", _("Now")), ("at", _("At a time I choose"))]
-    when = forms.ChoiceField(label=_("When should they go out?"), choices=WHEN, initial="now",
-                             widget=forms.RadioSelect)
+    when = forms.ChoiceField(label=_("When should they go out?"), choices=WHEN, initial="now", widget=forms.RadioSelect)
     publish_at = LocalDateTimeField(label=_("Date and time"), required=False)
     deliveries = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -140,7 +144,10 @@ class PauseReleaseForm(ReleaseForm):
     """On the pause page: release the held deliveries of the messages ticked."""
 
     message_ids = forms.TypedMultipleChoiceField(
-        label=_("Messages to release"), coerce=int, required=True, widget=forms.CheckboxSelectMultiple,
+        label=_("Messages to release"),
+        coerce=int,
+        required=True,
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Tick at least one message to release.")},
     )
 
@@ -151,25 +158,34 @@ class PauseReleaseForm(ReleaseForm):
 
 # --- Pause ---------------------------------------------------------------------------------------
 
+
 class PauseForm(ConfirmMixin, forms.Form):
     Scope = PublishingPause.Scope
 
     scope = forms.ChoiceField(
-        label=_("What to pause"), choices=PublishingPause.Scope.choices, initial=PublishingPause.Scope.ALL,
+        label=_("What to pause"),
+        choices=PublishingPause.Scope.choices,
+        initial=PublishingPause.Scope.ALL,
         widget=forms.RadioSelect,
     )
-    region = forms.ChoiceField(label=_("Region"), required=False,
-                               choices=[("", _("Choose a region")), *Mission.Region.choices])
+    region = forms.ChoiceField(
+        label=_("Region"), required=False, choices=[("", _("Choose a region")), *Mission.Region.choices]
+    )
     country = forms.CharField(
-        label=_("Country"), required=False, max_length=2,
+        label=_("Country"),
+        required=False,
+        max_length=2,
         help_text=_("Two-letter ISO code of the host country, for example LB."),
         widget=forms.TextInput(attrs={"list": "pause-countries", "autocomplete": "off", "size": 4}),
     )
     mission = forms.ChoiceField(label=_("Mission"), required=False)
-    network = forms.ChoiceField(label=_("Network"), required=False,
-                                choices=[("", _("Choose a network")), *Network.choices])
+    network = forms.ChoiceField(
+        label=_("Network"), required=False, choices=[("", _("Choose a network")), *Network.choices]
+    )
     reason = forms.CharField(
-        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Shown to everyone who sees the pause, and kept in the record."),
         error_messages={"required": _("Say why publishing is paused.")},
     )
@@ -209,7 +225,7 @@ class PauseForm(ConfirmMixin, forms.Form):
 
 
 def describe_pause(scope: str, value: str) -> str:
-    """"Everything", "Region: Africa", "Network: X"..., in words."""
+    """ "Everything", "Region: Africa", "Network: X"..., in words."""
     Scope = PublishingPause.Scope
     if scope == Scope.ALL:
         return str(_("All publishing, everywhere"))
@@ -229,13 +245,16 @@ def describe_pause(scope: str, value: str) -> str:
 # --- Crisis alerts --------------------------------------------------------------------------------
 
 EXTRA_LANGUAGES = 2
-OFFERED_CRISIS_NETWORKS = [(Network.TWITTER.value, Network.TWITTER.label),
-                           (Network.FACEBOOK.value, Network.FACEBOOK.label)]
+OFFERED_CRISIS_NETWORKS = [
+    (Network.TWITTER.value, Network.TWITTER.label),
+    (Network.FACEBOOK.value, Network.FACEBOOK.label),
+]
 
 
 def _language_choices() -> list[tuple[str, str]]:
-    codes = sorted({code for languages in Mission.objects.values_list("languages", flat=True)
-                    for code in languages} - {"fr", "en"})
+    codes = sorted(
+        {code for languages in Mission.objects.values_list("languages", flat=True) for code in languages} - {"fr", "en"}
+    )
     named = sorted(((code, f"{language_name(code)} ({code})") for code in codes), key=lambda item: item[1])
     return [("", _("Choose a language")), *named]
 
@@ -248,25 +267,36 @@ class CrisisAlertForm(forms.Form):
     ]
 
     title = forms.CharField(
-        label=_("Internal title"), max_length=200,
+        label=_("Internal title"),
+        max_length=200,
         help_text=_("For the crisis unit and the press office; it is not published."),
         error_messages={"required": _("Give the alert an internal title.")},
     )
-    text_fr = forms.CharField(label=_("Text in French"), required=False,
-                              widget=forms.Textarea(attrs={"rows": 4, "lang": "fr", "dir": "auto"}))
-    text_en = forms.CharField(label=_("Text in English"), required=False,
-                              widget=forms.Textarea(attrs={"rows": 4, "lang": "en", "dir": "auto"}))
-    scope_kind = forms.ChoiceField(label=_("Choose the missions by"), choices=SCOPE_KINDS, initial="regions",
-                                   widget=forms.RadioSelect)
-    regions = forms.MultipleChoiceField(label=_("Regions"), required=False, choices=Mission.Region.choices,
-                                        widget=forms.CheckboxSelectMultiple)
+    text_fr = forms.CharField(
+        label=_("Text in French"), required=False, widget=forms.Textarea(attrs={"rows": 4, "lang": "fr", "dir": "auto"})
+    )
+    text_en = forms.CharField(
+        label=_("Text in English"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "lang": "en", "dir": "auto"}),
+    )
+    scope_kind = forms.ChoiceField(
+        label=_("Choose the missions by"), choices=SCOPE_KINDS, initial="regions", widget=forms.RadioSelect
+    )
+    regions = forms.MultipleChoiceField(
+        label=_("Regions"), required=False, choices=Mission.Region.choices, widget=forms.CheckboxSelectMultiple
+    )
     countries = forms.CharField(
-        label=_("Countries"), required=False, max_length=1000,
+        label=_("Countries"),
+        required=False,
+        max_length=1000,
         help_text=_("Two-letter ISO codes separated by commas or spaces, for example LB, SY, JO."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     networks = forms.MultipleChoiceField(
-        label=_("Networks"), choices=OFFERED_CRISIS_NETWORKS, initial=list(DEFAULT_CRISIS_NETWORKS),
+        label=_("Networks"),
+        choices=OFFERED_CRISIS_NETWORKS,
+        initial=list(DEFAULT_CRISIS_NETWORKS),
         widget=forms.CheckboxSelectMultiple,
         help_text=_("A crisis alert is text only: YouTube needs a video and Flickr a photo."),
         error_messages={"required": _("Choose at least one network.")},
@@ -277,10 +307,13 @@ class CrisisAlertForm(forms.Form):
         choices = _language_choices()
         for number in range(1, EXTRA_LANGUAGES + 1):
             self.fields[f"language_{number}"] = forms.ChoiceField(
-                label=_("Other language %(number)s") % {"number": number}, required=False, choices=choices,
+                label=_("Other language %(number)s") % {"number": number},
+                required=False,
+                choices=choices,
             )
             self.fields[f"text_{number}"] = forms.CharField(
-                label=_("Text in this language"), required=False,
+                label=_("Text in this language"),
+                required=False,
                 widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
             )
 
@@ -312,8 +345,13 @@ class CrisisAlertForm(forms.Form):
             elif language:
                 texts[language] = body
         if not (set(texts) & {"fr", "en"}):
-            self.add_error("text_fr", _("Write the alert in French or in English at least: accounts whose "
-                                        "languages have no text receive it in French, else in English."))
+            self.add_error(
+                "text_fr",
+                _(
+                    "Write the alert in French or in English at least: accounts whose "
+                    "languages have no text receive it in French, else in English."
+                ),
+            )
         cleaned["texts"] = texts
         kind = cleaned.get("scope_kind")
         scope: dict | None = None
@@ -333,8 +371,10 @@ class CrisisAlertForm(forms.Form):
             try:
                 scope = clean_scope(scope)
             except ValidationError as error:
-                self.add_error("countries" if kind == "countries" else "regions",
-                               " ".join(error.message_dict.get("scope", error.messages)))
+                self.add_error(
+                    "countries" if kind == "countries" else "regions",
+                    " ".join(error.message_dict.get("scope", error.messages)),
+                )
                 scope = None
         cleaned["scope"] = scope
         return cleaned

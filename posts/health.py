@@ -52,8 +52,12 @@ def broker_check(timeout: float | None = None) -> tuple[bool, str]:
 
     def connect() -> None:
         try:
-            options = {**(current_app.conf.broker_transport_options or {}),
-                       "socket_timeout": timeout, "socket_connect_timeout": timeout, "max_retries": 0}
+            options = {
+                **(current_app.conf.broker_transport_options or {}),
+                "socket_timeout": timeout,
+                "socket_connect_timeout": timeout,
+                "max_retries": 0,
+            }
             with current_app.connection_for_write(connect_timeout=timeout, transport_options=options) as conn:
                 conn.ensure_connection(max_retries=1, timeout=timeout)
                 if conn.transport.driver_type == "redis":
@@ -79,8 +83,7 @@ def health_report(*, now: datetime | None = None, check_broker: bool = True) -> 
     # Waiting deliveries, per lane, in one grouped query.
     due = Q(state=State.SCHEDULED, next_attempt_at__lte=now) & publishable
     rows = (
-        Delivery.objects.filter(
-            due | Q(state__in=[State.QUEUED, State.SENDING, State.UNKNOWN, State.HELD]))
+        Delivery.objects.filter(due | Q(state__in=[State.QUEUED, State.SENDING, State.UNKNOWN, State.HELD]))
         .values("priority")
         .annotate(
             due=Count("pk", filter=due),
@@ -118,21 +121,28 @@ def health_report(*, now: datetime | None = None, check_broker: bool = True) -> 
 
     recent = now - timedelta(seconds=settings.HEALTH_WORKER_MAX_AGE)
     workers = [
-        {"name": name.removeprefix("worker:"), "seen_at": beat.seen_at.isoformat(),
-         "age_seconds": round(_age(beat.seen_at, now), 1), "recent": beat.seen_at >= recent}
-        for name, beat in sorted(beats.items()) if name.startswith("worker:")
+        {
+            "name": name.removeprefix("worker:"),
+            "seen_at": beat.seen_at.isoformat(),
+            "age_seconds": round(_age(beat.seen_at, now), 1),
+            "recent": beat.seen_at >= recent,
+        }
+        for name, beat in sorted(beats.items())
+        if name.startswith("worker:")
     ]
     queues = {
-        name.removeprefix("queue:"): {"seen_at": beat.seen_at.isoformat(),
-                                      "age_seconds": round(_age(beat.seen_at, now), 1)}
-        for name, beat in sorted(beats.items()) if name.startswith("queue:")
+        name.removeprefix("queue:"): {
+            "seen_at": beat.seen_at.isoformat(),
+            "age_seconds": round(_age(beat.seen_at, now), 1),
+        }
+        for name, beat in sorted(beats.items())
+        if name.startswith("queue:")
     }
     if not any(worker["recent"] for worker in workers):
         reasons.append(f"No worker has been seen for {_in_words(settings.HEALTH_WORKER_MAX_AGE)}.")
     for queue, seen in queues.items():
         if seen["age_seconds"] > settings.HEALTH_WORKER_MAX_AGE:
-            reasons.append(f"No worker has taken work from the {queue} queue for "
-                           f"{_in_words(seen['age_seconds'])}.")
+            reasons.append(f"No worker has taken work from the {queue} queue for {_in_words(seen['age_seconds'])}.")
     sweeper = beats.get("sweeper")
 
     broker_ok, broker_detail = broker_check() if check_broker else (True, "not checked")
@@ -150,8 +160,10 @@ def health_report(*, now: datetime | None = None, check_broker: bool = True) -> 
             "age_seconds": None if dispatcher_age is None else round(dispatcher_age, 1),
             "last": dispatcher.details if dispatcher else {},
         },
-        "sweeper": {"last_run": sweeper.seen_at.isoformat() if sweeper else None,
-                    "last": sweeper.details if sweeper else {}},
+        "sweeper": {
+            "last_run": sweeper.seen_at.isoformat() if sweeper else None,
+            "last": sweeper.details if sweeper else {},
+        },
         "workers": workers,
         "queues": queues,
         "broker": {"reachable": broker_ok, "detail": broker_detail},

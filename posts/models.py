@@ -21,10 +21,15 @@ class InvalidTransition(Exception):
 
 # The events by which someone changed what a message says. Whoever did wrote part of it,
 # and four eyes keep them from deciding on it (`Message.writer_ids`, diplomacy_hub.policy).
-AUTHORING_VERBS = frozenset({
-    "message.create", "message.edit", "message.attachment_add", "message.attachment_remove",
-    "message.attachment_alt_text",
-})
+AUTHORING_VERBS = frozenset(
+    {
+        "message.create",
+        "message.edit",
+        "message.attachment_add",
+        "message.attachment_remove",
+        "message.attachment_alt_text",
+    }
+)
 
 
 class Priority(models.TextChoices):
@@ -52,10 +57,15 @@ class Message(models.Model):
     TRANSITIONS = {
         State.DRAFT: {State.IN_REVIEW, State.CANCELLED},
         State.CHANGES_REQUESTED: {State.DRAFT, State.IN_REVIEW, State.CANCELLED},
-        State.IN_REVIEW: {State.SCHEDULED, State.CHANGES_REQUESTED, State.REJECTED, State.DRAFT,
-                          State.CANCELLED},
-        State.SCHEDULED: {State.PUBLISHING, State.CANCELLED, State.IN_REVIEW, State.PUBLISHED,
-                          State.PARTIALLY_PUBLISHED, State.FAILED},
+        State.IN_REVIEW: {State.SCHEDULED, State.CHANGES_REQUESTED, State.REJECTED, State.DRAFT, State.CANCELLED},
+        State.SCHEDULED: {
+            State.PUBLISHING,
+            State.CANCELLED,
+            State.IN_REVIEW,
+            State.PUBLISHED,
+            State.PARTIALLY_PUBLISHED,
+            State.FAILED,
+        },
         State.PUBLISHING: {State.PUBLISHED, State.PARTIALLY_PUBLISHED, State.FAILED, State.CANCELLED},
         State.PUBLISHED: {State.RETRACTED, State.PUBLISHING},
         State.PARTIALLY_PUBLISHED: {State.RETRACTED, State.PUBLISHING, State.PUBLISHED, State.FAILED},
@@ -68,22 +78,34 @@ class Message(models.Model):
 
     # A crisis alert drafted at headquarters has no single mission.
     mission = models.ForeignKey(
-        Mission, on_delete=models.PROTECT, related_name="messages", null=True, blank=True,
+        Mission,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        null=True,
+        blank=True,
         verbose_name=_("mission"),
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_messages",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="authored_messages",
         verbose_name=_("author"),
     )
     title = models.CharField(_("internal title"), max_length=200)
     state = models.CharField(_("state"), max_length=24, choices=State.choices, default=State.DRAFT)
     priority = models.CharField(
-        _("priority"), max_length=10, choices=Priority.choices, default=Priority.ROUTINE,
+        _("priority"),
+        max_length=10,
+        choices=Priority.choices,
+        default=Priority.ROUTINE,
     )
     desired_at = models.DateTimeField(_("desired time"), null=True, blank=True)
     scheduled_at = models.DateTimeField(_("scheduled time"), null=True, blank=True)
     targets = models.ManyToManyField(
-        SocialAccount, related_name="targeted_by", blank=True, verbose_name=_("target accounts"),
+        SocialAccount,
+        related_name="targeted_by",
+        blank=True,
+        verbose_name=_("target accounts"),
     )
     # For crisis alerts: how the targets were chosen ({"all": true} | {"regions": [...]} |
     # {"countries": [...]}), kept so reviewers see the intent, not only the list.
@@ -92,8 +114,12 @@ class Message(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1)
     approved_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approved_messages",
-        null=True, blank=True, editable=False,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="approved_messages",
+        null=True,
+        blank=True,
+        editable=False,
     )
     approved_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -132,8 +158,10 @@ class Message(models.Model):
     def require_transition(self, to_state: str) -> None:
         if to_state not in self.TRANSITIONS[self.state]:
             raise InvalidTransition(
-                _("This message is “%(current)s”; it cannot become “%(target)s”.") % {
-                    "current": self.get_state_display(), "target": self.State(to_state).label,
+                _("This message is “%(current)s”; it cannot become “%(target)s”.")
+                % {
+                    "current": self.get_state_display(),
+                    "target": self.State(to_state).label,
                 }
             )
 
@@ -154,7 +182,9 @@ class Message(models.Model):
         else:
             editors = set(
                 Event.objects.filter(message_id=self.pk, verb__in=AUTHORING_VERBS)
-                .order_by().values_list("actor_id", flat=True).distinct()
+                .order_by()
+                .values_list("actor_id", flat=True)
+                .distinct()
             )
         return frozenset(({self.author_id} | editors) - {None})
 
@@ -167,14 +197,18 @@ class MessageText(models.Model):
     network = models.CharField(_("network"), max_length=16, choices=Network.choices, blank=True)
     body = models.TextField(_("text"))
     title = models.CharField(
-        _("title"), max_length=255, blank=True, help_text=_("YouTube and Flickr titles."),
+        _("title"),
+        max_length=255,
+        blank=True,
+        help_text=_("YouTube and Flickr titles."),
     )
 
     class Meta:
         ordering = ["language", "network"]
         constraints = [
             models.UniqueConstraint(
-                fields=["message", "language", "network"], name="posts_messagetext_unique_language_network",
+                fields=["message", "language", "network"],
+                name="posts_messagetext_unique_language_network",
             ),
         ]
 
@@ -258,16 +292,16 @@ class Delivery(models.Model):
     """One message to one social account in one language: what a worker publishes."""
 
     class State(models.TextChoices):
-        SCHEDULED = "scheduled", _("Scheduled")   # waiting for next_attempt_at
-        HELD = "held", _("Held")                  # fell due during a pause or too late: a person releases it
-        QUEUED = "queued", _("Queued")            # claimed by the dispatcher, id sent to a worker
-        SENDING = "sending", _("Sending")         # a worker is calling the network (committed first)
+        SCHEDULED = "scheduled", _("Scheduled")  # waiting for next_attempt_at
+        HELD = "held", _("Held")  # fell due during a pause or too late: a person releases it
+        QUEUED = "queued", _("Queued")  # claimed by the dispatcher, id sent to a worker
+        SENDING = "sending", _("Sending")  # a worker is calling the network (committed first)
         SENT = "sent", _("Sent")
         # The request may have arrived: reconcile, never resend blindly.
         UNKNOWN = "unknown", _("Outcome unknown")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
-        RETRACTED = "retracted", _("Retracted")   # deleted from the network after being sent
+        RETRACTED = "retracted", _("Retracted")  # deleted from the network after being sent
 
     class ErrorKind(models.TextChoices):
         RATE_LIMITED = "rate_limited", _("Rate limited")
@@ -303,7 +337,8 @@ class Delivery(models.Model):
             # One live delivery per message, account and language. Cancelled ones stay as
             # history: an edit after approval cancels them, and the next approval writes new ones.
             models.UniqueConstraint(
-                fields=["message", "account", "language"], condition=~models.Q(state="cancelled"),
+                fields=["message", "account", "language"],
+                condition=~models.Q(state="cancelled"),
                 name="posts_delivery_unique_message_account_language",
             ),
         ]
@@ -344,13 +379,25 @@ class Event(models.Model):
     """Append-only: who did what to which message or delivery, when, from which state."""
 
     message = models.ForeignKey(
-        Message, on_delete=models.CASCADE, related_name="events", null=True, blank=True,
+        Message,
+        on_delete=models.CASCADE,
+        related_name="events",
+        null=True,
+        blank=True,
     )
     delivery = models.ForeignKey(
-        Delivery, on_delete=models.CASCADE, related_name="events", null=True, blank=True,
+        Delivery,
+        on_delete=models.CASCADE,
+        related_name="events",
+        null=True,
+        blank=True,
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     verb = models.CharField(max_length=64)  # dotted: "message.approve", "delivery.sent"
     from_state = models.CharField(max_length=24, blank=True)
@@ -390,7 +437,11 @@ class PublishingPause(models.Model):
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField(auto_now_add=True)
     ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     ended_at = models.DateTimeField(null=True, blank=True)
 

@@ -36,6 +36,7 @@ SUBJECT_MAX = 150
 
 # --- Helpers ------------------------------------------------------------------------------------
 
+
 def absolute_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
@@ -57,7 +58,7 @@ def _name(user) -> str:
 
 
 def describe_time(moment: datetime, message: Message) -> str:
-    """"on Tue 14 Mar 2027 at 18:00 in Tokyo (10:00 in Paris)": the mission's local time
+    """ "on Tue 14 Mar 2027 at 18:00 in Tokyo (10:00 in Paris)": the mission's local time
     beside headquarters' time (UTC beside headquarters' for a crisis alert)."""
     hq_zone = zoneinfo.ZoneInfo(settings.HEADQUARTERS_TIME_ZONE)
     hq_city = settings.HEADQUARTERS_TIME_ZONE.rsplit("/", 1)[-1].replace("_", " ")
@@ -66,8 +67,10 @@ def describe_time(moment: datetime, message: Message) -> str:
         return "now"
     if message.mission is not None:
         local = timezone.localtime(moment, message.mission.zone)
-        return (f"on {local:%a %d %b %Y} at {local:%H:%M} in {message.mission.city} "
-                f"({hq:%H:%M} in {hq_city}, {hq:%a %d %b})")
+        return (
+            f"on {local:%a %d %b %Y} at {local:%H:%M} in {message.mission.city} "
+            f"({hq:%H:%M} in {hq_city}, {hq:%a %d %b})"
+        )
     utc = timezone.localtime(moment, zoneinfo.ZoneInfo("UTC"))
     return f"on {hq:%a %d %b %Y} at {hq:%H:%M} in {hq_city} ({utc:%H:%M} UTC)"
 
@@ -75,8 +78,11 @@ def describe_time(moment: datetime, message: Message) -> str:
 def users_in_groups(*groups: str) -> list:
     """Active users of these role groups who have an email address, each once."""
     users = (
-        get_user_model().objects.filter(groups__name__in=groups, is_active=True)
-        .exclude(email="").distinct().order_by("pk")
+        get_user_model()
+        .objects.filter(groups__name__in=groups, is_active=True)
+        .exclude(email="")
+        .distinct()
+        .order_by("pk")
     )
     return list(users)
 
@@ -121,15 +127,20 @@ def _send_decision(review: Review) -> int:
         return 0
     verb_phrase, label = _DECISION_WORDS[review.decision]
     context = {
-        "author_name": _name(author), "reviewer_name": _name(review.reviewer), "verb_phrase": verb_phrase,
-        "decision": review.decision, "comment": review.comment, "message": message,
+        "author_name": _name(author),
+        "reviewer_name": _name(review.reviewer),
+        "verb_phrase": verb_phrase,
+        "decision": review.decision,
+        "comment": review.comment,
+        "message": message,
         "mission_name": message.mission.name if message.mission_id else "",
         "when": describe_time(message.scheduled_at, message) if message.scheduled_at else "",
         "deliveries": message.deliveries.exclude(state=Delivery.State.CANCELLED).count(),
         "link": message_link(message),
     }
-    return _send(subject=f"{label}: {message.title}", template="decision.txt", context=context,
-                 recipients=[author.email])
+    return _send(
+        subject=f"{label}: {message.title}", template="decision.txt", context=context, recipients=[author.email]
+    )
 
 
 def notify_author_of_cancellation(*, message: Message, actor, reason: str = "") -> None:
@@ -143,15 +154,22 @@ def _send_cancellation(message: Message, actor, reason: str, left: int) -> int:
     if author.pk == getattr(actor, "pk", None) or not author.email:
         return 0
     context = {
-        "author_name": _name(author), "actor_name": _name(actor), "message": message, "reason": reason,
-        "mission_name": message.mission.name if message.mission_id else "", "partial": bool(left),
-        "left": left, "link": message_link(message),
+        "author_name": _name(author),
+        "actor_name": _name(actor),
+        "message": message,
+        "reason": reason,
+        "mission_name": message.mission.name if message.mission_id else "",
+        "partial": bool(left),
+        "left": left,
+        "link": message_link(message),
     }
-    return _send(subject=f"Cancelled: {message.title}", template="cancelled.txt", context=context,
-                 recipients=[author.email])
+    return _send(
+        subject=f"Cancelled: {message.title}", template="cancelled.txt", context=context, recipients=[author.email]
+    )
 
 
 # --- The press office ---------------------------------------------------------------------------------
+
 
 def notify_press_office_of_failure(*, message: Message, deliveries: Iterable[Delivery]) -> None:
     """Tell the press office (and the crisis unit, for a crisis alert) which deliveries
@@ -176,15 +194,22 @@ def _send_failure(message: Message, deliveries: list[Delivery]) -> int:
         for delivery in deliveries
     ]
     context = {
-        "message": message, "deliveries": items, "link": message_link(message),
+        "message": message,
+        "deliveries": items,
+        "link": message_link(message),
         "mission_name": message.mission.name if message.mission_id else "",
     }
     prefix = "Crisis alert failed" if message.is_crisis else "Publishing failed"
-    return _send(subject=f"{prefix}: {message.title} ({len(items)})", template="delivery_failure.txt",
-                 context=context, recipients=[user.email for user in users_in_groups(*groups)])
+    return _send(
+        subject=f"{prefix}: {message.title} ({len(items)})",
+        template="delivery_failure.txt",
+        context=context,
+        recipients=[user.email for user in users_in_groups(*groups)],
+    )
 
 
 # --- The administrators --------------------------------------------------------------------------------
+
 
 def _account_link(account) -> str:
     for name in ("channels:account_detail", "admin:channels_socialaccount_change"):
@@ -207,10 +232,13 @@ def _send_account_problem(account, reason: str) -> int:
     context = {
         "network": network_label(account.network),
         "account_name": account.handle or account.display_name or f"#{account.pk}",
-        "mission_name": account.mission.name, "reason": reason, "link": _account_link(account),
+        "mission_name": account.mission.name,
+        "reason": reason,
+        "link": _account_link(account),
     }
     return _send(
         subject=f"Reconnect {context['network']} {context['account_name']} ({account.mission.name})",
-        template="account_problem.txt", context=context,
+        template="account_problem.txt",
+        context=context,
         recipients=[user.email for user in users_in_groups(Role.ADMINISTRATOR)],
     )

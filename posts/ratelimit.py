@@ -40,7 +40,8 @@ def configured_limits() -> dict[str, dict[str, Window]]:
     for network, levels in (settings.PUBLISH_RATE_LIMITS or {}).items():
         limits[network] = {
             level: Window(calls=int(pair[0]), seconds=float(pair[1]))
-            for level, pair in levels.items() if level in ("account", "app") and pair
+            for level, pair in levels.items()
+            if level in ("account", "app") and pair
         }
     return limits
 
@@ -102,9 +103,11 @@ def budget_for(*, now: datetime) -> Budget:
         aggregates[f"n{index}"] = Count("pk", filter=in_window)
         aggregates[f"o{index}"] = Min("started_at", filter=in_window)
     rows = (
-        DeliveryAttempt.objects
-        .filter(action="publish", started_at__gte=now - timedelta(seconds=lengths[-1]),
-                delivery__account__network__in=networks)
+        DeliveryAttempt.objects.filter(
+            action="publish",
+            started_at__gte=now - timedelta(seconds=lengths[-1]),
+            delivery__account__network__in=networks,
+        )
         .values("delivery__account_id", "delivery__account__network")
         .annotate(**aggregates)
         .order_by()
@@ -121,7 +124,9 @@ def budget_for(*, now: datetime) -> Budget:
     # Claimed and not yet called: they will be called within moments.
     queued = (
         Delivery.objects.filter(state=Delivery.State.QUEUED, account__network__in=networks)
-        .values("account_id", "account__network").annotate(n=Count("pk")).order_by()
+        .values("account_id", "account__network")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
     for row in queued:
         account_id, network = row["account_id"], row["account__network"]

@@ -18,8 +18,9 @@ from django.utils.safestring import SafeString, mark_safe
 SELECT_TEMPLATE = "django/forms/widgets/select.html"
 OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
 INPUT_TEMPLATES = {f"django/forms/widgets/{name}.html" for name in ("input", "date", "text")}
-INPUT_OPTION_TEMPLATES = {f"django/forms/widgets/{name}.html"
-                          for name in ("input_option", "radio_option", "checkbox_option")}
+INPUT_OPTION_TEMPLATES = {
+    f"django/forms/widgets/{name}.html" for name in ("input_option", "radio_option", "checkbox_option")
+}
 
 
 def _attrs(attrs: dict) -> str:
@@ -36,7 +37,7 @@ def _attrs(attrs: dict) -> str:
 
 
 def _select(widget: dict) -> SafeString:
-    html = [format_html("<select name=\"{}\"", widget["name"]), _attrs(widget["attrs"]), ">"]
+    html = [format_html('<select name="{}"', widget["name"]), _attrs(widget["attrs"]), ">"]
     for group_name, options, _index in widget["optgroups"]:
         if group_name:
             html.append(format_html('<optgroup label="{}">', group_name))
@@ -74,9 +75,11 @@ class FastSelectRenderer(DjangoTemplates):
         widget = context.get("widget") if isinstance(context, dict) else None
         if widget is None:
             return super().render(template_name, context, request=request)
-        if (template_name == SELECT_TEMPLATE
-                and all(option["template_name"] == OPTION_TEMPLATE
-                        for _name, options, _index in widget["optgroups"] for option in options)):
+        if template_name == SELECT_TEMPLATE and all(
+            option["template_name"] == OPTION_TEMPLATE
+            for _name, options, _index in widget["optgroups"]
+            for option in options
+        ):
             return _select(widget)
         if template_name in INPUT_TEMPLATES:
             return _input(widget)

@@ -72,8 +72,12 @@ def dispatch_due(self, **kwargs) -> None:
     """Claim due deliveries and enqueue them (beat every few seconds, and on approval)."""
     result = dispatch_due_service(worker=self.request.hostname or "", queue=_queue_of(self.request))
     if result.queued or result.held or result.deferred:
-        logger.info("Dispatched: %d queued, %d held, %d deferred by rate limits.",
-                    len(result.queued), len(result.held), len(result.deferred))
+        logger.info(
+            "Dispatched: %d queued, %d held, %d deferred by rate limits.",
+            len(result.queued),
+            len(result.held),
+            len(result.deferred),
+        )
 
 
 @shared_task(name="posts.publish_delivery", **_OPTIONS)

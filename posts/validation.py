@@ -65,8 +65,9 @@ def is_blocking(problem: Problem) -> bool:
 
 # --- Words ------------------------------------------------------------------------------------
 
+
 def language_name(code: str) -> str:
-    """"Arabic" for "ar": Django's names first, then ISO 639's, else the code itself."""
+    """ "Arabic" for "ar": Django's names first, then ISO 639's, else the code itself."""
     info = LANG_INFO.get(code)
     if info and "name" in info:
         return info["name"]
@@ -82,7 +83,7 @@ def network_label(network: str) -> str:
 
 
 def account_label(account: SocialAccount) -> str:
-    """"X @FranceEgypte": the network, then how the account is known there."""
+    """ "X @FranceEgypte": the network, then how the account is known there."""
     name = account.handle or account.display_name or account.network_account_id or f"#{account.pk}"
     if account.network == Network.TWITTER and account.handle and not name.startswith("@"):
         name = f"@{name}"
@@ -99,6 +100,7 @@ def accounts_label(accounts: list[SocialAccount]) -> str:
 
 
 # --- What goes where ----------------------------------------------------------------------------
+
 
 def _base_texts(message: Message) -> dict[str, MessageText]:
     return {text.language: text for text in message.texts.all() if not text.network}
@@ -150,8 +152,12 @@ def text_for(message: Message, language: str, network: str) -> MessageText | Non
 
 def media_file(attachment: Attachment) -> MediaFile:
     return MediaFile(
-        path=attachment.file.path, mime_type=attachment.mime_type, kind=attachment.kind,
-        size=attachment.size, alt_text=attachment.alt_text, duration_seconds=attachment.duration_seconds,
+        path=attachment.file.path,
+        mime_type=attachment.mime_type,
+        kind=attachment.kind,
+        size=attachment.size,
+        alt_text=attachment.alt_text,
+        duration_seconds=attachment.duration_seconds,
     )
 
 
@@ -198,11 +204,23 @@ def build_content(
 
 # --- Validation -----------------------------------------------------------------------------------
 
-def _own(field: str, text: str, *, language: str = "", accounts: Iterable[SocialAccount] = (),
-         network: str = "", blocking: bool = True) -> MessageProblem:
+
+def _own(
+    field: str,
+    text: str,
+    *,
+    language: str = "",
+    accounts: Iterable[SocialAccount] = (),
+    network: str = "",
+    blocking: bool = True,
+) -> MessageProblem:
     return MessageProblem(
-        network=network, field=field, message=text, language=language,
-        account_ids=tuple(account.pk for account in accounts), blocking=blocking,
+        network=network,
+        field=field,
+        message=text,
+        language=language,
+        account_ids=tuple(account.pk for account in accounts),
+        blocking=blocking,
     )
 
 
@@ -213,38 +231,54 @@ def _text_problems(message: Message, accounts: list[SocialAccount]) -> list[Mess
     if not base:
         problems.append(_own("texts", "Write the text in at least one language."))
     for text in texts:
-        where = f"{language_name(text.language)} {network_label(text.network)} variant" if text.network \
+        where = (
+            f"{language_name(text.language)} {network_label(text.network)} variant"
+            if text.network
             else f"{language_name(text.language)} text"
+        )
         if not text.body.strip():
-            problems.append(_own("texts", f"The {where} is empty.", language=text.language,
-                                 network=text.network))
+            problems.append(_own("texts", f"The {where} is empty.", language=text.language, network=text.network))
         if text.network and text.language not in base:
-            problems.append(_own(
-                "texts", f"The {where} has no main {language_name(text.language)} text: "
-                         f"write the main text too, or remove the variant.",
-                language=text.language, network=text.network,
-            ))
+            problems.append(
+                _own(
+                    "texts",
+                    f"The {where} has no main {language_name(text.language)} text: "
+                    f"write the main text too, or remove the variant.",
+                    language=text.language,
+                    network=text.network,
+                )
+            )
     if message.is_crisis:
         if base and not set(base) & set(CRISIS_FALLBACK_LANGUAGES):
-            problems.append(_own(
-                "texts", "A crisis alert needs a French or English text: "
-                         "accounts in other languages receive it in French, else in English.",
-            ))
+            problems.append(
+                _own(
+                    "texts",
+                    "A crisis alert needs a French or English text: "
+                    "accounts in other languages receive it in French, else in English.",
+                )
+            )
         return problems
     mission = message.mission
     for language in base:
         if language not in mission.languages:
-            problems.append(_own(
-                "texts", f"{mission.name} does not publish in {language_name(language)}: "
-                         f"remove the {language_name(language)} text.", language=language,
-            ))
+            problems.append(
+                _own(
+                    "texts",
+                    f"{mission.name} does not publish in {language_name(language)}: "
+                    f"remove the {language_name(language)} text.",
+                    language=language,
+                )
+            )
     missing = [language for language in mission.languages if language not in base]
     if base and missing:
         names = ", ".join(language_name(language) for language in missing)
-        problems.append(_own(
-            "texts", f"No text in {names}: followers who read only {names} will not get this message.",
-            blocking=False,
-        ))
+        problems.append(
+            _own(
+                "texts",
+                f"No text in {names}: followers who read only {names} will not get this message.",
+                blocking=False,
+            )
+        )
     return problems
 
 
@@ -255,31 +289,46 @@ def _target_problems(message: Message, accounts: list[SocialAccount]) -> list[Me
     if not message.is_crisis:
         foreign = [account for account in accounts if account.mission_id != message.mission_id]
         if foreign:
-            problems.append(_own(
-                "targets", f"Not accounts of {message.mission.name}: {accounts_label(foreign)}. Remove them.",
-                accounts=foreign,
-            ))
+            problems.append(
+                _own(
+                    "targets",
+                    f"Not accounts of {message.mission.name}: {accounts_label(foreign)}. Remove them.",
+                    accounts=foreign,
+                )
+            )
     inactive = [account for account in accounts if not account.mission.is_active]
     if inactive:
-        problems.append(_own(
-            "targets", f"These accounts belong to a mission that is no longer active: "
-                       f"{accounts_label(inactive)}.", accounts=inactive,
-        ))
+        problems.append(
+            _own(
+                "targets",
+                f"These accounts belong to a mission that is no longer active: {accounts_label(inactive)}.",
+                accounts=inactive,
+            )
+        )
     unready = [account for account in accounts if not account.can_publish]
     if unready:
-        problems.append(_own(
-            "targets", f"Not connected, so publishing to them will fail until an administrator "
-                       f"reconnects them: {accounts_label(unready)}.", accounts=unready, blocking=False,
-        ))
+        problems.append(
+            _own(
+                "targets",
+                f"Not connected, so publishing to them will fail until an administrator "
+                f"reconnects them: {accounts_label(unready)}.",
+                accounts=unready,
+                blocking=False,
+            )
+        )
     return problems
 
 
 def _time_problems(message: Message) -> list[MessageProblem]:
     before_approval = (Message.State.DRAFT, Message.State.CHANGES_REQUESTED, Message.State.IN_REVIEW)
-    if message.desired_at is not None and message.desired_at <= timezone.now() \
-            and message.state in before_approval:
-        return [_own("desired_at", "The desired time has passed: the reviewer will choose a new time "
-                                   "or publish it at once.", blocking=False)]
+    if message.desired_at is not None and message.desired_at <= timezone.now() and message.state in before_approval:
+        return [
+            _own(
+                "desired_at",
+                "The desired time has passed: the reviewer will choose a new time or publish it at once.",
+                blocking=False,
+            )
+        ]
     return []
 
 
@@ -296,11 +345,16 @@ def _network_problems(message: Message, plan: list[tuple[SocialAccount, str]]) -
             adapters[network] = adapter_for(accounts[0])
         content = build_content(message, accounts[0], language)
         for problem in adapters[network].validate(content):
-            problems.append(MessageProblem(
-                network=problem.network or network, field=problem.field,
-                message=f"{language_name(language)}, {accounts_label(accounts)}: {problem.message}",
-                language=language, account_ids=tuple(account.pk for account in accounts), blocking=True,
-            ))
+            problems.append(
+                MessageProblem(
+                    network=problem.network or network,
+                    field=problem.field,
+                    message=f"{language_name(language)}, {accounts_label(accounts)}: {problem.message}",
+                    language=language,
+                    account_ids=tuple(account.pk for account in accounts),
+                    blocking=True,
+                )
+            )
     return problems
 
 
@@ -308,7 +362,8 @@ def validate_message(message: Message) -> list[Problem]:
     """Every problem that would stop this message (or that the reviewer should know of),
     all at once. Problems with `blocking=False` are warnings: they do not stop a submit."""
     accounts = sorted(
-        (account for account in message.targets.all()), key=lambda account: account.pk,
+        (account for account in message.targets.all()),
+        key=lambda account: account.pk,
     )
     problems: list[Problem] = [
         *_target_problems(message, accounts),
@@ -320,10 +375,14 @@ def validate_message(message: Message) -> list[Problem]:
         served = {account.pk for account, _ in plan}
         unserved = [account for account in accounts if account.pk not in served]
         if unserved and _base_texts(message):
-            problems.append(_own(
-                "texts", f"No text these accounts can receive (their languages, French or English): "
-                         f"{accounts_label(unserved)}.", accounts=unserved,
-            ))
+            problems.append(
+                _own(
+                    "texts",
+                    f"No text these accounts can receive (their languages, French or English): "
+                    f"{accounts_label(unserved)}.",
+                    accounts=unserved,
+                )
+            )
     problems.extend(_network_problems(message, plan))
     return problems
 
@@ -334,6 +393,7 @@ def with_content(queryset):
     from django.db.models import Prefetch
 
     return queryset.prefetch_related(
-        "texts", "attachments",
+        "texts",
+        "attachments",
         Prefetch("targets", queryset=SocialAccount.objects.select_related("mission").order_by("pk")),
     )

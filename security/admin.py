@@ -55,17 +55,25 @@ def _deadline(grant: EnrolmentGrant) -> str:
 class DeviceAdmin(_StaffManagersMayViewAndDelete, TOTPDeviceAdmin):
     actions = ["reset_and_open_enrolment"]
 
-    @admin.action(permissions=["delete"],
-                  description=gettext_lazy("Reset the owners' authenticator apps and open a new enrolment for them"))
+    @admin.action(
+        permissions=["delete"],
+        description=gettext_lazy("Reset the owners' authenticator apps and open a new enrolment for them"),
+    )
     def reset_and_open_enrolment(self, request, queryset) -> None:
         """Each selected device's owner loses every app they have (audited `auth.otp_reset`)
         and may enrol a new one under a new grant (`auth.otp_grant_open`)."""
         user_ids = sorted(set(queryset.values_list("user_id", flat=True)))
         for user_id in user_ids:
             grant = services.devices_reset(user_id=user_id, actor=request.user, open_enrolment=True)
-            self.message_user(request, _("%(user)s's authenticator app was reset. They may enrol a new one "
-                                         "at their next login, until %(deadline)s.") % {
-                "user": grant.user.get_username(), "deadline": _deadline(grant)}, messages.SUCCESS)
+            self.message_user(
+                request,
+                _(
+                    "%(user)s's authenticator app was reset. They may enrol a new one "
+                    "at their next login, until %(deadline)s."
+                )
+                % {"user": grant.user.get_username(), "deadline": _deadline(grant)},
+                messages.SUCCESS,
+            )
 
 
 class LockoutAdmin(_StaffManagersMayViewAndDelete, AccessAttemptAdmin):
@@ -74,9 +82,13 @@ class LockoutAdmin(_StaffManagersMayViewAndDelete, AccessAttemptAdmin):
 
 class EnrolmentGrantOpenForm(forms.Form):
     user = forms.ModelChoiceField(
-        queryset=get_user_model().objects.filter(is_active=True).order_by("username"), label=gettext_lazy("User"),
-        help_text=gettext_lazy("They may set up an authenticator app once, at their next login, until the "
-                               "enrolment expires. Open it when they are ready to do so."))
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        label=gettext_lazy("User"),
+        help_text=gettext_lazy(
+            "They may set up an authenticator app once, at their next login, until the "
+            "enrolment expires. Open it when they are ready to do so."
+        ),
+    )
 
 
 @admin.register(EnrolmentGrant)
@@ -115,27 +127,36 @@ class EnrolmentGrantAdmin(admin.ModelAdmin):
         for grant_id in queryset.filter(status=EnrolmentGrant.Status.OPEN).values_list("pk", flat=True):
             services.enrolment_grant_withdraw(grant_id=grant_id, actor=request.user)
             withdrawn += 1
-        self.message_user(request, ngettext("%(count)d enrolment withdrawn.", "%(count)d enrolments withdrawn.",
-                                            withdrawn) % {"count": withdrawn}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d enrolment withdrawn.", "%(count)d enrolments withdrawn.", withdrawn)
+            % {"count": withdrawn},
+            messages.SUCCESS,
+        )
 
     def add_view(self, request, form_url="", extra_context=None):
-        """"Add" is opening enrolment for a user (`?user=<id>` chooses them), through the
+        """ "Add" is opening enrolment for a user (`?user=<id>` chooses them), through the
         service: a confirmation page, then the grant."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = EnrolmentGrantOpenForm(request.POST or None, initial={"user": request.GET.get("user")})
         if request.method == "POST" and form.is_valid():
             try:
-                grant, created = services.enrolment_grant_open(user_id=form.cleaned_data["user"].pk,
-                                                               actor=request.user)
+                grant, created = services.enrolment_grant_open(user_id=form.cleaned_data["user"].pk, actor=request.user)
             except services.GrantRefused as error:
                 form.add_error("user", error)
             else:
-                text = (_("Enrolment is open for %(user)s until %(deadline)s: they set up their authenticator "
-                          "app at their next login.") if created else
-                        _("Enrolment was already open for %(user)s, until %(deadline)s."))
-                self.message_user(request, text % {"user": grant.user.get_username(), "deadline": _deadline(grant)},
-                                  messages.SUCCESS)
+                text = (
+                    _(
+                        "Enrolment is open for %(user)s until %(deadline)s: they set up their authenticator "
+                        "app at their next login."
+                    )
+                    if created
+                    else _("Enrolment was already open for %(user)s, until %(deadline)s.")
+                )
+                self.message_user(
+                    request, text % {"user": grant.user.get_username(), "deadline": _deadline(grant)}, messages.SUCCESS
+                )
                 changelist = reverse("admin:security_enrolmentgrant_changelist", current_app=self.admin_site.name)
                 return HttpResponseRedirect(f"{changelist}?user__id__exact={grant.user_id}")
         context = {

@@ -6,11 +6,18 @@ class TokenForm(forms.Form):
     """The six digits an authenticator app shows (spaces allowed, as apps group them)."""
 
     token = forms.CharField(
-        label=_("Code from your authenticator app"), max_length=16, strip=True,
-        widget=forms.TextInput(attrs={
-            "autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True,
-            "pattern": "[0-9 ]*", "spellcheck": "false",
-        }),
+        label=_("Code from your authenticator app"),
+        max_length=16,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "pattern": "[0-9 ]*",
+                "spellcheck": "false",
+            }
+        ),
     )
 
     def clean_token(self) -> str:

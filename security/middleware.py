@@ -68,11 +68,13 @@ class SessionTimeoutMiddleware:
         if last is not None and now - float(last) > idle:
             request._audit_logout_reason = "idle"
             return _("You were logged out after %(minutes)d minutes without activity. Log in again.") % {
-                "minutes": round(idle / 60)}
+                "minutes": round(idle / 60)
+            }
         if started is not None and now - float(started) > settings.SESSION_COOKIE_AGE:
             request._audit_logout_reason = "session_age"
             return _("Your session reached its %(hours)d-hour limit. Log in again.") % {
-                "hours": round(settings.SESSION_COOKIE_AGE / 3600)}
+                "hours": round(settings.SESSION_COOKIE_AGE / 3600)
+            }
         if started is None:
             session[SESSION_STARTED] = now  # a session from before this middleware: count from now
         is_activity = not (getattr(request, "htmx", False) and request.method == "GET")

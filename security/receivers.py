@@ -33,5 +33,4 @@ def _device_deleted(sender, instance, **kwargs) -> None:
 
     if not instance.confirmed:
         return
-    audit.record(action="auth.otp_reset", actor=current_user(), obj=instance.user,
-                 details={"device": instance.name})
+    audit.record(action="auth.otp_reset", actor=current_user(), obj=instance.user, details={"device": instance.name})

@@ -22,15 +22,17 @@ SENSITIVE_PARAMETER = re.compile(r"code|state|token|verifier|secret|pass|key|sig
 # Local variables hidden in every frame by their name, whatever the code (ours or a
 # library's: django_otp's `token`, an SDK's `access_token`), marked or not.
 SENSITIVE_VARIABLE = re.compile(
-    r"token|secret|passw|verifier|credential|private|^code$|auth_code|^key$|key_ring|^otp|^pin$", re.I)
+    r"token|secret|passw|verifier|credential|private|^code$|auth_code|^key$|key_ring|^otp|^pin$", re.I
+)
 SUBSTITUTE = SafeExceptionReporterFilter.cleansed_substitute
 QUERY_META = ("QUERY_STRING", "REQUEST_URI", "RAW_URI")
 
 
 def cleanse_query(query: str) -> str:
     pairs = parse_qsl(query, keep_blank_values=True)
-    return urlencode([(key, SUBSTITUTE if SENSITIVE_PARAMETER.search(key) else value) for key, value in pairs],
-                     safe="*")
+    return urlencode(
+        [(key, SUBSTITUTE if SENSITIVE_PARAMETER.search(key) else value) for key, value in pairs], safe="*"
+    )
 
 
 def cleanse_url(url: str) -> str:

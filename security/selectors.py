@@ -18,5 +18,6 @@ class AuthenticatorState:
 def authenticator_state(*, user) -> AuthenticatorState:
     """Whether the user needs an authenticator app, has one, and may enrol one now."""
     enrolled = has_device(user)
-    return AuthenticatorState(needed=needs_two_factor(user), enrolled=enrolled,
-                              grant=None if enrolled else open_enrolment_grant(user))
+    return AuthenticatorState(
+        needed=needs_two_factor(user), enrolled=enrolled, grant=None if enrolled else open_enrolment_grant(user)
+    )

@@ -59,8 +59,9 @@ def _require_manager(actor) -> None:
         policy.require(actor, "staff.manage")
 
 
-def enrolment_grant_open(*, user_id: int, actor, lifetime: timedelta | None = None,
-                         via: str = "admin") -> tuple[EnrolmentGrant, bool]:
+def enrolment_grant_open(
+    *, user_id: int, actor, lifetime: timedelta | None = None, via: str = "admin"
+) -> tuple[EnrolmentGrant, bool]:
     """Let the user enrol an authenticator app once, within `lifetime` (72 h by default):
     returns the grant and whether it is new. A grant still open is returned as it is
     (asking twice changes nothing); an expired one is closed as expired and a new one
@@ -74,20 +75,31 @@ def enrolment_grant_open(*, user_id: int, actor, lifetime: timedelta | None = No
         user = User.objects.select_for_update().get(pk=user_id)
         if has_device(user):
             raise GrantRefused(
-                _("%(user)s already has an authenticator app: to replace it, reset it (TOTP devices) and "
-                  "open a new enrolment in the same action.") % {"user": user.get_username()}, code="has_device")
-        current = (EnrolmentGrant.objects.select_for_update()
-                   .filter(user=user, status=EnrolmentGrant.Status.OPEN).first())
+                _(
+                    "%(user)s already has an authenticator app: to replace it, reset it (TOTP devices) and "
+                    "open a new enrolment in the same action."
+                )
+                % {"user": user.get_username()},
+                code="has_device",
+            )
+        current = (
+            EnrolmentGrant.objects.select_for_update().filter(user=user, status=EnrolmentGrant.Status.OPEN).first()
+        )
         if current is not None and current.is_open(now=now):
             return current, False
         if current is not None:
             current.status = EnrolmentGrant.Status.EXPIRED
             current.closed_at = now
             current.save(update_fields=["status", "closed_at"])
-        grant = EnrolmentGrant.objects.create(user=user, opened_by=actor, opened_at=now,
-                                              expires_at=now + (lifetime or GRANT_LIFETIME))
-        record(action="auth.otp_grant_open", actor=actor, obj=user,
-               details={"grant": grant.pk, "expires_at": grant.expires_at, "via": via})
+        grant = EnrolmentGrant.objects.create(
+            user=user, opened_by=actor, opened_at=now, expires_at=now + (lifetime or GRANT_LIFETIME)
+        )
+        record(
+            action="auth.otp_grant_open",
+            actor=actor,
+            obj=user,
+            details={"grant": grant.pk, "expires_at": grant.expires_at, "via": via},
+        )
     return grant, True
 
 

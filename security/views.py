@@ -31,7 +31,8 @@ def _next_url(request: HttpRequest) -> str:
     never a view name: redirect() would try to reverse "dashboard" or "0" as one."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     if candidate and url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return candidate
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
@@ -74,8 +75,9 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             return _verified(request, device, "auth.otp_verify")
         record(action="auth.otp_failed", actor=user, obj=user, details={"step": "verify", "throttled": bool(wait)})
-        form.add_error("token", wait or _(
-            "This code is not right, or it was already used. Wait for the next code and try again."))
+        form.add_error(
+            "token", wait or _("This code is not right, or it was already used. Wait for the next code and try again.")
+        )
     return render(request, "registration/otp_verify.html", {"form": form, "next": _next_url(request)})
 
 
@@ -113,19 +115,24 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             return redirect(f"{resolve_url('security:otp_setup')}?{urlencode({'next': _next_url(request)})}")
         if confirmed is not None:
             request.session.pop(ENROLMENT_DEVICE, None)
-            messages.success(request, _("Your authenticator app is set up. You will need a code from it "
-                                        "each time you log in."))
+            messages.success(
+                request, _("Your authenticator app is set up. You will need a code from it each time you log in.")
+            )
             return _verified(request, confirmed, None)  # audited by the service
         record(action="auth.otp_failed", actor=user, obj=user, details={"step": "enrol"})
         form.add_error("token", _("This code is not right. Check the time on your phone and try the next code."))
     secret = b32encode(device.bin_key).decode()
-    return render(request, "registration/otp_setup.html", {
-        "form": form,
-        "next": _next_url(request),
-        # An SVG image in a data: URL, drawn here: no script, no inline SVG markup to trust.
-        "qr_code": segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2),
-        "secret_groups": [secret[i:i + 4] for i in range(0, len(secret), 4)],
-    })
+    return render(
+        request,
+        "registration/otp_setup.html",
+        {
+            "form": form,
+            "next": _next_url(request),
+            # An SVG image in a data: URL, drawn here: no script, no inline SVG markup to trust.
+            "qr_code": segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2),
+            "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
+        },
+    )
 
 
 def locked_out(request: HttpRequest, response=None, credentials=None, *args, **kwargs) -> HttpResponse:
@@ -134,9 +141,14 @@ def locked_out(request: HttpRequest, response=None, credentials=None, *args, **k
     cool_off = settings.AXES_COOLOFF_TIME
     minutes = round(cool_off.total_seconds() / 60) if cool_off else None
     form = AuthenticationForm(request, initial={"username": (credentials or {}).get("username", "")})
-    return render(request, "registration/login.html", {
-        "form": form,
-        "locked_out": True,
-        "lockout_minutes": minutes,
-        "next": request.POST.get("next", "") if request.method == "POST" else request.GET.get("next", ""),
-    }, status=settings.AXES_HTTP_RESPONSE_CODE)
+    return render(
+        request,
+        "registration/login.html",
+        {
+            "form": form,
+            "locked_out": True,
+            "lockout_minutes": minutes,
+            "next": request.POST.get("next", "") if request.method == "POST" else request.GET.get("next", ""),
+        },
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )

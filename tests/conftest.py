@@ -23,8 +23,10 @@ _SKIPPED: list[tuple[str, str]] = []
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "postgresql: the test needs PostgreSQL (skipped elsewhere; "
-                                       "CI_NO_SKIPS=1 turns that skip into a failure)")
+    config.addinivalue_line(
+        "markers",
+        "postgresql: the test needs PostgreSQL (skipped elsewhere; CI_NO_SKIPS=1 turns that skip into a failure)",
+    )
     _lift_audit_triggers_during_sqlite_flush()
 
 

@@ -98,8 +98,10 @@ STOP_GRACE_SECONDS = 5.0
 
 # --- Waiting ------------------------------------------------------------------------------------------
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, *, interval: float = 0.2,
-               what: str = "the condition") -> Any:
+
+def wait_until(
+    predicate: Callable[[], Any], timeout: float = 30.0, *, interval: float = 0.2, what: str = "the condition"
+) -> Any:
     """Call `predicate` until it returns something truthy, and return that; fail the test
     after `timeout` seconds, saying what was awaited and what it last returned."""
     deadline = time.monotonic() + timeout
@@ -120,6 +122,7 @@ def free_port() -> int:
 
 
 # --- Processes ------------------------------------------------------------------------------------------
+
 
 @dataclass
 class LiveProcess:
@@ -159,13 +162,17 @@ class LiveProcess:
             self.popen.wait(5)
 
 
-def _spawn(name: str, kind: str, argv: list[str], env: dict[str, str], log_path: Path,
-           queues: str = "") -> LiveProcess:
+def _spawn(name: str, kind: str, argv: list[str], env: dict[str, str], log_path: Path, queues: str = "") -> LiveProcess:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "ab")  # noqa: SIM115 (the child keeps it)
     try:
         popen = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            argv,
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     finally:
         log.close()
@@ -183,14 +190,17 @@ def _base_env() -> dict[str, str]:
 
 # --- The sandbox (one process per test session) ------------------------------------------------
 
+
 class SandboxProcess:
     def __init__(self, log_dir: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = _spawn(
-            "sandbox", "sandbox",
+            "sandbox",
+            "sandbox",
             [sys.executable, "manage.py", "run_sandbox", "--port", str(self.port)],
-            _base_env(), log_dir / "sandbox.log",
+            _base_env(),
+            log_dir / "sandbox.log",
         )
         wait_until(self._answers, timeout=30, what=f"the sandbox on {self.url}")
 
@@ -214,6 +224,7 @@ def live_sandbox(tmp_path_factory):
 
 
 # --- The broker ---------------------------------------------------------------------------------------
+
 
 def filesystem_broker_options(folder: Path) -> dict:
     for sub in ("queue", "processed", "control"):
@@ -271,6 +282,7 @@ def database_url(settings_dict: dict) -> str:
 
 # --- The stack --------------------------------------------------------------------------------------
 
+
 @dataclass
 class LiveStack:
     tmp_path: Path
@@ -289,18 +301,39 @@ class LiveStack:
     def _child_env(self, extra: dict[str, str] | None) -> dict[str, str]:
         return {**_base_env(), **self.env, **(extra or {})}
 
-    def start_worker(self, queues: str = "publish,maintenance", *, concurrency: int = 8,
-                     name: str | None = None, env: dict[str, str] | None = None,
-                     wait: bool = True) -> LiveProcess:
+    def start_worker(
+        self,
+        queues: str = "publish,maintenance",
+        *,
+        concurrency: int = 8,
+        name: str | None = None,
+        env: dict[str, str] | None = None,
+        wait: bool = True,
+    ) -> LiveProcess:
         """A Celery worker (threads pool) consuming `queues`; waits until it is ready."""
         name = name or self._name("worker")
         argv = [
-            sys.executable, "-m", "tests.live", "worker", "-Q", queues, "-P", "threads",
-            "-c", str(concurrency), "-n", f"{name}@live", "--loglevel", "INFO",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            sys.executable,
+            "-m",
+            "tests.live",
+            "worker",
+            "-Q",
+            queues,
+            "-P",
+            "threads",
+            "-c",
+            str(concurrency),
+            "-n",
+            f"{name}@live",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
         ]
-        process = _spawn(name, "worker", argv, self._child_env(env), self.tmp_path / "logs" / f"{name}.log",
-                         queues=queues)
+        process = _spawn(
+            name, "worker", argv, self._child_env(env), self.tmp_path / "logs" / f"{name}.log", queues=queues
+        )
         self.processes.append(process)
         if wait:
             self.wait_ready(process)
@@ -310,8 +343,16 @@ class LiveStack:
         """Celery beat with the engine's schedule (dispatcher and sweeper ticks)."""
         name = self._name("beat")
         argv = [
-            sys.executable, "-m", "tests.live", "beat", "--loglevel", "INFO",
-            "--schedule", str(self.tmp_path / f"{name}-schedule"), "--max-interval", "1",
+            sys.executable,
+            "-m",
+            "tests.live",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(self.tmp_path / f"{name}-schedule"),
+            "--max-interval",
+            "1",
         ]
         process = _spawn(name, "beat", argv, self._child_env(env), self.tmp_path / "logs" / f"{name}.log")
         self.processes.append(process)
@@ -335,8 +376,7 @@ class LiveStack:
 
     def wait_ready(self, process: LiveProcess, timeout: float = 60) -> None:
         """Until a worker logs "ready." or beat logs its start."""
-        self._wait_for_log(process, " ready." if process.kind == "worker" else "beat: Starting",
-                           timeout=timeout)
+        self._wait_for_log(process, " ready." if process.kind == "worker" else "beat: Starting", timeout=timeout)
 
     def _wait_for_log(self, process: LiveProcess, needle: str, *, timeout: float) -> None:
         def ready() -> bool:
@@ -347,11 +387,13 @@ class LiveStack:
         wait_until(ready, timeout=timeout, interval=0.1, what=f"{process.name} to be ready")
 
     def workers(self, queues: str | None = None) -> list[LiveProcess]:
-        return [p for p in self.processes if p.kind == "worker" and p.running
-                and (queues is None or p.queues == queues)]
+        return [
+            p for p in self.processes if p.kind == "worker" and p.running and (queues is None or p.queues == queues)
+        ]
 
-    def kill_worker(self, sig: int = signal.SIGKILL, *, name: str | None = None,
-                    queues: str | None = None) -> LiveProcess:
+    def kill_worker(
+        self, sig: int = signal.SIGKILL, *, name: str | None = None, queues: str | None = None
+    ) -> LiveProcess:
         """Send `sig` to a running worker (by name, or the first one on `queues`, or the
         first one) and, for SIGKILL/SIGTERM, wait until it has ended."""
         candidates = [p for p in self.workers(queues) if name is None or p.name == name]
@@ -428,15 +470,19 @@ class LiveStack:
 
     # Waiting ----------------------------------------------------------------------------------------
 
-    def wait_until(self, predicate: Callable[[], Any], timeout: float = 30.0, *, interval: float = 0.2,
-                   what: str = "the condition") -> Any:
+    def wait_until(
+        self, predicate: Callable[[], Any], timeout: float = 30.0, *, interval: float = 0.2, what: str = "the condition"
+    ) -> Any:
         """As `wait_until`, failing early (with its log) when a worker died unexpectedly."""
         started = {p.name for p in self.processes if p.running}
 
         def check() -> Any:
             for process in self.processes:
-                if process.name in started and not process.running and process.popen.returncode not in (
-                        0, -signal.SIGKILL, -signal.SIGTERM):
+                if (
+                    process.name in started
+                    and not process.running
+                    and process.popen.returncode not in (0, -signal.SIGKILL, -signal.SIGTERM)
+                ):
                     pytest.fail(f"{process.name} died ({process.popen.returncode}):\n{process.log()[-4000:]}")
             return predicate()
 
@@ -494,8 +540,9 @@ def _live_database_keeper(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def live_stack(_live_database_keeper, transactional_db, django_db_serialized_rollback, live_sandbox,
-               tmp_path, settings):
+def live_stack(
+    _live_database_keeper, transactional_db, django_db_serialized_rollback, live_sandbox, tmp_path, settings
+):
     """A LiveStack on this test's database, broker and a reset sandbox (no process of
     ours started yet: the test starts the workers and beat it needs)."""
     from django.db import connection
@@ -532,6 +579,7 @@ def live_stack(_live_database_keeper, transactional_db, django_db_serialized_rol
 
 # --- The children's entry point -------------------------------------------------------------------
 
+
 def _child_main(argv: list[str]) -> None:
     """`python -m tests.live worker|beat ...`: the Celery command line, after pointing the
     app at the test's broker folders and mail folder (from the environment)."""
@@ -554,7 +602,6 @@ def _child_main(argv: list[str]) -> None:
     app.start(argv)
 
 
-
 # --- Fault helpers (the chaos tests, tests/chaos/, and `make drill`) ---------------------------------
 #
 # Added after the harness above, which they leave as it was: a private redis-server to kill,
@@ -565,8 +612,7 @@ def _child_main(argv: list[str]) -> None:
 REDIS_SERVER_BINARY = "redis-server"
 
 # The transport options of a Redis broker, as diplomacy_hub/settings/base.py sets them.
-REDIS_BROKER_OPTIONS = {"visibility_timeout": 600, "socket_timeout": 3, "socket_connect_timeout": 3,
-                        "max_retries": 2}
+REDIS_BROKER_OPTIONS = {"visibility_timeout": 600, "socket_timeout": 3, "socket_connect_timeout": 3, "max_retries": 2}
 
 
 class RedisServer:
@@ -580,8 +626,10 @@ class RedisServer:
 
         self.binary = shutil.which(REDIS_SERVER_BINARY)
         if self.binary is None:
-            pytest.fail(f"{REDIS_SERVER_BINARY} is not installed (apt-get install redis-server): "
-                        "the Redis fault scenarios start their own server and cannot run without it.")
+            pytest.fail(
+                f"{REDIS_SERVER_BINARY} is not installed (apt-get install redis-server): "
+                "the Redis fault scenarios start their own server and cannot run without it."
+            )
         self.port = port or free_port()
         if self.port == 6379:
             raise ValueError("RedisServer never runs on 6379: that one is shared.")
@@ -594,10 +642,24 @@ class RedisServer:
 
     def start(self, timeout: float = 15) -> None:
         self.starts += 1
-        argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--daemonize", "no", "--dir", str(self.log_dir)]
-        self.process = _spawn(f"redis{self.starts}", "redis", argv, os.environ.copy(),
-                              self.log_dir / f"redis-{self.port}.log")
+        argv = [
+            self.binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--dir",
+            str(self.log_dir),
+        ]
+        self.process = _spawn(
+            f"redis{self.starts}", "redis", argv, os.environ.copy(), self.log_dir / f"redis-{self.port}.log"
+        )
         wait_until(self._answers, timeout=timeout, interval=0.05, what=f"redis-server on port {self.port}")
 
     def _client(self):
@@ -645,8 +707,7 @@ class RedisServer:
     def queue_lengths(self, db: int = 0, queues=("crisis", "publish", "maintenance")) -> dict[str, int]:
         import redis
 
-        client = redis.Redis(host="127.0.0.1", port=self.port, db=db, socket_timeout=2,
-                             socket_connect_timeout=2)
+        client = redis.Redis(host="127.0.0.1", port=self.port, db=db, socket_timeout=2, socket_connect_timeout=2)
         try:
             return {queue: int(client.llen(queue)) for queue in queues}
         finally:
@@ -712,8 +773,10 @@ class _KillAfterAccept:
                 os.close(os.open(self._marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
             except FileExistsError:
                 return published
-        sys.stdout.write(f"LIVE_KILL_AFTER_ACCEPT: the network accepted {published.external_id}; "
-                         f"killing worker pid {os.getpid()} now.\n")
+        sys.stdout.write(
+            f"LIVE_KILL_AFTER_ACCEPT: the network accepted {published.external_id}; "
+            f"killing worker pid {os.getpid()} now.\n"
+        )
         sys.stdout.flush()
         os.kill(os.getpid(), signal.SIGKILL)
         return published  # not reached

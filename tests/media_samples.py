@@ -39,12 +39,12 @@ def mp4_bytes(seconds: float = 3.0, padding: int = 1024) -> bytes:
     timescale = 1000
     ftyp = _box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2mp41")
     mvhd_payload = (
-        struct.pack(">B3x", 0)                                          # version 0, flags
+        struct.pack(">B3x", 0)  # version 0, flags
         + struct.pack(">IIII", 0, 0, timescale, int(seconds * timescale))  # times, scale, duration
-        + struct.pack(">IH10x", 0x00010000, 0x0100)                      # rate, volume, reserved
+        + struct.pack(">IH10x", 0x00010000, 0x0100)  # rate, volume, reserved
         + struct.pack(">9I", 0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)  # matrix
-        + bytes(24)                                                      # pre-defined
-        + struct.pack(">I", 2)                                           # next track id
+        + bytes(24)  # pre-defined
+        + struct.pack(">I", 2)  # next track id
     )
     moov = _box(b"moov", _box(b"mvhd", mvhd_payload))
     mdat = _box(b"mdat", bytes(padding))

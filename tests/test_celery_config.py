@@ -59,8 +59,15 @@ def test_a_redis_broker_never_hands_out_a_running_task_again(conf):
 
 def test_each_of_our_tasks_acks_late_and_speaks_json(conf):
     ours = {name: task for name, task in app.tasks.items() if name.startswith(OUR_TASKS)}
-    assert {"posts.dispatch_due", "posts.publish_delivery", "posts.sweep", "posts.reconcile_delivery",
-            "posts.retract_delivery", "channels.health_check_all", "channels.refresh_expiring"} <= set(ours)
+    assert {
+        "posts.dispatch_due",
+        "posts.publish_delivery",
+        "posts.sweep",
+        "posts.reconcile_delivery",
+        "posts.retract_delivery",
+        "channels.health_check_all",
+        "channels.refresh_expiring",
+    } <= set(ours)
     for name, task in ours.items():
         assert task.acks_late is True, name
         assert task.reject_on_worker_lost is True, name

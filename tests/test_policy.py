@@ -32,6 +32,7 @@ class MessageLike:
 # For each action and role: may that role act on an object of its own mission (own=True)
 # or of another one, routine or crisis? Spelled out here, apart from the implementation.
 
+
 def always(own: bool, crisis: bool) -> bool:
     return True
 
@@ -185,6 +186,7 @@ def test_a_user_without_role_sees_and_may_nothing_even_as_staff_of_a_mission():
 
 
 # --- Querysets ----------------------------------------------------------------------------
+
 
 def test_scope_gives_an_officer_only_their_missions():
     officer = UserFactory(roles=[OFFICER], missions=[OWN, "emb-eg-cairo"])

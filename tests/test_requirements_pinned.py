@@ -35,8 +35,11 @@ def test_there_are_requirements_files():
 
 @pytest.mark.parametrize("path", FILES, ids=lambda path: path.name)
 def test_every_line_is_an_exact_pin_or_an_include(path):
-    loose = [f"{path.name}:{number}: {line}" for number, line in _lines(path)
-             if not PIN.match(line) and not (INCLUDE.match(line) and (ROOT / INCLUDE.match(line)["file"]).exists())]
+    loose = [
+        f"{path.name}:{number}: {line}"
+        for number, line in _lines(path)
+        if not PIN.match(line) and not (INCLUDE.match(line) and (ROOT / INCLUDE.match(line)["file"]).exists())
+    ]
     assert not loose, "Pin these exactly (name==version):\n" + "\n".join(loose)
 
 
@@ -64,10 +67,18 @@ def test_the_environment_has_the_pinned_versions():
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.parametrize("line", [
-    "Django>=5.2", "celery", "redis~=8.1", "Pillow==13.*", "tweepy==4.17.0 ; python_version<'3'",
-    "-e git+https://example.org/x.git#egg=x", "https://example.org/x.whl",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Django>=5.2",
+        "celery",
+        "redis~=8.1",
+        "Pillow==13.*",
+        "tweepy==4.17.0 ; python_version<'3'",
+        "-e git+https://example.org/x.git#egg=x",
+        "https://example.org/x.whl",
+    ],
+)
 def test_the_check_refuses_loose_lines(line):
     """Positive control for the pattern above."""
     assert not PIN.match(line)

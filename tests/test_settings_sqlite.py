@@ -39,10 +39,20 @@ print(json.dumps({"journal": journal, "busy_timeout_ms": busy, "synchronous": sy
 def local_sqlite(tmp_path_factory):
     database = tmp_path_factory.mktemp("sqlite") / "hub.sqlite3"
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_URL", "CELERY_"))}
-    env.update(DJANGO_SETTINGS_MODULE="diplomacy_hub.settings.local", DATABASE_URL=f"sqlite:///{database}",
-               PYTHONPATH=str(ROOT))
-    answer = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,  # noqa: S603
-                            timeout=60, check=False)
+    env.update(
+        DJANGO_SETTINGS_MODULE="diplomacy_hub.settings.local",
+        DATABASE_URL=f"sqlite:///{database}",
+        PYTHONPATH=str(ROOT),
+    )
+    answer = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert answer.returncode == 0, answer.stderr[-3000:]
     return json.loads(answer.stdout.strip().splitlines()[-1])
 

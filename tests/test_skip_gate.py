@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SAMPLE = '''
+SAMPLE = """
 import pytest
 
 def test_runs():
@@ -24,35 +24,56 @@ def test_known_bug():
     raise AssertionError
 
 MAYBE_SKIPPED
-'''
+"""
 
 
 def _run(tmp_path: Path, extra: str, *, no_skips: bool, database_url: str = "") -> subprocess.CompletedProcess:
     (tmp_path / "test_sample.py").write_text(SAMPLE.replace("MAYBE_SKIPPED", extra))
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("CI_NO_SKIPS", "PYTEST_ADDOPTS", "DATABASE_URL")}
+    env = {
+        key: value for key, value in os.environ.items() if key not in ("CI_NO_SKIPS", "PYTEST_ADDOPTS", "DATABASE_URL")
+    }
     env.update(PYTHONPATH=str(ROOT), DJANGO_SETTINGS_MODULE="diplomacy_hub.settings.test")
     if database_url:
         env["DATABASE_URL"] = database_url
     if no_skips:
         env["CI_NO_SKIPS"] = "1"
     return subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-p", "no:randomly",
-         "-c", os.devnull, "--rootdir", str(tmp_path), "-q", str(tmp_path / "test_sample.py")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "tests.conftest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "-c",
+            os.devnull,
+            "--rootdir",
+            str(tmp_path),
+            "-q",
+            str(tmp_path / "test_sample.py"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
-SKIP = '''
+SKIP = """
 def test_skipped():
     pytest.skip("no Redis here")
-'''
+"""
 
-POSTGRESQL_ONLY = '''
+POSTGRESQL_ONLY = """
 @pytest.mark.postgresql
 def test_on_postgresql_only():
     assert True
-'''
+"""
 
 
 def test_a_skip_fails_the_run_under_ci_no_skips(tmp_path):

@@ -42,6 +42,7 @@ def _sample_route(route: str, converters: dict) -> str:
 
 def _sample_regex(regex: str) -> str:
     """A string matching a simple regex URL pattern, enough for Django's and ours."""
+
     def group(match: re.Match) -> str:
         body = match.group("body")
         if re.fullmatch(r"[\w-]+(\|[\w-]+)*", body):  # alternatives: take the first

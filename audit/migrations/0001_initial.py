@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,26 +16,68 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False, verbose_name='time')),
-                ('actor_label', models.CharField(blank=True, editable=False, max_length=150, verbose_name="actor's username")),
-                ('action', models.CharField(editable=False, max_length=64, verbose_name='action')),
-                ('object_type', models.CharField(blank=True, editable=False, max_length=100, verbose_name='object type')),
-                ('object_id', models.CharField(blank=True, editable=False, max_length=64, verbose_name='object id')),
-                ('object_label', models.CharField(blank=True, editable=False, max_length=300, verbose_name='object')),
-                ('source_address', models.GenericIPAddressField(blank=True, editable=False, null=True, verbose_name='source address')),
-                ('details', models.JSONField(blank=True, default=dict, editable=False, encoder=django.core.serializers.json.DjangoJSONEncoder, verbose_name='details')),
-                ('actor', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actor')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False, verbose_name="time"
+                    ),
+                ),
+                (
+                    "actor_label",
+                    models.CharField(blank=True, editable=False, max_length=150, verbose_name="actor's username"),
+                ),
+                ("action", models.CharField(editable=False, max_length=64, verbose_name="action")),
+                (
+                    "object_type",
+                    models.CharField(blank=True, editable=False, max_length=100, verbose_name="object type"),
+                ),
+                ("object_id", models.CharField(blank=True, editable=False, max_length=64, verbose_name="object id")),
+                ("object_label", models.CharField(blank=True, editable=False, max_length=300, verbose_name="object")),
+                (
+                    "source_address",
+                    models.GenericIPAddressField(blank=True, editable=False, null=True, verbose_name="source address"),
+                ),
+                (
+                    "details",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        editable=False,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                        verbose_name="details",
+                    ),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="actor",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit event',
-                'verbose_name_plural': 'audit events',
-                'ordering': ['-created_at', '-pk'],
-                'default_permissions': ('view',),
-                'indexes': [models.Index(fields=['action', 'created_at'], name='audit_event_action_time'), models.Index(fields=['actor', 'created_at'], name='audit_event_actor_time'), models.Index(fields=['object_type', 'object_id'], name='audit_event_object')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('action__contains', '.')), name='audit_auditevent_action_dotted')],
+                "verbose_name": "audit event",
+                "verbose_name_plural": "audit events",
+                "ordering": ["-created_at", "-pk"],
+                "default_permissions": ("view",),
+                "indexes": [
+                    models.Index(fields=["action", "created_at"], name="audit_event_action_time"),
+                    models.Index(fields=["actor", "created_at"], name="audit_event_actor_time"),
+                    models.Index(fields=["object_type", "object_id"], name="audit_event_object"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("action__contains", ".")), name="audit_auditevent_action_dotted"
+                    )
+                ],
             },
         ),
     ]

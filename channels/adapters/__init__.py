@@ -13,13 +13,15 @@ NETWORKS = ("twitter", "facebook", "youtube", "flickr")
 _MODULES = {network: f"channels.adapters.{network}" for network in NETWORKS}
 
 
-def get_adapter(network: str, *, sandbox_url: str | None, app: AppCredentials,
-                timeouts: Timeouts | None = None) -> Adapter:
+def get_adapter(
+    network: str, *, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts | None = None
+) -> Adapter:
     module = import_module(_MODULES[network])
     return module.build_adapter(sandbox_url=sandbox_url, app=app, timeouts=timeouts or Timeouts())
 
 
-def get_connect_flow(network: str, *, sandbox_url: str | None, app: AppCredentials,
-                     timeouts: Timeouts | None = None) -> ConnectFlow:
+def get_connect_flow(
+    network: str, *, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts | None = None
+) -> ConnectFlow:
     module = import_module(_MODULES[network])
     return module.build_connect_flow(sandbox_url=sandbox_url, app=app, timeouts=timeouts or Timeouts())

@@ -17,6 +17,7 @@ from typing import Protocol
 
 # --- Data in -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Credentials:
     """An account's secrets, decrypted only for the duration of one call."""
@@ -62,6 +63,7 @@ class Content:
 
 
 # --- Data out -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Published:
@@ -112,6 +114,7 @@ class NetworkLimits:
 
 
 # --- Errors: the four kinds ---------------------------------------------------------------
+
 
 class AdapterError(Exception):
     """A network refused or failed a call. `detail` is a short excerpt of its answer,
@@ -169,6 +172,7 @@ class PermanentError(AdapterError):
 
 
 # --- What every adapter does the same way -------------------------------------------------
+
 
 def require_fit(problems: Sequence[Problem]) -> None:
     """Publishing checks again what validation said: content that does not fit the network
@@ -231,6 +235,7 @@ class Adapter(Protocol):
 
 
 # --- Connecting an account (OAuth) ------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class AppCredentials:

@@ -116,12 +116,12 @@ def build_adapter(*, sandbox_url: str | None, app: AppCredentials, timeouts: Tim
     return FacebookAdapter(sandbox_url=sandbox_url, timeouts=timeouts)
 
 
-def build_connect_flow(*, sandbox_url: str | None, app: AppCredentials,
-                       timeouts: Timeouts) -> FacebookConnectFlow:
+def build_connect_flow(*, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts) -> FacebookConnectFlow:
     return FacebookConnectFlow(sandbox_url=sandbox_url, app=app, timeouts=timeouts)
 
 
 # --- Transport ---------------------------------------------------------------------------------
+
 
 @dataclass
 class _LastResponse:
@@ -135,8 +135,9 @@ class _LastResponse:
         return response
 
 
-def _graph(access_token: str | None, *, sandbox_url: str | None, timeouts: Timeouts,
-           version: str) -> tuple[facebook.GraphAPI, _LastResponse]:
+def _graph(
+    access_token: str | None, *, sandbox_url: str | None, timeouts: Timeouts, version: str
+) -> tuple[facebook.GraphAPI, _LastResponse]:
     session = make_session(sandbox_url=sandbox_url, timeouts=timeouts)
     last = _LastResponse()
     session.hooks["response"].append(last)
@@ -148,8 +149,8 @@ def _graph(access_token: str | None, *, sandbox_url: str | None, timeouts: Timeo
 
 # --- Errors -------------------------------------------------------------------------------------
 
-def to_adapter_error(exc: BaseException, last: _LastResponse, *,
-                     may_have_posted: bool = True) -> AdapterError | None:
+
+def to_adapter_error(exc: BaseException, last: _LastResponse, *, may_have_posted: bool = True) -> AdapterError | None:
     """Our error kind for an exception out of facebook-sdk or requests; None for one we do
     not know (a bug: let it surface as it is). `last` is the answer the hook recorded.
 
@@ -169,13 +170,13 @@ def to_adapter_error(exc: BaseException, last: _LastResponse, *,
         what = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
         return TransientError(f"Facebook {what} ({type(exc).__name__}).", request_sent=sent)
     if isinstance(exc, KeyError | ValueError):  # facebook-sdk on an answer without Content-Type
-        return TransientError("Facebook sent an answer we could not read.", request_sent=may_have_posted,
-                              status_code=last.status)
+        return TransientError(
+            "Facebook sent an answer we could not read.", request_sent=may_have_posted, status_code=last.status
+        )
     return None
 
 
-def _from_graph_error(exc: facebook.GraphAPIError, last: _LastResponse, *,
-                      may_have_posted: bool) -> AdapterError:
+def _from_graph_error(exc: facebook.GraphAPIError, last: _LastResponse, *, may_have_posted: bool) -> AdapterError:
     error = _error_body(exc)
     code, subcode = _int(error.get("code")), _int(error.get("error_subcode"))
     status = last.status
@@ -196,8 +197,11 @@ def _from_graph_error(exc: facebook.GraphAPIError, last: _LastResponse, *,
 
 
 def _from_http_status(status: int | None, last: _LastResponse, *, may_have_posted: bool) -> AdapterError:
-    detail = f"Facebook answered HTTP {status} without a Graph error." if status else \
-        "Facebook sent an answer we could not read."
+    detail = (
+        f"Facebook answered HTTP {status} without a Graph error."
+        if status
+        else "Facebook sent an answer we could not read."
+    )
     if status == 429:
         return RateLimited(detail, retry_after=_regain_seconds(last.headers), status_code=status)
     if status in (401, 403):
@@ -222,8 +226,7 @@ def _regain_seconds(headers: Mapping[str, str]) -> float:
             usage = json.loads(headers.get(name) or "{}")
         except ValueError:
             continue
-        minutes += [float(entry.get("estimated_time_to_regain_access") or 0)
-                    for entry in _usage_entries(usage)]
+        minutes += [float(entry.get("estimated_time_to_regain_access") or 0) for entry in _usage_entries(usage)]
     return max(minutes) * 60 or _DEFAULT_RETRY_AFTER
 
 
@@ -256,6 +259,7 @@ def _is_missing(exc: facebook.GraphAPIError) -> bool:
 
 # --- Media ---------------------------------------------------------------------------------------
 
+
 def _image_file(item: MediaFile) -> tuple[str, bytes, str]:
     """The image as it may leave (clean of its metadata), as facebook-sdk's file tuple."""
     data = clean_image(item, label=LABEL, max_bytes=LIMITS.image_max_bytes)
@@ -263,6 +267,7 @@ def _image_file(item: MediaFile) -> tuple[str, bytes, str]:
 
 
 # --- Validation and reconciliation -----------------------------------------------------------------
+
 
 def _text_problems(content: Content) -> list[Problem]:
     messages = text_rules.facebook_text_problems(content.text)
@@ -289,11 +294,18 @@ def _post_url(external_id: str) -> str:
 
 # --- The adapter -----------------------------------------------------------------------------------
 
+
 class FacebookAdapter:
     network = NETWORK
 
-    def __init__(self, *, sandbox_url: str | None, timeouts: Timeouts, version: str = GRAPH_VERSION,
-                 limits: NetworkLimits = LIMITS) -> None:
+    def __init__(
+        self,
+        *,
+        sandbox_url: str | None,
+        timeouts: Timeouts,
+        version: str = GRAPH_VERSION,
+        limits: NetworkLimits = LIMITS,
+    ) -> None:
         self.sandbox_url = sandbox_url
         self.timeouts = timeouts
         self.version = version
@@ -303,8 +315,7 @@ class FacebookAdapter:
         return f"FacebookAdapter(version={self.version!r}, sandbox={bool(self.sandbox_url)})"
 
     def validate(self, content: Content) -> list[Problem]:
-        return [*_text_problems(content),
-                *check_against_limits(content.media, self.limits, LABEL, network=NETWORK)]
+        return [*_text_problems(content), *check_against_limits(content.media, self.limits, LABEL, network=NETWORK)]
 
     def publish(self, credentials: Credentials, content: Content, *, progress: Progress | None = None) -> Published:
         # One request: `progress` is never called.
@@ -341,8 +352,9 @@ class FacebookAdapter:
             answer = graph.get_object("me", fields="id,name,username")
         if str(answer.get("id")) != page:
             raise AuthError("The token belongs to another Facebook Page than this one.")
-        return AccountInfo(account_id=page, handle=str(answer.get("username") or page),
-                           display_name=str(answer.get("name") or ""))
+        return AccountInfo(
+            account_id=page, handle=str(answer.get("username") or page), display_name=str(answer.get("name") or "")
+        )
 
     def fetch_metrics(self, credentials: Credentials, external_id: str | None = None) -> Metrics:
         graph, last = self._graph(credentials)
@@ -367,15 +379,13 @@ class FacebookAdapter:
         """The Page's post with this text created since `since` (its published posts, newest
         first), or None. A post without text cannot be told apart: PermanentError."""
         if not content.text.strip():
-            raise PermanentError("A post without text cannot be found again on Facebook: "
-                                 "check the Page by hand.")
+            raise PermanentError("A post without text cannot be found again on Facebook: check the Page by hand.")
         # Graph gives creation times to the second: a post made in the same second as
         # `since` must still count.
         since = (since if since.tzinfo else since.replace(tzinfo=UTC)).replace(microsecond=0)
         wanted = comparable_text(content.text)
         graph, last = self._graph(credentials)
-        args: dict[str, Any] = {"fields": "id,message,created_time", "limit": 100,
-                                "since": int(since.timestamp())}
+        args: dict[str, Any] = {"fields": "id,message,created_time", "limit": 100, "since": int(since.timestamp())}
         path = f"{self.version}/{_page_id(credentials)}/published_posts"
         for _ in range(_FIND_PAGES):
             with _calling_facebook(last):
@@ -388,13 +398,16 @@ class FacebookAdapter:
             if not (answer.get("paging") or {}).get("next") or not after:
                 return None
             args["after"] = after
-        raise TransientError(f"More than {_FIND_PAGES * 100} posts on this Page since then: "
-                             "cannot tell whether this one is among them.", request_sent=False)
+        raise TransientError(
+            f"More than {_FIND_PAGES * 100} posts on this Page since then: cannot tell whether this one is among them.",
+            request_sent=False,
+        )
 
     # --- publishing, one way per kind of post
 
-    def _post_to_feed(self, graph: facebook.GraphAPI, last: _LastResponse, page: str, text: str,
-                      images: list[MediaFile]) -> str:
+    def _post_to_feed(
+        self, graph: facebook.GraphAPI, last: _LastResponse, page: str, text: str, images: list[MediaFile]
+    ) -> str:
         with _calling_facebook(last, may_have_posted=False):
             photo_ids = [self._upload_unpublished(graph, page, image) for image in images]
         fields: dict[str, Any] = {"message": text} if text else {}
@@ -414,8 +427,7 @@ class FacebookAdapter:
         return str(photo_id)
 
     @staticmethod
-    def _post_photo(graph: facebook.GraphAPI, last: _LastResponse, page: str, text: str,
-                    image: MediaFile) -> str:
+    def _post_photo(graph: facebook.GraphAPI, last: _LastResponse, page: str, text: str, image: MediaFile) -> str:
         photo = _image_file(image)
         with _calling_facebook(last):
             # `message` even when empty, to keep the token out of the URL (module docstring).
@@ -424,19 +436,24 @@ class FacebookAdapter:
         return _answer_id(answer, "post_id", "id")
 
     @staticmethod
-    def _post_video(graph: facebook.GraphAPI, last: _LastResponse, page: str, text: str,
-                    video: MediaFile) -> str:
+    def _post_video(graph: facebook.GraphAPI, last: _LastResponse, page: str, text: str, video: MediaFile) -> str:
         fields = {"description": text}  # even when empty: the token stays out of the URL
-        with (video_without_metadata(video.path, network=NETWORK) as path, open(path, "rb") as source,
-              _calling_facebook(last)):
+        with (
+            video_without_metadata(video.path, network=NETWORK) as path,
+            open(path, "rb") as source,
+            _calling_facebook(last),
+        ):
             answer = graph.request(
-                f"{graph.version}/{page}/videos", post_args=fields,
-                files={"source": (os.path.basename(video.path), source, video.mime_type)})
+                f"{graph.version}/{page}/videos",
+                post_args=fields,
+                files={"source": (os.path.basename(video.path), source, video.mime_type)},
+            )
         return _answer_id(answer, "id")
 
     def _graph(self, credentials: Credentials) -> tuple[facebook.GraphAPI, _LastResponse]:
-        return _graph(credentials.access_token, sandbox_url=self.sandbox_url, timeouts=self.timeouts,
-                      version=self.version)
+        return _graph(
+            credentials.access_token, sandbox_url=self.sandbox_url, timeouts=self.timeouts, version=self.version
+        )
 
 
 def _page_id(credentials: Credentials) -> str:
@@ -455,6 +472,7 @@ def _answer_id(answer: Any, *keys: str) -> str:
 
 # --- Connecting a Page (Facebook Login, code flow) --------------------------------------------------
 
+
 class FacebookConnectFlow:
     """Facebook Login's code flow, then a long-lived user token, then the Page's token.
 
@@ -465,8 +483,9 @@ class FacebookConnectFlow:
     is taken.
     """
 
-    def __init__(self, *, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts,
-                 version: str = GRAPH_VERSION) -> None:
+    def __init__(
+        self, *, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts, version: str = GRAPH_VERSION
+    ) -> None:
         self.sandbox_url = sandbox_url
         self.app = app
         self.timeouts = timeouts
@@ -478,26 +497,27 @@ class FacebookConnectFlow:
     def start(self, *, redirect_uri: str) -> ConnectStart:
         state = secrets.token_urlsafe(32)
         graph, _ = self._graph(None)
-        url = graph.get_auth_url(self.app.client_id, redirect_uri, perms=list(SCOPES), state=state,
-                                 response_type="code")
-        return ConnectStart(authorize_url=browser_url(url, sandbox_url=self.sandbox_url),
-                            keep={"state": state})
+        url = graph.get_auth_url(
+            self.app.client_id, redirect_uri, perms=list(SCOPES), state=state, response_type="code"
+        )
+        return ConnectStart(authorize_url=browser_url(url, sandbox_url=self.sandbox_url), keep={"state": state})
 
     def finish(self, *, redirect_uri: str, callback_params: dict, kept: dict) -> Connected:
         code = _callback_code(callback_params, kept)
         graph, last = self._graph(None)
         with _refused_as_auth(), _calling_facebook(last):
-            short_lived = graph.get_access_token_from_code(code, redirect_uri, self.app.client_id,
-                                                           self.app.client_secret)["access_token"]
+            short_lived = graph.get_access_token_from_code(
+                code, redirect_uri, self.app.client_id, self.app.client_secret
+            )["access_token"]
         graph, last = self._graph(short_lived)
         with _refused_as_auth(), _calling_facebook(last):
             long_lived = graph.extend_access_token(self.app.client_id, self.app.client_secret)["access_token"]
         page = self._choose_page(long_lived, wanted=str(kept.get("page_id") or ""))
-        credentials = Credentials(access_token=str(page["access_token"]), account_id=str(page["id"]),
-                                  expires_at=None)
+        credentials = Credentials(access_token=str(page["access_token"]), account_id=str(page["id"]), expires_at=None)
         # Read the Page with its own token: proves the token works, and gives its username.
-        account = FacebookAdapter(sandbox_url=self.sandbox_url, timeouts=self.timeouts,
-                                  version=self.version).check_credentials(credentials)
+        account = FacebookAdapter(
+            sandbox_url=self.sandbox_url, timeouts=self.timeouts, version=self.version
+        ).check_credentials(credentials)
         return Connected(credentials=credentials, account=account)
 
     def refresh(self, credentials: Credentials) -> Credentials:
@@ -506,23 +526,30 @@ class FacebookConnectFlow:
     def _choose_page(self, user_token: str, *, wanted: str) -> dict:
         graph, last = self._graph(user_token)
         with _calling_facebook(last):
-            pages = graph.get_connections("me", "accounts", fields="id,name,username,access_token,tasks",
-                                          limit=100).get("data") or []
+            pages = (
+                graph.get_connections("me", "accounts", fields="id,name,username,access_token,tasks", limit=100).get(
+                    "data"
+                )
+                or []
+            )
         pages = [page for page in pages if page.get("id") and page.get("access_token")]
         if wanted:
             pages = [page for page in pages if str(page["id"]) == wanted]
         if not pages:
-            raise AuthError("No Page: the Facebook user who logged in manages no Page"
-                            + (f" with the id {wanted}." if wanted else "."))
+            raise AuthError(
+                "No Page: the Facebook user who logged in manages no Page"
+                + (f" with the id {wanted}." if wanted else ".")
+            )
         page = pages[0]
         if "tasks" in page and "CREATE_CONTENT" not in page["tasks"]:
-            raise AuthError(f"The Facebook user may not publish on the Page “{page.get('name', page['id'])}” "
-                            "(no CREATE_CONTENT task).")
+            raise AuthError(
+                f"The Facebook user may not publish on the Page “{page.get('name', page['id'])}” "
+                "(no CREATE_CONTENT task)."
+            )
         return page
 
     def _graph(self, access_token: str | None) -> tuple[facebook.GraphAPI, _LastResponse]:
-        return _graph(access_token, sandbox_url=self.sandbox_url, timeouts=self.timeouts,
-                      version=self.version)
+        return _graph(access_token, sandbox_url=self.sandbox_url, timeouts=self.timeouts, version=self.version)
 
 
 @contextmanager
@@ -542,8 +569,7 @@ def _callback_code(params: dict, kept: dict) -> str:
         raise AuthError(f"Facebook did not authorise Diplomacy Hub: {reason}.")
     expected = str(kept.get("state") or "")
     if not expected or not hmac.compare_digest(str(params.get("state") or ""), expected):
-        raise AuthError("The answer from Facebook does not match this connection attempt (state); "
-                        "start again.")
+        raise AuthError("The answer from Facebook does not match this connection attempt (state); start again.")
     code = params.get("code")
     if not code:
         raise AuthError("Facebook sent no authorization code; start again.")

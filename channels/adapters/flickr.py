@@ -93,12 +93,12 @@ def build_adapter(*, sandbox_url: str | None, app: AppCredentials, timeouts: Tim
     return FlickrAdapter(sandbox_url=sandbox_url, app=app, timeouts=timeouts)
 
 
-def build_connect_flow(*, sandbox_url: str | None, app: AppCredentials,
-                       timeouts: Timeouts) -> FlickrConnectFlow:
+def build_connect_flow(*, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts) -> FlickrConnectFlow:
     return FlickrConnectFlow(sandbox_url=sandbox_url, app=app, timeouts=timeouts)
 
 
 # --- Transport and errors -----------------------------------------------------------------------
+
 
 @dataclass
 class _LastResponse:
@@ -142,8 +142,9 @@ def _from_http_status(status: int, last: _LastResponse, *, request_sent: bool) -
     return PermanentError(detail, status_code=status)
 
 
-def _from_flickr_error(exc: flickrapi.FlickrError, last: _LastResponse, *, upload: bool,
-                       request_sent: bool) -> AdapterError:
+def _from_flickr_error(
+    exc: flickrapi.FlickrError, last: _LastResponse, *, upload: bool, request_sent: bool
+) -> AdapterError:
     code = _error_code(exc)
     if code is None and last.status not in (None, 200):
         return _from_http_status(last.status, last, request_sent=request_sent)
@@ -157,8 +158,9 @@ def _from_flickr_error(exc: flickrapi.FlickrError, last: _LastResponse, *, uploa
     return PermanentError(detail)
 
 
-def _translate(exc: Exception, last: _LastResponse, *, upload: bool = False,
-               request_sent: bool = True) -> AdapterError | None:
+def _translate(
+    exc: Exception, last: _LastResponse, *, upload: bool = False, request_sent: bool = True
+) -> AdapterError | None:
     """Our error kind for an exception out of flickrapi or requests, or None for one we do
     not know (a bug: let it surface as it is)."""
     if isinstance(exc, flickrapi.FlickrError):
@@ -170,8 +172,9 @@ def _translate(exc: Exception, last: _LastResponse, *, upload: bool = False,
         what = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
         return TransientError(f"Flickr {what} ({type(exc).__name__}).", request_sent=sent)
     if isinstance(exc, ParseError | json.JSONDecodeError | KeyError):
-        return TransientError("Flickr sent an answer we could not read.", request_sent=request_sent,
-                              status_code=last.status)
+        return TransientError(
+            "Flickr sent an answer we could not read.", request_sent=request_sent, status_code=last.status
+        )
     return None
 
 
@@ -180,6 +183,7 @@ def _calling(last: _LastResponse, *, upload: bool = False) -> AbstractContextMan
 
 
 # --- Validation --------------------------------------------------------------------------------------
+
 
 def _machine_tag(reference: str) -> str:
     # Flickr lower-cases tags when it normalises them; searching needs the same form.
@@ -206,6 +210,7 @@ def _text_problems(content: Content) -> list[Problem]:
 
 # --- The adapter --------------------------------------------------------------------------------------
 
+
 class FlickrAdapter:
     network = NETWORK
     limits = LIMITS
@@ -219,8 +224,7 @@ class FlickrAdapter:
         return f"FlickrAdapter(sandbox={bool(self.sandbox_url)})"
 
     def validate(self, content: Content) -> list[Problem]:
-        return [*_text_problems(content),
-                *check_against_limits(content.media, self.limits, LABEL, network=NETWORK)]
+        return [*_text_problems(content), *check_against_limits(content.media, self.limits, LABEL, network=NETWORK)]
 
     def publish(self, credentials: Credentials, content: Content, *, progress: Progress | None = None) -> Published:
         # One request: `progress` is never called.
@@ -230,10 +234,16 @@ class FlickrAdapter:
         api, last = self._api(credentials)
         with _calling(last, upload=True):
             answer = api.upload(
-                filename=os.path.basename(photo.path), fileobj=io.BytesIO(data),
-                title=content.title, description=content.text,
+                filename=os.path.basename(photo.path),
+                fileobj=io.BytesIO(data),
+                title=content.title,
+                description=content.text,
                 tags=text_rules.flickr_tags(_all_tags(content)),
-                is_public="1", is_friend="0", is_family="0", safety_level="1", content_type="1",
+                is_public="1",
+                is_friend="0",
+                is_family="0",
+                safety_level="1",
+                content_type="1",
                 format="etree",  # the upload API answers in XML whatever the instance's format
             )
             photo_id = answer.findtext("photoid")
@@ -259,8 +269,7 @@ class FlickrAdapter:
         if credentials.account_id and nsid != credentials.account_id:
             raise AuthError("The token belongs to another Flickr account than this one.")
         username = _content(user.get("username"))
-        return AccountInfo(account_id=nsid, handle=username,
-                           display_name=credentials.extra.get("fullname") or username)
+        return AccountInfo(account_id=nsid, handle=username, display_name=credentials.extra.get("fullname") or username)
 
     def fetch_metrics(self, credentials: Credentials, external_id: str | None = None) -> Metrics:
         """A photo's views, faves (as likes) and comments. For the account: its photo views;
@@ -272,17 +281,21 @@ class FlickrAdapter:
                 return Metrics(views=_int(person.get("photos", {}).get("views")))
             photo = api.photos.getInfo(photo_id=external_id)["photo"]
             faves = api.photos.getFavorites(photo_id=external_id, per_page=1)["photo"]
-        return Metrics(views=_int(photo.get("views")), likes=_int(faves.get("total")),
-                       comments=_int(photo.get("comments")))
+        return Metrics(
+            views=_int(photo.get("views")), likes=_int(faves.get("total")), comments=_int(photo.get("comments"))
+        )
 
     def find_published(self, credentials: Credentials, content: Content, since: datetime) -> Published | None:
         """The account's photo carrying the delivery's machine tag; without a reference,
         its photo uploaded since `since` with exactly this title."""
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
-        query: dict[str, Any] = {"user_id": credentials.account_id or "me",
-                                 "min_upload_date": int((since - _CLOCK_SLACK).timestamp()),
-                                 "per_page": 100, "extras": "date_upload,machine_tags"}
+        query: dict[str, Any] = {
+            "user_id": credentials.account_id or "me",
+            "min_upload_date": int((since - _CLOCK_SLACK).timestamp()),
+            "per_page": 100,
+            "extras": "date_upload,machine_tags",
+        }
         if content.reference:
             query["machine_tags"] = _machine_tag(content.reference)
         api, last = self._api(credentials)
@@ -295,12 +308,21 @@ class FlickrAdapter:
 
     def _api(self, credentials: Credentials) -> tuple[flickrapi.FlickrAPI, _LastResponse]:
         token = FlickrAccessToken(
-            credentials.access_token, credentials.token_secret, PERMS,
-            str(credentials.extra.get("fullname", "")), str(credentials.extra.get("username", "")),
+            credentials.access_token,
+            credentials.token_secret,
+            PERMS,
+            str(credentials.extra.get("fullname", "")),
+            str(credentials.extra.get("username", "")),
             credentials.account_id,
         )
-        api = flickrapi.FlickrAPI(self.app.client_id, self.app.client_secret, token=token, store_token=False,
-                                  format="parsed-json", timeout=self.timeouts.as_requests())
+        api = flickrapi.FlickrAPI(
+            self.app.client_id,
+            self.app.client_secret,
+            token=token,
+            store_token=False,
+            format="parsed-json",
+            timeout=self.timeouts.as_requests(),
+        )
         session, last = _session(self.sandbox_url, self.timeouts)
         api.flickr_oauth.session = session  # per instance: the default is shared process-wide
         return api, last
@@ -325,6 +347,7 @@ def _int(value: Any) -> int | None:
 
 
 # --- Connecting an account ---------------------------------------------------------------------------
+
 
 def _first(params: Mapping[str, Any], name: str) -> str:
     """A callback parameter, whether the view passed QueryDict.dict() or lists of values."""
@@ -355,9 +378,10 @@ class FlickrConnectFlow:
             api.get_request_token(oauth_callback=redirect_uri)
             url = api.auth_url(perms=PERMS)
         oauth = api.flickr_oauth
-        return ConnectStart(authorize_url=browser_url(url, sandbox_url=self.sandbox_url),
-                            keep={"request_token": oauth.resource_owner_key,
-                                  "request_token_secret": oauth.resource_owner_secret})
+        return ConnectStart(
+            authorize_url=browser_url(url, sandbox_url=self.sandbox_url),
+            keep={"request_token": oauth.resource_owner_key, "request_token_secret": oauth.resource_owner_secret},
+        )
 
     def finish(self, *, redirect_uri: str, callback_params: dict, kept: dict) -> Connected:
         token, expected = _first(callback_params, "oauth_token"), str(kept.get("request_token") or "")
@@ -375,19 +399,28 @@ class FlickrConnectFlow:
             api.get_access_token(verifier)
         access = api.token_cache.token
         credentials = Credentials(
-            access_token=access.token, token_secret=access.token_secret, expires_at=None,
-            account_id=access.user_nsid, extra={"username": access.username, "fullname": access.fullname},
+            access_token=access.token,
+            token_secret=access.token_secret,
+            expires_at=None,
+            account_id=access.user_nsid,
+            extra={"username": access.username, "fullname": access.fullname},
         )
-        account = AccountInfo(account_id=access.user_nsid, handle=access.username,
-                              display_name=access.fullname or access.username)
+        account = AccountInfo(
+            account_id=access.user_nsid, handle=access.username, display_name=access.fullname or access.username
+        )
         return Connected(credentials=credentials, account=account)
 
     def refresh(self, credentials: Credentials) -> Credentials:
         return credentials  # Flickr tokens do not expire
 
     def _api(self) -> tuple[flickrapi.FlickrAPI, _LastResponse]:
-        api = flickrapi.FlickrAPI(self.app.client_id, self.app.client_secret, store_token=False,
-                                  format="parsed-json", timeout=self.timeouts.as_requests())
+        api = flickrapi.FlickrAPI(
+            self.app.client_id,
+            self.app.client_secret,
+            store_token=False,
+            format="parsed-json",
+            timeout=self.timeouts.as_requests(),
+        )
         session, last = _session(self.sandbox_url, self.timeouts)
         api.flickr_oauth.session = session
         return api, last

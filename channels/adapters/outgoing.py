@@ -27,8 +27,10 @@ def clean_image(item: MediaFile, *, label: str, max_bytes: int | None = None) ->
     except MediaRejected as exc:
         raise PermanentError(str(exc)) from exc
     if max_bytes is not None and len(data) > max_bytes:
-        raise PermanentError(f"The image “{os.path.basename(item.path)}” is over {label}'s "
-                             f"{max_bytes // MB} MB once cleaned of its metadata; send a smaller one.")
+        raise PermanentError(
+            f"The image “{os.path.basename(item.path)}” is over {label}'s "
+            f"{max_bytes // MB} MB once cleaned of its metadata; send a smaller one."
+        )
     return data
 
 

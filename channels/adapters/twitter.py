@@ -122,12 +122,12 @@ def build_adapter(*, sandbox_url: str | None, app: AppCredentials, timeouts: Tim
     return TwitterAdapter(sandbox_url=sandbox_url, timeouts=timeouts)
 
 
-def build_connect_flow(*, sandbox_url: str | None, app: AppCredentials,
-                       timeouts: Timeouts) -> TwitterConnectFlow:
+def build_connect_flow(*, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts) -> TwitterConnectFlow:
     return TwitterConnectFlow(sandbox_url=sandbox_url, app=app, timeouts=timeouts)
 
 
 # --- Errors ---------------------------------------------------------------------------------
+
 
 def to_adapter_error(exc: BaseException, *, may_have_posted: bool = True) -> AdapterError | None:
     """Our error kind for an exception out of tweepy, requests or oauthlib; None for one we
@@ -156,8 +156,7 @@ def _from_http_exception(exc: tweepy.HTTPException, *, may_have_posted: bool) ->
     message = "; ".join(str(m) for m in exc.api_messages) or f"HTTP {status}"
     detail = f"X refused the call: {message}"
     if isinstance(exc, tweepy.TooManyRequests):
-        return RateLimited(f"X rate limit reached: {message}", retry_after=_retry_after(exc),
-                           status_code=status)
+        return RateLimited(f"X rate limit reached: {message}", retry_after=_retry_after(exc), status_code=status)
     if isinstance(exc, tweepy.TwitterServerError):
         return TransientError(f"X failed: {message}", request_sent=may_have_posted, status_code=status)
     if isinstance(exc, tweepy.Unauthorized):
@@ -209,11 +208,18 @@ def _raise_like_tweepy(response: requests.Response) -> None:
 
 # --- Media upload (X API v2) -----------------------------------------------------------------
 
+
 class _MediaUploader:
     """X API v2 media upload over a tweepy.Client's session and bearer token."""
 
-    def __init__(self, client: tweepy.Client, *, processing_timeout: float,
-                 sleep: Callable[[float], None], progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        client: tweepy.Client,
+        *,
+        processing_timeout: float,
+        sleep: Callable[[float], None],
+        progress: Progress | None = None,
+    ) -> None:
         self.client = client
         self.processing_timeout = processing_timeout
         self.sleep = sleep
@@ -233,19 +239,28 @@ class _MediaUploader:
         return media_id
 
     def _one_shot(self, data: bytes, item: MediaFile) -> str:
-        answer = self._call("POST", "/2/media/upload",
-                            files={"media": (os.path.basename(item.path), data, item.mime_type)},
-                            data={"media_category": "tweet_image", "media_type": item.mime_type})
+        answer = self._call(
+            "POST",
+            "/2/media/upload",
+            files={"media": (os.path.basename(item.path), data, item.mime_type)},
+            data={"media_category": "tweet_image", "media_type": item.mime_type},
+        )
         return self._media_id(answer)
 
     def _chunked(self, stream: BinaryIO, size: int, mime_type: str, category: str) -> str:
-        answer = self._call("POST", "/2/media/upload/initialize",
-                            json={"media_type": mime_type, "total_bytes": size, "media_category": category})
+        answer = self._call(
+            "POST",
+            "/2/media/upload/initialize",
+            json={"media_type": mime_type, "total_bytes": size, "media_category": category},
+        )
         media_id = self._media_id(answer)
         for index, chunk in enumerate(iter(lambda: stream.read(CHUNK_SIZE), b"")):
-            self._call("POST", f"/2/media/upload/{media_id}/append",
-                       files={"media": ("chunk", chunk, "application/octet-stream")},
-                       data={"segment_index": str(index)})
+            self._call(
+                "POST",
+                f"/2/media/upload/{media_id}/append",
+                files={"media": ("chunk", chunk, "application/octet-stream")},
+                data={"segment_index": str(index)},
+            )
             self.progress()
         answer = self._call("POST", f"/2/media/upload/{media_id}/finalize")
         self._wait_for_processing(media_id, (answer.get("data") or {}).get("processing_info"))
@@ -258,8 +273,9 @@ class _MediaUploader:
             wait = min(max(float(info.get("check_after_secs") or 1), 0.1), _PROCESSING_POLL_MAX)
             if time.monotonic() + wait > deadline:
                 raise TransientError(
-                    f"X was still processing the video after {self.processing_timeout:.0f} s; "
-                    "nothing was posted.", request_sent=False)
+                    f"X was still processing the video after {self.processing_timeout:.0f} s; nothing was posted.",
+                    request_sent=False,
+                )
             self.sleep(wait)
             answer = self._call("GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id})
             info = (answer.get("data") or {}).get("processing_info")
@@ -269,12 +285,10 @@ class _MediaUploader:
             raise PermanentError(f"X could not process the video: {reason}.")
 
     def _set_alt_text(self, media_id: str, alt_text: str) -> None:
-        self._call("POST", "/2/media/metadata",
-                   json={"id": media_id, "metadata": {"alt_text": {"text": alt_text}}})
+        self._call("POST", "/2/media/metadata", json={"id": media_id, "metadata": {"alt_text": {"text": alt_text}}})
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict:
-        headers = {"Authorization": f"Bearer {self.client.bearer_token}",
-                   "User-Agent": self.client.user_agent}
+        headers = {"Authorization": f"Bearer {self.client.bearer_token}", "User-Agent": self.client.user_agent}
         with self.client.session.request(method, API_URL + path, headers=headers, **kwargs) as response:
             _raise_like_tweepy(response)
             return response.json() if response.content else {}
@@ -288,6 +302,7 @@ class _MediaUploader:
 
 
 # --- Validation -----------------------------------------------------------------------------------
+
 
 def _text_problems(content: Content) -> list[Problem]:
     messages = text_rules.tweet_problems(content.text)
@@ -306,12 +321,13 @@ def _x_media_problems(media: tuple[MediaFile, ...]) -> list[Problem]:
         name = os.path.basename(item.path)
         seconds = item.duration_seconds
         if item.kind == "video" and seconds is not None and seconds < VIDEO_MIN_SECONDS:
-            messages.append(f"The video “{name}” is too short for X, which takes videos from "
-                            f"{VIDEO_MIN_SECONDS:g} s.")
+            messages.append(f"The video “{name}” is too short for X, which takes videos from {VIDEO_MIN_SECONDS:g} s.")
         if len(item.alt_text) > ALT_TEXT_MAX:
-            messages.append(f"The description (alt text) of “{name}” is "
-                            f"{text_rules.plural(len(item.alt_text) - ALT_TEXT_MAX, 'character')} too long "
-                            f"for X ({len(item.alt_text):,} of {ALT_TEXT_MAX:,}).")
+            messages.append(
+                f"The description (alt text) of “{name}” is "
+                f"{text_rules.plural(len(item.alt_text) - ALT_TEXT_MAX, 'character')} too long "
+                f"for X ({len(item.alt_text):,} of {ALT_TEXT_MAX:,})."
+            )
     return [Problem(network=NETWORK, field="media", message=message) for message in messages]
 
 
@@ -340,12 +356,19 @@ def _aware(moment: datetime) -> datetime:
 
 # --- The adapter --------------------------------------------------------------------------------------
 
+
 class TwitterAdapter:
     network = NETWORK
 
-    def __init__(self, *, sandbox_url: str | None, timeouts: Timeouts, limits: NetworkLimits = LIMITS,
-                 processing_timeout: float = PROCESSING_TIMEOUT,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        sandbox_url: str | None,
+        timeouts: Timeouts,
+        limits: NetworkLimits = LIMITS,
+        processing_timeout: float = PROCESSING_TIMEOUT,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.sandbox_url = sandbox_url
         self.timeouts = timeouts
         self.limits = limits
@@ -356,20 +379,22 @@ class TwitterAdapter:
         return f"TwitterAdapter(sandbox={bool(self.sandbox_url)})"
 
     def validate(self, content: Content) -> list[Problem]:
-        return [*_text_problems(content),
-                *check_against_limits(content.media, self.limits, LABEL, network=NETWORK),
-                *_x_media_problems(content.media)]
+        return [
+            *_text_problems(content),
+            *check_against_limits(content.media, self.limits, LABEL, network=NETWORK),
+            *_x_media_problems(content.media),
+        ]
 
     def publish(self, credentials: Credentials, content: Content, *, progress: Progress | None = None) -> Published:
         require_fit(self.validate(content))
         client = self._client(credentials)
-        uploader = _MediaUploader(client, processing_timeout=self.processing_timeout, sleep=self.sleep,
-                                  progress=progress)
+        uploader = _MediaUploader(
+            client, processing_timeout=self.processing_timeout, sleep=self.sleep, progress=progress
+        )
         with _calling_x(may_have_posted=False):
             media_ids = [uploader.upload(item) for item in content.media]
         with _calling_x():
-            response = client.create_tweet(text=content.text or None, media_ids=media_ids or None,
-                                           user_auth=False)
+            response = client.create_tweet(text=content.text or None, media_ids=media_ids or None, user_auth=False)
         tweet_id = (response.data or {}).get("id")
         if not tweet_id:
             raise TransientError("X's answer to the post carries no id.", request_sent=True)
@@ -401,8 +426,12 @@ class TwitterAdapter:
         if response.data is None:  # X answers 200 with an `errors` array for a missing post
             raise PermanentError(f"X has no post {external_id} (deleted?).")
         counts = response.data.public_metrics or {}
-        return Metrics(likes=counts.get("like_count"), shares=counts.get("retweet_count"),
-                       views=counts.get("impression_count"), comments=counts.get("reply_count"))
+        return Metrics(
+            likes=counts.get("like_count"),
+            shares=counts.get("retweet_count"),
+            views=counts.get("impression_count"),
+            comments=counts.get("reply_count"),
+        )
 
     def find_published(self, credentials: Credentials, content: Content, since: datetime) -> Published | None:
         """The account's post with this text created since `since` (its recent posts, newest
@@ -419,8 +448,13 @@ class TwitterAdapter:
         for _ in range(_FIND_PAGES):
             with _calling_x():
                 response = client.get_users_tweets(
-                    user_id, start_time=since, max_results=100, tweet_fields=["created_at"],
-                    pagination_token=pagination_token, user_auth=False)
+                    user_id,
+                    start_time=since,
+                    max_results=100,
+                    tweet_fields=["created_at"],
+                    pagination_token=pagination_token,
+                    user_auth=False,
+                )
             for tweet in response.data or []:
                 if tweet.created_at and tweet.created_at >= since and comparable_text(tweet.text) == wanted:
                     tweet_id = str(tweet.id)
@@ -428,8 +462,11 @@ class TwitterAdapter:
             pagination_token = (response.meta or {}).get("next_token")
             if not pagination_token:
                 return None
-        raise TransientError(f"More than {_FIND_PAGES * 100} posts on this X account since then: "
-                             "cannot tell whether this one is among them.", request_sent=False)
+        raise TransientError(
+            f"More than {_FIND_PAGES * 100} posts on this X account since then: "
+            "cannot tell whether this one is among them.",
+            request_sent=False,
+        )
 
     # --- helpers
 
@@ -453,6 +490,7 @@ class TwitterAdapter:
 
 
 # --- Connecting an account (OAuth 2.0 Authorization Code with PKCE) -------------------------------
+
 
 class TwitterConnectFlow:
     """X's OAuth 2.0 with PKCE through tweepy.OAuth2UserHandler (a requests_oauthlib
@@ -486,22 +524,29 @@ class TwitterConnectFlow:
         state = secrets.token_urlsafe(32)
         verifier = secrets.token_urlsafe(96)  # 128 characters, the most RFC 7636 allows
         handler = self._handler(redirect_uri=redirect_uri, scope=list(SCOPES))
-        url, _ = handler.authorization_url(AUTHORIZE_URL, state=state, code_challenge=_s256(verifier),
-                                           code_challenge_method="S256")
-        return ConnectStart(authorize_url=browser_url(url, sandbox_url=self.sandbox_url),
-                            keep={"state": state, "code_verifier": verifier})
+        url, _ = handler.authorization_url(
+            AUTHORIZE_URL, state=state, code_challenge=_s256(verifier), code_challenge_method="S256"
+        )
+        return ConnectStart(
+            authorize_url=browser_url(url, sandbox_url=self.sandbox_url),
+            keep={"state": state, "code_verifier": verifier},
+        )
 
     def finish(self, *, redirect_uri: str, callback_params: dict, kept: dict) -> Connected:
         code = _callback_code(callback_params, kept)
         handler = self._handler(redirect_uri=redirect_uri)
         with _calling_x():
             token = OAuth2Session.fetch_token(  # tweepy's override would parse the callback URL
-                handler, TOKEN_URL, code=code, auth=handler.auth, include_client_id=True,
-                code_verifier=kept.get("code_verifier", ""))
+                handler,
+                TOKEN_URL,
+                code=code,
+                auth=handler.auth,
+                include_client_id=True,
+                code_verifier=kept.get("code_verifier", ""),
+            )
         _require_scopes(token)
         credentials = _credentials_from(token, previous_refresh_token="")
-        account = TwitterAdapter(sandbox_url=self.sandbox_url, timeouts=self.timeouts).check_credentials(
-            credentials)
+        account = TwitterAdapter(sandbox_url=self.sandbox_url, timeouts=self.timeouts).check_credentials(credentials)
         credentials = credentials.replace(account_id=account.account_id, extra={"handle": account.handle})
         return Connected(credentials=credentials, account=account)
 
@@ -513,16 +558,21 @@ class TwitterConnectFlow:
         handler = self._handler(redirect_uri=None)
         public_client = {} if self.app.client_secret else {"client_id": self.app.client_id}
         with _calling_x():
-            token = handler.refresh_token(TOKEN_URL, refresh_token=credentials.refresh_token,
-                                          auth=handler.auth, **public_client)
+            token = handler.refresh_token(
+                TOKEN_URL, refresh_token=credentials.refresh_token, auth=handler.auth, **public_client
+            )
         fresh = _credentials_from(token, previous_refresh_token=credentials.refresh_token)
-        return credentials.replace(access_token=fresh.access_token, refresh_token=fresh.refresh_token,
-                                   expires_at=fresh.expires_at)
+        return credentials.replace(
+            access_token=fresh.access_token, refresh_token=fresh.refresh_token, expires_at=fresh.expires_at
+        )
 
-    def _handler(self, *, redirect_uri: str | None,
-                 scope: list[str] | None = None) -> tweepy.OAuth2UserHandler:
-        handler = tweepy.OAuth2UserHandler(client_id=self.app.client_id, redirect_uri=redirect_uri,
-                                           scope=scope, client_secret=self.app.client_secret or None)
+    def _handler(self, *, redirect_uri: str | None, scope: list[str] | None = None) -> tweepy.OAuth2UserHandler:
+        handler = tweepy.OAuth2UserHandler(
+            client_id=self.app.client_id,
+            redirect_uri=redirect_uri,
+            scope=scope,
+            client_secret=self.app.client_secret or None,
+        )
         mount_on(handler, sandbox_url=self.sandbox_url, timeouts=self.timeouts)
         # oauthlib reads any body, even a 503 page, as a token answer ("missing token"):
         # judge the HTTP status first.
@@ -557,8 +607,11 @@ def _token_endpoint_status(response: requests.Response) -> requests.Response:
         wait = max(1.0, int(reset) - time.time()) if reset.isdigit() else _DEFAULT_RETRY_AFTER
         raise RateLimited("X's token endpoint is rate limited.", retry_after=wait)
     if response.status_code >= 500:
-        raise TransientError(f"X's token endpoint failed (HTTP {response.status_code}).",
-                             request_sent=True, status_code=response.status_code)
+        raise TransientError(
+            f"X's token endpoint failed (HTTP {response.status_code}).",
+            request_sent=True,
+            status_code=response.status_code,
+        )
     return response
 
 
@@ -569,8 +622,7 @@ def _require_scopes(token: dict) -> None:
     granted = set(granted.split() if isinstance(granted, str) else granted)
     missing = [scope for scope in SCOPES if scope not in granted]
     if missing:
-        raise AuthError("X did not grant every permission Diplomacy Hub needs "
-                        f"(missing: {', '.join(missing)}).")
+        raise AuthError(f"X did not grant every permission Diplomacy Hub needs (missing: {', '.join(missing)}).")
 
 
 def _credentials_from(token: dict, *, previous_refresh_token: str) -> Credentials:
@@ -589,4 +641,3 @@ def _expiry(token: dict) -> datetime | None:
     if token.get("expires_in"):
         return datetime.fromtimestamp(time.time() + float(token["expires_in"]), tz=UTC)
     return None
-

@@ -108,8 +108,16 @@ LIMITS = NetworkLimits(
 )
 
 # Google's error reasons (errors[].reason in the JSON body) and what they mean for us.
-_AUTH_REASONS = frozenset({"authError", "forbidden", "insufficientPermissions", "youtubeSignupRequired",
-                           "ACCESS_TOKEN_SCOPE_INSUFFICIENT", "accountDisabled"})
+_AUTH_REASONS = frozenset(
+    {
+        "authError",
+        "forbidden",
+        "insufficientPermissions",
+        "youtubeSignupRequired",
+        "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+        "accountDisabled",
+    }
+)
 # The daily quota (and the per-channel upload allowance) come back at midnight Pacific time.
 _DAILY_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded"})
 _RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
@@ -125,12 +133,12 @@ def build_adapter(*, sandbox_url: str | None, app: AppCredentials, timeouts: Tim
     return YouTubeAdapter(sandbox_url=sandbox_url, app=app, timeouts=timeouts)
 
 
-def build_connect_flow(*, sandbox_url: str | None, app: AppCredentials,
-                       timeouts: Timeouts) -> YouTubeConnectFlow:
+def build_connect_flow(*, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts) -> YouTubeConnectFlow:
     return YouTubeConnectFlow(sandbox_url=sandbox_url, app=app, timeouts=timeouts)
 
 
 # --- Errors -----------------------------------------------------------------------------------
+
 
 def seconds_until_quota_reset(now: datetime | None = None) -> float:
     """Until the next midnight in California, when YouTube's daily quotas start again."""
@@ -152,8 +160,7 @@ def _error_body(exc: HttpError) -> dict[str, Any]:
 def _reasons(error: Mapping[str, Any]) -> set[str]:
     """`errors[].reason` (YouTube's classic list) and `details[].reason` (google.rpc.ErrorInfo)."""
     entries = [*(error.get("errors") or []), *(error.get("details") or [])]
-    return {entry["reason"] for entry in entries
-            if isinstance(entry, dict) and isinstance(entry.get("reason"), str)}
+    return {entry["reason"] for entry in entries if isinstance(entry, dict) and isinstance(entry.get("reason"), str)}
 
 
 def _retry_after(response: httplib2.Response | None) -> float:
@@ -167,13 +174,15 @@ def _from_http_error(exc: HttpError, *, request_sent: bool) -> AdapterError:
     status = exc.status_code
     if isinstance(exc, ResumableUploadError) and status < 300:
         # 200 without a Location: no upload session was opened, so nothing can exist.
-        return TransientError("YouTube did not open an upload session.", request_sent=False,
-                              status_code=status)
+        return TransientError("YouTube did not open an upload session.", request_sent=False, status_code=status)
     error = _error_body(exc)
     reasons = _reasons(error)
     message = str(error.get("message") or exc.reason or "")[:300]
-    detail = f"YouTube answered {status}" + (f" ({', '.join(sorted(reasons))})" if reasons else "") + (
-        f": {message}" if message else "")
+    detail = (
+        f"YouTube answered {status}"
+        + (f" ({', '.join(sorted(reasons))})" if reasons else "")
+        + (f": {message}" if message else "")
+    )
     if reasons & _DAILY_REASONS:
         return RateLimited(detail, retry_after=seconds_until_quota_reset(), status_code=status)
     if status == 429 or reasons & _RATE_REASONS:
@@ -199,11 +208,16 @@ def _translate(exc: Exception, *, request_sent: bool) -> AdapterError | None:
         return TransientError(f"Could not reach YouTube: {type(exc).__name__}.", request_sent=False)
     if isinstance(exc, TimeoutError):
         return TransientError("YouTube did not answer in time.", request_sent=request_sent)
-    if isinstance(exc, OSError | http.client.HTTPException | httplib2.HttpLib2Error
-                  | google.auth.exceptions.TransportError | json.JSONDecodeError):
+    if isinstance(
+        exc,
+        OSError
+        | http.client.HTTPException
+        | httplib2.HttpLib2Error
+        | google.auth.exceptions.TransportError
+        | json.JSONDecodeError,
+    ):
         # A reset or a garbled answer after the request left: it may have been processed.
-        return TransientError(f"The connection to YouTube failed: {type(exc).__name__}.",
-                              request_sent=request_sent)
+        return TransientError(f"The connection to YouTube failed: {type(exc).__name__}.", request_sent=request_sent)
     return None
 
 
@@ -216,6 +230,7 @@ def _calling(*, request_sent: bool = True) -> AbstractContextManager[None]:
 
 # --- Validation -----------------------------------------------------------------------------------
 # The counts and words are channels.text's, shared with the compose form's live counter.
+
 
 def _all_tags(content: Content) -> list[str]:
     """The officer's tags and, last, the delivery's reference (what reconciliation finds)."""
@@ -242,12 +257,20 @@ def _text_problems(content: Content) -> list[Problem]:
 
 # --- The adapter ------------------------------------------------------------------------------------
 
+
 class YouTubeAdapter:
     network = NETWORK
     limits = LIMITS
 
-    def __init__(self, *, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts,
-                 privacy_status: str = "public", category_id: str = NEWS_AND_POLITICS) -> None:
+    def __init__(
+        self,
+        *,
+        sandbox_url: str | None,
+        app: AppCredentials,
+        timeouts: Timeouts,
+        privacy_status: str = "public",
+        category_id: str = NEWS_AND_POLITICS,
+    ) -> None:
         # YouTube forces videos uploaded by unverified API projects (created after July
         # 2020) to "private" until the project passes an audit, whatever we ask here.
         self.sandbox_url = sandbox_url
@@ -260,15 +283,18 @@ class YouTubeAdapter:
         return f"YouTubeAdapter(sandbox={bool(self.sandbox_url)})"
 
     def validate(self, content: Content) -> list[Problem]:
-        return [*_text_problems(content),
-                *check_against_limits(content.media, self.limits, LABEL, network=NETWORK)]
+        return [*_text_problems(content), *check_against_limits(content.media, self.limits, LABEL, network=NETWORK)]
 
     def publish(self, credentials: Credentials, content: Content, *, progress: Progress | None = None) -> Published:
         require_fit(self.validate(content))
         video = next(item for item in content.media if item.kind == "video")
         body = {
-            "snippet": {"title": content.title.strip(), "description": content.text,
-                        "tags": _all_tags(content), "categoryId": self.category_id},
+            "snippet": {
+                "title": content.title.strip(),
+                "description": content.text,
+                "tags": _all_tags(content),
+                "categoryId": self.category_id,
+            },
             "status": {"privacyStatus": self.privacy_status, "selfDeclaredMadeForKids": False},
         }
         http = self._authorized_http(credentials)
@@ -299,8 +325,9 @@ class YouTubeAdapter:
         if credentials.account_id and channel["id"] != credentials.account_id:
             raise AuthError("The token belongs to another YouTube channel than this account's.")
         snippet = channel.get("snippet", {})
-        return AccountInfo(account_id=channel["id"], handle=snippet.get("customUrl", ""),
-                           display_name=snippet.get("title", ""))
+        return AccountInfo(
+            account_id=channel["id"], handle=snippet.get("customUrl", ""), display_name=snippet.get("title", "")
+        )
 
     def fetch_metrics(self, credentials: Credentials, external_id: str | None = None) -> Metrics:
         with _calling():
@@ -311,15 +338,20 @@ class YouTubeAdapter:
                 answer = service.videos().list(part="statistics", id=external_id).execute()
         items = answer.get("items") or []
         if not items:
-            raise PermanentError("YouTube has no such video." if external_id else "No YouTube channel.",
-                                 status_code=404)
+            raise PermanentError(
+                "YouTube has no such video." if external_id else "No YouTube channel.", status_code=404
+            )
         stats = items[0].get("statistics", {})
         if external_id is None:
             hidden = stats.get("hiddenSubscriberCount")
-            return Metrics(followers=None if hidden else _int(stats.get("subscriberCount")),
-                           views=_int(stats.get("viewCount")))
-        return Metrics(views=_int(stats.get("viewCount")), likes=_int(stats.get("likeCount")),
-                       comments=_int(stats.get("commentCount")))
+            return Metrics(
+                followers=None if hidden else _int(stats.get("subscriberCount")), views=_int(stats.get("viewCount"))
+            )
+        return Metrics(
+            views=_int(stats.get("viewCount")),
+            likes=_int(stats.get("likeCount")),
+            comments=_int(stats.get("commentCount")),
+        )
 
     def find_published(self, credentials: Credentials, content: Content, since: datetime) -> Published | None:
         """The channel's videos since `since`, matched on the delivery's reference tag, or on
@@ -347,11 +379,18 @@ class YouTubeAdapter:
         # would produce a token nobody saves. For the same reason a 401 is not answered
         # with a refresh attempt (refresh_status_codes=()) but becomes an AuthError.
         google_credentials = google.oauth2.credentials.Credentials(
-            token=credentials.access_token, refresh_token=None, token_uri=TOKEN_URI,
-            client_id=self.app.client_id, client_secret=self.app.client_secret, scopes=list(SCOPES),
+            token=credentials.access_token,
+            refresh_token=None,
+            token_uri=TOKEN_URI,
+            client_id=self.app.client_id,
+            client_secret=self.app.client_secret,
+            scopes=list(SCOPES),
         )
-        return AuthorizedHttp(google_credentials, refresh_status_codes=(),
-                              http=make_httplib2(sandbox_url=self.sandbox_url, timeouts=self.timeouts))
+        return AuthorizedHttp(
+            google_credentials,
+            refresh_status_codes=(),
+            http=make_httplib2(sandbox_url=self.sandbox_url, timeouts=self.timeouts),
+        )
 
 
 # The bundled discovery document (400 KB of JSON) is parsed once per process: `build()`
@@ -423,10 +462,19 @@ def _recent_uploads(service: Any, since: datetime) -> Iterator[dict[str, Any]]:
     results do not carry."""
     page_token = None
     for _ in range(_RECONCILE_MAX_PAGES):
-        page = service.search().list(
-            part="id", forMine=True, type="video", order="date", maxResults=50,
-            publishedAfter=since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), pageToken=page_token,
-        ).execute()
+        page = (
+            service.search()
+            .list(
+                part="id",
+                forMine=True,
+                type="video",
+                order="date",
+                maxResults=50,
+                publishedAfter=since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                pageToken=page_token,
+            )
+            .execute()
+        )
         ids = [item["id"]["videoId"] for item in page.get("items") or [] if item.get("id", {}).get("videoId")]
         if ids:
             videos = service.videos().list(part="snippet", id=",".join(ids), maxResults=50).execute()
@@ -452,6 +500,7 @@ def _int(value: Any) -> int | None:
 
 # --- Connecting a channel -------------------------------------------------------------------------------
 
+
 class _TimedRequest(google.auth.transport.requests.Request):
     """google-auth's requests transport with our timeouts: its token calls pass a fixed
     120-second timeout of their own, which our session would otherwise respect."""
@@ -461,8 +510,9 @@ class _TimedRequest(google.auth.transport.requests.Request):
         self._timeouts = timeouts
 
     def __call__(self, url, method="GET", body=None, headers=None, timeout=None, **kwargs):
-        return super().__call__(url, method=method, body=body, headers=headers,
-                                timeout=self._timeouts.as_requests(), **kwargs)
+        return super().__call__(
+            url, method=method, body=body, headers=headers, timeout=self._timeouts.as_requests(), **kwargs
+        )
 
 
 def _first(params: Mapping[str, Any], name: str) -> str:
@@ -480,14 +530,18 @@ def _token_endpoint_check(response: requests.Response) -> requests.Response:
         retry_after = _retry_after({"retry-after": response.headers.get("Retry-After", "")})
         raise RateLimited("Google's token endpoint answered 429.", retry_after=retry_after)
     if response.status_code >= 500:
-        raise TransientError(f"Google's token endpoint answered {response.status_code}.",
-                             request_sent=True, status_code=response.status_code)
+        raise TransientError(
+            f"Google's token endpoint answered {response.status_code}.",
+            request_sent=True,
+            status_code=response.status_code,
+        )
     return response
 
 
 def _transient_from_requests(exc: requests.RequestException) -> TransientError:
-    return TransientError(f"Could not complete the call to Google: {type(exc).__name__}.",
-                          request_sent=not request_never_left(exc))
+    return TransientError(
+        f"Could not complete the call to Google: {type(exc).__name__}.", request_sent=not request_never_left(exc)
+    )
 
 
 class YouTubeConnectFlow:
@@ -504,10 +558,11 @@ class YouTubeConnectFlow:
     def start(self, *, redirect_uri: str) -> ConnectStart:
         flow = self._flow(redirect_uri)
         # offline + consent: a refresh token on every consent, not only on the first one.
-        url, state = flow.authorization_url(access_type="offline", prompt="consent",
-                                            include_granted_scopes="true")
-        return ConnectStart(authorize_url=browser_url(url, sandbox_url=self.sandbox_url),
-                            keep={"state": state, "code_verifier": flow.code_verifier})
+        url, state = flow.authorization_url(access_type="offline", prompt="consent", include_granted_scopes="true")
+        return ConnectStart(
+            authorize_url=browser_url(url, sandbox_url=self.sandbox_url),
+            keep={"state": state, "code_verifier": flow.code_verifier},
+        )
 
     def finish(self, *, redirect_uri: str, callback_params: dict, kept: dict) -> Connected:
         state, expected = _first(callback_params, "state"), str(kept.get("state") or "")
@@ -531,8 +586,11 @@ class YouTubeConnectFlow:
         if not credentials.refresh_token:
             raise AuthError("No refresh token is stored for this channel; connect it again.")
         google_credentials = google.oauth2.credentials.Credentials(
-            token=None, refresh_token=credentials.refresh_token, token_uri=TOKEN_URI,
-            client_id=self.app.client_id, client_secret=self.app.client_secret,
+            token=None,
+            refresh_token=credentials.refresh_token,
+            token_uri=TOKEN_URI,
+            client_id=self.app.client_id,
+            client_secret=self.app.client_secret,
         )
         session = make_session(sandbox_url=self.sandbox_url, timeouts=self.timeouts)
         try:
@@ -556,8 +614,14 @@ class YouTubeConnectFlow:
         )
 
     def _flow(self, redirect_uri: str, **kwargs: Any) -> Flow:
-        config = {"web": {"client_id": self.app.client_id, "client_secret": self.app.client_secret,
-                          "auth_uri": AUTH_URI, "token_uri": TOKEN_URI}}
+        config = {
+            "web": {
+                "client_id": self.app.client_id,
+                "client_secret": self.app.client_secret,
+                "auth_uri": AUTH_URI,
+                "token_uri": TOKEN_URI,
+            }
+        }
         flow = Flow.from_client_config(config, scopes=list(SCOPES), redirect_uri=redirect_uri, **kwargs)
         mount_on(flow.oauth2session, sandbox_url=self.sandbox_url, timeouts=self.timeouts)
         flow.oauth2session.register_compliance_hook("access_token_response", _token_endpoint_check)
@@ -576,8 +640,7 @@ class YouTubeConnectFlow:
             return token
         except oauthlib.oauth2.OAuth2Error as exc:
             if isinstance(exc, oauthlib.oauth2.ServerError | oauthlib.oauth2.TemporarilyUnavailableError):
-                raise TransientError(f"Google's token endpoint failed: {exc.error}.",
-                                     request_sent=True) from exc
+                raise TransientError(f"Google's token endpoint failed: {exc.error}.", request_sent=True) from exc
             raise AuthError(f"Google refused the authorization code: {exc.error}.") from exc
         except requests.RequestException as exc:
             raise _transient_from_requests(exc) from exc
@@ -589,8 +652,10 @@ def _require_scopes(granted: Any) -> None:
     scopes = set(granted.split() if isinstance(granted, str) else granted or ())
     missing = [scope.rsplit("/", 1)[-1] for scope in SCOPES if scope not in scopes]
     if missing and "https://www.googleapis.com/auth/youtube" not in scopes:
-        raise AuthError(f"Google did not grant every permission we need (missing: {', '.join(missing)}). "
-                        "Connect again and leave every box ticked.")
+        raise AuthError(
+            f"Google did not grant every permission we need (missing: {', '.join(missing)}). "
+            "Connect again and leave every box ticked."
+        )
 
 
 def _credentials_from_token(token: Mapping[str, Any]) -> Credentials:
@@ -603,5 +668,6 @@ def _credentials_from_token(token: Mapping[str, Any]) -> Credentials:
         expires_at = datetime.now(UTC) + timedelta(seconds=float(token["expires_in"]))
     if not token.get("access_token"):
         raise AuthError("Google's answer carries no access token.")
-    return Credentials(access_token=token["access_token"], refresh_token=token.get("refresh_token") or "",
-                       expires_at=expires_at)
+    return Credentials(
+        access_token=token["access_token"], refresh_token=token.get("refresh_token") or "", expires_at=expires_at
+    )

@@ -5,38 +5,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('embassies', '0003_create_role_groups'),
+        ("embassies", "0003_create_role_groups"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SocialAccount',
+            name="SocialAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('network', models.CharField(choices=[('twitter', 'X'), ('facebook', 'Facebook'), ('youtube', 'YouTube'), ('flickr', 'Flickr')], max_length=16, verbose_name='network')),
-                ('handle', models.CharField(blank=True, max_length=100, verbose_name='handle')),
-                ('display_name', models.CharField(blank=True, max_length=200, verbose_name='display name')),
-                ('network_account_id', models.CharField(blank=True, help_text='The X user id, Facebook Page id, YouTube channel id or Flickr NSID.', max_length=64, verbose_name='account id on the network')),
-                ('sealed_credentials', models.TextField(blank=True, editable=False, verbose_name='credentials (sealed)')),
-                ('token_expires_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='access token expires')),
-                ('status', models.CharField(choices=[('pending', 'Not connected yet'), ('connected', 'Connected'), ('expired', 'Expired: reconnect'), ('revoked', 'Revoked: reconnect'), ('disabled', 'Disabled')], default='pending', max_length=16, verbose_name='status')),
-                ('is_sandbox', models.BooleanField(default=False, help_text='Published to the built-in sandbox networks, never to the real network.', verbose_name='sandbox account')),
-                ('last_checked_at', models.DateTimeField(blank=True, null=True, verbose_name='last health check')),
-                ('last_check_result', models.CharField(blank=True, max_length=300, verbose_name='last health check result')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('mission', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='social_accounts', to='embassies.mission', verbose_name='mission')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "network",
+                    models.CharField(
+                        choices=[
+                            ("twitter", "X"),
+                            ("facebook", "Facebook"),
+                            ("youtube", "YouTube"),
+                            ("flickr", "Flickr"),
+                        ],
+                        max_length=16,
+                        verbose_name="network",
+                    ),
+                ),
+                ("handle", models.CharField(blank=True, max_length=100, verbose_name="handle")),
+                ("display_name", models.CharField(blank=True, max_length=200, verbose_name="display name")),
+                (
+                    "network_account_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="The X user id, Facebook Page id, YouTube channel id or Flickr NSID.",
+                        max_length=64,
+                        verbose_name="account id on the network",
+                    ),
+                ),
+                (
+                    "sealed_credentials",
+                    models.TextField(blank=True, editable=False, verbose_name="credentials (sealed)"),
+                ),
+                (
+                    "token_expires_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="access token expires"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not connected yet"),
+                            ("connected", "Connected"),
+                            ("expired", "Expired: reconnect"),
+                            ("revoked", "Revoked: reconnect"),
+                            ("disabled", "Disabled"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "is_sandbox",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Published to the built-in sandbox networks, never to the real network.",
+                        verbose_name="sandbox account",
+                    ),
+                ),
+                ("last_checked_at", models.DateTimeField(blank=True, null=True, verbose_name="last health check")),
+                (
+                    "last_check_result",
+                    models.CharField(blank=True, max_length=300, verbose_name="last health check result"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "mission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="social_accounts",
+                        to="embassies.mission",
+                        verbose_name="mission",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'social account',
-                'verbose_name_plural': 'social accounts',
-                'ordering': ['mission__name', 'network'],
-                'indexes': [models.Index(fields=['status', 'network'], name='channels_account_status_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('network_account_id', ''), _negated=True), fields=('network', 'network_account_id'), name='channels_socialaccount_unique_network_account'), models.CheckConstraint(condition=models.Q(('network__in', ['twitter', 'facebook', 'youtube', 'flickr'])), name='channels_socialaccount_network_valid')],
+                "verbose_name": "social account",
+                "verbose_name_plural": "social accounts",
+                "ordering": ["mission__name", "network"],
+                "indexes": [models.Index(fields=["status", "network"], name="channels_account_status_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("network_account_id", ""), _negated=True),
+                        fields=("network", "network_account_id"),
+                        name="channels_socialaccount_unique_network_account",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("network__in", ["twitter", "facebook", "youtube", "flickr"])),
+                        name="channels_socialaccount_network_valid",
+                    ),
+                ],
             },
         ),
     ]

@@ -34,9 +34,7 @@ def consent_page(call: Call, *, network: str, client_id: str, scopes: tuple[str,
     label = NETWORK_LABELS[network]
     account_id = tokens.new_account_id(network)
     suffix = account_id.split("@")[0][-4:]
-    scope_items = (
-        "".join(f"<li><code>{esc(scope)}</code></li>" for scope in scopes) or "<li>basic access</li>"
-    )
+    scope_items = "".join(f"<li><code>{esc(scope)}</code></li>" for scope in scopes) or "<li>basic access</li>"
     body = f"""
 <div class="card {network}">
   <h1>Sandbox {esc(label)}: authorise Diplomacy Hub?</h1>
@@ -70,9 +68,7 @@ def read_consent(call: Call, *, network: str) -> Consent:
         return Consent(approved=False, account=None)
     account_id = form.get("account_id", "").strip()
     if not tokens.ACCOUNT_ID.match(account_id):
-        raise Reply(
-            error_page("Invalid account id", "Use 1 to 64 letters, digits, '_', '-' or '@' (no dots).")
-        )
+        raise Reply(error_page("Invalid account id", "Use 1 to 64 letters, digits, '_', '-' or '@' (no dots)."))
     default = call.state.account(network, account_id)
     account = call.state.register_account(
         network,

@@ -95,15 +95,11 @@ def rate_limited(request: Request, reset_seconds: float) -> Response:
 
 
 def server_error(request: Request) -> Response:
-    return graph_error(
-        500, "An unexpected error has occurred. Please retry your request later.", 2, transient=True
-    )
+    return graph_error(500, "An unexpected error has occurred. Please retry your request later.", 2, transient=True)
 
 
 def unknown_path(request: Request) -> Response:
-    return graph_error(
-        400, f"Unsupported {request.method.lower()} request.", 100, type_="GraphMethodException"
-    )
+    return graph_error(400, f"Unsupported {request.method.lower()} request.", 100, type_="GraphMethodException")
 
 
 # --- Tokens ---------------------------------------------------------------------------------
@@ -132,9 +128,7 @@ def authenticate(call: Call) -> tokens.Token:
     raw = _raw_token(call.request)
     if not raw:
         raise Reply(
-            graph_error(
-                400, "An active access token must be used to query information about the current user.", 2500
-            )
+            graph_error(400, "An active access token must be used to query information about the current user.", 2500)
         )
     token = tokens.parse(raw)
     if token is None or token.network != NETWORK or token.kind != tokens.ACCESS:
@@ -204,9 +198,7 @@ def _attached_media(call: Call, page: str) -> list[Media]:
     for index, media_id in enumerate(wanted):
         media = call.state.get_media(media_id)
         if media is None or media.account != page or media.attached:
-            raise Reply(
-                graph_error(400, f"(#100) param attached_media[{index}] must be a valid media id", 100)
-            )
+            raise Reply(graph_error(400, f"(#100) param attached_media[{index}] must be a valid media id", 100))
         found.append(media)
     return found
 
@@ -355,9 +347,7 @@ def post_json(item: Item, fields: set[str]) -> dict[str, Any]:
         # Graph leaves `shares` out until a post has been shared.
         "shares": {"count": e.shares} if e.shares else None,
     }
-    return {"id": item.id} | {
-        name: value for name, value in known.items() if name in fields and value is not None
-    }
+    return {"id": item.id} | {name: value for name, value in known.items() if name in fields and value is not None}
 
 
 @router.route("GET", V + r"/me/accounts")
@@ -408,9 +398,7 @@ def _scopes(request: Request) -> tuple[str, ...]:
 @router.route("GET", V + r"/dialog/oauth", api=False)
 def login_dialog(call: Call) -> Response:
     require_redirect_uri(call.request.arg("redirect_uri"))
-    return consent_page(
-        call, network=NETWORK, client_id=call.request.arg("client_id"), scopes=_scopes(call.request)
-    )
+    return consent_page(call, network=NETWORK, client_id=call.request.arg("client_id"), scopes=_scopes(call.request))
 
 
 @router.route("POST", V + r"/dialog/oauth", api=False)
@@ -434,9 +422,7 @@ def login_decision(call: Call) -> Response:
 def _user_token_answer(call: Call, account: str) -> Response:
     user_token = tokens.issue(NETWORK, account, tag=USER_TAG)
     call.state.issued(user_token)
-    return json_response(
-        200, {"access_token": user_token, "token_type": "bearer", "expires_in": LONG_LIVED_SECONDS}
-    )
+    return json_response(200, {"access_token": user_token, "token_type": "bearer", "expires_in": LONG_LIVED_SECONDS})
 
 
 @router.route("GET", V + r"/oauth/access_token")
@@ -447,9 +433,7 @@ def access_token(call: Call) -> Response:
         account = tokens.account_of(raw, NETWORK)
         if account is None or call.fault.revoked or not call.state.token_valid(raw):
             raise Reply(
-                graph_error(
-                    400, "Error validating access token: Session has expired or is invalid.", 190, subcode=463
-                )
+                graph_error(400, "Error validating access token: Session has expired or is invalid.", 190, subcode=463)
             )
         return _user_token_answer(call, account)
     grant = redeem_code(call, network=NETWORK)
@@ -470,12 +454,7 @@ def access_token(call: Call) -> Response:
 def debug_token(call: Call) -> Response:
     raw = call.request.arg("input_token")
     token = tokens.parse(raw)
-    valid = (
-        token is not None
-        and token.network == NETWORK
-        and not call.fault.revoked
-        and call.state.token_valid(raw)
-    )
+    valid = token is not None and token.network == NETWORK and not call.fault.revoked and call.state.token_valid(raw)
     if not valid or token is None:
         return json_response(
             200,

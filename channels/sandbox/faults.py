@@ -61,9 +61,7 @@ class FaultRule:
     def roll(self) -> str | None:
         draw = self.rng.random()
         threshold = 0.0
-        for outcome, rate in zip(
-            OUTCOMES, (self.error_rate, self.rate_limit_rate, self.timeout_rate), strict=True
-        ):
+        for outcome, rate in zip(OUTCOMES, (self.error_rate, self.rate_limit_rate, self.timeout_rate), strict=True):
             threshold += rate
             if draw < threshold:
                 return outcome
@@ -98,9 +96,7 @@ def build_rule(rule_id: int, body: Any) -> FaultRule:
         raise InvalidRule(f"Unknown fields: {', '.join(unknown)}.")
     for name, value in body.items():
         # bool is an int in Python: refuse `"count": true` and `"revoked": 1` alike.
-        if not isinstance(value, _FIELD_TYPES[name]) or (
-            isinstance(value, bool) and bool not in _FIELD_TYPES[name]
-        ):
+        if not isinstance(value, _FIELD_TYPES[name]) or (isinstance(value, bool) and bool not in _FIELD_TYPES[name]):
             raise InvalidRule(f"Field {name!r} has the wrong type.")
     rule = FaultRule(id=rule_id, **body)
     _check_ranges(rule)
@@ -154,9 +150,7 @@ class FaultBook:
         # the other rules.
         for rule, outcome in [(rule, rule.roll()) for rule in matching]:
             if outcome:
-                return FaultDecision(
-                    latency, outcome, revoked, rule.rate_limit_reset_seconds, rule.hang_seconds
-                )
+                return FaultDecision(latency, outcome, revoked, rule.rate_limit_reset_seconds, rule.hang_seconds)
         return FaultDecision(latency, None, revoked)
 
     def _consume(self, matching: list[FaultRule]) -> None:

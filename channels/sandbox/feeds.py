@@ -32,9 +32,7 @@ def _media_grid(media: list[Media]) -> str:
     tiles = []
     for one in media:
         if one.data is not None:
-            tiles.append(
-                f'<img src="/_sandbox/media/{quote(one.id)}" alt="{esc(one.alt_text)}" loading="lazy">'
-            )
+            tiles.append(f'<img src="/_sandbox/media/{quote(one.id)}" alt="{esc(one.alt_text)}" loading="lazy">')
         else:
             kind = "video" if one.mime_type.startswith("video/") else "image"
             tiles.append(f'<div class="placeholder">{kind} · {esc(one.mime_type)} · {_size(one)}</div>')

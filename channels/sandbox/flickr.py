@@ -85,15 +85,11 @@ def _xml(rsp: ElementTree.Element) -> Response:
     return text_response(200, body, "text/xml; charset=utf-8")
 
 
-def rest_answer(
-    request: Request, payload: dict[str, Any] | None = None, *, fail: FlickrFail | None = None
-) -> Response:
+def rest_answer(request: Request, payload: dict[str, Any] | None = None, *, fail: FlickrFail | None = None) -> Response:
     """`payload` (or `fail`) in the format the call asked for."""
     if request.arg("format") == "json":
         body = (
-            {"stat": "fail", "code": fail.code, "message": fail.message}
-            if fail
-            else {**(payload or {}), "stat": "ok"}
+            {"stat": "fail", "code": fail.code, "message": fail.message} if fail else {**(payload or {}), "stat": "ok"}
         )
         if request.arg("nojsoncallback") == "1":
             return json_response(200, body)
@@ -286,10 +282,7 @@ def search(call: Call) -> dict[str, Any]:
             3, "Parameterless searches have been disabled. Please use flickr.photos.getRecent instead."
         ) from None
     wanted = [
-        normalize_tag(tag)
-        for key in ("tags", "machine_tags")
-        for tag in request.arg(key).split(",")
-        if tag.strip()
+        normalize_tag(tag) for key in ("tags", "machine_tags") for tag in request.arg(key).split(",") if tag.strip()
     ]
     text = request.arg("text").lower()
     found = [

@@ -58,9 +58,7 @@ def _scopes(request: Request) -> tuple[str, ...]:
 @router.route("GET", r"/o/oauth2(?:/v2)?/auth", api=False)
 def consent(call: Call) -> Response:
     require_redirect_uri(call.request.arg("redirect_uri"))
-    return consent_page(
-        call, network=NETWORK, client_id=call.request.arg("client_id"), scopes=_scopes(call.request)
-    )
+    return consent_page(call, network=NETWORK, client_id=call.request.arg("client_id"), scopes=_scopes(call.request))
 
 
 @router.route("POST", r"/o/oauth2(?:/v2)?/auth", api=False)

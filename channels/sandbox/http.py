@@ -50,8 +50,7 @@ class Request:
         """Form fields and files of a urlencoded or multipart body."""
         if self.content_type == "application/x-www-form-urlencoded":
             fields = {
-                k: v[-1]
-                for k, v in parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True).items()
+                k: v[-1] for k, v in parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True).items()
             }
             return fields, {}
         if self.content_type.startswith("multipart/"):

@@ -175,9 +175,7 @@ class _Handler(BaseHTTPRequestHandler):
         early = _fault_answer(spec, request, fault, state)
         if early is not None:
             return early
-        response = _run(
-            route.handler, Call(request, state, params, fault, self._base_url(), prefix), spec.server_error
-        )
+        response = _run(route.handler, Call(request, state, params, fault, self._base_url(), prefix), spec.server_error)
         if fault.outcome == "timeout":
             state.pause(fault.hang_seconds)  # the call is stored; the client hears nothing
             return None
@@ -193,9 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(response.body)
 
 
-def _fault_answer(
-    spec: NetworkSpec, request: Request, fault: FaultDecision, state: SandboxState
-) -> Response | None:
+def _fault_answer(spec: NetworkSpec, request: Request, fault: FaultDecision, state: SandboxState) -> Response | None:
     """The answer an injected fault gives instead of the handler's, if any."""
     state.pause(fault.latency_seconds)
     if fault.outcome == "error":

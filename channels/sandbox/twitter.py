@@ -212,13 +212,9 @@ def create_tweet(call: Call) -> Response:
     with call.state.lock:  # the duplicate check and the insert are one step
         if text and call.state.has_live_text(NETWORK, account, text):
             call.state.refuse_duplicate(NETWORK, account, text)
-            raise Reply(
-                problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
-            )
+            raise Reply(problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."))
         item = call.state.add_item(Item(NETWORK, account, call.state.snowflake(), "tweet", text, media=media))
-    return json_response(
-        201, {"data": {"id": item.id, "text": item.text, "edit_history_tweet_ids": [item.id]}}
-    )
+    return json_response(201, {"data": {"id": item.id, "text": item.text, "edit_history_tweet_ids": [item.id]}})
 
 
 @router.route("DELETE", r"/2/tweets/(?P<id>\d+)")
@@ -319,9 +315,7 @@ def upload_media(call: Call) -> Response:
     if upload is None or not upload.data:
         raise Reply(invalid_request("The media field is required.", {"media": [""]}))
     mime = call.request.arg("media_type") or sniff_mime(upload.data, upload.content_type)
-    media = call.state.add_media(
-        Media(call.state.snowflake(), NETWORK, account, mime, len(upload.data)), upload.data
-    )
+    media = call.state.add_media(Media(call.state.snowflake(), NETWORK, account, mime, len(upload.data)), upload.data)
     return json_response(200, {"data": _media_data(media)})
 
 
@@ -329,14 +323,8 @@ def upload_media(call: Call) -> Response:
 def initialize_upload(call: Call) -> Response:
     account = authenticate(call)
     body = call.request.json()
-    if (
-        not isinstance(body, dict)
-        or not isinstance(body.get("total_bytes"), int)
-        or not body.get("media_type")
-    ):
-        raise Reply(
-            invalid_request("media_type and total_bytes are required.", {"total_bytes": [], "media_type": []})
-        )
+    if not isinstance(body, dict) or not isinstance(body.get("total_bytes"), int) or not body.get("media_type"):
+        raise Reply(invalid_request("media_type and total_bytes are required.", {"total_bytes": [], "media_type": []}))
     mime = str(body["media_type"])
     upload = Upload(
         call.state.snowflake(),
@@ -389,15 +377,12 @@ def finalize_upload(call: Call) -> Response:
     if upload.received != upload.total:
         raise Reply(
             invalid_request(
-                f"Segments do not add up to provided total file size "
-                f"({upload.received} of {upload.total} bytes)."
+                f"Segments do not add up to provided total file size ({upload.received} of {upload.total} bytes)."
             )
         )
     media = Media(upload.id, NETWORK, upload.account, upload.mime_type, upload.received)
     call.state.add_media(media, upload.content() or b"")
-    processing = (
-        None if upload.mime_type.startswith("image/") and upload.mime_type != "image/gif" else "pending"
-    )
+    processing = None if upload.mime_type.startswith("image/") and upload.mime_type != "image/gif" else "pending"
     with call.state.lock:
         upload.metadata["processing"] = processing or "succeeded"
     return json_response(200, {"data": _media_data(media, processing)})
@@ -427,9 +412,7 @@ def media_metadata(call: Call) -> Response:
     alt_text = ((body.get("metadata") or {}).get("alt_text") or {}).get("text", "")
     with call.state.lock:
         media.alt_text = str(alt_text)
-    return json_response(
-        200, {"data": {"id": media.id, "associated_metadata": {"alt_text": {"text": media.alt_text}}}}
-    )
+    return json_response(200, {"data": {"id": media.id, "associated_metadata": {"alt_text": {"text": media.alt_text}}}})
 
 
 # --- OAuth 2.0 with PKCE ------------------------------------------------------------------
@@ -442,9 +425,7 @@ def _scopes(request: Request) -> tuple[str, ...]:
 @router.route("GET", r"/i/oauth2/authorize", api=False)
 def authorize_page(call: Call) -> Response:
     require_redirect_uri(call.request.arg("redirect_uri"))
-    return consent_page(
-        call, network=NETWORK, client_id=call.request.arg("client_id"), scopes=_scopes(call.request)
-    )
+    return consent_page(call, network=NETWORK, client_id=call.request.arg("client_id"), scopes=_scopes(call.request))
 
 
 @router.route("POST", r"/i/oauth2/authorize", api=False)

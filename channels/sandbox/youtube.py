@@ -250,9 +250,7 @@ def _publish(call: Call, account: str, metadata: dict[str, Any], mime: str, size
             title=metadata["title"],
             tags=metadata["tags"],
             media=[media],
-            details={
-                key: metadata[key] for key in ("categoryId", "privacyStatus", "selfDeclaredMadeForKids")
-            },
+            details={key: metadata[key] for key in ("categoryId", "privacyStatus", "selfDeclaredMadeForKids")},
         )
     )
 

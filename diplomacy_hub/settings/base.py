@@ -105,8 +105,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Authentication ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -144,14 +143,22 @@ CREDENTIALS_KEYS = env("CREDENTIALS_KEYS", default="")
 # Where sandbox accounts' SDK traffic goes (the built-in emulator of the four networks).
 SANDBOX_URL = env("SANDBOX_URL", default="http://127.0.0.1:8100")
 SOCIAL_APPS = {
-    "twitter": {"client_id": env("X_CLIENT_ID", default="sandbox-x-client"),
-                "client_secret": env("X_CLIENT_SECRET", default="sandbox-x-secret")},
-    "facebook": {"client_id": env("FACEBOOK_APP_ID", default="sandbox-facebook-app"),
-                 "client_secret": env("FACEBOOK_APP_SECRET", default="sandbox-facebook-secret")},
-    "youtube": {"client_id": env("GOOGLE_CLIENT_ID", default="sandbox-google-client"),
-                "client_secret": env("GOOGLE_CLIENT_SECRET", default="sandbox-google-secret")},
-    "flickr": {"client_id": env("FLICKR_API_KEY", default="sandbox-flickr-key"),
-               "client_secret": env("FLICKR_API_SECRET", default="sandbox-flickr-secret")},
+    "twitter": {
+        "client_id": env("X_CLIENT_ID", default="sandbox-x-client"),
+        "client_secret": env("X_CLIENT_SECRET", default="sandbox-x-secret"),
+    },
+    "facebook": {
+        "client_id": env("FACEBOOK_APP_ID", default="sandbox-facebook-app"),
+        "client_secret": env("FACEBOOK_APP_SECRET", default="sandbox-facebook-secret"),
+    },
+    "youtube": {
+        "client_id": env("GOOGLE_CLIENT_ID", default="sandbox-google-client"),
+        "client_secret": env("GOOGLE_CLIENT_SECRET", default="sandbox-google-secret"),
+    },
+    "flickr": {
+        "client_id": env("FLICKR_API_KEY", default="sandbox-flickr-key"),
+        "client_secret": env("FLICKR_API_SECRET", default="sandbox-flickr-secret"),
+    },
 }
 FACEBOOK_GRAPH_VERSION = env("FACEBOOK_GRAPH_VERSION", default="v24.0")
 # Seconds: connecting to a network, and waiting for its answer.
@@ -192,8 +199,12 @@ DEFAULT_EXCEPTION_REPORTER = "security.reporting.SecretsExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "security.reporting.SecretsReporterFilter"
 # Content Security Policy (django-csp 4): no inline script or style, no framing.
 OAUTH_CONSENT_ORIGINS = [
-    "https://x.com", "https://twitter.com", "https://www.facebook.com", "https://accounts.google.com",
-    "https://www.flickr.com", "{0.scheme}://{0.netloc}".format(urlsplit(SANDBOX_URL)),
+    "https://x.com",
+    "https://twitter.com",
+    "https://www.facebook.com",
+    "https://accounts.google.com",
+    "https://www.flickr.com",
+    "{0.scheme}://{0.netloc}".format(urlsplit(SANDBOX_URL)),
 ]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -302,12 +313,15 @@ RECONCILE_MARGIN = env.float("RECONCILE_MARGIN", default=120.0)  # look back bef
 # documentation: X POST /2/tweets 100 per 15 min per user and 10,000 per 24 h per app;
 # Facebook Pages 4,800 calls per 24 h per Page at the least (x engaged users); YouTube
 # videos.insert 100 per day per project; Flickr 3,600 per hour per API key.
-PUBLISH_RATE_LIMITS = env.json("PUBLISH_RATE_LIMITS", default={
-    "twitter": {"account": [100, 15 * 60], "app": [10_000, 24 * 3600]},
-    "facebook": {"account": [4_800, 24 * 3600]},
-    "youtube": {"app": [100, 24 * 3600]},
-    "flickr": {"app": [3_600, 3600]},
-})
+PUBLISH_RATE_LIMITS = env.json(
+    "PUBLISH_RATE_LIMITS",
+    default={
+        "twitter": {"account": [100, 15 * 60], "app": [10_000, 24 * 3600]},
+        "facebook": {"account": [4_800, 24 * 3600]},
+        "youtube": {"app": [100, 24 * 3600]},
+        "flickr": {"app": [3_600, 3600]},
+    },
+)
 # Health (/healthz and the press office's health page): red beyond these ages.
 HEALTH_DISPATCHER_MAX_AGE = env.float("HEALTH_DISPATCHER_MAX_AGE", default=30.0)
 HEALTH_WORKER_MAX_AGE = env.float("HEALTH_WORKER_MAX_AGE", default=60.0)
@@ -319,25 +333,30 @@ HEALTH_BROKER_TIMEOUT = env.float("HEALTH_BROKER_TIMEOUT", default=1.0)
 # deliveries (concurrent ticks are harmless), and each tick is also that queue's heartbeat.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "dispatch-due-crisis": {
-        "task": "posts.dispatch_due", "schedule": DISPATCH_INTERVAL,
+        "task": "posts.dispatch_due",
+        "schedule": DISPATCH_INTERVAL,
         "options": {"queue": "crisis", "expires": DISPATCH_INTERVAL * 2},
     },
     "dispatch-due-publish": {
-        "task": "posts.dispatch_due", "schedule": DISPATCH_INTERVAL,
+        "task": "posts.dispatch_due",
+        "schedule": DISPATCH_INTERVAL,
         "options": {"queue": "publish", "expires": DISPATCH_INTERVAL * 2},
     },
     "sweep": {
-        "task": "posts.sweep", "schedule": SWEEP_INTERVAL,
+        "task": "posts.sweep",
+        "schedule": SWEEP_INTERVAL,
         "options": {"queue": "maintenance", "expires": SWEEP_INTERVAL * 2},
     },
     # Social accounts: verify every connected account hourly; refresh tokens that expire
     # within TOKEN_REFRESH_MARGIN (10 min) every 5 minutes, i.e. twice before they expire.
     "channels-health-check": {
-        "task": "channels.health_check_all", "schedule": 3600.0,
+        "task": "channels.health_check_all",
+        "schedule": 3600.0,
         "options": {"queue": "maintenance", "expires": 1800.0},
     },
     "channels-refresh-expiring": {
-        "task": "channels.refresh_expiring", "schedule": 300.0,
+        "task": "channels.refresh_expiring",
+        "schedule": 300.0,
         "options": {"queue": "maintenance", "expires": 240.0},
     },
 }

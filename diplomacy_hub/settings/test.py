@@ -42,5 +42,6 @@ def _test_database_file() -> str:
 
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not env.bool(  # noqa: F405
-        "LIVE_CHILD", default=False):
+    "LIVE_CHILD", default=False
+):
     DATABASES["default"]["TEST"] = {"NAME": _test_database_file()}  # noqa: F405

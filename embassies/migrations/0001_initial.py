@@ -8,7 +8,6 @@ import embassies.validators
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,39 +16,109 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Mission',
+            name="Mission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=64, unique=True, verbose_name='code')),
-                ('kind', models.CharField(choices=[('embassy', 'Embassy'), ('consulate', 'Consulate'), ('delegation', 'Permanent delegation')], max_length=16, verbose_name='kind')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('country_code', models.CharField(help_text='ISO 3166-1 alpha-2, for example JP.', max_length=2, validators=[embassies.validators.validate_country_code], verbose_name='host country')),
-                ('city', models.CharField(max_length=100, verbose_name='city')),
-                ('time_zone', models.CharField(help_text='IANA name, for example Asia/Tokyo.', max_length=64, validators=[embassies.validators.validate_time_zone], verbose_name='time zone')),
-                ('region', models.CharField(choices=[('Europe', 'Europe'), ('Africa', 'Africa'), ('Americas', 'Americas'), ('Asia-Pacific', 'Asia-Pacific'), ('Middle East & North Africa', 'Middle East & North Africa')], max_length=32, verbose_name='region')),
-                ('languages', models.JSONField(help_text='ISO 639-1 codes in order of preference, for example ["fr", "ja", "en"].', validators=[embassies.validators.validate_language_codes], verbose_name='publishing languages')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=64, unique=True, verbose_name="code")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("embassy", "Embassy"),
+                            ("consulate", "Consulate"),
+                            ("delegation", "Permanent delegation"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "country_code",
+                    models.CharField(
+                        help_text="ISO 3166-1 alpha-2, for example JP.",
+                        max_length=2,
+                        validators=[embassies.validators.validate_country_code],
+                        verbose_name="host country",
+                    ),
+                ),
+                ("city", models.CharField(max_length=100, verbose_name="city")),
+                (
+                    "time_zone",
+                    models.CharField(
+                        help_text="IANA name, for example Asia/Tokyo.",
+                        max_length=64,
+                        validators=[embassies.validators.validate_time_zone],
+                        verbose_name="time zone",
+                    ),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        choices=[
+                            ("Europe", "Europe"),
+                            ("Africa", "Africa"),
+                            ("Americas", "Americas"),
+                            ("Asia-Pacific", "Asia-Pacific"),
+                            ("Middle East & North Africa", "Middle East & North Africa"),
+                        ],
+                        max_length=32,
+                        verbose_name="region",
+                    ),
+                ),
+                (
+                    "languages",
+                    models.JSONField(
+                        help_text='ISO 639-1 codes in order of preference, for example ["fr", "ja", "en"].',
+                        validators=[embassies.validators.validate_language_codes],
+                        verbose_name="publishing languages",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'mission',
-                'verbose_name_plural': 'missions',
-                'ordering': ['region', 'country_code', 'kind', 'city'],
-                'indexes': [models.Index(fields=['region', 'country_code'], name='embassies_mission_region_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['embassy', 'consulate', 'delegation'])), name='embassies_mission_kind_valid')],
+                "verbose_name": "mission",
+                "verbose_name_plural": "missions",
+                "ordering": ["region", "country_code", "kind", "city"],
+                "indexes": [models.Index(fields=["region", "country_code"], name="embassies_mission_region_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("kind__in", ["embassy", "consulate", "delegation"])),
+                        name="embassies_mission_kind_valid",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StaffMembership',
+            name="StaffMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='since')),
-                ('mission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='embassies.mission', verbose_name='mission')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="since")),
+                (
+                    "mission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="embassies.mission",
+                        verbose_name="mission",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'staff membership',
-                'verbose_name_plural': 'staff memberships',
-                'constraints': [models.UniqueConstraint(fields=('user', 'mission'), name='embassies_staffmembership_unique')],
+                "verbose_name": "staff membership",
+                "verbose_name_plural": "staff memberships",
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "mission"), name="embassies_staffmembership_unique")
+                ],
             },
         ),
     ]

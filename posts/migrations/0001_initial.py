@@ -8,238 +8,484 @@ import posts.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('channels', '0001_initial'),
-        ('embassies', '0003_create_role_groups'),
+        ("channels", "0001_initial"),
+        ("embassies", "0003_create_role_groups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Heartbeat',
+            name="Heartbeat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('seen_at', models.DateTimeField()),
-                ('details', models.JSONField(blank=True, default=dict)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("seen_at", models.DateTimeField()),
+                ("details", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(max_length=2, verbose_name='language')),
-                ('priority', models.CharField(choices=[('routine', 'Routine'), ('crisis', 'Crisis alert')], default='routine', max_length=10)),
-                ('state', models.CharField(choices=[('scheduled', 'Scheduled'), ('held', 'Held'), ('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('unknown', 'Outcome unknown'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('retracted', 'Retracted')], default='scheduled', max_length=12, verbose_name='state')),
-                ('reference', models.CharField(default=posts.models.new_delivery_reference, editable=False, max_length=32, unique=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='next attempt')),
-                ('state_changed_at', models.DateTimeField(blank=True, null=True, verbose_name='state changed')),
-                ('last_error', models.CharField(blank=True, max_length=500, verbose_name='last error')),
-                ('last_error_kind', models.CharField(blank=True, choices=[('rate_limited', 'Rate limited'), ('transient', 'Network failure'), ('auth', 'Account not authorised'), ('permanent', 'Refused by the network'), ('unknown', 'Outcome unknown')], max_length=16)),
-                ('external_id', models.CharField(blank=True, max_length=100, verbose_name='id on the network')),
-                ('external_url', models.URLField(blank=True, max_length=500, verbose_name='link')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
-                ('retracted_at', models.DateTimeField(blank=True, null=True, verbose_name='retracted')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='channels.socialaccount')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("language", models.CharField(max_length=2, verbose_name="language")),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[("routine", "Routine"), ("crisis", "Crisis alert")], default="routine", max_length=10
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Scheduled"),
+                            ("held", "Held"),
+                            ("queued", "Queued"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("unknown", "Outcome unknown"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                            ("retracted", "Retracted"),
+                        ],
+                        default="scheduled",
+                        max_length=12,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(
+                        default=posts.models.new_delivery_reference, editable=False, max_length=32, unique=True
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True, verbose_name="next attempt")),
+                ("state_changed_at", models.DateTimeField(blank=True, null=True, verbose_name="state changed")),
+                ("last_error", models.CharField(blank=True, max_length=500, verbose_name="last error")),
+                (
+                    "last_error_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("rate_limited", "Rate limited"),
+                            ("transient", "Network failure"),
+                            ("auth", "Account not authorised"),
+                            ("permanent", "Refused by the network"),
+                            ("unknown", "Outcome unknown"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("external_id", models.CharField(blank=True, max_length=100, verbose_name="id on the network")),
+                ("external_url", models.URLField(blank=True, max_length=500, verbose_name="link")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent")),
+                ("retracted_at", models.DateTimeField(blank=True, null=True, verbose_name="retracted")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deliveries",
+                        to="channels.socialaccount",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'delivery',
-                'verbose_name_plural': 'deliveries',
-                'ordering': ['pk'],
+                "verbose_name": "delivery",
+                "verbose_name_plural": "deliveries",
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='DeliveryAttempt',
+            name="DeliveryAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
-                ('action', models.CharField(default='publish', max_length=16)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(blank=True, max_length=16)),
-                ('status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('detail', models.CharField(blank=True, max_length=500)),
-                ('external_id', models.CharField(blank=True, max_length=100)),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempt_log', to='posts.delivery')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveSmallIntegerField()),
+                ("action", models.CharField(default="publish", max_length=16)),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("outcome", models.CharField(blank=True, max_length=16)),
+                ("status_code", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("detail", models.CharField(blank=True, max_length=500)),
+                ("external_id", models.CharField(blank=True, max_length=100)),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attempt_log", to="posts.delivery"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['started_at'],
+                "ordering": ["started_at"],
             },
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='internal title')),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('in_review', 'In review'), ('changes_requested', 'Changes requested'), ('rejected', 'Rejected'), ('scheduled', 'Scheduled'), ('publishing', 'Publishing'), ('published', 'Published'), ('partially_published', 'Partially published'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('retracted', 'Retracted')], default='draft', max_length=24, verbose_name='state')),
-                ('priority', models.CharField(choices=[('routine', 'Routine'), ('crisis', 'Crisis alert')], default='routine', max_length=10, verbose_name='priority')),
-                ('desired_at', models.DateTimeField(blank=True, null=True, verbose_name='desired time')),
-                ('scheduled_at', models.DateTimeField(blank=True, null=True, verbose_name='scheduled time')),
-                ('crisis_scope', models.JSONField(blank=True, default=dict, verbose_name='crisis scope')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='version')),
-                ('approved_fingerprint', models.CharField(blank=True, editable=False, max_length=64)),
-                ('approved_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('approved_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='approved_messages', to=settings.AUTH_USER_MODEL)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='authored_messages', to=settings.AUTH_USER_MODEL, verbose_name='author')),
-                ('mission', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='embassies.mission', verbose_name='mission')),
-                ('targets', models.ManyToManyField(blank=True, related_name='targeted_by', to='channels.socialaccount', verbose_name='target accounts')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200, verbose_name="internal title")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("in_review", "In review"),
+                            ("changes_requested", "Changes requested"),
+                            ("rejected", "Rejected"),
+                            ("scheduled", "Scheduled"),
+                            ("publishing", "Publishing"),
+                            ("published", "Published"),
+                            ("partially_published", "Partially published"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                            ("retracted", "Retracted"),
+                        ],
+                        default="draft",
+                        max_length=24,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[("routine", "Routine"), ("crisis", "Crisis alert")],
+                        default="routine",
+                        max_length=10,
+                        verbose_name="priority",
+                    ),
+                ),
+                ("desired_at", models.DateTimeField(blank=True, null=True, verbose_name="desired time")),
+                ("scheduled_at", models.DateTimeField(blank=True, null=True, verbose_name="scheduled time")),
+                ("crisis_scope", models.JSONField(blank=True, default=dict, verbose_name="crisis scope")),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="version")),
+                ("approved_fingerprint", models.CharField(blank=True, editable=False, max_length=64)),
+                ("approved_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="approved_messages",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="authored_messages",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="author",
+                    ),
+                ),
+                (
+                    "mission",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="messages",
+                        to="embassies.mission",
+                        verbose_name="mission",
+                    ),
+                ),
+                (
+                    "targets",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="targeted_by",
+                        to="channels.socialaccount",
+                        verbose_name="target accounts",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'message',
-                'verbose_name_plural': 'messages',
-                'ordering': ['-created_at'],
+                "verbose_name": "message",
+                "verbose_name_plural": "messages",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('verb', models.CharField(max_length=64)),
-                ('from_state', models.CharField(blank=True, max_length=24)),
-                ('to_state', models.CharField(blank=True, max_length=24)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('delivery', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='posts.delivery')),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='posts.message')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("verb", models.CharField(max_length=64)),
+                ("from_state", models.CharField(blank=True, max_length=24)),
+                ("to_state", models.CharField(blank=True, max_length=24)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="posts.delivery",
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="posts.message",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='message',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='posts.message'),
+            model_name="delivery",
+            name="message",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="deliveries", to="posts.message"
+            ),
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField(verbose_name='comment')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='posts.message')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("body", models.TextField(verbose_name="comment")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="comments", to="posts.message"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at'],
+                "ordering": ["created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to=posts.models.attachment_path, verbose_name='file')),
-                ('kind', models.CharField(choices=[('image', 'Image'), ('video', 'Video')], max_length=8, verbose_name='kind')),
-                ('mime_type', models.CharField(max_length=100, verbose_name='type')),
-                ('size', models.PositiveBigIntegerField(verbose_name='size in bytes')),
-                ('sha256', models.CharField(max_length=64)),
-                ('original_name', models.CharField(max_length=255, verbose_name='file name')),
-                ('alt_text', models.CharField(blank=True, max_length=1000, verbose_name='alt text')),
-                ('width', models.PositiveIntegerField(blank=True, null=True)),
-                ('height', models.PositiveIntegerField(blank=True, null=True)),
-                ('duration_seconds', models.FloatField(blank=True, null=True)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='posts.message')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file", models.FileField(upload_to=posts.models.attachment_path, verbose_name="file")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("image", "Image"), ("video", "Video")], max_length=8, verbose_name="kind"
+                    ),
+                ),
+                ("mime_type", models.CharField(max_length=100, verbose_name="type")),
+                ("size", models.PositiveBigIntegerField(verbose_name="size in bytes")),
+                ("sha256", models.CharField(max_length=64)),
+                ("original_name", models.CharField(max_length=255, verbose_name="file name")),
+                ("alt_text", models.CharField(blank=True, max_length=1000, verbose_name="alt text")),
+                ("width", models.PositiveIntegerField(blank=True, null=True)),
+                ("height", models.PositiveIntegerField(blank=True, null=True)),
+                ("duration_seconds", models.FloatField(blank=True, null=True)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attachments", to="posts.message"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'pk'],
+                "ordering": ["position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='MessageText',
+            name="MessageText",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(max_length=2, verbose_name='language')),
-                ('network', models.CharField(blank=True, choices=[('twitter', 'X'), ('facebook', 'Facebook'), ('youtube', 'YouTube'), ('flickr', 'Flickr')], max_length=16, verbose_name='network')),
-                ('body', models.TextField(verbose_name='text')),
-                ('title', models.CharField(blank=True, help_text='YouTube and Flickr titles.', max_length=255, verbose_name='title')),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='texts', to='posts.message')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("language", models.CharField(max_length=2, verbose_name="language")),
+                (
+                    "network",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("twitter", "X"),
+                            ("facebook", "Facebook"),
+                            ("youtube", "YouTube"),
+                            ("flickr", "Flickr"),
+                        ],
+                        max_length=16,
+                        verbose_name="network",
+                    ),
+                ),
+                ("body", models.TextField(verbose_name="text")),
+                (
+                    "title",
+                    models.CharField(
+                        blank=True, help_text="YouTube and Flickr titles.", max_length=255, verbose_name="title"
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="texts", to="posts.message"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['language', 'network'],
+                "ordering": ["language", "network"],
             },
         ),
         migrations.CreateModel(
-            name='PublishingPause',
+            name="PublishingPause",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(choices=[('all', 'Everything'), ('region', 'Region'), ('country', 'Country'), ('mission', 'Mission'), ('network', 'Network')], default='all', max_length=10, verbose_name='scope')),
-                ('value', models.CharField(blank=True, max_length=64, verbose_name='which')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('started_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[
+                            ("all", "Everything"),
+                            ("region", "Region"),
+                            ("country", "Country"),
+                            ("mission", "Mission"),
+                            ("network", "Network"),
+                        ],
+                        default="all",
+                        max_length=10,
+                        verbose_name="scope",
+                    ),
+                ),
+                ("value", models.CharField(blank=True, max_length=64, verbose_name="which")),
+                ("reason", models.TextField(verbose_name="reason")),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "ended_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at'],
+                "ordering": ["-started_at"],
             },
         ),
         migrations.CreateModel(
-            name='Review',
+            name="Review",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decision', models.CharField(choices=[('approve', 'Approved'), ('request_changes', 'Changes requested'), ('reject', 'Rejected')], max_length=20, verbose_name='decision')),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
-                ('message_version', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='posts.message')),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("approve", "Approved"),
+                            ("request_changes", "Changes requested"),
+                            ("reject", "Rejected"),
+                        ],
+                        max_length=20,
+                        verbose_name="decision",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="comment")),
+                ("message_version", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reviews", to="posts.message"
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="reviews", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at'],
+                "ordering": ["created_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['state', 'scheduled_at'], name='posts_message_state_sched_idx'),
+            model_name="message",
+            index=models.Index(fields=["state", "scheduled_at"], name="posts_message_state_sched_idx"),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['mission', 'state'], name='posts_message_mission_idx'),
+            model_name="message",
+            index=models.Index(fields=["mission", "state"], name="posts_message_mission_idx"),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['priority', 'state'], name='posts_message_priority_idx'),
+            model_name="message",
+            index=models.Index(fields=["priority", "state"], name="posts_message_priority_idx"),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.CheckConstraint(condition=models.Q(('priority', 'crisis'), ('mission__isnull', False), _connector='OR'), name='posts_message_routine_has_mission'),
+            model_name="message",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("priority", "crisis"), ("mission__isnull", False), _connector="OR"),
+                name="posts_message_routine_has_mission",
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['state', 'next_attempt_at'], name='posts_delivery_due_idx'),
+            model_name="delivery",
+            index=models.Index(fields=["state", "next_attempt_at"], name="posts_delivery_due_idx"),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['state', 'state_changed_at'], name='posts_delivery_stuck_idx'),
+            model_name="delivery",
+            index=models.Index(fields=["state", "state_changed_at"], name="posts_delivery_stuck_idx"),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['message', 'state'], name='posts_delivery_message_idx'),
+            model_name="delivery",
+            index=models.Index(fields=["message", "state"], name="posts_delivery_message_idx"),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'cancelled'), _negated=True), fields=('message', 'account', 'language'), name='posts_delivery_unique_message_account_language'),
+            model_name="delivery",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "cancelled"), _negated=True),
+                fields=("message", "account", "language"),
+                name="posts_delivery_unique_message_account_language",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='messagetext',
-            constraint=models.UniqueConstraint(fields=('message', 'language', 'network'), name='posts_messagetext_unique_language_network'),
+            model_name="messagetext",
+            constraint=models.UniqueConstraint(
+                fields=("message", "language", "network"), name="posts_messagetext_unique_language_network"
+            ),
         ),
         migrations.AddIndex(
-            model_name='publishingpause',
-            index=models.Index(fields=['ended_at'], name='posts_pause_active_idx'),
+            model_name="publishingpause",
+            index=models.Index(fields=["ended_at"], name="posts_pause_active_idx"),
         ),
     ]

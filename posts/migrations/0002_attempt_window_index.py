@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('posts', '0001_initial'),
+        ("posts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='deliveryattempt',
-            index=models.Index(fields=['action', 'started_at'], name='posts_attempt_window_idx'),
+            model_name="deliveryattempt",
+            index=models.Index(fields=["action", "started_at"], name="posts_attempt_window_idx"),
         ),
     ]

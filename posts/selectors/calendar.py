@@ -20,8 +20,11 @@ from posts.selectors.messages import goes_out_at, messages_filtered
 
 PROBLEM_STATES = (Message.State.FAILED, Message.State.PARTIALLY_PUBLISHED)
 CALENDAR_STATES = (
-    Message.State.SCHEDULED, Message.State.PUBLISHING, Message.State.PUBLISHED,
-    Message.State.PARTIALLY_PUBLISHED, Message.State.FAILED,
+    Message.State.SCHEDULED,
+    Message.State.PUBLISHING,
+    Message.State.PUBLISHED,
+    Message.State.PARTIALLY_PUBLISHED,
+    Message.State.FAILED,
 )
 
 
@@ -32,13 +35,23 @@ class _InZone(Func):
     cast = ""  # "date" or "time"
 
     def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(compiler, connection, template=f"((%(expressions)s))::{self.cast}",
-                           arg_joiner=" AT TIME ZONE ", **extra_context)
+        return self.as_sql(
+            compiler,
+            connection,
+            template=f"((%(expressions)s))::{self.cast}",
+            arg_joiner=" AT TIME ZONE ",
+            **extra_context,
+        )
 
     def as_sqlite(self, compiler, connection, **extra_context):
         # Django's own SQLite function (the one TruncDate uses), with the zone as a column.
-        sql, params = self.as_sql(compiler, connection, function=f"django_datetime_cast_{self.cast}",
-                                  template="%(function)s(%(expressions)s, %%s)", **extra_context)
+        sql, params = self.as_sql(
+            compiler,
+            connection,
+            function=f"django_datetime_cast_{self.cast}",
+            template="%(function)s(%(expressions)s, %%s)",
+            **extra_context,
+        )
         return sql, (*params, connection.timezone_name)
 
 
@@ -82,19 +95,31 @@ def calendar_days(
     message carries `moment` (when it goes out, aware). Two queries: one pass over the
     range with window functions, then the chosen messages by id."""
     zone = Coalesce(F("mission__time_zone"), Value(zone_name)) if in_mission_time else Value(zone_name)
-    messages = messages_filtered(
-        user=user, state=list(CALENDAR_STATES), region=region, mission=mission,
-        date_from=start - timedelta(days=1), date_to=end + timedelta(days=1),
-    ).annotate(local_day=LocalDate(goes_out_at(), zone)).filter(local_day__gte=start, local_day__lte=end)
+    messages = (
+        messages_filtered(
+            user=user,
+            state=list(CALENDAR_STATES),
+            region=region,
+            mission=mission,
+            date_from=start - timedelta(days=1),
+            date_to=end + timedelta(days=1),
+        )
+        .annotate(local_day=LocalDate(goes_out_at(), zone))
+        .filter(local_day__gte=start, local_day__lte=end)
+    )
     days = {start + timedelta(days=offset): DayMessages() for offset in range((end - start).days + 1)}
     # One pass over the range: a row per message shown (the first `per_day` of its day,
     # failed ones first) and a row per day and state carrying that state's count.
-    problems_first = Case(When(state__in=PROBLEM_STATES, then=Value(0)), default=Value(1),
-                          output_field=models.IntegerField())
+    problems_first = Case(
+        When(state__in=PROBLEM_STATES, then=Value(0)), default=Value(1), output_field=models.IntegerField()
+    )
     rows = (
         messages.annotate(
-            day_rank=Window(RowNumber(), partition_by=[F("local_day")],
-                            order_by=[problems_first, LocalTime(goes_out_at(), zone).asc(), F("pk").asc()]),
+            day_rank=Window(
+                RowNumber(),
+                partition_by=[F("local_day")],
+                order_by=[problems_first, LocalTime(goes_out_at(), zone).asc(), F("pk").asc()],
+            ),
             state_rank=Window(RowNumber(), partition_by=[F("local_day"), F("state")], order_by=[F("pk").asc()]),
             state_count=Window(Count("pk"), partition_by=[F("local_day"), F("state")]),
         )
@@ -113,7 +138,8 @@ def calendar_days(
         if day_rank <= per_day:
             shown[pk] = day
     listed = (
-        Message.objects.filter(pk__in=list(shown)).annotate(moment=goes_out_at())
+        Message.objects.filter(pk__in=list(shown))
+        .annotate(moment=goes_out_at())
         .select_related("mission")
         .only("pk", "title", "state", "priority", "mission__name", "mission__city", "mission__time_zone")
     )

@@ -24,8 +24,11 @@ def officer_panels(*, user) -> dict:
     """The officer's own drafts, their missions' messages back with changes, in review,
     scheduled, and failed this week; with a count of each."""
     State = Message.State
-    mine = policy.scope(user, Message.objects.all()).filter(
-        mission__in=list(policy.mission_ids_of(user))).select_related("mission")
+    mine = (
+        policy.scope(user, Message.objects.all())
+        .filter(mission__in=list(policy.mission_ids_of(user)))
+        .select_related("mission")
+    )
     failed = Q(state__in=[State.FAILED, State.PARTIALLY_PUBLISHED], updated_at__gte=timezone.now() - RECENT)
     counts = mine.aggregate(
         drafts=Count("pk", filter=Q(state=State.DRAFT, author=user)),
@@ -40,19 +43,26 @@ def officer_panels(*, user) -> dict:
         "drafts": list(mine.filter(state=State.DRAFT, author=user).order_by("-updated_at", "-pk")[:PANEL_SIZE]),
         "changes": list(
             mine.filter(state=State.CHANGES_REQUESTED)
-            .annotate(review_comment=latest_review(changes, "comment"),
-                      reviewer_first=latest_review(changes, "reviewer__first_name"),
-                      reviewer_username=latest_review(changes, "reviewer__username"))
+            .annotate(
+                review_comment=latest_review(changes, "comment"),
+                reviewer_first=latest_review(changes, "reviewer__first_name"),
+                reviewer_username=latest_review(changes, "reviewer__username"),
+            )
             .order_by("-updated_at", "-pk")[:PANEL_SIZE]
         ),
-        "in_review": list(mine.filter(state=State.IN_REVIEW).annotate(submitted_at=submitted_at())
-                          .order_by("-updated_at", "-pk")[:PANEL_SIZE]),
+        "in_review": list(
+            mine.filter(state=State.IN_REVIEW)
+            .annotate(submitted_at=submitted_at())
+            .order_by("-updated_at", "-pk")[:PANEL_SIZE]
+        ),
         "scheduled": list(mine.filter(state=State.SCHEDULED).order_by("scheduled_at", "pk")[:PANEL_SIZE]),
         "failed": list(
-            mine.filter(failed).annotate(
+            mine.filter(failed)
+            .annotate(
                 failed_count=Count("deliveries", filter=Q(deliveries__state=Delivery.State.FAILED)),
                 total_count=Count("deliveries", filter=~Q(deliveries__state=Delivery.State.CANCELLED)),
-            ).order_by("-updated_at", "-pk")[:PANEL_SIZE]
+            )
+            .order_by("-updated_at", "-pk")[:PANEL_SIZE]
         ),
     }
 
@@ -71,7 +81,8 @@ def press_panels(*, user) -> dict:
     recent = now - RECENT
     deliveries = policy.scope(user, Delivery.objects.all(), mission_field="message__mission")
     problems = deliveries.filter(
-        Q(state=DState.FAILED, state_changed_at__gte=recent) | Q(state__in=[DState.UNKNOWN, DState.HELD]))
+        Q(state=DState.FAILED, state_changed_at__gte=recent) | Q(state__in=[DState.UNKNOWN, DState.HELD])
+    )
     delivery_counts = problems.aggregate(
         failed=Count("pk", filter=Q(state=DState.FAILED)),
         unknown=Count("pk", filter=Q(state=DState.UNKNOWN)),
@@ -79,16 +90,25 @@ def press_panels(*, user) -> dict:
         held=Count("pk", filter=Q(state=DState.HELD)),
     )
     listed = deliveries.select_related("message__mission", "account")
-    soon = policy.scope(user, Message.objects.all()).filter(
-        state=Message.State.SCHEDULED, scheduled_at__gte=now, scheduled_at__lte=now + SOON,
-    ).select_related("mission")
+    soon = (
+        policy.scope(user, Message.objects.all())
+        .filter(
+            state=Message.State.SCHEDULED,
+            scheduled_at__gte=now,
+            scheduled_at__lte=now + SOON,
+        )
+        .select_related("mission")
+    )
     return {
         "queue": list(queue[:5]),
         "waiting": waiting,
         "oldest_age": now - waiting["oldest"] if waiting["oldest"] else None,
         "delivery_counts": delivery_counts,
-        "failed": list(listed.filter(state=DState.FAILED, state_changed_at__gte=recent)
-                       .order_by("-state_changed_at", "-pk")[:PROBLEM_ROWS]),
+        "failed": list(
+            listed.filter(state=DState.FAILED, state_changed_at__gte=recent).order_by("-state_changed_at", "-pk")[
+                :PROBLEM_ROWS
+            ]
+        ),
         "unknown": list(listed.filter(state=DState.UNKNOWN).order_by("next_attempt_at", "pk")[:PROBLEM_ROWS]),
         "held": list(listed.filter(state=DState.HELD).order_by("next_attempt_at", "pk")[:PROBLEM_ROWS]),
         "soon_count": soon.count(),
@@ -103,18 +123,24 @@ def crisis_panels(*, user) -> dict:
     alerts = (
         policy.scope(user, Message.objects.all())
         .filter(priority=Priority.CRISIS)
-        .filter(Q(state__in=[State.DRAFT, State.IN_REVIEW, State.SCHEDULED, State.PUBLISHING])
-                | Q(state__in=[State.PUBLISHED, State.PARTIALLY_PUBLISHED, State.FAILED],
-                    updated_at__gte=timezone.now() - timedelta(hours=24)))
+        .filter(
+            Q(state__in=[State.DRAFT, State.IN_REVIEW, State.SCHEDULED, State.PUBLISHING])
+            | Q(
+                state__in=[State.PUBLISHED, State.PARTIALLY_PUBLISHED, State.FAILED],
+                updated_at__gte=timezone.now() - timedelta(hours=24),
+            )
+        )
         .select_related("author")
     )
     return {
         "count": alerts.count(),
-        "alerts": list(alerts.annotate(
-            total=Count("deliveries", filter=~Q(deliveries__state=DState.CANCELLED)),
-            sent=Count("deliveries", filter=Q(deliveries__state=DState.SENT)),
-            failed_count=Count("deliveries", filter=Q(deliveries__state=DState.FAILED)),
-        ).order_by("-created_at", "-pk")[:PANEL_SIZE]),
+        "alerts": list(
+            alerts.annotate(
+                total=Count("deliveries", filter=~Q(deliveries__state=DState.CANCELLED)),
+                sent=Count("deliveries", filter=Q(deliveries__state=DState.SENT)),
+                failed_count=Count("deliveries", filter=Q(deliveries__state=DState.FAILED)),
+            ).order_by("-created_at", "-pk")[:PANEL_SIZE]
+        ),
     }
 
 
@@ -129,12 +155,17 @@ def admin_panels(*, user) -> dict:
     accounts = policy.scope(user, SocialAccount.objects.all())
     return {
         "missions": policy.missions_visible_to(user).aggregate(
-            total=Count("pk"), active=Count("pk", filter=Q(is_active=True)),
+            total=Count("pk"),
+            active=Count("pk", filter=Q(is_active=True)),
         ),
         "account_counts": accounts.aggregate(
-            total=Count("pk"), broken=Count("pk", filter=Q(status__in=broken)),
+            total=Count("pk"),
+            broken=Count("pk", filter=Q(status__in=broken)),
             pending=Count("pk", filter=Q(status=SocialAccount.Status.PENDING)),
         ),
-        "broken": list(accounts.filter(status__in=broken).select_related("mission")
-                       .order_by("mission__name", "network", "pk")[:PANEL_SIZE]),
+        "broken": list(
+            accounts.filter(status__in=broken)
+            .select_related("mission")
+            .order_by("mission__name", "network", "pk")[:PANEL_SIZE]
+        ),
     }

@@ -47,8 +47,10 @@ def _with_list_data(messages: QuerySet[Message]) -> QuerySet[Message]:
     return (
         messages.select_related("mission", "author", "approved_by")
         .prefetch_related(
-            Prefetch("targets", queryset=SocialAccount.objects.only("pk", "network", "handle", "mission_id")
-                     .order_by("network", "pk")),
+            Prefetch(
+                "targets",
+                queryset=SocialAccount.objects.only("pk", "network", "handle", "mission_id").order_by("network", "pk"),
+            ),
         )
         .annotate(
             deliveries_total=Count("deliveries", filter=~Q(deliveries__state=Delivery.State.CANCELLED)),
@@ -90,8 +92,16 @@ def message_list(
     a message's mission or, for a crisis alert, any of its target accounts. The dates
     bound when it goes out (its scheduled time, else its desired time, else its creation);
     a date is a whole day at headquarters."""
-    messages = messages_filtered(user=user, state=state, mission=mission, region=region, network=network,
-                                 priority=priority, date_from=date_from, date_to=date_to)
+    messages = messages_filtered(
+        user=user,
+        state=state,
+        mission=mission,
+        region=region,
+        network=network,
+        priority=priority,
+        date_from=date_from,
+        date_to=date_to,
+    )
     return _with_list_data(messages).order_by("-created_at", "-pk")
 
 
@@ -122,7 +132,8 @@ def messages_filtered(
         messages = messages.filter(mission__in=missions)
     if region:
         targets_in_region = _TARGETS.objects.filter(
-            message_id=OuterRef("pk"), socialaccount__mission__region=region,
+            message_id=OuterRef("pk"),
+            socialaccount__mission__region=region,
         )
         messages = messages.filter(
             Q(mission__region=region) | Q(mission__isnull=True) & Exists(targets_in_region),
@@ -150,15 +161,23 @@ def message_get(*, user, pk: int) -> Message:
     its texts, attachments, targets, reviews, comments, and its own events as
     `message_events` (not its deliveries' events: a crisis alert has thousands; see
     `delivery_history`)."""
-    messages = _visible(user).select_related("mission", "author", "approved_by").prefetch_related(
-        "texts", "attachments",
-        Prefetch("targets",
-                 queryset=SocialAccount.objects.select_related("mission").order_by("network", "pk")),
-        Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
-        "comments__author",
-        Prefetch("events", to_attr="message_events",
-                 queryset=Event.objects.filter(delivery__isnull=True).select_related("actor")
-                 .order_by("created_at", "pk")),
+    messages = (
+        _visible(user)
+        .select_related("mission", "author", "approved_by")
+        .prefetch_related(
+            "texts",
+            "attachments",
+            Prefetch("targets", queryset=SocialAccount.objects.select_related("mission").order_by("network", "pk")),
+            Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
+            "comments__author",
+            Prefetch(
+                "events",
+                to_attr="message_events",
+                queryset=Event.objects.filter(delivery__isnull=True)
+                .select_related("actor")
+                .order_by("created_at", "pk"),
+            ),
+        )
     )
     try:
         return messages.get(pk=pk)
@@ -178,13 +197,15 @@ def review_queue(
     may not approve them); a crisis-unit member without the press-office role sees crisis
     alerts only. Raises PermissionDenied for users without a review role."""
     policy.require(user, "message.review_queue")
-    messages = messages_filtered(user=user, state=Message.State.IN_REVIEW, mission=mission, region=region,
-                                 priority=priority).exclude(author=user).select_related("mission", "author")
+    messages = (
+        messages_filtered(user=user, state=Message.State.IN_REVIEW, mission=mission, region=region, priority=priority)
+        .exclude(author=user)
+        .select_related("mission", "author")
+    )
     if not policy.has_role(user, Role.PRESS_OFFICE):
         messages = messages.filter(priority=Priority.CRISIS)
     return messages.annotate(
-        lane=Case(When(priority=Priority.CRISIS, then=Value(0)), default=Value(1),
-                  output_field=IntegerField()),
+        lane=Case(When(priority=Priority.CRISIS, then=Value(0)), default=Value(1), output_field=IntegerField()),
     ).order_by("lane", F("desired_at").asc(nulls_last=True), "created_at", "pk")
 
 
@@ -192,15 +213,15 @@ def submitted_at() -> Subquery:
     """When a message was last sent for review (for "waiting since")."""
     return Subquery(
         Event.objects.filter(message=OuterRef("pk"), verb="message.submit")
-        .order_by("-created_at", "-pk").values("created_at")[:1]
+        .order_by("-created_at", "-pk")
+        .values("created_at")[:1]
     )
 
 
 def latest_review(decision: str, what: str) -> Subquery:
     """A field (`what`) of the message's latest review with this decision."""
     return Subquery(
-        Review.objects.filter(message=OuterRef("pk"), decision=decision)
-        .order_by("-created_at", "-pk").values(what)[:1]
+        Review.objects.filter(message=OuterRef("pk"), decision=decision).order_by("-created_at", "-pk").values(what)[:1]
     )
 
 
@@ -237,8 +258,7 @@ class MissionOption(NamedTuple):
 def missions_for_filters(*, user) -> list[MissionOption]:
     """The missions a list page may be filtered by: those the user may see, by name (as
     plain pairs: 271 of them are read on every list page)."""
-    return [MissionOption(*row) for row in
-            policy.missions_visible_to(user).order_by("name").values_list("pk", "name")]
+    return [MissionOption(*row) for row in policy.missions_visible_to(user).order_by("name").values_list("pk", "name")]
 
 
 def missions_of(*, user) -> list[Mission]:
@@ -284,14 +304,19 @@ def with_target_networks(messages: list[Message]) -> list[Message]:
     networks' order. One grouped query for the lot (a crisis alert targets a thousand
     accounts: they are counted, not loaded)."""
     by_message: dict[int, dict[str, int]] = {}
-    rows = (_TARGETS.objects.filter(message_id__in=[message.pk for message in messages]).order_by()
-            .values("message_id", "socialaccount__network").annotate(n=Count("pk")))
+    rows = (
+        _TARGETS.objects.filter(message_id__in=[message.pk for message in messages])
+        .order_by()
+        .values("message_id", "socialaccount__network")
+        .annotate(n=Count("pk"))
+    )
     for row in rows:
         by_message.setdefault(row["message_id"], {})[row["socialaccount__network"]] = row["n"]
     for message in messages:
         counts = by_message.get(message.pk, {})
-        message.target_networks = [(Network(network).label, counts[network]) for network in Network.values
-                                   if network in counts]
+        message.target_networks = [
+            (Network(network).label, counts[network]) for network in Network.values if network in counts
+        ]
     return messages
 
 

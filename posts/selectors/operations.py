@@ -26,8 +26,14 @@ MState = Message.State
 WAITING_STATES = (State.SCHEDULED, State.QUEUED, State.SENDING)
 PROBLEM_STATES = (State.FAILED, State.UNKNOWN, State.HELD)
 PENDING_STATES = (State.SCHEDULED, State.HELD, State.QUEUED)
-APPROVED_STATES = (MState.SCHEDULED, MState.PUBLISHING, MState.PUBLISHED, MState.PARTIALLY_PUBLISHED,
-                   MState.FAILED, MState.RETRACTED)
+APPROVED_STATES = (
+    MState.SCHEDULED,
+    MState.PUBLISHING,
+    MState.PUBLISHED,
+    MState.PARTIALLY_PUBLISHED,
+    MState.FAILED,
+    MState.RETRACTED,
+)
 RETRYABLE_MESSAGE_STATES = (MState.FAILED, MState.PARTIALLY_PUBLISHED, MState.PUBLISHING, MState.PUBLISHED)
 CANCELLABLE_MESSAGE_STATES = (MState.SCHEDULED, MState.PUBLISHING, MState.PARTIALLY_PUBLISHED, MState.FAILED)
 # A retraction asked for this recently, and not finished, keeps the monitor live.
@@ -35,6 +41,7 @@ RETRACTION_WATCH = timedelta(minutes=10)
 
 
 # === Reads ======================================================================================
+
 
 @dataclass
 class Counts:
@@ -123,15 +130,15 @@ def _visible_messages(user) -> QuerySet[Message]:
 
 
 def message_for_monitor(*, user, pk: int) -> Message:
-    message = get_object_or_404(
-        _visible_messages(user).select_related("mission", "author", "approved_by"), pk=pk)
+    message = get_object_or_404(_visible_messages(user).select_related("mission", "author", "approved_by"), pk=pk)
     policy.require(user, "message.view", message)
     return message
 
 
 def delivery_for_action(*, user, delivery_id: int) -> Delivery:
     deliveries = policy.scope(
-        user, Delivery.objects.select_related("message__mission", "account__mission"),
+        user,
+        Delivery.objects.select_related("message__mission", "account__mission"),
         mission_field="message__mission",
     )
     delivery = get_object_or_404(deliveries, pk=delivery_id)
@@ -165,14 +172,22 @@ def monitor_messages(*, user, show: str, now: datetime) -> QuerySet[Message]:
         # Going out, changed this week, or with a problem: each set through its own index
         # (state, updated_at, the deliveries' state), united, rather than a scan of the year.
         recent = (
-            Message.objects.filter(state__in=[MState.PUBLISHING, MState.SCHEDULED]).order_by().values("pk")
-            .union(Message.objects.filter(updated_at__gte=now - timedelta(days=7)).order_by().values("pk"),
-                   Delivery.objects.filter(state__in=PROBLEM_STATES).order_by().values("message_id"))
+            Message.objects.filter(state__in=[MState.PUBLISHING, MState.SCHEDULED])
+            .order_by()
+            .values("pk")
+            .union(
+                Message.objects.filter(updated_at__gte=now - timedelta(days=7)).order_by().values("pk"),
+                Delivery.objects.filter(state__in=PROBLEM_STATES).order_by().values("message_id"),
+            )
         )
         messages = messages.filter(pk__in=recent)
-    return messages.select_related("mission", "approved_by").annotate(
-        needs_attention=Case(When(attention, then=Value(0)), default=Value(1), output_field=IntegerField()),
-    ).order_by("needs_attention", "-scheduled_at", "-pk")
+    return (
+        messages.select_related("mission", "approved_by")
+        .annotate(
+            needs_attention=Case(When(attention, then=Value(0)), default=Value(1), output_field=IntegerField()),
+        )
+        .order_by("needs_attention", "-scheduled_at", "-pk")
+    )
 
 
 MONITOR_SHOWS = ("all", "problems", "waiting", "sent")
@@ -192,23 +207,27 @@ def monitor_deliveries(*, message: Message, show: str) -> QuerySet[Delivery]:
         When(state__in=PROBLEM_STATES, then=Value(0)),
         When(state__in=WAITING_STATES, then=Value(1)),
         When(state=State.CANCELLED, then=Value(3)),
-        default=Value(2), output_field=IntegerField(),
+        default=Value(2),
+        output_field=IntegerField(),
     )
     return deliveries.annotate(rank=rank).order_by(
-        "rank", "account__mission__name", "account__network", "language", "pk")
+        "rank", "account__mission__name", "account__network", "language", "pk"
+    )
 
 
 def retraction_in_progress(*, message: Message, counts: Counts, now: datetime) -> bool:
     if not counts.sent or message.state == MState.RETRACTED:
         return False
     return Event.objects.filter(
-        message=message, verb="message.retract_requested", created_at__gte=now - RETRACTION_WATCH,
+        message=message,
+        verb="message.retract_requested",
+        created_at__gte=now - RETRACTION_WATCH,
     ).exists()
 
 
-def releasable_held(*, message_ids: Iterable[int] | None = None,
-                    delivery_ids: Iterable[int] | None = None
-                    ) -> tuple[list[int], list[tuple[int, PublishingPause]]]:
+def releasable_held(
+    *, message_ids: Iterable[int] | None = None, delivery_ids: Iterable[int] | None = None
+) -> tuple[list[int], list[tuple[int, PublishingPause]]]:
     """The held deliveries (of these messages, or these ids) that no active pause covers,
     and those still covered, with the pause that covers each. Two queries.
 
@@ -221,8 +240,14 @@ def releasable_held(*, message_ids: Iterable[int] | None = None,
         held = held.filter(pk__in=list(delivery_ids))
     active = pausing.active_pauses()
     free, still = [], []
-    for delivery in held.only("pk", "priority", "account__network", "account__mission__region",
-                              "account__mission__country_code", "account__mission__code"):
+    for delivery in held.only(
+        "pk",
+        "priority",
+        "account__network",
+        "account__mission__region",
+        "account__mission__country_code",
+        "account__mission__code",
+    ):
         pause = pausing.pause_covering_delivery(active, delivery)
         if pause is None:
             free.append(delivery.pk)
@@ -247,15 +272,26 @@ def held_groups(*, pause: PublishingPause | None = None) -> list[HeldGroup]:
     held = pausing.held_deliveries(pause=pause)
     active = pausing.active_pauses()
     groups: dict[int, HeldGroup] = {}
-    rows = held.only("pk", "message_id", "priority", "state_changed_at", "account__network",
-                     "account__mission__region", "account__mission__country_code", "account__mission__code")
+    rows = held.only(
+        "pk",
+        "message_id",
+        "priority",
+        "state_changed_at",
+        "account__network",
+        "account__mission__region",
+        "account__mission__country_code",
+        "account__mission__code",
+    )
     per_message: dict[int, list[Delivery]] = {}
     for delivery in rows.select_related(None).select_related("account__mission"):
         per_message.setdefault(delivery.message_id, []).append(delivery)
     messages = Message.objects.select_related("mission").in_bulk(list(per_message))
     for message_id, deliveries in per_message.items():
-        group = HeldGroup(message=messages[message_id], held=len(deliveries),
-                          since=min(d.state_changed_at or timezone.now() for d in deliveries))
+        group = HeldGroup(
+            message=messages[message_id],
+            held=len(deliveries),
+            since=min(d.state_changed_at or timezone.now() for d in deliveries),
+        )
         for delivery in deliveries:
             covering = pausing.pause_covering_delivery(active, delivery)
             if covering is not None:
@@ -270,7 +306,8 @@ def covered_soon(*, scope: str, value: str, now: datetime) -> tuple[int, int]:
     """Deliveries (and messages) due in the next 24 hours that a pause of this scope would hold."""
     probe = PublishingPause(scope=scope, value=value)
     due = Delivery.objects.filter(state=State.SCHEDULED, next_attempt_at__lte=now + timedelta(hours=24)).filter(
-        pausing._pause_filter(probe))
+        pausing._pause_filter(probe)
+    )
     row = due.order_by().aggregate(deliveries=Count("pk"), messages=Count("message", distinct=True))
     return row["deliveries"], row["messages"]
 
@@ -305,26 +342,36 @@ def board_regions(*, message: Message, approved: bool) -> list[RegionRow]:
     rows: dict[str, RegionRow] = {}
     if approved:
         grouped = (
-            message.deliveries.order_by().values("account__mission__region")
+            message.deliveries.order_by()
+            .values("account__mission__region")
             .annotate(missions=Count("account__mission", distinct=True), **_count_annotations())
         )
         for row in grouped:
             region = row["account__mission__region"]
             rows[region] = RegionRow(
-                region=region, label=str(labels.get(region, region)), missions=row["missions"],
-                accounts=row["total"], reached=row["sent"], failed=row["failed"],
-                waiting=row["waiting"], held=row["held"], unknown=row["unknown"],
-                cancelled=row["cancelled"], retracted=row["retracted"],
+                region=region,
+                label=str(labels.get(region, region)),
+                missions=row["missions"],
+                accounts=row["total"],
+                reached=row["sent"],
+                failed=row["failed"],
+                waiting=row["waiting"],
+                held=row["held"],
+                unknown=row["unknown"],
+                cancelled=row["cancelled"],
+                retracted=row["retracted"],
             )
     else:
         grouped = (
-            message.targets.order_by().values("mission__region")
+            message.targets.order_by()
+            .values("mission__region")
             .annotate(missions=Count("mission", distinct=True), accounts=Count("pk"))
         )
         for row in grouped:
             region = row["mission__region"]
-            rows[region] = RegionRow(region=region, label=str(labels.get(region, region)),
-                                     missions=row["missions"], accounts=row["accounts"])
+            rows[region] = RegionRow(
+                region=region, label=str(labels.get(region, region)), missions=row["missions"], accounts=row["accounts"]
+            )
     order = {value: index for index, value in enumerate(Mission.Region.values)}
     return sorted(rows.values(), key=lambda row: order.get(row.region, 99))
 
@@ -343,8 +390,9 @@ def crisis_reach(*, scope: dict, networks: list[str]) -> Reach:
     labels = dict(Mission.Region.choices)
     regions = [
         {"label": labels.get(row["mission__region"], row["mission__region"]), **row}
-        for row in accounts.values("mission__region").annotate(
-            accounts=Count("pk"), missions=Count("mission", distinct=True)).order_by("mission__region")
+        for row in accounts.values("mission__region")
+        .annotate(accounts=Count("pk"), missions=Count("mission", distinct=True))
+        .order_by("mission__region")
     ]
     by_network = [
         {"label": Network(row["network"]).label, **row}
@@ -353,13 +401,13 @@ def crisis_reach(*, scope: dict, networks: list[str]) -> Reach:
     return Reach(
         accounts=sum(row["accounts"] for row in regions),
         missions=accounts.aggregate(n=Count("mission", distinct=True))["n"] if regions else 0,
-        regions=regions, networks=by_network,
+        regions=regions,
+        networks=by_network,
     )
 
 
-
-
 # === Added with the views' split =====================================================================
+
 
 def deliveries_of(*, message: Message, state: str) -> list[Delivery]:
     """A message's deliveries in one state, with their accounts and missions (a
@@ -384,8 +432,7 @@ class NetworkRow:
 
 def counts_by_network(*, message: Message) -> list[NetworkRow]:
     """A message's deliveries counted by state on each network: one grouped query."""
-    rows = (message.deliveries.order_by().values("account__network")
-            .annotate(**_count_annotations()))
+    rows = message.deliveries.order_by().values("account__network").annotate(**_count_annotations())
     found = [NetworkRow(network=row.pop("account__network"), counts=Counts(**row)) for row in rows]
     return sorted(found, key=lambda row: NETWORK_ORDER.get(row.network, 9))
 
@@ -398,10 +445,14 @@ def pauses_active() -> list[PublishingPause]:
 def pause_page_lists(*, now: datetime) -> dict:
     """The pauses in force (with who started them) and those ended in the last 7 days."""
     return {
-        "pauses": list(PublishingPause.objects.filter(ended_at__isnull=True).select_related("started_by")
-                       .order_by("started_at")),
-        "recent": list(PublishingPause.objects.filter(ended_at__isnull=False, ended_at__gte=now - timedelta(days=7))
-                       .select_related("started_by", "ended_by").order_by("-ended_at")[:10]),
+        "pauses": list(
+            PublishingPause.objects.filter(ended_at__isnull=True).select_related("started_by").order_by("started_at")
+        ),
+        "recent": list(
+            PublishingPause.objects.filter(ended_at__isnull=False, ended_at__gte=now - timedelta(days=7))
+            .select_related("started_by", "ended_by")
+            .order_by("-ended_at")[:10]
+        ),
     }
 
 
@@ -421,7 +472,8 @@ def active_country_codes() -> list[str]:
 def crisis_alert_get(*, user, pk: int) -> Message:
     """A crisis alert the user may see, or 404."""
     message = get_object_or_404(
-        _visible_messages(user).filter(priority=Priority.CRISIS).select_related("author", "approved_by"), pk=pk)
+        _visible_messages(user).filter(priority=Priority.CRISIS).select_related("author", "approved_by"), pk=pk
+    )
     policy.require(user, "message.view", message)
     return message
 
@@ -429,8 +481,12 @@ def crisis_alert_get(*, user, pk: int) -> Message:
 def crisis_alerts(*, user) -> QuerySet[Message]:
     """Every crisis alert, newest first (count a page's deliveries and targets with
     `with_delivery_counts` and `with_target_counts`)."""
-    return (_visible_messages(user).filter(priority=Priority.CRISIS).select_related("author", "approved_by")
-            .order_by("-created_at", "-pk"))
+    return (
+        _visible_messages(user)
+        .filter(priority=Priority.CRISIS)
+        .select_related("author", "approved_by")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def with_delivery_counts(messages: Iterable[Message]) -> list[Message]:
@@ -438,8 +494,12 @@ def with_delivery_counts(messages: Iterable[Message]) -> list[Message]:
     `failed`, `waiting`, `held`, `unknown`, ...: the fields of Counts). One grouped query
     for the lot, through the (message, state) index."""
     messages = list(messages)
-    rows = (Delivery.objects.filter(message_id__in=[message.pk for message in messages]).order_by()
-            .values("message_id").annotate(**_count_annotations()))
+    rows = (
+        Delivery.objects.filter(message_id__in=[message.pk for message in messages])
+        .order_by()
+        .values("message_id")
+        .annotate(**_count_annotations())
+    )
     found = {row.pop("message_id"): row for row in rows}
     empty = dict.fromkeys(_count_annotations(), 0)
     for message in messages:
@@ -451,8 +511,12 @@ def with_delivery_counts(messages: Iterable[Message]) -> list[Message]:
 def with_target_counts(messages: Iterable[Message]) -> list[Message]:
     """Give each message `target_count`, its target accounts counted: one grouped query."""
     messages = list(messages)
-    rows = (Message.targets.through.objects.filter(message_id__in=[message.pk for message in messages])
-            .order_by().values("message_id").annotate(n=Count("pk")))
+    rows = (
+        Message.targets.through.objects.filter(message_id__in=[message.pk for message in messages])
+        .order_by()
+        .values("message_id")
+        .annotate(n=Count("pk"))
+    )
     found = {row["message_id"]: row["n"] for row in rows}
     for message in messages:
         message.target_count = found.get(message.pk, 0)
@@ -462,7 +526,8 @@ def with_target_counts(messages: Iterable[Message]) -> list[Message]:
 def crisis_problems(*, alert: Message, limit: int) -> list[Delivery]:
     """An alert's failed and unknown deliveries, by region and mission, the first `limit`."""
     return list(
-        alert.deliveries.filter(state__in=[State.FAILED, State.UNKNOWN]).select_related("account__mission")
+        alert.deliveries.filter(state__in=[State.FAILED, State.UNKNOWN])
+        .select_related("account__mission")
         .order_by("account__mission__region", "account__mission__name", "pk")[:limit]
     )
 

@@ -39,10 +39,10 @@ def clean_scope(scope: Mapping[str, Any]) -> dict[str, Any]:
         raise ValidationError(
             {"scope": _("Target all missions, some regions, or some countries (one of them).")},
         )
-    (kind, value), = scope.items()
+    ((kind, value),) = scope.items()
     if kind == "all":
         if value is not True:
-            raise ValidationError({"scope": _("Say {\"all\": true} to target every mission.")})
+            raise ValidationError({"scope": _('Say {"all": true} to target every mission.')})
         return {"all": True}
     if kind == "regions":
         regions = sorted(set(_strings(value)))
@@ -51,7 +51,9 @@ def clean_scope(scope: Mapping[str, Any]) -> dict[str, Any]:
             among = ", ".join(Mission.Region.values)
             if unknown:
                 refusal = _("Choose regions among %(regions)s. Unknown: %(unknown)s.") % {
-                    "regions": among, "unknown": ", ".join(unknown)}
+                    "regions": among,
+                    "unknown": ", ".join(unknown),
+                }
             else:
                 refusal = _("Choose regions among %(regions)s.") % {"regions": among}
             raise ValidationError({"scope": refusal})
@@ -67,7 +69,8 @@ def clean_scope(scope: Mapping[str, Any]) -> dict[str, Any]:
         if not countries or unknown:
             if unknown:
                 refusal = _("Give ISO 3166-1 country codes (for example EG, LB). Unknown: %(unknown)s.") % {
-                    "unknown": ", ".join(unknown)}
+                    "unknown": ", ".join(unknown)
+                }
             else:
                 refusal = _("Give ISO 3166-1 country codes (for example EG, LB).")
             raise ValidationError({"scope": refusal})
@@ -87,19 +90,23 @@ def clean_networks(networks: Iterable[str] | None) -> list[str]:
     chosen = sorted(set(networks))
     unknown = [network for network in chosen if network not in Network.values]
     if not chosen or unknown:
-        raise ValidationError({"networks": _("Choose networks among %(networks)s.") % {
-            "networks": ", ".join(Network.values)}})
+        raise ValidationError(
+            {"networks": _("Choose networks among %(networks)s.") % {"networks": ", ".join(Network.values)}}
+        )
     return chosen
 
 
 def crisis_target_accounts(
-    scope: Mapping[str, Any], networks: Iterable[str] | None = None,
+    scope: Mapping[str, Any],
+    networks: Iterable[str] | None = None,
 ) -> QuerySet[SocialAccount]:
     """Every connected account that can publish (credentials present), of every active
     mission in the scope, on the chosen networks (X and Facebook by default)."""
     scope = clean_scope(scope)
     accounts = SocialAccount.objects.filter(
-        status=SocialAccount.Status.CONNECTED, mission__is_active=True, network__in=clean_networks(networks),
+        status=SocialAccount.Status.CONNECTED,
+        mission__is_active=True,
+        network__in=clean_networks(networks),
     ).exclude(sealed_credentials="")
     if "regions" in scope:
         accounts = accounts.filter(mission__region__in=scope["regions"])
@@ -137,31 +144,49 @@ def crisis_alert_create(
         raise ValidationError({"title": _("Keep the title under %(max)s characters.") % {"max": TITLE_MAX}})
     scope = clean_scope(scope)
     chosen_networks = clean_networks(networks)
-    clean_texts = normalise_texts({
-        (key if isinstance(key, str) else key[0]): value for key, value in texts.items()
-    })
+    clean_texts = normalise_texts({(key if isinstance(key, str) else key[0]): value for key, value in texts.items()})
     check_texts(clean_texts, mission=None)
     if not {language for language, _ in clean_texts} & set(CRISIS_FALLBACK_LANGUAGES):
-        raise ValidationError({"texts": _(
-            "Write the alert in %(french)s or %(english)s at least: accounts whose languages have no text "
-            "receive it in French, else in English."
-        ) % {"french": language_name("fr"), "english": language_name("en")}})
+        raise ValidationError(
+            {
+                "texts": _(
+                    "Write the alert in %(french)s or %(english)s at least: accounts whose languages have no text "
+                    "receive it in French, else in English."
+                )
+                % {"french": language_name("fr"), "english": language_name("en")}
+            }
+        )
     accounts = list(crisis_target_accounts(scope, chosen_networks))
     if not accounts:
-        raise ValidationError({"scope": _("No connected account on %(networks)s in %(scope)s.") % {
-            "networks": ", ".join(chosen_networks), "scope": describe_scope(scope)}})
+        raise ValidationError(
+            {
+                "scope": _("No connected account on %(networks)s in %(scope)s.")
+                % {"networks": ", ".join(chosen_networks), "scope": describe_scope(scope)}
+            }
+        )
     with transaction.atomic():
         message = Message.objects.create(
-            mission=None, author=actor, title=title, priority=Priority.CRISIS, state=Message.State.DRAFT,
+            mission=None,
+            author=actor,
+            title=title,
+            priority=Priority.CRISIS,
+            state=Message.State.DRAFT,
             crisis_scope=scope,
         )
         write_texts(message, clean_texts)
         message.targets.set(accounts)
         record_event(
-            verb="message.create", actor=actor, message=message, to_state=message.state,
-            details={"crisis": True, "scope": scope, "networks": chosen_networks,
-                     "languages": sorted({language for language, _ in clean_texts}),
-                     "targets": len(accounts),
-                     "missions": len({account.mission_id for account in accounts})},
+            verb="message.create",
+            actor=actor,
+            message=message,
+            to_state=message.state,
+            details={
+                "crisis": True,
+                "scope": scope,
+                "networks": chosen_networks,
+                "languages": sorted({language for language, _ in clean_texts}),
+                "targets": len(accounts),
+                "missions": len({account.mission_id for account in accounts}),
+            },
         )
     return message

@@ -83,6 +83,7 @@ def backoff_seconds(attempt: int, *, rng: random.Random | None = None) -> float:
 
 # --- Collaborators (one line each to swap) --------------------------------------------------
 
+
 def adapter_for(account: SocialAccount):
     return channel_services.adapter_for(account)
 
@@ -107,6 +108,7 @@ def _fingerprint(message: Message) -> str:
 
 # --- The service ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one delivery (the task logs it; tests read it)."""
@@ -126,13 +128,18 @@ def delivery_publish(*, delivery_id: int) -> Outcome:
         # The claim counts the attempt too (one statement); a delivery refused below, which
         # never reaches the network, gives it back (`_set_state`).
         won = Delivery.objects.filter(pk=delivery_id, state=State.QUEUED).update(
-            state=State.SENDING, state_changed_at=now, attempts=F("attempts") + 1,
+            state=State.SENDING,
+            state_changed_at=now,
+            attempts=F("attempts") + 1,
         )
         if not won:
             return SKIPPED
         # Texts and media once: the fingerprint check and the content both read them.
-        delivery = Delivery.objects.select_related("message", "account__mission").prefetch_related(
-            "message__texts", "message__attachments").get(pk=delivery_id)
+        delivery = (
+            Delivery.objects.select_related("message", "account__mission")
+            .prefetch_related("message__texts", "message__attachments")
+            .get(pk=delivery_id)
+        )
         refused = _refuse_at_send_time(delivery, now)
         if refused is not None:
             return refused
@@ -141,13 +148,20 @@ def delivery_publish(*, delivery_id: int) -> Outcome:
         except Exception as error:
             logger.exception("Could not prepare delivery %s", delivery_id)
             outcome = _set_state(
-                delivery, State.FAILED, now=now, verb="delivery.failed", kind=Kind.PERMANENT,
+                delivery,
+                State.FAILED,
+                now=now,
+                verb="delivery.failed",
+                kind=Kind.PERMANENT,
                 reason=f"Could not prepare the content: {error}",
             )
             transaction.on_commit(lambda: message_refresh_state(message_id=delivery.message_id), robust=True)
             return outcome
         attempt = DeliveryAttempt.objects.create(
-            delivery=delivery, number=delivery.attempts, action="publish", started_at=now,
+            delivery=delivery,
+            number=delivery.attempts,
+            action="publish",
+            started_at=now,
         )
     # Committed: the delivery is `sending` and the attempt is on record. Now the network.
     outcome = _call_network(delivery, attempt, content)
@@ -161,28 +175,39 @@ def _refuse_at_send_time(delivery: Delivery, now: datetime) -> Outcome | None:
     message = delivery.message
     if message.state not in PUBLISHABLE_MESSAGE_STATES:
         outcome = _set_state(
-            delivery, State.CANCELLED, now=now, verb="delivery.cancelled",
+            delivery,
+            State.CANCELLED,
+            now=now,
+            verb="delivery.cancelled",
             reason=f"The message is “{message.get_state_display()}”.",
         )
     elif not message.approved_fingerprint or _fingerprint(message) != message.approved_fingerprint:
         outcome = _set_state(
-            delivery, State.CANCELLED, now=now, verb="delivery.cancelled",
+            delivery,
+            State.CANCELLED,
+            now=now,
+            verb="delivery.cancelled",
             reason="The message changed after it was approved.",
         )
     elif not delivery.account.can_publish:
         outcome = _set_state(
-            delivery, State.FAILED, now=now, verb="delivery.failed", kind=Kind.AUTH,
-            reason=f"The account is “{delivery.account.get_status_display()}”: an administrator "
-                   "must reconnect it.",
+            delivery,
+            State.FAILED,
+            now=now,
+            verb="delivery.failed",
+            kind=Kind.AUTH,
+            reason=f"The account is “{delivery.account.get_status_display()}”: an administrator must reconnect it.",
         )
     else:
         pause = pause_covering_delivery(active_pauses(), delivery) if _any_pause_open() else None
         if pause is None:
             return None
         outcome = _set_state(
-            delivery, State.HELD, now=now, verb="delivery.held",
-            details={"pause_id": pause.pk, "scope": pause.scope, "value": pause.value,
-                     "reason": pause.reason},
+            delivery,
+            State.HELD,
+            now=now,
+            verb="delivery.held",
+            details={"pause_id": pause.pk, "scope": pause.scope, "value": pause.value, "reason": pause.reason},
         )
     transaction.on_commit(lambda: message_refresh_state(message_id=delivery.message_id), robust=True)
     return outcome
@@ -201,12 +226,22 @@ def _any_pause_open() -> bool:
 def _open_pause_sql() -> str:
     quote = connection.ops.quote_name
     meta = PublishingPause._meta
-    return (f"SELECT 1 FROM {quote(meta.db_table)} "  # noqa: S608  # nosec B608: names from the model, values as parameters
-            f"WHERE {quote(meta.get_field('ended_at').column)} IS NULL LIMIT 1")
+    return (
+        f"SELECT 1 FROM {quote(meta.db_table)} "  # noqa: S608  # nosec B608: names from the model, values as parameters
+        f"WHERE {quote(meta.get_field('ended_at').column)} IS NULL LIMIT 1"
+    )
 
 
-def _set_state(delivery: Delivery, to_state: str, *, now: datetime, verb: str, kind: str = "",
-               reason: str = "", details: dict | None = None) -> Outcome:
+def _set_state(
+    delivery: Delivery,
+    to_state: str,
+    *,
+    now: datetime,
+    verb: str,
+    kind: str = "",
+    reason: str = "",
+    details: dict | None = None,
+) -> Outcome:
     """sending -> to_state, for a delivery that never reached the network (the attempt its
     claim counted is given back)."""
     fields = {"state": to_state, "state_changed_at": now, "attempts": F("attempts") - 1}
@@ -215,8 +250,12 @@ def _set_state(delivery: Delivery, to_state: str, *, now: datetime, verb: str, k
         fields |= {"last_error": reason[:500], "last_error_kind": kind}
     Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(**fields)
     record_event(
-        verb=verb, delivery=delivery, message=delivery.message, from_state=State.SENDING,
-        to_state=to_state, details={"reason": reason, **(details or {})} if reason else (details or {}),
+        verb=verb,
+        delivery=delivery,
+        message=delivery.message,
+        from_state=State.SENDING,
+        to_state=to_state,
+        details={"reason": reason, **(details or {})} if reason else (details or {}),
     )
     return Outcome(state=to_state, kind=kind or to_state, detail=reason)
 
@@ -245,8 +284,15 @@ def _call_network(delivery: Delivery, attempt: DeliveryAttempt, content: Content
     except PermanentError as error:
         if error.duplicate:
             return _unknown(delivery, attempt, error, outcome="duplicate")
-        return _finish(delivery, attempt, State.FAILED, verb="delivery.failed", outcome="permanent",
-                       kind=Kind.PERMANENT, error=error)
+        return _finish(
+            delivery,
+            attempt,
+            State.FAILED,
+            verb="delivery.failed",
+            outcome="permanent",
+            kind=Kind.PERMANENT,
+            error=error,
+        )
     except Exception as error:  # not classified: it may have gone out, so never resend blindly
         logger.exception("Delivery %s: the adapter failed unexpectedly", delivery.pk)
         unclassified = AdapterError(f"{type(error).__name__}: {error}")
@@ -272,8 +318,9 @@ def _progress_heartbeat(delivery: Delivery) -> Callable[[], None]:
             return
         last = time.monotonic()
         try:
-            Delivery.objects.filter(pk=delivery.pk, state=State.SENDING, attempts=delivery.attempts) \
-                .update(state_changed_at=timezone.now())
+            Delivery.objects.filter(pk=delivery.pk, state=State.SENDING, attempts=delivery.attempts).update(
+                state_changed_at=timezone.now()
+            )
         except Exception:
             logger.warning("Delivery %s: could not record the upload's progress.", delivery.pk, exc_info=True)
 
@@ -282,9 +329,21 @@ def _progress_heartbeat(delivery: Delivery) -> Callable[[], None]:
 
 # --- Outcomes --------------------------------------------------------------------------------
 
-def _finish(delivery: Delivery, attempt: DeliveryAttempt, to_state: str, *, verb: str, outcome: str,
-            kind: str = "", error: AdapterError | None = None, fields: dict | None = None,
-            from_states=_IN_FLIGHT, external_id: str = "", details: dict | None = None) -> Outcome:
+
+def _finish(
+    delivery: Delivery,
+    attempt: DeliveryAttempt,
+    to_state: str,
+    *,
+    verb: str,
+    outcome: str,
+    kind: str = "",
+    error: AdapterError | None = None,
+    fields: dict | None = None,
+    from_states=_IN_FLIGHT,
+    external_id: str = "",
+    details: dict | None = None,
+) -> Outcome:
     """Record the attempt's end and move the delivery (conditionally: only from the
     states it may still be in for this attempt)."""
     now = timezone.now()
@@ -295,36 +354,63 @@ def _finish(delivery: Delivery, attempt: DeliveryAttempt, to_state: str, *, verb
         changes |= {"last_error": detail[:500], "last_error_kind": kind}
     with transaction.atomic():
         DeliveryAttempt.objects.filter(pk=attempt.pk).update(
-            finished_at=now, outcome=outcome, status_code=status_code, detail=detail[:500],
+            finished_at=now,
+            outcome=outcome,
+            status_code=status_code,
+            detail=detail[:500],
             external_id=external_id[:100],
         )
         moved = Delivery.objects.filter(
-            pk=delivery.pk, state__in=from_states, attempts=delivery.attempts,
+            pk=delivery.pk,
+            state__in=from_states,
+            attempts=delivery.attempts,
         ).update(**changes)
         if moved:
             record_event(
-                verb=verb, delivery=delivery, message=delivery.message, from_state=delivery.state,
-                to_state=to_state, details={
-                    "attempt": attempt.number, "outcome": outcome, "status_code": status_code,
-                    **({"reason": detail} if detail else {}), **(details or {}),
+                verb=verb,
+                delivery=delivery,
+                message=delivery.message,
+                from_state=delivery.state,
+                to_state=to_state,
+                details={
+                    "attempt": attempt.number,
+                    "outcome": outcome,
+                    "status_code": status_code,
+                    **({"reason": detail} if detail else {}),
+                    **(details or {}),
                 },
             )
     if not moved:
-        logger.warning("Delivery %s changed while attempt %s was out; outcome %s kept on the attempt only.",
-                       delivery.pk, attempt.number, outcome)
+        logger.warning(
+            "Delivery %s changed while attempt %s was out; outcome %s kept on the attempt only.",
+            delivery.pk,
+            attempt.number,
+            outcome,
+        )
         return Outcome(state="", kind=outcome, detail=detail)
     return Outcome(state=to_state, kind=outcome, detail=detail)
 
 
-def delivery_mark_sent(delivery: Delivery, attempt: DeliveryAttempt, published: Published, *,
-                       verb: str, outcome: str) -> Outcome:
+def delivery_mark_sent(
+    delivery: Delivery, attempt: DeliveryAttempt, published: Published, *, verb: str, outcome: str
+) -> Outcome:
     """The network has it: `sent`, with its id and link. Accepted from any state short of
     final for this attempt (a slow call the sweeper gave up on, a reconciliation)."""
     return _finish(
-        delivery, attempt, State.SENT, verb=verb, outcome=outcome, external_id=published.external_id,
-        fields={"external_id": published.external_id[:100], "external_url": published.url[:500],
-                "sent_at": timezone.now(), "next_attempt_at": None, "last_error": "",
-                "last_error_kind": ""},
+        delivery,
+        attempt,
+        State.SENT,
+        verb=verb,
+        outcome=outcome,
+        external_id=published.external_id,
+        fields={
+            "external_id": published.external_id[:100],
+            "external_url": published.url[:500],
+            "sent_at": timezone.now(),
+            "next_attempt_at": None,
+            "last_error": "",
+            "last_error_kind": "",
+        },
         from_states=(State.SENDING, State.UNKNOWN, State.SCHEDULED, State.QUEUED, State.HELD),
         details={"external_id": published.external_id, "url": published.url},
     )
@@ -332,37 +418,77 @@ def delivery_mark_sent(delivery: Delivery, attempt: DeliveryAttempt, published: 
 
 def _rate_limited(delivery: Delivery, attempt: DeliveryAttempt, error: RateLimited) -> Outcome:
     when = timezone.now() + timedelta(seconds=max(1.0, error.retry_after))
-    return _finish(delivery, attempt, State.SCHEDULED, verb="delivery.rate_limited", outcome="rate_limited",
-                   kind=Kind.RATE_LIMITED, error=error, fields={"next_attempt_at": when},
-                   details={"next_attempt_at": when.isoformat()})
+    return _finish(
+        delivery,
+        attempt,
+        State.SCHEDULED,
+        verb="delivery.rate_limited",
+        outcome="rate_limited",
+        kind=Kind.RATE_LIMITED,
+        error=error,
+        fields={"next_attempt_at": when},
+        details={"next_attempt_at": when.isoformat()},
+    )
 
 
 def failed_tries(delivery: Delivery) -> int:
     """Publish attempts that count towards giving up (a rate limit is not a failure)."""
-    return DeliveryAttempt.objects.filter(delivery=delivery, action="publish").exclude(
-        outcome="rate_limited").count()
+    return DeliveryAttempt.objects.filter(delivery=delivery, action="publish").exclude(outcome="rate_limited").count()
 
 
-def _retry_later(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterError, *, outcome: str,
-                 verb: str = "delivery.retry_scheduled", from_states=_IN_FLIGHT) -> Outcome:
+def _retry_later(
+    delivery: Delivery,
+    attempt: DeliveryAttempt,
+    error: AdapterError,
+    *,
+    outcome: str,
+    verb: str = "delivery.retry_scheduled",
+    from_states=_IN_FLIGHT,
+) -> Outcome:
     """Surely not published: try again after a backoff, or give up after the last try."""
     tries = failed_tries(delivery)
     if tries >= settings.PUBLISH_MAX_ATTEMPTS:
-        error = AdapterError(f"Gave up after {tries} attempts. Last answer: {error.detail}",
-                             status_code=error.status_code)
-        return _finish(delivery, attempt, State.FAILED, verb="delivery.failed", outcome=outcome,
-                       kind=Kind.TRANSIENT, error=error, from_states=from_states)
+        error = AdapterError(
+            f"Gave up after {tries} attempts. Last answer: {error.detail}", status_code=error.status_code
+        )
+        return _finish(
+            delivery,
+            attempt,
+            State.FAILED,
+            verb="delivery.failed",
+            outcome=outcome,
+            kind=Kind.TRANSIENT,
+            error=error,
+            from_states=from_states,
+        )
     when = timezone.now() + timedelta(seconds=backoff_seconds(tries))
-    return _finish(delivery, attempt, State.SCHEDULED, verb=verb, outcome=outcome, kind=Kind.TRANSIENT,
-                   error=error, fields={"next_attempt_at": when}, from_states=from_states,
-                   details={"next_attempt_at": when.isoformat()})
+    return _finish(
+        delivery,
+        attempt,
+        State.SCHEDULED,
+        verb=verb,
+        outcome=outcome,
+        kind=Kind.TRANSIENT,
+        error=error,
+        fields={"next_attempt_at": when},
+        from_states=from_states,
+        details={"next_attempt_at": when.isoformat()},
+    )
 
 
 def _unknown(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterError, *, outcome: str) -> Outcome:
     when = timezone.now() + timedelta(seconds=settings.RECONCILE_DELAY)
-    return _finish(delivery, attempt, State.UNKNOWN, verb="delivery.unknown", outcome=outcome,
-                   kind=Kind.UNKNOWN, error=error, fields={"next_attempt_at": when},
-                   details={"reconcile_at": when.isoformat()})
+    return _finish(
+        delivery,
+        attempt,
+        State.UNKNOWN,
+        verb="delivery.unknown",
+        outcome=outcome,
+        kind=Kind.UNKNOWN,
+        error=error,
+        fields={"next_attempt_at": when},
+        details={"reconcile_at": when.isoformat()},
+    )
 
 
 def _auth_failure(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterError) -> Outcome:
@@ -371,5 +497,4 @@ def _auth_failure(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterEr
     channels.services.account_mark_expired changes only a connected account)."""
     # The account first: whoever sees the delivery failed also sees the account expired.
     channel_services.account_mark_expired(delivery.account, error.detail)
-    return _finish(delivery, attempt, State.FAILED, verb="delivery.failed", outcome="auth", kind=Kind.AUTH,
-                   error=error)
+    return _finish(delivery, attempt, State.FAILED, verb="delivery.failed", outcome="auth", kind=Kind.AUTH, error=error)

@@ -51,8 +51,11 @@ DISPATCH_QUEUES = ("crisis", "publish")
 
 # Deliveries of messages in these states may be claimed.
 PUBLISHABLE_MESSAGE_STATES = (
-    Message.State.SCHEDULED, Message.State.PUBLISHING, Message.State.PUBLISHED,
-    Message.State.PARTIALLY_PUBLISHED, Message.State.FAILED,
+    Message.State.SCHEDULED,
+    Message.State.PUBLISHING,
+    Message.State.PUBLISHED,
+    Message.State.PARTIALLY_PUBLISHED,
+    Message.State.FAILED,
 )
 
 
@@ -63,12 +66,14 @@ def queue_for(priority: str) -> str:
 def due_deliveries(now: datetime) -> QuerySet[Delivery]:
     """Scheduled deliveries whose time has come, of messages that may still publish."""
     return Delivery.objects.filter(
-        state=Delivery.State.SCHEDULED, next_attempt_at__lte=now,
+        state=Delivery.State.SCHEDULED,
+        next_attempt_at__lte=now,
         message__state__in=PUBLISHABLE_MESSAGE_STATES,
     )
 
 
 # --- Kicking the dispatcher ---------------------------------------------------------------
+
 
 def _send_kick() -> None:
     try:
@@ -88,13 +93,15 @@ def kick_dispatcher() -> None:
         thread.start()
         thread.join(settings.KICK_TIMEOUT)
         if thread.is_alive():
-            logger.warning("The broker did not answer within %.1f s; the next tick will dispatch.",
-                           settings.KICK_TIMEOUT)
+            logger.warning(
+                "The broker did not answer within %.1f s; the next tick will dispatch.", settings.KICK_TIMEOUT
+            )
     except Exception:
         logger.exception("Could not kick the dispatcher.")
 
 
 # --- Claiming ----------------------------------------------------------------------------------
+
 
 @dataclass
 class DispatchResult:
@@ -117,8 +124,9 @@ def dispatch_due(*, now: datetime | None = None, worker: str = "", queue: str = 
     write, the heartbeats."""
     result = DispatchResult()
     # One read: is anything due, and is it a crisis alert (they are claimed first)?
-    first_due = list(due_deliveries(now or timezone.now()).order_by(_crisis_first())
-                     .values_list("priority", flat=True)[:1])
+    first_due = list(
+        due_deliveries(now or timezone.now()).order_by(_crisis_first()).values_list("priority", flat=True)[:1]
+    )
     if first_due:
         # A crisis alert's first batch is small: its deliveries are on the queue, and the
         # workers at them, while the rest of the alert is claimed. Routine messages are
@@ -133,10 +141,15 @@ def dispatch_due(*, now: datetime | None = None, worker: str = "", queue: str = 
             if seen < size or batch.not_sent:
                 break
             size = settings.DISPATCH_BATCH_SIZE
-    beats = {"dispatcher": {
-        "queued": len(result.queued), "held": len(result.held), "deferred": len(result.deferred),
-        "worker": worker, "queue": queue,
-    }}
+    beats = {
+        "dispatcher": {
+            "queued": len(result.queued),
+            "held": len(result.held),
+            "deferred": len(result.deferred),
+            "worker": worker,
+            "queue": queue,
+        }
+    }
     if worker:
         beats[f"worker:{worker}"] = {}
     if queue:
@@ -168,8 +181,12 @@ def _dispatch_batch(*, now: datetime, size: int) -> tuple[DispatchResult, int]:
         for delivery in rows:
             mission = delivery.account.mission
             pause = pause_covering(
-                pauses, network=delivery.account.network, region=mission.region,
-                country_code=mission.country_code, mission_code=mission.code, priority=delivery.priority,
+                pauses,
+                network=delivery.account.network,
+                region=mission.region,
+                country_code=mission.country_code,
+                mission_code=mission.code,
+                priority=delivery.priority,
             )
             if pause is not None:
                 held.append((delivery, pause))
@@ -181,14 +198,16 @@ def _dispatch_batch(*, now: datetime, size: int) -> tuple[DispatchResult, int]:
             result.queued.append(delivery.pk)
         if result.queued:
             Delivery.objects.filter(pk__in=result.queued, state=Delivery.State.SCHEDULED).update(
-                state=Delivery.State.QUEUED, state_changed_at=now,
+                state=Delivery.State.QUEUED,
+                state_changed_at=now,
             )
         for frees, pks in deferred.items():
             Delivery.objects.filter(pk__in=pks, state=Delivery.State.SCHEDULED).update(next_attempt_at=frees)
             result.deferred.extend(pks)
         if held:
             Delivery.objects.filter(pk__in=[d.pk for d, _ in held], state=Delivery.State.SCHEDULED).update(
-                state=Delivery.State.HELD, state_changed_at=now,
+                state=Delivery.State.HELD,
+                state_changed_at=now,
             )
             by_pause: dict[int, list[Delivery]] = defaultdict(list)
             pauses_by_id = {}
@@ -199,10 +218,10 @@ def _dispatch_batch(*, now: datetime, size: int) -> tuple[DispatchResult, int]:
             for pause_id, deliveries in by_pause.items():
                 pause = pauses_by_id[pause_id]
                 record_delivery_events(
-                    verb="delivery.held", to_state=Delivery.State.HELD,
+                    verb="delivery.held",
+                    to_state=Delivery.State.HELD,
                     changes=[(d.pk, d.message_id, Delivery.State.SCHEDULED) for d in deliveries],
-                    details={"pause_id": pause.pk, "scope": pause.scope, "value": pause.value,
-                             "reason": pause.reason},
+                    details={"pause_id": pause.pk, "scope": pause.scope, "value": pause.value, "reason": pause.reason},
                 )
     queued = set(result.queued)
     claimed = first_deliveries_first([d for d in rows if d.pk in queued])
@@ -247,12 +266,12 @@ def enqueue_publish(items: list[tuple[int, str]]) -> list[int]:
                 current_app.send_task(PUBLISH_TASK, args=[pk], queue=queue, producer=producer, retry=False)
                 sent += 1
     except Exception:
-        logger.warning("The broker refused %d deliveries; the next tick sends them.",
-                       len(items) - sent, exc_info=True)
+        logger.warning("The broker refused %d deliveries; the next tick sends them.", len(items) - sent, exc_info=True)
     not_sent = [pk for pk, _ in items[sent:]]
     if not_sent:
         Delivery.objects.filter(pk__in=not_sent, state=Delivery.State.QUEUED).update(
-            state=Delivery.State.SCHEDULED, state_changed_at=timezone.now(),
+            state=Delivery.State.SCHEDULED,
+            state_changed_at=timezone.now(),
         )
     return not_sent
 
@@ -266,6 +285,7 @@ def _start_publishing(message_ids: set[int]) -> None:
 
 # --- Heartbeats ----------------------------------------------------------------------------------
 
+
 def record_heartbeat(name: str, *, details: dict | None = None) -> None:
     """Note that `name` (the dispatcher, a worker, a queue's consumer) is alive now."""
     record_heartbeats({name: details or {}})
@@ -276,5 +296,7 @@ def record_heartbeats(beats: dict[str, dict]) -> None:
     now = timezone.now()
     Heartbeat.objects.bulk_create(
         [Heartbeat(name=name[:200], seen_at=now, details=details or {}) for name, details in beats.items()],
-        update_conflicts=True, unique_fields=["name"], update_fields=["seen_at", "details"],
+        update_conflicts=True,
+        unique_fields=["name"],
+        update_fields=["seen_at", "details"],
     )

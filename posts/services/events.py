@@ -40,18 +40,35 @@ def record_event(
     if verb in AUDITED_VERBS:  # the sensitive ones also go to the audit log (audit/), same transaction
         import audit
 
-        audit.record(action=verb, actor=actor, obj=delivery or message or _pause_ref(details), details={
-            "from_state": event.from_state, "to_state": event.to_state, "message": message_id, **(details or {}),
-        })
+        audit.record(
+            action=verb,
+            actor=actor,
+            obj=delivery or message or _pause_ref(details),
+            details={
+                "from_state": event.from_state,
+                "to_state": event.to_state,
+                "message": message_id,
+                **(details or {}),
+            },
+        )
     return event
 
 
 # Verbs mirrored into the audit log: decisions, publishing, retraction, the pause switch,
 # and a press officer's word on an unknown outcome.
-AUDITED_VERBS = frozenset({
-    "message.approve", "message.reject", "message.cancel", "message.publish_now", "message.retract_requested",
-    "message.retracted", "publishing.pause", "publishing.resume", "delivery.settled",
-})
+AUDITED_VERBS = frozenset(
+    {
+        "message.approve",
+        "message.reject",
+        "message.cancel",
+        "message.publish_now",
+        "message.retract_requested",
+        "message.retracted",
+        "publishing.pause",
+        "publishing.resume",
+        "delivery.settled",
+    }
+)
 
 
 def _pause_ref(details: dict[str, Any] | None) -> tuple | None:
@@ -72,8 +89,18 @@ def record_delivery_events(
     if not verb or "." not in verb:
         raise ValueError(f"An event verb is dotted, like 'delivery.cancel': got {verb!r}.")
     actor = actor if getattr(actor, "pk", None) is not None else None
-    Event.objects.bulk_create([
-        Event(verb=verb, actor=actor, message_id=message_id, delivery_id=delivery_id,
-              from_state=from_state, to_state=to_state, details=details or {})
-        for delivery_id, message_id, from_state in changes
-    ], batch_size=500)
+    Event.objects.bulk_create(
+        [
+            Event(
+                verb=verb,
+                actor=actor,
+                message_id=message_id,
+                delivery_id=delivery_id,
+                from_state=from_state,
+                to_state=to_state,
+                details=details or {},
+            )
+            for delivery_id, message_id, from_state in changes
+        ],
+        batch_size=500,
+    )

@@ -58,11 +58,14 @@ TextsInput = Mapping[str | tuple[str, str], Any]
 
 # --- Checks ----------------------------------------------------------------------------------
 
+
 def require_version(message: Message, expected_version: int | None) -> None:
     if expected_version is not None and int(expected_version) != message.version:
         raise StaleVersion(
-            _("“%(title)s” has changed since you opened it (it is now version %(version)s, you had version "
-              "%(expected)s). Reload the page and check the changes.")
+            _(
+                "“%(title)s” has changed since you opened it (it is now version %(version)s, you had version "
+                "%(expected)s). Reload the page and check the changes."
+            )
             % {"title": message.title, "version": message.version, "expected": expected_version}
         )
 
@@ -75,11 +78,14 @@ def require_editable(message: Message) -> None:
 def _why_not_editable(message: Message) -> str:
     State = Message.State
     if message.state in (State.PUBLISHING, State.PUBLISHED, State.PARTIALLY_PUBLISHED, State.FAILED):
-        return _("This message is “%(state)s”: it can no longer be edited. What has gone out cannot be "
-                 "changed; retract it and write a new message.")
+        return _(
+            "This message is “%(state)s”: it can no longer be edited. What has gone out cannot be "
+            "changed; retract it and write a new message."
+        )
     if message.state == State.REJECTED:
-        return _("This message is “%(state)s”: it can no longer be edited. A rejected message is closed; "
-                 "write a new one.")
+        return _(
+            "This message is “%(state)s”: it can no longer be edited. A rejected message is closed; write a new one."
+        )
     return _("This message is “%(state)s”: it can no longer be edited. It is closed.")
 
 
@@ -121,8 +127,9 @@ def normalise_texts(texts: TextsInput) -> dict[tuple[str, str], tuple[str, str]]
         if not body.strip() and not title:
             continue
         if (language, network) in result:
-            raise ValidationError({"texts": _("The %(language)s text is given twice.")
-                                   % {"language": language_name(language)}})
+            raise ValidationError(
+                {"texts": _("The %(language)s text is given twice.") % {"language": language_name(language)}}
+            )
         result[(str(language), str(network))] = (body, title)
     return result
 
@@ -133,14 +140,18 @@ def check_texts(texts: dict[tuple[str, str], tuple[str, str]], *, mission: Missi
         if not is_language_code(language):
             errors.append(_("“%(code)s” is not an ISO 639-1 language code.") % {"code": language})
         elif mission is not None and language not in mission.languages:
-            errors.append(_("%(mission)s does not publish in %(language)s.")
-                          % {"mission": mission.name, "language": language_name(language)})
+            errors.append(
+                _("%(mission)s does not publish in %(language)s.")
+                % {"mission": mission.name, "language": language_name(language)}
+            )
         if network and network not in Network.values:
             errors.append(_("“%(network)s” is not a network.") % {"network": network})
     for (language, _network), (_body, title) in texts.items():
         if len(title) > TEXT_TITLE_MAX:
-            errors.append(_("The %(language)s title is longer than %(max)s characters.")
-                          % {"language": language_name(language), "max": TEXT_TITLE_MAX})
+            errors.append(
+                _("The %(language)s title is longer than %(max)s characters.")
+                % {"language": language_name(language), "max": TEXT_TITLE_MAX}
+            )
     if errors:
         raise ValidationError({"texts": errors})
 
@@ -160,15 +171,19 @@ def check_targets(target_ids: Iterable[int], *, mission: Mission | None) -> list
         ids = ", ".join(f"#{pk}" for pk in missing)
         if mission is not None:
             refusal = _("Not accounts of %(mission)s: %(ids)s. Choose among the mission's own accounts.") % {
-                "mission": mission.name, "ids": ids}
+                "mission": mission.name,
+                "ids": ids,
+            }
         else:
             refusal = _("Not accounts of an active mission: %(ids)s. Choose among the mission's own accounts.") % {
-                "ids": ids}
+                "ids": ids
+            }
         raise ValidationError({"target_ids": refusal})
     return found
 
 
 # --- Writing the parts -------------------------------------------------------------------------
+
 
 def write_texts(message: Message, texts: dict[tuple[str, str], tuple[str, str]]) -> bool:
     """Make the message's texts exactly `texts`. True if anything changed."""
@@ -181,8 +196,7 @@ def write_texts(message: Message, texts: dict[tuple[str, str], tuple[str, str]])
     for (language, network), (body, title) in texts.items():
         text = current.get((language, network))
         if text is None:
-            MessageText.objects.create(message=message, language=language, network=network,
-                                       body=body, title=title)
+            MessageText.objects.create(message=message, language=language, network=network, body=body, title=title)
             changed = True
         elif (text.body, text.title) != (body, title):
             text.body, text.title = body, title
@@ -197,8 +211,13 @@ def _current_target_ids(message: Message) -> set[int]:
 
 # --- After a change --------------------------------------------------------------------------
 
+
 def cancel_pending_deliveries(
-    message: Message, *, actor, verb: str, reason: str = "",
+    message: Message,
+    *,
+    actor,
+    verb: str,
+    reason: str = "",
 ) -> tuple[list[int], list[Delivery]]:
     """Cancel the deliveries no worker has started (scheduled, held, queued) with a
     conditional UPDATE on their state, so one a worker has already claimed (sending) is
@@ -209,14 +228,19 @@ def cancel_pending_deliveries(
     )
     if pending:
         Delivery.objects.filter(pk__in=[pk for pk, _ in pending], state__in=PENDING_DELIVERY_STATES).update(
-            state=Delivery.State.CANCELLED, state_changed_at=now, next_attempt_at=None,
+            state=Delivery.State.CANCELLED,
+            state_changed_at=now,
+            next_attempt_at=None,
         )
     cancelled = set(
-        Delivery.objects.filter(pk__in=[pk for pk, _ in pending], state=Delivery.State.CANCELLED)
-        .values_list("pk", flat=True)
+        Delivery.objects.filter(pk__in=[pk for pk, _ in pending], state=Delivery.State.CANCELLED).values_list(
+            "pk", flat=True
+        )
     )
     record_delivery_events(
-        verb="delivery.cancel", actor=actor, to_state=Delivery.State.CANCELLED,
+        verb="delivery.cancel",
+        actor=actor,
+        to_state=Delivery.State.CANCELLED,
         changes=[(pk, message.pk, state) for pk, state in pending if pk in cancelled],
         details={"because": verb, **({"reason": reason} if reason else {})},
     )
@@ -229,24 +253,33 @@ def cancel_pending_deliveries(
 def invalidate_approval(message: Message, *, actor, because: str) -> list[str]:
     """An approved, not yet published message was changed: cancel its deliveries and send
     it back to review. Refused (InvalidTransition) when part of it is already going out."""
-    in_flight = Delivery.objects.filter(message=message).exclude(
-        state__in=[*PENDING_DELIVERY_STATES, Delivery.State.CANCELLED],
-    ).count()
+    in_flight = (
+        Delivery.objects.filter(message=message)
+        .exclude(
+            state__in=[*PENDING_DELIVERY_STATES, Delivery.State.CANCELLED],
+        )
+        .count()
+    )
     if in_flight:
-        raise InvalidTransition(ngettext(
-            "Part of this message is already being published (%(count)s delivery): it can no longer be "
-            "changed. Cancel what has not gone out yet, or retract it.",
-            "Part of this message is already being published (%(count)s deliveries): it can no longer be "
-            "changed. Cancel what has not gone out yet, or retract it.",
-            in_flight,
-        ) % {"count": in_flight})
+        raise InvalidTransition(
+            ngettext(
+                "Part of this message is already being published (%(count)s delivery): it can no longer be "
+                "changed. Cancel what has not gone out yet, or retract it.",
+                "Part of this message is already being published (%(count)s deliveries): it can no longer be "
+                "changed. Cancel what has not gone out yet, or retract it.",
+                in_flight,
+            )
+            % {"count": in_flight}
+        )
     message.require_transition(Message.State.IN_REVIEW)
     cancelled, left = cancel_pending_deliveries(message, actor=actor, verb="message.approval_invalidated")
     if left:  # a worker claimed one between our check and our update
-        raise InvalidTransition(_(
-            "Part of this message has just started going out: it can no longer be changed. "
-            "Cancel what has not gone out yet, or retract it."
-        ))
+        raise InvalidTransition(
+            _(
+                "Part of this message has just started going out: it can no longer be changed. "
+                "Cancel what has not gone out yet, or retract it."
+            )
+        )
     previous = {
         "approved_by": message.approved_by_id,
         "approved_at": message.approved_at.isoformat() if message.approved_at else None,
@@ -260,8 +293,11 @@ def invalidate_approval(message: Message, *, actor, because: str) -> list[str]:
     message.approved_at = None
     message.approved_fingerprint = ""
     record_event(
-        verb="message.approval_invalidated", actor=actor, message=message,
-        from_state=from_state, to_state=message.state,
+        verb="message.approval_invalidated",
+        actor=actor,
+        message=message,
+        from_state=from_state,
+        to_state=message.state,
         details={"because": because, "deliveries_cancelled": len(cancelled), "previous": previous},
     )
     return ["state", "scheduled_at", "approved_by", "approved_at", "approved_fingerprint"]
@@ -282,6 +318,7 @@ def _lock(message_id: int) -> Message:
 
 
 # --- Services ---------------------------------------------------------------------------------
+
 
 def message_create(
     *,
@@ -306,15 +343,24 @@ def message_create(
     accounts = check_targets(target_ids, mission=mission)
     with transaction.atomic():
         message = Message.objects.create(
-            mission=mission, author=actor, title=title, desired_at=desired_at,
-            priority=Priority.ROUTINE, state=Message.State.DRAFT,
+            mission=mission,
+            author=actor,
+            title=title,
+            desired_at=desired_at,
+            priority=Priority.ROUTINE,
+            state=Message.State.DRAFT,
         )
         write_texts(message, clean_texts)
         message.targets.set(accounts)
         record_event(
-            verb="message.create", actor=actor, message=message, to_state=message.state,
-            details={"languages": sorted({language for language, _ in clean_texts}),
-                     "targets": [account.pk for account in accounts]},
+            verb="message.create",
+            actor=actor,
+            message=message,
+            to_state=message.state,
+            details={
+                "languages": sorted({language for language, _ in clean_texts}),
+                "targets": [account.pk for account in accounts],
+            },
         )
     return message
 
@@ -373,8 +419,11 @@ def message_update(
         # A state change the edit caused (scheduled -> in review) has its own event,
         # "message.approval_invalidated"; the edit is recorded in the state it left.
         record_event(
-            verb="message.edit", actor=actor, message=message,
-            from_state=message.state, to_state=message.state,
+            verb="message.edit",
+            actor=actor,
+            message=message,
+            from_state=message.state,
+            to_state=message.state,
             details={"changed": changed, "version": message.version},
         )
     return message
@@ -429,18 +478,34 @@ def attachment_add(
             require_version(message, expected_version)
             last = message.attachments.order_by("-position").values_list("position", flat=True).first()
             attachment = Attachment.objects.create(
-                message=message, file=stored_name, kind=info.kind, mime_type=info.mime_type,
-                size=field.storage.size(stored_name), sha256=digest.hexdigest(), original_name=original_name,
-                alt_text=alt_text, width=info.width, height=info.height,
-                duration_seconds=info.duration_seconds, position=(last + 1) if last is not None else 0,
+                message=message,
+                file=stored_name,
+                kind=info.kind,
+                mime_type=info.mime_type,
+                size=field.storage.size(stored_name),
+                sha256=digest.hexdigest(),
+                original_name=original_name,
+                alt_text=alt_text,
+                width=info.width,
+                height=info.height,
+                duration_seconds=info.duration_seconds,
+                position=(last + 1) if last is not None else 0,
             )
             fields = content_changed(message, actor=actor, because="message.attachment_add")
             message.save(update_fields=fields)
             record_event(
-                verb="message.attachment_add", actor=actor, message=message,
-                from_state=message.state, to_state=message.state,
-                details={"attachment": attachment.pk, "name": original_name, "kind": info.kind,
-                         "sha256": attachment.sha256, "version": message.version},
+                verb="message.attachment_add",
+                actor=actor,
+                message=message,
+                from_state=message.state,
+                to_state=message.state,
+                details={
+                    "attachment": attachment.pk,
+                    "name": original_name,
+                    "kind": info.kind,
+                    "sha256": attachment.sha256,
+                    "version": message.version,
+                },
             )
     except BaseException:
         field.storage.delete(stored_name)
@@ -449,7 +514,10 @@ def attachment_add(
 
 
 def _lock_attachment(
-    message_id: int, attachment_id: int, actor, expected_version: int | None,
+    message_id: int,
+    attachment_id: int,
+    actor,
+    expected_version: int | None,
 ) -> tuple[Message, Attachment]:
     message = _lock(message_id)
     policy.require(actor, "message.edit", message)
@@ -463,7 +531,11 @@ def _lock_attachment(
 
 
 def attachment_remove(
-    *, actor, message_id: int, attachment_id: int, expected_version: int | None = None,
+    *,
+    actor,
+    message_id: int,
+    attachment_id: int,
+    expected_version: int | None = None,
 ) -> Message:
     """Remove an attachment (its file is deleted once the change is committed)."""
     with transaction.atomic():
@@ -473,15 +545,25 @@ def attachment_remove(
         attachment.delete()
         fields = content_changed(message, actor=actor, because="message.attachment_remove")
         message.save(update_fields=fields)
-        record_event(verb="message.attachment_remove", actor=actor, message=message,
-                     from_state=message.state, to_state=message.state,
-                     details={**details, "version": message.version})
+        record_event(
+            verb="message.attachment_remove",
+            actor=actor,
+            message=message,
+            from_state=message.state,
+            to_state=message.state,
+            details={**details, "version": message.version},
+        )
         transaction.on_commit(lambda: storage.delete(name), robust=True)
     return message
 
 
 def attachment_set_alt_text(
-    *, actor, message_id: int, attachment_id: int, alt_text: str, expected_version: int | None = None,
+    *,
+    actor,
+    message_id: int,
+    attachment_id: int,
+    alt_text: str,
+    expected_version: int | None = None,
 ) -> Attachment:
     """Describe an image for people who cannot see it. The alt text is published, so this
     counts as an edit; the same text again changes nothing."""
@@ -496,9 +578,14 @@ def attachment_set_alt_text(
         attachment.save(update_fields=["alt_text"])
         fields = content_changed(message, actor=actor, because="message.attachment_alt_text")
         message.save(update_fields=fields)
-        record_event(verb="message.attachment_alt_text", actor=actor, message=message,
-                     from_state=message.state, to_state=message.state,
-                     details={"attachment": attachment.pk, "version": message.version})
+        record_event(
+            verb="message.attachment_alt_text",
+            actor=actor,
+            message=message,
+            from_state=message.state,
+            to_state=message.state,
+            details={"attachment": attachment.pk, "version": message.version},
+        )
     return attachment
 
 
@@ -513,6 +600,12 @@ def comment_add(*, actor, message_id: int, body: str) -> Comment:
         message = _lock(message_id)
         policy.require(actor, "message.view", message)
         comment = Comment.objects.create(message=message, author=actor, body=body)
-        record_event(verb="message.comment", actor=actor, message=message,
-                     from_state=message.state, to_state=message.state, details={"comment": comment.pk})
+        record_event(
+            verb="message.comment",
+            actor=actor,
+            message=message,
+            from_state=message.state,
+            to_state=message.state,
+            details={"comment": comment.pk},
+        )
     return comment

@@ -45,8 +45,14 @@ def _refresh(message_ids: Iterable[int]) -> None:
 
 # --- Held deliveries ----------------------------------------------------------------------------
 
-def held_release(*, actor, delivery_ids: Iterable[int] | None = None, message_id: int | None = None,
-                 publish_at: datetime | None = None) -> list[Delivery]:
+
+def held_release(
+    *,
+    actor,
+    delivery_ids: Iterable[int] | None = None,
+    message_id: int | None = None,
+    publish_at: datetime | None = None,
+) -> list[Delivery]:
     """Release held deliveries (these ids, or all of one message's) to go out now or at
     `publish_at`. Returns the deliveries released; those no longer held are left alone."""
     if (delivery_ids is None) == (message_id is None):
@@ -54,19 +60,24 @@ def held_release(*, actor, delivery_ids: Iterable[int] | None = None, message_id
     now = timezone.now()
     when = max(publish_at, now) if publish_at is not None else now
     with transaction.atomic():
-        held = Delivery.objects.select_for_update(of=("self",)).select_related("message").filter(
-            state=State.HELD)
-        held = list(held.filter(pk__in=list(delivery_ids)) if delivery_ids is not None
-                    else held.filter(message_id=message_id))
+        held = Delivery.objects.select_for_update(of=("self",)).select_related("message").filter(state=State.HELD)
+        held = list(
+            held.filter(pk__in=list(delivery_ids)) if delivery_ids is not None else held.filter(message_id=message_id)
+        )
         for message in {d.message_id: d.message for d in held}.values():
             policy.require(actor, "message.schedule", message)
         released = []
         for delivery in held:
             if Delivery.objects.filter(pk=delivery.pk, state=State.HELD).update(
-                    state=State.SCHEDULED, next_attempt_at=when, state_changed_at=now):
+                state=State.SCHEDULED, next_attempt_at=when, state_changed_at=now
+            ):
                 record_event(
-                    verb="delivery.released", actor=actor, delivery=delivery, message=delivery.message,
-                    from_state=State.HELD, to_state=State.SCHEDULED,
+                    verb="delivery.released",
+                    actor=actor,
+                    delivery=delivery,
+                    message=delivery.message,
+                    from_state=State.HELD,
+                    to_state=State.SCHEDULED,
                     details={"publish_at": when.isoformat()},
                 )
                 released.append(delivery)
@@ -82,6 +93,7 @@ def _locked_delivery(delivery_id: int) -> Delivery:
 
 # --- Retry -------------------------------------------------------------------------------------
 
+
 def delivery_retry(*, actor, delivery_id: int) -> Delivery:
     """Try a failed delivery again, now (its attempts are kept)."""
     now = timezone.now()
@@ -89,18 +101,32 @@ def delivery_retry(*, actor, delivery_id: int) -> Delivery:
         delivery = _locked_delivery(delivery_id)
         policy.require(actor, "delivery.retry", delivery.message)
         if delivery.state != State.FAILED:
-            raise InvalidTransition(_("This delivery is “%(state)s”; only a failed delivery can be retried.")
-                                    % {"state": delivery.get_state_display()})
-        if delivery.message.state not in (Message.State.FAILED, Message.State.PARTIALLY_PUBLISHED,
-                                          Message.State.PUBLISHING, Message.State.PUBLISHED):
-            raise InvalidTransition(_("The message is “%(state)s”; its deliveries cannot be retried.")
-                                    % {"state": delivery.message.get_state_display()})
+            raise InvalidTransition(
+                _("This delivery is “%(state)s”; only a failed delivery can be retried.")
+                % {"state": delivery.get_state_display()}
+            )
+        if delivery.message.state not in (
+            Message.State.FAILED,
+            Message.State.PARTIALLY_PUBLISHED,
+            Message.State.PUBLISHING,
+            Message.State.PUBLISHED,
+        ):
+            raise InvalidTransition(
+                _("The message is “%(state)s”; its deliveries cannot be retried.")
+                % {"state": delivery.message.get_state_display()}
+            )
         Delivery.objects.filter(pk=delivery.pk, state=State.FAILED).update(
-            state=State.SCHEDULED, next_attempt_at=now, state_changed_at=now,
+            state=State.SCHEDULED,
+            next_attempt_at=now,
+            state_changed_at=now,
         )
         record_event(
-            verb="delivery.retry", actor=actor, delivery=delivery, message=delivery.message,
-            from_state=State.FAILED, to_state=State.SCHEDULED,
+            verb="delivery.retry",
+            actor=actor,
+            delivery=delivery,
+            message=delivery.message,
+            from_state=State.FAILED,
+            to_state=State.SCHEDULED,
             details={"attempts": delivery.attempts, "last_error": delivery.last_error},
         )
         _refresh([delivery.message_id])
@@ -110,6 +136,7 @@ def delivery_retry(*, actor, delivery_id: int) -> Delivery:
 
 
 # --- Settle an unknown outcome ------------------------------------------------------------------
+
 
 def delivery_settle(*, actor, delivery_id: int, outcome: str, external_url: str = "") -> Delivery:
     """A press officer says what became of an `unknown` delivery after looking at the
@@ -124,22 +151,32 @@ def delivery_settle(*, actor, delivery_id: int, outcome: str, external_url: str 
         delivery = _locked_delivery(delivery_id)
         policy.require(actor, "delivery.settle", delivery.message)
         if delivery.state != State.UNKNOWN:
-            raise InvalidTransition(_("This delivery is “%(state)s”; only an unknown outcome can be settled.")
-                                    % {"state": delivery.get_state_display()})
+            raise InvalidTransition(
+                _("This delivery is “%(state)s”; only an unknown outcome can be settled.")
+                % {"state": delivery.get_state_display()}
+            )
         if outcome == "sent":
             to_state = State.SENT
-            changes = {"sent_at": now, "external_url": external_url[:500], "last_error": "",
-                       "last_error_kind": ""}
+            changes = {"sent_at": now, "external_url": external_url[:500], "last_error": "", "last_error_kind": ""}
         else:
             to_state = State.FAILED
-            changes = {"last_error": f"Not published, as settled by {actor.get_username()}.",
-                       "last_error_kind": Delivery.ErrorKind.UNKNOWN}
+            changes = {
+                "last_error": f"Not published, as settled by {actor.get_username()}.",
+                "last_error_kind": Delivery.ErrorKind.UNKNOWN,
+            }
         Delivery.objects.filter(pk=delivery.pk, state=State.UNKNOWN).update(
-            state=to_state, state_changed_at=now, next_attempt_at=None, **changes,
+            state=to_state,
+            state_changed_at=now,
+            next_attempt_at=None,
+            **changes,
         )
         record_event(
-            verb="delivery.settled", actor=actor, delivery=delivery, message=delivery.message,
-            from_state=State.UNKNOWN, to_state=to_state,
+            verb="delivery.settled",
+            actor=actor,
+            delivery=delivery,
+            message=delivery.message,
+            from_state=State.UNKNOWN,
+            to_state=to_state,
             details={"outcome": outcome, "external_url": external_url},
         )
         _refresh([delivery.message_id])
@@ -148,6 +185,7 @@ def delivery_settle(*, actor, delivery_id: int, outcome: str, external_url: str 
 
 
 # --- Retract --------------------------------------------------------------------------------------
+
 
 def message_retract(*, actor, message_id: int) -> Message:
     """Delete a published message from every network it reached: one task per sent
@@ -159,15 +197,18 @@ def message_retract(*, actor, message_id: int) -> Message:
         message.require_transition(Message.State.RETRACTED)
         sent = list(message.deliveries.filter(state=State.SENT).values_list("pk", flat=True))
         record_event(
-            verb="message.retract_requested", actor=actor, message=message, from_state=message.state,
-            to_state=message.state, details={"deliveries": sent},
+            verb="message.retract_requested",
+            actor=actor,
+            message=message,
+            from_state=message.state,
+            to_state=message.state,
+            details={"deliveries": sent},
         )
         if not sent:
             _retracted(message, actor=actor)
         else:
             queue = queue_for(message.priority)
-            transaction.on_commit(
-                lambda: _enqueue_retractions(sent, queue=queue, actor_id=actor.pk), robust=True)
+            transaction.on_commit(lambda: _enqueue_retractions(sent, queue=queue, actor_id=actor.pk), robust=True)
     return message
 
 
@@ -180,11 +221,16 @@ def _enqueue_retractions(delivery_ids: list[int], *, queue: str, actor_id: int |
         try:
             with current_app.producer_or_acquire() as producer:
                 for pk in delivery_ids:
-                    current_app.send_task(RETRACT_TASK, args=[pk], kwargs={"actor_id": actor_id}, queue=queue,
-                                          producer=producer, retry=False)
+                    current_app.send_task(
+                        RETRACT_TASK,
+                        args=[pk],
+                        kwargs={"actor_id": actor_id},
+                        queue=queue,
+                        producer=producer,
+                        retry=False,
+                    )
         except Exception:
-            logger.warning("The broker refused the retractions of %s; ask again.", delivery_ids,
-                           exc_info=True)
+            logger.warning("The broker refused the retractions of %s; ask again.", delivery_ids, exc_info=True)
 
     thread = threading.Thread(target=send, name="enqueue-retractions", daemon=True)
     thread.start()
@@ -200,11 +246,15 @@ def delivery_retract(*, delivery_id: int, actor_id: int | None = None) -> str:
     if delivery is None or delivery.state != State.SENT:
         return "skipped"
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
-    number = (DeliveryAttempt.objects.filter(delivery=delivery, action="delete")
-              .aggregate(n=Max("number"))["n"] or 0) + 1
+    number = (
+        DeliveryAttempt.objects.filter(delivery=delivery, action="delete").aggregate(n=Max("number"))["n"] or 0
+    ) + 1
     started = timezone.now()
     attempt = DeliveryAttempt.objects.create(
-        delivery=delivery, number=number, action="delete", started_at=started,
+        delivery=delivery,
+        number=number,
+        action="delete",
+        started_at=started,
         external_id=delivery.external_id[:100],
     )
     try:
@@ -215,28 +265,43 @@ def delivery_retract(*, delivery_id: int, actor_id: int | None = None) -> str:
             logger.exception("Delivery %s: deletion failed unexpectedly", delivery.pk)
             error = AdapterError(f"{type(error).__name__}: {error}")
         DeliveryAttempt.objects.filter(pk=attempt.pk).update(
-            finished_at=timezone.now(), outcome=error.kind, status_code=error.status_code,
-            detail=error.detail[:500])
+            finished_at=timezone.now(), outcome=error.kind, status_code=error.status_code, detail=error.detail[:500]
+        )
         record_event(
-            verb="delivery.retract_failed", actor=actor, delivery=delivery, message=delivery.message,
-            from_state=State.SENT, to_state=State.SENT,
-            details={"network": delivery.account.network, "kind": error.kind, "reason": error.detail,
-                     "status_code": error.status_code},
+            verb="delivery.retract_failed",
+            actor=actor,
+            delivery=delivery,
+            message=delivery.message,
+            from_state=State.SENT,
+            to_state=State.SENT,
+            details={
+                "network": delivery.account.network,
+                "kind": error.kind,
+                "reason": error.detail,
+                "status_code": error.status_code,
+            },
         )
         return error.kind
     now = timezone.now()
     with transaction.atomic():
         DeliveryAttempt.objects.filter(pk=attempt.pk).update(finished_at=now, outcome="deleted")
         if Delivery.objects.filter(pk=delivery.pk, state=State.SENT).update(
-                state=State.RETRACTED, retracted_at=now, state_changed_at=now):
+            state=State.RETRACTED, retracted_at=now, state_changed_at=now
+        ):
             record_event(
-                verb="delivery.retracted", actor=actor, delivery=delivery, message=delivery.message,
-                from_state=State.SENT, to_state=State.RETRACTED,
+                verb="delivery.retracted",
+                actor=actor,
+                delivery=delivery,
+                message=delivery.message,
+                from_state=State.SENT,
+                to_state=State.RETRACTED,
                 details={"network": delivery.account.network, "external_id": delivery.external_id},
             )
         message = Message.objects.select_for_update().get(pk=delivery.message_id)
-        if (Message.State.RETRACTED in Message.TRANSITIONS[message.state]
-                and not message.deliveries.filter(state=State.SENT).exists()):
+        if (
+            Message.State.RETRACTED in Message.TRANSITIONS[message.state]
+            and not message.deliveries.filter(state=State.SENT).exists()
+        ):
             _retracted(message, actor=actor)
     return "deleted"
 
@@ -245,5 +310,6 @@ def _retracted(message: Message, *, actor) -> None:
     previous = message.state
     message.state = Message.State.RETRACTED
     message.save(update_fields=["state", "updated_at"])
-    record_event(verb="message.retracted", actor=actor, message=message, from_state=previous,
-                 to_state=Message.State.RETRACTED)
+    record_event(
+        verb="message.retracted", actor=actor, message=message, from_state=previous, to_state=Message.State.RETRACTED
+    )

@@ -35,8 +35,13 @@ def active_pauses() -> list[PublishingPause]:
 
 
 def pause_covering(
-    pauses: Iterable[PublishingPause], *, network: str, region: str, country_code: str,
-    mission_code: str, priority: str,
+    pauses: Iterable[PublishingPause],
+    *,
+    network: str,
+    region: str,
+    country_code: str,
+    mission_code: str,
+    priority: str,
 ) -> PublishingPause | None:
     """The first of `pauses` that covers a delivery with these attributes."""
     if priority == Priority.CRISIS and not settings.PUBLISHING_PAUSE_HOLDS_CRISIS:
@@ -57,8 +62,12 @@ def pause_covering_delivery(pauses: Iterable[PublishingPause], delivery: Deliver
     """As `pause_covering`, for a delivery loaded with its account and mission."""
     mission = delivery.account.mission
     return pause_covering(
-        pauses, network=delivery.account.network, region=mission.region,
-        country_code=mission.country_code, mission_code=mission.code, priority=delivery.priority,
+        pauses,
+        network=delivery.account.network,
+        region=mission.region,
+        country_code=mission.country_code,
+        mission_code=mission.code,
+        priority=delivery.priority,
     )
 
 
@@ -98,8 +107,10 @@ def _check_scope(scope: str, value: str) -> str:
         raise ValidationError({"value": _("Say which one to pause.")})
     valid, unknown = {
         Scope.REGION: (lambda: value in Mission.Region.values, _("No region “%(value)s” is known.")),
-        Scope.COUNTRY: (lambda: Mission.objects.filter(country_code__iexact=value).exists(),
-                        _("No country “%(value)s” is known.")),
+        Scope.COUNTRY: (
+            lambda: Mission.objects.filter(country_code__iexact=value).exists(),
+            _("No country “%(value)s” is known."),
+        ),
         Scope.MISSION: (lambda: Mission.objects.filter(code=value).exists(), _("No mission “%(value)s” is known.")),
         Scope.NETWORK: (lambda: value in Network.values, _("No network “%(value)s” is known.")),
     }[scope]
@@ -122,7 +133,8 @@ def publishing_pause(*, actor, scope: str, value: str = "", reason: str) -> Publ
             return existing
         pause = PublishingPause.objects.create(scope=scope, value=value, reason=reason, started_by=actor)
         record_event(
-            verb="publishing.pause", actor=actor,
+            verb="publishing.pause",
+            actor=actor,
             details={"pause_id": pause.pk, "scope": scope, "value": value, "reason": reason},
         )
     return pause
@@ -145,7 +157,8 @@ def publishing_resume(*, actor, pause_id: int) -> Resumed:
             pause.ended_by = actor
             pause.save(update_fields=["ended_at", "ended_by"])
             record_event(
-                verb="publishing.resume", actor=actor,
+                verb="publishing.resume",
+                actor=actor,
                 details={"pause_id": pause.pk, "scope": pause.scope, "value": pause.value},
             )
     still = active_pauses()

@@ -42,8 +42,9 @@ State = Delivery.State
 
 def reconcile_rounds(delivery: Delivery) -> int:
     """Reconciliation rounds that could not tell, since the last publish attempt."""
-    last_publish = DeliveryAttempt.objects.filter(delivery=delivery, action="publish").aggregate(
-        at=Max("started_at"))["at"]
+    last_publish = DeliveryAttempt.objects.filter(delivery=delivery, action="publish").aggregate(at=Max("started_at"))[
+        "at"
+    ]
     rounds = DeliveryAttempt.objects.filter(delivery=delivery, action="reconcile", outcome="unknown")
     if last_publish is not None:
         rounds = rounds.filter(started_at__gte=last_publish)
@@ -52,9 +53,7 @@ def reconcile_rounds(delivery: Delivery) -> int:
 
 def delivery_reconcile(*, delivery_id: int) -> Outcome:
     """Ask the network whether an `unknown` delivery went out; does nothing otherwise."""
-    delivery = (
-        Delivery.objects.select_related("message", "account__mission").filter(pk=delivery_id).first()
-    )
+    delivery = Delivery.objects.select_related("message", "account__mission").filter(pk=delivery_id).first()
     if delivery is None or delivery.state != State.UNKNOWN:
         return SKIPPED
     publishes = DeliveryAttempt.objects.filter(delivery=delivery, action="publish")
@@ -63,7 +62,10 @@ def delivery_reconcile(*, delivery_id: int) -> Outcome:
     since = first_sent - timedelta(seconds=settings.RECONCILE_MARGIN)
     rounds = reconcile_rounds(delivery)
     attempt = DeliveryAttempt.objects.create(
-        delivery=delivery, number=rounds + 1, action="reconcile", started_at=timezone.now(),
+        delivery=delivery,
+        number=rounds + 1,
+        action="reconcile",
+        started_at=timezone.now(),
     )
     try:
         content = publishing._content(delivery)
@@ -77,28 +79,42 @@ def delivery_reconcile(*, delivery_id: int) -> Outcome:
     else:
         if found is not None:
             outcome = publishing.delivery_mark_sent(
-                delivery, attempt, found, verb="delivery.reconciled", outcome="found",
+                delivery,
+                attempt,
+                found,
+                verb="delivery.reconciled",
+                outcome="found",
             )
         elif last is not None and last.outcome == "duplicate":
             error = PermanentError(
                 "The network refused this text as a duplicate, and no post of ours carries it: "
-                f"change the text and submit it again. ({last.detail})", status_code=last.status_code,
+                f"change the text and submit it again. ({last.detail})",
+                status_code=last.status_code,
             )
             outcome = publishing._finish(
-                delivery, attempt, State.FAILED, verb="delivery.failed", outcome="not_found",
-                kind=Delivery.ErrorKind.PERMANENT, error=error, from_states=(State.UNKNOWN,),
+                delivery,
+                attempt,
+                State.FAILED,
+                verb="delivery.failed",
+                outcome="not_found",
+                kind=Delivery.ErrorKind.PERMANENT,
+                error=error,
+                from_states=(State.UNKNOWN,),
             )
         else:
             outcome = publishing._retry_later(
-                delivery, attempt, AdapterError("Not found on the network: it did not go out."),
-                outcome="not_found", verb="delivery.not_found", from_states=(State.UNKNOWN,),
+                delivery,
+                attempt,
+                AdapterError("Not found on the network: it did not go out."),
+                outcome="not_found",
+                verb="delivery.not_found",
+                from_states=(State.UNKNOWN,),
             )
     message_refresh_state(message_id=delivery.message_id)
     return outcome
 
 
-def _cannot_tell(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterError, *,
-                 rounds: int) -> Outcome:
+def _cannot_tell(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterError, *, rounds: int) -> Outcome:
     """Stay `unknown`: ask again later, or leave it to a press officer after the last round."""
     now = timezone.now()
     give_up = rounds >= settings.RECONCILE_MAX_ROUNDS
@@ -106,15 +122,21 @@ def _cannot_tell(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterErr
     next_at = None if give_up else now + timedelta(seconds=max(1.0, delay))
     with transaction.atomic():
         DeliveryAttempt.objects.filter(pk=attempt.pk).update(
-            finished_at=now, outcome="unknown", status_code=error.status_code, detail=error.detail[:500],
+            finished_at=now,
+            outcome="unknown",
+            status_code=error.status_code,
+            detail=error.detail[:500],
         )
-        moved = Delivery.objects.filter(pk=delivery.pk, state=State.UNKNOWN, attempts=delivery.attempts) \
-            .update(next_attempt_at=next_at, last_error=error.detail[:500],
-                    last_error_kind=Delivery.ErrorKind.UNKNOWN)
+        moved = Delivery.objects.filter(pk=delivery.pk, state=State.UNKNOWN, attempts=delivery.attempts).update(
+            next_attempt_at=next_at, last_error=error.detail[:500], last_error_kind=Delivery.ErrorKind.UNKNOWN
+        )
         if moved and give_up:
             record_event(
-                verb="delivery.needs_decision", delivery=delivery, message=delivery.message,
-                from_state=State.UNKNOWN, to_state=State.UNKNOWN,
+                verb="delivery.needs_decision",
+                delivery=delivery,
+                message=delivery.message,
+                from_state=State.UNKNOWN,
+                to_state=State.UNKNOWN,
                 details={"rounds": rounds, "reason": error.detail},
             )
     return Outcome(state=State.UNKNOWN, kind="unknown", detail=error.detail)

@@ -46,6 +46,7 @@ __all__ = [
     "message_submit",
 ]
 
+
 class ApprovalNeedsTime(ValidationError):
     """The time given for publishing has passed (often: the desired time passed while the
     message waited for review). The approver picks a new time, or "now" explicitly.
@@ -76,6 +77,7 @@ def _warnings(problems) -> list[str]:
 
 # --- Submit -----------------------------------------------------------------------------------
 
+
 def message_submit(*, actor, message_id: int, expected_version: int | None = None) -> Message:
     """Send a draft (or a message whose changes were requested) for review, once it passes
     our checks and every target network's rules. Raises ValidationProblems listing every
@@ -87,8 +89,11 @@ def message_submit(*, actor, message_id: int, expected_version: int | None = Non
             return message
         if message.state not in (Message.State.DRAFT, Message.State.CHANGES_REQUESTED):
             raise InvalidTransition(
-                _("This message is “%(state)s”: only a draft, or a message whose changes were requested, "
-                  "can be submitted for review.") % {"state": message.get_state_display()}
+                _(
+                    "This message is “%(state)s”: only a draft, or a message whose changes were requested, "
+                    "can be submitted for review."
+                )
+                % {"state": message.get_state_display()}
             )
         message.require_transition(Message.State.IN_REVIEW)
         require_version(message, expected_version)
@@ -99,14 +104,18 @@ def message_submit(*, actor, message_id: int, expected_version: int | None = Non
         message.state = Message.State.IN_REVIEW
         message.save(update_fields=["state", "updated_at"])
         record_event(
-            verb="message.submit", actor=actor, message=message,
-            from_state=from_state, to_state=message.state,
+            verb="message.submit",
+            actor=actor,
+            message=message,
+            from_state=from_state,
+            to_state=message.state,
             details={"version": message.version, "warnings": _warnings(problems)},
         )
     return message
 
 
 # --- Approve ----------------------------------------------------------------------------------
+
 
 def _publish_time(message: Message, publish_at: datetime | None, now: datetime) -> datetime:
     if publish_at is None:
@@ -117,8 +126,11 @@ def _publish_time(message: Message, publish_at: datetime | None, now: datetime) 
         return publish_at
     if message.desired_at is not None and publish_at == message.desired_at:
         raise ApprovalNeedsTime(
-            _("The desired time has passed while this message waited for review: "
-              "choose a new time, or publish it now."), reason="desired_time_passed",
+            _(
+                "The desired time has passed while this message waited for review: "
+                "choose a new time, or publish it now."
+            ),
+            reason="desired_time_passed",
         )
     raise ApprovalNeedsTime(_("This time has passed: choose a time in the future, or publish it now."))
 
@@ -126,8 +138,13 @@ def _publish_time(message: Message, publish_at: datetime | None, now: datetime) 
 def _write_deliveries(message: Message, *, now: datetime) -> list[Delivery]:
     deliveries = [
         Delivery(
-            message=message, account=account, language=language, priority=message.priority,
-            state=Delivery.State.SCHEDULED, next_attempt_at=message.scheduled_at, state_changed_at=now,
+            message=message,
+            account=account,
+            language=language,
+            priority=message.priority,
+            state=Delivery.State.SCHEDULED,
+            next_attempt_at=message.scheduled_at,
+            state_changed_at=now,
         )
         for account, language in delivery_plan(message)
     ]
@@ -171,22 +188,39 @@ def message_approve(
         message.approved_by = actor
         message.approved_at = now
         message.approved_fingerprint = fingerprint
-        message.save(update_fields=[
-            "state", "scheduled_at", "approved_by", "approved_at", "approved_fingerprint", "updated_at",
-        ])
+        message.save(
+            update_fields=[
+                "state",
+                "scheduled_at",
+                "approved_by",
+                "approved_at",
+                "approved_fingerprint",
+                "updated_at",
+            ]
+        )
         full.state = message.state
         deliveries = _write_deliveries(full, now=now)
         review = Review.objects.create(
-            message=message, reviewer=actor, decision=Review.Decision.APPROVE,
-            comment=str(comment or "").strip(), message_version=message.version,
+            message=message,
+            reviewer=actor,
+            decision=Review.Decision.APPROVE,
+            comment=str(comment or "").strip(),
+            message_version=message.version,
         )
         record_event(
-            verb="message.approve", actor=actor, message=message,
-            from_state=from_state, to_state=message.state,
+            verb="message.approve",
+            actor=actor,
+            message=message,
+            from_state=from_state,
+            to_state=message.state,
             details={
-                "review": review.pk, "version": message.version, "now": publish_at is None,
-                "scheduled_at": scheduled_at.isoformat(), "fingerprint": fingerprint,
-                "deliveries": len(deliveries), "warnings": _warnings(problems),
+                "review": review.pk,
+                "version": message.version,
+                "now": publish_at is None,
+                "scheduled_at": scheduled_at.isoformat(),
+                "fingerprint": fingerprint,
+                "deliveries": len(deliveries),
+                "warnings": _warnings(problems),
             },
         )
         notifications.notify_author_of_decision(review)
@@ -197,8 +231,19 @@ def message_approve(
 
 # --- Request changes, reject ---------------------------------------------------------------------
 
-def _decide(*, actor, message_id: int, decision: str, to_state: str, comment: str,
-            expected_version: int | None, verb: str, missing_comment: str, not_in_review: str) -> Message:
+
+def _decide(
+    *,
+    actor,
+    message_id: int,
+    decision: str,
+    to_state: str,
+    comment: str,
+    expected_version: int | None,
+    verb: str,
+    missing_comment: str,
+    not_in_review: str,
+) -> Message:
     """`missing_comment` and `not_in_review` (with %(state)s) are translated messages."""
     comment = str(comment or "").replace("\r\n", "\n").strip()
     if not comment:
@@ -216,11 +261,18 @@ def _decide(*, actor, message_id: int, decision: str, to_state: str, comment: st
         message.state = to_state
         message.save(update_fields=["state", "updated_at"])
         review = Review.objects.create(
-            message=message, reviewer=actor, decision=decision, comment=comment,
+            message=message,
+            reviewer=actor,
+            decision=decision,
+            comment=comment,
             message_version=message.version,
         )
         record_event(
-            verb=verb, actor=actor, message=message, from_state=from_state, to_state=to_state,
+            verb=verb,
+            actor=actor,
+            message=message,
+            from_state=from_state,
+            to_state=to_state,
             details={"review": review.pk, "version": message.version, "comment": comment},
         )
         notifications.notify_author_of_decision(review)
@@ -228,13 +280,22 @@ def _decide(*, actor, message_id: int, decision: str, to_state: str, comment: st
 
 
 def message_request_changes(
-    *, actor, message_id: int, comment: str, expected_version: int | None = None,
+    *,
+    actor,
+    message_id: int,
+    comment: str,
+    expected_version: int | None = None,
 ) -> Message:
     """Send a message in review back to its author, saying what should change."""
     return _decide(
-        actor=actor, message_id=message_id, decision=Review.Decision.REQUEST_CHANGES,
-        to_state=Message.State.CHANGES_REQUESTED, comment=comment, expected_version=expected_version,
-        verb="message.request_changes", missing_comment=_("Say what should change."),
+        actor=actor,
+        message_id=message_id,
+        decision=Review.Decision.REQUEST_CHANGES,
+        to_state=Message.State.CHANGES_REQUESTED,
+        comment=comment,
+        expected_version=expected_version,
+        verb="message.request_changes",
+        missing_comment=_("Say what should change."),
         not_in_review=_("This message is “%(state)s”: only a message in review can be sent back for changes."),
     )
 
@@ -242,9 +303,14 @@ def message_request_changes(
 def message_reject(*, actor, message_id: int, comment: str, expected_version: int | None = None) -> Message:
     """Refuse a message in review for good, saying why. A rejected message is closed."""
     return _decide(
-        actor=actor, message_id=message_id, decision=Review.Decision.REJECT,
-        to_state=Message.State.REJECTED, comment=comment, expected_version=expected_version,
-        verb="message.reject", missing_comment=_("Say why this message is rejected."),
+        actor=actor,
+        message_id=message_id,
+        decision=Review.Decision.REJECT,
+        to_state=Message.State.REJECTED,
+        comment=comment,
+        expected_version=expected_version,
+        verb="message.reject",
+        missing_comment=_("Say why this message is rejected."),
         not_in_review=_("This message is “%(state)s”: only a message in review can be rejected."),
     )
 
@@ -283,27 +349,41 @@ def message_cancel(*, actor, message_id: int, reason: str = "") -> Message:
             return message
         if message.state in (Message.State.PUBLISHED, Message.State.RETRACTED, Message.State.REJECTED):
             if message.state == Message.State.PUBLISHED:
-                refusal = _("This message is “%(state)s”: there is nothing left to cancel. "
-                            "Retract it to delete it from the networks.")
+                refusal = _(
+                    "This message is “%(state)s”: there is nothing left to cancel. "
+                    "Retract it to delete it from the networks."
+                )
             else:
                 refusal = _("This message is “%(state)s”: there is nothing left to cancel.")
             raise InvalidTransition(refusal % {"state": message.get_state_display()})
         cancelled, left = cancel_pending_deliveries(
-            message, actor=actor, verb="message.cancel", reason=reason,
+            message,
+            actor=actor,
+            verb="message.cancel",
+            reason=reason,
         )
         from_state = message.state
         if left:
             if not cancelled:
-                raise InvalidTransition(_(
-                    "Every delivery of this message has already gone out or is going out now: there is "
-                    "nothing left to cancel. Retract it to delete it from the networks."
-                ))
+                raise InvalidTransition(
+                    _(
+                        "Every delivery of this message has already gone out or is going out now: there is "
+                        "nothing left to cancel. Retract it to delete it from the networks."
+                    )
+                )
             message.left_in_flight = left
             record_event(
-                verb="message.cancel", actor=actor, message=message,
-                from_state=from_state, to_state=from_state,
-                details={"reason": reason, "deliveries_cancelled": len(cancelled),
-                         "left_in_flight": [delivery.pk for delivery in left], "partial": True},
+                verb="message.cancel",
+                actor=actor,
+                message=message,
+                from_state=from_state,
+                to_state=from_state,
+                details={
+                    "reason": reason,
+                    "deliveries_cancelled": len(cancelled),
+                    "left_in_flight": [delivery.pk for delivery in left],
+                    "partial": True,
+                },
             )
         else:
             message.require_transition(Message.State.CANCELLED)
@@ -312,8 +392,11 @@ def message_cancel(*, actor, message_id: int, reason: str = "") -> Message:
             message.approved_fingerprint = ""
             message.save(update_fields=["state", "approved_fingerprint", "updated_at"])
             record_event(
-                verb="message.cancel", actor=actor, message=message,
-                from_state=from_state, to_state=message.state,
+                verb="message.cancel",
+                actor=actor,
+                message=message,
+                from_state=from_state,
+                to_state=message.state,
                 details={"reason": reason, "deliveries_cancelled": len(cancelled)},
             )
         if actor.pk != message.author_id:

@@ -25,13 +25,23 @@ from posts.services.events import record_event
 
 # The states whose message follows its deliveries. Any other (cancelled, retracted, in
 # review after an edit...) belongs to the workflow's own services.
-SUMMARISED_STATES = frozenset({
-    Message.State.SCHEDULED, Message.State.PUBLISHING, Message.State.PUBLISHED,
-    Message.State.PARTIALLY_PUBLISHED, Message.State.FAILED,
-})
-FINAL_DELIVERY_STATES = frozenset({
-    Delivery.State.SENT, Delivery.State.FAILED, Delivery.State.CANCELLED, Delivery.State.RETRACTED,
-})
+SUMMARISED_STATES = frozenset(
+    {
+        Message.State.SCHEDULED,
+        Message.State.PUBLISHING,
+        Message.State.PUBLISHED,
+        Message.State.PARTIALLY_PUBLISHED,
+        Message.State.FAILED,
+    }
+)
+FINAL_DELIVERY_STATES = frozenset(
+    {
+        Delivery.State.SENT,
+        Delivery.State.FAILED,
+        Delivery.State.CANCELLED,
+        Delivery.State.RETRACTED,
+    }
+)
 _SENT_STATES = frozenset({Delivery.State.SENT, Delivery.State.RETRACTED})
 # Named rather than "not final", so that the (message, state) index finds them.
 _ON_ITS_WAY_STATES = sorted(set(Delivery.State.values) - FINAL_DELIVERY_STATES)
@@ -91,13 +101,14 @@ def message_refresh_state(*, message_id: int, state_seen: str = "") -> Message |
         message.save(update_fields=["state", "updated_at"])
         counts = {state: states.count(state) for state in set(states)}
         record_event(
-            verb=_VERBS[target], message=message, from_state=previous, to_state=target,
+            verb=_VERBS[target],
+            message=message,
+            from_state=previous,
+            to_state=target,
             details={"deliveries": counts},
         )
         if target in (Message.State.FAILED, Message.State.PARTIALLY_PUBLISHED):
-            failed = list(
-                message.deliveries.filter(state=Delivery.State.FAILED).select_related("account__mission")
-            )
+            failed = list(message.deliveries.filter(state=Delivery.State.FAILED).select_related("account__mission"))
     if failed:
         transaction.on_commit(lambda: _notify_failures(message, failed), robust=True)
     return message
@@ -112,24 +123,34 @@ def messages_start_publishing(*, message_ids: Iterable[int]) -> list[int]:
     changed."""
     with transaction.atomic():
         starting = list(
-            Message.objects.select_for_update().filter(pk__in=list(message_ids), state=Message.State.SCHEDULED)
-            .order_by("pk").values_list("pk", flat=True)
+            Message.objects.select_for_update()
+            .filter(pk__in=list(message_ids), state=Message.State.SCHEDULED)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
         if not starting:
             return []
         Message.objects.filter(pk__in=starting).update(state=Message.State.PUBLISHING, updated_at=timezone.now())
         counts: dict[int, dict[str, int]] = defaultdict(dict)
         for message_id, state, number in (
-            Delivery.objects.filter(message_id__in=starting).values_list("message_id", "state")
-            .annotate(number=Count("pk")).order_by()
+            Delivery.objects.filter(message_id__in=starting)
+            .values_list("message_id", "state")
+            .annotate(number=Count("pk"))
+            .order_by()
         ):
             counts[message_id][state] = number
-        Event.objects.bulk_create([
-            Event(verb=_VERBS[Message.State.PUBLISHING], message_id=message_id,
-                  from_state=Message.State.SCHEDULED, to_state=Message.State.PUBLISHING,
-                  details={"deliveries": counts[message_id]})
-            for message_id in starting
-        ])
+        Event.objects.bulk_create(
+            [
+                Event(
+                    verb=_VERBS[Message.State.PUBLISHING],
+                    message_id=message_id,
+                    from_state=Message.State.SCHEDULED,
+                    to_state=Message.State.PUBLISHING,
+                    details={"deliveries": counts[message_id]},
+                )
+                for message_id in starting
+            ]
+        )
     return starting
 
 
@@ -139,8 +160,7 @@ def _still_publishing(message_id: int) -> Message | None:
     reads after its own commit, sees every other one ended). Spares a fan-out of N
     deliveries N locks of its message row and N reads of N states."""
     on_its_way = Delivery.objects.filter(message=OuterRef("pk"), state__in=_ON_ITS_WAY_STATES)
-    return Message.objects.filter(pk=message_id, state=Message.State.PUBLISHING) \
-        .filter(Exists(on_its_way)).first()
+    return Message.objects.filter(pk=message_id, state=Message.State.PUBLISHING).filter(Exists(on_its_way)).first()
 
 
 def _others_on_their_way(message_id: int) -> bool:
@@ -158,8 +178,10 @@ def _on_their_way_sql() -> str:
     quote = connection.ops.quote_name
     meta = Delivery._meta
     placeholders = ", ".join(["%s"] * len(_ON_ITS_WAY_STATES))
-    return (f"SELECT 1 FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('message').column)} = %s "  # noqa: S608  # nosec B608: names from the model, values as parameters
-            f"AND {quote(meta.get_field('state').column)} IN ({placeholders}) LIMIT 1")
+    return (
+        f"SELECT 1 FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('message').column)} = %s "  # noqa: S608  # nosec B608: names from the model, values as parameters
+        f"AND {quote(meta.get_field('state').column)} IN ({placeholders}) LIMIT 1"
+    )
 
 
 def _notify_failures(message: Message, deliveries: list[Delivery]) -> None:

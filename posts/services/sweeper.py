@@ -53,14 +53,18 @@ def sweep(*, now: datetime | None = None, worker: str = "") -> SweepResult:
     )
     result.reconciling = _send_reconciliations(now)
     # Workers and queues not seen for a day are gone (renamed, scaled down): forget them.
-    Heartbeat.objects.filter(seen_at__lt=now - timedelta(days=1)).exclude(
-        name__in=["dispatcher", "sweeper"]).delete()
+    Heartbeat.objects.filter(seen_at__lt=now - timedelta(days=1)).exclude(name__in=["dispatcher", "sweeper"]).delete()
     if result.requeued:
         dispatch_due(now=now)
-    record_heartbeat("sweeper", details={
-        "requeued": len(result.requeued), "unknown": len(result.unknown),
-        "reconciling": len(result.reconciling), "worker": worker,
-    })
+    record_heartbeat(
+        "sweeper",
+        details={
+            "requeued": len(result.requeued),
+            "unknown": len(result.unknown),
+            "reconciling": len(result.reconciling),
+            "worker": worker,
+        },
+    )
     return result
 
 
@@ -70,17 +74,23 @@ def _requeue_stuck_queued(now: datetime) -> list[int]:
     with transaction.atomic():
         stuck = list(
             Delivery.objects.filter(state=State.QUEUED, state_changed_at__lt=cutoff)
-            .select_related("message").order_by("pk")[:SWEEP_BATCH]
+            .select_related("message")
+            .order_by("pk")[:SWEEP_BATCH]
         )
         for delivery in stuck:
             moved = Delivery.objects.filter(
-                pk=delivery.pk, state=State.QUEUED, state_changed_at__lt=cutoff,
+                pk=delivery.pk,
+                state=State.QUEUED,
+                state_changed_at__lt=cutoff,
             ).update(state=State.SCHEDULED, state_changed_at=now, next_attempt_at=now)
             if moved:
                 requeued.append(delivery.pk)
                 record_event(
-                    verb="delivery.requeued", delivery=delivery, message=delivery.message,
-                    from_state=State.QUEUED, to_state=State.SCHEDULED,
+                    verb="delivery.requeued",
+                    delivery=delivery,
+                    message=delivery.message,
+                    from_state=State.QUEUED,
+                    to_state=State.SCHEDULED,
                     details={"queued_since": delivery.state_changed_at.isoformat()},
                 )
     if requeued:
@@ -90,28 +100,44 @@ def _requeue_stuck_queued(now: datetime) -> list[int]:
 
 def _unknown_stuck_sending(now: datetime) -> list[int]:
     cutoff = now - timedelta(seconds=settings.SWEEPER_SENDING_AFTER)
-    reason = (f"No answer recorded {int(settings.SWEEPER_SENDING_AFTER)} s after the call started "
-              "(the worker stopped?): it may have gone out.")
+    reason = (
+        f"No answer recorded {int(settings.SWEEPER_SENDING_AFTER)} s after the call started "
+        "(the worker stopped?): it may have gone out."
+    )
     unknown: list[int] = []
     with transaction.atomic():
         stuck = list(
             Delivery.objects.filter(state=State.SENDING, state_changed_at__lt=cutoff)
-            .select_related("message").order_by("pk")[:SWEEP_BATCH]
+            .select_related("message")
+            .order_by("pk")[:SWEEP_BATCH]
         )
         for delivery in stuck:
             moved = Delivery.objects.filter(
-                pk=delivery.pk, state=State.SENDING, state_changed_at__lt=cutoff,
-            ).update(state=State.UNKNOWN, state_changed_at=now, next_attempt_at=now,
-                     last_error=reason, last_error_kind=Delivery.ErrorKind.UNKNOWN)
+                pk=delivery.pk,
+                state=State.SENDING,
+                state_changed_at__lt=cutoff,
+            ).update(
+                state=State.UNKNOWN,
+                state_changed_at=now,
+                next_attempt_at=now,
+                last_error=reason,
+                last_error_kind=Delivery.ErrorKind.UNKNOWN,
+            )
             if not moved:
                 continue
             DeliveryAttempt.objects.filter(
-                delivery=delivery, action="publish", finished_at__isnull=True,
+                delivery=delivery,
+                action="publish",
+                finished_at__isnull=True,
             ).update(finished_at=now, outcome="unknown", detail=reason)
             unknown.append(delivery.pk)
             record_event(
-                verb="delivery.unknown", delivery=delivery, message=delivery.message,
-                from_state=State.SENDING, to_state=State.UNKNOWN, details={"reason": reason},
+                verb="delivery.unknown",
+                delivery=delivery,
+                message=delivery.message,
+                from_state=State.SENDING,
+                to_state=State.UNKNOWN,
+                details={"reason": reason},
             )
     if unknown:
         logger.warning("Sweeper: %d deliveries were stuck sending; now unknown.", len(unknown))
@@ -123,7 +149,8 @@ def _send_reconciliations(now: datetime) -> list[int]:
     with transaction.atomic():
         leased = list(
             Delivery.objects.filter(state=State.UNKNOWN, next_attempt_at__lte=now)
-            .select_for_update(skip_locked=True).order_by("next_attempt_at", "pk")
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at", "pk")
             .values_list("pk", flat=True)[:SWEEP_BATCH]
         )
         Delivery.objects.filter(pk__in=leased, state=State.UNKNOWN).update(next_attempt_at=lease_until)
@@ -131,10 +158,11 @@ def _send_reconciliations(now: datetime) -> list[int]:
     try:
         with current_app.producer_or_acquire() as producer:
             for pk in leased:
-                current_app.send_task(RECONCILE_TASK, args=[pk], queue="maintenance", producer=producer,
-                                      retry=False)
+                current_app.send_task(RECONCILE_TASK, args=[pk], queue="maintenance", producer=producer, retry=False)
                 sent.append(pk)
     except Exception:
-        logger.warning("Sweeper: the broker refused reconciliations; the lease expires and the next "
-                       "sweep tries again.", exc_info=True)
+        logger.warning(
+            "Sweeper: the broker refused reconciliations; the lease expires and the next sweep tries again.",
+            exc_info=True,
+        )
     return sent

@@ -97,8 +97,13 @@ def calendar(request: HttpRequest) -> HttpResponse:
         per_day = WEEK_DAY_ENTRIES
     in_mission_time = chosen["tz"] == CalendarForm.MISSION
     found = calendar_days(
-        user=user, start=start, end=end, zone_name=str(zone), in_mission_time=in_mission_time,
-        region=chosen["region"] or None, mission=int(chosen["mission"]) if chosen["mission"] else None,
+        user=user,
+        start=start,
+        end=end,
+        zone_name=str(zone),
+        in_mission_time=in_mission_time,
+        region=chosen["region"] or None,
+        mission=int(chosen["mission"]) if chosen["mission"] else None,
         per_day=per_day,
     )
     labels = {state: str(label) for state, label in Message.State.choices}
@@ -110,26 +115,46 @@ def calendar(request: HttpRequest) -> HttpResponse:
         entries = []
         for message in messages.first:
             own = in_mission_time and message.mission is not None
-            entries.append(CalendarEntry(
-                message=message, moment=message.moment.astimezone(message.mission.zone if own else zone),
-                place=message.mission.city if own else zone_city(zone), state_label=labels[message.state],
-            ))
+            entries.append(
+                CalendarEntry(
+                    message=message,
+                    moment=message.moment.astimezone(message.mission.zone if own else zone),
+                    place=message.mission.city if own else zone_city(zone),
+                    state_label=labels[message.state],
+                )
+            )
         entries.sort(key=lambda entry: (entry.moment.time(), entry.message.pk))
-        days.append(CalendarDay(
-            day=day, entries=entries, total=messages.total,
-            counts=[(state, labels[state], messages.counts[state]) for state in CALENDAR_STATES
-                    if messages.counts.get(state)],
-            in_month=first <= day <= last, is_today=day == today,
-            week_url=f"?{week_link.urlencode()}",
-            label=_("Week of %(day)s") % {"day": formats.date_format(day, "l j F")},
-        ))
-    return render_page(request, "posts/calendar.html", {
-        "form": form,
-        "chosen": chosen,
-        "weeks": [days[index:index + 7] for index in range(0, len(days), 7)],
-        "days": days,
-        "start": start, "end": end, "first": first,
-        "previous": previous.isoformat(), "following": following.isoformat(), "today": today,
-        "total": sum(day.total for day in days),
-        "in_mission_time": in_mission_time,
-    })
+        days.append(
+            CalendarDay(
+                day=day,
+                entries=entries,
+                total=messages.total,
+                counts=[
+                    (state, labels[state], messages.counts[state])
+                    for state in CALENDAR_STATES
+                    if messages.counts.get(state)
+                ],
+                in_month=first <= day <= last,
+                is_today=day == today,
+                week_url=f"?{week_link.urlencode()}",
+                label=_("Week of %(day)s") % {"day": formats.date_format(day, "l j F")},
+            )
+        )
+    return render_page(
+        request,
+        "posts/calendar.html",
+        {
+            "form": form,
+            "chosen": chosen,
+            "weeks": [days[index : index + 7] for index in range(0, len(days), 7)],
+            "days": days,
+            "start": start,
+            "end": end,
+            "first": first,
+            "previous": previous.isoformat(),
+            "following": following.isoformat(),
+            "today": today,
+            "total": sum(day.total for day in days),
+            "in_mission_time": in_mission_time,
+        },
+    )

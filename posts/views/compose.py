@@ -37,7 +37,11 @@ def _editable_message(request: HttpRequest, pk) -> Message:
 
 def _compose_form(request: HttpRequest, mission: Mission, message: Message | None, *, data=None, files=None):
     return ComposeForm(
-        data, files, mission=mission, accounts=selectors.mission_accounts(mission=mission), message=message,
+        data,
+        files,
+        mission=mission,
+        accounts=selectors.mission_accounts(mission=mission),
+        message=message,
         attachments=list(message.attachments.all()) if message is not None else [],
     )
 
@@ -65,42 +69,66 @@ def _save_draft(user, form: ComposeForm, message: Message | None) -> Message:
     data = form.cleaned_data
     if message is None:
         message = drafting.message_create(
-            actor=user, mission=form.mission, title=data["title"], texts=form.texts(),
-            target_ids=form.target_ids(), desired_at=data.get("desired_at"),
+            actor=user,
+            mission=form.mission,
+            title=data["title"],
+            texts=form.texts(),
+            target_ids=form.target_ids(),
+            desired_at=data.get("desired_at"),
         )
     else:
         message = drafting.message_update(
-            actor=user, message_id=message.pk, expected_version=data.get("version"), title=data["title"],
-            texts=form.texts(), target_ids=form.target_ids(), desired_at=data.get("desired_at"),
+            actor=user,
+            message_id=message.pk,
+            expected_version=data.get("version"),
+            title=data["title"],
+            texts=form.texts(),
+            target_ids=form.target_ids(),
+            desired_at=data.get("desired_at"),
         )
     for attachment, alt_text in form.changed_alt_texts():
         version = selectors.message_fresh(user=user, pk=message.pk).version
-        drafting.attachment_set_alt_text(actor=user, message_id=message.pk, attachment_id=attachment.pk,
-                                         alt_text=alt_text, expected_version=version)
+        drafting.attachment_set_alt_text(
+            actor=user, message_id=message.pk, attachment_id=attachment.pk, alt_text=alt_text, expected_version=version
+        )
     return selectors.message_fresh(user=user, pk=message.pk)
 
 
-def _compose_page(request: HttpRequest, form: ComposeForm, message: Message | None, *, status: int = 200,
-                  version: int | None = None, stale: bool = False) -> HttpResponse:
+def _compose_page(
+    request: HttpRequest,
+    form: ComposeForm,
+    message: Message | None,
+    *,
+    status: int = 200,
+    version: int | None = None,
+    stale: bool = False,
+) -> HttpResponse:
     if form.is_bound:
         desired_moment = getattr(form, "cleaned_data", {}).get("desired_at")
     else:
         desired_moment = message.desired_at if message is not None else None
     reviews = list(message.reviews.all()) if message is not None else []
-    return render_page(request, "posts/compose.html", {
-        "form": form,
-        "desired_moment": desired_moment,
-        "last_change_request": next((review for review in reversed(reviews)
-                                     if review.decision == Review.Decision.REQUEST_CHANGES), None),
-        "mission": form.mission,
-        "message": message,
-        "current_version": version if version is not None else (message.version if message else ""),
-        "stale": stale,
-        "autosave": message is None or message.state in AUTOSAVE_STATES,
-        "preview": build_preview(message if (message is not None and not form.is_bound)
-                                 else draft_from_form(form, message)),
-        "now": timezone.now(),
-    }, status=status)
+    return render_page(
+        request,
+        "posts/compose.html",
+        {
+            "form": form,
+            "desired_moment": desired_moment,
+            "last_change_request": next(
+                (review for review in reversed(reviews) if review.decision == Review.Decision.REQUEST_CHANGES), None
+            ),
+            "mission": form.mission,
+            "message": message,
+            "current_version": version if version is not None else (message.version if message else ""),
+            "stale": stale,
+            "autosave": message is None or message.state in AUTOSAVE_STATES,
+            "preview": build_preview(
+                message if (message is not None and not form.is_bound) else draft_from_form(form, message)
+            ),
+            "now": timezone.now(),
+        },
+        status=status,
+    )
 
 
 class _Redisplay(Exception):
@@ -128,8 +156,9 @@ def _compose(request: HttpRequest, mission: Mission, message: Message | None) ->
     try:
         message = _save_draft(user, form, message)
         if remove:
-            drafting.attachment_remove(actor=user, message_id=message.pk, attachment_id=int(remove),
-                              expected_version=message.version)
+            drafting.attachment_remove(
+                actor=user, message_id=message.pk, attachment_id=int(remove), expected_version=message.version
+            )
             flash.success(request, _("The attachment is removed."))
             return redirect(reverse("posts:message_edit", args=[message.pk]) + "#media")
         if action == "upload":
@@ -137,9 +166,13 @@ def _compose(request: HttpRequest, mission: Mission, message: Message | None) ->
             if not upload:
                 form.add_error("file", _("Choose a file to upload first."))
                 raise _Redisplay
-            attachment = drafting.attachment_add(actor=user, message_id=message.pk, uploaded_file=upload,
-                                        alt_text=form.cleaned_data.get("alt_text", ""),
-                                        expected_version=message.version)
+            attachment = drafting.attachment_add(
+                actor=user,
+                message_id=message.pk,
+                uploaded_file=upload,
+                alt_text=form.cleaned_data.get("alt_text", ""),
+                expected_version=message.version,
+            )
             flash.success(request, _("“%(name)s” is attached.") % {"name": attachment.original_name})
             return redirect(reverse("posts:message_edit", args=[message.pk]) + "#media")
         if action == "submit":
@@ -149,8 +182,7 @@ def _compose(request: HttpRequest, mission: Mission, message: Message | None) ->
         flash.success(request, _("Saved."))
         return redirect("posts:message_edit", message.pk)
     except StaleVersion:
-        return _compose_page(request, form, message, status=409, stale=True,
-                             version=form.cleaned_data.get("version"))
+        return _compose_page(request, form, message, status=409, stale=True, version=form.cleaned_data.get("version"))
     except ValidationProblems as problems:
         form.add_problems(problems.problems)
     except ValidationError as error:
@@ -193,8 +225,10 @@ def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
         flash.info(request, _("Crisis alerts are written with the crisis alert form."))
         return redirect(message.get_absolute_url())
     if message.state not in Message.EDITABLE_STATES:
-        flash.warning(request, _("This message is “%(state)s”: it can no longer be edited.")
-                      % {"state": message.get_state_display()})
+        flash.warning(
+            request,
+            _("This message is “%(state)s”: it can no longer be edited.") % {"state": message.get_state_display()},
+        )
         return redirect(message.get_absolute_url())
     return _compose(request, message.mission, message)
 
@@ -223,16 +257,23 @@ def message_autosave(request: HttpRequest) -> HttpResponse:
                 context["problem"] = _("Give the message an internal title: it is saved from then on.")
                 return render_page(request, "posts/partials/autosave.html", context)
             message = drafting.message_create(
-                actor=request.user, mission=mission, title=form.cleaned_data["title"],
-                texts={} if texts is UNSET else texts, target_ids=[] if targets is UNSET else targets,
+                actor=request.user,
+                mission=mission,
+                title=form.cleaned_data["title"],
+                texts={} if texts is UNSET else texts,
+                target_ids=[] if targets is UNSET else targets,
                 desired_at=None if desired_at is UNSET else desired_at,
             )
             created = True
         else:
             message = drafting.message_update(
-                actor=request.user, message_id=message.pk, expected_version=form.cleaned_data.get("version"),
+                actor=request.user,
+                message_id=message.pk,
+                expected_version=form.cleaned_data.get("version"),
                 title=UNSET if "title" in errors else form.cleaned_data["title"],
-                texts=texts, target_ids=targets, desired_at=desired_at,
+                texts=texts,
+                target_ids=targets,
+                desired_at=desired_at,
             )
             created = False
     except StaleVersion:
@@ -257,9 +298,14 @@ def message_preview(request: HttpRequest) -> HttpResponse:
     """The previews and counters of what is typed now (htmx, as one types)."""
     mission, message = _resolve_compose(request)
     form = _compose_form(request, mission, message, data=request.POST)
-    return render_page(request, "posts/partials/preview.html", {
-        "preview": build_preview(draft_from_form(form, message)), "live": True,
-    })
+    return render_page(
+        request,
+        "posts/partials/preview.html",
+        {
+            "preview": build_preview(draft_from_form(form, message)),
+            "live": True,
+        },
+    )
 
 
 @require_GET

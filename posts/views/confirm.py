@@ -54,8 +54,15 @@ class Action:
     items: list = field(default_factory=list)
 
 
-def confirm_or_act(request: HttpRequest, *, form: Form, action: Action, act: Callable[[Form], HttpResponse],
-                   context: dict | None = None, template: str = "posts/operations/confirm.html") -> HttpResponse:
+def confirm_or_act(
+    request: HttpRequest,
+    *,
+    form: Form,
+    action: Action,
+    act: Callable[[Form], HttpResponse],
+    context: dict | None = None,
+    template: str = "posts/operations/confirm.html",
+) -> HttpResponse:
     """GET, or a POST without `confirmed=yes`: the confirmation page (nothing changes).
     A confirmed, valid POST: `act(form)`. A service's refusal comes back in words."""
     status = 200
@@ -69,6 +76,14 @@ def confirm_or_act(request: HttpRequest, *, form: Form, action: Action, act: Cal
             except (InvalidTransition, ValidationError) as error:
                 errors = service_error(form, error)
                 status = 409 if isinstance(error, InvalidTransition) else 400
-    return render(request, template, {
-        **(context or {}), "form": form, "action": action, "errors": errors,
-    }, status=status)
+    return render(
+        request,
+        template,
+        {
+            **(context or {}),
+            "form": form,
+            "action": action,
+            "errors": errors,
+        },
+        status=status,
+    )

@@ -42,9 +42,15 @@ def crisis_list(request: HttpRequest) -> HttpResponse:
     page.object_list = ops.with_target_counts(ops.with_delivery_counts(page.object_list))
     for alert in page.object_list:
         alert.scope_words = scope_in_words(alert.crisis_scope or {})
-    return render(request, "posts/crisis/list.html", {
-        "page": page, "may_create": policy.can(request.user, "crisis.create"), "now": timezone.now(),
-    })
+    return render(
+        request,
+        "posts/crisis/list.html",
+        {
+            "page": page,
+            "may_create": policy.can(request.user, "crisis.create"),
+            "now": timezone.now(),
+        },
+    )
 
 
 def _reach_for(form: Form) -> Reach | None:
@@ -72,33 +78,61 @@ def crisis_create(request: HttpRequest) -> HttpResponse:
             try:
                 with transaction.atomic():
                     alert = crisis_alert_create(
-                        actor=request.user, title=form.cleaned_data["title"], texts=form.cleaned_data["texts"],
-                        scope=form.cleaned_data["scope"], networks=form.cleaned_data["networks"],
+                        actor=request.user,
+                        title=form.cleaned_data["title"],
+                        texts=form.cleaned_data["texts"],
+                        scope=form.cleaned_data["scope"],
+                        networks=form.cleaned_data["networks"],
                     )
                     message_submit(actor=request.user, message_id=alert.pk)
             except ValidationProblems as problems:
-                text_problems = [problem.message for problem in problems.blocking
-                                 if problem.field in ("text", "texts", "title")]
-                errors = [problem.message for problem in problems.blocking
-                          if problem.field not in ("text", "texts", "title")]
+                text_problems = [
+                    problem.message for problem in problems.blocking if problem.field in ("text", "texts", "title")
+                ]
+                errors = [
+                    problem.message for problem in problems.blocking if problem.field not in ("text", "texts", "title")
+                ]
                 status = 400
             except ValidationError as error:
-                mapped = ValidationError({
-                    {"texts": "text_fr", "scope": "countries" if form.cleaned_data.get("scope_kind") == "countries"
-                     else "regions"}.get(name, name): messages
-                    for name, messages in error.message_dict.items()
-                }) if hasattr(error, "error_dict") else error
+                mapped = (
+                    ValidationError(
+                        {
+                            {
+                                "texts": "text_fr",
+                                "scope": "countries"
+                                if form.cleaned_data.get("scope_kind") == "countries"
+                                else "regions",
+                            }.get(name, name): messages
+                            for name, messages in error.message_dict.items()
+                        }
+                    )
+                    if hasattr(error, "error_dict")
+                    else error
+                )
                 errors = service_error(form, mapped)
                 status = 400
             else:
-                flash.success(request, _("The alert is written and waits for approval by another member of the "
-                                         "crisis unit or the press office. Follow it here."))
+                flash.success(
+                    request,
+                    _(
+                        "The alert is written and waits for approval by another member of the "
+                        "crisis unit or the press office. Follow it here."
+                    ),
+                )
                 return redirect("posts:crisis_board", pk=alert.pk)
         elif not valid:
             status = 400
-    return render(request, "posts/crisis/create.html", {
-        "form": form, "reach": reach, "errors": errors, "text_problems": text_problems,
-    }, status=status)
+    return render(
+        request,
+        "posts/crisis/create.html",
+        {
+            "form": form,
+            "reach": reach,
+            "errors": errors,
+            "text_problems": text_problems,
+        },
+        status=status,
+    )
 
 
 @require_GET
@@ -121,10 +155,18 @@ def crisis_board(request: HttpRequest, pk: int) -> HttpResponse:
     live = alert.state in (MState.DRAFT, MState.IN_REVIEW, MState.SCHEDULED, MState.PUBLISHING) or bool(counts.live)
     user = request.user
     context = {
-        "alert": alert, "counts": counts, "regions": regions, "failed": failed, "approved": approved,
-        "targets": sum(row.accounts for row in regions), "missions": sum(row.missions for row in regions),
+        "alert": alert,
+        "counts": counts,
+        "regions": regions,
+        "failed": failed,
+        "approved": approved,
+        "targets": sum(row.accounts for row in regions),
+        "missions": sum(row.missions for row in regions),
         "scope_words": scope_in_words(alert.crisis_scope or {}),
-        "live": live, "poll_seconds": POLL_SECONDS, "poll_url": request.get_full_path(), "now": timezone.now(),
+        "live": live,
+        "poll_seconds": POLL_SECONDS,
+        "poll_url": request.get_full_path(),
+        "now": timezone.now(),
         "may_approve": alert.state == MState.IN_REVIEW and policy.can(user, "message.approve", alert),
         "is_author": alert.author_id == user.pk,
         "may_operate": policy.can(user, "delivery.retry", alert),
@@ -145,16 +187,21 @@ def crisis_approve(request: HttpRequest, pk: int) -> HttpResponse:
     alert = ops.crisis_alert_get(user=request.user, pk=pk)
     back = reverse("posts:crisis_board", args=[alert.pk])
     if alert.author_id == request.user.pk:
-        raise PermissionDenied(_("You wrote this alert: another member of the crisis unit or the press office "
-                                 "must approve it."))
+        raise PermissionDenied(
+            _("You wrote this alert: another member of the crisis unit or the press office must approve it.")
+        )
     policy.require(request.user, "message.approve", alert)
     targets = ops.target_count(message=alert)
     form = EmptyActionForm(posted(request), initial={"version": alert.version})
 
     def act(form):
         try:
-            message_approve(actor=request.user, message_id=alert.pk, publish_at=None,
-                            expected_version=form.cleaned_data.get("version"))
+            message_approve(
+                actor=request.user,
+                message_id=alert.pk,
+                publish_at=None,
+                expected_version=form.cleaned_data.get("version"),
+            )
         except PermissionDenied as refusal:
             raise ValidationError(str(refusal)) from None
         flash.success(request, _("Approved: the alert is going out now through the crisis lane."))
@@ -162,19 +209,24 @@ def crisis_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
     action = Action(
         title=_("Approve this crisis alert and send it now?"),
-        lead=_("“%(title)s”, written by %(author)s, goes to %(count)s accounts (%(scope)s) at once.") % {
-            "title": alert.title, "author": alert.author.get_full_name() or alert.author.get_username(),
-            "count": targets, "scope": scope_in_words(alert.crisis_scope or {})},
+        lead=_("“%(title)s”, written by %(author)s, goes to %(count)s accounts (%(scope)s) at once.")
+        % {
+            "title": alert.title,
+            "author": alert.author.get_full_name() or alert.author.get_username(),
+            "count": targets,
+            "scope": scope_in_words(alert.crisis_scope or {}),
+        },
         consequences=[
             _("Read every language of the text on the board before approving: it is published as it is."),
             _("Once out, it can only be retracted, post by post."),
         ],
-        button=_("Approve and send now"), back_url=back, danger=True,
+        button=_("Approve and send now"),
+        back_url=back,
+        danger=True,
     )
     if alert.state != MState.IN_REVIEW:
-        flash.info(request, _("This alert is “%(state)s”: there is nothing to approve.") % {
-            "state": alert.get_state_display()})
+        flash.info(
+            request, _("This alert is “%(state)s”: there is nothing to approve.") % {"state": alert.get_state_display()}
+        )
         return redirect(back)
     return confirm_or_act(request, form=form, action=action, act=act, context={"message": alert})
-
-

@@ -99,7 +99,8 @@ def _event_detail(event: Event) -> str:
 def _entry(event: Event) -> HistoryEntry:
     states = Delivery.State if event.delivery_id else Message.State
     return HistoryEntry(
-        event=event, label=str(EVENT_LABELS.get(event.verb, event.verb)),
+        event=event,
+        label=str(EVENT_LABELS.get(event.verb, event.verb)),
         from_label=_state_label(states, event.from_state) if event.from_state else "",
         to_label=_state_label(states, event.to_state) if event.to_state else "",
         detail=_event_detail(event),
@@ -123,15 +124,30 @@ def _history(message: Message) -> tuple[list[HistoryEntry], list[HistoryEntry], 
 def _decision_forms(message: Message, data=None, which: str = "") -> dict:
     return {
         "approve_form": ApproveForm(data if which == "approve" else None, message=message),
-        "changes_form": DecisionForm(data if which == "changes" else None, message=message, prefix="changes",
-                                     required_message=_("Say what should change: the author reads it.")),
-        "reject_form": DecisionForm(data if which == "reject" else None, message=message, prefix="reject",
-                                    required_message=_("Say why the message is rejected: the author reads it.")),
+        "changes_form": DecisionForm(
+            data if which == "changes" else None,
+            message=message,
+            prefix="changes",
+            required_message=_("Say what should change: the author reads it."),
+        ),
+        "reject_form": DecisionForm(
+            data if which == "reject" else None,
+            message=message,
+            prefix="reject",
+            required_message=_("Say why the message is rejected: the author reads it."),
+        ),
     }
 
 
-def _detail_page(request: HttpRequest, message: Message, *, status: int = 200, stale: bool = False,
-                 forms: dict | None = None, comment_form: CommentForm | None = None) -> HttpResponse:
+def _detail_page(
+    request: HttpRequest,
+    message: Message,
+    *,
+    status: int = 200,
+    stale: bool = False,
+    forms: dict | None = None,
+    comment_form: CommentForm | None = None,
+) -> HttpResponse:
     user = request.user
     # Four eyes is the policy's (Message.writer_ids): whoever wrote part of it may not decide.
     can_decide = message.state == Message.State.IN_REVIEW and policy.can(user, "message.approve", message)
@@ -146,21 +162,31 @@ def _detail_page(request: HttpRequest, message: Message, *, status: int = 200, s
         "targets": list(message.targets.all()),
         "comments": list(message.comments.all()),
         "reviews": reviews,
-        "last_change_request": next((review for review in reversed(reviews)
-                                     if review.decision == Review.Decision.REQUEST_CHANGES), None),
+        "last_change_request": next(
+            (review for review in reversed(reviews) if review.decision == Review.Decision.REQUEST_CHANGES), None
+        ),
         "history": history,
         "delivery_history": delivery_history,
         "delivery_event_count": delivery_event_count,
-        "delivery_states": [(label, tally[value], value) for value, label in Delivery.State.choices
-                            if tally.get(value)],
+        "delivery_states": [
+            (label, tally[value], value) for value, label in Delivery.State.choices if tally.get(value)
+        ],
         "delivery_total": sum(tally.values()),
-        "can_edit": (policy.can(user, "message.edit", message) and message.state in Message.EDITABLE_STATES
-                     and not message.is_crisis),
-        "can_submit": (policy.can(user, "message.submit", message)
-                       and message.state in (Message.State.DRAFT, Message.State.CHANGES_REQUESTED)),
+        "can_edit": (
+            policy.can(user, "message.edit", message)
+            and message.state in Message.EDITABLE_STATES
+            and not message.is_crisis
+        ),
+        "can_submit": (
+            policy.can(user, "message.submit", message)
+            and message.state in (Message.State.DRAFT, Message.State.CHANGES_REQUESTED)
+        ),
         "can_decide": can_decide,
-        "is_reviewer_but_author": (message.state == Message.State.IN_REVIEW and not can_decide
-                                   and policy.has_role(user, Role.PRESS_OFFICE, Role.CRISIS_UNIT)),
+        "is_reviewer_but_author": (
+            message.state == Message.State.IN_REVIEW
+            and not can_decide
+            and policy.has_role(user, Role.PRESS_OFFICE, Role.CRISIS_UNIT)
+        ),
         "stale": stale,
         "comment_form": comment_form or CommentForm(),
         "zone_place": place_of(message.mission),
@@ -185,22 +211,31 @@ def _decide(request: HttpRequest, pk: int, which: str) -> HttpResponse:
         comment = form.cleaned_data.get("comment", "")
         try:
             if which == "approve":
-                done = review.message_approve(actor=request.user, message_id=message.pk,
-                                              publish_at=form.publish_at(), expected_version=version,
-                                              comment=comment)
+                done = review.message_approve(
+                    actor=request.user,
+                    message_id=message.pk,
+                    publish_at=form.publish_at(),
+                    expected_version=version,
+                    comment=comment,
+                )
                 _flash_approved(request, done)
             elif which == "changes":
-                review.message_request_changes(actor=request.user, message_id=message.pk, comment=comment,
-                                        expected_version=version)
-                flash.success(request, _("Changes requested: “%(title)s” is back with its author.")
-                              % {"title": message.title})
+                review.message_request_changes(
+                    actor=request.user, message_id=message.pk, comment=comment, expected_version=version
+                )
+                flash.success(
+                    request, _("Changes requested: “%(title)s” is back with its author.") % {"title": message.title}
+                )
             else:
-                review.message_reject(actor=request.user, message_id=message.pk, comment=comment,
-                                      expected_version=version)
-                flash.success(request, _("“%(title)s” is rejected. Its author has been told.")
-                              % {"title": message.title})
-            return redirect("posts:review_queue" if policy.can(request.user, "message.review_queue")
-                            else message.get_absolute_url())
+                review.message_reject(
+                    actor=request.user, message_id=message.pk, comment=comment, expected_version=version
+                )
+                flash.success(
+                    request, _("“%(title)s” is rejected. Its author has been told.") % {"title": message.title}
+                )
+            return redirect(
+                "posts:review_queue" if policy.can(request.user, "message.review_queue") else message.get_absolute_url()
+            )
         except StaleVersion:
             return _detail_page(request, message, status=409, stale=True)
         except ValidationProblems as problems:
@@ -217,11 +252,17 @@ def _flash_approved(request: HttpRequest, message: Message) -> None:
     if message.scheduled_at and message.scheduled_at > timezone.now() + timedelta(minutes=1):
         hq = message.scheduled_at.astimezone(hq_zone())
         local = message.scheduled_at.astimezone(zone_of(message.mission))
-        flash.success(request, _("Approved: “%(title)s” goes out %(local)s in %(place)s (%(hq)s in %(hq_place)s).") % {
-            "title": message.title, "local": formats.date_format(local, "DATETIME_FORMAT"),
-            "place": place_of(message.mission), "hq": formats.time_format(hq, "TIME_FORMAT"),
-            "hq_place": zone_city(hq_zone()),
-        })
+        flash.success(
+            request,
+            _("Approved: “%(title)s” goes out %(local)s in %(place)s (%(hq)s in %(hq_place)s).")
+            % {
+                "title": message.title,
+                "local": formats.date_format(local, "DATETIME_FORMAT"),
+                "place": place_of(message.mission),
+                "hq": formats.time_format(hq, "TIME_FORMAT"),
+                "hq_place": zone_city(hq_zone()),
+            },
+        )
     else:
         flash.success(request, _("Approved: “%(title)s” is going out now.") % {"title": message.title})
 

@@ -49,46 +49,75 @@ def health_checks(report: dict) -> list[Check]:
     """The report's verdicts, one per part of the engine, in the reader's language."""
     checks = []
     dispatcher_age = report["dispatcher"]["age_seconds"]
-    checks.append(Check(
-        name=_("Dispatcher"),
-        ok=dispatcher_age is not None and dispatcher_age <= settings.HEALTH_DISPATCHER_MAX_AGE,
-        words=(_("It has never run: is beat running?") if dispatcher_age is None else
-               _("Last ran %(age)s ago.") % {"age": _age_words(dispatcher_age)}
-               if dispatcher_age <= settings.HEALTH_DISPATCHER_MAX_AGE else
-               _("It has not run for %(age)s: scheduled messages are not going out. Check beat and the "
-                 "workers.") % {"age": _age_words(dispatcher_age)}),
-    ))
+    checks.append(
+        Check(
+            name=_("Dispatcher"),
+            ok=dispatcher_age is not None and dispatcher_age <= settings.HEALTH_DISPATCHER_MAX_AGE,
+            words=(
+                _("It has never run: is beat running?")
+                if dispatcher_age is None
+                else _("Last ran %(age)s ago.") % {"age": _age_words(dispatcher_age)}
+                if dispatcher_age <= settings.HEALTH_DISPATCHER_MAX_AGE
+                else _("It has not run for %(age)s: scheduled messages are not going out. Check beat and the workers.")
+                % {"age": _age_words(dispatcher_age)}
+            ),
+        )
+    )
     recent = [worker for worker in report["workers"] if worker["recent"]]
-    checks.append(Check(
-        name=_("Workers"), ok=bool(recent),
-        words=(ngettext("%(count)s worker seen in the last %(age)s.", "%(count)s workers seen in the last %(age)s.",
-                        len(recent)) % {"count": len(recent), "age": _age_words(settings.HEALTH_WORKER_MAX_AGE)}
-               if recent else
-               _("No worker seen for %(age)s: nothing is being published.") % {
-                   "age": _age_words(settings.HEALTH_WORKER_MAX_AGE)}),
-    ))
+    checks.append(
+        Check(
+            name=_("Workers"),
+            ok=bool(recent),
+            words=(
+                ngettext(
+                    "%(count)s worker seen in the last %(age)s.",
+                    "%(count)s workers seen in the last %(age)s.",
+                    len(recent),
+                )
+                % {"count": len(recent), "age": _age_words(settings.HEALTH_WORKER_MAX_AGE)}
+                if recent
+                else _("No worker seen for %(age)s: nothing is being published.")
+                % {"age": _age_words(settings.HEALTH_WORKER_MAX_AGE)}
+            ),
+        )
+    )
     for queue, seen in sorted(report["queues"].items()):
         ok = seen["age_seconds"] <= settings.HEALTH_WORKER_MAX_AGE
-        checks.append(Check(
-            name=_("Queue “%(queue)s”") % {"queue": queue}, ok=ok,
-            words=(_("A worker took work from it %(age)s ago.") % {"age": _age_words(seen["age_seconds"])} if ok
-                   else _("No worker has taken work from it for %(age)s.") % {
-                       "age": _age_words(seen["age_seconds"])}),
-        ))
+        checks.append(
+            Check(
+                name=_("Queue “%(queue)s”") % {"queue": queue},
+                ok=ok,
+                words=(
+                    _("A worker took work from it %(age)s ago.") % {"age": _age_words(seen["age_seconds"])}
+                    if ok
+                    else _("No worker has taken work from it for %(age)s.") % {"age": _age_words(seen["age_seconds"])}
+                ),
+            )
+        )
     oldest = report["oldest_due_seconds"]
-    checks.append(Check(
-        name=_("Oldest delivery waiting"),
-        ok=oldest is None or oldest <= settings.HEALTH_MAX_DUE_AGE,
-        words=(_("Nothing is waiting.") if oldest is None else
-               _("The oldest due delivery has waited %(age)s.") % {"age": _age_words(oldest)}),
-        link=reverse("posts:monitor_list") + "?show=out",
-    ))
+    checks.append(
+        Check(
+            name=_("Oldest delivery waiting"),
+            ok=oldest is None or oldest <= settings.HEALTH_MAX_DUE_AGE,
+            words=(
+                _("Nothing is waiting.")
+                if oldest is None
+                else _("The oldest due delivery has waited %(age)s.") % {"age": _age_words(oldest)}
+            ),
+            link=reverse("posts:monitor_list") + "?show=out",
+        )
+    )
     broker = report["broker"]
-    checks.append(Check(
-        name=_("Message broker"), ok=broker["reachable"],
-        words=_("Reachable.") if broker["reachable"] else _("It does not answer (%(detail)s): new work cannot "
-                                                             "reach the workers.") % {"detail": broker["detail"]},
-    ))
+    checks.append(
+        Check(
+            name=_("Message broker"),
+            ok=broker["reachable"],
+            words=_("Reachable.")
+            if broker["reachable"]
+            else _("It does not answer (%(detail)s): new work cannot reach the workers.")
+            % {"detail": broker["detail"]},
+        )
+    )
     return checks
 
 
@@ -104,8 +133,12 @@ def health(request: HttpRequest) -> HttpResponse:
         {"name": _("Routine messages"), **waiting.get("routine", {})},
     ]
     context = {
-        "report": report, "ok": report["status"] == "ok", "checks": checks, "lanes": lanes,
-        "poll_seconds": HEALTH_POLL_SECONDS, "now": timezone.now(),
+        "report": report,
+        "ok": report["status"] == "ok",
+        "checks": checks,
+        "lanes": lanes,
+        "poll_seconds": HEALTH_POLL_SECONDS,
+        "now": timezone.now(),
         "unexplained": report["status"] != "ok" and all(check.ok for check in checks),
         "sweeper_at": datetime.fromisoformat(report["sweeper"]["last_run"]) if report["sweeper"]["last_run"] else None,
         "pauses": pauses_in_force(),

@@ -68,17 +68,24 @@ def monitor_list(request: HttpRequest) -> HttpResponse:
         show = "recent"
     now = timezone.now()
     page = Paginator(ops.monitor_messages(user=request.user, show=show, now=now), MESSAGES_PER_PAGE).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     page.object_list = ops.with_delivery_counts(page.object_list)
-    live = any(m.state in (MState.PUBLISHING, MState.SCHEDULED) or m.waiting or m.held or m.unknown
-               for m in page.object_list)
+    live = any(
+        m.state in (MState.PUBLISHING, MState.SCHEDULED) or m.waiting or m.held or m.unknown for m in page.object_list
+    )
     context = {
-        "page": page, "show": show, "views": MONITOR_LIST_VIEWS, "now": now, "live": live,
-        "poll_seconds": LIST_POLL_SECONDS, "poll_url": request.get_full_path(),
-        "pauses": pauses_in_force(), "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
+        "page": page,
+        "show": show,
+        "views": MONITOR_LIST_VIEWS,
+        "now": now,
+        "live": live,
+        "poll_seconds": LIST_POLL_SECONDS,
+        "poll_url": request.get_full_path(),
+        "pauses": pauses_in_force(),
+        "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
     }
-    template = ("posts/operations/_monitor_list_live.html" if request.htmx
-                else "posts/operations/monitor_list.html")
+    template = "posts/operations/_monitor_list_live.html" if request.htmx else "posts/operations/monitor_list.html"
     return render(request, template, context)
 
 
@@ -95,23 +102,38 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
     networks = ops.counts_by_network(message=message)
     counts = ops.Counts.sum(row.counts for row in networks)
     page = Paginator(ops.monitor_deliveries(message=message, show=show), DELIVERIES_PER_PAGE).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     retracting = ops.retraction_in_progress(message=message, counts=counts, now=now)
     live = bool(counts.live) or message.state == MState.PUBLISHING or retracting
     user = request.user
     may_operate = policy.can(user, "delivery.retry", message)
     context = {
-        "message": message, "counts": counts, "networks": networks,
-        "page": page, "deliveries": annotate_problems(page.object_list),
-        "show": show, "filters": MONITOR_FILTERS, "now": now, "live": live, "retracting": retracting,
-        "poll_seconds": POLL_SECONDS, "poll_url": request.get_full_path(),
+        "message": message,
+        "counts": counts,
+        "networks": networks,
+        "page": page,
+        "deliveries": annotate_problems(page.object_list),
+        "show": show,
+        "filters": MONITOR_FILTERS,
+        "now": now,
+        "live": live,
+        "retracting": retracting,
+        "poll_seconds": POLL_SECONDS,
+        "poll_url": request.get_full_path(),
         "approved": message.state in APPROVED_STATES,
         "may_operate": may_operate,
         "may_retry_failed": may_operate and counts.failed and message.state in RETRYABLE_MESSAGE_STATES,
-        "may_cancel": (policy.can(user, "message.cancel", message) and counts.pending
-                       and message.state in CANCELLABLE_MESSAGE_STATES),
-        "may_retract": (policy.can(user, "message.retract", message) and counts.sent
-                        and MState.RETRACTED in Message.TRANSITIONS[message.state]),
+        "may_cancel": (
+            policy.can(user, "message.cancel", message)
+            and counts.pending
+            and message.state in CANCELLABLE_MESSAGE_STATES
+        ),
+        "may_retract": (
+            policy.can(user, "message.retract", message)
+            and counts.sent
+            and MState.RETRACTED in Message.TRANSITIONS[message.state]
+        ),
         "may_release": policy.can(user, "message.schedule", message) and counts.held,
         "may_manage_accounts": policy.can(user, "account.manage"),
         "pauses": pauses_in_force(),
@@ -135,24 +157,37 @@ def delivery_retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
 
     def act(form):
         operations.delivery_retry(actor=request.user, delivery_id=delivery.pk)
-        flash.success(request, _("The delivery to %(account)s is on its way again.") % {
-            "account": f"{network} {delivery.account.handle}".strip()})
+        flash.success(
+            request,
+            _("The delivery to %(account)s is on its way again.")
+            % {"account": f"{network} {delivery.account.handle}".strip()},
+        )
         return redirect(_back_to_monitor(message))
 
     action = Action(
         title=_("Retry this delivery?"),
-        lead=_("“%(title)s” goes to %(network)s %(account)s (%(mission)s) again, now.") % {
-            "title": message.title, "network": network, "account": delivery.account.handle,
-            "mission": delivery.account.mission.name},
+        lead=_("“%(title)s” goes to %(network)s %(account)s (%(mission)s) again, now.")
+        % {
+            "title": message.title,
+            "network": network,
+            "account": delivery.account.handle,
+            "mission": delivery.account.mission.name,
+        },
         consequences=[
-            _("It failed after %(count)s attempt(s): %(problem)s.") % {
-                "count": delivery.attempts, "problem": delivery.problem or _("no reason recorded")},
+            _("It failed after %(count)s attempt(s): %(problem)s.")
+            % {"count": delivery.attempts, "problem": delivery.problem or _("no reason recorded")},
             _("Retry only once the cause is dealt with (the account reconnected, the text fixed)."),
         ],
-        button=_("Yes, retry it now"), back_url=_back_to_monitor(message),
+        button=_("Yes, retry it now"),
+        back_url=_back_to_monitor(message),
     )
-    return confirm_or_act(request, form=EmptyActionForm(posted(request)), action=action, act=act,
-                          context={"message": message, "delivery": delivery})
+    return confirm_or_act(
+        request,
+        form=EmptyActionForm(posted(request)),
+        action=action,
+        act=act,
+        context={"message": message, "delivery": delivery},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -165,8 +200,12 @@ def delivery_settle(request: HttpRequest, delivery_id: int) -> HttpResponse:
 
     def act(form):
         outcome = form.cleaned_data["outcome"]
-        operations.delivery_settle(actor=request.user, delivery_id=delivery.pk, outcome=outcome,
-                        external_url=form.cleaned_data.get("external_url") or "")
+        operations.delivery_settle(
+            actor=request.user,
+            delivery_id=delivery.pk,
+            outcome=outcome,
+            external_url=form.cleaned_data.get("external_url") or "",
+        )
         if outcome == "sent":
             flash.success(request, _("Recorded as published on %(network)s.") % {"network": network})
         else:
@@ -175,18 +214,30 @@ def delivery_settle(request: HttpRequest, delivery_id: int) -> HttpResponse:
 
     action = Action(
         title=_("Was it published?"),
-        lead=_("%(network)s %(account)s (%(mission)s) may or may not have received “%(title)s”: the "
-               "network's answer was lost.") % {
-            "network": network, "account": delivery.account.handle, "mission": delivery.account.mission.name,
-            "title": message.title},
+        lead=_(
+            "%(network)s %(account)s (%(mission)s) may or may not have received “%(title)s”: the "
+            "network's answer was lost."
+        )
+        % {
+            "network": network,
+            "account": delivery.account.handle,
+            "mission": delivery.account.mission.name,
+            "title": message.title,
+        },
         consequences=[
             _("Open the account on %(network)s and look for the post before you answer.") % {"network": network},
             _("Nothing is ever sent twice by itself: if you say it was not published, you can retry it."),
         ],
-        button=_("Record my answer"), back_url=_back_to_monitor(message),
+        button=_("Record my answer"),
+        back_url=_back_to_monitor(message),
     )
-    return confirm_or_act(request, form=SettleForm(posted(request)), action=action, act=act,
-                          context={"message": message, "delivery": delivery})
+    return confirm_or_act(
+        request,
+        form=SettleForm(posted(request)),
+        action=action,
+        act=act,
+        context={"message": message, "delivery": delivery},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -204,21 +255,29 @@ def monitor_retry_failed(request: HttpRequest, pk: int) -> HttpResponse:
                 retried += 1
             except InvalidTransition:
                 continue  # retried by someone else meanwhile, or no longer failed
-        flash.success(request, ngettext("%(count)s delivery is on its way again.",
-                                        "%(count)s deliveries are on their way again.", retried)
-                      % {"count": retried})
+        flash.success(
+            request,
+            ngettext("%(count)s delivery is on its way again.", "%(count)s deliveries are on their way again.", retried)
+            % {"count": retried},
+        )
         return redirect(_back_to_monitor(message))
 
     action = Action(
         title=_("Retry every failed delivery?"),
-        lead=ngettext("%(count)s delivery of “%(title)s” failed. It will be tried again now.",
-                      "%(count)s deliveries of “%(title)s” failed. They will be tried again now.",
-                      len(failed)) % {"count": len(failed), "title": message.title},
+        lead=ngettext(
+            "%(count)s delivery of “%(title)s” failed. It will be tried again now.",
+            "%(count)s deliveries of “%(title)s” failed. They will be tried again now.",
+            len(failed),
+        )
+        % {"count": len(failed), "title": message.title},
         consequences=[_("Retry only once the cause is dealt with (the account reconnected, the text fixed).")],
-        button=_("Yes, retry them now"), back_url=_back_to_monitor(message), items=failed,
+        button=_("Yes, retry them now"),
+        back_url=_back_to_monitor(message),
+        items=failed,
     )
-    return confirm_or_act(request, form=EmptyActionForm(posted(request)), action=action, act=act,
-                          context={"message": message})
+    return confirm_or_act(
+        request, form=EmptyActionForm(posted(request)), action=action, act=act, context={"message": message}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -231,31 +290,49 @@ def monitor_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         result = message_cancel(actor=request.user, message_id=message.pk, reason=form.cleaned_data["reason"])
         left = getattr(result, "left_in_flight", [])
         if left:
-            flash.warning(request, ngettext(
-                "Cancelled what had not left. %(count)s delivery was already being sent: it will finish.",
-                "Cancelled what had not left. %(count)s deliveries were already being sent: they will finish.",
-                len(left)) % {"count": len(left)})
+            flash.warning(
+                request,
+                ngettext(
+                    "Cancelled what had not left. %(count)s delivery was already being sent: it will finish.",
+                    "Cancelled what had not left. %(count)s deliveries were already being sent: they will finish.",
+                    len(left),
+                )
+                % {"count": len(left)},
+            )
         else:
-            flash.success(request, _("“%(title)s” is cancelled: nothing more of it will go out.") % {
-                "title": message.title})
+            flash.success(
+                request, _("“%(title)s” is cancelled: nothing more of it will go out.") % {"title": message.title}
+            )
         return redirect(_back_to_monitor(message))
 
     consequences = [
-        ngettext("%(count)s delivery that has not left yet will never go out.",
-                 "%(count)s deliveries that have not left yet will never go out.", counts.pending)
+        ngettext(
+            "%(count)s delivery that has not left yet will never go out.",
+            "%(count)s deliveries that have not left yet will never go out.",
+            counts.pending,
+        )
         % {"count": counts.pending},
     ]
     if counts.sent:
-        consequences.append(ngettext(
-            "%(count)s delivery already published stays online: retract it to delete it.",
-            "%(count)s deliveries already published stay online: retract them to delete them.", counts.sent)
-            % {"count": counts.sent})
+        consequences.append(
+            ngettext(
+                "%(count)s delivery already published stays online: retract it to delete it.",
+                "%(count)s deliveries already published stay online: retract them to delete them.",
+                counts.sent,
+            )
+            % {"count": counts.sent}
+        )
     action = Action(
-        title=_("Cancel this message?"), lead=_("“%(title)s” will not go out any more.") % {"title": message.title},
-        consequences=consequences, button=_("Yes, cancel it"), back_url=_back_to_monitor(message), danger=True,
+        title=_("Cancel this message?"),
+        lead=_("“%(title)s” will not go out any more.") % {"title": message.title},
+        consequences=consequences,
+        button=_("Yes, cancel it"),
+        back_url=_back_to_monitor(message),
+        danger=True,
     )
-    return confirm_or_act(request, form=CancelForm(posted(request)), action=action, act=act,
-                          context={"message": message})
+    return confirm_or_act(
+        request, form=CancelForm(posted(request)), action=action, act=act, context={"message": message}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -266,20 +343,32 @@ def monitor_retract(request: HttpRequest, pk: int) -> HttpResponse:
 
     def act(form):
         operations.message_retract(actor=request.user, message_id=message.pk)
-        flash.success(request, _("Retraction started: the posts are being deleted from each network. This page "
-                                 "shows the result for each one."))
+        flash.success(
+            request,
+            _(
+                "Retraction started: the posts are being deleted from each network. This page "
+                "shows the result for each one."
+            ),
+        )
         return redirect(_back_to_monitor(message))
 
     action = Action(
         title=_("Retract this message?"),
-        lead=ngettext("“%(title)s” will be deleted from the %(count)s account where it was published.",
-                      "“%(title)s” will be deleted from the %(count)s accounts where it was published.",
-                      len(sent)) % {"title": message.title, "count": len(sent)},
+        lead=ngettext(
+            "“%(title)s” will be deleted from the %(count)s account where it was published.",
+            "“%(title)s” will be deleted from the %(count)s accounts where it was published.",
+            len(sent),
+        )
+        % {"title": message.title, "count": len(sent)},
         consequences=[_("Deleting cannot be undone. Comments and shares on those posts are lost with them.")],
-        button=_("Yes, delete it everywhere"), back_url=_back_to_monitor(message), danger=True, items=sent,
+        button=_("Yes, delete it everywhere"),
+        back_url=_back_to_monitor(message),
+        danger=True,
+        items=sent,
     )
-    return confirm_or_act(request, form=EmptyActionForm(posted(request)), action=action, act=act,
-                          context={"message": message})
+    return confirm_or_act(
+        request, form=EmptyActionForm(posted(request)), action=action, act=act, context={"message": message}
+    )
 
 
 def _zone_of(message: Message):
@@ -289,17 +378,34 @@ def _zone_of(message: Message):
 
 
 def release_held(request: HttpRequest, *, delivery_ids: list[int], publish_at) -> int:
-    released = operations.held_release(actor=request.user, delivery_ids=delivery_ids, publish_at=publish_at) \
-        if delivery_ids else []
+    released = (
+        operations.held_release(actor=request.user, delivery_ids=delivery_ids, publish_at=publish_at)
+        if delivery_ids
+        else []
+    )
     if publish_at is None:
-        flash.success(request, ngettext("%(count)s delivery released: it goes out now.",
-                                        "%(count)s deliveries released: they go out now.", len(released))
-                      % {"count": len(released)})
+        flash.success(
+            request,
+            ngettext(
+                "%(count)s delivery released: it goes out now.",
+                "%(count)s deliveries released: they go out now.",
+                len(released),
+            )
+            % {"count": len(released)},
+        )
     else:
-        flash.success(request, ngettext("%(count)s delivery released for %(time)s.",
-                                        "%(count)s deliveries released for %(time)s.", len(released))
-                      % {"count": len(released),
-                         "time": timezone.localtime(publish_at, publish_at.tzinfo).strftime("%Y-%m-%d %H:%M %Z")})
+        flash.success(
+            request,
+            ngettext(
+                "%(count)s delivery released for %(time)s.",
+                "%(count)s deliveries released for %(time)s.",
+                len(released),
+            )
+            % {
+                "count": len(released),
+                "time": timezone.localtime(publish_at, publish_at.tzinfo).strftime("%Y-%m-%d %H:%M %Z"),
+            },
+        )
     return len(released)
 
 
@@ -322,23 +428,38 @@ def monitor_release(request: HttpRequest, pk: int) -> HttpResponse:
     pauses_words = ", ".join(sorted({pause_words(pause) for _pk, pause in still}))
     consequences = [_("Nothing goes out by itself: only what you release here.")]
     if still:
-        consequences.append(ngettext(
-            "%(count)s held delivery stays held: a pause still in force covers it (%(pauses)s).",
-            "%(count)s held deliveries stay held: a pause still in force covers them (%(pauses)s).", len(still))
-            % {"count": len(still), "pauses": pauses_words})
+        consequences.append(
+            ngettext(
+                "%(count)s held delivery stays held: a pause still in force covers it (%(pauses)s).",
+                "%(count)s held deliveries stay held: a pause still in force covers them (%(pauses)s).",
+                len(still),
+            )
+            % {"count": len(still), "pauses": pauses_words}
+        )
     if free:
-        lead = ngettext("%(count)s delivery of “%(title)s” fell due during a pause and waits for you.",
-                        "%(count)s deliveries of “%(title)s” fell due during a pause and wait for you.",
-                        len(free)) % {"count": len(free), "title": message.title}
+        lead = ngettext(
+            "%(count)s delivery of “%(title)s” fell due during a pause and waits for you.",
+            "%(count)s deliveries of “%(title)s” fell due during a pause and wait for you.",
+            len(free),
+        ) % {"count": len(free), "title": message.title}
     elif still:
-        lead = _("What is held of “%(title)s” is still covered by a pause in force (%(pauses)s): resume that "
-                 "pause first, on the pause page.") % {"title": message.title, "pauses": pauses_words}
+        lead = _(
+            "What is held of “%(title)s” is still covered by a pause in force (%(pauses)s): resume that "
+            "pause first, on the pause page."
+        ) % {"title": message.title, "pauses": pauses_words}
         consequences = []
     else:
         lead = _("Nothing of “%(title)s” is held any more: someone may have released it already.") % {
-            "title": message.title}
+            "title": message.title
+        }
         consequences = []
-    action = Action(title=_("Release held deliveries?"), lead=lead, consequences=consequences,
-                    button=_("Release them"), back_url=_back_to_monitor(message))
-    return confirm_or_act(request, form=form, action=action, act=act,
-                          context={"message": message, "nothing_to_do": not free})
+    action = Action(
+        title=_("Release held deliveries?"),
+        lead=lead,
+        consequences=consequences,
+        button=_("Release them"),
+        back_url=_back_to_monitor(message),
+    )
+    return confirm_or_act(
+        request, form=form, action=action, act=act, context={"message": message, "nothing_to_do": not free}
+    )

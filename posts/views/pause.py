@@ -36,15 +36,23 @@ def held_groups_in_words(*, pause=None) -> list[HeldGroup]:
 
 def _release_form(groups: list[HeldGroup], data=None) -> PauseReleaseForm:
     return PauseReleaseForm(
-        data, zone=headquarters_zone(), zone_label=_("headquarters"),
+        data,
+        zone=headquarters_zone(),
+        zone_label=_("headquarters"),
         message_choices=[(group.message.pk, group.message.title) for group in groups],
         initial={"message_ids": [group.message.pk for group in groups if group.held > group.still_paused]},
     )
 
 
-def _pause_page(request: HttpRequest, *, form: PauseForm, release_form: PauseReleaseForm | None = None,
-                groups: list[HeldGroup] | None = None, errors: list[str] | None = None,
-                status: int = 200) -> HttpResponse:
+def _pause_page(
+    request: HttpRequest,
+    *,
+    form: PauseForm,
+    release_form: PauseReleaseForm | None = None,
+    groups: list[HeldGroup] | None = None,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     now = timezone.now()
     resumed = None
     if request.GET.get("resumed", "").isdigit():
@@ -56,14 +64,24 @@ def _pause_page(request: HttpRequest, *, form: PauseForm, release_form: PauseRel
         checked = {int(value) for value in release_form.data.getlist("message_ids") if value.isdigit()}
     else:
         checked = set(release_form.initial["message_ids"])
-    return render(request, "posts/operations/pause.html", {
-        "form": form, "errors": errors or [], "now": now,
-        **ops.pause_page_lists(now=now),
-        "groups": groups, "held_total": sum(group.held for group in groups), "resumed": resumed,
-        "release_form": release_form, "checked": checked,
-        "countries": ops.active_country_codes(),
-        "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
-    }, status=status)
+    return render(
+        request,
+        "posts/operations/pause.html",
+        {
+            "form": form,
+            "errors": errors or [],
+            "now": now,
+            **ops.pause_page_lists(now=now),
+            "groups": groups,
+            "held_total": sum(group.held for group in groups),
+            "resumed": resumed,
+            "release_form": release_form,
+            "checked": checked,
+            "countries": ops.active_country_codes(),
+            "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -78,22 +96,37 @@ def pause(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _pause_page(request, form=form, status=400)
     if not form.confirmed():
-        deliveries, messages_count = ops.covered_soon(scope=form.cleaned_data["scope"],
-                                                      value=form.cleaned_data["value"], now=timezone.now())
-        return render(request, "posts/operations/pause_confirm.html", {
-            "form": form, "scope_words": form.scope_in_words(), "deliveries_soon": deliveries,
-            "messages_soon": messages_count, "crisis_held": settings.PUBLISHING_PAUSE_HOLDS_CRISIS,
-        })
+        deliveries, messages_count = ops.covered_soon(
+            scope=form.cleaned_data["scope"], value=form.cleaned_data["value"], now=timezone.now()
+        )
+        return render(
+            request,
+            "posts/operations/pause_confirm.html",
+            {
+                "form": form,
+                "scope_words": form.scope_in_words(),
+                "deliveries_soon": deliveries,
+                "messages_soon": messages_count,
+                "crisis_held": settings.PUBLISHING_PAUSE_HOLDS_CRISIS,
+            },
+        )
     try:
         started = pausing.publishing_pause(
-            actor=request.user, scope=form.cleaned_data["scope"], value=form.cleaned_data["value"],
+            actor=request.user,
+            scope=form.cleaned_data["scope"],
+            value=form.cleaned_data["value"],
             reason=form.cleaned_data["reason"],
         )
     except ValidationError as error:
         return _pause_page(request, form=form, errors=service_error(form, error), status=400)
-    flash.success(request, _("Publishing is paused: %(scope)s. Nothing it covers goes out until a press officer "
-                             "resumes it and releases what fell due.")
-                  % {"scope": describe_pause(started.scope, started.value)})
+    flash.success(
+        request,
+        _(
+            "Publishing is paused: %(scope)s. Nothing it covers goes out until a press officer "
+            "resumes it and releases what fell due."
+        )
+        % {"scope": describe_pause(started.scope, started.value)},
+    )
     return redirect("posts:pause")
 
 
@@ -110,30 +143,44 @@ def pause_resume(request: HttpRequest, pause_id: int) -> HttpResponse:
     def act(form):
         result = pausing.publishing_resume(actor=request.user, pause_id=paused.pk)
         if result.held:
-            flash.warning(request, ngettext(
-                "Publishing resumed (%(scope)s). %(count)s delivery fell due during the pause: it waits below "
-                "for you to release or reschedule it.",
-                "Publishing resumed (%(scope)s). %(count)s deliveries fell due during the pause: they wait "
-                "below for you to release or reschedule them.", len(result.held))
-                % {"scope": words, "count": len(result.held)})
+            flash.warning(
+                request,
+                ngettext(
+                    "Publishing resumed (%(scope)s). %(count)s delivery fell due during the pause: it waits below "
+                    "for you to release or reschedule it.",
+                    "Publishing resumed (%(scope)s). %(count)s deliveries fell due during the pause: they wait "
+                    "below for you to release or reschedule them.",
+                    len(result.held),
+                )
+                % {"scope": words, "count": len(result.held)},
+            )
         else:
-            flash.success(request, _("Publishing resumed (%(scope)s). Nothing fell due during the pause.")
-                          % {"scope": words})
+            flash.success(
+                request, _("Publishing resumed (%(scope)s). Nothing fell due during the pause.") % {"scope": words}
+            )
         return redirect(f"{reverse('posts:pause')}?resumed={paused.pk}")
 
     action = Action(
         title=_("Resume publishing?"),
-        lead=_("The pause “%(scope)s”, started by %(who)s for this reason: %(reason)s") % {
-            "scope": words, "who": paused.started_by.get_full_name() or paused.started_by.get_username(),
-            "reason": paused.reason},
+        lead=_("The pause “%(scope)s”, started by %(who)s for this reason: %(reason)s")
+        % {
+            "scope": words,
+            "who": paused.started_by.get_full_name() or paused.started_by.get_username(),
+            "reason": paused.reason,
+        },
         consequences=[
             _("What is scheduled after now goes out at its time again."),
-            ngettext("%(count)s delivery fell due during the pause and is held: it does not go out by itself. "
-                     "You release or reschedule it next.",
-                     "%(count)s deliveries fell due during the pause and are held: they do not go out by "
-                     "themselves. You release or reschedule them next.", held) % {"count": held},
+            ngettext(
+                "%(count)s delivery fell due during the pause and is held: it does not go out by itself. "
+                "You release or reschedule it next.",
+                "%(count)s deliveries fell due during the pause and are held: they do not go out by "
+                "themselves. You release or reschedule them next.",
+                held,
+            )
+            % {"count": held},
         ],
-        button=_("Yes, resume publishing"), back_url=reverse("posts:pause"),
+        button=_("Yes, resume publishing"),
+        back_url=reverse("posts:pause"),
     )
     return confirm_or_act(request, form=EmptyActionForm(posted(request)), action=action, act=act)
 
@@ -162,19 +209,33 @@ def pause_release(request: HttpRequest) -> HttpResponse:
 
     consequences = [_("Nothing goes out by itself: only what you release here.")]
     if still:
-        consequences.append(ngettext(
-            "%(count)s held delivery stays held: a pause still in force covers it.",
-            "%(count)s held deliveries stay held: a pause still in force covers them.", len(still))
-            % {"count": len(still)})
+        consequences.append(
+            ngettext(
+                "%(count)s held delivery stays held: a pause still in force covers it.",
+                "%(count)s held deliveries stay held: a pause still in force covers them.",
+                len(still),
+            )
+            % {"count": len(still)}
+        )
     when = form.release_time()
     if when is None:
         lead = ngettext("%(count)s delivery goes out now.", "%(count)s deliveries go out now.", len(free)) % {
-            "count": len(free)}
+            "count": len(free)
+        }
     else:
-        lead = ngettext("%(count)s delivery goes out at %(time)s (headquarters time).",
-                        "%(count)s deliveries go out at %(time)s (headquarters time).", len(free)) % {
-            "count": len(free), "time": when.strftime("%Y-%m-%d %H:%M")}
-    action = Action(title=_("Release held deliveries?"), lead=lead, consequences=consequences,
-                    button=_("Release them"), back_url=reverse("posts:pause"), items=chosen_groups)
-    return confirm_or_act(request, form=form, action=action, act=act,
-                          template="posts/operations/pause_release_confirm.html")
+        lead = ngettext(
+            "%(count)s delivery goes out at %(time)s (headquarters time).",
+            "%(count)s deliveries go out at %(time)s (headquarters time).",
+            len(free),
+        ) % {"count": len(free), "time": when.strftime("%Y-%m-%d %H:%M")}
+    action = Action(
+        title=_("Release held deliveries?"),
+        lead=lead,
+        consequences=consequences,
+        button=_("Release them"),
+        back_url=reverse("posts:pause"),
+        items=chosen_groups,
+    )
+    return confirm_or_act(
+        request, form=form, action=action, act=act, template="posts/operations/pause_release_confirm.html"
+    )

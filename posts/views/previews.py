@@ -17,6 +17,7 @@ from posts.validation import build_content, delivery_plan, is_blocking, validate
 
 NETWORK_ORDER = {network: index for index, network in enumerate(Network.values)}
 
+
 @dataclass
 class Counter:
     label: str
@@ -83,8 +84,16 @@ class DraftMessage:
     """A message as typed but not saved, shaped as validation reads a Message, so that the
     live preview applies exactly the rules submit will apply."""
 
-    def __init__(self, *, mission: Mission, message: Message | None, texts: dict, targets: list[SocialAccount],
-                 desired_at: datetime | None, attachments: list[Attachment]) -> None:
+    def __init__(
+        self,
+        *,
+        mission: Mission,
+        message: Message | None,
+        texts: dict,
+        targets: list[SocialAccount],
+        desired_at: datetime | None,
+        attachments: list[Attachment],
+    ) -> None:
         self.pk = message.pk if message is not None else None
         self.mission, self.mission_id = mission, mission.pk
         self.state = message.state if message is not None else Message.State.DRAFT
@@ -109,14 +118,25 @@ def _counters(network: str, text: str, title: str) -> list[Counter]:
         return [Counter(label, text_rules.facebook_length(text), text_rules.FACEBOOK_TEXT_MAX)]
     if network == Network.YOUTUBE:
         return [
-            Counter(_("%(network)s title") % {"network": label}, text_rules.youtube_title_length(title),
-                    text_rules.YOUTUBE_TITLE_MAX),
-            Counter(_("%(network)s description") % {"network": label},
-                    text_rules.youtube_description_bytes(text), text_rules.YOUTUBE_DESCRIPTION_MAX_BYTES,
-                    _("bytes")),
+            Counter(
+                _("%(network)s title") % {"network": label},
+                text_rules.youtube_title_length(title),
+                text_rules.YOUTUBE_TITLE_MAX,
+            ),
+            Counter(
+                _("%(network)s description") % {"network": label},
+                text_rules.youtube_description_bytes(text),
+                text_rules.YOUTUBE_DESCRIPTION_MAX_BYTES,
+                _("bytes"),
+            ),
         ]
-    return [Counter(_("%(network)s title") % {"network": label}, text_rules.flickr_title_length(title),
-                    text_rules.FLICKR_TITLE_MAX)]
+    return [
+        Counter(
+            _("%(network)s title") % {"network": label},
+            text_rules.flickr_title_length(title),
+            text_rules.FLICKR_TITLE_MAX,
+        )
+    ]
 
 
 def build_preview(message: Message | DraftMessage) -> Preview:
@@ -131,18 +151,25 @@ def build_preview(message: Message | DraftMessage) -> Preview:
     attachments = sorted(message.attachments.all(), key=lambda item: (item.position, item.pk or 0))
     for (network, language), accounts in sorted(
         groups.items(),
-        key=lambda item: (NETWORK_ORDER.get(item[0][0], 9),
-                          order.index(item[0][1]) if item[0][1] in order else len(order), item[0][1]),
+        key=lambda item: (
+            NETWORK_ORDER.get(item[0][0], 9),
+            order.index(item[0][1]) if item[0][1] in order else len(order),
+            item[0][1],
+        ),
     ):
         content = build_content(message=message, language=language, network=network)
         names = [account.handle or account.display_name or f"#{account.pk}" for account in accounts]
         cards[(network, language)] = PreviewCard(
-            network=network, network_label=Network(network).label, language=language,
+            network=network,
+            network_label=Network(network).label,
+            language=language,
             language_name=display_language(language),
             direction="rtl" if language in RIGHT_TO_LEFT_LANGUAGES else "ltr",
             accounts=names if len(names) <= 6 else [*names[:5], _("and %(count)s more") % {"count": len(names) - 5}],
-            text=content.text, title=content.title if network in (Network.YOUTUBE, Network.FLICKR) else "",
-            media=attachments, counters=_counters(network, content.text, content.title),
+            text=content.text,
+            title=content.title if network in (Network.YOUTUBE, Network.FLICKR) else "",
+            media=attachments,
+            counters=_counters(network, content.text, content.title),
         )
     blocking: list[str] = []
     warnings: list[str] = []
@@ -155,8 +182,13 @@ def build_preview(message: Message | DraftMessage) -> Preview:
         else:
             warnings.append(problem.message)
     has_text = any(not text.network and text.body.strip() for text in message.texts.all())
-    return Preview(cards=list(cards.values()), blocking=blocking, warnings=warnings,
-                   has_targets=bool(message.targets.all()), has_text=has_text)
+    return Preview(
+        cards=list(cards.values()),
+        blocking=blocking,
+        warnings=warnings,
+        has_targets=bool(message.targets.all()),
+        has_text=has_text,
+    )
 
 
 def draft_from_form(form: ComposeForm, message: Message | None) -> DraftMessage:
@@ -173,11 +205,14 @@ def draft_from_form(form: ComposeForm, message: Message | None) -> DraftMessage:
             texts[(language, network)] = {
                 "body": (form[f"text_{suffix}"].value() or "").replace("\r\n", "\n"),
                 "title": " ".join(str(form[f"title_{suffix}"].value() or "").split())
-                if f"title_{suffix}" in form.fields else "",
+                if f"title_{suffix}" in form.fields
+                else "",
             }
     return DraftMessage(
-        mission=form.mission, message=message, texts=texts,
+        mission=form.mission,
+        message=message,
+        texts=texts,
         targets=[account for account in form.accounts if str(account.pk) in chosen],
-        desired_at=desired_at, attachments=form.attachments,
+        desired_at=desired_at,
+        attachments=form.attachments,
     )
-

@@ -26,12 +26,23 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     form.renderer = fast_renderer
     chosen = form.filters()
     queue = selectors.review_queue_filtered(
-        user=request.user, priority=chosen["priority"], region=chosen["region"],
-        mission=int(chosen["mission"]) if chosen["mission"] else None, network=chosen["network"],
-        date_from=chosen["date_from"], date_to=chosen["date_to"],
+        user=request.user,
+        priority=chosen["priority"],
+        region=chosen["region"],
+        mission=int(chosen["mission"]) if chosen["mission"] else None,
+        network=chosen["network"],
+        date_from=chosen["date_from"],
+        date_to=chosen["date_to"],
     )
     page = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = selectors.with_target_networks(list(page.object_list))
-    return render_page(request, "posts/review_queue.html", {
-        "form": form, "page": page, "filtered": any(chosen.values()), "now": timezone.now(),
-    })
+    return render_page(
+        request,
+        "posts/review_queue.html",
+        {
+            "form": form,
+            "page": page,
+            "filtered": any(chosen.values()),
+            "now": timezone.now(),
+        },
+    )

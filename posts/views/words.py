@@ -41,8 +41,7 @@ def delivery_problem(delivery: Delivery) -> str:
     if not delivery.last_error and not kind:
         return ""
     if "duplicate" in detail:
-        return _("%(network)s refused: duplicate content (it may already be on the account)") % {
-            "network": network}
+        return _("%(network)s refused: duplicate content (it may already be on the account)") % {"network": network}
     if kind == Delivery.ErrorKind.AUTH:
         return _("Account not authorised — an administrator must reconnect it")
     if kind == Delivery.ErrorKind.RATE_LIMITED:
@@ -58,9 +57,11 @@ def delivery_problem(delivery: Delivery) -> str:
             return _("Not published, as a press officer settled it")
         if delivery.state == State.UNKNOWN and delivery.next_attempt_at is None:
             return _("Nobody knows whether %(network)s published it: look at the account, then say so here") % {
-                "network": network}
+                "network": network
+            }
         return _("Not known yet whether %(network)s published it: the engine is asking the network") % {
-            "network": network}
+            "network": network
+        }
     return _("%(network)s answered with an error") % {"network": network}
 
 

@@ -30,8 +30,7 @@ def test_fanout_of_40_deliveries_reaches_every_account_exactly_once(live_stack, 
     live_stack.start(crisis=8, publish=2)
 
     fanout.approve_together(approver, message_ids)
-    summary = live_stack.wait_until(lambda: fanout.all_final(message_ids), timeout=90,
-                                    what="every delivery to end")
+    summary = live_stack.wait_until(lambda: fanout.all_final(message_ids), timeout=90, what="every delivery to end")
 
     assert summary["total"] == 40
     assert summary["states"] == {Delivery.State.SENT: 40}
@@ -51,8 +50,9 @@ def test_pages_make_the_same_number_of_queries_at_two_sizes_of_the_data():
     sessions = {role: pages.session_for(role) for role in {page.role for page in pages.PAGES}}
     small = pages.count_queries(paths, sessions)
 
-    written = data.generate(total=total, indices=[i for i in range(total) if i not in sampled], now=now,
-                            people=people, log=lambda *_: None)
+    written = data.generate(
+        total=total, indices=[i for i in range(total) if i not in sampled], now=now, people=people, log=lambda *_: None
+    )
     large = pages.count_queries(paths, sessions)
 
     assert written["posts.Delivery"] > 4 * len(sampled)  # the data did grow

@@ -27,8 +27,9 @@ def tokyo(db) -> Mission:
 
 @pytest.fixture
 def berlin(db) -> Mission:
-    return MissionFactory(name="Embassy of France in Germany", country_code="DE", time_zone="Europe/Berlin",
-                          region=Mission.Region.EUROPE)
+    return MissionFactory(
+        name="Embassy of France in Germany", country_code="DE", time_zone="Europe/Berlin", region=Mission.Region.EUROPE
+    )
 
 
 @pytest.fixture
@@ -44,13 +45,21 @@ def officer(tokyo):
 @pytest.fixture
 def connected(tokyo) -> SocialAccount:
     account = SocialAccount.objects.create(
-        mission=tokyo, network="twitter", handle="@FranceinJapan", network_account_id="1700000000000000009",
-        status=Status.CONNECTED, is_sandbox=True,
+        mission=tokyo,
+        network="twitter",
+        handle="@FranceinJapan",
+        network_account_id="1700000000000000009",
+        status=Status.CONNECTED,
+        is_sandbox=True,
     )
-    account.seal_credentials(Credentials(
-        access_token=ACCESS, refresh_token=REFRESH, expires_at=timezone.now() + timedelta(hours=2),
-        account_id="1700000000000000009",
-    ))
+    account.seal_credentials(
+        Credentials(
+            access_token=ACCESS,
+            refresh_token=REFRESH,
+            expires_at=timezone.now() + timedelta(hours=2),
+            account_id="1700000000000000009",
+        )
+    )
     account.save()
     return account
 
@@ -58,11 +67,16 @@ def connected(tokyo) -> SocialAccount:
 def test_account_register_creates_a_pending_account_and_audits_it(tokyo, admin_user, caplog):
     caplog.set_level(logging.INFO, logger="diplomacy_hub.audit")
 
-    account = services.account_register(actor=admin_user, mission=tokyo, network="youtube", is_sandbox=True,
-                                        handle=" @FranceinJapan ")
+    account = services.account_register(
+        actor=admin_user, mission=tokyo, network="youtube", is_sandbox=True, handle=" @FranceinJapan "
+    )
 
     assert (account.status, account.network, account.is_sandbox, account.handle) == (
-        Status.PENDING, "youtube", True, "@FranceinJapan")
+        Status.PENDING,
+        "youtube",
+        True,
+        "@FranceinJapan",
+    )
     assert not account.has_credentials
     assert f"account.register actor={admin_user.pk} account={account.pk}" in caplog.text
 
@@ -113,8 +127,7 @@ def test_another_missions_account_is_not_found_for_an_officer(connected, berlin)
     assert not selectors.accounts_visible_to(other_officer).filter(pk=connected.pk).exists()
 
 
-def test_account_mark_expired_emails_the_administrators_once(connected, admin_user,
-                                                            django_capture_on_commit_callbacks):
+def test_account_mark_expired_emails_the_administrators_once(connected, admin_user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         first = services.account_mark_expired(connected, "401 Unauthorized: token expired")
     with django_capture_on_commit_callbacks(execute=True):
@@ -131,8 +144,9 @@ def test_account_mark_expired_emails_the_administrators_once(connected, admin_us
     assert ACCESS not in to_admin[0].body
 
 
-def test_account_mark_expired_says_revoked_when_the_grant_is_gone(connected, admin_user,
-                                                                 django_capture_on_commit_callbacks):
+def test_account_mark_expired_says_revoked_when_the_grant_is_gone(
+    connected, admin_user, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         services.account_mark_expired(connected, "401 Unauthorized: token expired")
     with django_capture_on_commit_callbacks(execute=True):
@@ -143,8 +157,9 @@ def test_account_mark_expired_says_revoked_when_the_grant_is_gone(connected, adm
     assert len([email for email in mail.outbox if email.to == [admin_user.email]]) == 2  # one per change
 
 
-def test_account_mark_expired_leaves_a_disabled_account_alone(connected, admin_user,
-                                                             django_capture_on_commit_callbacks):
+def test_account_mark_expired_leaves_a_disabled_account_alone(
+    connected, admin_user, django_capture_on_commit_callbacks
+):
     services.account_disable(actor=admin_user, account_id=connected.pk)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -173,8 +188,7 @@ def test_credentials_for_use_refuses_an_account_that_is_not_connected(connected,
 def test_audit_drops_details_named_like_secrets(connected, caplog):
     caplog.set_level(logging.INFO, logger="diplomacy_hub.audit")
 
-    services._audit(None, "account.test", connected, access_token=ACCESS, code_verifier="v",
-                    handle="@FranceinJapan")
+    services._audit(None, "account.test", connected, access_token=ACCESS, code_verifier="v", handle="@FranceinJapan")
 
     assert ACCESS not in caplog.text
     assert "code_verifier" not in caplog.text
@@ -198,9 +212,13 @@ def test_account_list_filters_by_region_network_and_status(connected, berlin, ad
 def test_account_ids_expiring_finds_connected_accounts_near_expiry(connected, tokyo):
     soon = timezone.now() + timedelta(minutes=5)
     SocialAccount.objects.filter(pk=connected.pk).update(token_expires_at=soon)
-    later = SocialAccount.objects.create(mission=tokyo, network="youtube", status=Status.CONNECTED,
-                                         sealed_credentials="v1:x:y",
-                                         token_expires_at=datetime(2099, 1, 1, tzinfo=UTC))
+    later = SocialAccount.objects.create(
+        mission=tokyo,
+        network="youtube",
+        status=Status.CONNECTED,
+        sealed_credentials="v1:x:y",
+        token_expires_at=datetime(2099, 1, 1, tzinfo=UTC),
+    )
 
     assert connected.pk in selectors.account_ids_expiring(within=timedelta(minutes=10))
     assert later.pk not in selectors.account_ids_expiring(within=timedelta(minutes=10))

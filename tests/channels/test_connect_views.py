@@ -55,8 +55,7 @@ def consent(authorize_url: str, *, button: str = "authorize", **fields: str) -> 
     assert button in form.buttons, f"no #{button} on the consent page"
     name, value = form.buttons[button]
     data = {**form.fields, **fields, name: value}
-    answer = requests.post(urljoin(page.url, form.action or page.url), data=data, allow_redirects=False,
-                           timeout=10)
+    answer = requests.post(urljoin(page.url, form.action or page.url), data=data, allow_redirects=False, timeout=10)
     assert answer.status_code in (301, 302, 303), answer.text[:500]
     return answer.headers["Location"]
 
@@ -86,8 +85,9 @@ def use_sandbox(settings, sandbox_url):
 
 
 def pending(mission: Mission, network: str) -> SocialAccount:
-    return SocialAccountFactory(mission=mission, network=network, status=Status.PENDING, handle="",
-                                network_account_id="", credentials=False)
+    return SocialAccountFactory(
+        mission=mission, network=network, status=Status.PENDING, handle="", network_account_id="", credentials=False
+    )
 
 
 def start_connect(client, account: SocialAccount, sandbox_url: str) -> str:
@@ -104,8 +104,9 @@ def test_account_connect_through_the_networks_consent_page(network, admin_client
     account = pending(tokyo, network)
     authorize_url = start_connect(admin_client, account, use_sandbox)
 
-    location = consent(authorize_url, account_id=SANDBOX_IDS[network], handle="FranceinJapan",
-                       display_name="France in Japan")
+    location = consent(
+        authorize_url, account_id=SANDBOX_IDS[network], handle="FranceinJapan", display_name="France in Japan"
+    )
     response = admin_client.get(callback_path(location))
 
     assert response.status_code == 302
@@ -150,8 +151,7 @@ def test_account_callback_without_a_state_stores_nothing(admin_client, tokyo, us
     assert (account.status, account.sealed_credentials) == (Status.PENDING, "")
 
 
-def test_account_callback_from_another_session_stores_nothing(admin_client, client_factory_admin, tokyo,
-                                                             use_sandbox):
+def test_account_callback_from_another_session_stores_nothing(admin_client, client_factory_admin, tokyo, use_sandbox):
     """A callback URL carried into another administrator's browser (login CSRF, a leaked
     link) does not connect anything there."""
     account = pending(tokyo, "youtube")
@@ -188,8 +188,7 @@ def test_account_callback_after_the_administrator_denied(admin_client, tokyo, us
     assert (account.status, account.sealed_credentials) == (Status.PENDING, "")
 
 
-def test_account_connect_refuses_an_account_already_connected_to_another_mission(admin_client, tokyo,
-                                                                                use_sandbox):
+def test_account_connect_refuses_an_account_already_connected_to_another_mission(admin_client, tokyo, use_sandbox):
     connected = pending(tokyo, "twitter")
     location = consent(start_connect(admin_client, connected, use_sandbox), account_id=SANDBOX_IDS["twitter"])
     assert admin_client.get(callback_path(location)).status_code == 302
@@ -222,10 +221,17 @@ def test_account_reconnect_of_an_expired_account(admin_client, tokyo, use_sandbo
 
 # --- Registration, list, and the other actions ------------------------------------------------------
 
+
 def test_account_register_through_the_form(admin_client, tokyo):
-    response = admin_client.post(reverse("channels:account_register"), {
-        "mission": tokyo.pk, "network": "youtube", "is_sandbox": "on", "handle": "",
-    })
+    response = admin_client.post(
+        reverse("channels:account_register"),
+        {
+            "mission": tokyo.pk,
+            "network": "youtube",
+            "is_sandbox": "on",
+            "handle": "",
+        },
+    )
 
     account = SocialAccount.objects.get(mission=tokyo, network="youtube")
     assert response.status_code == 302
@@ -233,8 +239,7 @@ def test_account_register_through_the_form(admin_client, tokyo):
     assert (account.status, account.is_sandbox) == (Status.PENDING, True)
 
 
-def test_account_list_groups_accounts_by_mission_with_their_health(admin_client, tokyo,
-                                                                  django_assert_max_num_queries):
+def test_account_list_groups_accounts_by_mission_with_their_health(admin_client, tokyo, django_assert_max_num_queries):
     missions = [tokyo, *MissionFactory.create_batch(4)]
     for mission in missions:
         for network in NETWORKS:
@@ -251,12 +256,12 @@ def test_account_list_groups_accounts_by_mission_with_their_health(admin_client,
 
 
 def test_account_list_filters_by_network_and_status(admin_client, tokyo):
-    expired = SocialAccountFactory(mission=tokyo, network="twitter", status=Status.EXPIRED,
-                                   handle="@Expired1")
+    expired = SocialAccountFactory(mission=tokyo, network="twitter", status=Status.EXPIRED, handle="@Expired1")
     SocialAccountFactory(mission=tokyo, network="flickr", handle="@Flickr1")
 
-    page = admin_client.get(reverse("channels:account_list"),
-                            {"network": "twitter", "status": "expired"}).content.decode()
+    page = admin_client.get(
+        reverse("channels:account_list"), {"network": "twitter", "status": "expired"}
+    ).content.decode()
 
     assert expired.handle in page
     assert "@Flickr1" not in page
@@ -274,8 +279,7 @@ def test_account_disconnect_and_disable_from_the_detail_page(admin_client, tokyo
     assert account.status == Status.DISABLED
 
 
-def test_account_check_queues_a_health_check_after_commit(admin_client, tokyo,
-                                                         django_capture_on_commit_callbacks):
+def test_account_check_queues_a_health_check_after_commit(admin_client, tokyo, django_capture_on_commit_callbacks):
     account = SocialAccountFactory(mission=tokyo, network="twitter")
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -297,6 +301,7 @@ def test_account_changes_are_post_only(admin_client, tokyo, name):
 
 # --- Who may do what -------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def client_factory_admin(db):
     from django.test import Client
@@ -312,8 +317,10 @@ def test_only_administrators_manage_accounts(client, tokyo, role):
     force_verified_login(client, UserFactory(roles=[role], missions=[tokyo] if role == Role.OFFICER else []))
 
     assert client.get(reverse("channels:account_register")).status_code == 403
-    assert client.post(reverse("channels:account_register"), {"mission": tokyo.pk, "network": "twitter"}
-                       ).status_code == 403
+    assert (
+        client.post(reverse("channels:account_register"), {"mission": tokyo.pk, "network": "twitter"}).status_code
+        == 403
+    )
     for name in CHANGES:
         assert client.post(reverse(f"channels:{name}", args=[account.pk])).status_code == 403, name
     account.refresh_from_db()
@@ -337,16 +344,21 @@ def test_the_django_admin_is_closed_to_officers_and_the_press_office(client, tok
     account = SocialAccountFactory(mission=tokyo)
     for role in (Role.OFFICER, Role.PRESS_OFFICE):
         force_verified_login(client, UserFactory(roles=[role], missions=[tokyo], is_staff=True))
-        for url in (reverse("admin:channels_socialaccount_changelist"),
-                    reverse("admin:channels_socialaccount_change", args=[account.pk])):
+        for url in (
+            reverse("admin:channels_socialaccount_changelist"),
+            reverse("admin:channels_socialaccount_change", args=[account.pk]),
+        ):
             assert client.get(url).status_code == 403, (role, url)
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client, tokyo):
     account = SocialAccountFactory(mission=tokyo)
 
-    for url in (reverse("channels:account_list"), reverse("channels:account_detail", args=[account.pk]),
-                reverse("channels:account_callback", args=["twitter"])):
+    for url in (
+        reverse("channels:account_list"),
+        reverse("channels:account_detail", args=[account.pk]),
+        reverse("channels:account_callback", args=["twitter"]),
+    ):
         response = client.get(url)
         assert response.status_code == 302
         assert response.url.startswith(reverse("login"))

@@ -19,14 +19,21 @@ REFRESH = "sbxr.twitter.1700000000000000001.canary-refresh-Wm3"
 @pytest.fixture
 def mission(db) -> Mission:
     return Mission.objects.create(
-        code="test-emb-jp-tokyo", kind="embassy", name="Embassy of France in Japan", country_code="JP",
-        city="Tokyo", time_zone="Asia/Tokyo", region="Asia-Pacific", languages=["fr", "ja", "en"],
+        code="test-emb-jp-tokyo",
+        kind="embassy",
+        name="Embassy of France in Japan",
+        country_code="JP",
+        city="Tokyo",
+        time_zone="Asia/Tokyo",
+        region="Asia-Pacific",
+        languages=["fr", "ja", "en"],
     )
 
 
 @pytest.fixture
 def use_keys(settings):
     """Switch CREDENTIALS_KEYS (the key ring is cached per process)."""
+
     def use(value: str) -> None:
         settings.CREDENTIALS_KEYS = value
         key_ring.cache_clear()
@@ -37,16 +44,22 @@ def use_keys(settings):
 
 def _credentials(n: int = 1) -> Credentials:
     return Credentials(
-        access_token=f"{ACCESS}{n}", refresh_token=f"{REFRESH}{n}", token_secret="",
-        expires_at=datetime(2030, 1, 1, 12, 0, tzinfo=UTC), account_id=f"17000000000000000{n:02d}",
+        access_token=f"{ACCESS}{n}",
+        refresh_token=f"{REFRESH}{n}",
+        token_secret="",
+        expires_at=datetime(2030, 1, 1, 12, 0, tzinfo=UTC),
+        account_id=f"17000000000000000{n:02d}",
         extra={"scope": "tweet.write users.read"},
     )
 
 
 def _connected(mission: Mission, n: int = 1, network: str = "twitter") -> SocialAccount:
     account = SocialAccount.objects.create(
-        mission=mission, network=network, network_account_id=f"17000000000000000{n:02d}",
-        status=SocialAccount.Status.CONNECTED, is_sandbox=True,
+        mission=mission,
+        network=network,
+        network_account_id=f"17000000000000000{n:02d}",
+        status=SocialAccount.Status.CONNECTED,
+        is_sandbox=True,
     )
     account.seal_credentials(_credentials(n))
     account.save()

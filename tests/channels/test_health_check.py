@@ -26,7 +26,10 @@ IDS = {
 def sandbox_account(network: str, **fields) -> SocialAccount:
     account_id = IDS[network]
     return SocialAccountFactory(
-        mission=MissionFactory(), network=network, network_account_id=account_id, **fields,
+        mission=MissionFactory(),
+        network=network,
+        network_account_id=account_id,
+        **fields,
         credentials=Credentials(
             access_token=f"sbx.{network}.{account_id}.health",
             refresh_token=f"sbxr.{network}.{account_id}.health" if network in ("twitter", "youtube") else "",
@@ -67,7 +70,8 @@ def test_account_health_check_of_a_healthy_account(network, use_sandbox, sandbox
 
 @pytest.mark.parametrize("network", list(IDS))
 def test_account_health_check_of_a_revoked_account_marks_it_and_emails_once(
-        network, use_sandbox, sandbox, admin, mailoutbox, django_capture_on_commit_callbacks):
+    network, use_sandbox, sandbox, admin, mailoutbox, django_capture_on_commit_callbacks
+):
     account = sandbox_account(network)
     add_fault(use_sandbox, network=network, account=IDS[network], revoked=True)
 
@@ -83,8 +87,9 @@ def test_account_health_check_of_a_revoked_account_marks_it_and_emails_once(
     assert stored.sealed_credentials == account.sealed_credentials  # kept until reconnected
 
 
-def test_account_health_check_during_an_outage_changes_no_status(use_sandbox, sandbox, admin, mailoutbox,
-                                                                django_capture_on_commit_callbacks):
+def test_account_health_check_during_an_outage_changes_no_status(
+    use_sandbox, sandbox, admin, mailoutbox, django_capture_on_commit_callbacks
+):
     account = sandbox_account("facebook")
     add_fault(use_sandbox, network="facebook", error_rate=1.0, count=10)
 
@@ -163,8 +168,7 @@ def test_health_check_account_task_runs_the_service(use_sandbox, sandbox):
     assert SocialAccount.objects.get(pk=account.pk).last_check_result.startswith("OK")
 
 
-def test_health_check_account_task_ignores_an_account_deleted_since(db, mailoutbox,
-                                                                   django_capture_on_commit_callbacks):
+def test_health_check_account_task_ignores_an_account_deleted_since(db, mailoutbox, django_capture_on_commit_callbacks):
     """A task for an account deleted since it was queued: no error, no mail, no other
     account touched."""
     others = [sandbox_account("twitter"), SocialAccountFactory(status=Status.EXPIRED)]

@@ -45,8 +45,7 @@ def _png_declaring(width: int, height: int) -> bytes:
     """A PNG of a few dozen bytes whose header claims width×height pixels."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 16)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat)
-            + _png_chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
 
 
 def _gif_bytes(frames: int = 1, *, comment: bytes | None = None, size: tuple[int, int] = (8, 8)) -> bytes:
@@ -68,12 +67,12 @@ def _jpeg_with_comment(comment: bytes) -> bytes:
 
 
 def _mvhd_v1(seconds: float, timescale: int = 600) -> bytes:
-    payload = (struct.pack(">B3xQQIQ", 1, 0, 0, timescale, int(seconds * timescale))
-               + bytes(80))
+    payload = struct.pack(">B3xQQIQ", 1, 0, 0, timescale, int(seconds * timescale)) + bytes(80)
     return _box(b"mvhd", payload)
 
 
 # --- Recognising ---------------------------------------------------------------------------------
+
 
 def test_inspect_media_recognises_images_and_videos_from_their_content():
     png = inspect_media(png_bytes(64, 48))
@@ -101,17 +100,20 @@ def test_inspect_media_ignores_the_file_name(tmp_path):
         inspect_media(page)
 
 
-@pytest.mark.parametrize(("content", "looks_like"), [
-    (b"<?php system($_GET['c']); ?>", "PHP code"),
-    (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "an SVG drawing"),
-    (b"<svg><script>alert(1)</script></svg>", "an SVG drawing"),
-    (b"\xef\xbb\xbf  <!-- hi --><html>", "HTML"),
-    (b"%PDF-1.7\n...", "a PDF document"),
-    (b"PK\x03\x04\x14\x00", "a ZIP archive or an Office document"),
-    (b"MZ\x90\x00\x03", "a program"),
-    (b"II*\x00\x08\x00\x00\x00", "a TIFF image"),
-    (b"Dear colleagues,\nplease find attached", "plain text"),
-])
+@pytest.mark.parametrize(
+    ("content", "looks_like"),
+    [
+        (b"<?php system($_GET['c']); ?>", "PHP code"),
+        (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "an SVG drawing"),
+        (b"<svg><script>alert(1)</script></svg>", "an SVG drawing"),
+        (b"\xef\xbb\xbf  <!-- hi --><html>", "HTML"),
+        (b"%PDF-1.7\n...", "a PDF document"),
+        (b"PK\x03\x04\x14\x00", "a ZIP archive or an Office document"),
+        (b"MZ\x90\x00\x03", "a program"),
+        (b"II*\x00\x08\x00\x00\x00", "a TIFF image"),
+        (b"Dear colleagues,\nplease find attached", "plain text"),
+    ],
+)
 def test_inspect_media_says_what_a_refused_file_looks_like(content, looks_like):
     with pytest.raises(MediaRejected) as refused:
         inspect_media(content)
@@ -132,6 +134,7 @@ def test_inspect_media_reads_a_file_object_from_the_start_and_rewinds_it():
 
 
 # --- Polyglots -------------------------------------------------------------------------------------
+
 
 def test_a_gif_header_followed_by_html_is_refused():
     """It starts like a GIF but holds no picture: Pillow cannot decode it."""
@@ -179,6 +182,7 @@ def test_an_ordinary_comment_is_not_mistaken_for_code():
 
 # --- Sizes and bombs --------------------------------------------------------------------------------
 
+
 def test_an_image_over_the_upload_cap_is_refused_before_it_is_read():
     oversize = b"\x89PNG\r\n\x1a\n" + bytes(IMAGE_UPLOAD_MAX_BYTES)
     with pytest.raises(MediaRejected, match=r"This file is 20\.1 MB; an image can be at most 20 MB\."):
@@ -211,12 +215,15 @@ def no_pixel_decoded(monkeypatch):
     monkeypatch.setattr(Image.Image, "load", load)
 
 
-@pytest.mark.parametrize(("width", "height"), [
-    (30_000, 30_000),
-    # Pillow only warns here; the suite turns RuntimeWarnings into errors, production does
-    # not: as in production, so that our own check is what refuses it.
-    pytest.param(8_000, 8_000, marks=pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")),
-])
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [
+        (30_000, 30_000),
+        # Pillow only warns here; the suite turns RuntimeWarnings into errors, production does
+        # not: as in production, so that our own check is what refuses it.
+        pytest.param(8_000, 8_000, marks=pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")),
+    ],
+)
 def test_a_decompression_bomb_is_refused_without_decoding_a_pixel(width, height, no_pixel_decoded):
     """30000×30000 is over Pillow's hard limit (an error); 8000×8000 is over ours only (a
     warning for Pillow): both are refused from their header, before any decode (the
@@ -245,6 +252,7 @@ def test_a_truncated_image_is_refused():
 
 # --- Videos ----------------------------------------------------------------------------------------
 
+
 def test_a_video_without_its_index_is_refused():
     """ftyp and mdat but no moov: the recorder stopped before writing it."""
     moov_less = _ftyp(b"isom", b"isom", b"mp41") + _box(b"mdat", bytes(2048))
@@ -268,7 +276,7 @@ def test_video_dimensions_come_from_the_track_header():
     tkhd = _box(b"tkhd", bytes(76) + struct.pack(">II", 1920 << 16, 1080 << 16))
     sample = mp4_bytes()
     start = sample.index(b"mvhd") - 4
-    mvhd = sample[start:start + struct.unpack_from(">I", sample, start)[0]]
+    mvhd = sample[start : start + struct.unpack_from(">I", sample, start)[0]]
     moov_payload = mvhd + _box(b"trak", tkhd)
     video = _ftyp(b"mp42", b"isom") + _box(b"moov", moov_payload) + _box(b"mdat", bytes(16))
     info = inspect_media(video)
@@ -282,6 +290,7 @@ def test_a_heic_photo_is_refused_with_advice():
 
 
 # --- Cleaning ----------------------------------------------------------------------------------------
+
 
 def test_strip_metadata_removes_exif_and_gps():
     original = jpeg_bytes(with_gps=True)
@@ -353,10 +362,17 @@ def test_strip_metadata_reads_paths(tmp_path):
 
 # --- Random input ---------------------------------------------------------------------------------
 
-_PREFIXES = st.sampled_from([
-    b"", b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF89a", b"RIFF\x00\x00\x00\x00WEBP",
-    b"\x00\x00\x00\x18ftypisom", b"\x00\x00\x00\x10ftypqt  ",
-])
+_PREFIXES = st.sampled_from(
+    [
+        b"",
+        b"\xff\xd8\xff",
+        b"\x89PNG\r\n\x1a\n",
+        b"GIF89a",
+        b"RIFF\x00\x00\x00\x00WEBP",
+        b"\x00\x00\x00\x18ftypisom",
+        b"\x00\x00\x00\x10ftypqt  ",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -381,23 +397,34 @@ def test_damaged_videos_never_raise_anything_but_media_rejected(cut, flip):
 # --- Checking against a network's limits ------------------------------------------------------------
 
 X_LIKE = NetworkLimits(
-    text_max=280, text_unit="weighted characters",
-    image_types=frozenset({"image/jpeg", "image/png", "image/gif"}), video_types=frozenset({"video/mp4"}),
-    image_max_bytes=5 * 1024 * 1024, video_max_bytes=512 * 1024 * 1024, video_max_seconds=140,
-    max_images=4, max_videos=1,
+    text_max=280,
+    text_unit="weighted characters",
+    image_types=frozenset({"image/jpeg", "image/png", "image/gif"}),
+    video_types=frozenset({"video/mp4"}),
+    image_max_bytes=5 * 1024 * 1024,
+    video_max_bytes=512 * 1024 * 1024,
+    video_max_seconds=140,
+    max_images=4,
+    max_videos=1,
 )
-YOUTUBE_LIKE = NetworkLimits(text_max=5000, text_unit="bytes", video_types=frozenset({"video/mp4"}),
-                             video_max_bytes=VIDEO_UPLOAD_MAX_BYTES, max_videos=1, requires="video")
+YOUTUBE_LIKE = NetworkLimits(
+    text_max=5000,
+    text_unit="bytes",
+    video_types=frozenset({"video/mp4"}),
+    video_max_bytes=VIDEO_UPLOAD_MAX_BYTES,
+    max_videos=1,
+    requires="video",
+)
 
 
-def _image(name: str = "x.png", *, alt: str = "The ambassador", size: int = 1000,
-           mime: str = "image/png") -> MediaFile:
+def _image(name: str = "x.png", *, alt: str = "The ambassador", size: int = 1000, mime: str = "image/png") -> MediaFile:
     return MediaFile(path=f"/var/media/{name}", mime_type=mime, kind="image", size=size, alt_text=alt)
 
 
 def _video(name: str = "clip.mp4", *, seconds: float = 30, size: int = 10_000) -> MediaFile:
-    return MediaFile(path=f"/var/media/{name}", mime_type="video/mp4", kind="video", size=size,
-                     duration_seconds=seconds)
+    return MediaFile(
+        path=f"/var/media/{name}", mime_type="video/mp4", kind="video", size=size, duration_seconds=seconds
+    )
 
 
 def _messages(problems) -> list[str]:
@@ -414,16 +441,15 @@ def test_check_against_limits_says_what_the_network_needs():
     assert _messages(problems) == ["YouTube needs a video."]
     assert (problems[0].network, problems[0].field) == ("youtube", "media")
 
-    flickr_like = NetworkLimits(text_max=1000, text_unit="characters", image_types=frozenset({"image/jpeg"}),
-                                max_images=1, requires="image")
+    flickr_like = NetworkLimits(
+        text_max=1000, text_unit="characters", image_types=frozenset({"image/jpeg"}), max_images=1, requires="image"
+    )
     assert _messages(check_against_limits([], flickr_like, "Flickr")) == ["Flickr needs a photo."]
 
 
 def test_check_against_limits_asks_for_alt_text():
     problems = check_against_limits([_image("x.png", alt="  ")], X_LIKE, "X")
-    assert _messages(problems) == [
-        "The image “x.png” has no alt text: describe it for people who cannot see it."
-    ]
+    assert _messages(problems) == ["The image “x.png” has no alt text: describe it for people who cannot see it."]
 
 
 def test_check_against_limits_reads_video_length_as_people_do():
@@ -439,7 +465,8 @@ def test_check_against_limits_counts_sizes_and_types():
     media = [_image(f"{n}.png") for n in range(5)] + [
         _image("big.png", size=6 * 1024 * 1024 + 1),
         _image("anim.webp", mime="image/webp"),
-        _video(), _video("second.mp4"),
+        _video(),
+        _video("second.mp4"),
     ]
     assert _messages(check_against_limits(media, X_LIKE, "X")) == [
         "X takes at most 4 images per post; this message has 7.",
@@ -463,35 +490,51 @@ def test_check_against_limits_wants_a_known_duration_when_there_is_a_limit():
     ]
 
 
-@pytest.mark.parametrize(("seconds", "round_up", "words"), [
-    (190, False, "3 min 10 s"), (140, False, "2 min 20 s"), (120, False, "2 min"), (45, False, "45 s"),
-    (3725, False, "1 h 2 min 5 s"), (0.5, False, "0.5 s"), (59.2, True, "1 min"), (59.2, False, "59 s"),
-])
+@pytest.mark.parametrize(
+    ("seconds", "round_up", "words"),
+    [
+        (190, False, "3 min 10 s"),
+        (140, False, "2 min 20 s"),
+        (120, False, "2 min"),
+        (45, False, "45 s"),
+        (3725, False, "1 h 2 min 5 s"),
+        (0.5, False, "0.5 s"),
+        (59.2, True, "1 min"),
+        (59.2, False, "59 s"),
+    ],
+)
 def test_describe_duration(seconds, round_up, words):
     assert describe_duration(seconds, round_up=round_up) == words
 
 
-@pytest.mark.parametrize(("size", "round_up", "words"), [
-    (5 * 1024 * 1024, False, "5 MB"), (5 * 1024 * 1024 + 1, True, "5.1 MB"), (850 * 1024, False, "850 KB"),
-    (12, False, "12 bytes"), (3 * 1024**3, False, "3 GB"),
-])
+@pytest.mark.parametrize(
+    ("size", "round_up", "words"),
+    [
+        (5 * 1024 * 1024, False, "5 MB"),
+        (5 * 1024 * 1024 + 1, True, "5.1 MB"),
+        (850 * 1024, False, "850 KB"),
+        (12, False, "12 bytes"),
+        (3 * 1024**3, False, "3 GB"),
+    ],
+)
 def test_describe_size(size, round_up, words):
     assert describe_size(size, round_up=round_up) == words
 
 
 # --- Video metadata ------------------------------------------------------------------------------------
 
+
 def _video_with_location() -> bytes:
     """An MP4 whose moov carries a place (udta/©xyz, as Android writes it) and whose track
     carries a meta box (as iPhones do)."""
     sample = mp4_bytes(seconds=7, padding=256)
     start = sample.index(b"mvhd") - 4
-    mvhd = sample[start:start + struct.unpack_from(">I", sample, start)[0]]
+    mvhd = sample[start : start + struct.unpack_from(">I", sample, start)[0]]
     udta = _box(b"udta", _box(b"\xa9xyz", b"\x00\x12\x15\xc7+48.8577+002.2945/"))
     tkhd = _box(b"tkhd", bytes(76) + struct.pack(">II", 640 << 16, 360 << 16))
     meta = _box(b"meta", bytes(4) + _box(b"hdlr", bytes(24)) + _box(b"ilst", b"iPhone 15 Pro"))
     moov = _box(b"moov", mvhd + udta + _box(b"trak", tkhd + meta))
-    return sample[:start - 8] + moov + _box(b"mdat", bytes(256))
+    return sample[: start - 8] + moov + _box(b"mdat", bytes(256))
 
 
 def test_strip_video_metadata_empties_the_location_and_keeps_the_video(tmp_path):

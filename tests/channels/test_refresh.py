@@ -25,9 +25,16 @@ OLD_REFRESH = f"sbxr.twitter.{X_ID}.old-refresh"
 
 def x_account(*, minutes_left: float = 5, status: str = Status.CONNECTED) -> SocialAccount:
     return SocialAccountFactory(
-        mission=MissionFactory(), network="twitter", network_account_id=X_ID, status=status,
-        credentials=Credentials(access_token=OLD_ACCESS, refresh_token=OLD_REFRESH, account_id=X_ID,
-                                expires_at=timezone.now() + timedelta(minutes=minutes_left)),
+        mission=MissionFactory(),
+        network="twitter",
+        network_account_id=X_ID,
+        status=status,
+        credentials=Credentials(
+            access_token=OLD_ACCESS,
+            refresh_token=OLD_REFRESH,
+            account_id=X_ID,
+            expires_at=timezone.now() + timedelta(minutes=minutes_left),
+        ),
     )
 
 
@@ -181,8 +188,9 @@ def test_account_refresh_postpones_a_passing_failure(use_sandbox, sandbox):
     assert SocialAccount.objects.get(pk=account.pk).status == Status.CONNECTED
 
 
-def test_a_refused_grant_marks_the_account_and_tells_the_administrators(use_sandbox, sandbox, mailoutbox,
-                                                                       django_capture_on_commit_callbacks):
+def test_a_refused_grant_marks_the_account_and_tells_the_administrators(
+    use_sandbox, sandbox, mailoutbox, django_capture_on_commit_callbacks
+):
     admin = UserFactory(roles=[Role.ADMINISTRATOR])
     account = x_account(minutes_left=5)
     add_fault(use_sandbox, network="twitter", account=X_ID, revoked=True)
@@ -216,9 +224,15 @@ def test_google_tokens_are_refreshed_and_the_refresh_token_is_kept(use_sandbox, 
     channel = "UCdiplomacyhubtest0000201"
     refresh = f"sbxr.youtube.{channel}.keep-me"
     account = SocialAccountFactory(
-        mission=MissionFactory(), network="youtube", network_account_id=channel,
-        credentials=Credentials(access_token=f"sbx.youtube.{channel}.old", refresh_token=refresh,
-                                account_id=channel, expires_at=timezone.now() + timedelta(minutes=2)),
+        mission=MissionFactory(),
+        network="youtube",
+        network_account_id=channel,
+        credentials=Credentials(
+            access_token=f"sbx.youtube.{channel}.old",
+            refresh_token=refresh,
+            account_id=channel,
+            expires_at=timezone.now() + timedelta(minutes=2),
+        ),
     )
 
     credentials = services.credentials_for_use(account)
@@ -230,10 +244,13 @@ def test_google_tokens_are_refreshed_and_the_refresh_token_is_kept(use_sandbox, 
 
 def test_refresh_expiring_selects_only_connected_accounts_near_expiry(db):
     soon = x_account(minutes_left=5)
-    later = SocialAccountFactory(credentials=Credentials(
-        access_token="sbx.twitter.x.y", expires_at=timezone.now() + timedelta(hours=2)))
-    expired_account = SocialAccountFactory(status=Status.EXPIRED, credentials=Credentials(
-        access_token="sbx.twitter.x.z", expires_at=timezone.now() + timedelta(minutes=1)))
+    later = SocialAccountFactory(
+        credentials=Credentials(access_token="sbx.twitter.x.y", expires_at=timezone.now() + timedelta(hours=2))
+    )
+    expired_account = SocialAccountFactory(
+        status=Status.EXPIRED,
+        credentials=Credentials(access_token="sbx.twitter.x.z", expires_at=timezone.now() + timedelta(minutes=1)),
+    )
 
     due = selectors.account_ids_expiring(within=services.token_refresh_margin())
 

@@ -70,9 +70,18 @@ def database_dump() -> str:
     dump += json.dumps([session.get_decoded() for session in Session.objects.all()])
     if connection.vendor == "postgresql" and shutil.which("pg_dump"):
         params = connection.get_connection_params()
-        command = ["pg_dump", "--data-only", "--no-owner", "-h", str(params.get("host", "127.0.0.1")),
-                   "-p", str(params.get("port", 5432)), "-U", str(params.get("user", "postgres")),
-                   str(params["dbname"])]
+        command = [
+            "pg_dump",
+            "--data-only",
+            "--no-owner",
+            "-h",
+            str(params.get("host", "127.0.0.1")),
+            "-p",
+            str(params.get("port", 5432)),
+            "-U",
+            str(params.get("user", "postgres")),
+            str(params["dbname"]),
+        ]
         env = {**os.environ, "PGPASSWORD": str(params.get("password") or "")}
         result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=True)  # noqa: S603
         assert "channels_socialaccount" in result.stdout
@@ -81,14 +90,14 @@ def database_dump() -> str:
 
 
 def secrets_of(credentials) -> set[str]:
-    return {value for value in (credentials.access_token, credentials.refresh_token, credentials.token_secret)
-            if value}
+    return {value for value in (credentials.access_token, credentials.refresh_token, credentials.token_secret) if value}
 
 
 @pytest.mark.usefixtures("_live_database_keeper", "transactional_db", "django_db_serialized_rollback")
 @pytest.mark.parametrize("network", list(SANDBOX_IDS))
-def test_no_credential_in_plaintext_after_connecting_refreshing_and_checking(network, client, sandbox,
-                                                                            settings, caplog):
+def test_no_credential_in_plaintext_after_connecting_refreshing_and_checking(
+    network, client, sandbox, settings, caplog
+):
     """Transactional (committed rows, for pg_dump to see); the keeper, set up first and torn
     down last, puts the migrations' missions back after the flush."""
     settings.SANDBOX_URL = sandbox.url
@@ -96,8 +105,12 @@ def test_no_credential_in_plaintext_after_connecting_refreshing_and_checking(net
     admin = UserFactory(roles=[Role.ADMINISTRATOR], is_staff=True)
     force_verified_login(client, admin)
     account = SocialAccountFactory(
-        mission=MissionFactory(), network=network, handle="", network_account_id="",
-        status=SocialAccount.Status.PENDING, credentials=False,
+        mission=MissionFactory(),
+        network=network,
+        handle="",
+        network_account_id="",
+        status=SocialAccount.Status.PENDING,
+        credentials=False,
     )
 
     # Connect through the web UI. Midway, what the flow keeps (PKCE verifier, request
@@ -127,12 +140,15 @@ def test_no_credential_in_plaintext_after_connecting_refreshing_and_checking(net
     services.account_health_check(account_id=account.pk)
     assert SocialAccount.objects.get(pk=account.pk).last_check_result.startswith("OK")
 
-    pages = "".join(client.get(url).content.decode() for url in (
-        reverse("channels:account_list"),
-        reverse("channels:account_detail", args=[account.pk]),
-        reverse("admin:channels_socialaccount_changelist"),
-        reverse("admin:channels_socialaccount_change", args=[account.pk]),
-    ))
+    pages = "".join(
+        client.get(url).content.decode()
+        for url in (
+            reverse("channels:account_list"),
+            reverse("channels:account_detail", args=[account.pk]),
+            reverse("admin:channels_socialaccount_changelist"),
+            reverse("admin:channels_socialaccount_change", args=[account.pk]),
+        )
+    )
     dump = database_dump()
     logged = everything_logged(caplog)
 
@@ -175,12 +191,12 @@ def test_an_error_report_of_a_failed_refresh_shows_no_token(fault, db, sandbox, 
     settings.DEBUG = False
     account_id = SANDBOX_IDS["twitter"]
     credentials = Credentials(
-        access_token=f"sbx.twitter.{account_id}.report-access", account_id=account_id,
+        access_token=f"sbx.twitter.{account_id}.report-access",
+        account_id=account_id,
         refresh_token=f"sbxr.twitter.{account_id}.report-refresh",
         expires_at=timezone.now() + timedelta(minutes=1),
     )
-    account = SocialAccountFactory(mission=MissionFactory(), network_account_id=account_id,
-                                   credentials=credentials)
+    account = SocialAccountFactory(mission=MissionFactory(), network_account_id=account_id, credentials=credentials)
     rule = {"network": "twitter", **fault}
     response = requests.post(f"{sandbox.url}/_sandbox/faults", json=rule, timeout=5)
     assert response.status_code in (200, 201)

@@ -33,41 +33,47 @@ from channels.text import (
 # --- X: examples ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("sample", "expected"), [
-    ("Bonjour", 7),
-    ("", 0),
-    # Emoji weigh 2, a whole sequence once: ZWJ family, skin tone, keycap, rainbow flag.
-    ("😀", 2),
-    ("👨‍👩‍👧‍👦", 2),
-    ("👍🏽", 2),
-    ("1️⃣", 2),
-    ("🏳️‍🌈", 2),
-    ("©", 2),  # an emoji although its code point alone weighs 1
-    # A flag is two regional indicators but one emoji; two flags are two.
-    ("🇫🇷", 2),
-    ("🇫🇷🇯🇵", 4),
-    # CJK weigh 2 each; Hangul too; Thai and Cyrillic 1.
-    ("日本語のテキスト", 16),
-    ("한국어", 6),
-    ("ภาษาไทย", 7),
-    ("Привет", 6),
-    # Right-to-left scripts weigh 1 a letter, as Latin does.
-    ("مرحبا بالعالم", 13),
-    ("שלום עולם", 9),
-    # Punctuation X counts as 1 although it is above U+10FF: dashes, quotes, primes.
-    ("\u2014\u201c\u201d\u2032", 4),
-])
+@pytest.mark.parametrize(
+    ("sample", "expected"),
+    [
+        ("Bonjour", 7),
+        ("", 0),
+        # Emoji weigh 2, a whole sequence once: ZWJ family, skin tone, keycap, rainbow flag.
+        ("😀", 2),
+        ("👨‍👩‍👧‍👦", 2),
+        ("👍🏽", 2),
+        ("1️⃣", 2),
+        ("🏳️‍🌈", 2),
+        ("©", 2),  # an emoji although its code point alone weighs 1
+        # A flag is two regional indicators but one emoji; two flags are two.
+        ("🇫🇷", 2),
+        ("🇫🇷🇯🇵", 4),
+        # CJK weigh 2 each; Hangul too; Thai and Cyrillic 1.
+        ("日本語のテキスト", 16),
+        ("한국어", 6),
+        ("ภาษาไทย", 7),
+        ("Привет", 6),
+        # Right-to-left scripts weigh 1 a letter, as Latin does.
+        ("مرحبا بالعالم", 13),
+        ("שלום עולם", 9),
+        # Punctuation X counts as 1 although it is above U+10FF: dashes, quotes, primes.
+        ("\u2014\u201c\u201d\u2032", 4),
+    ],
+)
 def test_tweet_length_counts_as_x_does(sample, expected):
     assert tweet_length(sample) == expected
 
 
-@pytest.mark.parametrize("url", [
-    "https://www.diplomatie.gouv.fr/fr/conseils-aux-voyageurs/conseils-par-pays-destination/japon/",
-    "http://example.com",
-    "example.com",
-    "jp.ambafrance.org/Visas?lang=fr",
-    "t.co",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.diplomatie.gouv.fr/fr/conseils-aux-voyageurs/conseils-par-pays-destination/japon/",
+        "http://example.com",
+        "example.com",
+        "jp.ambafrance.org/Visas?lang=fr",
+        "t.co",
+    ],
+)
 def test_every_url_counts_23_with_or_without_a_scheme(url):
     assert tweet_length(url) == 23
     assert tweet_length(f"Voir {url} !") == len("Voir ") + 23 + len(" !")
@@ -106,7 +112,8 @@ def test_a_cjk_text_reaches_the_limit_at_140_characters():
 def test_too_long_says_by_how_much_with_thousands_separators():
     assert too_long(311, 280, network="X") == "The text is 31 characters too long for X (311 of 280)."
     assert too_long(70_000, 63_206, network="Facebook") == (
-        "The text is 6,794 characters too long for Facebook (70,000 of 63,206).")
+        "The text is 6,794 characters too long for Facebook (70,000 of 63,206)."
+    )
 
 
 def test_characters_x_refuses_are_named():
@@ -151,11 +158,43 @@ def test_a_dotted_version_number_is_still_counted_exactly_enough():
 # --- X: properties ----------------------------------------------------------------------------------
 
 # Text a tweet could hold: any code point but surrogates, weighted towards the tricky ones.
-tricky = st.sampled_from([
-    " ", "\n", "\r", ".", "/", ":", "@", "#", "-", "a", "Z", "5", "é", "\u0301", "日", "ع", "ש",
-    "😀", "👍", "🏽", "\u200d", "🇫", "🇷", "\ufe0f", "\u20e3", "©", "http://", "https://", "www.",
-    "example.com", "t.co/x", ".org", ".fr",
-])
+tricky = st.sampled_from(
+    [
+        " ",
+        "\n",
+        "\r",
+        ".",
+        "/",
+        ":",
+        "@",
+        "#",
+        "-",
+        "a",
+        "Z",
+        "5",
+        "é",
+        "\u0301",
+        "日",
+        "ع",
+        "ש",
+        "😀",
+        "👍",
+        "🏽",
+        "\u200d",
+        "🇫",
+        "🇷",
+        "\ufe0f",
+        "\u20e3",
+        "©",
+        "http://",
+        "https://",
+        "www.",
+        "example.com",
+        "t.co/x",
+        ".org",
+        ".fr",
+    ]
+)
 texts = st.lists(st.one_of(tricky, st.characters(exclude_categories=("Cs",))), max_size=40).map("".join)
 
 
@@ -226,6 +265,7 @@ def test_the_bound_for_dense_runs_never_counts_less_than_x(sample):
 
 # --- Facebook, YouTube, Flickr ------------------------------------------------------------------------
 
+
 def test_utf16_length_counts_an_emoji_twice_as_browsers_do():
     assert utf16_length("abc") == 3
     assert utf16_length("😀") == 2
@@ -237,14 +277,14 @@ def test_facebook_text_limit():
     assert facebook_length("a" * FACEBOOK_TEXT_MAX) == FACEBOOK_TEXT_MAX
     assert facebook_text_problems("a" * FACEBOOK_TEXT_MAX) == []
     assert facebook_text_problems("a" * (FACEBOOK_TEXT_MAX + 1)) == [
-        "The text is 1 character too long for Facebook (63,207 of 63,206)."]
+        "The text is 1 character too long for Facebook (63,207 of 63,206)."
+    ]
 
 
 def test_youtube_title_rules():
     assert youtube_title_problems("Fête nationale 2026") == []
     assert youtube_title_problems("  ") == ["YouTube needs a title."]
-    assert youtube_title_problems("a" * 101) == [
-        "The title is 1 character too long for YouTube (101 of 100)."]
+    assert youtube_title_problems("a" * 101) == ["The title is 1 character too long for YouTube (101 of 100)."]
     assert youtube_title_problems("<b>Gala</b>") == ["YouTube does not accept < or > in a title."]
 
 
@@ -256,7 +296,8 @@ def test_youtube_description_is_counted_in_utf8_bytes():
     assert youtube_description_problems("日" * 1666 + "ab") == []  # 5,000 bytes
     assert youtube_description_problems("日" * 1667) == [
         "The description is 1 byte too long for YouTube (5,001 of 5,000). "
-        "Accented letters count 2 bytes, most Asian scripts 3, emoji 4."]
+        "Accented letters count 2 bytes, most Asian scripts 3, emoji 4."
+    ]
     assert youtube_description_problems("a > b") == ["YouTube does not accept < or > in a description."]
     assert has_angle_brackets("<")
     assert not has_angle_brackets("«»")
@@ -270,7 +311,8 @@ def test_youtube_tags_count_commas_and_quotes():
     assert youtube_tags_problems(["a" * 500]) == []
     assert youtube_tags_problems(["a" * 250, "b" * 250]) == [
         "Together the tags are 1 character too long for YouTube (501 of 500). "
-        "Commas between tags, and quotes around tags with spaces, count too."]
+        "Commas between tags, and quotes around tags with spaces, count too."
+    ]
 
 
 def test_flickr_tags_are_space_separated_and_quoted_when_they_hold_a_space():

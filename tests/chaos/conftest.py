@@ -74,6 +74,7 @@ _VERDICTS: list[dict] = []
 def check():
     """`check(verdict)`: keep its numbers for the run's summary, and fail the test with the
     whole verdict (numbers, problems, details) unless it is clean."""
+
     def check(verdict) -> None:
         _VERDICTS.append(verdict.summary())
         assert verdict.ok, verdict.explain()

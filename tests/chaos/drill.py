@@ -54,13 +54,22 @@ def _say(text: str) -> None:
 
 def _arguments(argv: list[str], names: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.chaos.drill", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenario", action="append", choices=names, metavar="NAME",
-                        help=f"run only this scenario (repeatable): {', '.join(names)}")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=names,
+        metavar="NAME",
+        help=f"run only this scenario (repeatable): {', '.join(names)}",
+    )
     parser.add_argument("--full", action="store_true", help="full sizes (make drill passes it)")
-    parser.add_argument("--limit", type=float, default=None,
-                        help="hard limit per scenario, seconds (default 300, or 900 with --full)")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the work folder (logs, SQLite files) and the PostgreSQL scratch databases")
+    parser.add_argument(
+        "--limit", type=float, default=None, help="hard limit per scenario, seconds (default 300, or 900 with --full)"
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the work folder (logs, SQLite files) and the PostgreSQL scratch databases",
+    )
     parser.add_argument("--details", action="store_true", help="add each verdict's details to its line")
     return parser.parse_args(argv)
 
@@ -179,8 +188,9 @@ def _kill_quietly(stack) -> None:
             _say(f"{process.name} did not end: {error}")
 
 
-def _run_one(name: str, *, args, workdir: Path, databases: Databases, sandbox, redis_given: str | None,
-             limit: float) -> dict:
+def _run_one(
+    name: str, *, args, workdir: Path, databases: Databases, sandbox, redis_given: str | None, limit: float
+) -> dict:
     import pytest
     from django.conf import settings
     from django.db import connection
@@ -208,9 +218,13 @@ def _run_one(name: str, *, args, workdir: Path, databases: Databases, sandbox, r
     redis = None
     previous_broker = None
     previous_options = app.conf.broker_transport_options
-    env = {**(harness.CHAOS_ENV_FULL if args.full else harness.CHAOS_ENV),
-           "SANDBOX_URL": sandbox.url, "LIVE_MAIL_DIR": str(folder / "mail"), "MEDIA_ROOT": settings.MEDIA_ROOT,
-           "DATABASE_URL": database_url(connection.settings_dict)}
+    env = {
+        **(harness.CHAOS_ENV_FULL if args.full else harness.CHAOS_ENV),
+        "SANDBOX_URL": sandbox.url,
+        "LIVE_MAIL_DIR": str(folder / "mail"),
+        "MEDIA_ROOT": settings.MEDIA_ROOT,
+        "DATABASE_URL": database_url(connection.settings_dict),
+    }
     if need == "redis":
         redis = RedisServer(folder / "redis")
         redis.start()
@@ -251,9 +265,18 @@ def _run_one(name: str, *, args, workdir: Path, databases: Databases, sandbox, r
         result = {"scenario": name, "skipped": str(reason), "ok": True}
     except (Exception, pytest.fail.Exception) as error:
         signal.alarm(0)
-        result = {"scenario": name, "expected": None, "sent": None, "failed": None, "settled": None,
-                  "duplicates": None, "lost": None, "seconds": round(time.monotonic() - started, 1), "ok": False,
-                  "problems": [f"{type(error).__name__}: {error}"]}
+        result = {
+            "scenario": name,
+            "expected": None,
+            "sent": None,
+            "failed": None,
+            "settled": None,
+            "duplicates": None,
+            "lost": None,
+            "seconds": round(time.monotonic() - started, 1),
+            "ok": False,
+            "problems": [f"{type(error).__name__}: {error}"],
+        }
         (folder / "error.txt").write_text(traceback.format_exc())
     finally:
         signal.alarm(0)
@@ -301,9 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     from tests.live import SandboxProcess
 
     databases = Databases(workdir, postgres=bool(postgres))
-    _say(f"Drill ({'full' if args.full else 'short'}) in {workdir}: database "
-         f"{'PostgreSQL' if postgres else 'SQLite'}, broker {'Redis' if redis_given else 'filesystem'}; "
-         f"scenarios: {', '.join(chosen)}.")
+    _say(
+        f"Drill ({'full' if args.full else 'short'}) in {workdir}: database "
+        f"{'PostgreSQL' if postgres else 'SQLite'}, broker {'Redis' if redis_given else 'filesystem'}; "
+        f"scenarios: {', '.join(chosen)}."
+    )
     results: list[dict] = []
     sandbox = None
     try:
@@ -311,8 +336,15 @@ def main(argv: list[str] | None = None) -> int:
         sandbox = SandboxProcess(workdir / "logs")
         for name in chosen:
             _say(f"--- {name}")
-            result = _run_one(name, args=args, workdir=workdir, databases=databases, sandbox=sandbox,
-                              redis_given=redis_given, limit=limit)
+            result = _run_one(
+                name,
+                args=args,
+                workdir=workdir,
+                databases=databases,
+                sandbox=sandbox,
+                redis_given=redis_given,
+                limit=limit,
+            )
             results.append(result)
             sys.stdout.write(json.dumps(result, default=str) + "\n")
             sys.stdout.flush()
@@ -323,8 +355,10 @@ def main(argv: list[str] | None = None) -> int:
             databases.drop_all()
     failed = [result["scenario"] for result in results if not result["ok"]]
     total = time.monotonic() - began
-    _say(f"Drill finished in {total:.0f} s: {len(results) - len(failed)} of {len(results)} scenarios clean"
-         + (f"; NOT clean: {', '.join(failed)} (logs under {workdir})." if failed else "."))
+    _say(
+        f"Drill finished in {total:.0f} s: {len(results) - len(failed)} of {len(results)} scenarios clean"
+        + (f"; NOT clean: {', '.join(failed)} (logs under {workdir})." if failed else ".")
+    )
     if not failed and not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
     return 1 if failed else 0

@@ -75,9 +75,15 @@ _network_ids = itertools.count(1_790_000_000_000_000_001)
 
 # --- The fleet -----------------------------------------------------------------------------------------
 
-def make_fleet(networks: Sequence[str] = ("twitter",), *, missions: int | None = None,
-               mission_codes: Sequence[str] | None = None, per_mission: int = 1,
-               token_minutes: float = 120):
+
+def make_fleet(
+    networks: Sequence[str] = ("twitter",),
+    *,
+    missions: int | None = None,
+    mission_codes: Sequence[str] | None = None,
+    per_mission: int = 1,
+    token_minutes: float = 120,
+):
     """Connected sandbox accounts: `per_mission` per network for each active mission (all
     271, or the first `missions`, or those of `mission_codes`), as seed_demo makes them
     but with numeric ids. Tokens that expire (X, YouTube) have `token_minutes` left."""
@@ -91,24 +97,32 @@ def make_fleet(networks: Sequence[str] = ("twitter",), *, missions: int | None =
     chosen = list(chosen[:missions] if missions else chosen)
     accounts = [
         SocialAccount(
-            mission=mission, network=network, handle=f"@chaos{mission.country_code}{number}",
-            display_name=mission.name, network_account_id=str(next(_network_ids)),
-            status=SocialAccount.Status.CONNECTED, is_sandbox=True,
+            mission=mission,
+            network=network,
+            handle=f"@chaos{mission.country_code}{number}",
+            display_name=mission.name,
+            network_account_id=str(next(_network_ids)),
+            status=SocialAccount.Status.CONNECTED,
+            is_sandbox=True,
         )
-        for mission in chosen for network in networks for number in range(per_mission)
+        for mission in chosen
+        for network in networks
+        for number in range(per_mission)
     ]
     # The sealed credentials bind the row's id: the rows first, then their credentials.
     SocialAccount.objects.bulk_create(accounts, batch_size=500)
     expires_at = timezone.now() + timedelta(minutes=token_minutes)
     for account in accounts:
         expiring = account.network in EXPIRING_NETWORKS
-        account.seal_credentials(Credentials(
-            access_token=f"sbx.{account.network}.{account.network_account_id}.chaos",
-            refresh_token=f"sbxr.{account.network}.{account.network_account_id}.chaos" if expiring else "",
-            token_secret="sbxs" if account.network == "flickr" else "",
-            expires_at=expires_at if expiring else None,
-            account_id=account.network_account_id,
-        ))
+        account.seal_credentials(
+            Credentials(
+                access_token=f"sbx.{account.network}.{account.network_account_id}.chaos",
+                refresh_token=f"sbxr.{account.network}.{account.network_account_id}.chaos" if expiring else "",
+                token_secret="sbxs" if account.network == "flickr" else "",
+                expires_at=expires_at if expiring else None,
+                account_id=account.network_account_id,
+            )
+        )
     SocialAccount.objects.bulk_update(accounts, ["sealed_credentials", "token_expires_at"], batch_size=500)
     return accounts
 
@@ -121,8 +135,9 @@ _people = itertools.count(1)
 def person(role: str, *, missions: Sequence[str] = ()):
     from tests.factories import UserFactory
 
-    return UserFactory(username=f"chaos-{role}-{next(_people)}-{uuid.uuid4().hex[:6]}", roles=[role],
-                       missions=list(missions))
+    return UserFactory(
+        username=f"chaos-{role}-{next(_people)}-{uuid.uuid4().hex[:6]}", roles=[role], missions=list(missions)
+    )
 
 
 def crisis_member():
@@ -139,6 +154,7 @@ def press_officer():
 
 # --- Messages --------------------------------------------------------------------------------------------
 
+
 def run_tag() -> str:
     return uuid.uuid4().hex[:8]
 
@@ -151,8 +167,17 @@ def _media_file(kind: str) -> SimpleUploadedFile:
     return SimpleUploadedFile("chaos-photo.jpg", jpeg_bytes(320, 240), content_type="image/jpeg")
 
 
-def crisis_alert(*, networks: Sequence[str], text: str, title: str = "Alerte", scope: dict | None = None,
-                 media: str | None = None, approve: bool = True, approver=None, publish_at=None):
+def crisis_alert(
+    *,
+    networks: Sequence[str],
+    text: str,
+    title: str = "Alerte",
+    scope: dict | None = None,
+    media: str | None = None,
+    approve: bool = True,
+    approver=None,
+    publish_at=None,
+):
     """A crisis alert written by one member of the crisis unit, submitted, and (unless
     `approve=False`) approved for now (its kick goes to this process's broker) by a press
     officer: one delivery per connected account of the scope on `networks`."""
@@ -161,11 +186,11 @@ def crisis_alert(*, networks: Sequence[str], text: str, title: str = "Alerte", s
     from posts.services.review import message_approve, message_submit
 
     author = crisis_member()
-    alert = crisis_alert_create(actor=author, title=title, texts={"fr": (text, title)},
-                                scope=scope or {"all": True}, networks=list(networks))
+    alert = crisis_alert_create(
+        actor=author, title=title, texts={"fr": (text, title)}, scope=scope or {"all": True}, networks=list(networks)
+    )
     if media:
-        attachment_add(actor=author, message_id=alert.pk, uploaded_file=_media_file(media),
-                       alt_text="Chaos drill")
+        attachment_add(actor=author, message_id=alert.pk, uploaded_file=_media_file(media), alt_text="Chaos drill")
     message_submit(actor=author, message_id=alert.pk)
     if not approve:
         return alert
@@ -181,8 +206,13 @@ def routine_message(*, targets, text: str, publish_at=None, approver=None, appro
 
     mission = targets[0].mission
     author = person("officer", missions=[mission.code])
-    message = message_create(actor=author, mission=mission, title="Chaos drill", texts={"fr": text},
-                             target_ids=[target.pk for target in targets])
+    message = message_create(
+        actor=author,
+        mission=mission,
+        title="Chaos drill",
+        texts={"fr": text},
+        target_ids=[target.pk for target in targets],
+    )
     message = message_submit(actor=author, message_id=message.pk)
     if not approve:
         return message
@@ -196,14 +226,27 @@ def fan_out(networks: Sequence[str], tag: str, *, approve: bool = True) -> list:
     messages = []
     text_networks = [network for network in networks if network in TEXT_NETWORKS]
     if text_networks:
-        messages.append(crisis_alert(networks=text_networks, text=f"Alerte {tag} : restez chez vous.",
-                                     approve=approve))
+        messages.append(crisis_alert(networks=text_networks, text=f"Alerte {tag} : restez chez vous.", approve=approve))
     if "youtube" in networks:
-        messages.append(crisis_alert(networks=["youtube"], text=f"Alerte {tag} : message vidéo.",
-                                     title=f"Alerte {tag}", media="video", approve=approve))
+        messages.append(
+            crisis_alert(
+                networks=["youtube"],
+                text=f"Alerte {tag} : message vidéo.",
+                title=f"Alerte {tag}",
+                media="video",
+                approve=approve,
+            )
+        )
     if "flickr" in networks:
-        messages.append(crisis_alert(networks=["flickr"], text=f"Alerte {tag} : la photo.",
-                                     title=f"Alerte {tag}", media="image", approve=approve))
+        messages.append(
+            crisis_alert(
+                networks=["flickr"],
+                text=f"Alerte {tag} : la photo.",
+                title=f"Alerte {tag}",
+                media="image",
+                approve=approve,
+            )
+        )
     return messages
 
 
@@ -235,13 +278,13 @@ def unexpected_deaths(stack: LiveStack, allowed: Iterable[str] = ()) -> list[str
     return [
         f"{process.name} died ({process.popen.returncode}):\n{process.log()[-3000:]}"
         for process in stack.processes
-        if process.name not in allowed and not process.running
+        if process.name not in allowed
+        and not process.running
         and process.popen.returncode not in (0, -signal.SIGKILL, -signal.SIGTERM)
     ]
 
 
-def poll(predicate: Callable[[], Any], timeout: float, *, interval: float = 0.2,
-         stack: LiveStack | None = None) -> Any:
+def poll(predicate: Callable[[], Any], timeout: float, *, interval: float = 0.2, stack: LiveStack | None = None) -> Any:
     """Call `predicate` until it returns something truthy (returned) or `timeout` passes
     (returns the last value, falsy): the scenario goes on to its verdict either way. Stops
     early when a process of the stack died on its own."""
@@ -257,6 +300,7 @@ def poll(predicate: Callable[[], Any], timeout: float, *, interval: float = 0.2,
 
 def settle(stack: LiveStack, messages: Sequence, timeout: float) -> bool:
     """Until every delivery of `messages` is final; False when the time ran out."""
+
     def done() -> bool:
         counts = state_counts(messages)
         return sum(counts.values()) > 0 and all(state in FINAL for state in counts)
@@ -265,6 +309,7 @@ def settle(stack: LiveStack, messages: Sequence, timeout: float) -> bool:
 
 
 # --- The verdict -------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Verdict:
@@ -301,10 +346,18 @@ def _content_text(delivery) -> str:
     return build_content(delivery).text
 
 
-def judge(scenario: str, stack: LiveStack, messages: Sequence, *, started: float,
-          expect_failed: Callable[[Any], bool | None] = lambda delivery: False, quiet_seconds: float = 1.0,
-          problems: list[str] | None = None, details: dict | None = None,
-          allowed_deaths: Iterable[str] = ()) -> Verdict:
+def judge(
+    scenario: str,
+    stack: LiveStack,
+    messages: Sequence,
+    *,
+    started: float,
+    expect_failed: Callable[[Any], bool | None] = lambda delivery: False,
+    quiet_seconds: float = 1.0,
+    problems: list[str] | None = None,
+    details: dict | None = None,
+    allowed_deaths: Iterable[str] = (),
+) -> Verdict:
     """Count, through the database and the sandbox, what happened to every delivery of
     `messages`. A delivery must end failed (with a reason) if `expect_failed(delivery)` is
     True, sent if it is False; None accepts either (a call in flight when the fault came)."""
@@ -317,8 +370,9 @@ def judge(scenario: str, stack: LiveStack, messages: Sequence, *, started: float
     if not rows:
         verdict.problems.append("The scenario made no delivery.")
     through_unknown = set(
-        Event.objects.filter(delivery__in=[d.pk for d in rows], verb="delivery.unknown")
-        .values_list("delivery_id", flat=True)
+        Event.objects.filter(delivery__in=[d.pk for d in rows], verb="delivery.unknown").values_list(
+            "delivery_id", flat=True
+        )
     )
     received: Counter = Counter()
     refused: Counter = Counter()
@@ -337,18 +391,23 @@ def judge(scenario: str, stack: LiveStack, messages: Sequence, *, started: float
             sent_per_slot[(delivery.message_id, delivery.account_id, delivery.language)] += 1
             if received[key] == 0:
                 verdict.lost += 1
-                verdict.problems.append(f"Delivery {delivery.pk} is sent ({delivery.external_id}) but "
-                                        f"the sandbox holds no such post for {key[0]} {key[1]}.")
+                verdict.problems.append(
+                    f"Delivery {delivery.pk} is sent ({delivery.external_id}) but "
+                    f"the sandbox holds no such post for {key[0]} {key[1]}."
+                )
         elif delivery.state == Delivery.State.FAILED:
             verdict.failed += 1
             if expect_failed(delivery) is False:
-                verdict.problems.append(f"Delivery {delivery.pk} failed unexpectedly "
-                                        f"({delivery.last_error_kind}): {delivery.last_error}")
+                verdict.problems.append(
+                    f"Delivery {delivery.pk} failed unexpectedly ({delivery.last_error_kind}): {delivery.last_error}"
+                )
             if not delivery.last_error:
                 verdict.problems.append(f"Delivery {delivery.pk} failed without a reason.")
             if received[key]:
-                verdict.problems.append(f"Delivery {delivery.pk} is failed, yet the sandbox holds its post: "
-                                        "a press officer would send it again.")
+                verdict.problems.append(
+                    f"Delivery {delivery.pk} is failed, yet the sandbox holds its post: "
+                    "a press officer would send it again."
+                )
         else:
             verdict.lost += 1
             not_final[delivery.state] += 1
@@ -366,14 +425,18 @@ def judge(scenario: str, stack: LiveStack, messages: Sequence, *, started: float
             verdict.duplicates += extra
             verdict.problems.append(f"{key[0]} account {key[1]} holds {count} posts of {key[2]!r}.")
         if not wanted.get(key):
-            verdict.problems.append(f"{key[0]} account {key[1]} holds a post of {key[2]!r} that no sent "
-                                    "delivery accounts for.")
+            verdict.problems.append(
+                f"{key[0]} account {key[1]} holds a post of {key[2]!r} that no sent delivery accounts for."
+            )
     verdict.duplicates += sum(count - 1 for count in sent_per_slot.values() if count > 1)
-    verdict.refused_duplicates = sum(count for (network, account, _), count in refused.items()
-                                     if (network, account) in ours_accounts)
+    verdict.refused_duplicates = sum(
+        count for (network, account, _), count in refused.items() if (network, account) in ours_accounts
+    )
     if verdict.refused_duplicates:
-        verdict.problems.append(f"The networks refused {verdict.refused_duplicates} second posts as duplicate "
-                                "content: something sent twice.")
+        verdict.problems.append(
+            f"The networks refused {verdict.refused_duplicates} second posts as duplicate "
+            "content: something sent twice."
+        )
     verdict.problems.extend(unexpected_deaths(stack, allowed_deaths))
     verdict.seconds = time.monotonic() - started
     verdict.details.setdefault("states", dict(state_counts(messages)))
@@ -386,8 +449,11 @@ def attempt_outcomes(messages: Sequence) -> dict[str, int]:
 
     from posts.models import DeliveryAttempt
 
-    rows = (DeliveryAttempt.objects.filter(delivery__message__in=[m.pk for m in messages])
-            .values("action", "outcome").annotate(n=Count("pk")))
+    rows = (
+        DeliveryAttempt.objects.filter(delivery__message__in=[m.pk for m in messages])
+        .values("action", "outcome")
+        .annotate(n=Count("pk"))
+    )
     return {f"{row['action']}:{row['outcome'] or 'open'}": row["n"] for row in rows}
 
 
@@ -396,6 +462,9 @@ def event_counts(messages: Sequence, verbs: Iterable[str]) -> dict[str, int]:
 
     from posts.models import Event
 
-    rows = (Event.objects.filter(message__in=[m.pk for m in messages], verb__in=list(verbs))
-            .values("verb").annotate(n=Count("pk")))
+    rows = (
+        Event.objects.filter(message__in=[m.pk for m in messages], verb__in=list(verbs))
+        .values("verb")
+        .annotate(n=Count("pk"))
+    )
     return {row["verb"]: row["n"] for row in rows}

@@ -43,8 +43,11 @@ def main(argv: list[str]) -> int:
             time.sleep(max(0.0, args.start_at - time.time()))
             started = time.time()
             credentials = credentials_for_use(account)
-            line = {"caller": name, "started": started,
-                    "access": hashlib.sha256(credentials.access_token.encode()).hexdigest()[:16]}
+            line = {
+                "caller": name,
+                "started": started,
+                "access": hashlib.sha256(credentials.access_token.encode()).hexdigest()[:16],
+            }
         except Exception as error:
             line = {"caller": name, "error": f"{type(error).__name__}: {error}"}
         finally:

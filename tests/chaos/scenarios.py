@@ -76,8 +76,9 @@ WORKER = (ALL_QUEUES, 8, None)
 
 
 def _wait_sent(chaos: Chaos, messages, at_least: int, timeout: float) -> int:
-    return poll(lambda: (n := harness.sent_count(messages)) >= at_least and n, timeout, interval=0.1,
-                stack=chaos.stack) or harness.sent_count(messages)
+    return poll(
+        lambda: (n := harness.sent_count(messages)) >= at_least and n, timeout, interval=0.1, stack=chaos.stack
+    ) or harness.sent_count(messages)
 
 
 def _in_flight(messages) -> int:
@@ -85,6 +86,7 @@ def _in_flight(messages) -> int:
 
 
 # --- 1. Workers killed mid-publish -----------------------------------------------------------------------
+
 
 def worker_kill(chaos: Chaos) -> Verdict:
     """SIGKILL the only worker three times (short: twice) during a fan-out to every mission
@@ -111,14 +113,25 @@ def worker_kill(chaos: Chaos) -> Verdict:
             problems.append(f"Kill {number} found no call in flight: not mid-publish.")
         worker = stack.start_worker(ALL_QUEUES, concurrency=8)
     settled = settle(stack, messages, chaos.timeout(120, 420))
-    return judge("worker_kill", stack, messages, started=started, problems=problems, details={
-        "accounts": len(fleet), "kills": killed, "finished_in_time": settled,
-        "events": harness.event_counts(messages, ["delivery.requeued", "delivery.unknown",
-                                                  "delivery.reconciled", "delivery.not_found"]),
-    })
+    return judge(
+        "worker_kill",
+        stack,
+        messages,
+        started=started,
+        problems=problems,
+        details={
+            "accounts": len(fleet),
+            "kills": killed,
+            "finished_in_time": settled,
+            "events": harness.event_counts(
+                messages, ["delivery.requeued", "delivery.unknown", "delivery.reconciled", "delivery.not_found"]
+            ),
+        },
+    )
 
 
 # --- 2. Redis restarted mid-fan-out -----------------------------------------------------------------------
+
 
 def redis_restart(chaos: Chaos) -> Verdict:
     """kill -9 the broker (a private redis-server without persistence) while a fan-out's
@@ -145,14 +158,24 @@ def redis_restart(chaos: Chaos) -> Verdict:
     gone = [process.name for process in workers if not process.running]
     if gone:
         problems.append(f"Workers ended after the restart: {gone}.")
-    return judge("redis_restart", stack, messages, started=started, problems=problems, details={
-        "accounts": len(fleet), "messages_in_redis_when_killed": waiting, "queued_in_db_when_killed": queued_in_db,
-        "finished_in_time": settled,
-        "events": harness.event_counts(messages, ["delivery.requeued", "delivery.unknown", "delivery.reconciled"]),
-    })
+    return judge(
+        "redis_restart",
+        stack,
+        messages,
+        started=started,
+        problems=problems,
+        details={
+            "accounts": len(fleet),
+            "messages_in_redis_when_killed": waiting,
+            "queued_in_db_when_killed": queued_in_db,
+            "finished_in_time": settled,
+            "events": harness.event_counts(messages, ["delivery.requeued", "delivery.unknown", "delivery.reconciled"]),
+        },
+    )
 
 
 # --- 3. PostgreSQL connections dropped mid-fan-out ----------------------------------------------------------
+
 
 class NotApplicable(Exception):
     """The scenario does not apply to this stack (said why)."""
@@ -189,17 +212,35 @@ def pg_terminate(chaos: Chaos) -> Verdict:
     after = harness.deliveries(messages).filter(sent_at__gt=last).count()
     if not after:
         problems.append("Nothing was sent after the last termination: the worker did not recover.")
-    return judge("pg_terminate", stack, messages, started=started, problems=problems, details={
-        "accounts": len(fleet), "terminations": terminations, "sent_after_last_termination": after,
-        "worker_pid": worker.pid, "finished_in_time": settled,
-        "events": harness.event_counts(messages, ["delivery.requeued", "delivery.unknown", "delivery.reconciled"]),
-    })
+    return judge(
+        "pg_terminate",
+        stack,
+        messages,
+        started=started,
+        problems=problems,
+        details={
+            "accounts": len(fleet),
+            "terminations": terminations,
+            "sent_after_last_termination": after,
+            "worker_pid": worker.pid,
+            "finished_in_time": settled,
+            "events": harness.event_counts(messages, ["delivery.requeued", "delivery.unknown", "delivery.reconciled"]),
+        },
+    )
 
 
 # --- 4. The networks misbehave ---------------------------------------------------------------------------
 
-NETWORK_FAULTS = {"network": "*", "account": "*", "error_rate": 0.10, "rate_limit_rate": 0.05,
-                  "rate_limit_reset_seconds": 1, "timeout_rate": 0.01, "hang_seconds": 3, "seed": 7}
+NETWORK_FAULTS = {
+    "network": "*",
+    "account": "*",
+    "error_rate": 0.10,
+    "rate_limit_rate": 0.05,
+    "rate_limit_reset_seconds": 1,
+    "timeout_rate": 0.01,
+    "hang_seconds": 3,
+    "seed": 7,
+}
 # Added first, so it decides the fan-out's first three calls: three sure timeouts after the
 # request was received (a run of ~300 calls draws no 1 % timeout one time in twenty).
 FIRST_CALLS_TIME_OUT = {"network": "*", "account": "*", "timeout_rate": 1.0, "hang_seconds": 3, "count": 3}
@@ -227,13 +268,23 @@ def network_faults(chaos: Chaos) -> Verdict:
         problems.append(f"No publish ended unknown: the faults did not show ({outcomes}).")
     if not outcomes.get("reconcile:found"):
         problems.append(f"No timed-out post was found by reconciliation ({outcomes}).")
-    return judge("network_faults", stack, messages, started=started, problems=problems, details={
-        "accounts": len(fleet), "faults": [FIRST_CALLS_TIME_OUT, NETWORK_FAULTS], "attempts": outcomes,
-        "finished_in_time": settled,
-    })
+    return judge(
+        "network_faults",
+        stack,
+        messages,
+        started=started,
+        problems=problems,
+        details={
+            "accounts": len(fleet),
+            "faults": [FIRST_CALLS_TIME_OUT, NETWORK_FAULTS],
+            "attempts": outcomes,
+            "finished_in_time": settled,
+        },
+    )
 
 
 # --- 5. Beat stopped ---------------------------------------------------------------------------------------
+
 
 def beat_stopped(chaos: Chaos) -> Verdict:
     """Beat is down while scheduled messages fall due, then starts. Time is compressed:
@@ -256,11 +307,15 @@ def beat_stopped(chaos: Chaos) -> Verdict:
     for account in fleet:
         by_mission.setdefault(account.mission_id, []).append(account)
     started = time.monotonic()
-    drafts = [harness.routine_message(targets=targets, text=f"Communiqué {tag} ({n}).", approve=False)
-              for n, targets in enumerate(by_mission.values())]
+    drafts = [
+        harness.routine_message(targets=targets, text=f"Communiqué {tag} ({n}).", approve=False)
+        for n, targets in enumerate(by_mission.values())
+    ]
     approver = harness.press_officer()
-    messages = [message_approve(actor=approver, message_id=draft.pk,
-                                publish_at=timezone.now() + timedelta(seconds=3)) for draft in drafts]
+    messages = [
+        message_approve(actor=approver, message_id=draft.pk, publish_at=timezone.now() + timedelta(seconds=3))
+        for draft in drafts
+    ]
     last_due = max(message.scheduled_at for message in messages)
     # The real wait: overdue by 4 s (4 missed dispatcher ticks at DISPATCH_INTERVAL 1 s).
     time.sleep(max(0.0, (last_due - timezone.now()).total_seconds()) + 4)
@@ -277,14 +332,24 @@ def beat_stopped(chaos: Chaos) -> Verdict:
     if before:
         problems.append(f"{before} deliveries went out before beat started.")
     last = harness.deliveries(messages).order_by("-sent_at").values_list("sent_at", flat=True).first()
-    return judge("beat_stopped", stack, messages, started=started, problems=problems, details={
-        "accounts": len(fleet), "messages": len(messages), "states_while_beat_was_down": dict(early),
-        "all_out_seconds_after_beat_started": round((last - beat_started_at).total_seconds(), 1) if last else None,
-        "finished_in_time": settled,
-    })
+    return judge(
+        "beat_stopped",
+        stack,
+        messages,
+        started=started,
+        problems=problems,
+        details={
+            "accounts": len(fleet),
+            "messages": len(messages),
+            "states_while_beat_was_down": dict(early),
+            "all_out_seconds_after_beat_started": round((last - beat_started_at).total_seconds(), 1) if last else None,
+            "finished_in_time": settled,
+        },
+    )
 
 
 # --- 6. A token revoked mid-fan-out ------------------------------------------------------------------------
+
 
 def token_revoked(chaos: Chaos) -> Verdict:
     """Two alerts fan out; once a quarter of the first is out, the sandbox revokes one X
@@ -309,10 +374,16 @@ def token_revoked(chaos: Chaos) -> Verdict:
     _wait_sent(chaos, [first], harness.deliveries([first]).count() // 4, timeout=chaos.timeout(60, 240))
     # The victim: an X account none of whose deliveries has started yet (the queue's order
     # is not the ids' order), the last such one.
-    waiting = Counter(harness.deliveries(messages).filter(account__network="twitter", state__in=WAITING)
-                      .values_list("account_id", flat=True))
-    candidates = [pk for pk, count in waiting.items() if count == len(messages)] or list(waiting) or [
-        max(account.pk for account in fleet if account.network == "twitter")]  # then the check below says so
+    waiting = Counter(
+        harness.deliveries(messages)
+        .filter(account__network="twitter", state__in=WAITING)
+        .values_list("account_id", flat=True)
+    )
+    candidates = (
+        [pk for pk, count in waiting.items() if count == len(messages)]
+        or list(waiting)
+        or [max(account.pk for account in fleet if account.network == "twitter")]
+    )  # then the check below says so
     victim = next(account for account in fleet if account.pk == max(candidates))
     stack.sandbox_fault(network="twitter", account=victim.network_account_id, revoked=True)
     # Right after the rule: what had not started must fail as auth; a call in flight may
@@ -332,23 +403,38 @@ def token_revoked(chaos: Chaos) -> Verdict:
 
     for delivery in harness.deliveries(messages).filter(account=victim):
         if expect_failed(delivery) and (delivery.state, delivery.last_error_kind) != (
-                Delivery.State.FAILED, Delivery.ErrorKind.AUTH):
-            problems.append(f"The victim's delivery {delivery.pk} is {delivery.state}/{delivery.last_error_kind}, "
-                            "not failed as auth.")
+            Delivery.State.FAILED,
+            Delivery.ErrorKind.AUTH,
+        ):
+            problems.append(
+                f"The victim's delivery {delivery.pk} is {delivery.state}/{delivery.last_error_kind}, "
+                "not failed as auth."
+            )
     if victim.status not in (SocialAccount.Status.EXPIRED, SocialAccount.Status.REVOKED):
         problems.append(f"The revoked account shows {victim.status}, not expired.")
     mails = poll(lambda: [m for m in stack.emails() if admin.email in (m["To"] or "")], 10)
     if len(mails or []) != 1:
         problems.append(f"The administrators got {len(mails or [])} mails about the account, not one.")
-    return judge("token_revoked", stack, messages, started=started, problems=problems,
-                 expect_failed=expect_failed, details={
-                     "accounts": len(fleet), "victim": victim.network_account_id, "victim_status": victim.status,
-                     "victim_states_when_revoked": sorted(when_revoked.values()), "admin_mails": len(mails or []),
-                     "finished_in_time": settled,
-                 })
+    return judge(
+        "token_revoked",
+        stack,
+        messages,
+        started=started,
+        problems=problems,
+        expect_failed=expect_failed,
+        details={
+            "accounts": len(fleet),
+            "victim": victim.network_account_id,
+            "victim_status": victim.status,
+            "victim_states_when_revoked": sorted(when_revoked.values()),
+            "admin_mails": len(mails or []),
+            "finished_in_time": settled,
+        },
+    )
 
 
 # --- 7. Killed after the network accepted -------------------------------------------------------------------
+
 
 def kill_after_accept(chaos: Chaos) -> Verdict:
     """The worker dies (SIGKILL, by its own hand: tests/live.py's LIVE_KILL_AFTER_ACCEPT
@@ -363,21 +449,30 @@ def kill_after_accept(chaos: Chaos) -> Verdict:
     victim = fleet[len(fleet) // 2]
     marker = Path(chaos.workdir or stack.tmp_path) / f"kill-after-accept-{victim.network_account_id}"
     _latency(stack, 100)
-    _, doomed = _start(stack, (ALL_QUEUES, 8, {
-        "LIVE_KILL_AFTER_ACCEPT": victim.network_account_id, "LIVE_KILL_AFTER_ACCEPT_MARKER": str(marker)}))
+    _, doomed = _start(
+        stack,
+        (
+            ALL_QUEUES,
+            8,
+            {"LIVE_KILL_AFTER_ACCEPT": victim.network_account_id, "LIVE_KILL_AFTER_ACCEPT_MARKER": str(marker)},
+        ),
+    )
     started = time.monotonic()
     messages = harness.fan_out(("twitter",), harness.run_tag())
     problems = []
     died = poll(lambda: not doomed.running, chaos.timeout(60, 120))
     victim_delivery = harness.deliveries(messages).get(account=victim)
     at_death = victim_delivery.state
-    posts_at_death = [row["count"] for row in stack.sandbox_counts("twitter")
-                      if row["account"] == victim.network_account_id]
+    posts_at_death = [
+        row["count"] for row in stack.sandbox_counts("twitter") if row["account"] == victim.network_account_id
+    ]
     if not died or doomed.popen.returncode != -signal.SIGKILL:
         problems.append(f"The worker did not die by SIGKILL after the post (returncode {doomed.popen.returncode}).")
     if at_death != Delivery.State.SENDING or posts_at_death != [1]:
-        problems.append(f"At the worker's death the delivery was {at_death} with {posts_at_death} posts: "
-                        "not 'accepted by the network, unknown to the database'.")
+        problems.append(
+            f"At the worker's death the delivery was {at_death} with {posts_at_death} posts: "
+            "not 'accepted by the network, unknown to the database'."
+        )
     stack.start_worker(ALL_QUEUES, concurrency=8)
     settled = settle(stack, messages, chaos.timeout(90, 240))
     victim_delivery.refresh_from_db()
@@ -389,15 +484,27 @@ def kill_after_accept(chaos: Chaos) -> Verdict:
         problems.append(f"The victim's delivery was attempted {victim_delivery.attempts} times, not once.")
     posts = stack.sandbox_received("twitter", victim.network_account_id)
     if len(posts) != 1 or posts[0]["id"] != victim_delivery.external_id:
-        problems.append(f"The victim's account holds {len(posts)} posts; the delivery says "
-                        f"{victim_delivery.external_id!r}.")
-    return judge("kill_after_accept", stack, messages, started=started, problems=problems, details={
-        "accounts": len(fleet), "victim": victim.network_account_id, "state_at_death": at_death,
-        "victim_events": verbs, "finished_in_time": settled,
-    })
+        problems.append(
+            f"The victim's account holds {len(posts)} posts; the delivery says {victim_delivery.external_id!r}."
+        )
+    return judge(
+        "kill_after_accept",
+        stack,
+        messages,
+        started=started,
+        problems=problems,
+        details={
+            "accounts": len(fleet),
+            "victim": victim.network_account_id,
+            "state_at_death": at_death,
+            "victim_events": verbs,
+            "finished_in_time": settled,
+        },
+    )
 
 
 # --- 8. Redis frozen while a press officer approves -----------------------------------------------------------
+
 
 def redis_frozen(chaos: Chaos) -> Verdict:
     """CLIENT PAUSE 3000 ALL on the broker (a private redis-server) just before a press
@@ -438,15 +545,24 @@ def redis_frozen(chaos: Chaos) -> Verdict:
     resumed = paused_at + timedelta(seconds=3)
     if first is not None and first < resumed - timedelta(seconds=0.2):
         problems.append(f"A delivery went out at {first.isoformat()}, before Redis resumed ({resumed.isoformat()}).")
-    return judge("redis_frozen", stack, [alert], started=started, problems=problems, details={
-        "accounts": len(fleet), "approval_answered_in_seconds": round(answered_in, 3),
-        "http_status": response.status_code,
-        "first_sent_after_resume_seconds": round((first - resumed).total_seconds(), 2) if first else None,
-        "finished_in_time": settled,
-    })
+    return judge(
+        "redis_frozen",
+        stack,
+        [alert],
+        started=started,
+        problems=problems,
+        details={
+            "accounts": len(fleet),
+            "approval_answered_in_seconds": round(answered_in, 3),
+            "http_status": response.status_code,
+            "first_sent_after_resume_seconds": round((first - resumed).total_seconds(), 2) if first else None,
+            "finished_in_time": settled,
+        },
+    )
 
 
 # --- 9. A crisis alert behind a routine backlog ---------------------------------------------------------------
+
 
 def crisis_priority(chaos: Chaos) -> Verdict:
     """500 routine deliveries (one message of one mission to 500 X accounts; full: 1,000)
@@ -454,8 +570,9 @@ def crisis_priority(chaos: Chaos) -> Verdict:
     accounts in Japan is approved: it goes through the crisis queue and its own worker, and
     is out within 10 s while the routine backlog is still draining."""
     stack = chaos.stack
-    routine_accounts = harness.make_fleet(("twitter",), mission_codes=["emb-eg-cairo"],
-                                          per_mission=chaos.size(500, 1000))
+    routine_accounts = harness.make_fleet(
+        ("twitter",), mission_codes=["emb-eg-cairo"], per_mission=chaos.size(500, 1000)
+    )
     crisis_accounts = harness.make_fleet(("twitter",), mission_codes=["emb-jp-tokyo"], per_mission=5)
     _latency(stack, 100)
     _start(stack, ("crisis", 4, None), ("publish,maintenance", 8, None))
@@ -466,8 +583,7 @@ def crisis_priority(chaos: Chaos) -> Verdict:
     poll(lambda: not harness.deliveries([routine]).filter(state="scheduled").exists(), 30)
     backlog = dict(harness.state_counts([routine]))
     approved_at = timezone.now()
-    alert = harness.crisis_alert(networks=("twitter",), text=f"Alerte {tag} : urgence.",
-                                 scope={"countries": ["JP"]})
+    alert = harness.crisis_alert(networks=("twitter",), text=f"Alerte {tag} : urgence.", scope={"countries": ["JP"]})
     out = poll(lambda: harness.state_counts([alert]).get("sent", 0) == len(crisis_accounts), 10, interval=0.1)
     alert_out = harness.deliveries([alert]).order_by("-sent_at").values_list("sent_at", flat=True).first()
     out_in = (alert_out - approved_at).total_seconds() if alert_out and out else None
@@ -477,11 +593,20 @@ def crisis_priority(chaos: Chaos) -> Verdict:
     if not routine_left:
         problems.append("The routine backlog was gone before the alert: the alert jumped no queue.")
     settled = settle(stack, [routine, alert], chaos.timeout(90, 180))
-    return judge("crisis_priority", stack, [routine, alert], started=started, problems=problems, details={
-        "routine_deliveries": len(routine_accounts), "routine_when_alert_approved": backlog,
-        "alert_out_in_seconds": round(out_in, 2) if out_in is not None else None,
-        "routine_not_sent_when_alert_out": routine_left, "finished_in_time": settled,
-    })
+    return judge(
+        "crisis_priority",
+        stack,
+        [routine, alert],
+        started=started,
+        problems=problems,
+        details={
+            "routine_deliveries": len(routine_accounts),
+            "routine_when_alert_approved": backlog,
+            "alert_out_in_seconds": round(out_in, 2) if out_in is not None else None,
+            "routine_not_sent_when_alert_out": routine_left,
+            "finished_in_time": settled,
+        },
+    )
 
 
 # --- 10. Ten callers refresh one X token at once -----------------------------------------------------------------
@@ -517,10 +642,30 @@ def refresh_race(chaos: Chaos) -> Verdict:
     children = []
     for index, threads in enumerate(REFRESH_PROCESSES):
         log = open(log_dir / f"refresh-race-{index}.log", "w+b")  # noqa: SIM115 (closed below)
-        argv = [sys.executable, "-m", "tests.chaos.refresh_race", "--account", str(account.pk),
-                "--threads", str(threads), "--start-at", repr(start_at)]
-        children.append((subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603
-                                          stdin=subprocess.DEVNULL), log))
+        argv = [
+            sys.executable,
+            "-m",
+            "tests.chaos.refresh_race",
+            "--account",
+            str(account.pk),
+            "--threads",
+            str(threads),
+            "--start-at",
+            repr(start_at),
+        ]
+        children.append(
+            (
+                subprocess.Popen(  # noqa: S603
+                    argv,
+                    cwd=REPO,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                ),
+                log,
+            )
+        )
     outputs, problems = [], []
     for popen, log in children:
         try:
@@ -532,8 +677,12 @@ def refresh_race(chaos: Chaos) -> Verdict:
         log.seek(0)
         outputs.append(log.read().decode(errors="replace"))
         log.close()
-    results = [json.loads(line) for output in outputs for line in output.splitlines()
-               if line.startswith("{") and '"caller"' in line]
+    results = [
+        json.loads(line)
+        for output in outputs
+        for line in output.splitlines()
+        if line.startswith("{") and '"caller"' in line
+    ]
     refreshes = sum(output.count(f"account.refresh actor=system account={account.pk} ") for output in outputs)
     tokens = Counter(result.get("access") for result in results if "access" in result)
     errors = [result for result in results if "error" in result]
@@ -554,8 +703,9 @@ def refresh_race(chaos: Chaos) -> Verdict:
     if refreshes != 1:
         problems.append(f"{refreshes} refreshes, not one.")
     if len(results) != sum(REFRESH_PROCESSES):
-        problems.append(f"{len(results)} callers answered, not {sum(REFRESH_PROCESSES)}:\n"
-                        + "\n".join(outputs)[-3000:])
+        problems.append(
+            f"{len(results)} callers answered, not {sum(REFRESH_PROCESSES)}:\n" + "\n".join(outputs)[-3000:]
+        )
     if errors:
         problems.append(f"Callers failed: {errors}")
     if set(tokens) != {stored_access}:
@@ -563,15 +713,25 @@ def refresh_race(chaos: Chaos) -> Verdict:
     if stored.refresh_token == original.refresh_token:
         problems.append("The stored refresh token is the original one: nothing was refreshed.")
     verdict = Verdict(
-        scenario="refresh_race", expected=sum(REFRESH_PROCESSES), sent=tokens.get(stored_access, 0),
-        failed=len(errors), settled=0, duplicates=max(0, refreshes - 1),
+        scenario="refresh_race",
+        expected=sum(REFRESH_PROCESSES),
+        sent=tokens.get(stored_access, 0),
+        failed=len(errors),
+        settled=0,
+        duplicates=max(0, refreshes - 1),
         lost=sum(REFRESH_PROCESSES) - len(results) + (0 if still_valid else 1),
-        seconds=time.monotonic() - started, problems=problems,
-        details={"refreshes": refreshes, "callers": len(results), "distinct_tokens": len(tokens),
-                 "calls_spread_seconds": round(spread, 3) if spread is not None else None,
-                 "account_status": account.status, "chain_still_valid": still_valid,
-                 "meaning": "expected/sent: callers / callers given the one fresh token; duplicates: "
-                            "refreshes beyond one; lost: callers without an answer, +1 if the account broke"},
+        seconds=time.monotonic() - started,
+        problems=problems,
+        details={
+            "refreshes": refreshes,
+            "callers": len(results),
+            "distinct_tokens": len(tokens),
+            "calls_spread_seconds": round(spread, 3) if spread is not None else None,
+            "account_status": account.status,
+            "chain_still_valid": still_valid,
+            "meaning": "expected/sent: callers / callers given the one fresh token; duplicates: "
+            "refreshes beyond one; lost: callers without an answer, +1 if the account broke",
+        },
     )
     return verdict
 

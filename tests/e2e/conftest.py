@@ -25,8 +25,14 @@ from tests.e2e.helpers import VIEWPORT
 from tests.live import _live_database_keeper, live_sandbox, live_stack  # noqa: F401 (fixtures)
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 # Playwright's sync API runs an event loop in the main thread from the first journey to the
 # end of the session (the browser is session-scoped), and Django then sees every later ORM
 # call of the test process as "async". Those calls are synchronous and safe, so the check
@@ -63,8 +69,10 @@ def _live_server_helper(request):
 def chromium():
     """Debian's Chromium, launched once for the session. Missing: the journeys fail."""
     if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium). "
-                    "The browser journeys never download a browser, and never skip.")
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium). "
+            "The browser journeys never download a browser, and never skip."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -80,8 +88,7 @@ def live_app(live_stack, live_server, settings):  # noqa: F811 (the fixture abov
     consent pages (form-action)."""
     sandbox = urlsplit(live_stack.sandbox_url)
     policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
-    policy["DIRECTIVES"]["form-action"] = [*policy["DIRECTIVES"]["form-action"],
-                                           f"{sandbox.scheme}://{sandbox.netloc}"]
+    policy["DIRECTIVES"]["form-action"] = [*policy["DIRECTIVES"]["form-action"], f"{sandbox.scheme}://{sandbox.netloc}"]
     settings.CONTENT_SECURITY_POLICY = policy
     return live_stack
 

@@ -60,14 +60,21 @@ def test_officer_drafts_press_officer_approves_for_now_every_account_receives_it
     expect(review.get_by_role("link", name="See it on X")).to_have_count(2)
     expect(review.get_by_role("link", name="See it on Facebook")).to_have_count(2)
     stack.wait_until(lambda: all_sent(message), timeout=10, what="every delivery sent")
-    stack.wait_until(lambda: Message.objects.get(pk=message.pk).state == Message.State.PUBLISHED, timeout=10,
-                     what="the message published")
+    stack.wait_until(
+        lambda: Message.objects.get(pk=message.pk).state == Message.State.PUBLISHED,
+        timeout=10,
+        what="the message published",
+    )
     shot(review, "monitor")
 
     # The sandbox feeds: each account once per language, with the image and its alt text.
     received = stack.sandbox_received()
-    assert Counter((item["account"], item["text"]) for item in received) == Counter({
-        (x_account.network_account_id, FRENCH): 1, (x_account.network_account_id, ENGLISH): 1,
-        (facebook_account.network_account_id, FRENCH): 1, (facebook_account.network_account_id, ENGLISH): 1,
-    })
+    assert Counter((item["account"], item["text"]) for item in received) == Counter(
+        {
+            (x_account.network_account_id, FRENCH): 1,
+            (x_account.network_account_id, ENGLISH): 1,
+            (facebook_account.network_account_id, FRENCH): 1,
+            (facebook_account.network_account_id, ENGLISH): 1,
+        }
+    )
     assert all(item["media"] for item in received)

@@ -23,8 +23,12 @@ FRENCH = "Évitez le centre-ville et restez chez vous. Suivez les consignes des 
 
 
 def test_crisis_alert_to_two_countries_approved_by_a_second_person_and_tracked_to_the_end(stack, login):
-    targets = [account("emb-lb-beirut", Network.TWITTER), account("emb-lb-beirut", Network.FACEBOOK),
-               account("emb-jo-amman", Network.TWITTER), account("emb-jo-amman", Network.FACEBOOK)]
+    targets = [
+        account("emb-lb-beirut", Network.TWITTER),
+        account("emb-lb-beirut", Network.FACEBOOK),
+        account("emb-jo-amman", Network.TWITTER),
+        account("emb-jo-amman", Network.FACEBOOK),
+    ]
     author = crisis_member(username="claire", first_name="Claire", last_name="Martin")
     approver = crisis_member(username="hugo", first_name="Hugo", last_name="Bernard")
 
@@ -70,8 +74,7 @@ def test_crisis_alert_to_two_countries_approved_by_a_second_person_and_tracked_t
     # In the sandbox: each account once, in its mission's language (Arabic, both missions' first
     # language after French that has a text).
     received = stack.sandbox_received()
-    assert Counter(item["account"] for item in received) == Counter(
-        target.network_account_id for target in targets)
+    assert Counter(item["account"] for item in received) == Counter(target.network_account_id for target in targets)
     assert {item["text"] for item in received} == {ARABIC}
 
     # The engine is healthy while it works: the health page, in words.

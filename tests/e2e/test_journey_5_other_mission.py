@@ -14,8 +14,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
 def test_an_officer_gets_404_for_another_missions_message(live_server, login):
     cairo = officer("emb-eg-cairo", username="officer-cairo")
-    secret = draft_message(author=cairo, mission_or_code="emb-eg-cairo", title="Cairo's private draft",
-                           texts={"fr": "Réception au Caire."})
+    secret = draft_message(
+        author=cairo, mission_or_code="emb-eg-cairo", title="Cairo's private draft", texts={"fr": "Réception au Caire."}
+    )
     tokyo = officer("emb-jp-tokyo", username="officer-tokyo")
     page = login(tokyo)
     for url in (reverse("posts:message_detail", args=[secret.pk]), reverse("posts:monitor", args=[secret.pk])):

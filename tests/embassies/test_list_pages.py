@@ -80,14 +80,30 @@ def _accounts(count: int) -> None:
 
 # name: (URL name, page size setting, set-up, filters that keep more than two rows)
 LISTS = {
-    "missions": ("embassies:mission_list", "embassies.views.MISSIONS_PER_PAGE", None,
-                 {"q": "emb-", "region": "Europe", "kind": "embassy"}),
-    "staff": ("embassies:staff_list", "embassies.views.STAFF_PER_PAGE", _staff,
-              {"q": "press-list", "role": Role.PRESS_OFFICE}),
-    "accounts": ("channels:account_list", "channels.views.ACCOUNTS_PER_PAGE", _accounts,
-                 {"region": "Europe", "network": "twitter", "status": "connected"}),
-    "audit log": ("audit:log", "audit.views.EVENTS_PER_PAGE", _staff,
-                  {"action": "role.grant", "actor": "", "date_from": "", "date_to": ""}),
+    "missions": (
+        "embassies:mission_list",
+        "embassies.views.MISSIONS_PER_PAGE",
+        None,
+        {"q": "emb-", "region": "Europe", "kind": "embassy"},
+    ),
+    "staff": (
+        "embassies:staff_list",
+        "embassies.views.STAFF_PER_PAGE",
+        _staff,
+        {"q": "press-list", "role": Role.PRESS_OFFICE},
+    ),
+    "accounts": (
+        "channels:account_list",
+        "channels.views.ACCOUNTS_PER_PAGE",
+        _accounts,
+        {"region": "Europe", "network": "twitter", "status": "connected"},
+    ),
+    "audit log": (
+        "audit:log",
+        "audit.views.EVENTS_PER_PAGE",
+        _staff,
+        {"action": "role.grant", "actor": "", "date_from": "", "date_to": ""},
+    ),
 }
 
 
@@ -142,8 +158,9 @@ def test_every_filter_hint_is_on_the_page_its_input_points_at(client, admin):
     assert "auth. for every login event" in response.text
 
 
-def test_the_staff_list_costs_the_same_queries_for_one_person_or_a_full_page(client, admin,
-                                                                            django_assert_max_num_queries):
+def test_the_staff_list_costs_the_same_queries_for_one_person_or_a_full_page(
+    client, admin, django_assert_max_num_queries
+):
     url = reverse("embassies:staff_list")
     client.get(url)  # warm the session
     with django_assert_max_num_queries(20) as few:

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def people():
     return {
-        "officer": UserFactory(username="sel-officer", last_name="Abe", roles=[Role.OFFICER],
-                               missions=["emb-jp-tokyo"]),
+        "officer": UserFactory(
+            username="sel-officer", last_name="Abe", roles=[Role.OFFICER], missions=["emb-jp-tokyo"]
+        ),
         "press": UserFactory(username="sel-press", last_name="Bard", roles=[Role.PRESS_OFFICE]),
         "nobody": UserFactory(username="sel-nobody", last_name="Cole", roles=[]),
     }
@@ -31,8 +32,7 @@ def test_staff_list_filters_by_role_or_by_no_role(people):
 
 
 def test_staff_list_searches_names_and_missions_once_per_person(people):
-    people["officer"].memberships.create(mission_id=selectors.mission_get(user=people["press"],
-                                                                          code="emb-eg-cairo").pk)
+    people["officer"].memberships.create(mission_id=selectors.mission_get(user=people["press"], code="emb-eg-cairo").pk)
     assert _names(selectors.staff_list(query="emb-")) == ["sel-officer"]
     assert _names(selectors.staff_list(query="Tokyo")) == ["sel-officer"]
     assert _names(selectors.staff_list(query="bard")) == ["sel-press"]

@@ -22,8 +22,9 @@ def admin(client):
 
 @pytest.fixture
 def officer():
-    return UserFactory(username="staff-officer", first_name="Aiko", last_name="Sato", roles=[Role.OFFICER],
-                       missions=["emb-jp-tokyo"])
+    return UserFactory(
+        username="staff-officer", first_name="Aiko", last_name="Sato", roles=[Role.OFFICER], missions=["emb-jp-tokyo"]
+    )
 
 
 def test_role_grant_confirms_with_the_role_and_its_consequences(client, admin, officer):
@@ -67,7 +68,7 @@ def test_a_press_officer_without_an_app_gets_a_link_to_open_an_enrolment(client,
     press = UserFactory(username="staff-press", roles=[Role.PRESS_OFFICE])
     page = _staff_page(client, press)
     assert "No authenticator app" in page
-    link = f'{reverse("admin:security_enrolmentgrant_add")}?user={press.pk}'
+    link = f"{reverse('admin:security_enrolmentgrant_add')}?user={press.pk}"
     assert f'href="{link}">{OPEN_ENROLMENT}</a>' in page
     assert client.get(link).status_code == 200  # the administrator may open it there
 

@@ -104,7 +104,7 @@ def test_a_user_without_role_is_told_so(client):
 def test_every_page_carries_the_csrf_header_for_htmx_and_no_inline_script(client, officer):
     client.force_login(officer)
     page = client.get(reverse("posts:dashboard")).text
-    assert "hx-headers='{\"X-CSRFToken\": \"" in page
+    assert 'hx-headers=\'{"X-CSRFToken": "' in page
     assert "/static/django_htmx/htmx-2.min.js" in page
     assert "<script>" not in page
     assert "cdn" not in page.lower()
@@ -143,11 +143,14 @@ def test_login_page_hides_the_demo_users_unless_asked(client):
 def test_password_change_pages(client, officer):
     client.force_login(officer)
     assert client.get(reverse("password_change")).status_code == 200
-    response = client.post(reverse("password_change"), {
-        "old_password": "correct horse battery staple",
-        "new_password1": "a new and long passphrase",
-        "new_password2": "a new and long passphrase",
-    })
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "correct horse battery staple",
+            "new_password1": "a new and long passphrase",
+            "new_password2": "a new and long passphrase",
+        },
+    )
     assert response["Location"] == reverse("password_change_done")
     assert client.get(reverse("password_change_done")).status_code == 200
 

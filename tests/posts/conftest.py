@@ -46,7 +46,8 @@ class FakeAdapter:
             problems.append(Problem(self.network, "media", "Flickr needs a photo."))
         problems += [
             Problem(self.network, "media", "An image has no alt text.")
-            for item in content.media if item.kind == "image" and not item.alt_text
+            for item in content.media
+            if item.kind == "image" and not item.alt_text
         ]
         return problems
 

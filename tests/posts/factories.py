@@ -21,8 +21,17 @@ from posts.services.review import message_approve, message_submit
 from tests.factories import SocialAccountFactory, UserFactory, mission
 
 __all__ = [
-    "SocialAccountFactory", "UserFactory", "account", "administrator", "approved_message", "crisis_member",
-    "draft_message", "mission", "officer", "press_officer", "submitted_message",
+    "SocialAccountFactory",
+    "UserFactory",
+    "account",
+    "administrator",
+    "approved_message",
+    "crisis_member",
+    "draft_message",
+    "mission",
+    "officer",
+    "press_officer",
+    "submitted_message",
 ]
 
 _handles = itertools.count(1)
@@ -52,8 +61,15 @@ def account(mission_or_code: Mission | str, network: str = Network.TWITTER, **kw
     return SocialAccountFactory(mission=target, network=network, is_sandbox=True, **kwargs)
 
 
-def draft_message(*, author, mission_or_code: Mission | str = "emb-eg-cairo", texts=None, targets=None,
-                  title: str = "National day reception", desired_at=None) -> Message:
+def draft_message(
+    *,
+    author,
+    mission_or_code: Mission | str = "emb-eg-cairo",
+    texts=None,
+    targets=None,
+    title: str = "National day reception",
+    desired_at=None,
+) -> Message:
     """A draft made through message_create (by default in French and Arabic to one X account)."""
     target_mission = mission_or_code if isinstance(mission_or_code, Mission) else mission(mission_or_code)
     if targets is None:
@@ -61,8 +77,12 @@ def draft_message(*, author, mission_or_code: Mission | str = "emb-eg-cairo", te
     if texts is None:
         texts = {"fr": "Réception pour la fête nationale.", "ar": "حفل استقبال بمناسبة العيد الوطني."}
     return message_create(
-        actor=author, mission=target_mission, title=title, texts=texts,
-        target_ids=[target.pk for target in targets], desired_at=desired_at,
+        actor=author,
+        mission=target_mission,
+        title=title,
+        texts=texts,
+        target_ids=[target.pk for target in targets],
+        desired_at=desired_at,
     )
 
 

@@ -27,8 +27,11 @@ def mena_accounts():
     targeted: a YouTube account, a disconnected one, one without credentials, one of an
     inactive mission, and one in Europe."""
     targeted = [
-        account("emb-eg-cairo"), account("emb-eg-cairo", Network.FACEBOOK),
-        account("cg-eg-alexandria"), account("emb-lb-beirut"), account("emb-ir-tehran"),
+        account("emb-eg-cairo"),
+        account("emb-eg-cairo", Network.FACEBOOK),
+        account("cg-eg-alexandria"),
+        account("emb-lb-beirut"),
+        account("emb-ir-tehran"),
         account("emb-dz-algiers", Network.FACEBOOK),
     ]
     inactive = mission("emb-ye-sanaa")
@@ -48,7 +51,9 @@ def test_crisis_alert_to_a_region_targets_every_connected_account_of_every_missi
     targeted, _ = mena_accounts
     author = crisis_member()
     alert = crisis_alert_create(
-        actor=author, title="Regional unrest", scope={"regions": [MENA]},
+        actor=author,
+        title="Regional unrest",
+        scope={"regions": [MENA]},
         texts={"fr": "Restez chez vous.", "en": "Stay at home.", "ar": "ابقوا في منازلكم."},
     )
     assert alert.priority == Priority.CRISIS
@@ -69,7 +74,9 @@ def test_crisis_alert_reaches_each_account_in_its_language_with_the_fallbacks(me
 
     # No French text: Arabic where the mission publishes in Arabic, else English.
     alert = crisis_alert_create(
-        actor=author, title="Alert", scope={"regions": [MENA]},
+        actor=author,
+        title="Alert",
+        scope={"regions": [MENA]},
         texts={"en": "Stay at home.", "ar": "ابقوا في منازلكم.", "de": "Bleiben Sie zu Hause."},
     )
     message_submit(actor=author, message_id=alert.pk)
@@ -85,8 +92,12 @@ def test_crisis_alert_reaches_each_account_in_its_language_with_the_fallbacks(me
 
     # With a French text too: the mission's own language still comes first (every mission
     # lists French first), and French before English where the own language has no text.
-    second = crisis_alert_create(actor=author, title="Alert 2", scope={"countries": ["EG"]},
-                                 texts={"fr": "Restez chez vous.", "en": "Stay at home.", "ar": "ابقوا في منازلكم."})
+    second = crisis_alert_create(
+        actor=author,
+        title="Alert 2",
+        scope={"countries": ["EG"]},
+        texts={"fr": "Restez chez vous.", "en": "Stay at home.", "ar": "ابقوا في منازلكم."},
+    )
     message_submit(actor=author, message_id=second.pk)
     message_approve(actor=approver, message_id=second.pk, publish_at=None)
     languages = dict(Delivery.objects.filter(message=second).values_list("account_id", "language"))
@@ -99,7 +110,8 @@ def test_crisis_alert_reaches_each_account_in_its_language_with_the_fallbacks(me
 def test_crisis_target_accounts_by_countries_all_and_networks(mena_accounts):
     targeted, left_out = mena_accounts
     assert set(crisis_target_accounts({"countries": ["eg", "LB"]})) == {
-        account_ for account_ in targeted if account_.mission.country_code in ("EG", "LB")}
+        account_ for account_ in targeted if account_.mission.country_code in ("EG", "LB")
+    }
     everything = set(crisis_target_accounts({"all": True}))
     assert set(targeted) <= everything
     assert left_out[-1] in everything  # Berlin
@@ -117,13 +129,11 @@ def test_crisis_alert_create_checks_its_input(mena_accounts):
     with pytest.raises(ValidationError, match="Unknown: ZZ"):
         crisis_alert_create(actor=author, title="t", texts={"fr": "x"}, scope={"countries": ["ZZ"]})
     with pytest.raises(ValidationError, match="one of them"):
-        crisis_alert_create(actor=author, title="t", texts={"fr": "x"},
-                            scope={"all": True, "regions": [MENA]})
+        crisis_alert_create(actor=author, title="t", texts={"fr": "x"}, scope={"all": True, "regions": [MENA]})
     with pytest.raises(ValidationError, match="No connected account"):
         crisis_alert_create(actor=author, title="t", texts={"fr": "x"}, scope={"countries": ["IS"]})
     with pytest.raises(ValidationError, match="networks"):
-        crisis_alert_create(actor=author, title="t", texts={"fr": "x"}, scope={"all": True},
-                            networks=["myspace"])
+        crisis_alert_create(actor=author, title="t", texts={"fr": "x"}, scope={"all": True}, networks=["myspace"])
     assert not Message.objects.exists()
 
 
@@ -180,8 +190,9 @@ def test_the_review_queue_puts_crisis_alerts_first(mena_accounts):
 def test_a_crisis_alert_to_all_missions_makes_one_delivery_per_account():
     accounts = [account(code) for code in Mission.objects.active().values_list("code", flat=True)[:60]]
     author = crisis_member()
-    alert = crisis_alert_create(actor=author, title="Global", texts={"fr": "Alerte", "en": "Alert"},
-                                scope={"all": True})
+    alert = crisis_alert_create(
+        actor=author, title="Global", texts={"fr": "Alerte", "en": "Alert"}, scope={"all": True}
+    )
     message_submit(actor=author, message_id=alert.pk)
     message_approve(actor=press_officer(), message_id=alert.pk, publish_at=None)
     assert Delivery.objects.filter(message=alert).count() == len(accounts)

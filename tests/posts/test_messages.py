@@ -55,14 +55,18 @@ def reload(message: Message) -> Message:
 
 # --- Create ---------------------------------------------------------------------------------
 
+
 def test_message_create_writes_a_draft_with_its_texts_targets_and_event():
     author = officer("emb-eg-cairo")
     x, facebook = account("emb-eg-cairo"), account("emb-eg-cairo", Network.FACEBOOK)
     desired = timezone.now() + timedelta(days=1)
     message = message_create(
-        actor=author, mission=mission("emb-eg-cairo"), title="  Reception  ",
+        actor=author,
+        mission=mission("emb-eg-cairo"),
+        title="  Reception  ",
         texts={"fr": ("Réception", "Titre"), ("fr", "twitter"): "Réception (X)", "ar": "حفل", "en": ""},
-        target_ids=[x.pk, facebook.pk], desired_at=desired,
+        target_ids=[x.pk, facebook.pk],
+        desired_at=desired,
     )
     assert message.state == Message.State.DRAFT
     assert message.title == "Reception"
@@ -70,12 +74,13 @@ def test_message_create_writes_a_draft_with_its_texts_targets_and_event():
     assert message.version == 1
     assert message.desired_at == desired
     assert sorted(message.texts.values_list("language", "network", "body", "title")) == [
-        ("ar", "", "حفل", ""), ("fr", "", "Réception", "Titre"), ("fr", "twitter", "Réception (X)", ""),
+        ("ar", "", "حفل", ""),
+        ("fr", "", "Réception", "Titre"),
+        ("fr", "twitter", "Réception (X)", ""),
     ]
     assert set(message.targets.all()) == {x, facebook}
     event = Event.objects.get(message=message)
-    assert (event.verb, event.actor, event.from_state, event.to_state) == (
-        "message.create", author, "", "draft")
+    assert (event.verb, event.actor, event.from_state, event.to_state) == ("message.create", author, "", "draft")
 
 
 def test_message_create_refuses_an_officer_of_another_mission_and_the_press_office():
@@ -90,8 +95,9 @@ def test_message_create_refuses_another_missions_account_and_says_which():
     author = officer("emb-eg-cairo")
     own, foreign = account("emb-eg-cairo"), account("emb-jp-tokyo")
     with pytest.raises(ValidationError) as error:
-        message_create(actor=author, mission=mission("emb-eg-cairo"), title="t", texts={"fr": "x"},
-                       target_ids=[own.pk, foreign.pk])
+        message_create(
+            actor=author, mission=mission("emb-eg-cairo"), title="t", texts={"fr": "x"}, target_ids=[own.pk, foreign.pk]
+        )
     assert f"#{foreign.pk}" in str(error.value.message_dict["target_ids"])
     assert f"#{own.pk}" not in str(error.value.message_dict["target_ids"])
     assert "Tokyo" not in str(error.value)  # another mission's account is not described
@@ -101,30 +107,39 @@ def test_message_create_refuses_another_missions_account_and_says_which():
 def test_message_create_takes_texts_only_in_the_missions_languages():
     author = officer("emb-eg-cairo")
     with pytest.raises(ValidationError, match="does not publish in Japanese"):
-        message_create(actor=author, mission=mission("emb-eg-cairo"), title="t", texts={"ja": "こんにちは"},
-                       target_ids=[])
+        message_create(
+            actor=author, mission=mission("emb-eg-cairo"), title="t", texts={"ja": "こんにちは"}, target_ids=[]
+        )
     with pytest.raises(ValidationError, match="not a network"):
-        message_create(actor=author, mission=mission("emb-eg-cairo"), title="t",
-                       texts={("fr", "myspace"): "x"}, target_ids=[])
+        message_create(
+            actor=author, mission=mission("emb-eg-cairo"), title="t", texts={("fr", "myspace"): "x"}, target_ids=[]
+        )
 
 
 def test_message_create_refuses_a_desired_time_in_the_past_and_an_empty_title():
     author = officer("emb-eg-cairo")
     with pytest.raises(ValidationError, match="passed"):
-        message_create(actor=author, mission=mission("emb-eg-cairo"), title="t", texts={"fr": "x"},
-                       target_ids=[], desired_at=timezone.now() - timedelta(minutes=1))
+        message_create(
+            actor=author,
+            mission=mission("emb-eg-cairo"),
+            title="t",
+            texts={"fr": "x"},
+            target_ids=[],
+            desired_at=timezone.now() - timedelta(minutes=1),
+        )
     with pytest.raises(ValidationError, match="title"):
-        message_create(actor=author, mission=mission("emb-eg-cairo"), title="  ", texts={"fr": "x"},
-                       target_ids=[])
+        message_create(actor=author, mission=mission("emb-eg-cairo"), title="  ", texts={"fr": "x"}, target_ids=[])
 
 
 # --- Update ---------------------------------------------------------------------------------
 
+
 def test_message_update_of_a_draft_bumps_the_version_and_records_an_edit():
     author = officer("emb-eg-cairo")
     message = draft_message(author=author)
-    updated = message_update(actor=author, message_id=message.pk, expected_version=1,
-                             texts={"fr": "Nouveau texte"}, title="New title")
+    updated = message_update(
+        actor=author, message_id=message.pk, expected_version=1, texts={"fr": "Nouveau texte"}, title="New title"
+    )
     assert updated.version == 2
     assert updated.state == Message.State.DRAFT
     assert list(updated.texts.values_list("language", "body")) == [("fr", "Nouveau texte")]
@@ -138,8 +153,14 @@ def test_message_update_with_nothing_changed_writes_nothing():
     author = officer("emb-eg-cairo")
     message = draft_message(author=author)
     texts = {text.language: text.body for text in message.texts.all()}
-    same = message_update(actor=author, message_id=message.pk, expected_version=1, texts=texts,
-                          target_ids=list(message.targets.values_list("pk", flat=True)), title=message.title)
+    same = message_update(
+        actor=author,
+        message_id=message.pk,
+        expected_version=1,
+        texts=texts,
+        target_ids=list(message.targets.values_list("pk", flat=True)),
+        title=message.title,
+    )
     assert same.version == 1
     assert verbs(message) == ["message.create"]
 
@@ -169,16 +190,16 @@ def test_message_update_after_approval_sends_it_back_to_review_and_cancels_its_d
     approved_fingerprint = message.approved_fingerprint
     assert Delivery.objects.filter(message=message, state=Delivery.State.SCHEDULED).count() == 2
 
-    updated = message_update(actor=author, message_id=message.pk, expected_version=message.version,
-                             texts={"fr": "Texte corrigé", "ar": "نص"})
+    updated = message_update(
+        actor=author, message_id=message.pk, expected_version=message.version, texts={"fr": "Texte corrigé", "ar": "نص"}
+    )
 
     assert updated.state == Message.State.IN_REVIEW
     assert (updated.approved_by, updated.approved_at, updated.scheduled_at) == (None, None, None)
     assert updated.approved_fingerprint == ""
     assert message_fingerprint(reload(updated)) != approved_fingerprint
     assert set(Delivery.objects.filter(message=message).values_list("state", flat=True)) == {"cancelled"}
-    assert verbs(message)[-4:] == ["delivery.cancel", "delivery.cancel", "message.approval_invalidated",
-                                   "message.edit"]
+    assert verbs(message)[-4:] == ["delivery.cancel", "delivery.cancel", "message.approval_invalidated", "message.edit"]
     invalidated = Event.objects.get(message=message, verb="message.approval_invalidated")
     assert (invalidated.from_state, invalidated.to_state) == ("scheduled", "in_review")
     assert invalidated.details["previous"]["approved_fingerprint"] == approved_fingerprint
@@ -189,8 +210,9 @@ def test_message_update_after_approval_sends_it_back_to_review_and_cancels_its_d
 def test_message_update_of_the_internal_title_only_keeps_the_approval():
     author = officer("emb-eg-cairo")
     message = approved_message(author=author, approver=press_officer())
-    updated = message_update(actor=author, message_id=message.pk, expected_version=message.version,
-                             title="Renamed for the archive")
+    updated = message_update(
+        actor=author, message_id=message.pk, expected_version=message.version, title="Renamed for the archive"
+    )
     assert updated.state == Message.State.SCHEDULED
     assert message_fingerprint(reload(updated)) == updated.approved_fingerprint
     assert Delivery.objects.filter(message=message, state=Delivery.State.SCHEDULED).count() == 2
@@ -201,8 +223,7 @@ def test_message_update_is_refused_once_a_delivery_is_on_its_way():
     message = approved_message(author=author, approver=press_officer())
     Delivery.objects.filter(pk=message.deliveries.first().pk).update(state=Delivery.State.SENDING)
     with pytest.raises(InvalidTransition, match="already being published"):
-        message_update(actor=author, message_id=message.pk, expected_version=message.version,
-                       texts={"fr": "x"})
+        message_update(actor=author, message_id=message.pk, expected_version=message.version, texts={"fr": "x"})
     message.refresh_from_db()
     assert message.state == Message.State.SCHEDULED
     assert message.deliveries.filter(state=Delivery.State.SCHEDULED).count() == 1
@@ -235,6 +256,7 @@ def test_message_update_refuses_targets_of_another_mission():
 
 # --- Attachments --------------------------------------------------------------------------------
 
+
 def _upload(data: bytes, name: str, content_type: str = "application/octet-stream") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type=content_type)
 
@@ -242,8 +264,12 @@ def _upload(data: bytes, name: str, content_type: str = "application/octet-strea
 def test_attachment_add_strips_metadata_and_stores_under_a_generated_name():
     author = officer("emb-eg-cairo")
     message = draft_message(author=author)
-    attachment = attachment_add(actor=author, message_id=message.pk, alt_text="The embassy garden",
-                                uploaded_file=_upload(jpeg_bytes(with_gps=True), "../../IMG_0001 <x>.jpg"))
+    attachment = attachment_add(
+        actor=author,
+        message_id=message.pk,
+        alt_text="The embassy garden",
+        uploaded_file=_upload(jpeg_bytes(with_gps=True), "../../IMG_0001 <x>.jpg"),
+    )
     stored = attachment.file.read()
     attachment.file.close()
     assert attachment.kind == Attachment.Kind.IMAGE
@@ -261,8 +287,7 @@ def test_attachment_add_strips_metadata_and_stores_under_a_generated_name():
 def test_attachment_add_takes_a_video():
     author = officer("emb-eg-cairo")
     message = draft_message(author=author)
-    attachment = attachment_add(actor=author, message_id=message.pk,
-                                uploaded_file=_upload(mp4_bytes(4.0), "a.mp4"))
+    attachment = attachment_add(actor=author, message_id=message.pk, uploaded_file=_upload(mp4_bytes(4.0), "a.mp4"))
     assert (attachment.kind, attachment.mime_type) == ("video", "video/mp4")
     assert attachment.duration_seconds == pytest.approx(4.0)
 
@@ -273,19 +298,21 @@ def test_attachment_add_refuses_what_is_not_media_and_keeps_no_file(media_root):
     author = officer("emb-eg-cairo")
     message = draft_message(author=author)
     with pytest.raises(ValidationError, match="HTML"):
-        attachment_add(actor=author, message_id=message.pk,
-                       uploaded_file=_upload(b"<html><script>alert(1)</script></html>", "photo.jpg",
-                                             "image/jpeg"))
+        attachment_add(
+            actor=author,
+            message_id=message.pk,
+            uploaded_file=_upload(b"<html><script>alert(1)</script></html>", "photo.jpg", "image/jpeg"),
+        )
     assert not Attachment.objects.exists()
     assert not os.path.exists(os.path.join(media_root, "attachments")) or not os.listdir(
-        os.path.join(media_root, "attachments"))
+        os.path.join(media_root, "attachments")
+    )
 
 
 def test_attachment_changes_after_approval_send_the_message_back_to_review():
     author = officer("emb-eg-cairo")
     message = approved_message(author=author, approver=press_officer())
-    attachment_add(actor=author, message_id=message.pk, uploaded_file=_upload(png_bytes(), "a.png"),
-                   alt_text="A")
+    attachment_add(actor=author, message_id=message.pk, uploaded_file=_upload(png_bytes(), "a.png"), alt_text="A")
     message.refresh_from_db()
     assert message.state == Message.State.IN_REVIEW
     assert not message.deliveries.exclude(state=Delivery.State.CANCELLED).exists()
@@ -294,15 +321,12 @@ def test_attachment_changes_after_approval_send_the_message_back_to_review():
 def test_attachment_alt_text_and_removal_are_edits(django_capture_on_commit_callbacks):
     author = officer("emb-eg-cairo")
     message = draft_message(author=author)
-    attachment = attachment_add(actor=author, message_id=message.pk,
-                                uploaded_file=_upload(png_bytes(), "a.png"))
+    attachment = attachment_add(actor=author, message_id=message.pk, uploaded_file=_upload(png_bytes(), "a.png"))
     before = message_fingerprint(reload(message))
-    attachment_set_alt_text(actor=author, message_id=message.pk, attachment_id=attachment.pk,
-                            alt_text="A map")
+    attachment_set_alt_text(actor=author, message_id=message.pk, attachment_id=attachment.pk, alt_text="A map")
     after = message_fingerprint(reload(message))
     assert after != before
-    attachment_set_alt_text(actor=author, message_id=message.pk, attachment_id=attachment.pk,
-                            alt_text="A map")
+    attachment_set_alt_text(actor=author, message_id=message.pk, attachment_id=attachment.pk, alt_text="A map")
     assert message_fingerprint(reload(message)) == after
     storage, name = attachment.file.storage, attachment.file.name
     with django_capture_on_commit_callbacks(execute=True):
@@ -310,21 +334,20 @@ def test_attachment_alt_text_and_removal_are_edits(django_capture_on_commit_call
     assert not storage.exists(name)
     message.refresh_from_db()
     assert message.version == 4  # add, alt text, remove
-    assert verbs(message)[1:] == ["message.attachment_add", "message.attachment_alt_text",
-                                  "message.attachment_remove"]
+    assert verbs(message)[1:] == ["message.attachment_add", "message.attachment_alt_text", "message.attachment_remove"]
 
 
 def test_attachment_of_another_message_is_not_found():
     author = officer("emb-eg-cairo")
     first, second = draft_message(author=author), draft_message(author=author)
-    attachment = attachment_add(actor=author, message_id=first.pk,
-                                uploaded_file=_upload(png_bytes(), "a.png"))
+    attachment = attachment_add(actor=author, message_id=first.pk, uploaded_file=_upload(png_bytes(), "a.png"))
     with pytest.raises(ValidationError):
         attachment_remove(actor=author, message_id=second.pk, attachment_id=attachment.pk)
     assert Attachment.objects.filter(pk=attachment.pk).exists()
 
 
 # --- Comments -------------------------------------------------------------------------------------
+
 
 def test_comment_add_by_anyone_who_sees_the_message_and_no_one_else():
     author = officer("emb-eg-cairo")
@@ -341,6 +364,7 @@ def test_comment_add_by_anyone_who_sees_the_message_and_no_one_else():
 
 # --- Fingerprint ----------------------------------------------------------------------------------
 
+
 def test_fingerprint_covers_texts_media_targets_and_time_but_not_the_internal_title():
     author = officer("emb-eg-cairo")
     message = draft_message(author=author)
@@ -350,15 +374,22 @@ def test_fingerprint_covers_texts_media_targets_and_time_but_not_the_internal_ti
     message_update(actor=author, message_id=message.pk, expected_version=None, title="Another title")
     assert message_fingerprint(reload(message)) == base
 
-    message_update(actor=author, message_id=message.pk, expected_version=None,
-                   texts={"fr": "Réception pour la fête nationale!",
-                          "ar": "حفل استقبال بمناسبة العيد الوطني."})
+    message_update(
+        actor=author,
+        message_id=message.pk,
+        expected_version=None,
+        texts={"fr": "Réception pour la fête nationale!", "ar": "حفل استقبال بمناسبة العيد الوطني."},
+    )
     changed_text = message_fingerprint(reload(message))
     assert changed_text != base
 
     other = account("emb-eg-cairo", Network.FACEBOOK)
-    message_update(actor=author, message_id=message.pk, expected_version=None,
-                   target_ids=[*message.targets.values_list("pk", flat=True), other.pk])
+    message_update(
+        actor=author,
+        message_id=message.pk,
+        expected_version=None,
+        target_ids=[*message.targets.values_list("pk", flat=True), other.pk],
+    )
     changed_targets = message_fingerprint(reload(message))
     assert changed_targets != changed_text
 
@@ -376,6 +407,7 @@ def test_fingerprint_covers_texts_media_targets_and_time_but_not_the_internal_ti
 
 # --- Validation and content ----------------------------------------------------------------------
 
+
 def test_validate_message_returns_every_problem_at_once_naming_language_and_account():
     author = officer("emb-eg-cairo")
     x = account("emb-eg-cairo", handle="@FranceEgypte")
@@ -389,7 +421,11 @@ def test_validate_message_returns_every_problem_at_once_naming_language_and_acco
     assert any("No text in English" in text for text in texts)  # a warning
     arabic_x = next(problem for problem in problems if "too long" in problem.message)
     assert (arabic_x.language, arabic_x.account_ids, arabic_x.network, arabic_x.blocking) == (
-        "ar", (x.pk,), "twitter", True)
+        "ar",
+        (x.pk,),
+        "twitter",
+        True,
+    )
     warning = next(problem for problem in problems if "No text in English" in problem.message)
     assert warning.blocking is False
 
@@ -403,8 +439,13 @@ def test_validate_message_finds_our_own_problems():
     assert problems["Write the text in at least one language."].blocking
     assert any("has no main French text" in text for text in problems)
 
-    message_update(actor=author, message_id=message.pk, expected_version=None, target_ids=[disconnected.pk],
-                   texts={"fr": "Bonjour"})
+    message_update(
+        actor=author,
+        message_id=message.pk,
+        expected_version=None,
+        target_ids=[disconnected.pk],
+        texts={"fr": "Bonjour"},
+    )
     problems = validate_message(reload(message))
     not_connected = [problem for problem in problems if "Not connected" in problem.message]
     assert len(not_connected) == 1
@@ -415,11 +456,15 @@ def test_validate_message_finds_our_own_problems():
 def test_build_content_uses_the_network_variant_and_the_deliverys_reference():
     author = officer("emb-eg-cairo")
     x, facebook = account("emb-eg-cairo"), account("emb-eg-cairo", Network.FACEBOOK)
-    message = draft_message(author=author, targets=[x, facebook], texts={
-        "fr": ("Texte long pour Facebook", "Titre"), ("fr", "twitter"): "Texte court pour X",
-    })
-    attachment_add(actor=author, message_id=message.pk, uploaded_file=_upload(png_bytes(), "a.png"),
-                   alt_text="Alt")
+    message = draft_message(
+        author=author,
+        targets=[x, facebook],
+        texts={
+            "fr": ("Texte long pour Facebook", "Titre"),
+            ("fr", "twitter"): "Texte court pour X",
+        },
+    )
+    attachment_add(actor=author, message_id=message.pk, uploaded_file=_upload(png_bytes(), "a.png"), alt_text="Alt")
     loaded = reload(message)
     assert build_content(loaded, x, "fr").text == "Texte court pour X"
     assert build_content(loaded, x, "fr").title == "Titre"  # the variant's empty title falls back
@@ -429,7 +474,9 @@ def test_build_content_uses_the_network_variant_and_the_deliverys_reference():
     assert [(item.kind, item.mime_type, item.alt_text) for item in media] == [("image", "image/png", "Alt")]
     # A variant replaces the text on its network; it adds no delivery.
     assert sorted((acc.network, language) for acc, language in delivery_plan(loaded)) == [
-        ("facebook", "fr"), ("twitter", "fr")]
+        ("facebook", "fr"),
+        ("twitter", "fr"),
+    ]
     delivery = Delivery.objects.create(message=message, account=x, language="fr")
     content = build_content(delivery)
     assert (content.text, content.reference) == ("Texte court pour X", delivery.reference)
@@ -454,6 +501,7 @@ def test_validate_message_with_the_real_adapters(real_adapters):
 
 # --- Selectors ------------------------------------------------------------------------------------
 
+
 def test_message_list_is_scoped_and_costs_a_constant_number_of_queries(django_assert_max_num_queries):
     cairo_officer = officer("emb-eg-cairo")
     tokyo_officer = officer("emb-jp-tokyo")
@@ -473,8 +521,10 @@ def test_message_list_is_scoped_and_costs_a_constant_number_of_queries(django_as
     assert not message_list(user=officer())  # an officer of no mission
 
     def render(user):
-        return [(m.title, m.mission.name, m.author.username, [t.network for t in m.targets.all()],
-                 m.deliveries_total) for m in message_list(user=user)]
+        return [
+            (m.title, m.mission.name, m.author.username, [t.network for t in m.targets.all()], m.deliveries_total)
+            for m in message_list(user=user)
+        ]
 
     with django_assert_max_num_queries(6):
         render(press)

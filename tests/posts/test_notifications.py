@@ -35,11 +35,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_author_hears_of_an_approval_with_the_time_and_a_link(
-        django_capture_on_commit_callbacks, mailoutbox, site_url):
+    django_capture_on_commit_callbacks, mailoutbox, site_url
+):
     author = officer("emb-jp-tokyo", email="author@example.org")
     approver = press_officer(first_name="Claire", last_name="Dupont")
-    message = submitted_message(author=author, mission_or_code="emb-jp-tokyo", texts={"fr": "Bonjour"},
-                                title="Cherry blossom")
+    message = submitted_message(
+        author=author, mission_or_code="emb-jp-tokyo", texts={"fr": "Bonjour"}, title="Cherry blossom"
+    )
     publish_at = timezone.now() + timedelta(days=2)
     with django_capture_on_commit_callbacks(execute=True):
         message_approve(actor=approver, message_id=message.pk, publish_at=publish_at)
@@ -47,8 +49,7 @@ def test_the_author_hears_of_an_approval_with_the_time_and_a_link(
     email = mailoutbox[0]
     assert email.to == ["author@example.org"]
     assert email.subject == "[Diplomacy Hub] Approved: Cherry blossom"
-    assert ("Claire Dupont approved your message “Cherry blossom” for Embassy of France in Japan."
-            in email.body)
+    assert "Claire Dupont approved your message “Cherry blossom” for Embassy of France in Japan." in email.body
     assert f"{site_url}{reverse('posts:message_detail', args=[message.pk])}" in email.body
     assert "in Tokyo" in email.body
     assert "in Paris" in email.body
@@ -56,7 +57,8 @@ def test_the_author_hears_of_an_approval_with_the_time_and_a_link(
 
 
 def test_the_author_hears_of_a_request_for_changes_and_a_rejection_with_the_comment(
-        django_capture_on_commit_callbacks, mailoutbox):
+    django_capture_on_commit_callbacks, mailoutbox
+):
     author = officer("emb-eg-cairo")
     reviewer = press_officer()
     first, second = submitted_message(author=author), submitted_message(author=author)
@@ -82,13 +84,13 @@ def test_the_author_hears_of_a_cancellation(django_capture_on_commit_callbacks, 
 
 
 def test_a_script_title_arrives_as_literal_text_and_template_syntax_is_not_run(
-        django_capture_on_commit_callbacks, mailoutbox):
+    django_capture_on_commit_callbacks, mailoutbox
+):
     author = officer("emb-eg-cairo")
     title = "<script>alert('x')</script> {{ settings.SECRET_KEY }} {% debug %}"
     message = submitted_message(author=author, title=title)
     with django_capture_on_commit_callbacks(execute=True):
-        message_request_changes(actor=press_officer(), message_id=message.pk,
-                                comment="<b>bold</b> & <i>co</i>")
+        message_request_changes(actor=press_officer(), message_id=message.pk, comment="<b>bold</b> & <i>co</i>")
     email = mailoutbox[0]
     assert "<script>alert('x')</script>" in email.body  # plain text: shown as typed, never run
     assert "&lt;" not in email.body
@@ -126,7 +128,8 @@ def test_nothing_is_sent_before_the_commit(django_capture_on_commit_callbacks, m
 
 
 def test_the_press_office_hears_of_failures_each_with_the_reason_and_a_link(
-        django_capture_on_commit_callbacks, mailoutbox, site_url):
+    django_capture_on_commit_callbacks, mailoutbox, site_url
+):
     press = [press_officer(email="p1@example.org"), press_officer(email="p2@example.org")]
     press_officer(email="", username="no-email")
     UserFactory(roles=[Role.PRESS_OFFICE], email="gone@example.org", is_active=False)
@@ -152,18 +155,23 @@ def test_crisis_failures_also_reach_the_crisis_unit(django_capture_on_commit_cal
     press_officer(email="press@example.org")
     author = crisis_member(email="author@example.org")
     account("emb-eg-cairo")
-    alert = crisis_alert_create(actor=author, title="Evacuation", texts={"fr": "Évacuation"},
-                                scope={"countries": ["EG"]})
-    delivery = Delivery.objects.create(message=alert, account=alert.targets.first(), language="fr",
-                                       state=Delivery.State.FAILED, last_error_kind="transient")
+    alert = crisis_alert_create(
+        actor=author, title="Evacuation", texts={"fr": "Évacuation"}, scope={"countries": ["EG"]}
+    )
+    delivery = Delivery.objects.create(
+        message=alert,
+        account=alert.targets.first(),
+        language="fr",
+        state=Delivery.State.FAILED,
+        last_error_kind="transient",
+    )
     with django_capture_on_commit_callbacks(execute=True):
         notify_press_office_of_failure(message=alert, deliveries=[delivery])
     assert sorted(email.to[0] for email in mailoutbox) == ["author@example.org", "press@example.org"]
     assert mailoutbox[0].subject.startswith("[Diplomacy Hub] Crisis alert failed: Evacuation")
 
 
-def test_administrators_hear_of_an_account_to_reconnect(
-        django_capture_on_commit_callbacks, mailoutbox, site_url):
+def test_administrators_hear_of_an_account_to_reconnect(django_capture_on_commit_callbacks, mailoutbox, site_url):
     administrator(email="admin@example.org")
     press_officer(email="press@example.org")
     expired = account("emb-eg-cairo", Network.FACEBOOK, handle="FranceEgypte")

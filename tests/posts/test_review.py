@@ -53,6 +53,7 @@ def fresh(message: Message) -> Message:
 
 # --- Submit ---------------------------------------------------------------------------------
 
+
 def test_message_submit_moves_a_draft_to_review_with_an_event():
     author = officer("emb-eg-cairo")
     message = draft_message(author=author)
@@ -60,7 +61,11 @@ def test_message_submit_moves_a_draft_to_review_with_an_event():
     assert submitted.state == Message.State.IN_REVIEW
     event = last_event(message)
     assert (event.verb, event.actor, event.from_state, event.to_state) == (
-        "message.submit", author, "draft", "in_review")
+        "message.submit",
+        author,
+        "draft",
+        "in_review",
+    )
     assert any("No text in English" in warning for warning in event.details["warnings"])
     # Asking again changes nothing.
     message_submit(actor=author, message_id=message.pk)
@@ -105,14 +110,20 @@ def test_message_submit_refuses_others_and_closed_states():
 
 # --- Approve: the outbox ---------------------------------------------------------------------------
 
-def test_message_approve_now_writes_one_delivery_per_account_and_language(django_capture_on_commit_callbacks,
-                                                                           kicks):
+
+def test_message_approve_now_writes_one_delivery_per_account_and_language(django_capture_on_commit_callbacks, kicks):
     author = officer("emb-eg-cairo")
     approver = press_officer()
     x, facebook = account("emb-eg-cairo"), account("emb-eg-cairo", Network.FACEBOOK)
-    message = submitted_message(author=author, targets=[x, facebook], texts={
-        "fr": "Bonjour", "ar": "مرحبا", ("fr", "twitter"): "Bonjour X",
-    })
+    message = submitted_message(
+        author=author,
+        targets=[x, facebook],
+        texts={
+            "fr": "Bonjour",
+            "ar": "مرحبا",
+            ("fr", "twitter"): "Bonjour X",
+        },
+    )
     before = timezone.now()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         approved = message_approve(actor=approver, message_id=message.pk, publish_at=None, expected_version=1)
@@ -125,7 +136,8 @@ def test_message_approve_now_writes_one_delivery_per_account_and_language(django
     assert approved.approved_fingerprint == message_fingerprint(fresh(message))
     deliveries = list(Delivery.objects.filter(message=message).order_by("account_id", "language"))
     assert sorted((d.account_id, d.language) for d in deliveries) == sorted(
-        [(x.pk, "fr"), (x.pk, "ar"), (facebook.pk, "fr"), (facebook.pk, "ar")])
+        [(x.pk, "fr"), (x.pk, "ar"), (facebook.pk, "fr"), (facebook.pk, "ar")]
+    )
     for delivery in deliveries:
         assert delivery.state == Delivery.State.SCHEDULED
         assert delivery.priority == Priority.ROUTINE
@@ -136,7 +148,11 @@ def test_message_approve_now_writes_one_delivery_per_account_and_language(django
     assert (review.reviewer, review.decision, review.message_version) == (approver, "approve", 1)
     event = last_event(message)
     assert (event.verb, event.actor, event.from_state, event.to_state) == (
-        "message.approve", approver, "in_review", "scheduled")
+        "message.approve",
+        approver,
+        "in_review",
+        "scheduled",
+    )
     assert event.details["deliveries"] == 4
     assert event.details["now"] is True
 
@@ -165,8 +181,7 @@ def test_message_approve_twice_changes_nothing():
     assert Review.objects.filter(message=message).count() == 1
 
 
-def test_the_outbox_is_atomic_when_a_delivery_violates_a_constraint(
-        django_capture_on_commit_callbacks, kicks):
+def test_the_outbox_is_atomic_when_a_delivery_violates_a_constraint(django_capture_on_commit_callbacks, kicks):
     """A live delivery already there for one (account, language): the database refuses the
     approval's INSERT, and nothing of the approval remains."""
     message = submitted_message(author=officer("emb-eg-cairo"))
@@ -198,7 +213,8 @@ def test_the_outbox_is_atomic_when_a_step_after_the_deliveries_fails(monkeypatch
 
 
 def test_an_approval_rolled_back_by_its_caller_leaves_no_delivery_and_sends_nothing(
-        django_capture_on_commit_callbacks, kicks, mailoutbox):
+    django_capture_on_commit_callbacks, kicks, mailoutbox
+):
     message = submitted_message(author=officer("emb-eg-cairo"))
     approver = press_officer()
 
@@ -218,6 +234,7 @@ def test_an_approval_rolled_back_by_its_caller_leaves_no_delivery_and_sends_noth
 
 
 # --- Approve: four eyes, policy, time, version -------------------------------------------------------------
+
 
 def test_the_author_cannot_approve_even_with_the_press_office_role():
     author = UserFactory(roles=[Role.OFFICER, Role.PRESS_OFFICE], missions=["emb-eg-cairo"])
@@ -252,8 +269,7 @@ def test_only_the_press_office_approves_routine_messages():
 def test_message_approve_refuses_a_time_in_the_past():
     message = submitted_message(author=officer("emb-eg-cairo"))
     with pytest.raises(ApprovalNeedsTime) as error:
-        message_approve(actor=press_officer(), message_id=message.pk,
-                        publish_at=timezone.now() - timedelta(minutes=5))
+        message_approve(actor=press_officer(), message_id=message.pk, publish_at=timezone.now() - timedelta(minutes=5))
     assert error.value.reason == "time_passed"
     assert "publish_at" in error.value.message_dict
     assert not Delivery.objects.exists()
@@ -295,8 +311,7 @@ def test_an_edit_after_approval_then_a_new_approval_writes_new_deliveries():
     author, approver = officer("emb-eg-cairo"), press_officer()
     message = approved_message(author=author, approver=approver)
     first = message.approved_fingerprint
-    message_update(actor=author, message_id=message.pk, expected_version=message.version,
-                   texts={"fr": "Corrigé"})
+    message_update(actor=author, message_id=message.pk, expected_version=message.version, texts={"fr": "Corrigé"})
     again = message_approve(actor=approver, message_id=message.pk, publish_at=None)
     assert again.approved_fingerprint != first
     states = sorted(Delivery.objects.filter(message=message).values_list("language", "state"))
@@ -304,6 +319,7 @@ def test_an_edit_after_approval_then_a_new_approval_writes_new_deliveries():
 
 
 # --- Illegal transitions say what and why -------------------------------------------------------------------
+
 
 def test_illegal_transitions_raise_invalid_transition_in_words():
     author, approver = officer("emb-eg-cairo"), press_officer()
@@ -322,6 +338,7 @@ def test_illegal_transitions_raise_invalid_transition_in_words():
 
 # --- Request changes, reject ------------------------------------------------------------------------------
 
+
 def test_message_request_changes_needs_a_comment_and_returns_the_message_to_its_author():
     author, reviewer = officer("emb-eg-cairo"), press_officer()
     message = submitted_message(author=author)
@@ -332,8 +349,11 @@ def test_message_request_changes_needs_a_comment_and_returns_the_message_to_its_
     review = Review.objects.get(message=message)
     assert (review.decision, review.comment) == ("request_changes", "Add the date.")
     event = last_event(message)
-    assert (event.verb, event.from_state, event.to_state) == ("message.request_changes", "in_review",
-                                                               "changes_requested")
+    assert (event.verb, event.from_state, event.to_state) == (
+        "message.request_changes",
+        "in_review",
+        "changes_requested",
+    )
     message_update(actor=author, message_id=message.pk, expected_version=None, texts={"fr": "Le 14 juillet."})
     assert message_submit(actor=author, message_id=message.pk).state == Message.State.IN_REVIEW
 
@@ -355,6 +375,7 @@ def test_message_reject_needs_a_comment_and_closes_the_message():
 
 
 # --- Cancel -----------------------------------------------------------------------------------
+
 
 def test_message_cancel_cancels_every_delivery_and_nothing_is_due_any_more():
     author, approver = officer("emb-eg-cairo"), press_officer()
@@ -398,6 +419,7 @@ def test_message_cancel_of_a_scheduled_message_is_for_the_press_office():
 
 
 # --- The admin --------------------------------------------------------------------------------
+
 
 def _admin_request(user):
     request = RequestFactory().post("/admin/posts/message/")

@@ -53,8 +53,12 @@ pytestmark = pytest.mark.django_db
 
 State = Message.State
 LIVE = (Delivery.State.SCHEDULED, Delivery.State.HELD, Delivery.State.QUEUED)
-TEXTS = {"ok": "Réception au Caire.", "ok2": "Réception au Caire, jeudi.", "ok3": "Jeudi au Caire.",
-         "too_long": "x" * 300}
+TEXTS = {
+    "ok": "Réception au Caire.",
+    "ok2": "Réception au Caire, jeudi.",
+    "ok3": "Jeudi au Caire.",
+    "too_long": "x" * 300,
+}
 ON_ITS_WAY = (Delivery.State.QUEUED, Delivery.State.SENDING, Delivery.State.SENT)
 
 
@@ -119,8 +123,11 @@ class MessageWorkflow(RuleBasedStateMachine):
 
     def _create(self, text, how_many):
         message = message_create(
-            actor=self.author, mission=mission("emb-eg-cairo"), title="Reception",
-            texts={"fr": TEXTS[text]}, target_ids=[a.pk for a in self.accounts[:how_many]],
+            actor=self.author,
+            mission=mission("emb-eg-cairo"),
+            title="Reception",
+            texts={"fr": TEXTS[text]},
+            target_ids=[a.pk for a in self.accounts[:how_many]],
         )
         self.expected[message.pk] = State.DRAFT
         self.valid[message.pk] = text != "too_long"
@@ -160,8 +167,11 @@ class MessageWorkflow(RuleBasedStateMachine):
 
     def _approve(self, pk, *, by_author: bool, when: str) -> None:
         before = self.expected[pk]
-        publish_at = {"now": None, "later": timezone.now() + timedelta(hours=2),
-                      "past": timezone.now() - timedelta(hours=1)}[when]
+        publish_at = {
+            "now": None,
+            "later": timezone.now() + timedelta(hours=2),
+            "past": timezone.now() - timedelta(hours=1),
+        }[when]
         actor = self.author if by_author else self.approver
         try:
             message_approve(actor=actor, message_id=pk, publish_at=publish_at)
@@ -196,8 +206,9 @@ class MessageWorkflow(RuleBasedStateMachine):
     @rule(pk=messages, reject=st.booleans())
     def decide(self, pk, reject):
         before = self.expected[pk]
-        service, to_state = (message_reject, State.REJECTED) if reject else (
-            message_request_changes, State.CHANGES_REQUESTED)
+        service, to_state = (
+            (message_reject, State.REJECTED) if reject else (message_request_changes, State.CHANGES_REQUESTED)
+        )
         try:
             service(actor=self.approver, message_id=pk, comment="Because.")
         except InvalidTransition:
@@ -254,8 +265,11 @@ class MessageWorkflow(RuleBasedStateMachine):
             assert delivery_publish(delivery_id=delivery.pk).state == ""
         # The message's state is the summary of its deliveries (DESIGN.md).
         for pk in touched:
-            states = [state for state in Delivery.objects.filter(message_id=pk).values_list("state", flat=True)
-                      if state != Delivery.State.CANCELLED]
+            states = [
+                state
+                for state in Delivery.objects.filter(message_id=pk).values_list("state", flat=True)
+                if state != Delivery.State.CANCELLED
+            ]
             assert set(states) <= {*ON_ITS_WAY, Delivery.State.SCHEDULED}, states
             if all(state == Delivery.State.SENT for state in states):
                 self.expected[pk] = State.PUBLISHED
@@ -271,7 +285,8 @@ class MessageWorkflow(RuleBasedStateMachine):
         sent = Delivery.objects.filter(state=Delivery.State.SENT).count()
         assert sent == len(self.network.posts)
         assert Delivery.objects.filter(state=Delivery.State.SENDING).count() == sum(
-            1 for call, _ in self.network.calls if call == "killed")
+            1 for call, _ in self.network.calls if call == "killed"
+        )
 
     @invariant()
     def states_are_as_the_workflow_says(self):
@@ -333,8 +348,11 @@ def engine(monkeypatch):
 
 def _check(machine: MessageWorkflow) -> None:
     """Every invariant of the machine, as Hypothesis runs them after a step."""
-    invariants = [getattr(MessageWorkflow, name) for name in dir(MessageWorkflow)
-                  if hasattr(getattr(MessageWorkflow, name), "hypothesis_stateful_invariant")]
+    invariants = [
+        getattr(MessageWorkflow, name)
+        for name in dir(MessageWorkflow)
+        if hasattr(getattr(MessageWorkflow, name), "hypothesis_stateful_invariant")
+    ]
     assert len(invariants) >= 6
     for invariant_ in invariants:
         invariant_(machine)
@@ -348,18 +366,28 @@ def test_the_publishing_path_through_the_machine(db, engine):
     try:
         two = machine.create("ok", 2)
         _check(machine)
-        for step in (lambda: machine.submit(two), lambda: machine.approve(two, "now"),
-                     lambda: machine.advance_the_publishing_engine("one"),
-                     lambda: machine.advance_the_publishing_engine("one_killed"),
-                     lambda: machine.cancel(two), lambda: machine.edit(two, "ok2")):
+        for step in (
+            lambda: machine.submit(two),
+            lambda: machine.approve(two, "now"),
+            lambda: machine.advance_the_publishing_engine("one"),
+            lambda: machine.advance_the_publishing_engine("one_killed"),
+            lambda: machine.cancel(two),
+            lambda: machine.edit(two, "ok2"),
+        ):
             step()
             _check(machine)
         assert machine.expected[two] == State.PUBLISHING
         assert sorted(Delivery.objects.filter(message_id=two).values_list("state", flat=True)) == [
-            Delivery.State.SENDING, Delivery.State.SENT]
+            Delivery.State.SENDING,
+            Delivery.State.SENT,
+        ]
         one = machine.create_another("ok3", 1)
-        for step in (lambda: machine.submit(one), lambda: machine.approve(one, "now"),
-                     lambda: machine.advance_the_publishing_engine("all"), lambda: machine.cancel(one)):
+        for step in (
+            lambda: machine.submit(one),
+            lambda: machine.approve(one, "now"),
+            lambda: machine.advance_the_publishing_engine("all"),
+            lambda: machine.cancel(one),
+        ):
             step()
             _check(machine)
         assert machine.expected[one] == State.PUBLISHED
@@ -369,10 +397,15 @@ def test_the_publishing_path_through_the_machine(db, engine):
 
 
 def test_message_workflow_state_machine(db, engine):
-    run_state_machine_as_test(MessageWorkflow, settings=settings(
-        # STATE_MACHINE_EXAMPLES=300 for a longer hunt; 30 keeps the suite fast.
-        max_examples=int(os.environ.get("STATE_MACHINE_EXAMPLES", 30)), stateful_step_count=15,
-        deadline=None, database=None,
-        phases=[Phase.explicit, Phase.generate, Phase.shrink],  # "explain" traces every line: minutes
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-    ))
+    run_state_machine_as_test(
+        MessageWorkflow,
+        settings=settings(
+            # STATE_MACHINE_EXAMPLES=300 for a longer hunt; 30 keeps the suite fast.
+            max_examples=int(os.environ.get("STATE_MACHINE_EXAMPLES", 30)),
+            stateful_step_count=15,
+            deadline=None,
+            database=None,
+            phases=[Phase.explicit, Phase.generate, Phase.shrink],  # "explain" traces every line: minutes
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        ),
+    )

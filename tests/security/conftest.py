@@ -37,8 +37,10 @@ def _offline_publishing(monkeypatch, settings, tmp_path):
     """Validation by in-memory adapters (the networks' main rules), uploads in a temporary
     MEDIA_ROOT, and no dispatcher kick sent to a broker."""
     adapters: dict[str, FakeAdapter] = {}
-    monkeypatch.setattr("posts.validation.adapter_for",
-                        lambda account: adapters.setdefault(account.network, FakeAdapter(account.network)))
+    monkeypatch.setattr(
+        "posts.validation.adapter_for",
+        lambda account: adapters.setdefault(account.network, FakeAdapter(account.network)),
+    )
     monkeypatch.setattr("posts.services.review.kick_dispatcher", lambda: None)
     settings.MEDIA_ROOT = str(tmp_path / "media")
     return adapters
@@ -67,8 +69,13 @@ class World:
         return client
 
 
-def build_world(*, title: str = "National day reception", text: str = "Réception pour la fête nationale.",
-                comment: str = "Looks good.", file_name: str = "photo.png") -> World:
+def build_world(
+    *,
+    title: str = "National day reception",
+    text: str = "Réception pour la fête nationale.",
+    comment: str = "Looks good.",
+    file_name: str = "photo.png",
+) -> World:
     mission_a, mission_b = mission(MISSION_A), mission(MISSION_B)
     users = {
         "officer_a": officer(mission_a, username="officer-a"),
@@ -83,28 +90,56 @@ def build_world(*, title: str = "National day reception", text: str = "Réceptio
     account_a = account(mission_a, Network.TWITTER)
     account_b = account(mission_b, Network.TWITTER)
     author = users["author_a"]
-    message_a = message_create(actor=author, mission=mission_a, title=title, texts={"fr": text, "ja": "日本語の本文。"},
-                               target_ids=[account_a.pk])
-    attachment = attachment_add(actor=author, message_id=message_a.pk, alt_text="A photo",
-                                uploaded_file=SimpleUploadedFile(file_name, png_bytes(), "image/png"))
+    message_a = message_create(
+        actor=author,
+        mission=mission_a,
+        title=title,
+        texts={"fr": text, "ja": "日本語の本文。"},
+        target_ids=[account_a.pk],
+    )
+    attachment = attachment_add(
+        actor=author,
+        message_id=message_a.pk,
+        alt_text="A photo",
+        uploaded_file=SimpleUploadedFile(file_name, png_bytes(), "image/png"),
+    )
     message_submit(actor=author, message_id=message_a.pk)
     comment_add(actor=users["press"], message_id=message_a.pk, body=comment)
-    approved = message_create(actor=author, mission=mission_a, title=f"{title[:180]} (approved)",
-                              texts={"fr": "Bonjour.", "ja": "こんにちは。"}, target_ids=[account_a.pk])
+    approved = message_create(
+        actor=author,
+        mission=mission_a,
+        title=f"{title[:180]} (approved)",
+        texts={"fr": "Bonjour.", "ja": "こんにちは。"},
+        target_ids=[account_a.pk],
+    )
     message_submit(actor=author, message_id=approved.pk)
     message_approve(actor=users["press"], message_id=approved.pk, publish_at=timezone.now() + timedelta(hours=2))
-    message_b = message_create(actor=users["officer_b"], mission=mission_b, title="Berlin message",
-                               texts={"de": "Guten Tag.", "fr": "Bonjour."}, target_ids=[account_b.pk])
+    message_b = message_create(
+        actor=users["officer_b"],
+        mission=mission_b,
+        title="Berlin message",
+        texts={"de": "Guten Tag.", "fr": "Bonjour."},
+        target_ids=[account_b.pk],
+    )
     message_submit(actor=users["officer_b"], message_id=message_b.pk)
     pause = publishing_pause(actor=users["press"], scope="network", value="flickr", reason="Flickr outage")
-    alert = crisis_alert_create(actor=users["crisis2"], title="Stay indoors", texts={"fr": "Restez chez vous."},
-                                scope={"countries": ["JP"]})
+    alert = crisis_alert_create(
+        actor=users["crisis2"], title="Stay indoors", texts={"fr": "Restez chez vous."}, scope={"countries": ["JP"]}
+    )
     message_submit(actor=users["crisis2"], message_id=alert.pk)
     return World(
-        mission_a=mission_a, mission_b=mission_b, users=users, account_a=account_a, account_b=account_b,
-        message_a=Message.objects.get(pk=message_a.pk), attachment_a=attachment,
-        approved_a=Message.objects.get(pk=approved.pk), delivery_a=approved.deliveries.order_by("pk").first(),
-        message_b=Message.objects.get(pk=message_b.pk), pause=pause, alert=Message.objects.get(pk=alert.pk),
+        mission_a=mission_a,
+        mission_b=mission_b,
+        users=users,
+        account_a=account_a,
+        account_b=account_b,
+        message_a=Message.objects.get(pk=message_a.pk),
+        attachment_a=attachment,
+        approved_a=Message.objects.get(pk=approved.pk),
+        delivery_a=approved.deliveries.order_by("pk").first(),
+        message_b=Message.objects.get(pk=message_b.pk),
+        pause=pause,
+        alert=Message.objects.get(pk=alert.pk),
     )
 
 
@@ -131,8 +166,10 @@ class FakeConnectFlow:
     def start(self, *, redirect_uri: str):
         from channels.adapters.base import ConnectStart
 
-        return ConnectStart(authorize_url="https://x.com/i/oauth2/authorize?state=state-123",
-                            keep={"state": "state-123", "code_verifier": CANARY["verifier"]})
+        return ConnectStart(
+            authorize_url="https://x.com/i/oauth2/authorize?state=state-123",
+            keep={"state": "state-123", "code_verifier": CANARY["verifier"]},
+        )
 
     connected = 0
 
@@ -144,8 +181,12 @@ class FakeConnectFlow:
         FakeConnectFlow.connected += 1
         account_id = f"4242{FakeConnectFlow.connected}"  # each connect is another network account
         return Connected(
-            credentials=Credentials(access_token=CANARY["access"], refresh_token=CANARY["refresh"],
-                                    expires_at=timezone.now() + timedelta(hours=2), account_id=account_id),
+            credentials=Credentials(
+                access_token=CANARY["access"],
+                refresh_token=CANARY["refresh"],
+                expires_at=timezone.now() + timedelta(hours=2),
+                account_id=account_id,
+            ),
             account=AccountInfo(account_id=account_id, handle="@FranceJapon", display_name="France au Japon"),
         )
 
@@ -163,6 +204,7 @@ def connect_through_the_ui(client: Client, account) -> None:
     response = client.post(reverse("channels:account_connect", args=[account.pk]))
     assert response.status_code == 302, response
     assert response["Location"].startswith("https://x.com/"), response["Location"]
-    response = client.get(reverse("channels:account_callback", args=["twitter"]),
-                          {"state": "state-123", "code": CANARY["code"]})
+    response = client.get(
+        reverse("channels:account_callback", args=["twitter"]), {"state": "state-123", "code": CANARY["code"]}
+    )
     assert response.status_code == 302, response.content[:500]

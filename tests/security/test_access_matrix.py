@@ -29,72 +29,72 @@ from tests.security.urlconf import OUTCOMES, Route, data_for, outcome, routes, u
 #                                          GET       POST
 EXPECTED: dict[str, tuple[str, str]] = {
     # Publishing: officers write their missions' messages; the press office decides on them.
-    "posts:dashboard":                   ("LAAAAA", "LMMMMM"),
-    "posts:message_create":              ("LAAFFF", "LAAFFF"),  # officers only (of their own missions)
-    "posts:message_autosave":            ("LMMMMM", "LANFFF"),
-    "posts:message_preview":             ("LMMMMM", "LANFFF"),
-    "posts:time_in_hq":                  ("LANAAA", "LMMMMM"),
-    "posts:review_queue":                ("LFFAAF", "LMMMMM"),  # message.review_queue
-    "posts:message_detail":              ("LANAAA", "LMMMMM"),  # message.view
-    "posts:message_edit":                ("LANFFF", "LANFFF"),  # message.edit: the mission's officers
-    "posts:message_submit":              ("LMMMMM", "LANFFF"),
+    "posts:dashboard": ("LAAAAA", "LMMMMM"),
+    "posts:message_create": ("LAAFFF", "LAAFFF"),  # officers only (of their own missions)
+    "posts:message_autosave": ("LMMMMM", "LANFFF"),
+    "posts:message_preview": ("LMMMMM", "LANFFF"),
+    "posts:time_in_hq": ("LANAAA", "LMMMMM"),
+    "posts:review_queue": ("LFFAAF", "LMMMMM"),  # message.review_queue
+    "posts:message_detail": ("LANAAA", "LMMMMM"),  # message.view
+    "posts:message_edit": ("LANFFF", "LANFFF"),  # message.edit: the mission's officers
+    "posts:message_submit": ("LMMMMM", "LANFFF"),
     # The decisions, with a valid form (urlconf.DATA_FOR): the press office only (a routine
     # message: the crisis unit decides on crisis alerts). Four eyes: test_four_eyes.
-    "posts:message_approve":             ("LMMMMM", "LFNAFF"),
-    "posts:message_request_changes":     ("LMMMMM", "LFNAFF"),
-    "posts:message_reject":              ("LMMMMM", "LFNAFF"),
-    "posts:comment_add":                 ("LMMMMM", "LANAAA"),  # anyone who may see the message
-    "posts:attachment_file":             ("LANAAA", "LMMMMM"),
-    "posts:calendar":                    ("LAAAAA", "LMMMMM"),  # scoped list
+    "posts:message_approve": ("LMMMMM", "LFNAFF"),
+    "posts:message_request_changes": ("LMMMMM", "LFNAFF"),
+    "posts:message_reject": ("LMMMMM", "LFNAFF"),
+    "posts:comment_add": ("LMMMMM", "LANAAA"),  # anyone who may see the message
+    "posts:attachment_file": ("LANAAA", "LMMMMM"),
+    "posts:calendar": ("LAAAAA", "LMMMMM"),  # scoped list
     # Operations: the press office operates (the crisis unit on alerts); officers look.
-    "posts:monitor_list":                ("LAAAAA", "LMMMMM"),  # scoped list
-    "posts:monitor":                     ("LANAAA", "LMMMMM"),
-    "posts:monitor_retry_failed":        ("LFNAFF", "LFNAFF"),
-    "posts:monitor_cancel":              ("LFNAFF", "LFNAFF"),
-    "posts:monitor_retract":             ("LFNAFF", "LFNAFF"),
-    "posts:monitor_release":             ("LFNAFF", "LFNAFF"),
-    "posts:delivery_retry":              ("LFNAFF", "LFNAFF"),
-    "posts:delivery_settle":             ("LFNAFF", "LFNAFF"),
-    "posts:pause":                       ("LFFAFF", "LFFAFF"),  # publishing.pause
-    "posts:pause_resume":                ("LFFAFF", "LFFAFF"),
-    "posts:pause_release":               ("LFFAFF", "LFFAFF"),
-    "posts:crisis_list":                 ("LFFAAA", "LMMMMM"),
-    "posts:crisis_create":               ("LFFFAF", "LFFFAF"),  # crisis.create
-    "posts:crisis_reach":                ("LFFFAF", "LMMMMM"),
-    "posts:crisis_board":                ("LNNAAA", "LMMMMM"),  # alerts belong to no mission: officers never see them
-    "posts:crisis_approve":              ("LNNAAF", "LNNAAF"),  # crisis unit (not the author) or press office
-    "posts:health":                      ("LFFAAA", "LMMMMM"),  # health.view
+    "posts:monitor_list": ("LAAAAA", "LMMMMM"),  # scoped list
+    "posts:monitor": ("LANAAA", "LMMMMM"),
+    "posts:monitor_retry_failed": ("LFNAFF", "LFNAFF"),
+    "posts:monitor_cancel": ("LFNAFF", "LFNAFF"),
+    "posts:monitor_retract": ("LFNAFF", "LFNAFF"),
+    "posts:monitor_release": ("LFNAFF", "LFNAFF"),
+    "posts:delivery_retry": ("LFNAFF", "LFNAFF"),
+    "posts:delivery_settle": ("LFNAFF", "LFNAFF"),
+    "posts:pause": ("LFFAFF", "LFFAFF"),  # publishing.pause
+    "posts:pause_resume": ("LFFAFF", "LFFAFF"),
+    "posts:pause_release": ("LFFAFF", "LFFAFF"),
+    "posts:crisis_list": ("LFFAAA", "LMMMMM"),
+    "posts:crisis_create": ("LFFFAF", "LFFFAF"),  # crisis.create
+    "posts:crisis_reach": ("LFFFAF", "LMMMMM"),
+    "posts:crisis_board": ("LNNAAA", "LMMMMM"),  # alerts belong to no mission: officers never see them
+    "posts:crisis_approve": ("LNNAAF", "LNNAAF"),  # crisis unit (not the author) or press office
+    "posts:health": ("LFFAAA", "LMMMMM"),  # health.view
     # Missions, staff and roles: administrators.
-    "embassies:mission_list":            ("LAAAAA", "LMMMMM"),  # scoped list
-    "embassies:mission_detail":          ("LANAAA", "LMMMMM"),
-    "embassies:staff_list":              ("LFFFFA", "LMMMMM"),  # staff.manage
-    "embassies:staff_detail":            ("LFFFFA", "LMMMMM"),
-    "embassies:role_grant":              ("LFFFFA", "LFFFFA"),
-    "embassies:role_revoke":             ("LFFFFA", "LFFFFA"),
-    "embassies:membership_add":          ("LFFFFA", "LFFFFA"),
-    "embassies:membership_remove":       ("LFFFFA", "LFFFFA"),
+    "embassies:mission_list": ("LAAAAA", "LMMMMM"),  # scoped list
+    "embassies:mission_detail": ("LANAAA", "LMMMMM"),
+    "embassies:staff_list": ("LFFFFA", "LMMMMM"),  # staff.manage
+    "embassies:staff_detail": ("LFFFFA", "LMMMMM"),
+    "embassies:role_grant": ("LFFFFA", "LFFFFA"),
+    "embassies:role_revoke": ("LFFFFA", "LFFFFA"),
+    "embassies:membership_add": ("LFFFFA", "LFFFFA"),
+    "embassies:membership_remove": ("LFFFFA", "LFFFFA"),
     # Social accounts: everyone with a role looks (scoped); administrators manage.
-    "channels:account_list":             ("LAAAAA", "LMMMMM"),
-    "channels:account_register":         ("LFFFFA", "LFFFFA"),  # account.manage
+    "channels:account_list": ("LAAAAA", "LMMMMM"),
+    "channels:account_register": ("LFFFFA", "LFFFFA"),  # account.manage
     # The network's redirect back: without this session's pending connect it answers 400
     # ("not started here") to everyone, before any other check, and changes nothing.
-    "channels:account_callback":         ("LAAAAA", "LMMMMM"),
-    "channels:account_detail":           ("LANAAA", "LMMMMM"),
-    "channels:account_connect":          ("LMMMMM", "LFNFFA"),
-    "channels:account_disconnect":       ("LMMMMM", "LFNFFA"),
-    "channels:account_disable":          ("LMMMMM", "LFNFFA"),
-    "channels:account_check":            ("LMMMMM", "LFNFFA"),
+    "channels:account_callback": ("LAAAAA", "LMMMMM"),
+    "channels:account_detail": ("LANAAA", "LMMMMM"),
+    "channels:account_connect": ("LMMMMM", "LFNFFA"),
+    "channels:account_disconnect": ("LMMMMM", "LFNFFA"),
+    "channels:account_disable": ("LMMMMM", "LFNFFA"),
+    "channels:account_check": ("LMMMMM", "LFNFFA"),
     # The audit log: administrators.
-    "audit:log":                         ("LFFFFA", "LMMMMM"),  # audit.view
+    "audit:log": ("LFFFFA", "LMMMMM"),  # audit.view
     # Logging in and out, the second factor (officers are sent on: they need none), one's password.
-    "login":                             ("AAAAAA", "AAAAAA"),  # public
-    "logout":                            ("LMMMMM", "LLLLLL"),  # POST only; then the login page
-    "security:otp_verify":               ("LAAAAA", "LAAAAA"),
-    "security:otp_setup":                ("LAAAAA", "LAAAAA"),
-    "password_change":                   ("LAAAAA", "LAAAAA"),
-    "password_change_done":              ("LAAAAA", "LMMMMM"),
-    "set_language":                      ("AAAAAA", "AAAAAA"),  # public: sets a cookie
-    "healthz":                           ("AAAAAA", "MMMMMM"),  # public: counts and ages only
+    "login": ("AAAAAA", "AAAAAA"),  # public
+    "logout": ("LMMMMM", "LLLLLL"),  # POST only; then the login page
+    "security:otp_verify": ("LAAAAA", "LAAAAA"),
+    "security:otp_setup": ("LAAAAA", "LAAAAA"),
+    "password_change": ("LAAAAA", "LAAAAA"),
+    "password_change_done": ("LAAAAA", "LMMMMM"),
+    "set_language": ("AAAAAA", "AAAAAA"),  # public: sets a cookie
+    "healthz": ("AAAAAA", "MMMMMM"),  # public: counts and ages only
 }
 
 # URL arguments that name one of mission A's objects: officer B must not learn it exists.
@@ -148,16 +148,21 @@ def test_every_url_answers_each_role_as_the_policy_says(world):
         if observed != expected:
             problems.append(f"{route.name:32} /{route.route:42} expected {expected}, got {observed}")
     assert not problems, (
-        "Roles: " + ", ".join(ROLES) + ". Letters: A allowed, L log in, F 403, N 404, M 405, E 500.\n"
+        "Roles: "
+        + ", ".join(ROLES)
+        + ". Letters: A allowed, L log in, F 403, N 404, M 405, E 500.\n"
         + "\n".join(problems)
     )
 
 
-@pytest.mark.parametrize(("name", "state"), [
-    ("posts:message_approve", "scheduled"),
-    ("posts:message_request_changes", "changes_requested"),
-    ("posts:message_reject", "rejected"),
-])
+@pytest.mark.parametrize(
+    ("name", "state"),
+    [
+        ("posts:message_approve", "scheduled"),
+        ("posts:message_request_changes", "changes_requested"),
+        ("posts:message_reject", "rejected"),
+    ],
+)
 def test_the_decisions_form_is_valid_so_the_press_office_decides(world, name, state):
     """The matrix's "A" for the press office on a decision is the decision itself (a
     redirect, the message moved on), not a form refused with 400."""
@@ -172,9 +177,12 @@ def test_the_decisions_form_is_valid_so_the_press_office_decides(world, name, st
 
 def test_another_missions_objects_are_not_found_never_forbidden():
     """Built from the matrix itself, so that it cannot drift from it: officer B's column."""
-    leaking = [name for name, (get, post) in EXPECTED.items()
-               if set(next(r for r in APP_ROUTES if r.name == name).arguments) & MISSION_OBJECT_ARGUMENTS
-               and "F" in (get[2], post[2])]
+    leaking = [
+        name
+        for name, (get, post) in EXPECTED.items()
+        if set(next(r for r in APP_ROUTES if r.name == name).arguments) & MISSION_OBJECT_ARGUMENTS
+        and "F" in (get[2], post[2])
+    ]
     assert not leaking, f"Officer B learns that mission A's object exists (403, not 404): {leaking}"
 
 

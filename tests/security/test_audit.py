@@ -38,6 +38,7 @@ def last(action: str) -> AuditEvent:
 
 # --- What is recorded ------------------------------------------------------------------------
 
+
 def test_a_login_is_recorded_with_the_source_address():
     officer = UserFactory(roles=[Role.OFFICER], missions=[MISSION_A])
     Client().post(reverse("login"), {"username": officer.username, "password": PASSWORD}, REMOTE_ADDR="192.0.2.10")
@@ -65,12 +66,19 @@ def test_a_role_granted_and_revoked_in_the_staff_pages_is_recorded_with_who_did_
     admin = UserFactory(roles=[Role.ADMINISTRATOR])
     person = UserFactory(roles=[Role.OFFICER], missions=[MISSION_A])
     force_verified_login(client, admin)
-    client.post(reverse("embassies:role_grant", args=[person.pk]), {"role": Role.PRESS_OFFICE, "confirmed": "yes"},
-                REMOTE_ADDR="192.0.2.20")
+    client.post(
+        reverse("embassies:role_grant", args=[person.pk]),
+        {"role": Role.PRESS_OFFICE, "confirmed": "yes"},
+        REMOTE_ADDR="192.0.2.20",
+    )
     assert person.groups.filter(name=Role.PRESS_OFFICE).exists(), "the staff page did not grant the role"
     granted = last("role.grant")
     assert (granted.actor, granted.object_id, granted.details, granted.source_address) == (
-        admin, str(person.pk), {"role": Role.PRESS_OFFICE}, "192.0.2.20")
+        admin,
+        str(person.pk),
+        {"role": Role.PRESS_OFFICE},
+        "192.0.2.20",
+    )
     client.post(reverse("embassies:role_revoke", args=[person.pk]), {"role": Role.PRESS_OFFICE, "confirmed": "yes"})
     revoked = last("role.revoke")
     assert (revoked.actor, revoked.object_id, revoked.details) == (admin, str(person.pk), {"role": Role.PRESS_OFFICE})
@@ -94,7 +102,7 @@ def test_a_role_change_from_anywhere_is_recorded(how):
         person.groups.set([press])
         expected = [("role.revoke", Role.OFFICER), ("role.grant", Role.PRESS_OFFICE)]
     events = AuditEvent.objects.filter(action__startswith="role.", object_id=str(person.pk)).order_by("pk")
-    assert [(event.action, event.details["role"]) for event in events][-len(expected):] == expected
+    assert [(event.action, event.details["role"]) for event in events][-len(expected) :] == expected
 
 
 def test_becoming_a_superuser_or_staff_is_recorded():
@@ -109,8 +117,14 @@ def test_becoming_a_superuser_or_staff_is_recorded():
 
 def test_an_account_connected_and_disconnected_is_recorded(client, fake_network):
     admin = UserFactory(roles=[Role.ADMINISTRATOR])
-    account = SocialAccountFactory(mission__code="emb-zz-audit", network="twitter", handle="", network_account_id="",
-                                   status=SocialAccount.Status.PENDING, credentials=False)
+    account = SocialAccountFactory(
+        mission__code="emb-zz-audit",
+        network="twitter",
+        handle="",
+        network_account_id="",
+        status=SocialAccount.Status.PENDING,
+        credentials=False,
+    )
     force_verified_login(client, admin)
     connect_through_the_ui(client, account)
     connected = last("account.connect")
@@ -136,7 +150,10 @@ def test_approve_publish_now_reject_settle_retract_pause_and_resume_are_recorded
     delivery_settle(actor=press, delivery_id=world.delivery_a.pk, outcome="sent")
     settled = last("delivery.settled")
     assert (settled.object_type, settled.object_id, settled.details["outcome"]) == (
-        "posts.delivery", str(world.delivery_a.pk), "sent")
+        "posts.delivery",
+        str(world.delivery_a.pk),
+        "sent",
+    )
 
     world.approved_a.deliveries.update(state=Delivery.State.SENT, external_id="x1")
     type(world.approved_a).objects.filter(pk=world.approved_a.pk).update(state="published")
@@ -147,7 +164,11 @@ def test_approve_publish_now_reject_settle_retract_pause_and_resume_are_recorded
     pause = publishing_pause(actor=press, scope="all", reason="Crisis in the region")
     paused = last("publishing.pause")
     assert (paused.actor, paused.object_type, paused.object_id, paused.details["reason"]) == (
-        press, "posts.publishingpause", str(pause.pk), "Crisis in the region")
+        press,
+        "posts.publishingpause",
+        str(pause.pk),
+        "Crisis in the region",
+    )
     publishing_resume(actor=press, pause_id=pause.pk)
     assert last("publishing.resume").object_id == str(pause.pk)
 
@@ -160,10 +181,17 @@ def test_a_refused_request_is_recorded(world):
 
 
 def test_secrets_never_enter_the_details():
-    event = audit.record(action="test.secret", details={
-        "access_token": "x", "nested": {"client_secret": "y", "fine": 1}, "password": "z", "key_id": "k1",
-        "country_code": "JP", "text": "a" * 5000,
-    })
+    event = audit.record(
+        action="test.secret",
+        details={
+            "access_token": "x",
+            "nested": {"client_secret": "y", "fine": 1},
+            "password": "z",
+            "key_id": "k1",
+            "country_code": "JP",
+            "text": "a" * 5000,
+        },
+    )
     assert event.details["nested"] == {"fine": 1}
     assert "access_token" not in event.details
     assert "password" not in event.details
@@ -188,6 +216,7 @@ def test_the_log_line_is_one_json_line_whatever_the_input(caplog):
 
 
 # --- Append-only ---------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def event():
@@ -243,20 +272,28 @@ def test_the_admin_shows_events_but_offers_no_add_change_or_delete(client, event
     assert client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
     response = client.post(reverse("admin:audit_auditevent_change", args=[event.pk]), {"action": "auth.nothing"})
     assert response.status_code == 403
-    response = client.post(reverse("admin:audit_auditevent_changelist"),
-                           {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"})
+    response = client.post(
+        reverse("admin:audit_auditevent_changelist"),
+        {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
+    )
     assert AuditEvent.objects.filter(pk=event.pk, action="auth.login").exists()
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_auditevent SET action = 'auth.nothing' WHERE id = %s",
-    "DELETE FROM audit_auditevent WHERE id = %s",
-    "DELETE FROM audit_auditevent WHERE id = %s OR 1 = 1",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_auditevent SET action = 'auth.nothing' WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s OR 1 = 1",
+    ],
+)
 def test_the_database_refuses_raw_updates_and_deletes(event, statement):
     """A trigger on both databases (audit/migrations/0002 on PostgreSQL, 0003 on SQLite)."""
-    with pytest.raises((InternalError, DatabaseError), match="append-only"), transaction.atomic(), \
-            connection.cursor() as cursor:
+    with (
+        pytest.raises((InternalError, DatabaseError), match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(statement, [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).action == "auth.login"
 
@@ -264,8 +301,11 @@ def test_the_database_refuses_raw_updates_and_deletes(event, statement):
 def test_the_database_still_accepts_new_events(event):
     """Positive control: the triggers refuse changes, not inserts."""
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO audit_auditevent (created_at, actor_label, action, object_type, object_id, "
-                       "object_label, details) VALUES (%s, '', 'auth.raw', '', '', '', '{}')", [timezone.now()])
+        cursor.execute(
+            "INSERT INTO audit_auditevent (created_at, actor_label, action, object_type, object_id, "
+            "object_label, details) VALUES (%s, '', 'auth.raw', '', '', '', '{}')",
+            [timezone.now()],
+        )
     assert AuditEvent.objects.filter(action="auth.raw").count() == 1
 
 
@@ -285,19 +325,26 @@ def test_the_append_only_triggers_are_installed():
 
 # --- The page ------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def trail():
     alice = UserFactory(username="alice", roles=[Role.PRESS_OFFICE])
     bob = UserFactory(username="bob", roles=[Role.OFFICER], missions=[MISSION_A])
     for n in range(60):
-        audit.record(action="auth.login" if n % 2 else "message.approve", actor=alice if n % 3 else bob,
-                     details={"n": n})
+        audit.record(
+            action="auth.login" if n % 2 else "message.approve", actor=alice if n % 3 else bob, details={"n": n}
+        )
     old = AuditEvent.objects.filter(action="message.approve").order_by("pk").values_list("pk", flat=True)[:5]
     # Backdate a few (as a raw insert would: the ORM refuses updates).
     for pk in old:
         event = AuditEvent.objects.get(pk=pk)
-        AuditEvent.objects.create(action="message.approve", actor=event.actor, actor_label=event.actor_label,
-                                  details={"old": True}, created_at=timezone.now() - timedelta(days=10))
+        AuditEvent.objects.create(
+            action="message.approve",
+            actor=event.actor,
+            actor_label=event.actor_label,
+            details={"old": True},
+            created_at=timezone.now() - timedelta(days=10),
+        )
     return alice, bob
 
 
@@ -316,8 +363,9 @@ def test_the_page_filters_by_action_user_and_day(client, trail):
     prefix = client.get(reverse("audit:log"), {"action": "message."}).context["page"].paginator.count
     assert prefix == 35
     today = timezone.localdate()
-    old = client.get(reverse("audit:log"), {"action": "message.approve",
-                                            "date_to": (today - timedelta(days=5)).isoformat()})
+    old = client.get(
+        reverse("audit:log"), {"action": "message.approve", "date_to": (today - timedelta(days=5)).isoformat()}
+    )
     assert old.context["page"].paginator.count == 5
     assert all(row.details == {"old": True} for row in old.context["page"].object_list)
     bad = client.get(reverse("audit:log"), {"date_from": "not a date"})

@@ -57,9 +57,13 @@ def check_policy(response) -> list[str]:
 
 def check_markup(html: str) -> list[str]:
     found = []
-    for label, pattern in (("inline <script>", INLINE_SCRIPT), ("on…= handler", EVENT_HANDLER),
-                           ("style= attribute", STYLE_ATTRIBUTE), ("<style> element", STYLE_ELEMENT),
-                           ("javascript: URL", JAVASCRIPT_URL)):
+    for label, pattern in (
+        ("inline <script>", INLINE_SCRIPT),
+        ("on…= handler", EVENT_HANDLER),
+        ("style= attribute", STYLE_ATTRIBUTE),
+        ("<style> element", STYLE_ELEMENT),
+        ("javascript: URL", JAVASCRIPT_URL),
+    ):
         found += [f"{label}: {match.group(0)[:90]}" for match in pattern.finditer(html)]
     return found
 
@@ -107,7 +111,7 @@ def test_htmx_is_told_not_to_inject_style_nor_to_evaluate_code(world):
     """htmx 2 adds an indicator <style> unless told not to (the policy would block it)."""
     html = world.client("press").get(reverse("posts:dashboard")).text
     meta = re.search(r"""<meta name="htmx-config" content='([^']*)'>""", html)
-    assert meta, "base.html lacks <meta name=\"htmx-config\" …>"
+    assert meta, 'base.html lacks <meta name="htmx-config" …>'
     import json
 
     config = json.loads(meta.group(1))
@@ -123,6 +127,7 @@ def test_framing_is_refused_everywhere(world):
 
 
 # --- CSRF -------------------------------------------------------------------------------------
+
 
 def _post_routes():
     """Every URL that some role may POST to (the matrix's A), with the first such role."""
@@ -156,8 +161,11 @@ def test_an_htmx_post_with_the_token_from_the_page_passes_the_csrf_check(world):
     force_verified_login(client, world.users["press"])
     page = client.get(reverse("posts:message_detail", args=[world.message_a.pk])).text
     token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page).group(1)
-    response = client.post(reverse("posts:comment_add", args=[world.message_a.pk]), {"body": "Seen."},
-                           headers={"HX-Request": "true", "X-CSRFToken": token})
+    response = client.post(
+        reverse("posts:comment_add", args=[world.message_a.pk]),
+        {"body": "Seen."},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
     assert response.status_code != 403
     assert Comment.objects.filter(body="Seen.").exists()
 
@@ -167,7 +175,7 @@ def test_every_form_on_every_page_carries_the_token(world):
     for role in ("officer_a", "press", "crisis", "admin"):
         for name, response in pages_of(world.client(role), world):
             for form in re.findall(r"<form\b[^>]*>.*?</form>", response.text, re.IGNORECASE | re.DOTALL):
-                opening = form[:form.index(">") + 1]
+                opening = form[: form.index(">") + 1]
                 if re.search(r"method=[\"']?post", opening, re.IGNORECASE) and "csrfmiddlewaretoken" not in form:
                     missing.append(f"{name}: {opening[:100]}")
     assert not missing, "\n".join(sorted(set(missing)))
@@ -177,7 +185,9 @@ def _snapshot():
     return {
         "messages": list(Message.objects.order_by("pk").values_list("pk", "state", "version", "updated_at")),
         "deliveries": list(Delivery.objects.order_by("pk").values_list("pk", "state", "next_attempt_at")),
-        "events": Event.objects.count(), "reviews": Review.objects.count(), "comments": Comment.objects.count(),
+        "events": Event.objects.count(),
+        "reviews": Review.objects.count(),
+        "comments": Comment.objects.count(),
         "accounts": list(SocialAccount.objects.order_by("pk").values_list("pk", "status", "sealed_credentials")),
         "pauses": list(PublishingPause.objects.order_by("pk").values_list("pk", "ended_at")),
         "staff": list(StaffMembership.objects.order_by("pk").values_list("pk", "user_id", "mission_id")),

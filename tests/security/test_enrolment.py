@@ -43,8 +43,9 @@ def shown_device(client: Client, user) -> TOTPDevice:
     page = client.get(reverse(SETUP))
     assert page.status_code == 200
     key = "".join(re.search(r"<code>([A-Z2-7 ]+)</code>", page.text).group(1).split())
-    return next(d for d in TOTPDevice.objects.filter(user=user, confirmed=False)
-                if base64.b32encode(d.bin_key).decode() == key)
+    return next(
+        d for d in TOTPDevice.objects.filter(user=user, confirmed=False) if base64.b32encode(d.bin_key).decode() == key
+    )
 
 
 def enrol(client: Client, user) -> None:
@@ -58,8 +59,9 @@ def enrol(client: Client, user) -> None:
 def expire(grant: EnrolmentGrant) -> None:
     """Move the grant's deadline into the past (opened 73 hours ago)."""
     now = timezone.now()
-    EnrolmentGrant.objects.filter(pk=grant.pk).update(opened_at=now - GRANT_LIFETIME - timedelta(hours=1),
-                                                      expires_at=now - timedelta(seconds=1))
+    EnrolmentGrant.objects.filter(pk=grant.pk).update(
+        opened_at=now - GRANT_LIFETIME - timedelta(hours=1), expires_at=now - timedelta(seconds=1)
+    )
 
 
 @pytest.fixture
@@ -293,8 +295,9 @@ def test_the_database_keeps_one_open_grant_per_user(press):
 def test_the_database_refuses_a_closed_grant_without_its_time(press):
     now = timezone.now()
     with pytest.raises(IntegrityError), transaction.atomic():
-        EnrolmentGrant.objects.create(user=press, opened_at=now, expires_at=now + timedelta(hours=1),
-                                      status=EnrolmentGrant.Status.USED)
+        EnrolmentGrant.objects.create(
+            user=press, opened_at=now, expires_at=now + timedelta(hours=1), status=EnrolmentGrant.Status.USED
+        )
 
 
 # --- Reset and grant -----------------------------------------------------------------------------
@@ -312,8 +315,11 @@ def test_resetting_with_a_grant_lets_the_owner_enrol_a_new_phone(press, admin_us
     assert new.bin_key != old.bin_key
     assert client.post(reverse(SETUP), {"token": totp_code(new)}).status_code == 302
     assert client.get(DASHBOARD).status_code == 200
-    actions = list(AuditEvent.objects.filter(object_id=str(press.pk), action__startswith="auth.otp")
-                   .order_by("pk").values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(object_id=str(press.pk), action__startswith="auth.otp")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
     assert actions == ["auth.otp_reset", "auth.otp_grant_open", "auth.otp_enrol"]
     assert AuditEvent.objects.get(action="auth.otp_grant_open").details["via"] == "reset"
 
@@ -333,8 +339,11 @@ def test_the_enrolment_page_with_its_qr_code_keeps_to_the_policy(press):
 
     services.enrolment_grant_open(user_id=press.pk, actor=None)
     client = log_in_with_password(Client(), press)
-    for page in (client.get(reverse(SETUP)), Client().get(reverse("login")),
-                 log_in_with_password(Client(), UserFactory(roles=[Role.CRISIS_UNIT])).get(reverse(SETUP))):
+    for page in (
+        client.get(reverse(SETUP)),
+        Client().get(reverse("login")),
+        log_in_with_password(Client(), UserFactory(roles=[Role.CRISIS_UNIT])).get(reverse(SETUP)),
+    ):
         assert page.status_code == 200
         assert not check_policy(page) + check_markup(page.text)
 

@@ -88,8 +88,10 @@ def test_grants_are_neither_changed_nor_deleted_in_the_admin(admin_client, press
     grant, _ = services.enrolment_grant_open(user_id=press.pk, actor=None)
     listing = admin_client.get(reverse(GRANTS))
     assert "delete_selected" not in listing.text
-    assert admin_client.post(reverse("admin:security_enrolmentgrant_delete", args=[grant.pk]),
-                             {"post": "yes"}).status_code == 403
+    assert (
+        admin_client.post(reverse("admin:security_enrolmentgrant_delete", args=[grant.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     detail = admin_client.get(reverse("admin:security_enrolmentgrant_change", args=[grant.pk]))
     assert detail.status_code == 200
     assert 'name="_save"' not in detail.text
@@ -121,8 +123,9 @@ def test_reset_and_open_enrolment_in_one_admin_action(admin_client, press):
     """A lost phone: the administrator resets the app and, explicitly, opens a new
     enrolment; the owner enrols their new phone at the next login."""
     lost = totp_device(press)
-    response = admin_client.post(reverse(DEVICES), {"action": "reset_and_open_enrolment",
-                                                    "_selected_action": [lost.pk]})
+    response = admin_client.post(
+        reverse(DEVICES), {"action": "reset_and_open_enrolment", "_selected_action": [lost.pk]}
+    )
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(user=press).exists()
     grant = EnrolmentGrant.objects.get(user=press)
@@ -130,7 +133,9 @@ def test_reset_and_open_enrolment_in_one_admin_action(admin_client, press):
     assert grant.opened_by == admin_client.user
     events = AuditEvent.objects.filter(object_id=str(press.pk), action__startswith="auth.otp").order_by("pk")
     assert [(e.action, e.actor, e.source_address) for e in events] == [
-        ("auth.otp_reset", admin_client.user, ADDRESS), ("auth.otp_grant_open", admin_client.user, ADDRESS)]
+        ("auth.otp_reset", admin_client.user, ADDRESS),
+        ("auth.otp_grant_open", admin_client.user, ADDRESS),
+    ]
     assert "reset. They may enrol a new one" in admin_client.get(response["Location"]).text
 
     client = log_in_with_password(Client(), press)
@@ -187,7 +192,8 @@ def test_the_demos_privileged_users_can_enrol_after_seed_demo():
     granted = set(EnrolmentGrant.objects.values_list("user__username", flat=True))
     assert granted == {"press", "press2", "crisis", "crisis2", "admin"}
     assert set(AuditEvent.objects.filter(action="auth.otp_grant_open").values_list("details__via", flat=True)) == {
-        "seed_demo"}
+        "seed_demo"
+    }
 
     client = Client()
     assert client.post(reverse("login"), {"username": "press", "password": passwords["press"]}).status_code == 302

@@ -43,11 +43,15 @@ def assert_untouched(message: Message) -> None:
     assert not fresh.deliveries.exists()
 
 
-@pytest.mark.parametrize("decide", [
-    lambda actor, pk: message_approve(actor=actor, message_id=pk),
-    lambda actor, pk: message_request_changes(actor=actor, message_id=pk, comment="Fine by me."),
-    lambda actor, pk: message_reject(actor=actor, message_id=pk, comment="No."),
-], ids=["approve", "request_changes", "reject"])
+@pytest.mark.parametrize(
+    "decide",
+    [
+        lambda actor, pk: message_approve(actor=actor, message_id=pk),
+        lambda actor, pk: message_request_changes(actor=actor, message_id=pk, comment="Fine by me."),
+        lambda actor, pk: message_reject(actor=actor, message_id=pk, comment="No."),
+    ],
+    ids=["approve", "request_changes", "reject"],
+)
 def test_the_service_refuses_the_author_even_in_the_press_office(press_and_officer, own_message, decide):
     with pytest.raises(PermissionDenied):
         decide(press_and_officer, own_message.pk)
@@ -58,8 +62,12 @@ def test_the_service_refuses_whoever_edited_the_message(press_and_officer):
     """A colleague who changed the text is an author too, press office or not."""
     author = UserFactory(roles=[Role.OFFICER], missions=[MISSION_A])
     message = submitted_message(author=author, mission_or_code=MISSION_A, texts={"fr": "Bonjour."})
-    message_update(actor=press_and_officer, message_id=message.pk, texts={"fr": "Bonjour à tous."},
-                   expected_version=message.version)
+    message_update(
+        actor=press_and_officer,
+        message_id=message.pk,
+        texts={"fr": "Bonjour à tous."},
+        expected_version=message.version,
+    )
     message_submit(actor=author, message_id=message.pk)
     with pytest.raises(PermissionDenied, match="wrote part"):
         message_approve(actor=press_and_officer, message_id=message.pk)
@@ -71,8 +79,9 @@ def test_the_web_ui_refuses_the_author(client, press_and_officer, own_message):
     detail = client.get(reverse("posts:message_detail", args=[own_message.pk]))
     assert 'action="' + reverse("posts:message_approve", args=[own_message.pk]) not in detail.text
 
-    response = client.post(reverse("posts:message_approve", args=[own_message.pk]),
-                           {"version": own_message.version, "when": "now"})
+    response = client.post(
+        reverse("posts:message_approve", args=[own_message.pk]), {"version": own_message.version, "when": "now"}
+    )
 
     assert response.status_code in (200, 403)
     assert_untouched(own_message)
@@ -83,9 +92,14 @@ def test_the_django_admin_action_refuses_the_author(client, own_message):
     author.is_staff = True
     author.save()
     force_verified_login(client, author)
-    response = client.post(reverse("admin:posts_message_changelist"), {
-        "action": "approve_now", "_selected_action": [own_message.pk],
-    }, follow=True)
+    response = client.post(
+        reverse("admin:posts_message_changelist"),
+        {
+            "action": "approve_now",
+            "_selected_action": [own_message.pk],
+        },
+        follow=True,
+    )
     assert response.status_code == 200
     assert_untouched(own_message)
 
@@ -93,15 +107,17 @@ def test_the_django_admin_action_refuses_the_author(client, own_message):
 def test_a_crisis_member_cannot_approve_their_own_alert(client):
     author = UserFactory(roles=[Role.CRISIS_UNIT])
     account(MISSION_A)
-    alert = crisis_alert_create(actor=author, title="Stay indoors", texts={"fr": "Restez chez vous."},
-                                scope={"countries": ["JP"]})
+    alert = crisis_alert_create(
+        actor=author, title="Stay indoors", texts={"fr": "Restez chez vous."}, scope={"countries": ["JP"]}
+    )
     message_submit(actor=author, message_id=alert.pk)
 
     with pytest.raises(PermissionDenied):
         message_approve(actor=author, message_id=alert.pk)
     force_verified_login(client, author)
-    response = client.post(reverse("posts:crisis_approve", args=[alert.pk]), {"version": alert.version,
-                                                                               "confirmed": "yes"})
+    response = client.post(
+        reverse("posts:crisis_approve", args=[alert.pk]), {"version": alert.version, "confirmed": "yes"}
+    )
     assert response.status_code == 403
     assert_untouched(alert)
     # Another member may.
@@ -133,8 +149,9 @@ def promoted_editor():
     author = UserFactory(username="officer-a", roles=[Role.OFFICER], missions=[MISSION_A])
     editor = UserFactory(username="officer-b", roles=[Role.OFFICER], missions=[MISSION_A], is_staff=True)
     message = draft_message(author=author, mission_or_code=MISSION_A, texts={"fr": "Bonjour."})
-    message_update(actor=editor, message_id=message.pk, texts={"fr": "Bonjour à tous."},
-                   expected_version=message.version)
+    message_update(
+        actor=editor, message_id=message.pk, texts={"fr": "Bonjour à tous."}, expected_version=message.version
+    )
     message_submit(actor=author, message_id=message.pk)
     role_grant(actor=UserFactory(roles=[Role.ADMINISTRATOR]), user_id=editor.pk, role=Role.PRESS_OFFICE)
     return get_user_model().objects.get(pk=editor.pk), Message.objects.get(pk=message.pk)
@@ -150,11 +167,15 @@ def test_the_policy_refuses_an_editor_turned_press_officer_and_says_why(promoted
     assert policy.can(UserFactory(roles=[Role.PRESS_OFFICE]), action, message)
 
 
-@pytest.mark.parametrize("decide", [
-    lambda actor, pk: message_approve(actor=actor, message_id=pk),
-    lambda actor, pk: message_request_changes(actor=actor, message_id=pk, comment="Fine by me."),
-    lambda actor, pk: message_reject(actor=actor, message_id=pk, comment="No."),
-], ids=["approve", "request_changes", "reject"])
+@pytest.mark.parametrize(
+    "decide",
+    [
+        lambda actor, pk: message_approve(actor=actor, message_id=pk),
+        lambda actor, pk: message_request_changes(actor=actor, message_id=pk, comment="Fine by me."),
+        lambda actor, pk: message_reject(actor=actor, message_id=pk, comment="No."),
+    ],
+    ids=["approve", "request_changes", "reject"],
+)
 def test_the_service_refuses_an_editor_turned_press_officer(promoted_editor, decide):
     editor, message = promoted_editor
     with pytest.raises(PermissionDenied, match="wrote part of this message"):
@@ -170,8 +191,9 @@ def test_the_web_ui_shows_an_editor_turned_press_officer_no_decision_and_refuses
     for name in ("posts:message_approve", "posts:message_request_changes", "posts:message_reject"):
         assert 'action="' + reverse(name, args=[message.pk]) not in detail.text
 
-    response = client.post(reverse("posts:message_approve", args=[message.pk]),
-                           {"version": message.version, "when": "now"})
+    response = client.post(
+        reverse("posts:message_approve", args=[message.pk]), {"version": message.version, "when": "now"}
+    )
 
     assert response.status_code == 403
     assert_untouched(message)
@@ -180,16 +202,22 @@ def test_the_web_ui_shows_an_editor_turned_press_officer_no_decision_and_refuses
 def test_the_django_admin_refuses_an_editor_turned_press_officer_and_says_why(client, promoted_editor):
     editor, message = promoted_editor
     force_verified_login(client, editor)
-    response = client.post(reverse("admin:posts_message_changelist"), {
-        "action": "approve_now", "_selected_action": [message.pk],
-    }, follow=True)
+    response = client.post(
+        reverse("admin:posts_message_changelist"),
+        {
+            "action": "approve_now",
+            "_selected_action": [message.pk],
+        },
+        follow=True,
+    )
     assert response.status_code == 200
     assert "you wrote part of this message, so someone else must review it" in response.text
     assert_untouched(message)
 
 
 def test_the_rule_costs_no_query_with_prefetched_events_nor_for_a_user_who_may_not_review(
-        promoted_editor, django_assert_num_queries):
+    promoted_editor, django_assert_num_queries
+):
     """The detail page prefetches the events; a list never pays a query per row for
     officers, who hold no reviewing role."""
     editor, message = promoted_editor

@@ -24,20 +24,83 @@ from tests.security.urlconf import data_for, url_for
 pytestmark = pytest.mark.django_db
 
 COMMON_FIELDS = (
-    "title", "text_fr", "text_ja", "title_fr", "targets", "version", "desired_at", "publish_at", "when", "comment",
-    "body", "reason", "scope", "value", "scope_kind", "countries", "regions", "networks", "confirmed", "outcome",
-    "external_url", "mission", "message", "role", "action", "q", "region", "kind", "network", "status", "page",
-    "date_from", "date_to", "actor", "show", "token", "next", "language", "alt_text", "remove_attachment",
+    "title",
+    "text_fr",
+    "text_ja",
+    "title_fr",
+    "targets",
+    "version",
+    "desired_at",
+    "publish_at",
+    "when",
+    "comment",
+    "body",
+    "reason",
+    "scope",
+    "value",
+    "scope_kind",
+    "countries",
+    "regions",
+    "networks",
+    "confirmed",
+    "outcome",
+    "external_url",
+    "mission",
+    "message",
+    "role",
+    "action",
+    "q",
+    "region",
+    "kind",
+    "network",
+    "status",
+    "page",
+    "date_from",
+    "date_to",
+    "actor",
+    "show",
+    "token",
+    "next",
+    "language",
+    "alt_text",
+    "remove_attachment",
 )
 
 text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=300)
 values = st.one_of(
     text,
-    st.sampled_from(["", "0", "-1", "99999999999999999999", "1e309", "NaN", "null", "true", "[]", "{}",
-                     "2027-02-30T25:61", "0001-01-01 00:00", "9999-12-31 23:59", "../../etc/passwd",
-                     "\x00", "a\x00b", "\r\nBcc: x@example.org", "‮gnp.exe", "javascript:alert(1)",
-                     "<script>alert(1)</script>", "' OR 1=1 --", "%00", "😀" * 50,
-                     "now", "at", "2031-03-30 02:30", "2031-11-02T01:30", "1970-01-01 00:00"]),
+    st.sampled_from(
+        [
+            "",
+            "0",
+            "-1",
+            "99999999999999999999",
+            "1e309",
+            "NaN",
+            "null",
+            "true",
+            "[]",
+            "{}",
+            "2027-02-30T25:61",
+            "0001-01-01 00:00",
+            "9999-12-31 23:59",
+            "../../etc/passwd",
+            "\x00",
+            "a\x00b",
+            "\r\nBcc: x@example.org",
+            "‮gnp.exe",
+            "javascript:alert(1)",
+            "<script>alert(1)</script>",
+            "' OR 1=1 --",
+            "%00",
+            "😀" * 50,
+            "now",
+            "at",
+            "2031-03-30 02:30",
+            "2031-11-02T01:30",
+            "1970-01-01 00:00",
+        ]
+    ),
     st.integers(min_value=-(2**63), max_value=2**63).map(str),
     st.builds(lambda c, n: c * n, st.sampled_from(["a", "é", "字", "\u200b"]), st.integers(10_000, 120_000)),
 )
@@ -63,8 +126,9 @@ def _role(method: str, route) -> str | None:
     return role
 
 
-POST_ROUTES = [(route, _role("post", route)) for route in APP_ROUTES
-               if route.name in EXPECTED and "A" in EXPECTED[route.name][1]]
+POST_ROUTES = [
+    (route, _role("post", route)) for route in APP_ROUTES if route.name in EXPECTED and "A" in EXPECTED[route.name][1]
+]
 # Known 500s, reported to their owners: strict, so that the day one is fixed this says to
 # remove it from here.
 # Routes known to answer 500 to some input, each with where and why; a fixed one turns
@@ -74,17 +138,26 @@ KNOWN: dict[tuple[str, str], str] = {}
 
 def _params(routes, method):
     for route, role in routes:
-        marks = [pytest.mark.xfail(strict=True, reason=KNOWN[(method, route.name)])] \
-            if (method, route.name) in KNOWN else []
+        marks = (
+            [pytest.mark.xfail(strict=True, reason=KNOWN[(method, route.name)])]
+            if (method, route.name) in KNOWN
+            else []
+        )
         yield pytest.param(route, role, id=route.name, marks=marks)
 
 
-GET_ROUTES = [(route, _role("get", route)) for route in APP_ROUTES
-              if route.name in EXPECTED and "A" in EXPECTED[route.name][0] and route.name != "logout"]
+GET_ROUTES = [
+    (route, _role("get", route))
+    for route in APP_ROUTES
+    if route.name in EXPECTED and "A" in EXPECTED[route.name][0] and route.name != "logout"
+]
 
-FUZZ = settings(max_examples=12, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @pytest.fixture
@@ -114,13 +187,16 @@ def _prepare(world, route, role):
 def _fuzz(world, route, role, method, data):
     client, path, names, valid = _prepare(world, route, role)
     payload = dict(valid) if data.draw(st.booleans(), label="from valid data") else {}
-    payload |= {name: data.draw(field_value, label=name) for name in data.draw(
-        st.lists(st.sampled_from(names), min_size=1, max_size=12, unique=True), label="fields")}
+    payload |= {
+        name: data.draw(field_value, label=name)
+        for name in data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=12, unique=True), label="fields")
+    }
     with transaction.atomic():
         response = getattr(client, method)(path, payload)
         transaction.set_rollback(True)
     assert response.status_code < 500 or response.status_code in (502, 503), (
-        f"{method.upper()} {path} answered {response.status_code}")
+        f"{method.upper()} {path} answered {response.status_code}"
+    )
 
 
 @pytest.mark.parametrize(("route", "role"), list(_params(POST_ROUTES, "post")))

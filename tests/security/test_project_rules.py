@@ -19,13 +19,21 @@ from django.conf import settings
 ROOT = Path(settings.BASE_DIR)
 SKIP = {".venv", "var", "node_modules", ".git", "tests", "migrations", "bench"}
 MISSION_DATA = {
-    "Message", "MessageText", "Attachment", "Comment", "Review", "Delivery", "DeliveryAttempt", "Event",
-    "SocialAccount", "Mission", "StaffMembership",
+    "Message",
+    "MessageText",
+    "Attachment",
+    "Comment",
+    "Review",
+    "Delivery",
+    "DeliveryAttempt",
+    "Event",
+    "SocialAccount",
+    "Mission",
+    "StaffMembership",
 }
 # (file, function): why this lookup of mission data outside the selectors cannot leak.
 ALLOWED_LOOKUPS = {
-    ("embassies/views.py", "membership_remove"): "staff.manage is required first, and administrators see "
-                                                 "every mission",
+    ("embassies/views.py", "membership_remove"): "staff.manage is required first, and administrators see every mission",
 }
 MAX_COUNTDOWN = 10  # seconds: a small delay (a kick after commit) is fine; a schedule is not
 
@@ -102,8 +110,12 @@ def unscoped_lookups(relative: Path, source: str) -> list[str]:
         if (str(relative), function) in ALLOWED_LOOKUPS:
             continue
         name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-        if name in ("get_object_or_404", "get_list_or_404") and node.args and \
-                isinstance(node.args[0], ast.Name) and node.args[0].id in MISSION_DATA:
+        if (
+            name in ("get_object_or_404", "get_list_or_404")
+            and node.args
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id in MISSION_DATA
+        ):
             found.append(f"{where} ({function}): {name}({node.args[0].id}, …) — use a selector or policy.scope")
             continue
         if isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "filter", "exclude", "in_bulk"):
@@ -112,16 +124,20 @@ def unscoped_lookups(relative: Path, source: str) -> list[str]:
                 continue
             by_id = any(keyword.arg in ("pk", "id", "pk__in", "id__in") for keyword in node.keywords)
             if node.func.attr == "get" or by_id or node.func.attr == "in_bulk":
-                found.append(f"{where} ({function}): {model}.objects…{node.func.attr}(…) — "
-                             "use a selector or policy.scope")
+                found.append(
+                    f"{where} ({function}): {model}.objects…{node.func.attr}(…) — use a selector or policy.scope"
+                )
     return found
 
 
 def test_views_reach_mission_data_only_through_selectors_or_the_policy():
-    found = [problem for relative, source in python_files(views_only=True)
-             for problem in unscoped_lookups(relative, source)]
-    assert not found, "Unscoped lookups of mission data in views (another mission's row would be " \
-                      "found; add a justified entry to ALLOWED_LOOKUPS only if it cannot be):\n" + "\n".join(found)
+    found = [
+        problem for relative, source in python_files(views_only=True) for problem in unscoped_lookups(relative, source)
+    ]
+    assert not found, (
+        "Unscoped lookups of mission data in views (another mission's row would be "
+        "found; add a justified entry to ALLOWED_LOOKUPS only if it cannot be):\n" + "\n".join(found)
+    )
 
 
 def test_the_allowed_lookups_still_exist():
@@ -154,6 +170,7 @@ def test_the_lookup_rule_finds_what_it_should():
 
 
 # --- mark_safe on user text ----------------------------------------------------------------------
+
 
 def mark_safe_calls(relative: Path, source: str) -> list[str]:
     lines = source.splitlines()
@@ -193,23 +210,34 @@ def test_templates_mark_nothing_safe_without_a_reason():
 
 # --- Far-future tasks ------------------------------------------------------------------------------
 
+
 def far_future_tasks(relative: Path, source: str) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(source)):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("apply_async", "send_task", "retry", "signature", "s", "si")):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("apply_async", "send_task", "retry", "signature", "s", "si")
+        ):
             continue
         for keyword in node.keywords:
             if keyword.arg == "eta":
-                found.append(f"{relative}:{node.lineno}: {node.func.attr}(eta=…): schedule with a due time "
-                             "in the database, never in the broker")
+                found.append(
+                    f"{relative}:{node.lineno}: {node.func.attr}(eta=…): schedule with a due time "
+                    "in the database, never in the broker"
+                )
             if keyword.arg == "countdown":
                 value = keyword.value
-                small = isinstance(value, ast.Constant) and isinstance(value.value, int | float) \
+                small = (
+                    isinstance(value, ast.Constant)
+                    and isinstance(value.value, int | float)
                     and 0 <= value.value <= MAX_COUNTDOWN
+                )
                 if not small:
-                    found.append(f"{relative}:{node.lineno}: {node.func.attr}(countdown={ast.unparse(value)}): "
-                                 f"only a constant of at most {MAX_COUNTDOWN} s")
+                    found.append(
+                        f"{relative}:{node.lineno}: {node.func.attr}(countdown={ast.unparse(value)}): "
+                        f"only a constant of at most {MAX_COUNTDOWN} s"
+                    )
             if keyword.arg == "options" and isinstance(keyword.value, ast.Dict):
                 keys = {key.value for key in keyword.value.keys if isinstance(key, ast.Constant)}
                 if keys & {"eta", "countdown"}:
@@ -225,15 +253,20 @@ def test_no_task_is_sent_far_into_the_future():
 
 
 def test_the_task_rule_finds_what_it_should():
-    source = ("t.apply_async(args=[1], eta=when)\n"
-              "t.apply_async(args=[1], countdown=3600)\n"
-              "t.apply_async(args=[1], countdown=delay)\n"
-              "t.apply_async(args=[1], countdown=5)\n"
-              "self.retry(countdown=600)\n")
+    source = (
+        "t.apply_async(args=[1], eta=when)\n"
+        "t.apply_async(args=[1], countdown=3600)\n"
+        "t.apply_async(args=[1], countdown=delay)\n"
+        "t.apply_async(args=[1], countdown=5)\n"
+        "self.retry(countdown=600)\n"
+    )
     assert len(far_future_tasks(Path("x.py"), source)) == 4
 
 
 def test_no_view_is_exempt_from_csrf():
-    found = [f"{relative}: csrf_exempt" for relative, source in python_files()
-             if re.search(r"\bcsrf_exempt\b", source) and "# safe:" not in source]
+    found = [
+        f"{relative}: csrf_exempt"
+        for relative, source in python_files()
+        if re.search(r"\bcsrf_exempt\b", source) and "# safe:" not in source
+    ]
     assert not found, "\n".join(found)

@@ -43,9 +43,18 @@ def database_dump() -> str:
     if connection.vendor == "postgresql":
         assert shutil.which("pg_dump"), "pg_dump is needed on PostgreSQL (apt-get install postgresql-client)"
         params = connection.get_connection_params()
-        command = ["pg_dump", "--data-only", "--no-owner", "-h", str(params.get("host") or "127.0.0.1"),
-                   "-p", str(params.get("port") or 5432), "-U", str(params.get("user") or "postgres"),
-                   str(params["dbname"])]
+        command = [
+            "pg_dump",
+            "--data-only",
+            "--no-owner",
+            "-h",
+            str(params.get("host") or "127.0.0.1"),
+            "-p",
+            str(params.get("port") or 5432),
+            "-U",
+            str(params.get("user") or "postgres"),
+            str(params["dbname"]),
+        ]
         env = {**os.environ, "PGPASSWORD": str(params.get("password") or "")}
         result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=True)  # noqa: S603
         assert "audit_auditevent" in result.stdout
@@ -61,8 +70,14 @@ def scene(client, fake_network, caplog):
     logged at DEBUG is kept."""
     caplog.set_level(logging.DEBUG)
     admin = UserFactory(roles=[Role.ADMINISTRATOR], is_staff=True)
-    account = SocialAccountFactory(mission__code="emb-zz-secrets", network="twitter", handle="",
-                                   network_account_id="", status=SocialAccount.Status.PENDING, credentials=False)
+    account = SocialAccountFactory(
+        mission__code="emb-zz-secrets",
+        network="twitter",
+        handle="",
+        network_account_id="",
+        status=SocialAccount.Status.PENDING,
+        credentials=False,
+    )
     force_verified_login(client, admin)
     connect_through_the_ui(client, account)
     account.refresh_from_db()
@@ -116,10 +131,14 @@ def test_the_admin_pages_show_no_secret(scene):
     ]
     from axes.models import AccessAttempt
 
-    urls += [reverse("admin:axes_accessattempt_change", args=[pk]) for pk in
-             AccessAttempt.objects.values_list("pk", flat=True)]
-    urls += [reverse("admin:audit_auditevent_change", args=[pk]) for pk in
-             audit.models.AuditEvent.objects.values_list("pk", flat=True)[:30]]
+    urls += [
+        reverse("admin:axes_accessattempt_change", args=[pk])
+        for pk in AccessAttempt.objects.values_list("pk", flat=True)
+    ]
+    urls += [
+        reverse("admin:audit_auditevent_change", args=[pk])
+        for pk in audit.models.AuditEvent.objects.values_list("pk", flat=True)[:30]
+    ]
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
@@ -133,7 +152,8 @@ def _server_side(traceback):
     """The traceback from Django's request handler down, as the server reports it (the test
     client's own frames above it hold the test's data)."""
     while traceback is not None and not traceback.tb_frame.f_code.co_filename.endswith(
-            os.path.join("django", "core", "handlers", "exception.py")):
+        os.path.join("django", "core", "handlers", "exception.py")
+    ):
         traceback = traceback.tb_next
     assert traceback is not None
     return traceback
@@ -149,8 +169,14 @@ def test_an_error_report_raised_while_credentials_are_in_scope_shows_none(scene,
     """A connect whose network callback fails after the exchange, with the verifier, the
     code and the new tokens in the frames: the technical 500 report (what DEBUG shows and
     what is mailed to admins) must not show them."""
-    account = SocialAccountFactory(mission__code="emb-zz-secrets2", network="twitter", handle="",
-                                   network_account_id="", status=SocialAccount.Status.PENDING, credentials=False)
+    account = SocialAccountFactory(
+        mission__code="emb-zz-secrets2",
+        network="twitter",
+        handle="",
+        network_account_id="",
+        status=SocialAccount.Status.PENDING,
+        credentials=False,
+    )
     client = scene["client"]
     client.post(reverse("channels:account_connect", args=[account.pk]))
 
@@ -160,10 +186,12 @@ def test_an_error_report_raised_while_credentials_are_in_scope_shows_none(scene,
     monkeypatch.setattr(SocialAccount, "save", exploding_save)
     client.raise_request_exception = True
     with pytest.raises(RuntimeError) as failure:
-        client.get(reverse("channels:account_callback", args=["twitter"]),
-                   {"state": "state-123", "code": CANARY["code"]})
-    request = RequestFactory().get(reverse("channels:account_callback", args=["twitter"]),
-                                   {"state": "state-123", "code": CANARY["code"]})
+        client.get(
+            reverse("channels:account_callback", args=["twitter"]), {"state": "state-123", "code": CANARY["code"]}
+        )
+    request = RequestFactory().get(
+        reverse("channels:account_callback", args=["twitter"]), {"state": "state-123", "code": CANARY["code"]}
+    )
     request.user = scene["admin"]
     report = _report(request, failure.value)
     assert "account_connect_finish" in report  # the report does show the frames

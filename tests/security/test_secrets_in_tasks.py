@@ -61,10 +61,15 @@ def memory_broker(monkeypatch):
             for queue in QUEUES:
                 channel.queue_declare(queue=queue)
                 while (message := channel.basic_get(queue, no_ack=True)) is not None:
-                    messages.append({"queue": queue, "name": message.headers.get("task"),
-                                     "raw": message.body if isinstance(message.body, str)
-                                     else message.body.decode(), "headers": message.headers,
-                                     "args": message.decode()[0]})
+                    messages.append(
+                        {
+                            "queue": queue,
+                            "name": message.headers.get("task"),
+                            "raw": message.body if isinstance(message.body, str) else message.body.decode(),
+                            "headers": message.headers,
+                            "args": message.decode()[0],
+                        }
+                    )
         return messages
 
     drain()  # nothing left from before
@@ -79,16 +84,26 @@ def memory_broker(monkeypatch):
 def _secrets(account: SocialAccount) -> dict[str, str]:
     account.refresh_from_db()
     sealed = account.sealed_credentials
-    return {**{f"canary {key}": value for key, value in CANARY.items()},
-            "sealed credentials": sealed, "sealed credentials (a piece)": sealed[len(sealed) // 2:][:40]}
+    return {
+        **{f"canary {key}": value for key, value in CANARY.items()},
+        "sealed credentials": sealed,
+        "sealed credentials (a piece)": sealed[len(sealed) // 2 :][:40],
+    }
 
 
-def test_no_task_payload_carries_credentials(client, fake_network, memory_broker, monkeypatch,
-                                             django_capture_on_commit_callbacks):
+def test_no_task_payload_carries_credentials(
+    client, fake_network, memory_broker, monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setattr("posts.services.review.kick_dispatcher", dispatch.kick_dispatcher)  # the real kick
     admin = UserFactory(roles=[Role.ADMINISTRATOR], is_staff=True)
-    account = SocialAccountFactory(mission__code=MISSION_A, network="twitter", handle="", network_account_id="",
-                                   status=SocialAccount.Status.PENDING, credentials=False)
+    account = SocialAccountFactory(
+        mission__code=MISSION_A,
+        network="twitter",
+        handle="",
+        network_account_id="",
+        status=SocialAccount.Status.PENDING,
+        credentials=False,
+    )
     force_verified_login(client, admin)
     with django_capture_on_commit_callbacks(execute=True):
         connect_through_the_ui(client, account)
@@ -96,8 +111,7 @@ def test_no_task_payload_carries_credentials(client, fake_network, memory_broker
     assert account.open_credentials().access_token == CANARY["access"]
 
     author = officer(MISSION_A)
-    message = submitted_message(author=author, mission_or_code=MISSION_A, texts={"fr": "Bonjour."},
-                                targets=[account])
+    message = submitted_message(author=author, mission_or_code=MISSION_A, texts={"fr": "Bonjour."}, targets=[account])
     with django_capture_on_commit_callbacks(execute=True):
         message_approve(actor=press_officer(), message_id=message.pk, publish_at=None)
     with django_capture_on_commit_callbacks(execute=True):
@@ -113,14 +127,17 @@ def test_no_task_payload_carries_credentials(client, fake_network, memory_broker
 
     messages = memory_broker()
     names = {message["name"] for message in messages}
-    assert {"posts.dispatch_due", "posts.publish_delivery", "channels.health_check_account",
-            "channels.refresh_account"} <= names, names
+    assert {
+        "posts.dispatch_due",
+        "posts.publish_delivery",
+        "channels.health_check_account",
+        "channels.refresh_account",
+    } <= names, names
     assert sorted(memory_broker.published) == sorted(message["name"] for message in messages)
     # Ids only: every argument is an integer.
     for message in messages:
         assert all(isinstance(argument, int) for argument in message["args"]), message
-    assert [message["args"] for message in messages if message["name"] == "posts.publish_delivery"] \
-        == [[delivery.pk]]
+    assert [message["args"] for message in messages if message["name"] == "posts.publish_delivery"] == [[delivery.pk]]
     wire = "\n".join(message["raw"] + json.dumps(message["headers"], default=str) for message in messages)
     leaks = [what for what, secret in _secrets(account).items() if secret and secret in wire]
     assert not leaks, f"In a task payload: {leaks}"

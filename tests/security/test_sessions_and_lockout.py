@@ -35,6 +35,7 @@ def attempt(client, username, password="wrong password!", address="203.0.113.7")
 
 # --- Throttling and lockout -----------------------------------------------------------------
 
+
 def test_five_wrong_passwords_lock_the_username_from_that_address(client, officer):
     for _ in range(4):
         response = attempt(client, officer.username)
@@ -88,8 +89,9 @@ def test_the_admin_cannot_be_used_to_get_around_the_lockout(client, officer):
     """The admin's login page sends to ours; a POST to it logs nobody in."""
     for _ in range(5):
         attempt(client, officer.username)
-    response = client.post(reverse("admin:login"), {"username": officer.username, "password": PASSWORD},
-                           REMOTE_ADDR="203.0.113.7")
+    response = client.post(
+        reverse("admin:login"), {"username": officer.username, "password": PASSWORD}, REMOTE_ADDR="203.0.113.7"
+    )
     assert response.status_code == 302
     assert SESSION_KEY not in client.session
 
@@ -105,17 +107,27 @@ def test_behind_a_proxy_the_address_is_the_proxys_view_of_the_client(client, off
     """The client writes X-Forwarded-For entries to the left of the proxy's; only the
     proxy's own entry (the last) is believed, by the lockout and the audit log alike."""
     for spoof in ("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4", "5.5.5.5"):
-        client.post(reverse("login"), {"username": officer.username, "password": "wrong password!"},
-                    REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"{spoof}, 203.0.113.50")
+        client.post(
+            reverse("login"),
+            {"username": officer.username, "password": "wrong password!"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=f"{spoof}, 203.0.113.50",
+        )
     assert AccessAttempt.objects.get().ip_address == "203.0.113.50"
     assert set(AuditEvent.objects.filter(action="auth.login_failed").values_list("source_address", flat=True)) == {
-        "203.0.113.50"}
-    response = client.post(reverse("login"), {"username": officer.username, "password": PASSWORD},
-                           REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.50")
+        "203.0.113.50"
+    }
+    response = client.post(
+        reverse("login"),
+        {"username": officer.username, "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.50",
+    )
     assert response.status_code == 429
 
 
 # --- Sessions -------------------------------------------------------------------------------
+
 
 def test_logging_in_gives_a_new_session_key(client, officer):
     """Session fixation (S22)."""
@@ -211,9 +223,19 @@ def test_eight_hours_after_login_the_session_ends_whatever_the_activity(client, 
 # --- Production: cookies and headers ---------------------------------------------------------
 
 SECURITY_SETTINGS = (
-    "SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
-    "SECURE_HSTS_PRELOAD", "SECURE_CONTENT_TYPE_NOSNIFF", "SECURE_REFERRER_POLICY", "SESSION_COOKIE_SECURE",
-    "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_NAME", "CSRF_COOKIE_SECURE", "CSRF_COOKIE_NAME", "X_FRAME_OPTIONS",
+    "SECURE_PROXY_SSL_HEADER",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_CONTENT_TYPE_NOSNIFF",
+    "SECURE_REFERRER_POLICY",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_NAME",
+    "CSRF_COOKIE_SECURE",
+    "CSRF_COOKIE_NAME",
+    "X_FRAME_OPTIONS",
 )
 
 
@@ -232,8 +254,14 @@ def production(monkeypatch):
 def test_production_cookies_are_secure_host_only_and_hidden_from_scripts(production, officer):
     client = Client(HTTP_HOST="hub.example.org", HTTP_X_FORWARDED_PROTO="https")
     client.get(reverse("login"))  # sets the CSRF cookie
-    response = client.post(reverse("login"), {"username": officer.username, "password": PASSWORD,
-                                              "csrfmiddlewaretoken": client.cookies["__Host-csrftoken"].value})
+    response = client.post(
+        reverse("login"),
+        {
+            "username": officer.username,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": client.cookies["__Host-csrftoken"].value,
+        },
+    )
     session = response.cookies["__Host-sessionid"]
     assert session["secure"]
     assert session["httponly"]

@@ -146,7 +146,7 @@ def test_enrolment_shows_a_qr_code_then_confirms_the_device(client):
     assert not device.confirmed
     # The key is shown too, for typing in; it is the device's.
     key = base64.b32encode(device.bin_key).decode()
-    assert " ".join(key[i:i + 4] for i in range(0, len(key), 4)) in page.text
+    assert " ".join(key[i : i + 4] for i in range(0, len(key), 4)) in page.text
 
     response = client.post(reverse("security:otp_setup"), {"token": totp_code(device), "next": DASHBOARD})
 
@@ -192,8 +192,9 @@ def test_the_code_page_ignores_a_next_address_elsewhere(client, target):
 
 def test_the_login_page_ignores_a_next_address_elsewhere(client):
     officer = UserFactory(roles=[Role.OFFICER], missions=["emb-jp-tokyo"])
-    response = client.post(reverse("login"), {"username": officer.username, "password": PASSWORD,
-                                              "next": "https://evil.example/"})
+    response = client.post(
+        reverse("login"), {"username": officer.username, "password": PASSWORD, "next": "https://evil.example/"}
+    )
     assert response["Location"] == reverse("posts:dashboard")
 
 

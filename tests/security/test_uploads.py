@@ -37,8 +37,12 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 def png_declaring(width: int, height: int) -> bytes:
     """A tiny PNG whose header promises width × height pixels (a decompression bomb)."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-            + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def png_with_html() -> bytes:
@@ -48,11 +52,17 @@ def png_with_html() -> bytes:
 
 BAD_UPLOADS = {
     # name: (file name, content, what the message says)
-    "html behind .jpg": ("photo.jpg", b"<!doctype html><html><script>alert(document.cookie)</script></html>",
-                         "not an image or video"),
+    "html behind .jpg": (
+        "photo.jpg",
+        b"<!doctype html><html><script>alert(document.cookie)</script></html>",
+        "not an image or video",
+    ),
     "php behind .png": ("photo.png", b"<?php system($_GET['cmd']); ?>", "not an image or video"),
-    "svg (script-capable)": ("logo.png", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
-                             "not an image or video"),
+    "svg (script-capable)": (
+        "logo.png",
+        b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+        "not an image or video",
+    ),
     "polyglot png": ("photo.png", png_with_html(), "hidden web code"),
     "gif header + html": ("anim.gif", b"GIF89a<html><script>alert(1)</script></html>", "damaged or incomplete"),
     "oversize image": ("big.png", b"\x89PNG\r\n\x1a\n" + bytes(IMAGE_UPLOAD_MAX_BYTES), "at most 20 MB"),
@@ -67,8 +77,13 @@ def draft(db, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     author = officer(MISSION_A, username="uploader")
     target = account(MISSION_A)
-    message = message_create(actor=author, mission=target.mission, title="With a photo",
-                             texts={"fr": "Une photo.", "ja": "写真。"}, target_ids=[target.pk])
+    message = message_create(
+        actor=author,
+        mission=target.mission,
+        title="With a photo",
+        texts={"fr": "Une photo.", "ja": "写真。"},
+        target_ids=[target.pk],
+    )
     return message
 
 
@@ -114,8 +129,11 @@ def test_a_good_image_is_stored_under_a_generated_name(client, draft):
     force_verified_login(client, draft.author)
     accounts = list(SocialAccount.objects.filter(mission=draft.mission))
     data = ComposeForm(None, mission=draft.mission, accounts=accounts, message=draft).as_data()
-    data.update(action="upload", alt_text="A photo",
-                file=SimpleUploadedFile("../../settings.py<script>.png", png_bytes(), "image/png"))
+    data.update(
+        action="upload",
+        alt_text="A photo",
+        file=SimpleUploadedFile("../../settings.py<script>.png", png_bytes(), "image/png"),
+    )
     client.post(reverse("posts:message_edit", args=[draft.pk]), data)
     attachment = Attachment.objects.get()
     stored = os.path.basename(attachment.file.name)
@@ -128,8 +146,9 @@ def test_a_good_image_is_stored_under_a_generated_name(client, draft):
 
 def test_attachments_are_served_as_downloads_not_pages(client, draft):
     """Served through a permission-checked view, never rendered inline as HTML (S2)."""
-    attachment = attachment_add(actor=draft.author, message_id=draft.pk,
-                                uploaded_file=SimpleUploadedFile("a.png", png_bytes()), alt_text="x")
+    attachment = attachment_add(
+        actor=draft.author, message_id=draft.pk, uploaded_file=SimpleUploadedFile("a.png", png_bytes()), alt_text="x"
+    )
     force_verified_login(client, draft.author)
     response = client.get(reverse("posts:attachment_file", args=[draft.pk, attachment.pk]))
     assert response.status_code == 200

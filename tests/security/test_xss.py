@@ -33,8 +33,13 @@ SHOWN_ON = {
     "text": {"posts:message_detail", "posts:message_edit"},
     "comment": {"posts:message_detail"},
     "mission": {"embassies:mission_list", "embassies:mission_detail", "posts:message_detail"},
-    "person": {"embassies:staff_list", "embassies:mission_detail", "posts:message_detail", "posts:review_queue",
-               "posts:crisis_board"},
+    "person": {
+        "embassies:staff_list",
+        "embassies:mission_detail",
+        "posts:message_detail",
+        "posts:review_queue",
+        "posts:crisis_board",
+    },
     "handle": {"channels:account_list", "channels:account_detail"},
     "file": {"posts:message_detail"},
 }
@@ -54,8 +59,9 @@ class ActiveContent(HTMLParser):
         for name, value in attrs:
             if name.startswith("on"):
                 self.found.append(f"<{tag} {name}={value!r}>")
-            if name in ("href", "src", "action", "formaction", "xlink:href") and (value or "").strip().lower() \
-                    .startswith(("javascript:", "data:text/html")):
+            if name in ("href", "src", "action", "formaction", "xlink:href") and (
+                value or ""
+            ).strip().lower().startswith(("javascript:", "data:text/html")):
                 self.found.append(f"<{tag} {name}={value!r}>")
 
 
@@ -71,8 +77,12 @@ def poisoned(db):
     mission = Mission.objects.get(code=MISSION_A)
     mission.name = payload("mission")[:200]
     mission.save()
-    world = build_world(title=payload("title")[:200], text=payload("text"), comment=payload("comment"),
-                        file_name='"><img src=x onerror=alert("file")>.png')
+    world = build_world(
+        title=payload("title")[:200],
+        text=payload("text"),
+        comment=payload("comment"),
+        file_name='"><img src=x onerror=alert("file")>.png',
+    )
     world.account_a.handle = payload("handle")[:100]
     world.account_a.save()
     # People's names: the message's author, the alert's author, an officer of B. Not the
@@ -93,8 +103,9 @@ def test_every_page_shows_every_payload_as_text(poisoned):
             for route in routes():
                 if htmx and route.is_admin():
                     continue  # the admin has no fragments
-                response = client.get(url_for(route, poisoned), data_for(route, poisoned),
-                                      headers={"HX-Request": "true"} if htmx else {})
+                response = client.get(
+                    url_for(route, poisoned), data_for(route, poisoned), headers={"HX-Request": "true"} if htmx else {}
+                )
                 if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
                     continue
                 html = response.content.decode()
@@ -119,10 +130,18 @@ def test_the_audit_log_shows_the_payload_as_text(poisoned):
 
 def test_the_live_preview_shows_the_payload_as_text(poisoned):
     client = poisoned.client("officer_a")
-    response = client.post(reverse("posts:message_preview"), {
-        "message": poisoned.message_a.pk, "title": payload("title"), "text_fr": payload("text"),
-        "text_ja": payload("text"), "targets": [poisoned.account_a.pk], "version": poisoned.message_a.version,
-    }, headers={"HX-Request": "true"})
+    response = client.post(
+        reverse("posts:message_preview"),
+        {
+            "message": poisoned.message_a.pk,
+            "title": payload("title"),
+            "text_fr": payload("text"),
+            "text_ja": payload("text"),
+            "targets": [poisoned.account_a.pk],
+            "version": poisoned.message_a.version,
+        },
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 200
     assert not active_content(response.text)
     assert 'alert("text")' not in response.text
@@ -137,8 +156,12 @@ def test_emails_are_plain_text_and_carry_the_payload_as_text(poisoned, django_ca
     press.save(update_fields=["first_name", "last_name"])
     with django_capture_on_commit_callbacks(execute=True):
         message_reject(actor=world.users["press"], message_id=world.message_a.pk, comment=payload("comment"))
-    other = submitted_message(author=world.users["author_a"], mission_or_code=MISSION_A,
-                              texts={"fr": "Bonjour."}, title=payload("title")[:200] + "\r\nBcc: evil@example.org")
+    other = submitted_message(
+        author=world.users["author_a"],
+        mission_or_code=MISSION_A,
+        texts={"fr": "Bonjour."},
+        title=payload("title")[:200] + "\r\nBcc: evil@example.org",
+    )
     with django_capture_on_commit_callbacks(execute=True):
         message_approve(actor=world.users["press"], message_id=other.pk)
     with django_capture_on_commit_callbacks(execute=True):

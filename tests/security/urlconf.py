@@ -115,12 +115,15 @@ DATA_FOR = {
     "posts:message_preview": lambda w: {"message": w.message_a.pk},
     "posts:time_in_hq": lambda w: {"mission": w.mission_a.pk},
     "embassies:membership_remove": lambda w: {"mission": w.mission_a.code},
-    "posts:message_approve": lambda w: {"version": _version(w.message_a), "when": "now",
-                                        "comment": "Fine for me."},
-    "posts:message_request_changes": lambda w: {"changes-version": _version(w.message_a),
-                                                "changes-comment": "Shorter, please."},
-    "posts:message_reject": lambda w: {"reject-version": _version(w.message_a),
-                                       "reject-comment": "Not for this account."},
+    "posts:message_approve": lambda w: {"version": _version(w.message_a), "when": "now", "comment": "Fine for me."},
+    "posts:message_request_changes": lambda w: {
+        "changes-version": _version(w.message_a),
+        "changes-comment": "Shorter, please.",
+    },
+    "posts:message_reject": lambda w: {
+        "reject-version": _version(w.message_a),
+        "reject-comment": "Not for this account.",
+    },
     "posts:comment_add": lambda w: {"body": "One question about the photo."},
 }
 
@@ -139,7 +142,8 @@ def _argument(name: str, argument: str, world):
     if maker is None:
         raise UnknownArgument(
             f"{name}: no object for its URL argument <{argument}>. Add one to tests/security/urlconf.py "
-            "(OBJECT_FOR for this URL, or DEFAULT_OBJECT for every URL with that argument).")
+            "(OBJECT_FOR for this URL, or DEFAULT_OBJECT for every URL with that argument)."
+        )
     return maker(world)
 
 

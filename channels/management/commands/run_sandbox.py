@@ -19,9 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, **options) -> None:
         server = SandboxServer(host=host, port=port)
-        self.stdout.write(
-            f"Sandbox networks on {server.url} (feeds: {server.url}/_sandbox/). Ctrl-C to stop."
-        )
+        self.stdout.write(f"Sandbox networks on {server.url} (feeds: {server.url}/_sandbox/). Ctrl-C to stop.")
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -63,7 +63,7 @@ def sandbox_account_id(mission: Mission, network: str) -> str:
 
 
 def sandbox_handle(mission: Mission) -> str:
-    """"@FranceinJapan" for an embassy, "@FranceinNewYork" for a consulate,
+    """ "@FranceinJapan" for an embassy, "@FranceinNewYork" for a consulate,
     "@FranceUNNairobi" for a delegation: derived from the mission, letters and digits only."""
     if mission.kind == Mission.Kind.EMBASSY:
         prefix, place = "Francein", mission.country_name
@@ -92,11 +92,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--reset-passwords", action="store_true",
+            "--reset-passwords",
+            action="store_true",
             help="Give every demo user a new random password and print it.",
         )
         parser.add_argument(
-            "--force", action="store_true",
+            "--force",
+            action="store_true",
             help="Seed even with DEBUG off (a training or demo deployment; never a real one).",
         )
 
@@ -114,13 +116,16 @@ class Command(BaseCommand):
         if enrolling:
             self.stdout.write(
                 "Enrolment open (an authenticator app at the first login, as an administrator would allow): "
-                + ", ".join(f"{username} until {deadline}" for username, deadline in enrolling.items()) + ".")
+                + ", ".join(f"{username} until {deadline}" for username, deadline in enrolling.items())
+                + "."
+            )
         if passwords:
             width = max(len(name) for name in passwords)
-            self.stdout.write(self.style.WARNING(
-                "Demo users' passwords (shown this once; `manage.py seed_demo --reset-passwords` "
-                "prints new ones):"
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    "Demo users' passwords (shown this once; `manage.py seed_demo --reset-passwords` prints new ones):"
+                )
+            )
             for username, password in passwords.items():
                 self.stdout.write(f"  {username.ljust(width)}  {password}")
         else:
@@ -138,8 +143,10 @@ class Command(BaseCommand):
             user, created = User.objects.get_or_create(
                 username=demo.username,
                 defaults={
-                    "first_name": demo.first_name, "last_name": demo.last_name,
-                    "email": f"{demo.username}@demo.diplomacy-hub.invalid", "is_staff": demo.is_staff,
+                    "first_name": demo.first_name,
+                    "last_name": demo.last_name,
+                    "email": f"{demo.username}@demo.diplomacy-hub.invalid",
+                    "is_staff": demo.is_staff,
                 },
             )
             if created or reset_passwords:
@@ -170,9 +177,7 @@ class Command(BaseCommand):
     def seed_sandbox_accounts(self) -> tuple[int, int]:
         """One connected sandbox account per mission and network; existing ones (same
         network and account id) are left as they are. Returns (created, already there)."""
-        existing = set(
-            SocialAccount.objects.filter(is_sandbox=True).values_list("network", "network_account_id")
-        )
+        existing = set(SocialAccount.objects.filter(is_sandbox=True).values_list("network", "network_account_id"))
         now = timezone.now()
         new_accounts = [
             SocialAccount(
@@ -196,6 +201,8 @@ class Command(BaseCommand):
                 credentials = sandbox_credentials(account.network, account.network_account_id, now=now)
                 account.seal_credentials(credentials)
             SocialAccount.objects.bulk_update(
-                new_accounts, ["sealed_credentials", "token_expires_at"], batch_size=500,
+                new_accounts,
+                ["sealed_credentials", "token_expires_at"],
+                batch_size=500,
             )
         return len(new_accounts), len(existing)

@@ -18,8 +18,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("username")
-        parser.add_argument("--hours", type=int, default=round(GRANT_LIFETIME.total_seconds() / 3600),
-                            help="How long enrolment stays open (default: %(default)s).")
+        parser.add_argument(
+            "--hours",
+            type=int,
+            default=round(GRANT_LIFETIME.total_seconds() / 3600),
+            help="How long enrolment stays open (default: %(default)s).",
+        )
 
     def handle(self, *args, username: str, hours: int, **options) -> None:
         if hours < 1:
@@ -28,10 +32,13 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user {username!r}.")
         try:
-            grant, created = services.enrolment_grant_open(user_id=user.pk, actor=None, lifetime=timedelta(hours=hours),
-                                                           via="command")
+            grant, created = services.enrolment_grant_open(
+                user_id=user.pk, actor=None, lifetime=timedelta(hours=hours), via="command"
+            )
         except services.GrantRefused as error:
             raise CommandError(" ".join(error.messages)) from error
         deadline = timezone.localtime(grant.expires_at).isoformat(timespec="minutes")
-        self.stdout.write(f"Enrolment {'opened' if created else 'already open'} for {username} until {deadline}: "
-                          "they set up their authenticator app at their next login.")
+        self.stdout.write(
+            f"Enrolment {'opened' if created else 'already open'} for {username} until {deadline}: "
+            "they set up their authenticator app at their next login."
+        )

@@ -68,8 +68,11 @@ class Network:
 
     def received(self, sandbox_url: str, account: str | None = None) -> list[dict]:
         """What the sandbox holds for the account (deleted items too, marked so)."""
-        answer = requests.get(f"{sandbox_url}/_sandbox/received",
-                              params={"network": self.name, "account": account or self.account_id}, timeout=5)
+        answer = requests.get(
+            f"{sandbox_url}/_sandbox/received",
+            params={"network": self.name, "account": account or self.account_id},
+            timeout=5,
+        )
         answer.raise_for_status()
         return answer.json()["items"]
 
@@ -88,52 +91,85 @@ def text_post(folder: Path, *, text: str = "Réception pour la fête nationale."
     return Content(text=text)
 
 
-def photo_post(folder: Path, *, reference: str = "dh-4F9C2A", title: str = "National day reception",
-               name: str = "reception") -> Content:
+def photo_post(
+    folder: Path, *, reference: str = "dh-4F9C2A", title: str = "National day reception", name: str = "reception"
+) -> Content:
     """A photo (taken with GPS on) with its title, tags and the delivery's reference."""
     photo = media_file(folder, jpeg_bytes(with_gps=True), f"{name}.jpg", alt="The ambassador greets guests")
-    return Content(text="Guests at the residence for the national day.", title=title, media=(photo,),
-                   tags=("diplomacy", "national day"), reference=reference)
+    return Content(
+        text="Guests at the residence for the national day.",
+        title=title,
+        media=(photo,),
+        tags=("diplomacy", "national day"),
+        reference=reference,
+    )
 
 
-def video_post(folder: Path, *, reference: str = "dh-4f9c2a", title: str = "National day 2026",
-               name: str = "clip", seconds: float = 30.0, padding: int = 4096) -> Content:
+def video_post(
+    folder: Path,
+    *,
+    reference: str = "dh-4f9c2a",
+    title: str = "National day 2026",
+    name: str = "clip",
+    seconds: float = 30.0,
+    padding: int = 4096,
+) -> Content:
     """A video with its title, tags and the delivery's reference."""
     video = media_file(folder, mp4_bytes(seconds=seconds, padding=padding), f"{name}.mp4")
-    return Content(text="The ambassador's address for the national day.", title=title, media=(video,),
-                   tags=("diplomacy", "national day"), reference=reference)
+    return Content(
+        text="The ambassador's address for the national day.",
+        title=title,
+        media=(video,),
+        tags=("diplomacy", "national day"),
+        reference=reference,
+    )
 
 
 FACEBOOK = Network(
-    name="facebook", app=AppCredentials(client_id="dh-fb-app", client_secret="dh-fb-secret"),
-    adapter_class=FacebookAdapter, flow_class=FacebookConnectFlow,
-    account_id="104000000000001", other_account_id="104000000000002",
+    name="facebook",
+    app=AppCredentials(client_id="dh-fb-app", client_secret="dh-fb-secret"),
+    adapter_class=FacebookAdapter,
+    flow_class=FacebookConnectFlow,
+    account_id="104000000000001",
+    other_account_id="104000000000002",
     redirect_uri="http://127.0.0.1:8000/channels/connect/facebook/callback",
     token=lambda page: Credentials(access_token=f"sbx.facebook.{page}.page-token", account_id=page),
     sample=text_post,
 )
 TWITTER = Network(
-    name="twitter", app=AppCredentials(client_id="dh-x-client", client_secret="dh-x-secret"),
-    adapter_class=TwitterAdapter, flow_class=TwitterConnectFlow,
-    account_id="1500000000000000001", other_account_id="1500000000000000002",
+    name="twitter",
+    app=AppCredentials(client_id="dh-x-client", client_secret="dh-x-secret"),
+    adapter_class=TwitterAdapter,
+    flow_class=TwitterConnectFlow,
+    account_id="1500000000000000001",
+    other_account_id="1500000000000000002",
     redirect_uri="http://127.0.0.1:8000/channels/connect/twitter/callback",  # plain http, as in development
     token=lambda user: Credentials(access_token=f"sbx.twitter.{user}.access", account_id=user),
     sample=text_post,
 )
 FLICKR = Network(
-    name="flickr", app=AppCredentials(client_id="dh-flickr-key", client_secret="dh-flickr-secret"),
-    adapter_class=FlickrAdapter, flow_class=FlickrConnectFlow,
-    account_id="12345678@N01", other_account_id="87654321@N02",
+    name="flickr",
+    app=AppCredentials(client_id="dh-flickr-key", client_secret="dh-flickr-secret"),
+    adapter_class=FlickrAdapter,
+    flow_class=FlickrConnectFlow,
+    account_id="12345678@N01",
+    other_account_id="87654321@N02",
     redirect_uri="https://hub.example.org/channels/connect/flickr/callback",
-    token=lambda nsid: Credentials(access_token=f"sbx.flickr.{nsid}.access", token_secret="token-secret",
-                                   account_id=nsid,
-                                   extra={"username": "embassy_tokyo", "fullname": "Embassy in Tokyo"}),
+    token=lambda nsid: Credentials(
+        access_token=f"sbx.flickr.{nsid}.access",
+        token_secret="token-secret",
+        account_id=nsid,
+        extra={"username": "embassy_tokyo", "fullname": "Embassy in Tokyo"},
+    ),
     sample=photo_post,
 )
 YOUTUBE = Network(
-    name="youtube", app=AppCredentials(client_id="dh-youtube-client", client_secret="dh-youtube-secret"),
-    adapter_class=YouTubeAdapter, flow_class=YouTubeConnectFlow,
-    account_id="UCembassyTokyo0000000001", other_account_id="UCsomeoneElse000000000001",
+    name="youtube",
+    app=AppCredentials(client_id="dh-youtube-client", client_secret="dh-youtube-secret"),
+    adapter_class=YouTubeAdapter,
+    flow_class=YouTubeConnectFlow,
+    account_id="UCembassyTokyo0000000001",
+    other_account_id="UCsomeoneElse000000000001",
     redirect_uri="https://hub.example.org/channels/connect/youtube/callback",
     token=lambda channel: Credentials(access_token=f"sbx.youtube.{channel}.access", account_id=channel),
     sample=video_post,
@@ -147,8 +183,14 @@ def media_file(folder: Path, data: bytes, name: str, *, alt: str = "") -> MediaF
     path = folder / name
     path.write_bytes(data)
     info = inspect_media(path)
-    return MediaFile(path=str(path), mime_type=info.mime_type, kind=info.kind, size=info.size,
-                     alt_text=alt if info.kind == "image" else "", duration_seconds=info.duration_seconds)
+    return MediaFile(
+        path=str(path),
+        mime_type=info.mime_type,
+        kind=info.kind,
+        size=info.size,
+        alt_text=alt if info.kind == "image" else "",
+        duration_seconds=info.duration_seconds,
+    )
 
 
 def closed_port_url() -> str:

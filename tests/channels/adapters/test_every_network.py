@@ -28,12 +28,16 @@ from tests.channels.adapters.helpers import (
 every_network = pytest.mark.parametrize("network", NETWORKS, ids=str)
 
 
-@pytest.mark.parametrize(("network", "unfit", "refusal"), [
-    (FACEBOOK, Content(text="a" * 63_207), r"1 character too long for Facebook \(63,207 of 63,206\)"),
-    (TWITTER, Content(text="a" * 311), r"The text is 31 characters too long for X \(311 of 280\)\."),
-    (FLICKR, Content(text="Words only", title="t"), r"Flickr needs a photo\."),
-    (YOUTUBE, Content(text="No video here", title="Title"), r"YouTube needs a video\."),
-], ids=str)
+@pytest.mark.parametrize(
+    ("network", "unfit", "refusal"),
+    [
+        (FACEBOOK, Content(text="a" * 63_207), r"1 character too long for Facebook \(63,207 of 63,206\)"),
+        (TWITTER, Content(text="a" * 311), r"The text is 31 characters too long for X \(311 of 280\)\."),
+        (FLICKR, Content(text="Words only", title="t"), r"Flickr needs a photo\."),
+        (YOUTUBE, Content(text="No video here", title="Title"), r"YouTube needs a video\."),
+    ],
+    ids=str,
+)
 def test_publish_refuses_what_does_not_validate_without_calling_the_network(sandbox_url, network, unfit, refusal):
     with pytest.raises(PermanentError, match=refusal):
         network.adapter(sandbox_url).publish(network.credentials(), unfit)
@@ -53,12 +57,16 @@ def test_delete_removes_the_post_and_a_post_already_gone_counts_as_deleted(sandb
     assert item["deleted"] is True
 
 
-@pytest.mark.parametrize(("network", "handle", "display_name"), [
-    (FACEBOOK, r".+", r".+"),
-    (TWITTER, r".+", r".+"),
-    (FLICKR, r".+", r"Embassy in Tokyo"),
-    (YOUTUBE, r"@.+", r".+"),
-], ids=str)
+@pytest.mark.parametrize(
+    ("network", "handle", "display_name"),
+    [
+        (FACEBOOK, r".+", r".+"),
+        (TWITTER, r".+", r".+"),
+        (FLICKR, r".+", r"Embassy in Tokyo"),
+        (YOUTUBE, r"@.+", r".+"),
+    ],
+    ids=str,
+)
 def test_check_credentials_names_the_account(sandbox_url, network, handle, display_name):
     account = network.adapter(sandbox_url).check_credentials(network.credentials())
     assert account.account_id == network.account_id
@@ -66,24 +74,32 @@ def test_check_credentials_names_the_account(sandbox_url, network, handle, displ
     assert re.fullmatch(display_name, account.display_name)
 
 
-@pytest.mark.parametrize(("network", "refusal"), [
-    (FACEBOOK, "another Facebook Page"),
-    (TWITTER, "another X account"),
-    (FLICKR, "another Flickr account"),
-    (YOUTUBE, "another YouTube channel"),
-], ids=str)
+@pytest.mark.parametrize(
+    ("network", "refusal"),
+    [
+        (FACEBOOK, "another Facebook Page"),
+        (TWITTER, "another X account"),
+        (FLICKR, "another Flickr account"),
+        (YOUTUBE, "another YouTube channel"),
+    ],
+    ids=str,
+)
 def test_check_credentials_refuses_a_token_of_another_account(sandbox_url, network, refusal):
     credentials = network.credentials(network.other_account_id).replace(account_id=network.account_id)
     with pytest.raises(AuthError, match=refusal):
         network.adapter(sandbox_url).check_credentials(credentials)
 
 
-@pytest.mark.parametrize(("network", "detail", "status"), [
-    (FACEBOOK, "code 190, subcode 460", 400),
-    (TWITTER, "Unauthorized", 401),
-    (FLICKR, "Error: 98", None),  # Flickr answers 200 with an error in the body
-    (YOUTUBE, r"401 \(authError\)", 401),
-], ids=str)
+@pytest.mark.parametrize(
+    ("network", "detail", "status"),
+    [
+        (FACEBOOK, "code 190, subcode 460", 400),
+        (TWITTER, "Unauthorized", 401),
+        (FLICKR, "Error: 98", None),  # Flickr answers 200 with an error in the body
+        (YOUTUBE, r"401 \(authError\)", 401),
+    ],
+    ids=str,
+)
 def test_a_revoked_token_is_an_auth_error_and_never_shown(sandbox_url, tmp_path, network, detail, status):
     network.fault(sandbox_url, account=network.account_id, revoked=True)
     adapter = network.adapter(sandbox_url)
@@ -100,11 +116,15 @@ def test_a_revoked_token_is_an_auth_error_and_never_shown(sandbox_url, tmp_path,
     assert network.received(sandbox_url) == []
 
 
-@pytest.mark.parametrize(("network", "slack"), [
-    (TWITTER, 5),  # x-rate-limit-reset is a time to the second, read a moment later
-    (FLICKR, 0),
-    (YOUTUBE, 0),
-], ids=str)
+@pytest.mark.parametrize(
+    ("network", "slack"),
+    [
+        (TWITTER, 5),  # x-rate-limit-reset is a time to the second, read a moment later
+        (FLICKR, 0),
+        (YOUTUBE, 0),
+    ],
+    ids=str,
+)
 def test_a_429_is_rate_limited_with_the_wait_the_network_gives(sandbox_url, tmp_path, network, slack):
     """Facebook says how long in its usage headers instead: test_facebook.py."""
     network.fault(sandbox_url, rate_limit_rate=1.0, rate_limit_reset_seconds=30, count=1)
@@ -132,13 +152,17 @@ def test_a_closed_port_was_never_sent(tmp_path, network):
         assert "127.0.0.1" not in raised.value.detail
 
 
-@pytest.mark.parametrize(("network", "rule"), [
-    (FACEBOOK, {}),
-    (TWITTER, {}),
-    (FLICKR, {}),
-    # A seeded rule that lets the upload's first call through and hangs on the last chunk.
-    (YOUTUBE, {"timeout_rate": 0.5, "count": 2, "seed": seed_hitting_call(2)}),
-], ids=str)
+@pytest.mark.parametrize(
+    ("network", "rule"),
+    [
+        (FACEBOOK, {}),
+        (TWITTER, {}),
+        (FLICKR, {}),
+        # A seeded rule that lets the upload's first call through and hangs on the last chunk.
+        (YOUTUBE, {"timeout_rate": 0.5, "count": 2, "seed": seed_hitting_call(2)}),
+    ],
+    ids=str,
+)
 def test_a_timeout_after_the_post_arrived_is_sent_and_reconciled(sandbox_url, tmp_path, network, rule):
     """The sandbox stores the post, then withholds its answer: the post did happen."""
     network.fault(sandbox_url, **({"timeout_rate": 1, "hang_seconds": 3, "count": 1} | rule))

@@ -38,25 +38,33 @@ APP = FACEBOOK.app
 
 # --- Helpers ------------------------------------------------------------------------------------------
 
+
 def _media(tmp_path: Path, data: bytes, name: str) -> MediaFile:
     return media_file(tmp_path, data, name, alt="The residence")
 
 
 def _consent(authorize_url: str, *, decision: str = "authorize", page_id: str = PAGE_ID) -> dict[str, str]:
     """The administrator picks the Page on the sandbox's Login dialog; the callback's query."""
-    return consent(authorize_url, redirect_uri=REDIRECT_URI, decision=decision, account_id=page_id,
-                   display_name="Ambassade de France au Japon", handle="AmbaFranceJP")
+    return consent(
+        authorize_url,
+        redirect_uri=REDIRECT_URI,
+        decision=decision,
+        account_id=page_id,
+        display_name="Ambassade de France au Japon",
+        handle="AmbaFranceJP",
+    )
 
 
 # --- Publishing ------------------------------------------------------------------------------------------
 
+
 def test_publish_text_goes_to_the_page_feed_once(sandbox_url):
-    published = FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(),
-                                                      Content(text="Fête nationale : réception 🇫🇷"))
+    published = FACEBOOK.adapter(sandbox_url).publish(
+        FACEBOOK.credentials(), Content(text="Fête nationale : réception 🇫🇷")
+    )
 
     [item] = FACEBOOK.received(sandbox_url)
-    assert (item["id"], item["kind"], item["text"]) == (published.external_id, "post",
-                                                      "Fête nationale : réception 🇫🇷")
+    assert (item["id"], item["kind"], item["text"]) == (published.external_id, "post", "Fête nationale : réception 🇫🇷")
     assert published.external_id.startswith(f"{PAGE_ID}_")
     assert published.url == f"https://www.facebook.com/{published.external_id}"
     assert FACEBOOK.count_of(sandbox_url, item["text"])["count"] == 1
@@ -77,12 +85,15 @@ def test_publish_one_image_is_a_photo_post_without_its_gps(sandbox_url, tmp_path
 
 
 def test_publish_several_images_is_one_post_with_every_image(sandbox_url, tmp_path):
-    photos = (_media(tmp_path, png_bytes(color="navy"), "a.png"),
-              _media(tmp_path, jpeg_bytes(), "b.jpg"),
-              _media(tmp_path, png_bytes(color="red"), "c.png"))
+    photos = (
+        _media(tmp_path, png_bytes(color="navy"), "a.png"),
+        _media(tmp_path, jpeg_bytes(), "b.jpg"),
+        _media(tmp_path, png_bytes(color="red"), "c.png"),
+    )
 
-    published = FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(),
-                                                      Content(text="Trois images", media=photos))
+    published = FACEBOOK.adapter(sandbox_url).publish(
+        FACEBOOK.credentials(), Content(text="Trois images", media=photos)
+    )
 
     [item] = FACEBOOK.received(sandbox_url)  # the unpublished photos are not posts of their own
     assert (item["id"], item["kind"]) == (published.external_id, "post")
@@ -142,6 +153,7 @@ def test_calls_use_the_graph_version_we_set_not_the_sdk_default(sandbox_url):
 
 # --- Delete, credentials, metrics, reconciliation -----------------------------------------------------
 
+
 def test_delete_a_video(sandbox_url, tmp_path):
     adapter = FACEBOOK.adapter(sandbox_url)
     video = _media(tmp_path, mp4_bytes(), "clip.mp4")
@@ -172,6 +184,7 @@ def test_fetch_metrics_of_the_page_of_a_post_and_of_a_video(sandbox_url, tmp_pat
 
 
 # --- Errors, each kind through the sandbox's faults ---------------------------------------------------
+
 
 def test_page_rate_limit_waits_as_long_as_the_usage_header_says(sandbox_url):
     FACEBOOK.fault(sandbox_url, rate_limit_rate=1, rate_limit_reset_seconds=90, count=1)
@@ -228,8 +241,9 @@ def test_the_same_text_twice_is_refused_as_a_duplicate(sandbox_url):
     assert (counts["count"], counts["duplicates_refused"]) == (1, 1)
 
 
-def _graph_error(code: int | None, *, subcode: int | None = None, message: str = "Oops",
-                 **extra) -> facebook.GraphAPIError:
+def _graph_error(
+    code: int | None, *, subcode: int | None = None, message: str = "Oops", **extra
+) -> facebook.GraphAPIError:
     if code is None:
         return facebook.GraphAPIError("Maintype was not text, image, or querystring")
     error = {"message": message, "type": "OAuthException", "code": code, **extra}
@@ -238,24 +252,27 @@ def _graph_error(code: int | None, *, subcode: int | None = None, message: str =
     return facebook.GraphAPIError({"error": error})
 
 
-@pytest.mark.parametrize(("code", "extra", "kind"), [
-    (190, {"subcode": 463}, AuthError),
-    (102, {}, AuthError),
-    (10, {}, AuthError),
-    (200, {}, AuthError),
-    (299, {}, AuthError),
-    (4, {"is_transient": True}, RateLimited),
-    (17, {}, RateLimited),
-    (32, {}, RateLimited),
-    (341, {}, RateLimited),
-    (613, {}, RateLimited),
-    (80001, {}, RateLimited),
-    (1, {}, TransientError),
-    (2, {}, TransientError),
-    (9999, {"is_transient": True}, TransientError),
-    (100, {"subcode": 33}, PermanentError),
-    (1609005, {}, PermanentError),
-])
+@pytest.mark.parametrize(
+    ("code", "extra", "kind"),
+    [
+        (190, {"subcode": 463}, AuthError),
+        (102, {}, AuthError),
+        (10, {}, AuthError),
+        (200, {}, AuthError),
+        (299, {}, AuthError),
+        (4, {"is_transient": True}, RateLimited),
+        (17, {}, RateLimited),
+        (32, {}, RateLimited),
+        (341, {}, RateLimited),
+        (613, {}, RateLimited),
+        (80001, {}, RateLimited),
+        (1, {}, TransientError),
+        (2, {}, TransientError),
+        (9999, {"is_transient": True}, TransientError),
+        (100, {"subcode": 33}, PermanentError),
+        (1609005, {}, PermanentError),
+    ],
+)
 def test_each_graph_code_maps_to_its_kind(code, extra, kind):
     error = to_adapter_error(_graph_error(code, **extra), _LastResponse(status=400))
     assert type(error) is kind
@@ -288,9 +305,14 @@ def test_a_graph_error_with_a_5xx_status_is_transient_whatever_its_code():
 def test_rate_limits_read_the_longest_wait_of_the_usage_headers():
     headers = {
         "x-app-usage": json.dumps({"call_count": 100, "total_time": 20, "total_cputime": 10}),
-        "x-business-use-case-usage": json.dumps({PAGE_ID: [
-            {"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 5},
-            {"type": "pages", "call_count": 90, "estimated_time_to_regain_access": 12}]}),
+        "x-business-use-case-usage": json.dumps(
+            {
+                PAGE_ID: [
+                    {"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 5},
+                    {"type": "pages", "call_count": 90, "estimated_time_to_regain_access": 12},
+                ]
+            }
+        ),
         "x-page-usage": json.dumps({"call_count": 100, "estimated_time_to_regain_access": 3}),
     }
     error = to_adapter_error(_graph_error(80001), _LastResponse(status=400, headers=headers))
@@ -308,9 +330,16 @@ def test_an_unknown_exception_is_not_ours_to_map():
 
 # --- Validation --------------------------------------------------------------------------------------------
 
+
 def _declared(name: str, mime_type: str, kind: str, size: int, **options) -> MediaFile:
-    return MediaFile(path=f"/media/{name}", mime_type=mime_type, kind=kind, size=size,
-                     alt_text=options.pop("alt_text", "Alt text"), **options)
+    return MediaFile(
+        path=f"/media/{name}",
+        mime_type=mime_type,
+        kind=kind,
+        size=size,
+        alt_text=options.pop("alt_text", "Alt text"),
+        **options,
+    )
 
 
 def _messages(content: Content) -> list[str]:
@@ -329,7 +358,8 @@ def test_validate_accepts_what_facebook_takes():
 def test_validate_says_how_much_too_long_the_text_is():
     problems = FacebookAdapter(sandbox_url=None, timeouts=Timeouts()).validate(Content(text="é" * 63_300))
     assert [(p.network, p.field, p.message) for p in problems] == [
-        ("facebook", "text", "The text is 94 characters too long for Facebook (63,300 of 63,206).")]
+        ("facebook", "text", "The text is 94 characters too long for Facebook (63,300 of 63,206).")
+    ]
 
 
 def test_validate_lists_every_media_problem_at_once():
@@ -351,11 +381,11 @@ def test_validate_refuses_an_empty_post():
 
 def test_limits_are_the_ones_we_chose():
     assert (LIMITS.text_max, LIMITS.max_images, LIMITS.max_videos) == (63_206, 10, 1)
-    assert (LIMITS.image_max_bytes, LIMITS.video_max_bytes, LIMITS.video_max_seconds) == (10 * MB, 1024 * MB,
-                                                                                          1200.0)
+    assert (LIMITS.image_max_bytes, LIMITS.video_max_bytes, LIMITS.video_max_seconds) == (10 * MB, 1024 * MB, 1200.0)
 
 
 # --- Connecting a Page -----------------------------------------------------------------------------------
+
 
 def test_start_sends_the_browser_to_the_login_dialog_with_our_scopes(sandbox_url):
     start = FACEBOOK.flow(sandbox_url).start(redirect_uri=REDIRECT_URI)
@@ -372,13 +402,15 @@ def test_connect_end_to_end_gives_a_page_token_that_publishes(sandbox_url):
     flow = FACEBOOK.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
 
-    connected = flow.finish(redirect_uri=REDIRECT_URI, callback_params=_consent(start.authorize_url),
-                            kept=start.keep)
+    connected = flow.finish(redirect_uri=REDIRECT_URI, callback_params=_consent(start.authorize_url), kept=start.keep)
 
     credentials, account = connected.credentials, connected.account
     assert (credentials.account_id, credentials.expires_at, credentials.refresh_token) == (PAGE_ID, None, "")
     assert (account.account_id, account.handle, account.display_name) == (
-        PAGE_ID, "AmbaFranceJP", "Ambassade de France au Japon")
+        PAGE_ID,
+        "AmbaFranceJP",
+        "Ambassade de France au Japon",
+    )
     published = FACEBOOK.adapter(sandbox_url).publish(credentials, Content(text="Premier message"))
     assert published.external_id.startswith(f"{PAGE_ID}_")
     assert flow.refresh(credentials) is credentials  # a long-lived Page token does not expire
@@ -389,8 +421,7 @@ def test_connect_the_page_the_administrator_asked_for(sandbox_url):
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url)
 
-    connected = flow.finish(redirect_uri=REDIRECT_URI, callback_params=params,
-                            kept={**start.keep, "page_id": PAGE_ID})
+    connected = flow.finish(redirect_uri=REDIRECT_URI, callback_params=params, kept={**start.keep, "page_id": PAGE_ID})
 
     assert connected.credentials.account_id == PAGE_ID
 
@@ -401,8 +432,7 @@ def test_connect_refuses_when_the_user_does_not_manage_the_page_asked_for(sandbo
     params = _consent(start.authorize_url)
 
     with pytest.raises(AuthError, match="No Page"):
-        flow.finish(redirect_uri=REDIRECT_URI, callback_params=params,
-                    kept={**start.keep, "page_id": OTHER_PAGE_ID})
+        flow.finish(redirect_uri=REDIRECT_URI, callback_params=params, kept={**start.keep, "page_id": OTHER_PAGE_ID})
 
 
 def test_finish_refuses_a_callback_with_another_state(sandbox_url):
@@ -419,8 +449,9 @@ def test_finish_refuses_a_denied_login(sandbox_url):
     start = flow.start(redirect_uri=REDIRECT_URI)
 
     with pytest.raises(AuthError, match="user_denied"):
-        flow.finish(redirect_uri=REDIRECT_URI, callback_params=_consent(start.authorize_url, decision="deny"),
-                    kept=start.keep)
+        flow.finish(
+            redirect_uri=REDIRECT_URI, callback_params=_consent(start.authorize_url, decision="deny"), kept=start.keep
+        )
 
 
 def test_finish_with_another_redirect_uri_is_refused_by_facebook(sandbox_url):

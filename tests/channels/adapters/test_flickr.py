@@ -26,6 +26,7 @@ APP = FLICKR.app
 
 # --- Helpers ------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(autouse=True)
 def home(tmp_path_factory, monkeypatch) -> Path:
     """A HOME of our own, to prove that flickrapi writes no token cache into it."""
@@ -36,14 +37,14 @@ def home(tmp_path_factory, monkeypatch) -> Path:
 
 # --- Publishing and the other calls ----------------------------------------------------------------------
 
+
 def test_publish_uploads_the_photo_with_its_machine_tag(sandbox_url, tmp_path):
     published = FLICKR.adapter(sandbox_url).publish(FLICKR.credentials(), FLICKR.sample(tmp_path))
 
     assert published.url == f"https://www.flickr.com/photos/{NSID}/{published.external_id}/"
     [item] = FLICKR.received(sandbox_url)
     assert item["id"] == published.external_id
-    assert (item["title"], item["text"]) == ("National day reception",
-                                             "Guests at the residence for the national day.")
+    assert (item["title"], item["text"]) == ("National day reception", "Guests at the residence for the national day.")
     assert item["tags"] == ["diplomacy", "national day", "dh:delivery=dh-4f9c2a"]
 
 
@@ -95,11 +96,11 @@ def test_each_adapter_call_has_its_own_session(sandbox_url):
     first, _ = adapter._api(FLICKR.credentials())
     second, _ = adapter._api(FLICKR.credentials())
     assert first.flickr_oauth.session is not second.flickr_oauth.session
-    assert flickrapi.auth.OAuthFlickrInterface.session not in (first.flickr_oauth.session,
-                                                               second.flickr_oauth.session)
+    assert flickrapi.auth.OAuthFlickrInterface.session not in (first.flickr_oauth.session, second.flickr_oauth.session)
 
 
 # --- Validation -------------------------------------------------------------------------------------------
+
 
 def _messages(problems) -> list[str]:
     return [problem.message for problem in problems]
@@ -115,8 +116,7 @@ def test_validate_needs_one_photo_with_alt_text(sandbox_url, tmp_path):
 
     video_path = tmp_path / "clip.mp4"
     video_path.write_bytes(mp4_bytes())
-    video = MediaFile(path=str(video_path), mime_type="video/mp4", kind="video", size=1000,
-                      duration_seconds=3)
+    video = MediaFile(path=str(video_path), mime_type="video/mp4", kind="video", size=1000, duration_seconds=3)
     photos = (media_file(tmp_path, png_bytes(), "a.png"), media_file(tmp_path, jpeg_bytes(), "b.jpg", alt="Guests"))
     assert _messages(adapter.validate(Content(text="t", media=(*photos, video)))) == [
         "Flickr takes at most one image per post; this message has 2.",
@@ -127,12 +127,10 @@ def test_validate_needs_one_photo_with_alt_text(sandbox_url, tmp_path):
 
 def test_validate_counts_tags_with_ours(sandbox_url, tmp_path):
     content = FLICKR.sample(tmp_path)
-    crowded = Content(text="t", media=content.media, tags=tuple(f"tag{n}" for n in range(75)),
-                      reference="dh-1")
+    crowded = Content(text="t", media=content.media, tags=tuple(f"tag{n}" for n in range(75)), reference="dh-1")
     problems = FLICKR.adapter(sandbox_url).validate(crowded)
     assert _messages(problems) == [
-        "Flickr takes at most 75 tags (this message has 76). "
-        "That includes our tracking tag “dh:delivery=dh-1”."
+        "Flickr takes at most 75 tags (this message has 76). That includes our tracking tag “dh:delivery=dh-1”."
     ]
     assert problems[0].field == "tags"
 
@@ -148,6 +146,7 @@ def test_validate_refuses_webp(sandbox_url, tmp_path):
 
 # --- Errors ------------------------------------------------------------------------------------------------
 
+
 def test_a_5xx_on_upload_leaves_the_outcome_unknown(sandbox_url, tmp_path):
     FLICKR.fault(sandbox_url, error_rate=1.0, count=1)
     with pytest.raises(TransientError) as raised:
@@ -156,16 +155,32 @@ def test_a_5xx_on_upload_leaves_the_outcome_unknown(sandbox_url, tmp_path):
     assert raised.value.status_code == 503
 
 
-@pytest.mark.parametrize(("code", "upload", "kind"), [
-    (96, False, AuthError), (97, False, AuthError), (98, True, AuthError), (99, False, AuthError),
-    (100, False, AuthError), (105, False, TransientError), (3, True, TransientError),
-    (2, True, PermanentError), (4, True, PermanentError), (5, True, PermanentError),
-    (6, True, PermanentError), (8, True, PermanentError), (1, False, PermanentError),
-])
+@pytest.mark.parametrize(
+    ("code", "upload", "kind"),
+    [
+        (96, False, AuthError),
+        (97, False, AuthError),
+        (98, True, AuthError),
+        (99, False, AuthError),
+        (100, False, AuthError),
+        (105, False, TransientError),
+        (3, True, TransientError),
+        (2, True, PermanentError),
+        (4, True, PermanentError),
+        (5, True, PermanentError),
+        (6, True, PermanentError),
+        (8, True, PermanentError),
+        (1, False, PermanentError),
+    ],
+)
 def test_flickr_error_codes_map_to_our_kinds(code, upload, kind):
     """Flickr's documented codes, most of which the sandbox cannot be made to send."""
-    error = _from_flickr_error(flickrapi.FlickrError(f"Error: {code}: message", code=str(code)),
-                               _LastResponse(status=200), upload=upload, request_sent=True)
+    error = _from_flickr_error(
+        flickrapi.FlickrError(f"Error: {code}: message", code=str(code)),
+        _LastResponse(status=200),
+        upload=upload,
+        request_sent=True,
+    )
     assert type(error) is kind
     if kind is TransientError:
         assert error.request_sent is True
@@ -173,10 +188,17 @@ def test_flickr_error_codes_map_to_our_kinds(code, upload, kind):
 
 # --- Connecting an account ------------------------------------------------------------------------------
 
+
 def _consent(authorize_url: str, *, decision: str = "authorize", account_id: str = NSID) -> dict[str, str]:
     """The account holder authorises the app on the sandbox's consent page; the callback's query."""
-    return consent(authorize_url, redirect_uri=REDIRECT_URI, decision=decision, account_id=account_id,
-                   display_name="Embassy in Tokyo", handle="embassy_tokyo")
+    return consent(
+        authorize_url,
+        redirect_uri=REDIRECT_URI,
+        decision=decision,
+        account_id=account_id,
+        display_name="Embassy in Tokyo",
+        handle="embassy_tokyo",
+    )
 
 
 def test_connect_flow_end_to_end(sandbox_url):
@@ -187,8 +209,7 @@ def test_connect_flow_end_to_end(sandbox_url):
     assert "perms=delete" in start.authorize_url
     assert set(start.keep) == {"request_token", "request_token_secret"}
 
-    connected = flow.finish(redirect_uri=REDIRECT_URI, callback_params=_consent(start.authorize_url),
-                            kept=start.keep)
+    connected = flow.finish(redirect_uri=REDIRECT_URI, callback_params=_consent(start.authorize_url), kept=start.keep)
 
     credentials = connected.credentials
     assert credentials.access_token.startswith(f"sbx.flickr.{NSID}.")
@@ -197,7 +218,10 @@ def test_connect_flow_end_to_end(sandbox_url):
     assert credentials.expires_at is None
     assert credentials.extra == {"username": "embassy_tokyo", "fullname": "Embassy in Tokyo"}
     assert (connected.account.account_id, connected.account.handle, connected.account.display_name) == (
-        NSID, "embassy_tokyo", "Embassy in Tokyo")
+        NSID,
+        "embassy_tokyo",
+        "Embassy in Tokyo",
+    )
     assert "sbx" not in repr(credentials)
     assert FLICKR.adapter(sandbox_url).check_credentials(credentials).account_id == NSID
 
@@ -207,8 +231,7 @@ def test_connect_flow_refuses_a_forged_token(sandbox_url):
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url)
     with pytest.raises(AuthError, match="does not match"):
-        flow.finish(redirect_uri=REDIRECT_URI, callback_params=params | {"oauth_token": "forged"},
-                    kept=start.keep)
+        flow.finish(redirect_uri=REDIRECT_URI, callback_params=params | {"oauth_token": "forged"}, kept=start.keep)
     with pytest.raises(AuthError, match="does not match"):
         flow.finish(redirect_uri=REDIRECT_URI, callback_params=params, kept={})
 

@@ -40,6 +40,7 @@ APP = TWITTER.app
 
 # --- Helpers ------------------------------------------------------------------------------------------
 
+
 def _media(tmp_path: Path, data: bytes, name: str, *, alt: str = "The embassy's garden") -> MediaFile:
     return media_file(tmp_path, data, name, alt=alt)
 
@@ -51,11 +52,18 @@ def _gif_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def _consent(authorize_url: str, *, decision: str = "authorize", account_id: str = USER_ID,
-             handle: str = "FranceauJapon") -> dict[str, str]:
+def _consent(
+    authorize_url: str, *, decision: str = "authorize", account_id: str = USER_ID, handle: str = "FranceauJapon"
+) -> dict[str, str]:
     """The administrator authorises the app on the sandbox's consent page; the callback's query."""
-    return consent(authorize_url, redirect_uri=REDIRECT_URI, decision=decision, account_id=account_id,
-                   display_name="France au Japon", handle=handle)
+    return consent(
+        authorize_url,
+        redirect_uri=REDIRECT_URI,
+        decision=decision,
+        account_id=account_id,
+        display_name="France au Japon",
+        handle=handle,
+    )
 
 
 def _connect(sandbox_url: str, **consent_options):
@@ -67,9 +75,11 @@ def _connect(sandbox_url: str, **consent_options):
 
 # --- Publishing ------------------------------------------------------------------------------------------
 
+
 def test_publish_text_posts_it_once_and_says_where(sandbox_url):
-    published = TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(handle="@FranceauJapon"),
-                                              Content(text="Fête nationale : réception à 18 h 🇫🇷"))
+    published = TWITTER.adapter(sandbox_url).publish(
+        TWITTER.credentials(handle="@FranceauJapon"), Content(text="Fête nationale : réception à 18 h 🇫🇷")
+    )
 
     [item] = TWITTER.received(sandbox_url)
     assert item["id"] == published.external_id
@@ -100,8 +110,9 @@ def test_publish_image_sends_it_cleaned_and_with_its_alt_text(sandbox_url, tmp_p
 
 
 def test_publish_four_images_in_one_post(sandbox_url, tmp_path):
-    photos = tuple(_media(tmp_path, png_bytes(color=color), f"{color}.png")
-                   for color in ("navy", "white", "red", "gold"))
+    photos = tuple(
+        _media(tmp_path, png_bytes(color=color), f"{color}.png") for color in ("navy", "white", "red", "gold")
+    )
 
     TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(), Content(text="Quatre images", media=photos))
 
@@ -136,8 +147,7 @@ def test_publish_video_in_chunks_and_waits_for_processing(sandbox_url, tmp_path)
 
 
 def test_video_processing_is_waited_for_within_a_bound(sandbox_url, tmp_path):
-    adapter = TwitterAdapter(sandbox_url=sandbox_url, timeouts=Timeouts(), processing_timeout=0.5,
-                             sleep=pytest.fail)
+    adapter = TwitterAdapter(sandbox_url=sandbox_url, timeouts=Timeouts(), processing_timeout=0.5, sleep=pytest.fail)
     video = _media(tmp_path, mp4_bytes(seconds=3), "speech.mp4")
 
     with pytest.raises(TransientError, match="still processing") as caught:
@@ -148,6 +158,7 @@ def test_video_processing_is_waited_for_within_a_bound(sandbox_url, tmp_path):
 
 
 # --- Delete, credentials, metrics, reconciliation -----------------------------------------------------
+
 
 def test_delete_of_another_accounts_post_is_refused(sandbox_url):
     adapter = TWITTER.adapter(sandbox_url)
@@ -187,14 +198,19 @@ def test_find_published_when_x_fails_is_transient(sandbox_url):
         TWITTER.adapter(sandbox_url).find_published(TWITTER.credentials(), Content(text="?"), datetime.now(UTC))
 
 
-@pytest.mark.parametrize(("as_x_returns", "as_we_sent"), [
-    # X rewrites every link as t.co, appends one for attached media, escapes & < >.
-    ("Voir https://t.co/AbC123 &amp; &lt;inscrivez-vous&gt; https://t.co/MeDiA9",
-     "Voir https://jp.ambafrance.org/inscription?x=1 & <inscrivez-vous>"),
-    ("Réunion https://t.co/xYz", "Réunion jp.ambafrance.org"),
-    ("Ligne 1\nLigne 2", "Ligne 1\r\nLigne 2"),
-    ("Cafe\u0301", "Café"),
-])
+@pytest.mark.parametrize(
+    ("as_x_returns", "as_we_sent"),
+    [
+        # X rewrites every link as t.co, appends one for attached media, escapes & < >.
+        (
+            "Voir https://t.co/AbC123 &amp; &lt;inscrivez-vous&gt; https://t.co/MeDiA9",
+            "Voir https://jp.ambafrance.org/inscription?x=1 & <inscrivez-vous>",
+        ),
+        ("Réunion https://t.co/xYz", "Réunion jp.ambafrance.org"),
+        ("Ligne 1\nLigne 2", "Ligne 1\r\nLigne 2"),
+        ("Cafe\u0301", "Café"),
+    ],
+)
 def test_comparable_text_matches_a_post_as_x_returns_it(as_x_returns, as_we_sent):
     assert comparable_text(as_x_returns) == comparable_text(as_we_sent)
 
@@ -204,6 +220,7 @@ def test_comparable_text_still_tells_different_texts_apart():
 
 
 # --- Errors, each kind through the sandbox's faults ---------------------------------------------------
+
 
 def test_a_server_error_on_the_post_may_have_posted(sandbox_url):
     TWITTER.fault(sandbox_url, error_rate=1, count=1)
@@ -265,26 +282,51 @@ def _http_error(cls: type[tweepy.HTTPException], status: int, body: bytes, **hea
     return cls(response)
 
 
-@pytest.mark.parametrize(("error", "kind", "detail"), [
-    (_http_error(tweepy.Unauthorized, 401, b'{"title":"Unauthorized","detail":"Unauthorized"}'),
-     AuthError, "Unauthorized"),
-    (_http_error(tweepy.Forbidden, 403, b'{"detail":"You are not permitted to perform this action."}'),
-     AuthError, "not permitted"),
-    (_http_error(tweepy.Forbidden, 403, b'{"errors":[{"message":"Your account is suspended."}]}'),
-     AuthError, "suspended"),
-    (_http_error(tweepy.Forbidden, 403,
-                 b'{"detail":"Your client app is not configured with the appropriate '
-                 b'oauth1 app permissions for this endpoint."}'),
-     AuthError, "permissions"),
-    (_http_error(tweepy.Forbidden, 403,
-                 b'{"detail":"This user is not allowed to post a video longer than '
-                 b'2 minutes and 20 seconds."}'),
-     PermanentError, "video longer"),
-    (_http_error(tweepy.BadRequest, 400, b'{"errors":[{"message":"Invalid Request"}]}'),
-     PermanentError, "Invalid Request"),
-    (_http_error(tweepy.TwitterServerError, 502, b"<html>Bad gateway</html>"),
-     TransientError, "HTTP 502"),
-])
+@pytest.mark.parametrize(
+    ("error", "kind", "detail"),
+    [
+        (
+            _http_error(tweepy.Unauthorized, 401, b'{"title":"Unauthorized","detail":"Unauthorized"}'),
+            AuthError,
+            "Unauthorized",
+        ),
+        (
+            _http_error(tweepy.Forbidden, 403, b'{"detail":"You are not permitted to perform this action."}'),
+            AuthError,
+            "not permitted",
+        ),
+        (
+            _http_error(tweepy.Forbidden, 403, b'{"errors":[{"message":"Your account is suspended."}]}'),
+            AuthError,
+            "suspended",
+        ),
+        (
+            _http_error(
+                tweepy.Forbidden,
+                403,
+                b'{"detail":"Your client app is not configured with the appropriate '
+                b'oauth1 app permissions for this endpoint."}',
+            ),
+            AuthError,
+            "permissions",
+        ),
+        (
+            _http_error(
+                tweepy.Forbidden,
+                403,
+                b'{"detail":"This user is not allowed to post a video longer than 2 minutes and 20 seconds."}',
+            ),
+            PermanentError,
+            "video longer",
+        ),
+        (
+            _http_error(tweepy.BadRequest, 400, b'{"errors":[{"message":"Invalid Request"}]}'),
+            PermanentError,
+            "Invalid Request",
+        ),
+        (_http_error(tweepy.TwitterServerError, 502, b"<html>Bad gateway</html>"), TransientError, "HTTP 502"),
+    ],
+)
 def test_each_x_answer_maps_to_its_kind(error, kind, detail):
     mapped = to_adapter_error(error)
     assert type(mapped) is kind
@@ -305,9 +347,16 @@ def test_an_unknown_exception_is_not_ours_to_map():
 
 # --- Validation: every problem at once, in words ---------------------------------------------------------
 
+
 def _declared(name: str, mime_type: str, kind: str, size: int, **options) -> MediaFile:
-    return MediaFile(path=f"/media/{name}", mime_type=mime_type, kind=kind, size=size,
-                     alt_text=options.pop("alt_text", "Alt text"), **options)
+    return MediaFile(
+        path=f"/media/{name}",
+        mime_type=mime_type,
+        kind=kind,
+        size=size,
+        alt_text=options.pop("alt_text", "Alt text"),
+        **options,
+    )
 
 
 def _messages(content: Content) -> list[str]:
@@ -325,7 +374,8 @@ def test_validate_accepts_what_x_takes():
 def test_validate_says_how_much_too_long_the_text_is():
     problems = TwitterAdapter(sandbox_url=None, timeouts=Timeouts()).validate(Content(text="a" * 311))
     assert [(p.network, p.field, p.message) for p in problems] == [
-        ("twitter", "text", "The text is 31 characters too long for X (311 of 280).")]
+        ("twitter", "text", "The text is 31 characters too long for X (311 of 280).")
+    ]
 
 
 def test_validate_counts_as_x_does_links_and_emoji():
@@ -361,11 +411,14 @@ def test_validate_applies_x_own_media_rules():
     wordy = _declared("b.png", "image/png", "image", MB, alt_text="x" * 1_001)
 
     assert _messages(Content(text="GIF", media=(gif, photo))) == [
-        "X takes a GIF only on its own: send the GIF alone, or the other images without it."]
+        "X takes a GIF only on its own: send the GIF alone, or the other images without it."
+    ]
     assert _messages(Content(text="Court", media=(short,))) == [
-        "The video “blink.mp4” is too short for X, which takes videos from 0.5 s."]
+        "The video “blink.mp4” is too short for X, which takes videos from 0.5 s."
+    ]
     assert _messages(Content(text="Alt", media=(wordy,))) == [
-        "The description (alt text) of “b.png” is 1 character too long for X (1,001 of 1,000)."]
+        "The description (alt text) of “b.png” is 1 character too long for X (1,001 of 1,000)."
+    ]
 
 
 def test_limits_are_x_documented_ones():
@@ -376,6 +429,7 @@ def test_limits_are_x_documented_ones():
 
 
 # --- Connecting an account -------------------------------------------------------------------------------
+
 
 def test_start_asks_for_the_scopes_with_pkce_and_keeps_state_and_verifier(sandbox_url):
     start = TWITTER.flow(sandbox_url).start(redirect_uri=REDIRECT_URI)
@@ -395,8 +449,7 @@ def test_connect_end_to_end_gives_working_credentials(sandbox_url):
     _, connected = _connect(sandbox_url, handle="FranceauJapon")
 
     credentials, account = connected.credentials, connected.account
-    assert (account.account_id, account.handle, account.display_name) == (
-        USER_ID, "FranceauJapon", "France au Japon")
+    assert (account.account_id, account.handle, account.display_name) == (USER_ID, "FranceauJapon", "France au Japon")
     assert credentials.account_id == USER_ID
     assert credentials.refresh_token
     assert credentials.extra == {"handle": "FranceauJapon"}
@@ -431,15 +484,13 @@ def test_finish_with_a_wrong_verifier_is_refused_by_x(sandbox_url):
     params = _consent(start.authorize_url)
 
     with pytest.raises(AuthError, match="invalid_request"):
-        flow.finish(redirect_uri=REDIRECT_URI, callback_params=params,
-                    kept={**start.keep, "code_verifier": "x" * 128})
+        flow.finish(redirect_uri=REDIRECT_URI, callback_params=params, kept={**start.keep, "code_verifier": "x" * 128})
 
 
 def test_a_public_client_connects_too(sandbox_url):
     flow = TWITTER.flow(sandbox_url, app=AppCredentials(client_id="dh-public", client_secret=""))
     start = flow.start(redirect_uri=REDIRECT_URI)
-    connected = flow.finish(redirect_uri=REDIRECT_URI, callback_params=_consent(start.authorize_url),
-                            kept=start.keep)
+    connected = flow.finish(redirect_uri=REDIRECT_URI, callback_params=_consent(start.authorize_url), kept=start.keep)
     assert flow.refresh(connected.credentials).access_token
 
 

@@ -40,6 +40,7 @@ APP = YOUTUBE.app
 
 # --- Publishing and the other calls ---------------------------------------------------------------
 
+
 def test_publish_uploads_the_video_with_its_reference_tag(sandbox_url, tmp_path):
     content = YOUTUBE.sample(tmp_path)
 
@@ -89,8 +90,7 @@ def test_publish_sends_the_video_without_its_location(sandbox_url, tmp_path):
     path = tmp_path / "phone.mp4"
     path.write_bytes(_video_with_location())
     assert video_metadata_boxes(path)
-    video = MediaFile(path=str(path), mime_type="video/mp4", kind="video", size=path.stat().st_size,
-                      duration_seconds=7)
+    video = MediaFile(path=str(path), mime_type="video/mp4", kind="video", size=path.stat().st_size, duration_seconds=7)
     content = Content(text="From the phone", title="Arrival", media=(video,), reference="dh-phone")
 
     YOUTUBE.adapter(sandbox_url).publish(YOUTUBE.credentials(), content)
@@ -124,6 +124,7 @@ def test_fetch_metrics_of_a_deleted_video_is_a_permanent_error(sandbox_url, tmp_
 
 # --- Validation -----------------------------------------------------------------------------------
 
+
 def _messages(problems) -> list[str]:
     return [problem.message for problem in problems]
 
@@ -151,8 +152,7 @@ def test_validate_counts_the_description_in_bytes(sandbox_url, tmp_path):
 
 def test_validate_refuses_angle_brackets_long_titles_and_too_many_tags(sandbox_url, tmp_path):
     content = YOUTUBE.sample(tmp_path)
-    bad = Content(text="a <b> c", title="x" * 101, media=content.media, tags=("t" * 60,) * 9,
-                  reference="dh-4f9c2a")
+    bad = Content(text="a <b> c", title="x" * 101, media=content.media, tags=("t" * 60,) * 9, reference="dh-4f9c2a")
     problems = YOUTUBE.adapter(sandbox_url).validate(bad)
     assert _messages(problems) == [
         "The title is 1 character too long for YouTube (101 of 100).",
@@ -167,8 +167,11 @@ def test_validate_checks_the_media(sandbox_url, tmp_path):
     image = tmp_path / "x.png"
     image.write_bytes(png_bytes())
     long_video = media_file(tmp_path, mp4_bytes(seconds=16 * 60 + 5), "long.mp4")
-    content = Content(text="t", title="t", media=(
-        long_video, MediaFile(path=str(image), mime_type="image/png", kind="image", size=100)))
+    content = Content(
+        text="t",
+        title="t",
+        media=(long_video, MediaFile(path=str(image), mime_type="image/png", kind="image", size=100)),
+    )
     assert _messages(YOUTUBE.adapter(sandbox_url).validate(content)) == [
         "YouTube does not take images: remove “x.png”.",
         "The video is 16 min 5 s long; YouTube takes at most 15 min.",
@@ -177,6 +180,7 @@ def test_validate_checks_the_media(sandbox_url, tmp_path):
 
 
 # --- Errors ---------------------------------------------------------------------------------------
+
 
 def test_a_5xx_when_opening_the_upload_session_is_safe_to_send_again(sandbox_url, tmp_path):
     """No video exists before its last byte arrived: request_sent is False."""
@@ -215,22 +219,27 @@ def test_a_timeout_while_opening_the_session_created_nothing(sandbox_url, tmp_pa
 
 
 def _http_error(status: int, reason: str, headers: dict | None = None) -> HttpError:
-    body = (f'{{"error": {{"code": {status}, "message": "m", "errors": '
-            f'[{{"reason": "{reason}", "domain": "youtube.quota", "message": "m"}}]}}}}').encode()
+    body = (
+        f'{{"error": {{"code": {status}, "message": "m", "errors": '
+        f'[{{"reason": "{reason}", "domain": "youtube.quota", "message": "m"}}]}}}}'
+    ).encode()
     return HttpError(httplib2.Response({"status": status, **(headers or {})}), body)
 
 
-@pytest.mark.parametrize(("status", "reason", "kind"), [
-    (403, "quotaExceeded", RateLimited),
-    (403, "uploadLimitExceeded", RateLimited),
-    (403, "rateLimitExceeded", RateLimited),
-    (403, "forbidden", AuthError),
-    (403, "insufficientPermissions", AuthError),
-    (401, "authError", AuthError),
-    (400, "invalidTitle", PermanentError),
-    (400, "invalidDescription", PermanentError),
-    (500, "backendError", TransientError),
-])
+@pytest.mark.parametrize(
+    ("status", "reason", "kind"),
+    [
+        (403, "quotaExceeded", RateLimited),
+        (403, "uploadLimitExceeded", RateLimited),
+        (403, "rateLimitExceeded", RateLimited),
+        (403, "forbidden", AuthError),
+        (403, "insufficientPermissions", AuthError),
+        (401, "authError", AuthError),
+        (400, "invalidTitle", PermanentError),
+        (400, "invalidDescription", PermanentError),
+        (500, "backendError", TransientError),
+    ],
+)
 def test_google_error_reasons_map_to_our_kinds(status, reason, kind):
     """YouTube's documented reasons, some of which the sandbox cannot be made to send."""
     error = _from_http_error(_http_error(status, reason), request_sent=True)
@@ -250,6 +259,7 @@ def test_the_daily_quota_comes_back_at_midnight_in_california():
 
 # --- Connecting a channel -------------------------------------------------------------------------
 
+
 def _consent(authorize_url: str, *, decision: str = "authorize", account_id: str = CHANNEL) -> dict[str, str]:
     """The channel's owner authorises the app on the sandbox's consent page; the callback's query."""
     return consent(authorize_url, redirect_uri=REDIRECT_URI, decision=decision, account_id=account_id)
@@ -268,8 +278,7 @@ def test_connect_flow_end_to_end(sandbox_url):
     assert set(query["scope"][0].split()) == set(SCOPES)
     assert set(start.keep) == {"state", "code_verifier"}
 
-    connected = flow.finish(redirect_uri=REDIRECT_URI, callback_params=_consent(start.authorize_url),
-                            kept=start.keep)
+    connected = flow.finish(redirect_uri=REDIRECT_URI, callback_params=_consent(start.authorize_url), kept=start.keep)
 
     assert connected.account.account_id == CHANNEL
     assert connected.credentials.account_id == CHANNEL
@@ -296,8 +305,7 @@ def test_connect_flow_refuses_a_code_used_twice_or_a_wrong_verifier(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
     params = _consent(start.authorize_url)
     with pytest.raises(AuthError, match="invalid_grant"):
-        flow.finish(redirect_uri=REDIRECT_URI, callback_params=params,
-                    kept=start.keep | {"code_verifier": "x" * 64})
+        flow.finish(redirect_uri=REDIRECT_URI, callback_params=params, kept=start.keep | {"code_verifier": "x" * 64})
     # The sandbox spent the code on the failed attempt, as Google does.
     with pytest.raises(AuthError, match="invalid_grant"):
         flow.finish(redirect_uri=REDIRECT_URI, callback_params=params, kept=start.keep)
@@ -314,8 +322,7 @@ def test_connect_flow_reports_a_refusal(sandbox_url):
 
 def test_refresh_keeps_the_refresh_token_google_does_not_rotate(sandbox_url):
     flow = YOUTUBE.flow(sandbox_url)
-    stored = Credentials(access_token="sbx.youtube.UCx.old", refresh_token="sbxr.youtube.UCx.kept",
-                         account_id="UCx")
+    stored = Credentials(access_token="sbx.youtube.UCx.old", refresh_token="sbxr.youtube.UCx.kept", account_id="UCx")
 
     refreshed = flow.refresh(stored)
 

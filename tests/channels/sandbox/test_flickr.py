@@ -24,9 +24,7 @@ def _flickr(sandbox_url, token=TOKEN):
 
 
 def _upload(api, **params):
-    return api.upload("photo.jpg", fileobj=io.BytesIO(jpeg_bytes()), format="etree", **params).findtext(
-        "photoid"
-    )
+    return api.upload("photo.jpg", fileobj=io.BytesIO(jpeg_bytes()), format="etree", **params).findtext("photoid")
 
 
 def test_flickrapi_uploads_reads_searches_and_deletes_through_the_transport(sandbox_url, http):
@@ -93,10 +91,7 @@ def test_oauth_1a_flow_issues_a_token_naming_the_chosen_account(http, sandbox_ur
 
     assert (token.user_nsid, token.username, token.fullname) == (NSID, "embassy_tokyo", "Embassy Tokyo")
     assert token.token.startswith(f"sbx.flickr.{NSID}.")
-    assert (
-        _flickr(sandbox_url, token=token.token).test.login()["user"]["username"]["_content"]
-        == "embassy_tokyo"
-    )
+    assert _flickr(sandbox_url, token=token.token).test.login()["user"]["username"]["_content"] == "embassy_tokyo"
 
 
 def test_access_token_exchange_checks_the_verifier(http, sandbox_url):

@@ -102,9 +102,7 @@ def test_text_over_280_weighted_characters_is_refused(x):
 def test_get_tweet_gives_public_metrics_and_a_missing_tweet_an_errors_array(x):
     tweet_id = x("POST", "/2/tweets", json={"text": "Metrics"}).json()["data"]["id"]
 
-    data = x("GET", f"/2/tweets/{tweet_id}", params={"tweet.fields": "public_metrics,created_at"}).json()[
-        "data"
-    ]
+    data = x("GET", f"/2/tweets/{tweet_id}", params={"tweet.fields": "public_metrics,created_at"}).json()["data"]
     assert set(data["public_metrics"]) == {
         "retweet_count",
         "reply_count",
@@ -135,10 +133,7 @@ def test_deleting_is_refused_for_unknown_or_foreign_tweets(x):
     tweet_id = x("POST", "/2/tweets", json={"text": "Mine"}).json()["data"]["id"]
 
     assert x("DELETE", "/2/tweets/42").status_code == 404
-    assert (
-        x("DELETE", f"/2/tweets/{tweet_id}", headers={"Authorization": "Bearer sbx.twitter.2.a"}).status_code
-        == 403
-    )
+    assert x("DELETE", f"/2/tweets/{tweet_id}", headers={"Authorization": "Bearer sbx.twitter.2.a"}).status_code == 403
 
 
 def test_one_shot_image_upload_with_alt_text_is_attached_and_served(x, http, sandbox_url):
@@ -153,15 +148,11 @@ def test_one_shot_image_upload_with_alt_text_is_attached_and_served(x, http, san
     media = upload.json()["data"]
     assert media["media_key"] == f"3_{media['id']}"
     assert media["size"] == len(image)
-    alt = x(
-        "POST", "/2/media/metadata", json={"id": media["id"], "metadata": {"alt_text": {"text": "A flag"}}}
-    )
+    alt = x("POST", "/2/media/metadata", json={"id": media["id"], "metadata": {"alt_text": {"text": "A flag"}}})
     assert alt.json()["data"]["associated_metadata"] == {"alt_text": {"text": "A flag"}}
 
     assert (
-        x(
-            "POST", "/2/tweets", json={"text": "With a picture", "media": {"media_ids": [media["id"]]}}
-        ).status_code
+        x("POST", "/2/tweets", json={"text": "With a picture", "media": {"media_ids": [media["id"]]}}).status_code
         == 201
     )
     [item] = received(http, sandbox_url, network="twitter")
@@ -195,20 +186,16 @@ def test_chunked_video_upload_must_finish_processing_before_posting(x):
 
     finalized = x("POST", f"/2/media/upload/{media_id}/finalize").json()["data"]
     assert finalized["processing_info"]["state"] == "pending"
-    assert (
-        x("POST", "/2/tweets", json={"text": "Video", "media": {"media_ids": [media_id]}}).status_code == 400
-    )
+    assert x("POST", "/2/tweets", json={"text": "Video", "media": {"media_ids": [media_id]}}).status_code == 400
     status = x("GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id}).json()["data"]
     assert status["processing_info"]["state"] == "succeeded"
-    assert (
-        x("POST", "/2/tweets", json={"text": "Video", "media": {"media_ids": [media_id]}}).status_code == 201
-    )
+    assert x("POST", "/2/tweets", json={"text": "Video", "media": {"media_ids": [media_id]}}).status_code == 201
 
 
 def test_finalize_refuses_an_incomplete_upload(x):
-    media_id = x(
-        "POST", "/2/media/upload/initialize", json={"media_type": "video/mp4", "total_bytes": 10}
-    ).json()["data"]["id"]
+    media_id = x("POST", "/2/media/upload/initialize", json={"media_type": "video/mp4", "total_bytes": 10}).json()[
+        "data"
+    ]["id"]
     x(
         "POST",
         f"/2/media/upload/{media_id}/append",
@@ -281,20 +268,14 @@ def test_code_exchange_checks_the_pkce_verifier(http, sandbox_url):
 
 
 def test_denied_consent_redirects_with_access_denied(http, sandbox_url):
-    page = (
-        f"{sandbox_url}/twitter/i/oauth2/authorize?client_id=cid&redirect_uri=https://hub.example/cb&state=s9"
-    )
+    page = f"{sandbox_url}/twitter/i/oauth2/authorize?client_id=cid&redirect_uri=https://hub.example/cb&state=s9"
 
     assert consent(http, page, decision="deny") == {"error": "access_denied", "state": "s9"}
 
 
 def test_reusing_a_refresh_token_revokes_the_whole_family(http, sandbox_url, x):
-    first = _token(
-        http, sandbox_url, grant_type="refresh_token", refresh_token="sbxr.twitter.1001.seed"
-    ).json()
-    second = _token(
-        http, sandbox_url, grant_type="refresh_token", refresh_token=first["refresh_token"]
-    ).json()
+    first = _token(http, sandbox_url, grant_type="refresh_token", refresh_token="sbxr.twitter.1001.seed").json()
+    second = _token(http, sandbox_url, grant_type="refresh_token", refresh_token=first["refresh_token"]).json()
     assert second["refresh_token"] != first["refresh_token"]
 
     replay = _token(http, sandbox_url, grant_type="refresh_token", refresh_token=first["refresh_token"])
@@ -305,15 +286,9 @@ def test_reusing_a_refresh_token_revokes_the_whole_family(http, sandbox_url, x):
     }
     # The thief's replay cost the legitimate holder its tokens too.
     assert (
-        _token(
-            http, sandbox_url, grant_type="refresh_token", refresh_token=second["refresh_token"]
-        ).status_code
-        == 400
+        _token(http, sandbox_url, grant_type="refresh_token", refresh_token=second["refresh_token"]).status_code == 400
     )
-    assert (
-        x("GET", "/2/users/me", headers={"Authorization": f"Bearer {second['access_token']}"}).status_code
-        == 401
-    )
+    assert x("GET", "/2/users/me", headers={"Authorization": f"Bearer {second['access_token']}"}).status_code == 401
 
     # A new consent gives the account working tokens again.
     callback = _authorize(http, sandbox_url)
@@ -325,10 +300,7 @@ def test_reusing_a_refresh_token_revokes_the_whole_family(http, sandbox_url, x):
         redirect_uri="https://hub.example/cb",
         code_verifier="v" * 64,
     ).json()
-    assert (
-        x("GET", "/2/users/me", headers={"Authorization": f"Bearer {fresh['access_token']}"}).status_code
-        == 200
-    )
+    assert x("GET", "/2/users/me", headers={"Authorization": f"Bearer {fresh['access_token']}"}).status_code == 200
 
 
 # --- Through tweepy ------------------------------------------------------------------------------------

@@ -97,9 +97,7 @@ def test_delete_answers_204_then_404_video_not_found(http, sandbox_url):
 
 
 def test_missing_token_is_401_with_google_error_body(http, sandbox_url):
-    response = http.get(
-        f"{sandbox_url}/youtube/youtube/v3/channels", params={"part": "snippet", "mine": "true"}
-    )
+    response = http.get(f"{sandbox_url}/youtube/youtube/v3/channels", params={"part": "snippet", "mine": "true"})
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == 401
@@ -128,9 +126,7 @@ def test_api_client_uploads_in_chunks_lists_searches_and_deletes(sandbox_url):
     request = youtube.videos().insert(
         part="snippet,status",
         body=METADATA,
-        media_body=MediaIoBaseUpload(
-            io.BytesIO(video), mimetype="video/mp4", chunksize=256 * 1024, resumable=True
-        ),
+        media_body=MediaIoBaseUpload(io.BytesIO(video), mimetype="video/mp4", chunksize=256 * 1024, resumable=True),
     )
 
     progress, response = [], None
@@ -230,10 +226,7 @@ def test_google_flow_connects_with_pkce_and_never_rotates_refresh_tokens(http, s
         },
     )
     assert (refused.status_code, refused.json()["error"]) == (400, "invalid_grant")
-    assert (
-        json.loads(http.post(token_url, data={"grant_type": "password"}).text)["error"]
-        == "unsupported_grant_type"
-    )
+    assert json.loads(http.post(token_url, data={"grant_type": "password"}).text)["error"] == "unsupported_grant_type"
 
 
 def test_api_client_multipart_upload_in_one_request(http, sandbox_url):

@@ -32,6 +32,7 @@ def kicks():
 
 # --- The broker -----------------------------------------------------------------------------------
 
+
 class BrokerDown(ConnectionError):
     pass
 
@@ -53,8 +54,11 @@ class FakeBroker:
         self.sent.append((name, tuple(args or ()), queue))
 
     def ids(self, name: str = "posts.publish_delivery", queue: str | None = None) -> list[int]:
-        return [args[0] for sent_name, args, sent_queue in self.sent
-                if sent_name == name and (queue is None or sent_queue == queue)]
+        return [
+            args[0]
+            for sent_name, args, sent_queue in self.sent
+            if sent_name == name and (queue is None or sent_queue == queue)
+        ]
 
     def names(self) -> list[str]:
         return [sent_name for sent_name, _, _ in self.sent]
@@ -121,8 +125,9 @@ class FakeNetwork:
 
     def _store(self, credentials: Credentials, content: Content) -> Published:
         external_id = str(next(self._ids))
-        self.posts.append({"account": credentials.account_id, "text": content.text,
-                           "reference": content.reference, "id": external_id})
+        self.posts.append(
+            {"account": credentials.account_id, "text": content.text, "reference": content.reference, "id": external_id}
+        )
         return Published(external_id=external_id, url=f"https://x.example/{external_id}")
 
     def find_published(self, credentials: Credentials, content: Content, since: datetime) -> Published | None:

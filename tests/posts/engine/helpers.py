@@ -24,27 +24,32 @@ def accounts(count: int, network: str = Network.TWITTER, missions=MISSIONS[:1]) 
     """`count` connected sandbox accounts of one real mission (or spread over `missions`: a
     routine message targets one mission's accounts only). Their ids on the network are
     numeric, as X user ids are (the sandbox's timeline route wants digits)."""
-    return [account(missions[index % len(missions)], network, network_account_id=str(next(_network_ids)))
-            for index in range(count)]
+    return [
+        account(missions[index % len(missions)], network, network_account_id=str(next(_network_ids)))
+        for index in range(count)
+    ]
 
 
-def approve(*, targets: list[SocialAccount], text: str = "Réception pour la fête nationale.",
-            publish_at=None, mission_code: str | None = None, approver=None) -> Message:
+def approve(
+    *,
+    targets: list[SocialAccount],
+    text: str = "Réception pour la fête nationale.",
+    publish_at=None,
+    mission_code: str | None = None,
+    approver=None,
+) -> Message:
     """A routine message in French to `targets`, approved for now (or `publish_at`): one
     delivery per account. Its kick goes wherever the test's broker is."""
     mission_code = mission_code or targets[0].mission.code
     author = officer(mission_code)
-    message = draft_message(author=author, mission_or_code=mission_code, texts={"fr": text},
-                            targets=targets)
+    message = draft_message(author=author, mission_or_code=mission_code, texts={"fr": text}, targets=targets)
     message_submit(actor=author, message_id=message.pk)
     return message_approve(actor=approver or press_officer(), message_id=message.pk, publish_at=publish_at)
 
 
-def approve_crisis(*, scope: dict, text: str = "Alerte : restez chez vous.",
-                   networks=("twitter",)) -> Message:
+def approve_crisis(*, scope: dict, text: str = "Alerte : restez chez vous.", networks=("twitter",)) -> Message:
     author = crisis_member()
-    alert = crisis_alert_create(actor=author, title="Crisis", texts={"fr": text}, scope=scope,
-                                networks=list(networks))
+    alert = crisis_alert_create(actor=author, title="Crisis", texts={"fr": text}, scope=scope, networks=list(networks))
     message_submit(actor=author, message_id=alert.pk)
     return message_approve(actor=crisis_member(), message_id=alert.pk, publish_at=None)
 
@@ -60,4 +65,5 @@ def states(message: Message) -> list[str]:
 def make_due(message: Message) -> None:
     """Bring a message's scheduled deliveries' time to now (without touching its approval)."""
     Delivery.objects.filter(message=message, state=Delivery.State.SCHEDULED).update(
-        next_attempt_at=timezone.now() - timedelta(seconds=1))
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )

@@ -28,15 +28,13 @@ pytestmark = [
 def _pause_redis(milliseconds: int) -> None:
     import redis
 
-    client = redis.Redis.from_url(django_settings.CELERY_BROKER_URL, socket_timeout=3,
-                                  socket_connect_timeout=3)
+    client = redis.Redis.from_url(django_settings.CELERY_BROKER_URL, socket_timeout=3, socket_connect_timeout=3)
     assert client.ping(), "Redis does not answer at CELERY_BROKER_URL"
     client.execute_command("CLIENT", "PAUSE", str(milliseconds), "ALL")
     client.close()
 
 
-def test_message_approve_answers_within_a_second_with_redis_frozen(
-        real_broker, django_capture_on_commit_callbacks):
+def test_message_approve_answers_within_a_second_with_redis_frozen(real_broker, django_capture_on_commit_callbacks):
     targets = accounts(3)
     _pause_redis(3000)
     started = time.monotonic()
@@ -53,6 +51,9 @@ def test_redis_cli_sees_the_broker(real_broker):
     url = urlsplit(django_settings.CELERY_BROKER_URL)
     answer = subprocess.run(  # noqa: S603
         ["redis-cli", "-h", url.hostname or "127.0.0.1", "-p", str(url.port or 6379), "PING"],  # noqa: S607
-        capture_output=True, text=True, timeout=5, check=False,
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=False,
     )
     assert answer.stdout.strip() == "PONG", answer.stderr

@@ -47,11 +47,21 @@ class WorkerKilled(BaseException):
 
 def _answers():
     """What the network does with the next call."""
-    return st.sampled_from([
-        "ok", "ok", "ok",
-        "rate_limited", "refused_before_sending", "failed_after_sending",
-        "stored_then_timeout", "stored_then_worker_killed", "auth", "permanent", "duplicate",
-    ])
+    return st.sampled_from(
+        [
+            "ok",
+            "ok",
+            "ok",
+            "rate_limited",
+            "refused_before_sending",
+            "failed_after_sending",
+            "stored_then_timeout",
+            "stored_then_worker_killed",
+            "auth",
+            "permanent",
+            "duplicate",
+        ]
+    )
 
 
 ANSWERS = {
@@ -126,8 +136,7 @@ def delivery_machine(broker, network, press_officer):
 
         @rule(network_can_tell=st.booleans())
         def reconciliation(self, network_can_tell):
-            network.find = "search" if network_can_tell else TransientError("timeline unavailable",
-                                                                             request_sent=False)
+            network.find = "search" if network_can_tell else TransientError("timeline unavailable", request_sent=False)
             for pk in broker.ids("posts.reconcile_delivery"):
                 if pk not in self.reconciled:
                     self.reconciled.add(pk)
@@ -136,15 +145,19 @@ def delivery_machine(broker, network, press_officer):
 
         @rule(data=st.data())
         def press_office_retries_a_failure(self, data):
-            failed = list(Delivery.objects.filter(state=S.FAILED, account__status="connected")
-                          .values_list("pk", flat=True)[:20])
+            failed = list(
+                Delivery.objects.filter(state=S.FAILED, account__status="connected").values_list("pk", flat=True)[:20]
+            )
             if failed:
                 delivery_retry(actor=press_officer, delivery_id=data.draw(st.sampled_from(failed)))
 
         @rule(data=st.data())
         def press_office_cancels_a_message(self, data):
-            cancellable = list(Message.objects.filter(state__in=[Message.State.SCHEDULED, Message.State.PUBLISHING])
-                               .values_list("pk", flat=True)[:20])
+            cancellable = list(
+                Message.objects.filter(state__in=[Message.State.SCHEDULED, Message.State.PUBLISHING]).values_list(
+                    "pk", flat=True
+                )[:20]
+            )
             if cancellable:
                 chosen = data.draw(st.sampled_from(cancellable))
                 try:
@@ -174,15 +187,17 @@ def delivery_machine(broker, network, press_officer):
         @invariant()
         def every_sent_delivery_is_on_the_network_under_its_id(self):
             on_network = {post["reference"]: post["id"] for post in network.posts}
-            for reference, external_id in Delivery.objects.filter(state=S.SENT).values_list(
-                    "reference", "external_id"):
+            for reference, external_id in Delivery.objects.filter(state=S.SENT).values_list("reference", "external_id"):
                 assert on_network.get(reference) == external_id
 
         @invariant()
         def nothing_reached_the_network_without_an_approval(self):
             references = {post["reference"] for post in network.posts}
-            approved = set(Delivery.objects.filter(reference__in=references, message__approved_by__isnull=False)
-                           .values_list("reference", flat=True))
+            approved = set(
+                Delivery.objects.filter(reference__in=references, message__approved_by__isnull=False).values_list(
+                    "reference", flat=True
+                )
+            )
             assert references == approved
 
         @invariant()

@@ -20,12 +20,13 @@ pytestmark = pytest.mark.django_db
 S = Delivery.State
 
 
-def test_approval_now_kicks_the_dispatcher_on_both_publishing_queues(
-        broker, django_capture_on_commit_callbacks):
+def test_approval_now_kicks_the_dispatcher_on_both_publishing_queues(broker, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         approve(targets=accounts(1))
     assert [(name, queue) for name, _, queue in broker.sent] == [
-        ("posts.dispatch_due", "crisis"), ("posts.dispatch_due", "publish")]
+        ("posts.dispatch_due", "crisis"),
+        ("posts.dispatch_due", "publish"),
+    ]
 
 
 def test_dispatch_due_claims_due_deliveries_and_enqueues_them_on_the_publish_queue(broker):
@@ -79,7 +80,8 @@ def test_dispatch_due_claims_in_batches(broker, settings, django_assert_max_num_
 
 
 def test_dispatch_due_enqueues_a_crisis_alerts_small_first_batch_before_claiming_the_rest(
-        broker, settings, monkeypatch):
+    broker, settings, monkeypatch
+):
     from posts.services import dispatch
 
     settings.DISPATCH_FIRST_BATCH_SIZE, settings.DISPATCH_BATCH_SIZE = 3, 5
@@ -132,12 +134,15 @@ def test_dispatch_due_holds_what_a_pause_covers_with_an_event(broker):
     assert broker.ids() == [deliveries_of(free)[0].pk]
 
 
-@pytest.mark.parametrize(("scope", "value", "held_codes"), [
-    ("all", "", {"emb-eg-cairo", "emb-jp-tokyo"}),
-    ("region", "Asia-Pacific", {"emb-jp-tokyo"}),
-    ("mission", "emb-eg-cairo", {"emb-eg-cairo"}),
-    ("network", "facebook", {"emb-jp-tokyo"}),
-])
+@pytest.mark.parametrize(
+    ("scope", "value", "held_codes"),
+    [
+        ("all", "", {"emb-eg-cairo", "emb-jp-tokyo"}),
+        ("region", "Asia-Pacific", {"emb-jp-tokyo"}),
+        ("mission", "emb-eg-cairo", {"emb-eg-cairo"}),
+        ("network", "facebook", {"emb-jp-tokyo"}),
+    ],
+)
 def test_dispatch_due_pause_scopes(broker, scope, value, held_codes):
     cairo = accounts(1, missions=["emb-eg-cairo"])[0]
     tokyo = accounts(1, network="facebook", missions=["emb-jp-tokyo"])[0]
@@ -196,14 +201,16 @@ def test_dispatch_due_enqueues_each_messages_first_delivery_before_any_second(br
     assert order == [first.pk, second.pk, third.pk, first.pk, second.pk]
 
 
-def test_dispatch_due_with_nothing_due_reads_once_and_writes_only_the_heartbeats(
-        broker, django_assert_num_queries):
+def test_dispatch_due_with_nothing_due_reads_once_and_writes_only_the_heartbeats(broker, django_assert_num_queries):
     approve(targets=accounts(1), publish_at=timezone.now() + timedelta(hours=1))
     with django_assert_num_queries(2):  # "anything due?", then one upsert of the heartbeats
         result = dispatch_due(worker="crisis1@host", queue="crisis")
     assert result.queued == []
     assert set(Heartbeat.objects.values_list("name", flat=True)) >= {
-        "dispatcher", "worker:crisis1@host", "queue:crisis"}
+        "dispatcher",
+        "worker:crisis1@host",
+        "queue:crisis",
+    }
 
 
 def test_dispatch_due_makes_every_claimed_message_publishing_with_one_event_each(broker):

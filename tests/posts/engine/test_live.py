@@ -36,8 +36,9 @@ def _all_final(message: Message, states=(S.SENT,)):
 
 def _wait_for_state(stack, message: Message, state: str) -> None:
     """The message's summary is refreshed just after its last delivery's outcome commits."""
-    stack.wait_until(lambda: Message.objects.get(pk=message.pk).state == state, timeout=10,
-                     what=f"the message to become {state}")
+    stack.wait_until(
+        lambda: Message.objects.get(pk=message.pk).state == state, timeout=10, what=f"the message to become {state}"
+    )
 
 
 def _counts_by_account(stack, network: str = "twitter") -> Counter:
@@ -48,8 +49,9 @@ def _counts_by_account(stack, network: str = "twitter") -> Counter:
 
 
 def _assert_exactly_once(stack, message: Message) -> None:
-    expected = Counter(d.account.network_account_id for d in
-                       Delivery.objects.filter(message=message).select_related("account"))
+    expected = Counter(
+        d.account.network_account_id for d in Delivery.objects.filter(message=message).select_related("account")
+    )
     received = _counts_by_account(stack)
     assert {account: received[account] for account in expected} == dict(expected)
     for delivery in Delivery.objects.filter(message=message):
@@ -59,9 +61,10 @@ def _assert_exactly_once(stack, message: Message) -> None:
 def test_live_health_turns_ok_with_beat_and_workers(live_stack):
     _start_workers(live_stack, beat=True)
     report = live_stack.wait_until(
-        lambda: (r := health_report()) and r["status"] == "ok" and {"crisis", "publish"} <= set(r["queues"])
-        and r,
-        timeout=30, what="the health report to turn ok, both queues seen")
+        lambda: (r := health_report()) and r["status"] == "ok" and {"crisis", "publish"} <= set(r["queues"]) and r,
+        timeout=30,
+        what="the health report to turn ok, both queues seen",
+    )
     names = {worker["name"] for worker in report["workers"]}
     assert {"worker1@live", "worker2@live"} <= names
     assert set(report["queues"]) >= {"crisis", "publish"}
@@ -91,16 +94,19 @@ def test_live_retries_under_5xx_and_429_end_sent_exactly_once(live_stack):
     _start_workers(live_stack, beat=True)
     targets = accounts(8)
     for target in targets[:3]:  # a 503 (nothing stored): unknown, not found, sent again
-        live_stack.sandbox_fault(network="twitter", account=target.network_account_id, error_rate=1.0,
-                                 count=1)
+        live_stack.sandbox_fault(network="twitter", account=target.network_account_id, error_rate=1.0, count=1)
     for target in targets[3:6]:  # a 429 with its reset time: tried again after it
-        live_stack.sandbox_fault(network="twitter", account=target.network_account_id, rate_limit_rate=1.0,
-                                 rate_limit_reset_seconds=1, count=1)
+        live_stack.sandbox_fault(
+            network="twitter",
+            account=target.network_account_id,
+            rate_limit_rate=1.0,
+            rate_limit_reset_seconds=1,
+            count=1,
+        )
     message = approve(targets=targets)
     live_stack.wait_until(lambda: _all_final(message), timeout=60, what="every delivery sent")
     _assert_exactly_once(live_stack, message)
-    kinds = Counter(kind for d in deliveries_of(message)
-                    for kind in d.attempt_log.values_list("outcome", flat=True))
+    kinds = Counter(kind for d in deliveries_of(message) for kind in d.attempt_log.values_list("outcome", flat=True))
     assert kinds["rate_limited"] == 3, kinds
     assert kinds["unknown"] + kinds["transient"] == 3, kinds
 
@@ -112,17 +118,21 @@ def test_live_revoked_account_fails_as_auth_and_the_rest_goes_through(live_stack
     revoked = targets[0]
     live_stack.sandbox_fault(network="twitter", account=revoked.network_account_id, revoked=True)
     message = approve(targets=targets)
-    live_stack.wait_until(lambda: _all_final(message, states=(S.SENT, S.FAILED)), timeout=30,
-                          what="every delivery sent or failed")
+    live_stack.wait_until(
+        lambda: _all_final(message, states=(S.SENT, S.FAILED)), timeout=30, what="every delivery sent or failed"
+    )
     failed = Delivery.objects.get(message=message, account=revoked)
     assert (failed.state, failed.last_error_kind) == (S.FAILED, Delivery.ErrorKind.AUTH)
-    assert SocialAccount.objects.get(pk=revoked.pk).status in (SocialAccount.Status.EXPIRED,
-                                                              SocialAccount.Status.REVOKED)
+    assert SocialAccount.objects.get(pk=revoked.pk).status in (
+        SocialAccount.Status.EXPIRED,
+        SocialAccount.Status.REVOKED,
+    )
     assert Event.objects.filter(delivery=failed, verb="delivery.failed").exists()
     assert {d.state for d in deliveries_of(message) if d.pk != failed.pk} == {S.SENT}
     _wait_for_state(live_stack, message, Message.State.PARTIALLY_PUBLISHED)
-    mails = live_stack.wait_until(lambda: [m for m in live_stack.emails() if admin.email in m["To"]],
-                                  timeout=10, what="the administrators' mail")
+    mails = live_stack.wait_until(
+        lambda: [m for m in live_stack.emails() if admin.email in m["To"]], timeout=10, what="the administrators' mail"
+    )
     assert len(mails) == 1
 
 
@@ -160,8 +170,9 @@ def test_live_retract_deletes_everywhere(live_stack):
     message = approve(targets=accounts(4))
     live_stack.wait_until(lambda: _all_final(message), timeout=30, what="every delivery sent")
     message_retract(actor=make_press_officer(), message_id=message.pk)
-    live_stack.wait_until(lambda: _all_final(message, states=(S.RETRACTED,)), timeout=30,
-                          what="every delivery retracted")
+    live_stack.wait_until(
+        lambda: _all_final(message, states=(S.RETRACTED,)), timeout=30, what="every delivery retracted"
+    )
     received = live_stack.sandbox_received("twitter")
     ours = {d.external_id for d in deliveries_of(message)}
     assert {item["id"] for item in received if item["deleted"]} == ours

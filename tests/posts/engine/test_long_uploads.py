@@ -39,8 +39,9 @@ class SlowUpload:
             time.sleep(0.35)  # one part on the wire
             if progress is not None and self.reports:
                 progress()
-            Delivery.objects.filter(state=S.SENDING, state_changed_at__lt=timezone.now() - timedelta(
-                seconds=0.3)).update(state_changed_at=timezone.now() - timedelta(seconds=THRESHOLD * 2))
+            Delivery.objects.filter(
+                state=S.SENDING, state_changed_at__lt=timezone.now() - timedelta(seconds=0.3)
+            ).update(state_changed_at=timezone.now() - timedelta(seconds=THRESHOLD * 2))
             sweep()
             self.states_seen.append(Delivery.objects.get().state)
         return Published(external_id="v123", url="https://www.youtube.com/watch?v=v123")
@@ -64,8 +65,7 @@ def test_an_upload_that_reports_progress_is_not_taken_for_dead_by_the_sweeper(br
     assert (delivery.state, delivery.external_id) == (S.SENT, "v123")
 
 
-def test_a_silent_upload_past_the_threshold_is_turned_unknown_and_its_answer_still_lands(
-        broker, monkeypatch, settings):
+def test_a_silent_upload_past_the_threshold_is_turned_unknown_and_its_answer_still_lands(broker, monkeypatch, settings):
     upload = SlowUpload(chunks=2, reports=False)
     delivery = _publish_with(upload, monkeypatch, settings)
     assert upload.states_seen == [S.UNKNOWN, S.UNKNOWN]

@@ -42,6 +42,7 @@ def _published(network, broker, count: int = 2) -> Message:
 
 # --- Pause and resume ---------------------------------------------------------------------------
 
+
 def test_publishing_pause_needs_the_press_office_and_a_reason():
     with pytest.raises(PermissionDenied):
         publishing_pause(actor=make_officer("emb-eg-cairo"), scope="all", reason="No")
@@ -115,6 +116,7 @@ def test_held_release_needs_the_press_office(broker):
 
 # --- Retry -------------------------------------------------------------------------------------
 
+
 def test_delivery_retry_schedules_a_failed_delivery_now_keeping_its_attempts(broker, network):
     message = approve(targets=accounts(1))
     dispatch_due()
@@ -145,6 +147,7 @@ def test_delivery_retry_refuses_what_did_not_fail(broker, network):
 
 # --- Settle ------------------------------------------------------------------------------------
 
+
 def _unknown_delivery(network) -> Delivery:
     message = approve(targets=accounts(1))
     dispatch_due()
@@ -154,15 +157,22 @@ def _unknown_delivery(network) -> Delivery:
     return delivery
 
 
-@pytest.mark.parametrize(("outcome", "state", "message_state"), [
-    ("sent", S.SENT, Message.State.PUBLISHED),
-    ("not_sent", S.FAILED, Message.State.FAILED),
-])
+@pytest.mark.parametrize(
+    ("outcome", "state", "message_state"),
+    [
+        ("sent", S.SENT, Message.State.PUBLISHED),
+        ("not_sent", S.FAILED, Message.State.FAILED),
+    ],
+)
 def test_delivery_settle(broker, network, outcome, state, message_state):
     delivery = _unknown_delivery(network)
     press = make_press_officer()
-    settled = delivery_settle(actor=press, delivery_id=delivery.pk, outcome=outcome,
-                              external_url="https://x.com/france/status/1" if outcome == "sent" else "")
+    settled = delivery_settle(
+        actor=press,
+        delivery_id=delivery.pk,
+        outcome=outcome,
+        external_url="https://x.com/france/status/1" if outcome == "sent" else "",
+    )
     assert settled.state == state
     assert settled.next_attempt_at is None
     settled.message.refresh_from_db()
@@ -185,8 +195,10 @@ def test_delivery_settle_only_unknown_and_only_the_press_office(broker, network)
 
 # --- Retract -------------------------------------------------------------------------------------
 
+
 def test_message_retract_deletes_every_sent_delivery_and_retracts_the_message(
-        broker, network, django_capture_on_commit_callbacks):
+    broker, network, django_capture_on_commit_callbacks
+):
     message = _published(network, broker)
     press = make_press_officer()
     broker.clear()
@@ -206,7 +218,8 @@ def test_message_retract_deletes_every_sent_delivery_and_retracts_the_message(
 
 
 def test_message_retract_records_a_failed_deletion_and_can_be_asked_again(
-        broker, network, django_capture_on_commit_callbacks):
+    broker, network, django_capture_on_commit_callbacks
+):
     message = _published(network, broker, count=1)
     press = make_press_officer()
     (delivery,) = deliveries_of(message)

@@ -81,8 +81,7 @@ def test_delivery_publish_rate_limited_waits_for_the_reset(broker, network):
     assert (attempt.outcome, attempt.status_code) == ("rate_limited", 429)
 
 
-def test_delivery_publish_transient_not_sent_backs_off_then_fails_after_the_last_attempt(
-        broker, network, settings):
+def test_delivery_publish_transient_not_sent_backs_off_then_fails_after_the_last_attempt(broker, network, settings):
     settings.PUBLISH_MAX_ATTEMPTS = 3
     settings.PUBLISH_BACKOFF_JITTER = 0
     message, (delivery,) = _queued()
@@ -135,7 +134,8 @@ def test_delivery_publish_unclassified_error_is_unknown(broker, network):
 
 
 def test_delivery_publish_permanent_fails_with_the_networks_reason_and_tells_the_press_office(
-        broker, network, django_capture_on_commit_callbacks):
+    broker, network, django_capture_on_commit_callbacks
+):
     press = UserFactory(roles=[Role.PRESS_OFFICE], email="press@example.org")
     message, (delivery,) = _queued()
     network.script["*"] = [PermanentError("Media type unsupported", status_code=400)]
@@ -154,7 +154,8 @@ def test_delivery_publish_permanent_fails_with_the_networks_reason_and_tells_the
 
 
 def test_delivery_publish_auth_fails_expires_the_account_and_tells_administrators_once(
-        broker, network, django_capture_on_commit_callbacks):
+    broker, network, django_capture_on_commit_callbacks
+):
     admin = UserFactory(roles=[Role.ADMINISTRATOR], email="admin@example.org")
     _, deliveries = _queued(1)
     other = approve(targets=[deliveries[0].account], text="Deuxième message")

@@ -48,8 +48,9 @@ def test_delivery_reconcile_found_is_sent_with_the_networks_id(broker, network):
 
 
 def test_delivery_reconcile_not_found_is_tried_again_like_a_transient_failure(broker, network):
-    _, delivery = _unknown(network, stored=False, error=TransientError("502 Bad Gateway", request_sent=True,
-                                                                       status_code=502))
+    _, delivery = _unknown(
+        network, stored=False, error=TransientError("502 Bad Gateway", request_sent=True, status_code=502)
+    )
     delivery_reconcile(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     assert delivery.state == S.SCHEDULED
@@ -65,7 +66,8 @@ def test_delivery_reconcile_not_found_is_tried_again_like_a_transient_failure(br
 
 
 def test_delivery_reconcile_when_the_network_cannot_tell_stays_unknown_then_waits_for_a_person(
-        broker, network, settings):
+    broker, network, settings
+):
     settings.RECONCILE_MAX_ROUNDS = 2
     _, delivery = _unknown(network)
     network.find = TransientError("Service unavailable", request_sent=False, status_code=503)
@@ -81,8 +83,9 @@ def test_delivery_reconcile_when_the_network_cannot_tell_stays_unknown_then_wait
 
 
 def test_delivery_reconcile_duplicate_refusal_not_ours_fails(broker, network):
-    _, delivery = _unknown(network, stored=False, error=PermanentError("Duplicate content", duplicate=True,
-                                                                        status_code=403))
+    _, delivery = _unknown(
+        network, stored=False, error=PermanentError("Duplicate content", duplicate=True, status_code=403)
+    )
     delivery_reconcile(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     assert delivery.state == S.FAILED
@@ -101,7 +104,8 @@ def test_sweep_puts_deliveries_queued_too_long_back_and_dispatches_them(broker, 
     dispatch_due()
     broker.clear()  # the broker lost them
     Delivery.objects.filter(message=message).update(
-        state_changed_at=timezone.now() - timedelta(seconds=settings.SWEEPER_QUEUED_AFTER + 5))
+        state_changed_at=timezone.now() - timedelta(seconds=settings.SWEEPER_QUEUED_AFTER + 5)
+    )
     result = sweep()
     assert sorted(result.requeued) == [d.pk for d in deliveries_of(message)]
     assert [d.state for d in deliveries_of(message)] == [S.QUEUED, S.QUEUED]
@@ -118,8 +122,7 @@ def test_sweep_leaves_recently_queued_deliveries(broker):
     assert broker.ids() == []
 
 
-def test_sweep_turns_deliveries_sending_too_long_unknown_and_asks_for_reconciliation(
-        broker, network, settings):
+def test_sweep_turns_deliveries_sending_too_long_unknown_and_asks_for_reconciliation(broker, network, settings):
     message = approve(targets=accounts(1))
     dispatch_due()
     (delivery,) = deliveries_of(message)

@@ -20,6 +20,7 @@ S = Delivery.State
 
 # --- Backoff -------------------------------------------------------------------------------------
 
+
 def test_backoff_doubles_from_thirty_seconds_without_jitter(settings):
     settings.PUBLISH_BACKOFF_JITTER = 0
     assert [backoff_seconds(n) for n in range(1, 9)] == [30, 60, 120, 240, 480, 960, 1200, 1200]
@@ -42,31 +43,37 @@ def test_backoff_spreads_eight_attempts_over_about_an_hour(settings):
 
 # --- Summary -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("delivery_states", "expected"), [
-    ([S.SENT, S.SENT], Message.State.PUBLISHED),
-    ([S.SENT, S.FAILED], Message.State.PARTIALLY_PUBLISHED),
-    ([S.SENT, S.CANCELLED], Message.State.PARTIALLY_PUBLISHED),
-    ([S.FAILED, S.CANCELLED], Message.State.FAILED),
-    ([S.FAILED], Message.State.FAILED),
-    ([S.SENT, S.UNKNOWN], Message.State.PUBLISHING),
-    ([S.SENT, S.HELD], Message.State.PUBLISHING),
-    ([S.QUEUED, S.SCHEDULED], Message.State.PUBLISHING),
-    ([S.RETRACTED, S.SENT], Message.State.PUBLISHED),
-    ([], None),
-])
+
+@pytest.mark.parametrize(
+    ("delivery_states", "expected"),
+    [
+        ([S.SENT, S.SENT], Message.State.PUBLISHED),
+        ([S.SENT, S.FAILED], Message.State.PARTIALLY_PUBLISHED),
+        ([S.SENT, S.CANCELLED], Message.State.PARTIALLY_PUBLISHED),
+        ([S.FAILED, S.CANCELLED], Message.State.FAILED),
+        ([S.FAILED], Message.State.FAILED),
+        ([S.SENT, S.UNKNOWN], Message.State.PUBLISHING),
+        ([S.SENT, S.HELD], Message.State.PUBLISHING),
+        ([S.QUEUED, S.SCHEDULED], Message.State.PUBLISHING),
+        ([S.RETRACTED, S.SENT], Message.State.PUBLISHED),
+        ([], None),
+    ],
+)
 def test_summary_state(delivery_states, expected):
     assert summary_state(delivery_states) == expected
 
 
 # --- Rate-limit budgets -----------------------------------------------------------------------------
 
+
 def _attempts(delivery: Delivery, count: int, *, ago: timedelta, outcome: str = "sent") -> None:
     started = timezone.now() - ago
-    DeliveryAttempt.objects.bulk_create([
-        DeliveryAttempt(delivery=delivery, number=n + 1, action="publish", started_at=started,
-                        outcome=outcome)
-        for n in range(count)
-    ])
+    DeliveryAttempt.objects.bulk_create(
+        [
+            DeliveryAttempt(delivery=delivery, number=n + 1, action="publish", started_at=started, outcome=outcome)
+            for n in range(count)
+        ]
+    )
 
 
 @pytest.mark.django_db
@@ -103,8 +110,10 @@ def test_budget_app_wide_window_is_shared_by_all_accounts_and_counts_queued(sett
 
 @pytest.mark.django_db
 def test_budget_is_read_in_two_queries_whatever_the_number_of_accounts(settings, django_assert_num_queries):
-    settings.PUBLISH_RATE_LIMITS = {"twitter": {"account": [100, 900], "app": [10_000, 86400]},
-                                    "flickr": {"app": [3600, 3600]}}
+    settings.PUBLISH_RATE_LIMITS = {
+        "twitter": {"account": [100, 900], "app": [10_000, 86400]},
+        "flickr": {"app": [3600, 3600]},
+    }
     message = approve(targets=accounts(6))
     for delivery in Delivery.objects.filter(message=message):
         _attempts(delivery, 1, ago=timedelta(minutes=1))

@@ -68,8 +68,12 @@ def tokyo_message(tokyo_officer, press):
     two hours from now: four deliveries, scheduled."""
     targets = [account(TOKYO, Network.TWITTER), account(TOKYO, Network.FACEBOOK)]
     return approved_message(
-        approver=press, author=tokyo_officer, mission_or_code=TOKYO, targets=targets,
-        texts={"fr": "Bonjour Tokyo.", "ja": "こんにちは東京。"}, title="Tokyo greeting",
+        approver=press,
+        author=tokyo_officer,
+        mission_or_code=TOKYO,
+        targets=targets,
+        texts={"fr": "Bonjour Tokyo.", "ja": "こんにちは東京。"},
+        title="Tokyo greeting",
     )
 
 
@@ -83,14 +87,24 @@ def set_deliveries(message: Message, *states: str, **fields) -> list[Delivery]:
     for delivery, state in zip(deliveries, states, strict=False):
         changes = {"state": state, "state_changed_at": now}
         if state == Delivery.State.SENT:
-            changes |= {"sent_at": now, "external_id": f"x{delivery.pk}",
-                        "external_url": f"https://sandbox.example/posts/{delivery.pk}"}
+            changes |= {
+                "sent_at": now,
+                "external_id": f"x{delivery.pk}",
+                "external_url": f"https://sandbox.example/posts/{delivery.pk}",
+            }
         if state == Delivery.State.FAILED:
-            changes |= {"attempts": 3, "last_error": "X refused the call: Your Tweet text is too long",
-                        "last_error_kind": Delivery.ErrorKind.PERMANENT}
+            changes |= {
+                "attempts": 3,
+                "last_error": "X refused the call: Your Tweet text is too long",
+                "last_error_kind": Delivery.ErrorKind.PERMANENT,
+            }
         if state == Delivery.State.UNKNOWN:
-            changes |= {"attempts": 1, "last_error": "X did not answer in time (ReadTimeout).",
-                        "last_error_kind": Delivery.ErrorKind.UNKNOWN, "next_attempt_at": None}
+            changes |= {
+                "attempts": 1,
+                "last_error": "X did not answer in time (ReadTimeout).",
+                "last_error_kind": Delivery.ErrorKind.UNKNOWN,
+                "next_attempt_at": None,
+            }
         if state == Delivery.State.HELD:
             changes |= {"next_attempt_at": now - timedelta(minutes=5)}
         changes.update(fields)

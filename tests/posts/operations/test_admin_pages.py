@@ -45,8 +45,9 @@ def test_staff_list_shows_roles_and_missions_in_constant_queries(admin_user, as_
         response = client.get(reverse("embassies:staff_list"))
     assert "officer-7" in response.text
     assert "Embassy of France in Japan" in response.text
-    assert client.get(reverse("embassies:staff_list"), {"role": Role.ADMINISTRATOR}).context[
-        "page"].paginator.count == 1
+    assert (
+        client.get(reverse("embassies:staff_list"), {"role": Role.ADMINISTRATOR}).context["page"].paginator.count == 1
+    )
 
 
 def test_grant_and_revoke_a_role_after_confirming(admin_user, as_user, tokyo_officer):
@@ -60,16 +61,19 @@ def test_grant_and_revoke_a_role_after_confirming(admin_user, as_user, tokyo_off
     response = client.post(url, {"role": Role.PRESS_OFFICE, "confirmed": "yes"})
     assert response.status_code == 302
     assert tokyo_officer.groups.filter(name=Role.PRESS_OFFICE).exists()
-    assert AuditEvent.objects.filter(action="role.grant", object_id=str(tokyo_officer.pk),
-                                     details__role=Role.PRESS_OFFICE).exists()
-    client.post(reverse("embassies:role_revoke", args=[tokyo_officer.pk]),
-                {"role": Role.PRESS_OFFICE, "confirmed": "yes"})
+    assert AuditEvent.objects.filter(
+        action="role.grant", object_id=str(tokyo_officer.pk), details__role=Role.PRESS_OFFICE
+    ).exists()
+    client.post(
+        reverse("embassies:role_revoke", args=[tokyo_officer.pk]), {"role": Role.PRESS_OFFICE, "confirmed": "yes"}
+    )
     assert not tokyo_officer.groups.filter(name=Role.PRESS_OFFICE).exists()
 
 
 def test_an_administrator_cannot_remove_their_own_administrator_role(admin_user, as_user):
-    response = as_user(admin_user).post(reverse("embassies:role_revoke", args=[admin_user.pk]),
-                                        {"role": Role.ADMINISTRATOR, "confirmed": "yes"})
+    response = as_user(admin_user).post(
+        reverse("embassies:role_revoke", args=[admin_user.pk]), {"role": Role.ADMINISTRATOR, "confirmed": "yes"}
+    )
     assert response.status_code == 400
     assert "You cannot remove your own administrator role" in response.text
     assert admin_user.groups.filter(name=Role.ADMINISTRATOR).exists()
@@ -103,6 +107,11 @@ def test_staff_pages_are_for_administrators_only(press, tokyo_officer, as_user):
     for user in (press, tokyo_officer):
         client = as_user(user)
         assert client.get(reverse("embassies:staff_detail", args=[tokyo_officer.pk])).status_code == 403
-        assert client.post(reverse("embassies:role_grant", args=[tokyo_officer.pk]),
-                           {"role": Role.ADMINISTRATOR, "confirmed": "yes"}).status_code == 403
+        assert (
+            client.post(
+                reverse("embassies:role_grant", args=[tokyo_officer.pk]),
+                {"role": Role.ADMINISTRATOR, "confirmed": "yes"},
+            ).status_code
+            == 403
+        )
     assert not tokyo_officer.groups.filter(name=Role.ADMINISTRATOR).exists()

@@ -24,14 +24,29 @@ MENA = "Middle East & North Africa"
 
 @pytest.fixture
 def mena(db):
-    return [account("emb-eg-cairo"), account("emb-eg-cairo", Network.FACEBOOK), account("emb-lb-beirut"),
-            account("emb-jo-amman", Network.FACEBOOK)]
+    return [
+        account("emb-eg-cairo"),
+        account("emb-eg-cairo", Network.FACEBOOK),
+        account("emb-lb-beirut"),
+        account("emb-jo-amman", Network.FACEBOOK),
+    ]
 
 
 def alert_form(**changes) -> dict:
-    data = {"title": "Unrest in the region", "text_fr": "Restez chez vous.", "text_en": "Stay at home.",
-            "scope_kind": "regions", "regions": [MENA], "countries": "", "networks": ["twitter", "facebook"],
-            "language_1": "", "text_1": "", "language_2": "", "text_2": "", "action": "submit"}
+    data = {
+        "title": "Unrest in the region",
+        "text_fr": "Restez chez vous.",
+        "text_en": "Stay at home.",
+        "scope_kind": "regions",
+        "regions": [MENA],
+        "countries": "",
+        "networks": ["twitter", "facebook"],
+        "language_1": "",
+        "text_1": "",
+        "language_2": "",
+        "text_2": "",
+        "action": "submit",
+    }
     data.update(changes)
     return data
 
@@ -50,8 +65,12 @@ def test_the_form_shows_the_reach_before_sending(crisis, as_user, mena):
 
 
 def test_form_errors_are_beside_the_fields_and_keep_what_was_typed(crisis, as_user, mena):
-    response = as_user(crisis).post(reverse("posts:crisis_create"), alert_form(
-        title="", text_fr="", text_en="", text_1="ابقوا في منازلكم", scope_kind="countries", countries="EG, QQ"))
+    response = as_user(crisis).post(
+        reverse("posts:crisis_create"),
+        alert_form(
+            title="", text_fr="", text_en="", text_1="ابقوا في منازلكم", scope_kind="countries", countries="EG, QQ"
+        ),
+    )
     assert response.status_code == 400
     for field in ("title", "text_fr", "language_1", "countries"):
         assert f'id="id_{field}_error"' in response.text, field
@@ -83,8 +102,9 @@ def test_sending_for_approval_creates_the_alert_in_review_and_opens_its_board(cr
 
 
 def test_another_member_approves_it_now_from_the_board(crisis, as_user, mena):
-    alert = crisis_alert_create(actor=crisis, title="Alert", texts={"fr": "Restez chez vous."},
-                                scope={"regions": [MENA]})
+    alert = crisis_alert_create(
+        actor=crisis, title="Alert", texts={"fr": "Restez chez vous."}, scope={"regions": [MENA]}
+    )
     message_submit(actor=crisis, message_id=alert.pk)
     colleague = crisis_member(username="crisis-2")
     client = as_user(colleague)
@@ -106,11 +126,13 @@ def test_another_member_approves_it_now_from_the_board(crisis, as_user, mena):
 
 
 def test_approving_a_stale_version_says_why(crisis, as_user, mena):
-    alert = crisis_alert_create(actor=crisis, title="Alert", texts={"fr": "Restez chez vous."},
-                                scope={"regions": [MENA]})
+    alert = crisis_alert_create(
+        actor=crisis, title="Alert", texts={"fr": "Restez chez vous."}, scope={"regions": [MENA]}
+    )
     message_submit(actor=crisis, message_id=alert.pk)
-    response = as_user(crisis_member()).post(reverse("posts:crisis_approve", args=[alert.pk]),
-                                             {"version": alert.version + 1, "confirmed": "yes"})
+    response = as_user(crisis_member()).post(
+        reverse("posts:crisis_approve", args=[alert.pk]), {"version": alert.version + 1, "confirmed": "yes"}
+    )
     assert response.status_code == 409
     assert "has changed since you opened it" in response.text
 
@@ -118,11 +140,13 @@ def test_approving_a_stale_version_says_why(crisis, as_user, mena):
 def test_the_author_cannot_approve_their_own_alert(crisis, as_user, mena):
     alert = crisis_alert_create(actor=crisis, title="Alert", texts={"fr": "Restez."}, scope={"regions": [MENA]})
     message_submit(actor=crisis, message_id=alert.pk)
-    assert as_user(crisis).post(reverse("posts:crisis_approve", args=[alert.pk]),
-                                {"confirmed": "yes"}).status_code == 403
+    assert (
+        as_user(crisis).post(reverse("posts:crisis_approve", args=[alert.pk]), {"confirmed": "yes"}).status_code == 403
+    )
 
 
 # --- The board with about a thousand deliveries ------------------------------------------------------
+
 
 def _big_alert(author, *, per_state: dict[str, int]) -> Message:
     """An alert approved to ~1,000 accounts over every mission and network, its deliveries
@@ -131,21 +155,44 @@ def _big_alert(author, *, per_state: dict[str, int]) -> Message:
     networks = list(Network.values)
     total = sum(per_state.values())
     pairs = list(itertools.islice(itertools.product(networks, missions), total))
-    accounts = SocialAccount.objects.bulk_create([
-        SocialAccount(mission=mission, network=network, handle=f"@bulk{index}", network_account_id=f"bulk-{index}",
-                      status=SocialAccount.Status.CONNECTED, is_sandbox=True, sealed_credentials="sealed")
-        for index, (network, mission) in enumerate(pairs)
-    ])
-    alert = Message.objects.create(author=author, title="Big alert", priority=Priority.CRISIS,
-                                   state=Message.State.PUBLISHING, crisis_scope={"all": True})
+    accounts = SocialAccount.objects.bulk_create(
+        [
+            SocialAccount(
+                mission=mission,
+                network=network,
+                handle=f"@bulk{index}",
+                network_account_id=f"bulk-{index}",
+                status=SocialAccount.Status.CONNECTED,
+                is_sandbox=True,
+                sealed_credentials="sealed",
+            )
+            for index, (network, mission) in enumerate(pairs)
+        ]
+    )
+    alert = Message.objects.create(
+        author=author,
+        title="Big alert",
+        priority=Priority.CRISIS,
+        state=Message.State.PUBLISHING,
+        crisis_scope={"all": True},
+    )
     alert.targets.set(accounts)
     states = [state for state, count in per_state.items() for _ in range(count)]
-    Delivery.objects.bulk_create([
-        Delivery(message=alert, account=item, language="fr", priority=Priority.CRISIS, state=state,
-                 last_error="Facebook refused the call: (#200) Permissions error" if state == S.FAILED else "",
-                 last_error_kind="permanent" if state == S.FAILED else "")
-        for item, state in zip(accounts, states, strict=True)
-    ], batch_size=500)
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                message=alert,
+                account=item,
+                language="fr",
+                priority=Priority.CRISIS,
+                state=state,
+                last_error="Facebook refused the call: (#200) Permissions error" if state == S.FAILED else "",
+                last_error_kind="permanent" if state == S.FAILED else "",
+            )
+            for item, state in zip(accounts, states, strict=True)
+        ],
+        batch_size=500,
+    )
     return alert
 
 
@@ -180,8 +227,7 @@ def test_board_stops_polling_when_every_delivery_is_final(crisis, as_user):
 
 
 @pytest.mark.parametrize("fragment", [False, True])
-def test_board_and_monitor_cost_a_constant_number_of_queries(crisis, as_user, django_assert_max_num_queries,
-                                                             fragment):
+def test_board_and_monitor_cost_a_constant_number_of_queries(crisis, as_user, django_assert_max_num_queries, fragment):
     alert = _big_alert(crisis, per_state=PER_STATE)
     client = as_user(crisis_member())
     headers = {"HX-Request": "true"} if fragment else {}

@@ -18,14 +18,18 @@ S = Delivery.State
 
 
 def _with_events(alert, deliveries) -> None:
-    Event.objects.bulk_create([
-        Event(message=alert, delivery=delivery, verb="delivery.sent", from_state=S.SENDING, to_state=S.SENT)
-        for delivery in deliveries
-    ], batch_size=500)
+    Event.objects.bulk_create(
+        [
+            Event(message=alert, delivery=delivery, verb="delivery.sent", from_state=S.SENDING, to_state=S.SENT)
+            for delivery in deliveries
+        ],
+        batch_size=500,
+    )
 
 
-def test_the_message_page_of_a_big_alert_costs_a_constant_number_of_queries(crisis, as_user,
-                                                                            django_assert_max_num_queries):
+def test_the_message_page_of_a_big_alert_costs_a_constant_number_of_queries(
+    crisis, as_user, django_assert_max_num_queries
+):
     client = as_user(crisis_member())
     alert = _big_alert(crisis, per_state={S.SENT: 900, S.FAILED: 40})
     deliveries = list(alert.deliveries.order_by("pk"))

@@ -39,8 +39,9 @@ def test_monitor_shows_each_delivery_in_words(tokyo_message, press, as_user):
 
 
 def test_auth_failure_says_reconnect(tokyo_message, press, as_user):
-    set_deliveries(tokyo_message, S.FAILED, last_error="X refused the call: Unauthorized",
-                   last_error_kind=Delivery.ErrorKind.AUTH)
+    set_deliveries(
+        tokyo_message, S.FAILED, last_error="X refused the call: Unauthorized", last_error_kind=Delivery.ErrorKind.AUTH
+    )
     page = as_user(press).get(monitor_url(tokyo_message)).text
     assert "Account not authorised — an administrator must reconnect it" in page
 
@@ -72,6 +73,7 @@ def test_a_message_not_yet_approved_has_nothing_to_monitor(tokyo_officer, as_use
 
 
 # --- Actions: GET and unconfirmed POSTs change nothing --------------------------------------------
+
 
 def test_retry_asks_first_then_retries(tokyo_message, press, as_user):
     _, failed, *_ = set_deliveries(tokyo_message, S.SENT, S.FAILED, S.SENT, S.SENT)
@@ -117,8 +119,7 @@ def test_settle_needs_an_answer_beside_the_field(tokyo_message, press, as_user):
     assert 'id="id_outcome_error"' in response.text
     assert 'id="id_external_url_error"' in response.text
     assert 'value="not a link"' in response.text  # what was typed is kept
-    response = client.post(url, {"confirmed": "yes", "outcome": "sent",
-                                 "external_url": "https://x.example/status/1"})
+    response = client.post(url, {"confirmed": "yes", "outcome": "sent", "external_url": "https://x.example/status/1"})
     assert response.status_code == 302
     unknown.refresh_from_db()
     assert (unknown.state, unknown.external_url) == (S.SENT, "https://x.example/status/1")
@@ -126,8 +127,9 @@ def test_settle_needs_an_answer_beside_the_field(tokyo_message, press, as_user):
 
 def test_settle_not_sent_makes_it_failed_and_retryable(tokyo_message, press, as_user):
     unknown, *_ = set_deliveries(tokyo_message, S.UNKNOWN, S.SENT, S.SENT, S.SENT)
-    as_user(press).post(reverse("posts:delivery_settle", args=[unknown.pk]),
-                        {"confirmed": "yes", "outcome": "not_sent"})
+    as_user(press).post(
+        reverse("posts:delivery_settle", args=[unknown.pk]), {"confirmed": "yes", "outcome": "not_sent"}
+    )
     unknown.refresh_from_db()
     assert unknown.state == S.FAILED
 
@@ -146,12 +148,12 @@ def test_cancel_with_a_reason(tokyo_message, press, as_user):
     assert set(tokyo_message.deliveries.values_list("state", flat=True)) == {S.CANCELLED}
 
 
-def test_retract_asks_the_workers_to_delete(tokyo_message, press, as_user, django_capture_on_commit_callbacks,
-                                            monkeypatch):
+def test_retract_asks_the_workers_to_delete(
+    tokyo_message, press, as_user, django_capture_on_commit_callbacks, monkeypatch
+):
     set_deliveries(tokyo_message, S.SENT, S.SENT, S.SENT, S.SENT)
     sent_ids = []
-    monkeypatch.setattr("posts.services.operations._enqueue_retractions",
-                        lambda ids, **kwargs: sent_ids.extend(ids))
+    monkeypatch.setattr("posts.services.operations._enqueue_retractions", lambda ids, **kwargs: sent_ids.extend(ids))
     url = reverse("posts:monitor_retract", args=[tokyo_message.pk])
     client = as_user(press)
     assert "will be deleted from the 4 accounts" in client.get(url).text
@@ -176,8 +178,9 @@ def test_release_held_now_or_at_a_local_time(tokyo_message, press, as_user):
     assert 'id="id_publish_at_error"' in response.text
     tomorrow = timezone.now().astimezone(tokyo_message.mission.zone) + timedelta(days=1)
     typed = tomorrow.strftime("%Y-%m-%dT%H:%M")
-    response = client.post(url, {"confirmed": "yes", "when": "at", "publish_at": typed,
-                                 "deliveries": f"{held[0].pk},{held[1].pk}"})
+    response = client.post(
+        url, {"confirmed": "yes", "when": "at", "publish_at": typed, "deliveries": f"{held[0].pk},{held[1].pk}"}
+    )
     assert response.status_code == 302
     first = Delivery.objects.get(pk=held[0].pk)
     assert first.state == S.SCHEDULED
@@ -190,9 +193,14 @@ def test_release_held_now_or_at_a_local_time(tokyo_message, press, as_user):
 def test_monitor_list_puts_messages_needing_attention_first(tokyo_message, press, as_user, tokyo_officer):
     from tests.posts.factories import account, approved_message
 
-    calm = approved_message(approver=press, author=tokyo_officer, mission_or_code="emb-jp-tokyo",
-                            targets=[account("emb-jp-tokyo")], title="Calm message",
-                            texts={"fr": "Calme."})
+    calm = approved_message(
+        approver=press,
+        author=tokyo_officer,
+        mission_or_code="emb-jp-tokyo",
+        targets=[account("emb-jp-tokyo")],
+        title="Calm message",
+        texts={"fr": "Calme."},
+    )
     set_deliveries(tokyo_message, S.FAILED, S.SENT, S.SENT, S.SENT)
     client = as_user(press)
     response = client.get(reverse("posts:monitor_list"))

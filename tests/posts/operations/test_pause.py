@@ -28,8 +28,7 @@ def test_starting_a_pause_goes_through_a_confirmation_step(press, as_user, tokyo
     assert "Region: Asia-Pacific" in response.text
     assert "4 deliveries due in the next 24 hours" in response.text  # Tokyo's, in two hours
     assert not PublishingPause.objects.exists()
-    response = client.post(url, {"scope": "region", "region": "Asia-Pacific", "reason": "Typhoon",
-                                 "confirmed": "yes"})
+    response = client.post(url, {"scope": "region", "region": "Asia-Pacific", "reason": "Typhoon", "confirmed": "yes"})
     assert response.status_code == 302
     pause = PublishingPause.objects.get()
     assert (pause.scope, pause.value, pause.reason, pause.started_by) == ("region", "Asia-Pacific", "Typhoon", press)
@@ -50,8 +49,9 @@ def test_pause_form_errors_are_beside_their_fields_and_keep_what_was_typed(press
 
 
 def test_change_something_on_the_confirmation_step_goes_back_to_the_form(press, as_user):
-    response = as_user(press).post(reverse("posts:pause"), {"scope": "network", "network": "twitter",
-                                                            "reason": "Outage", "edit": "1"})
+    response = as_user(press).post(
+        reverse("posts:pause"), {"scope": "network", "network": "twitter", "reason": "Outage", "edit": "1"}
+    )
     assert response.status_code == 200
     assert "Start a pause" in response.text
     assert not PublishingPause.objects.exists()
@@ -99,8 +99,10 @@ def test_release_at_a_headquarters_time(press, as_user, tokyo_message, settings)
     set_deliveries(tokyo_message, S.HELD, S.HELD, S.HELD, S.HELD)
     when = (timezone.now() + timedelta(hours=3)).astimezone(ZoneInfo(settings.HEADQUARTERS_TIME_ZONE))
     typed = when.strftime("%Y-%m-%dT%H:%M")
-    as_user(press).post(reverse("posts:pause_release"), {
-        "message_ids": [tokyo_message.pk], "when": "at", "publish_at": typed, "confirmed": "yes"})
+    as_user(press).post(
+        reverse("posts:pause_release"),
+        {"message_ids": [tokyo_message.pk], "when": "at", "publish_at": typed, "confirmed": "yes"},
+    )
     delivery = tokyo_message.deliveries.first()
     assert delivery.state == S.SCHEDULED
     assert delivery.next_attempt_at.astimezone(when.tzinfo).strftime("%Y-%m-%dT%H:%M") == typed
@@ -119,6 +121,5 @@ def test_what_a_pause_in_force_still_covers_stays_held(press, as_user, tokyo_mes
     client = as_user(press)
     page = client.get(reverse("posts:pause")).text
     assert "4 still covered" in page
-    client.post(reverse("posts:pause_release"), {"message_ids": [tokyo_message.pk], "when": "now",
-                                                 "confirmed": "yes"})
+    client.post(reverse("posts:pause_release"), {"message_ids": [tokyo_message.pk], "when": "now", "confirmed": "yes"})
     assert tokyo_message.deliveries.filter(state=S.HELD).count() == 4

@@ -23,13 +23,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world(tokyo_message, press, crisis):
     delivery = tokyo_message.deliveries.order_by("pk").first()
-    Delivery.objects.filter(pk=delivery.pk).update(state=Delivery.State.FAILED, last_error="boom",
-                                                   last_error_kind="permanent")
+    Delivery.objects.filter(pk=delivery.pk).update(
+        state=Delivery.State.FAILED, last_error="boom", last_error_kind="permanent"
+    )
     Message.objects.filter(pk=tokyo_message.pk).update(state=Message.State.PUBLISHING)
     pause = PublishingPause.objects.create(scope="network", value="flickr", reason="test", started_by=press)
     account(CAIRO)
-    alert = crisis_alert_create(actor=crisis, title="Alert", texts={"fr": "Restez chez vous."},
-                                scope={"countries": ["EG"]})
+    alert = crisis_alert_create(
+        actor=crisis, title="Alert", texts={"fr": "Restez chez vous."}, scope={"countries": ["EG"]}
+    )
     message_submit(actor=crisis, message_id=alert.pk)
     return {"message": tokyo_message.pk, "delivery": delivery.pk, "pause": pause.pk, "alert": alert.pk}
 
@@ -60,35 +62,81 @@ def urls(world) -> dict[str, str]:
 # What each role gets on a GET of each page (200: the page or its confirmation page).
 EXPECTED = {
     "tokyo_officer": {
-        "monitor_list": 200, "monitor": 200, "monitor_retry_failed": 403, "monitor_cancel": 403,
-        "monitor_retract": 403, "monitor_release": 403, "delivery_retry": 403, "delivery_settle": 403,
-        "pause": 403, "pause_resume": 403, "health": 403, "crisis_list": 403, "crisis_create": 403,
-        "crisis_reach": 403, "crisis_board": 404, "crisis_approve": 404, "staff_list": 403,
+        "monitor_list": 200,
+        "monitor": 200,
+        "monitor_retry_failed": 403,
+        "monitor_cancel": 403,
+        "monitor_retract": 403,
+        "monitor_release": 403,
+        "delivery_retry": 403,
+        "delivery_settle": 403,
+        "pause": 403,
+        "pause_resume": 403,
+        "health": 403,
+        "crisis_list": 403,
+        "crisis_create": 403,
+        "crisis_reach": 403,
+        "crisis_board": 404,
+        "crisis_approve": 404,
+        "staff_list": 403,
     },
     "cairo_officer": {
-        "monitor_list": 200, "monitor": 404, "monitor_retry_failed": 404, "monitor_cancel": 404,
-        "monitor_retract": 404, "monitor_release": 404, "delivery_retry": 404, "delivery_settle": 404,
+        "monitor_list": 200,
+        "monitor": 404,
+        "monitor_retry_failed": 404,
+        "monitor_cancel": 404,
+        "monitor_retract": 404,
+        "monitor_release": 404,
+        "delivery_retry": 404,
+        "delivery_settle": 404,
         "crisis_board": 404,
     },
     "press": {
-        "monitor_list": 200, "monitor": 200, "monitor_retry_failed": 200, "monitor_cancel": 200,
-        "monitor_retract": 200, "monitor_release": 200, "delivery_retry": 200,
-        "delivery_settle": 200, "pause": 200, "pause_resume": 200, "health": 200, "crisis_list": 200,
-        "crisis_create": 403, "crisis_reach": 403, "crisis_board": 200, "crisis_approve": 200,
+        "monitor_list": 200,
+        "monitor": 200,
+        "monitor_retry_failed": 200,
+        "monitor_cancel": 200,
+        "monitor_retract": 200,
+        "monitor_release": 200,
+        "delivery_retry": 200,
+        "delivery_settle": 200,
+        "pause": 200,
+        "pause_resume": 200,
+        "health": 200,
+        "crisis_list": 200,
+        "crisis_create": 403,
+        "crisis_reach": 403,
+        "crisis_board": 200,
+        "crisis_approve": 200,
         "staff_list": 403,
     },
     "second_crisis": {
-        "monitor": 200, "pause": 403, "pause_resume": 403, "health": 200,
-        "crisis_list": 200, "crisis_create": 200, "crisis_reach": 200, "crisis_board": 200,
-        "crisis_approve": 200, "staff_list": 403, "delivery_retry": 403,
+        "monitor": 200,
+        "pause": 403,
+        "pause_resume": 403,
+        "health": 200,
+        "crisis_list": 200,
+        "crisis_create": 200,
+        "crisis_reach": 200,
+        "crisis_board": 200,
+        "crisis_approve": 200,
+        "staff_list": 403,
+        "delivery_retry": 403,
     },
     "crisis": {"crisis_board": 200, "crisis_approve": 403},  # the alert's author: never approves it
     "admin_user": {
-        "monitor_list": 200, "monitor": 200, "delivery_retry": 403, "monitor_cancel": 403, "pause": 403,
-        "health": 200, "crisis_list": 200, "crisis_board": 200, "crisis_create": 403, "staff_list": 200,
+        "monitor_list": 200,
+        "monitor": 200,
+        "delivery_retry": 403,
+        "monitor_cancel": 403,
+        "pause": 403,
+        "health": 200,
+        "crisis_list": 200,
+        "crisis_board": 200,
+        "crisis_create": 403,
+        "staff_list": 200,
     },
-    "nobody": {"monitor_list": 403, "monitor": 404, "pause": 403, "health": 403, "crisis_list": 403,
-               "staff_list": 403},
+    "nobody": {"monitor_list": 403, "monitor": 404, "pause": 403, "health": 403, "crisis_list": 403, "staff_list": 403},
 }
 
 
@@ -97,8 +145,12 @@ def people(tokyo_officer, cairo_officer, press, crisis, admin_user, django_user_
     from tests.factories import UserFactory
 
     return {
-        "tokyo_officer": tokyo_officer, "cairo_officer": cairo_officer, "press": press, "crisis": crisis,
-        "second_crisis": crisis_member(username="crisis-2"), "admin_user": admin_user,
+        "tokyo_officer": tokyo_officer,
+        "cairo_officer": cairo_officer,
+        "press": press,
+        "crisis": crisis,
+        "second_crisis": crisis_member(username="crisis-2"),
+        "admin_user": admin_user,
         "nobody": UserFactory(username="no-role"),
     }
 
@@ -143,6 +195,10 @@ def test_officers_see_only_their_missions_on_the_monitor_list(world, people, pre
 
 
 def test_an_administrator_without_the_press_role_cannot_pause(world):
-    assert logged_in(administrator()).post(reverse("posts:pause"), {
-        "scope": "all", "reason": "x", "confirmed": "yes"}).status_code == 403
+    assert (
+        logged_in(administrator())
+        .post(reverse("posts:pause"), {"scope": "all", "reason": "x", "confirmed": "yes"})
+        .status_code
+        == 403
+    )
     assert not PublishingPause.objects.filter(reason="x").exists()

@@ -17,14 +17,22 @@ pytestmark = pytest.mark.django_db
 
 def _day_cell(html: str, day: int) -> str:
     """The month view's cell of one day (by its date link's label)."""
-    start = html.index(f'>{day}</a>')
-    return html[start:html.index("</td>", start)]
+    start = html.index(f">{day}</a>")
+    return html[start : html.index("</td>", start)]
 
 
 def test_a_busy_day_shows_its_counts_and_its_first_messages_failed_first(login, author, press, cairo):
     moment = datetime(2030, 3, 12, 7, 0, tzinfo=UTC)
-    messages = [approved_message(author=author, approver=press, publish_at=moment + timedelta(minutes=10 * i),
-                                 in_hours=None, title=f"Busy {i}") for i in range(8)]
+    messages = [
+        approved_message(
+            author=author,
+            approver=press,
+            publish_at=moment + timedelta(minutes=10 * i),
+            in_hours=None,
+            title=f"Busy {i}",
+        )
+        for i in range(8)
+    ]
     Message.objects.filter(pk=messages[-1].pk).update(state=Message.State.FAILED)  # the day's last
 
     html = login(press).get(reverse("posts:calendar"), {"date": "2030-03-12", "view": "month"}).text
@@ -51,9 +59,15 @@ def test_the_week_shows_every_message_of_a_normal_day_in_order(login, author, pr
 
 def test_a_day_is_the_readers_day_in_mission_time(login, press, tokyo):
     """20:00 UTC on the 15th is the 15th in Paris (21:00) but the 16th in Tokyo (05:00)."""
-    message = approved_message(author=officer(tokyo), approver=press, mission_or_code=tokyo,
-                               texts={"fr": "Bonjour"}, targets=[account(tokyo)],
-                               publish_at=datetime(2030, 1, 15, 20, 0, tzinfo=UTC), in_hours=None)
+    message = approved_message(
+        author=officer(tokyo),
+        approver=press,
+        mission_or_code=tokyo,
+        texts={"fr": "Bonjour"},
+        targets=[account(tokyo)],
+        publish_at=datetime(2030, 1, 15, 20, 0, tzinfo=UTC),
+        in_hours=None,
+    )
     client = login(press)
     url = message.get_absolute_url()
     in_paris = client.get(reverse("posts:calendar"), {"date": "2030-01-15", "view": "month"}).text

@@ -25,6 +25,7 @@ def compose(mission, targets=(), **fields) -> dict:
 
 # --- Who may --------------------------------------------------------------------------------
 
+
 def test_message_create_asks_which_mission_when_the_officer_has_several(login, cairo, tokyo):
     user = officer(cairo, tokyo)
     response = login(user).get(reverse("posts:message_create"))
@@ -84,16 +85,17 @@ def test_message_edit_of_a_closed_message_goes_to_its_page(login, author, press)
 
 # --- The form ---------------------------------------------------------------------------------
 
+
 def test_the_arabic_tab_is_written_right_to_left(login, author):
     response = login(author).get(reverse("posts:message_create"))
     html = response.text
-    arabic = html[html.index('id="id_text_ar"') - 200: html.index('id="id_text_ar"') + 200]
+    arabic = html[html.index('id="id_text_ar"') - 200 : html.index('id="id_text_ar"') + 200]
     assert 'dir="rtl"' in arabic
     assert 'lang="ar"' in arabic
-    french = html[html.index('id="id_text_fr"') - 200: html.index('id="id_text_fr"') + 200]
+    french = html[html.index('id="id_text_fr"') - 200 : html.index('id="id_text_fr"') + 200]
     assert 'dir="rtl"' not in french
     assert 'role="tablist"' not in html  # added by the script; without it every panel shows
-    assert 'data-tablist' in html
+    assert "data-tablist" in html
     assert 'aria-controls="panel-ar"' in html
 
 
@@ -108,24 +110,30 @@ def test_saving_a_new_draft_stores_the_time_typed_in_tokyo_as_the_right_instant(
     assert response.status_code == 302
     assert response["Location"] == reverse("posts:message_edit", args=[message.pk])
     assert message.desired_at == datetime(2030, 6, 1, 0, 30, tzinfo=UTC)  # 09:30 JST is 00:30 UTC
-    assert {(t.language, t.network): t.body for t in message.texts.all()} == {("fr", ""): "Bonjour",
-                                                                               ("ja", ""): "こんにちは"}
+    assert {(t.language, t.network): t.body for t in message.texts.all()} == {
+        ("fr", ""): "Bonjour",
+        ("ja", ""): "こんにちは",
+    }
     assert list(message.targets.all()) == [target]
 
 
 def test_the_edit_form_shows_the_stored_time_in_the_missions_zone(login, tokyo):
     user = officer(tokyo)
-    message = draft_message(author=user, mission_or_code=tokyo, texts={"fr": "Bonjour"},
-                            desired_at=datetime(2030, 6, 1, 0, 30, tzinfo=UTC))
+    message = draft_message(
+        author=user, mission_or_code=tokyo, texts={"fr": "Bonjour"}, desired_at=datetime(2030, 6, 1, 0, 30, tzinfo=UTC)
+    )
     response = login(user).get(reverse("posts:message_edit", args=[message.pk]))
     assert 'value="2030-06-01T09:30"' in response.text
     assert "02:30 in Paris" in response.text  # Paris is UTC+2 in June
 
 
-@pytest.mark.parametrize(("typed", "words"), [
-    ("2030-03-10T02:30", "does not exist in New York"),   # clocks go forward at 2:00
-    ("2030-11-03T01:30", "happens twice in New York"),    # clocks go back at 2:00
-])
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ("2030-03-10T02:30", "does not exist in New York"),  # clocks go forward at 2:00
+        ("2030-11-03T01:30", "happens twice in New York"),  # clocks go back at 2:00
+    ],
+)
 def test_a_local_time_that_does_not_exist_or_happens_twice_is_refused_beside_the_field(login, typed, words):
     user = officer("cg-us-new-york")
     new_york = user.memberships.get().mission
@@ -136,7 +144,7 @@ def test_a_local_time_that_does_not_exist_or_happens_twice_is_refused_beside_the
     assert response.status_code == 400
     assert not Message.objects.filter(author=user).exists()
     html = response.text
-    errors = html[html.index('id="id_desired_at_error"'):]
+    errors = html[html.index('id="id_desired_at_error"') :]
     assert words in errors[:500]
     assert 'value="Kept as typed"' in html
     assert ">\nHello</textarea>" in html
@@ -150,8 +158,8 @@ def test_submit_shows_every_problem_at_once_beside_its_field(login, author, cair
     )
     assert response.status_code == 400
     html = response.text
-    french = html[html.index('id="id_text_fr_error"'):][:400]
-    arabic = html[html.index('id="id_text_ar_error"'):][:400]
+    french = html[html.index('id="id_text_fr_error"') :][:400]
+    arabic = html[html.index('id="id_text_ar_error"') :][:400]
     assert "20 characters too long for X" in french
     assert "10 characters too long for X" in arabic
     assert 'id="error-summary"' in html
@@ -168,7 +176,7 @@ def test_submit_without_any_account_says_so_beside_the_accounts(login, author, c
         compose(cairo, text_fr="Bonjour", action="submit"),
     )
     assert response.status_code == 400
-    assert "Choose at least one account" in response.text[response.text.index('id="id_targets_error"'):][:300]
+    assert "Choose at least one account" in response.text[response.text.index('id="id_targets_error"') :][:300]
 
 
 def test_submit_of_a_valid_draft_puts_it_in_review(login, author, cairo):
@@ -176,8 +184,15 @@ def test_submit_of_a_valid_draft_puts_it_in_review(login, author, cairo):
     target = message.targets.get()
     response = login(author).post(
         reverse("posts:message_edit", args=[message.pk]),
-        compose(cairo, [target], title=message.title, version=message.version, text_fr="Bonjour",
-                text_ar="مرحبا", action="submit"),
+        compose(
+            cairo,
+            [target],
+            title=message.title,
+            version=message.version,
+            text_fr="Bonjour",
+            text_ar="مرحبا",
+            action="submit",
+        ),
     )
     assert response.status_code == 302
     assert response["Location"] == message.get_absolute_url()
@@ -204,10 +219,11 @@ def test_submit_refused_on_the_message_page_sends_the_author_to_the_form_with_th
     assert response.status_code == 302
     assert response["Location"] == reverse("posts:message_edit", args=[message.pk]) + "?check=1"
     page = client.get(response["Location"])
-    assert "20 characters too long for X" in page.text[page.text.index('id="id_text_fr_error"'):][:400]
+    assert "20 characters too long for X" in page.text[page.text.index('id="id_text_fr_error"') :][:400]
 
 
 # --- Autosave --------------------------------------------------------------------------------
+
 
 def test_autosave_creates_the_draft_once_then_updates_it(login, author, cairo, htmx_headers):
     target = account(cairo)
@@ -219,8 +235,11 @@ def test_autosave_creates_the_draft_once_then_updates_it(login, author, cairo, h
     assert "Saved" in first.text
     assert f'id="id_message" value="{message.pk}" hx-swap-oob="true"' in first.text
     assert first["HX-Replace-Url"] == reverse("posts:message_edit", args=[message.pk])
-    second = client.post(url, compose(cairo, [target], title="Draft", text_fr="Bonjour", message=message.pk,
-                                      version=message.version), headers=htmx_headers)
+    second = client.post(
+        url,
+        compose(cairo, [target], title="Draft", text_fr="Bonjour", message=message.pk, version=message.version),
+        headers=htmx_headers,
+    )
     assert second.status_code == 200
     assert "Saved" in second.text
     assert Message.objects.filter(author=author).count() == 1
@@ -230,8 +249,9 @@ def test_autosave_creates_the_draft_once_then_updates_it(login, author, cairo, h
 
 
 def test_autosave_without_a_title_saves_nothing_and_says_why(login, author, cairo, htmx_headers):
-    response = login(author).post(reverse("posts:message_autosave"), compose(cairo, title="", text_fr="Bon"),
-                                  headers=htmx_headers)
+    response = login(author).post(
+        reverse("posts:message_autosave"), compose(cairo, title="", text_fr="Bon"), headers=htmx_headers
+    )
     assert "Give the message an internal title" in response.text
     assert not Message.objects.filter(author=author).exists()
 
@@ -263,18 +283,21 @@ def test_autosave_is_off_once_the_message_is_in_review(login, author, cairo, htm
 
 def test_autosave_of_another_missions_message_is_not_found(login, author, stranger, cairo, htmx_headers):
     message = draft_message(author=author)
-    response = login(stranger).post(reverse("posts:message_autosave"),
-                                    compose(cairo, message=message.pk, version=1), headers=htmx_headers)
+    response = login(stranger).post(
+        reverse("posts:message_autosave"), compose(cairo, message=message.pk, version=1), headers=htmx_headers
+    )
     assert response.status_code == 404
 
 
 # --- Live preview ------------------------------------------------------------------------------
 
+
 def test_preview_returns_the_counter_fragment(login, author, cairo, htmx_headers):
     target = account(cairo)
     response = login(author).post(
         reverse("posts:message_preview"),
-        compose(cairo, [target], text_fr="Bonjour à tous", text_ar="ب" * 290), headers=htmx_headers,
+        compose(cairo, [target], text_fr="Bonjour à tous", text_ar="ب" * 290),
+        headers=htmx_headers,
     )
     assert response.status_code == 200
     html = response.text
@@ -291,7 +314,8 @@ def test_preview_uses_a_network_variant_where_one_is_written(login, author, cair
     target = account(cairo)
     response = login(author).post(
         reverse("posts:message_preview"),
-        compose(cairo, [target], text_fr="é" * 300, text_fr_twitter="Court"), headers=htmx_headers,
+        compose(cairo, [target], text_fr="é" * 300, text_fr_twitter="Court"),
+        headers=htmx_headers,
     )
     assert "X: 5/280" in response.text
     assert "too long" not in response.text
@@ -299,15 +323,15 @@ def test_preview_uses_a_network_variant_where_one_is_written(login, author, cair
 
 def test_preview_never_shows_another_missions_accounts(login, author, cairo, tokyo, htmx_headers):
     theirs = account(tokyo)
-    response = login(author).post(reverse("posts:message_preview"),
-                                  compose(cairo, [theirs], text_fr="Bonjour"), headers=htmx_headers)
+    response = login(author).post(
+        reverse("posts:message_preview"), compose(cairo, [theirs], text_fr="Bonjour"), headers=htmx_headers
+    )
     assert response.status_code == 200
     assert theirs.handle not in response.text
 
 
 def test_preview_for_a_mission_of_someone_else_is_not_found(login, author, tokyo, htmx_headers):
-    response = login(author).post(reverse("posts:message_preview"), compose(tokyo, text_fr="x"),
-                                  headers=htmx_headers)
+    response = login(author).post(reverse("posts:message_preview"), compose(tokyo, text_fr="x"), headers=htmx_headers)
     assert response.status_code == 404
 
 
@@ -319,12 +343,20 @@ def test_time_in_hq_converts_a_local_time(login, tokyo):
 
 # --- Media ----------------------------------------------------------------------------------
 
+
 def test_upload_attaches_an_image_served_only_to_those_who_may_see_it(login, author, stranger, press, cairo):
     message = draft_message(author=author)
     target = message.targets.get()
     client = login(author)
-    data = compose(cairo, [target], title=message.title, version=message.version, text_fr="Bonjour",
-                   action="upload", alt_text="The embassy garden")
+    data = compose(
+        cairo,
+        [target],
+        title=message.title,
+        version=message.version,
+        text_fr="Bonjour",
+        action="upload",
+        alt_text="The embassy garden",
+    )
     data["file"] = SimpleUploadedFile("garden.png", png_bytes(), content_type="image/png")
     response = client.post(reverse("posts:message_edit", args=[message.pk]), data)
     assert response.status_code == 302
@@ -344,8 +376,9 @@ def test_upload_attaches_an_image_served_only_to_those_who_may_see_it(login, aut
 
 def test_upload_of_something_that_is_not_media_is_refused_beside_the_field(login, author, cairo):
     message = draft_message(author=author)
-    data = compose(cairo, message.targets.all(), title=message.title, version=message.version, text_fr="Bonjour",
-                   action="upload")
+    data = compose(
+        cairo, message.targets.all(), title=message.title, version=message.version, text_fr="Bonjour", action="upload"
+    )
     data["file"] = SimpleUploadedFile("notes.png", b"<?php echo 1; ?>" * 10, content_type="image/png")
     response = login(author).post(reverse("posts:message_edit", args=[message.pk]), data)
     assert response.status_code == 400
@@ -357,8 +390,8 @@ def test_enter_in_a_field_saves_rather_than_removing_an_attachment(login, author
     """The first submit button of the form is the one Enter presses: it must be "save"."""
     message = draft_message(author=author)
     html = login(author).get(reverse("posts:message_edit", args=[message.pk])).text
-    form = html[html.index('id="compose-form"'):]
-    first_button = form[form.index("<button"):][:120]
+    form = html[html.index('id="compose-form"') :]
+    first_button = form[form.index("<button") :][:120]
     assert 'name="action" value="save"' in first_button
 
 
@@ -370,7 +403,7 @@ def test_submit_of_an_invalid_form_still_lists_what_submit_would_find(login, aut
     )
     assert response.status_code == 400
     html = response.text
-    assert "Give the message an internal title." in html[html.index('id="id_title_error"'):][:300]
-    assert "10 characters too long for X" in html[html.index('id="id_text_ar_error"'):][:300]
-    assert "This time has passed" in html[html.index('id="id_desired_at_error"'):][:300]
+    assert "Give the message an internal title." in html[html.index('id="id_title_error"') :][:300]
+    assert "10 characters too long for X" in html[html.index('id="id_text_ar_error"') :][:300]
+    assert "This time has passed" in html[html.index('id="id_desired_at_error"') :][:300]
     assert not Message.objects.filter(author=author).exists()

@@ -19,10 +19,13 @@ def test_a_tokyo_time_is_the_instant_nine_hours_earlier_in_utc():
     assert local_to_aware(datetime(2030, 7, 1, 9, 0), TOKYO, place="Tokyo") == datetime(2030, 7, 1, 0, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("wall", "utc"), [
-    (datetime(2030, 3, 31, 1, 59), datetime(2030, 3, 31, 0, 59, tzinfo=UTC)),   # before the change: UTC+1
-    (datetime(2030, 3, 31, 3, 0), datetime(2030, 3, 31, 1, 0, tzinfo=UTC)),     # after: UTC+2
-])
+@pytest.mark.parametrize(
+    ("wall", "utc"),
+    [
+        (datetime(2030, 3, 31, 1, 59), datetime(2030, 3, 31, 0, 59, tzinfo=UTC)),  # before the change: UTC+1
+        (datetime(2030, 3, 31, 3, 0), datetime(2030, 3, 31, 1, 0, tzinfo=UTC)),  # after: UTC+2
+    ],
+)
 def test_paris_times_around_the_spring_change(wall, utc):
     assert local_to_aware(wall, PARIS, place="Paris") == utc
 

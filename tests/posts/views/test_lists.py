@@ -28,6 +28,7 @@ pytestmark = pytest.mark.django_db
 
 # --- Dashboard ---------------------------------------------------------------------------------
 
+
 def test_dashboard_sends_anonymous_visitors_to_log_in(client):
     response = client.get(reverse("posts:dashboard"))
     assert response.status_code == 302
@@ -55,8 +56,9 @@ def test_press_dashboard_counts_what_needs_it(login, author, press, cairo):
     submitted_message(author=author, title="Please review")
     soon = approved_message(author=author, approver=press, title="Soon out", in_hours=2)
     failed = approved_message(author=author, approver=press, title="It failed", in_hours=1)
-    Delivery.objects.filter(message=failed).update(state=Delivery.State.FAILED, state_changed_at=timezone.now(),
-                                                    last_error="Token revoked")
+    Delivery.objects.filter(message=failed).update(
+        state=Delivery.State.FAILED, state_changed_at=timezone.now(), last_error="Token revoked"
+    )
     html = login(press).get(reverse("posts:dashboard")).text
     assert "review waiting" in html
     assert "Please review" in html
@@ -70,8 +72,9 @@ def test_press_dashboard_counts_what_needs_it(login, author, press, cairo):
 
 def test_crisis_dashboard_shows_alerts_under_way(login, crisis, tokyo):
     account(tokyo)
-    alert = crisis_alert_create(actor=crisis, title="Typhoon warning", texts={"en": "Stay inside."},
-                                scope={"countries": ["JP"]})
+    alert = crisis_alert_create(
+        actor=crisis, title="Typhoon warning", texts={"en": "Stay inside."}, scope={"countries": ["JP"]}
+    )
     message_submit(actor=crisis, message_id=alert.pk)
     html = login(crisis).get(reverse("posts:dashboard")).text
     assert "Typhoon warning" in html
@@ -88,9 +91,17 @@ def test_admin_dashboard_lists_accounts_to_reconnect(login, admin_user, cairo):
 
 # --- Review queue ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("who", "status"), [
-    ("press", 200), ("crisis", 200), ("author", 403), ("stranger", 403), ("admin_user", 403),
-])
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("press", 200),
+        ("crisis", 200),
+        ("author", 403),
+        ("stranger", 403),
+        ("admin_user", 403),
+    ],
+)
 def test_review_queue_permissions(request, login, who, status):
     assert login(request.getfixturevalue(who)).get(reverse("posts:review_queue")).status_code == status
 
@@ -103,8 +114,7 @@ def test_review_queue_puts_crisis_alerts_first_then_the_soonest(login, author, p
     later = submitted_message(author=author, title="Later", desired_at=timezone.now() + timedelta(days=3))
     sooner = submitted_message(author=author, title="Sooner", desired_at=timezone.now() + timedelta(hours=3))
     account(tokyo)
-    alert = crisis_alert_create(actor=crisis, title="Alert", texts={"fr": "Abritez-vous."},
-                                scope={"countries": ["JP"]})
+    alert = crisis_alert_create(actor=crisis, title="Alert", texts={"fr": "Abritez-vous."}, scope={"countries": ["JP"]})
     message_submit(actor=crisis, message_id=alert.pk)
     html = login(press).get(reverse("posts:review_queue")).text
     assert "3 messages waiting for a decision" in html
@@ -136,9 +146,14 @@ def test_review_queue_filters_by_mission_region_network_priority_and_date(login,
     submitted_message(author=author, title="Cairo on X")
     submitted_message(author=author, title="Cairo on Facebook", targets=[account(cairo, Network.FACEBOOK)])
     tokyo_officer = officer(tokyo)
-    submitted_message(author=tokyo_officer, mission_or_code=tokyo, title="Tokyo message",
-                      texts={"fr": "Bonjour"}, targets=[account(tokyo)],
-                      desired_at=datetime(2031, 5, 4, 3, 0, tzinfo=UTC))
+    submitted_message(
+        author=tokyo_officer,
+        mission_or_code=tokyo,
+        title="Tokyo message",
+        texts={"fr": "Bonjour"},
+        targets=[account(tokyo)],
+        desired_at=datetime(2031, 5, 4, 3, 0, tzinfo=UTC),
+    )
     client = login(press)
     url = reverse("posts:review_queue")
 
@@ -167,18 +182,31 @@ def test_review_queue_paginates(login, author, press, cairo):
 
 # --- Calendar ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("who", "status"), [
-    ("press", 200), ("crisis", 200), ("author", 200), ("admin_user", 200),
-])
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("press", 200),
+        ("crisis", 200),
+        ("author", 200),
+        ("admin_user", 200),
+    ],
+)
 def test_calendar_permissions(request, login, who, status):
     assert login(request.getfixturevalue(who)).get(reverse("posts:calendar")).status_code == status
 
 
 def test_calendar_shows_scheduled_messages_in_hq_or_mission_time(login, press, tokyo):
     user = officer(tokyo)
-    message = approved_message(author=user, approver=press, mission_or_code=tokyo, texts={"fr": "Bonjour"},
-                               targets=[account(tokyo)], publish_at=datetime(2030, 1, 15, 0, 30, tzinfo=UTC),
-                               in_hours=None)
+    message = approved_message(
+        author=user,
+        approver=press,
+        mission_or_code=tokyo,
+        texts={"fr": "Bonjour"},
+        targets=[account(tokyo)],
+        publish_at=datetime(2030, 1, 15, 0, 30, tzinfo=UTC),
+        in_hours=None,
+    )
     client = login(press)
     in_paris = client.get(reverse("posts:calendar"), {"date": "2030-01-15"}).text
     assert message.get_absolute_url() in in_paris
@@ -204,9 +232,13 @@ def test_calendar_filters_by_region_and_mission(login, author, press, cairo, tok
     message = approved_message(author=author, approver=press)
     day = message.scheduled_at.date().isoformat()
     client = login(press)
-    assert message.get_absolute_url() in client.get(reverse("posts:calendar"), {
-        "date": day, "region": "Middle East & North Africa"}).text
-    assert message.get_absolute_url() not in client.get(reverse("posts:calendar"), {
-        "date": day, "region": "Europe"}).text
-    assert message.get_absolute_url() not in client.get(reverse("posts:calendar"), {
-        "date": day, "mission": tokyo.pk}).text
+    assert (
+        message.get_absolute_url()
+        in client.get(reverse("posts:calendar"), {"date": day, "region": "Middle East & North Africa"}).text
+    )
+    assert (
+        message.get_absolute_url() not in client.get(reverse("posts:calendar"), {"date": day, "region": "Europe"}).text
+    )
+    assert (
+        message.get_absolute_url() not in client.get(reverse("posts:calendar"), {"date": day, "mission": tokyo.pk}).text
+    )

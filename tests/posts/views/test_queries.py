@@ -41,8 +41,9 @@ MAX_QUERIES = 30
 
 
 @pytest.mark.parametrize(("who", "name", "query"), PAGES)
-def test_list_page_costs_a_constant_number_of_queries(request, login, author, press, crisis, cairo, tokyo,
-                                                        django_assert_max_num_queries, who, name, query):
+def test_list_page_costs_a_constant_number_of_queries(
+    request, login, author, press, crisis, cairo, tokyo, django_assert_max_num_queries, who, name, query
+):
     client = login(request.getfixturevalue(who))
     url = reverse(name) + query
     fill = {"author": author, "reviewer": press, "crisis_author": crisis, "missions": [cairo, tokyo]}

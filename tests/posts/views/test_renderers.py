@@ -15,8 +15,7 @@ from posts.renderers import fast_renderer
 class _Everything(forms.Form):
     day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), required=False)
     text = forms.CharField(initial='a "quoted" <b>bold</b>')
-    choice = forms.ChoiceField(choices=[("", "All <x>"), ("1", "Tokyo & co"), ("G", [("2", 'q"uote')])],
-                               required=False)
+    choice = forms.ChoiceField(choices=[("", "All <x>"), ("1", "Tokyo & co"), ("G", [("2", 'q"uote')])], required=False)
     many = forms.MultipleChoiceField(choices=[(1, "x"), (2, "y")])
     radio = forms.ChoiceField(widget=forms.RadioSelect, choices=[("a", "A & b"), ("c", "C")], initial="a")
     boxes = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, choices=[("a", "A"), ("c", "C")])
@@ -29,8 +28,9 @@ class _Mission:
 
 FORMS = [
     lambda: _Everything(),
-    lambda: _Everything({"day": "2030-01-02", "text": "x<y", "choice": "2", "many": ["1", "2"], "radio": "c",
-                         "boxes": ["a"]}),
+    lambda: _Everything(
+        {"day": "2030-01-02", "text": "x<y", "choice": "2", "many": ["1", "2"], "radio": "c", "boxes": ["a"]}
+    ),
     lambda: CalendarForm({"view": "month", "mission": "7"}, missions=[_Mission()], today=date(2030, 1, 1)),
     lambda: ReviewQueueFilterForm({"mission": "7", "date_from": "2030-01-01"}, missions=[_Mission()]),
 ]

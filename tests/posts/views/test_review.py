@@ -18,9 +18,18 @@ pytestmark = pytest.mark.django_db
 
 # --- Who sees the page -------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("who", "status"), [
-    ("author", 200), ("colleague", 200), ("stranger", 404), ("press", 200), ("crisis", 200), ("admin_user", 200),
-])
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("author", 200),
+        ("colleague", 200),
+        ("stranger", 404),
+        ("press", 200),
+        ("crisis", 200),
+        ("admin_user", 200),
+    ],
+)
 def test_message_detail_permissions(request, login, author, who, status):
     message = submitted_message(author=author)
     response = login(request.getfixturevalue(who)).get(message.get_absolute_url())
@@ -43,14 +52,15 @@ def test_reviewers_see_the_decision_forms_and_the_author_does_not(login, author,
     as_author = login(author).get(message.get_absolute_url()).text
     assert reverse("posts:message_approve", args=[message.pk]) not in as_author
     # The crisis unit decides on crisis alerts only.
-    assert reverse("posts:message_approve", args=[message.pk]) not in login(crisis).get(
-        message.get_absolute_url()).text
+    assert reverse("posts:message_approve", args=[message.pk]) not in login(crisis).get(message.get_absolute_url()).text
 
 
 def test_the_page_shows_previews_history_and_the_changes_asked_for(login, author, press):
     message = submitted_message(author=author, texts={"fr": "Bonjour à tous", "ar": "مرحبا"})
-    login(press).post(reverse("posts:message_request_changes", args=[message.pk]),
-                      {"changes-version": message.version, "changes-comment": "Add the venue, please."})
+    login(press).post(
+        reverse("posts:message_request_changes", args=[message.pk]),
+        {"changes-version": message.version, "changes-comment": "Add the venue, please."},
+    )
     html = login(author).get(message.get_absolute_url()).text
     assert "X: 14/280" in html
     assert 'dir="rtl"' in html
@@ -62,12 +72,15 @@ def test_the_page_shows_previews_history_and_the_changes_asked_for(login, author
 
 # --- Approve -------------------------------------------------------------------------------------
 
+
 def test_approve_now_creates_the_deliveries_and_kicks_the_dispatcher(
-        login, author, press, kicks, django_capture_on_commit_callbacks):
+    login, author, press, kicks, django_capture_on_commit_callbacks
+):
     message = submitted_message(author=author)
     with django_capture_on_commit_callbacks(execute=True):
-        response = login(press).post(reverse("posts:message_approve", args=[message.pk]),
-                                     {"version": message.version, "when": "now"})
+        response = login(press).post(
+            reverse("posts:message_approve", args=[message.pk]), {"version": message.version, "when": "now"}
+        )
     assert response.status_code == 302
     assert response["Location"] == reverse("posts:review_queue")
     message.refresh_from_db()
@@ -78,21 +91,26 @@ def test_approve_now_creates_the_deliveries_and_kicks_the_dispatcher(
 
 def test_approve_at_a_time_typed_in_tokyo_schedules_the_right_instant(login, press, tokyo):
     user = officer(tokyo)
-    message = submitted_message(author=user, mission_or_code=tokyo, texts={"fr": "Bonjour", "ja": "こんにちは"},
-                                targets=[account(tokyo)])
-    response = login(press).post(reverse("posts:message_approve", args=[message.pk]),
-                                 {"version": message.version, "when": "at", "publish_at": "2030-01-15T09:00"})
+    message = submitted_message(
+        author=user, mission_or_code=tokyo, texts={"fr": "Bonjour", "ja": "こんにちは"}, targets=[account(tokyo)]
+    )
+    response = login(press).post(
+        reverse("posts:message_approve", args=[message.pk]),
+        {"version": message.version, "when": "at", "publish_at": "2030-01-15T09:00"},
+    )
     assert response.status_code == 302
     message.refresh_from_db()
     assert message.scheduled_at == datetime(2030, 1, 15, 0, 0, tzinfo=UTC)
     assert set(Delivery.objects.filter(message=message).values_list("next_attempt_at", flat=True)) == {
-        message.scheduled_at}
+        message.scheduled_at
+    }
 
 
 def test_approve_from_a_stale_page_is_refused_with_a_reload_link(login, author, press):
     message = submitted_message(author=author)
-    response = login(press).post(reverse("posts:message_approve", args=[message.pk]),
-                                 {"version": message.version - 1, "when": "now"})
+    response = login(press).post(
+        reverse("posts:message_approve", args=[message.pk]), {"version": message.version - 1, "when": "now"}
+    )
     assert response.status_code == 409
     assert "Nothing was done." in response.text
     assert "Reload the current version" in response.text
@@ -107,26 +125,29 @@ def test_approve_when_the_desired_time_has_passed_asks_for_an_explicit_choice(lo
     client = login(press)
     page = client.get(message.get_absolute_url()).text
     assert "The desired time has passed" in page
-    assert "checked" not in page[page.index('name="when"') - 100: page.index('name="when"') + 600]
+    assert "checked" not in page[page.index('name="when"') - 100 : page.index('name="when"') + 600]
     response = client.post(reverse("posts:message_approve", args=[message.pk]), {"version": message.version})
     assert response.status_code == 400
-    assert "Choose: publish now, or at a time." in response.text[response.text.index('id="id_when_error"'):][:200]
+    assert "Choose: publish now, or at a time." in response.text[response.text.index('id="id_when_error"') :][:200]
     message.refresh_from_db()
     assert message.state == Message.State.IN_REVIEW
 
 
 def test_approve_at_a_past_time_is_refused_beside_the_time(login, author, press):
     message = submitted_message(author=author)
-    response = login(press).post(reverse("posts:message_approve", args=[message.pk]),
-                                 {"version": message.version, "when": "at", "publish_at": "2020-01-01T10:00"})
+    response = login(press).post(
+        reverse("posts:message_approve", args=[message.pk]),
+        {"version": message.version, "when": "at", "publish_at": "2020-01-01T10:00"},
+    )
     assert response.status_code == 400
-    assert "This time has passed" in response.text[response.text.index('id="id_publish_at_error"'):][:300]
+    assert "This time has passed" in response.text[response.text.index('id="id_publish_at_error"') :][:300]
 
 
 def test_the_author_cannot_approve_their_own_message(login, author):
     message = submitted_message(author=author)
-    response = login(author).post(reverse("posts:message_approve", args=[message.pk]),
-                                  {"version": message.version, "when": "now"})
+    response = login(author).post(
+        reverse("posts:message_approve", args=[message.pk]), {"version": message.version, "when": "now"}
+    )
     assert response.status_code == 403
     message.refresh_from_db()
     assert message.state == Message.State.IN_REVIEW
@@ -134,8 +155,9 @@ def test_the_author_cannot_approve_their_own_message(login, author):
 
 def test_an_officer_of_another_mission_cannot_even_find_the_message_to_approve(login, author, stranger):
     message = submitted_message(author=author)
-    response = login(stranger).post(reverse("posts:message_approve", args=[message.pk]),
-                                    {"version": message.version, "when": "now"})
+    response = login(stranger).post(
+        reverse("posts:message_approve", args=[message.pk]), {"version": message.version, "when": "now"}
+    )
     assert response.status_code == 404
 
 
@@ -146,12 +168,15 @@ def test_approve_is_refused_on_get(login, author, press):
 
 # --- Request changes, reject ---------------------------------------------------------------------
 
+
 def test_request_changes_without_a_comment_is_refused_beside_the_comment(login, author, press):
     message = submitted_message(author=author)
-    response = login(press).post(reverse("posts:message_request_changes", args=[message.pk]),
-                                 {"changes-version": message.version, "changes-comment": "  "})
+    response = login(press).post(
+        reverse("posts:message_request_changes", args=[message.pk]),
+        {"changes-version": message.version, "changes-comment": "  "},
+    )
     assert response.status_code == 400
-    errors = response.text[response.text.index('id="id_changes-comment_error"'):][:300]
+    errors = response.text[response.text.index('id="id_changes-comment_error"') :][:300]
     assert "Say what should change" in errors
     message.refresh_from_db()
     assert message.state == Message.State.IN_REVIEW
@@ -159,8 +184,10 @@ def test_request_changes_without_a_comment_is_refused_beside_the_comment(login, 
 
 def test_request_changes_sends_the_message_back_to_its_author(login, author, press):
     message = submitted_message(author=author)
-    response = login(press).post(reverse("posts:message_request_changes", args=[message.pk]),
-                                 {"changes-version": message.version, "changes-comment": "Shorter, please."})
+    response = login(press).post(
+        reverse("posts:message_request_changes", args=[message.pk]),
+        {"changes-version": message.version, "changes-comment": "Shorter, please."},
+    )
     assert response.status_code == 302
     message.refresh_from_db()
     assert message.state == Message.State.CHANGES_REQUESTED
@@ -170,18 +197,22 @@ def test_request_changes_sends_the_message_back_to_its_author(login, author, pre
 def test_reject_requires_a_comment_and_closes_the_message(login, author, press):
     message = submitted_message(author=author)
     client = login(press)
-    refused = client.post(reverse("posts:message_reject", args=[message.pk]),
-                          {"reject-version": message.version, "reject-comment": ""})
+    refused = client.post(
+        reverse("posts:message_reject", args=[message.pk]), {"reject-version": message.version, "reject-comment": ""}
+    )
     assert refused.status_code == 400
     assert "Say why the message is rejected" in refused.text
-    done = client.post(reverse("posts:message_reject", args=[message.pk]),
-                       {"reject-version": message.version, "reject-comment": "Off topic."})
+    done = client.post(
+        reverse("posts:message_reject", args=[message.pk]),
+        {"reject-version": message.version, "reject-comment": "Off topic."},
+    )
     assert done.status_code == 302
     message.refresh_from_db()
     assert message.state == Message.State.REJECTED
 
 
 # --- Comments ------------------------------------------------------------------------------------
+
 
 def test_comment_add_appears_in_the_thread(login, author, press):
     message = submitted_message(author=author)
@@ -210,6 +241,12 @@ def test_history_shows_who_did_what_and_when(login, author, press):
     message = approved_message(author=author, approver=press)
     comment_add(actor=author, message_id=message.pk, body="Thanks!")
     html = login(press).get(message.get_absolute_url()).text
-    for words in ("created the draft", "submitted it for review", "approved it", "commented",
-                  "Draft → In review", "In review → Scheduled"):
+    for words in (
+        "created the draft",
+        "submitted it for review",
+        "approved it",
+        "commented",
+        "Draft → In review",
+        "In review → Scheduled",
+    ):
         assert words in html

@@ -36,8 +36,12 @@ def hostile(author, press, colleague):
     """Two messages of the Cairo embassy full of markup: one in review, one scheduled."""
     texts = {"fr": f"{SCRIPT} {IMG}", "ar": IMG}
     in_review = draft_message(author=author, title=f"{SCRIPT}{IMG}", texts=texts)
-    attachment_add(actor=author, message_id=in_review.pk, alt_text=f"{SCRIPT}{IMG}",
-                   uploaded_file=SimpleUploadedFile(f"{IMG}{SCRIPT}.png", png_bytes(), content_type="image/png"))
+    attachment_add(
+        actor=author,
+        message_id=in_review.pk,
+        alt_text=f"{SCRIPT}{IMG}",
+        uploaded_file=SimpleUploadedFile(f"{IMG}{SCRIPT}.png", png_bytes(), content_type="image/png"),
+    )
     comment_add(actor=author, message_id=in_review.pk, body=f"{SCRIPT}{IMG}")
     message_submit(actor=author, message_id=in_review.pk)
     asked = submitted_message(author=colleague, title=f"{IMG} asked", texts=texts)
@@ -47,11 +51,21 @@ def hostile(author, press, colleague):
     return {"in_review": Message.objects.get(pk=in_review.pk), "asked": asked, "scheduled": scheduled}
 
 
-@pytest.mark.parametrize(("who", "page"), [
-    ("author", "dashboard"), ("colleague", "dashboard"), ("press", "dashboard"),
-    ("press", "queue"), ("press", "detail"), ("author", "detail"), ("author", "asked"), ("author", "edit"),
-    ("press", "calendar"), ("author", "calendar"),
-])
+@pytest.mark.parametrize(
+    ("who", "page"),
+    [
+        ("author", "dashboard"),
+        ("colleague", "dashboard"),
+        ("press", "dashboard"),
+        ("press", "queue"),
+        ("press", "detail"),
+        ("author", "detail"),
+        ("author", "asked"),
+        ("author", "edit"),
+        ("press", "calendar"),
+        ("author", "calendar"),
+    ],
+)
 def test_hostile_text_is_escaped_on_every_page(request, login, hostile, who, page):
     client = login(request.getfixturevalue(who))
     urls = {
@@ -70,18 +84,30 @@ def test_hostile_text_is_escaped_on_every_page(request, login, hostile, who, pag
 
 def test_hostile_text_is_escaped_in_the_live_preview(login, author, hostile, htmx_headers):
     message = hostile["in_review"]
-    data = {"message": message.pk, "title": SCRIPT, "text_fr": f"{SCRIPT}{IMG}", "text_ar": IMG,
-            "targets": [target.pk for target in message.targets.all()], "version": message.version}
+    data = {
+        "message": message.pk,
+        "title": SCRIPT,
+        "text_fr": f"{SCRIPT}{IMG}",
+        "text_ar": IMG,
+        "targets": [target.pk for target in message.targets.all()],
+        "version": message.version,
+    }
     response = login(author).post(reverse("posts:message_preview"), data, headers=htmx_headers)
     assert response.status_code == 200
     assert_escaped(response.text)
 
 
 def test_hostile_text_kept_in_a_form_with_errors_is_escaped(login, author, cairo):
-    response = login(author).post(reverse("posts:message_create") + f"?mission={cairo.pk}", {
-        "mission": cairo.pk, "title": f"{SCRIPT}{IMG}", "text_fr": f"{SCRIPT}{IMG}", "desired_at": IMG,
-        "action": "save",
-    })
+    response = login(author).post(
+        reverse("posts:message_create") + f"?mission={cairo.pk}",
+        {
+            "mission": cairo.pk,
+            "title": f"{SCRIPT}{IMG}",
+            "text_fr": f"{SCRIPT}{IMG}",
+            "desired_at": IMG,
+            "action": "save",
+        },
+    )
     assert response.status_code == 400
     assert_escaped(response.text)
 
