@@ -67,6 +67,18 @@ def remove_fault(call: Call) -> Response:
     return json_response(200, {"ok": True})
 
 
+@router.route("POST", r"/apps")
+def register_app(call: Call) -> Response:
+    """An OAuth 1.0a consumer whose signatures the sandbox checks: {"network", "key", "secret"}."""
+    body = call.request.json()
+    if not isinstance(body, dict) or not all(isinstance(body.get(name), str) for name in ("key", "secret")):
+        raise _bad_request('The body is {"network": "flickr", "key": …, "secret": …}.')
+    if body.get("network", "flickr") != "flickr":
+        raise _bad_request("Only Flickr's consumers sign with OAuth 1.0a.")
+    call.state.register_app("flickr", body["key"], body["secret"])
+    return json_response(201, {"ok": True})
+
+
 @router.route("GET", r"/stats")
 def stats(call: Call) -> Response:
     return json_response(200, call.state.stats())

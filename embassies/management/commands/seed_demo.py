@@ -27,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from channels.adapters.base import Credentials
 from channels.models import Network, SocialAccount
+from channels.sandbox.tokens import secret_of
 from embassies.models import Mission, StaffMembership
 from embassies.roles import Role
 from security.services import enrolment_grant_open
@@ -81,7 +82,7 @@ def sandbox_credentials(network: str, account_id: str, *, now) -> Credentials:
     return Credentials(
         access_token=f"sbx.{network}.{account_id}.seed",
         refresh_token=f"sbxr.{network}.{account_id}.seed" if expiring else "",
-        token_secret="sbxs" if network == Network.FLICKR else "",
+        token_secret=secret_of(f"sbx.{network}.{account_id}.seed") if network == Network.FLICKR else "",
         expires_at=now + TOKEN_LIFETIME if expiring else None,
         account_id=account_id,
     )

@@ -1,6 +1,7 @@
 """FlickrAdapter and FlickrConnectFlow: flickrapi against the sandbox."""
 
 import io
+import re
 from pathlib import Path
 
 import flickrapi
@@ -13,6 +14,7 @@ from channels.adapters.base import (
     Content,
     MediaFile,
     PermanentError,
+    RateLimited,
     TransientError,
 )
 from channels.adapters.flickr import _from_flickr_error, _LastResponse
@@ -245,12 +247,47 @@ def test_connect_flow_refuses_a_wrong_verifier(sandbox_url):
     assert raised.value.status_code == 401
 
 
-def test_connect_flow_reports_a_refusal(sandbox_url):
+def test_flickrs_bare_429_is_rate_limited_with_our_own_wait(sandbox_url, tmp_path):
+    """Flickr's 429 is an HTML page without Retry-After: the adapter waits its own minute."""
+    FLICKR.fault(sandbox_url, rate_limit_rate=1.0, rate_limit_reset_seconds=5, count=1)
+
+    with pytest.raises(RateLimited) as raised:
+        FLICKR.adapter(sandbox_url).publish(FLICKR.credentials(), FLICKR.sample(tmp_path))
+
+    assert raised.value.retry_after == 60.0
+    assert FLICKR.received(sandbox_url) == []
+
+
+def test_a_signing_mistake_is_refused_as_flickr_refuses_it(sandbox_url, tmp_path):
+    """A wrong token secret fails the signature (96): an auth problem, nothing uploaded."""
+    credentials = FLICKR.credentials().replace(token_secret="not-this-tokens-secret")
+
+    with pytest.raises(AuthError, match="96"):
+        FLICKR.adapter(sandbox_url).publish(credentials, FLICKR.sample(tmp_path))
+
+    assert FLICKR.received(sandbox_url) == []
+
+
+def test_a_refusal_leaves_the_person_on_flickr(sandbox_url):
+    """Flickr never calls the application back on "No thanks"; a callback without a
+    verifier (a person coming back by hand) is still refused."""
     flow = FLICKR.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
-    params = _consent(start.authorize_url, decision="deny")
+    with requests.Session() as browser:
+        browser.trust_env = False
+        page = browser.get(start.authorize_url, timeout=5)
+        hidden = dict(re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page.text))
+        answer = browser.post(
+            start.authorize_url, data={**hidden, "decision": "deny"}, allow_redirects=False, timeout=5
+        )
+
+    assert answer.status_code == 200
+    assert "Location" not in answer.headers
+    assert 'id="denied"' in answer.text or "id='denied'" in answer.text
     with pytest.raises(AuthError, match="not granted"):
-        flow.finish(redirect_uri=REDIRECT_URI, callback_params=params, kept=start.keep)
+        flow.finish(
+            redirect_uri=REDIRECT_URI, callback_params={"oauth_token": start.keep["request_token"]}, kept=start.keep
+        )
 
 
 def test_connect_flow_needs_a_callback_url(sandbox_url):
