@@ -1,8 +1,10 @@
 """Flickr through flickrapi 2.4 (REST API and upload API, OAuth 1.0a).
 
-One photo per delivery. Every upload carries the delivery's reference as a machine tag
-(`dh:delivery=<reference>`), which `flickr.photos.search(machine_tags=...)` finds again: how
-an upload whose answer was lost is reconciled without posting twice.
+One photo per delivery. Every upload carries the content's reference, a random token of
+the delivery that says nothing of our numbering, as a machine tag (`dh:ref=<token>`), which
+`flickr.photos.search(machine_tags=...)` finds again: how an upload whose answer was lost
+is reconciled without posting twice. Tags are public, hence a token and not an id; the
+upload's own ticket (`async=1`) would not do, since a lost answer loses the ticket too.
 
 flickrapi is used with care:
 - its default requests Session is a class attribute shared by the whole process; every
@@ -67,7 +69,7 @@ NETWORK = "flickr"
 LABEL = "Flickr"
 PERMS = "delete"  # includes write (upload); delete is needed to retract
 PHOTO_URL = "https://www.flickr.com/photos/{nsid}/{photo_id}/"
-MACHINE_TAG = "dh:delivery={}"
+MACHINE_TAG = "dh:ref={}"
 
 LIMITS = NetworkLimits(
     text_max=0,  # Flickr sets no limit on descriptions, so neither do we (0: none)

@@ -479,7 +479,7 @@ def test_build_content_uses_the_network_variant_and_the_deliverys_reference():
     ]
     delivery = Delivery.objects.create(message=message, account=x, language="fr")
     content = build_content(delivery)
-    assert (content.text, content.reference) == ("Texte court pour X", delivery.reference)
+    assert (content.text, content.reference) == ("Texte court pour X", delivery.network_token)
     with pytest.raises(LookupError):
         build_content(loaded, x, "ar")
 

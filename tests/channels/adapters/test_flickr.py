@@ -17,7 +17,8 @@ from channels.adapters.base import (
     RateLimited,
     TransientError,
 )
-from channels.adapters.flickr import _from_flickr_error, _LastResponse
+from channels.adapters.flickr import FlickrAdapter, _from_flickr_error, _LastResponse
+from channels.adapters.transport import Timeouts
 from tests.channels.adapters.helpers import FLICKR, GPS_IFD, consent, media_file
 from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 
@@ -47,7 +48,7 @@ def test_publish_uploads_the_photo_with_its_machine_tag(sandbox_url, tmp_path):
     [item] = FLICKR.received(sandbox_url)
     assert item["id"] == published.external_id
     assert (item["title"], item["text"]) == ("National day reception", "Guests at the residence for the national day.")
-    assert item["tags"] == ["diplomacy", "national day", "dh:delivery=dh-4f9c2a"]
+    assert item["tags"] == ["diplomacy", "national day", "dh:ref=dh-4f9c2a"]
 
 
 def test_the_published_photo_carries_no_gps_or_exif(sandbox_url, tmp_path):
@@ -132,7 +133,7 @@ def test_validate_counts_tags_with_ours(sandbox_url, tmp_path):
     crowded = Content(text="t", media=content.media, tags=tuple(f"tag{n}" for n in range(75)), reference="dh-1")
     problems = FLICKR.adapter(sandbox_url).validate(crowded)
     assert _messages(problems) == [
-        "Flickr takes at most 75 tags (this message has 76). That includes our tracking tag “dh:delivery=dh-1”."
+        "Flickr takes at most 75 tags (this message has 76). That includes our tracking tag “dh:ref=dh-1”."
     ]
     assert problems[0].field == "tags"
 
