@@ -62,6 +62,7 @@ from channels.adapters.transport import (
     browser_url,
     make_session,
     request_never_left,
+    sandbox_post_url,
 )
 from channels.media import IMAGE_UPLOAD_MAX_BYTES, check_against_limits
 
@@ -329,8 +330,9 @@ class FlickrAdapter:
         api.flickr_oauth.session = session  # per instance: the default is shared process-wide
         return api, last
 
-    @staticmethod
-    def _photo_url(credentials: Credentials, photo_id: str) -> str:
+    def _photo_url(self, credentials: Credentials, photo_id: str) -> str:
+        if self.sandbox_url:  # the real Flickr has never heard of it
+            return sandbox_post_url(self.sandbox_url, NETWORK, photo_id)
         return PHOTO_URL.format(nsid=credentials.account_id, photo_id=photo_id)
 
 

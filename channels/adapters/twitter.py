@@ -75,6 +75,7 @@ from channels.adapters.transport import (
     make_session,
     mount_on,
     request_never_left,
+    sandbox_post_url,
 )
 from channels.media import (
     check_against_limits,
@@ -483,8 +484,9 @@ class TwitterAdapter:
             raise TransientError("X's answer about the account was empty.", request_sent=True)
         return response.data
 
-    @staticmethod
-    def _post_url(credentials: Credentials, tweet_id: str) -> str:
+    def _post_url(self, credentials: Credentials, tweet_id: str) -> str:
+        if self.sandbox_url:  # the real X has never heard of it
+            return sandbox_post_url(self.sandbox_url, NETWORK, tweet_id)
         handle = str(credentials.extra.get("handle") or "i").lstrip("@")
         return POST_URL.format(handle=handle, id=tweet_id)
 

@@ -96,6 +96,16 @@ def feed(call: Call) -> Response:
     return feeds.feed_page(call.state, call.params["network"], call.params["account"])
 
 
+@router.route("GET", r"/post/(?P<network>[a-z]+)/(?P<id>[\w@-]+)")
+def post(call: Call) -> Response:
+    found = (
+        feeds.post_page(call.state, call.params["network"], call.params["id"])
+        if call.params["network"] in NETWORKS
+        else None
+    )
+    return found or json_response(404, {"error": "The sandbox holds no such post."})
+
+
 @router.route("GET", r"/media/(?P<id>[\w-]+)")
 def media(call: Call) -> Response:
     stored = call.state.get_media(call.params["id"])

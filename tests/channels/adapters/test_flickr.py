@@ -44,7 +44,10 @@ def home(tmp_path_factory, monkeypatch) -> Path:
 def test_publish_uploads_the_photo_with_its_machine_tag(sandbox_url, tmp_path):
     published = FLICKR.adapter(sandbox_url).publish(FLICKR.credentials(), FLICKR.sample(tmp_path))
 
-    assert published.url == f"https://www.flickr.com/photos/{NSID}/{published.external_id}/"
+    assert published.url == f"{sandbox_url}/_sandbox/post/flickr/{published.external_id}"
+    assert "National day reception" in requests.get(published.url, timeout=5).text
+    real = FlickrAdapter(sandbox_url=None, app=APP, timeouts=Timeouts())
+    assert real._photo_url(FLICKR.credentials(), "42") == f"https://www.flickr.com/photos/{NSID}/42/"
     [item] = FLICKR.received(sandbox_url)
     assert item["id"] == published.external_id
     assert (item["title"], item["text"]) == ("National day reception", "Guests at the residence for the national day.")

@@ -85,13 +85,27 @@ def test_publish_text_posts_it_once_and_says_where(sandbox_url):
     assert item["id"] == published.external_id
     assert item["text"] == "Fête nationale : réception à 18 h 🇫🇷"
     assert item["media"] == []
-    assert published.url == f"https://x.com/FranceauJapon/status/{published.external_id}"
     assert TWITTER.count_of(sandbox_url, item["text"])["count"] == 1
 
 
-def test_without_a_known_handle_the_url_uses_x_generic_form(sandbox_url):
+def test_a_sandbox_post_links_to_the_sandboxs_own_page_of_it(sandbox_url):
+    """Issue 13: "See it on X" for a sandbox account, not X's "not found"."""
     published = TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(), Content(text="Bonjour"))
-    assert published.url == f"https://x.com/i/status/{published.external_id}"
+
+    assert published.url == f"{sandbox_url}/_sandbox/post/twitter/{published.external_id}"
+    page = requests.get(published.url, timeout=5)
+    assert page.status_code == 200
+    assert f'id="item-{published.external_id}"' in page.text
+    assert "Bonjour" in page.text
+
+
+def test_a_real_post_links_to_x_with_the_handle_or_x_generic_form():
+    adapter = TwitterAdapter(sandbox_url=None, timeouts=Timeouts())
+
+    assert (
+        adapter._post_url(TWITTER.credentials(handle="@FranceauJapon"), "42") == "https://x.com/FranceauJapon/status/42"
+    )
+    assert adapter._post_url(TWITTER.credentials(), "42") == "https://x.com/i/status/42"
 
 
 def test_publish_image_sends_it_cleaned_and_with_its_alt_text(sandbox_url, tmp_path):
