@@ -107,8 +107,11 @@ VIDEO_MIN_SECONDS = 0.5
 ALT_TEXT_MAX = 1_000
 
 CHUNK_SIZE = 4 * MB  # X takes chunks up to 5 MB
-PROCESSING_TIMEOUT = 120.0  # seconds we wait for X to process a video before giving up
-_PROCESSING_POLL_MAX = 10.0  # never sleep longer than this between STATUS polls
+# Giving up on a video X is still processing means uploading it again in full on the next
+# attempt (X has no way to find a pending upload again), so the adapter waits as long as X
+# keeps it: until the media would expire (initialize's `expires_after_secs`), polling when
+# X's `check_after_secs` says. `progress()` after each poll tells the pipeline it is alive.
+MEDIA_EXPIRES_DEFAULT = 86_400.0  # X's answer when it does not say
 _FIND_PAGES = 5  # up to 500 recent posts searched when reconciling
 _DEFAULT_RETRY_AFTER = 60.0  # a 429 without x-rate-limit-reset (X's windows are 15 min)
 
@@ -217,12 +220,12 @@ class _MediaUploader:
         self,
         client: tweepy.Client,
         *,
-        processing_timeout: float,
+        processing_timeout: float | None,
         sleep: Callable[[float], None],
         progress: Progress | None = None,
     ) -> None:
         self.client = client
-        self.processing_timeout = processing_timeout
+        self.processing_timeout = processing_timeout  # None: as long as the media lives
         self.sleep = sleep
         self.progress = progress or (lambda: None)
 
@@ -255,6 +258,7 @@ class _MediaUploader:
             json={"media_type": mime_type, "total_bytes": size, "media_category": category},
         )
         media_id = self._media_id(answer)
+        expires_after = float((answer.get("data") or {}).get("expires_after_secs") or MEDIA_EXPIRES_DEFAULT)
         for index, chunk in enumerate(iter(lambda: stream.read(CHUNK_SIZE), b"")):
             self._call(
                 "POST",
@@ -264,17 +268,19 @@ class _MediaUploader:
             )
             self.progress()
         answer = self._call("POST", f"/2/media/upload/{media_id}/finalize")
-        self._wait_for_processing(media_id, (answer.get("data") or {}).get("processing_info"))
+        self._wait_for_processing(media_id, (answer.get("data") or {}).get("processing_info"), expires_after)
         return media_id
 
-    def _wait_for_processing(self, media_id: str, info: dict | None) -> None:
-        """Poll STATUS as X asks (check_after_secs), within PROCESSING_TIMEOUT."""
-        deadline = time.monotonic() + self.processing_timeout
+    def _wait_for_processing(self, media_id: str, info: dict | None, expires_after: float) -> None:
+        """Poll STATUS when X says (check_after_secs) for as long as X processes the media,
+        within the media's life (or `processing_timeout`, where a caller set one)."""
+        limit = expires_after if self.processing_timeout is None else min(self.processing_timeout, expires_after)
+        deadline = time.monotonic() + limit
         while info and info.get("state") in ("pending", "in_progress"):
-            wait = min(max(float(info.get("check_after_secs") or 1), 0.1), _PROCESSING_POLL_MAX)
+            wait = max(float(info.get("check_after_secs") or 1), 1.0)  # never sooner than X asks
             if time.monotonic() + wait > deadline:
                 raise TransientError(
-                    f"X was still processing the video after {self.processing_timeout:.0f} s; nothing was posted.",
+                    f"X was still processing the video after {limit:.0f} s; nothing was posted.",
                     request_sent=False,
                 )
             self.sleep(wait)
@@ -367,7 +373,7 @@ class TwitterAdapter:
         sandbox_url: str | None,
         timeouts: Timeouts,
         limits: NetworkLimits = LIMITS,
-        processing_timeout: float = PROCESSING_TIMEOUT,
+        processing_timeout: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.sandbox_url = sandbox_url

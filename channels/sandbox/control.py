@@ -37,7 +37,10 @@ def received(call: Call) -> Response:
 
 @router.route("GET", r"/counts")
 def counts(call: Call) -> Response:
-    return json_response(200, {"counts": call.state.counts(_network_filter(call))})
+    network = _network_filter(call)
+    return json_response(
+        200, {"counts": call.state.counts(network), "duplicate_uploads": call.state.duplicate_upload_counts(network)}
+    )
 
 
 @router.route("POST", r"/faults")

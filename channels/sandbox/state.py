@@ -300,6 +300,14 @@ class SandboxState:
                 if network in (None, n)
             ]
 
+    def duplicate_upload_counts(self, network: str | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            return [
+                {"network": n, "account": a, "count": count}
+                for (n, a), count in sorted(self.duplicate_uploads.items())
+                if network in (None, n)
+            ]
+
     def add_media(self, media: Media, data: bytes) -> Media:
         """Store a media's description, and its bytes if they are a small enough raster
         image (judged by their first bytes: a declared type could smuggle in HTML or SVG)."""

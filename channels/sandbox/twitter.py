@@ -290,7 +290,9 @@ def get_user_tweets(call: Call) -> Response:
 # --- Media upload (v2) -------------------------------------------------------------------------
 
 
-def _media_data(media: Media, processing: str | None = None) -> dict[str, Any]:
+def _media_data(
+    media: Media, processing: str | None = None, *, remaining: float = 0.0, done: int = 0
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": media.id,
         "media_key": _media_key(media),
@@ -300,11 +302,29 @@ def _media_data(media: Media, processing: str | None = None) -> dict[str, Any]:
     if processing:
         data["processing_info"] = {
             "state": processing,
-            "progress_percent": 100 if processing == "succeeded" else 0,
+            "progress_percent": 100 if processing == "succeeded" else done,
         }
         if processing != "succeeded":
-            data["processing_info"]["check_after_secs"] = 1
+            # X says when to look again: a few seconds, more for a long job.
+            data["processing_info"]["check_after_secs"] = max(1, min(math.ceil(remaining / 2), _CHECK_AFTER_MAX))
     return data
+
+
+_CHECK_AFTER_MAX = 10
+
+
+def _processing(upload: Upload) -> tuple[str, float, int]:
+    """Where an upload's processing stands: its state, the seconds left, the percent done.
+    Only a STATUS poll moves it on: a post may use media only once a poll found it done."""
+    state = upload.metadata.get("processing") or "succeeded"
+    if state == "succeeded":
+        return state, 0.0, 100
+    took = float(upload.metadata.get("processing_seconds", 0.0))
+    remaining = upload.metadata.get("ready_at", 0.0) - time.monotonic()
+    if remaining <= 0:
+        upload.metadata["processing"] = "succeeded"
+        return "succeeded", 0.0, 100
+    return state, remaining, int(100 * (1 - remaining / took)) if took else 0
 
 
 @router.route("POST", r"/2/media/upload")
@@ -372,7 +392,9 @@ def append_upload(call: Call) -> Response:
 
 @router.route("POST", r"/2/media/upload/(?P<id>\d+)/finalize")
 def finalize_upload(call: Call) -> Response:
-    """Videos and GIFs then "process": the first STATUS poll finds them done."""
+    """Videos and GIFs then "process": at once (the first STATUS poll finds them done), or
+    for the `processing_seconds` of a fault rule. Uploading the same bytes again is counted
+    (`duplicate_uploads` in /_sandbox/counts): a client that gave up waiting re-uploads."""
     upload = _own_upload(call, authenticate(call))
     if upload.received != upload.total:
         raise Reply(
@@ -382,10 +404,14 @@ def finalize_upload(call: Call) -> Response:
         )
     media = Media(upload.id, NETWORK, upload.account, upload.mime_type, upload.received)
     call.state.add_media(media, upload.content() or b"")
+    call.state.note_upload(NETWORK, upload.account, upload.fingerprint())
     processing = None if upload.mime_type.startswith("image/") and upload.mime_type != "image/gif" else "pending"
+    took = call.fault.processing_seconds if processing else 0.0
     with call.state.lock:
         upload.metadata["processing"] = processing or "succeeded"
-    return json_response(200, {"data": _media_data(media, processing)})
+        upload.metadata["processing_seconds"] = took
+        upload.metadata["ready_at"] = time.monotonic() + took
+    return json_response(200, {"data": _media_data(media, processing, remaining=took)})
 
 
 @router.route("GET", r"/2/media/upload")
@@ -395,10 +421,13 @@ def upload_status(call: Call) -> Response:
     if call.request.arg("command") != "STATUS" or media is None or media.account != account:
         raise Reply(invalid_request("command=STATUS and a known media_id are required."))
     upload = call.state.upload(media.id)
-    if upload is not None:
-        with call.state.lock:
-            upload.metadata["processing"] = "succeeded"
-    return json_response(200, {"data": _media_data(media, "succeeded")})
+    if upload is None:
+        return json_response(200, {"data": _media_data(media, "succeeded")})
+    with call.state.lock:
+        state, remaining, done = _processing(upload)
+        if state == "pending":
+            upload.metadata["processing"] = state = "in_progress"
+    return json_response(200, {"data": _media_data(media, state, remaining=remaining, done=done)})
 
 
 @router.route("POST", r"/2/media/metadata")

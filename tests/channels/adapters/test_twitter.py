@@ -160,7 +160,48 @@ def test_publish_video_in_chunks_and_waits_for_processing(sandbox_url, tmp_path)
     assert waits == [1.0]
 
 
-def test_video_processing_is_waited_for_within_a_bound(sandbox_url, tmp_path):
+def test_a_video_still_processing_is_polled_until_done_and_never_uploaded_again(sandbox_url, tmp_path):
+    """X takes its time (here 2.5 s, in_progress with check_after_secs): the adapter polls
+    when X says, reports progress after each poll, and uploads the video once."""
+    TWITTER.fault(sandbox_url, processing_seconds=2.5)
+    waits: list[float] = []
+    polls: list[None] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    adapter = TwitterAdapter(sandbox_url=sandbox_url, timeouts=Timeouts(), sleep=sleep)
+    video = _media(tmp_path, mp4_bytes(seconds=3), "speech.mp4")
+
+    published = adapter.publish(
+        TWITTER.credentials(), Content(text="Discours", media=(video,)), progress=lambda: polls.append(None)
+    )
+
+    [item] = TWITTER.received(sandbox_url)
+    assert item["id"] == published.external_id
+    assert sum(waits) >= 2.5
+    assert all(wait >= 1 for wait in waits)
+    assert len(waits) >= 2  # finalize said "pending", at least one STATUS said "in_progress"
+    assert len(polls) >= len(waits)
+    counts = requests.get(f"{sandbox_url}/_sandbox/counts", params={"network": "twitter"}, timeout=5).json()
+    assert counts["duplicate_uploads"] == []
+
+
+def test_the_sandbox_counts_a_video_uploaded_again(sandbox_url, tmp_path):
+    """What a client that gave up waiting and started over would do: the sandbox tells."""
+    adapter = TwitterAdapter(sandbox_url=sandbox_url, timeouts=Timeouts(), sleep=lambda seconds: None)
+    video = _media(tmp_path, mp4_bytes(seconds=3), "speech.mp4")
+
+    adapter.publish(TWITTER.credentials(), Content(text="Première", media=(video,)))
+    adapter.publish(TWITTER.credentials(), Content(text="Seconde", media=(video,)))
+
+    counts = requests.get(f"{sandbox_url}/_sandbox/counts", params={"network": "twitter"}, timeout=5).json()
+    assert counts["duplicate_uploads"] == [{"network": "twitter", "account": TWITTER.account_id, "count": 1}]
+
+
+def test_a_caller_may_still_bound_the_wait(sandbox_url, tmp_path):
+    TWITTER.fault(sandbox_url, processing_seconds=30)
     adapter = TwitterAdapter(sandbox_url=sandbox_url, timeouts=Timeouts(), processing_timeout=0.5, sleep=pytest.fail)
     video = _media(tmp_path, mp4_bytes(seconds=3), "speech.mp4")
 

@@ -27,7 +27,7 @@ def test_injected_server_errors_store_nothing(http, sandbox_url):
     assert response.status_code == 503
     assert response.json()["status"] == 503
     assert received(http, sandbox_url) == []
-    assert http.get(f"{sandbox_url}/_sandbox/counts").json() == {"counts": []}
+    assert http.get(f"{sandbox_url}/_sandbox/counts").json() == {"counts": [], "duplicate_uploads": []}
 
 
 def _network_call(http, sandbox_url, network):
