@@ -154,6 +154,17 @@ class TransientError(AdapterError):
         self.request_sent = request_sent
 
 
+class AppAccessError(TransientError):
+    """The network refuses this call to our application itself (X: an access level that does
+    not include reading timelines or looking posts up): a configuration problem for an
+    administrator, not a failure of the content nor of the account. Nothing was done, so
+    the call may be tried again once the application's access is raised."""
+
+    def __init__(self, detail: str, *, network: str, status_code: int | None = None) -> None:
+        super().__init__(detail, request_sent=False, status_code=status_code)
+        self.network = network
+
+
 class AuthError(AdapterError):
     """The credentials are expired, revoked or lack a permission: reconnect the account."""
 

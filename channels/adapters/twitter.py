@@ -14,7 +14,7 @@
 Limits we apply (docs.x.com media best practices and initialize-media-upload):
 - text: 280 weighted characters (channels.text.tweet_length); never cut.
 - images: JPEG, PNG, GIF, WebP up to 5 MB, at most 4; a GIF goes alone (X: "4 photos, or
-  1 GIF, or 1 video").
+  1 GIF, or 1 video"), and an animated GIF may weigh up to 15 MB (uploaded as `tweet_gif`).
 - video: one MP4 or MOV, 0.5 s to 140 s, up to 512 MB. X lets some accounts post longer
   videos (up to 20 min and more for verified or paying accounts), but which accounts may is
   decided by X per account and only checked when the post is created ("This user is not
@@ -26,6 +26,7 @@ Limits we apply (docs.x.com media best practices and initialize-media-upload):
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import html
@@ -49,6 +50,7 @@ from channels import text as text_rules
 from channels.adapters.base import (
     AccountInfo,
     AdapterError,
+    AppAccessError,
     AppCredentials,
     AuthError,
     Connected,
@@ -103,6 +105,7 @@ LIMITS = NetworkLimits(
     max_videos=1,
     images_and_video_together=False,
 )
+GIF_MAX_BYTES = 15 * MB  # animated GIFs (X: "GIF: 15 MB"); other images 5 MB
 VIDEO_MIN_SECONDS = 0.5
 ALT_TEXT_MAX = 1_000
 
@@ -166,12 +169,34 @@ def _from_http_exception(exc: tweepy.HTTPException, *, may_have_posted: bool) ->
     if isinstance(exc, tweepy.Unauthorized):
         return AuthError(detail, status_code=status)
     if isinstance(exc, tweepy.Forbidden):
+        if _app_not_allowed(exc):
+            return AppAccessError(
+                f"X does not let this app make that call (its access level does not include it): {message}",
+                network=NETWORK,
+                status_code=status,
+            )
         lowered = message.lower()
         if _DUPLICATE_403 in lowered:
             return PermanentError(detail, status_code=status, duplicate=True)
         if any(word in lowered for word in _AUTH_403):
             return AuthError(detail, status_code=status)
     return PermanentError(detail, status_code=status)
+
+
+def _app_not_allowed(exc: tweepy.Forbidden) -> bool:
+    """X's "client-forbidden" problem (reason client-not-enrolled: the app's access level
+    does not include the endpoint), or v1.1's code 453 saying the same."""
+    try:
+        body = exc.response.json()
+    except ValueError:
+        return False
+    if not isinstance(body, dict):
+        return False
+    return (
+        str(body.get("type", "")).endswith("/client-forbidden")
+        or body.get("reason") == "client-not-enrolled"
+        or 453 in exc.api_codes
+    )
 
 
 def _retry_after(exc: tweepy.TooManyRequests) -> float:
@@ -233,7 +258,8 @@ class _MediaUploader:
         if item.kind == "video":
             with video_without_metadata(item.path, network=NETWORK) as path, open(path, "rb") as video:
                 return self._chunked(video, os.path.getsize(path), item.mime_type, "tweet_video")
-        data = clean_image(item, label=LABEL, max_bytes=LIMITS.image_max_bytes)
+        cap = GIF_MAX_BYTES if item.mime_type == "image/gif" else LIMITS.image_max_bytes
+        data = clean_image(item, label=LABEL, max_bytes=cap)
         if item.mime_type == "image/gif":  # the one-shot upload takes no GIF
             media_id = self._chunked(io.BytesIO(data), len(data), item.mime_type, "tweet_gif")
         else:
@@ -386,9 +412,13 @@ class TwitterAdapter:
         return f"TwitterAdapter(sandbox={bool(self.sandbox_url)})"
 
     def validate(self, content: Content) -> list[Problem]:
+        limits = self.limits
+        if content.media and all(item.mime_type == "image/gif" for item in content.media):
+            # A GIF goes alone (_x_media_problems), so the post's one image is the GIF.
+            limits = dataclasses.replace(limits, image_max_bytes=max(limits.image_max_bytes, GIF_MAX_BYTES))
         return [
             *_text_problems(content),
-            *check_against_limits(content.media, self.limits, LABEL, network=NETWORK),
+            *check_against_limits(content.media, limits, LABEL, network=NETWORK),
             *_x_media_problems(content.media),
         ]
 
