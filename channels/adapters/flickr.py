@@ -38,6 +38,7 @@ from channels import text as text_rules
 from channels.adapters.base import (
     AccountInfo,
     AdapterError,
+    AppAccessError,
     AppCredentials,
     AuthError,
     Connected,
@@ -84,7 +85,9 @@ LIMITS = NetworkLimits(
     requires="image",
 )
 
-_AUTH_CODES = frozenset({96, 97, 98, 99, 100})
+# 96/97 (signature) stay the account's: a wrong token secret is fixed by reconnecting.
+_AUTH_CODES = frozenset({96, 97, 98, 99})
+_INVALID_API_KEY = 100  # our application's key: no account can fix it
 _UPLOAD_RETRY_CODES = frozenset({3})  # "general upload failure": the photo may exist
 _REST_RETRY_CODES = frozenset({105, 106})  # service unavailable, write operation failed
 _NOT_FOUND = 1
@@ -132,7 +135,7 @@ def _error_code(exc: flickrapi.FlickrError) -> int | None:
 
 def _from_http_status(status: int, last: _LastResponse, *, request_sent: bool) -> AdapterError:
     detail = f"Flickr answered HTTP {status}."
-    if status == 429:
+    if status == 429:  # a bare HTML page: Flickr sends no Retry-After, so we wait our own minute
         try:
             retry_after = float(last.headers.get("Retry-After", _DEFAULT_RETRY_AFTER))
         except (TypeError, ValueError):
@@ -152,6 +155,8 @@ def _from_flickr_error(
     if code is None and last.status not in (None, 200):
         return _from_http_status(last.status, last, request_sent=request_sent)
     detail = f"Flickr refused the call: {str(exc)[:300]}"
+    if code == _INVALID_API_KEY:
+        return AppAccessError(f"{detail} (check FLICKR_API_KEY and FLICKR_API_SECRET)", network=NETWORK)
     if code in _AUTH_CODES:
         return AuthError(detail)
     if code in _REST_RETRY_CODES or (upload and code in _UPLOAD_RETRY_CODES):

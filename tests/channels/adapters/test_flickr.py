@@ -10,6 +10,8 @@ import requests
 from PIL import Image
 
 from channels.adapters.base import (
+    AppAccessError,
+    AppCredentials,
     AuthError,
     Content,
     MediaFile,
@@ -168,7 +170,7 @@ def test_a_5xx_on_upload_leaves_the_outcome_unknown(sandbox_url, tmp_path):
         (97, False, AuthError),
         (98, True, AuthError),
         (99, False, AuthError),
-        (100, False, AuthError),
+        (100, False, AppAccessError),
         (105, False, TransientError),
         (3, True, TransientError),
         (2, True, PermanentError),
@@ -269,6 +271,18 @@ def test_a_signing_mistake_is_refused_as_flickr_refuses_it(sandbox_url, tmp_path
     with pytest.raises(AuthError, match="96"):
         FLICKR.adapter(sandbox_url).publish(credentials, FLICKR.sample(tmp_path))
 
+    assert FLICKR.received(sandbox_url) == []
+
+
+def test_an_api_key_flickr_does_not_know_is_the_apps_problem_not_the_accounts(sandbox_url, tmp_path):
+    adapter = FlickrAdapter(
+        sandbox_url=sandbox_url, app=AppCredentials("nobodys-key", "nobodys-secret"), timeouts=Timeouts()
+    )
+
+    with pytest.raises(AppAccessError, match="Invalid API Key") as raised:
+        adapter.publish(FLICKR.credentials(), FLICKR.sample(tmp_path))
+
+    assert (raised.value.network, raised.value.request_sent) == ("flickr", False)
     assert FLICKR.received(sandbox_url) == []
 
 
