@@ -56,9 +56,10 @@ class Content:
     title: str = ""  # YouTube and Flickr titles
     media: tuple[MediaFile, ...] = ()
     tags: tuple[str, ...] = ()
-    # A reference unique to the delivery (for example "dh-4f9c2a"). Adapters carry it
-    # where the network lets us search for it later (a Flickr machine tag, a YouTube tag),
-    # so that an ambiguous outcome can be reconciled without posting twice.
+    # A random token unique to the delivery (its `network_token`, never its internal
+    # reference: it is public). Adapters carry it where the network lets us search for it
+    # later (a Flickr machine tag, a YouTube tag), so that an ambiguous outcome can be
+    # reconciled without posting twice.
     reference: str = ""
 
 
