@@ -151,3 +151,18 @@ def test_seed_is_fast(django_assert_max_num_queries):
     # user, through the service
     with django_assert_max_num_queries(150):
         seed()
+
+
+def test_a_demo_database_seeded_before_signature_checks_gets_the_tokens_secrets():
+    """Flickr accounts seeded with the old made-up secret would be refused by the sandbox."""
+    seed()
+    account = SocialAccount.objects.filter(network=Network.FLICKR).first()
+    stale = account.open_credentials().replace(token_secret="sbxs")
+    account.seal_credentials(stale)
+    account.save(update_fields=["sealed_credentials", "token_expires_at"])
+
+    seed()
+
+    account.refresh_from_db()
+    credentials = account.open_credentials()
+    assert credentials.token_secret == secret_of(credentials.access_token)
