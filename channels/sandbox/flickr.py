@@ -162,9 +162,9 @@ def signed_url(request: Request) -> str:
     return f"https://{host}{request.path}" + (f"?{query}" if query else "")
 
 
-def check_signature(call: Call, *, token_secret: str | None = None, upload: bool = False) -> None:
+def check_signature(call: Call, *, upload: bool = False) -> None:
     """Flickr's checks of a signed API call: the key (100), a signature at all (97), a
-    token it knows (98), the signature (96). `token_secret` None: the access token's."""
+    token it knows (98), the signature (96), made with the access token's secret."""
     request = call.request
     oauth = _oauth(request)
     key = oauth.get("oauth_consumer_key") or request.arg("api_key")
@@ -176,10 +176,9 @@ def check_signature(call: Call, *, token_secret: str | None = None, upload: bool
     if not oauth.get("oauth_signature"):
         raise FlickrFail(*MISSING_SIGNATURE)
     token = oauth.get("oauth_token", "")
-    if token_secret is None:
-        if token and tokens.account_of(token, NETWORK) is None:
-            raise FlickrFail(*INVALID_TOKEN)
-        token_secret = tokens.secret_of(token) if token else ""
+    if token and tokens.account_of(token, NETWORK) is None:
+        raise FlickrFail(*INVALID_TOKEN)
+    token_secret = tokens.secret_of(token) if token else ""
     try:
         with call.state.lock:  # the nonce book
             verify(

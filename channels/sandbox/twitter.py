@@ -37,6 +37,7 @@ TEXT_MAX_WEIGHT = 280
 MB = 1024 * 1024
 # What X takes per media category (docs.x.com media best practices).
 CATEGORY_MAX_BYTES = {"tweet_image": 5 * MB, "tweet_gif": 15 * MB, "tweet_video": 512 * MB}
+_CHECK_AFTER_MAX = 10  # the longest "check_after_secs" the sandbox asks a client to wait
 
 router = Router()
 
@@ -379,9 +380,6 @@ def _media_data(
             # X says when to look again: a few seconds, more for a long job.
             data["processing_info"]["check_after_secs"] = max(1, min(math.ceil(remaining / 2), _CHECK_AFTER_MAX))
     return data
-
-
-_CHECK_AFTER_MAX = 10
 
 
 def _processing(upload: Upload) -> tuple[str, float, int]:
