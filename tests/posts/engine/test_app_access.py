@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import pytest
 import requests
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
 from posts.models import Delivery, Heartbeat
 from posts.services.delivery import delivery_publish
 from posts.services.dispatch import dispatch_due
+from posts.services.messages import attachment_add
 from posts.services.reconcile import delivery_reconcile
-from tests.posts.factories import press_officer
+from posts.services.review import message_approve, message_submit
+from tests.media_samples import jpeg_bytes
+from tests.posts.factories import draft_message, officer, press_officer
 from tests.security.otp import force_verified_login
 
 from .helpers import accounts, approve, deliveries_of
@@ -63,3 +67,30 @@ def test_an_app_that_may_not_read_leaves_the_delivery_unknown_and_says_so(sandbo
     assert delivery.state == S.SENT
     assert not Heartbeat.objects.filter(name="app_access:twitter").exists()
     assert "X application access" not in _health_page()
+
+
+def test_a_flickr_api_key_flickr_does_not_know_is_retried_and_said_not_blamed_on_the_account(sandbox_url, settings):
+    """Flickr's code 100 is our settings' fault: the delivery waits for another try (nothing
+    went out), the account stays connected, and the health page names Flickr."""
+    settings.SANDBOX_URL = sandbox_url
+    settings.SOCIAL_APPS = {**settings.SOCIAL_APPS, "flickr": {"client_id": "nobodys-key", "client_secret": "x"}}
+    (flickr,) = accounts(1, network="flickr")
+    author = officer(flickr.mission.code)
+    message = draft_message(
+        author=author, mission_or_code=flickr.mission.code, texts={"fr": "Réception."}, targets=[flickr]
+    )
+    photo = SimpleUploadedFile("reception.jpg", jpeg_bytes(), content_type="image/jpeg")
+    attachment_add(actor=author, message_id=message.pk, uploaded_file=photo, alt_text="La réception")
+    message_submit(actor=author, message_id=message.pk)
+    message_approve(actor=press_officer(), message_id=message.pk, publish_at=None)
+    dispatch_due()
+    (delivery,) = deliveries_of(message)
+
+    delivery_publish(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    flickr.refresh_from_db()
+
+    assert delivery.state == S.SCHEDULED
+    assert flickr.status == flickr.Status.CONNECTED
+    assert Heartbeat.objects.filter(name="app_access:flickr").exists()
+    assert "Flickr application access" in _health_page()
