@@ -23,10 +23,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from channels.adapters.base import AuthError, PermanentError, RateLimited, TransientError
 from channels.models import SocialAccount
+from posts.lifecycle import DELIVERY_PENDING as PENDING_DELIVERY_STATES
 from posts.models import Delivery, DeliveryAttempt, InvalidTransition, Message, PublishingPause
 from posts.services.delivery import delivery_publish
 from posts.services.dispatch import dispatch_due
-from posts.services.messages import PENDING_DELIVERY_STATES
 from posts.services.operations import delivery_retry, held_release
 from posts.services.pause import held_deliveries, publishing_pause, publishing_resume
 from posts.services.reconcile import delivery_reconcile
