@@ -251,6 +251,7 @@ class Delivery(models.Model):
         AUTH = "auth", _("Account not authorised")
         PERMANENT = "permanent", _("Refused by the network")
         UNKNOWN = "unknown", _("Outcome unknown")
+        LATE = "late", _("Too late")
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
     account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="deliveries")
@@ -262,6 +263,10 @@ class Delivery(models.Model):
     reference = models.CharField(max_length=32, unique=True, default=new_delivery_reference, editable=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # When a person last said it may go out: the approved time, or a press officer's release
+    # or retry. The engine's own postponements (retries, rate limits) never move it: past
+    # it by PUBLISH_LATE_AFTER, the delivery is held (posts.services.outcomes.is_late).
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
     state_changed_at = models.DateTimeField(_("state changed"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     last_error_kind = models.CharField(max_length=16, choices=ErrorKind.choices, blank=True)

@@ -8,7 +8,8 @@
    here, untouched: this claim is what makes publishing at-most-once.
 2. Re-check at send time, in the claim's transaction: the message is still what was
    approved (its fingerprint) and not cancelled, else the delivery is cancelled; the
-   account can publish, else it fails as "auth"; no pause covers it, else it is held.
+   account can publish, else it fails as "auth"; no pause covers it and it is not too
+   late (posts.services.outcomes.is_late), else it is held.
 3. Count the attempt and write its `DeliveryAttempt` row (committed with the claim), then
    call the network through the account's adapter, with a `progress` callable that an
    upload sent in parts calls after each part: it keeps the delivery's `state_changed_at`
@@ -171,6 +172,16 @@ def _refuse_at_send_time(delivery: Delivery, now: datetime) -> outcomes.Outcome 
             now=now,
             verb="delivery.held",
             details={"pause_id": pause.pk, "scope": pause.scope, "value": pause.value, "reason": pause.reason},
+        )
+    elif outcomes.is_late(delivery, now):
+        outcome = outcomes.delivery_refuse(
+            delivery,
+            State.HELD,
+            now=now,
+            verb="delivery.held",
+            kind=Kind.LATE,
+            reason=outcomes.late_reason(delivery),
+            details={"late": True, "due_at": delivery.due_at.isoformat()},
         )
     else:
         return None

@@ -13,7 +13,8 @@ sweeper puts a delivery that waited too long in `queued` back in line).
   transaction per batch it locks the due rows (`SELECT ... FOR UPDATE SKIP LOCKED` on
   PostgreSQL, so concurrent dispatchers share the work; SQLite's IMMEDIATE transactions
   serialise them), and for each row:
-  a publishing pause covering it -> `held` (with an event; a press officer releases it);
+  a publishing pause covering it, or too late (posts.services.outcomes.is_late) -> `held`
+  (with an event; a press officer releases it);
   over the account's or the network's budget (posts.ratelimit) -> its next attempt moved
   to when the budget frees; otherwise -> `queued`. After commit the queued ids are sent to
   the `crisis` or `publish` queue, each message's first delivery before any message's
@@ -169,6 +170,7 @@ def _dispatch_batch(*, now: datetime, size: int) -> tuple[DispatchResult, int]:
         pauses = active_pauses()
         budget = budget_for(now=now)
         paused: list[tuple[Delivery, PublishingPause]] = []
+        late: list[Delivery] = []
         deferred: dict[datetime, list[int]] = defaultdict(list)
         for delivery in rows:
             mission = delivery.account.mission
@@ -183,6 +185,9 @@ def _dispatch_batch(*, now: datetime, size: int) -> tuple[DispatchResult, int]:
             if pause is not None:
                 paused.append((delivery, pause))
                 continue
+            if outcomes.is_late(delivery, now):
+                late.append(delivery)
+                continue
             frees = budget.take(network=delivery.account.network, account_id=delivery.account_id)
             if frees is not None:
                 deferred[frees].append(delivery.pk)
@@ -193,7 +198,7 @@ def _dispatch_batch(*, now: datetime, size: int) -> tuple[DispatchResult, int]:
         for frees, pks in deferred.items():
             outcomes.deliveries_defer(delivery_ids=pks, until=frees)
             result.deferred.extend(pks)
-        result.held = outcomes.deliveries_hold(paused=paused, now=now)
+        result.held = outcomes.deliveries_hold(paused=paused, late=late, now=now)
     queued = set(result.queued)
     claimed = first_deliveries_first([d for d in rows if d.pk in queued])
     # The messages become `publishing` before their deliveries reach the workers: a worker

@@ -6,6 +6,14 @@ Each move is a conditional UPDATE from the states the delivery may be in (checke
 posts.lifecycle.DELIVERY_TRANSITIONS) and records its event in the same transaction; the
 callers keep what is theirs (the policy, the network call, the message's summary).
 
+Too late -> held. A delivery is late when it would leave more than PUBLISH_LATE_AFTER after
+`due_at`, the time a person last said it may go out: the approved time, or a press
+officer's release or retry. The engine's own postponements (a retry after a failure, a
+rate limit, a budget deferral, a requeue by the sweeper) never move `due_at`, so a message
+that the engine could not send within the grace of its approved time waits, held, for a
+press officer, whether on its first attempt or a retry; releasing or retrying it is a new
+word from a person and starts the grace again. Backoff alone (eight tries in about 52
+minutes) stays within the default grace of an hour.
 """
 
 from __future__ import annotations
@@ -73,6 +81,22 @@ def failed_tries(delivery: Delivery) -> int:
     return DeliveryAttempt.objects.filter(delivery=delivery, action="publish").exclude(outcome="rate_limited").count()
 
 
+# --- Too late ---------------------------------------------------------------------------------
+
+
+def is_late(delivery: Delivery, now: datetime) -> bool:
+    """Whether the delivery would leave more than PUBLISH_LATE_AFTER after its `due_at`
+    (see the module's docstring). One without `due_at` is never late."""
+    return delivery.due_at is not None and now - delivery.due_at > timedelta(seconds=settings.PUBLISH_LATE_AFTER)
+
+
+def late_reason(delivery: Delivery) -> str:
+    return (
+        f"Due at {delivery.due_at:%Y-%m-%d %H:%M} UTC, more than {int(settings.PUBLISH_LATE_AFTER // 60)} minutes "
+        "ago: a press officer decides whether it still goes out."
+    )
+
+
 # --- The dispatcher ---------------------------------------------------------------------------
 
 
@@ -98,12 +122,13 @@ def deliveries_unqueue(*, delivery_ids: list[int], now: datetime) -> None:
 def deliveries_hold(
     *,
     paused: Iterable[tuple[Delivery, PublishingPause]] = (),
+    late: Iterable[Delivery] = (),
     now: datetime,
 ) -> list[int]:
     """scheduled -> held, for a press officer to release: those a pause covers (one event
-    per delivery, in one INSERT per pause). Returns the ids held."""
-    paused = list(paused)
-    if not paused:
+    per delivery, in one INSERT per pause) and those too late. Returns the ids held."""
+    paused, late = list(paused), list(late)
+    if not paused and not late:
         return []
     from_states = _allowed([State.SCHEDULED], State.HELD)
     held: list[int] = []
@@ -125,6 +150,19 @@ def deliveries_hold(
                 changes=[(d.pk, d.message_id, State.SCHEDULED) for d in deliveries],
                 details={"pause_id": pause.pk, "scope": pause.scope, "value": pause.value, "reason": pause.reason},
             )
+    for delivery in late:
+        reason = late_reason(delivery)
+        if Delivery.objects.filter(pk=delivery.pk, state__in=from_states).update(
+            state=State.HELD, state_changed_at=now, last_error=reason[:500], last_error_kind=Kind.LATE
+        ):
+            record_event(
+                verb="delivery.held",
+                delivery=delivery,
+                from_state=State.SCHEDULED,
+                to_state=State.HELD,
+                details={"late": True, "due_at": delivery.due_at.isoformat(), "reason": reason},
+            )
+            held.append(delivery.pk)
     return held
 
 
@@ -417,8 +455,11 @@ def delivery_lost_in_flight(delivery: Delivery, *, now: datetime, cutoff: dateti
 
 
 def delivery_release(delivery: Delivery, *, actor, when: datetime, now: datetime) -> bool:
-    """held -> scheduled, due at `when`: a press officer's word."""
-    changes = {"state": State.SCHEDULED, "next_attempt_at": when, "state_changed_at": now}
+    """held -> scheduled, due at `when`: a press officer's word, so the grace for being late
+    starts again from `when`. A note that it was late is cleared; any other error stays."""
+    changes = {"state": State.SCHEDULED, "next_attempt_at": when, "due_at": when, "state_changed_at": now}
+    if delivery.last_error_kind == Kind.LATE:
+        changes |= {"last_error": "", "last_error_kind": ""}
     if not Delivery.objects.filter(pk=delivery.pk, state__in=_allowed([State.HELD], State.SCHEDULED)).update(**changes):
         return False
     record_event(
@@ -434,9 +475,10 @@ def delivery_release(delivery: Delivery, *, actor, when: datetime, now: datetime
 
 
 def delivery_reschedule_failed(delivery: Delivery, *, actor, now: datetime) -> bool:
-    """failed -> scheduled, due now, its attempts kept: a press officer's retry."""
+    """failed -> scheduled, due now, its attempts kept: a press officer's retry (a new word
+    from a person: the grace for being late starts again)."""
     if not Delivery.objects.filter(pk=delivery.pk, state__in=_allowed([State.FAILED], State.SCHEDULED)).update(
-        state=State.SCHEDULED, next_attempt_at=now, state_changed_at=now
+        state=State.SCHEDULED, next_attempt_at=now, due_at=now, state_changed_at=now
     ):
         return False
     record_event(

@@ -145,6 +145,7 @@ def _write_deliveries(message: Message, *, now: datetime) -> list[Delivery]:
             priority=message.priority,
             state=Delivery.State.SCHEDULED,
             next_attempt_at=message.scheduled_at,
+            due_at=message.scheduled_at,
             state_changed_at=now,
         )
         for account, language in delivery_plan(message)
