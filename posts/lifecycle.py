@@ -71,6 +71,8 @@ MESSAGE_GOING_OUT = frozenset({M.PUBLISHING, M.PUBLISHED, M.PARTIALLY_PUBLISHED,
 MESSAGE_APPROVED = MESSAGE_PUBLISHABLE | {M.RETRACTED}
 # Done publishing, with or without trouble.
 MESSAGE_FINISHED = frozenset({M.PUBLISHED, M.PARTIALLY_PUBLISHED, M.FAILED})
+# Done with: finished publishing, or taken down since.
+MESSAGE_DONE = MESSAGE_FINISHED | {M.RETRACTED}
 MESSAGE_WITH_FAILURES = frozenset({M.PARTIALLY_PUBLISHED, M.FAILED})
 # Its failed deliveries may be tried again.
 MESSAGE_RETRYABLE = frozenset({M.FAILED, M.PARTIALLY_PUBLISHED, M.PUBLISHING, M.PUBLISHED})
@@ -131,6 +133,8 @@ DELIVERY_WAITING = frozenset({D.SCHEDULED, D.QUEUED, D.SENDING})
 # Waiting for a person, or gone wrong.
 DELIVERY_PROBLEM = frozenset({D.FAILED, D.UNKNOWN, D.HELD})
 DELIVERY_FAILED_OR_UNKNOWN = frozenset({D.FAILED, D.UNKNOWN})
+# Not going out by itself now: an outcome being checked or to settle, a hold to release.
+DELIVERY_UNKNOWN_OR_HELD = frozenset({D.UNKNOWN, D.HELD})
 # Where a worker's outcome may land from: its own `sending`, or `unknown` when the sweeper
 # gave up on a call that was only slow (the worker's answer is better than a guess).
 DELIVERY_IN_FLIGHT = frozenset({D.SENDING, D.UNKNOWN})

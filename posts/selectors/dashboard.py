@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from channels.models import SocialAccount
 from diplomacy_hub import policy
-from posts.lifecycle import MESSAGE_FINISHED, MESSAGE_IN_PROGRESS, MESSAGE_WITH_FAILURES
+from posts.lifecycle import DELIVERY_UNKNOWN_OR_HELD, MESSAGE_FINISHED, MESSAGE_IN_PROGRESS, MESSAGE_WITH_FAILURES
 from posts.models import Delivery, Message, Priority, Review
 from posts.selectors.messages import latest_review, review_queue, submitted_at
 
@@ -82,7 +82,7 @@ def press_panels(*, user) -> dict:
     recent = now - RECENT
     deliveries = policy.scope(user, Delivery.objects.all(), mission_field="message__mission")
     problems = deliveries.filter(
-        Q(state=DState.FAILED, state_changed_at__gte=recent) | Q(state__in=[DState.UNKNOWN, DState.HELD])
+        Q(state=DState.FAILED, state_changed_at__gte=recent) | Q(state__in=DELIVERY_UNKNOWN_OR_HELD)
     )
     delivery_counts = problems.aggregate(
         failed=Count("pk", filter=Q(state=DState.FAILED)),

@@ -23,6 +23,7 @@ from posts.lifecycle import (
     DELIVERY_REACHED_NETWORK,
     DELIVERY_WAITING,
     MESSAGE_APPROVED,
+    MESSAGE_DONE,
     MESSAGE_LIVE,
 )
 from posts.models import Delivery, Event, Message, MessageText, Priority, PublishingPause
@@ -161,7 +162,7 @@ def monitor_messages(*, user, show: str, now: datetime) -> QuerySet[Message]:
         messages = messages.filter(state=MState.SCHEDULED, scheduled_at__gt=soon)
     elif show == "done":
         messages = messages.filter(
-            state__in=[MState.PUBLISHED, MState.PARTIALLY_PUBLISHED, MState.FAILED, MState.RETRACTED],
+            state__in=MESSAGE_DONE,
             updated_at__gte=now - timedelta(days=7),
         )
     else:
