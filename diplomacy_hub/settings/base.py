@@ -275,6 +275,14 @@ CELERY_TASK_QUEUES = tuple(
 )
 CELERY_TASK_DEFAULT_EXCHANGE = "publish"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "publish"
+# Where each task goes unless its sender names a queue (publishing and retraction go to the
+# crisis or publish lane by the message's priority; the dispatcher's tick to both). Tasks
+# never name their queue themselves (diplomacy_hub.tasks.task).
+CELERY_TASK_ROUTES = {
+    "channels.*": {"queue": "maintenance"},
+    "posts.sweep": {"queue": "maintenance"},
+    "posts.reconcile_delivery": {"queue": "maintenance"},
+}
 CELERY_TIMEZONE = "UTC"
 # --- Publishing engine (posts/services/dispatch.py, delivery.py, sweeper.py, health.py) ---
 # Seconds unless said otherwise. Tests and drills shorten them through the environment.

@@ -375,3 +375,36 @@ def test_the_event_rule_finds_what_it_should():
         ("x.py:3", "delivery.retry_scheduled"),
         ("x.py:5", "message.comment"),
     ]
+
+
+# --- One task decorator (diplomacy_hub/tasks.py) --------------------------------------------------
+
+
+def task_decorators(relative: Path, source: str) -> list[str]:
+    """Tasks declared with Celery's own decorators rather than diplomacy_hub.tasks.task."""
+    if relative == Path("diplomacy_hub/tasks.py"):
+        return []
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for decorator in node.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+                if name == "shared_task" or (name == "task" and isinstance(target, ast.Attribute)):
+                    found.append(f"{relative}:{node.lineno} {node.name}")
+    return found
+
+
+def test_every_task_is_declared_with_the_one_decorator():
+    found = [problem for relative, source in python_files() for problem in task_decorators(relative, source)]
+    assert not found, "Use diplomacy_hub.tasks.task:\n" + "\n".join(found)
+
+
+def test_the_task_decorator_rule_finds_what_it_should():
+    source = (
+        "@shared_task(name='a.b')\ndef one(): pass\n"
+        "@app.task(name='a.c')\ndef two(): pass\n"
+        "@celery.shared_task\ndef three(): pass\n"
+        "@task(name='a.d')\ndef four(): pass\n"
+    )
+    assert [line.split(" ")[1] for line in task_decorators(Path("x.py"), source)] == ["one", "two", "three"]
