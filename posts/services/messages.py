@@ -31,7 +31,8 @@ from embassies.models import Mission
 from embassies.validators import is_language_code
 from posts.lifecycle import DELIVERY_PENDING, MESSAGE_GOING_OUT
 from posts.models import Attachment, Comment, Delivery, InvalidTransition, Message, MessageText, Priority
-from posts.services.events import record_delivery_events, record_event
+from posts.services import outcomes
+from posts.services.events import record_event
 from posts.validation import language_name
 
 TITLE_MAX = Message._meta.get_field("title").max_length
@@ -220,30 +221,13 @@ def cancel_pending_deliveries(
     """Cancel the deliveries no worker has started (scheduled, held, queued) with a
     conditional UPDATE on their state, so one a worker has already claimed (sending) is
     left alone. Returns (ids cancelled, deliveries left: in flight or already done)."""
-    now = timezone.now()
-    pending = list(Delivery.objects.filter(message=message, state__in=DELIVERY_PENDING).values_list("pk", "state"))
-    if pending:
-        Delivery.objects.filter(pk__in=[pk for pk, _ in pending], state__in=DELIVERY_PENDING).update(
-            state=Delivery.State.CANCELLED,
-            state_changed_at=now,
-            next_attempt_at=None,
-        )
-    cancelled = set(
-        Delivery.objects.filter(pk__in=[pk for pk, _ in pending], state=Delivery.State.CANCELLED).values_list(
-            "pk", flat=True
-        )
-    )
-    record_delivery_events(
-        verb="delivery.cancel",
-        actor=actor,
-        to_state=Delivery.State.CANCELLED,
-        changes=[(pk, message.pk, state) for pk, state in pending if pk in cancelled],
-        details={"because": verb, **({"reason": reason} if reason else {})},
+    cancelled = outcomes.deliveries_cancel_pending(
+        message_id=message.pk, actor=actor, because=verb, reason=reason, now=timezone.now()
     )
     left = list(
         Delivery.objects.filter(message=message).exclude(state=Delivery.State.CANCELLED).select_related("account")
     )
-    return sorted(cancelled), left
+    return cancelled, left
 
 
 def invalidate_approval(message: Message, *, actor, because: str) -> list[str]:

@@ -143,9 +143,12 @@ def message_retract(*, actor, message_id: int) -> Message:
     delivery, each result recorded per network. The message becomes `retracted` once every
     sent delivery is deleted; asking again retries the deletions that failed."""
     with transaction.atomic():
-        message = Message.objects.select_for_update().get(pk=message_id)
-        policy.require(actor, "message.retract", message)
-        message.require_transition(Message.State.RETRACTED)
+        message = lock_for_transition(
+            Message.objects.all(),
+            pk=message_id,
+            to_state=Message.State.RETRACTED,
+            guard=lambda row: policy.require(actor, "message.retract", row),
+        )
         sent = list(message.deliveries.filter(state=State.SENT).values_list("pk", flat=True))
         record_event(
             verb="message.retract_requested",

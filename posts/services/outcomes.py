@@ -1,6 +1,6 @@
 """Every change of a delivery's state, in one place: the dispatcher's claims and holds, the
-worker's outcomes, reconciliation, the sweeper, and the press office's release, retry,
-settle and retraction all move deliveries through these functions.
+worker's outcomes, reconciliation, the sweeper, cancellation, and the press office's
+release, retry, settle and retraction all move deliveries through these functions.
 
 Each move is a conditional UPDATE from the states the delivery may be in (checked against
 posts.lifecycle.DELIVERY_TRANSITIONS) and records its event in the same transaction; the
@@ -34,6 +34,7 @@ from channels.adapters.base import AdapterError, Published, RateLimited
 from posts.lifecycle import (
     DELIVERY_IN_FLIGHT,
     DELIVERY_ON_ITS_WAY,
+    DELIVERY_PENDING,
     DELIVERY_TRANSITIONS,
     InvalidTransition,
 )
@@ -164,6 +165,34 @@ def deliveries_hold(
             )
             held.append(delivery.pk)
     return held
+
+
+# --- Cancelling -------------------------------------------------------------------------------------
+
+
+def deliveries_cancel_pending(*, message_id: int, actor, because: str, reason: str = "", now: datetime) -> list[int]:
+    """scheduled, held or queued -> cancelled, for every such delivery of the message, by a
+    conditional UPDATE on their state: one a worker has already claimed (sending) is left
+    alone. One event each, saying `because` (the message's event that caused it). Returns
+    the ids cancelled, in order."""
+    from_states = _allowed(DELIVERY_PENDING, State.CANCELLED)
+    pending = list(Delivery.objects.filter(message_id=message_id, state__in=from_states).values_list("pk", "state"))
+    if not pending:
+        return []
+    Delivery.objects.filter(pk__in=[pk for pk, _ in pending], state__in=from_states).update(
+        state=State.CANCELLED, state_changed_at=now, next_attempt_at=None
+    )
+    cancelled = set(
+        Delivery.objects.filter(pk__in=[pk for pk, _ in pending], state=State.CANCELLED).values_list("pk", flat=True)
+    )
+    record_delivery_events(
+        verb="delivery.cancel",
+        actor=actor,
+        to_state=State.CANCELLED,
+        changes=[(pk, message_id, state) for pk, state in pending if pk in cancelled],
+        details={"because": because, **({"reason": reason} if reason else {})},
+    )
+    return sorted(cancelled)
 
 
 # --- The worker: refused before the call --------------------------------------------------------
