@@ -25,10 +25,11 @@ from channels.adapters.base import AuthError, PermanentError, RateLimited, Trans
 from channels.models import SocialAccount
 from posts.lifecycle import DELIVERY_PENDING as PENDING_DELIVERY_STATES
 from posts.models import Delivery, DeliveryAttempt, InvalidTransition, Message, PublishingPause
+from posts.selectors.pauses import held_deliveries
 from posts.services.delivery import delivery_publish
 from posts.services.dispatch import dispatch_due
 from posts.services.operations import delivery_retry, held_release
-from posts.services.pause import held_deliveries, publishing_pause, publishing_resume
+from posts.services.pause import publishing_pause, publishing_resume
 from posts.services.reconcile import delivery_reconcile
 from posts.services.review import message_cancel
 from posts.services.sweeper import sweep
