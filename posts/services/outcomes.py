@@ -36,7 +36,6 @@ from posts.lifecycle import (
     DELIVERY_ON_ITS_WAY,
     DELIVERY_PENDING,
     DELIVERY_TRANSITIONS,
-    InvalidTransition,
 )
 from posts.models import Delivery, DeliveryAttempt, PublishingPause
 from posts.services.events import record_delivery_events, record_event
@@ -60,11 +59,13 @@ SKIPPED = Outcome(state="")
 
 
 def _allowed(from_states: Iterable[str], to_state: str) -> list[str]:
-    """`from_states`, each checked against the delivery state machine."""
+    """`from_states`, each checked against the delivery state machine. The states come from
+    this module's code, never from input: a refusal is a bug here (ValueError), not words
+    for a person."""
     states = list(from_states)
     for state in states:
         if to_state not in DELIVERY_TRANSITIONS[state]:
-            raise InvalidTransition(f"A delivery cannot go from {state} to {to_state}.")
+            raise ValueError(f"posts.lifecycle does not let a delivery go from {state} to {to_state}.")
     return states
 
 

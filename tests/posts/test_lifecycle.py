@@ -75,3 +75,11 @@ def test_every_event_has_a_french_label():
     with translation.override("fr"):
         french = {name: str(kind.label) for name, kind in EVENTS.items()}
     assert [name for name in EVENTS if french[name] == english[name]] == []
+
+
+def test_the_outcomes_service_moves_deliveries_only_as_the_machine_allows():
+    from posts.services.outcomes import _allowed
+
+    assert _allowed([DeliveryState.SENDING, DeliveryState.UNKNOWN], DeliveryState.SENT) == ["sending", "unknown"]
+    with pytest.raises(ValueError, match="from failed to sent"):
+        _allowed([DeliveryState.FAILED], DeliveryState.SENT)
