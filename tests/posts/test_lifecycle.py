@@ -21,6 +21,7 @@ from posts.lifecycle import (
 )
 from posts.models import Delivery, Event, Message
 from posts.services.events import record_event
+from posts.services.outcomes import _allowed
 from tests.posts.factories import approved_message, draft_message, officer, press_officer
 
 pytestmark = pytest.mark.django_db
@@ -78,8 +79,6 @@ def test_every_event_has_a_french_label():
 
 
 def test_the_outcomes_service_moves_deliveries_only_as_the_machine_allows():
-    from posts.services.outcomes import _allowed
-
     assert _allowed([DeliveryState.SENDING, DeliveryState.UNKNOWN], DeliveryState.SENT) == ["sending", "unknown"]
     with pytest.raises(ValueError, match="from failed to sent"):
         _allowed([DeliveryState.FAILED], DeliveryState.SENT)
