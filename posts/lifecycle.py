@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import models
 from django.utils.functional import Promise
@@ -154,7 +154,7 @@ _Row = TypeVar("_Row", bound=models.Model)
 def require_transition(row: models.Model, to_state: str) -> None:
     """Raise InvalidTransition unless `row` (a Message or a Delivery) may go to `to_state`."""
     transitions, states = _machine_of(row)
-    current = row.state
+    current = _state_of(row)
     if not can_follow(transitions, current, to_state):
         if states is MessageState:
             refusal = _("This message is “%(current)s”; it cannot become “%(target)s”.")
@@ -180,16 +180,20 @@ def lock_for_transition(
     if guard is not None:
         guard(row)
     transitions, _states = _machine_of(row)
-    allowed = can_follow(transitions, row.state, to_state)
-    if not allowed or (from_states is not None and row.state not in from_states):
+    current = _state_of(row)
+    if not can_follow(transitions, current, to_state) or (from_states is not None and current not in from_states):
         if refusal is not None:
             raise InvalidTransition(refusal(row))
         require_transition(row, to_state)
     return row
 
 
+def _state_of(row: models.Model) -> str:
+    return cast(Any, row).state
+
+
 def _machine_of(row: models.Model) -> tuple[Mapping[str, frozenset[str]], type[models.TextChoices]]:
-    states = type(row).State
+    states = cast(Any, type(row)).State
     if states is DeliveryState:
         return DELIVERY_TRANSITIONS, DeliveryState
     if states is MessageState:

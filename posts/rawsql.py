@@ -14,7 +14,9 @@ from posts.lifecycle import DELIVERY_ON_ITS_WAY
 from posts.models import Delivery, Message, PublishingPause
 
 
-def _quote(name: str) -> str:
+def _quote(name: str | None) -> str:
+    if not name:
+        raise ValueError("A table or column without a name.")
     return connection.ops.quote_name(name)
 
 

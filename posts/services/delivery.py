@@ -181,7 +181,7 @@ def _refuse_at_send_time(delivery: Delivery, now: datetime) -> outcomes.Outcome 
             verb="delivery.held",
             kind=Kind.LATE,
             reason=outcomes.late_reason(delivery),
-            details={"late": True, "due_at": delivery.due_at.isoformat()},
+            details=outcomes.late_details(delivery),
         )
     else:
         return None

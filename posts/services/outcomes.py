@@ -92,6 +92,15 @@ def is_late(delivery: Delivery, now: datetime) -> bool:
     return delivery.due_at is not None and now - delivery.due_at > timedelta(seconds=settings.PUBLISH_LATE_AFTER)
 
 
+def late_details(delivery: Delivery) -> dict:
+    """What the delivery.held event of a late delivery says besides its reason."""
+    return {"late": True, "due_at": _iso(delivery.due_at)}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
 def late_reason(delivery: Delivery) -> str:
     return (
         f"Due at {delivery.due_at:%Y-%m-%d %H:%M} UTC, more than {int(settings.PUBLISH_LATE_AFTER // 60)} minutes "
@@ -162,7 +171,7 @@ def deliveries_hold(
                 delivery=delivery,
                 from_state=State.SCHEDULED,
                 to_state=State.HELD,
-                details={"late": True, "due_at": delivery.due_at.isoformat(), "reason": reason},
+                details={**late_details(delivery), "reason": reason},
             )
             held.append(delivery.pk)
     return held
@@ -446,7 +455,7 @@ def delivery_requeue(delivery: Delivery, *, now: datetime, cutoff: datetime) -> 
             message=delivery.message,
             from_state=State.QUEUED,
             to_state=State.SCHEDULED,
-            details={"queued_since": delivery.state_changed_at.isoformat()},
+            details={"queued_since": _iso(delivery.state_changed_at)},
         )
     return bool(moved)
 
