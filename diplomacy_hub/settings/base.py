@@ -306,8 +306,9 @@ PUBLISH_BACKOFF_MAX = env.float("PUBLISH_BACKOFF_MAX", default=1200.0)
 PUBLISH_BACKOFF_JITTER = env.float("PUBLISH_BACKOFF_JITTER", default=0.2)
 # Nothing goes out late by surprise: a delivery that would leave more than this after the
 # time a person gave it (the approved time, a release, a retry) is held for a press officer
-# (posts.services.outcomes). An hour: the backoff's eight tries (about 52 min) fit in it.
-PUBLISH_LATE_AFTER = env.float("PUBLISH_LATE_AFTER", default=3600.0)
+# (posts.services.outcomes). Ninety minutes: the backoff's eight tries (52 min, 62 at the
+# most with its jitter) fit in it, so only an outage or a long rate limit holds a delivery.
+PUBLISH_LATE_AFTER = env.float("PUBLISH_LATE_AFTER", default=5400.0)
 # Whether a publishing pause also holds crisis alerts (a pause is usually called because of
 # the crisis the alert is about; set False to let alerts through every pause).
 PUBLISHING_PAUSE_HOLDS_CRISIS = env.bool("PUBLISHING_PAUSE_HOLDS_CRISIS", default=True)

@@ -12,8 +12,8 @@ officer's release or retry. The engine's own postponements (a retry after a fail
 rate limit, a budget deferral, a requeue by the sweeper) never move `due_at`, so a message
 that the engine could not send within the grace of its approved time waits, held, for a
 press officer, whether on its first attempt or a retry; releasing or retrying it is a new
-word from a person and starts the grace again. Backoff alone (eight tries in about 52
-minutes) stays within the default grace of an hour.
+word from a person and starts the grace again. Backoff alone (eight tries in 52 minutes,
+62 at the most with jitter) stays within the default grace of ninety minutes.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from channels.adapters.base import PermanentError, RateLimited
+from diplomacy_hub.settings import base
 from posts.models import Delivery, DeliveryAttempt, Event, Message
 from posts.services.delivery import delivery_publish
 from posts.services.dispatch import dispatch_due
@@ -145,3 +146,14 @@ def test_the_worker_holds_a_delivery_that_waited_on_the_queue_past_the_grace(bro
     assert (delivery.state, delivery.attempts) == (S.HELD, 0)
     assert not DeliveryAttempt.objects.filter(delivery=delivery).exists()
     assert Event.objects.get(delivery=delivery, verb="delivery.held").details["late"] is True
+
+
+def test_the_default_grace_outlasts_the_whole_backoff():
+    """A delivery that only met network failures is never held as late by the engine's own
+    retries: every wait at its longest (the jitter's top) fits in the default grace."""
+    longest = sum(
+        min(base.PUBLISH_BACKOFF_BASE * 2 ** (attempt - 1), base.PUBLISH_BACKOFF_MAX)
+        * (1 + base.PUBLISH_BACKOFF_JITTER)
+        for attempt in range(1, base.PUBLISH_MAX_ATTEMPTS)
+    )
+    assert longest < base.PUBLISH_LATE_AFTER
