@@ -138,6 +138,7 @@ class ScriptedListener:
                         answers_post_id=post.get("answers", ""),
                         language=post.get("lang", ""),
                         edited_at=_time(post["edited_at"]) if post.get("edited_at") else None,
+                        deleted=bool(post.get("deleted")),
                         raw=post,
                     )
                     for post in payload["events"]
