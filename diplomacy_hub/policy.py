@@ -198,6 +198,9 @@ RULES: dict[str, Rule] = {
     "publishing.pause": _role(Role.PRESS_OFFICE),
     "publishing.resume": _role(Role.PRESS_OFFICE),
     "health.view": _role(Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR),
+    # The conversation desk: what the public says to a mission is seen like its messages.
+    "conversation.inbox": lambda user, obj=None: bool(roles_of(user)),
+    "conversation.view": _may_view,
 }
 
 

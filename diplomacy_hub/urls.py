@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("posts.urls")),
     path("missions/", include("embassies.urls")),
     path("accounts/social/", include("channels.urls")),
+    path("conversations/", include("conversations.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -84,6 +84,13 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "channels:account_disconnect": ("LMMMMM", "LFNFFA"),
     "channels:account_disable": ("LMMMMM", "LFNFFA"),
     "channels:account_check": ("LMMMMM", "LFNFFA"),
+    # The conversation desk: like messages, each mission's for its officers, all for headquarters.
+    "conversations:inbox": ("LAAAAA", "LMMMMM"),  # scoped list
+    "conversations:detail": ("LANAAA", "LMMMMM"),  # conversation.view
+    # The networks' webhooks: public, but a subscription check without the network's token
+    # and a POST without its signature are refused to everyone.
+    "conversations:webhook_x": ("FFFFFF", "FFFFFF"),
+    "conversations:webhook_facebook": ("FFFFFF", "FFFFFF"),
     # The audit log: administrators.
     "audit:log": ("LFFFFA", "LMMMMM"),  # audit.view
     # Logging in and out, the second factor (officers are sent on: they need none), one's password.
@@ -98,7 +105,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
 }
 
 # URL arguments that name one of mission A's objects: officer B must not learn it exists.
-MISSION_OBJECT_ARGUMENTS = {"pk", "message_id", "attachment_id", "delivery_id", "account_id", "code"}
+MISSION_OBJECT_ARGUMENTS = {"pk", "message_id", "attachment_id", "delivery_id", "account_id", "code", "conversation_id"}
 
 ROUTES = routes()
 APP_ROUTES = [route for route in ROUTES if not route.is_admin()]
@@ -210,7 +217,16 @@ def test_a_privileged_user_without_the_second_factor_reaches_no_page(world, role
     """Password only (force_login, no code): every page but the code pages, logging out and
     the public ones sends them to the second factor (S20)."""
     client.force_login(world.users[role])
-    open_ones = {"login", "logout", "set_language", "healthz", "security:otp_verify", "security:otp_setup"}
+    open_ones = {
+        "login",
+        "logout",
+        "set_language",
+        "healthz",
+        "security:otp_verify",
+        "security:otp_setup",
+        "conversations:webhook_x",
+        "conversations:webhook_facebook",
+    }
     reached = []
     for route in ROUTES:
         if route.name in open_ones:

@@ -97,6 +97,7 @@ DEFAULT_OBJECT = {
     "code": lambda w: w.mission_a.code,
     "network": lambda w: "twitter",
     "user_id": lambda w: w.users["officer_a"].pk,
+    "conversation_id": lambda w: w.conversation_a.pk,
 }
 
 
