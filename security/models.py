@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from embassies.models import Mission
 from embassies.roles import Role
@@ -82,10 +83,10 @@ class Invitation(models.Model):
     SHA-256 only; a new link (resend) replaces the old one at once."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
-        ACCEPTED = "accepted", _("accepted")
-        REVOKED = "revoked", _("revoked")
-        EXPIRED = "expired", _("expired")
+        PENDING = "pending", pgettext_lazy("invitation", "pending")
+        ACCEPTED = "accepted", pgettext_lazy("invitation", "accepted")
+        REVOKED = "revoked", pgettext_lazy("invitation", "withdrawn")
+        EXPIRED = "expired", pgettext_lazy("invitation", "expired")
 
     email = models.EmailField(_("e-mail"))
     first_name = models.CharField(_("first name"), max_length=150)
