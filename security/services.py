@@ -476,7 +476,11 @@ def invitation_accept(*, token: str, password: str):
             is_active=True,
         )
         user.set_password(password)
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:  # the username was taken between the check and the save
+            raise InvitationInvalid("taken") from None
         staff_services.role_grant(actor=inviter, user_id=user.pk, role=invitation.role)
         for mission in invitation.missions.order_by("name"):
             staff_services.membership_add(actor=inviter, user_id=user.pk, mission_id=mission.pk)

@@ -80,6 +80,26 @@ def test_invitation_create_mails_the_link_from_a_task_after_commit_only(
     assert AuditEvent.objects.filter(action="staff.invitation_mail").count() == 1
 
 
+def test_the_mail_speaks_the_language_the_administrator_invited_in(
+    admin, task_queue, mailoutbox, django_capture_on_commit_callbacks
+):
+    invited_and_mailed(admin, task_queue, mailoutbox, django_capture_on_commit_callbacks, language="fr")
+    mail = mailoutbox[0]
+    assert mail.subject == "[Diplomacy Hub] Vous êtes invité(e) sur Diplomacy Hub"
+    assert "Bonjour Aiko," in mail.body
+    assert "« Chargé de communication »" in mail.body
+
+
+def test_a_username_taken_after_the_invitation_refuses_the_link(
+    admin, task_queue, mailoutbox, django_capture_on_commit_callbacks
+):
+    _invitation, token = invited_and_mailed(admin, task_queue, mailoutbox, django_capture_on_commit_callbacks)
+    UserFactory(username="ASato", email="someone.else@example.org")
+    with pytest.raises(services.InvitationInvalid) as refused:
+        services.invitation_accept(token=token, password=PASSWORD)
+    assert refused.value.code == "taken"
+
+
 def test_a_task_delivered_twice_mails_once(admin, task_queue, mailoutbox, django_capture_on_commit_callbacks):
     invitation, token = invited_and_mailed(admin, task_queue, mailoutbox, django_capture_on_commit_callbacks)
     assert services.invitation_mail(invitation_id=invitation.pk, issue=1) is False
