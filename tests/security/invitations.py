@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.mail.backends.base import BaseEmailBackend
 
 from security.tasks import send_invitation
 
@@ -39,3 +40,10 @@ def link_token(mail) -> str:
     match = LINK.search(mail.body)
     assert match, mail.body
     return match.group("token")
+
+
+class BrokenMailServer(BaseEmailBackend):
+    """A mail server that refuses every message (EMAIL_BACKEND in a test)."""
+
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("the mail server is down")

@@ -9,7 +9,9 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -168,6 +170,44 @@ def test_invite_then_resend_and_withdraw_from_the_list(
         "staff.invitation_resend",
         "staff.invitation_revoke",
     }
+
+
+def test_a_broker_that_is_down_does_not_fail_the_invitation(
+    admin_client, monkeypatch, mailoutbox, django_capture_on_commit_callbacks
+):
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("the broker is down")
+
+    monkeypatch.setattr("security.services.current_app.send_task", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("staff:invite"), invite_form())
+    assert response.status_code == 302
+    assert "not sent yet" in admin_client.get(reverse("staff:invitation_list")).text
+
+
+def test_the_invitation_list_costs_the_same_queries_for_one_or_many(admin_client, admin):
+    def add(number: int) -> None:
+        invitation = Invitation.objects.create(
+            email=f"p{number}@example.org",
+            first_name="P",
+            last_name=str(number),
+            username=f"p{number}",
+            role=Role.OFFICER,
+            invited_by=admin,
+            expires_at=timezone.now() + timedelta(hours=1),
+        )
+        invitation.missions.add(mission("emb-jp-tokyo"), mission("emb-de-berlin"))
+
+    add(0)
+    admin_client.get(reverse("staff:invitation_list"))  # warm the session
+    with CaptureQueriesContext(connection) as one:
+        admin_client.get(reverse("staff:invitation_list"))
+    for number in range(1, 6):
+        add(number)
+    with CaptureQueriesContext(connection) as six:
+        response = admin_client.get(reverse("staff:invitation_list"))
+    assert response.text.count("Embassy of France in Japan") == 6
+    assert len(six) == len(one)
 
 
 # --- The invited person ---------------------------------------------------------------------------

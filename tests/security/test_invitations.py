@@ -100,6 +100,24 @@ def test_a_username_taken_after_the_invitation_refuses_the_link(
     assert refused.value.code == "taken"
 
 
+def test_a_mail_server_that_refuses_leaves_no_live_link(
+    admin, task_queue, mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    settings.EMAIL_BACKEND = "tests.security.invitations.BrokenMailServer"
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = invite(admin)
+    with pytest.raises(ConnectionRefusedError):
+        task_queue.run()
+    invitation.refresh_from_db()
+    assert (invitation.token_hash, invitation.mailed_issue) == ("", 0)  # rolled back: "not sent yet"
+    assert not AuditEvent.objects.filter(action="staff.invitation_mail").exists()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.invitation_resend(actor=admin, invitation_id=invitation.pk)
+    task_queue.run()
+    assert services.invitation_check(token=link_token(mailoutbox[-1])) == invitation
+
+
 def test_a_task_delivered_twice_mails_once(admin, task_queue, mailoutbox, django_capture_on_commit_callbacks):
     invitation, token = invited_and_mailed(admin, task_queue, mailoutbox, django_capture_on_commit_callbacks)
     assert services.invitation_mail(invitation_id=invitation.pk, issue=1) is False
