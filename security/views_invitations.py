@@ -9,12 +9,11 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -24,6 +23,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods
 
 from diplomacy_hub import policy
+from embassies import selectors as staff_selectors
 from security import selectors, services
 from security.forms import AcceptInvitationForm, InvitationForm
 from security.models import Invitation
@@ -172,14 +172,10 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
     )
 
 
-def _person(user_id: int):
-    return get_object_or_404(get_user_model(), pk=user_id)
-
-
 @require_http_methods(["GET", "POST"])
 def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     policy.require(request.user, "staff.manage")
-    person = _person(user_id)
+    person = staff_selectors.person_get(user_id=user_id)
     names = {"name": person.get_full_name() or person.get_username()}
     return _confirm_or_act(
         request,
@@ -202,7 +198,7 @@ def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     policy.require(request.user, "staff.manage")
-    person = _person(user_id)
+    person = staff_selectors.person_get(user_id=user_id)
     names = {"name": person.get_full_name() or person.get_username()}
     return _confirm_or_act(
         request,
