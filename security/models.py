@@ -78,7 +78,7 @@ class EnrolmentGrant(models.Model):
 class Invitation(models.Model):
     """An administrator's invitation of a person: who they will be (name, e-mail, username,
     role, missions) and the single-use link that lets them set their password. The account
-    is made only when the link is used (security/services.py::invitation_accept), so an
+    is made only when the link is used (security/services/people.py::invitation_accept), so an
     invitation never accepted leaves no user behind. The link's token is stored as its
     SHA-256 only; a new link (resend) replaces the old one at once."""
 

@@ -1,7 +1,7 @@
 """Bringing people in and out: administrators invite a person, see the pending invitations
 (resend, withdraw), deactivate and reactivate a person (namespace `staff`); the invited
 person opens their link and sets a password (namespace `invitation`, public). The writes
-are security/services.py's; every change is a POST from a confirmation page."""
+are security/services/people.py's; every change is a POST from a confirmation page."""
 
 from __future__ import annotations
 
