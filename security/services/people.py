@@ -8,6 +8,7 @@ import hashlib
 import logging
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
@@ -270,11 +271,11 @@ def invitation_mail(*, invitation_id: int, issue: int) -> bool:
 def invitation_check(*, token: str) -> Invitation:
     """The pending invitation whose link this is, or InvitationInvalid saying why not."""
     invitation = Invitation.objects.filter(token_hash=token_hash(token)).first() if token else None
-    _require_usable(invitation)
-    return invitation
+    return _usable(invitation)[0]
 
 
-def _require_usable(invitation: Invitation | None) -> None:
+def _usable(invitation: Invitation | None) -> tuple[Invitation, Any]:
+    """The invitation and its sender, or InvitationInvalid saying why it cannot be used."""
     if invitation is None:
         raise InvitationInvalid("unknown")
     if invitation.status == Invitation.Status.ACCEPTED:
@@ -284,8 +285,10 @@ def _require_usable(invitation: Invitation | None) -> None:
     if invitation.status == Invitation.Status.EXPIRED or invitation.is_expired():
         raise InvitationInvalid("expired")
     # Checked when used, not only when sent: an invitation does not outlive its sender's right.
-    if invitation.invited_by is None or not policy.can(invitation.invited_by, "staff.manage"):
+    inviter = invitation.invited_by
+    if inviter is None or not policy.can(inviter, "staff.manage"):
         raise InvitationInvalid("withdrawn_authority")
+    return invitation, inviter
 
 
 @sensitive_variables("token", "password")
@@ -302,8 +305,7 @@ def invitation_accept(*, token: str, password: str):
         invitation = (
             Invitation.objects.select_for_update().filter(token_hash=token_hash(token)).first() if token else None
         )
-        _require_usable(invitation)
-        inviter = invitation.invited_by
+        invitation, inviter = _usable(invitation)
         if (
             User.objects.filter(username__iexact=invitation.username).exists()
             or User.objects.filter(email__iexact=invitation.email).exists()
