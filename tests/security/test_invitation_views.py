@@ -364,3 +364,20 @@ def test_the_staff_pages_lead_to_invitations_and_deactivation(admin_client):
 def test_an_unknown_person_or_invitation_is_not_found(admin_client):
     assert admin_client.get(reverse("staff:deactivate", args=[10**9])).status_code == 404
     assert admin_client.get(reverse("staff:invitation_resend", args=[10**9])).status_code == 404
+
+
+def test_the_invitation_pages_speak_french(admin_client, task_queue, mailoutbox, django_capture_on_commit_callbacks):
+    page = admin_client.get(reverse("staff:invite"), **FRENCH).text
+    for words in ("Inviter une personne", "Prénom", "Envoyer l’invitation", "Chargé de communication"):
+        assert words in page
+    for words in ("Invite a person", "First name", "Send the invitation"):
+        assert words not in page
+    token = invite_through_the_page(admin_client, task_queue, mailoutbox, django_capture_on_commit_callbacks)
+    listing = admin_client.get(reverse("staff:invitation_list"), **FRENCH).text
+    assert "lien envoyé" in listing
+    assert "Renvoyer…" in listing
+    person = Client()
+    person.get(reverse("invitation:open", args=[token]), **FRENCH)
+    page = person.get(reverse("invitation:accept"), **FRENCH).text
+    assert "Bienvenue, Aiko" in page
+    assert "Enregistrer mon mot de passe" in page
