@@ -114,7 +114,7 @@ def _send_link(invitation: Invitation) -> None:
     def enqueue() -> None:
         try:
             # By name: security/tasks.py imports this module.
-            current_app.send_task(SEND_TASK, args=[invitation_id, issue], queue="maintenance", retry=False)
+            current_app.send_task(SEND_TASK, args=[invitation_id, issue], retry=False)  # queue: task routes
         except Exception:
             logger.exception("Could not queue the e-mail of invitation %s.", invitation_id)
 

@@ -8,6 +8,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from celery import current_app
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
@@ -61,7 +62,8 @@ def test_invitation_create_mails_the_link_from_a_task_after_commit_only(
     assert task_queue.sent == []  # nothing before the commit
     assert len(callbacks) == 1
     callbacks[0]()
-    assert task_queue.sent == [(services.SEND_TASK, [invitation.pk, 1], "maintenance")]
+    assert task_queue.sent == [(services.SEND_TASK, [invitation.pk, 1], None)]
+    assert current_app.amqp.router.route({}, services.SEND_TASK)["queue"].name == "maintenance"
     assert mailoutbox == []  # the request sends nothing: the worker does
     task_queue.run()
     assert len(mailoutbox) == 1
