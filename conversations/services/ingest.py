@@ -83,18 +83,20 @@ def _problem(account: SocialAccount, item: HeardItem) -> str:
 
 
 def items_ingest(*, account: SocialAccount, items: Sequence[HeardItem], source: str) -> IngestResult:
-    """Store what the network said to `account`, in the caller's transaction or in one of its
-    own; each item in a savepoint, so that one bad item never loses the others."""
+    """Store what the network said to `account`, each item in a transaction of its own and
+    committed when this returns (outside a caller's transaction): one bad item never loses
+    the others, and two ingests of one thread at once never deadlock (each holds the locks
+    of one item and its conversation only)."""
     result = IngestResult()
-    with transaction.atomic():
-        for item in items:
-            problem = _problem(account, item)
-            if problem:
-                logger.warning("Item %s:%s not stored: %s.", item.network, item.external_id[:100], problem)
-                result.rejected += 1
-                continue
+    for item in items:
+        problem = _problem(account, item)
+        if problem:
+            logger.warning("Item %s:%s not stored: %s.", item.network, item.external_id[:100], problem)
+            result.rejected += 1
+            continue
+        with transaction.atomic():
             outcome = _ingest_one(account=account, item=item, source=source)
-            setattr(result, outcome, getattr(result, outcome) + 1)
+        setattr(result, outcome, getattr(result, outcome) + 1)
     return result
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -55,24 +54,22 @@ def cursors_claim_due(*, limit: int | None = None) -> list[Claimed]:
     cursors_open()
     now = timezone.now()
     claim = secrets.token_hex(8)
-    due = Q(next_poll_at__lte=now, account__status=SocialAccount.Status.CONNECTED) & (
-        Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
-    )
+    free = Q(next_poll_at__lte=now) & (Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
     ids = list(
-        ListenCursor.objects.filter(due)
+        ListenCursor.objects.filter(free, account__status=SocialAccount.Status.CONNECTED)
         .order_by("next_poll_at", "pk")
         .values_list("pk", flat=True)[: limit or settings.LISTEN_BATCH_SIZE]
     )
     if not ids:
         return []
-    # The same condition again: a cursor another beat claimed meanwhile is left to it.
-    ListenCursor.objects.filter(due, pk__in=ids).update(
+    # The same condition again, on the cursor's own columns only: PostgreSQL re-checks them
+    # on a row another beat has just claimed (a join would become a subquery that it does
+    # not re-check), so that row is left to the other beat.
+    ListenCursor.objects.filter(free, pk__in=ids).update(
         claim=claim, claimed_until=now + timedelta(seconds=settings.LISTEN_CLAIM_SECONDS)
     )
-    return [
-        Claimed(cursor_id=pk, claim=claim)
-        for pk in ListenCursor.objects.filter(claim=claim, pk__in=ids).values_list("pk", flat=True)
-    ]
+    mine = ListenCursor.objects.filter(claim=claim, pk__in=ids).values_list("pk", flat=True)
+    return [Claimed(cursor_id=pk, claim=claim) for pk in mine]
 
 
 def backoff_seconds(failures: int) -> float:
@@ -128,24 +125,24 @@ def account_poll(*, cursor_id: int, claim: str) -> PollOutcome:
         logger.exception("Polling account %s failed.", account.pk)
         return _failed(cursor, claim, f"error: {type(exc).__name__}")
 
-    now = timezone.now()
     try:
-        with transaction.atomic():
-            result = items_ingest(account=account, items=heard.items, source=RawEvent.Source.POLL)
-            # The cursor moves with what it covers, in one transaction: never past an item lost.
-            ListenCursor.objects.filter(pk=cursor.pk, claim=claim).update(
-                cursor=heard.cursor,
-                next_poll_at=now + timedelta(seconds=_interval(account)),
-                failures=0,
-                last_error="",
-                last_polled_at=now,
-                last_success_at=now,
-                claim="",
-                claimed_until=None,
-            )
+        # Each item is committed as it is stored; the cursor moves only once all of them are,
+        # so a crash in between polls the same page again, and the upsert absorbs it.
+        result = items_ingest(account=account, items=heard.items, source=RawEvent.Source.POLL)
     except Exception as exc:
         logger.exception("Storing what account %s heard failed.", account.pk)
         return _failed(cursor, claim, f"error: {type(exc).__name__}")
+    now = timezone.now()
+    ListenCursor.objects.filter(pk=cursor.pk, claim=claim).update(
+        cursor=heard.cursor,
+        next_poll_at=now + timedelta(seconds=_interval(account)),
+        failures=0,
+        last_error="",
+        last_polled_at=now,
+        last_success_at=now,
+        claim="",
+        claimed_until=None,
+    )
     return PollOutcome(polled=True, result=result)
 
 
