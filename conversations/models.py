@@ -106,6 +106,7 @@ class Conversation(models.Model):
             ),
         ]
         indexes = [
+            models.Index(fields=["mission", "-last_item_at"], name="conversations_mission_idx"),
             models.Index(fields=["mission", "status", "-last_item_at"], name="conversations_inbox_idx"),
             models.Index(fields=["status", "-last_item_at"], name="conversations_hq_inbox_idx"),
         ]
