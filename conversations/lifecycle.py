@@ -35,7 +35,9 @@ CONVERSATION_TRANSITIONS: Mapping[str, frozenset[str]] = {
 # Someone has yet to act on it: the inbox's default view.
 CONVERSATION_ACTIVE = frozenset({C.NEW, C.OPEN, C.AWAITING_CLEARANCE, C.WAITING_FOR_AUTHOR})
 # A new item from the public brings it back to the desk.
-CONVERSATION_REOPENED_BY_NEW_ITEM = frozenset({C.RESOLVED, C.WAITING_FOR_AUTHOR})
+CONVERSATION_REOPENED_BY_NEW_ITEM = frozenset({C.RESOLVED, C.WAITING_FOR_AUTHOR, C.SNOOZED})
+# Set by a person on the conversation page; the others belong to replies and clearance (part 2).
+CONVERSATION_SET_BY_HAND = frozenset({C.OPEN, C.WAITING_FOR_AUTHOR, C.SNOOZED, C.RESOLVED, C.CLOSED})
 
 
 class CloseReason(models.TextChoices):
@@ -65,5 +67,7 @@ register_event("conversation.started", _("the conversation started"))
 register_event("conversation.item_added", _("the public added to it"))
 register_event("conversation.reopened", _("reopened by a new item"))
 register_event("conversation.linked_to_post", _("linked to our post"))
+register_event("conversation.status", _("changed the status"))
+register_event("conversation.assign", _("assigned it"))
 register_event("item.edited", _("the author edited an item"))
 register_event("item.deleted", _("an item was deleted on the network"))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from conversations.models import Conversation, Item
 from diplomacy_hub import policy
 from embassies.models import Mission
+from embassies.roles import Role
 from posts.models import MessageText
 
 EARLIER_EXCHANGES = 20
@@ -69,4 +71,18 @@ def earlier_exchanges(conversation: Conversation, *, author_ids: list[str]) -> Q
         .exclude(conversation=conversation)
         .select_related("conversation")
         .order_by("-created_at_network", "-pk")[:EARLIER_EXCHANGES]
+    )
+
+
+def assignee_candidates(conversation: Conversation) -> QuerySet:
+    """Who may take the conversation: the mission's officers, the press office, the crisis unit."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(groups__name=Role.OFFICER, memberships__mission_id=conversation.mission_id)
+            | Q(groups__name__in=[Role.PRESS_OFFICE, Role.CRISIS_UNIT])
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
     )

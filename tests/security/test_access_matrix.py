@@ -98,6 +98,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     # The conversation desk: like messages, each mission's for its officers, all for headquarters.
     "conversations:inbox": ("LAAAAA", "LMMMMM"),  # scoped list
     "conversations:detail": ("LANAAA", "LMMMMM"),  # conversation.view
+    "conversations:status": ("LMMMMM", "LANAAF"),  # conversation.handle: not administrators
+    "conversations:assign": ("LMMMMM", "LANAAF"),
     # The networks' webhooks: public, but a subscription check without the network's token
     # and a POST without its signature are refused to everyone.
     "conversations:webhook_x": ("FFFFFF", "FFFFFF"),
