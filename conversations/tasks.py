@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from conversations.services.desk import conversations_wake_snoozed
 from conversations.services.polling import account_poll, cursors_claim_due
 from diplomacy_hub.tasks import task
 
@@ -26,3 +27,10 @@ def poll_account(cursor_id: int, claim: str, **kwargs) -> None:
     outcome = account_poll(cursor_id=cursor_id, claim=claim)
     if outcome.result is not None and (outcome.result.created or outcome.result.updated):
         logger.info("Cursor %s: %s", cursor_id, outcome.result)
+
+
+@task(name="conversations.wake_snoozed")
+def wake_snoozed(**kwargs) -> None:
+    woken = conversations_wake_snoozed()
+    if woken:
+        logger.info("Conversations: %d snoozes ended.", woken)

@@ -89,3 +89,26 @@ def conversation_assign(*, actor, conversation_id: int, assignee_id: int | None)
             details={"assignee": assignee_id},
         )
     return conversation
+
+
+def conversations_wake_snoozed(*, now: datetime | None = None) -> int:
+    """Snoozed conversations whose time has come are open again (beat, every minute)."""
+    now = now or timezone.now()
+    woken = 0
+    due = Conversation.objects.filter(status=Conversation.Status.SNOOZED, snoozed_until__lte=now)
+    for conversation_id in due.values_list("pk", flat=True)[:1000]:
+        with transaction.atomic():
+            # Again under the lock: a person or a new item may have moved it meanwhile.
+            conversation = _lock(conversation_id)
+            if conversation.status != Conversation.Status.SNOOZED or conversation.snoozed_until > now:
+                continue
+            conversation.status, conversation.snoozed_until = Conversation.Status.OPEN, None
+            conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
+            record_event(
+                verb="conversation.woken",
+                conversation=conversation,
+                from_status=Conversation.Status.SNOOZED,
+                to_status=Conversation.Status.OPEN,
+            )
+            woken += 1
+    return woken

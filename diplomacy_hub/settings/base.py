@@ -410,6 +410,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": LISTEN_TICK,
         "options": {"queue": "listen", "expires": LISTEN_TICK * 2},
     },
+    "conversations-wake-snoozed": {
+        "task": "conversations.wake_snoozed",
+        "schedule": 60.0,
+        "options": {"queue": "listen", "expires": 120.0},
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from channels.models import Network
 from conversations.models import Conversation, RawEvent
-from conversations.services.desk import conversation_assign, conversation_set_status
+from conversations.services.desk import conversation_assign, conversation_set_status, conversations_wake_snoozed
 from conversations.services.ingest import items_ingest
 from posts.lifecycle import InvalidTransition
 from tests.conversations.conftest import heard
@@ -148,3 +148,16 @@ def test_the_page_assigns(client, conversation):
     assert refused.status_code == 302
     conversation.refresh_from_db()
     assert conversation.assignee == press
+
+
+def test_a_snooze_ends_at_its_time(conversation):
+    until = timezone.now() + timedelta(hours=2)
+    conversation_set_status(
+        actor=press_officer(), conversation_id=conversation.pk, status=Status.SNOOZED, snoozed_until=until
+    )
+    assert conversations_wake_snoozed(now=until - timedelta(seconds=1)) == 0
+    assert conversations_wake_snoozed(now=until) == 1
+    conversation.refresh_from_db()
+    assert (conversation.status, conversation.snoozed_until) == (Status.OPEN, None)
+    assert conversation.events.filter(verb="conversation.woken").count() == 1
+    assert conversations_wake_snoozed(now=until) == 0
