@@ -227,6 +227,10 @@ def _thread(conversation: Conversation, row: Item, *, item: HeardItem) -> None:
 
 def _update(row: Item, *, item: HeardItem, raw: RawEvent) -> str:
     fields: list[str] = []
+    if item.created_at < row.created_at_network:
+        # Heard an edit first: on X an edit is a new post, with its own time.
+        row.created_at_network = item.created_at
+        fields.append("created_at_network")
     if item.deleted and row.deleted_at is None:
         row.deleted_at = timezone.now()
         fields.append("deleted_at")

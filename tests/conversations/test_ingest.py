@@ -81,6 +81,15 @@ def test_an_edit_updates_the_item_and_an_older_version_never_overwrites_it(cairo
     assert ConversationEvent.objects.filter(verb="item.edited").count() == 1
 
 
+def test_an_edit_heard_before_its_original_keeps_the_edit_and_the_original_time(cairo_x):
+    # X: an edit is a new post (its own creation time); the item keeps the first id.
+    edit = heard(external_id="1", text="second", created_at=later(7), edited_at=later(7))
+    original = heard(external_id="1", text="first", created_at=later(0))
+    items_ingest(account=cairo_x, items=[edit, original], source=POLL)
+    item = Item.objects.get()
+    assert (item.text, item.created_at_network, item.edited_at) == ("second", later(0), later(7))
+
+
 def test_a_deletion_marks_the_item_keeps_its_words_and_is_never_undone(cairo_x):
     items_ingest(account=cairo_x, items=[heard(external_id="1", text="words")], source=POLL)
     items_ingest(account=cairo_x, items=[heard(external_id="1", text="", deleted=True)], source=WEBHOOK)
