@@ -34,11 +34,10 @@ def _refuse(status: int, reason: str) -> JsonResponse:
 @require_http_methods(["GET", "POST"])
 def webhook(request: HttpRequest, network: str) -> HttpResponse:
     if request.method == "GET":
-        answer = webhook_challenge(network=network, params=request.GET.dict())
+        answer, content_type = webhook_challenge(network=network, params=request.GET.dict())
         if answer is None:
             logger.warning("A %s webhook check that does not hold, from %s.", network, request.META.get("REMOTE_ADDR"))
             return _refuse(403, _("This subscription check is not valid."))
-        content_type = "application/json" if network == "twitter" else "text/plain"
         return HttpResponse(answer, content_type=content_type)
 
     try:

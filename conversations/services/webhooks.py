@@ -46,12 +46,16 @@ def app_secret(network: str) -> str:
     return settings.SOCIAL_APPS[network]["client_secret"]
 
 
-def webhook_challenge(*, network: str, params: Mapping[str, str]) -> str | None:
-    return listener_for(network).webhook_challenge(
+def webhook_challenge(*, network: str, params: Mapping[str, str]) -> tuple[str | None, str]:
+    """The answer to the network's subscription check (None when it does not hold), and
+    its media type."""
+    listener = listener_for(network)
+    answer = listener.webhook_challenge(
         params=params,
         app_secret=app_secret(network),
         verify_token=settings.FACEBOOK_WEBHOOK_VERIFY_TOKEN if network == "facebook" else "",
     )
+    return answer, listener.challenge_content_type
 
 
 def webhook_verify(*, network: str, body: bytes, headers: Mapping[str, str]) -> bool:

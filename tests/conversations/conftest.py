@@ -90,6 +90,7 @@ class ScriptedListener:
 
     def __init__(self, network: str, script: deque) -> None:
         self.network = network
+        self.challenge_content_type = "application/json" if network == "twitter" else "text/plain"
         self.script = script
         self.calls: list[dict] = []
 
