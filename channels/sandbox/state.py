@@ -20,7 +20,7 @@ from typing import Any
 
 from channels.sandbox import tokens
 from channels.sandbox.faults import FaultBook, FaultDecision, FaultRule
-from channels.sandbox.http import sniff_mime
+from channels.sandbox.mime import sniff_mime
 
 # Uploaded images are kept so that the feeds can show them; videos are only counted.
 MEDIA_KEEP_MAX_BYTES = 2 * 1024 * 1024
