@@ -67,7 +67,6 @@ from channels.adapters.base import (
     require_fit,
     sdk_errors,
 )
-from channels.adapters.outgoing import clean_image, video_without_metadata
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -75,9 +74,7 @@ from channels.adapters.transport import (
     make_session,
     request_never_left,
 )
-from channels.media import (
-    check_against_limits,
-)
+from channels.media import check_against_limits, clean_image, video_without_metadata
 
 NETWORK = "facebook"
 LABEL = "Facebook"

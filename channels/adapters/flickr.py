@@ -53,7 +53,6 @@ from channels.adapters.base import (
     require_fit,
     sdk_errors,
 )
-from channels.adapters.outgoing import clean_image
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -61,7 +60,7 @@ from channels.adapters.transport import (
     make_session,
     request_never_left,
 )
-from channels.media import IMAGE_UPLOAD_MAX_BYTES, check_against_limits
+from channels.media import IMAGE_UPLOAD_MAX_BYTES, check_against_limits, clean_image
 
 NETWORK = "flickr"
 LABEL = "Flickr"

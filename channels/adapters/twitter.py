@@ -67,7 +67,6 @@ from channels.adapters.base import (
     require_fit,
     sdk_errors,
 )
-from channels.adapters.outgoing import clean_image, video_without_metadata
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -76,9 +75,7 @@ from channels.adapters.transport import (
     mount_on,
     request_never_left,
 )
-from channels.media import (
-    check_against_limits,
-)
+from channels.media import check_against_limits, clean_image, video_without_metadata
 
 NETWORK = "twitter"
 LABEL = "X"
