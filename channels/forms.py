@@ -2,9 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
-from diplomacy_hub import policy
-from embassies.forms import ListFilterForm
+from diplomacy_hub.forms import ListFilterForm
 from embassies.models import Mission
+from embassies.selectors import missions_visible_to
 
 
 class AccountRegisterForm(forms.Form):
