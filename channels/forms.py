@@ -26,7 +26,7 @@ class AccountRegisterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mission"].queryset = policy.missions_visible_to(user).active().order_by("name")
+        self.fields["mission"].queryset = missions_visible_to(user).active().order_by("name")
 
 
 class AccountFilterForm(ListFilterForm):

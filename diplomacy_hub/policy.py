@@ -9,7 +9,7 @@ Views, the admin, the API, services and querysets all ask this module. Two quest
   on an object they can see. Unknown actions raise: a typo must never grant access.
 
 Objects are duck-typed: anything with `mission_id` (a message, a social account, a
-membership) or a Mission itself; messages also carry `author_id` and `priority`, and a
+membership, a Mission itself, whose `mission_id` is its own id); messages also carry `author_id` and `priority`, and a
 Message answers `writer_ids()` (its author and whoever edited it) for four eyes.
 
 A rule answers True, False, or a `Refusal` that says why in words the user understands;
@@ -23,7 +23,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils.translation import gettext, gettext_noop
 
-from embassies.models import Mission
 from embassies.roles import Role
 
 CROSS_MISSION_ROLES = frozenset({Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR})
@@ -76,10 +75,6 @@ def scope(user, queryset: QuerySet, *, mission_field: str = "mission") -> QueryS
     return queryset.filter(**{lookup: list(mission_ids_of(user))})
 
 
-def missions_visible_to(user) -> QuerySet[Mission]:
-    return scope(user, Mission.objects.all(), mission_field="")
-
-
 # --- Rules --------------------------------------------------------------------------------
 
 
@@ -107,8 +102,6 @@ WROTE_PART = Refusal(
 
 
 def _mission_id(obj: Any) -> int | None:
-    if isinstance(obj, Mission):
-        return obj.pk
     return getattr(obj, "mission_id", None)
 
 

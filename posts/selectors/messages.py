@@ -32,6 +32,7 @@ from channels.models import Network, SocialAccount
 from diplomacy_hub import policy
 from embassies.models import Mission
 from embassies.roles import Role
+from embassies.selectors import missions_visible_to
 from posts.models import Attachment, Delivery, Event, Message, Priority, Review
 
 _TARGETS = Message.targets.through
@@ -258,12 +259,12 @@ class MissionOption(NamedTuple):
 def missions_for_filters(*, user) -> list[MissionOption]:
     """The missions a list page may be filtered by: those the user may see, by name (as
     plain pairs: 271 of them are read on every list page)."""
-    return [MissionOption(*row) for row in policy.missions_visible_to(user).order_by("name").values_list("pk", "name")]
+    return [MissionOption(*row) for row in missions_visible_to(user).order_by("name").values_list("pk", "name")]
 
 
 def missions_of(*, user) -> list[Mission]:
     """The missions the user belongs to as staff, by name."""
-    return list(policy.missions_visible_to(user).filter(pk__in=list(policy.mission_ids_of(user))).order_by("name"))
+    return list(missions_visible_to(user).filter(pk__in=list(policy.mission_ids_of(user))).order_by("name"))
 
 
 def missions_to_write_for(*, user) -> list[Mission]:
@@ -277,7 +278,7 @@ def mission_get(*, user, pk: int | str) -> Mission:
     """A mission the user may see, or Http404 (also for a non-numeric id)."""
     if not str(pk).isdigit():
         raise Http404("No such mission.")
-    return get_object_or_404(policy.missions_visible_to(user), pk=int(pk))
+    return get_object_or_404(missions_visible_to(user), pk=int(pk))
 
 
 def mission_accounts(*, mission: Mission) -> list[SocialAccount]:
