@@ -97,7 +97,7 @@ def seed_accounts(*, networks: tuple[str, ...], missions_limit: int | None = Non
     from django.utils import timezone
 
     from channels.models import SocialAccount
-    from embassies.management.commands.seed_demo import sandbox_credentials, sandbox_handle
+    from demo.management.commands.seed_demo import sandbox_credentials, sandbox_handle
     from embassies.models import Mission
 
     missions = list(Mission.objects.order_by("pk"))[:missions_limit]

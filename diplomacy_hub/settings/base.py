@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "embassies",
     "channels",
     "posts",
+    "demo",
     "audit",
     "security",
 ]
