@@ -35,6 +35,7 @@ from channels.adapters.base import (
 from channels.adapters.transport import Timeouts
 from channels.crypto import CredentialsDecryptionError, key_ring
 from channels.models import Network, SocialAccount
+from channels.notifications import notify_admins_of_account_problem
 from diplomacy_hub import policy
 from embassies.models import Mission
 
@@ -144,10 +145,7 @@ def _audit(actor: Any, action: str, account: SocialAccount | None, **details: An
 
 def _notify_admins(account: SocialAccount, reason: str) -> None:
     """Tell the administrators, once the transaction commits, that an account needs
-    reconnecting (posts.notifications; imported here: posts depends on channels, not back).
-    Call inside the transaction that changed the account."""
-    from posts.notifications import notify_admins_of_account_problem
-
+    reconnecting. Call inside the transaction that changed the account."""
     notify_admins_of_account_problem(account=account, reason=reason)
 
 

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from channels.adapters.base import Content, MediaFile, Problem
-from channels.models import Network, SocialAccount
+from channels.models import SocialAccount, account_label, network_label
 from channels.services import adapter_for
 from posts.models import Attachment, Delivery, Message, MessageText
 
@@ -73,21 +73,6 @@ def language_name(code: str) -> str:
         return info["name"]
     language = pycountry.languages.get(alpha_2=code) if code else None
     return getattr(language, "name", None) or code or "?"
-
-
-def network_label(network: str) -> str:
-    try:
-        return str(Network(network).label)
-    except ValueError:
-        return network
-
-
-def account_label(account: SocialAccount) -> str:
-    """ "X @FranceEgypte": the network, then how the account is known there."""
-    name = account.handle or account.display_name or account.network_account_id or f"#{account.pk}"
-    if account.network == Network.TWITTER and account.handle and not name.startswith("@"):
-        name = f"@{name}"
-    return f"{network_label(account.network)} {name}"
 
 
 def accounts_label(accounts: list[SocialAccount]) -> str:

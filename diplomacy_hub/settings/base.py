@@ -277,6 +277,8 @@ CELERY_TASK_QUEUES = tuple(
 CELERY_TASK_DEFAULT_EXCHANGE = "publish"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "publish"
 CELERY_TIMEZONE = "UTC"
+# Tasks outside the apps' tasks.py modules (which autodiscovery finds): the mail task.
+CELERY_IMPORTS = ("diplomacy_hub.mail",)
 # --- Publishing engine (posts/services/dispatch.py, delivery.py, sweeper.py, health.py) ---
 # Seconds unless said otherwise. Tests and drills shorten them through the environment.
 # Workers run the threads pool (the work waits on networks, not on the CPU); see the Procfile:

@@ -21,6 +21,7 @@ from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from posts.models import Delivery, Event, Message
+from posts.notifications import notify_press_office_of_failure
 from posts.services.events import record_event
 
 # The states whose message follows its deliveries. Any other (cancelled, retracted, in
@@ -185,6 +186,4 @@ def _on_their_way_sql() -> str:
 
 
 def _notify_failures(message: Message, deliveries: list[Delivery]) -> None:
-    from posts.notifications import notify_press_office_of_failure
-
     notify_press_office_of_failure(message=message, deliveries=deliveries)
