@@ -56,11 +56,13 @@ from channels.adapters.base import (
 )
 from channels.crypto import CredentialsDecryptionError
 from channels.models import SocialAccount
+from posts.fingerprint import message_fingerprint
 from posts.models import Delivery, DeliveryAttempt, Message, PublishingPause
 from posts.services.dispatch import PUBLISHABLE_MESSAGE_STATES
 from posts.services.events import record_event
 from posts.services.pause import active_pauses, pause_covering_delivery
 from posts.services.summary import message_refresh_state
+from posts.validation import build_content
 
 logger = logging.getLogger(__name__)
 
@@ -95,14 +97,10 @@ def _credentials(account: SocialAccount) -> Credentials:
 
 
 def _content(delivery: Delivery) -> Content:
-    from posts.validation import build_content
-
     return build_content(delivery)
 
 
 def _fingerprint(message: Message) -> str:
-    from posts.fingerprint import message_fingerprint
-
     return message_fingerprint(message)
 
 

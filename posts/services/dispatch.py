@@ -42,6 +42,7 @@ from posts.models import Delivery, Heartbeat, Message, Priority, PublishingPause
 from posts.ratelimit import budget_for
 from posts.services.events import record_delivery_events
 from posts.services.pause import active_pauses, pause_covering
+from posts.services.summary import messages_start_publishing
 
 logger = logging.getLogger(__name__)
 
@@ -278,8 +279,6 @@ def enqueue_publish(items: list[tuple[int, str]]) -> list[int]:
 
 def _start_publishing(message_ids: set[int]) -> None:
     """Messages whose first deliveries were just claimed become `publishing`."""
-    from posts.services.summary import messages_start_publishing
-
     messages_start_publishing(message_ids=message_ids)
 
 
