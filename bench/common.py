@@ -7,8 +7,8 @@ CELERY_BROKER_URL as given (give a Redis database number of your own, e.g.
 `redis://127.0.0.1:6379/13`: the benchmark empties the engine's queues in it, nothing
 else), or a filesystem broker folder under var/bench/.
 
-Processes reuse tests/live.py's `LiveProcess` (spawn, log, stop by pid) and its child
-entry point `python -m tests.live worker|beat ...` (the real Celery command line, which
+Processes reuse live/stack.py's `LiveProcess` (spawn, log, stop by pid) and its child
+entry point `python -m live.stack worker|beat ...` (the real Celery command line, which
 also points a filesystem broker at the benchmark's folders).
 """
 
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from tests.live import LiveProcess, _spawn, filesystem_broker_options, free_port, purge_redis_queues
+from live.stack import LiveProcess, filesystem_broker_options, free_port, purge_redis_queues, spawn
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_VAR = REPO / "var" / "bench"
@@ -270,7 +270,7 @@ class Stack:
     # The driver (this process) must send to the same broker as the children.
     def use_in_this_process(self) -> None:
         from diplomacy_hub.celery import app
-        from tests.live import use_broker
+        from live.stack import use_broker
 
         if self.broker_options is not None:
             use_broker(app, self.broker_options)
@@ -278,7 +278,7 @@ class Stack:
     def _spawn(
         self, name: str, kind: str, argv: list[str], env: dict[str, str] | None = None, queues: str = ""
     ) -> LiveProcess:
-        process = _spawn(name, kind, argv, {**self.env, **(env or {})}, self.log_dir / f"{name}.log", queues=queues)
+        process = spawn(name, kind, argv, {**self.env, **(env or {})}, self.log_dir / f"{name}.log", queues=queues)
         self.processes.append(process)
         return process
 
@@ -319,7 +319,7 @@ class Stack:
         argv = [
             sys.executable,
             "-m",
-            "tests.live",
+            "live.stack",
             "worker",
             "-Q",
             queues,
@@ -348,7 +348,7 @@ class Stack:
         argv = [
             sys.executable,
             "-m",
-            "tests.live",
+            "live.stack",
             "beat",
             "--loglevel",
             "INFO",

@@ -147,10 +147,10 @@ def make_alerts(
     a video version for YouTube; both submitted for review. Returns the message ids."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from live.media_samples import mp4_bytes, png_bytes
     from posts.services.crisis import crisis_alert_create
     from posts.services.messages import attachment_add
     from posts.services.review import message_submit
-    from tests.media_samples import mp4_bytes, png_bytes
 
     scope = scope or {"all": True}
     stamp = tag or time.strftime("%H:%M:%S")

@@ -16,8 +16,8 @@ from channels.adapters.base import (
     TransientError,
 )
 from channels.adapters.flickr import _from_flickr_error, _LastResponse
+from live.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 from tests.channels.adapters.helpers import FLICKR, GPS_IFD, consent, media_file
-from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 
 NSID = FLICKR.account_id
 REDIRECT_URI = FLICKR.redirect_uri

@@ -8,8 +8,8 @@ import facebook
 import pytest
 
 from channels.adapters.transport import browser_url, make_session
+from live.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 from tests.channels.sandbox.conftest import consent, received
-from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 
 PAGE = "5550001"
 TOKEN = f"sbx.facebook.{PAGE}.page-token"

@@ -9,8 +9,8 @@ import pytest
 from flickrapi.auth import FlickrAccessToken
 
 from channels.adapters.transport import browser_url, make_session
+from live.media_samples import jpeg_bytes
 from tests.channels.sandbox.conftest import consent, received
-from tests.media_samples import jpeg_bytes
 
 NSID = "12345678@N01"
 TOKEN = f"sbx.flickr.{NSID}.a"

@@ -10,9 +10,9 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from live.media_samples import png_bytes
 from posts.models import Attachment, Message
 from posts.services.review import message_submit
-from tests.media_samples import png_bytes
 from tests.posts.factories import account, approved_message, draft_message, officer
 
 pytestmark = pytest.mark.django_db

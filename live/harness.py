@@ -16,9 +16,9 @@ once, or failed with a reason, or settled from `unknown`; none lost, none duplic
   (the network saved us from a blind resend: reported, and a problem too).
 
 Used by the pytest scenarios (tests/chaos/test_*.py, on the test database through
-tests/live.py's `live_stack`) and by `make drill` (tests/chaos/drill.py, on a scratch
+tests/live.py's `live_stack`) and by `make drill` (live/drill.py, on a scratch
 database of its own): both hand a LiveStack to the same scenario functions
-(tests/chaos/scenarios.py).
+(live/scenarios.py).
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from tests.live import LIVE_ENV, LiveStack
+from live.stack import LIVE_ENV, LiveStack
 
-# The children's engine settings in the chaos scenarios (on top of tests/live.py's LIVE_ENV):
+# The children's engine settings in the chaos scenarios (on top of live/stack.py's LIVE_ENV):
 # fast retries and reconciliation, a sweeper that tells a lost queue message (QUEUED_AFTER,
 # above the time a fan-out's backlog takes to drain, so rows do not churn) from a call
 # that died (SENDING_AFTER, well above the 2 s network timeouts), and enough reconciliation
@@ -133,11 +133,21 @@ _people = itertools.count(1)
 
 
 def person(role: str, *, missions: Sequence[str] = ()):
-    from tests.factories import UserFactory
+    """A user with this role, attached to the missions of these codes."""
+    # start-up: the drill imports this module before it sets Django up.
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
 
-    return UserFactory(
-        username=f"chaos-{role}-{next(_people)}-{uuid.uuid4().hex[:6]}", roles=[role], missions=list(missions)
+    from embassies.models import Mission, StaffMembership
+
+    username = f"chaos-{role}-{next(_people)}-{uuid.uuid4().hex[:6]}"
+    user = get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.org", first_name="Chaos", last_name=role
     )
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    for mission in Mission.objects.filter(code__in=list(missions)):
+        StaffMembership.objects.create(user=user, mission=mission)
+    return user
 
 
 def crisis_member():
@@ -160,7 +170,7 @@ def run_tag() -> str:
 
 
 def _media_file(kind: str) -> SimpleUploadedFile:
-    from tests.media_samples import jpeg_bytes, mp4_bytes
+    from live.media_samples import jpeg_bytes, mp4_bytes
 
     if kind == "video":
         return SimpleUploadedFile("chaos-clip.mp4", mp4_bytes(), content_type="video/mp4")

@@ -2,7 +2,7 @@
 and a sandbox, plus what the scenario needs) that returns a `Verdict` (harness.py).
 
 The pytest tests (tests/chaos/test_*.py) run the short versions in the suite; `make
-drill` (tests/chaos/drill.py) runs them all, full size with --full. Every scenario stops
+drill` (live/drill.py) runs them all, full size with --full. Every scenario stops
 by itself: each wait has its deadline, after which the verdict counts what is not final
 as lost.
 
@@ -26,9 +26,9 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from tests.chaos import harness
-from tests.chaos.harness import Verdict, judge, poll, settle
-from tests.live import REPO, LiveStack, RedisServer, terminate_pg_backends
+from live import harness
+from live.harness import Verdict, judge, poll, settle
+from live.stack import REPO, LiveStack, RedisServer, terminate_pg_backends
 
 ALL_QUEUES = "crisis,publish,maintenance"
 WAITING = ("scheduled", "queued")  # a delivery not started yet
@@ -437,7 +437,7 @@ def token_revoked(chaos: Chaos) -> Verdict:
 
 
 def kill_after_accept(chaos: Chaos) -> Verdict:
-    """The worker dies (SIGKILL, by its own hand: tests/live.py's LIVE_KILL_AFTER_ACCEPT
+    """The worker dies (SIGKILL, by its own hand: live/stack.py's LIVE_KILL_AFTER_ACCEPT
     hook, set in that worker's environment only) right after the network accepted one
     account's post, before the database heard of it. That delivery stays `sending` until
     the sweeper calls it `unknown`; the reconciler finds the post: sent, one attempt, one
@@ -514,8 +514,8 @@ def redis_frozen(chaos: Chaos) -> Verdict:
     from django.test import Client
     from django.urls import reverse
 
+    from live.otp import force_verified_login
     from posts.models import Message
-    from tests.security.otp import force_verified_login
 
     stack, redis = chaos.stack, chaos.redis
     if redis is None:
@@ -645,7 +645,7 @@ def refresh_race(chaos: Chaos) -> Verdict:
         argv = [
             sys.executable,
             "-m",
-            "tests.chaos.refresh_race",
+            "live.refresh_race",
             "--account",
             str(account.pk),
             "--threads",

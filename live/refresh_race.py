@@ -1,11 +1,11 @@
-"""`python -m tests.chaos.refresh_race --account PK --threads N --start-at EPOCH`: N threads
+"""`python -m live.refresh_race --account PK --threads N --start-at EPOCH`: N threads
 of this process, each with its own database connection and its own copy of the account's
 row, call `channels.services.credentials_for_use` at the instant EPOCH (time.time()).
 One JSON line per caller on stdout: {"caller", "started", "access"} (when it called, and a
 fingerprint of the access token it got: never the token) or {"caller", "error"}. The refresh itself logs
 "account.refresh actor=system account=PK" (channels.services._audit) on stderr.
 
-Started by tests/chaos/scenarios.py:refresh_race, three at a time, with the live
+Started by live/scenarios.py:refresh_race, three at a time, with the live
 children's environment (DATABASE_URL, SANDBOX_URL, the key ring)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The fault drill: `make drill`, or `python -m tests.chaos.drill [--scenario NAME ...] [--full]`.
+"""The fault drill: `make drill`, or `python -m live.drill [--scenario NAME ...] [--full]`.
 
-Runs the chaos scenarios (tests/chaos/scenarios.py) against a stack it starts itself, on
+Runs the chaos scenarios (live/scenarios.py) against a stack it starts itself, on
 loopback only, and prints one JSON line per scenario on stdout:
 
     {"scenario", "expected", "sent", "failed", "settled", "duplicates", "lost", "seconds", "ok"}
@@ -16,7 +16,7 @@ The stack:
 - the broker: the filesystem one (folders of its own) by default, or CELERY_BROKER_URL's
   Redis (its engine queues emptied first); the Redis scenarios always start a
   redis-server of their own on a free port;
-- one sandbox process; workers and beat per scenario, through tests/live.py's process
+- one sandbox process; workers and beat per scenario, through live/stack.py's process
   classes, with the scenarios' engine timings (harness.CHAOS_ENV, CHAOS_ENV_FULL).
 
 `--full` runs the full sizes (1,084 deliveries to 271 missions on four networks, three
@@ -53,7 +53,7 @@ def _say(text: str) -> None:
 
 
 def _arguments(argv: list[str], names: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.chaos.drill", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m live.drill", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--scenario",
         action="append",
@@ -191,13 +191,12 @@ def _kill_quietly(stack) -> None:
 def _run_one(
     name: str, *, args, workdir: Path, databases: Databases, sandbox, redis_given: str | None, limit: float
 ) -> dict:
-    import pytest
     from django.conf import settings
     from django.db import connection
 
     from diplomacy_hub.celery import app
-    from tests.chaos import harness, scenarios
-    from tests.live import (
+    from live import harness, scenarios
+    from live.stack import (
         LiveStack,
         RedisServer,
         database_url,
@@ -263,7 +262,7 @@ def _run_one(
     except scenarios.NotApplicable as reason:
         signal.alarm(0)
         result = {"scenario": name, "skipped": str(reason), "ok": True}
-    except (Exception, pytest.fail.Exception) as error:
+    except Exception as error:
         signal.alarm(0)
         result = {
             "scenario": name,
@@ -301,7 +300,7 @@ def _run_one(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tests.chaos.scenarios import SCENARIOS  # no Django import: names only
+    from live.scenarios import SCENARIOS  # no Django import: names only
 
     names = list(SCENARIOS)
     args = _arguments(sys.argv[1:] if argv is None else argv, names)
@@ -321,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     logging.getLogger().setLevel(logging.WARNING)  # this process's audit lines would drown the summary
-    from tests.live import SandboxProcess
+    from live.stack import SandboxProcess
 
     databases = Databases(workdir, postgres=bool(postgres))
     _say(
