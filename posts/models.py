@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
@@ -151,8 +152,6 @@ class Message(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("posts:message_detail", args=[self.pk])
 
     def require_transition(self, to_state: str) -> None:

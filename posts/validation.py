@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pycountry
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from channels.adapters.base import Content, MediaFile, Problem
@@ -375,8 +376,6 @@ def validate_message(message: Message) -> list[Problem]:
 def with_content(queryset):
     """A message queryset that brings its texts, attachments and targets (with their
     missions) in three more queries: what validation, the plan and the fingerprint read."""
-    from django.db.models import Prefetch
-
     return queryset.prefetch_related(
         "texts",
         "attachments",

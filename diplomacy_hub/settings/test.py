@@ -1,5 +1,7 @@
 """The test suite's settings: the same stack, faster password hashing, mail in memory."""
 
+import fcntl
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -25,8 +27,6 @@ _TEST_DATABASE_LOCKS: list = []
 
 
 def _test_database_file() -> str:
-    import fcntl
-
     folder = VAR_DIR / "test-databases"  # noqa: F405
     folder.mkdir(parents=True, exist_ok=True)
     for slot in range(64):

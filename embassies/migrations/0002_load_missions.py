@@ -5,10 +5,10 @@ Idempotent: a mission already present (by code) is updated, never duplicated.
 
 from django.db import migrations
 
+from embassies.missions_csv import read_missions
+
 
 def load_missions(apps, schema_editor):
-    from embassies.missions_csv import read_missions
-
     Mission = apps.get_model("embassies", "Mission")
     for row in read_missions():
         code = row.pop("code")
