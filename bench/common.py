@@ -15,6 +15,7 @@ also points a filesystem broker at the benchmark's folders).
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import re
@@ -31,7 +32,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from live.stack import LiveProcess, filesystem_broker_options, free_port, purge_redis_queues, spawn
+import psycopg2
+import requests
+
+from live.stack import LiveProcess, filesystem_broker_options, free_port, purge_redis_queues, spawn, use_broker
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_VAR = REPO / "var" / "bench"
@@ -107,7 +111,6 @@ class Backend:
 
 
 def _postgres_admin(url: str):
-    import psycopg2
 
     parts = urlsplit(url)
     connection = psycopg2.connect(
@@ -269,8 +272,8 @@ class Stack:
 
     # The driver (this process) must send to the same broker as the children.
     def use_in_this_process(self) -> None:
+        # start-up: each benchmark sets Django up itself, once it has chosen its database.
         from diplomacy_hub.celery import app
-        from live.stack import use_broker
 
         if self.broker_options is not None:
             use_broker(app, self.broker_options)
@@ -300,7 +303,6 @@ class Stack:
         return self.sandbox_url
 
     def sandbox(self, method: str, path: str, **kwargs) -> Any:
-        import requests
 
         response = requests.request(method, f"{self.sandbox_url}/_sandbox/{path}", timeout=30, **kwargs)
         response.raise_for_status()
@@ -379,7 +381,6 @@ class Stack:
 
         def answers() -> bool:
             self._check_alive(process)
-            import requests
 
             try:
                 requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)  # 503 without workers: up all the same
@@ -526,7 +527,6 @@ def now_iso() -> str:
 
 def percentile(values: list[float], fraction: float) -> float:
     """Nearest-rank percentile (fraction in 0..1) of a non-empty list."""
-    import math
 
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered), math.ceil(fraction * len(ordered))) - 1)]

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import signal
@@ -38,6 +39,26 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+
+import django
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, connections
+from django.test.utils import setup_test_environment
+
+from live import harness, scenarios
+from live.scenarios import SCENARIOS
+from live.stack import (
+    LiveStack,
+    RedisServer,
+    SandboxProcess,
+    database_url,
+    filesystem_broker_options,
+    purge_redis_queues,
+    restore_broker,
+    use_broker,
+    use_redis_broker,
+)
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SUMMARY_KEYS = ("scenario", "expected", "sent", "failed", "settled", "duplicates", "lost", "seconds")
@@ -103,7 +124,6 @@ class Databases:
     """A migrated template, and one scratch copy per scenario."""
 
     def __init__(self, workdir: Path, postgres: bool) -> None:
-        from django.db import connection
 
         self.workdir = workdir
         self.postgres = postgres
@@ -113,19 +133,16 @@ class Databases:
         self.created: list[str] = []
 
     def _switch(self, name: str) -> None:
-        from django.db import connections
 
         connections.close_all()
         self.settings["NAME"] = name
 
     def _admin(self, sql: str) -> None:
-        from django.db import connection
 
         with connection._nodb_cursor() as cursor:
             cursor.execute(sql)
 
     def make_template(self) -> None:
-        from django.core.management import call_command
 
         if self.postgres:
             template = f"{self.prefix}_tpl"
@@ -140,7 +157,6 @@ class Databases:
         self._switch(self.template)
 
     def fresh(self, scenario: str) -> str:
-        from django.db import connections
 
         connections.close_all()
         if self.postgres:
@@ -159,7 +175,6 @@ class Databases:
         return name
 
     def drop(self, name: str) -> None:
-        from django.db import connections
 
         connections.close_all()
         if self.postgres:
@@ -191,21 +206,9 @@ def _kill_quietly(stack) -> None:
 def _run_one(
     name: str, *, args, workdir: Path, databases: Databases, sandbox, redis_given: str | None, limit: float
 ) -> dict:
-    from django.conf import settings
-    from django.db import connection
 
+    # start-up: Django is set up in main(), once the drill has chosen its database.
     from diplomacy_hub.celery import app
-    from live import harness, scenarios
-    from live.stack import (
-        LiveStack,
-        RedisServer,
-        database_url,
-        filesystem_broker_options,
-        purge_redis_queues,
-        restore_broker,
-        use_broker,
-        use_redis_broker,
-    )
 
     need = scenarios.NEEDS.get(name)
     if need == "postgres" and not databases.postgres:
@@ -300,7 +303,6 @@ def _run_one(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from live.scenarios import SCENARIOS  # no Django import: names only
 
     names = list(SCENARIOS)
     args = _arguments(sys.argv[1:] if argv is None else argv, names)
@@ -311,16 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO))
     os.chdir(REPO)
     began = time.monotonic()
-    import django
 
     django.setup()
-    from django.test.utils import setup_test_environment
 
     setup_test_environment()  # the test client's host, mail kept in memory in this process
-    import logging
 
     logging.getLogger().setLevel(logging.WARNING)  # this process's audit lines would drown the summary
-    from live.stack import SandboxProcess
 
     databases = Databases(workdir, postgres=bool(postgres))
     _say(

@@ -35,8 +35,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Count
 from django.utils import timezone
 
+from live.media_samples import jpeg_bytes, mp4_bytes
 from live.stack import LIVE_ENV, LiveStack
 
 # The children's engine settings in the chaos scenarios (on top of live/stack.py's LIVE_ENV):
@@ -87,6 +89,7 @@ def make_fleet(
     """Connected sandbox accounts: `per_mission` per network for each active mission (all
     271, or the first `missions`, or those of `mission_codes`), as seed_demo makes them
     but with numeric ids. Tokens that expire (X, YouTube) have `token_minutes` left."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from channels.adapters.base import Credentials
     from channels.models import SocialAccount
     from embassies.models import Mission
@@ -151,12 +154,14 @@ def person(role: str, *, missions: Sequence[str] = ()):
 
 
 def crisis_member():
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from embassies.roles import Role
 
     return person(Role.CRISIS_UNIT)
 
 
 def press_officer():
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from embassies.roles import Role
 
     return person(Role.PRESS_OFFICE)
@@ -170,7 +175,6 @@ def run_tag() -> str:
 
 
 def _media_file(kind: str) -> SimpleUploadedFile:
-    from live.media_samples import jpeg_bytes, mp4_bytes
 
     if kind == "video":
         return SimpleUploadedFile("chaos-clip.mp4", mp4_bytes(), content_type="video/mp4")
@@ -191,6 +195,7 @@ def crisis_alert(
     """A crisis alert written by one member of the crisis unit, submitted, and (unless
     `approve=False`) approved for now (its kick goes to this process's broker) by a press
     officer: one delivery per connected account of the scope on `networks`."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.services.crisis import crisis_alert_create
     from posts.services.messages import attachment_add
     from posts.services.review import message_approve, message_submit
@@ -211,6 +216,7 @@ def routine_message(*, targets, text: str, publish_at=None, approver=None, appro
     """A routine message of the targets' mission, in French only (the other languages'
     absence is a warning), submitted and (unless `approve=False`) approved for now or for
     `publish_at`."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.services.messages import message_create
     from posts.services.review import message_approve, message_submit
 
@@ -266,13 +272,13 @@ FINAL = ("sent", "failed", "cancelled", "retracted")
 
 
 def deliveries(messages: Iterable):
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.models import Delivery
 
     return Delivery.objects.filter(message__in=[m.pk for m in messages])
 
 
 def state_counts(messages: Iterable) -> Counter:
-    from django.db.models import Count
 
     rows = deliveries(messages).values("state").annotate(n=Count("pk"))
     return Counter({row["state"]: row["n"] for row in rows})
@@ -351,6 +357,7 @@ class Verdict:
 
 
 def _content_text(delivery) -> str:
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.validation import build_content
 
     return build_content(delivery).text
@@ -371,6 +378,7 @@ def judge(
     """Count, through the database and the sandbox, what happened to every delivery of
     `messages`. A delivery must end failed (with a reason) if `expect_failed(delivery)` is
     True, sent if it is False; None accepts either (a call in flight when the fault came)."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.models import Delivery, Event
 
     verdict = Verdict(scenario=scenario, problems=list(problems or []), details=dict(details or {}))
@@ -455,8 +463,8 @@ def judge(
 
 def attempt_outcomes(messages: Sequence) -> dict[str, int]:
     """How the publish and reconcile attempts of these messages' deliveries ended."""
-    from django.db.models import Count
 
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.models import DeliveryAttempt
 
     rows = (
@@ -468,8 +476,8 @@ def attempt_outcomes(messages: Sequence) -> dict[str, int]:
 
 
 def event_counts(messages: Sequence, verbs: Iterable[str]) -> dict[str, int]:
-    from django.db.models import Count
 
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.models import Event
 
     rows = (

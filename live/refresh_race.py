@@ -18,6 +18,9 @@ import sys
 import threading
 import time
 
+import django
+from django.db import connection
+
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
@@ -26,11 +29,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--start-at", type=float, required=True)
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "diplomacy_hub.settings.test")
-    import django
 
     django.setup()
-    from django.db import connection
 
+    # start-up: this child process chooses its settings, then sets Django up.
     from channels.models import SocialAccount
     from channels.services import credentials_for_use
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from django.db.models import F
 from django.utils import timezone
 
 from live import harness
@@ -293,8 +294,8 @@ def beat_stopped(chaos: Chaos) -> Verdict:
     then move their deliveries' due time ten minutes back (what ten minutes of downtime
     leaves behind: the approvals and their fingerprints are untouched) and start beat.
     Everything goes out, once."""
-    from django.db.models import F
 
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.services.review import message_approve
 
     stack = chaos.stack
@@ -356,6 +357,7 @@ def token_revoked(chaos: Chaos) -> Verdict:
     account none of whose deliveries has started (every call with its token then answers
     401, as X does). That account's deliveries (one per alert) fail as "auth", the account
     shows expired and the administrators are told once; every other delivery goes through."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from channels.models import SocialAccount
     from embassies.roles import Role
     from posts.models import Delivery
@@ -442,6 +444,7 @@ def kill_after_accept(chaos: Chaos) -> Verdict:
     account's post, before the database heard of it. That delivery stays `sending` until
     the sweeper calls it `unknown`; the reconciler finds the post: sent, one attempt, one
     post on the account. A new worker (without the hook) takes over."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.models import Delivery, Event
 
     stack = chaos.stack
@@ -511,6 +514,7 @@ def redis_frozen(chaos: Chaos) -> Verdict:
     officer approves a crisis alert through its page (the test client, POST with the
     confirmation): the page answers within a second (the kick waits at most KICK_TIMEOUT
     and never raises); the deliveries go out after Redis resumes, once each."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from django.test import Client
     from django.urls import reverse
 
@@ -627,6 +631,7 @@ def refresh_race(chaos: Chaos) -> Verdict:
     two cores take ~40 s to start and would not call at the same instant anyway; what must
     be proven cross-process is the row lock (PostgreSQL) or the IMMEDIATE write lock
     (SQLite), which serialise threads and processes alike."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from channels.models import SocialAccount
     from channels.services import adapter_for, connect_flow_for
 

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -66,7 +67,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import quote
 
+import django
+import redis
 import requests
+from django.conf import settings
+from django.db import connection
 from kombu import pools
 
 REPO = Path(__file__).resolve().parent.parent
@@ -255,7 +260,6 @@ def use_broker(app, transport_options: dict) -> None:
 
 def purge_redis_queues(url: str) -> None:
     """Empty the engine's queues (and kombu's unacked store) in a Redis broker database."""
-    import redis
 
     client = redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
     client.delete("crisis", "publish", "maintenance", "unacked", "unacked_index", "unacked_mutex")
@@ -496,11 +500,10 @@ def _child_main(argv: list[str]) -> None:
     """`python -m live.stack worker|beat ...`: the Celery command line, after pointing the
     app at the test's broker folders and mail folder (from the environment)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
-    import django
 
     django.setup()
-    from django.conf import settings
 
+    # start-up: the child sets Django up first, after pointing it at the test's broker and mail.
     from diplomacy_hub.celery import app
 
     if os.environ.get("LIVE_MAIL_DIR"):
@@ -534,7 +537,6 @@ class RedisServer:
     Fails the test when Debian's redis-server binary is missing: it never skips."""
 
     def __init__(self, log_dir: Path, port: int | None = None) -> None:
-        import shutil
 
         self.binary = shutil.which(REDIS_SERVER_BINARY)
         if self.binary is None:
@@ -575,14 +577,12 @@ class RedisServer:
         wait_until(self._answers, timeout=timeout, interval=0.05, what=f"redis-server on port {self.port}")
 
     def _client(self):
-        import redis
 
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2, socket_connect_timeout=2)
 
     def _answers(self) -> bool:
         if self.process is not None and not self.process.running:
             fail(f"redis-server on port {self.port} ended:\n{self.process.log()[-3000:]}")
-        import redis
 
         client = self._client()
         try:
@@ -617,7 +617,6 @@ class RedisServer:
             client.close()
 
     def queue_lengths(self, db: int = 0, queues=("crisis", "publish", "maintenance")) -> dict[str, int]:
-        import redis
 
         client = redis.Redis(host="127.0.0.1", port=self.port, db=db, socket_timeout=2, socket_connect_timeout=2)
         try:
@@ -654,7 +653,6 @@ def terminate_pg_backends(settings_dict: dict | None = None) -> int:
     """Terminate every PostgreSQL backend connected to this database except our own (as
     the superuser the tests connect as): the workers' and beat's connections drop at once,
     in the middle of whatever they were doing. Returns how many were terminated."""
-    from django.db import connection
 
     name = (settings_dict or connection.settings_dict)["NAME"]
     with connection.cursor() as cursor:
@@ -702,6 +700,7 @@ def _install_kill_after_accept() -> None:
     if not target:
         return
     marker = os.environ.get("LIVE_KILL_AFTER_ACCEPT_MARKER", "")
+    # start-up: the child sets Django up first, after pointing it at the test's broker and mail.
     from posts.services import delivery
 
     original = delivery.adapter_for
