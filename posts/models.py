@@ -126,6 +126,10 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # Not stored: set by a decision's service on the message it returns, so that the page
+    # says "the author has been told" only when an email to them was queued.
+    author_told: bool = False
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("message")

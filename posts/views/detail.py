@@ -231,7 +231,7 @@ def _decide(request: HttpRequest, pk: int, which: str) -> HttpResponse:
                     actor=request.user, message_id=message.pk, comment=comment, expected_version=version
                 )
                 # Say "told" only when an email to the author was really queued.
-                told = getattr(done, "author_told", False)
+                told = done.author_told
                 flash.success(
                     request,
                     (_("“%(title)s” is rejected. Its author has been told.") if told else _("“%(title)s” is rejected."))
