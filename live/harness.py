@@ -38,6 +38,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count
 from django.utils import timezone
 
+from channels.sandbox.tokens import secret_of
 from live.media_samples import jpeg_bytes, mp4_bytes
 from live.stack import LIVE_ENV, LiveStack
 
@@ -121,7 +122,9 @@ def make_fleet(
             Credentials(
                 access_token=f"sbx.{account.network}.{account.network_account_id}.chaos",
                 refresh_token=f"sbxr.{account.network}.{account.network_account_id}.chaos" if expiring else "",
-                token_secret="sbxs" if account.network == "flickr" else "",
+                token_secret=secret_of(f"sbx.flickr.{account.network_account_id}.chaos")
+                if account.network == "flickr"
+                else "",
                 expires_at=expires_at if expiring else None,
                 account_id=account.network_account_id,
             )
