@@ -1,8 +1,9 @@
 """Project rules over the source tree, with the ast module (semgrep's registry is out of
 reach here, and the rules are small): a view reaches mission data only through the
 selectors or policy.scope; nobody marks user text safe; no task is sent far into the
-future; no view is exempt from CSRF; imports run one way down the layers (LAYERS), and an
-import inside a function says the start-up cost it avoids. Matrix S36.
+future; no view is exempt from CSRF; imports run one way down the layers (LAYERS), no module
+imports itself back through others, and an import inside a function says the start-up cost
+it avoids. Matrix S36.
 
 A legitimate exception is allowed where it is written, with its reason: `# safe: …` on
 the line of a mark_safe, `{# safe: … #}` beside a template's |safe; an unscoped lookup
@@ -454,3 +455,95 @@ def test_the_layer_rule_finds_what_it_should():
     assert import_problems(Path("live/stack.py"), "from tests.factories import UserFactory\n")
     assert import_problems(Path("live/stack.py"), "from bench import common\n")
     assert import_problems(Path("bench/run.py"), "from live.stack import spawn\n") == []
+
+
+# --- No import circle, within a layer too --------------------------------------------------------
+
+
+def _import_graph(modules: dict[str, tuple[Path, str]]) -> dict[str, set[str]]:
+    """Module -> the modules of ours it imports (anywhere in it: at the top, under
+    TYPE_CHECKING, inside functions). `from x import y` points at x.y when that is a module."""
+    graph: dict[str, set[str]] = {}
+    for name, (relative, source) in modules.items():
+        edges = set()
+        for node in ast.walk(ast.parse(source)):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            for target in _imported_modules(node, name, relative.name == "__init__.py"):
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def import_cycles(modules: dict[str, tuple[Path, str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm, without
+    recursion: the tree has hundreds of modules)."""
+    graph = _import_graph(modules)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    cycles.append(sorted(group))
+    return cycles
+
+
+def test_no_module_imports_itself_back():
+    """A circle inside one layer (the sandbox's state -> oauth1 -> http -> state) breaks the
+    import as surely as one across layers; hiding it in a function or TYPE_CHECKING only
+    delays the failure."""
+    modules = {_module_name(relative): (relative, source) for relative, source in project_python_files()}
+    assert import_cycles(modules) == []
+
+
+def test_the_circle_rule_finds_what_it_should():
+    modules = {
+        "channels.sandbox.http": (
+            Path("channels/sandbox/http.py"),
+            "from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n"
+            "    from channels.sandbox.state import SandboxState\n",
+        ),
+        "channels.sandbox.state": (
+            Path("channels/sandbox/state.py"),
+            "from channels.sandbox.oauth1 import NonceBook\n",
+        ),
+        "channels.sandbox.oauth1": (Path("channels/sandbox/oauth1.py"), "from channels.sandbox.http import Request\n"),
+        "channels.sandbox.mime": (Path("channels/sandbox/mime.py"), "import re\n"),
+        "channels.sandbox": (Path("channels/sandbox/__init__.py"), "from . import mime\n"),
+    }
+    assert import_cycles(modules) == [["channels.sandbox.http", "channels.sandbox.oauth1", "channels.sandbox.state"]]
