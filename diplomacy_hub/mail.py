@@ -1,7 +1,7 @@
 """Mail leaves the web request: `mail_queue` renders an email in the caller's transaction
-and, once that commits, hands it to the `mail.send` task (maintenance queue), one email per
-person. A transaction rolled back sends nothing; a mail server that is down is logged by
-the worker and never undoes what was decided.
+and, once that commits, hands it to the `mail.send` task (routed to the maintenance queue),
+one email per person. A transaction rolled back sends nothing; a mail server that is down
+is logged by the worker and never undoes what was decided.
 
 Plain text only (templates/emails/*.txt, rendered without HTML escaping since nothing
 interprets them as HTML: a title like `<script>` arrives as those very characters, and no
@@ -14,16 +14,16 @@ import logging
 from collections.abc import Iterable
 from functools import partial
 
-from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from diplomacy_hub.tasks import task
+
 logger = logging.getLogger(__name__)
 
-QUEUE = "maintenance"
 SUBJECT_PREFIX = "[Diplomacy Hub] "
 SUBJECT_MAX = 150
 
@@ -68,7 +68,7 @@ def mail_queue(*, subject: str, template: str, context: dict, recipients: Iterab
     return len(addresses)
 
 
-@shared_task(name="mail.send", queue=QUEUE, ignore_result=True)
+@task(name="mail.send")
 def mail_send(*, to: str, subject: str, body: str, **kwargs) -> int:
     """Send one plain-text email. A failure is logged, not retried: the decision it tells of
     is already recorded and shown on the message's page."""
