@@ -60,7 +60,6 @@ class Writer:
     """Rows for one model, in the model's column order, sent by COPY or executemany."""
 
     def __init__(self, model, *, explicit_id: bool = False) -> None:
-
         self.model = model
         self.connection = connection
         self.postgres = connection.vendor == "postgresql"
@@ -481,6 +480,8 @@ def _deliveries(
                     "priority": "crisis" if p.crisis else "routine",
                     "state": state,
                     "reference": f"dh{delivery_id:016x}",
+                    # Unique like the model's random default, and the same from run to run.
+                    "network_token": f"{delivery_id:016x}",
                     "attempts": 0 if state in ("scheduled", "cancelled") else 1,
                     "next_attempt_at": p.scheduled_at if state == "scheduled" else None,
                     "state_changed_at": when,
