@@ -111,7 +111,6 @@ class Backend:
 
 
 def _postgres_admin(url: str):
-
     parts = urlsplit(url)
     connection = psycopg2.connect(
         dbname="postgres",
@@ -303,7 +302,6 @@ class Stack:
         return self.sandbox_url
 
     def sandbox(self, method: str, path: str, **kwargs) -> Any:
-
         response = requests.request(method, f"{self.sandbox_url}/_sandbox/{path}", timeout=30, **kwargs)
         response.raise_for_status()
         return response.json() if response.content else None
@@ -527,6 +525,5 @@ def now_iso() -> str:
 
 def percentile(values: list[float], fraction: float) -> float:
     """Nearest-rank percentile (fraction in 0..1) of a non-empty list."""
-
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered), math.ceil(fraction * len(ordered))) - 1)]

@@ -219,7 +219,6 @@ def approve_together(approver, message_ids: list[int]) -> float:
 
 
 def delivery_summary(message_ids: list[int]) -> dict:
-
     # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from posts.models import Delivery
 
@@ -416,7 +415,6 @@ def run(
 
 
 def start_profiler(pid: int):
-
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
         print("--profile needs py-spy (pip install py-spy); running without it.", file=sys.stderr)
@@ -443,7 +441,6 @@ def start_profiler(pid: int):
 
 
 def stop_profiler(process) -> None:
-
     process.send_signal(signal.SIGINT)
     try:
         process.wait(30)

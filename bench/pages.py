@@ -405,7 +405,6 @@ def _differences(small: list[str], large: list[str]) -> list[str]:
 
 def _check(url: str, cookie: str) -> int | str:
     """The page's status for this session (a redirect means the session is not accepted)."""
-
     try:
         return requests.get(url, headers={"Cookie": cookie}, allow_redirects=False, timeout=180).status_code
     except requests.RequestException as error:

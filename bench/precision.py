@@ -118,7 +118,6 @@ def approve_for(approver, message_ids: list[int], at: datetime) -> None:
 
 
 def first_sent(message_ids: list[int]) -> dict[int, datetime] | None:
-
     # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from posts.models import Delivery
 

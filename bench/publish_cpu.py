@@ -52,7 +52,6 @@ class _GcClock:
     """CPU time spent in the cyclic garbage collector (gc.callbacks), in this thread."""
 
     def __init__(self) -> None:
-
         self.seconds = 0.0
         self.collections = 0
         self._started = 0.0
@@ -66,7 +65,6 @@ class _GcClock:
             self.collections += 1
 
     def stop(self) -> None:
-
         gc.callbacks.remove(self._callback)
 
 

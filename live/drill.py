@@ -124,7 +124,6 @@ class Databases:
     """A migrated template, and one scratch copy per scenario."""
 
     def __init__(self, workdir: Path, postgres: bool) -> None:
-
         self.workdir = workdir
         self.postgres = postgres
         self.settings = connection.settings_dict
@@ -133,17 +132,14 @@ class Databases:
         self.created: list[str] = []
 
     def _switch(self, name: str) -> None:
-
         connections.close_all()
         self.settings["NAME"] = name
 
     def _admin(self, sql: str) -> None:
-
         with connection._nodb_cursor() as cursor:
             cursor.execute(sql)
 
     def make_template(self) -> None:
-
         if self.postgres:
             template = f"{self.prefix}_tpl"
             self._admin(f'DROP DATABASE IF EXISTS "{template}"')
@@ -157,7 +153,6 @@ class Databases:
         self._switch(self.template)
 
     def fresh(self, scenario: str) -> str:
-
         connections.close_all()
         if self.postgres:
             name = f"{self.prefix}_{scenario}"[:63]
@@ -175,7 +170,6 @@ class Databases:
         return name
 
     def drop(self, name: str) -> None:
-
         connections.close_all()
         if self.postgres:
             self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -303,7 +297,6 @@ def _run_one(
 
 
 def main(argv: list[str] | None = None) -> int:
-
     names = list(SCENARIOS)
     args = _arguments(sys.argv[1:] if argv is None else argv, names)
     chosen = args.scenario or names

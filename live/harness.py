@@ -178,7 +178,6 @@ def run_tag() -> str:
 
 
 def _media_file(kind: str) -> SimpleUploadedFile:
-
     if kind == "video":
         return SimpleUploadedFile("chaos-clip.mp4", mp4_bytes(), content_type="video/mp4")
     return SimpleUploadedFile("chaos-photo.jpg", jpeg_bytes(320, 240), content_type="image/jpeg")
@@ -282,7 +281,6 @@ def deliveries(messages: Iterable):
 
 
 def state_counts(messages: Iterable) -> Counter:
-
     rows = deliveries(messages).values("state").annotate(n=Count("pk"))
     return Counter({row["state"]: row["n"] for row in rows})
 
@@ -466,7 +464,6 @@ def judge(
 
 def attempt_outcomes(messages: Sequence) -> dict[str, int]:
     """How the publish and reconcile attempts of these messages' deliveries ended."""
-
     # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.models import DeliveryAttempt
 
@@ -479,7 +476,6 @@ def attempt_outcomes(messages: Sequence) -> dict[str, int]:
 
 
 def event_counts(messages: Sequence, verbs: Iterable[str]) -> dict[str, int]:
-
     # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.models import Event
 

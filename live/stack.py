@@ -260,7 +260,6 @@ def use_broker(app, transport_options: dict) -> None:
 
 def purge_redis_queues(url: str) -> None:
     """Empty the engine's queues (and kombu's unacked store) in a Redis broker database."""
-
     client = redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
     client.delete("crisis", "publish", "maintenance", "unacked", "unacked_index", "unacked_mutex")
     client.close()
@@ -537,7 +536,6 @@ class RedisServer:
     Fails the test when Debian's redis-server binary is missing: it never skips."""
 
     def __init__(self, log_dir: Path, port: int | None = None) -> None:
-
         self.binary = shutil.which(REDIS_SERVER_BINARY)
         if self.binary is None:
             fail(
@@ -577,7 +575,6 @@ class RedisServer:
         wait_until(self._answers, timeout=timeout, interval=0.05, what=f"redis-server on port {self.port}")
 
     def _client(self):
-
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2, socket_connect_timeout=2)
 
     def _answers(self) -> bool:
@@ -617,7 +614,6 @@ class RedisServer:
             client.close()
 
     def queue_lengths(self, db: int = 0, queues=("crisis", "publish", "maintenance")) -> dict[str, int]:
-
         client = redis.Redis(host="127.0.0.1", port=self.port, db=db, socket_timeout=2, socket_connect_timeout=2)
         try:
             return {queue: int(client.llen(queue)) for queue in queues}
