@@ -4,4 +4,6 @@ from diplomacy_hub import policy
 def roles(request) -> dict:
     """Expose the user's roles to templates, so menus show only what the user may open."""
     user = getattr(request, "user", None)
-    return {"user_roles": policy.roles_of(user) if user is not None else frozenset()}
+    if user is None:
+        return {"user_roles": frozenset()}
+    return {"user_roles": policy.roles_of(user)}
