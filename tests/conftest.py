@@ -84,10 +84,21 @@ def _lift_audit_triggers_during_sqlite_flush() -> None:
 
 @pytest.fixture(scope="session")
 def sandbox_server():
-    """The sandbox networks, served from a thread of the test process on a free port."""
-    from channels.sandbox.server import SandboxServer
+    """The sandbox networks, served from a thread of the test process on a free port.
+    It knows the Facebook apps of the settings and of the adapter tests, which require
+    appsecret_proof (as ours does on Facebook)."""
+    from django.conf import settings
 
-    server = SandboxServer(host="127.0.0.1", port=0)
+    from channels.sandbox.server import SandboxServer
+    from channels.sandbox.state import App
+    from tests.channels.adapters.helpers import FACEBOOK
+
+    facebook = settings.SOCIAL_APPS["facebook"]
+    apps = (
+        App("facebook", facebook["client_id"], facebook["client_secret"]),
+        App("facebook", FACEBOOK.app.client_id, FACEBOOK.app.client_secret),
+    )
+    server = SandboxServer(host="127.0.0.1", port=0, apps=apps)
     server.start()
     yield server
     server.stop()

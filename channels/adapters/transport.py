@@ -21,7 +21,7 @@ and a stalled request would otherwise hang a worker forever.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httplib2
 import requests
@@ -36,6 +36,7 @@ HOST_PREFIX = {
     "twitter.com": "twitter",
     "x.com": "twitter",
     "graph.facebook.com": "facebook",
+    "graph-video.facebook.com": "facebook",  # Meta's host for video uploads
     "www.facebook.com": "facebook",
     "youtube.googleapis.com": "youtube",
     "www.googleapis.com": "youtube",
@@ -132,6 +133,12 @@ def browser_url(url: str, *, sandbox_url: str | None) -> str:
     """Where to send a person's browser (an OAuth consent page): the sandbox's copy of it
     for a sandbox account."""
     return rewrite_url(url, sandbox_url) if sandbox_url else url
+
+
+def sandbox_post_url(sandbox_url: str, network: str, item_id: str) -> str:
+    """The sandbox's own page of one post: where "See it on …" leads for a sandbox account
+    (the real network's address would show its "not found")."""
+    return f"{sandbox_url.rstrip('/')}/_sandbox/post/{network}/{quote(item_id, safe='')}"
 
 
 def request_never_left(exc: requests.RequestException) -> bool:

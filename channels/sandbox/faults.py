@@ -5,8 +5,10 @@ calls that carry no account, such as a code exchange). For each call every match
 rolls once: one draw in [0, 1) picks, in this order, a 5xx (`error_rate`), a rate limit
 (`rate_limit_rate`) or a timeout (`timeout_rate`), so the rates add up and exclude each
 other. The first rule whose roll picks something decides; latency is the largest of the
-matching rules'. A rule with `count` matches its next N calls only, then disappears; one
-with `seed` draws from its own reproducible sequence.
+matching rules'. A rule with a `refusal` (one of REFUSALS, named per network) makes every
+call it matches get that network's own refusal instead, before any roll. A rule with
+`count` matches its next N calls only, then disappears; one with `seed` draws from its own
+reproducible sequence.
 
 Not thread-safe: SandboxState calls it under its lock.
 """
@@ -20,6 +22,11 @@ from typing import Any
 from channels.sandbox.tokens import NETWORKS
 
 OUTCOMES = ("error", "rate_limit", "timeout")
+# Refusals a network gives for reasons of its own, which no rate models.
+REFUSALS: dict[str, tuple[str, ...]] = {
+    "facebook": ("blocked",),  # code 368, temporarily blocked for policy reasons
+    "youtube": ("quota",),  # 403 quotaExceeded: the project's daily quota is spent
+}
 _RATE_FIELDS = ("error_rate", "rate_limit_rate", "timeout_rate")
 
 
@@ -34,6 +41,7 @@ class FaultDecision:
     revoked: bool = False
     reset_seconds: float = 0.0  # of a rate limit
     hang_seconds: float = 0.0  # of a timeout
+    refusal: str = ""  # one of REFUSALS: answered instead of the handler
 
 
 NO_FAULT = FaultDecision()
@@ -51,6 +59,7 @@ class FaultRule:
     timeout_rate: float = 0.0
     hang_seconds: float = 30
     revoked: bool = False
+    refusal: str = ""
     count: int | None = None
     seed: int | str | None = None
     rng: random.Random = field(default_factory=random.Random, repr=False)
@@ -82,6 +91,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "timeout_rate": (int, float),
     "hang_seconds": (int, float),
     "revoked": (bool,),
+    "refusal": (str,),
     "count": (int, type(None)),
     "seed": (int, str, type(None)),
 }
@@ -116,6 +126,9 @@ def _check_ranges(rule: FaultRule) -> None:
         raise InvalidRule("latency_ms is between 0 and 60000.")
     if not 0 <= rule.hang_seconds <= 600 or not 0 <= rule.rate_limit_reset_seconds <= 86_400:
         raise InvalidRule("hang_seconds is between 0 and 600, rate_limit_reset_seconds between 0 and 86400.")
+    if rule.refusal and (rule.network == "*" or rule.refusal not in REFUSALS.get(rule.network, ())):
+        known = ", ".join(f"{network}: {', '.join(names)}" for network, names in REFUSALS.items())
+        raise InvalidRule(f"A refusal needs its network; known refusals are {known}.")
     if rule.count is not None and rule.count < 1:
         raise InvalidRule("count is at least 1.")
 
@@ -146,6 +159,9 @@ class FaultBook:
         self._consume(matching)
         latency = max(rule.latency_ms for rule in matching) / 1000
         revoked = any(rule.revoked for rule in matching)
+        refusal = next((rule.refusal for rule in matching if rule.refusal), "")
+        if refusal:
+            return FaultDecision(latency, None, revoked, refusal=refusal)
         # Every matching rule rolls, so that a seeded rule's sequence does not depend on
         # the other rules.
         for rule, outcome in [(rule, rule.roll()) for rule in matching]:

@@ -141,6 +141,24 @@ class Grant:
         return time.monotonic() - self.created > GRANT_TTL_SECONDS
 
 
+@dataclass(frozen=True)
+class App:
+    """A developer's app on a network, as the sandbox knows it: configuration, kept across
+    resets. Facebook checks `appsecret_proof` against the secrets of its apps."""
+
+    network: str
+    client_id: str
+    secret: str
+    require_appsecret_proof: bool = True
+
+    def as_json(self) -> dict[str, Any]:  # never the secret
+        return {
+            "network": self.network,
+            "client_id": self.client_id,
+            "require_appsecret_proof": self.require_appsecret_proof,
+        }
+
+
 @dataclass
 class TokenFamily:
     """Revocation state of one account's tokens. Tokens are valid by convention; once a
@@ -153,8 +171,10 @@ class TokenFamily:
 
 
 class SandboxState:
-    def __init__(self) -> None:
+    def __init__(self, apps: tuple[App, ...] = ()) -> None:
         self.lock = threading.RLock()
+        # Configuration rather than something received: a reset keeps it.
+        self._apps: dict[tuple[str, str], App] = {(app.network, app.client_id): app for app in apps}
         self._wake = threading.Event()  # set to end every pause() at once
         self._last_snowflake = 0
         self.faults = FaultBook()
@@ -387,6 +407,21 @@ class SandboxState:
             family = self._family(network, account)
             family.revoked = True
             family.issued_since_revocation.clear()
+
+    # --- apps ---------------------------------------------------------------------------
+
+    def register_app(self, app: App) -> App:
+        with self.lock:
+            self._apps[(app.network, app.client_id)] = app
+            return app
+
+    def remove_app(self, network: str, client_id: str) -> bool:
+        with self.lock:
+            return self._apps.pop((network, client_id), None) is not None
+
+    def apps(self, network: str | None = None) -> list[App]:
+        with self.lock:
+            return [app for app in self._apps.values() if network in (None, app.network)]
 
     # --- faults -------------------------------------------------------------------------
 

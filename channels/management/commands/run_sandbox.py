@@ -1,9 +1,11 @@
 """`python manage.py run_sandbox --port 8100 [--host 127.0.0.1]`: the sandbox networks in
 the foreground (a thin wrapper around channels.sandbox.server.SandboxServer)."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from channels.sandbox.server import SandboxServer
+from channels.sandbox.state import App
 
 
 class Command(BaseCommand):
@@ -18,7 +20,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host: str, port: int, **options) -> None:
-        server = SandboxServer(host=host, port=port)
+        # Our Facebook app, with "Require App Secret" on as it should be on Facebook.
+        facebook = settings.SOCIAL_APPS["facebook"]
+        server = SandboxServer(
+            host=host, port=port, apps=(App("facebook", facebook["client_id"], facebook["client_secret"]),)
+        )
         self.stdout.write(f"Sandbox networks on {server.url} (feeds: {server.url}/_sandbox/). Ctrl-C to stop.")
         try:
             server.serve_forever()
