@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import re
 import secrets
 from datetime import UTC, datetime
@@ -72,8 +73,16 @@ def unauthorized() -> Response:
 
 
 def rate_limited(request: Request, reset_seconds: float) -> Response:
-    """YouTube answers too many calls with a 403, without saying when to come back."""
-    return google_error(403, "Rate Limit Exceeded", "rateLimitExceeded", "usageLimits")
+    """YouTube answers too many calls with a 403. It seldom says when to come back; the
+    sandbox adds the rule's wait as Retry-After, so that tests and drills need not wait the
+    adapter's default minute (docs/sandbox.md)."""
+    return google_error(
+        403,
+        "Rate Limit Exceeded",
+        "rateLimitExceeded",
+        "usageLimits",
+        headers={"Retry-After": str(math.ceil(reset_seconds))},
+    )
 
 
 def quota_exceeded(request: Request) -> Response:

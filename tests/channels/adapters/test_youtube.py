@@ -189,12 +189,12 @@ def test_validate_checks_the_media(sandbox_url, tmp_path):
 
 
 def test_a_rate_limit_is_youtubes_403_and_waits(sandbox_url, tmp_path):
-    YOUTUBE.fault(sandbox_url, rate_limit_rate=1.0, count=1)
+    YOUTUBE.fault(sandbox_url, rate_limit_rate=1.0, rate_limit_reset_seconds=30, count=1)
 
     with pytest.raises(RateLimited) as raised:
         YOUTUBE.adapter(sandbox_url).publish(YOUTUBE.credentials(), YOUTUBE.sample(tmp_path))
 
-    assert (raised.value.status_code, raised.value.retry_after) == (403, 60)
+    assert (raised.value.status_code, raised.value.retry_after) == (403, 30)
     assert "rateLimitExceeded" in raised.value.detail
     assert YOUTUBE.received(sandbox_url) == []
 
