@@ -135,10 +135,9 @@ def browser_url(url: str, *, sandbox_url: str | None) -> str:
     return rewrite_url(url, sandbox_url) if sandbox_url else url
 
 
-def sandbox_post_url(sandbox_url: str, network: str, item_id: str) -> str:
-    """The sandbox's own page of one post: where "See it on …" leads for a sandbox account
-    (the real network's address would show its "not found")."""
-    return f"{sandbox_url.rstrip('/')}/_sandbox/post/{network}/{quote(item_id, safe='')}"
+def sandbox_post_url(sandbox_url: str, network: str, external_id: str) -> str:
+    """The sandbox's own page of a post ("See it on X" for a sandbox account)."""
+    return f"{sandbox_url.rstrip('/')}/_sandbox/post/{network}/{quote(external_id, safe='')}"
 
 
 def request_never_left(exc: requests.RequestException) -> bool:

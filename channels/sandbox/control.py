@@ -7,7 +7,6 @@ from __future__ import annotations
 from channels.sandbox import feeds
 from channels.sandbox.faults import InvalidRule
 from channels.sandbox.http import Call, Reply, Response, Router, json_response, sniff_mime
-from channels.sandbox.state import App
 from channels.sandbox.tokens import NETWORKS
 
 router = Router()
@@ -68,33 +67,17 @@ def remove_fault(call: Call) -> Response:
     return json_response(200, {"ok": True})
 
 
-@router.route("PUT", r"/apps/(?P<network>[a-z]+)/(?P<client_id>[\w.-]+)")
-def put_app(call: Call) -> Response:
-    """Declare a developer app: its secret, and whether it requires appsecret_proof."""
+@router.route("POST", r"/apps")
+def register_app(call: Call) -> Response:
+    """A developer app whose secret the sandbox checks: {"network": "facebook", "key", "secret"}
+    (Facebook's appsecret_proof)."""
     body = call.request.json()
-    if call.params["network"] not in NETWORKS:
-        raise _bad_request("Unknown network.")
-    if not isinstance(body, dict) or not isinstance(body.get("client_secret"), str) or not body["client_secret"]:
-        raise _bad_request("The body must be a JSON object with a non-empty client_secret.")
-    require = body.get("require_appsecret_proof", True)
-    if not isinstance(require, bool):
-        raise _bad_request("require_appsecret_proof is true or false.")
-    app = call.state.register_app(
-        App(call.params["network"], call.params["client_id"], body["client_secret"], require_appsecret_proof=require)
-    )
-    return json_response(200, {"app": app.as_json()})
-
-
-@router.route("GET", r"/apps")
-def list_apps(call: Call) -> Response:
-    return json_response(200, {"apps": [app.as_json() for app in call.state.apps()]})
-
-
-@router.route("DELETE", r"/apps/(?P<network>[a-z]+)/(?P<client_id>[\w.-]+)")
-def remove_app(call: Call) -> Response:
-    if not call.state.remove_app(call.params["network"], call.params["client_id"]):
-        return json_response(404, {"error": "No such app."})
-    return json_response(200, {"ok": True})
+    if not isinstance(body, dict) or not all(isinstance(body.get(name), str) for name in ("key", "secret")):
+        raise _bad_request('The body is {"network": "facebook", "key": …, "secret": …}.')
+    if body.get("network") != "facebook":
+        raise _bad_request("Only Facebook's apps prove their secret (appsecret_proof).")
+    call.state.register_app("facebook", body["key"], body["secret"])
+    return json_response(201, {"ok": True})
 
 
 @router.route("GET", r"/stats")
@@ -114,12 +97,14 @@ def feed(call: Call) -> Response:
     return feeds.feed_page(call.state, call.params["network"], call.params["account"])
 
 
-@router.route("GET", r"/post/(?P<network>[a-z]+)/(?P<id>[\w@.-]+)")
+@router.route("GET", r"/post/(?P<network>[a-z]+)/(?P<id>[\w@-]+)")
 def post(call: Call) -> Response:
-    """One post's own page: where "See it on …" leads for a sandbox account."""
-    if call.params["network"] not in NETWORKS:
-        return json_response(404, {"error": "Unknown network."})
-    return feeds.post_page(call.state, call.params["network"], call.params["id"])
+    found = (
+        feeds.post_page(call.state, call.params["network"], call.params["id"])
+        if call.params["network"] in NETWORKS
+        else None
+    )
+    return found or json_response(404, {"error": "The sandbox holds no such post."})
 
 
 @router.route("GET", r"/media/(?P<id>[\w-]+)")

@@ -130,18 +130,16 @@ def feed_page(state: SandboxState, network: str, account_id: str) -> Response:
     return page(f"{label} · {account.name}", header + cards)
 
 
-def post_page(state: SandboxState, network: str, item_id: str) -> Response:
-    """One item (found by any of its ids: a Facebook video's post id too), with a link to
-    its account's feed."""
+def post_page(state: SandboxState, network: str, item_id: str) -> Response | None:
+    """One post as its network's own page shows it: where "See it on …" leads for a
+    sandbox account. None when the sandbox holds no such post."""
     item = state.item(network, item_id)
-    label = NETWORK_LABELS[network]
     if item is None:
-        return page(
-            f"{label} · not found", f"<h1>Not found</h1><p>{esc(label)} has no post {esc(item_id)}.</p>", status=404
-        )
+        return None
     account = state.account(network, item.account)
-    back = f'<p><a href="/_sandbox/feed/{quote(network)}/{quote(item.account)}">← {esc(account.name)}</a></p>'
-    return page(f"{label} · {account.name}", back + _card(item, account))
+    feed = f"/_sandbox/feed/{quote(network)}/{quote(item.account)}"
+    header = f'<p><a href="{feed}">← {esc(account.name)} on {esc(NETWORK_LABELS[network])}</a></p>'
+    return page(f"{NETWORK_LABELS[network]} · {account.name}", header + _card(item, account))
 
 
 def index_page(state: SandboxState) -> Response:

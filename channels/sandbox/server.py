@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 from channels.sandbox import control, facebook, flickr, google_oauth, twitter, youtube
 from channels.sandbox.faults import NO_FAULT, FaultDecision
 from channels.sandbox.http import Call, Handler, NetworkSpec, Reply, Request, Response, json_response
-from channels.sandbox.state import App, SandboxState
+from channels.sandbox.state import SandboxState
 
 logger = logging.getLogger(__name__)
 
@@ -217,8 +217,8 @@ def _run(handler: Handler, call: Call, on_crash: Callable[[Request], Response] |
 class SandboxServer:
     """The four sandbox networks on one port, served from a daemon thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, apps: tuple[App, ...] = ()) -> None:
-        self.state = SandboxState(apps)
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.state = SandboxState()
         self._httpd = _Server((host, port), self.state)  # binds and listens now
         self._thread: threading.Thread | None = None
 

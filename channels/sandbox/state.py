@@ -141,24 +141,6 @@ class Grant:
         return time.monotonic() - self.created > GRANT_TTL_SECONDS
 
 
-@dataclass(frozen=True)
-class App:
-    """A developer's app on a network, as the sandbox knows it: configuration, kept across
-    resets. Facebook checks `appsecret_proof` against the secrets of its apps."""
-
-    network: str
-    client_id: str
-    secret: str
-    require_appsecret_proof: bool = True
-
-    def as_json(self) -> dict[str, Any]:  # never the secret
-        return {
-            "network": self.network,
-            "client_id": self.client_id,
-            "require_appsecret_proof": self.require_appsecret_proof,
-        }
-
-
 @dataclass
 class TokenFamily:
     """Revocation state of one account's tokens. Tokens are valid by convention; once a
@@ -171,16 +153,17 @@ class TokenFamily:
 
 
 class SandboxState:
-    def __init__(self, apps: tuple[App, ...] = ()) -> None:
+    def __init__(self) -> None:
         self.lock = threading.RLock()
-        # Configuration rather than something received: a reset keeps it.
-        self._apps: dict[tuple[str, str], App] = {(app.network, app.client_id): app for app in apps}
         self._wake = threading.Event()  # set to end every pause() at once
         self._last_snowflake = 0
         self.faults = FaultBook()
         self._requests = 0
         self._in_flight = 0
         self._peak = 0
+        # Developer apps, {(network, client id): secret}: configuration, kept across resets.
+        # Facebook checks appsecret_proof against its apps' secrets.
+        self.apps: dict[tuple[str, str], str] = {}
         self._clear()
 
     def _clear(self) -> None:
@@ -408,20 +391,19 @@ class SandboxState:
             family.revoked = True
             family.issued_since_revocation.clear()
 
-    # --- apps ---------------------------------------------------------------------------
+    # --- developer apps -------------------------------------------------------------------
 
-    def register_app(self, app: App) -> App:
+    def register_app(self, network: str, key: str, secret: str) -> None:
         with self.lock:
-            self._apps[(app.network, app.client_id)] = app
-            return app
+            self.apps[(network, key)] = secret
 
-    def remove_app(self, network: str, client_id: str) -> bool:
+    def app_secret(self, network: str, key: str) -> str | None:
         with self.lock:
-            return self._apps.pop((network, client_id), None) is not None
+            return self.apps.get((network, key))
 
-    def apps(self, network: str | None = None) -> list[App]:
+    def app_secrets(self, network: str) -> list[str]:
         with self.lock:
-            return [app for app in self._apps.values() if network in (None, app.network)]
+            return [secret for (n, _), secret in self.apps.items() if n == network]
 
     # --- faults -------------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from channels.sandbox.server import SandboxServer
-from channels.sandbox.state import App
 
 
 class Command(BaseCommand):
@@ -20,11 +19,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host: str, port: int, **options) -> None:
-        # Our Facebook app, with "Require App Secret" on as it should be on Facebook.
+        server = SandboxServer(host=host, port=port)
+        # Our Facebook app, which requires appsecret_proof (as it should on Facebook).
         facebook = settings.SOCIAL_APPS["facebook"]
-        server = SandboxServer(
-            host=host, port=port, apps=(App("facebook", facebook["client_id"], facebook["client_secret"]),)
-        )
+        server.state.register_app("facebook", facebook["client_id"], facebook["client_secret"])
         self.stdout.write(f"Sandbox networks on {server.url} (feeds: {server.url}/_sandbox/). Ctrl-C to stop.")
         try:
             server.serve_forever()

@@ -11,7 +11,6 @@ import pytest
 
 from channels.adapters.transport import browser_url, make_session
 from channels.sandbox.server import SandboxServer
-from channels.sandbox.state import App
 from tests.channels.adapters.helpers import FACEBOOK
 from tests.channels.sandbox.conftest import add_fault, consent, received
 from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
@@ -243,17 +242,18 @@ def test_calls_without_the_proof_or_with_a_wrong_one_are_refused_as_graph_does(g
     assert right.json()["id"] == PAGE
 
 
-def test_an_app_that_does_not_require_the_proof_takes_calls_without_it_but_never_a_wrong_one(http):
-    server = SandboxServer(apps=(App("facebook", "lenient-app", SECRET, require_appsecret_proof=False),)).start()
+def test_a_sandbox_that_knows_no_facebook_app_checks_no_proof_and_apps_outlive_a_reset(http):
+    server = SandboxServer().start()
     try:
         me = f"{server.url}/facebook/v24.0/me"
         assert http.get(me, params={"access_token": TOKEN}).status_code == 200
-        wrong = http.get(me, params={"access_token": TOKEN, "appsecret_proof": proof(secret="guess")})
-        assert wrong.json()["error"]["message"] == "Invalid appsecret_proof provided in the API argument"
-        apps = http.get(f"{server.url}/_sandbox/apps").json()["apps"]
-        assert apps == [{"network": "facebook", "client_id": "lenient-app", "require_appsecret_proof": False}]
+        registered = http.post(
+            f"{server.url}/_sandbox/apps", json={"network": "facebook", "key": "k", "secret": SECRET}
+        )
+        assert registered.status_code == 201
         http.post(f"{server.url}/_sandbox/reset")
-        assert http.get(f"{server.url}/_sandbox/apps").json()["apps"] == apps  # configuration, kept
+        assert http.get(me, params={"access_token": TOKEN}).json()["error"]["code"] == 100  # now required
+        assert http.get(me, params={"access_token": TOKEN, "appsecret_proof": proof()}).status_code == 200
     finally:
         server.stop()
 
