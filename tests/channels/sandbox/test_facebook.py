@@ -297,7 +297,7 @@ def test_resumable_video_upload_start_transfer_finish(graph, http, sandbox_url):
     )
 
 
-def test_a_video_is_a_video_and_a_page_post_and_deleting_the_post_leaves_the_video(graph):
+def test_a_video_is_a_video_and_a_page_post_and_deleting_the_post_leaves_the_video(graph, http, sandbox_url):
     video_id = graph(
         "POST", f"/{PAGE}/videos", data={"description": "Vidéo"}, files={"source": ("v.mp4", mp4_bytes(), "video/mp4")}
     ).json()["id"]
@@ -316,6 +316,7 @@ def test_a_video_is_a_video_and_a_page_post_and_deleting_the_post_leaves_the_vid
 
     assert graph("DELETE", f"/{post_id}").json() == {"success": True}
     assert graph("GET", f"/{PAGE}/published_posts").json()["data"] == []
+    assert "post deleted, video kept" in http.get(f"{sandbox_url}/_sandbox/feed/facebook/{PAGE}").text
     assert graph("GET", f"/{video_id}", params={"fields": "description"}).json()["description"] == "Vidéo"
     [listed] = graph("GET", f"/{PAGE}/videos", params={"fields": "id,description"}).json()["data"]
     assert listed == {"id": video_id, "description": "Vidéo"}
