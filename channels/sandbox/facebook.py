@@ -470,12 +470,7 @@ def _attachments(item: Item) -> dict[str, Any] | None:
         target = {"id": item.id, "url": f"https://www.facebook.com/{item.account}/videos/{item.id}/"}
         return {"data": [{"media_type": "video", "type": "video_inline", "target": target}]}
     if item.media:
-        return {
-            "data": [
-                {"media_type": "photo", "type": "photo", "target": {"id": media.id}, "description": media.alt_text}
-                for media in item.media
-            ]
-        }
+        return {"data": [{"media_type": "photo", "type": "photo", "target": {"id": media.id}} for media in item.media]}
     return None
 
 
