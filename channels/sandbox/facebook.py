@@ -329,8 +329,33 @@ def create_video(call: Call) -> Response:
     return json_response(200, {"id": video.id})
 
 
-def _upload_error(message: str, subcode: int) -> Reply:
-    return Reply(graph_error(400, message, 6001, subcode=subcode, type_="OAuthException"))
+def _transfer_failed(upload: Upload) -> Reply:
+    """Graph's 6001/1363037, with the range it wants sent (again) in `error_data`."""
+    received = upload.received
+    end = min(upload.total or 0, received + VIDEO_CHUNK_BYTES)
+    return Reply(
+        graph_error(
+            400,
+            "There was a problem uploading your video. Please try again.",
+            6001,
+            subcode=1363037,
+            error_data={"start_offset": received, "end_offset": end},
+            error_user_title="Error Uploading Video",
+            error_user_msg="There was a problem uploading your video. Please try uploading it again.",
+        )
+    )
+
+
+def _incomplete_file() -> Reply:
+    """Graph's 6000/1363045: the bytes that came are not the file_size declared."""
+    return Reply(
+        graph_error(
+            400,
+            "There was a problem uploading your video file. Please try again with another file.",
+            6000,
+            subcode=1363045,
+        )
+    )
 
 
 def _resumable_phase(call: Call, page: str, phase: str) -> Response:
@@ -367,12 +392,12 @@ def _resumable_phase(call: Call, page: str, phase: str) -> Response:
         )
     upload = call.state.upload(request.arg("upload_session_id"))
     if upload is None or upload.network != NETWORK or upload.account != page or upload.item_id:
-        raise _upload_error("Invalid upload session given.", 1363020)
+        raise Reply(graph_error(400, "(#100) Invalid parameter: upload_session_id", 100))
     if phase == "transfer":
         return _transfer(call, upload)
     if phase == "finish":
         if upload.received != upload.total:
-            raise _upload_error("The video file you tried to upload is incomplete.", 1363030)
+            raise _incomplete_file()
         video = call.state.add_media(
             Media(upload.metadata["video_id"], NETWORK, page, upload.mime_type or "video/mp4", upload.received), b""
         )
@@ -393,7 +418,7 @@ def _transfer(call: Call, upload: Upload) -> Response:
         start = -1
     with call.state.lock:
         if start != upload.received or start + len(chunk.data) > (upload.total or 0):
-            raise _upload_error("The start offset of this chunk does not match the upload's.", 1363037)
+            raise _transfer_failed(upload)
         if start == 0:
             mime = sniff_mime(chunk.data, chunk.content_type)
             if not mime.startswith("video/"):

@@ -274,10 +274,12 @@ def test_resumable_video_upload_start_transfer_finish(graph, http, sandbox_url):
     assert (started["start_offset"], started["end_offset"]) == ("0", str(1024 * 1024))
 
     early = graph("POST", f"/{PAGE}/videos", data={"upload_phase": "finish", "upload_session_id": session})
-    assert early.json()["error"]["code"] == 6001  # not every byte has come
+    assert (early.json()["error"]["code"], early.json()["error"]["error_subcode"]) == (6000, 1363045)
     first = _transfer(graph, session, 0, video[: 1024 * 1024]).json()
     assert first == {"start_offset": str(1024 * 1024), "end_offset": str(len(video))}
-    assert _transfer(graph, session, 0, video[:10]).json()["error"]["error_subcode"] == 1363037  # wrong offset
+    wrong_offset = _transfer(graph, session, 0, video[:10]).json()["error"]
+    assert (wrong_offset["code"], wrong_offset["error_subcode"]) == (6001, 1363037)
+    assert wrong_offset["error_data"] == {"start_offset": 1024 * 1024, "end_offset": len(video)}  # what to send
     last = _transfer(graph, session, 1024 * 1024, video[1024 * 1024 :]).json()
     assert last == {"start_offset": str(len(video)), "end_offset": str(len(video))}
     assert received(http, sandbox_url, network="facebook") == []  # nothing is out before finish
