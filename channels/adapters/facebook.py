@@ -22,7 +22,8 @@ text as its message (the photo post); several images -> each to {page}/photos wi
 published=false, then {page}/feed with attached_media; images carry their alt text
 (`alt_text_custom`). A video -> Meta's resumable upload on the video host
 (graph-video.facebook.com/{page}/videos: upload_phase start, then transfer in the ranges
-Facebook asks for, then finish with the text as its description). The unpublished photos
+Facebook asks for, sending again the range a failed transfer names, then finish with the
+text as its description). The unpublished photos
 are invisible until attached, and a video exists only once finished, so a failure before
 the post itself is always `request_sent=False`.
 
@@ -123,6 +124,8 @@ _DUPLICATE_CODE = 506
 _BLOCKED_CODE = 368  # "temporarily blocked": wait and retry (a duplicate when it says "already posted")
 _BLOCKED_RETRY_AFTER = 30 * 60.0  # such blocks last long: hammering only prolongs them
 _MISSING = (100, 33)  # (code, subcode): the object does not exist (or is not ours)
+_TRANSFER_FAILED = (6001, 1363037)  # a video's range did not go through: send what error_data says
+_TRANSFER_RETRIES = 3  # in a row, for one upload
 _USAGE_HEADERS = ("x-business-use-case-usage", "x-page-usage", "x-app-usage")
 _DEFAULT_RETRY_AFTER = 60.0
 _FIND_PAGES = 5  # up to 500 recent posts searched when reconciling
@@ -234,7 +237,12 @@ def _from_graph_error(exc: facebook.GraphAPIError, last: _LastResponse, *, may_h
         return AuthError(detail, status_code=status)
     if code in _RATE_CODES:
         return RateLimited(detail, retry_after=_regain_seconds(last.headers), status_code=status)
-    if code in _TRANSIENT_CODES or error.get("is_transient") or (status or 0) >= 500:
+    if (
+        code in _TRANSIENT_CODES
+        or error.get("is_transient")
+        or (status or 0) >= 500
+        or (code, subcode) == _TRANSFER_FAILED
+    ):
         return TransientError(detail, request_sent=may_have_posted, status_code=status)
     if code == _DUPLICATE_CODE or (code == _BLOCKED_CODE and "already posted" in message.lower()):
         return PermanentError(detail, status_code=status, duplicate=True)
@@ -528,15 +536,25 @@ class FacebookAdapter:
                 started = _video_call(graph, page, {"upload_phase": "start", "file_size": str(size)})
                 session, video_id = str(started["upload_session_id"]), str(started["video_id"])
                 start, end = int(started["start_offset"]), int(started["end_offset"])
+                failures = 0
                 while start < end:
                     source.seek(start)
                     chunk = source.read(end - start)
-                    answer = _video_call(
-                        graph,
-                        page,
-                        {"upload_phase": "transfer", "upload_session_id": session, "start_offset": str(start)},
-                        files={"video_file_chunk": (os.path.basename(video.path), chunk, video.mime_type)},
-                    )
+                    try:
+                        answer = _video_call(
+                            graph,
+                            page,
+                            {"upload_phase": "transfer", "upload_session_id": session, "start_offset": str(start)},
+                            files={"video_file_chunk": (os.path.basename(video.path), chunk, video.mime_type)},
+                        )
+                    except facebook.GraphAPIError as exc:
+                        # Meta's guide: a failed transfer names the range to send (again).
+                        answer = _range_to_resend(exc)
+                        failures += 1
+                        if answer is None or failures > _TRANSFER_RETRIES:
+                            raise
+                    else:
+                        failures = 0
                     start, end = int(answer["start_offset"]), int(answer["end_offset"])
                     if progress is not None:
                         progress()
@@ -587,6 +605,22 @@ def _video_call(graph: facebook.GraphAPI, page: str, data: dict[str, str], files
     if not isinstance(answer, dict) or answer.get("error"):
         raise facebook.GraphAPIError(answer if isinstance(answer, dict) else str(answer))
     return answer
+
+
+def _range_to_resend(exc: facebook.GraphAPIError) -> dict | None:
+    """The offsets of a failed transfer's `error_data` (6001/1363037), or None."""
+    error = _error_body(exc)
+    if (_int(error.get("code")), _int(error.get("error_subcode"))) != _TRANSFER_FAILED:
+        return None
+    data = error.get("error_data")
+    if isinstance(data, str):  # Graph sometimes sends it JSON-encoded
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return None
+    if not isinstance(data, dict) or _int(data.get("start_offset")) is None or _int(data.get("end_offset")) is None:
+        return None
+    return data
 
 
 def _total(item: Mapping[str, Any], edge: str) -> int | None:

@@ -417,7 +417,8 @@ def _transfer(call: Call, upload: Upload) -> Response:
     except ValueError:
         start = -1
     with call.state.lock:
-        if start != upload.received or start + len(chunk.data) > (upload.total or 0):
+        failed = call.fault.refusal == "transfer_failed"  # as Facebook does now and then
+        if failed or start != upload.received or start + len(chunk.data) > (upload.total or 0):
             raise _transfer_failed(upload)
         if start == 0:
             mime = sniff_mime(chunk.data, chunk.content_type)

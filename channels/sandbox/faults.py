@@ -24,7 +24,8 @@ from channels.sandbox.tokens import NETWORKS
 OUTCOMES = ("error", "rate_limit", "timeout")
 # Refusals a network gives for reasons of its own, which no rate models.
 REFUSALS: dict[str, tuple[str, ...]] = {
-    "facebook": ("blocked",),  # code 368, temporarily blocked for policy reasons
+    # code 368, temporarily blocked for policy reasons; 6001/1363037 on a video's transfer
+    "facebook": ("blocked", "transfer_failed"),
     "youtube": ("quota",),  # 403 quotaExceeded: the project's daily quota is spent
 }
 _RATE_FIELDS = ("error_rate", "rate_limit_rate", "timeout_rate")

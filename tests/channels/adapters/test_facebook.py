@@ -155,6 +155,28 @@ def test_a_video_goes_up_resumably_on_the_video_host(sandbox_url, tmp_path, monk
     assert published.url == f"{sandbox_url}/_sandbox/post/facebook/{published.external_id}"
 
 
+def test_a_transfer_facebook_fails_is_sent_again_as_its_error_says(sandbox_url, tmp_path):
+    video = _media(tmp_path, mp4_bytes(seconds=30, padding=2 * MB), "speech.mp4")
+    FACEBOOK.fault(sandbox_url, refusal="transfer_failed", count=2)  # the start, then the first transfer
+
+    published = FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="Reprise", media=(video,)))
+
+    [item] = FACEBOOK.received(sandbox_url)
+    assert (item["id"], item["media"][0]["size"]) == (published.external_id, video.size)
+
+
+def test_a_transfer_that_keeps_failing_is_transient_and_before_any_post(sandbox_url, tmp_path):
+    FACEBOOK.fault(sandbox_url, refusal="transfer_failed")
+
+    with pytest.raises(TransientError, match="code 6001, subcode 1363037") as raised:
+        FACEBOOK.adapter(sandbox_url).publish(
+            FACEBOOK.credentials(), Content(text="Échec", media=(_media(tmp_path, mp4_bytes(), "v.mp4"),))
+        )
+
+    assert raised.value.request_sent is False
+    assert FACEBOOK.received(sandbox_url) == []
+
+
 def test_a_failed_video_transfer_is_before_any_post_and_a_failed_finish_may_have_posted(sandbox_url, tmp_path):
     video = _media(tmp_path, mp4_bytes(), "clip.mp4")  # start, one transfer, finish
     adapter = FACEBOOK.adapter(sandbox_url)
