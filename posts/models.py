@@ -4,6 +4,7 @@ States change only through the services in posts/services/, which ask the policy
 the transition, and record an Event in the same transaction.
 """
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -288,6 +289,10 @@ def new_delivery_reference() -> str:
     return f"dh{uuid.uuid4().hex[:16]}"
 
 
+def new_network_token() -> str:
+    return secrets.token_hex(8)
+
+
 class Delivery(models.Model):
     """One message to one social account in one language: what a worker publishes."""
 
@@ -315,9 +320,12 @@ class Delivery(models.Model):
     language = models.CharField(_("language"), max_length=2)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.ROUTINE)
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.SCHEDULED)
-    # Unique per delivery and carried to the network where it can be searched (a Flickr
-    # machine tag, a YouTube tag), so that an unknown outcome can be reconciled.
+    # Our own name for the delivery (admin search, logs): it never leaves the hub.
     reference = models.CharField(max_length=32, unique=True, default=new_delivery_reference, editable=False)
+    # Random, and carried in public where the network lets us search for it later (a Flickr
+    # machine tag, a YouTube tag), so that an unknown outcome can be reconciled: it says
+    # nothing of our numbering and is used for nothing else.
+    network_token = models.CharField(max_length=16, unique=True, default=new_network_token, editable=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     state_changed_at = models.DateTimeField(_("state changed"), null=True, blank=True)

@@ -172,7 +172,8 @@ def build_content(
 ) -> Content:
     """What one account receives. Three ways to ask:
 
-    - `build_content(delivery)`: what that delivery publishes, with its `reference`;
+    - `build_content(delivery)`: what that delivery publishes, with its network token as
+      the content's `reference`;
     - `build_content(message, account, language)`: before any delivery exists (validation,
       previews);
     - `build_content(message=..., language=..., network=..., reference=...)`: the same by
@@ -184,7 +185,7 @@ def build_content(
     """
     if isinstance(source, Delivery):
         message, account, language = source.message, source.account, source.language
-        reference = source.reference
+        reference = source.network_token
     elif source is not None:
         message = source
     if message is None or language is None or (account is None and network is None):

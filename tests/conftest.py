@@ -90,6 +90,10 @@ def sandbox_server():
     from channels.sandbox.server import SandboxServer
 
     server = SandboxServer(host="127.0.0.1", port=0)
+    # The Flickr consumers whose signatures it checks: the settings' and the adapter tests'.
+    flickr = settings.SOCIAL_APPS["flickr"]
+    server.state.register_app("flickr", flickr["client_id"], flickr["client_secret"])
+    server.state.register_app("flickr", "dh-flickr-key", "dh-flickr-secret")
     # The Facebook apps whose appsecret_proof it checks: the settings' and the adapter tests'.
     facebook = settings.SOCIAL_APPS["facebook"]
     server.state.register_app("facebook", facebook["client_id"], facebook["client_secret"])

@@ -37,7 +37,10 @@ def received(call: Call) -> Response:
 
 @router.route("GET", r"/counts")
 def counts(call: Call) -> Response:
-    return json_response(200, {"counts": call.state.counts(_network_filter(call))})
+    network = _network_filter(call)
+    return json_response(
+        200, {"counts": call.state.counts(network), "duplicate_uploads": call.state.duplicate_upload_counts(network)}
+    )
 
 
 @router.route("POST", r"/faults")
@@ -69,14 +72,15 @@ def remove_fault(call: Call) -> Response:
 
 @router.route("POST", r"/apps")
 def register_app(call: Call) -> Response:
-    """A developer app whose secret the sandbox checks: {"network": "facebook", "key", "secret"}
-    (Facebook's appsecret_proof)."""
+    """A developer app whose secret the sandbox checks: {"network", "key", "secret"}. Flickr's
+    consumers sign with OAuth 1.0a; Facebook's apps prove their secret (appsecret_proof)."""
     body = call.request.json()
     if not isinstance(body, dict) or not all(isinstance(body.get(name), str) for name in ("key", "secret")):
-        raise _bad_request('The body is {"network": "facebook", "key": …, "secret": …}.')
-    if body.get("network") != "facebook":
-        raise _bad_request("Only Facebook's apps prove their secret (appsecret_proof).")
-    call.state.register_app("facebook", body["key"], body["secret"])
+        raise _bad_request('The body is {"network": "flickr" or "facebook", "key": …, "secret": …}.')
+    network = body.get("network", "flickr")
+    if network not in ("flickr", "facebook"):
+        raise _bad_request("Only Flickr's consumers and Facebook's apps have their secret checked.")
+    call.state.register_app(network, body["key"], body["secret"])
     return json_response(201, {"ok": True})
 
 

@@ -5,10 +5,13 @@ calls that carry no account, such as a code exchange). For each call every match
 rolls once: one draw in [0, 1) picks, in this order, a 5xx (`error_rate`), a rate limit
 (`rate_limit_rate`) or a timeout (`timeout_rate`), so the rates add up and exclude each
 other. The first rule whose roll picks something decides; latency is the largest of the
-matching rules'. A rule with a `refusal` (one of REFUSALS, named per network) makes every
-call it matches get that network's own refusal instead, before any roll. A rule with
-`count` matches its next N calls only, then disappears; one with `seed` draws from its own
-reproducible sequence.
+matching rules'. A rule with `count` matches its next N calls only, then disappears; one
+with `seed` draws from its own reproducible sequence. `processing_seconds` makes X take
+that long (the largest of the matching rules') to process a video or GIF finalized by a
+matching call; `access_level: "free"` gives X's answer to an app whose access level does
+not include reading timelines or looking posts up. A rule with a
+`refusal` (one of REFUSALS, named per network) makes every call it matches get that
+network's own refusal instead, before any roll.
 
 Not thread-safe: SandboxState calls it under its lock.
 """
@@ -28,6 +31,8 @@ REFUSALS: dict[str, tuple[str, ...]] = {
     "facebook": ("blocked", "transfer_failed"),
     "youtube": ("quota",),  # 403 quotaExceeded: the project's daily quota is spent
 }
+# X's access levels: "free" may post and read /2/users/me only (no timelines, no lookups).
+ACCESS_LEVELS = ("free", "basic", "pro")
 _RATE_FIELDS = ("error_rate", "rate_limit_rate", "timeout_rate")
 
 
@@ -42,6 +47,8 @@ class FaultDecision:
     revoked: bool = False
     reset_seconds: float = 0.0  # of a rate limit
     hang_seconds: float = 0.0  # of a timeout
+    processing_seconds: float = 0.0  # how long an uploaded video or GIF takes to process (X)
+    access_level: str | None = None  # the app's X access level, where a rule sets one
     refusal: str = ""  # one of REFUSALS: answered instead of the handler
 
 
@@ -61,6 +68,8 @@ class FaultRule:
     hang_seconds: float = 30
     revoked: bool = False
     refusal: str = ""
+    processing_seconds: float = 0
+    access_level: str | None = None
     count: int | None = None
     seed: int | str | None = None
     rng: random.Random = field(default_factory=random.Random, repr=False)
@@ -93,6 +102,8 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "hang_seconds": (int, float),
     "revoked": (bool,),
     "refusal": (str,),
+    "processing_seconds": (int, float),
+    "access_level": (str, type(None)),
     "count": (int, type(None)),
     "seed": (int, str, type(None)),
 }
@@ -130,6 +141,10 @@ def _check_ranges(rule: FaultRule) -> None:
     if rule.refusal and (rule.network == "*" or rule.refusal not in REFUSALS.get(rule.network, ())):
         known = ", ".join(f"{network}: {', '.join(names)}" for network, names in REFUSALS.items())
         raise InvalidRule(f"A refusal needs its network; known refusals are {known}.")
+    if rule.access_level not in (None, *ACCESS_LEVELS):
+        raise InvalidRule(f"access_level is one of {', '.join(ACCESS_LEVELS)}.")
+    if not 0 <= rule.processing_seconds <= 3600:
+        raise InvalidRule("processing_seconds is between 0 and 3600.")
     if rule.count is not None and rule.count < 1:
         raise InvalidRule("count is at least 1.")
 
@@ -160,15 +175,21 @@ class FaultBook:
         self._consume(matching)
         latency = max(rule.latency_ms for rule in matching) / 1000
         revoked = any(rule.revoked for rule in matching)
+        processing = max(rule.processing_seconds for rule in matching)
+        level = next((rule.access_level for rule in matching if rule.access_level), None)
         refusal = next((rule.refusal for rule in matching if rule.refusal), "")
         if refusal:
-            return FaultDecision(latency, None, revoked, refusal=refusal)
+            return FaultDecision(
+                latency, None, revoked, processing_seconds=processing, access_level=level, refusal=refusal
+            )
         # Every matching rule rolls, so that a seeded rule's sequence does not depend on
         # the other rules.
         for rule, outcome in [(rule, rule.roll()) for rule in matching]:
             if outcome:
-                return FaultDecision(latency, outcome, revoked, rule.rate_limit_reset_seconds, rule.hang_seconds)
-        return FaultDecision(latency, None, revoked)
+                return FaultDecision(
+                    latency, outcome, revoked, rule.rate_limit_reset_seconds, rule.hang_seconds, processing, level
+                )
+        return FaultDecision(latency, None, revoked, processing_seconds=processing, access_level=level)
 
     def _consume(self, matching: list[FaultRule]) -> None:
         for rule in matching:

@@ -46,6 +46,7 @@ from django.utils import timezone
 from channels import services as channel_services
 from channels.adapters.base import (
     AdapterError,
+    AppAccessError,
     AuthError,
     Content,
     Credentials,
@@ -57,6 +58,7 @@ from channels.adapters.base import (
 from channels.crypto import CredentialsDecryptionError
 from channels.models import SocialAccount
 from posts.models import Delivery, DeliveryAttempt, Message, PublishingPause
+from posts.services.app_access import app_access_problem_note
 from posts.services.dispatch import PUBLISHABLE_MESSAGE_STATES
 from posts.services.events import record_event
 from posts.services.pause import active_pauses, pause_covering_delivery
@@ -276,6 +278,8 @@ def _call_network(delivery: Delivery, attempt: DeliveryAttempt, content: Content
     except RateLimited as error:
         return _rate_limited(delivery, attempt, error)
     except TransientError as error:
+        if isinstance(error, AppAccessError):  # the app's configuration: for the health page
+            app_access_problem_note(network=error.network, detail=error.detail)
         if error.request_sent:
             return _unknown(delivery, attempt, error, outcome="unknown")
         return _retry_later(delivery, attempt, error, outcome="transient")

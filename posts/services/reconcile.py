@@ -28,9 +28,10 @@ from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from channels.adapters.base import AdapterError, PermanentError, RateLimited
+from channels.adapters.base import AdapterError, AppAccessError, PermanentError, RateLimited
 from posts.models import Delivery, DeliveryAttempt
 from posts.services import delivery as publishing
+from posts.services.app_access import app_access_problem_clear, app_access_problem_note
 from posts.services.delivery import SKIPPED, Outcome
 from posts.services.events import record_event
 from posts.services.summary import message_refresh_state
@@ -75,8 +76,11 @@ def delivery_reconcile(*, delivery_id: int) -> Outcome:
         if not isinstance(error, AdapterError):
             logger.exception("Delivery %s: reconciliation failed unexpectedly", delivery.pk)
             error = AdapterError(f"{type(error).__name__}: {error}")
+        if isinstance(error, AppAccessError):  # the app's configuration: for the health page
+            app_access_problem_note(network=error.network, detail=error.detail)
         outcome = _cannot_tell(delivery, attempt, error, rounds=rounds + 1)
     else:
+        app_access_problem_clear(network=delivery.account.network)
         if found is not None:
             outcome = publishing.delivery_mark_sent(
                 delivery,

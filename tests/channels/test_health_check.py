@@ -11,6 +11,7 @@ from django.utils import timezone
 from channels import services, tasks
 from channels.adapters.base import Credentials
 from channels.models import SocialAccount
+from channels.sandbox.tokens import secret_of
 from embassies.roles import Role
 from tests.factories import MissionFactory, SocialAccountFactory, UserFactory
 
@@ -33,7 +34,7 @@ def sandbox_account(network: str, **fields) -> SocialAccount:
         credentials=Credentials(
             access_token=f"sbx.{network}.{account_id}.health",
             refresh_token=f"sbxr.{network}.{account_id}.health" if network in ("twitter", "youtube") else "",
-            token_secret="sbxs" if network == "flickr" else "",
+            token_secret=secret_of(f"sbx.flickr.{account_id}.health") if network == "flickr" else "",
             expires_at=timezone.now() + timedelta(hours=2) if network in ("twitter", "youtube") else None,
             account_id=account_id,
         ),

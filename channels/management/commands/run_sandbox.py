@@ -20,6 +20,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, **options) -> None:
         server = SandboxServer(host=host, port=port)
+        # The sandbox checks Flickr's OAuth 1.0a signatures: it must know our consumer secret.
+        flickr = settings.SOCIAL_APPS["flickr"]
+        server.state.register_app("flickr", flickr["client_id"], flickr["client_secret"])
         # Our Facebook app, which requires appsecret_proof (as it should on Facebook).
         facebook = settings.SOCIAL_APPS["facebook"]
         server.state.register_app("facebook", facebook["client_id"], facebook["client_secret"])
