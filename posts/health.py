@@ -28,9 +28,9 @@ from django.conf import settings
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from posts.lifecycle import DELIVERY_ENGINE_BUSY, MESSAGE_PUBLISHABLE
 from posts.models import Delivery, Heartbeat, Priority
 from posts.services.app_access import PREFIX as APP_ACCESS
-from posts.services.dispatch import PUBLISHABLE_MESSAGE_STATES
 
 State = Delivery.State
 _LANES = {Priority.CRISIS: "crisis", Priority.ROUTINE: "routine"}
@@ -81,12 +81,12 @@ def health_report(*, now: datetime | None = None, check_broker: bool = True) -> 
     """Everything the health page and /healthz show, as plain JSON-able data."""
     now = now or timezone.now()
     reasons: list[str] = []
-    publishable = Q(message__state__in=PUBLISHABLE_MESSAGE_STATES)
+    publishable = Q(message__state__in=MESSAGE_PUBLISHABLE)
 
     # Waiting deliveries, per lane, in one grouped query.
     due = Q(state=State.SCHEDULED, next_attempt_at__lte=now) & publishable
     rows = (
-        Delivery.objects.filter(due | Q(state__in=[State.QUEUED, State.SENDING, State.UNKNOWN, State.HELD]))
+        Delivery.objects.filter(due | Q(state__in=DELIVERY_ENGINE_BUSY))
         .values("priority")
         .annotate(
             due=Count("pk", filter=due),

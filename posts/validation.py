@@ -21,6 +21,7 @@ from django.utils import timezone
 from channels.adapters.base import Content, MediaFile, Problem
 from channels.models import Network, SocialAccount
 from channels.services import adapter_for
+from posts.lifecycle import MESSAGE_BEFORE_APPROVAL
 from posts.models import Attachment, Delivery, Message, MessageText
 
 # A crisis alert reaches each account in its mission's first language that has a text,
@@ -321,8 +322,11 @@ def _target_problems(message: Message, accounts: list[SocialAccount]) -> list[Me
 
 
 def _time_problems(message: Message) -> list[MessageProblem]:
-    before_approval = (Message.State.DRAFT, Message.State.CHANGES_REQUESTED, Message.State.IN_REVIEW)
-    if message.desired_at is not None and message.desired_at <= timezone.now() and message.state in before_approval:
+    if (
+        message.desired_at is not None
+        and message.desired_at <= timezone.now()
+        and message.state in MESSAGE_BEFORE_APPROVAL
+    ):
         return [
             _own(
                 "desired_at",

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("posts", "0005_delivery_network_token"),
+        ("posts", "0006_delivery_due_at"),
     ]
 
     operations = [
