@@ -359,7 +359,7 @@ def _require_not_connected_elsewhere(account: SocialAccount, network_account_id:
     if other is not None:
         raise AccountAlreadyConnected(
             _("This %(network)s account is already connected to the %(mission)s.")
-            % {"network": account.get_network_display(), "mission": other.mission.name}
+            % {"network": account.get_network_display(), "mission": other.mission.display_name}
         )
 
 

@@ -67,13 +67,13 @@ class MembershipForm(_ConfirmationForm):
         groups: dict[str, list[tuple[str, str]]] = {}
         for mission in selectors.missions_to_attach(exclude=exclude):
             groups.setdefault(str(mission.get_region_display()), []).append(
-                (mission.code, f"{mission.name} ({mission.city})")
+                (mission.code, f"{mission.display_name} ({mission.display_city})")
             )
         self.fields["mission"].choices = [("", gettext_lazy("Choose a mission")), *groups.items()]
 
     def clean_mission(self) -> Mission:
         # The choice field already limited the code to the missions offered.
-        return selectors.missions_to_attach().get(code=self.cleaned_data["mission"])
+        return Mission.objects.active().get(code=self.cleaned_data["mission"])
 
 
 class RoleForm(_ConfirmationForm):

@@ -171,7 +171,7 @@ def delivery_retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
             "title": message.title,
             "network": network,
             "account": delivery.account.handle,
-            "mission": delivery.account.mission.name,
+            "mission": delivery.account.mission.display_name,
         },
         consequences=[
             _("It failed after %(count)s attempt(s): %(problem)s.")
@@ -221,7 +221,7 @@ def delivery_settle(request: HttpRequest, delivery_id: int) -> HttpResponse:
         % {
             "network": network,
             "account": delivery.account.handle,
-            "mission": delivery.account.mission.name,
+            "mission": delivery.account.mission.display_name,
             "title": message.title,
         },
         consequences=[

@@ -28,6 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from channels.adapters.base import Credentials
 from channels.models import Network, SocialAccount
 from embassies.models import Mission, StaffMembership
+from embassies.names import country_name
 from embassies.roles import Role
 from security.services import enrolment_grant_open
 from security.two_factor import required_roles
@@ -66,7 +67,7 @@ def sandbox_handle(mission: Mission) -> str:
     """ "@FranceinJapan" for an embassy, "@FranceinNewYork" for a consulate,
     "@FranceUNNairobi" for a delegation: derived from the mission, letters and digits only."""
     if mission.kind == Mission.Kind.EMBASSY:
-        prefix, place = "Francein", mission.country_name
+        prefix, place = "Francein", country_name(mission.country_code, "en")
     elif mission.kind == Mission.Kind.CONSULATE:
         prefix, place = "Francein", mission.city
     else:  # del-<organisation>-<city>

@@ -1,0 +1,85 @@
+"""Names of missions, countries and cities in the reader's language, and the order a reader
+expects them in: pycountry's gettext catalogues for countries, with the names people use
+where ISO's are official forms ("Congo, The Democratic Republic of the")."""
+
+from __future__ import annotations
+
+import gettext
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import cache
+from typing import TypeVar
+
+import pycountry
+from django.utils.translation import get_language
+
+# Where ISO's name is an official or inverted form, the name a reader expects, per language.
+COUNTRY_NAMES: dict[str, dict[str, str]] = {
+    "BN": {"en": "Brunei", "fr": "Brunei"},
+    "BY": {"en": "Belarus", "fr": "Biélorussie"},
+    "CD": {"en": "Democratic Republic of the Congo", "fr": "République démocratique du Congo"},
+    "CG": {"en": "Republic of the Congo", "fr": "Congo"},
+    "GQ": {"en": "Equatorial Guinea", "fr": "Guinée équatoriale"},
+    "PS": {"en": "Palestinian Territories", "fr": "Territoires palestiniens"},
+    "RU": {"en": "Russia", "fr": "Russie"},
+    "SR": {"en": "Suriname", "fr": "Suriname"},
+    "SV": {"en": "El Salvador", "fr": "Salvador"},
+    "VA": {"en": "Holy See", "fr": "Saint-Siège"},
+    "VE": {"en": "Venezuela", "fr": "Venezuela"},
+    "VN": {"en": "Vietnam", "fr": "Viêt Nam"},
+    # Not assigned by ISO 3166-1, so in no catalogue.
+    "XK": {"en": "Kosovo", "fr": "Kosovo"},
+}
+
+# Words a sort ignores, so that "Ambassade de France au Brésil" sorts beside "Ambassade de
+# France en Bolivie" and "Embassy of France in the Netherlands" under N.
+_SORT_IGNORED = re.compile(r"\b(?:à|au|aux|en|de|du|des|d|la|le|les|l|près|auprès|of|in|the|to)\b")
+
+
+def reader_language(language: str | None = None) -> str:
+    """The base language (`fr`, `en`) of `language`, or of the request's active language."""
+    return (language or get_language() or "en").split("-")[0].lower()
+
+
+def in_reader_language(english: str, french: str, *, language: str | None = None) -> str:
+    """`french` for a French reader when there is one, else `english`."""
+    return french if french and reader_language(language) == "fr" else english
+
+
+@cache
+def _catalogue(language: str) -> gettext.NullTranslations:
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+def country_name(code: str, language: str | None = None) -> str:
+    """The country's everyday name in the reader's language ("Égypte", "South Korea"), or the
+    code itself when it is unknown."""
+    return _country_name(code, reader_language(language))
+
+
+@cache
+def _country_name(code: str, language: str) -> str:
+    if code in COUNTRY_NAMES:
+        names = COUNTRY_NAMES[code]
+        return names.get(language, names["en"])
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    english = getattr(country, "common_name", None) or country.name
+    return english if language == "en" else _catalogue(language).gettext(english)
+
+
+def sort_key(name: str) -> str:
+    """A key that sorts names as a reader expects: accents and case folded (É beside E, not
+    after Z), and linking words ignored."""
+    folded = "".join(char for char in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(char))
+    return " ".join(_SORT_IGNORED.sub(" ", folded.replace("'", " ")).split())
+
+
+T = TypeVar("T")
+
+
+def by_name(missions: Iterable[T]) -> list[T]:
+    """Missions (or anything with a `display_name`) sorted by name in the reader's language."""
+    return sorted(missions, key=lambda mission: sort_key(mission.display_name))
