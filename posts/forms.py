@@ -52,7 +52,7 @@ def zone_of(mission: Mission | None) -> zoneinfo.ZoneInfo:
 
 
 def place_of(mission: Mission | None) -> str:
-    return mission.city if mission is not None else zone_city(hq_zone())
+    return mission.display_city if mission is not None else zone_city(hq_zone())
 
 
 # --- Local times ----------------------------------------------------------------------------
@@ -257,9 +257,9 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
         zone = mission.zone
         self.fields["desired_at"] = LocalDateTimeField(
             zone=zone,
-            place=mission.city,
+            place=mission.display_city,
             required=False,
-            label=_("Desired time in %(place)s") % {"place": mission.city},
+            label=_("Desired time in %(place)s") % {"place": mission.display_city},
             help_text=_("Local time of the mission. Leave empty to let the press office choose."),
         )
         self.fields["targets"].choices = [(str(account.pk), str(account)) for account in accounts]

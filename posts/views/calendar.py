@@ -119,7 +119,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
                 CalendarEntry(
                     message=message,
                     moment=message.moment.astimezone(message.mission.zone if own else zone),
-                    place=message.mission.city if own else zone_city(zone),
+                    place=message.mission.display_city if own else zone_city(zone),
                     state_label=labels[message.state],
                 )
             )

@@ -373,7 +373,7 @@ def monitor_retract(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _zone_of(message: Message):
     if message.mission_id:
-        return message.mission.zone, message.mission.city
+        return message.mission.zone, message.mission.display_city
     return headquarters_zone(), _("headquarters")
 
 
