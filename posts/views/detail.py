@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -249,22 +250,26 @@ def _decide(request: HttpRequest, pk: int, which: str) -> HttpResponse:
 
 
 def _flash_approved(request: HttpRequest, message: Message) -> None:
+    """Says when the message goes out, with a link to where its progress is followed: the
+    crisis board for an alert, the delivery monitor otherwise."""
     if message.scheduled_at and message.scheduled_at > timezone.now() + timedelta(minutes=1):
         hq = message.scheduled_at.astimezone(hq_zone())
         local = message.scheduled_at.astimezone(zone_of(message.mission))
-        flash.success(
-            request,
-            _("Approved: “%(title)s” goes out %(local)s in %(place)s (%(hq)s in %(hq_place)s).")
-            % {
-                "title": message.title,
-                "local": formats.date_format(local, "DATETIME_FORMAT"),
-                "place": place_of(message.mission),
-                "hq": formats.time_format(hq, "TIME_FORMAT"),
-                "hq_place": zone_city(hq_zone()),
-            },
-        )
+        said = _("Approved: “%(title)s” goes out %(local)s in %(place)s (%(hq)s in %(hq_place)s).") % {
+            "title": message.title,
+            "local": formats.date_format(local, "DATETIME_FORMAT"),
+            "place": place_of(message.mission),
+            "hq": formats.time_format(hq, "TIME_FORMAT"),
+            "hq_place": zone_city(hq_zone()),
+        }
     else:
-        flash.success(request, _("Approved: “%(title)s” is going out now.") % {"title": message.title})
+        said = _("Approved: “%(title)s” is going out now.") % {"title": message.title}
+    if message.is_crisis:
+        url, link = reverse("posts:crisis_board", args=[message.pk]), _("Follow it on the crisis board")
+    else:
+        url, link = reverse("posts:monitor", args=[message.pk]), _("Follow it on the delivery monitor")
+    # Django's message storage keeps the safe mark, so the link arrives as a link.
+    flash.success(request, format_html('{} <a href="{}">{}</a>', said, url, link))
 
 
 @require_POST

@@ -10,8 +10,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from posts.models import Delivery, Message
+from posts.services.crisis import crisis_alert_create
 from posts.services.messages import comment_add
-from tests.posts.factories import account, approved_message, draft_message, officer, submitted_message
+from posts.services.review import message_submit
+from tests.posts.factories import (
+    account,
+    approved_message,
+    crisis_member,
+    draft_message,
+    officer,
+    submitted_message,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +96,29 @@ def test_approve_now_creates_the_deliveries_and_kicks_the_dispatcher(
     assert message.state == Message.State.SCHEDULED
     assert Delivery.objects.filter(message=message).count() == 2  # one X account, in French and Arabic
     assert kicks == [True]
+
+
+def test_after_approving_the_reviewer_gets_a_link_to_follow_the_message(login, author, press):
+    message = submitted_message(author=author)
+    response = login(press).post(
+        reverse("posts:message_approve", args=[message.pk]), {"version": message.version, "when": "now"}, follow=True
+    )
+    monitor = reverse("posts:monitor", args=[message.pk])
+    assert f'<a href="{monitor}">Follow it on the delivery monitor</a>' in response.text
+    assert login(press).get(monitor).status_code == 200
+
+
+def test_after_approving_a_crisis_alert_the_link_is_to_its_crisis_board(login, press):
+    account("emb-eg-cairo")
+    author = crisis_member()
+    alert = crisis_alert_create(actor=author, title="Storm", texts={"fr": "Restez chez vous."}, scope={"all": True})
+    message_submit(actor=author, message_id=alert.pk)
+    alert.refresh_from_db()
+    response = login(press).post(
+        reverse("posts:message_approve", args=[alert.pk]), {"version": alert.version, "when": "now"}, follow=True
+    )
+    board = reverse("posts:crisis_board", args=[alert.pk])
+    assert f'<a href="{board}">Follow it on the crisis board</a>' in response.text
 
 
 def test_approve_at_a_time_typed_in_tokyo_schedules_the_right_instant(login, press, tokyo):
