@@ -366,6 +366,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "quiet_ticks": {"()": "diplomacy_hub.log_filters.QuietTicks"},
+        "refusals_in_one_line": {"()": "diplomacy_hub.log_filters.RefusalsInOneLine"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -377,5 +381,11 @@ LOGGING = {
         "requests_oauthlib": {"level": "WARNING"},
         "oauthlib": {"level": "WARNING"},
         "tweepy": {"level": "INFO"},
+        # The console of `make run` and of production: no idle dispatcher ticks (beat sends
+        # them, the worker receives and finishes them), and a refusal in one line.
+        "celery.beat": {"filters": ["quiet_ticks"]},
+        "celery.worker.strategy": {"filters": ["quiet_ticks"]},
+        "celery.app.trace": {"filters": ["quiet_ticks"]},
+        "django.request": {"filters": ["refusals_in_one_line"]},
     },
 }
