@@ -73,7 +73,7 @@ class MembershipForm(_ConfirmationForm):
 
     def clean_mission(self) -> Mission:
         # The choice field already limited the code to the missions offered.
-        return Mission.objects.active().get(code=self.cleaned_data["mission"])
+        return selectors.mission_to_attach(code=self.cleaned_data["mission"])
 
 
 class RoleForm(_ConfirmationForm):

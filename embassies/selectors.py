@@ -55,6 +55,11 @@ def missions_to_attach(*, exclude: set[int] | None = None) -> list[Mission]:
     return sorted(missions, key=lambda mission: mission.region)
 
 
+def mission_to_attach(*, code: str) -> Mission:
+    """The active mission with this code (DoesNotExist otherwise), for the attach form."""
+    return Mission.objects.active().get(code=code)
+
+
 def mission_staff(*, mission: Mission) -> list[StaffMembership]:
     """The mission's memberships by name, each with its user and the user's groups."""
     return list(
