@@ -39,9 +39,9 @@ _TARGETS = Message.targets.through
 
 
 def _visible(user) -> QuerySet[Message]:
-    # Officers see their missions' messages only; `mission__in` also leaves out crisis
-    # alerts (no mission), which only cross-mission roles see.
-    return policy.scope(user, Message.objects.all(), mission_field="mission")
+    # Officers see their missions' messages, and the crisis alerts that went out on their
+    # accounts; cross-mission roles see everything.
+    return policy.scope_messages(user, Message.objects.all())
 
 
 def _with_list_data(messages: QuerySet[Message]) -> QuerySet[Message]:

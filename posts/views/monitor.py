@@ -99,11 +99,11 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
     if show not in MONITOR_FILTERS:
         show = "all"
     now = timezone.now()
-    networks = ops.counts_by_network(message=message)
+    networks = ops.counts_by_network(message=message, user=request.user)
     counts = ops.Counts.sum(row.counts for row in networks)
-    page = Paginator(ops.monitor_deliveries(message=message, show=show), DELIVERIES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        ops.monitor_deliveries(message=message, show=show, user=request.user), DELIVERIES_PER_PAGE
+    ).get_page(request.GET.get("page"))
     retracting = ops.retraction_in_progress(message=message, counts=counts, now=now)
     live = bool(counts.live) or message.state == MState.PUBLISHING or retracting
     user = request.user
