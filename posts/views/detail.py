@@ -27,6 +27,8 @@ from posts.services import messages as drafting
 from posts.services import review
 from posts.services.messages import StaleVersion
 from posts.services.review import ValidationProblems
+from posts.textdiff import TextChange, changes_since, texts_snapshot
+from posts.validation import language_name, network_label
 from posts.views.common import render_page
 from posts.views.previews import build_preview
 
@@ -156,6 +158,7 @@ def _detail_page(
     tally = selectors.delivery_states(message=message)
     tally.pop(Delivery.State.CANCELLED, None)
     reviews = list(message.reviews.all())
+    last_review = reviews[-1] if reviews else None
     context = {
         "message": message,
         "preview": build_preview(message),
@@ -165,6 +168,15 @@ def _detail_page(
         "reviews": reviews,
         "last_change_request": next(
             (review for review in reversed(reviews) if review.decision == Review.Decision.REQUEST_CHANGES), None
+        ),
+        "last_review": last_review,
+        "changes_since_request": (
+            _named(changes_since(last_review.texts, texts_snapshot(message)))
+            if message.state == Message.State.IN_REVIEW
+            and last_review is not None
+            and last_review.decision == Review.Decision.REQUEST_CHANGES
+            and last_review.texts
+            else []
         ),
         "history": history,
         "delivery_history": delivery_history,
@@ -196,6 +208,15 @@ def _detail_page(
     if can_decide:
         context.update(forms or _decision_forms(message))
     return render_page(request, "posts/message_detail.html", context, status=status)
+
+
+def _named(changes: list[TextChange]) -> list[TextChange]:
+    """Each change with `label`: its language, and its network for a network's variant."""
+    for change in changes:
+        change.label = language_name(change.language)
+        if change.network:
+            change.label = f"{change.label} · {network_label(change.network)}"
+    return changes
 
 
 @require_GET

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from posts.models import Delivery, Message
 from posts.services.crisis import crisis_alert_create
-from posts.services.messages import comment_add
+from posts.services.messages import comment_add, message_update
 from posts.services.review import message_submit
+from posts.textdiff import word_diff
 from tests.posts.factories import (
     account,
     approved_message,
@@ -282,3 +283,43 @@ def test_history_shows_who_did_what_and_when(login, author, press):
         "In review → Scheduled",
     ):
         assert words in html
+
+
+# --- What changed since the request for changes ---------------------------------------------------
+
+
+def test_the_review_page_shows_what_changed_since_the_request_per_language(login, author, press):
+    message = submitted_message(author=author, texts={"fr": "Réception le 14 juillet.", "ar": "حفل استقبال"})
+    login(press).post(
+        reverse("posts:message_request_changes", args=[message.pk]),
+        {"changes-version": message.version, "changes-comment": "Say where."},
+    )
+    message.refresh_from_db()
+    message_update(
+        actor=author,
+        message_id=message.pk,
+        expected_version=message.version,
+        texts={"fr": "Réception le 14 juillet à la résidence.", "ar": "حفل استقبال", "en": "Reception on 14 July."},
+    )
+    message_submit(actor=author, message_id=message.pk)
+    html = login(press).get(message.get_absolute_url()).text
+    assert "What changed since the request for changes" in html
+    assert "<ins>juillet à la résidence.</ins>" in html
+    assert "<del>juillet.</del>" in html
+    assert "unchanged" in html  # the Arabic
+    assert "Reception on 14 July." in html  # the new English text, all of it added
+
+
+def test_no_comparison_before_any_request_for_changes(login, author, press):
+    message = submitted_message(author=author)
+    assert "What changed since the request" not in login(press).get(message.get_absolute_url()).text
+
+
+def test_a_word_diff_puts_the_text_back_together():
+    parts = word_diff("Reception on Monday at noon", "Reception on Tuesday at noon, at the residence")
+    assert "".join(words for kind, words in parts if kind != "removed") == (
+        "Reception on Tuesday at noon, at the residence"
+    )
+    assert "".join(words for kind, words in parts if kind != "added") == "Reception on Monday at noon"
+    assert ("removed", "Monday") in parts
+    assert ("added", "Tuesday") in parts
