@@ -174,7 +174,11 @@ def delivery_retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
             "mission": delivery.account.mission.display_name,
         },
         consequences=[
-            _("It failed after %(count)s attempt(s): %(problem)s.")
+            ngettext(
+                "It failed after %(count)s attempt: %(problem)s.",
+                "It failed after %(count)s attempts: %(problem)s.",
+                delivery.attempts,
+            )
             % {"count": delivery.attempts, "problem": delivery.problem or _("no reason recorded")},
             _("Retry only once the cause is dealt with (the account reconnected, the text fixed)."),
         ],
@@ -352,14 +356,16 @@ def monitor_retract(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect(_back_to_monitor(message))
 
+    # One post per account and language: two accounts in two languages are four posts.
+    accounts = len({delivery.account_id for delivery in sent})
     action = Action(
         title=_("Retract this message?"),
         lead=ngettext(
             "“%(title)s” will be deleted from the %(count)s account where it was published.",
             "“%(title)s” will be deleted from the %(count)s accounts where it was published.",
-            len(sent),
+            accounts,
         )
-        % {"title": message.title, "count": len(sent)},
+        % {"title": message.title, "count": accounts},
         consequences=[_("Deleting cannot be undone. Comments and shares on those posts are lost with them.")],
         button=_("Yes, delete it everywhere"),
         back_url=_back_to_monitor(message),
