@@ -12,6 +12,8 @@ from functools import cache
 from typing import TypeVar
 
 import pycountry
+from django.conf.locale import LANG_INFO
+from django.utils import translation
 from django.utils.translation import get_language
 
 # Where ISO's name is an official or inverted form, the name a reader expects, per language.
@@ -68,6 +70,26 @@ def _country_name(code: str, language: str) -> str:
         return code
     english = getattr(country, "common_name", None) or country.name
     return english if language == "en" else _catalogue(language).gettext(english)
+
+
+@cache
+def _language_catalogue(language: str) -> gettext.NullTranslations:
+    return gettext.translation("iso639-3", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+def language_name(code: str, language: str | None = None) -> str:
+    """A language's name for the reader, as it reads inside a sentence: "Arabic" in English,
+    "arabe" in French (where names of languages take no capital): Django's names first,
+    then ISO 639's, else the code itself."""
+    reader = reader_language(language)
+    info = LANG_INFO.get(code)
+    if info and "name" in info:
+        with translation.override(reader):
+            name = translation.gettext(info["name"])
+    else:
+        iso = pycountry.languages.get(alpha_2=code) if code else None
+        name = _language_catalogue(reader).gettext(iso.name) if iso else (code or "?")
+    return name[:1].lower() + name[1:] if reader == "fr" else name
 
 
 def sort_key(name: str) -> str:

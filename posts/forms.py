@@ -264,7 +264,7 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
         )
         self.fields["targets"].choices = [(str(account.pk), str(account)) for account in accounts]
         for language in mission.languages:
-            name = display_language(language)
+            name = language_name(language)  # inside a sentence: "Texte en arabe"
             self.fields[f"text_{language}"] = forms.CharField(
                 label=_("Text in %(language)s") % {"language": name},
                 required=False,

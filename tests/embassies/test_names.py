@@ -6,7 +6,7 @@ from django.utils import translation
 
 from embassies.missions_csv import read_missions
 from embassies.models import Mission
-from embassies.names import country_name, sort_key
+from embassies.names import country_name, language_name, sort_key
 from embassies.roles import Role
 from posts.selectors.messages import missions_for_filters
 from tests.factories import UserFactory
@@ -95,3 +95,20 @@ def test_the_mission_filters_are_by_name_in_the_readers_language():
     assert names == sorted(names, key=sort_key)
     assert "Ambassade de France au Japon" in names
     assert names.index("Ambassade de France en Égypte") < names.index("Ambassade de France en Espagne")
+
+
+def test_a_language_is_named_as_it_reads_in_a_sentence():
+    assert [language_name(code, "en") for code in ("fr", "ar", "hy")] == ["French", "Arabic", "Armenian"]
+    # French names of languages take no capital: "Texte en français".
+    assert [language_name(code, "fr") for code in ("fr", "ar", "hy")] == ["français", "arabe", "arménien"]
+    assert language_name("dv", "fr") == "divehi"  # not in Django's list: ISO 639's catalogue
+
+
+def test_the_compose_form_labels_each_text_in_the_readers_language(client):
+    officer = UserFactory(roles=[Role.OFFICER], missions=["emb-eg-cairo"])
+    client.force_login(officer)
+    mission_id = Mission.objects.get(code="emb-eg-cairo").pk
+    html = client.get(reverse("posts:message_create"), {"mission": mission_id}, **FRENCH).text
+    assert "Texte en français" in html
+    assert "Texte en arabe" in html
+    assert "Heure souhaitée (Le Caire)" in html
