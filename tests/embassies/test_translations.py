@@ -89,3 +89,11 @@ def test_the_compiled_catalogue_matches_the_po_file():
             if got != expected:
                 stale.append(entry.msgid)
     assert not stale, f"django.mo is older than django.po; compile it (make messages): {stale}"
+
+
+def test_french_punctuation_keeps_its_no_break_space():
+    """French puts a no-break space before : ; ! ? and inside « »: a plain space lets the
+    line break before the colon; none at all is English typography."""
+    wrong = re.compile(r"[ \u202f][:;!?»]|«[ \u202f]|(?<![\d\s\u00a0\"])(?<!https)(?<!http):(?=\s)")
+    bad = [msgstr for entry in ENTRIES for msgstr in entry.msgstr.values() if wrong.search(msgstr)]
+    assert not bad, bad
