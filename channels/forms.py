@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
 from diplomacy_hub import policy
-from embassies.forms import ListFilterForm
+from embassies.forms import ListFilterForm, searchable
 from embassies.models import Mission
 from embassies.names import by_name
 
@@ -41,6 +41,7 @@ class AccountRegisterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["mission"].queryset = policy.missions_visible_to(user).active()
         self.fields["mission"].iterator = MissionsByName
+        searchable(self.fields["mission"], placeholder=_("Type to find a mission"))
 
 
 class AccountFilterForm(ListFilterForm):

@@ -52,6 +52,19 @@ class StaffFilterForm(ListFilterForm):
     )
 
 
+def searchable(field: forms.Field, *, placeholder: str) -> forms.Field:
+    """Make a long select (the 271 missions) a searchable picker: static/js/combobox.js
+    puts a text box in front of it; without JavaScript it stays a plain select."""
+    field.widget.attrs.update(
+        {
+            "data-combobox": "",
+            "data-combobox-placeholder": placeholder,
+            "data-combobox-empty": gettext_lazy("Nothing matches: try a city, a country or fewer letters."),
+        }
+    )
+    return field
+
+
 class _ConfirmationForm(forms.Form):
     """A staff change's form: acted on once the confirmation page is posted (`confirmed=yes`)."""
 
@@ -70,6 +83,7 @@ class MembershipForm(_ConfirmationForm):
                 (mission.code, f"{mission.display_name} ({mission.display_city})")
             )
         self.fields["mission"].choices = [("", gettext_lazy("Choose a mission")), *groups.items()]
+        searchable(self.fields["mission"], placeholder=gettext_lazy("Type to find a mission"))
 
     def clean_mission(self) -> Mission:
         # The choice field already limited the code to the missions offered.

@@ -20,6 +20,7 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
+from embassies.forms import searchable
 from embassies.models import RIGHT_TO_LEFT_LANGUAGES, Mission
 from posts.models import Attachment, Message, Priority
 from posts.services.messages import ALT_TEXT_MAX, COMMENT_MAX, TEXT_TITLE_MAX, TITLE_MAX
@@ -542,6 +543,7 @@ class ReviewQueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = [("", _("All regions")), *Mission.Region.choices]
         self.fields["mission"].choices = _mission_choices(missions)
+        searchable(self.fields["mission"], placeholder=_("All missions"))
         self.fields["network"].choices = [("", _("All networks")), *Network.choices]
         self.fields["priority"].choices = [("", _("Any priority")), *Priority.choices]
 
@@ -578,6 +580,7 @@ class CalendarForm(forms.Form):
         self.today = today
         self.fields["region"].choices = [("", _("All regions")), *Mission.Region.choices]
         self.fields["mission"].choices = _mission_choices(missions)
+        searchable(self.fields["mission"], placeholder=_("All missions"))
         self.fields["tz"].choices = [
             (self.HQ, _("%(place)s (headquarters)") % {"place": zone_city(hq_zone())}),
             (self.MISSION, _("Each mission's own")),

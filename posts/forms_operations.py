@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network
+from embassies.forms import searchable
 from embassies.models import Mission
 from embassies.names import by_name, country_name
 from embassies.validators import is_language_code
@@ -198,6 +199,7 @@ class PauseForm(ConfirmMixin, forms.Form):
         for mission in missions:
             groups.setdefault(str(mission.get_region_display()), []).append((mission.code, mission.display_name))
         self.fields["mission"].choices = [("", _("Choose a mission")), *groups.items()]
+        searchable(self.fields["mission"], placeholder=_("Type to find a mission"))
 
     FIELD_OF_SCOPE = {"region": "region", "country": "country", "mission": "mission", "network": "network"}
 
