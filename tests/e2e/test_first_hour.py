@@ -9,7 +9,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import shot
-from tests.posts.factories import officer, press_officer
+from tests.posts.factories import administrator, officer, press_officer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
@@ -52,3 +52,18 @@ def test_a_french_reader_sees_missions_cities_and_countries_in_french(live_serve
     expect(page.get_by_role("cell", name="Le Caire")).to_be_visible()
     expect(page.get_by_role("cell", name="Égypte", exact=True)).to_be_visible()
     shot(page, "missions-in-french", full_page=False)
+
+
+@pytest.mark.parametrize("language", ["English", "Français"])
+def test_the_header_holds_on_one_row_at_desktop_width(live_server, login, language):
+    """The administrator has the longest menu; 1280 px is a common laptop's width."""
+    page = login(administrator(username=f"admin-header-{language[:2]}", is_staff=True))
+    page.get_by_role("button", name=language).click()
+    page.wait_for_load_state()
+    brand = page.locator(".brand").bounding_box()
+    tools = page.locator(".header-tools").bounding_box()
+    last_link = page.locator(".main-nav li").last.bounding_box()
+    assert abs(tools["y"] + tools["height"] / 2 - (brand["y"] + brand["height"] / 2)) < 8
+    assert abs(last_link["y"] + last_link["height"] / 2 - (brand["y"] + brand["height"] / 2)) < 8
+    assert last_link["x"] + last_link["width"] <= tools["x"]
+    shot(page, f"header-{language[:2].lower()}", full_page=False)
