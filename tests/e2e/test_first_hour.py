@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from audit.services import record as record_audit
 from tests.e2e.helpers import shot
-from tests.posts.factories import administrator, officer, press_officer
+from tests.posts.factories import administrator, approved_message, officer, press_officer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
@@ -67,3 +68,45 @@ def test_the_header_holds_on_one_row_at_desktop_width(live_server, login, langua
     assert abs(last_link["y"] + last_link["height"] / 2 - (brand["y"] + brand["height"] / 2)) < 8
     assert last_link["x"] + last_link["width"] <= tools["x"]
     shot(page, f"header-{language[:2].lower()}", full_page=False)
+
+
+def _overflow(page) -> int:
+    """How far the page is wider than the window (0: it fits)."""
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def test_the_audit_log_fits_the_page(live_server, login):
+    admin = administrator(username="admin-audit", is_staff=True)
+    # A long detail, as a retraction's or a connection's can be.
+    record_audit(
+        action="account.connect",
+        actor=admin,
+        details={"reason": "x" * 40 + " " + "https://example.org/" + "a" * 120, "network": "facebook"},
+    )
+    page = login(admin)
+    page.goto(reverse("audit:log"))
+    expect(page.locator("tbody tr").first).to_be_visible()
+    assert _overflow(page) <= 0
+    # Nothing scrolls sideways inside the table either.
+    assert (
+        page.evaluate(
+            "(() => { const w = document.querySelector('.table-wrap'); return w.scrollWidth - w.clientWidth; })()"
+        )
+        <= 0
+    )
+    shot(page, "audit-log", full_page=False)
+
+
+def test_the_week_calendar_gives_each_day_room(live_server, login):
+    press = press_officer(username="press-week")
+    author = officer("emb-eg-cairo", username="officer-week")
+    for hours, title in ((2, "National day reception at the residence"), (3, "Visa office closed")):
+        approved_message(approver=press, author=author, in_hours=hours, title=title)
+    page = login(press)
+    page.goto(reverse("posts:calendar") + "?view=week")
+    assert _overflow(page) <= 0
+    # Each message has room for its title (seven 170 px columns cut it to a word a line).
+    widths = [box["width"] for box in (entry.bounding_box() for entry in page.locator(".cal-entry").all())]
+    assert len(widths) == 2
+    assert min(widths) >= 220
+    shot(page, "calendar-week", full_page=False)
