@@ -16,6 +16,8 @@ from django.conf.locale import LANG_INFO
 from django.utils import translation
 from django.utils.translation import get_language
 
+from embassies.missions_csv import read_missions
+
 # Where ISO's name is an official or inverted form, the name a reader expects, per language.
 COUNTRY_NAMES: dict[str, dict[str, str]] = {
     "BN": {"en": "Brunei", "fr": "Brunei"},
@@ -105,3 +107,45 @@ T = TypeVar("T")
 def by_name(missions: Iterable[T]) -> list[T]:
     """Missions (or anything with a `display_name`) sorted by name in the reader's language."""
     return sorted(missions, key=lambda mission: sort_key(mission.display_name))
+
+
+# --- The demo's sandbox accounts --------------------------------------------------------------
+# The demo (seed_demo) gives each mission one sandbox account per network; the sandbox
+# names them from the same rule, so that its pages show the account as the app does.
+
+_DEMO_PREFIX = "dh-"
+
+
+def demo_account_id(code: str, network: str) -> str:
+    return f"{_DEMO_PREFIX}{code}-{network}"
+
+
+def demo_handle(*, code: str, kind: str, city: str, country_code: str) -> str:
+    """ "FranceinJapan" for an embassy, "FranceinNewYork" for a consulate, "FranceUNNairobi"
+    for a delegation (del-<organisation>-<city>): letters and digits only, in English."""
+    if kind == "embassy":
+        prefix, place = "Francein", country_name(country_code, "en")
+    elif kind == "consulate":
+        prefix, place = "Francein", city
+    else:
+        prefix, place = "France" + code.split("-")[1].upper(), city
+    ascii_place = unicodedata.normalize("NFKD", place).encode("ascii", "ignore").decode()
+    words = re.split(r"[^0-9A-Za-z]+", ascii_place)
+    return prefix + "".join(word[:1].upper() + word[1:] for word in words)
+
+
+@cache
+def _missions_by_code() -> dict[str, dict]:
+    return {row["code"]: row for row in read_missions()}
+
+
+def demo_account(network: str, account_id: str) -> tuple[str, str] | None:
+    """(name, handle) of a demo account from its id ("dh-emb-jp-tokyo-twitter"), or None."""
+    suffix = f"-{network}"
+    if not (account_id.startswith(_DEMO_PREFIX) and account_id.endswith(suffix)):
+        return None
+    row = _missions_by_code().get(account_id[len(_DEMO_PREFIX) : -len(suffix)])
+    if row is None:
+        return None
+    handle = demo_handle(code=row["code"], kind=row["kind"], city=row["city"], country_code=row["country_code"])
+    return row["name"], handle
