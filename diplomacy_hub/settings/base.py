@@ -119,6 +119,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["diplomacy_hub.formats"]  # one date format per language
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"  # storage and logs; people see the mission's zone and headquarters' zone

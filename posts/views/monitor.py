@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
@@ -400,6 +400,7 @@ def release_held(request: HttpRequest, *, delivery_ids: list[int], publish_at) -
             % {"count": len(released)},
         )
     else:
+        local = timezone.localtime(publish_at, publish_at.tzinfo)
         flash.success(
             request,
             ngettext(
@@ -409,7 +410,7 @@ def release_held(request: HttpRequest, *, delivery_ids: list[int], publish_at) -
             )
             % {
                 "count": len(released),
-                "time": timezone.localtime(publish_at, publish_at.tzinfo).strftime("%Y-%m-%d %H:%M %Z"),
+                "time": f"{formats.date_format(local, 'SHORT_DATETIME_FORMAT')} {local.tzname()}",
             },
         )
     return len(released)
