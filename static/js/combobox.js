@@ -40,6 +40,8 @@
     ["aria-describedby", "aria-invalid", "required"].forEach(function (name) {
       if (select.hasAttribute(name)) input.setAttribute(name, select.getAttribute(name));
     });
+    // A hidden control cannot be focused to show its error: the text box asks instead.
+    select.removeAttribute("required");
     var list = document.createElement("ul");
     list.id = listId;
     list.className = "combobox__list";

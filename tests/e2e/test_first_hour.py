@@ -9,10 +9,25 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from audit.services import record as record_audit
-from tests.e2e.helpers import shot
-from tests.posts.factories import administrator, approved_message, officer, press_officer
+from posts.services.messages import message_update
+from posts.services.review import message_request_changes, message_submit
+from tests.e2e.helpers import ROOT, shot
+from tests.posts.factories import (
+    account,
+    administrator,
+    approved_message,
+    officer,
+    press_officer,
+    submitted_message,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
+
+
+def _look(page, name: str) -> None:
+    """A picture to look at under var/screenshots (not one of the README's)."""
+    (ROOT / "var" / "screenshots").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ROOT / "var" / "screenshots" / f"{name}.png"), animations="disabled")
 
 
 def test_the_mission_picker_finds_a_mission_as_you_type(live_server, login):
@@ -34,7 +49,7 @@ def test_the_mission_picker_finds_a_mission_as_you_type(live_server, login):
     # Accents and case folded; Escape closes and keeps the choice.
     picker.fill("SAO")
     expect(listbox.get_by_role("option", name="Consulate General of France in São Paulo")).to_be_visible()
-    shot(page, "mission-picker", full_page=False)
+    _look(page, "mission-picker")
     picker.press("Escape")
     expect(listbox).to_be_hidden()
     expect(picker).to_have_value("Embassy of France in Egypt")
@@ -52,7 +67,7 @@ def test_a_french_reader_sees_missions_cities_and_countries_in_french(live_serve
     )
     expect(page.get_by_role("cell", name="Le Caire")).to_be_visible()
     expect(page.get_by_role("cell", name="Égypte", exact=True)).to_be_visible()
-    shot(page, "missions-in-french", full_page=False)
+    _look(page, "missions-in-french")
 
 
 @pytest.mark.parametrize("language", ["English", "Français"])
@@ -67,7 +82,7 @@ def test_the_header_holds_on_one_row_at_desktop_width(live_server, login, langua
     assert abs(tools["y"] + tools["height"] / 2 - (brand["y"] + brand["height"] / 2)) < 8
     assert abs(last_link["y"] + last_link["height"] / 2 - (brand["y"] + brand["height"] / 2)) < 8
     assert last_link["x"] + last_link["width"] <= tools["x"]
-    shot(page, f"header-{language[:2].lower()}", full_page=False)
+    _look(page, f"header-{language[:2].lower()}")
 
 
 def _overflow(page) -> int:
@@ -94,7 +109,7 @@ def test_the_audit_log_fits_the_page(live_server, login):
         )
         <= 0
     )
-    shot(page, "audit-log", full_page=False)
+    _look(page, "audit-log")
 
 
 def test_the_week_calendar_gives_each_day_room(live_server, login):
@@ -109,4 +124,38 @@ def test_the_week_calendar_gives_each_day_room(live_server, login):
     widths = [box["width"] for box in (entry.bounding_box() for entry in page.locator(".cal-entry").all())]
     assert len(widths) == 2
     assert min(widths) >= 220
-    shot(page, "calendar-week", full_page=False)
+    _look(page, "calendar-week")
+
+
+def test_the_reviewer_sees_what_changed_since_the_request(live_server, login):
+    tokyo = officer("emb-jp-tokyo", username="officer-tokyo-review", first_name="Kenji")
+    press = press_officer(username="press-review", first_name="Léa")
+    message = submitted_message(
+        author=tokyo,
+        mission_or_code="emb-jp-tokyo",
+        targets=[account("emb-jp-tokyo"), account("emb-jp-tokyo", "facebook")],
+        title="Beaujolais nouveau evening",
+        texts={
+            "fr": "Soirée du Beaujolais nouveau jeudi à la résidence.",
+            "en": "Beaujolais Nouveau evening on Thursday at the residence.",
+        },
+    )
+    message_request_changes(actor=press, message_id=message.pk, comment="Give the time, please.")
+    message.refresh_from_db()
+    message_update(
+        actor=tokyo,
+        message_id=message.pk,
+        expected_version=message.version,
+        texts={
+            "fr": "Soirée du Beaujolais nouveau jeudi 19 novembre à 19 h à la résidence.",
+            "en": "Beaujolais Nouveau evening on Thursday at the residence.",
+        },
+    )
+    message_submit(actor=tokyo, message_id=message.pk)
+    page = login(press)
+    page.goto(message.get_absolute_url())
+    card = page.get_by_role("region", name="What changed since the request for changes")
+    expect(card).to_be_visible()
+    expect(card.locator("ins")).to_contain_text(["19 novembre à 19 h"])
+    expect(card.get_by_text("unchanged")).to_be_visible()  # the English
+    shot(page, "review", full_page=False)
