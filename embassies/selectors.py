@@ -55,6 +55,11 @@ def missions_to_attach(*, exclude: set[int] | None = None) -> list[Mission]:
     return sorted(missions, key=lambda mission: mission.region)
 
 
+def mission_ids_to_attach(*, codes: list[str]) -> list[int]:
+    """The ids of the active missions with these codes."""
+    return list(Mission.objects.active().filter(code__in=codes).values_list("pk", flat=True))
+
+
 def mission_to_attach(*, code: str) -> Mission:
     """The active mission with this code (DoesNotExist otherwise), for the attach form."""
     return Mission.objects.active().get(code=code)

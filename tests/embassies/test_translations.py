@@ -97,3 +97,15 @@ def test_french_punctuation_keeps_its_no_break_space():
     wrong = re.compile(r"[ \u202f][:;!?»]|«[ \u202f]|(?<![\d\s\u00a0\"])(?<!https)(?<!http):(?=\s)")
     bad = [msgstr for entry in ENTRIES for msgstr in entry.msgstr.values() if wrong.search(msgstr)]
     assert not bad, bad
+
+
+def test_the_catalogue_keeps_its_header_and_the_french_plural_rule():
+    """msgcat of two catalogues (a merge) leaves a fuzzy header with "#-#-#" marks and each
+    file's Plural-Forms; the header stays clean, and zero is singular in French."""
+    header = PO_FILE.read_text(encoding="utf-8").split("\n\n", 1)[0]
+    assert "fuzzy" not in header
+    assert "#-#-#" not in header
+    assert '"Plural-Forms: nplurals=2; plural=(n > 1);\\n"' in header
+    plural = next(entry for entry in ENTRIES if entry.msgid_plural)
+    with translation.override("fr"):
+        assert translation.ngettext(plural.msgid, plural.msgid_plural, 0) == plural.msgstr[0]
