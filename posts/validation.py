@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import pycountry
-from django.conf.locale import LANG_INFO
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -22,6 +20,7 @@ from django.utils import timezone
 from channels.adapters.base import Content, MediaFile, Problem
 from channels.models import SocialAccount, account_label, network_label
 from channels.services import adapter_for
+from embassies import names
 from posts.lifecycle import MESSAGE_BEFORE_APPROVAL
 from posts.models import Attachment, Delivery, Message, MessageText
 
@@ -69,12 +68,8 @@ def is_blocking(problem: Problem) -> bool:
 
 
 def language_name(code: str) -> str:
-    """ "Arabic" for "ar": Django's names first, then ISO 639's, else the code itself."""
-    info = LANG_INFO.get(code)
-    if info and "name" in info:
-        return info["name"]
-    language = pycountry.languages.get(alpha_2=code) if code else None
-    return getattr(language, "name", None) or code or "?"
+    """ "Arabic" for "ar", in the reader's language ("arabe" in French prose)."""
+    return names.language_name(code)
 
 
 def accounts_label(accounts: list[SocialAccount]) -> str:

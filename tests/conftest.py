@@ -23,6 +23,8 @@ import os
 import pytest
 from celery import current_app
 from celery.signals import before_task_publish
+from django.conf import settings
+from django.utils import translation
 
 _SKIPPED: list[tuple[str, str]] = []
 
@@ -99,6 +101,10 @@ def sandbox_server():
     flickr = settings.SOCIAL_APPS["flickr"]
     server.state.register_app("flickr", flickr["client_id"], flickr["client_secret"])
     server.state.register_app("flickr", "dh-flickr-key", "dh-flickr-secret")
+    # The Facebook apps whose appsecret_proof it checks: the settings' and the adapter tests'.
+    facebook = settings.SOCIAL_APPS["facebook"]
+    server.state.register_app("facebook", facebook["client_id"], facebook["client_secret"])
+    server.state.register_app("facebook", "dh-fb-app", "dh-fb-secret")
     server.start()
     yield server
     server.stop()
@@ -194,3 +200,12 @@ class MailTasks:
 @pytest.fixture
 def mail_tasks(memory_broker) -> MailTasks:
     return MailTasks(memory_broker)
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_settings():
+    """Each test starts in the settings' language: a French request activates French in the
+    test's thread, and without this the next test would read French where it expects English."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
