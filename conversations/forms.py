@@ -4,9 +4,9 @@ from django.utils.translation import gettext_lazy as _
 from channels.models import Network
 from conversations.lifecycle import CONVERSATION_SET_BY_HAND
 from conversations.models import Conversation
-from diplomacy_hub import policy
 from embassies.forms import ListFilterForm
 from embassies.models import Mission
+from embassies.selectors import missions_visible_to
 from posts.forms import LocalDateTimeField
 
 
@@ -19,7 +19,7 @@ class InboxFilterForm(ListFilterForm):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mission"].queryset = policy.missions_visible_to(user).order_by("name")
+        self.fields["mission"].queryset = missions_visible_to(user).order_by("name")
 
 
 class StatusForm(forms.Form):

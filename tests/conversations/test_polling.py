@@ -127,13 +127,14 @@ def test_a_rate_limit_waits_what_the_network_says(cairo_x, networks):
 
 
 def test_a_refused_token_marks_the_account_and_tells_the_administrators(
-    cairo_x, networks, django_capture_on_commit_callbacks
+    cairo_x, networks, django_capture_on_commit_callbacks, mail_tasks
 ):
     UserFactory(roles=["administrator"], email="admin@example.org")
     networks["twitter"].script.append(AuthError("401 Unauthorized: token expired"))
     claimed = claim_one()
     with django_capture_on_commit_callbacks(execute=True):
         account_poll(cursor_id=claimed.cursor_id, claim=claimed.claim)
+    mail_tasks.run()
     cairo_x.refresh_from_db()
     assert cairo_x.status == SocialAccount.Status.EXPIRED
     assert len(mail.outbox) == 1
