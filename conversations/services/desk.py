@@ -100,7 +100,8 @@ def conversations_wake_snoozed(*, now: datetime | None = None) -> int:
         with transaction.atomic():
             # Again under the lock: a person or a new item may have moved it meanwhile.
             conversation = _lock(conversation_id)
-            if conversation.status != Conversation.Status.SNOOZED or conversation.snoozed_until > now:
+            until = conversation.snoozed_until
+            if conversation.status != Conversation.Status.SNOOZED or until is None or until > now:
                 continue
             conversation.status, conversation.snoozed_until = Conversation.Status.OPEN, None
             conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
