@@ -24,8 +24,6 @@ from conversations.services.ingest import IngestResult, items_ingest
 
 logger = logging.getLogger(__name__)
 
-WEBHOOK_NETWORKS = ("twitter", "facebook")
-
 
 class MalformedDelivery(ValueError):
     """The whole body is not a delivery of this network (the view answers 400)."""
@@ -112,6 +110,11 @@ def webhook_ingest(*, network: str, payload: Any) -> IngestResult:
             items = adapter_listener(account).webhook_items(part)
         except (AdapterError, KeyError, TypeError, ValueError) as exc:
             logger.warning("A malformed %s webhook part for account %s: %s", network, account.pk, exc)
+            result.rejected += 1
+            continue
+        except Exception:
+            # A shape the adapter did not foresee: a bug to fix, not a reason to lose the batch.
+            logger.exception("A %s webhook part for account %s could not be read.", network, account.pk)
             result.rejected += 1
             continue
         result.add(items_ingest(account=account, items=items, source=RawEvent.Source.WEBHOOK))

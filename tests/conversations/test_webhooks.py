@@ -218,6 +218,23 @@ def test_a_bad_part_of_a_batch_is_logged_and_the_rest_stored(client, cairo_page,
     assert "malformed facebook webhook part" in caplog.text
 
 
+def test_a_part_the_adapter_trips_on_is_logged_and_the_rest_stored(client, cairo_page, networks, caplog):
+    parse = networks["facebook"].webhook_items
+
+    def trips_on_c9(part):
+        if part["entry"][0]["changes"][0]["value"]["comment_id"] == "c9":
+            raise AttributeError("an adapter's bug")
+        return parse(part)
+
+    networks["facebook"].webhook_items = trips_on_c9
+    body = facebook_body(page_entry("cairo-page", comment("c9")), page_entry("cairo-page", comment("c1")))
+    with caplog.at_level(logging.ERROR):
+        response = post_facebook(client, body)
+    assert (response.status_code, response.json()["rejected"]) == (200, 1)
+    assert list(Item.objects.values_list("external_id", flat=True)) == ["c1"]
+    assert "could not be read" in caplog.text
+
+
 def test_an_item_for_an_account_we_dont_hold_is_counted_and_ignored(client, cairo_page):
     body = facebook_body(page_entry("someone-else", comment("c9")), page_entry("cairo-page", comment("c1")))
     response = post_facebook(client, body)
