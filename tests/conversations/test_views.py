@@ -161,7 +161,7 @@ def test_the_pages_speak_french(cairo_officer, cairo_x):
     conversation = say(cairo_x, "Bonjour")
     cairo_officer.cookies["django_language"] = "fr"
     inbox = cairo_officer.get(INBOX, headers={"accept-language": "fr"}).content.decode()
-    assert "Boîte de réception" in inbox
+    assert "<h1>Dialogue</h1>" in inbox
     page = cairo_officer.get(conversation.get_absolute_url(), headers={"accept-language": "fr"}).content.decode()
     assert "Ce que le public a dit" in page
 
