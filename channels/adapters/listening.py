@@ -8,6 +8,9 @@ pushed events (webhooks) are verified and parsed by the same adapter into the sa
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,6 +68,11 @@ class Heard:
     # units spent), for the caller's governor; None when the network said nothing.
     remaining_calls: int | None = None
     quota_units_spent: int = 0
+    # Set when the network stopped the poll part-way (a rate limit after some pages): the
+    # items so far are good, the cursor resumes at the page refused, and the caller waits
+    # this many seconds before the next poll. A poll refused before any page raises
+    # RateLimited instead.
+    retry_after: float | None = None
 
 
 class Listener(Protocol):
@@ -77,7 +85,9 @@ class Listener(Protocol):
 
     def webhook_challenge(self, *, params: Mapping[str, str], app_secret: str, verify_token: str) -> str | None:
         """The answer to the network's subscription check (X's CRC `crc_token`, Facebook's
-        `hub.challenge`), or None when the check is not valid; the view sends it as is."""
+        `hub.challenge`), or None when the check is not valid; the view sends it as is,
+        with the adapter's `challenge_content_type` (X: JSON; Facebook: plain text). A
+        network without push (YouTube, Flickr) answers None to everything."""
         ...
 
     def verify_webhook(self, *, body: bytes, headers: Mapping[str, str], app_secret: str) -> bool:
@@ -87,3 +97,43 @@ class Listener(Protocol):
     def webhook_items(self, payload: Mapping[str, Any]) -> Sequence[HeardItem]:
         """The items of one verified pushed delivery; malformed parts raise PermanentError."""
         ...
+
+
+# --- What the adapters share when they listen ---------------------------------------------------
+
+
+def header(headers: Mapping[str, str], name: str) -> str:
+    """A header's value whatever the case of its name ("" when absent): Django's
+    request.headers ignores case, a plain dict does not."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return ""
+
+
+def hmac_sha256(secret: str, message: bytes | str) -> bytes:
+    data = message.encode() if isinstance(message, str) else message
+    return hmac.new(secret.encode(), data, hashlib.sha256).digest()
+
+
+def same_signature(given: str, expected: str) -> bool:
+    """Constant-time comparison; an empty signature never matches."""
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def read_cursor(cursor: str) -> dict[str, Any]:
+    """The adapter's own cursor, or {} to start from the network's default window when it
+    is empty or not one of ours (ingestion is idempotent: re-reading is safe, skipping is
+    not)."""
+    if not cursor:
+        return {}
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def write_cursor(state: Mapping[str, Any]) -> str:
+    return json.dumps(state, separators=(",", ":"), sort_keys=True)

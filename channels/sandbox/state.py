@@ -23,6 +23,7 @@ from channels.sandbox import tokens
 from channels.sandbox.faults import FaultBook, FaultDecision, FaultRule
 from channels.sandbox.http import sniff_mime
 from channels.sandbox.oauth1 import NonceBook
+from channels.sandbox.public import PublicBook
 
 # Uploaded images are kept so that the feeds can show them; videos are only counted.
 MEDIA_KEEP_MAX_BYTES = 2 * 1024 * 1024
@@ -173,6 +174,7 @@ class SandboxState:
         self._in_flight = 0
         self._peak = 0
         self.apps: dict[tuple[str, str], str] = dict(DEFAULT_APPS)  # kept across resets
+        self.public = PublicBook()  # what the public says to the accounts (public.py)
         self._clear()
 
     def _clear(self) -> None:
@@ -200,6 +202,7 @@ class SandboxState:
         """Forget everything received and every fault; end pending pauses."""
         with self.lock:
             self._clear()
+            self.public.clear()
             self.faults.clear()
             self._requests = 0
             self._peak = self._in_flight
@@ -208,6 +211,7 @@ class SandboxState:
 
     def close(self) -> None:
         self._wake.set()
+        self.public.close()
 
     def pause(self, seconds: float) -> None:
         """Sleep without the lock; a reset or stop ends it early."""
