@@ -308,6 +308,7 @@ class PublicBook:
             self._by_account: defaultdict[tuple[str, str], list[Said]] = defaultdict(list)
             self._by_thread: defaultdict[tuple[str, str], list[Said]] = defaultdict(list)
             self.targets: dict[str, WebhookTarget] = {}
+            self._subscriptions: dict[tuple[str, str], tuple[str, ...]] = {}  # Facebook's subscribed_apps
             self._calls: defaultdict[tuple[str, str, str, int], int] = defaultdict(int)
             self._rng = random.Random(0)  # noqa: S311 (which pushes get a fault)
 
@@ -392,9 +393,20 @@ class PublicBook:
             self._queue.put((network, None, body.decode()))
         return len(bodies)
 
+    def subscribe(self, network: str, account: str, fields: Sequence[str]) -> None:
+        with self.lock:
+            self._subscriptions[(network, account)] = tuple(fields)
+
+    def subscription(self, network: str, account: str) -> tuple[str, ...]:
+        with self.lock:
+            return self._subscriptions.get((network, account), ())
+
     def _push(self, said: Said, verb: str) -> None:
         with self.lock:
             if said.network not in self.targets:
+                return
+            # Meta pushes a Page's changes only once the Page installed the app for `feed`.
+            if said.network == "facebook" and "feed" not in self._subscriptions.get((said.network, said.account), ()):
                 return
         self._queue.put((said.network, said, verb))
 
