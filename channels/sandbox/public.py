@@ -34,6 +34,7 @@ COMMENT, REPLY, MENTION, QUOTE, VISITOR_POST = "comment", "reply", "mention", "q
 CATEGORIES = ("consular", "press", "praise", "hostile", "spam", "distress")
 PUSHED_NETWORKS = ("twitter", "facebook")  # YouTube and Flickr have no push for comments
 PUSH_TIMEOUT = 10.0  # X gives a webhook 10 s to answer
+_SHUFFLE_BATCH = 3  # events sent out of order among themselves
 
 # What people say, per language and category: a few lines each, enough to tell a rule
 # engine's categories apart. {h} is the account's handle.
@@ -295,7 +296,7 @@ class PublicBook:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.envelopes: dict[str, Envelope] = {}  # set once by the server, kept across resets
-        self._queue: queue.Queue[tuple[str, Said | None, str] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, bytes, bool] | None] = queue.Queue()  # network, body, replay
         self._pusher: threading.Thread | None = None
         self.clear()
 
@@ -390,7 +391,7 @@ class PublicBook:
             target = self.targets.get(network)
             bodies = list(target.sent) if target else []
         for body in bodies:
-            self._queue.put((network, None, body.decode()))
+            self._queue.put((network, body, True))
         return len(bodies)
 
     def subscribe(self, network: str, account: str, fields: Sequence[str]) -> None:
@@ -402,13 +403,18 @@ class PublicBook:
             return self._subscriptions.get((network, account), ())
 
     def _push(self, said: Said, verb: str) -> None:
+        """Queue the network's event for this change, shaped now: a later edit must not
+        change what an earlier event said."""
         with self.lock:
             if said.network not in self.targets:
                 return
             # Meta pushes a Page's changes only once the Page installed the app for `feed`.
             if said.network == "facebook" and "feed" not in self._subscriptions.get((said.network, said.account), ()):
                 return
-        self._queue.put((said.network, said, verb))
+            envelope = self.envelopes.get(said.network)
+            body = envelope(said, verb) if envelope else None
+        if body is not None:
+            self._queue.put((said.network, body, False))
 
     def wait_pushed(self, timeout: float = 10.0) -> bool:
         """Whether every queued push was sent within `timeout` (for tests and the bench)."""
@@ -423,38 +429,33 @@ class PublicBook:
         self._queue.put(None)
 
     def _run_pusher(self) -> None:
-        held: list[tuple[WebhookTarget, bytes]] = []
+        held: list[tuple[WebhookTarget, bytes, bool]] = []
         while True:
             entry = self._queue.get()
             try:
                 if entry is None:
                     return
-                network, said, verb = entry
+                network, body, replayed = entry
                 with self.lock:
                     target = self.targets.get(network)
-                    envelope = self.envelopes.get(network)
-                if target is None or envelope is None:
+                if target is None:
                     continue
-                # A replay carries the body already sent; otherwise the network shapes it.
-                body = verb.encode() if said is None else envelope(said, verb)
-                if body is None:
+                held.append((target, body, replayed))
+                # Out of order: a few events held and sent shuffled; never held past the
+                # moment the queue runs dry.
+                if not held or (target.shuffle and len(held) < _SHUFFLE_BATCH and not self._queue.empty()):
                     continue
                 if target.shuffle:
-                    held.append((target, body))
-                    if len(held) < 3 and not self._queue.empty():
-                        continue
                     self._rng.shuffle(held)
-                    batch, held = held, []
-                else:
-                    batch = [(target, body)]
-                for to, payload in batch:
-                    self._send(to, payload)
+                batch, held = held, []
+                for to, payload, again in batch:
+                    self._send(to, payload, replayed=again)
                     if self._rng.random() < to.duplicate_rate:
-                        self._send(to, payload)
+                        self._send(to, payload, replayed=True)
             finally:
                 self._queue.task_done()
 
-    def _send(self, target: WebhookTarget, body: bytes) -> None:
+    def _send(self, target: WebhookTarget, body: bytes, *, replayed: bool) -> None:
         forged = self._rng.random() < target.bad_signature_rate
         signature = sign(target.network, b"forged" if forged else target.secret.encode(), body)
         header = "x-twitter-webhooks-signature" if target.network == "twitter" else "X-Hub-Signature-256"
@@ -470,7 +471,7 @@ class PublicBook:
             status = 0  # unreachable: the network would retry later; the sandbox counts it
         with self.lock:
             target.answers[status] += 1
-            if not forged:
+            if not forged and not replayed:  # what a replay would send again
                 target.sent.append(body)
 
 

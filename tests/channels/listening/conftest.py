@@ -1,13 +1,8 @@
-"""What the listening tests share: the public's control API and a webhook receiver."""
+"""What the listening tests share: the sandbox public's control API (the webhook
+receiver is tests/channels/conftest.py's)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
 import requests
 
 
@@ -22,43 +17,3 @@ def say(sandbox_url: str, network: str, account: str, **script) -> list[dict]:
 
 def live(said: list[dict]) -> list[dict]:
     return [item for item in said if not item["deleted"]]
-
-
-@dataclass
-class Receiver:
-    """A webhook endpoint on loopback that keeps what it was sent."""
-
-    url: str = ""
-    deliveries: list[tuple[bytes, dict[str, str]]] = field(default_factory=list)
-    arrived: threading.Condition = field(default_factory=threading.Condition)
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[tuple[bytes, dict[str, str]]]:
-        with self.arrived:
-            self.arrived.wait_for(lambda: len(self.deliveries) >= count, timeout)
-            return list(self.deliveries)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    kept = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            with kept.arrived:
-                kept.deliveries.append((body, dict(self.headers.items())))
-                kept.arrived.notify_all()
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    kept.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
-    yield kept
-    server.shutdown()
-    server.server_close()
