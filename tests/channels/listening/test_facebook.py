@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from channels.adapters.base import Content, PermanentError, RateLimited
+from channels.adapters.facebook import appsecret_proof
 from channels.adapters.listening import ItemKind
 from channels.sandbox import facebook as sandbox_facebook
 from tests.channels.adapters.helpers import FACEBOOK
@@ -110,9 +111,10 @@ def _hook(sandbox_url: str, receiver, **faults) -> None:
 def test_connecting_a_page_subscribes_it_to_the_feed_webhook(sandbox_url):
     FACEBOOK.adapter(sandbox_url).subscribe_to_feed(FACEBOOK.credentials())
 
+    token = FACEBOOK.credentials().access_token
     answer = requests.get(
         f"{sandbox_url}/facebook/v24.0/{PAGE}/subscribed_apps",
-        params={"access_token": FACEBOOK.credentials().access_token},
+        params={"access_token": token, "appsecret_proof": appsecret_proof(APP_SECRET, token)},
         timeout=5,
     ).json()
     assert answer["data"][0]["subscribed_fields"] == ["feed"]
