@@ -78,6 +78,10 @@ class Heard:
 class Listener(Protocol):
     """The read side an adapter adds to publishing."""
 
+    # The media type of webhook_challenge's answer: "application/json" (X's CRC),
+    # "text/plain" (Facebook's hub.challenge, and the networks without push).
+    challenge_content_type: str
+
     def listen(self, credentials: Credentials, *, cursor: str, our_posts: Sequence[str]) -> Heard:
         """What was said to the account since `cursor`, including answers under `our_posts`
         (the external ids of what we published in the network's reply window)."""

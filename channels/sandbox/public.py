@@ -35,6 +35,7 @@ CATEGORIES = ("consular", "press", "praise", "hostile", "spam", "distress")
 PUSHED_NETWORKS = ("twitter", "facebook")  # YouTube and Flickr have no push for comments
 PUSH_TIMEOUT = 10.0  # X gives a webhook 10 s to answer
 _SHUFFLE_BATCH = 3  # events sent out of order among themselves
+_CALL_COUNTERS_MAX = 20_000  # rate-limit counters kept before the past windows are dropped
 
 # What people say, per language and category: a few lines each, enough to tell a rule
 # engine's categories apart. {h} is the account's handle.
@@ -310,7 +311,8 @@ class PublicBook:
             self._by_thread: defaultdict[tuple[str, str], list[Said]] = defaultdict(list)
             self.targets: dict[str, WebhookTarget] = {}
             self._subscriptions: dict[tuple[str, str], tuple[str, ...]] = {}  # Facebook's subscribed_apps
-            self._calls: defaultdict[tuple[str, str, str, int], int] = defaultdict(int)
+            # (network, account, endpoint, window seconds, window index) -> calls
+            self._calls: defaultdict[tuple[str, str, str, int, int], int] = defaultdict(int)
             self._rng = random.Random(0)  # noqa: S311 (which pushes get a fault)
 
     # --- storing -----------------------------------------------------------------------------
@@ -367,9 +369,13 @@ class PublicBook:
     def count_call(self, network: str, account: str, endpoint: str, window: int) -> int:
         """Calls of this account to this endpoint in the current window (a network's
         rate-limit counter), this one included."""
-        key = (network, account, endpoint, int(time.time() // window))
+        now = time.time()
+        key = (network, account, endpoint, window, int(now // window))
         with self.lock:
             self._calls[key] += 1
+            if len(self._calls) > _CALL_COUNTERS_MAX:  # windows past are of no use
+                kept = {k: n for k, n in self._calls.items() if k[4] >= int(now // k[3])}
+                self._calls = defaultdict(int, kept)
             return self._calls[key]
 
     # --- pushing -------------------------------------------------------------------------------

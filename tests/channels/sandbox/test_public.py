@@ -187,3 +187,16 @@ def test_a_replay_sends_again_what_was_sent(http, sandbox_url, receiver):
     everything = receiver.wait_for(10)
     assert [body for body, _ in everything[5:]] == [body for body, _ in first]
     assert _webhook_once_answered(http, sandbox_url, 10)["answers"] == {"200": 10}
+
+
+def test_pruning_the_rate_counters_keeps_every_current_window(monkeypatch):
+    """A day's YouTube quota must survive the pruning that X's many 15-minute windows cause."""
+    book = public.PublicBook()
+    monkeypatch.setattr(public, "_CALL_COUNTERS_MAX", 3)
+
+    assert book.count_call("youtube", "project", "units", 86_400) == 1
+    for account in range(5):
+        assert book.count_call("twitter", str(account), "mentions", 900) == 1
+
+    assert book.count_call("youtube", "project", "units", 86_400) == 2
+    assert book.count_call("twitter", "0", "mentions", 900) == 2
