@@ -200,3 +200,23 @@ def test_pruning_the_rate_counters_keeps_every_current_window(monkeypatch):
 
     assert book.count_call("youtube", "project", "units", 86_400) == 2
     assert book.count_call("twitter", "0", "mentions", 900) == 2
+
+
+def test_the_feed_shows_what_the_public_said_under_each_post_inert(http, sandbox_url):
+    post = http.post(
+        f"{sandbox_url}/twitter/2/tweets",
+        json={"text": "Bonjour"},
+        headers={"Authorization": f"Bearer sbx.twitter.{X_ACCOUNT}.a"},
+    ).json()["data"]["id"]
+    said = _said(http, sandbox_url, seed=11, count=120, languages=["fr", "ar"])
+    hostile = next(item for item in said if "<script>" in item["text"] or "\u202e" in item["text"])
+
+    feed = http.get(f"{sandbox_url}/_sandbox/feed/twitter/{X_ACCOUNT}").text
+    page = http.get(f"{sandbox_url}/_sandbox/post/twitter/{post}").text
+
+    assert "<script>alert" not in feed
+    assert f'id="said-{hostile["id"]}"' in feed
+    under = [item for item in said if item["post"] == post and item["kind"] == "reply"]
+    assert under
+    assert all(f'id="said-{item["id"]}"' in page for item in under)
+    assert "Said to the account" in feed  # the mentions
