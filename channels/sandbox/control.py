@@ -7,6 +7,7 @@ from __future__ import annotations
 from channels.sandbox import feeds, public, tokens
 from channels.sandbox.faults import InvalidRule
 from channels.sandbox.http import Call, Reply, Response, Router, json_response, sniff_mime
+from channels.sandbox.state import SandboxState
 from channels.sandbox.tokens import NETWORKS
 
 router = Router()
@@ -138,21 +139,24 @@ def _number(body: dict, name: str, default: float, low: float, high: float) -> f
     return value
 
 
-def _our_posts(call: Call, network: str, account: str) -> list[str]:
+def _our_posts(state: SandboxState, network: str, account: str) -> list[str]:
     """The account's live posts as its network names them (a Facebook photo by its post)."""
     return [
-        str(item.details.get("post_id") or item.id)
-        for item in call.state.items_of(network, account)
-        if not item.deleted
+        str(item.details.get("post_id") or item.id) for item in state.items_of(network, account) if not item.deleted
     ]
 
 
-def _say(call: Call, body: dict, *, network: str, account: str, count: int) -> list[public.Said]:
+def _say_languages(body: dict) -> list[str]:
     languages = body.get("languages") or ["en"]
     if not isinstance(languages, list) or not all(isinstance(code, str) for code in languages):
         raise _bad_request("languages is a list of language codes.")
-    posts = _our_posts(call, network, account)
-    handle = call.state.account(network, account).handle
+    return languages
+
+
+def _say(state: SandboxState, body: dict, *, network: str, account: str, count: int) -> list[public.Said]:
+    languages = _say_languages(body)
+    posts = _our_posts(state, network, account)
+    handle = state.account(network, account).handle
     lines = public.script(
         seed=str(body.get("seed", 0)),
         network=network,
@@ -163,8 +167,8 @@ def _say(call: Call, body: dict, *, network: str, account: str, count: int) -> l
         languages=languages,
     )
     return public.speak(
-        call.state.public,
-        call.state.snowflake,
+        state.public,
+        state.snowflake,
         network=network,
         account=account,
         lines=lines,
@@ -191,7 +195,7 @@ def public_say(call: Call) -> Response:
     body = call.request.json()
     network, account = _account_ref(body)
     count = int(_number(body, "count", 10, 1, 10_000))
-    said = _say(call, body, network=network, account=account, count=count)
+    said = _say(call.state, body, network=network, account=account, count=count)
     return json_response(201, {"said": [item.as_json() for item in said]})
 
 
@@ -208,7 +212,7 @@ def public_burst(call: Call) -> Response:
     for index, (network, account) in enumerate(accounts):
         share = total // len(accounts) + (1 if index < total % len(accounts) else 0)
         if share:
-            said += len(_say(call, body, network=network, account=account, count=share))
+            said += len(_say(call.state, body, network=network, account=account, count=share))
     return json_response(201, {"said": said, "accounts": len(accounts)})
 
 
@@ -291,4 +295,37 @@ def replay_webhooks(call: Call) -> Response:
 @router.route("DELETE", r"/webhooks")
 def clear_webhooks(call: Call) -> Response:
     call.state.public.clear_targets()
+    return json_response(200, {"ok": True})
+
+
+def start_chatter(state: SandboxState, body: dict) -> float:
+    """The public keeps talking: `per_minute` times a minute, one thing said to one of the
+    accounts that published something, in turn (the demo's living inbox). The rate."""
+    per_minute = _number(body, "per_minute", 6, 0.1, 6000)
+    _say_languages(body)
+    seed = str(body.get("seed", 0))
+
+    def speak(tick: int) -> None:
+        accounts = sorted({(item.network, item.account) for item in state.items_of() if not item.deleted})
+        if accounts:
+            network, account = accounts[tick % len(accounts)]
+            chat = body | {"seed": f"{seed}:{tick}", "spread_seconds": 0}
+            _say(state, chat, network=network, account=account, count=1)
+
+    state.public.chatter(speak, per_minute=per_minute)
+    return per_minute
+
+
+@router.route("POST", r"/public/chatter")
+def public_chatter(call: Call) -> Response:
+    """{"per_minute": 6, "seed", "languages"}: see start_chatter."""
+    body = call.request.json()
+    if not isinstance(body, dict):
+        raise _bad_request('The body is {"per_minute": …, "seed": …, "languages": […]}.')
+    return json_response(201, {"per_minute": start_chatter(call.state, body)})
+
+
+@router.route("DELETE", r"/public/chatter")
+def public_hush(call: Call) -> Response:
+    call.state.public.hush()
     return json_response(200, {"ok": True})

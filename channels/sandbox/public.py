@@ -299,10 +299,13 @@ class PublicBook:
         self.envelopes: dict[str, Envelope] = {}  # set once by the server, kept across resets
         self._queue: queue.Queue[tuple[str, bytes, bool] | None] = queue.Queue()  # network, body, replay
         self._pusher: threading.Thread | None = None
+        self._chatter: Chatter | None = None
         self.clear()
 
     def clear(self) -> None:
-        """Forget what was said, the webhook targets and the rate-limit counters."""
+        """Forget what was said, the webhook targets and the rate-limit counters; hush the
+        chatter."""
+        self.hush()
         with self.lock:
             self._seq = 0
             self.said: dict[tuple[str, str], Said] = {}
@@ -432,7 +435,29 @@ class PublicBook:
         return False
 
     def close(self) -> None:
+        self.hush()
         self._queue.put(None)
+
+    # --- chatter: the public keeps talking (the demo's living inbox, training) -------------------
+
+    def chatter(self, speak: Callable[[int], None], *, per_minute: float) -> None:
+        """Call `speak(tick)` `per_minute` times a minute from a thread, until hushed."""
+        self.hush()
+        chatter = Chatter(speak, interval=60.0 / per_minute)
+        with self.lock:
+            self._chatter = chatter
+        chatter.start()
+
+    def hush(self) -> None:
+        with self.lock:
+            chatter, self._chatter = getattr(self, "_chatter", None), None
+        if chatter is not None:
+            chatter.stop()
+
+    @property
+    def chattering(self) -> bool:
+        with self.lock:
+            return self._chatter is not None
 
     def _run_pusher(self) -> None:
         held: list[tuple[WebhookTarget, bytes, bool]] = []
@@ -479,6 +504,28 @@ class PublicBook:
             target.answers[status] += 1
             if not forged and not replayed:  # what a replay would send again
                 target.sent.append(body)
+
+
+class Chatter(threading.Thread):
+    """Says something every `interval` seconds; a failing tick is logged, not fatal."""
+
+    def __init__(self, speak: Callable[[int], None], *, interval: float) -> None:
+        super().__init__(name="sandbox-public-chatter", daemon=True)
+        self.speak = speak
+        self.interval = interval
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        tick = 0
+        while not self._stop_event.wait(self.interval):
+            tick += 1
+            try:
+                self.speak(tick)
+            except Exception:
+                logger.exception("The sandbox public's chatter failed a tick")
+
+    def stop(self) -> None:
+        self._stop_event.set()
 
 
 def sign(network: str, secret: bytes, body: bytes) -> str:

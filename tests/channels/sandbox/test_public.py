@@ -220,3 +220,25 @@ def test_the_feed_shows_what_the_public_said_under_each_post_inert(http, sandbox
     assert under
     assert all(f'id="said-{item["id"]}"' in page for item in under)
     assert "Said to the account" in feed  # the mentions
+
+
+def test_the_chatter_keeps_talking_to_the_accounts_that_published_until_hushed(http, sandbox_url):
+    http.post(
+        f"{sandbox_url}/twitter/2/tweets",
+        json={"text": "Bonjour"},
+        headers={"Authorization": f"Bearer sbx.twitter.{X_ACCOUNT}.a"},
+    )
+
+    answer = http.post(f"{sandbox_url}/_sandbox/public/chatter", json={"per_minute": 1200, "languages": ["ar"]})
+    assert answer.status_code == 201
+    deadline = time.monotonic() + 10
+    while len(http.get(f"{sandbox_url}/_sandbox/public").json()["said"]) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    http.delete(f"{sandbox_url}/_sandbox/public/chatter")
+    said = http.get(f"{sandbox_url}/_sandbox/public").json()["said"]
+    time.sleep(0.2)
+
+    assert len(said) >= 3
+    assert {item["account"] for item in said} == {X_ACCOUNT}
+    assert {item["language"] for item in said} == {"ar"}
+    assert len(http.get(f"{sandbox_url}/_sandbox/public").json()["said"]) <= len(said) + 1  # hushed
