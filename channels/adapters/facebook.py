@@ -86,8 +86,12 @@ from channels.adapters.listening import (
     ItemKind,
     header,
     hmac_sha256,
+    ids_field,
+    in_sandbox,
+    int_field,
     read_cursor,
     same_signature,
+    text_field,
     write_cursor,
 )
 from channels.adapters.outgoing import clean_image, video_without_metadata
@@ -619,8 +623,8 @@ class FacebookAdapter:
         page = _page_id(credentials)
         state = read_cursor(cursor)
         posts = state.get("posts") if isinstance(state.get("posts"), dict) else {}
-        kept = {post_id: dict(posts.get(post_id) or {}) for post_id in our_posts}
-        feed = dict(state.get("feed") or {})
+        kept = {post_id: _stream_state(posts.get(post_id)) for post_id in our_posts}
+        feed = _stream_state(state.get("feed"))
         graph, last = self._graph(credentials)
         usage = _Usage()
         heard: dict[str, HeardItem] = {}
@@ -636,7 +640,7 @@ class FacebookAdapter:
             if usage.retry_after is not None:
                 break  # the streams not reached keep their state for the next poll
         return Heard(
-            items=list(heard.values()),
+            items=[in_sandbox(item, self.sandbox_url) for item in heard.values()],
             cursor=write_cursor({"posts": kept, "feed": feed}),
             remaining_calls=usage.remaining,
             retry_after=usage.retry_after,
@@ -672,8 +676,10 @@ class FacebookAdapter:
     def webhook_items(self, payload: Mapping[str, Any]) -> Sequence[HeardItem]:
         """The Page `feed` changes of one delivery: comments (add, edited, remove) and
         visitors' posts; the Page's own posts, reactions and shares carry nothing for us."""
-        entries = payload.get("entry") if isinstance(payload, Mapping) else None
-        if payload.get("object") != "page" or not isinstance(entries, list):
+        if not isinstance(payload, Mapping) or payload.get("object") != "page":
+            raise PermanentError("A Facebook webhook delivery that is not a Page's entries.")
+        entries = payload.get("entry")
+        if not isinstance(entries, list):
             raise PermanentError("A Facebook webhook delivery that is not a Page's entries.")
         items: list[HeardItem] = []
         for entry in entries:
@@ -691,7 +697,7 @@ class FacebookAdapter:
                 except (KeyError, TypeError, ValueError):
                     raise PermanentError("A Facebook feed change this adapter cannot read.") from None
                 if item is not None:
-                    items.append(item)
+                    items.append(in_sandbox(item, self.sandbox_url))
         return items
 
     def _drain(
@@ -842,6 +848,19 @@ class _Usage:
         self.remaining = left if self.remaining is None else min(self.remaining, left)
         if max(used) >= USAGE_STOP_PERCENT:
             self.retry_after = max(_regain_seconds(headers), _USAGE_PAUSE)
+
+
+def _stream_state(value: Any) -> dict[str, Any]:
+    """A stream's state from the cursor, its malformed parts dropped (read again instead)."""
+    if not isinstance(value, dict):
+        return {}
+    return {
+        "since": int_field(value.get("since")),
+        "edge": ids_field(value.get("edge")),
+        **({"after": value["after"]} if text_field(value.get("after")) else {}),
+        "top": int_field(value.get("top")),
+        "top_edge": ids_field(value.get("top_edge")),
+    }
 
 
 def _graph_time(value: Any) -> datetime:

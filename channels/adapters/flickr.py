@@ -58,7 +58,16 @@ from channels.adapters.base import (
     require_fit,
     sdk_errors,
 )
-from channels.adapters.listening import Heard, HeardItem, ItemKind, read_cursor, write_cursor
+from channels.adapters.listening import (
+    Heard,
+    HeardItem,
+    ItemKind,
+    ids_field,
+    in_sandbox,
+    int_field,
+    read_cursor,
+    write_cursor,
+)
 from channels.adapters.outgoing import clean_image
 from channels.adapters.transport import (
     Timeouts,
@@ -356,12 +365,13 @@ class FlickrAdapter:
         state = read_cursor(cursor)
         now = time.time()
         photos: dict[str, Any] = {
-            photo_id: seen
-            for photo_id, seen in (state.get("photos") or {}).items()
-            if isinstance(seen, dict) and now - float(seen.get("after", 0)) < _FORGET_PHOTO_SECONDS
+            str(photo_id): {"after": int_field(seen.get("after")), "ids": ids_field(seen.get("ids"))}
+            for photo_id, seen in (state.get("photos") if isinstance(state.get("photos"), dict) else {}).items()
+            if isinstance(seen, dict) and now - int_field(seen.get("after")) < _FORGET_PHOTO_SECONDS
         }
-        pending = [str(photo_id) for photo_id in state.get("pending") or []]
-        activity_at = float(state.get("activity_at") or 0)
+        pending = ids_field(state.get("pending"))
+        activity_at = state.get("activity_at")
+        activity_at = float(activity_at) if isinstance(activity_at, int | float) else 0.0
         api, last = self._api(credentials)
         heard: dict[str, HeardItem] = {}
         retry_after: float | None = None
@@ -386,7 +396,7 @@ class FlickrAdapter:
         if not pending and retry_after is None:
             retry_after = max(0.0, ACTIVITY_EVERY_SECONDS - (time.time() - activity_at))
         return Heard(
-            items=list(heard.values()),
+            items=[in_sandbox(item, self.sandbox_url) for item in heard.values()],
             cursor=write_cursor({"activity_at": activity_at, "photos": photos, "pending": pending}),
             retry_after=retry_after or None,
         )

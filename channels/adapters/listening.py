@@ -8,15 +8,17 @@ pushed events (webhooks) are verified and parsed by the same adapter into the sa
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from channels.adapters.base import Credentials
+from channels.adapters.transport import sandbox_post_url
 
 
 class ItemKind:
@@ -75,8 +77,10 @@ class Heard:
     retry_after: float | None = None
 
 
+@runtime_checkable
 class Listener(Protocol):
-    """The read side an adapter adds to publishing."""
+    """The read side an adapter adds to publishing (`isinstance(adapter, Listener)` tells
+    whether one has it)."""
 
     # The media type of webhook_challenge's answer: "application/json" (X's CRC),
     # "text/plain" (Facebook's hub.challenge, and the networks without push).
@@ -141,3 +145,24 @@ def read_cursor(cursor: str) -> dict[str, Any]:
 
 def write_cursor(state: Mapping[str, Any]) -> str:
     return json.dumps(state, separators=(",", ":"), sort_keys=True)
+
+
+def text_field(value: Any) -> str:
+    """A cursor's string, or "" for anything else (a cursor is ours, but a store can fail)."""
+    return value if isinstance(value, str) else ""
+
+
+def int_field(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def ids_field(value: Any) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def in_sandbox(item: HeardItem, sandbox_url: str | None) -> HeardItem:
+    """A sandbox account's item links to the sandbox's page of it: the real network has
+    never heard of it."""
+    if not sandbox_url:
+        return item
+    return dataclasses.replace(item, url=sandbox_post_url(sandbox_url, item.network, item.external_id))

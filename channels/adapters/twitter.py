@@ -78,6 +78,7 @@ from channels.adapters.listening import (
     hmac_sha256,
     read_cursor,
     same_signature,
+    text_field,
     write_cursor,
 )
 from channels.adapters.outgoing import clean_image, video_without_metadata
@@ -553,8 +554,8 @@ class TwitterAdapter:
         threads = state.get("threads") if isinstance(state.get("threads"), dict) else {}
         # Each stream's state is a dict that _drain advances in place page by page; a
         # thread that left the reply window leaves the cursor with it.
-        mentions = dict(state.get("mentions") or {})
-        kept = {post_id: dict(threads.get(post_id) or {}) for post_id in our_posts}
+        mentions = _stream_state(state.get("mentions"))
+        kept = {post_id: _stream_state(threads.get(post_id)) for post_id in our_posts}
         streams = [(mentions, _mentions_fetcher(client, user_id))]
         streams += [(stream, _conversation_fetcher(client, post_id)) for post_id, stream in kept.items()]
         budget = _Budget()
@@ -714,7 +715,8 @@ def _drain(
             item = make(tweet, users, ours)
             heard[item.external_id] = item
         meta = body.get("meta") or {}
-        newest = str(meta.get("newest_id") or "")
+        newest = text_field(meta.get("newest_id"))
+        newest = newest if newest.isdigit() else ""
         top = stream.get("top") or ""
         if newest and (not top or int(newest) > int(top)):
             top = newest
@@ -725,6 +727,16 @@ def _drain(
             stream["since"] = top or since
             return
         stream.update({"since": since, "next": next_token, "top": top})
+
+
+def _stream_state(value: Any) -> dict[str, Any]:
+    """A stream's state from the cursor, its malformed parts dropped (read again instead)."""
+    if not isinstance(value, dict):
+        return {}
+    clean = {key: value[key] for key in ("since", "top") if text_field(value.get(key)).isdigit()}
+    if text_field(value.get("next")):
+        clean["next"] = value["next"]
+    return clean
 
 
 def _users_by_id(users: list[Any]) -> dict[str, Mapping[str, Any]]:

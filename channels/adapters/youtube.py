@@ -59,7 +59,17 @@ from channels.adapters.base import (
     require_fit,
     sdk_errors,
 )
-from channels.adapters.listening import Heard, HeardItem, ItemKind, read_cursor, write_cursor
+from channels.adapters.listening import (
+    Heard,
+    HeardItem,
+    ItemKind,
+    ids_field,
+    in_sandbox,
+    int_field,
+    read_cursor,
+    text_field,
+    write_cursor,
+)
 from channels.adapters.outgoing import video_without_metadata
 from channels.adapters.transport import (
     Timeouts,
@@ -416,11 +426,16 @@ class YouTubeAdapter:
         channel = credentials.account_id
         if not channel:
             raise PermanentError("A YouTube account without its channel id cannot be listened to.")
-        newest = str(state.get("newest") or "")
-        edge = [str(comment_id) for comment_id in state.get("edge") or []]
-        scan = dict(state.get("scan") or {})
+        # Malformed parts of the cursor are dropped: read again rather than skipped.
+        newest = text_field(state.get("newest"))
+        edge = ids_field(state.get("edge"))
+        scan_state = state.get("scan") if isinstance(state.get("scan"), dict) else {}
+        scan = {"next": text_field(scan_state.get("next")), "top": text_field(scan_state.get("top"))}
+        scan = {key: value for key, value in scan.items() if value} | {"edge": ids_field(scan_state.get("edge"))}
         counts: dict[str, list[Any]] = {
-            thread: seen for thread, seen in (state.get("counts") or {}).items() if isinstance(seen, list)
+            str(thread): [int_field(seen[0]), text_field(seen[1])]
+            for thread, seen in (state.get("counts") if isinstance(state.get("counts"), dict) else {}).items()
+            if isinstance(seen, list) and len(seen) == 2
         }
         horizon = _rfc3339(datetime.now(UTC) - WATCH_WINDOW)
         service = self._service(credentials)
@@ -482,7 +497,7 @@ class YouTubeAdapter:
             retry_after = limited.retry_after
         counts = {thread: seen for thread, seen in counts.items() if seen[1] >= horizon or thread in heard}
         return Heard(
-            items=list(heard.values()),
+            items=[in_sandbox(item, self.sandbox_url) for item in heard.values()],
             cursor=write_cursor({"newest": newest, "edge": edge, "scan": scan, "counts": counts}),
             quota_units_spent=spent,
             retry_after=retry_after,

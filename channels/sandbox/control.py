@@ -102,7 +102,7 @@ def feed(call: Call) -> Response:
     return feeds.feed_page(call.state, call.params["network"], call.params["account"])
 
 
-@router.route("GET", r"/post/(?P<network>[a-z]+)/(?P<id>[\w@-]+)")
+@router.route("GET", r"/post/(?P<network>[a-z]+)/(?P<id>[\w@.-]+)")
 def post(call: Call) -> Response:
     found = (
         feeds.post_page(call.state, call.params["network"], call.params["id"])

@@ -174,7 +174,7 @@ def post_page(state: SandboxState, network: str, item_id: str) -> Response | Non
     sandbox account. None when the sandbox holds no such post."""
     item = state.item(network, item_id)
     if item is None:
-        return None
+        return _said_page(state, network, item_id)
     account = state.account(network, item.account)
     feed = f"/_sandbox/feed/{quote(network)}/{quote(item.account)}"
     header = f'<p><a href="{feed}">← {esc(account.name)} on {esc(NETWORK_LABELS[network])}</a></p>'
@@ -203,3 +203,17 @@ def index_page(state: SandboxState) -> Response:
         "Sandbox networks",
         f"<h1>Sandbox networks</h1>{table}{faults}<p class='muted'>Control API: see docs/sandbox.md.</p>",
     )
+
+
+def _said_page(state: SandboxState, network: str, said_id: str) -> Response | None:
+    """What one of the public said, under the post it answers (where a heard item's link
+    leads for a sandbox account). None when nobody said it."""
+    said = state.public.get(network, said_id)
+    if said is None:
+        return None
+    account = state.account(network, said.account)
+    feed = f"/_sandbox/feed/{quote(network)}/{quote(said.account)}"
+    header = f'<p><a href="{feed}">← {esc(account.name)} on {esc(NETWORK_LABELS[network])}</a></p>'
+    post = state.item(network, said.post) if said.post else None
+    context = _card(post, account) if post is not None else ""
+    return page(f"{NETWORK_LABELS[network]} · {said.author.name}", header + context + _under([said]))

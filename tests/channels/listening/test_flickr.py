@@ -56,7 +56,7 @@ def test_listen_hears_every_comment_under_our_photos_once(sandbox_url, tmp_path)
             item["author"]["id"],
             item["author"]["name"],
         )
-        assert got.url.endswith(f"#comment{item['id']}")
+        assert got.raw["permalink"].endswith(f"#comment{item['id']}")
 
 
 def test_the_activity_is_asked_at_most_once_an_hour(sandbox_url, tmp_path):
