@@ -84,10 +84,10 @@ from channels.adapters.listening import (
     Heard,
     HeardItem,
     ItemKind,
+    addressed,
     header,
     hmac_sha256,
     ids_field,
-    in_sandbox,
     int_field,
     read_cursor,
     same_signature,
@@ -640,7 +640,7 @@ class FacebookAdapter:
             if usage.retry_after is not None:
                 break  # the streams not reached keep their state for the next poll
         return Heard(
-            items=[in_sandbox(item, self.sandbox_url) for item in heard.values()],
+            items=[addressed(item, account_id=page, sandbox_url=self.sandbox_url) for item in heard.values()],
             cursor=write_cursor({"posts": kept, "feed": feed}),
             remaining_calls=usage.remaining,
             retry_after=usage.retry_after,
@@ -697,7 +697,7 @@ class FacebookAdapter:
                 except (KeyError, TypeError, ValueError):
                     raise PermanentError("A Facebook feed change this adapter cannot read.") from None
                 if item is not None:
-                    items.append(in_sandbox(item, self.sandbox_url))
+                    items.append(addressed(item, account_id=page, sandbox_url=self.sandbox_url))
         return items
 
     def _drain(

@@ -62,8 +62,8 @@ from channels.adapters.listening import (
     Heard,
     HeardItem,
     ItemKind,
+    addressed,
     ids_field,
-    in_sandbox,
     int_field,
     read_cursor,
     write_cursor,
@@ -396,7 +396,10 @@ class FlickrAdapter:
         if not pending and retry_after is None:
             retry_after = max(0.0, ACTIVITY_EVERY_SECONDS - (time.time() - activity_at))
         return Heard(
-            items=[in_sandbox(item, self.sandbox_url) for item in heard.values()],
+            items=[
+                addressed(item, account_id=credentials.account_id, sandbox_url=self.sandbox_url)
+                for item in heard.values()
+            ],
             cursor=write_cursor({"activity_at": activity_at, "photos": photos, "pending": pending}),
             retry_after=retry_after or None,
         )

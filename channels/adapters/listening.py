@@ -58,6 +58,9 @@ class HeardItem:
     edited_at: datetime | None = None
     deleted: bool = False
     raw: Mapping[str, Any] = field(default_factory=dict)
+    # The network's id of the account it was said to (the X user, the Facebook Page, the
+    # YouTube channel, the Flickr NSID): what a webhook's item is routed by.
+    account_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,9 +163,8 @@ def ids_field(value: Any) -> list[str]:
     return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
-def in_sandbox(item: HeardItem, sandbox_url: str | None) -> HeardItem:
-    """A sandbox account's item links to the sandbox's page of it: the real network has
-    never heard of it."""
-    if not sandbox_url:
-        return item
-    return dataclasses.replace(item, url=sandbox_post_url(sandbox_url, item.network, item.external_id))
+def addressed(item: HeardItem, *, account_id: str, sandbox_url: str | None) -> HeardItem:
+    """The item with the account it was said to and, for a sandbox account, a link to the
+    sandbox's page of it: the real network has never heard of it."""
+    url = sandbox_post_url(sandbox_url, item.network, item.external_id) if sandbox_url else item.url
+    return dataclasses.replace(item, account_id=account_id, url=url)

@@ -74,6 +74,7 @@ from channels.adapters.listening import (
     Heard,
     HeardItem,
     ItemKind,
+    addressed,
     header,
     hmac_sha256,
     read_cursor,
@@ -569,7 +570,7 @@ class TwitterAdapter:
                 budget.retry_after = limited.retry_after
                 break  # the streams not reached keep their state for the next poll
         return Heard(
-            items=list(heard.values()),
+            items=[addressed(item, account_id=user_id, sandbox_url=self.sandbox_url) for item in heard.values()],
             cursor=write_cursor({"mentions": mentions, "threads": kept}),
             remaining_calls=budget.remaining,
             retry_after=budget.retry_after,
@@ -610,7 +611,10 @@ class TwitterAdapter:
             if not isinstance(tweet, Mapping) or not isinstance(users, list):
                 raise PermanentError("An X webhook event without its post.")
             ours = _our_side(tweet, kind)
-            items.append(self._heard_item(tweet, _users_by_id(users), ours))
+            item = self._heard_item(tweet, _users_by_id(users), ours)
+            subscription = event.get("filter")
+            account = str(subscription.get("user_id") or "") if isinstance(subscription, Mapping) else ""
+            items.append(addressed(item, account_id=account, sandbox_url=self.sandbox_url))
         return items
 
     def _raw_client(self, credentials: Credentials) -> tweepy.Client:
@@ -629,9 +633,8 @@ class TwitterAdapter:
         except (KeyError, TypeError, ValueError) as error:
             raise PermanentError(f"X sent a post this adapter cannot read ({type(error).__name__}).") from None
 
-    def _heard_url(self, handle: str, tweet_id: str) -> str:
-        if self.sandbox_url:
-            return sandbox_post_url(self.sandbox_url, NETWORK, tweet_id)
+    @staticmethod
+    def _heard_url(handle: str, tweet_id: str) -> str:
         return POST_URL.format(handle=handle or "i", id=tweet_id)
 
 

@@ -63,8 +63,8 @@ from channels.adapters.listening import (
     Heard,
     HeardItem,
     ItemKind,
+    addressed,
     ids_field,
-    in_sandbox,
     int_field,
     read_cursor,
     text_field,
@@ -497,7 +497,7 @@ class YouTubeAdapter:
             retry_after = limited.retry_after
         counts = {thread: seen for thread, seen in counts.items() if seen[1] >= horizon or thread in heard}
         return Heard(
-            items=[in_sandbox(item, self.sandbox_url) for item in heard.values()],
+            items=[addressed(item, account_id=channel, sandbox_url=self.sandbox_url) for item in heard.values()],
             cursor=write_cursor({"newest": newest, "edge": edge, "scan": scan, "counts": counts}),
             quota_units_spent=spent,
             retry_after=retry_after,

@@ -41,6 +41,7 @@ def test_every_item_carries_the_networks_own_record(sandbox_url, tmp_path, netwo
 
     for item in heard.items:
         assert item.network == network.name
+        assert item.account_id == network.account_id
         assert item.raw
         assert item.text in str(item.raw) or item.text.replace('"', '\\"') in str(item.raw)
         assert item.created_at.tzinfo is not None

@@ -137,6 +137,7 @@ def test_pushed_changes_are_signed_verified_and_read_with_edits_and_removals(san
     assert len(heard) == expected
     final = {item.external_id: item for item in heard}  # in order: the last word on each
     assert set(final) == {item["id"] for item in said}
+    assert {item.account_id for item in heard} == {PAGE}  # the entry's id
     for item in said:
         got = final[item["id"]]
         assert got.deleted == item["deleted"]

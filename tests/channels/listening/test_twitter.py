@@ -187,6 +187,7 @@ def test_pushed_events_are_signed_verified_and_read(sandbox_url, receiver):
         assert adapter.verify_webhook(body=body, headers=headers, app_secret=CONSUMER_SECRET)
         heard += adapter.webhook_items(json.loads(body))
     assert [item.external_id for item in heard] == [item["id"] for item in pushed]
+    assert {item.account_id for item in heard} == {TWITTER.account_id}  # the event's filter.user_id
     events = {json.loads(body)["data"]["event_type"] for body, _ in deliveries}
     assert events == {"post.mention.create", "post.reply.create", "post.quote.create"}
     replies = [item for item in heard if item.kind == ItemKind.REPLY]
