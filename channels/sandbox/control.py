@@ -255,7 +255,7 @@ def public_delete(call: Call) -> Response:
 def set_webhook(call: Call) -> Response:
     """Push a network's events to a URL: {"network": "twitter"|"facebook", "url", "secret"
     (X: the app's consumer secret; Facebook: the app secret), "duplicate_rate", "shuffle",
-    "bad_signature_rate"}."""
+    "bad_signature_rate", "concurrency"}."""
     body = call.request.json()
     if not isinstance(body, dict) or body.get("network") not in public.PUSHED_NETWORKS:
         raise _bad_request("Only X and Facebook push; network is twitter or facebook.")
@@ -271,6 +271,7 @@ def set_webhook(call: Call) -> Response:
         duplicate_rate=_number(body, "duplicate_rate", 0, 0, 1),
         shuffle=bool(body.get("shuffle", False)),
         bad_signature_rate=_number(body, "bad_signature_rate", 0, 0, 1),
+        concurrency=int(_number(body, "concurrency", 1, 1, 32)),
     )
     call.state.public.set_target(target)
     return json_response(201, {"webhook": target.as_json()})

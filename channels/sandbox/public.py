@@ -271,6 +271,7 @@ class WebhookTarget:
     duplicate_rate: float = 0.0  # each event sent twice
     shuffle: bool = False  # events of one batch sent out of order
     bad_signature_rate: float = 0.0
+    concurrency: int = 1  # pushes in flight at once (more than one: some arrive out of order)
     sent: list[bytes] = field(default_factory=list)  # bodies sent, for replays
     answers: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # status -> count
 
@@ -281,6 +282,7 @@ class WebhookTarget:
             "duplicate_rate": self.duplicate_rate,
             "shuffle": self.shuffle,
             "bad_signature_rate": self.bad_signature_rate,
+            "concurrency": self.concurrency,
             "sent": len(self.sent),
             "answers": {str(status): count for status, count in sorted(self.answers.items())},
         }
@@ -298,7 +300,7 @@ class PublicBook:
         self.lock = threading.RLock()
         self.envelopes: dict[str, Envelope] = {}  # set once by the server, kept across resets
         self._queue: queue.Queue[tuple[str, bytes, bool] | None] = queue.Queue()  # network, body, replay
-        self._pusher: threading.Thread | None = None
+        self._pushers = 0  # pusher threads running (or told to stop and not yet stopped)
         self._chatter: Chatter | None = None
         self.clear()
 
@@ -313,6 +315,7 @@ class PublicBook:
             self._by_account: defaultdict[tuple[str, str], list[Said]] = defaultdict(list)
             self._by_thread: defaultdict[tuple[str, str], list[Said]] = defaultdict(list)
             self.targets: dict[str, WebhookTarget] = {}
+            self._resize_pushers(0)
             self._subscriptions: dict[tuple[str, str], tuple[str, ...]] = {}  # Facebook's subscribed_apps
             # (network, account, endpoint, window seconds, window index) -> calls
             self._calls: defaultdict[tuple[str, str, str, int, int], int] = defaultdict(int)
@@ -386,13 +389,22 @@ class PublicBook:
     def set_target(self, target: WebhookTarget) -> None:
         with self.lock:
             self.targets[target.network] = target
-            if self._pusher is None or not self._pusher.is_alive():
-                self._pusher = threading.Thread(target=self._run_pusher, name="sandbox-public-pusher", daemon=True)
-                self._pusher.start()
+            self._resize_pushers(max(t.concurrency for t in self.targets.values()))
+
+    def _resize_pushers(self, count: int) -> None:
+        """As many pushers as the most concurrent target asks for: one keeps the order."""
+        with self.lock:
+            while self._pushers < count:
+                threading.Thread(target=self._run_pusher, name="sandbox-public-pusher", daemon=True).start()
+                self._pushers += 1
+            while self._pushers > count:
+                self._queue.put(None)  # after the pushes already queued
+                self._pushers -= 1
 
     def clear_targets(self) -> None:
         with self.lock:
             self.targets.clear()
+            self._resize_pushers(0)
 
     def replay(self, network: str) -> int:
         """Send again every body already pushed to the network's target (X's replay job)."""
@@ -436,7 +448,7 @@ class PublicBook:
 
     def close(self) -> None:
         self.hush()
-        self._queue.put(None)
+        self._resize_pushers(0)
 
     # --- chatter: the public keeps talking (the demo's living inbox, training) -------------------
 
@@ -460,11 +472,19 @@ class PublicBook:
             return self._chatter is not None
 
     def _run_pusher(self) -> None:
-        held: list[tuple[WebhookTarget, bytes, bool]] = []
+        held: list[tuple[WebhookTarget, bytes, bool]] = []  # shuffled events not sent yet
         while True:
-            entry = self._queue.get()
+            try:
+                # Held events wait for a few more, never for long: with several pushers,
+                # this one may see no other event for a while.
+                entry = self._queue.get(timeout=0.05 if held else None)
+            except queue.Empty:
+                self._send_all(held)
+                held = []
+                continue
             try:
                 if entry is None:
+                    self._send_all(held)
                     return
                 network, body, replayed = entry
                 with self.lock:
@@ -472,19 +492,20 @@ class PublicBook:
                 if target is None:
                     continue
                 held.append((target, body, replayed))
-                # Out of order: a few events held and sent shuffled; never held past the
-                # moment the queue runs dry.
-                if not held or (target.shuffle and len(held) < _SHUFFLE_BATCH and not self._queue.empty()):
+                if target.shuffle and len(held) < _SHUFFLE_BATCH:
                     continue
                 if target.shuffle:
                     self._rng.shuffle(held)
-                batch, held = held, []
-                for to, payload, again in batch:
-                    self._send(to, payload, replayed=again)
-                    if self._rng.random() < to.duplicate_rate:
-                        self._send(to, payload, replayed=True)
+                self._send_all(held)
+                held = []
             finally:
                 self._queue.task_done()
+
+    def _send_all(self, batch: list[tuple[WebhookTarget, bytes, bool]]) -> None:
+        for target, body, replayed in batch:
+            self._send(target, body, replayed=replayed)
+            if self._rng.random() < target.duplicate_rate:
+                self._send(target, body, replayed=True)
 
     def _send(self, target: WebhookTarget, body: bytes, *, replayed: bool) -> None:
         forged = self._rng.random() < target.bad_signature_rate

@@ -242,3 +242,13 @@ def test_the_chatter_keeps_talking_to_the_accounts_that_published_until_hushed(h
     assert {item["account"] for item in said} == {X_ACCOUNT}
     assert {item["language"] for item in said} == {"ar"}
     assert len(http.get(f"{sandbox_url}/_sandbox/public").json()["said"]) <= len(said) + 1  # hushed
+
+
+def test_concurrent_pushes_deliver_every_event_once(http, sandbox_url, receiver):
+    _hook(http, sandbox_url, receiver, concurrency=8)
+    said = _said(http, sandbox_url, seed=4, count=200)
+
+    ids = _ids(receiver.wait_for(200))
+
+    assert Counter(ids) == {item["id"]: 1 for item in said}
+    assert _webhook_once_answered(http, sandbox_url, 200)["concurrency"] == 8
