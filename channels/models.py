@@ -77,7 +77,7 @@ class SocialAccount(models.Model):
 
     def __str__(self) -> str:
         label = self.handle or self.display_name or self.network_account_id or _("(not connected)")
-        return f"{self.mission.name} · {self.get_network_display()} {label}"
+        return f"{self.mission.display_name} · {self.get_network_display()} {label}"
 
     # --- Credentials -------------------------------------------------------------------------
 

@@ -62,6 +62,15 @@ class ConnectError(AccountError):
     network refused it. Nothing was stored."""
 
 
+def _refusal(sentence: str, detail: str) -> str:
+    """`sentence` with the network's words, unless those words already say who refused
+    ("X refused the call: …"): never "Refused by the network: X refused the call: …"."""
+    first_word = detail.split(" ", 1)[0]
+    if first_word in {str(label) for label in Network.labels} | {"Google", "Twitter"}:
+        return detail
+    return sentence % {"detail": detail}
+
+
 # --- Configuration ---------------------------------------------------------------------------
 
 
@@ -315,7 +324,7 @@ def account_connect_finish(
         )
     except AuthError as exc:
         _audit(actor, "account.connect_refused", account, detail=exc.detail)
-        message = _("The network refused the connection: %(detail)s") % {"detail": exc.detail}
+        message = _refusal(_("The network refused the connection: %(detail)s"), exc.detail)
         raise ConnectError(message) from None
     info = connected.account
     with transaction.atomic():
@@ -359,7 +368,7 @@ def _require_not_connected_elsewhere(account: SocialAccount, network_account_id:
     if other is not None:
         raise AccountAlreadyConnected(
             _("This %(network)s account is already connected to the %(mission)s.")
-            % {"network": account.get_network_display(), "mission": other.mission.name}
+            % {"network": account.get_network_display(), "mission": other.mission.display_name}
         )
 
 
@@ -521,7 +530,7 @@ def account_health_check(*, account_id: int) -> SocialAccount:
         info = adapter_for(account).check_credentials(credentials)
     except AuthError as exc:
         account_mark_expired(account, exc.detail)
-        _record_check(account, _("Refused by the network: %(detail)s") % {"detail": exc.detail})
+        _record_check(account, _refusal(_("Refused by the network: %(detail)s"), exc.detail))
     except AdapterError as exc:  # transient, rate limited, or a permanent answer: not a verdict
         _record_check(account, _("Could not check now: %(detail)s") % {"detail": exc.detail})
     except CredentialsDecryptionError:

@@ -52,6 +52,19 @@ class StaffFilterForm(ListFilterForm):
     )
 
 
+def searchable(field: forms.Field, *, placeholder: str) -> forms.Field:
+    """Make a long select (the 271 missions) a searchable picker: static/js/combobox.js
+    puts a text box in front of it; without JavaScript it stays a plain select."""
+    field.widget.attrs.update(
+        {
+            "data-combobox": "",
+            "data-combobox-placeholder": placeholder,
+            "data-combobox-empty": gettext_lazy("Nothing matches: try a city, a country or fewer letters."),
+        }
+    )
+    return field
+
+
 class _ConfirmationForm(forms.Form):
     """A staff change's form: acted on once the confirmation page is posted (`confirmed=yes`)."""
 
@@ -67,13 +80,14 @@ class MembershipForm(_ConfirmationForm):
         groups: dict[str, list[tuple[str, str]]] = {}
         for mission in selectors.missions_to_attach(exclude=exclude):
             groups.setdefault(str(mission.get_region_display()), []).append(
-                (mission.code, f"{mission.name} ({mission.city})")
+                (mission.code, f"{mission.display_name} ({mission.display_city})")
             )
         self.fields["mission"].choices = [("", gettext_lazy("Choose a mission")), *groups.items()]
+        searchable(self.fields["mission"], placeholder=gettext_lazy("Type to find a mission"))
 
     def clean_mission(self) -> Mission:
         # The choice field already limited the code to the missions offered.
-        return selectors.missions_to_attach().get(code=self.cleaned_data["mission"])
+        return selectors.mission_to_attach(code=self.cleaned_data["mission"])
 
 
 class RoleForm(_ConfirmationForm):

@@ -212,6 +212,8 @@ class Review(models.Model):
     decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
     comment = models.TextField(_("comment"), blank=True)
     message_version = models.PositiveIntegerField()
+    # The texts the reviewer decided on, so that the next review sees what changed since.
+    texts = models.JSONField(_("texts reviewed"), default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -13,14 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import pycountry
-from django.conf.locale import LANG_INFO
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from channels.adapters.base import Content, MediaFile, Problem
 from channels.models import Network, SocialAccount
 from channels.services import adapter_for
+from embassies import names
 from posts.lifecycle import MESSAGE_BEFORE_APPROVAL
 from posts.models import Attachment, Delivery, Message, MessageText
 
@@ -68,12 +67,8 @@ def is_blocking(problem: Problem) -> bool:
 
 
 def language_name(code: str) -> str:
-    """ "Arabic" for "ar": Django's names first, then ISO 639's, else the code itself."""
-    info = LANG_INFO.get(code)
-    if info and "name" in info:
-        return info["name"]
-    language = pycountry.languages.get(alpha_2=code) if code else None
-    return getattr(language, "name", None) or code or "?"
+    """ "Arabic" for "ar", in the reader's language ("arabe" in French prose)."""
+    return names.language_name(code)
 
 
 def network_label(network: str) -> str:

@@ -18,6 +18,8 @@ import importlib
 import os
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 _SKIPPED: list[tuple[str, str]] = []
 
@@ -114,3 +116,12 @@ def sandbox(sandbox_server):
 @pytest.fixture
 def sandbox_url(sandbox) -> str:
     return sandbox.url
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_settings():
+    """Each test starts in the settings' language: a French request activates French in the
+    test's thread, and without this the next test would read French where it expects English."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -120,6 +120,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["diplomacy_hub.formats"]  # one date format per language
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"  # storage and logs; people see the mission's zone and headquarters' zone
@@ -383,6 +384,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "quiet_ticks": {"()": "diplomacy_hub.log_filters.QuietTicks"},
+        "refusals_in_one_line": {"()": "diplomacy_hub.log_filters.RefusalsInOneLine"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -394,5 +399,11 @@ LOGGING = {
         "requests_oauthlib": {"level": "WARNING"},
         "oauthlib": {"level": "WARNING"},
         "tweepy": {"level": "INFO"},
+        # The console of `make run` and of production: no idle dispatcher ticks (beat sends
+        # them, the worker receives and finishes them), and a refusal in one line.
+        "celery.beat": {"filters": ["quiet_ticks"]},
+        "celery.worker.strategy": {"filters": ["quiet_ticks"]},
+        "celery.app.trace": {"filters": ["quiet_ticks"]},
+        "django.request": {"filters": ["refusals_in_one_line"]},
     },
 }

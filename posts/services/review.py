@@ -28,6 +28,7 @@ from posts.services.messages import (
     cancel_pending_deliveries,
     require_version,
 )
+from posts.textdiff import texts_snapshot
 from posts.validation import (
     ValidationProblems,
     delivery_plan,
@@ -208,6 +209,7 @@ def message_approve(
             decision=Review.Decision.APPROVE,
             comment=str(comment or "").strip(),
             message_version=message.version,
+            texts=texts_snapshot(message),
         )
         record_event(
             verb="message.approve",
@@ -268,6 +270,7 @@ def _decide(
             decision=decision,
             comment=comment,
             message_version=message.version,
+            texts=texts_snapshot(message),
         )
         record_event(
             verb=verb,

@@ -87,6 +87,9 @@ def test_account_health_check_of_a_revoked_account_marks_it_and_emails_once(
     assert stored.last_checked_at is not None
     assert len([email for email in mailoutbox if email.to == [admin.email]]) == 1
     assert stored.sealed_credentials == account.sealed_credentials  # kept until reconnected
+    # Said once: the network's words name who refused, without a second prefix.
+    assert not stored.last_check_result.startswith("Refused by the network")
+    assert stored.last_check_result.count(" refused ") <= 1
 
 
 def test_account_health_check_during_an_outage_changes_no_status(
