@@ -314,6 +314,7 @@ class PublicBook:
             self._versions: dict[tuple[str, str], Said] = {}  # X: an edit's new id finds the item
             self._by_account: defaultdict[tuple[str, str], list[Said]] = defaultdict(list)
             self._by_thread: defaultdict[tuple[str, str], list[Said]] = defaultdict(list)
+            self._latest: dict[tuple[str, str], datetime] = {}  # per account, its newest item or edit
             self.targets: dict[str, WebhookTarget] = {}
             self._resize_pushers(0)
             self._subscriptions: dict[tuple[str, str], tuple[str, ...]] = {}  # Facebook's subscribed_apps
@@ -328,6 +329,8 @@ class PublicBook:
             self._seq += 1
             said.seq = self._seq
             self.said[(said.network, said.id)] = said
+            key = (said.network, said.account)
+            self._latest[key] = max(self._latest.get(key, said.created_at), said.created_at)
             self._by_account[(said.network, said.account)].append(said)
             if said.thread:
                 self._by_thread[(said.network, said.thread)].append(said)
@@ -338,6 +341,8 @@ class PublicBook:
         with self.lock:
             said.text = text
             said.edited_at = datetime.now(UTC)
+            key = (said.network, said.account)
+            self._latest[key] = max(self._latest.get(key, said.edited_at), said.edited_at)
             if version_id:
                 said.version_id = version_id
                 self._versions[(said.network, version_id)] = said
@@ -352,6 +357,12 @@ class PublicBook:
         with self.lock:
             said.deleted = True
         self._push(said, "remove")
+
+    def latest(self, network: str, account: str) -> datetime | None:
+        """When the account last heard something new (said or edited): nothing said later
+        is older."""
+        with self.lock:
+            return self._latest.get((network, account))
 
     def get(self, network: str, said_id: str) -> Said | None:
         with self.lock:
@@ -582,6 +593,9 @@ def speak(
     """Say `lines` to the account under `our_posts` (the ids its network shows for them),
     in order, then apply the script's edits and deletions. `new_id` gives unique numbers."""
     said: list[Said] = []
+    # Spread over the past, but never before what was already said to the account: the
+    # networks list by time, and nobody posts in the past.
+    floor = book.latest(network, account) or datetime.min.replace(tzinfo=UTC)
     for line, ago in zip(lines, spread(len(lines), spread_seconds), strict=True):
         post = our_posts[line.post] if line.post is not None else ""
         answered = said[line.answers] if line.answers is not None else None
@@ -603,7 +617,7 @@ def speak(
                     language=line.language,
                     text=line.text,
                     author=line.author,
-                    created_at=datetime.now(UTC) - ago,
+                    created_at=max(datetime.now(UTC) - ago, floor),
                     post=post,
                     parent=parent,
                     thread=thread,
