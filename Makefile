@@ -176,9 +176,9 @@ messages: $(RUN_STAMP)
 bench: $(DEV_STAMP)
 	$(PY) -m bench.run $(ARGS)
 
-# The fault scenarios at full size (tests/chaos/drill.py) on a scratch database of its own:
+# The fault scenarios at full size (live/drill.py) on a scratch database of its own:
 # SQLite and the filesystem broker by default, DATABASE_URL / CELERY_BROKER_URL when given.
 # One JSON line per scenario; fails if anything was lost or duplicated. ARGS="--scenario
 # worker_kill" runs one; ARGS="--keep" keeps the logs.
 drill: $(DEV_STAMP)
-	$(PY) -m tests.chaos.drill --full $(ARGS)
+	$(PY) -m live.drill --full $(ARGS)

@@ -1,7 +1,7 @@
 """What hearing the public costs: every account polled once through its adapter.
 
 Starts the sandbox in a child process, gives each network `--accounts` accounts (271 by
-default, 1,084 in all) one published post each (tests/media_samples' photo and video for
+default, 1,084 in all) one published post each (live/media_samples' photo and video for
 Flickr and YouTube), has the public say `--burst` things across them, then polls every
 account twice through the adapters and their SDKs: the first round drains the burst, the
 second is the steady state (nothing new). Prints JSON: per network the calls' CPU seconds
@@ -37,7 +37,7 @@ from channels.adapters.twitter import TwitterAdapter
 from channels.adapters.youtube import YouTubeAdapter
 from channels.sandbox.server import SandboxServer
 from channels.sandbox.tokens import secret_of
-from tests.media_samples import jpeg_bytes, mp4_bytes
+from live.media_samples import jpeg_bytes, mp4_bytes
 
 FLICKR_APP = AppCredentials(client_id="bench-flickr-key", client_secret="bench-flickr-secret")  # noqa: S106
 FACEBOOK_APP = AppCredentials(client_id="bench-fb-app", client_secret="bench-fb-secret")  # noqa: S106

@@ -3,10 +3,11 @@ from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
-from diplomacy_hub import policy
-from embassies.forms import ListFilterForm, searchable
+from diplomacy_hub.forms import ListFilterForm
+from embassies.forms import searchable
 from embassies.models import Mission
 from embassies.names import by_name
+from embassies.selectors import missions_visible_to
 
 
 class MissionsByName(ModelChoiceIterator):
@@ -39,7 +40,7 @@ class AccountRegisterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mission"].queryset = policy.missions_visible_to(user).active()
+        self.fields["mission"].queryset = missions_visible_to(user).active()
         self.fields["mission"].iterator = MissionsByName
         searchable(self.fields["mission"], placeholder=_("Type to find a mission"))
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from audit.services import record as audit_record
 from channels.adapters import get_adapter, get_connect_flow
 from channels.adapters.base import (
     Adapter,
@@ -34,6 +35,7 @@ from channels.adapters.base import (
 from channels.adapters.transport import Timeouts
 from channels.crypto import CredentialsDecryptionError, key_ring
 from channels.models import Network, SocialAccount
+from channels.notifications import notify_admins_of_account_problem
 from diplomacy_hub import policy
 from embassies.models import Mission
 
@@ -123,11 +125,9 @@ def _audit(actor: Any, action: str, account: SocialAccount | None, **details: An
     caller's transaction) and a log line. Details whose names smell of a secret are dropped:
     callers pass none, and this keeps it so. The workers' routine checks and refreshes of
     ~1,000 accounts are log lines only; what they find (expired, revoked) is audited."""
-    import audit
-
     safe = {key: value for key, value in details.items() if not any(w in key.lower() for w in _SECRET_WORDS)}
     if action not in ("account.health_check", "account.refresh"):
-        audit.record(
+        audit_record(
             action=action,
             actor=actor,
             obj=account,
@@ -154,10 +154,7 @@ def _audit(actor: Any, action: str, account: SocialAccount | None, **details: An
 
 def _notify_admins(account: SocialAccount, reason: str) -> None:
     """Tell the administrators, once the transaction commits, that an account needs
-    reconnecting (posts.notifications; imported here: posts depends on channels, not back).
-    Call inside the transaction that changed the account."""
-    from posts.notifications import notify_admins_of_account_problem
-
+    reconnecting. Call inside the transaction that changed the account."""
     notify_admins_of_account_problem(account=account, reason=reason)
 
 

@@ -9,8 +9,9 @@ Views, the admin, the API, services and querysets all ask this module. Two quest
   on an object they can see. Unknown actions raise: a typo must never grant access.
 
 Objects are duck-typed: anything with `mission_id` (a message, a social account, a
-membership) or a Mission itself; messages also carry `author_id` and `priority`, and a
-Message answers `writer_ids()` (its author and whoever edited it) for four eyes.
+membership, a Mission itself, whose `mission_id` is its own id); messages also carry
+`author_id` and `priority`, and a Message answers `writer_ids()` (its author and whoever
+edited it) for four eyes.
 
 A rule answers True, False, or a `Refusal` that says why in words the user understands;
 `require` raises PermissionDenied with those words, translated.
@@ -23,7 +24,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext, gettext_noop
 
-from embassies.models import Mission
 from embassies.roles import Role
 
 CROSS_MISSION_ROLES = frozenset({Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR})
@@ -91,10 +91,6 @@ def scope_messages(user, queryset: QuerySet) -> QuerySet:
     return queryset.filter(Q(mission__in=mission_ids) | alerts_here)
 
 
-def missions_visible_to(user) -> QuerySet[Mission]:
-    return scope(user, Mission.objects.all(), mission_field="")
-
-
 # --- Rules --------------------------------------------------------------------------------
 
 
@@ -122,8 +118,6 @@ WROTE_PART = Refusal(
 
 
 def _mission_id(obj: Any) -> int | None:
-    if isinstance(obj, Mission):
-        return obj.pk
     return getattr(obj, "mission_id", None)
 
 

@@ -1,26 +1,14 @@
-"""Forms of the missions and staff pages, and the base of every list page's filter form
-(missions, staff, social accounts, the audit log)."""
+"""Forms of the missions and staff pages."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from diplomacy_hub.forms import ListFilterForm
 from embassies import selectors
 from embassies.models import Mission
 from embassies.roles import Role
-
-
-class ListFilterForm(forms.Form):
-    """A list page's GET filters (rendered by the `filter_bar` tag)."""
-
-    def filters(self) -> dict:
-        """The valid filters; an invalid value is ignored, and shown with its error, rather
-        than failing the page. An unbound form filters nothing."""
-        if not self.is_bound:
-            return {}
-        self.is_valid()  # cleaned_data then holds only the fields that validated
-        return {name: value for name, value in self.cleaned_data.items() if value}
 
 
 class MissionFilterForm(ListFilterForm):

@@ -26,7 +26,6 @@ from diplomacy_hub import policy
 from embassies import selectors, services
 from embassies.forms import MembershipForm, MissionFilterForm, RemoveMembershipForm, RoleForm, StaffFilterForm
 from embassies.roles import Role
-from security.selectors import authenticator_state
 
 
 def _posted(request: HttpRequest):
@@ -141,7 +140,6 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
             "memberships": memberships,
             "form": MembershipForm(exclude={membership.mission_id for membership in memberships}),
             "is_self": person.pk == request.user.pk,
-            "authenticator": authenticator_state(user=person),
             "can_open_enrolment": policy.can(request.user, "staff.manage"),
             "now": timezone.now(),
         },

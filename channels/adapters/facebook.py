@@ -94,7 +94,6 @@ from channels.adapters.listening import (
     text_field,
     write_cursor,
 )
-from channels.adapters.outgoing import clean_image, video_without_metadata
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -103,9 +102,7 @@ from channels.adapters.transport import (
     request_never_left,
     sandbox_post_url,
 )
-from channels.media import (
-    check_against_limits,
-)
+from channels.media import check_against_limits, clean_image, video_without_metadata
 
 NETWORK = "facebook"
 LABEL = "Facebook"

@@ -68,7 +68,6 @@ from channels.adapters.listening import (
     read_cursor,
     write_cursor,
 )
-from channels.adapters.outgoing import clean_image
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -77,7 +76,7 @@ from channels.adapters.transport import (
     request_never_left,
     sandbox_post_url,
 )
-from channels.media import IMAGE_UPLOAD_MAX_BYTES, check_against_limits
+from channels.media import IMAGE_UPLOAD_MAX_BYTES, check_against_limits, clean_image
 
 NETWORK = "flickr"
 LABEL = "Flickr"

@@ -70,7 +70,6 @@ from channels.adapters.listening import (
     text_field,
     write_cursor,
 )
-from channels.adapters.outgoing import video_without_metadata
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -81,10 +80,7 @@ from channels.adapters.transport import (
     request_never_left,
     sandbox_post_url,
 )
-from channels.media import (
-    VIDEO_UPLOAD_MAX_BYTES,
-    check_against_limits,
-)
+from channels.media import VIDEO_UPLOAD_MAX_BYTES, check_against_limits, video_without_metadata
 
 NETWORK = "youtube"
 LABEL = "YouTube"

@@ -21,8 +21,8 @@ from typing import Any
 
 from channels.sandbox import tokens
 from channels.sandbox.faults import FaultBook, FaultDecision, FaultRule
-from channels.sandbox.http import sniff_mime
-from channels.sandbox.oauth1 import NonceBook
+from channels.sandbox.mime import sniff_mime
+from channels.sandbox.nonces import NonceBook
 from channels.sandbox.public import PublicBook
 from embassies.names import demo_account
 

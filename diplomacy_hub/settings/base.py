@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "embassies",
     "channels",
     "posts",
+    "demo",
     "audit",
     "security",
 ]
@@ -81,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "diplomacy_hub.context_processors.roles",
+                "security.context_processors.menu",
             ],
         },
     },
@@ -285,10 +287,13 @@ CELERY_TASK_DEFAULT_ROUTING_KEY = "publish"
 CELERY_TASK_ROUTES = {
     "channels.*": {"queue": "maintenance"},
     "posts.sweep": {"queue": "maintenance"},
+    "mail.*": {"queue": "maintenance"},
     "posts.reconcile_delivery": {"queue": "maintenance"},
     "security.*": {"queue": "maintenance"},  # an invitation's mail
 }
 CELERY_TIMEZONE = "UTC"
+# Tasks outside the apps' tasks.py modules (which autodiscovery finds): the mail task.
+CELERY_IMPORTS = ("diplomacy_hub.mail",)
 # --- Publishing engine (posts/services/dispatch.py, delivery.py, sweeper.py, health.py) ---
 # Seconds unless said otherwise. Tests and drills shorten them through the environment.
 # Workers run the threads pool (the work waits on networks, not on the CPU); see the Procfile:

@@ -6,10 +6,10 @@ columns this migration's model has are loaded: later migrations load the later o
 
 from django.db import migrations
 
+from embassies.missions_csv import read_missions
+
 
 def load_missions(apps, schema_editor):
-    from embassies.missions_csv import read_missions
-
     Mission = apps.get_model("embassies", "Mission")
     fields = {field.name for field in Mission._meta.get_fields()}
     for row in read_missions():

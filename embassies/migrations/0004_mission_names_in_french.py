@@ -2,10 +2,10 @@
 
 from django.db import migrations, models
 
+from embassies.missions_csv import read_missions
+
 
 def load_french_names(apps, schema_editor):
-    from embassies.missions_csv import read_missions
-
     Mission = apps.get_model("embassies", "Mission")
     for row in read_missions():
         Mission.objects.filter(code=row["code"]).update(name_fr=row["name_fr"], city_fr=row["city_fr"])

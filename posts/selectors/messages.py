@@ -33,6 +33,7 @@ from diplomacy_hub import policy
 from embassies.models import Mission
 from embassies.names import by_name, in_reader_language, sort_key
 from embassies.roles import Role
+from embassies.selectors import missions_visible_to
 from posts.models import Attachment, Delivery, Event, Message, Priority, Review
 
 _TARGETS = Message.targets.through
@@ -259,14 +260,14 @@ class MissionOption(NamedTuple):
 def missions_for_filters(*, user) -> list[MissionOption]:
     """The missions a list page may be filtered by: those the user may see, by name in the
     reader's language (as plain pairs: 271 of them are read on every list page)."""
-    rows = policy.missions_visible_to(user).values_list("pk", "name", "name_fr")
+    rows = missions_visible_to(user).values_list("pk", "name", "name_fr")
     options = [MissionOption(pk, in_reader_language(name, name_fr)) for pk, name, name_fr in rows]
     return sorted(options, key=lambda option: sort_key(option.name))
 
 
 def missions_of(*, user) -> list[Mission]:
     """The missions the user belongs to as staff, by name in the reader's language."""
-    return by_name(policy.missions_visible_to(user).filter(pk__in=list(policy.mission_ids_of(user))))
+    return by_name(missions_visible_to(user).filter(pk__in=list(policy.mission_ids_of(user))))
 
 
 def missions_to_write_for(*, user) -> list[Mission]:
@@ -280,7 +281,7 @@ def mission_get(*, user, pk: int | str) -> Mission:
     """A mission the user may see, or Http404 (also for a non-numeric id)."""
     if not str(pk).isdigit():
         raise Http404("No such mission.")
-    return get_object_or_404(policy.missions_visible_to(user), pk=int(pk))
+    return get_object_or_404(missions_visible_to(user), pk=int(pk))
 
 
 def mission_accounts(*, mission: Mission) -> list[SocialAccount]:

@@ -366,15 +366,18 @@ def board_regions(*, message: Message, approved: bool) -> list[RegionRow]:
                 retracted=row["retracted"],
             )
     else:
-        grouped = (
+        targeted = (
             message.targets.order_by()
             .values("mission__region")
             .annotate(missions=Count("mission", distinct=True), accounts=Count("pk"))
         )
-        for row in grouped:
-            region = row["mission__region"]
+        for target in targeted:
+            region = target["mission__region"]
             rows[region] = RegionRow(
-                region=region, label=str(labels.get(region, region)), missions=row["missions"], accounts=row["accounts"]
+                region=region,
+                label=str(labels.get(region, region)),
+                missions=target["missions"],
+                accounts=target["accounts"],
             )
     order = {value: index for index, value in enumerate(Mission.Region.values)}
     return sorted(rows.values(), key=lambda row: order.get(row.region, 99))
@@ -524,7 +527,7 @@ def with_target_counts(messages: Iterable[Message]) -> list[Message]:
     )
     found = {row["message_id"]: row["n"] for row in rows}
     for message in messages:
-        message.target_count = found.get(message.pk, 0)
+        setattr(message, "target_count", found.get(message.pk, 0))  # noqa: B010 (an attribute the model does not declare)
     return messages
 
 

@@ -227,7 +227,7 @@ def message_approve(
                 "warnings": _warnings(problems),
             },
         )
-        notifications.notify_author_of_decision(review)
+        message.author_told = bool(notifications.notify_author_of_decision(review))
         if publish_at is None:
             transaction.on_commit(kick_dispatcher, robust=True)
     return message
@@ -280,7 +280,7 @@ def _decide(
             to_state=to_state,
             details={"review": review.pk, "version": message.version, "comment": comment},
         )
-        notifications.notify_author_of_decision(review)
+        message.author_told = bool(notifications.notify_author_of_decision(review))
     return message
 
 
@@ -403,5 +403,7 @@ def message_cancel(*, actor, message_id: int, reason: str = "") -> Message:
                 details={"reason": reason, "deliveries_cancelled": len(cancelled)},
             )
         if actor.pk != message.author_id:
-            notifications.notify_author_of_cancellation(message=message, actor=actor, reason=reason)
+            message.author_told = bool(
+                notifications.notify_author_of_cancellation(message=message, actor=actor, reason=reason)
+            )
     return message

@@ -222,11 +222,15 @@ def _decide(request: HttpRequest, pk: int, which: str) -> HttpResponse:
                     request, _("Changes requested: “%(title)s” is back with its author.") % {"title": message.title}
                 )
             else:
-                review.message_reject(
+                done = review.message_reject(
                     actor=request.user, message_id=message.pk, comment=comment, expected_version=version
                 )
+                # Say "told" only when an email to the author was really queued.
+                told = done.author_told
                 flash.success(
-                    request, _("“%(title)s” is rejected. Its author has been told.") % {"title": message.title}
+                    request,
+                    (_("“%(title)s” is rejected. Its author has been told.") if told else _("“%(title)s” is rejected."))
+                    % {"title": message.title},
                 )
             return redirect(
                 "posts:review_queue" if policy.can(request.user, "message.review_queue") else message.get_absolute_url()
@@ -300,7 +304,7 @@ def message_submit(request: HttpRequest, pk: int) -> HttpResponse:
     except InvalidTransition as error:
         flash.error(request, str(error))
         return redirect(message.get_absolute_url())
-    flash.success(request, _("Submitted for review. The press office has been told."))
+    flash.success(request, _("Submitted for review."))
     return redirect(message.get_absolute_url())
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
@@ -242,6 +243,24 @@ def test_reject_requires_a_comment_and_closes_the_message(login, author, press):
     assert done.status_code == 302
     message.refresh_from_db()
     assert message.state == Message.State.REJECTED
+
+
+@pytest.mark.parametrize(("email", "flashed"), [("claire@example.org", "Its author has been told."), ("", None)])
+def test_reject_says_the_author_was_told_only_when_an_email_was_queued(
+    login, author, press, memory_broker, django_capture_on_commit_callbacks, email, flashed
+):
+    author.email = email
+    author.save(update_fields=["email"])
+    message = submitted_message(author=author, title="Fête nationale")
+    with django_capture_on_commit_callbacks(execute=True):
+        done = login(press).post(
+            reverse("posts:message_reject", args=[message.pk]),
+            {"reject-version": message.version, "reject-comment": "Off topic."},
+        )
+    queued = [task for task in memory_broker() if task["name"] == "mail.send"]
+    said = [str(flashed) for flashed in get_messages(done.wsgi_request)]
+    assert said == [" ".join(filter(None, ["“Fête nationale” is rejected.", flashed]))]
+    assert [task["kwargs"]["to"] for task in queued] == ([email] if email else [])
 
 
 # --- Comments ------------------------------------------------------------------------------------
