@@ -202,18 +202,23 @@ def public_say(call: Call) -> Response:
 
 @router.route("POST", r"/public/burst")
 def public_burst(call: Call) -> Response:
-    """A burst across many accounts: {"accounts": [{"network", "account"}, …], "count",
-    "seed", "languages", "spread_seconds"}; `count` items in all, shared out evenly."""
+    """A burst across many accounts: {"accounts": [{"network", "account", "languages"?}, …],
+    "count", "seed", "languages", "spread_seconds"}; `count` items in all, shared out
+    evenly, each account in its own mission's languages where the entry names them."""
     body = call.request.json()
     if not isinstance(body, dict) or not isinstance(body.get("accounts"), list) or not body["accounts"]:
         raise _bad_request('The body is {"accounts": [{"network": …, "account": …}, …], "count": …}.')
-    accounts = [_account_ref(entry) for entry in body["accounts"][:10_000]]
+    entries = body["accounts"][:10_000]
+    accounts = [_account_ref(entry) for entry in entries]
+    for entry in entries:
+        _say_languages(entry)
     total = int(_number(body, "count", 1000, 1, 100_000))
     said = 0
-    for index, (network, account) in enumerate(accounts):
+    for index, ((network, account), entry) in enumerate(zip(accounts, entries, strict=True)):
         share = total // len(accounts) + (1 if index < total % len(accounts) else 0)
+        own = body | ({"languages": entry["languages"]} if entry.get("languages") else {})
         if share:
-            said += len(_say(call.state, body, network=network, account=account, count=share))
+            said += len(_say(call.state, own, network=network, account=account, count=share))
     return json_response(201, {"said": said, "accounts": len(accounts)})
 
 

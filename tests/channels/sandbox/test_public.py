@@ -252,3 +252,20 @@ def test_concurrent_pushes_deliver_every_event_once(http, sandbox_url, receiver)
 
     assert Counter(ids) == {item["id"]: 1 for item in said}
     assert _webhook_once_answered(http, sandbox_url, 200)["concurrency"] == 8
+
+
+def test_a_burst_speaks_each_missions_own_languages(http, sandbox_url):
+    cairo, tokyo = "1500000000000000011", "1500000000000000012"
+    accounts = [
+        {"network": "twitter", "account": cairo, "languages": ["ar"]},
+        {"network": "twitter", "account": tokyo},
+    ]
+
+    answer = http.post(
+        f"{sandbox_url}/_sandbox/public/burst", json={"accounts": accounts, "count": 60, "languages": ["fr"]}
+    )
+
+    assert answer.status_code == 201
+    said = http.get(f"{sandbox_url}/_sandbox/public", params={"network": "twitter"}).json()["said"]
+    assert {item["language"] for item in said if item["account"] == cairo} == {"ar"}
+    assert {item["language"] for item in said if item["account"] == tokyo} == {"fr"}
