@@ -20,6 +20,7 @@ import queue
 import random
 import threading
 import time
+import unicodedata
 import urllib.error
 import urllib.request
 from collections import defaultdict
@@ -201,12 +202,13 @@ def script(
     languages = [code for code in languages if code in LINES] or ["en"]
     people = [_person(rng, network, index) for index in range(max(3, count // 3))]
     lines: list[Line] = []
+    answerable: dict[int, list[int]] = {}  # per post, the lines that may be answered
     for index in range(count):
         language = rng.choice(languages)
         category = rng.choices(CATEGORIES, weights=_CATEGORY_WEIGHTS)[0]
         text = rng.choice(LINES[language][category]).format(h="@" + handle if network == "twitter" else handle)
         author = rng.choice(people)
-        kind, post, answers = _shape(rng, network, index, our_posts, lines)
+        kind, post, answers = _shape(rng, network, our_posts, lines, answerable)
         if network == "twitter" and kind == REPLY and answers is not None:
             # A reply to someone else's reply does not name the account: X's mentions
             # timeline misses it, only a search of the conversation finds it.
@@ -216,6 +218,8 @@ def script(
         edit = text + _EDITED_SUFFIX if rng.random() < 1 / 12 else ""
         delete = rng.random() < 1 / 20
         lines.append(Line(kind, category, language, text, author, post, answers, edit, delete))
+        if post is not None and kind in (REPLY, COMMENT):
+            answerable.setdefault(post, []).append(index)
     return lines
 
 
@@ -228,19 +232,20 @@ def _person(rng: random.Random, network: str, index: int) -> Person:
         "youtube": "UCp" + hashlib.sha256(digits.encode()).hexdigest()[:21],
         "flickr": f"{digits[:8]}@N0{index % 10}",
     }[network]
-    return Person(person_id, f"{first} {last}", f"{first.lower()}_{last.lower()}{index}")
+    handle = unicodedata.normalize("NFKD", f"{first}_{last}{index}".lower()).encode("ascii", "ignore").decode()
+    return Person(person_id, f"{first} {last}", handle)  # handles are ASCII on every network
 
 
 def _shape(
-    rng: random.Random, network: str, index: int, our_posts: int, lines: list[Line]
+    rng: random.Random, network: str, our_posts: int, lines: list[Line], answerable: dict[int, list[int]]
 ) -> tuple[str, int | None, int | None]:
-    """The kind of line `index`, the post it is under and the earlier line it answers."""
+    """The kind of the next line, the post it is under and the earlier line it answers
+    (among `answerable`: the replies and comments already under that post)."""
     roll = rng.random()
     if not our_posts:
         return (MENTION if network == "twitter" else VISITOR_POST if network == "facebook" else COMMENT), None, None
     post = rng.randrange(our_posts)
-    # What may be answered: the replies and comments already under that post.
-    under = [i for i, line in enumerate(lines) if line.post == post and line.kind in (REPLY, COMMENT)]
+    under = answerable.get(post, [])
     if network == "twitter":
         if roll < 0.2:
             return MENTION, None, None
@@ -288,7 +293,8 @@ class WebhookTarget:
         }
 
 
-# A push body and its headers, built by the network's module; None when nothing is pushed.
+# The body a network pushes for a change (verb: add, edited, remove), built by the
+# network's module; None when the network pushes nothing for it.
 Envelope = Callable[["Said", str], bytes | None]
 
 
