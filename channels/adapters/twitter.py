@@ -542,8 +542,9 @@ class TwitterAdapter:
 
     def listen(self, credentials: Credentials, *, cursor: str, our_posts: Sequence[str]) -> Heard:
         """Mentions since the last poll (`GET /2/users/:id/mentions`), then the replies in the
-        threads of `our_posts` (our posts of the last 72 hours: replies to replies do not
-        name the account, so only `conversation_id:` search finds them). Each stream keeps
+        threads of `our_posts` (our posts of the last 72 hours, newest first, the first
+        THREADS_PER_POLL of them: replies to replies do not name the account, so only
+        `conversation_id:` search finds them). Each stream keeps
         its own since_id and, mid-drain, the next page's token: a stopped poll resumes on
         the very page it did not get."""
         client = self._raw_client(credentials)
@@ -553,7 +554,9 @@ class TwitterAdapter:
         # Each stream's state is a dict that _drain advances in place page by page; a
         # thread that left the reply window leaves the cursor with it.
         mentions = _stream_state(state.get("mentions"))
-        kept = {post_id: _stream_state(threads.get(post_id)) for post_id in our_posts}
+        # Recent search shares X's per-user window with nothing else we do, but 300 calls
+        # a quarter of an hour is its whole allowance: the newest threads first, a bounded few.
+        kept = {post_id: _stream_state(threads.get(post_id)) for post_id in list(our_posts)[:THREADS_PER_POLL]}
         streams = [(mentions, _mentions_fetcher(client, user_id))]
         streams += [(stream, _conversation_fetcher(client, post_id)) for post_id, stream in kept.items()]
         budget = _Budget()
@@ -639,6 +642,7 @@ class TwitterAdapter:
 
 HEARD_TWEET_FIELDS = ["created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang", "author_id"]
 LISTEN_PAGES = 8  # per stream and poll: mentions reach back 800 posts at most anyway
+THREADS_PER_POLL = 50  # of our posts (the caller's, newest first) whose threads are searched
 _ACTIVITY_EVENTS = {
     "post.mention.create": ItemKind.MENTION,
     "post.reply.create": ItemKind.REPLY,

@@ -13,6 +13,7 @@ import requests
 
 from channels.adapters.base import Content, PermanentError, RateLimited
 from channels.adapters.listening import ItemKind
+from channels.adapters.twitter import THREADS_PER_POLL
 from channels.sandbox import twitter as sandbox_twitter
 from tests.channels.adapters.helpers import TWITTER
 from tests.channels.listening.conftest import live, say
@@ -220,3 +221,16 @@ def test_events_we_do_not_read_are_skipped_and_malformed_ones_refused(sandbox_ur
         adapter.webhook_items({"nothing": True})
     with pytest.raises(PermanentError):
         adapter.webhook_items({"data": {"event_type": "post.reply.create", "payload": {"id": "1"}}})
+
+
+def test_a_poll_searches_the_newest_threads_only_within_xs_window(sandbox_url):
+    """Recent search allows 300 calls a quarter of an hour: a poll searches at most
+    THREADS_PER_POLL of our posts, the newest the caller gives first."""
+    posts = [str(10**18 + n) for n in range(THREADS_PER_POLL + 10)]
+    before = requests.get(f"{sandbox_url}/_sandbox/stats", timeout=5).json()["requests"]
+
+    heard = _listen(sandbox_url, our_posts=posts)
+
+    after = requests.get(f"{sandbox_url}/_sandbox/stats", timeout=5).json()["requests"]
+    assert after - before == 1 + 1 + THREADS_PER_POLL  # this question, the mentions, the searches
+    assert sorted(json.loads(heard.cursor)["threads"]) == sorted(posts[:THREADS_PER_POLL])
