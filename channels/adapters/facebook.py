@@ -714,6 +714,7 @@ class FacebookAdapter:
         and `top`/`top_edge` mid-drain."""
         since = int(stream.get("since") or 0)
         edge = set(stream.get("edge") or [])
+        resumed = bool(stream.get("after"))  # then a fresh read follows: see X's _drain
         for _ in range(LISTEN_PAGES):
             args: dict[str, Any] = {"fields": _COMMENT_FIELDS if post_id else _FEED_FIELDS, "limit": 100}
             if post_id:
@@ -750,7 +751,10 @@ class FacebookAdapter:
                 elif top == since:
                     edge |= top_edge
                 stream.update({"since": since, "edge": sorted(edge)})
-                return
+                if not resumed:
+                    return
+                resumed = False
+                continue
             stream.update(
                 {"since": since, "edge": sorted(edge), "after": after, "top": top, "top_edge": sorted(top_edge)}
             )

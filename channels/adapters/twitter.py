@@ -705,7 +705,10 @@ def _drain(
     """Read one stream newest first down to its since_id, a page at a time. Its state:
     `since` (the newest id of the last complete drain), `next` (the page to read next,
     mid-drain) and `top` (the newest id of the drain under way), updated in place after
-    each page read: RateLimited leaves it as it stood before the refused page."""
+    each page read: RateLimited leaves it as it stood before the refused page. A drain
+    resumed from an earlier poll is followed, page budget permitting, by a fresh one above
+    it: what was said meanwhile is heard in this poll, not the next."""
+    resumed = bool(stream.get("next"))
     for _ in range(LISTEN_PAGES):
         with _calling_x(may_have_posted=False):
             response = fetch(stream.get("since") or None, stream.get("next") or None)
@@ -727,9 +730,12 @@ def _drain(
         next_token = meta.get("next_token") or ""
         since = stream.get("since") or ""
         stream.clear()
-        if not next_token:  # drained: the next poll starts above the newest seen
+        if not next_token:  # drained: the next read starts above the newest seen
             stream["since"] = top or since
-            return
+            if not resumed:
+                return
+            resumed = False
+            continue
         stream.update({"since": since, "next": next_token, "top": top})
 
 

@@ -438,6 +438,7 @@ class YouTubeAdapter:
         spent = 0
         heard: dict[str, HeardItem] = {}
         retry_after: float | None = None
+        resumed = bool(scan.get("next"))
         try:
             for _ in range(LISTEN_PAGES):
                 with _calling(request_sent=False):
@@ -483,7 +484,10 @@ class YouTubeAdapter:
                     elif scan.get("top") == newest:
                         edge = sorted({*edge, *(scan.get("edge") or [])})
                     scan = {}
-                    break
+                    if not resumed:
+                        break
+                    resumed = False  # a scan resumed from the last poll: read the top again
+                    continue
                 scan["next"] = next_token
         except (KeyError, TypeError, ValueError):
             raise PermanentError("YouTube sent a comment thread this adapter cannot read.") from None
