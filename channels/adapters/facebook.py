@@ -610,7 +610,8 @@ class FacebookAdapter:
     challenge_content_type = "text/plain"
 
     def listen(self, credentials: Credentials, *, cursor: str, our_posts: Sequence[str]) -> Heard:
-        """The comments under `our_posts` (our posts of the last 14 days), replies included
+        """The comments under `our_posts` (our posts of the last 14 days, newest first, the
+        first POSTS_PER_POLL of them), replies included
         (`/{post-id}/comments?filter=stream&order=reverse_chronological&since=`), then the
         visitors' posts on the Page (`/{page-id}/feed`). Each stream keeps the time of its
         newest item and the ids read in that second (Graph counts seconds), and, mid-drain,
@@ -620,7 +621,9 @@ class FacebookAdapter:
         page = _page_id(credentials)
         state = read_cursor(cursor)
         posts = state.get("posts") if isinstance(state.get("posts"), dict) else {}
-        kept = {post_id: _stream_state(posts.get(post_id)) for post_id in our_posts}
+        # One call at least per post and poll, against the Page's hourly allowance: the
+        # newest POSTS_PER_POLL (two weeks of an embassy's posts); the rest leave the cursor.
+        kept = {post_id: _stream_state(posts.get(post_id)) for post_id in list(our_posts)[:POSTS_PER_POLL]}
         feed = _stream_state(state.get("feed"))
         graph, last = self._graph(credentials)
         usage = _Usage()
@@ -636,6 +639,7 @@ class FacebookAdapter:
                 usage.retry_after = limited.retry_after
             if usage.retry_after is not None:
                 break  # the streams not reached keep their state for the next poll
+        kept = {post_id: stream for post_id, stream in kept.items() if not stream.get("gone")}
         return Heard(
             items=[addressed(item, account_id=page, sandbox_url=self.sandbox_url) for item in heard.values()],
             cursor=write_cursor({"posts": kept, "feed": feed}),
@@ -724,7 +728,14 @@ class FacebookAdapter:
             if stream.get("after"):
                 args["after"] = stream["after"]
             with _calling_facebook(last, may_have_posted=False):
-                answer = graph.request(f"{graph.version}/{path}", args=args)
+                try:
+                    answer = graph.request(f"{graph.version}/{path}", args=args)
+                except facebook.GraphAPIError as exc:
+                    if post_id and _is_missing(exc):  # our post was deleted: nothing more to hear
+                        stream.clear()
+                        stream["gone"] = True
+                        return
+                    raise
             usage.note(last.headers)
             top, top_edge = int(stream.get("top") or 0), set(stream.get("top_edge") or [])
             for row in answer.get("data") or []:
@@ -819,6 +830,7 @@ def _answer_id(answer: Any, *keys: str) -> str:
 # --- Listening ------------------------------------------------------------------------------------------
 
 LISTEN_PAGES = 5  # per stream and poll: 500 comments
+POSTS_PER_POLL = 50  # of our posts (the caller's, newest first) whose comments are read
 USAGE_STOP_PERCENT = 95  # Meta: slow down before the Business Use Case allowance runs out
 _USAGE_PAUSE = 300.0  # when Meta names no time to regain access
 _COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url"

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from channels.adapters.base import Content, PermanentError, RateLimited
-from channels.adapters.facebook import appsecret_proof
+from channels.adapters.facebook import POSTS_PER_POLL, appsecret_proof
 from channels.adapters.listening import ItemKind
 from channels.sandbox import facebook as sandbox_facebook
 from tests.channels.adapters.helpers import FACEBOOK
@@ -196,3 +196,23 @@ def test_changes_we_do_not_read_are_skipped_and_malformed_ones_refused(sandbox_u
         adapter.webhook_items(
             {"object": "page", "entry": [{"changes": [{"field": "feed", "value": {"item": "comment", "verb": "add"}}]}]}
         )
+
+
+def test_a_deleted_post_of_ours_is_skipped_and_the_others_still_heard(sandbox_url):
+    posts = _our_posts(sandbox_url)
+    said = live(say(sandbox_url, "facebook", PAGE, seed=9, count=20))
+    FACEBOOK.adapter(sandbox_url).delete(FACEBOOK.credentials(), posts[0])
+
+    heard = _listen(sandbox_url, [*posts, f"{PAGE}_999"])  # and one that never was
+
+    expected = {item["id"] for item in said if item["post"] != posts[0]}
+    assert {item.external_id for item in heard.items} == expected
+    assert set(json.loads(heard.cursor)["posts"]) == {posts[1]}
+
+
+def test_a_poll_reads_the_newest_posts_only_within_the_pages_allowance(sandbox_url):
+    """Each post costs a call at least: a poll reads POSTS_PER_POLL of them, the newest first."""
+    posts = _our_posts(sandbox_url, POSTS_PER_POLL + 5)[::-1]  # the caller's list, newest first
+    heard = _listen(sandbox_url, posts)
+
+    assert sorted(json.loads(heard.cursor)["posts"]) == sorted(posts[:POSTS_PER_POLL])
