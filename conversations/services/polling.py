@@ -133,9 +133,11 @@ def account_poll(*, cursor_id: int, claim: str) -> PollOutcome:
         logger.exception("Storing what account %s heard failed.", account.pk)
         return _failed(cursor, claim, f"error: {type(exc).__name__}")
     now = timezone.now()
+    # Stopped part-way by a rate limit: the rest waits what the network said, not a full interval.
+    wait = heard.retry_after if heard.retry_after is not None else _interval(account)
     ListenCursor.objects.filter(pk=cursor.pk, claim=claim).update(
         cursor=heard.cursor,
-        next_poll_at=now + timedelta(seconds=_interval(account)),
+        next_poll_at=now + timedelta(seconds=max(wait, 1.0)),
         failures=0,
         last_error="",
         last_polled_at=now,

@@ -126,6 +126,15 @@ def test_a_rate_limit_waits_what_the_network_says(cairo_x, networks):
     assert 690 < (cursor.next_poll_at - timezone.now()).total_seconds() <= 700
 
 
+def test_a_poll_stopped_part_way_keeps_its_items_and_resumes_when_the_network_says(cairo_x, networks):
+    networks["twitter"].script.append(Heard(items=[heard(external_id="1")], cursor="page:2", retry_after=120))
+    claimed = claim_one()
+    assert account_poll(cursor_id=claimed.cursor_id, claim=claimed.claim).result.created == 1
+    cursor = ListenCursor.objects.get()
+    assert (cursor.cursor, cursor.failures) == ("page:2", 0)
+    assert 110 < (cursor.next_poll_at - timezone.now()).total_seconds() <= 120
+
+
 def test_a_refused_token_marks_the_account_and_tells_the_administrators(
     cairo_x, networks, django_capture_on_commit_callbacks, mail_tasks
 ):
