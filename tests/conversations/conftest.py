@@ -1,12 +1,12 @@
 """Fixtures for the conversation desk's tests.
 
-Until the adapters' read side lands (convread, against channels/adapters/listening.py),
-the network behind an account is a `ScriptedListener`: an in-memory listener (as the
-publishing engine's FakeNetwork) that answers polls as a test scripts them, and checks
-pushed deliveries the way X and Facebook document it (X: `x-twitter-webhooks-signature:
-sha256=<base64 HMAC-SHA256(consumer secret, body)>`; Facebook: `X-Hub-Signature-256:
-sha256=<hex HMAC-SHA256(app secret, body)>`). The payloads the tests send are signed that
-way, so the views, the services and the database are all real.
+`networks` puts a `ScriptedListener` behind every account: an in-memory listener (as the
+publishing engine's FakeNetwork) whose polls a test scripts (items, rate limits, refused
+tokens, an SDK's surprise) and which checks pushed deliveries the way X and Facebook sign
+them (X: `x-twitter-webhooks-signature: sha256=<base64 HMAC-SHA256(consumer secret, body)>`;
+Facebook: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, body)>`). The polling
+and interleaving tests use it for speed and for the faults they need; the webhook tests,
+test_webhooks_adapters.py and test_sandbox.py go through the real adapters and SDKs.
 """
 
 from __future__ import annotations

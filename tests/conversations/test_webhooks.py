@@ -1,4 +1,5 @@
-"""The networks' webhooks: their subscription checks, signed deliveries stored before the
+"""The networks' webhooks, through the networks' own adapters: their subscription checks,
+signed deliveries (the X Activity API's events, the Page feed's changes) stored before the
 200, forged or unsigned ones refused with nothing stored, oversized and malformed ones
 refused clearly, a batch's good parts kept when one part is bad, unknown accounts counted."""
 
@@ -23,12 +24,12 @@ FACEBOOK_URL = "/conversations/webhooks/facebook/"
 
 
 @pytest.fixture
-def cairo_x(networks):
+def cairo_x():
     return account("emb-eg-cairo", Network.TWITTER, network_account_id="cairo-x")
 
 
 @pytest.fixture
-def cairo_page(networks):
+def cairo_page():
     return account("emb-eg-cairo", Network.FACEBOOK, network_account_id="cairo-page")
 
 
@@ -37,15 +38,25 @@ def x_post(post_id: str = "900", text: str = "@FranceEgypte when is the visa off
         "id": post_id,
         "conversation_id": post_id,
         "author_id": "u1",
-        "author_name": "Omar",
         "text": text,
-        "created_at": T0.isoformat(),
+        "created_at": T0.isoformat().replace("+00:00", "Z"),
         "lang": "en",
+        "edit_history_tweet_ids": [post_id],
     }
 
 
 def x_body(*posts: dict, for_user_id: str = "cairo-x") -> bytes:
-    return json.dumps({"for_user_id": for_user_id, "events": list(posts)}).encode()
+    """The X Activity API's post.mention.create events (one per post), for `for_user_id`."""
+    events = [
+        {
+            "filter": {"user_id": for_user_id},
+            "event_type": "post.mention.create",
+            "payload": post,
+            "includes": {"users": [{"id": "u1", "name": "Omar", "username": "omar"}]},
+        }
+        for post in posts
+    ]
+    return json.dumps({"data": events[0] if len(events) == 1 else events}).encode()
 
 
 def comment(comment_id: str, *, verb: str = "add", message: str = "Merci pour cette information") -> dict:
@@ -90,18 +101,18 @@ def test_the_urls_are_the_ones_given_to_the_networks():
 # --- Subscription checks ----------------------------------------------------------------------------
 
 
-def test_x_crc_check_is_answered_with_the_signed_token(client, networks):
+def test_x_crc_check_is_answered_with_the_signed_token(client):
     response = client.get(X_URL, {"crc_token": "challenge-123"})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert json.loads(response.content)["response_token"] == x_signature(b"challenge-123")
 
 
-def test_x_crc_check_without_a_token_is_refused(client, networks):
+def test_x_crc_check_without_a_token_is_refused(client):
     assert client.get(X_URL).status_code == 403
 
 
-def test_facebook_verification_echoes_the_challenge_with_the_right_token(client, networks, settings):
+def test_facebook_verification_echoes_the_challenge_with_the_right_token(client, settings):
     response = client.get(
         FACEBOOK_URL,
         {"hub.mode": "subscribe", "hub.verify_token": settings.FACEBOOK_WEBHOOK_VERIFY_TOKEN, "hub.challenge": "42"},
@@ -109,7 +120,7 @@ def test_facebook_verification_echoes_the_challenge_with_the_right_token(client,
     assert (response.status_code, response.content) == (200, b"42")
 
 
-def test_facebook_verification_with_a_wrong_token_is_refused(client, networks):
+def test_facebook_verification_with_a_wrong_token_is_refused(client):
     response = client.get(FACEBOOK_URL, {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "42"})
     assert response.status_code == 403
     assert b"42" not in response.content
@@ -132,7 +143,9 @@ def test_a_signed_facebook_batch_is_stored_per_page(client, cairo_page):
     response = post_facebook(client, body)
     assert response.status_code == 200
     assert sorted(Item.objects.values_list("external_id", flat=True)) == ["c1", "c2"]
-    assert {item.conversation.thread_id for item in Item.objects.all()} == {"cairo-page_1"}
+    # On Facebook each top-level comment is a thread of its own, under our post.
+    assert {item.conversation.thread_id for item in Item.objects.all()} == {"c1", "c2"}
+    assert {item.answers_post_id for item in Item.objects.all()} == {"cairo-page_1"}
 
 
 def test_a_replayed_delivery_stores_nothing_more(client, cairo_x):
@@ -208,7 +221,7 @@ def test_a_malformed_facebook_body_is_a_clear_400(client, cairo_page):
 
 
 def test_a_bad_part_of_a_batch_is_logged_and_the_rest_stored(client, cairo_page, caplog):
-    broken = page_entry("cairo-page", {"field": "feed", "value": {"item": "comment"}})
+    broken = page_entry("cairo-page", {"field": "feed", "value": "not a change"})
     body = facebook_body(page_entry("cairo-page", comment("c1")), broken, page_entry("cairo-page", comment("c2")))
     with caplog.at_level(logging.WARNING):
         response = post_facebook(client, body)
@@ -262,11 +275,11 @@ def test_a_bad_content_length_is_a_clear_400(client, cairo_x):
     assert response.status_code == 400
 
 
-def test_the_webhooks_answer_only_get_and_post(client, networks):
+def test_the_webhooks_answer_only_get_and_post(client):
     assert client.put(X_URL).status_code == 405
     assert client.delete(FACEBOOK_URL).status_code == 405
 
 
-def test_the_webhooks_need_no_login_and_no_csrf_token(networks, cairo_x):
+def test_the_webhooks_need_no_login_and_no_csrf_token(cairo_x):
     strict = Client(enforce_csrf_checks=True)
     assert post_x(strict, x_body(x_post())).status_code == 200
