@@ -216,6 +216,13 @@ RULES: dict[str, Rule] = {
     "publishing.pause": _role(Role.PRESS_OFFICE),
     "publishing.resume": _role(Role.PRESS_OFFICE),
     "health.view": _role(Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR),
+    # The conversation desk: what the public says to a mission is seen like its messages.
+    "conversation.inbox": lambda user, obj=None: bool(roles_of(user)),
+    "conversation.view": _may_view,
+    # Set its status, assign it: the mission's officers, the press office and the crisis unit.
+    "conversation.handle": lambda user, obj: (
+        _is_officer_of(user, obj) or has_role(user, Role.PRESS_OFFICE, Role.CRISIS_UNIT)
+    ),
 }
 
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("missions/staff/", include("security.urls_staff")),
     path("missions/", include("embassies.urls")),
     path("accounts/social/", include("channels.urls")),
+    path("conversations/", include("conversations.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
