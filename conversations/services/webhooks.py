@@ -1,15 +1,15 @@
 """Pushed deliveries (X Activity API, Facebook Page `feed`): verified by the network's own
 adapter, cut per account we hold, parsed, and ingested like a poll's items.
 
-A delivery names the account it is for in its envelope, not in each item: X's `for_user_id`
-(or the XAA event's `filter.user_id`), Facebook's `entry[].id` (the Page). Each part is
-parsed and stored on its own, so one malformed part never loses the rest of the batch.
+A delivery names the account it is for in its envelope, not in each item: the adapter cuts
+it into parts per account (webhook_parts). Each part is parsed and stored on its own, so
+one malformed part never loses the rest of the batch.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, cast
 
 from django.conf import settings
@@ -60,40 +60,13 @@ def webhook_verify(*, network: str, body: bytes, headers: Mapping[str, str]) -> 
     return listener_for(network).verify_webhook(body=body, headers=headers, app_secret=app_secret(network))
 
 
-def parts_by_account(network: str, payload: Any) -> Iterator[tuple[str, dict]]:
-    """(the network's id of the account, the part of the delivery addressed to it)."""
-    if not isinstance(payload, dict):
-        raise MalformedDelivery("not a JSON object")
-    if network == "facebook":
-        entries = payload.get("entry")
-        if not isinstance(entries, list):
-            raise MalformedDelivery("no entry list")
-        for entry in entries:
-            page_id = entry.get("id") if isinstance(entry, dict) else None
-            yield (str(page_id) if isinstance(page_id, str | int) else ""), {**payload, "entry": [entry]}
-        return
-    if "for_user_id" in payload:  # the Account Activity API's envelope
-        user_id = payload["for_user_id"]
-        if not isinstance(user_id, str | int) or not str(user_id):
-            raise MalformedDelivery("an empty for_user_id")
-        yield str(user_id), payload
-        return
-    # The X Activity API: one event under `data` (or a list of them), each naming its user.
-    events = payload.get("data")
-    if isinstance(events, dict):
-        events = [events]
-    if not isinstance(events, list) or not events:
-        raise MalformedDelivery("no recipient (for_user_id, or data.filter.user_id)")
-    for event in events:
-        where = event.get("filter") if isinstance(event, dict) else None
-        user_id = where.get("user_id") if isinstance(where, dict) else ""
-        yield (str(user_id) if isinstance(user_id, str | int) else ""), {**payload, "data": event}
-
-
 def webhook_ingest(*, network: str, payload: Any) -> IngestResult:
     """Ingest a verified delivery; raises MalformedDelivery when it has no shape at all."""
     result = IngestResult()
-    parts = list(parts_by_account(network, payload))
+    try:
+        parts = listener_for(network).webhook_parts(payload)
+    except AdapterError as exc:
+        raise MalformedDelivery(exc.detail) from exc
     accounts = {
         account.network_account_id: account
         for account in SocialAccount.objects.filter(

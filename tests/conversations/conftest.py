@@ -121,6 +121,19 @@ class ScriptedListener:
             given, expected = headers.get("X-Hub-Signature-256", ""), facebook_signature(body, app_secret)
         return bool(given) and hmac.compare_digest(given, expected)
 
+    def webhook_parts(self, payload: Any) -> Sequence[tuple[str, Mapping[str, Any]]]:
+        """X: the whole delivery for its `for_user_id`; Facebook: one part per Page entry."""
+        if not isinstance(payload, Mapping):
+            raise PermanentError("not a JSON object")
+        if self.network == "twitter":
+            return [(str(payload.get("for_user_id") or ""), payload)]
+        if not isinstance(payload.get("entry"), list):
+            raise PermanentError("no entry list")
+        return [
+            (str(entry.get("id") or "") if isinstance(entry, Mapping) else "", {**payload, "entry": [entry]})
+            for entry in payload["entry"]
+        ]
+
     def webhook_items(self, payload: Mapping[str, Any]) -> Sequence[HeardItem]:
         """X: {"for_user_id", "events": [v2 posts]}; Facebook: the Page `feed` changes."""
         try:
