@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 
 from django.db import connection
+from django.db.models import F
 
 from posts.lifecycle import DELIVERY_ON_ITS_WAY
 from posts.models import Delivery, Message, PublishingPause
@@ -91,4 +92,49 @@ def _target_ids_sql() -> str:
     return (
         f"SELECT {_quote(target.column)} FROM {_quote(meta.db_table)} "  # noqa: S608  # nosec B608: names from the model, values as parameters
         f"WHERE {_quote(meta.get_field('message').column)} = %s"
+    )
+
+
+# --- The worker's claim of a batch (before any network call) -----------------------------------
+
+
+def deliveries_claim(delivery_ids: list[int], *, now) -> list[int]:
+    """queued -> sending for those of `delivery_ids` still queued, counting an attempt each,
+    in one conditional UPDATE … RETURNING (SQLite has had RETURNING since 3.35). Returns
+    the ids claimed: the others were claimed elsewhere or have moved on."""
+    if not delivery_ids:
+        return []
+    moment = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                _claim_sql("= ANY(%s)"), [Delivery.State.SENDING, moment, list(delivery_ids), Delivery.State.QUEUED]
+            )
+        else:
+            placeholders = ", ".join(["%s"] * len(delivery_ids))
+            cursor.execute(
+                _claim_sql(f"IN ({placeholders})"),
+                [Delivery.State.SENDING, moment, *delivery_ids, Delivery.State.QUEUED],
+            )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def deliveries_claim_orm(delivery_ids: list[int], *, now) -> list[int]:
+    queued = list(
+        Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.QUEUED).values_list("pk", flat=True)
+    )
+    Delivery.objects.filter(pk__in=queued, state=Delivery.State.QUEUED).update(
+        state=Delivery.State.SENDING, state_changed_at=now, attempts=F("attempts") + 1
+    )
+    return sorted(queued)
+
+
+def _claim_sql(ids_condition: str) -> str:
+    meta = Delivery._meta
+    state, attempts = _quote(meta.get_field("state").column), _quote(meta.get_field("attempts").column)
+    pk = _quote(meta.pk.column)
+    return (
+        f"UPDATE {_quote(meta.db_table)} SET {state} = %s, "  # noqa: S608  # nosec B608: names from the model, values as parameters
+        f"{_quote(meta.get_field('state_changed_at').column)} = %s, {attempts} = {attempts} + 1 "
+        f"WHERE {pk} {ids_condition} AND {state} = %s RETURNING {pk}"
     )

@@ -1,15 +1,18 @@
-"""Publishing one delivery: the worker's side of the pipeline.
+"""Publishing deliveries: the worker's side of the pipeline.
 
-`delivery_publish(delivery_id=...)` is all that `posts.publish_delivery` does:
+`deliveries_publish(delivery_ids=[...])` is all that `posts.publish_batch` does (one broker
+message per batch of PUBLISH_BATCH_SIZE; `delivery_publish` is the same for one):
 
-1. Claim: `UPDATE ... SET state='sending' WHERE id=... AND state='queued'`, committed
-   before the network is called, no row lock held across the call. A delivery that is not
-   `queued` any more (a duplicate broker message, a redelivery after a worker died) ends
-   here, untouched: this claim is what makes publishing at-most-once.
-2. Re-check at send time, in the claim's transaction: the message is still what was
-   approved (its fingerprint) and not cancelled, else the delivery is cancelled; the
-   account can publish, else it fails as "auth"; no pause covers it and it is not too
-   late (posts.services.outcomes.is_late), else it is held.
+1. Claim: `UPDATE ... SET state='sending' WHERE id IN (...) AND state='queued' RETURNING id`
+   for no more deliveries than the process has free call threads, committed with their
+   attempt rows before the network is called, no row lock held across the call. A
+   delivery that is not `queued` any more (a duplicate broker message, a redelivery after
+   a worker died) ends here, untouched: this claim is what makes publishing at-most-once.
+2. Re-check at send time, in the claim's transaction (once per message and batch; the
+   pauses once per batch): the message is still what was approved (its fingerprint) and
+   not cancelled, else the delivery is cancelled; the account can publish, else it fails
+   as "auth"; no pause covers it and it is not too late (posts.services.outcomes.is_late),
+   else it is held.
 3. Count the attempt and write its `DeliveryAttempt` row (committed with the claim), then
    call the network through the account's adapter, with a `progress` callable that an
    upload sent in parts calls after each part: it keeps the delivery's `state_changed_at`
@@ -32,12 +35,15 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from channels import services as channel_services
@@ -97,67 +103,217 @@ def _fingerprint(message: Message) -> str:
 
 def delivery_publish(*, delivery_id: int) -> outcomes.Outcome:
     """Publish one queued delivery, at most once. Does nothing unless it is `queued`."""
-    now = timezone.now()
+    return deliveries_publish(delivery_ids=[delivery_id]).get(delivery_id, outcomes.SKIPPED)
+
+
+def deliveries_publish(*, delivery_ids: list[int]) -> dict[int, outcomes.Outcome]:
+    """Publish a batch of queued deliveries, each at most once; those not `queued` any more
+    are left alone. Claims no more at a time than the process has free call threads
+    (`calls`), each claim committed with its attempt rows before any of its calls; the calls
+    run on those threads (in this thread when there is one, or with PUBLISH_CALL_THREADS
+    = 0). Returns the outcome of each delivery it claimed."""
+    results: dict[int, outcomes.Outcome] = {}
+    remaining = list(dict.fromkeys(delivery_ids))
+    futures: dict[int, Future] = {}
+    while remaining:
+        slots = calls.reserve(len(remaining))
+        chunk, remaining = remaining[:slots], remaining[slots:]
+        try:
+            sends, refused = _claim_batch(chunk, timezone.now())
+        except BaseException:
+            calls.give_back(slots)
+            raise
+        results.update(refused)
+        calls.give_back(slots - len(sends))
+        # A lone delivery (the whole batch) is sent in this thread: no hand-over to pay.
+        alone = len(sends) == 1 and not futures and not remaining
+        if alone or not calls.threads:
+            for send in sends:
+                try:
+                    results[send.delivery.pk] = _send(send)
+                finally:
+                    calls.give_back(1)
+            continue
+        for send in sends:
+            futures[send.delivery.pk] = calls.submit(_send_on_call_thread, send)
+    for delivery_id, future in futures.items():
+        try:
+            results[delivery_id] = future.result()
+        except Exception:  # left `sending`: the sweeper makes it `unknown`, never resent blindly
+            logger.exception("Delivery %s: recording its outcome failed", delivery_id)
+    return results
+
+
+@dataclass(frozen=True)
+class _Send:
+    """One claimed delivery, its attempt row and its content, ready for the network."""
+
+    delivery: Delivery
+    attempt: DeliveryAttempt
+    content: Content
+
+
+def _claim_batch(delivery_ids: list[int], now: datetime) -> tuple[list[_Send], dict[int, outcomes.Outcome]]:
+    """Claim the batch, re-check it at send time and write its attempt rows, in one
+    transaction committed before any call. The message's checks (cancelled, changed since
+    approval) and content are done once per message, the pause check once per batch."""
+    refused: dict[int, outcomes.Outcome] = {}
     with transaction.atomic():
-        # The claim counts the attempt too (one statement); a delivery refused below, which
-        # never reaches the network, gives it back (`outcomes.delivery_refuse`).
-        if not outcomes.delivery_claim(delivery_id=delivery_id, now=now):
-            return outcomes.SKIPPED
-        # Texts and media once: the fingerprint check and the content both read them.
-        delivery = (
+        # The claim counts the attempts too (one statement); a delivery refused below,
+        # which never reaches the network, gives its attempt back (`outcomes.delivery_refuse`).
+        claimed = outcomes.deliveries_claim(delivery_ids=delivery_ids, now=now)
+        if not claimed:
+            return [], refused
+        deliveries = list(
             Delivery.objects.select_related("message", "account__mission")
             .prefetch_related("message__texts", "message__attachments")
-            .get(pk=delivery_id)
+            .filter(pk__in=claimed)
+            .order_by("pk")
         )
-        refused = _refuse_at_send_time(delivery, now)
-        if refused is not None:
-            return refused
-        try:
-            content = _content(delivery)
-        except Exception as error:
-            logger.exception("Could not prepare delivery %s", delivery_id)
-            outcome = outcomes.delivery_refuse(
-                delivery,
-                State.FAILED,
-                now=now,
-                verb="delivery.failed",
-                kind=Kind.PERMANENT,
-                reason=f"Could not prepare the content: {error}",
-            )
-            transaction.on_commit(lambda: message_refresh_state(message_id=delivery.message_id), robust=True)
-            return outcome
-        attempt = DeliveryAttempt.objects.create(
-            delivery=delivery,
-            number=delivery.attempts,
-            action="publish",
-            started_at=now,
+        checks = _BatchChecks(now)
+        ready: list[tuple[Delivery, Content]] = []
+        for delivery in deliveries:
+            delivery.message = checks.messages.setdefault(delivery.message_id, delivery.message)
+            outcome = _refuse_at_send_time(delivery, now, checks)
+            if outcome is None:
+                try:
+                    ready.append((delivery, checks.content(delivery)))
+                    continue
+                except Exception as error:
+                    logger.exception("Could not prepare delivery %s", delivery.pk)
+                    outcome = outcomes.delivery_refuse(
+                        delivery,
+                        State.FAILED,
+                        now=now,
+                        verb="delivery.failed",
+                        kind=Kind.PERMANENT,
+                        reason=f"Could not prepare the content: {error}",
+                    )
+                    _refresh_on_commit(delivery.message_id)
+            refused[delivery.pk] = outcome
+        attempts = DeliveryAttempt.objects.bulk_create(
+            [
+                DeliveryAttempt(delivery=delivery, number=delivery.attempts, action="publish", started_at=now)
+                for delivery, _ in ready
+            ]
         )
-    # Committed: the delivery is `sending` and the attempt is on record. Now the network.
-    outcome = _call_network(delivery, attempt, content)
-    message_refresh_state(message_id=delivery.message_id, state_seen=delivery.message.state)
+    # Committed: the deliveries are `sending` and their attempts on record. Now the network.
+    sends = [
+        _Send(delivery=delivery, attempt=attempt, content=content)
+        for (delivery, content), attempt in zip(ready, attempts, strict=True)
+    ]
+    return sends, refused
+
+
+class _BatchChecks:
+    """What a batch asks once: per message its refusal (if any) and contents, per batch the
+    open pauses."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.messages: dict[int, Message] = {}
+        self._message_refusals: dict[int, tuple[str, str] | None] = {}
+        self._contents: dict[tuple[int, str, str], Content] = {}
+        self._pauses: list | None = None
+
+    def message_refusal(self, message: Message) -> tuple[str, str] | None:
+        """(state, reason) when the message may not go out now, else None."""
+        if message.pk not in self._message_refusals:
+            if message.state not in MESSAGE_PUBLISHABLE:
+                refusal = (State.CANCELLED, f"The message is “{message.get_state_display()}”.")
+            elif not message.approved_fingerprint or _fingerprint(message) != message.approved_fingerprint:
+                refusal = (State.CANCELLED, "The message changed after it was approved.")
+            else:
+                refusal = None
+            self._message_refusals[message.pk] = refusal
+        return self._message_refusals[message.pk]
+
+    def pauses(self) -> list:
+        if self._pauses is None:
+            self._pauses = list(active_pauses()) if any_pause_open() else []
+        return self._pauses
+
+    def content(self, delivery: Delivery) -> Content:
+        """The delivery's content: built once per message, language and network, with the
+        delivery's own reference."""
+        key = (delivery.message_id, delivery.language, delivery.account.network)
+        if key not in self._contents:
+            self._contents[key] = _content(delivery)
+        return replace(self._contents[key], reference=delivery.network_token)
+
+
+def _refresh_on_commit(message_id: int) -> None:
+    transaction.on_commit(lambda: message_refresh_state(message_id=message_id), robust=True)
+
+
+def _send(send: _Send) -> outcomes.Outcome:
+    outcome = _call_network(send.delivery, send.attempt, send.content)
+    message_refresh_state(message_id=send.delivery.message_id, state_seen=send.delivery.message.state)
     return outcome
 
 
-def _refuse_at_send_time(delivery: Delivery, now: datetime) -> outcomes.Outcome | None:
+def _send_on_call_thread(send: _Send) -> outcomes.Outcome:
+    """`_send` on a call thread, which has its own database connection (kept between
+    calls, closed when broken or past CONN_MAX_AGE, as the worker's own threads do)."""
+    close_old_connections()
+    try:
+        return _send(send)
+    finally:
+        close_old_connections()
+        calls.give_back(1)
+
+
+class CallThreads:
+    """The process's threads for network calls (PUBLISH_CALL_THREADS), and their free
+    count: a batch claims only as many deliveries as there are free threads to send them,
+    so nothing claimed waits for a thread while the sweeper's clock runs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._executor: ThreadPoolExecutor | None = None
+        self._busy = 0
+
+    @property
+    def threads(self) -> int:
+        return max(0, int(settings.PUBLISH_CALL_THREADS))
+
+    def reserve(self, wanted: int) -> int:
+        """Wait for at least one free thread, then take up to `wanted`; returns how many."""
+        total = self.threads
+        if not total:
+            return wanted
+        with self._lock:
+            while self._busy >= total:
+                self._lock.wait()
+            taken = min(wanted, total - self._busy)
+            self._busy += taken
+            return taken
+
+    def give_back(self, count: int) -> None:
+        if count <= 0 or not self.threads:
+            return
+        with self._lock:
+            self._busy = max(0, self._busy - count)
+            self._lock.notify_all()
+
+    def submit(self, function: Callable, *args) -> Future:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="publish-call")
+            executor = self._executor
+        return executor.submit(function, *args)
+
+
+calls = CallThreads()
+
+
+def _refuse_at_send_time(delivery: Delivery, now: datetime, checks: _BatchChecks) -> outcomes.Outcome | None:
     """Cancel, hold or fail a claimed delivery that must not go out now (in the claim's
     transaction, before any call)."""
-    message = delivery.message
-    if message.state not in MESSAGE_PUBLISHABLE:
-        outcome = outcomes.delivery_refuse(
-            delivery,
-            State.CANCELLED,
-            now=now,
-            verb="delivery.cancelled",
-            reason=f"The message is “{message.get_state_display()}”.",
-        )
-    elif not message.approved_fingerprint or _fingerprint(message) != message.approved_fingerprint:
-        outcome = outcomes.delivery_refuse(
-            delivery,
-            State.CANCELLED,
-            now=now,
-            verb="delivery.cancelled",
-            reason="The message changed after it was approved.",
-        )
+    refusal = checks.message_refusal(delivery.message)
+    if refusal is not None:
+        state, reason = refusal
+        outcome = outcomes.delivery_refuse(delivery, state, now=now, verb="delivery.cancelled", reason=reason)
     elif not delivery.account.can_publish:
         outcome = outcomes.delivery_refuse(
             delivery,
@@ -167,7 +323,7 @@ def _refuse_at_send_time(delivery: Delivery, now: datetime) -> outcomes.Outcome 
             kind=Kind.AUTH,
             reason=f"The account is “{delivery.account.get_status_display()}”: an administrator must reconnect it.",
         )
-    elif (pause := pause_covering_delivery(active_pauses(), delivery) if any_pause_open() else None) is not None:
+    elif (pause := pause_covering_delivery(checks.pauses(), delivery)) is not None:
         outcome = outcomes.delivery_refuse(
             delivery,
             State.HELD,
@@ -187,7 +343,7 @@ def _refuse_at_send_time(delivery: Delivery, now: datetime) -> outcomes.Outcome 
         )
     else:
         return None
-    transaction.on_commit(lambda: message_refresh_state(message_id=delivery.message_id), robust=True)
+    _refresh_on_commit(delivery.message_id)
     return outcome
 
 

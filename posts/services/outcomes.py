@@ -38,6 +38,7 @@ from posts.lifecycle import (
     DELIVERY_TRANSITIONS,
 )
 from posts.models import Delivery, DeliveryAttempt, PublishingPause
+from posts.rawsql import deliveries_claim as deliveries_claim_sql
 from posts.services.events import record_delivery_events, record_event
 
 logger = logging.getLogger(__name__)
@@ -218,6 +219,14 @@ def delivery_claim(*, delivery_id: int, now: datetime) -> bool:
             attempts=F("attempts") + 1,
         )
     )
+
+
+def deliveries_claim(*, delivery_ids: list[int], now: datetime) -> list[int]:
+    """queued -> sending for a batch, counting an attempt each, in one conditional
+    UPDATE … RETURNING (posts.rawsql): the claim that makes publishing at-most-once.
+    Returns the ids claimed; the others are not `queued` any more and are left alone."""
+    _allowed([State.QUEUED], State.SENDING)
+    return deliveries_claim_sql(list(delivery_ids), now=now)
 
 
 def delivery_refuse(
