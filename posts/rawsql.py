@@ -6,6 +6,7 @@ are parameters; tests/posts/test_rawsql.py holds each to its twin's answer.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 
 from django.db import connection
@@ -138,3 +139,50 @@ def _claim_sql(ids_condition: str) -> str:
         f"{_quote(meta.get_field('state_changed_at').column)} = %s, {attempts} = {attempts} + 1 "
         f"WHERE {pk} {ids_condition} AND {state} = %s RETURNING {pk}"
     )
+
+
+# --- Outcomes in micro-batches ---------------------------------------------------------------------
+
+
+def update_from_values(
+    model,
+    columns: list[str],
+    rows: list[tuple[int, list]],
+    *,
+    where: dict[str, Iterable[str]] | None = None,
+    match: dict[str, list] | None = None,
+) -> list[int]:
+    """UPDATE the rows of `model` whose ids `rows` names, each with its own `columns`
+    values, in one statement (`WITH v AS (VALUES …) UPDATE … FROM v`, PostgreSQL and SQLite
+    ≥ 3.33), only where the row's field is in `where[field]` (the same set for every row)
+    and equals `match[field]` (a value per row). Returns the ids updated."""
+    if not rows:
+        return []
+    meta = model._meta
+    match = match or {}
+    where = where or {}
+    fields = [meta.pk, *(meta.get_field(name) for name in columns), *(meta.get_field(name) for name in match)]
+    names = ["id", *(f"c{index}" for index in range(len(columns))), *(f"m{index}" for index in range(len(match)))]
+    postgres = connection.vendor == "postgresql"
+    cell = [f"CAST(%s AS {field.db_type(connection)})" if postgres else "%s" for field in fields]
+    row_sql = f"({', '.join(cell)})"
+    params: list = []
+    for index, (pk, values) in enumerate(rows):
+        extra = [match[name][index] for name in match]
+        for field, value in zip(fields, [pk, *values, *extra], strict=True):
+            params.append(field.get_db_prep_value(value, connection))
+    table = _quote(meta.db_table)
+    sets = ", ".join(f"{_quote(meta.get_field(name).column)} = v.c{index}" for index, name in enumerate(columns))
+    conditions = [f"{table}.{_quote(meta.pk.column)} = v.id"]
+    conditions += [f"{table}.{_quote(meta.get_field(name).column)} = v.m{index}" for index, name in enumerate(match)]
+    for name, allowed in where.items():
+        allowed = list(allowed)
+        conditions.append(f"{table}.{_quote(meta.get_field(name).column)} IN ({', '.join(['%s'] * len(allowed))})")
+        params.extend(allowed)
+    sql = (
+        f"WITH v ({', '.join(names)}) AS (VALUES {', '.join([row_sql] * len(rows))}) "  # noqa: S608  # nosec B608: names from the model, values as parameters
+        f"UPDATE {table} SET {sets} FROM v WHERE {' AND '.join(conditions)} RETURNING {table}.{_quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]

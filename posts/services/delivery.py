@@ -18,7 +18,8 @@ message per batch of PUBLISH_BATCH_SIZE; `delivery_publish` is the same for one)
    upload sent in parts calls after each part: it keeps the delivery's `state_changed_at`
    fresh (`_progress_heartbeat`), so a long upload is not taken for a dead worker by the
    sweeper.
-4. Apply the outcome, through posts.services.outcomes (every delivery state change is there):
+4. Apply the outcome, through posts.services.outcomes (every delivery state change is
+   there), in micro-batches of the outcomes that end together (`deliveries_finish`):
    - published -> `sent`, with the network's id and link;
    - rate limited -> `scheduled` at the network's reset time;
    - transient, surely not sent -> `scheduled` after an exponential backoff with jitter
@@ -38,7 +39,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -111,37 +112,68 @@ def deliveries_publish(*, delivery_ids: list[int]) -> dict[int, outcomes.Outcome
     are left alone. Claims no more at a time than the process has free call threads
     (`calls`), each claim committed with its attempt rows before any of its calls; the calls
     run on those threads (in this thread when there is one, or with PUBLISH_CALL_THREADS
-    = 0). Returns the outcome of each delivery it claimed."""
+    = 0), and their outcomes are recorded here in micro-batches, as they come
+    (`outcomes.deliveries_finish`). Returns the outcome of each delivery it claimed."""
     results: dict[int, outcomes.Outcome] = {}
     remaining = list(dict.fromkeys(delivery_ids))
-    futures: dict[int, Future] = {}
-    while remaining:
-        slots = calls.reserve(len(remaining))
-        chunk, remaining = remaining[:slots], remaining[slots:]
-        try:
-            sends, refused = _claim_batch(chunk, timezone.now())
-        except BaseException:
-            calls.give_back(slots)
-            raise
-        results.update(refused)
-        calls.give_back(slots - len(sends))
-        # A lone delivery (the whole batch) is sent in this thread: no hand-over to pay.
-        alone = len(sends) == 1 and not futures and not remaining
-        if alone or not calls.threads:
-            for send in sends:
+    pending: set[Future] = set()
+    while remaining or pending:
+        if remaining:
+            # With calls out, wait for a thread only briefly: their outcomes are recorded
+            # meanwhile.
+            slots = calls.reserve(len(remaining), timeout=RECORD_EVERY if pending else None)
+            if slots:
+                chunk, remaining = remaining[:slots], remaining[slots:]
                 try:
-                    results[send.delivery.pk] = _send(send)
-                finally:
-                    calls.give_back(1)
-            continue
-        for send in sends:
-            futures[send.delivery.pk] = calls.submit(_send_on_call_thread, send)
-    for delivery_id, future in futures.items():
-        try:
-            results[delivery_id] = future.result()
-        except Exception:  # left `sending`: the sweeper makes it `unknown`, never resent blindly
-            logger.exception("Delivery %s: recording its outcome failed", delivery_id)
+                    sends, refused = _claim_batch(chunk, timezone.now())
+                except BaseException:
+                    calls.give_back(slots)
+                    raise
+                results.update(refused)
+                calls.give_back(slots - len(sends))
+                # A lone delivery (the whole batch) is sent in this thread: no hand-over.
+                alone = len(sends) == 1 and not pending and not remaining
+                if alone or not calls.threads:
+                    finished = []
+                    for send in sends:
+                        try:
+                            finished.append(_call_network(send.delivery, send.attempt, send.content))
+                        finally:
+                            calls.give_back(1)
+                    results.update(_record(finished))
+                else:
+                    pending.update(calls.submit(_call_on_call_thread, send) for send in sends)
+        if pending:
+            done, pending = wait(pending, timeout=0 if remaining else None, return_when=FIRST_COMPLETED)
+            if done and pending:
+                time.sleep(RECORD_EVERY)  # let the calls ending now join this micro-batch
+                more, pending = wait(pending, timeout=0)
+                done |= more
+            results.update(_record([future.result() for future in done if _ended(future)]))
     return results
+
+
+# Outcomes that end within this of each other are recorded together.
+RECORD_EVERY = 0.005
+
+
+def _ended(future: Future) -> bool:
+    if future.exception() is None:
+        return True
+    # Left `sending`: the sweeper makes it `unknown`, never resent blindly.
+    logger.error("A delivery's call failed before its outcome", exc_info=future.exception())
+    return False
+
+
+def _record(finished: list[outcomes.Finish]) -> dict[int, outcomes.Outcome]:
+    """Record a micro-batch of outcomes, then bring each message's state up to date once."""
+    if not finished:
+        return {}
+    recorded = outcomes.deliveries_finish(finished)
+    seen = {item.delivery.message_id: item.delivery.message.state for item in finished}
+    for message_id, state in seen.items():
+        message_refresh_state(message_id=message_id, state_seen=state)
+    return {item.delivery.pk: outcome for item, outcome in zip(finished, recorded, strict=True)}
 
 
 @dataclass(frozen=True)
@@ -246,18 +278,13 @@ def _refresh_on_commit(message_id: int) -> None:
     transaction.on_commit(lambda: message_refresh_state(message_id=message_id), robust=True)
 
 
-def _send(send: _Send) -> outcomes.Outcome:
-    outcome = _call_network(send.delivery, send.attempt, send.content)
-    message_refresh_state(message_id=send.delivery.message_id, state_seen=send.delivery.message.state)
-    return outcome
-
-
-def _send_on_call_thread(send: _Send) -> outcomes.Outcome:
-    """`_send` on a call thread, which has its own database connection (kept between
-    calls, closed when broken or past CONN_MAX_AGE, as the worker's own threads do)."""
+def _call_on_call_thread(send: _Send) -> outcomes.Finish:
+    """`_call_network` on a call thread, which has its own database connection for what a
+    call may write (a refreshed token, an upload's heartbeat), kept between calls and
+    closed when broken or past CONN_MAX_AGE, as the worker's own threads do."""
     close_old_connections()
     try:
-        return _send(send)
+        return _call_network(send.delivery, send.attempt, send.content)
     finally:
         close_old_connections()
         calls.give_back(1)
@@ -277,14 +304,15 @@ class CallThreads:
     def threads(self) -> int:
         return max(0, int(settings.PUBLISH_CALL_THREADS))
 
-    def reserve(self, wanted: int) -> int:
-        """Wait for at least one free thread, then take up to `wanted`; returns how many."""
+    def reserve(self, wanted: int, *, timeout: float | None = None) -> int:
+        """Wait for at least one free thread (or `timeout`: then 0), then take up to
+        `wanted`; returns how many."""
         total = self.threads
         if not total:
             return wanted
         with self._lock:
-            while self._busy >= total:
-                self._lock.wait()
+            if not self._lock.wait_for(lambda: self._busy < total, timeout=timeout):
+                return 0
             taken = min(wanted, total - self._busy)
             self._busy += taken
             return taken
@@ -347,7 +375,8 @@ def _refuse_at_send_time(delivery: Delivery, now: datetime, checks: _BatchChecks
     return outcome
 
 
-def _call_network(delivery: Delivery, attempt: DeliveryAttempt, content: Content) -> outcomes.Outcome:
+def _call_network(delivery: Delivery, attempt: DeliveryAttempt, content: Content) -> outcomes.Finish:
+    """Call the network for one claimed delivery; returns its outcome, to be recorded."""
     account = delivery.account
     try:
         credentials = _credentials(account)
@@ -356,24 +385,24 @@ def _call_network(delivery: Delivery, attempt: DeliveryAttempt, content: Content
     except AuthError as error:
         return _auth_failure(delivery, attempt, error)
     except AdapterError as error:  # refreshing the token failed: nothing was published
-        return outcomes.delivery_retry_later(delivery, attempt, error, outcome=error.kind)
+        return outcomes.finish_retry_later(delivery, attempt, error, outcome=error.kind)
     adapter = adapter_for(account)
     try:
         published = adapter.publish(credentials, content, progress=_progress_heartbeat(delivery))
     except RateLimited as error:
-        return outcomes.delivery_rate_limited(delivery, attempt, error)
+        return outcomes.finish_rate_limited(delivery, attempt, error)
     except TransientError as error:
         if isinstance(error, AppAccessError):  # the app's configuration: for the health page
             app_access_problem_note(network=error.network, detail=error.detail)
         if error.request_sent:
-            return outcomes.delivery_unknown(delivery, attempt, error, outcome="unknown")
-        return outcomes.delivery_retry_later(delivery, attempt, error, outcome="transient")
+            return outcomes.finish_unknown(delivery, attempt, error, outcome="unknown")
+        return outcomes.finish_retry_later(delivery, attempt, error, outcome="transient")
     except AuthError as error:
         return _auth_failure(delivery, attempt, error)
     except PermanentError as error:
         if error.duplicate:
-            return outcomes.delivery_unknown(delivery, attempt, error, outcome="duplicate")
-        return outcomes.delivery_finish(
+            return outcomes.finish_unknown(delivery, attempt, error, outcome="duplicate")
+        return outcomes.finish(
             delivery,
             attempt,
             State.FAILED,
@@ -385,8 +414,8 @@ def _call_network(delivery: Delivery, attempt: DeliveryAttempt, content: Content
     except Exception as error:  # not classified: it may have gone out, so never resend blindly
         logger.exception("Delivery %s: the adapter failed unexpectedly", delivery.pk)
         unclassified = AdapterError(f"{type(error).__name__}: {error}")
-        return outcomes.delivery_unknown(delivery, attempt, unclassified, outcome="unknown")
-    return outcomes.delivery_mark_sent(delivery, attempt, published, verb="delivery.sent", outcome="sent")
+        return outcomes.finish_unknown(delivery, attempt, unclassified, outcome="unknown")
+    return outcomes.finish_sent(delivery, attempt, published, verb="delivery.sent", outcome="sent")
 
 
 def _progress_heartbeat(delivery: Delivery) -> Callable[[], None]:
@@ -416,12 +445,12 @@ def _progress_heartbeat(delivery: Delivery) -> Callable[[], None]:
     return progress
 
 
-def _auth_failure(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterError) -> outcomes.Outcome:
+def _auth_failure(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterError) -> outcomes.Finish:
     """The network refused the account: the delivery fails as "auth"; the account is marked
     expired and the administrators are told, once (by the first of many failing deliveries:
     channels.services.account_mark_expired changes only a connected account)."""
     # The account first: whoever sees the delivery failed also sees the account expired.
     channel_services.account_mark_expired(delivery.account, error.detail)
-    return outcomes.delivery_finish(
+    return outcomes.finish(
         delivery, attempt, State.FAILED, verb="delivery.failed", outcome="auth", kind=Kind.AUTH, error=error
     )
