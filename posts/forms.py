@@ -20,6 +20,7 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
+from embassies.forms import searchable
 from embassies.models import RIGHT_TO_LEFT_LANGUAGES, Mission
 from posts.models import Attachment, Message, Priority
 from posts.services.messages import ALT_TEXT_MAX, COMMENT_MAX, TEXT_TITLE_MAX, TITLE_MAX
@@ -52,7 +53,7 @@ def zone_of(mission: Mission | None) -> zoneinfo.ZoneInfo:
 
 
 def place_of(mission: Mission | None) -> str:
-    return mission.city if mission is not None else zone_city(hq_zone())
+    return mission.display_city if mission is not None else zone_city(hq_zone())
 
 
 # --- Local times ----------------------------------------------------------------------------
@@ -257,14 +258,14 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
         zone = mission.zone
         self.fields["desired_at"] = LocalDateTimeField(
             zone=zone,
-            place=mission.city,
+            place=mission.display_city,
             required=False,
-            label=_("Desired time in %(place)s") % {"place": mission.city},
+            label=_("Desired time in %(place)s") % {"place": mission.display_city},
             help_text=_("Local time of the mission. Leave empty to let the press office choose."),
         )
         self.fields["targets"].choices = [(str(account.pk), str(account)) for account in accounts]
         for language in mission.languages:
-            name = display_language(language)
+            name = language_name(language)  # inside a sentence: "Texte en arabe"
             self.fields[f"text_{language}"] = forms.CharField(
                 label=_("Text in %(language)s") % {"language": name},
                 required=False,
@@ -542,6 +543,7 @@ class ReviewQueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = [("", _("All regions")), *Mission.Region.choices]
         self.fields["mission"].choices = _mission_choices(missions)
+        searchable(self.fields["mission"], placeholder=_("All missions"))
         self.fields["network"].choices = [("", _("All networks")), *Network.choices]
         self.fields["priority"].choices = [("", _("Any priority")), *Priority.choices]
 
@@ -578,6 +580,7 @@ class CalendarForm(forms.Form):
         self.today = today
         self.fields["region"].choices = [("", _("All regions")), *Mission.Region.choices]
         self.fields["mission"].choices = _mission_choices(missions)
+        searchable(self.fields["mission"], placeholder=_("All missions"))
         self.fields["tz"].choices = [
             (self.HQ, _("%(place)s (headquarters)") % {"place": zone_city(hq_zone())}),
             (self.MISSION, _("Each mission's own")),

@@ -105,18 +105,15 @@ def deliveries_claim(delivery_ids: list[int], *, now) -> list[int]:
     the ids claimed: the others were claimed elsewhere or have moved on."""
     if not delivery_ids:
         return []
-    moment = connection.ops.adapt_datetimefield_value(now)
+    # SET state, state_changed_at ... WHERE id ... AND state = 'queued'
+    before = [Delivery.State.SENDING, connection.ops.adapt_datetimefield_value(now)]
+    after = [Delivery.State.QUEUED]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                _claim_sql("= ANY(%s)"), [Delivery.State.SENDING, moment, list(delivery_ids), Delivery.State.QUEUED]
-            )
+            cursor.execute(_claim_sql("= ANY(%s)"), [*before, list(delivery_ids), *after])
         else:
             placeholders = ", ".join(["%s"] * len(delivery_ids))
-            cursor.execute(
-                _claim_sql(f"IN ({placeholders})"),
-                [Delivery.State.SENDING, moment, *delivery_ids, Delivery.State.QUEUED],
-            )
+            cursor.execute(_claim_sql(f"IN ({placeholders})"), [*before, *delivery_ids, *after])
         return sorted(row[0] for row in cursor.fetchall())
 
 

@@ -80,7 +80,6 @@ from channels.adapters.base import (
     require_fit,
     sdk_errors,
 )
-from channels.adapters.outgoing import clean_image, video_without_metadata
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -89,9 +88,7 @@ from channels.adapters.transport import (
     request_never_left,
     sandbox_post_url,
 )
-from channels.media import (
-    check_against_limits,
-)
+from channels.media import check_against_limits, clean_image, video_without_metadata
 
 NETWORK = "facebook"
 LABEL = "Facebook"

@@ -59,7 +59,6 @@ from channels.adapters.base import (
     require_fit,
     sdk_errors,
 )
-from channels.adapters.outgoing import video_without_metadata
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -70,10 +69,7 @@ from channels.adapters.transport import (
     request_never_left,
     sandbox_post_url,
 )
-from channels.media import (
-    VIDEO_UPLOAD_MAX_BYTES,
-    check_against_limits,
-)
+from channels.media import VIDEO_UPLOAD_MAX_BYTES, check_against_limits, video_without_metadata
 
 NETWORK = "youtube"
 LABEL = "YouTube"

@@ -11,7 +11,8 @@ from channels.adapters.transport import Timeouts, make_session
 
 def _connections_opened(session, url) -> int:
     pools = session.get_adapter(url).poolmanager.pools
-    return sum(pools[key].num_connections for key in pools.keys())
+    keys = pools.keys()  # urllib3's container refuses iteration, not its keys
+    return sum(pools[key].num_connections for key in keys)
 
 
 def test_sessions_of_one_thread_share_kept_alive_connections_never_their_auth(sandbox_url):
