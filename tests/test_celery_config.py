@@ -61,6 +61,7 @@ def test_each_of_our_tasks_acks_late_and_speaks_json(conf):
     ours = {name: task for name, task in app.tasks.items() if name.startswith(OUR_TASKS)}
     assert {
         "posts.dispatch_due",
+        "posts.publish_batch",
         "posts.publish_delivery",
         "posts.sweep",
         "posts.reconcile_delivery",

@@ -313,6 +313,12 @@ DISPATCH_FIRST_BATCH_SIZE = env.int("DISPATCH_FIRST_BATCH_SIZE", default=64)
 DISPATCH_MAX_BATCHES = env.int("DISPATCH_MAX_BATCHES", default=20)  # per tick; the next tick goes on
 KICK_TIMEOUT = env.float("KICK_TIMEOUT", default=0.5)  # the most a web request waits on the broker
 PUBLISH_MAX_ATTEMPTS = env.int("PUBLISH_MAX_ATTEMPTS", default=8)
+# Deliveries per broker message (`posts.publish_batch`): claimed in one statement, their
+# attempts written in one, their message's checks and content done once.
+PUBLISH_BATCH_SIZE = env.int("PUBLISH_BATCH_SIZE", default=16)
+# Threads per worker process for the networks' calls (a batch claims no more than are
+# free); 0 sends each batch's calls one after the other in the task's own thread.
+PUBLISH_CALL_THREADS = env.int("PUBLISH_CALL_THREADS", default=32)
 # Attempt n that failed for sure waits BASE * 2**(n-1), capped, ±JITTER: 30 s ... 20 min,
 # eight attempts over about an hour.
 PUBLISH_BACKOFF_BASE = env.float("PUBLISH_BACKOFF_BASE", default=30.0)
