@@ -4,12 +4,10 @@ the message list and page, the review queue, the compose form's missions and acc
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from django.conf import settings
 from django.db.models import (
     Case,
     Count,
@@ -30,6 +28,7 @@ from django.shortcuts import get_object_or_404
 
 from channels.models import Network, SocialAccount
 from diplomacy_hub import policy
+from diplomacy_hub.localtime import day_start, hq_zone
 from embassies.models import Mission
 from embassies.roles import Role
 from posts.models import Attachment, Delivery, Event, Message, Priority, Review
@@ -72,9 +71,7 @@ def _moment(value: date | datetime, *, end: bool) -> datetime:
     """A date is a day at headquarters: from its midnight, up to the next midnight."""
     if isinstance(value, datetime):
         return value
-    zone = zoneinfo.ZoneInfo(settings.HEADQUARTERS_TIME_ZONE)
-    day = value + timedelta(days=1) if end else value
-    return datetime.combine(day, time.min, tzinfo=zone)
+    return day_start(value + timedelta(days=1) if end else value, hq_zone())
 
 
 def message_list(

@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from diplomacy_hub import policy
+from diplomacy_hub.localtime import local_to_aware, parse_local, place_of, zone_of
 from embassies.models import Mission
-from posts.forms import ComposeForm, local_to_aware, parse_local, place_of, zone_of
+from posts.forms import ComposeForm
 from posts.models import InvalidTransition, Message, Review
 from posts.selectors import messages as selectors
 from posts.services import messages as drafting

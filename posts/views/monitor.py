@@ -6,7 +6,6 @@ while anything can still change."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,7 +18,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from diplomacy_hub import policy
-from posts.forms_operations import CancelForm, EmptyActionForm, ReleaseForm, SettleForm, headquarters_zone
+from diplomacy_hub.localtime import hq_context, hq_zone
+from posts.forms_operations import CancelForm, EmptyActionForm, ReleaseForm, SettleForm
 from posts.models import Delivery, InvalidTransition, Message
 from posts.selectors import operations as ops
 from posts.selectors.operations import APPROVED_STATES
@@ -83,7 +83,7 @@ def monitor_list(request: HttpRequest) -> HttpResponse:
         "poll_seconds": LIST_POLL_SECONDS,
         "poll_url": request.get_full_path(),
         "pauses": pauses_in_force(),
-        "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
+        **hq_context(),
     }
     template = "posts/operations/_monitor_list_live.html" if request.htmx else "posts/operations/monitor_list.html"
     return render(request, template, context)
@@ -137,7 +137,7 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
         "may_release": policy.can(user, "message.schedule", message) and counts.held,
         "may_manage_accounts": policy.can(user, "account.manage"),
         "pauses": pauses_in_force(),
-        "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
+        **hq_context(),
     }
     template = "posts/operations/_monitor_live.html" if request.htmx else "posts/operations/monitor.html"
     return render(request, template, context)
@@ -374,7 +374,7 @@ def monitor_retract(request: HttpRequest, pk: int) -> HttpResponse:
 def _zone_of(message: Message):
     if message.mission_id:
         return message.mission.zone, message.mission.city
-    return headquarters_zone(), _("headquarters")
+    return hq_zone(), _("headquarters")
 
 
 def release_held(request: HttpRequest, *, delivery_ids: list[int], publish_at) -> int:

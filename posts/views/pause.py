@@ -16,7 +16,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from diplomacy_hub import policy
-from posts.forms_operations import EmptyActionForm, PauseForm, PauseReleaseForm, describe_pause, headquarters_zone
+from diplomacy_hub.localtime import hq_context, hq_zone
+from posts.forms_operations import EmptyActionForm, PauseForm, PauseReleaseForm, describe_pause
 from posts.selectors import operations as ops
 from posts.selectors.operations import HeldGroup
 from posts.services import pause as pausing
@@ -37,7 +38,7 @@ def held_groups_in_words(*, pause=None) -> list[HeldGroup]:
 def _release_form(groups: list[HeldGroup], data=None) -> PauseReleaseForm:
     return PauseReleaseForm(
         data,
-        zone=headquarters_zone(),
+        zone=hq_zone(),
         zone_label=_("headquarters"),
         message_choices=[(group.message.pk, group.message.title) for group in groups],
         initial={"message_ids": [group.message.pk for group in groups if group.held > group.still_paused]},
@@ -78,7 +79,7 @@ def _pause_page(
             "release_form": release_form,
             "checked": checked,
             "countries": ops.active_country_codes(),
-            "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
+            **hq_context(),
         },
         status=status,
     )
