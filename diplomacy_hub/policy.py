@@ -120,7 +120,7 @@ def _is_crisis(obj: Any) -> bool:
     return getattr(obj, "priority", None) == "crisis"
 
 
-def _wrote_part(user, obj: Any) -> bool:
+def wrote_part(user, obj: Any) -> bool:
     """The author, or anyone who changed what the message says since (`writer_ids()`).
     An object without `writer_ids` (a plain record) answers by its author alone."""
     if getattr(obj, "author_id", None) == user.pk:
@@ -147,7 +147,7 @@ def _may_decide(user, obj: Any) -> bool | Refusal:
     deciders = (Role.CRISIS_UNIT, Role.PRESS_OFFICE) if _is_crisis(obj) else (Role.PRESS_OFFICE,)
     if not has_role(user, *deciders):
         return False
-    if _wrote_part(user, obj):
+    if wrote_part(user, obj):
         return WROTE_PART
     return True
 
