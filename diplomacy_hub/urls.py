@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 
 from diplomacy_hub import errors
 from posts.views.health import healthz
+from security.forms import LoginForm
 
 admin.site.site_header = "Diplomacy Hub"
 admin.site.site_title = "Diplomacy Hub"
@@ -19,6 +20,7 @@ urlpatterns = [
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
+            authentication_form=LoginForm,
             redirect_authenticated_user=True,
             extra_context={"show_demo_users": settings.DEBUG},
         ),

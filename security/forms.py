@@ -1,5 +1,18 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, with the username's length checked before anything records the
+    attempt (django-axes writes it into a varchar(255)): Django sets only the input's
+    maxlength, so a longer name reached the database."""
+
+    def __init__(self, request=None, *args, **kwargs) -> None:
+        super().__init__(request, *args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
 
 
 class TokenForm(forms.Form):
