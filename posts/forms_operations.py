@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network
+from diplomacy_hub.ids import parse_ids
 from diplomacy_hub.localtime import LocalDateTimeField, hq_zone, zone_city
 from embassies.models import Mission
 from embassies.validators import is_language_code
@@ -93,11 +94,10 @@ class ReleaseForm(ConfirmMixin, forms.Form):
         )
 
     def clean_deliveries(self) -> list[int]:
-        text = self.cleaned_data.get("deliveries") or ""
-        try:
-            return [int(part) for part in text.split(",") if part.strip()]
-        except ValueError:
-            raise ValidationError(_("The list of deliveries is damaged: start again from the monitor.")) from None
+        ids = parse_ids(self.cleaned_data.get("deliveries") or "")
+        if ids is None:
+            raise ValidationError(_("The list of deliveries is damaged: start again from the monitor."))
+        return ids
 
     def clean(self):
         cleaned = super().clean()

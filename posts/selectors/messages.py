@@ -28,6 +28,7 @@ from django.shortcuts import get_object_or_404
 
 from channels.models import Network, SocialAccount
 from diplomacy_hub import policy
+from diplomacy_hub.ids import parse_id
 from diplomacy_hub.localtime import day_start, hq_zone
 from embassies.models import Mission
 from embassies.roles import Role
@@ -177,8 +178,8 @@ def message_get(*, user, pk: int) -> Message:
         )
     )
     try:
-        return messages.get(pk=pk)
-    except (Message.DoesNotExist, ValueError, TypeError):
+        return messages.get(pk=parse_id(pk))
+    except Message.DoesNotExist:
         raise Http404("No such message.") from None
 
 
@@ -272,9 +273,10 @@ def missions_to_write_for(*, user) -> list[Mission]:
 
 def mission_get(*, user, pk: int | str) -> Mission:
     """A mission the user may see, or Http404 (also for a non-numeric id)."""
-    if not str(pk).isdigit():
+    mission_id = parse_id(pk)
+    if mission_id is None:
         raise Http404("No such mission.")
-    return get_object_or_404(policy.missions_visible_to(user), pk=int(pk))
+    return get_object_or_404(policy.missions_visible_to(user), pk=mission_id)
 
 
 def mission_accounts(*, mission: Mission) -> list[SocialAccount]:

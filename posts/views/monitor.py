@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from diplomacy_hub import policy
+from diplomacy_hub.errors import InvalidInput
+from diplomacy_hub.ids import parse_ids
 from diplomacy_hub.localtime import hq_context, hq_zone
 from posts.forms_operations import CancelForm, EmptyActionForm, ReleaseForm, SettleForm
 from posts.models import Delivery, InvalidTransition, Message
@@ -418,7 +420,9 @@ def monitor_release(request: HttpRequest, pk: int) -> HttpResponse:
     zone, zone_label = _zone_of(message)
     wanted = request.POST.get("deliveries") or request.GET.get("deliveries") or ""
     form = ReleaseForm(posted(request), zone=zone, zone_label=zone_label, initial={"deliveries": wanted})
-    chosen = [int(part) for part in wanted.split(",") if part.strip().isdigit()]
+    chosen = parse_ids(wanted)
+    if chosen is None:  # never "all of them" for a list that names something else
+        raise InvalidInput(_("The list of deliveries is damaged: start again from the monitor."))
     free, still = ops.releasable_held(message_ids=[message.pk], delivery_ids=chosen or None)
 
     def act(form):
