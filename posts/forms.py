@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from channels.models import Network, SocialAccount
 from diplomacy_hub.localtime import BoundedDateField, LocalDateTimeField, hq_place, place_of, zone_of
 from embassies.models import RIGHT_TO_LEFT_LANGUAGES, Mission
+from posts.limits import TEXT_MAX
 from posts.models import Attachment, Message, Priority
 from posts.services.messages import ALT_TEXT_MAX, COMMENT_MAX, TEXT_TITLE_MAX, TITLE_MAX
 from posts.validation import is_blocking, language_name
@@ -169,6 +170,7 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
             self.fields[f"text_{language}"] = forms.CharField(
                 label=_("Text in %(language)s") % {"language": name},
                 required=False,
+                max_length=TEXT_MAX,
                 widget=forms.Textarea(attrs={"rows": 6}),
             )
             self.fields[f"title_{language}"] = forms.CharField(
@@ -180,6 +182,7 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
                 self.fields[f"text_{language}_{network}"] = forms.CharField(
                     label=_("%(network)s wording in %(language)s") % {"network": label, "language": name},
                     required=False,
+                    max_length=TEXT_MAX,
                     widget=forms.Textarea(attrs={"rows": 3}),
                 )
                 if network in NETWORKS_WITH_TITLES:

@@ -21,8 +21,10 @@ from diplomacy_hub.ids import parse_ids
 from diplomacy_hub.localtime import LocalDateTimeField, hq_zone, zone_city
 from embassies.models import Mission
 from embassies.validators import is_language_code
+from posts.limits import REASON_MAX, TEXT_MAX
 from posts.models import PublishingPause
 from posts.services.crisis import DEFAULT_CRISIS_NETWORKS, clean_scope
+from posts.services.messages import TITLE_MAX
 from posts.validation import language_name
 
 
@@ -47,7 +49,7 @@ class CancelForm(ConfirmMixin, forms.Form):
     reason = forms.CharField(
         label=_("Why cancel it?"),
         required=False,
-        max_length=1000,
+        max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The author is told, with this reason."),
     )
@@ -158,7 +160,7 @@ class PauseForm(ConfirmMixin, forms.Form):
     )
     reason = forms.CharField(
         label=_("Reason"),
-        max_length=2000,
+        max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Shown to everyone who sees the pause, and kept in the record."),
         error_messages={"required": _("Say why publishing is paused.")},
@@ -242,16 +244,20 @@ class CrisisAlertForm(forms.Form):
 
     title = forms.CharField(
         label=_("Internal title"),
-        max_length=200,
+        max_length=TITLE_MAX,
         help_text=_("For the crisis unit and the press office; it is not published."),
         error_messages={"required": _("Give the alert an internal title.")},
     )
     text_fr = forms.CharField(
-        label=_("Text in French"), required=False, widget=forms.Textarea(attrs={"rows": 4, "lang": "fr", "dir": "auto"})
+        label=_("Text in French"),
+        required=False,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4, "lang": "fr", "dir": "auto"}),
     )
     text_en = forms.CharField(
         label=_("Text in English"),
         required=False,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 4, "lang": "en", "dir": "auto"}),
     )
     scope_kind = forms.ChoiceField(
@@ -288,6 +294,7 @@ class CrisisAlertForm(forms.Form):
             self.fields[f"text_{number}"] = forms.CharField(
                 label=_("Text in this language"),
                 required=False,
+                max_length=TEXT_MAX,
                 widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
             )
 
