@@ -210,3 +210,44 @@ def test_the_admin_still_filters_by_a_good_id(world):
 def test_the_admin_checks_the_address_after_the_login(world):
     response = _get(Client(), reverse("admin:posts_message_changelist"), {"mission": BEYOND_64_BITS})
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "words"),
+    [
+        ("admin:posts_message_changelist", {"created_at__year": BEYOND_64_BITS}, "doit être un nombre"),
+        ("admin:posts_message_changelist", {"created_at__year": "9999"}, "une année entre 2000 et 2099"),
+        ("admin:posts_message_changelist", {"created_at__gte": "9999-12-31 00:00:00+00:00"}, "une date entre"),
+        ("admin:auth_user_changelist", {"date_joined__gte": "0001-01-01"}, "une date entre"),
+    ],
+)
+def test_the_admin_bounds_the_dates_in_its_addresses(world, path, data, words):
+    response = _get(_french(world.client("admin")), reverse(path), data)
+    assert response.status_code == 400
+    assert words in response.text
+
+
+def test_the_admin_still_shows_a_year_of_the_date_hierarchy(world):
+    year = str(world.message_a.created_at.year)
+    response = _get(world.client("admin"), reverse("admin:posts_message_changelist"), {"created_at__year": year})
+    assert response.status_code == 200
+    assert world.message_a.title in response.text
+
+
+def test_an_empty_to_field_on_a_change_page_is_refused(world):
+    path = reverse("admin:posts_publishingpause_change", args=[world.pause.pk])
+    response = _get(_french(world.client("admin")), path, {"_to_field": ""})
+    assert response.status_code == 400
+    assert "doit nommer un champ" in response.text
+
+
+@pytest.mark.parametrize(
+    ("model", "lookup"), [("audit_auditevent", "source_address"), ("axes_accessattempt", "ip_address")]
+)
+def test_an_address_filter_that_is_no_ip_address_is_refused(world, model, lookup):
+    """PostgreSQL's inet refuses it in the query (a 500 before): the address says so first."""
+    response = _get(_french(world.client("admin")), reverse(f"admin:{model}_changelist"), {lookup: "../../etc"})
+    assert response.status_code == 400
+    assert "doit être une adresse IP" in response.text
+    response = _get(world.client("admin"), reverse(f"admin:{model}_changelist"), {lookup: "203.0.113.7"})
+    assert response.status_code == 200
