@@ -21,6 +21,7 @@ from django.utils import timezone
 from channels.adapters.base import Content, MediaFile, Problem
 from channels.models import Network, SocialAccount
 from channels.services import adapter_for
+from posts.lifecycle import MESSAGE_BEFORE_APPROVAL
 from posts.models import Attachment, Delivery, Message, MessageText
 
 # A crisis alert reaches each account in its mission's first language that has a text,
@@ -172,7 +173,8 @@ def build_content(
 ) -> Content:
     """What one account receives. Three ways to ask:
 
-    - `build_content(delivery)`: what that delivery publishes, with its `reference`;
+    - `build_content(delivery)`: what that delivery publishes, with its network token as
+      the content's `reference`;
     - `build_content(message, account, language)`: before any delivery exists (validation,
       previews);
     - `build_content(message=..., language=..., network=..., reference=...)`: the same by
@@ -184,7 +186,7 @@ def build_content(
     """
     if isinstance(source, Delivery):
         message, account, language = source.message, source.account, source.language
-        reference = source.reference
+        reference = source.network_token
     elif source is not None:
         message = source
     if message is None or language is None or (account is None and network is None):
@@ -320,8 +322,11 @@ def _target_problems(message: Message, accounts: list[SocialAccount]) -> list[Me
 
 
 def _time_problems(message: Message) -> list[MessageProblem]:
-    before_approval = (Message.State.DRAFT, Message.State.CHANGES_REQUESTED, Message.State.IN_REVIEW)
-    if message.desired_at is not None and message.desired_at <= timezone.now() and message.state in before_approval:
+    if (
+        message.desired_at is not None
+        and message.desired_at <= timezone.now()
+        and message.state in MESSAGE_BEFORE_APPROVAL
+    ):
         return [
             _own(
                 "desired_at",

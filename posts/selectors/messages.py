@@ -177,8 +177,11 @@ def message_get(*, user, pk: int) -> Message:
             ),
         )
     )
+    message_id = parse_id(pk)
+    if message_id is None:
+        raise Http404("No such message.")
     try:
-        return messages.get(pk=parse_id(pk))
+        return messages.get(pk=message_id)
     except Message.DoesNotExist:
         raise Http404("No such message.") from None
 

@@ -18,6 +18,7 @@ from diplomacy_hub.ids import parse_id
 from diplomacy_hub.localtime import local_to_aware, parse_local, place_of, zone_of
 from embassies.models import Mission
 from posts.forms import ComposeForm
+from posts.lifecycle import MESSAGE_WITH_AUTHOR
 from posts.models import InvalidTransition, Message, Review
 from posts.selectors import messages as selectors
 from posts.services import messages as drafting
@@ -28,7 +29,7 @@ from posts.validation import validate_message
 from posts.views.common import render_page
 from posts.views.previews import build_preview, draft_from_form
 
-AUTOSAVE_STATES = (Message.State.DRAFT, Message.State.CHANGES_REQUESTED)
+AUTOSAVE_STATES = MESSAGE_WITH_AUTHOR
 
 
 def _editable_message(request: HttpRequest, pk) -> Message:
