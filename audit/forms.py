@@ -1,8 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from diplomacy_hub.forms import ListFilterForm
 from diplomacy_hub.localtime import BoundedDateField
-from embassies.forms import ListFilterForm
 
 
 class AuditFilterForm(ListFilterForm):

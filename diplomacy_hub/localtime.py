@@ -46,7 +46,8 @@ def zone_of(mission: Any) -> zoneinfo.ZoneInfo:
 
 
 def place_of(mission: Any) -> str:
-    return mission.city if mission is not None else hq_place()
+    """The mission's city in the reader's language ("Le Caire"); headquarters' for none."""
+    return mission.display_city if mission is not None else hq_place()
 
 
 def hq_context() -> dict[str, str]:

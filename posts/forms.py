@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
 from diplomacy_hub.localtime import BoundedDateField, LocalDateTimeField, hq_place, place_of, zone_of
+from embassies.forms import searchable
 from embassies.models import RIGHT_TO_LEFT_LANGUAGES, Mission
 from posts.limits import TEXT_MAX
 from posts.models import Attachment, Message, Priority
@@ -159,14 +160,14 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
         zone = mission.zone
         self.fields["desired_at"] = LocalDateTimeField(
             zone=zone,
-            place=mission.city,
+            place=mission.display_city,
             required=False,
-            label=_("Desired time in %(place)s") % {"place": mission.city},
+            label=_("Desired time in %(place)s") % {"place": mission.display_city},
             help_text=_("Local time of the mission. Leave empty to let the press office choose."),
         )
         self.fields["targets"].choices = [(str(account.pk), str(account)) for account in accounts]
         for language in mission.languages:
-            name = display_language(language)
+            name = language_name(language)  # inside a sentence: "Texte en arabe"
             self.fields[f"text_{language}"] = forms.CharField(
                 label=_("Text in %(language)s") % {"language": name},
                 required=False,
@@ -442,6 +443,7 @@ class ReviewQueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = [("", _("All regions")), *Mission.Region.choices]
         self.fields["mission"].choices = _mission_choices(missions)
+        searchable(self.fields["mission"], placeholder=_("All missions"))
         self.fields["network"].choices = [("", _("All networks")), *Network.choices]
         self.fields["priority"].choices = [("", _("Any priority")), *Priority.choices]
 
@@ -476,6 +478,7 @@ class CalendarForm(forms.Form):
         self.today = today
         self.fields["region"].choices = [("", _("All regions")), *Mission.Region.choices]
         self.fields["mission"].choices = _mission_choices(missions)
+        searchable(self.fields["mission"], placeholder=_("All missions"))
         self.fields["tz"].choices = [
             (self.HQ, _("%(place)s (headquarters)") % {"place": hq_place()}),
             (self.MISSION, _("Each mission's own")),

@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
@@ -84,6 +85,10 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # Not stored: set by a decision's service on the message it returns, so that the page
+    # says "the author has been told" only when an email to them was queued.
+    author_told: bool = False
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("message")
@@ -110,8 +115,6 @@ class Message(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("posts:message_detail", args=[self.pk])
 
     def require_transition(self, to_state: str) -> None:
@@ -212,6 +215,8 @@ class Review(models.Model):
     decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
     comment = models.TextField(_("comment"), blank=True)
     message_version = models.PositiveIntegerField()
+    # The texts the reviewer decided on, so that the next review sees what changed since.
+    texts = models.JSONField(_("texts reviewed"), default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -279,6 +284,9 @@ class Delivery(models.Model):
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     last_error_kind = models.CharField(max_length=16, choices=ErrorKind.choices, blank=True)
     external_id = models.CharField(_("id on the network"), max_length=100, blank=True)
+    # The post that carries it, when that is another object: a Facebook video (external_id,
+    # what retract deletes) and its Page post (what the Page's feed and comments know).
+    external_post_id = models.CharField(_("post id on the network"), max_length=100, blank=True)
     external_url = models.URLField(_("link"), max_length=500, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     retracted_at = models.DateTimeField(_("retracted"), null=True, blank=True)

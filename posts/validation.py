@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import pycountry
-from django.conf.locale import LANG_INFO
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from channels.adapters.base import Content, MediaFile, Problem
-from channels.models import Network, SocialAccount
+from channels.models import SocialAccount, account_label, network_label
 from channels.services import adapter_for
+from embassies import names
 from posts.lifecycle import MESSAGE_BEFORE_APPROVAL
 from posts.models import Attachment, Delivery, Message, MessageText
 
@@ -68,27 +68,8 @@ def is_blocking(problem: Problem) -> bool:
 
 
 def language_name(code: str) -> str:
-    """ "Arabic" for "ar": Django's names first, then ISO 639's, else the code itself."""
-    info = LANG_INFO.get(code)
-    if info and "name" in info:
-        return info["name"]
-    language = pycountry.languages.get(alpha_2=code) if code else None
-    return getattr(language, "name", None) or code or "?"
-
-
-def network_label(network: str) -> str:
-    try:
-        return str(Network(network).label)
-    except ValueError:
-        return network
-
-
-def account_label(account: SocialAccount) -> str:
-    """ "X @FranceEgypte": the network, then how the account is known there."""
-    name = account.handle or account.display_name or account.network_account_id or f"#{account.pk}"
-    if account.network == Network.TWITTER and account.handle and not name.startswith("@"):
-        name = f"@{name}"
-    return f"{network_label(account.network)} {name}"
+    """ "Arabic" for "ar", in the reader's language ("arabe" in French prose)."""
+    return names.language_name(code)
 
 
 def accounts_label(accounts: list[SocialAccount]) -> str:
@@ -395,8 +376,6 @@ def validate_message(message: Message) -> list[Problem]:
 def with_content(queryset):
     """A message queryset that brings its texts, attachments and targets (with their
     missions) in three more queries: what validation, the plan and the fingerprint read."""
-    from django.db.models import Prefetch
-
     return queryset.prefetch_related(
         "texts",
         "attachments",

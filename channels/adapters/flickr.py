@@ -56,7 +56,6 @@ from channels.adapters.base import (
     require_fit,
     sdk_errors,
 )
-from channels.adapters.outgoing import clean_image
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -65,7 +64,7 @@ from channels.adapters.transport import (
     request_never_left,
     sandbox_post_url,
 )
-from channels.media import IMAGE_UPLOAD_MAX_BYTES, check_against_limits
+from channels.media import IMAGE_UPLOAD_MAX_BYTES, check_against_limits, clean_image
 
 NETWORK = "flickr"
 LABEL = "Flickr"

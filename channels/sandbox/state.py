@@ -21,8 +21,9 @@ from typing import Any
 
 from channels.sandbox import tokens
 from channels.sandbox.faults import FaultBook, FaultDecision, FaultRule
-from channels.sandbox.http import sniff_mime
-from channels.sandbox.oauth1 import NonceBook
+from channels.sandbox.mime import sniff_mime
+from channels.sandbox.nonces import NonceBook
+from embassies.names import demo_account
 
 # Uploaded images are kept so that the feeds can show them; videos are only counted.
 MEDIA_KEEP_MAX_BYTES = 2 * 1024 * 1024
@@ -172,7 +173,9 @@ class SandboxState:
         self._requests = 0
         self._in_flight = 0
         self._peak = 0
-        self.apps: dict[tuple[str, str], str] = dict(DEFAULT_APPS)  # kept across resets
+        # Developer apps, {(network, key): secret}: configuration, kept across resets. Flickr
+        # checks OAuth 1.0a signatures, Facebook appsecret_proof, with their apps' secrets.
+        self.apps: dict[tuple[str, str], str] = dict(DEFAULT_APPS)
         self._clear()
 
     def _clear(self) -> None:
@@ -236,9 +239,12 @@ class SandboxState:
         with a token only (seeded, or issued before a restart)."""
         with self.lock:
             known = self.accounts.get((network, account_id))
-        return known or Account(
-            network, account_id, f"Sandbox account {account_id}", f"sandbox_{account_id.split('@')[0][-6:]}"
-        )
+        if known:
+            return known
+        demo = demo_account(network, account_id)
+        if demo:  # the demo's accounts, named as the app names them
+            return Account(network, account_id, *demo)
+        return Account(network, account_id, f"Sandbox account {account_id}", f"sandbox_{account_id.split('@')[0][-6:]}")
 
     # --- what was received ----------------------------------------------------------------
 
@@ -351,7 +357,7 @@ class SandboxState:
         with self.lock:
             return self.uploads.get(upload_id)
 
-    # --- OAuth 1.0a consumers -------------------------------------------------------------
+    # --- Developer apps: Flickr's OAuth 1.0a consumers, Facebook's apps ----------------------
 
     def register_app(self, network: str, key: str, secret: str) -> None:
         with self.lock:
@@ -360,6 +366,10 @@ class SandboxState:
     def app_secret(self, network: str, key: str) -> str | None:
         with self.lock:
             return self.apps.get((network, key))
+
+    def app_secrets(self, network: str) -> list[str]:
+        with self.lock:
+            return [secret for (n, _), secret in self.apps.items() if n == network]
 
     # --- OAuth grants and token families ----------------------------------------------------
 

@@ -142,7 +142,7 @@ def check_texts(texts: dict[tuple[str, str], tuple[str, str]], *, mission: Missi
         elif mission is not None and language not in mission.languages:
             errors.append(
                 _("%(mission)s does not publish in %(language)s.")
-                % {"mission": mission.name, "language": language_name(language)}
+                % {"mission": mission.display_name, "language": language_name(language)}
             )
         if network and network not in Network.values:
             errors.append(_("“%(network)s” is not a network.") % {"network": network})
@@ -176,7 +176,7 @@ def check_targets(target_ids: Iterable[int], *, mission: Mission | None) -> list
         ids = ", ".join(f"#{pk}" for pk in missing)
         if mission is not None:
             refusal = _("Not accounts of %(mission)s: %(ids)s. Choose among the mission's own accounts.") % {
-                "mission": mission.name,
+                "mission": mission.display_name,
                 "ids": ids,
             }
         else:
@@ -321,7 +321,7 @@ def message_create(
         mission = Mission.objects.get(pk=mission)
     policy.require(actor, "message.create", mission)
     if not mission.is_active:
-        raise ValidationError({"mission": _("%(mission)s is no longer active.") % {"mission": mission.name}})
+        raise ValidationError({"mission": _("%(mission)s is no longer active.") % {"mission": mission.display_name}})
     title = _clean_title(title)
     desired_at = _clean_desired_at(desired_at)
     clean_texts = normalise_texts(texts)
