@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from channels import services, tasks
+from channels import services
 from channels.models import SocialAccount
 from embassies.admin import PolicyAdminMixin
 
@@ -68,7 +68,6 @@ class SocialAccountAdmin(PolicyAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Check the selected accounts now"))
     def check_accounts(self, request, queryset) -> None:
         ids = list(queryset.values_list("pk", flat=True))
-        for account_id in ids:
-            tasks.health_check_account.delay_on_commit(account_id)
+        services.account_health_check_queue(account_ids=ids)
         text = ngettext("%d check queued.", "%d checks queued.", len(ids)) % len(ids)
         self.message_user(request, text, messages.INFO)

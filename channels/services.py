@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ from channels.crypto import CredentialsDecryptionError, key_ring
 from channels.models import Network, SocialAccount
 from channels.notifications import notify_admins_of_account_problem
 from diplomacy_hub import policy
+from diplomacy_hub.tasks import enqueue_on_commit
 from embassies.models import Mission
 
 logger = logging.getLogger(__name__)
@@ -607,3 +609,13 @@ def credentials_rotate(*, account_ids: list[int]) -> RotationResult:
                 failed=result.failed,
             )
     return result
+
+
+def account_health_check_queue(*, account_ids: Sequence[int]) -> None:
+    """Queue a health check of each account once the transaction commits: the network call
+    runs in a worker, and a slow broker never holds the web request."""
+    enqueue_on_commit(
+        "channels.health_check_account",
+        calls=[((account_id,), {}) for account_id in account_ids],
+        what=f"the health checks of {len(account_ids)} accounts",
+    )

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from channels import selectors, services, tasks
+from channels import selectors, services
 from channels.adapters.base import AdapterError
 from channels.forms import AccountFilterForm, AccountRegisterForm
 from channels.models import Network, SocialAccount
@@ -172,6 +172,6 @@ def account_disable(request: HttpRequest, account_id: int) -> HttpResponse:
 def account_check(request: HttpRequest, account_id: int) -> HttpResponse:
     """Check now: queued for a worker (a network call never holds a web request)."""
     account = _managed_account(request, account_id)
-    tasks.health_check_account.delay_on_commit(account.pk)
+    services.account_health_check_queue(account_ids=[account.pk])
     messages.info(request, _("A health check is on its way. Reload this page in a few seconds."))
     return redirect("channels:account_detail", account_id=account.pk)

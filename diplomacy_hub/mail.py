@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.template.loader import render_to_string
 
-from diplomacy_hub.tasks import task
+from diplomacy_hub.tasks import enqueue_on_commit, task
 
 logger = logging.getLogger(__name__)
 
 SUBJECT_PREFIX = "[Diplomacy Hub] "
+MAIL_TASK = "mail.send"
 SUBJECT_MAX = 150
 
 
@@ -59,16 +58,16 @@ def mail_queue(*, subject: str, template: str, context: dict, recipients: Iterab
         return 0
     body = render_to_string(f"emails/{template}", context)
     subject = one_line(SUBJECT_PREFIX + subject)
-    for address in addresses:
-        # One email per person: nobody sees the list of recipients. Robust: a broker that
-        # refuses the task is logged, and the request that committed still answers.
-        transaction.on_commit(
-            partial(mail_send.apply_async, kwargs={"to": address, "subject": subject, "body": body}), robust=True
-        )
+    # One email per person: nobody sees the list of recipients.
+    enqueue_on_commit(
+        MAIL_TASK,
+        calls=[((), {"to": address, "subject": subject, "body": body}) for address in addresses],
+        what=f"the email {subject!r}",
+    )
     return len(addresses)
 
 
-@task(name="mail.send")
+@task(name=MAIL_TASK)
 def mail_send(*, to: str, subject: str, body: str, **kwargs) -> int:
     """Send one plain-text email. A failure is logged, not retried: the decision it tells of
     is already recorded and shown on the message's page."""

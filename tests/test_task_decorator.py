@@ -1,12 +1,15 @@
 """diplomacy_hub.tasks.task: every app's one task decorator. A stable dotted name is
-required, a queue on the task is refused (routing gives it), and our defaults hold."""
+required, a queue on the task is refused (routing gives it), and our defaults hold. And
+the one way a request hands work to the broker never waits for a hanging one."""
 
 from __future__ import annotations
+
+import threading
 
 import pytest
 
 from diplomacy_hub.celery import app
-from diplomacy_hub.tasks import task
+from diplomacy_hub.tasks import send_without_waiting, task
 
 
 def test_a_task_needs_a_stable_dotted_name():
@@ -54,3 +57,30 @@ def test_routing_gives_each_task_its_queue(name, queue):
 
 def test_a_sender_naming_the_lane_wins_over_routing():
     assert app.amqp.router.route({"queue": "crisis"}, "posts.publish_delivery")["queue"].name == "crisis"
+
+
+def test_send_without_waiting_returns_while_the_broker_hangs(settings, caplog):
+    """A request that hands work to a hanging broker answers anyway: the sending goes on in
+    the background and the wait is said in the log."""
+    settings.KICK_TIMEOUT = 0.05
+    release, finished = threading.Event(), threading.Event()
+
+    def hanging_send() -> None:
+        release.wait(10)
+        finished.set()
+
+    send_without_waiting(hanging_send, what="a test task")
+
+    assert not finished.is_set()
+    assert "did not take a test task" in caplog.text
+    release.set()
+    assert finished.wait(5)
+
+
+def test_send_without_waiting_logs_a_refusal_and_never_raises(caplog):
+    def refusing_send() -> None:
+        raise ConnectionRefusedError("no broker")
+
+    send_without_waiting(refusing_send, what="a test task")
+
+    assert "The broker refused a test task" in caplog.text

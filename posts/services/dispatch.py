@@ -28,7 +28,6 @@ cancelled, retracted, rejected message, nor of one sent back to review.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +38,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
+from diplomacy_hub.tasks import enqueue
 from posts.lifecycle import MESSAGE_PUBLISHABLE
 from posts.models import Delivery, Heartbeat, Priority, PublishingPause
 from posts.ratelimit import budget_for
@@ -69,29 +69,10 @@ def due_deliveries(now: datetime) -> QuerySet[Delivery]:
 # --- Kicking the dispatcher ---------------------------------------------------------------
 
 
-def _send_kick() -> None:
-    try:
-        with current_app.producer_or_acquire() as producer:
-            for queue in DISPATCH_QUEUES:
-                current_app.send_task(DISPATCH_TASK, queue=queue, producer=producer, retry=False)
-    except Exception:  # the beat tick will do it
-        logger.warning("Could not kick the dispatcher; the next tick will dispatch.", exc_info=True)
-
-
 def kick_dispatcher() -> None:
-    """Ask for a dispatch now. Waits at most settings.KICK_TIMEOUT for the broker, never
-    raises (the sending goes on in a daemon thread, bounded by the broker's socket
-    timeouts, if the broker is slow)."""
-    try:
-        thread = threading.Thread(target=_send_kick, name="kick-dispatcher", daemon=True)
-        thread.start()
-        thread.join(settings.KICK_TIMEOUT)
-        if thread.is_alive():
-            logger.warning(
-                "The broker did not answer within %.1f s; the next tick will dispatch.", settings.KICK_TIMEOUT
-            )
-    except Exception:
-        logger.exception("Could not kick the dispatcher.")
+    """Ask for a dispatch now, waiting at most settings.KICK_TIMEOUT for the broker and never
+    raising: the beat tick dispatches anyway."""
+    enqueue(DISPATCH_TASK, calls=[((), {})], queues=DISPATCH_QUEUES, what="a dispatch")
 
 
 # --- Claiming ----------------------------------------------------------------------------------

@@ -7,12 +7,10 @@ after commit.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 
-from celery import current_app
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from channels.adapters.base import AdapterError
 from diplomacy_hub import policy
+from diplomacy_hub.tasks import enqueue
 from posts.lifecycle import MESSAGE_RETRYABLE, lock_for_transition
 from posts.models import Delivery, DeliveryAttempt, InvalidTransition, Message
 from posts.services import delivery as publishing
@@ -162,34 +161,19 @@ def message_retract(*, actor, message_id: int) -> Message:
         if not sent:
             _retracted(message, actor=actor)
         else:
-            queue = queue_for(message.priority)
-            transaction.on_commit(lambda: _enqueue_retractions(sent, queue=queue, actor_id=actor.pk), robust=True)
+            # If the broker refuses, the deliveries stay sent, and asking to retract again
+            # sends them again.
+            transaction.on_commit(
+                partial(
+                    enqueue,
+                    RETRACT_TASK,
+                    calls=[([pk], {"actor_id": actor.pk}) for pk in sent],
+                    queues=[queue_for(message.priority)],
+                    what=f"the retractions of message {message.pk}",
+                ),
+                robust=True,
+            )
     return message
-
-
-def _enqueue_retractions(delivery_ids: list[int], *, queue: str, actor_id: int | None) -> None:
-    """Send one `posts.retract_delivery` per delivery; the request waits at most
-    KICK_TIMEOUT for the broker (the sending goes on in the background). If the broker
-    refuses, the deliveries stay sent and asking to retract again sends them again."""
-
-    def send() -> None:
-        try:
-            with current_app.producer_or_acquire() as producer:
-                for pk in delivery_ids:
-                    current_app.send_task(
-                        RETRACT_TASK,
-                        args=[pk],
-                        kwargs={"actor_id": actor_id},
-                        queue=queue,
-                        producer=producer,
-                        retry=False,
-                    )
-        except Exception:
-            logger.warning("The broker refused the retractions of %s; ask again.", delivery_ids, exc_info=True)
-
-    thread = threading.Thread(target=send, name="enqueue-retractions", daemon=True)
-    thread.start()
-    thread.join(settings.KICK_TIMEOUT)
 
 
 def delivery_retract(*, delivery_id: int, actor_id: int | None = None) -> str:

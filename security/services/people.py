@@ -10,7 +10,6 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.models import Session
@@ -26,6 +25,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from audit.services import record
 from diplomacy_hub import policy
+from diplomacy_hub.tasks import enqueue_on_commit
 from embassies import services as staff_services
 from embassies.models import Mission
 from embassies.roles import Role
@@ -109,16 +109,10 @@ def _send_link(invitation: Invitation) -> None:
     """After commit, a task mails link number `issue` (never in the request: a slow mail
     server must not hold the administrator's page). A broker that is down is logged: the
     invitation shows "not sent yet", and Resend sends it."""
-    invitation_id, issue = invitation.pk, invitation.issue
-
-    def enqueue() -> None:
-        try:
-            # By name: security/tasks.py imports this module.
-            current_app.send_task(SEND_TASK, args=[invitation_id, issue], retry=False)  # queue: task routes
-        except Exception:
-            logger.exception("Could not queue the e-mail of invitation %s.", invitation_id)
-
-    transaction.on_commit(enqueue, robust=True)
+    # By name: security/tasks.py imports this module.
+    enqueue_on_commit(
+        SEND_TASK, calls=[((invitation.pk, invitation.issue), {})], what=f"the e-mail of invitation {invitation.pk}"
+    )
 
 
 def invitation_create(

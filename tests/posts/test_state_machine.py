@@ -339,8 +339,8 @@ def engine(monkeypatch):
     machine's examples."""
     network, broker = Network(), FakeBroker()
     monkeypatch.setattr("posts.services.delivery.adapter_for", lambda account: network)
-    for module in ("dispatch", "sweeper", "operations"):
-        monkeypatch.setattr(f"posts.services.{module}.current_app", broker)
+    for module in ("posts.services.dispatch", "posts.services.sweeper", "diplomacy_hub.tasks"):
+        monkeypatch.setattr(f"{module}.current_app", broker)
     monkeypatch.setattr(MessageWorkflow, "network", network, raising=False)
     monkeypatch.setattr(MessageWorkflow, "broker", broker, raising=False)
     return network

@@ -32,7 +32,7 @@ class Queue:
 @pytest.fixture
 def task_queue(monkeypatch) -> Queue:
     queue = Queue()
-    monkeypatch.setattr("security.services.people.current_app.send_task", queue.send_task)
+    monkeypatch.setattr("diplomacy_hub.tasks.current_app.send_task", queue.send_task)
     return queue
 
 

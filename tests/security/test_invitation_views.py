@@ -178,7 +178,7 @@ def test_a_broker_that_is_down_does_not_fail_the_invitation(
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("the broker is down")
 
-    monkeypatch.setattr("security.services.people.current_app.send_task", refuse)
+    monkeypatch.setattr("diplomacy_hub.tasks.current_app.send_task", refuse)
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(reverse("staff:invite"), invite_form())
     assert response.status_code == 302

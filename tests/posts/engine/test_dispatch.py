@@ -23,7 +23,7 @@ S = Delivery.State
 def test_approval_now_kicks_the_dispatcher_on_both_publishing_queues(broker, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         approve(targets=accounts(1))
-    assert [(name, queue) for name, _, queue in broker.sent] == [
+    assert [(name, queue) for name, _, queue in broker.sent if name != "mail.send"] == [
         ("posts.dispatch_due", "crisis"),
         ("posts.dispatch_due", "publish"),
     ]
