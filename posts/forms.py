@@ -21,8 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
 from embassies.models import RIGHT_TO_LEFT_LANGUAGES, Mission
-from posts.models import Attachment, Message, Priority
-from posts.services.messages import ALT_TEXT_MAX, COMMENT_MAX, TEXT_TITLE_MAX, TITLE_MAX
+from posts.models import ALT_TEXT_MAX, COMMENT_MAX, TEXT_TITLE_MAX, TITLE_MAX, Attachment, Message, Priority
 from posts.validation import is_blocking, language_name
 
 LOCAL_INPUT_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")

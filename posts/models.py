@@ -32,6 +32,13 @@ AUTHORING_VERBS = frozenset(
 )
 
 
+# How long what people type may be: the model fields, the forms and the services share them.
+TITLE_MAX = 200
+TEXT_TITLE_MAX = 255
+ALT_TEXT_MAX = 1000
+COMMENT_MAX = 5000
+
+
 class Priority(models.TextChoices):
     ROUTINE = "routine", _("Routine")
     CRISIS = "crisis", _("Crisis alert")
@@ -91,7 +98,7 @@ class Message(models.Model):
         related_name="authored_messages",
         verbose_name=_("author"),
     )
-    title = models.CharField(_("internal title"), max_length=200)
+    title = models.CharField(_("internal title"), max_length=TITLE_MAX)
     state = models.CharField(_("state"), max_length=24, choices=State.choices, default=State.DRAFT)
     priority = models.CharField(
         _("priority"),
@@ -198,7 +205,7 @@ class MessageText(models.Model):
     body = models.TextField(_("text"))
     title = models.CharField(
         _("title"),
-        max_length=255,
+        max_length=TEXT_TITLE_MAX,
         blank=True,
         help_text=_("YouTube and Flickr titles."),
     )
@@ -233,7 +240,7 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField(_("size in bytes"))
     sha256 = models.CharField(max_length=64)
     original_name = models.CharField(_("file name"), max_length=255)
-    alt_text = models.CharField(_("alt text"), max_length=1000, blank=True)
+    alt_text = models.CharField(_("alt text"), max_length=ALT_TEXT_MAX, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)

@@ -23,9 +23,9 @@ from channels.models import Network, SocialAccount
 from diplomacy_hub import policy
 from embassies.models import Mission
 from embassies.validators import USER_ASSIGNED_COUNTRY_CODES, validate_country_code
-from posts.models import Message, Priority
+from posts.models import TITLE_MAX, Message, Priority
 from posts.services.events import record_event
-from posts.services.messages import TITLE_MAX, check_texts, normalise_texts, write_texts
+from posts.services.messages import check_texts, normalise_texts, write_texts
 from posts.validation import CRISIS_FALLBACK_LANGUAGES, language_name
 
 # Networks that publish a text on its own. YouTube needs a video and Flickr a photo: name

@@ -29,14 +29,21 @@ from channels.models import Network, SocialAccount
 from diplomacy_hub import policy
 from embassies.models import Mission
 from embassies.validators import is_language_code
-from posts.models import Attachment, Comment, Delivery, InvalidTransition, Message, MessageText, Priority
+from posts.models import (
+    ALT_TEXT_MAX,
+    COMMENT_MAX,
+    TEXT_TITLE_MAX,
+    TITLE_MAX,
+    Attachment,
+    Comment,
+    Delivery,
+    InvalidTransition,
+    Message,
+    MessageText,
+    Priority,
+)
 from posts.services.events import record_delivery_events, record_event
 from posts.validation import language_name
-
-TITLE_MAX = Message._meta.get_field("title").max_length
-TEXT_TITLE_MAX = MessageText._meta.get_field("title").max_length
-ALT_TEXT_MAX = Attachment._meta.get_field("alt_text").max_length
-COMMENT_MAX = 5000
 
 # Deliveries that no worker has started on: cancelling them is always safe.
 PENDING_DELIVERY_STATES = (Delivery.State.SCHEDULED, Delivery.State.HELD, Delivery.State.QUEUED)
