@@ -9,11 +9,11 @@ means for a delivery (retry when, mark the account expired, give up, reconcile).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 # --- Data in -------------------------------------------------------------------------
 
@@ -89,11 +89,15 @@ class Metrics:
 
 @dataclass(frozen=True)
 class Problem:
-    """One reason a content cannot go to a network, in words an officer understands."""
+    """One reason a content cannot go to a network: a `code` with plain `params` (numbers,
+    file names, the network's key), which our side words in the reader's language
+    (posts.problems), and `message`, the same in English for logs and the record."""
 
     network: str
     field: str  # "text", "title", "media", "tags"
     message: str
+    code: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

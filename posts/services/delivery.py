@@ -56,6 +56,7 @@ from channels.adapters.base import (
 )
 from channels.crypto import CredentialsDecryptionError
 from channels.models import SocialAccount
+from posts.fingerprint import message_fingerprint
 from posts.models import Delivery, DeliveryAttempt, Message, PublishingPause
 from posts.services.dispatch import PUBLISHABLE_MESSAGE_STATES
 from posts.services.events import record_event
@@ -95,14 +96,12 @@ def _credentials(account: SocialAccount) -> Credentials:
 
 
 def _content(delivery: Delivery) -> Content:
-    from posts.validation import build_content
+    from posts.validation import delivery_content
 
-    return build_content(delivery)
+    return delivery_content(delivery)
 
 
 def _fingerprint(message: Message) -> str:
-    from posts.fingerprint import message_fingerprint
-
     return message_fingerprint(message)
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from diplomacy_hub import policy
 from embassies.models import Mission
+from posts.draft import draft_of
 from posts.forms import ComposeForm, local_to_aware, parse_local, place_of, zone_of
 from posts.models import InvalidTransition, Message, Review
 from posts.selectors import messages as selectors
@@ -22,9 +23,9 @@ from posts.services import messages as drafting
 from posts.services import review
 from posts.services.messages import UNSET, StaleVersion
 from posts.services.review import ValidationProblems
-from posts.validation import validate_message
+from posts.validation import validate_draft
 from posts.views.common import render_page
-from posts.views.previews import build_preview, draft_from_form
+from posts.views.previews import build_preview
 
 AUTOSAVE_STATES = (Message.State.DRAFT, Message.State.CHANGES_REQUESTED)
 
@@ -123,7 +124,7 @@ def _compose_page(
             "stale": stale,
             "autosave": message is None or message.state in AUTOSAVE_STATES,
             "preview": build_preview(
-                message if (message is not None and not form.is_bound) else draft_from_form(form, message)
+                draft_of(message) if (message is not None and not form.is_bound) else form.draft()
             ),
             "now": timezone.now(),
         },
@@ -142,7 +143,7 @@ def _compose(request: HttpRequest, mission: Mission, message: Message | None) ->
             # Sent here by a refused submit: show every problem beside its field.
             form = _compose_form(request, mission, message, data=form.as_data())
             form.is_valid()
-            form.add_problems(validate_message(message))
+            form.add_problems(validate_draft(draft_of(message)))
         return _compose_page(request, form, message)
 
     form = _compose_form(request, mission, message, data=request.POST, files=request.FILES)
@@ -151,7 +152,7 @@ def _compose(request: HttpRequest, mission: Mission, message: Message | None) ->
     user = request.user
     if not form.is_valid():
         if action == "submit":  # every problem at once: the form's, and those submit would find
-            form.add_problems(validate_message(draft_from_form(form, message)))
+            form.add_problems(validate_draft(form.draft()))
         return _compose_page(request, form, message, status=400, version=request.POST.get("version") or None)
     try:
         message = _save_draft(user, form, message)
@@ -302,7 +303,7 @@ def message_preview(request: HttpRequest) -> HttpResponse:
         request,
         "posts/partials/preview.html",
         {
-            "preview": build_preview(draft_from_form(form, message)),
+            "preview": build_preview(form.draft()),
             "live": True,
         },
     )

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from diplomacy_hub import policy
 from embassies.roles import Role
+from posts.draft import draft_of
 from posts.forms import ApproveForm, CommentForm, DecisionForm, hq_zone, place_of, zone_city, zone_of
 from posts.models import Delivery, Event, InvalidTransition, Message, Review
 from posts.selectors import messages as selectors
@@ -157,7 +158,7 @@ def _detail_page(
     reviews = list(message.reviews.all())
     context = {
         "message": message,
-        "preview": build_preview(message),
+        "preview": build_preview(draft_of(message)),
         "attachments": list(message.attachments.all()),
         "targets": list(message.targets.all()),
         "comments": list(message.comments.all()),

@@ -341,9 +341,9 @@ class Verdict:
 
 
 def _content_text(delivery) -> str:
-    from posts.validation import build_content
+    from posts.validation import delivery_content
 
-    return build_content(delivery).text
+    return delivery_content(delivery).text
 
 
 def judge(
