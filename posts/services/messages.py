@@ -29,6 +29,7 @@ from channels.models import Network, SocialAccount
 from diplomacy_hub import policy
 from embassies.models import Mission
 from embassies.validators import is_language_code
+from posts.draft import clean_body, clean_title
 from posts.models import (
     ALT_TEXT_MAX,
     COMMENT_MAX,
@@ -129,8 +130,7 @@ def normalise_texts(texts: TextsInput) -> dict[tuple[str, str], tuple[str, str]]
             body, title = value.get("body", ""), value.get("title", "")
         else:
             body, title = value
-        body = str(body or "").replace("\r\n", "\n").replace("\r", "\n")
-        title = " ".join(str(title or "").split())
+        body, title = clean_body(body), clean_title(title)
         if not body.strip() and not title:
             continue
         if (language, network) in result:
