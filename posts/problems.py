@@ -84,6 +84,7 @@ PROBLEMS: dict[str, Promise] = {
         "excess",
     ),
     "tags.too_many": P("%(network)s takes at most %(limit)s tags (this message has %(count)s)."),
+    "tags.refused_characters": P("%(network)s does not accept <, > or commas in a tag."),
     "tags.double_quote": P("A %(network)s tag cannot contain a double quote: %(tags)s."),
     "text.refused_characters": P("The text contains characters %(network)s refuses: %(characters)s."),
     "text.or_media_required": P("%(network)s needs a text, an image or a video."),

@@ -100,6 +100,25 @@ class Problem:
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
+class Said(str):
+    """A sentence in English, for logs and the record, that also carries its `code` and
+    plain `params`: the text rules return these, so that our side can word each one in
+    the reader's language (posts.problems) while the English stays as it was."""
+
+    code: str
+    params: dict[str, Any]
+
+    def __new__(cls, text: str, code: str, **params: Any) -> Said:
+        said = super().__new__(cls, text)
+        said.code, said.params = code, params
+        return said
+
+
+def problem_of(network: str, field: str, said: str) -> Problem:
+    """A Problem from a sentence, with its code and parameters when it is a `Said`."""
+    return Problem(network, field, str(said), getattr(said, "code", ""), dict(getattr(said, "params", {})))
+
+
 @dataclass(frozen=True)
 class NetworkLimits:
     text_max: int  # in the network's own unit (X: weighted characters; YouTube: bytes)

@@ -63,7 +63,9 @@ from channels.adapters.base import (
     Progress,
     Published,
     RateLimited,
+    Said,
     TransientError,
+    problem_of,
     require_fit,
     sdk_errors,
 )
@@ -272,8 +274,8 @@ def _image_file(item: MediaFile) -> tuple[str, bytes, str]:
 def _text_problems(content: Content) -> list[Problem]:
     messages = text_rules.facebook_text_problems(content.text)
     if not content.text.strip() and not content.media:
-        messages.append("Facebook needs a text, an image or a video.")
-    return [Problem(network=NETWORK, field="text", message=message) for message in messages]
+        messages.append(Said("Facebook needs a text, an image or a video.", "text.or_media_required", network=NETWORK))
+    return [problem_of(NETWORK, "text", message) for message in messages]
 
 
 def comparable_text(text: str) -> str:

@@ -50,6 +50,7 @@ from channels.adapters.base import (
     Published,
     RateLimited,
     TransientError,
+    problem_of,
     require_fit,
     sdk_errors,
 )
@@ -205,7 +206,7 @@ def _text_problems(content: Content) -> list[Problem]:
     if content.reference and len(tags) > text_rules.FLICKR_TAGS_MAX:  # the count comes first
         tag_messages[0] += f" That includes our tracking tag “{_machine_tag(content.reference)}”."
     by_field = (("title", text_rules.flickr_title_problems(content.title)), ("tags", tag_messages))
-    return [Problem(NETWORK, field, message) for field, messages in by_field for message in messages]
+    return [problem_of(NETWORK, field, message) for field, messages in by_field for message in messages]
 
 
 # --- The adapter --------------------------------------------------------------------------------------

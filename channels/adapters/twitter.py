@@ -63,7 +63,9 @@ from channels.adapters.base import (
     Progress,
     Published,
     RateLimited,
+    Said,
     TransientError,
+    problem_of,
     require_fit,
     sdk_errors,
 )
@@ -307,8 +309,8 @@ class _MediaUploader:
 def _text_problems(content: Content) -> list[Problem]:
     messages = text_rules.tweet_problems(content.text)
     if not content.text.strip() and not content.media:
-        messages.append("X needs a text, an image or a video.")
-    return [Problem(network=NETWORK, field="text", message=message) for message in messages]
+        messages.append(Said("X needs a text, an image or a video.", "text.or_media_required", network=NETWORK))
+    return [problem_of(NETWORK, "text", message) for message in messages]
 
 
 def _x_media_problems(media: tuple[MediaFile, ...]) -> list[Problem]:
@@ -316,19 +318,41 @@ def _x_media_problems(media: tuple[MediaFile, ...]) -> list[Problem]:
     messages = []
     gifs = [item for item in media if item.mime_type == "image/gif"]
     if gifs and len(media) > 1:
-        messages.append("X takes a GIF only on its own: send the GIF alone, or the other images without it.")
+        messages.append(
+            Said(
+                "X takes a GIF only on its own: send the GIF alone, or the other images without it.",
+                "media.gif_alone",
+                network=NETWORK,
+            )
+        )
     for item in media:
         name = os.path.basename(item.path)
         seconds = item.duration_seconds
         if item.kind == "video" and seconds is not None and seconds < VIDEO_MIN_SECONDS:
-            messages.append(f"The video “{name}” is too short for X, which takes videos from {VIDEO_MIN_SECONDS:g} s.")
+            messages.append(
+                Said(
+                    f"The video “{name}” is too short for X, which takes videos from {VIDEO_MIN_SECONDS:g} s.",
+                    "media.video_too_short",
+                    network=NETWORK,
+                    file=name,
+                    min_duration=VIDEO_MIN_SECONDS,
+                )
+            )
         if len(item.alt_text) > ALT_TEXT_MAX:
             messages.append(
-                f"The description (alt text) of “{name}” is "
-                f"{text_rules.plural(len(item.alt_text) - ALT_TEXT_MAX, 'character')} too long "
-                f"for X ({len(item.alt_text):,} of {ALT_TEXT_MAX:,})."
+                Said(
+                    f"The description (alt text) of “{name}” is "
+                    f"{text_rules.plural(len(item.alt_text) - ALT_TEXT_MAX, 'character')} too long "
+                    f"for X ({len(item.alt_text):,} of {ALT_TEXT_MAX:,}).",
+                    "media.alt_text_too_long",
+                    network=NETWORK,
+                    file=name,
+                    excess=len(item.alt_text) - ALT_TEXT_MAX,
+                    count=len(item.alt_text),
+                    limit=ALT_TEXT_MAX,
+                )
             )
-    return [Problem(network=NETWORK, field="media", message=message) for message in messages]
+    return [problem_of(NETWORK, "media", message) for message in messages]
 
 
 # --- Reconciliation ---------------------------------------------------------------------------------

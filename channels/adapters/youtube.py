@@ -55,7 +55,9 @@ from channels.adapters.base import (
     Progress,
     Published,
     RateLimited,
+    Said,
     TransientError,
+    problem_of,
     require_fit,
     sdk_errors,
 )
@@ -246,13 +248,15 @@ def _text_problems(content: Content) -> list[Problem]:
     if tag_messages and content.reference:
         tag_messages = [f"{tag_messages[0]} That includes our tracking tag “{content.reference}”."]
     if any(text_rules.has_angle_brackets(tag) or "," in tag for tag in tags):
-        tag_messages.append("YouTube does not accept <, > or commas in a tag.")
+        tag_messages.append(
+            Said("YouTube does not accept <, > or commas in a tag.", "tags.refused_characters", network=NETWORK)
+        )
     by_field = (
         ("title", text_rules.youtube_title_problems(content.title)),
         ("text", text_rules.youtube_description_problems(content.text)),
         ("tags", tag_messages),
     )
-    return [Problem(NETWORK, field, message) for field, messages in by_field for message in messages]
+    return [problem_of(NETWORK, field, message) for field, messages in by_field for message in messages]
 
 
 # --- The adapter ------------------------------------------------------------------------------------
