@@ -330,6 +330,10 @@ class Delivery(models.Model):
     state_changed_at = models.DateTimeField(_("state changed"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     last_error_kind = models.CharField(max_length=16, choices=ErrorKind.choices, blank=True)
+    # What `last_error` says, as a code and parameters (posts.problems), so that each reader
+    # reads it in their language; empty for the network's own words, shown as they came.
+    last_error_code = models.CharField(max_length=64, blank=True)
+    last_error_params = models.JSONField(default=dict, blank=True)
     external_id = models.CharField(_("id on the network"), max_length=100, blank=True)
     external_url = models.URLField(_("link"), max_length=500, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
@@ -357,6 +361,18 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.account_id}/{self.language} {self.state}"
+
+    @staticmethod
+    def error_fields(text: str = "", kind: str = "", *, code: str = "", params: dict | None = None) -> dict:
+        """The columns of a delivery's last error, all written together: the text kept for
+        the record (in English, cut to fit), its kind, and the code and parameters it is
+        worded from for each reader. No argument clears them."""
+        return {
+            "last_error": text[:500],
+            "last_error_kind": kind,
+            "last_error_code": code,
+            "last_error_params": params or {},
+        }
 
 
 class DeliveryAttempt(models.Model):

@@ -133,6 +133,9 @@ PROBLEMS: dict[str, Promise] = {
     "delivery.account_not_connected": P("The account is “%(account_status)s”: an administrator must reconnect it."),
     "delivery.content_unprepared": P("The content could not be prepared: %(detail)s"),
     "delivery.settled_not_published": P("Not published, as settled by %(person)s."),
+    "delivery.no_answer": P(
+        "No answer recorded %(seconds)s s after the call started (the worker stopped?): it may have gone out."
+    ),
     "delivery.does_not_fit": P("It does not fit %(network)s: %(problems)s"),
 }
 

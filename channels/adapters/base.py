@@ -144,11 +144,17 @@ class AdapterError(Exception):
     never a credential."""
 
     kind = "permanent"
+    # Set where the sentence is ours rather than the network's (posts.problems words it for
+    # each reader); empty for the network's own words, which are shown as they came.
+    code = ""
+    params: Mapping[str, Any] = {}
 
     def __init__(self, detail: str, *, status_code: int | None = None) -> None:
         super().__init__(detail)
         self.detail = detail[:500]
         self.status_code = status_code
+        if isinstance(detail, Said):
+            self.code, self.params = detail.code, dict(detail.params)
 
 
 class RateLimited(AdapterError):
@@ -201,7 +207,13 @@ def require_fit(problems: Sequence[Problem]) -> None:
     """Publishing checks again what validation said: content that does not fit the network
     is refused for good before any call, with every problem in one message."""
     if problems:
-        raise PermanentError(" ".join(problem.message for problem in problems))
+        said = Said(
+            " ".join(problem.message for problem in problems),
+            "delivery.does_not_fit",
+            network=problems[0].network,
+            problems=[{"code": p.code, "params": dict(p.params), "text": p.message} for p in problems],
+        )
+        raise PermanentError(said)
 
 
 @contextmanager

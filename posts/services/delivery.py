@@ -153,6 +153,8 @@ def delivery_publish(*, delivery_id: int) -> Outcome:
                 verb="delivery.failed",
                 kind=Kind.PERMANENT,
                 reason=f"Could not prepare the content: {error}",
+                code="delivery.content_unprepared",
+                params={"detail": str(error)},
             )
             transaction.on_commit(lambda: message_refresh_state(message_id=delivery.message_id), robust=True)
             return outcome
@@ -179,6 +181,8 @@ def _refuse_at_send_time(delivery: Delivery, now: datetime) -> Outcome | None:
             now=now,
             verb="delivery.cancelled",
             reason=f"The message is “{message.get_state_display()}”.",
+            code="delivery.message_state",
+            params={"message_state": message.state},
         )
     elif not message.approved_fingerprint or _fingerprint(message) != message.approved_fingerprint:
         outcome = _set_state(
@@ -187,6 +191,7 @@ def _refuse_at_send_time(delivery: Delivery, now: datetime) -> Outcome | None:
             now=now,
             verb="delivery.cancelled",
             reason="The message changed after it was approved.",
+            code="delivery.changed_after_approval",
         )
     elif not delivery.account.can_publish:
         outcome = _set_state(
@@ -196,6 +201,8 @@ def _refuse_at_send_time(delivery: Delivery, now: datetime) -> Outcome | None:
             verb="delivery.failed",
             kind=Kind.AUTH,
             reason=f"The account is “{delivery.account.get_status_display()}”: an administrator must reconnect it.",
+            code="delivery.account_not_connected",
+            params={"account_status": delivery.account.status},
         )
     else:
         pause = pause_covering_delivery(active_pauses(), delivery) if _any_pause_open() else None
@@ -239,14 +246,17 @@ def _set_state(
     verb: str,
     kind: str = "",
     reason: str = "",
+    code: str = "",
+    params: dict | None = None,
     details: dict | None = None,
 ) -> Outcome:
     """sending -> to_state, for a delivery that never reached the network (the attempt its
-    claim counted is given back)."""
+    claim counted is given back). `reason` is kept in English for the record; `code` and
+    `params` word it for each reader (posts.problems)."""
     fields = {"state": to_state, "state_changed_at": now, "attempts": F("attempts") - 1}
     delivery.attempts -= 1
     if reason:
-        fields |= {"last_error": reason[:500], "last_error_kind": kind}
+        fields |= Delivery.error_fields(reason, kind, code=code, params=params)
     Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(**fields)
     record_event(
         verb=verb,
@@ -350,7 +360,7 @@ def _finish(
     status_code = error.status_code if error is not None else None
     changes = {"state": to_state, "state_changed_at": now, **(fields or {})}
     if error is not None:
-        changes |= {"last_error": detail[:500], "last_error_kind": kind}
+        changes |= Delivery.error_fields(detail, kind, code=error.code, params=error.params)
     with transaction.atomic():
         DeliveryAttempt.objects.filter(pk=attempt.pk).update(
             finished_at=now,
@@ -407,8 +417,7 @@ def delivery_mark_sent(
             "external_url": published.url[:500],
             "sent_at": timezone.now(),
             "next_attempt_at": None,
-            "last_error": "",
-            "last_error_kind": "",
+            **Delivery.error_fields(),
         },
         from_states=(State.SENDING, State.UNKNOWN, State.SCHEDULED, State.QUEUED, State.HELD),
         details={"external_id": published.external_id, "url": published.url},

@@ -157,13 +157,15 @@ def delivery_settle(*, actor, delivery_id: int, outcome: str, external_url: str 
             )
         if outcome == "sent":
             to_state = State.SENT
-            changes = {"sent_at": now, "external_url": external_url[:500], "last_error": "", "last_error_kind": ""}
+            changes = {"sent_at": now, "external_url": external_url[:500], **Delivery.error_fields()}
         else:
             to_state = State.FAILED
-            changes = {
-                "last_error": f"Not published, as settled by {actor.get_username()}.",
-                "last_error_kind": Delivery.ErrorKind.UNKNOWN,
-            }
+            changes = Delivery.error_fields(
+                f"Not published, as settled by {actor.get_username()}.",
+                Delivery.ErrorKind.UNKNOWN,
+                code="delivery.settled_not_published",
+                params={"person": actor.get_username()},
+            )
         Delivery.objects.filter(pk=delivery.pk, state=State.UNKNOWN).update(
             state=to_state,
             state_changed_at=now,

@@ -128,7 +128,8 @@ def _cannot_tell(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterErr
             detail=error.detail[:500],
         )
         moved = Delivery.objects.filter(pk=delivery.pk, state=State.UNKNOWN, attempts=delivery.attempts).update(
-            next_attempt_at=next_at, last_error=error.detail[:500], last_error_kind=Delivery.ErrorKind.UNKNOWN
+            next_attempt_at=next_at,
+            **Delivery.error_fields(error.detail, Delivery.ErrorKind.UNKNOWN, code=error.code, params=error.params),
         )
         if moved and give_up:
             record_event(

@@ -120,8 +120,12 @@ def _unknown_stuck_sending(now: datetime) -> list[int]:
                 state=State.UNKNOWN,
                 state_changed_at=now,
                 next_attempt_at=now,
-                last_error=reason,
-                last_error_kind=Delivery.ErrorKind.UNKNOWN,
+                **Delivery.error_fields(
+                    reason,
+                    Delivery.ErrorKind.UNKNOWN,
+                    code="delivery.no_answer",
+                    params={"seconds": int(settings.SWEEPER_SENDING_AFTER)},
+                ),
             )
             if not moved:
                 continue
