@@ -15,9 +15,8 @@ from typing import Any
 import pycountry
 from django.conf.locale import LANG_INFO
 from django.utils.functional import Promise
-from django.utils.translation import get_language_info, gettext_lazy, ngettext
+from django.utils.translation import get_language, get_language_info, gettext_lazy, ngettext, ngettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext_lazy as plural
 
 from channels.media import describe_duration, describe_size
 from channels.models import Network, SocialAccount
@@ -26,101 +25,111 @@ from posts.models import Message
 # Accounts named in one problem before "and N more" (a crisis alert targets hundreds).
 ACCOUNTS_NAMED = 3
 
-P = gettext_lazy
-
 PROBLEMS: dict[str, Promise] = {
     # --- What is chosen (posts.validation) -----------------------------------------------
-    "targets.none": P("Choose at least one account to publish to."),
-    "targets.foreign": P("Not accounts of %(mission)s: %(accounts)s. Remove them."),
-    "targets.inactive_mission": P("These accounts belong to a mission that is no longer active: %(accounts)s."),
-    "targets.not_connected": P(
+    "targets.none": gettext_lazy("Choose at least one account to publish to."),
+    "targets.foreign": gettext_lazy("Not accounts of %(mission)s: %(accounts)s. Remove them."),
+    "targets.inactive_mission": gettext_lazy(
+        "These accounts belong to a mission that is no longer active: %(accounts)s."
+    ),
+    "targets.not_connected": gettext_lazy(
         "Not connected, so publishing to them will fail until an administrator reconnects them: %(accounts)s."
     ),
     # --- The texts ----------------------------------------------------------------------
-    "texts.none": P("Write the text in at least one language."),
-    "texts.empty": P("The %(language)s text is empty."),
-    "texts.variant_empty": P("The %(network)s variant in %(language)s is empty."),
-    "texts.variant_without_main": P(
+    "texts.none": gettext_lazy("Write the text in at least one language."),
+    "texts.empty": gettext_lazy("The %(language)s text is empty."),
+    "texts.variant_empty": gettext_lazy("The %(network)s variant in %(language)s is empty."),
+    "texts.variant_without_main": gettext_lazy(
         "The %(network)s variant in %(language)s has no main text in %(language)s: "
         "write the main text too, or remove the variant."
     ),
-    "texts.crisis_needs_fr_en": P(
+    "texts.crisis_needs_fr_en": gettext_lazy(
         "A crisis alert needs a French or English text: accounts in other languages receive it in French, "
         "else in English."
     ),
-    "texts.crisis_unserved": P(
+    "texts.crisis_unserved": gettext_lazy(
         "No text these accounts can receive (their languages, French or English): %(accounts)s."
     ),
-    "texts.language_not_published": P("%(mission)s does not publish in %(language)s: remove the text in %(language)s."),
-    "texts.languages_missing": P(
+    "texts.language_not_published": gettext_lazy(
+        "%(mission)s does not publish in %(language)s: remove the text in %(language)s."
+    ),
+    "texts.languages_missing": gettext_lazy(
         "No text in %(languages)s: followers who read only %(languages)s will not get this message."
     ),
-    "time.desired_passed": P("The desired time has passed: the reviewer will choose a new time or publish it at once."),
+    "time.desired_passed": gettext_lazy(
+        "The desired time has passed: the reviewer will choose a new time or publish it at once."
+    ),
     # A network's problem with one language's content, for some accounts.
-    "network.problem": P("%(language)s, %(accounts)s: %(problem)s"),
+    "network.problem": gettext_lazy("%(heading_language)s, %(accounts)s: %(problem)s"),
     # --- A network's rules (channels.text, channels.media, the adapters) --------------------
-    "text.too_long": plural(
+    "text.too_long": ngettext_lazy(
         "The text is %(excess)s character too long for %(network)s (%(count)s of %(limit)s).",
         "The text is %(excess)s characters too long for %(network)s (%(count)s of %(limit)s).",
         "excess",
     ),
-    "title.too_long": plural(
+    "title.too_long": ngettext_lazy(
         "The title is %(excess)s character too long for %(network)s (%(count)s of %(limit)s).",
         "The title is %(excess)s characters too long for %(network)s (%(count)s of %(limit)s).",
         "excess",
     ),
-    "description.too_long": plural(
+    "description.too_long": ngettext_lazy(
         "The description is %(excess)s byte too long for %(network)s (%(count)s of %(limit)s). "
         "Accented letters count 2 bytes, most Asian scripts 3, emoji 4.",
         "The description is %(excess)s bytes too long for %(network)s (%(count)s of %(limit)s). "
         "Accented letters count 2 bytes, most Asian scripts 3, emoji 4.",
         "excess",
     ),
-    "tags.too_long": plural(
+    "tags.too_long": ngettext_lazy(
         "Together the tags are %(excess)s character too long for %(network)s (%(count)s of %(limit)s). "
         "Commas between tags, and quotes around tags with spaces, count too.",
         "Together the tags are %(excess)s characters too long for %(network)s (%(count)s of %(limit)s). "
         "Commas between tags, and quotes around tags with spaces, count too.",
         "excess",
     ),
-    "tags.too_many": P("%(network)s takes at most %(limit)s tags (this message has %(count)s)."),
-    "tags.refused_characters": P("%(network)s does not accept <, > or commas in a tag."),
-    "tags.double_quote": P("A %(network)s tag cannot contain a double quote: %(tags)s."),
-    "text.refused_characters": P("The text contains characters %(network)s refuses: %(characters)s."),
-    "text.or_media_required": P("%(network)s needs a text, an image or a video."),
-    "title.required": P("%(network)s needs a title."),
-    "title.angle_brackets": P("%(network)s does not accept < or > in a title."),
-    "description.angle_brackets": P("%(network)s does not accept < or > in a description."),
-    "media.video_required": P("%(network)s needs a video."),
-    "media.photo_required": P("%(network)s needs a photo."),
-    "media.images_not_taken": P("%(network)s does not take images: remove %(files)s."),
-    "media.videos_not_taken": P("%(network)s does not take videos: remove %(files)s."),
-    "media.too_many_images": plural(
+    "tags.too_many": gettext_lazy("%(network)s takes at most %(limit)s tags (this message has %(count)s)."),
+    "tags.refused_characters": gettext_lazy("%(network)s does not accept <, > or commas in a tag."),
+    "tags.double_quote": gettext_lazy("A %(network)s tag cannot contain a double quote: %(tags)s."),
+    "text.refused_characters": gettext_lazy("The text contains characters %(network)s refuses: %(characters)s."),
+    "text.or_media_required": gettext_lazy("%(network)s needs a text, an image or a video."),
+    "title.required": gettext_lazy("%(network)s needs a title."),
+    "title.angle_brackets": gettext_lazy("%(network)s does not accept < or > in a title."),
+    "description.angle_brackets": gettext_lazy("%(network)s does not accept < or > in a description."),
+    "media.video_required": gettext_lazy("%(network)s needs a video."),
+    "media.photo_required": gettext_lazy("%(network)s needs a photo."),
+    "media.images_not_taken": gettext_lazy("%(network)s does not take images: remove %(files)s."),
+    "media.videos_not_taken": gettext_lazy("%(network)s does not take videos: remove %(files)s."),
+    "media.too_many_images": ngettext_lazy(
         "%(network)s takes at most one image per post; this message has %(count)s.",
         "%(network)s takes at most %(limit)s images per post; this message has %(count)s.",
         "limit",
     ),
-    "media.too_many_videos": plural(
+    "media.too_many_videos": ngettext_lazy(
         "%(network)s takes at most one video per post; this message has %(count)s.",
         "%(network)s takes at most %(limit)s videos per post; this message has %(count)s.",
         "limit",
     ),
-    "media.images_with_video": P("%(network)s cannot show images and a video in the same post."),
-    "media.not_image_or_video": P("“%(file)s” is neither an image nor a video."),
-    "media.image_type": P("%(network)s does not take %(type)s images (“%(file)s”); it takes %(types)s."),
-    "media.video_type": P("%(network)s does not take %(type)s videos (“%(file)s”); it takes %(types)s."),
-    "media.image_too_large": P("The image “%(file)s” is %(size)s; %(network)s takes images up to %(max_size)s."),
-    "media.video_too_large": P("The video “%(file)s” is %(size)s; %(network)s takes videos up to %(max_size)s."),
-    "media.duration_unknown": P("We could not read how long the video “%(file)s” is; upload it again."),
-    "media.video_too_long": P("The video is %(duration)s long; %(network)s takes at most %(max_duration)s."),
-    "media.alt_text_missing": P("The image “%(file)s” has no alt text: describe it for people who cannot see it."),
-    "media.gif_alone": P(
+    "media.images_with_video": gettext_lazy("%(network)s cannot show images and a video in the same post."),
+    "media.not_image_or_video": gettext_lazy("“%(file)s” is neither an image nor a video."),
+    "media.image_type": gettext_lazy("%(network)s does not take %(type)s images (“%(file)s”); it takes %(types)s."),
+    "media.video_type": gettext_lazy("%(network)s does not take %(type)s videos (“%(file)s”); it takes %(types)s."),
+    "media.image_too_large": gettext_lazy(
+        "The image “%(file)s” is %(size)s; %(network)s takes images up to %(max_size)s."
+    ),
+    "media.video_too_large": gettext_lazy(
+        "The video “%(file)s” is %(size)s; %(network)s takes videos up to %(max_size)s."
+    ),
+    "media.duration_unknown": gettext_lazy("We could not read how long the video “%(file)s” is; upload it again."),
+    "media.video_too_long": gettext_lazy("The video is %(duration)s long; %(network)s takes at most %(max_duration)s."),
+    "media.alt_text_missing": gettext_lazy(
+        "The image “%(file)s” has no alt text: describe it for people who cannot see it."
+    ),
+    "media.gif_alone": gettext_lazy(
         "%(network)s takes a GIF only on its own: send the GIF alone, or the other images without it."
     ),
-    "media.video_too_short": P(
+    "media.video_too_short": gettext_lazy(
         "The video “%(file)s” is too short for %(network)s, which takes videos from %(min_duration)s."
     ),
-    "media.alt_text_too_long": plural(
+    "media.alt_text_too_long": ngettext_lazy(
         "The description (alt text) of “%(file)s” is %(excess)s character too long for %(network)s "
         "(%(count)s of %(limit)s).",
         "The description (alt text) of “%(file)s” is %(excess)s characters too long for %(network)s "
@@ -128,15 +137,17 @@ PROBLEMS: dict[str, Promise] = {
         "excess",
     ),
     # --- Why a worker did not publish a delivery (posts.services.delivery, operations) --------
-    "delivery.message_state": P("The message is “%(message_state)s”."),
-    "delivery.changed_after_approval": P("The message changed after it was approved."),
-    "delivery.account_not_connected": P("The account is “%(account_status)s”: an administrator must reconnect it."),
-    "delivery.content_unprepared": P("The content could not be prepared: %(detail)s"),
-    "delivery.settled_not_published": P("Not published, as settled by %(person)s."),
-    "delivery.no_answer": P(
+    "delivery.message_state": gettext_lazy("The message is “%(message_state)s”."),
+    "delivery.changed_after_approval": gettext_lazy("The message changed after it was approved."),
+    "delivery.account_not_connected": gettext_lazy(
+        "The account is “%(account_status)s”: an administrator must reconnect it."
+    ),
+    "delivery.content_unprepared": gettext_lazy("The content could not be prepared: %(detail)s"),
+    "delivery.settled_not_published": gettext_lazy("Not published, as settled by %(person)s."),
+    "delivery.no_answer": gettext_lazy(
         "No answer recorded %(seconds)s s after the call started (the worker stopped?): it may have gone out."
     ),
-    "delivery.does_not_fit": P("It does not fit %(network)s: %(problems)s"),
+    "delivery.does_not_fit": gettext_lazy("It does not fit %(network)s: %(problems)s"),
 }
 
 
@@ -175,6 +186,13 @@ def display_language(code: str) -> str:
         return getattr(language, "name", None) or code or "?"
 
 
+def _in_sentence(name: str) -> str:
+    """A language's name inside a sentence: French writes "en arabe", English "in Arabic"."""
+    if (get_language() or "").startswith("fr") and name[:1].isupper():
+        return name[:1].lower() + name[1:]
+    return name
+
+
 def network_name(network: str) -> str:
     try:
         return str(Network(network).label)
@@ -202,10 +220,12 @@ def accounts_words(labels: list[str], more: int = 0) -> str:
 
 
 def _render_param(key: str, value: Any) -> Any:
-    if key == "language":
+    if key == "heading_language":
         return display_language(value)
+    if key == "language":
+        return _in_sentence(display_language(value))
     if key == "languages":
-        return join_words([display_language(code) for code in value])
+        return join_words([_in_sentence(display_language(code)) for code in value])
     if key == "network":
         return network_name(value)
     if key == "accounts":

@@ -305,7 +305,7 @@ def _network_problems(draft: Draft, plan: list[tuple[DraftTarget, str]]) -> list
                 MessageProblem(
                     "network.problem",
                     {
-                        "language": language,
+                        "heading_language": language,
                         "accounts": _accounts(targets),
                         "problem": adapter_problem(problem),
                     },
