@@ -428,12 +428,13 @@ def test_preview_in_french_says_every_problem_in_french(login, author, cairo, ht
     assert "YouTube demande un titre." in html
     assert "YouTube demande une vidéo." in html
     assert "Pas de texte en arabe et anglais" in html
-    assert "À corriger avant publication" in html
-    assert "Bon à savoir" in html
+    assert "3 problèmes à corriger avant" in html  # the status line
+    assert "Bon à savoir" in html  # the banner's warnings
     for english in ("too long for", "needs a title", "No text in", "Choose at least one account", "Arabic"):
         assert english not in html, english
 
     empty = client.post(reverse("posts:message_preview"), compose(cairo, text_fr="Bonjour"), headers=french).text
+    assert "À corriger avant publication" in empty  # the banner's heading
     assert "Choisissez au moins un compte où publier." in empty
     assert "Choose at least one account" not in empty
 
