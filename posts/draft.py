@@ -157,7 +157,9 @@ def draft_of(message: Message, *, targets: Literal["accounts", "ids", "none"] = 
         target_ids = tuple(account.pk for account in accounts)
     elif targets == "ids":
         target_ids = tuple(sorted(_target_ids(message)))
-    mission = message.mission
+    # The mission only where the plan and validation need it: the engine's drafts must not
+    # cost a query per delivery.
+    mission = message.mission if targets == "accounts" else None
     return Draft(
         texts=tuple(
             DraftText(language=text.language, network=text.network, body=text.body, title=text.title)

@@ -486,6 +486,25 @@ def test_build_content_uses_the_network_variant_and_the_deliverys_reference():
         build_content(loaded, network="twitter", language="ar")
 
 
+def test_the_engines_check_and_content_cost_one_query_whatever_the_targets(django_assert_num_queries):
+    """Before each delivery the engine re-checks the fingerprint and builds the content from
+    the delivery as it loads it: the target ids in one statement, no account, no mission."""
+    author = officer("emb-eg-cairo")
+    targets = [account("emb-eg-cairo", handle=f"@a{number}") for number in range(20)]
+    message = draft_message(author=author, targets=targets, texts={"fr": "Bonjour", "ar": "مرحبا"})
+    delivery = Delivery.objects.create(message=message, account=targets[0], language="ar")
+    loaded = (
+        Delivery.objects.select_related("message", "account__mission")
+        .prefetch_related("message__texts", "message__attachments")
+        .get(pk=delivery.pk)
+    )
+    with django_assert_num_queries(1):
+        fingerprint = message_fingerprint(loaded.message)
+        content = delivery_content(loaded)
+    assert fingerprint == message_fingerprint(reload(message))
+    assert content.text == "مرحبا"
+
+
 def test_validate_draft_with_the_real_adapters(real_adapters):
     """Through channels/adapters/* (their SDKs' own rules): every problem at once."""
     author = officer("emb-eg-cairo")
