@@ -18,12 +18,13 @@ ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test lint fmt migrate messages bench drill screenshots
+.PHONY: help run test lint typecheck fmt migrate messages bench drill screenshots
 
 help:
 	@echo "make run       set up (venv, .env, migrate, static, demo data) and start web, workers, beat, sandbox"
 	@echo "make test      run the whole test suite (ARGS=\"-k foo\" to pass pytest options)"
 	@echo "make lint      ruff check and ruff format --check"
+	@echo "make typecheck mypy with the Django plugin on the policy, services and selectors"
 	@echo "make fmt       ruff format, then ruff's safe automatic fixes (imports, upgrades)"
 	@echo "make migrate   apply database migrations"
 	@echo "make messages  update the French catalogue from the code, then compile it"
@@ -142,6 +143,10 @@ screenshots: $(DEV_STAMP) $(MO)
 lint: $(DEV_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+# The checked core is listed in pyproject.toml ([tool.mypy] files).
+typecheck: $(DEV_STAMP)
+	$(PY) -m mypy
 
 # The code is laid out by `ruff format`; CI fails on a file it would change.
 fmt: $(DEV_STAMP)

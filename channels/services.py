@@ -12,7 +12,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
@@ -436,7 +436,10 @@ def credentials_for_use(account: SocialAccount) -> Credentials:
     return fresh
 
 
-def _without_sdk_frames(exc: AdapterError) -> AdapterError:
+_Error = TypeVar("_Error", bound=AdapterError)
+
+
+def _without_sdk_frames(exc: _Error) -> _Error:
     """The same error, cut from the SDK exception it was raised from: the SDK's frames hold
     the refresh token in their locals (requests-oauthlib's request body), and error reports
     that show locals (Django's HTML report, error trackers) must never see it. The detail

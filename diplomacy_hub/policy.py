@@ -159,11 +159,18 @@ def _may_operate(user, obj: Any) -> bool:
     return has_role(user, Role.PRESS_OFFICE)
 
 
-def _role(*roles: str) -> Callable[[Any, Any], bool]:
-    return lambda user, obj=None: has_role(user, *roles)
+# A rule answers yes, no, or no with a reason (a Refusal).
+Rule = Callable[[Any, Any], "bool | Refusal"]
 
 
-RULES: dict[str, Callable[[Any, Any], bool]] = {
+def _role(*roles: str) -> Rule:
+    def rule(user: Any, obj: Any = None) -> bool:
+        return has_role(user, *roles)
+
+    return rule
+
+
+RULES: dict[str, Rule] = {
     # Missions, staff, social accounts and the audit log.
     "mission.view": _may_view,
     "mission.manage": _role(Role.ADMINISTRATOR),
