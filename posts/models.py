@@ -5,6 +5,8 @@ the transition, and record an Event in the same transaction.
 """
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -363,7 +365,9 @@ class Delivery(models.Model):
         return f"#{self.pk} {self.account_id}/{self.language} {self.state}"
 
     @staticmethod
-    def error_fields(text: str = "", kind: str = "", *, code: str = "", params: dict | None = None) -> dict:
+    def error_fields(
+        text: str = "", kind: str = "", *, code: str = "", params: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """The columns of a delivery's last error, all written together: the text kept for
         the record (in English, cut to fit), its kind, and the code and parameters it is
         worded from for each reader. No argument clears them."""
@@ -371,7 +375,7 @@ class Delivery(models.Model):
             "last_error": text[:500],
             "last_error_kind": kind,
             "last_error_code": code,
-            "last_error_params": params or {},
+            "last_error_params": dict(params or {}),
         }
 
 

@@ -1,4 +1,4 @@
-"""Journey 6 (issue 13): an officer of the Cairo embassy who reads French writes a message
+"""Journey 7 (issue 13): an officer of the Cairo embassy who reads French writes a message
 too long for X and with no title for YouTube: the live preview, then the refused submit,
 say every problem in French, beside its field, and no sentence of ours in English."""
 
