@@ -136,6 +136,26 @@ PROBLEMS: dict[str, Promise] = {
         "(%(count)s of %(limit)s).",
         "excess",
     ),
+    # --- A network's refusal or failure, in our words (the adapters) ----------------------------
+    "network.unreachable": gettext_lazy("%(network)s could not be reached (%(exception)s)."),
+    "network.timeout": gettext_lazy("%(network)s did not answer in time (%(exception)s)."),
+    "network.connection_failed": gettext_lazy("The connection to %(network)s failed (%(exception)s)."),
+    "network.unreadable_answer": gettext_lazy("%(network)s sent an answer we could not read."),
+    "network.answer_without_id": gettext_lazy("The answer of %(network)s carries no id."),
+    "network.not_deleted": gettext_lazy("%(network)s did not delete %(external_id)s."),
+    "network.cannot_find_without_text": gettext_lazy(
+        "A post without text cannot be found again on %(network)s: check the account by hand."
+    ),
+    "network.too_many_posts": gettext_lazy(
+        "More than %(count)s posts on this %(network)s account since then: cannot tell whether this one is among them."
+    ),
+    "network.video_still_processing": gettext_lazy(
+        "%(network)s was still processing the video after %(seconds)s s; nothing was posted."
+    ),
+    "network.video_failed": gettext_lazy("%(network)s could not process the video: %(detail)s"),
+    "network.sandbox_host": gettext_lazy("The sandbox does not imitate this %(network)s host."),
+    "network.upload_not_opened": gettext_lazy("%(network)s did not open an upload session."),
+    "network.token_refused": gettext_lazy("%(network)s refused the account's access token."),
     # --- Why a worker did not publish a delivery (posts.services.delivery, operations) --------
     "delivery.message_state": gettext_lazy("The message is “%(message_state)s”."),
     "delivery.changed_after_approval": gettext_lazy("The message changed after it was approved."),

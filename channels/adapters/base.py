@@ -119,6 +119,18 @@ def problem_of(network: str, field: str, said: str) -> Problem:
     return Problem(network, field, str(said), getattr(said, "code", ""), dict(getattr(said, "params", {})))
 
 
+def unreachable(label: str, network: str, exc: Exception, *, timeout: bool) -> Said:
+    """A call that did not get through, named by the exception's class only (its message
+    may hold a URL with a token)."""
+    what = "did not answer in time" if timeout else "could not be reached"
+    return Said(
+        f"{label} {what} ({type(exc).__name__}).",
+        "network.timeout" if timeout else "network.unreachable",
+        network=network,
+        exception=type(exc).__name__,
+    )
+
+
 @dataclass(frozen=True)
 class NetworkLimits:
     text_max: int  # in the network's own unit (X: weighted characters; YouTube: bytes)

@@ -68,6 +68,7 @@ from channels.adapters.base import (
     problem_of,
     require_fit,
     sdk_errors,
+    unreachable,
 )
 from channels.adapters.outgoing import clean_image, video_without_metadata
 from channels.adapters.transport import (
@@ -164,16 +165,21 @@ def to_adapter_error(exc: BaseException, last: _LastResponse, *, may_have_posted
     if isinstance(exc, facebook.GraphAPIError):
         return _from_graph_error(exc, last, may_have_posted=may_have_posted)
     if isinstance(exc, UnknownHostError):
-        return PermanentError("The sandbox does not imitate this Facebook host.")
+        return PermanentError(
+            Said("The sandbox does not imitate this Facebook host.", "network.sandbox_host", network=NETWORK)
+        )
     if isinstance(exc, requests.RequestException):
         # The message of a requests exception holds the URL, and Graph URLs hold the token:
         # only its class name goes out.
         sent = may_have_posted and not request_never_left(exc)
-        what = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
-        return TransientError(f"Facebook {what} ({type(exc).__name__}).", request_sent=sent)
+        return TransientError(
+            unreachable("Facebook", NETWORK, exc, timeout=isinstance(exc, requests.Timeout)), request_sent=sent
+        )
     if isinstance(exc, KeyError | ValueError):  # facebook-sdk on an answer without Content-Type
         return TransientError(
-            "Facebook sent an answer we could not read.", request_sent=may_have_posted, status_code=last.status
+            Said("Facebook sent an answer we could not read.", "network.unreadable_answer", network=NETWORK),
+            request_sent=may_have_posted,
+            status_code=last.status,
         )
     return None
 
@@ -344,7 +350,14 @@ class FacebookAdapter:
                     return  # already gone: what we wanted
                 raise
         if isinstance(answer, dict) and answer.get("success") is False:
-            raise PermanentError(f"Facebook did not delete {external_id}.")
+            raise PermanentError(
+                Said(
+                    f"Facebook did not delete {external_id}.",
+                    "network.not_deleted",
+                    network=NETWORK,
+                    external_id=external_id,
+                )
+            )
 
     def check_credentials(self, credentials: Credentials) -> AccountInfo:
         page = _page_id(credentials)
@@ -381,7 +394,13 @@ class FacebookAdapter:
         """The Page's post with this text created since `since` (its published posts, newest
         first), or None. A post without text cannot be told apart: PermanentError."""
         if not content.text.strip():
-            raise PermanentError("A post without text cannot be found again on Facebook: check the Page by hand.")
+            raise PermanentError(
+                Said(
+                    "A post without text cannot be found again on Facebook: check the Page by hand.",
+                    "network.cannot_find_without_text",
+                    network=NETWORK,
+                )
+            )
         # Graph gives creation times to the second: a post made in the same second as
         # `since` must still count.
         since = (since if since.tzinfo else since.replace(tzinfo=UTC)).replace(microsecond=0)
@@ -401,7 +420,13 @@ class FacebookAdapter:
                 return None
             args["after"] = after
         raise TransientError(
-            f"More than {_FIND_PAGES * 100} posts on this Page since then: cannot tell whether this one is among them.",
+            Said(
+                f"More than {_FIND_PAGES * 100} posts on this Page since then: "
+                "cannot tell whether this one is among them.",
+                "network.too_many_posts",
+                network=NETWORK,
+                count=_FIND_PAGES * 100,
+            ),
             request_sent=False,
         )
 
@@ -425,7 +450,12 @@ class FacebookAdapter:
         answer = graph.put_photo(image=_image_file(image), album_path=f"{page}/photos", published="false")
         photo_id = answer.get("id") if isinstance(answer, dict) else None
         if not photo_id:
-            raise TransientError("Facebook's answer to a photo upload carries no id.", request_sent=False)
+            raise TransientError(
+                Said(
+                    "Facebook's answer to a photo upload carries no id.", "network.answer_without_id", network=NETWORK
+                ),
+                request_sent=False,
+            )
         return str(photo_id)
 
     @staticmethod
@@ -469,7 +499,10 @@ def _answer_id(answer: Any, *keys: str) -> str:
         value = answer.get(key) if isinstance(answer, dict) else None
         if value:
             return str(value)
-    raise TransientError("Facebook's answer to the post carries no id.", request_sent=True)
+    raise TransientError(
+        Said("Facebook's answer to the post carries no id.", "network.answer_without_id", network=NETWORK),
+        request_sent=True,
+    )
 
 
 # --- Connecting a Page (Facebook Login, code flow) --------------------------------------------------

@@ -117,6 +117,8 @@ SAMPLE_PARAMS = {
     "limit": 280,
     "seconds": 90,
     "detail": "KeyError 'fr'",
+    "exception": "ConnectTimeout",
+    "external_id": "1798",
     "person": "press1",
     "message_state": "cancelled",
     "account_status": "expired",
@@ -135,6 +137,7 @@ def test_every_problem_reads_in_french_and_differs_from_the_english():
             english = word(code, SAMPLE_PARAMS)
         with translation.override("fr"):
             french = word(code, SAMPLE_PARAMS)
+        assert english != code, f"{code} does not render: a parameter without a sample here?"
         assert french != english, f"{code} is not translated: {english}"
         assert "%(" not in french, (code, french)
         assert code not in french, (code, french)
@@ -155,6 +158,9 @@ def _codes_in(path: Path) -> set[str]:
             candidates.append(node.args[1])
         if name in ("MessageProblem", "word") and node.args:
             candidates.append(node.args[0])
+        for value in [*candidates]:
+            if isinstance(value, ast.IfExp):  # "a.b" if ... else "a.c"
+                candidates += [value.body, value.orelse]
         for value in candidates:
             if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value:
                 codes.add(value.value)
