@@ -206,6 +206,11 @@ def display_language(code: str) -> str:
         return getattr(language, "name", None) or code or "?"
 
 
+def language_in_sentence(code: str) -> str:
+    """The language's name as it reads inside a sentence of the reader's language."""
+    return _in_sentence(display_language(code))
+
+
 def _in_sentence(name: str) -> str:
     """A language's name inside a sentence: French writes "en arabe", English "in Arabic"."""
     if (get_language() or "").startswith("fr") and name[:1].isupper():

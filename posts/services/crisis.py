@@ -24,9 +24,10 @@ from diplomacy_hub import policy
 from embassies.models import Mission
 from embassies.validators import USER_ASSIGNED_COUNTRY_CODES, validate_country_code
 from posts.models import TITLE_MAX, Message, Priority
+from posts.problems import language_in_sentence
 from posts.services.events import record_event
 from posts.services.messages import check_texts, normalise_texts, write_texts
-from posts.validation import CRISIS_FALLBACK_LANGUAGES, language_name
+from posts.validation import CRISIS_FALLBACK_LANGUAGES
 
 # Networks that publish a text on its own. YouTube needs a video and Flickr a photo: name
 # them in `networks` (and attach the media) to include them.
@@ -153,7 +154,7 @@ def crisis_alert_create(
                     "Write the alert in %(french)s or %(english)s at least: accounts whose languages have no text "
                     "receive it in French, else in English."
                 )
-                % {"french": language_name("fr"), "english": language_name("en")}
+                % {"french": language_in_sentence("fr"), "english": language_in_sentence("en")}
             }
         )
     accounts = list(crisis_target_accounts(scope, chosen_networks))

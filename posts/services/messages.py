@@ -43,8 +43,8 @@ from posts.models import (
     MessageText,
     Priority,
 )
+from posts.problems import language_in_sentence
 from posts.services.events import record_delivery_events, record_event
-from posts.validation import language_name
 
 # Deliveries that no worker has started on: cancelling them is always safe.
 PENDING_DELIVERY_STATES = (Delivery.State.SCHEDULED, Delivery.State.HELD, Delivery.State.QUEUED)
@@ -135,7 +135,7 @@ def normalise_texts(texts: TextsInput) -> dict[tuple[str, str], tuple[str, str]]
             continue
         if (language, network) in result:
             raise ValidationError(
-                {"texts": _("The %(language)s text is given twice.") % {"language": language_name(language)}}
+                {"texts": _("The %(language)s text is given twice.") % {"language": language_in_sentence(language)}}
             )
         result[(str(language), str(network))] = (body, title)
     return result
@@ -149,7 +149,7 @@ def check_texts(texts: dict[tuple[str, str], tuple[str, str]], *, mission: Missi
         elif mission is not None and language not in mission.languages:
             errors.append(
                 _("%(mission)s does not publish in %(language)s.")
-                % {"mission": mission.name, "language": language_name(language)}
+                % {"mission": mission.name, "language": language_in_sentence(language)}
             )
         if network and network not in Network.values:
             errors.append(_("“%(network)s” is not a network.") % {"network": network})
@@ -157,7 +157,7 @@ def check_texts(texts: dict[tuple[str, str], tuple[str, str]], *, mission: Missi
         if len(title) > TEXT_TITLE_MAX:
             errors.append(
                 _("The %(language)s title is longer than %(max)s characters.")
-                % {"language": language_name(language), "max": TEXT_TITLE_MAX}
+                % {"language": language_in_sentence(language), "max": TEXT_TITLE_MAX}
             )
     if errors:
         raise ValidationError({"texts": errors})
