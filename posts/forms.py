@@ -358,6 +358,16 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
             for network in ("", *Network.values)
         }
 
+    def text_field_names(self) -> list[str]:
+        """Every text and title field, main and variants, in the form's order."""
+        return [
+            name(language, network)
+            for language in self.mission.languages
+            for network in ("", *Network.values)
+            for name in (text_field, title_field)
+            if name(language, network) in self.fields
+        ]
+
     def _typed(self, name: str) -> str:
         return str(self[name].value() or "")
 

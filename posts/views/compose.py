@@ -246,7 +246,7 @@ def message_autosave(request: HttpRequest) -> HttpResponse:
     if message is not None and message.state not in AUTOSAVE_STATES:
         context["problem"] = _("Automatic saving is off for a message in review or scheduled: use Save.")
         return render_page(request, "posts/partials/autosave.html", context)
-    text_fields = [name for name in form.fields if name.startswith(("text_", "title_"))]
+    text_fields = form.text_field_names()
     skipped = [name for name in ["title", "targets", "desired_at", *text_fields] if name in errors]
     context["skipped"] = sorted({str(form.fields[name].label) for name in skipped})
     texts = UNSET if any(name in errors for name in text_fields) else form.texts()
