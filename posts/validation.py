@@ -8,12 +8,15 @@ here is a pure function of a `posts.draft.Draft` (plain values, no query):
   language and which accounts, so the officer fixes everything in one pass. Our own checks
   come first (no target, no text, accounts of another mission...), then each target
   network's adapter. `posts.problems` words them in the reader's language.
+
+`delivery_content` and `with_content` are the two that read the database: they load what
+the draft is built from.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -37,14 +40,14 @@ from posts.models import Delivery, Message
 CRISIS_FALLBACK_LANGUAGES = ("fr", "en")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class MessageProblem:
     """A problem with a message: a code with parameters (worded by `posts.problems` when a
     person reads it), the form field, network, language and accounts it concerns, and
     whether it stops the message (`blocking`) or only warns the officer and the reviewer."""
 
     code: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     field: str = ""
     network: str = ""
     language: str = ""
