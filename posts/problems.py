@@ -163,6 +163,10 @@ PROBLEMS: dict[str, Promise] = {
         "The account is “%(account_status)s”: an administrator must reconnect it."
     ),
     "delivery.content_unprepared": gettext_lazy("The content could not be prepared: %(detail)s"),
+    "delivery.credentials_unreadable": gettext_lazy(
+        "The account's credentials cannot be opened: an administrator must reconnect it."
+    ),
+    "delivery.not_found_on_network": gettext_lazy("Not found on the network: it did not go out."),
     "delivery.settled_not_published": gettext_lazy("Not published, as settled by %(person)s."),
     "delivery.no_answer": gettext_lazy(
         "No answer recorded %(seconds)s s after the call started (the worker stopped?): it may have gone out."

@@ -52,6 +52,7 @@ from channels.adapters.base import (
     PermanentError,
     Published,
     RateLimited,
+    Said,
     TransientError,
 )
 from channels.crypto import CredentialsDecryptionError
@@ -274,7 +275,8 @@ def _call_network(delivery: Delivery, attempt: DeliveryAttempt, content: Content
     try:
         credentials = _credentials(account)
     except CredentialsDecryptionError:
-        return _auth_failure(delivery, attempt, AuthError("The account's credentials cannot be opened."))
+        unreadable = Said("The account's credentials cannot be opened.", "delivery.credentials_unreadable")
+        return _auth_failure(delivery, attempt, AuthError(unreadable))
     except AuthError as error:
         return _auth_failure(delivery, attempt, error)
     except AdapterError as error:  # refreshing the token failed: nothing was published

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from channels.adapters.base import AdapterError, PermanentError, RateLimited
+from channels.adapters.base import AdapterError, PermanentError, RateLimited, Said
 from posts.models import Delivery, DeliveryAttempt
 from posts.services import delivery as publishing
 from posts.services.delivery import SKIPPED, Outcome
@@ -105,7 +105,7 @@ def delivery_reconcile(*, delivery_id: int) -> Outcome:
             outcome = publishing._retry_later(
                 delivery,
                 attempt,
-                AdapterError("Not found on the network: it did not go out."),
+                AdapterError(Said("Not found on the network: it did not go out.", "delivery.not_found_on_network")),
                 outcome="not_found",
                 verb="delivery.not_found",
                 from_states=(State.UNKNOWN,),
