@@ -45,4 +45,4 @@ def test_an_officer_reading_french_sees_compose_problems_in_french(live_server, 
     body = page.locator("body").inner_text()
     for english in ENGLISH:
         assert english not in body, english
-    shot(page, "compose-problems-in-french")
+    shot(page, "compose-problems-in-french", full_page=False)
