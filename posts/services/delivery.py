@@ -33,10 +33,11 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -265,9 +266,19 @@ def _set_state(
         message=delivery.message,
         from_state=State.SENDING,
         to_state=to_state,
-        details={"reason": reason, **(details or {})} if reason else (details or {}),
+        details={**reason_details(reason, code, params), **(details or {})},
     )
     return Outcome(state=to_state, kind=kind or to_state, detail=reason)
+
+
+def reason_details(reason: str, code: str = "", params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """An event's reason: the English kept for the record, with the code and parameters
+    that word it for each reader of the history (posts.problems)."""
+    if not reason:
+        return {}
+    if not code:
+        return {"reason": reason}
+    return {"reason": reason, "reason_code": code, "reason_params": dict(params or {})}
 
 
 def _call_network(delivery: Delivery, attempt: DeliveryAttempt, content: Content) -> Outcome:
@@ -387,7 +398,7 @@ def _finish(
                     "attempt": attempt.number,
                     "outcome": outcome,
                     "status_code": status_code,
-                    **({"reason": detail} if detail else {}),
+                    **(reason_details(detail, error.code, error.params) if error is not None else {}),
                     **(details or {}),
                 },
             )

@@ -22,6 +22,7 @@ from embassies.roles import Role
 from posts.draft import draft_of
 from posts.forms import ApproveForm, CommentForm, DecisionForm, hq_zone, place_of, zone_city, zone_of
 from posts.models import Delivery, Event, InvalidTransition, Message, Review
+from posts.problems import word
 from posts.selectors import messages as selectors
 from posts.services import messages as drafting
 from posts.services import review
@@ -93,7 +94,8 @@ def _event_detail(event: Event) -> str:
     if event.verb == "message.edit":
         return ", ".join(str(part) for part in details.get("changed", []))
     if event.delivery_id and details.get("reason"):
-        return str(details["reason"])[:200]
+        # Worded for the reader when the reason is ours; the network's words as they came.
+        return word(details.get("reason_code", ""), details.get("reason_params"), default=str(details["reason"]))[:200]
     return ""
 
 

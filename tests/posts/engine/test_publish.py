@@ -186,6 +186,7 @@ def test_delivery_publish_cancels_a_delivery_whose_message_changed_after_approva
         "The message changed after it was approved.",
         "delivery.changed_after_approval",
     )
+    assert Event.objects.get(verb="delivery.cancelled").details["reason_code"] == "delivery.changed_after_approval"
 
 
 def test_delivery_publish_cancels_when_the_message_was_cancelled(broker, network):

@@ -75,6 +75,27 @@ def test_our_reasons_read_in_the_readers_language_the_networks_words_as_they_cam
     assert "changed after it was approved" not in french
 
 
+def test_the_message_history_words_a_workers_reason_for_the_reader(tokyo_message, press, as_user):
+    (delivery,) = set_deliveries(tokyo_message, S.CANCELLED)[:1]
+    Event.objects.create(
+        message=tokyo_message,
+        delivery=delivery,
+        verb="delivery.cancelled",
+        from_state=S.SENDING,
+        to_state=S.CANCELLED,
+        details={
+            "reason": "The message changed after it was approved.",
+            "reason_code": "delivery.changed_after_approval",
+            "reason_params": {},
+        },
+    )
+    client = as_user(press)
+    client.cookies["django_language"] = "fr"
+    page = client.get(tokyo_message.get_absolute_url(), headers={"Accept-Language": "fr"}).text
+    assert "Le message a changé après sa validation." in page
+    assert "changed after it was approved" not in page
+
+
 def test_duplicate_content_is_said_so(tokyo_message, press, as_user):
     set_deliveries(tokyo_message, S.UNKNOWN, last_error="X refused the call: duplicate content")
     page = as_user(press).get(monitor_url(tokyo_message)).text
