@@ -1,16 +1,14 @@
 """Periodic care of social accounts. Tasks take ids, call one service, hold no logic; they
-run on the maintenance queue so that they never wait behind (or hold up) publishing."""
+are routed to the maintenance queue (CELERY_TASK_ROUTES) so that they never wait behind (or
+hold up) publishing."""
 
 from __future__ import annotations
 
-from celery import shared_task
-
 from channels import selectors, services
+from diplomacy_hub.tasks import task
 
-QUEUE = "maintenance"
 
-
-@shared_task(name="channels.health_check_all", queue=QUEUE, ignore_result=True)
+@task(name="channels.health_check_all")
 def health_check_all(**kwargs) -> int:
     """Beat, hourly: one health check task per connected account (sandbox ones included)."""
     account_ids = selectors.account_ids_to_check()
@@ -19,7 +17,7 @@ def health_check_all(**kwargs) -> int:
     return len(account_ids)
 
 
-@shared_task(name="channels.health_check_account", queue=QUEUE, ignore_result=True)
+@task(name="channels.health_check_account")
 def health_check_account(account_id: int, **kwargs) -> None:
     try:
         services.account_health_check(account_id=account_id)
@@ -27,7 +25,7 @@ def health_check_account(account_id: int, **kwargs) -> None:
         return  # deleted since it was queued
 
 
-@shared_task(name="channels.refresh_expiring", queue=QUEUE, ignore_result=True)
+@task(name="channels.refresh_expiring")
 def refresh_expiring(**kwargs) -> int:
     """Beat, every five minutes: one refresh task per account whose token expires within
     TOKEN_REFRESH_MARGIN."""
@@ -37,7 +35,7 @@ def refresh_expiring(**kwargs) -> int:
     return len(account_ids)
 
 
-@shared_task(name="channels.refresh_account", queue=QUEUE, ignore_result=True)
+@task(name="channels.refresh_account")
 def refresh_account(account_id: int, **kwargs) -> None:
     try:
         services.account_refresh(account_id=account_id)

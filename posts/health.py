@@ -8,7 +8,9 @@
 - the dispatcher's last tick, and the workers and queues seen recently (heartbeats the
   dispatcher tick writes: it runs every DISPATCH_INTERVAL s on each publishing queue, so a
   worker that lags behind its queue stops being seen);
-- the broker reachable (a connection within HEALTH_BROKER_TIMEOUT).
+- the broker reachable (a connection within HEALTH_BROKER_TIMEOUT);
+- networks that refuse our application itself (posts.services.app_access), shown as
+  problems to fix without turning the report red: messages still go out.
 
 It is red, with its reasons in words, when the dispatcher has not run for
 HEALTH_DISPATCHER_MAX_AGE, no worker has been seen for HEALTH_WORKER_MAX_AGE, a
@@ -26,8 +28,9 @@ from django.conf import settings
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from posts.lifecycle import DELIVERY_ENGINE_BUSY, MESSAGE_PUBLISHABLE
 from posts.models import Delivery, Heartbeat, Priority
-from posts.services.dispatch import PUBLISHABLE_MESSAGE_STATES
+from posts.services.app_access import PREFIX as APP_ACCESS
 
 State = Delivery.State
 _LANES = {Priority.CRISIS: "crisis", Priority.ROUTINE: "routine"}
@@ -78,12 +81,12 @@ def health_report(*, now: datetime | None = None, check_broker: bool = True) -> 
     """Everything the health page and /healthz show, as plain JSON-able data."""
     now = now or timezone.now()
     reasons: list[str] = []
-    publishable = Q(message__state__in=PUBLISHABLE_MESSAGE_STATES)
+    publishable = Q(message__state__in=MESSAGE_PUBLISHABLE)
 
     # Waiting deliveries, per lane, in one grouped query.
     due = Q(state=State.SCHEDULED, next_attempt_at__lte=now) & publishable
     rows = (
-        Delivery.objects.filter(due | Q(state__in=[State.QUEUED, State.SENDING, State.UNKNOWN, State.HELD]))
+        Delivery.objects.filter(due | Q(state__in=DELIVERY_ENGINE_BUSY))
         .values("priority")
         .annotate(
             due=Count("pk", filter=due),
@@ -144,6 +147,12 @@ def health_report(*, now: datetime | None = None, check_broker: bool = True) -> 
         if seen["age_seconds"] > settings.HEALTH_WORKER_MAX_AGE:
             reasons.append(f"No worker has taken work from the {queue} queue for {_in_words(seen['age_seconds'])}.")
     sweeper = beats.get("sweeper")
+    # Not a reason for red: publishing works; reading back (reconciliation) does not.
+    app_access = [
+        {"network": name.removeprefix(APP_ACCESS), "seen_at": beat.seen_at.isoformat(), **beat.details}
+        for name, beat in sorted(beats.items())
+        if name.startswith(APP_ACCESS)
+    ]
 
     broker_ok, broker_detail = broker_check() if check_broker else (True, "not checked")
     if not broker_ok:
@@ -167,4 +176,5 @@ def health_report(*, now: datetime | None = None, check_broker: bool = True) -> 
         "workers": workers,
         "queues": queues,
         "broker": {"reachable": broker_ok, "detail": broker_detail},
+        "app_access": app_access,
     }

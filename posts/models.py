@@ -4,6 +4,7 @@ States change only through the services in posts/services/, which ask the policy
 the transition, and record an Event in the same transaction.
 """
 
+import secrets
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -15,23 +16,12 @@ from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
 from embassies.models import Mission
-
-
-class InvalidTransition(Exception):
-    """A state change that the state machine does not allow, said in words."""
-
+from posts import lifecycle
+from posts.lifecycle import InvalidTransition  # noqa: F401  # imported with the models by their callers
 
 # The events by which someone changed what a message says. Whoever did wrote part of it,
 # and four eyes keep them from deciding on it (`Message.writer_ids`, diplomacy_hub.policy).
-AUTHORING_VERBS = frozenset(
-    {
-        "message.create",
-        "message.edit",
-        "message.attachment_add",
-        "message.attachment_remove",
-        "message.attachment_alt_text",
-    }
-)
+AUTHORING_VERBS = lifecycle.AUTHORING_EVENTS
 
 
 # How long what people type may be: the model fields, the forms and the services share them.
@@ -49,41 +39,10 @@ class Priority(models.TextChoices):
 class Message(models.Model):
     """What an officer (or the crisis unit) drafts: texts per language, media, targets, time."""
 
-    class State(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        IN_REVIEW = "in_review", _("In review")
-        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
-        REJECTED = "rejected", _("Rejected")
-        SCHEDULED = "scheduled", _("Scheduled")
-        PUBLISHING = "publishing", _("Publishing")
-        PUBLISHED = "published", _("Published")
-        PARTIALLY_PUBLISHED = "partially_published", _("Partially published")
-        FAILED = "failed", _("Failed")
-        CANCELLED = "cancelled", _("Cancelled")
-        RETRACTED = "retracted", _("Retracted")
-
-    # Which states may follow which. Anything else raises InvalidTransition.
-    TRANSITIONS = {
-        State.DRAFT: {State.IN_REVIEW, State.CANCELLED},
-        State.CHANGES_REQUESTED: {State.DRAFT, State.IN_REVIEW, State.CANCELLED},
-        State.IN_REVIEW: {State.SCHEDULED, State.CHANGES_REQUESTED, State.REJECTED, State.DRAFT, State.CANCELLED},
-        State.SCHEDULED: {
-            State.PUBLISHING,
-            State.CANCELLED,
-            State.IN_REVIEW,
-            State.PUBLISHED,
-            State.PARTIALLY_PUBLISHED,
-            State.FAILED,
-        },
-        State.PUBLISHING: {State.PUBLISHED, State.PARTIALLY_PUBLISHED, State.FAILED, State.CANCELLED},
-        State.PUBLISHED: {State.RETRACTED, State.PUBLISHING},
-        State.PARTIALLY_PUBLISHED: {State.RETRACTED, State.PUBLISHING, State.PUBLISHED, State.FAILED},
-        State.FAILED: {State.PUBLISHING, State.RETRACTED, State.PUBLISHED, State.PARTIALLY_PUBLISHED},
-        State.REJECTED: set(),
-        State.CANCELLED: set(),
-        State.RETRACTED: set(),
-    }
-    EDITABLE_STATES = frozenset({State.DRAFT, State.CHANGES_REQUESTED, State.IN_REVIEW, State.SCHEDULED})
+    # The states and transitions live in posts.lifecycle, with every other state machine.
+    State = lifecycle.MessageState
+    TRANSITIONS = lifecycle.MESSAGE_TRANSITIONS
+    EDITABLE_STATES = lifecycle.MESSAGE_EDITABLE
 
     # A crisis alert drafted at headquarters has no single mission.
     mission = models.ForeignKey(
@@ -165,14 +124,7 @@ class Message(models.Model):
         return reverse("posts:message_detail", args=[self.pk])
 
     def require_transition(self, to_state: str) -> None:
-        if to_state not in self.TRANSITIONS[self.state]:
-            raise InvalidTransition(
-                _("This message is “%(current)s”; it cannot become “%(target)s”.")
-                % {
-                    "current": self.get_state_display(),
-                    "target": self.State(to_state).label,
-                }
-            )
+        lifecycle.require_transition(self, to_state)
 
     @property
     def is_crisis(self) -> bool:
@@ -297,20 +249,15 @@ def new_delivery_reference() -> str:
     return f"dh{uuid.uuid4().hex[:16]}"
 
 
+def new_network_token() -> str:
+    return secrets.token_hex(8)
+
+
 class Delivery(models.Model):
     """One message to one social account in one language: what a worker publishes."""
 
-    class State(models.TextChoices):
-        SCHEDULED = "scheduled", _("Scheduled")  # waiting for next_attempt_at
-        HELD = "held", _("Held")  # fell due during a pause or too late: a person releases it
-        QUEUED = "queued", _("Queued")  # claimed by the dispatcher, id sent to a worker
-        SENDING = "sending", _("Sending")  # a worker is calling the network (committed first)
-        SENT = "sent", _("Sent")
-        # The request may have arrived: reconcile, never resend blindly.
-        UNKNOWN = "unknown", _("Outcome unknown")
-        FAILED = "failed", _("Failed")
-        CANCELLED = "cancelled", _("Cancelled")
-        RETRACTED = "retracted", _("Retracted")  # deleted from the network after being sent
+    State = lifecycle.DeliveryState
+    TRANSITIONS = lifecycle.DELIVERY_TRANSITIONS
 
     class ErrorKind(models.TextChoices):
         RATE_LIMITED = "rate_limited", _("Rate limited")
@@ -318,17 +265,25 @@ class Delivery(models.Model):
         AUTH = "auth", _("Account not authorised")
         PERMANENT = "permanent", _("Refused by the network")
         UNKNOWN = "unknown", _("Outcome unknown")
+        LATE = "late", _("Too late")
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
     account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="deliveries")
     language = models.CharField(_("language"), max_length=2)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.ROUTINE)
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.SCHEDULED)
-    # Unique per delivery and carried to the network where it can be searched (a Flickr
-    # machine tag, a YouTube tag), so that an unknown outcome can be reconciled.
+    # Our own name for the delivery (admin search, logs): it never leaves the hub.
     reference = models.CharField(max_length=32, unique=True, default=new_delivery_reference, editable=False)
+    # Random, and carried in public where the network lets us search for it later (a Flickr
+    # machine tag, a YouTube tag), so that an unknown outcome can be reconciled: it says
+    # nothing of our numbering and is used for nothing else.
+    network_token = models.CharField(max_length=16, unique=True, default=new_network_token, editable=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # When a person last said it may go out: the approved time, or a press officer's release
+    # or retry. The engine's own postponements (retries, rate limits) never move it: past
+    # it by PUBLISH_LATE_AFTER, the delivery is held (posts.services.outcomes.is_late).
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
     state_changed_at = models.DateTimeField(_("state changed"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     last_error_kind = models.CharField(max_length=16, choices=ErrorKind.choices, blank=True)
@@ -370,12 +325,15 @@ class Delivery(models.Model):
     ) -> dict[str, Any]:
         """The columns of a delivery's last error, all written together: the text kept for
         the record (in English, cut to fit), its kind, and the code and parameters it is
-        worded from for each reader. No argument clears them."""
+        worded from for each reader; a `Said` (channels.adapters.base) brings its own. No
+        argument clears them."""
+        code = code or getattr(text, "code", "")
+        params = params if params else getattr(text, "params", None)
         return {
-            "last_error": text[:500],
+            "last_error": str(text)[:500],
             "last_error_kind": kind,
             "last_error_code": code,
-            "last_error_params": dict(params or {}),
+            "last_error_params": dict(params or {}) if code else {},
         }
 
 

@@ -167,6 +167,9 @@ PROBLEMS: dict[str, Promise] = {
         "The account's credentials cannot be opened: an administrator must reconnect it."
     ),
     "delivery.not_found_on_network": gettext_lazy("Not found on the network: it did not go out."),
+    "delivery.late": gettext_lazy(
+        "Due at %(due_at)s UTC, more than %(minutes)s minutes ago: a press officer decides whether it still goes out."
+    ),
     "delivery.settled_not_published": gettext_lazy("Not published, as settled by %(person)s."),
     "delivery.no_answer": gettext_lazy(
         "No answer recorded %(seconds)s s after the call started (the worker stopped?): it may have gone out."

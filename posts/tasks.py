@@ -22,11 +22,11 @@ from __future__ import annotations
 import logging
 from importlib import import_module
 
-from celery import shared_task
 from celery.signals import task_postrun, task_prerun, worker_ready
 from django.db import close_old_connections
 
 from channels.adapters import NETWORKS
+from diplomacy_hub.tasks import task
 from posts.services.delivery import delivery_publish
 from posts.services.dispatch import dispatch_due as dispatch_due_service
 from posts.services.dispatch import record_heartbeat
@@ -35,8 +35,6 @@ from posts.services.reconcile import delivery_reconcile
 from posts.services.sweeper import sweep as sweep_service
 
 logger = logging.getLogger(__name__)
-
-_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True, "serializer": "json"}
 
 
 @task_prerun.connect
@@ -67,7 +65,7 @@ def _queue_of(request) -> str:
     return (request.delivery_info or {}).get("routing_key", "") or ""
 
 
-@shared_task(name="posts.dispatch_due", bind=True, **_OPTIONS)
+@task(name="posts.dispatch_due", bind=True)
 def dispatch_due(self, **kwargs) -> None:
     """Claim due deliveries and enqueue them (beat every few seconds, and on approval)."""
     result = dispatch_due_service(worker=self.request.hostname or "", queue=_queue_of(self.request))
@@ -80,25 +78,25 @@ def dispatch_due(self, **kwargs) -> None:
         )
 
 
-@shared_task(name="posts.publish_delivery", **_OPTIONS)
+@task(name="posts.publish_delivery")
 def publish_delivery(delivery_id: int, **kwargs) -> None:
     outcome = delivery_publish(delivery_id=delivery_id)
     if outcome.state:
         logger.info("Delivery %s: %s (%s) %s", delivery_id, outcome.state, outcome.kind, outcome.detail[:200])
 
 
-@shared_task(name="posts.sweep", bind=True, **_OPTIONS)
+@task(name="posts.sweep", bind=True)
 def sweep(self, **kwargs) -> None:
     sweep_service(worker=self.request.hostname or "")
 
 
-@shared_task(name="posts.reconcile_delivery", **_OPTIONS)
+@task(name="posts.reconcile_delivery")
 def reconcile_delivery(delivery_id: int, **kwargs) -> None:
     outcome = delivery_reconcile(delivery_id=delivery_id)
     if outcome.state:
         logger.info("Delivery %s reconciled: %s (%s)", delivery_id, outcome.state, outcome.kind)
 
 
-@shared_task(name="posts.retract_delivery", **_OPTIONS)
+@task(name="posts.retract_delivery")
 def retract_delivery(delivery_id: int, actor_id: int | None = None, **kwargs) -> None:
     delivery_retract(delivery_id=delivery_id, actor_id=actor_id)

@@ -33,7 +33,8 @@ from channels.models import Network, SocialAccount
 from channels.services import adapter_for
 from posts import problems as wording
 from posts.draft import Draft, DraftMedia, DraftTarget, account_name, draft_of
-from posts.models import Delivery, Message
+from posts.lifecycle import MESSAGE_BEFORE_APPROVAL
+from posts.models import Delivery
 
 # A crisis alert reaches each account in its mission's first language that has a text,
 # else in French, else in English.
@@ -188,10 +189,11 @@ def build_content(draft: Draft, *, network: str, language: str, reference: str =
 
 def delivery_content(delivery: Delivery) -> Content:
     """What a delivery publishes: its message's draft (texts and media as read, prefetched
-    or not; no target read) for its account's network, language and reference."""
+    or not; no target read) for its account's network and language, with its network token
+    as the content's `reference`."""
     draft = draft_of(delivery.message, targets="none")
     return build_content(
-        draft, network=delivery.account.network, language=delivery.language, reference=delivery.reference
+        draft, network=delivery.account.network, language=delivery.language, reference=delivery.network_token
     )
 
 
@@ -285,8 +287,7 @@ def _target_problems(draft: Draft) -> list[MessageProblem]:
 
 
 def _time_problems(draft: Draft, now: datetime) -> list[MessageProblem]:
-    before_approval = (Message.State.DRAFT, Message.State.CHANGES_REQUESTED, Message.State.IN_REVIEW)
-    if draft.desired_at is not None and draft.desired_at <= now and draft.state in before_approval:
+    if draft.desired_at is not None and draft.desired_at <= now and draft.state in MESSAGE_BEFORE_APPROVAL:
         return [MessageProblem("time.desired_passed", field="desired_at", blocking=False)]
     return []
 

@@ -85,9 +85,15 @@ def _lift_audit_triggers_during_sqlite_flush() -> None:
 @pytest.fixture(scope="session")
 def sandbox_server():
     """The sandbox networks, served from a thread of the test process on a free port."""
+    from django.conf import settings
+
     from channels.sandbox.server import SandboxServer
 
     server = SandboxServer(host="127.0.0.1", port=0)
+    # The Flickr consumers whose signatures it checks: the settings' and the adapter tests'.
+    flickr = settings.SOCIAL_APPS["flickr"]
+    server.state.register_app("flickr", flickr["client_id"], flickr["client_secret"])
+    server.state.register_app("flickr", "dh-flickr-key", "dh-flickr-secret")
     server.start()
     yield server
     server.stop()

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from channels.adapters.base import Credentials
 from channels.models import Network, SocialAccount
+from channels.sandbox.tokens import secret_of
 from embassies.models import Mission, StaffMembership
 from embassies.roles import Role
 
@@ -98,8 +99,10 @@ class SocialAccountFactory(factory.django.DjangoModelFactory):
         if not create or extracted is False:
             return
         if extracted is None:
+            access_token = f"sbx.{self.network}.{self.network_account_id}.test"
             extracted = Credentials(
-                access_token=f"sbx.{self.network}.{self.network_account_id}.test",
+                access_token=access_token,
+                token_secret=secret_of(access_token) if self.network == "flickr" else "",
                 refresh_token=f"sbxr.{self.network}.{self.network_account_id}.test",
                 expires_at=timezone.now() + timedelta(hours=2),
                 account_id=self.network_account_id,

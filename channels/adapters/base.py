@@ -56,9 +56,10 @@ class Content:
     title: str = ""  # YouTube and Flickr titles
     media: tuple[MediaFile, ...] = ()
     tags: tuple[str, ...] = ()
-    # A reference unique to the delivery (for example "dh-4f9c2a"). Adapters carry it
-    # where the network lets us search for it later (a Flickr machine tag, a YouTube tag),
-    # so that an ambiguous outcome can be reconciled without posting twice.
+    # A random token unique to the delivery (its `network_token`, never its internal
+    # reference: it is public). Adapters carry it where the network lets us search for it
+    # later (a Flickr machine tag, a YouTube tag), so that an ambiguous outcome can be
+    # reconciled without posting twice.
     reference: str = ""
 
 
@@ -193,6 +194,17 @@ class TransientError(AdapterError):
     def __init__(self, detail: str, *, request_sent: bool, status_code: int | None = None) -> None:
         super().__init__(detail, status_code=status_code)
         self.request_sent = request_sent
+
+
+class AppAccessError(TransientError):
+    """The network refuses this call to our application itself (X: an access level that does
+    not include reading timelines or looking posts up): a configuration problem for an
+    administrator, not a failure of the content nor of the account. Nothing was done, so
+    the call may be tried again once the application's access is raised."""
+
+    def __init__(self, detail: str, *, network: str, status_code: int | None = None) -> None:
+        super().__init__(detail, request_sent=False, status_code=status_code)
+        self.network = network
 
 
 class AuthError(AdapterError):

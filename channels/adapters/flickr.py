@@ -1,8 +1,10 @@
 """Flickr through flickrapi 2.4 (REST API and upload API, OAuth 1.0a).
 
-One photo per delivery. Every upload carries the delivery's reference as a machine tag
-(`dh:delivery=<reference>`), which `flickr.photos.search(machine_tags=...)` finds again: how
-an upload whose answer was lost is reconciled without posting twice.
+One photo per delivery. Every upload carries the content's reference, a random token of
+the delivery that says nothing of our numbering, as a machine tag (`dh:ref=<token>`), which
+`flickr.photos.search(machine_tags=...)` finds again: how an upload whose answer was lost
+is reconciled without posting twice. Tags are public, hence a token and not an id; the
+upload's own ticket (`async=1`) would not do, since a lost answer loses the ticket too.
 
 flickrapi is used with care:
 - its default requests Session is a class attribute shared by the whole process; every
@@ -36,6 +38,7 @@ from channels import text as text_rules
 from channels.adapters.base import (
     AccountInfo,
     AdapterError,
+    AppAccessError,
     AppCredentials,
     AuthError,
     Connected,
@@ -63,6 +66,7 @@ from channels.adapters.transport import (
     browser_url,
     make_session,
     request_never_left,
+    sandbox_post_url,
 )
 from channels.media import IMAGE_UPLOAD_MAX_BYTES, check_against_limits
 
@@ -70,7 +74,7 @@ NETWORK = "flickr"
 LABEL = "Flickr"
 PERMS = "delete"  # includes write (upload); delete is needed to retract
 PHOTO_URL = "https://www.flickr.com/photos/{nsid}/{photo_id}/"
-MACHINE_TAG = "dh:delivery={}"
+MACHINE_TAG = "dh:ref={}"
 
 LIMITS = NetworkLimits(
     text_max=0,  # Flickr sets no limit on descriptions, so neither do we (0: none)
@@ -84,7 +88,9 @@ LIMITS = NetworkLimits(
     requires="image",
 )
 
-_AUTH_CODES = frozenset({96, 97, 98, 99, 100})
+# 96/97 (signature) stay the account's: a wrong token secret is fixed by reconnecting.
+_AUTH_CODES = frozenset({96, 97, 98, 99})
+_INVALID_API_KEY = 100  # our application's key: no account can fix it
 _UPLOAD_RETRY_CODES = frozenset({3})  # "general upload failure": the photo may exist
 _REST_RETRY_CODES = frozenset({105, 106})  # service unavailable, write operation failed
 _NOT_FOUND = 1
@@ -132,7 +138,7 @@ def _error_code(exc: flickrapi.FlickrError) -> int | None:
 
 def _from_http_status(status: int, last: _LastResponse, *, request_sent: bool) -> AdapterError:
     detail = f"Flickr answered HTTP {status}."
-    if status == 429:
+    if status == 429:  # a bare HTML page: Flickr sends no Retry-After, so we wait our own minute
         try:
             retry_after = float(last.headers.get("Retry-After", _DEFAULT_RETRY_AFTER))
         except (TypeError, ValueError):
@@ -152,6 +158,8 @@ def _from_flickr_error(
     if code is None and last.status not in (None, 200):
         return _from_http_status(last.status, last, request_sent=request_sent)
     detail = f"Flickr refused the call: {str(exc)[:300]}"
+    if code == _INVALID_API_KEY:
+        return AppAccessError(f"{detail} (check FLICKR_API_KEY and FLICKR_API_SECRET)", network=NETWORK)
     if code in _AUTH_CODES:
         return AuthError(detail)
     if code in _REST_RETRY_CODES or (upload and code in _UPLOAD_RETRY_CODES):
@@ -338,8 +346,9 @@ class FlickrAdapter:
         api.flickr_oauth.session = session  # per instance: the default is shared process-wide
         return api, last
 
-    @staticmethod
-    def _photo_url(credentials: Credentials, photo_id: str) -> str:
+    def _photo_url(self, credentials: Credentials, photo_id: str) -> str:
+        if self.sandbox_url:  # the real Flickr has never heard of it
+            return sandbox_post_url(self.sandbox_url, NETWORK, photo_id)
         return PHOTO_URL.format(nsid=credentials.account_id, photo_id=photo_id)
 
 

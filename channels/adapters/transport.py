@@ -21,7 +21,7 @@ and a stalled request would otherwise hang a worker forever.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httplib2
 import requests
@@ -132,6 +132,11 @@ def browser_url(url: str, *, sandbox_url: str | None) -> str:
     """Where to send a person's browser (an OAuth consent page): the sandbox's copy of it
     for a sandbox account."""
     return rewrite_url(url, sandbox_url) if sandbox_url else url
+
+
+def sandbox_post_url(sandbox_url: str, network: str, external_id: str) -> str:
+    """The sandbox's own page of a post ("See it on X" for a sandbox account)."""
+    return f"{sandbox_url.rstrip('/')}/_sandbox/post/{network}/{quote(external_id, safe='')}"
 
 
 def request_never_left(exc: requests.RequestException) -> bool:

@@ -14,7 +14,7 @@
 Limits we apply (docs.x.com media best practices and initialize-media-upload):
 - text: 280 weighted characters (channels.text.tweet_length); never cut.
 - images: JPEG, PNG, GIF, WebP up to 5 MB, at most 4; a GIF goes alone (X: "4 photos, or
-  1 GIF, or 1 video").
+  1 GIF, or 1 video"), and an animated GIF may weigh up to 15 MB (uploaded as `tweet_gif`).
 - video: one MP4 or MOV, 0.5 s to 140 s, up to 512 MB. X lets some accounts post longer
   videos (up to 20 min and more for verified or paying accounts), but which accounts may is
   decided by X per account and only checked when the post is created ("This user is not
@@ -26,6 +26,7 @@ Limits we apply (docs.x.com media best practices and initialize-media-upload):
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import html
@@ -49,6 +50,7 @@ from channels import text as text_rules
 from channels.adapters.base import (
     AccountInfo,
     AdapterError,
+    AppAccessError,
     AppCredentials,
     AuthError,
     Connected,
@@ -78,6 +80,7 @@ from channels.adapters.transport import (
     make_session,
     mount_on,
     request_never_left,
+    sandbox_post_url,
 )
 from channels.media import (
     check_against_limits,
@@ -105,12 +108,16 @@ LIMITS = NetworkLimits(
     max_videos=1,
     images_and_video_together=False,
 )
+GIF_MAX_BYTES = 15 * MB  # animated GIFs (X: "GIF: 15 MB"); other images 5 MB
 VIDEO_MIN_SECONDS = 0.5
 ALT_TEXT_MAX = 1_000
 
 CHUNK_SIZE = 4 * MB  # X takes chunks up to 5 MB
-PROCESSING_TIMEOUT = 120.0  # seconds we wait for X to process a video before giving up
-_PROCESSING_POLL_MAX = 10.0  # never sleep longer than this between STATUS polls
+# Giving up on a video X is still processing means uploading it again in full on the next
+# attempt (X has no way to find a pending upload again), so the adapter waits as long as X
+# keeps it: until the media would expire (initialize's `expires_after_secs`), polling when
+# X's `check_after_secs` says. `progress()` after each poll tells the pipeline it is alive.
+MEDIA_EXPIRES_DEFAULT = 86_400.0  # X's answer when it does not say
 _FIND_PAGES = 5  # up to 500 recent posts searched when reconciling
 _DEFAULT_RETRY_AFTER = 60.0  # a 429 without x-rate-limit-reset (X's windows are 15 min)
 
@@ -166,12 +173,34 @@ def _from_http_exception(exc: tweepy.HTTPException, *, may_have_posted: bool) ->
     if isinstance(exc, tweepy.Unauthorized):
         return AuthError(detail, status_code=status)
     if isinstance(exc, tweepy.Forbidden):
+        if _app_not_allowed(exc):
+            return AppAccessError(
+                f"X does not let this app make that call (its access level does not include it): {message}",
+                network=NETWORK,
+                status_code=status,
+            )
         lowered = message.lower()
         if _DUPLICATE_403 in lowered:
             return PermanentError(detail, status_code=status, duplicate=True)
         if any(word in lowered for word in _AUTH_403):
             return AuthError(detail, status_code=status)
     return PermanentError(detail, status_code=status)
+
+
+def _app_not_allowed(exc: tweepy.Forbidden) -> bool:
+    """X's "client-forbidden" problem (reason client-not-enrolled: the app's access level
+    does not include the endpoint), or v1.1's code 453 saying the same."""
+    try:
+        body = exc.response.json()
+    except ValueError:
+        return False
+    if not isinstance(body, dict):
+        return False
+    return (
+        str(body.get("type", "")).endswith("/client-forbidden")
+        or body.get("reason") == "client-not-enrolled"
+        or 453 in exc.api_codes
+    )
 
 
 def _retry_after(exc: tweepy.TooManyRequests) -> float:
@@ -220,12 +249,12 @@ class _MediaUploader:
         self,
         client: tweepy.Client,
         *,
-        processing_timeout: float,
+        processing_timeout: float | None,
         sleep: Callable[[float], None],
         progress: Progress | None = None,
     ) -> None:
         self.client = client
-        self.processing_timeout = processing_timeout
+        self.processing_timeout = processing_timeout  # None: as long as the media lives
         self.sleep = sleep
         self.progress = progress or (lambda: None)
 
@@ -233,7 +262,8 @@ class _MediaUploader:
         if item.kind == "video":
             with video_without_metadata(item.path, network=NETWORK) as path, open(path, "rb") as video:
                 return self._chunked(video, os.path.getsize(path), item.mime_type, "tweet_video")
-        data = clean_image(item, label=LABEL, max_bytes=LIMITS.image_max_bytes)
+        cap = GIF_MAX_BYTES if item.mime_type == "image/gif" else LIMITS.image_max_bytes
+        data = clean_image(item, label=LABEL, max_bytes=cap)
         if item.mime_type == "image/gif":  # the one-shot upload takes no GIF
             media_id = self._chunked(io.BytesIO(data), len(data), item.mime_type, "tweet_gif")
         else:
@@ -258,6 +288,7 @@ class _MediaUploader:
             json={"media_type": mime_type, "total_bytes": size, "media_category": category},
         )
         media_id = self._media_id(answer)
+        expires_after = float((answer.get("data") or {}).get("expires_after_secs") or MEDIA_EXPIRES_DEFAULT)
         for index, chunk in enumerate(iter(lambda: stream.read(CHUNK_SIZE), b"")):
             self._call(
                 "POST",
@@ -267,21 +298,23 @@ class _MediaUploader:
             )
             self.progress()
         answer = self._call("POST", f"/2/media/upload/{media_id}/finalize")
-        self._wait_for_processing(media_id, (answer.get("data") or {}).get("processing_info"))
+        self._wait_for_processing(media_id, (answer.get("data") or {}).get("processing_info"), expires_after)
         return media_id
 
-    def _wait_for_processing(self, media_id: str, info: dict | None) -> None:
-        """Poll STATUS as X asks (check_after_secs), within PROCESSING_TIMEOUT."""
-        deadline = time.monotonic() + self.processing_timeout
+    def _wait_for_processing(self, media_id: str, info: dict | None, expires_after: float) -> None:
+        """Poll STATUS when X says (check_after_secs) for as long as X processes the media,
+        within the media's life (or `processing_timeout`, where a caller set one)."""
+        limit = expires_after if self.processing_timeout is None else min(self.processing_timeout, expires_after)
+        deadline = time.monotonic() + limit
         while info and info.get("state") in ("pending", "in_progress"):
-            wait = min(max(float(info.get("check_after_secs") or 1), 0.1), _PROCESSING_POLL_MAX)
+            wait = max(float(info.get("check_after_secs") or 1), 1.0)  # never sooner than X asks
             if time.monotonic() + wait > deadline:
                 raise TransientError(
                     Said(
-                        f"X was still processing the video after {self.processing_timeout:.0f} s; nothing was posted.",
+                        f"X was still processing the video after {limit:.0f} s; nothing was posted.",
                         "network.video_still_processing",
                         network=NETWORK,
-                        seconds=round(self.processing_timeout),
+                        seconds=round(limit),
                     ),
                     request_sent=False,
                 )
@@ -405,7 +438,7 @@ class TwitterAdapter:
         sandbox_url: str | None,
         timeouts: Timeouts,
         limits: NetworkLimits = LIMITS,
-        processing_timeout: float = PROCESSING_TIMEOUT,
+        processing_timeout: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.sandbox_url = sandbox_url
@@ -418,9 +451,13 @@ class TwitterAdapter:
         return f"TwitterAdapter(sandbox={bool(self.sandbox_url)})"
 
     def validate(self, content: Content) -> list[Problem]:
+        limits = self.limits
+        if content.media and all(item.mime_type == "image/gif" for item in content.media):
+            # A GIF goes alone (_x_media_problems), so the post's one image is the GIF.
+            limits = dataclasses.replace(limits, image_max_bytes=max(limits.image_max_bytes, GIF_MAX_BYTES))
         return [
             *_text_problems(content),
-            *check_against_limits(content.media, self.limits, LABEL, network=NETWORK),
+            *check_against_limits(content.media, limits, LABEL, network=NETWORK),
             *_x_media_problems(content.media),
         ]
 
@@ -540,8 +577,9 @@ class TwitterAdapter:
             raise TransientError("X's answer about the account was empty.", request_sent=True)
         return response.data
 
-    @staticmethod
-    def _post_url(credentials: Credentials, tweet_id: str) -> str:
+    def _post_url(self, credentials: Credentials, tweet_id: str) -> str:
+        if self.sandbox_url:  # the real X has never heard of it
+            return sandbox_post_url(self.sandbox_url, NETWORK, tweet_id)
         handle = str(credentials.extra.get("handle") or "i").lstrip("@")
         return POST_URL.format(handle=handle, id=tweet_id)
 

@@ -37,7 +37,10 @@ def received(call: Call) -> Response:
 
 @router.route("GET", r"/counts")
 def counts(call: Call) -> Response:
-    return json_response(200, {"counts": call.state.counts(_network_filter(call))})
+    network = _network_filter(call)
+    return json_response(
+        200, {"counts": call.state.counts(network), "duplicate_uploads": call.state.duplicate_upload_counts(network)}
+    )
 
 
 @router.route("POST", r"/faults")
@@ -67,6 +70,18 @@ def remove_fault(call: Call) -> Response:
     return json_response(200, {"ok": True})
 
 
+@router.route("POST", r"/apps")
+def register_app(call: Call) -> Response:
+    """An OAuth 1.0a consumer whose signatures the sandbox checks: {"network", "key", "secret"}."""
+    body = call.request.json()
+    if not isinstance(body, dict) or not all(isinstance(body.get(name), str) for name in ("key", "secret")):
+        raise _bad_request('The body is {"network": "flickr", "key": …, "secret": …}.')
+    if body.get("network", "flickr") != "flickr":
+        raise _bad_request("Only Flickr's consumers sign with OAuth 1.0a.")
+    call.state.register_app("flickr", body["key"], body["secret"])
+    return json_response(201, {"ok": True})
+
+
 @router.route("GET", r"/stats")
 def stats(call: Call) -> Response:
     return json_response(200, call.state.stats())
@@ -82,6 +97,16 @@ def feed(call: Call) -> Response:
     if call.params["network"] not in NETWORKS:
         return json_response(404, {"error": "Unknown network."})
     return feeds.feed_page(call.state, call.params["network"], call.params["account"])
+
+
+@router.route("GET", r"/post/(?P<network>[a-z]+)/(?P<id>[\w@-]+)")
+def post(call: Call) -> Response:
+    found = (
+        feeds.post_page(call.state, call.params["network"], call.params["id"])
+        if call.params["network"] in NETWORKS
+        else None
+    )
+    return found or json_response(404, {"error": "The sandbox holds no such post."})
 
 
 @router.route("GET", r"/media/(?P<id>[\w-]+)")

@@ -6,7 +6,10 @@ rolls once: one draw in [0, 1) picks, in this order, a 5xx (`error_rate`), a rat
 (`rate_limit_rate`) or a timeout (`timeout_rate`), so the rates add up and exclude each
 other. The first rule whose roll picks something decides; latency is the largest of the
 matching rules'. A rule with `count` matches its next N calls only, then disappears; one
-with `seed` draws from its own reproducible sequence.
+with `seed` draws from its own reproducible sequence. `processing_seconds` makes X take
+that long (the largest of the matching rules') to process a video or GIF finalized by a
+matching call; `access_level: "free"` gives X's answer to an app whose access level does
+not include reading timelines or looking posts up.
 
 Not thread-safe: SandboxState calls it under its lock.
 """
@@ -20,6 +23,8 @@ from typing import Any
 from channels.sandbox.tokens import NETWORKS
 
 OUTCOMES = ("error", "rate_limit", "timeout")
+# X's access levels: "free" may post and read /2/users/me only (no timelines, no lookups).
+ACCESS_LEVELS = ("free", "basic", "pro")
 _RATE_FIELDS = ("error_rate", "rate_limit_rate", "timeout_rate")
 
 
@@ -34,6 +39,8 @@ class FaultDecision:
     revoked: bool = False
     reset_seconds: float = 0.0  # of a rate limit
     hang_seconds: float = 0.0  # of a timeout
+    processing_seconds: float = 0.0  # how long an uploaded video or GIF takes to process (X)
+    access_level: str | None = None  # the app's X access level, where a rule sets one
 
 
 NO_FAULT = FaultDecision()
@@ -51,6 +58,8 @@ class FaultRule:
     timeout_rate: float = 0.0
     hang_seconds: float = 30
     revoked: bool = False
+    processing_seconds: float = 0
+    access_level: str | None = None
     count: int | None = None
     seed: int | str | None = None
     rng: random.Random = field(default_factory=random.Random, repr=False)
@@ -82,6 +91,8 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "timeout_rate": (int, float),
     "hang_seconds": (int, float),
     "revoked": (bool,),
+    "processing_seconds": (int, float),
+    "access_level": (str, type(None)),
     "count": (int, type(None)),
     "seed": (int, str, type(None)),
 }
@@ -116,6 +127,10 @@ def _check_ranges(rule: FaultRule) -> None:
         raise InvalidRule("latency_ms is between 0 and 60000.")
     if not 0 <= rule.hang_seconds <= 600 or not 0 <= rule.rate_limit_reset_seconds <= 86_400:
         raise InvalidRule("hang_seconds is between 0 and 600, rate_limit_reset_seconds between 0 and 86400.")
+    if rule.access_level not in (None, *ACCESS_LEVELS):
+        raise InvalidRule(f"access_level is one of {', '.join(ACCESS_LEVELS)}.")
+    if not 0 <= rule.processing_seconds <= 3600:
+        raise InvalidRule("processing_seconds is between 0 and 3600.")
     if rule.count is not None and rule.count < 1:
         raise InvalidRule("count is at least 1.")
 
@@ -146,12 +161,16 @@ class FaultBook:
         self._consume(matching)
         latency = max(rule.latency_ms for rule in matching) / 1000
         revoked = any(rule.revoked for rule in matching)
+        processing = max(rule.processing_seconds for rule in matching)
+        level = next((rule.access_level for rule in matching if rule.access_level), None)
         # Every matching rule rolls, so that a seeded rule's sequence does not depend on
         # the other rules.
         for rule, outcome in [(rule, rule.roll()) for rule in matching]:
             if outcome:
-                return FaultDecision(latency, outcome, revoked, rule.rate_limit_reset_seconds, rule.hang_seconds)
-        return FaultDecision(latency, None, revoked)
+                return FaultDecision(
+                    latency, outcome, revoked, rule.rate_limit_reset_seconds, rule.hang_seconds, processing, level
+                )
+        return FaultDecision(latency, None, revoked, processing_seconds=processing, access_level=level)
 
     def _consume(self, matching: list[FaultRule]) -> None:
         for rule in matching:

@@ -130,6 +130,18 @@ def feed_page(state: SandboxState, network: str, account_id: str) -> Response:
     return page(f"{label} · {account.name}", header + cards)
 
 
+def post_page(state: SandboxState, network: str, item_id: str) -> Response | None:
+    """One post as its network's own page shows it: where "See it on …" leads for a
+    sandbox account. None when the sandbox holds no such post."""
+    item = state.item(network, item_id)
+    if item is None:
+        return None
+    account = state.account(network, item.account)
+    feed = f"/_sandbox/feed/{quote(network)}/{quote(item.account)}"
+    header = f'<p><a href="{feed}">← {esc(account.name)} on {esc(NETWORK_LABELS[network])}</a></p>'
+    return page(f"{NETWORK_LABELS[network]} · {account.name}", header + _card(item, account))
+
+
 def index_page(state: SandboxState) -> Response:
     received = Counter((item.network, item.account) for item in state.items_of())
     rows = "".join(

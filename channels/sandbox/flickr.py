@@ -2,21 +2,21 @@
 
 The REST endpoint (`/services/rest/`, answering JSON with format=json, XML otherwise, and
 HTTP 200 even for a failure: `stat=fail`), the upload endpoint (`/services/upload/`,
-always XML), and OAuth 1.0a (request token, consent page, access token). Calls are
+always XML), and OAuth 1.0a (request token, consent page, access token). Every call is
 signed with an `Authorization: OAuth …` header whose `oauth_token` names the account
-(`sbx.flickr.<nsid>.…`); signatures are not checked.
+(`sbx.flickr.<nsid>.…`, its secret `tokens.secret_of(token)`); signatures are checked as
+Flickr checks them (channels.sandbox.oauth1), over the URL the client called.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from xml.etree import ElementTree
 
 from channels.sandbox import metrics, tokens
@@ -35,6 +35,7 @@ from channels.sandbox.http import (
     sniff_mime,
     text_response,
 )
+from channels.sandbox.oauth1 import OAuthProblem, verify
 from channels.sandbox.pages import esc, page
 from channels.sandbox.state import Grant, Item, Media, SandboxState
 
@@ -56,6 +57,10 @@ class FlickrFail(Exception):  # Flickr's own word: stat="fail"
 NOT_FOUND = (1, "Photo not found")
 INVALID_TOKEN = (98, "Invalid auth token")
 NOT_LOGGED_IN = (99, "Insufficient permissions. Method requires read privileges; none granted.")
+INVALID_SIGNATURE = (96, "Invalid signature")
+MISSING_SIGNATURE = (97, "Missing signature")
+KEY_NOT_FOUND = (100, "Invalid API Key (Key not found)")
+KEY_INVALID_FORMAT = (100, "Invalid API Key (Key has invalid format)")
 
 
 # --- Answers --------------------------------------------------------------------------------
@@ -108,8 +113,16 @@ def _rsp_xml(payload: dict[str, Any] | None, fail: FlickrFail | None) -> Respons
     return _xml(rsp)
 
 
+# What Flickr's front end answers past the key's hourly allowance: a bare HTML page, with
+# no Retry-After nor any other rate-limit header (flickrapi issue #135 shows it).
+_TOO_MANY = (
+    "<html><body><h1>429 Too Many Requests</h1>\n"
+    "You have sent too many requests in a given amount of time.\n</body></html>\n"
+)
+
+
 def rate_limited(request: Request, reset_seconds: float) -> Response:
-    return text_response(429, "Too Many Requests", headers={"Retry-After": str(math.ceil(reset_seconds))})
+    return text_response(429, _TOO_MANY, "text/html")
 
 
 def server_error(request: Request) -> Response:
@@ -131,6 +144,53 @@ def account_of(request: Request, state: SandboxState) -> str | None:
         grant = state.grant(token) if token else None
         return grant.account if grant else None
     return tokens.account_of(token, NETWORK)
+
+
+# --- Signatures ----------------------------------------------------------------------------
+
+_HOSTS = (("/services/upload", "up.flickr.com"), ("/services/oauth", "www.flickr.com"))
+
+
+def signed_url(request: Request) -> str:
+    """The URL the client called and signed: the transport's X-Sandbox-Original-Url, or
+    Flickr's own host for this path (a client calling the sandbox directly)."""
+    original = request.header("X-Sandbox-Original-Url")
+    if original and (urlsplit(original).hostname or "").endswith("flickr.com"):
+        return original
+    host = next((host for prefix, host in _HOSTS if request.path.startswith(prefix)), "api.flickr.com")
+    query = urlencode([(k, v) for k, values in request.query.items() for v in values])
+    return f"https://{host}{request.path}" + (f"?{query}" if query else "")
+
+
+def check_signature(call: Call, *, upload: bool = False) -> None:
+    """Flickr's checks of a signed API call: the key (100), a signature at all (97), a
+    token it knows (98), the signature (96), made with the access token's secret."""
+    request = call.request
+    oauth = _oauth(request)
+    key = oauth.get("oauth_consumer_key") or request.arg("api_key")
+    if not key:
+        raise FlickrFail(*KEY_INVALID_FORMAT)
+    secret = call.state.app_secret(NETWORK, key)
+    if secret is None:
+        raise FlickrFail(*KEY_NOT_FOUND)
+    if not oauth.get("oauth_signature"):
+        raise FlickrFail(*MISSING_SIGNATURE)
+    token = oauth.get("oauth_token", "")
+    if token and tokens.account_of(token, NETWORK) is None:
+        raise FlickrFail(*INVALID_TOKEN)
+    token_secret = tokens.secret_of(token) if token else ""
+    try:
+        with call.state.lock:  # the nonce book
+            verify(
+                request,
+                url=signed_url(request),
+                consumer_secret=secret,
+                token_secret=token_secret,
+                nonces=call.state.nonces,
+                body_fields=upload,
+            )
+    except OAuthProblem:
+        raise FlickrFail(*INVALID_SIGNATURE) from None
 
 
 def authenticate(call: Call) -> str:
@@ -386,6 +446,7 @@ def rest(call: Call) -> Response:
     method = call.request.arg("method")
     handler = METHODS.get(method)
     try:
+        check_signature(call)
         if handler is None:
             raise FlickrFail(112, f'Method "{method}" not found')
         return rest_answer(call.request, handler(call))
@@ -406,6 +467,7 @@ def upload(call: Call) -> Response:
 
 
 def _store_upload(call: Call) -> Item:
+    check_signature(call, upload=True)
     account = authenticate(call)
     photo = call.request.files.get("photo")
     if photo is None:
@@ -441,8 +503,25 @@ def _store_upload(call: Call) -> Item:
 # --- OAuth 1.0a ---------------------------------------------------------------------------------------
 
 
-def _oauth_problem(problem: str) -> Reply:
-    return Reply(text_response(401, f"oauth_problem={problem}"))
+def _oauth_problem(problem: str, base_string: str = "") -> Reply:
+    answer = {"oauth_problem": problem} | ({"debug_sbs": base_string} if base_string else {})
+    return Reply(text_response(401, urlencode(answer)))
+
+
+def _check_oauth_signature(call: Call, token_secret: str) -> None:
+    """The OAuth endpoints answer a bad signature in OAuth's own words, not Flickr's codes."""
+    key = _oauth(call.request).get("oauth_consumer_key", "")
+    try:
+        with call.state.lock:
+            verify(
+                call.request,
+                url=signed_url(call.request),
+                consumer_secret=call.state.app_secret(NETWORK, key),
+                token_secret=token_secret,
+                nonces=call.state.nonces,
+            )
+    except OAuthProblem as problem:
+        raise _oauth_problem(problem.problem, problem.base_string) from None
 
 
 def _form_answer(values: dict[str, str]) -> Response:
@@ -455,7 +534,8 @@ def request_token(call: Call) -> Response:
     params = _oauth(call.request)
     callback = params.get("oauth_callback") or call.request.arg("oauth_callback")
     if not callback or not params.get("oauth_consumer_key"):
-        raise _oauth_problem("parameter_absent&oauth_parameters_absent=oauth_callback")
+        raise Reply(text_response(401, "oauth_problem=parameter_absent&oauth_parameters_absent=oauth_callback"))
+    _check_oauth_signature(call, "")
     grant = call.state.add_grant(
         Grant(
             code=f"{call.state.snowflake()}-{secrets.token_hex(8)}",
@@ -492,11 +572,12 @@ def authorize_decision(call: Call) -> Response:
     grant = _pending(call)
     consent = read_consent(call, network=NETWORK)
     if not consent.approved or consent.account is None:
-        return redirect(
-            add_query(
-                require_redirect_uri(grant.redirect_uri),
-                {"oauth_token": grant.code, "error": "access_denied"},
-            )
+        # Flickr never calls the application back on "No thanks": the person stays on
+        # Flickr, and the request token is left to expire.
+        return page(
+            "Flickr: not authorised",
+            "<h1>You didn't authorise this application</h1>"
+            "<p id='denied'>It will not be able to use your Flickr account. You can close this page.</p>",
         )
     with call.state.lock:
         grant.account = consent.account.id
@@ -519,8 +600,12 @@ def authorize_decision(call: Call) -> Response:
 @router.route("GET", r"/services/oauth/access_token")
 def access_token(call: Call) -> Response:
     params = _oauth(call.request)
-    grant = call.state.take_grant(params.get("oauth_token", ""))
-    if grant is None or not grant.account:
+    pending = call.state.grant(params.get("oauth_token", ""))
+    if pending is None or not pending.account:
+        raise _oauth_problem("token_rejected")
+    _check_oauth_signature(call, pending.secret)
+    grant = call.state.take_grant(pending.code)
+    if grant is None:
         raise _oauth_problem("token_rejected")
     if params.get("oauth_verifier") != grant.verifier:
         raise _oauth_problem("verifier_invalid")
@@ -531,7 +616,7 @@ def access_token(call: Call) -> Response:
         {
             "fullname": account.name,
             "oauth_token": access,
-            "oauth_token_secret": tokens.new_secret(),
+            "oauth_token_secret": tokens.secret_of(access),
             "user_nsid": account.id,
             "username": account.handle,
         }

@@ -9,6 +9,7 @@ ends early on reset or stop.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import Counter, defaultdict
@@ -21,6 +22,7 @@ from typing import Any
 from channels.sandbox import tokens
 from channels.sandbox.faults import FaultBook, FaultDecision, FaultRule
 from channels.sandbox.http import sniff_mime
+from channels.sandbox.oauth1 import NonceBook
 
 # Uploaded images are kept so that the feeds can show them; videos are only counted.
 MEDIA_KEEP_MAX_BYTES = 2 * 1024 * 1024
@@ -30,6 +32,10 @@ MEDIA_KEEP_TOTAL_BYTES = 256 * 1024 * 1024
 GRANT_TTL_SECONDS = 600
 
 _X_EPOCH_MS = 1288834974657  # X's snowflake ids count milliseconds from this instant
+
+# OAuth 1.0a consumers (Flickr API keys) the sandbox knows, with their secrets: the
+# settings' defaults. Others are registered (`register_app`, `POST /_sandbox/apps`).
+DEFAULT_APPS = {("flickr", "sandbox-flickr-key"): "sandbox-flickr-secret"}
 
 
 @dataclass
@@ -101,6 +107,7 @@ class Upload:
     metadata: dict[str, Any] = field(default_factory=dict)
     sizes: dict[int, int] = field(default_factory=dict)
     chunks: dict[int, bytes] = field(default_factory=dict)
+    digests: dict[int, bytes] = field(default_factory=dict)  # per chunk, to recognise a re-upload
     item_id: str | None = None  # set once the upload became an item (YouTube)
 
     @property
@@ -109,8 +116,12 @@ class Upload:
 
     def add(self, key: int, chunk: bytes) -> None:
         self.sizes[key] = len(chunk)
+        self.digests[key] = hashlib.sha256(chunk).digest()
         if self.keep_bytes:
             self.chunks[key] = chunk
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(b"".join(self.digests[key] for key in sorted(self.digests))).hexdigest()
 
     def content(self) -> bytes | None:
         if not self.keep_bytes:
@@ -161,6 +172,7 @@ class SandboxState:
         self._requests = 0
         self._in_flight = 0
         self._peak = 0
+        self.apps: dict[tuple[str, str], str] = dict(DEFAULT_APPS)  # kept across resets
         self._clear()
 
     def _clear(self) -> None:
@@ -177,6 +189,11 @@ class SandboxState:
         self.families: dict[tuple[str, str], TokenFamily] = {}
         self.refresh_scopes: dict[str, tuple[str, ...]] = {}
         self.refused_duplicates: Counter[tuple[str, str, str]] = Counter()
+        # Media uploaded again in full by the same account (same bytes): a re-upload the
+        # network would count as a new post's media; tests assert there is none.
+        self.duplicate_uploads: Counter[tuple[str, str]] = Counter()
+        self._upload_digests: set[tuple[str, str, str]] = set()
+        self.nonces = NonceBook()
         self._kept_bytes = 0
 
     def reset(self) -> None:
@@ -283,6 +300,14 @@ class SandboxState:
                 if network in (None, n)
             ]
 
+    def duplicate_upload_counts(self, network: str | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            return [
+                {"network": n, "account": a, "count": count}
+                for (n, a), count in sorted(self.duplicate_uploads.items())
+                if network in (None, n)
+            ]
+
     def add_media(self, media: Media, data: bytes) -> Media:
         """Store a media's description, and its bytes if they are a small enough raster
         image (judged by their first bytes: a declared type could smuggle in HTML or SVG)."""
@@ -293,6 +318,17 @@ class SandboxState:
                 self._evict_oldest_bytes()
             self.media[media.id] = media
             return media
+
+    def note_upload(self, network: str, account: str, fingerprint: str) -> bool:
+        """Record a finished upload's content; False (and counted) when the account had
+        already uploaded exactly these bytes since the last reset."""
+        with self.lock:
+            key = (network, account, fingerprint)
+            if key in self._upload_digests:
+                self.duplicate_uploads[(network, account)] += 1
+                return False
+            self._upload_digests.add(key)
+            return True
 
     def _evict_oldest_bytes(self) -> None:
         for media in self.media.values():
@@ -314,6 +350,16 @@ class SandboxState:
     def upload(self, upload_id: str) -> Upload | None:
         with self.lock:
             return self.uploads.get(upload_id)
+
+    # --- OAuth 1.0a consumers -------------------------------------------------------------
+
+    def register_app(self, network: str, key: str, secret: str) -> None:
+        with self.lock:
+            self.apps[(network, key)] = secret
+
+    def app_secret(self, network: str, key: str) -> str | None:
+        with self.lock:
+            return self.apps.get((network, key))
 
     # --- OAuth grants and token families ----------------------------------------------------
 

@@ -2,11 +2,13 @@
 
 `sbx.<network>.<account id>.<anything>` is an access token of that account and
 `sbxr.<network>.<account id>.<anything>` a refresh token: the account travels inside the
-token, so tokens stay valid across a sandbox restart and need no registration.
+token, so tokens stay valid across a sandbox restart and need no registration. A Flickr
+token's secret is `secret_of(token)`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -52,6 +54,13 @@ def issue(network: str, account: str, *, kind: str = ACCESS, tag: str = "") -> s
     user and Page tokens)."""
     tail = secrets.token_urlsafe(24)
     return f"{kind}.{network}.{account}.{tag + '-' if tag else ''}{tail}"
+
+
+def secret_of(raw: str) -> str:
+    """The OAuth 1.0a token secret that goes with a sandbox access token (Flickr): derived
+    from the token, so that it too survives a restart, and the sandbox can check signatures
+    made with it. 16 hex digits, like Flickr's."""
+    return hashlib.sha256(f"sandbox token secret:{raw}".encode()).hexdigest()[:16]
 
 
 def new_secret() -> str:

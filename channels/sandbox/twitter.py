@@ -7,6 +7,7 @@ bodies follow X's "problem" JSON (RFC 7807).
 
 from __future__ import annotations
 
+import base64
 import math
 import time
 from datetime import UTC, datetime
@@ -33,6 +34,10 @@ NETWORK = "twitter"
 ACCESS_TOKEN_SECONDS = 7200
 MEDIA_EXPIRES_SECONDS = 86400
 TEXT_MAX_WEIGHT = 280
+MB = 1024 * 1024
+# What X takes per media category (docs.x.com media best practices).
+CATEGORY_MAX_BYTES = {"tweet_image": 5 * MB, "tweet_gif": 15 * MB, "tweet_video": 512 * MB}
+_CHECK_AFTER_MAX = 10  # the longest "check_after_secs" the sandbox asks a client to wait
 
 router = Router()
 
@@ -72,6 +77,32 @@ def tweet_not_found(tweet_id: str) -> dict[str, Any]:
         "resource_id": tweet_id,
         "type": "https://api.twitter.com/2/problems/resource-not-found",
     }
+
+
+def client_forbidden() -> Response:
+    """X's 403 to an app whose access level does not include the endpoint (the Free level
+    reads nothing but /2/users/me): a problem of the app, not of the account."""
+    return json_response(
+        403,
+        {
+            "client_id": "sandbox-app",
+            "detail": (
+                "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens "
+                "from a Twitter developer App that is attached to a Project. You can create a project via "
+                "the developer portal."
+            ),
+            "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+            "title": "Client Forbidden",
+            "required_enrollment": "Appropriate Level of API Access",
+            "reason": "client-not-enrolled",
+            "type": "https://api.twitter.com/2/problems/client-forbidden",
+        },
+    )
+
+
+def require_read_access(call: Call) -> None:
+    if call.fault.access_level == "free":
+        raise Reply(client_forbidden())
 
 
 def token_error(what: str) -> Response:
@@ -239,6 +270,7 @@ def delete_tweet(call: Call) -> Response:
 @router.route("GET", r"/2/tweets/(?P<id>\d+)")
 def get_tweet(call: Call) -> Response:
     authenticate(call)
+    require_read_access(call)
     item = call.state.item(NETWORK, call.params["id"])
     if item is None or item.deleted:
         # X answers 200 with an `errors` array for a missing Tweet.
@@ -263,34 +295,76 @@ def get_me(call: Call) -> Response:
     return json_response(200, {"data": user})
 
 
+def _page_token(direction: str, tweet_id: str) -> str:
+    """An opaque pagination token, as X's are: which side of which post the page lies."""
+    return base64.b32encode(f"{direction}{tweet_id}".encode()).decode().rstrip("=").lower()
+
+
+def _read_page_token(raw: str) -> tuple[str, int]:
+    try:
+        decoded = base64.b32decode(raw.upper() + "=" * (-len(raw) % 8)).decode()
+        return decoded[0], int(decoded[1:])
+    except (ValueError, UnicodeDecodeError, IndexError):
+        raise Reply(
+            invalid_request(
+                f"The `pagination_token` query parameter value [{raw}] is not valid",
+                {"pagination_token": [raw]},
+            )
+        ) from None
+
+
 @router.route("GET", r"/2/users/(?P<id>\d+)/tweets")
 def get_user_tweets(call: Call) -> Response:
-    """An account's recent posts, newest first (what reconciliation looks through)."""
+    """An account's posts, newest first, a page at a time (what reconciliation looks
+    through): `max_results` 5 to 100 (default 10), `meta.next_token` while older posts
+    remain, given back as `pagination_token`; `since_id` and `start_time` bound the list."""
     authenticate(call)
+    require_read_access(call)
     request = call.request
+    raw_max = request.arg("max_results") or "10"
+    if not raw_max.isdigit() or not 5 <= int(raw_max) <= 100:
+        raise Reply(
+            invalid_request(
+                f"The `max_results` query parameter value [{raw_max}] is not between 5 and 100",
+                {"max_results": [raw_max]},
+            )
+        )
     try:
-        max_results = min(max(int(request.arg("max_results") or 10), 5), 100)
         since_id = int(request.arg("since_id") or 0)
         start_time = datetime.fromisoformat(request.arg("start_time") or "1970-01-01T00:00:00Z")
     except ValueError:
-        raise Reply(invalid_request("max_results, since_id or start_time is malformed.")) from None
+        raise Reply(invalid_request("since_id or start_time is malformed.")) from None
+    token = request.arg("pagination_token")
+    direction, pivot = _read_page_token(token) if token else ("<", 0)
     posts = [
         item
         for item in reversed(call.state.items_of(NETWORK, call.params["id"]))
         if not item.deleted and int(item.id) > since_id and item.created_at >= start_time
-    ][:max_results]
-    meta: dict[str, Any] = {"result_count": len(posts)}
-    if not posts:
+    ]
+    if token and direction == "<":
+        posts = [item for item in posts if int(item.id) < pivot]
+    elif token:  # a previous page: the newest posts just above the pivot, newest first
+        newer = [item for item in posts if int(item.id) > pivot]
+        posts = newer[-int(raw_max) :] + [item for item in posts if int(item.id) <= pivot]
+    page, rest = posts[: int(raw_max)], posts[int(raw_max) :]
+    meta: dict[str, Any] = {"result_count": len(page)}
+    if not page:
         return json_response(200, {"meta": meta})
+    meta |= {"newest_id": page[0].id, "oldest_id": page[-1].id}
+    if rest:
+        meta["next_token"] = _page_token("<", page[-1].id)
+    if token:
+        meta["previous_token"] = _page_token(">", page[0].id)
     fields = _fields(request, "tweet.fields")
-    meta |= {"newest_id": posts[0].id, "oldest_id": posts[-1].id}
-    return json_response(200, {"data": [tweet_json(item, fields) for item in posts], "meta": meta})
+    return json_response(200, {"data": [tweet_json(item, fields) for item in page], "meta": meta})
 
 
 # --- Media upload (v2) -------------------------------------------------------------------------
 
 
-def _media_data(media: Media, processing: str | None = None) -> dict[str, Any]:
+def _media_data(
+    media: Media, processing: str | None = None, *, remaining: float = 0.0, done: int = 0
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": media.id,
         "media_key": _media_key(media),
@@ -300,11 +374,26 @@ def _media_data(media: Media, processing: str | None = None) -> dict[str, Any]:
     if processing:
         data["processing_info"] = {
             "state": processing,
-            "progress_percent": 100 if processing == "succeeded" else 0,
+            "progress_percent": 100 if processing == "succeeded" else done,
         }
         if processing != "succeeded":
-            data["processing_info"]["check_after_secs"] = 1
+            # X says when to look again: a few seconds, more for a long job.
+            data["processing_info"]["check_after_secs"] = max(1, min(math.ceil(remaining / 2), _CHECK_AFTER_MAX))
     return data
+
+
+def _processing(upload: Upload) -> tuple[str, float, int]:
+    """Where an upload's processing stands: its state, the seconds left, the percent done.
+    Only a STATUS poll moves it on: a post may use media only once a poll found it done."""
+    state = upload.metadata.get("processing") or "succeeded"
+    if state == "succeeded":
+        return state, 0.0, 100
+    took = float(upload.metadata.get("processing_seconds", 0.0))
+    remaining = upload.metadata.get("ready_at", 0.0) - time.monotonic()
+    if remaining <= 0:
+        upload.metadata["processing"] = "succeeded"
+        return "succeeded", 0.0, 100
+    return state, remaining, int(100 * (1 - remaining / took)) if took else 0
 
 
 @router.route("POST", r"/2/media/upload")
@@ -315,6 +404,7 @@ def upload_media(call: Call) -> Response:
     if upload is None or not upload.data:
         raise Reply(invalid_request("The media field is required.", {"media": [""]}))
     mime = call.request.arg("media_type") or sniff_mime(upload.data, upload.content_type)
+    _require_size(call.request.arg("media_category") or "tweet_image", len(upload.data))
     media = call.state.add_media(Media(call.state.snowflake(), NETWORK, account, mime, len(upload.data)), upload.data)
     return json_response(200, {"data": _media_data(media)})
 
@@ -326,6 +416,8 @@ def initialize_upload(call: Call) -> Response:
     if not isinstance(body, dict) or not isinstance(body.get("total_bytes"), int) or not body.get("media_type"):
         raise Reply(invalid_request("media_type and total_bytes are required.", {"total_bytes": [], "media_type": []}))
     mime = str(body["media_type"])
+    default = "tweet_video" if mime.startswith("video/") else "tweet_gif" if mime == "image/gif" else "tweet_image"
+    _require_size(str(body.get("media_category") or default), body["total_bytes"])
     upload = Upload(
         call.state.snowflake(),
         NETWORK,
@@ -346,6 +438,20 @@ def initialize_upload(call: Call) -> Response:
             }
         },
     )
+
+
+def _require_size(category: str, size: int) -> None:
+    """X refuses media over its category's size (an animated GIF up to 15 MB only as
+    tweet_gif: 5 MB as an image). The wording is ours; the status is X's."""
+    most = CATEGORY_MAX_BYTES.get(category.lower())
+    if most is None:
+        raise Reply(invalid_request(f"Unknown media_category {category}.", {"media_category": [category]}))
+    if size > most:
+        raise Reply(
+            invalid_request(
+                f"The media is {size} bytes; {category} takes at most {most} bytes.", {"total_bytes": [str(size)]}
+            )
+        )
 
 
 def _own_upload(call: Call, account: str) -> Upload:
@@ -372,7 +478,9 @@ def append_upload(call: Call) -> Response:
 
 @router.route("POST", r"/2/media/upload/(?P<id>\d+)/finalize")
 def finalize_upload(call: Call) -> Response:
-    """Videos and GIFs then "process": the first STATUS poll finds them done."""
+    """Videos and GIFs then "process": at once (the first STATUS poll finds them done), or
+    for the `processing_seconds` of a fault rule. Uploading the same bytes again is counted
+    (`duplicate_uploads` in /_sandbox/counts): a client that gave up waiting re-uploads."""
     upload = _own_upload(call, authenticate(call))
     if upload.received != upload.total:
         raise Reply(
@@ -382,10 +490,14 @@ def finalize_upload(call: Call) -> Response:
         )
     media = Media(upload.id, NETWORK, upload.account, upload.mime_type, upload.received)
     call.state.add_media(media, upload.content() or b"")
+    call.state.note_upload(NETWORK, upload.account, upload.fingerprint())
     processing = None if upload.mime_type.startswith("image/") and upload.mime_type != "image/gif" else "pending"
+    took = call.fault.processing_seconds if processing else 0.0
     with call.state.lock:
         upload.metadata["processing"] = processing or "succeeded"
-    return json_response(200, {"data": _media_data(media, processing)})
+        upload.metadata["processing_seconds"] = took
+        upload.metadata["ready_at"] = time.monotonic() + took
+    return json_response(200, {"data": _media_data(media, processing, remaining=took)})
 
 
 @router.route("GET", r"/2/media/upload")
@@ -395,10 +507,13 @@ def upload_status(call: Call) -> Response:
     if call.request.arg("command") != "STATUS" or media is None or media.account != account:
         raise Reply(invalid_request("command=STATUS and a known media_id are required."))
     upload = call.state.upload(media.id)
-    if upload is not None:
-        with call.state.lock:
-            upload.metadata["processing"] = "succeeded"
-    return json_response(200, {"data": _media_data(media, "succeeded")})
+    if upload is None:
+        return json_response(200, {"data": _media_data(media, "succeeded")})
+    with call.state.lock:
+        state, remaining, done = _processing(upload)
+        if state == "pending":
+            upload.metadata["processing"] = state = "in_progress"
+    return json_response(200, {"data": _media_data(media, state, remaining=remaining, done=done)})
 
 
 @router.route("POST", r"/2/media/metadata")

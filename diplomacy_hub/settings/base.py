@@ -275,6 +275,14 @@ CELERY_TASK_QUEUES = tuple(
 )
 CELERY_TASK_DEFAULT_EXCHANGE = "publish"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "publish"
+# Where each task goes unless its sender names a queue (publishing and retraction go to the
+# crisis or publish lane by the message's priority; the dispatcher's tick to both). Tasks
+# never name their queue themselves (diplomacy_hub.tasks.task).
+CELERY_TASK_ROUTES = {
+    "channels.*": {"queue": "maintenance"},
+    "posts.sweep": {"queue": "maintenance"},
+    "posts.reconcile_delivery": {"queue": "maintenance"},
+}
 CELERY_TIMEZONE = "UTC"
 # --- Publishing engine (posts/services/dispatch.py, delivery.py, sweeper.py, health.py) ---
 # Seconds unless said otherwise. Tests and drills shorten them through the environment.
@@ -296,6 +304,11 @@ PUBLISH_MAX_ATTEMPTS = env.int("PUBLISH_MAX_ATTEMPTS", default=8)
 PUBLISH_BACKOFF_BASE = env.float("PUBLISH_BACKOFF_BASE", default=30.0)
 PUBLISH_BACKOFF_MAX = env.float("PUBLISH_BACKOFF_MAX", default=1200.0)
 PUBLISH_BACKOFF_JITTER = env.float("PUBLISH_BACKOFF_JITTER", default=0.2)
+# Nothing goes out late by surprise: a delivery that would leave more than this after the
+# time a person gave it (the approved time, a release, a retry) is held for a press officer
+# (posts.services.outcomes). Ninety minutes: the backoff's eight tries (52 min, 62 at the
+# most with its jitter) fit in it, so only an outage or a long rate limit holds a delivery.
+PUBLISH_LATE_AFTER = env.float("PUBLISH_LATE_AFTER", default=5400.0)
 # Whether a publishing pause also holds crisis alerts (a pause is usually called because of
 # the crisis the alert is about; set False to let alerts through every pause).
 PUBLISHING_PAUSE_HOLDS_CRISIS = env.bool("PUBLISHING_PAUSE_HOLDS_CRISIS", default=True)

@@ -4,7 +4,8 @@ not see is simply not found. One module per area; the message reads are re-expor
 - messages: the message list and page, the review queue, the compose form's choices;
 - dashboard: each role's panels;
 - calendar: days counted and cut in SQL;
-- operations: deliveries counted, the monitor, what is held, crisis alerts' reach.
+- operations: deliveries counted, the monitor, what is held, crisis alerts' reach;
+- pauses: the pauses in force and what each covers; crisis: whom an alert reaches.
 """
 
 from posts.selectors.messages import (

@@ -15,17 +15,12 @@ from django.db import models
 from django.db.models import Case, Count, F, Func, Q, Value, When, Window
 from django.db.models.functions import Coalesce, RowNumber
 
+from posts.lifecycle import MESSAGE_PUBLISHABLE, MESSAGE_WITH_FAILURES
 from posts.models import Message
 from posts.selectors.messages import goes_out_at, messages_filtered
 
-PROBLEM_STATES = (Message.State.FAILED, Message.State.PARTIALLY_PUBLISHED)
-CALENDAR_STATES = (
-    Message.State.SCHEDULED,
-    Message.State.PUBLISHING,
-    Message.State.PUBLISHED,
-    Message.State.PARTIALLY_PUBLISHED,
-    Message.State.FAILED,
-)
+# The calendar shows what was approved to go out, in the order of the states' choices.
+CALENDAR_STATES = tuple(state for state in Message.State if state in MESSAGE_PUBLISHABLE)
 
 
 class _InZone(Func):
@@ -111,7 +106,7 @@ def calendar_days(
     # One pass over the range: a row per message shown (the first `per_day` of its day,
     # failed ones first) and a row per day and state carrying that state's count.
     problems_first = Case(
-        When(state__in=PROBLEM_STATES, then=Value(0)), default=Value(1), output_field=models.IntegerField()
+        When(state__in=MESSAGE_WITH_FAILURES, then=Value(0)), default=Value(1), output_field=models.IntegerField()
     )
     rows = (
         messages.annotate(

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from channels.models import SocialAccount
 from diplomacy_hub import policy
+from posts.lifecycle import DELIVERY_UNKNOWN_OR_HELD, MESSAGE_FINISHED, MESSAGE_IN_PROGRESS, MESSAGE_WITH_FAILURES
 from posts.models import Delivery, Message, Priority, Review
 from posts.selectors.messages import latest_review, review_queue, submitted_at
 
@@ -29,7 +30,7 @@ def officer_panels(*, user) -> dict:
         .filter(mission__in=list(policy.mission_ids_of(user)))
         .select_related("mission")
     )
-    failed = Q(state__in=[State.FAILED, State.PARTIALLY_PUBLISHED], updated_at__gte=timezone.now() - RECENT)
+    failed = Q(state__in=MESSAGE_WITH_FAILURES, updated_at__gte=timezone.now() - RECENT)
     counts = mine.aggregate(
         drafts=Count("pk", filter=Q(state=State.DRAFT, author=user)),
         changes=Count("pk", filter=Q(state=State.CHANGES_REQUESTED)),
@@ -81,7 +82,7 @@ def press_panels(*, user) -> dict:
     recent = now - RECENT
     deliveries = policy.scope(user, Delivery.objects.all(), mission_field="message__mission")
     problems = deliveries.filter(
-        Q(state=DState.FAILED, state_changed_at__gte=recent) | Q(state__in=[DState.UNKNOWN, DState.HELD])
+        Q(state=DState.FAILED, state_changed_at__gte=recent) | Q(state__in=DELIVERY_UNKNOWN_OR_HELD)
     )
     delivery_counts = problems.aggregate(
         failed=Count("pk", filter=Q(state=DState.FAILED)),
@@ -119,14 +120,14 @@ def press_panels(*, user) -> dict:
 def crisis_panels(*, user) -> dict:
     """The crisis alerts in progress, or finished in the last 24 hours, with their
     deliveries counted."""
-    State, DState = Message.State, Delivery.State
+    DState = Delivery.State
     alerts = (
         policy.scope(user, Message.objects.all())
         .filter(priority=Priority.CRISIS)
         .filter(
-            Q(state__in=[State.DRAFT, State.IN_REVIEW, State.SCHEDULED, State.PUBLISHING])
+            Q(state__in=MESSAGE_IN_PROGRESS)
             | Q(
-                state__in=[State.PUBLISHED, State.PARTIALLY_PUBLISHED, State.FAILED],
+                state__in=MESSAGE_FINISHED,
                 updated_at__gte=timezone.now() - timedelta(hours=24),
             )
         )

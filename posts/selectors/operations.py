@@ -16,26 +16,23 @@ from django.utils import timezone
 from channels.models import Network
 from diplomacy_hub import policy
 from embassies.models import Mission
+from posts.lifecycle import (
+    DELIVERY_FAILED_OR_UNKNOWN,
+    DELIVERY_PENDING,
+    DELIVERY_PROBLEM,
+    DELIVERY_REACHED_NETWORK,
+    DELIVERY_WAITING,
+    MESSAGE_APPROVED,
+    MESSAGE_DONE,
+    MESSAGE_LIVE,
+)
 from posts.models import Delivery, Event, Message, MessageText, Priority, PublishingPause
-from posts.services import pause as pausing
-from posts.services.crisis import crisis_target_accounts
+from posts.selectors import pauses as pausing
+from posts.selectors.crisis import crisis_target_accounts
 
 State = Delivery.State
 MState = Message.State
 
-WAITING_STATES = (State.SCHEDULED, State.QUEUED, State.SENDING)
-PROBLEM_STATES = (State.FAILED, State.UNKNOWN, State.HELD)
-PENDING_STATES = (State.SCHEDULED, State.HELD, State.QUEUED)
-APPROVED_STATES = (
-    MState.SCHEDULED,
-    MState.PUBLISHING,
-    MState.PUBLISHED,
-    MState.PARTIALLY_PUBLISHED,
-    MState.FAILED,
-    MState.RETRACTED,
-)
-RETRYABLE_MESSAGE_STATES = (MState.FAILED, MState.PARTIALLY_PUBLISHED, MState.PUBLISHING, MState.PUBLISHED)
-CANCELLABLE_MESSAGE_STATES = (MState.SCHEDULED, MState.PUBLISHING, MState.PARTIALLY_PUBLISHED, MState.FAILED)
 # A retraction asked for this recently, and not finished, keeps the monitor live.
 RETRACTION_WATCH = timedelta(minutes=10)
 
@@ -100,13 +97,13 @@ def _count_annotations(prefix: str = "") -> dict:
         "total": count(),
         "sent": count(**{state: State.SENT}),
         "failed": count(**{state: State.FAILED}),
-        "waiting": count(**{f"{state}__in": WAITING_STATES}),
+        "waiting": count(**{f"{state}__in": DELIVERY_WAITING}),
         "held": count(**{state: State.HELD}),
         "unknown": count(**{state: State.UNKNOWN}),
         "needs_decision": count(**{state: State.UNKNOWN, f"{prefix}next_attempt_at__isnull": True}),
         "cancelled": count(**{state: State.CANCELLED}),
         "retracted": count(**{state: State.RETRACTED}),
-        "pending": count(**{f"{state}__in": PENDING_STATES}),
+        "pending": count(**{f"{state}__in": DELIVERY_PENDING}),
     }
 
 
@@ -153,9 +150,9 @@ def monitor_messages(*, user, show: str, now: datetime) -> QuerySet[Message]:
     """Approved messages, those needing attention (a failed, held or unknown delivery)
     first. Their deliveries are not counted here: `with_delivery_counts` counts those of
     one page (a year of messages is never joined to its deliveries)."""
-    messages = _visible_messages(user).filter(state__in=APPROVED_STATES)
+    messages = _visible_messages(user).filter(state__in=MESSAGE_APPROVED)
     # The messages with a problem, through the deliveries' state index (a few among many).
-    attention = Q(pk__in=Delivery.objects.filter(state__in=PROBLEM_STATES).values("message_id"))
+    attention = Q(pk__in=Delivery.objects.filter(state__in=DELIVERY_PROBLEM).values("message_id"))
     soon = now + timedelta(hours=1)
     if show == "attention":
         messages = messages.filter(attention)
@@ -165,19 +162,19 @@ def monitor_messages(*, user, show: str, now: datetime) -> QuerySet[Message]:
         messages = messages.filter(state=MState.SCHEDULED, scheduled_at__gt=soon)
     elif show == "done":
         messages = messages.filter(
-            state__in=[MState.PUBLISHED, MState.PARTIALLY_PUBLISHED, MState.FAILED, MState.RETRACTED],
+            state__in=MESSAGE_DONE,
             updated_at__gte=now - timedelta(days=7),
         )
     else:
         # Going out, changed this week, or with a problem: each set through its own index
         # (state, updated_at, the deliveries' state), united, rather than a scan of the year.
         recent = (
-            Message.objects.filter(state__in=[MState.PUBLISHING, MState.SCHEDULED])
+            Message.objects.filter(state__in=MESSAGE_LIVE)
             .order_by()
             .values("pk")
             .union(
                 Message.objects.filter(updated_at__gte=now - timedelta(days=7)).order_by().values("pk"),
-                Delivery.objects.filter(state__in=PROBLEM_STATES).order_by().values("message_id"),
+                Delivery.objects.filter(state__in=DELIVERY_PROBLEM).order_by().values("message_id"),
             )
         )
         messages = messages.filter(pk__in=recent)
@@ -198,14 +195,14 @@ def monitor_deliveries(*, message: Message, show: str) -> QuerySet[Delivery]:
     their way, then the rest; by mission, network and language within each."""
     deliveries = message.deliveries.select_related("account__mission")
     if show == "problems":
-        deliveries = deliveries.filter(state__in=[*PROBLEM_STATES])
+        deliveries = deliveries.filter(state__in=[*DELIVERY_PROBLEM])
     elif show == "waiting":
-        deliveries = deliveries.filter(state__in=[*WAITING_STATES])
+        deliveries = deliveries.filter(state__in=[*DELIVERY_WAITING])
     elif show == "sent":
-        deliveries = deliveries.filter(state__in=[State.SENT, State.RETRACTED])
+        deliveries = deliveries.filter(state__in=DELIVERY_REACHED_NETWORK)
     rank = Case(
-        When(state__in=PROBLEM_STATES, then=Value(0)),
-        When(state__in=WAITING_STATES, then=Value(1)),
+        When(state__in=DELIVERY_PROBLEM, then=Value(0)),
+        When(state__in=DELIVERY_WAITING, then=Value(1)),
         When(state=State.CANCELLED, then=Value(3)),
         default=Value(2),
         output_field=IntegerField(),
@@ -306,7 +303,7 @@ def covered_soon(*, scope: str, value: str, now: datetime) -> tuple[int, int]:
     """Deliveries (and messages) due in the next 24 hours that a pause of this scope would hold."""
     probe = PublishingPause(scope=scope, value=value)
     due = Delivery.objects.filter(state=State.SCHEDULED, next_attempt_at__lte=now + timedelta(hours=24)).filter(
-        pausing._pause_filter(probe)
+        pausing.pause_filter(probe)
     )
     row = due.order_by().aggregate(deliveries=Count("pk"), messages=Count("message", distinct=True))
     return row["deliveries"], row["messages"]
@@ -526,7 +523,7 @@ def with_target_counts(messages: Iterable[Message]) -> list[Message]:
 def crisis_problems(*, alert: Message, limit: int) -> list[Delivery]:
     """An alert's failed and unknown deliveries, by region and mission, the first `limit`."""
     return list(
-        alert.deliveries.filter(state__in=[State.FAILED, State.UNKNOWN])
+        alert.deliveries.filter(state__in=DELIVERY_FAILED_OR_UNKNOWN)
         .select_related("account__mission")
         .order_by("account__mission__region", "account__mission__name", "pk")[:limit]
     )

@@ -13,7 +13,8 @@ sweeper puts a delivery that waited too long in `queued` back in line).
   transaction per batch it locks the due rows (`SELECT ... FOR UPDATE SKIP LOCKED` on
   PostgreSQL, so concurrent dispatchers share the work; SQLite's IMMEDIATE transactions
   serialise them), and for each row:
-  a publishing pause covering it -> `held` (with an event; a press officer releases it);
+  a publishing pause covering it, or too late (posts.services.outcomes.is_late) -> `held`
+  (with an event; a press officer releases it);
   over the account's or the network's budget (posts.ratelimit) -> its next attempt moved
   to when the budget frees; otherwise -> `queued`. After commit the queued ids are sent to
   the `crisis` or `publish` queue, each message's first delivery before any message's
@@ -38,25 +39,17 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
-from posts.models import Delivery, Heartbeat, Message, Priority, PublishingPause
+from posts.lifecycle import MESSAGE_PUBLISHABLE
+from posts.models import Delivery, Heartbeat, Priority, PublishingPause
 from posts.ratelimit import budget_for
-from posts.services.events import record_delivery_events
-from posts.services.pause import active_pauses, pause_covering
+from posts.selectors.pauses import active_pauses, pause_covering
+from posts.services import outcomes
 
 logger = logging.getLogger(__name__)
 
 DISPATCH_TASK = "posts.dispatch_due"
 PUBLISH_TASK = "posts.publish_delivery"
 DISPATCH_QUEUES = ("crisis", "publish")
-
-# Deliveries of messages in these states may be claimed.
-PUBLISHABLE_MESSAGE_STATES = (
-    Message.State.SCHEDULED,
-    Message.State.PUBLISHING,
-    Message.State.PUBLISHED,
-    Message.State.PARTIALLY_PUBLISHED,
-    Message.State.FAILED,
-)
 
 
 def queue_for(priority: str) -> str:
@@ -68,7 +61,7 @@ def due_deliveries(now: datetime) -> QuerySet[Delivery]:
     return Delivery.objects.filter(
         state=Delivery.State.SCHEDULED,
         next_attempt_at__lte=now,
-        message__state__in=PUBLISHABLE_MESSAGE_STATES,
+        message__state__in=MESSAGE_PUBLISHABLE,
     )
 
 
@@ -176,7 +169,8 @@ def _dispatch_batch(*, now: datetime, size: int) -> tuple[DispatchResult, int]:
             return result, 0
         pauses = active_pauses()
         budget = budget_for(now=now)
-        held: list[tuple[Delivery, PublishingPause]] = []
+        paused: list[tuple[Delivery, PublishingPause]] = []
+        late: list[Delivery] = []
         deferred: dict[datetime, list[int]] = defaultdict(list)
         for delivery in rows:
             mission = delivery.account.mission
@@ -189,7 +183,10 @@ def _dispatch_batch(*, now: datetime, size: int) -> tuple[DispatchResult, int]:
                 priority=delivery.priority,
             )
             if pause is not None:
-                held.append((delivery, pause))
+                paused.append((delivery, pause))
+                continue
+            if outcomes.is_late(delivery, now):
+                late.append(delivery)
                 continue
             frees = budget.take(network=delivery.account.network, account_id=delivery.account_id)
             if frees is not None:
@@ -197,32 +194,11 @@ def _dispatch_batch(*, now: datetime, size: int) -> tuple[DispatchResult, int]:
                 continue
             result.queued.append(delivery.pk)
         if result.queued:
-            Delivery.objects.filter(pk__in=result.queued, state=Delivery.State.SCHEDULED).update(
-                state=Delivery.State.QUEUED,
-                state_changed_at=now,
-            )
+            outcomes.deliveries_queue(delivery_ids=result.queued, now=now)
         for frees, pks in deferred.items():
-            Delivery.objects.filter(pk__in=pks, state=Delivery.State.SCHEDULED).update(next_attempt_at=frees)
+            outcomes.deliveries_defer(delivery_ids=pks, until=frees)
             result.deferred.extend(pks)
-        if held:
-            Delivery.objects.filter(pk__in=[d.pk for d, _ in held], state=Delivery.State.SCHEDULED).update(
-                state=Delivery.State.HELD,
-                state_changed_at=now,
-            )
-            by_pause: dict[int, list[Delivery]] = defaultdict(list)
-            pauses_by_id = {}
-            for delivery, pause in held:
-                by_pause[pause.pk].append(delivery)
-                pauses_by_id[pause.pk] = pause
-                result.held.append(delivery.pk)
-            for pause_id, deliveries in by_pause.items():
-                pause = pauses_by_id[pause_id]
-                record_delivery_events(
-                    verb="delivery.held",
-                    to_state=Delivery.State.HELD,
-                    changes=[(d.pk, d.message_id, Delivery.State.SCHEDULED) for d in deliveries],
-                    details={"pause_id": pause.pk, "scope": pause.scope, "value": pause.value, "reason": pause.reason},
-                )
+        result.held = outcomes.deliveries_hold(paused=paused, late=late, now=now)
     queued = set(result.queued)
     claimed = first_deliveries_first([d for d in rows if d.pk in queued])
     # The messages become `publishing` before their deliveries reach the workers: a worker
@@ -269,10 +245,7 @@ def enqueue_publish(items: list[tuple[int, str]]) -> list[int]:
         logger.warning("The broker refused %d deliveries; the next tick sends them.", len(items) - sent, exc_info=True)
     not_sent = [pk for pk, _ in items[sent:]]
     if not_sent:
-        Delivery.objects.filter(pk__in=not_sent, state=Delivery.State.QUEUED).update(
-            state=Delivery.State.SCHEDULED,
-            state_changed_at=timezone.now(),
-        )
+        outcomes.deliveries_unqueue(delivery_ids=not_sent, now=timezone.now())
     return not_sent
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from posts.lifecycle import event_kind
 from posts.models import Delivery, Event, Message
 
 
@@ -19,11 +20,11 @@ def record_event(
 ) -> Event:
     """Append one event, in the caller's transaction (it is rolled back with the change).
 
-    `verb` is dotted ("message.approve", "delivery.sent"). An event about a delivery is
-    also filed under its message, so a message's history reads in one query.
+    `verb` is a name registered in posts.lifecycle ("message.approve", "delivery.sent"),
+    else ValueError; an audited one is copied to the audit log. An event about a delivery
+    is also filed under its message, so a message's history reads in one query.
     """
-    if not verb or "." not in verb:
-        raise ValueError(f"An event verb is dotted, like 'message.approve': got {verb!r}.")
+    kind = event_kind(verb)
     if message is None and delivery is not None:
         message_id = delivery.message_id
     else:
@@ -37,7 +38,7 @@ def record_event(
         to_state=str(to_state or ""),
         details=details or {},
     )
-    if verb in AUDITED_VERBS:  # the sensitive ones also go to the audit log (audit/), same transaction
+    if kind.audited:  # the sensitive ones also go to the audit log (audit/), same transaction
         import audit
 
         audit.record(
@@ -52,23 +53,6 @@ def record_event(
             },
         )
     return event
-
-
-# Verbs mirrored into the audit log: decisions, publishing, retraction, the pause switch,
-# and a press officer's word on an unknown outcome.
-AUDITED_VERBS = frozenset(
-    {
-        "message.approve",
-        "message.reject",
-        "message.cancel",
-        "message.publish_now",
-        "message.retract_requested",
-        "message.retracted",
-        "publishing.pause",
-        "publishing.resume",
-        "delivery.settled",
-    }
-)
 
 
 def _pause_ref(details: dict[str, Any] | None) -> tuple | None:
@@ -86,8 +70,7 @@ def record_delivery_events(
 ) -> None:
     """One event per delivery, in one INSERT: `changes` is (delivery id, message id, from
     state) for each delivery that changed (a crisis alert has hundreds)."""
-    if not verb or "." not in verb:
-        raise ValueError(f"An event verb is dotted, like 'delivery.cancel': got {verb!r}.")
+    event_kind(verb)  # registered, else ValueError
     actor = actor if getattr(actor, "pk", None) is not None else None
     Event.objects.bulk_create(
         [

@@ -30,6 +30,7 @@ from diplomacy_hub import policy
 from embassies.models import Mission
 from embassies.validators import is_language_code
 from posts.draft import clean_body, clean_title
+from posts.lifecycle import DELIVERY_PENDING, MESSAGE_GOING_OUT
 from posts.models import (
     ALT_TEXT_MAX,
     COMMENT_MAX,
@@ -44,10 +45,8 @@ from posts.models import (
     Priority,
 )
 from posts.problems import language_in_sentence
-from posts.services.events import record_delivery_events, record_event
-
-# Deliveries that no worker has started on: cancelling them is always safe.
-PENDING_DELIVERY_STATES = (Delivery.State.SCHEDULED, Delivery.State.HELD, Delivery.State.QUEUED)
+from posts.services import outcomes
+from posts.services.events import record_event
 
 
 class StaleVersion(InvalidTransition):
@@ -85,7 +84,7 @@ def require_editable(message: Message) -> None:
 
 def _why_not_editable(message: Message) -> str:
     State = Message.State
-    if message.state in (State.PUBLISHING, State.PUBLISHED, State.PARTIALLY_PUBLISHED, State.FAILED):
+    if message.state in MESSAGE_GOING_OUT:
         return _(
             "This message is “%(state)s”: it can no longer be edited. What has gone out cannot be "
             "changed; retract it and write a new message."
@@ -229,32 +228,13 @@ def cancel_pending_deliveries(
     """Cancel the deliveries no worker has started (scheduled, held, queued) with a
     conditional UPDATE on their state, so one a worker has already claimed (sending) is
     left alone. Returns (ids cancelled, deliveries left: in flight or already done)."""
-    now = timezone.now()
-    pending = list(
-        Delivery.objects.filter(message=message, state__in=PENDING_DELIVERY_STATES).values_list("pk", "state")
-    )
-    if pending:
-        Delivery.objects.filter(pk__in=[pk for pk, _ in pending], state__in=PENDING_DELIVERY_STATES).update(
-            state=Delivery.State.CANCELLED,
-            state_changed_at=now,
-            next_attempt_at=None,
-        )
-    cancelled = set(
-        Delivery.objects.filter(pk__in=[pk for pk, _ in pending], state=Delivery.State.CANCELLED).values_list(
-            "pk", flat=True
-        )
-    )
-    record_delivery_events(
-        verb="delivery.cancel",
-        actor=actor,
-        to_state=Delivery.State.CANCELLED,
-        changes=[(pk, message.pk, state) for pk, state in pending if pk in cancelled],
-        details={"because": verb, **({"reason": reason} if reason else {})},
+    cancelled = outcomes.deliveries_cancel_pending(
+        message_id=message.pk, actor=actor, because=verb, reason=reason, now=timezone.now()
     )
     left = list(
         Delivery.objects.filter(message=message).exclude(state=Delivery.State.CANCELLED).select_related("account")
     )
-    return sorted(cancelled), left
+    return cancelled, left
 
 
 def invalidate_approval(message: Message, *, actor, because: str) -> list[str]:
@@ -263,7 +243,7 @@ def invalidate_approval(message: Message, *, actor, because: str) -> list[str]:
     in_flight = (
         Delivery.objects.filter(message=message)
         .exclude(
-            state__in=[*PENDING_DELIVERY_STATES, Delivery.State.CANCELLED],
+            state__in=[*DELIVERY_PENDING, Delivery.State.CANCELLED],
         )
         .count()
     )

@@ -21,8 +21,10 @@ from django.utils.translation import gettext as _
 
 from channels.adapters.base import AdapterError
 from diplomacy_hub import policy
+from posts.lifecycle import MESSAGE_RETRYABLE, lock_for_transition
 from posts.models import Delivery, DeliveryAttempt, InvalidTransition, Message
 from posts.services import delivery as publishing
+from posts.services import outcomes
 from posts.services.dispatch import kick_dispatcher, queue_for
 from posts.services.events import record_event
 from posts.services.summary import message_refresh_state
@@ -66,29 +68,11 @@ def held_release(
         )
         for message in {d.message_id: d.message for d in held}.values():
             policy.require(actor, "message.schedule", message)
-        released = []
-        for delivery in held:
-            if Delivery.objects.filter(pk=delivery.pk, state=State.HELD).update(
-                state=State.SCHEDULED, next_attempt_at=when, state_changed_at=now
-            ):
-                record_event(
-                    verb="delivery.released",
-                    actor=actor,
-                    delivery=delivery,
-                    message=delivery.message,
-                    from_state=State.HELD,
-                    to_state=State.SCHEDULED,
-                    details={"publish_at": when.isoformat()},
-                )
-                released.append(delivery)
+        released = [d for d in held if outcomes.delivery_release(d, actor=actor, when=when, now=now)]
         _refresh(d.message_id for d in released)
         if released and when <= now:
             _kick_after_commit()
     return released
-
-
-def _locked_delivery(delivery_id: int) -> Delivery:
-    return Delivery.objects.select_for_update(of=("self",)).select_related("message").get(pk=delivery_id)
 
 
 # --- Retry -------------------------------------------------------------------------------------
@@ -98,37 +82,23 @@ def delivery_retry(*, actor, delivery_id: int) -> Delivery:
     """Try a failed delivery again, now (its attempts are kept)."""
     now = timezone.now()
     with transaction.atomic():
-        delivery = _locked_delivery(delivery_id)
-        policy.require(actor, "delivery.retry", delivery.message)
-        if delivery.state != State.FAILED:
-            raise InvalidTransition(
+        delivery = lock_for_transition(
+            Delivery.objects.select_related("message"),
+            pk=delivery_id,
+            to_state=State.SCHEDULED,
+            from_states=[State.FAILED],
+            guard=lambda row: policy.require(actor, "delivery.retry", row.message),
+            refusal=lambda row: (
                 _("This delivery is “%(state)s”; only a failed delivery can be retried.")
-                % {"state": delivery.get_state_display()}
-            )
-        if delivery.message.state not in (
-            Message.State.FAILED,
-            Message.State.PARTIALLY_PUBLISHED,
-            Message.State.PUBLISHING,
-            Message.State.PUBLISHED,
-        ):
+                % {"state": row.get_state_display()}
+            ),
+        )
+        if delivery.message.state not in MESSAGE_RETRYABLE:
             raise InvalidTransition(
                 _("The message is “%(state)s”; its deliveries cannot be retried.")
                 % {"state": delivery.message.get_state_display()}
             )
-        Delivery.objects.filter(pk=delivery.pk, state=State.FAILED).update(
-            state=State.SCHEDULED,
-            next_attempt_at=now,
-            state_changed_at=now,
-        )
-        record_event(
-            verb="delivery.retry",
-            actor=actor,
-            delivery=delivery,
-            message=delivery.message,
-            from_state=State.FAILED,
-            to_state=State.SCHEDULED,
-            details={"attempts": delivery.attempts, "last_error": delivery.last_error},
-        )
+        outcomes.delivery_reschedule_failed(delivery, actor=actor, now=now)
         _refresh([delivery.message_id])
         _kick_after_commit()
     delivery.refresh_from_db()
@@ -148,39 +118,18 @@ def delivery_settle(*, actor, delivery_id: int, outcome: str, external_url: str 
         raise ValidationError({"external_url": _("Give the post's link (https://…).")})
     now = timezone.now()
     with transaction.atomic():
-        delivery = _locked_delivery(delivery_id)
-        policy.require(actor, "delivery.settle", delivery.message)
-        if delivery.state != State.UNKNOWN:
-            raise InvalidTransition(
+        delivery = lock_for_transition(
+            Delivery.objects.select_related("message"),
+            pk=delivery_id,
+            to_state=State.SENT if outcome == "sent" else State.FAILED,
+            from_states=[State.UNKNOWN],
+            guard=lambda row: policy.require(actor, "delivery.settle", row.message),
+            refusal=lambda row: (
                 _("This delivery is “%(state)s”; only an unknown outcome can be settled.")
-                % {"state": delivery.get_state_display()}
-            )
-        if outcome == "sent":
-            to_state = State.SENT
-            changes = {"sent_at": now, "external_url": external_url[:500], **Delivery.error_fields()}
-        else:
-            to_state = State.FAILED
-            changes = Delivery.error_fields(
-                f"Not published, as settled by {actor.get_username()}.",
-                Delivery.ErrorKind.UNKNOWN,
-                code="delivery.settled_not_published",
-                params={"person": actor.get_username()},
-            )
-        Delivery.objects.filter(pk=delivery.pk, state=State.UNKNOWN).update(
-            state=to_state,
-            state_changed_at=now,
-            next_attempt_at=None,
-            **changes,
+                % {"state": row.get_state_display()}
+            ),
         )
-        record_event(
-            verb="delivery.settled",
-            actor=actor,
-            delivery=delivery,
-            message=delivery.message,
-            from_state=State.UNKNOWN,
-            to_state=to_state,
-            details={"outcome": outcome, "external_url": external_url},
-        )
+        outcomes.delivery_settle_unknown(delivery, actor=actor, outcome=outcome, external_url=external_url, now=now)
         _refresh([delivery.message_id])
     delivery.refresh_from_db()
     return delivery
@@ -194,9 +143,12 @@ def message_retract(*, actor, message_id: int) -> Message:
     delivery, each result recorded per network. The message becomes `retracted` once every
     sent delivery is deleted; asking again retries the deletions that failed."""
     with transaction.atomic():
-        message = Message.objects.select_for_update().get(pk=message_id)
-        policy.require(actor, "message.retract", message)
-        message.require_transition(Message.State.RETRACTED)
+        message = lock_for_transition(
+            Message.objects.all(),
+            pk=message_id,
+            to_state=Message.State.RETRACTED,
+            guard=lambda row: policy.require(actor, "message.retract", row),
+        )
         sent = list(message.deliveries.filter(state=State.SENT).values_list("pk", flat=True))
         record_event(
             verb="message.retract_requested",
@@ -287,18 +239,7 @@ def delivery_retract(*, delivery_id: int, actor_id: int | None = None) -> str:
     now = timezone.now()
     with transaction.atomic():
         DeliveryAttempt.objects.filter(pk=attempt.pk).update(finished_at=now, outcome="deleted")
-        if Delivery.objects.filter(pk=delivery.pk, state=State.SENT).update(
-            state=State.RETRACTED, retracted_at=now, state_changed_at=now
-        ):
-            record_event(
-                verb="delivery.retracted",
-                actor=actor,
-                delivery=delivery,
-                message=delivery.message,
-                from_state=State.SENT,
-                to_state=State.RETRACTED,
-                details={"network": delivery.account.network, "external_id": delivery.external_id},
-            )
+        outcomes.delivery_mark_retracted(delivery, actor=actor, now=now)
         message = Message.objects.select_for_update().get(pk=delivery.message_id)
         if (
             Message.State.RETRACTED in Message.TRANSITIONS[message.state]

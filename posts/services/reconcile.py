@@ -24,15 +24,15 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from channels.adapters.base import AdapterError, PermanentError, RateLimited, Said
+from channels.adapters.base import AdapterError, AppAccessError, PermanentError, Said
 from posts.models import Delivery, DeliveryAttempt
 from posts.services import delivery as publishing
-from posts.services.delivery import SKIPPED, Outcome
-from posts.services.events import record_event
+from posts.services import outcomes
+from posts.services.app_access import app_access_problem_clear, app_access_problem_note
+from posts.services.outcomes import SKIPPED, Outcome
 from posts.services.summary import message_refresh_state
 
 logger = logging.getLogger(__name__)
@@ -75,10 +75,13 @@ def delivery_reconcile(*, delivery_id: int) -> Outcome:
         if not isinstance(error, AdapterError):
             logger.exception("Delivery %s: reconciliation failed unexpectedly", delivery.pk)
             error = AdapterError(f"{type(error).__name__}: {error}")
-        outcome = _cannot_tell(delivery, attempt, error, rounds=rounds + 1)
+        if isinstance(error, AppAccessError):  # the app's configuration: for the health page
+            app_access_problem_note(network=error.network, detail=error.detail)
+        outcome = outcomes.delivery_cannot_tell(delivery, attempt, error, rounds=rounds + 1)
     else:
+        app_access_problem_clear(network=delivery.account.network)
         if found is not None:
-            outcome = publishing.delivery_mark_sent(
+            outcome = outcomes.delivery_mark_sent(
                 delivery,
                 attempt,
                 found,
@@ -91,7 +94,7 @@ def delivery_reconcile(*, delivery_id: int) -> Outcome:
                 f"change the text and submit it again. ({last.detail})",
                 status_code=last.status_code,
             )
-            outcome = publishing._finish(
+            outcome = outcomes.delivery_finish(
                 delivery,
                 attempt,
                 State.FAILED,
@@ -102,7 +105,7 @@ def delivery_reconcile(*, delivery_id: int) -> Outcome:
                 from_states=(State.UNKNOWN,),
             )
         else:
-            outcome = publishing._retry_later(
+            outcome = outcomes.delivery_retry_later(
                 delivery,
                 attempt,
                 AdapterError(Said("Not found on the network: it did not go out.", "delivery.not_found_on_network")),
@@ -112,32 +115,3 @@ def delivery_reconcile(*, delivery_id: int) -> Outcome:
             )
     message_refresh_state(message_id=delivery.message_id)
     return outcome
-
-
-def _cannot_tell(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterError, *, rounds: int) -> Outcome:
-    """Stay `unknown`: ask again later, or leave it to a press officer after the last round."""
-    now = timezone.now()
-    give_up = rounds >= settings.RECONCILE_MAX_ROUNDS
-    delay = error.retry_after if isinstance(error, RateLimited) else settings.RECONCILE_RETRY_DELAY
-    next_at = None if give_up else now + timedelta(seconds=max(1.0, delay))
-    with transaction.atomic():
-        DeliveryAttempt.objects.filter(pk=attempt.pk).update(
-            finished_at=now,
-            outcome="unknown",
-            status_code=error.status_code,
-            detail=error.detail[:500],
-        )
-        moved = Delivery.objects.filter(pk=delivery.pk, state=State.UNKNOWN, attempts=delivery.attempts).update(
-            next_attempt_at=next_at,
-            **Delivery.error_fields(error.detail, Delivery.ErrorKind.UNKNOWN, code=error.code, params=error.params),
-        )
-        if moved and give_up:
-            record_event(
-                verb="delivery.needs_decision",
-                delivery=delivery,
-                message=delivery.message,
-                from_state=State.UNKNOWN,
-                to_state=State.UNKNOWN,
-                details={"rounds": rounds, "reason": error.detail},
-            )
-    return Outcome(state=State.UNKNOWN, kind="unknown", detail=error.detail)

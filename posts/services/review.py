@@ -21,6 +21,7 @@ from diplomacy_hub import policy
 from posts import notifications
 from posts.draft import Draft, draft_of
 from posts.fingerprint import draft_fingerprint
+from posts.lifecycle import MESSAGE_BEFORE_APPROVAL, MESSAGE_NOT_CANCELLABLE, MESSAGE_WITH_AUTHOR
 from posts.models import Delivery, InvalidTransition, Message, Review
 from posts.services.dispatch import kick_dispatcher
 from posts.services.events import record_event
@@ -90,7 +91,7 @@ def message_submit(*, actor, message_id: int, expected_version: int | None = Non
         policy.require(actor, "message.submit", message)
         if message.state == Message.State.IN_REVIEW:
             return message
-        if message.state not in (Message.State.DRAFT, Message.State.CHANGES_REQUESTED):
+        if message.state not in MESSAGE_WITH_AUTHOR:
             raise InvalidTransition(
                 _(
                     "This message is “%(state)s”: only a draft, or a message whose changes were requested, "
@@ -147,6 +148,7 @@ def _write_deliveries(message: Message, plan, *, now: datetime) -> list[Delivery
             priority=message.priority,
             state=Delivery.State.SCHEDULED,
             next_attempt_at=message.scheduled_at,
+            due_at=message.scheduled_at,
             state_changed_at=now,
         )
         for target, language in plan
@@ -319,15 +321,13 @@ def message_reject(*, actor, message_id: int, comment: str, expected_version: in
 
 # --- Cancel ---------------------------------------------------------------------------------------
 
-BEFORE_APPROVAL = (Message.State.DRAFT, Message.State.CHANGES_REQUESTED, Message.State.IN_REVIEW)
-
 
 def _require_may_cancel(actor, message: Message) -> None:
     """The press office (the crisis unit for alerts) cancels anything; before approval, the
     people who may edit a message may also withdraw it."""
     if policy.can(actor, "message.cancel", message):
         return
-    if message.state in BEFORE_APPROVAL and policy.can(actor, "message.edit", message):
+    if message.state in MESSAGE_BEFORE_APPROVAL and policy.can(actor, "message.edit", message):
         return
     policy.require(actor, "message.cancel", message)
 
@@ -349,7 +349,7 @@ def message_cancel(*, actor, message_id: int, reason: str = "") -> Message:
         message.left_in_flight = []
         if message.state == Message.State.CANCELLED:
             return message
-        if message.state in (Message.State.PUBLISHED, Message.State.RETRACTED, Message.State.REJECTED):
+        if message.state in MESSAGE_NOT_CANCELLABLE:
             if message.state == Message.State.PUBLISHED:
                 refusal = _(
                     "This message is “%(state)s”: there is nothing left to cancel. "

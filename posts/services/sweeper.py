@@ -27,9 +27,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from posts.models import Delivery, DeliveryAttempt, Heartbeat
+from channels.adapters.base import Said
+from posts.models import Delivery, Heartbeat
+from posts.services import outcomes
 from posts.services.dispatch import dispatch_due, record_heartbeat
-from posts.services.events import record_event
 
 logger = logging.getLogger(__name__)
 
@@ -78,21 +79,8 @@ def _requeue_stuck_queued(now: datetime) -> list[int]:
             .order_by("pk")[:SWEEP_BATCH]
         )
         for delivery in stuck:
-            moved = Delivery.objects.filter(
-                pk=delivery.pk,
-                state=State.QUEUED,
-                state_changed_at__lt=cutoff,
-            ).update(state=State.SCHEDULED, state_changed_at=now, next_attempt_at=now)
-            if moved:
+            if outcomes.delivery_requeue(delivery, now=now, cutoff=cutoff):
                 requeued.append(delivery.pk)
-                record_event(
-                    verb="delivery.requeued",
-                    delivery=delivery,
-                    message=delivery.message,
-                    from_state=State.QUEUED,
-                    to_state=State.SCHEDULED,
-                    details={"queued_since": delivery.state_changed_at.isoformat()},
-                )
     if requeued:
         logger.warning("Sweeper: %d deliveries waited in the queue too long; sent again.", len(requeued))
     return requeued
@@ -100,9 +88,11 @@ def _requeue_stuck_queued(now: datetime) -> list[int]:
 
 def _unknown_stuck_sending(now: datetime) -> list[int]:
     cutoff = now - timedelta(seconds=settings.SWEEPER_SENDING_AFTER)
-    reason = (
-        f"No answer recorded {int(settings.SWEEPER_SENDING_AFTER)} s after the call started "
-        "(the worker stopped?): it may have gone out."
+    seconds = int(settings.SWEEPER_SENDING_AFTER)
+    reason = Said(
+        f"No answer recorded {seconds} s after the call started (the worker stopped?): it may have gone out.",
+        "delivery.no_answer",
+        seconds=seconds,
     )
     unknown: list[int] = []
     with transaction.atomic():
@@ -112,37 +102,8 @@ def _unknown_stuck_sending(now: datetime) -> list[int]:
             .order_by("pk")[:SWEEP_BATCH]
         )
         for delivery in stuck:
-            moved = Delivery.objects.filter(
-                pk=delivery.pk,
-                state=State.SENDING,
-                state_changed_at__lt=cutoff,
-            ).update(
-                state=State.UNKNOWN,
-                state_changed_at=now,
-                next_attempt_at=now,
-                **Delivery.error_fields(
-                    reason,
-                    Delivery.ErrorKind.UNKNOWN,
-                    code="delivery.no_answer",
-                    params={"seconds": int(settings.SWEEPER_SENDING_AFTER)},
-                ),
-            )
-            if not moved:
-                continue
-            DeliveryAttempt.objects.filter(
-                delivery=delivery,
-                action="publish",
-                finished_at__isnull=True,
-            ).update(finished_at=now, outcome="unknown", detail=reason)
-            unknown.append(delivery.pk)
-            record_event(
-                verb="delivery.unknown",
-                delivery=delivery,
-                message=delivery.message,
-                from_state=State.SENDING,
-                to_state=State.UNKNOWN,
-                details={"reason": reason},
-            )
+            if outcomes.delivery_lost_in_flight(delivery, now=now, cutoff=cutoff, reason=reason):
+                unknown.append(delivery.pk)
     if unknown:
         logger.warning("Sweeper: %d deliveries were stuck sending; now unknown.", len(unknown))
     return unknown

@@ -17,6 +17,7 @@ from diplomacy_hub import policy
 from embassies.models import Mission
 from posts.draft import draft_of
 from posts.forms import ComposeForm, local_to_aware, parse_local, place_of, zone_of
+from posts.lifecycle import MESSAGE_WITH_AUTHOR
 from posts.models import InvalidTransition, Message, Review
 from posts.selectors import messages as selectors
 from posts.services import messages as drafting
@@ -27,7 +28,7 @@ from posts.validation import validate_draft
 from posts.views.common import render_page
 from posts.views.previews import build_preview
 
-AUTOSAVE_STATES = (Message.State.DRAFT, Message.State.CHANGES_REQUESTED)
+AUTOSAVE_STATES = MESSAGE_WITH_AUTHOR
 
 
 def _editable_message(request: HttpRequest, pk) -> Message:

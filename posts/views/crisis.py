@@ -18,9 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from diplomacy_hub import policy
 from posts.forms_operations import CrisisAlertForm, CrisisReachForm, EmptyActionForm
+from posts.lifecycle import MESSAGE_APPROVED, MESSAGE_IN_PROGRESS
 from posts.models import Message
 from posts.selectors import operations as ops
-from posts.selectors.operations import APPROVED_STATES, Reach
+from posts.selectors.operations import Reach
 from posts.services.crisis import crisis_alert_create
 from posts.services.review import message_approve, message_submit
 from posts.validation import ValidationProblems, language_name
@@ -148,11 +149,11 @@ def crisis_reach_preview(request: HttpRequest) -> HttpResponse:
 def crisis_board(request: HttpRequest, pk: int) -> HttpResponse:
     """How far an alert has gone: accounts reached, failed and waiting, per region; live."""
     alert = ops.crisis_alert_get(user=request.user, pk=pk)
-    approved = alert.state in APPROVED_STATES
+    approved = alert.state in MESSAGE_APPROVED
     counts = ops.message_counts(message=alert)
     regions = ops.board_regions(message=alert, approved=approved or counts.total > 0)
     failed = annotate_problems(ops.crisis_problems(alert=alert, limit=FAILED_ON_BOARD))
-    live = alert.state in (MState.DRAFT, MState.IN_REVIEW, MState.SCHEDULED, MState.PUBLISHING) or bool(counts.live)
+    live = alert.state in MESSAGE_IN_PROGRESS or bool(counts.live)
     user = request.user
     context = {
         "alert": alert,

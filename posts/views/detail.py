@@ -21,6 +21,7 @@ from diplomacy_hub import policy
 from embassies.roles import Role
 from posts.draft import draft_of
 from posts.forms import ApproveForm, CommentForm, DecisionForm, hq_zone, place_of, zone_city, zone_of
+from posts.lifecycle import MESSAGE_WITH_AUTHOR, event_label
 from posts.models import Delivery, Event, InvalidTransition, Message, Review
 from posts.problems import word
 from posts.selectors import messages as selectors
@@ -31,37 +32,12 @@ from posts.services.review import ValidationProblems
 from posts.views.common import render_page
 from posts.views.previews import build_preview
 
-EVENT_LABELS = {
-    "message.create": gettext_lazy("created the draft"),
-    "message.edit": gettext_lazy("edited the message"),
-    "message.submit": gettext_lazy("submitted it for review"),
-    "message.approve": gettext_lazy("approved it"),
-    "message.request_changes": gettext_lazy("asked for changes"),
-    "message.reject": gettext_lazy("rejected it"),
-    "message.cancel": gettext_lazy("cancelled it"),
-    "message.comment": gettext_lazy("commented"),
-    "message.attachment_add": gettext_lazy("attached a file"),
-    "message.attachment_remove": gettext_lazy("removed a file"),
-    "message.attachment_alt_text": gettext_lazy("changed an alt text"),
-    "message.approval_invalidated": gettext_lazy("withdrew the approval by changing the message"),
-    "message.retract_requested": gettext_lazy("asked to retract it"),
-    "message.retracted": gettext_lazy("retracted it"),
-    "delivery.sent": gettext_lazy("sent"),
-    "delivery.failed": gettext_lazy("failed"),
-    "delivery.unknown": gettext_lazy("outcome unknown"),
-    "delivery.held": gettext_lazy("held"),
-    "delivery.released": gettext_lazy("released"),
-    "delivery.cancel": gettext_lazy("cancelled"),
-    "delivery.cancelled": gettext_lazy("cancelled"),
-    "delivery.retry": gettext_lazy("retried"),
-    "delivery.requeued": gettext_lazy("queued again"),
-    "delivery.rate_limited": gettext_lazy("rate limited, will retry"),
-    "delivery.reconciled": gettext_lazy("found on the network"),
-    "delivery.not_found": gettext_lazy("not found on the network"),
-    "delivery.needs_decision": gettext_lazy("needs a press officer's decision"),
-    "delivery.settled": gettext_lazy("settled by hand"),
-    "delivery.retracted": gettext_lazy("deleted from the network"),
-    "delivery.retract_failed": gettext_lazy("could not be deleted"),
+# What an edit changed, as the history says it ("message.edit" records the parts' names).
+CHANGED_PARTS = {
+    "title": gettext_lazy("internal title"),
+    "desired_at": gettext_lazy("desired time"),
+    "texts": gettext_lazy("texts"),
+    "targets": gettext_lazy("target accounts"),
 }
 HISTORY_DELIVERY_EVENTS = 200
 
@@ -92,7 +68,7 @@ def _event_detail(event: Event) -> str:
     if event.verb in ("message.attachment_add", "message.attachment_remove"):
         return str(details.get("name", ""))
     if event.verb == "message.edit":
-        return ", ".join(str(part) for part in details.get("changed", []))
+        return ", ".join(str(CHANGED_PARTS.get(part, part)) for part in details.get("changed", []))
     if event.delivery_id and details.get("reason"):
         # Worded for the reader when the reason is ours; the network's words as they came.
         return word(details.get("reason_code", ""), details.get("reason_params"), default=str(details["reason"]))[:200]
@@ -103,7 +79,7 @@ def _entry(event: Event) -> HistoryEntry:
     states = Delivery.State if event.delivery_id else Message.State
     return HistoryEntry(
         event=event,
-        label=str(EVENT_LABELS.get(event.verb, event.verb)),
+        label=event_label(event.verb),
         from_label=_state_label(states, event.from_state) if event.from_state else "",
         to_label=_state_label(states, event.to_state) if event.to_state else "",
         detail=_event_detail(event),
@@ -180,10 +156,7 @@ def _detail_page(
             and message.state in Message.EDITABLE_STATES
             and not message.is_crisis
         ),
-        "can_submit": (
-            policy.can(user, "message.submit", message)
-            and message.state in (Message.State.DRAFT, Message.State.CHANGES_REQUESTED)
-        ),
+        "can_submit": (policy.can(user, "message.submit", message) and message.state in MESSAGE_WITH_AUTHOR),
         "can_decide": can_decide,
         "is_reviewer_but_author": (
             message.state == Message.State.IN_REVIEW

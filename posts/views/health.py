@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from channels.models import Network
 from diplomacy_hub import policy
 from posts.health import health_report
 from posts.views.words import pauses_in_force
@@ -118,6 +119,29 @@ def health_checks(report: dict) -> list[Check]:
             % {"detail": broker["detail"]},
         )
     )
+    for problem in report.get("app_access", []):
+        label = dict(Network.choices).get(problem["network"], problem["network"])
+        checks.append(
+            Check(
+                name=_("%(network)s application access") % {"network": label},
+                ok=False,
+                words=(
+                    _(
+                        "%(network)s does not let Diplomacy Hub read timelines or look posts up: the access "
+                        "level of our application on %(network)s does not include it. Messages still go out, "
+                        "but a delivery whose outcome is unknown cannot be checked there. An administrator "
+                        "must raise the application's access level in the network's developer portal."
+                    )
+                    % {"network": label}
+                    if problem["network"] == "twitter"
+                    else _(
+                        "%(network)s refuses calls of our application itself: check its configuration in the "
+                        "network's developer portal."
+                    )
+                    % {"network": label}
+                ),
+            )
+        )
     return checks
 
 

@@ -20,9 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from diplomacy_hub import policy
 from posts.forms_operations import CancelForm, EmptyActionForm, ReleaseForm, SettleForm, headquarters_zone
+from posts.lifecycle import MESSAGE_APPROVED, MESSAGE_CANCELLABLE, MESSAGE_LIVE, MESSAGE_RETRYABLE
 from posts.models import Delivery, InvalidTransition, Message
 from posts.selectors import operations as ops
-from posts.selectors.operations import APPROVED_STATES
 from posts.services import operations
 from posts.services.review import message_cancel
 from posts.views.confirm import Action, confirm_or_act, posted
@@ -35,8 +35,6 @@ POLL_SECONDS = 2
 LIST_POLL_SECONDS = 3
 DELIVERIES_PER_PAGE = 25  # problems first; the counts above say how many of each
 MESSAGES_PER_PAGE = 50
-RETRYABLE_MESSAGE_STATES = (MState.FAILED, MState.PARTIALLY_PUBLISHED, MState.PUBLISHING, MState.PUBLISHED)
-CANCELLABLE_MESSAGE_STATES = (MState.SCHEDULED, MState.PUBLISHING, MState.PARTIALLY_PUBLISHED, MState.FAILED)
 
 MONITOR_LIST_VIEWS = {
     "recent": gettext_lazy("Recent and going out"),
@@ -71,9 +69,7 @@ def monitor_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     page.object_list = ops.with_delivery_counts(page.object_list)
-    live = any(
-        m.state in (MState.PUBLISHING, MState.SCHEDULED) or m.waiting or m.held or m.unknown for m in page.object_list
-    )
+    live = any(m.state in MESSAGE_LIVE or m.waiting or m.held or m.unknown for m in page.object_list)
     context = {
         "page": page,
         "show": show,
@@ -121,13 +117,11 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
         "retracting": retracting,
         "poll_seconds": POLL_SECONDS,
         "poll_url": request.get_full_path(),
-        "approved": message.state in APPROVED_STATES,
+        "approved": message.state in MESSAGE_APPROVED,
         "may_operate": may_operate,
-        "may_retry_failed": may_operate and counts.failed and message.state in RETRYABLE_MESSAGE_STATES,
+        "may_retry_failed": may_operate and counts.failed and message.state in MESSAGE_RETRYABLE,
         "may_cancel": (
-            policy.can(user, "message.cancel", message)
-            and counts.pending
-            and message.state in CANCELLABLE_MESSAGE_STATES
+            policy.can(user, "message.cancel", message) and counts.pending and message.state in MESSAGE_CANCELLABLE
         ),
         "may_retract": (
             policy.can(user, "message.retract", message)

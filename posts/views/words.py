@@ -37,6 +37,8 @@ def delivery_problem(delivery: Delivery) -> str:
     kind = delivery.last_error_kind
     detail = (delivery.last_error or "").lower()
     if delivery.state == State.HELD:
+        if kind == Delivery.ErrorKind.LATE:
+            return _("Held: it would have gone out too late; it waits for a press officer to release it")
         return _("Held by a pause: it waits for a press officer to release it")
     if not delivery.last_error and not kind:
         return ""

@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import pytest
 import requests
+from celery import current_app
 from django.utils import timezone
 
 from channels import services, tasks
 from channels.adapters.base import Credentials
 from channels.models import SocialAccount
+from channels.sandbox.tokens import secret_of
 from embassies.roles import Role
 from tests.factories import MissionFactory, SocialAccountFactory, UserFactory
 
@@ -33,7 +35,7 @@ def sandbox_account(network: str, **fields) -> SocialAccount:
         credentials=Credentials(
             access_token=f"sbx.{network}.{account_id}.health",
             refresh_token=f"sbxr.{network}.{account_id}.health" if network in ("twitter", "youtube") else "",
-            token_secret="sbxs" if network == "flickr" else "",
+            token_secret=secret_of(f"sbx.flickr.{account_id}.health") if network == "flickr" else "",
             expires_at=timezone.now() + timedelta(hours=2) if network in ("twitter", "youtube") else None,
             account_id=account_id,
         ),
@@ -192,4 +194,4 @@ def test_the_beat_schedules_both_maintenance_tasks(settings):
     assert schedule["channels.health_check_all"]["schedule"] == 3600
     assert schedule["channels.refresh_expiring"]["schedule"] == 300
     assert schedule["channels.health_check_all"]["options"]["queue"] == "maintenance"
-    assert tasks.health_check_account.queue == "maintenance"
+    assert current_app.amqp.router.route({}, tasks.health_check_account.name)["queue"].name == "maintenance"

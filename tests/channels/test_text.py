@@ -316,8 +316,8 @@ def test_youtube_tags_count_commas_and_quotes():
 
 
 def test_flickr_tags_are_space_separated_and_quoted_when_they_hold_a_space():
-    tags = ["paris", "fête nationale", " ", "dh:delivery=x"]
-    assert flickr_tags(tags) == 'paris "fête nationale" dh:delivery=x'
+    tags = ["paris", "fête nationale", " ", "dh:ref=x"]
+    assert flickr_tags(tags) == 'paris "fête nationale" dh:ref=x'
     assert flickr_tag_problems(["ok"] * 75) == []
     assert flickr_tag_problems(["ok"] * 76) == ["Flickr takes at most 75 tags (this message has 76)."]
     assert flickr_tag_problems(['say "hi"']) == ['A Flickr tag cannot contain a double quote: say "hi".']

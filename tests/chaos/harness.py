@@ -37,6 +37,7 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from channels.sandbox.tokens import secret_of
 from tests.live import LIVE_ENV, LiveStack
 
 # The children's engine settings in the chaos scenarios (on top of tests/live.py's LIVE_ENV):
@@ -118,7 +119,9 @@ def make_fleet(
             Credentials(
                 access_token=f"sbx.{account.network}.{account.network_account_id}.chaos",
                 refresh_token=f"sbxr.{account.network}.{account.network_account_id}.chaos" if expiring else "",
-                token_secret="sbxs" if account.network == "flickr" else "",
+                token_secret=secret_of(f"sbx.flickr.{account.network_account_id}.chaos")
+                if account.network == "flickr"
+                else "",
                 expires_at=expires_at if expiring else None,
                 account_id=account.network_account_id,
             )

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from channels.crypto import CredentialsDecryptionError
 from channels.models import Network, SocialAccount
+from channels.sandbox.tokens import secret_of
 from diplomacy_hub import policy
 from embassies.management.commands.seed_demo import DEMO_USERS, sandbox_handle
 from embassies.models import Mission, StaffMembership
@@ -107,7 +108,8 @@ def test_sandbox_accounts_are_connected_and_their_credentials_open_to_sandbox_to
         else:
             assert credentials.refresh_token == ""
             assert credentials.expires_at is None
-        assert credentials.token_secret == ("sbxs" if network == "flickr" else "")
+        # The sandbox checks Flickr's signatures with the secret it derives from the token.
+        assert credentials.token_secret == (secret_of(credentials.access_token) if network == "flickr" else "")
 
 
 def test_every_sandbox_account_opens():
@@ -149,3 +151,18 @@ def test_seed_is_fast(django_assert_max_num_queries):
     # user, through the service
     with django_assert_max_num_queries(150):
         seed()
+
+
+def test_a_demo_database_seeded_before_signature_checks_gets_the_tokens_secrets():
+    """Flickr accounts seeded with the old made-up secret would be refused by the sandbox."""
+    seed()
+    account = SocialAccount.objects.filter(network=Network.FLICKR).first()
+    stale = account.open_credentials().replace(token_secret="sbxs")
+    account.seal_credentials(stale)
+    account.save(update_fields=["sealed_credentials", "token_expires_at"])
+
+    seed()
+
+    account.refresh_from_db()
+    credentials = account.open_credentials()
+    assert credentials.token_secret == secret_of(credentials.access_token)

@@ -118,6 +118,8 @@ SAMPLE_PARAMS = {
     "seconds": 90,
     "detail": "KeyError 'fr'",
     "exception": "ConnectTimeout",
+    "due_at": "2030-06-01 09:30",
+    "minutes": 90,
     "external_id": "1798",
     "person": "press1",
     "message_state": "cancelled",

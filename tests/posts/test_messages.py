@@ -481,7 +481,11 @@ def test_build_content_uses_the_network_variant_and_the_deliverys_reference():
     ]
     delivery = Delivery.objects.create(message=message, account=x, language="fr")
     content = delivery_content(delivery)
-    assert (content.text, content.reference) == ("Texte court pour X", delivery.reference)
+    assert (content.text, content.reference) == ("Texte court pour X", delivery.network_token)
+    # Issue 13: what goes out in public (a Flickr machine tag) is a random token, never our
+    # own reference for the delivery.
+    assert delivery.network_token not in delivery.reference
+    assert len(delivery.network_token) == 16
     with pytest.raises(LookupError):
         build_content(loaded, network="twitter", language="ar")
 

@@ -270,3 +270,141 @@ def test_no_view_is_exempt_from_csrf():
         if re.search(r"\bcsrf_exempt\b", source) and "# safe:" not in source
     ]
     assert not found, "\n".join(found)
+
+
+# --- The life cycle has one home (posts/lifecycle.py) ---------------------------------------------
+
+LIFECYCLE = Path("posts/lifecycle.py")
+STATE_NAMES = {"State", "MState", "DState", "S", "MessageState", "DeliveryState"}
+
+
+def _is_state(node: ast.AST) -> bool:
+    """`Message.State.SENT`, `State.SENT`, `MState.FAILED`...: a member of a state enum."""
+    if not isinstance(node, ast.Attribute) or not node.attr.isupper():
+        return False
+    owner = node.value
+    return (isinstance(owner, ast.Name) and owner.id in STATE_NAMES) or (
+        isinstance(owner, ast.Attribute) and owner.attr == "State"
+    )
+
+
+def state_sets(relative: Path, source: str) -> list[str]:
+    """Every tuple, list or set of two states or more written outside posts/lifecycle.py:
+    a set of states is declared there once, with a name that says what it means."""
+    if relative == LIFECYCLE:
+        return []
+    return [
+        f"{relative}:{node.lineno} {ast.unparse(node)[:80]}"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Tuple | ast.List | ast.Set) and sum(map(_is_state, node.elts)) >= 2
+    ]
+
+
+def test_state_sets_are_declared_only_in_the_lifecycle_module():
+    found = [problem for relative, source in python_files() for problem in state_sets(relative, source)]
+    assert not found, "Name these sets in posts/lifecycle.py and import them:\n" + "\n".join(found)
+
+
+def test_the_state_set_rule_finds_what_it_should():
+    source = (
+        "PENDING = (Delivery.State.SCHEDULED, Delivery.State.HELD)\n"
+        "def f(message):\n"
+        "    return message.state in [MState.DRAFT, MState.IN_REVIEW]\n"
+        "q = Delivery.objects.filter(state__in={State.SENT, State.RETRACTED})\n"
+        "one = (State.SENT,)\n"
+        "named = MESSAGE_LIVE | {State.FAILED}\n"
+        "pair = ('sent', 'failed')\n"
+    )
+    assert [line.split(" ")[0] for line in state_sets(Path("posts/x.py"), source)] == [
+        "posts/x.py:1",
+        "posts/x.py:3",
+        "posts/x.py:4",
+    ]
+    assert state_sets(LIFECYCLE, source) == []
+
+
+def recorded_event_names(relative: Path, source: str) -> list[tuple[str, str]]:
+    """(place, name) for every event name written in the code: a string given as `verb=`
+    (record_event, record_delivery_events, Event(...), a filter on events, the outcomes
+    service) or as the default of a parameter named `verb`."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        values = []
+        if isinstance(node, ast.Call):
+            values = [keyword.value for keyword in node.keywords if keyword.arg == "verb"]
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            arguments = node.args
+            positional = arguments.posonlyargs + arguments.args
+            pairs = list(zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults, strict=True))
+            pairs += [(arg, default) for arg, default in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)]
+            values = [default for arg, default in pairs if arg.arg == "verb" and default is not None]
+        for value in values:
+            # Dotted, as every event name is: "get" (an HTTP verb) or "is" (grammar) are not.
+            if isinstance(value, ast.Constant) and isinstance(value.value, str) and "." in value.value:
+                found.append((value.lineno, f"{relative}:{value.lineno}", value.value))
+    return [(place, name) for _, place, name in sorted(found)]
+
+
+def test_every_recorded_event_is_registered():
+    from posts.lifecycle import EVENTS
+
+    found = [
+        f"{place} {name}"
+        for relative, source in python_files()
+        for place, name in recorded_event_names(relative, source)
+        if name not in EVENTS
+    ]
+    assert not found, "Register these events in posts/lifecycle.py (with a label):\n" + "\n".join(found)
+
+
+def test_the_event_rule_finds_what_it_should():
+    source = (
+        "record_event(verb='message.approve', message=m)\n"
+        "Event(verb='delivery.sent')\n"
+        "def finish(delivery, *, verb: str = 'delivery.retry_scheduled'):\n"
+        "    pass\n"
+        "def other(verb='message.comment', /):\n"
+        "    pass\n"
+        "record_event(verb=SUMMARY_EVENTS[state])\n"
+        "policy.require(user, 'message.view')\n"
+        "request(verb='get')\n"
+    )
+    assert recorded_event_names(Path("x.py"), source) == [
+        ("x.py:1", "message.approve"),
+        ("x.py:2", "delivery.sent"),
+        ("x.py:3", "delivery.retry_scheduled"),
+        ("x.py:5", "message.comment"),
+    ]
+
+
+# --- One task decorator (diplomacy_hub/tasks.py) --------------------------------------------------
+
+
+def task_decorators(relative: Path, source: str) -> list[str]:
+    """Tasks declared with Celery's own decorators rather than diplomacy_hub.tasks.task."""
+    if relative == Path("diplomacy_hub/tasks.py"):
+        return []
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for decorator in node.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+                if name == "shared_task" or (name == "task" and isinstance(target, ast.Attribute)):
+                    found.append(f"{relative}:{node.lineno} {node.name}")
+    return found
+
+
+def test_every_task_is_declared_with_the_one_decorator():
+    found = [problem for relative, source in python_files() for problem in task_decorators(relative, source)]
+    assert not found, "Use diplomacy_hub.tasks.task:\n" + "\n".join(found)
+
+
+def test_the_task_decorator_rule_finds_what_it_should():
+    source = (
+        "@shared_task(name='a.b')\ndef one(): pass\n"
+        "@app.task(name='a.c')\ndef two(): pass\n"
+        "@celery.shared_task\ndef three(): pass\n"
+        "@task(name='a.d')\ndef four(): pass\n"
+    )
+    assert [line.split(" ")[1] for line in task_decorators(Path("x.py"), source)] == ["one", "two", "three"]

@@ -1,6 +1,7 @@
 """`python manage.py run_sandbox --port 8100 [--host 127.0.0.1]`: the sandbox networks in
 the foreground (a thin wrapper around channels.sandbox.server.SandboxServer)."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from channels.sandbox.server import SandboxServer
@@ -19,6 +20,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, **options) -> None:
         server = SandboxServer(host=host, port=port)
+        # The sandbox checks Flickr's OAuth 1.0a signatures: it must know our consumer secret.
+        flickr = settings.SOCIAL_APPS["flickr"]
+        server.state.register_app("flickr", flickr["client_id"], flickr["client_secret"])
         self.stdout.write(f"Sandbox networks on {server.url} (feeds: {server.url}/_sandbox/). Ctrl-C to stop.")
         try:
             server.serve_forever()

@@ -26,7 +26,9 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from channels.adapters.base import Credentials
+from channels.crypto import CredentialsDecryptionError
 from channels.models import Network, SocialAccount
+from channels.sandbox.tokens import secret_of
 from embassies.models import Mission, StaffMembership
 from embassies.roles import Role
 from security.services import enrolment_grant_open
@@ -81,7 +83,7 @@ def sandbox_credentials(network: str, account_id: str, *, now) -> Credentials:
     return Credentials(
         access_token=f"sbx.{network}.{account_id}.seed",
         refresh_token=f"sbxr.{network}.{account_id}.seed" if expiring else "",
-        token_secret="sbxs" if network == Network.FLICKR else "",
+        token_secret=secret_of(f"sbx.{network}.{account_id}.seed") if network == Network.FLICKR else "",
         expires_at=now + TOKEN_LIFETIME if expiring else None,
         account_id=account_id,
     )
@@ -112,6 +114,7 @@ class Command(BaseCommand):
             passwords = self.seed_users(reset_passwords=reset_passwords)
             enrolling = self.seed_enrolment()
             created, existing = self.seed_sandbox_accounts()
+            self.mend_flickr_secrets()
         self.stdout.write(f"Sandbox social accounts: {created} created, {existing} already there.")
         if enrolling:
             self.stdout.write(
@@ -173,6 +176,23 @@ class Command(BaseCommand):
             grant, _created = enrolment_grant_open(user_id=user.pk, actor=None, via="seed_demo")
             deadlines[user.username] = timezone.localtime(grant.expires_at).strftime("%Y-%m-%d %H:%M")
         return deadlines
+
+    def mend_flickr_secrets(self) -> int:
+        """The sandbox now checks Flickr's signatures: a demo database seeded before that
+        holds a made-up token secret, which it would refuse. Reseal those with the token's
+        own secret (channels.sandbox.tokens.secret_of); others are left as they are."""
+        mended = 0
+        for account in SocialAccount.objects.filter(is_sandbox=True, network=Network.FLICKR).order_by("pk"):
+            try:
+                credentials = account.open_credentials()
+            except CredentialsDecryptionError:
+                continue  # not ours to mend: the health check says so
+            expected = secret_of(credentials.access_token)
+            if credentials.access_token.startswith("sbx.flickr.") and credentials.token_secret != expected:
+                account.seal_credentials(credentials.replace(token_secret=expected))
+                account.save(update_fields=["sealed_credentials", "token_expires_at"])
+                mended += 1
+        return mended
 
     def seed_sandbox_accounts(self) -> tuple[int, int]:
         """One connected sandbox account per mission and network; existing ones (same

@@ -28,6 +28,7 @@ from channels.adapters.transport import Timeouts
 from channels.adapters.twitter import TwitterAdapter, TwitterConnectFlow
 from channels.adapters.youtube import YouTubeAdapter, YouTubeConnectFlow
 from channels.media import inspect_media
+from channels.sandbox.tokens import secret_of
 from tests.media_samples import jpeg_bytes, mp4_bytes
 
 MB = 1024 * 1024
@@ -157,7 +158,7 @@ FLICKR = Network(
     redirect_uri="https://hub.example.org/channels/connect/flickr/callback",
     token=lambda nsid: Credentials(
         access_token=f"sbx.flickr.{nsid}.access",
-        token_secret="token-secret",
+        token_secret=secret_of(f"sbx.flickr.{nsid}.access"),
         account_id=nsid,
         extra={"username": "embassy_tokyo", "fullname": "Embassy in Tokyo"},
     ),

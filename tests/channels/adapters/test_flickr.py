@@ -1,6 +1,7 @@
 """FlickrAdapter and FlickrConnectFlow: flickrapi against the sandbox."""
 
 import io
+import re
 from pathlib import Path
 
 import flickrapi
@@ -9,13 +10,17 @@ import requests
 from PIL import Image
 
 from channels.adapters.base import (
+    AppAccessError,
+    AppCredentials,
     AuthError,
     Content,
     MediaFile,
     PermanentError,
+    RateLimited,
     TransientError,
 )
-from channels.adapters.flickr import _from_flickr_error, _LastResponse
+from channels.adapters.flickr import FlickrAdapter, _from_flickr_error, _LastResponse
+from channels.adapters.transport import Timeouts
 from tests.channels.adapters.helpers import FLICKR, GPS_IFD, consent, media_file
 from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 
@@ -41,11 +46,14 @@ def home(tmp_path_factory, monkeypatch) -> Path:
 def test_publish_uploads_the_photo_with_its_machine_tag(sandbox_url, tmp_path):
     published = FLICKR.adapter(sandbox_url).publish(FLICKR.credentials(), FLICKR.sample(tmp_path))
 
-    assert published.url == f"https://www.flickr.com/photos/{NSID}/{published.external_id}/"
+    assert published.url == f"{sandbox_url}/_sandbox/post/flickr/{published.external_id}"
+    assert "National day reception" in requests.get(published.url, timeout=5).text
+    real = FlickrAdapter(sandbox_url=None, app=APP, timeouts=Timeouts())
+    assert real._photo_url(FLICKR.credentials(), "42") == f"https://www.flickr.com/photos/{NSID}/42/"
     [item] = FLICKR.received(sandbox_url)
     assert item["id"] == published.external_id
     assert (item["title"], item["text"]) == ("National day reception", "Guests at the residence for the national day.")
-    assert item["tags"] == ["diplomacy", "national day", "dh:delivery=dh-4f9c2a"]
+    assert item["tags"] == ["diplomacy", "national day", "dh:ref=dh-4f9c2a"]
 
 
 def test_the_published_photo_carries_no_gps_or_exif(sandbox_url, tmp_path):
@@ -130,7 +138,7 @@ def test_validate_counts_tags_with_ours(sandbox_url, tmp_path):
     crowded = Content(text="t", media=content.media, tags=tuple(f"tag{n}" for n in range(75)), reference="dh-1")
     problems = FLICKR.adapter(sandbox_url).validate(crowded)
     assert _messages(problems) == [
-        "Flickr takes at most 75 tags (this message has 76). That includes our tracking tag “dh:delivery=dh-1”."
+        "Flickr takes at most 75 tags (this message has 76). That includes our tracking tag “dh:ref=dh-1”."
     ]
     assert problems[0].field == "tags"
 
@@ -162,7 +170,7 @@ def test_a_5xx_on_upload_leaves_the_outcome_unknown(sandbox_url, tmp_path):
         (97, False, AuthError),
         (98, True, AuthError),
         (99, False, AuthError),
-        (100, False, AuthError),
+        (100, False, AppAccessError),
         (105, False, TransientError),
         (3, True, TransientError),
         (2, True, PermanentError),
@@ -245,12 +253,59 @@ def test_connect_flow_refuses_a_wrong_verifier(sandbox_url):
     assert raised.value.status_code == 401
 
 
-def test_connect_flow_reports_a_refusal(sandbox_url):
+def test_flickrs_bare_429_is_rate_limited_with_our_own_wait(sandbox_url, tmp_path):
+    """Flickr's 429 is an HTML page without Retry-After: the adapter waits its own minute."""
+    FLICKR.fault(sandbox_url, rate_limit_rate=1.0, rate_limit_reset_seconds=5, count=1)
+
+    with pytest.raises(RateLimited) as raised:
+        FLICKR.adapter(sandbox_url).publish(FLICKR.credentials(), FLICKR.sample(tmp_path))
+
+    assert raised.value.retry_after == 60.0
+    assert FLICKR.received(sandbox_url) == []
+
+
+def test_a_signing_mistake_is_refused_as_flickr_refuses_it(sandbox_url, tmp_path):
+    """A wrong token secret fails the signature (96): an auth problem, nothing uploaded."""
+    credentials = FLICKR.credentials().replace(token_secret="not-this-tokens-secret")
+
+    with pytest.raises(AuthError, match="96"):
+        FLICKR.adapter(sandbox_url).publish(credentials, FLICKR.sample(tmp_path))
+
+    assert FLICKR.received(sandbox_url) == []
+
+
+def test_an_api_key_flickr_does_not_know_is_the_apps_problem_not_the_accounts(sandbox_url, tmp_path):
+    adapter = FlickrAdapter(
+        sandbox_url=sandbox_url, app=AppCredentials("nobodys-key", "nobodys-secret"), timeouts=Timeouts()
+    )
+
+    with pytest.raises(AppAccessError, match="Invalid API Key") as raised:
+        adapter.publish(FLICKR.credentials(), FLICKR.sample(tmp_path))
+
+    assert (raised.value.network, raised.value.request_sent) == ("flickr", False)
+    assert FLICKR.received(sandbox_url) == []
+
+
+def test_a_refusal_leaves_the_person_on_flickr(sandbox_url):
+    """Flickr never calls the application back on "No thanks"; a callback without a
+    verifier (a person coming back by hand) is still refused."""
     flow = FLICKR.flow(sandbox_url)
     start = flow.start(redirect_uri=REDIRECT_URI)
-    params = _consent(start.authorize_url, decision="deny")
+    with requests.Session() as browser:
+        browser.trust_env = False
+        page = browser.get(start.authorize_url, timeout=5)
+        hidden = dict(re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page.text))
+        answer = browser.post(
+            start.authorize_url, data={**hidden, "decision": "deny"}, allow_redirects=False, timeout=5
+        )
+
+    assert answer.status_code == 200
+    assert "Location" not in answer.headers
+    assert 'id="denied"' in answer.text or "id='denied'" in answer.text
     with pytest.raises(AuthError, match="not granted"):
-        flow.finish(redirect_uri=REDIRECT_URI, callback_params=params, kept=start.keep)
+        flow.finish(
+            redirect_uri=REDIRECT_URI, callback_params={"oauth_token": start.keep["request_token"]}, kept=start.keep
+        )
 
 
 def test_connect_flow_needs_a_callback_url(sandbox_url):

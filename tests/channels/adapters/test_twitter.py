@@ -1,5 +1,6 @@
 """TwitterAdapter and TwitterConnectFlow: tweepy (and our v2 media upload) against the sandbox."""
 
+import dataclasses
 import io
 import os
 import time
@@ -13,6 +14,7 @@ import tweepy
 from PIL import Image
 
 from channels.adapters.base import (
+    AppAccessError,
     AppCredentials,
     AuthError,
     Content,
@@ -85,13 +87,27 @@ def test_publish_text_posts_it_once_and_says_where(sandbox_url):
     assert item["id"] == published.external_id
     assert item["text"] == "Fête nationale : réception à 18 h 🇫🇷"
     assert item["media"] == []
-    assert published.url == f"https://x.com/FranceauJapon/status/{published.external_id}"
     assert TWITTER.count_of(sandbox_url, item["text"])["count"] == 1
 
 
-def test_without_a_known_handle_the_url_uses_x_generic_form(sandbox_url):
+def test_a_sandbox_post_links_to_the_sandboxs_own_page_of_it(sandbox_url):
+    """Issue 13: "See it on X" for a sandbox account, not X's "not found"."""
     published = TWITTER.adapter(sandbox_url).publish(TWITTER.credentials(), Content(text="Bonjour"))
-    assert published.url == f"https://x.com/i/status/{published.external_id}"
+
+    assert published.url == f"{sandbox_url}/_sandbox/post/twitter/{published.external_id}"
+    page = requests.get(published.url, timeout=5)
+    assert page.status_code == 200
+    assert f'id="item-{published.external_id}"' in page.text
+    assert "Bonjour" in page.text
+
+
+def test_a_real_post_links_to_x_with_the_handle_or_x_generic_form():
+    adapter = TwitterAdapter(sandbox_url=None, timeouts=Timeouts())
+
+    assert (
+        adapter._post_url(TWITTER.credentials(handle="@FranceauJapon"), "42") == "https://x.com/FranceauJapon/status/42"
+    )
+    assert adapter._post_url(TWITTER.credentials(), "42") == "https://x.com/i/status/42"
 
 
 def test_publish_image_sends_it_cleaned_and_with_its_alt_text(sandbox_url, tmp_path):
@@ -132,6 +148,49 @@ def test_publish_gif_goes_through_the_chunked_upload_and_waits_for_processing(sa
     assert waits == [1.0]  # finalize said "pending, check after 1 s"; STATUS said "succeeded"
 
 
+def _big_gif(megabytes: float) -> bytes:
+    """An animated GIF of noise (which GIF cannot compress), about `megabytes` large."""
+    side = 700
+    frames = [
+        Image.frombytes("P", (side, side), os.urandom(side * side)) for _ in range(round(megabytes * MB / side**2))
+    ]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return buffer.getvalue()
+
+
+def test_an_animated_gif_up_to_15_mb_goes_out(sandbox_url, tmp_path):
+    adapter = TwitterAdapter(sandbox_url=sandbox_url, timeouts=Timeouts(), sleep=lambda seconds: None)
+    gif = _media(tmp_path, _big_gif(8), "parade.gif", alt="The national day parade")
+    assert 5 * MB < gif.size < 15 * MB
+
+    assert adapter.validate(Content(text="Défilé", media=(gif,))) == []
+    adapter.publish(TWITTER.credentials(), Content(text="Défilé", media=(gif,)))
+
+    [item] = TWITTER.received(sandbox_url)
+    assert item["media"][0]["type"] == "image/gif"
+
+
+def test_an_image_over_5_mb_or_a_gif_over_15_mb_is_refused(sandbox_url, tmp_path):
+    adapter = TWITTER.adapter(sandbox_url)
+    gif = MediaFile(str(tmp_path / "long.gif"), "image/gif", "image", 16 * MB, alt_text="A parade")
+    png = MediaFile(str(tmp_path / "big.png"), "image/png", "image", 6 * MB, alt_text="A parade")
+
+    assert any("15 MB" in problem.message for problem in adapter.validate(Content(text="x", media=(gif,))))
+    assert any("5 MB" in problem.message for problem in adapter.validate(Content(text="x", media=(png,))))
+    assert adapter.validate(Content(text="x", media=(dataclasses.replace(gif, size=14 * MB),))) == []
+
+
+def test_the_sandbox_refuses_a_gif_over_5_mb_sent_as_an_image(sandbox_url):
+    answer = requests.post(
+        f"{sandbox_url}/twitter/2/media/upload/initialize",
+        json={"media_type": "image/gif", "total_bytes": 6 * MB, "media_category": "tweet_image"},
+        headers={"Authorization": f"Bearer {TWITTER.credentials().access_token}"},
+        timeout=5,
+    )
+    assert answer.status_code == 400
+
+
 def test_publish_video_in_chunks_and_waits_for_processing(sandbox_url, tmp_path):
     waits: list[float] = []
     adapter = TwitterAdapter(sandbox_url=sandbox_url, timeouts=Timeouts(), sleep=waits.append)
@@ -146,7 +205,48 @@ def test_publish_video_in_chunks_and_waits_for_processing(sandbox_url, tmp_path)
     assert waits == [1.0]
 
 
-def test_video_processing_is_waited_for_within_a_bound(sandbox_url, tmp_path):
+def test_a_video_still_processing_is_polled_until_done_and_never_uploaded_again(sandbox_url, tmp_path):
+    """X takes its time (here 2.5 s, in_progress with check_after_secs): the adapter polls
+    when X says, reports progress after each poll, and uploads the video once."""
+    TWITTER.fault(sandbox_url, processing_seconds=2.5)
+    waits: list[float] = []
+    polls: list[None] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    adapter = TwitterAdapter(sandbox_url=sandbox_url, timeouts=Timeouts(), sleep=sleep)
+    video = _media(tmp_path, mp4_bytes(seconds=3), "speech.mp4")
+
+    published = adapter.publish(
+        TWITTER.credentials(), Content(text="Discours", media=(video,)), progress=lambda: polls.append(None)
+    )
+
+    [item] = TWITTER.received(sandbox_url)
+    assert item["id"] == published.external_id
+    assert sum(waits) >= 2.5
+    assert all(wait >= 1 for wait in waits)
+    assert len(waits) >= 2  # finalize said "pending", at least one STATUS said "in_progress"
+    assert len(polls) >= len(waits)
+    counts = requests.get(f"{sandbox_url}/_sandbox/counts", params={"network": "twitter"}, timeout=5).json()
+    assert counts["duplicate_uploads"] == []
+
+
+def test_the_sandbox_counts_a_video_uploaded_again(sandbox_url, tmp_path):
+    """What a client that gave up waiting and started over would do: the sandbox tells."""
+    adapter = TwitterAdapter(sandbox_url=sandbox_url, timeouts=Timeouts(), sleep=lambda seconds: None)
+    video = _media(tmp_path, mp4_bytes(seconds=3), "speech.mp4")
+
+    adapter.publish(TWITTER.credentials(), Content(text="Première", media=(video,)))
+    adapter.publish(TWITTER.credentials(), Content(text="Seconde", media=(video,)))
+
+    counts = requests.get(f"{sandbox_url}/_sandbox/counts", params={"network": "twitter"}, timeout=5).json()
+    assert counts["duplicate_uploads"] == [{"network": "twitter", "account": TWITTER.account_id, "count": 1}]
+
+
+def test_a_caller_may_still_bound_the_wait(sandbox_url, tmp_path):
+    TWITTER.fault(sandbox_url, processing_seconds=30)
     adapter = TwitterAdapter(sandbox_url=sandbox_url, timeouts=Timeouts(), processing_timeout=0.5, sleep=pytest.fail)
     video = _media(tmp_path, mp4_bytes(seconds=3), "speech.mp4")
 
@@ -196,6 +296,72 @@ def test_find_published_when_x_fails_is_transient(sandbox_url):
     TWITTER.fault(sandbox_url, error_rate=1, count=1)
     with pytest.raises(TransientError):
         TWITTER.adapter(sandbox_url).find_published(TWITTER.credentials(), Content(text="?"), datetime.now(UTC))
+
+
+def _post_directly(sandbox_url: str, texts: list[str]) -> list[str]:
+    """Posts straight to the sandbox's POST /2/tweets (quicker than the adapter)."""
+    with requests.Session() as session:
+        session.trust_env = False
+        headers = {"Authorization": f"Bearer {TWITTER.credentials().access_token}"}
+        return [
+            session.post(f"{sandbox_url}/twitter/2/tweets", json={"text": text}, headers=headers, timeout=5).json()[
+                "data"
+            ]["id"]
+            for text in texts
+        ]
+
+
+def test_the_timeline_pages_as_x_does_and_reconciliation_follows_it(sandbox_url):
+    """105 posts since: the one we look for is on the second page, past next_token."""
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    [wanted, *_] = _post_directly(sandbox_url, [f"Message {n}" for n in range(105)])
+    client = tweepy.Client(bearer_token=TWITTER.credentials().access_token)
+    client.session = make_session(sandbox_url=sandbox_url)
+
+    first = client.get_users_tweets(TWITTER.account_id, max_results=100, user_auth=False)
+    second = client.get_users_tweets(
+        TWITTER.account_id, max_results=100, pagination_token=first.meta["next_token"], user_auth=False
+    )
+    back = client.get_users_tweets(
+        TWITTER.account_id, max_results=100, pagination_token=second.meta["previous_token"], user_auth=False
+    )
+    found = TWITTER.adapter(sandbox_url).find_published(TWITTER.credentials(), Content(text="Message 0"), since)
+
+    assert (first.meta["result_count"], second.meta["result_count"]) == (100, 5)
+    assert "next_token" not in second.meta
+    assert [tweet.id for tweet in back.data] == [tweet.id for tweet in first.data]
+    assert found is not None
+    assert found.external_id == wanted
+
+
+@pytest.mark.parametrize(("max_results", "token"), [("200", None), ("4", None), ("10", "not-a-token")])
+def test_the_timeline_refuses_what_x_refuses(sandbox_url, max_results, token):
+    params = {"max_results": max_results} | ({"pagination_token": token} if token else {})
+    answer = requests.get(
+        f"{sandbox_url}/twitter/2/users/{TWITTER.account_id}/tweets",
+        params=params,
+        headers={"Authorization": f"Bearer {TWITTER.credentials().access_token}"},
+        timeout=5,
+    )
+    assert answer.status_code == 400
+    assert answer.json()["title"] == "Invalid Request"
+
+
+def test_an_app_whose_access_level_cannot_read_gets_a_configuration_error(sandbox_url):
+    """X's Free level posts but reads no timeline and looks no post up: 403 client-forbidden.
+    That is the app's configuration, not the delivery's failure nor the account's."""
+    adapter = TWITTER.adapter(sandbox_url)
+    published = adapter.publish(TWITTER.credentials(), Content(text="Publié, pas relu"))
+    TWITTER.fault(sandbox_url, access_level="free")
+
+    with pytest.raises(AppAccessError, match="access level") as lookup:
+        adapter.find_published(TWITTER.credentials(), Content(text="Publié, pas relu"), datetime.now(UTC))
+    with pytest.raises(AppAccessError):
+        adapter.fetch_metrics(TWITTER.credentials(), published.external_id)
+
+    assert (lookup.value.network, lookup.value.status_code, lookup.value.request_sent) == ("twitter", 403, False)
+    assert adapter.check_credentials(TWITTER.credentials()).account_id == TWITTER.account_id  # /2/users/me still works
+    assert adapter.publish(TWITTER.credentials(), Content(text="Encore publié")).external_id
 
 
 @pytest.mark.parametrize(

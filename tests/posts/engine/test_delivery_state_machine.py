@@ -15,6 +15,7 @@ import os
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
@@ -23,12 +24,14 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from channels.adapters.base import AuthError, PermanentError, RateLimited, TransientError
 from channels.models import SocialAccount
-from posts.models import Delivery, DeliveryAttempt, InvalidTransition, Message, PublishingPause
+from posts.lifecycle import DELIVERY_PENDING as PENDING_DELIVERY_STATES
+from posts.lifecycle import DELIVERY_TRANSITIONS, MESSAGE_TRANSITIONS
+from posts.models import Delivery, DeliveryAttempt, Event, InvalidTransition, Message, PublishingPause
+from posts.selectors.pauses import held_deliveries
 from posts.services.delivery import delivery_publish
 from posts.services.dispatch import dispatch_due
-from posts.services.messages import PENDING_DELIVERY_STATES
 from posts.services.operations import delivery_retry, held_release
-from posts.services.pause import held_deliveries, publishing_pause, publishing_resume
+from posts.services.pause import publishing_pause, publishing_resume
 from posts.services.reconcile import delivery_reconcile
 from posts.services.review import message_cancel
 from posts.services.sweeper import sweep
@@ -199,6 +202,16 @@ def delivery_machine(broker, network, press_officer):
                 )
             )
             assert references == approved
+
+        @invariant()
+        def every_recorded_change_follows_the_state_machines(self):
+            """posts.lifecycle's tables are what the engine does, not a wish."""
+            changes = Event.objects.exclude(from_state="").exclude(to_state="").exclude(from_state=F("to_state"))
+            for is_delivery, before, after, verb in changes.values_list(
+                "delivery_id", "from_state", "to_state", "verb"
+            ):
+                table = DELIVERY_TRANSITIONS if is_delivery else MESSAGE_TRANSITIONS
+                assert after in table[before], f"{verb}: {before} -> {after}"
 
         @invariant()
         def attempts_are_counted_once_each(self):

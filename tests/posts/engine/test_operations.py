@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from channels.adapters.base import PermanentError, TransientError
 from posts.models import Delivery, DeliveryAttempt, Event, InvalidTransition, Message, PublishingPause
+from posts.selectors.pauses import held_deliveries
 from posts.services.delivery import delivery_publish
 from posts.services.dispatch import dispatch_due
 from posts.services.operations import (
@@ -19,7 +20,7 @@ from posts.services.operations import (
     held_release,
     message_retract,
 )
-from posts.services.pause import held_deliveries, publishing_pause, publishing_resume
+from posts.services.pause import publishing_pause, publishing_resume
 
 from .conftest import STORED
 from .helpers import accounts, approve, deliveries_of, states

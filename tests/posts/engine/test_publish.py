@@ -50,7 +50,7 @@ def test_delivery_publish_sends_and_records_the_attempt(broker, network, django_
     assert (attempt.number, attempt.action, attempt.outcome) == (1, "publish", "sent")
     assert attempt.finished_at is not None
     assert attempt.external_id == delivery.external_id
-    assert network.posts[0]["reference"] == delivery.reference
+    assert network.posts[0]["reference"] == delivery.network_token
     message.refresh_from_db()
     assert message.state == Message.State.PUBLISHED
     assert list(Event.objects.filter(delivery=delivery).values_list("verb", flat=True)) == ["delivery.sent"]

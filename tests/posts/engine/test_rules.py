@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from posts.models import Delivery, DeliveryAttempt, Message
 from posts.ratelimit import budget_for
-from posts.services.delivery import backoff_seconds
+from posts.services.outcomes import backoff_seconds
 from posts.services.summary import summary_state
 
 from .helpers import accounts, approve

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("posts", "0004_message_updated_index"),
+        ("posts", "0006_delivery_due_at"),
     ]
 
     operations = [

@@ -1,0 +1,81 @@
+"""Reads on publishing pauses: which are in force, which one covers a delivery, and the
+deliveries a pause covers (as a query). The services that pause, resume, dispatch and
+publish read through these, and so do the operations pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from posts.models import Delivery, Priority, PublishingPause
+
+Scope = PublishingPause.Scope
+
+
+def active_pauses() -> list[PublishingPause]:
+    return list(PublishingPause.objects.filter(ended_at__isnull=True).order_by("started_at"))
+
+
+def pause_covering(
+    pauses: Iterable[PublishingPause],
+    *,
+    network: str,
+    region: str,
+    country_code: str,
+    mission_code: str,
+    priority: str,
+) -> PublishingPause | None:
+    """The first of `pauses` that covers a delivery with these attributes."""
+    if priority == Priority.CRISIS and not settings.PUBLISHING_PAUSE_HOLDS_CRISIS:
+        return None
+    for pause in pauses:
+        if (
+            pause.scope == Scope.ALL
+            or (pause.scope == Scope.REGION and pause.value == region)
+            or (pause.scope == Scope.COUNTRY and pause.value.upper() == country_code.upper())
+            or (pause.scope == Scope.MISSION and pause.value == mission_code)
+            or (pause.scope == Scope.NETWORK and pause.value == network)
+        ):
+            return pause
+    return None
+
+
+def pause_covering_delivery(pauses: Iterable[PublishingPause], delivery: Delivery) -> PublishingPause | None:
+    """As `pause_covering`, for a delivery loaded with its account and mission."""
+    mission = delivery.account.mission
+    return pause_covering(
+        pauses,
+        network=delivery.account.network,
+        region=mission.region,
+        country_code=mission.country_code,
+        mission_code=mission.code,
+        priority=delivery.priority,
+    )
+
+
+def pause_filter(pause: PublishingPause) -> Q:
+    """The deliveries a pause covers, as a query (the twin of `pause_covering`)."""
+    match pause.scope:
+        case Scope.REGION:
+            covered = Q(account__mission__region=pause.value)
+        case Scope.COUNTRY:
+            covered = Q(account__mission__country_code__iexact=pause.value)
+        case Scope.MISSION:
+            covered = Q(account__mission__code=pause.value)
+        case Scope.NETWORK:
+            covered = Q(account__network=pause.value)
+        case _:
+            covered = Q()
+    if not settings.PUBLISHING_PAUSE_HOLDS_CRISIS:
+        covered &= ~Q(priority=Priority.CRISIS)
+    return covered
+
+
+def held_deliveries(*, pause: PublishingPause | None = None) -> QuerySet[Delivery]:
+    """What waits for a press officer: every held delivery, or those a pause covers."""
+    held = Delivery.objects.filter(state=Delivery.State.HELD)
+    if pause is not None:
+        held = held.filter(pause_filter(pause))
+    return held.select_related("message", "account__mission").order_by("next_attempt_at", "pk")

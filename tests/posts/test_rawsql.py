@@ -1,0 +1,52 @@
+"""posts.rawsql: each hot path in plain SQL gives the same answer as its ORM twin (run on
+SQLite by default, and on PostgreSQL with DATABASE_URL=postgres://...)."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from posts import rawsql
+from posts.lifecycle import DeliveryState
+from posts.models import Delivery, PublishingPause
+from tests.posts.factories import account, draft_message, officer, press_officer
+
+pytestmark = pytest.mark.django_db
+
+
+def test_any_pause_open_agrees_with_the_orm():
+    def both():
+        return rawsql.any_pause_open(), rawsql.any_pause_open_orm()
+
+    assert both() == (False, False)
+    press = press_officer()
+    ended = PublishingPause.objects.create(reason="Over", started_by=press, ended_at=timezone.now(), ended_by=press)
+    assert both() == (False, False)
+    PublishingPause.objects.create(scope="network", value="twitter", reason="Crisis", started_by=press)
+    assert both() == (True, True)
+    ended.delete()
+    assert both() == (True, True)
+
+
+@pytest.mark.parametrize("state", DeliveryState.values)
+def test_deliveries_on_their_way_agrees_with_the_orm(state):
+    author = officer("emb-eg-cairo")
+    message = draft_message(author=author, texts={"fr": "Bonjour"})
+    other = draft_message(author=author, texts={"fr": "Bonsoir"})
+    assert rawsql.deliveries_on_their_way(message.pk) is rawsql.deliveries_on_their_way_orm(message.pk) is False
+    Delivery.objects.create(message=message, account=message.targets.get(), language="fr", state=state)
+    # Another message's deliveries never count.
+    Delivery.objects.create(message=other, account=other.targets.get(), language="fr", state=DeliveryState.QUEUED)
+    expected = state not in {"sent", "failed", "cancelled", "retracted"}
+    assert rawsql.deliveries_on_their_way(message.pk) == rawsql.deliveries_on_their_way_orm(message.pk) == expected
+
+
+def test_message_target_ids_agrees_with_the_orm():
+    author = officer("emb-eg-cairo")
+    targets = [account("emb-eg-cairo", network) for network in ("twitter", "facebook", "flickr")]
+    message = draft_message(author=author, texts={"fr": "Bonjour"}, targets=targets)
+    other = draft_message(author=author, texts={"fr": "Bonsoir"})
+    ids = sorted(rawsql.message_target_ids(message.pk))
+    assert ids == sorted(rawsql.message_target_ids_orm(message.pk)) == sorted(target.pk for target in targets)
+    assert rawsql.message_target_ids(other.pk) == rawsql.message_target_ids_orm(other.pk) == [other.targets.get().pk]
+    assert rawsql.message_target_ids(0) == rawsql.message_target_ids_orm(0) == []
