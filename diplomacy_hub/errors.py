@@ -1,6 +1,11 @@
-"""Styled error pages. They render without a request context on 500, so they stay plain."""
+"""Styled error pages. They render without a request context on 500, so they stay plain.
 
-from django.http import HttpResponseServerError
+`AppErrorPagesMiddleware` keeps them on with DEBUG on as well: Django's technical 404 lists
+every URL pattern of the project, and the demo runs on shared training servers, so a
+person refused or lost sees our 404 whatever the setting."""
+
+from django.conf import settings
+from django.http import Http404, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 
@@ -16,3 +21,24 @@ def page_not_found(request, exception=None):
 def server_error(request):
     # No context processors: whatever broke the request must not break the error page.
     return HttpResponseServerError(loader.get_template("errors/500.html").render())
+
+
+class AppErrorPagesMiddleware:
+    """Our 404 page for a view's Http404 (a refused object: policy.scope found nothing) and,
+    with DEBUG on, for an address no URL pattern matches (Django answers those before any
+    view, with its technical page). Placed after CommonMiddleware, so that a missing
+    slash is still redirected (APPEND_SLASH). With DEBUG off, Django already does this."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.DEBUG and response.status_code == 404 and getattr(request, "resolver_match", None) is None:
+            return page_not_found(request)
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, Http404):
+            return page_not_found(request, exception)
+        return None

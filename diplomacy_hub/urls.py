@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 
 from diplomacy_hub import errors
 from posts.views.health import healthz
+from security.forms import LoginForm
 
 admin.site.site_header = "Diplomacy Hub"
 admin.site.site_title = "Diplomacy Hub"
@@ -14,18 +15,22 @@ admin.site.index_title = "Administration"
 
 urlpatterns = [
     path("", include("posts.urls")),
+    # Before the missions: staff/invite/ and the like are the security app's pages.
+    path("missions/staff/", include("security.urls_staff")),
     path("missions/", include("embassies.urls")),
     path("accounts/social/", include("channels.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
             redirect_authenticated_user=True,
+            authentication_form=LoginForm,
             extra_context={"show_demo_users": settings.DEBUG},
         ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", include("security.urls")),
+    path("accounts/invitation/", include("security.urls_invitation")),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -187,6 +187,7 @@ class DeliveryAdmin(ReadOnlyPolicyAdminMixin, admin.ModelAdmin):
         "last_error",
         "last_error_kind",
         "external_id",
+        "external_post_id",
         "external_url",
         "sent_at",
         "retracted_at",

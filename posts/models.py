@@ -292,6 +292,9 @@ class Delivery(models.Model):
     last_error_code = models.CharField(max_length=64, blank=True)
     last_error_params = models.JSONField(default=dict, blank=True)
     external_id = models.CharField(_("id on the network"), max_length=100, blank=True)
+    # The post that carries it, when that is another object: a Facebook video (external_id,
+    # what retract deletes) and its Page post (what the Page's feed and comments know).
+    external_post_id = models.CharField(_("post id on the network"), max_length=100, blank=True)
     external_url = models.URLField(_("link"), max_length=500, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     retracted_at = models.DateTimeField(_("retracted"), null=True, blank=True)

@@ -8,7 +8,7 @@
   adding or changing one: the user enrols their own phone under a grant.
 - Lockouts: see and delete (unlocking a username early).
 
-Every write goes through security/services.py, which asks the policy and audits."""
+Every write goes through security/services/, which asks the policy and audits."""
 
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt

@@ -1,10 +1,15 @@
-"""Reads of the second factor for other pages (the staff page shows where a person stands)."""
+"""Reads of the second factor for other pages (the staff page shows where a person stands),
+and of invitations (for administrators: the caller asks `staff.manage` first)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from security.models import EnrolmentGrant
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from embassies.models import Mission
+from security.models import EnrolmentGrant, Invitation
 from security.two_factor import has_device, needs_two_factor, open_enrolment_grant
 
 
@@ -21,3 +26,19 @@ def authenticator_state(*, user) -> AuthenticatorState:
     return AuthenticatorState(
         needed=needs_two_factor(user), enrolled=enrolled, grant=None if enrolled else open_enrolment_grant(user)
     )
+
+
+def invitation_list(*, status: str = Invitation.Status.PENDING) -> QuerySet[Invitation]:
+    """Invitations of one status (pending by default, expired ones among them), newest
+    first, each with its missions (by name) and who sent it: a constant number of queries."""
+    return (
+        Invitation.objects.filter(status=status)
+        .select_related("invited_by", "closed_by", "user")
+        .prefetch_related(Prefetch("missions", queryset=Mission.objects.order_by("name")))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def invitation_get(*, invitation_id: int) -> Invitation:
+    """One invitation, or Http404."""
+    return get_object_or_404(Invitation.objects.select_related("invited_by"), pk=invitation_id)

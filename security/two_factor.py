@@ -65,5 +65,5 @@ def may_enrol(user) -> bool:
     an administrator's enrolment grant for them is open. Never self-service: whoever steals
     the password of someone who has no app yet (or whose app was just reset) must not be
     able to bind their own phone to the account. Enrolling uses the grant up
-    (security/services.py::enrolment_confirm)."""
+    (security/services/second_factor.py::enrolment_confirm)."""
     return needs_two_factor(user) and not has_device(user) and open_enrolment_grant(user) is not None

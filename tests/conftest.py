@@ -94,6 +94,10 @@ def sandbox_server():
     flickr = settings.SOCIAL_APPS["flickr"]
     server.state.register_app("flickr", flickr["client_id"], flickr["client_secret"])
     server.state.register_app("flickr", "dh-flickr-key", "dh-flickr-secret")
+    # The Facebook apps whose appsecret_proof it checks: the settings' and the adapter tests'.
+    facebook = settings.SOCIAL_APPS["facebook"]
+    server.state.register_app("facebook", facebook["client_id"], facebook["client_secret"])
+    server.state.register_app("facebook", "dh-fb-app", "dh-fb-secret")
     server.start()
     yield server
     server.stop()

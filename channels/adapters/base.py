@@ -68,8 +68,13 @@ class Content:
 
 @dataclass(frozen=True)
 class Published:
+    """What a network made of a delivery. `external_id` is what deleting and metrics
+    address; `post_id` is the post that carries it when that is another object (a Facebook
+    video's Page post), else empty."""
+
     external_id: str
     url: str
+    post_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,28 +9,39 @@ facebook-sdk is old (2018) but small and does what a Page needs; it is used with
 - it hides the HTTP status and headers, and turns a non-JSON answer (an HTML 502 page)
   into GraphAPIError("Maintype was not text, image, or querystring") without a code: a
   response hook on our session records them (`_LastResponse`).
-- it puts the access token (and, for the code exchange, the app secret) in URLs, so
-  exceptions of requests, whose messages hold URLs, are never chained or logged here. A
-  POST carries the token in its body only when the body has other fields (an empty body
-  sends it in the URL, where proxies and access logs keep it), so every POST here has at
-  least one field, empty if need be.
+- it puts the access token in the URL of every GET and DELETE (and the app secret in the
+  code exchange's), where proxies, access logs and error reports keep it. So the SDK is
+  given no token at all: our session's auth (`_GraphAuth`) sends the token in an
+  `Authorization: Bearer` header, which Graph accepts, and adds `appsecret_proof` (HMAC-
+  SHA256 of the token keyed with the app secret) to every call, as apps with "Require App
+  Secret" demand; the code exchanges are POSTs with the secret in the body. Exceptions of
+  requests are still never chained or logged here.
 
 What goes where: text only -> POST {page}/feed; one image -> POST {page}/photos with the
 text as its message (the photo post); several images -> each to {page}/photos with
-published=false, then {page}/feed with attached_media; a video -> POST {page}/videos with
-the text as its description. The unpublished photos are invisible until attached, so a
-failure before the post itself is always `request_sent=False`.
+published=false, then {page}/feed with attached_media; images carry their alt text
+(`alt_text_custom`). A video -> Meta's resumable upload on the video host
+(graph-video.facebook.com/{page}/videos: upload_phase start, then transfer in the ranges
+Facebook asks for, sending again the range a failed transfer names, then finish with the
+text as its description). The unpublished photos
+are invisible until attached, and a video exists only once finished, so a failure before
+the post itself is always `request_sent=False`.
+
+A video is two objects: the Video, whose id the delivery keeps (deleting it removes the
+video; deleting its Page post would leave it on the Page) and the Page post that shows it
+(`Published.post_id`, when Facebook already gives it).
 
 Limits we apply (Meta documents few; our choices are marked):
 - text: 63,206 characters (channels.text.facebook_length); never cut.
 - images: JPEG, PNG, GIF, WebP up to 10 MB (the Page photo upload limit; Meta recommends
   under 4 MB); at most 10 in one post (our choice: Meta gives no figure for attached_media).
-- video: one MP4 or MOV, up to 1 GB and 20 minutes: the limits of the simple (non-resumable)
-  upload we use. Images and a video never share a post.
+- video: one MP4 or MOV, up to 1 GB and 20 minutes (our choice: the resumable upload takes
+  more, but a press office's clip is far under it). Images and a video never share a post.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import os
@@ -41,9 +52,11 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import facebook
 import requests
+import requests.auth
 
 from channels import text as text_rules
 from channels.adapters.base import (
@@ -77,6 +90,7 @@ from channels.adapters.transport import (
     browser_url,
     make_session,
     request_never_left,
+    sandbox_post_url,
 )
 from channels.media import (
     check_against_limits,
@@ -89,6 +103,8 @@ MB = 1024 * 1024
 GRAPH_VERSION = "v24.0"
 SCOPES = ("pages_show_list", "pages_manage_posts", "pages_read_engagement")
 POST_URL = "https://www.facebook.com/{id}"
+VIDEO_URL = "https://www.facebook.com/{page}/videos/{id}/"
+VIDEO_GRAPH_URL = "https://graph-video.facebook.com/"  # Meta's host for video uploads
 
 LIMITS = NetworkLimits(
     text_max=text_rules.FACEBOOK_TEXT_MAX,
@@ -108,15 +124,18 @@ _AUTH_CODES = frozenset({190, 102, 10})  # and 200-299: a permission missing or 
 _RATE_CODES = frozenset({4, 17, 32, 341, 613, 80001})
 _TRANSIENT_CODES = frozenset({1, 2})
 _DUPLICATE_CODE = 506
-_BLOCKED_CODE = 368  # "temporarily blocked"; a duplicate when it says "already posted"
+_BLOCKED_CODE = 368  # "temporarily blocked": wait and retry (a duplicate when it says "already posted")
+_BLOCKED_RETRY_AFTER = 30 * 60.0  # such blocks last long: hammering only prolongs them
 _MISSING = (100, 33)  # (code, subcode): the object does not exist (or is not ours)
+_TRANSFER_FAILED = (6001, 1363037)  # a video's range did not go through: send what error_data says
+_TRANSFER_RETRIES = 3  # in a row, for one upload
 _USAGE_HEADERS = ("x-business-use-case-usage", "x-page-usage", "x-app-usage")
 _DEFAULT_RETRY_AFTER = 60.0
 _FIND_PAGES = 5  # up to 500 recent posts searched when reconciling
 
 
 def build_adapter(*, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts) -> FacebookAdapter:
-    return FacebookAdapter(sandbox_url=sandbox_url, timeouts=timeouts)
+    return FacebookAdapter(sandbox_url=sandbox_url, app=app, timeouts=timeouts)
 
 
 def build_connect_flow(*, sandbox_url: str | None, app: AppCredentials, timeouts: Timeouts) -> FacebookConnectFlow:
@@ -138,13 +157,42 @@ class _LastResponse:
         return response
 
 
+def appsecret_proof(app_secret: str, access_token: str) -> str:
+    """Meta's proof that a call comes from our server: HMAC-SHA256 of the token, keyed with
+    the app secret, in hex."""
+    return hmac.new(app_secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
+
+
+class _GraphAuth(requests.auth.AuthBase):
+    """The token in a header rather than the URL, and appsecret_proof on every call."""
+
+    def __init__(self, access_token: str, app_secret: str) -> None:
+        self._token = access_token
+        self._proof = appsecret_proof(app_secret, access_token) if app_secret else ""
+
+    def __repr__(self) -> str:  # never a secret, not even in a traceback
+        return "_GraphAuth(...)"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        if self._proof:
+            parts = urlsplit(request.url or "")
+            query = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True)]
+            query.append(("appsecret_proof", self._proof))
+            request.url = urlunsplit(parts._replace(query=urlencode(query)))
+        return request
+
+
 def _graph(
-    access_token: str | None, *, sandbox_url: str | None, timeouts: Timeouts, version: str
+    access_token: str | None, *, app_secret: str, sandbox_url: str | None, timeouts: Timeouts, version: str
 ) -> tuple[facebook.GraphAPI, _LastResponse]:
     session = make_session(sandbox_url=sandbox_url, timeouts=timeouts)
     last = _LastResponse()
     session.hooks["response"].append(last)
-    graph = facebook.GraphAPI(access_token=access_token, session=session, timeout=timeouts.as_requests())
+    if access_token:
+        session.auth = _GraphAuth(access_token, app_secret)
+    # No token for the SDK: it would put it in the URL of every GET and DELETE.
+    graph = facebook.GraphAPI(access_token=None, session=session, timeout=timeouts.as_requests())
     # Only after construction: the SDK's constructor refuses every live version (see above).
     graph.version = version
     return graph, last
@@ -197,10 +245,18 @@ def _from_graph_error(exc: facebook.GraphAPIError, last: _LastResponse, *, may_h
         return AuthError(detail, status_code=status)
     if code in _RATE_CODES:
         return RateLimited(detail, retry_after=_regain_seconds(last.headers), status_code=status)
-    if code in _TRANSIENT_CODES or error.get("is_transient") or (status or 0) >= 500:
+    if (
+        code in _TRANSIENT_CODES
+        or error.get("is_transient")
+        or (status or 0) >= 500
+        or (code, subcode) == _TRANSFER_FAILED
+    ):
         return TransientError(detail, request_sent=may_have_posted, status_code=status)
     if code == _DUPLICATE_CODE or (code == _BLOCKED_CODE and "already posted" in message.lower()):
         return PermanentError(detail, status_code=status, duplicate=True)
+    if code == _BLOCKED_CODE:  # Meta's guide: wait and retry
+        wait = max(_regain_seconds(last.headers), _BLOCKED_RETRY_AFTER)
+        return RateLimited(detail, retry_after=wait, status_code=status)
     return PermanentError(detail, status_code=status)
 
 
@@ -295,11 +351,6 @@ def _created(post: Mapping[str, Any]) -> datetime | None:
         return None
 
 
-def _post_url(external_id: str) -> str:
-    # "PAGE_POST" -> https://www.facebook.com/PAGE_POST, which Facebook resolves to the post.
-    return POST_URL.format(id=external_id)
-
-
 # --- The adapter -----------------------------------------------------------------------------------
 
 
@@ -310,11 +361,13 @@ class FacebookAdapter:
         self,
         *,
         sandbox_url: str | None,
+        app: AppCredentials,
         timeouts: Timeouts,
         version: str = GRAPH_VERSION,
         limits: NetworkLimits = LIMITS,
     ) -> None:
         self.sandbox_url = sandbox_url
+        self.app = app
         self.timeouts = timeouts
         self.version = version
         self.limits = limits
@@ -326,19 +379,20 @@ class FacebookAdapter:
         return [*_text_problems(content), *check_against_limits(content.media, self.limits, LABEL, network=NETWORK)]
 
     def publish(self, credentials: Credentials, content: Content, *, progress: Progress | None = None) -> Published:
-        # One request: `progress` is never called.
+        # `progress` is called after each part of a video; other posts are one request.
         require_fit(self.validate(content))
         page = _page_id(credentials)
         graph, last = self._graph(credentials)
         images = [item for item in content.media if item.kind == "image"]
         videos = [item for item in content.media if item.kind == "video"]
         if videos:
-            external_id = self._post_video(graph, last, page, content.text, videos[0])
-        elif len(images) == 1:
+            video_id = self._post_video(graph, last, page, content.text, videos[0], progress)
+            return self._video_published(video_id, page, post_id=self._post_of_video(graph, last, video_id))
+        if len(images) == 1:
             external_id = self._post_photo(graph, last, page, content.text, images[0])
         else:
             external_id = self._post_to_feed(graph, last, page, content.text, images)
-        return Published(external_id=external_id, url=_post_url(external_id))
+        return Published(external_id=external_id, url=self._url(external_id))
 
     def delete(self, credentials: Credentials, external_id: str) -> None:
         graph, last = self._graph(credentials)
@@ -378,21 +432,28 @@ class FacebookAdapter:
                 page = graph.get_object(_page_id(credentials), fields="followers_count,fan_count")
             followers = page.get("followers_count", page.get("fan_count"))
             return Metrics(followers=_int(followers))
-        # A post id is "PAGE_POST"; a video's id has no "_", and a Video has no `shares`.
-        fields = "reactions.summary(total_count),comments.summary(total_count)"
+        # A post id is "PAGE_POST"; a Video's id has no "_", and a Video has likes and
+        # comments but neither reactions nor shares (asking for them is an error).
         is_post = "_" in external_id
+        fields = (
+            "reactions.summary(total_count),comments.summary(total_count),shares"
+            if is_post
+            else "likes.summary(total_count),comments.summary(total_count)"
+        )
         with _calling_facebook(last):
-            item = graph.get_object(external_id, fields=fields + (",shares" if is_post else ""))
+            item = graph.get_object(external_id, fields=fields)
         return Metrics(
-            likes=_int(((item.get("reactions") or {}).get("summary") or {}).get("total_count")),
-            comments=_int(((item.get("comments") or {}).get("summary") or {}).get("total_count")),
+            likes=_total(item, "reactions" if is_post else "likes"),
+            comments=_total(item, "comments"),
             # Graph leaves `shares` out until a post is shared.
             shares=_int((item.get("shares") or {}).get("count", 0)) if is_post else None,
         )
 
     def find_published(self, credentials: Credentials, content: Content, since: datetime) -> Published | None:
-        """The Page's post with this text created since `since` (its published posts, newest
-        first), or None. A post without text cannot be told apart: PermanentError."""
+        """The Page's post with this text created since `since` (newest first), or None; for
+        a video, the Page's Video with this text as its description (its id is what the
+        delivery keeps, whether or not its post is out yet). A post without text cannot be
+        told apart: PermanentError."""
         if not content.text.strip():
             raise PermanentError(
                 Said(
@@ -405,16 +466,22 @@ class FacebookAdapter:
         # `since` must still count.
         since = (since if since.tzinfo else since.replace(tzinfo=UTC)).replace(microsecond=0)
         wanted = comparable_text(content.text)
+        page = _page_id(credentials)
         graph, last = self._graph(credentials)
-        args: dict[str, Any] = {"fields": "id,message,created_time", "limit": 100, "since": int(since.timestamp())}
-        path = f"{self.version}/{_page_id(credentials)}/published_posts"
+        if any(item.kind == "video" for item in content.media):
+            fields, edge, text_field = "id,description,created_time,post_id", "videos", "description"
+        else:
+            fields, edge, text_field = "id,message,created_time", "published_posts", "message"
+        args: dict[str, Any] = {"fields": fields, "limit": 100, "since": int(since.timestamp())}
         for _ in range(_FIND_PAGES):
             with _calling_facebook(last):
-                answer = graph.request(path, args=dict(args))
-            for post in answer.get("data") or []:
-                created = _created(post)
-                if created and created >= since and comparable_text(post.get("message") or "") == wanted:
-                    return Published(external_id=str(post["id"]), url=_post_url(str(post["id"])))
+                answer = graph.request(f"{self.version}/{page}/{edge}", args=dict(args))
+            for found in answer.get("data") or []:
+                created = _created(found)
+                if created and created >= since and comparable_text(found.get(text_field) or "") == wanted:
+                    if edge == "videos":
+                        return self._video_published(str(found["id"]), page, post_id=str(found.get("post_id") or ""))
+                    return Published(external_id=str(found["id"]), url=self._url(str(found["id"])))
             after = ((answer.get("paging") or {}).get("cursors") or {}).get("after")
             if not (answer.get("paging") or {}).get("next") or not after:
                 return None
@@ -430,6 +497,22 @@ class FacebookAdapter:
             request_sent=False,
         )
 
+    # --- links
+
+    def _url(self, external_id: str) -> str:
+        if self.sandbox_url:
+            return sandbox_post_url(self.sandbox_url, NETWORK, external_id)
+        # "PAGE_POST" -> https://www.facebook.com/PAGE_POST, which Facebook resolves to the post.
+        return POST_URL.format(id=external_id)
+
+    def _video_published(self, video_id: str, page: str, *, post_id: str) -> Published:
+        url = (
+            sandbox_post_url(self.sandbox_url, NETWORK, video_id)
+            if self.sandbox_url
+            else VIDEO_URL.format(page=page, id=video_id)
+        )
+        return Published(external_id=video_id, url=url, post_id=post_id)
+
     # --- publishing, one way per kind of post
 
     def _post_to_feed(
@@ -442,12 +525,14 @@ class FacebookAdapter:
             # Graph takes array parameters JSON-encoded.
             fields["attached_media"] = json.dumps([{"media_fbid": photo_id} for photo_id in photo_ids])
         with _calling_facebook(last):
-            answer = graph.put_object(page, "feed", **fields)
+            answer = graph.request(f"{graph.version}/{page}/feed", post_args=fields)
         return _answer_id(answer, "id")
 
     @staticmethod
     def _upload_unpublished(graph: facebook.GraphAPI, page: str, image: MediaFile) -> str:
-        answer = graph.put_photo(image=_image_file(image), album_path=f"{page}/photos", published="false")
+        answer = graph.put_photo(
+            image=_image_file(image), album_path=f"{page}/photos", published="false", **_alt_text(image)
+        )
         photo_id = answer.get("id") if isinstance(answer, dict) else None
         if not photo_id:
             raise TransientError(
@@ -462,30 +547,116 @@ class FacebookAdapter:
     def _post_photo(graph: facebook.GraphAPI, last: _LastResponse, page: str, text: str, image: MediaFile) -> str:
         photo = _image_file(image)
         with _calling_facebook(last):
-            # `message` even when empty, to keep the token out of the URL (module docstring).
-            answer = graph.put_photo(image=photo, album_path=f"{page}/photos", message=text)
+            answer = graph.put_photo(image=photo, album_path=f"{page}/photos", message=text, **_alt_text(image))
         # The photo's post, not the photo: what published_posts lists and metrics count.
         return _answer_id(answer, "post_id", "id")
 
     @staticmethod
-    def _post_video(graph: facebook.GraphAPI, last: _LastResponse, page: str, text: str, video: MediaFile) -> str:
-        fields = {"description": text}  # even when empty: the token stays out of the URL
-        with (
-            video_without_metadata(video.path, network=NETWORK) as path,
-            open(path, "rb") as source,
-            _calling_facebook(last),
-        ):
-            answer = graph.request(
-                f"{graph.version}/{page}/videos",
-                post_args=fields,
-                files={"source": (os.path.basename(video.path), source, video.mime_type)},
-            )
-        return _answer_id(answer, "id")
+    def _post_video(
+        graph: facebook.GraphAPI,
+        last: _LastResponse,
+        page: str,
+        text: str,
+        video: MediaFile,
+        progress: Progress | None,
+    ) -> str:
+        """Meta's resumable upload; returns the Video's id. Nothing is published before
+        `finish`, so only a failure of that last call may have posted."""
+        with video_without_metadata(video.path, network=NETWORK) as path, open(path, "rb") as source:
+            size = os.fstat(source.fileno()).st_size
+            with _calling_facebook(last, may_have_posted=False):
+                started = _video_call(graph, page, {"upload_phase": "start", "file_size": str(size)})
+                session, video_id = str(started["upload_session_id"]), str(started["video_id"])
+                start, end = int(started["start_offset"]), int(started["end_offset"])
+                failures = 0
+                while start < end:
+                    source.seek(start)
+                    chunk = source.read(end - start)
+                    try:
+                        answer = _video_call(
+                            graph,
+                            page,
+                            {"upload_phase": "transfer", "upload_session_id": session, "start_offset": str(start)},
+                            files={"video_file_chunk": (os.path.basename(video.path), chunk, video.mime_type)},
+                        )
+                    except facebook.GraphAPIError as exc:
+                        # Meta's guide: a failed transfer names the range to send (again).
+                        answer = _range_to_resend(exc)
+                        failures += 1
+                        if answer is None or failures > _TRANSFER_RETRIES:
+                            raise
+                    else:
+                        failures = 0
+                    start, end = int(answer["start_offset"]), int(answer["end_offset"])
+                    if progress is not None:
+                        progress()
+            with _calling_facebook(last):
+                finished = _video_call(
+                    graph, page, {"upload_phase": "finish", "upload_session_id": session, "description": text}
+                )
+        if not finished.get("success"):
+            raise TransientError("Facebook did not confirm the video's publication.", request_sent=True)
+        return video_id
+
+    @staticmethod
+    def _post_of_video(graph: facebook.GraphAPI, last: _LastResponse, video_id: str) -> str:
+        """The Page post showing the Video, if Facebook has made it yet (it may still be
+        processing the video): the video is out either way, so a failure here is no failure."""
+        try:
+            with _calling_facebook(last):
+                answer = graph.get_object(video_id, fields="post_id")
+        except AdapterError:
+            return ""
+        return str(answer.get("post_id") or "")
 
     def _graph(self, credentials: Credentials) -> tuple[facebook.GraphAPI, _LastResponse]:
         return _graph(
-            credentials.access_token, sandbox_url=self.sandbox_url, timeouts=self.timeouts, version=self.version
+            credentials.access_token,
+            app_secret=self.app.client_secret,
+            sandbox_url=self.sandbox_url,
+            timeouts=self.timeouts,
+            version=self.version,
         )
+
+
+def _alt_text(image: MediaFile) -> dict[str, str]:
+    """Photos take their alt text as `alt_text_custom` (what screen readers say)."""
+    return {"alt_text_custom": image.alt_text} if image.alt_text.strip() else {}
+
+
+def _video_call(graph: facebook.GraphAPI, page: str, data: dict[str, str], files: dict | None = None) -> dict:
+    """One call of the resumable upload, on the video host, through the SDK's session (its
+    token header, proof and hooks); Graph's errors raised as facebook-sdk raises them."""
+    response = graph.session.post(
+        f"{VIDEO_GRAPH_URL}{graph.version}/{page}/videos", data=data, files=files, timeout=graph.timeout
+    )
+    try:
+        answer = response.json()
+    except ValueError:
+        raise facebook.GraphAPIError("Maintype was not text, image, or querystring") from None
+    if not isinstance(answer, dict) or answer.get("error"):
+        raise facebook.GraphAPIError(answer if isinstance(answer, dict) else str(answer))
+    return answer
+
+
+def _range_to_resend(exc: facebook.GraphAPIError) -> dict | None:
+    """The offsets of a failed transfer's `error_data` (6001/1363037), or None."""
+    error = _error_body(exc)
+    if (_int(error.get("code")), _int(error.get("error_subcode"))) != _TRANSFER_FAILED:
+        return None
+    data = error.get("error_data")
+    if isinstance(data, str):  # Graph sometimes sends it JSON-encoded
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return None
+    if not isinstance(data, dict) or _int(data.get("start_offset")) is None or _int(data.get("end_offset")) is None:
+        return None
+    return data
+
+
+def _total(item: Mapping[str, Any], edge: str) -> int | None:
+    return _int(((item.get(edge) or {}).get("summary") or {}).get("total_count"))
 
 
 def _page_id(credentials: Credentials) -> str:
@@ -539,24 +710,42 @@ class FacebookConnectFlow:
 
     def finish(self, *, redirect_uri: str, callback_params: dict, kept: dict) -> Connected:
         code = _callback_code(callback_params, kept)
-        graph, last = self._graph(None)
-        with _refused_as_auth(), _calling_facebook(last):
-            short_lived = graph.get_access_token_from_code(
-                code, redirect_uri, self.app.client_id, self.app.client_secret
-            )["access_token"]
-        graph, last = self._graph(short_lived)
-        with _refused_as_auth(), _calling_facebook(last):
-            long_lived = graph.extend_access_token(self.app.client_id, self.app.client_secret)["access_token"]
+        # POSTs: the code, the secret and the tokens stay out of URLs.
+        short_lived = self._exchange(
+            {
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "client_id": self.app.client_id,
+                "client_secret": self.app.client_secret,
+            }
+        )
+        long_lived = self._exchange(
+            {
+                "grant_type": "fb_exchange_token",
+                "client_id": self.app.client_id,
+                "client_secret": self.app.client_secret,
+                "fb_exchange_token": short_lived,
+            }
+        )
         page = self._choose_page(long_lived, wanted=str(kept.get("page_id") or ""))
         credentials = Credentials(access_token=str(page["access_token"]), account_id=str(page["id"]), expires_at=None)
         # Read the Page with its own token: proves the token works, and gives its username.
         account = FacebookAdapter(
-            sandbox_url=self.sandbox_url, timeouts=self.timeouts, version=self.version
+            sandbox_url=self.sandbox_url, app=self.app, timeouts=self.timeouts, version=self.version
         ).check_credentials(credentials)
         return Connected(credentials=credentials, account=account)
 
     def refresh(self, credentials: Credentials) -> Credentials:
         return credentials
+
+    def _exchange(self, fields: dict[str, str]) -> str:
+        graph, last = self._graph(None)
+        with _refused_as_auth(), _calling_facebook(last):
+            answer = graph.request(f"{self.version}/oauth/access_token", post_args=fields)
+        token = answer.get("access_token") if isinstance(answer, dict) else None
+        if not token:
+            raise AuthError("Facebook's answer carries no access token; start again.")
+        return str(token)
 
     def _choose_page(self, user_token: str, *, wanted: str) -> dict:
         graph, last = self._graph(user_token)
@@ -584,7 +773,13 @@ class FacebookConnectFlow:
         return page
 
     def _graph(self, access_token: str | None) -> tuple[facebook.GraphAPI, _LastResponse]:
-        return _graph(access_token, sandbox_url=self.sandbox_url, timeouts=self.timeouts, version=self.version)
+        return _graph(
+            access_token,
+            app_secret=self.app.client_secret,
+            sandbox_url=self.sandbox_url,
+            timeouts=self.timeouts,
+            version=self.version,
+        )
 
 
 @contextmanager

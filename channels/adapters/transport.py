@@ -36,6 +36,7 @@ HOST_PREFIX = {
     "twitter.com": "twitter",
     "x.com": "twitter",
     "graph.facebook.com": "facebook",
+    "graph-video.facebook.com": "facebook",  # Meta's host for video uploads
     "www.facebook.com": "facebook",
     "youtube.googleapis.com": "youtube",
     "www.googleapis.com": "youtube",

@@ -71,6 +71,7 @@ from channels.adapters.transport import (
     make_session,
     mount_on,
     request_never_left,
+    sandbox_post_url,
 )
 from channels.media import (
     VIDEO_UPLOAD_MAX_BYTES,
@@ -321,7 +322,7 @@ class YouTubeAdapter:
             media = MediaIoBaseUpload(stream, mimetype=video.mime_type, chunksize=CHUNK_SIZE, resumable=True)
             request = _videos().insert(part="snippet,status", body=body, media_body=media)
             resource = _upload(request, http=http, size=os.fstat(stream.fileno()).st_size, progress=progress)
-        return Published(external_id=resource["id"], url=WATCH_URL.format(resource["id"]))
+        return Published(external_id=resource["id"], url=self._url(resource["id"]))
 
     def delete(self, credentials: Credentials, external_id: str) -> None:
         with _calling():
@@ -374,18 +375,23 @@ class YouTubeAdapter:
         """The channel's videos since `since`, matched on the delivery's reference tag, or on
         the exact title when the content has no reference.
 
-        Listed with search.list(forMine=true), which the sandbox imitates. On YouTube it costs
-        100 quota units and its index may lag behind an upload by some minutes; the uploads
-        playlist (channels.list contentDetails, then playlistItems.list) is immediate and
-        costs 1 unit, but the sandbox does not serve playlistItems yet."""
+        Listed through the channel's uploads playlist (channels.list contentDetails, then
+        playlistItems.list, newest first): it shows an upload at once and costs 1 quota unit
+        a call. search.list(forMine) would cost 100, lag behind uploads, and is reported to
+        refuse publishedAfter."""
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
         with _calling():
             service = self._service(credentials)
             for video in _recent_uploads(service, since - _CLOCK_SLACK):
                 if _is_the_delivery(video, content):
-                    return Published(external_id=video["id"], url=WATCH_URL.format(video["id"]))
+                    return Published(external_id=video["id"], url=self._url(video["id"]))
         return None
+
+    def _url(self, video_id: str) -> str:
+        if self.sandbox_url:
+            return sandbox_post_url(self.sandbox_url, NETWORK, video_id)
+        return WATCH_URL.format(video_id)
 
     def _service(self, credentials: Credentials) -> Any:
         return build_from_document(_discovery_document(), http=self._authorized_http(credentials))
@@ -474,31 +480,36 @@ def _upload(request: Any, *, http: Any, size: int, progress: Progress | None = N
 
 
 def _recent_uploads(service: Any, since: datetime) -> Iterator[dict[str, Any]]:
-    """The channel's videos published since `since` (id and snippet, tags included), newest
-    first: search.list(forMine) for the ids, then videos.list for the tags, which search
-    results do not carry."""
+    """The channel's videos uploaded since `since` (id and snippet, tags included), newest
+    first: the uploads playlist for the ids, then videos.list for the tags, which playlist
+    items do not carry."""
+    channels = service.channels().list(part="contentDetails", mine=True).execute().get("items") or []
+    if not channels:
+        raise AuthError("This Google account has no YouTube channel.")
+    playlist = channels[0]["contentDetails"]["relatedPlaylists"]["uploads"]
     page_token = None
     for _ in range(_RECONCILE_MAX_PAGES):
         page = (
-            service.search()
-            .list(
-                part="id",
-                forMine=True,
-                type="video",
-                order="date",
-                maxResults=50,
-                publishedAfter=since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                pageToken=page_token,
-            )
+            service.playlistItems()
+            .list(part="contentDetails", playlistId=playlist, maxResults=50, pageToken=page_token)
             .execute()
         )
-        ids = [item["id"]["videoId"] for item in page.get("items") or [] if item.get("id", {}).get("videoId")]
-        if ids:
-            videos = service.videos().list(part="snippet", id=",".join(ids), maxResults=50).execute()
+        items = [item.get("contentDetails") or {} for item in page.get("items") or []]
+        recent = [item["videoId"] for item in items if item.get("videoId") and _published(item) >= since]
+        if recent:
+            # Without maxResults: the API does not take it beside `id` (50 ids at most).
+            videos = service.videos().list(part="snippet", id=",".join(recent)).execute()
             yield from videos.get("items") or []
         page_token = page.get("nextPageToken")
-        if not page_token:
-            return
+        if len(recent) < len(items) or not page_token:
+            return  # newest first: past `since`, nothing older can match
+
+
+def _published(item: Mapping[str, Any]) -> datetime:
+    try:
+        return datetime.fromisoformat(str(item.get("videoPublishedAt")).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.max.replace(tzinfo=UTC)  # no date: keep it, the tag decides
 
 
 def _is_the_delivery(video: Mapping[str, Any], content: Content) -> bool:

@@ -72,13 +72,15 @@ def remove_fault(call: Call) -> Response:
 
 @router.route("POST", r"/apps")
 def register_app(call: Call) -> Response:
-    """An OAuth 1.0a consumer whose signatures the sandbox checks: {"network", "key", "secret"}."""
+    """A developer app whose secret the sandbox checks: {"network", "key", "secret"}. Flickr's
+    consumers sign with OAuth 1.0a; Facebook's apps prove their secret (appsecret_proof)."""
     body = call.request.json()
     if not isinstance(body, dict) or not all(isinstance(body.get(name), str) for name in ("key", "secret")):
-        raise _bad_request('The body is {"network": "flickr", "key": …, "secret": …}.')
-    if body.get("network", "flickr") != "flickr":
-        raise _bad_request("Only Flickr's consumers sign with OAuth 1.0a.")
-    call.state.register_app("flickr", body["key"], body["secret"])
+        raise _bad_request('The body is {"network": "flickr" or "facebook", "key": …, "secret": …}.')
+    network = body.get("network", "flickr")
+    if network not in ("flickr", "facebook"):
+        raise _bad_request("Only Flickr's consumers and Facebook's apps have their secret checked.")
+    call.state.register_app(network, body["key"], body["secret"])
     return json_response(201, {"ok": True})
 
 

@@ -1,9 +1,16 @@
 """Facebook Graph API as facebook-sdk 3.1 calls it (prefix `facebook`, any /vNN.N/).
 
-Page posts, photos (published, or unpublished then attached to a post), videos, deletes,
-reads with `fields=`, the Page's published posts, the Login dialog and token exchanges.
-Errors are Graph's `{"error": {message, type, code, error_subcode, fbtrace_id}}`, always
-with a JSON Content-Type (facebook-sdk reads the body only then).
+Page posts, photos (published, or unpublished then attached to a post), videos (the
+resumable start/transfer/finish upload, or one POST), deletes, reads with `fields=`, the
+Page's published posts and videos, the Login dialog and token exchanges. Errors are
+Graph's `{"error": {message, type, code, error_subcode, fbtrace_id}}`, always with a JSON
+Content-Type (facebook-sdk reads the body only then).
+
+A video is two objects, as on Facebook: the Video (its own id: what DELETE must name to
+remove it) and the Page post that shows it (`{page}_{n}`, listed by published_posts,
+with the Video as its attachment). Deleting the post leaves the Video in the Page's
+videos. Calls with a token carry `appsecret_proof` when an app the sandbox knows requires
+it (`/_sandbox/apps`), and a wrong proof is refused whatever the app says.
 
 A Page token is `sbx.facebook.<page id>.<anything>`; the Login dialog's user token is
 tagged `sbx.facebook.<page id>.user-…`: in the sandbox, the person who logs in manages
@@ -12,6 +19,8 @@ exactly the one Page chosen on the consent page.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import math
 import secrets
@@ -31,7 +40,7 @@ from channels.sandbox.http import (
     sniff_mime,
 )
 from channels.sandbox.oauth2 import answer_consent, redeem_code
-from channels.sandbox.state import Item, Media, SandboxState
+from channels.sandbox.state import Item, Media, SandboxState, Upload
 
 NETWORK = "facebook"
 USER_TAG = "user"
@@ -39,6 +48,12 @@ PAGE_TAG = "page"
 LONG_LIVED_SECONDS = 5_183_944  # about 60 days, as Graph answers
 V = r"(?:/v\d+(?:\.\d+)?)?"  # the optional version segment: /v24.0
 NODE = r"(?P<node>[\w.-]+)"
+# What the resumable upload asks for in each transfer (Facebook picks its own sizes).
+VIDEO_CHUNK_BYTES = 1024 * 1024
+VIDEO_FIELDS = frozenset(
+    {"id", "title", "description", "created_time", "updated_time", "post_id", "permalink_url", "published"}
+    | {"length", "likes", "comments", "status", "from"}
+)
 
 router = Router()
 
@@ -109,6 +124,35 @@ def _raw_token(request: Request) -> str:
     return request.arg("access_token") or request.bearer_token()
 
 
+def appsecret_proof(secret: str, token: str) -> str:
+    """HMAC-SHA256 of the access token, keyed with the app secret, in hex (Meta's recipe)."""
+    return hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+def _check_proof(call: Call, raw: str) -> None:
+    """As Graph does for an app with "Require App Secret" on (every app the sandbox knows):
+    no proof, refused; a proof that no known app's secret gives, refused. The sandbox does
+    not tie tokens to apps: any known Facebook app's secret will do. Knowing no app, it
+    checks nothing."""
+    known = call.state.app_secrets(NETWORK)
+    if not known:
+        return
+    proof = call.request.arg("appsecret_proof")
+    if proof:
+        if not any(hmac.compare_digest(proof, appsecret_proof(secret, raw)) for secret in known):
+            raise Reply(
+                graph_error(
+                    400, "Invalid appsecret_proof provided in the API argument", 100, type_="GraphMethodException"
+                )
+            )
+    else:
+        raise Reply(
+            graph_error(
+                400, "API calls from the server require an appsecret_proof argument", 100, type_="GraphMethodException"
+            )
+        )
+
+
 def account_of(request: Request, state: SandboxState | None) -> str | None:
     """The Page (or user) whose token the call carries; for debug_token, the inspected
     token's; for a code exchange, the code's."""
@@ -144,6 +188,7 @@ def authenticate(call: Call) -> tokens.Token:
                 subcode=460,
             )
         )
+    _check_proof(call, raw)
     return token
 
 
@@ -239,11 +284,12 @@ def _uploaded_source(call: Call, kind: str) -> tuple[bytes, str]:
 @router.route("POST", V + r"/" + NODE + r"/photos")
 def create_photo(call: Call) -> Response:
     """A published photo is a post of its own; `published=false` keeps it for a later
-    post's attached_media."""
+    post's attached_media. `alt_text_custom` is the photo's alt text."""
     page = _page_for_posting(call)
     data, mime = _uploaded_source(call, "image")
     caption = call.request.arg("message") or call.request.arg("caption")
-    photo = call.state.add_media(Media(call.state.snowflake(), NETWORK, page, mime, len(data)), data)
+    photo = Media(call.state.snowflake(), NETWORK, page, mime, len(data), alt_text=call.request.arg("alt_text_custom"))
+    call.state.add_media(photo, data)
     if call.request.arg("published", "true").lower() == "false":
         return json_response(200, {"id": photo.id})
     with call.state.lock:
@@ -262,34 +308,146 @@ def create_photo(call: Call) -> Response:
     return json_response(200, {"id": photo.id, "post_id": item.id})
 
 
+def _add_video(call: Call, page: str, video: Media, description: str, title: str) -> Item:
+    """The Video (its id) and the Page post that shows it (an alias: `details["post_id"]`)."""
+    post_id = f"{page}_{call.state.snowflake()}"
+    return call.state.add_item(
+        Item(NETWORK, page, video.id, "video", description, title=title, media=[video], details={"post_id": post_id}),
+        aliases=(post_id,),
+    )
+
+
 @router.route("POST", V + r"/" + NODE + r"/videos")
 def create_video(call: Call) -> Response:
     page = _page_for_posting(call)
+    phase = call.request.arg("upload_phase")
+    if phase:
+        return _resumable_phase(call, page, phase)
     data, mime = _uploaded_source(call, "video")
-    video = Media(call.state.snowflake(), NETWORK, page, mime, len(data))
-    call.state.add_media(video, data)
-    call.state.add_item(
-        Item(
-            NETWORK,
-            page,
-            video.id,
-            "video",
-            call.request.arg("description"),
-            title=call.request.arg("title"),
-            media=[video],
+    video = call.state.add_media(Media(call.state.snowflake(), NETWORK, page, mime, len(data)), data)
+    _add_video(call, page, video, call.request.arg("description"), call.request.arg("title"))
+    return json_response(200, {"id": video.id})
+
+
+def _transfer_failed(upload: Upload) -> Reply:
+    """Graph's 6001/1363037, with the range it wants sent (again) in `error_data`."""
+    received = upload.received
+    end = min(upload.total or 0, received + VIDEO_CHUNK_BYTES)
+    return Reply(
+        graph_error(
+            400,
+            "There was a problem uploading your video. Please try again.",
+            6001,
+            subcode=1363037,
+            error_data={"start_offset": received, "end_offset": end},
+            error_user_title="Error Uploading Video",
+            error_user_msg="There was a problem uploading your video. Please try uploading it again.",
         )
     )
-    return json_response(200, {"id": video.id})
+
+
+def _incomplete_file() -> Reply:
+    """Graph's 6000/1363045: the bytes that came are not the file_size declared."""
+    return Reply(
+        graph_error(
+            400,
+            "There was a problem uploading your video file. Please try again with another file.",
+            6000,
+            subcode=1363045,
+        )
+    )
+
+
+def _resumable_phase(call: Call, page: str, phase: str) -> Response:
+    """Meta's resumable video upload: `start` (file_size) opens a session and names the
+    Video; each `transfer` (start_offset, video_file_chunk) answers the next range to send;
+    `finish` publishes the Video, with its description and title, once every byte came."""
+    request = call.request
+    if phase == "start":
+        try:
+            size = int(request.arg("file_size"))
+        except ValueError:
+            size = 0
+        if size <= 0:
+            raise Reply(graph_error(400, "(#100) The parameter file_size is required", 100))
+        upload = call.state.add_upload(
+            Upload(
+                call.state.snowflake(),
+                NETWORK,
+                page,
+                "",
+                size,
+                keep_bytes=False,
+                metadata={"video_id": call.state.snowflake()},
+            )
+        )
+        return json_response(
+            200,
+            {
+                "video_id": upload.metadata["video_id"],
+                "upload_session_id": upload.id,
+                "start_offset": "0",
+                "end_offset": str(min(size, VIDEO_CHUNK_BYTES)),
+            },
+        )
+    upload = call.state.upload(request.arg("upload_session_id"))
+    if upload is None or upload.network != NETWORK or upload.account != page or upload.item_id:
+        raise Reply(graph_error(400, "(#100) Invalid parameter: upload_session_id", 100))
+    if phase == "transfer":
+        return _transfer(call, upload)
+    if phase == "finish":
+        if upload.received != upload.total:
+            raise _incomplete_file()
+        video = call.state.add_media(
+            Media(upload.metadata["video_id"], NETWORK, page, upload.mime_type or "video/mp4", upload.received), b""
+        )
+        with call.state.lock:
+            upload.item_id = video.id
+            _add_video(call, page, video, request.arg("description"), request.arg("title"))
+        return json_response(200, {"success": True})
+    raise Reply(graph_error(400, "(#100) upload_phase must be one of start, transfer, finish", 100))
+
+
+def _transfer(call: Call, upload: Upload) -> Response:
+    chunk = call.request.files.get("video_file_chunk")
+    if chunk is None or not chunk.data:
+        raise Reply(graph_error(400, "(#100) The parameter video_file_chunk is required", 100))
+    try:
+        start = int(call.request.arg("start_offset"))
+    except ValueError:
+        start = -1
+    with call.state.lock:
+        failed = call.fault.refusal == "transfer_failed"  # as Facebook does now and then
+        if failed or start != upload.received or start + len(chunk.data) > (upload.total or 0):
+            raise _transfer_failed(upload)
+        if start == 0:
+            mime = sniff_mime(chunk.data, chunk.content_type)
+            if not mime.startswith("video/"):
+                raise Reply(graph_error(400, "(#100) The uploaded file is not a valid video", 100))
+            upload.mime_type = mime
+        upload.add(start, chunk.data)
+        received = upload.received
+    end = min(upload.total or 0, received + VIDEO_CHUNK_BYTES)
+    return json_response(200, {"start_offset": str(received), "end_offset": str(end)})
 
 
 @router.route("DELETE", V + r"/" + NODE)
 def delete_object(call: Call) -> Response:
+    """Deleting a video's Page post removes the post only: the Video stays on the Page."""
     token = authenticate(call)
-    item = call.state.item(NETWORK, call.params["node"])
-    if item is None or item.deleted or item.account != token.account:
-        raise Reply(missing_object(call.params["node"], "delete"))
-    call.state.mark_deleted(item)
+    node = call.params["node"]
+    item = call.state.item(NETWORK, node)
+    if item is None or item.deleted or item.account != token.account or _post_removed(item, node):
+        raise Reply(missing_object(node, "delete"))
+    if item.kind == "video" and node != item.id:
+        item.details["post_removed"] = True
+    else:
+        call.state.mark_deleted(item)
     return json_response(200, {"success": True})
+
+
+def _post_removed(item: Item, node: str) -> bool:
+    return item.kind == "video" and node != item.id and bool(item.details.get("post_removed"))
 
 
 # --- Reading ------------------------------------------------------------------------------------
@@ -333,12 +491,27 @@ def page_json(call: Call, page: str, fields: set[str]) -> dict[str, Any]:
     return {"id": page} | {name: value for name, value in known.items() if name in fields}
 
 
+def _attachments(item: Item) -> dict[str, Any] | None:
+    if item.kind == "video":
+        target = {"id": item.id, "url": f"https://www.facebook.com/{item.account}/videos/{item.id}/"}
+        return {"data": [{"media_type": "video", "type": "video_inline", "target": target}]}
+    if item.media:
+        return {"data": [{"media_type": "photo", "type": "photo", "target": {"id": media.id}} for media in item.media]}
+    return None
+
+
+def post_id_of(item: Item) -> str:
+    """The id of the Page post showing the item (a video's post is not the Video)."""
+    return str(item.details.get("post_id") or item.id)
+
+
 def post_json(item: Item, fields: set[str]) -> dict[str, Any]:
     e = metrics.engagement(item)
+    post_id = post_id_of(item)
     known: dict[str, Any] = {
         "message": item.text or None,
         "created_time": _time(item.created_at),
-        "permalink_url": f"https://www.facebook.com/{item.id.replace('_', '/posts/')}",
+        "permalink_url": f"https://www.facebook.com/{post_id.replace('_', '/posts/')}",
         "reactions": {"data": [], "summary": {"total_count": e.likes, "viewer_reaction": "NONE"}},
         "comments": {
             "data": [],
@@ -346,6 +519,30 @@ def post_json(item: Item, fields: set[str]) -> dict[str, Any]:
         },
         # Graph leaves `shares` out until a post has been shared.
         "shares": {"count": e.shares} if e.shares else None,
+        "attachments": _attachments(item),
+    }
+    return {"id": post_id} | {name: value for name, value in known.items() if name in fields and value is not None}
+
+
+def video_json(item: Item, fields: set[str]) -> dict[str, Any]:
+    """A Video node: it has likes and comments but no reactions or shares; asking for a
+    field it lacks is Graph's error 100."""
+    unknown = sorted(fields - VIDEO_FIELDS)
+    if unknown:
+        raise Reply(
+            graph_error(400, f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type (Video)", 100)
+        )
+    e = metrics.engagement(item)
+    known: dict[str, Any] = {
+        "title": item.title or None,
+        "description": item.text or None,
+        "created_time": _time(item.created_at),
+        "updated_time": _time(item.created_at),
+        "post_id": None if item.details.get("post_removed") else post_id_of(item),
+        "permalink_url": f"/{item.account}/videos/{item.id}/",
+        "published": True,
+        "likes": {"data": [], "summary": {"total_count": e.likes, "can_like": True, "has_liked": False}},
+        "comments": {"data": [], "summary": {"order": "ranked", "total_count": e.comments, "can_comment": True}},
     }
     return {"id": item.id} | {name: value for name, value in known.items() if name in fields and value is not None}
 
@@ -367,24 +564,59 @@ def my_pages(call: Call) -> Response:
     return json_response(200, {"data": [page], "paging": {"cursors": {"before": "QVFI", "after": "QVFI"}}})
 
 
-@router.route("GET", V + r"/" + NODE + r"/(?:published_posts|posts)")
-def published_posts(call: Call) -> Response:
-    """The Page's posts, newest first (what reconciliation looks through)."""
-    token = authenticate(call)
-    page = token.account if call.params["node"] == "me" else call.params["node"]
+def _listing_args(call: Call) -> tuple[int, datetime]:
     try:
         limit = min(int(call.request.arg("limit") or 25), 100)
         since = datetime.fromtimestamp(int(call.request.arg("since") or 0), UTC)
     except ValueError:
         raise Reply(graph_error(400, "(#100) limit and since must be integers", 100)) from None
-    fields = requested_fields(call.request, ("message", "created_time"))
-    posts = [
-        post_json(item, fields)
+    return limit, since
+
+
+def _page_items(call: Call, kind: str | None = None) -> list[Item]:
+    """The Page's live items, newest first (`kind`: only those)."""
+    token = authenticate(call)
+    page = token.account if call.params["node"] == "me" else call.params["node"]
+    limit, since = _listing_args(call)
+    return [
+        item
         for item in reversed(call.state.items_of(NETWORK, page))
-        if not item.deleted and item.created_at >= since
+        if not item.deleted and item.created_at >= since and kind in (None, item.kind)
     ][:limit]
+
+
+def _page_of_listing(data: list[dict[str, Any]]) -> Response:
     return json_response(
-        200, {"data": posts} | ({"paging": {"cursors": {"before": "QVFI", "after": "QVFI"}}} if posts else {})
+        200, {"data": data} | ({"paging": {"cursors": {"before": "QVFI", "after": "QVFI"}}} if data else {})
+    )
+
+
+@router.route("GET", V + r"/" + NODE + r"/(?:published_posts|posts)")
+def published_posts(call: Call) -> Response:
+    """The Page's posts, newest first (what reconciliation looks through). A video is
+    listed as its Page post, with the Video as the post's attachment."""
+    fields = requested_fields(call.request, ("message", "created_time"))
+    items = [item for item in _page_items(call) if not item.details.get("post_removed")]
+    return _page_of_listing([post_json(item, fields) for item in items])
+
+
+@router.route("GET", V + r"/" + NODE + r"/videos")
+def page_videos(call: Call) -> Response:
+    """The Page's videos, newest first, whether or not their post is still there."""
+    fields = requested_fields(call.request, ("description", "updated_time"))
+    return _page_of_listing([video_json(item, fields) for item in _page_items(call, "video")])
+
+
+def blocked(request: Request) -> Response:
+    """Meta's code 368: temporarily blocked for policy reasons (wait, then try again)."""
+    return graph_error(
+        400,
+        "(#368) The action attempted has been deemed abusive or is otherwise disallowed",
+        368,
+        subcode=1390008,
+        error_user_title="You're Temporarily Blocked",
+        error_user_msg="It looks like you were misusing this feature by going too fast. You've been temporarily "
+        "blocked from using it.",
     )
 
 
@@ -426,8 +658,10 @@ def _user_token_answer(call: Call, account: str) -> Response:
 
 
 @router.route("GET", V + r"/oauth/access_token")
+@router.route("POST", V + r"/oauth/access_token")
 def access_token(call: Call) -> Response:
-    """The Login code exchange, or `grant_type=fb_exchange_token` for a long-lived token."""
+    """The Login code exchange, or `grant_type=fb_exchange_token` for a long-lived token
+    (GET with a query string, or POST with a form body, as Graph takes both)."""
     if call.request.arg("grant_type") == "fb_exchange_token":
         raw = call.request.arg("fb_exchange_token")
         account = tokens.account_of(raw, NETWORK)
@@ -489,8 +723,10 @@ def get_object(call: Call) -> Response:
     if node == token.account:
         return json_response(200, page_json(call, node, requested_fields(call.request, ("name",))))
     item = call.state.item(NETWORK, node)
-    if item is None or item.deleted:
+    if item is None or item.deleted or _post_removed(item, node):
         raise Reply(missing_object(node))
+    if item.kind == "video" and node == item.id:
+        return json_response(200, video_json(item, requested_fields(call.request, ("description", "updated_time"))))
     return json_response(200, post_json(item, requested_fields(call.request, ("created_time", "message"))))
 
 
@@ -502,4 +738,5 @@ SPEC = NetworkSpec(
     server_error=server_error,
     rate_limited=rate_limited,
     not_found=unknown_path,
+    refusals={"blocked": blocked},
 )

@@ -9,7 +9,9 @@ matching rules'. A rule with `count` matches its next N calls only, then disappe
 with `seed` draws from its own reproducible sequence. `processing_seconds` makes X take
 that long (the largest of the matching rules') to process a video or GIF finalized by a
 matching call; `access_level: "free"` gives X's answer to an app whose access level does
-not include reading timelines or looking posts up.
+not include reading timelines or looking posts up. A rule with a
+`refusal` (one of REFUSALS, named per network) makes every call it matches get that
+network's own refusal instead, before any roll.
 
 Not thread-safe: SandboxState calls it under its lock.
 """
@@ -23,6 +25,12 @@ from typing import Any
 from channels.sandbox.tokens import NETWORKS
 
 OUTCOMES = ("error", "rate_limit", "timeout")
+# Refusals a network gives for reasons of its own, which no rate models.
+REFUSALS: dict[str, tuple[str, ...]] = {
+    # code 368, temporarily blocked for policy reasons; 6001/1363037 on a video's transfer
+    "facebook": ("blocked", "transfer_failed"),
+    "youtube": ("quota",),  # 403 quotaExceeded: the project's daily quota is spent
+}
 # X's access levels: "free" may post and read /2/users/me only (no timelines, no lookups).
 ACCESS_LEVELS = ("free", "basic", "pro")
 _RATE_FIELDS = ("error_rate", "rate_limit_rate", "timeout_rate")
@@ -41,6 +49,7 @@ class FaultDecision:
     hang_seconds: float = 0.0  # of a timeout
     processing_seconds: float = 0.0  # how long an uploaded video or GIF takes to process (X)
     access_level: str | None = None  # the app's X access level, where a rule sets one
+    refusal: str = ""  # one of REFUSALS: answered instead of the handler
 
 
 NO_FAULT = FaultDecision()
@@ -58,6 +67,7 @@ class FaultRule:
     timeout_rate: float = 0.0
     hang_seconds: float = 30
     revoked: bool = False
+    refusal: str = ""
     processing_seconds: float = 0
     access_level: str | None = None
     count: int | None = None
@@ -91,6 +101,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "timeout_rate": (int, float),
     "hang_seconds": (int, float),
     "revoked": (bool,),
+    "refusal": (str,),
     "processing_seconds": (int, float),
     "access_level": (str, type(None)),
     "count": (int, type(None)),
@@ -127,6 +138,9 @@ def _check_ranges(rule: FaultRule) -> None:
         raise InvalidRule("latency_ms is between 0 and 60000.")
     if not 0 <= rule.hang_seconds <= 600 or not 0 <= rule.rate_limit_reset_seconds <= 86_400:
         raise InvalidRule("hang_seconds is between 0 and 600, rate_limit_reset_seconds between 0 and 86400.")
+    if rule.refusal and (rule.network == "*" or rule.refusal not in REFUSALS.get(rule.network, ())):
+        known = ", ".join(f"{network}: {', '.join(names)}" for network, names in REFUSALS.items())
+        raise InvalidRule(f"A refusal needs its network; known refusals are {known}.")
     if rule.access_level not in (None, *ACCESS_LEVELS):
         raise InvalidRule(f"access_level is one of {', '.join(ACCESS_LEVELS)}.")
     if not 0 <= rule.processing_seconds <= 3600:
@@ -163,6 +177,11 @@ class FaultBook:
         revoked = any(rule.revoked for rule in matching)
         processing = max(rule.processing_seconds for rule in matching)
         level = next((rule.access_level for rule in matching if rule.access_level), None)
+        refusal = next((rule.refusal for rule in matching if rule.refusal), "")
+        if refusal:
+            return FaultDecision(
+                latency, None, revoked, processing_seconds=processing, access_level=level, refusal=refusal
+            )
         # Every matching rule rolls, so that a seeded rule's sequence does not depend on
         # the other rules.
         for rule, outcome in [(rule, rule.roll()) for rule in matching]:

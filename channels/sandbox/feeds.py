@@ -107,6 +107,8 @@ _RENDERERS: dict[str, Callable[[Item, Account], str]] = {
 
 def _card(item: Item, account: Account) -> str:
     deleted = '<span class="badge red">deleted</span>' if item.deleted else ""
+    if not item.deleted and item.details.get("post_removed"):  # a Facebook video without its post
+        deleted = '<span class="badge red">post deleted, video kept</span>'
     return (
         f'<article class="card {item.network}{" deleted" if item.deleted else ""}" id="item-{esc(item.id)}">'
         f"{_RENDERERS[item.network](item, account)}"

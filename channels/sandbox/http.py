@@ -246,6 +246,8 @@ class NetworkSpec:
     server_error: Callable[[Request], Response]
     rate_limited: Callable[[Request, float], Response]
     not_found: Callable[[Request], Response]
+    # The network's own refusals by name (faults.REFUSALS), for fault rules to inject.
+    refusals: dict[str, Callable[[Request], Response]] = field(default_factory=dict)
 
 
 _SIGNATURES = (

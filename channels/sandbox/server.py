@@ -198,6 +198,9 @@ def _fault_answer(spec: NetworkSpec, request: Request, fault: FaultDecision, sta
         return spec.server_error(request)
     if fault.outcome == "rate_limit":
         return spec.rate_limited(request, fault.reset_seconds)
+    if fault.refusal in spec.refusals:
+        return spec.refusals[fault.refusal](request)
+    # Other refusals are the handler's to give, where they apply (call.fault.refusal).
     return None
 
 

@@ -172,7 +172,9 @@ class SandboxState:
         self._requests = 0
         self._in_flight = 0
         self._peak = 0
-        self.apps: dict[tuple[str, str], str] = dict(DEFAULT_APPS)  # kept across resets
+        # Developer apps, {(network, key): secret}: configuration, kept across resets. Flickr
+        # checks OAuth 1.0a signatures, Facebook appsecret_proof, with their apps' secrets.
+        self.apps: dict[tuple[str, str], str] = dict(DEFAULT_APPS)
         self._clear()
 
     def _clear(self) -> None:
@@ -351,7 +353,7 @@ class SandboxState:
         with self.lock:
             return self.uploads.get(upload_id)
 
-    # --- OAuth 1.0a consumers -------------------------------------------------------------
+    # --- Developer apps: Flickr's OAuth 1.0a consumers, Facebook's apps ----------------------
 
     def register_app(self, network: str, key: str, secret: str) -> None:
         with self.lock:
@@ -360,6 +362,10 @@ class SandboxState:
     def app_secret(self, network: str, key: str) -> str | None:
         with self.lock:
             return self.apps.get((network, key))
+
+    def app_secrets(self, network: str) -> list[str]:
+        with self.lock:
+            return [secret for (n, _), secret in self.apps.items() if n == network]
 
     # --- OAuth grants and token families ----------------------------------------------------
 

@@ -3,13 +3,16 @@
 videos.insert through the resumable protocol (a session POST answered with a Location,
 then PUT chunks answered 308 + Range until the last, and `Content-Range: bytes */N`
 status queries after an error) or a multipart upload; videos.delete, videos.list,
-channels.list(mine=true) and search.list(forMine=true). Errors are Google's
-`{"error": {code, message, errors: [{reason, domain, message}]}}`.
+channels.list(mine=true), playlistItems.list (a channel's uploads playlist, newest first,
+in pages) and search.list. Errors are Google's `{"error": {code, message, errors:
+[{reason, domain, message}]}}`; rate and quota limits are 403s, as YouTube answers them
+(`rateLimitExceeded`, or `quotaExceeded` for the project's daily quota).
 Google OAuth lives beside it, in google_oauth.py.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -70,12 +73,26 @@ def unauthorized() -> Response:
 
 
 def rate_limited(request: Request, reset_seconds: float) -> Response:
+    """YouTube answers too many calls with a 403. It seldom says when to come back; the
+    sandbox adds the rule's wait as Retry-After, so that tests and drills need not wait the
+    adapter's default minute (docs/sandbox.md)."""
     return google_error(
-        429,
-        "Resource has been exhausted (e.g. check quota).",
+        403,
+        "Rate Limit Exceeded",
         "rateLimitExceeded",
         "usageLimits",
         headers={"Retry-After": str(math.ceil(reset_seconds))},
+    )
+
+
+def quota_exceeded(request: Request) -> Response:
+    """The project's daily quota is spent: 403 until midnight Pacific time."""
+    return google_error(
+        403,
+        'The request cannot be completed because you have exceeded your <a href="/youtube/v3/getting-started#quota">'
+        "quota</a>.",
+        "quotaExceeded",
+        "youtube.quota",
     )
 
 
@@ -371,6 +388,12 @@ def delete_video(call: Call) -> Response:
 @router.route("GET", r"/youtube/v3/videos")
 def list_videos(call: Call) -> Response:
     authenticate(call)
+    if call.request.arg("maxResults") and call.request.arg("id"):
+        # The discovery document: maxResults "is not supported for use in conjunction with
+        # the id parameter".
+        raise Reply(
+            google_error(400, "The maxResults parameter cannot be used with the id parameter.", "invalidParameter")
+        )
     parts = _parts(call.request)
     found = (call.state.item(NETWORK, video_id) for video_id in call.request.arg("id").split(","))
     videos = [video_resource(call, item, parts) for item in found if item is not None and not item.deleted]
@@ -402,7 +425,7 @@ def list_channels(call: Call) -> Response:
             "videoCount": str(len(videos)),
         }
     if "contentDetails" in parts:
-        channel["contentDetails"] = {"relatedPlaylists": {"likes": "", "uploads": "UU" + account.id[2:]}}
+        channel["contentDetails"] = {"relatedPlaylists": {"likes": "", "uploads": _uploads_playlist(account.id)}}
     return _list_response("youtube#channelListResponse", [channel])
 
 
@@ -412,11 +435,114 @@ def _matches(item: Item, query: str) -> bool:
     return all(word in haystack for word in query.lower().split())
 
 
-@router.route("GET", r"/youtube/v3/search")
-def search(call: Call) -> Response:
-    """search.list: with forMine=true, the caller's videos (private ones included)."""
+def _uploads_playlist(channel_id: str) -> str:
+    return "UU" + channel_id[2:]
+
+
+def _page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
+
+
+def _offset(token: str) -> int:
+    if not token:
+        return 0
+    try:
+        prefix, _, offset = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().partition(":")
+        if prefix == "offset" and offset.isdigit():
+            return int(offset)
+    except ValueError:
+        pass
+    raise _invalid("invalidPageToken", "The request specifies an invalid page token.")
+
+
+@router.route("GET", r"/youtube/v3/playlistItems")
+def list_playlist_items(call: Call) -> Response:
+    """A channel's uploads playlist (`UU` + the channel id after `UC`), newest first, in
+    pages of maxResults (5 by default, 50 at most); others see its public videos only."""
     account = authenticate(call)
     request = call.request
+    playlist = request.arg("playlistId")
+    owners = [
+        channel
+        for channel in {item.account for item in call.state.items_of(NETWORK)} | {account}
+        if _uploads_playlist(channel) == playlist
+    ]
+    if not playlist or not owners:
+        raise Reply(
+            google_error(
+                404,
+                "The playlist identified with the request's <code>playlistId</code> parameter cannot be found.",
+                "playlistNotFound",
+                "youtube.playlistItem",
+                location="playlistId",
+                locationType="parameter",
+            )
+        )
+    try:
+        limit = int(request.arg("maxResults") or 5)
+    except ValueError:
+        limit = -1
+    if not 0 <= limit <= 50:
+        raise _invalid("invalidParameter", "maxResults is between 0 and 50.")
+    owner, parts, start = owners[0], _parts(request), _offset(request.arg("pageToken"))
+    videos = [
+        item
+        for item in reversed(call.state.items_of(NETWORK, owner))
+        if not item.deleted and (owner == account or item.details.get("privacyStatus") == "public")
+    ]
+    page = videos[start : start + limit]
+    body: dict[str, Any] = {
+        "kind": "youtube#playlistItemListResponse",
+        "etag": _etag(playlist, str(start), str(len(videos))),
+        "items": [_playlist_item(call, item, playlist, start + index, parts) for index, item in enumerate(page)],
+        "pageInfo": {"totalResults": len(videos), "resultsPerPage": limit},
+    }
+    if start + limit < len(videos):
+        body["nextPageToken"] = _page_token(start + limit)
+    if start:
+        body["prevPageToken"] = _page_token(max(0, start - limit))
+    return json_response(200, body)
+
+
+def _playlist_item(call: Call, item: Item, playlist: str, position: int, parts: set[str]) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "kind": "youtube#playlistItem",
+        "etag": _etag(playlist, item.id),
+        "id": base64.urlsafe_b64encode(f"{playlist}.{item.id}".encode()).decode().rstrip("="),
+    }
+    if "snippet" in parts:
+        channel = call.state.account(NETWORK, item.account).name
+        resource["snippet"] = {
+            "publishedAt": _rfc3339(item.created_at),
+            "channelId": item.account,
+            "title": item.title,
+            "description": item.text,
+            "thumbnails": _thumbnails(item.id),
+            "channelTitle": channel,
+            "playlistId": playlist,
+            "position": position,
+            "resourceId": {"kind": "youtube#video", "videoId": item.id},
+            "videoOwnerChannelTitle": channel,
+            "videoOwnerChannelId": item.account,
+        }
+    if "contentDetails" in parts:
+        resource["contentDetails"] = {"videoId": item.id, "videoPublishedAt": _rfc3339(item.created_at)}
+    if "status" in parts:
+        resource["status"] = {"privacyStatus": item.details.get("privacyStatus", "public")}
+    return resource
+
+
+@router.route("GET", r"/youtube/v3/search")
+def search(call: Call) -> Response:
+    """search.list: with forMine=true, the caller's videos (private ones included). YouTube
+    is reported to refuse forMine with publishedAfter: so does the sandbox."""
+    account = authenticate(call)
+    request = call.request
+    if request.arg("forMine") == "true" and request.arg("publishedAfter"):
+        raise _invalid(
+            "invalidSearchFilter",
+            "The request contains an invalid combination of search filters and/or restrictions.",
+        )
     try:
         limit = min(int(request.arg("maxResults") or 5), 50)
         after = datetime.fromisoformat(request.arg("publishedAfter") or "1970-01-01T00:00:00Z")
@@ -460,4 +586,5 @@ SPEC = NetworkSpec(
     server_error=server_error,
     rate_limited=rate_limited,
     not_found=unknown_path,
+    refusals={"quota": quota_exceeded},
 )

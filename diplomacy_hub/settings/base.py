@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "diplomacy_hub.errors.AppErrorPagesMiddleware",  # our 404 page even with DEBUG on
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -193,6 +194,8 @@ AXES_CLIENT_IP_CALLABLE = "audit.context.client_address"
 # A session ends after this long without activity (seconds; htmx polling is not activity),
 # and SESSION_COOKIE_AGE after its login whatever its activity (security.middleware).
 SESSION_IDLE_TIMEOUT = 30 * 60
+# How long an invitation's link stays valid (hours); a resend starts it again.
+INVITATION_LIFETIME_HOURS = env.int("INVITATION_LIFETIME_HOURS", default=72)
 # Error reports (the technical 500 page, the report mailed to admins) also hide credentials
 # in query strings: an OAuth callback's code and state (security/reporting.py).
 DEFAULT_EXCEPTION_REPORTER = "security.reporting.SecretsExceptionReporter"
@@ -282,6 +285,7 @@ CELERY_TASK_ROUTES = {
     "channels.*": {"queue": "maintenance"},
     "posts.sweep": {"queue": "maintenance"},
     "posts.reconcile_delivery": {"queue": "maintenance"},
+    "security.*": {"queue": "maintenance"},  # an invitation's mail
 }
 CELERY_TIMEZONE = "UTC"
 # --- Publishing engine (posts/services/dispatch.py, delivery.py, sweeper.py, health.py) ---

@@ -344,13 +344,15 @@ def delivery_mark_sent(
         external_id=published.external_id,
         fields={
             "external_id": published.external_id[:100],
+            "external_post_id": published.post_id[:100],
             "external_url": published.url[:500],
             "sent_at": timezone.now(),
             "next_attempt_at": None,
             **Delivery.error_fields(),
         },
         from_states=DELIVERY_ON_ITS_WAY,
-        details={"external_id": published.external_id, "url": published.url},
+        details={"external_id": published.external_id, "url": published.url}
+        | ({"post_id": published.post_id} if published.post_id else {}),
     )
 
 

@@ -91,6 +91,18 @@ def test_the_compiled_catalogue_matches_the_po_file():
     assert not stale, f"django.mo is older than django.po; compile it (make messages): {stale}"
 
 
+def test_the_catalogue_keeps_its_header_and_the_french_plural_rule():
+    """msgcat of two catalogues (a merge) leaves a fuzzy header with "#-#-#" marks and each
+    file's Plural-Forms; the header stays clean, and zero is singular in French."""
+    header = PO_FILE.read_text(encoding="utf-8").split("\n\n", 1)[0]
+    assert "fuzzy" not in header
+    assert "#-#-#" not in header
+    assert '"Plural-Forms: nplurals=2; plural=(n > 1);\\n"' in header
+    plural = next(entry for entry in ENTRIES if entry.msgid_plural)
+    with translation.override("fr"):
+        assert translation.ngettext(plural.msgid, plural.msgid_plural, 0) == plural.msgstr[0]
+
+
 # --- Problems and reasons: worded in one place (posts.problems), every one in French --------------
 
 # A sample for each parameter name a problem may carry (posts.problems renders them by name).

@@ -25,6 +25,7 @@ from posts.services.review import message_approve, message_submit
 from tests.media_samples import png_bytes
 from tests.posts.conftest import FakeAdapter
 from tests.posts.factories import account, administrator, crisis_member, mission, officer, press_officer
+from tests.security.invitations import task_queue  # noqa: F401 (a fixture)
 from tests.security.otp import force_verified_login, verified_client  # noqa: F401 (a fixture)
 
 MISSION_A = "emb-jp-tokyo"

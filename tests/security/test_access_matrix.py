@@ -73,6 +73,17 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "embassies:role_revoke": ("LFFFFA", "LFFFFA"),
     "embassies:membership_add": ("LFFFFA", "LFFFFA"),
     "embassies:membership_remove": ("LFFFFA", "LFFFFA"),
+    # Invitations, deactivation: administrators (staff.manage).
+    "staff:invite": ("LFFFFA", "LFFFFA"),
+    "staff:invitation_list": ("LFFFFA", "LMMMMM"),
+    "staff:invitation_resend": ("LFFFFA", "LFFFFA"),
+    "staff:invitation_revoke": ("LFFFFA", "LFFFFA"),
+    "staff:deactivate": ("LFFFFA", "LFFFFA"),
+    "staff:reactivate": ("LFFFFA", "LFFFFA"),
+    # The invited person's link (public): without a valid link it answers 400, "this link is
+    # not valid" (or "log out first" to someone logged in), to everyone.
+    "invitation:open": ("AAAAAA", "MMMMMM"),
+    "invitation:accept": ("AAAAAA", "AAAAAA"),
     # Social accounts: everyone with a role looks (scoped); administrators manage.
     "channels:account_list": ("LAAAAA", "LMMMMM"),
     "channels:account_register": ("LFFFFA", "LFFFFA"),  # account.manage
@@ -211,6 +222,8 @@ def test_a_privileged_user_without_the_second_factor_reaches_no_page(world, role
     the public ones sends them to the second factor (S20)."""
     client.force_login(world.users[role])
     open_ones = {"login", "logout", "set_language", "healthz", "security:otp_verify", "security:otp_setup"}
+    # Public, and to someone logged in they only say "log out first".
+    open_ones |= {"invitation:open", "invitation:accept"}
     reached = []
     for route in ROUTES:
         if route.name in open_ones:

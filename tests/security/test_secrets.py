@@ -200,9 +200,9 @@ def test_an_error_report_raised_while_credentials_are_in_scope_shows_none(scene,
 
 def test_an_error_report_of_the_login_and_code_pages_hides_what_was_typed(scene, monkeypatch):
     """The password (Django's login view) and the code (ours) are sensitive POST parameters."""
-    from security import services
+    from security.services import second_factor
 
-    monkeypatch.setattr(services, "verify_token", lambda user, device_id, token: 1 / 0)
+    monkeypatch.setattr(second_factor, "verify_token", lambda user, device_id, token: 1 / 0)
     typed = "".join(["65", "43", "21"])  # not spelled out: the report shows source lines too
     client = Client(raise_request_exception=True)
     client.force_login(scene["device"].user)

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from embassies.roles import Role
+from security.models import Invitation
 
 # What a response means for access, in one letter:
 #   A  allowed: the view ran for this user (a page, a form with errors, a redirect elsewhere)
@@ -97,7 +102,26 @@ DEFAULT_OBJECT = {
     "code": lambda w: w.mission_a.code,
     "network": lambda w: "twitter",
     "user_id": lambda w: w.users["officer_a"].pk,
+    "invitation_id": lambda w: _pending_invitation(w).pk,
+    "token": lambda w: "no-such-invitation-token",
 }
+
+
+def _pending_invitation(world) -> Invitation:
+    """A pending invitation of an officer of mission A, sent by the administrator."""
+    invitation, _created = Invitation.objects.get_or_create(
+        username="invited-a",
+        defaults={
+            "email": "invited-a@example.org",
+            "first_name": "Invited",
+            "last_name": "Officer",
+            "role": Role.OFFICER,
+            "invited_by": world.users["admin"],
+            "expires_at": timezone.now() + timedelta(hours=72),
+        },
+    )
+    invitation.missions.add(world.mission_a)
+    return invitation
 
 
 def _version(message) -> int:

@@ -23,6 +23,9 @@ class Command(BaseCommand):
         # The sandbox checks Flickr's OAuth 1.0a signatures: it must know our consumer secret.
         flickr = settings.SOCIAL_APPS["flickr"]
         server.state.register_app("flickr", flickr["client_id"], flickr["client_secret"])
+        # Our Facebook app, which requires appsecret_proof (as it should on Facebook).
+        facebook = settings.SOCIAL_APPS["facebook"]
+        server.state.register_app("facebook", facebook["client_id"], facebook["client_secret"])
         self.stdout.write(f"Sandbox networks on {server.url} (feeds: {server.url}/_sandbox/). Ctrl-C to stop.")
         try:
             server.serve_forever()

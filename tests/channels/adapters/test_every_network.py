@@ -120,13 +120,12 @@ def test_a_revoked_token_is_an_auth_error_and_never_shown(sandbox_url, tmp_path,
     ("network", "slack"),
     [
         (TWITTER, 5),  # x-rate-limit-reset is a time to the second, read a moment later
-        (YOUTUBE, 0),
     ],
     ids=str,
 )
 def test_a_429_is_rate_limited_with_the_wait_the_network_gives(sandbox_url, tmp_path, network, slack):
-    """Facebook says how long in its usage headers instead: test_facebook.py; Flickr says
-    nothing: test_flickr.py."""
+    """Facebook says how long in its usage headers instead (test_facebook.py); Flickr says
+    nothing (test_flickr.py); YouTube answers 403 (test_youtube.py)."""
     network.fault(sandbox_url, rate_limit_rate=1.0, rate_limit_reset_seconds=30, count=1)
 
     with pytest.raises(RateLimited) as raised:

@@ -1,7 +1,11 @@
 """FacebookAdapter and FacebookConnectFlow: facebook-sdk against the sandbox."""
 
+import hashlib
+import hmac
 import io
 import json
+import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,6 +15,7 @@ import requests
 from PIL import Image
 
 from channels.adapters.base import (
+    AppCredentials,
     AuthError,
     Content,
     Credentials,
@@ -28,7 +33,7 @@ from channels.adapters.facebook import (
     to_adapter_error,
 )
 from channels.adapters.transport import Timeouts
-from tests.channels.adapters.helpers import FACEBOOK, GPS_IFD, MB, consent, media_file
+from tests.channels.adapters.helpers import FACEBOOK, GPS_IFD, MB, consent, media_file, seed_hitting_call
 from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 
 PAGE_ID, OTHER_PAGE_ID = FACEBOOK.account_id, FACEBOOK.other_account_id
@@ -66,8 +71,19 @@ def test_publish_text_goes_to_the_page_feed_once(sandbox_url):
     [item] = FACEBOOK.received(sandbox_url)
     assert (item["id"], item["kind"], item["text"]) == (published.external_id, "post", "Fête nationale : réception 🇫🇷")
     assert published.external_id.startswith(f"{PAGE_ID}_")
-    assert published.url == f"https://www.facebook.com/{published.external_id}"
     assert FACEBOOK.count_of(sandbox_url, item["text"])["count"] == 1
+
+
+def test_a_sandbox_post_links_to_the_sandbox_page_of_that_post(sandbox_url):
+    published = FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="Voir sur Facebook"))
+
+    assert published.url == f"{sandbox_url}/_sandbox/post/facebook/{published.external_id}"
+    shown = requests.get(published.url, timeout=5)
+    assert shown.status_code == 200
+    assert "Voir sur Facebook" in shown.text
+    production = FacebookAdapter(sandbox_url=None, app=APP, timeouts=Timeouts())
+    assert production._url("1_2") == "https://www.facebook.com/1_2"
+    assert production._video_published("9", "1", post_id="1_2").url == "https://www.facebook.com/1/videos/9/"
 
 
 def test_publish_one_image_is_a_photo_post_without_its_gps(sandbox_url, tmp_path):
@@ -79,6 +95,7 @@ def test_publish_one_image_is_a_photo_post_without_its_gps(sandbox_url, tmp_path
     [item] = FACEBOOK.received(sandbox_url)
     assert (item["id"], item["kind"], item["text"]) == (published.external_id, "photo", "Réception")
     assert published.external_id.startswith(f"{PAGE_ID}_")  # the photo's post, not the photo
+    assert item["media"][0]["alt_text"] == "The residence"  # sent as alt_text_custom
     stored = requests.get(f"{sandbox_url}{item['media'][0]['url']}", timeout=5).content
     assert not Image.open(io.BytesIO(stored)).getexif().get_ifd(GPS_IFD)
     assert b"CameraMaker" not in stored
@@ -98,38 +115,122 @@ def test_publish_several_images_is_one_post_with_every_image(sandbox_url, tmp_pa
     [item] = FACEBOOK.received(sandbox_url)  # the unpublished photos are not posts of their own
     assert (item["id"], item["kind"]) == (published.external_id, "post")
     assert [media["type"] for media in item["media"]] == ["image/png", "image/jpeg", "image/png"]
+    assert [media["alt_text"] for media in item["media"]] == ["The residence"] * 3
 
 
-def test_publish_video_with_the_text_as_its_description(sandbox_url, tmp_path):
-    video = _media(tmp_path, mp4_bytes(seconds=30, padding=2 * MB), "speech.mp4")
-
-    published = FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="Discours", media=(video,)))
-
-    [item] = FACEBOOK.received(sandbox_url)
-    assert (item["id"], item["kind"], item["text"]) == (published.external_id, "video", "Discours")
-    assert [(m["type"], m["size"]) for m in item["media"]] == [("video/mp4", video.size)]
-
-
-def test_a_photo_without_text_keeps_the_token_out_of_the_url(sandbox_url, tmp_path, monkeypatch):
-    """facebook-sdk would move the token into the query string of a POST with no other field."""
+def _observe_urls(monkeypatch) -> list[str]:
+    """Every URL the adapter's Graph sessions call, as sent (before the sandbox rewrite)."""
     urls: list[str] = []
     make_graph = FacebookAdapter._graph
 
     def observed_graph(self, credentials):
         graph, last = make_graph(self, credentials)
-        graph.session.hooks["response"].append(lambda response, *args, **kwargs: urls.append(response.url))
+        graph.session.hooks["response"].append(
+            lambda response, *args, **kwargs: urls.append(response.request.headers["X-Sandbox-Original-Url"])
+        )
         return graph, last
 
     monkeypatch.setattr(FacebookAdapter, "_graph", observed_graph)
-    photo = _media(tmp_path, png_bytes(), "a.png")
-    video = _media(tmp_path, mp4_bytes(), "v.mp4")
+    return urls
 
-    FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="", media=(photo,)))
-    FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="", media=(video,)))
 
-    assert [item["kind"] for item in FACEBOOK.received(sandbox_url)] == ["photo", "video"]
-    assert len(urls) == 2
-    assert not any("access_token" in url for url in urls)
+def test_a_video_goes_up_resumably_on_the_video_host(sandbox_url, tmp_path, monkeypatch):
+    urls = _observe_urls(monkeypatch)
+    video = _media(tmp_path, mp4_bytes(seconds=30, padding=2 * MB), "speech.mp4")  # three 1 MiB ranges
+    parts: list[int] = []
+
+    published = FACEBOOK.adapter(sandbox_url).publish(
+        FACEBOOK.credentials(), Content(text="Discours", media=(video,)), progress=lambda: parts.append(1)
+    )
+
+    [item] = FACEBOOK.received(sandbox_url)
+    assert (item["id"], item["kind"], item["text"]) == (published.external_id, "video", "Discours")
+    assert [(m["type"], m["size"]) for m in item["media"]] == [("video/mp4", video.size)]
+    uploads = [url for url in urls if url.startswith("https://graph-video.facebook.com/v24.0/")]
+    assert len(uploads) == 2 + len(parts)  # start, each transfer, finish
+    assert len(parts) == 3
+    # Both ids: the Video (what deleting names) and the Page post that shows it.
+    assert published.post_id.startswith(f"{PAGE_ID}_")
+    assert published.external_id != published.post_id
+    assert published.url == f"{sandbox_url}/_sandbox/post/facebook/{published.external_id}"
+
+
+def test_a_transfer_facebook_fails_is_sent_again_as_its_error_says(sandbox_url, tmp_path):
+    video = _media(tmp_path, mp4_bytes(seconds=30, padding=2 * MB), "speech.mp4")
+    FACEBOOK.fault(sandbox_url, refusal="transfer_failed", count=2)  # the start, then the first transfer
+
+    published = FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="Reprise", media=(video,)))
+
+    [item] = FACEBOOK.received(sandbox_url)
+    assert (item["id"], item["media"][0]["size"]) == (published.external_id, video.size)
+
+
+def test_a_transfer_that_keeps_failing_is_transient_and_before_any_post(sandbox_url, tmp_path):
+    FACEBOOK.fault(sandbox_url, refusal="transfer_failed")
+
+    with pytest.raises(TransientError, match="code 6001, subcode 1363037") as raised:
+        FACEBOOK.adapter(sandbox_url).publish(
+            FACEBOOK.credentials(), Content(text="Échec", media=(_media(tmp_path, mp4_bytes(), "v.mp4"),))
+        )
+
+    assert raised.value.request_sent is False
+    assert FACEBOOK.received(sandbox_url) == []
+
+
+def test_a_failed_video_transfer_is_before_any_post_and_a_failed_finish_may_have_posted(sandbox_url, tmp_path):
+    video = _media(tmp_path, mp4_bytes(), "clip.mp4")  # start, one transfer, finish
+    adapter = FACEBOOK.adapter(sandbox_url)
+
+    FACEBOOK.fault(sandbox_url, error_rate=0.5, seed=seed_hitting_call(2))
+    with pytest.raises(TransientError) as transfer:
+        adapter.publish(FACEBOOK.credentials(), Content(text="Vidéo", media=(video,)))
+    requests.delete(f"{sandbox_url}/_sandbox/faults", timeout=5)
+    FACEBOOK.fault(sandbox_url, error_rate=0.5, seed=seed_hitting_call(3))
+    with pytest.raises(TransientError) as finish:
+        adapter.publish(FACEBOOK.credentials(), Content(text="Vidéo", media=(video,)))
+
+    assert (transfer.value.request_sent, finish.value.request_sent) == (False, True)
+    assert FACEBOOK.received(sandbox_url) == []  # the sandbox's 5xx stores nothing
+
+
+def test_page_tokens_never_travel_in_a_url_nor_reach_a_log(sandbox_url, tmp_path, monkeypatch, caplog):
+    """The token goes in a header: not in a URL (proxies, access logs, error reports keep
+    URLs), not in a log line of ours, of requests, of urllib3 or of the sandbox."""
+    urls = _observe_urls(monkeypatch)
+    caplog.set_level(logging.DEBUG)
+    adapter, credentials = FACEBOOK.adapter(sandbox_url), FACEBOOK.credentials()
+    photo, video = _media(tmp_path, png_bytes(), "a.png"), _media(tmp_path, mp4_bytes(), "v.mp4")
+
+    text = adapter.publish(credentials, Content(text="Jeton caché"))
+    adapter.publish(credentials, Content(text="", media=(photo,)))
+    clip = adapter.publish(credentials, Content(text="", media=(video,)))
+    adapter.check_credentials(credentials)
+    adapter.fetch_metrics(credentials)
+    adapter.fetch_metrics(credentials, text.external_id)
+    adapter.find_published(credentials, Content(text="Jeton caché"), since=datetime.now(UTC) - timedelta(hours=1))
+    adapter.delete(credentials, clip.external_id)
+    FACEBOOK.fault(sandbox_url, error_rate=1, count=1)
+    with pytest.raises(TransientError) as failure:
+        adapter.delete(credentials, text.external_id)
+
+    assert len(urls) >= 10
+    assert all("appsecret_proof=" in url for url in urls)
+    for seen in (*urls, caplog.text, str(failure.value), repr(failure.value)):
+        assert credentials.access_token not in seen
+        assert "access_token" not in seen
+
+
+def test_the_sandbox_refuses_calls_without_the_app_secret_proof_or_with_a_wrong_one(sandbox_url):
+    credentials = FACEBOOK.credentials()
+    no_secret = FacebookAdapter(sandbox_url=sandbox_url, app=AppCredentials("dh-fb-app", ""), timeouts=Timeouts())
+    wrong = FacebookAdapter(sandbox_url=sandbox_url, app=AppCredentials("dh-fb-app", "guess"), timeouts=Timeouts())
+
+    with pytest.raises(PermanentError, match="require an appsecret_proof"):
+        no_secret.publish(credentials, Content(text="Sans preuve"))
+    with pytest.raises(PermanentError, match="Invalid appsecret_proof"):
+        wrong.publish(credentials, Content(text="Mauvaise preuve"))
+    assert FACEBOOK.received(sandbox_url) == []
+    assert FACEBOOK.adapter(sandbox_url).check_credentials(credentials).account_id == PAGE_ID
 
 
 def test_a_user_token_may_not_publish(sandbox_url):
@@ -148,13 +249,14 @@ def test_calls_use_the_graph_version_we_set_not_the_sdk_default(sandbox_url):
 
     assert GRAPH_VERSION == "v24.0"
     token = FACEBOOK.credentials().access_token
-    assert seen == [f"{sandbox_url}/facebook/v24.0/me?fields=id&access_token={token}"]
+    proof = hmac.new(APP.client_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+    assert seen == [f"{sandbox_url}/facebook/v24.0/me?fields=id&appsecret_proof={proof}"]
 
 
 # --- Delete, credentials, metrics, reconciliation -----------------------------------------------------
 
 
-def test_delete_a_video(sandbox_url, tmp_path):
+def test_delete_a_video_removes_the_video_not_only_its_post(sandbox_url, tmp_path):
     adapter = FACEBOOK.adapter(sandbox_url)
     video = _media(tmp_path, mp4_bytes(), "clip.mp4")
     published = adapter.publish(FACEBOOK.credentials(), Content(text="Vidéo", media=(video,)))
@@ -163,6 +265,20 @@ def test_delete_a_video(sandbox_url, tmp_path):
 
     [item] = FACEBOOK.received(sandbox_url)
     assert item["deleted"] is True
+    with pytest.raises(PermanentError, match="code 100, subcode 33"):
+        adapter.fetch_metrics(FACEBOOK.credentials(), published.external_id)
+
+
+def test_reconciling_a_video_finds_the_video_and_its_post_and_a_text_its_post(sandbox_url, tmp_path):
+    adapter, credentials = FACEBOOK.adapter(sandbox_url), FACEBOOK.credentials()
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    video = Content(text="Vidéo à retrouver", media=(_media(tmp_path, mp4_bytes(), "clip.mp4"),))
+    text = Content(text="Texte à retrouver")
+    published_video, published_text = adapter.publish(credentials, video), adapter.publish(credentials, text)
+
+    assert adapter.find_published(credentials, video, since=since) == published_video
+    assert adapter.find_published(credentials, text, since=since) == published_text
+    assert adapter.find_published(credentials, Content(text="Jamais publié"), since=since) is None
 
 
 def test_fetch_metrics_of_the_page_of_a_post_and_of_a_video(sandbox_url, tmp_path):
@@ -179,8 +295,18 @@ def test_fetch_metrics_of_the_page_of_a_post_and_of_a_video(sandbox_url, tmp_pat
     assert page.followers > 0
     assert None not in (post_metrics.likes, post_metrics.comments, post_metrics.shares)
     assert post_metrics.shares == 0  # Graph leaves `shares` out until a post is shared
-    assert (video_metrics.likes, video_metrics.comments) != (None, None)
+    assert None not in (video_metrics.likes, video_metrics.comments)  # asked as a Video has them
     assert video_metrics.shares is None  # a Video has no `shares`
+
+
+def test_a_temporary_block_368_waits_and_retries(sandbox_url):
+    FACEBOOK.fault(sandbox_url, refusal="blocked", count=1)
+
+    with pytest.raises(RateLimited, match="code 368") as caught:
+        FACEBOOK.adapter(sandbox_url).publish(FACEBOOK.credentials(), Content(text="Bloqué un temps"))
+
+    assert caught.value.retry_after >= 30 * 60
+    assert FACEBOOK.received(sandbox_url) == []
 
 
 # --- Errors, each kind through the sandbox's faults ---------------------------------------------------
@@ -284,8 +410,8 @@ def test_duplicates_are_506_or_368_already_posted():
     duplicate = to_adapter_error(_graph_error(506, message="(#506) Duplicate status message"), answer)
     already = to_adapter_error(_graph_error(368, message="You've already posted this."), answer)
     blocked = to_adapter_error(_graph_error(368, message="You're temporarily blocked."), answer)
-    assert (duplicate.duplicate, already.duplicate, blocked.duplicate) == (True, True, False)
-    assert isinstance(blocked, PermanentError)
+    assert (duplicate.duplicate, already.duplicate) == (True, True)
+    assert isinstance(blocked, RateLimited)  # Meta's guide: wait and retry
 
 
 def test_a_non_json_server_error_is_judged_by_the_recorded_status():
@@ -343,7 +469,7 @@ def _declared(name: str, mime_type: str, kind: str, size: int, **options) -> Med
 
 
 def _messages(content: Content) -> list[str]:
-    adapter = FacebookAdapter(sandbox_url=None, timeouts=Timeouts())
+    adapter = FacebookAdapter(sandbox_url=None, app=APP, timeouts=Timeouts())
     return [problem.message for problem in adapter.validate(content)]
 
 
@@ -356,7 +482,7 @@ def test_validate_accepts_what_facebook_takes():
 
 
 def test_validate_says_how_much_too_long_the_text_is():
-    problems = FacebookAdapter(sandbox_url=None, timeouts=Timeouts()).validate(Content(text="é" * 63_300))
+    problems = FacebookAdapter(sandbox_url=None, app=APP, timeouts=Timeouts()).validate(Content(text="é" * 63_300))
     assert [(p.network, p.field, p.message) for p in problems] == [
         ("facebook", "text", "The text is 94 characters too long for Facebook (63,300 of 63,206).")
     ]

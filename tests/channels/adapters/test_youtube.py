@@ -5,6 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httplib2
 import pytest
+import requests
 from googleapiclient.errors import HttpError
 
 from channels.adapters import get_connect_flow
@@ -21,6 +22,7 @@ from channels.adapters.transport import Timeouts
 from channels.adapters.youtube import (
     CHUNK_SIZE,
     SCOPES,
+    YouTubeAdapter,
     _from_http_error,
     _require_scopes,
     seconds_until_quota_reset,
@@ -46,7 +48,11 @@ def test_publish_uploads_the_video_with_its_reference_tag(sandbox_url, tmp_path)
 
     published = YOUTUBE.adapter(sandbox_url).publish(YOUTUBE.credentials(), content)
 
-    assert published.url == f"https://www.youtube.com/watch?v={published.external_id}"
+    # A sandbox account's link is the sandbox's page of the video (issue 13).
+    assert published.url == f"{sandbox_url}/_sandbox/post/youtube/{published.external_id}"
+    assert content.title in requests.get(published.url, timeout=5).text
+    production = YouTubeAdapter(sandbox_url=None, app=YOUTUBE.app, timeouts=Timeouts())
+    assert production._url("abc") == "https://www.youtube.com/watch?v=abc"
     [item] = YOUTUBE.received(sandbox_url)
     assert item["id"] == published.external_id
     assert (item["title"], item["text"]) == ("National day 2026", content.text)
@@ -180,6 +186,42 @@ def test_validate_checks_the_media(sandbox_url, tmp_path):
 
 
 # --- Errors ---------------------------------------------------------------------------------------
+
+
+def test_a_rate_limit_is_youtubes_403_and_waits(sandbox_url, tmp_path):
+    YOUTUBE.fault(sandbox_url, rate_limit_rate=1.0, rate_limit_reset_seconds=30, count=1)
+
+    with pytest.raises(RateLimited) as raised:
+        YOUTUBE.adapter(sandbox_url).publish(YOUTUBE.credentials(), YOUTUBE.sample(tmp_path))
+
+    assert (raised.value.status_code, raised.value.retry_after) == (403, 30)
+    assert "rateLimitExceeded" in raised.value.detail
+    assert YOUTUBE.received(sandbox_url) == []
+
+
+def test_a_spent_daily_quota_waits_until_midnight_pacific(sandbox_url, tmp_path):
+    YOUTUBE.fault(sandbox_url, refusal="quota", count=1)
+
+    with pytest.raises(RateLimited) as raised:
+        YOUTUBE.adapter(sandbox_url).publish(YOUTUBE.credentials(), YOUTUBE.sample(tmp_path))
+
+    assert raised.value.status_code == 403
+    assert "quotaExceeded" in raised.value.detail
+    assert raised.value.retry_after == pytest.approx(seconds_until_quota_reset(), abs=5)
+    assert YOUTUBE.received(sandbox_url) == []
+
+
+def test_reconciliation_reads_the_uploads_playlist_past_its_first_page(sandbox_url, tmp_path):
+    """Through channels.list(contentDetails) and playlistItems.list, never search.list (100
+    quota units, lagging, and refused with publishedAfter: the sandbox refuses it too)."""
+    adapter, credentials = YOUTUBE.adapter(sandbox_url), YOUTUBE.credentials()
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    ours = adapter.publish(credentials, YOUTUBE.sample(tmp_path, reference="dh-ours"))
+    for index in range(50):  # newer uploads push ours onto the playlist's second page of 50
+        adapter.publish(credentials, YOUTUBE.sample(tmp_path, reference=f"dh-later{index}", title=f"Later {index}"))
+
+    assert adapter.find_published(credentials, YOUTUBE.sample(tmp_path, reference="dh-ours"), since) == ours
+    assert adapter.find_published(credentials, YOUTUBE.sample(tmp_path, reference="dh-nowhere"), since) is None
 
 
 def test_a_5xx_when_opening_the_upload_session_is_safe_to_send_again(sandbox_url, tmp_path):

@@ -3,10 +3,14 @@ tests/conftest.py. Nothing here needs the database."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+
+from tests.channels.adapters.helpers import FACEBOOK
 
 
 @pytest.fixture
@@ -46,3 +50,10 @@ def consent(
     answer = http.post(page_url, data=form, allow_redirects=False)
     assert answer.status_code == 302, answer.text
     return {key: values[-1] for key, values in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
+
+
+def facebook_proof(token: str) -> str:
+    """The appsecret_proof of a Facebook call with `token`, for the adapter tests' app (the
+    suite's sandbox knows it and requires the proof: tests/conftest.py)."""
+    secret = FACEBOOK.app.client_secret
+    return hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()

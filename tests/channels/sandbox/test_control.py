@@ -1,7 +1,7 @@
 """The control API and the human pages: reset, received, counts, stats, feeds, media and
 consent pages."""
 
-from tests.channels.sandbox.conftest import add_fault, received
+from tests.channels.sandbox.conftest import add_fault, facebook_proof, received
 from tests.media_samples import png_bytes
 
 X_AUTH = {"Authorization": "Bearer sbx.twitter.1001.a"}
@@ -33,7 +33,14 @@ def test_reset_forgets_items_faults_and_statistics(http, sandbox, sandbox_url):
 def test_received_and_counts_filter_by_network_and_account(http, sandbox_url):
     _tweet(http, sandbox_url, "one", account="1")
     _tweet(http, sandbox_url, "two", account="2")
-    http.post(f"{sandbox_url}/facebook/v24.0/5/feed", data={"message": "one", "access_token": "sbx.facebook.5.a"})
+    http.post(
+        f"{sandbox_url}/facebook/v24.0/5/feed",
+        data={
+            "message": "one",
+            "access_token": "sbx.facebook.5.a",
+            "appsecret_proof": facebook_proof("sbx.facebook.5.a"),
+        },
+    )
 
     assert [item["text"] for item in received(http, sandbox_url, network="twitter", account="2")] == ["two"]
     item = received(http, sandbox_url, network="facebook")[0]
@@ -92,7 +99,14 @@ def test_feed_escapes_texts_marks_direction_and_shows_images(http, sandbox_url):
 
 
 def test_every_network_has_a_feed_rendering(http, sandbox_url):
-    http.post(f"{sandbox_url}/facebook/v24.0/5/feed", data={"message": PAYLOAD, "access_token": "sbx.facebook.5.a"})
+    http.post(
+        f"{sandbox_url}/facebook/v24.0/5/feed",
+        data={
+            "message": PAYLOAD,
+            "access_token": "sbx.facebook.5.a",
+            "appsecret_proof": facebook_proof("sbx.facebook.5.a"),
+        },
+    )
 
     feed = http.get(f"{sandbox_url}/_sandbox/feed/facebook/5").text
     index = http.get(f"{sandbox_url}/_sandbox/").text

@@ -237,3 +237,73 @@ def test_api_client_multipart_upload_in_one_request(http, sandbox_url):
 
     assert video["status"]["uploadStatus"] == "uploaded"
     assert received(http, sandbox_url, network="youtube")[0]["media"][0]["size"] == len(mp4_bytes())
+
+
+# --- The uploads playlist, and what YouTube refuses ------------------------------------------------
+
+
+def _upload(youtube, title: str) -> str:
+    media = MediaIoBaseUpload(io.BytesIO(mp4_bytes()), mimetype="video/mp4", resumable=False)
+    body = METADATA | {"snippet": METADATA["snippet"] | {"title": title}}
+    return youtube.videos().insert(part="snippet,status", body=body, media_body=media).execute()["id"]
+
+
+def test_the_uploads_playlist_lists_the_channels_videos_newest_first_in_pages(sandbox_url):
+    youtube = _youtube(sandbox_url)
+    ids = [_upload(youtube, f"Video {index}") for index in range(5)]
+    youtube.videos().delete(id=ids[0]).execute()
+    [channel] = youtube.channels().list(part="contentDetails", mine=True).execute()["items"]
+    playlist = channel["contentDetails"]["relatedPlaylists"]["uploads"]
+
+    pages, token = [], None
+    while True:
+        page = (
+            youtube.playlistItems()
+            .list(part="snippet,contentDetails", playlistId=playlist, maxResults=2, pageToken=token)
+            .execute()
+        )
+        pages.append([item["contentDetails"]["videoId"] for item in page["items"]])
+        token = page.get("nextPageToken")
+        if not token:
+            break
+
+    assert playlist == "UU" + CHANNEL[2:]
+    assert pages == [[ids[4], ids[3]], [ids[2], ids[1]]]
+    assert page["pageInfo"] == {"totalResults": 4, "resultsPerPage": 2}
+    first = youtube.playlistItems().list(part="snippet", playlistId=playlist).execute()["items"][0]["snippet"]
+    assert (first["resourceId"]["videoId"], first["position"], first["playlistId"]) == (ids[4], 0, playlist)
+    with pytest.raises(HttpError) as unknown:
+        youtube.playlistItems().list(part="snippet", playlistId="UUnobody").execute()
+    assert (unknown.value.status_code, unknown.value.error_details[0]["reason"]) == (404, "playlistNotFound")
+
+
+def test_videos_list_refuses_max_results_beside_id_and_search_refuses_for_mine_with_published_after(sandbox_url):
+    youtube = _youtube(sandbox_url)
+    video_id = _upload(youtube, "Refusals")
+
+    with pytest.raises(HttpError) as both:
+        youtube.videos().list(part="snippet", id=video_id, maxResults=50).execute()
+    with pytest.raises(HttpError) as filters:
+        youtube.search().list(part="id", forMine=True, type="video", publishedAfter="2026-01-01T00:00:00Z").execute()
+
+    assert (both.value.status_code, both.value.error_details[0]["reason"]) == (400, "invalidParameter")
+    assert (filters.value.status_code, filters.value.error_details[0]["reason"]) == (400, "invalidSearchFilter")
+    assert youtube.videos().list(part="snippet", id=video_id).execute()["items"][0]["id"] == video_id
+
+
+def test_the_quota_refusal_is_403_quota_exceeded(http, sandbox_url):
+    add_fault(http, sandbox_url, network="youtube", refusal="quota", count=1)
+
+    refused = http.get(
+        f"{sandbox_url}/youtube/youtube/v3/channels", params={"part": "id", "mine": "true"}, headers=AUTH
+    )
+
+    assert refused.status_code == 403
+    assert refused.json()["error"]["errors"][0] | {"message": ""} == {
+        "message": "",
+        "domain": "youtube.quota",
+        "reason": "quotaExceeded",
+    }
+    assert "Retry-After" not in refused.headers
+    add_fault_refused = http.post(f"{sandbox_url}/_sandbox/faults", json={"network": "twitter", "refusal": "quota"})
+    assert add_fault_refused.status_code == 400

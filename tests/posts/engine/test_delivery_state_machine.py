@@ -3,9 +3,9 @@ publish (with every kind of network answer, duplicate broker messages and a work
 mid-call), the sweeper, reconciliation, retries, cancellation and pauses — in any order.
 
 The network is the engine tests' in-memory FakeNetwork, which records every post with the
-delivery's reference. After every step: no delivery reached the network twice, every
-`sent` delivery is on the network under its own id, and nothing reached it without an
-approval (RELIABILITY.md I1-I4).
+delivery's network token (what the content carries as its reference). After every step:
+no delivery reached the network twice, every `sent` delivery is on the network under its
+own id, and nothing reached it without an approval (RELIABILITY.md I1-I4).
 """
 
 from __future__ import annotations
@@ -190,15 +190,16 @@ def delivery_machine(broker, network, press_officer):
         @invariant()
         def every_sent_delivery_is_on_the_network_under_its_id(self):
             on_network = {post["reference"]: post["id"] for post in network.posts}
-            for reference, external_id in Delivery.objects.filter(state=S.SENT).values_list("reference", "external_id"):
-                assert on_network.get(reference) == external_id
+            sent = Delivery.objects.filter(state=S.SENT).values_list("network_token", "external_id")
+            for token, external_id in sent:
+                assert on_network.get(token) == external_id
 
         @invariant()
         def nothing_reached_the_network_without_an_approval(self):
             references = {post["reference"] for post in network.posts}
             approved = set(
-                Delivery.objects.filter(reference__in=references, message__approved_by__isnull=False).values_list(
-                    "reference", flat=True
+                Delivery.objects.filter(network_token__in=references, message__approved_by__isnull=False).values_list(
+                    "network_token", flat=True
                 )
             )
             assert references == approved

@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from channels.adapters.base import PermanentError, TransientError
+from channels.adapters.base import PermanentError, Published, TransientError
 from posts.models import Delivery, DeliveryAttempt, Event, Heartbeat, Message
 from posts.services.delivery import delivery_publish
 from posts.services.dispatch import dispatch_due
+from posts.services.operations import delivery_retract
 from posts.services.reconcile import delivery_reconcile
 from posts.services.sweeper import sweep
 
@@ -80,6 +81,22 @@ def test_delivery_reconcile_when_the_network_cannot_tell_stays_unknown_then_wait
     assert delivery.state == S.UNKNOWN
     assert delivery.next_attempt_at is None  # no more sweeps: a press officer settles it
     assert Event.objects.filter(delivery=delivery, verb="delivery.needs_decision").count() == 1
+
+
+def test_delivery_reconcile_keeps_both_ids_of_a_video_and_retract_deletes_the_video(broker, network, monkeypatch):
+    """A Facebook video is a Video and the Page post showing it: the delivery keeps both,
+    and retracting it deletes the Video (deleting the post would leave the video up)."""
+    _, delivery = _unknown(network)
+    found = Published(external_id="7001", url="https://www.facebook.com/104/videos/7001/", post_id="104_9002")
+    monkeypatch.setattr(network, "find_published", lambda credentials, content, since: found)
+
+    delivery_reconcile(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.external_id, delivery.external_post_id) == (S.SENT, "7001", "104_9002")
+    assert Event.objects.get(delivery=delivery, verb="delivery.reconciled").details["post_id"] == "104_9002"
+
+    assert delivery_retract(delivery_id=delivery.pk) == "deleted"
+    assert network.deleted == ["7001"]
 
 
 def test_delivery_reconcile_duplicate_refusal_not_ours_fails(broker, network):

@@ -1,0 +1,56 @@
+"""Writes of accounts and access, in two modules: the second factor (second_factor.py) and
+people: invitations, deactivation (people.py). Callers import `security.services`."""
+
+from security.services.people import (
+    SEND_TASK,
+    InvitationInvalid,
+    invitation_accept,
+    invitation_check,
+    invitation_create,
+    invitation_lifetime,
+    invitation_mail,
+    invitation_resend,
+    invitation_revoke,
+    sessions_end,
+    token_hash,
+    user_deactivate,
+    user_reactivate,
+)
+from security.services.second_factor import (
+    DEVICE_NAME,
+    EnrolmentClosed,
+    GrantRefused,
+    code_verify,
+    code_wait_seconds,
+    devices_reset,
+    enrolment_confirm,
+    enrolment_device,
+    enrolment_grant_open,
+    enrolment_grant_withdraw,
+)
+
+__all__ = [
+    "DEVICE_NAME",
+    "SEND_TASK",
+    "EnrolmentClosed",
+    "GrantRefused",
+    "InvitationInvalid",
+    "code_verify",
+    "code_wait_seconds",
+    "devices_reset",
+    "enrolment_confirm",
+    "enrolment_device",
+    "enrolment_grant_open",
+    "enrolment_grant_withdraw",
+    "invitation_accept",
+    "invitation_check",
+    "invitation_create",
+    "invitation_lifetime",
+    "invitation_mail",
+    "invitation_resend",
+    "invitation_revoke",
+    "sessions_end",
+    "token_hash",
+    "user_deactivate",
+    "user_reactivate",
+]
