@@ -155,6 +155,8 @@ PROBLEMS: dict[str, Promise] = {
     "network.video_failed": gettext_lazy("%(network)s could not process the video: %(detail)s"),
     "network.sandbox_host": gettext_lazy("The sandbox does not imitate this %(network)s host."),
     "network.upload_not_opened": gettext_lazy("%(network)s did not open an upload session."),
+    "network.video_not_confirmed": gettext_lazy("%(network)s did not confirm the video's publication."),
+    "account.no_page_id": gettext_lazy("This %(network)s account has no Page id: an administrator must reconnect it."),
     "network.token_refused": gettext_lazy("%(network)s refused the account's access token."),
     # --- Why a worker did not publish a delivery (posts.services.delivery, operations) --------
     "delivery.message_state": gettext_lazy("The message is “%(message_state)s”."),

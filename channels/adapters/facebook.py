@@ -595,7 +595,12 @@ class FacebookAdapter:
                     graph, page, {"upload_phase": "finish", "upload_session_id": session, "description": text}
                 )
         if not finished.get("success"):
-            raise TransientError("Facebook did not confirm the video's publication.", request_sent=True)
+            raise TransientError(
+                Said(
+                    "Facebook did not confirm the video's publication.", "network.video_not_confirmed", network=NETWORK
+                ),
+                request_sent=True,
+            )
         return video_id
 
     @staticmethod
@@ -661,7 +666,9 @@ def _total(item: Mapping[str, Any], edge: str) -> int | None:
 
 def _page_id(credentials: Credentials) -> str:
     if not credentials.account_id:
-        raise AuthError("This Facebook account has no Page id: connect it again.")
+        raise AuthError(
+            Said("This Facebook account has no Page id: connect it again.", "account.no_page_id", network=NETWORK)
+        )
     return credentials.account_id
 
 
