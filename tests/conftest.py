@@ -7,6 +7,9 @@
 - `@pytest.mark.postgresql`: a test that only means something on PostgreSQL. Elsewhere it
   is skipped with that reason, so the gate above makes CI fail loudly if it ever runs on
   another database.
+- Each test starts in the default language: a request in French (LocaleMiddleware
+  activates the reader's language and leaves it on the thread) never leaks into the next
+  test's services.
 - On SQLite, the flush that empties the tables after a transactional test lifts the audit
   table's append-only triggers for its own statements (PostgreSQL's flush is a TRUNCATE,
   which fires no row trigger): audit/migrations/0003_append_only_trigger_sqlite.py.
@@ -18,6 +21,7 @@ import importlib
 import os
 
 import pytest
+from django.utils import translation
 
 _SKIPPED: list[tuple[str, str]] = []
 
@@ -28,6 +32,12 @@ def pytest_configure(config):
         "postgresql: the test needs PostgreSQL (skipped elsewhere; CI_NO_SKIPS=1 turns that skip into a failure)",
     )
     _lift_audit_triggers_during_sqlite_flush()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    yield
+    translation.deactivate()
 
 
 def pytest_collection_modifyitems(config, items):
