@@ -78,15 +78,22 @@ $(MO): $(PO)
 
 # --- The two commands -------------------------------------------------------------------
 
+# Other ports: make run WEB_PORT=8001 SANDBOX_PORT=8101.
+WEB_PORT ?= 8000
+SANDBOX_PORT ?= 8100
+run: export WEB_PORT := $(WEB_PORT)
+run: export SANDBOX_PORT := $(SANDBOX_PORT)
+run: export SITE_URL ?= http://127.0.0.1:$(WEB_PORT)
+run: export SANDBOX_URL ?= http://127.0.0.1:$(SANDBOX_PORT)
 run: $(RUN_STAMP) .env $(MO)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
 	@echo
-	@echo "Diplomacy Hub on http://127.0.0.1:8000 (sandbox networks on http://127.0.0.1:8100)."
-	@echo "Starting web, the crisis worker, the publish worker, beat and the sandbox. Ctrl-C stops them all."
+	@echo "Diplomacy Hub on $$SITE_URL (sandbox networks on $$SANDBOX_URL)."
+	@echo "Starting web, the crisis worker, the publish worker, beat and the sandbox. Ctrl-C stops them all (the workers first finish what they are sending)."
 	@echo
-	exec $(PY) -m honcho start -f Procfile
+	exec $(PY) -m diplomacy_hub.procfile start -f Procfile
 
 # Checks that the services the suite is pointed at answer: a test run against a database or
 # a broker that is down must fail loudly, never skip.
@@ -169,9 +176,9 @@ messages: $(RUN_STAMP)
 bench: $(DEV_STAMP)
 	$(PY) -m bench.run $(ARGS)
 
-# The fault scenarios at full size (tests/chaos/drill.py) on a scratch database of its own:
+# The fault scenarios at full size (live/drill.py) on a scratch database of its own:
 # SQLite and the filesystem broker by default, DATABASE_URL / CELERY_BROKER_URL when given.
 # One JSON line per scenario; fails if anything was lost or duplicated. ARGS="--scenario
 # worker_kill" runs one; ARGS="--keep" keeps the logs.
 drill: $(DEV_STAMP)
-	$(PY) -m tests.chaos.drill --full $(ARGS)
+	$(PY) -m live.drill --full $(ARGS)

@@ -7,4 +7,5 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit log")
 
     def ready(self) -> None:
+        # start-up: the receivers import models, which load only once the app registry is ready.
         from audit import receivers  # noqa: F401 (connects the signal receivers)

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from embassies.forms import ListFilterForm
+from diplomacy_hub.forms import ListFilterForm
 
 
 class AuditFilterForm(ListFilterForm):

@@ -8,6 +8,7 @@ import logging
 from django.core.exceptions import PermissionDenied
 
 from audit import context
+from audit.services import record
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +28,6 @@ class RequestContextMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, PermissionDenied):
-            from audit.services import record
-
             try:
                 record(
                     action="access.denied",

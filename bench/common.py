@@ -7,14 +7,15 @@ CELERY_BROKER_URL as given (give a Redis database number of your own, e.g.
 `redis://127.0.0.1:6379/13`: the benchmark empties the engine's queues in it, nothing
 else), or a filesystem broker folder under var/bench/.
 
-Processes reuse tests/live.py's `LiveProcess` (spawn, log, stop by pid) and its child
-entry point `python -m tests.live worker|beat ...` (the real Celery command line, which
+Processes reuse live/stack.py's `LiveProcess` (spawn, log, stop by pid) and its child
+entry point `python -m live.stack worker|beat ...` (the real Celery command line, which
 also points a filesystem broker at the benchmark's folders).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import re
@@ -31,7 +32,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from tests.live import LiveProcess, _spawn, filesystem_broker_options, free_port, purge_redis_queues
+import psycopg2
+import requests
+
+from live.stack import LiveProcess, filesystem_broker_options, free_port, purge_redis_queues, spawn, use_broker
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_VAR = REPO / "var" / "bench"
@@ -107,8 +111,6 @@ class Backend:
 
 
 def _postgres_admin(url: str):
-    import psycopg2
-
     parts = urlsplit(url)
     connection = psycopg2.connect(
         dbname="postgres",
@@ -269,8 +271,8 @@ class Stack:
 
     # The driver (this process) must send to the same broker as the children.
     def use_in_this_process(self) -> None:
+        # start-up: each benchmark sets Django up itself, once it has chosen its database.
         from diplomacy_hub.celery import app
-        from tests.live import use_broker
 
         if self.broker_options is not None:
             use_broker(app, self.broker_options)
@@ -278,7 +280,7 @@ class Stack:
     def _spawn(
         self, name: str, kind: str, argv: list[str], env: dict[str, str] | None = None, queues: str = ""
     ) -> LiveProcess:
-        process = _spawn(name, kind, argv, {**self.env, **(env or {})}, self.log_dir / f"{name}.log", queues=queues)
+        process = spawn(name, kind, argv, {**self.env, **(env or {})}, self.log_dir / f"{name}.log", queues=queues)
         self.processes.append(process)
         return process
 
@@ -300,8 +302,6 @@ class Stack:
         return self.sandbox_url
 
     def sandbox(self, method: str, path: str, **kwargs) -> Any:
-        import requests
-
         response = requests.request(method, f"{self.sandbox_url}/_sandbox/{path}", timeout=30, **kwargs)
         response.raise_for_status()
         return response.json() if response.content else None
@@ -319,7 +319,7 @@ class Stack:
         argv = [
             sys.executable,
             "-m",
-            "tests.live",
+            "live.stack",
             "worker",
             "-Q",
             queues,
@@ -348,7 +348,7 @@ class Stack:
         argv = [
             sys.executable,
             "-m",
-            "tests.live",
+            "live.stack",
             "beat",
             "--loglevel",
             "INFO",
@@ -379,7 +379,6 @@ class Stack:
 
         def answers() -> bool:
             self._check_alive(process)
-            import requests
 
             try:
                 requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)  # 503 without workers: up all the same
@@ -526,7 +525,5 @@ def now_iso() -> str:
 
 def percentile(values: list[float], fraction: float) -> float:
     """Nearest-rank percentile (fraction in 0..1) of a non-empty list."""
-    import math
-
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered), math.ceil(fraction * len(ordered))) - 1)]

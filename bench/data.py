@@ -33,6 +33,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.db import connection, transaction
+
 DAY = timedelta(days=1)
 CRISIS_EVERY = 4_166  # two crisis alerts a month over 100,000 messages
 NETWORKS = ("twitter", "facebook", "youtube", "flickr")
@@ -58,8 +60,6 @@ class Writer:
     """Rows for one model, in the model's column order, sent by COPY or executemany."""
 
     def __init__(self, model, *, explicit_id: bool = False) -> None:
-        from django.db import connection
-
         self.model = model
         self.connection = connection
         self.postgres = connection.vendor == "postgresql"
@@ -139,8 +139,8 @@ def _copy_text(value) -> str:
 
 
 def reset_sequences(models: Iterable) -> None:
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from django.core.management.color import no_style
-    from django.db import connection
 
     statements = connection.ops.sequence_reset_sql(no_style(), list(models))
     if statements:
@@ -157,6 +157,7 @@ ROLE_COUNTS = (("officer", 1_860), ("press_office", 60), ("crisis_unit", 50), ("
 def seed_people_and_accounts() -> dict:
     """2,000 users in their role groups (officers in one or two missions each) and one
     sandbox account per mission and network. Returns what the generator needs."""
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
@@ -305,8 +306,8 @@ def generate(
     *, total: int, indices: Iterable[int], now: datetime | None = None, people: dict | None = None, log=print
 ) -> dict:
     """Write messages `indices` of a year of `total` messages. Returns row counts."""
-    from django.db import transaction
 
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from embassies.models import Mission
     from posts.models import Delivery, DeliveryAttempt, Event, Message, MessageText, Review
 
@@ -479,6 +480,8 @@ def _deliveries(
                     "priority": "crisis" if p.crisis else "routine",
                     "state": state,
                     "reference": f"dh{delivery_id:016x}",
+                    # Unique like the model's random default, and the same from run to run.
+                    "network_token": f"{delivery_id:016x}",
                     "attempts": 0 if state in ("scheduled", "cancelled") else 1,
                     "next_attempt_at": p.scheduled_at if state == "scheduled" else None,
                     "state_changed_at": when,

@@ -38,9 +38,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
+import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
+
+import django
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+from django.db.models import Count, Max, Min
+from django.utils import timezone
 
 from bench.common import (
     BENCH_VAR,
@@ -59,6 +69,7 @@ from bench.common import (
     procfile_workers,
     wait_for,
 )
+from live.media_samples import mp4_bytes, png_bytes
 
 NETWORKS_WITH_IMAGE = ("twitter", "facebook", "flickr")
 NETWORKS_WITH_VIDEO = ("youtube",)
@@ -92,12 +103,10 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 def seed_accounts(*, networks: tuple[str, ...], missions_limit: int | None = None) -> int:
     """One connected sandbox account per mission and network, with numeric network ids and
     sandbox tokens valid for two hours (no refresh during the run)."""
-    from datetime import timedelta
 
-    from django.utils import timezone
-
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from channels.models import SocialAccount
-    from embassies.management.commands.seed_demo import sandbox_credentials, sandbox_handle
+    from demo.management.commands.seed_demo import sandbox_credentials, sandbox_handle
     from embassies.models import Mission
 
     missions = list(Mission.objects.order_by("pk"))[:missions_limit]
@@ -125,6 +134,7 @@ def seed_accounts(*, networks: tuple[str, ...], missions_limit: int | None = Non
 
 
 def crisis_users():
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
@@ -145,12 +155,11 @@ def make_alerts(
 ) -> list[int]:
     """The alert as the crisis unit writes it: an image version for X, Facebook and Flickr,
     a video version for YouTube; both submitted for review. Returns the message ids."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from posts.services.crisis import crisis_alert_create
     from posts.services.messages import attachment_add
     from posts.services.review import message_submit
-    from tests.media_samples import mp4_bytes, png_bytes
 
     scope = scope or {"all": True}
     stamp = tag or time.strftime("%H:%M:%S")
@@ -194,8 +203,8 @@ def make_alerts(
 def approve_together(approver, message_ids: list[int]) -> float:
     """Approve every message in one transaction; returns the wall-clock time of its commit
     (taken by the first on-commit callback, before the dispatcher's kick)."""
-    from django.db import transaction
 
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from posts.services.review import message_approve
 
     committed: list[float] = []
@@ -210,8 +219,7 @@ def approve_together(approver, message_ids: list[int]) -> float:
 
 
 def delivery_summary(message_ids: list[int]) -> dict:
-    from django.db.models import Count, Max, Min
-
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from posts.models import Delivery
 
     deliveries = Delivery.objects.filter(message_id__in=message_ids)
@@ -221,6 +229,7 @@ def delivery_summary(message_ids: list[int]) -> dict:
 
 
 def all_final(message_ids: list[int]) -> dict | None:
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from posts.models import Delivery
 
     summary = delivery_summary(message_ids)
@@ -233,6 +242,7 @@ def all_final(message_ids: list[int]) -> dict | None:
 def sandbox_check(counts: list[dict], message_ids: list[int]) -> dict:
     """Duplicates and losses as the sandbox saw them (`counts`: its /_sandbox/counts rows):
     each target account must hold the alert exactly once."""
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from posts.models import Delivery
 
     expected = {
@@ -294,10 +304,8 @@ def run(
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
     os.environ.update(child_env())
-    import django
 
     django.setup()
-    from django.db import connection
 
     missions_limit = 40 if quick else None
     accounts = seed_accounts(networks=NETWORKS_WITH_IMAGE + NETWORKS_WITH_VIDEO, missions_limit=missions_limit)
@@ -407,9 +415,6 @@ def run(
 
 
 def start_profiler(pid: int):
-    import shutil
-    import subprocess
-
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
         print("--profile needs py-spy (pip install py-spy); running without it.", file=sys.stderr)
@@ -436,8 +441,6 @@ def start_profiler(pid: int):
 
 
 def stop_profiler(process) -> None:
-    import signal
-
     process.send_signal(signal.SIGINT)
     try:
         process.wait(30)

@@ -23,16 +23,27 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import django
+import requests
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from bench.common import (
     SETTINGS_MODULE,
@@ -76,9 +87,8 @@ TIMEOUT_SECONDS = 30  # a request slower than this counts as an error
 def session_for(role: str) -> str:
     """A logged-in session of the first benchmark user of `role` (verified with a second
     factor when django-otp is installed); returns its key."""
-    from importlib import import_module
 
-    from django.conf import settings
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 
     user = get_user_model().objects.filter(username=f"bench-{role}-0").get()
@@ -87,6 +97,7 @@ def session_for(role: str) -> str:
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     if "django_otp" in settings.INSTALLED_APPS and "django_otp.plugins.otp_totp" in settings.INSTALLED_APPS:
+        # start-up: each benchmark sets Django up itself, once it has chosen its database.
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
         device, _ = TOTPDevice.objects.get_or_create(user=user, name="bench", defaults={"confirmed": True})
@@ -100,6 +111,7 @@ def session_for(role: str) -> str:
 
 def resolve_pages() -> tuple[dict[str, str], list[str]]:
     """{page key: path} for the pages whose URL name exists now, and the missing keys."""
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from django.urls import NoReverseMatch, reverse
 
     found, missing = {}, []
@@ -124,10 +136,8 @@ def resolve_pages() -> tuple[dict[str, str], list[str]]:
 def count_queries(paths: dict[str, str], sessions: dict[str, str]) -> dict[str, dict]:
     """Each page's queries (the second request: the first may also write the session's
     stamps) and its status, in this process through the test client."""
-    from django.conf import settings
-    from django.db import connection
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     counts = {}
     for page in PAGES:
@@ -200,8 +210,6 @@ def load_wrk(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
 def load_python(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
     """The same closed loop as wrk (clients connections, each sending its next request when
     the last answer arrived), for machines without wrk."""
-    import http.client
-    from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -266,6 +274,7 @@ def load(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
 
 
 def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None) -> dict:
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from bench import data
 
     backend = Backend.from_environment()
@@ -277,11 +286,8 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
     create_database(database_url)
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
-    import django
 
     django.setup()
-    from django.conf import settings
-    from django.db import connection
 
     now = data._dataset_now()
     print(f"pages: a year of {total:,} messages on {backend.name}", flush=True)
@@ -389,8 +395,6 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
 def _differences(small: list[str], large: list[str]) -> list[str]:
     """The queries of one run that the other has not (shapes only: numbers and quoted
     values blanked), so that a count that grows with the data shows its culprit."""
-    import re
-    from collections import Counter
 
     def shape(sql: str) -> str:
         return re.sub(r"'[^']*'|\b\d+\b", "?", sql)[:300]
@@ -401,8 +405,6 @@ def _differences(small: list[str], large: list[str]) -> list[str]:
 
 def _check(url: str, cookie: str) -> int | str:
     """The page's status for this session (a redirect means the session is not accepted)."""
-    import requests
-
     try:
         return requests.get(url, headers={"Cookie": cookie}, allow_redirects=False, timeout=180).status_code
     except requests.RequestException as error:
@@ -412,7 +414,6 @@ def _check(url: str, cookie: str) -> int | str:
 def _drain(base: str, *, timeout: float = 300) -> None:
     """Wait until gunicorn has worked off the requests that the last load left queued (a
     slow page's queue outlives wrk), so that the next page starts on an idle server."""
-    import requests
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

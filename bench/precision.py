@@ -20,6 +20,11 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import django
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Min
+
 from bench.common import (
     SETTINGS_MODULE,
     Backend,
@@ -39,6 +44,7 @@ NETWORKS = ("twitter", "facebook")
 
 
 def officers_for(missions) -> dict[int, object]:
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
@@ -63,6 +69,7 @@ def officers_for(missions) -> dict[int, object]:
 
 
 def press_officer():
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
@@ -75,6 +82,7 @@ def press_officer():
 
 
 def write_messages(count: int) -> list[int]:
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from channels.models import SocialAccount
     from embassies.models import Mission
     from posts.services.messages import message_create
@@ -102,6 +110,7 @@ def write_messages(count: int) -> list[int]:
 
 
 def approve_for(approver, message_ids: list[int], at: datetime) -> None:
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from posts.services.review import message_approve
 
     for message_id in message_ids:
@@ -109,8 +118,7 @@ def approve_for(approver, message_ids: list[int], at: datetime) -> None:
 
 
 def first_sent(message_ids: list[int]) -> dict[int, datetime] | None:
-    from django.db.models import Min
-
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from posts.models import Delivery
 
     rows = dict(
@@ -123,6 +131,7 @@ def first_sent(message_ids: list[int]) -> dict[int, datetime] | None:
 
 
 def run(*, quick: bool = False, latency_ms: int = 200, count: int = 100) -> dict:
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from bench.fanout import child_env, seed_accounts
 
     backend = Backend.from_environment()
@@ -131,12 +140,10 @@ def run(*, quick: bool = False, latency_ms: int = 200, count: int = 100) -> dict
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
     os.environ.update(child_env())
-    import django
 
     django.setup()
-    from django.db import connection
-    from django.db.models import Count
 
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from posts.models import Delivery, Message
 
     count = 20 if quick else count
@@ -189,7 +196,6 @@ def run(*, quick: bool = False, latency_ms: int = 200, count: int = 100) -> dict
         connection.close()
         if not keep_databases():
             drop_database(database_url)
-    from django.conf import settings
 
     late = sorted((found[m] - at).total_seconds() for m in message_ids)
     duplicates = sum(max(0, int(row["count"]) - 1) + int(row.get("duplicates_refused") or 0) for row in check)

@@ -19,12 +19,20 @@ to var/bench/publish-cpu-profile.txt.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import gc
+import io
 import json
 import os
+import pstats
 import statistics
 import sys
 import time
 from pathlib import Path
+
+import django
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from bench.common import (
     BENCH_VAR,
@@ -44,8 +52,6 @@ class _GcClock:
     """CPU time spent in the cyclic garbage collector (gc.callbacks), in this thread."""
 
     def __init__(self) -> None:
-        import gc
-
         self.seconds = 0.0
         self.collections = 0
         self._started = 0.0
@@ -59,8 +65,6 @@ class _GcClock:
             self.collections += 1
 
     def stop(self) -> None:
-        import gc
-
         gc.callbacks.remove(self._callback)
 
 
@@ -73,19 +77,19 @@ def run(
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
     os.environ["CELERY_BROKER_URL"] = "memory://"  # the approval's kick goes nowhere
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from bench.fanout import child_env
 
     os.environ.update(child_env())
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from channels.sandbox.server import SandboxServer
 
     sandbox = SandboxServer().start()
     os.environ["SANDBOX_URL"] = sandbox.url
-    import django
 
     django.setup()
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from bench.fanout import approve_together, crisis_users, make_alerts, seed_accounts
     from posts.models import Delivery
     from posts.services.delivery import delivery_publish
@@ -98,6 +102,7 @@ def run(
         deliveries = list(
             Delivery.objects.filter(message_id__in=message_ids).order_by("pk").values_list("pk", "account__network")
         )
+        # start-up: each benchmark sets Django up itself, once it has chosen its database.
         from posts.services.dispatch import dispatch_due
 
         started = time.thread_time()
@@ -110,16 +115,12 @@ def run(
         outcomes: dict[str, int] = {}
         gc_time = _GcClock()
         if gc_threshold is not None:
-            import gc
-
             gc.collect()
             gc.freeze()
             if gc_threshold:
                 gc.set_threshold(gc_threshold, *gc.get_threshold()[1:])
         profiler = None
         if profile:
-            import cProfile
-
             profiler = cProfile.Profile(time.thread_time)  # CPU, not the waits
         for pk, network in deliveries:
             seen = len(cpu.setdefault(network, [])) + len(queries.setdefault(network, []))
@@ -146,9 +147,6 @@ def run(
                     cpu[network].append(float("nan"))
             outcomes[outcome.state] = outcomes.get(outcome.state, 0) + 1
         if profiler is not None:
-            import io
-            import pstats
-
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(60)
             out.write("\n\n")

@@ -1,10 +1,24 @@
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
-from diplomacy_hub import policy
-from embassies.forms import ListFilterForm
+from diplomacy_hub.forms import ListFilterForm
+from embassies.forms import searchable
 from embassies.models import Mission
+from embassies.names import by_name
+from embassies.selectors import missions_visible_to
+
+
+class MissionsByName(ModelChoiceIterator):
+    """A mission picker's choices by name in the reader's language (a sort the database
+    cannot do the same way on SQLite and PostgreSQL)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for mission in by_name(self.queryset):
+            yield self.choice(mission)
 
 
 class AccountRegisterForm(forms.Form):
@@ -26,7 +40,9 @@ class AccountRegisterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mission"].queryset = policy.missions_visible_to(user).active().order_by("name")
+        self.fields["mission"].queryset = missions_visible_to(user).active()
+        self.fields["mission"].iterator = MissionsByName
+        searchable(self.fields["mission"], placeholder=_("Type to find a mission"))
 
 
 class AccountFilterForm(ListFilterForm):

@@ -36,6 +36,7 @@ import math
 import os
 import re
 import struct
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -45,7 +46,7 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps, ImageSequence
 
-from channels.adapters.base import MediaFile, NetworkLimits, Problem, Said, problem_of
+from channels.adapters.base import MediaFile, NetworkLimits, PermanentError, Problem, Said, problem_of
 
 MB = 1024 * 1024
 
@@ -719,6 +720,43 @@ def strip_video_metadata(source: str | os.PathLike, destination: str | os.PathLi
                 writer.write(bytes(step))
                 remaining -= step
     return len(boxes)
+
+
+# --- The media as it leaves for a network ---------------------------------------------------
+# Clean of its metadata whatever way it came in; media that cannot be cleaned, or that outgrows
+# the network's limit once cleaned, is refused for good (PermanentError) before any call. The
+# adapters call these, then send the result through their own SDK.
+
+
+def clean_image(item: MediaFile, *, label: str, max_bytes: int | None = None) -> bytes:
+    """The image re-encoded without EXIF, GPS or trailing data. Re-encoding may grow it,
+    so with `max_bytes` (the network's limit) its size is checked again."""
+    try:
+        data = strip_metadata(item.path)
+    except MediaRejected as exc:
+        raise PermanentError(str(exc)) from exc
+    if max_bytes is not None and len(data) > max_bytes:
+        raise PermanentError(
+            f"The image “{os.path.basename(item.path)}” is over {label}'s "
+            f"{max_bytes // MB} MB once cleaned of its metadata; send a smaller one."
+        )
+    return data
+
+
+@contextmanager
+def video_without_metadata(path: str, *, network: str) -> Iterator[str]:
+    """The path of the video as it may leave: a temporary copy without its metadata boxes
+    when it has any (removed on leaving the block), else the file itself."""
+    try:
+        if not video_metadata_boxes(path):
+            yield path
+            return
+        with tempfile.TemporaryDirectory(prefix=f"dh-{network}-") as directory:
+            clean = os.path.join(directory, "video")
+            strip_video_metadata(path, clean)
+            yield clean
+    except MediaRejected as exc:
+        raise PermanentError(str(exc)) from exc
 
 
 # --- Checking media against a network's limits -------------------------------------------------

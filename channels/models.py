@@ -77,7 +77,7 @@ class SocialAccount(models.Model):
 
     def __str__(self) -> str:
         label = self.handle or self.display_name or self.network_account_id or _("(not connected)")
-        return f"{self.mission.name} · {self.get_network_display()} {label}"
+        return f"{self.mission.display_name} · {self.get_network_display()} {label}"
 
     # --- Credentials -------------------------------------------------------------------------
 
@@ -116,3 +116,26 @@ class SocialAccount(models.Model):
     @property
     def can_publish(self) -> bool:
         return self.status == self.Status.CONNECTED and self.has_credentials
+
+
+# --- Words (the network and account as officers know them) ----------------------------------
+
+
+def network_label(network: str) -> str:
+    try:
+        return str(Network(network).label)
+    except ValueError:
+        return network
+
+
+def account_name(account: SocialAccount) -> str:
+    """How the account is known on its network: "@FranceEgypte" on X."""
+    name = account.handle or account.display_name or account.network_account_id or f"#{account.pk}"
+    if account.network == Network.TWITTER and account.handle and not name.startswith("@"):
+        name = f"@{name}"
+    return name
+
+
+def account_label(account: SocialAccount) -> str:
+    """ "X @FranceEgypte": the network, then how the account is known there."""
+    return f"{network_label(account.network)} {account_name(account)}"

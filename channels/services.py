@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from audit.services import record as audit_record
 from channels.adapters import get_adapter, get_connect_flow
 from channels.adapters.base import (
     Adapter,
@@ -35,6 +36,7 @@ from channels.adapters.base import (
 from channels.adapters.transport import Timeouts
 from channels.crypto import CredentialsDecryptionError, key_ring
 from channels.models import Network, SocialAccount
+from channels.notifications import notify_admins_of_account_problem
 from diplomacy_hub import policy
 from embassies.models import Mission
 
@@ -61,6 +63,15 @@ class AccountAlreadyConnected(AccountError):
 class ConnectError(AccountError):
     """The network's callback does not belong to a connect started in this session, or the
     network refused it. Nothing was stored."""
+
+
+def _refusal(sentence: str, detail: str) -> str:
+    """`sentence` with the network's words, unless those words already say who refused
+    ("X refused the call: …"): never "Refused by the network: X refused the call: …"."""
+    first_word = detail.split(" ", 1)[0]
+    if first_word in {str(label) for label in Network.labels} | {"Google", "Twitter"}:
+        return detail
+    return sentence % {"detail": detail}
 
 
 # --- Configuration ---------------------------------------------------------------------------
@@ -115,11 +126,9 @@ def _audit(actor: Any, action: str, account: SocialAccount | None, **details: An
     caller's transaction) and a log line. Details whose names smell of a secret are dropped:
     callers pass none, and this keeps it so. The workers' routine checks and refreshes of
     ~1,000 accounts are log lines only; what they find (expired, revoked) is audited."""
-    import audit
-
     safe = {key: value for key, value in details.items() if not any(w in key.lower() for w in _SECRET_WORDS)}
     if action not in ("account.health_check", "account.refresh"):
-        audit.record(
+        audit_record(
             action=action,
             actor=actor,
             obj=account,
@@ -146,10 +155,7 @@ def _audit(actor: Any, action: str, account: SocialAccount | None, **details: An
 
 def _notify_admins(account: SocialAccount, reason: str) -> None:
     """Tell the administrators, once the transaction commits, that an account needs
-    reconnecting (posts.notifications; imported here: posts depends on channels, not back).
-    Call inside the transaction that changed the account."""
-    from posts.notifications import notify_admins_of_account_problem
-
+    reconnecting. Call inside the transaction that changed the account."""
     notify_admins_of_account_problem(account=account, reason=reason)
 
 
@@ -316,7 +322,7 @@ def account_connect_finish(
         )
     except AuthError as exc:
         _audit(actor, "account.connect_refused", account, detail=exc.detail)
-        message = _("The network refused the connection: %(detail)s") % {"detail": exc.detail}
+        message = _refusal(_("The network refused the connection: %(detail)s"), exc.detail)
         raise ConnectError(message) from None
     info = connected.account
     with transaction.atomic():
@@ -360,7 +366,7 @@ def _require_not_connected_elsewhere(account: SocialAccount, network_account_id:
     if other is not None:
         raise AccountAlreadyConnected(
             _("This %(network)s account is already connected to the %(mission)s.")
-            % {"network": account.get_network_display(), "mission": other.mission.name}
+            % {"network": account.get_network_display(), "mission": other.mission.display_name}
         )
 
 
@@ -528,7 +534,7 @@ def account_health_check(*, account_id: int) -> SocialAccount:
         info = adapter_for(account).check_credentials(credentials)
     except AuthError as exc:
         account_mark_expired(account, exc.detail)
-        _record_check(account, _("Refused by the network: %(detail)s") % {"detail": exc.detail})
+        _record_check(account, _refusal(_("Refused by the network: %(detail)s"), exc.detail))
     except AdapterError as exc:  # transient, rate limited, or a permanent answer: not a verdict
         _record_check(account, _("Could not check now: %(detail)s") % {"detail": exc.detail})
     except CredentialsDecryptionError:

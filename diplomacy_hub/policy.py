@@ -9,8 +9,9 @@ Views, the admin, the API, services and querysets all ask this module. Two quest
   on an object they can see. Unknown actions raise: a typo must never grant access.
 
 Objects are duck-typed: anything with `mission_id` (a message, a social account, a
-membership) or a Mission itself; messages also carry `author_id` and `priority`, and a
-Message answers `writer_ids()` (its author and whoever edited it) for four eyes.
+membership, a Mission itself, whose `mission_id` is its own id); messages also carry
+`author_id` and `priority`, and a Message answers `writer_ids()` (its author and whoever
+edited it) for four eyes.
 
 A rule answers True, False, or a `Refusal` that says why in words the user understands;
 `require` raises PermissionDenied with those words, translated.
@@ -20,13 +21,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext, gettext_noop
 
-from embassies.models import Mission
 from embassies.roles import Role
 
 CROSS_MISSION_ROLES = frozenset({Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR})
+CRISIS = "crisis"  # a message's priority (posts.models.Priority, which this module cannot import)
 
 
 def roles_of(user) -> frozenset[str]:
@@ -76,8 +77,18 @@ def scope(user, queryset: QuerySet, *, mission_field: str = "mission") -> QueryS
     return queryset.filter(**{lookup: list(mission_ids_of(user))})
 
 
-def missions_visible_to(user) -> QuerySet[Mission]:
-    return scope(user, Mission.objects.all(), mission_field="")
+def scope_messages(user, queryset: QuerySet) -> QuerySet:
+    """Narrow a queryset of messages to those the user may see: `scope`'s, and for an
+    officer also the crisis alerts approved to go out on their missions' accounts (what
+    went out in their name is theirs to know). A crisis alert has no mission of its own."""
+    if sees_all_missions(user) or not has_role(user, Role.OFFICER):
+        return scope(user, queryset, mission_field="mission")
+    mission_ids = list(mission_ids_of(user))
+    targets_here = queryset.model.targets.through.objects.filter(
+        message_id=OuterRef("pk"), socialaccount__mission__in=mission_ids
+    )
+    alerts_here = Q(priority=CRISIS, approved_by__isnull=False) & Exists(targets_here)
+    return queryset.filter(Q(mission__in=mission_ids) | alerts_here)
 
 
 # --- Rules --------------------------------------------------------------------------------
@@ -107,8 +118,6 @@ WROTE_PART = Refusal(
 
 
 def _mission_id(obj: Any) -> int | None:
-    if isinstance(obj, Mission):
-        return obj.pk
     return getattr(obj, "mission_id", None)
 
 
@@ -117,7 +126,16 @@ def _is_officer_of(user, obj: Any) -> bool:
 
 
 def _is_crisis(obj: Any) -> bool:
-    return getattr(obj, "priority", None) == "crisis"
+    return getattr(obj, "priority", None) == CRISIS
+
+
+def _alert_reached_missions_of(user, obj: Any) -> bool:
+    """An approved crisis alert aimed at accounts of the officer's missions (one query,
+    asked only of an officer looking at an alert)."""
+    if not (_is_crisis(obj) and getattr(obj, "approved_by_id", None) and has_role(user, Role.OFFICER)):
+        return False
+    targets = getattr(obj, "targets", None)
+    return targets is not None and targets.filter(mission_id__in=list(mission_ids_of(user))).exists()
 
 
 def _wrote_part(user, obj: Any) -> bool:
@@ -130,7 +148,7 @@ def _wrote_part(user, obj: Any) -> bool:
 
 
 def _may_view(user, obj: Any) -> bool:
-    return sees_all_missions(user) or _is_officer_of(user, obj)
+    return sees_all_missions(user) or _is_officer_of(user, obj) or _alert_reached_missions_of(user, obj)
 
 
 def _may_write_message(user, obj: Any) -> bool:

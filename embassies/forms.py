@@ -1,26 +1,14 @@
-"""Forms of the missions and staff pages, and the base of every list page's filter form
-(missions, staff, social accounts, the audit log)."""
+"""Forms of the missions and staff pages."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from diplomacy_hub.forms import ListFilterForm
 from embassies import selectors
 from embassies.models import Mission
 from embassies.roles import Role
-
-
-class ListFilterForm(forms.Form):
-    """A list page's GET filters (rendered by the `filter_bar` tag)."""
-
-    def filters(self) -> dict:
-        """The valid filters; an invalid value is ignored, and shown with its error, rather
-        than failing the page. An unbound form filters nothing."""
-        if not self.is_bound:
-            return {}
-        self.is_valid()  # cleaned_data then holds only the fields that validated
-        return {name: value for name, value in self.cleaned_data.items() if value}
 
 
 class MissionFilterForm(ListFilterForm):
@@ -52,6 +40,19 @@ class StaffFilterForm(ListFilterForm):
     )
 
 
+def searchable(field: forms.Field, *, placeholder: str) -> forms.Field:
+    """Make a long select (the 271 missions) a searchable picker: static/js/combobox.js
+    puts a text box in front of it; without JavaScript it stays a plain select."""
+    field.widget.attrs.update(
+        {
+            "data-combobox": "",
+            "data-combobox-placeholder": placeholder,
+            "data-combobox-empty": gettext_lazy("Nothing matches: try a city, a country or fewer letters."),
+        }
+    )
+    return field
+
+
 class _ConfirmationForm(forms.Form):
     """A staff change's form: acted on once the confirmation page is posted (`confirmed=yes`)."""
 
@@ -67,13 +68,14 @@ class MembershipForm(_ConfirmationForm):
         groups: dict[str, list[tuple[str, str]]] = {}
         for mission in selectors.missions_to_attach(exclude=exclude):
             groups.setdefault(str(mission.get_region_display()), []).append(
-                (mission.code, f"{mission.name} ({mission.city})")
+                (mission.code, f"{mission.display_name} ({mission.display_city})")
             )
         self.fields["mission"].choices = [("", gettext_lazy("Choose a mission")), *groups.items()]
+        searchable(self.fields["mission"], placeholder=gettext_lazy("Type to find a mission"))
 
     def clean_mission(self) -> Mission:
         # The choice field already limited the code to the missions offered.
-        return selectors.missions_to_attach().get(code=self.cleaned_data["mission"])
+        return selectors.mission_to_attach(code=self.cleaned_data["mission"])
 
 
 class RoleForm(_ConfirmationForm):

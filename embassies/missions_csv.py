@@ -1,4 +1,5 @@
-"""Reads the ministry's list of missions (embassies/data/missions.csv)."""
+"""Reads the ministry's list of missions (embassies/data/missions.csv): the columns of
+the shared data README, plus `name_fr` and `city_fr`, the names French readers see."""
 
 import csv
 from pathlib import Path
@@ -14,8 +15,10 @@ def read_missions(path: Path = MISSIONS_CSV) -> list[dict]:
                 "code": row["code"],
                 "kind": row["kind"],
                 "name": row["name"],
+                "name_fr": row["name_fr"],
                 "country_code": row["country_code"],
                 "city": row["city"],
+                "city_fr": row["city_fr"],
                 "time_zone": row["timezone"],
                 "region": row["region"],
                 "languages": row["languages"].split(";"),

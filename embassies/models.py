@@ -1,12 +1,11 @@
 import zoneinfo
 
-import pycountry
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from embassies.names import country_name, in_reader_language
 from embassies.validators import (
-    USER_ASSIGNED_COUNTRY_CODES,
     validate_country_code,
     validate_language_codes,
     validate_time_zone,
@@ -38,14 +37,26 @@ class Mission(models.Model):
 
     code = models.SlugField(_("code"), max_length=64, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name in English"), max_length=200)
+    name_fr = models.CharField(
+        _("name in French"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shown to French readers; the English name if empty."),
+    )
     country_code = models.CharField(
         _("host country"),
         max_length=2,
         validators=[validate_country_code],
         help_text=_("ISO 3166-1 alpha-2, for example JP."),
     )
-    city = models.CharField(_("city"), max_length=100)
+    city = models.CharField(_("city in English"), max_length=100)
+    city_fr = models.CharField(
+        _("city in French"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown to French readers; the English name if empty."),
+    )
     time_zone = models.CharField(
         _("time zone"),
         max_length=64,
@@ -75,7 +86,22 @@ class Mission(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The mission's name in the reader's language."""
+        return in_reader_language(self.name, self.name_fr)
+
+    @property
+    def display_city(self) -> str:
+        """The host city's name in the reader's language ("Le Caire", "Cairo")."""
+        return in_reader_language(self.city, self.city_fr)
+
+    @property
+    def mission_id(self) -> int | None:
+        """Its own id: the policy asks any object for `mission_id`, a mission included."""
+        return self.pk
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -83,10 +109,8 @@ class Mission(models.Model):
 
     @property
     def country_name(self) -> str:
-        if self.country_code in USER_ASSIGNED_COUNTRY_CODES:
-            return USER_ASSIGNED_COUNTRY_CODES[self.country_code]
-        country = pycountry.countries.get(alpha_2=self.country_code)
-        return getattr(country, "common_name", None) or country.name if country else self.country_code
+        """The host country's everyday name in the reader's language."""
+        return country_name(self.country_code)
 
 
 class StaffMembership(models.Model):

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-import audit
+from audit.services import record
 from diplomacy_hub import policy
 from embassies.models import Mission, StaffMembership
 from embassies.roles import Role
@@ -25,7 +25,7 @@ from embassies.roles import Role
 
 def _audit(actor: Any, action: str, user: Any, **details: Any) -> None:
     """An audit event (audit.AuditEvent, in the caller's transaction) and its log line."""
-    audit.record(action=action, actor=actor, obj=user, details=details)
+    record(action=action, actor=actor, obj=user, details=details)
 
 
 def _user(user_id: int):

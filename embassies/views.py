@@ -26,7 +26,6 @@ from diplomacy_hub import policy
 from embassies import selectors, services
 from embassies.forms import MembershipForm, MissionFilterForm, RemoveMembershipForm, RoleForm, StaffFilterForm
 from embassies.roles import Role
-from security.selectors import authenticator_state
 
 
 def _posted(request: HttpRequest):
@@ -141,7 +140,6 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
             "memberships": memberships,
             "form": MembershipForm(exclude={membership.mission_id for membership in memberships}),
             "is_self": person.pk == request.user.pk,
-            "authenticator": authenticator_state(user=person),
             "can_open_enrolment": policy.can(request.user, "staff.manage"),
             "now": timezone.now(),
         },
@@ -275,7 +273,7 @@ def membership_add(request: HttpRequest, user_id: int) -> HttpResponse:
         person=person,
         title=_("Attach %(name)s to a mission?") % {"name": _name(person)},
         lead=(
-            _("%(name)s will work for %(mission)s.") % {"name": _name(person), "mission": mission.name}
+            _("%(name)s will work for %(mission)s.") % {"name": _name(person), "mission": mission.display_name}
             if mission
             else _("Choose the mission.")
         ),
@@ -285,7 +283,7 @@ def membership_add(request: HttpRequest, user_id: int) -> HttpResponse:
             actor=request.user, user_id=person.pk, mission_id=form.cleaned_data["mission"].pk
         ),
         done=_("%(name)s is attached to %(mission)s.")
-        % {"name": _name(person), "mission": mission.name if mission else ""},
+        % {"name": _name(person), "mission": mission.display_name if mission else ""},
         unchanged=_("%(name)s was already attached to it.") % {"name": _name(person)},
     )
 
@@ -301,11 +299,11 @@ def membership_remove(request: HttpRequest, user_id: int) -> HttpResponse:
         request,
         form=form,
         person=person,
-        title=_("Detach %(name)s from %(mission)s?") % {"name": _name(person), "mission": mission.name},
+        title=_("Detach %(name)s from %(mission)s?") % {"name": _name(person), "mission": mission.display_name},
         lead=_("They will no longer see or write that mission's messages."),
         button=_("Yes, detach"),
         danger=True,
         act=lambda form: services.membership_remove(actor=request.user, user_id=person.pk, mission_id=mission.pk),
-        done=_("%(name)s no longer works for %(mission)s.") % {"name": _name(person), "mission": mission.name},
+        done=_("%(name)s no longer works for %(mission)s.") % {"name": _name(person), "mission": mission.display_name},
         unchanged=_("%(name)s was not attached to it.") % {"name": _name(person)},
     )

@@ -9,6 +9,7 @@ Permissions come from the policy module, like every other entry point.
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from diplomacy_hub import policy
 from embassies.admin import PolicyAdminMixin
@@ -124,7 +125,8 @@ class MessageAdmin(ReadOnlyPolicyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return policy.scope(request.user, super().get_queryset(request), mission_field="mission")
 
-    def _each(self, request, queryset, service, done: str) -> None:
+    def _each(self, request, queryset, service, done) -> None:
+        """Calls `service` for each message; `done(count)` words the success."""
         succeeded = 0
         for message in queryset:
             try:
@@ -135,7 +137,7 @@ class MessageAdmin(ReadOnlyPolicyAdminMixin, admin.ModelAdmin):
             else:
                 succeeded += 1
         if succeeded:
-            self.message_user(request, f"{succeeded} message(s) {done}.", messages.SUCCESS)
+            self.message_user(request, done(succeeded) % {"count": succeeded}, messages.SUCCESS)
 
     @admin.action(description=_("Approve and publish now (never your own message)"))
     def approve_now(self, request, queryset) -> None:
@@ -143,7 +145,11 @@ class MessageAdmin(ReadOnlyPolicyAdminMixin, admin.ModelAdmin):
             request,
             queryset,
             lambda **kwargs: message_approve(publish_at=None, **kwargs),
-            "approved for publishing now",
+            lambda count: ngettext(
+                "%(count)s message approved for publishing now.",
+                "%(count)s messages approved for publishing now.",
+                count,
+            ),
         )
 
     @admin.action(description=_("Cancel (what has not gone out yet)"))
@@ -152,7 +158,7 @@ class MessageAdmin(ReadOnlyPolicyAdminMixin, admin.ModelAdmin):
             request,
             queryset,
             lambda **kwargs: message_cancel(reason="Cancelled from the admin.", **kwargs),
-            "cancelled",
+            lambda count: ngettext("%(count)s message cancelled.", "%(count)s messages cancelled.", count),
         )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from channels.models import Network, SocialAccount
+from channels.models import Network, SocialAccount, account_name
 from posts.models import Attachment, Message
 from posts.rawsql import message_target_ids
 
@@ -103,14 +103,6 @@ class Draft:
 
 
 # --- From a saved message --------------------------------------------------------------------
-
-
-def account_name(account: SocialAccount) -> str:
-    """How the account is known on its network: "@FranceEgypte" on X."""
-    name = account.handle or account.display_name or account.network_account_id or f"#{account.pk}"
-    if account.network == Network.TWITTER and account.handle and not name.startswith("@"):
-        name = f"@{name}"
-    return name
 
 
 def target_of(account: SocialAccount) -> DraftTarget:

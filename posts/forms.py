@@ -19,11 +19,12 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
+from embassies.forms import searchable
 from embassies.models import RIGHT_TO_LEFT_LANGUAGES, Mission
 from posts.draft import Draft, draft_typed, texts_of
 from posts.models import ALT_TEXT_MAX, COMMENT_MAX, TEXT_TITLE_MAX, TITLE_MAX, Attachment, Message, Priority
 from posts.problems import display_language
-from posts.validation import is_blocking
+from posts.validation import is_blocking, language_name
 
 LOCAL_INPUT_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
 NETWORKS_WITH_TITLES = (Network.YOUTUBE, Network.FLICKR)
@@ -53,7 +54,7 @@ def zone_of(mission: Mission | None) -> zoneinfo.ZoneInfo:
 
 
 def place_of(mission: Mission | None) -> str:
-    return mission.city if mission is not None else zone_city(hq_zone())
+    return mission.display_city if mission is not None else zone_city(hq_zone())
 
 
 # --- Local times ----------------------------------------------------------------------------
@@ -258,14 +259,14 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
         zone = mission.zone
         self.fields["desired_at"] = LocalDateTimeField(
             zone=zone,
-            place=mission.city,
+            place=mission.display_city,
             required=False,
-            label=_("Desired time in %(place)s") % {"place": mission.city},
+            label=_("Desired time in %(place)s") % {"place": mission.display_city},
             help_text=_("Local time of the mission. Leave empty to let the press office choose."),
         )
         self.fields["targets"].choices = [(str(account.pk), str(account)) for account in accounts]
         for language in mission.languages:
-            name = display_language(language)
+            name = language_name(language)  # inside a sentence: "Texte en arabe"
             self.fields[text_field(language)] = forms.CharField(
                 label=_("Text in %(language)s") % {"language": name},
                 required=False,
@@ -572,6 +573,7 @@ class ReviewQueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = [("", _("All regions")), *Mission.Region.choices]
         self.fields["mission"].choices = _mission_choices(missions)
+        searchable(self.fields["mission"], placeholder=_("All missions"))
         self.fields["network"].choices = [("", _("All networks")), *Network.choices]
         self.fields["priority"].choices = [("", _("Any priority")), *Priority.choices]
 
@@ -608,6 +610,7 @@ class CalendarForm(forms.Form):
         self.today = today
         self.fields["region"].choices = [("", _("All regions")), *Mission.Region.choices]
         self.fields["mission"].choices = _mission_choices(missions)
+        searchable(self.fields["mission"], placeholder=_("All missions"))
         self.fields["tz"].choices = [
             (self.HQ, _("%(place)s (headquarters)") % {"place": zone_city(hq_zone())}),
             (self.MISSION, _("Each mission's own")),

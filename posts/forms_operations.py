@@ -18,7 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network
+from embassies.forms import searchable
 from embassies.models import Mission
+from embassies.names import by_name, country_name
 from embassies.validators import is_language_code
 from posts.models import PublishingPause
 from posts.services.crisis import DEFAULT_CRISIS_NETWORKS, clean_scope
@@ -192,11 +194,12 @@ class PauseForm(ConfirmMixin, forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        missions = Mission.objects.active().order_by("region", "name").values_list("code", "name", "region")
+        missions = sorted(by_name(Mission.objects.active()), key=lambda mission: mission.region)
         groups: dict[str, list[tuple[str, str]]] = {}
-        for code, name, region in missions:
-            groups.setdefault(str(Mission.Region(region).label), []).append((code, name))
+        for mission in missions:
+            groups.setdefault(str(mission.get_region_display()), []).append((mission.code, mission.display_name))
         self.fields["mission"].choices = [("", _("Choose a mission")), *groups.items()]
+        searchable(self.fields["mission"], placeholder=_("Type to find a mission"))
 
     FIELD_OF_SCOPE = {"region": "region", "country": "country", "mission": "mission", "network": "network"}
 
@@ -235,10 +238,10 @@ def describe_pause(scope: str, value: str) -> str:
     elif scope == Scope.NETWORK and value in Network.values:
         label = str(Network(value).label)
     elif scope == Scope.MISSION:
-        label = Mission.objects.filter(code=value).values_list("name", flat=True).first() or value
+        mission = Mission.objects.filter(code=value).first()
+        label = mission.display_name if mission else value
     elif scope == Scope.COUNTRY:
-        mission = Mission.objects.filter(country_code=value).first()
-        label = f"{mission.country_name} ({value})" if mission else value
+        label = f"{country_name(value)} ({value})" if Mission.objects.filter(country_code=value).exists() else value
     return _("%(scope)s: %(which)s") % {"scope": Scope(scope).label, "which": label}
 
 

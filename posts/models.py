@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
@@ -93,6 +94,10 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # Not stored: set by a decision's service on the message it returns, so that the page
+    # says "the author has been told" only when an email to them was queued.
+    author_told: bool = False
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("message")
@@ -119,8 +124,6 @@ class Message(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("posts:message_detail", args=[self.pk])
 
     def require_transition(self, to_state: str) -> None:
@@ -221,6 +224,8 @@ class Review(models.Model):
     decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
     comment = models.TextField(_("comment"), blank=True)
     message_version = models.PositiveIntegerField()
+    # The texts the reviewer decided on, so that the next review sees what changed since.
+    texts = models.JSONField(_("texts reviewed"), default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import pycountry
-from django.conf.locale import LANG_INFO
 from django.utils.functional import Promise
-from django.utils.translation import get_language, get_language_info, gettext_lazy, ngettext, ngettext_lazy
+from django.utils.translation import get_language_info, gettext_lazy, ngettext, ngettext_lazy
 from django.utils.translation import gettext as _
 
 from channels.media import describe_duration, describe_size
-from channels.models import Network, SocialAccount
+from channels.models import SocialAccount, network_label
+from embassies import names
 from posts.models import Message
 
 # Accounts named in one problem before "and N more" (a crisis alert targets hundreds).
@@ -204,34 +203,13 @@ def word_problem(problem: Any) -> str:
 
 
 def display_language(code: str) -> str:
-    """The language's name in the reader's language ("arabe" in French)."""
+    """The language's name in the reader's language, as a heading or a label ("Arabe" in
+    French); inside a sentence, `embassies.names.language_name` ("en arabe")."""
     try:
         return str(get_language_info(code)["name_translated"])
     except KeyError:
-        info = LANG_INFO.get(code)
-        if info and "name" in info:
-            return info["name"]
-        language = pycountry.languages.get(alpha_2=code) if code else None
-        return getattr(language, "name", None) or code or "?"
-
-
-def language_in_sentence(code: str) -> str:
-    """The language's name as it reads inside a sentence of the reader's language."""
-    return _in_sentence(display_language(code))
-
-
-def _in_sentence(name: str) -> str:
-    """A language's name inside a sentence: French writes "en arabe", English "in Arabic"."""
-    if (get_language() or "").startswith("fr") and name[:1].isupper():
-        return name[:1].lower() + name[1:]
-    return name
-
-
-def network_name(network: str) -> str:
-    try:
-        return str(Network(network).label)
-    except ValueError:
-        return network
+        name = names.language_name(code)
+        return name[:1].upper() + name[1:]
 
 
 def join_words(words: list[str], *, last: str = "and") -> str:
@@ -257,11 +235,11 @@ def _render_param(key: str, value: Any) -> Any:
     if key == "heading_language":
         return display_language(value)
     if key == "language":
-        return _in_sentence(display_language(value))
+        return names.language_name(value)
     if key == "languages":
-        return join_words([_in_sentence(display_language(code)) for code in value])
+        return join_words([names.language_name(code) for code in value])
     if key == "network":
-        return network_name(value)
+        return network_label(value)
     if key == "accounts":
         return accounts_words(list(value.get("names", ())), int(value.get("more", 0)))
     if key == "files":

@@ -20,8 +20,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-import pycountry
-from django.conf.locale import LANG_INFO
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -29,10 +27,11 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from channels.adapters.base import Content, MediaFile, Problem
-from channels.models import Network, SocialAccount
+from channels.models import SocialAccount, account_label, network_label  # noqa: F401 (re-exported)
 from channels.services import adapter_for
+from embassies import names
 from posts import problems as wording
-from posts.draft import Draft, DraftMedia, DraftTarget, account_name, draft_of
+from posts.draft import Draft, DraftMedia, DraftTarget, draft_of
 from posts.lifecycle import MESSAGE_BEFORE_APPROVAL
 from posts.models import Delivery
 
@@ -98,24 +97,8 @@ def is_blocking(problem: Any) -> bool:
 
 
 def language_name(code: str) -> str:
-    """ "Arabic" for "ar": Django's names first, then ISO 639's, else the code itself."""
-    info = LANG_INFO.get(code)
-    if info and "name" in info:
-        return info["name"]
-    language = pycountry.languages.get(alpha_2=code) if code else None
-    return getattr(language, "name", None) or code or "?"
-
-
-def network_label(network: str) -> str:
-    try:
-        return str(Network(network).label)
-    except ValueError:
-        return network
-
-
-def account_label(account: SocialAccount) -> str:
-    """ "X @FranceEgypte": the network, then how the account is known there."""
-    return f"{network_label(account.network)} {account_name(account)}"
+    """ "Arabic" for "ar", in the reader's language ("arabe" in French prose)."""
+    return names.language_name(code)
 
 
 # --- What goes where ----------------------------------------------------------------------------

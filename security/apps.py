@@ -9,6 +9,7 @@ class SecurityConfig(AppConfig):
     default = True
 
     def ready(self) -> None:
+        # start-up: the receivers import models, which load only once the app registry is ready.
         from security import receivers  # noqa: F401 (connects the signal receivers)
 
 

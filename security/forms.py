@@ -83,14 +83,14 @@ class InvitationForm(forms.Form):
         groups: dict[str, list[tuple[str, str]]] = {}
         for mission in embassies_selectors.missions_to_attach():
             groups.setdefault(str(mission.get_region_display()), []).append(
-                (mission.code, f"{mission.name} ({mission.city})")
+                (mission.code, f"{mission.display_name} ({mission.display_city})")
             )
         self.fields["missions"].choices = list(groups.items())
 
     def clean_missions(self) -> list[int]:
         # The choice field already limited the codes to the missions offered.
         codes = self.cleaned_data["missions"]
-        return list(embassies_selectors.missions_to_attach().filter(code__in=codes).values_list("pk", flat=True))
+        return embassies_selectors.mission_ids_to_attach(codes=codes)
 
 
 class AcceptInvitationForm(SetPasswordForm):

@@ -9,6 +9,9 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.context import current_user
+from audit.services import record
+
 SESSION_STARTED = "security.session_started"
 LAST_ACTIVITY = "security.last_activity"
 
@@ -28,9 +31,6 @@ def _device_deleted(sender, instance, **kwargs) -> None:
     an administrator opens enrolment. A device never confirmed (an enrolment left half
     done, tidied away when another session's enrolment succeeds) protected nothing: not
     audited."""
-    import audit
-    from audit.context import current_user
-
     if not instance.confirmed:
         return
-    audit.record(action="auth.otp_reset", actor=current_user(), obj=instance.user, details={"device": instance.name})
+    record(action="auth.otp_reset", actor=current_user(), obj=instance.user, details={"device": instance.name})

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from audit import record
+from audit.services import record
 from security import services
 from security.forms import TokenForm
 from security.two_factor import has_device, is_verified, needs_two_factor

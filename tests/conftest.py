@@ -7,9 +7,9 @@
 - `@pytest.mark.postgresql`: a test that only means something on PostgreSQL. Elsewhere it
   is skipped with that reason, so the gate above makes CI fail loudly if it ever runs on
   another database.
-- Each test starts in the default language: a request in French (LocaleMiddleware
-  activates the reader's language and leaves it on the thread) never leaks into the next
-  test's services.
+- `memory_broker`: the Celery app on kombu's in-memory transport for one test, what was sent
+  read back with `drain()`; `mail_tasks` on top of it runs the queued `mail.send` tasks, as
+  a worker would, so that a test sees in `mailoutbox` what left after commit.
 - On SQLite, the flush that empties the tables after a transactional test lifts the audit
   table's append-only triggers for its own statements (PostgreSQL's flush is a TRUNCATE,
   which fires no row trigger): audit/migrations/0003_append_only_trigger_sqlite.py.
@@ -21,6 +21,9 @@ import importlib
 import os
 
 import pytest
+from celery import current_app
+from celery.signals import before_task_publish
+from django.conf import settings
 from django.utils import translation
 
 _SKIPPED: list[tuple[str, str]] = []
@@ -32,12 +35,6 @@ def pytest_configure(config):
         "postgresql: the test needs PostgreSQL (skipped elsewhere; CI_NO_SKIPS=1 turns that skip into a failure)",
     )
     _lift_audit_triggers_during_sqlite_flush()
-
-
-@pytest.fixture(autouse=True)
-def _default_language():
-    yield
-    translation.deactivate()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -124,3 +121,91 @@ def sandbox(sandbox_server):
 @pytest.fixture
 def sandbox_url(sandbox) -> str:
     return sandbox.url
+
+
+QUEUES = ("crisis", "publish", "maintenance")
+
+
+@pytest.fixture
+def memory_broker(monkeypatch):
+    """The app on kombu's in-memory transport for one test; what it sends is read back with
+    `drain()` (the serialized bodies and headers, as the broker holds them)."""
+    conf = current_app.conf
+    saved = {key: conf[key] for key in ("broker_url", "broker_write_url", "broker_transport_options")}
+
+    def fresh_pools() -> None:
+        current_app._pool = None
+        current_app.amqp._producer_pool = None
+
+    monkeypatch.setenv("CELERY_BROKER_URL", "memory://")
+    monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
+    conf.broker_url, conf.broker_write_url, conf.broker_transport_options = "memory://", None, {}
+    fresh_pools()
+    published: list[str] = []
+
+    def record(sender=None, body=None, headers=None, **kwargs):
+        published.append(sender)
+
+    before_task_publish.connect(record, weak=False)
+
+    def drain() -> list[dict]:
+        messages = []
+        with current_app.connection_for_write() as connection:
+            channel = connection.default_channel
+            for queue in QUEUES:
+                channel.queue_declare(queue=queue)
+                while (message := channel.basic_get(queue, no_ack=True)) is not None:
+                    messages.append(
+                        {
+                            "queue": queue,
+                            "name": message.headers.get("task"),
+                            "raw": message.body if isinstance(message.body, str) else message.body.decode(),
+                            "headers": message.headers,
+                            "args": message.decode()[0],
+                            "kwargs": message.decode()[1],
+                        }
+                    )
+        return messages
+
+    drain()  # nothing left from before
+    drain.published = published
+    yield drain
+    before_task_publish.disconnect(record)
+    for key, value in saved.items():
+        conf[key] = value
+    fresh_pools()
+
+
+class MailTasks:
+    """The `mail.send` tasks on the memory broker: `run()` drains them and runs each, in this
+    process, with the arguments the broker carried (the real task body, as a worker would).
+    Other tasks drained on the way are kept in `others`."""
+
+    def __init__(self, drain) -> None:
+        self.drain = drain
+        self.others: list[dict] = []
+
+    def queued(self) -> list[dict]:
+        messages = self.drain()
+        self.others += [message for message in messages if message["name"] != "mail.send"]
+        return [message for message in messages if message["name"] == "mail.send"]
+
+    def run(self) -> int:
+        queued = self.queued()
+        for message in queued:
+            current_app.tasks["mail.send"].apply(kwargs=message["kwargs"]).get()
+        return len(queued)
+
+
+@pytest.fixture
+def mail_tasks(memory_broker) -> MailTasks:
+    return MailTasks(memory_broker)
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_settings():
+    """Each test starts in the settings' language: a French request activates French in the
+    test's thread, and without this the next test would read French where it expects English."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

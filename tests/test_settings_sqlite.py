@@ -84,5 +84,5 @@ def test_this_runs_sqlite_connection_is_set_up_the_same_way():
         assert cursor.fetchone()[0] >= 5000
         cursor.execute("PRAGMA journal_mode")
         journal = cursor.fetchone()[0]
-    # The suite's SQLite test database is a file (tests/live.py's workers open it), in WAL.
+    # The suite's SQLite test database is a file (live/stack.py's workers open it), in WAL.
     assert journal == "wal"

@@ -59,7 +59,6 @@ from channels.adapters.base import (
     sdk_errors,
     unreachable,
 )
-from channels.adapters.outgoing import clean_image
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -68,7 +67,7 @@ from channels.adapters.transport import (
     request_never_left,
     sandbox_post_url,
 )
-from channels.media import IMAGE_UPLOAD_MAX_BYTES, check_against_limits
+from channels.media import IMAGE_UPLOAD_MAX_BYTES, check_against_limits, clean_image
 
 NETWORK = "flickr"
 LABEL = "Flickr"

@@ -62,7 +62,6 @@ from channels.adapters.base import (
     sdk_errors,
     unreachable,
 )
-from channels.adapters.outgoing import video_without_metadata
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -73,10 +72,7 @@ from channels.adapters.transport import (
     request_never_left,
     sandbox_post_url,
 )
-from channels.media import (
-    VIDEO_UPLOAD_MAX_BYTES,
-    check_against_limits,
-)
+from channels.media import VIDEO_UPLOAD_MAX_BYTES, check_against_limits, video_without_metadata
 
 NETWORK = "youtube"
 LABEL = "YouTube"

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from channels.sandbox import feeds
 from channels.sandbox.faults import InvalidRule
-from channels.sandbox.http import Call, Reply, Response, Router, json_response, sniff_mime
+from channels.sandbox.http import Call, Reply, Response, Router, json_response
+from channels.sandbox.mime import sniff_mime
 from channels.sandbox.tokens import NETWORKS
 
 router = Router()

@@ -37,8 +37,8 @@ from channels.sandbox.http import (
     Response,
     Router,
     json_response,
-    sniff_mime,
 )
+from channels.sandbox.mime import sniff_mime
 from channels.sandbox.oauth2 import answer_consent, redeem_code
 from channels.sandbox.state import Item, Media, SandboxState, Upload
 

@@ -32,9 +32,9 @@ from channels.sandbox.http import (
     json_response,
     oauth1_params,
     redirect,
-    sniff_mime,
     text_response,
 )
+from channels.sandbox.mime import sniff_mime
 from channels.sandbox.oauth1 import OAuthProblem, verify
 from channels.sandbox.pages import esc, page
 from channels.sandbox.state import Grant, Item, Media, SandboxState

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import HeaderParser
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
-if TYPE_CHECKING:
-    from channels.sandbox.faults import FaultDecision
-    from channels.sandbox.state import SandboxState
+from channels.sandbox.faults import FaultDecision
+from channels.sandbox.state import SandboxState
 
 
 @dataclass(frozen=True)
@@ -248,23 +247,3 @@ class NetworkSpec:
     not_found: Callable[[Request], Response]
     # The network's own refusals by name (faults.REFUSALS), for fault rules to inject.
     refusals: dict[str, Callable[[Request], Response]] = field(default_factory=dict)
-
-
-_SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-)
-
-
-def sniff_mime(data: bytes, declared: str = "") -> str:
-    """The media type from the first bytes; SDKs often send application/octet-stream."""
-    for magic, mime in _SIGNATURES:
-        if data.startswith(magic):
-            return mime
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if data[4:8] == b"ftyp":
-        return "video/quicktime" if data[8:10] == b"qt" else "video/mp4"
-    return declared or "application/octet-stream"

@@ -13,9 +13,7 @@ import time
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from channels.sandbox.http import Request, oauth1_params
-
-# How far a timestamp may stray from the server's clock, and so how long a nonce is kept.
-TIMESTAMP_WINDOW_SECONDS = 600
+from channels.sandbox.nonces import TIMESTAMP_WINDOW_SECONDS, NonceBook
 
 
 class OAuthProblem(Exception):
@@ -69,26 +67,6 @@ def signed_parameters(request: Request, url: str, *, body_fields: bool = False) 
     elif body_fields:
         params += list(request.form.items())
     return params
-
-
-class NonceBook:
-    """Nonces seen within the timestamp window, per consumer and token (RFC 5849 3.3)."""
-
-    PRUNE_EVERY = 10.0  # seconds: a benchmark's thousands of calls must not each sweep it
-
-    def __init__(self) -> None:
-        self._seen: dict[tuple[str, str, str, str], float] = {}
-        self._pruned = 0.0
-
-    def first_use(self, consumer: str, token: str, timestamp: str, nonce: str, now: float) -> bool:
-        if now - self._pruned > self.PRUNE_EVERY:
-            self._seen = {key: until for key, until in self._seen.items() if until > now}
-            self._pruned = now
-        key = (consumer, token, timestamp, nonce)
-        if key in self._seen:
-            return False
-        self._seen[key] = now + 2 * TIMESTAMP_WINDOW_SECONDS
-        return True
 
 
 def verify(

@@ -21,8 +21,9 @@ from typing import Any
 
 from channels.sandbox import tokens
 from channels.sandbox.faults import FaultBook, FaultDecision, FaultRule
-from channels.sandbox.http import sniff_mime
-from channels.sandbox.oauth1 import NonceBook
+from channels.sandbox.mime import sniff_mime
+from channels.sandbox.nonces import NonceBook
+from embassies.names import demo_account
 
 # Uploaded images are kept so that the feeds can show them; videos are only counted.
 MEDIA_KEEP_MAX_BYTES = 2 * 1024 * 1024
@@ -238,9 +239,12 @@ class SandboxState:
         with a token only (seeded, or issued before a restart)."""
         with self.lock:
             known = self.accounts.get((network, account_id))
-        return known or Account(
-            network, account_id, f"Sandbox account {account_id}", f"sandbox_{account_id.split('@')[0][-6:]}"
-        )
+        if known:
+            return known
+        demo = demo_account(network, account_id)
+        if demo:  # the demo's accounts, named as the app names them
+            return Account(network, account_id, *demo)
+        return Account(network, account_id, f"Sandbox account {account_id}", f"sandbox_{account_id.split('@')[0][-6:]}")
 
     # --- what was received ----------------------------------------------------------------
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "embassies",
     "channels",
     "posts",
+    "demo",
     "audit",
     "security",
 ]
@@ -81,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "diplomacy_hub.context_processors.roles",
+                "security.context_processors.menu",
             ],
         },
     },
@@ -120,6 +122,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["diplomacy_hub.formats"]  # one date format per language
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"  # storage and logs; people see the mission's zone and headquarters' zone
@@ -284,10 +287,13 @@ CELERY_TASK_DEFAULT_ROUTING_KEY = "publish"
 CELERY_TASK_ROUTES = {
     "channels.*": {"queue": "maintenance"},
     "posts.sweep": {"queue": "maintenance"},
+    "mail.*": {"queue": "maintenance"},
     "posts.reconcile_delivery": {"queue": "maintenance"},
     "security.*": {"queue": "maintenance"},  # an invitation's mail
 }
 CELERY_TIMEZONE = "UTC"
+# Tasks outside the apps' tasks.py modules (which autodiscovery finds): the mail task.
+CELERY_IMPORTS = ("diplomacy_hub.mail",)
 # --- Publishing engine (posts/services/dispatch.py, delivery.py, sweeper.py, health.py) ---
 # Seconds unless said otherwise. Tests and drills shorten them through the environment.
 # Workers run the threads pool (the work waits on networks, not on the CPU); see the Procfile:
@@ -383,6 +389,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "quiet_ticks": {"()": "diplomacy_hub.log_filters.QuietTicks"},
+        "refusals_in_one_line": {"()": "diplomacy_hub.log_filters.RefusalsInOneLine"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -394,5 +404,11 @@ LOGGING = {
         "requests_oauthlib": {"level": "WARNING"},
         "oauthlib": {"level": "WARNING"},
         "tweepy": {"level": "INFO"},
+        # The console of `make run` and of production: no idle dispatcher ticks (beat sends
+        # them, the worker receives and finishes them), and a refusal in one line.
+        "celery.beat": {"filters": ["quiet_ticks"]},
+        "celery.worker.strategy": {"filters": ["quiet_ticks"]},
+        "celery.app.trace": {"filters": ["quiet_ticks"]},
+        "django.request": {"filters": ["refusals_in_one_line"]},
     },
 }

@@ -1,5 +1,7 @@
 """The test suite's settings: the same stack, faster password hashing, mail in memory."""
 
+import fcntl
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -16,7 +18,7 @@ CREDENTIALS_KEYS = env(
     "CREDENTIALS_KEYS",
     default="test2:ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1-f4CBgoM,test1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
 )
-# The live tests (tests/live.py) start real worker and sandbox processes on the test
+# The live tests (live/stack.py) start real worker and sandbox processes on the test
 # database, so on SQLite it must be a file they can open, not memory: one file per
 # concurrent test run (the first free slot, held by an flock for the life of the process),
 # so that runs side by side in one tree never share it and --reuse-db keeps each slot's.
@@ -25,8 +27,6 @@ _TEST_DATABASE_LOCKS: list = []
 
 
 def _test_database_file() -> str:
-    import fcntl
-
     folder = VAR_DIR / "test-databases"  # noqa: F405
     folder.mkdir(parents=True, exist_ok=True)
     for slot in range(64):

@@ -136,7 +136,17 @@ def calendar_days(
         Message.objects.filter(pk__in=list(shown))
         .annotate(moment=goes_out_at())
         .select_related("mission")
-        .only("pk", "title", "state", "priority", "mission__name", "mission__city", "mission__time_zone")
+        .only(
+            "pk",
+            "title",
+            "state",
+            "priority",
+            "mission__name",
+            "mission__name_fr",
+            "mission__city",
+            "mission__city_fr",
+            "mission__time_zone",
+        )
     )
     for message in listed:
         days[shown[message.pk]].first.append(message)

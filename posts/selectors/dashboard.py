@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from channels.models import SocialAccount
 from diplomacy_hub import policy
+from embassies.selectors import missions_visible_to
 from posts.lifecycle import DELIVERY_UNKNOWN_OR_HELD, MESSAGE_FINISHED, MESSAGE_IN_PROGRESS, MESSAGE_WITH_FAILURES
 from posts.models import Delivery, Message, Priority, Review
 from posts.selectors.messages import latest_review, review_queue, submitted_at
@@ -155,7 +156,7 @@ def admin_panels(*, user) -> dict:
     broken = [SocialAccount.Status.EXPIRED, SocialAccount.Status.REVOKED]
     accounts = policy.scope(user, SocialAccount.objects.all())
     return {
-        "missions": policy.missions_visible_to(user).aggregate(
+        "missions": missions_visible_to(user).aggregate(
             total=Count("pk"),
             active=Count("pk", filter=Q(is_active=True)),
         ),

@@ -31,16 +31,18 @@ from django.shortcuts import get_object_or_404
 from channels.models import Network, SocialAccount
 from diplomacy_hub import policy
 from embassies.models import Mission
+from embassies.names import by_name, in_reader_language, sort_key
 from embassies.roles import Role
+from embassies.selectors import missions_visible_to
 from posts.models import Attachment, Delivery, Event, Message, Priority, Review
 
 _TARGETS = Message.targets.through
 
 
 def _visible(user) -> QuerySet[Message]:
-    # Officers see their missions' messages only; `mission__in` also leaves out crisis
-    # alerts (no mission), which only cross-mission roles see.
-    return policy.scope(user, Message.objects.all(), mission_field="mission")
+    # Officers see their missions' messages, and the crisis alerts that went out on their
+    # accounts; cross-mission roles see everything.
+    return policy.scope_messages(user, Message.objects.all())
 
 
 def _with_list_data(messages: QuerySet[Message]) -> QuerySet[Message]:
@@ -256,28 +258,30 @@ class MissionOption(NamedTuple):
 
 
 def missions_for_filters(*, user) -> list[MissionOption]:
-    """The missions a list page may be filtered by: those the user may see, by name (as
-    plain pairs: 271 of them are read on every list page)."""
-    return [MissionOption(*row) for row in policy.missions_visible_to(user).order_by("name").values_list("pk", "name")]
+    """The missions a list page may be filtered by: those the user may see, by name in the
+    reader's language (as plain pairs: 271 of them are read on every list page)."""
+    rows = missions_visible_to(user).values_list("pk", "name", "name_fr")
+    options = [MissionOption(pk, in_reader_language(name, name_fr)) for pk, name, name_fr in rows]
+    return sorted(options, key=lambda option: sort_key(option.name))
 
 
 def missions_of(*, user) -> list[Mission]:
-    """The missions the user belongs to as staff, by name."""
-    return list(policy.missions_visible_to(user).filter(pk__in=list(policy.mission_ids_of(user))).order_by("name"))
+    """The missions the user belongs to as staff, by name in the reader's language."""
+    return by_name(missions_visible_to(user).filter(pk__in=list(policy.mission_ids_of(user))))
 
 
 def missions_to_write_for(*, user) -> list[Mission]:
     """The active missions whose messages this user may write (officers only)."""
     if not policy.has_role(user, Role.OFFICER):
         return []
-    return list(Mission.objects.active().filter(pk__in=list(policy.mission_ids_of(user))).order_by("name"))
+    return by_name(Mission.objects.active().filter(pk__in=list(policy.mission_ids_of(user))))
 
 
 def mission_get(*, user, pk: int | str) -> Mission:
     """A mission the user may see, or Http404 (also for a non-numeric id)."""
     if not str(pk).isdigit():
         raise Http404("No such mission.")
-    return get_object_or_404(policy.missions_visible_to(user), pk=int(pk))
+    return get_object_or_404(missions_visible_to(user), pk=int(pk))
 
 
 def mission_accounts(*, mission: Mission) -> list[SocialAccount]:

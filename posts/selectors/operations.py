@@ -123,7 +123,7 @@ def held_count(*, pause: PublishingPause) -> int:
 
 def _visible_messages(user) -> QuerySet[Message]:
     """The messages the user may see (another mission's is not found: 404)."""
-    return policy.scope(user, Message.objects.all(), mission_field="mission")
+    return policy.scope_messages(user, Message.objects.all())
 
 
 def message_for_monitor(*, user, pk: int) -> Message:
@@ -190,10 +190,17 @@ def monitor_messages(*, user, show: str, now: datetime) -> QuerySet[Message]:
 MONITOR_SHOWS = ("all", "problems", "waiting", "sent")
 
 
-def monitor_deliveries(*, message: Message, show: str) -> QuerySet[Delivery]:
-    """A message's deliveries (all, or those of one kind), problems first, then those on
-    their way, then the rest; by mission, network and language within each."""
-    deliveries = message.deliveries.select_related("account__mission")
+def _deliveries_seen(message: Message, user) -> QuerySet[Delivery]:
+    """The message's deliveries that `user` may see (all of them when no user is given): an
+    officer sees a crisis alert's on their own missions' accounts only."""
+    deliveries = message.deliveries.all()
+    return deliveries if user is None else policy.scope(user, deliveries, mission_field="account__mission")
+
+
+def monitor_deliveries(*, message: Message, show: str, user=None) -> QuerySet[Delivery]:
+    """A message's deliveries that the user may see (all, or those of one kind), problems
+    first, then those on their way, then the rest; by mission, network and language."""
+    deliveries = _deliveries_seen(message, user).select_related("account__mission")
     if show == "problems":
         deliveries = deliveries.filter(state__in=[*DELIVERY_PROBLEM])
     elif show == "waiting":
@@ -359,15 +366,18 @@ def board_regions(*, message: Message, approved: bool) -> list[RegionRow]:
                 retracted=row["retracted"],
             )
     else:
-        grouped = (
+        targeted = (
             message.targets.order_by()
             .values("mission__region")
             .annotate(missions=Count("mission", distinct=True), accounts=Count("pk"))
         )
-        for row in grouped:
-            region = row["mission__region"]
+        for target in targeted:
+            region = target["mission__region"]
             rows[region] = RegionRow(
-                region=region, label=str(labels.get(region, region)), missions=row["missions"], accounts=row["accounts"]
+                region=region,
+                label=str(labels.get(region, region)),
+                missions=target["missions"],
+                accounts=target["accounts"],
             )
     order = {value: index for index, value in enumerate(Mission.Region.values)}
     return sorted(rows.values(), key=lambda row: order.get(row.region, 99))
@@ -427,9 +437,10 @@ class NetworkRow:
         return str(Network(self.network).label)
 
 
-def counts_by_network(*, message: Message) -> list[NetworkRow]:
-    """A message's deliveries counted by state on each network: one grouped query."""
-    rows = message.deliveries.order_by().values("account__network").annotate(**_count_annotations())
+def counts_by_network(*, message: Message, user=None) -> list[NetworkRow]:
+    """A message's deliveries that the user may see, counted by state on each network: one
+    grouped query."""
+    rows = _deliveries_seen(message, user).order_by().values("account__network").annotate(**_count_annotations())
     found = [NetworkRow(network=row.pop("account__network"), counts=Counts(**row)) for row in rows]
     return sorted(found, key=lambda row: NETWORK_ORDER.get(row.network, 9))
 
@@ -516,7 +527,7 @@ def with_target_counts(messages: Iterable[Message]) -> list[Message]:
     )
     found = {row["message_id"]: row["n"] for row in rows}
     for message in messages:
-        message.target_count = found.get(message.pk, 0)
+        setattr(message, "target_count", found.get(message.pk, 0))  # noqa: B010 (an attribute the model does not declare)
     return messages
 
 

@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from diplomacy_hub import policy
 from embassies.validators import USER_ASSIGNED_COUNTRY_CODES
 from posts.models import TITLE_MAX, Message, Priority
-from posts.problems import language_in_sentence
 from posts.selectors.crisis import (  # DEFAULT_CRISIS_NETWORKS: still read from here by the forms
     DEFAULT_CRISIS_NETWORKS,  # noqa: F401
     clean_networks,
@@ -30,7 +29,7 @@ from posts.selectors.crisis import (  # DEFAULT_CRISIS_NETWORKS: still read from
 )
 from posts.services.events import record_event
 from posts.services.messages import check_texts, normalise_texts, write_texts
-from posts.validation import CRISIS_FALLBACK_LANGUAGES
+from posts.validation import CRISIS_FALLBACK_LANGUAGES, language_name
 
 
 def describe_scope(scope: Mapping[str, Any]) -> str:
@@ -71,7 +70,7 @@ def crisis_alert_create(
                     "Write the alert in %(french)s or %(english)s at least: accounts whose languages have no text "
                     "receive it in French, else in English."
                 )
-                % {"french": language_in_sentence("fr"), "english": language_in_sentence("en")}
+                % {"french": language_name("fr"), "english": language_name("en")}
             }
         )
     accounts = list(crisis_target_accounts(scope, chosen_networks))

@@ -54,6 +54,7 @@ from channels.adapters.base import (
 )
 from channels.crypto import CredentialsDecryptionError
 from channels.models import SocialAccount
+from posts.fingerprint import message_fingerprint
 from posts.lifecycle import MESSAGE_PUBLISHABLE
 from posts.models import Delivery, DeliveryAttempt, Message
 from posts.rawsql import any_pause_open
@@ -61,6 +62,7 @@ from posts.selectors.pauses import active_pauses, pause_covering_delivery
 from posts.services import outcomes
 from posts.services.app_access import app_access_problem_note
 from posts.services.summary import message_refresh_state
+from posts.validation import delivery_content
 
 logger = logging.getLogger(__name__)
 
@@ -82,14 +84,10 @@ def _credentials(account: SocialAccount) -> Credentials:
 
 
 def _content(delivery: Delivery) -> Content:
-    from posts.validation import delivery_content
-
     return delivery_content(delivery)
 
 
 def _fingerprint(message: Message) -> str:
-    from posts.fingerprint import message_fingerprint
-
     return message_fingerprint(message)
 
 

@@ -44,6 +44,7 @@ from posts.models import Delivery, Heartbeat, Priority, PublishingPause
 from posts.ratelimit import budget_for
 from posts.selectors.pauses import active_pauses, pause_covering
 from posts.services import outcomes
+from posts.services.summary import messages_start_publishing
 
 logger = logging.getLogger(__name__)
 
@@ -251,8 +252,6 @@ def enqueue_publish(items: list[tuple[int, str]]) -> list[int]:
 
 def _start_publishing(message_ids: set[int]) -> None:
     """Messages whose first deliveries were just claimed become `publishing`."""
-    from posts.services.summary import messages_start_publishing
-
     messages_start_publishing(message_ids=message_ids)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from audit.services import record as audit_record
 from posts.lifecycle import event_kind
 from posts.models import Delivery, Event, Message
 
@@ -39,9 +40,7 @@ def record_event(
         details=details or {},
     )
     if kind.audited:  # the sensitive ones also go to the audit log (audit/), same transaction
-        import audit
-
-        audit.record(
+        audit_record(
             action=verb,
             actor=actor,
             obj=delivery or message or _pause_ref(details),

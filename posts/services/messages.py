@@ -44,9 +44,9 @@ from posts.models import (
     MessageText,
     Priority,
 )
-from posts.problems import language_in_sentence
 from posts.services import outcomes
 from posts.services.events import record_event
+from posts.validation import language_name
 
 
 class StaleVersion(InvalidTransition):
@@ -134,7 +134,7 @@ def normalise_texts(texts: TextsInput) -> dict[tuple[str, str], tuple[str, str]]
             continue
         if (language, network) in result:
             raise ValidationError(
-                {"texts": _("The %(language)s text is given twice.") % {"language": language_in_sentence(language)}}
+                {"texts": _("The %(language)s text is given twice.") % {"language": language_name(language)}}
             )
         result[(str(language), str(network))] = (body, title)
     return result
@@ -148,7 +148,7 @@ def check_texts(texts: dict[tuple[str, str], tuple[str, str]], *, mission: Missi
         elif mission is not None and language not in mission.languages:
             errors.append(
                 _("%(mission)s does not publish in %(language)s.")
-                % {"mission": mission.name, "language": language_in_sentence(language)}
+                % {"mission": mission.display_name, "language": language_name(language)}
             )
         if network and network not in Network.values:
             errors.append(_("“%(network)s” is not a network.") % {"network": network})
@@ -156,7 +156,7 @@ def check_texts(texts: dict[tuple[str, str], tuple[str, str]], *, mission: Missi
         if len(title) > TEXT_TITLE_MAX:
             errors.append(
                 _("The %(language)s title is longer than %(max)s characters.")
-                % {"language": language_in_sentence(language), "max": TEXT_TITLE_MAX}
+                % {"language": language_name(language), "max": TEXT_TITLE_MAX}
             )
     if errors:
         raise ValidationError({"texts": errors})
@@ -177,7 +177,7 @@ def check_targets(target_ids: Iterable[int], *, mission: Mission | None) -> list
         ids = ", ".join(f"#{pk}" for pk in missing)
         if mission is not None:
             refusal = _("Not accounts of %(mission)s: %(ids)s. Choose among the mission's own accounts.") % {
-                "mission": mission.name,
+                "mission": mission.display_name,
                 "ids": ids,
             }
         else:
@@ -322,7 +322,7 @@ def message_create(
         mission = Mission.objects.get(pk=mission)
     policy.require(actor, "message.create", mission)
     if not mission.is_active:
-        raise ValidationError({"mission": _("%(mission)s is no longer active.") % {"mission": mission.name}})
+        raise ValidationError({"mission": _("%(mission)s is no longer active.") % {"mission": mission.display_name}})
     title = _clean_title(title)
     desired_at = _clean_desired_at(desired_at)
     clean_texts = normalise_texts(texts)

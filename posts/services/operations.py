@@ -13,6 +13,7 @@ from datetime import datetime
 
 from celery import current_app
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -194,8 +195,6 @@ def _enqueue_retractions(delivery_ids: list[int], *, queue: str, actor_id: int |
 def delivery_retract(*, delivery_id: int, actor_id: int | None = None) -> str:
     """Delete one sent delivery from its network (the task's service). Returns "deleted",
     "skipped" (not sent any more) or the error kind of a failed deletion."""
-    from django.contrib.auth import get_user_model
-
     delivery = Delivery.objects.select_related("message", "account").filter(pk=delivery_id).first()
     if delivery is None or delivery.state != State.SENT:
         return "skipped"

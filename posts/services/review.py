@@ -30,6 +30,7 @@ from posts.services.messages import (
     cancel_pending_deliveries,
     require_version,
 )
+from posts.textdiff import texts_snapshot
 from posts.validation import (
     ValidationProblems,
     delivery_plan,
@@ -210,6 +211,7 @@ def message_approve(
             decision=Review.Decision.APPROVE,
             comment=str(comment or "").strip(),
             message_version=message.version,
+            texts=texts_snapshot(message),
         )
         record_event(
             verb="message.approve",
@@ -227,7 +229,7 @@ def message_approve(
                 "warnings": _warnings(problems),
             },
         )
-        notifications.notify_author_of_decision(review)
+        message.author_told = bool(notifications.notify_author_of_decision(review))
         if publish_at is None:
             transaction.on_commit(kick_dispatcher, robust=True)
     return message
@@ -270,6 +272,7 @@ def _decide(
             decision=decision,
             comment=comment,
             message_version=message.version,
+            texts=texts_snapshot(message),
         )
         record_event(
             verb=verb,
@@ -279,7 +282,7 @@ def _decide(
             to_state=to_state,
             details={"review": review.pk, "version": message.version, "comment": comment},
         )
-        notifications.notify_author_of_decision(review)
+        message.author_told = bool(notifications.notify_author_of_decision(review))
     return message
 
 
@@ -402,5 +405,7 @@ def message_cancel(*, actor, message_id: int, reason: str = "") -> Message:
                 details={"reason": reason, "deliveries_cancelled": len(cancelled)},
             )
         if actor.pk != message.author_id:
-            notifications.notify_author_of_cancellation(message=message, actor=actor, reason=reason)
+            message.author_told = bool(
+                notifications.notify_author_of_cancellation(message=message, actor=actor, reason=reason)
+            )
     return message

@@ -28,6 +28,7 @@ from posts.lifecycle import (
     SUMMARY_EVENTS,
 )
 from posts.models import Delivery, Event, Message
+from posts.notifications import notify_press_office_of_failure
 from posts.rawsql import deliveries_on_their_way
 from posts.services.events import record_event
 
@@ -148,6 +149,4 @@ def _others_on_their_way(message_id: int) -> bool:
 
 
 def _notify_failures(message: Message, deliveries: list[Delivery]) -> None:
-    from posts.notifications import notify_press_office_of_failure
-
     notify_press_office_of_failure(message=message, deliveries=deliveries)

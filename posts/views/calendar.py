@@ -119,7 +119,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
                 CalendarEntry(
                     message=message,
                     moment=message.moment.astimezone(message.mission.zone if own else zone),
-                    place=message.mission.city if own else zone_city(zone),
+                    place=message.mission.display_city if own else zone_city(zone),
                     state_label=labels[message.state],
                 )
             )
@@ -137,7 +137,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
                 in_month=first <= day <= last,
                 is_today=day == today,
                 week_url=f"?{week_link.urlencode()}",
-                label=_("Week of %(day)s") % {"day": formats.date_format(day, "l j F")},
+                label=_("Week of %(day)s") % {"day": formats.date_format(day, "MONTH_DAY_FORMAT")},
             )
         )
     return render_page(

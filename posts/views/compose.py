@@ -179,7 +179,7 @@ def _compose(request: HttpRequest, mission: Mission, message: Message | None) ->
             return redirect(reverse("posts:message_edit", args=[message.pk]) + "#media")
         if action == "submit":
             review.message_submit(actor=user, message_id=message.pk, expected_version=message.version)
-            flash.success(request, _("Submitted for review. The press office has been told."))
+            flash.success(request, _("Submitted for review."))
             return redirect(message.get_absolute_url())
         flash.success(request, _("Saved."))
         return redirect("posts:message_edit", message.pk)

@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -29,6 +30,8 @@ from posts.services import messages as drafting
 from posts.services import review
 from posts.services.messages import StaleVersion
 from posts.services.review import ValidationProblems
+from posts.textdiff import TextChange, changes_since, texts_snapshot
+from posts.validation import language_name, network_label
 from posts.views.common import render_page
 from posts.views.previews import build_preview
 
@@ -134,6 +137,7 @@ def _detail_page(
     tally = selectors.delivery_states(message=message)
     tally.pop(Delivery.State.CANCELLED, None)
     reviews = list(message.reviews.all())
+    last_review = reviews[-1] if reviews else None
     context = {
         "message": message,
         "preview": build_preview(draft_of(message)),
@@ -143,6 +147,15 @@ def _detail_page(
         "reviews": reviews,
         "last_change_request": next(
             (review for review in reversed(reviews) if review.decision == Review.Decision.REQUEST_CHANGES), None
+        ),
+        "last_review": last_review,
+        "changes_since_request": (
+            _named(changes_since(last_review.texts, texts_snapshot(message)))
+            if message.state == Message.State.IN_REVIEW
+            and last_review is not None
+            and last_review.decision == Review.Decision.REQUEST_CHANGES
+            and last_review.texts
+            else []
         ),
         "history": history,
         "delivery_history": delivery_history,
@@ -171,6 +184,15 @@ def _detail_page(
     if can_decide:
         context.update(forms or _decision_forms(message))
     return render_page(request, "posts/message_detail.html", context, status=status)
+
+
+def _named(changes: list[TextChange]) -> list[TextChange]:
+    """Each change with `label`: its language, and its network for a network's variant."""
+    for change in changes:
+        change.label = language_name(change.language)
+        if change.network:
+            change.label = f"{change.label} · {network_label(change.network)}"
+    return changes
 
 
 @require_GET
@@ -203,11 +225,15 @@ def _decide(request: HttpRequest, pk: int, which: str) -> HttpResponse:
                     request, _("Changes requested: “%(title)s” is back with its author.") % {"title": message.title}
                 )
             else:
-                review.message_reject(
+                done = review.message_reject(
                     actor=request.user, message_id=message.pk, comment=comment, expected_version=version
                 )
+                # Say "told" only when an email to the author was really queued.
+                told = done.author_told
                 flash.success(
-                    request, _("“%(title)s” is rejected. Its author has been told.") % {"title": message.title}
+                    request,
+                    (_("“%(title)s” is rejected. Its author has been told.") if told else _("“%(title)s” is rejected."))
+                    % {"title": message.title},
                 )
             return redirect(
                 "posts:review_queue" if policy.can(request.user, "message.review_queue") else message.get_absolute_url()
@@ -225,22 +251,26 @@ def _decide(request: HttpRequest, pk: int, which: str) -> HttpResponse:
 
 
 def _flash_approved(request: HttpRequest, message: Message) -> None:
+    """Says when the message goes out, with a link to where its progress is followed: the
+    crisis board for an alert, the delivery monitor otherwise."""
     if message.scheduled_at and message.scheduled_at > timezone.now() + timedelta(minutes=1):
         hq = message.scheduled_at.astimezone(hq_zone())
         local = message.scheduled_at.astimezone(zone_of(message.mission))
-        flash.success(
-            request,
-            _("Approved: “%(title)s” goes out %(local)s in %(place)s (%(hq)s in %(hq_place)s).")
-            % {
-                "title": message.title,
-                "local": formats.date_format(local, "DATETIME_FORMAT"),
-                "place": place_of(message.mission),
-                "hq": formats.time_format(hq, "TIME_FORMAT"),
-                "hq_place": zone_city(hq_zone()),
-            },
-        )
+        said = _("Approved: “%(title)s” goes out %(local)s in %(place)s (%(hq)s in %(hq_place)s).") % {
+            "title": message.title,
+            "local": formats.date_format(local, "DATETIME_FORMAT"),
+            "place": place_of(message.mission),
+            "hq": formats.time_format(hq, "TIME_FORMAT"),
+            "hq_place": zone_city(hq_zone()),
+        }
     else:
-        flash.success(request, _("Approved: “%(title)s” is going out now.") % {"title": message.title})
+        said = _("Approved: “%(title)s” is going out now.") % {"title": message.title}
+    if message.is_crisis:
+        url, link = reverse("posts:crisis_board", args=[message.pk]), _("Follow it on the crisis board")
+    else:
+        url, link = reverse("posts:monitor", args=[message.pk]), _("Follow it on the delivery monitor")
+    # Django's message storage keeps the safe mark, so the link arrives as a link.
+    flash.success(request, format_html('{} <a href="{}">{}</a>', said, url, link))
 
 
 @require_POST
@@ -277,7 +307,7 @@ def message_submit(request: HttpRequest, pk: int) -> HttpResponse:
     except InvalidTransition as error:
         flash.error(request, str(error))
         return redirect(message.get_absolute_url())
-    flash.success(request, _("Submitted for review. The press office has been told."))
+    flash.success(request, _("Submitted for review."))
     return redirect(message.get_absolute_url())
 
 

@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
@@ -95,11 +95,11 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
     if show not in MONITOR_FILTERS:
         show = "all"
     now = timezone.now()
-    networks = ops.counts_by_network(message=message)
+    networks = ops.counts_by_network(message=message, user=request.user)
     counts = ops.Counts.sum(row.counts for row in networks)
-    page = Paginator(ops.monitor_deliveries(message=message, show=show), DELIVERIES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        ops.monitor_deliveries(message=message, show=show, user=request.user), DELIVERIES_PER_PAGE
+    ).get_page(request.GET.get("page"))
     retracting = ops.retraction_in_progress(message=message, counts=counts, now=now)
     live = bool(counts.live) or message.state == MState.PUBLISHING or retracting
     user = request.user
@@ -165,10 +165,14 @@ def delivery_retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
             "title": message.title,
             "network": network,
             "account": delivery.account.handle,
-            "mission": delivery.account.mission.name,
+            "mission": delivery.account.mission.display_name,
         },
         consequences=[
-            _("It failed after %(count)s attempt(s): %(problem)s.")
+            ngettext(
+                "It failed after %(count)s attempt: %(problem)s.",
+                "It failed after %(count)s attempts: %(problem)s.",
+                delivery.attempts,
+            )
             % {"count": delivery.attempts, "problem": delivery.problem or _("no reason recorded")},
             _("Retry only once the cause is dealt with (the account reconnected, the text fixed)."),
         ],
@@ -215,7 +219,7 @@ def delivery_settle(request: HttpRequest, delivery_id: int) -> HttpResponse:
         % {
             "network": network,
             "account": delivery.account.handle,
-            "mission": delivery.account.mission.name,
+            "mission": delivery.account.mission.display_name,
             "title": message.title,
         },
         consequences=[
@@ -346,14 +350,16 @@ def monitor_retract(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect(_back_to_monitor(message))
 
+    # One post per account and language: two accounts in two languages are four posts.
+    accounts = len({delivery.account_id for delivery in sent})
     action = Action(
         title=_("Retract this message?"),
         lead=ngettext(
             "“%(title)s” will be deleted from the %(count)s account where it was published.",
             "“%(title)s” will be deleted from the %(count)s accounts where it was published.",
-            len(sent),
+            accounts,
         )
-        % {"title": message.title, "count": len(sent)},
+        % {"title": message.title, "count": accounts},
         consequences=[_("Deleting cannot be undone. Comments and shares on those posts are lost with them.")],
         button=_("Yes, delete it everywhere"),
         back_url=_back_to_monitor(message),
@@ -367,7 +373,7 @@ def monitor_retract(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _zone_of(message: Message):
     if message.mission_id:
-        return message.mission.zone, message.mission.city
+        return message.mission.zone, message.mission.display_city
     return headquarters_zone(), _("headquarters")
 
 
@@ -388,6 +394,7 @@ def release_held(request: HttpRequest, *, delivery_ids: list[int], publish_at) -
             % {"count": len(released)},
         )
     else:
+        local = timezone.localtime(publish_at, publish_at.tzinfo)
         flash.success(
             request,
             ngettext(
@@ -397,7 +404,7 @@ def release_held(request: HttpRequest, *, delivery_ids: list[int], publish_at) -
             )
             % {
                 "count": len(released),
-                "time": timezone.localtime(publish_at, publish_at.tzinfo).strftime("%Y-%m-%d %H:%M %Z"),
+                "time": f"{formats.date_format(local, 'SHORT_DATETIME_FORMAT')} {local.tzname()}",
             },
         )
     return len(released)

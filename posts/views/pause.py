@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
@@ -227,7 +227,7 @@ def pause_release(request: HttpRequest) -> HttpResponse:
             "%(count)s delivery goes out at %(time)s (headquarters time).",
             "%(count)s deliveries go out at %(time)s (headquarters time).",
             len(free),
-        ) % {"count": len(free), "time": when.strftime("%Y-%m-%d %H:%M")}
+        ) % {"count": len(free), "time": formats.date_format(when, "SHORT_DATETIME_FORMAT")}
     action = Action(
         title=_("Release held deliveries?"),
         lead=lead,

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import pycountry
 from django.utils.translation import gettext as _
 
 from embassies.models import Mission
-from embassies.validators import USER_ASSIGNED_COUNTRY_CODES
+from embassies.names import country_name
 from posts.forms_operations import describe_pause
 from posts.models import Delivery, PublishingPause
 from posts.selectors.operations import pauses_active
@@ -77,13 +76,6 @@ def scope_in_words(scope: dict) -> str:
     if scope.get("countries"):
         return ", ".join(f"{country_name(code)} ({code})" for code in scope["countries"])
     return describe_scope(scope)
-
-
-def country_name(code: str) -> str:
-    if code in USER_ASSIGNED_COUNTRY_CODES:
-        return USER_ASSIGNED_COUNTRY_CODES[code]
-    country = pycountry.countries.get(alpha_2=code)
-    return (getattr(country, "common_name", None) or country.name) if country else code
 
 
 def annotate_problems(deliveries: Iterable[Delivery]) -> list[Delivery]:

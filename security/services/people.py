@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
-from audit import record
+from audit.services import record
 from diplomacy_hub import policy
 from embassies import services as staff_services
 from embassies.models import Mission

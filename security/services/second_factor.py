@@ -15,7 +15,7 @@ from django.views.decorators.debug import sensitive_variables
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from audit import record
+from audit.services import record
 from diplomacy_hub import policy
 from security.models import EnrolmentGrant
 from security.two_factor import GRANT_LIFETIME, has_device, may_enrol

@@ -127,7 +127,9 @@ def test_another_missions_account_is_not_found_for_an_officer(connected, berlin)
     assert not selectors.accounts_visible_to(other_officer).filter(pk=connected.pk).exists()
 
 
-def test_account_mark_expired_emails_the_administrators_once(connected, admin_user, django_capture_on_commit_callbacks):
+def test_account_mark_expired_emails_the_administrators_once(
+    connected, admin_user, django_capture_on_commit_callbacks, mail_tasks
+):
     with django_capture_on_commit_callbacks(execute=True):
         first = services.account_mark_expired(connected, "401 Unauthorized: token expired")
     with django_capture_on_commit_callbacks(execute=True):
@@ -138,6 +140,7 @@ def test_account_mark_expired_emails_the_administrators_once(connected, admin_us
     assert stored.status == Status.EXPIRED
     assert connected.status == Status.EXPIRED  # the caller's instance follows
     assert stored.last_check_result.startswith("401 Unauthorized")
+    mail_tasks.run()
     to_admin = [email for email in mail.outbox if email.to == [admin_user.email]]
     assert len(to_admin) == 1
     assert "Embassy of France in Japan" in to_admin[0].subject
@@ -145,7 +148,7 @@ def test_account_mark_expired_emails_the_administrators_once(connected, admin_us
 
 
 def test_account_mark_expired_says_revoked_when_the_grant_is_gone(
-    connected, admin_user, django_capture_on_commit_callbacks
+    connected, admin_user, django_capture_on_commit_callbacks, mail_tasks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         services.account_mark_expired(connected, "401 Unauthorized: token expired")
@@ -154,6 +157,7 @@ def test_account_mark_expired_says_revoked_when_the_grant_is_gone(
 
     assert changed
     assert SocialAccount.objects.get(pk=connected.pk).status == Status.REVOKED
+    mail_tasks.run()
     assert len([email for email in mail.outbox if email.to == [admin_user.email]]) == 2  # one per change
 
 

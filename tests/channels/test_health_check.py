@@ -72,7 +72,7 @@ def test_account_health_check_of_a_healthy_account(network, use_sandbox, sandbox
 
 @pytest.mark.parametrize("network", list(IDS))
 def test_account_health_check_of_a_revoked_account_marks_it_and_emails_once(
-    network, use_sandbox, sandbox, admin, mailoutbox, django_capture_on_commit_callbacks
+    network, use_sandbox, sandbox, admin, mailoutbox, mail_tasks, django_capture_on_commit_callbacks
 ):
     account = sandbox_account(network)
     add_fault(use_sandbox, network=network, account=IDS[network], revoked=True)
@@ -81,22 +81,27 @@ def test_account_health_check_of_a_revoked_account_marks_it_and_emails_once(
         services.account_health_check(account_id=account.pk)
     with django_capture_on_commit_callbacks(execute=True):
         services.account_health_check(account_id=account.pk)  # the next hour's check
+    mail_tasks.run()
 
     stored = SocialAccount.objects.get(pk=account.pk)
     assert stored.status in (Status.EXPIRED, Status.REVOKED)
     assert stored.last_checked_at is not None
     assert len([email for email in mailoutbox if email.to == [admin.email]]) == 1
     assert stored.sealed_credentials == account.sealed_credentials  # kept until reconnected
+    # Said once: the network's words name who refused, without a second prefix.
+    assert not stored.last_check_result.startswith("Refused by the network")
+    assert stored.last_check_result.count(" refused ") <= 1
 
 
 def test_account_health_check_during_an_outage_changes_no_status(
-    use_sandbox, sandbox, admin, mailoutbox, django_capture_on_commit_callbacks
+    use_sandbox, sandbox, admin, mailoutbox, mail_tasks, django_capture_on_commit_callbacks
 ):
     account = sandbox_account("facebook")
     add_fault(use_sandbox, network="facebook", error_rate=1.0, count=10)
 
     with django_capture_on_commit_callbacks(execute=True):
         services.account_health_check(account_id=account.pk)
+    assert mail_tasks.run() == 0
 
     stored = SocialAccount.objects.get(pk=account.pk)
     assert stored.status == Status.CONNECTED

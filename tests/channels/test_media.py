@@ -24,7 +24,7 @@ from channels.media import (
     strip_video_metadata,
     video_metadata_boxes,
 )
-from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
+from live.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 
 GPS_IFD = 0x8825
 

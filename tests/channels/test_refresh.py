@@ -189,7 +189,7 @@ def test_account_refresh_postpones_a_passing_failure(use_sandbox, sandbox):
 
 
 def test_a_refused_grant_marks_the_account_and_tells_the_administrators(
-    use_sandbox, sandbox, mailoutbox, django_capture_on_commit_callbacks
+    use_sandbox, sandbox, mailoutbox, mail_tasks, django_capture_on_commit_callbacks
 ):
     admin = UserFactory(roles=[Role.ADMINISTRATOR])
     account = x_account(minutes_left=5)
@@ -197,6 +197,7 @@ def test_a_refused_grant_marks_the_account_and_tells_the_administrators(
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(AuthError):
         services.credentials_for_use(account)
+    mail_tasks.run()
 
     stored = SocialAccount.objects.get(pk=account.pk)
     assert stored.status in (Status.EXPIRED, Status.REVOKED)

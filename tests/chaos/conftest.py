@@ -1,4 +1,4 @@
-"""Fixtures of the chaos scenarios: a LiveStack (tests/live.py) with the scenarios' engine
+"""Fixtures of the chaos scenarios: a LiveStack (live/stack.py) with the scenarios' engine
 timings, on the test database and a sandbox process; for the Redis scenarios, on a
 redis-server of the test's own (never the shared 6379), which this process's Celery app
 uses too for the duration of the test."""
@@ -7,16 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chaos.harness import CHAOS_ENV
-from tests.chaos.scenarios import Chaos
-from tests.live import (
-    RedisServer,
-    _live_database_keeper,  # noqa: F401 (fixtures)
-    live_sandbox,  # noqa: F401
-    live_stack,  # noqa: F401
-    restore_broker,
-    use_redis_broker,
-)
+from live.harness import CHAOS_ENV
+from live.scenarios import Chaos
+from live.stack import RedisServer, restore_broker, use_redis_broker
+from tests.live import _live_database_keeper, live_sandbox, live_stack  # noqa: F401 (fixtures)
 
 
 def _is_postgres() -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chaos import scenarios
+from live import scenarios
 
 pytestmark = [pytest.mark.chaos, pytest.mark.processes, pytest.mark.timeout(240)]
 

@@ -15,7 +15,7 @@ import pytest
 from kombu import Connection
 
 import diplomacy_hub.celery  # noqa: F401 (registers the filesystem transport)
-from tests.live import filesystem_broker_options
+from live.stack import filesystem_broker_options
 
 pytestmark = [pytest.mark.chaos]
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from tests.chaos import scenarios
+from live import scenarios
 
 pytestmark = [pytest.mark.chaos, pytest.mark.processes, pytest.mark.timeout(240)]
 

@@ -1,6 +1,6 @@
 """The browser journeys' harness: Playwright (sync API) driving Debian's Chromium against
 the app served by pytest-django's `live_server` (a thread of the test process), with real
-sandbox, worker and beat processes from tests/live.py (`live_stack`) on the same test
+sandbox, worker and beat processes from live/stack.py (`live_stack`) on the same test
 database and broker.
 
 - Never a downloaded browser: /usr/bin/chromium, and the journeys FAIL (not skip) when it

@@ -23,7 +23,7 @@ def shot(page, name: str, *, full_page: bool = True) -> Path:
 
 def image_file(tmp_path: Path, name: str = "reception.png") -> Path:
     """A small PNG to attach to a message."""
-    from tests.media_samples import png_bytes
+    from live.media_samples import png_bytes
 
     path = tmp_path / name
     path.write_bytes(png_bytes(640, 360, "navy"))

@@ -43,7 +43,7 @@ def test_crisis_alert_to_two_countries_approved_by_a_second_person_and_tracked_t
     page.get_by_label("A list of countries").check()
     page.get_by_role("textbox", name="Countries").fill("LB, JO")
     # The reach, before sending: every connected account of both countries' missions.
-    expect(page.locator("#crisis-reach")).to_contain_text("It will reach 4 accounts of 2 mission(s)")
+    expect(page.locator("#crisis-reach")).to_contain_text("It will reach 4 accounts of 2 missions")
     page.get_by_role("button", name="Send the alert for approval").click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Unrest: avoid the city centres")

@@ -48,7 +48,7 @@ def test_person_get_comes_with_roles_and_missions_or_is_not_found(people, django
 
 
 def test_mission_list_counts_staff_and_accounts_only_when_asked(people):
-    plain = selectors.mission_list(user=people["press"], query="emb-jp-tokyo").get()
+    (plain,) = selectors.mission_list(user=people["press"], query="emb-jp-tokyo")
     assert not hasattr(plain, "staff_count")
-    counted = selectors.mission_list(user=people["press"], query="emb-jp-tokyo", with_counts=True).get()
+    (counted,) = selectors.mission_list(user=people["press"], query="emb-jp-tokyo", with_counts=True)
     assert (counted.staff_count, counted.accounts_total, counted.accounts_connected) == (1, 0, 0)

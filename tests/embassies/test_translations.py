@@ -91,6 +91,14 @@ def test_the_compiled_catalogue_matches_the_po_file():
     assert not stale, f"django.mo is older than django.po; compile it (make messages): {stale}"
 
 
+def test_french_punctuation_keeps_its_no_break_space():
+    """French puts a no-break space before : ; ! ? and inside « »: a plain space lets the
+    line break before the colon; none at all is English typography."""
+    wrong = re.compile(r"[ \u202f][:;!?»]|«[ \u202f]|(?<![\d\s\u00a0\"])(?<!https)(?<!http):(?=\s)")
+    bad = [msgstr for entry in ENTRIES for msgstr in entry.msgstr.values() if wrong.search(msgstr)]
+    assert not bad, bad
+
+
 def test_the_catalogue_keeps_its_header_and_the_french_plural_rule():
     """msgcat of two catalogues (a merge) leaves a fuzzy header with "#-#-#" marks and each
     file's Plural-Forms; the header stays clean, and zero is singular in French."""

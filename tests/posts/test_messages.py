@@ -15,6 +15,7 @@ from django.utils import timezone
 from PIL import Image
 
 from channels.models import Network, SocialAccount
+from live.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 from posts.draft import draft_of
 from posts.fingerprint import message_fingerprint
 from posts.models import Attachment, Delivery, Event, InvalidTransition, Message
@@ -30,7 +31,6 @@ from posts.services.messages import (
 )
 from posts.services.review import message_cancel
 from posts.validation import build_content, delivery_content, delivery_plan, validate_draft, with_content
-from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 from tests.posts.factories import (
     account,
     administrator,

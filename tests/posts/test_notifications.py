@@ -6,18 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from celery import current_app
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from channels.models import Network
+from channels.notifications import notify_admins_of_account_problem
 from embassies.roles import Role
 from posts.models import Delivery
-from posts.notifications import (
-    notify_admins_of_account_problem,
-    notify_author_of_decision,
-    notify_press_office_of_failure,
-)
+from posts.notifications import notify_author_of_decision, notify_press_office_of_failure
 from posts.services.crisis import crisis_alert_create
 from posts.services.review import message_approve, message_cancel, message_reject, message_request_changes
 from tests.posts.factories import (
@@ -35,7 +33,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_author_hears_of_an_approval_with_the_time_and_a_link(
-    django_capture_on_commit_callbacks, mailoutbox, site_url
+    django_capture_on_commit_callbacks, mailoutbox, mail_tasks, site_url
 ):
     author = officer("emb-jp-tokyo", email="author@example.org")
     approver = press_officer(first_name="Claire", last_name="Dupont")
@@ -45,6 +43,7 @@ def test_the_author_hears_of_an_approval_with_the_time_and_a_link(
     publish_at = timezone.now() + timedelta(days=2)
     with django_capture_on_commit_callbacks(execute=True):
         message_approve(actor=approver, message_id=message.pk, publish_at=publish_at)
+    mail_tasks.run()
     assert len(mailoutbox) == 1
     email = mailoutbox[0]
     assert email.to == ["author@example.org"]
@@ -57,7 +56,7 @@ def test_the_author_hears_of_an_approval_with_the_time_and_a_link(
 
 
 def test_the_author_hears_of_a_request_for_changes_and_a_rejection_with_the_comment(
-    django_capture_on_commit_callbacks, mailoutbox
+    django_capture_on_commit_callbacks, mailoutbox, mail_tasks
 ):
     author = officer("emb-eg-cairo")
     reviewer = press_officer()
@@ -65,6 +64,7 @@ def test_the_author_hears_of_a_request_for_changes_and_a_rejection_with_the_comm
     with django_capture_on_commit_callbacks(execute=True):
         message_request_changes(actor=reviewer, message_id=first.pk, comment="Add the date, please.")
         message_reject(actor=reviewer, message_id=second.pk, comment="Not our line.")
+    mail_tasks.run()
     assert [email.subject for email in mailoutbox] == [
         "[Diplomacy Hub] Changes requested: National day reception",
         "[Diplomacy Hub] Rejected: National day reception",
@@ -73,24 +73,26 @@ def test_the_author_hears_of_a_request_for_changes_and_a_rejection_with_the_comm
     assert "Not our line." in mailoutbox[1].body
 
 
-def test_the_author_hears_of_a_cancellation(django_capture_on_commit_callbacks, mailoutbox):
+def test_the_author_hears_of_a_cancellation(django_capture_on_commit_callbacks, mailoutbox, mail_tasks):
     author, approver = officer("emb-eg-cairo"), press_officer()
     message = approved_message(author=author, approver=approver)
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         message_cancel(actor=approver, message_id=message.pk, reason="The minister spoke first.")
+    mail_tasks.run()
     assert [email.to for email in mailoutbox] == [[author.email]]
     assert "The minister spoke first." in mailoutbox[0].body
 
 
 def test_a_script_title_arrives_as_literal_text_and_template_syntax_is_not_run(
-    django_capture_on_commit_callbacks, mailoutbox
+    django_capture_on_commit_callbacks, mailoutbox, mail_tasks
 ):
     author = officer("emb-eg-cairo")
     title = "<script>alert('x')</script> {{ settings.SECRET_KEY }} {% debug %}"
     message = submitted_message(author=author, title=title)
     with django_capture_on_commit_callbacks(execute=True):
         message_request_changes(actor=press_officer(), message_id=message.pk, comment="<b>bold</b> & <i>co</i>")
+    mail_tasks.run()
     email = mailoutbox[0]
     assert "<script>alert('x')</script>" in email.body  # plain text: shown as typed, never run
     assert "&lt;" not in email.body
@@ -103,7 +105,7 @@ def test_a_script_title_arrives_as_literal_text_and_template_syntax_is_not_run(
     assert "\n" not in email.subject
 
 
-def test_a_decision_rolled_back_sends_nothing(django_capture_on_commit_callbacks, mailoutbox):
+def test_a_decision_rolled_back_sends_nothing(django_capture_on_commit_callbacks, mailoutbox, mail_tasks):
     message = submitted_message(author=officer("emb-eg-cairo"))
     reviewer = press_officer()
 
@@ -114,21 +116,31 @@ def test_a_decision_rolled_back_sends_nothing(django_capture_on_commit_callbacks
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         reject_then_fail()
+    mail_tasks.run()
     assert mailoutbox == []
 
 
-def test_nothing_is_sent_before_the_commit(django_capture_on_commit_callbacks, mailoutbox):
+def test_nothing_is_queued_before_the_commit_and_nothing_is_sent_in_the_request(
+    django_capture_on_commit_callbacks, mailoutbox, mail_tasks
+):
+    """The decision's transaction queues nothing; its commit queues one `mail.send` task on
+    the maintenance queue and sends nothing itself: only the task (a worker) sends."""
     message = submitted_message(author=officer("emb-eg-cairo"))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         message_reject(actor=press_officer(), message_id=message.pk, comment="No.")
-    assert mailoutbox == []
+    assert mail_tasks.queued() == []
     for callback in callbacks:
         callback()
+    assert mailoutbox == []
+    (queued,) = mail_tasks.queued()
+    assert queued["queue"] == "maintenance"
+    assert queued["kwargs"]["subject"] == "[Diplomacy Hub] Rejected: National day reception"
+    current_app.tasks["mail.send"].apply(kwargs=queued["kwargs"]).get()
     assert len(mailoutbox) == 1
 
 
 def test_the_press_office_hears_of_failures_each_with_the_reason_and_a_link(
-    django_capture_on_commit_callbacks, mailoutbox, site_url
+    django_capture_on_commit_callbacks, mailoutbox, mail_tasks, site_url
 ):
     press = [press_officer(email="p1@example.org"), press_officer(email="p2@example.org")]
     press_officer(email="", username="no-email")
@@ -143,6 +155,7 @@ def test_the_press_office_hears_of_failures_each_with_the_reason_and_a_link(
     delivery.save()
     with django_capture_on_commit_callbacks(execute=True):
         notify_press_office_of_failure(message=message, deliveries=[delivery])
+    mail_tasks.run()
     assert sorted(email.to[0] for email in mailoutbox) == ["p1@example.org", "p2@example.org"]
     body = mailoutbox[0].body
     assert "Arabic: Refused by the network — Status is a duplicate. Second line" in body
@@ -151,7 +164,7 @@ def test_the_press_office_hears_of_failures_each_with_the_reason_and_a_link(
     assert mailoutbox[0].subject.startswith("[Diplomacy Hub] Publishing failed: ")
 
 
-def test_crisis_failures_also_reach_the_crisis_unit(django_capture_on_commit_callbacks, mailoutbox):
+def test_crisis_failures_also_reach_the_crisis_unit(django_capture_on_commit_callbacks, mailoutbox, mail_tasks):
     press_officer(email="press@example.org")
     author = crisis_member(email="author@example.org")
     account("emb-eg-cairo")
@@ -167,16 +180,20 @@ def test_crisis_failures_also_reach_the_crisis_unit(django_capture_on_commit_cal
     )
     with django_capture_on_commit_callbacks(execute=True):
         notify_press_office_of_failure(message=alert, deliveries=[delivery])
+    mail_tasks.run()
     assert sorted(email.to[0] for email in mailoutbox) == ["author@example.org", "press@example.org"]
     assert mailoutbox[0].subject.startswith("[Diplomacy Hub] Crisis alert failed: Evacuation")
 
 
-def test_administrators_hear_of_an_account_to_reconnect(django_capture_on_commit_callbacks, mailoutbox, site_url):
+def test_administrators_hear_of_an_account_to_reconnect(
+    django_capture_on_commit_callbacks, mailoutbox, mail_tasks, site_url
+):
     administrator(email="admin@example.org")
     press_officer(email="press@example.org")
     expired = account("emb-eg-cairo", Network.FACEBOOK, handle="FranceEgypte")
     with django_capture_on_commit_callbacks(execute=True):
         notify_admins_of_account_problem(account=expired, reason="The Page token was revoked (code 190).")
+    mail_tasks.run()
     assert [email.to for email in mailoutbox] == [["admin@example.org"]]
     email = mailoutbox[0]
     assert "Facebook" in email.subject
@@ -186,7 +203,7 @@ def test_administrators_hear_of_an_account_to_reconnect(django_capture_on_commit
     assert f"{site_url}{reverse('channels:account_detail', args=[expired.pk])}" in email.body
 
 
-def test_a_mail_server_failure_never_undoes_the_decision(django_capture_on_commit_callbacks, monkeypatch):
+def test_a_mail_server_failure_never_undoes_the_decision(django_capture_on_commit_callbacks, monkeypatch, mail_tasks):
     author = officer("emb-eg-cairo")
     message = submitted_message(author=author)
 
@@ -196,17 +213,19 @@ def test_a_mail_server_failure_never_undoes_the_decision(django_capture_on_commi
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", down)
     with django_capture_on_commit_callbacks(execute=True):
         message_reject(actor=press_officer(), message_id=message.pk, comment="No.")
+    assert mail_tasks.run() == 1  # the task logs the failure and ends
     message.refresh_from_db()
     assert message.state == "rejected"
 
 
-def test_notify_author_of_decision_is_safe_outside_a_transaction(mailoutbox):
+def test_notify_author_of_decision_is_safe_outside_a_transaction(mailoutbox, mail_tasks):
     author = officer("emb-eg-cairo")
     message = submitted_message(author=author)
     message_reject(actor=press_officer(), message_id=message.pk, comment="No.")
     review = message.reviews.get()
     mailoutbox.clear()
     with transaction.atomic():
-        notify_author_of_decision(review)
+        assert notify_author_of_decision(review) == 1
     # pytest-django wraps each test in a transaction, so the callback waits: nothing yet.
+    assert mail_tasks.queued() == []
     assert mailoutbox == []

@@ -17,12 +17,12 @@ from django.test import Client
 from django.utils import timezone
 
 from channels.models import Network
+from live.media_samples import png_bytes
 from posts.models import Delivery, Message, PublishingPause
 from posts.services.crisis import crisis_alert_create
 from posts.services.messages import attachment_add, comment_add, message_create
 from posts.services.pause import publishing_pause
 from posts.services.review import message_approve, message_submit
-from tests.media_samples import png_bytes
 from tests.posts.conftest import FakeAdapter
 from tests.posts.factories import account, administrator, crisis_member, mission, officer, press_officer
 from tests.security.invitations import task_queue  # noqa: F401 (a fixture)

@@ -25,21 +25,13 @@ import time
 from typing import Any
 
 import pytest
-from django.contrib.auth import SESSION_KEY
 from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from live.otp import force_verified_login, totp_device
+
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
-
-
-def totp_device(user, *, name: str = "Test authenticator") -> TOTPDevice:
-    """The user's confirmed TOTP device, created if they have none."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=name, confirmed=True)
-    return device
 
 
 def totp_code(device: TOTPDevice, *, at: float | None = None, steps: int = 0) -> str:
@@ -58,20 +50,6 @@ def fresh_code(device: TOTPDevice) -> str:
         device.refresh_from_db()
     TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
     return totp_code(device)
-
-
-def force_verified_login(client: Client, user) -> Client:
-    """`client.force_login(user)`, and the session verified by the user's TOTP device, as if
-    they had entered a code. For officers (no second factor) it is just force_login."""
-    client.force_login(user)
-    from security.two_factor import needs_two_factor
-
-    if needs_two_factor(user):
-        session = client.session
-        assert session[SESSION_KEY] == str(user.pk)
-        session[DEVICE_ID_SESSION_KEY] = totp_device(user).persistent_id
-        session.save()
-    return client
 
 
 def verified_login(client_or_page: Any, user, *, password: str = PASSWORD, base_url: str = "") -> Any:

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-import audit
+from audit import services as audit
 from audit.models import AuditEvent, AuditLogImmutable
 from channels.models import SocialAccount
 from channels.services import account_disconnect

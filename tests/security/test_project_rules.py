@@ -1,7 +1,9 @@
 """Project rules over the source tree, with the ast module (semgrep's registry is out of
 reach here, and the rules are small): a view reaches mission data only through the
 selectors or policy.scope; nobody marks user text safe; no task is sent far into the
-future; no view is exempt from CSRF. Matrix S36.
+future; no view is exempt from CSRF; imports run one way down the layers (LAYERS), no module
+imports itself back through others, and an import inside a function says the start-up cost
+it avoids. Matrix S36.
 
 A legitimate exception is allowed where it is written, with its reason: `# safe: …` on
 the line of a mark_safe, `{# safe: … #}` beside a template's |safe; an unscoped lookup
@@ -17,7 +19,9 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-SKIP = {".venv", "var", "node_modules", ".git", "tests", "migrations", "bench"}
+# live/ is the test harness moved out of tests/ (for the benchmarks and the drill): not shipped
+# behaviour, as tests/ and bench/ are not.
+SKIP = {".venv", "var", "node_modules", ".git", "tests", "migrations", "bench", "live"}
 MISSION_DATA = {
     "Message",
     "MessageText",
@@ -270,6 +274,281 @@ def test_no_view_is_exempt_from_csrf():
         if re.search(r"\bcsrf_exempt\b", source) and "# safe:" not in source
     ]
     assert not found, "\n".join(found)
+
+
+# --- Layers: imports run one way --------------------------------------------------------------------
+#
+# Lowest first. A module may import its own layer and those below it, never one above: the
+# policy and the roles know no app, the audit log knows no mission, the missions know no
+# account, the accounts know no message. Within a layer, `diplomacy_hub.urls` aside, the
+# longest matching prefix decides (`embassies.roles` sits with the settings, below the rest of
+# `embassies`). The live harness, the benchmarks and the tests sit above every app, in that
+# order: nothing imports tests/, and the harness imports nothing of bench/.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("settings and roles", ("diplomacy_hub", "embassies.roles")),
+    ("audit", ("audit",)),
+    ("embassies", ("embassies",)),
+    ("security", ("security",)),
+    ("channels", ("channels",)),
+    ("posts", ("posts", "demo")),
+    ("urls", ("diplomacy_hub.urls", "diplomacy_hub.wsgi", "manage")),
+    ("live harness", ("live",)),
+    ("benchmarks", ("bench",)),
+    ("tests", ("tests",)),
+]
+# Every import inside a function says why on its line or just above its block of imports;
+# only a real start-up reason counts (Django not set up yet, the app registry not ready).
+START_UP = "# start-up:"
+# Code that must obey the start-up rule (tests set Django up in their own way).
+START_UP_CHECKED = ("diplomacy_hub", "audit", "embassies", "security", "channels", "posts", "demo", "live", "bench")
+
+
+def _layer_of(module: str) -> int | None:
+    best, level = -1, None
+    for index, (_name, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
+                best, level = len(prefix), index
+    return level
+
+
+def _module_name(relative: Path) -> str:
+    parts = list(relative.with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imported_modules(node: ast.Import | ast.ImportFrom, module: str, is_package: bool) -> list[str]:
+    """The modules an import statement names (for `from x import y`: x.y when y is a module
+    of ours, else x; both resolve to the same layer)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if node.level:
+        base = module.split(".") if is_package else module.split(".")[:-1]
+        base = base[: len(base) - (node.level - 1)]
+        target = ".".join([*base, node.module] if node.module else base)
+    else:
+        target = node.module or ""
+    return [f"{target}.{alias.name}" if alias.name != "*" else target for alias in node.names]
+
+
+def _in_function(node: ast.AST, parents: dict) -> bool:
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return True
+    return False
+
+
+def _said_why(node: ast.stmt, parents: dict, lines: list[str]) -> bool:
+    """A `# start-up:` comment on the import's line, or on the comment lines above the run
+    of import statements it belongs to."""
+    if START_UP in lines[node.lineno - 1]:
+        return True
+    body = getattr(parents[node], "body", [])
+    index = next((i for i, statement in enumerate(body) if statement is node), None)
+    first = node
+    while index:
+        previous = body[index - 1]
+        if not isinstance(previous, ast.Import | ast.ImportFrom):
+            break
+        first, index = previous, index - 1
+    number = first.lineno - 2
+    while number >= 0 and lines[number].strip().startswith("#"):
+        if START_UP in lines[number]:
+            return True
+        number -= 1
+    return False
+
+
+def import_problems(relative: Path, source: str) -> list[str]:
+    """Uphill imports (module level, inside functions, under TYPE_CHECKING alike), and imports
+    inside functions that do not say their start-up reason."""
+    module = _module_name(relative)
+    own = _layer_of(module)
+    tree = ast.parse(source)
+    parents = _parents(tree)
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        where = f"{relative}:{node.lineno}"
+        for target in _imported_modules(node, module, relative.name == "__init__.py"):
+            theirs = _layer_of(target)
+            if own is not None and theirs is not None and theirs > own:
+                found.append(
+                    f"{where}: {module} ({LAYERS[own][0]}) imports {target} ({LAYERS[theirs][0]}), a higher layer"
+                )
+        checked = module.split(".")[0] in START_UP_CHECKED
+        if checked and _in_function(node, parents) and not _said_why(node, parents, lines):
+            found.append(
+                f"{where}: import inside a function without a '{START_UP} <why>' comment "
+                "(move it to the top of the module, or say what start-up cost it avoids)"
+            )
+    return found
+
+
+def project_python_files():
+    """Every Python file of ours, tests, benchmarks and migrations included."""
+    skip = {".venv", "var", "node_modules", ".git"}
+    for path in sorted(ROOT.rglob("*.py")):
+        relative = path.relative_to(ROOT)
+        if not (skip & set(relative.parts)):
+            yield relative, path.read_text(encoding="utf-8")
+
+
+def test_imports_run_one_way_and_imports_inside_functions_say_why():
+    found = [problem for relative, source in project_python_files() for problem in import_problems(relative, source)]
+    assert not found, "Imports against the layers (LAYERS above):\n" + "\n".join(found)
+
+
+def test_every_module_of_ours_has_a_layer():
+    missing = sorted(
+        {
+            _module_name(relative)
+            for relative, _source in project_python_files()
+            if _layer_of(_module_name(relative)) is None
+        }
+    )
+    assert not missing, f"Modules in no layer (add their package to LAYERS): {missing}"
+
+
+def test_the_layer_rule_catches_a_reintroduced_circle():
+    """The circle that imports inside functions once hid: channels.services -> posts (the
+    account mail) -> channels. Caught at module level and inside a function alike."""
+    at_the_top = "from posts.notifications import notify_admins_of_account_problem\n"
+    hidden = (
+        "def _notify_admins(account, reason):\n"
+        "    from posts.notifications import notify_admins_of_account_problem\n"
+        "    notify_admins_of_account_problem(account=account, reason=reason)\n"
+    )
+    assert import_problems(Path("channels/services.py"), at_the_top) == [
+        "channels/services.py:1: channels.services (channels) imports "
+        "posts.notifications.notify_admins_of_account_problem (posts), a higher layer"
+    ]
+    problems = import_problems(Path("channels/services.py"), hidden)
+    assert len(problems) == 2
+    assert "a higher layer" in problems[0]
+    assert "without a '# start-up: <why>' comment" in problems[1]
+
+
+def test_the_layer_rule_finds_what_it_should():
+    source = (
+        "from __future__ import annotations\n"
+        "from typing import TYPE_CHECKING\n"
+        "from . import selectors\n"  # embassies.selectors: own layer
+        "from ..audit.services import record\n"  # relative, lower: fine
+        "from diplomacy_hub import policy\n"
+        "if TYPE_CHECKING:\n"
+        "    from security.models import EnrolmentGrant\n"  # line 7: uphill, even for typing
+        "import tests.factories\n"  # line 8: nothing imports tests
+        "def ready():\n"
+        "    # start-up: the receivers import models.\n"
+        "    from embassies import receivers\n"
+        "    from embassies import signals\n"
+        "def lazy():\n"
+        "    import json\n"  # line 14: no reason given
+    )
+    found = import_problems(Path("embassies/views.py"), source)
+    assert sorted(int(line.split(":")[1]) for line in found) == [7, 8, 14]
+    assert import_problems(Path("tests/posts/test_x.py"), "import bench.run\nimport live.stack\n") == []
+    assert import_problems(Path("live/stack.py"), "from tests.factories import UserFactory\n")
+    assert import_problems(Path("live/stack.py"), "from bench import common\n")
+    assert import_problems(Path("bench/run.py"), "from live.stack import spawn\n") == []
+
+
+# --- No import circle, within a layer too --------------------------------------------------------
+
+
+def _import_graph(modules: dict[str, tuple[Path, str]]) -> dict[str, set[str]]:
+    """Module -> the modules of ours it imports (anywhere in it: at the top, under
+    TYPE_CHECKING, inside functions). `from x import y` points at x.y when that is a module."""
+    graph: dict[str, set[str]] = {}
+    for name, (relative, source) in modules.items():
+        edges = set()
+        for node in ast.walk(ast.parse(source)):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            for target in _imported_modules(node, name, relative.name == "__init__.py"):
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def import_cycles(modules: dict[str, tuple[Path, str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm, without
+    recursion: the tree has hundreds of modules)."""
+    graph = _import_graph(modules)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    cycles.append(sorted(group))
+    return cycles
+
+
+def test_no_module_imports_itself_back():
+    """A circle inside one layer (the sandbox's state -> oauth1 -> http -> state) breaks the
+    import as surely as one across layers; hiding it in a function or TYPE_CHECKING only
+    delays the failure."""
+    modules = {_module_name(relative): (relative, source) for relative, source in project_python_files()}
+    assert import_cycles(modules) == []
+
+
+def test_the_circle_rule_finds_what_it_should():
+    modules = {
+        "channels.sandbox.http": (
+            Path("channels/sandbox/http.py"),
+            "from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n"
+            "    from channels.sandbox.state import SandboxState\n",
+        ),
+        "channels.sandbox.state": (
+            Path("channels/sandbox/state.py"),
+            "from channels.sandbox.oauth1 import NonceBook\n",
+        ),
+        "channels.sandbox.oauth1": (Path("channels/sandbox/oauth1.py"), "from channels.sandbox.http import Request\n"),
+        "channels.sandbox.mime": (Path("channels/sandbox/mime.py"), "import re\n"),
+        "channels.sandbox": (Path("channels/sandbox/__init__.py"), "from . import mime\n"),
+    }
+    assert import_cycles(modules) == [["channels.sandbox.http", "channels.sandbox.oauth1", "channels.sandbox.state"]]
 
 
 # --- The life cycle has one home (posts/lifecycle.py) ---------------------------------------------

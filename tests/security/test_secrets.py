@@ -23,7 +23,8 @@ from django.urls import reverse
 from django.views.debug import get_default_exception_reporter_filter
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-import audit
+from audit import services as audit
+from audit.models import AuditEvent
 from channels import services
 from channels.models import SocialAccount
 from embassies.roles import Role
@@ -137,7 +138,7 @@ def test_the_admin_pages_show_no_secret(scene):
     ]
     urls += [
         reverse("admin:audit_auditevent_change", args=[pk])
-        for pk in audit.models.AuditEvent.objects.values_list("pk", flat=True)[:30]
+        for pk in AuditEvent.objects.values_list("pk", flat=True)[:30]
     ]
     for url in urls:
         response = client.get(url)

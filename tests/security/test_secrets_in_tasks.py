@@ -13,7 +13,6 @@ from datetime import timedelta
 
 import pytest
 from celery import current_app
-from celery.signals import before_task_publish
 from django.utils import timezone
 
 from channels import tasks as channel_tasks
@@ -29,56 +28,6 @@ from tests.security.conftest import CANARY, MISSION_A, connect_through_the_ui
 from tests.security.otp import force_verified_login
 
 pytestmark = pytest.mark.django_db
-QUEUES = ("crisis", "publish", "maintenance")
-
-
-@pytest.fixture
-def memory_broker(monkeypatch):
-    """The app on kombu's in-memory transport for one test; what it sends is read back with
-    `drain()` (the serialized bodies and headers, as the broker holds them)."""
-    conf = current_app.conf
-    saved = {key: conf[key] for key in ("broker_url", "broker_write_url", "broker_transport_options")}
-
-    def fresh_pools() -> None:
-        current_app._pool = None
-        current_app.amqp._producer_pool = None
-
-    monkeypatch.setenv("CELERY_BROKER_URL", "memory://")
-    monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
-    conf.broker_url, conf.broker_write_url, conf.broker_transport_options = "memory://", None, {}
-    fresh_pools()
-    published: list[str] = []
-
-    def record(sender=None, body=None, headers=None, **kwargs):
-        published.append(sender)
-
-    before_task_publish.connect(record, weak=False)
-
-    def drain() -> list[dict]:
-        messages = []
-        with current_app.connection_for_write() as connection:
-            channel = connection.default_channel
-            for queue in QUEUES:
-                channel.queue_declare(queue=queue)
-                while (message := channel.basic_get(queue, no_ack=True)) is not None:
-                    messages.append(
-                        {
-                            "queue": queue,
-                            "name": message.headers.get("task"),
-                            "raw": message.body if isinstance(message.body, str) else message.body.decode(),
-                            "headers": message.headers,
-                            "args": message.decode()[0],
-                        }
-                    )
-        return messages
-
-    drain()  # nothing left from before
-    drain.published = published
-    yield drain
-    before_task_publish.disconnect(record)
-    for key, value in saved.items():
-        conf[key] = value
-    fresh_pools()
 
 
 def _secrets(account: SocialAccount) -> dict[str, str]:

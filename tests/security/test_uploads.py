@@ -19,10 +19,10 @@ from django.urls import reverse
 
 from channels.media import IMAGE_UPLOAD_MAX_BYTES
 from channels.models import SocialAccount
+from live.media_samples import mp4_bytes, png_bytes
 from posts.forms import ComposeForm
 from posts.models import Attachment, Message
 from posts.services.messages import attachment_add, message_create
-from tests.media_samples import mp4_bytes, png_bytes
 from tests.posts.factories import account, officer
 from tests.security.conftest import MISSION_A
 from tests.security.otp import force_verified_login

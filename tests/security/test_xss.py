@@ -12,6 +12,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils.html import escape
 
+from channels.notifications import notify_admins_of_account_problem
 from embassies.models import Mission
 from posts.services.review import message_approve, message_cancel, message_reject
 from tests.posts.factories import submitted_message
@@ -148,7 +149,7 @@ def test_the_live_preview_shows_the_payload_as_text(poisoned):
     assert escape('alert("text")') in response.text
 
 
-def test_emails_are_plain_text_and_carry_the_payload_as_text(poisoned, django_capture_on_commit_callbacks):
+def test_emails_are_plain_text_and_carry_the_payload_as_text(poisoned, django_capture_on_commit_callbacks, mail_tasks):
     """Plain text cannot run anything: no HTML part is ever sent, and the subject is one line."""
     world = poisoned
     press = world.users["press"]  # "… approved …" names the press officer in the mails
@@ -166,10 +167,9 @@ def test_emails_are_plain_text_and_carry_the_payload_as_text(poisoned, django_ca
         message_approve(actor=world.users["press"], message_id=other.pk)
     with django_capture_on_commit_callbacks(execute=True):
         message_cancel(actor=world.users["press"], message_id=other.pk, reason=payload("comment"))
-    from posts.notifications import notify_admins_of_account_problem
-
     with django_capture_on_commit_callbacks(execute=True):
         notify_admins_of_account_problem(account=world.account_a, reason=payload("comment"))
+    mail_tasks.run()
     assert len(mail.outbox) >= 3
     for email in mail.outbox:
         assert email.content_subtype == "plain"

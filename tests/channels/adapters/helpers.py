@@ -29,7 +29,7 @@ from channels.adapters.twitter import TwitterAdapter, TwitterConnectFlow
 from channels.adapters.youtube import YouTubeAdapter, YouTubeConnectFlow
 from channels.media import inspect_media
 from channels.sandbox.tokens import secret_of
-from tests.media_samples import jpeg_bytes, mp4_bytes
+from live.media_samples import jpeg_bytes, mp4_bytes
 
 MB = 1024 * 1024
 GPS_IFD = 0x8825  # the EXIF block that holds where a photo was taken

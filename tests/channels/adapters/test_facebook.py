@@ -33,8 +33,8 @@ from channels.adapters.facebook import (
     to_adapter_error,
 )
 from channels.adapters.transport import Timeouts
+from live.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 from tests.channels.adapters.helpers import FACEBOOK, GPS_IFD, MB, consent, media_file, seed_hitting_call
-from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 
 PAGE_ID, OTHER_PAGE_ID = FACEBOOK.account_id, FACEBOOK.other_account_id
 REDIRECT_URI = FACEBOOK.redirect_uri

@@ -21,8 +21,8 @@ from channels.adapters.base import (
 )
 from channels.adapters.flickr import FlickrAdapter, _from_flickr_error, _LastResponse
 from channels.adapters.transport import Timeouts
+from live.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 from tests.channels.adapters.helpers import FLICKR, GPS_IFD, consent, media_file
-from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 
 NSID = FLICKR.account_id
 REDIRECT_URI = FLICKR.redirect_uri

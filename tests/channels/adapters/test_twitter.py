@@ -32,8 +32,8 @@ from channels.adapters.twitter import (
     comparable_text,
     to_adapter_error,
 )
+from live.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 from tests.channels.adapters.helpers import GPS_IFD, MB, TWITTER, closed_port_url, consent, media_file
-from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 
 USER_ID, OTHER_USER_ID = TWITTER.account_id, TWITTER.other_account_id
 REDIRECT_URI = TWITTER.redirect_uri

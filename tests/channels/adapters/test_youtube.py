@@ -28,9 +28,9 @@ from channels.adapters.youtube import (
     seconds_until_quota_reset,
 )
 from channels.media import video_metadata_boxes
+from live.media_samples import mp4_bytes, png_bytes
 from tests.channels.adapters.helpers import YOUTUBE, closed_port_url, consent, media_file, seed_hitting_call
 from tests.channels.test_media import _video_with_location
-from tests.media_samples import mp4_bytes, png_bytes
 
 CHANNEL = YOUTUBE.account_id
 REDIRECT_URI = YOUTUBE.redirect_uri

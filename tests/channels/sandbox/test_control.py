@@ -1,8 +1,8 @@
 """The control API and the human pages: reset, received, counts, stats, feeds, media and
 consent pages."""
 
+from live.media_samples import png_bytes
 from tests.channels.sandbox.conftest import add_fault, facebook_proof, received
-from tests.media_samples import png_bytes
 
 X_AUTH = {"Authorization": "Bearer sbx.twitter.1001.a"}
 PAYLOAD = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'

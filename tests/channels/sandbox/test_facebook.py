@@ -11,9 +11,9 @@ import pytest
 
 from channels.adapters.transport import browser_url, make_session
 from channels.sandbox.server import SandboxServer
+from live.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 from tests.channels.adapters.helpers import FACEBOOK
 from tests.channels.sandbox.conftest import add_fault, consent, received
-from tests.media_samples import jpeg_bytes, mp4_bytes, png_bytes
 
 PAGE = "5550001"
 TOKEN = f"sbx.facebook.{PAGE}.page-token"

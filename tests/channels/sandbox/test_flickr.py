@@ -16,8 +16,8 @@ from channels.adapters.transport import browser_url, make_session
 from channels.sandbox import oauth1
 from channels.sandbox.http import Request
 from channels.sandbox.tokens import secret_of
+from live.media_samples import jpeg_bytes
 from tests.channels.sandbox.conftest import consent, received
-from tests.media_samples import jpeg_bytes
 
 NSID = "12345678@N01"
 TOKEN = f"sbx.flickr.{NSID}.a"

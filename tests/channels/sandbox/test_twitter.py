@@ -9,8 +9,8 @@ import tweepy
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from channels.adapters.transport import Timeouts, browser_url, make_session, mount_on
+from live.media_samples import mp4_bytes, png_bytes
 from tests.channels.sandbox.conftest import consent, received
-from tests.media_samples import mp4_bytes, png_bytes
 
 TOKEN = "sbx.twitter.1001.a"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -14,8 +14,8 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaIoBaseUpload
 
 from channels.adapters.transport import Timeouts, browser_url, make_httplib2, mount_on
+from live.media_samples import mp4_bytes
 from tests.channels.sandbox.conftest import add_fault, consent, received
-from tests.media_samples import mp4_bytes
 
 CHANNEL = "UCsandboxchannel000001"
 TOKEN = f"sbx.youtube.{CHANNEL}.a"

@@ -4,7 +4,7 @@ Two kinds of test live here:
 
 - in-process service tests (fast): the broker is a `FakeBroker` that records what would
   be sent, and the network is a `FakeNetwork` adapter whose answers a test scripts;
-- live tests (`live_stack`, tests/live.py): a real sandbox process, real Celery worker
+- live tests (`live_stack`, tests/live.py on live/stack.py): a real sandbox process, real Celery worker
   (and beat) processes on the test's own database and a broker of its own; nothing of
   ours is mocked there.
 """

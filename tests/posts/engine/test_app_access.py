@@ -10,13 +10,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from live.media_samples import jpeg_bytes
 from posts.models import Delivery, Heartbeat
 from posts.services.delivery import delivery_publish
 from posts.services.dispatch import dispatch_due
 from posts.services.messages import attachment_add
 from posts.services.reconcile import delivery_reconcile
 from posts.services.review import message_approve, message_submit
-from tests.media_samples import jpeg_bytes
 from tests.posts.factories import draft_message, officer, press_officer
 from tests.security.otp import force_verified_login
 

@@ -9,6 +9,7 @@ import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from channels.models import Network
+from live.media_samples import mp4_bytes
 from posts.models import Delivery
 from posts.services.delivery import delivery_publish
 from posts.services.dispatch import dispatch_due
@@ -17,7 +18,6 @@ from posts.services.operations import delivery_retract
 from posts.services.reconcile import delivery_reconcile
 from posts.services.review import message_approve, message_submit
 from tests.channels.adapters.helpers import seed_hitting_call
-from tests.media_samples import mp4_bytes
 from tests.posts.factories import account, draft_message, officer, press_officer
 
 from .helpers import deliveries_of

@@ -1,5 +1,5 @@
 """End to end with real processes: the sandbox, Celery workers (threads pool) and beat, on
-the test's database and broker (tests/live.py). Nothing of ours is mocked: the adapters
+the test's database and broker (live/stack.py). Nothing of ours is mocked: the adapters
 speak HTTP through their SDKs to the sandbox, which counts what each account received.
 
 Small fan-outs (a dozen deliveries): the 1,084-delivery runs belong to the drills."""

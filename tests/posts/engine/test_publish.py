@@ -134,7 +134,7 @@ def test_delivery_publish_unclassified_error_is_unknown(broker, network):
 
 
 def test_delivery_publish_permanent_fails_with_the_networks_reason_and_tells_the_press_office(
-    broker, network, django_capture_on_commit_callbacks
+    broker, network, django_capture_on_commit_callbacks, mail_tasks
 ):
     press = UserFactory(roles=[Role.PRESS_OFFICE], email="press@example.org")
     message, (delivery,) = _queued()
@@ -148,13 +148,14 @@ def test_delivery_publish_permanent_fails_with_the_networks_reason_and_tells_the
     assert DeliveryAttempt.objects.get(delivery=delivery).status_code == 400
     message.refresh_from_db()
     assert message.state == Message.State.FAILED
+    mail_tasks.run()
     failure_mails = [m for m in mail.outbox if press.email in m.to]
     assert len(failure_mails) == 1
     assert "Media type unsupported" in failure_mails[0].body
 
 
 def test_delivery_publish_auth_fails_expires_the_account_and_tells_administrators_once(
-    broker, network, django_capture_on_commit_callbacks
+    broker, network, django_capture_on_commit_callbacks, mail_tasks
 ):
     admin = UserFactory(roles=[Role.ADMINISTRATOR], email="admin@example.org")
     _, deliveries = _queued(1)
@@ -170,6 +171,7 @@ def test_delivery_publish_auth_fails_expires_the_account_and_tells_administrator
     assert (second.state, second.last_error_kind) == (S.FAILED, Delivery.ErrorKind.AUTH)
     assert len(network.calls) == 1  # the second never called: the account was expired
     assert SocialAccount.objects.get(pk=first.account_id).status == SocialAccount.Status.EXPIRED
+    mail_tasks.run()
     assert len([m for m in mail.outbox if admin.email in m.to]) == 1
 
 

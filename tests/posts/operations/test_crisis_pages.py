@@ -55,11 +55,11 @@ def test_the_form_shows_the_reach_before_sending(crisis, as_user, mena):
     client = as_user(crisis)
     response = client.post(reverse("posts:crisis_create"), alert_form(action="check"))
     assert response.status_code == 200
-    assert "It will reach <strong>4 accounts</strong> of <strong>3 mission(s)</strong>" in response.text
+    assert "It will reach <strong>4 accounts</strong> of <strong>3 missions</strong>" in response.text
     assert not Message.objects.exists()
     preview = client.get(reverse("posts:crisis_reach"), {"scope_kind": "countries", "countries": "lb, jo"})
     assert "<html" not in preview.text
-    assert "<strong>2 accounts</strong> of <strong>2 mission(s)</strong>" in preview.text
+    assert "<strong>2 accounts</strong> of <strong>2 missions</strong>" in preview.text
     nobody = client.get(reverse("posts:crisis_reach"), {"scope_kind": "regions", "regions": ["Europe"]})
     assert "it would reach nobody" in nobody.text
 

@@ -71,7 +71,7 @@ def test_our_reasons_read_in_the_readers_language_the_networks_words_as_they_cam
     client.cookies["django_language"] = "fr"
     french = client.get(monitor_url(tokyo_message), headers={"Accept-Language": "fr"}).text
     assert "Le message a changé après sa validation." in french
-    assert "Il ne convient pas à YouTube : YouTube demande un titre." in french
+    assert "Il ne convient pas à YouTube\u00a0: YouTube demande un titre." in french
     assert "changed after it was approved" not in french
 
 
@@ -206,7 +206,10 @@ def test_retract_asks_the_workers_to_delete(
     monkeypatch.setattr("posts.services.operations._enqueue_retractions", lambda ids, **kwargs: sent_ids.extend(ids))
     url = reverse("posts:monitor_retract", args=[tokyo_message.pk])
     client = as_user(press)
-    assert "will be deleted from the 4 accounts" in client.get(url).text
+    page = client.get(url).text
+    # Two accounts, each in French and Japanese: two accounts, four posts.
+    assert "will be deleted from the 2 accounts" in page
+    assert "4 posts concerned" in page
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"confirmed": "yes"})
     assert response.status_code == 302

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from live.media_samples import png_bytes
 from posts.models import Attachment, Message
 from posts.services.review import message_submit
-from tests.media_samples import png_bytes
 from tests.posts.factories import account, approved_message, draft_message, officer
 
 pytestmark = pytest.mark.django_db
@@ -198,6 +199,8 @@ def test_submit_of_a_valid_draft_puts_it_in_review(login, author, cairo):
     assert response["Location"] == message.get_absolute_url()
     message.refresh_from_db()
     assert message.state == Message.State.IN_REVIEW
+    # No email goes to the press office on submission: the flash does not claim one did.
+    assert [str(flashed) for flashed in get_messages(response.wsgi_request)] == ["Submitted for review."]
 
 
 def test_saving_from_a_stale_page_is_refused_with_a_reload_link(login, author, cairo):

@@ -6,12 +6,23 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
 from posts.models import Delivery, Message
-from posts.services.messages import comment_add
-from tests.posts.factories import account, approved_message, draft_message, officer, submitted_message
+from posts.services.crisis import crisis_alert_create
+from posts.services.messages import comment_add, message_update
+from posts.services.review import message_submit
+from posts.textdiff import word_diff
+from tests.posts.factories import (
+    account,
+    approved_message,
+    crisis_member,
+    draft_message,
+    officer,
+    submitted_message,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +98,29 @@ def test_approve_now_creates_the_deliveries_and_kicks_the_dispatcher(
     assert message.state == Message.State.SCHEDULED
     assert Delivery.objects.filter(message=message).count() == 2  # one X account, in French and Arabic
     assert kicks == [True]
+
+
+def test_after_approving_the_reviewer_gets_a_link_to_follow_the_message(login, author, press):
+    message = submitted_message(author=author)
+    response = login(press).post(
+        reverse("posts:message_approve", args=[message.pk]), {"version": message.version, "when": "now"}, follow=True
+    )
+    monitor = reverse("posts:monitor", args=[message.pk])
+    assert f'<a href="{monitor}">Follow it on the delivery monitor</a>' in response.text
+    assert login(press).get(monitor).status_code == 200
+
+
+def test_after_approving_a_crisis_alert_the_link_is_to_its_crisis_board(login, press):
+    account("emb-eg-cairo")
+    author = crisis_member()
+    alert = crisis_alert_create(actor=author, title="Storm", texts={"fr": "Restez chez vous."}, scope={"all": True})
+    message_submit(actor=author, message_id=alert.pk)
+    alert.refresh_from_db()
+    response = login(press).post(
+        reverse("posts:message_approve", args=[alert.pk]), {"version": alert.version, "when": "now"}, follow=True
+    )
+    board = reverse("posts:crisis_board", args=[alert.pk])
+    assert f'<a href="{board}">Follow it on the crisis board</a>' in response.text
 
 
 def test_approve_at_a_time_typed_in_tokyo_schedules_the_right_instant(login, press, tokyo):
@@ -211,6 +245,24 @@ def test_reject_requires_a_comment_and_closes_the_message(login, author, press):
     assert message.state == Message.State.REJECTED
 
 
+@pytest.mark.parametrize(("email", "flashed"), [("claire@example.org", "Its author has been told."), ("", None)])
+def test_reject_says_the_author_was_told_only_when_an_email_was_queued(
+    login, author, press, memory_broker, django_capture_on_commit_callbacks, email, flashed
+):
+    author.email = email
+    author.save(update_fields=["email"])
+    message = submitted_message(author=author, title="Fête nationale")
+    with django_capture_on_commit_callbacks(execute=True):
+        done = login(press).post(
+            reverse("posts:message_reject", args=[message.pk]),
+            {"reject-version": message.version, "reject-comment": "Off topic."},
+        )
+    queued = [task for task in memory_broker() if task["name"] == "mail.send"]
+    said = [str(flashed) for flashed in get_messages(done.wsgi_request)]
+    assert said == [" ".join(filter(None, ["“Fête nationale” is rejected.", flashed]))]
+    assert [task["kwargs"]["to"] for task in queued] == ([email] if email else [])
+
+
 # --- Comments ------------------------------------------------------------------------------------
 
 
@@ -250,3 +302,43 @@ def test_history_shows_who_did_what_and_when(login, author, press):
         "In review → Scheduled",
     ):
         assert words in html
+
+
+# --- What changed since the request for changes ---------------------------------------------------
+
+
+def test_the_review_page_shows_what_changed_since_the_request_per_language(login, author, press):
+    message = submitted_message(author=author, texts={"fr": "Réception le 14 juillet.", "ar": "حفل استقبال"})
+    login(press).post(
+        reverse("posts:message_request_changes", args=[message.pk]),
+        {"changes-version": message.version, "changes-comment": "Say where."},
+    )
+    message.refresh_from_db()
+    message_update(
+        actor=author,
+        message_id=message.pk,
+        expected_version=message.version,
+        texts={"fr": "Réception le 14 juillet à la résidence.", "ar": "حفل استقبال", "en": "Reception on 14 July."},
+    )
+    message_submit(actor=author, message_id=message.pk)
+    html = login(press).get(message.get_absolute_url()).text
+    assert "What changed since the request for changes" in html
+    assert "<ins>juillet à la résidence.</ins>" in html
+    assert "<del>juillet.</del>" in html
+    assert "unchanged" in html  # the Arabic
+    assert "Reception on 14 July." in html  # the new English text, all of it added
+
+
+def test_no_comparison_before_any_request_for_changes(login, author, press):
+    message = submitted_message(author=author)
+    assert "What changed since the request" not in login(press).get(message.get_absolute_url()).text
+
+
+def test_a_word_diff_puts_the_text_back_together():
+    parts = word_diff("Reception on Monday at noon", "Reception on Tuesday at noon, at the residence")
+    assert "".join(words for kind, words in parts if kind != "removed") == (
+        "Reception on Tuesday at noon, at the residence"
+    )
+    assert "".join(words for kind, words in parts if kind != "added") == "Reception on Monday at noon"
+    assert ("removed", "Monday") in parts
+    assert ("added", "Tuesday") in parts

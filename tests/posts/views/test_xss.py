@@ -7,10 +7,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from live.media_samples import png_bytes
 from posts.models import Message
 from posts.services.messages import attachment_add, comment_add
 from posts.services.review import message_approve, message_request_changes, message_submit
-from tests.media_samples import png_bytes
 from tests.posts.factories import draft_message, submitted_message
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("posts", "0007_delivery_external_post_id"),
+        ("posts", "0008_review_texts"),
     ]
 
     operations = [

@@ -16,9 +16,9 @@ once, or failed with a reason, or settled from `unknown`; none lost, none duplic
   (the network saved us from a blind resend: reported, and a problem too).
 
 Used by the pytest scenarios (tests/chaos/test_*.py, on the test database through
-tests/live.py's `live_stack`) and by `make drill` (tests/chaos/drill.py, on a scratch
+tests/live.py's `live_stack`) and by `make drill` (live/drill.py, on a scratch
 database of its own): both hand a LiveStack to the same scenario functions
-(tests/chaos/scenarios.py).
+(live/scenarios.py).
 """
 
 from __future__ import annotations
@@ -35,12 +35,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Count
 from django.utils import timezone
 
 from channels.sandbox.tokens import secret_of
-from tests.live import LIVE_ENV, LiveStack
+from live.media_samples import jpeg_bytes, mp4_bytes
+from live.stack import LIVE_ENV, LiveStack
 
-# The children's engine settings in the chaos scenarios (on top of tests/live.py's LIVE_ENV):
+# The children's engine settings in the chaos scenarios (on top of live/stack.py's LIVE_ENV):
 # fast retries and reconciliation, a sweeper that tells a lost queue message (QUEUED_AFTER,
 # above the time a fan-out's backlog takes to drain, so rows do not churn) from a call
 # that died (SENDING_AFTER, well above the 2 s network timeouts), and enough reconciliation
@@ -88,6 +90,7 @@ def make_fleet(
     """Connected sandbox accounts: `per_mission` per network for each active mission (all
     271, or the first `missions`, or those of `mission_codes`), as seed_demo makes them
     but with numeric ids. Tokens that expire (X, YouTube) have `token_minutes` left."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from channels.adapters.base import Credentials
     from channels.models import SocialAccount
     from embassies.models import Mission
@@ -136,20 +139,32 @@ _people = itertools.count(1)
 
 
 def person(role: str, *, missions: Sequence[str] = ()):
-    from tests.factories import UserFactory
+    """A user with this role, attached to the missions of these codes."""
+    # start-up: the drill imports this module before it sets Django up.
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
 
-    return UserFactory(
-        username=f"chaos-{role}-{next(_people)}-{uuid.uuid4().hex[:6]}", roles=[role], missions=list(missions)
+    from embassies.models import Mission, StaffMembership
+
+    username = f"chaos-{role}-{next(_people)}-{uuid.uuid4().hex[:6]}"
+    user = get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.org", first_name="Chaos", last_name=role
     )
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    for mission in Mission.objects.filter(code__in=list(missions)):
+        StaffMembership.objects.create(user=user, mission=mission)
+    return user
 
 
 def crisis_member():
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from embassies.roles import Role
 
     return person(Role.CRISIS_UNIT)
 
 
 def press_officer():
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from embassies.roles import Role
 
     return person(Role.PRESS_OFFICE)
@@ -163,8 +178,6 @@ def run_tag() -> str:
 
 
 def _media_file(kind: str) -> SimpleUploadedFile:
-    from tests.media_samples import jpeg_bytes, mp4_bytes
-
     if kind == "video":
         return SimpleUploadedFile("chaos-clip.mp4", mp4_bytes(), content_type="video/mp4")
     return SimpleUploadedFile("chaos-photo.jpg", jpeg_bytes(320, 240), content_type="image/jpeg")
@@ -184,6 +197,7 @@ def crisis_alert(
     """A crisis alert written by one member of the crisis unit, submitted, and (unless
     `approve=False`) approved for now (its kick goes to this process's broker) by a press
     officer: one delivery per connected account of the scope on `networks`."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.services.crisis import crisis_alert_create
     from posts.services.messages import attachment_add
     from posts.services.review import message_approve, message_submit
@@ -204,6 +218,7 @@ def routine_message(*, targets, text: str, publish_at=None, approver=None, appro
     """A routine message of the targets' mission, in French only (the other languages'
     absence is a warning), submitted and (unless `approve=False`) approved for now or for
     `publish_at`."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.services.messages import message_create
     from posts.services.review import message_approve, message_submit
 
@@ -259,14 +274,13 @@ FINAL = ("sent", "failed", "cancelled", "retracted")
 
 
 def deliveries(messages: Iterable):
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.models import Delivery
 
     return Delivery.objects.filter(message__in=[m.pk for m in messages])
 
 
 def state_counts(messages: Iterable) -> Counter:
-    from django.db.models import Count
-
     rows = deliveries(messages).values("state").annotate(n=Count("pk"))
     return Counter({row["state"]: row["n"] for row in rows})
 
@@ -344,6 +358,7 @@ class Verdict:
 
 
 def _content_text(delivery) -> str:
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.validation import delivery_content
 
     return delivery_content(delivery).text
@@ -364,6 +379,7 @@ def judge(
     """Count, through the database and the sandbox, what happened to every delivery of
     `messages`. A delivery must end failed (with a reason) if `expect_failed(delivery)` is
     True, sent if it is False; None accepts either (a call in flight when the fault came)."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.models import Delivery, Event
 
     verdict = Verdict(scenario=scenario, problems=list(problems or []), details=dict(details or {}))
@@ -448,8 +464,7 @@ def judge(
 
 def attempt_outcomes(messages: Sequence) -> dict[str, int]:
     """How the publish and reconcile attempts of these messages' deliveries ended."""
-    from django.db.models import Count
-
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.models import DeliveryAttempt
 
     rows = (
@@ -461,8 +476,7 @@ def attempt_outcomes(messages: Sequence) -> dict[str, int]:
 
 
 def event_counts(messages: Sequence, verbs: Iterable[str]) -> dict[str, int]:
-    from django.db.models import Count
-
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.models import Event
 
     rows = (

@@ -1,11 +1,11 @@
-"""`python -m tests.chaos.refresh_race --account PK --threads N --start-at EPOCH`: N threads
+"""`python -m live.refresh_race --account PK --threads N --start-at EPOCH`: N threads
 of this process, each with its own database connection and its own copy of the account's
 row, call `channels.services.credentials_for_use` at the instant EPOCH (time.time()).
 One JSON line per caller on stdout: {"caller", "started", "access"} (when it called, and a
 fingerprint of the access token it got: never the token) or {"caller", "error"}. The refresh itself logs
 "account.refresh actor=system account=PK" (channels.services._audit) on stderr.
 
-Started by tests/chaos/scenarios.py:refresh_race, three at a time, with the live
+Started by live/scenarios.py:refresh_race, three at a time, with the live
 children's environment (DATABASE_URL, SANDBOX_URL, the key ring)."""
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ import sys
 import threading
 import time
 
+import django
+from django.db import connection
+
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
@@ -26,11 +29,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--start-at", type=float, required=True)
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "diplomacy_hub.settings.test")
-    import django
 
     django.setup()
-    from django.db import connection
 
+    # start-up: this child process chooses its settings, then sets Django up.
     from channels.models import SocialAccount
     from channels.services import credentials_for_use
 

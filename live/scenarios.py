@@ -2,7 +2,7 @@
 and a sandbox, plus what the scenario needs) that returns a `Verdict` (harness.py).
 
 The pytest tests (tests/chaos/test_*.py) run the short versions in the suite; `make
-drill` (tests/chaos/drill.py) runs them all, full size with --full. Every scenario stops
+drill` (live/drill.py) runs them all, full size with --full. Every scenario stops
 by itself: each wait has its deadline, after which the verdict counts what is not final
 as lost.
 
@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from django.db.models import F
 from django.utils import timezone
 
-from tests.chaos import harness
-from tests.chaos.harness import Verdict, judge, poll, settle
-from tests.live import REPO, LiveStack, RedisServer, terminate_pg_backends
+from live import harness
+from live.harness import Verdict, judge, poll, settle
+from live.stack import REPO, LiveStack, RedisServer, terminate_pg_backends
 
 ALL_QUEUES = "crisis,publish,maintenance"
 WAITING = ("scheduled", "queued")  # a delivery not started yet
@@ -293,8 +294,8 @@ def beat_stopped(chaos: Chaos) -> Verdict:
     then move their deliveries' due time ten minutes back (what ten minutes of downtime
     leaves behind: the approvals and their fingerprints are untouched) and start beat.
     Everything goes out, once."""
-    from django.db.models import F
 
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.services.review import message_approve
 
     stack = chaos.stack
@@ -356,6 +357,7 @@ def token_revoked(chaos: Chaos) -> Verdict:
     account none of whose deliveries has started (every call with its token then answers
     401, as X does). That account's deliveries (one per alert) fail as "auth", the account
     shows expired and the administrators are told once; every other delivery goes through."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from channels.models import SocialAccount
     from embassies.roles import Role
     from posts.models import Delivery
@@ -437,11 +439,12 @@ def token_revoked(chaos: Chaos) -> Verdict:
 
 
 def kill_after_accept(chaos: Chaos) -> Verdict:
-    """The worker dies (SIGKILL, by its own hand: tests/live.py's LIVE_KILL_AFTER_ACCEPT
+    """The worker dies (SIGKILL, by its own hand: live/stack.py's LIVE_KILL_AFTER_ACCEPT
     hook, set in that worker's environment only) right after the network accepted one
     account's post, before the database heard of it. That delivery stays `sending` until
     the sweeper calls it `unknown`; the reconciler finds the post: sent, one attempt, one
     post on the account. A new worker (without the hook) takes over."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from posts.models import Delivery, Event
 
     stack = chaos.stack
@@ -511,11 +514,12 @@ def redis_frozen(chaos: Chaos) -> Verdict:
     officer approves a crisis alert through its page (the test client, POST with the
     confirmation): the page answers within a second (the kick waits at most KICK_TIMEOUT
     and never raises); the deliveries go out after Redis resumes, once each."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from django.test import Client
     from django.urls import reverse
 
+    from live.otp import force_verified_login
     from posts.models import Message
-    from tests.security.otp import force_verified_login
 
     stack, redis = chaos.stack, chaos.redis
     if redis is None:
@@ -627,6 +631,7 @@ def refresh_race(chaos: Chaos) -> Verdict:
     two cores take ~40 s to start and would not call at the same instant anyway; what must
     be proven cross-process is the row lock (PostgreSQL) or the IMMEDIATE write lock
     (SQLite), which serialise threads and processes alike."""
+    # start-up: the drill imports this module (for the scenarios' names) before it sets Django up.
     from channels.models import SocialAccount
     from channels.services import adapter_for, connect_flow_for
 
@@ -645,7 +650,7 @@ def refresh_race(chaos: Chaos) -> Verdict:
         argv = [
             sys.executable,
             "-m",
-            "tests.chaos.refresh_race",
+            "live.refresh_race",
             "--account",
             str(account.pk),
             "--threads",

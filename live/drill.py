@@ -1,6 +1,6 @@
-"""The fault drill: `make drill`, or `python -m tests.chaos.drill [--scenario NAME ...] [--full]`.
+"""The fault drill: `make drill`, or `python -m live.drill [--scenario NAME ...] [--full]`.
 
-Runs the chaos scenarios (tests/chaos/scenarios.py) against a stack it starts itself, on
+Runs the chaos scenarios (live/scenarios.py) against a stack it starts itself, on
 loopback only, and prints one JSON line per scenario on stdout:
 
     {"scenario", "expected", "sent", "failed", "settled", "duplicates", "lost", "seconds", "ok"}
@@ -16,7 +16,7 @@ The stack:
 - the broker: the filesystem one (folders of its own) by default, or CELERY_BROKER_URL's
   Redis (its engine queues emptied first); the Redis scenarios always start a
   redis-server of their own on a free port;
-- one sandbox process; workers and beat per scenario, through tests/live.py's process
+- one sandbox process; workers and beat per scenario, through live/stack.py's process
   classes, with the scenarios' engine timings (harness.CHAOS_ENV, CHAOS_ENV_FULL).
 
 `--full` runs the full sizes (1,084 deliveries to 271 missions on four networks, three
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import signal
@@ -38,6 +39,26 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+
+import django
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, connections
+from django.test.utils import setup_test_environment
+
+from live import harness, scenarios
+from live.scenarios import SCENARIOS
+from live.stack import (
+    LiveStack,
+    RedisServer,
+    SandboxProcess,
+    database_url,
+    filesystem_broker_options,
+    purge_redis_queues,
+    restore_broker,
+    use_broker,
+    use_redis_broker,
+)
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SUMMARY_KEYS = ("scenario", "expected", "sent", "failed", "settled", "duplicates", "lost", "seconds")
@@ -53,7 +74,7 @@ def _say(text: str) -> None:
 
 
 def _arguments(argv: list[str], names: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.chaos.drill", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m live.drill", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--scenario",
         action="append",
@@ -103,8 +124,6 @@ class Databases:
     """A migrated template, and one scratch copy per scenario."""
 
     def __init__(self, workdir: Path, postgres: bool) -> None:
-        from django.db import connection
-
         self.workdir = workdir
         self.postgres = postgres
         self.settings = connection.settings_dict
@@ -113,20 +132,14 @@ class Databases:
         self.created: list[str] = []
 
     def _switch(self, name: str) -> None:
-        from django.db import connections
-
         connections.close_all()
         self.settings["NAME"] = name
 
     def _admin(self, sql: str) -> None:
-        from django.db import connection
-
         with connection._nodb_cursor() as cursor:
             cursor.execute(sql)
 
     def make_template(self) -> None:
-        from django.core.management import call_command
-
         if self.postgres:
             template = f"{self.prefix}_tpl"
             self._admin(f'DROP DATABASE IF EXISTS "{template}"')
@@ -140,8 +153,6 @@ class Databases:
         self._switch(self.template)
 
     def fresh(self, scenario: str) -> str:
-        from django.db import connections
-
         connections.close_all()
         if self.postgres:
             name = f"{self.prefix}_{scenario}"[:63]
@@ -159,8 +170,6 @@ class Databases:
         return name
 
     def drop(self, name: str) -> None:
-        from django.db import connections
-
         connections.close_all()
         if self.postgres:
             self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -191,22 +200,9 @@ def _kill_quietly(stack) -> None:
 def _run_one(
     name: str, *, args, workdir: Path, databases: Databases, sandbox, redis_given: str | None, limit: float
 ) -> dict:
-    import pytest
-    from django.conf import settings
-    from django.db import connection
 
+    # start-up: Django is set up in main(), once the drill has chosen its database.
     from diplomacy_hub.celery import app
-    from tests.chaos import harness, scenarios
-    from tests.live import (
-        LiveStack,
-        RedisServer,
-        database_url,
-        filesystem_broker_options,
-        purge_redis_queues,
-        restore_broker,
-        use_broker,
-        use_redis_broker,
-    )
 
     need = scenarios.NEEDS.get(name)
     if need == "postgres" and not databases.postgres:
@@ -263,7 +259,7 @@ def _run_one(
     except scenarios.NotApplicable as reason:
         signal.alarm(0)
         result = {"scenario": name, "skipped": str(reason), "ok": True}
-    except (Exception, pytest.fail.Exception) as error:
+    except Exception as error:
         signal.alarm(0)
         result = {
             "scenario": name,
@@ -301,8 +297,6 @@ def _run_one(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tests.chaos.scenarios import SCENARIOS  # no Django import: names only
-
     names = list(SCENARIOS)
     args = _arguments(sys.argv[1:] if argv is None else argv, names)
     chosen = args.scenario or names
@@ -312,16 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO))
     os.chdir(REPO)
     began = time.monotonic()
-    import django
 
     django.setup()
-    from django.test.utils import setup_test_environment
 
     setup_test_environment()  # the test client's host, mail kept in memory in this process
-    import logging
 
     logging.getLogger().setLevel(logging.WARNING)  # this process's audit lines would drown the summary
-    from tests.live import SandboxProcess
 
     databases = Databases(workdir, postgres=bool(postgres))
     _say(

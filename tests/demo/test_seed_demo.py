@@ -12,8 +12,8 @@ from django.http import HttpRequest
 from channels.crypto import CredentialsDecryptionError
 from channels.models import Network, SocialAccount
 from channels.sandbox.tokens import secret_of
+from demo.management.commands.seed_demo import DEMO_USERS, sandbox_handle
 from diplomacy_hub import policy
-from embassies.management.commands.seed_demo import DEMO_USERS, sandbox_handle
 from embassies.models import Mission, StaffMembership
 from embassies.roles import Role
 from tests.factories import mission

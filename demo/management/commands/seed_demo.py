@@ -11,9 +11,7 @@ new ones. Nothing here ever reaches a real network: every account is a sandbox a
 whose tokens follow the sandbox's convention (docs/sandbox.md).
 """
 
-import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,6 +28,7 @@ from channels.crypto import CredentialsDecryptionError
 from channels.models import Network, SocialAccount
 from channels.sandbox.tokens import secret_of
 from embassies.models import Mission, StaffMembership
+from embassies.names import demo_account_id, demo_handle
 from embassies.roles import Role
 from security.services import enrolment_grant_open
 from security.two_factor import required_roles
@@ -61,21 +60,13 @@ DEMO_USERS = (
 
 
 def sandbox_account_id(mission: Mission, network: str) -> str:
-    return f"dh-{mission.code}-{network}"
+    return demo_account_id(mission.code, network)
 
 
 def sandbox_handle(mission: Mission) -> str:
-    """ "@FranceinJapan" for an embassy, "@FranceinNewYork" for a consulate,
-    "@FranceUNNairobi" for a delegation: derived from the mission, letters and digits only."""
-    if mission.kind == Mission.Kind.EMBASSY:
-        prefix, place = "Francein", mission.country_name
-    elif mission.kind == Mission.Kind.CONSULATE:
-        prefix, place = "Francein", mission.city
-    else:  # del-<organisation>-<city>
-        prefix, place = "France" + mission.code.split("-")[1].upper(), mission.city
-    ascii_place = unicodedata.normalize("NFKD", place).encode("ascii", "ignore").decode()
-    words = re.split(r"[^0-9A-Za-z]+", ascii_place)
-    return "@" + prefix + "".join(word[:1].upper() + word[1:] for word in words)
+    """ "@FranceinJapan": the demo account's handle (embassies.names.demo_handle, which the
+    sandbox uses too, so that both name the account alike)."""
+    return "@" + demo_handle(code=mission.code, kind=mission.kind, city=mission.city, country_code=mission.country_code)
 
 
 def sandbox_credentials(network: str, account_id: str, *, now) -> Credentials:
