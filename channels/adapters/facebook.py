@@ -47,7 +47,7 @@ import json
 import os
 import secrets
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -83,6 +83,20 @@ from channels.adapters.base import (
     sdk_errors,
     unreachable,
 )
+from channels.adapters.listening import (
+    Heard,
+    HeardItem,
+    ItemKind,
+    addressed,
+    header,
+    hmac_sha256,
+    ids_field,
+    int_field,
+    read_cursor,
+    same_signature,
+    text_field,
+    write_cursor,
+)
 from channels.adapters.transport import (
     Timeouts,
     UnknownHostError,
@@ -98,7 +112,15 @@ LABEL = "Facebook"
 MB = 1024 * 1024
 
 GRAPH_VERSION = "v24.0"
-SCOPES = ("pages_show_list", "pages_manage_posts", "pages_read_engagement")
+# pages_read_user_engagement reads the public's comments; pages_manage_metadata installs
+# the app on the Page for its `feed` webhook (subscribed_apps).
+SCOPES = (
+    "pages_show_list",
+    "pages_manage_posts",
+    "pages_read_engagement",
+    "pages_read_user_engagement",
+    "pages_manage_metadata",
+)
 POST_URL = "https://www.facebook.com/{id}"
 VIDEO_URL = "https://www.facebook.com/{page}/videos/{id}/"
 VIDEO_GRAPH_URL = "https://graph-video.facebook.com/"  # Meta's host for video uploads
@@ -620,6 +642,173 @@ class FacebookAdapter:
             version=self.version,
         )
 
+    # --- Listening (channels.adapters.listening): comments, visitors' posts, the feed webhook
+
+    challenge_content_type = "text/plain"
+
+    def listen(self, credentials: Credentials, *, cursor: str, our_posts: Sequence[str]) -> Heard:
+        """The comments under `our_posts` (our posts of the last 14 days, newest first, the
+        first POSTS_PER_POLL of them), replies included
+        (`/{post-id}/comments?filter=stream&order=reverse_chronological&since=`), then the
+        visitors' posts on the Page (`/{page-id}/feed`). Each stream keeps the time of its
+        newest item and the ids read in that second (Graph counts seconds), and, mid-drain,
+        the next page's cursor. `remaining_calls` is the share of the Page's Business Use
+        Case allowance left, in percent (X-Business-Use-Case-Usage); past 95 % the poll
+        stops, as Meta asks, and says when to come back."""
+        page = _page_id(credentials)
+        state = read_cursor(cursor)
+        posts = state.get("posts") if isinstance(state.get("posts"), dict) else {}
+        # One call at least per post and poll, against the Page's hourly allowance: the
+        # newest POSTS_PER_POLL (two weeks of an embassy's posts); the rest leave the cursor.
+        kept = {post_id: _stream_state(posts.get(post_id)) for post_id in list(our_posts)[:POSTS_PER_POLL]}
+        feed = _stream_state(state.get("feed"))
+        graph, last = self._graph(credentials)
+        usage = _Usage()
+        heard: dict[str, HeardItem] = {}
+        streams = [(f"{post_id}/comments", stream, post_id) for post_id, stream in kept.items()]
+        streams.append((f"{page}/feed", feed, ""))
+        for path, stream, post_id in streams:
+            try:
+                self._drain(graph, last, path, stream, usage, heard, page=page, post_id=post_id)
+            except RateLimited as limited:
+                if not heard:
+                    raise
+                usage.retry_after = limited.retry_after
+            if usage.retry_after is not None:
+                break  # the streams not reached keep their state for the next poll
+        kept = {post_id: stream for post_id, stream in kept.items() if not stream.get("gone")}
+        return Heard(
+            items=[addressed(item, account_id=page, sandbox_url=self.sandbox_url) for item in heard.values()],
+            cursor=write_cursor({"posts": kept, "feed": feed}),
+            remaining_calls=usage.remaining,
+            retry_after=usage.retry_after,
+        )
+
+    def subscribe_to_feed(self, credentials: Credentials) -> None:
+        """Install our app on the Page for its `feed` webhook (`POST /{page-id}/subscribed_apps`
+        with the Page token): Meta pushes nothing for a Page that did not. Idempotent."""
+        page = _page_id(credentials)
+        graph, last = self._graph(credentials)
+        with _calling_facebook(last):
+            answer = graph.request(f"{graph.version}/{page}/subscribed_apps", post_args={"subscribed_fields": "feed"})
+        if not (isinstance(answer, dict) and answer.get("success")):
+            raise TransientError("Facebook did not confirm the Page's webhook subscription.", request_sent=True)
+
+    def webhook_challenge(self, *, params: Mapping[str, str], app_secret: str, verify_token: str) -> str | None:
+        """Meta's GET check: `hub.mode=subscribe` and our `hub.verify_token` (compared in
+        constant time) are answered with `hub.challenge`, as is."""
+        if params.get("hub.mode") != "subscribe" or not verify_token:
+            return None
+        if not same_signature(str(params.get("hub.verify_token") or ""), verify_token):
+            return None
+        challenge = str(params.get("hub.challenge") or "")
+        return challenge or None
+
+    def verify_webhook(self, *, body: bytes, headers: Mapping[str, str], app_secret: str) -> bool:
+        """`X-Hub-Signature-256` is `sha256=<hex HMAC-SHA256(app secret, body)>`."""
+        if not app_secret:
+            return False
+        expected = "sha256=" + hmac_sha256(app_secret, body).hex()
+        return same_signature(header(headers, "X-Hub-Signature-256"), expected)
+
+    def webhook_items(self, payload: Mapping[str, Any]) -> Sequence[HeardItem]:
+        """The Page `feed` changes of one delivery: comments (add, edited, remove) and
+        visitors' posts; the Page's own posts, reactions and shares carry nothing for us."""
+        if not isinstance(payload, Mapping) or payload.get("object") != "page":
+            raise PermanentError("A Facebook webhook delivery that is not a Page's entries.")
+        entries = payload.get("entry")
+        if not isinstance(entries, list):
+            raise PermanentError("A Facebook webhook delivery that is not a Page's entries.")
+        items: list[HeardItem] = []
+        for entry in entries:
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("changes"), list):
+                raise PermanentError("A Facebook webhook entry without its changes.")
+            page = str(entry.get("id") or "")
+            for change in entry["changes"]:
+                value = change.get("value") if isinstance(change, Mapping) else None
+                if not isinstance(value, Mapping):
+                    raise PermanentError("A Facebook webhook change without its value.")
+                if change.get("field") != "feed":
+                    continue
+                try:
+                    item = _pushed_item(value, page=page, at=entry.get("time"))
+                except (KeyError, TypeError, ValueError):
+                    raise PermanentError("A Facebook feed change this adapter cannot read.") from None
+                if item is not None:
+                    items.append(addressed(item, account_id=page, sandbox_url=self.sandbox_url))
+        return items
+
+    def _drain(
+        self,
+        graph: facebook.GraphAPI,
+        last: _LastResponse,
+        path: str,
+        stream: dict[str, Any],
+        usage: _Usage,
+        heard: dict[str, HeardItem],
+        *,
+        page: str,
+        post_id: str,
+    ) -> None:
+        """Read one stream newest first down to its `since`, updating `stream` in place
+        after each page: `since` and `edge` (the newest second read and its ids), `after`
+        and `top`/`top_edge` mid-drain."""
+        since = int(stream.get("since") or 0)
+        edge = set(stream.get("edge") or [])
+        resumed = bool(stream.get("after"))  # then a fresh read follows: see X's _drain
+        for _ in range(LISTEN_PAGES):
+            args: dict[str, Any] = {"fields": _COMMENT_FIELDS if post_id else _FEED_FIELDS, "limit": 100}
+            if post_id:
+                args |= {"filter": "stream", "order": "reverse_chronological"}
+            if since:
+                args["since"] = since
+            if stream.get("after"):
+                args["after"] = stream["after"]
+            with _calling_facebook(last, may_have_posted=False):
+                try:
+                    answer = graph.request(f"{graph.version}/{path}", args=args)
+                except facebook.GraphAPIError as exc:
+                    if post_id and _is_missing(exc):  # our post was deleted: nothing more to hear
+                        stream.clear()
+                        stream["gone"] = True
+                        return
+                    raise
+            usage.note(last.headers)
+            top, top_edge = int(stream.get("top") or 0), set(stream.get("top_edge") or [])
+            for row in answer.get("data") or []:
+                try:
+                    item = _comment_item(row, post_id=post_id) if post_id else _visitor_item(row, page=page)
+                except (KeyError, TypeError, ValueError):
+                    raise PermanentError("Facebook sent a comment this adapter cannot read.") from None
+                if item is None:
+                    continue
+                stamp = int(item.created_at.timestamp())
+                if stamp < since or (stamp == since and item.external_id in edge):
+                    continue
+                heard[item.external_id] = item
+                if stamp > top:
+                    top, top_edge = stamp, {item.external_id}
+                elif stamp == top:
+                    top_edge.add(item.external_id)
+            after = ((answer.get("paging") or {}).get("cursors") or {}).get("after")
+            more = bool(after and (answer.get("paging") or {}).get("next"))
+            stream.clear()
+            if not more:
+                if top > since:
+                    since, edge = top, top_edge
+                elif top == since:
+                    edge |= top_edge
+                stream.update({"since": since, "edge": sorted(edge)})
+                if not resumed:
+                    return
+                resumed = False
+                continue
+            stream.update(
+                {"since": since, "edge": sorted(edge), "after": after, "top": top, "top_edge": sorted(top_edge)}
+            )
+            if usage.exhausted:
+                return
+
 
 def _alt_text(image: MediaFile) -> dict[str, str]:
     """Photos take their alt text as `alt_text_custom` (what screen readers say)."""
@@ -680,6 +869,153 @@ def _answer_id(answer: Any, *keys: str) -> str:
     )
 
 
+# --- Listening ------------------------------------------------------------------------------------------
+
+LISTEN_PAGES = 5  # per stream and poll: 500 comments
+POSTS_PER_POLL = 50  # of our posts (the caller's, newest first) whose comments are read
+USAGE_STOP_PERCENT = 95  # Meta: slow down before the Business Use Case allowance runs out
+_USAGE_PAUSE = 300.0  # when Meta names no time to regain access
+_COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url"
+_FEED_FIELDS = "id,message,created_time,from,permalink_url"
+
+
+@dataclass
+class _Usage:
+    remaining: int | None = None  # percent of the Page's allowance left
+    retry_after: float | None = None
+
+    @property
+    def exhausted(self) -> bool:
+        return self.retry_after is not None
+
+    def note(self, headers: Mapping[str, str]) -> None:
+        try:
+            usage = json.loads(headers.get("x-business-use-case-usage") or "{}")
+        except ValueError:
+            return
+        used = [
+            max(_int(entry.get(name)) or 0 for name in ("call_count", "total_cputime", "total_time"))
+            for entry in _usage_entries(usage)
+        ]
+        if not used:
+            return
+        left = max(0, 100 - max(used))
+        self.remaining = left if self.remaining is None else min(self.remaining, left)
+        if max(used) >= USAGE_STOP_PERCENT:
+            self.retry_after = max(_regain_seconds(headers), _USAGE_PAUSE)
+
+
+def _stream_state(value: Any) -> dict[str, Any]:
+    """A stream's state from the cursor, its malformed parts dropped (read again instead)."""
+    if not isinstance(value, dict):
+        return {}
+    return {
+        "since": int_field(value.get("since")),
+        "edge": ids_field(value.get("edge")),
+        **({"after": value["after"]} if text_field(value.get("after")) else {}),
+        "top": int_field(value.get("top")),
+        "top_edge": ids_field(value.get("top_edge")),
+    }
+
+
+def _graph_time(value: Any) -> datetime:
+    """Graph's times ("2026-12-07T07:30:00+0000"), or a webhook's Unix seconds."""
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        return datetime.fromtimestamp(int(value), UTC)
+    return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
+
+
+def _comment_item(row: Mapping[str, Any], *, post_id: str) -> HeardItem:
+    """A comment under our post: a reply when it has a parent comment, whose thread it
+    joins (Facebook threads a post's comment and its replies)."""
+    author = row.get("from") or {}
+    parent = str((row.get("parent") or {}).get("id") or "")
+    comment_id = str(row["id"])
+    return HeardItem(
+        network=NETWORK,
+        external_id=comment_id,
+        kind=ItemKind.REPLY if parent else ItemKind.COMMENT,
+        thread_id=parent or comment_id,
+        author_id=str(author.get("id") or ""),
+        author_name=str(author.get("name") or ""),
+        text=str(row.get("message") or ""),
+        created_at=_graph_time(row["created_time"]),
+        url=str(row.get("permalink_url") or POST_URL.format(id=comment_id)),
+        parent_id=parent or post_id,
+        answers_post_id=post_id,
+        raw=dict(row),
+    )
+
+
+def _visitor_item(row: Mapping[str, Any], *, page: str) -> HeardItem | None:
+    """A post on the Page's feed by someone else; None for the Page's own."""
+    author = row.get("from") or {}
+    if not author or str(author.get("id")) == page:
+        return None
+    post_id = str(row["id"])
+    return HeardItem(
+        network=NETWORK,
+        external_id=post_id,
+        kind=ItemKind.VISITOR_POST,
+        thread_id=post_id,
+        author_id=str(author.get("id") or ""),
+        author_name=str(author.get("name") or ""),
+        text=str(row.get("message") or ""),
+        created_at=_graph_time(row["created_time"]),
+        url=str(row.get("permalink_url") or POST_URL.format(id=post_id)),
+        raw=dict(row),
+    )
+
+
+def _pushed_item(value: Mapping[str, Any], *, page: str, at: Any) -> HeardItem | None:
+    """One `feed` change as an item: a comment or a visitor's post, added, edited (the
+    entry's time is the edit's) or removed (marked deleted); None for anything else."""
+    verb = str(value.get("verb") or "")
+    kind = str(value.get("item") or "")
+    author = value.get("from") or {}
+    if verb not in ("add", "edited", "remove") or kind not in ("comment", "status", "post", "photo", "video"):
+        return None
+    created = _graph_time(value.get("created_time") or at)
+    edited = _graph_time(at) if verb == "edited" and at else (created if verb == "edited" else None)
+    post_id = str(value.get("post_id") or "")
+    if kind == "comment":
+        comment_id = str(value["comment_id"])
+        parent = str(value.get("parent_id") or post_id)
+        reply = parent != post_id
+        return HeardItem(
+            network=NETWORK,
+            external_id=comment_id,
+            kind=ItemKind.REPLY if reply else ItemKind.COMMENT,
+            thread_id=parent if reply else comment_id,
+            author_id=str(author.get("id") or ""),
+            author_name=str(author.get("name") or ""),
+            text=str(value.get("message") or ""),
+            created_at=created,
+            url=POST_URL.format(id=post_id) + f"?comment_id={comment_id}",
+            parent_id=parent,
+            answers_post_id=post_id,
+            edited_at=edited,
+            deleted=verb == "remove",
+            raw=dict(value),
+        )
+    if not author or str(author.get("id")) == page:
+        return None  # the Page's own post: what we published
+    return HeardItem(
+        network=NETWORK,
+        external_id=post_id,
+        kind=ItemKind.VISITOR_POST,
+        thread_id=post_id,
+        author_id=str(author.get("id") or ""),
+        author_name=str(author.get("name") or ""),
+        text=str(value.get("message") or ""),
+        created_at=created,
+        url=POST_URL.format(id=post_id),
+        edited_at=edited,
+        deleted=verb == "remove",
+        raw=dict(value),
+    )
+
+
 # --- Connecting a Page (Facebook Login, code flow) --------------------------------------------------
 
 
@@ -734,9 +1070,11 @@ class FacebookConnectFlow:
         page = self._choose_page(long_lived, wanted=str(kept.get("page_id") or ""))
         credentials = Credentials(access_token=str(page["access_token"]), account_id=str(page["id"]), expires_at=None)
         # Read the Page with its own token: proves the token works, and gives its username.
-        account = FacebookAdapter(
+        adapter = FacebookAdapter(
             sandbox_url=self.sandbox_url, app=self.app, timeouts=self.timeouts, version=self.version
-        ).check_credentials(credentials)
+        )
+        account = adapter.check_credentials(credentials)
+        adapter.subscribe_to_feed(credentials)  # the conversation desk's webhook
         return Connected(credentials=credentials, account=account)
 
     def refresh(self, credentials: Credentials) -> Credentials:

@@ -22,8 +22,10 @@ from __future__ import annotations
 import hmac
 import io
 import json
+import math
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -58,6 +60,16 @@ from channels.adapters.base import (
     require_fit,
     sdk_errors,
     unreachable,
+)
+from channels.adapters.listening import (
+    Heard,
+    HeardItem,
+    ItemKind,
+    addressed,
+    ids_field,
+    int_field,
+    read_cursor,
+    write_cursor,
 )
 from channels.adapters.transport import (
     Timeouts,
@@ -350,6 +362,106 @@ class FlickrAdapter:
             return sandbox_post_url(self.sandbox_url, NETWORK, photo_id)
         return PHOTO_URL.format(nsid=credentials.account_id, photo_id=photo_id)
 
+    # --- Listening (channels.adapters.listening): comments on the account's photos
+
+    challenge_content_type = "text/plain"
+
+    def listen(self, credentials: Credentials, *, cursor: str, our_posts: Sequence[str]) -> Heard:
+        """Which photos got comments (`flickr.activity.userPhotos`, at most once an hour:
+        Flickr's documented maximum), then each one's new comments
+        (`flickr.photos.comments.getList` from the last comment seen). Photos still to read
+        stay in the cursor, so a poll stopped part-way resumes with them. `our_posts` is
+        not needed: the activity covers every photo of the account."""
+        state = read_cursor(cursor)
+        now = time.time()
+        photos: dict[str, Any] = {
+            str(photo_id): {"after": int_field(seen.get("after")), "ids": ids_field(seen.get("ids"))}
+            for photo_id, seen in (state.get("photos") if isinstance(state.get("photos"), dict) else {}).items()
+            if isinstance(seen, dict) and now - int_field(seen.get("after")) < _FORGET_PHOTO_SECONDS
+        }
+        pending = ids_field(state.get("pending"))
+        activity_at = state.get("activity_at")
+        activity_at = float(activity_at) if isinstance(activity_at, int | float) else 0.0
+        api, last = self._api(credentials)
+        heard: dict[str, HeardItem] = {}
+        retry_after: float | None = None
+        wait = ACTIVITY_EVERY_SECONDS - (now - activity_at)
+        try:
+            if wait <= 0:
+                since = activity_at or now - _FIRST_WINDOW_SECONDS
+                for photo_id in self._active_photos(api, last, since=since, now=now):
+                    photos.setdefault(photo_id, {"after": int(since), "ids": []})
+                    if photo_id not in pending:
+                        pending.append(photo_id)
+                activity_at = now
+            while pending:
+                photo_id = pending[0]
+                for item in self._new_comments(api, last, photo_id, photos.setdefault(photo_id, {"after": 0})):
+                    heard[item.external_id] = item
+                pending.pop(0)
+        except RateLimited as limited:
+            if not heard:
+                raise
+            retry_after = limited.retry_after
+        if not pending and retry_after is None:
+            retry_after = max(0.0, ACTIVITY_EVERY_SECONDS - (time.time() - activity_at))
+        return Heard(
+            items=[
+                addressed(item, account_id=credentials.account_id, sandbox_url=self.sandbox_url)
+                for item in heard.values()
+            ],
+            cursor=write_cursor({"activity_at": activity_at, "photos": photos, "pending": pending}),
+            retry_after=retry_after or None,
+        )
+
+    def webhook_challenge(self, *, params: Mapping[str, str], app_secret: str, verify_token: str) -> str | None:
+        return None  # Flickr pushes nothing: there is no subscription to confirm
+
+    def verify_webhook(self, *, body: bytes, headers: Mapping[str, str], app_secret: str) -> bool:
+        return False  # so a "Flickr webhook" is always refused
+
+    def webhook_items(self, payload: Mapping[str, Any]) -> Sequence[HeardItem]:
+        raise PermanentError("Flickr has no webhooks: its comments are read by polling.")
+
+    def _active_photos(self, api: flickrapi.FlickrAPI, last: _LastResponse, *, since: float, now: float) -> list[str]:
+        hours = max(1, math.ceil((now - since) / 3600) + 1)  # an hour of slack for clocks
+        timeframe = f"{math.ceil(hours / 24)}d" if hours > 48 else f"{hours}h"
+        found: list[str] = []
+        for page in range(1, ACTIVITY_PAGES + 1):
+            with _calling(last):
+                answer = api.activity.userPhotos(timeframe=timeframe, per_page=50, page=page)["items"]
+            for entry in answer.get("item") or []:
+                if entry.get("type", "photo") == "photo" and entry.get("id"):
+                    found.append(str(entry["id"]))
+            if page >= int(answer.get("pages") or 1):
+                break
+        return found
+
+    def _new_comments(
+        self, api: flickrapi.FlickrAPI, last: _LastResponse, photo_id: str, seen: dict[str, Any]
+    ) -> list[HeardItem]:
+        """The photo's comments since `seen["after"]` (inclusive: Flickr counts seconds, so
+        the ids already read in that second are skipped rather than the second itself)."""
+        after = int(seen.get("after") or 0)
+        at_edge = set(seen.get("ids") or [])
+        with _calling(last):
+            answer = api.photos.comments.getList(photo_id=photo_id, min_comment_date=after)["comments"]
+        items: list[HeardItem] = []
+        for comment in answer.get("comment") or []:
+            try:
+                item = _comment_item(comment, photo_id)
+            except (KeyError, TypeError, ValueError):
+                raise PermanentError("Flickr sent a comment this adapter cannot read.") from None
+            stamp = int(item.created_at.timestamp())
+            if stamp < after or (stamp == after and item.external_id in at_edge):
+                continue
+            items.append(item)
+            if stamp > after:
+                after, at_edge = stamp, set()
+            at_edge.add(item.external_id)
+        seen.update({"after": after, "ids": sorted(at_edge)})
+        return items
+
 
 def _content(value: Any) -> str:
     """Flickr's JSON wraps many strings as {"_content": "..."}."""
@@ -363,6 +475,32 @@ def _int(value: Any) -> int | None:
         return int(_content(value))
     except ValueError:
         return None
+
+
+# --- Listening ---------------------------------------------------------------------------------------
+
+ACTIVITY_EVERY_SECONDS = 3600  # "Do not poll this method more than once an hour" (Flickr)
+ACTIVITY_PAGES = 10  # 500 photos with new activity per poll
+_FIRST_WINDOW_SECONDS = 2 * 86400  # a new account: the comments of the last two days
+_FORGET_PHOTO_SECONDS = 30 * 86400  # a photo quiet this long leaves the cursor
+
+
+def _comment_item(comment: Mapping[str, Any], photo_id: str) -> HeardItem:
+    return HeardItem(
+        network=NETWORK,
+        external_id=str(comment["id"]),
+        kind=ItemKind.COMMENT,
+        thread_id=photo_id,
+        author_id=str(comment.get("author") or ""),
+        author_name=str(comment.get("realname") or comment.get("authorname") or ""),
+        author_handle=str(comment.get("authorname") or ""),
+        text=_content(comment),
+        created_at=datetime.fromtimestamp(int(comment["datecreate"]), UTC),
+        url=str(comment.get("permalink") or ""),
+        parent_id=photo_id,
+        answers_post_id=photo_id,  # userPhotos lists the account's own photos only
+        raw=dict(comment),
+    )
 
 
 # --- Connecting an account ---------------------------------------------------------------------------

@@ -8,12 +8,17 @@ pushed events (webhooks) are verified and parsed by the same adapter into the sa
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import hmac
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from channels.adapters.base import Credentials
+from channels.adapters.transport import sandbox_post_url
 
 
 class ItemKind:
@@ -53,6 +58,9 @@ class HeardItem:
     edited_at: datetime | None = None
     deleted: bool = False
     raw: Mapping[str, Any] = field(default_factory=dict)
+    # The network's id of the account it was said to (the X user, the Facebook Page, the
+    # YouTube channel, the Flickr NSID): what a webhook's item is routed by.
+    account_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,10 +73,21 @@ class Heard:
     # units spent), for the caller's governor; None when the network said nothing.
     remaining_calls: int | None = None
     quota_units_spent: int = 0
+    # Set when the network stopped the poll part-way (a rate limit after some pages): the
+    # items so far are good, the cursor resumes at the page refused, and the caller waits
+    # this many seconds before the next poll. A poll refused before any page raises
+    # RateLimited instead.
+    retry_after: float | None = None
 
 
+@runtime_checkable
 class Listener(Protocol):
-    """The read side an adapter adds to publishing."""
+    """The read side an adapter adds to publishing (`isinstance(adapter, Listener)` tells
+    whether one has it)."""
+
+    # The media type of webhook_challenge's answer: "application/json" (X's CRC),
+    # "text/plain" (Facebook's hub.challenge, and the networks without push).
+    challenge_content_type: str
 
     def listen(self, credentials: Credentials, *, cursor: str, our_posts: Sequence[str]) -> Heard:
         """What was said to the account since `cursor`, including answers under `our_posts`
@@ -77,7 +96,9 @@ class Listener(Protocol):
 
     def webhook_challenge(self, *, params: Mapping[str, str], app_secret: str, verify_token: str) -> str | None:
         """The answer to the network's subscription check (X's CRC `crc_token`, Facebook's
-        `hub.challenge`), or None when the check is not valid; the view sends it as is."""
+        `hub.challenge`), or None when the check is not valid; the view sends it as is,
+        with the adapter's `challenge_content_type` (X: JSON; Facebook: plain text). A
+        network without push (YouTube, Flickr) answers None to everything."""
         ...
 
     def verify_webhook(self, *, body: bytes, headers: Mapping[str, str], app_secret: str) -> bool:
@@ -87,3 +108,63 @@ class Listener(Protocol):
     def webhook_items(self, payload: Mapping[str, Any]) -> Sequence[HeardItem]:
         """The items of one verified pushed delivery; malformed parts raise PermanentError."""
         ...
+
+
+# --- What the adapters share when they listen ---------------------------------------------------
+
+
+def header(headers: Mapping[str, str], name: str) -> str:
+    """A header's value whatever the case of its name ("" when absent): Django's
+    request.headers ignores case, a plain dict does not."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return ""
+
+
+def hmac_sha256(secret: str, message: bytes | str) -> bytes:
+    data = message.encode() if isinstance(message, str) else message
+    return hmac.new(secret.encode(), data, hashlib.sha256).digest()
+
+
+def same_signature(given: str, expected: str) -> bool:
+    """Constant-time comparison; an empty signature never matches."""
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def read_cursor(cursor: str) -> dict[str, Any]:
+    """The adapter's own cursor, or {} to start from the network's default window when it
+    is empty or not one of ours (ingestion is idempotent: re-reading is safe, skipping is
+    not)."""
+    if not cursor:
+        return {}
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def write_cursor(state: Mapping[str, Any]) -> str:
+    return json.dumps(state, separators=(",", ":"), sort_keys=True)
+
+
+def text_field(value: Any) -> str:
+    """A cursor's string, or "" for anything else (a cursor is ours, but a store can fail)."""
+    return value if isinstance(value, str) else ""
+
+
+def int_field(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def ids_field(value: Any) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def addressed(item: HeardItem, *, account_id: str, sandbox_url: str | None) -> HeardItem:
+    """The item with the account it was said to and, for a sandbox account, a link to the
+    sandbox's page of it: the real network has never heard of it."""
+    url = sandbox_post_url(sandbox_url, item.network, item.external_id) if sandbox_url else item.url
+    return dataclasses.replace(item, account_id=account_id, url=url)

@@ -31,11 +31,12 @@ import hashlib
 import hmac
 import html
 import io
+import json
 import os
 import secrets
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
@@ -71,6 +72,18 @@ from channels.adapters.base import (
     require_fit,
     sdk_errors,
     unreachable,
+)
+from channels.adapters.listening import (
+    Heard,
+    HeardItem,
+    ItemKind,
+    addressed,
+    header,
+    hmac_sha256,
+    read_cursor,
+    same_signature,
+    text_field,
+    write_cursor,
 )
 from channels.adapters.transport import (
     Timeouts,
@@ -579,6 +592,267 @@ class TwitterAdapter:
             return sandbox_post_url(self.sandbox_url, NETWORK, tweet_id)
         handle = str(credentials.extra.get("handle") or "i").lstrip("@")
         return POST_URL.format(handle=handle, id=tweet_id)
+
+    # --- Listening (channels.adapters.listening): mentions, our threads, the Activity API
+
+    challenge_content_type = "application/json"
+
+    def listen(self, credentials: Credentials, *, cursor: str, our_posts: Sequence[str]) -> Heard:
+        """Mentions since the last poll (`GET /2/users/:id/mentions`), then the replies in the
+        threads of `our_posts` (our posts of the last 72 hours, newest first, the first
+        THREADS_PER_POLL of them: replies to replies do not name the account, so only
+        `conversation_id:` search finds them). Each stream keeps
+        its own since_id and, mid-drain, the next page's token: a stopped poll resumes on
+        the very page it did not get."""
+        client = self._raw_client(credentials)
+        user_id = credentials.account_id or str(self._me(self._client(credentials)).id)
+        state = read_cursor(cursor)
+        threads = state.get("threads") if isinstance(state.get("threads"), dict) else {}
+        # Each stream's state is a dict that _drain advances in place page by page; a
+        # thread that left the reply window leaves the cursor with it.
+        mentions = _stream_state(state.get("mentions"))
+        # Recent search shares X's per-user window with nothing else we do, but 300 calls
+        # a quarter of an hour is its whole allowance: the newest threads first, a bounded few.
+        kept = {post_id: _stream_state(threads.get(post_id)) for post_id in list(our_posts)[:THREADS_PER_POLL]}
+        streams = [(mentions, _mentions_fetcher(client, user_id))]
+        streams += [(stream, _conversation_fetcher(client, post_id)) for post_id, stream in kept.items()]
+        budget = _Budget()
+        heard: dict[str, HeardItem] = {}
+        for stream, fetch in streams:
+            try:
+                _drain(fetch, stream, budget, heard, self._heard_item, set(our_posts))
+            except RateLimited as limited:
+                if not heard:
+                    raise
+                budget.retry_after = limited.retry_after
+                break  # the streams not reached keep their state for the next poll
+        return Heard(
+            items=[addressed(item, account_id=user_id, sandbox_url=self.sandbox_url) for item in heard.values()],
+            cursor=write_cursor({"mentions": mentions, "threads": kept}),
+            remaining_calls=budget.remaining,
+            retry_after=budget.retry_after,
+        )
+
+    def webhook_challenge(self, *, params: Mapping[str, str], app_secret: str, verify_token: str) -> str | None:
+        """X's CRC: `{"response_token": "sha256=<base64 HMAC-SHA256(consumer secret, crc_token)>"}`."""
+        crc_token = params.get("crc_token") or ""
+        if not crc_token or not app_secret:
+            return None
+        token = "sha256=" + base64.b64encode(hmac_sha256(app_secret, crc_token)).decode()
+        return json.dumps({"response_token": token})
+
+    def verify_webhook(self, *, body: bytes, headers: Mapping[str, str], app_secret: str) -> bool:
+        """`x-twitter-webhooks-signature` is `sha256=<base64 HMAC-SHA256(consumer secret, body)>`."""
+        if not app_secret:
+            return False
+        expected = "sha256=" + base64.b64encode(hmac_sha256(app_secret, body)).decode()
+        return same_signature(header(headers, "x-twitter-webhooks-signature"), expected)
+
+    def webhook_items(self, payload: Mapping[str, Any]) -> Sequence[HeardItem]:
+        """The X Activity API's post.mention.create, post.reply.create and post.quote.create
+        (one event per delivery, under `data`); other event types carry nothing for us."""
+        events = payload.get("data") if isinstance(payload, Mapping) else None
+        if isinstance(events, Mapping):
+            events = [events]
+        if not isinstance(events, list):
+            raise PermanentError("An X webhook delivery without its `data` event.")
+        items: list[HeardItem] = []
+        for event in events:
+            if not isinstance(event, Mapping):
+                raise PermanentError("An X webhook event that is not an object.")
+            kind = _ACTIVITY_EVENTS.get(str(event.get("event_type")))
+            if kind is None:
+                continue
+            tweet = event.get("payload")
+            users = (event.get("includes") or {}).get("users") or []
+            if not isinstance(tweet, Mapping) or not isinstance(users, list):
+                raise PermanentError("An X webhook event without its post.")
+            ours = _our_side(tweet, kind)
+            item = self._heard_item(tweet, _users_by_id(users), ours)
+            subscription = event.get("filter")
+            account = str(subscription.get("user_id") or "") if isinstance(subscription, Mapping) else ""
+            items.append(addressed(item, account_id=account, sandbox_url=self.sandbox_url))
+        return items
+
+    def _raw_client(self, credentials: Credentials) -> tweepy.Client:
+        """A client that returns requests' Response: the rate-limit headers ride on it."""
+        client = tweepy.Client(
+            bearer_token=credentials.access_token, wait_on_rate_limit=False, return_type=requests.Response
+        )
+        client.session = make_session(sandbox_url=self.sandbox_url, timeouts=self.timeouts)
+        return client
+
+    def _heard_item(
+        self, tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], ours: set[str]
+    ) -> HeardItem:
+        try:
+            return _tweet_item(tweet, users, ours, url=self._heard_url)
+        except (KeyError, TypeError, ValueError) as error:
+            raise PermanentError(f"X sent a post this adapter cannot read ({type(error).__name__}).") from None
+
+    @staticmethod
+    def _heard_url(handle: str, tweet_id: str) -> str:
+        return POST_URL.format(handle=handle or "i", id=tweet_id)
+
+
+# --- Listening: the streams, their pages, the items ---------------------------------------------
+
+HEARD_TWEET_FIELDS = ["created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang", "author_id"]
+LISTEN_PAGES = 8  # per stream and poll: mentions reach back 800 posts at most anyway
+THREADS_PER_POLL = 50  # of our posts (the caller's, newest first) whose threads are searched
+_ACTIVITY_EVENTS = {
+    "post.mention.create": ItemKind.MENTION,
+    "post.reply.create": ItemKind.REPLY,
+    "post.quote.create": ItemKind.QUOTE,
+}
+Fetch = Callable[[str | None, str | None], requests.Response]
+
+
+@dataclasses.dataclass
+class _Budget:
+    remaining: int | None = None
+    retry_after: float | None = None
+
+    def note(self, response: requests.Response) -> None:
+        raw = response.headers.get("x-rate-limit-remaining", "")
+        if raw.isdigit():
+            self.remaining = int(raw) if self.remaining is None else min(self.remaining, int(raw))
+
+
+def _mentions_fetcher(client: tweepy.Client, user_id: str) -> Fetch:
+    def fetch(since_id: str | None, token: str | None) -> requests.Response:
+        return client.get_users_mentions(
+            user_id,
+            since_id=since_id,
+            pagination_token=token,
+            max_results=100,
+            tweet_fields=HEARD_TWEET_FIELDS,
+            expansions=["author_id"],
+            user_fields=["username", "name"],
+            user_auth=False,
+        )
+
+    return fetch
+
+
+def _conversation_fetcher(client: tweepy.Client, post_id: str) -> Fetch:
+    def fetch(since_id: str | None, token: str | None) -> requests.Response:
+        return client.search_recent_tweets(
+            f"conversation_id:{post_id}",
+            since_id=since_id,
+            next_token=token,
+            max_results=100,
+            tweet_fields=HEARD_TWEET_FIELDS,
+            expansions=["author_id"],
+            user_fields=["username", "name"],
+            user_auth=False,
+        )
+
+    return fetch
+
+
+def _drain(
+    fetch: Fetch,
+    stream: dict[str, Any],
+    budget: _Budget,
+    heard: dict[str, HeardItem],
+    make: Callable[[Mapping[str, Any], Mapping[str, Mapping[str, Any]], set[str]], HeardItem],
+    ours: set[str],
+) -> None:
+    """Read one stream newest first down to its since_id, a page at a time. Its state:
+    `since` (the newest id of the last complete drain), `next` (the page to read next,
+    mid-drain) and `top` (the newest id of the drain under way), updated in place after
+    each page read: RateLimited leaves it as it stood before the refused page. A drain
+    resumed from an earlier poll is followed, page budget permitting, by a fresh one above
+    it: what was said meanwhile is heard in this poll, not the next."""
+    resumed = bool(stream.get("next"))
+    for _ in range(LISTEN_PAGES):
+        with _calling_x(may_have_posted=False):
+            response = fetch(stream.get("since") or None, stream.get("next") or None)
+        budget.note(response)
+        try:
+            body = response.json()
+        except ValueError:
+            raise TransientError("X answered a listing with something other than JSON.", request_sent=False) from None
+        users = _users_by_id(((body.get("includes") or {}).get("users")) or [])
+        for tweet in body.get("data") or []:
+            item = make(tweet, users, ours)
+            heard[item.external_id] = item
+        meta = body.get("meta") or {}
+        newest = text_field(meta.get("newest_id"))
+        newest = newest if newest.isdigit() else ""
+        top = stream.get("top") or ""
+        if newest and (not top or int(newest) > int(top)):
+            top = newest
+        next_token = meta.get("next_token") or ""
+        since = stream.get("since") or ""
+        stream.clear()
+        if not next_token:  # drained: the next read starts above the newest seen
+            stream["since"] = top or since
+            if not resumed:
+                return
+            resumed = False
+            continue
+        stream.update({"since": since, "next": next_token, "top": top})
+
+
+def _stream_state(value: Any) -> dict[str, Any]:
+    """A stream's state from the cursor, its malformed parts dropped (read again instead)."""
+    if not isinstance(value, dict):
+        return {}
+    clean = {key: value[key] for key in ("since", "top") if text_field(value.get(key)).isdigit()}
+    if text_field(value.get("next")):
+        clean["next"] = value["next"]
+    return clean
+
+
+def _users_by_id(users: list[Any]) -> dict[str, Mapping[str, Any]]:
+    return {str(user.get("id")): user for user in users if isinstance(user, Mapping)}
+
+
+def _our_side(tweet: Mapping[str, Any], kind: str) -> set[str]:
+    """For a pushed event: the post of ours it answers (a direct reply's parent, a quote's
+    original), which X's event type vouches for."""
+    wanted = "replied_to" if kind == ItemKind.REPLY else "quoted" if kind == ItemKind.QUOTE else ""
+    return {str(ref.get("id")) for ref in tweet.get("referenced_tweets") or [] if ref.get("type") == wanted}
+
+
+def _tweet_item(
+    tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], ours: set[str], *, url: Callable[[str, str], str]
+) -> HeardItem:
+    """A post of the public as an item. An edited post is a new id on X; the item keeps
+    the first (`edit_history_tweet_ids[0]`), so that an edit updates it."""
+    history = [str(i) for i in tweet.get("edit_history_tweet_ids") or []] or [str(tweet["id"])]
+    references = {ref["type"]: str(ref["id"]) for ref in tweet.get("referenced_tweets") or []}
+    thread = str(tweet.get("conversation_id") or tweet["id"])
+    if "quoted" in references:
+        kind, parent = ItemKind.QUOTE, references["quoted"]
+    elif "replied_to" in references:
+        kind, parent = ItemKind.REPLY, references["replied_to"]
+    else:
+        kind, parent = ItemKind.MENTION, ""
+    answers = thread if thread in ours else parent if parent in ours else ""
+    author_id = str(tweet.get("author_id") or "")
+    author = users.get(author_id) or {}
+    created = datetime.fromisoformat(str(tweet["created_at"]).replace("Z", "+00:00"))
+    language = str(tweet.get("lang") or "")
+    return HeardItem(
+        network=NETWORK,
+        external_id=history[0],
+        kind=kind,
+        thread_id=thread,
+        author_id=author_id,
+        author_name=str(author.get("name") or ""),
+        author_handle=str(author.get("username") or ""),
+        text=html.unescape(str(tweet.get("text") or "")),  # X escapes &, < and > in v2 text
+        created_at=created,
+        url=url(str(author.get("username") or ""), str(tweet["id"])),
+        parent_id=parent,
+        answers_post_id=answers,
+        language="" if language in ("und", "zxx", "qme", "qht") else language,
+        edited_at=created if len(history) > 1 else None,
+        raw={"tweet": dict(tweet), "author": dict(author)},
+    )
 
 
 # --- Connecting an account (OAuth 2.0 Authorization Code with PKCE) -------------------------------

@@ -19,7 +19,7 @@ import http.client
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -61,6 +61,17 @@ from channels.adapters.base import (
     require_fit,
     sdk_errors,
     unreachable,
+)
+from channels.adapters.listening import (
+    Heard,
+    HeardItem,
+    ItemKind,
+    addressed,
+    ids_field,
+    int_field,
+    read_cursor,
+    text_field,
+    write_cursor,
 )
 from channels.adapters.transport import (
     Timeouts,
@@ -410,6 +421,201 @@ class YouTubeAdapter:
             refresh_status_codes=(),
             http=make_httplib2(sandbox_url=self.sandbox_url, timeouts=self.timeouts),
         )
+
+    # --- Listening (channels.adapters.listening): the channel's comment threads
+
+    challenge_content_type = "text/plain"
+
+    def listen(self, credentials: Credentials, *, cursor: str, our_posts: Sequence[str]) -> Heard:
+        """The channel's comment threads, newest first (`commentThreads.list(
+        allThreadsRelatedToChannelId, order=time, maxResults=100)`), down to those older
+        than the watch window: top-level comments newer than the last poll's newest, and,
+        for a thread whose reply count grew, its replies (`comments.list(parentId)`: a thread
+        carries five at most). Every list call costs one quota unit, reported in
+        `quota_units_spent` for the caller's governor. A scan cut short (the page budget,
+        the quota) resumes at its next page. `our_posts` is not needed: the channel's threads
+        are all under its own videos."""
+        state = read_cursor(cursor)
+        channel = credentials.account_id
+        if not channel:
+            raise PermanentError("A YouTube account without its channel id cannot be listened to.")
+        # Malformed parts of the cursor are dropped: read again rather than skipped.
+        newest = text_field(state.get("newest"))
+        edge = ids_field(state.get("edge"))
+        scan_state = state.get("scan") if isinstance(state.get("scan"), dict) else {}
+        scan = {"next": text_field(scan_state.get("next")), "top": text_field(scan_state.get("top"))}
+        scan = {key: value for key, value in scan.items() if value} | {"edge": ids_field(scan_state.get("edge"))}
+        counts: dict[str, list[Any]] = {
+            str(thread): [int_field(seen[0]), text_field(seen[1])]
+            for thread, seen in (state.get("counts") if isinstance(state.get("counts"), dict) else {}).items()
+            if isinstance(seen, list) and len(seen) == 2
+        }
+        horizon = _rfc3339(datetime.now(UTC) - WATCH_WINDOW)
+        service = self._service(credentials)
+        spent = 0
+        heard: dict[str, HeardItem] = {}
+        retry_after: float | None = None
+        resumed = bool(scan.get("next"))
+        try:
+            for _ in range(LISTEN_PAGES):
+                with _calling(request_sent=False):
+                    page = (
+                        service.commentThreads()
+                        .list(
+                            part="snippet,replies",
+                            allThreadsRelatedToChannelId=channel,
+                            order="time",
+                            maxResults=100,
+                            pageToken=scan.get("next") or None,
+                            textFormat="plainText",
+                        )
+                        .execute()
+                    )
+                spent += 1
+                done = False
+                for thread in page.get("items") or []:
+                    top = _comment_item(thread["snippet"]["topLevelComment"], thread_id=str(thread["id"]))
+                    stamp = _rfc3339(top.edited_at or top.created_at)
+                    if _rfc3339(top.created_at) < horizon:
+                        done = True
+                        break
+                    if stamp > newest or (stamp == newest and top.external_id not in edge):
+                        heard[top.external_id] = top
+                    _note_edge(scan, stamp, top.external_id)
+                    grown = _grew(thread, counts)
+                    if grown is not None:
+                        replies, calls = self._replies(service, top, since=grown)
+                        spent += calls
+                        for reply in replies:
+                            heard[reply.external_id] = reply
+                        counts[top.external_id] = [
+                            int(thread["snippet"].get("totalReplyCount") or 0),
+                            max([grown, *(_rfc3339(r.edited_at or r.created_at) for r in replies)]),
+                        ]
+                next_token = page.get("nextPageToken")
+                if done or not next_token:
+                    # RFC 3339 counts seconds: the ids read in the newest second are kept,
+                    # so that one said later in that same second is still heard.
+                    if (scan.get("top") or "") > newest:
+                        newest, edge = scan["top"], scan.get("edge") or []
+                    elif scan.get("top") == newest:
+                        edge = sorted({*edge, *(scan.get("edge") or [])})
+                    scan = {}
+                    if not resumed:
+                        break
+                    resumed = False  # a scan resumed from the last poll: read the top again
+                    continue
+                scan["next"] = next_token
+        except (KeyError, TypeError, ValueError):
+            raise PermanentError("YouTube sent a comment thread this adapter cannot read.") from None
+        except RateLimited as limited:
+            if not heard:
+                raise
+            retry_after = limited.retry_after
+        counts = {thread: seen for thread, seen in counts.items() if seen[1] >= horizon or thread in heard}
+        return Heard(
+            items=[addressed(item, account_id=channel, sandbox_url=self.sandbox_url) for item in heard.values()],
+            cursor=write_cursor({"newest": newest, "edge": edge, "scan": scan, "counts": counts}),
+            quota_units_spent=spent,
+            retry_after=retry_after,
+        )
+
+    def webhook_challenge(self, *, params: Mapping[str, str], app_secret: str, verify_token: str) -> str | None:
+        return None  # YouTube pushes uploads, never comments: nothing to subscribe here
+
+    def verify_webhook(self, *, body: bytes, headers: Mapping[str, str], app_secret: str) -> bool:
+        return False  # so a "YouTube comment webhook" is always refused
+
+    def webhook_items(self, payload: Mapping[str, Any]) -> Sequence[HeardItem]:
+        raise PermanentError("YouTube pushes no comments: they are read by polling.")
+
+    def _replies(self, service: Any, top: HeardItem, *, since: str) -> tuple[list[HeardItem], int]:
+        """The thread's replies newer than `since`, and the quota units the pages cost."""
+        found: list[HeardItem] = []
+        page_token = None
+        calls = 0
+        for _ in range(LISTEN_PAGES):
+            with _calling(request_sent=False):
+                page = (
+                    service.comments()
+                    .list(
+                        part="snippet",
+                        parentId=top.external_id,
+                        maxResults=100,
+                        pageToken=page_token,
+                        textFormat="plainText",
+                    )
+                    .execute()
+                )
+            calls += 1
+            for comment in page.get("items") or []:
+                reply = _comment_item(comment, thread_id=top.external_id)
+                # From the second of the newest reply read (inclusive: a second holds
+                # several); one read again is the same item, upserted the same.
+                if _rfc3339(reply.edited_at or reply.created_at) >= since:
+                    found.append(reply)
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                break
+        return found, calls
+
+
+# --- Listening ------------------------------------------------------------------------------------------
+
+WATCH_WINDOW = timedelta(days=7)  # threads older than this are not re-read for new replies
+LISTEN_PAGES = 5  # list calls per poll and stream: 500 threads, five quota units
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _when(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _note_edge(scan: dict[str, Any], stamp: str, comment_id: str) -> None:
+    """Keep the scan's newest second and the ids seen in it."""
+    top = scan.get("top") or ""
+    if stamp > top:
+        scan["top"], scan["edge"] = stamp, [comment_id]
+    elif stamp == top:
+        scan["edge"] = [*(scan.get("edge") or []), comment_id]
+
+
+def _grew(thread: Mapping[str, Any], counts: Mapping[str, list[Any]]) -> str | None:
+    """For a thread whose reply count grew since the last poll: the time of the newest
+    reply read then ("" for a thread never read). None when nothing grew."""
+    total = int(thread["snippet"].get("totalReplyCount") or 0)
+    seen = counts.get(str(thread["id"]))
+    if seen is None:
+        return "" if total else None
+    return str(seen[1]) if total > int(seen[0]) else None
+
+
+def _comment_item(comment: Mapping[str, Any], *, thread_id: str) -> HeardItem:
+    snippet = comment["snippet"]
+    created = _when(snippet["publishedAt"])
+    updated = _when(snippet.get("updatedAt") or snippet["publishedAt"])
+    video_id = str(snippet.get("videoId") or "")
+    parent = str(snippet.get("parentId") or "")
+    comment_id = str(comment["id"])
+    return HeardItem(
+        network=NETWORK,
+        external_id=comment_id,
+        kind=ItemKind.REPLY if parent else ItemKind.COMMENT,
+        thread_id=thread_id,
+        author_id=str((snippet.get("authorChannelId") or {}).get("value") or ""),
+        author_name=str(snippet.get("authorDisplayName") or ""),
+        author_handle=str(snippet.get("authorChannelUrl") or "").rsplit("/", 1)[-1],
+        text=str(snippet.get("textOriginal") or snippet.get("textDisplay") or ""),
+        created_at=created,
+        url=f"{WATCH_URL.format(video_id)}&lc={comment_id}",
+        parent_id=parent or video_id,
+        answers_post_id=video_id,
+        edited_at=updated if updated > created else None,
+        raw=dict(comment),
+    )
 
 
 # The bundled discovery document (400 KB of JSON) is parsed once per process: `build()`

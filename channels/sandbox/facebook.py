@@ -19,6 +19,7 @@ exactly the one Page chosen on the consent page.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -27,7 +28,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from channels.sandbox import metrics, tokens
+from channels.sandbox import metrics, public, tokens
 from channels.sandbox.consent import consent_page, require_redirect_uri
 from channels.sandbox.http import (
     Call,
@@ -728,6 +729,160 @@ def get_object(call: Call) -> Response:
     if item.kind == "video" and node == item.id:
         return json_response(200, video_json(item, requested_fields(call.request, ("description", "updated_time"))))
     return json_response(200, post_json(item, requested_fields(call.request, ("created_time", "message"))))
+
+
+# --- What the public says: comments, visitors' posts, the Page `feed` webhook ------------------------
+
+# The sandbox's Business Use Case allowance for a Page's reads. Meta's is 4,800 calls a day
+# per engaged user; an embassy's Page has hundreds: an hour's share of that, rounded down.
+PAGE_READS_PER_HOUR = 4_800
+_HOUR = 3600
+COMMENT_FIELDS = ("id", "message", "created_time")
+
+
+def _count_read(call: Call, page: str) -> dict[str, str]:
+    """Meta's X-Business-Use-Case-Usage for this Page's reads; past the allowance, its
+    code 32 with the time to regain access."""
+    used = call.state.public.count_call(NETWORK, page, "reads", _HOUR)
+    percent = min(100, math.ceil(100 * used / max(1, PAGE_READS_PER_HOUR)))
+    if used > PAGE_READS_PER_HOUR:
+        raise Reply(rate_limited(call.request, _HOUR - datetime.now(UTC).timestamp() % _HOUR))
+    usage = {"type": "pages", "call_count": percent, "total_cputime": 1, "total_time": 1}
+    return {"x-business-use-case-usage": json.dumps({page: [usage | {"estimated_time_to_regain_access": 0}]})}
+
+
+def _read_paging(request: Request) -> tuple[int, int, int]:
+    """limit (25 by default, 100 at most), the offset an `after` cursor stands for, since."""
+    try:
+        limit = min(int(request.arg("limit") or 25), 100)
+        after = request.arg("after")
+        offset = int(base64.urlsafe_b64decode(after.encode() + b"==").decode()) if after else 0
+        since = int(request.arg("since") or 0)
+    except ValueError:
+        raise Reply(graph_error(400, "(#100) limit, after and since must be valid", 100)) from None
+    if limit < 1:
+        raise Reply(graph_error(400, "(#100) limit must be positive", 100))
+    return limit, offset, since
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(str(offset).encode()).decode().rstrip("=")
+
+
+def _paged(call: Call, rows: list[dict[str, Any]], limit: int, offset: int, headers: dict[str, str]) -> Response:
+    page = rows[offset : offset + limit]
+    body: dict[str, Any] = {"data": page}
+    if page:
+        body["paging"] = {"cursors": {"before": _cursor(offset), "after": _cursor(offset + len(page))}}
+        if offset + limit < len(rows):
+            query = {k: v[-1] for k, v in call.request.query.items() if k not in ("after", "access_token")}
+            body["paging"]["next"] = call.url(call.request.path, query | {"after": _cursor(offset + limit)})
+    return json_response(200, body, headers)
+
+
+def _from(said: public.Said) -> dict[str, str]:
+    return {"id": said.author.id, "name": said.author.name}
+
+
+def comment_json(said: public.Said, fields: set[str]) -> dict[str, Any]:
+    known: dict[str, Any] = {
+        "message": said.text,
+        "created_time": _time(said.created_at),
+        "from": _from(said),
+        "parent": {"id": said.parent} if said.kind == public.REPLY else None,
+        "permalink_url": f"https://www.facebook.com/{said.post.replace('_', '/posts/')}?comment_id={said.id}",
+        "is_hidden": False,
+    }
+    return {"id": said.id} | {k: v for k, v in known.items() if k in fields and v is not None}
+
+
+@router.route("GET", V + r"/" + NODE + r"/comments")
+def list_comments(call: Call) -> Response:
+    """A post's comments: `filter=stream` (replies too, flat, each with its `parent`) or
+    toplevel, `order=reverse_chronological` or chronological, `since` (Unix time), pages
+    of `limit` with `after` cursors. The Page's own token reads them."""
+    token = authenticate(call)
+    item = call.state.item(NETWORK, call.params["node"])
+    if item is None or item.deleted or item.account != token.account:
+        raise Reply(missing_object(call.params["node"]))
+    headers = _count_read(call, token.account)
+    limit, offset, since = _read_paging(call.request)
+    post_id = str(item.details.get("post_id") or item.id)
+    stream = call.request.arg("filter") == "stream"
+    said = [
+        s
+        for s in call.state.public.in_thread(NETWORK, post_id)
+        if not s.deleted and s.created_at.timestamp() >= since and (stream or s.kind != public.REPLY)
+    ]
+    said.sort(key=lambda s: (s.created_at, s.seq), reverse=call.request.arg("order") == "reverse_chronological")
+    fields = requested_fields(call.request, COMMENT_FIELDS)
+    return _paged(call, [comment_json(s, fields) for s in said], limit, offset, headers)
+
+
+@router.route("GET", V + r"/" + NODE + r"/feed")
+def page_feed(call: Call) -> Response:
+    """The Page's feed, newest first: its own posts and its visitors' (`from` tells them
+    apart), since `since`, in pages of `limit`."""
+    token = authenticate(call)
+    page = token.account if call.params["node"] == "me" else call.params["node"]
+    if page != token.account:
+        raise Reply(missing_object(call.params["node"]))
+    headers = _count_read(call, page)
+    limit, offset, since = _read_paging(call.request)
+    fields = requested_fields(call.request, ("message", "created_time"))
+    account = call.state.account(NETWORK, page)
+    rows: list[tuple[datetime, dict[str, Any]]] = []
+    for item in call.state.items_of(NETWORK, page):
+        if not item.deleted and item.created_at.timestamp() >= since:
+            post = post_json(item, fields) | ({"from": {"id": page, "name": account.name}} if "from" in fields else {})
+            rows.append((item.created_at, post))
+    for said in call.state.public.of_account(NETWORK, page):
+        if said.kind == public.VISITOR_POST and not said.deleted and said.created_at.timestamp() >= since:
+            rows.append((said.created_at, comment_json(said, fields)))
+    rows.sort(key=lambda row: row[0], reverse=True)
+    return _paged(call, [row for _, row in rows], limit, offset, headers)
+
+
+@router.route("POST", V + r"/" + NODE + r"/subscribed_apps")
+def subscribe_app(call: Call) -> Response:
+    """Install the app on the Page for webhooks: `subscribed_fields` (feed), Page token."""
+    page = _page_for_posting(call)
+    fields = tuple(f.strip() for f in call.request.arg("subscribed_fields").split(",") if f.strip())
+    if not fields:
+        raise Reply(graph_error(400, "(#100) The parameter subscribed_fields is required", 100))
+    call.state.public.subscribe(NETWORK, page, fields)
+    return json_response(200, {"success": True})
+
+
+@router.route("GET", V + r"/" + NODE + r"/subscribed_apps")
+def subscribed_apps(call: Call) -> Response:
+    page = _page_for_posting(call)
+    fields = call.state.public.subscription(NETWORK, page)
+    apps = [{"name": "Diplomacy Hub", "id": "sandbox-app", "subscribed_fields": list(fields)}] if fields else []
+    return json_response(200, {"data": apps})
+
+
+def webhook_body(said: public.Said, verb: str) -> bytes | None:
+    """The Page `feed` change Meta pushes for a comment or a visitor's post (add, edited,
+    remove), once the Page installed the app (`subscribed_apps` with feed)."""
+    value: dict[str, Any] = {
+        "from": _from(said),
+        "post_id": said.post or said.id,
+        "created_time": int((said.edited_at or said.created_at).timestamp()),
+        "verb": verb,
+    }
+    if said.kind == public.VISITOR_POST:
+        value |= {"item": "status", "published": 1}
+    else:
+        value |= {"item": "comment", "comment_id": said.id, "parent_id": said.parent}
+    if verb != "remove":
+        value["message"] = said.text
+    entry = {
+        "id": said.account,
+        "time": int(datetime.now(UTC).timestamp()),
+        "changes": [{"field": "feed", "value": value}],
+    }
+    return public.dumps({"object": "page", "entry": [entry]})
 
 
 SPEC = NetworkSpec(

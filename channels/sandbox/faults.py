@@ -8,7 +8,8 @@ other. The first rule whose roll picks something decides; latency is the largest
 matching rules'. A rule with `count` matches its next N calls only, then disappears; one
 with `seed` draws from its own reproducible sequence. `processing_seconds` makes X take
 that long (the largest of the matching rules') to process a video or GIF finalized by a
-matching call; `access_level: "free"` gives X's answer to an app whose access level does
+matching call; `after: N` lets the next N matching calls through before the rule applies
+(they do not count against `count`); `access_level: "free"` gives X's answer to an app whose access level does
 not include reading timelines or looking posts up. A rule with a
 `refusal` (one of REFUSALS, named per network) makes every call it matches get that
 network's own refusal instead, before any roll.
@@ -71,6 +72,7 @@ class FaultRule:
     processing_seconds: float = 0
     access_level: str | None = None
     count: int | None = None
+    after: int = 0  # matching calls let through before the rule starts to apply
     seed: int | str | None = None
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -105,6 +107,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "processing_seconds": (int, float),
     "access_level": (str, type(None)),
     "count": (int, type(None)),
+    "after": (int,),
     "seed": (int, str, type(None)),
 }
 
@@ -147,6 +150,8 @@ def _check_ranges(rule: FaultRule) -> None:
         raise InvalidRule("processing_seconds is between 0 and 3600.")
     if rule.count is not None and rule.count < 1:
         raise InvalidRule("count is at least 1.")
+    if not 0 <= rule.after <= 1_000_000:
+        raise InvalidRule("after is between 0 and 1000000.")
 
 
 class FaultBook:
@@ -170,6 +175,13 @@ class FaultBook:
 
     def decide(self, network: str, account: str | None) -> FaultDecision:
         matching = [rule for rule in self.rules if rule.matches(network, account)]
+        awake = []
+        for rule in matching:  # a rule with `after` lets that many calls through first
+            if rule.after:
+                rule.after -= 1
+            else:
+                awake.append(rule)
+        matching = awake
         if not matching:
             return NO_FAULT
         self._consume(matching)

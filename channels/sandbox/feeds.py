@@ -13,6 +13,7 @@ from urllib.parse import quote
 from channels.sandbox import metrics
 from channels.sandbox.http import Response
 from channels.sandbox.pages import NETWORK_LABELS, avatar, esc, page
+from channels.sandbox.public import Said
 from channels.sandbox.state import Account, Item, Media, SandboxState
 
 
@@ -116,11 +117,47 @@ def _card(item: Item, account: Account) -> str:
     )
 
 
+def _said(said: Said) -> str:
+    """One thing the public said, escaped and isolated (`<bdi>`): it may hold markup,
+    control characters or a right-to-left override, all shown inert."""
+    marks = [said.kind, said.category, said.language]
+    marks += ["edited"] if said.edited_at else []
+    marks += ["deleted"] if said.deleted else []
+    indent = ' style="margin-left:24px"' if said.kind == "reply" and said.parent != said.post else ""
+    return (
+        f'<li id="said-{esc(said.id)}"{indent}><strong dir="auto">{esc(said.author.name)}</strong> '
+        f'<bdi>{esc(said.text)}</bdi> <span class="muted">{esc(" · ".join(marks))}</span></li>'
+    )
+
+
+def _public(state: SandboxState, network: str, account_id: str) -> dict[str, list[Said]]:
+    """What the public said to the account, by the post it is under ("" for none)."""
+    by_post: dict[str, list[Said]] = {}
+    for said in state.public.of_account(network, account_id):
+        by_post.setdefault(said.post, []).append(said)
+    return by_post
+
+
+def _under(said: list[Said]) -> str:
+    if not said:
+        return ""
+    ordered = sorted(said, key=lambda s: s.created_at)
+    return f'<ul class="public">{"".join(_said(s) for s in ordered)}</ul>'
+
+
 def feed_page(state: SandboxState, network: str, account_id: str) -> Response:
     account = state.account(network, account_id)
     items = list(reversed(state.items_of(network, account_id)))  # newest first
     label = NETWORK_LABELS[network]
-    cards = "".join(_card(item, account) for item in items) or '<p class="muted">Nothing received yet.</p>'
+    public = _public(state, network, account_id)
+    cards = (
+        "".join(
+            _card(item, account) + _under(public.get(str(item.details.get("post_id") or item.id), [])) for item in items
+        )
+        or '<p class="muted">Nothing received yet.</p>'
+    )
+    if public.get(""):  # mentions, visitors' posts: said to the account, under no post
+        cards = f'<div class="card"><h2>Said to the account</h2>{_under(public[""])}</div>' + cards
     subtitle = f"{esc(label)} · @{esc(account.handle)} · {esc(account.id)}"
     header = (
         f'<p><a href="/_sandbox/">← all sandbox accounts</a></p>'
@@ -137,11 +174,13 @@ def post_page(state: SandboxState, network: str, item_id: str) -> Response | Non
     sandbox account. None when the sandbox holds no such post."""
     item = state.item(network, item_id)
     if item is None:
-        return None
+        return _said_page(state, network, item_id)
     account = state.account(network, item.account)
     feed = f"/_sandbox/feed/{quote(network)}/{quote(item.account)}"
     header = f'<p><a href="{feed}">← {esc(account.name)} on {esc(NETWORK_LABELS[network])}</a></p>'
-    return page(f"{NETWORK_LABELS[network]} · {account.name}", header + _card(item, account))
+    post_id = str(item.details.get("post_id") or item.id)
+    under = _under(_public(state, network, item.account).get(post_id, []))
+    return page(f"{NETWORK_LABELS[network]} · {account.name}", header + _card(item, account) + under)
 
 
 def index_page(state: SandboxState) -> Response:
@@ -164,3 +203,17 @@ def index_page(state: SandboxState) -> Response:
         "Sandbox networks",
         f"<h1>Sandbox networks</h1>{table}{faults}<p class='muted'>Control API: see docs/sandbox.md.</p>",
     )
+
+
+def _said_page(state: SandboxState, network: str, said_id: str) -> Response | None:
+    """What one of the public said, under the post it answers (where a heard item's link
+    leads for a sandbox account). None when nobody said it."""
+    said = state.public.get(network, said_id)
+    if said is None:
+        return None
+    account = state.account(network, said.account)
+    feed = f"/_sandbox/feed/{quote(network)}/{quote(said.account)}"
+    header = f'<p><a href="{feed}">← {esc(account.name)} on {esc(NETWORK_LABELS[network])}</a></p>'
+    post = state.item(network, said.post) if said.post else None
+    context = _card(post, account) if post is not None else ""
+    return page(f"{NETWORK_LABELS[network]} · {said.author.name}", header + context + _under([said]))

@@ -14,12 +14,12 @@ import json
 import re
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 from xml.etree import ElementTree
 
-from channels.sandbox import metrics, tokens
+from channels.sandbox import metrics, public, tokens
 from channels.sandbox.consent import consent_page, read_consent, require_redirect_uri
 from channels.sandbox.http import (
     Call,
@@ -430,6 +430,97 @@ def people_info(call: Call) -> dict[str, Any]:
     }
 
 
+# --- What the public says: comments on the account's photos -----------------------------------------
+
+_TIMEFRAME = re.compile(r"\A(\d{1,4})([dh])\Z")
+
+
+def user_photos_activity(call: Call) -> dict[str, Any]:
+    """flickr.activity.userPhotos: the caller's photos with recent comments (`timeframe`
+    such as 4h or 2d; `per_page` up to 50), newest activity first, each with its events."""
+    account = authenticate(call)
+    request = call.request
+    found = _TIMEFRAME.match(request.arg("timeframe") or "1d")
+    try:
+        per_page, page = min(int(request.arg("per_page") or 10), 50), max(int(request.arg("page") or 1), 1)
+    except ValueError:
+        raise FlickrFail(2, "Invalid paging parameters") from None
+    if found is None:
+        raise FlickrFail(1, "Invalid timeframe")
+    hours = int(found[1]) * (24 if found[2] == "d" else 1)
+    since = datetime.now(UTC) - timedelta(hours=hours)
+    events: dict[str, list[public.Said]] = {}
+    for said in call.state.public.of_account(NETWORK, account):
+        if not said.deleted and said.created_at >= since and said.post:
+            events.setdefault(said.post, []).append(said)
+    photo_ids = sorted(events, key=lambda photo: -max(s.seq for s in events[photo]))
+    shown = photo_ids[(page - 1) * per_page : page * per_page]
+    items = []
+    for photo_id in shown:
+        item = call.state.item(NETWORK, photo_id)
+        if item is None:
+            continue
+        items.append(
+            {
+                "type": "photo",
+                "id": item.id,
+                "owner": account,
+                "secret": item.details.get("secret", ""),
+                "server": SERVER,
+                "farm": FARM,
+                "comments": len(events[photo_id]),
+                "title": {"_content": item.title},
+                "activity": {
+                    "event": [
+                        {
+                            "type": "comment",
+                            "commentid": said.id,
+                            "user": said.author.id,
+                            "username": said.author.handle,
+                            "dateadded": _timestamp(said.created_at),
+                            "_content": said.text,
+                        }
+                        for said in events[photo_id]
+                    ]
+                },
+            }
+        )
+    pages = -(-len(photo_ids) // per_page)
+    return {"items": {"page": page, "pages": pages, "perpage": per_page, "total": len(photo_ids), "item": items}}
+
+
+def comments_list(call: Call) -> dict[str, Any]:
+    """flickr.photos.comments.getList: a photo's comments, oldest first, between
+    `min_comment_date` and `max_comment_date` (Unix times, inclusive). No login needed."""
+    optional_account(call)
+    request = call.request
+    item = _photo(call, request.arg("photo_id"))
+    try:
+        low = int(request.arg("min_comment_date") or 0)
+        high = int(request.arg("max_comment_date") or 2**40)
+    except ValueError:
+        raise FlickrFail(2, "Invalid comment dates") from None
+    said = sorted(
+        (s for s in call.state.public.in_thread(NETWORK, item.id) if not s.deleted),
+        key=lambda s: (s.created_at, s.seq),
+    )
+    comments = [
+        {
+            "id": s.id,
+            "author": s.author.id,
+            "author_is_deleted": 0,
+            "authorname": s.author.handle,
+            "realname": s.author.name,
+            "datecreate": _timestamp(s.created_at),
+            "permalink": f"https://www.flickr.com/photos/{item.account}/{item.id}/#comment{s.id}",
+            "_content": s.text,
+        }
+        for s in said
+        if low <= int(s.created_at.timestamp()) <= high
+    ]
+    return {"comments": {"photo_id": item.id, "comment": comments}}
+
+
 METHODS: dict[str, Callable[[Call], dict[str, Any]]] = {
     "flickr.photos.delete": delete_photo,
     "flickr.photos.getInfo": get_info,
@@ -437,6 +528,8 @@ METHODS: dict[str, Callable[[Call], dict[str, Any]]] = {
     "flickr.photos.search": search,
     "flickr.test.login": test_login,
     "flickr.people.getInfo": people_info,
+    "flickr.activity.userPhotos": user_photos_activity,
+    "flickr.photos.comments.getList": comments_list,
 }
 
 

@@ -220,6 +220,8 @@ class SandboxServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.state = SandboxState()
+        # How the public's posts are pushed: the networks that push say (public.py).
+        self.state.public.envelopes.update({"twitter": twitter.webhook_body, "facebook": facebook.webhook_body})
         self._httpd = _Server((host, port), self.state)  # binds and listens now
         self._thread: threading.Thread | None = None
 

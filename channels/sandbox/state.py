@@ -23,6 +23,7 @@ from channels.sandbox import tokens
 from channels.sandbox.faults import FaultBook, FaultDecision, FaultRule
 from channels.sandbox.mime import sniff_mime
 from channels.sandbox.nonces import NonceBook
+from channels.sandbox.public import PublicBook
 from embassies.names import demo_account
 
 # Uploaded images are kept so that the feeds can show them; videos are only counted.
@@ -176,6 +177,7 @@ class SandboxState:
         # Developer apps, {(network, key): secret}: configuration, kept across resets. Flickr
         # checks OAuth 1.0a signatures, Facebook appsecret_proof, with their apps' secrets.
         self.apps: dict[tuple[str, str], str] = dict(DEFAULT_APPS)
+        self.public = PublicBook()  # what the public says to the accounts (public.py)
         self._clear()
 
     def _clear(self) -> None:
@@ -203,6 +205,7 @@ class SandboxState:
         """Forget everything received and every fault; end pending pauses."""
         with self.lock:
             self._clear()
+            self.public.clear()
             self.faults.clear()
             self._requests = 0
             self._peak = self._in_flight
@@ -211,6 +214,7 @@ class SandboxState:
 
     def close(self) -> None:
         self._wake.set()
+        self.public.close()
 
     def pause(self, seconds: float) -> None:
         """Sleep without the lock; a reset or stop ends it early."""

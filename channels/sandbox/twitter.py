@@ -8,14 +8,16 @@ bodies follow X's "problem" JSON (RFC 7807).
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
+import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from twitter_text import parse_tweet
 
-from channels.sandbox import metrics, tokens
+from channels.sandbox import metrics, public, tokens
 from channels.sandbox.consent import consent_page, require_redirect_uri
 from channels.sandbox.http import (
     Call,
@@ -598,6 +600,148 @@ def token(call: Call) -> Response:
             "error_description": "grant_type must be authorization_code or refresh_token.",
         },
     )
+
+
+# --- What the public says: mentions, a conversation's replies, the X Activity API's pushes
+
+
+READ_WINDOW_SECONDS = 900  # X's rate-limit windows are 15 minutes
+MENTIONS_PER_WINDOW = 300  # per user (docs.x.com rate limits)
+SEARCH_PER_WINDOW = 300
+SEARCH_DAYS = 7  # recent search reaches back a week
+_CONVERSATION = re.compile(r"\Aconversation_id:(\d{1,19})\Z")
+
+
+def said_json(said: public.Said, fields: set[str]) -> dict[str, Any]:
+    """One of the public's posts as v2 gives it: an edit is a new id, its history says whose."""
+    history = [said.id, said.version_id] if said.version_id else [said.id]
+    tweet: dict[str, Any] = {"id": said.current_id, "text": said.text, "edit_history_tweet_ids": history}
+    known: dict[str, Any] = {
+        "created_at": _iso(said.edited_at or said.created_at),
+        "author_id": said.author.id,
+        "conversation_id": said.thread,
+        "lang": said.language or "und",
+    }
+    if said.kind == public.QUOTE:
+        known["referenced_tweets"] = [{"type": "quoted", "id": said.post}]
+    elif said.kind == public.REPLY:
+        known["referenced_tweets"] = [{"type": "replied_to", "id": said.parent}]
+        known["in_reply_to_user_id"] = said.account if said.parent == said.post else _author_of(said)
+    return tweet | {name: value for name, value in known.items() if name in fields}
+
+
+def _author_of(said: public.Said) -> str:
+    return said.author.id  # replies to replies: in the sandbox, people answer themselves too
+
+
+def _users(said: list[public.Said], request: Request) -> dict[str, Any]:
+    if "author_id" not in _fields(request, "expansions"):
+        return {}
+    seen: dict[str, dict[str, str]] = {}
+    for item in said:
+        seen.setdefault(
+            item.author.id, {"id": item.author.id, "name": item.author.name, "username": item.author.handle}
+        )
+    return {"includes": {"users": list(seen.values())}} if seen else {}
+
+
+def _count_read(call: Call, account: str, endpoint: str, limit: int) -> dict[str, str]:
+    """X's rate-limit headers for this call; a 429 once the window's calls are spent."""
+    used = call.state.public.count_call(NETWORK, account, endpoint, READ_WINDOW_SECONDS)
+    reset = math.ceil((time.time() // READ_WINDOW_SECONDS + 1) * READ_WINDOW_SECONDS)
+    headers = {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(max(0, limit - used))}
+    headers["x-rate-limit-reset"] = str(reset)
+    if used > limit:
+        raise Reply(problem(429, "Too Many Requests", "Too Many Requests", headers=headers))
+    return headers
+
+
+def _max_results(request: Request, low: int, default: int) -> int:
+    raw = request.arg("max_results") or str(default)
+    if not raw.isdigit() or not low <= int(raw) <= 100:
+        raise Reply(
+            invalid_request(
+                f"The `max_results` query parameter value [{raw}] is not between {low} and 100",
+                {"max_results": [raw]},
+            )
+        )
+    return int(raw)
+
+
+def _listing(call: Call, said: list[public.Said], *, page_param: str, size: int, headers: dict[str, str]) -> Response:
+    """Newest first past `since_id`, a page at a time (`meta.next_token`)."""
+    request = call.request
+    raw_since = request.arg("since_id") or "0"
+    if not raw_since.isdigit():
+        raise Reply(invalid_request("since_id is malformed.", {"since_id": [raw_since]}))
+    since = int(raw_since)
+    posts = sorted((s for s in said if not s.deleted and int(s.current_id) > since), key=lambda s: -int(s.current_id))
+    token = request.arg(page_param)
+    if token:
+        _, pivot = _read_page_token(token)
+        posts = [s for s in posts if int(s.current_id) < pivot]
+    page, rest = posts[:size], posts[size:]
+    meta: dict[str, Any] = {"result_count": len(page)}
+    if not page:
+        return json_response(200, {"meta": meta}, headers)
+    meta |= {"newest_id": page[0].current_id, "oldest_id": page[-1].current_id}
+    if rest:
+        meta["next_token"] = _page_token("<", page[-1].current_id)
+    fields = _fields(request, "tweet.fields")
+    body = {"data": [said_json(s, fields) for s in page], **_users(page, request), "meta": meta}
+    return json_response(200, body, headers)
+
+
+@router.route("GET", r"/2/users/(?P<id>\d+)/mentions")
+def get_mentions(call: Call) -> Response:
+    """The posts naming the user, newest first: `since_id`, `pagination_token`,
+    `max_results` 5 to 100, `tweet.fields`, `expansions=author_id`."""
+    account = authenticate(call)
+    require_read_access(call)
+    headers = _count_read(call, account, "mentions", MENTIONS_PER_WINDOW)
+    size = _max_results(call.request, 5, 10)
+    handle = call.state.account(NETWORK, call.params["id"]).handle
+    said = [s for s in call.state.public.of_account(NETWORK, call.params["id"]) if f"@{handle}" in s.text]
+    return _listing(call, said, page_param="pagination_token", size=size, headers=headers)
+
+
+@router.route("GET", r"/2/tweets/search/recent")
+def search_recent(call: Call) -> Response:
+    """Recent search, for the one operator we use: `conversation_id:<id>` (the replies in
+    one of our posts' threads, replies to replies included), the last seven days."""
+    account = authenticate(call)
+    require_read_access(call)
+    headers = _count_read(call, account, "search", SEARCH_PER_WINDOW)
+    query = call.request.arg("query")
+    found = _CONVERSATION.match(query)
+    if found is None:
+        raise Reply(
+            invalid_request("The sandbox's recent search knows only `conversation_id:<id>`.", {"query": [query]})
+        )
+    size = _max_results(call.request, 10, 10)
+    oldest = datetime.now(UTC) - timedelta(days=SEARCH_DAYS)
+    said = [s for s in call.state.public.in_thread(NETWORK, found[1]) if s.created_at >= oldest]
+    return _listing(call, said, page_param="next_token", size=size, headers=headers)
+
+
+_EVENTS = {public.MENTION: "post.mention.create", public.REPLY: "post.reply.create", public.QUOTE: "post.quote.create"}
+_ALL_FIELDS = {"created_at", "author_id", "conversation_id", "lang"}
+
+
+def webhook_body(said: public.Said, verb: str) -> bytes | None:
+    """The X Activity API's event for a new post of the public, as its webhook delivers it;
+    None for what it does not push (edits, deletions, replies to replies)."""
+    if verb != "add" or (said.kind == public.REPLY and said.parent != said.post):
+        return None
+    event = {
+        "event_uuid": str(int(hashlib.sha256(said.id.encode()).hexdigest()[:15], 16)),
+        "filter": {"user_id": said.account},
+        "event_type": _EVENTS[said.kind],
+        "tag": "diplomacy-hub",
+        "payload": said_json(said, _ALL_FIELDS | {"referenced_tweets", "in_reply_to_user_id"}),
+        "includes": {"users": [{"id": said.author.id, "name": said.author.name, "username": said.author.handle}]},
+    }
+    return public.dumps({"data": event})
 
 
 SPEC = NetworkSpec(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import math
 import re
@@ -21,7 +22,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from channels.sandbox import metrics, tokens
+from channels.sandbox import metrics, public, tokens
 from channels.sandbox.http import Call, NetworkSpec, Reply, Request, Response, Router, json_response
 from channels.sandbox.state import Item, Media, SandboxState, Upload
 
@@ -576,6 +577,143 @@ def search(call: Call) -> Response:
         for item in found
     ]
     return _list_response("youtube#searchListResponse", results, limit)
+
+
+# --- What the public says: comment threads and replies, under a project's daily quota ------------
+
+QUOTA_UNITS_PER_DAY = 10_000  # one Google Cloud project's default, shared by every channel
+_QUOTA_DAY_SECONDS = 86_400
+
+
+def _spend_quota(call: Call, units: int = 1) -> None:
+    """Count a list call against the project's day; past the quota, YouTube's 403."""
+    used = 0
+    for _ in range(units):
+        used = call.state.public.count_call(NETWORK, "project", "units", _QUOTA_DAY_SECONDS)
+    if used > QUOTA_UNITS_PER_DAY:
+        raise Reply(
+            google_error(
+                403,
+                "The request cannot be completed because you have exceeded your "
+                '<a href="/youtube/v3/getting-started#quota">quota</a>.',
+                "quotaExceeded",
+                "youtube.quota",
+            )
+        )
+
+
+def _page_args(request: Request, default: int) -> tuple[int, int]:
+    raw = request.arg("maxResults") or str(default)
+    page_token = request.arg("pageToken")
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise _invalid("invalidParameter", f"Invalid value '{raw}'. Values must be within the range: [1, 100]")
+    try:
+        start = int(base64.urlsafe_b64decode(page_token.encode() + b"==").decode()) if page_token else 0
+    except ValueError:
+        raise _invalid("invalidPageToken", "The request specifies an invalid page token.") from None
+    return int(raw), start
+
+
+def _paged(kind: str, items: list[dict[str, Any]], size: int, start: int) -> Response:
+    page = items[start : start + size]
+    body: dict[str, Any] = {
+        "kind": kind,
+        "etag": _etag(kind, str(start), str(len(items))),
+        "pageInfo": {"totalResults": len(items), "resultsPerPage": size},
+        "items": page,
+    }
+    if start + size < len(items):
+        body["nextPageToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode().rstrip("=")
+    return json_response(200, body)
+
+
+def comment_resource(said: public.Said, video_id: str) -> dict[str, Any]:
+    text = said.text
+    snippet: dict[str, Any] = {
+        "channelId": said.account,
+        "videoId": video_id,
+        "textDisplay": html.escape(text),
+        "textOriginal": text,
+        "authorDisplayName": said.author.name,
+        "authorProfileImageUrl": "https://yt3.ggpht.com/a/default-user=s48",
+        "authorChannelUrl": f"http://www.youtube.com/@{said.author.handle}",
+        "authorChannelId": {"value": said.author.id},
+        "canRate": True,
+        "viewerRating": "none",
+        "likeCount": 0,
+        "publishedAt": _rfc3339(said.created_at),
+        "updatedAt": _rfc3339(said.edited_at or said.created_at),
+    }
+    if said.kind == public.REPLY:
+        snippet["parentId"] = said.parent
+    return {"kind": "youtube#comment", "etag": _etag(said.id, said.text), "id": said.id, "snippet": snippet}
+
+
+@router.route("GET", r"/youtube/v3/commentThreads")
+def list_comment_threads(call: Call) -> Response:
+    """commentThreads.list(allThreadsRelatedToChannelId): the channel's threads, newest
+    first (order=time), each with its reply count and up to five replies (part=replies)."""
+    authenticate(call)
+    request = call.request
+    channel = request.arg("allThreadsRelatedToChannelId")
+    if not channel:
+        raise _invalid("missingRequiredParameter", "No filter selected. Expected one of: allThreadsRelatedToChannelId.")
+    size, start = _page_args(request, 20)
+    _spend_quota(call)
+    said = [s for s in call.state.public.of_account(NETWORK, channel) if not s.deleted]
+    replies: dict[str, list[public.Said]] = {}
+    for item in said:
+        if item.kind == public.REPLY:
+            replies.setdefault(item.parent, []).append(item)
+    tops = sorted((s for s in said if s.kind == public.COMMENT), key=lambda s: (s.created_at, s.id), reverse=True)
+    parts = _parts(request)
+    threads = []
+    for top in tops:
+        under = sorted(replies.get(top.id, []), key=lambda s: s.created_at)
+        thread: dict[str, Any] = {
+            "kind": "youtube#commentThread",
+            "etag": _etag("thread", top.id, str(len(under))),
+            "id": top.id,
+            "snippet": {
+                "channelId": channel,
+                "videoId": top.post,
+                "topLevelComment": comment_resource(top, top.post),
+                "canReply": True,
+                "totalReplyCount": len(under),
+                "isPublic": True,
+            },
+        }
+        if "replies" in parts and under:
+            thread["replies"] = {"comments": [comment_resource(reply, top.post) for reply in under[-5:]]}
+        threads.append(thread)
+    return _paged("youtube#commentThreadListResponse", threads, size, start)
+
+
+@router.route("GET", r"/youtube/v3/comments")
+def list_comments(call: Call) -> Response:
+    """comments.list(parentId): every reply of a thread, oldest first."""
+    authenticate(call)
+    request = call.request
+    parent = request.arg("parentId")
+    if not parent:
+        raise _invalid("missingRequiredParameter", "No filter selected. Expected one of: id, parentId.")
+    size, start = _page_args(request, 20)
+    _spend_quota(call)
+    top = call.state.public.get(NETWORK, parent)
+    if top is None:
+        raise Reply(
+            google_error(
+                404,
+                "The comment identified by the parentId parameter could not be found.",
+                "commentNotFound",
+                "youtube.comment",
+            )
+        )
+    under = sorted(
+        (s for s in call.state.public.of_account(NETWORK, top.account) if s.parent == parent and not s.deleted),
+        key=lambda s: s.created_at,
+    )
+    return _paged("youtube#commentListResponse", [comment_resource(s, top.post) for s in under], size, start)
 
 
 SPEC = NetworkSpec(

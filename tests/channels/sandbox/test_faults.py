@@ -186,3 +186,18 @@ def test_invalid_rules_are_refused_with_a_reason(http, sandbox_url, rule):
 
     assert response.status_code == 400
     assert response.json()["error"]
+
+
+def test_a_rule_with_after_lets_that_many_calls_through_first(http, sandbox_url):
+    add_fault(http, sandbox_url, network="twitter", rate_limit_rate=1.0, count=1, after=2)
+    headers = {"Authorization": "Bearer sbx.twitter.4242.a"}
+
+    statuses = [http.get(f"{sandbox_url}/twitter/2/users/me", headers=headers).status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 429, 200]
+
+
+def test_after_must_be_a_whole_number_of_calls(http, sandbox_url):
+    for after in (-1, 1.5, True):
+        answer = http.post(f"{sandbox_url}/_sandbox/faults", json={"after": after})
+        assert answer.status_code == 400
