@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from diplomacy_hub.forms import ListFilterForm
+from diplomacy_hub.localtime import BoundedDateField
 
 
 class AuditFilterForm(ListFilterForm):
@@ -9,8 +10,8 @@ class AuditFilterForm(ListFilterForm):
         label=_("Action"), required=False, max_length=64, help_text=_("e.g. auth.login, or auth. for every login event")
     )
     actor = forms.CharField(label=_("User"), required=False, max_length=150)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = BoundedDateField(label=_("From"), required=False)
+    date_to = BoundedDateField(label=_("To"), required=False)
 
     def __init__(self, *args, actions: list[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from diplomacy_hub.localtime import day_start
 
 
 def audit_event_list(
@@ -23,9 +24,9 @@ def audit_event_list(
         events = events.filter(actor_label__iexact=actor)
     tz = tz or timezone.get_current_timezone()
     if date_from:
-        events = events.filter(created_at__gte=timezone.make_aware(datetime.combine(date_from, time.min), tz))
+        events = events.filter(created_at__gte=day_start(date_from, tz))
     if date_to:
-        events = events.filter(created_at__lte=timezone.make_aware(datetime.combine(date_to, time.max), tz))
+        events = events.filter(created_at__lt=day_start(date_to + timedelta(days=1), tz))
     return events.order_by("-created_at", "-pk")
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -13,6 +10,7 @@ from django.views.decorators.http import require_GET
 from audit import selectors
 from audit.forms import AuditFilterForm
 from diplomacy_hub import policy
+from diplomacy_hub.localtime import hq_zone
 
 EVENTS_PER_PAGE = 50
 
@@ -24,7 +22,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     policy.require(request.user, "audit.view")
     actions = selectors.audit_actions()
     filters = AuditFilterForm(request.GET or None, actions=actions)
-    headquarters = ZoneInfo(settings.HEADQUARTERS_TIME_ZONE)
+    headquarters = hq_zone()
     events = selectors.audit_event_list(**filters.filters(), tz=headquarters)
     return render(
         request,
@@ -33,6 +31,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "page": Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page")),
             "filters": filters,
             "actions": actions,
-            "headquarters_time_zone": settings.HEADQUARTERS_TIME_ZONE,
+            "headquarters_time_zone": str(headquarters),
         },
     )

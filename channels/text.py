@@ -22,6 +22,11 @@ from twitter_text.config import config as _twitter_text_config
 
 from channels.adapters.base import Said
 
+# No network takes a longer post than Facebook (about 63,206 characters). Past this, with
+# a margin, a text is refused before any network's rules are asked (posts/limits.py), and
+# nothing here counts it: X's parser takes seconds on a megabyte.
+TEXT_MAX = 70_000
+
 # --- X -------------------------------------------------------------------------------
 
 TWEET_MAX = 280
@@ -48,7 +53,10 @@ def tweet_length(text: str) -> int:
 
     Exact, except for a run of more than 8 dots without a space ("a.b.c.d.e.f.g.h.i.j"),
     which is given an upper bound: never less than X counts, so never a surprise refusal.
+    A text past TEXT_MAX is not counted: its length in characters says "too long" at once.
     """
+    if len(text) > TEXT_MAX:
+        return len(text)
     text = _normalise_for_x(text)
     dense_runs: list[str] = []
 

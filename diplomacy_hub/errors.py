@@ -5,9 +5,23 @@ every URL pattern of the project, and the demo runs on shared training servers, 
 person refused or lost sees our 404 whatever the setting."""
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.views import defaults
+
+
+class InvalidInput(BadRequest):
+    """Input that no field can show its error beside (a damaged address): a 400 page that
+    says what is wrong, in the reader's words. Other 400s (SuspiciousOperation) say nothing."""
+
+
+def bad_request(request, exception=None):
+    if not isinstance(exception, InvalidInput):
+        # Django's plain page: a host or a header it refused may not survive our layout.
+        return defaults.bad_request(request, exception)
+    return render(request, "errors/400.html", {"message": str(exception)}, status=400)
 
 
 def permission_denied(request, exception=None):

@@ -138,7 +138,7 @@ def _alert_reached_missions_of(user, obj: Any) -> bool:
     return targets is not None and targets.filter(mission_id__in=list(mission_ids_of(user))).exists()
 
 
-def _wrote_part(user, obj: Any) -> bool:
+def wrote_part(user, obj: Any) -> bool:
     """The author, or anyone who changed what the message says since (`writer_ids()`).
     An object without `writer_ids` (a plain record) answers by its author alone."""
     if getattr(obj, "author_id", None) == user.pk:
@@ -165,7 +165,7 @@ def _may_decide(user, obj: Any) -> bool | Refusal:
     deciders = (Role.CRISIS_UNIT, Role.PRESS_OFFICE) if _is_crisis(obj) else (Role.PRESS_OFFICE,)
     if not has_role(user, *deciders):
         return False
-    if _wrote_part(user, obj):
+    if wrote_part(user, obj):
         return WROTE_PART
     return True
 
@@ -216,6 +216,13 @@ RULES: dict[str, Rule] = {
     "publishing.pause": _role(Role.PRESS_OFFICE),
     "publishing.resume": _role(Role.PRESS_OFFICE),
     "health.view": _role(Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR),
+    # The conversation desk: what the public says to a mission is seen like its messages.
+    "conversation.inbox": lambda user, obj=None: bool(roles_of(user)),
+    "conversation.view": _may_view,
+    # Set its status, assign it: the mission's officers, the press office and the crisis unit.
+    "conversation.handle": lambda user, obj: (
+        _is_officer_of(user, obj) or has_role(user, Role.PRESS_OFFICE, Role.CRISIS_UNIT)
+    ),
 }
 
 

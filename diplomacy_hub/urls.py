@@ -19,6 +19,7 @@ urlpatterns = [
     path("missions/staff/", include("security.urls_staff")),
     path("missions/", include("embassies.urls")),
     path("accounts/social/", include("channels.urls")),
+    path("conversations/", include("conversations.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
@@ -39,6 +40,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
 ]
 
+handler400 = errors.bad_request
 handler403 = errors.permission_denied
 handler404 = errors.page_not_found
 handler500 = errors.server_error

@@ -10,11 +10,15 @@ from embassies import selectors
 from embassies.models import Mission
 from embassies.roles import Role
 
+# A search is a few words: a longer one is refused with the limit said, never run.
+SEARCH_MAX = 200
+
 
 class MissionFilterForm(ListFilterForm):
     q = forms.CharField(
         label=gettext_lazy("Search"),
         required=False,
+        max_length=SEARCH_MAX,
         widget=forms.SearchInput(attrs={"placeholder": gettext_lazy("Name, city, code or country code (JP)")}),
     )
     region = forms.ChoiceField(
@@ -31,6 +35,7 @@ class StaffFilterForm(ListFilterForm):
     q = forms.CharField(
         label=gettext_lazy("Search"),
         required=False,
+        max_length=SEARCH_MAX,
         widget=forms.SearchInput(attrs={"placeholder": gettext_lazy("Name, username, e-mail or mission")}),
     )
     role = forms.ChoiceField(

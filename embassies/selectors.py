@@ -6,9 +6,11 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from diplomacy_hub import policy
+from diplomacy_hub.ids import parse_slug
 from embassies.models import Mission, StaffMembership
 from embassies.names import by_name
 from embassies.roles import Role
@@ -49,7 +51,10 @@ def mission_list(
 
 
 def mission_get(*, user, code: str) -> Mission:
-    """The mission with this code, or Http404 when it is not visible to the user."""
+    """The mission with this code, or Http404 when it is not visible to the user (or the
+    code could name no mission)."""
+    if parse_slug(code) is None:
+        raise Http404("No such mission.")
     return get_object_or_404(missions_visible_to(user), code=code)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from diplomacy_hub import policy
+from diplomacy_hub.localtime import hq_context
 from embassies import selectors, services
 from embassies.forms import MembershipForm, MissionFilterForm, RemoveMembershipForm, RoleForm, StaffFilterForm
 from embassies.roles import Role
@@ -70,7 +70,7 @@ def mission_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "now": now,
             "manages": manages,
-            "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
+            **hq_context(),
         },
     )
 

@@ -1,32 +1,30 @@
 """Forms of the publishing pages: they read and check what people type, in their words and
 in the mission's local time, and hand plain values to the services (which decide).
 
-Times are typed in a mission's local time (an IANA zone) and converted here, on the
-server, with zoneinfo: a time that does not exist on that day (the clocks go forward) or
-that happens twice (they go back) is refused with a clear error rather than guessed.
+Times are typed in a mission's local time and converted by diplomacy_hub/localtime.py: a
+time that does not exist on that day or happens twice is refused rather than guessed.
 """
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
+from diplomacy_hub.localtime import BoundedDateField, LocalDateTimeField, hq_place, place_of, zone_of
 from embassies.forms import searchable
 from embassies.models import RIGHT_TO_LEFT_LANGUAGES, Mission
 from posts.draft import Draft, draft_typed, texts_of
+from posts.limits import TEXT_MAX
 from posts.models import ALT_TEXT_MAX, COMMENT_MAX, TEXT_TITLE_MAX, TITLE_MAX, Attachment, Message, Priority
 from posts.problems import display_language
 from posts.validation import is_blocking, language_name
 
-LOCAL_INPUT_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
 NETWORKS_WITH_TITLES = (Network.YOUTUBE, Network.FLICKR)
 
 
@@ -37,102 +35,6 @@ def text_field(language: str, network: str = "") -> str:
 
 def title_field(language: str, network: str = "") -> str:
     return f"title_{language}_{network}" if network else f"title_{language}"
-
-
-def hq_zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.HEADQUARTERS_TIME_ZONE)
-
-
-def zone_city(zone: zoneinfo.ZoneInfo | str) -> str:
-    """ "Paris" for Europe/Paris, "New York" for America/New_York: how people name a zone."""
-    return str(zone).rsplit("/", 1)[-1].replace("_", " ")
-
-
-def zone_of(mission: Mission | None) -> zoneinfo.ZoneInfo:
-    """The zone times of this mission are typed in; headquarters' for a crisis alert."""
-    return mission.zone if mission is not None else hq_zone()
-
-
-def place_of(mission: Mission | None) -> str:
-    return mission.display_city if mission is not None else zone_city(hq_zone())
-
-
-# --- Local times ----------------------------------------------------------------------------
-
-
-def parse_local(value: str) -> datetime | None:
-    """A naive datetime from what a datetime-local input sends, or None if unreadable."""
-    value = str(value or "").strip()
-    for fmt in LOCAL_INPUT_FORMATS:
-        try:
-            return datetime.strptime(value, fmt)  # noqa: DTZ007 (naive on purpose: a wall-clock time)
-        except ValueError:
-            continue
-    return None
-
-
-def local_to_aware(naive: datetime, zone: zoneinfo.ZoneInfo, *, place: str) -> datetime:
-    """The instant a wall-clock time in `zone` means. Raises ValidationError when that time
-    does not exist (the clocks go forward over it) or happens twice (they go back)."""
-    first = naive.replace(tzinfo=zone, fold=0)
-    second = naive.replace(tzinfo=zone, fold=1)
-    if first.utcoffset() != second.utcoffset():
-        shown = formats.date_format(naive, "DATETIME_FORMAT")
-        if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
-            raise ValidationError(
-                _(
-                    "%(time)s does not exist in %(place)s: the clocks go forward at that hour on that day. "
-                    "Choose a time an hour later or earlier."
-                ),
-                code="nonexistent",
-                params={"time": shown, "place": place},
-            )
-        raise ValidationError(
-            _(
-                "%(time)s happens twice in %(place)s: the clocks go back at that hour on that day. "
-                "Choose a time outside that hour so that nobody has to guess which one you mean."
-            ),
-            code="ambiguous",
-            params={"time": shown, "place": place},
-        )
-    return first.astimezone(UTC)
-
-
-class LocalDateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
-
-
-class LocalDateTimeField(forms.Field):
-    """A time typed in `zone` (a datetime-local input), cleaned to an aware UTC datetime."""
-
-    widget = LocalDateTimeInput
-    default_error_messages = {
-        "invalid": _("Enter a date and a time, for example 2030-03-14 09:30."),
-    }
-
-    def __init__(self, *, zone: zoneinfo.ZoneInfo, place: str, **kwargs) -> None:
-        self.zone, self.place = zone, place
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value):
-        if isinstance(value, datetime):
-            if timezone.is_aware(value):
-                value = value.astimezone(self.zone).replace(tzinfo=None)
-            return value.strftime("%Y-%m-%dT%H:%M")
-        return value
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if isinstance(value, datetime):
-            return value if timezone.is_aware(value) else local_to_aware(value, self.zone, place=self.place)
-        naive = parse_local(value)
-        if naive is None:
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return local_to_aware(naive, self.zone, place=self.place)
 
 
 # --- Errors beside the fields -----------------------------------------------------------------
@@ -270,6 +172,7 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
             self.fields[text_field(language)] = forms.CharField(
                 label=_("Text in %(language)s") % {"language": name},
                 required=False,
+                max_length=TEXT_MAX,
                 widget=forms.Textarea(attrs={"rows": 6}),
             )
             self.fields[title_field(language)] = forms.CharField(
@@ -281,6 +184,7 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
                 self.fields[text_field(language, network)] = forms.CharField(
                     label=_("%(network)s wording in %(language)s") % {"network": label, "language": name},
                     required=False,
+                    max_length=TEXT_MAX,
                     widget=forms.Textarea(attrs={"rows": 3}),
                 )
                 if network in NETWORKS_WITH_TITLES:
@@ -562,12 +466,8 @@ class ReviewQueueFilterForm(forms.Form):
     mission = forms.ChoiceField(label=_("Mission"), required=False)
     network = forms.ChoiceField(label=_("Network"), required=False)
     priority = forms.ChoiceField(label=_("Priority"), required=False)
-    date_from = forms.DateField(
-        label=_("Going out from"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    date_to = forms.DateField(
-        label=_("Going out until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    date_from = BoundedDateField(label=_("Going out from"), required=False)
+    date_to = BoundedDateField(label=_("Going out until"), required=False)
 
     def __init__(self, *args, missions, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -595,9 +495,7 @@ class CalendarForm(forms.Form):
     view = forms.ChoiceField(
         label=_("View"), required=False, widget=forms.RadioSelect, choices=[(WEEK, _("Week")), (MONTH, _("Month"))]
     )
-    date = forms.DateField(
-        label=_("Showing"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    date = BoundedDateField(label=_("Showing"), required=False)
     region = forms.ChoiceField(label=_("Region"), required=False)
     mission = forms.ChoiceField(label=_("Mission"), required=False)
     tz = forms.ChoiceField(label=_("Times in"), required=False, widget=forms.RadioSelect)
@@ -612,7 +510,7 @@ class CalendarForm(forms.Form):
         self.fields["mission"].choices = _mission_choices(missions)
         searchable(self.fields["mission"], placeholder=_("All missions"))
         self.fields["tz"].choices = [
-            (self.HQ, _("%(place)s (headquarters)") % {"place": zone_city(hq_zone())}),
+            (self.HQ, _("%(place)s (headquarters)") % {"place": hq_place()}),
             (self.MISSION, _("Each mission's own")),
         ]
 

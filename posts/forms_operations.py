@@ -2,7 +2,7 @@
 
 Forms only read and check what was typed; the services (posts/services/*) do the writing.
 Times are typed in a named zone (the mission's, or headquarters') and become aware
-datetimes here, so that a service never sees a naive one.
+datetimes through diplomacy_hub/localtime.py, so that a service never sees a naive one.
 """
 
 from __future__ import annotations
@@ -12,50 +12,22 @@ import zoneinfo
 from datetime import datetime
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network
+from diplomacy_hub.ids import parse_ids
+from diplomacy_hub.localtime import LocalDateTimeField, hq_zone, zone_city
 from embassies.forms import searchable
 from embassies.models import Mission
 from embassies.names import by_name, country_name
 from embassies.validators import is_language_code
+from posts.limits import REASON_MAX, TEXT_MAX
 from posts.models import PublishingPause
 from posts.services.crisis import DEFAULT_CRISIS_NETWORKS, clean_scope
+from posts.services.messages import TITLE_MAX
 from posts.validation import language_name
-
-DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-
-
-def headquarters_zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.HEADQUARTERS_TIME_ZONE)
-
-
-class LocalDateTimeField(forms.Field):
-    """A date and time typed in `zone` (a <input type="datetime-local">), returned aware."""
-
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-    default_error_messages = {"invalid": _("Enter a date and a time, for example 2025-06-01 14:30.")}
-
-    def __init__(self, *, zone: zoneinfo.ZoneInfo | None = None, **kwargs) -> None:
-        self.zone = zone or headquarters_zone()
-        super().__init__(**kwargs)
-
-    def to_python(self, value) -> datetime | None:
-        if value in self.empty_values:
-            return None
-        if isinstance(value, datetime):
-            return value if timezone.is_aware(value) else timezone.make_aware(value, self.zone)
-        text = str(value).strip()
-        for pattern in DATETIME_LOCAL_FORMATS:
-            try:
-                naive = datetime.strptime(text, pattern)  # noqa: DTZ007 (made aware in self.zone below)
-            except ValueError:
-                continue
-            return timezone.make_aware(naive, self.zone)
-        raise ValidationError(self.error_messages["invalid"], code="invalid")
 
 
 class ConfirmMixin:
@@ -79,7 +51,7 @@ class CancelForm(ConfirmMixin, forms.Form):
     reason = forms.CharField(
         label=_("Why cancel it?"),
         required=False,
-        max_length=1000,
+        max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The author is told, with this reason."),
     )
@@ -116,16 +88,20 @@ class ReleaseForm(ConfirmMixin, forms.Form):
 
     def __init__(self, *args, zone: zoneinfo.ZoneInfo | None = None, zone_label: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.zone = zone or headquarters_zone()
-        self.fields["publish_at"].zone = self.zone
-        self.fields["publish_at"].help_text = _("In %(zone)s time.") % {"zone": zone_label or self.zone.key}
+        self.zone = zone or hq_zone()
+        self.fields["publish_at"] = LocalDateTimeField(
+            zone=self.zone,
+            place=zone_label or zone_city(self.zone),
+            label=_("Date and time"),
+            required=False,
+            help_text=_("In %(zone)s time.") % {"zone": zone_label or self.zone.key},
+        )
 
     def clean_deliveries(self) -> list[int]:
-        text = self.cleaned_data.get("deliveries") or ""
-        try:
-            return [int(part) for part in text.split(",") if part.strip()]
-        except ValueError:
-            raise ValidationError(_("The list of deliveries is damaged: start again from the monitor.")) from None
+        ids = parse_ids(self.cleaned_data.get("deliveries") or "")
+        if ids is None:
+            raise ValidationError(_("The list of deliveries is damaged: start again from the monitor."))
+        return ids
 
     def clean(self):
         cleaned = super().clean()
@@ -186,7 +162,7 @@ class PauseForm(ConfirmMixin, forms.Form):
     )
     reason = forms.CharField(
         label=_("Reason"),
-        max_length=2000,
+        max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Shown to everyone who sees the pause, and kept in the record."),
         error_messages={"required": _("Say why publishing is paused.")},
@@ -271,16 +247,20 @@ class CrisisAlertForm(forms.Form):
 
     title = forms.CharField(
         label=_("Internal title"),
-        max_length=200,
+        max_length=TITLE_MAX,
         help_text=_("For the crisis unit and the press office; it is not published."),
         error_messages={"required": _("Give the alert an internal title.")},
     )
     text_fr = forms.CharField(
-        label=_("Text in French"), required=False, widget=forms.Textarea(attrs={"rows": 4, "lang": "fr", "dir": "auto"})
+        label=_("Text in French"),
+        required=False,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4, "lang": "fr", "dir": "auto"}),
     )
     text_en = forms.CharField(
         label=_("Text in English"),
         required=False,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 4, "lang": "en", "dir": "auto"}),
     )
     scope_kind = forms.ChoiceField(
@@ -317,6 +297,7 @@ class CrisisAlertForm(forms.Form):
             self.fields[f"text_{number}"] = forms.CharField(
                 label=_("Text in this language"),
                 required=False,
+                max_length=TEXT_MAX,
                 widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
             )
 

@@ -12,9 +12,9 @@ import zoneinfo
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.utils import timezone
 
+from diplomacy_hub.localtime import hq_place, hq_zone
 from diplomacy_hub.mail import absolute_url, mail_queue, one_line, users_in_groups
 from embassies.roles import Role
 from posts.models import Delivery, Message, Review
@@ -36,9 +36,8 @@ def _name(user) -> str:
 def describe_time(moment: datetime, message: Message) -> str:
     """ "on Tue 14 Mar 2027 at 18:00 in Tokyo (10:00 in Paris)": the mission's local time
     beside headquarters' time (UTC beside headquarters' for a crisis alert)."""
-    hq_zone = zoneinfo.ZoneInfo(settings.HEADQUARTERS_TIME_ZONE)
-    hq_city = settings.HEADQUARTERS_TIME_ZONE.rsplit("/", 1)[-1].replace("_", " ")
-    hq = timezone.localtime(moment, hq_zone)
+    hq_city = hq_place()
+    hq = timezone.localtime(moment, hq_zone())
     if moment <= timezone.now() + timedelta(seconds=60):
         return "now"
     if message.mission is not None:

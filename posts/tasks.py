@@ -27,7 +27,7 @@ from django.db import close_old_connections
 
 from channels.adapters import NETWORKS
 from diplomacy_hub.tasks import task
-from posts.services.delivery import delivery_publish
+from posts.services.delivery import deliveries_publish
 from posts.services.dispatch import dispatch_due as dispatch_due_service
 from posts.services.dispatch import record_heartbeat
 from posts.services.operations import delivery_retract
@@ -78,11 +78,17 @@ def dispatch_due(self, **kwargs) -> None:
         )
 
 
+@task(name="posts.publish_batch")
+def publish_batch(delivery_ids: list[int], **kwargs) -> None:
+    for delivery_id, outcome in deliveries_publish(delivery_ids=delivery_ids).items():
+        if outcome.state:
+            logger.info("Delivery %s: %s (%s) %s", delivery_id, outcome.state, outcome.kind, outcome.detail[:200])
+
+
 @task(name="posts.publish_delivery")
 def publish_delivery(delivery_id: int, **kwargs) -> None:
-    outcome = delivery_publish(delivery_id=delivery_id)
-    if outcome.state:
-        logger.info("Delivery %s: %s (%s) %s", delivery_id, outcome.state, outcome.kind, outcome.detail[:200])
+    """One delivery, as older dispatchers sent them (a rolling deploy)."""
+    publish_batch([delivery_id])
 
 
 @task(name="posts.sweep", bind=True)

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from embassies import selectors as embassies_selectors
@@ -42,7 +43,15 @@ class TokenForm(forms.Form):
 
 class LoginForm(AuthenticationForm):
     """Django's login form, which says so when the account is deactivated, but only to
-    whoever gave its right password (anyone else learns nothing about the account)."""
+    whoever gave its right password (anyone else learns nothing about the account); and
+    which checks the username's length before anything records the attempt (django-axes
+    writes it into a varchar(255)): Django sets only the input's maxlength.
+    """
+
+    def __init__(self, request=None, *args, **kwargs) -> None:
+        super().__init__(request, *args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
 
     def get_invalid_login_error(self) -> ValidationError:
         username = self.cleaned_data.get("username") or ""

@@ -8,8 +8,8 @@ STYLE.md "Tasks"), read from the app the workers run, and beat's entries.
 - JSON only (ids, never pickled objects), no result backend (a hung Redis must never block
   a web request);
 - beat ticks the dispatcher on both publishing queues, sweeps on the maintenance queue,
-  and checks and refreshes the social accounts there too; every entry names a task that
-  exists."""
+  and checks and refreshes the social accounts there too; the conversation desk's polls
+  and snoozes are on the listening queue; every entry names a task that exists."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import pytest
 
 from diplomacy_hub.celery import app
 
-QUEUES = {"crisis", "publish", "maintenance"}
-OUR_TASKS = ("posts.", "channels.")
+QUEUES = {"crisis", "publish", "maintenance", "listen"}
+OUR_TASKS = ("posts.", "channels.", "conversations.")
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,7 @@ def test_each_of_our_tasks_acks_late_and_speaks_json(conf):
     ours = {name: task for name, task in app.tasks.items() if name.startswith(OUR_TASKS)}
     assert {
         "posts.dispatch_due",
+        "posts.publish_batch",
         "posts.publish_delivery",
         "posts.sweep",
         "posts.reconcile_delivery",
@@ -98,6 +99,13 @@ def test_beat_sweeps_and_cares_for_the_accounts_on_the_maintenance_queue(conf):
     from django.conf import settings
 
     assert float(sweep["schedule"]) < settings.SWEEPER_QUEUED_AFTER
+
+
+def test_beat_ticks_the_conversation_desk_on_the_listening_queue(conf):
+    for task in ("conversations.poll_due", "conversations.wake_snoozed"):
+        (entry,) = _entries(conf, task)
+        assert entry["options"]["queue"] == "listen", task
+        assert float(entry["schedule"]) <= entry["options"]["expires"], task
 
 
 def test_every_beat_entry_names_a_registered_task_and_a_declared_queue(conf):

@@ -87,6 +87,10 @@ EXPECTED = {
     "publishing.pause": {OFFICER: never, PRESS: always, CRISIS: never, ADMIN: never},
     "publishing.resume": {OFFICER: never, PRESS: always, CRISIS: never, ADMIN: never},
     "health.view": {OFFICER: never, PRESS: always, CRISIS: always, ADMIN: always},
+    # The conversation desk.
+    "conversation.inbox": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: always},
+    "conversation.view": VIEW,
+    "conversation.handle": {OFFICER: own_mission, PRESS: always, CRISIS: always, ADMIN: never},
 }
 DECISIONS = ["message.approve", "message.request_changes", "message.reject"]
 

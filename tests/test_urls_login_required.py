@@ -19,6 +19,8 @@ PUBLIC = {
     "set_language": "switching language on the login page; it only sets a cookie and redirects",
     "admin:login": "the admin's own login page",
     "healthz": "load balancers and monitoring; counts and ages only, no message or account",
+    "conversations:webhook_x": "X pushes to it; every POST is proven by its HMAC signature, else 403",
+    "conversations:webhook_facebook": "Facebook pushes to it; every POST is proven by its HMAC signature, else 403",
     "invitation:open": "an invited person has no account yet: the link's single-use token is the credential",
     "invitation:accept": "the invited person sets their password; works only with a valid link kept in the session",
 }

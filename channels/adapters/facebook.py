@@ -711,6 +711,17 @@ class FacebookAdapter:
         expected = "sha256=" + hmac_sha256(app_secret, body).hex()
         return same_signature(header(headers, "X-Hub-Signature-256"), expected)
 
+    def webhook_parts(self, payload: Any) -> Sequence[tuple[str, Mapping[str, Any]]]:
+        """A Page delivery's `entry` list, one entry per Page (its `id`)."""
+        entries = payload.get("entry") if isinstance(payload, Mapping) else None
+        if not isinstance(entries, list):
+            raise PermanentError("A Facebook webhook delivery that is not a Page's entries.")
+        parts: list[tuple[str, Mapping[str, Any]]] = []
+        for entry in entries:
+            page_id = entry.get("id") if isinstance(entry, Mapping) else None
+            parts.append((str(page_id) if isinstance(page_id, str | int) else "", {**payload, "entry": [entry]}))
+        return parts
+
     def webhook_items(self, payload: Mapping[str, Any]) -> Sequence[HeardItem]:
         """The Page `feed` changes of one delivery: comments (add, edited, remove) and
         visitors' posts; the Page's own posts, reactions and shares carry nothing for us."""

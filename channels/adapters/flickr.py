@@ -420,6 +420,9 @@ class FlickrAdapter:
     def verify_webhook(self, *, body: bytes, headers: Mapping[str, str], app_secret: str) -> bool:
         return False  # so a "Flickr webhook" is always refused
 
+    def webhook_parts(self, payload: Any) -> Sequence[tuple[str, Mapping[str, Any]]]:
+        raise PermanentError("Flickr has no webhooks: its comments are read by polling.")
+
     def webhook_items(self, payload: Mapping[str, Any]) -> Sequence[HeardItem]:
         raise PermanentError("Flickr has no webhooks: its comments are read by polling.")
 

@@ -105,8 +105,14 @@ class Listener(Protocol):
         """Whether a pushed delivery carries the network's valid signature (constant time)."""
         ...
 
+    def webhook_parts(self, payload: Any) -> Sequence[tuple[str, Mapping[str, Any]]]:
+        """A verified pushed delivery cut per account it is addressed to: (the network's id of
+        the account, "" when the part names none; the part, a delivery of its own for
+        `webhook_items`). PermanentError when the body is not a delivery of this network."""
+        ...
+
     def webhook_items(self, payload: Mapping[str, Any]) -> Sequence[HeardItem]:
-        """The items of one verified pushed delivery; malformed parts raise PermanentError."""
+        """The items of one part (see webhook_parts); a malformed part raises PermanentError."""
         ...
 
 

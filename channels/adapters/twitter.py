@@ -648,6 +648,21 @@ class TwitterAdapter:
         expected = "sha256=" + base64.b64encode(hmac_sha256(app_secret, body)).decode()
         return same_signature(header(headers, "x-twitter-webhooks-signature"), expected)
 
+    def webhook_parts(self, payload: Any) -> Sequence[tuple[str, Mapping[str, Any]]]:
+        """The X Activity API puts one event (or a list) under `data`, each naming the user
+        it was delivered for in `filter.user_id`."""
+        events = payload.get("data") if isinstance(payload, Mapping) else None
+        if isinstance(events, Mapping):
+            events = [events]
+        if not isinstance(events, list) or not events:
+            raise PermanentError("An X webhook delivery without its `data` event.")
+        parts: list[tuple[str, Mapping[str, Any]]] = []
+        for event in events:
+            where = event.get("filter") if isinstance(event, Mapping) else None
+            user_id = where.get("user_id") if isinstance(where, Mapping) else ""
+            parts.append((str(user_id) if isinstance(user_id, str | int) else "", {**payload, "data": event}))
+        return parts
+
     def webhook_items(self, payload: Mapping[str, Any]) -> Sequence[HeardItem]:
         """The X Activity API's post.mention.create, post.reply.create and post.quote.create
         (one event per delivery, under `data`); other event types carry nothing for us."""

@@ -526,6 +526,9 @@ class YouTubeAdapter:
     def verify_webhook(self, *, body: bytes, headers: Mapping[str, str], app_secret: str) -> bool:
         return False  # so a "YouTube comment webhook" is always refused
 
+    def webhook_parts(self, payload: Any) -> Sequence[tuple[str, Mapping[str, Any]]]:
+        raise PermanentError("YouTube pushes no comments: they are read by polling.")
+
     def webhook_items(self, payload: Mapping[str, Any]) -> Sequence[HeardItem]:
         raise PermanentError("YouTube pushes no comments: they are read by polling.")
 

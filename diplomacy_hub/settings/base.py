@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "embassies",
     "channels",
     "posts",
+    "conversations",
     "demo",
     "audit",
     "security",
@@ -277,7 +278,8 @@ CELERY_TASK_DEFAULT_QUEUE = "publish"
 # all three would be bound to the default exchange with the default key, and a task sent
 # to one queue would land in all three (the crisis worker would take routine work).
 CELERY_TASK_QUEUES = tuple(
-    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in ("crisis", "publish", "maintenance")
+    Queue(name, Exchange(name, type="direct"), routing_key=name)
+    for name in ("crisis", "publish", "maintenance", "listen")
 )
 CELERY_TASK_DEFAULT_EXCHANGE = "publish"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "publish"
@@ -289,6 +291,8 @@ CELERY_TASK_ROUTES = {
     "posts.sweep": {"queue": "maintenance"},
     "mail.*": {"queue": "maintenance"},
     "posts.reconcile_delivery": {"queue": "maintenance"},
+    # Hearing the public has its own lane: a slow network never delays publishing.
+    "conversations.*": {"queue": "listen"},
     "security.*": {"queue": "maintenance"},  # an invitation's mail
 }
 CELERY_TIMEZONE = "UTC"
@@ -309,6 +313,12 @@ DISPATCH_FIRST_BATCH_SIZE = env.int("DISPATCH_FIRST_BATCH_SIZE", default=64)
 DISPATCH_MAX_BATCHES = env.int("DISPATCH_MAX_BATCHES", default=20)  # per tick; the next tick goes on
 KICK_TIMEOUT = env.float("KICK_TIMEOUT", default=0.5)  # the most a web request waits on the broker
 PUBLISH_MAX_ATTEMPTS = env.int("PUBLISH_MAX_ATTEMPTS", default=8)
+# Deliveries per broker message (`posts.publish_batch`): claimed in one statement, their
+# attempts written in one, their message's checks and content done once.
+PUBLISH_BATCH_SIZE = env.int("PUBLISH_BATCH_SIZE", default=16)
+# Threads per worker process for the networks' calls (a batch claims no more than are
+# free); 0 sends each batch's calls one after the other in the task's own thread.
+PUBLISH_CALL_THREADS = env.int("PUBLISH_CALL_THREADS", default=32)
 # Attempt n that failed for sure waits BASE * 2**(n-1), capped, ±JITTER: 30 s ... 20 min,
 # eight attempts over about an hour.
 PUBLISH_BACKOFF_BASE = env.float("PUBLISH_BACKOFF_BASE", default=30.0)
@@ -345,6 +355,30 @@ PUBLISH_RATE_LIMITS = env.json(
         "flickr": {"app": [3_600, 3600]},
     },
 )
+# --- The conversation desk (conversations/) ----------------------------------------------------
+# Seconds between polls of one account, per network, when all goes well. Flickr's activity
+# feed may be read at most once an hour (its documentation); webhooks carry X and Facebook
+# in real time, so their polls only reconcile.
+LISTEN_INTERVALS = env.json(
+    "LISTEN_INTERVALS", default={"twitter": 300, "facebook": 900, "youtube": 1800, "flickr": 3600}
+)
+LISTEN_TICK = env.float("LISTEN_TICK", default=30.0)  # beat's look for due cursors
+LISTEN_BATCH_SIZE = env.int("LISTEN_BATCH_SIZE", default=200)  # accounts claimed per tick
+LISTEN_CLAIM_SECONDS = env.float("LISTEN_CLAIM_SECONDS", default=300.0)  # a lost poll is claimed again after
+# A failed poll waits BASE * 2**(failures-1), capped, ±JITTER (a share of it).
+LISTEN_BACKOFF_BASE = env.float("LISTEN_BACKOFF_BASE", default=60.0)
+LISTEN_BACKOFF_MAX = env.float("LISTEN_BACKOFF_MAX", default=3600.0)
+LISTEN_BACKOFF_JITTER = env.float("LISTEN_BACKOFF_JITTER", default=0.2)
+# How far back our own posts are watched for answers, in days (X: recent search's reach;
+# Facebook's comments under the posts of the last two weeks).
+LISTEN_REPLY_WINDOWS = env.json(
+    "LISTEN_REPLY_WINDOWS", default={"twitter": 3, "facebook": 14, "youtube": 14, "flickr": 14}
+)
+# Webhooks: the largest body accepted (bytes), and the token Facebook's GET verification
+# must present (set in the app's webhook settings on Meta's side).
+WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1_000_000)
+FACEBOOK_WEBHOOK_VERIFY_TOKEN = env("FACEBOOK_WEBHOOK_VERIFY_TOKEN", default="sandbox-facebook-verify-token")
+
 # Health (/healthz and the press office's health page): red beyond these ages.
 HEALTH_DISPATCHER_MAX_AGE = env.float("HEALTH_DISPATCHER_MAX_AGE", default=30.0)
 HEALTH_WORKER_MAX_AGE = env.float("HEALTH_WORKER_MAX_AGE", default=60.0)
@@ -381,6 +415,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "channels.refresh_expiring",
         "schedule": 300.0,
         "options": {"queue": "maintenance", "expires": 240.0},
+    },
+    # The conversation desk: claim the accounts whose listening cursor is due, one task each.
+    "conversations-poll-due": {
+        "task": "conversations.poll_due",
+        "schedule": LISTEN_TICK,
+        "options": {"queue": "listen", "expires": LISTEN_TICK * 2},
+    },
+    "conversations-wake-snoozed": {
+        "task": "conversations.wake_snoozed",
+        "schedule": 60.0,
+        "options": {"queue": "listen", "expires": 120.0},
     },
 }
 

@@ -4,12 +4,10 @@ the message list and page, the review queue, the compose form's missions and acc
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from django.conf import settings
 from django.db.models import (
     Case,
     Count,
@@ -30,6 +28,8 @@ from django.shortcuts import get_object_or_404
 
 from channels.models import Network, SocialAccount
 from diplomacy_hub import policy
+from diplomacy_hub.ids import parse_id
+from diplomacy_hub.localtime import day_start, hq_zone
 from embassies.models import Mission
 from embassies.names import by_name, in_reader_language, sort_key
 from embassies.roles import Role
@@ -74,9 +74,7 @@ def _moment(value: date | datetime, *, end: bool) -> datetime:
     """A date is a day at headquarters: from its midnight, up to the next midnight."""
     if isinstance(value, datetime):
         return value
-    zone = zoneinfo.ZoneInfo(settings.HEADQUARTERS_TIME_ZONE)
-    day = value + timedelta(days=1) if end else value
-    return datetime.combine(day, time.min, tzinfo=zone)
+    return day_start(value + timedelta(days=1) if end else value, hq_zone())
 
 
 def message_list(
@@ -181,9 +179,12 @@ def message_get(*, user, pk: int) -> Message:
             ),
         )
     )
+    message_id = parse_id(pk)
+    if message_id is None:
+        raise Http404("No such message.")
     try:
-        return messages.get(pk=pk)
-    except (Message.DoesNotExist, ValueError, TypeError):
+        return messages.get(pk=message_id)
+    except Message.DoesNotExist:
         raise Http404("No such message.") from None
 
 
@@ -279,9 +280,10 @@ def missions_to_write_for(*, user) -> list[Mission]:
 
 def mission_get(*, user, pk: int | str) -> Mission:
     """A mission the user may see, or Http404 (also for a non-numeric id)."""
-    if not str(pk).isdigit():
+    mission_id = parse_id(pk)
+    if mission_id is None:
         raise Http404("No such mission.")
-    return get_object_or_404(missions_visible_to(user), pk=int(pk))
+    return get_object_or_404(missions_visible_to(user), pk=mission_id)
 
 
 def mission_accounts(*, mission: Mission) -> list[SocialAccount]:

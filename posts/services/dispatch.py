@@ -49,7 +49,7 @@ from posts.services.summary import messages_start_publishing
 logger = logging.getLogger(__name__)
 
 DISPATCH_TASK = "posts.dispatch_due"
-PUBLISH_TASK = "posts.publish_delivery"
+PUBLISH_TASK = "posts.publish_batch"
 DISPATCH_QUEUES = ("crisis", "publish")
 
 
@@ -229,25 +229,41 @@ def first_deliveries_first(deliveries: list[Delivery]) -> list[Delivery]:
 
 
 def enqueue_publish(items: list[tuple[int, str]]) -> list[int]:
-    """Send `posts.publish_delivery(id)` for each (id, queue). Stops at the first refusal
-    of the broker and puts the deliveries not sent back to `scheduled`, due now, so the
-    next tick sends them (a copy that did reach the broker is harmless: a delivery is
-    published only by the worker that moves it from `queued` to `sending`). Returns the
-    ids not sent."""
+    """Send `posts.publish_batch(ids)` for the (id, queue) pairs, in batches of up to
+    PUBLISH_BATCH_SIZE ids of one queue, in the order given. Stops at the first refusal of
+    the broker and puts the deliveries not sent back to `scheduled`, due now, so the next
+    tick sends them (a copy that did reach the broker is harmless: a delivery is published
+    only by the worker that moves it from `queued` to `sending`). Returns the ids not sent."""
     if not items:
         return []
+    batches = publish_batches(items)
     sent = 0
     try:
         with current_app.producer_or_acquire() as producer:
-            for pk, queue in items:
-                current_app.send_task(PUBLISH_TASK, args=[pk], queue=queue, producer=producer, retry=False)
+            for queue, pks in batches:
+                current_app.send_task(PUBLISH_TASK, args=[pks], queue=queue, producer=producer, retry=False)
                 sent += 1
     except Exception:
-        logger.warning("The broker refused %d deliveries; the next tick sends them.", len(items) - sent, exc_info=True)
-    not_sent = [pk for pk, _ in items[sent:]]
+        logger.warning("The broker refused %d batches; the next tick sends them.", len(batches) - sent, exc_info=True)
+    not_sent = [pk for _, pks in batches[sent:] for pk in pks]
     if not_sent:
         outcomes.deliveries_unqueue(delivery_ids=not_sent, now=timezone.now())
     return not_sent
+
+
+def publish_batches(items: list[tuple[int, str]]) -> list[tuple[str, list[int]]]:
+    """(queue, ids) batches of up to PUBLISH_BATCH_SIZE, keeping the order of `items`: a
+    batch is sent when it is full, so the first deliveries leave in the first batches."""
+    size = max(1, settings.PUBLISH_BATCH_SIZE)
+    batches: list[tuple[str, list[int]]] = []
+    open_batches: dict[str, list[int]] = {}
+    for pk, queue in items:
+        batch = open_batches.get(queue)
+        if batch is None or len(batch) >= size:
+            batch = open_batches[queue] = []
+            batches.append((queue, batch))
+        batch.append(pk)
+    return batches
 
 
 def _start_publishing(message_ids: set[int]) -> None:

@@ -31,6 +31,7 @@ from embassies.models import Mission
 from embassies.validators import is_language_code
 from posts.draft import clean_body, clean_title
 from posts.lifecycle import DELIVERY_PENDING, MESSAGE_GOING_OUT
+from posts.limits import TEXT_MAX
 from posts.models import (
     ALT_TEXT_MAX,
     COMMENT_MAX,
@@ -152,7 +153,12 @@ def check_texts(texts: dict[tuple[str, str], tuple[str, str]], *, mission: Missi
             )
         if network and network not in Network.values:
             errors.append(_("“%(network)s” is not a network.") % {"network": network})
-    for (language, _network), (_body, title) in texts.items():
+    for (language, _network), (body, title) in texts.items():
+        if len(body) > TEXT_MAX:
+            errors.append(
+                _("The %(language)s text is longer than %(max)s characters.")
+                % {"language": language_name(language), "max": TEXT_MAX}
+            )
         if len(title) > TEXT_TITLE_MAX:
             errors.append(
                 _("The %(language)s title is longer than %(max)s characters.")

@@ -22,7 +22,7 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,8 +37,11 @@ from posts.lifecycle import (
     DELIVERY_ON_ITS_WAY,
     DELIVERY_PENDING,
     DELIVERY_TRANSITIONS,
+    event_kind,
 )
-from posts.models import Delivery, DeliveryAttempt, PublishingPause
+from posts.models import Delivery, DeliveryAttempt, Event, PublishingPause
+from posts.rawsql import deliveries_claim as deliveries_claim_sql
+from posts.rawsql import update_from_values
 from posts.services.events import record_delivery_events, record_event
 
 logger = logging.getLogger(__name__)
@@ -237,6 +240,14 @@ def delivery_claim(*, delivery_id: int, now: datetime) -> bool:
     )
 
 
+def deliveries_claim(*, delivery_ids: list[int], now: datetime) -> list[int]:
+    """queued -> sending for a batch, counting an attempt each, in one conditional
+    UPDATE … RETURNING (posts.rawsql): the claim that makes publishing at-most-once.
+    Returns the ids claimed; the others are not `queued` any more and are left alone."""
+    _allowed([State.QUEUED], State.SENDING)
+    return deliveries_claim_sql(list(delivery_ids), now=now)
+
+
 def delivery_refuse(
     delivery: Delivery,
     to_state: str,
@@ -248,8 +259,7 @@ def delivery_refuse(
     details: dict | None = None,
 ) -> Outcome:
     """sending -> to_state (cancelled, failed, held), for a delivery that never reached the
-    network (the attempt its claim counted is given back). `reason` is kept in English for
-    the record; a `Said` also brings the code that words it for each reader."""
+    network (the attempt its claim counted is given back)."""
     fields = {"state": to_state, "state_changed_at": now, "attempts": F("attempts") - 1}
     delivery.attempts -= 1
     if reason:
@@ -263,13 +273,40 @@ def delivery_refuse(
         to_state=to_state,
         details={**reason_details(reason), **(details or {})},
     )
-    return Outcome(state=to_state, kind=kind or to_state, detail=str(reason))
+    return Outcome(state=to_state, kind=kind or to_state, detail=reason)
 
 
 # --- The network's answer -----------------------------------------------------------------------
 
 
-def delivery_finish(
+@dataclass(frozen=True)
+class Finish:
+    """The end of one attempt, to be recorded: what `delivery_finish` records alone and
+    `deliveries_finish` in a micro-batch, built where the network answered."""
+
+    delivery: Delivery
+    attempt: DeliveryAttempt
+    to_state: str
+    verb: str
+    outcome: str
+    kind: str = ""
+    error: AdapterError | None = None
+    fields: dict = field(default_factory=dict)
+    from_states: tuple[str, ...] = tuple(sorted(DELIVERY_IN_FLIGHT))
+    external_id: str = ""
+    details: dict = field(default_factory=dict)
+    at: datetime = field(default_factory=timezone.now)
+
+    @property
+    def detail(self) -> str:
+        return self.error.detail if self.error is not None else ""
+
+    @property
+    def status_code(self) -> int | None:
+        return self.error.status_code if self.error is not None else None
+
+
+def finish(
     delivery: Delivery,
     attempt: DeliveryAttempt,
     to_state: str,
@@ -282,60 +319,112 @@ def delivery_finish(
     from_states: Iterable[str] = DELIVERY_IN_FLIGHT,
     external_id: str = "",
     details: dict | None = None,
-) -> Outcome:
+) -> Finish:
+    """The attempt's end, moving the delivery to `to_state` (only from `from_states`, and
+    only if no later attempt has started), not recorded yet."""
+    return Finish(
+        delivery=delivery,
+        attempt=attempt,
+        to_state=to_state,
+        verb=verb,
+        outcome=outcome,
+        kind=kind,
+        error=error,
+        fields=dict(fields or {}),
+        from_states=tuple(sorted(_allowed(from_states, to_state))),
+        external_id=external_id,
+        details=dict(details or {}),
+    )
+
+
+def delivery_finish(delivery: Delivery, attempt: DeliveryAttempt, to_state: str, **kwargs) -> Outcome:
     """Record the attempt's end and move the delivery (conditionally: only from the
-    states it may still be in for this attempt)."""
-    now = timezone.now()
-    detail = error.detail if error is not None else ""
-    status_code = error.status_code if error is not None else None
-    changes = {"state": to_state, "state_changed_at": now, **(fields or {})}
-    if error is not None:
-        changes |= Delivery.error_fields(detail, kind, code=error.code, params=error.params)
+    states it may still be in for this attempt). See `finish` for the arguments."""
+    return deliveries_finish([finish(delivery, attempt, to_state, **kwargs)])[0]
+
+
+def deliveries_finish(finishes: list[Finish]) -> list[Outcome]:
+    """Record a micro-batch of attempts' ends in one transaction: the attempt rows in one
+    UPDATE … FROM VALUES, the deliveries in one such UPDATE per kind of change (conditional
+    on each one's state and attempt count: a delivery that moved on since, e.g. settled by
+    a press officer or made `unknown` by the sweeper, keeps its state and the outcome stays
+    on the attempt only), one multi-row INSERT of events for the deliveries that moved.
+    Returns each one's outcome, in order."""
+    if not finishes:
+        return []
+    groups: dict[tuple, list[Finish]] = defaultdict(list)
+    for item in finishes:
+        groups[(item.to_state, item.from_states, tuple(sorted(_delivery_changes(item))))].append(item)
+    moved: set[int] = set()
     with transaction.atomic():
-        DeliveryAttempt.objects.filter(pk=attempt.pk).update(
-            finished_at=now,
-            outcome=outcome,
-            status_code=status_code,
-            detail=detail[:500],
-            external_id=external_id[:100],
+        update_from_values(
+            DeliveryAttempt,
+            ["finished_at", "outcome", "status_code", "detail", "external_id"],
+            [
+                (
+                    item.attempt.pk,
+                    [item.at, item.outcome, item.status_code, item.detail[:500], item.external_id[:100]],
+                )
+                for item in finishes
+            ],
         )
-        moved = Delivery.objects.filter(
-            pk=delivery.pk,
-            state__in=_allowed(from_states, to_state),
-            attempts=delivery.attempts,
-        ).update(**changes)
-        if moved:
-            record_event(
-                verb=verb,
-                delivery=delivery,
-                message=delivery.message,
-                from_state=delivery.state,
-                to_state=to_state,
-                details={
-                    "attempt": attempt.number,
-                    "outcome": outcome,
-                    "status_code": status_code,
-                    **(reason_details(detail, error.code, error.params) if error is not None else {}),
-                    **(details or {}),
-                },
+        for (_, from_states, columns), items in groups.items():
+            moved.update(
+                update_from_values(
+                    Delivery,
+                    list(columns),
+                    [(item.delivery.pk, [_delivery_changes(item)[name] for name in columns]) for item in items],
+                    where={"state": from_states},
+                    match={"attempts": [item.delivery.attempts for item in items]},
+                )
             )
-    if not moved:
+        Event.objects.bulk_create([_finish_event(item) for item in finishes if item.delivery.pk in moved])
+    results = []
+    for item in finishes:
+        if item.delivery.pk in moved:
+            results.append(Outcome(state=item.to_state, kind=item.outcome, detail=item.detail))
+            continue
         logger.warning(
             "Delivery %s changed while attempt %s was out; outcome %s kept on the attempt only.",
-            delivery.pk,
-            attempt.number,
-            outcome,
+            item.delivery.pk,
+            item.attempt.number,
+            item.outcome,
         )
-        return Outcome(state="", kind=outcome, detail=detail)
-    return Outcome(state=to_state, kind=outcome, detail=detail)
+        results.append(Outcome(state="", kind=item.outcome, detail=item.detail))
+    return results
 
 
-def delivery_mark_sent(
+def _delivery_changes(item: Finish) -> dict:
+    changes = {"state": item.to_state, "state_changed_at": item.at, **item.fields}
+    if item.error is not None:
+        changes |= Delivery.error_fields(item.detail, item.kind, code=item.error.code, params=item.error.params)
+    return changes
+
+
+def _finish_event(item: Finish) -> Event:
+    event_kind(item.verb)  # registered, else ValueError
+    return Event(
+        verb=item.verb,
+        message_id=item.delivery.message_id,
+        delivery_id=item.delivery.pk,
+        from_state=str(item.delivery.state or ""),
+        to_state=item.to_state,
+        details={
+            "attempt": item.attempt.number,
+            "outcome": item.outcome,
+            "status_code": item.status_code,
+            **(reason_details(item.detail, item.error.code, item.error.params) if item.error is not None else {}),
+            **item.details,
+        },
+    )
+
+
+def finish_sent(
     delivery: Delivery, attempt: DeliveryAttempt, published: Published, *, verb: str, outcome: str
-) -> Outcome:
+) -> Finish:
     """The network has it: `sent`, with its id and link. Accepted from any state short of
     final for this attempt (a slow call the sweeper gave up on, a reconciliation)."""
-    return delivery_finish(
+    return finish(
         delivery,
         attempt,
         State.SENT,
@@ -356,10 +445,16 @@ def delivery_mark_sent(
     )
 
 
-def delivery_rate_limited(delivery: Delivery, attempt: DeliveryAttempt, error: RateLimited) -> Outcome:
+def delivery_mark_sent(
+    delivery: Delivery, attempt: DeliveryAttempt, published: Published, *, verb: str, outcome: str
+) -> Outcome:
+    return deliveries_finish([finish_sent(delivery, attempt, published, verb=verb, outcome=outcome)])[0]
+
+
+def finish_rate_limited(delivery: Delivery, attempt: DeliveryAttempt, error: RateLimited) -> Finish:
     """Not published: due again when the network's window resets."""
     when = timezone.now() + timedelta(seconds=max(1.0, error.retry_after))
-    return delivery_finish(
+    return finish(
         delivery,
         attempt,
         State.SCHEDULED,
@@ -372,7 +467,11 @@ def delivery_rate_limited(delivery: Delivery, attempt: DeliveryAttempt, error: R
     )
 
 
-def delivery_retry_later(
+def delivery_rate_limited(delivery: Delivery, attempt: DeliveryAttempt, error: RateLimited) -> Outcome:
+    return deliveries_finish([finish_rate_limited(delivery, attempt, error)])[0]
+
+
+def finish_retry_later(
     delivery: Delivery,
     attempt: DeliveryAttempt,
     error: AdapterError,
@@ -380,14 +479,14 @@ def delivery_retry_later(
     outcome: str,
     verb: str = "delivery.retry_scheduled",
     from_states: Iterable[str] = DELIVERY_IN_FLIGHT,
-) -> Outcome:
+) -> Finish:
     """Surely not published: try again after a backoff, or give up after the last try."""
     tries = failed_tries(delivery)
     if tries >= settings.PUBLISH_MAX_ATTEMPTS:
         error = AdapterError(
             f"Gave up after {tries} attempts. Last answer: {error.detail}", status_code=error.status_code
         )
-        return delivery_finish(
+        return finish(
             delivery,
             attempt,
             State.FAILED,
@@ -398,7 +497,7 @@ def delivery_retry_later(
             from_states=from_states,
         )
     when = timezone.now() + timedelta(seconds=backoff_seconds(tries))
-    return delivery_finish(
+    return finish(
         delivery,
         attempt,
         State.SCHEDULED,
@@ -412,10 +511,14 @@ def delivery_retry_later(
     )
 
 
-def delivery_unknown(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterError, *, outcome: str) -> Outcome:
+def delivery_retry_later(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterError, **kwargs) -> Outcome:
+    return deliveries_finish([finish_retry_later(delivery, attempt, error, **kwargs)])[0]
+
+
+def finish_unknown(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterError, *, outcome: str) -> Finish:
     """It may have gone out: reconciled after RECONCILE_DELAY, never sent again blindly."""
     when = timezone.now() + timedelta(seconds=settings.RECONCILE_DELAY)
-    return delivery_finish(
+    return finish(
         delivery,
         attempt,
         State.UNKNOWN,
@@ -426,6 +529,10 @@ def delivery_unknown(delivery: Delivery, attempt: DeliveryAttempt, error: Adapte
         fields={"next_attempt_at": when},
         details={"reconcile_at": when.isoformat()},
     )
+
+
+def delivery_unknown(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterError, *, outcome: str) -> Outcome:
+    return deliveries_finish([finish_unknown(delivery, attempt, error, outcome=outcome)])[0]
 
 
 def delivery_cannot_tell(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterError, *, rounds: int) -> Outcome:

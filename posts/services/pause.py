@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from channels.models import Network
 from diplomacy_hub import policy
 from embassies.models import Mission
+from posts.limits import REASON_MAX
 from posts.models import Delivery, PublishingPause
 from posts.selectors.pauses import active_pauses, held_deliveries, pause_covering_delivery
 from posts.services.events import record_event
@@ -58,6 +59,8 @@ def publishing_pause(*, actor, scope: str, value: str = "", reason: str) -> Publ
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why publishing is paused.")})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": _("Keep the reason under %(max)s characters.") % {"max": REASON_MAX}})
     with transaction.atomic():
         existing = PublishingPause.objects.filter(ended_at__isnull=True, scope=scope, value=value).first()
         if existing is not None:

@@ -16,7 +16,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from diplomacy_hub import policy
-from posts.forms import CalendarForm, hq_zone, week_start, zone_city
+from diplomacy_hub.localtime import hq_zone, zone_city
+from posts.forms import CalendarForm, week_start
 from posts.models import Message
 from posts.renderers import fast_renderer
 from posts.selectors.calendar import CALENDAR_STATES, calendar_days

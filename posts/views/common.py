@@ -5,12 +5,11 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from posts.forms import hq_zone, zone_city
+from diplomacy_hub.localtime import hq_context
 
 
 def base_context() -> dict:
-    zone = hq_zone()
-    return {"hq_zone": str(zone), "hq_place": zone_city(zone)}
+    return hq_context()
 
 
 def render_page(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:

@@ -14,9 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from diplomacy_hub import policy
+from diplomacy_hub.ids import parse_id
+from diplomacy_hub.localtime import local_to_aware, parse_local, place_of, zone_of
 from embassies.models import Mission
 from posts.draft import draft_of
-from posts.forms import ComposeForm, local_to_aware, parse_local, place_of, zone_of
+from posts.forms import ComposeForm
 from posts.lifecycle import MESSAGE_WITH_AUTHOR
 from posts.models import InvalidTransition, Message, Review
 from posts.selectors import messages as selectors
@@ -158,8 +160,9 @@ def _compose(request: HttpRequest, mission: Mission, message: Message | None) ->
     try:
         message = _save_draft(user, form, message)
         if remove:
+            # An id that names no attachment (0) is refused like another message's.
             drafting.attachment_remove(
-                actor=user, message_id=message.pk, attachment_id=int(remove), expected_version=message.version
+                actor=user, message_id=message.pk, attachment_id=parse_id(remove) or 0, expected_version=message.version
             )
             flash.success(request, _("The attachment is removed."))
             return redirect(reverse("posts:message_edit", args=[message.pk]) + "#media")

@@ -19,9 +19,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from diplomacy_hub import policy
+from diplomacy_hub.localtime import hq_zone, place_of, zone_city, zone_of
 from embassies.roles import Role
 from posts.draft import draft_of
-from posts.forms import ApproveForm, CommentForm, DecisionForm, hq_zone, place_of, zone_city, zone_of
+from posts.forms import ApproveForm, CommentForm, DecisionForm
 from posts.lifecycle import MESSAGE_WITH_AUTHOR, event_label
 from posts.models import Delivery, Event, InvalidTransition, Message, Review
 from posts.problems import word

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 
 from channels.models import Network
 from diplomacy_hub import policy
+from diplomacy_hub.localtime import hq_context
 from posts.health import health_report
 from posts.views.words import pauses_in_force
 
@@ -166,7 +167,7 @@ def health(request: HttpRequest) -> HttpResponse:
         "unexplained": report["status"] != "ok" and all(check.ok for check in checks),
         "sweeper_at": datetime.fromisoformat(report["sweeper"]["last_run"]) if report["sweeper"]["last_run"] else None,
         "pauses": pauses_in_force(),
-        "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
+        **hq_context(),
     }
     template = "posts/operations/_health_live.html" if request.htmx else "posts/operations/health.html"
     return render(request, template, context)

@@ -6,7 +6,6 @@ while anything can still change."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,7 +18,10 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from diplomacy_hub import policy
-from posts.forms_operations import CancelForm, EmptyActionForm, ReleaseForm, SettleForm, headquarters_zone
+from diplomacy_hub.errors import InvalidInput
+from diplomacy_hub.ids import parse_ids
+from diplomacy_hub.localtime import hq_context, hq_zone
+from posts.forms_operations import CancelForm, EmptyActionForm, ReleaseForm, SettleForm
 from posts.lifecycle import MESSAGE_APPROVED, MESSAGE_CANCELLABLE, MESSAGE_LIVE, MESSAGE_RETRYABLE
 from posts.models import Delivery, InvalidTransition, Message
 from posts.selectors import operations as ops
@@ -79,7 +81,7 @@ def monitor_list(request: HttpRequest) -> HttpResponse:
         "poll_seconds": LIST_POLL_SECONDS,
         "poll_url": request.get_full_path(),
         "pauses": pauses_in_force(),
-        "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
+        **hq_context(),
     }
     template = "posts/operations/_monitor_list_live.html" if request.htmx else "posts/operations/monitor_list.html"
     return render(request, template, context)
@@ -131,7 +133,7 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
         "may_release": policy.can(user, "message.schedule", message) and counts.held,
         "may_manage_accounts": policy.can(user, "account.manage"),
         "pauses": pauses_in_force(),
-        "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
+        **hq_context(),
     }
     template = "posts/operations/_monitor_live.html" if request.htmx else "posts/operations/monitor.html"
     return render(request, template, context)
@@ -374,7 +376,7 @@ def monitor_retract(request: HttpRequest, pk: int) -> HttpResponse:
 def _zone_of(message: Message):
     if message.mission_id:
         return message.mission.zone, message.mission.display_city
-    return headquarters_zone(), _("headquarters")
+    return hq_zone(), _("headquarters")
 
 
 def release_held(request: HttpRequest, *, delivery_ids: list[int], publish_at) -> int:
@@ -419,7 +421,9 @@ def monitor_release(request: HttpRequest, pk: int) -> HttpResponse:
     zone, zone_label = _zone_of(message)
     wanted = request.POST.get("deliveries") or request.GET.get("deliveries") or ""
     form = ReleaseForm(posted(request), zone=zone, zone_label=zone_label, initial={"deliveries": wanted})
-    chosen = [int(part) for part in wanted.split(",") if part.strip().isdigit()]
+    chosen = parse_ids(wanted)
+    if chosen is None:  # never "all of them" for a list that names something else
+        raise InvalidInput(_("The list of deliveries is damaged: start again from the monitor."))
     free, still = ops.releasable_held(message_ids=[message.pk], delivery_ids=chosen or None)
 
     def act(form):

@@ -16,7 +16,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from diplomacy_hub import policy
-from posts.forms_operations import EmptyActionForm, PauseForm, PauseReleaseForm, describe_pause, headquarters_zone
+from diplomacy_hub.ids import parse_id, parse_ids
+from diplomacy_hub.localtime import hq_context, hq_zone
+from posts.forms_operations import EmptyActionForm, PauseForm, PauseReleaseForm, describe_pause
 from posts.selectors import operations as ops
 from posts.selectors.operations import HeldGroup
 from posts.services import pause as pausing
@@ -37,7 +39,7 @@ def held_groups_in_words(*, pause=None) -> list[HeldGroup]:
 def _release_form(groups: list[HeldGroup], data=None) -> PauseReleaseForm:
     return PauseReleaseForm(
         data,
-        zone=headquarters_zone(),
+        zone=hq_zone(),
         zone_label=_("headquarters"),
         message_choices=[(group.message.pk, group.message.title) for group in groups],
         initial={"message_ids": [group.message.pk for group in groups if group.held > group.still_paused]},
@@ -55,13 +57,14 @@ def _pause_page(
 ) -> HttpResponse:
     now = timezone.now()
     resumed = None
-    if request.GET.get("resumed", "").isdigit():
-        resumed = ops.pause_ended(pk=int(request.GET["resumed"]))
+    resumed_id = parse_id(request.GET.get("resumed"))
+    if resumed_id is not None:
+        resumed = ops.pause_ended(pk=resumed_id)
     if groups is None:
         groups = held_groups_in_words(pause=resumed)
     release_form = release_form or _release_form(groups)
     if release_form.is_bound:
-        checked = {int(value) for value in release_form.data.getlist("message_ids") if value.isdigit()}
+        checked = set(parse_ids(release_form.data.getlist("message_ids")) or [])
     else:
         checked = set(release_form.initial["message_ids"])
     return render(
@@ -78,7 +81,7 @@ def _pause_page(
             "release_form": release_form,
             "checked": checked,
             "countries": ops.active_country_codes(),
-            "hq_zone": settings.HEADQUARTERS_TIME_ZONE,
+            **hq_context(),
         },
         status=status,
     )

@@ -10,6 +10,7 @@ from twitter_text import extract_emojis_with_indices, extract_urls_with_indices,
 from channels import text
 from channels.text import (
     FACEBOOK_TEXT_MAX,
+    TEXT_MAX,
     TWEET_MAX,
     facebook_length,
     facebook_text_problems,
@@ -326,3 +327,10 @@ def test_flickr_tags_are_space_separated_and_quoted_when_they_hold_a_space():
 def test_flickr_title_limit_is_ours_255():
     assert flickr_title_problems("a" * 255) == []
     assert flickr_title_problems("a" * 256) == ["The title is 1 character too long for Flickr (256 of 255)."]
+
+
+def test_a_text_past_any_network_is_not_counted_only_said_too_long():
+    """X's parser takes seconds on a megabyte; such a text is refused anyway (TEXT_MAX)."""
+    megabyte = "é" * 1_000_000
+    assert tweet_length(megabyte) == 1_000_000
+    assert tweet_length("x" * TEXT_MAX) == TEXT_MAX  # up to the bound, counted as X does

@@ -16,6 +16,7 @@ from tests.posts.factories import (
     account,
     administrator,
     approved_message,
+    crisis_member,
     officer,
     press_officer,
     submitted_message,
@@ -70,10 +71,20 @@ def test_a_french_reader_sees_missions_cities_and_countries_in_french(live_serve
     _look(page, "missions-in-french")
 
 
+HEADER_USERS = {
+    "administrator": lambda name: administrator(username=name, is_staff=True),
+    "press": lambda name: press_officer(username=name),
+    "crisis": lambda name: crisis_member(username=name),
+    "officer": lambda name: officer("emb-eg-cairo", username=name),  # New message, and the inbox
+}
+
+
+@pytest.mark.parametrize("who", list(HEADER_USERS))
 @pytest.mark.parametrize("language", ["English", "Français"])
-def test_the_header_holds_on_one_row_at_desktop_width(live_server, login, language):
-    """The administrator has the longest menu; 1280 px is a common laptop's width."""
-    page = login(administrator(username=f"admin-header-{language[:2]}", is_staff=True))
+def test_the_header_holds_on_one_row_at_desktop_width(live_server, login, language, who):
+    """Each role's menu (the administrator's has Administration, the others the inbox); 1280
+    px is a common laptop's width."""
+    page = login(HEADER_USERS[who](f"{who}-header-{language[:2]}"))
     page.get_by_role("button", name=language).click()
     page.wait_for_load_state()
     brand = page.locator(".brand").bounding_box()
@@ -82,7 +93,7 @@ def test_the_header_holds_on_one_row_at_desktop_width(live_server, login, langua
     assert abs(tools["y"] + tools["height"] / 2 - (brand["y"] + brand["height"] / 2)) < 8
     assert abs(last_link["y"] + last_link["height"] / 2 - (brand["y"] + brand["height"] / 2)) < 8
     assert last_link["x"] + last_link["width"] <= tools["x"]
-    _look(page, f"header-{language[:2].lower()}")
+    _look(page, f"header-{who}-{language[:2].lower()}")
 
 
 def _overflow(page) -> int:

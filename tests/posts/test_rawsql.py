@@ -50,3 +50,22 @@ def test_message_target_ids_agrees_with_the_orm():
     assert ids == sorted(rawsql.message_target_ids_orm(message.pk)) == sorted(target.pk for target in targets)
     assert rawsql.message_target_ids(other.pk) == rawsql.message_target_ids_orm(other.pk) == [other.targets.get().pk]
     assert rawsql.message_target_ids(0) == rawsql.message_target_ids_orm(0) == []
+
+
+@pytest.mark.parametrize("claim", [rawsql.deliveries_claim, rawsql.deliveries_claim_orm])
+def test_deliveries_claim_takes_only_the_queued_and_counts_an_attempt(claim):
+    author = officer("emb-eg-cairo")
+    targets = [account("emb-eg-cairo", network) for network in ("twitter", "facebook", "flickr")]
+    message = draft_message(author=author, texts={"fr": "Bonjour"}, targets=targets)
+    queued, sending, scheduled = (
+        Delivery.objects.create(message=message, account=target, language="fr", state=state, attempts=1)
+        for target, state in zip(targets, ["queued", "sending", "scheduled"], strict=True)
+    )
+    now = timezone.now()
+    ids = [queued.pk, sending.pk, scheduled.pk, 987654]
+    assert claim(ids, now=now) == [queued.pk]
+    queued.refresh_from_db()
+    assert (queued.state, queued.attempts, queued.state_changed_at) == ("sending", 2, now)
+    assert claim(ids, now=now) == []  # a second claim of the same batch takes nothing
+    assert Delivery.objects.get(pk=sending.pk).attempts == Delivery.objects.get(pk=scheduled.pk).attempts == 1
+    assert claim([], now=now) == []

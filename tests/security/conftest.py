@@ -16,7 +16,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from channels.adapters.listening import HeardItem, ItemKind
 from channels.models import Network
+from conversations.models import Conversation, RawEvent
+from conversations.services.ingest import items_ingest
 from live.media_samples import png_bytes
 from posts.models import Delivery, Message, PublishingPause
 from posts.services.crisis import crisis_alert_create
@@ -61,6 +64,7 @@ class World:
     message_b: Message  # in review, mission B
     pause: PublishingPause
     alert: Message  # a crisis alert in review, by crisis2
+    conversation_a: Conversation  # a comment heard on account_a
 
     def client(self, role: str) -> Client:
         """A test client logged in (and verified) as the role's user; anonymous: none."""
@@ -141,7 +145,24 @@ def build_world(
         message_b=Message.objects.get(pk=message_b.pk),
         pause=pause,
         alert=Message.objects.get(pk=alert.pk),
+        conversation_a=_conversation(account_a),
     )
+
+
+def _conversation(account_a) -> Conversation:
+    said = HeardItem(
+        network=account_a.network,
+        external_id="heard-a-1",
+        kind=ItemKind.REPLY,
+        thread_id="thread-a",
+        author_id="public-1",
+        author_name="A member of the public",
+        text="When does the consulate open?",
+        created_at=timezone.now(),
+        url="https://x.com/i/web/status/heard-a-1",
+    )
+    items_ingest(account=account_a, items=[said], source=RawEvent.Source.POLL)
+    return Conversation.objects.get(account=account_a, thread_id="thread-a")
 
 
 @pytest.fixture

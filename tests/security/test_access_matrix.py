@@ -95,6 +95,15 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "channels:account_disconnect": ("LMMMMM", "LFNFFA"),
     "channels:account_disable": ("LMMMMM", "LFNFFA"),
     "channels:account_check": ("LMMMMM", "LFNFFA"),
+    # The conversation desk: like messages, each mission's for its officers, all for headquarters.
+    "conversations:inbox": ("LAAAAA", "LMMMMM"),  # scoped list
+    "conversations:detail": ("LANAAA", "LMMMMM"),  # conversation.view
+    "conversations:status": ("LMMMMM", "LANAAF"),  # conversation.handle: not administrators
+    "conversations:assign": ("LMMMMM", "LANAAF"),
+    # The networks' webhooks: public, but a subscription check without the network's token
+    # and a POST without its signature are refused to everyone.
+    "conversations:webhook_x": ("FFFFFF", "FFFFFF"),
+    "conversations:webhook_facebook": ("FFFFFF", "FFFFFF"),
     # The audit log: administrators.
     "audit:log": ("LFFFFA", "LMMMMM"),  # audit.view
     # Logging in and out, the second factor (officers are sent on: they need none), one's password.
@@ -109,7 +118,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
 }
 
 # URL arguments that name one of mission A's objects: officer B must not learn it exists.
-MISSION_OBJECT_ARGUMENTS = {"pk", "message_id", "attachment_id", "delivery_id", "account_id", "code"}
+MISSION_OBJECT_ARGUMENTS = {"pk", "message_id", "attachment_id", "delivery_id", "account_id", "code", "conversation_id"}
 
 ROUTES = routes()
 APP_ROUTES = [route for route in ROUTES if not route.is_admin()]
@@ -224,6 +233,8 @@ def test_a_privileged_user_without_the_second_factor_reaches_no_page(world, role
     open_ones = {"login", "logout", "set_language", "healthz", "security:otp_verify", "security:otp_setup"}
     # Public, and to someone logged in they only say "log out first".
     open_ones |= {"invitation:open", "invitation:accept"}
+    # Public for the networks: a signature or a token, not a session, lets them in.
+    open_ones |= {"conversations:webhook_x", "conversations:webhook_facebook"}
     reached = []
     for route in ROUTES:
         if route.name in open_ones:

@@ -1,7 +1,7 @@
 """Property-based (Hypothesis): no input makes a page answer 500. Every URL that some role
 may POST to gets arbitrary text, unicode, control characters, NUL bytes, huge values,
 numbers out of range and lists where one value is expected, in every field its page shows
-(and the usual ones besides); every page with a GET form gets the same in its query string.
+(and the usual ones besides). Query strings, the admin's included: test_fuzz_queries.py.
 
 Each route is fuzzed as a role the policy lets through (the access matrix's first "A", or
 ROLE_FOR), starting from the valid data of urlconf.DATA_FOR with some fields replaced, so
@@ -10,14 +10,13 @@ A's 403). Each request is rolled back, so examples do not pile up."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.security.conftest import ROLES, build_world
+from tests.security.fuzzing import FUZZ, fields_on
 from tests.security.test_access_matrix import APP_ROUTES, EXPECTED
 from tests.security.urlconf import data_for, url_for
 
@@ -106,13 +105,6 @@ values = st.one_of(
 )
 field_value = st.one_of(values, st.lists(values, min_size=2, max_size=3))
 
-FORM_FIELD = re.compile(r"""<(?:input|textarea|select)\b[^>]*\bname=["']([^"']+)["']""", re.IGNORECASE)
-
-
-def fields_on(html: str) -> set[str]:
-    return {name for name in FORM_FIELD.findall(html) if name != "csrfmiddlewaretoken"}
-
-
 # Where the first allowed role of the matrix is not the one whose path matters most.
 ROLE_FOR = {
     ("post", "posts:crisis_approve"): "crisis",  # the crisis unit approves alerts (the press office may too)
@@ -151,13 +143,6 @@ GET_ROUTES = [
     for route in APP_ROUTES
     if route.name in EXPECTED and "A" in EXPECTED[route.name][0] and route.name != "logout"
 ]
-
-FUZZ = settings(
-    max_examples=12,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 
 
 @pytest.fixture
@@ -204,10 +189,3 @@ def _fuzz(world, route, role, method, data):
 @given(data=st.data())
 def test_no_post_answers_500(world_once, route, role, data):
     _fuzz(world_once, route, role, "post", data)
-
-
-@pytest.mark.parametrize(("route", "role"), list(_params(GET_ROUTES, "get")))
-@FUZZ
-@given(data=st.data())
-def test_no_query_string_answers_500(world_once, route, role, data):
-    _fuzz(world_once, route, role, "get", data)

@@ -78,15 +78,18 @@ def test_no_task_payload_carries_credentials(
     names = {message["name"] for message in messages}
     assert {
         "posts.dispatch_due",
-        "posts.publish_delivery",
+        "posts.publish_batch",
         "channels.health_check_account",
         "channels.refresh_account",
     } <= names, names
     assert sorted(memory_broker.published) == sorted(message["name"] for message in messages)
-    # Ids only: every argument is an integer.
+    # Ids only: every argument is an integer, or a list of them (a batch of deliveries).
     for message in messages:
-        assert all(isinstance(argument, int) for argument in message["args"]), message
-    assert [message["args"] for message in messages if message["name"] == "posts.publish_delivery"] == [[delivery.pk]]
+        for argument in message["args"]:
+            assert all(isinstance(one, int) for one in (argument if isinstance(argument, list) else [argument])), (
+                message
+            )
+    assert [message["args"] for message in messages if message["name"] == "posts.publish_batch"] == [[[delivery.pk]]]
     wire = "\n".join(message["raw"] + json.dumps(message["headers"], default=str) for message in messages)
     leaks = [what for what, secret in _secrets(account).items() if secret and secret in wire]
     assert not leaks, f"In a task payload: {leaks}"

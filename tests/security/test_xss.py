@@ -1,5 +1,6 @@
 """Stored XSS: script, event-handler and `javascript:` payloads in message texts, titles,
-comments, mission names, people's names, account handles and attachment file names are shown as text on
+comments, mission names, people's names, account handles, attachment file names and what the
+public says to a mission (its text, its name, its link) are shown as text on
 every page that shows them (the admin and the audit log included), in the previews, and in
 the emails. Matrix S12, S13, S17; ASVS 1.2.1, 1.2.2, 3.2.2."""
 
@@ -27,7 +28,7 @@ def payload(surface: str) -> str:
     return f'<script>alert("{surface}")</script>"><img src=x onerror=alert("{surface}")> javascript:alert(1)'
 
 
-SURFACES = ("title", "text", "comment", "mission", "person", "handle", "file")
+SURFACES = ("title", "text", "comment", "mission", "person", "handle", "file", "public")
 # Where each surface must be seen, escaped, for the test to mean something.
 SHOWN_ON = {
     "title": {"posts:message_detail", "posts:review_queue"},
@@ -43,6 +44,8 @@ SHOWN_ON = {
     },
     "handle": {"channels:account_list", "channels:account_detail"},
     "file": {"posts:message_detail"},
+    # What a stranger said to the mission: its text and name, and its network link.
+    "public": {"conversations:inbox", "conversations:detail"},
 }
 
 
@@ -86,6 +89,9 @@ def poisoned(db):
     )
     world.account_a.handle = payload("handle")[:100]
     world.account_a.save()
+    world.conversation_a.items.update(
+        text=payload("public"), author_name=payload("public")[:300], url="javascript:alert(1)"
+    )
     # People's names: the message's author, the alert's author, an officer of B. Not the
     # users who look at the pages here: the page header shows their own name everywhere.
     for role in ("author_a", "crisis2", "officer_b"):

@@ -102,6 +102,7 @@ DEFAULT_OBJECT = {
     "code": lambda w: w.mission_a.code,
     "network": lambda w: "twitter",
     "user_id": lambda w: w.users["officer_a"].pk,
+    "conversation_id": lambda w: w.conversation_a.pk,
     "invitation_id": lambda w: _pending_invitation(w).pk,
     "token": lambda w: "no-such-invitation-token",
 }

@@ -53,12 +53,13 @@ class FakeBroker:
             raise BrokerDown("broker down")
         self.sent.append((name, tuple(args or ()), queue))
 
-    def ids(self, name: str = "posts.publish_delivery", queue: str | None = None) -> list[int]:
-        return [
-            args[0]
-            for sent_name, args, sent_queue in self.sent
-            if sent_name == name and (queue is None or sent_queue == queue)
-        ]
+    def ids(self, name: str = "posts.publish_batch", queue: str | None = None) -> list[int]:
+        """The ids sent to task `name`, in order (a batch's ids one by one)."""
+        ids: list[int] = []
+        for sent_name, args, sent_queue in self.sent:
+            if sent_name == name and (queue is None or sent_queue == queue):
+                ids.extend(args[0] if isinstance(args[0], list) else [args[0]])
+        return ids
 
     def names(self) -> list[str]:
         return [sent_name for sent_name, _, _ in self.sent]

@@ -14,6 +14,7 @@ from channels.models import Network, SocialAccount
 from embassies.models import Mission
 from posts.models import Delivery, Message, Priority
 from posts.services.crisis import crisis_alert_create
+from posts.services.messages import message_update
 from posts.services.review import message_submit
 from tests.posts.factories import account, crisis_member
 
@@ -143,6 +144,25 @@ def test_the_author_cannot_approve_their_own_alert(crisis, as_user, mena):
     assert (
         as_user(crisis).post(reverse("posts:crisis_approve", args=[alert.pk]), {"confirmed": "yes"}).status_code == 403
     )
+
+
+def test_a_colleague_who_rewrote_part_of_the_alert_cannot_approve_it_either(crisis, as_user, mena):
+    """Four eyes by the policy: whoever changed the text since is a writer too, not only
+    the author (the view's own check once looked at the author alone)."""
+    alert = crisis_alert_create(actor=crisis, title="Alert", texts={"fr": "Restez."}, scope={"regions": [MENA]})
+    colleague = crisis_member(username="crisis-2")
+    message_update(
+        actor=colleague, message_id=alert.pk, expected_version=alert.version, texts={"fr": "Restez chez vous."}
+    )
+    message_submit(actor=crisis, message_id=alert.pk)
+    client = as_user(colleague)
+    board = client.get(reverse("posts:crisis_board", args=[alert.pk])).text
+    assert 'id="approve-now"' not in board
+    assert "You wrote this alert" in board
+    response = client.post(reverse("posts:crisis_approve", args=[alert.pk]), {"confirmed": "yes"})
+    assert response.status_code == 403
+    alert.refresh_from_db()
+    assert alert.state == Message.State.IN_REVIEW
 
 
 # --- The board with about a thousand deliveries ------------------------------------------------------

@@ -1,0 +1,74 @@
+"""The conversation desk's life cycle in one place: a conversation's statuses, which may
+follow which, and every event name with its label (as posts.lifecycle does for messages)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class ConversationStatus(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    AWAITING_CLEARANCE = "awaiting_clearance", _("Awaiting clearance")
+    WAITING_FOR_AUTHOR = "waiting_for_author", _("Waiting for the author")
+    SNOOZED = "snoozed", _("Snoozed")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed without reply")
+
+
+C = ConversationStatus
+
+# Which status may follow which; part 2 (replies and clearance) moves them.
+CONVERSATION_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    C.NEW: frozenset({C.OPEN, C.AWAITING_CLEARANCE, C.WAITING_FOR_AUTHOR, C.SNOOZED, C.RESOLVED, C.CLOSED}),
+    C.OPEN: frozenset({C.AWAITING_CLEARANCE, C.WAITING_FOR_AUTHOR, C.SNOOZED, C.RESOLVED, C.CLOSED}),
+    C.AWAITING_CLEARANCE: frozenset({C.OPEN, C.WAITING_FOR_AUTHOR, C.RESOLVED, C.CLOSED}),
+    C.WAITING_FOR_AUTHOR: frozenset({C.OPEN, C.SNOOZED, C.RESOLVED, C.CLOSED}),
+    C.SNOOZED: frozenset({C.OPEN, C.RESOLVED, C.CLOSED}),
+    C.RESOLVED: frozenset({C.OPEN}),
+    C.CLOSED: frozenset({C.OPEN}),
+}
+# Someone has yet to act on it: the inbox's default view.
+CONVERSATION_ACTIVE = frozenset({C.NEW, C.OPEN, C.AWAITING_CLEARANCE, C.WAITING_FOR_AUTHOR})
+# A new item from the public brings it back to the desk.
+CONVERSATION_REOPENED_BY_NEW_ITEM = frozenset({C.RESOLVED, C.WAITING_FOR_AUTHOR, C.SNOOZED})
+# Set by a person on the conversation page; the others belong to replies and clearance (part 2).
+CONVERSATION_SET_BY_HAND = frozenset({C.OPEN, C.WAITING_FOR_AUTHOR, C.SNOOZED, C.RESOLVED, C.CLOSED})
+
+
+class CloseReason(models.TextChoices):
+    NO_REPLY_NEEDED = "no_reply_needed", _("No reply needed")
+    SPAM = "spam", _("Spam or scam")
+    HOUSE_RULES = "house_rules", _("Breaks the house rules")
+    ANSWERED_ELSEWHERE = "answered_elsewhere", _("Answered elsewhere")
+    OUT_OF_SCOPE = "out_of_scope", _("Not for this mission")
+
+
+# --- Events -----------------------------------------------------------------------------------
+
+EVENTS: dict[str, Promise] = {}
+
+
+def register_event(name: str, label: Promise) -> None:
+    if name in EVENTS or "." not in name:
+        raise ValueError(f"The event {name!r} is registered twice, or not dotted.")
+    EVENTS[name] = label
+
+
+def event_label(name: str) -> str:
+    return str(EVENTS.get(name, name))
+
+
+register_event("conversation.started", _("the conversation started"))
+register_event("conversation.item_added", _("the public added to it"))
+register_event("conversation.reopened", _("reopened by a new item"))
+register_event("conversation.linked_to_post", _("linked to our post"))
+register_event("conversation.status", _("changed the status"))
+register_event("conversation.assign", _("assigned it"))
+register_event("conversation.woken", _("the snooze ended"))
+register_event("item.edited", _("the author edited an item"))
+register_event("item.deleted", _("an item was deleted on the network"))

@@ -1,0 +1,223 @@
+"""What the public says to the missions' accounts: the raw events as received, the items,
+the conversations they thread into, and where polling resumes per account and stream."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from channels.adapters.listening import ItemKind
+from channels.models import Network, SocialAccount
+from conversations import lifecycle
+from embassies.models import Mission
+from posts.models import Delivery
+
+NETWORKS = [value for value, _label in Network.choices]
+
+
+class RawEvent(models.Model):
+    """One item as a network sent it, webhook or poll: a public record, append-only (a
+    trigger refuses updates on PostgreSQL). The same content received twice is one row."""
+
+    class Source(models.TextChoices):
+        WEBHOOK = "webhook", _("Webhook")
+        POLL = "poll", _("Polling")
+
+    network = models.CharField(_("network"), max_length=16, choices=Network.choices)
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+    account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="+", verbose_name=_("account"))
+    external_id = models.CharField(_("id on the network"), max_length=100)
+    # sha256 of the network, the item's id and its content as received.
+    dedup_key = models.CharField(max_length=64, unique=True, editable=False)
+    payload = models.JSONField(_("as received"))
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("raw event")
+        verbose_name_plural = _("raw events")
+        indexes = [models.Index(fields=["network", "external_id"], name="conversations_raw_item_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.network}:{self.external_id} ({self.source})"
+
+
+class Conversation(models.Model):
+    """The items of one thread on one account, linked to our delivery when they answer it."""
+
+    Status = lifecycle.ConversationStatus
+    CloseReason = lifecycle.CloseReason
+
+    mission = models.ForeignKey(
+        Mission, on_delete=models.PROTECT, related_name="conversations", verbose_name=_("mission")
+    )
+    account = models.ForeignKey(
+        SocialAccount, on_delete=models.PROTECT, related_name="conversations", verbose_name=_("account")
+    )
+    network = models.CharField(_("network"), max_length=16, choices=Network.choices)
+    thread_id = models.CharField(_("thread on the network"), max_length=200)
+    delivery = models.ForeignKey(
+        Delivery,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="conversations",
+        verbose_name=_("our post"),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    snoozed_until = models.DateTimeField(_("snoozed until"), null=True, blank=True)
+    close_reason = models.CharField(_("reason for no reply"), max_length=20, choices=CloseReason.choices, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_conversations",
+        verbose_name=_("assignee"),
+    )
+    item_count = models.PositiveIntegerField(_("items"), default=0)
+    last_item_at = models.DateTimeField(_("last item"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-last_item_at", "-pk"]
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "thread_id"], name="conversations_conversation_unique_thread"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=lifecycle.ConversationStatus.values),
+                name="conversations_conversation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="snoozed") | models.Q(snoozed_until__isnull=False),
+                name="conversations_conversation_snoozed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="closed") | ~models.Q(close_reason=""),
+                name="conversations_conversation_closed_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(network__in=NETWORKS), name="conversations_conversation_network_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["mission", "-last_item_at"], name="conversations_mission_idx"),
+            models.Index(fields=["mission", "status", "-last_item_at"], name="conversations_inbox_idx"),
+            models.Index(fields=["status", "-last_item_at"], name="conversations_hq_inbox_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_network_display()} {self.thread_id} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("conversations:detail", args=[self.pk])
+
+
+class Item(models.Model):
+    """One thing the public said: unique per network and external id. An edit updates it;
+    a deletion on the network marks it (`deleted_at`) and never deletes it here."""
+
+    class Kind(models.TextChoices):
+        COMMENT = ItemKind.COMMENT, _("Comment")
+        REPLY = ItemKind.REPLY, _("Reply")
+        MENTION = ItemKind.MENTION, _("Mention")
+        QUOTE = ItemKind.QUOTE, _("Quote")
+        VISITOR_POST = ItemKind.VISITOR_POST, _("Visitor post")
+
+    network = models.CharField(_("network"), max_length=16, choices=Network.choices)
+    external_id = models.CharField(_("id on the network"), max_length=100)
+    account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="+", verbose_name=_("account"))
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.PROTECT, related_name="items", verbose_name=_("conversation")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    parent_id = models.CharField(_("answers"), max_length=100, blank=True)
+    answers_post_id = models.CharField(_("answers our post"), max_length=100, blank=True)
+    author_id = models.CharField(_("author's id"), max_length=100)
+    author_name = models.CharField(_("author"), max_length=300, blank=True)
+    author_handle = models.CharField(_("author's handle"), max_length=300, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at_network = models.DateTimeField(_("written"))
+    edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
+    # The moment of the content shown (its last edit, else its creation); None while only
+    # its deletion is known. An older event never replaces a newer one.
+    version_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_at = models.DateTimeField(_("deleted on the network"), null=True, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    raw_event = models.ForeignKey(RawEvent, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at_network", "pk"]
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
+        constraints = [
+            models.UniqueConstraint(fields=["network", "external_id"], name="conversations_item_unique_network_id"),
+            models.CheckConstraint(condition=models.Q(network__in=NETWORKS), name="conversations_item_network_valid"),
+            models.CheckConstraint(condition=models.Q(kind__in=ItemKind.ALL), name="conversations_item_kind_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "created_at_network"], name="conversations_item_thread_idx"),
+            models.Index(fields=["network", "author_id", "-created_at_network"], name="conversations_item_author_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network}:{self.external_id}"
+
+
+class ConversationEvent(models.Model):
+    """Append-only: what happened to a conversation, who did it, from which status."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    verb = models.CharField(max_length=64)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("conversation event")
+        verbose_name_plural = _("conversation events")
+
+    def __str__(self) -> str:
+        return f"{self.verb} #{self.conversation_id}"
+
+
+class ListenCursor(models.Model):
+    """Where polling of one account's stream resumes, when it is next due, and how it failed.
+
+    `claim` is set by the beat that hands the poll to a worker (a conditional UPDATE), until
+    `claimed_until`: two beats, or a slow worker, never poll one account twice at once."""
+
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="listen_cursors")
+    stream = models.CharField(_("stream"), max_length=32, default="all")
+    cursor = models.TextField(_("cursor"), blank=True)
+    next_poll_at = models.DateTimeField(_("next poll"), default=timezone.now)
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    last_polled_at = models.DateTimeField(_("last poll"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last successful poll"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["next_poll_at", "pk"]
+        verbose_name = _("listening cursor")
+        verbose_name_plural = _("listening cursors")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "stream"], name="conversations_listencursor_unique_stream"),
+        ]
+        indexes = [models.Index(fields=["next_poll_at"], name="conversations_cursor_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}/{self.stream}"

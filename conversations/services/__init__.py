@@ -1,0 +1,1 @@
+"""The conversation desk's writes: ingest (the one way in), webhooks, polling."""

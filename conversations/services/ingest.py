@@ -1,0 +1,249 @@
+"""The one way in for what the public says: webhook and polling both call `items_ingest`.
+
+An upsert on (network, external id): the raw event is kept (once per content received),
+the item created or brought up to date, and threaded into its conversation. Replays,
+duplicates and events out of order change nothing: deletion is sticky, and content moves
+only forward in time (ties broken by the text itself, so any order ends the same).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from channels.adapters.listening import HeardItem, ItemKind
+from channels.models import SocialAccount
+from conversations.lifecycle import CONVERSATION_REOPENED_BY_NEW_ITEM, EVENTS
+from conversations.models import Conversation, ConversationEvent, Item, RawEvent
+from posts.lifecycle import DELIVERY_REACHED_NETWORK
+from posts.models import Delivery
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0  # replayed, duplicated, or older than what we hold
+    rejected: int = 0  # not an item we can store (logged)
+    unknown_account: int = 0  # addressed to an account we don't know (webhooks; counted)
+
+    def add(self, other: IngestResult) -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+
+def dedup_key(item: HeardItem) -> str:
+    """The same content of the same item, however it reached us, is one raw event."""
+    content = {
+        "raw": item.raw,
+        "text": item.text,
+        "edited_at": item.edited_at.isoformat() if item.edited_at else "",
+        "deleted": item.deleted,
+    }
+    body = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(f"{item.network}\n{item.external_id}\n{body}".encode()).hexdigest()
+
+
+def record_event(*, verb: str, conversation: Conversation, item: Item | None = None, actor=None, **fields: Any) -> None:
+    if verb not in EVENTS:
+        raise ValueError(f"The event {verb!r} is not registered in conversations.lifecycle.")
+    ConversationEvent.objects.create(
+        verb=verb,
+        conversation=conversation,
+        item=item,
+        actor=actor if getattr(actor, "pk", None) is not None else None,
+        **fields,
+    )
+
+
+def _problem(account: SocialAccount, item: HeardItem) -> str:
+    """Why an item cannot be stored as given, or ""."""
+    if item.network != account.network:
+        return f"an item of {item.network!r} heard on a {account.network} account"
+    if item.kind not in ItemKind.ALL:
+        return f"unknown kind {item.kind!r}"
+    if not item.external_id or len(item.external_id) > 100:
+        return "no usable external id"
+    if not item.thread_id or len(item.thread_id) > 200:
+        return "no usable thread id"
+    if not isinstance(item.created_at, datetime) or timezone.is_naive(item.created_at):
+        return "no aware creation time"
+    return ""
+
+
+def items_ingest(*, account: SocialAccount, items: Sequence[HeardItem], source: str) -> IngestResult:
+    """Store what the network said to `account`, each item in a transaction of its own and
+    committed when this returns (outside a caller's transaction): one bad item never loses
+    the others, and two ingests of one thread at once never deadlock (each holds the locks
+    of one item and its conversation only)."""
+    result = IngestResult()
+    for item in items:
+        problem = _problem(account, item)
+        if problem:
+            logger.warning("Item %s:%s not stored: %s.", item.network, item.external_id[:100], problem)
+            result.rejected += 1
+            continue
+        with transaction.atomic():
+            outcome = _ingest_one(account=account, item=item, source=source)
+        setattr(result, outcome, getattr(result, outcome) + 1)
+    return result
+
+
+def _ingest_one(*, account: SocialAccount, item: HeardItem, source: str) -> str:
+    try:
+        with transaction.atomic():
+            raw = RawEvent.objects.create(
+                network=item.network,
+                source=source,
+                account=account,
+                external_id=item.external_id,
+                dedup_key=dedup_key(item),
+                payload=_jsonable(item.raw),
+            )
+    except IntegrityError:
+        # Received before, and applied in the same transaction then: nothing new.
+        return "unchanged"
+    existing = Item.objects.select_for_update().filter(network=item.network, external_id=item.external_id).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                return _create(account=account, item=item, raw=raw)
+        except IntegrityError:
+            # Another process inserted it meanwhile (webhook and poll at once): update it.
+            existing = Item.objects.select_for_update().get(network=item.network, external_id=item.external_id)
+    return _update(existing, item=item, raw=raw)
+
+
+def _jsonable(raw: Any) -> Any:
+    return json.loads(json.dumps(raw, default=str))
+
+
+def _version(item: HeardItem) -> datetime | None:
+    if item.deleted and not item.text:
+        return None  # a bare deletion says nothing of the content
+    return item.edited_at or item.created_at
+
+
+def _newer(item: HeardItem, stored: Item) -> bool:
+    version = _version(item)
+    if version is None:
+        return False
+    if stored.version_at is None:
+        return True
+    return (version, item.text) > (stored.version_at, stored.text)
+
+
+def _create(*, account: SocialAccount, item: HeardItem, raw: RawEvent) -> str:
+    conversation = _conversation_for(account=account, item=item)
+    now = timezone.now()
+    row = Item.objects.create(
+        network=item.network,
+        external_id=item.external_id,
+        account=account,
+        conversation=conversation,
+        kind=item.kind,
+        parent_id=item.parent_id[:100],
+        answers_post_id=item.answers_post_id[:100],
+        author_id=item.author_id[:100],
+        author_name=item.author_name[:300],
+        author_handle=item.author_handle[:300],
+        text=item.text,
+        language=item.language[:16],
+        url=item.url[:500],
+        created_at_network=item.created_at,
+        edited_at=item.edited_at,
+        version_at=_version(item),
+        deleted_at=now if item.deleted else None,
+        raw_event=raw,
+    )
+    _thread(conversation, row, item=item)
+    return "created"
+
+
+def _conversation_for(*, account: SocialAccount, item: HeardItem) -> Conversation:
+    conversation, created = Conversation.objects.get_or_create(
+        account=account,
+        thread_id=item.thread_id,
+        defaults={
+            "mission_id": account.mission_id,
+            "network": account.network,
+            "last_item_at": item.created_at,
+            "created_at": timezone.now(),
+        },
+    )
+    if created:
+        record_event(verb="conversation.started", conversation=conversation, to_status=conversation.status)
+    return Conversation.objects.select_for_update().get(pk=conversation.pk)
+
+
+def _our_delivery(account: SocialAccount, post_id: str) -> Delivery | None:
+    if not post_id:
+        return None
+    return (
+        Delivery.objects.filter(account=account, external_id=post_id, state__in=DELIVERY_REACHED_NETWORK)
+        .order_by("pk")
+        .first()
+    )
+
+
+def _thread(conversation: Conversation, row: Item, *, item: HeardItem) -> None:
+    """Count the new item in its conversation, link our post, reopen a finished one."""
+    changes: dict[str, Any] = {"item_count": F("item_count") + 1}
+    if row.created_at_network > conversation.last_item_at:
+        changes["last_item_at"] = row.created_at_network
+    if conversation.delivery_id is None:
+        delivery = _our_delivery(conversation.account, item.answers_post_id)
+        if delivery is not None:
+            changes["delivery"] = delivery
+            record_event(
+                verb="conversation.linked_to_post",
+                conversation=conversation,
+                item=row,
+                details={"delivery": delivery.pk},
+            )
+    if conversation.status in CONVERSATION_REOPENED_BY_NEW_ITEM:
+        changes["status"] = Conversation.Status.OPEN
+        record_event(
+            verb="conversation.reopened",
+            conversation=conversation,
+            item=row,
+            from_status=conversation.status,
+            to_status=Conversation.Status.OPEN,
+        )
+    Conversation.objects.filter(pk=conversation.pk).update(**changes, updated_at=timezone.now())
+    record_event(verb="conversation.item_added", conversation=conversation, item=row)
+
+
+def _update(row: Item, *, item: HeardItem, raw: RawEvent) -> str:
+    fields: list[str] = []
+    if item.created_at < row.created_at_network:
+        # Heard an edit first: on X an edit is a new post, with its own time.
+        row.created_at_network = item.created_at
+        fields.append("created_at_network")
+    if item.deleted and row.deleted_at is None:
+        row.deleted_at = timezone.now()
+        fields.append("deleted_at")
+        record_event(verb="item.deleted", conversation=row.conversation, item=row)
+    if _newer(item, row):
+        was_known = row.version_at is not None
+        row.text, row.language = item.text, item.language[:16] or row.language
+        row.edited_at, row.version_at = item.edited_at, _version(item)
+        row.raw_event = raw
+        fields += ["text", "language", "edited_at", "version_at", "raw_event"]
+        if was_known:
+            record_event(verb="item.edited", conversation=row.conversation, item=row)
+    if not fields:
+        return "unchanged"
+    row.save(update_fields=[*fields, "updated_at"])
+    return "updated"

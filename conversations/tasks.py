@@ -1,0 +1,36 @@
+"""The conversation desk's Celery tasks, on the `listen` queue: each takes ids, calls one
+service. Beat ticks `poll_due`, which claims due cursors in the database and sends one
+`poll_account` per account; a lost message costs nothing, the claim lapses and is taken again."""
+
+from __future__ import annotations
+
+import logging
+
+from conversations.services.desk import conversations_wake_snoozed
+from conversations.services.polling import account_poll, cursors_claim_due
+from diplomacy_hub.tasks import task
+
+logger = logging.getLogger(__name__)
+
+
+@task(name="conversations.poll_due")
+def poll_due(**kwargs) -> None:
+    claimed = cursors_claim_due()
+    for claimed_cursor in claimed:
+        poll_account.delay(claimed_cursor.cursor_id, claimed_cursor.claim)
+    if claimed:
+        logger.info("Listening: %d accounts due.", len(claimed))
+
+
+@task(name="conversations.poll_account")
+def poll_account(cursor_id: int, claim: str, **kwargs) -> None:
+    outcome = account_poll(cursor_id=cursor_id, claim=claim)
+    if outcome.result is not None and (outcome.result.created or outcome.result.updated):
+        logger.info("Cursor %s: %s", cursor_id, outcome.result)
+
+
+@task(name="conversations.wake_snoozed")
+def wake_snoozed(**kwargs) -> None:
+    woken = conversations_wake_snoozed()
+    if woken:
+        logger.info("Conversations: %d snoozes ended.", woken)

@@ -1,0 +1,198 @@
+"""The one ingest service: an upsert on (network, external id), the raw event kept once per
+content, threads, our post linked, a resolved conversation reopened by a new item."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, IntegrityError, transaction
+
+from channels.models import Network
+from conversations.models import Conversation, ConversationEvent, Item, RawEvent
+from conversations.services.ingest import items_ingest
+from posts.models import Delivery
+from tests.conversations.conftest import heard, later
+from tests.posts.factories import account, approved_message, officer, press_officer
+
+pytestmark = pytest.mark.django_db
+
+POLL = RawEvent.Source.POLL
+WEBHOOK = RawEvent.Source.WEBHOOK
+
+
+@pytest.fixture
+def cairo_x():
+    return account("emb-eg-cairo", Network.TWITTER)
+
+
+def test_a_new_item_starts_a_conversation_of_the_accounts_mission(cairo_x):
+    result = items_ingest(account=cairo_x, items=[heard(external_id="1", thread_id="t")], source=POLL)
+    assert (result.created, result.updated, result.unchanged) == (1, 0, 0)
+    item = Item.objects.get()
+    conversation = item.conversation
+    assert (conversation.mission, conversation.account, conversation.thread_id) == (cairo_x.mission, cairo_x, "t")
+    assert conversation.status == Conversation.Status.NEW
+    assert conversation.item_count == 1
+    assert RawEvent.objects.count() == 1
+    assert list(conversation.events.values_list("verb", flat=True)) == [
+        "conversation.started",
+        "conversation.item_added",
+    ]
+
+
+def test_the_same_item_twice_changes_nothing(cairo_x):
+    item = heard(external_id="1")
+    items_ingest(account=cairo_x, items=[item], source=WEBHOOK)
+    result = items_ingest(account=cairo_x, items=[item, item], source=POLL)
+    assert result.unchanged == 2
+    assert Item.objects.count() == 1
+    assert RawEvent.objects.count() == 1
+    assert Conversation.objects.get().item_count == 1
+
+
+def test_items_of_one_thread_share_a_conversation_and_others_do_not(cairo_x):
+    items_ingest(
+        account=cairo_x,
+        items=[
+            heard(external_id="1", thread_id="a"),
+            heard(external_id="2", thread_id="a", created_at=later(5)),
+            heard(external_id="3", thread_id="b"),
+        ],
+        source=POLL,
+    )
+    a = Conversation.objects.get(thread_id="a")
+    assert a.item_count == 2
+    assert a.last_item_at == later(5)
+    assert Conversation.objects.get(thread_id="b").item_count == 1
+
+
+def test_an_edit_updates_the_item_and_an_older_version_never_overwrites_it(cairo_x):
+    original = heard(external_id="1", text="first")
+    edit = heard(external_id="1", text="second", edited_at=later(3))
+    items_ingest(account=cairo_x, items=[original, edit], source=POLL)
+    item = Item.objects.get()
+    assert (item.text, item.edited_at) == ("second", later(3))
+    # The original again, late (a slow poll): it is recorded, and changes nothing.
+    stale = heard(external_id="1", text="first", created_at=original.created_at)
+    stale = type(stale)(**{**stale.__dict__, "raw": {"from": "another poll"}})
+    result = items_ingest(account=cairo_x, items=[stale], source=WEBHOOK)
+    assert result.unchanged == 1
+    assert Item.objects.get().text == "second"
+    assert RawEvent.objects.count() == 3
+    assert ConversationEvent.objects.filter(verb="item.edited").count() == 1
+
+
+def test_an_edit_heard_before_its_original_keeps_the_edit_and_the_original_time(cairo_x):
+    # X: an edit is a new post (its own creation time); the item keeps the first id.
+    edit = heard(external_id="1", text="second", created_at=later(7), edited_at=later(7))
+    original = heard(external_id="1", text="first", created_at=later(0))
+    items_ingest(account=cairo_x, items=[edit, original], source=POLL)
+    item = Item.objects.get()
+    assert (item.text, item.created_at_network, item.edited_at) == ("second", later(0), later(7))
+
+
+def test_a_deletion_marks_the_item_keeps_its_words_and_is_never_undone(cairo_x):
+    items_ingest(account=cairo_x, items=[heard(external_id="1", text="words")], source=POLL)
+    items_ingest(account=cairo_x, items=[heard(external_id="1", text="", deleted=True)], source=WEBHOOK)
+    item = Item.objects.get()
+    assert item.deleted_at is not None
+    assert item.text == "words"
+    items_ingest(account=cairo_x, items=[heard(external_id="1", text="words again", edited_at=later(1))], source=POLL)
+    item.refresh_from_db()
+    assert item.deleted_at is not None
+
+
+def test_a_deletion_heard_first_is_filled_in_by_the_item_heard_later(cairo_x):
+    items_ingest(account=cairo_x, items=[heard(external_id="1", text="", deleted=True)], source=WEBHOOK)
+    items_ingest(account=cairo_x, items=[heard(external_id="1", text="the words")], source=POLL)
+    item = Item.objects.get()
+    assert (item.text, item.deleted_at is not None) == ("the words", True)
+    assert Conversation.objects.get().item_count == 1
+
+
+def test_an_answer_to_our_post_links_the_conversation_to_its_delivery(cairo_x):
+    message = approved_message(
+        approver=press_officer(), author=officer("emb-eg-cairo"), mission_or_code="emb-eg-cairo", targets=[cairo_x]
+    )
+    Delivery.objects.filter(message=message).update(state=Delivery.State.SENT, external_id="our-post")
+    delivery = Delivery.objects.get(message=message, language="ar")
+    Delivery.objects.filter(pk=delivery.pk).update(external_id="our-post-ar")
+    items_ingest(account=cairo_x, items=[heard(external_id="1", answers_post_id="our-post-ar")], source=POLL)
+    conversation = Conversation.objects.get()
+    assert conversation.delivery == delivery
+    assert conversation.events.filter(verb="conversation.linked_to_post").count() == 1
+
+
+def test_another_accounts_post_with_the_same_id_is_not_ours(cairo_x):
+    other = account("emb-jp-tokyo", Network.TWITTER)
+    message = approved_message(
+        approver=press_officer(),
+        author=officer("emb-jp-tokyo"),
+        mission_or_code="emb-jp-tokyo",
+        targets=[other],
+        texts={"fr": "Bonjour", "ja": "こんにちは"},
+    )
+    Delivery.objects.filter(message=message).update(state=Delivery.State.SENT, external_id="post")
+    items_ingest(account=cairo_x, items=[heard(external_id="1", answers_post_id="post")], source=POLL)
+    assert Conversation.objects.get().delivery is None
+
+
+@pytest.mark.parametrize("status", [Conversation.Status.RESOLVED, Conversation.Status.WAITING_FOR_AUTHOR])
+def test_a_new_item_reopens_a_resolved_or_waiting_conversation(cairo_x, status):
+    items_ingest(account=cairo_x, items=[heard(external_id="1")], source=POLL)
+    Conversation.objects.update(status=status)
+    items_ingest(account=cairo_x, items=[heard(external_id="2", created_at=later(9))], source=POLL)
+    conversation = Conversation.objects.get()
+    assert conversation.status == Conversation.Status.OPEN
+    assert conversation.events.get(verb="conversation.reopened").from_status == status
+
+
+def test_a_replayed_item_does_not_reopen_a_resolved_conversation(cairo_x):
+    item = heard(external_id="1")
+    items_ingest(account=cairo_x, items=[item], source=POLL)
+    Conversation.objects.update(status=Conversation.Status.RESOLVED)
+    items_ingest(account=cairo_x, items=[item], source=WEBHOOK)
+    assert Conversation.objects.get().status == Conversation.Status.RESOLVED
+
+
+def test_a_closed_conversation_stays_closed_with_its_reason(cairo_x):
+    items_ingest(account=cairo_x, items=[heard(external_id="1")], source=POLL)
+    Conversation.objects.update(status=Conversation.Status.CLOSED, close_reason=Conversation.CloseReason.SPAM)
+    items_ingest(account=cairo_x, items=[heard(external_id="2")], source=POLL)
+    assert Conversation.objects.get().status == Conversation.Status.CLOSED
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        heard(external_id="1", network="facebook"),  # another network's item
+        heard(external_id="1", kind="like"),
+        heard(external_id="", thread_id="t"),
+        heard(external_id="1", thread_id=""),
+    ],
+)
+def test_an_item_that_cannot_be_stored_is_rejected_and_the_rest_kept(cairo_x, bad):
+    result = items_ingest(account=cairo_x, items=[bad, heard(external_id="2")], source=POLL)
+    assert (result.rejected, result.created) == (1, 1)
+    assert list(Item.objects.values_list("external_id", flat=True)) == ["2"]
+
+
+def test_the_database_refuses_a_second_item_with_the_same_network_and_id(cairo_x):
+    items_ingest(account=cairo_x, items=[heard(external_id="1")], source=POLL)
+    row = Item.objects.get()
+    row.pk = None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row.save()
+
+
+def test_the_database_refuses_a_snooze_without_a_time_and_a_closing_without_a_reason(cairo_x):
+    items_ingest(account=cairo_x, items=[heard(external_id="1")], source=POLL)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Conversation.objects.update(status=Conversation.Status.SNOOZED)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Conversation.objects.update(status=Conversation.Status.CLOSED)
+
+
+def test_a_raw_event_is_never_changed(cairo_x):
+    items_ingest(account=cairo_x, items=[heard(external_id="1")], source=POLL)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        RawEvent.objects.update(payload={"forged": True})
