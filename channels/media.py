@@ -46,7 +46,7 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps, ImageSequence
 
-from channels.adapters.base import MediaFile, NetworkLimits, PermanentError, Problem
+from channels.adapters.base import MediaFile, NetworkLimits, PermanentError, Problem, Said, problem_of
 
 MB = 1024 * 1024
 
@@ -771,74 +771,129 @@ def check_against_limits(
     officers know ("YouTube", "X"); `network` is the key stored in Problem.network
     ("youtube", "twitter") and defaults to the label in lower case. Checks, in order:
     what the network requires ("YouTube needs a video."), counts, images with a video,
-    each file's type, size and (videos) duration, and alt text on every image.
+    each file's type, size and (videos) duration, and alt text on every image. Each
+    problem carries its code and parameters (channels.adapters.base.Said).
     """
     key = network or network_label.lower()
     images = [item for item in media if item.kind == "image"]
     videos = [item for item in media if item.kind == "video"]
     messages = [
-        *_required_kind(images, videos, limits, network_label),
-        *_counts(images, videos, limits, network_label),
+        *_required_kind(images, videos, limits, network_label, key),
+        *_counts(images, videos, limits, network_label, key),
     ]
     for item in media:
-        messages += _file_problems(item, limits, network_label)
-    return [Problem(network=key, field="media", message=message) for message in messages]
+        messages += _file_problems(item, limits, network_label, key)
+    return [problem_of(key, "media", message) for message in messages]
 
 
-def _required_kind(images: list[MediaFile], videos: list[MediaFile], limits: NetworkLimits, label: str) -> list[str]:
+def _required_kind(
+    images: list[MediaFile], videos: list[MediaFile], limits: NetworkLimits, label: str, key: str
+) -> list[Said]:
     if limits.requires == "video" and not videos:
-        return [f"{label} needs a video."]
+        return [Said(f"{label} needs a video.", "media.video_required", network=key)]
     if limits.requires == "image" and not images:
-        return [f"{label} needs a photo."]
+        return [Said(f"{label} needs a photo.", "media.photo_required", network=key)]
     return []
 
 
-def _counts(images: list[MediaFile], videos: list[MediaFile], limits: NetworkLimits, label: str) -> list[str]:
+def _counts(
+    images: list[MediaFile], videos: list[MediaFile], limits: NetworkLimits, label: str, key: str
+) -> list[Said]:
     messages = []
     for items, most, noun in ((images, limits.max_images, "image"), (videos, limits.max_videos, "video")):
         if items and most == 0:
-            messages.append(f"{label} does not take {noun}s: remove {_names(items)}.")
+            messages.append(
+                Said(
+                    f"{label} does not take {noun}s: remove {_names(items)}.",
+                    f"media.{noun}s_not_taken",
+                    network=key,
+                    files=[_name(item) for item in items],
+                )
+            )
         elif len(items) > most:
-            messages.append(f"{label} takes at most {_count(most, noun)} per post; this message has {len(items)}.")
+            messages.append(
+                Said(
+                    f"{label} takes at most {_count(most, noun)} per post; this message has {len(items)}.",
+                    f"media.too_many_{noun}s",
+                    network=key,
+                    limit=most,
+                    count=len(items),
+                )
+            )
     if images and videos and not limits.images_and_video_together and limits.max_images and limits.max_videos:
-        messages.append(f"{label} cannot show images and a video in the same post.")
+        messages.append(
+            Said(f"{label} cannot show images and a video in the same post.", "media.images_with_video", network=key)
+        )
     return messages
 
 
-def _file_problems(item: MediaFile, limits: NetworkLimits, label: str) -> list[str]:
+def _file_problems(item: MediaFile, limits: NetworkLimits, label: str, key: str) -> list[Said]:
     if item.kind == "image":
         allowed, max_bytes, noun = limits.image_types, limits.image_max_bytes, "image"
     elif item.kind == "video":
         allowed, max_bytes, noun = limits.video_types, limits.video_max_bytes, "video"
     else:
-        return [f"“{_name(item)}” is neither an image nor a video."]
+        return [Said(f"“{_name(item)}” is neither an image nor a video.", "media.not_image_or_video", file=_name(item))]
     messages = []
     if allowed and item.mime_type not in allowed:
+        types = sorted(_mime_label(m) for m in allowed)
         messages.append(
-            f"{label} does not take {_mime_label(item.mime_type)} {noun}s (“{_name(item)}”); "
-            f"it takes {_list_words(sorted(_mime_label(m) for m in allowed))}."
+            Said(
+                f"{label} does not take {_mime_label(item.mime_type)} {noun}s (“{_name(item)}”); "
+                f"it takes {_list_words(types)}.",
+                f"media.{noun}_type",
+                network=key,
+                type=_mime_label(item.mime_type),
+                file=_name(item),
+                types=types,
+            )
         )
     if max_bytes and item.size > max_bytes:
         messages.append(
-            f"The {noun} “{_name(item)}” is {describe_size(item.size, round_up=True)}; "
-            f"{label} takes {noun}s up to {describe_size(max_bytes)}."
+            Said(
+                f"The {noun} “{_name(item)}” is {describe_size(item.size, round_up=True)}; "
+                f"{label} takes {noun}s up to {describe_size(max_bytes)}.",
+                f"media.{noun}_too_large",
+                network=key,
+                file=_name(item),
+                size=item.size,
+                max_size=max_bytes,
+            )
         )
     if item.kind == "video":
-        messages += _duration_problems(item, limits, label)
+        messages += _duration_problems(item, limits, label, key)
     if item.kind == "image" and not item.alt_text.strip():
-        messages.append(f"The image “{_name(item)}” has no alt text: describe it for people who cannot see it.")
+        messages.append(
+            Said(
+                f"The image “{_name(item)}” has no alt text: describe it for people who cannot see it.",
+                "media.alt_text_missing",
+                file=_name(item),
+            )
+        )
     return messages
 
 
-def _duration_problems(item: MediaFile, limits: NetworkLimits, label: str) -> list[str]:
+def _duration_problems(item: MediaFile, limits: NetworkLimits, label: str, key: str) -> list[Said]:
     if limits.video_max_seconds is None:
         return []
     if item.duration_seconds is None:
-        return [f"We could not read how long the video “{_name(item)}” is; upload it again."]
+        return [
+            Said(
+                f"We could not read how long the video “{_name(item)}” is; upload it again.",
+                "media.duration_unknown",
+                file=_name(item),
+            )
+        ]
     if item.duration_seconds > limits.video_max_seconds:
         return [
-            f"The video is {describe_duration(item.duration_seconds, round_up=True)} long; "
-            f"{label} takes at most {describe_duration(limits.video_max_seconds)}."
+            Said(
+                f"The video is {describe_duration(item.duration_seconds, round_up=True)} long; "
+                f"{label} takes at most {describe_duration(limits.video_max_seconds)}.",
+                "media.video_too_long",
+                network=key,
+                duration=item.duration_seconds,
+                max_duration=limits.video_max_seconds,
+            )
         ]
     return []
 

@@ -128,9 +128,14 @@ def network_label(network: str) -> str:
         return network
 
 
-def account_label(account: SocialAccount) -> str:
-    """ "X @FranceEgypte": the network, then how the account is known there."""
+def account_name(account: SocialAccount) -> str:
+    """How the account is known on its network: "@FranceEgypte" on X."""
     name = account.handle or account.display_name or account.network_account_id or f"#{account.pk}"
     if account.network == Network.TWITTER and account.handle and not name.startswith("@"):
         name = f"@{name}"
-    return f"{network_label(account.network)} {name}"
+    return name
+
+
+def account_label(account: SocialAccount) -> str:
+    """ "X @FranceEgypte": the network, then how the account is known there."""
+    return f"{network_label(account.network)} {account_name(account)}"

@@ -32,6 +32,7 @@ from channels.adapters.base import (
     Connected,
     ConnectFlow,
     Credentials,
+    Said,
 )
 from channels.adapters.transport import Timeouts
 from channels.crypto import CredentialsDecryptionError, key_ring
@@ -384,7 +385,13 @@ def _copy_state(target: SocialAccount, source: SocialAccount) -> None:
 
 
 def _not_usable(account: SocialAccount) -> AuthError:
-    return AuthError(f"The account is {account.status}, not connected: reconnect it.")
+    return AuthError(
+        Said(
+            f"The account is {account.status}, not connected: reconnect it.",
+            "delivery.account_not_connected",
+            account_status=account.status,
+        )
+    )
 
 
 @sensitive_variables("credentials", "fresh")

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from twitter_text import parse_tweet
 from twitter_text.config import config as _twitter_text_config
 
+from channels.adapters.base import Said
+
 # No network takes a longer post than Facebook (about 63,206 characters). Past this, with
 # a margin, a text is refused before any network's rules are asked (posts/limits.py), and
 # nothing here counts it: X's parser takes seconds on a megabyte.
@@ -87,10 +89,17 @@ def tweet_problems(text: str) -> list[str]:
     problems = []
     length = tweet_length(text)
     if length > TWEET_MAX:
-        problems.append(too_long(length, TWEET_MAX, network="X"))
+        problems.append(too_long(length, TWEET_MAX, network="X", key="twitter"))
     invalid = tweet_invalid_characters(text)
     if invalid:
-        problems.append(f"The text contains characters X refuses: {', '.join(invalid)}.")
+        problems.append(
+            Said(
+                f"The text contains characters X refuses: {', '.join(invalid)}.",
+                "text.refused_characters",
+                network="twitter",
+                characters=invalid,
+            )
+        )
     return problems
 
 
@@ -121,7 +130,9 @@ def facebook_length(text: str) -> int:
 
 def facebook_text_problems(text: str) -> list[str]:
     length = facebook_length(text)
-    return [too_long(length, FACEBOOK_TEXT_MAX, network="Facebook")] if length > FACEBOOK_TEXT_MAX else []
+    if length <= FACEBOOK_TEXT_MAX:
+        return []
+    return [too_long(length, FACEBOOK_TEXT_MAX, network="Facebook", key="facebook")]
 
 
 # --- YouTube -------------------------------------------------------------------------------
@@ -157,12 +168,12 @@ def has_angle_brackets(text: str) -> bool:
 def youtube_title_problems(title: str) -> list[str]:
     problems = []
     if not title.strip():
-        problems.append("YouTube needs a title.")
+        problems.append(Said("YouTube needs a title.", "title.required", network="youtube"))
     length = youtube_title_length(title)
     if length > YOUTUBE_TITLE_MAX:
-        problems.append(too_long(length, YOUTUBE_TITLE_MAX, network="YouTube", what="The title"))
+        problems.append(too_long(length, YOUTUBE_TITLE_MAX, network="YouTube", key="youtube", what="The title"))
     if has_angle_brackets(title):
-        problems.append("YouTube does not accept < or > in a title.")
+        problems.append(Said("YouTube does not accept < or > in a title.", "title.angle_brackets", network="youtube"))
     return problems
 
 
@@ -170,12 +181,15 @@ def youtube_description_problems(description: str) -> list[str]:
     problems = []
     size = youtube_description_bytes(description)
     if size > YOUTUBE_DESCRIPTION_MAX_BYTES:
-        problems.append(
-            too_long(size, YOUTUBE_DESCRIPTION_MAX_BYTES, network="YouTube", unit="byte", what="The description")
-            + " Accented letters count 2 bytes, most Asian scripts 3, emoji 4."
+        said = too_long(
+            size, YOUTUBE_DESCRIPTION_MAX_BYTES, network="YouTube", key="youtube", unit="byte", what="The description"
         )
+        text = said + " Accented letters count 2 bytes, most Asian scripts 3, emoji 4."
+        problems.append(Said(text, "description.too_long", **said.params))
     if has_angle_brackets(description):
-        problems.append("YouTube does not accept < or > in a description.")
+        problems.append(
+            Said("YouTube does not accept < or > in a description.", "description.angle_brackets", network="youtube")
+        )
     return problems
 
 
@@ -183,10 +197,9 @@ def youtube_tags_problems(tags: Iterable[str]) -> list[str]:
     length = youtube_tags_length(tags)
     if length <= YOUTUBE_TAGS_MAX:
         return []
-    return [
-        too_long(length, YOUTUBE_TAGS_MAX, network="YouTube", what="Together the tags", verb="are")
-        + " Commas between tags, and quotes around tags with spaces, count too."
-    ]
+    said = too_long(length, YOUTUBE_TAGS_MAX, network="YouTube", key="youtube", what="Together the tags", verb="are")
+    text = said + " Commas between tags, and quotes around tags with spaces, count too."
+    return [Said(text, "tags.too_long", **said.params)]
 
 
 # --- Flickr ---------------------------------------------------------------------------------
@@ -206,7 +219,7 @@ def flickr_title_problems(title: str) -> list[str]:
     length = flickr_title_length(title)
     if length <= FLICKR_TITLE_MAX:
         return []
-    return [too_long(length, FLICKR_TITLE_MAX, network="Flickr", what="The title")]
+    return [too_long(length, FLICKR_TITLE_MAX, network="Flickr", key="flickr", what="The title")]
 
 
 def flickr_tags(tags: Iterable[str]) -> str:
@@ -221,10 +234,25 @@ def flickr_tag_problems(tags: Sequence[str]) -> list[str]:
     cleaned = [tag for tag in (t.strip() for t in tags) if tag]
     problems = []
     if len(cleaned) > FLICKR_TAGS_MAX:
-        problems.append(f"Flickr takes at most {FLICKR_TAGS_MAX} tags (this message has {len(cleaned)}).")
+        problems.append(
+            Said(
+                f"Flickr takes at most {FLICKR_TAGS_MAX} tags (this message has {len(cleaned)}).",
+                "tags.too_many",
+                network="flickr",
+                limit=FLICKR_TAGS_MAX,
+                count=len(cleaned),
+            )
+        )
     with_quotes = [tag for tag in cleaned if '"' in tag]
     if with_quotes:
-        problems.append(f"A Flickr tag cannot contain a double quote: {', '.join(with_quotes)}.")
+        problems.append(
+            Said(
+                f"A Flickr tag cannot contain a double quote: {', '.join(with_quotes)}.",
+                "tags.double_quote",
+                network="flickr",
+                tags=with_quotes,
+            )
+        )
     return problems
 
 
@@ -241,8 +269,31 @@ def plural(count: int, word: str, words: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (words or word + 's')}"
 
 
+# The code of each `too_long` sentence, by what is too long.
+_TOO_LONG_CODES = {
+    "The text": "text.too_long",
+    "The title": "title.too_long",
+    "The description": "description.too_long",
+}
+
+
 def too_long(
-    count: int, limit: int, *, network: str, unit: str = "character", what: str = "The text", verb: str = "is"
-) -> str:
-    """ "The text is 31 characters too long for X (311 of 280).\""""
-    return f"{what} {verb} {plural(count - limit, unit)} too long for {network} ({count:,} of {limit:,})."
+    count: int,
+    limit: int,
+    *,
+    network: str,
+    key: str = "",
+    unit: str = "character",
+    what: str = "The text",
+    verb: str = "is",
+) -> Said:
+    """ "The text is 31 characters too long for X (311 of 280)." `network` is the name people
+    know, `key` the network's key for the code's parameters (the name in lower case)."""
+    return Said(
+        f"{what} {verb} {plural(count - limit, unit)} too long for {network} ({count:,} of {limit:,}).",
+        _TOO_LONG_CODES.get(what, "text.too_long"),
+        network=key or network.lower(),
+        excess=count - limit,
+        count=count,
+        limit=limit,
+    )

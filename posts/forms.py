@@ -13,27 +13,28 @@ from datetime import date, datetime, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
 from diplomacy_hub.localtime import BoundedDateField, LocalDateTimeField, hq_place, place_of, zone_of
 from embassies.forms import searchable
 from embassies.models import RIGHT_TO_LEFT_LANGUAGES, Mission
+from posts.draft import Draft, draft_typed, texts_of
 from posts.limits import TEXT_MAX
-from posts.models import Attachment, Message, Priority
-from posts.services.messages import ALT_TEXT_MAX, COMMENT_MAX, TEXT_TITLE_MAX, TITLE_MAX
+from posts.models import ALT_TEXT_MAX, COMMENT_MAX, TEXT_TITLE_MAX, TITLE_MAX, Attachment, Message, Priority
+from posts.problems import display_language
 from posts.validation import is_blocking, language_name
 
 NETWORKS_WITH_TITLES = (Network.YOUTUBE, Network.FLICKR)
 
 
-def display_language(code: str) -> str:
-    """The language's name in the reader's language ("Arabe" in French), for labels."""
-    try:
-        return str(get_language_info(code)["name_translated"])
-    except KeyError:
-        return language_name(code)
+def text_field(language: str, network: str = "") -> str:
+    """The compose form's field for a text: "text_fr", or "text_fr_twitter" for a variant."""
+    return f"text_{language}_{network}" if network else f"text_{language}"
+
+
+def title_field(language: str, network: str = "") -> str:
+    return f"title_{language}_{network}" if network else f"title_{language}"
 
 
 # --- Errors beside the fields -----------------------------------------------------------------
@@ -168,35 +169,33 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
         self.fields["targets"].choices = [(str(account.pk), str(account)) for account in accounts]
         for language in mission.languages:
             name = language_name(language)  # inside a sentence: "Texte en arabe"
-            self.fields[f"text_{language}"] = forms.CharField(
+            self.fields[text_field(language)] = forms.CharField(
                 label=_("Text in %(language)s") % {"language": name},
                 required=False,
                 max_length=TEXT_MAX,
                 widget=forms.Textarea(attrs={"rows": 6}),
             )
-            self.fields[f"title_{language}"] = forms.CharField(
+            self.fields[title_field(language)] = forms.CharField(
                 label=_("Title in %(language)s (YouTube, Flickr)") % {"language": name},
                 required=False,
                 max_length=TEXT_TITLE_MAX,
             )
             for network, label in Network.choices:
-                self.fields[f"text_{language}_{network}"] = forms.CharField(
+                self.fields[text_field(language, network)] = forms.CharField(
                     label=_("%(network)s wording in %(language)s") % {"network": label, "language": name},
                     required=False,
                     max_length=TEXT_MAX,
                     widget=forms.Textarea(attrs={"rows": 3}),
                 )
                 if network in NETWORKS_WITH_TITLES:
-                    self.fields[f"title_{language}_{network}"] = forms.CharField(
+                    self.fields[title_field(language, network)] = forms.CharField(
                         label=_("%(network)s title in %(language)s") % {"network": label, "language": name},
                         required=False,
                         max_length=TEXT_TITLE_MAX,
                     )
             rtl = language in RIGHT_TO_LEFT_LANGUAGES
             for key in [
-                f"text_{language}",
-                f"title_{language}",
-                *(f"{kind}_{language}_{network}" for kind in ("text", "title") for network in Network.values),
+                name(language, network) for network in ("", *Network.values) for name in (text_field, title_field)
             ]:
                 if key in self.fields:
                     self.fields[key].widget.attrs.update({"lang": language, "dir": "rtl" if rtl else "auto"})
@@ -227,9 +226,8 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
             "version": message.version,
         }
         for text in message.texts.all():
-            suffix = f"{text.language}_{text.network}" if text.network else text.language
-            initial[f"text_{suffix}"] = text.body
-            initial[f"title_{suffix}"] = text.title
+            initial[text_field(text.language, text.network)] = text.body
+            initial[title_field(text.language, text.network)] = text.title
         return initial
 
     def as_data(self) -> dict:
@@ -252,15 +250,51 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
         return ""
 
     def texts(self) -> dict:
-        texts: dict = {}
-        for language in self.mission.languages:
-            texts[(language, "")] = {"body": self._value(f"text_{language}"), "title": self._value(f"title_{language}")}
-            for network in Network.values:
-                texts[(language, network)] = {
-                    "body": self._value(f"text_{language}_{network}"),
-                    "title": self._value(f"title_{language}_{network}"),
-                }
-        return texts
+        """{(language, network): {"body", "title"}} from the cleaned fields: what the services take."""
+        return self._texts(self._value)
+
+    def _texts(self, value) -> dict:
+        return {
+            (language, network): {
+                "body": value(text_field(language, network)),
+                "title": value(title_field(language, network)) if title_field(language, network) in self.fields else "",
+            }
+            for language in self.mission.languages
+            for network in ("", *Network.values)
+        }
+
+    def text_field_names(self) -> list[str]:
+        """Every text and title field, main and variants, in the form's order."""
+        return [
+            name(language, network)
+            for language in self.mission.languages
+            for network in ("", *Network.values)
+            for name in (text_field, title_field)
+            if name(language, network) in self.fields
+        ]
+
+    def _typed(self, name: str) -> str:
+        return str(self[name].value() or "")
+
+    def draft(self) -> Draft:
+        """What this form would publish, as typed (fields with an error included, so that
+        the preview and the problems beside the fields show what the officer sees)."""
+        if self.is_bound:
+            self.is_valid()
+            desired_at = getattr(self, "cleaned_data", {}).get("desired_at")
+        else:
+            desired_at = self.initial.get("desired_at")
+        chosen = {str(value) for value in (self["targets"].value() or [])}
+        return draft_typed(
+            message=self.message,
+            mission_id=self.mission.pk,
+            mission_name=self.mission.name,
+            mission_languages=self.mission.languages,
+            texts=texts_of(self._texts(self._typed)),
+            accounts=[account for account in self.accounts if str(account.pk) in chosen],
+            attachments=self.attachments,
+            desired_at=desired_at,
+        )
 
     def target_ids(self) -> list[int]:
         return [int(pk) for pk in self.cleaned_data.get("targets", [])]
@@ -287,17 +321,13 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
             return "file"
         if language not in self.mission.languages:
             return None
-        if kind in ("text", "texts"):
-            variant = f"text_{language}_{network}"
-            if network and (variant in self.fields) and (self[variant].value() or "").strip():
-                return variant
-            return f"text_{language}"
-        if kind == "title":
-            variant = f"title_{language}_{network}"
-            if network and variant in self.fields and (self[variant].value() or "").strip():
-                return variant
-            return f"title_{language}"
-        return None
+        name = {"text": text_field, "texts": text_field, "title": title_field}.get(kind)
+        if name is None:
+            return None
+        variant = name(language, network)
+        if network and variant in self.fields and (self[variant].value() or "").strip():
+            return variant
+        return name(language)
 
     def add_problems(self, problems) -> None:
         """Problems that stop the message, each beside its field (warnings are shown in the
@@ -315,16 +345,16 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
                 code=language,
                 name=display_language(language),
                 direction="rtl" if language in RIGHT_TO_LEFT_LANGUAGES else "ltr",
-                text=self[f"text_{language}"],
-                title=self[f"title_{language}"],
+                text=self[text_field(language)],
+                title=self[title_field(language)],
             )
             for network, label in Network.choices:
-                title_name = f"title_{language}_{network}"
+                title_name = title_field(language, network)
                 panel.variants.append(
                     VariantFields(
                         network=network,
                         label=label,
-                        text=self[f"text_{language}_{network}"],
+                        text=self[text_field(language, network)],
                         title=self[title_name] if title_name in self.fields else None,
                     )
                 )

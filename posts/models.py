@@ -6,6 +6,8 @@ the transition, and record an Event in the same transaction.
 
 import secrets
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -21,6 +23,13 @@ from posts.lifecycle import InvalidTransition  # noqa: F401  # imported with the
 # The events by which someone changed what a message says. Whoever did wrote part of it,
 # and four eyes keep them from deciding on it (`Message.writer_ids`, diplomacy_hub.policy).
 AUTHORING_VERBS = lifecycle.AUTHORING_EVENTS
+
+
+# How long what people type may be: the model fields, the forms and the services share them.
+TITLE_MAX = 200
+TEXT_TITLE_MAX = 255
+ALT_TEXT_MAX = 1000
+COMMENT_MAX = 5000
 
 
 class Priority(models.TextChoices):
@@ -51,7 +60,7 @@ class Message(models.Model):
         related_name="authored_messages",
         verbose_name=_("author"),
     )
-    title = models.CharField(_("internal title"), max_length=200)
+    title = models.CharField(_("internal title"), max_length=TITLE_MAX)
     state = models.CharField(_("state"), max_length=24, choices=State.choices, default=State.DRAFT)
     priority = models.CharField(
         _("priority"),
@@ -153,7 +162,7 @@ class MessageText(models.Model):
     body = models.TextField(_("text"))
     title = models.CharField(
         _("title"),
-        max_length=255,
+        max_length=TEXT_TITLE_MAX,
         blank=True,
         help_text=_("YouTube and Flickr titles."),
     )
@@ -188,7 +197,7 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField(_("size in bytes"))
     sha256 = models.CharField(max_length=64)
     original_name = models.CharField(_("file name"), max_length=255)
-    alt_text = models.CharField(_("alt text"), max_length=1000, blank=True)
+    alt_text = models.CharField(_("alt text"), max_length=ALT_TEXT_MAX, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
@@ -283,6 +292,10 @@ class Delivery(models.Model):
     state_changed_at = models.DateTimeField(_("state changed"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     last_error_kind = models.CharField(max_length=16, choices=ErrorKind.choices, blank=True)
+    # What `last_error` says, as a code and parameters (posts.problems), so that each reader
+    # reads it in their language; empty for the network's own words, shown as they came.
+    last_error_code = models.CharField(max_length=64, blank=True)
+    last_error_params = models.JSONField(default=dict, blank=True)
     external_id = models.CharField(_("id on the network"), max_length=100, blank=True)
     # The post that carries it, when that is another object: a Facebook video (external_id,
     # what retract deletes) and its Page post (what the Page's feed and comments know).
@@ -313,6 +326,23 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.account_id}/{self.language} {self.state}"
+
+    @staticmethod
+    def error_fields(
+        text: str = "", kind: str = "", *, code: str = "", params: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The columns of a delivery's last error, all written together: the text kept for
+        the record (in English, cut to fit), its kind, and the code and parameters it is
+        worded from for each reader; a `Said` (channels.adapters.base) brings its own. No
+        argument clears them."""
+        code = code or getattr(text, "code", "")
+        params = params if params else getattr(text, "params", None)
+        return {
+            "last_error": str(text)[:500],
+            "last_error_kind": kind,
+            "last_error_code": code,
+            "last_error_params": dict(params or {}) if code else {},
+        }
 
 
 class DeliveryAttempt(models.Model):

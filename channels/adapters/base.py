@@ -9,11 +9,11 @@ means for a delivery (retry when, mark the account expired, give up, reconcile).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 # --- Data in -------------------------------------------------------------------------
 
@@ -95,11 +95,46 @@ class Metrics:
 
 @dataclass(frozen=True)
 class Problem:
-    """One reason a content cannot go to a network, in words an officer understands."""
+    """One reason a content cannot go to a network: a `code` with plain `params` (numbers,
+    file names, the network's key), which our side words in the reader's language
+    (posts.problems), and `message`, the same in English for logs and the record."""
 
     network: str
     field: str  # "text", "title", "media", "tags"
     message: str
+    code: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Said(str):
+    """A sentence in English, for logs and the record, that also carries its `code` and
+    plain `params`: the text rules return these, so that our side can word each one in
+    the reader's language (posts.problems) while the English stays as it was."""
+
+    code: str
+    params: dict[str, Any]
+
+    def __new__(cls, text: str, code: str, **params: Any) -> Said:
+        said = super().__new__(cls, text)
+        said.code, said.params = code, params
+        return said
+
+
+def problem_of(network: str, field: str, said: str) -> Problem:
+    """A Problem from a sentence, with its code and parameters when it is a `Said`."""
+    return Problem(network, field, str(said), getattr(said, "code", ""), dict(getattr(said, "params", {})))
+
+
+def unreachable(label: str, network: str, exc: Exception, *, timeout: bool) -> Said:
+    """A call that did not get through, named by the exception's class only (its message
+    may hold a URL with a token)."""
+    what = "did not answer in time" if timeout else "could not be reached"
+    return Said(
+        f"{label} {what} ({type(exc).__name__}).",
+        "network.timeout" if timeout else "network.unreachable",
+        network=network,
+        exception=type(exc).__name__,
+    )
 
 
 @dataclass(frozen=True)
@@ -127,11 +162,17 @@ class AdapterError(Exception):
     never a credential."""
 
     kind = "permanent"
+    # Set where the sentence is ours rather than the network's (posts.problems words it for
+    # each reader); empty for the network's own words, which are shown as they came.
+    code = ""
+    params: Mapping[str, Any] = {}
 
     def __init__(self, detail: str, *, status_code: int | None = None) -> None:
         super().__init__(detail)
         self.detail = detail[:500]
         self.status_code = status_code
+        if isinstance(detail, Said):
+            self.code, self.params = detail.code, dict(detail.params)
 
 
 class RateLimited(AdapterError):
@@ -195,7 +236,13 @@ def require_fit(problems: Sequence[Problem]) -> None:
     """Publishing checks again what validation said: content that does not fit the network
     is refused for good before any call, with every problem in one message."""
     if problems:
-        raise PermanentError(" ".join(problem.message for problem in problems))
+        said = Said(
+            " ".join(problem.message for problem in problems),
+            "delivery.does_not_fit",
+            network=problems[0].network,
+            problems=[{"code": p.code, "params": dict(p.params), "text": p.message} for p in problems],
+        )
+        raise PermanentError(said)
 
 
 @contextmanager

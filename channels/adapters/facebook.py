@@ -76,9 +76,12 @@ from channels.adapters.base import (
     Progress,
     Published,
     RateLimited,
+    Said,
     TransientError,
+    problem_of,
     require_fit,
     sdk_errors,
+    unreachable,
 )
 from channels.adapters.listening import (
     Heard,
@@ -229,16 +232,21 @@ def to_adapter_error(exc: BaseException, last: _LastResponse, *, may_have_posted
     if isinstance(exc, facebook.GraphAPIError):
         return _from_graph_error(exc, last, may_have_posted=may_have_posted)
     if isinstance(exc, UnknownHostError):
-        return PermanentError("The sandbox does not imitate this Facebook host.")
+        return PermanentError(
+            Said("The sandbox does not imitate this Facebook host.", "network.sandbox_host", network=NETWORK)
+        )
     if isinstance(exc, requests.RequestException):
         # The message of a requests exception holds the URL, and Graph URLs hold the token:
         # only its class name goes out.
         sent = may_have_posted and not request_never_left(exc)
-        what = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
-        return TransientError(f"Facebook {what} ({type(exc).__name__}).", request_sent=sent)
+        return TransientError(
+            unreachable("Facebook", NETWORK, exc, timeout=isinstance(exc, requests.Timeout)), request_sent=sent
+        )
     if isinstance(exc, KeyError | ValueError):  # facebook-sdk on an answer without Content-Type
         return TransientError(
-            "Facebook sent an answer we could not read.", request_sent=may_have_posted, status_code=last.status
+            Said("Facebook sent an answer we could not read.", "network.unreadable_answer", network=NETWORK),
+            request_sent=may_have_posted,
+            status_code=last.status,
         )
     return None
 
@@ -347,8 +355,8 @@ def _image_file(item: MediaFile) -> tuple[str, bytes, str]:
 def _text_problems(content: Content) -> list[Problem]:
     messages = text_rules.facebook_text_problems(content.text)
     if not content.text.strip() and not content.media:
-        messages.append("Facebook needs a text, an image or a video.")
-    return [Problem(network=NETWORK, field="text", message=message) for message in messages]
+        messages.append(Said("Facebook needs a text, an image or a video.", "text.or_media_required", network=NETWORK))
+    return [problem_of(NETWORK, "text", message) for message in messages]
 
 
 def comparable_text(text: str) -> str:
@@ -415,7 +423,14 @@ class FacebookAdapter:
                     return  # already gone: what we wanted
                 raise
         if isinstance(answer, dict) and answer.get("success") is False:
-            raise PermanentError(f"Facebook did not delete {external_id}.")
+            raise PermanentError(
+                Said(
+                    f"Facebook did not delete {external_id}.",
+                    "network.not_deleted",
+                    network=NETWORK,
+                    external_id=external_id,
+                )
+            )
 
     def check_credentials(self, credentials: Credentials) -> AccountInfo:
         page = _page_id(credentials)
@@ -459,7 +474,13 @@ class FacebookAdapter:
         delivery keeps, whether or not its post is out yet). A post without text cannot be
         told apart: PermanentError."""
         if not content.text.strip():
-            raise PermanentError("A post without text cannot be found again on Facebook: check the Page by hand.")
+            raise PermanentError(
+                Said(
+                    "A post without text cannot be found again on Facebook: check the Page by hand.",
+                    "network.cannot_find_without_text",
+                    network=NETWORK,
+                )
+            )
         # Graph gives creation times to the second: a post made in the same second as
         # `since` must still count.
         since = (since if since.tzinfo else since.replace(tzinfo=UTC)).replace(microsecond=0)
@@ -485,7 +506,13 @@ class FacebookAdapter:
                 return None
             args["after"] = after
         raise TransientError(
-            f"More than {_FIND_PAGES * 100} posts on this Page since then: cannot tell whether this one is among them.",
+            Said(
+                f"More than {_FIND_PAGES * 100} posts on this Page since then: "
+                "cannot tell whether this one is among them.",
+                "network.too_many_posts",
+                network=NETWORK,
+                count=_FIND_PAGES * 100,
+            ),
             request_sent=False,
         )
 
@@ -527,7 +554,12 @@ class FacebookAdapter:
         )
         photo_id = answer.get("id") if isinstance(answer, dict) else None
         if not photo_id:
-            raise TransientError("Facebook's answer to a photo upload carries no id.", request_sent=False)
+            raise TransientError(
+                Said(
+                    "Facebook's answer to a photo upload carries no id.", "network.answer_without_id", network=NETWORK
+                ),
+                request_sent=False,
+            )
         return str(photo_id)
 
     @staticmethod
@@ -582,7 +614,12 @@ class FacebookAdapter:
                     graph, page, {"upload_phase": "finish", "upload_session_id": session, "description": text}
                 )
         if not finished.get("success"):
-            raise TransientError("Facebook did not confirm the video's publication.", request_sent=True)
+            raise TransientError(
+                Said(
+                    "Facebook did not confirm the video's publication.", "network.video_not_confirmed", network=NETWORK
+                ),
+                request_sent=True,
+            )
         return video_id
 
     @staticmethod
@@ -826,7 +863,9 @@ def _total(item: Mapping[str, Any], edge: str) -> int | None:
 
 def _page_id(credentials: Credentials) -> str:
     if not credentials.account_id:
-        raise AuthError("This Facebook account has no Page id: connect it again.")
+        raise AuthError(
+            Said("This Facebook account has no Page id: connect it again.", "account.no_page_id", network=NETWORK)
+        )
     return credentials.account_id
 
 
@@ -835,7 +874,10 @@ def _answer_id(answer: Any, *keys: str) -> str:
         value = answer.get(key) if isinstance(answer, dict) else None
         if value:
             return str(value)
-    raise TransientError("Facebook's answer to the post carries no id.", request_sent=True)
+    raise TransientError(
+        Said("Facebook's answer to the post carries no id.", "network.answer_without_id", network=NETWORK),
+        request_sent=True,
+    )
 
 
 # --- Listening ------------------------------------------------------------------------------------------

@@ -54,9 +54,12 @@ from channels.adapters.base import (
     Progress,
     Published,
     RateLimited,
+    Said,
     TransientError,
+    problem_of,
     require_fit,
     sdk_errors,
+    unreachable,
 )
 from channels.adapters.listening import (
     Heard,
@@ -188,11 +191,14 @@ def _translate(
         return PermanentError(str(exc))
     if isinstance(exc, requests.RequestException):
         sent = request_sent and not request_never_left(exc)
-        what = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
-        return TransientError(f"Flickr {what} ({type(exc).__name__}).", request_sent=sent)
+        return TransientError(
+            unreachable("Flickr", NETWORK, exc, timeout=isinstance(exc, requests.Timeout)), request_sent=sent
+        )
     if isinstance(exc, ParseError | json.JSONDecodeError | KeyError):
         return TransientError(
-            "Flickr sent an answer we could not read.", request_sent=request_sent, status_code=last.status
+            Said("Flickr sent an answer we could not read.", "network.unreadable_answer", network=NETWORK),
+            request_sent=request_sent,
+            status_code=last.status,
         )
     return None
 
@@ -224,7 +230,7 @@ def _text_problems(content: Content) -> list[Problem]:
     if content.reference and len(tags) > text_rules.FLICKR_TAGS_MAX:  # the count comes first
         tag_messages[0] += f" That includes our tracking tag “{_machine_tag(content.reference)}”."
     by_field = (("title", text_rules.flickr_title_problems(content.title)), ("tags", tag_messages))
-    return [Problem(NETWORK, field, message) for field, messages in by_field for message in messages]
+    return [problem_of(NETWORK, field, message) for field, messages in by_field for message in messages]
 
 
 # --- The adapter --------------------------------------------------------------------------------------
@@ -267,7 +273,12 @@ class FlickrAdapter:
             )
             photo_id = answer.findtext("photoid")
         if not photo_id:
-            raise TransientError("Flickr's answer to the upload carries no photo id.", request_sent=True)
+            raise TransientError(
+                Said(
+                    "Flickr's answer to the upload carries no photo id.", "network.answer_without_id", network=NETWORK
+                ),
+                request_sent=True,
+            )
         return Published(external_id=photo_id, url=self._photo_url(credentials, photo_id))
 
     def delete(self, credentials: Credentials, external_id: str) -> None:

@@ -66,9 +66,12 @@ from channels.adapters.base import (
     Progress,
     Published,
     RateLimited,
+    Said,
     TransientError,
+    problem_of,
     require_fit,
     sdk_errors,
+    unreachable,
 )
 from channels.adapters.listening import (
     Heard,
@@ -161,8 +164,9 @@ def to_adapter_error(exc: BaseException, *, may_have_posted: bool = True) -> Ada
         return PermanentError(str(exc))
     if isinstance(exc, requests.RequestException):
         sent = may_have_posted and not request_never_left(exc)
-        what = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
-        return TransientError(f"X {what} ({type(exc).__name__}).", request_sent=sent)
+        return TransientError(
+            unreachable("X", NETWORK, exc, timeout=isinstance(exc, requests.Timeout)), request_sent=sent
+        )
     if isinstance(exc, oauthlib.oauth2.OAuth2Error):
         return _from_oauth_error(exc)
     return None
@@ -316,7 +320,12 @@ class _MediaUploader:
             wait = max(float(info.get("check_after_secs") or 1), 1.0)  # never sooner than X asks
             if time.monotonic() + wait > deadline:
                 raise TransientError(
-                    f"X was still processing the video after {limit:.0f} s; nothing was posted.",
+                    Said(
+                        f"X was still processing the video after {limit:.0f} s; nothing was posted.",
+                        "network.video_still_processing",
+                        network=NETWORK,
+                        seconds=round(limit),
+                    ),
                     request_sent=False,
                 )
             self.sleep(wait)
@@ -325,7 +334,11 @@ class _MediaUploader:
             self.progress()
         if info and info.get("state") == "failed":
             reason = (info.get("error") or {}).get("message") or "no reason given"
-            raise PermanentError(f"X could not process the video: {reason}.")
+            raise PermanentError(
+                Said(
+                    f"X could not process the video: {reason}.", "network.video_failed", network=NETWORK, detail=reason
+                )
+            )
 
     def _set_alt_text(self, media_id: str, alt_text: str) -> None:
         self._call("POST", "/2/media/metadata", json={"id": media_id, "metadata": {"alt_text": {"text": alt_text}}})
@@ -340,8 +353,12 @@ class _MediaUploader:
     def _media_id(answer: dict) -> str:
         media_id = (answer.get("data") or {}).get("id")
         if not media_id:
-            raise TransientError("X's answer to a media upload carries no media id.", request_sent=False)
+            raise TransientError(_without_id("X's answer to a media upload carries no media id."), request_sent=False)
         return str(media_id)
+
+
+def _without_id(text: str) -> Said:
+    return Said(text, "network.answer_without_id", network=NETWORK)
 
 
 # --- Validation -----------------------------------------------------------------------------------
@@ -350,8 +367,8 @@ class _MediaUploader:
 def _text_problems(content: Content) -> list[Problem]:
     messages = text_rules.tweet_problems(content.text)
     if not content.text.strip() and not content.media:
-        messages.append("X needs a text, an image or a video.")
-    return [Problem(network=NETWORK, field="text", message=message) for message in messages]
+        messages.append(Said("X needs a text, an image or a video.", "text.or_media_required", network=NETWORK))
+    return [problem_of(NETWORK, "text", message) for message in messages]
 
 
 def _x_media_problems(media: tuple[MediaFile, ...]) -> list[Problem]:
@@ -359,19 +376,41 @@ def _x_media_problems(media: tuple[MediaFile, ...]) -> list[Problem]:
     messages = []
     gifs = [item for item in media if item.mime_type == "image/gif"]
     if gifs and len(media) > 1:
-        messages.append("X takes a GIF only on its own: send the GIF alone, or the other images without it.")
+        messages.append(
+            Said(
+                "X takes a GIF only on its own: send the GIF alone, or the other images without it.",
+                "media.gif_alone",
+                network=NETWORK,
+            )
+        )
     for item in media:
         name = os.path.basename(item.path)
         seconds = item.duration_seconds
         if item.kind == "video" and seconds is not None and seconds < VIDEO_MIN_SECONDS:
-            messages.append(f"The video “{name}” is too short for X, which takes videos from {VIDEO_MIN_SECONDS:g} s.")
+            messages.append(
+                Said(
+                    f"The video “{name}” is too short for X, which takes videos from {VIDEO_MIN_SECONDS:g} s.",
+                    "media.video_too_short",
+                    network=NETWORK,
+                    file=name,
+                    min_duration=VIDEO_MIN_SECONDS,
+                )
+            )
         if len(item.alt_text) > ALT_TEXT_MAX:
             messages.append(
-                f"The description (alt text) of “{name}” is "
-                f"{text_rules.plural(len(item.alt_text) - ALT_TEXT_MAX, 'character')} too long "
-                f"for X ({len(item.alt_text):,} of {ALT_TEXT_MAX:,})."
+                Said(
+                    f"The description (alt text) of “{name}” is "
+                    f"{text_rules.plural(len(item.alt_text) - ALT_TEXT_MAX, 'character')} too long "
+                    f"for X ({len(item.alt_text):,} of {ALT_TEXT_MAX:,}).",
+                    "media.alt_text_too_long",
+                    network=NETWORK,
+                    file=name,
+                    excess=len(item.alt_text) - ALT_TEXT_MAX,
+                    count=len(item.alt_text),
+                    limit=ALT_TEXT_MAX,
+                )
             )
-    return [Problem(network=NETWORK, field="media", message=message) for message in messages]
+    return [problem_of(NETWORK, "media", message) for message in messages]
 
 
 # --- Reconciliation ---------------------------------------------------------------------------------
@@ -444,7 +483,7 @@ class TwitterAdapter:
             response = client.create_tweet(text=content.text or None, media_ids=media_ids or None, user_auth=False)
         tweet_id = (response.data or {}).get("id")
         if not tweet_id:
-            raise TransientError("X's answer to the post carries no id.", request_sent=True)
+            raise TransientError(_without_id("X's answer to the post carries no id."), request_sent=True)
         return Published(external_id=str(tweet_id), url=self._post_url(credentials, str(tweet_id)))
 
     def delete(self, credentials: Credentials, external_id: str) -> None:
@@ -455,7 +494,14 @@ class TwitterAdapter:
             except tweepy.NotFound:
                 return  # already gone: what we wanted
         if not (response.data or {}).get("deleted"):
-            raise PermanentError(f"X did not delete the post {external_id}.")
+            raise PermanentError(
+                Said(
+                    f"X did not delete the post {external_id}.",
+                    "network.not_deleted",
+                    network=NETWORK,
+                    external_id=external_id,
+                )
+            )
 
     def check_credentials(self, credentials: Credentials) -> AccountInfo:
         user = self._me(self._client(credentials))
@@ -484,7 +530,13 @@ class TwitterAdapter:
         """The account's post with this text created since `since` (its recent posts, newest
         first), or None. A post without text cannot be told apart: PermanentError."""
         if not content.text.strip():
-            raise PermanentError("A post without text cannot be found again on X: check the account by hand.")
+            raise PermanentError(
+                Said(
+                    "A post without text cannot be found again on X: check the account by hand.",
+                    "network.cannot_find_without_text",
+                    network=NETWORK,
+                )
+            )
         # X gives creation times to the second (".000Z"): a post made in the same second as
         # `since` must still count.
         since = _aware(since).replace(microsecond=0)
@@ -510,8 +562,13 @@ class TwitterAdapter:
             if not pagination_token:
                 return None
         raise TransientError(
-            f"More than {_FIND_PAGES * 100} posts on this X account since then: "
-            "cannot tell whether this one is among them.",
+            Said(
+                f"More than {_FIND_PAGES * 100} posts on this X account since then: "
+                "cannot tell whether this one is among them.",
+                "network.too_many_posts",
+                network=NETWORK,
+                count=_FIND_PAGES * 100,
+            ),
             request_sent=False,
         )
 

@@ -55,9 +55,12 @@ from channels.adapters.base import (
     Progress,
     Published,
     RateLimited,
+    Said,
     TransientError,
+    problem_of,
     require_fit,
     sdk_errors,
+    unreachable,
 )
 from channels.adapters.listening import (
     Heard,
@@ -182,7 +185,11 @@ def _from_http_error(exc: HttpError, *, request_sent: bool) -> AdapterError:
     status = exc.status_code
     if isinstance(exc, ResumableUploadError) and status < 300:
         # 200 without a Location: no upload session was opened, so nothing can exist.
-        return TransientError("YouTube did not open an upload session.", request_sent=False, status_code=status)
+        return TransientError(
+            Said("YouTube did not open an upload session.", "network.upload_not_opened", network=NETWORK),
+            request_sent=False,
+            status_code=status,
+        )
     error = _error_body(exc)
     reasons = _reasons(error)
     message = str(error.get("message") or exc.reason or "")[:300]
@@ -208,14 +215,14 @@ def _translate(exc: Exception, *, request_sent: bool) -> AdapterError | None:
     if isinstance(exc, HttpError):
         return _from_http_error(exc, request_sent=request_sent)
     if isinstance(exc, google.auth.exceptions.RefreshError):
-        return AuthError("YouTube refused the account's access token.")
+        return AuthError(Said("YouTube refused the account's access token.", "network.token_refused", network=NETWORK))
     if isinstance(exc, UnknownHostError):
         return PermanentError(str(exc))
     if isinstance(exc, ConnectionRefusedError | httplib2.ServerNotFoundError):
         # Nothing reached YouTube: safe to send again.
-        return TransientError(f"Could not reach YouTube: {type(exc).__name__}.", request_sent=False)
+        return TransientError(unreachable("YouTube", NETWORK, exc, timeout=False), request_sent=False)
     if isinstance(exc, TimeoutError):
-        return TransientError("YouTube did not answer in time.", request_sent=request_sent)
+        return TransientError(unreachable("YouTube", NETWORK, exc, timeout=True), request_sent=request_sent)
     if isinstance(
         exc,
         OSError
@@ -225,7 +232,15 @@ def _translate(exc: Exception, *, request_sent: bool) -> AdapterError | None:
         | json.JSONDecodeError,
     ):
         # A reset or a garbled answer after the request left: it may have been processed.
-        return TransientError(f"The connection to YouTube failed: {type(exc).__name__}.", request_sent=request_sent)
+        return TransientError(
+            Said(
+                f"The connection to YouTube failed: {type(exc).__name__}.",
+                "network.connection_failed",
+                network=NETWORK,
+                exception=type(exc).__name__,
+            ),
+            request_sent=request_sent,
+        )
     return None
 
 
@@ -254,13 +269,15 @@ def _text_problems(content: Content) -> list[Problem]:
     if tag_messages and content.reference:
         tag_messages = [f"{tag_messages[0]} That includes our tracking tag “{content.reference}”."]
     if any(text_rules.has_angle_brackets(tag) or "," in tag for tag in tags):
-        tag_messages.append("YouTube does not accept <, > or commas in a tag.")
+        tag_messages.append(
+            Said("YouTube does not accept <, > or commas in a tag.", "tags.refused_characters", network=NETWORK)
+        )
     by_field = (
         ("title", text_rules.youtube_title_problems(content.title)),
         ("text", text_rules.youtube_description_problems(content.text)),
         ("tags", tag_messages),
     )
-    return [Problem(NETWORK, field, message) for field, messages in by_field for message in messages]
+    return [problem_of(NETWORK, field, message) for field, messages in by_field for message in messages]
 
 
 # --- The adapter ------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from diplomacy_hub import policy
 from embassies.validators import USER_ASSIGNED_COUNTRY_CODES
-from posts.models import Message, Priority
+from posts.models import TITLE_MAX, Message, Priority
 from posts.selectors.crisis import (  # DEFAULT_CRISIS_NETWORKS: still read from here by the forms
     DEFAULT_CRISIS_NETWORKS,  # noqa: F401
     clean_networks,
@@ -28,7 +28,7 @@ from posts.selectors.crisis import (  # DEFAULT_CRISIS_NETWORKS: still read from
     crisis_target_accounts,
 )
 from posts.services.events import record_event
-from posts.services.messages import TITLE_MAX, check_texts, normalise_texts, write_texts
+from posts.services.messages import check_texts, normalise_texts, write_texts
 from posts.validation import CRISIS_FALLBACK_LANGUAGES, language_name
 
 

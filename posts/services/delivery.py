@@ -56,6 +56,7 @@ from channels.adapters.base import (
     Credentials,
     PermanentError,
     RateLimited,
+    Said,
     TransientError,
 )
 from channels.crypto import CredentialsDecryptionError
@@ -68,7 +69,7 @@ from posts.selectors.pauses import active_pauses, pause_covering_delivery
 from posts.services import outcomes
 from posts.services.app_access import app_access_problem_note
 from posts.services.summary import message_refresh_state
-from posts.validation import build_content
+from posts.validation import delivery_content
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def _credentials(account: SocialAccount) -> Credentials:
 
 
 def _content(delivery: Delivery) -> Content:
-    return build_content(delivery)
+    return delivery_content(delivery)
 
 
 def _fingerprint(message: Message) -> str:
@@ -217,7 +218,9 @@ def _claim_batch(delivery_ids: list[int], now: datetime) -> tuple[list[_Send], d
                         now=now,
                         verb="delivery.failed",
                         kind=Kind.PERMANENT,
-                        reason=f"Could not prepare the content: {error}",
+                        reason=Said(
+                            f"Could not prepare the content: {error}", "delivery.content_unprepared", detail=str(error)
+                        ),
                     )
                     _refresh_on_commit(delivery.message_id)
             refused[delivery.pk] = outcome
@@ -250,9 +253,17 @@ class _BatchChecks:
         """(state, reason) when the message may not go out now, else None."""
         if message.pk not in self._message_refusals:
             if message.state not in MESSAGE_PUBLISHABLE:
-                refusal = (State.CANCELLED, f"The message is “{message.get_state_display()}”.")
+                said = Said(
+                    f"The message is “{message.get_state_display()}”.",
+                    "delivery.message_state",
+                    message_state=message.state,
+                )
+                refusal = (State.CANCELLED, said)
             elif not message.approved_fingerprint or _fingerprint(message) != message.approved_fingerprint:
-                refusal = (State.CANCELLED, "The message changed after it was approved.")
+                refusal = (
+                    State.CANCELLED,
+                    Said("The message changed after it was approved.", "delivery.changed_after_approval"),
+                )
             else:
                 refusal = None
             self._message_refusals[message.pk] = refusal
@@ -347,7 +358,11 @@ def _refuse_at_send_time(delivery: Delivery, now: datetime, checks: _BatchChecks
             now=now,
             verb="delivery.failed",
             kind=Kind.AUTH,
-            reason=f"The account is “{delivery.account.get_status_display()}”: an administrator must reconnect it.",
+            reason=Said(
+                f"The account is “{delivery.account.get_status_display()}”: an administrator must reconnect it.",
+                "delivery.account_not_connected",
+                account_status=delivery.account.status,
+            ),
         )
     elif (pause := pause_covering_delivery(checks.pauses(), delivery)) is not None:
         outcome = outcomes.delivery_refuse(
@@ -379,7 +394,8 @@ def _call_network(delivery: Delivery, attempt: DeliveryAttempt, content: Content
     try:
         credentials = _credentials(account)
     except CredentialsDecryptionError:
-        return _auth_failure(delivery, attempt, AuthError("The account's credentials cannot be opened."))
+        unreadable = Said("The account's credentials cannot be opened.", "delivery.credentials_unreadable")
+        return _auth_failure(delivery, attempt, AuthError(unreadable))
     except AuthError as error:
         return _auth_failure(delivery, attempt, error)
     except AdapterError as error:  # refreshing the token failed: nothing was published

@@ -29,17 +29,25 @@ from channels.models import Network, SocialAccount
 from diplomacy_hub import policy
 from embassies.models import Mission
 from embassies.validators import is_language_code
+from posts.draft import clean_body, clean_title
 from posts.lifecycle import DELIVERY_PENDING, MESSAGE_GOING_OUT
 from posts.limits import TEXT_MAX
-from posts.models import Attachment, Comment, Delivery, InvalidTransition, Message, MessageText, Priority
+from posts.models import (
+    ALT_TEXT_MAX,
+    COMMENT_MAX,
+    TEXT_TITLE_MAX,
+    TITLE_MAX,
+    Attachment,
+    Comment,
+    Delivery,
+    InvalidTransition,
+    Message,
+    MessageText,
+    Priority,
+)
 from posts.services import outcomes
 from posts.services.events import record_event
 from posts.validation import language_name
-
-TITLE_MAX = Message._meta.get_field("title").max_length
-TEXT_TITLE_MAX = MessageText._meta.get_field("title").max_length
-ALT_TEXT_MAX = Attachment._meta.get_field("alt_text").max_length
-COMMENT_MAX = 5000
 
 
 class StaleVersion(InvalidTransition):
@@ -122,8 +130,7 @@ def normalise_texts(texts: TextsInput) -> dict[tuple[str, str], tuple[str, str]]
             body, title = value.get("body", ""), value.get("title", "")
         else:
             body, title = value
-        body = str(body or "").replace("\r\n", "\n").replace("\r", "\n")
-        title = " ".join(str(title or "").split())
+        body, title = clean_body(body), clean_title(title)
         if not body.strip() and not title:
             continue
         if (language, network) in result:

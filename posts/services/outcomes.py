@@ -21,16 +21,17 @@ from __future__ import annotations
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from channels.adapters.base import AdapterError, Published, RateLimited
+from channels.adapters.base import AdapterError, Published, RateLimited, Said
 from posts.lifecycle import (
     DELIVERY_IN_FLIGHT,
     DELIVERY_ON_ITS_WAY,
@@ -104,11 +105,27 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def late_reason(delivery: Delivery) -> str:
-    return (
-        f"Due at {delivery.due_at:%Y-%m-%d %H:%M} UTC, more than {int(settings.PUBLISH_LATE_AFTER // 60)} minutes "
-        "ago: a press officer decides whether it still goes out."
+def late_reason(delivery: Delivery) -> Said:
+    minutes = int(settings.PUBLISH_LATE_AFTER // 60)
+    due_at = f"{delivery.due_at:%Y-%m-%d %H:%M}"
+    return Said(
+        f"Due at {due_at} UTC, more than {minutes} minutes ago: a press officer decides whether it still goes out.",
+        "delivery.late",
+        due_at=due_at,
+        minutes=minutes,
     )
+
+
+def reason_details(reason: str, code: str = "", params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """An event's reason: the English kept for the record, with the code and parameters
+    that word it for each reader of the history (posts.problems); a `Said` brings its own."""
+    if not reason:
+        return {}
+    code = code or getattr(reason, "code", "")
+    if not code:
+        return {"reason": str(reason)}
+    params = params if params is not None else getattr(reason, "params", None)
+    return {"reason": str(reason), "reason_code": code, "reason_params": dict(params or {})}
 
 
 # --- The dispatcher ---------------------------------------------------------------------------
@@ -167,14 +184,14 @@ def deliveries_hold(
     for delivery in late:
         reason = late_reason(delivery)
         if Delivery.objects.filter(pk=delivery.pk, state__in=from_states).update(
-            state=State.HELD, state_changed_at=now, last_error=reason[:500], last_error_kind=Kind.LATE
+            state=State.HELD, state_changed_at=now, **Delivery.error_fields(reason, Kind.LATE)
         ):
             record_event(
                 verb="delivery.held",
                 delivery=delivery,
                 from_state=State.SCHEDULED,
                 to_state=State.HELD,
-                details={**late_details(delivery), "reason": reason},
+                details={**late_details(delivery), **reason_details(reason)},
             )
             held.append(delivery.pk)
     return held
@@ -246,7 +263,7 @@ def delivery_refuse(
     fields = {"state": to_state, "state_changed_at": now, "attempts": F("attempts") - 1}
     delivery.attempts -= 1
     if reason:
-        fields |= {"last_error": reason[:500], "last_error_kind": kind}
+        fields |= Delivery.error_fields(reason, kind)
     Delivery.objects.filter(pk=delivery.pk, state__in=_allowed([State.SENDING], to_state)).update(**fields)
     record_event(
         verb=verb,
@@ -254,7 +271,7 @@ def delivery_refuse(
         message=delivery.message,
         from_state=State.SENDING,
         to_state=to_state,
-        details={"reason": reason, **(details or {})} if reason else (details or {}),
+        details={**reason_details(reason), **(details or {})},
     )
     return Outcome(state=to_state, kind=kind or to_state, detail=reason)
 
@@ -380,7 +397,7 @@ def deliveries_finish(finishes: list[Finish]) -> list[Outcome]:
 def _delivery_changes(item: Finish) -> dict:
     changes = {"state": item.to_state, "state_changed_at": item.at, **item.fields}
     if item.error is not None:
-        changes |= {"last_error": item.detail[:500], "last_error_kind": item.kind}
+        changes |= Delivery.error_fields(item.detail, item.kind, code=item.error.code, params=item.error.params)
     return changes
 
 
@@ -396,7 +413,7 @@ def _finish_event(item: Finish) -> Event:
             "attempt": item.attempt.number,
             "outcome": item.outcome,
             "status_code": item.status_code,
-            **({"reason": item.detail} if item.detail else {}),
+            **(reason_details(item.detail, item.error.code, item.error.params) if item.error is not None else {}),
             **item.details,
         },
     )
@@ -420,8 +437,7 @@ def finish_sent(
             "external_url": published.url[:500],
             "sent_at": timezone.now(),
             "next_attempt_at": None,
-            "last_error": "",
-            "last_error_kind": "",
+            **Delivery.error_fields(),
         },
         from_states=DELIVERY_ON_ITS_WAY,
         details={"external_id": published.external_id, "url": published.url}
@@ -534,7 +550,8 @@ def delivery_cannot_tell(delivery: Delivery, attempt: DeliveryAttempt, error: Ad
             detail=error.detail[:500],
         )
         moved = Delivery.objects.filter(pk=delivery.pk, state=State.UNKNOWN, attempts=delivery.attempts).update(
-            next_attempt_at=next_at, last_error=error.detail[:500], last_error_kind=Kind.UNKNOWN
+            next_attempt_at=next_at,
+            **Delivery.error_fields(error.detail, Kind.UNKNOWN, code=error.code, params=error.params),
         )
         if moved and give_up:
             record_event(
@@ -543,7 +560,7 @@ def delivery_cannot_tell(delivery: Delivery, attempt: DeliveryAttempt, error: Ad
                 message=delivery.message,
                 from_state=State.UNKNOWN,
                 to_state=State.UNKNOWN,
-                details={"rounds": rounds, "reason": error.detail},
+                details={"rounds": rounds, **reason_details(error.detail, error.code, error.params)},
             )
     return Outcome(state=State.UNKNOWN, kind="unknown", detail=error.detail)
 
@@ -581,8 +598,7 @@ def delivery_lost_in_flight(delivery: Delivery, *, now: datetime, cutoff: dateti
         state=State.UNKNOWN,
         state_changed_at=now,
         next_attempt_at=now,
-        last_error=reason,
-        last_error_kind=Kind.UNKNOWN,
+        **Delivery.error_fields(reason, Kind.UNKNOWN),
     )
     if not moved:
         return False
@@ -595,7 +611,7 @@ def delivery_lost_in_flight(delivery: Delivery, *, now: datetime, cutoff: dateti
         message=delivery.message,
         from_state=State.SENDING,
         to_state=State.UNKNOWN,
-        details={"reason": reason},
+        details=reason_details(reason),
     )
     return True
 
@@ -608,7 +624,7 @@ def delivery_release(delivery: Delivery, *, actor, when: datetime, now: datetime
     starts again from `when`. A note that it was late is cleared; any other error stays."""
     changes = {"state": State.SCHEDULED, "next_attempt_at": when, "due_at": when, "state_changed_at": now}
     if delivery.last_error_kind == Kind.LATE:
-        changes |= {"last_error": "", "last_error_kind": ""}
+        changes |= Delivery.error_fields()
     if not Delivery.objects.filter(pk=delivery.pk, state__in=_allowed([State.HELD], State.SCHEDULED)).update(**changes):
         return False
     record_event(
@@ -647,13 +663,17 @@ def delivery_settle_unknown(delivery: Delivery, *, actor, outcome: str, external
     press officer settled it after looking at the account."""
     if outcome == "sent":
         to_state = State.SENT
-        changes = {"sent_at": now, "external_url": external_url[:500], "last_error": "", "last_error_kind": ""}
+        changes = {"sent_at": now, "external_url": external_url[:500], **Delivery.error_fields()}
     else:
         to_state = State.FAILED
-        changes = {
-            "last_error": f"Not published, as settled by {actor.get_username()}.",
-            "last_error_kind": Kind.UNKNOWN,
-        }
+        changes = Delivery.error_fields(
+            Said(
+                f"Not published, as settled by {actor.get_username()}.",
+                "delivery.settled_not_published",
+                person=actor.get_username(),
+            ),
+            Kind.UNKNOWN,
+        )
     if not Delivery.objects.filter(pk=delivery.pk, state__in=_allowed([State.UNKNOWN], to_state)).update(
         state=to_state, state_changed_at=now, next_attempt_at=None, **changes
     ):

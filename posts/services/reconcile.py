@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from channels.adapters.base import AdapterError, AppAccessError, PermanentError
+from channels.adapters.base import AdapterError, AppAccessError, PermanentError, Said
 from posts.models import Delivery, DeliveryAttempt
 from posts.services import delivery as publishing
 from posts.services import outcomes
@@ -108,7 +108,7 @@ def delivery_reconcile(*, delivery_id: int) -> Outcome:
             outcome = outcomes.delivery_retry_later(
                 delivery,
                 attempt,
-                AdapterError("Not found on the network: it did not go out."),
+                AdapterError(Said("Not found on the network: it did not go out.", "delivery.not_found_on_network")),
                 outcome="not_found",
                 verb="delivery.not_found",
                 from_states=(State.UNKNOWN,),

@@ -9,16 +9,18 @@ and only for "now"; scheduled deliveries are picked up when they fall due.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from diplomacy_hub import policy
 from posts import notifications
-from posts.fingerprint import message_fingerprint
+from posts.draft import Draft, draft_of
+from posts.fingerprint import draft_fingerprint
 from posts.lifecycle import MESSAGE_BEFORE_APPROVAL, MESSAGE_NOT_CANCELLABLE, MESSAGE_WITH_AUTHOR
 from posts.models import Delivery, InvalidTransition, Message, Review
 from posts.services.dispatch import kick_dispatcher
@@ -33,7 +35,7 @@ from posts.validation import (
     ValidationProblems,
     delivery_plan,
     is_blocking,
-    validate_message,
+    validate_draft,
     with_content,
 )
 
@@ -63,10 +65,9 @@ def _lock(message_id: int) -> Message:
     return Message.objects.select_for_update().get(pk=message_id)
 
 
-def _loaded(message: Message) -> Message:
-    """The message with its texts, attachments and targets, read after every write."""
-    fresh = with_content(Message.objects.select_related("mission", "author")).get(pk=message.pk)
-    return fresh
+def _draft(message: Message) -> Draft:
+    """What the message would publish, read after every write."""
+    return draft_of(with_content(Message.objects.select_related("mission")).get(pk=message.pk))
 
 
 def _blocking(problems) -> list:
@@ -74,7 +75,9 @@ def _blocking(problems) -> list:
 
 
 def _warnings(problems) -> list[str]:
-    return [problem.message for problem in problems if not is_blocking(problem)]
+    """The warnings, in English: the record reads the same whoever acted."""
+    with translation.override("en"):
+        return [problem.message for problem in problems if not is_blocking(problem)]
 
 
 # --- Submit -----------------------------------------------------------------------------------
@@ -99,7 +102,7 @@ def message_submit(*, actor, message_id: int, expected_version: int | None = Non
             )
         message.require_transition(Message.State.IN_REVIEW)
         require_version(message, expected_version)
-        problems = validate_message(_loaded(message))
+        problems = validate_draft(_draft(message))
         if _blocking(problems):
             raise ValidationProblems(problems)
         from_state = message.state
@@ -137,11 +140,11 @@ def _publish_time(message: Message, publish_at: datetime | None, now: datetime) 
     raise ApprovalNeedsTime(_("This time has passed: choose a time in the future, or publish it now."))
 
 
-def _write_deliveries(message: Message, *, now: datetime) -> list[Delivery]:
+def _write_deliveries(message: Message, plan, *, now: datetime) -> list[Delivery]:
     deliveries = [
         Delivery(
             message=message,
-            account=account,
+            account_id=target.id,
             language=language,
             priority=message.priority,
             state=Delivery.State.SCHEDULED,
@@ -149,7 +152,7 @@ def _write_deliveries(message: Message, *, now: datetime) -> list[Delivery]:
             due_at=message.scheduled_at,
             state_changed_at=now,
         )
-        for account, language in delivery_plan(message)
+        for target, language in plan
     ]
     return Delivery.objects.bulk_create(deliveries, batch_size=500)
 
@@ -179,13 +182,13 @@ def message_approve(
         message.require_transition(Message.State.SCHEDULED)
         now = timezone.now()
         scheduled_at = _publish_time(message, publish_at, now)
-        full = _loaded(message)
-        problems = validate_message(full)
+        draft = _draft(message)
+        plan = delivery_plan(draft)
+        problems = validate_draft(draft, plan=plan)
         if _blocking(problems):
             raise ValidationProblems(problems)
         from_state = message.state
-        full.scheduled_at = scheduled_at
-        fingerprint = message_fingerprint(full)
+        fingerprint = draft_fingerprint(dataclasses.replace(draft, scheduled_at=scheduled_at))
         message.state = Message.State.SCHEDULED
         message.scheduled_at = scheduled_at
         message.approved_by = actor
@@ -201,8 +204,7 @@ def message_approve(
                 "updated_at",
             ]
         )
-        full.state = message.state
-        deliveries = _write_deliveries(full, now=now)
+        deliveries = _write_deliveries(message, plan, now=now)
         review = Review.objects.create(
             message=message,
             reviewer=actor,

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from channels.adapters.base import Said
 from posts.models import Delivery, Heartbeat
 from posts.services import outcomes
 from posts.services.dispatch import dispatch_due, record_heartbeat
@@ -87,9 +88,11 @@ def _requeue_stuck_queued(now: datetime) -> list[int]:
 
 def _unknown_stuck_sending(now: datetime) -> list[int]:
     cutoff = now - timedelta(seconds=settings.SWEEPER_SENDING_AFTER)
-    reason = (
-        f"No answer recorded {int(settings.SWEEPER_SENDING_AFTER)} s after the call started "
-        "(the worker stopped?): it may have gone out."
+    seconds = int(settings.SWEEPER_SENDING_AFTER)
+    reason = Said(
+        f"No answer recorded {seconds} s after the call started (the worker stopped?): it may have gone out.",
+        "delivery.no_answer",
+        seconds=seconds,
     )
     unknown: list[int] = []
     with transaction.atomic():

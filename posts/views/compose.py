@@ -17,6 +17,7 @@ from diplomacy_hub import policy
 from diplomacy_hub.ids import parse_id
 from diplomacy_hub.localtime import local_to_aware, parse_local, place_of, zone_of
 from embassies.models import Mission
+from posts.draft import draft_of
 from posts.forms import ComposeForm
 from posts.lifecycle import MESSAGE_WITH_AUTHOR
 from posts.models import InvalidTransition, Message, Review
@@ -25,9 +26,9 @@ from posts.services import messages as drafting
 from posts.services import review
 from posts.services.messages import UNSET, StaleVersion
 from posts.services.review import ValidationProblems
-from posts.validation import validate_message
+from posts.validation import validate_draft
 from posts.views.common import render_page
-from posts.views.previews import build_preview, draft_from_form
+from posts.views.previews import build_preview
 
 AUTOSAVE_STATES = MESSAGE_WITH_AUTHOR
 
@@ -126,7 +127,7 @@ def _compose_page(
             "stale": stale,
             "autosave": message is None or message.state in AUTOSAVE_STATES,
             "preview": build_preview(
-                message if (message is not None and not form.is_bound) else draft_from_form(form, message)
+                draft_of(message) if (message is not None and not form.is_bound) else form.draft()
             ),
             "now": timezone.now(),
         },
@@ -145,7 +146,7 @@ def _compose(request: HttpRequest, mission: Mission, message: Message | None) ->
             # Sent here by a refused submit: show every problem beside its field.
             form = _compose_form(request, mission, message, data=form.as_data())
             form.is_valid()
-            form.add_problems(validate_message(message))
+            form.add_problems(validate_draft(draft_of(message)))
         return _compose_page(request, form, message)
 
     form = _compose_form(request, mission, message, data=request.POST, files=request.FILES)
@@ -154,7 +155,7 @@ def _compose(request: HttpRequest, mission: Mission, message: Message | None) ->
     user = request.user
     if not form.is_valid():
         if action == "submit":  # every problem at once: the form's, and those submit would find
-            form.add_problems(validate_message(draft_from_form(form, message)))
+            form.add_problems(validate_draft(form.draft()))
         return _compose_page(request, form, message, status=400, version=request.POST.get("version") or None)
     try:
         message = _save_draft(user, form, message)
@@ -249,7 +250,7 @@ def message_autosave(request: HttpRequest) -> HttpResponse:
     if message is not None and message.state not in AUTOSAVE_STATES:
         context["problem"] = _("Automatic saving is off for a message in review or scheduled: use Save.")
         return render_page(request, "posts/partials/autosave.html", context)
-    text_fields = [name for name in form.fields if name.startswith(("text_", "title_"))]
+    text_fields = form.text_field_names()
     skipped = [name for name in ["title", "targets", "desired_at", *text_fields] if name in errors]
     context["skipped"] = sorted({str(form.fields[name].label) for name in skipped})
     texts = UNSET if any(name in errors for name in text_fields) else form.texts()
@@ -306,7 +307,7 @@ def message_preview(request: HttpRequest) -> HttpResponse:
         request,
         "posts/partials/preview.html",
         {
-            "preview": build_preview(draft_from_form(form, message)),
+            "preview": build_preview(form.draft()),
             "live": True,
         },
     )

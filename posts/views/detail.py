@@ -21,9 +21,11 @@ from django.views.decorators.http import require_GET, require_POST
 from diplomacy_hub import policy
 from diplomacy_hub.localtime import hq_zone, place_of, zone_city, zone_of
 from embassies.roles import Role
+from posts.draft import draft_of
 from posts.forms import ApproveForm, CommentForm, DecisionForm
 from posts.lifecycle import MESSAGE_WITH_AUTHOR, event_label
 from posts.models import Delivery, Event, InvalidTransition, Message, Review
+from posts.problems import word
 from posts.selectors import messages as selectors
 from posts.services import messages as drafting
 from posts.services import review
@@ -72,7 +74,8 @@ def _event_detail(event: Event) -> str:
     if event.verb == "message.edit":
         return ", ".join(str(CHANGED_PARTS.get(part, part)) for part in details.get("changed", []))
     if event.delivery_id and details.get("reason"):
-        return str(details["reason"])[:200]
+        # Worded for the reader when the reason is ours; the network's words as they came.
+        return word(details.get("reason_code", ""), details.get("reason_params"), default=str(details["reason"]))[:200]
     return ""
 
 
@@ -138,7 +141,7 @@ def _detail_page(
     last_review = reviews[-1] if reviews else None
     context = {
         "message": message,
-        "preview": build_preview(message),
+        "preview": build_preview(draft_of(message)),
         "attachments": list(message.attachments.all()),
         "targets": list(message.targets.all()),
         "comments": list(message.comments.all()),

@@ -109,3 +109,102 @@ def test_the_catalogue_keeps_its_header_and_the_french_plural_rule():
     plural = next(entry for entry in ENTRIES if entry.msgid_plural)
     with translation.override("fr"):
         assert translation.ngettext(plural.msgid, plural.msgid_plural, 0) == plural.msgstr[0]
+
+
+# --- Problems and reasons: worded in one place (posts.problems), every one in French --------------
+
+# A sample for each parameter name a problem may carry (posts.problems renders them by name).
+SAMPLE_PARAMS = {
+    "language": "ar",
+    "heading_language": "ar",
+    "languages": ["en", "ar"],
+    "network": "twitter",
+    "accounts": {"names": ["X @FranceEgypte", "Facebook Ambassade"], "more": 2},
+    "mission": "Ambassade de France en Égypte",
+    "files": ["drapeau.png"],
+    "file": "drapeau.png",
+    "types": ["JPEG", "PNG"],
+    "type": "AVIF",
+    "characters": ["U+FFFF"],
+    "tags": ['a"b'],
+    "size": 6_000_000,
+    "max_size": 5_000_000,
+    "duration": 200.0,
+    "max_duration": 140.0,
+    "min_duration": 0.5,
+    "excess": 16,
+    "count": 296,
+    "limit": 280,
+    "seconds": 90,
+    "detail": "KeyError 'fr'",
+    "exception": "ConnectTimeout",
+    "due_at": "2030-06-01 09:30",
+    "minutes": 90,
+    "external_id": "1798",
+    "person": "press1",
+    "message_state": "cancelled",
+    "account_status": "expired",
+    "problem": {"code": "title.required", "params": {"network": "youtube"}, "text": "YouTube needs a title."},
+    "problems": [{"code": "title.required", "params": {"network": "youtube"}, "text": "YouTube needs a title."}],
+}
+
+
+def test_every_problem_reads_in_french_and_differs_from_the_english():
+    """Every code of the registry, rendered with sample parameters: in French, complete
+    (no placeholder or code left) and not the English sentence."""
+    from posts.problems import PROBLEMS, word
+
+    for code in PROBLEMS:
+        with translation.override("en"):
+            english = word(code, SAMPLE_PARAMS)
+        with translation.override("fr"):
+            french = word(code, SAMPLE_PARAMS)
+        assert english != code, f"{code} does not render: a parameter without a sample here?"
+        assert french != english, f"{code} is not translated: {english}"
+        assert "%(" not in french, (code, french)
+        assert code not in french, (code, french)
+        for english_word in ("characters", "accounts", " and ", " the ", "needs"):
+            assert english_word not in french, (code, french)
+
+
+def _codes_in(path: Path) -> set[str]:
+    """Problem codes written in a module: Said(text, "code"), MessageProblem("code"),
+    word("code"), and code="..." keywords; an f-string code for both images and videos."""
+    codes = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+        candidates = [kw.value for kw in node.keywords if kw.arg == "code"]
+        if name == "Said" and len(node.args) >= 2:
+            candidates.append(node.args[1])
+        if name in ("MessageProblem", "word") and node.args:
+            candidates.append(node.args[0])
+        for value in [*candidates]:
+            if isinstance(value, ast.IfExp):  # "a.b" if ... else "a.c"
+                candidates += [value.body, value.orelse]
+        for value in candidates:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value:
+                codes.add(value.value)
+            elif isinstance(value, ast.JoinedStr):
+                for noun in ("image", "video"):
+                    codes.add("".join(part.value if isinstance(part, ast.Constant) else noun for part in value.values))
+    return codes
+
+
+def test_every_problem_code_in_the_code_is_worded():
+    """A code raised by an adapter, a rule, validation or a worker without a wording would
+    reach the reader as English (or as the code itself)."""
+    from posts.problems import PROBLEMS
+
+    base = Path(settings.BASE_DIR)
+    used = set()
+    for app in ("channels", "posts"):
+        for path in (base / app).rglob("*.py"):
+            if "migrations" not in path.parts:
+                used |= _codes_in(path)
+    # Codes of other kinds that share the keyword: ValidationError codes, not problems.
+    used = {code for code in used if "." in code}
+    assert used, "the scan found no code at all"
+    missing = sorted(used - set(PROBLEMS))
+    assert not missing, f"Word these in posts/problems.py (and in French): {missing}"

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
@@ -34,18 +35,32 @@ class FakeAdapter:
         label, problems = LABELS[self.network], []
         excess = len(content.text) - TEXT_MAX[self.network]
         if excess > 0:
+            limit, count = TEXT_MAX[self.network], len(content.text)
             problems.append(
-                Problem(self.network, "text", f"The text is {excess} characters too long for {label}."),
+                Problem(
+                    self.network,
+                    "text",
+                    f"The text is {excess} characters too long for {label} ({count} of {limit}).",
+                    "text.too_long",
+                    {"network": self.network, "excess": excess, "count": count, "limit": limit},
+                ),
             )
         kinds = {item.kind for item in content.media}
+        network = {"network": self.network}
         if self.network == "youtube" and "video" not in kinds:
-            problems.append(Problem(self.network, "media", "YouTube needs a video."))
+            problems.append(Problem(self.network, "media", "YouTube needs a video.", "media.video_required", network))
         if self.network == "youtube" and not content.title:
-            problems.append(Problem(self.network, "title", "YouTube needs a title."))
+            problems.append(Problem(self.network, "title", "YouTube needs a title.", "title.required", network))
         if self.network == "flickr" and "image" not in kinds:
-            problems.append(Problem(self.network, "media", "Flickr needs a photo."))
+            problems.append(Problem(self.network, "media", "Flickr needs a photo.", "media.photo_required", network))
         problems += [
-            Problem(self.network, "media", "An image has no alt text.")
+            Problem(
+                self.network,
+                "media",
+                "An image has no alt text.",
+                "media.alt_text_missing",
+                {"file": os.path.basename(item.path)},
+            )
             for item in content.media
             if item.kind == "image" and not item.alt_text
         ]

@@ -16,6 +16,7 @@ from PIL import Image
 
 from channels.models import Network, SocialAccount
 from live.media_samples import jpeg_bytes, mp4_bytes, png_bytes
+from posts.draft import draft_of
 from posts.fingerprint import message_fingerprint
 from posts.models import Attachment, Delivery, Event, InvalidTransition, Message
 from posts.selectors import message_get, message_list
@@ -29,7 +30,7 @@ from posts.services.messages import (
     message_update,
 )
 from posts.services.review import message_cancel
-from posts.validation import build_content, delivery_plan, validate_message, with_content
+from posts.validation import build_content, delivery_content, delivery_plan, validate_draft, with_content
 from tests.posts.factories import (
     account,
     administrator,
@@ -408,14 +409,14 @@ def test_fingerprint_covers_texts_media_targets_and_time_but_not_the_internal_ti
 # --- Validation and content ----------------------------------------------------------------------
 
 
-def test_validate_message_returns_every_problem_at_once_naming_language_and_account():
+def test_validate_draft_returns_every_problem_at_once_naming_language_and_account():
     author = officer("emb-eg-cairo")
     x = account("emb-eg-cairo", handle="@FranceEgypte")
     youtube = account("emb-eg-cairo", Network.YOUTUBE, handle="FranceEgypteTV")
     message = draft_message(author=author, targets=[x, youtube], texts={"fr": "Court", "ar": "ع" * 311})
-    problems = validate_message(reload(message))
+    problems = validate_draft(draft_of(reload(message)))
     texts = [problem.message for problem in problems]
-    assert "Arabic, X @FranceEgypte: The text is 31 characters too long for X." in texts
+    assert "Arabic, X @FranceEgypte: The text is 31 characters too long for X (311 of 280)." in texts
     assert sum("YouTube needs a video." in text for text in texts) == 2  # French and Arabic
     assert sum("YouTube needs a title." in text for text in texts) == 2
     assert any("No text in English" in text for text in texts)  # a warning
@@ -430,14 +431,14 @@ def test_validate_message_returns_every_problem_at_once_naming_language_and_acco
     assert warning.blocking is False
 
 
-def test_validate_message_finds_our_own_problems():
+def test_validate_draft_finds_our_own_problems():
     author = officer("emb-eg-cairo")
     disconnected = account("emb-eg-cairo", status=SocialAccount.Status.EXPIRED)
     message = draft_message(author=author, targets=[], texts={("fr", "twitter"): "Variante seule"})
-    problems = {problem.message: problem for problem in validate_message(reload(message))}
+    problems = {problem.message: problem for problem in validate_draft(draft_of(reload(message)))}
     assert problems["Choose at least one account to publish to."].blocking
     assert problems["Write the text in at least one language."].blocking
-    assert any("has no main French text" in text for text in problems)
+    assert any("has no main text in French" in text for text in problems)
 
     message_update(
         actor=author,
@@ -446,7 +447,7 @@ def test_validate_message_finds_our_own_problems():
         target_ids=[disconnected.pk],
         texts={"fr": "Bonjour"},
     )
-    problems = validate_message(reload(message))
+    problems = validate_draft(draft_of(reload(message)))
     not_connected = [problem for problem in problems if "Not connected" in problem.message]
     assert len(not_connected) == 1
     assert not_connected[0].blocking is False
@@ -465,12 +466,13 @@ def test_build_content_uses_the_network_variant_and_the_deliverys_reference():
         },
     )
     attachment_add(actor=author, message_id=message.pk, uploaded_file=_upload(png_bytes(), "a.png"), alt_text="Alt")
-    loaded = reload(message)
-    assert build_content(loaded, x, "fr").text == "Texte court pour X"
-    assert build_content(loaded, x, "fr").title == "Titre"  # the variant's empty title falls back
-    assert build_content(loaded, facebook, "fr").text == "Texte long pour Facebook"
-    assert build_content(message=loaded, network="twitter", language="fr").text == "Texte court pour X"
-    media = build_content(loaded, facebook, "fr").media
+    loaded = draft_of(reload(message))
+    assert build_content(loaded, network="twitter", language="fr").text == "Texte court pour X"
+    assert (
+        build_content(loaded, network="twitter", language="fr").title == "Titre"
+    )  # the variant's empty title falls back
+    assert build_content(loaded, network="facebook", language="fr").text == "Texte long pour Facebook"
+    media = build_content(loaded, network="facebook", language="fr").media
     assert [(item.kind, item.mime_type, item.alt_text) for item in media] == [("image", "image/png", "Alt")]
     # A variant replaces the text on its network; it adds no delivery.
     assert sorted((acc.network, language) for acc, language in delivery_plan(loaded)) == [
@@ -478,23 +480,42 @@ def test_build_content_uses_the_network_variant_and_the_deliverys_reference():
         ("twitter", "fr"),
     ]
     delivery = Delivery.objects.create(message=message, account=x, language="fr")
-    content = build_content(delivery)
+    content = delivery_content(delivery)
     assert (content.text, content.reference) == ("Texte court pour X", delivery.network_token)
     # Issue 13: what goes out in public (a Flickr machine tag) is a random token, never our
     # own reference for the delivery.
     assert delivery.network_token not in delivery.reference
     assert len(delivery.network_token) == 16
     with pytest.raises(LookupError):
-        build_content(loaded, x, "ar")
+        build_content(loaded, network="twitter", language="ar")
 
 
-def test_validate_message_with_the_real_adapters(real_adapters):
+def test_the_engines_check_and_content_cost_one_query_whatever_the_targets(django_assert_num_queries):
+    """Before each delivery the engine re-checks the fingerprint and builds the content from
+    the delivery as it loads it: the target ids in one statement, no account, no mission."""
+    author = officer("emb-eg-cairo")
+    targets = [account("emb-eg-cairo", handle=f"@a{number}") for number in range(20)]
+    message = draft_message(author=author, targets=targets, texts={"fr": "Bonjour", "ar": "مرحبا"})
+    delivery = Delivery.objects.create(message=message, account=targets[0], language="ar")
+    loaded = (
+        Delivery.objects.select_related("message", "account__mission")
+        .prefetch_related("message__texts", "message__attachments")
+        .get(pk=delivery.pk)
+    )
+    with django_assert_num_queries(1):
+        fingerprint = message_fingerprint(loaded.message)
+        content = delivery_content(loaded)
+    assert fingerprint == message_fingerprint(reload(message))
+    assert content.text == "مرحبا"
+
+
+def test_validate_draft_with_the_real_adapters(real_adapters):
     """Through channels/adapters/* (their SDKs' own rules): every problem at once."""
     author = officer("emb-eg-cairo")
     x = account("emb-eg-cairo", handle="@FranceEgypte")
     youtube = account("emb-eg-cairo", Network.YOUTUBE, handle="FranceEgypteTV")
     message = draft_message(author=author, targets=[x, youtube], texts={"fr": "Court", "ar": "ع" * 400})
-    problems = validate_message(reload(message))
+    problems = validate_draft(draft_of(reload(message)))
     texts = [problem.message for problem in problems]
     arabic_x = [text for text in texts if text.startswith("Arabic, X @FranceEgypte:")]
     assert arabic_x, texts

@@ -80,8 +80,8 @@ def test_message_submit_lists_every_problem_and_leaves_the_draft_alone():
     with pytest.raises(ValidationProblems) as error:
         message_submit(actor=author, message_id=message.pk)
     blocking = [problem.message for problem in error.value.blocking]
-    assert "French, X @FranceEgypte: The text is 20 characters too long for X." in blocking
-    assert "Arabic, X @FranceEgypte: The text is 31 characters too long for X." in blocking
+    assert "French, X @FranceEgypte: The text is 20 characters too long for X (300 of 280)." in blocking
+    assert "Arabic, X @FranceEgypte: The text is 31 characters too long for X (311 of 280)." in blocking
     assert sum("YouTube needs a video" in text for text in blocking) == 2
     assert error.value.warnings  # the missing English text, as a warning
     assert isinstance(error.value, ValidationError)

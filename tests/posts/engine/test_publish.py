@@ -183,6 +183,12 @@ def test_delivery_publish_cancels_a_delivery_whose_message_changed_after_approva
     assert outcome.state == delivery.state == S.CANCELLED
     assert network.calls == []
     assert "changed after it was approved" in Event.objects.get(verb="delivery.cancelled").details["reason"]
+    # The record keeps the English; the code and its parameters word it for each reader.
+    assert (delivery.last_error, delivery.last_error_code) == (
+        "The message changed after it was approved.",
+        "delivery.changed_after_approval",
+    )
+    assert Event.objects.get(verb="delivery.cancelled").details["reason_code"] == "delivery.changed_after_approval"
 
 
 def test_delivery_publish_cancels_when_the_message_was_cancelled(broker, network):

@@ -46,6 +46,56 @@ def test_auth_failure_says_reconnect(tokyo_message, press, as_user):
     assert "Account not authorised — an administrator must reconnect it" in page
 
 
+def test_our_reasons_read_in_the_readers_language_the_networks_words_as_they_came(tokyo_message, press, as_user):
+    """Issue 13: a reason a worker wrote is worded from its code when the page is read, so a
+    French reader reads French; the network's own words are quoted as they came."""
+    changed, unfit = set_deliveries(tokyo_message, S.CANCELLED, S.FAILED)[:2]
+    Delivery.objects.filter(pk=changed.pk).update(
+        **Delivery.error_fields("The message changed after it was approved.", code="delivery.changed_after_approval")
+    )
+    Delivery.objects.filter(pk=unfit.pk).update(
+        **Delivery.error_fields(
+            "X needs a title.",
+            Delivery.ErrorKind.PERMANENT,
+            code="delivery.does_not_fit",
+            params={
+                "network": "youtube",
+                "problems": [{"code": "title.required", "params": {"network": "youtube"}, "text": "x"}],
+            },
+        )
+    )
+    client = as_user(press)
+    english = client.get(monitor_url(tokyo_message)).text
+    assert "The message changed after it was approved." in english
+    assert "It does not fit YouTube: YouTube needs a title." in english
+    client.cookies["django_language"] = "fr"
+    french = client.get(monitor_url(tokyo_message), headers={"Accept-Language": "fr"}).text
+    assert "Le message a changé après sa validation." in french
+    assert "Il ne convient pas à YouTube\u00a0: YouTube demande un titre." in french
+    assert "changed after it was approved" not in french
+
+
+def test_the_message_history_words_a_workers_reason_for_the_reader(tokyo_message, press, as_user):
+    (delivery,) = set_deliveries(tokyo_message, S.CANCELLED)[:1]
+    Event.objects.create(
+        message=tokyo_message,
+        delivery=delivery,
+        verb="delivery.cancelled",
+        from_state=S.SENDING,
+        to_state=S.CANCELLED,
+        details={
+            "reason": "The message changed after it was approved.",
+            "reason_code": "delivery.changed_after_approval",
+            "reason_params": {},
+        },
+    )
+    client = as_user(press)
+    client.cookies["django_language"] = "fr"
+    page = client.get(tokyo_message.get_absolute_url(), headers={"Accept-Language": "fr"}).text
+    assert "Le message a changé après sa validation." in page
+    assert "changed after it was approved" not in page
+
+
 def test_duplicate_content_is_said_so(tokyo_message, press, as_user):
     set_deliveries(tokyo_message, S.UNKNOWN, last_error="X refused the call: duplicate content")
     page = as_user(press).get(monitor_url(tokyo_message)).text

@@ -410,3 +410,48 @@ def test_submit_of_an_invalid_form_still_lists_what_submit_would_find(login, aut
     assert "10 characters too long for X" in html[html.index('id="id_text_ar_error"') :][:300]
     assert "This time has passed" in html[html.index('id="id_desired_at_error"') :][:300]
     assert not Message.objects.filter(author=author).exists()
+
+
+# --- In French ------------------------------------------------------------------------------------
+
+
+def test_preview_in_french_says_every_problem_in_french(login, author, cairo, htmx_headers):
+    """Issue 13: an officer reading French reads compose's problems in French, the banner
+    included, and no English sentence of ours."""
+    x, youtube = account(cairo, handle="@FranceEgypte"), account(cairo, "youtube", handle="FranceEgypteTV")
+    client = login(author)
+    client.cookies["django_language"] = "fr"
+    french = {**htmx_headers, "Accept-Language": "fr"}
+    html = client.post(
+        reverse("posts:message_preview"),
+        compose(cairo, [x, youtube], text_fr="é" * 296),
+        headers=french,
+    ).text
+    assert "Le texte dépasse de 16 caractères la limite de X (296 sur 280)." in html
+    assert "YouTube demande un titre." in html
+    assert "YouTube demande une vidéo." in html
+    assert "Pas de texte en arabe et anglais" in html
+    assert "3 problèmes à corriger avant" in html  # the status line
+    assert "Bon à savoir" in html  # the banner's warnings
+    for english in ("too long for", "needs a title", "No text in", "Choose at least one account", "Arabic"):
+        assert english not in html, english
+
+    empty = client.post(reverse("posts:message_preview"), compose(cairo, text_fr="Bonjour"), headers=french).text
+    assert "À corriger avant publication" in empty  # the banner's heading
+    assert "Choisissez au moins un compte où publier." in empty
+    assert "Choose at least one account" not in empty
+
+
+def test_a_refused_submit_in_french_puts_french_problems_beside_the_fields(login, author, cairo):
+    x = account(cairo, handle="@FranceEgypte")
+    client = login(author)
+    client.cookies["django_language"] = "fr"
+    response = client.post(
+        reverse("posts:message_create"),
+        compose(cairo, [x], text_fr="é" * 300, action="submit"),
+        headers={"Accept-Language": "fr"},
+    )
+    assert response.status_code == 400
+    beside = response.text[response.text.index('id="id_text_fr_error"') :][:500]
+    assert "Le texte dépasse de 20 caractères la limite de X" in beside
+    assert "too long" not in response.text
