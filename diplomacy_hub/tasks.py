@@ -10,7 +10,6 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import Any
 
 from celery import current_app, shared_task
@@ -32,23 +31,43 @@ def task(*, name: str, **options: Any) -> Callable:
     return shared_task(name=name, **(DEFAULTS | options))
 
 
+# Sends still stuck on the broker after their caller stopped waiting: while there is one,
+# the broker is known to hang, and no caller waits for it again.
+_stuck = 0
+_stuck_lock = threading.Lock()
+
+
 def send_without_waiting(send: Callable[[], object], *, what: str) -> None:
-    """Run `send` (it hands tasks to the broker) and wait for it at most settings.KICK_TIMEOUT:
-    a request answers even when the broker hangs, and the sending goes on in a daemon thread,
-    bounded by the broker's socket timeouts. A refusal is logged, never raised: every caller
-    has a way to catch up (the next tick, the sweeper, a button that asks again)."""
+    """Run `send` (it hands tasks to the broker) and wait for it at most settings.KICK_TIMEOUT,
+    and not at all while an earlier send is still stuck: a request answers even when the
+    broker hangs, and the sending goes on in a daemon thread, bounded by the broker's socket
+    timeouts. A refusal is logged, never raised: every caller has a way to catch up (the
+    next tick, the sweeper, a button that asks again)."""
+    global _stuck
+    state = {"done": False, "counted": False}
 
     def guarded() -> None:
+        global _stuck
         try:
             send()
         except Exception:
             logger.warning("The broker refused %s.", what, exc_info=True)
+        finally:
+            with _stuck_lock:
+                state["done"] = True
+                if state["counted"]:
+                    _stuck -= 1
 
     thread = threading.Thread(target=guarded, name="enqueue", daemon=True)
     thread.start()
-    thread.join(settings.KICK_TIMEOUT)
-    if thread.is_alive():
-        logger.warning("The broker did not take %s within %.1f s; still trying.", what, settings.KICK_TIMEOUT)
+    with _stuck_lock:
+        wait = 0.0 if _stuck else settings.KICK_TIMEOUT
+    thread.join(wait)
+    with _stuck_lock:
+        if not state["done"]:
+            state["counted"] = True
+            _stuck += 1
+            logger.warning("The broker did not take %s within %.1f s; still trying.", what, wait)
 
 
 Calls = Sequence[tuple[Sequence[Any], dict[str, Any]]]
@@ -69,6 +88,11 @@ def enqueue(name: str, *, calls: Calls, what: str, queues: Sequence[str | None] 
     send_without_waiting(send, what=what)
 
 
-def enqueue_on_commit(name: str, *, calls: Calls, what: str) -> None:
+def enqueue_on_commit(name: str, *, calls: Calls, what: str, queues: Sequence[str | None] = (None,)) -> None:
     """enqueue() once the current transaction commits (at once outside one)."""
-    transaction.on_commit(partial(enqueue, name, calls=list(calls), what=what), robust=True)
+    calls = list(calls)
+
+    def enqueue_now() -> None:  # a named function: Django logs a robust callback's __qualname__
+        enqueue(name, calls=calls, what=what, queues=queues)
+
+    transaction.on_commit(enqueue_now, robust=True)

@@ -84,3 +84,17 @@ def test_send_without_waiting_logs_a_refusal_and_never_raises(caplog):
     send_without_waiting(refusing_send, what="a test task")
 
     assert "The broker refused a test task" in caplog.text
+
+
+def test_while_a_send_is_stuck_the_next_caller_does_not_wait(settings, caplog):
+    """One request with a mail and a kick waits for a hanging broker once, not twice."""
+    settings.KICK_TIMEOUT = 0.05
+    release = threading.Event()
+    send_without_waiting(lambda: release.wait(10), what="the first task")
+    second_done = threading.Event()
+
+    send_without_waiting(lambda: release.wait(10) and second_done.set(), what="the second task")
+
+    assert "did not take the second task within 0.0 s" in caplog.text
+    release.set()
+    assert second_done.wait(5)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
-from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -20,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from channels.adapters.base import AdapterError
 from diplomacy_hub import policy
-from diplomacy_hub.tasks import enqueue
+from diplomacy_hub.tasks import enqueue_on_commit
 from posts.lifecycle import MESSAGE_RETRYABLE, lock_for_transition
 from posts.models import Delivery, DeliveryAttempt, InvalidTransition, Message
 from posts.services import delivery as publishing
@@ -163,15 +162,11 @@ def message_retract(*, actor, message_id: int) -> Message:
         else:
             # If the broker refuses, the deliveries stay sent, and asking to retract again
             # sends them again.
-            transaction.on_commit(
-                partial(
-                    enqueue,
-                    RETRACT_TASK,
-                    calls=[([pk], {"actor_id": actor.pk}) for pk in sent],
-                    queues=[queue_for(message.priority)],
-                    what=f"the retractions of message {message.pk}",
-                ),
-                robust=True,
+            enqueue_on_commit(
+                RETRACT_TASK,
+                calls=[([pk], {"actor_id": actor.pk}) for pk in sent],
+                queues=[queue_for(message.priority)],
+                what=f"the retractions of message {message.pk}",
             )
     return message
 

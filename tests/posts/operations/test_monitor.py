@@ -204,7 +204,7 @@ def test_retract_asks_the_workers_to_delete(
     set_deliveries(tokyo_message, S.SENT, S.SENT, S.SENT, S.SENT)
     sent_ids = []
     monkeypatch.setattr(
-        "posts.services.operations.enqueue",
+        "posts.services.operations.enqueue_on_commit",
         lambda name, *, calls, **kwargs: sent_ids.extend(args[0] for args, _kwargs in calls),
     )
     url = reverse("posts:monitor_retract", args=[tokyo_message.pk])
