@@ -181,6 +181,10 @@ def _may_operate(user, obj: Any) -> bool:
 Rule = Callable[[Any, Any], "bool | Refusal"]
 
 
+def _has_a_role(user: Any, obj: Any = None) -> bool:
+    return bool(roles_of(user))
+
+
 def _role(*roles: str) -> Rule:
     def rule(user: Any, obj: Any = None) -> bool:
         return has_role(user, *roles)
@@ -217,7 +221,7 @@ RULES: dict[str, Rule] = {
     "publishing.resume": _role(Role.PRESS_OFFICE),
     "health.view": _role(Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR),
     # The conversation desk: what the public says to a mission is seen like its messages.
-    "conversation.inbox": lambda user, obj=None: bool(roles_of(user)),
+    "conversation.inbox": _has_a_role,
     "conversation.view": _may_view,
     # Set its status, assign it: the mission's officers, the press office and the crisis unit.
     "conversation.handle": lambda user, obj: (

@@ -97,6 +97,11 @@ class Message(models.Model):
     # Not stored: set by a decision's service on the message it returns, so that the page
     # says "the author has been told" only when an email to them was queued.
     author_told: bool = False
+    # Not stored either: what cancelling left going out (services.review.message_cancel), and
+    # counts the list selectors attach (selectors.messages, selectors.operations).
+    left_in_flight: list["Delivery"]
+    target_networks: list[tuple[str, int]]
+    target_count: int
 
     class Meta:
         ordering = ["-created_at"]

@@ -527,7 +527,7 @@ def with_target_counts(messages: Iterable[Message]) -> list[Message]:
     )
     found = {row["message_id"]: row["n"] for row in rows}
     for message in messages:
-        setattr(message, "target_count", found.get(message.pk, 0))  # noqa: B010 (an attribute the model does not declare)
+        message.target_count = found.get(message.pk, 0)
     return messages
 
 

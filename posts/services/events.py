@@ -26,6 +26,7 @@ def record_event(
     is also filed under its message, so a message's history reads in one query.
     """
     kind = event_kind(verb)
+    message_id: int | None
     if message is None and delivery is not None:
         message_id = delivery.message_id
     else:

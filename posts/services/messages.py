@@ -180,15 +180,15 @@ def check_targets(target_ids: Iterable[int], *, mission: Mission | None) -> list
     found = list(SocialAccount.objects.filter(pk__in=ids, **allowed).select_related("mission"))
     missing = sorted(set(ids) - {account.pk for account in found})
     if missing:
-        ids = ", ".join(f"#{pk}" for pk in missing)
+        listed = ", ".join(f"#{pk}" for pk in missing)
         if mission is not None:
             refusal = _("Not accounts of %(mission)s: %(ids)s. Choose among the mission's own accounts.") % {
                 "mission": mission.display_name,
-                "ids": ids,
+                "ids": listed,
             }
         else:
             refusal = _("Not accounts of an active mission: %(ids)s. Choose among the mission's own accounts.") % {
-                "ids": ids
+                "ids": listed
             }
         raise ValidationError({"target_ids": refusal})
     return found
@@ -206,13 +206,13 @@ def write_texts(message: Message, texts: dict[tuple[str, str], tuple[str, str]])
             text.delete()
             changed = True
     for (language, network), (body, title) in texts.items():
-        text = current.get((language, network))
-        if text is None:
+        existing = current.get((language, network))
+        if existing is None:
             MessageText.objects.create(message=message, language=language, network=network, body=body, title=title)
             changed = True
-        elif (text.body, text.title) != (body, title):
-            text.body, text.title = body, title
-            text.save(update_fields=["body", "title"])
+        elif (existing.body, existing.title) != (body, title):
+            existing.body, existing.title = body, title
+            existing.save(update_fields=["body", "title"])
             changed = True
     return changed
 
@@ -445,6 +445,7 @@ def attachment_add(
     alt_text = " ".join(str(alt_text or "").split())
     if len(alt_text) > ALT_TEXT_MAX:
         raise ValidationError({"alt_text": _("Keep the alt text under %(max)s characters.") % {"max": ALT_TEXT_MAX}})
+    content: File
     try:
         info = inspect_media(uploaded_file)
         if info.kind == "image":
@@ -462,7 +463,8 @@ def attachment_add(
     content.seek(0)
     original_name = _original_name(uploaded_file)
     field = Attachment._meta.get_field("file")
-    stored_name = field.storage.save(field.generate_filename(None, original_name), content)
+    # No instance yet: upload_to is a path, so the file's name needs none.
+    stored_name = field.storage.save(field.generate_filename(None, original_name), content)  # type: ignore[arg-type]
     try:
         with transaction.atomic():
             message = _lock(message_id)
@@ -546,7 +548,8 @@ def attachment_remove(
             to_state=message.state,
             details={**details, "version": message.version},
         )
-        transaction.on_commit(lambda: storage.delete(name), robust=True)
+        if name:
+            transaction.on_commit(lambda: storage.delete(name), robust=True)
     return message
 
 

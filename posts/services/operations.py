@@ -61,9 +61,11 @@ def held_release(
     now = timezone.now()
     when = max(publish_at, now) if publish_at is not None else now
     with transaction.atomic():
-        held = Delivery.objects.select_for_update(of=("self",)).select_related("message").filter(state=State.HELD)
+        candidates = Delivery.objects.select_for_update(of=("self",)).select_related("message").filter(state=State.HELD)
         held = list(
-            held.filter(pk__in=list(delivery_ids)) if delivery_ids is not None else held.filter(message_id=message_id)
+            candidates.filter(pk__in=list(delivery_ids))
+            if delivery_ids is not None
+            else candidates.filter(message_id=message_id)  # type: ignore[misc]  # given: checked above
         )
         for message in {d.message_id: d.message for d in held}.values():
             policy.require(actor, "message.schedule", message)

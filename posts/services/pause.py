@@ -45,7 +45,7 @@ def _check_scope(scope: str, value: str) -> str:
         ),
         Scope.MISSION: (lambda: Mission.objects.filter(code=value).exists(), _("No mission “%(value)s” is known.")),
         Scope.NETWORK: (lambda: value in Network.values, _("No network “%(value)s” is known.")),
-    }[scope]
+    }[Scope(scope)]
     if not valid():
         raise ValidationError({"value": unknown % {"value": value}})
     return value.upper() if scope == Scope.COUNTRY else value

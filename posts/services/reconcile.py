@@ -89,7 +89,7 @@ def delivery_reconcile(*, delivery_id: int) -> Outcome:
                 outcome="found",
             )
         elif last is not None and last.outcome == "duplicate":
-            error = PermanentError(
+            duplicate = PermanentError(
                 "The network refused this text as a duplicate, and no post of ours carries it: "
                 f"change the text and submit it again. ({last.detail})",
                 status_code=last.status_code,
@@ -101,7 +101,7 @@ def delivery_reconcile(*, delivery_id: int) -> Outcome:
                 verb="delivery.failed",
                 outcome="not_found",
                 kind=Delivery.ErrorKind.PERMANENT,
-                error=error,
+                error=duplicate,
                 from_states=(State.UNKNOWN,),
             )
         else:
