@@ -310,6 +310,12 @@ class CrisisAlertForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        cleaned["texts"] = self._clean_texts(cleaned)
+        cleaned["scope"] = self._clean_scope(cleaned)
+        return cleaned
+
+    def _clean_texts(self, cleaned: dict) -> dict[str, str]:
+        """The alert's texts by language: French and English, then the extra languages."""
         texts: dict[str, str] = {}
         for language in ("fr", "en"):
             body = (cleaned.get(f"text_{language}") or "").strip()
@@ -336,7 +342,10 @@ class CrisisAlertForm(forms.Form):
                     "languages have no text receive it in French, else in English."
                 ),
             )
-        cleaned["texts"] = texts
+        return texts
+
+    def _clean_scope(self, cleaned: dict) -> dict | None:
+        """Everyone, regions or countries, checked against the missions we have."""
         kind = cleaned.get("scope_kind")
         scope: dict | None = None
         if kind == "all":
@@ -351,17 +360,16 @@ class CrisisAlertForm(forms.Form):
                 self.add_error("countries", _("Give at least one country code."))
             else:
                 scope = {"countries": cleaned["countries"]}
-        if scope is not None:
-            try:
-                scope = clean_scope(scope)
-            except ValidationError as error:
-                self.add_error(
-                    "countries" if kind == "countries" else "regions",
-                    " ".join(error.message_dict.get("scope", error.messages)),
-                )
-                scope = None
-        cleaned["scope"] = scope
-        return cleaned
+        if scope is None:
+            return None
+        try:
+            return clean_scope(scope)
+        except ValidationError as error:
+            self.add_error(
+                "countries" if kind == "countries" else "regions",
+                " ".join(error.message_dict.get("scope", error.messages)),
+            )
+            return None
 
 
 class CrisisReachForm(CrisisAlertForm):

@@ -9,7 +9,7 @@ see `_render_param`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.utils.functional import Promise
@@ -231,39 +231,43 @@ def accounts_words(labels: list[str], more: int = 0) -> str:
     return join_words(names)
 
 
+def _account_status_label(value: str) -> str:
+    try:
+        return str(SocialAccount.Status(value).label)
+    except ValueError:
+        return value
+
+
+def _worded(problem: dict) -> str:
+    return word(problem.get("code", ""), problem.get("params"), default=problem.get("text", ""))
+
+
+# How each parameter is put into words, in the reader's language; others are shown as given.
+_RENDERERS: dict[str, Callable[[Any], Any]] = {
+    "heading_language": display_language,
+    "language": names.language_name,
+    "languages": lambda codes: join_words([names.language_name(code) for code in codes]),
+    "network": network_label,
+    "accounts": lambda value: accounts_words(list(value.get("names", ())), int(value.get("more", 0))),
+    "files": lambda files: join_words([f"“{name}”" for name in files]),
+    "types": lambda types: join_words(list(types), last="or"),
+    "characters": lambda items: ", ".join(str(item) for item in items),
+    "tags": lambda items: ", ".join(str(item) for item in items),
+    "size": lambda value: describe_size(int(value), round_up=True),
+    "max_size": lambda value: describe_size(int(value), round_up=False),
+    "duration": lambda value: describe_duration(float(value), round_up=True),
+    "max_duration": lambda value: describe_duration(float(value), round_up=False),
+    "min_duration": lambda value: describe_duration(float(value), round_up=False),
+    "problem": _worded,
+    "problems": lambda items: " ".join(_worded(item) for item in items),
+    "message_state": lambda state: _state_label(state),
+    "account_status": _account_status_label,
+}
+
+
 def _render_param(key: str, value: Any) -> Any:
-    if key == "heading_language":
-        return display_language(value)
-    if key == "language":
-        return names.language_name(value)
-    if key == "languages":
-        return join_words([names.language_name(code) for code in value])
-    if key == "network":
-        return network_label(value)
-    if key == "accounts":
-        return accounts_words(list(value.get("names", ())), int(value.get("more", 0)))
-    if key == "files":
-        return join_words([f"“{name}”" for name in value])
-    if key == "types":
-        return join_words(list(value), last="or")
-    if key in ("characters", "tags"):
-        return ", ".join(str(item) for item in value)
-    if key in ("size", "max_size"):
-        return describe_size(int(value), round_up=key == "size")
-    if key in ("duration", "max_duration", "min_duration"):
-        return describe_duration(float(value), round_up=key == "duration")
-    if key == "problem":
-        return word(value.get("code", ""), value.get("params"), default=value.get("text", ""))
-    if key == "problems":
-        return " ".join(word(item.get("code", ""), item.get("params"), default=item.get("text", "")) for item in value)
-    if key == "message_state":
-        return _state_label(value)
-    if key == "account_status":
-        try:
-            return str(SocialAccount.Status(value).label)
-        except ValueError:
-            return value
-    return value
+    render = _RENDERERS.get(key)
+    return render(value) if render is not None else value
 
 
 def _state_label(state: str) -> str:

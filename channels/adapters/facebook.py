@@ -768,13 +768,7 @@ class FacebookAdapter:
         edge = set(stream.get("edge") or [])
         resumed = bool(stream.get("after"))  # then a fresh read follows: see X's _drain
         for _ in range(LISTEN_PAGES):
-            args: dict[str, Any] = {"fields": _COMMENT_FIELDS if post_id else _FEED_FIELDS, "limit": 100}
-            if post_id:
-                args |= {"filter": "stream", "order": "reverse_chronological"}
-            if since:
-                args["since"] = since
-            if stream.get("after"):
-                args["after"] = stream["after"]
+            args = _stream_page_args(post_id=post_id, since=since, after=stream.get("after"))
             with _calling_facebook(last, may_have_posted=False):
                 try:
                     answer = graph.request(f"{graph.version}/{path}", args=args)
@@ -786,13 +780,7 @@ class FacebookAdapter:
                     raise
             usage.note(last.headers)
             top, top_edge = int(stream.get("top") or 0), set(stream.get("top_edge") or [])
-            for row in answer.get("data") or []:
-                try:
-                    item = _comment_item(row, post_id=post_id) if post_id else _visitor_item(row, page=page)
-                except (KeyError, TypeError, ValueError):
-                    raise PermanentError("Facebook sent a comment this adapter cannot read.") from None
-                if item is None:
-                    continue
+            for item in _stream_items(answer, page=page, post_id=post_id):
                 stamp = int(item.created_at.timestamp())
                 if stamp < since or (stamp == since and item.external_id in edge):
                     continue
@@ -819,6 +807,29 @@ class FacebookAdapter:
             )
             if usage.exhausted:
                 return
+
+
+def _stream_page_args(*, post_id: str, since: int, after: str | None) -> dict[str, Any]:
+    """One page of a post's comments (newest first) or of the Page's feed."""
+    args: dict[str, Any] = {"fields": _COMMENT_FIELDS if post_id else _FEED_FIELDS, "limit": 100}
+    if post_id:
+        args |= {"filter": "stream", "order": "reverse_chronological"}
+    if since:
+        args["since"] = since
+    if after:
+        args["after"] = after
+    return args
+
+
+def _stream_items(answer: Mapping[str, Any], *, page: str, post_id: str) -> Iterator[HeardItem]:
+    """The items of one page of a stream: comments under our post, or visitors' posts."""
+    for row in answer.get("data") or []:
+        try:
+            item = _comment_item(row, post_id=post_id) if post_id else _visitor_item(row, page=page)
+        except (KeyError, TypeError, ValueError):
+            raise PermanentError("Facebook sent a comment this adapter cannot read.") from None
+        if item is not None:
+            yield item
 
 
 def _alt_text(image: MediaFile) -> dict[str, str]:
