@@ -193,7 +193,7 @@ class MailTasks:
     def run(self) -> int:
         queued = self.queued()
         for message in queued:
-            current_app.tasks["mail.send"].apply(kwargs=message["kwargs"]).get()
+            current_app.tasks["mail.send"].run(**message["kwargs"])
         return len(queued)
 
 
