@@ -194,11 +194,6 @@ def word(code: str, params: Mapping[str, Any] | None = None, *, default: str = "
         return default or code
 
 
-def word_problem(problem: Any) -> str:
-    """A `Problem` (adapter) or anything with code, params and message, in the reader's words."""
-    return word(getattr(problem, "code", ""), getattr(problem, "params", None), default=getattr(problem, "message", ""))
-
-
 # --- Parameters, by name --------------------------------------------------------------------
 
 

@@ -454,15 +454,6 @@ class PublicBook:
         if body is not None:
             self._queue.put((said.network, body, False))
 
-    def wait_pushed(self, timeout: float = 10.0) -> bool:
-        """Whether every queued push was sent within `timeout` (for tests and the bench)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._queue.unfinished_tasks == 0:
-                return True
-            time.sleep(0.01)
-        return False
-
     def close(self) -> None:
         self.hush()
         self._resize_pushers(0)
@@ -482,11 +473,6 @@ class PublicBook:
             chatter, self._chatter = getattr(self, "_chatter", None), None
         if chatter is not None:
             chatter.stop()
-
-    @property
-    def chattering(self) -> bool:
-        with self.lock:
-            return self._chatter is not None
 
     def _run_pusher(self) -> None:
         held: list[tuple[WebhookTarget, bytes, bool]] = []  # shuffled events not sent yet

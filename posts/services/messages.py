@@ -306,7 +306,8 @@ def content_changed(message: Message, *, actor, because: str) -> list[str]:
     return fields
 
 
-def _lock(message_id: int) -> Message:
+def message_lock(message_id: int) -> Message:
+    """The message, its row locked until the caller's transaction ends (every transition starts so)."""
     return Message.objects.select_for_update().get(pk=message_id)
 
 
@@ -375,7 +376,7 @@ def message_update(
     only to the internal title. Nothing changed → nothing written. Other states: refused.
     """
     with transaction.atomic():
-        message = _lock(message_id)
+        message = message_lock(message_id)
         policy.require(actor, "message.edit", message)
         require_editable(message)
         require_version(message, expected_version)
@@ -467,7 +468,7 @@ def attachment_add(
     stored_name = field.storage.save(field.generate_filename(None, original_name), content)  # type: ignore[arg-type]
     try:
         with transaction.atomic():
-            message = _lock(message_id)
+            message = message_lock(message_id)
             policy.require(actor, "message.edit", message)
             require_editable(message)
             require_version(message, expected_version)
@@ -514,7 +515,7 @@ def _lock_attachment(
     actor,
     expected_version: int | None,
 ) -> tuple[Message, Attachment]:
-    message = _lock(message_id)
+    message = message_lock(message_id)
     policy.require(actor, "message.edit", message)
     require_editable(message)
     require_version(message, expected_version)
@@ -593,7 +594,7 @@ def comment_add(*, actor, message_id: int, body: str) -> Comment:
     if len(body) > COMMENT_MAX:
         raise ValidationError({"body": _("Keep comments under %(max)s characters.") % {"max": COMMENT_MAX}})
     with transaction.atomic():
-        message = _lock(message_id)
+        message = message_lock(message_id)
         policy.require(actor, "message.view", message)
         comment = Comment.objects.create(message=message, author=actor, body=body)
         record_event(

@@ -228,18 +228,6 @@ def deliveries_cancel_pending(*, message_id: int, actor, because: str, reason: s
 # --- The worker: refused before the call --------------------------------------------------------
 
 
-def delivery_claim(*, delivery_id: int, now: datetime) -> bool:
-    """queued -> sending, counting the attempt, in one statement: the claim that makes
-    publishing at-most-once. False when the delivery is not `queued` any more."""
-    return bool(
-        Delivery.objects.filter(pk=delivery_id, state__in=_allowed([State.QUEUED], State.SENDING)).update(
-            state=State.SENDING,
-            state_changed_at=now,
-            attempts=F("attempts") + 1,
-        )
-    )
-
-
 def deliveries_claim(*, delivery_ids: list[int], now: datetime) -> list[int]:
     """queued -> sending for a batch, counting an attempt each, in one conditional
     UPDATE … RETURNING (posts.rawsql): the claim that makes publishing at-most-once.
@@ -467,10 +455,6 @@ def finish_rate_limited(delivery: Delivery, attempt: DeliveryAttempt, error: Rat
     )
 
 
-def delivery_rate_limited(delivery: Delivery, attempt: DeliveryAttempt, error: RateLimited) -> Outcome:
-    return deliveries_finish([finish_rate_limited(delivery, attempt, error)])[0]
-
-
 def finish_retry_later(
     delivery: Delivery,
     attempt: DeliveryAttempt,
@@ -529,10 +513,6 @@ def finish_unknown(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterE
         fields={"next_attempt_at": when},
         details={"reconcile_at": when.isoformat()},
     )
-
-
-def delivery_unknown(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterError, *, outcome: str) -> Outcome:
-    return deliveries_finish([finish_unknown(delivery, attempt, error, outcome=outcome)])[0]
 
 
 def delivery_cannot_tell(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterError, *, rounds: int) -> Outcome:

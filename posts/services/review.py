@@ -28,6 +28,7 @@ from posts.services.events import record_event
 from posts.services.messages import (
     StaleVersion,
     cancel_pending_deliveries,
+    message_lock,
     require_version,
 )
 from posts.textdiff import texts_snapshot
@@ -61,10 +62,6 @@ class ApprovalNeedsTime(ValidationError):
         self.reason = reason
 
 
-def _lock(message_id: int) -> Message:
-    return Message.objects.select_for_update().get(pk=message_id)
-
-
 def _draft(message: Message) -> Draft:
     """What the message would publish, read after every write."""
     return draft_of(with_content(Message.objects.select_related("mission")).get(pk=message.pk))
@@ -88,7 +85,7 @@ def message_submit(*, actor, message_id: int, expected_version: int | None = Non
     our checks and every target network's rules. Raises ValidationProblems listing every
     problem at once. Submitting a message already in review changes nothing."""
     with transaction.atomic():
-        message = _lock(message_id)
+        message = message_lock(message_id)
         policy.require(actor, "message.submit", message)
         if message.state == Message.State.IN_REVIEW:
             return message
@@ -174,7 +171,7 @@ def message_approve(
     dispatcher is kicked. Approving a message already scheduled changes nothing.
     """
     with transaction.atomic():
-        message = _lock(message_id)
+        message = message_lock(message_id)
         policy.require(actor, "message.approve", message)  # four eyes: Message.writer_ids
         require_version(message, expected_version)
         if message.state == Message.State.SCHEDULED:
@@ -255,7 +252,7 @@ def _decide(
     if not comment:
         raise ValidationError({"comment": missing_comment}, code="comment_required")
     with transaction.atomic():
-        message = _lock(message_id)
+        message = message_lock(message_id)
         policy.require(actor, verb, message)
         require_version(message, expected_version)
         if message.state == to_state:
@@ -347,7 +344,7 @@ def message_cancel(*, actor, message_id: int, reason: str = "") -> Message:
     """
     reason = str(reason or "").strip()
     with transaction.atomic():
-        message = _lock(message_id)
+        message = message_lock(message_id)
         _require_may_cancel(actor, message)
         message.left_in_flight = []
         if message.state == Message.State.CANCELLED:
