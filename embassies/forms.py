@@ -58,14 +58,15 @@ def searchable(field: forms.Field, *, placeholder: str) -> forms.Field:
     return field
 
 
-class _ConfirmationForm(forms.Form):
-    """A staff change's form: acted on once the confirmation page is posted (`confirmed=yes`)."""
+class ConfirmationForm(forms.Form):
+    """An administrator's change: acted on once the confirmation page is posted
+    (`confirmed=yes`). With no fields of its own, a bare confirmation."""
 
     def confirmed(self) -> bool:
         return self.data.get("confirmed") == "yes"
 
 
-class MembershipForm(_ConfirmationForm):
+class MembershipForm(ConfirmationForm):
     mission = forms.ChoiceField(label=gettext_lazy("Mission"))
 
     def __init__(self, *args, exclude: set[int] | None = None, **kwargs) -> None:
@@ -83,9 +84,9 @@ class MembershipForm(_ConfirmationForm):
         return selectors.mission_to_attach(code=self.cleaned_data["mission"])
 
 
-class RoleForm(_ConfirmationForm):
+class RoleForm(ConfirmationForm):
     role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices, widget=forms.HiddenInput)
 
 
-class RemoveMembershipForm(_ConfirmationForm):
+class RemoveMembershipForm(ConfirmationForm):
     mission = forms.SlugField(widget=forms.HiddenInput)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -24,7 +23,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from diplomacy_hub import policy
 from diplomacy_hub.localtime import hq_context
 from embassies import selectors, services
-from embassies.forms import MembershipForm, MissionFilterForm, RemoveMembershipForm, RoleForm, StaffFilterForm
+from embassies.forms import (
+    ConfirmationForm,
+    MembershipForm,
+    MissionFilterForm,
+    RemoveMembershipForm,
+    RoleForm,
+    StaffFilterForm,
+)
 from embassies.roles import Role
 
 
@@ -146,21 +152,22 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
-def _confirm_or_act(
+def confirm_or_act(
     request: HttpRequest,
     *,
-    form: forms.Form,
-    person,
+    form: ConfirmationForm,
+    back_url: str,
     title: str,
     lead: str,
     button: str,
-    act: Callable[[forms.Form], bool],
+    act: Callable[[ConfirmationForm], bool],
     done: str,
     unchanged: str,
     danger: bool = False,
     consequences: list[str] | None = None,
 ) -> HttpResponse:
-    back = reverse("embassies:staff_detail", args=[person.pk])
+    """The administrators' confirmation page (staff and invitations): a GET shows what will
+    happen; a valid POST with `confirmed=yes` acts (one service call), then goes back."""
     status, errors = 200, []
     if request.method == "POST":
         if not form.is_valid():
@@ -175,17 +182,16 @@ def _confirm_or_act(
                 status = 400
             else:
                 messages.success(request, done if changed else unchanged)
-                return redirect(back)
+                return redirect(back_url)
     return render(
         request,
         "embassies/staff_confirm.html",
         {
             "form": form,
-            "person": person,
             "title": title,
             "lead": lead,
             "button": button,
-            "back_url": back,
+            "back_url": back_url,
             "errors": errors,
             "danger": danger,
             "consequences": consequences or [],
@@ -235,10 +241,10 @@ def _role_change(request: HttpRequest, user_id: int, *, grant: bool) -> HttpResp
             "done": _("%(name)s is no longer “%(role)s”.") % names,
             "unchanged": _("%(name)s did not have this role.") % names,
         }
-    return _confirm_or_act(
+    return confirm_or_act(
         request,
         form=form,
-        person=person,
+        back_url=reverse("embassies:staff_detail", args=[person.pk]),
         act=lambda form: service(actor=request.user, user_id=person.pk, role=form.cleaned_data["role"]),
         **texts,
     )
@@ -267,10 +273,10 @@ def membership_add(request: HttpRequest, user_id: int) -> HttpResponse:
     current = {membership.mission_id for membership in person.memberships.all()}
     form = MembershipForm(_posted(request), exclude=current)
     mission = form.cleaned_data["mission"] if form.is_bound and form.is_valid() else None
-    return _confirm_or_act(
+    return confirm_or_act(
         request,
         form=form,
-        person=person,
+        back_url=reverse("embassies:staff_detail", args=[person.pk]),
         title=_("Attach %(name)s to a mission?") % {"name": _name(person)},
         lead=(
             _("%(name)s will work for %(mission)s.") % {"name": _name(person), "mission": mission.display_name}
@@ -295,10 +301,10 @@ def membership_remove(request: HttpRequest, user_id: int) -> HttpResponse:
     code = request.POST.get("mission") or request.GET.get("mission") or ""
     mission = selectors.mission_get(user=request.user, code=code)
     form = RemoveMembershipForm(_posted(request), initial={"mission": code})
-    return _confirm_or_act(
+    return confirm_or_act(
         request,
         form=form,
-        person=person,
+        back_url=reverse("embassies:staff_detail", args=[person.pk]),
         title=_("Detach %(name)s from %(mission)s?") % {"name": _name(person), "mission": mission.display_name},
         lead=_("They will no longer see or write that mission's messages."),
         button=_("Yes, detach"),

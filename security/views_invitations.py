@@ -5,9 +5,6 @@ are security/services/people.py's; every change is a POST from a confirmation pa
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -24,6 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from diplomacy_hub import policy
 from embassies import selectors as staff_selectors
+from embassies.forms import ConfirmationForm
+from embassies.views import confirm_or_act
 from security import selectors, services
 from security.forms import AcceptInvitationForm, InvitationForm
 from security.models import Invitation
@@ -33,50 +32,6 @@ INVITATIONS_PER_PAGE = 50
 # The session's key of the invitation link being used: the token leaves the address bar
 # (and any Referer) at once, as Django's password reset does.
 INVITATION_LINK = "security.invitation_link"
-
-
-def _messages_of(error: ValidationError) -> list[str]:
-    return [text for texts in getattr(error, "message_dict", {"": error.messages}).values() for text in texts]
-
-
-def _confirm_or_act(
-    request: HttpRequest,
-    *,
-    title: str,
-    lead: str,
-    button: str,
-    back_url: str,
-    act: Callable[[], bool],
-    done: str,
-    unchanged: str,
-    danger: bool = False,
-    consequences: list[str] | None = None,
-) -> HttpResponse:
-    """A GET shows the confirmation page; its POST (`confirmed=yes`) acts, then goes back."""
-    status, errors = 200, []
-    if request.method == "POST" and request.POST.get("confirmed") == "yes":
-        try:
-            changed = act()
-        except ValidationError as error:
-            errors, status = _messages_of(error), 400
-        else:
-            messages.success(request, done if changed else unchanged)
-            return redirect(back_url)
-    return render(
-        request,
-        "embassies/staff_confirm.html",
-        {
-            "form": forms.Form(),
-            "title": title,
-            "lead": lead,
-            "button": button,
-            "back_url": back_url,
-            "errors": errors,
-            "danger": danger,
-            "consequences": consequences or [],
-        },
-        status=status,
-    )
 
 
 # --- Administrators -----------------------------------------------------------------------------
@@ -137,8 +92,9 @@ def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
     policy.require(request.user, "staff.manage")
     invitation = selectors.invitation_get(invitation_id=invitation_id)
     names = {"name": invitation.full_name, "email": invitation.email}
-    return _confirm_or_act(
+    return confirm_or_act(
         request,
+        form=ConfirmationForm(request.POST if request.method == "POST" else None),
         title=_("Send %(name)s a new link?") % names,
         lead=_("A new e-mail goes to %(email)s.") % names,
         consequences=[
@@ -148,7 +104,7 @@ def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
         ],
         button=_("Yes, send a new link"),
         back_url=reverse("staff:invitation_list"),
-        act=lambda: bool(services.invitation_resend(actor=request.user, invitation_id=invitation.pk)),
+        act=lambda _form: bool(services.invitation_resend(actor=request.user, invitation_id=invitation.pk)),
         done=_("A new link is on its way to %(email)s.") % names,
         unchanged="",
     )
@@ -159,14 +115,15 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
     policy.require(request.user, "staff.manage")
     invitation = selectors.invitation_get(invitation_id=invitation_id)
     names = {"name": invitation.full_name, "email": invitation.email}
-    return _confirm_or_act(
+    return confirm_or_act(
         request,
+        form=ConfirmationForm(request.POST if request.method == "POST" else None),
         title=_("Withdraw the invitation of %(name)s?") % names,
         lead=_("The link sent to %(email)s will say that the invitation was withdrawn.") % names,
         button=_("Yes, withdraw it"),
         danger=True,
         back_url=reverse("staff:invitation_list"),
-        act=lambda: services.invitation_revoke(actor=request.user, invitation_id=invitation.pk),
+        act=lambda _form: services.invitation_revoke(actor=request.user, invitation_id=invitation.pk),
         done=_("The invitation of %(name)s is withdrawn.") % names,
         unchanged=_("This invitation was no longer pending: nothing changed."),
     )
@@ -177,8 +134,9 @@ def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     policy.require(request.user, "staff.manage")
     person = staff_selectors.person_get(user_id=user_id)
     names = {"name": person.get_full_name() or person.get_username()}
-    return _confirm_or_act(
+    return confirm_or_act(
         request,
+        form=ConfirmationForm(request.POST if request.method == "POST" else None),
         title=_("Deactivate %(name)s?") % names,
         lead=_("They will no longer be able to log in."),
         consequences=[
@@ -189,7 +147,7 @@ def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
         button=_("Yes, deactivate"),
         danger=True,
         back_url=reverse("embassies:staff_detail", args=[person.pk]),
-        act=lambda: services.user_deactivate(actor=request.user, user_id=person.pk),
+        act=lambda _form: services.user_deactivate(actor=request.user, user_id=person.pk),
         done=_("%(name)s is deactivated: they can no longer log in.") % names,
         unchanged=_("%(name)s was already deactivated.") % names,
     )
@@ -200,13 +158,14 @@ def user_reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     policy.require(request.user, "staff.manage")
     person = staff_selectors.person_get(user_id=user_id)
     names = {"name": person.get_full_name() or person.get_username()}
-    return _confirm_or_act(
+    return confirm_or_act(
         request,
+        form=ConfirmationForm(request.POST if request.method == "POST" else None),
         title=_("Reactivate %(name)s?") % names,
         lead=_("They can log in again, with the roles and missions they had."),
         button=_("Yes, reactivate"),
         back_url=reverse("embassies:staff_detail", args=[person.pk]),
-        act=lambda: services.user_reactivate(actor=request.user, user_id=person.pk),
+        act=lambda _form: services.user_reactivate(actor=request.user, user_id=person.pk),
         done=_("%(name)s is active again.") % names,
         unchanged=_("%(name)s was already active.") % names,
     )
