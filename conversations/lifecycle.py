@@ -48,6 +48,30 @@ class CloseReason(models.TextChoices):
     OUT_OF_SCOPE = "out_of_scope", _("Not for this mission")
 
 
+class Category(models.TextChoices):
+    """What a conversation is about; triage sets it, a person may change it."""
+
+    UNSORTED = "unsorted", _("Not yet sorted")
+    CONSULAR = "consular", _("Consular, routine")
+    DISTRESS = "distress", _("Consular, distress")
+    PRESS = "press", _("Press")
+    POLICY = "policy", _("Policy")
+    CRISIS = "crisis", _("Crisis")
+    HOSTILE = "hostile", _("Hostile")
+    SPAM = "spam", _("Spam or scam")
+    THREAT = "threat", _("Threat to a person")
+    PRAISE = "praise", _("Praise")
+
+
+class Priority(models.IntegerChoices):
+    """Lower is more urgent, so the inbox sorts by it ascending."""
+
+    URGENT = 1, _("Urgent")
+    HIGH = 2, _("High")
+    NORMAL = 3, _("Normal")
+    LOW = 4, _("Low")
+
+
 # --- Events -----------------------------------------------------------------------------------
 
 EVENTS: dict[str, Promise] = {}

@@ -78,6 +78,20 @@ class Conversation(models.Model):
         related_name="assigned_conversations",
         verbose_name=_("assignee"),
     )
+    # Triage (issue 14): set by the rules when an item arrives, changeable by a person.
+    category = models.CharField(
+        _("category"), max_length=16, choices=lifecycle.Category.choices, default=lifecycle.Category.UNSORTED
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=lifecycle.Priority.choices, default=lifecycle.Priority.NORMAL
+    )
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    # The service clock: the reply is due by `due_at`; warned at three quarters, escalated
+    # to the headquarters desk on breach.
+    due_at = models.DateTimeField(_("reply due"), null=True, blank=True)
+    warned_at = models.DateTimeField(_("warned"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated to headquarters"), null=True, blank=True)
     item_count = models.PositiveIntegerField(_("items"), default=0)
     last_item_at = models.DateTimeField(_("last item"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -104,11 +118,16 @@ class Conversation(models.Model):
             models.CheckConstraint(
                 condition=models.Q(network__in=NETWORKS), name="conversations_conversation_network_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(category__in=lifecycle.Category.values),
+                name="conversations_conversation_category_valid",
+            ),
         ]
         indexes = [
             models.Index(fields=["mission", "-last_item_at"], name="conversations_mission_idx"),
             models.Index(fields=["mission", "status", "-last_item_at"], name="conversations_inbox_idx"),
             models.Index(fields=["status", "-last_item_at"], name="conversations_hq_inbox_idx"),
+            models.Index(fields=["status", "due_at"], name="conversations_due_idx"),
         ]
 
     def __str__(self) -> str:
