@@ -20,20 +20,59 @@ from embassies.missions_csv import read_missions
 
 # Where ISO's name is an official or inverted form, the name a reader expects, per language.
 COUNTRY_NAMES: dict[str, dict[str, str]] = {
-    "BN": {"en": "Brunei", "fr": "Brunei"},
-    "BY": {"en": "Belarus", "fr": "Biélorussie"},
-    "CD": {"en": "Democratic Republic of the Congo", "fr": "République démocratique du Congo"},
-    "CG": {"en": "Republic of the Congo", "fr": "Congo"},
-    "GQ": {"en": "Equatorial Guinea", "fr": "Guinée équatoriale"},
-    "PS": {"en": "Palestinian Territories", "fr": "Territoires palestiniens"},
-    "RU": {"en": "Russia", "fr": "Russie"},
-    "SR": {"en": "Suriname", "fr": "Suriname"},
-    "SV": {"en": "El Salvador", "fr": "Salvador"},
-    "VA": {"en": "Holy See", "fr": "Saint-Siège"},
-    "VE": {"en": "Venezuela", "fr": "Venezuela"},
-    "VN": {"en": "Vietnam", "fr": "Viêt Nam"},
+    "BN": {"en": "Brunei", "fr": "Brunei", "es": "Brunéi", "de": "Brunei", "ar": "بروناي"},
+    "BY": {"en": "Belarus", "fr": "Biélorussie", "es": "Bielorrusia", "de": "Belarus", "ar": "بيلاروس"},
+    "CD": {
+        "en": "Democratic Republic of the Congo",
+        "fr": "République démocratique du Congo",
+        "es": "República Democrática del Congo",
+        "de": "Demokratische Republik Kongo",
+        "ar": "جمهورية الكونغو الديمقراطية",
+    },
+    "CG": {
+        "en": "Republic of the Congo",
+        "fr": "Congo",
+        "es": "República del Congo",
+        "de": "Republik Kongo",
+        "ar": "جمهورية الكونغو",
+    },
+    "GQ": {
+        "en": "Equatorial Guinea",
+        "fr": "Guinée équatoriale",
+        "es": "Guinea Ecuatorial",
+        "de": "Äquatorialguinea",
+        "ar": "غينيا الاستوائية",
+    },
+    "PS": {
+        "en": "Palestinian Territories",
+        "fr": "Territoires palestiniens",
+        "es": "Territorios Palestinos",
+        "de": "Palästinensische Gebiete",
+        "ar": "الأراضي الفلسطينية",
+    },
+    "RU": {"en": "Russia", "fr": "Russie", "es": "Rusia", "de": "Russland", "ar": "روسيا"},
+    "SR": {"en": "Suriname", "fr": "Suriname", "es": "Surinam", "de": "Suriname", "ar": "سورينام"},
+    "SV": {"en": "El Salvador", "fr": "Salvador", "es": "El Salvador", "de": "El Salvador", "ar": "السلفادور"},
+    "VA": {"en": "Holy See", "fr": "Saint-Siège", "es": "Santa Sede", "de": "Heiliger Stuhl", "ar": "الكرسي الرسولي"},
+    "VE": {"en": "Venezuela", "fr": "Venezuela", "es": "Venezuela", "de": "Venezuela", "ar": "فنزويلا"},
+    "VN": {"en": "Vietnam", "fr": "Viêt Nam", "es": "Vietnam", "de": "Vietnam", "ar": "فيتنام"},
+    # Where a catalogue keeps the official form, or lacks the name.
+    "HU": {"en": "Hungary", "fr": "Hongrie", "es": "Hungría", "de": "Ungarn", "ar": "المجر"},
+    "IR": {"en": "Iran", "fr": "Iran", "es": "Irán", "de": "Iran", "ar": "إيران"},
+    "KM": {"en": "Comoros", "fr": "Comores", "es": "Comoras", "de": "Komoren", "ar": "جزر القمر"},
+    "KR": {"en": "South Korea", "fr": "Corée du Sud", "es": "Corea del Sur", "de": "Südkorea", "ar": "كوريا الجنوبية"},
+    "MD": {
+        "en": "Moldova",
+        "fr": "Moldavie",
+        "es": "Moldavia",
+        "de": "Moldau",
+        "ar": "مولدوفا",
+    },  # ar: not the Maldives
+    "LA": {"en": "Laos", "fr": "Laos", "es": "Laos", "de": "Laos", "ar": "لاوس"},
+    "SY": {"en": "Syria", "fr": "Syrie", "es": "Siria", "de": "Syrien", "ar": "سوريا"},
+    "TR": {"en": "Türkiye", "fr": "Turquie", "es": "Turquía", "de": "Türkei", "ar": "تركيا"},
     # Not assigned by ISO 3166-1, so in no catalogue.
-    "XK": {"en": "Kosovo", "fr": "Kosovo"},
+    "XK": {"en": "Kosovo", "fr": "Kosovo", "es": "Kosovo", "de": "Kosovo", "ar": "كوسوفو"},
 }
 
 # Words a sort ignores, so that "Ambassade de France au Brésil" sorts beside "Ambassade de
@@ -81,7 +120,7 @@ def _language_catalogue(language: str) -> gettext.NullTranslations:
 
 def language_name(code: str, language: str | None = None) -> str:
     """A language's name for the reader, as it reads inside a sentence: "Arabic" in English,
-    "arabe" in French (where names of languages take no capital): Django's names first,
+    "arabe" in French and "árabe" in Spanish (where names of languages take no capital): Django's names first,
     then ISO 639's, else the code itself."""
     reader = reader_language(language)
     info = LANG_INFO.get(code)
@@ -91,7 +130,7 @@ def language_name(code: str, language: str | None = None) -> str:
     else:
         iso = pycountry.languages.get(alpha_2=code) if code else None
         name = _language_catalogue(reader).gettext(iso.name) if iso else (code or "?")
-    return name[:1].lower() + name[1:] if reader == "fr" else name
+    return name[:1].lower() + name[1:] if reader in ("fr", "es") else name
 
 
 def sort_key(name: str) -> str:

@@ -1,5 +1,7 @@
 """Missions, countries and cities in the reader's language, sorted as a reader expects."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -39,18 +41,23 @@ def test_a_mission_speaks_the_readers_language():
         assert (str(cairo), cairo.display_city, cairo.country_name) == ("Embassy of France in Egypt", "Cairo", "Egypt")
 
 
-@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("language", ["en", "fr", "es", "de", "ar"])
 def test_no_country_shows_an_iso_official_form(language):
     """ISO's inverted forms ("Congo, The Democratic Republic of the") are never shown."""
     codes = {row["country_code"] for row in read_missions()}
     names = {code: country_name(code, language) for code in codes}
-    assert not [name for name in names.values() if "," in name or "(" in name]
+    assert not [name for name in names.values() if "," in name or "(" in name or "،" in name]
     assert all(name != code for code, name in names.items())
+    if language == "ar":  # every name in Arabic script, none left in English
+        assert not [name for name in names.values() if re.search("[A-Za-z]", name)]
     assert (
         country_name("CD", language)
         == {
             "en": "Democratic Republic of the Congo",
             "fr": "République démocratique du Congo",
+            "es": "República Democrática del Congo",
+            "de": "Demokratische Republik Kongo",
+            "ar": "جمهورية الكونغو الديمقراطية",
         }[language]
     )
 
