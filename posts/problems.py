@@ -55,6 +55,10 @@ PROBLEMS: dict[str, Promise] = {
     "texts.languages_missing": gettext_lazy(
         "No text in %(languages)s: followers who read only %(languages)s will not get this message."
     ),
+    # Told offline by posts.language: a warning, the officer may know better.
+    "texts.language_mismatch": gettext_lazy(
+        "This %(language)s text looks like %(detected)s: check that it is in the right language."
+    ),
     "time.desired_passed": gettext_lazy(
         "The desired time has passed: the reviewer will choose a new time or publish it at once."
     ),
@@ -241,6 +245,7 @@ def _worded(problem: dict) -> str:
 _RENDERERS: dict[str, Callable[[Any], Any]] = {
     "heading_language": display_language,
     "language": names.language_name,
+    "detected": names.language_name,
     "languages": lambda codes: join_words([names.language_name(code) for code in codes]),
     "network": network_label,
     "accounts": lambda value: accounts_words(list(value.get("names", ())), int(value.get("more", 0))),

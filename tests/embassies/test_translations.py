@@ -169,6 +169,7 @@ def test_zero_is_singular_in_french_and_has_its_own_form_in_arabic():
 SAMPLE_PARAMS = {
     "language": "ar",
     "heading_language": "ar",
+    "detected": "en",
     "languages": ["en", "ar"],
     "network": "twitter",
     "accounts": {"names": ["X @FranceEgypte", "Facebook Ambassade"], "more": 2},
