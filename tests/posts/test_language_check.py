@@ -83,7 +83,7 @@ def _draft(*texts: DraftText) -> Draft:
         ("fr", "Ce texte en arabe semble écrit en anglais\u00a0: vérifiez qu’il est dans la bonne langue."),
         ("es", "Este texto en árabe parece estar en inglés: compruebe que está en el idioma correcto."),
         ("de", "Dieser Text auf Arabisch sieht nach Englisch aus: Prüfen Sie, ob er in der richtigen Sprache ist."),
-        ("ar", "يبدو هذا النص بـالعربية مكتوبًا بـالإنجليزية: تحقّق من أنه باللغة الصحيحة."),
+        ("ar", "يبدو هذا النص بالعربية مكتوبًا بالإنجليزية: تحقّق من أنه باللغة الصحيحة."),
     ],
 )
 def test_the_draft_warns_of_an_arabic_tab_in_english_in_the_readers_language(reader, said):
