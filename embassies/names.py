@@ -16,7 +16,7 @@ from django.conf.locale import LANG_INFO
 from django.utils import translation
 from django.utils.translation import get_language
 
-from embassies.missions_csv import read_missions
+from embassies.missions_csv import read_mission_names, read_missions
 
 # Where ISO's name is an official or inverted form, the name a reader expects, per language.
 COUNTRY_NAMES: dict[str, dict[str, str]] = {
@@ -85,9 +85,34 @@ def reader_language(language: str | None = None) -> str:
     return (language or get_language() or "en").split("-")[0].lower()
 
 
-def in_reader_language(english: str, french: str, *, language: str | None = None) -> str:
-    """`french` for a French reader when there is one, else `english`."""
-    return french if french and reader_language(language) == "fr" else english
+# The languages whose mission names are in embassies/data/mission_names.csv.
+OTHER_NAME_LANGUAGES = ("es", "de", "ar")
+
+
+@cache
+def _other_names() -> dict[str, dict[str, str]]:
+    return read_mission_names()
+
+
+def in_reader_language(
+    english: str, french: str, *, code: str = "", field: str = "name", language: str | None = None
+) -> str:
+    """A mission's name (or city, `field="city"`) for the reader: `french` for a French
+    reader, the data file's form for a Spanish, German or Arabic one (by the mission's
+    `code`), else `english`, which also stands in for a name that is missing."""
+    reader = reader_language(language)
+    if reader == "fr":
+        return french or english
+    if code and reader in OTHER_NAME_LANGUAGES:
+        return _other_names().get(code, {}).get(f"{field}_{reader}") or english
+    return english
+
+
+def codes_named(query: str) -> list[str]:
+    """The codes of the missions whose Spanish, German or Arabic name or city contains
+    `query` (the names the database does not hold), case and accents as typed."""
+    folded = query.casefold()
+    return [code for code, names in _other_names().items() if any(folded in name.casefold() for name in names.values())]
 
 
 @cache
