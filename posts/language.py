@@ -42,6 +42,13 @@ _lock = threading.Lock()
 _identifier: LanguageIdentifier | None = None
 
 
+def warm() -> None:
+    """Read the model now (about 2 s and 80 MB): the web process does it at boot
+    (diplomacy_hub/wsgi.py), so that no request waits for it while holding the others of
+    its worker behind the interpreter lock (an autosave stalled behind the first preview)."""
+    _model()
+
+
 def _model() -> LanguageIdentifier:
     global _identifier
     if _identifier is None:

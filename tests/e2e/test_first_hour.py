@@ -60,6 +60,7 @@ def test_the_mission_picker_finds_a_mission_as_you_type(live_server, login):
 def test_a_french_reader_sees_missions_cities_and_countries_in_french(live_server, login):
     page = login(officer("emb-eg-cairo", "emb-br-brasilia", "emb-es-madrid", username="officer-fr"))
     page.goto(reverse("embassies:mission_list"))
+    page.locator(".language-menu summary").click()
     page.get_by_role("button", name="Français").click()
     page.wait_for_load_state()
     rows = page.locator("tbody th[scope=row] a")
