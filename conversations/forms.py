@@ -7,15 +7,17 @@ from conversations.lifecycle import CONVERSATION_SET_BY_HAND, Category
 from conversations.models import Conversation
 from conversations.services.inbox import NOTE_MAX, VIEW_NAME_MAX
 from embassies.forms import ListFilterForm
-from embassies.validators import is_language_code
 from embassies.models import Mission
 from embassies.selectors import missions_visible_to
+from embassies.validators import is_language_code
 from posts.forms import LocalDateTimeField
 
 
 class InboxFilterForm(ListFilterForm):
     mission = forms.ModelChoiceField(label=_("Mission"), required=False, queryset=None, empty_label=_("All missions"))
-    region = forms.ChoiceField(label=_("Region"), required=False, choices=[("", _("All regions")), *Mission.Region.choices])
+    region = forms.ChoiceField(
+        label=_("Region"), required=False, choices=[("", _("All regions")), *Mission.Region.choices]
+    )
     network = forms.ChoiceField(label=_("Network"), required=False, choices=[("", _("All networks")), *Network.choices])
     category = forms.ChoiceField(
         label=_("Category"), required=False, choices=[("", _("All categories")), *Category.choices]

@@ -133,10 +133,14 @@ def desk_counts(*, user, now: datetime | None = None) -> DeskCounts:
     those past their reply's due time, and those escalated to headquarters. One query,
     over the conversations still to do."""
     now = now or timezone.now()
-    counts = conversations_visible_to(user).filter(status__in=CONVERSATION_ACTIVE).aggregate(
-        new=Count("pk", filter=Q(status=Conversation.Status.NEW)),
-        overdue=Count("pk", filter=Q(due_at__lt=now)),
-        escalated=Count("pk", filter=Q(escalated_at__isnull=False)),
+    counts = (
+        conversations_visible_to(user)
+        .filter(status__in=CONVERSATION_ACTIVE)
+        .aggregate(
+            new=Count("pk", filter=Q(status=Conversation.Status.NEW)),
+            overdue=Count("pk", filter=Q(due_at__lt=now)),
+            escalated=Count("pk", filter=Q(escalated_at__isnull=False)),
+        )
     )
     return DeskCounts(new=counts["new"], overdue=counts["overdue"], escalated=counts["escalated"])
 

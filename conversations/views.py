@@ -163,7 +163,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             "thread": selectors.conversation_thread(items),
             "notes": list(selectors.conversation_notes(conversation)),
             "note_form": NoteForm() if may_note else None,
-            "viewers": selectors.conversation_viewers(conversation_id=conversation.pk, user=request.user),
+            "viewers": _names(selectors.conversation_viewers(conversation_id=conversation.pk, user=request.user)),
             "presence_seconds": PRESENCE_BEAT_SECONDS,
             "original": selectors.original_post_text(conversation),
             "earlier": list(selectors.earlier_exchanges(conversation, author_ids=authors)) if authors else [],
@@ -182,6 +182,10 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             else None,
         },
     )
+
+
+def _names(users: list) -> list[str]:
+    return [user.get_full_name() or user.username for user in users]
 
 
 def _say_problems(request: HttpRequest, error: Exception) -> None:
@@ -251,13 +255,10 @@ def conversation_presence(request: HttpRequest, conversation_id: int) -> JsonRes
     """The page's heartbeat: "I am looking at it"; answers who else is."""
     conversation = _visible(request, conversation_id)
     conversation_presence_beat(user=request.user, conversation=conversation)
-    viewers = selectors.conversation_viewers(conversation_id=conversation.pk, user=request.user)
-    names = [viewer.get_full_name() or viewer.username for viewer in viewers]
+    names = _names(selectors.conversation_viewers(conversation_id=conversation.pk, user=request.user))
     return JsonResponse(
         {
             "viewers": names,
-            "message": _("Also looking at it now: %(names)s.") % {"names": ", ".join(names)}
-            if names
-            else "",
+            "message": _("Also looking at it now: %(names)s.") % {"names": ", ".join(names)} if names else "",
         }
     )

@@ -7,97 +7,115 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('channels', '0001_initial'),
-        ('conversations', '0003_triage_fields'),
-        ('embassies', '0004_mission_names_in_french'),
-        ('posts', '0009_delivery_error_code'),
+        ("channels", "0001_initial"),
+        ("conversations", "0003_triage_fields"),
+        ("embassies", "0004_mission_names_in_french"),
+        ("posts", "0009_delivery_error_code"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Note',
+            name="Note",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField(verbose_name='note')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='written')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("body", models.TextField(verbose_name="note")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="written")),
             ],
             options={
-                'verbose_name': 'internal note',
-                'verbose_name_plural': 'internal notes',
-                'ordering': ['created_at', 'pk'],
+                "verbose_name": "internal note",
+                "verbose_name_plural": "internal notes",
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='SavedView',
+            name="SavedView",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('filters', models.JSONField(default=dict, verbose_name='filters')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                ("filters", models.JSONField(default=dict, verbose_name="filters")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created")),
             ],
             options={
-                'verbose_name': 'saved inbox view',
-                'verbose_name_plural': 'saved inbox views',
-                'ordering': ['name', 'pk'],
+                "verbose_name": "saved inbox view",
+                "verbose_name_plural": "saved inbox views",
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Viewer',
+            name="Viewer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seen_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seen_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(fields=['priority', 'due_at', '-last_item_at', '-id'], name='conversations_triage_idx'),
+            model_name="conversation",
+            index=models.Index(fields=["priority", "due_at", "-last_item_at", "-id"], name="conversations_triage_idx"),
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(fields=['updated_at'], name='conversations_updated_idx'),
+            model_name="conversation",
+            index=models.Index(fields=["updated_at"], name="conversations_updated_idx"),
         ),
         migrations.AddField(
-            model_name='note',
-            name='author',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='author'),
+            model_name="note",
+            name="author",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="author",
+            ),
         ),
         migrations.AddField(
-            model_name='note',
-            name='conversation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='conversations.conversation', verbose_name='conversation'),
+            model_name="note",
+            name="conversation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notes",
+                to="conversations.conversation",
+                verbose_name="conversation",
+            ),
         ),
         migrations.AddField(
-            model_name='savedview',
-            name='owner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inbox_views', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
+            model_name="savedview",
+            name="owner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="inbox_views",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="owner",
+            ),
         ),
         migrations.AddField(
-            model_name='viewer',
-            name='conversation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='conversations.conversation'),
+            model_name="viewer",
+            name="conversation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="conversations.conversation"
+            ),
         ),
         migrations.AddField(
-            model_name='viewer',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="viewer",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddIndex(
-            model_name='note',
-            index=models.Index(fields=['conversation', 'created_at'], name='conversations_note_idx'),
+            model_name="note",
+            index=models.Index(fields=["conversation", "created_at"], name="conversations_note_idx"),
         ),
         migrations.AddConstraint(
-            model_name='savedview',
-            constraint=models.UniqueConstraint(fields=('owner', 'name'), name='conversations_savedview_unique_name'),
+            model_name="savedview",
+            constraint=models.UniqueConstraint(fields=("owner", "name"), name="conversations_savedview_unique_name"),
         ),
         migrations.AddIndex(
-            model_name='viewer',
-            index=models.Index(fields=['conversation', 'seen_at'], name='conversations_viewer_idx'),
+            model_name="viewer",
+            index=models.Index(fields=["conversation", "seen_at"], name="conversations_viewer_idx"),
         ),
         migrations.AddConstraint(
-            model_name='viewer',
-            constraint=models.UniqueConstraint(fields=('conversation', 'user'), name='conversations_viewer_unique'),
+            model_name="viewer",
+            constraint=models.UniqueConstraint(fields=("conversation", "user"), name="conversations_viewer_unique"),
         ),
     ]

@@ -22,7 +22,7 @@ def desk_counts(context: template.Context) -> dict:
 
 @register.filter
 def language_label(code: object) -> str:
-    """"Arabic (ar)" in the reader's language; an unknown code as it is (escaped)."""
+    """ "Arabic (ar)" in the reader's language; an unknown code as it is (escaped)."""
     text = "" if code is None else str(code)
     if not is_language_code(text):
         return text
