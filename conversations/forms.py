@@ -6,6 +6,7 @@ from conversations import selectors
 from conversations.lifecycle import CONVERSATION_SET_BY_HAND, Category
 from conversations.models import Conversation
 from conversations.services.inbox import NOTE_MAX, VIEW_NAME_MAX
+from diplomacy_hub.forms import QuickSelect
 from embassies.forms import ListFilterForm
 from embassies.models import Mission
 from embassies.selectors import missions_visible_to
@@ -14,7 +15,9 @@ from posts.forms import LocalDateTimeField
 
 
 class InboxFilterForm(ListFilterForm):
-    mission = forms.ModelChoiceField(label=_("Mission"), required=False, queryset=None, empty_label=_("All missions"))
+    mission = forms.ModelChoiceField(
+        label=_("Mission"), required=False, queryset=None, empty_label=_("All missions"), widget=QuickSelect
+    )
     region = forms.ChoiceField(
         label=_("Region"), required=False, choices=[("", _("All regions")), *Mission.Region.choices]
     )

@@ -5,11 +5,28 @@ from __future__ import annotations
 
 from django import template
 
+from channels.models import Network
 from conversations import selectors
+from conversations.lifecycle import Category, ConversationStatus, Priority
 from embassies.names import language_name
 from embassies.validators import is_language_code
 
 register = template.Library()
+
+# Labels by value, made once: a model's get_FOO_display() rebuilds its choices at each call,
+# four times per row of the inbox. The labels stay lazy, so each reader gets their language.
+_LABELS = {
+    "network": dict(Network.choices),
+    "status": dict(ConversationStatus.choices),
+    "category": dict(Category.choices),
+    "priority": dict(Priority.choices),
+}
+
+
+@register.filter
+def label(value: object, kind: str) -> str:
+    """`{{ conversation.status|label:"status" }}`: the value's label, or the value itself."""
+    return str(_LABELS[kind].get(value, value))
 
 
 @register.inclusion_tag("conversations/_desk_counts.html", takes_context=True)
