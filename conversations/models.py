@@ -131,6 +131,11 @@ class Conversation(models.Model):
             # The inbox's order: the most urgent first, then the one due soonest (NULLS LAST is
             # PostgreSQL's default for ascending), then the latest.
             models.Index(fields=["priority", "due_at", "-last_item_at", "-id"], name="conversations_triage_idx"),
+            # The same order within one mission: an officer's inbox.
+            models.Index(
+                fields=["mission", "priority", "due_at", "-last_item_at", "-id"],
+                name="conversations_mission_due_idx",
+            ),
             # "N new since you opened the inbox": a range on updated_at.
             models.Index(fields=["updated_at"], name="conversations_updated_idx"),
         ]
