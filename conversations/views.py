@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,9 +29,13 @@ from conversations.services.inbox import (
 )
 from diplomacy_hub import policy
 from diplomacy_hub.ids import parse_id
+from diplomacy_hub.pagination import CappedPaginator
 from posts.lifecycle import InvalidTransition
 
 CONVERSATIONS_PER_PAGE = 50
+# The inbox counts this many conversations at most (200 pages): headquarters' whole history
+# is hundreds of thousands, and counting them all cost more than the page itself.
+INBOX_COUNT_CAP = 10_000
 # How often the pages ask: the inbox for its count of changes, a conversation for its viewers.
 LIVE_SECONDS = 15
 PRESENCE_BEAT_SECONDS = 20
@@ -71,7 +74,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         request,
         "conversations/inbox.html",
         {
-            "page": Paginator(conversations, CONVERSATIONS_PER_PAGE).get_page(request.GET.get("page")),
+            "page": CappedPaginator(conversations, CONVERSATIONS_PER_PAGE, cap=INBOX_COUNT_CAP).get_page(
+                request.GET.get("page")
+            ),
             "filters": filters,
             "saved_views": [(view, _inbox_url(view.filters), _inbox_url(view.filters) == current) for view in views],
             "view_form": SavedViewForm(),

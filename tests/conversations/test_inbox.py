@@ -351,3 +351,21 @@ def test_a_presence_beat_forgets_people_gone_for_long(cairo_officer_user, headqu
     conversation_presence_beat(user=headquarters_user, conversation=conversation, now=old)
     conversation_presence_beat(user=cairo_officer_user, conversation=conversation)
     assert list(Viewer.objects.values_list("user", flat=True)) == [cairo_officer_user.pk]
+
+
+# --- Counting no further than is worth it ---------------------------------------------------------
+
+
+def test_the_inbox_counts_no_further_than_its_cap_and_says_there_are_more(headquarters, cairo_x, monkeypatch):
+    monkeypatch.setattr("conversations.views.CONVERSATIONS_PER_PAGE", 2)
+    monkeypatch.setattr("conversations.views.INBOX_COUNT_CAP", 4)
+    for index in range(5):
+        say(cairo_x, f"question {index}")
+    first = headquarters.get(INBOX).content.decode()
+    assert "Page 1 of more than 2" in first
+    last = headquarters.get(INBOX, {"page": 2}).content.decode()
+    assert "Page 2 of more than 2" in last
+    assert "narrow the filters to see them" in last
+    assert 'rel="next"' not in last
+    monkeypatch.setattr("conversations.views.INBOX_COUNT_CAP", 5)
+    assert "Page 1 of 3" in headquarters.get(INBOX).content.decode()
