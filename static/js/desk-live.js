@@ -60,7 +60,7 @@
       return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(json)
         .then(function (data) {
-          if (data.changed > 0) {
+          if (data.changed > 0 && message.textContent !== data.message) {
             message.textContent = data.message;
             if (data.show) show.textContent = data.show;
             notice.hidden = false;
@@ -81,7 +81,9 @@
       })
         .then(json)
         .then(function (data) {
-          line.textContent = data.message || "";
+          /* Only a change is written: a live region re-read every 20 s would be noise. */
+          var text = data.message || "";
+          if (line.textContent !== text) line.textContent = text;
         });
     });
     poller.now(); /* say at once that this person is here */
