@@ -222,7 +222,7 @@ def run(*, quick: bool = False, items: int | None = None, missions: int | None =
             return have == len(live)
 
         try:
-            wait_for(all_stored, 120 if quick else 300, interval=0.25, what="every item to be stored")
+            wait_for(all_stored, 300 if quick else 900, interval=0.25, what="every item to be stored")
             timed_out = False
         except BenchError:
             timed_out = True
@@ -252,6 +252,7 @@ def run(*, quick: bool = False, items: int | None = None, missions: int | None =
         "items_live": len(live),
         "accounts": accounts,
         "stored": len(unique),
+        # Said and not stored when the run ended: lost, unless the run timed out first.
         "lost": len(live - unique),
         "duplicates": (len(stored) - len(unique)) + len(unique - every),
         "timed_out": timed_out,
