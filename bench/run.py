@@ -1,4 +1,4 @@
-"""`make bench` = `python -m bench.run [--only fanout|pages|precision] [--quick]`.
+"""`make bench` = `python -m bench.run [--only fanout|pages|precision|ingest|inbox_pages] [--quick]`.
 
 Runs each benchmark in a process of its own (each sets Django up on its own database),
 then writes the figures to bench/results.json (`--quick`: var/bench/results-quick.json,
@@ -27,7 +27,7 @@ import time
 
 from bench.common import BENCH_VAR, REPO, Backend, machine, now_iso
 
-BENCHMARKS = ("fanout", "pages", "precision")
+BENCHMARKS = ("fanout", "pages", "precision", "ingest", "inbox_pages")
 RESULTS = REPO / "bench" / "results.json"
 QUICK_RESULTS = BENCH_VAR / "results-quick.json"
 
@@ -157,6 +157,8 @@ def table(results: dict[str, dict]) -> list[tuple[str, str, str, str, str]]:
             )
         for key in pages.get("missing_pages", []):
             rows.append(("pages", key, "page missing", "", "?"))
+    rows += ingest_rows(results.get("ingest"))
+    rows += inbox_page_rows(results.get("inbox_pages"))
     precision = results.get("precision")
     if precision:
         rows += [
@@ -165,6 +167,89 @@ def table(results: dict[str, dict]) -> list[tuple[str, str, str, str, str]]:
             ("precision", "seconds late min / max", f"{precision['min_seconds']} / {precision['max_seconds']}", "", ""),
             ("precision", "p95 had the tick come last", f"{precision.get('worst_phase_p95_seconds')}", "", ""),
         ]
+    return rows
+
+
+def ingest_rows(ingest: dict | None) -> list[tuple[str, str, str, str, str]]:
+    if not ingest:
+        return []
+    return [
+        (
+            "ingest",
+            f"{ingest['items_said']:,} items to {ingest['accounts']} accounts: seconds to store",
+            f"{ingest['seconds']}" + (" (timed out)" if ingest.get("timed_out") else ""),
+            "<= 30",
+            _ok(None if ingest.get("timed_out") else ingest["seconds"], 30),
+        ),
+        (
+            "ingest",
+            "stored after (half / nine tenths / all), s",
+            json.dumps(ingest.get("stored_after_seconds")),
+            "",
+            "",
+        ),
+        (
+            "ingest",
+            "lost / duplicated",
+            f"{ingest['lost']} / {ingest['duplicates']}",
+            "0 / 0",
+            "yes" if ingest["lost"] == 0 and ingest["duplicates"] == 0 else "NO",
+        ),
+        ("ingest", "conversations / threads said", f"{ingest['conversations']} / {ingest['threads_said']}", "", ""),
+        ("ingest", "webhook answers", json.dumps(ingest["webhook_answers"]), "200 only", ""),
+        (
+            "ingest",
+            "load average before / after",
+            f"{ingest['load_average_before']} / {ingest['load_average_after']}",
+            "",
+            "",
+        ),
+    ]
+
+
+def inbox_page_rows(pages: dict | None) -> list[tuple[str, str, str, str, str]]:
+    if not pages:
+        return []
+    rows = [
+        (
+            "inbox_pages",
+            f"data: {pages['items']:,} items / {pages['conversations']:,} conversations",
+            f"{pages['generate_seconds']} s to write",
+            "",
+            "",
+        )
+    ]
+    for key, page in pages["pages"].items():
+        if "p95_ms" not in page:
+            rows.append(("inbox_pages", f"{key} p50 / p95 ms", page.get("error", "?"), "p95 <= 150", "NO"))
+            continue
+        rows.append(
+            (
+                "inbox_pages",
+                f"{key} p50 / p95 ms",
+                f"{page['p50_ms']:.0f} / {page['p95_ms']:.0f}",
+                "p95 <= 150",
+                _ok(page["p95_ms"], 150),
+            )
+        )
+        rows.append(
+            (
+                "inbox_pages",
+                f"{key} queries (small -> full)",
+                f"{page.get('queries_small')} -> {page.get('queries')}",
+                "constant",
+                "yes" if page.get("queries_small") == page.get("queries") else "NO",
+            )
+        )
+    rows.append(
+        (
+            "inbox_pages",
+            "load average before / after",
+            f"{pages['load_average_before']} / {pages['load_average_after']}",
+            "",
+            "",
+        )
+    )
     return rows
 
 
@@ -185,7 +270,7 @@ def print_table(results: dict[str, dict], backend: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", help="fanout, pages or precision (comma-separated for several)")
+    parser.add_argument("--only", help="fanout, pages, precision, ingest or inbox_pages (comma-separated for several)")
     parser.add_argument(
         "--quick", action="store_true", help="smaller runs (fan-out to 40 missions, 10,000 messages, 20 scheduled)"
     )
