@@ -392,12 +392,15 @@ def run(
             drop_database(database_url)
     deliveries = summary["total"]
     sent = summary["states"].get("sent", 0)
+    load_at_end = [round(value, 2) for value in os.getloadavg()]
     seconds = summary["last"].timestamp() - committed if summary["last"] else None
     first_seconds = summary["first"].timestamp() - committed if summary["first"] else None
     expected_calls = sum(CALLS_PER_DELIVERY[n] for n in NETWORKS_WITH_IMAGE + NETWORKS_WITH_VIDEO) * (accounts // 4)
     ideal = api_calls * latency_ms / 1000 / concurrency
     cpu_used = {name: round(cpu_after.get(name, 0) - used, 2) for name, used in cpu_before.items()}
     ours = sum(cpu_used.values())
+    without_sandbox = ours - cpu_used.get("sandbox", 0.0)
+    crisis_cpu = sum(cpu_used.get(w.name, 0.0) for w in crisis_workers)
     cores = os.cpu_count() or 1
     return {
         "deliveries": deliveries,
@@ -420,6 +423,13 @@ def run(
         # fan-out cannot end sooner than this on this machine, even with its cores to itself.
         "cpu_seconds_ours": round(ours, 2),
         "cpu_floor_seconds": round(ours / cores, 2),
+        # The same without the sandbox: what real networks would leave to our processes.
+        "cpu_seconds_ours_without_sandbox": round(without_sandbox, 2),
+        "cpu_floor_seconds_without_sandbox": round(without_sandbox / cores, 2),
+        "sandbox_cpu_ms_per_call": round(cpu_used.get("sandbox", 0.0) * 1000 / api_calls, 3) if api_calls else None,
+        # The crisis workers' CPU over the deliveries they sent (Celery, claims, outcomes,
+        # adapters, SDKs, HTTP), every network together; bench.publish_cpu has it per network.
+        "worker_cpu_ms_per_delivery": round(crisis_cpu * 1000 / deliveries, 3) if deliveries else None,
         # The share of the machine's cores our processes got while it ran (the rest went to
         # whatever else ran on it: on a shared machine, the reason a run is slow).
         "share_of_cores": round(ours / (seconds * cores), 2) if seconds else None,
@@ -435,6 +445,7 @@ def run(
         "worker_rss_mb": max(memory.get(w.name, 0.0) for w in crisis_workers),
         "crisis_workers_rss_mb_total": round(sum(memory.get(w.name, 0.0) for w in crisis_workers), 1),
         "workers_rss_mb": memory,
+        "load_average": load_at_end,
         "backend": backend.name,
         "quick": quick,
         "setup_seconds": round(setup_seconds, 1),
