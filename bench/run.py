@@ -284,6 +284,20 @@ def print_table(results: dict[str, dict], backend: str) -> None:
             print("  ".join("-" * width for width in widths))
 
 
+def markdown_table(results: dict[str, dict], backend: str) -> str:
+    """The same table in Markdown, for docs/benchmarks.md (written to var/bench/table-<backend>.md)."""
+    info = machine()
+    lines = [
+        f"`make bench` on {backend}, {now_iso()}: {info['nproc']} CPUs ({info['cpu']}), load average at the end "
+        f"{info['load_average']}.",
+        "",
+        "| benchmark | figure | value | target | met |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += ["| " + " | ".join(str(cell).replace("|", "/") for cell in row) + " |" for row in table(results)]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help=f"{', '.join(BENCHMARKS)} (comma-separated for several)")
@@ -319,6 +333,10 @@ def main(argv: list[str] | None = None) -> None:
         path.write_text(json.dumps(saved, indent=2, sort_keys=False, default=str) + "\n")
         print(f"\nWrote {path.relative_to(REPO)}")
     print_table(results, backend)
+    if results:
+        markdown = BENCH_VAR / f"table-{backend}{'-quick' if args.quick else ''}.md"
+        markdown.write_text(markdown_table(results, backend))
+        print(f"\nThe table in Markdown: {markdown.relative_to(REPO)}")
     broken = [name for name, r in results.items() if r.get("duplicates") or r.get("lost")]
     if failures or broken:
         if broken:

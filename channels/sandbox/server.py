@@ -146,6 +146,10 @@ class _Loop:
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
             logger.debug("Client went away")
+        except asyncio.CancelledError:
+            # The server is stopping. Ending quietly: asyncio would log a connection task
+            # that ends cancelled as an error.
+            return
         except Exception:
             logger.exception("Sandbox failed serving a connection")
         finally:
