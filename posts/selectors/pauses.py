@@ -1,21 +1,44 @@
 """Reads on publishing pauses: which are in force, which one covers a delivery, and the
 deliveries a pause covers (as a query). The services that pause, resume, dispatch and
-publish read through these, and so do the operations pages."""
+publish read through these, and so do the operations pages.
+
+A planned silence is a pause with a time range (posts.models.PublishingPause): in force
+between its start and its end, so that the dispatcher and the worker hold what it covers
+exactly as they do for a pause."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from posts.models import Delivery, Priority, PublishingPause
 
 Scope = PublishingPause.Scope
 
 
-def active_pauses() -> list[PublishingPause]:
-    return list(PublishingPause.objects.filter(ended_at__isnull=True).order_by("started_at"))
+def in_force_at(moment: datetime) -> Q:
+    """Pauses and silences in force at `moment`: not ended by a person, started, not past
+    their planned end."""
+    return (
+        Q(ended_at__isnull=True)
+        & (Q(starts_at__isnull=True) | Q(starts_at__lte=moment))
+        & (Q(ends_at__isnull=True) | Q(ends_at__gt=moment))
+    )
+
+
+def active_pauses(*, now: datetime | None = None) -> list[PublishingPause]:
+    moment = now or timezone.now()
+    return list(PublishingPause.objects.filter(in_force_at(moment)).order_by("started_at", "pk"))
+
+
+def holds_crisis(pause: PublishingPause) -> bool:
+    """Whether the pause holds crisis alerts: its own choice, else the setting."""
+    return settings.PUBLISHING_PAUSE_HOLDS_CRISIS if pause.holds_crisis is None else pause.holds_crisis
 
 
 def pause_covering(
@@ -28,9 +51,9 @@ def pause_covering(
     priority: str,
 ) -> PublishingPause | None:
     """The first of `pauses` that covers a delivery with these attributes."""
-    if priority == Priority.CRISIS and not settings.PUBLISHING_PAUSE_HOLDS_CRISIS:
-        return None
     for pause in pauses:
+        if priority == Priority.CRISIS and not holds_crisis(pause):
+            continue
         if (
             pause.scope == Scope.ALL
             or (pause.scope == Scope.REGION and pause.value == region)
@@ -68,7 +91,7 @@ def pause_filter(pause: PublishingPause) -> Q:
             covered = Q(account__network=pause.value)
         case _:
             covered = Q()
-    if not settings.PUBLISHING_PAUSE_HOLDS_CRISIS:
+    if not holds_crisis(pause):
         covered &= ~Q(priority=Priority.CRISIS)
     return covered
 
