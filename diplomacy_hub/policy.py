@@ -226,6 +226,7 @@ RULES: dict[str, Rule] = {
     "desk.view": _role(Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR),
     "review.targets": _role(Role.PRESS_OFFICE),
     "silence.plan": _role(Role.PRESS_OFFICE, Role.CRISIS_UNIT),
+    "occasion.view": _has_a_role,
     # The ministry's commemorations: the press office; a mission's events: its officers too.
     "occasion.manage": lambda user, obj=None: (
         has_role(user, Role.PRESS_OFFICE) or (obj is not None and _is_officer_of(user, obj))

@@ -8,6 +8,7 @@ Times are wall-clock times in the desk's zone, so a desk open 08:00 to 20:00 is 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -97,7 +98,7 @@ def roster_problems(hours: Sequence[tuple[int, int]], shifts: Sequence[Shift]) -
         cuts.update((start, end))
     points = sorted(cuts)
     stretches: list[Stretch] = []
-    for start, end in zip(points, points[1:], strict=False):
+    for start, end in itertools.pairwise(points):
         if start >= end:
             continue
         on_duty = tuple(sorted({who for s, e, who in covered if s <= start and end <= e}))
@@ -113,13 +114,7 @@ def roster_problems(hours: Sequence[tuple[int, int]], shifts: Sequence[Shift]) -
         if not kind:
             continue
         last = stretches[-1] if stretches else None
-        if (
-            last is not None
-            and last.kind == kind
-            and last.end == start
-            and last.who == on_duty
-            and start % DAY != 0
-        ):
+        if last is not None and last.kind == kind and last.end == start and last.who == on_duty and start % DAY != 0:
             stretches[-1] = Stretch(kind, last.start, end, on_duty)
         else:
             stretches.append(Stretch(kind, start, end, on_duty))

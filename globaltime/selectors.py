@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from globaltime import roster
-from globaltime.models import Desk, DutyShift, Occasion
+from globaltime.models import Desk, Occasion
 
 
 def _name(user) -> str:
@@ -35,9 +35,7 @@ def is_on_duty(desk: Desk, at: datetime) -> bool:
 
 
 def active_desks() -> list[Desk]:
-    return list(
-        Desk.objects.filter(is_active=True).select_related("lead").prefetch_related("shifts__officer")
-    )
+    return list(Desk.objects.filter(is_active=True).select_related("lead").prefetch_related("shifts__officer"))
 
 
 def desk_get(*, pk: int) -> Desk:

@@ -42,8 +42,7 @@ def stretch_words(stretch: roster.Stretch) -> str:
 def check_roster(desk: Desk, lines: Sequence[ShiftLine]) -> list[str]:
     """The roster's problems against the desk's hours, worded with the exact hours."""
     shifts = [
-        roster.Shift(weekday=line.weekday, starts=line.starts, ends=line.ends, who=_who(line.officer))
-        for line in lines
+        roster.Shift(weekday=line.weekday, starts=line.starts, ends=line.ends, who=_who(line.officer)) for line in lines
     ]
     hours = roster.desk_hours(desk.weekdays, desk.opens_at, desk.closes_at)
     return [stretch_words(stretch) for stretch in roster.roster_problems(hours, shifts)]
@@ -138,7 +137,9 @@ def roster_replace(*, actor, desk_id: int, lines: Sequence[ShiftLine]) -> Desk:
         DutyShift.objects.filter(desk=desk).delete()
         DutyShift.objects.bulk_create(
             [
-                DutyShift(desk=desk, weekday=line.weekday, starts_at=line.starts, ends_at=line.ends, officer=line.officer)
+                DutyShift(
+                    desk=desk, weekday=line.weekday, starts_at=line.starts, ends_at=line.ends, officer=line.officer
+                )
                 for line in lines
             ]
         )

@@ -6,93 +6,148 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('globaltime', '0001_desks_rosters_occasions'),
-        ('posts', '0009_delivery_error_code'),
+        ("globaltime", "0001_desks_rosters_occasions"),
+        ("posts", "0009_delivery_error_code"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReviewAssignment',
+            name="ReviewAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('offered_at', models.DateTimeField(verbose_name='offered')),
-                ('due_at', models.DateTimeField(verbose_name='review due')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='ended')),
-                ('outcome', models.CharField(blank=True, choices=[('', 'Waiting'), ('decided', 'Decided'), ('passed', 'Passed on'), ('withdrawn', 'Left review')], default='', max_length=10, verbose_name='outcome')),
-                ('lead_told_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("offered_at", models.DateTimeField(verbose_name="offered")),
+                ("due_at", models.DateTimeField(verbose_name="review due")),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="ended")),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Waiting"),
+                            ("decided", "Decided"),
+                            ("passed", "Passed on"),
+                            ("withdrawn", "Left review"),
+                        ],
+                        default="",
+                        max_length=10,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("lead_told_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'review assignment',
-                'verbose_name_plural': 'review assignments',
-                'ordering': ['offered_at', 'pk'],
+                "verbose_name": "review assignment",
+                "verbose_name_plural": "review assignments",
+                "ordering": ["offered_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ReviewTarget',
+            name="ReviewTarget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('priority', models.CharField(choices=[('routine', 'Routine'), ('crisis', 'Crisis alert')], max_length=10, unique=True, verbose_name='priority')),
-                ('minutes', models.PositiveSmallIntegerField(verbose_name='minutes')),
-                ('changed_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[("routine", "Routine"), ("crisis", "Crisis alert")],
+                        max_length=10,
+                        unique=True,
+                        verbose_name="priority",
+                    ),
+                ),
+                ("minutes", models.PositiveSmallIntegerField(verbose_name="minutes")),
+                ("changed_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'review target',
-                'verbose_name_plural': 'review targets',
-                'ordering': ['priority'],
+                "verbose_name": "review target",
+                "verbose_name_plural": "review targets",
+                "ordering": ["priority"],
             },
         ),
         migrations.AddField(
-            model_name='publishingpause',
-            name='ends_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='until'),
+            model_name="publishingpause",
+            name="ends_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="until"),
         ),
         migrations.AddField(
-            model_name='publishingpause',
-            name='holds_crisis',
-            field=models.BooleanField(blank=True, null=True, verbose_name='holds crisis alerts'),
+            model_name="publishingpause",
+            name="holds_crisis",
+            field=models.BooleanField(blank=True, null=True, verbose_name="holds crisis alerts"),
         ),
         migrations.AddField(
-            model_name='publishingpause',
-            name='kind',
-            field=models.CharField(choices=[('pause', 'Pause'), ('electoral', 'Electoral silence'), ('mourning', 'National mourning'), ('embargo', 'Embargo')], default='pause', max_length=10, verbose_name='kind'),
+            model_name="publishingpause",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("pause", "Pause"),
+                    ("electoral", "Electoral silence"),
+                    ("mourning", "National mourning"),
+                    ("embargo", "Embargo"),
+                ],
+                default="pause",
+                max_length=10,
+                verbose_name="kind",
+            ),
         ),
         migrations.AddField(
-            model_name='publishingpause',
-            name='starts_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='from'),
+            model_name="publishingpause",
+            name="starts_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="from"),
         ),
         migrations.AddConstraint(
-            model_name='publishingpause',
-            constraint=models.CheckConstraint(condition=models.Q(('starts_at__isnull', True), ('ends_at__isnull', True), ('ends_at__gt', models.F('starts_at')), _connector='OR'), name='posts_publishingpause_ends_after_start'),
+            model_name="publishingpause",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("starts_at__isnull", True),
+                    ("ends_at__isnull", True),
+                    ("ends_at__gt", models.F("starts_at")),
+                    _connector="OR",
+                ),
+                name="posts_publishingpause_ends_after_start",
+            ),
         ),
         migrations.AddField(
-            model_name='reviewassignment',
-            name='desk',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assignments', to='globaltime.desk', verbose_name='desk'),
+            model_name="reviewassignment",
+            name="desk",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="assignments",
+                to="globaltime.desk",
+                verbose_name="desk",
+            ),
         ),
         migrations.AddField(
-            model_name='reviewassignment',
-            name='message',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='posts.message'),
+            model_name="reviewassignment",
+            name="message",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="assignments", to="posts.message"
+            ),
         ),
         migrations.AddField(
-            model_name='reviewtarget',
-            name='changed_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="reviewtarget",
+            name="changed_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddIndex(
-            model_name='reviewassignment',
-            index=models.Index(fields=['ended_at', 'due_at'], name='posts_assignment_due_idx'),
+            model_name="reviewassignment",
+            index=models.Index(fields=["ended_at", "due_at"], name="posts_assignment_due_idx"),
         ),
         migrations.AddConstraint(
-            model_name='reviewassignment',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('message',), name='posts_reviewassignment_one_open'),
+            model_name="reviewassignment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_at__isnull", True)),
+                fields=("message",),
+                name="posts_reviewassignment_one_open",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reviewtarget',
-            constraint=models.CheckConstraint(condition=models.Q(('minutes__gte', 1), ('minutes__lte', 1440)), name='posts_reviewtarget_minutes_in_a_day'),
+            model_name="reviewtarget",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("minutes__gte", 1), ("minutes__lte", 1440)),
+                name="posts_reviewtarget_minutes_in_a_day",
+            ),
         ),
     ]

@@ -9,7 +9,6 @@ exactly as they do for a pause."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-
 from datetime import datetime
 
 from django.conf import settings
@@ -34,6 +33,43 @@ def in_force_at(moment: datetime) -> Q:
 def active_pauses(*, now: datetime | None = None) -> list[PublishingPause]:
     moment = now or timezone.now()
     return list(PublishingPause.objects.filter(in_force_at(moment)).order_by("started_at", "pk"))
+
+
+def planned_silences(*, now: datetime) -> list[PublishingPause]:
+    """Silences in force or still to come, soonest first (not those a person ended)."""
+    return list(
+        PublishingPause.objects.exclude(kind=PublishingPause.Kind.PAUSE)
+        .filter(ended_at__isnull=True, ends_at__gt=now)
+        .select_related("started_by")
+        .order_by("starts_at", "pk")
+    )
+
+
+def silences_between(*, start: datetime, end: datetime) -> list[PublishingPause]:
+    """Silences (and pauses in force) that overlap [start, end): the calendar and compose
+    match them to missions with `pause_covering`."""
+    return list(
+        PublishingPause.objects.filter(ended_at__isnull=True)
+        .filter(Q(starts_at__isnull=True) | Q(starts_at__lt=end))
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=start))
+        .order_by("starts_at", "pk")
+    )
+
+
+def covers_mission(pause: PublishingPause, mission) -> bool:
+    """Whether a pause or silence covers a mission's routine messages (a network pause
+    covers some of its accounts: said too)."""
+    return (
+        pause_covering(
+            [pause],
+            network=pause.value if pause.scope == Scope.NETWORK else "",
+            region=mission.region,
+            country_code=mission.country_code,
+            mission_code=mission.code,
+            priority=Priority.ROUTINE,
+        )
+        is not None
+    )
 
 
 def holds_crisis(pause: PublishingPause) -> bool:

@@ -25,13 +25,13 @@ from posts.lifecycle import MESSAGE_BEFORE_APPROVAL, MESSAGE_NOT_CANCELLABLE, ME
 from posts.models import Delivery, InvalidTransition, Message, Review, ReviewAssignment
 from posts.services.dispatch import kick_dispatcher
 from posts.services.events import record_event
-from posts.services.review_clock import review_clock_stop, review_offer
 from posts.services.messages import (
     StaleVersion,
     cancel_pending_deliveries,
     message_lock,
     require_version,
 )
+from posts.services.review_clock import review_clock_stop, review_offer
 from posts.textdiff import texts_snapshot
 from posts.validation import (
     ValidationProblems,

@@ -125,8 +125,9 @@ def review_clock_tick(*, now: datetime | None = None) -> Tick:
                 tick.closed += 1
                 continue
             tried = set(
-                ReviewAssignment.objects.filter(message=message, offered_at__gte=_round_start(message))
-                .values_list("desk_id", flat=True)
+                ReviewAssignment.objects.filter(message=message, offered_at__gte=_round_start(message)).values_list(
+                    "desk_id", flat=True
+                )
             )
             following = _next_desk(message, now, desks, tried)
             assignment.lead_told_at = now
@@ -195,4 +196,3 @@ def _tell_leads(message: Message, *, missed: Desk, offered: Desk | None, due_at:
 
 def review_desk_of(message: Message) -> ReviewAssignment | None:
     return ReviewAssignment.objects.filter(message=message, ended_at__isnull=True).select_related("desk").first()
-

@@ -36,7 +36,7 @@ def test_any_pause_open_leaves_out_silences_past_their_end_as_the_orm_does():
 
     now = timezone.now()
     press = press_officer()
-    over = dict(kind="electoral", scope="country", value="JP", reason="Vote", started_by=press)
+    over = {"kind": "electoral", "scope": "country", "value": "JP", "reason": "Vote", "started_by": press}
     PublishingPause.objects.create(**over, starts_at=now - timedelta(hours=3), ends_at=now - timedelta(hours=1))
     assert both() == (False, False)
     PublishingPause.objects.create(**over, starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=3))

@@ -40,9 +40,7 @@ def desk(name, zone, *, regions=(), hq=False, opens=time(8), closes=time(20), le
 def desks():
     return {
         "paris": desk("Headquarters", "Europe/Paris", hq=True, lead=press_officer(email="hq@example.org")),
-        "asia": desk(
-            "Asia desk", "Asia/Tokyo", regions=["Asia-Pacific"], lead=press_officer(email="asia@example.org")
-        ),
+        "asia": desk("Asia desk", "Asia/Tokyo", regions=["Asia-Pacific"], lead=press_officer(email="asia@example.org")),
         "americas": desk("Americas desk", "America/New_York", regions=["Americas"]),
     }
 

@@ -17,10 +17,10 @@ from posts.selectors.pauses import active_pauses
 from posts.services.delivery import delivery_publish
 from posts.services.dispatch import dispatch_due
 from posts.services.pause import SilenceHoldsCrisis, silence_plan
+from tests.posts.factories import crisis_member, officer
 
 from .helpers import accounts, approve, approve_crisis, deliveries_of, states
 from .helpers import press_officer as make_press_officer
-from tests.posts.factories import crisis_member, officer
 
 pytestmark = pytest.mark.django_db
 S = Delivery.State
@@ -62,7 +62,8 @@ def test_a_silence_holds_what_falls_due_in_it_and_ends_by_itself_releasing_nothi
         assert states(during) == [S.HELD]  # still waits for a press officer
         assert states(after) == [S.QUEUED]
     silence.refresh_from_db()
-    assert silence.ended_at is None and silence.ended_by is None
+    assert silence.ended_at is None
+    assert silence.ended_by is None
     held_event = deliveries_of(during)[0].events.get(verb="delivery.held")
     assert held_event.details["pause_id"] == silence.pk
 
