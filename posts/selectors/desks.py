@@ -72,3 +72,8 @@ def _median_minutes(values: list[timedelta]) -> float | None:
     middle = len(ordered) // 2
     median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
     return round(median.total_seconds() / 60, 1)
+
+
+def open_assignment(*, message) -> ReviewAssignment | None:
+    """The desk a message in review is offered to now, with its due time."""
+    return ReviewAssignment.objects.filter(message=message, ended_at__isnull=True).select_related("desk").first()

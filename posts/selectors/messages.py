@@ -273,6 +273,17 @@ def missions_for_filters(*, user) -> list[MissionOption]:
     return sorted(options, key=lambda option: sort_key(option.name))
 
 
+def calendar_missions(*, user, region: str | None = None, mission: int | str | None = None) -> list[Mission]:
+    """The active missions whose days the calendar shows: those the user may see, narrowed
+    to a region or one mission."""
+    missions = policy.scope(user, Mission.objects.active(), mission_field="")
+    if region:
+        missions = missions.filter(region=region)
+    if mission:
+        missions = missions.filter(pk=parse_id(mission) or 0)
+    return list(missions)
+
+
 def missions_of(*, user) -> list[Mission]:
     """The missions the user belongs to as staff, by name in the reader's language."""
     return by_name(missions_visible_to(user).filter(pk__in=list(policy.mission_ids_of(user))))

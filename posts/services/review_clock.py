@@ -192,7 +192,3 @@ def _tell_leads(message: Message, *, missed: Desk, offered: Desk | None, due_at:
         },
         recipients=[lead.email for lead in leads],
     )
-
-
-def review_desk_of(message: Message) -> ReviewAssignment | None:
-    return ReviewAssignment.objects.filter(message=message, ended_at__isnull=True).select_related("desk").first()
