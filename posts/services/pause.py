@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 from channels.models import Network
 from diplomacy_hub import policy
 from embassies.models import Mission
+from posts.lifecycle import DELIVERY_WAITING
 from posts.limits import REASON_MAX
 from posts.models import Delivery, Priority, PublishingPause
 from posts.selectors.pauses import active_pauses, held_deliveries, pause_covering_delivery, pause_filter
@@ -133,7 +134,7 @@ def crisis_deliveries_in(*, scope: str, value: str, starts_at: datetime, ends_at
         Delivery.objects.filter(
             pause_filter(probe),
             priority=Priority.CRISIS,
-            state__in=[Delivery.State.SCHEDULED, Delivery.State.QUEUED],
+            state__in=DELIVERY_WAITING,
             next_attempt_at__gte=starts_at,
             next_attempt_at__lt=ends_at,
         )
