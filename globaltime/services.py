@@ -11,7 +11,6 @@ from datetime import date, time
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from audit.services import record as audit_record
 from diplomacy_hub import policy
@@ -178,16 +177,7 @@ def occasion_create(
     if remind_days_before is not None and not recurring:
         raise ValidationError({"remind_days_before": _("Only a day that comes back every year has reminders.")})
     if remind_days_before is not None and not 1 <= remind_days_before <= 90:
-        raise ValidationError(
-            {
-                "remind_days_before": ngettext(
-                    "Remind between %(min)d day and 90 days before.",
-                    "Remind between %(min)d days and 90 days before.",
-                    1,
-                )
-                % {"min": 1}
-            }
-        )
+        raise ValidationError({"remind_days_before": _("Remind between 1 and 90 days before.")})
     with transaction.atomic():
         occasion = Occasion.objects.create(
             mission=mission,
