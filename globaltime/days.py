@@ -15,7 +15,7 @@ from pathlib import Path
 
 import holidays as holiday_library
 
-from embassies.names import in_reader_language
+from embassies.names import in_reader_language, reader_language
 
 OBSERVANCES_FILE = Path(__file__).with_name("data") / "un_observances.csv"
 OBSERVANCES_SOURCE = "https://www.un.org/en/observances/list-days-weeks"
@@ -39,19 +39,28 @@ def is_covered(country_code: str) -> bool:
     return country_code.upper() in covered_countries()
 
 
-@lru_cache(maxsize=1024)
-def _year(country_code: str, year: int) -> tuple[Holiday, ...]:
-    entity = holiday_library.country_holidays(country_code, years=year, language=_language(country_code))
+@lru_cache(maxsize=2048)
+def _year(country_code: str, year: int, reader: str) -> tuple[Holiday, ...]:
+    # Whether it is the national day is read from its English name, whatever the reader's.
+    english = holiday_library.country_holidays(country_code, years=year, language=_language(country_code, "en"))
+    named = holiday_library.country_holidays(country_code, years=year, language=_language(country_code, reader))
     return tuple(
-        Holiday(day=day, name=str(name), national=any(word in str(name).lower() for word in NATIONAL_DAY_WORDS))
-        for day, name in sorted(entity.items())
+        Holiday(
+            day=day,
+            name=str(named.get(day, name)),
+            national=any(word in str(name).lower() for word in NATIONAL_DAY_WORDS),
+        )
+        for day, name in sorted(english.items())
     )
 
 
-def _language(country_code: str) -> str | None:
-    """English names where the library has them (its default is the country's own language)."""
+@cache
+def _language(country_code: str, reader: str) -> str | None:
+    """The reader's language where the library has it, else English, else the library's
+    default (the country's own language)."""
     supported = getattr(holiday_library.country_holidays(country_code), "supported_languages", ()) or ()
-    return next((language for language in ("en_US", "en_GB", "en") if language in supported), None)
+    wanted = ("fr", "fr_FR") if reader == "fr" else ()
+    return next((language for language in (*wanted, "en_US", "en_GB", "en") if language in supported), None)
 
 
 def public_holidays(country_code: str, start: date, end: date) -> list[Holiday] | None:
@@ -63,7 +72,7 @@ def public_holidays(country_code: str, start: date, end: date) -> list[Holiday] 
     return [
         holiday
         for year in range(start.year, end.year + 1)
-        for holiday in _year(code, year)
+        for holiday in _year(code, year, reader_language())
         if start <= holiday.day <= end
     ]
 

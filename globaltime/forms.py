@@ -161,7 +161,10 @@ class OccasionForm(forms.Form):
         choices += [(str(mission.pk), mission.display_name) for mission in missions]
         self.fields["mission"].choices = choices
         self.missions = {str(mission.pk): mission for mission in missions}
+        self.ministry = ministry
 
     def clean_mission(self) -> Mission | None:
         value = self.cleaned_data.get("mission") or ""
+        if not value and not self.ministry:
+            raise forms.ValidationError(_("Choose one of your missions."))
         return self.missions.get(value)

@@ -20,11 +20,11 @@ from channels.adapters.listening import HeardItem, ItemKind
 from channels.models import Network
 from conversations.models import Conversation, RawEvent
 from conversations.services.ingest import items_ingest
+from globaltime.models import Desk, Occasion
 from live.media_samples import png_bytes
 from posts.models import Delivery, Message, PublishingPause
 from posts.services.crisis import crisis_alert_create
 from posts.services.messages import attachment_add, comment_add, message_create
-from globaltime.models import Desk, Occasion
 from posts.services.pause import publishing_pause
 from posts.services.review import message_approve, message_submit
 from tests.posts.conftest import FakeAdapter
