@@ -181,6 +181,12 @@ def _may_operate(user, obj: Any) -> bool:
 Rule = Callable[[Any, Any], "bool | Refusal"]
 
 
+def _may_manage_occasion(user: Any, obj: Any = None) -> bool:
+    """The ministry's commemorations (no mission): the press office; a mission's events:
+    its officers too."""
+    return has_role(user, Role.PRESS_OFFICE) or (obj is not None and _is_officer_of(user, obj))
+
+
 def _has_a_role(user: Any, obj: Any = None) -> bool:
     return bool(roles_of(user))
 
@@ -228,9 +234,7 @@ RULES: dict[str, Rule] = {
     "silence.plan": _role(Role.PRESS_OFFICE, Role.CRISIS_UNIT),
     "occasion.view": _has_a_role,
     # The ministry's commemorations: the press office; a mission's events: its officers too.
-    "occasion.manage": lambda user, obj=None: (
-        has_role(user, Role.PRESS_OFFICE) or (obj is not None and _is_officer_of(user, obj))
-    ),
+    "occasion.manage": _may_manage_occasion,
     # The conversation desk: what the public says to a mission is seen like its messages.
     "conversation.inbox": _has_a_role,
     "conversation.view": _may_view,

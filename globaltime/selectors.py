@@ -3,9 +3,9 @@ a mission's message to, in order (by region, then the hour)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
@@ -96,7 +96,7 @@ def desks_in_order(*, region: str | None, at: datetime, desks: Iterable[Desk] | 
 # --- Occasions ------------------------------------------------------------------------------
 
 
-def occasions_between(*, start, end, mission_ids: Iterable[int] | None) -> list[tuple[object, Occasion]]:
+def occasions_between(*, start: date, end: date, mission_ids: Iterable[int] | None) -> list[tuple[date, Occasion]]:
     """The ministry's commemorations and the missions' events falling on a day in
     [start, end]: (day, occasion), recurring ones on their day of each year. With
     `mission_ids`, only those missions' events (and the ministry's)."""
@@ -109,7 +109,7 @@ def occasions_between(*, start, end, mission_ids: Iterable[int] | None) -> list[
     return sorted(found, key=lambda pair: (pair[0], pair[1].title))
 
 
-def _days_of(occasion: Occasion, start, end):
+def _days_of(occasion: Occasion, start: date, end: date) -> Iterator[date]:
     if not occasion.recurring:
         if start <= occasion.day <= end:
             yield occasion.day

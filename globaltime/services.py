@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,7 +25,7 @@ class ShiftLine:
     weekday: int
     starts: time
     ends: time
-    officer: object  # a user
+    officer: Any  # a user
 
 
 def stretch_words(stretch: roster.Stretch) -> str:

@@ -32,8 +32,8 @@ def review_times(*, since: datetime) -> list[DeskTimes]:
     """Per desk, over the assignments offered since `since`: decided, within target, passed
     on, the median time to a decision, and what waits now. One grouped query and one for the
     durations."""
-    rows = {
-        row["desk"]: row
+    rows: dict[int, dict] = {
+        row["desk"]: dict(row)
         for row in ReviewAssignment.objects.filter(offered_at__gte=since)
         .values("desk")
         .annotate(
@@ -48,7 +48,8 @@ def review_times(*, since: datetime) -> list[DeskTimes]:
     for desk_id, offered, ended in ReviewAssignment.objects.filter(
         offered_at__gte=since, outcome=Outcome.DECIDED
     ).values_list("desk_id", "offered_at", "ended_at"):
-        durations.setdefault(desk_id, []).append(ended - offered)
+        if ended is not None:
+            durations.setdefault(desk_id, []).append(ended - offered)
     result = []
     for desk in Desk.objects.order_by("-is_headquarters", "name"):
         row = rows.get(desk.pk, {})

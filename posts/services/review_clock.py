@@ -62,7 +62,7 @@ def review_targets_set(*, actor, minutes_by_priority: dict[str, int]) -> None:
 
 
 def _region(message: Message) -> str | None:
-    return message.mission.region if message.mission_id else None
+    return message.mission.region if message.mission is not None else None
 
 
 def review_offer(*, message: Message, now: datetime) -> ReviewAssignment | None:

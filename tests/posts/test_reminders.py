@@ -59,9 +59,11 @@ def test_the_ministrys_commemoration_reminds_the_press_office_without_a_message_
     Occasion.objects.create(
         title="Armistice", day=date(2020, 11, 11), recurring=True, remind_days_before=3, created_by=press
     )
-    with time_machine.travel(datetime(2026, 11, 9, 9, 0, tzinfo=UTC), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            assert occasion_reminders_send() == 1
+    with (
+        time_machine.travel(datetime(2026, 11, 9, 9, 0, tzinfo=UTC), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert occasion_reminders_send() == 1
     mail_tasks.run()
     assert [email.to for email in mailoutbox] == [["press@example.org"]]
     assert "No message went out for that day last year." in mailoutbox[0].body
