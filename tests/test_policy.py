@@ -91,6 +91,13 @@ EXPECTED = {
     "conversation.inbox": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: always},
     "conversation.view": VIEW,
     "conversation.handle": {OFFICER: own_mission, PRESS: always, CRISIS: always, ADMIN: never},
+    # Global time: desks change nobody's rights; a mission's own days are its officers' too.
+    "desk.manage": ADMIN_ONLY,
+    "desk.view": {OFFICER: never, PRESS: always, CRISIS: always, ADMIN: always},
+    "review.targets": {OFFICER: never, PRESS: always, CRISIS: never, ADMIN: never},
+    "silence.plan": {OFFICER: never, PRESS: always, CRISIS: always, ADMIN: never},
+    "occasion.view": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: always},
+    "occasion.manage": {OFFICER: own_mission, PRESS: always, CRISIS: never, ADMIN: never},
 }
 DECISIONS = ["message.approve", "message.request_changes", "message.reject"]
 
