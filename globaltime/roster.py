@@ -128,17 +128,32 @@ def on_duty(shifts: Iterable[Shift], minute: int) -> Shift | None:
     return None
 
 
+def merged(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Intervals joined where they touch or overlap, in the week's order."""
+    joined: list[tuple[int, int]] = []
+    for start, end in sorted(intervals):
+        if joined and start <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], end))
+        else:
+            joined.append((start, end))
+    return joined
+
+
 def until(intervals: Sequence[tuple[int, int]], moment: datetime, zone: ZoneInfo) -> datetime | None:
-    """When the stretch of `intervals` that holds `moment` ends (None if none holds it),
-    counted in wall-clock time in `zone`, so that a shift to 20:00 ends at 20:00 local
-    whatever the clocks did that morning. Sunday night running into Monday is one stretch."""
+    """When the stretch of `intervals` that holds `moment` ends, counted in wall-clock time
+    in `zone` (a shift to 20:00 ends at 20:00 local whatever the clocks did that morning);
+    stretches that touch are one, Sunday night running into Monday too. None when no
+    stretch holds it, or when one covers the whole week (around the clock)."""
     minute = minute_of_week(moment, zone)
-    ends = [end for start, end in intervals if start <= minute < end]
-    if not ends:
+    joined = merged(intervals)
+    if joined == [(0, WEEK)]:
         return None
-    end = max(ends)
-    if end == WEEK:
-        end += max((e for s, e in intervals if s == 0), default=0)
+    holding = [(start, end) for start, end in joined if start <= minute < end]
+    if not holding:
+        return None
+    end = holding[0][1]
+    if end == WEEK and joined[0][0] == 0:
+        end += joined[0][1]
     local = moment.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
     week_start = local - timedelta(minutes=minute)
     return (week_start + timedelta(minutes=end)).replace(tzinfo=zone)

@@ -132,7 +132,7 @@ def moment_advice(*, mission: Mission, moment: datetime) -> MomentAdvice:
         )
         words.append(template % {"weekday": weekday, "country": country, "name": holiday.name})
     for _day, observance in days.observances_between(local_day, local_day):
-        words.append(_("%(weekday)s is the %(name)s.") % {"weekday": weekday, "name": observance.name})
+        words.append(_("%(weekday)s: %(name)s.") % {"weekday": weekday, "name": observance.name})
     for _day, occasion in occasions_between(start=local_day, end=local_day, mission_ids=[mission.pk]):
         words.append(_("%(weekday)s: %(title)s.") % {"weekday": weekday, "title": occasion.title})
     for silence in silences_between(start=moment, end=moment + timedelta(seconds=1)):

@@ -88,3 +88,13 @@ def test_until_counts_in_wall_clock_time_across_the_autumn_clock_change():
     assert end is not None
     assert end.astimezone(NEW_YORK).strftime("%a %H:%M") == "Sun 06:00"
     assert (end - start).total_seconds() == 9 * 3600
+
+
+def test_until_joins_touching_stretches_and_a_whole_week_is_around_the_clock():
+    weekdays = hours(days=(MON, TUE), opens=time(0), closes=time(0))
+    monday_noon = datetime(2026, 12, 7, 11, 0, tzinfo=UTC)  # 12:00 in Paris
+    end = roster.until(weekdays, monday_noon, PARIS)
+    assert end is not None
+    assert end.astimezone(PARIS).strftime("%a %H:%M") == "Wed 00:00"
+    always = hours(days=range(7), opens=time(0), closes=time(0))
+    assert roster.until(always, monday_noon, PARIS) is None
