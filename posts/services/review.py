@@ -397,6 +397,7 @@ def message_cancel(*, actor, message_id: int, reason: str = "") -> Message:
             # Defence in depth: nothing can match an empty approval any more.
             message.approved_fingerprint = ""
             message.save(update_fields=["state", "approved_fingerprint", "updated_at"])
+            review_clock_stop(message=message, outcome=ReviewAssignment.Outcome.WITHDRAWN, now=timezone.now())
             record_event(
                 verb="message.cancel",
                 actor=actor,

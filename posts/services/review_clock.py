@@ -68,6 +68,7 @@ def _region(message: Message) -> str | None:
 def review_offer(*, message: Message, now: datetime) -> ReviewAssignment | None:
     """Offer a message now in review to the first desk in `desks_in_order` (none when no desk
     exists), its clock due at the target. In the caller's transaction."""
+    review_clock_stop(message=message, outcome=Outcome.WITHDRAWN, now=now)  # one open at a time
     desks = desks_in_order(region=_region(message), at=now)
     if not desks:
         return None

@@ -14,7 +14,7 @@ from globaltime.models import Desk
 from posts.models import Message, ReviewAssignment
 from posts.selectors.messages import review_queue_filtered
 from posts.services.crisis import crisis_alert_create
-from posts.services.review import message_approve, message_submit
+from posts.services.review import message_approve, message_cancel, message_submit
 from posts.services.review_clock import review_clock_tick, review_targets_set
 from tests.posts.factories import account, crisis_member, officer, press_officer, submitted_message
 
@@ -153,3 +153,14 @@ def test_without_desks_submitting_works_as_before():
     message = submitted_message(author=officer("emb-eg-cairo"))
     assert message.state == Message.State.IN_REVIEW
     assert not ReviewAssignment.objects.exists()
+
+
+def test_a_message_withdrawn_from_review_leaves_its_desk_at_once(desks):
+    author = officer("emb-eg-cairo")
+    start = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        message = submitted_message(author=author)
+    with time_machine.travel(start + timedelta(minutes=3), tick=False):
+        message_cancel(actor=author, message_id=message.pk)
+    assignment = ReviewAssignment.objects.get(message=message)
+    assert (assignment.outcome, assignment.ended_at) == ("withdrawn", start + timedelta(minutes=3))
