@@ -36,6 +36,22 @@ def test_a_silence_planned_for_lebanon_is_said_on_compose_and_on_the_calendar(li
     DutyShift.objects.bulk_create(
         DutyShift(desk=headquarters, weekday=day, starts_at=time(0), ends_at=time(0), officer=press) for day in range(7)
     )
+    colleague = press_officer(username="thomas", first_name="Thomas", last_name="Petit")
+    for name, zone, region in (
+        ("Americas desk", "America/New_York", "Americas"),
+        ("Asia desk", "Asia/Tokyo", "Asia-Pacific"),
+    ):
+        desk = Desk.objects.create(
+            name=name, time_zone=zone, regions=[region], weekdays=list(range(7)), opens_at=time(8), closes_at=time(20)
+        )
+        DutyShift.objects.bulk_create(
+            shift
+            for day in range(7)
+            for shift in (
+                DutyShift(desk=desk, weekday=day, starts_at=time(8), ends_at=time(14), officer=press),
+                DutyShift(desk=desk, weekday=day, starts_at=time(14), ends_at=time(20), officer=colleague),
+            )
+        )
     start = (timezone.now() + timedelta(days=2)).astimezone(timezone.get_default_timezone())
     start = start.replace(hour=6, minute=0, second=0, microsecond=0)
 
