@@ -112,7 +112,7 @@ def review_clock_tick(*, now: datetime | None = None) -> Tick:
     for assignment_id in due_ids:
         with transaction.atomic():
             assignment = (
-                ReviewAssignment.objects.select_for_update()
+                ReviewAssignment.objects.select_for_update(of=("self",))
                 .select_related("message__mission", "desk__lead")
                 .filter(pk=assignment_id, ended_at__isnull=True, lead_told_at__isnull=True)
                 .first()
