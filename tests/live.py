@@ -9,6 +9,7 @@ import json
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core import serializers
 from django.db import IntegrityError, connection, transaction
 
 from diplomacy_hub.celery import app
@@ -60,15 +61,29 @@ def _live_database_keeper(django_db_setup, django_db_blocker):
     contents = getattr(connection, "_test_serialized_contents", None)
     with django_db_blocker.unblock():
         if contents:
-            try:
-                with transaction.atomic():
-                    connection.creation.deserialize_db_from_string(contents)
-            except IntegrityError:
-                # The flush re-created rows (content types) under other ids: what matters to
-                # the tests that follow is loaded below.
-                pass
+            _restore(contents)
         if _migration_data_missing():
             _load_migration_data()
+
+
+def _restore(contents: str) -> None:
+    """Put the serialized rows back under their own ids. The flush may have re-created some
+    under other ids (content types): then row by row, leaving those as they are, so that
+    the missions and role groups still come back under the ids that the next test's
+    serialized rollback writes (loaded under new ids, a role group would be there twice by
+    name, and that test's setup would fail, whatever ran before it)."""
+    try:
+        with transaction.atomic():
+            connection.creation.deserialize_db_from_string(contents)
+        return
+    except IntegrityError:
+        pass
+    for row in serializers.deserialize("json", contents):
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:
+            continue
 
 
 @pytest.fixture
