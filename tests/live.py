@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.contrib.auth.models import Group
-from django.core import serializers
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
 
 from diplomacy_hub.celery import app
@@ -67,23 +67,23 @@ def _live_database_keeper(django_db_setup, django_db_blocker):
 
 
 def _restore(contents: str) -> None:
-    """Put the serialized rows back under their own ids. The flush may have re-created some
-    under other ids (content types): then row by row, leaving those as they are, so that
-    the missions and role groups still come back under the ids that the next test's
-    serialized rollback writes (loaded under new ids, a role group would be there twice by
-    name, and that test's setup would fail, whatever ran before it)."""
+    """Put the serialized rows back under their own ids, which the next test's serialized
+    rollback writes again (as updates, then). A flush that ran the post_migrate handlers (a
+    test without serialized rollback) re-created the content types and permissions under
+    new ids: those are replaced by the serialized ones. Loaded under other ids, a row would
+    be there twice by its natural key (a role group's name, a content type), and the next
+    journey's setup would fail, whatever ran before it."""
     try:
         with transaction.atomic():
             connection.creation.deserialize_db_from_string(contents)
         return
     except IntegrityError:
         pass
-    for row in serializers.deserialize("json", contents):
-        try:
-            with transaction.atomic():
-                row.save()
-        except IntegrityError:
-            continue
+    with transaction.atomic():
+        Permission.objects.all().delete()
+        ContentType.objects.all().delete()
+        connection.creation.deserialize_db_from_string(contents)
+    ContentType.objects.clear_cache()
 
 
 @pytest.fixture
