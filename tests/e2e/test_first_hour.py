@@ -66,12 +66,12 @@ def test_the_invitation_picks_several_missions_by_typing(live_server, login):
     page.goto(reverse("staff:invite"))
     picker = page.get_by_role("combobox", name="Missions")
     expect(picker).to_be_visible()
-    expect(page.get_by_role("listbox")).to_have_attribute("aria-multiselectable", "true")
-    for typed in ("tokyo", "berlin", "dakar"):
+    expect(page.locator("ul[role=listbox]")).to_have_attribute("aria-multiselectable", "true")
+    for typed in ("tokyo", "berlin", "senegal"):
         picker.fill(typed)
         picker.press("Enter")  # the first match is the active one
     # The list stays open for the next choice; the choices are ticked in it.
-    expect(page.get_by_role("option", selected=True)).to_have_count(1)  # Dakar, still filtered
+    expect(page.get_by_role("option", selected=True)).to_have_count(1)  # Senegal's, still filtered
     picker.press("Escape")
     expect(page.get_by_role("listbox")).to_be_hidden()
     chosen = page.locator(".combobox__chip")
