@@ -19,6 +19,7 @@ from channels.models import Network, SocialAccount
 from diplomacy_hub.localtime import BoundedDateField, LocalDateTimeField, hq_place, place_of, zone_of
 from embassies.forms import searchable
 from embassies.models import RIGHT_TO_LEFT_LANGUAGES, Mission
+from embassies.names import by_name
 from posts.draft import Draft, draft_typed, texts_of
 from posts.limits import TEXT_MAX
 from posts.models import ALT_TEXT_MAX, COMMENT_MAX, TEXT_TITLE_MAX, TITLE_MAX, Attachment, Message, Priority
@@ -288,7 +289,7 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
         return draft_typed(
             message=self.message,
             mission_id=self.mission.pk,
-            mission_name=self.mission.name,
+            mission_name=self.mission.display_name,
             mission_languages=self.mission.languages,
             texts=texts_of(self._texts(self._typed)),
             accounts=[account for account in self.accounts if str(account.pk) in chosen],
@@ -458,7 +459,7 @@ class CommentForm(ErrorsBesideFieldsMixin, forms.Form):
 
 
 def _mission_choices(missions) -> list[tuple[str, str]]:
-    return [("", _("All missions")), *((str(mission.pk), mission.name) for mission in missions)]
+    return [("", _("All missions")), *((str(mission.pk), mission.display_name) for mission in by_name(missions))]
 
 
 class ReviewQueueFilterForm(forms.Form):
