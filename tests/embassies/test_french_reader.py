@@ -277,3 +277,58 @@ def test_remembering_the_same_language_writes_nothing(django_assert_num_queries)
     with django_assert_num_queries(2):  # the conditional update, then the lookup: no write
         assert language_remember(user=user, language="fr") is False
     assert LanguagePreference.objects.get(user=user).language == "fr"
+
+
+# --- The audit log: actions and objects in words ------------------------------------------------------
+
+
+def _audit_actions_in(path: Path) -> set[str]:
+    """Audit actions written in a module: record(action="…") (or "…" if … else "…"),
+    channels' and embassies' _audit(actor, "…"), and security's _verified(…, "…")."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+        candidates = []
+        if name in ("record", "audit_record"):
+            candidates += [keyword.value for keyword in node.keywords if keyword.arg == "action"]
+        elif name == "_audit" and len(node.args) >= 2:
+            candidates.append(node.args[1])
+        elif name == "_verified" and len(node.args) >= 3:
+            candidates.append(node.args[2])
+        for value in list(candidates):
+            if isinstance(value, ast.IfExp):
+                candidates += [value.body, value.orelse]
+        found |= {
+            value.value for value in candidates if isinstance(value, ast.Constant) and isinstance(value.value, str)
+        }
+    return found
+
+
+def test_every_audit_action_has_a_label():
+    """The audit page shows each action in words (audit.actions), its dotted name beneath."""
+    from audit.actions import ACTIONS
+    from posts import lifecycle  # noqa: F401 (registers the messages' audited events)
+
+    written = {"account.expired", "account.revoked"}  # f"account.{new_status}"
+    for app in ("audit", "channels", "embassies", "posts", "security", "conversations"):
+        for path in (BASE / app).rglob("*.py"):
+            if "migrations" not in path.parts:
+                written |= _audit_actions_in(path)
+    assert "auth.login" in written
+    assert "staff.membership_add" in written
+    missing = sorted(written - set(ACTIONS))
+    assert not missing, f"Register these in audit/actions.py (with a label, and in French): {missing}"
+
+
+@pytest.mark.django_db
+def test_the_audit_log_reads_in_french(french_admin):
+    from audit.services import record
+
+    person = officer("emb-eg-cairo", username="amira-audit")
+    record(action="auth.login", actor=person, obj=person)
+    body = french_admin.get(reverse("audit:log")).content.decode()
+    # In words, its dotted name beneath (what the filter takes).
+    assert '<td>connexion<br><code class="muted">auth.login</code></td>' in body
+    assert "utilisateur" in body  # auth.user, in words
