@@ -19,7 +19,6 @@ from channels.models import Network, SocialAccount
 from diplomacy_hub.localtime import BoundedDateField, LocalDateTimeField, hq_place, place_of, zone_of
 from embassies.forms import searchable
 from embassies.models import RIGHT_TO_LEFT_LANGUAGES, Mission
-from embassies.names import by_name
 from posts.draft import Draft, draft_typed, texts_of
 from posts.limits import TEXT_MAX
 from posts.models import ALT_TEXT_MAX, COMMENT_MAX, TEXT_TITLE_MAX, TITLE_MAX, Attachment, Message, Priority
@@ -459,7 +458,7 @@ class CommentForm(ErrorsBesideFieldsMixin, forms.Form):
 
 
 def _mission_choices(missions) -> list[tuple[str, str]]:
-    return [("", _("All missions")), *((str(mission.pk), mission.display_name) for mission in by_name(missions))]
+    return [("", _("All missions")), *((str(mission.pk), mission.name) for mission in missions)]
 
 
 class ReviewQueueFilterForm(forms.Form):
