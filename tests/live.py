@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
 
 from diplomacy_hub.celery import app
@@ -60,15 +61,29 @@ def _live_database_keeper(django_db_setup, django_db_blocker):
     contents = getattr(connection, "_test_serialized_contents", None)
     with django_db_blocker.unblock():
         if contents:
-            try:
-                with transaction.atomic():
-                    connection.creation.deserialize_db_from_string(contents)
-            except IntegrityError:
-                # The flush re-created rows (content types) under other ids: what matters to
-                # the tests that follow is loaded below.
-                pass
+            _restore(contents)
         if _migration_data_missing():
             _load_migration_data()
+
+
+def _restore(contents: str) -> None:
+    """Put the serialized rows back under their own ids, which the next test's serialized
+    rollback writes again (as updates, then). A flush that ran the post_migrate handlers (a
+    test without serialized rollback) re-created the content types and permissions under
+    new ids: those are replaced by the serialized ones. Loaded under other ids, a row would
+    be there twice by its natural key (a role group's name, a content type), and the next
+    journey's setup would fail, whatever ran before it."""
+    try:
+        with transaction.atomic():
+            connection.creation.deserialize_db_from_string(contents)
+        return
+    except IntegrityError:
+        pass
+    with transaction.atomic():
+        Permission.objects.all().delete()
+        ContentType.objects.all().delete()
+        connection.creation.deserialize_db_from_string(contents)
+    ContentType.objects.clear_cache()
 
 
 @pytest.fixture

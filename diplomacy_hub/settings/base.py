@@ -444,6 +444,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 300.0,
         "options": {"queue": "maintenance", "expires": 240.0},
     },
+    # Invitations whose link never left (a broker or a mail server that was down): again.
+    "security-mail-unsent-invitations": {
+        "task": "security.mail_unsent_invitations",
+        "schedule": 300.0,
+        "options": {"queue": "maintenance", "expires": 240.0},
+    },
     # The conversation desk: claim the accounts whose listening cursor is due, one task each.
     "conversations-poll-due": {
         "task": "conversations.poll_due",

@@ -163,7 +163,8 @@ def test_zero_is_singular_in_french_and_has_its_own_form_in_arabic():
     assert said == ["حساب واحد", "حسابان", "5 حسابات", "11 حسابًا", "101 حساب"]
 
 
-# --- Problems and reasons: worded in one place (posts.problems), every one in French --------------
+# --- Problems and reasons: worded in one place (channels.problems, extended by posts.problems), ---
+# --- every one in French ---------------------------------------------------------------------------
 
 # A sample for each parameter name a problem may carry (posts.problems renders them by name).
 SAMPLE_PARAMS = {
@@ -197,6 +198,9 @@ SAMPLE_PARAMS = {
     "person": "press1",
     "message_state": "cancelled",
     "account_status": "expired",
+    "status": 503,
+    "page": "Ambassade de France au Japon",
+    "handle": "@FranceJapon",
     "problem": {"code": "title.required", "params": {"network": "youtube"}, "text": "YouTube needs a title."},
     "problems": [{"code": "title.required", "params": {"network": "youtube"}, "text": "YouTube needs a title."}],
 }
