@@ -139,6 +139,11 @@ class Conversation(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("conversations:detail", args=[self.pk])
 
+    @property
+    def clock_runs(self) -> bool:
+        """The mission owes an answer, and its service clock counts."""
+        return self.status in lifecycle.CONVERSATION_CLOCK_RUNS
+
 
 class Item(models.Model):
     """One thing the public said: unique per network and external id. An edit updates it;
@@ -265,9 +270,9 @@ class KeywordPack(models.Model):
     terms = models.TextField(
         _("words and phrases"),
         help_text=_(
-            "One per line. Matched without regard to case or accents, at the start of a word "
-            "(“arrest” finds “arrested”), and anywhere in languages written without spaces "
-            "between words or with attached particles (Arabic, Chinese, Japanese…)."
+            "One per line, without regard to case or accents. A whole word or phrase; end it "
+            "with * for the start of a word (“arrest*” finds “arrested”). In Arabic, Chinese, "
+            "Japanese and other languages without spaces or with attached particles, anywhere."
         ),
     )
     mission = models.ForeignKey(

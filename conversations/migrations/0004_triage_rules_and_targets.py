@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
                 (
                     "terms",
                     models.TextField(
-                        help_text="One per line. Matched without regard to case or accents, at the start of a word (“arrest” finds “arrested”), and anywhere in languages written without spaces between words or with attached particles (Arabic, Chinese, Japanese…).",
+                        help_text="One per line, without regard to case or accents. A whole word or phrase; end it with * for the start of a word (“arrest*” finds “arrested”). In Arabic, Chinese, Japanese and other languages without spaces or with attached particles, anywhere.",
                         verbose_name="words and phrases",
                     ),
                 ),

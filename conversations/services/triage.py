@@ -36,7 +36,7 @@ WARN_AT = 0.75  # the warning comes at three quarters of the target
 # Languages written without spaces between words, or whose particles attach to the word
 # (Arabic "للتأشيرات" holds "تأشير"): a term is found anywhere in the text.
 ANYWHERE_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "ku", "he", "zh", "ja", "ko", "th", "lo", "km", "my"})
-AUTHOR_VERDICTS = {
+AUTHOR_VERDICTS: dict[str, tuple[str, int]] = {
     KnownAuthor.Kind.JOURNALIST: (Category.PRESS, Priority.HIGH),
     KnownAuthor.Kind.OFFICIAL: (Category.POLICY, Priority.HIGH),
 }

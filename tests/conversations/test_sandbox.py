@@ -23,7 +23,7 @@ from tests.posts.factories import account
 
 
 @pytest.fixture
-def hub_url(_live_database_keeper, transactional_db, django_db_serialized_rollback, sandbox_url):
+def hub_url(_live_database_keeper, transactional_db, django_db_serialized_rollback, sandbox_url):  # noqa: F811 (a fixture)
     """This hub, served from a thread on the test's database (pytest-django's live_server
     would set its database up before the keeper, whose missions the flush then loses).
 

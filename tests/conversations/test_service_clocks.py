@@ -123,9 +123,7 @@ def test_the_assignee_is_warned_rather_than_the_whole_mission(
     assert [message.to for message in mail.outbox] == [["colleague@example.org"]]
 
 
-def test_distress_counts_around_the_clock_and_is_offered_to_headquarters_when_cairo_is_closed(
-    cairo_x, cairo_officer
-):
+def test_distress_counts_around_the_clock_and_is_offered_to_headquarters_when_cairo_is_closed(cairo_x, cairo_officer):
     # Friday night in Cairo: the embassy is closed.
     friday_night = datetime(2026, 5, 1, 23, 30, tzinfo=CAIRO)
     conversation = _say(cairo_x, DISTRESS_AR, at=friday_night)
@@ -169,7 +167,9 @@ def test_with_no_languages_said_the_missions_publishing_languages_count_as_read(
     assert _say(cairo_x, "Wie verlängere ich meinen Reisepass?", at=THURSDAY_AFTERNOON, thread="de").escalated_at
 
 
-def test_waiting_for_the_author_pauses_the_clock(cairo_x, cairo_officer, django_capture_on_commit_callbacks, mail_tasks):
+def test_waiting_for_the_author_pauses_the_clock(
+    cairo_x, cairo_officer, django_capture_on_commit_callbacks, mail_tasks
+):
     conversation = _say(cairo_x, CONSULAR_AR, at=THURSDAY_AFTERNOON)
     conversation_set_status(
         actor=cairo_officer, conversation_id=conversation.pk, status=Conversation.Status.WAITING_FOR_AUTHOR
