@@ -9,17 +9,15 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from conversations.business_hours import is_open
 from conversations.lifecycle import CONVERSATION_CLOCK_RUNS, Priority
 from conversations.models import Conversation
+from conversations.notifications import tell_headquarters, tell_mission_desk
 from conversations.services import triage
 from conversations.services.ingest import record_event
-from diplomacy_hub.mail import absolute_url, mail_queue, users_in_groups
-from embassies.roles import Role
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +70,7 @@ def _warn(pk: int, *, now: datetime) -> int:
         record_event(
             verb="conversation.clock_warned", conversation=conversation, details={"due_at": _iso(conversation)}
         )
-        _tell(conversation, recipients=_mission_desk(conversation), escalated=False)
+        tell_mission_desk(conversation)
     return 1
 
 
@@ -90,43 +88,9 @@ def _escalate(pk: int, *, now: datetime, reason: str) -> int:
             conversation=conversation,
             details={"reason": reason, "due_at": _iso(conversation)},
         )
-        _tell(conversation, recipients=users_in_groups(Role.PRESS_OFFICE), escalated=True)
+        tell_headquarters(conversation)
     return 1
 
 
 def _iso(conversation: Conversation) -> str:
     return conversation.due_at.isoformat() if conversation.due_at else ""
-
-
-def _mission_desk(conversation: Conversation) -> list:
-    """Its assignee, or else the mission's officers."""
-    if conversation.assignee is not None:
-        return [conversation.assignee]
-    return list(
-        get_user_model()
-        .objects.filter(groups__name=Role.OFFICER, memberships__mission_id=conversation.mission_id, is_active=True)
-        .exclude(email="")
-        .distinct()
-        .order_by("pk")
-    )
-
-
-def _tell(conversation: Conversation, *, recipients: list, escalated: bool) -> None:
-    subject = (
-        f"Offered to headquarters: a conversation with {conversation.mission.name}"
-        if escalated
-        else f"Answer soon: a conversation with {conversation.mission.name}"
-    )
-    mail_queue(
-        subject=subject,
-        template="conversation_clock.txt",
-        context={
-            "escalated": escalated,
-            "mission_name": conversation.mission.name,
-            "network": conversation.get_network_display(),
-            "category": conversation.get_category_display(),
-            "due": conversation.due_at.strftime("%Y-%m-%d %H:%M") if conversation.due_at else "—",
-            "link": absolute_url(conversation.get_absolute_url()),
-        },
-        recipients=[user.email for user in recipients if user.email],
-    )

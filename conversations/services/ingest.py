@@ -25,6 +25,7 @@ from channels.models import SocialAccount
 from conversations.language import detect_language
 from conversations.lifecycle import CONVERSATION_CLOCK_RUNS, CONVERSATION_REOPENED_BY_NEW_ITEM, EVENTS
 from conversations.models import Conversation, ConversationEvent, Item, RawEvent
+from conversations.notifications import tell_headquarters
 from conversations.services import triage
 from posts.lifecycle import DELIVERY_REACHED_NETWORK
 from posts.models import Delivery, Priority
@@ -251,6 +252,11 @@ def _thread(
     Conversation.objects.filter(pk=conversation.pk).update(**changes, updated_at=now)
     details = {"triage": {**triaged, "rule": verdict.rule}} if triaged else {}
     record_event(verb="conversation.item_added", conversation=conversation, item=row, details=details)
+    if changes.get("escalated_at"):
+        # Rare (global time): the email tells what the conversation has just become.
+        for name in ("category", "priority", "due_at"):
+            setattr(conversation, name, changes.get(name, getattr(conversation, name)))
+        tell_headquarters(conversation)
 
 
 def _clock(

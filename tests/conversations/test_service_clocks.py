@@ -123,10 +123,16 @@ def test_the_assignee_is_warned_rather_than_the_whole_mission(
     assert [message.to for message in mail.outbox] == [["colleague@example.org"]]
 
 
-def test_distress_counts_around_the_clock_and_is_offered_to_headquarters_when_cairo_is_closed(cairo_x, cairo_officer):
-    # Friday night in Cairo: the embassy is closed.
+def test_distress_counts_around_the_clock_and_is_offered_to_headquarters_when_cairo_is_closed(
+    cairo_x, cairo_officer, hq, django_capture_on_commit_callbacks, mail_tasks
+):
+    # Friday night in Cairo: the embassy is closed; headquarters is told at once.
     friday_night = datetime(2026, 5, 1, 23, 30, tzinfo=CAIRO)
-    conversation = _say(cairo_x, DISTRESS_AR, at=friday_night)
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation = _say(cairo_x, DISTRESS_AR, at=friday_night)
+    mail_tasks.run()
+    assert [message.to for message in mail.outbox] == [["hq@example.org"]]
+    assert "Consular, distress" in mail.outbox[0].body
     assert (conversation.category, conversation.priority) == (Category.DISTRESS, Priority.URGENT)
     assert conversation.due_at == friday_night + timedelta(hours=1)
     assert conversation.warn_at == friday_night + timedelta(minutes=45)

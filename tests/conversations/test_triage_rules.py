@@ -7,13 +7,18 @@ to press or policy, and a reply to a crisis alert is crisis by itself."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from channels.models import Network
 from channels.sandbox.public import LINES
 from conversations.lifecycle import Category, Priority
-from conversations.models import KeywordPack, KnownAuthor
+from conversations.models import Conversation, KeywordPack, KnownAuthor, RawEvent
 from conversations.services import triage
+from conversations.services.ingest import items_ingest
 from embassies.models import Mission
+from tests.conversations.conftest import heard
+from tests.posts.factories import account
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +181,20 @@ def test_the_rule_set_is_read_once_and_again_after_an_edit(django_assert_num_que
     triage.rules_changed()
     with django_assert_num_queries(5):
         assert triage.rules() is not first
+
+
+def test_triage_in_ingestion_reads_no_rule_and_adds_no_query_per_item(cairo):
+    """The rule set is read once per process and minute: an item's triage rides on the
+    queries its upsert makes anyway (17 for a new item in a new thread)."""
+    cairo_x = account(cairo, Network.TWITTER)
+    triage.rules()  # warm, as after the first batch
+    counts = []
+    for size in (1, 10):
+        items = [heard(thread_id=f"{size}-{index}", text="كيف أجدد جواز سفري؟", language="") for index in range(size)]
+        with CaptureQueriesContext(connection) as queries:
+            items_ingest(account=cairo_x, items=items, source=RawEvent.Source.POLL)
+        counts.append(len(queries))
+        rule_tables = ("keywordpack", "knownauthor", "servicetarget", "embassies_mission", "staffmembership")
+        assert not [query for query in queries.captured_queries if any(name in query["sql"] for name in rule_tables)]
+    assert counts == [17, 170]
+    assert set(Conversation.objects.values_list("category", flat=True)) == {Category.CONSULAR}
