@@ -51,7 +51,7 @@ def conversations_check_clocks(*, now: datetime | None = None) -> ClockTick:
 
 
 def _locked_if(pk: int, now: datetime, *, field: str, when: str) -> Conversation | None:
-    conversation = Conversation.objects.select_for_update().select_related("mission", "assignee").get(pk=pk)
+    conversation = Conversation.objects.select_for_update(of=("self",)).select_related("mission", "assignee").get(pk=pk)
     if conversation.status not in CONVERSATION_CLOCK_RUNS or getattr(conversation, field) is not None:
         return None
     moment = getattr(conversation, when) if when else None

@@ -92,7 +92,7 @@ def keyword_pack_save(*, actor, pack_id: int | None, fields: PackFields) -> Keyw
         if pack_id is None:
             pack = KeywordPack()
         else:
-            pack = KeywordPack.objects.select_for_update().select_related("mission").get(pk=pack_id)
+            pack = KeywordPack.objects.select_for_update(of=("self",)).select_related("mission").get(pk=pack_id)
             policy.require(actor, "triage.edit", pack)  # may change the pack as it is
         # ... and may make it what it will be (an officer cannot make a pack for everyone).
         policy.require(actor, "triage.edit", fields.mission)
@@ -113,7 +113,7 @@ def keyword_pack_save(*, actor, pack_id: int | None, fields: PackFields) -> Keyw
 
 def keyword_pack_delete(*, actor, pack_id: int) -> None:
     with transaction.atomic():
-        pack = KeywordPack.objects.select_for_update().select_related("mission").get(pk=pack_id)
+        pack = KeywordPack.objects.select_for_update(of=("self",)).select_related("mission").get(pk=pack_id)
         policy.require(actor, "triage.edit", pack)
         details = _audit_pack(pack)
         record(action="triage.pack_delete", actor=actor, obj=pack, details=details)
@@ -162,7 +162,7 @@ def known_author_add(
 
 def known_author_remove(*, actor, author_id: int) -> None:
     with transaction.atomic():
-        author = KnownAuthor.objects.select_for_update().select_related("mission").get(pk=author_id)
+        author = KnownAuthor.objects.select_for_update(of=("self",)).select_related("mission").get(pk=author_id)
         policy.require(actor, "triage.edit", author)
         record(
             action="triage.author_remove",
