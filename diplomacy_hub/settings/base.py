@@ -454,6 +454,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 60.0,
         "options": {"queue": "listen", "expires": 120.0},
     },
+    # Service clocks: warn at three quarters, escalate on breach, offer after hours.
+    "conversations-check-clocks": {
+        "task": "conversations.check_clocks",
+        "schedule": 60.0,
+        "options": {"queue": "listen", "expires": 120.0},
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------
