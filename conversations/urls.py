@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations import views, views_webhooks
+from conversations import views, views_replies, views_webhooks
 
 app_name = "conversations"
 urlpatterns = [
@@ -8,6 +8,15 @@ urlpatterns = [
     path("<int:conversation_id>/", views.conversation_detail, name="detail"),
     path("<int:conversation_id>/status/", views.conversation_status, name="status"),
     path("<int:conversation_id>/assign/", views.conversation_assign, name="assign"),
+    path("<int:conversation_id>/reply/", views_replies.reply_write, name="reply"),
+    path("replies/", views_replies.reply_queue, name="reply_queue"),
+    path("replies/<int:reply_id>/clear/", views_replies.reply_clear, name="reply_clear"),
+    path("replies/<int:reply_id>/return/", views_replies.reply_return, name="reply_return"),
+    path("items/<int:item_id>/hide/", views_replies.item_hide, name="item_hide"),
+    path("lines/", views_replies.line_library, name="lines"),
+    path("lines/new/", views_replies.line_create, name="line_create"),
+    path("lines/<int:line_id>/approve/", views_replies.line_approve, name="line_approve"),
+    path("lines/<int:line_id>/withdraw/", views_replies.line_withdraw, name="line_withdraw"),
     path("webhooks/x/", views_webhooks.webhook, {"network": "twitter"}, name="webhook_x"),
     path("webhooks/facebook/", views_webhooks.webhook, {"network": "facebook"}, name="webhook_facebook"),
 ]

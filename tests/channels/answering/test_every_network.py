@@ -62,7 +62,8 @@ def test_a_reply_lands_once_in_the_thread_and_is_found_again(sandbox_url, tmp_pa
     assert ours[0]["author"]["id"] == network.account_id
     assert ours[0]["thread"]  # in the thread, where the public reads it
     found = adapter.find_reply(network.credentials(), target=target_of(item), text=text, since=before)
-    assert found is not None and found.external_id == answered.external_id
+    assert found is not None
+    assert found.external_id == answered.external_id
     # Not found under another text, nor before it was made.
     assert adapter.find_reply(network.credentials(), target=target_of(item), text=text + " (2)", since=before) is None
     later = datetime.now(UTC) + timedelta(minutes=5)
