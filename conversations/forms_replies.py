@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from conversations.lifecycle import Category, HideReason, ReplyKind
 from conversations.models import AnswerLine, Item
+from conversations.templatetags.public_text import make_inert
 from diplomacy_hub.localtime import LocalDateTimeField
 
 REPLY_TEXT_FORM_MAX = 10_000  # the longest any network takes (YouTube); each network's own limit is checked after
@@ -39,7 +40,7 @@ class ReplyForm(forms.Form):
         super().__init__(*args, **kwargs)
         live = [item for item in items if item.deleted_at is None]
         self.fields["item"].choices = [
-            (str(item.pk), f"{item.author_name or item.author_handle or item.author_id}: {item.text[:60]}")
+            (str(item.pk), make_inert(f"{item.author_name or item.author_handle or item.author_id}: {item.text[:60]}"))
             for item in reversed(live)
         ]
         self.fields["line"].queryset = lines

@@ -49,7 +49,9 @@ def author_listed(conversation: Conversation, item: Item) -> bool:
 
 
 def replies_of(conversation: Conversation) -> QuerySet[Reply]:
-    return conversation.replies.select_related("author", "cleared_by", "line", "item").order_by("created_at", "pk")
+    return conversation.replies.select_related("conversation", "author", "cleared_by", "line", "item").order_by(
+        "created_at", "pk"
+    )
 
 
 def pending_item_ids(conversation: Conversation) -> set[int]:

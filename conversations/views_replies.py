@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from channels.adapters.answering import PRIVATE_REPLY_DAYS, REPLY_TEXT_MAX
@@ -86,6 +87,10 @@ def reply_panel(request: HttpRequest, conversation: Conversation, items: list[It
         "clear_form": ClearForm(),
         "return_form": ReturnForm(),
     }
+
+
+def _hours_left(hours: int) -> str:
+    return ngettext("%(hours)s hour left", "%(hours)s hours left", hours) % {"hours": hours}
 
 
 def _conversation(request: HttpRequest, conversation_id: int) -> Conversation:
@@ -284,6 +289,8 @@ def line_create(request: HttpRequest) -> HttpResponse:
 
 
 def _line(request: HttpRequest, line_id: int) -> AnswerLine:
+    if not policy.can(request.user, "line.view"):
+        raise PermissionDenied
     try:
         return selectors.line_get(user=request.user, line_id=line_id)
     except AnswerLine.DoesNotExist:

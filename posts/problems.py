@@ -216,7 +216,7 @@ PROBLEMS: dict[str, Promise] = {
     "clearance.free_text": gettext_lazy("free text"),
     "clearance.line_not_in_force": gettext_lazy("the line is not in force"),
     "clearance.line_other_language": gettext_lazy("the line is not in the author's language"),
-    "clearance.line_edited": gettext_lazy("the line was changed by more than 15 %"),
+    "clearance.line_edited": gettext_lazy("the line was changed by more than 15 %%"),
     "clearance.not_routine": gettext_lazy("not a routine subject"),
     "clearance.machine_translated": gettext_lazy("machine translated"),
 }

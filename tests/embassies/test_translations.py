@@ -144,6 +144,10 @@ SAMPLE_PARAMS = {
     "person": "press1",
     "message_state": "cancelled",
     "account_status": "expired",
+    "kinds": ["passport", "phone"],
+    "names": ["date"],
+    "url": "https://x.com/i/status/1798",
+    "reply_state": "Envoyée",
     "problem": {"code": "title.required", "params": {"network": "youtube"}, "text": "YouTube needs a title."},
     "problems": [{"code": "title.required", "params": {"network": "youtube"}, "text": "YouTube needs a title."}],
 }
