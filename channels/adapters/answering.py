@@ -87,6 +87,20 @@ class Answerer(Protocol):
         ...
 
 
+@runtime_checkable
+class PrivateReplier(Protocol):
+    """Facebook's private reply (Messenger), once per comment."""
+
+    def private_reply(self, credentials: Credentials, *, comment_id: str, text: str) -> Answered: ...
+
+
+@runtime_checkable
+class Moderator(Protocol):
+    """Hiding an item of the public and showing it again (Facebook, YouTube)."""
+
+    def set_hidden(self, credentials: Credentials, *, item_id: str, hidden: bool) -> None: ...
+
+
 def target_gone(network: str, item_id: str) -> Said:
     return Said(
         f"{NETWORK_NAMES[network]} no longer has the item {item_id}: it was deleted, or hidden from us. "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels import services as channel_services
+from channels.adapters.answering import Moderator
 from channels.adapters.base import AdapterError, AuthError
 from channels.models import Network
 from conversations.lifecycle import HideReason, ModerationState
@@ -82,7 +84,7 @@ def moderation_apply(*, action_id: int) -> str:
     account = action.item.account
     try:
         credentials = channel_services.credentials_for_use(account)
-        adapter = channel_services.adapter_for(account)
+        adapter = cast(Moderator, channel_services.adapter_for(account))
         adapter.set_hidden(
             credentials, item_id=action.item.external_id, hidden=action.action == ModerationAction.Action.HIDE
         )

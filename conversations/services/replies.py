@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,6 +32,8 @@ from channels import services as channel_services
 from channels.adapters.answering import (
     PRIVATE_REPLY_DAYS,
     Answered,
+    Answerer,
+    PrivateReplier,
     ReplyTarget,
     reply_problems,
 )
@@ -337,12 +340,16 @@ def reply_send(*, reply_id: int) -> str:
     return _finish_sent(reply, answered)
 
 
+def answerer_for(account) -> Answerer:
+    return cast(Answerer, channel_services.adapter_for(account))
+
+
 def _call(reply: Reply) -> Answered:
     credentials = channel_services.credentials_for_use(reply.account)
-    adapter = channel_services.adapter_for(reply.account)
     if reply.kind == ReplyKind.PRIVATE:
-        return adapter.private_reply(credentials, comment_id=reply.item.external_id, text=reply.text)
-    return adapter.reply(credentials, target=target_of(reply), text=reply.text)
+        private = cast(PrivateReplier, channel_services.adapter_for(reply.account))
+        return private.private_reply(credentials, comment_id=reply.item.external_id, text=reply.text)
+    return answerer_for(reply.account).reply(credentials, target=target_of(reply), text=reply.text)
 
 
 def _finish(reply: Reply, *, from_states: frozenset[str] | tuple[str, ...], **fields) -> bool:
@@ -450,8 +457,9 @@ def reply_reconcile(*, reply_id: int) -> str:
     since = (reply.first_attempt_at or reply.created_at) - timedelta(seconds=settings.RECONCILE_MARGIN)
     try:
         credentials = channel_services.credentials_for_use(reply.account)
-        adapter = channel_services.adapter_for(reply.account)
-        found = adapter.find_reply(credentials, target=target_of(reply), text=reply.text, since=since)
+        found = answerer_for(reply.account).find_reply(
+            credentials, target=target_of(reply), text=reply.text, since=since
+        )
     except PermanentError as refused:
         if refused.code == "reply.target_gone":
             # The item is gone, and our reply with it if it was there: nothing to send.
