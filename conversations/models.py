@@ -398,6 +398,7 @@ class Reply(models.Model):
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="conversations_reply_due_idx"),
             models.Index(fields=["mission", "state"], name="conversations_reply_queue_idx"),
+            models.Index(fields=["account", "first_attempt_at"], name="conversations_reply_budget_idx"),
         ]
 
     def __str__(self) -> str:

@@ -53,6 +53,7 @@ from conversations.models import AnswerLine, Conversation, Item, Reply
 from conversations.services.ingest import record_event
 from diplomacy_hub import policy
 from diplomacy_hub.tasks import enqueue_on_commit
+from posts import ratelimit
 from posts.services.outcomes import backoff_seconds
 
 logger = logging.getLogger(__name__)
@@ -298,6 +299,9 @@ def reply_send(*, reply_id: int) -> str:
     """Send one queued reply, at most once; does nothing unless it is `queued` and due.
     Returns what became of it."""
     now = timezone.now()
+    wait = _budget_wait(reply_id, now)
+    if wait is not None:
+        return wait
     with transaction.atomic():
         claimed = Reply.objects.filter(
             Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), pk=reply_id, state=State.QUEUED
@@ -342,6 +346,31 @@ def reply_send(*, reply_id: int) -> str:
 
 def answerer_for(account) -> Answerer:
     return cast(Answerer, channel_services.adapter_for(account))
+
+
+def _budget_wait(reply_id: int, now: datetime) -> str | None:
+    """Our own budget of the network's posting limits (settings.PUBLISH_RATE_LIMITS: a reply
+    is a post to X, a comment to Facebook...): replies whose first call left within the
+    window, per account and per network. Over it, the reply stays queued until a slot
+    frees (the sweeper hands it over then) and this returns "rate_limited"; else None."""
+    row = Reply.objects.filter(pk=reply_id, state=State.QUEUED).values("account_id", "account__network").first()
+    if row is None:
+        return None
+    windows = ratelimit.configured_limits().get(row["account__network"], {})
+    frees: list[datetime] = []
+    for level, window in windows.items():
+        since = now - timedelta(seconds=window.seconds)
+        scope = (
+            {"account_id": row["account_id"]} if level == "account" else {"account__network": row["account__network"]}
+        )
+        started = Reply.objects.filter(first_attempt_at__gte=since, **scope).exclude(pk=reply_id)
+        if started.count() >= window.calls:
+            oldest = started.order_by("first_attempt_at").values_list("first_attempt_at", flat=True).first()
+            frees.append((oldest or now) + timedelta(seconds=window.seconds))
+    if not frees:
+        return None
+    Reply.objects.filter(pk=reply_id, state=State.QUEUED).update(next_attempt_at=max(frees), enqueued_at=None)
+    return "rate_limited"
 
 
 def _call(reply: Reply) -> Answered:

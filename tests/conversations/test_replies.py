@@ -289,3 +289,32 @@ def test_a_private_reply_after_seven_days_is_refused(hub, tmp_path):
     with pytest.raises(ValidationError) as refused:
         write(officer("emb-eg-cairo"), conversation, item, "Hello.", kind="private")
     assert refused.value.error_list[0].code == "private_reply.expired"
+
+
+def test_many_replies_cleared_at_once_keep_within_the_networks_limit_and_go_once(hub, tmp_path, settings):
+    """120 replies at once on one X account allowed 100 posts a window: 100 go, 20 wait
+    for the window (queued, due when it frees), none twice."""
+    settings.PUBLISH_RATE_LIMITS = {"twitter": {"account": [100, 15 * 60]}}
+    conversation, item = heard_conversation(hub, tmp_path)
+    routine(conversation)
+    line = library_line(text="Thank you: see our website for visas.")
+    cairo = officer("emb-eg-cairo")
+    replies = []
+    for number in range(120):
+        reply = write(cairo, conversation, item, f"Thank you: see our website for visas. ({number})", line_id=line.pk)
+        replies.append(reply)
+        # Put aside, so that the next one is not refused as a second reply on its way.
+        Reply.objects.filter(pk=reply.pk).update(state=State.SENT)
+    Reply.objects.filter(pk__in=[r.pk for r in replies]).update(state=State.QUEUED)  # cleared at once
+
+    outcomes = [reply_send(reply_id=reply.pk) for reply in replies]
+    outcomes += [reply_send(reply_id=reply.pk) for reply in replies]  # every message delivered twice
+
+    assert outcomes[:120].count(State.SENT) == 100
+    assert outcomes[:120].count("rate_limited") == 20
+    sent = answers(hub, "twitter")
+    assert len(sent) == 100
+    assert len({entry["text"] for entry in sent}) == 100  # no duplicate
+    waiting = Reply.objects.filter(state=State.QUEUED)
+    assert waiting.count() == 20
+    assert all(r.next_attempt_at > timezone.now() + timedelta(minutes=10) for r in waiting)
