@@ -27,7 +27,7 @@ import time
 
 from bench.common import BENCH_VAR, REPO, Backend, machine, now_iso
 
-BENCHMARKS = ("fanout", "pages", "precision")
+BENCHMARKS = ("fanout", "pages", "precision", "replies")
 RESULTS = REPO / "bench" / "results.json"
 QUICK_RESULTS = BENCH_VAR / "results-quick.json"
 
@@ -165,6 +165,31 @@ def table(results: dict[str, dict]) -> list[tuple[str, str, str, str, str]]:
             ("precision", "seconds late min / max", f"{precision['min_seconds']} / {precision['max_seconds']}", "", ""),
             ("precision", "p95 had the tick come last", f"{precision.get('worst_phase_p95_seconds')}", "", ""),
         ]
+    replies = results.get("replies")
+    if replies:
+        rows += [
+            (
+                "replies",
+                "cleared at once, sent",
+                f"{replies['sent']:,} / {replies['replies']:,} in {replies['seconds_to_all_sent']} s",
+                "all, within the limits",
+                "yes" if replies["sent"] == replies["replies"] else "NO",
+            ),
+            (
+                "replies",
+                "level 0: seconds to the call, p50 / max",
+                f"{replies['level0_call_start_p50']} / {replies['level0_call_start_max']}",
+                "<= 1",
+                _ok(replies["level0_call_start_max"], 1),
+            ),
+            (
+                "replies",
+                "duplicates / lost",
+                f"{replies['duplicates']} / {replies['lost']}",
+                "0 / 0",
+                "yes" if replies["duplicates"] == 0 and replies["lost"] == 0 else "NO",
+            ),
+        ]
     return rows
 
 
@@ -185,7 +210,7 @@ def print_table(results: dict[str, dict], backend: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", help="fanout, pages or precision (comma-separated for several)")
+    parser.add_argument("--only", help="fanout, pages, precision or replies (comma-separated for several)")
     parser.add_argument(
         "--quick", action="store_true", help="smaller runs (fan-out to 40 missions, 10,000 messages, 20 scheduled)"
     )

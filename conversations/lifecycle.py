@@ -102,8 +102,10 @@ REPLY_TRANSITIONS: Mapping[str, frozenset[str]] = {
 }
 # Still on its way out: a second reply to the same item meanwhile is a conflict.
 REPLY_PENDING = frozenset({R.AWAITING_CLEARANCE, R.QUEUED, R.SENDING, R.UNKNOWN})
-# Reached the network, or may have: a Facebook private reply cannot be sent again after one.
-REPLY_MAY_HAVE_GONE = frozenset({R.SENDING, R.SENT, R.UNKNOWN})
+# Its call may have reached the network: an outcome found later may still end it sent.
+REPLY_IN_FLIGHT = frozenset({R.SENDING, R.UNKNOWN})
+# Not yet final: a worker, the sweeper or a reconciliation will move it on.
+REPLY_ON_ITS_WAY = REPLY_IN_FLIGHT | {R.QUEUED}
 
 
 class ReplyKind(models.TextChoices):

@@ -43,6 +43,8 @@ from conversations import clearance
 from conversations import reply_selectors as selectors
 from conversations.lifecycle import (
     CONVERSATION_TRANSITIONS,
+    REPLY_IN_FLIGHT,
+    REPLY_ON_ITS_WAY,
     REPLY_PENDING,
     REPLY_TRANSITIONS,
     ConversationStatus,
@@ -90,14 +92,15 @@ def reply_write(*, actor, conversation_id: int, draft: ReplyDraft) -> Reply:
     key = (draft.idempotency_key or "")[:64]
     if not key:
         raise problem("reply.form_expired")
-    existing = Reply.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return existing
     with transaction.atomic():
         conversation = (
             Conversation.objects.select_for_update().select_related("mission", "account").get(pk=conversation_id)
         )
         policy.require(actor, "reply.write", conversation)
+        # Under the conversation's lock: a form sent twice at once finds the first reply here.
+        existing = Reply.objects.filter(idempotency_key=key, conversation=conversation, author=actor).first()
+        if existing is not None:
+            return existing
         item = conversation.items.filter(pk=draft.item_id).first()
         if item is None:
             raise problem("reply.item_elsewhere")
@@ -393,7 +396,7 @@ def _finish_sent(reply: Reply, answered: Answered, *, found: bool = False) -> st
     with transaction.atomic():
         done = _finish(
             reply,
-            from_states=(State.SENDING, State.UNKNOWN),
+            from_states=REPLY_IN_FLIGHT,
             state=State.SENT,
             sent_at=now,
             external_id=answered.external_id[:200],
@@ -417,7 +420,7 @@ def _finish_failed(reply: Reply, code: str, params: dict, detail: str) -> str:
     with transaction.atomic():
         done = _finish(
             reply,
-            from_states=(State.SENDING, State.UNKNOWN, State.QUEUED),
+            from_states=REPLY_ON_ITS_WAY,
             state=State.FAILED,
             next_attempt_at=None,
             error_code=code[:64],
