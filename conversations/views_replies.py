@@ -77,7 +77,7 @@ def reply_panel(request: HttpRequest, conversation: Conversation, items: list[It
         "reply_limit": REPLY_TEXT_MAX[conversation.network],
         "x_costs": {"reply": X_REPLY_COST, "link": X_LINK_COST} if conversation.network == Network.TWITTER else None,
         "private_windows": [
-            (item, window)
+            (item, _hours_left(int(window.total_seconds() // 3600)))
             for item in items
             if (window := private_windows.get(item.pk)) is not None and window > timedelta(0)
         ],

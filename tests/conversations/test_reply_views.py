@@ -184,3 +184,11 @@ def test_x_items_cannot_be_hidden_here_and_it_says_so(cairo_x):
     )
     assert "X does not let us hide an item through its interface." in answer.content.decode()
     assert not ModerationAction.objects.exists()
+
+
+def test_the_private_reply_window_shows_the_hours_left(settings):
+    tokyo_fb = account("emb-jp-tokyo", Network.FACEBOOK)
+    conversation = say(tokyo_fb, "Mon passeport a été volé", network="facebook", kind="comment")
+    page = logged_in(officer("emb-jp-tokyo")).get(conversation.get_absolute_url()).content.decode()
+    assert "Private reply (Facebook Messenger, once per comment, within 7 days):" in page
+    assert re.search(r"\d+ hours left", page)
