@@ -12,7 +12,7 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from conversations.models import AnswerLine, Reply
+from conversations.models import AnswerLine, Reply, SavedView
 from conversations.services.replies import ReplyDraft, reply_write
 from embassies.roles import Role
 from security.models import Invitation
@@ -109,6 +109,7 @@ DEFAULT_OBJECT = {
     "item_id": lambda w: w.conversation_a.items.order_by("pk").first().pk,
     "reply_id": lambda w: _reply_awaiting_clearance(w).pk,
     "line_id": lambda w: _proposed_line(w).pk,
+    "view_id": lambda w: _saved_view(w).pk,
     "token": lambda w: "no-such-invitation-token",
 }
 
@@ -160,6 +161,14 @@ def _proposed_line(world) -> AnswerLine:
     return line
 
 
+def _saved_view(world):
+    """Officer A's saved inbox view: theirs alone to delete."""
+    view, _created = SavedView.objects.get_or_create(
+        owner=world.users["officer_a"], name="Mission A, new", defaults={"filters": {"status": "new"}}
+    )
+    return view
+
+
 def _version(message) -> int:
     """The message's version as the database holds it now (the page would show it)."""
     return type(message).objects.values_list("version", flat=True).get(pk=message.pk)
@@ -171,6 +180,7 @@ def _version(message) -> int:
 # refusal can only come from the access check (an empty form would answer 400, "A", to
 # everyone the view lets in, whatever the service would have said).
 DATA_FOR = {
+    "conversations:inbox_changes": lambda w: {"since": "1"},
     "posts:message_autosave": lambda w: {"message": w.message_a.pk},
     "posts:message_preview": lambda w: {"message": w.message_a.pk},
     "posts:time_in_hq": lambda w: {"mission": w.mission_a.pk},

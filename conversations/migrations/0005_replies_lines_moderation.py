@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("channels", "0001_initial"),
-        ("conversations", "0003_triage_fields"),
+        ("conversations", "0004_inbox_views_notes_presence"),
         ("embassies", "0004_mission_names_in_french"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
