@@ -301,6 +301,12 @@ CELERY_TASK_ROUTES = {
     "posts.occasion_reminders": {"queue": "maintenance"},
     "mail.*": {"queue": "maintenance"},
     "posts.reconcile_delivery": {"queue": "maintenance"},
+    # Replies go out in the publishing lane (a reply is a post of the mission's); the
+    # rest of the desk, hearing the public, has its own: a slow network never delays them.
+    "conversations.send_reply": {"queue": "publish"},
+    "conversations.reconcile_reply": {"queue": "maintenance"},
+    "conversations.sweep_replies": {"queue": "maintenance"},
+    "conversations.moderate_item": {"queue": "publish"},
     # Hearing the public has its own lane: a slow network never delays publishing.
     "conversations.*": {"queue": "listen"},
     "security.*": {"queue": "maintenance"},  # an invitation's mail
@@ -396,6 +402,15 @@ LISTEN_REPLY_WINDOWS = env.json(
 WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1_000_000)
 FACEBOOK_WEBHOOK_VERIFY_TOKEN = env("FACEBOOK_WEBHOOK_VERIFY_TOKEN", default="sandbox-facebook-verify-token")
 
+# Replies (conversations/services/replies.py): the sweeper's tick; a queued reply not
+# claimed this long after it was handed to the broker is handed over again; one `sending`
+# this long (well past the networks' timeouts) is `unknown`, settled by looking for it.
+# An approved crisis alert makes the crisis unit's lines level 0 for this many hours.
+REPLY_SWEEP_INTERVAL = env.float("REPLY_SWEEP_INTERVAL", default=5.0)
+REPLY_REQUEUE_AFTER = env.float("REPLY_REQUEUE_AFTER", default=30.0)
+REPLY_SENDING_AFTER = env.float("REPLY_SENDING_AFTER", default=180.0)
+CRISIS_ALERT_ACTIVE_HOURS = env.float("CRISIS_ALERT_ACTIVE_HOURS", default=72.0)
+
 # Health (/healthz and the press office's health page): red beyond these ages.
 HEALTH_DISPATCHER_MAX_AGE = env.float("HEALTH_DISPATCHER_MAX_AGE", default=30.0)
 HEALTH_WORKER_MAX_AGE = env.float("HEALTH_WORKER_MAX_AGE", default=60.0)
@@ -456,8 +471,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": LISTEN_TICK,
         "options": {"queue": "listen", "expires": LISTEN_TICK * 2},
     },
+    "conversations-sweep-replies": {
+        "task": "conversations.sweep_replies",
+        "schedule": REPLY_SWEEP_INTERVAL,
+        "options": {"queue": "maintenance", "expires": REPLY_SWEEP_INTERVAL * 2},
+    },
     "conversations-wake-snoozed": {
         "task": "conversations.wake_snoozed",
+        "schedule": 60.0,
+        "options": {"queue": "listen", "expires": 120.0},
+    },
+    # Service clocks: warn at three quarters, escalate on breach, offer after hours.
+    "conversations-check-clocks": {
+        "task": "conversations.check_clocks",
         "schedule": 60.0,
         "options": {"queue": "listen", "expires": 120.0},
     },
