@@ -127,9 +127,11 @@ def test_the_header_holds_on_one_row_at_desktop_width(live_server, login, langua
     rtl = page.locator("html").get_attribute("dir") == "rtl"
     for link in links:
         if rtl:
-            assert tools["x"] + tools["width"] <= link["x"] and link["x"] + link["width"] <= brand["x"]
+            assert tools["x"] + tools["width"] <= link["x"]
+            assert link["x"] + link["width"] <= brand["x"]
         else:
-            assert brand["x"] + brand["width"] <= link["x"] and link["x"] + link["width"] <= tools["x"]
+            assert brand["x"] + brand["width"] <= link["x"]
+            assert link["x"] + link["width"] <= tools["x"]
     _look(page, f"header-{who}-{page.locator('html').get_attribute('lang')}")
 
 
