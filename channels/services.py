@@ -38,7 +38,7 @@ from channels.adapters.transport import Timeouts
 from channels.crypto import CredentialsDecryptionError, key_ring
 from channels.models import Network, SocialAccount
 from channels.notifications import notify_admins_of_account_problem
-from diplomacy_hub import policy
+from diplomacy_hub import outbox, policy
 from diplomacy_hub.tasks import enqueue_on_commit
 from embassies.models import Mission
 
@@ -495,6 +495,7 @@ def account_mark_expired(account: SocialAccount, reason: str, *, revoked: bool |
         _copy_state(account, fresh)
         account.last_check_result, account.last_checked_at = fresh.last_check_result, fresh.last_checked_at
         _audit(None, f"account.{new_status}", fresh, reason=reason)
+        outbox.emit(f"account.{new_status}", {"account_id": fresh.pk})
         _notify_admins(fresh, reason)
     return True
 

@@ -20,6 +20,9 @@ urlpatterns = [
     path("missions/", include("embassies.urls")),
     path("accounts/social/", include("channels.urls")),
     path("conversations/", include("conversations.urls")),
+    path("api/v1/", include("api.urls")),
+    path("feeds/", include("api.urls_feeds")),
+    path("integrations/", include("api.urls_admin")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
