@@ -4,12 +4,29 @@ The API authenticates itself (a bearer token or the session, api.authentication)
 views are exempt from the login redirect; an anonymous caller gets 401, as JSON."""
 
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api.views import resources as views
 
 app_name = "api"
+
+
+class IdConverter:
+    """An id as the document describes it (an integer), negative or huge ones included, so
+    that the view answers 404 as problem+json; beyond a 64-bit key it reads as 0 (no row)."""
+
+    regex = "-?[0-9]{1,40}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if -(2**63) < number < 2**63 else 0
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 
 def public(view_class, **initkwargs):
@@ -27,25 +44,25 @@ urlpatterns = [
     ),
     path("me/", public(views.Me), name="me"),
     path("missions/", public(views.MissionList), name="mission_list"),
-    path("missions/<int:pk>/", public(views.MissionDetail), name="mission_detail"),
+    path("missions/<id:pk>/", public(views.MissionDetail), name="mission_detail"),
     path("accounts/", public(views.AccountList), name="account_list"),
-    path("accounts/<int:pk>/", public(views.AccountDetail), name="account_detail"),
+    path("accounts/<id:pk>/", public(views.AccountDetail), name="account_detail"),
     path("messages/", public(views.MessageListCreate), name="message_list"),
-    path("messages/<int:pk>/", public(views.MessageDetail), name="message_detail"),
-    path("messages/<int:pk>/history/", public(views.MessageHistory), name="message_history"),
-    path("messages/<int:pk>/reviews/", public(views.MessageReviews), name="message_reviews"),
-    path("messages/<int:pk>/submit/", public(views.MessageSubmit), name="message_submit"),
-    path("messages/<int:pk>/approve/", public(views.MessageApprove), name="message_approve"),
-    path("messages/<int:pk>/request-changes/", public(views.MessageRequestChanges), name="message_request_changes"),
-    path("messages/<int:pk>/reject/", public(views.MessageReject), name="message_reject"),
+    path("messages/<id:pk>/", public(views.MessageDetail), name="message_detail"),
+    path("messages/<id:pk>/history/", public(views.MessageHistory), name="message_history"),
+    path("messages/<id:pk>/reviews/", public(views.MessageReviews), name="message_reviews"),
+    path("messages/<id:pk>/submit/", public(views.MessageSubmit), name="message_submit"),
+    path("messages/<id:pk>/approve/", public(views.MessageApprove), name="message_approve"),
+    path("messages/<id:pk>/request-changes/", public(views.MessageRequestChanges), name="message_request_changes"),
+    path("messages/<id:pk>/reject/", public(views.MessageReject), name="message_reject"),
     path("deliveries/", public(views.DeliveryList), name="delivery_list"),
-    path("deliveries/<int:pk>/", public(views.DeliveryDetail), name="delivery_detail"),
-    path("deliveries/<int:pk>/retry/", public(views.DeliveryRetry), name="delivery_retry"),
-    path("deliveries/<int:pk>/settle/", public(views.DeliverySettle), name="delivery_settle"),
+    path("deliveries/<id:pk>/", public(views.DeliveryDetail), name="delivery_detail"),
+    path("deliveries/<id:pk>/retry/", public(views.DeliveryRetry), name="delivery_retry"),
+    path("deliveries/<id:pk>/settle/", public(views.DeliverySettle), name="delivery_settle"),
     path("crisis-alerts/", public(views.CrisisListCreate), name="crisis_list"),
-    path("crisis-alerts/<int:pk>/", public(views.CrisisDetail), name="crisis_detail"),
-    path("crisis-alerts/<int:pk>/submit/", public(views.CrisisSubmit), name="crisis_submit"),
-    path("crisis-alerts/<int:pk>/approve/", public(views.CrisisApprove), name="crisis_approve"),
+    path("crisis-alerts/<id:pk>/", public(views.CrisisDetail), name="crisis_detail"),
+    path("crisis-alerts/<id:pk>/submit/", public(views.CrisisSubmit), name="crisis_submit"),
+    path("crisis-alerts/<id:pk>/approve/", public(views.CrisisApprove), name="crisis_approve"),
     path("conversation-items/", public(views.ItemList), name="item_list"),
-    path("conversation-items/<int:pk>/", public(views.ItemDetail), name="item_detail"),
+    path("conversation-items/<id:pk>/", public(views.ItemDetail), name="item_detail"),
 ]

@@ -61,8 +61,11 @@ PROBLEM = inline_serializer(
         "detail": serializers.CharField(required=False),
     },
 )
-READ_PROBLEMS = {code: OpenApiResponse(PROBLEM) for code in (400, 401, 403, 404, 429)}
-WRITE_PROBLEMS = {code: OpenApiResponse(PROBLEM) for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
+# Every error is application/problem+json (api.problems), and the document says so.
+READ_PROBLEMS = {(code, "application/problem+json"): OpenApiResponse(PROBLEM) for code in (400, 401, 403, 404, 429)}
+WRITE_PROBLEMS = {
+    (code, "application/problem+json"): OpenApiResponse(PROBLEM) for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)
+}
 
 
 class Cursor(CursorPagination):

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 import api.tasks  # noqa: F401 (registers the API's tasks in this process, for Tasks.run)
 from api.services.tokens import token_create_for_person, token_create_for_service
+from tests.live import _live_database_keeper  # noqa: F401 (a fixture)
 from tests.security.conftest import _offline_publishing, build_world  # noqa: F401 (an autouse fixture)
 
 
