@@ -18,7 +18,11 @@ class PersonTokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What uses it, for example “Archive export”."))
     expires_at = forms.DateTimeField(label=_("Expires (UTC)"), required=False)
     rate_per_minute = forms.IntegerField(
-        label=_("Requests per minute"), min_value=0, max_value=100_000, required=False, initial=0,
+        label=_("Requests per minute"),
+        min_value=0,
+        max_value=100_000,
+        required=False,
+        initial=0,
         help_text=_("0: the default."),
     )
 
@@ -29,13 +33,19 @@ class ServiceTokenForm(forms.Form):
         label=_("Acts as"), choices=[(role.value, role.label) for role in Role if role != Role.ADMINISTRATOR]
     )
     missions = forms.ModelMultipleChoiceField(
-        label=_("Missions"), queryset=Mission.objects.filter(is_active=True), required=False,
+        label=_("Missions"),
+        queryset=Mission.objects.filter(is_active=True),
+        required=False,
         help_text=_("None: every mission the role sees (an officer's role needs at least one)."),
     )
     scopes = forms.MultipleChoiceField(label=_("May"), choices=Scope.choices, widget=forms.CheckboxSelectMultiple)
     expires_at = forms.DateTimeField(label=_("Expires (UTC)"))
     rate_per_minute = forms.IntegerField(
-        label=_("Requests per minute"), min_value=0, max_value=100_000, required=False, initial=0,
+        label=_("Requests per minute"),
+        min_value=0,
+        max_value=100_000,
+        required=False,
+        initial=0,
         help_text=_("0: the default."),
     )
 

@@ -80,9 +80,7 @@ def _from_django_validation(exc: DjangoValidationError) -> dict[str, Any]:
             }
             for problem in exc.problems
         ]
-        return _problem(
-            422, "message.problems", _("The message cannot go out as it is."), problems=problems
-        )
+        return _problem(422, "message.problems", _("The message cannot go out as it is."), problems=problems)
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
     return _problem(
         422,
@@ -110,14 +108,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a server error: Django's handler500 (logged, never shown)
-    assert isinstance(exc, exceptions.APIException)
+    if not isinstance(exc, exceptions.APIException):
+        return response
     code = exc.get_codes() if not isinstance(exc, exceptions.ValidationError) else "invalid"
     code = code if isinstance(code, str) else "invalid"
     code = CODES.get(code, code)
     if isinstance(exc, exceptions.ValidationError):
-        body = _problem(
-            400, "request.invalid", _("Some values are not valid."), errors=_field_errors(exc.detail)
-        )
+        body = _problem(400, "request.invalid", _("Some values are not valid."), errors=_field_errors(exc.detail))
     else:
         body = _problem(response.status_code, code, str(exc.default_detail), str(exc.detail))
     headers = {name: value for name, value in response.items() if name in ("WWW-Authenticate", "Retry-After", "Allow")}

@@ -102,9 +102,7 @@ def endpoint_create(*, actor, name: str, url: str, events: Iterable[str]) -> New
         endpoint = WebhookEndpoint.objects.create(name=name, url=url, events=chosen, created_by=actor)
         endpoint.secret_sealed = key_ring().seal(secret.encode(), associated_data=f"webhook:{endpoint.pk}".encode())
         endpoint.save(update_fields=["secret_sealed"])
-        audit_record(
-            action="api.webhook_create", actor=actor, obj=endpoint, details={"url": url, "events": chosen}
-        )
+        audit_record(action="api.webhook_create", actor=actor, obj=endpoint, details={"url": url, "events": chosen})
     return NewEndpoint(endpoint=endpoint, secret=secret)
 
 
@@ -134,9 +132,13 @@ def host_allow(*, actor, host: str, reason: str) -> AllowedHost:
     if not reason:
         raise ValidationError({"reason": _("Say why this host may be reached.")})
     with transaction.atomic():
-        allowed, created = AllowedHost.objects.get_or_create(host=host, defaults={"reason": reason, "created_by": actor})
+        allowed, created = AllowedHost.objects.get_or_create(
+            host=host, defaults={"reason": reason, "created_by": actor}
+        )
         if created:
-            audit_record(action="api.webhook_host_allow", actor=actor, obj=allowed, details={"host": host, "reason": reason})
+            audit_record(
+                action="api.webhook_host_allow", actor=actor, obj=allowed, details={"host": host, "reason": reason}
+            )
     return allowed
 
 
@@ -162,7 +164,7 @@ def _message_data(message_id: int) -> dict[str, Any] | None:
             "title": message.title,
             "state": message.state,
             "priority": message.priority,
-            "mission": message.mission.code if message.mission_id else None,
+            "mission": message.mission.code if message.mission is not None else None,
             "scheduled_at": message.scheduled_at,
             "version": message.version,
         }
@@ -218,7 +220,9 @@ def outbox_listener(verb: str, payload: Mapping[str, Any]) -> None:
     events = VERB_EVENTS.get(verb)
     if not events:
         return
-    endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(is_active=True) if set(events) & set(endpoint.events)]
+    endpoints = [
+        endpoint for endpoint in WebhookEndpoint.objects.filter(is_active=True) if set(events) & set(endpoint.events)
+    ]
     if not endpoints:
         return
     data = _data(verb, payload)

@@ -64,7 +64,8 @@ PROBLEM = inline_serializer(
 # Every error is application/problem+json (api.problems), and the document says so.
 READ_PROBLEMS = {(code, "application/problem+json"): OpenApiResponse(PROBLEM) for code in (400, 401, 403, 404, 429)}
 WRITE_PROBLEMS = {
-    (code, "application/problem+json"): OpenApiResponse(PROBLEM) for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)
+    (code, "application/problem+json"): OpenApiResponse(PROBLEM)
+    for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)
 }
 
 
@@ -136,7 +137,11 @@ class Me(Base):
                 "expires_at": token.expires_at.isoformat() if token.expires_at else None,
             }
         return Response(
-            {"username": request.user.get_username(), "roles": sorted(policy.roles_of(request.user)), "token": described}
+            {
+                "username": request.user.get_username(),
+                "roles": sorted(policy.roles_of(request.user)),
+                "token": described,
+            }
         )
 
 
@@ -382,7 +387,10 @@ class MessageRequestChanges(_MessageAction):
 
     def act(self, message: Message, data: dict) -> None:
         review.message_request_changes(
-            actor=self.request.user, message_id=message.pk, comment=data["comment"], expected_version=data.get("version")
+            actor=self.request.user,
+            message_id=message.pk,
+            comment=data["comment"],
+            expected_version=data.get("version"),
         )
 
 
@@ -396,7 +404,10 @@ class MessageReject(_MessageAction):
 
     def act(self, message: Message, data: dict) -> None:
         review.message_reject(
-            actor=self.request.user, message_id=message.pk, comment=data["comment"], expected_version=data.get("version")
+            actor=self.request.user,
+            message_id=message.pk,
+            comment=data["comment"],
+            expected_version=data.get("version"),
         )
 
 
@@ -490,7 +501,9 @@ class CrisisListCreate(MessageListCreate):
             networks=data.get("networks"),
         )
         alert = found(
-            lambda: selectors.message_get(user=request.user, narrow=self.narrow(), pk=alert.pk, priority=Priority.CRISIS)
+            lambda: selectors.message_get(
+                user=request.user, narrow=self.narrow(), pk=alert.pk, priority=Priority.CRISIS
+            )
         )
         return Response(MessageSerializer(alert).data, status=status.HTTP_201_CREATED)
 
@@ -550,4 +563,3 @@ class ItemDetail(Base):
     def get(self, request: Request, pk: int) -> Response:
         item = found(lambda: selectors.items(user=request.user, narrow=self.narrow()).get(pk=pk))
         return Response(ItemSerializer(item).data)
-

@@ -366,9 +366,7 @@ def deliveries_finish(finishes: list[Finish]) -> list[Outcome]:
                     match={"attempts": [item.delivery.attempts for item in items]},
                 )
             )
-        emit_events(
-            Event.objects.bulk_create([_finish_event(item) for item in finishes if item.delivery.pk in moved])
-        )
+        emit_events(Event.objects.bulk_create([_finish_event(item) for item in finishes if item.delivery.pk in moved]))
     results = []
     for item in finishes:
         if item.delivery.pk in moved:

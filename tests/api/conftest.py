@@ -28,7 +28,13 @@ class ApiClient:
         return self.client.get(path, params or {}, headers=self.headers)
 
     def post(self, path: str, body=None, **kwargs):
-        return self.client.post(path, body if body is not None else {}, content_type="application/json", headers=self.headers | kwargs.pop("headers", {}), **kwargs)
+        return self.client.post(
+            path,
+            body if body is not None else {},
+            content_type="application/json",
+            headers=self.headers | kwargs.pop("headers", {}),
+            **kwargs,
+        )
 
     def patch(self, path: str, body=None):
         return self.client.patch(path, body or {}, content_type="application/json", headers=self.headers)
@@ -102,3 +108,19 @@ def tasks(monkeypatch) -> Tasks:
     queue = Tasks()
     monkeypatch.setattr("diplomacy_hub.tasks.current_app.send_task", queue.send_task)
     return queue
+
+
+@pytest.fixture(autouse=True)
+def _live_server_helper(request):
+    """pytest-django's helper of that name, with the keeper of the migrations' data set up
+    before the transactional database (as tests/e2e/conftest.py does), so that the 271
+    missions and the role groups are put back after the live server's test flushes them."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("_live_database_keeper")
+    request.getfixturevalue("transactional_db")
+    server = request.getfixturevalue("live_server")
+    server._live_server_modified_settings.enable()
+    yield
+    server._live_server_modified_settings.disable()

@@ -51,9 +51,7 @@ def test_a_stale_version_is_a_conflict(world, api_as):
 
 def test_the_press_office_decides_and_four_eyes_hold(world, api_as):
     press = api_as("press")
-    changes = press.post(
-        f"/api/v1/messages/{world.message_a.pk}/request-changes/", {"comment": "Shorter, please."}
-    )
+    changes = press.post(f"/api/v1/messages/{world.message_a.pk}/request-changes/", {"comment": "Shorter, please."})
     assert changes.status_code == 200, changes.content
     assert changes.json()["state"] == "changes_requested"
     reviews = press.get(f"/api/v1/messages/{world.message_a.pk}/reviews/").json()["results"]
@@ -102,7 +100,9 @@ def test_a_service_account_sees_its_missions_and_does_only_its_scopes(world, ser
 def test_deliveries_are_read_retried_and_settled(world, api_as):
     press = api_as("press")
     listed = press.get("/api/v1/deliveries/", {"message": world.approved_a.pk}).json()["results"]
-    assert sorted(delivery["id"] for delivery in listed) == sorted(world.approved_a.deliveries.values_list("pk", flat=True))
+    assert sorted(delivery["id"] for delivery in listed) == sorted(
+        world.approved_a.deliveries.values_list("pk", flat=True)
+    )
     assert world.delivery_a.pk in {delivery["id"] for delivery in listed}
     Delivery.objects.filter(pk=world.delivery_a.pk).update(state=Delivery.State.FAILED)
     Message.objects.filter(pk=world.approved_a.pk).update(state=Message.State.FAILED)
@@ -125,14 +125,23 @@ def test_a_crisis_alert_is_drafted_and_read(world, api_as):
     crisis = api_as("crisis")
     created = crisis.post(
         "/api/v1/crisis-alerts/",
-        {"title": "Typhoon", "texts": {"fr": "Restez à l'abri.", "en": "Stay indoors."}, "scope": {"countries": ["JP"]}},
+        {
+            "title": "Typhoon",
+            "texts": {"fr": "Restez à l'abri.", "en": "Stay indoors."},
+            "scope": {"countries": ["JP"]},
+        },
     )
     assert created.status_code == 201, created.content
     alert = created.json()
     assert (alert["priority"], alert["state"], alert["target_ids"]) == ("crisis", "draft", [world.account_a.pk])
     assert crisis.get(f"/api/v1/crisis-alerts/{alert['id']}/").status_code == 200
     assert api_as("officer_a").get(f"/api/v1/crisis-alerts/{alert['id']}/").status_code == 404
-    assert api_as("press").post("/api/v1/crisis-alerts/", {"title": "x", "texts": {"fr": "y"}, "scope": {"all": True}}).status_code == 403
+    assert (
+        api_as("press")
+        .post("/api/v1/crisis-alerts/", {"title": "x", "texts": {"fr": "y"}, "scope": {"all": True}})
+        .status_code
+        == 403
+    )
 
 
 def test_conversation_items_are_read_within_the_missions(world, api_as):

@@ -40,7 +40,10 @@ def test_only_administrators_make_tokens(world):
 
 def test_a_revoked_or_expired_token_stops_at_once(world):
     new = token_create_for_person(
-        actor=world.users["admin"], user_id=world.users["press"].pk, name="Short", expires_at=timezone.now() + timedelta(hours=1)
+        actor=world.users["admin"],
+        user_id=world.users["press"].pk,
+        name="Short",
+        expires_at=timezone.now() + timedelta(hours=1),
     )
     api = ApiClient(new.secret)
     assert api.get("/api/v1/me/").status_code == 200
@@ -56,11 +59,17 @@ def test_a_service_account_needs_an_expiry_scopes_and_for_an_officer_missions(wo
     admin = world.users["admin"]
     later = timezone.now() + timedelta(days=1)
     with pytest.raises(ValidationError):
-        token_create_for_service(actor=admin, name="x", role="officer", mission_ids=[], scopes=["read"], expires_at=later)
+        token_create_for_service(
+            actor=admin, name="x", role="officer", mission_ids=[], scopes=["read"], expires_at=later
+        )
     with pytest.raises(ValidationError):
-        token_create_for_service(actor=admin, name="x", role="press_office", mission_ids=[], scopes=[], expires_at=later)
+        token_create_for_service(
+            actor=admin, name="x", role="press_office", mission_ids=[], scopes=[], expires_at=later
+        )
     with pytest.raises(ValidationError):
-        token_create_for_service(actor=admin, name="x", role="administrator", mission_ids=[], scopes=["read"], expires_at=later)
+        token_create_for_service(
+            actor=admin, name="x", role="administrator", mission_ids=[], scopes=["read"], expires_at=later
+        )
     new = token_create_for_service(
         actor=admin, name="Website", role="officer", mission_ids=[world.mission_a.pk], scopes=["read"], expires_at=later
     )
@@ -72,8 +81,12 @@ def test_a_service_account_needs_an_expiry_scopes_and_for_an_officer_missions(wo
 
 
 def test_each_token_has_its_own_rate(world):
-    slow = token_create_for_person(actor=world.users["admin"], user_id=world.users["press"].pk, name="Slow", rate_per_minute=2)
-    other = token_create_for_person(actor=world.users["admin"], user_id=world.users["press"].pk, name="Other", rate_per_minute=2)
+    slow = token_create_for_person(
+        actor=world.users["admin"], user_id=world.users["press"].pk, name="Slow", rate_per_minute=2
+    )
+    other = token_create_for_person(
+        actor=world.users["admin"], user_id=world.users["press"].pk, name="Other", rate_per_minute=2
+    )
     api = ApiClient(slow.secret)
     assert [api.get("/api/v1/me/").status_code for _ in range(3)] == [200, 200, 429]
     limited = api.get("/api/v1/me/")
@@ -88,13 +101,15 @@ def test_administrators_make_and_revoke_tokens_in_the_app(world, client):
 
     force_verified_login(client, world.users["admin"])
     page = client.post(
-        "/integrations/tokens/new/person/", {"user": world.users["officer_a"].pk, "name": "Website", "rate_per_minute": 0}
+        "/integrations/tokens/new/person/",
+        {"user": world.users["officer_a"].pk, "name": "Website", "rate_per_minute": 0},
     )
     assert page.status_code == 200
     token = ApiToken.objects.get(name="Website")
     secret = page.context["secret"]
     assert digest(secret) == token.digest
     listing = client.get("/integrations/tokens/").content.decode()
-    assert "Website" in listing and secret not in listing
+    assert "Website" in listing
+    assert secret not in listing
     assert client.post(f"/integrations/tokens/{token.pk}/revoke/").status_code == 302
     assert ApiClient(secret).get("/api/v1/me/").status_code == 401

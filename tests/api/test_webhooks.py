@@ -114,21 +114,27 @@ def test_an_event_owes_each_subscribed_endpoint_one_delivery_in_its_transaction(
     assert delivery.payload["data"]["message"]["id"] == world.message_a.pk
     assert [name for name in tasks.names() if name.startswith("api.")] == ["api.webhook_send"]
     # The same event handed over again is not owed twice.
-    webhooks.outbox_listener("message.approve", {"event_id": delivery.source_event_id, "message_id": world.message_a.pk})
+    webhooks.outbox_listener(
+        "message.approve", {"event_id": delivery.source_event_id, "message_id": world.message_a.pk}
+    )
     assert WebhookDelivery.objects.count() == 1
 
 
-def test_a_delivery_is_signed_and_the_receiver_verifies_it(world, endpoint, receiver, tasks, django_capture_on_commit_callbacks):
+def test_a_delivery_is_signed_and_the_receiver_verifies_it(
+    world, endpoint, receiver, tasks, django_capture_on_commit_callbacks
+):
     _approve(world, django_capture_on_commit_callbacks)
     assert tasks.run("api.webhook_send") == ["sent"]
-    (headers, body), = receiver.received
+    ((headers, body),) = receiver.received
     assert receiver.verified == [True]
     delivery = WebhookDelivery.objects.get()
     assert headers["Webhook-Id"] == str(delivery.uid)
     assert json.loads(body)["type"] == "message.approved"
     assert not signing.verify(secret=receiver.secret, headers=headers, body=body.replace(b"approved", b"rejected"))
     assert not signing.verify(secret="whsec_other", headers=headers, body=body)
-    assert not signing.verify(secret=receiver.secret, headers=headers, body=body, now=int(headers["Webhook-Timestamp"]) + 3600)
+    assert not signing.verify(
+        secret=receiver.secret, headers=headers, body=body, now=int(headers["Webhook-Timestamp"]) + 3600
+    )
     attempt = delivery.attempt_log.get()
     assert (attempt.outcome, attempt.status_code) == ("ok", 200)
     # Sent once: asking again sends nothing.
@@ -148,7 +154,8 @@ def test_a_failure_is_retried_with_backoff_for_a_day_then_given_up(
     assert timedelta(seconds=29) <= delivery.next_attempt_at - before <= timedelta(seconds=32)
     assert delivery.attempt_log.get().status_code == 503
     endpoint.refresh_from_db()
-    assert endpoint.failing_since is not None and endpoint.is_active
+    assert endpoint.failing_since is not None
+    assert endpoint.is_active
     assert webhooks.webhooks_due(now=before + timedelta(seconds=10)) == []  # not due yet
     assert webhooks.webhooks_due(now=before + timedelta(seconds=40)) == [delivery.pk]
     # The second wait doubles.
@@ -174,11 +181,13 @@ def test_an_endpoint_failing_for_a_day_is_disabled_and_the_administrators_told(
     with django_capture_on_commit_callbacks(execute=True):
         tasks.run("api.webhook_send")
     endpoint.refresh_from_db()
-    assert not endpoint.is_active and endpoint.disabled_reason == "failing"
+    assert not endpoint.is_active
+    assert endpoint.disabled_reason == "failing"
     tasks.run("mail.send")
     told = [message for message in mail.outbox if "Webhook" in message.subject]
     assert [message.to for message in told] == [[world.users["admin"].email]]
-    assert "Monitoring" in told[0].subject and receiver.url in told[0].body
+    assert "Monitoring" in told[0].subject
+    assert receiver.url in told[0].body
     # Disabled: nothing more is sent, even when due.
     WebhookDelivery.objects.update(next_attempt_at=timezone.now())
     assert webhooks.webhooks_due() == []

@@ -144,7 +144,11 @@ def _api_token(world) -> ApiToken:
 def _webhook_endpoint(world) -> WebhookEndpoint:
     endpoint, _created = WebhookEndpoint.objects.get_or_create(
         name="Matrix endpoint",
-        defaults={"url": "https://hooks.example.org/in", "events": ["message.approved"], "created_by": world.users["admin"]},
+        defaults={
+            "url": "https://hooks.example.org/in",
+            "events": ["message.approved"],
+            "created_by": world.users["admin"],
+        },
     )
     return endpoint
 
@@ -210,7 +214,11 @@ DATA_FOR = {
     "api:message_request_changes": lambda w: {"version": _version(w.message_a), "comment": "Shorter, please."},
     "api:message_reject": lambda w: {"version": _version(w.message_a), "comment": "Not for this account."},
     "api:delivery_settle": lambda w: {"outcome": "sent"},
-    "api:crisis_list": lambda w: {"title": "Storm", "texts": {"fr": "Restez chez vous."}, "scope": {"countries": ["JP"]}},
+    "api:crisis_list": lambda w: {
+        "title": "Storm",
+        "texts": {"fr": "Restez chez vous."},
+        "scope": {"countries": ["JP"]},
+    },
     "api:crisis_submit": lambda w: {"version": _version(w.alert)},
     "api:crisis_approve": lambda w: {"version": _version(w.alert)},
 }
