@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from api.models import ApiToken, WebhookDelivery, WebhookEndpoint
+from api.models import AllowedHost, ApiToken, WebhookDelivery, WebhookEndpoint
 from channels.models import SocialAccount
 from conversations.models import Item
 from diplomacy_hub import policy
@@ -182,6 +182,10 @@ def feed_crisis_alerts(*, limit: int) -> QuerySet[Message]:
 
 def tokens() -> QuerySet[ApiToken]:
     return ApiToken.objects.select_related("user", "created_by").prefetch_related("missions")
+
+
+def allowed_hosts() -> QuerySet[AllowedHost]:
+    return AllowedHost.objects.select_related("created_by")
 
 
 def endpoints() -> QuerySet[WebhookEndpoint]:

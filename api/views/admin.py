@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from api import selectors
 from api.forms import AllowedHostForm, EndpointForm, PersonTokenForm, ServiceTokenForm
-from api.models import AllowedHost
 from api.services import tokens as token_services
 from api.services import webhooks as webhook_services
 from diplomacy_hub import policy
@@ -88,7 +87,7 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "api/webhook_list.html",
-        {"endpoints": selectors.endpoints(), "hosts": AllowedHost.objects.all(), "host_form": AllowedHostForm()},
+        {"endpoints": selectors.endpoints(), "hosts": selectors.allowed_hosts(), "host_form": AllowedHostForm()},
     )
 
 

@@ -167,3 +167,11 @@ def test_lists_page_by_cursor_and_filter(world, api_as, settings):
     bad = press.get("/api/v1/messages/", {"since": "yesterday", "state": "nonsense"})
     assert bad.status_code == 400
     assert set(bad.json()["errors"]) == {"since", "state"}
+
+
+def test_social_accounts_are_read_without_their_credentials(world, api_as):
+    account = api_as("officer_a").get(f"/api/v1/accounts/{world.account_a.pk}/")
+    assert account.status_code == 200
+    assert account.json()["network"] == "twitter"
+    assert not {"sealed_credentials", "credentials", "access_token"} & set(account.json())
+    assert b"v1:" not in account.content  # no sealed value either

@@ -18,6 +18,9 @@ from django.utils import timezone
 from api import signing
 from api.models import WebhookDelivery, WebhookEndpoint
 from api.services import webhooks
+from channels.services import account_mark_expired
+from posts.models import Delivery
+from posts.services.events import record_delivery_events
 from posts.services.review import message_approve
 from tests.security.otp import force_verified_login
 
@@ -212,3 +215,24 @@ def test_administrators_see_the_attempts(world, endpoint, receiver, tasks, djang
     assert "http_error 502" in page
     force_verified_login(client, world.users["press"])
     assert client.get(f"/integrations/webhooks/{endpoint.pk}/").status_code == 403
+
+
+def test_an_expired_account_and_a_failed_delivery_are_heard(world, receiver, tasks, django_capture_on_commit_callbacks):
+    admin = world.users["admin"]
+    webhooks.host_allow(actor=admin, host="127.0.0.1", reason="The receiver of the tests")
+    new = webhooks.endpoint_create(
+        actor=admin, name="Monitoring", url=receiver.url, events=["account.expired", "delivery.failed"]
+    )
+    receiver.secret = new.secret
+    with django_capture_on_commit_callbacks(execute=True):
+        assert account_mark_expired(world.account_a, "The token expired.")
+        Delivery.objects.filter(pk=world.delivery_a.pk).update(state=Delivery.State.FAILED)
+        record_delivery_events(
+            verb="delivery.failed", changes=[(world.delivery_a.pk, world.approved_a.pk, "queued")], to_state="failed"
+        )
+    assert sorted(WebhookDelivery.objects.values_list("event", flat=True)) == ["account.expired", "delivery.failed"]
+    assert tasks.run("api.webhook_send") == ["sent", "sent"]
+    bodies = sorted((json.loads(body) for _headers, body in receiver.received), key=lambda body: body["type"])
+    assert bodies[0]["data"]["account"]["status"] == "expired"
+    assert bodies[1]["data"]["delivery"]["id"] == world.delivery_a.pk
+    assert receiver.verified == [True, True]
