@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from celery import current_app
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -41,6 +42,12 @@ class ApiClient:
 
     def raw(self, method: str, path: str, data: bytes, content_type: str = "application/json"):
         return getattr(self.client, method)(path, data, content_type=content_type, headers=self.headers)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_request_counts():
+    """The per-token and per-address counts live in Django's cache: each test starts at zero."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -14,11 +13,7 @@ from api.models import ApiToken
 from api.services.tokens import digest, token_create_for_person, token_create_for_service, token_revoke
 from audit.models import AuditEvent
 from tests.api.conftest import ApiClient
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counts():
-    cache.clear()  # the per-token counts live in the cache
+from tests.security.otp import force_verified_login
 
 
 def test_a_token_is_kept_only_as_its_digest_and_audited(world):
@@ -97,8 +92,6 @@ def test_each_token_has_its_own_rate(world):
 
 
 def test_administrators_make_and_revoke_tokens_in_the_app(world, client):
-    from tests.security.otp import force_verified_login
-
     force_verified_login(client, world.users["admin"])
     page = client.post(
         "/integrations/tokens/new/person/",
