@@ -12,6 +12,7 @@ from channels.models import SocialAccount
 from conversations.models import Item
 from diplomacy_hub import policy
 from embassies.models import Mission
+from posts.lifecycle import MESSAGE_OUT
 from posts.models import Delivery, Event, Message, Priority, Review
 
 Narrow = set[int] | None  # a service account's missions (None: not narrowed)
@@ -156,7 +157,7 @@ def feed_published_messages(*, mission: Mission, language: str, limit: int) -> Q
         Message.objects.filter(
             mission=mission,
             priority=Priority.ROUTINE,
-            state__in=[Message.State.PUBLISHED, Message.State.PARTIALLY_PUBLISHED],
+            state__in=MESSAGE_OUT,
             texts__language=language,
             texts__network="",
         )
@@ -170,7 +171,7 @@ def feed_crisis_alerts(*, limit: int) -> QuerySet[Message]:
     return (
         Message.objects.filter(
             priority=Priority.CRISIS,
-            state__in=[Message.State.PUBLISHED, Message.State.PARTIALLY_PUBLISHED],
+            state__in=MESSAGE_OUT,
         )
         .prefetch_related("texts")
         .order_by("-updated_at", "-pk")[:limit]

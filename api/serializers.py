@@ -13,6 +13,8 @@ from embassies.models import Mission
 from posts.models import COMMENT_MAX, TEXT_TITLE_MAX, TITLE_MAX, Delivery, Event, Message, Review
 from posts.problems import word
 
+ID_MAX = 2**63 - 1  # a 64-bit key: beyond it, a "no" in words rather than an overflow in the database
+VERSION_MAX = 2**31 - 1
 TEXT_BODY_MAX = 70_000  # far above every network's limit: the services say the real one
 MAX_TARGETS = 5000
 
@@ -81,25 +83,29 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class MessageCreateSerializer(serializers.Serializer):
-    mission = serializers.IntegerField(min_value=1)
+    mission = serializers.IntegerField(min_value=1, max_value=ID_MAX)
     title = serializers.CharField(max_length=TITLE_MAX)
     texts = TextSerializer(many=True, max_length=200)
-    target_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=MAX_TARGETS)
+    target_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=ID_MAX), max_length=MAX_TARGETS
+    )
     desired_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
 class MessageUpdateSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1, help_text=_("The version you read: a stale one gets 409."))
+    version = serializers.IntegerField(
+        min_value=1, max_value=VERSION_MAX, help_text=_("The version you read: a stale one gets 409.")
+    )
     title = serializers.CharField(max_length=TITLE_MAX, required=False)
     texts = TextSerializer(many=True, max_length=200, required=False)
     target_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), max_length=MAX_TARGETS, required=False
+        child=serializers.IntegerField(min_value=1, max_value=ID_MAX), max_length=MAX_TARGETS, required=False
     )
     desired_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
 class VersionSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1, required=False)
+    version = serializers.IntegerField(min_value=1, max_value=VERSION_MAX, required=False)
 
 
 class ApproveSerializer(VersionSerializer):

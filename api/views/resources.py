@@ -25,6 +25,7 @@ from api import selectors
 from api.authentication import token_mission_ids, token_of
 from api.models import Scope
 from api.serializers import (
+    ID_MAX,
     AccountSerializer,
     ApproveSerializer,
     CrisisCreateSerializer,
@@ -94,7 +95,7 @@ def found(read: Callable[[], T]) -> T:
 
 
 class Filters(serializers.Serializer):
-    mission = serializers.IntegerField(required=False, min_value=1)
+    mission = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
 
@@ -416,7 +417,7 @@ class MessageReject(_MessageAction):
 
 class DeliveryFilters(Filters):
     state = serializers.ChoiceField(choices=Delivery.State.choices, required=False)
-    message = serializers.IntegerField(required=False, min_value=1)
+    message = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
 
 
 class DeliveryList(Base, generics.ListAPIView):
