@@ -180,7 +180,8 @@ class CrisisScopeSerializer(serializers.Serializer):
 class CrisisCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=TITLE_MAX)
     texts = serializers.DictField(
-        child=serializers.CharField(max_length=TEXT_BODY_MAX), help_text=_("Body per language: {“fr”: “…”}")
+        child=serializers.CharField(max_length=TEXT_BODY_MAX),
+        help_text=_("The text per language, keyed by its ISO 639-1 code."),
     )
     scope = CrisisScopeSerializer()
     networks = serializers.ListField(
