@@ -48,7 +48,7 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    if request.path.startswith(API_PREFIX):
+    if getattr(request, "path", "").startswith(API_PREFIX):
         return _api_problem(500, "server.error", "Server error.")
     # No context processors: whatever broke the request must not break the error page.
     return HttpResponseServerError(loader.get_template("errors/500.html").render())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from diplomacy_hub.errors import server_error
 from tests.api.conftest import ApiClient
 
 PROBLEM = "application/problem+json"
@@ -94,3 +95,11 @@ def test_an_unknown_id_is_a_404_and_a_missing_one_too(world, api_as):
     api = api_as("press")
     _problem(api.get("/api/v1/messages/999999/"), 404, "not_found")
     assert api.get("/api/v1/messages/x/").status_code == 404
+
+
+def test_a_server_error_under_the_api_is_problem_json_too(rf):
+    response = server_error(rf.get("/api/v1/messages/"))
+    assert response.status_code == 500
+    assert response["Content-Type"] == PROBLEM
+    assert b'"code": "server.error"' in response.content
+    assert server_error(None).status_code == 500  # no request: the plain page
