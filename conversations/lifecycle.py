@@ -40,6 +40,10 @@ CONVERSATION_REOPENED_BY_NEW_ITEM = frozenset({C.RESOLVED, C.WAITING_FOR_AUTHOR,
 CONVERSATION_SET_BY_HAND = frozenset({C.OPEN, C.WAITING_FOR_AUTHOR, C.SNOOZED, C.RESOLVED, C.CLOSED})
 
 
+# The inbox's "due" filter: how near a reply's due time counts as "due soon".
+DUE_SOON_MINUTES = 60
+
+
 class CloseReason(models.TextChoices):
     NO_REPLY_NEEDED = "no_reply_needed", _("No reply needed")
     SPAM = "spam", _("Spam or scam")
@@ -94,5 +98,6 @@ register_event("conversation.linked_to_post", _("linked to our post"))
 register_event("conversation.status", _("changed the status"))
 register_event("conversation.assign", _("assigned it"))
 register_event("conversation.woken", _("the snooze ended"))
+register_event("conversation.noted", _("wrote an internal note"))
 register_event("item.edited", _("the author edited an item"))
 register_event("item.deleted", _("an item was deleted on the network"))

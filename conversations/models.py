@@ -128,6 +128,16 @@ class Conversation(models.Model):
             models.Index(fields=["mission", "status", "-last_item_at"], name="conversations_inbox_idx"),
             models.Index(fields=["status", "-last_item_at"], name="conversations_hq_inbox_idx"),
             models.Index(fields=["status", "due_at"], name="conversations_due_idx"),
+            # The inbox's order: the most urgent first, then the one due soonest (NULLS LAST is
+            # PostgreSQL's default for ascending), then the latest.
+            models.Index(fields=["priority", "due_at", "-last_item_at", "-id"], name="conversations_triage_idx"),
+            # The same order within one mission: an officer's inbox.
+            models.Index(
+                fields=["mission", "priority", "due_at", "-last_item_at", "-id"],
+                name="conversations_mission_due_idx",
+            ),
+            # "N new since you opened the inbox": a range on updated_at.
+            models.Index(fields=["updated_at"], name="conversations_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -240,3 +250,68 @@ class ListenCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}/{self.stream}"
+
+
+class Note(models.Model):
+    """What the desk writes to itself about a conversation: never sent, never shown to the
+    public. Append-only, like the events."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="notes", verbose_name=_("conversation")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
+    body = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
+        indexes = [models.Index(fields=["conversation", "created_at"], name="conversations_note_idx")]
+
+    def __str__(self) -> str:
+        return f"note #{self.pk} on #{self.conversation_id}"
+
+
+class Viewer(models.Model):
+    """Who has the conversation page open: one row per person and conversation, its time
+    moved by the page's heartbeat; a row older than a few heartbeats means gone."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "user"], name="conversations_viewer_unique"),
+        ]
+        indexes = [models.Index(fields=["conversation", "seen_at"], name="conversations_viewer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on #{self.conversation_id}"
+
+
+class SavedView(models.Model):
+    """An inbox's filters, named by the user to come back to (their own, nobody else's).
+    The filters are kept as the form's raw values and checked again each time they are
+    used: a mission the user no longer belongs to is then refused, not shown."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox_views", verbose_name=_("owner")
+    )
+    name = models.CharField(_("name"), max_length=80)
+    filters = models.JSONField(_("filters"), default=dict)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("saved inbox view")
+        verbose_name_plural = _("saved inbox views")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="conversations_savedview_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

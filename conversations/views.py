@@ -1,40 +1,145 @@
-"""The conversation desk in the web UI: the inbox and one conversation. Thin: read through
-the selectors (scoped by the policy), render."""
+"""The conversation desk in the web UI: the inbox (with its live count and saved views) and
+one conversation (with its notes and who else is looking). Thin: read through the
+selectors (scoped by the policy), call a service, render."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from conversations import selectors
-from conversations.forms import AssignForm, InboxFilterForm, StatusForm
-from conversations.models import Conversation
+from conversations.forms import AssignForm, InboxFilterForm, NoteForm, SavedViewForm, StatusForm
+from conversations.models import Conversation, SavedView
 from conversations.services import desk
+from conversations.services.inbox import (
+    conversation_note_add,
+    conversation_presence_beat,
+    saved_view_delete,
+    saved_view_save,
+)
 from diplomacy_hub import policy
+from diplomacy_hub.ids import parse_id
+from diplomacy_hub.pagination import CappedPaginator
 from posts.lifecycle import InvalidTransition
 
 CONVERSATIONS_PER_PAGE = 50
+# The inbox counts this many conversations at most (200 pages): headquarters' whole history
+# is hundreds of thousands, and counting them all cost more than the page itself.
+INBOX_COUNT_CAP = 10_000
+# How often the pages ask: the inbox for its count of changes, a conversation for its viewers.
+LIVE_SECONDS = 15
+PRESENCE_BEAT_SECONDS = 20
+# The live inbox's cursor: microseconds since the epoch; anything else is refused.
+CURSOR_MAX = 2**53
+
+
+def _cursor(moment: datetime) -> str:
+    return str(int(moment.timestamp() * 1_000_000))
+
+
+def _since(value: str) -> datetime | None:
+    number = parse_id(value)
+    if number is None or number > CURSOR_MAX:
+        return None
+    return datetime.fromtimestamp(number / 1_000_000, tz=UTC)
+
+
+def _inbox_url(filters: dict[str, str]) -> str:
+    url = reverse("conversations:inbox")
+    return f"{url}?{urlencode(filters)}" if filters else url
 
 
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     if not policy.can(request.user, "conversation.inbox"):
         raise PermissionDenied
+    # Taken before the read: what changes while the page is built is counted as new.
+    cursor = _cursor(timezone.now())
     filters = InboxFilterForm(request.GET or None, user=request.user)
     conversations = selectors.inbox(user=request.user, **filters.filters())
+    raw = filters.raw_filters()
+    views = list(selectors.saved_views_of(request.user))
+    current = _inbox_url(raw)
     return render(
         request,
         "conversations/inbox.html",
         {
-            "page": Paginator(conversations, CONVERSATIONS_PER_PAGE).get_page(request.GET.get("page")),
+            "page": CappedPaginator(conversations, CONVERSATIONS_PER_PAGE, cap=INBOX_COUNT_CAP).get_page(
+                request.GET.get("page")
+            ),
             "filters": filters,
+            "saved_views": [(view, _inbox_url(view.filters), _inbox_url(view.filters) == current) for view in views],
+            "view_form": SavedViewForm(),
+            "filters_query": urlencode(raw),
+            "live_url": f"{reverse('conversations:inbox_changes')}?{urlencode({**raw, 'since': cursor})}",
+            "live_seconds": LIVE_SECONDS,
         },
     )
+
+
+@require_GET
+def inbox_changes(request: HttpRequest) -> JsonResponse:
+    """The live inbox's question, every few seconds: how many conversations of this inbox
+    changed since the page was shown. One count; the page offers to show them rather than
+    moving the list under the reader's eyes."""
+    if not policy.can(request.user, "conversation.inbox"):
+        raise PermissionDenied
+    since = _since(request.GET.get("since", ""))
+    if since is None:
+        return JsonResponse({"error": _("This address is not valid: reload the inbox.")}, status=400)
+    filters = InboxFilterForm(request.GET, user=request.user)
+    changed = selectors.inbox_changed_since(user=request.user, since=since, **filters.filters())
+    return JsonResponse(
+        {
+            "changed": changed,
+            "message": ngettext(
+                "%(count)d conversation is new or changed.", "%(count)d conversations are new or changed.", changed
+            )
+            % {"count": changed}
+            if changed
+            else "",
+            "show": _("Show"),
+        }
+    )
+
+
+@require_POST
+def inbox_view_save(request: HttpRequest) -> HttpResponse:
+    """Save the inbox's current filters (sent with the form) under a name."""
+    policy.require(request.user, "inbox_view.save")
+    form = SavedViewForm(request.POST)
+    filters = InboxFilterForm(request.POST, user=request.user)
+    raw = filters.raw_filters()
+    if not form.is_valid():
+        _say_problems(request, ValidationError([problem for problems in form.errors.values() for problem in problems]))
+        return redirect(_inbox_url(raw))
+    try:
+        view = saved_view_save(actor=request.user, name=form.cleaned_data["name"], filters=raw)
+    except ValidationError as error:
+        _say_problems(request, error)
+        return redirect(_inbox_url(raw))
+    messages.success(request, _("The view “%(name)s” is saved.") % {"name": view.name})
+    return redirect(_inbox_url(view.filters))
+
+
+@require_POST
+def inbox_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    try:
+        saved_view_delete(actor=request.user, view_id=view_id)
+    except SavedView.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("The view is deleted."))
+    return redirect("conversations:inbox")
 
 
 def _visible(request: HttpRequest, conversation_id: int) -> Conversation:
@@ -53,12 +158,18 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     can_handle = policy.can(request.user, "conversation.handle", conversation)
     items = list(selectors.conversation_items(conversation))
     authors = sorted({item.author_id for item in items if item.author_id})
+    may_note = policy.can(request.user, "conversation.note", conversation)
     return render(
         request,
         "conversations/conversation_detail.html",
         {
             "conversation": conversation,
             "items": items,
+            "thread": selectors.conversation_thread(items),
+            "notes": list(selectors.conversation_notes(conversation)),
+            "note_form": NoteForm() if may_note else None,
+            "viewers": _names(selectors.conversation_viewers(conversation_id=conversation.pk, user=request.user)),
+            "presence_seconds": PRESENCE_BEAT_SECONDS,
             "original": selectors.original_post_text(conversation),
             "earlier": list(selectors.earlier_exchanges(conversation, author_ids=authors)) if authors else [],
             "can_handle": can_handle,
@@ -76,6 +187,10 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             else None,
         },
     )
+
+
+def _names(users: list) -> list[str]:
+    return [user.get_full_name() or user.username for user in users]
 
 
 def _say_problems(request: HttpRequest, error: Exception) -> None:
@@ -121,3 +236,34 @@ def conversation_assign(request: HttpRequest, conversation_id: int) -> HttpRespo
     else:
         messages.success(request, _("The assignment is saved."))
     return redirect(conversation)
+
+
+@require_POST
+def conversation_note(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _visible(request, conversation_id)
+    policy.require(request.user, "conversation.note", conversation)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        _say_problems(request, ValidationError([problem for problems in form.errors.values() for problem in problems]))
+        return redirect(conversation)
+    try:
+        conversation_note_add(actor=request.user, conversation_id=conversation.pk, body=form.cleaned_data["body"])
+    except ValidationError as error:
+        _say_problems(request, error)
+    else:
+        messages.success(request, _("The note is saved."))
+    return redirect(f"{conversation.get_absolute_url()}#notes-heading")
+
+
+@require_POST
+def conversation_presence(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    """The page's heartbeat: "I am looking at it"; answers who else is."""
+    conversation = _visible(request, conversation_id)
+    conversation_presence_beat(user=request.user, conversation=conversation)
+    names = _names(selectors.conversation_viewers(conversation_id=conversation.pk, user=request.user))
+    return JsonResponse(
+        {
+            "viewers": names,
+            "message": _("Also looking at it now: %(names)s.") % {"names": ", ".join(names)} if names else "",
+        }
+    )

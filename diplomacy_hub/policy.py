@@ -192,6 +192,10 @@ def _role(*roles: str) -> Rule:
     return rule
 
 
+def _may_handle_conversation(user: Any, obj: Any) -> bool:
+    return _is_officer_of(user, obj) or has_role(user, Role.PRESS_OFFICE, Role.CRISIS_UNIT)
+
+
 RULES: dict[str, Rule] = {
     # Missions, staff, social accounts and the audit log.
     "mission.view": _may_view,
@@ -225,10 +229,15 @@ RULES: dict[str, Rule] = {
     # The conversation desk: what the public says to a mission is seen like its messages.
     "conversation.inbox": _has_a_role,
     "conversation.view": _may_view,
-    # Set its status, assign it: the mission's officers, the press office and the crisis unit.
-    "conversation.handle": lambda user, obj: (
-        _is_officer_of(user, obj) or has_role(user, Role.PRESS_OFFICE, Role.CRISIS_UNIT)
-    ),
+    # Set its status, assign it, write an internal note: the mission's officers, the press
+    # office and the crisis unit.
+    "conversation.handle": _may_handle_conversation,
+    "conversation.note": _may_handle_conversation,
+    # Say "I am looking at it" (presence): whoever may see it.
+    "conversation.presence": _may_view,
+    # Saved inbox views: each user's own.
+    "inbox_view.save": _has_a_role,
+    "inbox_view.delete": lambda user, view: getattr(view, "owner_id", None) == user.pk,
 }
 
 

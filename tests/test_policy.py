@@ -91,6 +91,12 @@ EXPECTED = {
     "conversation.inbox": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: always},
     "conversation.view": VIEW,
     "conversation.handle": {OFFICER: own_mission, PRESS: always, CRISIS: always, ADMIN: never},
+    "conversation.note": {OFFICER: own_mission, PRESS: always, CRISIS: always, ADMIN: never},
+    "conversation.presence": VIEW,
+    "inbox_view.save": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: always},
+    # Only the owner deletes a saved view (test_only_the_owner_deletes_a_saved_view): the
+    # objects of the matrix are nobody's view.
+    "inbox_view.delete": {OFFICER: never, PRESS: never, CRISIS: never, ADMIN: never},
 }
 DECISIONS = ["message.approve", "message.request_changes", "message.reject"]
 
@@ -219,3 +225,14 @@ def test_scope_gives_nothing_to_a_user_without_role_or_anonymous():
     SocialAccountFactory(mission=mission(OWN))
     assert not policy.scope(UserFactory(missions=[OWN]), SocialAccount.objects.all()).exists()
     assert not policy.scope(AnonymousUser(), SocialAccount.objects.all()).exists()
+
+
+def test_only_the_owner_deletes_a_saved_view():
+    @dataclass(frozen=True)
+    class ViewLike:
+        owner_id: int
+
+    owner = UserFactory(username="owner", roles=[OFFICER], missions=[OWN])
+    other = UserFactory(username="other", roles=list(Role.values), missions=[OWN])
+    assert policy.can(owner, "inbox_view.delete", ViewLike(owner.pk))
+    assert not policy.can(other, "inbox_view.delete", ViewLike(owner.pk))

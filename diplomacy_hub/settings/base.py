@@ -306,8 +306,11 @@ CELERY_IMPORTS = ("diplomacy_hub.mail",)
 # --- Publishing engine (posts/services/dispatch.py, delivery.py, sweeper.py, health.py) ---
 # Seconds unless said otherwise. Tests and drills shorten them through the environment.
 # Workers run the threads pool (the work waits on networks, not on the CPU); see the Procfile:
-#   celery -A diplomacy_hub worker -Q crisis -P threads -c 32          (two processes)
+#   celery -A diplomacy_hub worker -Q crisis -P threads -c 4           (two processes)
 #   celery -A diplomacy_hub worker -Q publish,maintenance -P threads -c 16
+# A Celery thread claims a batch (PUBLISH_BATCH_SIZE) and hands its calls to the process's
+# call threads (PUBLISH_CALL_THREADS): 4 x 16 claims keep a crisis process's 64 call threads
+# busy, 128 calls in flight on two processes.
 # Beat's tick of the dispatcher: a post scheduled for 10:00 leaves within this (plus one
 # publish). A tick with nothing due is one indexed read and one heartbeat write.
 DISPATCH_INTERVAL = env.float("DISPATCH_INTERVAL", default=1.0)
@@ -322,8 +325,12 @@ PUBLISH_MAX_ATTEMPTS = env.int("PUBLISH_MAX_ATTEMPTS", default=8)
 # attempts written in one, their message's checks and content done once.
 PUBLISH_BATCH_SIZE = env.int("PUBLISH_BATCH_SIZE", default=16)
 # Threads per worker process for the networks' calls (a batch claims no more than are
-# free); 0 sends each batch's calls one after the other in the task's own thread.
-PUBLISH_CALL_THREADS = env.int("PUBLISH_CALL_THREADS", default=32)
+# free); 0 sends each batch's calls one after the other in the task's own thread. 64: a
+# crisis process spends about 3 ms of CPU per delivery, so 64 calls of ~350 ms each keep
+# about half a core busy, and two processes send 128 at a time. That is within every
+# network's budget: the budgets (PUBLISH_RATE_LIMITS) count calls, not concurrency, and no
+# network documents a limit on concurrent publish calls across accounts.
+PUBLISH_CALL_THREADS = env.int("PUBLISH_CALL_THREADS", default=64)
 # Attempt n that failed for sure waits BASE * 2**(n-1), capped, ±JITTER: 30 s ... 20 min,
 # eight attempts over about an hour.
 PUBLISH_BACKOFF_BASE = env.float("PUBLISH_BACKOFF_BASE", default=30.0)

@@ -100,6 +100,12 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "conversations:detail": ("LANAAA", "LMMMMM"),  # conversation.view
     "conversations:status": ("LMMMMM", "LANAAF"),  # conversation.handle: not administrators
     "conversations:assign": ("LMMMMM", "LANAAF"),
+    "conversations:note": ("LMMMMM", "LANAAF"),  # conversation.note: those who handle it
+    "conversations:presence": ("LMMMMM", "LANAAA"),  # conversation.presence: those who see it
+    "conversations:inbox_changes": ("LAAAAA", "LMMMMM"),  # scoped count
+    # Saved inbox views: each user's own; someone else's view is not found.
+    "conversations:view_save": ("LMMMMM", "LAAAAA"),
+    "conversations:view_delete": ("LMMMMM", "LANNNN"),
     # The networks' webhooks: public, but a subscription check without the network's token
     # and a POST without its signature are refused to everyone.
     "conversations:webhook_x": ("FFFFFF", "FFFFFF"),

@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from api.models import AllowedHost, ApiToken, WebhookEndpoint
-from conversations.models import Item
+from conversations.models import Item, SavedView
 from embassies.roles import Role
 from security.models import Invitation
 
@@ -117,6 +117,7 @@ DEFAULT_OBJECT = {
     "user_id": lambda w: w.users["officer_a"].pk,
     "conversation_id": lambda w: w.conversation_a.pk,
     "invitation_id": lambda w: _pending_invitation(w).pk,
+    "view_id": lambda w: _saved_view(w).pk,
     "token": lambda w: "no-such-invitation-token",
     "language": lambda w: "fr",
     "kind": lambda w: "person",
@@ -177,6 +178,14 @@ def _pending_invitation(world) -> Invitation:
     return invitation
 
 
+def _saved_view(world):
+    """Officer A's saved inbox view: theirs alone to delete."""
+    view, _created = SavedView.objects.get_or_create(
+        owner=world.users["officer_a"], name="Mission A, new", defaults={"filters": {"status": "new"}}
+    )
+    return view
+
+
 def _version(message) -> int:
     """The message's version as the database holds it now (the page would show it)."""
     return type(message).objects.values_list("version", flat=True).get(pk=message.pk)
@@ -188,6 +197,7 @@ def _version(message) -> int:
 # refusal can only come from the access check (an empty form would answer 400, "A", to
 # everyone the view lets in, whatever the service would have said).
 DATA_FOR = {
+    "conversations:inbox_changes": lambda w: {"since": "1"},
     "posts:message_autosave": lambda w: {"message": w.message_a.pk},
     "posts:message_preview": lambda w: {"message": w.message_a.pk},
     "posts:time_in_hq": lambda w: {"mission": w.mission_a.pk},

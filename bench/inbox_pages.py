@@ -1,0 +1,340 @@
+"""The conversation desk's pages under 1,000,000 items: p50 and p95 with 20 concurrent
+clients, and the queries each page makes at two sizes of the same data.
+
+`python -m bench.inbox_pages [--quick]` (normally through `python -m bench.run`):
+
+1. A database of its own (`dh_bench_inbox_pages`, or var/bench/inbox_pages.sqlite3),
+   migrated, with bench/data.py's 2,000 users and 1,084 accounts.
+2. A year of the public's words, written by COPY (bench/data.py's Writer): 250,000
+   conversations on the 1,084 accounts (1 to 7 items each, 1,000,000 items in all; 25,000
+   with --quick), one in ten of the last weeks still to do (new, open, awaiting clearance,
+   waiting for the author), with priorities, categories, languages, due times and some
+   escalated; the others resolved or closed. Authors come back: about 200,000 of them.
+3. One conversation in 100 is written first and every page's queries are counted
+   (in-process, on a session of the role that uses the page); then the rest, and they are
+   counted again: a page whose count grows with the data has a query in a loop.
+4. gunicorn (2 workers x 4 threads, as the Procfile) and `wrk` (or a Python client of the
+   same shape) keep 20 connections busy on each page in turn (bench/pages.py's load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import django
+from django.conf import settings
+from django.db import connection
+
+from bench.common import (
+    SETTINGS_MODULE,
+    Backend,
+    BenchError,
+    Stack,
+    create_database,
+    drop_database,
+    free_port,
+    keep_databases,
+    machine,
+    now_iso,
+)
+from bench.data import DAY, mix
+from bench.pages import TARGET_P95_MS, _check, _differences, _drain, load, session_for
+
+FULL_CONVERSATIONS = 250_000
+QUICK_CONVERSATIONS = 25_000
+STRIDE = 100  # the small sample: one conversation in 100
+ACTIVE_SHARE = 0.1  # the last tenth of the year's conversations holds the work to do
+LANGUAGES = ("en", "fr", "ar", "es", "ru", "zh", "pt", "de")
+CATEGORIES = ("consular", "press", "praise", "hostile", "spam", "distress", "policy", "unsorted")
+ACTIVE_STATUSES = ("new", "new", "open", "awaiting_clearance", "waiting_for_author")
+KINDS = {"twitter": "reply", "facebook": "comment", "youtube": "comment", "flickr": "comment"}
+WORDS = (
+    "Hello, how do I renew my passport at the embassy? My appointment was cancelled twice and I travel soon.",
+    "Merci pour la réception d'hier, très belle soirée !",
+    "هل القنصلية مفتوحة يوم الجمعة للتأشيرات؟",
+    "Journalist here: can the embassy comment on the minister's visit next week?",
+    "¿Está abierto el consulado el viernes?",
+)
+
+
+def items_in(c: int) -> int:
+    """Conversation c's number of items: 1 to 7, four on average."""
+    return 1 + mix(c, 11) % 7
+
+
+def conversation_row(c: int, total: int, now: datetime, people: dict, accounts: list[tuple[int, int, str]]) -> dict:
+    """Conversation c (id c + 1): its account, time and fate depend on c and `total` only."""
+    account_id, mission_id, network = accounts[mix(c, 1) * 7919 % len(accounts)]
+    if c == focus_index(total):
+        account_id, mission_id, network = focus_account(people, accounts)
+    last = now - 365 * DAY * (1 - (c + 1) / total)
+    active = c >= total * (1 - ACTIVE_SHARE)
+    r = mix(c, 2)
+    status = ACTIVE_STATUSES[r % len(ACTIVE_STATUSES)] if active else ("resolved" if r < 800 else "closed")
+    due = last + timedelta(hours=1 + mix(c, 3) % 48) if active else None
+    return {
+        "id": c + 1,
+        "mission_id": mission_id,
+        "account_id": account_id,
+        "network": network,
+        "thread_id": f"bench-thread-{c}",
+        "status": status,
+        "close_reason": "no_reply_needed" if status == "closed" else "",
+        "category": CATEGORIES[mix(c, 4) % len(CATEGORIES)],
+        "priority": 1 + mix(c, 5) % 4,
+        "language": LANGUAGES[mix(c, 6) % len(LANGUAGES)],
+        "tags": [],
+        "due_at": due,
+        "escalated_at": last + timedelta(hours=2) if active and r % 20 == 0 else None,
+        "item_count": items_in(c),
+        "last_item_at": last,
+        "created_at": last - timedelta(hours=items_in(c)),
+        "updated_at": last,
+    }
+
+
+def focus_index(total: int) -> int:
+    """The conversation whose page is measured: recent, still to do, in the sample."""
+    return total - STRIDE
+
+
+def focus_account(people: dict, accounts: list[tuple[int, int, str]]) -> tuple[int, int, str]:
+    """An X account of the mission of the first benchmark officer (whose session is used)."""
+    mission_id = people["missions"][0][0]
+    return next(account for account in accounts if account[1] == mission_id and account[2] == "twitter")
+
+
+def generate(*, total: int, indices, now: datetime, people: dict) -> dict[str, int]:
+    """Write conversations `indices` (of `total`) and their items, by COPY."""
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
+    from bench.data import Writer, reset_sequences
+    from channels.models import SocialAccount
+    from conversations.models import Conversation, Item
+
+    accounts = list(SocialAccount.objects.order_by("pk").values_list("pk", "mission_id", "network"))
+    conversations = Writer(Conversation, explicit_id=True)
+    items = Writer(Item)
+    for c in indices:
+        row = conversation_row(c, total, now, people, accounts)
+        conversations.add(row)
+        count = row["item_count"]
+        for n in range(count):
+            at = row["last_item_at"] - timedelta(hours=count - 1 - n)
+            # Authors come back: about 200,000 of them, some to the same mission.
+            author = f"author-{mix(c, 7 + n) * 200 + mix(c + n, 9) % 200}"
+            items.add(
+                {
+                    "network": row["network"],
+                    "external_id": f"{c}-{n}",
+                    "account_id": row["account_id"],
+                    "conversation_id": row["id"],
+                    "kind": KINDS[row["network"]],
+                    "parent_id": f"{c}-{n - 1}" if n and mix(c, n) < 500 else "",
+                    "answers_post_id": "",
+                    "author_id": author,
+                    "author_name": f"Person {author[7:]}",
+                    "author_handle": f"@p{author[7:]}",
+                    "text": WORDS[(c + n) % len(WORDS)],
+                    "language": row["language"],
+                    "url": f"https://x.com/i/web/status/{c}{n}",
+                    "created_at_network": at,
+                    "edited_at": None,
+                    "version_at": at,
+                    "deleted_at": None,
+                    "first_seen_at": at,
+                    "updated_at": at,
+                    "raw_event_id": None,
+                }
+            )
+        # The conversations before their items (each COPY is checked on its own), and before
+        # the Writer's own flush at 50,000 rows.
+        if len(items.buffer) >= 40_000:
+            conversations.flush()
+            items.flush()
+    conversations.flush()
+    items.flush()
+    reset_sequences([Conversation, Item])
+    return {"conversations": conversations.count, "items": items.count}
+
+
+def pages(conversation_id: int, now_cursor: str) -> dict[str, tuple[str, str]]:
+    """{key: (path, role)} of the pages measured."""
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
+    from django.urls import reverse
+
+    inbox = reverse("conversations:inbox")
+    detail = reverse("conversations:detail", args=[conversation_id])
+    return {
+        "inbox_headquarters": (inbox, "press_office"),
+        "inbox_hq_to_do_region": (
+            f"{inbox}?{urlencode({'status': 'active', 'region': 'Europe'})}",
+            "press_office",
+        ),
+        "inbox_hq_overdue": (f"{inbox}?due=overdue", "press_office"),
+        "inbox_officer": (inbox, "officer"),
+        "inbox_live_count": (
+            f"{reverse('conversations:inbox_changes')}?{urlencode({'since': now_cursor})}",
+            "press_office",
+        ),
+        "conversation_press": (detail, "press_office"),
+        "conversation_officer": (detail, "officer"),
+        "dashboard_press": (reverse("posts:dashboard"), "press_office"),
+    }
+
+
+def count_queries(paths: dict[str, tuple[str, str]], sessions: dict[str, str]) -> dict[str, dict]:
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for key, (path, role) in paths.items():
+        client = Client()
+        client.cookies[settings.SESSION_COOKIE_NAME] = sessions[role]
+        client.get(path)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path)
+        counts[key] = {
+            "queries": len(captured.captured_queries),
+            "status": response.status_code,
+            "bytes": len(response.content),
+            "sql": [query["sql"] for query in captured.captured_queries],
+        }
+    return counts
+
+
+def _uncursored(queries: list[str]) -> list[str]:
+    """The queries without the numbers of psycopg's named cursors (a new one each request)."""
+    return [re.sub(r"_django_curs_\d+_sync_\d+", "_django_curs", query) for query in queries]
+
+
+def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None) -> dict:
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
+    from bench import data
+
+    backend = Backend.from_environment()
+    name = "inbox_pages_quick" if quick else "inbox_pages"
+    database_url = backend.database_for(name)
+    total = QUICK_CONVERSATIONS if quick else FULL_CONVERSATIONS
+    seconds = seconds or (5.0 if quick else 15.0)
+    started = time.monotonic()
+    create_database(database_url)
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+
+    django.setup()
+
+    now = data._dataset_now()
+    print(f"inbox_pages: {total:,} conversations on {backend.name}", flush=True)
+    people = data.seed_people_and_accounts()
+    sample = set(range(0, total, STRIDE))
+    small = generate(total=total, indices=sorted(sample), now=now, people=people)
+    cursor = str(int((now - timedelta(hours=1)).timestamp() * 1_000_000))
+    paths = pages(focus_index(total) + 1, cursor)
+    sessions = {role: session_for(role) for role in {role for _path, role in paths.values()}}
+    counts_small = count_queries(paths, sessions)
+    grown_at = time.monotonic()
+    large = generate(total=total, indices=(c for c in range(total) if c not in sample), now=now, people=people)
+    generate_seconds = time.monotonic() - grown_at
+    if connection.vendor == "postgresql":
+        with connection.cursor() as db:
+            db.execute("ANALYZE")
+    counts_large = count_queries(paths, sessions)
+    connection.close()
+    setup_seconds = time.monotonic() - started
+    load_before = os.getloadavg()
+
+    stack = Stack(name=name, backend=backend, database_url=database_url)
+    results: dict[str, dict] = {}
+    try:
+        port = free_port()
+        stack.start_gunicorn(port, workers=2, threads=4)
+        base = f"http://127.0.0.1:{port}"
+        for key, (path, role) in paths.items():
+            _drain(base)
+            url = f"{base}{path}"
+            cookie = f"{settings.SESSION_COOKIE_NAME}={sessions[role]}"
+            check = _check(url, cookie)
+            if check != 200:
+                results[key] = {"status": check, "error": f"answered {check}, not 200"}
+                continue
+            load(url, cookie, clients=clients, seconds=max(3.0, seconds / 3))  # warm-up
+            alone = load(url, cookie, clients=1, seconds=max(2.0, seconds / 3))
+            measured = load(url, cookie, clients=clients, seconds=seconds)
+            results[key] = {
+                "path": path,
+                "role": role,
+                **measured,
+                "alone_p50_ms": alone["p50_ms"],
+                "alone_p95_ms": alone["p95_ms"],
+                "requests_per_second": round(measured["requests"] / measured["seconds"], 1),
+                "queries": counts_large[key]["queries"],
+                "queries_small": counts_small[key]["queries"],
+                "bytes": counts_large[key]["bytes"],
+            }
+            extra = _differences(_uncursored(counts_small[key]["sql"]), _uncursored(counts_large[key]["sql"]))
+            if extra:
+                results[key]["queries_differ"] = extra
+            print(
+                f"  {key:24} p50 {measured['p50_ms']:7.1f} ms  p95 {measured['p95_ms']:7.1f} ms  "
+                f"alone p50 {alone['p50_ms']:6.1f} ms  {results[key]['queries']} queries",
+                flush=True,
+            )
+        memory = stack.peak_rss_mb("web")
+    finally:
+        stack.stop()
+        if not keep_databases():
+            drop_database(database_url)
+    load_after = os.getloadavg()
+    measured_pages = [r for r in results.values() if "p95_ms" in r]
+    return {
+        "pages": results,
+        "queries_constant": all(counts_small[key]["queries"] == counts_large[key]["queries"] for key in counts_large),
+        "p95_max_ms": max((r["p95_ms"] for r in measured_pages), default=None),
+        "p95_target_ms": TARGET_P95_MS,
+        "clients": clients,
+        "seconds_per_page": seconds,
+        "conversations": small["conversations"] + large["conversations"],
+        "items": small["items"] + large["items"],
+        "small_sample": small,
+        "generate_seconds": round(generate_seconds, 1),
+        "setup_seconds": round(setup_seconds, 1),
+        "gunicorn": "2 workers x 4 threads",
+        "web_rss_mb": memory,
+        "load_average_before": [round(value, 2) for value in load_before],
+        "load_average_after": [round(value, 2) for value in load_after],
+        "backend": backend.name,
+        "quick": quick,
+        "date": now_iso(),
+        "machine": machine(),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="25,000 conversations (about 100,000 items)")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, help="load per page (default 15, quick 5)")
+    parser.add_argument("--out", help="write the result here as JSON")
+    args = parser.parse_args(argv)
+    try:
+        result = run(quick=args.quick, clients=args.clients, seconds=args.seconds)
+    except BenchError as error:
+        print(f"inbox_pages: {error}", file=sys.stderr)
+        sys.exit(1)
+    text = json.dumps(result, indent=2, default=str)
+    if args.out:
+        Path(args.out).write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

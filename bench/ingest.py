@@ -1,0 +1,302 @@
+"""The ingestion burst: 10,000 items said in one go to 300 accounts (75 missions, each on
+X, Facebook, YouTube and Flickr), half pushed by webhook and half found by polling, with
+overlaps: stored and threaded (and triaged, when the rules run at ingestion) with nothing
+lost and nothing duplicated. Reports the seconds from the burst to the last item stored.
+
+`python -m bench.ingest [--quick]` (normally through `python -m bench.run`):
+
+1. A database of its own (`dh_bench_ingest`, or var/bench/ingest.sqlite3), migrated, with
+   one connected sandbox account per mission and network (bench/fanout.py's), and one
+   photo published on each Flickr account (Flickr's comments are on photos only).
+2. The sandbox, gunicorn (2 workers x 4 threads, as the Procfile's web) for the webhooks,
+   the Procfile's `listen` worker and beat (ticking every second). The sandbox pushes X's
+   and Facebook's items to the webhooks, each sent twice one time in five, out of order
+   and eight at once; every account, the pushed ones included, is polled once the burst is
+   said: X's and Facebook's items arrive both ways, YouTube's and Flickr's by polling.
+3. The burst: `POST /_sandbox/public/burst` (10,000 items, the missions' languages, some
+   edited, some deleted). The clock runs from that request until every item the sandbox
+   holds (deleted ones aside: one deleted before any poll may never be seen) is stored.
+4. Then: lost (said, not stored), duplicated (stored twice, or stored but never said),
+   conversations against the threads said, the webhooks' answers (200 only, never a 4xx
+   or 5xx of ours), the load average of the machine (it is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import django
+from django.db import connection
+from django.utils import timezone
+
+from bench.common import (
+    SETTINGS_MODULE,
+    Backend,
+    BenchError,
+    Stack,
+    create_database,
+    drop_database,
+    free_port,
+    keep_databases,
+    machine,
+    now_iso,
+    procfile_workers,
+    wait_for,
+)
+
+NETWORKS = ("twitter", "facebook", "youtube", "flickr")
+PUSHED = ("twitter", "facebook")
+FULL = {"items": 10_000, "missions": 75}  # 300 accounts
+QUICK = {"items": 1_000, "missions": 10}  # 40 accounts
+TARGET_SECONDS = 30.0
+WEBHOOK_PATHS = {"twitter": "/conversations/webhooks/x/", "facebook": "/conversations/webhooks/facebook/"}
+# The polls of the run: beat every second, every account claimed at once, and none polled
+# twice within the run (the networks' own intervals are minutes to an hour).
+LISTEN_ENV = {
+    "LISTEN_TICK": "1",
+    "LISTEN_BATCH_SIZE": "1000",
+    "LISTEN_INTERVALS": json.dumps(dict.fromkeys(NETWORKS, 3600)),
+}
+
+
+def publish_flickr_photos(*, accounts) -> int:
+    """One photo on each Flickr account, through the adapter and its SDK: what the public
+    comments on. Not timed."""
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
+    from channels.adapters.base import Content, MediaFile
+    from channels.services import adapter_for
+    from live.media_samples import png_bytes
+
+    with tempfile.NamedTemporaryFile(suffix=".png", delete=False) as handle:
+        handle.write(png_bytes(64, 48))
+    try:
+        media = MediaFile(
+            path=handle.name,
+            mime_type="image/png",
+            kind="image",
+            size=Path(handle.name).stat().st_size,
+            alt_text="A navy square",
+        )
+        for account in accounts:
+            adapter_for(account).publish(
+                account.open_credentials(), Content(text="Bench photo", title="Bench photo", media=(media,))
+            )
+    finally:
+        os.unlink(handle.name)
+    return len(accounts)
+
+
+def expected_items(stack: Stack) -> tuple[set[tuple[str, str]], set[tuple[str, str]], int]:
+    """(network, id) of what the sandbox's public said and did not delete, of everything it
+    said, and the number of threads (per account) said."""
+    said = stack.sandbox("GET", "public")["said"]
+    live = {(item["network"], item["id"]) for item in said if not item["deleted"]}
+    every = {(item["network"], item["id"]) for item in said}
+    threads = {(item["network"], item["account"], item["thread"] or item["id"]) for item in said}
+    return live, every, len(threads)
+
+
+def stored_items() -> list[tuple[str, str]]:
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
+    from conversations.models import Item
+
+    return list(Item.objects.values_list("network", "external_id"))
+
+
+def pushes_settled(stack: Stack) -> dict:
+    """The sandbox's pushes, once every one sent has its answer (or after 60 s)."""
+    last = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        targets = {target["network"]: target for target in stack.sandbox("GET", "webhooks")["webhooks"]}
+        state = {network: (t["sent"], sum(t["answers"].values())) for network, t in targets.items()}
+        if state == last and all(sent == answered for sent, answered in state.values()):
+            return targets
+        last = state
+        time.sleep(0.5)
+    return targets
+
+
+def run(*, quick: bool = False, items: int | None = None, missions: int | None = None, name: str = "") -> dict:
+    size = {
+        **(QUICK if quick else FULL),
+        **({"items": items} if items else {}),
+        **({"missions": missions} if missions else {}),
+    }
+    backend = Backend.from_environment()
+    name = name or ("ingest_quick" if quick else "ingest")
+    database_url = backend.database_for(name)
+    started = time.monotonic()
+    create_database(database_url)
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    os.environ.update(LISTEN_ENV)
+
+    django.setup()
+
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
+    from django.conf import settings
+    from django.db.models import Count
+
+    from bench.fanout import seed_accounts
+    from channels.models import SocialAccount
+    from channels.services import adapter_for
+    from conversations.models import Conversation, ListenCursor, RawEvent
+    from conversations.services.polling import cursors_open
+
+    accounts = seed_accounts(networks=NETWORKS, missions_limit=size["missions"])
+    stack = Stack(name=name, backend=backend, database_url=database_url, env=dict(LISTEN_ENV))
+    try:
+        settings.SANDBOX_URL = stack.start_sandbox()  # the adapters of this process too
+        stack.use_in_this_process()
+        every_account = list(SocialAccount.objects.select_related("mission").order_by("pk"))
+        publish_flickr_photos(accounts=[a for a in every_account if a.network == "flickr"])
+        for account in every_account:
+            if account.network == "facebook":
+                # What connecting a Page does: the sandbox pushes its feed from now on.
+                adapter_for(account).subscribe_to_feed(account.open_credentials())
+        # The cursors exist, and none is due before the burst.
+        cursors_open()
+        ListenCursor.objects.update(next_poll_at=timezone.now() + timedelta(days=1))
+
+        port = free_port()
+        hub = f"http://127.0.0.1:{port}"
+        stack.start_gunicorn(port, workers=2, threads=4)
+        listen = [worker for worker in procfile_workers() if "listen" in worker.queues.split(",")]
+        if not listen:
+            raise BenchError("The Procfile has no worker for the listen queue.")
+        stack.start_procfile_workers(listen)
+        stack.start_beat()
+        stack.wait_ready()
+        for network in PUSHED:
+            stack.sandbox(
+                "POST",
+                "webhooks",
+                json={
+                    "network": network,
+                    "url": hub + WEBHOOK_PATHS[network],
+                    "secret": settings.SOCIAL_APPS[network]["client_secret"],
+                    "duplicate_rate": 0.2,
+                    "shuffle": True,
+                    "concurrency": 8,
+                },
+            )
+        connection.close()
+        setup_seconds = time.monotonic() - started
+        load_before = os.getloadavg()
+
+        clock = time.monotonic()
+        burst = stack.sandbox(
+            "POST",
+            "public/burst",
+            json={
+                "accounts": [
+                    {"network": a.network, "account": a.network_account_id, "languages": a.mission.languages}
+                    for a in every_account
+                ],
+                "count": size["items"],
+                "seed": 14,
+                "spread_seconds": 600,
+            },
+        )
+        said_seconds = time.monotonic() - clock
+        ListenCursor.objects.update(next_poll_at=timezone.now())  # every account polled now
+        live, every, threads = expected_items(stack)
+
+        # When a half, nine tenths and all of the items were stored (seconds after the burst).
+        milestones: dict[str, float] = {}
+
+        def all_stored() -> bool:
+            stack.check_alive()
+            have = len(live & set(stored_items()))
+            for label, share in (("half", 0.5), ("nine_tenths", 0.9), ("all", 1.0)):
+                if label not in milestones and have >= share * len(live):
+                    milestones[label] = round(time.monotonic() - clock, 2)
+            return have == len(live)
+
+        try:
+            wait_for(all_stored, 300 if quick else 900, interval=0.25, what="every item to be stored")
+            timed_out = False
+        except BenchError:
+            timed_out = True
+        seconds = time.monotonic() - clock
+        load_after = os.getloadavg()
+        pushes = pushes_settled(stack)
+        stored = stored_items()
+        unique = set(stored)
+        conversations = Conversation.objects.count()
+        triaged = Conversation.objects.exclude(category="unsorted").count()
+        raw_events = dict(
+            RawEvent.objects.values_list("source").annotate(count=Count("pk")).values_list("source", "count")
+        )
+        cursors_failed = list(ListenCursor.objects.exclude(last_error="").values_list("last_error", flat=True)[:5])
+        polled = ListenCursor.objects.filter(last_success_at__isnull=False).count()
+        connection.close()
+    finally:
+        stack.stop()
+        if not keep_databases():
+            drop_database(database_url)
+    answers: dict[str, int] = {}
+    for target in pushes.values():
+        for status, count in target["answers"].items():
+            answers[status] = answers.get(status, 0) + count
+    return {
+        "items_said": burst["said"],
+        "items_live": len(live),
+        "accounts": accounts,
+        "stored": len(unique),
+        # Said and not stored when the run ended: lost, unless the run timed out first.
+        "lost": len(live - unique),
+        "duplicates": (len(stored) - len(unique)) + len(unique - every),
+        "timed_out": timed_out,
+        "seconds": round(seconds, 2),
+        "said_seconds": round(said_seconds, 2),
+        "stored_after_seconds": milestones,
+        "items_per_second": round(len(unique) / seconds, 1) if seconds else None,
+        "target_seconds": TARGET_SECONDS,
+        "conversations": conversations,
+        "threads_said": threads,
+        "triaged": triaged,
+        "raw_events": raw_events,
+        "pushed": {network: target["sent"] for network, target in pushes.items()},
+        "webhook_answers": answers,
+        "accounts_polled": polled,
+        "poll_errors": cursors_failed,
+        "load_average_before": [round(value, 2) for value in load_before],
+        "load_average_after": [round(value, 2) for value in load_after],
+        "setup_seconds": round(setup_seconds, 1),
+        "backend": backend.name,
+        "quick": quick,
+        "date": now_iso(),
+        "machine": machine(),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 items to 40 accounts")
+    parser.add_argument("--items", type=int, help="items in the burst (default 10,000; quick 1,000)")
+    parser.add_argument("--missions", type=int, help="missions, four accounts each (default 75; quick 10)")
+    parser.add_argument("--name", default="", help="of its database and logs (default ingest or ingest_quick)")
+    parser.add_argument("--out", help="write the result here as JSON")
+    args = parser.parse_args(argv)
+    try:
+        result = run(quick=args.quick, items=args.items, missions=args.missions, name=args.name)
+    except BenchError as error:
+        print(f"ingest: {error}", file=sys.stderr)
+        sys.exit(1)
+    text = json.dumps(result, indent=2, default=str)
+    if args.out:
+        Path(args.out).write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
