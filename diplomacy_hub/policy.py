@@ -181,6 +181,12 @@ def _may_operate(user, obj: Any) -> bool:
 Rule = Callable[[Any, Any], "bool | Refusal"]
 
 
+def _may_manage_occasion(user: Any, obj: Any = None) -> bool:
+    """The ministry's commemorations (no mission): the press office; a mission's events:
+    its officers too."""
+    return has_role(user, Role.PRESS_OFFICE) or (obj is not None and _is_officer_of(user, obj))
+
+
 def _has_a_role(user: Any, obj: Any = None) -> bool:
     return bool(roles_of(user))
 
@@ -226,6 +232,15 @@ RULES: dict[str, Rule] = {
     "publishing.pause": _role(Role.PRESS_OFFICE),
     "publishing.resume": _role(Role.PRESS_OFFICE),
     "health.view": _role(Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR),
+    # Global time (issue 18): desks and rosters, review targets, the calendar's own days,
+    # planned silences. Desks change nobody's rights: any press officer reviews anything.
+    "desk.manage": _role(Role.ADMINISTRATOR),
+    "desk.view": _role(Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR),
+    "review.targets": _role(Role.PRESS_OFFICE),
+    "silence.plan": _role(Role.PRESS_OFFICE, Role.CRISIS_UNIT),
+    "occasion.view": _has_a_role,
+    # The ministry's commemorations: the press office; a mission's events: its officers too.
+    "occasion.manage": _may_manage_occasion,
     # The conversation desk: what the public says to a mission is seen like its messages.
     "conversation.inbox": _has_a_role,
     "conversation.view": _may_view,

@@ -1,4 +1,5 @@
 import zoneinfo
+from datetime import time
 
 from django.conf import settings
 from django.db import models
@@ -68,6 +69,13 @@ class Mission(models.Model):
         _("publishing languages"),
         validators=[validate_language_codes],
         help_text=_('ISO 639-1 codes in order of preference, for example ["fr", "ja", "en"].'),
+    )
+    # The local day of its audience (issue 18 §5): when compose and approve suggest publishing.
+    audience_wakes = models.TimeField(
+        _("audience awake from"), default=time(7, 0), help_text=_("Local time, in the mission's zone.")
+    )
+    audience_sleeps = models.TimeField(
+        _("audience asleep from"), default=time(23, 0), help_text=_("Local time, in the mission's zone.")
     )
     is_active = models.BooleanField(_("active"), default=True)
 

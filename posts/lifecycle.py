@@ -286,6 +286,10 @@ register_event("delivery.retract_failed", _("could not be deleted"))
 # The pause switch.
 register_event("publishing.pause", _("paused publishing"), audited=True)
 register_event("publishing.resume", _("resumed publishing"), audited=True)
+register_event("publishing.silence", _("planned a silence"), audited=True)
+# The review desks' clock (posts.services.review_clock).
+register_event("message.offered", _("offered it to a desk"))
+register_event("message.passed_on", _("passed it on to the next desk on duty"))
 
 AUDITED_EVENTS = frozenset(name for name, kind in EVENTS.items() if kind.audited)
 AUTHORING_EVENTS = frozenset(name for name, kind in EVENTS.items() if kind.authoring)

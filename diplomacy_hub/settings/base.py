@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served by the app, no CDN
     "embassies",
     "channels",
+    "globaltime",
     "posts",
     "conversations",
     "demo",
@@ -293,6 +294,8 @@ CELERY_TASK_DEFAULT_ROUTING_KEY = "publish"
 CELERY_TASK_ROUTES = {
     "channels.*": {"queue": "maintenance"},
     "posts.sweep": {"queue": "maintenance"},
+    "posts.review_clock": {"queue": "maintenance"},
+    "posts.occasion_reminders": {"queue": "maintenance"},
     "mail.*": {"queue": "maintenance"},
     "posts.reconcile_delivery": {"queue": "maintenance"},
     # Hearing the public has its own lane: a slow network never delays publishing.
@@ -456,6 +459,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "posts.dispatch_due",
         "schedule": DISPATCH_INTERVAL,
         "options": {"queue": "publish", "expires": DISPATCH_INTERVAL * 2},
+    },
+    # Global time: the review desks' clock, and the reminders of the missions' recurring days.
+    "review-clock": {
+        "task": "posts.review_clock",
+        "schedule": 60.0,
+        "options": {"queue": "maintenance", "expires": 120.0},
+    },
+    "occasion-reminders": {
+        "task": "posts.occasion_reminders",
+        "schedule": 3600.0,
+        "options": {"queue": "maintenance", "expires": 1800.0},
     },
     "sweep": {
         "task": "posts.sweep",

@@ -451,10 +451,11 @@ def pauses_active() -> list[PublishingPause]:
 
 
 def pause_page_lists(*, now: datetime) -> dict:
-    """The pauses in force (with who started them) and those ended in the last 7 days."""
+    """The pauses and silences in force (with who started them) and the pauses a person
+    ended in the last 7 days (planned silences: posts.selectors.pauses.planned_silences)."""
     return {
         "pauses": list(
-            PublishingPause.objects.filter(ended_at__isnull=True).select_related("started_by").order_by("started_at")
+            PublishingPause.objects.filter(pausing.in_force_at(now)).select_related("started_by").order_by("started_at")
         ),
         "recent": list(
             PublishingPause.objects.filter(ended_at__isnull=False, ended_at__gte=now - timedelta(days=7))

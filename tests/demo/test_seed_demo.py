@@ -16,6 +16,9 @@ from demo.management.commands.seed_demo import DEMO_USERS, sandbox_handle
 from diplomacy_hub import policy
 from embassies.models import Mission, StaffMembership
 from embassies.roles import Role
+from globaltime import roster
+from globaltime.models import Desk
+from globaltime.selectors import hours_of, shifts_of
 from tests.factories import mission
 
 pytestmark = pytest.mark.django_db
@@ -148,9 +151,18 @@ def test_sealed_credentials_copied_onto_another_account_do_not_open():
 def test_seed_is_fast(django_assert_max_num_queries):
     """A few batched queries, not one per account."""
     # audit log: one row per role granted (security); one enrolment grant per privileged demo
-    # user, through the service
-    with django_assert_max_num_queries(150):
+    # user, through the service; three review desks and their rosters (a fixed ten)
+    with django_assert_max_num_queries(160):
         seed()
+
+
+def test_the_demo_has_three_desks_that_follow_the_sun_with_complete_rosters():
+    seed()
+    seed()  # a second run leaves them alone
+    desks = list(Desk.objects.prefetch_related("shifts__officer"))
+    assert sorted(desk.name for desk in desks) == ["Americas desk", "Asia desk", "Headquarters"]
+    for desk in desks:
+        assert roster.roster_problems(hours_of(desk), shifts_of(desk)) == []
 
 
 def test_a_demo_database_seeded_before_signature_checks_gets_the_tokens_secrets():

@@ -64,6 +64,17 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "posts:crisis_board": ("LNNAAA", "LMMMMM"),  # alerts belong to no mission: officers never see them
     "posts:crisis_approve": ("LNNAAF", "LNNAAF"),  # crisis unit (not the author) or press office
     "posts:health": ("LFFAAA", "LMMMMM"),  # health.view
+    # Global time (issue 18): review times (desk.view; the press office sets the targets),
+    # silences (silence.plan), desks and rosters (desk.manage), the calendar's own days.
+    "posts:review_times": ("LFFAAA", "LFFAFF"),
+    "posts:silences": ("LFFAAF", "LFFAAF"),
+    "globaltime:desk_list": ("LFFAAA", "LMMMMM"),
+    "globaltime:desk_create": ("LFFFFA", "LFFFFA"),
+    "globaltime:desk_edit": ("LFFFFA", "LFFFFA"),
+    "globaltime:desk_roster": ("LFFFFA", "LFFFFA"),
+    # Any role sees them; the press office adds the ministry's, officers their missions'.
+    "globaltime:occasion_list": ("LAAAAA", "LAAAFF"),
+    "globaltime:occasion_delete": ("LMMMMM", "LANAFF"),  # occasion.manage; another mission's: 404
     # Missions, staff and roles: administrators.
     "embassies:mission_list": ("LAAAAA", "LMMMMM"),  # scoped list
     "embassies:mission_detail": ("LANAAA", "LMMMMM"),

@@ -295,6 +295,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("embassies", ("embassies",)),
     ("security", ("security",)),
     ("channels", ("channels",)),
+    ("global time", ("globaltime",)),  # desks, rosters, the calendar's days: read by posts
     ("posts", ("posts", "demo")),
     ("conversations", ("conversations",)),  # beside posts, above it: only the URLs import it
     ("api", ("api",)),  # the API, feeds and webhooks: reads posts and conversations; only the URLs import it
@@ -313,6 +314,7 @@ START_UP_CHECKED = (
     "embassies",
     "security",
     "channels",
+    "globaltime",
     "posts",
     "conversations",
     "api",

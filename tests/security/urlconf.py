@@ -111,6 +111,8 @@ DEFAULT_OBJECT = {
     "attachment_id": lambda w: w.attachment_a.pk,
     "delivery_id": lambda w: w.delivery_a.pk,
     "pause_id": lambda w: w.pause.pk,
+    "desk_id": lambda w: w.desk.pk,
+    "occasion_id": lambda w: w.occasion_a.pk,
     "account_id": lambda w: w.account_a.pk,
     "code": lambda w: w.mission_a.code,
     "network": lambda w: "twitter",
