@@ -36,8 +36,9 @@ def test_an_officer_drafts_edits_and_submits_a_message(world, api_as):
     assert submitted.status_code == 200, submitted.content
     assert submitted.json()["state"] == "in_review"
     history = api.get(f"/api/v1/messages/{message['id']}/history/").json()["results"]
-    assert [event["verb"] for event in history] == ["message.create", "message.edit", "message.submit"]
-    assert {event["actor"] for event in history} == {"officer-a"}
+    # The officer's own steps, in order (the review desk may add its own after the submission).
+    mine = [event["verb"] for event in history if event["actor"] == "officer-a"]
+    assert mine == ["message.create", "message.edit", "message.submit"]
 
 
 def test_a_stale_version_is_a_conflict(world, api_as):
