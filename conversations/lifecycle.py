@@ -36,6 +36,9 @@ CONVERSATION_TRANSITIONS: Mapping[str, frozenset[str]] = {
 CONVERSATION_ACTIVE = frozenset({C.NEW, C.OPEN, C.AWAITING_CLEARANCE, C.WAITING_FOR_AUTHOR})
 # A new item from the public brings it back to the desk.
 CONVERSATION_REOPENED_BY_NEW_ITEM = frozenset({C.RESOLVED, C.WAITING_FOR_AUTHOR, C.SNOOZED})
+# The service clock runs: the mission owes an answer (waiting for the author and snoozed
+# pause it; clearance does not, the public waits all the same).
+CONVERSATION_CLOCK_RUNS = frozenset({C.NEW, C.OPEN, C.AWAITING_CLEARANCE})
 # Set by a person on the conversation page; the others belong to replies and clearance (part 2).
 CONVERSATION_SET_BY_HAND = frozenset({C.OPEN, C.WAITING_FOR_AUTHOR, C.SNOOZED, C.RESOLVED, C.CLOSED})
 
@@ -99,5 +102,7 @@ register_event("conversation.status", _("changed the status"))
 register_event("conversation.assign", _("assigned it"))
 register_event("conversation.woken", _("the snooze ended"))
 register_event("conversation.noted", _("wrote an internal note"))
+register_event("conversation.clock_warned", _("three quarters of the time to answer have passed"))
+register_event("conversation.escalated", _("offered to the headquarters desk"))
 register_event("item.edited", _("the author edited an item"))
 register_event("item.deleted", _("an item was deleted on the network"))

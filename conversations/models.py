@@ -90,6 +90,8 @@ class Conversation(models.Model):
     # The service clock: the reply is due by `due_at`; warned at three quarters, escalated
     # to the headquarters desk on breach.
     due_at = models.DateTimeField(_("reply due"), null=True, blank=True)
+    # When the three-quarter warning falls due; beat looks for it by index.
+    warn_at = models.DateTimeField(_("warning due"), null=True, blank=True, editable=False)
     warned_at = models.DateTimeField(_("warned"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated to headquarters"), null=True, blank=True)
     item_count = models.PositiveIntegerField(_("items"), default=0)
@@ -138,6 +140,7 @@ class Conversation(models.Model):
             ),
             # "N new since you opened the inbox": a range on updated_at.
             models.Index(fields=["updated_at"], name="conversations_updated_idx"),
+            models.Index(fields=["status", "warn_at"], name="conversations_warn_idx"),
         ]
 
     def __str__(self) -> str:
@@ -145,6 +148,11 @@ class Conversation(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("conversations:detail", args=[self.pk])
+
+    @property
+    def clock_runs(self) -> bool:
+        """The mission owes an answer, and its service clock counts."""
+        return self.status in lifecycle.CONVERSATION_CLOCK_RUNS
 
 
 class Item(models.Model):
@@ -315,3 +323,134 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Triage: the rules the press office edits, and the service targets ----------------------
+
+
+class KeywordPack(models.Model):
+    """Words that say what a text is about, in one language: a match sets the conversation's
+    category, priority and tags. The press office's packs (no mission) apply everywhere; a
+    mission's officers add packs that apply to their mission only. Packs are tried in order
+    (`position`); the most urgent match wins, the first in order among equals, and every
+    match adds its tags."""
+
+    name = models.CharField(_("name"), max_length=100)
+    language = models.CharField(
+        _("language"), max_length=16, blank=True, help_text=_("ISO 639-1 code; empty: texts in any language.")
+    )
+    category = models.CharField(_("category"), max_length=16, choices=lifecycle.Category.choices)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=lifecycle.Priority.choices)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    terms = models.TextField(
+        _("words and phrases"),
+        help_text=_(
+            "One per line, without regard to case or accents. A whole word or phrase; end it "
+            "with * for the start of a word (“arrest*” finds “arrested”). In Arabic, Chinese, "
+            "Japanese and other languages without spaces or with attached particles, anywhere."
+        ),
+    )
+    mission = models.ForeignKey(
+        Mission,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="keyword_packs",
+        verbose_name=_("mission"),
+        help_text=_("Empty: the press office's pack, for every mission."),
+    )
+    position = models.PositiveIntegerField(_("order"), default=100)
+    is_active = models.BooleanField(_("in use"), default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("keyword pack")
+        verbose_name_plural = _("keyword packs")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(category__in=lifecycle.Category.values) & ~models.Q(category="unsorted"),
+                name="conversations_keywordpack_category_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language or '*'})"
+
+    def term_list(self) -> list[str]:
+        return [line.strip() for line in self.terms.splitlines() if line.strip()]
+
+
+class KnownAuthor(models.Model):
+    """A journalist or an official, known by network and handle or id: what they write is
+    press or policy, and high priority, whatever the words."""
+
+    class Kind(models.TextChoices):
+        JOURNALIST = "journalist", _("Journalist")
+        OFFICIAL = "official", _("Official")
+
+    network = models.CharField(_("network"), max_length=16, choices=Network.choices)
+    # A handle without its @, or the network's id for the person; compared case-insensitively.
+    key = models.CharField(_("handle or id"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    mission = models.ForeignKey(
+        Mission,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="known_authors",
+        verbose_name=_("mission"),
+        help_text=_("Empty: known to every mission."),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["network", "key", "pk"]
+        verbose_name = _("known author")
+        verbose_name_plural = _("known authors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "key", "mission"],
+                name="conversations_knownauthor_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(network__in=NETWORKS), name="conversations_knownauthor_network_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network}:{self.key} ({self.kind})"
+
+    @staticmethod
+    def normal_key(key: str) -> str:
+        return key.strip().lstrip("@").casefold()
+
+
+class ServiceTarget(models.Model):
+    """How soon a conversation of a category is answered, set by the press office: counted
+    in the mission's business hours, or around the clock (`always_on`: distress, crisis).
+    No minutes: no clock (praise)."""
+
+    category = models.CharField(_("category"), max_length=16, choices=lifecycle.Category.choices, unique=True)
+    minutes = models.PositiveIntegerField(_("reply within (minutes)"), null=True, blank=True)
+    always_on = models.BooleanField(_("around the clock"), default=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["category"]
+        verbose_name = _("service target")
+        verbose_name_plural = _("service targets")
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.minutes}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from conversations.services.clocks import conversations_check_clocks
 from conversations.services.desk import conversations_wake_snoozed
 from conversations.services.polling import account_poll, cursors_claim_due
 from diplomacy_hub.tasks import task
@@ -34,3 +35,10 @@ def wake_snoozed(**kwargs) -> None:
     woken = conversations_wake_snoozed()
     if woken:
         logger.info("Conversations: %d snoozes ended.", woken)
+
+
+@task(name="conversations.check_clocks")
+def check_clocks(**kwargs) -> None:
+    tick = conversations_check_clocks()
+    if tick.warned or tick.escalated or tick.after_hours:
+        logger.info("Service clocks: %s", tick)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations import views, views_webhooks
+from conversations import views, views_rules, views_webhooks
 
 app_name = "conversations"
 urlpatterns = [
@@ -13,6 +13,13 @@ urlpatterns = [
     path("<int:conversation_id>/assign/", views.conversation_assign, name="assign"),
     path("<int:conversation_id>/note/", views.conversation_note, name="note"),
     path("<int:conversation_id>/presence/", views.conversation_presence, name="presence"),
+    path("triage/", views_rules.triage_rules_page, name="triage_rules"),
+    path("triage/packs/new/", views_rules.pack_create, name="pack_create"),
+    path("triage/packs/<int:pack_id>/", views_rules.pack_edit, name="pack_edit"),
+    path("triage/packs/<int:pack_id>/delete/", views_rules.pack_delete, name="pack_delete"),
+    path("triage/authors/add/", views_rules.author_add, name="author_add"),
+    path("triage/authors/<int:author_id>/remove/", views_rules.author_remove, name="author_remove"),
+    path("triage/targets/", views_rules.targets_save, name="targets_save"),
     path("webhooks/x/", views_webhooks.webhook, {"network": "twitter"}, name="webhook_x"),
     path("webhooks/facebook/", views_webhooks.webhook, {"network": "facebook"}, name="webhook_facebook"),
 ]

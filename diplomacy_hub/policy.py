@@ -177,6 +177,14 @@ def _may_operate(user, obj: Any) -> bool:
     return has_role(user, Role.PRESS_OFFICE)
 
 
+def _may_edit_triage_rule(user, obj: Any) -> bool:
+    """The press office edits any rule; an officer a rule of their own mission (a rule for
+    every mission has no `mission_id`)."""
+    if has_role(user, Role.PRESS_OFFICE):
+        return True
+    return obj is not None and _mission_id(obj) is not None and _is_officer_of(user, obj)
+
+
 # A rule answers yes, no, or no with a reason (a Refusal).
 Rule = Callable[[Any, Any], "bool | Refusal"]
 
@@ -253,6 +261,12 @@ RULES: dict[str, Rule] = {
     # Saved inbox views: each user's own.
     "inbox_view.save": _has_a_role,
     "inbox_view.delete": lambda user, view: getattr(view, "owner_id", None) == user.pk,
+    # Triage's rules: everyone with a role reads them (an officer, the press office's and
+    # their missions' own); the press office edits them all, officers their missions' own
+    # keyword packs and known authors (`obj`: the rule, or the mission it would be for).
+    "triage.view": _has_a_role,
+    "triage.edit": _may_edit_triage_rule,
+    "triage.targets": _role(Role.PRESS_OFFICE),
 }
 
 

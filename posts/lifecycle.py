@@ -16,6 +16,8 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from audit.actions import register_action
+
 
 class InvalidTransition(Exception):
     """A state change that the state machine does not allow, said in words."""
@@ -228,6 +230,8 @@ def register_event(name: str, label: Promise, *, audited: bool = False, authorin
     if "." not in name:
         raise ValueError(f"An event name is dotted, like 'message.approve': got {name!r}.")
     EVENTS[name] = kind = EventKind(name=name, label=label, audited=audited, authoring=authoring)
+    if audited:  # the audit page words it too
+        register_action(name, label)
     return kind
 
 

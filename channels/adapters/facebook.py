@@ -259,7 +259,8 @@ def _from_graph_error(exc: facebook.GraphAPIError, last: _LastResponse, *, may_h
         return _from_http_status(status, last, may_have_posted=may_have_posted)
     message = str(error.get("message") or exc.message)
     codes = f"code {code}, subcode {subcode}" if subcode else f"code {code}"
-    detail = f"Facebook refused the call: {message} ({codes})"
+    words = f"{message} ({codes})"
+    detail = Said(f"Facebook refused the call: {words}", "network.refused_call", network=NETWORK, detail=words)
     if code in _AUTH_CODES or 200 <= code <= 299:
         return AuthError(detail, status_code=status)
     if code in _RATE_CODES:
@@ -281,9 +282,14 @@ def _from_graph_error(exc: facebook.GraphAPIError, last: _LastResponse, *, may_h
 
 def _from_http_status(status: int | None, last: _LastResponse, *, may_have_posted: bool) -> AdapterError:
     detail = (
-        f"Facebook answered HTTP {status} without a Graph error."
+        Said(
+            f"Facebook answered HTTP {status} without a Graph error.",
+            "network.answered_status",
+            network=NETWORK,
+            status=status,
+        )
         if status
-        else "Facebook sent an answer we could not read."
+        else Said("Facebook sent an answer we could not read.", "network.unreadable_answer", network=NETWORK)
     )
     if status == 429:
         return RateLimited(detail, retry_after=_regain_seconds(last.headers), status_code=status)
@@ -439,7 +445,13 @@ class FacebookAdapter:
             # With a Page token, "me" is the Page: this proves the token is this Page's.
             answer = graph.get_object("me", fields="id,name,username")
         if str(answer.get("id")) != page:
-            raise AuthError("The token belongs to another Facebook Page than this one.")
+            raise AuthError(
+                Said(
+                    "The token belongs to another Facebook Page than this one.",
+                    "account.other_identity",
+                    network=NETWORK,
+                )
+            )
         return AccountInfo(
             account_id=page, handle=str(answer.get("username") or page), display_name=str(answer.get("name") or "")
         )
@@ -692,7 +704,14 @@ class FacebookAdapter:
         with _calling_facebook(last):
             answer = graph.request(f"{graph.version}/{page}/subscribed_apps", post_args={"subscribed_fields": "feed"})
         if not (isinstance(answer, dict) and answer.get("success")):
-            raise TransientError("Facebook did not confirm the Page's webhook subscription.", request_sent=True)
+            raise TransientError(
+                Said(
+                    "Facebook did not confirm the Page's webhook subscription.",
+                    "network.webhook_not_confirmed",
+                    network=NETWORK,
+                ),
+                request_sent=True,
+            )
 
     def webhook_challenge(self, *, params: Mapping[str, str], app_secret: str, verify_token: str) -> str | None:
         """Meta's GET check: `hub.mode=subscribe` and our `hub.verify_token` (compared in
@@ -715,7 +734,7 @@ class FacebookAdapter:
         """A Page delivery's `entry` list, one entry per Page (its `id`)."""
         entries = payload.get("entry") if isinstance(payload, Mapping) else None
         if not isinstance(entries, list):
-            raise PermanentError("A Facebook webhook delivery that is not a Page's entries.")
+            raise PermanentError(_unreadable_push("A Facebook webhook delivery that is not a Page's entries."))
         parts: list[tuple[str, Mapping[str, Any]]] = []
         for entry in entries:
             page_id = entry.get("id") if isinstance(entry, Mapping) else None
@@ -726,25 +745,25 @@ class FacebookAdapter:
         """The Page `feed` changes of one delivery: comments (add, edited, remove) and
         visitors' posts; the Page's own posts, reactions and shares carry nothing for us."""
         if not isinstance(payload, Mapping) or payload.get("object") != "page":
-            raise PermanentError("A Facebook webhook delivery that is not a Page's entries.")
+            raise PermanentError(_unreadable_push("A Facebook webhook delivery that is not a Page's entries."))
         entries = payload.get("entry")
         if not isinstance(entries, list):
-            raise PermanentError("A Facebook webhook delivery that is not a Page's entries.")
+            raise PermanentError(_unreadable_push("A Facebook webhook delivery that is not a Page's entries."))
         items: list[HeardItem] = []
         for entry in entries:
             if not isinstance(entry, Mapping) or not isinstance(entry.get("changes"), list):
-                raise PermanentError("A Facebook webhook entry without its changes.")
+                raise PermanentError(_unreadable_push("A Facebook webhook entry without its changes."))
             page = str(entry.get("id") or "")
             for change in entry["changes"]:
                 value = change.get("value") if isinstance(change, Mapping) else None
                 if not isinstance(value, Mapping):
-                    raise PermanentError("A Facebook webhook change without its value.")
+                    raise PermanentError(_unreadable_push("A Facebook webhook change without its value."))
                 if change.get("field") != "feed":
                     continue
                 try:
                     item = _pushed_item(value, page=page, at=entry.get("time"))
                 except (KeyError, TypeError, ValueError):
-                    raise PermanentError("A Facebook feed change this adapter cannot read.") from None
+                    raise PermanentError(_unreadable_push("A Facebook feed change this adapter cannot read.")) from None
                 if item is not None:
                     items.append(addressed(item, account_id=page, sandbox_url=self.sandbox_url))
         return items
@@ -827,7 +846,9 @@ def _stream_items(answer: Mapping[str, Any], *, page: str, post_id: str) -> Iter
         try:
             item = _comment_item(row, post_id=post_id) if post_id else _visitor_item(row, page=page)
         except (KeyError, TypeError, ValueError):
-            raise PermanentError("Facebook sent a comment this adapter cannot read.") from None
+            raise PermanentError(
+                Said("Facebook sent a comment this adapter cannot read.", "network.unreadable_item", network=NETWORK)
+            ) from None
         if item is not None:
             yield item
 
@@ -1108,7 +1129,13 @@ class FacebookConnectFlow:
             answer = graph.request(f"{self.version}/oauth/access_token", post_args=fields)
         token = answer.get("access_token") if isinstance(answer, dict) else None
         if not token:
-            raise AuthError("Facebook's answer carries no access token; start again.")
+            raise AuthError(
+                Said(
+                    "Facebook's answer carries no access token; start again.",
+                    "connect.no_access_token",
+                    network=NETWORK,
+                )
+            )
         return str(token)
 
     def _choose_page(self, user_token: str, *, wanted: str) -> dict:
@@ -1124,15 +1151,28 @@ class FacebookConnectFlow:
         if wanted:
             pages = [page for page in pages if str(page["id"]) == wanted]
         if not pages:
+            if wanted:
+                raise AuthError(
+                    Said(
+                        f"No Page: the Facebook user who logged in manages no Page with the id {wanted}.",
+                        "connect.no_such_page",
+                        network=NETWORK,
+                        page=wanted,
+                    )
+                )
             raise AuthError(
-                "No Page: the Facebook user who logged in manages no Page"
-                + (f" with the id {wanted}." if wanted else ".")
+                Said("No Page: the Facebook user who logged in manages no Page.", "connect.no_page", network=NETWORK)
             )
         page = pages[0]
         if "tasks" in page and "CREATE_CONTENT" not in page["tasks"]:
+            name = str(page.get("name", page["id"]))
             raise AuthError(
-                f"The Facebook user may not publish on the Page “{page.get('name', page['id'])}” "
-                "(no CREATE_CONTENT task)."
+                Said(
+                    f"The Facebook user may not publish on the Page “{name}” (no CREATE_CONTENT task).",
+                    "connect.page_not_allowed",
+                    network=NETWORK,
+                    page=name,
+                )
             )
         return page
 
@@ -1160,11 +1200,30 @@ def _callback_code(params: dict, kept: dict) -> str:
     """The authorization code of a genuine callback; AuthError for a refused or forged one."""
     if params.get("error"):
         reason = params.get("error_reason") or params["error"]
-        raise AuthError(f"Facebook did not authorise Diplomacy Hub: {reason}.")
+        reason = str(reason)[:100]
+        raise AuthError(
+            Said(
+                f"Facebook did not authorise Diplomacy Hub: {reason}.",
+                "connect.not_authorised",
+                network=NETWORK,
+                detail=reason,
+            )
+        )
     expected = str(kept.get("state") or "")
     if not expected or not hmac.compare_digest(str(params.get("state") or ""), expected):
-        raise AuthError("The answer from Facebook does not match this connection attempt (state); start again.")
+        raise AuthError(
+            Said(
+                "The answer from Facebook does not match this connection attempt (state); start again.",
+                "connect.state_mismatch",
+                network=NETWORK,
+            )
+        )
     code = params.get("code")
     if not code:
-        raise AuthError("Facebook sent no authorization code; start again.")
+        raise AuthError(Said("Facebook sent no authorization code; start again.", "connect.no_code", network=NETWORK))
     return str(code)
+
+
+def _unreadable_push(text: str) -> Said:
+    """A webhook delivery we could not read: the network's push, not a person's doing."""
+    return Said(text, "network.unreadable_push", network=NETWORK)

@@ -488,6 +488,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 300.0,
         "options": {"queue": "maintenance", "expires": 240.0},
     },
+    # Invitations whose link never left (a broker or a mail server that was down): again.
+    "security-mail-unsent-invitations": {
+        "task": "security.mail_unsent_invitations",
+        "schedule": 300.0,
+        "options": {"queue": "maintenance", "expires": 240.0},
+    },
     # The conversation desk: claim the accounts whose listening cursor is due, one task each.
     "conversations-poll-due": {
         "task": "conversations.poll_due",
@@ -502,6 +508,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     "conversations-wake-snoozed": {
         "task": "conversations.wake_snoozed",
+        "schedule": 60.0,
+        "options": {"queue": "listen", "expires": 120.0},
+    },
+    # Service clocks: warn at three quarters, escalate on breach, offer after hours.
+    "conversations-check-clocks": {
+        "task": "conversations.check_clocks",
         "schedule": 60.0,
         "options": {"queue": "listen", "expires": 120.0},
     },

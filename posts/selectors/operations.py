@@ -16,6 +16,7 @@ from django.utils import timezone
 from channels.models import Network
 from diplomacy_hub import policy
 from embassies.models import Mission
+from embassies.selectors import mission_name_order
 from posts.lifecycle import (
     DELIVERY_FAILED_OR_UNKNOWN,
     DELIVERY_PENDING,
@@ -215,7 +216,7 @@ def monitor_deliveries(*, message: Message, show: str, user=None) -> QuerySet[De
         output_field=IntegerField(),
     )
     return deliveries.annotate(rank=rank).order_by(
-        "rank", "account__mission__name", "account__network", "language", "pk"
+        "rank", mission_name_order("account__mission"), "account__network", "language", "pk"
     )
 
 
@@ -537,7 +538,7 @@ def crisis_problems(*, alert: Message, limit: int) -> list[Delivery]:
     return list(
         alert.deliveries.filter(state__in=DELIVERY_FAILED_OR_UNKNOWN)
         .select_related("account__mission")
-        .order_by("account__mission__region", "account__mission__name", "pk")[:limit]
+        .order_by("account__mission__region", mission_name_order("account__mission"), "pk")[:limit]
     )
 
 

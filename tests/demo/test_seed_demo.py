@@ -72,6 +72,10 @@ def test_one_demo_user_per_role_with_the_officers_missions():
     officer_missions = set(users["officer"].memberships.values_list("mission__code", flat=True))
     assert officer_missions == {"emb-jp-tokyo", "emb-eg-cairo", "cg-us-new-york"}
     assert set(users["officer2"].memberships.values_list("mission__code", flat=True)) == {"emb-de-berlin"}
+    # The languages they read: Spanish at New York is offered to headquarters (global time).
+    assert {tuple(languages) for languages in users["officer"].memberships.values_list("languages", flat=True)} == {
+        ("fr", "en", "ja", "ar")
+    }
     assert users["admin"].is_staff
     assert not any(user.is_superuser for user in users.values())
     assert {d.role for d in DEMO_USERS} == set(Role.values)

@@ -121,6 +121,16 @@ EXPECTED: dict[str, tuple[str, str]] = {
     # and a POST without its signature are refused to everyone.
     "conversations:webhook_x": ("FFFFFF", "FFFFFF"),
     "conversations:webhook_facebook": ("FFFFFF", "FFFFFF"),
+    # Triage's rules: everyone with a role reads them; the press office edits all, officers
+    # their missions' own (the pack and the author here are mission A's); the press office
+    # alone sets the service targets.
+    "conversations:triage_rules": ("LAAAAA", "LMMMMM"),
+    "conversations:pack_create": ("LAAAFF", "LAAAFF"),
+    "conversations:pack_edit": ("LANAFF", "LANAFF"),
+    "conversations:pack_delete": ("LMMMMM", "LANAFF"),
+    "conversations:author_add": ("LMMMMM", "LAAAFF"),
+    "conversations:author_remove": ("LMMMMM", "LANAFF"),
+    "conversations:targets_save": ("LMMMMM", "LFFAFF"),
     # The audit log: administrators.
     "audit:log": ("LFFFFA", "LMMMMM"),  # audit.view
     # Logging in and out, the second factor (officers are sent on: they need none), one's password.
@@ -178,7 +188,10 @@ EXPECTED: dict[str, tuple[str, str]] = {
 }
 
 # URL arguments that name one of mission A's objects: officer B must not learn it exists.
-MISSION_OBJECT_ARGUMENTS = {"pk", "message_id", "attachment_id", "delivery_id", "account_id", "code", "conversation_id"}
+MISSION_OBJECT_ARGUMENTS = {
+    *("pk", "message_id", "attachment_id", "delivery_id", "account_id", "code", "conversation_id"),
+    *("pack_id", "author_id"),
+}
 
 ROUTES = routes()
 APP_ROUTES = [route for route in ROUTES if not route.is_admin()]

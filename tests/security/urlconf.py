@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from api.models import AllowedHost, ApiToken, WebhookEndpoint
-from conversations.models import Item, SavedView
+from conversations.models import Item, KeywordPack, KnownAuthor, SavedView
 from embassies.roles import Role
 from security.models import Invitation
 
@@ -120,6 +120,8 @@ DEFAULT_OBJECT = {
     "conversation_id": lambda w: w.conversation_a.pk,
     "invitation_id": lambda w: _pending_invitation(w).pk,
     "view_id": lambda w: _saved_view(w).pk,
+    "pack_id": lambda w: _keyword_pack_a(w).pk,
+    "author_id": lambda w: _known_author_a(w).pk,
     "token": lambda w: "no-such-invitation-token",
     "language": lambda w: "fr",
     "kind": lambda w: "person",
@@ -186,6 +188,23 @@ def _saved_view(world):
         owner=world.users["officer_a"], name="Mission A, new", defaults={"filters": {"status": "new"}}
     )
     return view
+
+
+def _keyword_pack_a(world) -> KeywordPack:
+    """A keyword pack of mission A's own (officer B must not learn it exists)."""
+    pack, _created = KeywordPack.objects.get_or_create(
+        name="Mission A's pack",
+        mission=world.mission_a,
+        defaults={"language": "ja", "category": "consular", "priority": 3, "terms": "ビザ"},
+    )
+    return pack
+
+
+def _known_author_a(world) -> KnownAuthor:
+    author, _created = KnownAuthor.objects.get_or_create(
+        network="twitter", key="tokyo-reporter", mission=world.mission_a, defaults={"kind": "journalist"}
+    )
+    return author
 
 
 def _version(message) -> int:

@@ -47,11 +47,20 @@ class DemoUser:
     last_name: str
     missions: tuple[str, ...] = ()
     is_staff: bool = False
+    # The languages they read: a conversation in another one is offered to headquarters.
+    languages: tuple[str, ...] = ()
 
 
 DEMO_USERS = (
-    DemoUser("officer", Role.OFFICER, "Claire", "Martin", ("emb-jp-tokyo", "emb-eg-cairo", "cg-us-new-york")),
-    DemoUser("officer2", Role.OFFICER, "Hugo", "Bernard", ("emb-de-berlin",)),
+    DemoUser(
+        "officer",
+        Role.OFFICER,
+        "Claire",
+        "Martin",
+        ("emb-jp-tokyo", "emb-eg-cairo", "cg-us-new-york"),
+        languages=("fr", "en", "ja", "ar"),
+    ),
+    DemoUser("officer2", Role.OFFICER, "Hugo", "Bernard", ("emb-de-berlin",), languages=("fr", "de", "en")),
     DemoUser("press", Role.PRESS_OFFICE, "Léa", "Dubois"),
     DemoUser("press2", Role.PRESS_OFFICE, "Thomas", "Petit"),
     DemoUser("crisis", Role.CRISIS_UNIT, "Inès", "Moreau"),
@@ -156,7 +165,9 @@ class Command(BaseCommand):
             for code in demo.missions:
                 if code not in missions:
                     raise CommandError(f"Mission {code!r} is missing: run `manage.py migrate` first.")
-                StaffMembership.objects.get_or_create(user=user, mission=missions[code])
+                StaffMembership.objects.get_or_create(
+                    user=user, mission=missions[code], defaults={"languages": list(demo.languages)}
+                )
         return passwords
 
     def seed_desks(self) -> int:
