@@ -34,7 +34,17 @@ import time
 
 from bench.common import BENCH_VAR, REPO, Backend, machine, now_iso
 
-BENCHMARKS = ("publish_cpu", "sandbox_cpu", "fanout", "fanout_64", "pages", "precision", "ingest", "inbox_pages")
+BENCHMARKS = (
+    "publish_cpu",
+    "sandbox_cpu",
+    "fanout",
+    "fanout_64",
+    "pages",
+    "precision",
+    "ingest",
+    "inbox_pages",
+    "replies",
+)
 # A benchmark that is another one's module with arguments of its own.
 VARIANTS = {"fanout_64": ("fanout", ["--calls", "64"])}
 RESULTS = REPO / "bench" / "results.json"
@@ -182,7 +192,36 @@ def table(results: dict[str, dict]) -> list[tuple[str, str, str, str, str]]:
         ]
     rows += ingest_rows(results.get("ingest"))
     rows += inbox_page_rows(results.get("inbox_pages"))
+    rows += replies_rows(results.get("replies"))
     return rows
+
+
+def replies_rows(replies: dict | None) -> list[tuple[str, str, str, str, str]]:
+    if not replies:
+        return []
+    return [
+        (
+            "replies",
+            "cleared at once, sent",
+            f"{replies['sent']:,} / {replies['replies']:,} in {replies['seconds_to_all_sent']} s",
+            "all, within the limits",
+            "yes" if replies["sent"] == replies["replies"] else "NO",
+        ),
+        (
+            "replies",
+            "level 0: seconds to the call, p50 / max",
+            f"{replies['level0_call_start_p50']} / {replies['level0_call_start_max']}",
+            "<= 1",
+            _ok(replies["level0_call_start_max"], 1),
+        ),
+        (
+            "replies",
+            "duplicates / lost",
+            f"{replies['duplicates']} / {replies['lost']}",
+            "0 / 0",
+            "yes" if replies["duplicates"] == 0 and replies["lost"] == 0 else "NO",
+        ),
+    ]
 
 
 def _load(result: dict) -> str:

@@ -260,6 +260,213 @@ class ListenCursor(models.Model):
         return f"{self.account_id}/{self.stream}"
 
 
+class AnswerLine(models.Model):
+    """A line to take: one text of one topic in one language, with its own version.
+
+    Headquarters (the press office; the crisis unit for crisis lines) approves lines;
+    missions propose them for their languages. A change is a new version, the one before it
+    superseded; replies cite the version they used, so an expired or withdrawn line shows
+    wherever it was used. Placeholders ({mission}, {city}, {author}) are filled as plain text."""
+
+    State = lifecycle.LineState
+
+    topic = models.SlugField(_("topic"), max_length=80)
+    title = models.CharField(_("title"), max_length=200)
+    category = models.CharField(_("category"), max_length=16, choices=lifecycle.Category.choices)
+    language = models.CharField(_("language"), max_length=16)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    text = models.TextField(_("text"), max_length=10_000)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.PROPOSED)
+    # A crisis unit's line: level 0 for everyone while an alert covers the mission.
+    crisis = models.BooleanField(_("crisis line"), default=False)
+    mission = models.ForeignKey(
+        Mission,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed by the mission"),
+    )
+    valid_from = models.DateTimeField(_("valid from"), default=timezone.now)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("written by")
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["topic", "language", "-version"]
+        verbose_name = _("line to take")
+        verbose_name_plural = _("lines to take")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["topic", "language", "version"], name="conversations_answerline_unique_version"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=lifecycle.LineState.values), name="conversations_answerline_state_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["category", "language", "state"], name="conversations_line_pick_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} ({self.language}) v{self.version}"
+
+    def in_force(self, now=None) -> bool:
+        """Approved, and within its validity now."""
+        now = now or timezone.now()
+        return (
+            self.state == lifecycle.LineState.APPROVED
+            and self.valid_from <= now
+            and (self.valid_until is None or now < self.valid_until)
+        )
+
+
+class Reply(models.Model):
+    """What a mission answers, on the conversation's account, through the same discipline as
+    a delivery: claimed (`queued` -> `sending`, a conditional UPDATE committed before the
+    network call), at most once; an outcome lost on the way is `unknown`, settled by looking
+    for it on the network before anything is sent again."""
+
+    State = lifecycle.ReplyState
+    Kind = lifecycle.ReplyKind
+    Level = lifecycle.Clearance
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.PROTECT, related_name="replies", verbose_name=_("conversation")
+    )
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="replies", verbose_name=_("answers"))
+    # The conversation's, kept here so that the policy reads a reply as it reads a message.
+    mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="+", verbose_name=_("mission"))
+    account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="+", verbose_name=_("account"))
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.PUBLIC)
+    text = models.TextField(_("text"))
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    level = models.PositiveSmallIntegerField(_("clearance"), choices=Level.choices)
+    # Why the level is what it is (codes worded in conversations.clearance).
+    level_reasons = models.JSONField(default=list, blank=True)
+    line = models.ForeignKey(
+        AnswerLine, on_delete=models.PROTECT, null=True, blank=True, related_name="replies", verbose_name=_("line")
+    )
+    # The share of the line's text changed (edit distance over its length); None for free text.
+    edit_ratio = models.FloatField(_("edited"), null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("written by")
+    )
+    state = models.CharField(_("state"), max_length=20, choices=State.choices)
+    # One per form shown: a form sent twice makes one reply.
+    idempotency_key = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cleared by"),
+    )
+    cleared_at = models.DateTimeField(_("cleared"), null=True, blank=True)
+    clearance_note = models.CharField(_("clearer's note"), max_length=2000, blank=True)
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Due again (a retry, or the next look for an unknown outcome); None: not due by time.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Last handed to the broker: the sweeper hands a queued reply over again only when this
+    # is old (its message was lost).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    reconcile_rounds = models.PositiveIntegerField(default=0)
+    external_id = models.CharField(_("id on the network"), max_length=200, blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_params = models.JSONField(default=dict, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=lifecycle.ReplyState.values), name="conversations_reply_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=lifecycle.ReplyKind.values), name="conversations_reply_kind_valid"
+            ),
+            # Facebook takes one private reply per comment: one may be on its way at a time,
+            # and none after one that reached (or may have reached) the network.
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=models.Q(
+                    kind="private", state__in=["awaiting_clearance", "queued", "sending", "sent", "unknown"]
+                ),
+                name="conversations_reply_one_private_per_item",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="conversations_reply_due_idx"),
+            models.Index(fields=["mission", "state"], name="conversations_reply_queue_idx"),
+            models.Index(fields=["account", "first_attempt_at"], name="conversations_reply_budget_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reply #{self.pk} to {self.item_id} ({self.state})"
+
+    @property
+    def category(self) -> str:
+        """The conversation's category (the policy reads a crisis reply by it)."""
+        return self.conversation.category
+
+    @property
+    def awaited_seconds(self) -> float | None:
+        """Time spent awaiting clearance, apart from the writer's time."""
+        if self.level == lifecycle.Clearance.NONE or self.cleared_at is None:
+            return None
+        return (self.cleared_at - self.created_at).total_seconds()
+
+
+class ModerationAction(models.Model):
+    """Hiding or showing again one item, with its reason from the house rules; the item as
+    it stood is kept here before the network is asked."""
+
+    class Action(models.TextChoices):
+        HIDE = "hide", _("Hidden")
+        SHOW = "show", _("Shown again")
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="moderation", verbose_name=_("item"))
+    mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="+", verbose_name=_("mission"))
+    action = models.CharField(_("action"), max_length=8, choices=Action.choices)
+    reason = models.CharField(_("reason"), max_length=16, choices=lifecycle.HideReason.choices, blank=True)
+    note = models.CharField(_("note"), max_length=2000, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    evidence = models.JSONField(_("the item as it stood"), default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Asked of the network by a worker (conversations.moderate_item): hiding is idempotent
+    # there, so a lost or repeated ask is simply asked again.
+    state = models.CharField(max_length=8, choices=lifecycle.ModerationState.choices, default="pending")
+    done_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("moderation action")
+        verbose_name_plural = _("moderation actions")
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.item_id}"
+
+
 class Note(models.Model):
     """What the desk writes to itself about a conversation: never sent, never shown to the
     public. Append-only, like the events."""

@@ -78,6 +78,57 @@ MESSAGE_PROBLEMS: dict[str, Promise] = {
     "delivery.no_answer": gettext_lazy(
         "No answer recorded %(seconds)s s after the call started (the worker stopped?): it may have gone out."
     ),
+    # --- Replies to the public (conversations.services.replies, moderation) -----------------
+    "reply.form_expired": gettext_lazy("The form has expired: open the conversation again and write the reply."),
+    "reply.item_elsewhere": gettext_lazy("That item is not part of this conversation."),
+    "reply.line_unknown": gettext_lazy("That line is not in the library."),
+    "reply.empty": gettext_lazy("Write the reply."),
+    "reply.kind_unknown": gettext_lazy("Choose a public or a private reply."),
+    "reply.conflict": gettext_lazy(
+        "Another reply to this item is already on its way or awaiting clearance: clear or return it first."
+    ),
+    "reply.target_gone": gettext_lazy(
+        "The item was deleted on %(network)s: the reply cannot go, and nothing was sent."
+    ),
+    "reply.not_summoned": gettext_lazy(
+        "X lets an app reply only to people who mention or quote the account. Answer on X itself: %(url)s"
+    ),
+    "reply.personal_data": gettext_lazy(
+        "The reply seems to contain personal data (%(kinds)s): it cannot go out in public. "
+        "Answer privately instead, or remove it."
+    ),
+    "reply.return_needs_reason": gettext_lazy("Say why the reply goes back to its writer."),
+    "reply.not_now": gettext_lazy("Not possible now: the reply is “%(reply_state)s”."),
+    "reply.account_refused": gettext_lazy("The network refused the account's credentials: reconnect it."),
+    "private_reply.not_possible": gettext_lazy("A private reply is possible only to a Facebook comment."),
+    "private_reply.expired": gettext_lazy(
+        "A private reply can be sent only within 7 days of the comment: answer in public, without personal data."
+    ),
+    "private_reply.already_sent": gettext_lazy("This comment has had its one private reply already."),
+    "hide.not_possible": gettext_lazy("%(network)s does not let us hide an item through its interface."),
+    "hide.reason_required": gettext_lazy("Choose the house rule it breaks."),
+    "line.placeholder_unknown": gettext_lazy("Unknown placeholders: %(names)s. Use {mission}, {city} or {author}."),
+    "line.dates": gettext_lazy("A line must start before it ends."),
+    # --- Why a reply needs the clearance it needs (diplomacy_hub.policy.reply_clearance) -----
+    "clearance.library_line": gettext_lazy("a line from the library, in the author's language"),
+    "clearance.crisis_line": gettext_lazy("a crisis line, during the alert"),
+    "clearance.sensitive_category": gettext_lazy("a sensitive subject"),
+    "clearance.listed_author": gettext_lazy("the author is on the journalists' or officials' lists"),
+    "clearance.individual_case": gettext_lazy("it is about an individual case"),
+    "clearance.free_text": gettext_lazy("free text"),
+    "clearance.line_not_in_force": gettext_lazy("the line is not in force"),
+    "clearance.line_other_language": gettext_lazy("the line is not in the author's language"),
+    "clearance.line_edited": gettext_lazy("the line was changed by more than 15 %%"),
+    "clearance.not_routine": gettext_lazy("not a routine subject"),
+    "clearance.machine_translated": gettext_lazy("machine translated"),
+}
+
+# Kinds of personal data a public reply is stopped for (conversations.clearance).
+PERSONAL_DATA_KINDS = {
+    "passport": gettext_lazy("a passport number"),
+    "phone": gettext_lazy("a phone number"),
+    "email": gettext_lazy("an e-mail address"),
+    "address": gettext_lazy("a street address"),
 }
 
 
@@ -88,7 +139,14 @@ def _state_label(state: str) -> str:
         return state
 
 
-WORDING = network_problems.WORDING.extended(MESSAGE_PROBLEMS, {"message_state": _state_label})
+WORDING = network_problems.WORDING.extended(
+    MESSAGE_PROBLEMS,
+    {
+        "message_state": _state_label,
+        "kinds": lambda kinds: join_words([str(PERSONAL_DATA_KINDS.get(kind, kind)) for kind in kinds]),
+        "names": lambda items: ", ".join(f"{{{item}}}" for item in items),
+    },
+)
 # Every problem code, the networks' and the messages': what the catalogue test renders.
 PROBLEMS = WORDING.problems
 

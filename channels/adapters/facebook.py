@@ -59,6 +59,7 @@ import requests
 import requests.auth
 
 from channels import text as text_rules
+from channels.adapters.answering import Answered, ReplyTarget, reply_problems, same_text, target_gone
 from channels.adapters.base import (
     AccountInfo,
     AdapterError,
@@ -339,6 +340,40 @@ def _int(value: Any) -> int | None:
 def _calling_facebook(last: _LastResponse, *, may_have_posted: bool = True) -> AbstractContextManager[None]:
     # Not chained: the original may carry a URL with the token in it.
     return sdk_errors(lambda exc: to_adapter_error(exc, last, may_have_posted=may_have_posted), chain=False)
+
+
+@contextmanager
+def _gone_as(target: ReplyTarget) -> Iterator[None]:
+    """Graph's "object does not exist" for the item answered: it was deleted meanwhile."""
+    try:
+        yield
+    except facebook.GraphAPIError as exc:
+        if _is_missing(exc):
+            raise PermanentError(target_gone(NETWORK, target.item_id), status_code=400) from None
+        raise
+
+
+# Messenger's refusals of a private reply (Private Replies guide): already answered, too late.
+_PRIVATE_ALREADY = 10900
+_PRIVATE_EXPIRED = 10903
+
+
+def _private_refusal(refused: PermanentError) -> PermanentError:
+    if f"code {_PRIVATE_ALREADY}" in refused.detail:
+        return PermanentError(
+            Said("This comment has had its one private reply already.", "private_reply.already_sent", network=NETWORK),
+            status_code=refused.status_code,
+        )
+    if f"code {_PRIVATE_EXPIRED}" in refused.detail:
+        return PermanentError(
+            Said(
+                "A private reply can be sent only within 7 days of the comment.",
+                "private_reply.expired",
+                network=NETWORK,
+            ),
+            status_code=refused.status_code,
+        )
+    return refused
 
 
 def _is_missing(exc: facebook.GraphAPIError) -> bool:
@@ -644,6 +679,84 @@ class FacebookAdapter:
         except AdapterError:
             return ""
         return str(answer.get("post_id") or "")
+
+    # --- Answering (channels.adapters.answering): comments as the Page, private replies, hiding
+
+    def reply(self, credentials: Credentials, *, target: ReplyTarget, text: str) -> Answered:
+        """`POST /{comment-id}/comments` with the Page token: "the author of the comment will
+        be the Page". Facebook threads two levels deep, so an answer to a reply goes under
+        its top-level comment (the thread), as the network's own interface does."""
+        problems = reply_problems(NETWORK, text)
+        if problems:
+            raise PermanentError(problems[0])
+        graph, last = self._graph(credentials)
+        with _calling_facebook(last), _gone_as(target):
+            # Not put_object: it insists on a token of its own (ours rides in a header).
+            answer = graph.request(f"{graph.version}/{target.thread_id}/comments", post_args={"message": text})
+        comment_id = _answer_id(answer, "id")
+        return Answered(external_id=comment_id, url=POST_URL.format(id=comment_id))
+
+    def find_reply(
+        self, credentials: Credentials, *, target: ReplyTarget, text: str, since: datetime
+    ) -> Answered | None:
+        """The Page's comment with this text under the thread, since `since`."""
+        page = _page_id(credentials)
+        graph, last = self._graph(credentials)
+        args: dict[str, Any] = {
+            "fields": "id,message,created_time,from",
+            "filter": "stream",
+            "order": "reverse_chronological",
+            "since": int(since.timestamp()) - 1,
+            "limit": 100,
+        }
+        for _ in range(_FIND_PAGES):
+            with _calling_facebook(last, may_have_posted=False), _gone_as(target):
+                answer = graph.request(f"{graph.version}/{target.thread_id}/comments", args)
+            for row in answer.get("data") or []:
+                author = row.get("from") or {}
+                if str(author.get("id")) == page and same_text(str(row.get("message") or ""), text):
+                    return Answered(external_id=str(row["id"]), url=POST_URL.format(id=row["id"]))
+            after = ((answer.get("paging") or {}).get("cursors") or {}).get("after")
+            if not (answer.get("paging") or {}).get("next") or not after:
+                return None
+            args["after"] = after
+        raise TransientError(
+            Said(
+                "Too many comments to tell whether ours is among them.",
+                "network.too_many_posts",
+                network=NETWORK,
+                count=_FIND_PAGES * 100,
+            ),
+            request_sent=False,
+        )
+
+    def private_reply(self, credentials: Credentials, *, comment_id: str, text: str) -> Answered:
+        """`POST /{page-id}/messages` with `recipient.comment_id`: one message in Messenger to
+        the comment's author, once per comment, within 7 days of it. Facebook's refusal of a
+        second one is PermanentError "private_reply.already_sent"."""
+        problems = reply_problems(NETWORK, text)
+        if problems:
+            raise PermanentError(problems[0])
+        page = _page_id(credentials)
+        graph, last = self._graph(credentials)
+        body = {"recipient": json.dumps({"comment_id": comment_id}), "message": json.dumps({"text": text})}
+        try:
+            with _calling_facebook(last):
+                answer = graph.request(f"{graph.version}/{page}/messages", post_args=body)
+        except PermanentError as refused:
+            raise _private_refusal(refused) from None
+        message_id = _answer_id(answer, "message_id")
+        return Answered(external_id=message_id, url="")
+
+    def set_hidden(self, credentials: Credentials, *, item_id: str, hidden: bool) -> None:
+        """`POST /{comment-id}?is_hidden=true|false`: hidden from everyone but its author and
+        their friends; reversible."""
+        graph, last = self._graph(credentials)
+        target = ReplyTarget(item_id=item_id, thread_id=item_id, kind="comment")
+        with _calling_facebook(last), _gone_as(target):
+            answer = graph.request(f"{graph.version}/{item_id}", post_args={"is_hidden": "true" if hidden else "false"})
+        if not (isinstance(answer, dict) and answer.get("success")):
+            raise TransientError("Facebook did not confirm hiding the comment.", request_sent=True)
 
     def _graph(self, credentials: Credentials) -> tuple[facebook.GraphAPI, _LastResponse]:
         return _graph(

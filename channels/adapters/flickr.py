@@ -25,8 +25,8 @@ import json
 import math
 import os
 import time
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +37,7 @@ import requests
 from flickrapi.auth import FlickrAccessToken
 
 from channels import text as text_rules
+from channels.adapters.answering import Answered, ReplyTarget, reply_problems, same_text, target_gone
 from channels.adapters.base import (
     AccountInfo,
     AdapterError,
@@ -208,6 +209,17 @@ def _translate(
             status_code=last.status,
         )
     return None
+
+
+@contextmanager
+def _gone_as(target: ReplyTarget) -> Iterator[None]:
+    """Flickr's "Photo not found" (code 1) for the photo answered: deleted meanwhile."""
+    try:
+        yield
+    except flickrapi.FlickrError as exc:
+        if _error_code(exc) == _NOT_FOUND:
+            raise PermanentError(target_gone(NETWORK, target.item_id)) from None
+        raise
 
 
 def _calling(last: _LastResponse, *, upload: bool = False) -> AbstractContextManager[None]:
@@ -442,6 +454,38 @@ class FlickrAdapter:
         raise PermanentError(
             Said("Flickr has no webhooks: its comments are read by polling.", "network.no_webhooks", network=NETWORK)
         )
+
+    # --- Answering (channels.adapters.answering): a comment on the photo
+
+    def reply(self, credentials: Credentials, *, target: ReplyTarget, text: str) -> Answered:
+        """`flickr.photos.comments.addComment` on the photo (Flickr's comments are flat),
+        as the account, with write permission."""
+        problems = reply_problems(NETWORK, text)
+        if problems:
+            raise PermanentError(problems[0])
+        api, last = self._api(credentials)
+        with _calling(last), _gone_as(target):
+            answer = api.photos.comments.addComment(photo_id=target.thread_id, comment_text=text)
+        comment = answer.get("comment") if isinstance(answer, dict) else None
+        comment_id = str((comment or {}).get("id") or "")
+        if not comment_id:
+            raise TransientError(
+                Said("Flickr's answer to the comment carries no id.", "network.answer_without_id", network=NETWORK),
+                request_sent=True,
+            )
+        return Answered(external_id=comment_id, url=str((comment or {}).get("permalink") or ""))
+
+    def find_reply(
+        self, credentials: Credentials, *, target: ReplyTarget, text: str, since: datetime
+    ) -> Answered | None:
+        """Our comment with this text on the photo since `since` (`photos.comments.getList`)."""
+        api, last = self._api(credentials)
+        with _calling(last), _gone_as(target):
+            answer = api.photos.comments.getList(photo_id=target.thread_id, min_comment_date=int(since.timestamp()) - 1)
+        for comment in (answer.get("comments") or {}).get("comment") or []:
+            if str(comment.get("author")) == credentials.account_id and same_text(_content(comment), text):
+                return Answered(external_id=str(comment["id"]), url=str(comment.get("permalink") or ""))
+        return None
 
     def _active_photos(self, api: flickrapi.FlickrAPI, last: _LastResponse, *, since: float, now: float) -> list[str]:
         hours = max(1, math.ceil((now - since) / 3600) + 1)  # an hour of slack for clocks

@@ -48,6 +48,7 @@ from requests_oauthlib import OAuth2Session
 from twitter_text import extract_urls_with_indices
 
 from channels import text as text_rules
+from channels.adapters.answering import Answered, ReplyTarget, reply_problems, same_text, target_gone
 from channels.adapters.base import (
     AccountInfo,
     AdapterError,
@@ -234,6 +235,30 @@ def _from_oauth_error(exc: oauthlib.oauth2.OAuth2Error) -> AdapterError:
         # The refresh token may have been spent by a request whose answer we lost.
         return TransientError(detail, request_sent=True, status_code=exc.status_code)
     return AuthError(detail, status_code=exc.status_code)
+
+
+# X's words for a reply it refuses because the author did not summon the account, and for a
+# post that is gone (docs.x.com, posts/manage-tweets/integrate).
+_NOT_SUMMONED = "not been mentioned or otherwise engaged"
+_REPLY_TARGET_GONE = ("deleted or not visible", "not found")
+
+
+def _reply_refusal(refused: PermanentError, target: ReplyTarget) -> PermanentError:
+    """X's refusal of a reply, worded by our code when we know what it means."""
+    lowered = refused.detail.lower()
+    if _NOT_SUMMONED in lowered:
+        return PermanentError(
+            Said(
+                "X lets an app reply only to people who mention or quote the account: answer on X itself.",
+                "reply.not_summoned",
+                network=NETWORK,
+                url=POST_URL.format(handle="i", id=target.item_id),
+            ),
+            status_code=refused.status_code,
+        )
+    if any(words in lowered for words in _REPLY_TARGET_GONE):
+        return PermanentError(target_gone(NETWORK, target.item_id), status_code=refused.status_code)
+    return refused
 
 
 def _calling_x(*, may_have_posted: bool = True) -> AbstractContextManager[None]:
@@ -580,6 +605,70 @@ class TwitterAdapter:
             Said(
                 f"More than {_FIND_PAGES * 100} posts on this X account since then: "
                 "cannot tell whether this one is among them.",
+                "network.too_many_posts",
+                network=NETWORK,
+                count=_FIND_PAGES * 100,
+            ),
+            request_sent=False,
+        )
+
+    # --- Answering (channels.adapters.answering): replies in the thread
+
+    def reply(self, credentials: Credentials, *, target: ReplyTarget, text: str) -> Answered:
+        """`POST /2/tweets` with `reply.in_reply_to_tweet_id`. X lets an app reply only where
+        the author mentioned or quoted the account ("summoned" it): its 403 for that is
+        PermanentError "reply.not_summoned", with a link to answer on X itself."""
+        problems = reply_problems(NETWORK, text)
+        if problems:
+            raise PermanentError(problems[0])
+        client = self._client(credentials)
+        try:
+            with _calling_x():
+                response = client.create_tweet(text=text, in_reply_to_tweet_id=target.item_id, user_auth=False)
+        except PermanentError as refused:
+            raise _reply_refusal(refused, target) from None
+        tweet_id = (response.data or {}).get("id")
+        if not tweet_id:
+            raise TransientError(_without_id("X's answer to the reply carries no id."), request_sent=True)
+        return Answered(external_id=str(tweet_id), url=self._post_url(credentials, str(tweet_id)))
+
+    def find_reply(
+        self, credentials: Credentials, *, target: ReplyTarget, text: str, since: datetime
+    ) -> Answered | None:
+        """Our reply in the target's conversation (`conversation_id:` recent search), by the
+        account, answering the target, with this text, since `since`."""
+        client = self._raw_client(credentials)
+        user_id = credentials.account_id or str(self._me(self._client(credentials)).id)
+        since = _aware(since).replace(microsecond=0)
+        token: str | None = None
+        for _ in range(_FIND_PAGES):
+            with _calling_x(may_have_posted=False):
+                response = _conversation_fetcher(client, target.thread_id)(None, token)
+            try:
+                body = response.json()
+            except ValueError:
+                raise TransientError(
+                    "X answered a search with something other than JSON.", request_sent=False
+                ) from None
+            for tweet in body.get("data") or []:
+                references = {ref.get("type"): str(ref.get("id")) for ref in tweet.get("referenced_tweets") or []}
+                created = datetime.fromisoformat(
+                    str(tweet.get("created_at") or "1970-01-01T00:00:00Z").replace("Z", "+00:00")
+                )
+                if (
+                    str(tweet.get("author_id")) == user_id
+                    and references.get("replied_to") == target.item_id
+                    and created >= since
+                    and same_text(html.unescape(str(tweet.get("text") or "")), text)
+                ):
+                    return Answered(external_id=str(tweet["id"]), url=self._post_url(credentials, str(tweet["id"])))
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                return None
+        raise TransientError(
+            Said(
+                f"More than {_FIND_PAGES * 100} posts in this X conversation: "
+                "cannot tell whether our reply is among them.",
                 "network.too_many_posts",
                 network=NETWORK,
                 count=_FIND_PAGES * 100,

@@ -20,7 +20,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +39,7 @@ from googleapiclient.errors import HttpError, ResumableUploadError
 from googleapiclient.http import MediaIoBaseUpload
 
 from channels import text as text_rules
+from channels.adapters.answering import Answered, ReplyTarget, reply_problems, same_text, target_gone
 from channels.adapters.base import (
     AccountInfo,
     AdapterError,
@@ -210,6 +211,17 @@ def _from_http_error(exc: HttpError, *, request_sent: bool) -> AdapterError:
     if status >= 500:
         return TransientError(detail, request_sent=request_sent, status_code=status)
     return PermanentError(detail, status_code=status)
+
+
+@contextmanager
+def _gone_as(target: ReplyTarget) -> Iterator[None]:
+    """YouTube's 404 for the comment answered or moderated: it was deleted meanwhile."""
+    try:
+        yield
+    except HttpError as exc:
+        if exc.status_code == 404:
+            raise PermanentError(target_gone(NETWORK, target.item_id), status_code=404) from None
+        raise
 
 
 def _translate(exc: Exception, *, request_sent: bool) -> AdapterError | None:
@@ -559,6 +571,81 @@ class YouTubeAdapter:
         raise PermanentError(
             Said("YouTube pushes no comments: they are read by polling.", "network.no_webhooks", network=NETWORK)
         )
+
+    # --- Answering (channels.adapters.answering): replies in a thread, moderation
+
+    def reply(self, credentials: Credentials, *, target: ReplyTarget, text: str) -> Answered:
+        """`comments.insert(part=snippet)` with `snippet.parentId`: the thread's top-level
+        comment (YouTube threads one level deep). 50 quota units."""
+        problems = reply_problems(NETWORK, text)
+        if problems:
+            raise PermanentError(problems[0])
+        service = self._service(credentials)
+        body = {"snippet": {"parentId": target.thread_id, "textOriginal": text}}
+        with _calling(), _gone_as(target):
+            comment = service.comments().insert(part="snippet", body=body).execute()
+        comment_id = str(comment.get("id") or "")
+        if not comment_id:
+            raise TransientError(
+                Said("YouTube's answer to the reply carries no id.", "network.answer_without_id", network=NETWORK),
+                request_sent=True,
+            )
+        video_id = str((comment.get("snippet") or {}).get("videoId") or target.post_id)
+        return Answered(external_id=comment_id, url=f"{WATCH_URL.format(video_id)}&lc={comment_id}")
+
+    def find_reply(
+        self, credentials: Credentials, *, target: ReplyTarget, text: str, since: datetime
+    ) -> Answered | None:
+        """Our channel's reply with this text in the thread (`comments.list(parentId)`)."""
+        channel = credentials.account_id
+        service = self._service(credentials)
+        page_token = None
+        for _ in range(LISTEN_PAGES):
+            with _calling(request_sent=False), _gone_as(target):
+                page = (
+                    service.comments()
+                    .list(
+                        part="snippet",
+                        parentId=target.thread_id,
+                        maxResults=100,
+                        pageToken=page_token,
+                        textFormat="plainText",
+                    )
+                    .execute()
+                )
+            for comment in page.get("items") or []:
+                snippet = comment.get("snippet") or {}
+                author = str((snippet.get("authorChannelId") or {}).get("value") or "")
+                if (
+                    author == channel
+                    and _when(snippet["publishedAt"]) >= since.replace(microsecond=0)
+                    and same_text(str(snippet.get("textOriginal") or ""), text)
+                ):
+                    video_id = str(snippet.get("videoId") or target.post_id)
+                    return Answered(
+                        external_id=str(comment["id"]), url=f"{WATCH_URL.format(video_id)}&lc={comment['id']}"
+                    )
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return None
+        raise TransientError(
+            Said(
+                "Too many replies to tell whether ours is among them.",
+                "network.too_many_posts",
+                network=NETWORK,
+                count=LISTEN_PAGES * 100,
+            ),
+            request_sent=False,
+        )
+
+    def set_hidden(self, credentials: Credentials, *, item_id: str, hidden: bool) -> None:
+        """`comments.setModerationStatus`: heldForReview hides a comment until it is published
+        again (reversible; `rejected` is not, and is not offered here). 50 quota units."""
+        service = self._service(credentials)
+        status = "heldForReview" if hidden else "published"
+        target = ReplyTarget(item_id=item_id, thread_id=item_id, kind="comment")
+        with _calling(), _gone_as(target):
+            service.comments().setModerationStatus(id=item_id, moderationStatus=status).execute()
 
     def _replies(self, service: Any, top: HeardItem, *, since: str) -> tuple[list[HeardItem], int]:
         """The thread's replies newer than `since`, and the quota units the pages cost."""

@@ -40,6 +40,7 @@ class IngestResult:
     unchanged: int = 0  # replayed, duplicated, or older than what we hold
     rejected: int = 0  # not an item we can store (logged)
     unknown_account: int = 0  # addressed to an account we don't know (webhooks; counted)
+    ours: int = 0  # said by the account itself: our replies, which the desk keeps as replies
 
     def add(self, other: IngestResult) -> None:
         for name, value in asdict(other).items():
@@ -94,6 +95,9 @@ def items_ingest(*, account: SocialAccount, items: Sequence[HeardItem], source: 
     result = IngestResult()
     rules = triage.rules()
     for item in items:
+        if account.network_account_id and item.author_id == account.network_account_id:
+            result.ours += 1
+            continue
         problem = _problem(account, item)
         if problem:
             logger.warning("Item %s:%s not stored: %s.", item.network, item.external_id[:100], problem)

@@ -298,6 +298,12 @@ CELERY_TASK_ROUTES = {
     "posts.occasion_reminders": {"queue": "maintenance"},
     "mail.*": {"queue": "maintenance"},
     "posts.reconcile_delivery": {"queue": "maintenance"},
+    # Replies go out in the publishing lane (a reply is a post of the mission's); the
+    # rest of the desk, hearing the public, has its own: a slow network never delays them.
+    "conversations.send_reply": {"queue": "publish"},
+    "conversations.reconcile_reply": {"queue": "maintenance"},
+    "conversations.sweep_replies": {"queue": "maintenance"},
+    "conversations.moderate_item": {"queue": "publish"},
     # Hearing the public has its own lane: a slow network never delays publishing.
     "conversations.*": {"queue": "listen"},
     "security.*": {"queue": "maintenance"},  # an invitation's mail
@@ -439,6 +445,14 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "ENUM_NAME_OVERRIDES": {"NetworkEnum": "channels.models.Network"},
 }
+# Replies (conversations/services/replies.py): the sweeper's tick; a queued reply not
+# claimed this long after it was handed to the broker is handed over again; one `sending`
+# this long (well past the networks' timeouts) is `unknown`, settled by looking for it.
+# An approved crisis alert makes the crisis unit's lines level 0 for this many hours.
+REPLY_SWEEP_INTERVAL = env.float("REPLY_SWEEP_INTERVAL", default=5.0)
+REPLY_REQUEUE_AFTER = env.float("REPLY_REQUEUE_AFTER", default=30.0)
+REPLY_SENDING_AFTER = env.float("REPLY_SENDING_AFTER", default=180.0)
+CRISIS_ALERT_ACTIVE_HOURS = env.float("CRISIS_ALERT_ACTIVE_HOURS", default=72.0)
 
 # Health (/healthz and the press office's health page): red beyond these ages.
 HEALTH_DISPATCHER_MAX_AGE = env.float("HEALTH_DISPATCHER_MAX_AGE", default=30.0)
@@ -505,6 +519,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "api.webhooks_due",
         "schedule": API_WEBHOOK_TICK,
         "options": {"queue": "maintenance", "expires": API_WEBHOOK_TICK * 2},
+    },
+    "conversations-sweep-replies": {
+        "task": "conversations.sweep_replies",
+        "schedule": REPLY_SWEEP_INTERVAL,
+        "options": {"queue": "maintenance", "expires": REPLY_SWEEP_INTERVAL * 2},
     },
     "conversations-wake-snoozed": {
         "task": "conversations.wake_snoozed",

@@ -148,6 +148,10 @@ SAMPLE_PARAMS = {
     "status": 503,
     "page": "Ambassade de France au Japon",
     "handle": "@FranceJapon",
+    "kinds": ["passport", "phone"],
+    "names": ["date"],
+    "url": "https://x.com/i/status/1798",
+    "reply_state": "Envoyée",
     "problem": {"code": "title.required", "params": {"network": "youtube"}, "text": "YouTube needs a title."},
     "problems": [{"code": "title.required", "params": {"network": "youtube"}, "text": "YouTube needs a title."}],
 }

@@ -117,6 +117,19 @@ EXPECTED: dict[str, tuple[str, str]] = {
     # Saved inbox views: each user's own; someone else's view is not found.
     "conversations:view_save": ("LMMMMM", "LAAAAA"),
     "conversations:view_delete": ("LMMMMM", "LANNNN"),
+    # Replies (issue 15): written by whoever handles the conversation; cleared by another
+    # officer of the mission or the press office (a level-1 reply by author A: four eyes,
+    # so not the crisis unit); the queue for those who may clear. Hiding: as handling.
+    "conversations:reply": ("LMMMMM", "LANAAF"),  # reply.write
+    "conversations:reply_queue": ("LAAAAF", "LMMMMM"),  # reply.queue: scoped list
+    "conversations:reply_clear": ("LMMMMM", "LANAFF"),  # reply.clear
+    "conversations:reply_return": ("LMMMMM", "LANAFF"),
+    "conversations:item_hide": ("LMMMMM", "LANAAF"),  # item.hide
+    # The answer library: the desk reads and proposes; the press office approves.
+    "conversations:lines": ("LAAAAF", "LMMMMM"),  # line.view
+    "conversations:line_create": ("LMMMMM", "LAAAAF"),  # line.propose
+    "conversations:line_approve": ("LMMMMM", "LFFAFF"),  # line.approve (not a crisis line)
+    "conversations:line_withdraw": ("LMMMMM", "LFFAFF"),
     # The networks' webhooks: public, but a subscription check without the network's token
     # and a POST without its signature are refused to everyone.
     "conversations:webhook_x": ("FFFFFF", "FFFFFF"),
@@ -190,7 +203,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
 # URL arguments that name one of mission A's objects: officer B must not learn it exists.
 MISSION_OBJECT_ARGUMENTS = {
     *("pk", "message_id", "attachment_id", "delivery_id", "account_id", "code", "conversation_id"),
-    *("pack_id", "author_id"),
+    *("pack_id", "author_id", "reply_id", "item_id"),
 }
 
 ROUTES = routes()

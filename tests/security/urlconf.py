@@ -13,7 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from api.models import AllowedHost, ApiToken, WebhookEndpoint
-from conversations.models import Item, KeywordPack, KnownAuthor, SavedView
+from conversations.models import AnswerLine, Item, KeywordPack, KnownAuthor, Reply, SavedView
+from conversations.services.replies import ReplyDraft, reply_write
 from embassies.roles import Role
 from security.models import Invitation
 
@@ -119,6 +120,9 @@ DEFAULT_OBJECT = {
     "user_id": lambda w: w.users["officer_a"].pk,
     "conversation_id": lambda w: w.conversation_a.pk,
     "invitation_id": lambda w: _pending_invitation(w).pk,
+    "item_id": lambda w: w.conversation_a.items.order_by("pk").first().pk,
+    "reply_id": lambda w: _reply_awaiting_clearance(w).pk,
+    "line_id": lambda w: _proposed_line(w).pk,
     "view_id": lambda w: _saved_view(w).pk,
     "pack_id": lambda w: _keyword_pack_a(w).pk,
     "author_id": lambda w: _known_author_a(w).pk,
@@ -180,6 +184,36 @@ def _pending_invitation(world) -> Invitation:
     )
     invitation.missions.add(world.mission_a)
     return invitation
+
+
+def _reply_awaiting_clearance(world) -> Reply:
+    """Free text by author A to the heard comment: level 1, four eyes."""
+    existing = Reply.objects.filter(idempotency_key="matrix-reply-a").first()
+    if existing is not None:
+        return existing
+    item = world.conversation_a.items.order_by("pk").first()
+    return reply_write(
+        actor=world.users["author_a"],
+        conversation_id=world.conversation_a.pk,
+        draft=ReplyDraft(item_id=item.pk, text="The consulate opens at nine.", idempotency_key="matrix-reply-a"),
+    )
+
+
+def _proposed_line(world) -> AnswerLine:
+    """A line proposed by officer A, for headquarters to approve."""
+    line, _created = AnswerLine.objects.get_or_create(
+        topic="opening-hours",
+        language="en",
+        version=1,
+        defaults={
+            "title": "Opening hours",
+            "category": "consular",
+            "text": "The consulate opens at nine.",
+            "mission": world.mission_a,
+            "written_by": world.users["officer_a"],
+        },
+    )
+    return line
 
 
 def _saved_view(world):
