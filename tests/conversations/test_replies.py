@@ -17,6 +17,7 @@ from channels.models import Network
 from channels.services import adapter_for
 from conversations.models import Conversation, ConversationEvent, Item, KnownAuthor, RawEvent, Reply
 from conversations.reply_selectors import author_listed
+from conversations.services.clocks import conversations_check_clocks
 from conversations.services.ingest import items_ingest
 from conversations.services.replies import (
     ReplyDraft,
@@ -349,3 +350,23 @@ def test_many_replies_cleared_at_once_keep_within_the_networks_limit_and_go_once
     waiting = Reply.objects.filter(state=State.QUEUED)
     assert waiting.count() == 20
     assert all(r.next_attempt_at > timezone.now() + timedelta(minutes=10) for r in waiting)
+
+
+def test_a_reply_sent_resolves_the_conversation_and_stops_its_clock(hub, tmp_path):
+    conversation, item = heard_conversation(hub, tmp_path)
+    routine(conversation)
+    past = timezone.now() - timedelta(minutes=5)
+    Conversation.objects.filter(pk=conversation.pk).update(warn_at=past, due_at=past, warned_at=None, escalated_at=None)
+    line = library_line(text=LINE)
+    reply = write(
+        officer("emb-eg-cairo"), conversation, item, LINE.format(mission=conversation.mission.name), line_id=line.pk
+    )
+    assert reply.level == 0
+    assert reply_send(reply_id=reply.pk) == State.SENT
+    conversation.refresh_from_db()
+    assert conversation.status == Conversation.Status.RESOLVED
+
+    conversations_check_clocks(now=timezone.now() + timedelta(days=2))  # the others' clocks run
+    conversation.refresh_from_db()
+    assert (conversation.warned_at, conversation.escalated_at) == (None, None)
+    assert not conversation.events.filter(verb__in=["conversation.clock_warned", "conversation.escalated"]).exists()
