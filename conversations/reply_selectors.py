@@ -12,17 +12,19 @@ from django.utils import timezone
 from conversations.lifecycle import REPLY_PENDING, LineState, ReplyState
 from conversations.models import AnswerLine, Conversation, Item, KnownAuthor, ModerationAction, Reply
 from diplomacy_hub import policy
+from embassies.names import in_reader_language
 from embassies.roles import Role
 from posts.lifecycle import MESSAGE_APPROVED
 from posts.models import Message, Priority
 
 
-def line_values(conversation: Conversation, item: Item) -> dict[str, str]:
-    """What a line's placeholders become for this conversation, as plain text."""
+def line_values(conversation: Conversation, item: Item, *, language: str) -> dict[str, str]:
+    """What a line's placeholders become for this conversation, as plain text: the mission
+    and its city named in the line's language (the public reads it, not the officer)."""
     mission = conversation.mission
     return {
-        "mission": str(mission.name),
-        "city": str(mission.city),
+        "mission": in_reader_language(mission.name, mission.name_fr, language=language),
+        "city": in_reader_language(mission.city, mission.city_fr, language=language),
         "author": (item.author_name or item.author_handle or "")[:100],
     }
 
