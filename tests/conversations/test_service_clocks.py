@@ -239,7 +239,8 @@ def test_a_conversation_nobody_owes_an_answer_is_neither_warned_nor_escalated(
     after hours; resolved, closed, waiting for the author or snoozed, none of it happens."""
     evening = datetime(2026, 4, 30, 16, 50, tzinfo=CAIRO)
     conversation = _say(cairo_x, DISTRESS_AR, at=evening)
-    assert conversation.priority <= Priority.URGENT and conversation.due_at is not None
+    assert conversation.priority <= Priority.URGENT
+    assert conversation.due_at is not None
     if extra.get("snoozed_until"):
         extra = {"snoozed_until": conversation.due_at + timedelta(days=3)}
     with time_machine.travel(evening, tick=False):
