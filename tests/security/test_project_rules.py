@@ -312,6 +312,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("global time", ("globaltime",)),  # desks, rosters, the calendar's days: read by posts
     ("posts", ("posts", "demo")),
     ("conversations", ("conversations",)),  # beside posts, above it: only the URLs import it
+    ("api", ("api",)),  # the API, feeds and webhooks: reads posts and conversations; only the URLs import it
     ("urls", ("diplomacy_hub.urls", "diplomacy_hub.wsgi", "manage")),
     ("live harness", ("live",)),
     ("benchmarks", ("bench",)),
@@ -330,6 +331,7 @@ START_UP_CHECKED = (
     "globaltime",
     "posts",
     "conversations",
+    "api",
     "demo",
     "live",
     "bench",
