@@ -297,6 +297,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("channels", ("channels",)),
     ("posts", ("posts", "demo")),
     ("conversations", ("conversations",)),  # beside posts, above it: only the URLs import it
+    ("analytics", ("analytics",)),  # beside the desk: reads posts and channels, only the URLs import it
     ("urls", ("diplomacy_hub.urls", "diplomacy_hub.wsgi", "manage")),
     ("live harness", ("live",)),
     ("benchmarks", ("bench",)),
@@ -314,6 +315,7 @@ START_UP_CHECKED = (
     "channels",
     "posts",
     "conversations",
+    "analytics",
     "demo",
     "live",
     "bench",
