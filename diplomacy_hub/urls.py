@@ -20,6 +20,7 @@ urlpatterns = [
     path("missions/", include("embassies.urls")),
     path("accounts/social/", include("channels.urls")),
     path("conversations/", include("conversations.urls")),
+    path("analytics/", include("analytics.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

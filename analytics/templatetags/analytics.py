@@ -1,0 +1,32 @@
+"""Numbers as the analytics tables show them: None is "unknown", never 0."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import template
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def metric(value):
+    if value is None:
+        return _("unknown")
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return number_format(value, force_grouping=True)
+    if isinstance(value, date):
+        return date_format(value, "SHORT_DATE_FORMAT")
+    return value
+
+
+@register.filter
+def index(values, position):
+    try:
+        return values[position]
+    except (IndexError, TypeError):
+        return ""
