@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from analytics.models import DeliverySnapshot
 from channels.adapters.base import Content
 from channels.models import Network
 from channels.services import adapter_for
@@ -45,3 +46,30 @@ def published(target, *, hours_ago: float, text: str = "Réception pour la fête
     )
     delivery.refresh_from_db()
     return delivery
+
+
+def sent(target, *, title: str, likes: int | None, views: int | None = 100, unknown: str = "", hours_ago: float = 30):
+    message = approved_message(
+        approver=press_officer(),
+        author=officer(target.mission),
+        mission_or_code=target.mission,
+        targets=[target],
+        title=title,
+        texts={"fr": title},
+    )
+    delivery = message.deliveries.get()
+    Delivery.objects.filter(pk=delivery.pk).update(
+        state=Delivery.State.SENT, external_id=f"x{delivery.pk}", sent_at=timezone.now() - timedelta(hours=hours_ago)
+    )
+    DeliverySnapshot.objects.create(
+        delivery=delivery,
+        account=target,
+        age_hours=24,
+        views=views,
+        likes=likes,
+        comments=1 if likes is not None else None,
+        shares=0 if likes is not None else None,
+        unknown=unknown,
+        collected_at=timezone.now(),
+    )
+    return message

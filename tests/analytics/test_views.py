@@ -15,40 +15,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics.models import AccountDaily, DeliverySnapshot, Unknown
+from analytics.models import AccountDaily, Unknown
 from channels.models import Network
-from posts.models import Delivery
-from tests.posts.factories import account, approved_message, officer, press_officer
+from tests.analytics.conftest import sent
+from tests.posts.factories import account, officer, press_officer
 from tests.security.otp import force_verified_login
 
 pytestmark = pytest.mark.django_db
-
-
-def sent(target, *, title: str, likes: int | None, views: int | None = 100, unknown: str = "", hours_ago: float = 30):
-    message = approved_message(
-        approver=press_officer(),
-        author=officer(target.mission),
-        mission_or_code=target.mission,
-        targets=[target],
-        title=title,
-        texts={"fr": title},
-    )
-    delivery = message.deliveries.get()
-    Delivery.objects.filter(pk=delivery.pk).update(
-        state=Delivery.State.SENT, external_id=f"x{delivery.pk}", sent_at=timezone.now() - timedelta(hours=hours_ago)
-    )
-    DeliverySnapshot.objects.create(
-        delivery=delivery,
-        account=target,
-        age_hours=24,
-        views=views,
-        likes=likes,
-        comments=1 if likes is not None else None,
-        shares=0 if likes is not None else None,
-        unknown=unknown,
-        collected_at=timezone.now(),
-    )
-    return message
 
 
 @pytest.fixture
