@@ -1,4 +1,4 @@
-"""`make bench` = `python -m bench.run [--only fanout|pages|precision|ingest|inbox_pages] [--quick]`.
+"""`make bench` = `python -m bench.run [--only fanout|pages|precision|ingest|inbox_pages|analytics_pages] [--quick]`.
 
 Runs each benchmark in a process of its own (each sets Django up on its own database),
 then writes the figures to bench/results.json (`--quick`: var/bench/results-quick.json,
@@ -27,7 +27,7 @@ import time
 
 from bench.common import BENCH_VAR, REPO, Backend, machine, now_iso
 
-BENCHMARKS = ("fanout", "pages", "precision", "ingest", "inbox_pages")
+BENCHMARKS = ("fanout", "pages", "precision", "ingest", "inbox_pages", "analytics_pages")
 RESULTS = REPO / "bench" / "results.json"
 QUICK_RESULTS = BENCH_VAR / "results-quick.json"
 
@@ -159,6 +159,7 @@ def table(results: dict[str, dict]) -> list[tuple[str, str, str, str, str]]:
             rows.append(("pages", key, "page missing", "", "?"))
     rows += ingest_rows(results.get("ingest"))
     rows += inbox_page_rows(results.get("inbox_pages"))
+    rows += analytics_page_rows(results.get("analytics_pages"))
     precision = results.get("precision")
     if precision:
         rows += [
@@ -253,6 +254,43 @@ def inbox_page_rows(pages: dict | None) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
+def analytics_page_rows(pages: dict | None) -> list[tuple[str, str, str, str, str]]:
+    if not pages:
+        return []
+    rows = [
+        (
+            "analytics_pages",
+            f"data: {pages['snapshots']:,} snapshots / {pages['daily_rows']:,} daily rows",
+            f"{pages['generate_seconds']} s to write",
+            "",
+            "",
+        )
+    ]
+    for key, page in pages["pages"].items():
+        if "p95_ms" not in page:
+            rows.append(("analytics_pages", f"{key} p50 / p95 ms", page.get("error", "?"), "p95 <= 150", "NO"))
+            continue
+        rows.append(
+            (
+                "analytics_pages",
+                f"{key} p50 / p95 ms",
+                f"{page['p50_ms']:.0f} / {page['p95_ms']:.0f}",
+                "p95 <= 150",
+                _ok(page["p95_ms"], 150),
+            )
+        )
+        rows.append(
+            (
+                "analytics_pages",
+                f"{key} queries (small -> full)",
+                f"{page.get('queries_small')} -> {page.get('queries')}",
+                "constant",
+                "yes" if page.get("queries_small") == page.get("queries") else "NO",
+            )
+        )
+    return rows
+
+
 def print_table(results: dict[str, dict], backend: str) -> None:
     info = machine()
     print()
@@ -270,7 +308,7 @@ def print_table(results: dict[str, dict], backend: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", help="fanout, pages, precision, ingest or inbox_pages (comma-separated for several)")
+    parser.add_argument("--only", help="fanout, pages, precision, ingest, inbox_pages or analytics_pages (comma-separated for several)")
     parser.add_argument(
         "--quick", action="store_true", help="smaller runs (fan-out to 40 missions, 10,000 messages, 20 scheduled)"
     )
