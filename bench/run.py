@@ -308,7 +308,7 @@ def print_table(results: dict[str, dict], backend: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", help="fanout, pages, precision, ingest, inbox_pages or analytics_pages (comma-separated for several)")
+    parser.add_argument("--only", help="one or more of BENCHMARKS, comma-separated")
     parser.add_argument(
         "--quick", action="store_true", help="smaller runs (fan-out to 40 missions, 10,000 messages, 20 scheduled)"
     )
