@@ -7,6 +7,7 @@ network that answered nothing, an account that lost its permission, a metric tha
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -95,3 +96,19 @@ class CollectionClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} until {self.until}"
+
+
+class WeeklyReport(models.Model):
+    """One person's weekly report for one week (the Monday it covers up to, in their zone):
+    written before the e-mail leaves, so that a second worker or a second tick sends none;
+    `sent_at` stays empty when the mail server failed, and the next tick tries again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "week"], name="analytics_weeklyreport_once_a_week")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.week}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from analytics.reports import weekly_reports_send
 from analytics.services import account_collect, accounts_claim_due
 from diplomacy_hub.tasks import task
 
@@ -26,3 +27,10 @@ def collect_account(account_id: int, claim: str, **kwargs) -> None:
     result = account_collect(account_id=account_id, claim=claim)
     if result.stopped:
         logger.warning("Analytics, account %s: stopped (%s), %d left.", account_id, result.stopped, result.left)
+
+
+@task(name="analytics.weekly_reports")
+def weekly_reports(**kwargs) -> None:
+    sent = weekly_reports_send()
+    if sent:
+        logger.info("Analytics: %d weekly reports sent.", sent)

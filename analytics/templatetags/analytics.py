@@ -30,3 +30,10 @@ def index(values, position):
         return values[position]
     except (IndexError, TypeError):
         return ""
+
+
+@register.filter
+def list_of(first, second):
+    """`a|list_of:b|list_of:c` → [a, b, c]: the tables a report lists, in order."""
+    items = first if isinstance(first, list) else [first]
+    return [*items, second]

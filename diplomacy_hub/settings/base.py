@@ -450,6 +450,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": ANALYTICS_TICK,
         "options": {"queue": "analytics", "expires": ANALYTICS_TICK * 2},
     },
+    # The weekly reports: hourly, each sent on Monday from 07:00 in its recipient's zone.
+    "analytics-weekly-reports": {
+        "task": "analytics.weekly_reports",
+        "schedule": 3600.0,
+        "options": {"queue": "analytics", "expires": 1800.0},
+    },
     "conversations-wake-snoozed": {
         "task": "conversations.wake_snoozed",
         "schedule": 60.0,
