@@ -66,7 +66,11 @@ class DeliverySnapshot(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["delivery", "age_hours"], name="analytics_deliverysnapshot_one_per_age")
         ]
-        indexes = [models.Index(fields=["account", "collected_at"], name="analytics_snapshot_account_idx")]
+        # The dashboards read one age over a span of reading times, by account or for all.
+        indexes = [
+            models.Index(fields=["account", "age_hours", "collected_at"], name="analytics_snapshot_account_idx"),
+            models.Index(fields=["age_hours", "collected_at"], name="analytics_snapshot_age_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.delivery_id} +{self.age_hours}h"

@@ -74,7 +74,7 @@ def comparison(*, user, now: datetime | None = None) -> dict[str, Any]:
     start, _end = _week(now)
     snapshots = policy.scope(
         user,
-        DeliverySnapshot.objects.filter(age_hours=COMPARED_AT, delivery__sent_at__gte=start - timedelta(days=1)),
+        DeliverySnapshot.objects.filter(age_hours=COMPARED_AT, collected_at__gte=start),
         mission_field="account__mission",
     )
     daily = AccountDaily.objects.filter(account__in=accounts, day=day)
@@ -262,7 +262,7 @@ def mission_dashboard(*, mission: Mission, now: datetime | None = None) -> dict[
     for index, day in enumerate(days):
         daily_table.rows.append([day, *[d["data"][index] for d in series["datasets"]]])
     snapshots = DeliverySnapshot.objects.filter(
-        account__mission=mission, age_hours=COMPARED_AT, delivery__sent_at__gte=now - timedelta(days=AUDIENCE_DAYS)
+        account__mission=mission, age_hours=COMPARED_AT, collected_at__gte=now - timedelta(days=AUDIENCE_DAYS)
     )
     best = messages_ranked(snapshots=snapshots, key="best", caption=_("Best messages (30 days)"), descending=True)
     worst = messages_ranked(
