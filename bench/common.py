@@ -102,12 +102,14 @@ class Backend:
         """DATABASE_URL of the benchmark's own database `name`."""
         if self.postgres:
             parts = urlsplit(self.database_url)
-            return urlunsplit((parts.scheme, parts.netloc, f"/dh_bench_{name}", parts.query, ""))
+            return urlunsplit((parts.scheme, parts.netloc, f"/{self.database_name(name)}", parts.query, ""))
         BENCH_VAR.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{BENCH_VAR / f'{name}.sqlite3'}"
 
     def database_name(self, name: str) -> str:
-        return f"dh_bench_{name}" if self.postgres else str(BENCH_VAR / f"{name}.sqlite3")
+        # BENCH_DATABASE_PREFIX: for two benchmark runs on one PostgreSQL server at once.
+        prefix = os.environ.get("BENCH_DATABASE_PREFIX", "dh_bench_")
+        return f"{prefix}{name}" if self.postgres else str(BENCH_VAR / f"{name}.sqlite3")
 
 
 def _postgres_admin(url: str):

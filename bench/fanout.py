@@ -2,11 +2,13 @@
 
 `python -m bench.fanout [--quick] [--latency-ms 200] [--profile]` (normally through
 `python -m bench.run`). Real processes: the sandbox networks, the Procfile's workers as
-`make run` starts them (bench.common.procfile_workers: two crisis workers of 32 threads and
-the publish/maintenance worker, with their environment), and beat; real SDK calls, every
-one of them held 200 ms by the sandbox (its `latency_ms` fault), as a network far away
-would. `--processes N --concurrency M` replace the crisis workers by N processes sharing M
-threads, for experiments.
+`make run` starts them (bench.common.procfile_workers: two crisis workers of 4 Celery
+threads and 64 call threads each, 128 calls in flight, and the publish/maintenance worker,
+with their environment), and beat; real SDK calls, every one of them held 200 ms by the
+sandbox (its `latency_ms` fault), as a network far away would. `--calls N` gives the crisis
+workers N call threads in all (PUBLISH_CALL_THREADS = N / processes; `make bench` runs 128
+and 64); `--processes N --concurrency M` replace the crisis workers by N processes sharing M
+Celery threads, for experiments.
 
 The media. One message cannot be valid on all four networks: YouTube takes only a video
 (`requires="video"`, no image), Flickr only a photo (`requires="image"`, no video), and X
@@ -18,8 +20,9 @@ video for YouTube: two messages, 813 + 271 deliveries, both approved in ONE tran
 What one delivery costs in API calls (counted by the sandbox, and checked here):
 X 3 (the image upload, its alt text, the post), Facebook 1 (the photo with its message),
 Flickr 1 (the upload), YouTube 2 (the resumable session, then the one chunk). The ideal
-time is calls x latency / the crisis workers' threads (all processes together); efficiency
-= ideal / measured.
+time is calls x latency / the calls the crisis workers keep in flight (all processes
+together: per process, its call threads, or its Celery threads x PUBLISH_BATCH_SIZE if
+fewer); efficiency = ideal / measured.
 
 Measured: seconds from the approval's commit to the last delivery `sent` (sent_at, set by
 the worker), to the first one; deliveries per second; duplicates and losses as the
@@ -43,10 +46,12 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import django
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min
@@ -268,18 +273,40 @@ def sandbox_check(counts: list[dict], message_ids: list[int]) -> dict:
     }
 
 
-def workers_to_run(*, processes: int | None = None, concurrency: int | None = None) -> list[ProcfileWorker]:
-    """The Procfile's workers; with `processes` (and `concurrency`, all their threads) its
-    crisis workers are replaced by that many of the first one's kind, for experiments."""
+def calls_in_flight(worker: ProcfileWorker, *, call_threads: int, batch_size: int) -> int:
+    """The network calls one worker process keeps in flight: its call threads
+    (PUBLISH_CALL_THREADS), unless its Celery threads claim fewer deliveries than that;
+    without call threads (0), one per Celery thread."""
+    threads = int(worker.env.get("PUBLISH_CALL_THREADS", call_threads))
+    if threads <= 0:
+        return worker.concurrency
+    return min(threads, worker.concurrency * max(1, int(worker.env.get("PUBLISH_BATCH_SIZE", batch_size))))
+
+
+def workers_to_run(
+    *, processes: int | None = None, concurrency: int | None = None, calls: int | None = None
+) -> list[ProcfileWorker]:
+    """The Procfile's workers; with `processes` (and `concurrency`, all their Celery threads)
+    its crisis workers are replaced by that many of the first one's kind, for experiments;
+    with `calls`, the crisis workers share that many call threads."""
     workers = procfile_workers()
     crisis = [worker for worker in workers if worker.crisis]
     if not crisis:
         raise BenchError("The Procfile has no worker for the crisis queue.")
+    if calls is not None:
+        per_process = str(max(1, calls // len(crisis)))
+        workers = [
+            replace(worker, env={**worker.env, "PUBLISH_CALL_THREADS": per_process}) if worker.crisis else worker
+            for worker in workers
+        ]
+        crisis = [worker for worker in workers if worker.crisis]
     if processes is None and concurrency is None:
         return workers
     processes = processes or len(crisis)
     threads = (concurrency or sum(worker.concurrency for worker in crisis)) // processes
     model = crisis[0]
+    if calls is not None:
+        model = replace(model, env={**model.env, "PUBLISH_CALL_THREADS": str(max(1, calls // processes))})
     replaced = [
         ProcfileWorker(
             name=f"crisis{index + 1}", queues=model.queues, pool=model.pool, concurrency=threads, env=model.env
@@ -296,6 +323,7 @@ def run(
     latency_ms: int = 200,
     profile: bool = False,
     processes: int | None = None,
+    calls: int | None = None,
 ) -> dict:
     backend = Backend.from_environment()
     database_url = backend.database_for("fanout")
@@ -317,10 +345,14 @@ def run(
         stack.use_in_this_process()
         message_ids = make_alerts(author)
         setup_seconds = time.monotonic() - started
-        layout = workers_to_run(processes=processes, concurrency=concurrency)
+        layout = workers_to_run(processes=processes, concurrency=concurrency, calls=calls)
         started_workers = stack.start_procfile_workers(layout)
         crisis_workers = [process for process, worker in zip(started_workers, layout, strict=True) if worker.crisis]
-        concurrency = sum(worker.concurrency for worker in layout if worker.crisis)
+        concurrency = sum(
+            calls_in_flight(worker, call_threads=settings.PUBLISH_CALL_THREADS, batch_size=settings.PUBLISH_BATCH_SIZE)
+            for worker in layout
+            if worker.crisis
+        )
         processes = len(crisis_workers)
         stack.start_beat()
         stack.wait_ready()
@@ -360,12 +392,15 @@ def run(
             drop_database(database_url)
     deliveries = summary["total"]
     sent = summary["states"].get("sent", 0)
+    load_at_end = [round(value, 2) for value in os.getloadavg()]
     seconds = summary["last"].timestamp() - committed if summary["last"] else None
     first_seconds = summary["first"].timestamp() - committed if summary["first"] else None
     expected_calls = sum(CALLS_PER_DELIVERY[n] for n in NETWORKS_WITH_IMAGE + NETWORKS_WITH_VIDEO) * (accounts // 4)
     ideal = api_calls * latency_ms / 1000 / concurrency
     cpu_used = {name: round(cpu_after.get(name, 0) - used, 2) for name, used in cpu_before.items()}
     ours = sum(cpu_used.values())
+    without_sandbox = ours - cpu_used.get("sandbox", 0.0)
+    crisis_cpu = sum(cpu_used.get(w.name, 0.0) for w in crisis_workers)
     cores = os.cpu_count() or 1
     return {
         "deliveries": deliveries,
@@ -388,6 +423,13 @@ def run(
         # fan-out cannot end sooner than this on this machine, even with its cores to itself.
         "cpu_seconds_ours": round(ours, 2),
         "cpu_floor_seconds": round(ours / cores, 2),
+        # The same without the sandbox: what real networks would leave to our processes.
+        "cpu_seconds_ours_without_sandbox": round(without_sandbox, 2),
+        "cpu_floor_seconds_without_sandbox": round(without_sandbox / cores, 2),
+        "sandbox_cpu_ms_per_call": round(cpu_used.get("sandbox", 0.0) * 1000 / api_calls, 3) if api_calls else None,
+        # The crisis workers' CPU over the deliveries they sent (Celery, claims, outcomes,
+        # adapters, SDKs, HTTP), every network together; bench.publish_cpu has it per network.
+        "worker_cpu_ms_per_delivery": round(crisis_cpu * 1000 / deliveries, 3) if deliveries else None,
         # The share of the machine's cores our processes got while it ran (the rest went to
         # whatever else ran on it: on a shared machine, the reason a run is slow).
         "share_of_cores": round(ours / (seconds * cores), 2) if seconds else None,
@@ -403,6 +445,7 @@ def run(
         "worker_rss_mb": max(memory.get(w.name, 0.0) for w in crisis_workers),
         "crisis_workers_rss_mb_total": round(sum(memory.get(w.name, 0.0) for w in crisis_workers), 1),
         "workers_rss_mb": memory,
+        "load_average": load_at_end,
         "backend": backend.name,
         "quick": quick,
         "setup_seconds": round(setup_seconds, 1),
@@ -451,7 +494,8 @@ def stop_profiler(process) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="40 missions (160 deliveries)")
-    parser.add_argument("--concurrency", type=int, help="crisis threads in all (default: the Procfile's)")
+    parser.add_argument("--concurrency", type=int, help="crisis Celery threads in all (default: the Procfile's)")
+    parser.add_argument("--calls", type=int, help="crisis call threads in all (default: the Procfile's and settings')")
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument(
         "--processes", type=int, help="crisis worker processes sharing --concurrency threads (default: the Procfile's)"
@@ -466,6 +510,7 @@ def main(argv: list[str] | None = None) -> None:
             latency_ms=args.latency_ms,
             profile=args.profile,
             processes=args.processes,
+            calls=args.calls,
         )
     except BenchError as error:
         print(f"fanout: {error}", file=sys.stderr)

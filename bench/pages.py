@@ -1,4 +1,5 @@
-"""Pages under a year of data: p50 and p95 with 20 concurrent clients, and the queries
+"""Pages under a year of data: p50 with one client alone, p95 under an open-loop mixed load
+of 30 requests a second, p50 and p95 with 20 concurrent clients (a stress figure), and the queries
 each page makes at two sizes of the same year.
 
 `python -m bench.pages [--quick]` (normally through `python -m bench.run`):
@@ -13,7 +14,11 @@ each page makes at two sizes of the same year.
 3. gunicorn serves the project as in the Procfile (2 workers x 4 threads), and `wrk`
    (Debian's package; without it a Python client of the same shape) keeps 20 connections
    busy on each page in turn, with the session cookie of a verified user (a privileged
-   user's session also carries django-otp's `otp_device_id`, as after a second factor).
+   user's session also carries django-otp's `otp_device_id`, as after a second factor);
+   before that, one client alone gives the page's own p50.
+4. Then an open loop (`open_loop`): 30 requests a second (`--rate`) for 30 s, to every page
+   in turn, each due at its time whatever the answers do; p50 and p95 from the time each
+   request was due. The load average is recorded beside each figure.
 
 Pages are looked up by URL name when the benchmark runs (the web UI is being built):
 those missing are reported as missing, not failed.
@@ -77,7 +82,12 @@ PAGES = (
     Page("missions", ("embassies:mission_list",), "officer"),
 )
 CRISIS_ALERT_ID = 1  # message index 0 of bench/data.py: a crisis alert, 1,084 deliveries
-TARGET_P95_MS = 150.0
+TARGET_P95_MS = 150.0  # under the open-loop mixed load
+TARGET_ALONE_P50_MS = 30.0  # one client alone
+# What 600 staff and the live monitors make at a busy hour, spread over every page.
+OPEN_LOOP_RATE = 30.0
+OPEN_LOOP_SECONDS = 30.0
+OPEN_LOOP_SECONDS_QUICK = 6.0
 TIMEOUT_SECONDS = 30  # a request slower than this counts as an error
 
 
@@ -264,6 +274,92 @@ def load_python(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
     }
 
 
+def open_loop(targets: dict[str, tuple[str, str]], *, rate: float, seconds: float, senders: int = 64) -> dict:
+    """An open-loop mixed load: a request every 1/`rate` s whatever the answers do, to each
+    page of `targets` ({key: (url, cookie)}) in turn, as staff and the live monitors make
+    them. Each latency runs from the moment the request was due (not the moment a sender
+    was free), so a slow server cannot hide its queue (coordinated omission). Senders keep
+    one keep-alive connection each."""
+
+    keys = sorted(targets)
+    due_times = [n / rate for n in range(int(rate * seconds))]
+    latencies: dict[str, list[float]] = {key: [] for key in keys}
+    errors = {"status": 0, "socket": 0}
+    lock = threading.Lock()
+    cursor = iter(range(len(due_times)))
+    local = threading.local()
+    began = time.monotonic() + 0.2
+
+    def connection_for(url: str) -> http.client.HTTPConnection:
+        if getattr(local, "connection", None) is None:
+            parts = urlsplit(url)
+            local.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS)
+        return local.connection
+
+    def sender() -> None:
+        while True:
+            with lock:
+                number = next(cursor, None)
+            if number is None:
+                break
+            key = keys[number % len(keys)]
+            url, cookie = targets[key]
+            due = began + due_times[number]
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            parts = urlsplit(url)
+            try:
+                connection = connection_for(url)
+                connection.request(
+                    "GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers={"Cookie": cookie}
+                )
+                response = connection.getresponse()
+                response.read()
+                failed = response.status >= 400
+            except (OSError, http.client.HTTPException):
+                local.connection = None
+                with lock:
+                    errors["socket"] += 1
+                continue
+            took = time.monotonic() - due
+            with lock:
+                latencies[key].append(took)
+                errors["status"] += failed
+        if getattr(local, "connection", None) is not None:
+            local.connection.close()
+
+    threads = [threading.Thread(target=sender, daemon=True) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 120)
+    every = [value for values in latencies.values() for value in values]
+    if not every:
+        raise BenchError("No page answered under the open-loop load.")
+    return {
+        "rate_per_second": rate,
+        "seconds": seconds,
+        "requests": len(every),
+        "p50_ms": round(percentile(every, 0.50) * 1000, 2),
+        "p95_ms": round(percentile(every, 0.95) * 1000, 2),
+        "p99_ms": round(percentile(every, 0.99) * 1000, 2),
+        "max_ms": round(max(every) * 1000, 2),
+        "errors_status": errors["status"],
+        "errors_socket": errors["socket"],
+        "pages": {
+            key: {
+                "requests": len(values),
+                "p50_ms": round(percentile(values, 0.50) * 1000, 2),
+                "p95_ms": round(percentile(values, 0.95) * 1000, 2),
+            }
+            for key, values in latencies.items()
+            if values
+        },
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+    }
+
+
 def load(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
     if shutil.which("wrk"):
         return load_wrk(url, cookie, clients=clients, seconds=seconds)
@@ -273,7 +369,7 @@ def load(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
 # --- The run ----------------------------------------------------------------------------------------------
 
 
-def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None) -> dict:
+def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None, rate: float = OPEN_LOOP_RATE) -> dict:
     # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from bench import data
 
@@ -310,6 +406,8 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
 
     stack = Stack(name=name, backend=backend, database_url=database_url)
     results: dict[str, dict] = {}
+    mixed: dict = {}
+    targets: dict[str, tuple[str, str]] = {}
     try:
         port = free_port()
         stack.start_gunicorn(port, workers=2, threads=4)
@@ -328,7 +426,9 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
             # client alone (the page's own time, no queueing), then the 20.
             load(url, cookie, clients=clients, seconds=max(3.0, seconds / 3))
             alone = load(url, cookie, clients=1, seconds=max(2.0, seconds / 3))
+            alone_load = [round(value, 2) for value in os.getloadavg()]
             measured = load(url, cookie, clients=clients, seconds=seconds)
+            targets[page.key] = (url, cookie)
             if not measured["requests"] or (not measured["p50_ms"] and measured["errors_socket"]):
                 results[page.key] = {
                     "path": paths[page.key],
@@ -345,6 +445,8 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
                 **measured,
                 "alone_p50_ms": alone["p50_ms"],
                 "alone_p95_ms": alone["p95_ms"],
+                "alone_load_average": alone_load,
+                "load_average": [round(value, 2) for value in os.getloadavg()],
                 "requests_per_second": round(measured["requests"] / measured["seconds"], 1),
                 "queries": counts_large.get(page.key, {}).get("queries"),
                 "queries_small": counts_small.get(page.key, {}).get("queries"),
@@ -358,6 +460,14 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
             print(
                 f"  {page.key:18} p50 {measured['p50_ms']:7.1f} ms  p95 {measured['p95_ms']:7.1f} ms  "
                 f"alone p50 {alone['p50_ms']:6.1f} ms  {results[page.key]['queries']} queries",
+                flush=True,
+            )
+        if targets:
+            _drain(f"http://127.0.0.1:{port}")
+            mixed = open_loop(targets, rate=rate, seconds=OPEN_LOOP_SECONDS_QUICK if quick else OPEN_LOOP_SECONDS)
+            print(
+                f"  open loop, {rate:g} requests/s over {len(targets)} pages: "
+                f"p50 {mixed['p50_ms']:.1f} ms  p95 {mixed['p95_ms']:.1f} ms",
                 flush=True,
             )
         memory = stack.peak_rss_mb("web")
@@ -375,6 +485,9 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
         ),
         "p95_max_ms": max((r["p95_ms"] for r in measured_pages), default=None),
         "p95_target_ms": TARGET_P95_MS,
+        "alone_p50_max_ms": max((r["alone_p50_ms"] for r in measured_pages), default=None),
+        "alone_p50_target_ms": TARGET_ALONE_P50_MS,
+        "open_loop": mixed,
         "clients": clients,
         "seconds_per_page": seconds,
         "rows": counts_total,
@@ -430,10 +543,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="10,000 messages instead of 100,000")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, help="load per page (default 15, quick 5)")
+    parser.add_argument("--rate", type=float, default=OPEN_LOOP_RATE, help="open-loop requests a second")
     parser.add_argument("--out", help="write the result here as JSON")
     args = parser.parse_args(argv)
     try:
-        result = run(quick=args.quick, clients=args.clients, seconds=args.seconds)
+        result = run(quick=args.quick, clients=args.clients, seconds=args.seconds, rate=args.rate)
     except BenchError as error:
         print(f"pages: {error}", file=sys.stderr)
         sys.exit(1)

@@ -238,6 +238,7 @@ def run(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--missions", type=int, default=40)
+    parser.add_argument("--quick", action="store_true", help="20 missions (a warm-up batch and one timed, per network)")
     parser.add_argument("--batch", type=int, default=0, help="deliveries per batch (PUBLISH_BATCH_SIZE by default)")
     parser.add_argument("--profile", action="store_true", help="cProfile into var/bench/")
     parser.add_argument("--show-queries", action="store_true", help="print one delivery's SQL per network")
@@ -250,7 +251,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     text = json.dumps(
         run(
-            missions=args.missions,
+            missions=20 if args.quick else args.missions,
             batch=args.batch,
             profile=args.profile,
             show_queries=args.show_queries,

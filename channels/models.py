@@ -55,6 +55,10 @@ class SocialAccount(models.Model):
     )
     last_checked_at = models.DateTimeField(_("last health check"), null=True, blank=True)
     last_check_result = models.CharField(_("last health check result"), max_length=300, blank=True)
+    # What `last_check_result` says, as a problem code and parameters (channels.problems), so
+    # that each reader gets it in their language; the text stays for the record and the logs.
+    last_check_code = models.CharField(max_length=64, blank=True)
+    last_check_params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from channels.models import SocialAccount
 from diplomacy_hub import policy
+from embassies.selectors import mission_name_order
 
 
 def accounts_visible_to(user) -> QuerySet[SocialAccount]:
@@ -23,8 +24,8 @@ def account_get(*, user, account_id: int) -> SocialAccount:
 
 
 def account_list(*, user, region: str = "", network: str = "", status: str = "") -> QuerySet[SocialAccount]:
-    """The accounts the user may see, filtered, ordered by mission then network (the list
-    page groups them by mission)."""
+    """The accounts the user may see, filtered, ordered by region, mission (by its name in the
+    reader's language) then network (the list page groups them by mission)."""
     accounts = accounts_visible_to(user)
     if region:
         accounts = accounts.filter(mission__region=region)
@@ -32,7 +33,7 @@ def account_list(*, user, region: str = "", network: str = "", status: str = "")
         accounts = accounts.filter(network=network)
     if status:
         accounts = accounts.filter(status=status)
-    return accounts.order_by("mission__region", "mission__name", "mission_id", "network", "pk")
+    return accounts.order_by("mission__region", mission_name_order("mission"), "mission_id", "network", "pk")
 
 
 def account_ids_to_check() -> list[int]:

@@ -19,7 +19,6 @@ from urllib.parse import parse_qs, urlsplit
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from audit.services import record as audit_record
@@ -38,6 +37,7 @@ from channels.adapters.transport import Timeouts
 from channels.crypto import CredentialsDecryptionError, key_ring
 from channels.models import Network, SocialAccount
 from channels.notifications import notify_admins_of_account_problem
+from channels.problems import said_of, word
 from diplomacy_hub import policy
 from diplomacy_hub.tasks import enqueue_on_commit
 from embassies.models import Mission
@@ -55,7 +55,18 @@ CONNECT_MAX_AGE = timedelta(minutes=30)
 
 
 class AccountError(Exception):
-    """A request about an account that cannot be honoured, said in words for the page."""
+    """A request about an account that cannot be honoured: a `Said` (English for the logs,
+    with the problem's `code` and `params`, which channels.problems words for the page)."""
+
+    def __init__(self, said: str) -> None:
+        super().__init__(said)
+        self.code: str = getattr(said, "code", "")
+        self.params: dict[str, Any] = dict(getattr(said, "params", {}))
+
+    @property
+    def worded(self) -> str:
+        """The refusal in the reader's language."""
+        return word(self.code, self.params, default=str(self))
 
 
 class AccountAlreadyConnected(AccountError):
@@ -67,13 +78,13 @@ class ConnectError(AccountError):
     network refused it. Nothing was stored."""
 
 
-def _refusal(sentence: str, detail: str) -> str:
-    """`sentence` with the network's words, unless those words already say who refused
-    ("X refused the call: …"): never "Refused by the network: X refused the call: …"."""
-    first_word = detail.split(" ", 1)[0]
-    if first_word in {str(label) for label in Network.labels} | {"Google", "Twitter"}:
-        return detail
-    return sentence % {"detail": detail}
+def _refusal(error: AdapterError, text: str, code: str, network: str) -> Said:
+    """The adapter's refusal as it is when it is a sentence of ours, which says who refused
+    ("X did not authorise…"); else the network's words inside `code`'s sentence: never
+    "Refused by the network: X refused the call: …"."""
+    if error.code:
+        return Said(error.detail, error.code, **error.params)
+    return Said(text % {"detail": error.detail}, code, network=network, problem=said_of(error))
 
 
 # --- Configuration ---------------------------------------------------------------------------
@@ -155,7 +166,7 @@ def _audit(actor: Any, action: str, account: SocialAccount | None, **details: An
 # --- Notifications -----------------------------------------------------------------------------
 
 
-def _notify_admins(account: SocialAccount, reason: str) -> None:
+def _notify_admins(account: SocialAccount, reason: dict[str, Any]) -> None:
     """Tell the administrators, once the transaction commits, that an account needs
     reconnecting. Call inside the transaction that changed the account."""
     notify_admins_of_account_problem(account=account, reason=reason)
@@ -182,7 +193,7 @@ def account_register(
     """Register a mission's account on a network, not yet connected (PENDING)."""
     policy.require(actor, "account.manage", mission)
     if network not in Network.values:
-        raise AccountError(_("Unknown network: %(network)s.") % {"network": network})
+        raise AccountError(Said(f"Unknown network: {network}.", "account.unknown_network", network=network))
     with transaction.atomic():
         account = SocialAccount.objects.create(
             mission=mission,
@@ -246,7 +257,12 @@ def _callback_marker(authorize_url: str, keep: dict) -> str:
     for name in ("state", "oauth_token"):
         if isinstance(keep.get(name), str) and keep[name]:
             return keep[name]
-    raise AccountError(_("The network's consent page carries no state: refusing to connect without one."))
+    raise AccountError(
+        Said(
+            "The network's consent page carries no state: refusing to connect without one.",
+            "connect.consent_without_state",
+        )
+    )
 
 
 @sensitive_variables("start")
@@ -280,7 +296,9 @@ def connect_pending_pop(*, session: Any, network: str, callback_params: dict) ->
     or when it is too old."""
     received = callback_params.get("state") or callback_params.get("oauth_token") or ""
     if not isinstance(received, str) or not received:
-        raise ConnectError(_("The network's answer carries no state: it was not started here."))
+        raise ConnectError(
+            Said("The network's answer carries no state: it was not started here.", "connect.answer_without_state")
+        )
     for key, entry in list(session.items()):
         if not key.startswith(CONNECT_SESSION_PREFIX) or not isinstance(entry, dict):
             continue
@@ -291,17 +309,18 @@ def connect_pending_pop(*, session: Any, network: str, callback_params: dict) ->
         account_id = int(key.removeprefix(CONNECT_SESSION_PREFIX))
         started_at = datetime.fromisoformat(entry["started_at"])
         if timezone.now() - started_at > CONNECT_MAX_AGE:
-            raise ConnectError(_("The connection was started too long ago: start it again."))
+            raise ConnectError(Said("The connection was started too long ago: start it again.", "connect.too_old"))
         try:
             kept = json.loads(key_ring().open(entry["kept"], associated_data=_kept_binding(account_id)))
         except CredentialsDecryptionError:
-            message = _("The connection in progress could not be read back: start it again.")
+            message = Said("The connection in progress could not be read back: start it again.", "connect.unreadable")
             raise ConnectError(message) from None
         return account_id, {**entry, "kept": kept}
     raise ConnectError(
-        _(
+        Said(
             "The network's answer does not match a connection started in this session: nothing was stored. "
-            "Start the connection again from the account's page."
+            "Start the connection again from the account's page.",
+            "connect.not_started_here",
         )
     )
 
@@ -324,7 +343,7 @@ def account_connect_finish(
         )
     except AuthError as exc:
         _audit(actor, "account.connect_refused", account, detail=exc.detail)
-        message = _refusal(_("The network refused the connection: %(detail)s"), exc.detail)
+        message = _refusal(exc, "The network refused the connection: %(detail)s", "connect.refused", account.network)
         raise ConnectError(message) from None
     info = connected.account
     with transaction.atomic():
@@ -340,7 +359,8 @@ def account_connect_finish(
         account.seal_credentials(credentials)
         account.status = Status.CONNECTED
         account.last_checked_at = timezone.now()
-        account.last_check_result = _("Connected.")
+        account.last_check_result = "Connected."
+        account.last_check_code, account.last_check_params = "check.connected", {}
         try:
             with transaction.atomic():
                 account.save()
@@ -367,8 +387,12 @@ def _require_not_connected_elsewhere(account: SocialAccount, network_account_id:
     )
     if other is not None:
         raise AccountAlreadyConnected(
-            _("This %(network)s account is already connected to the %(mission)s.")
-            % {"network": account.get_network_display(), "mission": other.mission.display_name}
+            Said(
+                f"This {account.network} account is already connected for another mission: {other.mission.name}.",
+                "account.already_connected",
+                network=account.network,
+                mission=other.mission.display_name,
+            )
         )
 
 
@@ -446,7 +470,7 @@ def credentials_for_use(account: SocialAccount) -> Credentials:
             _audit(None, "account.refresh", locked, expires_at=fresh.expires_at)
             _copy_state(account, locked)
     if refused is not None:
-        account_mark_expired(account, refused.detail)
+        account_mark_expired(account, refused)
         raise refused from None
     return fresh
 
@@ -474,11 +498,14 @@ def _status_for(reason: str, revoked: bool | None) -> str:
     return Status.REVOKED if revoked else Status.EXPIRED
 
 
-def account_mark_expired(account: SocialAccount, reason: str, *, revoked: bool | None = None) -> bool:
-    """The network refused the account's credentials: mark it EXPIRED, or REVOKED when the
-    network says the grant is revoked/invalid (or `revoked=True`). Only a connected (or
-    expired, becoming revoked) account changes; administrators are told once per change,
-    after commit. Returns whether the status changed. Safe to call concurrently."""
+def account_mark_expired(account: SocialAccount, refusal: AdapterError | str, *, revoked: bool | None = None) -> bool:
+    """The network refused the account's credentials (`refusal`: the adapter's error, or its
+    words): mark it EXPIRED, or REVOKED when the network says the grant is revoked/invalid
+    (or `revoked=True`). Only a connected (or expired, becoming revoked) account changes;
+    administrators are told once per change, after commit, the reason worded in each one's
+    language. Returns whether the status changed. Safe to call concurrently."""
+    said = said_of(refusal)
+    reason = said["text"]
     new_status = _status_for(reason, revoked)
     from_statuses = [Status.CONNECTED] if new_status == Status.EXPIRED else [Status.CONNECTED, Status.EXPIRED]
     reason = reason[:250]
@@ -486,6 +513,8 @@ def account_mark_expired(account: SocialAccount, reason: str, *, revoked: bool |
         changed = SocialAccount.objects.filter(pk=account.pk, status__in=from_statuses).update(
             status=new_status,
             last_check_result=reason,
+            last_check_code=said["code"],
+            last_check_params=said["params"] if said["code"] else {},
             last_checked_at=timezone.now(),
             updated_at=timezone.now(),
         )
@@ -494,8 +523,9 @@ def account_mark_expired(account: SocialAccount, reason: str, *, revoked: bool |
         fresh = SocialAccount.objects.select_related("mission").get(pk=account.pk)
         _copy_state(account, fresh)
         account.last_check_result, account.last_checked_at = fresh.last_check_result, fresh.last_checked_at
+        account.last_check_code, account.last_check_params = fresh.last_check_code, fresh.last_check_params
         _audit(None, f"account.{new_status}", fresh, reason=reason)
-        _notify_admins(fresh, reason)
+        _notify_admins(fresh, {**said, "text": reason})
     return True
 
 
@@ -528,19 +558,23 @@ def account_health_check(*, account_id: int) -> SocialAccount:
     """
     account = SocialAccount.objects.select_related("mission").get(pk=account_id)
     if account.status != Status.CONNECTED:
-        result = _("Not checked: the account is %(status)s.") % {"status": account.get_status_display()}
+        result = Said(
+            f"Not checked: the account is {account.status}.", "check.not_checked", account_status=account.status
+        )
         _record_check(account, result)
         return account
     try:
         credentials = credentials_for_use(account)
         info = adapter_for(account).check_credentials(credentials)
     except AuthError as exc:
-        account_mark_expired(account, exc.detail)
-        _record_check(account, _refusal(_("Refused by the network: %(detail)s"), exc.detail))
+        account_mark_expired(account, exc)
+        _record_check(account, _refusal(exc, "Refused by the network: %(detail)s", "check.refused", account.network))
     except AdapterError as exc:  # transient, rate limited, or a permanent answer: not a verdict
-        _record_check(account, _("Could not check now: %(detail)s") % {"detail": exc.detail})
+        said = said_of(exc)
+        _record_check(account, Said(f"Could not check now: {exc.detail}", "check.failed_for_now", problem=said))
     except CredentialsDecryptionError:
-        _record_check(account, _("The stored credentials do not open: check the key ring, then reconnect."))
+        unreadable = "The stored credentials do not open: check the key ring, then reconnect."
+        _record_check(account, Said(unreadable, "check.credentials_unreadable"))
         logger.error("Credentials of account %s do not open.", account.pk)
         raise
     else:
@@ -554,14 +588,23 @@ def account_health_check(*, account_id: int) -> SocialAccount:
             for name, value in updates.items():
                 setattr(account, name, value)
         label = info.handle or info.display_name or info.account_id
-        _record_check(account, _("OK: %(handle)s") % {"handle": label})
+        _record_check(account, Said(f"OK: {label}", "check.ok", handle=label))
     return account
 
 
-def _record_check(account: SocialAccount, result: str) -> None:
+def _record_check(account: SocialAccount, result: Said) -> None:
+    """Keep the check's result: its English for the record, its code and parameters for the
+    page (worded in each reader's language)."""
     now = timezone.now()
-    SocialAccount.objects.filter(pk=account.pk).update(last_checked_at=now, last_check_result=result[:300])
-    account.last_checked_at, account.last_check_result = now, result[:300]
+    fields = {
+        "last_checked_at": now,
+        "last_check_result": result[:300],
+        "last_check_code": result.code,
+        "last_check_params": result.params,
+    }
+    SocialAccount.objects.filter(pk=account.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(account, name, value)
     _audit(None, "account.health_check", account, result=result[:300])
 
 

@@ -18,6 +18,7 @@ from channels import selectors, services
 from channels.adapters.base import AdapterError
 from channels.forms import AccountFilterForm, AccountRegisterForm
 from channels.models import Network, SocialAccount
+from channels.problems import word_error
 from diplomacy_hub import policy
 
 ACCOUNTS_PER_PAGE = 120
@@ -94,10 +95,8 @@ def account_connect(request: HttpRequest, account_id: int) -> HttpResponse:
             session=request.session,
         )
     except (AdapterError, services.AccountError) as exc:
-        messages.error(
-            request,
-            _("The network could not start the connection: %(detail)s") % {"detail": getattr(exc, "detail", str(exc))},
-        )
+        detail = word_error(exc) if isinstance(exc, AdapterError) else exc.worded
+        messages.error(request, _("The network could not start the connection: %(detail)s") % {"detail": detail})
         return redirect("channels:account_detail", account_id=account.pk)
     return redirect(authorize_url)
 
@@ -118,7 +117,7 @@ def account_callback(request: HttpRequest, network: str) -> HttpResponse:
             callback_params=params,
         )
     except services.ConnectError as exc:
-        return _connect_failed(request, None, str(exc))
+        return _connect_failed(request, None, exc.worded)
     account = _managed_account(request, account_id)
     try:
         account = services.account_connect_finish(
@@ -129,12 +128,12 @@ def account_callback(request: HttpRequest, network: str) -> HttpResponse:
             redirect_uri=pending["redirect_uri"],
         )
     except services.AccountError as exc:
-        return _connect_failed(request, account, str(exc))
+        return _connect_failed(request, account, exc.worded)
     except AdapterError as exc:
         return _connect_failed(
             request,
             account,
-            _("The network did not answer: %(detail)s. Try again.") % {"detail": exc.detail},
+            _("The network did not answer: %(detail)s Try again.") % {"detail": word_error(exc)},
             status=502,
         )
     messages.success(

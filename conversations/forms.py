@@ -3,8 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network
 from conversations import selectors
-from conversations.lifecycle import CONVERSATION_SET_BY_HAND, Category
-from conversations.models import Conversation
+from conversations.lifecycle import CONVERSATION_SET_BY_HAND, Category, Priority
+from conversations.models import Conversation, KnownAuthor
 from conversations.services.inbox import NOTE_MAX, VIEW_NAME_MAX
 from diplomacy_hub.forms import QuickSelect
 from embassies.forms import ListFilterForm
@@ -107,3 +107,99 @@ class AssignForm(forms.Form):
     def __init__(self, *args, candidates, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = candidates
+
+
+# --- Triage's rules ---------------------------------------------------------------------------
+
+TRIAGE_CATEGORIES = [(value, label) for value, label in Category.choices if value != Category.UNSORTED]
+
+
+class KeywordPackForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    language = forms.CharField(
+        label=_("Language"),
+        max_length=16,
+        required=False,
+        help_text=_("ISO 639-1 code, for example “ar”; empty: texts in any language."),
+    )
+    category = forms.ChoiceField(label=_("Category"), choices=TRIAGE_CATEGORIES)
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
+    terms = forms.CharField(
+        label=_("Words and phrases"),
+        widget=forms.Textarea(attrs={"rows": 8, "dir": "auto"}),
+        help_text=_(
+            "One per line, without regard to case or accents. A whole word or phrase; end it "
+            "with * for the start of a word (“arrest*” finds “arrested”). In Arabic, Chinese, "
+            "Japanese and other languages without spaces or with attached particles, anywhere."
+        ),
+    )
+    tags = forms.CharField(
+        label=_("Tags"),
+        max_length=400,
+        required=False,
+        help_text=_("Separated by commas, for example: visa, schengen."),
+    )
+    position = forms.IntegerField(
+        label=_("Order"),
+        min_value=0,
+        max_value=100_000,
+        initial=100,
+        help_text=_("Packs are tried from the lowest number; the first that matches sets the category."),
+    )
+    is_active = forms.BooleanField(label=_("In use"), required=False, initial=True)
+    mission = forms.ModelChoiceField(label=_("Mission"), queryset=None, required=False)
+
+    def __init__(self, *args, missions, for_everyone: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["mission"].queryset = missions
+        self.fields["mission"].required = not for_everyone
+        self.fields["mission"].empty_label = _("Every mission (the press office's pack)") if for_everyone else None
+
+    def clean_language(self) -> str:
+        return self.cleaned_data["language"].strip().lower()
+
+    def clean_tags(self) -> list[str]:
+        return [tag.strip().lower() for tag in self.cleaned_data["tags"].split(",") if tag.strip()]
+
+
+class KnownAuthorForm(forms.Form):
+    network = forms.ChoiceField(label=_("Network"), choices=Network.choices)
+    key = forms.CharField(label=_("Handle or id"), max_length=300)
+    kind = forms.ChoiceField(label=_("Who"), choices=KnownAuthor.Kind.choices)
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    mission = forms.ModelChoiceField(label=_("Mission"), queryset=None, required=False)
+
+    def __init__(self, *args, missions, for_everyone: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["mission"].queryset = missions
+        self.fields["mission"].required = not for_everyone
+        self.fields["mission"].empty_label = _("Every mission") if for_everyone else None
+
+
+class ServiceTargetsForm(forms.Form):
+    """One pair of fields per category: minutes (empty: no clock), around the clock."""
+
+    def __init__(self, *args, targets, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for target in targets:
+            label = Category(target.category).label
+            self.fields[f"{target.category}-minutes"] = forms.IntegerField(
+                label=_("%(category)s: reply within (minutes)") % {"category": label},
+                required=False,
+                min_value=1,
+                max_value=60 * 24 * 30,
+                initial=target.minutes,
+            )
+            self.fields[f"{target.category}-always_on"] = forms.BooleanField(
+                label=_("%(category)s: around the clock") % {"category": label},
+                required=False,
+                initial=target.always_on,
+            )
+
+    def targets(self) -> dict[str, tuple[int | None, bool]]:
+        return {
+            name.removesuffix("-minutes"): (value, bool(self.cleaned_data[name.replace("-minutes", "-always_on")]))
+            for name, value in self.cleaned_data.items()
+            if name.endswith("-minutes")
+        }

@@ -36,6 +36,9 @@ CONVERSATION_TRANSITIONS: Mapping[str, frozenset[str]] = {
 CONVERSATION_ACTIVE = frozenset({C.NEW, C.OPEN, C.AWAITING_CLEARANCE, C.WAITING_FOR_AUTHOR})
 # A new item from the public brings it back to the desk.
 CONVERSATION_REOPENED_BY_NEW_ITEM = frozenset({C.RESOLVED, C.WAITING_FOR_AUTHOR, C.SNOOZED})
+# The service clock runs: the mission owes an answer (waiting for the author and snoozed
+# pause it; clearance does not, the public waits all the same).
+CONVERSATION_CLOCK_RUNS = frozenset({C.NEW, C.OPEN, C.AWAITING_CLEARANCE})
 # Set by a person on the conversation page; the others belong to replies and clearance (part 2).
 CONVERSATION_SET_BY_HAND = frozenset({C.OPEN, C.WAITING_FOR_AUTHOR, C.SNOOZED, C.RESOLVED, C.CLOSED})
 
@@ -76,6 +79,77 @@ class Priority(models.IntegerChoices):
     LOW = 4, _("Low")
 
 
+# --- Replies (issue 15) --------------------------------------------------------------------------
+
+
+class ReplyState(models.TextChoices):
+    """A reply's way out, as a delivery's: claimed (`queued` -> `sending`) before the network
+    call, so it goes out at most once; an outcome lost on the way is `unknown` and settled by
+    looking for it on the network before anything is sent again."""
+
+    AWAITING_CLEARANCE = "awaiting_clearance", _("Awaiting clearance")
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    UNKNOWN = "unknown", _("Outcome unknown")
+    FAILED = "failed", _("Failed")
+    RETURNED = "returned", _("Returned by the clearer")
+
+
+R = ReplyState
+
+REPLY_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    R.AWAITING_CLEARANCE: frozenset({R.QUEUED, R.RETURNED}),
+    R.QUEUED: frozenset({R.SENDING, R.FAILED}),
+    R.SENDING: frozenset({R.SENT, R.QUEUED, R.UNKNOWN, R.FAILED}),
+    R.UNKNOWN: frozenset({R.SENT, R.QUEUED, R.FAILED}),
+    R.SENT: frozenset(),
+    R.FAILED: frozenset(),
+    R.RETURNED: frozenset(),
+}
+# Still on its way out: a second reply to the same item meanwhile is a conflict.
+REPLY_PENDING = frozenset({R.AWAITING_CLEARANCE, R.QUEUED, R.SENDING, R.UNKNOWN})
+# Its call may have reached the network: an outcome found later may still end it sent.
+REPLY_IN_FLIGHT = frozenset({R.SENDING, R.UNKNOWN})
+# Not yet final: a worker, the sweeper or a reconciliation will move it on.
+REPLY_ON_ITS_WAY = REPLY_IN_FLIGHT | {R.QUEUED}
+
+
+class ReplyKind(models.TextChoices):
+    PUBLIC = "public", _("Public reply")
+    PRIVATE = "private", _("Private reply (Facebook Messenger)")
+
+
+class Clearance(models.IntegerChoices):
+    """Who must clear a reply before it goes (the rule is diplomacy_hub.policy's)."""
+
+    NONE = 0, _("Level 0: a line from the library, sent by the officer alone")
+    FOUR_EYES = 1, _("Level 1: four eyes")
+    PRESS_OFFICE = 2, _("Level 2: the press office")
+
+
+class LineState(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed by a mission")
+    APPROVED = "approved", _("Approved")
+    SUPERSEDED = "superseded", _("Replaced by a newer version")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class HideReason(models.TextChoices):
+    """The published house rules' reasons; disagreement is never one."""
+
+    ABUSE = "abuse", _("Abuse or hate")
+    THREATS = "threats", _("Threats or incitement to violence")
+    PERSONAL_DATA = "personal_data", _("Personal data of the author or of others")
+    SPAM = "spam", _("Spam, scams or repeated posting")
+
+
+class ModerationState(models.TextChoices):
+    PENDING = "pending", _("Asked of the network")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
 # --- Events -----------------------------------------------------------------------------------
 
 EVENTS: dict[str, Promise] = {}
@@ -99,5 +173,17 @@ register_event("conversation.status", _("changed the status"))
 register_event("conversation.assign", _("assigned it"))
 register_event("conversation.woken", _("the snooze ended"))
 register_event("conversation.noted", _("wrote an internal note"))
+register_event("conversation.clock_warned", _("three quarters of the time to answer have passed"))
+register_event("conversation.escalated", _("offered to the headquarters desk"))
 register_event("item.edited", _("the author edited an item"))
 register_event("item.deleted", _("an item was deleted on the network"))
+register_event("reply.drafted", _("wrote a reply for clearance"))
+register_event("reply.queued", _("sent a reply"))
+register_event("reply.cleared", _("cleared a reply"))
+register_event("reply.returned", _("returned a reply to its writer"))
+register_event("reply.sent", _("the reply reached the network"))
+register_event("reply.unknown", _("the reply's outcome is unknown"))
+register_event("reply.found", _("the reply was found on the network"))
+register_event("reply.failed", _("the reply failed"))
+register_event("item.hidden", _("hid an item"))
+register_event("item.shown", _("showed a hidden item again"))

@@ -90,6 +90,8 @@ class Conversation(models.Model):
     # The service clock: the reply is due by `due_at`; warned at three quarters, escalated
     # to the headquarters desk on breach.
     due_at = models.DateTimeField(_("reply due"), null=True, blank=True)
+    # When the three-quarter warning falls due; beat looks for it by index.
+    warn_at = models.DateTimeField(_("warning due"), null=True, blank=True, editable=False)
     warned_at = models.DateTimeField(_("warned"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated to headquarters"), null=True, blank=True)
     item_count = models.PositiveIntegerField(_("items"), default=0)
@@ -138,6 +140,7 @@ class Conversation(models.Model):
             ),
             # "N new since you opened the inbox": a range on updated_at.
             models.Index(fields=["updated_at"], name="conversations_updated_idx"),
+            models.Index(fields=["status", "warn_at"], name="conversations_warn_idx"),
         ]
 
     def __str__(self) -> str:
@@ -145,6 +148,11 @@ class Conversation(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("conversations:detail", args=[self.pk])
+
+    @property
+    def clock_runs(self) -> bool:
+        """The mission owes an answer, and its service clock counts."""
+        return self.status in lifecycle.CONVERSATION_CLOCK_RUNS
 
 
 class Item(models.Model):
@@ -252,6 +260,213 @@ class ListenCursor(models.Model):
         return f"{self.account_id}/{self.stream}"
 
 
+class AnswerLine(models.Model):
+    """A line to take: one text of one topic in one language, with its own version.
+
+    Headquarters (the press office; the crisis unit for crisis lines) approves lines;
+    missions propose them for their languages. A change is a new version, the one before it
+    superseded; replies cite the version they used, so an expired or withdrawn line shows
+    wherever it was used. Placeholders ({mission}, {city}, {author}) are filled as plain text."""
+
+    State = lifecycle.LineState
+
+    topic = models.SlugField(_("topic"), max_length=80)
+    title = models.CharField(_("title"), max_length=200)
+    category = models.CharField(_("category"), max_length=16, choices=lifecycle.Category.choices)
+    language = models.CharField(_("language"), max_length=16)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    text = models.TextField(_("text"), max_length=10_000)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.PROPOSED)
+    # A crisis unit's line: level 0 for everyone while an alert covers the mission.
+    crisis = models.BooleanField(_("crisis line"), default=False)
+    mission = models.ForeignKey(
+        Mission,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed by the mission"),
+    )
+    valid_from = models.DateTimeField(_("valid from"), default=timezone.now)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("written by")
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["topic", "language", "-version"]
+        verbose_name = _("line to take")
+        verbose_name_plural = _("lines to take")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["topic", "language", "version"], name="conversations_answerline_unique_version"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=lifecycle.LineState.values), name="conversations_answerline_state_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["category", "language", "state"], name="conversations_line_pick_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} ({self.language}) v{self.version}"
+
+    def in_force(self, now=None) -> bool:
+        """Approved, and within its validity now."""
+        now = now or timezone.now()
+        return (
+            self.state == lifecycle.LineState.APPROVED
+            and self.valid_from <= now
+            and (self.valid_until is None or now < self.valid_until)
+        )
+
+
+class Reply(models.Model):
+    """What a mission answers, on the conversation's account, through the same discipline as
+    a delivery: claimed (`queued` -> `sending`, a conditional UPDATE committed before the
+    network call), at most once; an outcome lost on the way is `unknown`, settled by looking
+    for it on the network before anything is sent again."""
+
+    State = lifecycle.ReplyState
+    Kind = lifecycle.ReplyKind
+    Level = lifecycle.Clearance
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.PROTECT, related_name="replies", verbose_name=_("conversation")
+    )
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="replies", verbose_name=_("answers"))
+    # The conversation's, kept here so that the policy reads a reply as it reads a message.
+    mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="+", verbose_name=_("mission"))
+    account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="+", verbose_name=_("account"))
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.PUBLIC)
+    text = models.TextField(_("text"))
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    level = models.PositiveSmallIntegerField(_("clearance"), choices=Level.choices)
+    # Why the level is what it is (codes worded in conversations.clearance).
+    level_reasons = models.JSONField(default=list, blank=True)
+    line = models.ForeignKey(
+        AnswerLine, on_delete=models.PROTECT, null=True, blank=True, related_name="replies", verbose_name=_("line")
+    )
+    # The share of the line's text changed (edit distance over its length); None for free text.
+    edit_ratio = models.FloatField(_("edited"), null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("written by")
+    )
+    state = models.CharField(_("state"), max_length=20, choices=State.choices)
+    # One per form shown: a form sent twice makes one reply.
+    idempotency_key = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cleared by"),
+    )
+    cleared_at = models.DateTimeField(_("cleared"), null=True, blank=True)
+    clearance_note = models.CharField(_("clearer's note"), max_length=2000, blank=True)
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Due again (a retry, or the next look for an unknown outcome); None: not due by time.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Last handed to the broker: the sweeper hands a queued reply over again only when this
+    # is old (its message was lost).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    reconcile_rounds = models.PositiveIntegerField(default=0)
+    external_id = models.CharField(_("id on the network"), max_length=200, blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_params = models.JSONField(default=dict, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=lifecycle.ReplyState.values), name="conversations_reply_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=lifecycle.ReplyKind.values), name="conversations_reply_kind_valid"
+            ),
+            # Facebook takes one private reply per comment: one may be on its way at a time,
+            # and none after one that reached (or may have reached) the network.
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=models.Q(
+                    kind="private", state__in=["awaiting_clearance", "queued", "sending", "sent", "unknown"]
+                ),
+                name="conversations_reply_one_private_per_item",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="conversations_reply_due_idx"),
+            models.Index(fields=["mission", "state"], name="conversations_reply_queue_idx"),
+            models.Index(fields=["account", "first_attempt_at"], name="conversations_reply_budget_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reply #{self.pk} to {self.item_id} ({self.state})"
+
+    @property
+    def category(self) -> str:
+        """The conversation's category (the policy reads a crisis reply by it)."""
+        return self.conversation.category
+
+    @property
+    def awaited_seconds(self) -> float | None:
+        """Time spent awaiting clearance, apart from the writer's time."""
+        if self.level == lifecycle.Clearance.NONE or self.cleared_at is None:
+            return None
+        return (self.cleared_at - self.created_at).total_seconds()
+
+
+class ModerationAction(models.Model):
+    """Hiding or showing again one item, with its reason from the house rules; the item as
+    it stood is kept here before the network is asked."""
+
+    class Action(models.TextChoices):
+        HIDE = "hide", _("Hidden")
+        SHOW = "show", _("Shown again")
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="moderation", verbose_name=_("item"))
+    mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="+", verbose_name=_("mission"))
+    action = models.CharField(_("action"), max_length=8, choices=Action.choices)
+    reason = models.CharField(_("reason"), max_length=16, choices=lifecycle.HideReason.choices, blank=True)
+    note = models.CharField(_("note"), max_length=2000, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    evidence = models.JSONField(_("the item as it stood"), default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Asked of the network by a worker (conversations.moderate_item): hiding is idempotent
+    # there, so a lost or repeated ask is simply asked again.
+    state = models.CharField(max_length=8, choices=lifecycle.ModerationState.choices, default="pending")
+    done_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("moderation action")
+        verbose_name_plural = _("moderation actions")
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.item_id}"
+
+
 class Note(models.Model):
     """What the desk writes to itself about a conversation: never sent, never shown to the
     public. Append-only, like the events."""
@@ -315,3 +530,134 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Triage: the rules the press office edits, and the service targets ----------------------
+
+
+class KeywordPack(models.Model):
+    """Words that say what a text is about, in one language: a match sets the conversation's
+    category, priority and tags. The press office's packs (no mission) apply everywhere; a
+    mission's officers add packs that apply to their mission only. Packs are tried in order
+    (`position`); the most urgent match wins, the first in order among equals, and every
+    match adds its tags."""
+
+    name = models.CharField(_("name"), max_length=100)
+    language = models.CharField(
+        _("language"), max_length=16, blank=True, help_text=_("ISO 639-1 code; empty: texts in any language.")
+    )
+    category = models.CharField(_("category"), max_length=16, choices=lifecycle.Category.choices)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=lifecycle.Priority.choices)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    terms = models.TextField(
+        _("words and phrases"),
+        help_text=_(
+            "One per line, without regard to case or accents. A whole word or phrase; end it "
+            "with * for the start of a word (“arrest*” finds “arrested”). In Arabic, Chinese, "
+            "Japanese and other languages without spaces or with attached particles, anywhere."
+        ),
+    )
+    mission = models.ForeignKey(
+        Mission,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="keyword_packs",
+        verbose_name=_("mission"),
+        help_text=_("Empty: the press office's pack, for every mission."),
+    )
+    position = models.PositiveIntegerField(_("order"), default=100)
+    is_active = models.BooleanField(_("in use"), default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("keyword pack")
+        verbose_name_plural = _("keyword packs")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(category__in=lifecycle.Category.values) & ~models.Q(category="unsorted"),
+                name="conversations_keywordpack_category_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language or '*'})"
+
+    def term_list(self) -> list[str]:
+        return [line.strip() for line in self.terms.splitlines() if line.strip()]
+
+
+class KnownAuthor(models.Model):
+    """A journalist or an official, known by network and handle or id: what they write is
+    press or policy, and high priority, whatever the words."""
+
+    class Kind(models.TextChoices):
+        JOURNALIST = "journalist", _("Journalist")
+        OFFICIAL = "official", _("Official")
+
+    network = models.CharField(_("network"), max_length=16, choices=Network.choices)
+    # A handle without its @, or the network's id for the person; compared case-insensitively.
+    key = models.CharField(_("handle or id"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    mission = models.ForeignKey(
+        Mission,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="known_authors",
+        verbose_name=_("mission"),
+        help_text=_("Empty: known to every mission."),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["network", "key", "pk"]
+        verbose_name = _("known author")
+        verbose_name_plural = _("known authors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "key", "mission"],
+                name="conversations_knownauthor_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(network__in=NETWORKS), name="conversations_knownauthor_network_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network}:{self.key} ({self.kind})"
+
+    @staticmethod
+    def normal_key(key: str) -> str:
+        return key.strip().lstrip("@").casefold()
+
+
+class ServiceTarget(models.Model):
+    """How soon a conversation of a category is answered, set by the press office: counted
+    in the mission's business hours, or around the clock (`always_on`: distress, crisis).
+    No minutes: no clock (praise)."""
+
+    category = models.CharField(_("category"), max_length=16, choices=lifecycle.Category.choices, unique=True)
+    minutes = models.PositiveIntegerField(_("reply within (minutes)"), null=True, blank=True)
+    always_on = models.BooleanField(_("around the clock"), default=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["category"]
+        verbose_name = _("service target")
+        verbose_name_plural = _("service targets")
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.minutes}"

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from conversations.lifecycle import CONVERSATION_ACTIVE, DUE_SOON_MINUTES
-from conversations.models import Conversation, Item, Note, SavedView, Viewer
+from conversations.lifecycle import CONVERSATION_ACTIVE, DUE_SOON_MINUTES, Category
+from conversations.models import Conversation, Item, KeywordPack, KnownAuthor, Note, SavedView, ServiceTarget, Viewer
 from diplomacy_hub import policy
 from embassies.models import Mission
 from embassies.roles import Role
@@ -248,3 +248,49 @@ def conversation_viewers(*, conversation_id: int, user, now: datetime | None = N
         .order_by("user__first_name", "user__last_name", "user__username")
     )
     return [row.user for row in rows]
+
+
+# --- Triage's rules ---------------------------------------------------------------------------
+
+
+def _for_everyone_or_scoped(user, model) -> QuerySet:
+    """The rules for every mission, and those of the missions the user may see."""
+    scoped = policy.scope(user, model.objects.filter(mission__isnull=False))
+    return model.objects.filter(Q(mission__isnull=True) | Q(pk__in=scoped.values("pk"))).select_related("mission")
+
+
+def keyword_packs_visible_to(user) -> QuerySet[KeywordPack]:
+    return _for_everyone_or_scoped(user, KeywordPack).order_by("position", "language", "pk")
+
+
+def known_authors_visible_to(user) -> QuerySet[KnownAuthor]:
+    return _for_everyone_or_scoped(user, KnownAuthor).order_by("network", "key", "pk")
+
+
+def keyword_pack_get(*, user, pack_id: int) -> KeywordPack:
+    """The pack if the user may see it; DoesNotExist otherwise."""
+    return keyword_packs_visible_to(user).get(pk=pack_id)
+
+
+def known_author_get(*, user, author_id: int) -> KnownAuthor:
+    return known_authors_visible_to(user).get(pk=author_id)
+
+
+def service_targets() -> list[ServiceTarget]:
+    """One per category, in the categories' order (a missing one shown as no clock)."""
+    stored = {target.category: target for target in ServiceTarget.objects.all()}
+    return [
+        stored.get(category) or ServiceTarget(category=category, minutes=None)
+        for category in Category.values
+        if category != Category.UNSORTED or category in stored
+    ]
+
+
+def missions_for_triage_rules(user) -> QuerySet[Mission]:
+    """The missions for which the user may add rules: all for the press office, their own
+    for an officer."""
+    if policy.can(user, "triage.edit", None):
+        return Mission.objects.active().order_by("name")
+    if not policy.has_role(user, Role.OFFICER):
+        return Mission.objects.none()
+    return policy.scope(user, Mission.objects.active(), mission_field="").order_by("name")

@@ -1,4 +1,5 @@
-"""The conversation desk's Celery tasks, on the `listen` queue: each takes ids, calls one
+"""The conversation desk's Celery tasks, on the `listen` queue (replies and moderation on
+the publishing and maintenance ones: settings.CELERY_TASK_ROUTES): each takes ids, calls one
 service. Beat ticks `poll_due`, which claims due cursors in the database and sends one
 `poll_account` per account; a lost message costs nothing, the claim lapses and is taken again."""
 
@@ -6,6 +7,8 @@ from __future__ import annotations
 
 import logging
 
+from conversations.services import moderation, replies
+from conversations.services.clocks import conversations_check_clocks
 from conversations.services.desk import conversations_wake_snoozed
 from conversations.services.polling import account_poll, cursors_claim_due
 from diplomacy_hub.tasks import task
@@ -34,3 +37,35 @@ def wake_snoozed(**kwargs) -> None:
     woken = conversations_wake_snoozed()
     if woken:
         logger.info("Conversations: %d snoozes ended.", woken)
+
+
+@task(name="conversations.check_clocks")
+def check_clocks(**kwargs) -> None:
+    tick = conversations_check_clocks()
+    if tick.warned or tick.escalated or tick.after_hours:
+        logger.info("Service clocks: %s", tick)
+
+
+@task(name="conversations.send_reply")
+def send_reply(reply_id: int, **kwargs) -> None:
+    outcome = replies.reply_send(reply_id=reply_id)
+    if outcome != "skipped":
+        logger.info("Reply %s: %s", reply_id, outcome)
+
+
+@task(name="conversations.reconcile_reply")
+def reconcile_reply(reply_id: int, **kwargs) -> None:
+    replies.reply_reconcile(reply_id=reply_id)
+
+
+@task(name="conversations.sweep_replies")
+def sweep_replies(**kwargs) -> None:
+    swept = replies.replies_sweep()
+    again = moderation.moderation_sweep()
+    if swept.sent_again or swept.unknown or swept.reconciling or again:
+        logger.info("Replies: %s; moderation asked again: %s", swept, again)
+
+
+@task(name="conversations.moderate_item")
+def moderate_item(action_id: int, **kwargs) -> None:
+    moderation.moderation_apply(action_id=action_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations import views, views_webhooks
+from conversations import views, views_replies, views_rules, views_webhooks
 
 app_name = "conversations"
 urlpatterns = [
@@ -11,8 +11,24 @@ urlpatterns = [
     path("<int:conversation_id>/", views.conversation_detail, name="detail"),
     path("<int:conversation_id>/status/", views.conversation_status, name="status"),
     path("<int:conversation_id>/assign/", views.conversation_assign, name="assign"),
+    path("<int:conversation_id>/reply/", views_replies.reply_write, name="reply"),
+    path("replies/", views_replies.reply_queue, name="reply_queue"),
+    path("replies/<int:reply_id>/clear/", views_replies.reply_clear, name="reply_clear"),
+    path("replies/<int:reply_id>/return/", views_replies.reply_return, name="reply_return"),
+    path("items/<int:item_id>/hide/", views_replies.item_hide, name="item_hide"),
+    path("lines/", views_replies.line_library, name="lines"),
+    path("lines/new/", views_replies.line_create, name="line_create"),
+    path("lines/<int:line_id>/approve/", views_replies.line_approve, name="line_approve"),
+    path("lines/<int:line_id>/withdraw/", views_replies.line_withdraw, name="line_withdraw"),
     path("<int:conversation_id>/note/", views.conversation_note, name="note"),
     path("<int:conversation_id>/presence/", views.conversation_presence, name="presence"),
+    path("triage/", views_rules.triage_rules_page, name="triage_rules"),
+    path("triage/packs/new/", views_rules.pack_create, name="pack_create"),
+    path("triage/packs/<int:pack_id>/", views_rules.pack_edit, name="pack_edit"),
+    path("triage/packs/<int:pack_id>/delete/", views_rules.pack_delete, name="pack_delete"),
+    path("triage/authors/add/", views_rules.author_add, name="author_add"),
+    path("triage/authors/<int:author_id>/remove/", views_rules.author_remove, name="author_remove"),
+    path("triage/targets/", views_rules.targets_save, name="targets_save"),
     path("webhooks/x/", views_webhooks.webhook, {"network": "twitter"}, name="webhook_x"),
     path("webhooks/facebook/", views_webhooks.webhook, {"network": "facebook"}, name="webhook_facebook"),
 ]

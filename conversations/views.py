@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from conversations import selectors
+from conversations import selectors, views_replies
 from conversations.forms import AssignForm, InboxFilterForm, NoteForm, SavedViewForm, StatusForm
 from conversations.models import Conversation, SavedView
 from conversations.services import desk
@@ -173,6 +173,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             "original": selectors.original_post_text(conversation),
             "earlier": list(selectors.earlier_exchanges(conversation, author_ids=authors)) if authors else [],
             "can_handle": can_handle,
+            **views_replies.reply_panel(request, conversation, items),
             "status_form": StatusForm(
                 initial={"status": conversation.status, "close_reason": conversation.close_reason},
                 mission=conversation.mission,

@@ -177,8 +177,118 @@ def _may_operate(user, obj: Any) -> bool:
     return has_role(user, Role.PRESS_OFFICE)
 
 
+def _may_edit_triage_rule(user, obj: Any) -> bool:
+    """The press office edits any rule; an officer a rule of their own mission (a rule for
+    every mission has no `mission_id`)."""
+    if has_role(user, Role.PRESS_OFFICE):
+        return True
+    return obj is not None and _mission_id(obj) is not None and _is_officer_of(user, obj)
+
+
+# --- Replies to the public: clearance (issue 15) ------------------------------------------------
+# Conversation categories (conversations.lifecycle.Category, which this module cannot import).
+ROUTINE_CATEGORIES = frozenset({"consular", "praise"})
+SENSITIVE_CATEGORIES = frozenset({"press", "policy", "distress", "threat"})
+CRISIS_CATEGORY = "crisis"
+# A library line sent with at most this share of it changed (edit distance over its
+# length) is still the line.
+LINE_EDIT_MAX = 0.15
+LEVEL_ALONE, LEVEL_FOUR_EYES, LEVEL_PRESS_OFFICE = 0, 1, 2
+
+
+def reply_clearance(
+    *,
+    category: str,
+    line_used: bool,
+    line_in_force: bool = False,
+    line_language_matches: bool = False,
+    edit_ratio: float | None = None,
+    crisis_line: bool = False,
+    alert_active: bool = False,
+    author_listed: bool = False,
+    individual_case: bool = False,
+    machine_translated: bool = False,
+) -> tuple[int, list[str]]:
+    """The clearance a reply needs, and why (codes worded in conversations.clearance):
+
+    - crisis: during an alert covering the mission, the crisis unit's lines (in force, in the
+      author's language, at most LINE_EDIT_MAX changed) are level 0 for everyone;
+    - level 2, the press office: a sensitive category, an author on the journalists' or
+      officials' lists, anything about an individual case;
+    - level 0, the officer alone: a library line in force, in the author's language, sent
+      verbatim or at most LINE_EDIT_MAX changed, in a routine category;
+    - level 1, four eyes: everything else (free text, machine translation, a line changed
+      too much or not in force).
+    """
+    line_fits = (
+        line_used and line_in_force and line_language_matches and edit_ratio is not None and edit_ratio <= LINE_EDIT_MAX
+    )
+    if crisis_line and alert_active and line_fits and not machine_translated:
+        return LEVEL_ALONE, ["crisis_line"]
+    reasons = [
+        code
+        for code, applies in (
+            ("sensitive_category", category in SENSITIVE_CATEGORIES),
+            ("listed_author", author_listed),
+            ("individual_case", individual_case),
+        )
+        if applies
+    ]
+    if reasons:
+        return LEVEL_PRESS_OFFICE, reasons
+    if line_fits and category in ROUTINE_CATEGORIES and not machine_translated:
+        return LEVEL_ALONE, ["library_line"]
+    reasons = [
+        code
+        for code, applies in (
+            ("free_text", not line_used),
+            ("line_not_in_force", line_used and not line_in_force),
+            ("line_other_language", line_used and not line_language_matches),
+            ("line_edited", line_used and (edit_ratio is None or edit_ratio > LINE_EDIT_MAX)),
+            ("not_routine", line_used and category not in ROUTINE_CATEGORIES),
+            ("machine_translated", machine_translated),
+        )
+        if applies
+    ]
+    return LEVEL_FOUR_EYES, reasons
+
+
+WROTE_REPLY = Refusal(gettext_noop("Not allowed: %(action)s: you wrote this reply, so someone else must clear it."))
+
+
+def _may_clear_reply(user, obj: Any) -> bool | Refusal:
+    """Level 1: another officer of the mission or the press office; level 2: the press office;
+    a crisis reply: the crisis unit (or the press office). Never one's own reply."""
+    level = getattr(obj, "level", LEVEL_FOUR_EYES)
+    crisis = getattr(obj, "category", "") == CRISIS_CATEGORY
+    if level == LEVEL_PRESS_OFFICE:
+        allowed = has_role(user, Role.PRESS_OFFICE)
+    elif crisis:
+        allowed = has_role(user, Role.CRISIS_UNIT, Role.PRESS_OFFICE)
+    else:
+        allowed = _is_officer_of(user, obj) or has_role(user, Role.PRESS_OFFICE)
+    if not allowed:
+        return False
+    if getattr(obj, "author_id", None) == user.pk:
+        return WROTE_REPLY
+    return True
+
+
+def _may_approve_line(user, obj: Any) -> bool:
+    """The press office approves lines; the crisis unit its crisis lines."""
+    if getattr(obj, "crisis", False):
+        return has_role(user, Role.CRISIS_UNIT)
+    return has_role(user, Role.PRESS_OFFICE)
+
+
 # A rule answers yes, no, or no with a reason (a Refusal).
 Rule = Callable[[Any, Any], "bool | Refusal"]
+
+
+def _may_manage_occasion(user: Any, obj: Any = None) -> bool:
+    """The ministry's commemorations (no mission): the press office; a mission's events:
+    its officers too."""
+    return has_role(user, Role.PRESS_OFFICE) or (obj is not None and _is_officer_of(user, obj))
 
 
 def _has_a_role(user: Any, obj: Any = None) -> bool:
@@ -224,6 +334,15 @@ RULES: dict[str, Rule] = {
     "publishing.pause": _role(Role.PRESS_OFFICE),
     "publishing.resume": _role(Role.PRESS_OFFICE),
     "health.view": _role(Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR),
+    # Global time (issue 18): desks and rosters, review targets, the calendar's own days,
+    # planned silences. Desks change nobody's rights: any press officer reviews anything.
+    "desk.manage": _role(Role.ADMINISTRATOR),
+    "desk.view": _role(Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR),
+    "review.targets": _role(Role.PRESS_OFFICE),
+    "silence.plan": _role(Role.PRESS_OFFICE, Role.CRISIS_UNIT),
+    "occasion.view": _has_a_role,
+    # The ministry's commemorations: the press office; a mission's events: its officers too.
+    "occasion.manage": _may_manage_occasion,
     # The conversation desk: what the public says to a mission is seen like its messages.
     "conversation.inbox": _has_a_role,
     "conversation.view": _may_view,
@@ -238,6 +357,25 @@ RULES: dict[str, Rule] = {
     # Saved inbox views: each user's own.
     "inbox_view.save": _has_a_role,
     "inbox_view.delete": lambda user, view: getattr(view, "owner_id", None) == user.pk,
+    # Triage's rules: everyone with a role reads them (an officer, the press office's and
+    # their missions' own); the press office edits them all, officers their missions' own
+    # keyword packs and known authors (`obj`: the rule, or the mission it would be for).
+    "triage.view": _has_a_role,
+    "triage.edit": _may_edit_triage_rule,
+    "triage.targets": _role(Role.PRESS_OFFICE),
+    # Replies: written by whoever handles the conversation, sent alone at level 0, cleared
+    # by `_may_clear_reply` above that; the queue of replies awaiting clearance.
+    "reply.write": _may_handle_conversation,
+    "reply.clear": _may_clear_reply,
+    "reply.return": _may_clear_reply,
+    "reply.queue": _role(Role.OFFICER, Role.PRESS_OFFICE, Role.CRISIS_UNIT),
+    # Hide a hostile item or show it again (reversible): as handling the conversation.
+    "item.hide": _may_handle_conversation,
+    # The library of lines to take: seen by the desk, proposed by missions, approved at
+    # headquarters.
+    "line.view": _role(Role.OFFICER, Role.PRESS_OFFICE, Role.CRISIS_UNIT),
+    "line.propose": _role(Role.OFFICER, Role.PRESS_OFFICE, Role.CRISIS_UNIT),
+    "line.approve": _may_approve_line,
 }
 
 

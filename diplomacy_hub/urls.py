@@ -3,11 +3,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.i18n import set_language
 
 from diplomacy_hub import errors
 from posts.views.health import healthz
 from security.forms import LoginForm
+from security.views import language_set
 
 admin.site.site_header = "Diplomacy Hub"
 admin.site.site_title = "Diplomacy Hub"
@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/social/", include("channels.urls")),
     path("conversations/", include("conversations.urls")),
     path("analytics/", include("analytics.urls")),
+    path("global/", include("globaltime.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
@@ -35,7 +36,7 @@ urlpatterns = [
     path("accounts/invitation/", include("security.urls_invitation")),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("i18n/setlang/", login_not_required(language_set), name="set_language"),
     path("admin/", admin.site.urls),
     path("audit/", include("audit.urls")),
     path("healthz", healthz, name="healthz"),

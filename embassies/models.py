@@ -1,6 +1,9 @@
+import datetime
 import zoneinfo
+from datetime import time
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -8,6 +11,7 @@ from embassies.names import country_name, in_reader_language
 from embassies.validators import (
     validate_country_code,
     validate_language_codes,
+    validate_read_languages,
     validate_time_zone,
 )
 
@@ -18,6 +22,10 @@ RIGHT_TO_LEFT_LANGUAGES = frozenset({"ar", "he", "fa", "ur", "ps", "ku", "yi", "
 class MissionQuerySet(models.QuerySet):
     def active(self) -> "MissionQuerySet":
         return self.filter(is_active=True)
+
+
+def default_business_days() -> list[int]:
+    return [1, 2, 3, 4, 5]
 
 
 class Mission(models.Model):
@@ -69,6 +77,22 @@ class Mission(models.Model):
         validators=[validate_language_codes],
         help_text=_('ISO 639-1 codes in order of preference, for example ["fr", "ja", "en"].'),
     )
+    # The local day of its audience (issue 18 §5): when compose and approve suggest publishing.
+    audience_wakes = models.TimeField(
+        _("audience awake from"), default=time(7, 0), help_text=_("Local time, in the mission's zone.")
+    )
+    audience_sleeps = models.TimeField(
+        _("audience asleep from"), default=time(23, 0), help_text=_("Local time, in the mission's zone.")
+    )
+    # Business hours, in the mission's zone: the service clocks of routine conversations
+    # run only then (issue 14). ISO weekdays, 1 is Monday.
+    business_days = models.JSONField(
+        _("working days"),
+        default=default_business_days,
+        help_text=_("ISO weekdays, 1 is Monday: [1, 2, 3, 4, 5], or [7, 1, 2, 3, 4] where the week starts on Sunday."),
+    )
+    opens_at = models.TimeField(_("opens at"), default=datetime.time(9, 0))
+    closes_at = models.TimeField(_("closes at"), default=datetime.time(17, 0))
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = MissionQuerySet.as_manager()
@@ -83,10 +107,22 @@ class Mission(models.Model):
                 condition=models.Q(kind__in=["embassy", "consulate", "delegation"]),
                 name="embassies_mission_kind_valid",
             ),
+            models.CheckConstraint(
+                condition=models.Q(opens_at__lt=models.F("closes_at")),
+                name="embassies_mission_opens_before_closing",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.display_name
+
+    def clean(self) -> None:
+        super().clean()
+        days = self.business_days
+        if not isinstance(days, list) or not days or any(day not in range(1, 8) for day in days):
+            raise ValidationError({"business_days": _("Give the working days as weekday numbers from 1 to 7.")})
+        if self.opens_at and self.closes_at and self.opens_at >= self.closes_at:
+            raise ValidationError({"closes_at": _("The mission closes after it opens.")})
 
     @property
     def display_name(self) -> str:
@@ -127,6 +163,15 @@ class StaffMembership(models.Model):
         on_delete=models.CASCADE,
         related_name="memberships",
         verbose_name=_("mission"),
+    )
+    # Which languages this person reads: a conversation in a language that nobody at the
+    # mission reads is offered to headquarters ("global time").
+    languages = models.JSONField(
+        _("languages read"),
+        default=list,
+        blank=True,
+        validators=[validate_read_languages],
+        help_text=_('ISO 639-1 codes, for example ["fr", "ar"].'),
     )
     created_at = models.DateTimeField(_("since"), auto_now_add=True)
 

@@ -38,7 +38,8 @@ COUNTRY_NAMES: dict[str, dict[str, str]] = {
 
 # Words a sort ignores, so that "Ambassade de France au Brésil" sorts beside "Ambassade de
 # France en Bolivie" and "Embassy of France in the Netherlands" under N.
-_SORT_IGNORED = re.compile(r"\b(?:à|au|aux|en|de|du|des|d|la|le|les|l|près|auprès|of|in|the|to)\b")
+# Matched after accents are folded: "à" is "a" then, "près" "pres".
+_SORT_IGNORED = re.compile(r"\b(?:a|au|aux|en|de|du|des|d|la|le|les|l|pres|aupres|of|in|the|to)\b")
 
 
 def reader_language(language: str | None = None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -50,6 +50,19 @@ def mission_list(
     return by_name(missions)
 
 
+def mission_name_order(path: str = "mission") -> Case:
+    """An expression to order rows by their mission's name in the reader's language, as
+    `by_name` sorts it (accents and case folded, linking words ignored), which SQL cannot:
+    each mission's rank among all of them. `path` leads from the rows to their mission
+    ("account__mission"; "pk" for missions themselves). One small query (271 names)."""
+    ranked = by_name(Mission.objects.only("pk", "name", "name_fr"))
+    return Case(
+        *[When(**{path: mission.pk}, then=Value(rank)) for rank, mission in enumerate(ranked)],
+        default=Value(len(ranked)),
+        output_field=IntegerField(),
+    )
+
+
 def mission_get(*, user, code: str) -> Mission:
     """The mission with this code, or Http404 when it is not visible to the user (or the
     code could name no mission)."""
@@ -89,7 +102,10 @@ def _people() -> QuerySet:
     """Users, each with their roles (`groups`, by name) and memberships (by mission name)."""
     return get_user_model().objects.prefetch_related(
         Prefetch("groups", queryset=Group.objects.filter(name__in=Role.values).order_by("name")),
-        Prefetch("memberships", queryset=StaffMembership.objects.select_related("mission").order_by("mission__name")),
+        Prefetch(
+            "memberships",
+            queryset=StaffMembership.objects.select_related("mission").order_by(mission_name_order("mission")),
+        ),
     )
 
 

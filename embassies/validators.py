@@ -51,3 +51,10 @@ def validate_language_codes(value: list[str]) -> None:
         )
     if len(set(value)) != len(value):
         raise ValidationError(_("A language is listed twice."), code="duplicate_language")
+
+
+def validate_read_languages(value: list[str]) -> None:
+    """A person's languages: none yet is allowed; otherwise as a mission's."""
+    if value == []:
+        return
+    validate_language_codes(value)

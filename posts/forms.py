@@ -288,7 +288,7 @@ class ComposeForm(ErrorsBesideFieldsMixin, forms.Form):
         return draft_typed(
             message=self.message,
             mission_id=self.mission.pk,
-            mission_name=self.mission.name,
+            mission_name=self.mission.display_name,
             mission_languages=self.mission.languages,
             texts=texts_of(self._texts(self._typed)),
             accounts=[account for account in self.accounts if str(account.pk) in chosen],

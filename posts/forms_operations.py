@@ -27,6 +27,7 @@ from posts.limits import REASON_MAX, TEXT_MAX
 from posts.models import PublishingPause
 from posts.services.crisis import DEFAULT_CRISIS_NETWORKS, clean_scope
 from posts.services.messages import TITLE_MAX
+from posts.services.pause import SILENCE_SCOPES
 from posts.validation import language_name
 
 
@@ -201,6 +202,38 @@ class PauseForm(ConfirmMixin, forms.Form):
         scope = self.cleaned_data["scope"]
         value = self.cleaned_data["value"]
         return describe_pause(scope, value)
+
+
+class SilenceForm(PauseForm):
+    """A planned silence: a kind, a region, a country or a mission, and a time range in
+    headquarters' zone; whether it holds crisis alerts too (asked again before saving)."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            (value, label) for value, label in PublishingPause.Kind.choices if value != PublishingPause.Kind.PAUSE
+        ],
+    )
+    starts_at = LocalDateTimeField(label=_("From (headquarters time)"))
+    ends_at = LocalDateTimeField(label=_("Until (headquarters time)"))
+    holds_crisis = forms.BooleanField(
+        label=_("Hold crisis alerts too"),
+        required=False,
+        help_text=_("Off: crisis alerts still go out during the silence."),
+    )
+    crisis_confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    field_order = ["kind", "scope", "region", "country", "mission", "starts_at", "ends_at", "holds_crisis", "reason"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["network"]
+        scope = self.fields["scope"]
+        scope.label = _("Where")
+        scope.choices = [(value, label) for value, label in PublishingPause.Scope.choices if value in SILENCE_SCOPES]
+        scope.initial = PublishingPause.Scope.COUNTRY
+        self.fields["reason"].help_text = _("Shown on the calendar and on compose, and kept in the record.")
+        self.fields["reason"].error_messages["required"] = _("Say why publishing falls silent.")
 
 
 def describe_pause(scope: str, value: str) -> str:

@@ -16,6 +16,8 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from audit.actions import register_action
+
 
 class InvalidTransition(Exception):
     """A state change that the state machine does not allow, said in words."""
@@ -226,6 +228,8 @@ def register_event(name: str, label: Promise, *, audited: bool = False, authorin
     if "." not in name:
         raise ValueError(f"An event name is dotted, like 'message.approve': got {name!r}.")
     EVENTS[name] = kind = EventKind(name=name, label=label, audited=audited, authoring=authoring)
+    if audited:  # the audit page words it too
+        register_action(name, label)
     return kind
 
 
@@ -284,6 +288,10 @@ register_event("delivery.retract_failed", _("could not be deleted"))
 # The pause switch.
 register_event("publishing.pause", _("paused publishing"), audited=True)
 register_event("publishing.resume", _("resumed publishing"), audited=True)
+register_event("publishing.silence", _("planned a silence"), audited=True)
+# The review desks' clock (posts.services.review_clock).
+register_event("message.offered", _("offered it to a desk"))
+register_event("message.passed_on", _("passed it on to the next desk on duty"))
 
 AUDITED_EVENTS = frozenset(name for name, kind in EVENTS.items() if kind.audited)
 AUTHORING_EVENTS = frozenset(name for name, kind in EVENTS.items() if kind.authoring)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels.models import Network, SocialAccount
 from embassies.models import Mission
+from globaltime.models import Desk
 from posts import lifecycle
 from posts.lifecycle import InvalidTransition  # noqa: F401  # imported with the models by their callers
 
@@ -428,10 +429,24 @@ class PublishingPause(models.Model):
         MISSION = "mission", _("Mission")
         NETWORK = "network", _("Network")
 
+    class Kind(models.TextChoices):
+        PAUSE = "pause", _("Pause")
+        ELECTORAL = "electoral", _("Electoral silence")
+        MOURNING = "mourning", _("National mourning")
+        EMBARGO = "embargo", _("Embargo")
+
     scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.ALL)
     # A region name, a country code, a mission code or a network.
     value = models.CharField(_("which"), max_length=64, blank=True)
     reason = models.TextField(_("reason"))
+    # A planned silence (issue 18 §3) is a pause with a time range, planned ahead: in force
+    # from `starts_at` (a pause: from when it was started) until `ends_at` (a pause: until a
+    # person resumes). Past `ends_at` it ends by itself, and what it held stays held.
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PAUSE)
+    starts_at = models.DateTimeField(_("from"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("until"), null=True, blank=True)
+    # Whether it holds crisis alerts: None follows PUBLISHING_PAUSE_HOLDS_CRISIS.
+    holds_crisis = models.BooleanField(_("holds crisis alerts"), null=True, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField(auto_now_add=True)
     ended_by = models.ForeignKey(
@@ -446,9 +461,80 @@ class PublishingPause(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["ended_at"], name="posts_pause_active_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(starts_at__isnull=True)
+                | models.Q(ends_at__isnull=True)
+                | models.Q(ends_at__gt=models.F("starts_at")),
+                name="posts_publishingpause_ends_after_start",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_scope_display()} {self.value}".strip()
+
+    @property
+    def is_silence(self) -> bool:
+        return self.kind != self.Kind.PAUSE
+
+
+class ReviewTarget(models.Model):
+    """How long a message of a priority may wait for a decision at one desk, set by the
+    press office; at the target it is offered to the next desk on duty."""
+
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, unique=True)
+    minutes = models.PositiveSmallIntegerField(_("minutes"))
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["priority"]
+        verbose_name = _("review target")
+        verbose_name_plural = _("review targets")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minutes__gte=1) & models.Q(minutes__lte=1440),
+                name="posts_reviewtarget_minutes_in_a_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.priority}: {self.minutes} min"
+
+
+class ReviewAssignment(models.Model):
+    """A message in review offered to one desk, with its review clock: due at the target,
+    then passed on to the next desk on duty. One open assignment per message; closed ones
+    are the record of review times per desk."""
+
+    class Outcome(models.TextChoices):
+        OPEN = "", _("Waiting")
+        DECIDED = "decided", _("Decided")
+        PASSED = "passed", _("Passed on")
+        WITHDRAWN = "withdrawn", _("Left review")
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="assignments")
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("desk"))
+    offered_at = models.DateTimeField(_("offered"))
+    due_at = models.DateTimeField(_("review due"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True, default="")
+    # When the desk's lead was told the target passed (once per assignment).
+    lead_told_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["offered_at", "pk"]
+        verbose_name = _("review assignment")
+        verbose_name_plural = _("review assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message"], condition=models.Q(ended_at__isnull=True), name="posts_reviewassignment_one_open"
+            ),
+        ]
+        indexes = [models.Index(fields=["ended_at", "due_at"], name="posts_assignment_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} @ {self.desk_id}"
 
 
 class Heartbeat(models.Model):

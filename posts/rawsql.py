@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from functools import cache
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
 
 from posts.lifecycle import DELIVERY_ON_ITS_WAY
 from posts.models import Delivery, Message, PublishingPause
@@ -26,22 +27,29 @@ def _quote(name: str | None) -> str:
 
 
 def any_pause_open() -> bool:
-    """Whether any publishing pause is open; the pauses are read only when there is one."""
+    """Whether any publishing pause (or planned silence not past its end) is open; the
+    pauses are read only when there is one."""
     with connection.cursor() as cursor:
-        cursor.execute(_open_pause_sql())
+        cursor.execute(_open_pause_sql(), [timezone.now()])
         return cursor.fetchone() is not None
 
 
 def any_pause_open_orm() -> bool:
-    return PublishingPause.objects.filter(ended_at__isnull=True).exists()
+    return (
+        PublishingPause.objects.filter(ended_at__isnull=True)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=timezone.now()))
+        .exists()
+    )
 
 
 @cache
 def _open_pause_sql() -> str:
     meta = PublishingPause._meta
+    ends_at = _quote(meta.get_field("ends_at").column)
     return (
         f"SELECT 1 FROM {_quote(meta.db_table)} "  # noqa: S608  # nosec B608: names from the model, values as parameters
-        f"WHERE {_quote(meta.get_field('ended_at').column)} IS NULL LIMIT 1"
+        f"WHERE {_quote(meta.get_field('ended_at').column)} IS NULL "
+        f"AND ({ends_at} IS NULL OR {ends_at} > %s) LIMIT 1"
     )
 
 

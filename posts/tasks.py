@@ -32,6 +32,8 @@ from posts.services.dispatch import dispatch_due as dispatch_due_service
 from posts.services.dispatch import record_heartbeat
 from posts.services.operations import delivery_retract
 from posts.services.reconcile import delivery_reconcile
+from posts.services.reminders import occasion_reminders_send
+from posts.services.review_clock import review_clock_tick
 from posts.services.sweeper import sweep as sweep_service
 
 logger = logging.getLogger(__name__)
@@ -106,3 +108,19 @@ def reconcile_delivery(delivery_id: int, **kwargs) -> None:
 @task(name="posts.retract_delivery")
 def retract_delivery(delivery_id: int, actor_id: int | None = None, **kwargs) -> None:
     delivery_retract(delivery_id=delivery_id, actor_id=actor_id)
+
+
+@task(name="posts.review_clock")
+def review_clock(**kwargs) -> None:
+    """Offer the messages whose review target passed to the next desk on duty (beat, each minute)."""
+    tick = review_clock_tick()
+    if tick.passed_on or tick.told:
+        logger.info("Review clock: %d passed on, %d leads told.", tick.passed_on, tick.told)
+
+
+@task(name="posts.occasion_reminders")
+def occasion_reminders(**kwargs) -> None:
+    """Remind missions of their recurring days (beat, hourly; each reminder once a year)."""
+    sent = occasion_reminders_send()
+    if sent:
+        logger.info("Occasion reminders: %d sent.", sent)

@@ -37,6 +37,9 @@ urlpatterns = [
     path("pause/", views.pause, name="pause"),
     path("pause/<int:pause_id>/resume/", views.pause_resume, name="pause_resume"),
     path("pause/release/", views.pause_release, name="pause_release"),
+    # Global time: review times per desk and their targets, planned silences.
+    path("desks/review-times/", views.review_times, name="review_times"),
+    path("silences/", views.silences, name="silences"),
     # Crisis alerts.
     path("crisis/", views.crisis_list, name="crisis_list"),
     path("crisis/new/", views.crisis_create, name="crisis_create"),

@@ -13,6 +13,7 @@ from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from embassies import selectors as embassies_selectors
+from embassies.forms import searchable
 from embassies.roles import Role
 
 
@@ -83,7 +84,7 @@ class InvitationForm(forms.Form):
     missions = forms.MultipleChoiceField(
         label=_("Missions"),
         required=False,
-        help_text=_("An officer needs at least one. Hold Ctrl (⌘ on a Mac) to choose several."),
+        help_text=_("An officer needs at least one. Type a city, a country or a name, and choose as many as needed."),
         widget=forms.SelectMultiple(attrs={"size": 10}),
     )
 
@@ -95,6 +96,8 @@ class InvitationForm(forms.Form):
                 (mission.code, f"{mission.display_name} ({mission.display_city})")
             )
         self.fields["missions"].choices = list(groups.items())
+        searchable(self.fields["missions"], placeholder=_("Type to find a mission"))
+        self.fields["missions"].widget.attrs["data-combobox-remove"] = _("Remove %(name)s")
 
     def clean_missions(self) -> list[int]:
         # The choice field already limited the codes to the missions offered.

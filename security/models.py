@@ -163,3 +163,26 @@ class Invitation(models.Model):
 
     def is_expired(self, *, now=None) -> bool:
         return self.status == self.Status.PENDING and self.expires_at <= (now or timezone.now())
+
+
+class LanguagePreference(models.Model):
+    """The language a person reads the app in: their invitation's, then the one of their
+    last login or of the language switcher. What is mailed to them is written in it
+    (diplomacy_hub.mail.Recipient); without a row, the site's default language."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="language_preference",
+        verbose_name=_("user"),
+    )
+    language = models.CharField(_("language"), max_length=16)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("language preference")
+        verbose_name_plural = _("language preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language})"

@@ -1,6 +1,7 @@
 """At each login, stamp the session with its start and last activity: the idle and absolute
-time-outs (security.middleware.SessionTimeoutMiddleware) count from there. And audit the
-removal of an authenticator device."""
+time-outs (security.middleware.SessionTimeoutMiddleware) count from there, and keep the
+language the person logged in with (what is mailed to them is written in it). And audit
+the removal of an authenticator device."""
 
 import time
 
@@ -11,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.context import current_user
 from audit.services import record
+from security.services.languages import language_remember
 
 SESSION_STARTED = "security.session_started"
 LAST_ACTIVITY = "security.last_activity"
@@ -23,6 +25,8 @@ def _stamp_session(sender, request, user, **kwargs) -> None:
         now = time.time()
         session[SESSION_STARTED] = now
         session[LAST_ACTIVITY] = now
+    # Django's own login view logs people in: this is the one place that sees every login.
+    language_remember(user=user, language=getattr(request, "LANGUAGE_CODE", None))
 
 
 @receiver(post_delete, sender=TOTPDevice, dispatch_uid="security.device_deleted")

@@ -1,5 +1,5 @@
-"""The second step of logging in (a code from an authenticator app), enrolling an app, and
-the page shown when django-axes has locked a username out."""
+"""The second step of logging in (a code from an authenticator app), enrolling an app, the
+page shown when django-axes has locked a username out, and the language switcher."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods
+from django.views.i18n import set_language
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -152,3 +153,12 @@ def locked_out(request: HttpRequest, response=None, credentials=None, *args, **k
         },
         status=settings.AXES_HTTP_RESPONSE_CODE,
     )
+
+
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Django's language switcher (which answers a GET with a redirect and changes nothing);
+    for a person logged in, the language chosen is also kept as the one they are mailed in."""
+    response = set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        services.language_remember(user=request.user, language=request.POST.get("language"))
+    return response

@@ -203,6 +203,17 @@ def mail_tasks(memory_broker) -> MailTasks:
 
 
 @pytest.fixture(autouse=True)
+def _triage_rules_read_afresh():
+    """Triage keeps its rules per process (conversations.services.triage.rules): each test
+    reads what its own database holds."""
+    from conversations.services import triage  # start-up: Django is set up after this module loads
+
+    triage.rules_changed()
+    yield
+    triage.rules_changed()
+
+
+@pytest.fixture(autouse=True)
 def _language_of_the_settings():
     """Each test starts in the settings' language: a French request activates French in the
     test's thread, and without this the next test would read French where it expects English."""

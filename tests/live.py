@@ -5,12 +5,16 @@ the benchmarks and the drill."""
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import pytest
-from django.contrib.auth.models import Group
+from django.apps import apps as django_apps
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
 
+from conversations.models import ServiceTarget
 from diplomacy_hub.celery import app
 from embassies.missions_csv import read_missions
 from embassies.models import Mission
@@ -33,17 +37,27 @@ def live_sandbox(tmp_path_factory):
     sandbox.stop()
 
 
+# Data migrations whose rows a flush removes, run again as they are (each is idempotent).
+DATA_MIGRATIONS = (
+    ("embassies.migrations.0007_weekend_on_friday", "set_weeks"),
+    ("conversations.migrations.0006_seed_triage_rules", "seed"),
+)
+
+
 def _migration_data_missing() -> bool:
-    return not Mission.objects.exists()
+    return not Mission.objects.exists() or not ServiceTarget.objects.exists()
 
 
 def _load_migration_data() -> None:
-    """What the data migrations load: the 271 missions and the role groups."""
+    """What the data migrations load: the 271 missions, the role groups, the missions'
+    working weeks and triage's first rules."""
     for row in read_missions():
         code = row.pop("code")
         Mission.objects.update_or_create(code=code, defaults=row)
     for role in Role.values:
         Group.objects.get_or_create(name=role)
+    for module, function in DATA_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(django_apps, None)
 
 
 @pytest.fixture
@@ -60,15 +74,29 @@ def _live_database_keeper(django_db_setup, django_db_blocker):
     contents = getattr(connection, "_test_serialized_contents", None)
     with django_db_blocker.unblock():
         if contents:
-            try:
-                with transaction.atomic():
-                    connection.creation.deserialize_db_from_string(contents)
-            except IntegrityError:
-                # The flush re-created rows (content types) under other ids: what matters to
-                # the tests that follow is loaded below.
-                pass
+            _restore(contents)
         if _migration_data_missing():
             _load_migration_data()
+
+
+def _restore(contents: str) -> None:
+    """Put the serialized rows back under their own ids, which the next test's serialized
+    rollback writes again (as updates, then). A flush that ran the post_migrate handlers (a
+    test without serialized rollback) re-created the content types and permissions under
+    new ids: those are replaced by the serialized ones. Loaded under other ids, a row would
+    be there twice by its natural key (a role group's name, a content type), and the next
+    journey's setup would fail, whatever ran before it."""
+    try:
+        with transaction.atomic():
+            connection.creation.deserialize_db_from_string(contents)
+        return
+    except IntegrityError:
+        pass
+    with transaction.atomic():
+        Permission.objects.all().delete()
+        ContentType.objects.all().delete()
+        connection.creation.deserialize_db_from_string(contents)
+    ContentType.objects.clear_cache()
 
 
 @pytest.fixture

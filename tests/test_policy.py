@@ -97,6 +97,13 @@ EXPECTED = {
     # Only the owner deletes a saved view (test_only_the_owner_deletes_a_saved_view): the
     # objects of the matrix are nobody's view.
     "inbox_view.delete": {OFFICER: never, PRESS: never, CRISIS: never, ADMIN: never},
+    # Global time: desks change nobody's rights; a mission's own days are its officers' too.
+    "desk.manage": ADMIN_ONLY,
+    "desk.view": {OFFICER: never, PRESS: always, CRISIS: always, ADMIN: always},
+    "review.targets": {OFFICER: never, PRESS: always, CRISIS: never, ADMIN: never},
+    "silence.plan": {OFFICER: never, PRESS: always, CRISIS: always, ADMIN: never},
+    "occasion.view": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: always},
+    "occasion.manage": {OFFICER: own_mission, PRESS: always, CRISIS: never, ADMIN: never},
 }
 DECISIONS = ["message.approve", "message.request_changes", "message.reject"]
 

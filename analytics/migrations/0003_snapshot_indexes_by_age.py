@@ -4,24 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0002_weekly_reports'),
-        ('channels', '0001_initial'),
-        ('posts', '0009_delivery_error_code'),
+        ("analytics", "0002_weekly_reports"),
+        ("channels", "0001_initial"),
+        ("posts", "0009_delivery_error_code"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='deliverysnapshot',
-            name='analytics_snapshot_account_idx',
+            model_name="deliverysnapshot",
+            name="analytics_snapshot_account_idx",
         ),
         migrations.AddIndex(
-            model_name='deliverysnapshot',
-            index=models.Index(fields=['account', 'age_hours', 'collected_at'], name='analytics_snapshot_account_idx'),
+            model_name="deliverysnapshot",
+            index=models.Index(fields=["account", "age_hours", "collected_at"], name="analytics_snapshot_account_idx"),
         ),
         migrations.AddIndex(
-            model_name='deliverysnapshot',
-            index=models.Index(fields=['age_hours', 'collected_at'], name='analytics_snapshot_age_idx'),
+            model_name="deliverysnapshot",
+            index=models.Index(fields=["age_hours", "collected_at"], name="analytics_snapshot_age_idx"),
         ),
     ]

@@ -169,10 +169,13 @@ class AdapterError(Exception):
 
     def __init__(self, detail: str, *, status_code: int | None = None) -> None:
         super().__init__(detail)
-        self.detail = detail[:500]
         self.status_code = status_code
         if isinstance(detail, Said):
             self.code, self.params = detail.code, dict(detail.params)
+            # Still a Said: an error made from this one's detail keeps the code.
+            self.detail: str = Said(detail[:500], detail.code, **detail.params)
+        else:
+            self.detail = detail[:500]
 
 
 class RateLimited(AdapterError):

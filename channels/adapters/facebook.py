@@ -59,6 +59,7 @@ import requests
 import requests.auth
 
 from channels import text as text_rules
+from channels.adapters.answering import Answered, ReplyTarget, reply_problems, same_text, target_gone
 from channels.adapters.base import (
     AccountInfo,
     AdapterError,
@@ -259,7 +260,8 @@ def _from_graph_error(exc: facebook.GraphAPIError, last: _LastResponse, *, may_h
         return _from_http_status(status, last, may_have_posted=may_have_posted)
     message = str(error.get("message") or exc.message)
     codes = f"code {code}, subcode {subcode}" if subcode else f"code {code}"
-    detail = f"Facebook refused the call: {message} ({codes})"
+    words = f"{message} ({codes})"
+    detail = Said(f"Facebook refused the call: {words}", "network.refused_call", network=NETWORK, detail=words)
     if code in _AUTH_CODES or 200 <= code <= 299:
         return AuthError(detail, status_code=status)
     if code in _RATE_CODES:
@@ -281,9 +283,14 @@ def _from_graph_error(exc: facebook.GraphAPIError, last: _LastResponse, *, may_h
 
 def _from_http_status(status: int | None, last: _LastResponse, *, may_have_posted: bool) -> AdapterError:
     detail = (
-        f"Facebook answered HTTP {status} without a Graph error."
+        Said(
+            f"Facebook answered HTTP {status} without a Graph error.",
+            "network.answered_status",
+            network=NETWORK,
+            status=status,
+        )
         if status
-        else "Facebook sent an answer we could not read."
+        else Said("Facebook sent an answer we could not read.", "network.unreadable_answer", network=NETWORK)
     )
     if status == 429:
         return RateLimited(detail, retry_after=_regain_seconds(last.headers), status_code=status)
@@ -333,6 +340,40 @@ def _int(value: Any) -> int | None:
 def _calling_facebook(last: _LastResponse, *, may_have_posted: bool = True) -> AbstractContextManager[None]:
     # Not chained: the original may carry a URL with the token in it.
     return sdk_errors(lambda exc: to_adapter_error(exc, last, may_have_posted=may_have_posted), chain=False)
+
+
+@contextmanager
+def _gone_as(target: ReplyTarget) -> Iterator[None]:
+    """Graph's "object does not exist" for the item answered: it was deleted meanwhile."""
+    try:
+        yield
+    except facebook.GraphAPIError as exc:
+        if _is_missing(exc):
+            raise PermanentError(target_gone(NETWORK, target.item_id), status_code=400) from None
+        raise
+
+
+# Messenger's refusals of a private reply (Private Replies guide): already answered, too late.
+_PRIVATE_ALREADY = 10900
+_PRIVATE_EXPIRED = 10903
+
+
+def _private_refusal(refused: PermanentError) -> PermanentError:
+    if f"code {_PRIVATE_ALREADY}" in refused.detail:
+        return PermanentError(
+            Said("This comment has had its one private reply already.", "private_reply.already_sent", network=NETWORK),
+            status_code=refused.status_code,
+        )
+    if f"code {_PRIVATE_EXPIRED}" in refused.detail:
+        return PermanentError(
+            Said(
+                "A private reply can be sent only within 7 days of the comment.",
+                "private_reply.expired",
+                network=NETWORK,
+            ),
+            status_code=refused.status_code,
+        )
+    return refused
 
 
 def _is_missing(exc: facebook.GraphAPIError) -> bool:
@@ -439,7 +480,13 @@ class FacebookAdapter:
             # With a Page token, "me" is the Page: this proves the token is this Page's.
             answer = graph.get_object("me", fields="id,name,username")
         if str(answer.get("id")) != page:
-            raise AuthError("The token belongs to another Facebook Page than this one.")
+            raise AuthError(
+                Said(
+                    "The token belongs to another Facebook Page than this one.",
+                    "account.other_identity",
+                    network=NETWORK,
+                )
+            )
         return AccountInfo(
             account_id=page, handle=str(answer.get("username") or page), display_name=str(answer.get("name") or "")
         )
@@ -633,6 +680,84 @@ class FacebookAdapter:
             return ""
         return str(answer.get("post_id") or "")
 
+    # --- Answering (channels.adapters.answering): comments as the Page, private replies, hiding
+
+    def reply(self, credentials: Credentials, *, target: ReplyTarget, text: str) -> Answered:
+        """`POST /{comment-id}/comments` with the Page token: "the author of the comment will
+        be the Page". Facebook threads two levels deep, so an answer to a reply goes under
+        its top-level comment (the thread), as the network's own interface does."""
+        problems = reply_problems(NETWORK, text)
+        if problems:
+            raise PermanentError(problems[0])
+        graph, last = self._graph(credentials)
+        with _calling_facebook(last), _gone_as(target):
+            # Not put_object: it insists on a token of its own (ours rides in a header).
+            answer = graph.request(f"{graph.version}/{target.thread_id}/comments", post_args={"message": text})
+        comment_id = _answer_id(answer, "id")
+        return Answered(external_id=comment_id, url=POST_URL.format(id=comment_id))
+
+    def find_reply(
+        self, credentials: Credentials, *, target: ReplyTarget, text: str, since: datetime
+    ) -> Answered | None:
+        """The Page's comment with this text under the thread, since `since`."""
+        page = _page_id(credentials)
+        graph, last = self._graph(credentials)
+        args: dict[str, Any] = {
+            "fields": "id,message,created_time,from",
+            "filter": "stream",
+            "order": "reverse_chronological",
+            "since": int(since.timestamp()) - 1,
+            "limit": 100,
+        }
+        for _ in range(_FIND_PAGES):
+            with _calling_facebook(last, may_have_posted=False), _gone_as(target):
+                answer = graph.request(f"{graph.version}/{target.thread_id}/comments", args)
+            for row in answer.get("data") or []:
+                author = row.get("from") or {}
+                if str(author.get("id")) == page and same_text(str(row.get("message") or ""), text):
+                    return Answered(external_id=str(row["id"]), url=POST_URL.format(id=row["id"]))
+            after = ((answer.get("paging") or {}).get("cursors") or {}).get("after")
+            if not (answer.get("paging") or {}).get("next") or not after:
+                return None
+            args["after"] = after
+        raise TransientError(
+            Said(
+                "Too many comments to tell whether ours is among them.",
+                "network.too_many_posts",
+                network=NETWORK,
+                count=_FIND_PAGES * 100,
+            ),
+            request_sent=False,
+        )
+
+    def private_reply(self, credentials: Credentials, *, comment_id: str, text: str) -> Answered:
+        """`POST /{page-id}/messages` with `recipient.comment_id`: one message in Messenger to
+        the comment's author, once per comment, within 7 days of it. Facebook's refusal of a
+        second one is PermanentError "private_reply.already_sent"."""
+        problems = reply_problems(NETWORK, text)
+        if problems:
+            raise PermanentError(problems[0])
+        page = _page_id(credentials)
+        graph, last = self._graph(credentials)
+        body = {"recipient": json.dumps({"comment_id": comment_id}), "message": json.dumps({"text": text})}
+        try:
+            with _calling_facebook(last):
+                answer = graph.request(f"{graph.version}/{page}/messages", post_args=body)
+        except PermanentError as refused:
+            raise _private_refusal(refused) from None
+        message_id = _answer_id(answer, "message_id")
+        return Answered(external_id=message_id, url="")
+
+    def set_hidden(self, credentials: Credentials, *, item_id: str, hidden: bool) -> None:
+        """`POST /{comment-id}?is_hidden=true|false`: hidden from everyone but its author and
+        their friends; reversible."""
+        graph, last = self._graph(credentials)
+        target = ReplyTarget(item_id=item_id, thread_id=item_id, kind="comment")
+        with _calling_facebook(last), _gone_as(target):
+            answer = graph.request(f"{graph.version}/{item_id}", post_args={"is_hidden": "true" if hidden else "false"})
+        if not (isinstance(answer, dict) and answer.get("success")):
+            raise TransientError("Facebook did not confirm hiding the comment.", request_sent=True)
+
     def _graph(self, credentials: Credentials) -> tuple[facebook.GraphAPI, _LastResponse]:
         return _graph(
             credentials.access_token,
@@ -692,7 +817,14 @@ class FacebookAdapter:
         with _calling_facebook(last):
             answer = graph.request(f"{graph.version}/{page}/subscribed_apps", post_args={"subscribed_fields": "feed"})
         if not (isinstance(answer, dict) and answer.get("success")):
-            raise TransientError("Facebook did not confirm the Page's webhook subscription.", request_sent=True)
+            raise TransientError(
+                Said(
+                    "Facebook did not confirm the Page's webhook subscription.",
+                    "network.webhook_not_confirmed",
+                    network=NETWORK,
+                ),
+                request_sent=True,
+            )
 
     def webhook_challenge(self, *, params: Mapping[str, str], app_secret: str, verify_token: str) -> str | None:
         """Meta's GET check: `hub.mode=subscribe` and our `hub.verify_token` (compared in
@@ -715,7 +847,7 @@ class FacebookAdapter:
         """A Page delivery's `entry` list, one entry per Page (its `id`)."""
         entries = payload.get("entry") if isinstance(payload, Mapping) else None
         if not isinstance(entries, list):
-            raise PermanentError("A Facebook webhook delivery that is not a Page's entries.")
+            raise PermanentError(_unreadable_push("A Facebook webhook delivery that is not a Page's entries."))
         parts: list[tuple[str, Mapping[str, Any]]] = []
         for entry in entries:
             page_id = entry.get("id") if isinstance(entry, Mapping) else None
@@ -726,25 +858,25 @@ class FacebookAdapter:
         """The Page `feed` changes of one delivery: comments (add, edited, remove) and
         visitors' posts; the Page's own posts, reactions and shares carry nothing for us."""
         if not isinstance(payload, Mapping) or payload.get("object") != "page":
-            raise PermanentError("A Facebook webhook delivery that is not a Page's entries.")
+            raise PermanentError(_unreadable_push("A Facebook webhook delivery that is not a Page's entries."))
         entries = payload.get("entry")
         if not isinstance(entries, list):
-            raise PermanentError("A Facebook webhook delivery that is not a Page's entries.")
+            raise PermanentError(_unreadable_push("A Facebook webhook delivery that is not a Page's entries."))
         items: list[HeardItem] = []
         for entry in entries:
             if not isinstance(entry, Mapping) or not isinstance(entry.get("changes"), list):
-                raise PermanentError("A Facebook webhook entry without its changes.")
+                raise PermanentError(_unreadable_push("A Facebook webhook entry without its changes."))
             page = str(entry.get("id") or "")
             for change in entry["changes"]:
                 value = change.get("value") if isinstance(change, Mapping) else None
                 if not isinstance(value, Mapping):
-                    raise PermanentError("A Facebook webhook change without its value.")
+                    raise PermanentError(_unreadable_push("A Facebook webhook change without its value."))
                 if change.get("field") != "feed":
                     continue
                 try:
                     item = _pushed_item(value, page=page, at=entry.get("time"))
                 except (KeyError, TypeError, ValueError):
-                    raise PermanentError("A Facebook feed change this adapter cannot read.") from None
+                    raise PermanentError(_unreadable_push("A Facebook feed change this adapter cannot read.")) from None
                 if item is not None:
                     items.append(addressed(item, account_id=page, sandbox_url=self.sandbox_url))
         return items
@@ -827,7 +959,9 @@ def _stream_items(answer: Mapping[str, Any], *, page: str, post_id: str) -> Iter
         try:
             item = _comment_item(row, post_id=post_id) if post_id else _visitor_item(row, page=page)
         except (KeyError, TypeError, ValueError):
-            raise PermanentError("Facebook sent a comment this adapter cannot read.") from None
+            raise PermanentError(
+                Said("Facebook sent a comment this adapter cannot read.", "network.unreadable_item", network=NETWORK)
+            ) from None
         if item is not None:
             yield item
 
@@ -1108,7 +1242,13 @@ class FacebookConnectFlow:
             answer = graph.request(f"{self.version}/oauth/access_token", post_args=fields)
         token = answer.get("access_token") if isinstance(answer, dict) else None
         if not token:
-            raise AuthError("Facebook's answer carries no access token; start again.")
+            raise AuthError(
+                Said(
+                    "Facebook's answer carries no access token; start again.",
+                    "connect.no_access_token",
+                    network=NETWORK,
+                )
+            )
         return str(token)
 
     def _choose_page(self, user_token: str, *, wanted: str) -> dict:
@@ -1124,15 +1264,28 @@ class FacebookConnectFlow:
         if wanted:
             pages = [page for page in pages if str(page["id"]) == wanted]
         if not pages:
+            if wanted:
+                raise AuthError(
+                    Said(
+                        f"No Page: the Facebook user who logged in manages no Page with the id {wanted}.",
+                        "connect.no_such_page",
+                        network=NETWORK,
+                        page=wanted,
+                    )
+                )
             raise AuthError(
-                "No Page: the Facebook user who logged in manages no Page"
-                + (f" with the id {wanted}." if wanted else ".")
+                Said("No Page: the Facebook user who logged in manages no Page.", "connect.no_page", network=NETWORK)
             )
         page = pages[0]
         if "tasks" in page and "CREATE_CONTENT" not in page["tasks"]:
+            name = str(page.get("name", page["id"]))
             raise AuthError(
-                f"The Facebook user may not publish on the Page “{page.get('name', page['id'])}” "
-                "(no CREATE_CONTENT task)."
+                Said(
+                    f"The Facebook user may not publish on the Page “{name}” (no CREATE_CONTENT task).",
+                    "connect.page_not_allowed",
+                    network=NETWORK,
+                    page=name,
+                )
             )
         return page
 
@@ -1160,11 +1313,30 @@ def _callback_code(params: dict, kept: dict) -> str:
     """The authorization code of a genuine callback; AuthError for a refused or forged one."""
     if params.get("error"):
         reason = params.get("error_reason") or params["error"]
-        raise AuthError(f"Facebook did not authorise Diplomacy Hub: {reason}.")
+        reason = str(reason)[:100]
+        raise AuthError(
+            Said(
+                f"Facebook did not authorise Diplomacy Hub: {reason}.",
+                "connect.not_authorised",
+                network=NETWORK,
+                detail=reason,
+            )
+        )
     expected = str(kept.get("state") or "")
     if not expected or not hmac.compare_digest(str(params.get("state") or ""), expected):
-        raise AuthError("The answer from Facebook does not match this connection attempt (state); start again.")
+        raise AuthError(
+            Said(
+                "The answer from Facebook does not match this connection attempt (state); start again.",
+                "connect.state_mismatch",
+                network=NETWORK,
+            )
+        )
     code = params.get("code")
     if not code:
-        raise AuthError("Facebook sent no authorization code; start again.")
+        raise AuthError(Said("Facebook sent no authorization code; start again.", "connect.no_code", network=NETWORK))
     return str(code)
+
+
+def _unreadable_push(text: str) -> Said:
+    """A webhook delivery we could not read: the network's push, not a person's doing."""
+    return Said(text, "network.unreadable_push", network=NETWORK)

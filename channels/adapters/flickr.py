@@ -25,8 +25,8 @@ import json
 import math
 import os
 import time
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +37,7 @@ import requests
 from flickrapi.auth import FlickrAccessToken
 
 from channels import text as text_rules
+from channels.adapters.answering import Answered, ReplyTarget, reply_problems, same_text, target_gone
 from channels.adapters.base import (
     AccountInfo,
     AdapterError,
@@ -148,7 +149,7 @@ def _error_code(exc: flickrapi.FlickrError) -> int | None:
 
 
 def _from_http_status(status: int, last: _LastResponse, *, request_sent: bool) -> AdapterError:
-    detail = f"Flickr answered HTTP {status}."
+    detail = Said(f"Flickr answered HTTP {status}.", "network.answered_status", network=NETWORK, status=status)
     if status == 429:  # a bare HTML page: Flickr sends no Retry-After, so we wait our own minute
         try:
             retry_after = float(last.headers.get("Retry-After", _DEFAULT_RETRY_AFTER))
@@ -168,9 +169,16 @@ def _from_flickr_error(
     code = _error_code(exc)
     if code is None and last.status not in (None, 200):
         return _from_http_status(last.status, last, request_sent=request_sent)
-    detail = f"Flickr refused the call: {str(exc)[:300]}"
+    words = str(exc)[:300]
+    detail = Said(f"Flickr refused the call: {words}", "network.refused_call", network=NETWORK, detail=words)
     if code == _INVALID_API_KEY:
-        return AppAccessError(f"{detail} (check FLICKR_API_KEY and FLICKR_API_SECRET)", network=NETWORK)
+        key_refused = Said(
+            f"{detail} (check FLICKR_API_KEY and FLICKR_API_SECRET)",
+            "network.app_key_refused",
+            network=NETWORK,
+            detail=words,
+        )
+        return AppAccessError(key_refused, network=NETWORK)
     if code in _AUTH_CODES:
         return AuthError(detail)
     if code in _REST_RETRY_CODES or (upload and code in _UPLOAD_RETRY_CODES):
@@ -188,7 +196,7 @@ def _translate(
     if isinstance(exc, flickrapi.FlickrError):
         return _from_flickr_error(exc, last, upload=upload, request_sent=request_sent)
     if isinstance(exc, UnknownHostError):
-        return PermanentError(str(exc))
+        return PermanentError(Said(str(exc), "network.sandbox_host", network=NETWORK))
     if isinstance(exc, requests.RequestException):
         sent = request_sent and not request_never_left(exc)
         return TransientError(
@@ -201,6 +209,17 @@ def _translate(
             status_code=last.status,
         )
     return None
+
+
+@contextmanager
+def _gone_as(target: ReplyTarget) -> Iterator[None]:
+    """Flickr's "Photo not found" (code 1) for the photo answered: deleted meanwhile."""
+    try:
+        yield
+    except flickrapi.FlickrError as exc:
+        if _error_code(exc) == _NOT_FOUND:
+            raise PermanentError(target_gone(NETWORK, target.item_id)) from None
+        raise
 
 
 def _calling(last: _LastResponse, *, upload: bool = False) -> AbstractContextManager[None]:
@@ -297,7 +316,13 @@ class FlickrAdapter:
             user = api.test.login()["user"]
         nsid = user["id"]
         if credentials.account_id and nsid != credentials.account_id:
-            raise AuthError("The token belongs to another Flickr account than this one.")
+            raise AuthError(
+                Said(
+                    "The token belongs to another Flickr account than this one.",
+                    "account.other_identity",
+                    network=NETWORK,
+                )
+            )
         username = _content(user.get("username"))
         return AccountInfo(account_id=nsid, handle=username, display_name=credentials.extra.get("fullname") or username)
 
@@ -421,10 +446,46 @@ class FlickrAdapter:
         return False  # so a "Flickr webhook" is always refused
 
     def webhook_parts(self, payload: Any) -> Sequence[tuple[str, Mapping[str, Any]]]:
-        raise PermanentError("Flickr has no webhooks: its comments are read by polling.")
+        raise PermanentError(
+            Said("Flickr has no webhooks: its comments are read by polling.", "network.no_webhooks", network=NETWORK)
+        )
 
     def webhook_items(self, payload: Mapping[str, Any]) -> Sequence[HeardItem]:
-        raise PermanentError("Flickr has no webhooks: its comments are read by polling.")
+        raise PermanentError(
+            Said("Flickr has no webhooks: its comments are read by polling.", "network.no_webhooks", network=NETWORK)
+        )
+
+    # --- Answering (channels.adapters.answering): a comment on the photo
+
+    def reply(self, credentials: Credentials, *, target: ReplyTarget, text: str) -> Answered:
+        """`flickr.photos.comments.addComment` on the photo (Flickr's comments are flat),
+        as the account, with write permission."""
+        problems = reply_problems(NETWORK, text)
+        if problems:
+            raise PermanentError(problems[0])
+        api, last = self._api(credentials)
+        with _calling(last), _gone_as(target):
+            answer = api.photos.comments.addComment(photo_id=target.thread_id, comment_text=text)
+        comment = answer.get("comment") if isinstance(answer, dict) else None
+        comment_id = str((comment or {}).get("id") or "")
+        if not comment_id:
+            raise TransientError(
+                Said("Flickr's answer to the comment carries no id.", "network.answer_without_id", network=NETWORK),
+                request_sent=True,
+            )
+        return Answered(external_id=comment_id, url=str((comment or {}).get("permalink") or ""))
+
+    def find_reply(
+        self, credentials: Credentials, *, target: ReplyTarget, text: str, since: datetime
+    ) -> Answered | None:
+        """Our comment with this text on the photo since `since` (`photos.comments.getList`)."""
+        api, last = self._api(credentials)
+        with _calling(last), _gone_as(target):
+            answer = api.photos.comments.getList(photo_id=target.thread_id, min_comment_date=int(since.timestamp()) - 1)
+        for comment in (answer.get("comments") or {}).get("comment") or []:
+            if str(comment.get("author")) == credentials.account_id and same_text(_content(comment), text):
+                return Answered(external_id=str(comment["id"]), url=str(comment.get("permalink") or ""))
+        return None
 
     def _active_photos(self, api: flickrapi.FlickrAPI, last: _LastResponse, *, since: float, now: float) -> list[str]:
         hours = max(1, math.ceil((now - since) / 3600) + 1)  # an hour of slack for clocks
@@ -454,7 +515,9 @@ class FlickrAdapter:
             try:
                 item = _comment_item(comment, photo_id)
             except (KeyError, TypeError, ValueError):
-                raise PermanentError("Flickr sent a comment this adapter cannot read.") from None
+                raise PermanentError(
+                    Said("Flickr sent a comment this adapter cannot read.", "network.unreadable_item", network=NETWORK)
+                ) from None
             stamp = int(item.created_at.timestamp())
             if stamp < after or (stamp == after and item.external_id in at_edge):
                 continue
@@ -546,10 +609,22 @@ class FlickrConnectFlow:
     def finish(self, *, redirect_uri: str, callback_params: dict, kept: dict) -> Connected:
         token, expected = _first(callback_params, "oauth_token"), str(kept.get("request_token") or "")
         if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
-            raise AuthError("The answer from Flickr does not match the connection we started (token).")
+            raise AuthError(
+                Said(
+                    "The answer from Flickr does not match the connection we started (token).",
+                    "connect.state_mismatch",
+                    network=NETWORK,
+                )
+            )
         verifier = _first(callback_params, "oauth_verifier")
         if not verifier:
-            raise AuthError("Flickr's answer carries no verifier: the access was not granted.")
+            raise AuthError(
+                Said(
+                    "Flickr's answer carries no verifier: the access was not granted.",
+                    "connect.not_granted",
+                    network=NETWORK,
+                )
+            )
         api, last = self._api()
         oauth = api.flickr_oauth
         oauth.resource_owner_key = expected

@@ -48,6 +48,7 @@ from requests_oauthlib import OAuth2Session
 from twitter_text import extract_urls_with_indices
 
 from channels import text as text_rules
+from channels.adapters.answering import Answered, ReplyTarget, reply_problems, same_text, target_gone
 from channels.adapters.base import (
     AccountInfo,
     AdapterError,
@@ -161,7 +162,7 @@ def to_adapter_error(exc: BaseException, *, may_have_posted: bool = True) -> Ada
     if isinstance(exc, tweepy.HTTPException):
         return _from_http_exception(exc, may_have_posted=may_have_posted)
     if isinstance(exc, UnknownHostError):
-        return PermanentError(str(exc))
+        return PermanentError(Said(str(exc), "network.sandbox_host", network=NETWORK))
     if isinstance(exc, requests.RequestException):
         sent = may_have_posted and not request_never_left(exc)
         return TransientError(
@@ -175,17 +176,24 @@ def to_adapter_error(exc: BaseException, *, may_have_posted: bool = True) -> Ada
 def _from_http_exception(exc: tweepy.HTTPException, *, may_have_posted: bool) -> AdapterError:
     status = exc.response.status_code
     message = "; ".join(str(m) for m in exc.api_messages) or f"HTTP {status}"
-    detail = f"X refused the call: {message}"
+    detail = Said(f"X refused the call: {message}", "network.refused_call", network=NETWORK, detail=message)
     if isinstance(exc, tweepy.TooManyRequests):
-        return RateLimited(f"X rate limit reached: {message}", retry_after=_retry_after(exc), status_code=status)
+        limited = Said(f"X rate limit reached: {message}", "network.rate_limited", network=NETWORK, detail=message)
+        return RateLimited(limited, retry_after=_retry_after(exc), status_code=status)
     if isinstance(exc, tweepy.TwitterServerError):
-        return TransientError(f"X failed: {message}", request_sent=may_have_posted, status_code=status)
+        failed = Said(f"X failed: {message}", "network.failed", network=NETWORK, detail=message)
+        return TransientError(failed, request_sent=may_have_posted, status_code=status)
     if isinstance(exc, tweepy.Unauthorized):
         return AuthError(detail, status_code=status)
     if isinstance(exc, tweepy.Forbidden):
         if _app_not_allowed(exc):
             return AppAccessError(
-                f"X does not let this app make that call (its access level does not include it): {message}",
+                Said(
+                    f"X does not let this app make that call (its access level does not include it): {message}",
+                    "network.app_access",
+                    network=NETWORK,
+                    detail=message,
+                ),
                 network=NETWORK,
                 status_code=status,
             )
@@ -221,13 +229,36 @@ def _retry_after(exc: tweepy.TooManyRequests) -> float:
 
 
 def _from_oauth_error(exc: oauthlib.oauth2.OAuth2Error) -> AdapterError:
-    detail = f"X refused the token request: {exc.error}"
-    if exc.description:
-        detail += f" ({exc.description})"
+    words = f"{exc.error} ({exc.description})" if exc.description else str(exc.error)
+    detail = Said(f"X refused the token request: {words}", "network.refused_call", network=NETWORK, detail=words)
     if exc.error in _TRANSIENT_OAUTH:
         # The refresh token may have been spent by a request whose answer we lost.
         return TransientError(detail, request_sent=True, status_code=exc.status_code)
     return AuthError(detail, status_code=exc.status_code)
+
+
+# X's words for a reply it refuses because the author did not summon the account, and for a
+# post that is gone (docs.x.com, posts/manage-tweets/integrate).
+_NOT_SUMMONED = "not been mentioned or otherwise engaged"
+_REPLY_TARGET_GONE = ("deleted or not visible", "not found")
+
+
+def _reply_refusal(refused: PermanentError, target: ReplyTarget) -> PermanentError:
+    """X's refusal of a reply, worded by our code when we know what it means."""
+    lowered = refused.detail.lower()
+    if _NOT_SUMMONED in lowered:
+        return PermanentError(
+            Said(
+                "X lets an app reply only to people who mention or quote the account: answer on X itself.",
+                "reply.not_summoned",
+                network=NETWORK,
+                url=POST_URL.format(handle="i", id=target.item_id),
+            ),
+            status_code=refused.status_code,
+        )
+    if any(words in lowered for words in _REPLY_TARGET_GONE):
+        return PermanentError(target_gone(NETWORK, target.item_id), status_code=refused.status_code)
+    return refused
 
 
 def _calling_x(*, may_have_posted: bool = True) -> AbstractContextManager[None]:
@@ -506,7 +537,9 @@ class TwitterAdapter:
     def check_credentials(self, credentials: Credentials) -> AccountInfo:
         user = self._me(self._client(credentials))
         if credentials.account_id and str(user.id) != credentials.account_id:
-            raise AuthError("The token belongs to another X account than this one.")
+            raise AuthError(
+                Said("The token belongs to another X account than this one.", "account.other_identity", network=NETWORK)
+            )
         return AccountInfo(account_id=str(user.id), handle=user.username, display_name=user.name)
 
     def fetch_metrics(self, credentials: Credentials, external_id: str | None = None) -> Metrics:
@@ -517,7 +550,14 @@ class TwitterAdapter:
         with _calling_x():
             response = client.get_tweet(external_id, tweet_fields=["public_metrics"], user_auth=False)
         if response.data is None:  # X answers 200 with an `errors` array for a missing post
-            raise PermanentError(f"X has no post {external_id} (deleted?).")
+            raise PermanentError(
+                Said(
+                    f"X has no post {external_id} (deleted?).",
+                    "network.no_such_post",
+                    network=NETWORK,
+                    external_id=external_id,
+                )
+            )
         counts = response.data.public_metrics or {}
         return Metrics(
             likes=counts.get("like_count"),
@@ -572,6 +612,70 @@ class TwitterAdapter:
             request_sent=False,
         )
 
+    # --- Answering (channels.adapters.answering): replies in the thread
+
+    def reply(self, credentials: Credentials, *, target: ReplyTarget, text: str) -> Answered:
+        """`POST /2/tweets` with `reply.in_reply_to_tweet_id`. X lets an app reply only where
+        the author mentioned or quoted the account ("summoned" it): its 403 for that is
+        PermanentError "reply.not_summoned", with a link to answer on X itself."""
+        problems = reply_problems(NETWORK, text)
+        if problems:
+            raise PermanentError(problems[0])
+        client = self._client(credentials)
+        try:
+            with _calling_x():
+                response = client.create_tweet(text=text, in_reply_to_tweet_id=target.item_id, user_auth=False)
+        except PermanentError as refused:
+            raise _reply_refusal(refused, target) from None
+        tweet_id = (response.data or {}).get("id")
+        if not tweet_id:
+            raise TransientError(_without_id("X's answer to the reply carries no id."), request_sent=True)
+        return Answered(external_id=str(tweet_id), url=self._post_url(credentials, str(tweet_id)))
+
+    def find_reply(
+        self, credentials: Credentials, *, target: ReplyTarget, text: str, since: datetime
+    ) -> Answered | None:
+        """Our reply in the target's conversation (`conversation_id:` recent search), by the
+        account, answering the target, with this text, since `since`."""
+        client = self._raw_client(credentials)
+        user_id = credentials.account_id or str(self._me(self._client(credentials)).id)
+        since = _aware(since).replace(microsecond=0)
+        token: str | None = None
+        for _ in range(_FIND_PAGES):
+            with _calling_x(may_have_posted=False):
+                response = _conversation_fetcher(client, target.thread_id)(None, token)
+            try:
+                body = response.json()
+            except ValueError:
+                raise TransientError(
+                    "X answered a search with something other than JSON.", request_sent=False
+                ) from None
+            for tweet in body.get("data") or []:
+                references = {ref.get("type"): str(ref.get("id")) for ref in tweet.get("referenced_tweets") or []}
+                created = datetime.fromisoformat(
+                    str(tweet.get("created_at") or "1970-01-01T00:00:00Z").replace("Z", "+00:00")
+                )
+                if (
+                    str(tweet.get("author_id")) == user_id
+                    and references.get("replied_to") == target.item_id
+                    and created >= since
+                    and same_text(html.unescape(str(tweet.get("text") or "")), text)
+                ):
+                    return Answered(external_id=str(tweet["id"]), url=self._post_url(credentials, str(tweet["id"])))
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                return None
+        raise TransientError(
+            Said(
+                f"More than {_FIND_PAGES * 100} posts in this X conversation: "
+                "cannot tell whether our reply is among them.",
+                "network.too_many_posts",
+                network=NETWORK,
+                count=_FIND_PAGES * 100,
+            ),
+            request_sent=False,
+        )
+
     # --- helpers
 
     def _client(self, credentials: Credentials) -> tweepy.Client:
@@ -584,7 +688,10 @@ class TwitterAdapter:
         with _calling_x():
             response = client.get_me(user_fields=["public_metrics"], user_auth=False)
         if response.data is None:
-            raise TransientError("X's answer about the account was empty.", request_sent=True)
+            raise TransientError(
+                Said("X's answer about the account was empty.", "network.unreadable_answer", network=NETWORK),
+                request_sent=True,
+            )
         return response.data
 
     def _post_url(self, credentials: Credentials, tweet_id: str) -> str:
@@ -655,7 +762,7 @@ class TwitterAdapter:
         if isinstance(events, Mapping):
             events = [events]
         if not isinstance(events, list) or not events:
-            raise PermanentError("An X webhook delivery without its `data` event.")
+            raise PermanentError(_unreadable_push("An X webhook delivery without its `data` event."))
         parts: list[tuple[str, Mapping[str, Any]]] = []
         for event in events:
             where = event.get("filter") if isinstance(event, Mapping) else None
@@ -670,18 +777,18 @@ class TwitterAdapter:
         if isinstance(events, Mapping):
             events = [events]
         if not isinstance(events, list):
-            raise PermanentError("An X webhook delivery without its `data` event.")
+            raise PermanentError(_unreadable_push("An X webhook delivery without its `data` event."))
         items: list[HeardItem] = []
         for event in events:
             if not isinstance(event, Mapping):
-                raise PermanentError("An X webhook event that is not an object.")
+                raise PermanentError(_unreadable_push("An X webhook event that is not an object."))
             kind = _ACTIVITY_EVENTS.get(str(event.get("event_type")))
             if kind is None:
                 continue
             tweet = event.get("payload")
             users = (event.get("includes") or {}).get("users") or []
             if not isinstance(tweet, Mapping) or not isinstance(users, list):
-                raise PermanentError("An X webhook event without its post.")
+                raise PermanentError(_unreadable_push("An X webhook event without its post."))
             ours = _our_side(tweet, kind)
             item = self._heard_item(tweet, _users_by_id(users), ours)
             subscription = event.get("filter")
@@ -703,7 +810,13 @@ class TwitterAdapter:
         try:
             return _tweet_item(tweet, users, ours, url=self._heard_url)
         except (KeyError, TypeError, ValueError) as error:
-            raise PermanentError(f"X sent a post this adapter cannot read ({type(error).__name__}).") from None
+            raise PermanentError(
+                Said(
+                    f"X sent a post this adapter cannot read ({type(error).__name__}).",
+                    "network.unreadable_item",
+                    network=NETWORK,
+                )
+            ) from None
 
     @staticmethod
     def _heard_url(handle: str, tweet_id: str) -> str:
@@ -788,7 +901,12 @@ def _drain(
         try:
             body = response.json()
         except ValueError:
-            raise TransientError("X answered a listing with something other than JSON.", request_sent=False) from None
+            raise TransientError(
+                Said(
+                    "X answered a listing with something other than JSON.", "network.unreadable_answer", network=NETWORK
+                ),
+                request_sent=False,
+            ) from None
         users = _users_by_id(((body.get("includes") or {}).get("users")) or [])
         for tweet in body.get("data") or []:
             item = make(tweet, users, ours)
@@ -935,7 +1053,13 @@ class TwitterConnectFlow:
         """A new access token and a new refresh token: X's refresh tokens are single-use, so
         the caller must store both before anything else (under a lock on the account)."""
         if not credentials.refresh_token:
-            raise AuthError("This X account has no refresh token: connect it again.")
+            raise AuthError(
+                Said(
+                    "This X account has no refresh token: connect it again.",
+                    "account.no_refresh_token",
+                    network=NETWORK,
+                )
+            )
         handler = self._handler(redirect_uri=None)
         public_client = {} if self.app.client_secret else {"client_id": self.app.client_id}
         with _calling_x():
@@ -970,15 +1094,29 @@ def _s256(verifier: str) -> str:
 def _callback_code(params: dict, kept: dict) -> str:
     """The authorization code of a genuine callback; AuthError for a refused or forged one."""
     if params.get("error"):
-        raise AuthError(f"X did not authorise Diplomacy Hub: {params['error']}.")
+        refusal = str(params["error"])[:100]
+        raise AuthError(
+            Said(
+                f"X did not authorise Diplomacy Hub: {refusal}.",
+                "connect.not_authorised",
+                network=NETWORK,
+                detail=refusal,
+            )
+        )
     expected = str(kept.get("state") or "")
     if not expected or not hmac.compare_digest(str(params.get("state") or ""), expected):
-        raise AuthError("The answer from X does not match this connection attempt (state); start again.")
+        raise AuthError(
+            Said(
+                "The answer from X does not match this connection attempt (state); start again.",
+                "connect.state_mismatch",
+                network=NETWORK,
+            )
+        )
     if not kept.get("code_verifier"):
-        raise AuthError("This connection attempt lost its PKCE verifier; start again.")
+        raise AuthError(Said("This connection attempt lost its PKCE verifier; start again.", "connect.attempt_lost"))
     code = params.get("code")
     if not code:
-        raise AuthError("X sent no authorization code; start again.")
+        raise AuthError(Said("X sent no authorization code; start again.", "connect.no_code", network=NETWORK))
     return str(code)
 
 
@@ -986,10 +1124,18 @@ def _token_endpoint_status(response: requests.Response) -> requests.Response:
     if response.status_code == 429:
         reset = response.headers.get("x-rate-limit-reset", "")
         wait = max(1.0, int(reset) - time.time()) if reset.isdigit() else _DEFAULT_RETRY_AFTER
-        raise RateLimited("X's token endpoint is rate limited.", retry_after=wait)
+        limited = "X's token endpoint is rate limited."
+        raise RateLimited(
+            Said(limited, "network.rate_limited", network=NETWORK, detail="oauth2/token"), retry_after=wait
+        )
     if response.status_code >= 500:
         raise TransientError(
-            f"X's token endpoint failed (HTTP {response.status_code}).",
+            Said(
+                f"X's token endpoint failed (HTTP {response.status_code}).",
+                "network.failed",
+                network=NETWORK,
+                detail=f"oauth2/token, HTTP {response.status_code}",
+            ),
             request_sent=True,
             status_code=response.status_code,
         )
@@ -1003,13 +1149,24 @@ def _require_scopes(token: dict) -> None:
     granted = set(granted.split() if isinstance(granted, str) else granted)
     missing = [scope for scope in SCOPES if scope not in granted]
     if missing:
-        raise AuthError(f"X did not grant every permission Diplomacy Hub needs (missing: {', '.join(missing)}).")
+        scopes = ", ".join(missing)
+        raise AuthError(
+            Said(
+                f"X did not grant every permission Diplomacy Hub needs (missing: {scopes}).",
+                "connect.missing_permissions",
+                network=NETWORK,
+                detail=scopes,
+            )
+        )
 
 
 def _credentials_from(token: dict, *, previous_refresh_token: str) -> Credentials:
     access_token = token.get("access_token")
     if not access_token:
-        raise TransientError("X's token answer carries no access token.", request_sent=True)
+        raise TransientError(
+            Said("X's token answer carries no access token.", "connect.no_access_token", network=NETWORK),
+            request_sent=True,
+        )
     # Never store an empty refresh token: if X's answer lacks one, the old one still holds.
     refresh_token = token.get("refresh_token") or previous_refresh_token
     return Credentials(access_token=access_token, refresh_token=refresh_token, expires_at=_expiry(token))
@@ -1022,3 +1179,8 @@ def _expiry(token: dict) -> datetime | None:
     if token.get("expires_in"):
         return datetime.fromtimestamp(time.time() + float(token["expires_in"]), tz=UTC)
     return None
+
+
+def _unreadable_push(text: str) -> Said:
+    """A webhook delivery we could not read: the network's push, not a person's doing."""
+    return Said(text, "network.unreadable_push", network=NETWORK)

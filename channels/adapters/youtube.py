@@ -20,7 +20,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +39,7 @@ from googleapiclient.errors import HttpError, ResumableUploadError
 from googleapiclient.http import MediaIoBaseUpload
 
 from channels import text as text_rules
+from channels.adapters.answering import Answered, ReplyTarget, reply_problems, same_text, target_gone
 from channels.adapters.base import (
     AccountInfo,
     AdapterError,
@@ -193,10 +194,13 @@ def _from_http_error(exc: HttpError, *, request_sent: bool) -> AdapterError:
     error = _error_body(exc)
     reasons = _reasons(error)
     message = str(error.get("message") or exc.reason or "")[:300]
+    why = f"({', '.join(sorted(reasons))})" if reasons else ""
+    text = f"YouTube answered {status}" + (f" {why}" if why else "") + (f": {message}" if message else "")
+    words = why + (": " if why and message else "") + message
     detail = (
-        f"YouTube answered {status}"
-        + (f" ({', '.join(sorted(reasons))})" if reasons else "")
-        + (f": {message}" if message else "")
+        Said(text, "network.answered_with", network=NETWORK, status=status, detail=words)
+        if words
+        else Said(text, "network.answered_status", network=NETWORK, status=status)
     )
     if reasons & _DAILY_REASONS:
         return RateLimited(detail, retry_after=seconds_until_quota_reset(), status_code=status)
@@ -209,6 +213,17 @@ def _from_http_error(exc: HttpError, *, request_sent: bool) -> AdapterError:
     return PermanentError(detail, status_code=status)
 
 
+@contextmanager
+def _gone_as(target: ReplyTarget) -> Iterator[None]:
+    """YouTube's 404 for the comment answered or moderated: it was deleted meanwhile."""
+    try:
+        yield
+    except HttpError as exc:
+        if exc.status_code == 404:
+            raise PermanentError(target_gone(NETWORK, target.item_id), status_code=404) from None
+        raise
+
+
 def _translate(exc: Exception, *, request_sent: bool) -> AdapterError | None:
     """Our error kind for an exception out of the SDK or the transport, or None for one we
     do not know (a bug: let it surface as it is)."""
@@ -217,7 +232,7 @@ def _translate(exc: Exception, *, request_sent: bool) -> AdapterError | None:
     if isinstance(exc, google.auth.exceptions.RefreshError):
         return AuthError(Said("YouTube refused the account's access token.", "network.token_refused", network=NETWORK))
     if isinstance(exc, UnknownHostError):
-        return PermanentError(str(exc))
+        return PermanentError(Said(str(exc), "network.sandbox_host", network=NETWORK))
     if isinstance(exc, ConnectionRefusedError | httplib2.ServerNotFoundError):
         # Nothing reached YouTube: safe to send again.
         return TransientError(unreachable("YouTube", NETWORK, exc, timeout=False), request_sent=False)
@@ -345,10 +360,16 @@ class YouTubeAdapter:
             answer = self._service(credentials).channels().list(part="snippet", mine=True).execute()
         items = answer.get("items") or []
         if not items:
-            raise AuthError("This Google account has no YouTube channel.")
+            raise AuthError(Said("This Google account has no YouTube channel.", "account.no_youtube_channel"))
         channel = items[0]
         if credentials.account_id and channel["id"] != credentials.account_id:
-            raise AuthError("The token belongs to another YouTube channel than this account's.")
+            raise AuthError(
+                Said(
+                    "The token belongs to another YouTube channel than this account's.",
+                    "account.other_identity",
+                    network=NETWORK,
+                )
+            )
         snippet = channel.get("snippet", {})
         return AccountInfo(
             account_id=channel["id"], handle=snippet.get("customUrl", ""), display_name=snippet.get("title", "")
@@ -363,9 +384,12 @@ class YouTubeAdapter:
                 answer = service.videos().list(part="statistics", id=external_id).execute()
         items = answer.get("items") or []
         if not items:
-            raise PermanentError(
-                "YouTube has no such video." if external_id else "No YouTube channel.", status_code=404
+            missing = (
+                Said("YouTube has no such video.", "network.no_such_post", network=NETWORK, external_id=external_id)
+                if external_id
+                else Said("No YouTube channel.", "network.no_channel", network=NETWORK)
             )
+            raise PermanentError(missing, status_code=404)
         stats = items[0].get("statistics", {})
         if external_id is None:
             hidden = stats.get("hiddenSubscriberCount")
@@ -438,7 +462,13 @@ class YouTubeAdapter:
         state = read_cursor(cursor)
         channel = credentials.account_id
         if not channel:
-            raise PermanentError("A YouTube account without its channel id cannot be listened to.")
+            raise PermanentError(
+                Said(
+                    "A YouTube account without its channel id cannot be listened to.",
+                    "account.no_channel_id",
+                    network=NETWORK,
+                )
+            )
         # Malformed parts of the cursor are dropped: read again rather than skipped.
         newest = text_field(state.get("newest"))
         edge = ids_field(state.get("edge"))
@@ -507,7 +537,13 @@ class YouTubeAdapter:
                     continue
                 scan["next"] = next_token
         except (KeyError, TypeError, ValueError):
-            raise PermanentError("YouTube sent a comment thread this adapter cannot read.") from None
+            raise PermanentError(
+                Said(
+                    "YouTube sent a comment thread this adapter cannot read.",
+                    "network.unreadable_item",
+                    network=NETWORK,
+                )
+            ) from None
         except RateLimited as limited:
             if not heard:
                 raise
@@ -527,10 +563,89 @@ class YouTubeAdapter:
         return False  # so a "YouTube comment webhook" is always refused
 
     def webhook_parts(self, payload: Any) -> Sequence[tuple[str, Mapping[str, Any]]]:
-        raise PermanentError("YouTube pushes no comments: they are read by polling.")
+        raise PermanentError(
+            Said("YouTube pushes no comments: they are read by polling.", "network.no_webhooks", network=NETWORK)
+        )
 
     def webhook_items(self, payload: Mapping[str, Any]) -> Sequence[HeardItem]:
-        raise PermanentError("YouTube pushes no comments: they are read by polling.")
+        raise PermanentError(
+            Said("YouTube pushes no comments: they are read by polling.", "network.no_webhooks", network=NETWORK)
+        )
+
+    # --- Answering (channels.adapters.answering): replies in a thread, moderation
+
+    def reply(self, credentials: Credentials, *, target: ReplyTarget, text: str) -> Answered:
+        """`comments.insert(part=snippet)` with `snippet.parentId`: the thread's top-level
+        comment (YouTube threads one level deep). 50 quota units."""
+        problems = reply_problems(NETWORK, text)
+        if problems:
+            raise PermanentError(problems[0])
+        service = self._service(credentials)
+        body = {"snippet": {"parentId": target.thread_id, "textOriginal": text}}
+        with _calling(), _gone_as(target):
+            comment = service.comments().insert(part="snippet", body=body).execute()
+        comment_id = str(comment.get("id") or "")
+        if not comment_id:
+            raise TransientError(
+                Said("YouTube's answer to the reply carries no id.", "network.answer_without_id", network=NETWORK),
+                request_sent=True,
+            )
+        video_id = str((comment.get("snippet") or {}).get("videoId") or target.post_id)
+        return Answered(external_id=comment_id, url=f"{WATCH_URL.format(video_id)}&lc={comment_id}")
+
+    def find_reply(
+        self, credentials: Credentials, *, target: ReplyTarget, text: str, since: datetime
+    ) -> Answered | None:
+        """Our channel's reply with this text in the thread (`comments.list(parentId)`)."""
+        channel = credentials.account_id
+        service = self._service(credentials)
+        page_token = None
+        for _ in range(LISTEN_PAGES):
+            with _calling(request_sent=False), _gone_as(target):
+                page = (
+                    service.comments()
+                    .list(
+                        part="snippet",
+                        parentId=target.thread_id,
+                        maxResults=100,
+                        pageToken=page_token,
+                        textFormat="plainText",
+                    )
+                    .execute()
+                )
+            for comment in page.get("items") or []:
+                snippet = comment.get("snippet") or {}
+                author = str((snippet.get("authorChannelId") or {}).get("value") or "")
+                if (
+                    author == channel
+                    and _when(snippet["publishedAt"]) >= since.replace(microsecond=0)
+                    and same_text(str(snippet.get("textOriginal") or ""), text)
+                ):
+                    video_id = str(snippet.get("videoId") or target.post_id)
+                    return Answered(
+                        external_id=str(comment["id"]), url=f"{WATCH_URL.format(video_id)}&lc={comment['id']}"
+                    )
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return None
+        raise TransientError(
+            Said(
+                "Too many replies to tell whether ours is among them.",
+                "network.too_many_posts",
+                network=NETWORK,
+                count=LISTEN_PAGES * 100,
+            ),
+            request_sent=False,
+        )
+
+    def set_hidden(self, credentials: Credentials, *, item_id: str, hidden: bool) -> None:
+        """`comments.setModerationStatus`: heldForReview hides a comment until it is published
+        again (reversible; `rejected` is not, and is not offered here). 50 quota units."""
+        service = self._service(credentials)
+        status = "heldForReview" if hidden else "published"
+        target = ReplyTarget(item_id=item_id, thread_id=item_id, kind="comment")
+        with _calling(), _gone_as(target):
+            service.comments().setModerationStatus(id=item_id, moderationStatus=status).execute()
 
     def _replies(self, service: Any, top: HeardItem, *, since: str) -> tuple[list[HeardItem], int]:
         """The thread's replies newer than `since`, and the quota units the pages cost."""
@@ -690,7 +805,7 @@ def _recent_uploads(service: Any, since: datetime) -> Iterator[dict[str, Any]]:
     items do not carry."""
     channels = service.channels().list(part="contentDetails", mine=True).execute().get("items") or []
     if not channels:
-        raise AuthError("This Google account has no YouTube channel.")
+        raise AuthError(Said("This Google account has no YouTube channel.", "account.no_youtube_channel"))
     playlist = channels[0]["contentDetails"]["relatedPlaylists"]["uploads"]
     page_token = None
     for _ in range(_RECONCILE_MAX_PAGES):
@@ -761,10 +876,16 @@ def _token_endpoint_check(response: requests.Response) -> requests.Response:
     misleading "missing token" error; say what it is instead."""
     if response.status_code == 429:
         retry_after = _retry_after({"retry-after": response.headers.get("Retry-After", "")})
-        raise RateLimited("Google's token endpoint answered 429.", retry_after=retry_after)
+        limited = Said("Google's token endpoint answered 429.", "network.rate_limited", network=NETWORK, detail="429")
+        raise RateLimited(limited, retry_after=retry_after)
     if response.status_code >= 500:
         raise TransientError(
-            f"Google's token endpoint answered {response.status_code}.",
+            Said(
+                f"Google's token endpoint answered {response.status_code}.",
+                "network.answered_status",
+                network=NETWORK,
+                status=response.status_code,
+            ),
             request_sent=True,
             status_code=response.status_code,
         )
@@ -773,7 +894,13 @@ def _token_endpoint_check(response: requests.Response) -> requests.Response:
 
 def _transient_from_requests(exc: requests.RequestException) -> TransientError:
     return TransientError(
-        f"Could not complete the call to Google: {type(exc).__name__}.", request_sent=not request_never_left(exc)
+        Said(
+            f"Could not complete the call to Google: {type(exc).__name__}.",
+            "network.connection_failed",
+            network=NETWORK,
+            exception=type(exc).__name__,
+        ),
+        request_sent=not request_never_left(exc),
     )
 
 
@@ -800,12 +927,26 @@ class YouTubeConnectFlow:
     def finish(self, *, redirect_uri: str, callback_params: dict, kept: dict) -> Connected:
         state, expected = _first(callback_params, "state"), str(kept.get("state") or "")
         if not expected or not hmac.compare_digest(state.encode(), expected.encode()):
-            raise AuthError("The answer from Google does not match the connection we started (state).")
+            raise AuthError(
+                Said(
+                    "The answer from Google does not match the connection we started (state).",
+                    "connect.state_mismatch",
+                    network=NETWORK,
+                )
+            )
         if _first(callback_params, "error"):
-            raise AuthError(f"Google did not grant access: {_first(callback_params, 'error')[:100]}.")
+            refusal = _first(callback_params, "error")[:100]
+            raise AuthError(
+                Said(
+                    f"Google did not grant access: {refusal}.",
+                    "connect.not_authorised",
+                    network=NETWORK,
+                    detail=refusal,
+                )
+            )
         code = _first(callback_params, "code")
         if not code:
-            raise AuthError("Google's answer carries no authorization code.")
+            raise AuthError(Said("Google's answer carries no authorization code.", "connect.no_code", network=NETWORK))
         flow = self._flow(redirect_uri, state=expected, code_verifier=str(kept.get("code_verifier") or ""))
         token = self._exchange(flow, code)
         credentials = _credentials_from_token(token)
@@ -817,7 +958,13 @@ class YouTubeConnectFlow:
         """A new access token. Google keeps refresh tokens (it does not rotate them): the
         stored one stays unless the answer carries another."""
         if not credentials.refresh_token:
-            raise AuthError("No refresh token is stored for this channel; connect it again.")
+            raise AuthError(
+                Said(
+                    "No refresh token is stored for this channel; connect it again.",
+                    "account.no_refresh_token",
+                    network=NETWORK,
+                )
+            )
         google_credentials = google.oauth2.credentials.Credentials(
             token=None,
             refresh_token=credentials.refresh_token,
@@ -830,13 +977,22 @@ class YouTubeConnectFlow:
             google_credentials.refresh(_TimedRequest(session, self.timeouts))
         except google.auth.exceptions.RefreshError as exc:
             if getattr(exc, "retryable", False):  # 5xx, after google-auth's own retries
-                raise TransientError("Google's token endpoint failed.", request_sent=True) from exc
-            raise AuthError("Google refused the refresh token (expired or revoked).") from exc
+                failed = Said("Google's token endpoint failed.", "network.failed", network=NETWORK, detail="token")
+                raise TransientError(failed, request_sent=True) from exc
+            raise AuthError(
+                Said("Google refused the refresh token (expired or revoked).", "network.token_refused", network=NETWORK)
+            ) from exc
         except google.auth.exceptions.TransportError as exc:
             cause = exc.__cause__
             if isinstance(cause, requests.RequestException):
                 raise _transient_from_requests(cause) from exc
-            raise TransientError("Could not reach Google's token endpoint.", request_sent=True) from exc
+            unreachable_token = Said(
+                "Could not reach Google's token endpoint.",
+                "network.unreachable",
+                network=NETWORK,
+                exception=type(exc).__name__,
+            )
+            raise TransientError(unreachable_token, request_sent=True) from exc
         finally:
             session.close()
         return credentials.replace(
@@ -873,8 +1029,23 @@ class YouTubeConnectFlow:
             return token
         except oauthlib.oauth2.OAuth2Error as exc:
             if isinstance(exc, oauthlib.oauth2.ServerError | oauthlib.oauth2.TemporarilyUnavailableError):
-                raise TransientError(f"Google's token endpoint failed: {exc.error}.", request_sent=True) from exc
-            raise AuthError(f"Google refused the authorization code: {exc.error}.") from exc
+                raise TransientError(
+                    Said(
+                        f"Google's token endpoint failed: {exc.error}.",
+                        "network.failed",
+                        network=NETWORK,
+                        detail=str(exc.error),
+                    ),
+                    request_sent=True,
+                ) from exc
+            raise AuthError(
+                Said(
+                    f"Google refused the authorization code: {exc.error}.",
+                    "connect.code_refused",
+                    network=NETWORK,
+                    detail=str(exc.error),
+                )
+            ) from exc
         except requests.RequestException as exc:
             raise _transient_from_requests(exc) from exc
 
@@ -885,9 +1056,15 @@ def _require_scopes(granted: Any) -> None:
     scopes = set(granted.split() if isinstance(granted, str) else granted or ())
     missing = [scope.rsplit("/", 1)[-1] for scope in SCOPES if scope not in scopes]
     if missing and "https://www.googleapis.com/auth/youtube" not in scopes:
+        names = ", ".join(missing)
         raise AuthError(
-            f"Google did not grant every permission we need (missing: {', '.join(missing)}). "
-            "Connect again and leave every box ticked."
+            Said(
+                f"Google did not grant every permission we need (missing: {names}). "
+                "Connect again and leave every box ticked.",
+                "connect.missing_permissions",
+                network=NETWORK,
+                detail=names,
+            )
         )
 
 
@@ -900,7 +1077,7 @@ def _credentials_from_token(token: Mapping[str, Any]) -> Credentials:
     elif token.get("expires_in"):
         expires_at = datetime.now(UTC) + timedelta(seconds=float(token["expires_in"]))
     if not token.get("access_token"):
-        raise AuthError("Google's answer carries no access token.")
+        raise AuthError(Said("Google's answer carries no access token.", "connect.no_access_token", network=NETWORK))
     return Credentials(
         access_token=token["access_token"], refresh_token=token.get("refresh_token") or "", expires_at=expires_at
     )

@@ -45,6 +45,17 @@ def counts(call: Call) -> Response:
     )
 
 
+@router.route("GET", r"/answers")
+def answers(call: Call) -> Response:
+    """The accounts' own replies to the public (`parent` is what each answers), and the
+    Facebook private replies: what a test counts to prove each went out once."""
+    network = _network_filter(call)
+    said = call.state.public.answers(network, call.request.arg("account") or None)
+    with call.state.public.lock:
+        private = [entry for entry in call.state.public.private_replies.values() if network in (None, entry["network"])]
+    return json_response(200, {"answers": [item.as_json() for item in said], "private_replies": private})
+
+
 @router.route("POST", r"/faults")
 def add_fault(call: Call) -> Response:
     try:

@@ -25,7 +25,7 @@ import hmac
 import json
 import math
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from channels.sandbox import metrics, public, tokens
@@ -791,7 +791,7 @@ def comment_json(said: public.Said, fields: set[str]) -> dict[str, Any]:
         "from": _from(said),
         "parent": {"id": said.parent} if said.kind == public.REPLY else None,
         "permalink_url": f"https://www.facebook.com/{said.post.replace('_', '/posts/')}?comment_id={said.id}",
-        "is_hidden": False,
+        "is_hidden": said.hidden,
     }
     return {"id": said.id} | {k: v for k, v in known.items() if k in fields and v is not None}
 
@@ -803,7 +803,9 @@ def list_comments(call: Call) -> Response:
     of `limit` with `after` cursors. The Page's own token reads them."""
     token = authenticate(call)
     item = call.state.item(NETWORK, call.params["node"])
-    if item is None or item.deleted or item.account != token.account:
+    if item is None:
+        return _comment_replies(call, token)
+    if item.deleted or item.account != token.account:
         raise Reply(missing_object(call.params["node"]))
     headers = _count_read(call, token.account)
     limit, offset, since = _read_paging(call.request)
@@ -895,3 +897,107 @@ SPEC = NetworkSpec(
     not_found=unknown_path,
     refusals={"blocked": blocked},
 )
+
+
+# --- Answering: the Page's comments, private replies, hiding ---------------------------------------
+
+PRIVATE_REPLY_DAYS = 7
+
+
+def _public_comment(call: Call, page: str, node: str, verb: str) -> public.Said:
+    """A live comment of the public on this Page's posts (or a visitor's post), else Graph's
+    "does not exist"."""
+    said = call.state.public.get(NETWORK, node)
+    if said is None or said.deleted or said.account != page:
+        raise Reply(missing_object(node, verb))
+    return said
+
+
+def _comment_replies(call: Call, token: tokens.Token) -> Response:
+    """`GET /{comment-id}/comments`: the replies under a comment (the Page's own included),
+    with `since`, `order` and paging as for a post's comments."""
+    said = _public_comment(call, token.account, call.params["node"], "get")
+    headers = _count_read(call, token.account)
+    limit, offset, since = _read_paging(call.request)
+    under = [
+        s
+        for s in call.state.public.in_thread(NETWORK, said.thread or said.id)
+        if s.parent == said.id and not s.deleted and s.created_at.timestamp() >= since
+    ]
+    under.sort(key=lambda s: (s.created_at, s.seq), reverse=call.request.arg("order") == "reverse_chronological")
+    fields = requested_fields(call.request, COMMENT_FIELDS)
+    return _paged(call, [comment_json(s, fields) for s in under], limit, offset, headers)
+
+
+@router.route("POST", V + r"/" + NODE + r"/comments")
+def create_comment(call: Call) -> Response:
+    """`POST /{comment-id}/comments` with the Page token: the Page answers a comment (or a
+    visitor's post); the answer is the Page's, under the comment, for everyone to see."""
+    token = authenticate(call)
+    if _is_user_token(token):
+        raise Reply(graph_error(403, "(#200) Permissions error", 200))
+    message = call.request.arg("message")
+    if not message:
+        raise Reply(graph_error(400, "(#100) Missing message or attachment", 100))
+    if len(message) > 8000:
+        raise Reply(graph_error(400, "(#100) The message is too long", 100))
+    said = _public_comment(call, token.account, call.params["node"], "post")
+    page = call.state.account(NETWORK, token.account)
+    post = said.post or said.id
+    answer = call.state.public.answer(
+        public.Said(
+            network=NETWORK,
+            account=token.account,
+            id=f"{post.rsplit('_', 1)[-1]}_{call.state.snowflake()}",
+            kind=public.REPLY,
+            category="ours",
+            language="",
+            text=message,
+            author=public.Person(id=token.account, name=page.name, handle=page.handle),
+            created_at=datetime.now(UTC),
+            post=said.post,
+            parent=said.id,
+            thread=said.thread or said.id,
+        )
+    )
+    return json_response(200, {"id": answer.id})
+
+
+@router.route("POST", V + r"/" + NODE + r"/messages")
+def send_message(call: Call) -> Response:
+    """The Send API's private reply: `recipient={"comment_id": …}`, `message={"text": …}`,
+    the Page token. One per comment, within 7 days of it (Private Replies guide)."""
+    page = _page_for_posting(call)
+    try:
+        recipient = json.loads(call.request.arg("recipient") or "null")
+        message = json.loads(call.request.arg("message") or "null")
+    except ValueError:
+        raise Reply(graph_error(400, "(#100) recipient and message must be JSON objects", 100)) from None
+    comment_id = recipient.get("comment_id") if isinstance(recipient, dict) else None
+    text = message.get("text") if isinstance(message, dict) else None
+    if not isinstance(comment_id, str) or not isinstance(text, str) or not text:
+        raise Reply(graph_error(400, "(#100) The parameter recipient.comment_id and message.text are required", 100))
+    said = call.state.public.get(NETWORK, comment_id)
+    if said is None or said.deleted or said.account != page:
+        raise Reply(graph_error(400, "(#100) No matching user found", 100, subcode=2018001))
+    if datetime.now(UTC) - said.created_at > timedelta(days=PRIVATE_REPLY_DAYS):
+        raise Reply(graph_error(400, "(#10903) This message is sent outside of allowed window.", 10903))
+    message_id = f"m_{call.state.snowflake()}"
+    if not call.state.public.private_reply(NETWORK, page, comment_id, text, message_id):
+        raise Reply(graph_error(400, "(#10900) Activity already replied to", 10900))
+    return json_response(200, {"recipient_id": said.author.id, "message_id": message_id})
+
+
+# Registered last: it matches any one-segment path.
+@router.route("POST", V + r"/" + NODE)
+def update_object(call: Call) -> Response:
+    """`POST /{comment-id}?is_hidden=true|false`: the Page hides a comment under its posts
+    (its author and their friends still see it) or shows it again."""
+    token = authenticate(call)
+    wanted = call.request.arg("is_hidden")
+    if wanted not in ("true", "false"):
+        raise Reply(graph_error(400, "(#100) The sandbox updates only is_hidden on a comment", 100))
+    said = _public_comment(call, token.account, call.params["node"], "post")
+    with call.state.public.lock:
+        said.hidden = wanted == "true"
+    return json_response(200, {"success": True})

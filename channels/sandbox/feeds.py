@@ -123,6 +123,8 @@ def _said(said: Said) -> str:
     marks = [said.kind, said.category, said.language]
     marks += ["edited"] if said.edited_at else []
     marks += ["deleted"] if said.deleted else []
+    marks += ["hidden"] if said.hidden else []
+    marks = ["our reply"] if said.ours else marks
     indent = ' style="margin-left:24px"' if said.kind == "reply" and said.parent != said.post else ""
     return (
         f'<li id="said-{esc(said.id)}"{indent}><strong dir="auto">{esc(said.author.name)}</strong> '

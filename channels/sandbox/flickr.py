@@ -521,7 +521,37 @@ def comments_list(call: Call) -> dict[str, Any]:
     return {"comments": {"photo_id": item.id, "comment": comments}}
 
 
+def comments_add(call: Call) -> dict[str, Any]:
+    """flickr.photos.comments.addComment: a comment on a photo as the calling user (write
+    permission); it joins the photo's comments, where everyone sees it."""
+    account = authenticate(call)
+    text = call.request.arg("comment_text")
+    if not text.strip():
+        raise FlickrFail(2, "Blank comment")
+    item = _photo(call, call.request.arg("photo_id"))
+    me = call.state.account(NETWORK, account)
+    said = call.state.public.answer(
+        public.Said(
+            network=NETWORK,
+            account=item.account,
+            id=f"{account.split('@')[0]}-{item.id}-{call.state.snowflake()}",
+            kind=public.COMMENT,
+            category="ours",
+            language="",
+            text=text,
+            author=public.Person(id=account, name=me.name, handle=me.handle),
+            created_at=datetime.now(UTC),
+            post=item.id,
+            parent=item.id,
+            thread=item.id,
+        )
+    )
+    permalink = f"https://www.flickr.com/photos/{item.account}/{item.id}/#comment{said.id}"
+    return {"comment": {"id": said.id, "permalink": permalink}}
+
+
 METHODS: dict[str, Callable[[Call], dict[str, Any]]] = {
+    "flickr.photos.comments.addComment": comments_add,
     "flickr.photos.delete": delete_photo,
     "flickr.photos.getInfo": get_info,
     "flickr.photos.getFavorites": get_favorites,

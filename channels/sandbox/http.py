@@ -10,7 +10,6 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import Message
 from email.parser import HeaderParser
 from functools import cached_property
 from typing import Any
@@ -27,6 +26,28 @@ class UploadedFile:
     data: bytes
 
 
+class Headers:
+    """A request's header fields, looked up by name in any case (the last of repeated
+    fields wins, as the networks' front ends keep one)."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: dict[str, str] | None = None) -> None:
+        self._fields = {name.lower(): value for name, value in (fields or {}).items()}
+
+    def add(self, name: str, value: str) -> None:
+        self._fields[name.lower()] = value
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self._fields.get(name.lower(), default)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._fields
+
+    def items(self):
+        return self._fields.items()
+
+
 @dataclass
 class Request:
     """One HTTP request, as seen under a network's prefix (`path` excludes the prefix)."""
@@ -34,11 +55,12 @@ class Request:
     method: str
     path: str
     query: dict[str, list[str]]
-    headers: Message
+    headers: Headers
     body: bytes
 
     def header(self, name: str, default: str = "") -> str:
-        return self.headers.get(name, default)
+        value = self.headers.get(name)
+        return default if value is None else value
 
     @property
     def content_type(self) -> str:

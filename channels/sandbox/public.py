@@ -161,6 +161,8 @@ class Said:
     edited_at: datetime | None = None
     deleted: bool = False
     seq: int = 0  # arrival order in the sandbox, for cursors
+    ours: bool = False  # the account's own reply, in the thread where its public sees it
+    hidden: bool = False  # hidden by the account (Facebook is_hidden, YouTube heldForReview)
 
     @property
     def current_id(self) -> str:
@@ -183,6 +185,8 @@ class Said:
             "parent": self.parent,
             "thread": self.thread,
             "deleted": self.deleted,
+            "ours": self.ours,
+            "hidden": self.hidden,
         }
 
 
@@ -324,6 +328,8 @@ class PublicBook:
             self.targets: dict[str, WebhookTarget] = {}
             self._resize_pushers(0)
             self._subscriptions: dict[tuple[str, str], tuple[str, ...]] = {}  # Facebook's subscribed_apps
+            # Facebook private replies, one per (network, Page, comment).
+            self.private_replies: dict[tuple[str, str, str], dict[str, Any]] = {}
             # (network, account, endpoint, window seconds, window index) -> calls
             self._calls: defaultdict[tuple[str, str, str, int, int], int] = defaultdict(int)
             self._rng = random.Random(0)  # noqa: S311 (which pushes get a fault)
@@ -331,6 +337,38 @@ class PublicBook:
     # --- storing -----------------------------------------------------------------------------
 
     def add(self, said: Said) -> Said:
+        self._store(said)
+        self._push(said, "add")
+        return said
+
+    def answer(self, said: Said) -> Said:
+        """The account's own reply, into its thread: the public sees it there, the networks'
+        listings return it (by the account, as the real ones do). Not pushed: the networks
+        push what others say to the account."""
+        said.ours = True
+        return self._store(said)
+
+    def answers(self, network: str | None = None, account: str | None = None) -> list[Said]:
+        """The accounts' own replies, oldest first."""
+        return [s for s in self.all(network, account) if s.ours]
+
+    def private_reply(self, network: str, account: str, comment_id: str, text: str, message_id: str) -> bool:
+        """Facebook's private reply: one per comment; False when it had its one already."""
+        with self.lock:
+            key = (network, account, comment_id)
+            if key in self.private_replies:
+                return False
+            self.private_replies[key] = {
+                "network": network,
+                "account": account,
+                "comment_id": comment_id,
+                "text": text,
+                "message_id": message_id,
+                "sent_at": datetime.now(UTC).isoformat(),
+            }
+            return True
+
+    def _store(self, said: Said) -> Said:
         with self.lock:
             self._seq += 1
             said.seq = self._seq
@@ -340,7 +378,6 @@ class PublicBook:
             self._by_account[(said.network, said.account)].append(said)
             if said.thread:
                 self._by_thread[(said.network, said.thread)].append(said)
-        self._push(said, "add")
         return said
 
     def edit(self, said: Said, text: str, *, version_id: str = "") -> None:

@@ -13,7 +13,7 @@ import hashlib
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -169,6 +169,7 @@ class SandboxState:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self._wake = threading.Event()  # set to end every pause() at once
+        self._wake_listeners: list[Callable[[], None]] = []  # told too (the server's event loop)
         self._last_snowflake = 0
         self.faults = FaultBook()
         self._requests = 0
@@ -211,10 +212,21 @@ class SandboxState:
             self._peak = self._in_flight
             self._wake.set()
             self._wake = threading.Event()
+        self._tell_wake_listeners()
 
     def close(self) -> None:
         self._wake.set()
+        self._tell_wake_listeners()
         self.public.close()
+
+    def on_wake(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever pauses must end (a reset, or closing): the server's own
+        pauses are timers on its event loop, not pause()."""
+        self._wake_listeners.append(listener)
+
+    def _tell_wake_listeners(self) -> None:
+        for listener in list(self._wake_listeners):
+            listener()
 
     def pause(self, seconds: float) -> None:
         """Sleep without the lock; a reset or stop ends it early."""

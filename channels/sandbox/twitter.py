@@ -242,12 +242,64 @@ def create_tweet(call: Call) -> Response:
             )
         )
     media = _attachable_media(call, account, media_ids)
+    reply = body.get("reply")
+    if reply is not None:
+        return _create_reply(call, account, reply, text)
     with call.state.lock:  # the duplicate check and the insert are one step
         if text and call.state.has_live_text(NETWORK, account, text):
             call.state.refuse_duplicate(NETWORK, account, text)
             raise Reply(problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."))
         item = call.state.add_item(Item(NETWORK, account, call.state.snowflake(), "tweet", text, media=media))
     return json_response(201, {"data": {"id": item.id, "text": item.text, "edit_history_tweet_ids": [item.id]}})
+
+
+# X's refusal of a reply to someone who did not mention or quote the account (self-serve
+# access since February 2026), and of a reply to a post that is gone.
+NOT_SUMMONED = (
+    "Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged "
+    "by the author of the post you are replying to."
+)
+REPLY_TARGET_GONE = "You attempted to reply to a Tweet that is deleted or not visible to you."
+
+
+def _summoned(said: public.Said, handle: str) -> bool:
+    """Whether the author summoned the account: mentioned it (a direct reply to its post
+    names it too) or quoted it; the account may always go on in its own thread."""
+    direct = said.kind == public.REPLY and bool(said.post) and said.parent == said.post
+    return said.ours or direct or said.kind in (public.MENTION, public.QUOTE) or f"@{handle}" in said.text
+
+
+def _create_reply(call: Call, account: str, reply: Any, text: str) -> Response:
+    """`reply.in_reply_to_tweet_id`: our reply joins the post's conversation, where the
+    public sees it and recent search finds it."""
+    target_id = reply.get("in_reply_to_tweet_id") if isinstance(reply, dict) else None
+    if not isinstance(target_id, str) or not target_id.isdigit():
+        raise Reply(invalid_request("reply.in_reply_to_tweet_id must be a post id.", {"reply": [str(reply)]}))
+    if not text:
+        raise Reply(invalid_request("A reply needs a text.", {"text": [""]}))
+    target = call.state.public.get(NETWORK, target_id)
+    if target is None or target.deleted:
+        raise Reply(problem(403, "Forbidden", REPLY_TARGET_GONE))
+    me = call.state.account(NETWORK, account)
+    if target.account != account or not _summoned(target, me.handle):
+        raise Reply(problem(403, "Forbidden", NOT_SUMMONED))
+    said = call.state.public.answer(
+        public.Said(
+            network=NETWORK,
+            account=account,
+            id=call.state.snowflake(),
+            kind=public.REPLY,
+            category="ours",
+            language="",
+            text=text,
+            author=public.Person(id=account, name=me.name, handle=me.handle),
+            created_at=datetime.now(UTC),
+            post=target.post,
+            parent=target_id,
+            thread=target.thread or target.id,
+        )
+    )
+    return json_response(201, {"data": {"id": said.id, "text": said.text, "edit_history_tweet_ids": [said.id]}})
 
 
 @router.route("DELETE", r"/2/tweets/(?P<id>\d+)")

@@ -716,6 +716,90 @@ def list_comments(call: Call) -> Response:
     return _paged("youtube#commentListResponse", [comment_resource(s, top.post) for s in under], size, start)
 
 
+# --- Answering: replies in a thread, moderation ----------------------------------------------------
+
+COMMENT_TEXT_MAX = 10_000
+WRITE_UNITS = 50  # comments.insert and comments.setModerationStatus
+
+
+def _comment_not_found(what: str) -> Reply:
+    return Reply(
+        google_error(
+            404,
+            f"The comment identified by the {what} parameter could not be found.",
+            "commentNotFound",
+            "youtube.comment",
+        )
+    )
+
+
+@router.route("POST", r"/youtube/v3/comments")
+def insert_comment(call: Call) -> Response:
+    """comments.insert(part=snippet): a reply by the channel to a top-level comment
+    (`snippet.parentId`, `snippet.textOriginal`); 50 units."""
+    account = authenticate(call)
+    body = call.request.json()
+    snippet = body.get("snippet") if isinstance(body, dict) else None
+    if not isinstance(snippet, dict):
+        raise _invalid("invalidValue", "The request body must carry a snippet.")
+    parent_id, text = snippet.get("parentId"), snippet.get("textOriginal")
+    if not isinstance(parent_id, str) or not parent_id:
+        raise _invalid("missingRequiredParameter", "No parent comment specified: snippet.parentId.")
+    if not isinstance(text, str) or not text.strip():
+        raise _invalid("commentTextRequired", "The comment resource must contain a value for snippet.textOriginal.")
+    if len(text) > COMMENT_TEXT_MAX:
+        raise _invalid("commentTextTooLong", "The comment resource's snippet.textOriginal is too long.")
+    _spend_quota(call, WRITE_UNITS)
+    top = call.state.public.get(NETWORK, parent_id)
+    if top is None or top.deleted or top.kind != public.COMMENT:
+        raise _comment_not_found("parentId")
+    channel = call.state.account(NETWORK, account)
+    token = base64.urlsafe_b64encode(hashlib.sha256(call.state.snowflake().encode()).digest()).decode()[:22]
+    said = call.state.public.answer(
+        public.Said(
+            network=NETWORK,
+            account=top.account,
+            id=f"{top.id}.{token}",
+            kind=public.REPLY,
+            category="ours",
+            language="",
+            text=text,
+            author=public.Person(id=account, name=channel.name, handle=channel.handle),
+            created_at=datetime.now(UTC),
+            post=top.post,
+            parent=top.id,
+            thread=top.thread,
+        )
+    )
+    return json_response(200, comment_resource(said, top.post))
+
+
+@router.route("POST", r"/youtube/v3/comments/setModerationStatus")
+def set_moderation_status(call: Call) -> Response:
+    """comments.setModerationStatus(id, moderationStatus): heldForReview hides a comment on
+    the channel's videos, published shows it again; rejected cannot be undone."""
+    account = authenticate(call)
+    status = call.request.arg("moderationStatus")
+    if status not in ("heldForReview", "published", "rejected"):
+        raise _invalid("invalidModerationStatus", f"Invalid value '{status}' for moderationStatus.")
+    _spend_quota(call, WRITE_UNITS)
+    ids = [i for i in call.request.arg("id").split(",") if i]
+    if not ids:
+        raise _invalid("missingRequiredParameter", "No filter selected. Expected one of: id.")
+    found = []
+    for comment_id in ids:
+        said = call.state.public.get(NETWORK, comment_id)
+        if said is None or said.deleted or said.account != account:
+            raise _comment_not_found("id")
+        found.append(said)
+    with call.state.public.lock:
+        for said in found:
+            # heldForReview and rejected both take it out of view (the sandbox does not
+            # model rejected's being final, nor banAuthor).
+            said.hidden = status != "published"
+    return Response(204)
+
+
 SPEC = NetworkSpec(
     prefix="youtube",
     network=NETWORK,

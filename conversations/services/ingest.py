@@ -22,10 +22,13 @@ from django.utils import timezone
 
 from channels.adapters.listening import HeardItem, ItemKind
 from channels.models import SocialAccount
-from conversations.lifecycle import CONVERSATION_REOPENED_BY_NEW_ITEM, EVENTS
+from conversations.language import detect_language
+from conversations.lifecycle import CONVERSATION_CLOCK_RUNS, CONVERSATION_REOPENED_BY_NEW_ITEM, EVENTS
 from conversations.models import Conversation, ConversationEvent, Item, RawEvent
+from conversations.notifications import tell_headquarters
+from conversations.services import triage
 from posts.lifecycle import DELIVERY_REACHED_NETWORK
-from posts.models import Delivery
+from posts.models import Delivery, Priority
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ class IngestResult:
     unchanged: int = 0  # replayed, duplicated, or older than what we hold
     rejected: int = 0  # not an item we can store (logged)
     unknown_account: int = 0  # addressed to an account we don't know (webhooks; counted)
+    ours: int = 0  # said by the account itself: our replies, which the desk keeps as replies
 
     def add(self, other: IngestResult) -> None:
         for name, value in asdict(other).items():
@@ -86,21 +90,26 @@ def items_ingest(*, account: SocialAccount, items: Sequence[HeardItem], source: 
     """Store what the network said to `account`, each item in a transaction of its own and
     committed when this returns (outside a caller's transaction): one bad item never loses
     the others, and two ingests of one thread at once never deadlock (each holds the locks
-    of one item and its conversation only)."""
+    of one item and its conversation only). Each item is triaged in its own transaction,
+    by the rules read once for the batch."""
     result = IngestResult()
+    rules = triage.rules()
     for item in items:
+        if account.network_account_id and item.author_id == account.network_account_id:
+            result.ours += 1
+            continue
         problem = _problem(account, item)
         if problem:
             logger.warning("Item %s:%s not stored: %s.", item.network, item.external_id[:100], problem)
             result.rejected += 1
             continue
         with transaction.atomic():
-            outcome = _ingest_one(account=account, item=item, source=source)
+            outcome = _ingest_one(account=account, item=item, source=source, rules=rules)
         setattr(result, outcome, getattr(result, outcome) + 1)
     return result
 
 
-def _ingest_one(*, account: SocialAccount, item: HeardItem, source: str) -> str:
+def _ingest_one(*, account: SocialAccount, item: HeardItem, source: str, rules: triage.RuleSet) -> str:
     try:
         with transaction.atomic():
             raw = RawEvent.objects.create(
@@ -118,7 +127,7 @@ def _ingest_one(*, account: SocialAccount, item: HeardItem, source: str) -> str:
     if existing is None:
         try:
             with transaction.atomic():
-                return _create(account=account, item=item, raw=raw)
+                return _create(account=account, item=item, raw=raw, rules=rules)
         except IntegrityError:
             # Another process inserted it meanwhile (webhook and poll at once): update it.
             existing = Item.objects.select_for_update().get(network=item.network, external_id=item.external_id)
@@ -144,9 +153,20 @@ def _newer(item: HeardItem, stored: Item) -> bool:
     return (version, item.text) > (stored.version_at, stored.text)
 
 
-def _create(*, account: SocialAccount, item: HeardItem, raw: RawEvent) -> str:
+def _create(*, account: SocialAccount, item: HeardItem, raw: RawEvent, rules: triage.RuleSet) -> str:
     conversation = _conversation_for(account=account, item=item)
     now = timezone.now()
+    delivery = None if conversation.delivery_id else _our_delivery(account, item.answers_post_id)
+    verdict = triage.triage_text(
+        rules,
+        mission_id=conversation.mission_id,
+        network=item.network,
+        text=item.text,
+        author_id=item.author_id,
+        author_handle=item.author_handle,
+        hint=item.language,
+        answers_crisis_alert=delivery is not None and delivery.message.priority == Priority.CRISIS,
+    )
     row = Item.objects.create(
         network=item.network,
         external_id=item.external_id,
@@ -159,7 +179,7 @@ def _create(*, account: SocialAccount, item: HeardItem, raw: RawEvent) -> str:
         author_name=item.author_name[:300],
         author_handle=item.author_handle[:300],
         text=item.text,
-        language=item.language[:16],
+        language=(verdict.language or item.language)[:16],
         url=item.url[:500],
         created_at_network=item.created_at,
         edited_at=item.edited_at,
@@ -167,7 +187,7 @@ def _create(*, account: SocialAccount, item: HeardItem, raw: RawEvent) -> str:
         deleted_at=now if item.deleted else None,
         raw_event=raw,
     )
-    _thread(conversation, row, item=item)
+    _thread(conversation, row, delivery=delivery, verdict=verdict, rules=rules, now=now)
     return "created"
 
 
@@ -192,27 +212,36 @@ def _our_delivery(account: SocialAccount, post_id: str) -> Delivery | None:
         return None
     return (
         Delivery.objects.filter(account=account, external_id=post_id, state__in=DELIVERY_REACHED_NETWORK)
+        .select_related("message")
         .order_by("pk")
         .first()
     )
 
 
-def _thread(conversation: Conversation, row: Item, *, item: HeardItem) -> None:
-    """Count the new item in its conversation, link our post, reopen a finished one."""
+def _thread(
+    conversation: Conversation,
+    row: Item,
+    *,
+    delivery: Delivery | None,
+    verdict: triage.Verdict,
+    rules: triage.RuleSet,
+    now: datetime,
+) -> None:
+    """Count the new item in its conversation, link our post, reopen a finished one, and
+    apply triage: the rules' verdict, the service clock, and "global time"."""
     changes: dict[str, Any] = {"item_count": F("item_count") + 1}
     if row.created_at_network > conversation.last_item_at:
         changes["last_item_at"] = row.created_at_network
-    if conversation.delivery_id is None:
-        delivery = _our_delivery(conversation.account, item.answers_post_id)
-        if delivery is not None:
-            changes["delivery"] = delivery
-            record_event(
-                verb="conversation.linked_to_post",
-                conversation=conversation,
-                item=row,
-                details={"delivery": delivery.pk},
-            )
-    if conversation.status in CONVERSATION_REOPENED_BY_NEW_ITEM:
+    if conversation.delivery_id is None and delivery is not None:
+        changes["delivery"] = delivery
+        record_event(
+            verb="conversation.linked_to_post",
+            conversation=conversation,
+            item=row,
+            details={"delivery": delivery.pk},
+        )
+    reopened = conversation.status in CONVERSATION_REOPENED_BY_NEW_ITEM
+    if reopened:
         changes["status"] = Conversation.Status.OPEN
         record_event(
             verb="conversation.reopened",
@@ -221,8 +250,55 @@ def _thread(conversation: Conversation, row: Item, *, item: HeardItem) -> None:
             from_status=conversation.status,
             to_status=Conversation.Status.OPEN,
         )
-    Conversation.objects.filter(pk=conversation.pk).update(**changes, updated_at=timezone.now())
-    record_event(verb="conversation.item_added", conversation=conversation, item=row)
+    triaged = triage.merge(conversation, verdict)
+    changes.update(triaged)
+    changes.update(_clock(conversation, triaged, rules=rules, reopened=reopened, now=now, item=row))
+    Conversation.objects.filter(pk=conversation.pk).update(**changes, updated_at=now)
+    details = {"triage": {**triaged, "rule": verdict.rule}} if triaged else {}
+    record_event(verb="conversation.item_added", conversation=conversation, item=row, details=details)
+    if changes.get("escalated_at"):
+        # Rare (global time): the email tells what the conversation has just become.
+        for name in ("category", "priority", "due_at"):
+            setattr(conversation, name, changes.get(name, getattr(conversation, name)))
+        tell_headquarters(conversation)
+
+
+def _clock(
+    conversation: Conversation,
+    triaged: dict[str, Any],
+    *,
+    rules: triage.RuleSet,
+    reopened: bool,
+    now: datetime,
+    item: Item,
+) -> dict[str, Any]:
+    """The service clock's fields that this item changes: a clock starts when the mission
+    comes to owe an answer (a new conversation, a reopened one) and comes forward when the
+    conversation becomes more urgent; "global time" offers it to headquarters at once."""
+    status = Conversation.Status.OPEN if reopened else conversation.status
+    if status not in CONVERSATION_CLOCK_RUNS:
+        return {}
+    changes: dict[str, Any] = {}
+    category = triaged.get("category", conversation.category)
+    fresh = reopened or conversation.due_at is None
+    if fresh or "category" in triaged:
+        clock = triage.clock_for(rules, mission_id=conversation.mission_id, category=category, start=now)
+        if clock is not None and (fresh or conversation.due_at is None or clock.due_at < conversation.due_at):
+            changes.update(due_at=clock.due_at, warn_at=clock.warn_at, warned_at=None)
+        if reopened:
+            changes["escalated_at"] = None
+    if conversation.escalated_at is None or reopened:
+        why = triage.offer_to_headquarters_why(
+            rules,
+            mission_id=conversation.mission_id,
+            priority=triaged.get("priority", conversation.priority),
+            language=triaged.get("language", conversation.language),
+            at=now,
+        )
+        if why:
+            changes["escalated_at"] = now
+            record_event(verb="conversation.escalated", conversation=conversation, item=item, details={"reason": why})
+    return changes
 
 
 def _update(row: Item, *, item: HeardItem, raw: RawEvent) -> str:
@@ -237,7 +313,9 @@ def _update(row: Item, *, item: HeardItem, raw: RawEvent) -> str:
         record_event(verb="item.deleted", conversation=row.conversation, item=row)
     if _newer(item, row):
         was_known = row.version_at is not None
-        row.text, row.language = item.text, item.language[:16] or row.language
+        # An edit may change the language, never the conversation's triage (a person's now).
+        language = detect_language(item.text, hint=item.language) or item.language
+        row.text, row.language = item.text, language[:16] or row.language
         row.edited_at, row.version_at = item.edited_at, _version(item)
         row.raw_event = raw
         fields += ["text", "language", "edited_at", "version_at", "raw_event"]

@@ -115,7 +115,7 @@ def account_poll(*, cursor_id: int, claim: str) -> PollOutcome:
         # credentials_for_use has marked the account when its refresh was refused; a refusal
         # of the call itself is marked here. Either way the account leaves polling until
         # it is reconnected (only connected accounts are claimed).
-        account_mark_expired(account, exc.detail)
+        account_mark_expired(account, exc)
         return _failed(cursor, claim, f"auth: {exc.detail}", wait=_interval(account))
     except RateLimited as exc:
         return _failed(cursor, claim, f"rate limited: {exc.detail}", wait=max(exc.retry_after, 1.0), count=False)

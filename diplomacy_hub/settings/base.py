@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "csp",
     "embassies",
     "channels",
+    "globaltime",
     "posts",
     "conversations",
     "demo",
@@ -290,8 +291,16 @@ CELERY_TASK_DEFAULT_ROUTING_KEY = "publish"
 CELERY_TASK_ROUTES = {
     "channels.*": {"queue": "maintenance"},
     "posts.sweep": {"queue": "maintenance"},
+    "posts.review_clock": {"queue": "maintenance"},
+    "posts.occasion_reminders": {"queue": "maintenance"},
     "mail.*": {"queue": "maintenance"},
     "posts.reconcile_delivery": {"queue": "maintenance"},
+    # Replies go out in the publishing lane (a reply is a post of the mission's); the
+    # rest of the desk, hearing the public, has its own: a slow network never delays them.
+    "conversations.send_reply": {"queue": "publish"},
+    "conversations.reconcile_reply": {"queue": "maintenance"},
+    "conversations.sweep_replies": {"queue": "maintenance"},
+    "conversations.moderate_item": {"queue": "publish"},
     # Hearing the public has its own lane: a slow network never delays publishing.
     "conversations.*": {"queue": "listen"},
     # Reading what publishing achieved: its own lane, never ahead of publishing or listening.
@@ -304,8 +313,11 @@ CELERY_IMPORTS = ("diplomacy_hub.mail",)
 # --- Publishing engine (posts/services/dispatch.py, delivery.py, sweeper.py, health.py) ---
 # Seconds unless said otherwise. Tests and drills shorten them through the environment.
 # Workers run the threads pool (the work waits on networks, not on the CPU); see the Procfile:
-#   celery -A diplomacy_hub worker -Q crisis -P threads -c 32          (two processes)
+#   celery -A diplomacy_hub worker -Q crisis -P threads -c 4           (two processes)
 #   celery -A diplomacy_hub worker -Q publish,maintenance -P threads -c 16
+# A Celery thread claims a batch (PUBLISH_BATCH_SIZE) and hands its calls to the process's
+# call threads (PUBLISH_CALL_THREADS): 4 x 16 claims keep a crisis process's 64 call threads
+# busy, 128 calls in flight on two processes.
 # Beat's tick of the dispatcher: a post scheduled for 10:00 leaves within this (plus one
 # publish). A tick with nothing due is one indexed read and one heartbeat write.
 DISPATCH_INTERVAL = env.float("DISPATCH_INTERVAL", default=1.0)
@@ -320,8 +332,12 @@ PUBLISH_MAX_ATTEMPTS = env.int("PUBLISH_MAX_ATTEMPTS", default=8)
 # attempts written in one, their message's checks and content done once.
 PUBLISH_BATCH_SIZE = env.int("PUBLISH_BATCH_SIZE", default=16)
 # Threads per worker process for the networks' calls (a batch claims no more than are
-# free); 0 sends each batch's calls one after the other in the task's own thread.
-PUBLISH_CALL_THREADS = env.int("PUBLISH_CALL_THREADS", default=32)
+# free); 0 sends each batch's calls one after the other in the task's own thread. 64: a
+# crisis process spends about 3 ms of CPU per delivery, so 64 calls of ~350 ms each keep
+# about half a core busy, and two processes send 128 at a time. That is within every
+# network's budget: the budgets (PUBLISH_RATE_LIMITS) count calls, not concurrency, and no
+# network documents a limit on concurrent publish calls across accounts.
+PUBLISH_CALL_THREADS = env.int("PUBLISH_CALL_THREADS", default=64)
 # Attempt n that failed for sure waits BASE * 2**(n-1), capped, ±JITTER: 30 s ... 20 min,
 # eight attempts over about an hour.
 PUBLISH_BACKOFF_BASE = env.float("PUBLISH_BACKOFF_BASE", default=30.0)
@@ -382,6 +398,15 @@ LISTEN_REPLY_WINDOWS = env.json(
 WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1_000_000)
 FACEBOOK_WEBHOOK_VERIFY_TOKEN = env("FACEBOOK_WEBHOOK_VERIFY_TOKEN", default="sandbox-facebook-verify-token")
 
+# Replies (conversations/services/replies.py): the sweeper's tick; a queued reply not
+# claimed this long after it was handed to the broker is handed over again; one `sending`
+# this long (well past the networks' timeouts) is `unknown`, settled by looking for it.
+# An approved crisis alert makes the crisis unit's lines level 0 for this many hours.
+REPLY_SWEEP_INTERVAL = env.float("REPLY_SWEEP_INTERVAL", default=5.0)
+REPLY_REQUEUE_AFTER = env.float("REPLY_REQUEUE_AFTER", default=30.0)
+REPLY_SENDING_AFTER = env.float("REPLY_SENDING_AFTER", default=180.0)
+CRISIS_ALERT_ACTIVE_HOURS = env.float("CRISIS_ALERT_ACTIVE_HOURS", default=72.0)
+
 # Health (/healthz and the press office's health page): red beyond these ages.
 HEALTH_DISPATCHER_MAX_AGE = env.float("HEALTH_DISPATCHER_MAX_AGE", default=30.0)
 HEALTH_WORKER_MAX_AGE = env.float("HEALTH_WORKER_MAX_AGE", default=60.0)
@@ -420,6 +445,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": DISPATCH_INTERVAL,
         "options": {"queue": "publish", "expires": DISPATCH_INTERVAL * 2},
     },
+    # Global time: the review desks' clock, and the reminders of the missions' recurring days.
+    "review-clock": {
+        "task": "posts.review_clock",
+        "schedule": 60.0,
+        "options": {"queue": "maintenance", "expires": 120.0},
+    },
+    "occasion-reminders": {
+        "task": "posts.occasion_reminders",
+        "schedule": 3600.0,
+        "options": {"queue": "maintenance", "expires": 1800.0},
+    },
     "sweep": {
         "task": "posts.sweep",
         "schedule": SWEEP_INTERVAL,
@@ -434,6 +470,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     "channels-refresh-expiring": {
         "task": "channels.refresh_expiring",
+        "schedule": 300.0,
+        "options": {"queue": "maintenance", "expires": 240.0},
+    },
+    # Invitations whose link never left (a broker or a mail server that was down): again.
+    "security-mail-unsent-invitations": {
+        "task": "security.mail_unsent_invitations",
         "schedule": 300.0,
         "options": {"queue": "maintenance", "expires": 240.0},
     },
@@ -456,8 +498,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 3600.0,
         "options": {"queue": "analytics", "expires": 1800.0},
     },
+    "conversations-sweep-replies": {
+        "task": "conversations.sweep_replies",
+        "schedule": REPLY_SWEEP_INTERVAL,
+        "options": {"queue": "maintenance", "expires": REPLY_SWEEP_INTERVAL * 2},
+    },
     "conversations-wake-snoozed": {
         "task": "conversations.wake_snoozed",
+        "schedule": 60.0,
+        "options": {"queue": "listen", "expires": 120.0},
+    },
+    # Service clocks: warn at three quarters, escalate on breach, offer after hours.
+    "conversations-check-clocks": {
+        "task": "conversations.check_clocks",
         "schedule": 60.0,
         "options": {"queue": "listen", "expires": 120.0},
     },

@@ -146,6 +146,8 @@ def calendar_days(
             "mission__city",
             "mission__city_fr",
             "mission__time_zone",
+            "mission__audience_wakes",
+            "mission__audience_sleeps",
         )
     )
     for message in listed:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from channels.models import SocialAccount
 from diplomacy_hub import policy
-from embassies.selectors import missions_visible_to
+from embassies.selectors import mission_name_order, missions_visible_to
 from posts.lifecycle import DELIVERY_UNKNOWN_OR_HELD, MESSAGE_FINISHED, MESSAGE_IN_PROGRESS, MESSAGE_WITH_FAILURES
 from posts.models import Delivery, Message, Priority, Review
 from posts.selectors.messages import latest_review, review_queue, submitted_at
@@ -168,6 +168,6 @@ def admin_panels(*, user) -> dict:
         "broken": list(
             accounts.filter(status__in=broken)
             .select_related("mission")
-            .order_by("mission__name", "network", "pk")[:PANEL_SIZE]
+            .order_by(mission_name_order("mission"), "network", "pk")[:PANEL_SIZE]
         ),
     }

@@ -34,7 +34,7 @@ from embassies.models import Mission
 from embassies.names import by_name, in_reader_language, sort_key
 from embassies.roles import Role
 from embassies.selectors import missions_visible_to
-from posts.models import Attachment, Delivery, Event, Message, Priority, Review
+from posts.models import Attachment, Delivery, Event, Message, Priority, Review, ReviewAssignment
 
 _TARGETS = Message.targets.through
 
@@ -195,8 +195,9 @@ def review_queue(
     mission: Mission | int | None = None,
     region: str | None = None,
 ) -> QuerySet[Message]:
-    """Messages in review that this user may decide on: crisis alerts first, then by
-    desired time (soonest first), then oldest first. Their own messages are left out (they
+    """Messages in review that this user may decide on: by the due time of their review
+    clock (soonest first), then crisis alerts first, then by desired time (soonest first),
+    then oldest first. Their own messages are left out (they
     may not approve them); a crisis-unit member without the press-office role sees crisis
     alerts only. Raises PermissionDenied for users without a review role."""
     policy.require(user, "message.review_queue")
@@ -207,9 +208,15 @@ def review_queue(
     )
     if not policy.has_role(user, Role.PRESS_OFFICE):
         messages = messages.filter(priority=Priority.CRISIS)
+    open_assignment = ReviewAssignment.objects.filter(message=OuterRef("pk"), ended_at__isnull=True)
     return messages.annotate(
         lane=Case(When(priority=Priority.CRISIS, then=Value(0)), default=Value(1), output_field=IntegerField()),
-    ).order_by("lane", F("desired_at").asc(nulls_last=True), "created_at", "pk")
+        # The review clock (posts.services.review_clock): due time at the desk it is offered to.
+        review_due_at=Subquery(open_assignment.values("due_at")[:1]),
+        review_desk=Subquery(open_assignment.values("desk__name")[:1]),
+    ).order_by(
+        F("review_due_at").asc(nulls_last=True), "lane", F("desired_at").asc(nulls_last=True), "created_at", "pk"
+    )
 
 
 def submitted_at() -> Subquery:
@@ -264,6 +271,17 @@ def missions_for_filters(*, user) -> list[MissionOption]:
     rows = missions_visible_to(user).values_list("pk", "name", "name_fr")
     options = [MissionOption(pk, in_reader_language(name, name_fr)) for pk, name, name_fr in rows]
     return sorted(options, key=lambda option: sort_key(option.name))
+
+
+def calendar_missions(*, user, region: str | None = None, mission: int | str | None = None) -> list[Mission]:
+    """The active missions whose days the calendar shows: those the user may see, narrowed
+    to a region or one mission."""
+    missions = policy.scope(user, Mission.objects.active(), mission_field="")
+    if region:
+        missions = missions.filter(region=region)
+    if mission:
+        missions = missions.filter(pk=parse_id(mission) or 0)
+    return list(missions)
 
 
 def missions_of(*, user) -> list[Mission]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from channels.models import Network
 from diplomacy_hub import policy
 from embassies.models import Mission
+from embassies.selectors import mission_name_order
 from posts.lifecycle import (
     DELIVERY_FAILED_OR_UNKNOWN,
     DELIVERY_PENDING,
@@ -215,7 +216,7 @@ def monitor_deliveries(*, message: Message, show: str, user=None) -> QuerySet[De
         output_field=IntegerField(),
     )
     return deliveries.annotate(rank=rank).order_by(
-        "rank", "account__mission__name", "account__network", "language", "pk"
+        "rank", mission_name_order("account__mission"), "account__network", "language", "pk"
     )
 
 
@@ -451,10 +452,11 @@ def pauses_active() -> list[PublishingPause]:
 
 
 def pause_page_lists(*, now: datetime) -> dict:
-    """The pauses in force (with who started them) and those ended in the last 7 days."""
+    """The pauses and silences in force (with who started them) and the pauses a person
+    ended in the last 7 days (planned silences: posts.selectors.pauses.planned_silences)."""
     return {
         "pauses": list(
-            PublishingPause.objects.filter(ended_at__isnull=True).select_related("started_by").order_by("started_at")
+            PublishingPause.objects.filter(pausing.in_force_at(now)).select_related("started_by").order_by("started_at")
         ),
         "recent": list(
             PublishingPause.objects.filter(ended_at__isnull=False, ended_at__gte=now - timedelta(days=7))
@@ -536,7 +538,7 @@ def crisis_problems(*, alert: Message, limit: int) -> list[Delivery]:
     return list(
         alert.deliveries.filter(state__in=DELIVERY_FAILED_OR_UNKNOWN)
         .select_related("account__mission")
-        .order_by("account__mission__region", "account__mission__name", "pk")[:limit]
+        .order_by("account__mission__region", mission_name_order("account__mission"), "pk")[:limit]
     )
 
 

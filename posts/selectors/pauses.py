@@ -1,21 +1,80 @@
 """Reads on publishing pauses: which are in force, which one covers a delivery, and the
 deliveries a pause covers (as a query). The services that pause, resume, dispatch and
-publish read through these, and so do the operations pages."""
+publish read through these, and so do the operations pages.
+
+A planned silence is a pause with a time range (posts.models.PublishingPause): in force
+between its start and its end, so that the dispatcher and the worker hold what it covers
+exactly as they do for a pause."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from posts.models import Delivery, Priority, PublishingPause
 
 Scope = PublishingPause.Scope
 
 
-def active_pauses() -> list[PublishingPause]:
-    return list(PublishingPause.objects.filter(ended_at__isnull=True).order_by("started_at"))
+def in_force_at(moment: datetime) -> Q:
+    """Pauses and silences in force at `moment`: not ended by a person, started, not past
+    their planned end."""
+    return (
+        Q(ended_at__isnull=True)
+        & (Q(starts_at__isnull=True) | Q(starts_at__lte=moment))
+        & (Q(ends_at__isnull=True) | Q(ends_at__gt=moment))
+    )
+
+
+def active_pauses(*, now: datetime | None = None) -> list[PublishingPause]:
+    moment = now or timezone.now()
+    return list(PublishingPause.objects.filter(in_force_at(moment)).order_by("started_at", "pk"))
+
+
+def planned_silences(*, now: datetime) -> list[PublishingPause]:
+    """Silences in force or still to come, soonest first (not those a person ended)."""
+    return list(
+        PublishingPause.objects.exclude(kind=PublishingPause.Kind.PAUSE)
+        .filter(ended_at__isnull=True, ends_at__gt=now)
+        .select_related("started_by")
+        .order_by("starts_at", "pk")
+    )
+
+
+def silences_between(*, start: datetime, end: datetime) -> list[PublishingPause]:
+    """Silences (and pauses in force) that overlap [start, end): the calendar and compose
+    match them to missions with `pause_covering`."""
+    return list(
+        PublishingPause.objects.filter(ended_at__isnull=True)
+        .filter(Q(starts_at__isnull=True) | Q(starts_at__lt=end))
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=start))
+        .order_by("starts_at", "pk")
+    )
+
+
+def covers_mission(pause: PublishingPause, mission) -> bool:
+    """Whether a pause or silence covers a mission's routine messages (a network pause
+    covers some of its accounts: said too)."""
+    return (
+        pause_covering(
+            [pause],
+            network=pause.value if pause.scope == Scope.NETWORK else "",
+            region=mission.region,
+            country_code=mission.country_code,
+            mission_code=mission.code,
+            priority=Priority.ROUTINE,
+        )
+        is not None
+    )
+
+
+def holds_crisis(pause: PublishingPause) -> bool:
+    """Whether the pause holds crisis alerts: its own choice, else the setting."""
+    return settings.PUBLISHING_PAUSE_HOLDS_CRISIS if pause.holds_crisis is None else pause.holds_crisis
 
 
 def pause_covering(
@@ -28,9 +87,9 @@ def pause_covering(
     priority: str,
 ) -> PublishingPause | None:
     """The first of `pauses` that covers a delivery with these attributes."""
-    if priority == Priority.CRISIS and not settings.PUBLISHING_PAUSE_HOLDS_CRISIS:
-        return None
     for pause in pauses:
+        if priority == Priority.CRISIS and not holds_crisis(pause):
+            continue
         if (
             pause.scope == Scope.ALL
             or (pause.scope == Scope.REGION and pause.value == region)
@@ -68,7 +127,7 @@ def pause_filter(pause: PublishingPause) -> Q:
             covered = Q(account__network=pause.value)
         case _:
             covered = Q()
-    if not settings.PUBLISHING_PAUSE_HOLDS_CRISIS:
+    if not holds_crisis(pause):
         covered &= ~Q(priority=Priority.CRISIS)
     return covered
 

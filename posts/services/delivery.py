@@ -464,7 +464,7 @@ def _auth_failure(delivery: Delivery, attempt: DeliveryAttempt, error: AdapterEr
     expired and the administrators are told, once (by the first of many failing deliveries:
     channels.services.account_mark_expired changes only a connected account)."""
     # The account first: whoever sees the delivery failed also sees the account expired.
-    channel_services.account_mark_expired(delivery.account, error.detail)
+    channel_services.account_mark_expired(delivery.account, error)
     return outcomes.finish(
         delivery, attempt, State.FAILED, verb="delivery.failed", outcome="auth", kind=Kind.AUTH, error=error
     )

@@ -47,6 +47,7 @@ from posts.models import (
 )
 from posts.services import outcomes
 from posts.services.events import record_event
+from posts.services.review_clock import review_offer
 from posts.validation import language_name
 
 
@@ -293,6 +294,7 @@ def invalidate_approval(message: Message, *, actor, because: str) -> list[str]:
         to_state=message.state,
         details={"because": because, "deliveries_cancelled": len(cancelled), "previous": previous},
     )
+    review_offer(message=message, now=timezone.now())
     return ["state", "scheduled_at", "approved_by", "approved_at", "approved_fingerprint"]
 
 

@@ -22,7 +22,7 @@ from posts import notifications
 from posts.draft import Draft, draft_of
 from posts.fingerprint import draft_fingerprint
 from posts.lifecycle import MESSAGE_BEFORE_APPROVAL, MESSAGE_NOT_CANCELLABLE, MESSAGE_WITH_AUTHOR
-from posts.models import Delivery, InvalidTransition, Message, Review
+from posts.models import Delivery, InvalidTransition, Message, Review, ReviewAssignment
 from posts.services.dispatch import kick_dispatcher
 from posts.services.events import record_event
 from posts.services.messages import (
@@ -31,6 +31,7 @@ from posts.services.messages import (
     message_lock,
     require_version,
 )
+from posts.services.review_clock import review_clock_stop, review_offer
 from posts.textdiff import texts_snapshot
 from posts.validation import (
     ValidationProblems,
@@ -113,6 +114,7 @@ def message_submit(*, actor, message_id: int, expected_version: int | None = Non
             to_state=message.state,
             details={"version": message.version, "warnings": _warnings(problems)},
         )
+        review_offer(message=message, now=timezone.now())
     return message
 
 
@@ -202,6 +204,7 @@ def message_approve(
             ]
         )
         deliveries = _write_deliveries(message, plan, now=now)
+        review_clock_stop(message=message, outcome=ReviewAssignment.Outcome.DECIDED, now=now)
         review = Review.objects.create(
             message=message,
             reviewer=actor,
@@ -263,6 +266,7 @@ def _decide(
         from_state = message.state
         message.state = to_state
         message.save(update_fields=["state", "updated_at"])
+        review_clock_stop(message=message, outcome=ReviewAssignment.Outcome.DECIDED, now=timezone.now())
         review = Review.objects.create(
             message=message,
             reviewer=actor,
@@ -393,6 +397,7 @@ def message_cancel(*, actor, message_id: int, reason: str = "") -> Message:
             # Defence in depth: nothing can match an empty approval any more.
             message.approved_fingerprint = ""
             message.save(update_fields=["state", "approved_fingerprint", "updated_at"])
+            review_clock_stop(message=message, outcome=ReviewAssignment.Outcome.WITHDRAWN, now=timezone.now())
             record_event(
                 verb="message.cancel",
                 actor=actor,

@@ -18,6 +18,7 @@ from posts.views.calendar import calendar
 from posts.views.compose import message_autosave, message_create, message_edit, message_preview, time_in_hq
 from posts.views.crisis import crisis_approve, crisis_board, crisis_create, crisis_list, crisis_reach_preview
 from posts.views.dashboard import dashboard
+from posts.views.desks import review_times, silences
 from posts.views.detail import (
     attachment_file,
     comment_add,
@@ -74,5 +75,7 @@ __all__ = [
     "pause_release",
     "pause_resume",
     "review_queue",
+    "review_times",
+    "silences",
     "time_in_hq",
 ]

@@ -17,15 +17,19 @@ from django.views.decorators.http import require_GET
 
 from diplomacy_hub import policy
 from diplomacy_hub.localtime import hq_zone, zone_city
+from embassies.names import country_name
+from globaltime import audience
 from posts.forms import CalendarForm, week_start
 from posts.models import Message
 from posts.renderers import fast_renderer
 from posts.selectors.calendar import CALENDAR_STATES, calendar_days
-from posts.selectors.messages import missions_for_filters
+from posts.selectors.messages import calendar_missions, missions_for_filters
+from posts.selectors.timing import diary
 from posts.views.common import render_page
 
 CALENDAR_DAY_ENTRIES = 3  # month view: past this many in one day, "and N more"
 WEEK_DAY_ENTRIES = 25  # week view: the same, further
+NOTES_PER_DAY = 4  # a day's holidays, international days, events and silences shown; then "and N more"
 
 
 @dataclass
@@ -34,6 +38,7 @@ class CalendarEntry:
     moment: datetime  # aware, in the zone the reader asked for
     place: str
     state_label: str = ""  # (get_state_display() builds the choices' dict on each call)
+    night: bool = False  # its mission's audience is asleep then (issue 18 §5)
 
     @property
     def iso(self) -> str:
@@ -55,6 +60,7 @@ class CalendarDay:
     counts: list[tuple[str, str, int]] = field(default_factory=list)  # (state, label, count)
     in_month: bool = True
     is_today: bool = False
+    notes: list = field(default_factory=list)  # holidays, international days, events, silences
     week_url: str = ""  # this day's week
     label: str = ""  # "Week of Monday 26 October", for the date's link
 
@@ -65,6 +71,14 @@ class CalendarDay:
     @property
     def more(self) -> int:
         return max(0, self.total - len(self.entries))
+
+    @property
+    def notes_shown(self) -> list:
+        return self.notes[:NOTES_PER_DAY]
+
+    @property
+    def notes_more(self) -> int:
+        return max(0, len(self.notes) - NOTES_PER_DAY)
 
     @property
     def more_words(self) -> str:
@@ -107,6 +121,9 @@ def calendar(request: HttpRequest) -> HttpResponse:
         mission=int(chosen["mission"]) if chosen["mission"] else None,
         per_day=per_day,
     )
+    missions = calendar_missions(user=user, region=chosen["region"] or None, mission=chosen["mission"] or None)
+    notes = diary(missions=missions, start=start, end=end, mission_ids=[m.pk for m in missions])
+    shaded = missions[0] if chosen["mission"] and len(missions) == 1 else None
     labels = {state: str(label) for state, label in Message.State.choices}
     week_link = request.GET.copy()
     week_link["view"] = CalendarForm.WEEK
@@ -122,6 +139,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
                     moment=message.moment.astimezone(message.mission.zone if own else zone),
                     place=message.mission.display_city if own else zone_city(zone),
                     state_label=labels[message.state],
+                    night=message.mission is not None and not audience.is_awake(message.mission, message.moment),
                 )
             )
         entries.sort(key=lambda entry: (entry.moment.time(), entry.message.pk))
@@ -139,6 +157,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
                 is_today=day == today,
                 week_url=f"?{week_link.urlencode()}",
                 label=_("Week of %(day)s") % {"day": formats.date_format(day, "MONTH_DAY_FORMAT")},
+                notes=notes.notes.get(day, []),
             )
         )
     return render_page(
@@ -157,5 +176,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
             "today": today,
             "total": sum(day.total for day in days),
             "in_mission_time": in_mission_time,
+            "unknown_countries": [country_name(code) for code in notes.unknown_countries],
+            "shaded": shaded,
+            "night_rects": [(start, end - start) for start, end in audience.night_hours(shaded)] if shaded else [],
         },
     )

@@ -22,6 +22,7 @@ from posts.forms import ComposeForm
 from posts.lifecycle import MESSAGE_WITH_AUTHOR
 from posts.models import InvalidTransition, Message, Review
 from posts.selectors import messages as selectors
+from posts.selectors.timing import days_ahead, moment_advice
 from posts.services import messages as drafting
 from posts.services import review
 from posts.services.messages import UNSET, StaleVersion
@@ -130,6 +131,8 @@ def _compose_page(
                 draft_of(message) if (message is not None and not form.is_bound) else form.draft()
             ),
             "now": timezone.now(),
+            "advice": moment_advice(mission=form.mission, moment=desired_moment) if desired_moment else None,
+            "days_ahead": days_ahead(mission=form.mission, today=timezone.now().astimezone(form.mission.zone).date()),
         },
         status=status,
     )
@@ -331,4 +334,6 @@ def time_in_hq(request: HttpRequest) -> HttpResponse:
                 context["moment"] = local_to_aware(naive, zone_of(mission), place=place_of(mission))
             except ValidationError as error:
                 context["error"] = " ".join(error.messages)
+    if mission is not None and context["moment"] is not None:
+        context["advice"] = moment_advice(mission=mission, moment=context["moment"])
     return render_page(request, "posts/partials/hq_time.html", context)

@@ -27,6 +27,8 @@ from posts.lifecycle import MESSAGE_WITH_AUTHOR, event_label
 from posts.models import Delivery, Event, InvalidTransition, Message, Review
 from posts.problems import word
 from posts.selectors import messages as selectors
+from posts.selectors.desks import open_assignment
+from posts.selectors.timing import moment_advice
 from posts.services import messages as drafting
 from posts.services import review
 from posts.services.messages import StaleVersion
@@ -182,8 +184,16 @@ def _detail_page(
         "zone_place": place_of(message.mission),
         "now": timezone.now(),
     }
+    if message.state == Message.State.IN_REVIEW:
+        context["review_assignment"] = open_assignment(message=message)
     if can_decide:
         context.update(forms or _decision_forms(message))
+        if message.mission is not None:
+            # When to publish (issue 18 §5): the day's notes and a time its audience is awake.
+            wanted = (
+                message.desired_at if message.desired_at and message.desired_at > context["now"] else context["now"]
+            )
+            context["advice"] = moment_advice(mission=message.mission, moment=wanted)
     return render_page(request, "posts/message_detail.html", context, status=status)
 
 

@@ -1,8 +1,11 @@
-"""Writes of accounts and access, in two modules: the second factor (second_factor.py) and
-people: invitations, deactivation (people.py). Callers import `security.services`."""
+"""Writes of accounts and access, in three modules: the second factor (second_factor.py),
+people: invitations, deactivation (people.py), and the language each person reads the app
+in (languages.py). Callers import `security.services`."""
 
+from security.services.languages import language_remember, supported_language
 from security.services.people import (
     SEND_TASK,
+    UNSENT_AFTER,
     InvitationInvalid,
     invitation_accept,
     invitation_check,
@@ -11,6 +14,7 @@ from security.services.people import (
     invitation_mail,
     invitation_resend,
     invitation_revoke,
+    invitations_mail_unsent,
     sessions_end,
     token_hash,
     user_deactivate,
@@ -32,6 +36,7 @@ from security.services.second_factor import (
 __all__ = [
     "DEVICE_NAME",
     "SEND_TASK",
+    "UNSENT_AFTER",
     "EnrolmentClosed",
     "GrantRefused",
     "InvitationInvalid",
@@ -49,7 +54,10 @@ __all__ = [
     "invitation_mail",
     "invitation_resend",
     "invitation_revoke",
+    "invitations_mail_unsent",
+    "language_remember",
     "sessions_end",
+    "supported_language",
     "token_hash",
     "user_deactivate",
     "user_reactivate",

@@ -16,7 +16,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,11 +25,13 @@ from django.views.decorators.debug import sensitive_variables
 
 from audit.services import record
 from diplomacy_hub import policy
-from diplomacy_hub.tasks import enqueue_on_commit
+from diplomacy_hub.tasks import enqueue, enqueue_on_commit
 from embassies import services as staff_services
 from embassies.models import Mission
+from embassies.names import by_name
 from embassies.roles import Role
 from security.models import Invitation
+from security.services.languages import language_remember
 from security.services.second_factor import enrolment_grant_open
 from security.two_factor import needs_two_factor, required_roles
 
@@ -113,6 +115,30 @@ def _send_link(invitation: Invitation) -> None:
     enqueue_on_commit(
         SEND_TASK, calls=[((invitation.pk, invitation.issue), {})], what=f"the e-mail of invitation {invitation.pk}"
     )
+
+
+# A link not mailed this long after it was asked for is asked for again (by beat): its task
+# was lost with a broker that was down, or gave up on a mail server that was.
+UNSENT_AFTER = timedelta(minutes=5)
+
+
+def invitations_mail_unsent(*, now=None) -> int:
+    """Queue again the mail of every pending, unexpired invitation whose current link was
+    not mailed within UNSENT_AFTER. Harmless when the first task is only late:
+    `invitation_mail` sends a link number once. Returns how many were queued."""
+    now = now or timezone.now()
+    unsent = list(
+        Invitation.objects.filter(
+            status=Invitation.Status.PENDING,
+            expires_at__gt=now,
+            mailed_issue__lt=F("issue"),
+            created_at__lte=now - UNSENT_AFTER,
+        ).values_list("pk", "issue")
+    )
+    if unsent:
+        logger.warning("%s invitation(s) not mailed yet: queued again.", len(unsent))
+        enqueue(SEND_TASK, calls=[((pk, issue), {}) for pk, issue in unsent], what="the unsent invitations")
+    return len(unsent)
 
 
 def invitation_create(
@@ -251,7 +277,7 @@ def invitation_mail(*, invitation_id: int, issue: int) -> bool:
                 {
                     "invitation": invitation,
                     "role": invitation.get_role_display(),
-                    "missions": [mission.name for mission in invitation.missions.order_by("name")],
+                    "missions": [mission.display_name for mission in by_name(invitation.missions.all())],
                     "link": link,
                     "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else "",
                     "second_factor": invitation.role in required_roles(),
@@ -321,6 +347,7 @@ def invitation_accept(*, token: str, password: str):
         staff_services.role_grant(actor=inviter, user_id=user.pk, role=invitation.role)
         for mission in invitation.missions.order_by("name"):
             staff_services.membership_add(actor=inviter, user_id=user.pk, mission_id=mission.pk)
+        language_remember(user=user, language=invitation.language)
         if needs_two_factor(user):
             enrolment_grant_open(user_id=user.pk, actor=inviter, via="invitation")
         invitation.status = Invitation.Status.ACCEPTED

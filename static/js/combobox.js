@@ -1,8 +1,12 @@
 /* Diplomacy Hub: a searchable picker for long lists (the 271 missions). A
    <select data-combobox> stays in the form, hidden, and keeps the value; in front of it, a
    text box with a list of the options that match what is typed (WAI-ARIA combobox with a
-   listbox popup, list autocomplete, manual selection). Without JavaScript, the plain
-   select works. No inline script or style (the Content Security Policy forbids them). */
+   listbox popup, list autocomplete, manual selection). A <select multiple> keeps the
+   list open after each choice (a multi-selectable listbox: choosing toggles), and shows
+   what is chosen above the box, each with a button that removes it
+   (data-combobox-remove: its label, "%(name)s" standing for the option). Without
+   JavaScript, the plain select works. No inline script or style (the Content Security
+   Policy forbids them). */
 (function () {
   "use strict";
 
@@ -42,11 +46,17 @@
     });
     // A hidden control cannot be focused to show its error: the text box asks instead.
     select.removeAttribute("required");
+    var multiple = select.multiple;
     var list = document.createElement("ul");
     list.id = listId;
     list.className = "combobox__list";
     list.setAttribute("role", "listbox");
+    if (multiple) list.setAttribute("aria-multiselectable", "true");
     list.hidden = true;
+    // What a multiple select holds, shown (and removable) above its text box.
+    var chosen = document.createElement("ul");
+    chosen.className = "combobox__chosen";
+    chosen.hidden = true;
     var empty = document.createElement("li");
     empty.className = "combobox__empty";
     empty.setAttribute("role", "presentation");
@@ -77,7 +87,7 @@
       item.id = listId + "-" + items.length;
       item.className = "combobox__option";
       item.setAttribute("role", "option");
-      item.setAttribute("aria-selected", "false");
+      item.setAttribute("aria-selected", option.selected && option.value ? "true" : "false");
       item.textContent = option.textContent;
       var entry = { option: option, item: item, words: fold(option.textContent + " " + group) };
       items.push(entry);
@@ -91,6 +101,7 @@
     select.tabIndex = -1;
     select.setAttribute("aria-hidden", "true");
     select.parentNode.insertBefore(wrapper, select);
+    if (multiple) wrapper.appendChild(chosen);
     wrapper.appendChild(input);
     wrapper.appendChild(list);
     wrapper.appendChild(select);
@@ -99,8 +110,38 @@
     var active = -1;
 
     function selectedText() {
+      if (multiple) return "";
       var option = select.options[select.selectedIndex];
       return option && option.value ? option.textContent : "";
+    }
+
+    function showChosen() {
+      if (!multiple) return;
+      chosen.textContent = "";
+      var removeLabel = select.getAttribute("data-combobox-remove") || "× %(name)s";
+      items.forEach(function (entry) {
+        if (!entry.option.selected) return;
+        var chip = document.createElement("li");
+        chip.className = "combobox__chip";
+        var name = document.createElement("span");
+        name.textContent = entry.option.textContent;
+        var remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "combobox__remove";
+        remove.textContent = "×";
+        remove.setAttribute("aria-label", removeLabel.replace("%(name)s", entry.option.textContent));
+        remove.addEventListener("click", function () {
+          entry.option.selected = false;
+          entry.item.setAttribute("aria-selected", "false");
+          showChosen();
+          select.dispatchEvent(new Event("change", { bubbles: true }));
+          input.focus();
+        });
+        chip.appendChild(name);
+        chip.appendChild(remove);
+        chosen.appendChild(chip);
+      });
+      chosen.hidden = !chosen.children.length;
     }
 
     function filter() {
@@ -144,6 +185,14 @@
     }
 
     function choose(entry) {
+      if (multiple) {
+        // Choosing toggles; the list stays open for the next one.
+        entry.option.selected = !entry.option.selected;
+        entry.item.setAttribute("aria-selected", entry.option.selected ? "true" : "false");
+        showChosen();
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+        return;
+      }
       items.forEach(function (other) { other.item.setAttribute("aria-selected", other === entry ? "true" : "false"); });
       select.value = entry.option.value;
       input.value = entry.option.textContent;
@@ -152,6 +201,7 @@
     }
 
     input.value = selectedText();
+    showChosen();
     input.addEventListener("input", function () { list.hidden ? open() : filter(); });
     input.addEventListener("focus", function () { input.select(); });
     input.addEventListener("click", open);
@@ -172,7 +222,7 @@
     });
     input.addEventListener("blur", function () {
       // An emptied box clears the choice; anything else typed but not chosen is undone.
-      if (!input.value.trim() && select.value) {
+      if (!multiple && !input.value.trim() && select.value) {
         select.value = "";
         select.dispatchEvent(new Event("change", { bubbles: true }));
       }

@@ -198,7 +198,7 @@ def test_account_connect_refuses_an_account_already_connected_to_another_mission
     response = admin_client.get(callback_path(location))
 
     assert response.status_code == 400
-    expected = "This X account is already connected to the Embassy of France in Japan."
+    expected = "This X account is already connected for another mission: Embassy of France in Japan."
     assert expected in response.content.decode()
     other.refresh_from_db()
     assert other.status == Status.PENDING

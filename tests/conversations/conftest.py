@@ -43,6 +43,7 @@ def heard(
     deleted: bool = False,
     author_id: str = "author-1",
     author_name: str = "Amal",
+    author_handle: str = "",
     answers_post_id: str = "",
     language: str = "en",
 ) -> HeardItem:
@@ -54,6 +55,7 @@ def heard(
         thread_id=thread_id,
         author_id=author_id,
         author_name=author_name,
+        author_handle=author_handle,
         text=text,
         created_at=created_at,
         url=f"https://x.com/i/web/status/{external_id}",

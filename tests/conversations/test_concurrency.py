@@ -1,16 +1,19 @@
 """Webhook and poll at the same moment, in separate connections (threads), on PostgreSQL
 where they truly run at once: the same item is stored once and counted once, whatever
-the race, and two beats claim a due cursor once."""
+the race, two beats claim a due cursor once, and beats checking the service clocks at once
+warn and escalate each conversation once."""
 
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import close_old_connections, connection
 
 from channels.models import Network
-from conversations.models import Conversation, Item, ListenCursor, RawEvent
+from conversations.models import Conversation, ConversationEvent, Item, ListenCursor, RawEvent
+from conversations.services.clocks import conversations_check_clocks
 from conversations.services.ingest import items_ingest
 from conversations.services.polling import cursors_claim_due, cursors_open
 from tests.conversations.conftest import heard
@@ -76,3 +79,23 @@ def test_two_beats_claim_a_due_cursor_once():
 
     assert _race(work) == []
     assert sorted(claim.cursor_id for claim in claims) == sorted(ListenCursor.objects.values_list("pk", flat=True))
+
+
+def test_beats_checking_the_clocks_at_once_warn_and_escalate_once():
+    cairo = account("emb-eg-cairo", Network.TWITTER)
+    items_ingest(
+        account=cairo,
+        items=[heard(thread_id=f"c{index}", text="كيف أجدد جواز سفري؟", language="") for index in range(5)],
+        source=RawEvent.Source.WEBHOOK,
+    )
+    due = max(Conversation.objects.values_list("due_at", flat=True))
+    ticks: list = []
+
+    def work(index: int) -> None:
+        ticks.append(conversations_check_clocks(now=due + timedelta(minutes=1)))
+
+    assert _race(work) == []
+    assert sum(tick.warned for tick in ticks) == 5
+    assert sum(tick.escalated for tick in ticks) == 5
+    assert ConversationEvent.objects.filter(verb="conversation.clock_warned").count() == 5
+    assert ConversationEvent.objects.filter(verb="conversation.escalated").count() == 5

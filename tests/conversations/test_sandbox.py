@@ -23,11 +23,14 @@ from tests.posts.factories import account
 
 
 @pytest.fixture
-def hub_url(request, sandbox_url):
+def hub_url(_live_database_keeper, transactional_db, django_db_serialized_rollback, sandbox_url):  # noqa: F811 (a fixture)
     """This hub, served from a thread on the test's database (pytest-django's live_server
-    would set its database up before the keeper, whose missions the flush then loses)."""
-    for name in ("_live_database_keeper", "transactional_db", "django_db_serialized_rollback"):
-        request.getfixturevalue(name)  # in this order: the keeper is torn down after the flush
+    would set its database up before the keeper, whose missions the flush then loses).
+
+    The database fixtures are named here, in this order (the keeper is torn down after the
+    flush), and not fetched with `getfixturevalue`: pytest-django sets up the test
+    databases that the collected tests name, so a test that only asked for them at run
+    time, run alone, found the development database instead, unmigrated."""
     server = LiveServerThread("127.0.0.1", _StaticFilesHandler, port=0)
     server.daemon = True
     server.start()

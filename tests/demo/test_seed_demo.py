@@ -16,6 +16,9 @@ from demo.management.commands.seed_demo import DEMO_USERS, sandbox_handle
 from diplomacy_hub import policy
 from embassies.models import Mission, StaffMembership
 from embassies.roles import Role
+from globaltime import roster
+from globaltime.models import Desk
+from globaltime.selectors import hours_of, shifts_of
 from tests.factories import mission
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +72,10 @@ def test_one_demo_user_per_role_with_the_officers_missions():
     officer_missions = set(users["officer"].memberships.values_list("mission__code", flat=True))
     assert officer_missions == {"emb-jp-tokyo", "emb-eg-cairo", "cg-us-new-york"}
     assert set(users["officer2"].memberships.values_list("mission__code", flat=True)) == {"emb-de-berlin"}
+    # The languages they read: Spanish at New York is offered to headquarters (global time).
+    assert {tuple(languages) for languages in users["officer"].memberships.values_list("languages", flat=True)} == {
+        ("fr", "en", "ja", "ar")
+    }
     assert users["admin"].is_staff
     assert not any(user.is_superuser for user in users.values())
     assert {d.role for d in DEMO_USERS} == set(Role.values)
@@ -148,9 +155,18 @@ def test_sealed_credentials_copied_onto_another_account_do_not_open():
 def test_seed_is_fast(django_assert_max_num_queries):
     """A few batched queries, not one per account."""
     # audit log: one row per role granted (security); one enrolment grant per privileged demo
-    # user, through the service
-    with django_assert_max_num_queries(150):
+    # user, through the service; three review desks and their rosters (a fixed ten)
+    with django_assert_max_num_queries(160):
         seed()
+
+
+def test_the_demo_has_three_desks_that_follow_the_sun_with_complete_rosters():
+    seed()
+    seed()  # a second run leaves them alone
+    desks = list(Desk.objects.prefetch_related("shifts__officer"))
+    assert sorted(desk.name for desk in desks) == ["Americas desk", "Asia desk", "Headquarters"]
+    for desk in desks:
+        assert roster.roster_problems(hours_of(desk), shifts_of(desk)) == []
 
 
 def test_a_demo_database_seeded_before_signature_checks_gets_the_tokens_secrets():

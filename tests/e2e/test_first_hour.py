@@ -57,6 +57,35 @@ def test_the_mission_picker_finds_a_mission_as_you_type(live_server, login):
     assert not [error for error in errors if "Content Security Policy" in error or "Refused" in error], errors
 
 
+def test_the_invitation_picks_several_missions_by_typing(live_server, login):
+    """The invitation's missions: the same picker, multi-selectable: each choice shows above
+    the box with a button that removes it, and the form sends what is chosen."""
+    page = login(administrator(username="admin-picker"))
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(reverse("staff:invite"))
+    picker = page.get_by_role("combobox", name="Missions")
+    expect(picker).to_be_visible()
+    expect(page.locator("ul[role=listbox]")).to_have_attribute("aria-multiselectable", "true")
+    for typed in ("tokyo", "berlin", "senegal"):
+        picker.fill(typed)
+        picker.press("Enter")  # the first match is the active one
+    # The list stays open for the next choice; the choices are ticked in it.
+    expect(page.get_by_role("option", selected=True)).to_have_count(1)  # Senegal's, still filtered
+    picker.press("Escape")
+    expect(page.get_by_role("listbox")).to_be_hidden()
+    chosen = page.locator(".combobox__chip")
+    expect(chosen).to_have_count(3)
+    page.get_by_role("button", name="Remove Embassy of France in Japan (Tokyo)").click()
+    expect(chosen).to_have_count(2)
+    selected = page.locator("select[name=missions]").evaluate(
+        "select => Array.from(select.selectedOptions).map(option => option.value)"
+    )
+    assert sorted(selected) == ["emb-de-berlin", "emb-sn-dakar"]
+    _look(page, "invitation-missions-picker")
+    assert not [error for error in errors if "Content Security Policy" in error or "Refused" in error], errors
+
+
 def test_a_french_reader_sees_missions_cities_and_countries_in_french(live_server, login):
     page = login(officer("emb-eg-cairo", "emb-br-brasilia", "emb-es-madrid", username="officer-fr"))
     page.goto(reverse("embassies:mission_list"))

@@ -32,7 +32,14 @@ def invite(page, *, first: str, last: str, email: str, username: str, role: str,
     page.get_by_label("Username").fill(username)
     page.get_by_label(role, exact=True).check()
     if missions:
-        page.get_by_label("Missions").select_option(label=missions)
+        # The searchable picker: type, choose, and the list stays open for the next one.
+        picker = page.get_by_role("combobox", name="Missions")
+        for mission in missions:
+            picker.fill(mission)
+            page.get_by_role("option", name=mission).click()
+        picker.press("Escape")
+        for mission in missions:
+            expect(page.get_by_role("button", name=f"Remove {mission}")).to_be_visible()
     return page
 
 

@@ -63,6 +63,10 @@ def test_sorting_folds_accents_and_ignores_linking_words():
         "Ambassade de France en Espagne",
     ]
     assert sort_key("Embassy of France in the Netherlands") == "embassy france netherlands"
+    # "à" is folded to "a" before the linking words go: Djibouti among the D's, not first.
+    names = ["Ambassade de France à Djibouti", "Ambassade de France en Afrique du Sud"]
+    assert sorted(names, key=sort_key) == ["Ambassade de France en Afrique du Sud", "Ambassade de France à Djibouti"]
+    assert sort_key("Délégation permanente auprès de l'UNESCO") == "delegation permanente unesco"
 
 
 def test_the_missions_page_lists_by_name_in_french_for_a_french_reader(client):

@@ -39,7 +39,9 @@ def test_staff_list_searches_names_and_missions_once_per_person(people):
 
 
 def test_person_get_comes_with_roles_and_missions_or_is_not_found(people, django_assert_num_queries):
-    with django_assert_num_queries(3):
+    # The person, their roles, their memberships, and every mission's names: the memberships
+    # come by mission name in the reader's language (embassies.selectors.mission_name_order).
+    with django_assert_num_queries(4):
         person = selectors.person_get(user_id=people["officer"].pk)
         assert [group.name for group in person.groups.all()] == [Role.OFFICER]
         assert [membership.mission.code for membership in person.memberships.all()] == ["emb-jp-tokyo"]

@@ -111,7 +111,8 @@ def test_the_catalogue_keeps_its_header_and_the_french_plural_rule():
         assert translation.ngettext(plural.msgid, plural.msgid_plural, 0) == plural.msgstr[0]
 
 
-# --- Problems and reasons: worded in one place (posts.problems), every one in French --------------
+# --- Problems and reasons: worded in one place (channels.problems, extended by posts.problems), ---
+# --- every one in French ---------------------------------------------------------------------------
 
 # A sample for each parameter name a problem may carry (posts.problems renders them by name).
 SAMPLE_PARAMS = {
@@ -144,6 +145,13 @@ SAMPLE_PARAMS = {
     "person": "press1",
     "message_state": "cancelled",
     "account_status": "expired",
+    "status": 503,
+    "page": "Ambassade de France au Japon",
+    "handle": "@FranceJapon",
+    "kinds": ["passport", "phone"],
+    "names": ["date"],
+    "url": "https://x.com/i/status/1798",
+    "reply_state": "Envoyée",
     "problem": {"code": "title.required", "params": {"network": "youtube"}, "text": "YouTube needs a title."},
     "problems": [{"code": "title.required", "params": {"network": "youtube"}, "text": "YouTube needs a title."}],
 }

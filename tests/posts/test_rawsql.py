@@ -3,6 +3,8 @@ SQLite by default, and on PostgreSQL with DATABASE_URL=postgres://...)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -26,6 +28,19 @@ def test_any_pause_open_agrees_with_the_orm():
     assert both() == (True, True)
     ended.delete()
     assert both() == (True, True)
+
+
+def test_any_pause_open_leaves_out_silences_past_their_end_as_the_orm_does():
+    def both():
+        return rawsql.any_pause_open(), rawsql.any_pause_open_orm()
+
+    now = timezone.now()
+    press = press_officer()
+    over = {"kind": "electoral", "scope": "country", "value": "JP", "reason": "Vote", "started_by": press}
+    PublishingPause.objects.create(**over, starts_at=now - timedelta(hours=3), ends_at=now - timedelta(hours=1))
+    assert both() == (False, False)
+    PublishingPause.objects.create(**over, starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=3))
+    assert both() == (True, True)  # planned: the pauses are read, and active_pauses leaves it out
 
 
 @pytest.mark.parametrize("state", DeliveryState.values)

@@ -9,7 +9,7 @@ Users: `officer_a` and `author_a` (officers of A; `author_a` wrote A's messages)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,6 +20,7 @@ from channels.adapters.listening import HeardItem, ItemKind
 from channels.models import Network
 from conversations.models import Conversation, RawEvent
 from conversations.services.ingest import items_ingest
+from globaltime.models import Desk, Occasion
 from live.media_samples import png_bytes
 from posts.models import Delivery, Message, PublishingPause
 from posts.services.crisis import crisis_alert_create
@@ -65,6 +66,8 @@ class World:
     pause: PublishingPause
     alert: Message  # a crisis alert in review, by crisis2
     conversation_a: Conversation  # a comment heard on account_a
+    desk: Desk  # a regional review desk
+    occasion_a: Occasion  # mission A's own recurring day
 
     def client(self, role: str) -> Client:
         """A test client logged in (and verified) as the role's user; anonymous: none."""
@@ -146,6 +149,12 @@ def build_world(
         pause=pause,
         alert=Message.objects.get(pk=alert.pk),
         conversation_a=_conversation(account_a),
+        desk=Desk.objects.create(
+            name=f"Asia desk {title[:60]}", time_zone="Asia/Tokyo", regions=["Asia-Pacific"], weekdays=[0, 1, 2, 3, 4]
+        ),
+        occasion_a=Occasion.objects.create(
+            mission=mission_a, title=title, day=date(2026, 7, 14), recurring=True, created_by=author
+        ),
     )
 
 

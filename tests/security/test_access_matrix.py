@@ -64,6 +64,17 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "posts:crisis_board": ("LNNAAA", "LMMMMM"),  # alerts belong to no mission: officers never see them
     "posts:crisis_approve": ("LNNAAF", "LNNAAF"),  # crisis unit (not the author) or press office
     "posts:health": ("LFFAAA", "LMMMMM"),  # health.view
+    # Global time (issue 18): review times (desk.view; the press office sets the targets),
+    # silences (silence.plan), desks and rosters (desk.manage), the calendar's own days.
+    "posts:review_times": ("LFFAAA", "LFFAFF"),
+    "posts:silences": ("LFFAAF", "LFFAAF"),
+    "globaltime:desk_list": ("LFFAAA", "LMMMMM"),
+    "globaltime:desk_create": ("LFFFFA", "LFFFFA"),
+    "globaltime:desk_edit": ("LFFFFA", "LFFFFA"),
+    "globaltime:desk_roster": ("LFFFFA", "LFFFFA"),
+    # Any role sees them; the press office adds the ministry's, officers their missions'.
+    "globaltime:occasion_list": ("LAAAAA", "LAAAFF"),
+    "globaltime:occasion_delete": ("LMMMMM", "LANAFF"),  # occasion.manage; another mission's: 404
     # Missions, staff and roles: administrators.
     "embassies:mission_list": ("LAAAAA", "LMMMMM"),  # scoped list
     "embassies:mission_detail": ("LANAAA", "LMMMMM"),
@@ -110,10 +121,33 @@ EXPECTED: dict[str, tuple[str, str]] = {
     # Saved inbox views: each user's own; someone else's view is not found.
     "conversations:view_save": ("LMMMMM", "LAAAAA"),
     "conversations:view_delete": ("LMMMMM", "LANNNN"),
+    # Replies (issue 15): written by whoever handles the conversation; cleared by another
+    # officer of the mission or the press office (a level-1 reply by author A: four eyes,
+    # so not the crisis unit); the queue for those who may clear. Hiding: as handling.
+    "conversations:reply": ("LMMMMM", "LANAAF"),  # reply.write
+    "conversations:reply_queue": ("LAAAAF", "LMMMMM"),  # reply.queue: scoped list
+    "conversations:reply_clear": ("LMMMMM", "LANAFF"),  # reply.clear
+    "conversations:reply_return": ("LMMMMM", "LANAFF"),
+    "conversations:item_hide": ("LMMMMM", "LANAAF"),  # item.hide
+    # The answer library: the desk reads and proposes; the press office approves.
+    "conversations:lines": ("LAAAAF", "LMMMMM"),  # line.view
+    "conversations:line_create": ("LMMMMM", "LAAAAF"),  # line.propose
+    "conversations:line_approve": ("LMMMMM", "LFFAFF"),  # line.approve (not a crisis line)
+    "conversations:line_withdraw": ("LMMMMM", "LFFAFF"),
     # The networks' webhooks: public, but a subscription check without the network's token
     # and a POST without its signature are refused to everyone.
     "conversations:webhook_x": ("FFFFFF", "FFFFFF"),
     "conversations:webhook_facebook": ("FFFFFF", "FFFFFF"),
+    # Triage's rules: everyone with a role reads them; the press office edits all, officers
+    # their missions' own (the pack and the author here are mission A's); the press office
+    # alone sets the service targets.
+    "conversations:triage_rules": ("LAAAAA", "LMMMMM"),
+    "conversations:pack_create": ("LAAAFF", "LAAAFF"),
+    "conversations:pack_edit": ("LANAFF", "LANAFF"),
+    "conversations:pack_delete": ("LMMMMM", "LANAFF"),
+    "conversations:author_add": ("LMMMMM", "LAAAFF"),
+    "conversations:author_remove": ("LMMMMM", "LANAFF"),
+    "conversations:targets_save": ("LMMMMM", "LFFAFF"),
     # The audit log: administrators.
     "audit:log": ("LFFFFA", "LMMMMM"),  # audit.view
     # Logging in and out, the second factor (officers are sent on: they need none), one's password.
@@ -128,7 +162,10 @@ EXPECTED: dict[str, tuple[str, str]] = {
 }
 
 # URL arguments that name one of mission A's objects: officer B must not learn it exists.
-MISSION_OBJECT_ARGUMENTS = {"pk", "message_id", "attachment_id", "delivery_id", "account_id", "code", "conversation_id"}
+MISSION_OBJECT_ARGUMENTS = {
+    *("pk", "message_id", "attachment_id", "delivery_id", "account_id", "code", "conversation_id"),
+    *("pack_id", "author_id", "reply_id", "item_id"),
+}
 
 ROUTES = routes()
 APP_ROUTES = [route for route in ROUTES if not route.is_admin()]

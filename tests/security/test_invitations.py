@@ -287,3 +287,67 @@ def test_only_administrators_invite_resend_or_withdraw(admin):
         with pytest.raises(PermissionDenied):
             services.invitation_revoke(actor=someone, invitation_id=invitation.pk)
     assert Invitation.objects.count() == 1
+
+
+def _down_once(monkeypatch) -> list[int]:
+    """A mail server down for the first send, back for the next ones; the sends, counted."""
+    from django.core.mail.backends.locmem import EmailBackend
+
+    sends: list[int] = []
+    original = EmailBackend.send_messages
+
+    def send(backend, messages):
+        sends.append(len(messages))
+        if len(sends) == 1:
+            raise ConnectionRefusedError("SMTP down")
+        return original(backend, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", send)
+    return sends
+
+
+def test_a_mail_server_down_is_tried_again_with_backoff(
+    admin, task_queue, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The invitation's task retries a failed send (Celery's autoretry, the mails' backoff):
+    the link is rolled back, then mailed once the server answers."""
+    from diplomacy_hub.mail import MAIL_RETRIES, MAIL_RETRY_MAX, retry_delay
+    from security.tasks import send_invitation
+
+    assert send_invitation.autoretry_for == (OSError,)
+    assert (send_invitation.max_retries, send_invitation.retry_backoff_max) == (MAIL_RETRIES, MAIL_RETRY_MAX)
+    assert send_invitation.retry_backoff == retry_delay(0)
+    sends = _down_once(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = invite(admin)
+    [(_name, args, _queue)] = task_queue.sent
+    # Eagerly, Celery runs the retry at once (a worker would wait retry_delay(0) = 30 s).
+    send_invitation.apply(args=args).get()
+    assert len(sends) == 2
+    assert len(mailoutbox) == 1
+    assert services.invitation_check(token=link_token(mailoutbox[0])) == invitation
+
+
+def test_an_invitation_never_mailed_is_queued_again_later(
+    admin, task_queue, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Its task lost (a broker down when it was asked for): beat's look queues it again after
+    UNSENT_AFTER; a mailed, an expired or a withdrawn invitation is left alone."""
+    lost = invite(admin)  # outside on-commit capture: its task never left
+    mailed, _token = invited_and_mailed(
+        admin, task_queue, mailoutbox, django_capture_on_commit_callbacks, email="b@example.org", username="b"
+    )
+    withdrawn = invite(admin, email="c@example.org", username="c")
+    services.invitation_revoke(actor=admin, invitation_id=withdrawn.pk)
+    expired = invite(admin, email="d@example.org", username="d")
+    Invitation.objects.filter(pk=expired.pk).update(**EXPIRED)
+    task_queue.sent.clear()
+
+    assert services.invitations_mail_unsent() == 0  # too soon: its first task may be on its way
+    later = timezone.now() + services.UNSENT_AFTER + timedelta(seconds=1)
+    assert services.invitations_mail_unsent(now=later) == 1
+    assert task_queue.sent == [(services.SEND_TASK, [lost.pk, 1], None)]
+    task_queue.run()
+    assert [mail.to for mail in mailoutbox[-1:]] == [[lost.email]]
+    assert services.invitations_mail_unsent(now=later) == 0  # mailed now
+    assert mailed.pk != lost.pk

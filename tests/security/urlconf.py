@@ -12,7 +12,8 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from conversations.models import SavedView
+from conversations.models import AnswerLine, KeywordPack, KnownAuthor, Reply, SavedView
+from conversations.services.replies import ReplyDraft, reply_write
 from embassies.roles import Role
 from security.models import Invitation
 
@@ -99,13 +100,20 @@ DEFAULT_OBJECT = {
     "attachment_id": lambda w: w.attachment_a.pk,
     "delivery_id": lambda w: w.delivery_a.pk,
     "pause_id": lambda w: w.pause.pk,
+    "desk_id": lambda w: w.desk.pk,
+    "occasion_id": lambda w: w.occasion_a.pk,
     "account_id": lambda w: w.account_a.pk,
     "code": lambda w: w.mission_a.code,
     "network": lambda w: "twitter",
     "user_id": lambda w: w.users["officer_a"].pk,
     "conversation_id": lambda w: w.conversation_a.pk,
     "invitation_id": lambda w: _pending_invitation(w).pk,
+    "item_id": lambda w: w.conversation_a.items.order_by("pk").first().pk,
+    "reply_id": lambda w: _reply_awaiting_clearance(w).pk,
+    "line_id": lambda w: _proposed_line(w).pk,
     "view_id": lambda w: _saved_view(w).pk,
+    "pack_id": lambda w: _keyword_pack_a(w).pk,
+    "author_id": lambda w: _known_author_a(w).pk,
     "token": lambda w: "no-such-invitation-token",
 }
 
@@ -127,12 +135,59 @@ def _pending_invitation(world) -> Invitation:
     return invitation
 
 
+def _reply_awaiting_clearance(world) -> Reply:
+    """Free text by author A to the heard comment: level 1, four eyes."""
+    existing = Reply.objects.filter(idempotency_key="matrix-reply-a").first()
+    if existing is not None:
+        return existing
+    item = world.conversation_a.items.order_by("pk").first()
+    return reply_write(
+        actor=world.users["author_a"],
+        conversation_id=world.conversation_a.pk,
+        draft=ReplyDraft(item_id=item.pk, text="The consulate opens at nine.", idempotency_key="matrix-reply-a"),
+    )
+
+
+def _proposed_line(world) -> AnswerLine:
+    """A line proposed by officer A, for headquarters to approve."""
+    line, _created = AnswerLine.objects.get_or_create(
+        topic="opening-hours",
+        language="en",
+        version=1,
+        defaults={
+            "title": "Opening hours",
+            "category": "consular",
+            "text": "The consulate opens at nine.",
+            "mission": world.mission_a,
+            "written_by": world.users["officer_a"],
+        },
+    )
+    return line
+
+
 def _saved_view(world):
     """Officer A's saved inbox view: theirs alone to delete."""
     view, _created = SavedView.objects.get_or_create(
         owner=world.users["officer_a"], name="Mission A, new", defaults={"filters": {"status": "new"}}
     )
     return view
+
+
+def _keyword_pack_a(world) -> KeywordPack:
+    """A keyword pack of mission A's own (officer B must not learn it exists)."""
+    pack, _created = KeywordPack.objects.get_or_create(
+        name="Mission A's pack",
+        mission=world.mission_a,
+        defaults={"language": "ja", "category": "consular", "priority": 3, "terms": "ビザ"},
+    )
+    return pack
+
+
+def _known_author_a(world) -> KnownAuthor:
+    author, _created = KnownAuthor.objects.get_or_create(
+        network="twitter", key="tokyo-reporter", mission=world.mission_a, defaults={"kind": "journalist"}
+    )
+    return author
 
 
 def _version(message) -> int:

@@ -13,7 +13,7 @@ whose tokens follow the sandbox's convention (docs/sandbox.md).
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -30,6 +30,7 @@ from channels.sandbox.tokens import secret_of
 from embassies.models import Mission, StaffMembership
 from embassies.names import demo_account_id, demo_handle
 from embassies.roles import Role
+from globaltime.models import Desk, DutyShift
 from security.services import enrolment_grant_open
 from security.two_factor import required_roles
 
@@ -46,11 +47,20 @@ class DemoUser:
     last_name: str
     missions: tuple[str, ...] = ()
     is_staff: bool = False
+    # The languages they read: a conversation in another one is offered to headquarters.
+    languages: tuple[str, ...] = ()
 
 
 DEMO_USERS = (
-    DemoUser("officer", Role.OFFICER, "Claire", "Martin", ("emb-jp-tokyo", "emb-eg-cairo", "cg-us-new-york")),
-    DemoUser("officer2", Role.OFFICER, "Hugo", "Bernard", ("emb-de-berlin",)),
+    DemoUser(
+        "officer",
+        Role.OFFICER,
+        "Claire",
+        "Martin",
+        ("emb-jp-tokyo", "emb-eg-cairo", "cg-us-new-york"),
+        languages=("fr", "en", "ja", "ar"),
+    ),
+    DemoUser("officer2", Role.OFFICER, "Hugo", "Bernard", ("emb-de-berlin",), languages=("fr", "de", "en")),
     DemoUser("press", Role.PRESS_OFFICE, "Léa", "Dubois"),
     DemoUser("press2", Role.PRESS_OFFICE, "Thomas", "Petit"),
     DemoUser("crisis", Role.CRISIS_UNIT, "Inès", "Moreau"),
@@ -106,7 +116,10 @@ class Command(BaseCommand):
             enrolling = self.seed_enrolment()
             created, existing = self.seed_sandbox_accounts()
             self.mend_flickr_secrets()
+            desks = self.seed_desks()
         self.stdout.write(f"Sandbox social accounts: {created} created, {existing} already there.")
+        if desks:
+            self.stdout.write(f"Review desks: {desks} created, with their rosters.")
         if enrolling:
             self.stdout.write(
                 "Enrolment open (an authenticator app at the first login, as an administrator would allow): "
@@ -152,8 +165,44 @@ class Command(BaseCommand):
             for code in demo.missions:
                 if code not in missions:
                     raise CommandError(f"Mission {code!r} is missing: run `manage.py migrate` first.")
-                StaffMembership.objects.get_or_create(user=user, mission=missions[code])
+                StaffMembership.objects.get_or_create(
+                    user=user, mission=missions[code], defaults={"languages": list(demo.languages)}
+                )
         return passwords
+
+    def seed_desks(self) -> int:
+        """Three review desks that follow the sun (issue 18 §1), each with a roster of the
+        demo press officers: headquarters in Paris, the Americas in New York, Asia in Tokyo.
+        Only when there is no desk yet (an administrator's desks are left alone)."""
+        if Desk.objects.exists():
+            return 0
+        User = get_user_model()
+        lea, thomas = User.objects.get(username="press"), User.objects.get(username="press2")
+        plans = [
+            ("Headquarters", True, [], "Europe/Paris", lea),
+            ("Americas desk", False, [Mission.Region.AMERICAS], "America/New_York", thomas),
+            ("Asia desk", False, [Mission.Region.ASIA_PACIFIC], "Asia/Tokyo", thomas),
+        ]
+        for name, headquarters, regions, zone, lead in plans:
+            desk = Desk.objects.create(
+                name=name,
+                is_headquarters=headquarters,
+                regions=list(regions),
+                time_zone=zone,
+                opens_at=time(8),
+                closes_at=time(20),
+                weekdays=[0, 1, 2, 3, 4, 5, 6],
+                lead=lead,
+            )
+            DutyShift.objects.bulk_create(
+                shift
+                for day in range(7)
+                for shift in (
+                    DutyShift(desk=desk, weekday=day, starts_at=time(8), ends_at=time(14), officer=lea),
+                    DutyShift(desk=desk, weekday=day, starts_at=time(14), ends_at=time(20), officer=thomas),
+                )
+            )
+        return len(plans)
 
     def seed_enrolment(self) -> dict[str, str]:
         """Open enrolment (security/services.py::enrolment_grant_open, as an administrator

@@ -1,0 +1,52 @@
+"""Emails about service clocks: the mission's desk is warned at three quarters of the
+target; the press office (the headquarters desk) is told when a conversation is offered to
+it. Queued in the caller's transaction, sent after it commits (diplomacy_hub.mail)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+
+from conversations.models import Conversation
+from diplomacy_hub.mail import absolute_url, mail_queue, users_in_groups
+from embassies.roles import Role
+
+
+def tell_mission_desk(conversation: Conversation) -> int:
+    """Its assignee, or else the mission's officers."""
+    if conversation.assignee is not None:
+        recipients = [conversation.assignee]
+    else:
+        recipients = list(
+            get_user_model()
+            .objects.filter(groups__name=Role.OFFICER, memberships__mission_id=conversation.mission_id, is_active=True)
+            .exclude(email="")
+            .distinct()
+            .order_by("pk")
+        )
+    return _tell(conversation, recipients=recipients, escalated=False)
+
+
+def tell_headquarters(conversation: Conversation) -> int:
+    return _tell(conversation, recipients=users_in_groups(Role.PRESS_OFFICE), escalated=True)
+
+
+def _tell(conversation: Conversation, *, recipients: list, escalated: bool) -> int:
+    mission = conversation.mission
+    subject = (
+        f"Offered to headquarters: a conversation with {mission.name}"
+        if escalated
+        else f"Answer soon: a conversation with {mission.name}"
+    )
+    return mail_queue(
+        subject=subject,
+        template="conversation_clock.txt",
+        context={
+            "escalated": escalated,
+            "mission_name": mission.name,
+            "network": conversation.get_network_display(),
+            "category": conversation.get_category_display(),
+            "due": conversation.due_at.strftime("%Y-%m-%d %H:%M") if conversation.due_at else "—",
+            "link": absolute_url(conversation.get_absolute_url()),
+        },
+        recipients=[user.email for user in recipients if user.email],
+    )

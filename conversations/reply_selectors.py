@@ -1,0 +1,149 @@
+"""The reads of replies, lines to take and moderation, scoped by the policy (beside
+conversations.selectors, which reads the inbox and the conversations)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from conversations.lifecycle import REPLY_PENDING, LineState, ReplyState
+from conversations.models import AnswerLine, Conversation, Item, ModerationAction, Reply
+from diplomacy_hub import policy
+from embassies.roles import Role
+from posts.lifecycle import MESSAGE_APPROVED
+from posts.models import Message, Priority
+
+# Tags a conversation carries when its author is on the journalists' or officials' lists.
+LISTED_AUTHOR_TAGS = frozenset({"journalist", "official"})
+
+
+def line_values(conversation: Conversation, item: Item) -> dict[str, str]:
+    """What a line's placeholders become for this conversation, as plain text."""
+    mission = conversation.mission
+    return {
+        "mission": str(mission.name),
+        "city": str(mission.city),
+        "author": (item.author_name or item.author_handle or "")[:100],
+    }
+
+
+def crisis_alert_active(mission_id: int, *, now=None) -> bool:
+    """An approved crisis alert reached the mission's accounts in the last
+    CRISIS_ALERT_ACTIVE_HOURS: its crisis unit's lines are level 0 meanwhile."""
+    now = now or timezone.now()
+    since = now - timedelta(hours=settings.CRISIS_ALERT_ACTIVE_HOURS)
+    return Message.objects.filter(
+        priority=Priority.CRISIS,
+        state__in=MESSAGE_APPROVED,
+        approved_at__gte=since,
+        targets__mission_id=mission_id,
+    ).exists()
+
+
+def author_listed(conversation: Conversation, item: Item) -> bool:
+    """The author is on the journalists' or officials' lists (triage tags the conversation)."""
+    return bool(LISTED_AUTHOR_TAGS.intersection(conversation.tags or []))
+
+
+def replies_of(conversation: Conversation) -> QuerySet[Reply]:
+    return conversation.replies.select_related("conversation", "author", "cleared_by", "line", "item").order_by(
+        "created_at", "pk"
+    )
+
+
+def pending_item_ids(conversation: Conversation) -> set[int]:
+    return set(conversation.replies.filter(state__in=REPLY_PENDING).values_list("item_id", flat=True))
+
+
+def hidden_item_ids(conversation: Conversation) -> set[int]:
+    """Items whose last moderation hid them."""
+    last: dict[int, str] = {}
+    for item_id, action in (
+        ModerationAction.objects.filter(item__conversation=conversation)
+        .order_by("created_at", "pk")
+        .values_list("item_id", "action")
+    ):
+        last[item_id] = action
+    return {item_id for item_id, action in last.items() if action == ModerationAction.Action.HIDE}
+
+
+def reply_queue(*, user) -> QuerySet[Reply]:
+    """Replies awaiting clearance that the user may see, oldest first; the press office and
+    the crisis unit see every mission's."""
+    replies = policy.scope(user, Reply.objects.filter(state=ReplyState.AWAITING_CLEARANCE))
+    return replies.select_related("conversation", "item", "author", "mission", "line", "account").order_by(
+        "created_at", "pk"
+    )
+
+
+def reply_get(*, user, reply_id: int) -> Reply:
+    """The reply if the user may see its mission; DoesNotExist otherwise."""
+    return (
+        policy.scope(user, Reply.objects.all())
+        .select_related("conversation", "item", "author", "mission", "line", "account")
+        .get(pk=reply_id)
+    )
+
+
+def item_get(*, user, item_id: int) -> Item:
+    return (
+        policy.scope(user, Item.objects.all(), mission_field="conversation__mission")
+        .select_related("conversation", "conversation__mission", "account")
+        .get(pk=item_id)
+    )
+
+
+def lines_in_force(*, category: str = "", language: str = "") -> QuerySet[AnswerLine]:
+    """The library as it stands: approved lines in their validity, newest version of each."""
+    now = timezone.now()
+    lines = AnswerLine.objects.filter(state=LineState.APPROVED, valid_from__lte=now).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=now)
+    )
+    if category:
+        lines = lines.filter(category=category)
+    if language:
+        lines = lines.filter(language=language)
+    return lines.order_by("topic", "language", "-version")
+
+
+def library(*, user) -> QuerySet[AnswerLine]:
+    """Every line and version, newest first within each topic and language."""
+    if not policy.can(user, "line.view"):
+        return AnswerLine.objects.none()
+    return AnswerLine.objects.select_related("mission", "written_by", "approved_by").order_by(
+        "topic", "language", "-version"
+    )
+
+
+def line_get(*, user, line_id: int) -> AnswerLine:
+    return library(user=user).get(pk=line_id)
+
+
+def line_uses(line: AnswerLine) -> int:
+    return line.replies.count()
+
+
+def clearance_times(*, user, days: int = 30) -> dict:
+    """Measures of the dialogue for the user's missions: replies sent, at each level, and the
+    time awaiting clearance apart from the writer's."""
+    since = timezone.now() - timedelta(days=days)
+    replies = policy.scope(user, Reply.objects.filter(created_at__gte=since))
+    waits = [
+        (cleared - written).total_seconds()
+        for written, cleared in replies.filter(cleared_at__isnull=False, level__gt=0)
+        .exclude(state=ReplyState.RETURNED)
+        .values_list("created_at", "cleared_at")
+    ]
+    return {
+        "by_level": dict(replies.order_by().values_list("level").annotate(n=Count("pk")).values_list("level", "n")),
+        "sent": replies.filter(state=ReplyState.SENT).count(),
+        "awaiting": replies.filter(state=ReplyState.AWAITING_CLEARANCE).count(),
+        "clearance_seconds": sum(waits) / len(waits) if waits else None,
+    }
+
+
+def may_clear_any(user) -> bool:
+    return policy.has_role(user, Role.OFFICER, Role.PRESS_OFFICE, Role.CRISIS_UNIT)

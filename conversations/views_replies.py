@@ -1,0 +1,319 @@
+"""Replies, their clearance, the answer library and moderation in the web UI. Thin: bind
+the form, call the service, word its problems (posts.problems), redirect."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from channels.adapters.answering import PRIVATE_REPLY_DAYS, REPLY_TEXT_MAX
+from channels.models import Network
+from conversations import clearance
+from conversations import reply_selectors as selectors
+from conversations import selectors as conversation_selectors
+from conversations.forms_replies import ClearForm, HideForm, LineForm, ReplyForm, ReturnForm
+from conversations.models import AnswerLine, Conversation, Item, Reply
+from conversations.services import lines as line_services
+from conversations.services import moderation, replies
+from diplomacy_hub import policy
+from posts.problems import word
+
+# X's prices per reply (docs.x.com pricing, April 2026): a reply to someone who summoned the
+# account, and any post carrying a link.
+X_REPLY_COST = "0.010"
+X_LINK_COST = "0.20"
+
+
+def say_problems(request: HttpRequest, error: ValidationError) -> None:
+    for problem in error.error_list:
+        params = problem.params or {}
+        messages.error(
+            request,
+            word(problem.code or "", params, default=str(problem.message % params if params else problem.message)),
+        )
+
+
+def _form_errors(request: HttpRequest, form) -> None:
+    for problems in form.errors.values():
+        for problem in problems:
+            messages.error(request, problem)
+
+
+# --- The panel on the conversation page ----------------------------------------------------------
+
+
+def reply_panel(request: HttpRequest, conversation: Conversation, items: list[Item]) -> dict:
+    """What the conversation page shows of replies: the replies so far, the form, what the
+    network allows, and the items that may be hidden."""
+    user = request.user
+    can_write = policy.can(user, "reply.write", conversation)
+    now = timezone.now()
+    private_possible = conversation.network == Network.FACEBOOK
+    lines = selectors.lines_in_force()
+    conversation_replies = list(selectors.replies_of(conversation))
+    for reply in conversation_replies:
+        reply.may_clear = reply.state == Reply.State.AWAITING_CLEARANCE and policy.can(user, "reply.clear", reply)
+        reply.line_flag = reply.line is not None and not reply.line.in_force(now)
+        reply.reasons_worded = [word(f"clearance.{code}") for code in reply.level_reasons]
+        reply.edit_percent = None if reply.edit_ratio is None else round(reply.edit_ratio * 100)
+    hidden = selectors.hidden_item_ids(conversation)
+    private_windows = {
+        item.pk: item.created_at_network + timedelta(days=PRIVATE_REPLY_DAYS) - now
+        for item in items
+        if private_possible and item.kind in (Item.Kind.COMMENT, Item.Kind.REPLY)
+    }
+    return {
+        "replies": conversation_replies,
+        "reply_form": ReplyForm(items=items, lines=lines, private_possible=private_possible) if can_write else None,
+        "reply_limit": REPLY_TEXT_MAX[conversation.network],
+        "x_costs": {"reply": X_REPLY_COST, "link": X_LINK_COST} if conversation.network == Network.TWITTER else None,
+        "private_windows": [
+            (item, _hours_left(int(window.total_seconds() // 3600)))
+            for item in items
+            if (window := private_windows.get(item.pk)) is not None and window > timedelta(0)
+        ],
+        "moderable": conversation.network in moderation.HIDEABLE and policy.can(user, "item.hide", conversation),
+        "hidden_item_ids": hidden,
+        "hide_form": HideForm(initial={"hidden": "1"}),
+        "clear_form": ClearForm(),
+        "return_form": ReturnForm(),
+    }
+
+
+def _hours_left(hours: int) -> str:
+    return ngettext("%(hours)s hour left", "%(hours)s hours left", hours) % {"hours": hours}
+
+
+def _conversation(request: HttpRequest, conversation_id: int) -> Conversation:
+    try:
+        conversation = conversation_selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+    except Conversation.DoesNotExist:
+        raise Http404 from None
+    policy.require(request.user, "conversation.view", conversation)
+    return conversation
+
+
+# --- Writing, clearing --------------------------------------------------------------------------
+
+
+@require_POST
+def reply_write(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation(request, conversation_id)
+    policy.require(request.user, "reply.write", conversation)
+    items = list(conversation_selectors.conversation_items(conversation))
+    form = ReplyForm(
+        request.POST,
+        items=items,
+        lines=selectors.lines_in_force(),
+        private_possible=conversation.network == Network.FACEBOOK,
+    )
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(f"{conversation.get_absolute_url()}#reply")
+    data = form.cleaned_data
+    line = data.get("line")
+    text = (data.get("text") or "").strip()
+    item = next(item for item in items if str(item.pk) == data["item"])
+    if not text and line is not None:
+        text = clearance.fill_line(line.text, selectors.line_values(conversation, item))
+    draft = replies.ReplyDraft(
+        item_id=item.pk,
+        text=text,
+        line_id=line.pk if line else None,
+        kind=data["kind"],
+        individual_case=data["individual_case"],
+        idempotency_key=data["key"],
+    )
+    try:
+        reply = replies.reply_write(actor=request.user, conversation_id=conversation.pk, draft=draft)
+    except ValidationError as error:
+        say_problems(request, error)
+        return redirect(f"{conversation.get_absolute_url()}#reply")
+    if reply.state == Reply.State.AWAITING_CLEARANCE:
+        if reply.level == Reply.Level.PRESS_OFFICE:
+            messages.success(request, _("The reply awaits the press office's clearance."))
+        else:
+            messages.success(request, _("The reply awaits clearance by another officer or the press office."))
+    else:
+        messages.success(request, _("The reply is on its way."))
+    return redirect(f"{conversation.get_absolute_url()}#reply")
+
+
+def _reply(request: HttpRequest, reply_id: int) -> Reply:
+    try:
+        return selectors.reply_get(user=request.user, reply_id=reply_id)
+    except Reply.DoesNotExist:
+        raise Http404 from None
+
+
+def _back(request: HttpRequest, reply: Reply) -> HttpResponse:
+    if request.POST.get("next") == "queue":
+        return redirect("conversations:reply_queue")
+    return redirect(f"{reply.conversation.get_absolute_url()}#reply")
+
+
+@require_POST
+def reply_clear(request: HttpRequest, reply_id: int) -> HttpResponse:
+    reply = _reply(request, reply_id)
+    policy.require(request.user, "reply.clear", reply)
+    form = ClearForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(request, reply)
+    try:
+        replies.reply_clear(actor=request.user, reply_id=reply.pk, note=form.cleaned_data["note"])
+    except ValidationError as error:
+        say_problems(request, error)
+    else:
+        messages.success(request, _("Cleared: the reply is on its way."))
+    return _back(request, reply)
+
+
+@require_POST
+def reply_return(request: HttpRequest, reply_id: int) -> HttpResponse:
+    reply = _reply(request, reply_id)
+    policy.require(request.user, "reply.return", reply)
+    form = ReturnForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(request, reply)
+    try:
+        replies.reply_return(actor=request.user, reply_id=reply.pk, note=form.cleaned_data["note"])
+    except ValidationError as error:
+        say_problems(request, error)
+    else:
+        messages.success(request, _("The reply went back to its writer."))
+    return _back(request, reply)
+
+
+@require_GET
+def reply_queue(request: HttpRequest) -> HttpResponse:
+    if not policy.can(request.user, "reply.queue"):
+        raise PermissionDenied
+    queued = list(selectors.reply_queue(user=request.user)[:200])
+    for reply in queued:
+        reply.may_clear = policy.can(request.user, "reply.clear", reply)
+        reply.reasons_worded = [word(f"clearance.{code}") for code in reply.level_reasons]
+    return render(
+        request,
+        "conversations/reply_queue.html",
+        {
+            "replies": queued,
+            "clear_form": ClearForm(),
+            "return_form": ReturnForm(),
+            "measures": selectors.clearance_times(user=request.user),
+        },
+    )
+
+
+# --- Moderation -----------------------------------------------------------------------------------
+
+
+@require_POST
+def item_hide(request: HttpRequest, item_id: int) -> HttpResponse:
+    try:
+        item = selectors.item_get(user=request.user, item_id=item_id)
+    except Item.DoesNotExist:
+        raise Http404 from None
+    policy.require(request.user, "item.hide", item.conversation)
+    form = HideForm(request.POST)
+    back = f"{item.conversation.get_absolute_url()}#item-{item.pk}"
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        moderation.item_set_hidden(
+            actor=request.user, item_id=item.pk, hidden=data["hidden"], reason=data["reason"], note=data["note"]
+        )
+    except ValidationError as error:
+        say_problems(request, error)
+    else:
+        messages.success(request, _("Hidden, with its reason on record.") if data["hidden"] else _("Shown again."))
+    return redirect(back)
+
+
+# --- The answer library ---------------------------------------------------------------------------
+
+
+@require_GET
+def line_library(request: HttpRequest) -> HttpResponse:
+    if not policy.can(request.user, "line.view"):
+        raise PermissionDenied
+    library = list(selectors.library(user=request.user)[:500])
+    now = timezone.now()
+    for line in library:
+        line.may_approve = policy.can(request.user, "line.approve", line)
+        line.is_in_force = line.in_force(now)
+    return render(request, "conversations/lines.html", {"lines": library, "form": LineForm()})
+
+
+@require_POST
+def line_create(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, "line.propose")
+    form = LineForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("conversations:lines")
+    data = form.cleaned_data
+    mission_ids = sorted(policy.mission_ids_of(request.user))
+    draft = line_services.LineDraft(
+        topic=data["topic"],
+        title=data["title"],
+        category=data["category"],
+        language=data["language"],
+        text=data["text"],
+        crisis=data["crisis"],
+        valid_until=data["valid_until"],
+        mission_id=mission_ids[0] if mission_ids and not policy.sees_all_missions(request.user) else None,
+    )
+    try:
+        line = line_services.line_write(actor=request.user, draft=draft)
+    except ValidationError as error:
+        say_problems(request, error)
+        return redirect("conversations:lines")
+    if line.state == AnswerLine.State.APPROVED:
+        messages.success(request, _("The line is in the library."))
+    else:
+        messages.success(request, _("The line is proposed: headquarters approves it."))
+    return redirect(f"{reverse('conversations:lines')}#line-{line.pk}")
+
+
+def _line(request: HttpRequest, line_id: int) -> AnswerLine:
+    if not policy.can(request.user, "line.view"):
+        raise PermissionDenied
+    try:
+        return selectors.line_get(user=request.user, line_id=line_id)
+    except AnswerLine.DoesNotExist:
+        raise Http404 from None
+
+
+@require_POST
+def line_approve(request: HttpRequest, line_id: int) -> HttpResponse:
+    line = _line(request, line_id)
+    policy.require(request.user, "line.approve", line)
+    try:
+        line_services.line_approve(actor=request.user, line_id=line.pk)
+    except ValidationError as error:
+        say_problems(request, error)
+    else:
+        messages.success(request, _("The line is approved."))
+    return redirect(f"{reverse('conversations:lines')}#line-{line.pk}")
+
+
+@require_POST
+def line_withdraw(request: HttpRequest, line_id: int) -> HttpResponse:
+    line = _line(request, line_id)
+    policy.require(request.user, "line.approve", line)
+    line_services.line_withdraw(actor=request.user, line_id=line.pk)
+    messages.success(request, _("The line is withdrawn; the replies that used it show it."))
+    return redirect(f"{reverse('conversations:lines')}#line-{line.pk}")

@@ -1,0 +1,194 @@
+"""The reply panel, the clearance queue, the answer library and hiding, through the pages:
+a form sent twice is one reply; problems are worded (in French too); officers of another
+mission find nothing; the moderation keeps the item as it stood and goes through the
+sandbox's Facebook."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from django.test import Client
+from django.urls import reverse
+
+from channels.models import Network
+from conversations.lifecycle import LineState
+from conversations.models import AnswerLine, Conversation, ModerationAction, Reply
+from conversations.services.moderation import moderation_apply
+from tests.conversations.replies_helpers import heard_conversation, library_line
+from tests.conversations.test_views import say
+from tests.posts.factories import account, crisis_member, officer, press_officer
+from tests.security.otp import force_verified_login
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(user, language: str = "en") -> Client:
+    client = force_verified_login(Client(), user)
+    client.cookies["django_language"] = language
+    return client
+
+
+def form_key(page: str) -> str:
+    return re.search(r'name="key" value="([^"]+)"', page)[1]
+
+
+@pytest.fixture
+def cairo_x():
+    return account("emb-eg-cairo", Network.TWITTER)
+
+
+def test_an_officer_sends_a_library_line_from_the_page_once(cairo_x, django_capture_on_commit_callbacks):
+    conversation = say(cairo_x, "How do I get a visa?")
+    Conversation.objects.filter(pk=conversation.pk).update(category="consular", language="en")
+    line = library_line(text="Visa appointments are booked online at {mission}.")
+    client = logged_in(officer("emb-eg-cairo"))
+    page = client.get(conversation.get_absolute_url()).content.decode()
+    assert "Write a reply" in page
+    assert "X lets an app reply only to people who mention or quote the account" in page
+    assert "$0.20" in page  # the cost of a reply with a link, said before sending
+    item = conversation.items.get()
+    data = {"item": item.pk, "line": line.pk, "text": "", "kind": "public", "key": form_key(page)}
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        answer = client.post(reverse("conversations:reply", args=[conversation.pk]), data, follow=True)
+        client.post(reverse("conversations:reply", args=[conversation.pk]), data)  # sent twice
+
+    assert "The reply is on its way." in answer.content.decode()
+    reply = Reply.objects.get()
+    assert reply.text == f"Visa appointments are booked online at {conversation.mission.name}."
+    assert (reply.state, reply.level, reply.line_id) == (Reply.State.QUEUED, 0, line.pk)
+    assert len(queued) == 1
+    assert "Line “Visa appointments”, version 1" in answer.content.decode()
+
+
+def test_problems_are_worded_in_the_readers_language(cairo_x):
+    conversation = say(cairo_x, "Question")
+    client = logged_in(officer("emb-eg-cairo"), "fr")
+    page = client.get(conversation.get_absolute_url()).content.decode()
+    data = {
+        "item": conversation.items.get().pk,
+        "text": "Votre passeport AB1234567 est prêt.",
+        "kind": "public",
+        "key": form_key(page),
+    }
+    answer = client.post(reverse("conversations:reply", args=[conversation.pk]), data, follow=True).content.decode()
+    assert "La réponse semble contenir des données personnelles (un numéro de passeport)" in answer
+    assert not Reply.objects.exists()
+    too_long = data | {"text": "a" * 300, "key": "k2"}
+    answer = client.post(reverse("conversations:reply", args=[conversation.pk]), too_long, follow=True).content.decode()
+    assert "280" in answer
+    assert "300" in answer
+    assert not Reply.objects.exists()
+
+
+def test_a_free_text_reply_is_cleared_from_the_queue_by_another_officer(cairo_x, django_capture_on_commit_callbacks):
+    conversation = say(cairo_x, "Question")
+    writer, colleague = officer("emb-eg-cairo"), officer("emb-eg-cairo")
+    client = logged_in(writer)
+    page = client.get(conversation.get_absolute_url()).content.decode()
+    data = {"item": conversation.items.get().pk, "text": "We open at nine.", "kind": "public", "key": form_key(page)}
+    answer = client.post(reverse("conversations:reply", args=[conversation.pk]), data, follow=True).content.decode()
+    assert "The reply awaits clearance by another officer or the press office." in answer
+    reply = Reply.objects.get()
+
+    own_queue = client.get(reverse("conversations:reply_queue")).content.decode()
+    assert "We open at nine." in own_queue
+    assert "Someone else clears this one." in own_queue
+    assert client.post(reverse("conversations:reply_clear", args=[reply.pk])).status_code == 403
+    tokyo = logged_in(officer("emb-jp-tokyo"))
+    assert "We open at nine." not in tokyo.get(reverse("conversations:reply_queue")).content.decode()
+    assert tokyo.post(reverse("conversations:reply_clear", args=[reply.pk])).status_code == 404
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        cleared = logged_in(colleague).post(
+            reverse("conversations:reply_clear", args=[reply.pk]), {"next": "queue"}, follow=True
+        )
+    assert "Cleared: the reply is on its way." in cleared.content.decode()
+    reply.refresh_from_db()
+    assert reply.state == Reply.State.QUEUED
+    assert reply.cleared_by == colleague
+    assert len(queued) == 1
+
+
+def test_the_press_office_writes_lines_and_approves_what_missions_propose():
+    press, cairo = press_officer(), officer("emb-eg-cairo")
+    data = {
+        "topic": "visa-appointments",
+        "title": "Visa appointments",
+        "category": "consular",
+        "language": "ar",
+        "text": "تحجز مواعيد التأشيرة عبر الإنترنت لدى {mission}.",
+    }
+    logged_in(press).post(reverse("conversations:line_create"), data)
+    first = AnswerLine.objects.get()
+    assert (first.state, first.version, first.approved_by) == (LineState.APPROVED, 1, press)
+
+    answer = logged_in(cairo).post(
+        reverse("conversations:line_create"), data | {"text": "نص جديد {mission}"}, follow=True
+    )
+    assert "The line is proposed: headquarters approves it." in answer.content.decode()
+    proposal = AnswerLine.objects.get(version=2)
+    assert proposal.state == LineState.PROPOSED
+    assert proposal.mission.code == "emb-eg-cairo"
+    assert logged_in(cairo).post(reverse("conversations:line_approve", args=[proposal.pk])).status_code == 403
+    assert logged_in(crisis_member()).post(reverse("conversations:line_approve", args=[proposal.pk])).status_code == 403
+
+    logged_in(press).post(reverse("conversations:line_approve", args=[proposal.pk]))
+    first.refresh_from_db()
+    proposal.refresh_from_db()
+    assert (first.state, proposal.state) == (LineState.SUPERSEDED, LineState.APPROVED)
+    bad = (
+        logged_in(press)
+        .post(reverse("conversations:line_create"), data | {"text": "Hello {secret}"}, follow=True)
+        .content.decode()
+    )
+    assert "Unknown placeholders: {secret}." in bad
+
+
+def test_a_hostile_facebook_comment_is_hidden_with_a_reason_through_the_sandbox(settings, sandbox_url, tmp_path):
+    settings.SANDBOX_URL = sandbox_url
+    conversation, item = heard_conversation(sandbox_url, tmp_path, Network.FACEBOOK, seed=4)
+    client = logged_in(officer("emb-eg-cairo"))
+    page = client.get(conversation.get_absolute_url()).content.decode()
+    assert "Disagreement, criticism or a political opinion is never a reason." in page
+
+    refused = client.post(
+        reverse("conversations:item_hide", args=[item.pk]), {"hidden": "1", "reason": ""}, follow=True
+    )
+    assert "Choose the house rule it breaks." in refused.content.decode()
+    answer = client.post(
+        reverse("conversations:item_hide", args=[item.pk]),
+        {"hidden": "1", "reason": "abuse", "note": "Insults"},
+        follow=True,
+    )
+    assert "Hidden, with its reason on record." in answer.content.decode()
+    action = ModerationAction.objects.get()
+    assert (action.reason, action.evidence["text"], action.state) == ("abuse", item.text, "pending")
+    assert moderation_apply(action_id=action.pk) == "done"
+    said = requests.get(f"{sandbox_url}/_sandbox/public", params={"network": "facebook"}, timeout=10).json()["said"]
+    assert next(entry for entry in said if entry["id"] == item.external_id)["hidden"] is True
+    assert conversation.events.filter(verb="item.hidden").exists()
+
+
+def test_x_items_cannot_be_hidden_here_and_it_says_so(cairo_x):
+    conversation = say(cairo_x, "Shame on you")
+    client = logged_in(press_officer())
+    page = client.get(conversation.get_absolute_url()).content.decode()
+    assert "House rule it breaks" not in page  # no moderation form on X
+    answer = client.post(
+        reverse("conversations:item_hide", args=[conversation.items.get().pk]),
+        {"hidden": "1", "reason": "abuse"},
+        follow=True,
+    )
+    assert "X does not let us hide an item through its interface." in answer.content.decode()
+    assert not ModerationAction.objects.exists()
+
+
+def test_the_private_reply_window_shows_the_hours_left(settings):
+    tokyo_fb = account("emb-jp-tokyo", Network.FACEBOOK)
+    conversation = say(tokyo_fb, "Mon passeport a été volé", network="facebook", kind="comment")
+    page = logged_in(officer("emb-jp-tokyo")).get(conversation.get_absolute_url()).content.decode()
+    assert "Private reply (Facebook Messenger, once per comment, within 7 days):" in page
+    assert re.search(r"\d+ hours left", page)
