@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from django import template
@@ -37,3 +38,9 @@ def list_of(first, second):
     """`a|list_of:b|list_of:c` → [a, b, c]: the tables a report lists, in order."""
     items = first if isinstance(first, list) else [first]
     return [*items, second]
+
+
+@register.filter
+def as_json(value) -> str:
+    """JSON text for an attribute: autoescaping then makes it safe there."""
+    return json.dumps(value, default=str)
