@@ -61,6 +61,15 @@ for _name, _label in {
     "account.expired": _("social account expired"),
     "account.revoked": _("social account revoked"),
     "account.credentials_rotate": _("sealed credentials under a new key"),
+    # Global time: the review desks' targets (posts.services.review_clock)
+    "review.targets": _("changed the review targets"),
+    # The conversation desk's triage rules (conversations.services.triage_rules)
+    "triage.pack_create": _("added a keyword pack"),
+    "triage.pack_change": _("changed a keyword pack"),
+    "triage.pack_delete": _("removed a keyword pack"),
+    "triage.author_add": _("added a known author"),
+    "triage.author_remove": _("removed a known author"),
+    "triage.target_change": _("changed a service target"),
     # Logged only, never stored: the workers' routine checks and refreshes of ~1,000 accounts.
     "account.health_check": _("checked a social account"),
     "account.refresh": _("renewed a social account's token"),

@@ -199,6 +199,20 @@ PROBLEMS: dict[str, Promise] = {
     ),
     # --- Content refused for good before any call (channels.adapters.base.require_fit) ----------
     "delivery.does_not_fit": gettext_lazy("It does not fit %(network)s: %(problems)s"),
+    # --- Answering the public (the adapters' reply side) ------------------------------------
+    "reply.empty": gettext_lazy("Write the reply."),
+    "reply.target_gone": gettext_lazy(
+        "The item was deleted on %(network)s: the reply cannot go, and nothing was sent."
+    ),
+    "reply.not_summoned": gettext_lazy(
+        "X lets an app reply only to people who mention or quote the account. Answer on X itself: %(url)s"
+    ),
+    "private_reply.expired": gettext_lazy(
+        "A private reply can be sent only within 7 days of the comment: answer in public, without personal data."
+    ),
+    "private_reply.already_sent": gettext_lazy("This comment has had its one private reply already."),
+    "network.hide_unconfirmed": gettext_lazy("%(network)s did not confirm hiding the comment."),
+    "network.search_not_json": gettext_lazy("%(network)s answered a search with something other than JSON."),
 }
 
 

@@ -38,7 +38,7 @@ from channels.crypto import CredentialsDecryptionError, key_ring
 from channels.models import Network, SocialAccount
 from channels.notifications import notify_admins_of_account_problem
 from channels.problems import said_of, word
-from diplomacy_hub import policy
+from diplomacy_hub import outbox, policy
 from diplomacy_hub.tasks import enqueue_on_commit
 from embassies.models import Mission
 
@@ -525,6 +525,7 @@ def account_mark_expired(account: SocialAccount, refusal: AdapterError | str, *,
         account.last_check_result, account.last_checked_at = fresh.last_check_result, fresh.last_checked_at
         account.last_check_code, account.last_check_params = fresh.last_check_code, fresh.last_check_params
         _audit(None, f"account.{new_status}", fresh, reason=reason)
+        outbox.emit(f"account.{new_status}", {"account_id": fresh.pk})
         _notify_admins(fresh, {**said, "text": reason})
     return True
 

@@ -4,11 +4,14 @@
 every URL pattern of the project, and the demo runs on shared training servers, so a
 person refused or lost sees our 404 whatever the setting."""
 
+import json
+
 from django.conf import settings
 from django.core.exceptions import BadRequest
-from django.http import Http404, HttpResponseServerError
+from django.http import Http404, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.utils.translation import gettext
 from django.views import defaults
 
 
@@ -28,11 +31,25 @@ def permission_denied(request, exception=None):
     return render(request, "errors/403.html", status=403)
 
 
+API_PREFIX = "/api/"
+
+
+def _api_problem(status: int, code: str, title: str) -> HttpResponse:
+    """The API's errors are application/problem+json (api.problems), also where no view of
+    the API ran: an address of /api/ that no pattern matches, or a server error."""
+    body = {"type": "about:blank", "title": title, "status": status, "code": code}
+    return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
+
+
 def page_not_found(request, exception=None):
+    if request.path.startswith(API_PREFIX):
+        return _api_problem(404, "not_found", gettext("Not found."))
     return render(request, "errors/404.html", status=404)
 
 
 def server_error(request):
+    if getattr(request, "path", "").startswith(API_PREFIX):
+        return _api_problem(500, "server.error", "Server error.")
     # No context processors: whatever broke the request must not break the error page.
     return HttpResponseServerError(loader.get_template("errors/500.html").render())
 

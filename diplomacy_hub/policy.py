@@ -314,6 +314,8 @@ RULES: dict[str, Rule] = {
     "account.view": _may_view,
     "account.manage": _role(Role.ADMINISTRATOR),
     "audit.view": _role(Role.ADMINISTRATOR),
+    # The API's tokens, webhook endpoints and the hosts they may reach (api/).
+    "integration.manage": _role(Role.ADMINISTRATOR),
     # Messages.
     "message.create": lambda user, mission: _is_officer_of(user, mission),
     "message.view": _may_view,

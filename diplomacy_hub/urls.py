@@ -22,6 +22,9 @@ urlpatterns = [
     path("conversations/", include("conversations.urls")),
     path("analytics/", include("analytics.urls")),
     path("global/", include("globaltime.urls")),
+    path("api/v1/", include("api.urls")),
+    path("feeds/", include("api.urls_feeds")),
+    path("integrations/", include("api.urls_admin")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -76,6 +76,8 @@ MESSAGE_FINISHED = frozenset({M.PUBLISHED, M.PARTIALLY_PUBLISHED, M.FAILED})
 # Done with: finished publishing, or taken down since.
 MESSAGE_DONE = MESSAGE_FINISHED | {M.RETRACTED}
 MESSAGE_WITH_FAILURES = frozenset({M.PARTIALLY_PUBLISHED, M.FAILED})
+# Out on a network, in part at least, and not taken down: what the public feeds show.
+MESSAGE_OUT = frozenset({M.PUBLISHED, M.PARTIALLY_PUBLISHED})
 # Its failed deliveries may be tried again.
 MESSAGE_RETRYABLE = frozenset({M.FAILED, M.PARTIALLY_PUBLISHED, M.PUBLISHING, M.PUBLISHED})
 # What has not left yet can still be stopped.

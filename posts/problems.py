@@ -82,16 +82,9 @@ MESSAGE_PROBLEMS: dict[str, Promise] = {
     "reply.form_expired": gettext_lazy("The form has expired: open the conversation again and write the reply."),
     "reply.item_elsewhere": gettext_lazy("That item is not part of this conversation."),
     "reply.line_unknown": gettext_lazy("That line is not in the library."),
-    "reply.empty": gettext_lazy("Write the reply."),
     "reply.kind_unknown": gettext_lazy("Choose a public or a private reply."),
     "reply.conflict": gettext_lazy(
         "Another reply to this item is already on its way or awaiting clearance: clear or return it first."
-    ),
-    "reply.target_gone": gettext_lazy(
-        "The item was deleted on %(network)s: the reply cannot go, and nothing was sent."
-    ),
-    "reply.not_summoned": gettext_lazy(
-        "X lets an app reply only to people who mention or quote the account. Answer on X itself: %(url)s"
     ),
     "reply.personal_data": gettext_lazy(
         "The reply seems to contain personal data (%(kinds)s): it cannot go out in public. "
@@ -101,10 +94,6 @@ MESSAGE_PROBLEMS: dict[str, Promise] = {
     "reply.not_now": gettext_lazy("Not possible now: the reply is “%(reply_state)s”."),
     "reply.account_refused": gettext_lazy("The network refused the account's credentials: reconnect it."),
     "private_reply.not_possible": gettext_lazy("A private reply is possible only to a Facebook comment."),
-    "private_reply.expired": gettext_lazy(
-        "A private reply can be sent only within 7 days of the comment: answer in public, without personal data."
-    ),
-    "private_reply.already_sent": gettext_lazy("This comment has had its one private reply already."),
     "hide.not_possible": gettext_lazy("%(network)s does not let us hide an item through its interface."),
     "hide.reason_required": gettext_lazy("Choose the house rule it breaks."),
     "line.placeholder_unknown": gettext_lazy("Unknown placeholders: %(names)s. Use {mission}, {city} or {author}."),

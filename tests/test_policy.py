@@ -104,6 +104,24 @@ EXPECTED = {
     "silence.plan": {OFFICER: never, PRESS: always, CRISIS: always, ADMIN: never},
     "occasion.view": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: always},
     "occasion.manage": {OFFICER: own_mission, PRESS: always, CRISIS: never, ADMIN: never},
+    # Triage's rules (issue 14): everyone reads; the press office edits all, officers their
+    # missions' own; the service targets are the press office's.
+    "triage.view": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: always},
+    "triage.edit": {OFFICER: own_mission, PRESS: always, CRISIS: never, ADMIN: never},
+    "triage.targets": {OFFICER: never, PRESS: always, CRISIS: never, ADMIN: never},
+    # Replies (issue 15): written and hidden by whoever handles the conversation; a level 1
+    # reply cleared by another officer of the mission or the press office (levels 2 and
+    # crisis: tests/conversations/test_clearance.py).
+    "reply.write": {OFFICER: own_mission, PRESS: always, CRISIS: always, ADMIN: never},
+    "item.hide": {OFFICER: own_mission, PRESS: always, CRISIS: always, ADMIN: never},
+    "reply.clear": {OFFICER: own_mission, PRESS: always, CRISIS: never, ADMIN: never},
+    "reply.return": {OFFICER: own_mission, PRESS: always, CRISIS: never, ADMIN: never},
+    "reply.queue": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: never},
+    "line.view": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: never},
+    "line.propose": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: never},
+    "line.approve": {OFFICER: never, PRESS: always, CRISIS: never, ADMIN: never},
+    # The API's tokens and webhooks (issue 20).
+    "integration.manage": ADMIN_ONLY,
 }
 DECISIONS = ["message.approve", "message.request_changes", "message.reject"]
 

@@ -23,7 +23,14 @@ PUBLIC = {
     "conversations:webhook_facebook": "Facebook pushes to it; every POST is proven by its HMAC signature, else 403",
     "invitation:open": "an invited person has no account yet: the link's single-use token is the credential",
     "invitation:accept": "the invited person sets their password; works only with a valid link kept in the session",
+    "api:schema": "the API's OpenAPI document: how to call it, no data",
+    "api:docs": "the API's documentation page, drawn from that document",
+    "feeds:mission": "Atom feed of what a mission published: public already, on the networks",
+    "feeds:crisis": "Atom feed of the published crisis alerts: public already, meant for citizens abroad",
 }
+# The API (api/) asks a program for credentials instead of sending it to an HTML login page:
+# 401 with `WWW-Authenticate: Bearer` and a problem+json body.
+API = "/api/v1/"
 
 SAMPLES = {
     IntConverter: 1,
@@ -99,6 +106,11 @@ def test_public_urls_still_exist():
 def test_anonymous_visitor_is_sent_to_log_in(client, path, name):
     """Admin pages may send the visitor to the admin's login page, the rest to ours."""
     response = client.get(path)
+    if path.startswith(API):
+        assert response.status_code == 401, f"{path} ({name}) answered {response.status_code} to anonymous"
+        assert response["WWW-Authenticate"].startswith("Bearer")
+        assert response["Content-Type"] == "application/problem+json"
+        return
     assert response.status_code == 302, f"{path} ({name}) answered {response.status_code} to anonymous"
     logins = [reverse("login")]
     if path.startswith(reverse("admin:index")):

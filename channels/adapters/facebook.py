@@ -756,7 +756,10 @@ class FacebookAdapter:
         with _calling_facebook(last), _gone_as(target):
             answer = graph.request(f"{graph.version}/{item_id}", post_args={"is_hidden": "true" if hidden else "false"})
         if not (isinstance(answer, dict) and answer.get("success")):
-            raise TransientError("Facebook did not confirm hiding the comment.", request_sent=True)
+            raise TransientError(
+                Said("Facebook did not confirm hiding the comment.", "network.hide_unconfirmed", network=NETWORK),
+                request_sent=True,
+            )
 
     def _graph(self, credentials: Credentials) -> tuple[facebook.GraphAPI, _LastResponse]:
         return _graph(

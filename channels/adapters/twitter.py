@@ -648,7 +648,12 @@ class TwitterAdapter:
                 body = response.json()
             except ValueError:
                 raise TransientError(
-                    "X answered a search with something other than JSON.", request_sent=False
+                    Said(
+                        "X answered a search with something other than JSON.",
+                        "network.search_not_json",
+                        network=NETWORK,
+                    ),
+                    request_sent=False,
                 ) from None
             for tweet in body.get("data") or []:
                 references = {ref.get("type"): str(ref.get("id")) for ref in tweet.get("referenced_tweets") or []}

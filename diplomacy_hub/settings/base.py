@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served by the app, no CDN
     "embassies",
     "channels",
     "globaltime",
@@ -45,6 +48,7 @@ INSTALLED_APPS = [
     "conversations",
     "demo",
     "analytics",
+    "api",
     "audit",
     "security",
 ]
@@ -306,6 +310,7 @@ CELERY_TASK_ROUTES = {
     # Reading what publishing achieved: its own lane, never ahead of publishing or listening.
     "analytics.*": {"queue": "analytics"},
     "security.*": {"queue": "maintenance"},  # an invitation's mail
+    "api.*": {"queue": "maintenance"},  # webhooks to the ministry's other systems
 }
 CELERY_TIMEZONE = "UTC"
 # Tasks outside the apps' tasks.py modules (which autodiscovery finds): the mail task.
@@ -398,6 +403,51 @@ LISTEN_REPLY_WINDOWS = env.json(
 WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1_000_000)
 FACEBOOK_WEBHOOK_VERIFY_TOKEN = env("FACEBOOK_WEBHOOK_VERIFY_TOKEN", default="sandbox-facebook-verify-token")
 
+# --- The API, feeds and webhooks (api/) --------------------------------------------------------
+# Django's cache holds the API's per-token request counts: give a shared one (redis://…) when
+# several web processes serve the API, else each process counts alone.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+API_TOKEN_RATE = env.int("API_TOKEN_RATE", default=600)  # requests per minute per token, unless set on it
+API_ANONYMOUS_RATE = env.int("API_ANONYMOUS_RATE", default=60)  # per minute per address (the schema)
+API_MAX_BODY = env.int("API_MAX_BODY", default=256 * 1024)  # bytes: a larger JSON body gets 413
+API_PAGE_SIZE = env.int("API_PAGE_SIZE", default=50)
+FEED_ENTRIES = env.int("FEED_ENTRIES", default=50)
+FEED_CACHE_SECONDS = env.int("FEED_CACHE_SECONDS", default=300)
+# Webhooks: an attempt's time-out, the first retry's wait (doubling, capped), how long a
+# delivery is retried, and how long an endpoint may fail before it is disabled.
+API_WEBHOOK_TIMEOUT = env.float("API_WEBHOOK_TIMEOUT", default=10.0)
+API_WEBHOOK_BACKOFF_BASE = env.float("API_WEBHOOK_BACKOFF_BASE", default=30.0)
+API_WEBHOOK_BACKOFF_MAX = env.float("API_WEBHOOK_BACKOFF_MAX", default=3600.0)
+API_WEBHOOK_RETRY_FOR = env.float("API_WEBHOOK_RETRY_FOR", default=24 * 3600.0)
+API_WEBHOOK_DISABLE_AFTER = env.float("API_WEBHOOK_DISABLE_AFTER", default=24 * 3600.0)
+API_WEBHOOK_TICK = env.float("API_WEBHOOK_TICK", default=15.0)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.TokenAuthentication",
+        "api.authentication.VerifiedSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasRole", "api.permissions.TokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Diplomacy Hub API",
+    "DESCRIPTION": "Missions, messages, reviews, deliveries, crisis alerts and the conversation desk.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {"NetworkEnum": "channels.models.Network"},
+}
 # Replies (conversations/services/replies.py): the sweeper's tick; a queued reply not
 # claimed this long after it was handed to the broker is handed over again; one `sending`
 # this long (well past the networks' timeouts) is `unknown`, settled by looking for it.
@@ -497,6 +547,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "analytics.weekly_reports",
         "schedule": 3600.0,
         "options": {"queue": "analytics", "expires": 1800.0},
+    },
+    # Webhooks whose retry is due (the first attempt is sent right after commit).
+    "api-webhooks-due": {
+        "task": "api.webhooks_due",
+        "schedule": API_WEBHOOK_TICK,
+        "options": {"queue": "maintenance", "expires": API_WEBHOOK_TICK * 2},
     },
     "conversations-sweep-replies": {
         "task": "conversations.sweep_replies",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.services import record as audit_record
+from diplomacy_hub import outbox
 from posts.lifecycle import event_kind
 from posts.models import Delivery, Event, Message
 
@@ -40,6 +41,7 @@ def record_event(
         to_state=str(to_state or ""),
         details=details or {},
     )
+    emit_events([event])
     if kind.audited:  # the sensitive ones also go to the audit log (audit/), same transaction
         audit_record(
             action=verb,
@@ -72,7 +74,7 @@ def record_delivery_events(
     state) for each delivery that changed (a crisis alert has hundreds)."""
     event_kind(verb)  # registered, else ValueError
     actor = actor if getattr(actor, "pk", None) is not None else None
-    Event.objects.bulk_create(
+    events = Event.objects.bulk_create(
         [
             Event(
                 verb=verb,
@@ -87,3 +89,20 @@ def record_delivery_events(
         ],
         batch_size=500,
     )
+    emit_events(events)
+
+
+def emit_events(events: list[Event]) -> None:
+    """Hand events just written to the outbox's listeners (diplomacy_hub.outbox: the
+    webhooks), in the same transaction. Every place that writes events calls it."""
+    for event in events:
+        outbox.emit(
+            event.verb,
+            {
+                "event_id": event.pk,
+                "message_id": event.message_id,
+                "delivery_id": event.delivery_id,
+                "from_state": event.from_state,
+                "to_state": event.to_state,
+            },
+        )

@@ -30,7 +30,7 @@ from posts.lifecycle import (
 from posts.models import Delivery, Event, Message
 from posts.notifications import notify_press_office_of_failure
 from posts.rawsql import deliveries_on_their_way
-from posts.services.events import record_event
+from posts.services.events import emit_events, record_event
 
 
 def summary_state(delivery_states: list[str]) -> str | None:
@@ -118,17 +118,19 @@ def messages_start_publishing(*, message_ids: Iterable[int]) -> list[int]:
             .order_by()
         ):
             counts[message_id][state] = number
-        Event.objects.bulk_create(
-            [
-                Event(
-                    verb=SUMMARY_EVENTS[Message.State.PUBLISHING],
-                    message_id=message_id,
-                    from_state=Message.State.SCHEDULED,
-                    to_state=Message.State.PUBLISHING,
-                    details={"deliveries": counts[message_id]},
-                )
-                for message_id in starting
-            ]
+        emit_events(
+            Event.objects.bulk_create(
+                [
+                    Event(
+                        verb=SUMMARY_EVENTS[Message.State.PUBLISHING],
+                        message_id=message_id,
+                        from_state=Message.State.SCHEDULED,
+                        to_state=Message.State.PUBLISHING,
+                        details={"deliveries": counts[message_id]},
+                    )
+                    for message_id in starting
+                ]
+            )
         )
     return starting
 

@@ -313,6 +313,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("posts", ("posts", "demo")),
     ("conversations", ("conversations",)),  # beside posts, above it: only the URLs import it
     ("analytics", ("analytics",)),  # beside the desk: reads posts and channels, only the URLs import it
+    ("api", ("api",)),  # the API, feeds and webhooks: reads posts and conversations; only the URLs import it
     ("urls", ("diplomacy_hub.urls", "diplomacy_hub.wsgi", "manage")),
     ("live harness", ("live",)),
     ("benchmarks", ("bench",)),
@@ -332,6 +333,7 @@ START_UP_CHECKED = (
     "posts",
     "conversations",
     "analytics",
+    "api",
     "demo",
     "live",
     "bench",

@@ -12,14 +12,16 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from conversations.models import AnswerLine, KeywordPack, KnownAuthor, Reply, SavedView
+from api.models import AllowedHost, ApiToken, WebhookEndpoint
+from conversations.models import AnswerLine, Item, KeywordPack, KnownAuthor, Reply, SavedView
 from conversations.services.replies import ReplyDraft, reply_write
 from embassies.roles import Role
 from security.models import Invitation
 
 # What a response means for access, in one letter:
 #   A  allowed: the view ran for this user (a page, a form with errors, a redirect elsewhere)
-#   L  sent to log in (anonymous, or the Django admin's own login for a non-staff user)
+#   L  sent to log in (anonymous, or the Django admin's own login for a non-staff user), or
+#      the API's 401 (it asks for credentials instead of redirecting)
 #   F  forbidden (403)          N  not found (404): another mission's object, or no such object
 #   M  method not allowed (405) 2  sent to the second-factor page (never expected: users here are verified)
 #   E  server error (500)
@@ -93,6 +95,16 @@ OBJECT_FOR = {
     ("posts:monitor_retract", "pk"): lambda w: w.approved_a.pk,
     ("posts:monitor_release", "pk"): lambda w: w.approved_a.pk,
     ("posts:attachment_file", "pk"): lambda w: w.message_a.pk,
+    # The API's objects, by kind: mission A's, and the crisis alert.
+    ("api:mission_detail", "pk"): lambda w: w.mission_a.pk,
+    ("api:account_detail", "pk"): lambda w: w.account_a.pk,
+    ("api:delivery_detail", "pk"): lambda w: w.delivery_a.pk,
+    ("api:delivery_retry", "pk"): lambda w: w.delivery_a.pk,
+    ("api:delivery_settle", "pk"): lambda w: w.delivery_a.pk,
+    ("api:crisis_detail", "pk"): lambda w: w.alert.pk,
+    ("api:crisis_submit", "pk"): lambda w: w.alert.pk,
+    ("api:crisis_approve", "pk"): lambda w: w.alert.pk,
+    ("api:item_detail", "pk"): lambda w: Item.objects.filter(conversation=w.conversation_a).first().pk,
 }
 DEFAULT_OBJECT = {
     "pk": lambda w: w.message_a.pk,
@@ -115,7 +127,46 @@ DEFAULT_OBJECT = {
     "pack_id": lambda w: _keyword_pack_a(w).pk,
     "author_id": lambda w: _known_author_a(w).pk,
     "token": lambda w: "no-such-invitation-token",
+    "language": lambda w: "fr",
+    "kind": lambda w: "person",
+    "token_id": lambda w: _api_token(w).pk,
+    "endpoint_id": lambda w: _webhook_endpoint(w).pk,
+    "host_id": lambda w: _allowed_host(w).pk,
 }
+
+
+def _api_token(world) -> ApiToken:
+    """A token of officer A, made by the administrator (its secret is not needed here)."""
+    token, _created = ApiToken.objects.get_or_create(
+        prefix="matrix0token",
+        defaults={
+            "name": "Matrix",
+            "kind": ApiToken.Kind.PERSON,
+            "user": world.users["officer_a"],
+            "digest": "0" * 64,
+            "created_by": world.users["admin"],
+        },
+    )
+    return token
+
+
+def _webhook_endpoint(world) -> WebhookEndpoint:
+    endpoint, _created = WebhookEndpoint.objects.get_or_create(
+        name="Matrix endpoint",
+        defaults={
+            "url": "https://hooks.example.org/in",
+            "events": ["message.approved"],
+            "created_by": world.users["admin"],
+        },
+    )
+    return endpoint
+
+
+def _allowed_host(world) -> AllowedHost:
+    host, _created = AllowedHost.objects.get_or_create(
+        host="receiver.internal", defaults={"reason": "Matrix", "created_by": world.users["admin"]}
+    )
+    return host
 
 
 def _pending_invitation(world) -> Invitation:
@@ -216,7 +267,31 @@ DATA_FOR = {
         "reject-comment": "Not for this account.",
     },
     "posts:comment_add": lambda w: {"body": "One question about the photo."},
+    # The API's writes, as JSON (post_kwargs): valid bodies, so that a refusal comes from access.
+    "api:message_list": lambda w: {
+        "mission": w.mission_a.pk,
+        "title": "From the API",
+        "texts": [{"language": "fr", "body": "Bonjour."}],
+        "target_ids": [w.account_a.pk],
+    },
+    "api:message_submit": lambda w: {"version": _version(w.message_a)},
+    "api:message_approve": lambda w: {"version": _version(w.message_a), "comment": "Fine for me."},
+    "api:message_request_changes": lambda w: {"version": _version(w.message_a), "comment": "Shorter, please."},
+    "api:message_reject": lambda w: {"version": _version(w.message_a), "comment": "Not for this account."},
+    "api:delivery_settle": lambda w: {"outcome": "sent"},
+    "api:crisis_list": lambda w: {
+        "title": "Storm",
+        "texts": {"fr": "Restez chez vous."},
+        "scope": {"countries": ["JP"]},
+    },
+    "api:crisis_submit": lambda w: {"version": _version(w.alert)},
+    "api:crisis_approve": lambda w: {"version": _version(w.alert)},
 }
+
+
+def post_kwargs(route: Route) -> dict:
+    """The API takes JSON bodies (a form would get 415 from everyone the view lets in)."""
+    return {"content_type": "application/json"} if route.name.startswith("api:") else {}
 
 
 def data_for(route: Route, world) -> dict:
@@ -252,4 +327,4 @@ def outcome(response) -> str:
             return "2"
         if location.startswith((resolve_url(settings.LOGIN_URL), reverse("admin:login"))):
             return "L"
-    return {403: "F", 404: "N", 405: "M"}.get(status, "A")
+    return {401: "L", 403: "F", 404: "N", 405: "M"}.get(status, "A")
