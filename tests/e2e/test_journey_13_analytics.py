@@ -1,6 +1,6 @@
 """Journey 13: analytics drawn in the browser. An officer opens their mission's dashboard and
 the press office its comparison: each chart is drawn by the vendored Chart.js from the
-page's json_script data (no inline script, no CSP violation), with its table beside it, and
+page's data attributes (no inline script, no CSP violation), with its table beside it, and
 an unknown number reads "unknown", never 0."""
 
 from __future__ import annotations
