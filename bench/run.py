@@ -44,6 +44,7 @@ BENCHMARKS = (
     "ingest",
     "inbox_pages",
     "replies",
+    "analytics_pages",
 )
 # A benchmark that is another one's module with arguments of its own.
 VARIANTS = {"fanout_64": ("fanout", ["--calls", "64"])}
@@ -193,6 +194,7 @@ def table(results: dict[str, dict]) -> list[tuple[str, str, str, str, str]]:
     rows += ingest_rows(results.get("ingest"))
     rows += inbox_page_rows(results.get("inbox_pages"))
     rows += replies_rows(results.get("replies"))
+    rows += analytics_page_rows(results.get("analytics_pages"))
     return rows
 
 
@@ -390,6 +392,43 @@ def inbox_page_rows(pages: dict | None) -> list[tuple[str, str, str, str, str]]:
             "",
         )
     )
+    return rows
+
+
+def analytics_page_rows(pages: dict | None) -> list[tuple[str, str, str, str, str]]:
+    if not pages:
+        return []
+    rows = [
+        (
+            "analytics_pages",
+            f"data: {pages['snapshots']:,} snapshots / {pages['daily_rows']:,} daily rows",
+            f"{pages['generate_seconds']} s to write",
+            "",
+            "",
+        )
+    ]
+    for key, page in pages["pages"].items():
+        if "p95_ms" not in page:
+            rows.append(("analytics_pages", f"{key} p50 / p95 ms", page.get("error", "?"), "p95 <= 150", "NO"))
+            continue
+        rows.append(
+            (
+                "analytics_pages",
+                f"{key} p50 / p95 ms",
+                f"{page['p50_ms']:.0f} / {page['p95_ms']:.0f}",
+                "p95 <= 150",
+                _ok(page["p95_ms"], 150),
+            )
+        )
+        rows.append(
+            (
+                "analytics_pages",
+                f"{key} queries (small -> full)",
+                f"{page.get('queries_small')} -> {page.get('queries')}",
+                "constant",
+                "yes" if page.get("queries_small") == page.get("queries") else "NO",
+            )
+        )
     return rows
 
 

@@ -9,7 +9,7 @@ from conversations.services.inbox import NOTE_MAX, VIEW_NAME_MAX
 from diplomacy_hub.forms import QuickSelect
 from embassies.forms import ListFilterForm
 from embassies.models import Mission
-from embassies.selectors import missions_visible_to
+from embassies.selectors import mission_name_order, missions_visible_to
 from embassies.validators import is_language_code
 from posts.forms import LocalDateTimeField
 
@@ -54,7 +54,7 @@ class InboxFilterForm(ListFilterForm):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mission"].queryset = missions_visible_to(user).order_by("name")
+        self.fields["mission"].queryset = missions_visible_to(user).order_by(mission_name_order("pk"))
 
     def clean_language(self) -> str:
         language = self.cleaned_data["language"].strip().lower()
@@ -94,10 +94,10 @@ class StatusForm(forms.Form):
     def __init__(self, *args, mission: Mission, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["snoozed_until"] = LocalDateTimeField(
-            label=_("Snooze until (%(city)s time)") % {"city": mission.city},
+            label=_("Snooze until (%(city)s time)") % {"city": mission.display_city},
             required=False,
             zone=mission.zone,
-            place=mission.city,
+            place=mission.display_city,
         )
 
 

@@ -3,6 +3,8 @@ the conversations they thread into, and where polling resumes per account and st
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -639,6 +641,25 @@ class KnownAuthor(models.Model):
     @staticmethod
     def normal_key(key: str) -> str:
         return key.strip().lstrip("@").casefold()
+
+    @staticmethod
+    def kind_in(
+        authors: Mapping[tuple[str, str], Iterable[tuple[int | None, str]]],
+        *,
+        network: str,
+        mission_id: int,
+        keys: Iterable[str],
+    ) -> str | None:
+        """The kind of the first listed author among `keys` (handle, id) in `authors`, keyed by
+        network and normal key: the one rule triage and a reply's clearance both apply (a
+        list entry without a mission holds for every mission)."""
+        for key in keys:
+            if not key:
+                continue
+            for list_mission_id, kind in authors.get((network, KnownAuthor.normal_key(key)), ()):
+                if list_mission_id in (None, mission_id):
+                    return kind
+        return None
 
 
 class ServiceTarget(models.Model):

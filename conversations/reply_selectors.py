@@ -10,22 +10,21 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from conversations.lifecycle import REPLY_PENDING, LineState, ReplyState
-from conversations.models import AnswerLine, Conversation, Item, ModerationAction, Reply
+from conversations.models import AnswerLine, Conversation, Item, KnownAuthor, ModerationAction, Reply
 from diplomacy_hub import policy
+from embassies.names import in_reader_language
 from embassies.roles import Role
 from posts.lifecycle import MESSAGE_APPROVED
 from posts.models import Message, Priority
 
-# Tags a conversation carries when its author is on the journalists' or officials' lists.
-LISTED_AUTHOR_TAGS = frozenset({"journalist", "official"})
 
-
-def line_values(conversation: Conversation, item: Item) -> dict[str, str]:
-    """What a line's placeholders become for this conversation, as plain text."""
+def line_values(conversation: Conversation, item: Item, *, language: str) -> dict[str, str]:
+    """What a line's placeholders become for this conversation, as plain text: the mission
+    and its city named in the line's language (the public reads it, not the officer)."""
     mission = conversation.mission
     return {
-        "mission": str(mission.name),
-        "city": str(mission.city),
+        "mission": in_reader_language(mission.name, mission.name_fr, language=language),
+        "city": in_reader_language(mission.city, mission.city_fr, language=language),
         "author": (item.author_name or item.author_handle or "")[:100],
     }
 
@@ -44,8 +43,17 @@ def crisis_alert_active(mission_id: int, *, now=None) -> bool:
 
 
 def author_listed(conversation: Conversation, item: Item) -> bool:
-    """The author is on the journalists' or officials' lists (triage tags the conversation)."""
-    return bool(LISTED_AUTHOR_TAGS.intersection(conversation.tags or []))
+    """The item's author is on the journalists' or officials' lists (KnownAuthor) as they
+    stand now, for the conversation's mission: read from the lists, not from the tags triage
+    left on the conversation, which a person may remove and which miss an author listed
+    after the conversation was triaged."""
+    authors: dict[tuple[str, str], list[tuple[int | None, str]]] = {}
+    for key, mission_id, kind in KnownAuthor.objects.filter(
+        Q(mission__isnull=True) | Q(mission_id=conversation.mission_id), network=item.network
+    ).values_list("key", "mission_id", "kind"):
+        authors.setdefault((item.network, KnownAuthor.normal_key(key)), []).append((mission_id, kind))
+    keys = (item.author_handle, item.author_id)
+    return KnownAuthor.kind_in(authors, network=item.network, mission_id=conversation.mission_id, keys=keys) is not None
 
 
 def replies_of(conversation: Conversation) -> QuerySet[Reply]:

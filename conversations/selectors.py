@@ -14,6 +14,7 @@ from conversations.models import Conversation, Item, KeywordPack, KnownAuthor, N
 from diplomacy_hub import policy
 from embassies.models import Mission
 from embassies.roles import Role
+from embassies.selectors import mission_name_order
 from posts.models import MessageText
 
 EARLIER_EXCHANGES = 20
@@ -290,7 +291,7 @@ def missions_for_triage_rules(user) -> QuerySet[Mission]:
     """The missions for which the user may add rules: all for the press office, their own
     for an officer."""
     if policy.can(user, "triage.edit", None):
-        return Mission.objects.active().order_by("name")
+        return Mission.objects.active().order_by(mission_name_order("pk"))
     if not policy.has_role(user, Role.OFFICER):
         return Mission.objects.none()
-    return policy.scope(user, Mission.objects.active(), mission_field="").order_by("name")
+    return policy.scope(user, Mission.objects.active(), mission_field="").order_by(mission_name_order("pk"))

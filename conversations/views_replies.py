@@ -124,7 +124,7 @@ def reply_write(request: HttpRequest, conversation_id: int) -> HttpResponse:
     text = (data.get("text") or "").strip()
     item = next(item for item in items if str(item.pk) == data["item"])
     if not text and line is not None:
-        text = clearance.fill_line(line.text, selectors.line_values(conversation, item))
+        text = clearance.fill_line(line.text, selectors.line_values(conversation, item, language=line.language))
     draft = replies.ReplyDraft(
         item_id=item.pk,
         text=text,

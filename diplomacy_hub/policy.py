@@ -354,6 +354,8 @@ RULES: dict[str, Rule] = {
     "conversation.note": _may_handle_conversation,
     # Say "I am looking at it" (presence): whoever may see it.
     "conversation.presence": _may_view,
+    # Analytics: everyone with a role, over the missions they may see (policy.scope).
+    "analytics.view": _has_a_role,
     # Saved inbox views: each user's own.
     "inbox_view.save": _has_a_role,
     "inbox_view.delete": lambda user, view: getattr(view, "owner_id", None) == user.pk,

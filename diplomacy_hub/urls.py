@@ -20,6 +20,7 @@ urlpatterns = [
     path("missions/", include("embassies.urls")),
     path("accounts/social/", include("channels.urls")),
     path("conversations/", include("conversations.urls")),
+    path("analytics/", include("analytics.urls")),
     path("global/", include("globaltime.urls")),
     path("api/v1/", include("api.urls")),
     path("feeds/", include("api.urls_feeds")),

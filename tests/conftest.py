@@ -123,7 +123,7 @@ def sandbox_url(sandbox) -> str:
     return sandbox.url
 
 
-QUEUES = ("crisis", "publish", "maintenance", "listen")
+QUEUES = ("crisis", "publish", "maintenance", "listen", "analytics")
 
 
 @pytest.fixture

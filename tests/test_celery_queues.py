@@ -8,7 +8,7 @@ import pytest
 
 from diplomacy_hub.celery import app
 
-QUEUES = ("crisis", "publish", "maintenance", "listen")
+QUEUES = ("crisis", "publish", "maintenance", "listen", "analytics")
 
 
 def test_each_queue_has_its_own_exchange_and_routing_key():

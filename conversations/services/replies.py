@@ -181,7 +181,8 @@ def _level(
     ratio = None
     if line is not None:
         ratio = clearance.edit_ratio(
-            clearance.fill_line(line.text, selectors.line_values(conversation, item)), draft.text
+            clearance.fill_line(line.text, selectors.line_values(conversation, item, language=line.language)),
+            draft.text,
         )
     language = item.language or conversation.language
     level, reasons = policy.reply_clearance(

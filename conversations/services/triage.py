@@ -221,13 +221,7 @@ def triage_text(
 
 
 def _known_author(ruleset: RuleSet, *, network: str, mission_id: int, keys: Iterable[str]) -> str | None:
-    for key in keys:
-        if not key:
-            continue
-        for list_mission_id, kind in ruleset.authors.get((network, KnownAuthor.normal_key(key)), ()):
-            if list_mission_id in (None, mission_id):
-                return kind
-    return None
+    return KnownAuthor.kind_in(ruleset.authors, network=network, mission_id=mission_id, keys=keys)
 
 
 # --- The service clock ------------------------------------------------------------------------

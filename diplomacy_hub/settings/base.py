@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "posts",
     "conversations",
     "demo",
+    "analytics",
     "api",
     "audit",
     "security",
@@ -291,7 +292,7 @@ CELERY_TASK_DEFAULT_QUEUE = "publish"
 # to one queue would land in all three (the crisis worker would take routine work).
 CELERY_TASK_QUEUES = tuple(
     Queue(name, Exchange(name, type="direct"), routing_key=name)
-    for name in ("crisis", "publish", "maintenance", "listen")
+    for name in ("crisis", "publish", "maintenance", "listen", "analytics")
 )
 CELERY_TASK_DEFAULT_EXCHANGE = "publish"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "publish"
@@ -313,6 +314,8 @@ CELERY_TASK_ROUTES = {
     "conversations.moderate_item": {"queue": "publish"},
     # Hearing the public has its own lane: a slow network never delays publishing.
     "conversations.*": {"queue": "listen"},
+    # Reading what publishing achieved: its own lane, never ahead of publishing or listening.
+    "analytics.*": {"queue": "analytics"},
     "security.*": {"queue": "maintenance"},  # an invitation's mail
     "api.*": {"queue": "maintenance"},  # webhooks to the ministry's other systems
 }
@@ -470,6 +473,24 @@ HEALTH_BROKER_TIMEOUT = env.float("HEALTH_BROKER_TIMEOUT", default=1.0)
 # Periodic work, all small and idempotent. Beat only says "look at the database now".
 # The dispatcher tick goes to both publishing queues: whichever worker is up claims the due
 # deliveries (concurrent ticks are harmless), and each tick is also that queue's heartbeat.
+# --- Analytics (analytics/) ---
+ANALYTICS_TICK = env.float("ANALYTICS_TICK", default=300.0)  # seconds between beat's rounds
+# Accounts claimed per round, and the most metric calls one account's task makes per network
+# in one round: what is left waits for the next round (the networks' rate limits are per
+# account; YouTube's daily quota is per project, see ANALYTICS_DAILY_CALLS).
+ANALYTICS_ACCOUNTS_PER_ROUND = env.int("ANALYTICS_ACCOUNTS_PER_ROUND", default=200)
+ANALYTICS_CALLS_PER_ACCOUNT = env.int("ANALYTICS_CALLS_PER_ACCOUNT", default=50)
+# Metric calls per network per UTC day for the whole project (YouTube: 1 unit a call, out of
+# the 10,000 shared with listening). Past it, collection waits for the next day.
+ANALYTICS_DAILY_CALLS = {
+    "twitter": env.int("ANALYTICS_DAILY_CALLS_TWITTER", default=100_000),
+    "facebook": env.int("ANALYTICS_DAILY_CALLS_FACEBOOK", default=100_000),
+    "youtube": env.int("ANALYTICS_DAILY_CALLS_YOUTUBE", default=3_000),
+    "flickr": env.int("ANALYTICS_DAILY_CALLS_FLICKR", default=50_000),
+}
+# A claimed account is taken again after this many seconds if its task never finished.
+ANALYTICS_CLAIM_SECONDS = env.int("ANALYTICS_CLAIM_SECONDS", default=900)
+
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "dispatch-due-crisis": {
         "task": "posts.dispatch_due",
@@ -520,6 +541,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "conversations.poll_due",
         "schedule": LISTEN_TICK,
         "options": {"queue": "listen", "expires": LISTEN_TICK * 2},
+    },
+    # Analytics: claim the accounts with metrics due (followers daily, each delivery at 1 h,
+    # 24 h, 7 d and 30 d), one task each.
+    "analytics-collect-due": {
+        "task": "analytics.collect_due",
+        "schedule": ANALYTICS_TICK,
+        "options": {"queue": "analytics", "expires": ANALYTICS_TICK * 2},
+    },
+    # The weekly reports: hourly, each sent on Monday from 07:00 in its recipient's zone.
+    "analytics-weekly-reports": {
+        "task": "analytics.weekly_reports",
+        "schedule": 3600.0,
+        "options": {"queue": "analytics", "expires": 1800.0},
     },
     # Webhooks whose retry is due (the first attempt is sent right after commit).
     "api-webhooks-due": {

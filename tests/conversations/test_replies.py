@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from channels.models import Network
 from channels.services import adapter_for
-from conversations.models import Conversation, ConversationEvent, Item, RawEvent, Reply
+from conversations.models import Conversation, ConversationEvent, Item, KnownAuthor, RawEvent, Reply
+from conversations.reply_selectors import author_listed
+from conversations.services.clocks import conversations_check_clocks
 from conversations.services.ingest import items_ingest
 from conversations.services.replies import (
     ReplyDraft,
@@ -26,6 +28,7 @@ from conversations.services.replies import (
     reply_send,
     reply_write,
 )
+from embassies.models import Mission
 from tests.conversations.replies_helpers import (
     HELPERS,
     answers,
@@ -149,6 +152,35 @@ def test_a_press_question_needs_the_press_office(hub, tmp_path):
     reply.refresh_from_db()
     assert reply.state == State.RETURNED
     assert not answers(hub, "twitter")
+
+
+def test_a_listed_author_needs_the_press_office_as_the_known_authors_list_stands(hub, tmp_path):
+    """The clearance reads the journalists' and officials' list itself (one home for the
+    idea): a bare tag left on the conversation does not count, an author listed after triage
+    does, for the mission the list entry names or for every mission."""
+    conversation, item = heard_conversation(hub, tmp_path)
+    routine(conversation)
+    Conversation.objects.filter(pk=conversation.pk).update(tags=["journalist"])  # no list entry
+    conversation.refresh_from_db()
+    assert not author_listed(conversation, item)
+
+    other_mission = Mission.objects.exclude(pk=conversation.mission_id).first()
+    entry = KnownAuthor.objects.create(
+        network=item.network,
+        key=f" @{(item.author_handle or item.author_id).upper()}",
+        kind="journalist",
+        mission=other_mission,
+    )
+    assert not author_listed(conversation, item)  # listed for another mission only
+    entry.mission = None
+    entry.save()
+    assert author_listed(conversation, item)
+
+    Conversation.objects.filter(pk=conversation.pk).update(tags=[])
+    line = library_line(text=LINE)
+    text = LINE.format(mission=conversation.mission.name)
+    listed = write(officer("emb-eg-cairo"), conversation, item, text, line_id=line.pk)
+    assert (listed.level, listed.level_reasons) == (2, ["listed_author"])
 
 
 def test_an_edited_line_is_level_0_up_to_15_percent_then_four_eyes(hub, tmp_path):
@@ -318,3 +350,23 @@ def test_many_replies_cleared_at_once_keep_within_the_networks_limit_and_go_once
     waiting = Reply.objects.filter(state=State.QUEUED)
     assert waiting.count() == 20
     assert all(r.next_attempt_at > timezone.now() + timedelta(minutes=10) for r in waiting)
+
+
+def test_a_reply_sent_resolves_the_conversation_and_stops_its_clock(hub, tmp_path):
+    conversation, item = heard_conversation(hub, tmp_path)
+    routine(conversation)
+    past = timezone.now() - timedelta(minutes=5)
+    Conversation.objects.filter(pk=conversation.pk).update(warn_at=past, due_at=past, warned_at=None, escalated_at=None)
+    line = library_line(text=LINE)
+    reply = write(
+        officer("emb-eg-cairo"), conversation, item, LINE.format(mission=conversation.mission.name), line_id=line.pk
+    )
+    assert reply.level == 0
+    assert reply_send(reply_id=reply.pk) == State.SENT
+    conversation.refresh_from_db()
+    assert conversation.status == Conversation.Status.RESOLVED
+
+    conversations_check_clocks(now=timezone.now() + timedelta(days=2))  # the others' clocks run
+    conversation.refresh_from_db()
+    assert (conversation.warned_at, conversation.escalated_at) == (None, None)
+    assert not conversation.events.filter(verb__in=["conversation.clock_warned", "conversation.escalated"]).exists()

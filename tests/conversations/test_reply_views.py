@@ -15,7 +15,9 @@ from django.urls import reverse
 from channels.models import Network
 from conversations.lifecycle import LineState
 from conversations.models import AnswerLine, Conversation, ModerationAction, Reply
+from conversations.reply_selectors import line_values
 from conversations.services.moderation import moderation_apply
+from conversations.services.replies import ReplyDraft, reply_write
 from tests.conversations.replies_helpers import heard_conversation, library_line
 from tests.conversations.test_views import say
 from tests.posts.factories import account, crisis_member, officer, press_officer
@@ -192,3 +194,30 @@ def test_the_private_reply_window_shows_the_hours_left(settings):
     page = logged_in(officer("emb-jp-tokyo")).get(conversation.get_absolute_url()).content.decode()
     assert "Private reply (Facebook Messenger, once per comment, within 7 days):" in page
     assert re.search(r"\d+ hours left", page)
+
+
+def test_a_french_reader_sees_the_missions_french_name_on_the_desks_pages(cairo_x):
+    """The inbox, the conversation, the replies queue and the library name the mission in
+    the reader's language, as the rest of the hub does; a French line names it in French."""
+    conversation = say(cairo_x, "How do I get a visa?")
+    Conversation.objects.filter(pk=conversation.pk).update(category="press", language="en")
+    item = conversation.items.get()
+    reply_write(
+        actor=officer("emb-eg-cairo"),
+        conversation_id=conversation.pk,
+        draft=ReplyDraft(item_id=item.pk, text="We will answer by message.", idempotency_key="fr-names"),
+    )
+    line = library_line(text="Les rendez-vous de {mission} ({city}) se prennent en ligne.", language="fr")
+    AnswerLine.objects.filter(pk=line.pk).update(mission=conversation.mission)
+    client = logged_in(press_officer(), "fr")
+    for url in (
+        reverse("conversations:inbox"),
+        conversation.get_absolute_url(),
+        reverse("conversations:reply_queue"),
+        reverse("conversations:lines"),
+    ):
+        page = client.get(url).content.decode()
+        assert "Ambassade de France en Égypte" in page, url
+        assert "Embassy of France in Egypt" not in page, url
+    values = line_values(conversation, item, language=line.language)
+    assert (values["mission"], values["city"]) == ("Ambassade de France en Égypte", "Le Caire")

@@ -220,3 +220,35 @@ def test_a_reply_to_a_crisis_alert_is_crisis_with_a_half_hour_clock(cairo_x, cai
     conversation = _say(cairo_x, "شكرا", at=THURSDAY_AFTERNOON, answers_post_id="alert")
     assert (conversation.category, conversation.priority) == (Category.CRISIS, Priority.URGENT)
     assert conversation.due_at == THURSDAY_AFTERNOON + timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("status", "extra"),
+    [
+        (Conversation.Status.RESOLVED, {}),
+        (Conversation.Status.CLOSED, {"close_reason": "spam"}),
+        (Conversation.Status.WAITING_FOR_AUTHOR, {}),
+        (Conversation.Status.SNOOZED, {"snoozed_until": "later"}),
+    ],
+    ids=str,
+)
+def test_a_conversation_nobody_owes_an_answer_is_neither_warned_nor_escalated(
+    status, extra, cairo_x, cairo_officer, hq, django_capture_on_commit_callbacks, mail_tasks
+):
+    """Distress at Thursday closing time would be warned, breached and offered to headquarters
+    after hours; resolved, closed, waiting for the author or snoozed, none of it happens."""
+    evening = datetime(2026, 4, 30, 16, 50, tzinfo=CAIRO)
+    conversation = _say(cairo_x, DISTRESS_AR, at=evening)
+    assert conversation.priority <= Priority.URGENT
+    assert conversation.due_at is not None
+    if extra.get("snoozed_until"):
+        extra = {"snoozed_until": conversation.due_at + timedelta(days=3)}
+    with time_machine.travel(evening, tick=False):
+        conversation_set_status(actor=cairo_officer, conversation_id=conversation.pk, status=status, **extra)
+    mail.outbox.clear()
+    for moment in (conversation.warn_at, conversation.due_at + timedelta(hours=2)):
+        tick = _check(moment, django_capture_on_commit_callbacks, mail_tasks)
+        assert (tick.warned, tick.escalated, tick.after_hours) == (0, 0, 0)
+    conversation.refresh_from_db()
+    assert (conversation.warned_at, conversation.escalated_at) == (None, None)
+    assert not mail.outbox

@@ -108,6 +108,10 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "channels:account_check": ("LMMMMM", "LFNFFA"),
     # The conversation desk: like messages, each mission's for its officers, all for headquarters.
     "conversations:inbox": ("LAAAAA", "LMMMMM"),  # scoped list
+    # Analytics: everyone with a role, over the missions they may see.
+    "analytics:overview": ("LAAAAA", "LMMMMM"),  # scoped comparison
+    "analytics:mission": ("LANAAA", "LMMMMM"),  # mission.view
+    "analytics:message": ("LANAAA", "LMMMMM"),  # message.view
     "conversations:detail": ("LANAAA", "LMMMMM"),  # conversation.view
     "conversations:status": ("LMMMMM", "LANAAF"),  # conversation.handle: not administrators
     "conversations:assign": ("LMMMMM", "LANAAF"),

@@ -312,6 +312,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("global time", ("globaltime",)),  # desks, rosters, the calendar's days: read by posts
     ("posts", ("posts", "demo")),
     ("conversations", ("conversations",)),  # beside posts, above it: only the URLs import it
+    ("analytics", ("analytics",)),  # beside the desk: reads posts and channels, only the URLs import it
     ("api", ("api",)),  # the API, feeds and webhooks: reads posts and conversations; only the URLs import it
     ("urls", ("diplomacy_hub.urls", "diplomacy_hub.wsgi", "manage")),
     ("live harness", ("live",)),
@@ -331,6 +332,7 @@ START_UP_CHECKED = (
     "globaltime",
     "posts",
     "conversations",
+    "analytics",
     "api",
     "demo",
     "live",

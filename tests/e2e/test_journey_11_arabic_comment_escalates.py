@@ -1,4 +1,4 @@
-"""Journey 8: the Cairo embassy publishes on X; someone of the sandbox's public asks, in
+"""Journey 11: the Cairo embassy publishes on X; someone of the sandbox's public asks, in
 Arabic, a consular question under that post; X's webhook (signed, from the sandbox) brings
 it to the hub, where it appears in the Cairo inbox, in Arabic, sorted as consular with its
 reply due; nobody answers, the test moves the clock past the target (no sleeping), and the

@@ -1,4 +1,4 @@
-"""Journey 8 (issue 18): the press office plans an electoral silence for Lebanon that would
+"""Journey 10 (issue 18): the press office plans an electoral silence for Lebanon that would
 hold crisis alerts (the page says so and asks again); an officer of the Beirut embassy
 composing a message for a time in that silence is told it would be held, what the day is
 in Lebanon, and, for a time at night, when its audience is awake; the calendar shows the

@@ -1,4 +1,4 @@
-"""Journey 8, answering the public (issue 15), with real workers and the sandbox:
+"""Journey 12, answering the public (issue 15), with real workers and the sandbox:
 
 - an officer in Cairo answers a visa question asked in Arabic with the library's Arabic
   line: level 0, it goes at once, and the public sees it once in the thread;

@@ -1,4 +1,4 @@
-"""Journey 8: the Cairo embassy's inbox, live. The sandbox's public speaks to the Cairo
+"""Journey 9: the Cairo embassy's inbox, live. The sandbox's public speaks to the Cairo
 embassy's X and YouTube accounts (in Arabic, French and English); polls through the real
 adapters and SDKs bring it in. The officer reads the inbox, most urgent first; a new item
 arrives while they read, and the page offers it ("1 conversation is new or changed. Show")

@@ -1,0 +1,118 @@
+"""What publishing achieved, as a time series: one row per account and day (followers),
+one snapshot per delivery and age (1 h, 24 h, 7 d, 30 d after publishing).
+
+A number the network did not give is NULL with a reason code (`unknown`), never 0: a
+network that answered nothing, an account that lost its permission, a metric that is gone.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from channels.models import SocialAccount
+from posts.models import Delivery
+
+
+class Unknown(models.TextChoices):
+    """Why a number is missing (worded for people in analytics.selectors.UNKNOWN_LABELS)."""
+
+    NOT_GIVEN = "not_given", _("The network does not give this number")
+    UNREACHABLE = "unreachable", _("The network did not answer")
+    PERMISSION = "permission", _("The account lost its permission")
+    GONE = "gone", _("The post is gone from the network")
+    RATE_LIMITED = "rate_limited", _("The network's limit was reached")
+
+
+class AccountDaily(models.Model):
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="daily_metrics")
+    day = models.DateField(_("day"))
+    followers = models.PositiveIntegerField(_("followers"), null=True, blank=True)
+    views = models.PositiveBigIntegerField(_("views"), null=True, blank=True)
+    unknown = models.CharField(_("unknown because"), max_length=16, choices=Unknown.choices, blank=True)
+    collected_at = models.DateTimeField(_("collected"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "day"], name="analytics_accountdaily_one_a_day")]
+        indexes = [models.Index(fields=["day", "account"], name="analytics_daily_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day}: {self.followers}"
+
+
+class Age(models.IntegerChoices):
+    """Hours after publishing at which a delivery's numbers are read."""
+
+    HOUR = 1, _("1 hour")
+    DAY = 24, _("24 hours")
+    WEEK = 168, _("7 days")
+    MONTH = 720, _("30 days")
+
+
+class DeliverySnapshot(models.Model):
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="snapshots")
+    # Denormalised from the delivery, so that dashboards group without joining the messages.
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="+")
+    age_hours = models.PositiveSmallIntegerField(_("age"), choices=Age.choices)
+    views = models.PositiveBigIntegerField(_("views"), null=True, blank=True)
+    likes = models.PositiveIntegerField(_("reactions"), null=True, blank=True)
+    comments = models.PositiveIntegerField(_("replies"), null=True, blank=True)
+    shares = models.PositiveIntegerField(_("shares"), null=True, blank=True)
+    unknown = models.CharField(_("unknown because"), max_length=16, choices=Unknown.choices, blank=True)
+    collected_at = models.DateTimeField(_("collected"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "age_hours"], name="analytics_deliverysnapshot_one_per_age")
+        ]
+        # The dashboards read one age over a span of reading times, by account or for all.
+        indexes = [
+            models.Index(fields=["account", "age_hours", "collected_at"], name="analytics_snapshot_account_idx"),
+            models.Index(fields=["age_hours", "collected_at"], name="analytics_snapshot_age_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} +{self.age_hours}h"
+
+
+class NetworkBudget(models.Model):
+    """Metric calls spent per network and UTC day, by every worker together."""
+
+    network = models.CharField(max_length=16)
+    day = models.DateField()
+    calls = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["network", "day"], name="analytics_networkbudget_one_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.network} {self.day}: {self.calls}"
+
+
+class CollectionClaim(models.Model):
+    """An account's collection taken by a task until `until`: a lost task lapses, and the
+    account is taken again in a later round."""
+
+    account = models.OneToOneField(SocialAccount, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    until = models.DateTimeField()
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"{self.account_id} until {self.until}"
+
+
+class WeeklyReport(models.Model):
+    """One person's weekly report for one week (the Monday it covers up to, in their zone):
+    written before the e-mail leaves, so that a second worker or a second tick sends none;
+    `sent_at` stays empty when the mail server failed, and the next tick tries again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "week"], name="analytics_weeklyreport_once_a_week")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.week}"

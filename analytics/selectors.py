@@ -1,0 +1,349 @@
+"""Reading what publishing achieved, for the dashboards: every table is a `Table` (its
+columns and rows), drawn as HTML beside its chart and exported as CSV alike. Each reads
+with a fixed number of queries, whatever the number of rows, and only what the user's
+missions allow (policy.scope).
+
+A number the network did not give is None (shown as "unknown", with the reason where a row
+has one), never 0. Messages are compared on their 24-hour reading: the same age for all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from analytics.models import AccountDaily, Age, DeliverySnapshot, Unknown
+from channels.models import Network, SocialAccount
+from diplomacy_hub import policy
+from embassies.models import Mission
+from posts.models import Delivery, Message
+
+COMPARED_AT = Age.DAY
+AUDIENCE_DAYS = 30
+TOP = 10
+
+
+@dataclass
+class Table:
+    key: str
+    caption: str
+    columns: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)  # one per row, or none
+
+
+def _engagement() -> Any:
+    return Coalesce(Sum("likes"), 0) + Coalesce(Sum("comments"), 0) + Coalesce(Sum("shares"), 0)
+
+
+def _known(total: Any, count: int) -> Any:
+    """A sum over rows of which none had the number is unknown, not 0."""
+    return total if count else None
+
+
+def latest_day(accounts: QuerySet[SocialAccount]) -> date | None:
+    return AccountDaily.objects.filter(account__in=accounts).aggregate(day=Max("day"))["day"]
+
+
+def _week(now: datetime | None = None) -> tuple[datetime, datetime]:
+    now = now or timezone.now()
+    return now - timedelta(days=7), now
+
+
+def _labels(choices: Sequence[tuple[str, Any]]) -> dict[str, str]:
+    return {value: str(label) for value, label in choices}
+
+
+# --- The press office's comparison (and each officer's, over their own missions) ----------
+
+
+def comparison(*, user, now: datetime | None = None) -> dict[str, Any]:
+    """Regions, networks and missions compared: followers on the latest day read, and the
+    week's messages' reactions, replies and shares at 24 hours; the week's top messages."""
+    accounts = policy.scope(user, SocialAccount.objects.all(), mission_field="mission")
+    day = latest_day(accounts)
+    start, _end = _week(now)
+    snapshots = policy.scope(
+        user,
+        DeliverySnapshot.objects.filter(age_hours=COMPARED_AT, collected_at__gte=start),
+        mission_field="account__mission",
+    )
+    daily = AccountDaily.objects.filter(account__in=accounts, day=day)
+    regions = _labels(Mission.Region.choices)
+    networks = _labels(Network.choices)
+
+    def grouped(key: str, labels: dict[str, str], table_key: str, caption: str, column: str) -> Table:
+        path = "account__mission__region" if key == "region" else "account__network"
+        followers = {
+            row["group"]: row
+            for row in daily.values(group=F(path)).annotate(
+                total=Sum("followers"), known=Count("followers"), unknowns=Count("pk", filter=~Q(unknown=""))
+            )
+        }
+        reach = {
+            row["group"]: row
+            for row in snapshots.values(group=F(path)).annotate(
+                messages=Count("delivery__message", distinct=True),
+                total_views=Sum("views"),
+                views_known=Count("views"),
+                engagement=_engagement(),
+                read=Count("pk", filter=Q(unknown="")),
+            )
+        }
+        table = Table(
+            table_key,
+            caption,
+            [column, _("Followers"), _("Accounts unknown"), _("Messages"), _("Views"), _("Reactions, replies, shares")],
+        )
+        for value, label in labels.items():
+            f: dict[str, Any] = dict(followers.get(value) or {})
+            r: dict[str, Any] = dict(reach.get(value) or {})
+            table.rows.append(
+                [
+                    label,
+                    _known(f.get("total"), f.get("known", 0)),
+                    f.get("unknowns", 0),
+                    r.get("messages", 0),
+                    _known(r.get("total_views"), r.get("views_known", 0)),
+                    _known(r.get("engagement"), r.get("read", 0)),
+                ]
+            )
+        return table
+
+    by_region = grouped("region", regions, "regions", _("By region"), _("Region"))
+    by_network = grouped("network", networks, "networks", _("By network"), _("Network"))
+    missions = Table(
+        "missions",
+        _("Missions with the most reactions this week"),
+        [_("Mission"), _("Messages"), _("Views"), _("Reactions, replies, shares")],
+    )
+    for row in (
+        snapshots.filter(unknown="")
+        .values("account__mission__code", "account__mission__name")
+        .annotate(
+            messages=Count("delivery__message", distinct=True),
+            total_views=Sum("views"),
+            views_known=Count("views"),
+            engagement=_engagement(),
+        )
+        .order_by("-engagement", "account__mission__code")[:TOP]
+    ):
+        missions.rows.append(
+            [
+                row["account__mission__name"],
+                row["messages"],
+                _known(row["total_views"], row["views_known"]),
+                row["engagement"],
+            ]
+        )
+        missions.links.append(row["account__mission__code"])
+    top = messages_ranked(snapshots=snapshots, key="top", caption=_("Top messages of the week"), descending=True)
+    return {
+        "day": day,
+        "regions": by_region,
+        "networks": by_network,
+        "missions": missions,
+        "top": top,
+        "regions_chart": bar_chart(by_region, value_column=5),
+        "networks_chart": bar_chart(by_network, value_column=5),
+    }
+
+
+def bar_chart(table: Table, *, value_column: int) -> dict[str, Any]:
+    """A chart's data from a table's first column and one of its numbers (None: unknown)."""
+    return {
+        "labels": [str(row[0]) for row in table.rows],
+        "datasets": [{"label": table.columns[value_column], "data": [row[value_column] for row in table.rows]}],
+    }
+
+
+def messages_ranked(*, snapshots: QuerySet[DeliverySnapshot], key: str, caption: str, descending: bool) -> Table:
+    rows = (
+        snapshots.filter(unknown="")
+        .values("delivery__message_id", "delivery__message__title")
+        .annotate(
+            accounts=Count("delivery__account", distinct=True),
+            total_views=Sum("views"),
+            views_known=Count("views"),
+            total_likes=Sum("likes"),
+            total_comments=Sum("comments"),
+            total_shares=Sum("shares"),
+            engagement=_engagement(),
+        )
+        .order_by("-engagement" if descending else "engagement", "delivery__message_id")[:TOP]
+    )
+    table = Table(
+        key,
+        caption,
+        [
+            _("Message"),
+            _("Accounts"),
+            _("Views"),
+            _("Reactions"),
+            _("Replies"),
+            _("Shares"),
+            _("Reactions, replies, shares"),
+        ],
+    )
+    for row in rows:
+        table.rows.append(
+            [
+                row["delivery__message__title"],
+                row["accounts"],
+                _known(row["total_views"], row["views_known"]),
+                row["total_likes"],
+                row["total_comments"],
+                row["total_shares"],
+                row["engagement"],
+            ]
+        )
+        table.links.append(str(row["delivery__message_id"]))
+    return table
+
+
+# --- A mission's dashboard ---------------------------------------------------------------------
+
+
+def mission_dashboard(*, mission: Mission, now: datetime | None = None) -> dict[str, Any]:
+    """The mission's audience (followers per network per day, 30 days; each account's latest
+    number and why it is unknown), and its best and worst messages of those 30 days."""
+    now = now or timezone.now()
+    first = now.date() - timedelta(days=AUDIENCE_DAYS - 1)
+    accounts = list(SocialAccount.objects.filter(mission=mission).order_by("network", "pk"))
+    rows = list(
+        AccountDaily.objects.filter(account__mission=mission, day__gte=first)
+        .order_by("day")
+        .values("account_id", "account__network", "day", "followers", "unknown")
+    )
+    days = [first + timedelta(days=n) for n in range(AUDIENCE_DAYS)]
+    per_network: dict[str, dict[date, int]] = defaultdict(dict)
+    latest: dict[int, Any] = {}
+    first_known: dict[int, int] = {}
+    for row in rows:
+        if row["followers"] is not None:
+            totals = per_network[row["account__network"]]
+            totals[row["day"]] = totals.get(row["day"], 0) + row["followers"]
+            first_known.setdefault(row["account_id"], row["followers"])
+        latest[row["account_id"]] = row
+    networks = _labels(Network.choices)
+    unknown = _labels(Unknown.choices)
+    series: dict[str, Any] = {
+        "labels": [day.isoformat() for day in days],
+        "datasets": [
+            {"label": networks[network], "data": [totals.get(day) for day in days]}
+            for network, totals in sorted(per_network.items())
+        ],
+    }
+    audience = Table(
+        "audience",
+        _("Audience"),
+        [_("Network"), _("Account"), _("Followers"), _("Change over 30 days"), _("Unknown because")],
+    )
+    for account in accounts:
+        last = latest.get(account.pk)
+        followers = last["followers"] if last else None
+        change = followers - first_known[account.pk] if followers is not None and account.pk in first_known else None
+        reason = unknown.get(last["unknown"], "") if last else _("Not read yet")
+        if last and followers is None and not last["unknown"]:
+            reason = unknown[Unknown.NOT_GIVEN]
+        audience.rows.append(
+            [networks.get(account.network, account.network), account.handle, followers, change, reason]
+        )
+    daily_table = Table("followers", _("Followers per day"), [_("Day"), *[d["label"] for d in series["datasets"]]])
+    for index, day in enumerate(days):
+        daily_table.rows.append([day, *[d["data"][index] for d in series["datasets"]]])
+    snapshots = DeliverySnapshot.objects.filter(
+        account__mission=mission, age_hours=COMPARED_AT, collected_at__gte=now - timedelta(days=AUDIENCE_DAYS)
+    )
+    best = messages_ranked(snapshots=snapshots, key="best", caption=_("Best messages (30 days)"), descending=True)
+    worst = messages_ranked(
+        snapshots=snapshots, key="worst", caption=_("Least read messages (30 days)"), descending=False
+    )
+    return {"series": series, "audience": audience, "followers": daily_table, "best": best, "worst": worst}
+
+
+# --- One message: per account and language, and (a crisis alert) per region ----------------------
+
+
+def message_numbers(*, message: Message) -> dict[str, Any]:
+    deliveries = list(
+        Delivery.objects.filter(message=message)
+        .exclude(state=Delivery.State.CANCELLED)
+        .select_related("account__mission")
+        .order_by("account__mission__region", "account__mission__code", "account__network", "language")
+    )
+    snapshots: dict[int, dict[int, DeliverySnapshot]] = defaultdict(dict)
+    for snapshot in DeliverySnapshot.objects.filter(delivery__message=message):
+        snapshots[snapshot.delivery_id][snapshot.age_hours] = snapshot
+    unknown = _labels(Unknown.choices)
+    networks = _labels(Network.choices)
+    per_account = Table(
+        "accounts",
+        _("Per account and language (latest reading)"),
+        [
+            _("Mission"),
+            _("Network"),
+            _("Language"),
+            _("Read at"),
+            _("Views"),
+            _("Reactions"),
+            _("Replies"),
+            _("Shares"),
+            _("Unknown because"),
+        ],
+    )
+    regions: dict[str, dict[str, Any]] = {}
+    region_labels = _labels(Mission.Region.choices)
+    for delivery in deliveries:
+        taken = snapshots.get(delivery.pk, {})
+        last = taken[max(taken)] if taken else None
+        age = str(Age(last.age_hours).label) if last else ""
+        if last is None:
+            reason = _("Not read yet") if delivery.state == Delivery.State.SENT else _("Not published")
+        else:
+            reason = unknown.get(last.unknown, "")
+        numbers = [last.views, last.likes, last.comments, last.shares] if last else [None] * 4
+        mission = delivery.account.mission
+        per_account.rows.append(
+            [
+                mission.display_name,
+                networks.get(delivery.account.network, ""),
+                delivery.language.upper(),
+                age,
+                *numbers,
+                reason,
+            ]
+        )
+        region = regions.setdefault(mission.region, {"accounts": 0, "reached": 0, "views": None, "engagement": None})
+        region["accounts"] += 1
+        if delivery.state == Delivery.State.SENT:
+            region["reached"] += 1
+        if last is not None and not last.unknown:
+            if last.views is not None:
+                region["views"] = (region["views"] or 0) + last.views
+            region["engagement"] = (region["engagement"] or 0) + sum(
+                v or 0 for v in (last.likes, last.comments, last.shares)
+            )
+    per_region = Table(
+        "regions",
+        _("Reach per region"),
+        [_("Region"), _("Accounts"), _("Published"), _("Views"), _("Reactions, replies, shares")],
+    )
+    for value, row in regions.items():
+        per_region.rows.append(
+            [region_labels.get(value, value), row["accounts"], row["reached"], row["views"], row["engagement"]]
+        )
+    chart = {
+        "labels": [row[0] for row in per_region.rows],
+        "datasets": [{"label": str(gettext_lazy("Views")), "data": [row[3] for row in per_region.rows]}],
+    }
+    return {"accounts": per_account, "regions": per_region, "chart": chart}
