@@ -5,10 +5,12 @@ it. Queued in the caller's transaction, sent after it commits (diplomacy_hub.mai
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 
 from conversations.models import Conversation
 from diplomacy_hub.mail import absolute_url, mail_queue, users_in_groups
 from embassies.roles import Role
+from security.selectors import mail_recipients
 
 
 def tell_mission_desk(conversation: Conversation) -> int:
@@ -31,22 +33,25 @@ def tell_headquarters(conversation: Conversation) -> int:
 
 
 def _tell(conversation: Conversation, *, recipients: list, escalated: bool) -> int:
+    """Worded in each recipient's language (the subject and context are built per language)."""
     mission = conversation.mission
-    subject = (
-        f"Offered to headquarters: a conversation with {mission.name}"
-        if escalated
-        else f"Answer soon: a conversation with {mission.name}"
-    )
-    return mail_queue(
-        subject=subject,
-        template="conversation_clock.txt",
-        context={
+
+    def subject() -> str:
+        words = {"mission": mission.display_name}
+        if escalated:
+            return _("Offered to headquarters: a conversation with %(mission)s") % words
+        return _("Answer soon: a conversation with %(mission)s") % words
+
+    def context() -> dict:
+        return {
             "escalated": escalated,
-            "mission_name": mission.name,
+            "mission_name": mission.display_name,
             "network": conversation.get_network_display(),
             "category": conversation.get_category_display(),
             "due": conversation.due_at.strftime("%Y-%m-%d %H:%M") if conversation.due_at else "—",
             "link": absolute_url(conversation.get_absolute_url()),
-        },
-        recipients=[user.email for user in recipients if user.email],
+        }
+
+    return mail_queue(
+        subject=subject, template="conversation_clock.txt", context=context, recipients=mail_recipients(recipients)
     )

@@ -24,6 +24,7 @@ from conversations.services.desk import conversation_set_status
 from conversations.services.ingest import items_ingest
 from embassies.models import StaffMembership
 from posts.models import Delivery, Message
+from security.models import LanguagePreference
 from tests.conversations.conftest import heard
 from tests.posts.factories import account, approved_message, officer, press_officer
 
@@ -252,3 +253,23 @@ def test_a_conversation_nobody_owes_an_answer_is_neither_warned_nor_escalated(
     conversation.refresh_from_db()
     assert (conversation.warned_at, conversation.escalated_at) == (None, None)
     assert not mail.outbox
+
+
+def test_the_clock_mails_are_worded_in_each_recipients_language(
+    cairo_x, cairo_officer, hq, django_capture_on_commit_callbacks, mail_tasks
+):
+    """The Cairo officer reads the app in French: warned in French, with the mission's
+    French name; headquarters, who never chose, in the site's default (English)."""
+    LanguagePreference.objects.update_or_create(user=cairo_officer, defaults={"language": "fr"})
+    _say(cairo_x, CONSULAR_AR, at=THURSDAY_AFTERNOON)
+
+    _check(datetime(2026, 5, 3, 10, 0, tzinfo=UTC), django_capture_on_commit_callbacks, mail_tasks)
+    warning = mail.outbox[-1]
+    assert "À répondre bientôt\u00a0: une conversation avec Ambassade de France en Égypte" in warning.subject
+    assert "Les trois quarts du délai" in warning.body
+    assert "Three quarters" not in warning.body
+
+    _check(datetime(2026, 5, 3, 12, 0, tzinfo=UTC), django_capture_on_commit_callbacks, mail_tasks)
+    offered = mail.outbox[-1]
+    assert offered.to == ["hq@example.org"]
+    assert "Offered to headquarters: a conversation with Embassy of France in Egypt" in offered.subject
