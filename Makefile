@@ -12,8 +12,12 @@ PY := $(VENV)/bin/python
 # Stamps inside the venv: deleting the venv deletes them; a newer requirements file reinstalls.
 RUN_STAMP := $(VENV)/.installed-requirements
 DEV_STAMP := $(VENV)/.installed-requirements-dev
+# French is the catalogue every new string is translated into first; the other languages of
+# the ministry's website follow it (Arabic is read right to left).
+LOCALES := fr es de ar
 PO := locale/fr/LC_MESSAGES/django.po
-MO := locale/fr/LC_MESSAGES/django.mo
+POS := $(foreach l,$(LOCALES),locale/$(l)/LC_MESSAGES/django.po)
+MOS := $(POS:.po=.mo)
 ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -27,7 +31,7 @@ help:
 	@echo "make typecheck mypy with the Django plugin on the policy, services and selectors"
 	@echo "make fmt       ruff format, then ruff's safe automatic fixes (imports, upgrades)"
 	@echo "make migrate   apply database migrations"
-	@echo "make messages  update the French catalogue from the code, then compile it"
+	@echo "make messages  update the catalogues (fr, es, de, ar) from the code, then compile them"
 	@echo "make bench     run the benchmarks"
 	@echo "make drill     run the fault drill against real processes"
 	@echo "make screenshots  run the browser journeys and refresh the README's screenshots"
@@ -68,8 +72,8 @@ export WRITE_DOTENV
 .env: | $(RUN_STAMP)
 	$(PY) -c "$$WRITE_DOTENV"
 
-# The compiled catalogue is committed, so a machine without GNU gettext still runs in French.
-$(MO): $(PO)
+# The compiled catalogues are committed, so a machine without GNU gettext still runs in every language.
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
 	@if command -v msgfmt >/dev/null; then \
 		echo "msgfmt --check -o $@ $<"; msgfmt --check -o $@ $<; \
 	else \
@@ -85,7 +89,7 @@ run: export WEB_PORT := $(WEB_PORT)
 run: export SANDBOX_PORT := $(SANDBOX_PORT)
 run: export SITE_URL ?= http://127.0.0.1:$(WEB_PORT)
 run: export SANDBOX_URL ?= http://127.0.0.1:$(SANDBOX_PORT)
-run: $(RUN_STAMP) .env $(MO)
+run: $(RUN_STAMP) .env $(MOS)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
@@ -137,12 +141,12 @@ else:
 endef
 export CHECK_SERVICES
 
-test: $(DEV_STAMP) $(MO)
+test: $(DEV_STAMP) $(MOS)
 	@$(PY) -c "$$CHECK_SERVICES"
 	$(PY) -m pytest $(ARGS)
 
 # The browser journeys, saving the README's screenshots into docs/screenshots.
-screenshots: $(DEV_STAMP) $(MO)
+screenshots: $(DEV_STAMP) $(MOS)
 	UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/e2e -p no:randomly $(ARGS)
 
 # --- Everyday targets ---------------------------------------------------------------------
@@ -165,9 +169,9 @@ migrate: $(RUN_STAMP) .env
 
 messages: $(RUN_STAMP)
 	@command -v xgettext >/dev/null || { echo "make messages needs GNU gettext (apt-get install gettext)." >&2; exit 1; }
-	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --ignore=node_modules --ignore=tests \
+	$(PY) manage.py makemessages $(foreach l,$(LOCALES),-l $(l)) --ignore=.venv --ignore=var --ignore=node_modules --ignore=tests \
 		--add-location=file --no-obsolete
-	msgfmt --check -o $(MO) $(PO)
+	@for po in $(POS); do echo "msgfmt --check -o $${po%.po}.mo $$po"; msgfmt --check -o $${po%.po}.mo $$po; done
 
 # The benchmarks (docs/benchmarks.md): fan-out, pages under a year of data, scheduling
 # precision. On the embedded default, or on PostgreSQL and Redis when DATABASE_URL and

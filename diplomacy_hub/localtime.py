@@ -15,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 # Every date typed or asked for (fields, filters, the calendar) lies within these: far from
@@ -30,9 +31,15 @@ def hq_zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.HEADQUARTERS_TIME_ZONE)
 
 
+# Headquarters' city, named in the reader's language ("París", "باريس"); a mission's city
+# comes from its own names (Mission.display_city).
+_CITIES = {"Paris": gettext_noop("Paris")}
+
+
 def zone_city(zone: zoneinfo.ZoneInfo | str) -> str:
     """ "Paris" for Europe/Paris, "New York" for America/New_York: how people name a zone."""
-    return str(zone).rsplit("/", 1)[-1].replace("_", " ")
+    city = str(zone).rsplit("/", 1)[-1].replace("_", " ")
+    return gettext(_CITIES[city]) if city in _CITIES else city
 
 
 def hq_place() -> str:

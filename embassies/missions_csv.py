@@ -1,10 +1,14 @@
 """Reads the ministry's list of missions (embassies/data/missions.csv): the columns of
-the shared data README, plus `name_fr` and `city_fr`, the names French readers see."""
+the shared data README, plus `name_fr` and `city_fr`, the names French readers see; and
+the names Spanish, German and Arabic readers see (embassies/data/mission_names.csv, by
+code: the ministry's usual forms, "Embajada de Francia en Egipto", "Französische Botschaft
+in Kairo", "سفارة فرنسا في مصر")."""
 
 import csv
 from pathlib import Path
 
 MISSIONS_CSV = Path(__file__).resolve().parent / "data" / "missions.csv"
+MISSION_NAMES_CSV = Path(__file__).resolve().parent / "data" / "mission_names.csv"
 
 
 def read_missions(path: Path = MISSIONS_CSV) -> list[dict]:
@@ -25,3 +29,9 @@ def read_missions(path: Path = MISSIONS_CSV) -> list[dict]:
             }
             for row in csv.DictReader(handle)
         ]
+
+
+def read_mission_names(path: Path = MISSION_NAMES_CSV) -> dict[str, dict[str, str]]:
+    """By mission code: `name_es`, `name_de`, `name_ar`, `city_es`, `city_de`, `city_ar`."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {row.pop("code"): row for row in csv.DictReader(handle)}

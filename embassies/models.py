@@ -127,12 +127,12 @@ class Mission(models.Model):
     @property
     def display_name(self) -> str:
         """The mission's name in the reader's language."""
-        return in_reader_language(self.name, self.name_fr)
+        return in_reader_language(self.name, self.name_fr, code=self.code)
 
     @property
     def display_city(self) -> str:
         """The host city's name in the reader's language ("Le Caire", "Cairo")."""
-        return in_reader_language(self.city, self.city_fr)
+        return in_reader_language(self.city, self.city_fr, code=self.code, field="city")
 
     @property
     def mission_id(self) -> int | None:

@@ -16,24 +16,63 @@ from django.conf.locale import LANG_INFO
 from django.utils import translation
 from django.utils.translation import get_language
 
-from embassies.missions_csv import read_missions
+from embassies.missions_csv import read_mission_names, read_missions
 
 # Where ISO's name is an official or inverted form, the name a reader expects, per language.
 COUNTRY_NAMES: dict[str, dict[str, str]] = {
-    "BN": {"en": "Brunei", "fr": "Brunei"},
-    "BY": {"en": "Belarus", "fr": "Biélorussie"},
-    "CD": {"en": "Democratic Republic of the Congo", "fr": "République démocratique du Congo"},
-    "CG": {"en": "Republic of the Congo", "fr": "Congo"},
-    "GQ": {"en": "Equatorial Guinea", "fr": "Guinée équatoriale"},
-    "PS": {"en": "Palestinian Territories", "fr": "Territoires palestiniens"},
-    "RU": {"en": "Russia", "fr": "Russie"},
-    "SR": {"en": "Suriname", "fr": "Suriname"},
-    "SV": {"en": "El Salvador", "fr": "Salvador"},
-    "VA": {"en": "Holy See", "fr": "Saint-Siège"},
-    "VE": {"en": "Venezuela", "fr": "Venezuela"},
-    "VN": {"en": "Vietnam", "fr": "Viêt Nam"},
+    "BN": {"en": "Brunei", "fr": "Brunei", "es": "Brunéi", "de": "Brunei", "ar": "بروناي"},
+    "BY": {"en": "Belarus", "fr": "Biélorussie", "es": "Bielorrusia", "de": "Belarus", "ar": "بيلاروس"},
+    "CD": {
+        "en": "Democratic Republic of the Congo",
+        "fr": "République démocratique du Congo",
+        "es": "República Democrática del Congo",
+        "de": "Demokratische Republik Kongo",
+        "ar": "جمهورية الكونغو الديمقراطية",
+    },
+    "CG": {
+        "en": "Republic of the Congo",
+        "fr": "Congo",
+        "es": "República del Congo",
+        "de": "Republik Kongo",
+        "ar": "جمهورية الكونغو",
+    },
+    "GQ": {
+        "en": "Equatorial Guinea",
+        "fr": "Guinée équatoriale",
+        "es": "Guinea Ecuatorial",
+        "de": "Äquatorialguinea",
+        "ar": "غينيا الاستوائية",
+    },
+    "PS": {
+        "en": "Palestinian Territories",
+        "fr": "Territoires palestiniens",
+        "es": "Territorios Palestinos",
+        "de": "Palästinensische Gebiete",
+        "ar": "الأراضي الفلسطينية",
+    },
+    "RU": {"en": "Russia", "fr": "Russie", "es": "Rusia", "de": "Russland", "ar": "روسيا"},
+    "SR": {"en": "Suriname", "fr": "Suriname", "es": "Surinam", "de": "Suriname", "ar": "سورينام"},
+    "SV": {"en": "El Salvador", "fr": "Salvador", "es": "El Salvador", "de": "El Salvador", "ar": "السلفادور"},
+    "VA": {"en": "Holy See", "fr": "Saint-Siège", "es": "Santa Sede", "de": "Heiliger Stuhl", "ar": "الكرسي الرسولي"},
+    "VE": {"en": "Venezuela", "fr": "Venezuela", "es": "Venezuela", "de": "Venezuela", "ar": "فنزويلا"},
+    "VN": {"en": "Vietnam", "fr": "Viêt Nam", "es": "Vietnam", "de": "Vietnam", "ar": "فيتنام"},
+    # Where a catalogue keeps the official form, or lacks the name.
+    "HU": {"en": "Hungary", "fr": "Hongrie", "es": "Hungría", "de": "Ungarn", "ar": "المجر"},
+    "IR": {"en": "Iran", "fr": "Iran", "es": "Irán", "de": "Iran", "ar": "إيران"},
+    "KM": {"en": "Comoros", "fr": "Comores", "es": "Comoras", "de": "Komoren", "ar": "جزر القمر"},
+    "KR": {"en": "South Korea", "fr": "Corée du Sud", "es": "Corea del Sur", "de": "Südkorea", "ar": "كوريا الجنوبية"},
+    "MD": {
+        "en": "Moldova",
+        "fr": "Moldavie",
+        "es": "Moldavia",
+        "de": "Moldau",
+        "ar": "مولدوفا",
+    },  # ar: not the Maldives
+    "LA": {"en": "Laos", "fr": "Laos", "es": "Laos", "de": "Laos", "ar": "لاوس"},
+    "SY": {"en": "Syria", "fr": "Syrie", "es": "Siria", "de": "Syrien", "ar": "سوريا"},
+    "TR": {"en": "Türkiye", "fr": "Turquie", "es": "Turquía", "de": "Türkei", "ar": "تركيا"},
     # Not assigned by ISO 3166-1, so in no catalogue.
-    "XK": {"en": "Kosovo", "fr": "Kosovo"},
+    "XK": {"en": "Kosovo", "fr": "Kosovo", "es": "Kosovo", "de": "Kosovo", "ar": "كوسوفو"},
 }
 
 # Words a sort ignores, so that "Ambassade de France au Brésil" sorts beside "Ambassade de
@@ -47,9 +86,34 @@ def reader_language(language: str | None = None) -> str:
     return (language or get_language() or "en").split("-")[0].lower()
 
 
-def in_reader_language(english: str, french: str, *, language: str | None = None) -> str:
-    """`french` for a French reader when there is one, else `english`."""
-    return french if french and reader_language(language) == "fr" else english
+# The languages whose mission names are in embassies/data/mission_names.csv.
+OTHER_NAME_LANGUAGES = ("es", "de", "ar")
+
+
+@cache
+def _other_names() -> dict[str, dict[str, str]]:
+    return read_mission_names()
+
+
+def in_reader_language(
+    english: str, french: str, *, code: str = "", field: str = "name", language: str | None = None
+) -> str:
+    """A mission's name (or city, `field="city"`) for the reader: `french` for a French
+    reader, the data file's form for a Spanish, German or Arabic one (by the mission's
+    `code`), else `english`, which also stands in for a name that is missing."""
+    reader = reader_language(language)
+    if reader == "fr":
+        return french or english
+    if code and reader in OTHER_NAME_LANGUAGES:
+        return _other_names().get(code, {}).get(f"{field}_{reader}") or english
+    return english
+
+
+def codes_named(query: str) -> list[str]:
+    """The codes of the missions whose Spanish, German or Arabic name or city contains
+    `query` (the names the database does not hold), case and accents as typed."""
+    folded = query.casefold()
+    return [code for code, names in _other_names().items() if any(folded in name.casefold() for name in names.values())]
 
 
 @cache
@@ -82,7 +146,7 @@ def _language_catalogue(language: str) -> gettext.NullTranslations:
 
 def language_name(code: str, language: str | None = None) -> str:
     """A language's name for the reader, as it reads inside a sentence: "Arabic" in English,
-    "arabe" in French (where names of languages take no capital): Django's names first,
+    "arabe" in French and "árabe" in Spanish (where names of languages take no capital): Django's names first,
     then ISO 639's, else the code itself."""
     reader = reader_language(language)
     info = LANG_INFO.get(code)
@@ -92,7 +156,7 @@ def language_name(code: str, language: str | None = None) -> str:
     else:
         iso = pycountry.languages.get(alpha_2=code) if code else None
         name = _language_catalogue(reader).gettext(iso.name) if iso else (code or "?")
-    return name[:1].lower() + name[1:] if reader == "fr" else name
+    return name[:1].lower() + name[1:] if reader in ("fr", "es") else name
 
 
 def sort_key(name: str) -> str:

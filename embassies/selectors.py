@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from diplomacy_hub import policy
 from diplomacy_hub.ids import parse_slug
 from embassies.models import Mission, StaffMembership
-from embassies.names import by_name
+from embassies.names import by_name, codes_named
 from embassies.roles import Role
 
 
@@ -40,6 +40,7 @@ def mission_list(
             | Q(city_fr__icontains=query)
             | Q(code__icontains=query)
             | Q(country_code__iexact=query)
+            | Q(code__in=codes_named(query))
         )
     if with_counts:
         missions = missions.annotate(
@@ -55,7 +56,7 @@ def mission_name_order(path: str = "mission") -> Case:
     `by_name` sorts it (accents and case folded, linking words ignored), which SQL cannot:
     each mission's rank among all of them. `path` leads from the rows to their mission
     ("account__mission"; "pk" for missions themselves). One small query (271 names)."""
-    ranked = by_name(Mission.objects.only("pk", "name", "name_fr"))
+    ranked = by_name(Mission.objects.only("pk", "code", "name", "name_fr"))
     return Case(
         *[When(**{path: mission.pk}, then=Value(rank)) for rank, mission in enumerate(ranked)],
         default=Value(len(ranked)),

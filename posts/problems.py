@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from channels import problems as network_problems
 from channels.problems import accounts_param, accounts_words, display_language, join_words
+from embassies import names
 from posts.models import Message
 
 __all__ = [
@@ -57,6 +58,10 @@ MESSAGE_PROBLEMS: dict[str, Promise] = {
     ),
     "texts.languages_missing": gettext_lazy(
         "No text in %(languages)s: followers who read only %(languages)s will not get this message."
+    ),
+    # Told offline by posts.language: a warning, the officer may know better.
+    "texts.language_mismatch": gettext_lazy(
+        "This %(language)s text looks like %(detected)s: check that it is in the right language."
     ),
     "time.desired_passed": gettext_lazy(
         "The desired time has passed: the reviewer will choose a new time or publish it at once."
@@ -132,6 +137,7 @@ WORDING = network_problems.WORDING.extended(
     MESSAGE_PROBLEMS,
     {
         "message_state": _state_label,
+        "detected": names.language_name,
         "kinds": lambda kinds: join_words([str(PERSONAL_DATA_KINDS.get(kind, kind)) for kind in kinds]),
         "names": lambda items: ", ".join(f"{{{item}}}" for item in items),
     },

@@ -32,6 +32,7 @@ from channels.services import adapter_for
 from embassies import names
 from posts import problems as wording
 from posts.draft import Draft, DraftMedia, DraftTarget, draft_of
+from posts.language import looks_like
 from posts.lifecycle import MESSAGE_BEFORE_APPROVAL
 from posts.models import Delivery
 
@@ -207,6 +208,7 @@ def _text_problems(draft: Draft) -> list[MessageProblem]:
                     "texts.variant_without_main", where, field="texts", language=text.language, network=text.network
                 )
             )
+    problems.extend(_language_problems(draft))
     if draft.is_crisis:
         if base and not set(base) & set(CRISIS_FALLBACK_LANGUAGES):
             problems.append(MessageProblem("texts.crisis_needs_fr_en", field="texts"))
@@ -226,6 +228,26 @@ def _text_problems(draft: Draft) -> list[MessageProblem]:
         problems.append(
             MessageProblem("texts.languages_missing", {"languages": missing}, field="texts", blocking=False)
         )
+    return problems
+
+
+def _language_problems(draft: Draft) -> list[MessageProblem]:
+    """A text that is clearly in another language than its tab ("this Arabic text looks
+    like English"): a warning before submitting, never a refusal."""
+    problems: list[MessageProblem] = []
+    for text in draft.texts:
+        detected = looks_like(text.body, text.language)
+        if detected:
+            problems.append(
+                MessageProblem(
+                    "texts.language_mismatch",
+                    {"language": text.language, "detected": detected, "network": text.network},
+                    field="texts",
+                    language=text.language,
+                    network=text.network,
+                    blocking=False,
+                )
+            )
     return problems
 
 

@@ -141,6 +141,7 @@ def calendar_days(
             "title",
             "state",
             "priority",
+            "mission__code",
             "mission__name",
             "mission__name_fr",
             "mission__city",

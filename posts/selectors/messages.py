@@ -268,8 +268,8 @@ class MissionOption(NamedTuple):
 def missions_for_filters(*, user) -> list[MissionOption]:
     """The missions a list page may be filtered by: those the user may see, by name in the
     reader's language (as plain pairs: 271 of them are read on every list page)."""
-    rows = missions_visible_to(user).values_list("pk", "name", "name_fr")
-    options = [MissionOption(pk, in_reader_language(name, name_fr)) for pk, name, name_fr in rows]
+    rows = missions_visible_to(user).values_list("pk", "name", "name_fr", "code")
+    options = [MissionOption(pk, in_reader_language(name, name_fr, code=code)) for pk, name, name_fr, code in rows]
     return sorted(options, key=lambda option: sort_key(option.name))
 
 

@@ -35,8 +35,11 @@
       tab.addEventListener("click", function () { select(i, false); });
       tab.addEventListener("keydown", function (event) {
         var next = null;
-        if (event.key === "ArrowRight") next = (i + 1) % tabs.length;
-        else if (event.key === "ArrowLeft") next = (i - 1 + tabs.length) % tabs.length;
+        // Right to left (Arabic), the next tab is the one on the left.
+        var forward = getComputedStyle(list).direction === "rtl" ? "ArrowLeft" : "ArrowRight";
+        var back = forward === "ArrowLeft" ? "ArrowRight" : "ArrowLeft";
+        if (event.key === forward) next = (i + 1) % tabs.length;
+        else if (event.key === back) next = (i - 1 + tabs.length) % tabs.length;
         else if (event.key === "Home") next = 0;
         else if (event.key === "End") next = tabs.length - 1;
         if (next !== null) {

@@ -65,6 +65,15 @@ def _live_server_helper(request):
     server._live_server_modified_settings.disable()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _language_model_read_at_boot():
+    """The live server, like the web process at boot (diplomacy_hub/wsgi.py), has the
+    language detector's model read before its first request."""
+    from posts.language import warm
+
+    warm()
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """Debian's Chromium, launched once for the session. Missing: the journeys fail."""

@@ -1,5 +1,7 @@
 """Missions, countries and cities in the reader's language, sorted as a reader expects."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -39,18 +41,23 @@ def test_a_mission_speaks_the_readers_language():
         assert (str(cairo), cairo.display_city, cairo.country_name) == ("Embassy of France in Egypt", "Cairo", "Egypt")
 
 
-@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("language", ["en", "fr", "es", "de", "ar"])
 def test_no_country_shows_an_iso_official_form(language):
     """ISO's inverted forms ("Congo, The Democratic Republic of the") are never shown."""
     codes = {row["country_code"] for row in read_missions()}
     names = {code: country_name(code, language) for code in codes}
-    assert not [name for name in names.values() if "," in name or "(" in name]
+    assert not [name for name in names.values() if "," in name or "(" in name or "،" in name]
     assert all(name != code for code, name in names.items())
+    if language == "ar":  # every name in Arabic script, none left in English
+        assert not [name for name in names.values() if re.search("[A-Za-z]", name)]
     assert (
         country_name("CD", language)
         == {
             "en": "Democratic Republic of the Congo",
             "fr": "République démocratique du Congo",
+            "es": "República Democrática del Congo",
+            "de": "Demokratische Republik Kongo",
+            "ar": "جمهورية الكونغو الديمقراطية",
         }[language]
     )
 
@@ -116,3 +123,44 @@ def test_the_compose_form_labels_each_text_in_the_readers_language(client):
     assert "Texte en français" in html
     assert "Texte en arabe" in html
     assert "Heure souhaitée (Le Caire)" in html
+
+
+# --- Spanish, German and Arabic readers: the names of embassies/data/mission_names.csv -----------
+
+
+def test_every_mission_has_its_name_and_city_in_spanish_german_and_arabic():
+    from embassies.missions_csv import read_mission_names
+
+    names = read_mission_names()
+    assert set(names) == {row["code"] for row in read_missions()}
+    for code, row in names.items():
+        assert all(row.values()), code
+        # Arabic script, but for the acronyms of an organisation (FAO).
+        assert not re.search("[A-Za-z]", re.sub(r"\(.*\)", "", row["name_ar"] + row["city_ar"])), code
+
+
+@pytest.mark.parametrize(
+    ("language", "name", "city"),
+    [
+        ("es", "Embajada de Francia en Egipto", "El Cairo"),
+        ("de", "Französische Botschaft in Kairo", "Kairo"),
+        ("ar", "سفارة فرنسا في مصر", "القاهرة"),
+        ("fr", "Ambassade de France en Égypte", "Le Caire"),
+        ("en", "Embassy of France in Egypt", "Cairo"),
+    ],
+)
+def test_a_reader_sees_the_mission_in_their_language(language, name, city):
+    cairo = Mission.objects.get(code="emb-eg-cairo")
+    with translation.override(language):
+        assert (cairo.display_name, cairo.display_city) == (name, city)
+
+
+@pytest.mark.parametrize(("language", "query"), [("es", "Egipto"), ("de", "Kairo"), ("ar", "مصر")])
+def test_the_missions_page_finds_a_mission_by_its_name_in_the_readers_language(client, language, query):
+    user = UserFactory(roles=[Role.PRESS_OFFICE])
+    force_verified_login(client, user)
+    client.cookies["django_language"] = language
+    page = client.get(reverse("embassies:mission_list"), {"q": query}).text
+    with translation.override(language):
+        assert Mission.objects.get(code="emb-eg-cairo").display_name in page
+        assert Mission.objects.get(code="emb-jp-tokyo").display_name not in page

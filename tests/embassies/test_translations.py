@@ -1,15 +1,30 @@
-"""The French catalogue: complete, and compiled (the committed django.mo matches django.po)."""
+"""The catalogues (French, Spanish, German, Arabic): complete, compiled (each committed
+django.mo matches its django.po), placeholders kept, and each language's plural rule."""
 
 import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.utils import translation
 
-PO_FILE = Path(settings.BASE_DIR) / "locale" / "fr" / "LC_MESSAGES" / "django.po"
-PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[sdif]")
+# Every language of settings.LANGUAGES but English (the msgids) has a catalogue.
+LANGUAGES = ("fr", "es", "de", "ar")
+PO_FILES = {code: Path(settings.BASE_DIR) / "locale" / code / "LC_MESSAGES" / "django.po" for code in LANGUAGES}
+PO_FILE = PO_FILES["fr"]
+PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[sdif]|\{\w*\}")
+POSITIONAL = re.compile(r"%[sdif]")
+PLURAL_FORMS = {
+    "fr": "nplurals=2; plural=(n > 1);",
+    "es": "nplurals=2; plural=(n != 1);",
+    "de": "nplurals=2; plural=(n != 1);",
+    # Zero, one, two, a few (3-10), many (11-99), and the rest (100, 101, 102...).
+    "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);",
+}
+# A number that selects each plural form, in the order of the forms.
+FORM_SAMPLES = {"fr": (1, 2), "es": (1, 2), "de": (1, 2), "ar": (0, 1, 2, 3, 11, 100)}
 
 
 @dataclass
@@ -52,43 +67,69 @@ def read_po(path: Path) -> list[Entry]:
     return [entry for entry in entries if entry.msgid]  # the header has an empty msgid
 
 
-ENTRIES = read_po(PO_FILE)
+CATALOGUES = {code: read_po(path) for code, path in PO_FILES.items()}
+ENTRIES = CATALOGUES["fr"]
+
+
+def _header(code: str) -> str:
+    return PO_FILES[code].read_text(encoding="utf-8").split("\n\n", 1)[0]
 
 
 def test_the_catalogue_has_entries():
     assert len(ENTRIES) > 100
 
 
-def test_every_string_is_translated_and_none_is_fuzzy():
-    untranslated = [e.msgid for e in ENTRIES if e.fuzzy or not all(e.msgstr.values()) or not e.msgstr]
-    assert not untranslated, f"Translate these in {PO_FILE} (then `make messages` / compile): {untranslated}"
+def test_every_language_of_the_settings_has_a_catalogue():
+    assert {code for code, _ in settings.LANGUAGES} == {"en", *LANGUAGES}
 
 
-def test_translations_keep_their_placeholders():
-    """A French plural form may drop the number ("un compte"), never add a placeholder."""
-    for entry in ENTRIES:
+@pytest.mark.parametrize("code", LANGUAGES[1:])
+def test_every_catalogue_has_the_french_msgids(code):
+    """`make messages` updates every catalogue: one left behind would show English."""
+    french = {(e.msgctxt, e.msgid) for e in ENTRIES}
+    other = {(e.msgctxt, e.msgid) for e in CATALOGUES[code]}
+    assert french - other == set(), f"Run `make messages`; missing in {code}: {sorted(french - other)[:10]}"
+    assert other - french == set(), f"Run `make messages`; stale in {code}: {sorted(other - french)[:10]}"
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_string_is_translated_and_none_is_fuzzy(code):
+    entries = CATALOGUES[code]
+    untranslated = [e.msgid for e in entries if e.fuzzy or not all(e.msgstr.values()) or not e.msgstr]
+    assert not untranslated, f"Translate these in {PO_FILES[code]} (then `make messages`): {untranslated}"
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_translations_keep_their_placeholders(code):
+    """A plural form for one (or two) may drop a named number ("un compte", "حسابان"), never
+    add a placeholder; the form for many keeps them all; a positional %d is in every form
+    (Python's % would raise on a string without it)."""
+    for entry in CATALOGUES[code]:
         allowed = set(PLACEHOLDER.findall(entry.msgid + entry.msgid_plural))
+        positional = set(POSITIONAL.findall(entry.msgid + entry.msgid_plural))
         for msgstr in entry.msgstr.values():
-            assert set(PLACEHOLDER.findall(msgstr)) <= allowed, entry.msgid
-        if not entry.msgid_plural:
-            assert set(PLACEHOLDER.findall(entry.msgstr[0])) == allowed, entry.msgid
+            assert set(PLACEHOLDER.findall(msgstr)) <= allowed, (code, entry.msgid, msgstr)
+            assert positional <= set(POSITIONAL.findall(msgstr)), (code, entry.msgid, msgstr)
+        last = entry.msgstr[max(entry.msgstr)]
+        assert set(PLACEHOLDER.findall(last)) == allowed, (code, entry.msgid, last)
 
 
-def test_the_compiled_catalogue_matches_the_po_file():
-    """Fails when django.po changed but django.mo was not compiled (`make run` compiles)."""
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_the_compiled_catalogue_matches_the_po_file(code):
+    """Fails when django.po changed but django.mo was not compiled (`make messages`)."""
     stale = []
-    with translation.override("fr"):
-        for entry in ENTRIES:
+    with translation.override(code):
+        for entry in CATALOGUES[code]:
             if entry.msgid_plural:
-                got = [translation.ngettext(entry.msgid, entry.msgid_plural, n) for n in (1, 2)]
-                expected = [entry.msgstr[0], entry.msgstr[1]]
+                got = [translation.ngettext(entry.msgid, entry.msgid_plural, n) for n in FORM_SAMPLES[code]]
+                expected = [entry.msgstr[form] for form in range(len(FORM_SAMPLES[code]))]
             elif entry.msgctxt is not None:
                 got, expected = translation.pgettext(entry.msgctxt, entry.msgid), entry.msgstr[0]
             else:
                 got, expected = translation.gettext(entry.msgid), entry.msgstr[0]
             if got != expected:
                 stale.append(entry.msgid)
-    assert not stale, f"django.mo is older than django.po; compile it (make messages): {stale}"
+    assert not stale, f"{code}/django.mo is older than its django.po; compile it (make messages): {stale}"
 
 
 def test_french_punctuation_keeps_its_no_break_space():
@@ -99,16 +140,27 @@ def test_french_punctuation_keeps_its_no_break_space():
     assert not bad, bad
 
 
-def test_the_catalogue_keeps_its_header_and_the_french_plural_rule():
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_the_catalogue_keeps_its_header_and_its_plural_rule(code):
     """msgcat of two catalogues (a merge) leaves a fuzzy header with "#-#-#" marks and each
-    file's Plural-Forms; the header stays clean, and zero is singular in French."""
-    header = PO_FILE.read_text(encoding="utf-8").split("\n\n", 1)[0]
+    file's Plural-Forms; the header stays clean, with the language's own rule."""
+    header = _header(code)
     assert "fuzzy" not in header
     assert "#-#-#" not in header
-    assert '"Plural-Forms: nplurals=2; plural=(n > 1);\\n"' in header
-    plural = next(entry for entry in ENTRIES if entry.msgid_plural)
+    assert f'"Language: {code}\\n"' in header
+    assert PLURAL_FORMS[code] in header.replace('"\n"', "")
+    entries = [entry for entry in CATALOGUES[code] if entry.msgid_plural]
+    assert all(len(entry.msgstr) == len(FORM_SAMPLES[code]) for entry in entries)
+
+
+def test_zero_is_singular_in_french_and_has_its_own_form_in_arabic():
+    french = next(entry for entry in ENTRIES if entry.msgid_plural)
     with translation.override("fr"):
-        assert translation.ngettext(plural.msgid, plural.msgid_plural, 0) == plural.msgstr[0]
+        assert translation.ngettext(french.msgid, french.msgid_plural, 0) == french.msgstr[0]
+    arabic = next(entry for entry in CATALOGUES["ar"] if entry.msgid == "%(counter)s account")
+    with translation.override("ar"):
+        said = [translation.ngettext(arabic.msgid, arabic.msgid_plural, n) % {"counter": n} for n in (1, 2, 5, 11, 101)]
+    assert said == ["حساب واحد", "حسابان", "5 حسابات", "11 حسابًا", "101 حساب"]
 
 
 # --- Problems and reasons: worded in one place (channels.problems, extended by posts.problems), ---
@@ -118,6 +170,7 @@ def test_the_catalogue_keeps_its_header_and_the_french_plural_rule():
 SAMPLE_PARAMS = {
     "language": "ar",
     "heading_language": "ar",
+    "detected": "en",
     "languages": ["en", "ar"],
     "network": "twitter",
     "accounts": {"names": ["X @FranceEgypte", "Facebook Ambassade"], "more": 2},
@@ -157,22 +210,23 @@ SAMPLE_PARAMS = {
 }
 
 
-def test_every_problem_reads_in_french_and_differs_from_the_english():
-    """Every code of the registry, rendered with sample parameters: in French, complete
-    (no placeholder or code left) and not the English sentence."""
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_problem_reads_in_each_language_and_differs_from_the_english(code):
+    """Every code of the registry, rendered with sample parameters: in each language,
+    complete (no placeholder or code left) and not the English sentence."""
     from posts.problems import PROBLEMS, word
 
-    for code in PROBLEMS:
+    for problem in PROBLEMS:
         with translation.override("en"):
-            english = word(code, SAMPLE_PARAMS)
-        with translation.override("fr"):
-            french = word(code, SAMPLE_PARAMS)
-        assert english != code, f"{code} does not render: a parameter without a sample here?"
-        assert french != english, f"{code} is not translated: {english}"
-        assert "%(" not in french, (code, french)
-        assert code not in french, (code, french)
+            english = word(problem, SAMPLE_PARAMS)
+        with translation.override(code):
+            said = word(problem, SAMPLE_PARAMS)
+        assert english != problem, f"{problem} does not render: a parameter without a sample here?"
+        assert said != english, f"{problem} is not translated into {code}: {english}"
+        assert "%(" not in said, (problem, said)
+        assert problem not in said, (problem, said)
         for english_word in ("characters", "accounts", " and ", " the ", "needs"):
-            assert english_word not in french, (code, french)
+            assert english_word not in said, (code, problem, said)
 
 
 def _codes_in(path: Path) -> set[str]:

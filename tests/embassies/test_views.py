@@ -1,5 +1,7 @@
 """The missions directory and detail pages, the dashboard, and the shared layout."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -161,9 +163,36 @@ def test_page_in_french_after_switching_language(client, officer):
     response = client.post(reverse("set_language"), {"language": "fr", "next": next_url})
     assert response.status_code == 302
     page = client.get(reverse("embassies:mission_list")).text
-    assert '<html lang="fr">' in page
+    assert '<html lang="fr" dir="ltr">' in page
     assert "Tableau de bord" in page
     assert "Ambassade" in page  # the kind, from the model's choices
+
+
+@pytest.mark.parametrize(
+    ("language", "html", "dashboard"),
+    [
+        ("es", '<html lang="es" dir="ltr">', "Panel"),
+        ("de", '<html lang="de" dir="ltr">', "Übersicht"),
+        ("ar", '<html lang="ar" dir="rtl">', "لوحة المتابعة"),
+    ],
+)
+def test_page_in_each_language_after_switching(client, officer, language, html, dashboard):
+    """Arabic is read right to left: the whole page says so, and the browser mirrors it."""
+    client.force_login(officer)
+    next_url = reverse("embassies:mission_list")
+    client.post(reverse("set_language"), {"language": language, "next": next_url})
+    page = client.get(next_url).text
+    assert html in page
+    assert f">{dashboard}</a>" in page
+
+
+def test_the_switcher_offers_each_language_in_its_own_name(client, officer):
+    client.force_login(officer)
+    page = client.get(reverse("embassies:mission_list")).text
+    for code, name in [("en", "English"), ("fr", "Français"), ("es", "Español"), ("de", "Deutsch"), ("ar", "العربيّة")]:
+        assert re.search(rf'value="{code}" lang="{code}"\s+aria-pressed="(true|false)">\s*{name}\s*</button>', page), (
+            code
+        )
 
 
 def test_styled_404_page(client, officer):

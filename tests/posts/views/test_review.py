@@ -304,6 +304,16 @@ def test_history_shows_who_did_what_and_when(login, author, press):
         assert words in html
 
 
+def test_the_history_arrow_points_along_the_reading_direction(login, author, press):
+    """Right to left, "from → to" reads "to ← from": the arrow turns with the page."""
+    message = approved_message(author=author, approver=press)
+    client = login(press)
+    client.cookies["django_language"] = "ar"
+    html = client.get(message.get_absolute_url()).text
+    assert "مسودة ← قيد المراجعة" in html
+    assert "→" not in html
+
+
 # --- What changed since the request for changes ---------------------------------------------------
 
 
