@@ -120,6 +120,8 @@ EXPECTED = {
     "line.view": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: never},
     "line.propose": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: never},
     "line.approve": {OFFICER: never, PRESS: always, CRISIS: never, ADMIN: never},
+    # Analytics (issue 19): everyone with a role, over the missions they may see.
+    "analytics.view": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: always},
     # The API's tokens and webhooks (issue 20).
     "integration.manage": ADMIN_ONLY,
 }
