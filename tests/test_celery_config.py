@@ -17,7 +17,7 @@ import pytest
 
 from diplomacy_hub.celery import app
 
-QUEUES = {"crisis", "publish", "maintenance", "listen"}
+QUEUES = {"crisis", "publish", "maintenance", "listen", "analytics"}
 OUR_TASKS = ("posts.", "channels.", "conversations.")
 
 
