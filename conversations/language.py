@@ -13,47 +13,14 @@ gives "" (unknown), never a guess.
 
 from __future__ import annotations
 
-import re
-import threading
 from collections.abc import Iterable
 
-from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+from diplomacy_hub.langid import DIALECTS, LANGUAGES, letters, model
 
-# What the network's missions publish in (embassies/data/missions.csv) and py3langid
-# knows; the model compares only these, which also makes it faster and surer.
-LANGUAGES = frozenset(
-    {
-        *("af", "am", "ar", "az", "be", "bg", "bn", "bs", "ca", "cs", "da", "de", "el", "en", "es"),
-        *("et", "fa", "fi", "fr", "ga", "he", "hi", "hr", "ht", "hu", "hy", "id", "is", "it", "ja"),
-        *("ka", "kk", "km", "ko", "ku", "ky", "lb", "lo", "lt", "lv", "mg", "mk", "mn", "ms", "mt"),
-        *("my", "ne", "nl", "no", "pl", "ps", "pt", "ro", "ru", "rw", "si", "sk", "sl", "sn", "sq"),
-        *("sr", "sv", "sw", "ta", "tg", "th", "tk", "tl", "tr", "uk", "ur", "uz", "vi", "zh"),
-    }
-)
-# The model's dialects and their ISO 639-1 language.
-DIALECTS = {"arz": "ar", "ary": "ar"}
 CONFIDENT = 0.8  # above this the model's first answer stands
 PRIOR_FACTOR = 0.5  # a prior language wins if at least half as likely as the first answer
 LEAST = 0.5  # below this, and no prior language close, the language is unknown
 MIN_LETTERS = 2
-# Links, handles, hashtags, digits and punctuation say nothing of the language.
-_NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|\d+|[^\w\s]", re.UNICODE)
-
-_lock = threading.Lock()
-_identifier: LanguageIdentifier | None = None
-
-
-def _model() -> LanguageIdentifier:
-    """The model, read at the first text (the web and listen processes read text; the
-    publishing workers never pay for it)."""
-    global _identifier
-    if _identifier is None:
-        with _lock:
-            if _identifier is None:
-                identifier = LanguageIdentifier.from_model_file(MODEL_DIR / MODEL_FILE, norm_probs=True)
-                identifier.set_languages(sorted({*LANGUAGES, *DIALECTS}))
-                _identifier = identifier
-    return _identifier
 
 
 def detect_language(text: str, *, likely: Iterable[str] = (), hint: str = "") -> str:
@@ -63,13 +30,13 @@ def detect_language(text: str, *, likely: Iterable[str] = (), hint: str = "") ->
     hint = (hint or "").split("-")[0].lower()
     if hint not in LANGUAGES:
         hint = ""
-    clean = " ".join(_NOISE.sub(" ", text or "").split())
+    clean = letters(text)
     if sum(char.isalpha() for char in clean) < MIN_LETTERS:
         return hint
     prior = {code for code in likely if code in LANGUAGES}
     if hint:
         prior.add(hint)
-    ranked = [(DIALECTS.get(code, code), float(p)) for code, p in _model().rank(clean)[:6]]
+    ranked = [(DIALECTS.get(code, code), float(p)) for code, p in model().rank(clean)[:6]]
     first, probability = ranked[0]
     if probability >= CONFIDENT:
         return first

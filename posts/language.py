@@ -11,53 +11,22 @@ the English tab, or a French text full of English names, says nothing: the check
 
 from __future__ import annotations
 
-import re
-import threading
 from collections import defaultdict
 
-from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+from diplomacy_hub.langid import DIALECTS, LANGUAGES, letters, model
 
-# The languages the missions publish in (embassies/data/missions.csv) that the model knows;
-# comparing only these makes it faster and surer.
-LANGUAGES = frozenset(
-    {
-        *("af", "am", "ar", "az", "be", "bg", "bn", "bs", "ca", "cs", "da", "de", "el", "en", "es"),
-        *("et", "fa", "fi", "fr", "ga", "he", "hi", "hr", "ht", "hu", "hy", "id", "is", "it", "ja"),
-        *("ka", "kk", "km", "ko", "ku", "ky", "lb", "lo", "lt", "lv", "mg", "mk", "mn", "ms", "mt"),
-        *("my", "ne", "nl", "no", "pl", "ps", "pt", "ro", "ru", "rw", "si", "sk", "sl", "sn", "sq"),
-        *("sr", "sv", "sw", "ta", "tg", "th", "tk", "tl", "tr", "uk", "ur", "uz", "vi", "zh"),
-    }
-)
-# The model's dialects, counted with their ISO 639-1 language.
-DIALECTS = {"arz": "ar", "ary": "ar"}
 # Languages the model cannot tell apart reliably: one is never said to "look like" the other.
 CLOSE = [frozenset({"bs", "hr", "sr"}), frozenset({"ms", "id"}), frozenset({"no", "da"}), frozenset({"cs", "sk"})]
 MIN_LETTERS = 20  # fewer letters than this (a short line, a hashtag) are too little to judge
 SURE = 0.9  # the other language at least this likely
 NOTHING_OF_IT = 0.02  # and the chosen one at most this likely
-# Links, handles, hashtags, digits and punctuation say nothing of the language.
-_NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|\d+|[^\w\s]", re.UNICODE)
-
-_lock = threading.Lock()
-_identifier: LanguageIdentifier | None = None
 
 
 def warm() -> None:
     """Read the model now (about 2 s and 80 MB): the web process does it at boot
     (diplomacy_hub/wsgi.py), so that no request waits for it while holding the others of
     its worker behind the interpreter lock (an autosave stalled behind the first preview)."""
-    _model()
-
-
-def _model() -> LanguageIdentifier:
-    global _identifier
-    if _identifier is None:
-        with _lock:
-            if _identifier is None:
-                identifier = LanguageIdentifier.from_model_file(MODEL_DIR / MODEL_FILE, norm_probs=True)
-                identifier.set_languages(sorted({*LANGUAGES, *DIALECTS}))
-                _identifier = identifier
-    return _identifier
+    model()
 
 
 def _close(one: str, other: str) -> bool:
@@ -71,11 +40,11 @@ def looks_like(text: str, language: str) -> str:
     language = (language or "").split("-")[0].lower()
     if language not in LANGUAGES:
         return ""
-    clean = " ".join(_NOISE.sub(" ", text or "").split())
+    clean = letters(text)
     if sum(char.isalpha() for char in clean) < MIN_LETTERS:
         return ""
     likelihood: dict[str, float] = defaultdict(float)
-    for code, probability in _model().rank(clean):
+    for code, probability in model().rank(clean):
         likelihood[DIALECTS.get(code, code)] += float(probability)
     first = max(likelihood, key=likelihood.__getitem__)
     if first == language or _close(first, language):
