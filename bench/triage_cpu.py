@@ -87,7 +87,8 @@ def main() -> None:
     django.setup()
     # start-up: Django is set up just above, before the app's modules are imported.
     from channels.sandbox import public
-    from conversations.language import _model, detect_language
+    from conversations.language import detect_language
+    from diplomacy_hub.langid import model
     from conversations.services import triage
     from embassies.missions_csv import read_missions
 
@@ -108,7 +109,7 @@ def main() -> None:
         )
         said.extend((mission, line.text, missions[mission]["languages"]) for line in lines)
     rss_before = _rss_mb()
-    _model()
+    model()
     rss_model = _rss_mb()
     start = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 
