@@ -39,14 +39,21 @@ from posts.services.sweeper import sweep as sweep_service
 logger = logging.getLogger(__name__)
 
 
+def _close_old_connections_unless_eager(sender) -> None:
+    # An eager run (apply()) is its caller's own code, inside its caller's transaction:
+    # closing that connection would break the caller (Celery's Django fixup skips it too).
+    if not getattr(getattr(sender, "request", None), "is_eager", False):
+        close_old_connections()
+
+
 @task_prerun.connect
-def _fresh_connections_before(**kwargs) -> None:
-    close_old_connections()
+def _fresh_connections_before(sender=None, **kwargs) -> None:
+    _close_old_connections_unless_eager(sender)
 
 
 @task_postrun.connect
-def _fresh_connections_after(**kwargs) -> None:
-    close_old_connections()
+def _fresh_connections_after(sender=None, **kwargs) -> None:
+    _close_old_connections_unless_eager(sender)
 
 
 @worker_ready.connect

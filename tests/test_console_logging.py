@@ -5,11 +5,10 @@ import logging
 
 import pytest
 from celery.app.trace import LOG_RECEIVED, LOG_SUCCESS
-from celery.signals import task_postrun, task_prerun
 from django.urls import reverse
 
 from posts.services.review import message_approve, message_submit
-from posts.tasks import _fresh_connections_after, _fresh_connections_before, dispatch_due, sweep
+from posts.tasks import dispatch_due, sweep
 from tests.posts.factories import draft_message, officer, press_officer
 from tests.security.otp import force_verified_login
 
@@ -22,19 +21,6 @@ def _lines(caplog) -> list[str]:
     return [line for record in caplog.records for line in CONSOLE.format(record).splitlines()]
 
 
-@pytest.fixture
-def in_test_transaction():
-    """The tasks close connections that are not in autocommit around each run, as a
-    worker's threads must; inside a test's transaction that would close the test's own
-    (Django's test client disconnects request_started's twin for the same reason)."""
-    task_prerun.disconnect(_fresh_connections_before)
-    task_postrun.disconnect(_fresh_connections_after)
-    yield
-    task_prerun.connect(_fresh_connections_before)
-    task_postrun.connect(_fresh_connections_after)
-
-
-@pytest.mark.usefixtures("in_test_transaction")
 def test_an_idle_dispatcher_tick_logs_nothing_and_other_tasks_still_log(caplog):
     caplog.set_level(logging.INFO)
     dispatch_due.apply()
@@ -58,7 +44,6 @@ def test_the_tick_lines_of_beat_and_the_worker_are_dropped_for_the_dispatcher_on
     assert len([line for line in lines if "posts.publish_delivery" in line]) == 3
 
 
-@pytest.mark.usefixtures("in_test_transaction")
 def test_a_tick_that_found_work_says_so(caplog, django_capture_on_commit_callbacks):
     author = officer("emb-eg-cairo")
     message = draft_message(author=author)

@@ -306,12 +306,6 @@ def _down_once(monkeypatch) -> list[int]:
     return sends
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Known open problem: in the whole suite on PostgreSQL (CI), the eager retry meets "
-    "'InterfaceError: connection already closed'; it passes alone on PostgreSQL and on SQLite. "
-    "Its cause is not found yet (see the closing note of session 4).",
-)
 def test_a_mail_server_down_is_tried_again_with_backoff(
     admin, task_queue, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
 ):
