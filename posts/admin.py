@@ -157,7 +157,8 @@ class MessageAdmin(ReadOnlyPolicyAdminMixin, admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda **kwargs: message_cancel(reason="Cancelled from the admin.", **kwargs),
+            # Stored as words, like a reason a person types: in the language they work in.
+            lambda **kwargs: message_cancel(reason=str(_("Cancelled from the admin.")), **kwargs),
             lambda count: ngettext("%(count)s message cancelled.", "%(count)s messages cancelled.", count),
         )
 
