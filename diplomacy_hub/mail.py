@@ -2,7 +2,9 @@
 in each recipient's language, and, once that commits, hands it to the `mail.send` task
 (routed to the maintenance queue), one email per person. A transaction rolled back sends
 nothing; a mail server that is down is tried again with backoff by the worker
-(`mail_send`), and never undoes what was decided.
+(`mail_send`), and never undoes what was decided. Each mail is also kept by the mail
+room (mailroom/, registered with `keep_with`), in the same transaction: a broker down at
+commit loses nothing, and a redelivered task sends nothing twice.
 
 Plain text only (templates/emails/*.txt, rendered without HTML escaping since nothing
 interprets them as HTML: a title like `<script>` arrives as those very characters, and no
@@ -14,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -53,6 +55,24 @@ MAIL_RETRY_OPTIONS: dict[str, Any] = {
 def retry_delay(retries: int) -> int:
     """Seconds before try number `retries + 1` of a failed send: doubling, capped."""
     return min(MAIL_RETRY_MAX, MAIL_RETRY_FIRST * 2 ** max(0, retries))
+
+
+class Keeper(Protocol):
+    """Where mails are kept until sent (mailroom.services.Keeper)."""
+
+    def keep(self, mails: list[dict[str, str]]) -> list[int]: ...
+    def already_sent(self, mail_id: int) -> bool: ...
+    def tried(self, mail_id: int) -> None: ...
+    def sent(self, mail_id: int) -> None: ...
+
+
+_keeper: Keeper | None = None
+
+
+def keep_with(keeper: Keeper) -> None:
+    """Called once by the mail room's ready(): this module sits below every app."""
+    global _keeper
+    _keeper = keeper
 
 
 @dataclass(frozen=True)
@@ -130,28 +150,37 @@ def mail_queue(
             body = render_to_string(f"emails/{template}", context() if callable(context) else context)
             line = one_line(SUBJECT_PREFIX + str(words))
         # One email per person: nobody sees the list of recipients.
-        enqueue_on_commit(
-            MAIL_TASK,
-            calls=[((), {"to": address, "subject": line, "body": body}) for address in sorted(addresses)],
-            what=f"the email {line!r}",
-        )
+        mails: list[dict[str, Any]] = [{"to": address, "subject": line, "body": body} for address in sorted(addresses)]
+        if _keeper is not None:
+            for mail, mail_id in zip(mails, _keeper.keep(mails), strict=True):
+                mail["mail_id"] = mail_id
+        enqueue_on_commit(MAIL_TASK, calls=[((), mail) for mail in mails], what=f"the email {line!r}")
         count += len(addresses)
     return count
 
 
 @task(name=MAIL_TASK, bind=True, max_retries=MAIL_RETRIES)
-def mail_send(self: Any, *, to: str, subject: str, body: str, **kwargs) -> int:
-    """Send one plain-text email. A failure (the mail server down, refusing, timing out) is
-    tried again later with backoff (`retry_delay`), MAIL_RETRIES times; then logged as an
-    error and dropped: the decision it tells of is already recorded and shown in the app."""
+def mail_send(self: Any, *, to: str, subject: str, body: str, mail_id: int | None = None, **kwargs) -> int:
+    """Send one plain-text email, once (a kept mail already sent is not sent again). A failure
+    (the mail server down, refusing, timing out) is tried again later with backoff
+    (`retry_delay`), MAIL_RETRIES times; then logged as an error and left to the mail room's
+    next look (mailroom.services.mail_queue_unsent)."""
+    keeper = _keeper if mail_id is not None else None
+    if keeper is not None and keeper.already_sent(mail_id):
+        return 0
     email = EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
     try:
-        return email.send()
+        count = email.send()
     except Exception as exc:
+        if keeper is not None:
+            keeper.tried(mail_id)
         tries = self.request.retries or 0
         if tries >= MAIL_RETRIES:
-            logger.exception("Could not send the email %r after %s tries: dropped.", subject, tries + 1)
+            logger.exception("Could not send the email %r after %s tries: left for later.", subject, tries + 1)
             return 0
         delay = retry_delay(tries)
         logger.warning("Could not send the email %r (%s); trying again in %s s.", subject, type(exc).__name__, delay)
         raise self.retry(countdown=delay, exc=exc) from None
+    if keeper is not None:
+        keeper.sent(mail_id)
+    return count

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "analytics",
     "api",
     "audit",
+    "mailroom",
     "security",
 ]
 
@@ -527,6 +528,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     "channels-refresh-expiring": {
         "task": "channels.refresh_expiring",
+        "schedule": 300.0,
+        "options": {"queue": "maintenance", "expires": 240.0},
+    },
+    # Mails whose task never reached a worker (the broker down at commit): again.
+    "mail-queue-unsent": {
+        "task": "mail.queue_unsent",
         "schedule": 300.0,
         "options": {"queue": "maintenance", "expires": 240.0},
     },

@@ -305,6 +305,7 @@ def test_no_view_is_exempt_from_csrf():
 # order: nothing imports tests/, and the harness imports nothing of bench/.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("settings and roles", ("diplomacy_hub", "embassies.roles")),
+    ("mail room", ("mailroom",)),  # keeps each mail until sent; registers itself with diplomacy_hub.mail
     ("audit", ("audit",)),
     ("embassies", ("embassies",)),
     ("security", ("security",)),
@@ -326,6 +327,7 @@ START_UP = "# start-up:"
 START_UP_CHECKED = (
     "diplomacy_hub",
     "audit",
+    "mailroom",
     "embassies",
     "security",
     "channels",
