@@ -10,6 +10,7 @@ import logging
 from conversations.services import moderation, replies
 from conversations.services.clocks import conversations_check_clocks
 from conversations.services.desk import conversations_wake_snoozed
+from conversations.services.inbox import viewers_forget
 from conversations.services.polling import account_poll, cursors_claim_due
 from diplomacy_hub.tasks import task
 
@@ -37,6 +38,11 @@ def wake_snoozed(**kwargs) -> None:
     woken = conversations_wake_snoozed()
     if woken:
         logger.info("Conversations: %d snoozes ended.", woken)
+
+
+@task(name="conversations.forget_viewers")
+def forget_viewers(**kwargs) -> None:
+    viewers_forget()
 
 
 @task(name="conversations.check_clocks")

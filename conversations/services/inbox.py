@@ -51,6 +51,14 @@ def conversation_presence_beat(*, user, conversation: Conversation, now: datetim
         Viewer.objects.filter(conversation=conversation, seen_at__lt=now - VIEWER_FORGOTTEN_AFTER).delete()
 
 
+def viewers_forget(*, now: datetime | None = None) -> int:
+    """Remove the presence rows of people long gone, everywhere (a page closed for good
+    never beats again to clear its own). Returns how many."""
+    now = now or timezone.now()
+    deleted, _by_model = Viewer.objects.filter(seen_at__lt=now - VIEWER_FORGOTTEN_AFTER).delete()
+    return deleted
+
+
 def saved_view_save(*, actor, name: str, filters: dict[str, str]) -> SavedView:
     """Save the inbox's filters under a name of the user's; the same name again replaces
     what it keeps. `filters` are the filter form's valid raw values."""

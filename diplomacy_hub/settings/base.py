@@ -573,6 +573,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": REPLY_SWEEP_INTERVAL,
         "options": {"queue": "maintenance", "expires": REPLY_SWEEP_INTERVAL * 2},
     },
+    # Presence rows of pages closed for good (nobody beats on them again).
+    "conversations-forget-viewers": {
+        "task": "conversations.forget_viewers",
+        "schedule": 900.0,
+        "options": {"queue": "listen", "expires": 600.0},
+    },
     "conversations-wake-snoozed": {
         "task": "conversations.wake_snoozed",
         "schedule": 60.0,

@@ -21,6 +21,7 @@ from conversations.models import Conversation, ConversationEvent, Note, RawEvent
 from conversations.selectors import PRESENCE_SECONDS, desk_counts
 from conversations.services.inbox import conversation_presence_beat
 from conversations.services.ingest import items_ingest
+from conversations.tasks import forget_viewers
 from embassies.models import StaffMembership
 from tests.conversations.conftest import heard, later
 from tests.posts.factories import account, administrator, officer, press_officer
@@ -351,6 +352,15 @@ def test_a_presence_beat_forgets_people_gone_for_long(cairo_officer_user, headqu
     conversation_presence_beat(user=headquarters_user, conversation=conversation, now=old)
     conversation_presence_beat(user=cairo_officer_user, conversation=conversation)
     assert list(Viewer.objects.values_list("user", flat=True)) == [cairo_officer_user.pk]
+
+
+def test_beats_look_forgets_pages_closed_for_good_everywhere(cairo_officer_user, headquarters_user, cairo_x):
+    """A page closed for good never beats again on its conversation: beat's look clears it."""
+    closed, open_ = say(cairo_x), say(cairo_x)
+    conversation_presence_beat(user=headquarters_user, conversation=closed, now=timezone.now() - timedelta(hours=2))
+    conversation_presence_beat(user=cairo_officer_user, conversation=open_)
+    forget_viewers.apply().get()
+    assert list(Viewer.objects.values_list("conversation", flat=True)) == [open_.pk]
 
 
 # --- Counting no further than is worth it ---------------------------------------------------------
