@@ -49,11 +49,12 @@ def published_at(target, local: datetime, *, views: int | None, engagement: int,
     return delivery
 
 
-def seed_habits(target) -> None:
-    """Four messages at each of 09:00, 13:00 and 19:00 (Tokyo) over four weeks: 19:00 earns
-    5 per 100 views, 13:00 3, 09:00 2. Two at 03:00 earn more, but its audience sleeps then."""
+def seed_habits(target, *, first: datetime = datetime(2026, 11, 9, tzinfo=TOKYO)) -> None:
+    """Four messages at each of 09:00, 13:00 and 19:00 (Tokyo) over four weeks from `first`
+    (a day, midnight in Tokyo): 19:00 earns 5 per 100 views, 13:00 3, 09:00 2. Two at 03:00
+    earn more, but its audience sleeps then."""
     for week in range(4):
-        day = datetime(2026, 11, 9, tzinfo=TOKYO) + timedelta(weeks=week)
+        day = first + timedelta(weeks=week)
         published_at(target, day.replace(hour=9, minute=10), views=1000, engagement=20)
         published_at(target, day.replace(hour=13, minute=30), views=1000, engagement=30)
         published_at(target, day.replace(hour=19, minute=5), views=2000, engagement=100)
