@@ -147,6 +147,12 @@ def moment_advice(*, mission: Mission, moment: datetime) -> MomentAdvice:
     return MomentAdvice(notes=words, suggestion=suggestion, asleep=not audience.is_awake(mission, moment))
 
 
+def engaged_hour(*, mission: Mission) -> audience.EngagedHour | None:
+    """The hour the mission's audience engaged most, where analytics know it (compose, before
+    a time is chosen). One query."""
+    return audience.engaged_hour(mission, timezone.now())
+
+
 COMPOSE_DAYS_AHEAD = 14
 
 

@@ -163,3 +163,28 @@ def test_without_enough_history_the_approve_form_falls_back_to_the_awake_hours()
         html = client_for(press).get(reverse("posts:message_detail", args=[message.pk])).text
     assert "engaged most" not in html
     assert "Its audience is asleep then in Tokyo. Suggested time:" in html
+
+
+def test_compose_says_the_engaged_hour_before_a_time_is_chosen():
+    tokyo = mission("emb-jp-tokyo")
+    seed_habits(account(tokyo))
+    client = client_for(officer(tokyo))
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(reverse("posts:message_create"), {"mission": tokyo.pk}).text
+        cleared = client.get(reverse("posts:time_in_hq"), {"mission": str(tokyo.pk), "desired_at": ""}).text
+        spanish = client.get(
+            reverse("posts:time_in_hq"),
+            {"mission": str(tokyo.pk), "desired_at": ""},
+            headers={"accept-language": "es"},
+        ).text
+    assert "Its audience in Tokyo engaged most around 19:00 in the last 8 weeks." in page
+    assert "Its audience in Tokyo engaged most around 19:00 in the last 8 weeks." in cleared
+    assert "Su público en Tokio interactuó más hacia las 19:00 en las últimas 8 semanas." in spanish
+
+
+def test_compose_says_nothing_of_engagement_without_enough_history():
+    tokyo = mission("emb-jp-tokyo")
+    published_at(account(tokyo), datetime(2026, 11, 30, 19, tzinfo=TOKYO), views=100, engagement=10)
+    with time_machine.travel(NOW, tick=False):
+        page = client_for(officer(tokyo)).get(reverse("posts:message_create"), {"mission": tokyo.pk}).text
+    assert "engaged most" not in page
