@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class AnalyticsConfig(AppConfig):
     name = "analytics"
     verbose_name = _("Analytics")
+
+    def ready(self) -> None:
+        # Posts asks globaltime when a mission's audience engaged most; analytics, above posts,
+        # is who can read it: it answers through the hook, so that posts never imports it.
+        from analytics.selectors import engaged_hour  # start-up: the app registry is ready only now
+        from globaltime.audience import read_engagement_with  # start-up: imported with the reader it registers
+
+        read_engagement_with(engaged_hour)

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, ExtractHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,6 +25,7 @@ from analytics.models import AccountDaily, Age, DeliverySnapshot, Unknown
 from channels.models import Network, SocialAccount
 from diplomacy_hub import policy
 from embassies.models import Mission
+from globaltime.audience import EngagedHour, awake_at_hour
 from posts.models import Delivery, Message
 
 COMPARED_AT = Age.DAY
@@ -347,3 +348,47 @@ def message_numbers(*, message: Message) -> dict[str, Any]:
         "datasets": [{"label": str(gettext_lazy("Views")), "data": [row[3] for row in per_region.rows]}],
     }
     return {"accounts": per_account, "regions": per_region, "chart": chart}
+
+
+# --- When a mission's audience engaged most (issue 18 §5) ----------------------------------------
+
+# Eight weeks: long enough to hold a few messages per hour, short enough to follow a change
+# of habits (a new season, a new network).
+ENGAGED_WEEKS = 8
+# Fewer messages than this, in all or in the best hour, is chance, not a habit: the
+# suggestion falls back to the audience's awake hours.
+ENGAGED_MIN_MESSAGES = 10
+ENGAGED_MIN_IN_HOUR = 3
+
+
+def engaged_hour(mission: Mission, now: datetime) -> EngagedHour | None:
+    """The hour of the mission's local day (its zone, its audience's awake hours) whose
+    messages, published in the last ENGAGED_WEEKS weeks, earned the most reactions, replies
+    and shares per view at 24 hours; None below ENGAGED_MIN_MESSAGES messages read in all or
+    ENGAGED_MIN_IN_HOUR in that hour. A reading without views (a network that gives none,
+    a number unknown) has no rate and does not count. One query."""
+    rows = (
+        DeliverySnapshot.objects.filter(
+            account__mission=mission,
+            age_hours=COMPARED_AT,
+            unknown="",
+            views__gt=0,
+            delivery__sent_at__gte=now - timedelta(weeks=ENGAGED_WEEKS),
+            delivery__sent_at__lte=now,
+        )
+        .annotate(hour=ExtractHour("delivery__sent_at", tzinfo=mission.zone))
+        .values("hour")
+        .annotate(messages=Count("delivery__message", distinct=True), views=Sum("views"), engagement=_engagement())
+        .order_by("hour")
+    )
+    hours = list(rows)
+    if sum(row["messages"] for row in hours) < ENGAGED_MIN_MESSAGES:
+        return None
+    trusted = [
+        row for row in hours if row["messages"] >= ENGAGED_MIN_IN_HOUR and awake_at_hour(mission, int(row["hour"]))
+    ]
+    if not trusted:
+        return None
+    # The earliest hour wins a tie: the same answer on every page.
+    best = max(trusted, key=lambda row: (row["engagement"] / row["views"], -row["hour"]))
+    return EngagedHour(hour=int(best["hour"]), weeks=ENGAGED_WEEKS, messages=sum(row["messages"] for row in hours))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import holidays as holiday_library
 
-from embassies.names import in_reader_language, reader_language
+from embassies.names import reader_language
 
 OBSERVANCES_FILE = Path(__file__).with_name("data") / "un_observances.csv"
 OBSERVANCES_SOURCE = "https://www.un.org/en/observances/list-days-weeks"
@@ -56,10 +56,13 @@ def _year(country_code: str, year: int, reader: str) -> tuple[Holiday, ...]:
 
 @cache
 def _language(country_code: str, reader: str) -> str | None:
-    """The reader's language where the library has it, else English, else the library's
-    default (the country's own language)."""
-    supported = getattr(holiday_library.country_holidays(country_code), "supported_languages", ()) or ()
-    wanted = ("fr", "fr_FR") if reader == "fr" else ()
+    """The library's code for the reader's language where it names this country's holidays
+    in it ("de", or a regional form such as "ar_EG"), else English, else None: the library's
+    default, the country's own language."""
+    supported = tuple(getattr(holiday_library.country_holidays(country_code), "supported_languages", ()) or ())
+    regional = sorted(language for language in supported if language.startswith(f"{reader}_"))
+    own_region = f"{reader}_{country_code.upper()}"
+    wanted = (reader, own_region, *regional)
     return next((language for language in (*wanted, "en_US", "en_GB", "en") if language in supported), None)
 
 
@@ -77,16 +80,21 @@ def public_holidays(country_code: str, start: date, end: date) -> list[Holiday] 
     ]
 
 
+# The languages the data file names each day in, besides English.
+OBSERVANCE_LANGUAGES = ("fr", "es", "de", "ar")
+
+
 @dataclass(frozen=True)
 class Observance:
     month: int
     day: int
     name_en: str
-    name_fr: str
+    names: tuple[tuple[str, str], ...] = ()  # (language, name) for OBSERVANCE_LANGUAGES
 
     @property
     def name(self) -> str:
-        return in_reader_language(self.name_en, self.name_fr)
+        """Its name in the reader's language, else in English."""
+        return dict(self.names).get(reader_language()) or self.name_en
 
 
 @cache
@@ -94,7 +102,12 @@ def observances() -> tuple[Observance, ...]:
     with OBSERVANCES_FILE.open(encoding="utf-8") as handle:
         lines = [line for line in handle if not line.startswith("#")]
     return tuple(
-        Observance(month=int(row["month"]), day=int(row["day"]), name_en=row["name_en"], name_fr=row["name_fr"])
+        Observance(
+            month=int(row["month"]),
+            day=int(row["day"]),
+            name_en=row["name_en"],
+            names=tuple((language, row[f"name_{language}"]) for language in OBSERVANCE_LANGUAGES),
+        )
         for row in csv.DictReader(lines)
     )
 

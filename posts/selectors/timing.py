@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from diplomacy_hub.localtime import day_start, hq_zone
@@ -116,7 +116,8 @@ class MomentAdvice:
 def moment_advice(*, mission: Mission, moment: datetime) -> MomentAdvice:
     """For a message of `mission` going out at `moment`: what that day is in its host
     country ("Friday is a public holiday in Egypt"), the silences in force then, and a
-    time when its audience is awake."""
+    time to suggest: the hour its audience engaged most, where analytics know it, else a time
+    when it is awake."""
     local_day = moment.astimezone(mission.zone).date()
     weekday = formats.date_format(local_day, "l")
     words = []
@@ -141,8 +142,15 @@ def moment_advice(*, mission: Mission, moment: datetime) -> MomentAdvice:
                 _("%(kind)s in force then (%(reason)s): the message would be held until a press officer releases it.")
                 % {"kind": silence.get_kind_display(), "reason": silence.reason}
             )
-    suggestion = audience.suggest_time(mission, moment)
-    return MomentAdvice(notes=words, suggestion=suggestion, asleep=suggestion.moved)
+    # One query where analytics know the mission's audience, none otherwise.
+    suggestion = audience.suggest_time(mission, moment, audience.engaged_hour(mission, timezone.now()))
+    return MomentAdvice(notes=words, suggestion=suggestion, asleep=not audience.is_awake(mission, moment))
+
+
+def engaged_hour(*, mission: Mission) -> audience.EngagedHour | None:
+    """The hour the mission's audience engaged most, where analytics know it (compose, before
+    a time is chosen). One query."""
+    return audience.engaged_hour(mission, timezone.now())
 
 
 COMPOSE_DAYS_AHEAD = 14

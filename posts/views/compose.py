@@ -22,7 +22,7 @@ from posts.forms import ComposeForm
 from posts.lifecycle import MESSAGE_WITH_AUTHOR
 from posts.models import InvalidTransition, Message, Review
 from posts.selectors import messages as selectors
-from posts.selectors.timing import days_ahead, moment_advice
+from posts.selectors.timing import days_ahead, engaged_hour, moment_advice
 from posts.services import messages as drafting
 from posts.services import review
 from posts.services.messages import UNSET, StaleVersion
@@ -132,6 +132,8 @@ def _compose_page(
             ),
             "now": timezone.now(),
             "advice": moment_advice(mission=form.mission, moment=desired_moment) if desired_moment else None,
+            # Before a time is chosen: the hour its audience engaged most, as a hint.
+            "engaged": None if desired_moment else engaged_hour(mission=form.mission),
             "days_ahead": days_ahead(mission=form.mission, today=timezone.now().astimezone(form.mission.zone).date()),
         },
         status=status,
@@ -336,4 +338,6 @@ def time_in_hq(request: HttpRequest) -> HttpResponse:
                 context["error"] = " ".join(error.messages)
     if mission is not None and context["moment"] is not None:
         context["advice"] = moment_advice(mission=mission, moment=context["moment"])
+    elif mission is not None and not context["error"]:
+        context["engaged"] = engaged_hour(mission=mission)
     return render_page(request, "posts/partials/hq_time.html", context)
