@@ -88,8 +88,8 @@ def main() -> None:
     # start-up: Django is set up just above, before the app's modules are imported.
     from channels.sandbox import public
     from conversations.language import detect_language
-    from diplomacy_hub.langid import model
     from conversations.services import triage
+    from diplomacy_hub.langid import model
     from embassies.missions_csv import read_missions
 
     missions = list(read_missions())
