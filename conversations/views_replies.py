@@ -16,10 +16,10 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from channels.adapters.answering import PRIVATE_REPLY_DAYS, REPLY_TEXT_MAX
 from channels import translation
+from channels.adapters.answering import PRIVATE_REPLY_DAYS, REPLY_TEXT_MAX
 from channels.models import Network
-from channels.problems import display_language, word_error
+from channels.problems import word_error
 from conversations import clearance
 from conversations import reply_selectors as selectors
 from conversations import selectors as conversation_selectors
@@ -28,6 +28,7 @@ from conversations.models import AnswerLine, Conversation, Item, Reply
 from conversations.services import lines as line_services
 from conversations.services import moderation, replies
 from diplomacy_hub import policy
+from embassies import names
 from posts.problems import word
 
 # X's prices per reply (docs.x.com pricing, April 2026): a reply to someone who summoned the
@@ -115,7 +116,9 @@ def item_translations(request: HttpRequest, items: list[Item]) -> dict:
     reader = get_language() or "en"
     asked = request.GET.get("translate", "")
     for item in items:
-        item.may_translate = enabled and bool(item.text.strip()) and not translation.same_language(item.language, reader)
+        item.may_translate = (
+            enabled and bool(item.text.strip()) and not translation.same_language(item.language, reader)
+        )
         item.translation = None
         item.translation_problem = ""
         if item.may_translate and asked == str(item.pk):
@@ -167,7 +170,7 @@ def _translate_draft(request: HttpRequest, conversation: Conversation, item: Ite
         ),
         "provider": translated.provider,
         "drafted_text": drafted,
-        "target": display_language(target),
+        "target": names.language_name(target.split("-")[0]),
     }
     messages.info(
         request,

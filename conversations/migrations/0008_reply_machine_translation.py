@@ -4,30 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0007_replies_lines_moderation'),
+        ("conversations", "0007_replies_lines_moderation"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reply',
-            name='drafted_language',
-            field=models.CharField(blank=True, max_length=16, verbose_name='language of the draft'),
+            model_name="reply",
+            name="drafted_language",
+            field=models.CharField(blank=True, max_length=16, verbose_name="language of the draft"),
         ),
         migrations.AddField(
-            model_name='reply',
-            name='drafted_text',
-            field=models.TextField(blank=True, verbose_name='draft before translation'),
+            model_name="reply",
+            name="drafted_text",
+            field=models.TextField(blank=True, verbose_name="draft before translation"),
         ),
         migrations.AddField(
-            model_name='reply',
-            name='machine_translated',
-            field=models.BooleanField(default=False, verbose_name='machine-translated'),
+            model_name="reply",
+            name="machine_translated",
+            field=models.BooleanField(default=False, verbose_name="machine-translated"),
         ),
         migrations.AddField(
-            model_name='reply',
-            name='translation_provider',
-            field=models.CharField(blank=True, max_length=100, verbose_name='translated by'),
+            model_name="reply",
+            name="translation_provider",
+            field=models.CharField(blank=True, max_length=100, verbose_name="translated by"),
         ),
     ]

@@ -2,8 +2,9 @@
 once through the same discipline as deliveries.
 
 - `reply_write`: a person writes a reply to one item of a conversation (a library line,
-  edited or not, or free text, perhaps drafted by machine translation: level 1 at least). The policy gives its clearance level: 0 goes at once, 1 and
-  2 wait for a clearer (`reply_clear` or `reply_return`). A form sent twice is one reply.
+  edited or not, or free text; drafted by machine translation, it is level 1 at least). The
+  policy gives its clearance level: 0 goes at once, 1 and 2 wait for a clearer
+  (`reply_clear` or `reply_return`). A form sent twice is one reply.
 - `reply_send` (the worker, `conversations.send_reply`): claims the reply with a
   conditional UPDATE (`queued` -> `sending`) committed before the network call, re-checks
   it (the item not deleted meanwhile), calls the adapter, and records the outcome: sent;
