@@ -72,6 +72,9 @@ def test_translate_shows_the_translation_under_the_original_labelled(translator,
     client = logged_in(officer("emb-eg-cairo"), reader)
     page = client.get(conversation.get_absolute_url()).content.decode()
     assert f'href="?translate={item.pk}#item-{item.pk}"' in page
+    if reader != "en":
+        assert ">Translate</a>" not in page
+        assert "Translate my draft" not in page
 
     page = client.get(conversation.get_absolute_url(), {"translate": item.pk}).content.decode()
 
@@ -175,6 +178,9 @@ def test_a_draft_translated_into_the_authors_language_is_cleared_by_four_eyes(tr
     page = sent.content.decode()
     assert html.escape(label("fr")) in page  # the reply shows it was machine-translated
     assert html.escape(THANKS["fr"]) in page  # and what its writer wrote
+    queue = logged_in(officer("emb-eg-cairo"), "de").get(reverse("conversations:reply_queue")).content.decode()
+    assert html.escape(label("de")) in queue  # so does the queue of replies to clear
+    assert html.escape(THANKS["fr"]) in queue
 
 
 def test_the_same_line_sent_by_hand_goes_at_level_0(cairo_x):
