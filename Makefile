@@ -89,6 +89,9 @@ run: export WEB_PORT := $(WEB_PORT)
 run: export SANDBOX_PORT := $(SANDBOX_PORT)
 run: export SITE_URL ?= http://127.0.0.1:$(WEB_PORT)
 run: export SANDBOX_URL ?= http://127.0.0.1:$(SANDBOX_PORT)
+# The demo translates through the sandbox's small LibreTranslate-compatible provider.
+run: export TRANSLATION_URL ?= http://127.0.0.1:$(SANDBOX_PORT)/translate
+run: export TRANSLATION_PROVIDER_NAME ?= Sandbox translator
 run: $(RUN_STAMP) .env $(MOS)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0

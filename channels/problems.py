@@ -213,6 +213,28 @@ PROBLEMS: dict[str, Promise] = {
     "private_reply.already_sent": gettext_lazy("This comment has had its one private reply already."),
     "network.hide_unconfirmed": gettext_lazy("%(network)s did not confirm hiding the comment."),
     "network.search_not_json": gettext_lazy("%(network)s answered a search with something other than JSON."),
+    # --- Machine translation (channels.translation, channels.adapters.translation) ---------------
+    "translation.off": gettext_lazy("Machine translation is not configured."),
+    "translation.empty": gettext_lazy("Write the text to translate first."),
+    "translation.too_long": gettext_lazy("The text is too long to translate: at most %(limit)s characters."),
+    "translation.no_language": gettext_lazy(
+        "The author's language is not known, so the draft cannot be translated into it."
+    ),
+    "translation.timeout": gettext_lazy("The translation service %(provider)s did not answer in time. Try again."),
+    "translation.unreachable": gettext_lazy("The translation service %(provider)s could not be reached."),
+    "translation.language_refused": gettext_lazy(
+        "The translation service %(provider)s does not translate between these languages."
+    ),
+    "translation.key_refused": gettext_lazy(
+        "The translation service %(provider)s refused our API key (TRANSLATION_API_KEY)."
+    ),
+    "translation.rate_limited": gettext_lazy(
+        "The translation service %(provider)s asks us to slow down. Try again in a minute."
+    ),
+    "translation.failed": gettext_lazy(
+        "The translation service %(provider)s failed (HTTP %(status)s). Try again later."
+    ),
+    "translation.unreadable": gettext_lazy("The translation service %(provider)s sent an answer we could not read."),
 }
 
 

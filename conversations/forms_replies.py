@@ -33,6 +33,8 @@ class ReplyForm(forms.Form):
         label=_("It is about an individual case (the press office clears it)"), required=False
     )
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # Signed by the server when it translated the draft (views_replies): the reply records it.
+    translation = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40_000)
 
     def __init__(self, *args, items: list[Item], lines, private_possible: bool, **kwargs) -> None:
         kwargs.setdefault("initial", {})

@@ -360,6 +360,12 @@ class Reply(models.Model):
     )
     # The share of the line's text changed (edit distance over its length); None for free text.
     edit_ratio = models.FloatField(_("edited"), null=True, blank=True)
+    # Drafted by machine translation (level 1 at least): by which provider, and what the
+    # officer wrote before, in which language, so that the clearer can compare.
+    machine_translated = models.BooleanField(_("machine-translated"), default=False)
+    translation_provider = models.CharField(_("translated by"), max_length=100, blank=True)
+    drafted_text = models.TextField(_("draft before translation"), blank=True)
+    drafted_language = models.CharField(_("language of the draft"), max_length=16, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("written by")
     )

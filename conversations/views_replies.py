@@ -6,17 +6,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from channels import translation
 from channels.adapters.answering import PRIVATE_REPLY_DAYS, REPLY_TEXT_MAX
 from channels.models import Network
+from channels.problems import word_error
 from conversations import clearance
 from conversations import reply_selectors as selectors
 from conversations import selectors as conversation_selectors
@@ -25,6 +28,7 @@ from conversations.models import AnswerLine, Conversation, Item, Reply
 from conversations.services import lines as line_services
 from conversations.services import moderation, replies
 from diplomacy_hub import policy
+from embassies import names
 from posts.problems import word
 
 # X's prices per reply (docs.x.com pricing, April 2026): a reply to someone who summoned the
@@ -56,6 +60,8 @@ def reply_panel(request: HttpRequest, conversation: Conversation, items: list[It
     network allows, and the items that may be hidden."""
     user = request.user
     can_write = policy.can(user, "reply.write", conversation)
+    # A draft the officer just had translated (reply_write, "translate"): shown once, in the form.
+    translated_draft = request.session.pop(_draft_key(conversation), None) if can_write else None
     now = timezone.now()
     private_possible = conversation.network == Network.FACEBOOK
     lines = selectors.lines_in_force()
@@ -73,7 +79,13 @@ def reply_panel(request: HttpRequest, conversation: Conversation, items: list[It
     }
     return {
         "replies": conversation_replies,
-        "reply_form": ReplyForm(items=items, lines=lines, private_possible=private_possible) if can_write else None,
+        "reply_form": ReplyForm(
+            items=items, lines=lines, private_possible=private_possible, initial=_draft_initial(translated_draft)
+        )
+        if can_write
+        else None,
+        "translated_draft": translated_draft,
+        "translation_on": translation.enabled(),
         "reply_limit": REPLY_TEXT_MAX[conversation.network],
         "x_costs": {"reply": X_REPLY_COST, "link": X_LINK_COST} if conversation.network == Network.TWITTER else None,
         "private_windows": [
@@ -87,6 +99,100 @@ def reply_panel(request: HttpRequest, conversation: Conversation, items: list[It
         "clear_form": ClearForm(),
         "return_form": ReturnForm(),
     }
+
+
+# --- Machine translation --------------------------------------------------------------------------
+
+TRANSLATION_SALT = "conversations.reply.translation"
+TRANSLATION_MAX_AGE = 24 * 3600  # a translated draft is sent within a day, or translated again
+
+
+def item_translations(request: HttpRequest, items: list[Item]) -> dict:
+    """The conversation page's translations: each item in another language than the reader's
+    may be translated ("Translate", a plain link: `?translate=<item>`); the one asked for is,
+    into the reader's language, shown under its original with its provider. A provider that
+    fails says so beside the item; the page itself never fails for it."""
+    enabled = translation.enabled()
+    reader = get_language() or "en"
+    asked = request.GET.get("translate", "")
+    for item in items:
+        item.may_translate = (
+            enabled and bool(item.text.strip()) and not translation.same_language(item.language, reader)
+        )
+        item.translation = None
+        item.translation_problem = ""
+        if item.may_translate and asked == str(item.pk):
+            try:
+                item.translation = translation.translate(
+                    item.text, source=item.language or "auto", target=reader.split("-")[0]
+                )
+            except translation.TranslationError as failed:
+                item.translation_problem = word_error(failed)
+    return {"translation_on": enabled}
+
+
+def _draft_key(conversation: Conversation) -> str:
+    return f"reply_translated:{conversation.pk}"
+
+
+def _draft_initial(draft: dict | None) -> dict:
+    if not draft:
+        return {}
+    return {
+        key: draft[key] for key in ("item", "line", "text", "kind", "individual_case", "translation") if key in draft
+    }
+
+
+def _translate_draft(request: HttpRequest, conversation: Conversation, item: Item, data: dict) -> None:
+    """Translate the officer's draft into the author's language and put it back in the form,
+    marked (signed) as machine-translated: sent, it is cleared at level 1 at least."""
+    target = item.language or conversation.language
+    if not target:
+        messages.error(request, word("translation.no_language"))
+        return
+    drafted = (data.get("text") or "").strip()
+    try:
+        translated = translation.translate(drafted, source="auto", target=target.split("-")[0])
+    except translation.TranslationError as failed:
+        messages.error(request, word_error(failed))
+        return
+    line = data.get("line")
+    request.session[_draft_key(conversation)] = {
+        "item": str(item.pk),
+        "line": line.pk if line else None,
+        "text": translated.text,
+        "kind": data["kind"],
+        "individual_case": data["individual_case"],
+        "translation": signing.dumps(
+            {"p": translated.provider, "d": drafted, "l": translated.source, "c": conversation.pk},
+            salt=TRANSLATION_SALT,
+            compress=True,
+        ),
+        "provider": translated.provider,
+        "drafted_text": drafted,
+        "target": names.language_name(target.split("-")[0]),
+    }
+    messages.info(
+        request,
+        _("Your draft was translated by %(provider)s. Check it: a machine-translated reply is cleared by four eyes.")
+        % {"provider": translated.provider},
+    )
+
+
+def _translation_of(conversation: Conversation, token: str) -> replies.MachineTranslation | None:
+    """The machine translation a form says its text came from; a token not ours (or too old)
+    is refused rather than ignored: the reply would otherwise pass for the officer's own."""
+    if not token:
+        return None
+    try:
+        said = signing.loads(token, salt=TRANSLATION_SALT, max_age=TRANSLATION_MAX_AGE)
+    except signing.BadSignature:
+        raise replies.problem("reply.form_expired") from None
+    if said.get("c") != conversation.pk:
+        raise replies.problem("reply.form_expired")
+    return replies.MachineTranslation(
+        provider=str(said.get("p", "")), drafted_text=str(said.get("d", "")), language=str(said.get("l", ""))
+    )
 
 
 def _hours_left(hours: int) -> str:
@@ -123,17 +229,21 @@ def reply_write(request: HttpRequest, conversation_id: int) -> HttpResponse:
     line = data.get("line")
     text = (data.get("text") or "").strip()
     item = next(item for item in items if str(item.pk) == data["item"])
+    if request.POST.get("action") == "translate":
+        _translate_draft(request, conversation, item, data)
+        return redirect(f"{conversation.get_absolute_url()}#reply")
     if not text and line is not None:
         text = clearance.fill_line(line.text, selectors.line_values(conversation, item, language=line.language))
-    draft = replies.ReplyDraft(
-        item_id=item.pk,
-        text=text,
-        line_id=line.pk if line else None,
-        kind=data["kind"],
-        individual_case=data["individual_case"],
-        idempotency_key=data["key"],
-    )
     try:
+        draft = replies.ReplyDraft(
+            item_id=item.pk,
+            text=text,
+            line_id=line.pk if line else None,
+            kind=data["kind"],
+            individual_case=data["individual_case"],
+            idempotency_key=data["key"],
+            translation=_translation_of(conversation, data.get("translation") or ""),
+        )
         reply = replies.reply_write(actor=request.user, conversation_id=conversation.pk, draft=draft)
     except ValidationError as error:
         say_problems(request, error)

@@ -26,6 +26,8 @@ from typing import Any
 from channels.sandbox.tokens import NETWORKS
 
 OUTCOMES = ("error", "rate_limit", "timeout")
+# The sandbox's services beside the networks that take fault rules too (the translator).
+SERVICES = ("translate",)
 # Refusals a network gives for reasons of its own, which no rate models.
 REFUSALS: dict[str, tuple[str, ...]] = {
     # code 368, temporarily blocked for policy reasons; 6001/1363037 on a video's transfer
@@ -131,7 +133,7 @@ def build_rule(rule_id: int, body: Any) -> FaultRule:
 
 
 def _check_ranges(rule: FaultRule) -> None:
-    if rule.network not in (*NETWORKS, "*"):
+    if rule.network not in (*NETWORKS, *SERVICES, "*"):
         raise InvalidRule(f"Unknown network {rule.network!r}.")
     if any(not 0 <= getattr(rule, name) <= 1 for name in _RATE_FIELDS):
         raise InvalidRule("Rates are between 0 and 1.")

@@ -31,7 +31,7 @@ from email.utils import formatdate
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
-from channels.sandbox import control, facebook, flickr, google_oauth, twitter, youtube
+from channels.sandbox import control, facebook, flickr, google_oauth, translate, twitter, youtube
 from channels.sandbox.faults import NO_FAULT, FaultDecision
 from channels.sandbox.http import Call, Handler, Headers, NetworkSpec, Reply, Request, Response, json_response
 from channels.sandbox.state import SandboxState
@@ -39,7 +39,8 @@ from channels.sandbox.state import SandboxState
 logger = logging.getLogger(__name__)
 
 NETWORK_SPECS: dict[str, NetworkSpec] = {
-    spec.prefix: spec for spec in (twitter.SPEC, facebook.SPEC, youtube.SPEC, google_oauth.SPEC, flickr.SPEC)
+    spec.prefix: spec
+    for spec in (twitter.SPEC, facebook.SPEC, youtube.SPEC, google_oauth.SPEC, flickr.SPEC, translate.SPEC)
 }
 CONTROL_PREFIX = "_sandbox"
 MAX_BODY_BYTES = 512 * 1024 * 1024

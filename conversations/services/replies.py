@@ -2,8 +2,9 @@
 once through the same discipline as deliveries.
 
 - `reply_write`: a person writes a reply to one item of a conversation (a library line,
-  edited or not, or free text). The policy gives its clearance level: 0 goes at once, 1 and
-  2 wait for a clearer (`reply_clear` or `reply_return`). A form sent twice is one reply.
+  edited or not, or free text; drafted by machine translation, it is level 1 at least). The
+  policy gives its clearance level: 0 goes at once, 1 and 2 wait for a clearer
+  (`reply_clear` or `reply_return`). A form sent twice is one reply.
 - `reply_send` (the worker, `conversations.send_reply`): claims the reply with a
   conditional UPDATE (`queued` -> `sending`) committed before the network call, re-checks
   it (the item not deleted meanwhile), calls the adapter, and records the outcome: sent;
@@ -84,6 +85,18 @@ class ReplyDraft:
     kind: str = ReplyKind.PUBLIC
     individual_case: bool = False
     idempotency_key: str = ""
+    # Drafted by machine translation: its provider, and the officer's text before it.
+    translation: MachineTranslation | None = None
+
+
+@dataclass(frozen=True)
+class MachineTranslation:
+    """How a reply's text was drafted by machine: the provider, and what the officer wrote
+    (in `language`) before it was translated."""
+
+    provider: str
+    drafted_text: str
+    language: str = ""
 
 
 def reply_write(*, actor, conversation_id: int, draft: ReplyDraft) -> Reply:
@@ -123,6 +136,10 @@ def reply_write(*, actor, conversation_id: int, draft: ReplyDraft) -> Reply:
             level_reasons=reasons,
             line=line,
             edit_ratio=ratio,
+            machine_translated=draft.translation is not None,
+            translation_provider=draft.translation.provider[:100] if draft.translation else "",
+            drafted_text=draft.translation.drafted_text if draft.translation else "",
+            drafted_language=draft.translation.language[:16] if draft.translation else "",
             author=actor,
             state=State.QUEUED if alone else State.AWAITING_CLEARANCE,
             idempotency_key=key,
@@ -143,6 +160,8 @@ def reply_write(*, actor, conversation_id: int, draft: ReplyDraft) -> Reply:
         details = {"reply": reply.pk, "level": level, "reasons": reasons, "kind": draft.kind}
         if line is not None:
             details |= {"line": line.pk, "line_version": line.version, "edit_ratio": ratio}
+        if draft.translation is not None:
+            details |= {"machine_translated": draft.translation.provider}
         if alone:
             record_event(verb="reply.queued", conversation=conversation, item=item, actor=actor, details=details)
             _enqueue_send(reply)
@@ -195,6 +214,7 @@ def _level(
         alert_active=line is not None and line.crisis and selectors.crisis_alert_active(conversation.mission_id),
         author_listed=selectors.author_listed(conversation, item),
         individual_case=draft.individual_case,
+        machine_translated=draft.translation is not None,
     )
     return level, reasons, ratio
 

@@ -183,6 +183,13 @@ FACEBOOK_GRAPH_VERSION = env("FACEBOOK_GRAPH_VERSION", default="v24.0")
 # Seconds: connecting to a network, and waiting for its answer.
 NETWORK_CONNECT_TIMEOUT = env.float("NETWORK_CONNECT_TIMEOUT", default=5.0)
 NETWORK_READ_TIMEOUT = env.float("NETWORK_READ_TIMEOUT", default=30.0)
+# Machine translation: a LibreTranslate-style HTTP API (its base URL: /translate and
+# /languages below it). Empty: none, and nothing offers to translate. The name labels every
+# translation it makes; the timeout (seconds) keeps a slow provider from holding a page.
+TRANSLATION_URL = env("TRANSLATION_URL", default="")
+TRANSLATION_API_KEY = env("TRANSLATION_API_KEY", default="")
+TRANSLATION_PROVIDER_NAME = env("TRANSLATION_PROVIDER_NAME", default="")
+TRANSLATION_TIMEOUT = env.float("TRANSLATION_TIMEOUT", default=5.0)
 
 # --- Security: second factor, login throttling, session time-outs, CSP, audit ----------------
 # docs/security.md says what each defence is for and which test proves it.

@@ -13,12 +13,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from channels import translation
+from channels.problems import word_error
 from diplomacy_hub import policy
 from diplomacy_hub.ids import parse_id
 from diplomacy_hub.localtime import local_to_aware, parse_local, place_of, zone_of
+from embassies import names
 from embassies.models import Mission
 from posts.draft import draft_of
-from posts.forms import ComposeForm
+from posts.forms import ComposeForm, text_field
 from posts.lifecycle import MESSAGE_WITH_AUTHOR
 from posts.models import InvalidTransition, Message, Review
 from posts.selectors import messages as selectors
@@ -135,9 +138,50 @@ def _compose_page(
             # Before a time is chosen: the hour its audience engaged most, as a hint.
             "engaged": None if desired_moment else engaged_hour(mission=form.mission),
             "days_ahead": days_ahead(mission=form.mission, today=timezone.now().astimezone(form.mission.zone).date()),
+            "translation_on": translation.enabled() and len(form.mission.languages) > 1,
         },
         status=status,
     )
+
+
+def _translate_tab(request: HttpRequest, mission: Mission, message: Message | None, *, target: str) -> HttpResponse:
+    """Draft one language's text by machine translation from the first other language
+    written, and show the form again with it; nothing is saved: the officer reads it, then
+    saves or submits (and the press office reviews every message)."""
+    data = request.POST.copy()
+    version = request.POST.get("version") or None
+    source = next(
+        (code for code in mission.languages if code != target and (data.get(text_field(code)) or "").strip()), None
+    )
+    problem = ""
+    if target not in mission.languages:
+        problem = _("This mission does not publish in that language.")
+    elif source is None:
+        problem = _("Write the text in another of the mission's languages first.")
+    else:
+        try:
+            translated = translation.translate(data[text_field(source)], source=source, target=target)
+        except translation.TranslationError as failed:
+            problem = word_error(failed)
+        else:
+            data[text_field(target)] = translated.text
+            flash.info(
+                request,
+                _(
+                    "The text in %(language)s was drafted by machine translation (%(provider)s) from the text in "
+                    "%(source)s: check it before you save or submit."
+                )
+                % {
+                    "language": names.language_name(target),
+                    "source": names.language_name(source),
+                    "provider": translated.provider,
+                },
+            )
+    form = _compose_form(request, mission, message, data=data)
+    form.is_valid()
+    if problem:
+        form.add_error(text_field(target) if target in mission.languages else None, problem)
+    return _compose_page(request, form, message, status=400 if problem else 200, version=version)
 
 
 class _Redisplay(Exception):
@@ -145,6 +189,13 @@ class _Redisplay(Exception):
 
 
 def _compose(request: HttpRequest, mission: Mission, message: Message | None) -> HttpResponse:
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    if action.startswith("translate:"):
+        return _translate_tab(request, mission, message, target=action.partition(":")[2])
+    return _compose_write(request, mission, message)
+
+
+def _compose_write(request: HttpRequest, mission: Mission, message: Message | None) -> HttpResponse:
     if request.method != "POST":
         form = _compose_form(request, mission, message)
         if message is not None and request.GET.get("check"):

@@ -192,6 +192,7 @@ SAMPLE_PARAMS = {
     "seconds": 90,
     "detail": "KeyError 'fr'",
     "exception": "ConnectTimeout",
+    "provider": "LibreTranslate",
     "due_at": "2030-06-01 09:30",
     "minutes": 90,
     "external_id": "1798",
