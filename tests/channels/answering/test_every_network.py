@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from channels.adapters.answering import REPLY_TEXT_MAX, Answerer, ReplyTarget
+from channels.adapters.answering import REPLY_TEXT_MAX, Answerer, Remover, ReplyTarget
 from channels.adapters.base import PermanentError
 from channels.adapters.listening import HeardItem, ItemKind
 from tests.channels.adapters.helpers import FACEBOOK, NETWORKS, TWITTER, YOUTUBE
@@ -202,3 +202,26 @@ def test_x_refuses_to_hide_outside_our_conversations_with_a_link_to_x(sandbox_ur
     with pytest.raises(PermanentError) as gone:
         adapter.set_hidden(TWITTER.credentials(), item_id="1" * 18, hidden=True)
     assert gone.value.code == "reply.target_gone"
+
+
+@pytest.mark.parametrize("network", [FACEBOOK, YOUTUBE], ids=str)
+def test_a_removed_comment_is_gone_for_good_and_removing_it_again_is_harmless(sandbox_url, tmp_path, network):
+    """Facebook deletes the comment (`DELETE /{comment-id}`); YouTube rejects it, and
+    publishing it again does not bring it back."""
+    adapter = network.adapter(sandbox_url)
+    assert isinstance(adapter, Remover)
+    item, _ = heard_target(sandbox_url, network, tmp_path, seed=10)
+
+    def public() -> dict:
+        said = requests.get(f"{sandbox_url}/_sandbox/public", params={"network": network.name}, timeout=10).json()
+        return next(entry for entry in said["said"] if entry["id"] == item.external_id)
+
+    adapter.remove(network.credentials(), item_id=item.external_id)
+    adapter.remove(network.credentials(), item_id=item.external_id)  # a lost answer, asked again
+
+    if network is FACEBOOK:
+        assert public()["deleted"] is True
+    else:
+        assert (public()["rejected"], public()["hidden"]) == (True, True)
+        adapter.set_hidden(network.credentials(), item_id=item.external_id, hidden=False)
+        assert public()["hidden"] is True
