@@ -36,7 +36,10 @@ logger = logging.getLogger(__name__)
 TASK = "conversations.moderate_item"
 HIDEABLE = frozenset({Network.TWITTER, Network.FACEBOOK, Network.YOUTUBE})
 # What each network calls taking an item down for good (none on X: it deletes only our posts).
-REMOVAL = {Network.FACEBOOK: ModerationAction.Action.DELETE, Network.YOUTUBE: ModerationAction.Action.REJECT}
+REMOVAL: dict[str, str] = {
+    Network.FACEBOOK: ModerationAction.Action.DELETE,
+    Network.YOUTUBE: ModerationAction.Action.REJECT,
+}
 
 
 def may_hide(item: Item) -> bool:
