@@ -79,6 +79,7 @@ def reply_panel(request: HttpRequest, conversation: Conversation, items: list[It
         "reply_form": ReplyForm(items=items, lines=lines, private_possible=private_possible) if can_write else None,
         "reply_limit": REPLY_TEXT_MAX[conversation.network],
         "x_costs": {"reply": X_REPLY_COST, "link": X_LINK_COST} if conversation.network == Network.TWITTER else None,
+        "x_will_refuse": _x_will_refuse(conversation, items) if can_write else [],
         "private_windows": [
             (item, _hours_left(int(window.total_seconds() // 3600)))
             for item in items
@@ -96,6 +97,22 @@ def reply_panel(request: HttpRequest, conversation: Conversation, items: list[It
         "clear_form": ClearForm(),
         "return_form": ReturnForm(),
     }
+
+
+def _x_will_refuse(conversation: Conversation, items: list[Item]) -> list[Item]:
+    """The live items X will not let the app answer: their authors neither mentioned nor
+    quoted the account (a direct reply to our post names it). Said before the officer writes."""
+    if conversation.network != Network.TWITTER:
+        return []
+    handle = conversation.account.handle.lstrip("@").casefold()
+    return [
+        item
+        for item in items
+        if item.deleted_at is None
+        and item.kind == Item.Kind.REPLY
+        and not (item.answers_post_id and item.parent_id == item.answers_post_id)
+        and not (handle and f"@{handle}" in item.text.casefold())
+    ]
 
 
 def _hours_left(hours: int) -> str:

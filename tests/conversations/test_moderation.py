@@ -235,6 +235,11 @@ def test_an_x_refusal_for_want_of_a_mention_ends_in_a_clear_message_with_a_link_
     client = logged_in(officer("emb-eg-cairo"))
     before = client.get(item.conversation.get_absolute_url()).content.decode()
     assert "X lets an app reply only to people who mention or quote the account" in before
+    assert f'id="not-summoned-{item.pk}"' in before  # said of this very item, before writing
+    assert "did not mention or quote the account: X will refuse a reply from here." in before
+    mention = Item.objects.filter(account=social, kind=ItemKind.MENTION).first()
+    if mention is not None:
+        assert "not-summoned-" not in client.get(mention.conversation.get_absolute_url()).content.decode()
     reply = reply_write(
         actor=officer("emb-eg-cairo"),
         conversation_id=item.conversation_id,
