@@ -18,6 +18,7 @@ from typing import cast
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.services import record
@@ -229,10 +230,11 @@ def _finish(action: ModerationAction, state: str, error: AdapterError | None) ->
 def moderation_sweep(*, now=None) -> list[int]:
     """Pending actions whose ask was lost (or failed for a while): asked again."""
     now = now or timezone.now()
+    # A confirmed proposal is due from its confirmation, not from when it was proposed.
     stale = list(
-        ModerationAction.objects.filter(
-            state=ModerationState.PENDING, created_at__lte=now - timedelta(seconds=settings.REPLY_REQUEUE_AFTER)
-        ).values_list("pk", flat=True)[:200]
+        ModerationAction.objects.annotate(due_from=Coalesce("confirmed_at", "created_at"))
+        .filter(state=ModerationState.PENDING, due_from__lte=now - timedelta(seconds=settings.REPLY_REQUEUE_AFTER))
+        .values_list("pk", flat=True)[:200]
     )
     if stale:
         enqueue_on_commit(TASK, calls=[((pk,), {}) for pk in stale], what="moderation asked again")

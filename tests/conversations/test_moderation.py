@@ -4,9 +4,12 @@ hide spam or scams, which hide nothing until a person confirms."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import requests
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from channels.adapters.listening import ItemKind
@@ -15,7 +18,7 @@ from channels.services import adapter_for
 from conversations.lifecycle import ModerationState
 from conversations.models import Item, ModerationAction, RawEvent
 from conversations.services.ingest import items_ingest
-from conversations.services.moderation import moderation_apply
+from conversations.services.moderation import moderation_apply, moderation_sweep
 from conversations.services.replies import ReplyDraft, reply_clear, reply_send, reply_write
 from tests.channels.adapters.helpers import TWITTER
 from tests.channels.listening.conftest import say as public_says
@@ -253,3 +256,17 @@ def test_an_x_refusal_for_want_of_a_mention_ends_in_a_clear_message_with_a_link_
     assert 'data-reply-error="reply.not_summoned"' in page
     assert "Answer on X itself" in page
     assert f"/status/{item.external_id}" in page
+
+
+def test_a_proposal_confirmed_long_after_it_was_made_is_not_asked_twice_at_once(settings, sandbox_url, tmp_path):
+    """The sweeper counts a confirmed proposal's wait from its confirmation."""
+    settings.SANDBOX_URL = sandbox_url
+    _, item = heard_conversation(sandbox_url, tmp_path, Network.FACEBOOK, seed=5)
+    logged_in(officer("emb-eg-cairo")).post(reverse("conversations:item_remove", args=[item.pk]), {"reason": "spam"})
+    proposal = ModerationAction.objects.get(item=item, actor__isnull=False)
+    ModerationAction.objects.filter(pk=proposal.pk).update(created_at=timezone.now() - timedelta(days=2))
+    logged_in(officer("emb-eg-cairo")).post(reverse("conversations:moderation_confirm", args=[proposal.pk]))
+
+    assert proposal.pk not in moderation_sweep()
+    later = timezone.now() + timedelta(seconds=settings.REPLY_REQUEUE_AFTER + 1)
+    assert proposal.pk in moderation_sweep(now=later)
