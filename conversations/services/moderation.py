@@ -108,8 +108,11 @@ def item_propose_removal(*, actor, item_id: int, reason: str, note: str = "") ->
             raise ValidationError("remove.not_possible", code="remove.not_possible", params={"network": item.network})
         _require_reason(reason)
         _require_live(item)
-        if ModerationAction.objects.filter(item=item, state=ModerationState.PROPOSED).exists():
+        open_proposals = ModerationAction.objects.filter(item=item, state=ModerationState.PROPOSED)
+        if open_proposals.filter(actor__isnull=False).exists():
             raise ValidationError("moderation.already_proposed", code="moderation.already_proposed")
+        # A rule's proposal to hide it gives way to a person's proposal to remove it.
+        open_proposals.update(state=ModerationState.DISMISSED, confirmed_by=actor, confirmed_at=timezone.now())
         action = ModerationAction.objects.create(
             item=item,
             mission_id=conversation.mission_id,

@@ -204,6 +204,20 @@ def test_a_dismissed_rule_proposal_hides_nothing_and_an_ordinary_text_proposes_n
     assert AuditEvent.objects.filter(action="moderation.dismiss").exists()
 
 
+def test_a_persons_proposal_to_remove_supersedes_a_rules_proposal_to_hide():
+    tokyo_fb = account("emb-jp-tokyo", Network.FACEBOOK)
+    spam = say(tokyo_fb, "Cheap visas, DM me", network="facebook", kind="comment")
+    rule_proposal = ModerationAction.objects.get()
+    proposer = officer("emb-jp-tokyo")
+
+    logged_in(proposer).post(reverse("conversations:item_remove", args=[spam.items.get().pk]), {"reason": "spam"})
+
+    rule_proposal.refresh_from_db()
+    assert (rule_proposal.state, rule_proposal.confirmed_by) == (ModerationState.DISMISSED, proposer)
+    removal = ModerationAction.objects.get(state=ModerationState.PROPOSED)
+    assert (removal.action, removal.actor) == ("delete", proposer)
+
+
 def test_x_mentions_get_no_proposal_since_x_cannot_hide_them():
     cairo_x = account("emb-eg-cairo", Network.TWITTER)
     say(cairo_x, "Cheap visas, click here", kind="mention")
