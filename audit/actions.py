@@ -70,6 +70,11 @@ for _name, _label in {
     "triage.author_add": _("added a known author"),
     "triage.author_remove": _("removed a known author"),
     "triage.target_change": _("changed a service target"),
+    # Moderation of the public's items (conversations.services.moderation): removing for
+    # good is proposed, then confirmed by a second person; a rule's proposal, by a person.
+    "moderation.propose": _("proposed removing an item of the public for good"),
+    "moderation.confirm": _("confirmed a moderation proposal"),
+    "moderation.dismiss": _("dismissed a moderation proposal"),
     # Logged only, never stored: the workers' routine checks and refreshes of ~1,000 accounts.
     "account.health_check": _("checked a social account"),
     "account.refresh": _("renewed a social account's token"),

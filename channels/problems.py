@@ -211,6 +211,9 @@ PROBLEMS: dict[str, Promise] = {
         "A private reply can be sent only within 7 days of the comment: answer in public, without personal data."
     ),
     "private_reply.already_sent": gettext_lazy("This comment has had its one private reply already."),
+    "hide.not_own_conversation": gettext_lazy(
+        "X hides only replies in conversations the account started: hide or report it on X itself."
+    ),
     "network.hide_unconfirmed": gettext_lazy("%(network)s did not confirm hiding the comment."),
     "network.search_not_json": gettext_lazy("%(network)s answered a search with something other than JSON."),
     # --- Machine translation (channels.translation, channels.adapters.translation) ---------------

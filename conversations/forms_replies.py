@@ -78,6 +78,11 @@ class HideForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=NOTE_MAX)
 
 
+class RemoveForm(forms.Form):
+    reason = forms.ChoiceField(label=_("House rule it breaks"), choices=[("", "—"), *HideReason.choices])
+    note = forms.CharField(label=_("Note"), required=False, max_length=NOTE_MAX)
+
+
 class LineForm(forms.Form):
     topic = forms.SlugField(label=_("Topic"), max_length=80, help_text=_("e.g. visa-appointments"))
     title = forms.CharField(label=_("Title"), max_length=200)

@@ -145,9 +145,15 @@ class HideReason(models.TextChoices):
 
 
 class ModerationState(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed: a person confirms")
+    DISMISSED = "dismissed", _("Dismissed")
     PENDING = "pending", _("Asked of the network")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+
+
+# Moderations that were never carried out: awaiting a person, or turned down.
+MODERATION_NOT_CARRIED_OUT = frozenset({ModerationState.PROPOSED, ModerationState.DISMISSED})
 
 
 # --- Events -----------------------------------------------------------------------------------
@@ -187,3 +193,7 @@ register_event("reply.found", _("the reply was found on the network"))
 register_event("reply.failed", _("the reply failed"))
 register_event("item.hidden", _("hid an item"))
 register_event("item.shown", _("showed a hidden item again"))
+register_event("item.removal_proposed", _("proposed removing an item for good"))
+register_event("item.hide_proposed", _("a rule proposed hiding an item"))
+register_event("item.removed", _("removed an item for good"))
+register_event("item.proposal_dismissed", _("dismissed a moderation proposal"))

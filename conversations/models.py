@@ -210,6 +210,28 @@ class Item(models.Model):
     def __str__(self) -> str:
         return f"{self.network}:{self.external_id}"
 
+    @property
+    def may_be_hidden(self) -> bool:
+        """Whether the network lets the account hide it: Facebook and YouTube any comment; X
+        only a reply in a conversation the account started (one of our posts')."""
+        if self.network == Network.TWITTER:
+            return self.kind == ItemKind.REPLY and bool(self.answers_post_id)
+        return self.network in (Network.FACEBOOK, Network.YOUTUBE)
+
+    def as_evidence(self) -> dict:
+        """The item as it stands, kept with a moderation before the network is asked."""
+        return {
+            "external_id": self.external_id,
+            "text": self.text,
+            "author_id": self.author_id,
+            "author_name": self.author_name,
+            "author_handle": self.author_handle,
+            "url": self.url,
+            "created_at_network": self.created_at_network.isoformat(),
+            "edited_at": self.edited_at.isoformat() if self.edited_at else None,
+            "raw_event": self.raw_event_id,
+        }
+
 
 class ConversationEvent(models.Model):
     """Append-only: what happened to a conversation, who did it, from which status."""
@@ -444,24 +466,38 @@ class Reply(models.Model):
 
 
 class ModerationAction(models.Model):
-    """Hiding or showing again one item, with its reason from the house rules; the item as
-    it stood is kept here before the network is asked."""
+    """One moderation of one item, with its reason from the house rules; the item as it
+    stood is kept here before the network is asked.
+
+    Hiding and showing again are done at once by whoever handles the conversation. Removing
+    for good (YouTube reject, Facebook delete) is proposed by one person and carried out
+    only when a second confirms (four eyes). A rule may propose hiding spam or a scam
+    (`rule`, no actor): a person confirms or dismisses it; nothing is hidden without one."""
 
     class Action(models.TextChoices):
         HIDE = "hide", _("Hidden")
         SHOW = "show", _("Shown again")
+        REJECT = "reject", _("Rejected for good")
+        DELETE = "delete", _("Deleted for good")
 
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="moderation", verbose_name=_("item"))
     mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="+", verbose_name=_("mission"))
     action = models.CharField(_("action"), max_length=8, choices=Action.choices)
     reason = models.CharField(_("reason"), max_length=16, choices=lifecycle.HideReason.choices, blank=True)
     note = models.CharField(_("note"), max_length=2000, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Who acted, or proposed; None when a triage rule proposed it (`rule`).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    rule = models.CharField(_("proposed by the rule"), max_length=200, blank=True)
     evidence = models.JSONField(_("the item as it stood"), default=dict)
     created_at = models.DateTimeField(default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     # Asked of the network by a worker (conversations.moderate_item): hiding is idempotent
-    # there, so a lost or repeated ask is simply asked again.
-    state = models.CharField(max_length=8, choices=lifecycle.ModerationState.choices, default="pending")
+    # there, and removing an item already gone is what was asked, so a lost or repeated ask
+    # is simply asked again.
+    state = models.CharField(max_length=12, choices=lifecycle.ModerationState.choices, default="pending")
     done_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
@@ -470,9 +506,26 @@ class ModerationAction(models.Model):
         ordering = ["created_at", "pk"]
         verbose_name = _("moderation action")
         verbose_name_plural = _("moderation actions")
+        constraints = [
+            # One open proposal per item: a second would be confirmed twice.
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=models.Q(state="proposed"),
+                name="conversations_moderationaction_one_proposal",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(actor__isnull=False) | ~models.Q(rule=""),
+                name="conversations_moderationaction_someone_or_a_rule",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.item_id}"
+
+    @property
+    def removes(self) -> bool:
+        """Whether it takes the item down for good (four eyes, cannot be undone)."""
+        return self.action in (self.Action.REJECT, self.Action.DELETE)
 
 
 class Note(models.Model):

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from conversations.lifecycle import REPLY_PENDING, LineState, ReplyState
+from conversations.lifecycle import MODERATION_NOT_CARRIED_OUT, REPLY_PENDING, LineState, ModerationState, ReplyState
 from conversations.models import AnswerLine, Conversation, Item, KnownAuthor, ModerationAction, Reply
 from diplomacy_hub import policy
 from embassies.names import in_reader_language
@@ -67,15 +67,44 @@ def pending_item_ids(conversation: Conversation) -> set[int]:
 
 
 def hidden_item_ids(conversation: Conversation) -> set[int]:
-    """Items whose last moderation hid them."""
+    """Items whose last moderation hid them (a proposal hides nothing until confirmed)."""
     last: dict[int, str] = {}
     for item_id, action in (
-        ModerationAction.objects.filter(item__conversation=conversation)
+        ModerationAction.objects.filter(
+            item__conversation=conversation,
+            action__in=[ModerationAction.Action.HIDE, ModerationAction.Action.SHOW],
+        )
+        .exclude(state__in=MODERATION_NOT_CARRIED_OUT)
         .order_by("created_at", "pk")
         .values_list("item_id", "action")
     ):
         last[item_id] = action
     return {item_id for item_id, action in last.items() if action == ModerationAction.Action.HIDE}
+
+
+def open_proposals(conversation: Conversation) -> list[ModerationAction]:
+    """The moderation proposals awaiting a person on the conversation: removals for good
+    (four eyes) and the rules' proposals to hide spam or scams."""
+    return list(
+        ModerationAction.objects.filter(item__conversation=conversation, state=ModerationState.PROPOSED)
+        .select_related("item", "actor")
+        .order_by("created_at", "pk")
+    )
+
+
+def proposals_by_conversation(conversation_ids) -> dict[int, list[ModerationAction]]:
+    """The open moderation proposals of these conversations, by conversation (one query, for
+    the inbox's page)."""
+    found: dict[int, list[ModerationAction]] = {}
+    for proposal in (
+        ModerationAction.objects.filter(
+            item__conversation_id__in=list(conversation_ids), state=ModerationState.PROPOSED
+        )
+        .select_related("item")
+        .order_by("created_at", "pk")
+    ):
+        found.setdefault(proposal.item.conversation_id, []).append(proposal)
+    return found
 
 
 def reply_queue(*, user) -> QuerySet[Reply]:
@@ -101,6 +130,15 @@ def item_get(*, user, item_id: int) -> Item:
         policy.scope(user, Item.objects.all(), mission_field="conversation__mission")
         .select_related("conversation", "conversation__mission", "account")
         .get(pk=item_id)
+    )
+
+
+def proposal_get(*, user, action_id: int) -> ModerationAction:
+    """A moderation of the user's missions (404 otherwise, as for items)."""
+    return (
+        policy.scope(user, ModerationAction.objects.all(), mission_field="mission")
+        .select_related("item", "item__conversation", "item__conversation__mission")
+        .get(pk=action_id)
     )
 
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from conversations import selectors, views_replies
+from conversations import reply_selectors, selectors, views_replies
 from conversations.forms import AssignForm, InboxFilterForm, NoteForm, SavedViewForm, StatusForm
 from conversations.models import Conversation, SavedView
 from conversations.services import desk
@@ -70,13 +70,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
     raw = filters.raw_filters()
     views = list(selectors.saved_views_of(request.user))
     current = _inbox_url(raw)
+    page = CappedPaginator(conversations, CONVERSATIONS_PER_PAGE, cap=INBOX_COUNT_CAP).get_page(request.GET.get("page"))
+    # A rule's proposal to hide spam or a scam is confirmed or dismissed from here in one click.
+    page.object_list = list(page.object_list)
+    proposals = reply_selectors.proposals_by_conversation(conversation.pk for conversation in page.object_list)
+    for conversation in page.object_list:
+        conversation.proposals = proposals.get(conversation.pk, [])
     return render(
         request,
         "conversations/inbox.html",
         {
-            "page": CappedPaginator(conversations, CONVERSATIONS_PER_PAGE, cap=INBOX_COUNT_CAP).get_page(
-                request.GET.get("page")
-            ),
+            "page": page,
             "filters": filters,
             "saved_views": [(view, _inbox_url(view.filters), _inbox_url(view.filters) == current) for view in views],
             "view_form": SavedViewForm(),

@@ -23,8 +23,8 @@ from channels.problems import word_error
 from conversations import clearance
 from conversations import reply_selectors as selectors
 from conversations import selectors as conversation_selectors
-from conversations.forms_replies import ClearForm, HideForm, LineForm, ReplyForm, ReturnForm
-from conversations.models import AnswerLine, Conversation, Item, Reply
+from conversations.forms_replies import ClearForm, HideForm, LineForm, RemoveForm, ReplyForm, ReturnForm
+from conversations.models import AnswerLine, Conversation, Item, ModerationAction, Reply
 from conversations.services import lines as line_services
 from conversations.services import moderation, replies
 from diplomacy_hub import policy
@@ -71,6 +71,9 @@ def reply_panel(request: HttpRequest, conversation: Conversation, items: list[It
         reply.line_flag = reply.line is not None and not reply.line.in_force(now)
         reply.reasons_worded = [word(f"clearance.{code}") for code in reply.level_reasons]
         reply.edit_percent = None if reply.edit_ratio is None else round(reply.edit_ratio * 100)
+        # Worded in the reader's language; X's "not summoned" refusal links to the item on X.
+        reply.error_worded = word(reply.error_code, reply.error_params, default=reply.last_error)
+        reply.answer_on_x = reply.error_params.get("url", "") if reply.error_code == "reply.not_summoned" else ""
     hidden = selectors.hidden_item_ids(conversation)
     private_windows = {
         item.pk: item.created_at_network + timedelta(days=PRIVATE_REPLY_DAYS) - now
@@ -88,12 +91,19 @@ def reply_panel(request: HttpRequest, conversation: Conversation, items: list[It
         "translation_on": translation.enabled(),
         "reply_limit": REPLY_TEXT_MAX[conversation.network],
         "x_costs": {"reply": X_REPLY_COST, "link": X_LINK_COST} if conversation.network == Network.TWITTER else None,
+        "x_will_refuse": _x_will_refuse(conversation, items) if can_write else [],
         "private_windows": [
             (item, _hours_left(int(window.total_seconds() // 3600)))
             for item in items
             if (window := private_windows.get(item.pk)) is not None and window > timedelta(0)
         ],
         "moderable": conversation.network in moderation.HIDEABLE and policy.can(user, "item.hide", conversation),
+        "hideable_item_ids": {item.pk for item in items if moderation.may_hide(item)},
+        "removable": conversation.network in moderation.REMOVAL and policy.can(user, "item.remove", conversation),
+        "proposals": [
+            (proposal, proposal.removes and policy.can(user, "item.remove.confirm", proposal))
+            for proposal in selectors.open_proposals(conversation)
+        ],
         "hidden_item_ids": hidden,
         "hide_form": HideForm(initial={"hidden": "1"}),
         "clear_form": ClearForm(),
@@ -193,6 +203,22 @@ def _translation_of(conversation: Conversation, token: str) -> replies.MachineTr
     return replies.MachineTranslation(
         provider=str(said.get("p", "")), drafted_text=str(said.get("d", "")), language=str(said.get("l", ""))
     )
+
+
+def _x_will_refuse(conversation: Conversation, items: list[Item]) -> list[Item]:
+    """The live items X will not let the app answer: their authors neither mentioned nor
+    quoted the account (a direct reply to our post names it). Said before the officer writes."""
+    if conversation.network != Network.TWITTER:
+        return []
+    handle = conversation.account.handle.lstrip("@").casefold()
+    return [
+        item
+        for item in items
+        if item.deleted_at is None
+        and item.kind == Item.Kind.REPLY
+        and not (item.answers_post_id and item.parent_id == item.answers_post_id)
+        and not (handle and f"@{handle}" in item.text.casefold())
+    ]
 
 
 def _hours_left(hours: int) -> str:
@@ -349,6 +375,68 @@ def item_hide(request: HttpRequest, item_id: int) -> HttpResponse:
         say_problems(request, error)
     else:
         messages.success(request, _("Hidden, with its reason on record.") if data["hidden"] else _("Shown again."))
+    return redirect(back)
+
+
+@require_POST
+def item_propose_removal(request: HttpRequest, item_id: int) -> HttpResponse:
+    try:
+        item = selectors.item_get(user=request.user, item_id=item_id)
+    except Item.DoesNotExist:
+        raise Http404 from None
+    policy.require(request.user, "item.remove", item.conversation)
+    form = RemoveForm(request.POST)
+    back = f"{item.conversation.get_absolute_url()}#moderation"
+    if not form.is_valid():
+        messages.error(request, word("hide.reason_required"))
+        return redirect(back)
+    try:
+        moderation.item_propose_removal(
+            actor=request.user, item_id=item.pk, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
+        )
+    except ValidationError as error:
+        say_problems(request, error)
+    else:
+        messages.success(request, _("Proposed: it is removed for good only when someone else confirms."))
+    return redirect(back)
+
+
+def _proposal(request: HttpRequest, action_id: int) -> ModerationAction:
+    try:
+        action = selectors.proposal_get(user=request.user, action_id=action_id)
+    except ModerationAction.DoesNotExist:
+        raise Http404 from None
+    return action
+
+
+@require_POST
+def moderation_confirm(request: HttpRequest, action_id: int) -> HttpResponse:
+    action = _proposal(request, action_id)
+    back = request.POST.get("next") == "inbox" and reverse("conversations:inbox")
+    back = back or f"{action.item.conversation.get_absolute_url()}#moderation"
+    try:
+        confirmed = moderation.moderation_confirm(actor=request.user, action_id=action.pk)
+    except ValidationError as error:
+        say_problems(request, error)
+    else:
+        messages.success(
+            request,
+            _("Confirmed: it is being removed for good.") if confirmed.removes else _("Confirmed: it is being hidden."),
+        )
+    return redirect(back)
+
+
+@require_POST
+def moderation_dismiss(request: HttpRequest, action_id: int) -> HttpResponse:
+    action = _proposal(request, action_id)
+    back = request.POST.get("next") == "inbox" and reverse("conversations:inbox")
+    back = back or f"{action.item.conversation.get_absolute_url()}#moderation"
+    try:
+        moderation.moderation_dismiss(actor=request.user, action_id=action.pk, note=request.POST.get("note", "")[:2000])
+    except ValidationError as error:
+        say_problems(request, error)
+    else:
+        messages.success(request, _("Dismissed: nothing was done to the item."))
     return redirect(back)
 
 

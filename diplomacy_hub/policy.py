@@ -274,6 +274,20 @@ def _may_clear_reply(user, obj: Any) -> bool | Refusal:
     return True
 
 
+PROPOSED_REMOVAL = Refusal(
+    gettext_noop("Not allowed: %(action)s: you proposed removing this item, so someone else must confirm it.")
+)
+
+
+def _may_confirm_removal(user, obj: Any) -> bool | Refusal:
+    """Four eyes, as for messages: whoever handles the conversation, never its proposer."""
+    if not _may_handle_conversation(user, obj):
+        return False
+    if getattr(obj, "actor_id", None) == user.pk:
+        return PROPOSED_REMOVAL
+    return True
+
+
 def _may_approve_line(user, obj: Any) -> bool:
     """The press office approves lines; the crisis unit its crisis lines."""
     if getattr(obj, "crisis", False):
@@ -373,6 +387,10 @@ RULES: dict[str, Rule] = {
     "reply.queue": _role(Role.OFFICER, Role.PRESS_OFFICE, Role.CRISIS_UNIT),
     # Hide a hostile item or show it again (reversible): as handling the conversation.
     "item.hide": _may_handle_conversation,
+    # Remove an item for good (YouTube reject, Facebook delete): proposed by whoever handles
+    # the conversation, carried out when a second person confirms (never the proposer).
+    "item.remove": _may_handle_conversation,
+    "item.remove.confirm": _may_confirm_removal,
     # The library of lines to take: seen by the desk, proposed by missions, approved at
     # headquarters.
     "line.view": _role(Role.OFFICER, Role.PRESS_OFFICE, Role.CRISIS_UNIT),

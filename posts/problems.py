@@ -101,6 +101,11 @@ MESSAGE_PROBLEMS: dict[str, Promise] = {
     "private_reply.not_possible": gettext_lazy("A private reply is possible only to a Facebook comment."),
     "hide.not_possible": gettext_lazy("%(network)s does not let us hide an item through its interface."),
     "hide.reason_required": gettext_lazy("Choose the house rule it breaks."),
+    "remove.not_possible": gettext_lazy("%(network)s does not let us remove an item of the public for good."),
+    "moderation.already_proposed": gettext_lazy(
+        "A moderation of this item is already proposed: confirm or dismiss it."
+    ),
+    "moderation.not_proposed": gettext_lazy("This proposal was settled already."),
     "line.placeholder_unknown": gettext_lazy("Unknown placeholders: %(names)s. Use {mission}, {city} or {author}."),
     "line.dates": gettext_lazy("A line must start before it ends."),
     # --- Why a reply needs the clearance it needs (diplomacy_hub.policy.reply_clearance) -----

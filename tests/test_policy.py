@@ -114,6 +114,10 @@ EXPECTED = {
     # crisis: tests/conversations/test_clearance.py).
     "reply.write": {OFFICER: own_mission, PRESS: always, CRISIS: always, ADMIN: never},
     "item.hide": {OFFICER: own_mission, PRESS: always, CRISIS: always, ADMIN: never},
+    # Removing for good: proposed as hiding; confirmed alike, never by the proposer
+    # (tests/conversations/test_moderation.py).
+    "item.remove": {OFFICER: own_mission, PRESS: always, CRISIS: always, ADMIN: never},
+    "item.remove.confirm": {OFFICER: own_mission, PRESS: always, CRISIS: always, ADMIN: never},
     "reply.clear": {OFFICER: own_mission, PRESS: always, CRISIS: never, ADMIN: never},
     "reply.return": {OFFICER: own_mission, PRESS: always, CRISIS: never, ADMIN: never},
     "reply.queue": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: never},

@@ -96,9 +96,18 @@ class PrivateReplier(Protocol):
 
 @runtime_checkable
 class Moderator(Protocol):
-    """Hiding an item of the public and showing it again (Facebook, YouTube)."""
+    """Hiding an item of the public and showing it again (X replies, Facebook, YouTube)."""
 
     def set_hidden(self, credentials: Credentials, *, item_id: str, hidden: bool) -> None: ...
+
+
+@runtime_checkable
+class Remover(Protocol):
+    """Taking an item of the public down for good: Facebook deletes a comment, YouTube
+    rejects one (`moderationStatus=rejected`). Neither can be undone; an item already gone
+    is what was asked."""
+
+    def remove(self, credentials: Credentials, *, item_id: str) -> None: ...
 
 
 def target_gone(network: str, item_id: str) -> Said:

@@ -761,6 +761,10 @@ class FacebookAdapter:
                 request_sent=True,
             )
 
+    def remove(self, credentials: Credentials, *, item_id: str) -> None:
+        """`DELETE /{comment-id}` as the Page: gone for everyone, for good."""
+        self.delete(credentials, item_id)
+
     def _graph(self, credentials: Credentials) -> tuple[facebook.GraphAPI, _LastResponse]:
         return _graph(
             credentials.access_token,

@@ -104,7 +104,8 @@ MB = 1024 * 1024
 API_URL = "https://api.x.com"  # tweepy itself calls api.twitter.com: both are X's
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
 TOKEN_URL = "https://api.x.com/2/oauth2/token"  # noqa: S105 (a URL, not a secret)
-SCOPES = ("tweet.read", "tweet.write", "users.read", "offline.access", "media.write")
+# tweet.moderate.write: hiding replies in the account's own conversations (PUT /2/tweets/:id/hidden).
+SCOPES = ("tweet.read", "tweet.write", "users.read", "offline.access", "media.write", "tweet.moderate.write")
 POST_URL = "https://x.com/{handle}/status/{id}"  # "i" stands for any handle
 
 LIMITS = NetworkLimits(
@@ -258,6 +259,25 @@ def _reply_refusal(refused: PermanentError, target: ReplyTarget) -> PermanentErr
         )
     if any(words in lowered for words in _REPLY_TARGET_GONE):
         return PermanentError(target_gone(NETWORK, target.item_id), status_code=refused.status_code)
+    return refused
+
+
+def _hide_refusal(refused: PermanentError, item_id: str) -> PermanentError:
+    """X's refusal to hide a reply: a 403 says the reply is not in a conversation the
+    account started (X hides only those); a 404, or "not found", that it is gone."""
+    lowered = refused.detail.lower()
+    if refused.status_code == 404 or any(words in lowered for words in _REPLY_TARGET_GONE):
+        return PermanentError(target_gone(NETWORK, item_id), status_code=refused.status_code)
+    if refused.status_code == 403:
+        return PermanentError(
+            Said(
+                "X hides only replies in conversations the account started: hide or report it on X itself.",
+                "hide.not_own_conversation",
+                network=NETWORK,
+                url=POST_URL.format(handle="i", id=item_id),
+            ),
+            status_code=refused.status_code,
+        )
     return refused
 
 
@@ -680,6 +700,23 @@ class TwitterAdapter:
             ),
             request_sent=False,
         )
+
+    def set_hidden(self, credentials: Credentials, *, item_id: str, hidden: bool) -> None:
+        """`PUT /2/tweets/:id/hidden` (tweepy's hide_reply / unhide_reply): only a reply in a
+        conversation the account started; the public sees it only behind "View hidden
+        replies". Asking for the state it is in already succeeds (idempotent)."""
+        client = self._client(credentials)
+        call = client.hide_reply if hidden else client.unhide_reply
+        try:
+            with _calling_x():
+                response = call(item_id, user_auth=False)
+        except PermanentError as refused:
+            raise _hide_refusal(refused, item_id) from None
+        if (response.data or {}).get("hidden") is not hidden:
+            raise TransientError(
+                Said("X did not confirm hiding the reply.", "network.hide_unconfirmed", network=NETWORK),
+                request_sent=True,
+            )
 
     # --- helpers
 

@@ -640,12 +640,24 @@ class YouTubeAdapter:
 
     def set_hidden(self, credentials: Credentials, *, item_id: str, hidden: bool) -> None:
         """`comments.setModerationStatus`: heldForReview hides a comment until it is published
-        again (reversible; `rejected` is not, and is not offered here). 50 quota units."""
+        again (reversible; `rejected` is not: `remove`). 50 quota units."""
         service = self._service(credentials)
         status = "heldForReview" if hidden else "published"
         target = ReplyTarget(item_id=item_id, thread_id=item_id, kind="comment")
         with _calling(), _gone_as(target):
             service.comments().setModerationStatus(id=item_id, moderationStatus=status).execute()
+
+    def remove(self, credentials: Credentials, *, item_id: str) -> None:
+        """`comments.setModerationStatus(moderationStatus=rejected)`: out of view for good (the
+        channel cannot publish it again). A comment already gone is what was asked."""
+        service = self._service(credentials)
+        target = ReplyTarget(item_id=item_id, thread_id=item_id, kind="comment")
+        try:
+            with _calling(), _gone_as(target):
+                service.comments().setModerationStatus(id=item_id, moderationStatus="rejected").execute()
+        except PermanentError as refused:
+            if refused.code != "reply.target_gone":
+                raise
 
     def _replies(self, service: Any, top: HeardItem, *, since: str) -> tuple[list[HeardItem], int]:
         """The thread's replies newer than `since`, and the quota units the pages cost."""

@@ -434,9 +434,14 @@ def _transfer(call: Call, upload: Upload) -> Response:
 
 @router.route("DELETE", V + r"/" + NODE)
 def delete_object(call: Call) -> Response:
-    """Deleting a video's Page post removes the post only: the Video stays on the Page."""
+    """Deleting a video's Page post removes the post only: the Video stays on the Page. A
+    comment of the public under the Page's posts is deleted for everyone."""
     token = authenticate(call)
     node = call.params["node"]
+    said = call.state.public.get(NETWORK, node)
+    if said is not None and not said.ours:
+        call.state.public.delete(_public_comment(call, token.account, node, "delete"))
+        return json_response(200, {"success": True})
     item = call.state.item(NETWORK, node)
     if item is None or item.deleted or item.account != token.account or _post_removed(item, node):
         raise Reply(missing_object(node, "delete"))

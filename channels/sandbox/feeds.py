@@ -141,10 +141,20 @@ def _public(state: SandboxState, network: str, account_id: str) -> dict[str, lis
 
 
 def _under(said: list[Said]) -> str:
+    """What the public reads under a post; what the account hid is out of the thread, behind
+    a click (X's "View hidden replies"; Facebook shows it to its author alone)."""
     if not said:
         return ""
     ordered = sorted(said, key=lambda s: s.created_at)
-    return f'<ul class="public">{"".join(_said(s) for s in ordered)}</ul>'
+    shown = [s for s in ordered if not s.hidden]
+    hidden = [s for s in ordered if s.hidden]
+    page = f'<ul class="public">{"".join(_said(s) for s in shown)}</ul>' if shown else ""
+    if hidden:
+        page += (
+            f'<details class="hidden-said"><summary>View hidden replies ({len(hidden)})</summary>'
+            f'<ul class="public">{"".join(_said(s) for s in hidden)}</ul></details>'
+        )
+    return page
 
 
 def feed_page(state: SandboxState, network: str, account_id: str) -> Response:

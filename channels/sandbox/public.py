@@ -163,6 +163,7 @@ class Said:
     seq: int = 0  # arrival order in the sandbox, for cursors
     ours: bool = False  # the account's own reply, in the thread where its public sees it
     hidden: bool = False  # hidden by the account (Facebook is_hidden, YouTube heldForReview)
+    rejected: bool = False  # YouTube: rejected by the channel, for good
 
     @property
     def current_id(self) -> str:
@@ -187,6 +188,7 @@ class Said:
             "deleted": self.deleted,
             "ours": self.ours,
             "hidden": self.hidden,
+            "rejected": self.rejected,
         }
 
 

@@ -39,6 +39,7 @@ TEXT_MAX_WEIGHT = 280
 MB = 1024 * 1024
 # What X takes per media category (docs.x.com media best practices).
 CATEGORY_MAX_BYTES = {"tweet_image": 5 * MB, "tweet_gif": 15 * MB, "tweet_video": 512 * MB}
+HIDE_PER_WINDOW = 50  # PUT /2/tweets/:id/hidden, per user and 15 minutes (docs.x.com)
 _CHECK_AFTER_MAX = 10  # the longest "check_after_secs" the sandbox asks a client to wait
 
 router = Router()
@@ -119,6 +120,7 @@ def token_error(what: str) -> Response:
 _RATE_LIMITS = (
     ("POST", "/2/tweets", 100),
     ("DELETE", "/2/tweets", 50),
+    ("PUT", "/2/tweets", HIDE_PER_WINDOW),
     ("GET", "/2/users/me", 75),
     ("POST", "/2/media/upload", 500),
 )
@@ -319,6 +321,42 @@ def delete_tweet(call: Call) -> Response:
         raise Reply(problem(403, "Forbidden", "You are not allowed to delete this Tweet."))
     call.state.mark_deleted(item)
     return json_response(200, {"data": {"deleted": True}})
+
+
+# X does not document the wording of its refusal to hide a reply outside the account's own
+# conversations; the sandbox answers the 403 problem X gives for a forbidden write.
+NOT_YOUR_CONVERSATION = "You can only hide or unhide replies to conversations you started."
+
+
+@router.route("PUT", r"/2/tweets/(?P<id>\d+)/hidden")
+def hide_reply(call: Call) -> Response:
+    """`{"hidden": true|false}`: hides a reply in a conversation the account started (its
+    public then sees it only behind "View hidden replies"), or shows it again. Asking for the
+    state it is in already succeeds; anything else than such a reply is a 403."""
+    account = authenticate(call)
+    require_read_access(call)
+    _count_read(call, account, "hide", HIDE_PER_WINDOW)
+    body = call.request.json()
+    wanted = body.get("hidden") if isinstance(body, dict) else None
+    if not isinstance(wanted, bool):
+        raise Reply(invalid_request("hidden must be a boolean.", {"hidden": [str(wanted)]}))
+    said = call.state.public.get(NETWORK, call.params["id"])
+    if said is None or said.deleted:
+        raise Reply(
+            problem(
+                404,
+                "Not Found Error",
+                f"Could not find tweet with id: [{call.params['id']}].",
+                type_="https://api.twitter.com/2/problems/resource-not-found",
+            )
+        )
+    started = call.state.item(NETWORK, said.thread)
+    ours = started is not None and started.account == account and said.account == account
+    if said.kind != public.REPLY or said.ours or not ours:
+        raise Reply(problem(403, "Forbidden", NOT_YOUR_CONVERSATION))
+    with call.state.public.lock:
+        said.hidden = wanted
+    return json_response(200, {"data": {"hidden": wanted}})
 
 
 @router.route("GET", r"/2/tweets/(?P<id>\d+)")

@@ -794,9 +794,10 @@ def set_moderation_status(call: Call) -> Response:
         found.append(said)
     with call.state.public.lock:
         for said in found:
-            # heldForReview and rejected both take it out of view (the sandbox does not
-            # model rejected's being final, nor banAuthor).
-            said.hidden = status != "published"
+            # heldForReview and rejected both take it out of view; rejected for good: the
+            # channel cannot publish it again (the sandbox does not model banAuthor).
+            said.rejected = said.rejected or status == "rejected"
+            said.hidden = said.rejected or status != "published"
     return Response(204)
 
 

@@ -23,8 +23,15 @@ from django.utils import timezone
 from channels.adapters.listening import HeardItem, ItemKind
 from channels.models import SocialAccount
 from conversations.language import detect_language
-from conversations.lifecycle import CONVERSATION_CLOCK_RUNS, CONVERSATION_REOPENED_BY_NEW_ITEM, EVENTS
-from conversations.models import Conversation, ConversationEvent, Item, RawEvent
+from conversations.lifecycle import (
+    CONVERSATION_CLOCK_RUNS,
+    CONVERSATION_REOPENED_BY_NEW_ITEM,
+    EVENTS,
+    Category,
+    HideReason,
+    ModerationState,
+)
+from conversations.models import Conversation, ConversationEvent, Item, ModerationAction, RawEvent
 from conversations.notifications import tell_headquarters
 from conversations.services import triage
 from posts.lifecycle import DELIVERY_REACHED_NETWORK
@@ -188,7 +195,30 @@ def _create(*, account: SocialAccount, item: HeardItem, raw: RawEvent, rules: tr
         raw_event=raw,
     )
     _thread(conversation, row, delivery=delivery, verdict=verdict, rules=rules, now=now)
+    _propose_hiding(conversation, row, verdict=verdict)
     return "created"
+
+
+def _propose_hiding(conversation: Conversation, row: Item, *, verdict: triage.Verdict) -> None:
+    """A rule that finds spam or a scam proposes hiding the item; a person confirms or
+    dismisses it (conversations.services.moderation). Nothing is hidden here."""
+    if verdict.category != Category.SPAM or not row.may_be_hidden or row.deleted_at is not None:
+        return
+    proposal = ModerationAction.objects.create(
+        item=row,
+        mission_id=conversation.mission_id,
+        action=ModerationAction.Action.HIDE,
+        reason=HideReason.SPAM,
+        rule=(verdict.rule or "spam")[:200],
+        state=ModerationState.PROPOSED,
+        evidence=row.as_evidence(),
+    )
+    record_event(
+        verb="item.hide_proposed",
+        conversation=conversation,
+        item=row,
+        details={"action": proposal.pk, "rule": proposal.rule, "reason": proposal.reason},
+    )
 
 
 def _conversation_for(*, account: SocialAccount, item: HeardItem) -> Conversation:

@@ -1,7 +1,13 @@
-"""Hiding an item of the public, or showing it again, with a reason from the mission's
-published house rules (disagreement is never one). The item as it stood is kept before the
-network is asked; a worker asks it (`conversations.moderate_item`). Facebook (`is_hidden`)
-and YouTube (`heldForReview`) allow it; hiding is reversible on both."""
+"""Moderation of the public's items, with a reason from the mission's published house
+rules (disagreement is never one). The item as it stood is kept before the network is
+asked; a worker asks it (`conversations.moderate_item`).
+
+- Hide and show again, at once: X (replies in the account's own conversations), Facebook
+  (`is_hidden`), YouTube (`heldForReview`); reversible on all three.
+- Remove for good, with four eyes: YouTube reject and Facebook delete are proposed by one
+  person and carried out only when another confirms.
+- A triage rule may propose hiding spam or a scam (conversations.services.ingest): a person
+  confirms (the hide then runs) or dismisses it; nothing is hidden without a person."""
 
 from __future__ import annotations
 
@@ -12,10 +18,12 @@ from typing import cast
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from audit.services import record
 from channels import services as channel_services
-from channels.adapters.answering import Moderator
+from channels.adapters.answering import Moderator, Remover
 from channels.adapters.base import AdapterError, AuthError
 from channels.models import Network
 from conversations.lifecycle import HideReason, ModerationState
@@ -27,21 +35,44 @@ from diplomacy_hub.tasks import enqueue_on_commit
 logger = logging.getLogger(__name__)
 
 TASK = "conversations.moderate_item"
-HIDEABLE = frozenset({Network.FACEBOOK, Network.YOUTUBE})
+HIDEABLE = frozenset({Network.TWITTER, Network.FACEBOOK, Network.YOUTUBE})
+# What each network calls taking an item down for good (none on X: it deletes only our posts).
+REMOVAL: dict[str, str] = {
+    Network.FACEBOOK: ModerationAction.Action.DELETE,
+    Network.YOUTUBE: ModerationAction.Action.REJECT,
+}
+
+
+def may_hide(item: Item) -> bool:
+    return item.may_be_hidden
+
+
+def _locked_item(item_id: int) -> Item:
+    return Item.objects.select_for_update().select_related("conversation", "conversation__mission").get(pk=item_id)
+
+
+def _require_live(item: Item) -> None:
+    if item.deleted_at is not None:
+        raise ValidationError("reply.target_gone", code="reply.target_gone", params={"network": item.network})
+
+
+def _require_reason(reason: str) -> None:
+    if reason not in HideReason.values:
+        raise ValidationError("hide.reason_required", code="hide.reason_required")
 
 
 def item_set_hidden(*, actor, item_id: int, hidden: bool, reason: str = "", note: str = "") -> ModerationAction:
     """Record the decision and the item as it stood, then have a worker ask the network."""
     with transaction.atomic():
-        item = Item.objects.select_for_update().select_related("conversation", "conversation__mission").get(pk=item_id)
+        item = _locked_item(item_id)
         conversation = item.conversation
         policy.require(actor, "item.hide", conversation)
-        if item.network not in HIDEABLE:
-            raise ValidationError("hide.not_possible", code="hide.not_possible", params={"network": item.network})
-        if hidden and reason not in HideReason.values:
-            raise ValidationError("hide.reason_required", code="hide.reason_required")
-        if item.deleted_at is not None:
-            raise ValidationError("reply.target_gone", code="reply.target_gone", params={"network": item.network})
+        if not may_hide(item):
+            code = "hide.not_own_conversation" if item.network == Network.TWITTER else "hide.not_possible"
+            raise ValidationError(code, code=code, params={"network": item.network, "url": item.url})
+        if hidden:
+            _require_reason(reason)
+        _require_live(item)
         action = ModerationAction.objects.create(
             item=item,
             mission_id=conversation.mission_id,
@@ -49,18 +80,12 @@ def item_set_hidden(*, actor, item_id: int, hidden: bool, reason: str = "", note
             reason=reason if hidden else "",
             note=note[:2000],
             actor=actor,
-            evidence={
-                "external_id": item.external_id,
-                "text": item.text,
-                "author_id": item.author_id,
-                "author_name": item.author_name,
-                "author_handle": item.author_handle,
-                "url": item.url,
-                "created_at_network": item.created_at_network.isoformat(),
-                "edited_at": item.edited_at.isoformat() if item.edited_at else None,
-                "raw_event": item.raw_event_id,
-            },
+            evidence=item.as_evidence(),
         )
+        # A rule's open proposal to hide it is settled by the person's own decision.
+        ModerationAction.objects.filter(
+            item=item, state=ModerationState.PROPOSED, action=ModerationAction.Action.HIDE
+        ).update(state=ModerationState.DISMISSED, confirmed_by=actor, confirmed_at=timezone.now())
         record_event(
             verb="item.hidden" if hidden else "item.shown",
             conversation=conversation,
@@ -69,6 +94,96 @@ def item_set_hidden(*, actor, item_id: int, hidden: bool, reason: str = "", note
             details={"action": action.pk, "reason": action.reason, "note": action.note},
         )
         enqueue_on_commit(TASK, calls=[((action.pk,), {})], what=f"moderation {action.pk}")
+    return action
+
+
+def item_propose_removal(*, actor, item_id: int, reason: str, note: str = "") -> ModerationAction:
+    """Propose taking the item down for good (YouTube reject, Facebook delete): nothing is
+    asked of the network until a second person confirms (`moderation_confirm`)."""
+    with transaction.atomic():
+        item = _locked_item(item_id)
+        conversation = item.conversation
+        policy.require(actor, "item.remove", conversation)
+        if item.network not in REMOVAL:
+            raise ValidationError("remove.not_possible", code="remove.not_possible", params={"network": item.network})
+        _require_reason(reason)
+        _require_live(item)
+        open_proposals = ModerationAction.objects.filter(item=item, state=ModerationState.PROPOSED)
+        if open_proposals.filter(actor__isnull=False).exists():
+            raise ValidationError("moderation.already_proposed", code="moderation.already_proposed")
+        # A rule's proposal to hide it gives way to a person's proposal to remove it.
+        open_proposals.update(state=ModerationState.DISMISSED, confirmed_by=actor, confirmed_at=timezone.now())
+        action = ModerationAction.objects.create(
+            item=item,
+            mission_id=conversation.mission_id,
+            action=REMOVAL[item.network],
+            reason=reason,
+            note=note[:2000],
+            actor=actor,
+            state=ModerationState.PROPOSED,
+            evidence=item.as_evidence(),
+        )
+        details = {"action": action.pk, "kind": action.action, "reason": reason, "note": action.note}
+        record_event(verb="item.removal_proposed", conversation=conversation, item=item, actor=actor, details=details)
+        record(action="moderation.propose", actor=actor, obj=action, details=details)
+    return action
+
+
+def _locked_proposal(action_id: int) -> ModerationAction:
+    action = (
+        ModerationAction.objects.select_for_update()
+        .select_related("item", "item__conversation", "item__conversation__mission")
+        .get(pk=action_id)
+    )
+    if action.state != ModerationState.PROPOSED:
+        raise ValidationError("moderation.not_proposed", code="moderation.not_proposed")
+    return action
+
+
+def moderation_confirm(*, actor, action_id: int) -> ModerationAction:
+    """A second person confirms a removal (four eyes), or a person a rule's proposal to hide:
+    the network is then asked, as for any moderation."""
+    with transaction.atomic():
+        action = _locked_proposal(action_id)
+        item = action.item
+        if action.removes:
+            policy.require(actor, "item.remove.confirm", action)
+        else:
+            policy.require(actor, "item.hide", item.conversation)
+        _require_live(item)
+        action.state = ModerationState.PENDING
+        action.confirmed_by = actor
+        action.confirmed_at = timezone.now()
+        action.save(update_fields=["state", "confirmed_by", "confirmed_at"])
+        details = {"action": action.pk, "kind": action.action, "reason": action.reason, "rule": action.rule}
+        verb = "item.removed" if action.removes else "item.hidden"
+        record_event(verb=verb, conversation=item.conversation, item=item, actor=actor, details=details)
+        record(action="moderation.confirm", actor=actor, obj=action, details=details)
+        enqueue_on_commit(TASK, calls=[((action.pk,), {})], what=f"moderation {action.pk}")
+    return action
+
+
+def moderation_dismiss(*, actor, action_id: int, note: str = "") -> ModerationAction:
+    """Nothing is done: a removal proposed (withdrawn by its proposer, or turned down by a
+    colleague) or a rule's proposal to hide, found not to break the house rules."""
+    with transaction.atomic():
+        action = _locked_proposal(action_id)
+        policy.require(actor, "item.hide", action.item.conversation)
+        action.state = ModerationState.DISMISSED
+        action.confirmed_by = actor
+        action.confirmed_at = timezone.now()
+        if note:
+            action.note = f"{action.note}\n{note}".strip()[:2000]
+        action.save(update_fields=["state", "confirmed_by", "confirmed_at", "note"])
+        details = {"action": action.pk, "kind": action.action, "note": note[:2000]}
+        record_event(
+            verb="item.proposal_dismissed",
+            conversation=action.item.conversation,
+            item=action.item,
+            actor=actor,
+            details=details,
+        )
+        record(action="moderation.dismiss", actor=actor, obj=action, details=details)
     return action
 
 
@@ -84,10 +199,13 @@ def moderation_apply(*, action_id: int) -> str:
     account = action.item.account
     try:
         credentials = channel_services.credentials_for_use(account)
-        adapter = cast(Moderator, channel_services.adapter_for(account))
-        adapter.set_hidden(
-            credentials, item_id=action.item.external_id, hidden=action.action == ModerationAction.Action.HIDE
-        )
+        adapter = channel_services.adapter_for(account)
+        if action.removes:
+            cast(Remover, adapter).remove(credentials, item_id=action.item.external_id)
+        else:
+            cast(Moderator, adapter).set_hidden(
+                credentials, item_id=action.item.external_id, hidden=action.action == ModerationAction.Action.HIDE
+            )
     except AuthError as refused:
         channel_services.account_mark_expired(account, str(refused.detail))
         return _finish(action, ModerationState.FAILED, refused)
@@ -96,6 +214,9 @@ def moderation_apply(*, action_id: int) -> str:
             logger.warning("Moderation %s: %s; asked again by the sweeper.", action.pk, failed.detail)
             return ModerationState.PENDING
         return _finish(action, ModerationState.FAILED, failed)
+    if action.removes:
+        # Gone from the network for good: the record stays, marked as deleted there.
+        Item.objects.filter(pk=action.item_id, deleted_at__isnull=True).update(deleted_at=timezone.now())
     return _finish(action, ModerationState.DONE, None)
 
 
@@ -112,10 +233,11 @@ def _finish(action: ModerationAction, state: str, error: AdapterError | None) ->
 def moderation_sweep(*, now=None) -> list[int]:
     """Pending actions whose ask was lost (or failed for a while): asked again."""
     now = now or timezone.now()
+    # A confirmed proposal is due from its confirmation, not from when it was proposed.
     stale = list(
-        ModerationAction.objects.filter(
-            state=ModerationState.PENDING, created_at__lte=now - timedelta(seconds=settings.REPLY_REQUEUE_AFTER)
-        ).values_list("pk", flat=True)[:200]
+        ModerationAction.objects.annotate(due_from=Coalesce("confirmed_at", "created_at"))
+        .filter(state=ModerationState.PENDING, due_from__lte=now - timedelta(seconds=settings.REPLY_REQUEUE_AFTER))
+        .values_list("pk", flat=True)[:200]
     )
     if stale:
         enqueue_on_commit(TASK, calls=[((pk,), {}) for pk in stale], what="moderation asked again")

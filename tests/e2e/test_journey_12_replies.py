@@ -4,7 +4,8 @@
   line: level 0, it goes at once, and the public sees it once in the thread;
 - a journalist's question needs the press office: the officer's reply waits in "Replies to
   clear" until a press officer clears it, then goes;
-- a hostile Facebook comment is hidden with a reason from the house rules."""
+- a hostile Facebook comment is hidden with a reason from the house rules;
+- a scam is removed for good only when a second officer confirms."""
 
 from __future__ import annotations
 
@@ -144,14 +145,49 @@ def test_a_hostile_comment_is_hidden_with_a_reason(stack, login, tmp_path):
     page.locator(f"form:has(#hide-reason-{item.pk})").get_by_role("button", name="Hide").click()
     expect(page.get_by_text("Hidden, with its reason on record.")).to_be_visible()
     stack.wait_until(
-        lambda: ModerationAction.objects.get().state == "done", timeout=20, what="the comment hidden on Facebook"
+        lambda: ModerationAction.objects.get(actor__isnull=False).state == "done",
+        timeout=20,
+        what="the comment hidden on Facebook",
     )
     public = requests.get(f"{stack.sandbox_url}/_sandbox/public", params={"network": "facebook"}, timeout=10).json()[
         "said"
     ]
     assert next(s for s in public if s["id"] == hostile["id"])["hidden"] is True
-    action = ModerationAction.objects.get()
+    action = ModerationAction.objects.get(actor__isnull=False)  # the rules may propose others
     assert (action.reason, action.evidence["text"]) == ("abuse", item.text)
+
+
+def test_a_scam_is_removed_for_good_only_when_a_second_officer_confirms(stack, login):
+    cairo_fb = account("emb-eg-cairo", Network.FACEBOOK, handle="ambafranceegypte")
+    adapter = adapter_for(cairo_fb)
+    post = adapter.publish(cairo_fb.open_credentials(), _text_post()).external_id
+    said = _public(stack, "facebook", cairo_fb.network_account_id, languages=["en"], seed=14, count=30)
+    _heard(cairo_fb, our_posts=[post])
+    scam = next(s for s in said if s["category"] == "spam" and not s["deleted"])
+    conversation = Conversation.objects.get(items__external_id=scam["id"])
+    item = conversation.items.get(external_id=scam["id"])
+
+    page = login(officer("emb-eg-cairo", username="leila", first_name="Leila", last_name="Mansour"))
+    page.goto(conversation.get_absolute_url())
+    expect(page.get_by_text("proposes hiding it", exact=False)).to_be_visible()  # the rule's, for now
+    page.locator(f"#remove-reason-{item.pk}").select_option("spam")
+    page.locator(f"form:has(#remove-reason-{item.pk})").get_by_role("button", name="Propose removing").click()
+    expect(page.get_by_text("Proposed: it is removed for good only when someone else confirms.")).to_be_visible()
+    expect(page.get_by_text("You proposed it: someone else confirms.")).to_be_visible()
+    assert page.get_by_role("button", name="Confirm: remove for good").count() == 0
+
+    colleague = login(officer("emb-eg-cairo", username="karim", first_name="Karim", last_name="Haddad"))
+    colleague.goto(conversation.get_absolute_url())
+    expect(colleague.get_by_text("This cannot be undone", exact=False)).to_be_visible()
+    shot(colleague, "moderation-four-eyes")
+    colleague.get_by_role("button", name="Confirm: remove for good").click()
+    expect(colleague.get_by_text("Confirmed: it is being removed for good.")).to_be_visible()
+    action = ModerationAction.objects.get(item=item, actor__isnull=False)
+    stack.wait_until(
+        lambda: ModerationAction.objects.get(pk=action.pk).state == "done", timeout=20, what="the comment deleted"
+    )
+    public = requests.get(f"{stack.sandbox_url}/_sandbox/public", params={"network": "facebook"}, timeout=10).json()
+    assert next(s for s in public["said"] if s["id"] == scam["id"])["deleted"] is True
 
 
 def _text_post() -> Content:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from channels.adapters.answering import REPLY_TEXT_MAX, Answerer, ReplyTarget
+from channels.adapters.answering import REPLY_TEXT_MAX, Answerer, Remover, ReplyTarget
 from channels.adapters.base import PermanentError
 from channels.adapters.listening import HeardItem, ItemKind
 from tests.channels.adapters.helpers import FACEBOOK, NETWORKS, TWITTER, YOUTUBE
@@ -149,3 +149,79 @@ def test_a_hidden_comment_is_hidden_and_shown_again(sandbox_url, tmp_path, netwo
     assert hidden()
     adapter.set_hidden(network.credentials(), item_id=item.external_id, hidden=False)
     assert not hidden()
+
+
+def _x_public(sandbox_url: str, said_id: str) -> dict:
+    said = requests.get(f"{sandbox_url}/_sandbox/public", params={"network": "twitter"}, timeout=10).json()["said"]
+    return next(entry for entry in said if entry["id"] == said_id)
+
+
+def test_x_hides_a_reply_in_our_conversation_and_its_public_stops_seeing_it(sandbox_url, tmp_path):
+    """tweepy's hide_reply / unhide_reply against the sandbox: the post's page keeps the
+    reply only behind "View hidden replies"; asking twice is harmless; unhide brings it back."""
+    adapter = TWITTER.adapter(sandbox_url)
+    post = adapter.publish(TWITTER.credentials(), TWITTER.sample(tmp_path)).external_id
+    said = say(sandbox_url, "twitter", TWITTER.account_id, seed=8, count=20)
+    deleted = {entry["id"] for entry in said if entry["deleted"]}
+    heard = adapter.listen(TWITTER.credentials(), cursor="", our_posts=[post]).items
+    reply = next(
+        item
+        for item in heard
+        if item.kind == ItemKind.REPLY and item.thread_id == post and item.external_id not in deleted
+    )
+
+    def in_the_thread() -> bool:
+        page = requests.get(f"{sandbox_url}/_sandbox/post/twitter/{post}", timeout=10).text
+        return f'id="said-{reply.external_id}"' in page.split("View hidden replies")[0]
+
+    assert in_the_thread()
+    adapter.set_hidden(TWITTER.credentials(), item_id=reply.external_id, hidden=True)
+    adapter.set_hidden(TWITTER.credentials(), item_id=reply.external_id, hidden=True)  # idempotent
+    assert _x_public(sandbox_url, reply.external_id)["hidden"] is True
+    assert not in_the_thread()
+    adapter.set_hidden(TWITTER.credentials(), item_id=reply.external_id, hidden=False)
+    assert _x_public(sandbox_url, reply.external_id)["hidden"] is False
+    assert in_the_thread()
+
+
+def test_x_refuses_to_hide_outside_our_conversations_with_a_link_to_x(sandbox_url, tmp_path):
+    """A mention starts its author's own conversation: X's 403 becomes a worded refusal
+    with the post's link; a post that is gone says so."""
+    adapter = TWITTER.adapter(sandbox_url)
+    adapter.publish(TWITTER.credentials(), TWITTER.sample(tmp_path))
+    said = say(sandbox_url, "twitter", TWITTER.account_id, seed=9, count=40)
+    mention = next(entry for entry in said if entry["kind"] == "mention" and not entry["deleted"])
+
+    with pytest.raises(PermanentError) as refused:
+        adapter.set_hidden(TWITTER.credentials(), item_id=mention["id"], hidden=True)
+
+    assert refused.value.code == "hide.not_own_conversation"
+    assert refused.value.status_code == 403
+    assert mention["id"] in refused.value.params["url"]
+    assert _x_public(sandbox_url, mention["id"])["hidden"] is False
+    with pytest.raises(PermanentError) as gone:
+        adapter.set_hidden(TWITTER.credentials(), item_id="1" * 18, hidden=True)
+    assert gone.value.code == "reply.target_gone"
+
+
+@pytest.mark.parametrize("network", [FACEBOOK, YOUTUBE], ids=str)
+def test_a_removed_comment_is_gone_for_good_and_removing_it_again_is_harmless(sandbox_url, tmp_path, network):
+    """Facebook deletes the comment (`DELETE /{comment-id}`); YouTube rejects it, and
+    publishing it again does not bring it back."""
+    adapter = network.adapter(sandbox_url)
+    assert isinstance(adapter, Remover)
+    item, _ = heard_target(sandbox_url, network, tmp_path, seed=10)
+
+    def public() -> dict:
+        said = requests.get(f"{sandbox_url}/_sandbox/public", params={"network": network.name}, timeout=10).json()
+        return next(entry for entry in said["said"] if entry["id"] == item.external_id)
+
+    adapter.remove(network.credentials(), item_id=item.external_id)
+    adapter.remove(network.credentials(), item_id=item.external_id)  # a lost answer, asked again
+
+    if network is FACEBOOK:
+        assert public()["deleted"] is True
+    else:
+        assert (public()["rejected"], public()["hidden"]) == (True, True)
+        adapter.set_hidden(network.credentials(), item_id=item.external_id, hidden=False)
+        assert public()["hidden"] is True
