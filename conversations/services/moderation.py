@@ -130,14 +130,17 @@ def item_propose_removal(*, actor, item_id: int, reason: str, note: str = "") ->
 
 
 def _locked_proposal(action_id: int) -> ModerationAction:
-    action = (
+    return (
         ModerationAction.objects.select_for_update()
         .select_related("item", "item__conversation", "item__conversation__mission")
         .get(pk=action_id)
     )
+
+
+def _require_proposed(action: ModerationAction) -> None:
+    # Checked after the policy: whoever may not decide learns nothing of its state.
     if action.state != ModerationState.PROPOSED:
         raise ValidationError("moderation.not_proposed", code="moderation.not_proposed")
-    return action
 
 
 def moderation_confirm(*, actor, action_id: int) -> ModerationAction:
@@ -150,6 +153,7 @@ def moderation_confirm(*, actor, action_id: int) -> ModerationAction:
             policy.require(actor, "item.remove.confirm", action)
         else:
             policy.require(actor, "item.hide", item.conversation)
+        _require_proposed(action)
         _require_live(item)
         action.state = ModerationState.PENDING
         action.confirmed_by = actor
@@ -169,6 +173,7 @@ def moderation_dismiss(*, actor, action_id: int, note: str = "") -> ModerationAc
     with transaction.atomic():
         action = _locked_proposal(action_id)
         policy.require(actor, "item.hide", action.item.conversation)
+        _require_proposed(action)
         action.state = ModerationState.DISMISSED
         action.confirmed_by = actor
         action.confirmed_at = timezone.now()

@@ -129,6 +129,9 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "conversations:reply_clear": ("LMMMMM", "LANAFF"),  # reply.clear
     "conversations:reply_return": ("LMMMMM", "LANAFF"),
     "conversations:item_hide": ("LMMMMM", "LANAAF"),  # item.hide
+    "conversations:item_remove": ("LMMMMM", "LANAAF"),  # item.remove (a proposal only)
+    "conversations:moderation_confirm": ("LMMMMM", "LANAAF"),  # item.remove.confirm: never the proposer
+    "conversations:moderation_dismiss": ("LMMMMM", "LANAAF"),
     # The answer library: the desk reads and proposes; the press office approves.
     "conversations:lines": ("LAAAAF", "LMMMMM"),  # line.view
     "conversations:line_create": ("LMMMMM", "LAAAAF"),  # line.propose

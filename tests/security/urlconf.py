@@ -13,10 +13,24 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from api.models import AllowedHost, ApiToken, WebhookEndpoint
-from conversations.models import AnswerLine, Item, KeywordPack, KnownAuthor, Reply, SavedView
+from channels.adapters.listening import HeardItem, ItemKind
+from channels.models import Network
+from conversations.models import (
+    AnswerLine,
+    Item,
+    KeywordPack,
+    KnownAuthor,
+    ModerationAction,
+    RawEvent,
+    Reply,
+    SavedView,
+)
+from conversations.services.ingest import items_ingest
+from conversations.services.moderation import item_propose_removal
 from conversations.services.replies import ReplyDraft, reply_write
 from embassies.roles import Role
 from security.models import Invitation
+from tests.posts.factories import account
 
 # What a response means for access, in one letter:
 #   A  allowed: the view ran for this user (a page, a form with errors, a redirect elsewhere)
@@ -122,6 +136,7 @@ DEFAULT_OBJECT = {
     "invitation_id": lambda w: _pending_invitation(w).pk,
     "item_id": lambda w: w.conversation_a.items.order_by("pk").first().pk,
     "reply_id": lambda w: _reply_awaiting_clearance(w).pk,
+    "action_id": lambda w: _removal_proposed(w).pk,
     "line_id": lambda w: _proposed_line(w).pk,
     "view_id": lambda w: _saved_view(w).pk,
     "pack_id": lambda w: _keyword_pack_a(w).pk,
@@ -197,6 +212,28 @@ def _reply_awaiting_clearance(world) -> Reply:
         conversation_id=world.conversation_a.pk,
         draft=ReplyDraft(item_id=item.pk, text="The consulate opens at nine.", idempotency_key="matrix-reply-a"),
     )
+
+
+def _removal_proposed(world) -> ModerationAction:
+    """Author A proposes deleting a comment under mission A's Facebook post: four eyes."""
+    existing = ModerationAction.objects.filter(item__external_id="heard-a-fb").first()
+    if existing is not None:
+        return existing
+    page = account(world.mission_a, Network.FACEBOOK)
+    said = HeardItem(
+        network=Network.FACEBOOK,
+        external_id="heard-a-fb",
+        kind=ItemKind.COMMENT,
+        thread_id="thread-a-fb",
+        author_id="public-2",
+        author_name="A member of the public",
+        text="Cheap visas here, write to me",
+        created_at=timezone.now(),
+        url="https://facebook.com/heard-a-fb",
+    )
+    items_ingest(account=page, items=[said], source=RawEvent.Source.POLL)
+    item = Item.objects.get(external_id="heard-a-fb")
+    return item_propose_removal(actor=world.users["author_a"], item_id=item.pk, reason="spam")
 
 
 def _proposed_line(world) -> AnswerLine:
