@@ -88,6 +88,7 @@ class WebhookEvent(models.TextChoices):
     DELIVERY_UNKNOWN = "delivery.unknown", _("Delivery outcome unknown")
     CRISIS_REACHED_ALL = "crisis.reached_all", _("Crisis alert reached all accounts")
     ACCOUNT_EXPIRED = "account.expired", _("Account expired or revoked")
+    CONVERSATION_ESCALATED = "conversation.escalated", _("Conversation escalated to headquarters")
 
 
 class AllowedHost(models.Model):

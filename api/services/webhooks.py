@@ -38,6 +38,7 @@ from api.ssrf import Refused, check_url
 from audit.services import record as audit_record
 from channels.crypto import key_ring
 from channels.models import SocialAccount
+from conversations.models import Conversation
 from diplomacy_hub import policy
 from diplomacy_hub.mail import absolute_url, mail_queue, users_in_groups
 from diplomacy_hub.tasks import enqueue, enqueue_on_commit
@@ -60,6 +61,7 @@ VERB_EVENTS: dict[str, tuple[str, ...]] = {
     "delivery.unknown": (WebhookEvent.DELIVERY_UNKNOWN,),
     "account.expired": (WebhookEvent.ACCOUNT_EXPIRED,),
     "account.revoked": (WebhookEvent.ACCOUNT_EXPIRED,),
+    "conversation.escalated": (WebhookEvent.CONVERSATION_ESCALATED,),
 }
 
 
@@ -204,7 +206,31 @@ def _account_data(account_id: int) -> dict[str, Any] | None:
     }
 
 
+def _conversation_data(conversation_id: int, reason: str) -> dict[str, Any] | None:
+    """What the conversation is and where its clock stands, never what the public wrote (an
+    item may expose a person: the receiver asks the API, with its own rights, for that)."""
+    conversation = Conversation.objects.select_related("mission").filter(pk=conversation_id).first()
+    if conversation is None:
+        return None
+    return {
+        "conversation": {
+            "id": conversation.pk,
+            "mission": conversation.mission.code,
+            "network": conversation.network,
+            "status": conversation.status,
+            "category": conversation.category,
+            "priority": conversation.priority,
+            "language": conversation.language,
+            "due_at": conversation.due_at,
+            "escalated_at": conversation.escalated_at,
+            "reason": reason,
+        }
+    }
+
+
 def _data(verb: str, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+    if verb.startswith("conversation."):
+        return _conversation_data(payload["conversation_id"], str(payload.get("reason", "")))
     if verb.startswith("account."):
         return _account_data(payload["account_id"])
     if verb.startswith("delivery.") and payload.get("delivery_id"):
