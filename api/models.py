@@ -23,6 +23,8 @@ class Scope(models.TextChoices):
     REVIEWS_DECIDE = "reviews:decide", _("Approve, request changes, reject")
     DELIVERIES_OPERATE = "deliveries:operate", _("Retry and settle deliveries")
     CRISIS_WRITE = "crisis:write", _("Draft crisis alerts")
+    REPLIES_WRITE = "replies:write", _("Write replies to the public")
+    REPLIES_CLEAR = "replies:clear", _("Clear or return replies")
 
 
 class ApiToken(models.Model):
