@@ -5,9 +5,7 @@ an endpoint failing for a day disabled with an e-mail, and no SSRF."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
@@ -25,49 +23,6 @@ from posts.models import Delivery
 from posts.services.events import record_delivery_events
 from posts.services.review import message_approve
 from tests.security.otp import force_verified_login
-
-
-class Receiver:
-    """A webhook receiver on loopback: records what it gets, answers `status`, and checks
-    each signature with the endpoint's secret as a receiving system would."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict, bytes]] = []
-        self.status = 200
-        self.secret = ""
-        self.verified: list[bool] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                headers = dict(self.headers.items())
-                receiver.received.append((headers, body))
-                receiver.verified.append(signing.verify(secret=receiver.secret, headers=headers, body=body))
-                self.send_response(receiver.status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/diplomacy"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    running = Receiver()
-    yield running
-    running.close()
 
 
 @pytest.fixture
