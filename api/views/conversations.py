@@ -9,7 +9,6 @@ network) is 422 with the service's code, worded as on the page."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
@@ -25,7 +24,7 @@ from api.serializers import (
     ReplyReturnSerializer,
     ReplySerializer,
 )
-from api.views.resources import READ_PROBLEMS, WRITE_PROBLEMS, Base, Filters, OldestFirst, _filters, found
+from api.views.resources import ACTIVE_HELP, READ_PROBLEMS, WRITE_PROBLEMS, Base, Filters, OldestFirst, _filters, found
 from channels.models import Network
 from conversations import clearance, reply_selectors
 from conversations.lifecycle import Category, ConversationStatus, ReplyState
@@ -41,7 +40,7 @@ class ConversationFilters(Filters):
     status = serializers.ChoiceField(
         choices=STATUSES,
         required=False,
-        help_text=_("“active”: new, open, awaiting clearance or waiting for the author."),
+        help_text=ACTIVE_HELP,
     )
     category = serializers.ChoiceField(choices=Category.choices, required=False)
     language = serializers.CharField(min_length=2, max_length=16, required=False)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import CursorPagination
@@ -537,12 +537,16 @@ class CrisisApprove(MessageApprove):
 # --- The conversation desk ----------------------------------------------------------------------
 
 
+# The conversation desk's status filter: a status, or the inbox's "to do".
+ACTIVE_HELP = gettext_lazy("“active”: new, open, awaiting clearance or waiting for the author.")
+
+
 class ItemFilters(Filters):
     network = serializers.ChoiceField(choices=Network.choices, required=False)
     status = serializers.ChoiceField(
         choices=[(ACTIVE, ACTIVE), *ConversationStatus.choices],
         required=False,
-        help_text=_lazy("The conversation's status; “active”: new, open, awaiting clearance or waiting for the author"),
+        help_text=ACTIVE_HELP,
     )
     category = serializers.ChoiceField(choices=Category.choices, required=False)
     language = serializers.CharField(min_length=2, max_length=16, required=False)
