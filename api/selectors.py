@@ -195,12 +195,10 @@ def conversation_items(*, conversation: Conversation) -> QuerySet[Item]:
     return conversation_selectors.conversation_items(conversation).select_related("conversation")
 
 
-def replies(*, user, narrow: Narrow, conversation: Conversation | None = None, state: str = "") -> QuerySet[Reply]:
+def replies(*, user, narrow: Narrow, conversation: Conversation | None = None) -> QuerySet[Reply]:
     queryset = _narrowed(policy.scope(user, Reply.objects.all()), narrow, "mission")
     if conversation is not None:
         queryset = queryset.filter(conversation=conversation)
-    if state:
-        queryset = queryset.filter(state=state)
     return queryset.select_related("author", "cleared_by")
 
 

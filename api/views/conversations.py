@@ -27,7 +27,7 @@ from api.serializers import (
 from api.views.resources import ACTIVE_HELP, READ_PROBLEMS, WRITE_PROBLEMS, Base, Filters, OldestFirst, _filters, found
 from channels.models import Network
 from conversations import clearance, reply_selectors
-from conversations.lifecycle import Category, ConversationStatus, ReplyState
+from conversations.lifecycle import Category, ConversationStatus
 from conversations.selectors import ACTIVE
 from conversations.services import replies
 from conversations.services.replies import ReplyDraft
@@ -151,10 +151,6 @@ class ConversationReplies(_OfConversation, generics.ListAPIView):
         )
         reply = found(lambda: selectors.reply_get(user=request.user, narrow=self.narrow(), pk=reply.pk))
         return Response(ReplySerializer(reply).data, status=status.HTTP_201_CREATED)
-
-
-class ReplyFilters(serializers.Serializer):
-    state = serializers.ChoiceField(choices=ReplyState.choices, required=False)
 
 
 class _OfReply(Base):
