@@ -23,6 +23,8 @@ class Scope(models.TextChoices):
     REVIEWS_DECIDE = "reviews:decide", _("Approve, request changes, reject")
     DELIVERIES_OPERATE = "deliveries:operate", _("Retry and settle deliveries")
     CRISIS_WRITE = "crisis:write", _("Draft crisis alerts")
+    REPLIES_WRITE = "replies:write", _("Write replies to the public")
+    REPLIES_CLEAR = "replies:clear", _("Clear or return replies")
 
 
 class ApiToken(models.Model):
@@ -88,6 +90,7 @@ class WebhookEvent(models.TextChoices):
     DELIVERY_UNKNOWN = "delivery.unknown", _("Delivery outcome unknown")
     CRISIS_REACHED_ALL = "crisis.reached_all", _("Crisis alert reached all accounts")
     ACCOUNT_EXPIRED = "account.expired", _("Account expired or revoked")
+    CONVERSATION_ESCALATED = "conversation.escalated", _("Conversation escalated to headquarters")
 
 
 class AllowedHost(models.Model):

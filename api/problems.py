@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from posts.models import InvalidTransition
+from posts.problems import WORDING, word
 from posts.validation import ValidationProblems, is_blocking
 
 PROBLEM_JSON = "application/problem+json"
@@ -81,6 +82,12 @@ def _from_django_validation(exc: DjangoValidationError) -> dict[str, Any]:
             for problem in exc.problems
         ]
         return _problem(422, "message.problems", _("The message cannot go out as it is."), problems=problems)
+    if not hasattr(exc, "error_dict") and exc.error_list and exc.error_list[0].code in WORDING.problems:
+        # A service's refusal by its code (the conversation desk's replies): the code is
+        # the problem's, worded as the web UI words it.
+        said = exc.error_list[0]
+        code = str(said.code)
+        return _problem(422, code, _("Not possible as it is."), word(code, said.params or {}))
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
     return _problem(
         422,

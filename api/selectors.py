@@ -9,7 +9,10 @@ from django.db.models import Q, QuerySet
 
 from api.models import AllowedHost, ApiToken, WebhookDelivery, WebhookEndpoint
 from channels.models import SocialAccount
-from conversations.models import Item
+from conversations import reply_selectors
+from conversations import selectors as conversation_selectors
+from conversations.lifecycle import CONVERSATION_ACTIVE
+from conversations.models import Conversation, Item, Reply
 from diplomacy_hub import policy
 from embassies.models import Mission
 from posts.lifecycle import MESSAGE_OUT
@@ -131,17 +134,80 @@ def items(
     narrow: Narrow,
     mission_id: int | None = None,
     network: str = "",
+    status: str = "",
+    category: str = "",
+    language: str = "",
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> QuerySet[Item]:
+    """Items heard on the missions' accounts; `status` and `category` are their conversation's,
+    `language` the item's own."""
     queryset = policy.scope(user, Item.objects.all(), mission_field="conversation__mission")
     queryset = _narrowed(queryset, narrow, "conversation__mission")
     if mission_id is not None:
         queryset = queryset.filter(conversation__mission_id=mission_id)
     if network:
         queryset = queryset.filter(network=network)
+    if status == conversation_selectors.ACTIVE:
+        queryset = queryset.filter(conversation__status__in=CONVERSATION_ACTIVE)
+    elif status:
+        queryset = queryset.filter(conversation__status=status)
+    if category:
+        queryset = queryset.filter(conversation__category=category)
+    if language:
+        queryset = queryset.filter(language=language)
     queryset = _since_until(queryset, "first_seen_at", since, until)
     return queryset.select_related("conversation")
+
+
+def conversations(
+    *,
+    user,
+    narrow: Narrow,
+    mission_id: int | None = None,
+    network: str = "",
+    status: str = "",
+    category: str = "",
+    language: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[Conversation]:
+    """The inbox's conversations (its selector, its filters), by the time of their last item."""
+    queryset = conversation_selectors.inbox_filtered(
+        user=user, network=network, status=status, category=category, language=language
+    )
+    queryset = _narrowed(queryset, narrow, "mission")
+    if mission_id is not None:
+        queryset = queryset.filter(mission_id=mission_id)
+    queryset = _since_until(queryset, "last_item_at", since, until)
+    return queryset.select_related("assignee")
+
+
+def conversation_get(*, user, narrow: Narrow, pk: int) -> Conversation:
+    """The conversation if the user (and the token) may see it; DoesNotExist otherwise."""
+    conversation = conversation_selectors.conversation_get(user=user, conversation_id=pk)
+    if narrow is not None and conversation.mission_id not in narrow:
+        raise Conversation.DoesNotExist
+    return conversation
+
+
+def conversation_items(*, conversation: Conversation) -> QuerySet[Item]:
+    return conversation_selectors.conversation_items(conversation).select_related("conversation")
+
+
+def replies(*, user, narrow: Narrow, conversation: Conversation | None = None) -> QuerySet[Reply]:
+    queryset = _narrowed(policy.scope(user, Reply.objects.all()), narrow, "mission")
+    if conversation is not None:
+        queryset = queryset.filter(conversation=conversation)
+    return queryset.select_related("author", "cleared_by")
+
+
+def reply_get(*, user, narrow: Narrow, pk: int) -> Reply:
+    """The reply if the user (and the token) may see its mission; DoesNotExist otherwise."""
+    reply = reply_selectors.reply_get(user=user, reply_id=pk)
+    if narrow is not None and reply.mission_id not in narrow:
+        raise Reply.DoesNotExist
+    return reply
 
 
 # --- Feeds (public: what has gone out is public already) ----------------------------------------

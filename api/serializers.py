@@ -8,7 +8,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from channels.models import Network, SocialAccount
-from conversations.models import Item
+from conversations.lifecycle import ReplyKind
+from conversations.models import Conversation, Item, Reply
 from embassies.models import Mission
 from posts.models import COMMENT_MAX, TEXT_TITLE_MAX, TITLE_MAX, Delivery, Event, Message, Review
 from posts.problems import word
@@ -216,6 +217,110 @@ class ItemSerializer(serializers.ModelSerializer):
             "deleted_at",
             "first_seen_at",
         ]
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    assignee = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "mission",
+            "account",
+            "network",
+            "delivery",
+            "status",
+            "close_reason",
+            "category",
+            "priority",
+            "language",
+            "tags",
+            "assignee",
+            "due_at",
+            "warned_at",
+            "escalated_at",
+            "item_count",
+            "last_item_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_assignee(self, conversation: Conversation) -> str | None:
+        return conversation.assignee.get_username() if conversation.assignee_id else None
+
+
+class ReplySerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.get_username", read_only=True)
+    cleared_by = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Reply
+        fields = [
+            "id",
+            "conversation",
+            "item",
+            "mission",
+            "account",
+            "kind",
+            "text",
+            "language",
+            "level",
+            "level_reasons",
+            "line",
+            "state",
+            "author",
+            "created_at",
+            "cleared_by",
+            "cleared_at",
+            "clearance_note",
+            "queued_at",
+            "sent_at",
+            "url",
+            "error_code",
+            "error",
+        ]
+
+    def get_cleared_by(self, reply: Reply) -> str | None:
+        return reply.cleared_by.get_username() if reply.cleared_by_id else None
+
+    def get_error(self, reply: Reply) -> str:
+        """Why it did not go, in the reader's language."""
+        if reply.error_code:
+            return word(reply.error_code, reply.error_params, default=reply.last_error)
+        return reply.last_error
+
+
+class ReplyCreateSerializer(serializers.Serializer):
+    item = serializers.IntegerField(
+        min_value=1, max_value=ID_MAX, help_text=_("The item of this conversation the reply answers.")
+    )
+    text = serializers.CharField(
+        max_length=TEXT_BODY_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Empty with a line: the line's text, filled in."),
+    )
+    line = serializers.IntegerField(
+        min_value=1, max_value=ID_MAX, required=False, allow_null=True, default=None, help_text=_("A line in force.")
+    )
+    kind = serializers.ChoiceField(choices=ReplyKind.choices, required=False, default=ReplyKind.PUBLIC)
+    individual_case = serializers.BooleanField(required=False, default=False)
+    idempotency_key = serializers.CharField(
+        min_length=1,
+        max_length=64,
+        help_text=_("Your key for this reply: the same key again gives the first reply back, unchanged."),
+    )
+
+
+class ReplyClearSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ReplyReturnSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, help_text=_("Why the reply goes back to its writer."))
 
 
 class MeSerializer(serializers.Serializer):

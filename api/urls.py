@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from api.views import conversations as desk
 from api.views import resources as views
 
 app_name = "api"
@@ -65,4 +66,11 @@ urlpatterns = [
     path("crisis-alerts/<id:pk>/approve/", public(views.CrisisApprove), name="crisis_approve"),
     path("conversation-items/", public(views.ItemList), name="item_list"),
     path("conversation-items/<id:pk>/", public(views.ItemDetail), name="item_detail"),
+    path("conversations/", public(desk.ConversationList), name="conversation_list"),
+    path("conversations/<id:conversation_id>/", public(desk.ConversationDetail), name="conversation_detail"),
+    path("conversations/<id:conversation_id>/items/", public(desk.ConversationItems), name="conversation_items"),
+    path("conversations/<id:conversation_id>/replies/", public(desk.ConversationReplies), name="conversation_replies"),
+    path("replies/<id:reply_id>/", public(desk.ReplyDetail), name="reply_detail"),
+    path("replies/<id:reply_id>/clear/", public(desk.ReplyClear), name="reply_clear"),
+    path("replies/<id:reply_id>/return/", public(desk.ReplyReturn), name="reply_return"),
 ]

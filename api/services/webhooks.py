@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -32,12 +31,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from api import signing
+from api import signing, ssrf
 from api.models import AllowedHost, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from api.ssrf import Refused, check_url
 from audit.services import record as audit_record
 from channels.crypto import key_ring
 from channels.models import SocialAccount
+from conversations.models import Conversation
 from diplomacy_hub import policy
 from diplomacy_hub.mail import absolute_url, mail_queue, users_in_groups
 from diplomacy_hub.tasks import enqueue, enqueue_on_commit
@@ -60,6 +60,7 @@ VERB_EVENTS: dict[str, tuple[str, ...]] = {
     "delivery.unknown": (WebhookEvent.DELIVERY_UNKNOWN,),
     "account.expired": (WebhookEvent.ACCOUNT_EXPIRED,),
     "account.revoked": (WebhookEvent.ACCOUNT_EXPIRED,),
+    "conversation.escalated": (WebhookEvent.CONVERSATION_ESCALATED,),
 }
 
 
@@ -204,7 +205,31 @@ def _account_data(account_id: int) -> dict[str, Any] | None:
     }
 
 
+def _conversation_data(conversation_id: int, reason: str) -> dict[str, Any] | None:
+    """What the conversation is and where its clock stands, never what the public wrote (an
+    item may expose a person: the receiver asks the API, with its own rights, for that)."""
+    conversation = Conversation.objects.select_related("mission").filter(pk=conversation_id).first()
+    if conversation is None:
+        return None
+    return {
+        "conversation": {
+            "id": conversation.pk,
+            "mission": conversation.mission.code,
+            "network": conversation.network,
+            "status": conversation.status,
+            "category": conversation.category,
+            "priority": conversation.priority,
+            "language": conversation.language,
+            "due_at": conversation.due_at,
+            "escalated_at": conversation.escalated_at,
+            "reason": reason,
+        }
+    }
+
+
 def _data(verb: str, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+    if verb.startswith("conversation."):
+        return _conversation_data(payload["conversation_id"], str(payload.get("reason", "")))
     if verb.startswith("account."):
         return _account_data(payload["account_id"])
     if verb.startswith("delivery.") and payload.get("delivery_id"):
@@ -274,27 +299,26 @@ def _claim(delivery_id: int, now) -> bool:
 
 
 def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> tuple[str, int | None, str]:
-    """One attempt: (outcome, status code, detail). No redirect is followed (a 3xx to an
-    inner address would dodge the SSRF check)."""
+    """One attempt: (outcome, status code, detail). The host is resolved and checked once,
+    and the request goes to that address (api.ssrf: no DNS rebinding); no redirect is
+    followed."""
     try:
-        check_url(endpoint.url, allowed_hosts=allowed_hosts())
-    except Refused as refusal:
+        pinned = ssrf.pin(endpoint.url, allowed_hosts=allowed_hosts())
+    except ssrf.Refused as refusal:
         return "refused", None, str(refusal)
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     headers = signing.headers(
         secret=endpoint_secret(endpoint), delivery_id=str(delivery.uid), event=delivery.event, body=body
     )
     try:
-        response = requests.post(
-            endpoint.url, data=body, headers=headers, timeout=settings.API_WEBHOOK_TIMEOUT, allow_redirects=False
-        )
-    except requests.Timeout as exc:
+        answer = ssrf.post(pinned, body=body, headers=headers, timeout=settings.API_WEBHOOK_TIMEOUT)
+    except ssrf.TimeoutError as exc:
         return "timeout", None, str(exc)[:300]
-    except requests.RequestException as exc:
+    except ssrf.HTTPError as exc:
         return "unreachable", None, str(exc)[:300]
-    if 200 <= response.status_code < 300:
-        return "ok", response.status_code, ""
-    return "http_error", response.status_code, response.text[:300]
+    if 200 <= answer.status < 300:
+        return "ok", answer.status, ""
+    return "http_error", answer.status, answer.text[:300]
 
 
 def webhook_send(*, delivery_id: int) -> str:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import CursorPagination
@@ -43,6 +44,8 @@ from api.serializers import (
     VersionSerializer,
 )
 from channels.models import Network, SocialAccount
+from conversations.lifecycle import Category, ConversationStatus
+from conversations.selectors import ACTIVE
 from diplomacy_hub import policy
 from embassies.models import Mission
 from posts.models import Delivery, Message, Priority
@@ -534,8 +537,19 @@ class CrisisApprove(MessageApprove):
 # --- The conversation desk ----------------------------------------------------------------------
 
 
+# The conversation desk's status filter: a status, or the inbox's "to do".
+ACTIVE_HELP = gettext_lazy("“active”: new, open, awaiting clearance or waiting for the author.")
+
+
 class ItemFilters(Filters):
     network = serializers.ChoiceField(choices=Network.choices, required=False)
+    status = serializers.ChoiceField(
+        choices=[(ACTIVE, ACTIVE), *ConversationStatus.choices],
+        required=False,
+        help_text=ACTIVE_HELP,
+    )
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    language = serializers.CharField(min_length=2, max_length=16, required=False)
 
 
 class ItemList(Base, generics.ListAPIView):
@@ -552,6 +566,9 @@ class ItemList(Base, generics.ListAPIView):
             narrow=self.narrow(),
             mission_id=filters.get("mission"),
             network=filters.get("network", ""),
+            status=filters.get("status", ""),
+            category=filters.get("category", ""),
+            language=filters.get("language", ""),
             since=filters.get("since"),
             until=filters.get("until"),
         )

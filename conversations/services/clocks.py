@@ -18,6 +18,7 @@ from conversations.models import Conversation
 from conversations.notifications import tell_headquarters, tell_mission_desk
 from conversations.services import triage
 from conversations.services.ingest import record_event
+from diplomacy_hub import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +84,14 @@ def _escalate(pk: int, *, now: datetime, reason: str) -> int:
         conversation.escalated_at = now
         conversation.priority = max(Priority.URGENT, conversation.priority - 1)
         conversation.save(update_fields=["escalated_at", "priority", "updated_at"])
-        record_event(
+        event = record_event(
             verb="conversation.escalated",
             conversation=conversation,
             details={"reason": reason, "due_at": _iso(conversation)},
+        )
+        # In this transaction: the webhooks owed for it commit or roll back with the escalation.
+        outbox.emit(
+            "conversation.escalated", {"event_id": event.pk, "conversation_id": conversation.pk, "reason": reason}
         )
         tell_headquarters(conversation)
     return 1

@@ -66,10 +66,12 @@ def dedup_key(item: HeardItem) -> str:
     return hashlib.sha256(f"{item.network}\n{item.external_id}\n{body}".encode()).hexdigest()
 
 
-def record_event(*, verb: str, conversation: Conversation, item: Item | None = None, actor=None, **fields: Any) -> None:
+def record_event(
+    *, verb: str, conversation: Conversation, item: Item | None = None, actor=None, **fields: Any
+) -> ConversationEvent:
     if verb not in EVENTS:
         raise ValueError(f"The event {verb!r} is not registered in conversations.lifecycle.")
-    ConversationEvent.objects.create(
+    return ConversationEvent.objects.create(
         verb=verb,
         conversation=conversation,
         item=item,

@@ -4,7 +4,10 @@ the service, and a client that speaks JSON with a bearer token."""
 
 from __future__ import annotations
 
+import ssl
+import threading
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from celery import current_app
@@ -13,6 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 import api.tasks  # noqa: F401 (registers the API's tasks in this process, for Tasks.run)
+from api import signing
 from api.services.tokens import token_create_for_person, token_create_for_service
 from tests.live import _live_database_keeper  # noqa: F401 (a fixture)
 from tests.security.conftest import _offline_publishing, build_world  # noqa: F401 (an autouse fixture)
@@ -131,3 +135,56 @@ def _live_server_helper(request):
     server._live_server_modified_settings.enable()
     yield
     server._live_server_modified_settings.disable()
+
+
+class Receiver:
+    """A webhook receiver on loopback: records what it gets, answers `status`, and checks
+    each signature with the endpoint's secret as a receiving system would."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.scheme = "https" if tls is not None else "http"
+        self.received: list[tuple[dict, bytes]] = []
+        self.status = 200
+        self.secret = ""
+        self.verified: list[bool] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                headers = dict(self.headers.items())
+                receiver.received.append((headers, body))
+                receiver.verified.append(signing.verify(secret=receiver.secret, headers=headers, body=body))
+                self.send_response(receiver.status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return self.url_for("127.0.0.1")
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    def url_for(self, host: str) -> str:
+        return f"{self.scheme}://{host}:{self.port}/hooks/diplomacy"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    running = Receiver()
+    yield running
+    running.close()

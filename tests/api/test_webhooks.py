@@ -5,9 +5,7 @@ an endpoint failing for a day disabled with an e-mail, and no SSRF."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
@@ -19,53 +17,12 @@ from api import signing
 from api.models import WebhookDelivery, WebhookEndpoint
 from api.services import webhooks
 from channels.services import account_mark_expired
+from conversations.models import Conversation
+from conversations.services.clocks import conversations_check_clocks
 from posts.models import Delivery
 from posts.services.events import record_delivery_events
 from posts.services.review import message_approve
 from tests.security.otp import force_verified_login
-
-
-class Receiver:
-    """A webhook receiver on loopback: records what it gets, answers `status`, and checks
-    each signature with the endpoint's secret as a receiving system would."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict, bytes]] = []
-        self.status = 200
-        self.secret = ""
-        self.verified: list[bool] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                headers = dict(self.headers.items())
-                receiver.received.append((headers, body))
-                receiver.verified.append(signing.verify(secret=receiver.secret, headers=headers, body=body))
-                self.send_response(receiver.status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/diplomacy"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    running = Receiver()
-    yield running
-    running.close()
 
 
 @pytest.fixture
@@ -236,3 +193,45 @@ def test_an_expired_account_and_a_failed_delivery_are_heard(world, receiver, tas
     assert bodies[0]["data"]["account"]["status"] == "expired"
     assert bodies[1]["data"]["delivery"]["id"] == world.delivery_a.pk
     assert receiver.verified == [True, True]
+
+
+def test_an_escalated_conversation_is_heard_once_signed(world, receiver, tasks, django_capture_on_commit_callbacks):
+    """The clock's escalation owes the endpoint one delivery, written in the escalation's
+    transaction, signed; the next ticks owe nothing more."""
+    admin = world.users["admin"]
+    webhooks.host_allow(actor=admin, host="127.0.0.1", reason="The receiver of the tests")
+    new = webhooks.endpoint_create(actor=admin, name="Desk watch", url=receiver.url, events=["conversation.escalated"])
+    receiver.secret = new.secret
+    conversation = world.conversation_a
+    now = timezone.now()
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status="new", due_at=now - timedelta(minutes=5), warn_at=now - timedelta(minutes=20), escalated_at=None
+    )
+    with transaction.atomic():
+        assert conversations_check_clocks(now=now).escalated == 1
+        assert WebhookDelivery.objects.count() == 1  # written with the escalation
+        transaction.set_rollback(True)
+    assert WebhookDelivery.objects.count() == 0  # and rolled back with it
+    with django_capture_on_commit_callbacks(execute=True):
+        assert conversations_check_clocks(now=now).escalated == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert conversations_check_clocks(now=now + timedelta(minutes=1)).escalated == 0
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.event, delivery.endpoint_id) == ("conversation.escalated", new.endpoint.pk)
+    assert tasks.run("api.webhook_send") == ["sent"]
+    assert webhooks.webhook_send(delivery_id=delivery.pk) == ""  # sent once
+    ((headers, body),) = receiver.received
+    assert receiver.verified == [True]
+    assert headers["Webhook-Event"] == "conversation.escalated"
+    sent = json.loads(body)
+    assert sent["data"]["conversation"]["id"] == conversation.pk
+    assert sent["data"]["conversation"]["reason"] == "breach"
+    assert sent["data"]["conversation"]["mission"] == world.mission_a.code
+    assert "When does the consulate open?" not in body.decode()  # the public's words stay in the hub
+
+
+def test_administrators_may_choose_the_escalation_event(world, client):
+    force_verified_login(client, world.users["admin"])
+    page = client.get("/integrations/webhooks/new/")
+    assert page.status_code == 200
+    assert 'value="conversation.escalated"' in page.content.decode()

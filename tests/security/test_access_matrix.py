@@ -191,6 +191,14 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "api:crisis_approve": ("LMMMMM", "LNNAAF"),
     "api:item_list": ("LAAAAA", "LMMMMM"),
     "api:item_detail": ("LANAAA", "LMMMMM"),
+    # The conversation desk in the API: as its pages (conversations:detail, reply, reply_clear).
+    "api:conversation_list": ("LAAAAA", "LMMMMM"),  # scoped list
+    "api:conversation_detail": ("LANAAA", "LMMMMM"),
+    "api:conversation_items": ("LANAAA", "LMMMMM"),
+    "api:conversation_replies": ("LANAAA", "LANAAF"),  # POST: reply.write
+    "api:reply_detail": ("LANAAA", "LMMMMM"),
+    "api:reply_clear": ("LMMMMM", "LANAFF"),  # reply.clear: not its writer, not the crisis unit here
+    "api:reply_return": ("LMMMMM", "LANAFF"),
     # Atom feeds: public, what has gone out only.
     "feeds:mission": ("AAAAAA", "MMMMMM"),
     "feeds:crisis": ("AAAAAA", "MMMMMM"),

@@ -323,6 +323,13 @@ DATA_FOR = {
     },
     "api:crisis_submit": lambda w: {"version": _version(w.alert)},
     "api:crisis_approve": lambda w: {"version": _version(w.alert)},
+    "api:conversation_replies": lambda w: {
+        "item": w.conversation_a.items.order_by("pk").first().pk,
+        "text": "The consulate opens at nine.",
+        "idempotency_key": "matrix-api-reply",
+    },
+    "api:reply_clear": lambda w: {"note": "Fine."},
+    "api:reply_return": lambda w: {"note": "Say which consulate."},
 }
 
 
