@@ -70,6 +70,8 @@ for _name, _label in {
     "triage.author_add": _("added a known author"),
     "triage.author_remove": _("removed a known author"),
     "triage.target_change": _("changed a service target"),
+    # A conversation's triage corrected by hand (conversations.services.desk)
+    "conversation.triage": _("corrected a conversation's triage"),
     # Logged only, never stored: the workers' routine checks and refreshes of ~1,000 accounts.
     "account.health_check": _("checked a social account"),
     "account.refresh": _("renewed a social account's token"),

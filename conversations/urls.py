@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:conversation_id>/", views.conversation_detail, name="detail"),
     path("<int:conversation_id>/status/", views.conversation_status, name="status"),
     path("<int:conversation_id>/assign/", views.conversation_assign, name="assign"),
+    path("<int:conversation_id>/triage/", views.conversation_triage, name="triage"),
     path("<int:conversation_id>/reply/", views_replies.reply_write, name="reply"),
     path("replies/", views_replies.reply_queue, name="reply_queue"),
     path("replies/<int:reply_id>/clear/", views_replies.reply_clear, name="reply_clear"),

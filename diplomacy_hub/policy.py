@@ -306,6 +306,11 @@ def _may_handle_conversation(user: Any, obj: Any) -> bool:
     return _is_officer_of(user, obj) or has_role(user, Role.PRESS_OFFICE, Role.CRISIS_UNIT)
 
 
+def _may_triage_conversation(user: Any, obj: Any) -> bool:
+    """Correct triage by hand: the mission's officers and the press office."""
+    return _is_officer_of(user, obj) or has_role(user, Role.PRESS_OFFICE)
+
+
 RULES: dict[str, Rule] = {
     # Missions, staff, social accounts and the audit log.
     "mission.view": _may_view,
@@ -352,6 +357,9 @@ RULES: dict[str, Rule] = {
     # office and the crisis unit.
     "conversation.handle": _may_handle_conversation,
     "conversation.note": _may_handle_conversation,
+    # Correct what triage decided (category, priority, language, tags): the mission's
+    # officers and the press office.
+    "conversation.triage": _may_triage_conversation,
     # Say "I am looking at it" (presence): whoever may see it.
     "conversation.presence": _may_view,
     # Analytics: everyone with a role, over the missions they may see (policy.scope).

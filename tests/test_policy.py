@@ -93,6 +93,7 @@ EXPECTED = {
     "conversation.handle": {OFFICER: own_mission, PRESS: always, CRISIS: always, ADMIN: never},
     "conversation.note": {OFFICER: own_mission, PRESS: always, CRISIS: always, ADMIN: never},
     "conversation.presence": VIEW,
+    "conversation.triage": {OFFICER: own_mission, PRESS: always, CRISIS: never, ADMIN: never},
     "inbox_view.save": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: always},
     # Only the owner deletes a saved view (test_only_the_owner_deletes_a_saved_view): the
     # objects of the matrix are nobody's view.
