@@ -51,6 +51,8 @@ for _name, _label in {
     "staff.invitation_accept": _("accepted an invitation"),
     "staff.deactivate": _("deactivated a person"),
     "staff.reactivate": _("reactivated a person"),
+    "staff.languages_change": _("changed the languages a person reads"),
+    "mission.hours_change": _("changed a mission's business hours"),
     # Social accounts (channels.services)
     "account.register": _("registered a social account"),
     "account.connect_start": _("started connecting a social account"),
