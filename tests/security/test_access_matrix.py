@@ -84,6 +84,10 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "embassies:role_revoke": ("LFFFFA", "LFFFFA"),
     "embassies:membership_add": ("LFFFFA", "LFFFFA"),
     "embassies:membership_remove": ("LFFFFA", "LFFFFA"),
+    # A mission's business hours (mission.manage) and its staff's languages (staff.manage).
+    "embassies:desk_settings": ("LFNFFA", "LMMMMM"),
+    "embassies:mission_hours": ("LMMMMM", "LFNFFA"),
+    "embassies:staff_languages": ("LMMMMM", "LFNFFA"),
     # Invitations, deactivation: administrators (staff.manage).
     "staff:invite": ("LFFFFA", "LFFFFA"),
     "staff:invitation_list": ("LFFFFA", "LMMMMM"),
@@ -115,6 +119,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "conversations:detail": ("LANAAA", "LMMMMM"),  # conversation.view
     "conversations:status": ("LMMMMM", "LANAAF"),  # conversation.handle: not administrators
     "conversations:assign": ("LMMMMM", "LANAAF"),
+    "conversations:triage": ("LMMMMM", "LANAFF"),  # conversation.triage: officers and the press office
     "conversations:note": ("LMMMMM", "LANAAF"),  # conversation.note: those who handle it
     "conversations:presence": ("LMMMMM", "LANAAA"),  # conversation.presence: those who see it
     "conversations:inbox_changes": ("LAAAAA", "LMMMMM"),  # scoped count
