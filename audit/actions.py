@@ -74,6 +74,12 @@ for _name, _label in {
     "triage.target_change": _("changed a service target"),
     # A conversation's triage corrected by hand (conversations.services.desk)
     "conversation.triage": _("corrected a conversation's triage"),
+    # People under threat (conversations.services.protection): no name in the details.
+    "conversation.protect": _("moved a conversation to the human-rights officer's queue"),
+    "protected.allow_reply": _("allowed a reply in a protected conversation"),
+    "protected.release": _("gave a protected conversation back to the desk"),
+    "protected.person_add": _("put a person on the protected list"),
+    "protected.person_remove": _("took a person off the protected list"),
     # Logged only, never stored: the workers' routine checks and refreshes of ~1,000 accounts.
     "account.health_check": _("checked a social account"),
     "account.refresh": _("renewed a social account's token"),

@@ -225,3 +225,15 @@ class ServiceTargetsForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if name.endswith("-minutes")
         }
+
+
+class ProtectedPersonForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name or handle"),
+        max_length=200,
+        help_text=_(
+            "As it would be written: “Jane Doe” or “@janedoe”. Found as a whole word, "
+            "without regard to case or accents."
+        ),
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)

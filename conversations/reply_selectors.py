@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from conversations.lifecycle import REPLY_PENDING, LineState, ReplyState
 from conversations.models import AnswerLine, Conversation, Item, KnownAuthor, ModerationAction, Reply
+from conversations.selectors import desk_scope
 from diplomacy_hub import policy
 from embassies.names import in_reader_language
 from embassies.roles import Role
@@ -81,7 +82,7 @@ def hidden_item_ids(conversation: Conversation) -> set[int]:
 def reply_queue(*, user) -> QuerySet[Reply]:
     """Replies awaiting clearance that the user may see, oldest first; the press office and
     the crisis unit see every mission's."""
-    replies = policy.scope(user, Reply.objects.filter(state=ReplyState.AWAITING_CLEARANCE))
+    replies = desk_scope(user, Reply.objects.filter(state=ReplyState.AWAITING_CLEARANCE))
     return replies.select_related("conversation", "item", "author", "mission", "line", "account").order_by(
         "created_at", "pk"
     )
@@ -90,7 +91,7 @@ def reply_queue(*, user) -> QuerySet[Reply]:
 def reply_get(*, user, reply_id: int) -> Reply:
     """The reply if the user may see its mission; DoesNotExist otherwise."""
     return (
-        policy.scope(user, Reply.objects.all())
+        desk_scope(user, Reply.objects.all())
         .select_related("conversation", "item", "author", "mission", "line", "account")
         .get(pk=reply_id)
     )
@@ -98,7 +99,7 @@ def reply_get(*, user, reply_id: int) -> Reply:
 
 def item_get(*, user, item_id: int) -> Item:
     return (
-        policy.scope(user, Item.objects.all(), mission_field="conversation__mission")
+        desk_scope(user, Item.objects.all(), mission_field="conversation__mission")
         .select_related("conversation", "conversation__mission", "account")
         .get(pk=item_id)
     )
@@ -138,7 +139,7 @@ def clearance_times(*, user, days: int = 30) -> dict:
     """Measures of the dialogue for the user's missions: replies sent, at each level, and the
     time awaiting clearance apart from the writer's."""
     since = timezone.now() - timedelta(days=days)
-    replies = policy.scope(user, Reply.objects.filter(created_at__gte=since))
+    replies = desk_scope(user, Reply.objects.filter(created_at__gte=since))
     waits = [
         (cleared - written).total_seconds()
         for written, cleared in replies.filter(cleared_at__isnull=False, level__gt=0)

@@ -259,11 +259,17 @@ def conversation_triage(request: HttpRequest, conversation_id: int) -> HttpRespo
         _say_problems(request, ValidationError([problem for problems in form.errors.values() for problem in problems]))
         return redirect(conversation)
     try:
-        desk.conversation_triage_set(actor=request.user, conversation_id=conversation.pk, **form.cleaned_data)
+        changed = desk.conversation_triage_set(actor=request.user, conversation_id=conversation.pk, **form.cleaned_data)
     except ValidationError as error:
         _say_problems(request, error)
-    else:
-        messages.success(request, _("The triage is saved."))
+        return redirect(conversation)
+    if not policy.can(request.user, "conversation.view", changed):
+        messages.success(
+            request,
+            _("The conversation threatens a person: it is now in the human-rights officer's queue, out of the desk."),
+        )
+        return redirect("conversations:inbox")
+    messages.success(request, _("The triage is saved."))
     return redirect(conversation)
 
 

@@ -361,6 +361,12 @@ def _role_consequences(role: str) -> list[str]:
             _("The crisis unit writes crisis alerts to many missions at once and approves its colleagues' alerts.")
         ],
         Role.ADMINISTRATOR: [_("An administrator manages missions, staff, roles and social accounts.")],
+        Role.HUMAN_RIGHTS_OFFICER: [
+            _(
+                "A human-rights officer alone sees what the public writes that threatens or exposes "
+                "a person, and keeps the list of people under protection."
+            )
+        ],
     }.get(role, [])
 
 

@@ -19,16 +19,16 @@ from conversations.lifecycle import (
     Category,
     CloseReason,
     Priority,
+    ProtectedReason,
 )
 from conversations.models import Conversation, ConversationEvent
 from conversations.services import triage
 from conversations.services.ingest import record_event
+from conversations.services.protection import conversation_protect
 from conversations.services.rules import MAX_TAGS, TAG
 from diplomacy_hub import policy
 from embassies.validators import is_language_code
 from posts.lifecycle import InvalidTransition
-
-TRIAGE_FIELDS = ("category", "priority", "language", "tags")
 
 
 def _lock(conversation_id: int) -> Conversation:
@@ -134,7 +134,8 @@ def conversation_triage_set(
 ) -> Conversation:
     """Correct what triage decided, by hand: category, priority, language and tags. A new
     category starts its own service clock, counted from when the mission came to owe the
-    answer (a category without a target stops it). Audited with what changed, from what to
+    answer (a category without a target stops it). A threat to a person moves it to the
+    human-rights officer's queue (issue 15 §7). Audited with what changed, from what to
     what; the same values again change nothing."""
     language = language.strip().lower()
     tags = list(dict.fromkeys(tag.strip().lower() for tag in tags if tag.strip()))
@@ -163,6 +164,8 @@ def conversation_triage_set(
             obj=conversation,
             details={"mission_code": conversation.mission.code, "changes": changed},
         )
+        if conversation.category == Category.THREAT:
+            conversation_protect(conversation=conversation, actor=actor, reason=ProtectedReason.BY_HAND)
     return conversation
 
 

@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from api.models import AllowedHost, ApiToken, WebhookEndpoint
-from conversations.models import AnswerLine, Item, KeywordPack, KnownAuthor, Reply, SavedView
+from conversations.models import AnswerLine, Item, KeywordPack, KnownAuthor, ProtectedPerson, Reply, SavedView
 from conversations.services.replies import ReplyDraft, reply_write
 from embassies.roles import Role
 from security.models import Invitation
@@ -126,6 +126,8 @@ DEFAULT_OBJECT = {
     "view_id": lambda w: _saved_view(w).pk,
     "pack_id": lambda w: _keyword_pack_a(w).pk,
     "author_id": lambda w: _known_author_a(w).pk,
+    # A name on the protected list (issue 15 §7): nobody but the human-rights officer's.
+    "person_id": lambda w: ProtectedPerson.objects.get_or_create(name="Jane Doe")[0].pk,
     "token": lambda w: "no-such-invitation-token",
     "language": lambda w: "fr",
     "kind": lambda w: "person",
