@@ -155,21 +155,26 @@ def _newer(item: HeardItem, stored: Item) -> bool:
 
 def _create(*, account: SocialAccount, item: HeardItem, raw: RawEvent, rules: triage.RuleSet) -> str:
     now = timezone.now()
-    text_facts = {
-        "mission_id": account.mission_id,
-        "network": item.network,
-        "text": item.text,
-        "author_id": item.author_id,
-        "author_handle": item.author_handle,
-        "hint": item.language,
-    }
+
+    def verdict_of(*, answers_crisis_alert: bool) -> triage.Verdict:
+        return triage.triage_text(
+            rules,
+            mission_id=account.mission_id,
+            network=item.network,
+            text=item.text,
+            author_id=item.author_id,
+            author_handle=item.author_handle,
+            hint=item.language,
+            answers_crisis_alert=answers_crisis_alert,
+        )
+
     # Triage before threading: an item that threatens or exposes a person threads apart, in
     # a protected conversation (issue 15 §7), whatever it answers.
-    verdict = triage.triage_text(rules, **text_facts)
+    verdict = verdict_of(answers_crisis_alert=False)
     conversation = _conversation_for(account=account, item=item, protected=verdict.protected, now=now)
     delivery = None if conversation.delivery_id else _our_delivery(account, item.answers_post_id)
     if delivery is not None and delivery.message.priority == Priority.CRISIS:
-        verdict = triage.triage_text(rules, **text_facts, answers_crisis_alert=True)
+        verdict = verdict_of(answers_crisis_alert=True)
     row = Item.objects.create(
         network=item.network,
         external_id=item.external_id,

@@ -206,3 +206,24 @@ def test_the_clocks_never_warn_nor_escalate_a_protected_conversation(threatened)
     threatened.refresh_from_db()
     assert (threatened.warned_at, threatened.escalated_at) == (None, None)
     assert tick.escalated == 0
+
+
+def test_every_read_of_the_desk_leaves_protected_conversations_out_in_one_place():
+    """The lists, counts, exports and API (analytics/, api/, the desk's selectors) read
+    conversations, items and replies only through `on_desk()`, `protected()` or
+    `desk_scope(...)`, so that a list added later cannot show what protects a person. A
+    subquery tied to its outer conversation (OuterRef) is that conversation's already."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    files = [*root.glob("analytics/**/*.py"), *root.glob("api/**/*.py")]
+    files += [root / "conversations" / "selectors.py", root / "conversations" / "reply_selectors.py"]
+    read = re.compile(r"\b(Conversation|Item|Reply)\.objects\.(?!on_desk\(|protected\(|none\()")
+    bare = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in files
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if read.search(line) and "desk_scope(" not in line and "OuterRef(" not in line
+    ]
+    assert not bare, "Read through on_desk(), protected() or desk_scope():\n" + "\n".join(bare)
