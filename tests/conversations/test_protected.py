@@ -227,3 +227,25 @@ def test_every_read_of_the_desk_leaves_protected_conversations_out_in_one_place(
         if read.search(line) and "desk_scope(" not in line and "OuterRef(" not in line
     ]
     assert not bare, "Read through on_desk(), protected() or desk_scope():\n" + "\n".join(bare)
+
+
+@pytest.mark.parametrize("code", ["fr", "es", "de", "ar"])
+def test_the_protected_pages_speak_the_readers_language(client, threatened, rights, code):
+    """The human-rights officer's pages are no column of the access matrix, so the
+    every-language test does not read them: read here, with a protected person listed."""
+    from tests.security.test_every_language_pages import _english, _visible_text
+
+    protected_person_add(actor=rights, name="Jane Doe")
+    force_verified_login(client, rights)
+    client.cookies["django_language"] = code
+    english = _english(code) if code != "fr" else []
+    for url in (
+        reverse("conversations:protected_queue"),
+        reverse("conversations:protected_people"),
+        threatened.get_absolute_url(),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = _visible_text(response.content.decode())
+        assert not [sentence for sentence in english if sentence in text], url
+        assert "human-rights officer" not in text, url
