@@ -243,6 +243,8 @@ def test_the_protected_pages_speak_the_readers_language(client, threatened, righ
         reverse("conversations:protected_queue"),
         reverse("conversations:protected_people"),
         threatened.get_absolute_url(),
+        reverse("posts:dashboard"),
+        reverse("conversations:inbox"),
     ):
         response = client.get(url)
         assert response.status_code == 200, url
