@@ -219,8 +219,14 @@ def _conversation_for(*, account: SocialAccount, item: HeardItem, protected: str
     )
     if created:
         record_event(verb="conversation.started", conversation=conversation, to_status=conversation.status)
-        if protected:
-            record_event(verb="conversation.protected", conversation=conversation, details={"reason": protected})
+    newly_protected = bool(protected) and created
+    if protected and not created and conversation.restricted_at is None:
+        # A protected thread given back to the desk, threatened again, is protected again.
+        newly_protected = bool(
+            Conversation.objects.filter(pk=conversation.pk, restricted_at__isnull=True).update(**protected_fields)
+        )
+    if newly_protected:
+        record_event(verb="conversation.protected", conversation=conversation, details={"reason": protected})
     return Conversation.objects.select_for_update().get(pk=conversation.pk)
 
 

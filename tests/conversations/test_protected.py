@@ -251,3 +251,12 @@ def test_the_protected_pages_speak_the_readers_language(client, threatened, righ
         text = _visible_text(response.content.decode())
         assert not [sentence for sentence in english if sentence in text], url
         assert "human-rights officer" not in text, url
+
+
+def test_a_thread_given_back_to_the_desk_is_protected_again_by_a_new_threat(cairo_x, threatened, rights):
+    protected_release(actor=rights, conversation_id=threatened.pk)
+    _hear(cairo_x, heard(external_id="x2", thread_id="t", text="You will pay for this", author_id="menace"))
+    threatened.refresh_from_db()
+    assert threatened.restricted_reason == ProtectedReason.THREAT
+    assert threatened.items.get(external_id="x2").kept_as["text"] == "You will pay for this"
+    assert list(selectors.protected_queue(user=rights)) == [threatened]
