@@ -142,7 +142,8 @@ def items(
 ) -> QuerySet[Item]:
     """Items heard on the missions' accounts; `status` and `category` are their conversation's,
     `language` the item's own."""
-    queryset = policy.scope(user, Item.objects.all(), mission_field="conversation__mission")
+    # Never what protects a person (issue 15 §7): not even its human-rights officer's token.
+    queryset = policy.scope(user, Item.objects.on_desk(), mission_field="conversation__mission")
     queryset = _narrowed(queryset, narrow, "conversation__mission")
     if mission_id is not None:
         queryset = queryset.filter(conversation__mission_id=mission_id)

@@ -51,6 +51,8 @@ for _name, _label in {
     "staff.invitation_accept": _("accepted an invitation"),
     "staff.deactivate": _("deactivated a person"),
     "staff.reactivate": _("reactivated a person"),
+    "staff.languages_change": _("changed the languages a person reads"),
+    "mission.hours_change": _("changed a mission's business hours"),
     # Social accounts (channels.services)
     "account.register": _("registered a social account"),
     "account.connect_start": _("started connecting a social account"),
@@ -75,6 +77,14 @@ for _name, _label in {
     "moderation.propose": _("proposed removing an item of the public for good"),
     "moderation.confirm": _("confirmed a moderation proposal"),
     "moderation.dismiss": _("dismissed a moderation proposal"),
+    # A conversation's triage corrected by hand (conversations.services.desk)
+    "conversation.triage": _("corrected a conversation's triage"),
+    # People under threat (conversations.services.protection): no name in the details.
+    "conversation.protect": _("moved a conversation to the human-rights officer's queue"),
+    "protected.allow_reply": _("allowed a reply in a protected conversation"),
+    "protected.release": _("gave a protected conversation back to the desk"),
+    "protected.person_add": _("put a person on the protected list"),
+    "protected.person_remove": _("took a person off the protected list"),
     # Logged only, never stored: the workers' routine checks and refreshes of ~1,000 accounts.
     "account.health_check": _("checked a social account"),
     "account.refresh": _("renewed a social account's token"),

@@ -114,6 +114,28 @@ class AssignForm(forms.Form):
 TRIAGE_CATEGORIES = [(value, label) for value, label in Category.choices if value != Category.UNSORTED]
 
 
+class TriageForm(forms.Form):
+    """A conversation's triage, corrected by hand."""
+
+    category = forms.ChoiceField(label=_("Category"), choices=TRIAGE_CATEGORIES)
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
+    language = forms.CharField(
+        label=_("Language"),
+        max_length=16,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("ar, fr, en…"), "size": 6}),
+    )
+    tags = forms.CharField(
+        label=_("Tags"),
+        max_length=400,
+        required=False,
+        help_text=_("Separated by commas, for example: visa, schengen."),
+    )
+
+    def clean_tags(self) -> list[str]:
+        return [tag.strip().lower() for tag in self.cleaned_data["tags"].split(",") if tag.strip()]
+
+
 class KeywordPackForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     language = forms.CharField(
@@ -203,3 +225,15 @@ class ServiceTargetsForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if name.endswith("-minutes")
         }
+
+
+class ProtectedPersonForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name or handle"),
+        max_length=200,
+        help_text=_(
+            "As it would be written: “Jane Doe” or “@janedoe”. Found as a whole word, "
+            "without regard to case or accents."
+        ),
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)

@@ -70,6 +70,14 @@ class Category(models.TextChoices):
     PRAISE = "praise", _("Praise")
 
 
+class ProtectedReason(models.TextChoices):
+    """Why a conversation left the desk for the human-rights officer's queue."""
+
+    THREAT = "threat", _("Triage: a threat to a person")
+    PROTECTED_PERSON = "protected_person", _("Names a person under protection")
+    BY_HAND = "by_hand", _("Set as a threat to a person by hand")
+
+
 class Priority(models.IntegerChoices):
     """Lower is more urgent, so the inbox sorts by it ascending."""
 
@@ -177,6 +185,10 @@ register_event("conversation.reopened", _("reopened by a new item"))
 register_event("conversation.linked_to_post", _("linked to our post"))
 register_event("conversation.status", _("changed the status"))
 register_event("conversation.assign", _("assigned it"))
+register_event("conversation.triaged", _("corrected the triage"))
+register_event("conversation.protected", _("moved to the human-rights officer's queue"))
+register_event("conversation.released", _("given back to the desk by the human-rights officer"))
+register_event("conversation.reply_allowed", _("allowed a public reply"))
 register_event("conversation.woken", _("the snooze ended"))
 register_event("conversation.noted", _("wrote an internal note"))
 register_event("conversation.clock_warned", _("three quarters of the time to answer have passed"))

@@ -4,6 +4,7 @@ the conversations they thread into, and where polling resumes per account and st
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +19,36 @@ from embassies.models import Mission
 from posts.models import Delivery
 
 NETWORKS = [value for value, _label in Network.choices]
+# The network's thread of a protected conversation is kept after this prefix (issue 15 §7):
+# items threatening or exposing a person thread apart from the rest of their thread.
+PROTECTED_THREAD = "protected:"
+
+
+class DeskQuerySet(models.QuerySet):
+    """The one place that keeps what threatens or exposes a person (a protected conversation,
+    issue 15 §7) out of the desk: every list, count, dashboard, export and API read of
+    conversations, items and replies starts from `on_desk()`; the human-rights officer's
+    queue from `protected()`. `conversation_path` leads from the model to its conversation."""
+
+    conversation_path = ""
+
+    def on_desk(self):
+        return self.filter(**{f"{self.conversation_path}restricted_at__isnull": True})
+
+    def protected(self):
+        return self.filter(**{f"{self.conversation_path}restricted_at__isnull": False})
+
+
+class ConversationQuerySet(DeskQuerySet):
+    conversation_path = ""
+
+
+class ItemQuerySet(DeskQuerySet):
+    conversation_path = "conversation__"
+
+
+class ReplyQuerySet(DeskQuerySet):
+    conversation_path = "conversation__"
 
 
 class RawEvent(models.Model):
@@ -60,7 +91,8 @@ class Conversation(models.Model):
         SocialAccount, on_delete=models.PROTECT, related_name="conversations", verbose_name=_("account")
     )
     network = models.CharField(_("network"), max_length=16, choices=Network.choices)
-    thread_id = models.CharField(_("thread on the network"), max_length=200)
+    # The network's thread (200 characters at most), after PROTECTED_THREAD when protected.
+    thread_id = models.CharField(_("thread on the network"), max_length=220)
     delivery = models.ForeignKey(
         Delivery,
         on_delete=models.PROTECT,
@@ -100,6 +132,23 @@ class Conversation(models.Model):
     last_item_at = models.DateTimeField(_("last item"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # People under threat (issue 15 §7): set, the conversation leaves the desk for the
+    # human-rights officer's queue; no public reply unless that officer allows one.
+    restricted_at = models.DateTimeField(_("protected since"), null=True, blank=True)
+    restricted_reason = models.CharField(
+        _("why protected"), max_length=20, choices=lifecycle.ProtectedReason.choices, blank=True
+    )
+    reply_allowed_at = models.DateTimeField(_("public reply allowed"), null=True, blank=True)
+    reply_allowed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("public reply allowed by"),
+    )
+
+    objects = ConversationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-last_item_at", "-pk"]
@@ -143,6 +192,12 @@ class Conversation(models.Model):
             # "N new since you opened the inbox": a range on updated_at.
             models.Index(fields=["updated_at"], name="conversations_updated_idx"),
             models.Index(fields=["status", "warn_at"], name="conversations_warn_idx"),
+            # The human-rights officer's queue: the few protected conversations.
+            models.Index(
+                fields=["-restricted_at"],
+                condition=models.Q(restricted_at__isnull=False),
+                name="conversations_protected_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -154,7 +209,12 @@ class Conversation(models.Model):
     @property
     def clock_runs(self) -> bool:
         """The mission owes an answer, and its service clock counts."""
-        return self.status in lifecycle.CONVERSATION_CLOCK_RUNS
+        return self.status in lifecycle.CONVERSATION_CLOCK_RUNS and self.restricted_at is None
+
+    @property
+    def network_thread_id(self) -> str:
+        """The thread as the network knows it (a protected conversation's without its prefix)."""
+        return self.thread_id.removeprefix(PROTECTED_THREAD)
 
 
 class Item(models.Model):
@@ -192,6 +252,11 @@ class Item(models.Model):
     first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     raw_event = models.ForeignKey(RawEvent, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    # Evidence (issue 15 §7): the item as it stood when its conversation was protected; an
+    # edit or a deletion on the network later changes `text` or `deleted_at`, never this.
+    kept_as = models.JSONField(_("kept as evidence"), null=True, blank=True, editable=False)
+
+    objects = ItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at_network", "pk"]
@@ -218,8 +283,9 @@ class Item(models.Model):
             return self.kind == ItemKind.REPLY and bool(self.answers_post_id)
         return self.network in (Network.FACEBOOK, Network.YOUTUBE)
 
-    def as_evidence(self) -> dict:
-        """The item as it stands, kept with a moderation before the network is asked."""
+    def as_evidence(self) -> dict[str, Any]:
+        """The item as it stands, as plain data: kept with a moderation before the network is
+        asked, and by a protected conversation."""
         return {
             "external_id": self.external_id,
             "text": self.text,
@@ -227,9 +293,11 @@ class Item(models.Model):
             "author_name": self.author_name,
             "author_handle": self.author_handle,
             "url": self.url,
+            "language": self.language,
             "created_at_network": self.created_at_network.isoformat(),
             "edited_at": self.edited_at.isoformat() if self.edited_at else None,
             "raw_event": self.raw_event_id,
+            "kept_at": timezone.now().isoformat(),
         }
 
 
@@ -422,6 +490,8 @@ class Reply(models.Model):
     error_params = models.JSONField(default=dict, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
 
+    objects = ReplyQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name = _("reply")
@@ -456,6 +526,11 @@ class Reply(models.Model):
     def category(self) -> str:
         """The conversation's category (the policy reads a crisis reply by it)."""
         return self.conversation.category
+
+    @property
+    def restricted_at(self):
+        """When the conversation was protected (the policy reads a protected reply by it)."""
+        return self.conversation.restricted_at
 
     @property
     def awaited_seconds(self) -> float | None:
@@ -719,6 +794,29 @@ class KnownAuthor(models.Model):
                 if list_mission_id in (None, mission_id):
                     return kind
         return None
+
+
+class ProtectedPerson(models.Model):
+    """A person under protection (issue 15 §7), kept by the human-rights officers: an item
+    that names them (a name or a handle, as a whole word, without regard to case or
+    accents) goes to the protected queue, whatever triage's packs say."""
+
+    name = models.CharField(
+        _("name or handle"), max_length=200, help_text=_("As it would be written: “Jane Doe” or “@janedoe”.")
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("protected person")
+        verbose_name_plural = _("protected people")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class ServiceTarget(models.Model):

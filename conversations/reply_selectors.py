@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from conversations.lifecycle import MODERATION_NOT_CARRIED_OUT, REPLY_PENDING, LineState, ModerationState, ReplyState
 from conversations.models import AnswerLine, Conversation, Item, KnownAuthor, ModerationAction, Reply
+from conversations.selectors import desk_scope
 from diplomacy_hub import policy
 from embassies.names import in_reader_language
 from embassies.roles import Role
@@ -110,7 +111,7 @@ def proposals_by_conversation(conversation_ids) -> dict[int, list[ModerationActi
 def reply_queue(*, user) -> QuerySet[Reply]:
     """Replies awaiting clearance that the user may see, oldest first; the press office and
     the crisis unit see every mission's."""
-    replies = policy.scope(user, Reply.objects.filter(state=ReplyState.AWAITING_CLEARANCE))
+    replies = desk_scope(user, Reply.objects.filter(state=ReplyState.AWAITING_CLEARANCE))
     return replies.select_related("conversation", "item", "author", "mission", "line", "account").order_by(
         "created_at", "pk"
     )
@@ -119,7 +120,7 @@ def reply_queue(*, user) -> QuerySet[Reply]:
 def reply_get(*, user, reply_id: int) -> Reply:
     """The reply if the user may see its mission; DoesNotExist otherwise."""
     return (
-        policy.scope(user, Reply.objects.all())
+        desk_scope(user, Reply.objects.all())
         .select_related("conversation", "item", "author", "mission", "line", "account")
         .get(pk=reply_id)
     )
@@ -127,7 +128,7 @@ def reply_get(*, user, reply_id: int) -> Reply:
 
 def item_get(*, user, item_id: int) -> Item:
     return (
-        policy.scope(user, Item.objects.all(), mission_field="conversation__mission")
+        desk_scope(user, Item.objects.all(), mission_field="conversation__mission")
         .select_related("conversation", "conversation__mission", "account")
         .get(pk=item_id)
     )
@@ -176,7 +177,7 @@ def clearance_times(*, user, days: int = 30) -> dict:
     """Measures of the dialogue for the user's missions: replies sent, at each level, and the
     time awaiting clearance apart from the writer's."""
     since = timezone.now() - timedelta(days=days)
-    replies = policy.scope(user, Reply.objects.filter(created_at__gte=since))
+    replies = desk_scope(user, Reply.objects.filter(created_at__gte=since))
     waits = [
         (cleared - written).total_seconds()
         for written, cleared in replies.filter(cleared_at__isnull=False, level__gt=0)

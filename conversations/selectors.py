@@ -10,7 +10,18 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from conversations.lifecycle import CONVERSATION_ACTIVE, DUE_SOON_MINUTES, Category
-from conversations.models import Conversation, Item, KeywordPack, KnownAuthor, Note, SavedView, ServiceTarget, Viewer
+from conversations.models import (
+    Conversation,
+    DeskQuerySet,
+    Item,
+    KeywordPack,
+    KnownAuthor,
+    Note,
+    ProtectedPerson,
+    SavedView,
+    ServiceTarget,
+    Viewer,
+)
 from diplomacy_hub import policy
 from embassies.models import Mission
 from embassies.roles import Role
@@ -20,8 +31,39 @@ from posts.models import MessageText
 EARLIER_EXCHANGES = 20
 
 
+def desk_scope(user, queryset: DeskQuerySet, *, mission_field: str = "mission") -> QuerySet:
+    """What of `queryset` (conversations, items or replies) the user may see: the rows of
+    their missions that are on the desk, and for the human-rights officer the protected
+    ones too (issue 15 §7). Every read of the desk goes through here or `on_desk()`."""
+    visible = policy.scope(user, queryset.on_desk(), mission_field=mission_field)
+    if policy.can(user, "protected.view"):
+        visible = visible | queryset.protected()
+    return visible
+
+
 def conversations_visible_to(user) -> QuerySet[Conversation]:
-    return policy.scope(user, Conversation.objects.all())
+    return desk_scope(user, Conversation.objects.all())
+
+
+def protected_queue(*, user) -> QuerySet[Conversation]:
+    """The human-rights officer's queue: every protected conversation, the latest protected
+    first, each with its last item's words; nothing for anyone else."""
+    if not policy.can(user, "protected.view"):
+        return Conversation.objects.none()
+    last = Item.objects.filter(conversation=OuterRef("pk")).order_by("-created_at_network", "-pk")
+    return (
+        Conversation.objects.protected()
+        .select_related("mission", "account", "assignee")
+        .annotate(
+            last_text=Subquery(last.values("text")[:1]),
+            last_author=Subquery(last.values("author_name")[:1]),
+        )
+        .order_by("-restricted_at", "-pk")
+    )
+
+
+def protected_people() -> QuerySet[ProtectedPerson]:
+    return ProtectedPerson.objects.select_related("added_by").order_by("name", "pk")
 
 
 # The status filter's "to do": what someone has yet to act on.
@@ -179,7 +221,8 @@ def original_post_text(conversation: Conversation) -> MessageText | None:
 def earlier_exchanges(conversation: Conversation, *, author_ids: list[str]) -> QuerySet[Item]:
     """What the same authors said to the same mission in other conversations, latest first."""
     return (
-        Item.objects.filter(
+        Item.objects.on_desk()
+        .filter(
             network=conversation.network,
             author_id__in=author_ids,
             conversation__mission_id=conversation.mission_id,
@@ -191,11 +234,13 @@ def earlier_exchanges(conversation: Conversation, *, author_ids: list[str]) -> Q
 
 
 def assignee_candidates(conversation: Conversation) -> QuerySet:
-    """Who may take the conversation: the mission's officers, the press office, the crisis unit."""
+    """Who may take the conversation: the mission's officers, the press office, the crisis
+    unit; a protected one, the human-rights officers."""
+    users = get_user_model().objects.filter(is_active=True)
+    if conversation.restricted_at is not None:
+        return users.filter(groups__name=Role.HUMAN_RIGHTS_OFFICER).distinct().order_by("last_name", "username")
     return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(
+        users.filter(
             Q(groups__name=Role.OFFICER, memberships__mission_id=conversation.mission_id)
             | Q(groups__name__in=[Role.PRESS_OFFICE, Role.CRISIS_UNIT])
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations import views, views_replies, views_rules, views_webhooks
+from conversations import views, views_protected, views_replies, views_rules, views_webhooks
 
 app_name = "conversations"
 urlpatterns = [
@@ -11,6 +11,17 @@ urlpatterns = [
     path("<int:conversation_id>/", views.conversation_detail, name="detail"),
     path("<int:conversation_id>/status/", views.conversation_status, name="status"),
     path("<int:conversation_id>/assign/", views.conversation_assign, name="assign"),
+    path("<int:conversation_id>/triage/", views.conversation_triage, name="triage"),
+    # People under threat (issue 15 §7): the human-rights officer's.
+    path("protected/", views_protected.protected_queue, name="protected_queue"),
+    path("protected/people/", views_protected.protected_people, name="protected_people"),
+    path(
+        "protected/people/<int:person_id>/remove/",
+        views_protected.protected_person_remove,
+        name="protected_person_remove",
+    ),
+    path("<int:conversation_id>/allow-reply/", views_protected.protected_reply_allow, name="protected_reply_allow"),
+    path("<int:conversation_id>/release/", views_protected.protected_release, name="protected_release"),
     path("<int:conversation_id>/reply/", views_replies.reply_write, name="reply"),
     path("replies/", views_replies.reply_queue, name="reply_queue"),
     path("replies/<int:reply_id>/clear/", views_replies.reply_clear, name="reply_clear"),

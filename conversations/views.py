@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from conversations import reply_selectors, selectors, views_replies
-from conversations.forms import AssignForm, InboxFilterForm, NoteForm, SavedViewForm, StatusForm
+from conversations.forms import AssignForm, InboxFilterForm, NoteForm, SavedViewForm, StatusForm, TriageForm
 from conversations.models import Conversation, SavedView
 from conversations.services import desk
 from conversations.services.inbox import (
@@ -191,6 +191,16 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             )
             if can_handle
             else None,
+            "triage_form": TriageForm(
+                initial={
+                    "category": conversation.category,
+                    "priority": conversation.priority,
+                    "language": conversation.language,
+                    "tags": ", ".join(conversation.tags or []),
+                }
+            )
+            if policy.can(request.user, "conversation.triage", conversation)
+            else None,
         },
     )
 
@@ -241,6 +251,30 @@ def conversation_assign(request: HttpRequest, conversation_id: int) -> HttpRespo
         _say_problems(request, error)
     else:
         messages.success(request, _("The assignment is saved."))
+    return redirect(conversation)
+
+
+@require_POST
+def conversation_triage(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Correct the triage by hand: category, priority, language, tags."""
+    conversation = _visible(request, conversation_id)
+    policy.require(request.user, "conversation.triage", conversation)
+    form = TriageForm(request.POST)
+    if not form.is_valid():
+        _say_problems(request, ValidationError([problem for problems in form.errors.values() for problem in problems]))
+        return redirect(conversation)
+    try:
+        changed = desk.conversation_triage_set(actor=request.user, conversation_id=conversation.pk, **form.cleaned_data)
+    except ValidationError as error:
+        _say_problems(request, error)
+        return redirect(conversation)
+    if not policy.can(request.user, "conversation.view", changed):
+        messages.success(
+            request,
+            _("The conversation threatens a person: it is now in the human-rights officer's queue, out of the desk."),
+        )
+        return redirect("conversations:inbox")
+    messages.success(request, _("The triage is saved."))
     return redirect(conversation)
 
 

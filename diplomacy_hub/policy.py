@@ -111,6 +111,10 @@ class Refusal:
         return f"Refusal({self.reason!r})"
 
 
+# A rule answers yes, no, or no with a reason (a Refusal).
+Rule = Callable[[Any, Any], "bool | Refusal"]
+
+
 NOT_ALLOWED = gettext_noop("Not allowed: %(action)s")
 WROTE_PART = Refusal(
     gettext_noop("Not allowed: %(action)s: you wrote part of this message, so someone else must review it.")
@@ -280,8 +284,13 @@ PROPOSED_REMOVAL = Refusal(
 
 
 def _may_confirm_removal(user, obj: Any) -> bool | Refusal:
-    """Four eyes, as for messages: whoever handles the conversation, never its proposer."""
-    if not _may_handle_conversation(user, obj):
+    """Four eyes, as for messages: whoever handles the conversation, never its proposer (of
+    a protected conversation, only the human-rights officer handles it)."""
+    conversation = getattr(getattr(obj, "item", None), "conversation", None)
+    handles = (
+        has_role(user, Role.HUMAN_RIGHTS_OFFICER) if is_protected(conversation) else _may_handle_conversation(user, obj)
+    )
+    if not handles:
         return False
     if getattr(obj, "actor_id", None) == user.pk:
         return PROPOSED_REMOVAL
@@ -293,10 +302,6 @@ def _may_approve_line(user, obj: Any) -> bool:
     if getattr(obj, "crisis", False):
         return has_role(user, Role.CRISIS_UNIT)
     return has_role(user, Role.PRESS_OFFICE)
-
-
-# A rule answers yes, no, or no with a reason (a Refusal).
-Rule = Callable[[Any, Any], "bool | Refusal"]
 
 
 def _may_manage_occasion(user: Any, obj: Any = None) -> bool:
@@ -318,6 +323,58 @@ def _role(*roles: str) -> Rule:
 
 def _may_handle_conversation(user: Any, obj: Any) -> bool:
     return _is_officer_of(user, obj) or has_role(user, Role.PRESS_OFFICE, Role.CRISIS_UNIT)
+
+
+def _may_triage_conversation(user: Any, obj: Any) -> bool:
+    """Correct triage by hand: the mission's officers and the press office."""
+    return _is_officer_of(user, obj) or has_role(user, Role.PRESS_OFFICE)
+
+
+# --- People under threat (issue 15 §7) ------------------------------------------------------------
+
+
+def is_protected(obj: Any) -> bool:
+    """A protected conversation (or a reply or item of one): `restricted_at` is set."""
+    return getattr(obj, "restricted_at", None) is not None
+
+
+def _human_rights_officer_if_protected(rule: Rule) -> Rule:
+    """A protected conversation is the human-rights officer's alone, whatever `rule` says of
+    the others; any other object is as `rule` says."""
+
+    def guarded(user: Any, obj: Any = None) -> bool | Refusal:
+        if is_protected(obj):
+            return has_role(user, Role.HUMAN_RIGHTS_OFFICER)
+        return rule(user, obj)
+
+    return guarded
+
+
+NO_PUBLIC_REPLY = Refusal(
+    gettext_noop(
+        "Not allowed: %(action)s: this conversation protects a person; no reply goes out "
+        "unless the human-rights officer allows one."
+    )
+)
+
+
+def _may_write_reply(user: Any, obj: Any) -> bool | Refusal:
+    """The desk answers its conversations; a protected one only the human-rights officer,
+    and only once a human-rights officer has allowed a reply."""
+    if not is_protected(obj):
+        return _may_handle_conversation(user, obj)
+    if not has_role(user, Role.HUMAN_RIGHTS_OFFICER):
+        return False
+    return True if getattr(obj, "reply_allowed_at", None) is not None else NO_PUBLIC_REPLY
+
+
+def _may_clear_protected_reply(user: Any, obj: Any) -> bool | Refusal:
+    """A protected conversation's reply: another human-rights officer clears it."""
+    if not is_protected(obj):
+        return _may_clear_reply(user, obj)
+    if not has_role(user, Role.HUMAN_RIGHTS_OFFICER):
+        return False
+    return WROTE_REPLY if getattr(obj, "author_id", None) == user.pk else True
 
 
 RULES: dict[str, Rule] = {
@@ -360,14 +417,24 @@ RULES: dict[str, Rule] = {
     # The ministry's commemorations: the press office; a mission's events: its officers too.
     "occasion.manage": _may_manage_occasion,
     # The conversation desk: what the public says to a mission is seen like its messages.
+    # A protected conversation (people under threat) is the human-rights officer's alone.
     "conversation.inbox": _has_a_role,
-    "conversation.view": _may_view,
+    "conversation.view": _human_rights_officer_if_protected(_may_view),
     # Set its status, assign it, write an internal note: the mission's officers, the press
     # office and the crisis unit.
-    "conversation.handle": _may_handle_conversation,
-    "conversation.note": _may_handle_conversation,
+    "conversation.handle": _human_rights_officer_if_protected(_may_handle_conversation),
+    "conversation.note": _human_rights_officer_if_protected(_may_handle_conversation),
+    # Correct what triage decided (category, priority, language, tags): the mission's
+    # officers and the press office.
+    "conversation.triage": _human_rights_officer_if_protected(_may_triage_conversation),
     # Say "I am looking at it" (presence): whoever may see it.
-    "conversation.presence": _may_view,
+    "conversation.presence": _human_rights_officer_if_protected(_may_view),
+    # People under threat (issue 15 §7): the protected queue, the list of protected people,
+    # allowing a reply, giving a conversation back to the desk: the human-rights officer.
+    "protected.view": _role(Role.HUMAN_RIGHTS_OFFICER),
+    "protected.people": _role(Role.HUMAN_RIGHTS_OFFICER),
+    "protected.allow_reply": _role(Role.HUMAN_RIGHTS_OFFICER),
+    "protected.release": _role(Role.HUMAN_RIGHTS_OFFICER),
     # Analytics: everyone with a role, over the missions they may see (policy.scope).
     "analytics.view": _has_a_role,
     # Saved inbox views: each user's own.
@@ -381,15 +448,15 @@ RULES: dict[str, Rule] = {
     "triage.targets": _role(Role.PRESS_OFFICE),
     # Replies: written by whoever handles the conversation, sent alone at level 0, cleared
     # by `_may_clear_reply` above that; the queue of replies awaiting clearance.
-    "reply.write": _may_handle_conversation,
-    "reply.clear": _may_clear_reply,
-    "reply.return": _may_clear_reply,
+    "reply.write": _may_write_reply,
+    "reply.clear": _may_clear_protected_reply,
+    "reply.return": _may_clear_protected_reply,
     "reply.queue": _role(Role.OFFICER, Role.PRESS_OFFICE, Role.CRISIS_UNIT),
     # Hide a hostile item or show it again (reversible): as handling the conversation.
-    "item.hide": _may_handle_conversation,
+    "item.hide": _human_rights_officer_if_protected(_may_handle_conversation),
     # Remove an item for good (YouTube reject, Facebook delete): proposed by whoever handles
     # the conversation, carried out when a second person confirms (never the proposer).
-    "item.remove": _may_handle_conversation,
+    "item.remove": _human_rights_officer_if_protected(_may_handle_conversation),
     "item.remove.confirm": _may_confirm_removal,
     # The library of lines to take: seen by the desk, proposed by missions, approved at
     # headquarters.

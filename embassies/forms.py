@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy
 
 from diplomacy_hub.forms import ListFilterForm
@@ -90,3 +91,59 @@ class RoleForm(ConfirmationForm):
 
 class RemoveMembershipForm(ConfirmationForm):
     mission = forms.SlugField(widget=forms.HiddenInput)
+
+
+class MissionHoursForm(forms.Form):
+    """A mission's working days and opening hours, in its own zone."""
+
+    business_days = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Working days"),
+        choices=[(day, WEEKDAYS[day - 1]) for day in range(1, 8)],
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": gettext_lazy("Choose at least one working day.")},
+    )
+    opens_at = forms.TimeField(
+        label=gettext_lazy("Opens at"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"required": gettext_lazy("Give the time the mission opens.")},
+    )
+    closes_at = forms.TimeField(
+        label=gettext_lazy("Closes at"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"required": gettext_lazy("Give the time the mission closes.")},
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error(
+                "closes_at",
+                gettext_lazy("The mission closes after it opens: give a closing time later than %(opens)s.")
+                % {"opens": opens.strftime("%H:%M")},
+            )
+        return cleaned
+
+
+class StaffLanguagesForm(forms.Form):
+    """One field per member of the mission's staff: the languages they read."""
+
+    def __init__(self, *args, memberships, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.memberships = list(memberships)
+        for membership in self.memberships:
+            name = membership.user.get_full_name() or membership.user.get_username()
+            self.fields[f"languages-{membership.pk}"] = forms.CharField(
+                label=name,
+                required=False,
+                max_length=200,
+                initial=", ".join(membership.languages or []),
+                help_text=gettext_lazy("ISO 639-1 codes separated by commas, for example: ar, fr, en."),
+            )
+
+    def languages(self) -> dict[int, list[str]]:
+        return {
+            int(name.removeprefix("languages-")): [code for code in value.replace(";", ",").split(",") if code.strip()]
+            for name, value in self.cleaned_data.items()
+        }

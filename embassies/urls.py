@@ -13,4 +13,7 @@ urlpatterns = [
     path("staff/<int:user_id>/missions/add/", views.membership_add, name="membership_add"),
     path("staff/<int:user_id>/missions/remove/", views.membership_remove, name="membership_remove"),
     path("<slug:code>/", views.mission_detail, name="mission_detail"),
+    path("<slug:code>/desk/", views.mission_desk_settings, name="desk_settings"),
+    path("<slug:code>/desk/hours/", views.mission_hours, name="mission_hours"),
+    path("<slug:code>/desk/languages/", views.staff_languages, name="staff_languages"),
 ]

@@ -17,8 +17,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from diplomacy_hub import policy
 from diplomacy_hub.localtime import hq_context
@@ -27,9 +28,11 @@ from embassies.forms import (
     ConfirmationForm,
     MembershipForm,
     MissionFilterForm,
+    MissionHoursForm,
     RemoveMembershipForm,
     RoleForm,
     StaffFilterForm,
+    StaffLanguagesForm,
 )
 from embassies.roles import Role
 
@@ -101,8 +104,103 @@ def mission_detail(request: HttpRequest, code: str) -> HttpResponse:
             "now": timezone.now(),
             "manages": manages,
             "staff": staff,
+            "business_days": [WEEKDAYS[day - 1] for day in sorted(mission.business_days) if 1 <= day <= 7],
         },
     )
+
+
+# --- The desk's settings: business hours and the languages the staff read ----------------
+
+
+def _desk_page(
+    request: HttpRequest,
+    mission,
+    *,
+    hours_form: MissionHoursForm | None = None,
+    languages_form: StaffLanguagesForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    may_hours = policy.can(request.user, "mission.manage", mission)
+    may_languages = policy.can(request.user, "staff.manage", mission)
+    if not (may_hours or may_languages):
+        policy.require(request.user, "mission.manage", mission)
+    if may_hours and hours_form is None:
+        hours_form = MissionHoursForm(
+            initial={
+                "business_days": list(mission.business_days),
+                "opens_at": mission.opens_at,
+                "closes_at": mission.closes_at,
+            }
+        )
+    if may_languages and languages_form is None:
+        languages_form = StaffLanguagesForm(memberships=selectors.mission_staff(mission=mission))
+    return render(
+        request,
+        "embassies/desk_settings.html",
+        {
+            "mission": mission,
+            "hours_form": hours_form if may_hours else None,
+            "languages_form": languages_form if may_languages else None,
+            "publishing_languages": mission.languages,
+        },
+        status=status,
+    )
+
+
+def _errors_of(form, error: ValidationError) -> None:
+    """A service's refusal, beside the form's fields it names."""
+    for field, problems in getattr(error, "message_dict", {None: error.messages}).items():
+        for problem in problems:
+            form.add_error(field if field in form.fields else None, problem)
+
+
+@require_GET
+def mission_desk_settings(request: HttpRequest, code: str) -> HttpResponse:
+    """The mission's business hours and its staff's languages: what the service clocks and
+    "global time" count on."""
+    return _desk_page(request, selectors.mission_get(user=request.user, code=code))
+
+
+@require_POST
+def mission_hours(request: HttpRequest, code: str) -> HttpResponse:
+    mission = selectors.mission_get(user=request.user, code=code)
+    policy.require(request.user, "mission.manage", mission)
+    form = MissionHoursForm(request.POST)
+    if form.is_valid():
+        try:
+            changed = services.mission_hours_set(
+                actor=request.user,
+                mission_id=mission.pk,
+                days=form.cleaned_data["business_days"],
+                opens_at=form.cleaned_data["opens_at"],
+                closes_at=form.cleaned_data["closes_at"],
+            )
+        except ValidationError as error:
+            _errors_of(form, error)
+        else:
+            messages.success(
+                request, _("The business hours are saved.") if changed else _("The business hours were already so.")
+            )
+            return redirect("embassies:desk_settings", code=mission.code)
+    return _desk_page(request, mission, hours_form=form, status=400)
+
+
+@require_POST
+def staff_languages(request: HttpRequest, code: str) -> HttpResponse:
+    mission = selectors.mission_get(user=request.user, code=code)
+    policy.require(request.user, "staff.manage", mission)
+    form = StaffLanguagesForm(request.POST, memberships=selectors.mission_staff(mission=mission))
+    if form.is_valid():
+        try:
+            changed = services.staff_languages_set(
+                actor=request.user, mission_id=mission.pk, languages=form.languages()
+            )
+        except ValidationError as error:
+            _errors_of(form, error)
+        else:
+            messages.success(request, _("The languages read are saved.") if changed else _("Nothing changed."))
+            return redirect("embassies:desk_settings", code=mission.code)
+    return _desk_page(request, mission, languages_form=form, status=400)
 
 
 # --- Staff and roles -------------------------------------------------------------------------------
@@ -263,6 +361,12 @@ def _role_consequences(role: str) -> list[str]:
             _("The crisis unit writes crisis alerts to many missions at once and approves its colleagues' alerts.")
         ],
         Role.ADMINISTRATOR: [_("An administrator manages missions, staff, roles and social accounts.")],
+        Role.HUMAN_RIGHTS_OFFICER: [
+            _(
+                "A human-rights officer alone sees what the public writes that threatens or exposes "
+                "a person, and keeps the list of people under protection."
+            )
+        ],
     }.get(role, [])
 
 

@@ -18,7 +18,7 @@ from diplomacy_hub import policy
 from embassies.roles import Role
 from security.models import EnrolmentGrant
 
-DEFAULT_ROLES = (Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR)
+DEFAULT_ROLES = (Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR, Role.HUMAN_RIGHTS_OFFICER)
 # How long an administrator's enrolment grant stays open (manage.py open_enrolment --hours
 # chooses another).
 GRANT_LIFETIME = timedelta(hours=72)

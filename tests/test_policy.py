@@ -55,6 +55,7 @@ def crisis_only(own: bool, crisis: bool) -> bool:
 
 
 OFFICER, PRESS, CRISIS, ADMIN = Role.OFFICER, Role.PRESS_OFFICE, Role.CRISIS_UNIT, Role.ADMINISTRATOR
+RIGHTS = Role.HUMAN_RIGHTS_OFFICER
 
 ADMIN_ONLY = {OFFICER: never, PRESS: never, CRISIS: never, ADMIN: always}
 VIEW = {OFFICER: own_mission, PRESS: always, CRISIS: always, ADMIN: always}
@@ -93,6 +94,12 @@ EXPECTED = {
     "conversation.handle": {OFFICER: own_mission, PRESS: always, CRISIS: always, ADMIN: never},
     "conversation.note": {OFFICER: own_mission, PRESS: always, CRISIS: always, ADMIN: never},
     "conversation.presence": VIEW,
+    "conversation.triage": {OFFICER: own_mission, PRESS: always, CRISIS: never, ADMIN: never},
+    # People under threat (issue 15 §7): the human-rights officer's alone (the column below).
+    "protected.view": {OFFICER: never, PRESS: never, CRISIS: never, ADMIN: never},
+    "protected.people": {OFFICER: never, PRESS: never, CRISIS: never, ADMIN: never},
+    "protected.allow_reply": {OFFICER: never, PRESS: never, CRISIS: never, ADMIN: never},
+    "protected.release": {OFFICER: never, PRESS: never, CRISIS: never, ADMIN: never},
     "inbox_view.save": {OFFICER: always, PRESS: always, CRISIS: always, ADMIN: always},
     # Only the owner deletes a saved view (test_only_the_owner_deletes_a_saved_view): the
     # objects of the matrix are nobody's view.
@@ -129,6 +136,21 @@ EXPECTED = {
     # The API's tokens and webhooks (issue 20).
     "integration.manage": ADMIN_ONLY,
 }
+# The human-rights officer's column: on ordinary objects, what every role may (read the
+# calendar, analytics, triage's rules, an inbox that is empty for them), and the protected
+# queue's actions; nothing else. Protected conversations: test_protected_conversations_*.
+RIGHTS_MAY = {
+    "conversation.inbox",
+    "inbox_view.save",
+    "occasion.view",
+    "analytics.view",
+    "triage.view",
+    "protected.view",
+    "protected.people",
+    "protected.allow_reply",
+    "protected.release",
+}
+EXPECTED = {action: {**row, RIGHTS: always if action in RIGHTS_MAY else never} for action, row in EXPECTED.items()}
 DECISIONS = ["message.approve", "message.request_changes", "message.reject"]
 
 
@@ -267,3 +289,58 @@ def test_only_the_owner_deletes_a_saved_view():
     other = UserFactory(username="other", roles=list(Role.values), missions=[OWN])
     assert policy.can(owner, "inbox_view.delete", ViewLike(owner.pk))
     assert not policy.can(other, "inbox_view.delete", ViewLike(owner.pk))
+
+
+# --- People under threat (issue 15 §7) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProtectedLike:
+    """What the policy reads from a protected conversation (or a reply of one)."""
+
+    mission_id: int
+    author_id: int | None = None
+    restricted_at: str = "2026-12-07T10:00:00Z"
+    reply_allowed_at: str | None = None
+    level: int = 2
+    category: str = "threat"
+
+
+PROTECTED_ACTIONS = [
+    "conversation.view",
+    "conversation.handle",
+    "conversation.note",
+    "conversation.triage",
+    "conversation.presence",
+    "item.hide",
+]
+
+
+@pytest.mark.parametrize("action", PROTECTED_ACTIONS)
+def test_protected_conversations_are_the_human_rights_officers_alone(user_with_role, action):
+    protected = ProtectedLike(mission(OWN).pk)
+    allowed = {role for role in Role.values if policy.can(user_with_role(role), action, protected)}
+    assert allowed == {RIGHTS}
+    # Even a user holding every other role.
+    everything_else = UserFactory(username="all-but", roles=[r for r in Role.values if r != RIGHTS], missions=[OWN])
+    assert not policy.can(everything_else, action, protected)
+
+
+def test_no_reply_in_a_protected_conversation_until_a_human_rights_officer_allows_one(user_with_role):
+    rights = user_with_role(RIGHTS)
+    closed = ProtectedLike(mission(OWN).pk)
+    with pytest.raises(PermissionDenied, match="human-rights officer allows"):
+        policy.require(rights, "reply.write", closed)
+    allowed = ProtectedLike(mission(OWN).pk, reply_allowed_at="2026-12-07T11:00:00Z")
+    assert policy.can(rights, "reply.write", allowed)
+    for role in (OFFICER, PRESS, CRISIS, ADMIN):
+        assert not policy.can(user_with_role(role), "reply.write", allowed)
+
+
+def test_a_protected_reply_is_cleared_by_another_human_rights_officer_only(user_with_role):
+    writer = user_with_role(RIGHTS)
+    colleague = UserFactory(username="rights-2", roles=[RIGHTS])
+    reply = ProtectedLike(mission(OWN).pk, author_id=writer.pk)
+    assert not policy.can(writer, "reply.clear", reply)
+    assert policy.can(colleague, "reply.clear", reply)
+    assert not policy.can(user_with_role(PRESS), "reply.clear", reply)

@@ -36,7 +36,8 @@ def conversations_check_clocks(*, now: datetime | None = None) -> ClockTick:
     """Warn, escalate and offer what is due at `now` (beat, every minute)."""
     now = now or timezone.now()
     tick = ClockTick()
-    running = Conversation.objects.filter(status__in=CONVERSATION_CLOCK_RUNS)
+    # A protected conversation is no desk's: no warning, no escalation, no mail about it.
+    running = Conversation.objects.on_desk().filter(status__in=CONVERSATION_CLOCK_RUNS)
     for pk in running.filter(warn_at__lte=now, warned_at__isnull=True).values_list("pk", flat=True)[:BATCH]:
         tick.warned += _warn(pk, now=now)
     due = running.filter(due_at__lte=now, escalated_at__isnull=True)
@@ -53,7 +54,11 @@ def conversations_check_clocks(*, now: datetime | None = None) -> ClockTick:
 
 def _locked_if(pk: int, now: datetime, *, field: str, when: str) -> Conversation | None:
     conversation = Conversation.objects.select_for_update(of=("self",)).select_related("mission", "assignee").get(pk=pk)
-    if conversation.status not in CONVERSATION_CLOCK_RUNS or getattr(conversation, field) is not None:
+    if (
+        conversation.status not in CONVERSATION_CLOCK_RUNS
+        or conversation.restricted_at is not None
+        or getattr(conversation, field) is not None
+    ):
         return None
     moment = getattr(conversation, when) if when else None
     if when and (moment is None or moment > now):

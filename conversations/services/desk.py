@@ -11,10 +11,23 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from conversations.lifecycle import CONVERSATION_SET_BY_HAND, CONVERSATION_TRANSITIONS, CloseReason
-from conversations.models import Conversation
+from audit.services import record
+from conversations.lifecycle import (
+    CONVERSATION_CLOCK_RUNS,
+    CONVERSATION_SET_BY_HAND,
+    CONVERSATION_TRANSITIONS,
+    Category,
+    CloseReason,
+    Priority,
+    ProtectedReason,
+)
+from conversations.models import Conversation, ConversationEvent
+from conversations.services import triage
 from conversations.services.ingest import record_event
+from conversations.services.protection import conversation_protect
+from conversations.services.rules import MAX_TAGS, TAG
 from diplomacy_hub import policy
+from embassies.validators import is_language_code
 from posts.lifecycle import InvalidTransition
 
 
@@ -89,6 +102,93 @@ def conversation_assign(*, actor, conversation_id: int, assignee_id: int | None)
             details={"assignee": assignee_id},
         )
     return conversation
+
+
+def _check_triage(*, category: str, priority: int, language: str, tags: list[str]) -> None:
+    problems: dict[str, str] = {}
+    if category not in Category.values or category == Category.UNSORTED:
+        problems["category"] = _("Choose what the conversation is about.")
+    if priority not in Priority.values:
+        problems["priority"] = _("Choose a priority.")
+    if language and not is_language_code(language):
+        problems["language"] = _("A language is a two-letter code, for example ar, fr or en.")
+    if len(tags) > MAX_TAGS or any(not TAG.match(tag) for tag in tags):
+        problems["tags"] = _("At most %(count)d tags, each a word (letters, digits, hyphens).") % {"count": MAX_TAGS}
+    if problems:
+        raise ValidationError(problems)
+
+
+def _clock_started_at(conversation: Conversation) -> datetime:
+    """When the mission came to owe its answer: the last reopening, else the start."""
+    reopened = (
+        ConversationEvent.objects.filter(conversation=conversation, verb="conversation.reopened")
+        .order_by("-created_at", "-pk")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return reopened or conversation.created_at
+
+
+def conversation_triage_set(
+    *, actor, conversation_id: int, category: str, priority: int, language: str, tags: list[str]
+) -> Conversation:
+    """Correct what triage decided, by hand: category, priority, language and tags. A new
+    category starts its own service clock, counted from when the mission came to owe the
+    answer (a category without a target stops it). A threat to a person moves it to the
+    human-rights officer's queue (issue 15 §7). Audited with what changed, from what to
+    what; the same values again change nothing."""
+    language = language.strip().lower()
+    tags = list(dict.fromkeys(tag.strip().lower() for tag in tags if tag.strip()))
+    _check_triage(category=category, priority=priority, language=language, tags=tags)
+    with transaction.atomic():
+        conversation = _lock(conversation_id)
+        policy.require(actor, "conversation.triage", conversation)
+        wanted = {"category": category, "priority": priority, "language": language, "tags": tags}
+        changed = {
+            name: {"from": getattr(conversation, name), "to": value}
+            for name, value in wanted.items()
+            if getattr(conversation, name) != value
+        }
+        if not changed:
+            return conversation
+        for name in changed:
+            setattr(conversation, name, wanted[name])
+        fields = [*changed]
+        if "category" in changed and conversation.status in CONVERSATION_CLOCK_RUNS:
+            fields += _restart_clock(conversation, changed)
+        conversation.save(update_fields=[*fields, "updated_at"])
+        record_event(verb="conversation.triaged", conversation=conversation, actor=actor, details=changed)
+        record(
+            action="conversation.triage",
+            actor=actor,
+            obj=conversation,
+            details={"mission_code": conversation.mission.code, "changes": changed},
+        )
+        if conversation.category == Category.THREAT:
+            conversation_protect(conversation=conversation, actor=actor, reason=ProtectedReason.BY_HAND)
+    return conversation
+
+
+def _restart_clock(conversation: Conversation, changed: dict) -> list[str]:
+    """The service clock of the new category; the changed fields (noted in `changed`)."""
+    clock = triage.clock_for(
+        triage.rules(),
+        mission_id=conversation.mission_id,
+        category=conversation.category,
+        start=_clock_started_at(conversation),
+    )
+    due_at, warn_at = (clock.due_at, clock.warn_at) if clock else (None, None)
+    before = conversation.due_at
+    if due_at != before:
+        changed["due_at"] = {
+            "from": before.isoformat() if before else None,
+            "to": due_at.isoformat() if due_at else None,
+        }
+    conversation.due_at, conversation.warn_at = due_at, warn_at
+    # A warning given for the old clock is owed again when the new one warns later.
+    if warn_at is None or warn_at > timezone.now():
+        conversation.warned_at = None
+    return ["due_at", "warn_at", "warned_at"]
 
 
 def conversations_wake_snoozed(*, now: datetime | None = None) -> int:

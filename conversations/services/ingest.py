@@ -31,7 +31,7 @@ from conversations.lifecycle import (
     HideReason,
     ModerationState,
 )
-from conversations.models import Conversation, ConversationEvent, Item, ModerationAction, RawEvent
+from conversations.models import PROTECTED_THREAD, Conversation, ConversationEvent, Item, ModerationAction, RawEvent
 from conversations.notifications import tell_headquarters
 from conversations.services import triage
 from posts.lifecycle import DELIVERY_REACHED_NETWORK
@@ -163,19 +163,27 @@ def _newer(item: HeardItem, stored: Item) -> bool:
 
 
 def _create(*, account: SocialAccount, item: HeardItem, raw: RawEvent, rules: triage.RuleSet) -> str:
-    conversation = _conversation_for(account=account, item=item)
     now = timezone.now()
+
+    def verdict_of(*, answers_crisis_alert: bool) -> triage.Verdict:
+        return triage.triage_text(
+            rules,
+            mission_id=account.mission_id,
+            network=item.network,
+            text=item.text,
+            author_id=item.author_id,
+            author_handle=item.author_handle,
+            hint=item.language,
+            answers_crisis_alert=answers_crisis_alert,
+        )
+
+    # Triage before threading: an item that threatens or exposes a person threads apart, in
+    # a protected conversation (issue 15 §7), whatever it answers.
+    verdict = verdict_of(answers_crisis_alert=False)
+    conversation = _conversation_for(account=account, item=item, protected=verdict.protected, now=now)
     delivery = None if conversation.delivery_id else _our_delivery(account, item.answers_post_id)
-    verdict = triage.triage_text(
-        rules,
-        mission_id=conversation.mission_id,
-        network=item.network,
-        text=item.text,
-        author_id=item.author_id,
-        author_handle=item.author_handle,
-        hint=item.language,
-        answers_crisis_alert=delivery is not None and delivery.message.priority == Priority.CRISIS,
-    )
+    if delivery is not None and delivery.message.priority == Priority.CRISIS:
+        verdict = verdict_of(answers_crisis_alert=True)
     row = Item.objects.create(
         network=item.network,
         external_id=item.external_id,
@@ -196,6 +204,9 @@ def _create(*, account: SocialAccount, item: HeardItem, raw: RawEvent, rules: tr
         deleted_at=now if item.deleted else None,
         raw_event=raw,
     )
+    if conversation.restricted_at is not None:
+        row.kept_as = row.as_evidence()
+        row.save(update_fields=["kept_as"])
     _thread(conversation, row, delivery=delivery, verdict=verdict, rules=rules, now=now)
     _propose_hiding(conversation, row, verdict=verdict)
     return "created"
@@ -223,19 +234,31 @@ def _propose_hiding(conversation: Conversation, row: Item, *, verdict: triage.Ve
     )
 
 
-def _conversation_for(*, account: SocialAccount, item: HeardItem) -> Conversation:
+def _conversation_for(*, account: SocialAccount, item: HeardItem, protected: str, now: datetime) -> Conversation:
+    """The item's conversation: its thread's, or for an item that threatens or exposes a
+    person (`protected`, a ProtectedReason) its thread's protected one."""
+    protected_fields = {"restricted_at": now, "restricted_reason": protected} if protected else {}
     conversation, created = Conversation.objects.get_or_create(
         account=account,
-        thread_id=item.thread_id,
+        thread_id=f"{PROTECTED_THREAD}{item.thread_id}" if protected else item.thread_id,
         defaults={
             "mission_id": account.mission_id,
             "network": account.network,
             "last_item_at": item.created_at,
-            "created_at": timezone.now(),
+            "created_at": now,
+            **protected_fields,
         },
     )
     if created:
         record_event(verb="conversation.started", conversation=conversation, to_status=conversation.status)
+    newly_protected = bool(protected) and created
+    if protected and not created and conversation.restricted_at is None:
+        # A protected thread given back to the desk, threatened again, is protected again.
+        newly_protected = bool(
+            Conversation.objects.filter(pk=conversation.pk, restricted_at__isnull=True).update(**protected_fields)
+        )
+    if newly_protected:
+        record_event(verb="conversation.protected", conversation=conversation, details={"reason": protected})
     return Conversation.objects.select_for_update().get(pk=conversation.pk)
 
 
@@ -308,8 +331,8 @@ def _clock(
     comes to owe an answer (a new conversation, a reopened one) and comes forward when the
     conversation becomes more urgent; "global time" offers it to headquarters at once."""
     status = Conversation.Status.OPEN if reopened else conversation.status
-    if status not in CONVERSATION_CLOCK_RUNS:
-        return {}
+    if status not in CONVERSATION_CLOCK_RUNS or conversation.restricted_at is not None:
+        return {}  # a protected conversation is the human-rights officer's: no desk clock
     changes: dict[str, Any] = {}
     category = triaged.get("category", conversation.category)
     fresh = reopened or conversation.due_at is None

@@ -313,7 +313,9 @@ def target_of(reply: Reply) -> ReplyTarget:
     item = reply.item
     return ReplyTarget(
         item_id=item.external_id,
-        thread_id=reply.conversation.thread_id if reply.conversation.network != Network.FLICKR else item.parent_id,
+        thread_id=reply.conversation.network_thread_id
+        if reply.conversation.network != Network.FLICKR
+        else item.parent_id,
         kind=item.kind,
         post_id=item.answers_post_id,
     )

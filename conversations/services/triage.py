@@ -27,8 +27,8 @@ from typing import Any
 
 from conversations.business_hours import Hours, add_clock_time, is_open
 from conversations.language import detect_language
-from conversations.lifecycle import Category, Priority
-from conversations.models import KeywordPack, KnownAuthor, ServiceTarget
+from conversations.lifecycle import Category, Priority, ProtectedReason
+from conversations.models import KeywordPack, KnownAuthor, ProtectedPerson, ServiceTarget
 from embassies.models import Mission, StaffMembership
 
 RULES_TTL = 60.0  # seconds an edit in another process may take to reach this one
@@ -100,6 +100,8 @@ class RuleSet:
     authors: dict[tuple[str, str], list[tuple[int | None, str]]] = field(default_factory=dict)
     targets: dict[str, Target] = field(default_factory=dict)
     missions: dict[int, MissionFacts] = field(default_factory=dict)
+    # The names and handles of people under protection, as one pattern (issue 15 §7).
+    protected: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -109,13 +111,16 @@ class Verdict:
     priority: int
     tags: tuple[str, ...]
     rule: str  # what decided: "crisis alert", "pack 12", "author 3", ""
+    # Why the item goes to the human-rights officer's queue (ProtectedReason), or "": a
+    # threat pack matched (whatever else decided the category), or it names a protected person.
+    protected: str = ""
 
 
 # --- Reading the rules ------------------------------------------------------------------------
 
 
 def rules_load() -> RuleSet:
-    """Everything triage needs, in five queries."""
+    """Everything triage needs, in six queries."""
     packs = tuple(
         Pack(
             id=pack.pk,
@@ -151,7 +156,8 @@ def rules_load() -> RuleSet:
             "pk", "time_zone", "business_days", "opens_at", "closes_at", "languages"
         ).iterator()
     }
-    return RuleSet(packs=packs, authors=dict(authors), targets=targets, missions=missions)
+    protected = compile_terms(ProtectedPerson.objects.values_list("name", flat=True), language="")
+    return RuleSet(packs=packs, authors=dict(authors), targets=targets, missions=missions, protected=protected)
 
 
 _cache_lock = threading.Lock()
@@ -217,7 +223,12 @@ def triage_text(
             tags.append(author)
         if priority > author_priority or category == Category.UNSORTED:
             category, priority, rule = author_category, int(author_priority), f"author {author}"
-    return Verdict(language, category, priority, tuple(tags), rule)
+    protected = ""
+    if any(pack.category == Category.THREAT for pack in matched):
+        protected = ProtectedReason.THREAT.value
+    elif ruleset.protected is not None and ruleset.protected.search(normalized):
+        protected = ProtectedReason.PROTECTED_PERSON.value
+    return Verdict(language, category, priority, tuple(tags), rule, protected)
 
 
 def _known_author(ruleset: RuleSet, *, network: str, mission_id: int, keys: Iterable[str]) -> str | None:

@@ -198,7 +198,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Two-factor (TOTP, django-otp) for these roles (and superusers); officers use a password only.
-TWO_FACTOR_REQUIRED_ROLES = ["press_office", "crisis_unit", "administrator"]
+TWO_FACTOR_REQUIRED_ROLES = ["press_office", "crisis_unit", "administrator", "human_rights_officer"]
 # Without an authenticator app, such a user enrols one only under an administrator's
 # enrolment grant (security/two_factor.py::may_enrol).
 OTP_TOTP_ISSUER = "Diplomacy Hub"

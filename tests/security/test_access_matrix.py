@@ -84,6 +84,10 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "embassies:role_revoke": ("LFFFFA", "LFFFFA"),
     "embassies:membership_add": ("LFFFFA", "LFFFFA"),
     "embassies:membership_remove": ("LFFFFA", "LFFFFA"),
+    # A mission's business hours (mission.manage) and its staff's languages (staff.manage).
+    "embassies:desk_settings": ("LFNFFA", "LMMMMM"),
+    "embassies:mission_hours": ("LMMMMM", "LFNFFA"),
+    "embassies:staff_languages": ("LMMMMM", "LFNFFA"),
     # Invitations, deactivation: administrators (staff.manage).
     "staff:invite": ("LFFFFA", "LFFFFA"),
     "staff:invitation_list": ("LFFFFA", "LMMMMM"),
@@ -115,6 +119,14 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "conversations:detail": ("LANAAA", "LMMMMM"),  # conversation.view
     "conversations:status": ("LMMMMM", "LANAAF"),  # conversation.handle: not administrators
     "conversations:assign": ("LMMMMM", "LANAAF"),
+    "conversations:triage": ("LMMMMM", "LANAFF"),  # conversation.triage: officers and the press office
+    # People under threat (issue 15 §7): the human-rights officer's alone; none of these six
+    # roles is (tests/conversations/test_protected.py has that officer's column).
+    "conversations:protected_queue": ("LFFFFF", "LMMMMM"),  # protected.view
+    "conversations:protected_people": ("LFFFFF", "LFFFFF"),  # protected.people
+    "conversations:protected_person_remove": ("LMMMMM", "LFFFFF"),
+    "conversations:protected_reply_allow": ("LMMMMM", "LFNFFF"),  # protected.allow_reply
+    "conversations:protected_release": ("LMMMMM", "LFNFFF"),  # protected.release
     "conversations:note": ("LMMMMM", "LANAAF"),  # conversation.note: those who handle it
     "conversations:presence": ("LMMMMM", "LANAAA"),  # conversation.presence: those who see it
     "conversations:inbox_changes": ("LAAAAA", "LMMMMM"),  # scoped count

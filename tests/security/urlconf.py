@@ -21,6 +21,7 @@ from conversations.models import (
     KeywordPack,
     KnownAuthor,
     ModerationAction,
+    ProtectedPerson,
     RawEvent,
     Reply,
     SavedView,
@@ -141,6 +142,8 @@ DEFAULT_OBJECT = {
     "view_id": lambda w: _saved_view(w).pk,
     "pack_id": lambda w: _keyword_pack_a(w).pk,
     "author_id": lambda w: _known_author_a(w).pk,
+    # A name on the protected list (issue 15 §7): nobody but the human-rights officer's.
+    "person_id": lambda w: ProtectedPerson.objects.get_or_create(name="Jane Doe")[0].pk,
     "token": lambda w: "no-such-invitation-token",
     "language": lambda w: "fr",
     "kind": lambda w: "person",

@@ -66,6 +66,7 @@ DEMO_USERS = (
     DemoUser("crisis", Role.CRISIS_UNIT, "Inès", "Moreau"),
     DemoUser("crisis2", Role.CRISIS_UNIT, "Paul", "Laurent"),
     DemoUser("admin", Role.ADMINISTRATOR, "Camille", "Roux", is_staff=True),
+    DemoUser("rights", Role.HUMAN_RIGHTS_OFFICER, "Nadia", "Benali"),
 )
 
 
