@@ -175,6 +175,24 @@ def mission_summary(*, mission: Mission, period: Period) -> Summary:
     )
 
 
+def summary_table(summary: Summary, *, key: str = "dialogue") -> Table:
+    """The figures as a table of two columns: the weekly report's dialogue section."""
+    table = Table(key, _("The dialogue with the public"), [_("Measure"), _("Value")])
+    table.rows = [
+        [_("Conversations started"), summary.conversations],
+        [_("Answered"), summary.answered],
+        [_("Closed without reply"), summary.closed],
+        [_("Answered within the service time (%)"), summary.on_time_share],
+        [_("Average time to first answer (minutes)"), summary.minutes_to_answer],
+        [_("Average clearance time (minutes)"), summary.clearance_minutes],
+        [_("Answers sent"), summary.answers],
+        [_("Messages published"), summary.published],
+        [_("Answers per message published"), summary.ratio],
+        [_("Conversations still to do"), summary.backlog],
+    ]
+    return table
+
+
 # --- The page's tables --------------------------------------------------------------------
 
 

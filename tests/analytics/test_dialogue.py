@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics import dialogue
+from analytics.reports import weekly_report_render
 from channels.models import Network
 from conversations.models import Conversation, Item, Reply
 from conversations.services import triage
@@ -32,7 +33,7 @@ from tests.security.otp import force_verified_login
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)  # a Monday
+NOW = timezone.now()  # the pages and the report measure up to the present
 _ids = itertools.count(1)
 
 
@@ -315,3 +316,32 @@ def test_the_page_in_five_languages(client, seeded, language, title):
     client.cookies["django_language"] = language
     page = client.get(reverse("analytics:dialogue"))
     assert title in page.content.decode()
+
+
+# --- The dashboards and the weekly report --------------------------------------------------------
+
+
+def test_the_dashboard_shows_the_weeks_dialogue_in_the_users_scope(client, seeded):
+    force_verified_login(client, officer("emb-eg-cairo"))
+    html = client.get(reverse("posts:dashboard")).content.decode()
+    assert 'id="dialogue-title"' in html
+    assert reverse("analytics:dialogue") in html
+    stats = html.split("data-dialogue-stats", 1)[1]
+    assert '<span class="stat__number">33.3 %</span>' in stats
+    assert "315.0 min" in stats  # (30 + 600) / 2 working minutes
+    assert "3 answers, 3 messages" in stats
+
+
+def test_the_weekly_report_has_a_dialogue_section_per_mission(seeded):
+    cairo_officer = officer("emb-eg-cairo", "emb-jp-tokyo", email="cairo@example.org")
+    _subject, text, html = weekly_report_render(user=cairo_officer, week=NOW.date())
+    assert html.count("The dialogue with the public") == 2  # Cairo's and Tokyo's
+    cairo_part = text.split(seeded["cairo"].display_name, 1)[1].split(seeded["tokyo"].display_name)[0]
+    assert "- Answered within the service time (%) · 33.3" in cairo_part
+    assert "- Answers per message published · 1.0" in cairo_part
+    assert "- Conversations still to do · 1" in cairo_part
+    assert "/analytics/dialogue/" in text
+    press = press_officer(email="press@example.org")
+    _subject, text, html = weekly_report_render(user=press, week=NOW.date())
+    assert "Dialogue ratio by region" in html
+    assert "- Conversations started · 5" in text
