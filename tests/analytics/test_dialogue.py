@@ -345,3 +345,12 @@ def test_the_weekly_report_has_a_dialogue_section_per_mission(seeded):
     _subject, text, html = weekly_report_render(user=press, week=NOW.date())
     assert "Dialogue ratio by region" in html
     assert "- Conversations started · 5" in text
+
+
+def test_a_french_reader_reads_the_figures_the_french_way(client, seeded):
+    force_verified_login(client, officer("emb-eg-cairo"))
+    client.cookies["django_language"] = "fr"
+    stats = client.get(reverse("posts:dashboard")).content.decode().split("data-dialogue-stats", 1)[1]
+    assert "33,3 %" in stats
+    assert "315,0 min" in stats
+    assert "Dialogue avec le public, sept derniers jours" in client.get(reverse("posts:dashboard")).content.decode()
