@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -94,6 +94,11 @@ def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60, 1)
 
 
+def _average_minutes(row: dict[str, Any]) -> float | None:
+    """The average time to first answer of a group's sum and count."""
+    return _minutes(row["seconds"] / row["timed"]) if row["timed"] else None
+
+
 def _ratio(answers: int, published: int) -> float | None:
     return round(answers / published, 2) if published else None
 
@@ -107,7 +112,8 @@ def _measures(now: datetime) -> dict[str, Any]:
         "closed": Count("pk", filter=Q(status=ConversationStatus.CLOSED)),
         "decided": Count("pk", filter=decided),
         "on_time": Count("pk", filter=decided & Q(first_answered_at__lte=F("due_at"))),
-        "seconds": Avg("first_answer_seconds"),
+        "seconds": Sum("first_answer_seconds"),
+        "timed": Count("first_answer_seconds"),
     }
 
 
@@ -138,18 +144,25 @@ def summarize(
     period: Period,
 ) -> Summary:
     """Five queries, whatever the scope's size."""
-    started = _started(conversations, period).aggregate(**_measures(period.end))
-    backlog = conversations.filter(status__in=CONVERSATION_ACTIVE).count()
-    clearance = _clearance(replies, period)
-    answers = _answers(replies, period).count()
-    published = _published(deliveries, period).aggregate(messages=Count("message", distinct=True))["messages"]
+    return _summary(
+        started=_started(conversations, period).aggregate(**_measures(period.end)),
+        backlog=conversations.filter(status__in=CONVERSATION_ACTIVE).count(),
+        clearance=_clearance(replies, period),
+        answers=_answers(replies, period).count(),
+        published=_published(deliveries, period).aggregate(messages=Count("message", distinct=True))["messages"],
+    )
+
+
+def _summary(
+    *, started: dict[str, Any], backlog: int, clearance: dict[str, Any], answers: int, published: int
+) -> Summary:
     waited = clearance["waited"]
     return Summary(
         conversations=started["conversations"],
         answered=started["answered"],
         closed=started["closed"],
         on_time_share=_share(started["on_time"], started["decided"]),
-        minutes_to_answer=_minutes(started["seconds"]),
+        minutes_to_answer=_average_minutes(started),
         clearance_minutes=_minutes(waited.total_seconds() if waited is not None else None),
         cleared=clearance["cleared"],
         answers=answers,
@@ -217,7 +230,7 @@ def _volume_table(key: str, caption: str, first: str, rows: Iterable[tuple[str, 
                 row["answered"],
                 row["closed"],
                 _share(row["on_time"], row["decided"]),
-                _minutes(row["seconds"]),
+                _average_minutes(row),
             ]
         )
     return table
@@ -260,7 +273,6 @@ def dialogue(*, user, period: Period) -> dict[str, Any]:
     """The dialogue page: the summary, then its tables (each also a CSV) and their charts.
     A fixed number of queries (tests/analytics/test_dialogue.py pins it)."""
     conversations, replies, deliveries = _scoped(user)
-    summary = summarize(conversations=conversations, replies=replies, deliveries=deliveries, period=period)
     now = period.end
     started = _started(conversations, period)
     missions = {mission.pk: mission for mission in policy.scope(user, Mission.objects.all(), mission_field="")}
@@ -337,6 +349,18 @@ def dialogue(*, user, period: Period) -> dict[str, Any]:
             ratio_regions.rows.append([str(label), answered, sent, _ratio(answered, sent)])
 
     backlog = backlog_by_age(conversations, now=now)
+    # The page's figures are the sums of its tables': no scan of its own.
+    totals = dict.fromkeys(_measures(now), 0)
+    for row in by_mission_rows.values():
+        for key in totals:
+            totals[key] += row[key] or 0
+    summary = _summary(
+        started=totals,
+        backlog=sum(row[1] for row in backlog.rows),
+        clearance=_clearance(replies, period),
+        answers=sum(answers_by_mission.values()),
+        published=published.aggregate(messages=Count("message", distinct=True))["messages"],
+    )
     return {
         "summary": summary,
         "period": period,
