@@ -7,12 +7,14 @@ languages; and the first answer stamped by a real reply through the sandbox."""
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -354,3 +356,30 @@ def test_a_french_reader_reads_the_figures_the_french_way(client, seeded):
     assert "33,3 %" in stats
     assert "315,0 min" in stats
     assert "Dialogue avec le public, sept derniers jours" in client.get(reverse("posts:dashboard")).content.decode()
+
+
+def test_the_tables_show_decimals_the_readers_way(client, seeded):
+    force_verified_login(client, press_officer())
+    client.cookies["django_language"] = "de"
+    html = client.get(reverse("analytics:dialogue")).content.decode()
+    assert "<td>66,7</td>" in html  # consular: two of three answered in time
+
+
+def test_the_migration_stamps_conversations_answered_before_it(seeded):
+    """Conversations answered before the first answer was stamped get it from their replies."""
+    migration = importlib.import_module("conversations.migrations.0008_dialogue_measures")
+    target = account("emb-eg-cairo", Network.TWITTER)
+    thursday = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)  # 16:00 in Cairo, which works Sunday to Thursday
+    old = conversation(target, started=thursday)
+    reply(
+        old,
+        author=seeded["writer"],
+        written=datetime(2026, 12, 6, 8, 0, tzinfo=UTC),
+        level=0,
+        cleared_after=None,
+        sent=True,
+    )
+    migration.stamp_first_answers(django_apps, None)
+    old.refresh_from_db()
+    assert old.first_answered_at == datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+    assert old.first_answer_seconds == 2 * 3600  # an hour on Thursday, an hour on Sunday
