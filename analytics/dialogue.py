@@ -24,10 +24,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -269,6 +272,28 @@ def backlog_by_age(conversations: QuerySet[Conversation], *, now: datetime) -> T
     return table
 
 
+def per_day(started: QuerySet[Conversation], period: Period) -> Table:
+    """One query: each day's conversations started and, of them, answered, by headquarters'
+    calendar (the network's day is everyone's)."""
+    zone = ZoneInfo(settings.HEADQUARTERS_TIME_ZONE)
+    counts = {
+        row["day"]: row
+        for row in started.annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values("day")
+        .annotate(conversations=Count("pk"), answered=Count("pk", filter=Q(first_answered_at__isnull=False)))
+        .order_by("day")
+    }
+    first: date = period.start.astimezone(zone).date()
+    last: date = period.end.astimezone(zone).date()
+    table = Table("days", _("Per day"), [_("Day"), _("Conversations started"), _("Answered")])
+    day = first
+    while day <= last:
+        row = counts.get(day) or {}
+        table.rows.append([day, row.get("conversations", 0), row.get("answered", 0)])
+        day += timedelta(days=1)
+    return table
+
+
 def dialogue(*, user, period: Period) -> dict[str, Any]:
     """The dialogue page: the summary, then its tables (each also a CSV) and their charts.
     A fixed number of queries (tests/analytics/test_dialogue.py pins it)."""
@@ -349,6 +374,7 @@ def dialogue(*, user, period: Period) -> dict[str, Any]:
             ratio_regions.rows.append([str(label), answered, sent, _ratio(answered, sent)])
 
     backlog = backlog_by_age(conversations, now=now)
+    days = per_day(started, period)
     # The page's figures are the sums of its tables': no scan of its own.
     totals = dict.fromkeys(_measures(now), 0)
     for row in by_mission_rows.values():
@@ -375,6 +401,8 @@ def dialogue(*, user, period: Period) -> dict[str, Any]:
         "networks_chart": _chart(by_network, [1, 2]),
         "categories_chart": _chart(by_category, [4]),
         "ratio_chart": _chart(ratio_regions, [3]),
+        "days": days,
+        "days_chart": {**_chart(days, [1, 2]), "labels": [row[0].isoformat() for row in days.rows]},
     }
 
 

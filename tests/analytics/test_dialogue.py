@@ -183,6 +183,11 @@ def test_the_tables_group_by_network_category_language_and_region(seeded):
     assert backlog["4 to 24 hours"] == [1, 1]
     assert sum(row[1] for row in page["backlog"].rows) == 1
     assert page["ratio_chart"]["datasets"][0]["data"] == [1.0, 1.0]
+    days = page["days"].rows
+    assert len(days) in (7, 8)  # a week, and today's part-day
+    assert sum(row[1] for row in days) == 5
+    assert sum(row[2] for row in days) == 3
+    assert page["days_chart"]["labels"][-1] == days[-1][0].isoformat()
 
 
 def test_the_page_reads_in_a_fixed_number_of_queries(seeded, django_assert_num_queries):
@@ -262,11 +267,20 @@ def test_the_page_draws_each_chart_beside_its_table_and_exports_csv(client, seed
     assert page.status_code == 200
     assert page.context["period"].days == 30
     html = page.content.decode()
-    for chart in ("chart-backlog", "chart-networks", "chart-categories", "chart-ratio"):
+    for chart in ("chart-days", "chart-backlog", "chart-networks", "chart-categories", "chart-ratio"):
         assert f'data-source="{chart}"' in html
     assert "<script>" not in html.split("</head>")[1]  # the data rides in attributes, not inline scripts
     assert 'data-dialogue="ratio"' in html
-    for key in ("backlog", "networks", "categories", "ratio_regions", "ratio_missions", "languages", "missions"):
+    for key in (
+        "days",
+        "backlog",
+        "networks",
+        "categories",
+        "ratio_regions",
+        "ratio_missions",
+        "languages",
+        "missions",
+    ):
         assert f'id="{key}-title"' in html
         export = client.get(reverse("analytics:dialogue"), {"days": 30, "csv": key})
         assert export.status_code == 200
