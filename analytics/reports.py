@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from analytics import selectors
+from analytics import dialogue, selectors
 from analytics.models import WeeklyReport
 from diplomacy_hub.mail import SUBJECT_PREFIX, absolute_url, one_line
 from embassies.models import Mission
@@ -79,15 +79,20 @@ def weekly_report_render(*, user, week: date) -> tuple[str, str, str]:
     """(subject, text, html) of one person's report."""
     press = user.groups.filter(name=Role.PRESS_OFFICE).exists()
     context: dict = {"user": user, "week": week, "since": week - timedelta(days=7)}
+    period = dialogue.period_of(7)
+    context["dialogue_link"] = absolute_url(reverse("analytics:dialogue"))
     if press:
         context["comparison"] = selectors.comparison(user=user)
         context["link"] = absolute_url(reverse("analytics:overview"))
+        everywhere = dialogue.dialogue(user=user, period=period)
+        context["dialogue"] = [dialogue.summary_table(everywhere["summary"]), everywhere["ratio_regions"]]
     else:
         context["missions"] = [
             {
                 "mission": mission,
                 "link": absolute_url(reverse("analytics:mission", args=[mission.code])),
                 **selectors.mission_dashboard(mission=mission),
+                "dialogue": dialogue.summary_table(dialogue.mission_summary(mission=mission, period=period)),
             }
             for mission in Mission.objects.filter(memberships__user=user).order_by("code")
         ]

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
+from analytics import dialogue as dialogue_selectors
 from analytics import selectors
 from analytics.selectors import Table
 from diplomacy_hub import policy
@@ -61,3 +62,18 @@ def message_numbers(request: HttpRequest, message_id: int) -> HttpResponse:
     message = message_get(user=request.user, pk=message_id)
     context = {"message": message, **selectors.message_numbers(message=message)}
     return _csv_or_page(request, "analytics/message.html", context, name=f"message-{message.pk}")
+
+
+@require_GET
+def dialogue(request: HttpRequest) -> HttpResponse:
+    """The dialogue with the public over the last 7, 30 or 90 days (`?days=`)."""
+    policy.require(request.user, "analytics.view")
+    try:
+        days = int(request.GET.get("days", dialogue_selectors.DEFAULT_DAYS))
+    except ValueError:
+        days = dialogue_selectors.DEFAULT_DAYS
+    if days not in dialogue_selectors.PERIODS:
+        days = dialogue_selectors.DEFAULT_DAYS
+    period = dialogue_selectors.period_of(days)
+    context = {"periods": dialogue_selectors.PERIODS, **dialogue_selectors.dialogue(user=request.user, period=period)}
+    return _csv_or_page(request, "analytics/dialogue.html", context, name=f"dialogue-{days}-days")

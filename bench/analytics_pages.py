@@ -26,23 +26,24 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import django
-from django.conf import settings
 from django.db import connection
 
 from bench.common import (
     SETTINGS_MODULE,
     Backend,
     BenchError,
+    PageLoad,
     Stack,
+    count_queries,
     create_database,
     drop_database,
     free_port,
     keep_databases,
     machine,
+    measure_pages,
     now_iso,
 )
 from bench.data import mix
-from bench.inbox_pages import _uncursored, count_queries
 from bench.pages import TARGET_P95_MS, _check, _differences, _drain, load, session_for
 
 FULL_MESSAGES = 100_000
@@ -185,32 +186,16 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
         port = free_port()
         stack.start_gunicorn(port, workers=2, threads=4)
         base = f"http://127.0.0.1:{port}"
-        for key, (path, role) in paths.items():
-            _drain(base)
-            url = f"{base}{path}"
-            cookie = f"{settings.SESSION_COOKIE_NAME}={sessions[role]}"
-            check = _check(url, cookie)
-            if check != 200:
-                results[key] = {"status": check, "error": f"answered {check}, not 200"}
-                continue
-            load(url, cookie, clients=clients, seconds=max(3.0, seconds / 3))  # warm-up
-            measured = load(url, cookie, clients=clients, seconds=seconds)
-            results[key] = {
-                "path": path,
-                "role": role,
-                **measured,
-                "queries": counts_large[key]["queries"],
-                "queries_small": counts_small[key]["queries"],
-                "bytes": counts_large[key]["bytes"],
-            }
-            extra = _differences(_uncursored(counts_small[key]["sql"]), _uncursored(counts_large[key]["sql"]))
-            if extra:
-                results[key]["queries_differ"] = extra
-            print(
-                f"  {key:22} p50 {measured['p50_ms']:7.1f} ms  p95 {measured['p95_ms']:7.1f} ms  "
-                f"{results[key]['queries']} queries",
-                flush=True,
-            )
+        results = measure_pages(
+            base,
+            paths,
+            sessions,
+            counts_small=counts_small,
+            counts_large=counts_large,
+            clients=clients,
+            seconds=seconds,
+            loader=PageLoad(drain=_drain, check=_check, load=load, differences=_differences),
+        )
     finally:
         stack.stop()
         if not keep_databases():

@@ -529,3 +529,100 @@ def percentile(values: list[float], fraction: float) -> float:
     """Nearest-rank percentile (fraction in 0..1) of a non-empty list."""
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered), math.ceil(fraction * len(ordered))) - 1)]
+
+
+# --- Pages under load: the loop bench/inbox_pages.py and bench/analytics_pages.py share ------------
+
+
+@dataclass(frozen=True)
+class PageLoad:
+    """How a page is put under load: bench/pages.py's functions, handed in because that
+    module builds on this one."""
+
+    drain: Callable[[str], None]
+    check: Callable[[str, str], int | str]
+    load: Callable[..., dict]
+    differences: Callable[[list[str], list[str]], list[str]]
+
+
+def uncursored(queries: list[str]) -> list[str]:
+    """The queries without the numbers of psycopg's named cursors (a new one each request)."""
+    return [re.sub(r"_django_curs_\d+_sync_\d+", "_django_curs", query) for query in queries]
+
+
+def count_queries(paths: dict[str, tuple[str, str]], sessions: dict[str, str]) -> dict[str, dict]:
+    """Each page's queries in-process, on a session of its role (the second request: the
+    first fills the caches)."""
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for key, (path, role) in paths.items():
+        client = Client()
+        client.cookies[settings.SESSION_COOKIE_NAME] = sessions[role]
+        client.get(path)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path)
+        counts[key] = {
+            "queries": len(captured.captured_queries),
+            "status": response.status_code,
+            "bytes": len(response.content),
+            "sql": [query["sql"] for query in captured.captured_queries],
+        }
+    return counts
+
+
+def measure_pages(
+    base: str,
+    paths: dict[str, tuple[str, str]],
+    sessions: dict[str, str],
+    *,
+    counts_small: dict[str, dict],
+    counts_large: dict[str, dict],
+    clients: int,
+    seconds: float,
+    loader: PageLoad,
+    alone: bool = False,
+) -> dict[str, dict]:
+    """Each page in turn on an idle server: warmed up, then `clients` connections busy for
+    `seconds` (and one client alone, if asked): p50, p95, and its queries at both sizes."""
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
+    from django.conf import settings
+
+    results: dict[str, dict] = {}
+    for key, (path, role) in paths.items():
+        loader.drain(base)
+        url = f"{base}{path}"
+        cookie = f"{settings.SESSION_COOKIE_NAME}={sessions[role]}"
+        check = loader.check(url, cookie)
+        if check != 200:
+            results[key] = {"status": check, "error": f"answered {check}, not 200"}
+            continue
+        loader.load(url, cookie, clients=clients, seconds=max(3.0, seconds / 3))  # warm-up
+        one = loader.load(url, cookie, clients=1, seconds=max(2.0, seconds / 3)) if alone else None
+        measured = loader.load(url, cookie, clients=clients, seconds=seconds)
+        results[key] = {"path": path, "role": role, **measured}
+        if one is not None:
+            results[key].update(
+                alone_p50_ms=one["p50_ms"],
+                alone_p95_ms=one["p95_ms"],
+                requests_per_second=round(measured["requests"] / measured["seconds"], 1),
+            )
+        results[key].update(
+            queries=counts_large[key]["queries"],
+            queries_small=counts_small[key]["queries"],
+            bytes=counts_large[key]["bytes"],
+        )
+        extra = loader.differences(uncursored(counts_small[key]["sql"]), uncursored(counts_large[key]["sql"]))
+        if extra:
+            results[key]["queries_differ"] = extra
+        alone_text = f"  alone p50 {one['p50_ms']:6.1f} ms" if one is not None else ""
+        print(
+            f"  {key:24} p50 {measured['p50_ms']:7.1f} ms  p95 {measured['p95_ms']:7.1f} ms"
+            f"{alone_text}  {results[key]['queries']} queries",
+            flush=True,
+        )
+    return results

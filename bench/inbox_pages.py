@@ -1,5 +1,6 @@
-"""The conversation desk's pages under 1,000,000 items: p50 and p95 with 20 concurrent
-clients, and the queries each page makes at two sizes of the same data.
+"""The conversation desk's pages (the inbox, a conversation, the dashboards and the dialogue
+page) under 1,000,000 items: p50 and p95 with 20 concurrent clients, and the queries each
+page makes at two sizes of the same data.
 
 `python -m bench.inbox_pages [--quick]` (normally through `python -m bench.run`):
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 from datetime import datetime, timedelta
@@ -30,23 +30,27 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import django
-from django.conf import settings
 from django.db import connection
 
 from bench.common import (
     SETTINGS_MODULE,
     Backend,
     BenchError,
+    PageLoad,
     Stack,
+    count_queries,
     create_database,
     drop_database,
     free_port,
     keep_databases,
     machine,
+    measure_pages,
     now_iso,
 )
 from bench.data import DAY, mix
 from bench.pages import TARGET_P95_MS, _check, _differences, _drain, load, session_for
+
+__all__ = ["count_queries", "generate", "pages", "run"]  # count_queries: the suite's quick version uses it here
 
 FULL_CONVERSATIONS = 250_000
 QUICK_CONVERSATIONS = 25_000
@@ -94,6 +98,9 @@ def conversation_row(c: int, total: int, now: datetime, people: dict, accounts: 
         "tags": [],
         "due_at": due,
         "escalated_at": last + timedelta(hours=2) if active and r % 20 == 0 else None,
+        # Answered (the resolved ones): when, and in how many minutes of the clock.
+        "first_answered_at": last - timedelta(minutes=30) if status == "resolved" else None,
+        "first_answer_seconds": 60 * (5 + mix(c, 8) % 600) if status == "resolved" else None,
         "item_count": items_in(c),
         "last_item_at": last,
         "created_at": last - timedelta(hours=items_in(c)),
@@ -187,33 +194,12 @@ def pages(conversation_id: int, now_cursor: str) -> dict[str, tuple[str, str]]:
         "conversation_press": (detail, "press_office"),
         "conversation_officer": (detail, "officer"),
         "dashboard_press": (reverse("posts:dashboard"), "press_office"),
+        "dashboard_officer": (reverse("posts:dashboard"), "officer"),
+        # The dialogue measured: a week and a quarter, the whole network and one officer's.
+        "dialogue_press": (reverse("analytics:dialogue"), "press_office"),
+        "dialogue_press_90_days": (f"{reverse('analytics:dialogue')}?days=90", "press_office"),
+        "dialogue_officer": (reverse("analytics:dialogue"), "officer"),
     }
-
-
-def count_queries(paths: dict[str, tuple[str, str]], sessions: dict[str, str]) -> dict[str, dict]:
-    # start-up: each benchmark sets Django up itself, once it has chosen its database.
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    counts = {}
-    for key, (path, role) in paths.items():
-        client = Client()
-        client.cookies[settings.SESSION_COOKIE_NAME] = sessions[role]
-        client.get(path)
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(path)
-        counts[key] = {
-            "queries": len(captured.captured_queries),
-            "status": response.status_code,
-            "bytes": len(response.content),
-            "sql": [query["sql"] for query in captured.captured_queries],
-        }
-    return counts
-
-
-def _uncursored(queries: list[str]) -> list[str]:
-    """The queries without the numbers of psycopg's named cursors (a new one each request)."""
-    return [re.sub(r"_django_curs_\d+_sync_\d+", "_django_curs", query) for query in queries]
 
 
 def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None) -> dict:
@@ -258,36 +244,17 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
         port = free_port()
         stack.start_gunicorn(port, workers=2, threads=4)
         base = f"http://127.0.0.1:{port}"
-        for key, (path, role) in paths.items():
-            _drain(base)
-            url = f"{base}{path}"
-            cookie = f"{settings.SESSION_COOKIE_NAME}={sessions[role]}"
-            check = _check(url, cookie)
-            if check != 200:
-                results[key] = {"status": check, "error": f"answered {check}, not 200"}
-                continue
-            load(url, cookie, clients=clients, seconds=max(3.0, seconds / 3))  # warm-up
-            alone = load(url, cookie, clients=1, seconds=max(2.0, seconds / 3))
-            measured = load(url, cookie, clients=clients, seconds=seconds)
-            results[key] = {
-                "path": path,
-                "role": role,
-                **measured,
-                "alone_p50_ms": alone["p50_ms"],
-                "alone_p95_ms": alone["p95_ms"],
-                "requests_per_second": round(measured["requests"] / measured["seconds"], 1),
-                "queries": counts_large[key]["queries"],
-                "queries_small": counts_small[key]["queries"],
-                "bytes": counts_large[key]["bytes"],
-            }
-            extra = _differences(_uncursored(counts_small[key]["sql"]), _uncursored(counts_large[key]["sql"]))
-            if extra:
-                results[key]["queries_differ"] = extra
-            print(
-                f"  {key:24} p50 {measured['p50_ms']:7.1f} ms  p95 {measured['p95_ms']:7.1f} ms  "
-                f"alone p50 {alone['p50_ms']:6.1f} ms  {results[key]['queries']} queries",
-                flush=True,
-            )
+        results = measure_pages(
+            base,
+            paths,
+            sessions,
+            counts_small=counts_small,
+            counts_large=counts_large,
+            clients=clients,
+            seconds=seconds,
+            loader=PageLoad(drain=_drain, check=_check, load=load, differences=_differences),
+            alone=True,
+        )
         memory = stack.peak_rss_mb("web")
     finally:
         stack.stop()

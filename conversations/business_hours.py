@@ -62,3 +62,29 @@ def add_clock_time(start: datetime, length: timedelta, hours: Hours | None) -> d
     if hours is None:
         return start.astimezone(UTC) + length
     return add_working_time(start, length, hours)
+
+
+def working_time_between(start: datetime, end: datetime, hours: Hours) -> timedelta:
+    """The working time from `start` to `end` (zero when `end` is not after `start`): the
+    inverse of `add_working_time`, for measuring how long an answer took."""
+    begin_at, end_at = start.astimezone(UTC), end.astimezone(UTC)
+    total = timedelta(0)
+    if end_at <= begin_at:
+        return total
+    day = begin_at.astimezone(hours.zone).date()
+    last = end_at.astimezone(hours.zone).date()
+    while day <= last:
+        if day.isoweekday() in hours.days:
+            opens = max(begin_at, _instant(day, hours.opens, hours.zone))
+            closes = min(end_at, _instant(day, hours.closes, hours.zone))
+            if opens < closes:
+                total += closes - opens
+        day += timedelta(days=1)
+    return total
+
+
+def clock_time_between(start: datetime, end: datetime, hours: Hours | None) -> timedelta:
+    """Around the clock (no hours) or in working time: as `add_clock_time` counts."""
+    if hours is None:
+        return max(end.astimezone(UTC) - start.astimezone(UTC), timedelta(0))
+    return working_time_between(start, end, hours)

@@ -129,6 +129,11 @@ class Conversation(models.Model):
     warned_at = models.DateTimeField(_("warned"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated to headquarters"), null=True, blank=True)
     item_count = models.PositiveIntegerField(_("items"), default=0)
+    # The first reply that reached the network, and how long it took in the service clock's
+    # time (business hours unless the category's target runs around the clock): stamped
+    # once, so that the dialogue's measures are sums over one indexed table.
+    first_answered_at = models.DateTimeField(_("first answered"), null=True, blank=True)
+    first_answer_seconds = models.PositiveIntegerField(_("time to first answer (s)"), null=True, blank=True)
     last_item_at = models.DateTimeField(_("last item"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -198,6 +203,10 @@ class Conversation(models.Model):
                 condition=models.Q(restricted_at__isnull=False),
                 name="conversations_protected_idx",
             ),
+            # The dialogue's measures: conversations started in a period, everywhere or per
+            # mission (the backlog reads conversations_inbox_idx).
+            models.Index(fields=["created_at"], name="conversations_started_idx"),
+            models.Index(fields=["mission", "created_at"], name="conversations_m_started_idx"),
         ]
 
     def __str__(self) -> str:
@@ -517,6 +526,9 @@ class Reply(models.Model):
             models.Index(fields=["state", "next_attempt_at"], name="conversations_reply_due_idx"),
             models.Index(fields=["mission", "state"], name="conversations_reply_queue_idx"),
             models.Index(fields=["account", "first_attempt_at"], name="conversations_reply_budget_idx"),
+            # The dialogue's answers sent in a period, everywhere or per mission.
+            models.Index(fields=["sent_at"], name="conversations_reply_sent_idx"),
+            models.Index(fields=["mission", "sent_at"], name="conversations_reply_m_sent_idx"),
         ]
 
     def __str__(self) -> str:

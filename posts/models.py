@@ -328,6 +328,8 @@ class Delivery(models.Model):
             models.Index(fields=["state", "next_attempt_at"], name="posts_delivery_due_idx"),
             models.Index(fields=["state", "state_changed_at"], name="posts_delivery_stuck_idx"),
             models.Index(fields=["message", "state"], name="posts_delivery_message_idx"),
+            # Published in a period (the dialogue ratio's denominator, read by analytics).
+            models.Index(fields=["sent_at"], name="posts_delivery_sent_idx"),
         ]
 
     def __str__(self) -> str:

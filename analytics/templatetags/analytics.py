@@ -20,6 +20,8 @@ def metric(value):
         return value
     if isinstance(value, int):
         return number_format(value, force_grouping=True)
+    if isinstance(value, float):  # shares and averages: the reader's decimal sign
+        return number_format(value, force_grouping=True)
     if isinstance(value, date):
         return date_format(value, "SHORT_DATE_FORMAT")
     return value

@@ -53,6 +53,7 @@ from conversations.lifecycle import (
     ReplyState,
 )
 from conversations.models import AnswerLine, Conversation, Item, Reply
+from conversations.services import triage
 from conversations.services.ingest import record_event
 from diplomacy_hub import policy
 from diplomacy_hub.tasks import enqueue_on_commit
@@ -436,7 +437,26 @@ def _finish_sent(reply: Reply, answered: Answered, *, found: bool = False) -> st
                 details={"reply": reply.pk, "external_id": answered.external_id},
             )
             _move_conversation(reply.conversation, ConversationStatus.RESOLVED)
+            _first_answer(reply.conversation_id, now)
     return State.SENT
+
+
+def _first_answer(conversation_id: int, at: datetime) -> None:
+    """Stamp the conversation's first answer and how long it took in the service clock's
+    time, once (the dialogue's measures read them by index, without a join)."""
+    row = (
+        Conversation.objects.filter(pk=conversation_id, first_answered_at__isnull=True)
+        .values("mission_id", "category", "created_at")
+        .first()
+    )
+    if row is None:
+        return
+    took = triage.answer_time(
+        triage.rules(), mission_id=row["mission_id"], category=row["category"], start=row["created_at"], end=at
+    )
+    Conversation.objects.filter(pk=conversation_id, first_answered_at__isnull=True).update(
+        first_answered_at=at, first_answer_seconds=int(took.total_seconds())
+    )
 
 
 def _finish_failed(reply: Reply, code: str, params: dict, detail: str) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from conversations.business_hours import Hours, add_clock_time, is_open
+from conversations.business_hours import Hours, add_clock_time, clock_time_between, is_open
 from conversations.language import detect_language
 from conversations.lifecycle import Category, Priority, ProtectedReason
 from conversations.models import KeywordPack, KnownAuthor, ProtectedPerson, ServiceTarget
@@ -257,6 +257,16 @@ def clock_for(ruleset: RuleSet, *, mission_id: int, category: str, start: dateti
         due_at=add_clock_time(start, length, hours),
         warn_at=add_clock_time(start, length * WARN_AT, hours),
     )
+
+
+def answer_time(ruleset: RuleSet, *, mission_id: int, category: str, start: datetime, end: datetime) -> timedelta:
+    """How long an answer took, counted as the category's service clock counts: around the
+    clock for an always-on target, else in the mission's business hours (also for a
+    category without a target: the desk's working time)."""
+    target = ruleset.targets.get(category)
+    facts = ruleset.missions.get(mission_id)
+    hours = None if (target is not None and target.always_on) or facts is None else facts.hours
+    return clock_time_between(start, end, hours)
 
 
 def offer_to_headquarters_why(ruleset: RuleSet, *, mission_id: int, priority: int, language: str, at: datetime) -> str:

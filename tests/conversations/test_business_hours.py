@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conversations.business_hours import Hours, add_clock_time, add_working_time, is_open
+from conversations.business_hours import (
+    Hours,
+    add_clock_time,
+    add_working_time,
+    clock_time_between,
+    is_open,
+    working_time_between,
+)
 
 PARIS = Hours.of(time_zone="Europe/Paris", days=[1, 2, 3, 4, 5], opens=time(9), closes=time(17))
 CAIRO = Hours.of(time_zone="Africa/Cairo", days=[7, 1, 2, 3, 4], opens=time(9), closes=time(17))
@@ -75,3 +82,36 @@ def test_no_working_day_is_refused():
     closed = Hours.of(time_zone="UTC", days=[], opens=time(9), closes=time(17))
     with pytest.raises(ValueError, match="business days"):
         add_working_time(datetime(2026, 1, 1, tzinfo=UTC), timedelta(hours=1), closed)
+
+
+# --- Measuring back: how long an answer took ------------------------------------------------------
+
+
+def test_the_working_time_between_two_moments_skips_nights_and_the_weekend():
+    # Friday 16:00 to Monday 10:00 in Paris: one hour on Friday, one on Monday.
+    assert working_time_between(paris(2026, 3, 13, 16, 0), paris(2026, 3, 16, 10, 0), PARIS) == timedelta(hours=2)
+    # Cairo's Friday and Saturday do not count; Thursday 16:00 to Sunday 10:00 is two hours.
+    assert working_time_between(cairo(2026, 12, 3, 16, 0), cairo(2026, 12, 6, 10, 0), CAIRO) == timedelta(hours=2)
+    # Asked and answered at night: no working time at all.
+    assert working_time_between(paris(2026, 3, 10, 20, 0), paris(2026, 3, 10, 23, 0), PARIS) == timedelta(0)
+
+
+def test_the_working_time_between_spans_the_clock_change_by_the_wall_clock():
+    # Friday 27 March 15:00 (UTC+1) to Monday 30 March 11:00 (UTC+2): 2 + 2 working hours.
+    assert working_time_between(paris(2026, 3, 27, 15, 0), paris(2026, 3, 30, 11, 0), PARIS) == timedelta(hours=4)
+
+
+@pytest.mark.parametrize(
+    ("start", "hours"),
+    [(paris(2026, 3, 27, 15, 0), 4), (paris(2026, 10, 23, 16, 0), 8), (paris(2026, 3, 10, 20, 0), 3)],
+)
+def test_measuring_back_undoes_adding_working_time(start, hours):
+    due = add_working_time(start, timedelta(hours=hours), PARIS)
+    assert working_time_between(start, due, PARIS) == timedelta(hours=hours)
+
+
+def test_around_the_clock_the_time_between_is_the_real_time_and_never_negative():
+    start = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
+    assert clock_time_between(start, start + timedelta(hours=5), None) == timedelta(hours=5)
+    assert clock_time_between(start, start - timedelta(hours=1), None) == timedelta(0)
+    assert clock_time_between(start, start - timedelta(hours=1), PARIS) == timedelta(0)
