@@ -84,7 +84,7 @@ class Summary:
 def _scoped(user) -> tuple[QuerySet[Conversation], QuerySet[Reply], QuerySet[Delivery]]:
     return (
         conversations_visible_to(user),
-        policy.scope(user, Reply.objects.all()),
+        policy.scope(user, Reply.objects.on_desk()),
         policy.scope(user, Delivery.objects.all(), mission_field="account__mission"),
     )
 
@@ -184,8 +184,8 @@ def dialogue_summary(*, user, period: Period) -> Summary:
 def mission_summary(*, mission: Mission, period: Period) -> Summary:
     """One mission's (the weekly report's section per mission)."""
     return summarize(
-        conversations=Conversation.objects.filter(mission=mission),
-        replies=Reply.objects.filter(mission=mission),
+        conversations=Conversation.objects.on_desk().filter(mission=mission),
+        replies=Reply.objects.on_desk().filter(mission=mission),
         deliveries=Delivery.objects.filter(account__mission=mission),
         period=period,
     )
