@@ -59,5 +59,7 @@ def mission_dashboard(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def message_numbers(request: HttpRequest, message_id: int) -> HttpResponse:
     message = message_get(user=request.user, pk=message_id)
-    context = {"message": message, **selectors.message_numbers(message=message)}
+    # The CSV has every account; the page, PER_PAGE of them (a crisis alert: 1,084).
+    page = None if "csv" in request.GET else request.GET.get("page")
+    context = {"message": message, **selectors.message_numbers(message=message, page=page)}
     return _csv_or_page(request, "analytics/message.html", context, name=f"message-{message.pk}")

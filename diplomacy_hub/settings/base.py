@@ -549,6 +549,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": ANALYTICS_TICK,
         "options": {"queue": "analytics", "expires": ANALYTICS_TICK * 2},
     },
+    # The pages' pre-summed rows of the last 31 days, again (each round does yesterday and
+    # today): a reading retried days later moves to the day it was read.
+    "analytics-refresh-rollups": {
+        "task": "analytics.refresh_rollups",
+        "schedule": 86400.0,
+        "options": {"queue": "analytics", "expires": 3600.0},
+    },
     # The weekly reports: hourly, each sent on Monday from 07:00 in its recipient's zone.
     "analytics-weekly-reports": {
         "task": "analytics.weekly_reports",

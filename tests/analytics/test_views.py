@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.models import AccountDaily, Unknown
+from analytics.rollups import rollups_refresh
 from channels.models import Network
 from tests.analytics.conftest import sent
 from tests.posts.factories import account, officer, press_officer
@@ -36,6 +37,7 @@ def cairo():
     AccountDaily.objects.create(
         account=cairo_fb, day=today, followers=None, unknown=Unknown.PERMISSION, collected_at=timezone.now()
     )
+    rollups_refresh(days=[today - timedelta(days=n) for n in range(3)])
     return cairo_x, cairo_fb
 
 
