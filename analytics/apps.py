@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class AnalyticsConfig(AppConfig):
     name = "analytics"
     verbose_name = _("Analytics")
+
+    def ready(self) -> None:
+        # The message page shows its numbers through posts' panel hook: posts never
+        # imports analytics (the layers run one way).
+        # start-up: models may be imported only once the app registry is ready.
+        from analytics.panels import message_numbers_panel
+        # start-up: the same, for posts' hook beside it.
+        from posts.panels import register_message_panel
+
+        register_message_panel(message_numbers_panel)

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from analytics.models import AccountDaily, Age, AudienceDay, DeliverySnapshot, MessageDay, MessageRegion, Unknown
 from channels.models import Network, SocialAccount
 from diplomacy_hub import policy
+from diplomacy_hub.ids import parse_id
 from embassies.models import Mission
 from posts.models import Delivery, Message
 
@@ -244,6 +246,15 @@ def mission_dashboard(*, mission: Mission, now: datetime | None = None) -> dict[
 
 
 # --- One message: per account and language, and (a crisis alert) per region ----------------------
+
+
+def message_visible(*, user, pk: int) -> Message:
+    """The message whose numbers are asked, or Http404: seen as posts lets this user see it
+    (policy.scope_messages), without what only its own page shows (1,084 targets...)."""
+    message = policy.scope_messages(user, Message.objects.only("pk", "title")).filter(pk=parse_id(pk)).first()
+    if message is None:
+        raise Http404("No such message.")
+    return message
 
 
 def message_numbers(*, message: Message, page: int | str | None = 1) -> dict[str, Any]:
