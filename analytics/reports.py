@@ -1,7 +1,8 @@
 """The weekly report: on Monday from 07:00 in each recipient's zone (a mission's officers:
 their mission's zone; the press office: headquarters'), an HTML e-mail (with a plain-text
 part) of the week's numbers: each of an officer's missions' audience and best messages,
-or the press office's comparison. Beat ticks hourly; a person gets one report a week."""
+or the press office's comparison, in the language the person reads the app in. Beat ticks
+hourly; a person gets one report a week."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from analytics.models import WeeklyReport
 from diplomacy_hub.mail import SUBJECT_PREFIX, absolute_url, one_line
 from embassies.models import Mission
 from embassies.roles import Role
+from security.selectors import mail_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +101,17 @@ def weekly_report_render(*, user, week: date) -> tuple[str, str, str]:
     )
 
 
+def _language_of(user) -> str:
+    """The language the person reads the app in (security.LanguagePreference), as the other
+    mails are written: the site's default for one who never said."""
+    recipient = mail_recipients([user])[0]
+    known = {code for code, _name in settings.LANGUAGES}
+    return recipient.language if recipient.language in known else settings.LANGUAGE_CODE
+
+
 def weekly_report_send(*, user, week: date) -> bool:
-    subject, text, html = weekly_report_render(user=user, week=week)
+    with translation.override(_language_of(user)):
+        subject, text, html = weekly_report_render(user=user, week=week)
     mail = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
     mail.attach_alternative(html, "text/html")
     try:

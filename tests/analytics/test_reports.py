@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from analytics.models import WeeklyReport
 from analytics.reports import weekly_reports_send
 from channels.models import Network
+from security.models import LanguagePreference
 from tests.analytics.conftest import sent
 from tests.posts.factories import account, officer, press_officer
 
@@ -52,3 +54,24 @@ def test_no_report_on_other_days(settings):
     officer("emb-eg-cairo", email="cairo@example.org")
     assert weekly_reports_send(now=datetime(2026, 12, 8, 9, tzinfo=UTC)) == 0
     assert not mail.outbox
+
+
+def test_each_report_is_written_in_its_recipients_language(settings):
+    settings.HEADQUARTERS_TIME_ZONE = "Europe/Paris"
+    french = officer("emb-eg-cairo", email="fr@example.org")
+    arabic = officer("emb-eg-cairo", email="ar@example.org")
+    LanguagePreference.objects.create(user=french, language="fr")
+    LanguagePreference.objects.create(user=arabic, language="ar")
+    sent(account("emb-eg-cairo", Network.TWITTER), title="Fête", likes=3)
+    weekly_reports_send(now=MONDAY.replace(hour=5, minute=30))
+    reports = {report.to[0]: report for report in mail.outbox}
+    with translation.override("fr"):
+        french_subject = translation.gettext("Your week in numbers")
+        french_audience = translation.gettext("Audience")
+    with translation.override("ar"):
+        arabic_subject = translation.gettext("Your week in numbers")
+    assert french_subject != "Your week in numbers" and arabic_subject != "Your week in numbers"
+    assert french_subject in reports["fr@example.org"].subject
+    assert french_audience in reports["fr@example.org"].body
+    assert arabic_subject in reports["ar@example.org"].subject
+    assert '<html lang="ar" dir="rtl">' in reports["ar@example.org"].alternatives[0][0]
