@@ -9,9 +9,7 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         # The message page shows its numbers through posts' panel hook: posts never
         # imports analytics (the layers run one way).
-        # start-up: models may be imported only once the app registry is ready.
-        from analytics.panels import message_numbers_panel
-        # start-up: the same, for posts' hook beside it.
-        from posts.panels import register_message_panel
+        from analytics.panels import message_numbers_panel  # start-up: models load once the registry is ready
+        from posts.panels import register_message_panel  # start-up: imported with the panel it registers
 
         register_message_panel(message_numbers_panel)

@@ -1,8 +1,8 @@
 """The weekly report: on Monday from 07:00 in each recipient's zone (a mission's officers:
 their mission's zone; the press office: headquarters'), an HTML e-mail (with a plain-text
-part) of the week's numbers: each of an officer's missions' audience and best messages,
-or the press office's comparison, in the language the person reads the app in. Beat ticks
-hourly; a person gets one report a week."""
+part, and the same as a PDF: analytics.pdf) of the week's numbers: each of an officer's
+missions' audience and best messages, or the press office's comparison, in the language
+the person reads the app in. Beat ticks hourly; a person gets one report a week."""
 
 from __future__ import annotations
 
@@ -77,8 +77,8 @@ def weekly_reports_send(*, now: datetime | None = None) -> int:
     return sent
 
 
-def weekly_report_render(*, user, week: date) -> tuple[str, str, str]:
-    """(subject, text, html) of one person's report."""
+def weekly_report_render(*, user, week: date) -> tuple[str, str, str, bytes]:
+    """(subject, text, html, pdf) of one person's report, in the language active now."""
     press = user.groups.filter(name=Role.PRESS_OFFICE).exists()
     context: dict = {"user": user, "week": week, "since": week - timedelta(days=7)}
     if press:
@@ -98,7 +98,16 @@ def weekly_report_render(*, user, week: date) -> tuple[str, str, str]:
         subject,
         render_to_string("emails/weekly_report.txt", context),
         render_to_string("emails/weekly_report.html", context),
+        _pdf(context),
     )
+
+
+def _pdf(context: dict) -> bytes:
+    # start-up: fpdf2 and fontTools load in the worker that writes reports, not in every
+    # web process that imports the tasks.
+    from analytics.pdf import weekly_report_pdf
+
+    return weekly_report_pdf(context)
 
 
 def _language_of(user) -> str:
@@ -111,9 +120,10 @@ def _language_of(user) -> str:
 
 def weekly_report_send(*, user, week: date) -> bool:
     with translation.override(_language_of(user)):
-        subject, text, html = weekly_report_render(user=user, week=week)
+        subject, text, html, pdf = weekly_report_render(user=user, week=week)
     mail = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
     mail.attach_alternative(html, "text/html")
+    mail.attach(f"week-{week.isoformat()}.pdf", pdf, "application/pdf")
     try:
         mail.send()
     except Exception:  # a mail server down: the next tick tries again

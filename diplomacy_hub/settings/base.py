@@ -488,6 +488,8 @@ ANALYTICS_DAILY_CALLS = {
     "youtube": env.int("ANALYTICS_DAILY_CALLS_YOUTUBE", default=3_000),
     "flickr": env.int("ANALYTICS_DAILY_CALLS_FLICKR", default=50_000),
 }
+# The weekly report's PDF font: Unicode, with Arabic (Debian's fonts-dejavu-core).
+ANALYTICS_PDF_FONT = env.str("ANALYTICS_PDF_FONT", default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 # A claimed account is taken again after this many seconds if its task never finished.
 ANALYTICS_CLAIM_SECONDS = env.int("ANALYTICS_CLAIM_SECONDS", default=900)
 
