@@ -7,7 +7,8 @@ queries each page makes at two sizes of the same data.
    with bench/data.py's 2,000 users and 1,084 accounts.
 2. bench/data.py's year of messages (100,000 messages, 400,000 deliveries; 10,000 with
    --quick), and on them a year of analytics: a row per account and day (1,084 x 365), and
-   the snapshots of every sent delivery at each age it has reached (1 h, 24 h, 7 d, 30 d).
+   the snapshots of every sent delivery at each age it has reached (1 h, 24 h, 7 d, 30 d);
+   then the pre-summed rows the pages read (analytics.rollups), as the rounds keep them.
 3. One message in 100 (and its numbers) is written first and every page's queries are
    counted; then the rest, and they are counted again: a page whose count grows with the
    data has a query in a loop.
