@@ -10,6 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Every runtime dependency ships as a wheel (psycopg2-binary, Pillow, cryptography): no compiler.
+# The weekly report's PDF font (ANALYTICS_PDF_FONT): DejaVu Sans, Latin and Arabic.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
 

@@ -13,3 +13,10 @@ class AnalyticsConfig(AppConfig):
         from globaltime.audience import read_engagement_with  # start-up: imported with the reader it registers
 
         read_engagement_with(engaged_hour)
+
+        # The message page shows its numbers through posts' panel hook: posts never
+        # imports analytics (the layers run one way).
+        from analytics.panels import message_numbers_panel  # start-up: models load once the registry is ready
+        from posts.panels import register_message_panel  # start-up: imported with the panel it registers
+
+        register_message_panel(message_numbers_panel)

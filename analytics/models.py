@@ -12,7 +12,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import SocialAccount
-from posts.models import Delivery
+from embassies.models import Mission
+from posts.models import Delivery, Message
 
 
 class Unknown(models.TextChoices):
@@ -116,3 +117,75 @@ class WeeklyReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.week}"
+
+
+# --- Pre-summed for the pages (analytics/rollups.py keeps them) ------------------------------------
+# The pages read only these: a year of snapshots (1.6 million rows) summed on each request took
+# seconds; a week of these is a few thousand narrow rows, grouped without a join.
+
+
+class MessageDay(models.Model):
+    """One message's 24-hour readings, summed per mission, network and UTC day of reading."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="+")
+    region = models.CharField(max_length=32)
+    network = models.CharField(max_length=16)
+    day = models.DateField()
+    rows = models.PositiveIntegerField(default=0)  # snapshots, read or unknown
+    read = models.PositiveIntegerField(default=0)  # of which not unknown
+    accounts = models.PositiveIntegerField(default=0)  # accounts read
+    views = models.PositiveBigIntegerField(null=True)
+    views_known = models.PositiveIntegerField(default=0)
+    likes = models.PositiveBigIntegerField(null=True)
+    comments = models.PositiveBigIntegerField(null=True)
+    shares = models.PositiveBigIntegerField(null=True)
+    engagement = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "mission", "network", "day"], name="analytics_messageday_one")
+        ]
+        indexes = [
+            models.Index(fields=["day", "mission"], name="analytics_msgday_day_idx"),
+            models.Index(fields=["mission", "day"], name="analytics_msgday_mission_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.mission_id} {self.network} {self.day}"
+
+
+class AudienceDay(models.Model):
+    """Followers summed per mission, network and day."""
+
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="+")
+    region = models.CharField(max_length=32)
+    network = models.CharField(max_length=16)
+    day = models.DateField()
+    accounts = models.PositiveIntegerField(default=0)
+    followers = models.PositiveBigIntegerField(null=True)
+    followers_known = models.PositiveIntegerField(default=0)
+    unknowns = models.PositiveIntegerField(default=0)  # accounts read as unknown
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["mission", "network", "day"], name="analytics_audienceday_one")]
+        indexes = [models.Index(fields=["day", "mission"], name="analytics_audienceday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.mission_id} {self.network} {self.day}: {self.followers}"
+
+
+class MessageRegion(models.Model):
+    """One message's reach per region, from each delivery's latest reading (any age)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    region = models.CharField(max_length=32)
+    read = models.PositiveIntegerField(default=0)
+    views = models.PositiveBigIntegerField(null=True)
+    engagement = models.PositiveBigIntegerField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "region"], name="analytics_messageregion_one")]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.region}"

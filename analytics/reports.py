@@ -1,7 +1,8 @@
 """The weekly report: on Monday from 07:00 in each recipient's zone (a mission's officers:
 their mission's zone; the press office: headquarters'), an HTML e-mail (with a plain-text
-part) of the week's numbers: each of an officer's missions' audience and best messages,
-or the press office's comparison. Beat ticks hourly; a person gets one report a week."""
+part, and the same as a PDF: analytics.pdf) of the week's numbers: each of an officer's
+missions' audience and best messages, or the press office's comparison, in the language
+the person reads the app in. Beat ticks hourly; a person gets one report a week."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from analytics.models import WeeklyReport
 from diplomacy_hub.mail import SUBJECT_PREFIX, absolute_url, one_line
 from embassies.models import Mission
 from embassies.roles import Role
+from security.selectors import mail_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +77,8 @@ def weekly_reports_send(*, now: datetime | None = None) -> int:
     return sent
 
 
-def weekly_report_render(*, user, week: date) -> tuple[str, str, str]:
-    """(subject, text, html) of one person's report."""
+def weekly_report_render(*, user, week: date) -> tuple[str, str, str, bytes]:
+    """(subject, text, html, pdf) of one person's report, in the language active now."""
     press = user.groups.filter(name=Role.PRESS_OFFICE).exists()
     context: dict = {"user": user, "week": week, "since": week - timedelta(days=7)}
     period = dialogue.period_of(7)
@@ -101,13 +103,32 @@ def weekly_report_render(*, user, week: date) -> tuple[str, str, str]:
         subject,
         render_to_string("emails/weekly_report.txt", context),
         render_to_string("emails/weekly_report.html", context),
+        _pdf(context),
     )
 
 
+def _pdf(context: dict) -> bytes:
+    # start-up: fpdf2 and fontTools load in the worker that writes reports, not in every
+    # web process that imports the tasks.
+    from analytics.pdf import weekly_report_pdf
+
+    return weekly_report_pdf(context)
+
+
+def _language_of(user) -> str:
+    """The language the person reads the app in (security.LanguagePreference), as the other
+    mails are written: the site's default for one who never said."""
+    recipient = mail_recipients([user])[0]
+    known = {code for code, _name in settings.LANGUAGES}
+    return recipient.language if recipient.language in known else settings.LANGUAGE_CODE
+
+
 def weekly_report_send(*, user, week: date) -> bool:
-    subject, text, html = weekly_report_render(user=user, week=week)
+    with translation.override(_language_of(user)):
+        subject, text, html, pdf = weekly_report_render(user=user, week=week)
     mail = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
     mail.attach_alternative(html, "text/html")
+    mail.attach(f"week-{week.isoformat()}.pdf", pdf, "application/pdf")
     try:
         mail.send()
     except Exception:  # a mail server down: the next tick tries again

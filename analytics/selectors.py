@@ -12,18 +12,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, ExtractHour
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analytics.models import AccountDaily, Age, DeliverySnapshot, Unknown
+from analytics.models import AccountDaily, Age, AudienceDay, DeliverySnapshot, MessageDay, MessageRegion, Unknown
 from channels.models import Network, SocialAccount
 from diplomacy_hub import policy
+from diplomacy_hub.ids import parse_id
 from embassies.models import Mission
 from globaltime.audience import EngagedHour, awake_at_hour
 from posts.models import Delivery, Message
@@ -31,6 +34,7 @@ from posts.models import Delivery, Message
 COMPARED_AT = Age.DAY
 AUDIENCE_DAYS = 30
 TOP = 10
+PER_PAGE = 50  # a message's accounts per page: a crisis alert goes to all 1,084
 
 
 @dataclass
@@ -42,26 +46,23 @@ class Table:
     links: list[str] = field(default_factory=list)  # one per row, or none
 
 
-def _engagement() -> Any:
-    return Coalesce(Sum("likes"), 0) + Coalesce(Sum("comments"), 0) + Coalesce(Sum("shares"), 0)
-
-
-def _known(total: Any, count: int) -> Any:
+def _known(total: Any, count: int | None) -> Any:
     """A sum over rows of which none had the number is unknown, not 0."""
     return total if count else None
 
 
-def latest_day(accounts: QuerySet[SocialAccount]) -> date | None:
-    return AccountDaily.objects.filter(account__in=accounts).aggregate(day=Max("day"))["day"]
-
-
-def _week(now: datetime | None = None) -> tuple[datetime, datetime]:
-    now = now or timezone.now()
-    return now - timedelta(days=7), now
-
-
 def _labels(choices: Sequence[tuple[str, Any]]) -> dict[str, str]:
     return {value: str(label) for value, label in choices}
+
+
+def _reach() -> dict[str, Any]:
+    return {
+        "messages": Count("message", distinct=True),
+        "total_views": Sum("views"),
+        "views_known": Sum("views_known"),
+        "engagement": Sum("engagement"),
+        "read_rows": Sum("read"),
+    }
 
 
 # --- The press office's comparison (and each officer's, over their own missions) ----------
@@ -69,37 +70,24 @@ def _labels(choices: Sequence[tuple[str, Any]]) -> dict[str, str]:
 
 def comparison(*, user, now: datetime | None = None) -> dict[str, Any]:
     """Regions, networks and missions compared: followers on the latest day read, and the
-    week's messages' reactions, replies and shares at 24 hours; the week's top messages."""
-    accounts = policy.scope(user, SocialAccount.objects.all(), mission_field="mission")
-    day = latest_day(accounts)
-    start, _end = _week(now)
-    snapshots = policy.scope(
-        user,
-        DeliverySnapshot.objects.filter(age_hours=COMPARED_AT, collected_at__gte=start),
-        mission_field="account__mission",
+    week's messages' reactions, replies and shares at 24 hours (the seven UTC days ending
+    today); the week's top messages. Read from the pre-summed rows (analytics.rollups)."""
+    today = (now or timezone.now()).astimezone(UTC).date()
+    audience = policy.scope(user, AudienceDay.objects.all(), mission_field="mission")
+    day = audience.aggregate(day=Max("day"))["day"]
+    reach = policy.scope(
+        user, MessageDay.objects.filter(day__gt=today - timedelta(days=7), day__lte=today), mission_field="mission"
     )
-    daily = AccountDaily.objects.filter(account__in=accounts, day=day)
-    regions = _labels(Mission.Region.choices)
-    networks = _labels(Network.choices)
+    daily = audience.filter(day=day)
 
     def grouped(key: str, labels: dict[str, str], table_key: str, caption: str, column: str) -> Table:
-        path = "account__mission__region" if key == "region" else "account__network"
         followers = {
             row["group"]: row
-            for row in daily.values(group=F(path)).annotate(
-                total=Sum("followers"), known=Count("followers"), unknowns=Count("pk", filter=~Q(unknown=""))
-            )
+            for row in daily.values(group=F(key))
+            .annotate(total=Sum("followers"), known=Sum("followers_known"), unknowns=Sum("unknowns"))
+            .order_by()
         }
-        reach = {
-            row["group"]: row
-            for row in snapshots.values(group=F(path)).annotate(
-                messages=Count("delivery__message", distinct=True),
-                total_views=Sum("views"),
-                views_known=Count("views"),
-                engagement=_engagement(),
-                read=Count("pk", filter=Q(unknown="")),
-            )
-        }
+        reached = {row["group"]: row for row in reach.values(group=F(key)).annotate(**_reach()).order_by()}
         table = Table(
             table_key,
             caption,
@@ -107,47 +95,37 @@ def comparison(*, user, now: datetime | None = None) -> dict[str, Any]:
         )
         for value, label in labels.items():
             f: dict[str, Any] = dict(followers.get(value) or {})
-            r: dict[str, Any] = dict(reach.get(value) or {})
+            r: dict[str, Any] = dict(reached.get(value) or {})
             table.rows.append(
                 [
                     label,
-                    _known(f.get("total"), f.get("known", 0)),
-                    f.get("unknowns", 0),
+                    _known(f.get("total"), f.get("known")),
+                    f.get("unknowns") or 0,
                     r.get("messages", 0),
-                    _known(r.get("total_views"), r.get("views_known", 0)),
-                    _known(r.get("engagement"), r.get("read", 0)),
+                    _known(r.get("total_views"), r.get("views_known")),
+                    _known(r.get("engagement"), r.get("read_rows")),
                 ]
             )
         return table
 
-    by_region = grouped("region", regions, "regions", _("By region"), _("Region"))
-    by_network = grouped("network", networks, "networks", _("By network"), _("Network"))
+    by_region = grouped("region", _labels(Mission.Region.choices), "regions", _("By region"), _("Region"))
+    by_network = grouped("network", _labels(Network.choices), "networks", _("By network"), _("Network"))
     missions = Table(
         "missions",
         _("Missions with the most reactions this week"),
         [_("Mission"), _("Messages"), _("Views"), _("Reactions, replies, shares")],
     )
     for row in (
-        snapshots.filter(unknown="")
-        .values("account__mission__code", "account__mission__name")
-        .annotate(
-            messages=Count("delivery__message", distinct=True),
-            total_views=Sum("views"),
-            views_known=Count("views"),
-            engagement=_engagement(),
-        )
-        .order_by("-engagement", "account__mission__code")[:TOP]
+        reach.filter(read__gt=0)
+        .values("mission__code", "mission__name")
+        .annotate(**_reach())
+        .order_by("-engagement", "mission__code")[:TOP]
     ):
         missions.rows.append(
-            [
-                row["account__mission__name"],
-                row["messages"],
-                _known(row["total_views"], row["views_known"]),
-                row["engagement"],
-            ]
+            [row["mission__name"], row["messages"], _known(row["total_views"], row["views_known"]), row["engagement"]]
         )
-        missions.links.append(row["account__mission__code"])
-    top = messages_ranked(snapshots=snapshots, key="top", caption=_("Top messages of the week"), descending=True)
+        missions.links.append(row["mission__code"])
+    top = messages_ranked(rows=reach, key="top", caption=_("Top messages of the week"), descending=True)
     return {
         "day": day,
         "regions": by_region,
@@ -167,21 +145,23 @@ def bar_chart(table: Table, *, value_column: int) -> dict[str, Any]:
     }
 
 
-def messages_ranked(*, snapshots: QuerySet[DeliverySnapshot], key: str, caption: str, descending: bool) -> Table:
-    rows = (
-        snapshots.filter(unknown="")
-        .values("delivery__message_id", "delivery__message__title")
+def messages_ranked(*, rows: QuerySet[MessageDay], key: str, caption: str, descending: bool) -> Table:
+    ranked = list(
+        rows.filter(read__gt=0)
+        .values("message_id")
         .annotate(
-            accounts=Count("delivery__account", distinct=True),
+            accounts=Sum("accounts"),
             total_views=Sum("views"),
-            views_known=Count("views"),
+            views_known=Sum("views_known"),
             total_likes=Sum("likes"),
             total_comments=Sum("comments"),
             total_shares=Sum("shares"),
-            engagement=_engagement(),
+            engagement=Sum("engagement"),
         )
-        .order_by("-engagement" if descending else "engagement", "delivery__message_id")[:TOP]
+        .order_by("-engagement" if descending else "engagement", "message_id")[:TOP]
     )
+    # The titles of the ten alone: joined before grouping, a week's rows each read a message.
+    titles = dict(Message.objects.filter(pk__in=[row["message_id"] for row in ranked]).values_list("pk", "title"))
     table = Table(
         key,
         caption,
@@ -195,10 +175,10 @@ def messages_ranked(*, snapshots: QuerySet[DeliverySnapshot], key: str, caption:
             _("Reactions, replies, shares"),
         ],
     )
-    for row in rows:
+    for row in ranked:
         table.rows.append(
             [
-                row["delivery__message__title"],
+                titles.get(row["message_id"], ""),
                 row["accounts"],
                 _known(row["total_views"], row["views_known"]),
                 row["total_likes"],
@@ -207,7 +187,7 @@ def messages_ranked(*, snapshots: QuerySet[DeliverySnapshot], key: str, caption:
                 row["engagement"],
             ]
         )
-        table.links.append(str(row["delivery__message_id"]))
+        table.links.append(str(row["message_id"]))
     return table
 
 
@@ -217,9 +197,10 @@ def messages_ranked(*, snapshots: QuerySet[DeliverySnapshot], key: str, caption:
 def mission_dashboard(*, mission: Mission, now: datetime | None = None) -> dict[str, Any]:
     """The mission's audience (followers per network per day, 30 days; each account's latest
     number and why it is unknown), and its best and worst messages of those 30 days."""
-    now = now or timezone.now()
-    first = now.date() - timedelta(days=AUDIENCE_DAYS - 1)
+    today = (now or timezone.now()).astimezone(UTC).date()
+    first = today - timedelta(days=AUDIENCE_DAYS - 1)
     accounts = list(SocialAccount.objects.filter(mission=mission).order_by("network", "pk"))
+    # The mission's own raw rows: a few accounts times 30 days, through (account, day).
     rows = list(
         AccountDaily.objects.filter(account__mission=mission, day__gte=first)
         .order_by("day")
@@ -262,29 +243,44 @@ def mission_dashboard(*, mission: Mission, now: datetime | None = None) -> dict[
     daily_table = Table("followers", _("Followers per day"), [_("Day"), *[d["label"] for d in series["datasets"]]])
     for index, day in enumerate(days):
         daily_table.rows.append([day, *[d["data"][index] for d in series["datasets"]]])
-    snapshots = DeliverySnapshot.objects.filter(
-        account__mission=mission, age_hours=COMPARED_AT, collected_at__gte=now - timedelta(days=AUDIENCE_DAYS)
-    )
-    best = messages_ranked(snapshots=snapshots, key="best", caption=_("Best messages (30 days)"), descending=True)
-    worst = messages_ranked(
-        snapshots=snapshots, key="worst", caption=_("Least read messages (30 days)"), descending=False
-    )
+    read = MessageDay.objects.filter(mission=mission, day__gte=first, day__lte=today)
+    best = messages_ranked(rows=read, key="best", caption=_("Best messages (30 days)"), descending=True)
+    worst = messages_ranked(rows=read, key="worst", caption=_("Least read messages (30 days)"), descending=False)
     return {"series": series, "audience": audience, "followers": daily_table, "best": best, "worst": worst}
 
 
 # --- One message: per account and language, and (a crisis alert) per region ----------------------
 
 
-def message_numbers(*, message: Message) -> dict[str, Any]:
-    deliveries = list(
+def message_visible(*, user, pk: int) -> Message:
+    """The message whose numbers are asked, or Http404: seen as posts lets this user see it
+    (policy.scope_messages), without what only its own page shows (1,084 targets...)."""
+    message = policy.scope_messages(user, Message.objects.only("pk", "title")).filter(pk=parse_id(pk)).first()
+    if message is None:
+        raise Http404("No such message.")
+    return message
+
+
+def message_numbers(*, message: Message, page: int | str | None = 1) -> dict[str, Any]:
+    """One message's numbers: per account and language (its latest reading; PER_PAGE rows a
+    page, every row when `page` is None, for the CSV), and its reach per region (accounts
+    and published counted live; views and reactions pre-summed, analytics.rollups)."""
+    deliveries = (
         Delivery.objects.filter(message=message)
         .exclude(state=Delivery.State.CANCELLED)
         .select_related("account__mission")
-        .order_by("account__mission__region", "account__mission__code", "account__network", "language")
+        .order_by("account__mission__region", "account__mission__code", "account__network", "language", "pk")
     )
-    snapshots: dict[int, dict[int, DeliverySnapshot]] = defaultdict(dict)
-    for snapshot in DeliverySnapshot.objects.filter(delivery__message=message):
-        snapshots[snapshot.delivery_id][snapshot.age_hours] = snapshot
+    shown = None
+    if page is None:
+        listed = list(deliveries)
+    else:
+        shown = Paginator(deliveries, PER_PAGE).get_page(page)
+        listed = list(shown.object_list)
+    latest: dict[int, DeliverySnapshot] = {}
+    snapshots = DeliverySnapshot.objects.filter(delivery_id__in=[delivery.pk for delivery in listed])
+    for snapshot in snapshots.order_by("delivery_id", "age_hours"):
+        latest[snapshot.delivery_id] = snapshot  # ordered by age: the last is the latest
     unknown = _labels(Unknown.choices)
     networks = _labels(Network.choices)
     per_account = Table(
@@ -302,21 +298,17 @@ def message_numbers(*, message: Message) -> dict[str, Any]:
             _("Unknown because"),
         ],
     )
-    regions: dict[str, dict[str, Any]] = {}
-    region_labels = _labels(Mission.Region.choices)
-    for delivery in deliveries:
-        taken = snapshots.get(delivery.pk, {})
-        last = taken[max(taken)] if taken else None
+    for delivery in listed:
+        last = latest.get(delivery.pk)
         age = str(Age(last.age_hours).label) if last else ""
         if last is None:
             reason = _("Not read yet") if delivery.state == Delivery.State.SENT else _("Not published")
         else:
             reason = unknown.get(last.unknown, "")
         numbers = [last.views, last.likes, last.comments, last.shares] if last else [None] * 4
-        mission = delivery.account.mission
         per_account.rows.append(
             [
-                mission.display_name,
+                delivery.account.mission.display_name,
                 networks.get(delivery.account.network, ""),
                 delivery.language.upper(),
                 age,
@@ -324,30 +316,36 @@ def message_numbers(*, message: Message) -> dict[str, Any]:
                 reason,
             ]
         )
-        region = regions.setdefault(mission.region, {"accounts": 0, "reached": 0, "views": None, "engagement": None})
-        region["accounts"] += 1
-        if delivery.state == Delivery.State.SENT:
-            region["reached"] += 1
-        if last is not None and not last.unknown:
-            if last.views is not None:
-                region["views"] = (region["views"] or 0) + last.views
-            region["engagement"] = (region["engagement"] or 0) + sum(
-                v or 0 for v in (last.likes, last.comments, last.shares)
-            )
+    counted = (
+        Delivery.objects.filter(message=message)
+        .exclude(state=Delivery.State.CANCELLED)
+        .values(region=F("account__mission__region"))
+        .annotate(accounts=Count("pk"), reached=Count("pk", filter=Q(state=Delivery.State.SENT)))
+        .order_by("region")
+    )
+    reach = {summed.region: summed for summed in MessageRegion.objects.filter(message=message)}
     per_region = Table(
         "regions",
         _("Reach per region"),
         [_("Region"), _("Accounts"), _("Published"), _("Views"), _("Reactions, replies, shares")],
     )
-    for value, row in regions.items():
+    region_labels = _labels(Mission.Region.choices)
+    for row in counted:
+        summed = reach.get(row["region"])
         per_region.rows.append(
-            [region_labels.get(value, value), row["accounts"], row["reached"], row["views"], row["engagement"]]
+            [
+                region_labels.get(row["region"], row["region"]),
+                row["accounts"],
+                row["reached"],
+                summed.views if summed else None,
+                summed.engagement if summed else None,
+            ]
         )
     chart = {
         "labels": [row[0] for row in per_region.rows],
         "datasets": [{"label": str(gettext_lazy("Views")), "data": [row[3] for row in per_region.rows]}],
     }
-    return {"accounts": per_account, "regions": per_region, "chart": chart}
+    return {"accounts": per_account, "regions": per_region, "chart": chart, "page": shown}
 
 
 # --- When a mission's audience engaged most (issue 18 §5) ----------------------------------------
@@ -359,6 +357,10 @@ ENGAGED_WEEKS = 8
 # suggestion falls back to the audience's awake hours.
 ENGAGED_MIN_MESSAGES = 10
 ENGAGED_MIN_IN_HOUR = 3
+
+
+def _engagement() -> Any:
+    return Coalesce(Sum("likes"), 0) + Coalesce(Sum("comments"), 0) + Coalesce(Sum("shares"), 0)
 
 
 def engaged_hour(mission: Mission, now: datetime) -> EngagedHour | None:

@@ -16,7 +16,6 @@ from analytics import selectors
 from analytics.selectors import Table
 from diplomacy_hub import policy
 from embassies.selectors import mission_get
-from posts.selectors.messages import message_get
 
 
 def _csv_or_page(request: HttpRequest, template: str, context: dict, *, name: str) -> HttpResponse:
@@ -59,8 +58,10 @@ def mission_dashboard(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 def message_numbers(request: HttpRequest, message_id: int) -> HttpResponse:
-    message = message_get(user=request.user, pk=message_id)
-    context = {"message": message, **selectors.message_numbers(message=message)}
+    message = selectors.message_visible(user=request.user, pk=message_id)
+    # The CSV has every account; the page, PER_PAGE of them (a crisis alert: 1,084).
+    page = None if "csv" in request.GET else request.GET.get("page", 1)
+    context = {"message": message, **selectors.message_numbers(message=message, page=page)}
     return _csv_or_page(request, "analytics/message.html", context, name=f"message-{message.pk}")
 
 

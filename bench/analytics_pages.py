@@ -7,7 +7,8 @@ queries each page makes at two sizes of the same data.
    with bench/data.py's 2,000 users and 1,084 accounts.
 2. bench/data.py's year of messages (100,000 messages, 400,000 deliveries; 10,000 with
    --quick), and on them a year of analytics: a row per account and day (1,084 x 365), and
-   the snapshots of every sent delivery at each age it has reached (1 h, 24 h, 7 d, 30 d).
+   the snapshots of every sent delivery at each age it has reached (1 h, 24 h, 7 d, 30 d);
+   then the pre-summed rows the pages read (analytics.rollups), as the rounds keep them.
 3. One message in 100 (and its numbers) is written first and every page's queries are
    counted; then the rest, and they are counted again: a page whose count grows with the
    data has a query in a loop.
@@ -22,7 +23,7 @@ import json
 import os
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import django
@@ -121,6 +122,17 @@ def snapshot_rows(*, now: datetime, skip: set[int]) -> int:
     return writer.count
 
 
+def summed(now: datetime) -> None:
+    """The pre-summed rows the collection rounds would have kept over the year."""
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
+    from analytics.rollups import rollups_refresh
+
+    started = time.monotonic()
+    today = now.astimezone(UTC).date()
+    messages = rollups_refresh(days=[today - timedelta(days=n) for n in range(DAYS + 31)])
+    print(f"  summed {messages:,} messages' numbers in {time.monotonic() - started:.1f} s", flush=True)
+
+
 def pages(*, mission_code: str, message_id: int) -> dict[str, tuple[str, str]]:
     # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from django.urls import reverse
@@ -163,6 +175,7 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
         "daily": daily_rows(now=now, days=DAYS, part="sample"),
         "snapshots": snapshot_rows(now=now, skip=set()),
     }
+    summed(now)
     officer = people["role_users"]["officer"][0]
     mission_code = StaffMembership.objects.filter(user_id=officer).values_list("mission__code", flat=True).first()
     paths = pages(mission_code=mission_code, message_id=1)  # index 0: yesterday's crisis alert
@@ -172,6 +185,7 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
     done = set(DeliverySnapshot.objects.values_list("delivery_id", flat=True).distinct())
     data.generate(total=total, indices=[i for i in range(total) if i not in sample], now=now, people=people)
     large = {"daily": daily_rows(now=now, days=DAYS, part="rest"), "snapshots": snapshot_rows(now=now, skip=done)}
+    summed(now)
     generate_seconds = time.monotonic() - grown_at
     if connection.vendor == "postgresql":
         with connection.cursor() as db:

@@ -496,6 +496,8 @@ ANALYTICS_DAILY_CALLS = {
     "youtube": env.int("ANALYTICS_DAILY_CALLS_YOUTUBE", default=3_000),
     "flickr": env.int("ANALYTICS_DAILY_CALLS_FLICKR", default=50_000),
 }
+# The weekly report's PDF font: Unicode, with Arabic (Debian's fonts-dejavu-core).
+ANALYTICS_PDF_FONT = env.str("ANALYTICS_PDF_FONT", default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 # A claimed account is taken again after this many seconds if its task never finished.
 ANALYTICS_CLAIM_SECONDS = env.int("ANALYTICS_CLAIM_SECONDS", default=900)
 
@@ -562,6 +564,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "analytics.collect_due",
         "schedule": ANALYTICS_TICK,
         "options": {"queue": "analytics", "expires": ANALYTICS_TICK * 2},
+    },
+    # The pages' pre-summed rows of the last 31 days, again (each round does yesterday and
+    # today): a reading retried days later moves to the day it was read.
+    "analytics-refresh-rollups": {
+        "task": "analytics.refresh_rollups",
+        "schedule": 86400.0,
+        "options": {"queue": "analytics", "expires": 3600.0},
     },
     # The weekly reports: hourly, each sent on Monday from 07:00 in its recipient's zone.
     "analytics-weekly-reports": {

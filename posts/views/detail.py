@@ -25,6 +25,7 @@ from posts.draft import draft_of
 from posts.forms import ApproveForm, CommentForm, DecisionForm
 from posts.lifecycle import MESSAGE_WITH_AUTHOR, event_label
 from posts.models import Delivery, Event, InvalidTransition, Message, Review
+from posts.panels import message_panels
 from posts.problems import word
 from posts.selectors import messages as selectors
 from posts.selectors.desks import open_assignment
@@ -167,6 +168,7 @@ def _detail_page(
             (label, tally[value], value) for value, label in Delivery.State.choices if tally.get(value)
         ],
         "delivery_total": sum(tally.values()),
+        "panels": message_panels(user=user, message=message),
         "can_edit": (
             policy.can(user, "message.edit", message)
             and message.state in Message.EDITABLE_STATES

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from analytics.models import DeliverySnapshot
+from analytics.rollups import rollups_refresh
 from channels.adapters.base import Content
 from channels.models import Network
 from channels.services import adapter_for
@@ -72,4 +73,5 @@ def sent(target, *, title: str, likes: int | None, views: int | None = 100, unkn
         unknown=unknown,
         collected_at=timezone.now(),
     )
+    rollups_refresh(days=[timezone.now().date()])  # as the next collection round does
     return message

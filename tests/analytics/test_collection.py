@@ -134,5 +134,10 @@ def test_the_beat_task_sends_one_task_per_account_on_its_queue(on_sandbox, memor
     cairo = sandbox_account("emb-eg-cairo")
     tasks.collect_due()
     sent = memory_broker()
-    assert [(m["name"], m["args"][0]) for m in sent] == [("analytics.collect_account", cairo.pk)]
-    assert sent[0]["queue"] == "analytics"
+    today = timezone.now().date()
+    yesterday = today - timedelta(days=1)
+    assert [(m["name"], m["args"][0]) for m in sent] == [
+        ("analytics.refresh_rollups", [yesterday.isoformat(), today.isoformat()]),
+        ("analytics.collect_account", cairo.pk),
+    ]
+    assert {m["queue"] for m in sent} == {"analytics"}

@@ -4,14 +4,18 @@ a title written by a stranger arrives escaped in the HTML."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from analytics.models import WeeklyReport
 from analytics.reports import weekly_reports_send
 from channels.models import Network
+from security.models import LanguagePreference
 from tests.analytics.conftest import sent
 from tests.posts.factories import account, officer, press_officer
 
@@ -52,3 +56,52 @@ def test_no_report_on_other_days(settings):
     officer("emb-eg-cairo", email="cairo@example.org")
     assert weekly_reports_send(now=datetime(2026, 12, 8, 9, tzinfo=UTC)) == 0
     assert not mail.outbox
+
+
+def test_each_report_is_written_in_its_recipients_language(settings):
+    settings.HEADQUARTERS_TIME_ZONE = "Europe/Paris"
+    french = officer("emb-eg-cairo", email="fr@example.org")
+    arabic = officer("emb-eg-cairo", email="ar@example.org")
+    LanguagePreference.objects.create(user=french, language="fr")
+    LanguagePreference.objects.create(user=arabic, language="ar")
+    sent(account("emb-eg-cairo", Network.TWITTER), title="Fête", likes=3)
+    weekly_reports_send(now=MONDAY.replace(hour=5, minute=30))
+    reports = {report.to[0]: report for report in mail.outbox}
+    with translation.override("fr"):
+        french_subject = translation.gettext("Your week in numbers")
+        french_audience = translation.gettext("Audience")
+    with translation.override("ar"):
+        arabic_subject = translation.gettext("Your week in numbers")
+    assert french_subject != "Your week in numbers"
+    assert arabic_subject != "Your week in numbers"
+    assert french_subject in reports["fr@example.org"].subject
+    assert french_audience in reports["fr@example.org"].body
+    assert arabic_subject in reports["ar@example.org"].subject
+    assert '<html lang="ar" dir="rtl">' in reports["ar@example.org"].alternatives[0][0]
+
+
+def test_the_report_comes_with_a_pdf_in_the_readers_language(settings, tmp_path):
+    settings.HEADQUARTERS_TIME_ZONE = "Europe/Paris"
+    for address, language in (("fr@example.org", "fr"), ("ar@example.org", "ar")):
+        reader = officer("emb-eg-cairo", email=address)
+        LanguagePreference.objects.create(user=reader, language=language)
+    press_officer(email="press@example.org")
+    sent(account("emb-eg-cairo", Network.TWITTER), title="Fête nationale", likes=12)
+    weekly_reports_send(now=MONDAY.replace(hour=8))
+    readers = {"fr@example.org", "ar@example.org", "press@example.org"}
+    assert readers <= {report.to[0] for report in mail.outbox}
+    for report in mail.outbox:
+        [(name, pdf, kind)] = report.attachments
+        assert (name, kind) == ("week-2026-12-07.pdf", "application/pdf")
+        assert pdf.startswith(b"%PDF-")
+        assert pdf.rstrip().endswith(b"%%EOF")
+        assert b"DejaVuSans" in pdf  # the Unicode font, embedded: Arabic and accents drawn
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext:  # the words themselves, where poppler is installed
+        french = next(report for report in mail.outbox if report.to == ["fr@example.org"])
+        path = tmp_path / "fr.pdf"
+        path.write_bytes(french.attachments[0][1])
+        text = subprocess.run([pdftotext, str(path), "-"], capture_output=True, text=True, check=True).stdout  # noqa: S603
+        assert "Fête nationale" in text
+        with translation.override("fr"):
+            assert translation.gettext("Your week in numbers") in text

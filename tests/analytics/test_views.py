@@ -16,9 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.models import AccountDaily, Unknown
+from analytics.rollups import rollups_refresh
 from channels.models import Network
 from tests.analytics.conftest import sent
-from tests.posts.factories import account, officer, press_officer
+from tests.posts.factories import account, draft_message, officer, press_officer
 from tests.security.otp import force_verified_login
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +37,7 @@ def cairo():
     AccountDaily.objects.create(
         account=cairo_fb, day=today, followers=None, unknown=Unknown.PERMISSION, collected_at=timezone.now()
     )
+    rollups_refresh(days=[today - timedelta(days=n) for n in range(3)])
     return cairo_x, cairo_fb
 
 
@@ -129,3 +131,26 @@ def test_the_pages_read_with_a_constant_number_of_queries(client, cairo):
         sent(cairo_x if n % 2 else cairo_fb, title=f"More {n}", likes=n)
         account("emb-jp-tokyo", Network.YOUTUBE)
     assert [count(url) for url in urls] == before
+
+
+def test_the_message_page_itself_shows_its_numbers_per_account_and_language(client, cairo):
+    cairo_x, _fb = cairo
+    message = sent(cairo_x, title="Alerte", likes=7, views=4321)
+    force_verified_login(client, press_officer())
+    page = client.get(reverse("posts:message_detail", args=[message.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "4,321" in html  # the account's views, on the message's own page
+    assert "Per account and language (latest reading)" in html
+    panel = page.context["panels"][0].context
+    assert panel["accounts"].rows[0][2] == "FR"
+    csv_link = reverse("analytics:message", args=[message.pk]) + "?csv=accounts"
+    assert csv_link in html
+
+
+def test_a_draft_has_no_numbers_panel(client):
+    message = draft_message(author=officer("emb-eg-cairo"))
+    force_verified_login(client, officer("emb-eg-cairo"))
+    page = client.get(reverse("posts:message_detail", args=[message.pk]))
+    assert page.status_code == 200
+    assert page.context["panels"] == []

@@ -46,7 +46,7 @@ def test_the_dashboards_draw_their_charts(live_server, login):
     AccountDaily.objects.create(
         account=cairo_fb, day=today, followers=None, unknown=Unknown.PERMISSION, collected_at=timezone.now()
     )
-    sent(cairo_x, title="Fête nationale", likes=120, views=9_000)
+    national_day = sent(cairo_x, title="Fête nationale", likes=120, views=9_000)
     sent(cairo_x, title="Horaires du consulat", likes=4, views=800)
 
     violations: list[str] = []
@@ -70,4 +70,11 @@ def test_the_dashboards_draw_their_charts(live_server, login):
     _drawn(press, "chart-regions")
     expect(press.get_by_role("table", name="Top messages of the week")).to_contain_text("Fête nationale")
     shot(press, "analytics-overview")
+
+    # The message's own page: its numbers per account and language, drawn by analytics' panel.
+    press.goto(reverse("posts:message_detail", args=[national_day.pk]))
+    numbers = press.get_by_role("table", name="Per account and language (latest reading)")
+    expect(numbers).to_contain_text("9,000")
+    expect(numbers).to_contain_text("FR")
+    shot(press, "analytics-message-page")
     assert not violations, violations
