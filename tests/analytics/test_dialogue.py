@@ -350,7 +350,7 @@ def test_the_dashboard_shows_the_weeks_dialogue_in_the_users_scope(client, seede
 
 def test_the_weekly_report_has_a_dialogue_section_per_mission(seeded):
     cairo_officer = officer("emb-eg-cairo", "emb-jp-tokyo", email="cairo@example.org")
-    _subject, text, html = weekly_report_render(user=cairo_officer, week=NOW.date())
+    _subject, text, html, _pdf = weekly_report_render(user=cairo_officer, week=NOW.date())
     assert html.count("The dialogue with the public") == 2  # Cairo's and Tokyo's
     cairo_part = text.split(seeded["cairo"].display_name, 1)[1].split(seeded["tokyo"].display_name)[0]
     assert "- Answered within the service time (%) · 33.3" in cairo_part
@@ -358,7 +358,7 @@ def test_the_weekly_report_has_a_dialogue_section_per_mission(seeded):
     assert "- Conversations still to do · 1" in cairo_part
     assert "/analytics/dialogue/" in text
     press = press_officer(email="press@example.org")
-    _subject, text, html = weekly_report_render(user=press, week=NOW.date())
+    _subject, text, html, _pdf = weekly_report_render(user=press, week=NOW.date())
     assert "Dialogue ratio by region" in html
     assert "- Conversations started · 5" in text
 
