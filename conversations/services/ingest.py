@@ -4,6 +4,13 @@ An upsert on (network, external id): the raw event is kept (once per content rec
 the item created or brought up to date, and threaded into its conversation. Replays,
 duplicates and events out of order change nothing: deletion is sticky, and content moves
 only forward in time (ties broken by the text itself, so any order ends the same).
+
+A poll's page or a webhook delivery's part for one account is one batch: one transaction
+and a constant number of statements whatever its size (issue 14's burst: 10,000 items in
+30 s cannot be met at one transaction and 17 statements an item). Each table is written
+with one `INSERT … ON CONFLICT DO NOTHING` keyed on its unique key (the raw event's
+deduplication key, the conversation's thread, the item's network id), so replays and
+overlaps stay exactly-once, and what the statement did not insert was there before.
 """
 
 from __future__ import annotations
@@ -11,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import DatabaseError, DataError, IntegrityError, connection, models, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from channels.adapters.listening import HeardItem, ItemKind
@@ -31,6 +39,10 @@ from posts.lifecycle import DELIVERY_REACHED_NETWORK
 from posts.models import Delivery, Priority
 
 logger = logging.getLogger(__name__)
+
+# A batch that met another process creating one of its items in a way the locks did not
+# order (two threads claiming one item) is read again from the start, at most this often.
+ATTEMPTS = 3
 
 
 @dataclass
@@ -60,15 +72,21 @@ def dedup_key(item: HeardItem) -> str:
 
 
 def record_event(*, verb: str, conversation: Conversation, item: Item | None = None, actor=None, **fields: Any) -> None:
+    ConversationEvent.objects.create(
+        **_event_fields(verb=verb, conversation=conversation, item=item, actor=actor, **fields)
+    )
+
+
+def _event_fields(*, verb: str, conversation: Conversation, item: Item | None, actor=None, **fields: Any) -> dict:
     if verb not in EVENTS:
         raise ValueError(f"The event {verb!r} is not registered in conversations.lifecycle.")
-    ConversationEvent.objects.create(
-        verb=verb,
-        conversation=conversation,
-        item=item,
-        actor=actor if getattr(actor, "pk", None) is not None else None,
+    return {
+        "verb": verb,
+        "conversation": conversation,
+        "item": item,
+        "actor": actor if getattr(actor, "pk", None) is not None else None,
         **fields,
-    )
+    }
 
 
 def _problem(account: SocialAccount, item: HeardItem) -> str:
@@ -87,13 +105,17 @@ def _problem(account: SocialAccount, item: HeardItem) -> str:
 
 
 def items_ingest(*, account: SocialAccount, items: Sequence[HeardItem], source: str) -> IngestResult:
-    """Store what the network said to `account`, each item in a transaction of its own and
-    committed when this returns (outside a caller's transaction): one bad item never loses
-    the others, and two ingests of one thread at once never deadlock (each holds the locks
-    of one item and its conversation only). Each item is triaged in its own transaction,
-    by the rules read once for the batch."""
+    """Store what the network said to `account` in one transaction, committed when this
+    returns (outside a caller's transaction), triaged by the rules read once for the batch.
+
+    An item we cannot store is left out and the rest kept: a malformed one before the
+    transaction; one the database refuses (a batch fails with a DataError or
+    IntegrityError) by storing the others again one by one. Locks are taken in one order
+    (raw events by key, conversations by id, items by id), so two batches of one thread at
+    once wait for each other and never deadlock."""
     result = IngestResult()
     rules = triage.rules()
+    accepted: list[HeardItem] = []
     for item in items:
         if account.network_account_id and item.author_id == account.network_account_id:
             result.ours += 1
@@ -103,35 +125,244 @@ def items_ingest(*, account: SocialAccount, items: Sequence[HeardItem], source: 
             logger.warning("Item %s:%s not stored: %s.", item.network, item.external_id[:100], problem)
             result.rejected += 1
             continue
-        with transaction.atomic():
-            outcome = _ingest_one(account=account, item=item, source=source, rules=rules)
-        setattr(result, outcome, getattr(result, outcome) + 1)
+        accepted.append(item)
+    if not accepted:
+        return result
+    try:
+        result.add(_batch_with_retries(account=account, items=accepted, source=source, rules=rules))
+    except (DataError, IntegrityError):
+        if len(accepted) == 1:
+            logger.exception("Item %s:%s refused by the database.", accepted[0].network, accepted[0].external_id)
+            result.rejected += 1
+            return result
+        for item in accepted:
+            result.add(items_ingest(account=account, items=[item], source=source))
     return result
 
 
-def _ingest_one(*, account: SocialAccount, item: HeardItem, source: str, rules: triage.RuleSet) -> str:
-    try:
-        with transaction.atomic():
-            raw = RawEvent.objects.create(
+class _Raced(Exception):
+    """Another process created one of the batch's items after the batch looked."""
+
+
+def _batch_with_retries(*, account: SocialAccount, items: list[HeardItem], source: str, rules: triage.RuleSet):
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return _ingest_batch(account=account, items=items, source=source, rules=rules)
+        except _Raced:
+            if attempt == ATTEMPTS:
+                raise DatabaseError("Items of this batch kept being created by another process.") from None
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class _Batch:
+    """What one batch has decided, written at its end in one statement per table."""
+
+    account: SocialAccount
+    rules: triage.RuleSet
+    now: datetime
+    events: list[ConversationEvent] = field(default_factory=list)
+    conversations: dict[int, Conversation] = field(default_factory=dict)  # locked, by pk
+    grown: dict[int, Conversation] = field(default_factory=dict)  # with a new item
+    escalated: dict[int, Conversation] = field(default_factory=dict)
+    deliveries: dict[str, Delivery] = field(default_factory=dict)  # ours, by post id
+    new_items: list[Item] = field(default_factory=list)
+    changed_items: dict[int, Item] = field(default_factory=dict)
+
+    def event(self, verb: str, conversation: Conversation, item: Item | None = None, **fields: Any) -> None:
+        fields.setdefault("created_at", self.now)
+        self.events.append(
+            ConversationEvent(**_event_fields(verb=verb, conversation=conversation, item=item, **fields))
+        )
+
+
+def _ingest_batch(*, account: SocialAccount, items: list[HeardItem], source: str, rules: triage.RuleSet):
+    result = IngestResult()
+    batch = _Batch(account=account, rules=rules, now=timezone.now())
+
+    # The raw events: what the INSERT skips was received before, and applied then.
+    keys = [dedup_key(item) for item in items]
+    firsts: dict[str, HeardItem] = {}
+    for item, key in zip(items, keys, strict=True):
+        firsts.setdefault(key, item)
+    raw_ids = _insert_new(
+        RawEvent,
+        [
+            RawEvent(
                 network=item.network,
                 source=source,
                 account=account,
                 external_id=item.external_id,
-                dedup_key=dedup_key(item),
+                dedup_key=key,
                 payload=_jsonable(item.raw),
+                received_at=batch.now,
             )
-    except IntegrityError:
-        # Received before, and applied in the same transaction then: nothing new.
-        return "unchanged"
-    existing = Item.objects.select_for_update().filter(network=item.network, external_id=item.external_id).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                return _create(account=account, item=item, raw=raw, rules=rules)
-        except IntegrityError:
-            # Another process inserted it meanwhile (webhook and poll at once): update it.
-            existing = Item.objects.select_for_update().get(network=item.network, external_id=item.external_id)
-    return _update(existing, item=item, raw=raw)
+            for key, item in sorted(firsts.items())
+        ],
+        key="dedup_key",
+    )
+    versions: dict[str, list[tuple[HeardItem, int]]] = {}  # by external id, in the order heard
+    for item, key in zip(items, keys, strict=True):
+        raw_id = raw_ids.pop(key, None)
+        if raw_id is None:
+            result.unchanged += 1
+        else:
+            versions.setdefault(item.external_id, []).append((item, raw_id))
+    if not versions:
+        return result
+
+    network = account.network
+    known = dict(
+        Item.objects.filter(network=network, external_id__in=versions).values_list("external_id", "conversation_id")
+    )
+    firsts_new = {external_id: heard[0][0] for external_id, heard in versions.items() if external_id not in known}
+    by_thread = _conversations_locked(batch, conversation_ids=set(known.values()), new=firsts_new.values())
+    batch.deliveries = _our_deliveries(account, {item.answers_post_id for item in firsts_new.values()})
+    rows = {
+        row.external_id: row
+        for row in Item.objects.select_for_update().filter(network=network, external_id__in=versions).order_by("pk")
+    }
+
+    for external_id, heard in versions.items():
+        row = rows.get(external_id)
+        rest = heard
+        if row is None:
+            (item, raw_id), rest = heard[0], heard[1:]
+            row = _create(batch, item=item, raw_id=raw_id, conversation=by_thread[item.thread_id])
+            result.created += 1
+        for item, raw_id in rest:
+            outcome = _update(batch, row, item=item, raw_id=raw_id)
+            setattr(result, outcome, getattr(result, outcome) + 1)
+
+    _write(batch)
+    return result
+
+
+def _insert_new(model: type[models.Model], objs: list, *, key: str) -> dict[Any, int]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING (PostgreSQL, SQLite ≥ 3.35): the pk of each
+    row this statement inserted, by `key`; a row already there (or being inserted by a
+    transaction that commits first) is skipped."""
+    if not objs:
+        return {}
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    size = max(1, (connection.features.max_query_params or 65_000) // len(fields))
+    inserted: dict[Any, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), size):
+            query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
+            query.insert_values(fields, objs[start : start + size])
+            compiler = query.get_compiler(connection=connection)
+            compiler.returning_fields = [meta.pk, meta.get_field(key)]
+            for sql, params in compiler.as_sql():
+                cursor.execute(sql, params)
+                inserted.update((value, pk) for pk, value in cursor.fetchall())
+    return inserted
+
+
+def _conversations_locked(
+    batch: _Batch, *, conversation_ids: set[int], new: Iterable[HeardItem]
+) -> dict[str, Conversation]:
+    """Lock the conversations of the batch's items, those of its new threads created first
+    (and "started"); returns the new items' conversations by thread."""
+    account = batch.account
+    threads: dict[str, HeardItem] = {}
+    for item in new:
+        threads.setdefault(item.thread_id, item)
+    started = _insert_new(
+        Conversation,
+        [
+            Conversation(
+                mission_id=account.mission_id,
+                account=account,
+                network=account.network,
+                thread_id=thread_id,
+                last_item_at=item.created_at,
+                created_at=batch.now,
+            )
+            for thread_id, item in sorted(threads.items())
+        ],
+        key="thread_id",
+    )
+    if not conversation_ids and not threads:
+        return {}
+    locked = (
+        Conversation.objects.select_for_update()
+        .filter(models.Q(pk__in=conversation_ids) | models.Q(account=account, thread_id__in=threads))
+        .order_by("pk")
+    )
+    batch.conversations = {conversation.pk: conversation for conversation in locked}
+    by_thread = {
+        conversation.thread_id: conversation
+        for conversation in batch.conversations.values()
+        if conversation.account_id == account.pk and conversation.thread_id in threads
+    }
+    for thread_id in sorted(started, key=started.__getitem__):
+        batch.event("conversation.started", by_thread[thread_id], to_status=by_thread[thread_id].status)
+    return by_thread
+
+
+def _our_deliveries(account: SocialAccount, post_ids: set[str]) -> dict[str, Delivery]:
+    post_ids.discard("")
+    if not post_ids:
+        return {}
+    found: dict[str, Delivery] = {}
+    for delivery in (
+        Delivery.objects.filter(account=account, external_id__in=post_ids, state__in=DELIVERY_REACHED_NETWORK)
+        .select_related("message")
+        .order_by("pk")
+    ):
+        found.setdefault(delivery.external_id, delivery)
+    return found
+
+
+def _write(batch: _Batch) -> None:
+    """The batch's decisions, one statement per table."""
+    inserted = _insert_new(Item, batch.new_items, key="external_id")
+    if len(inserted) != len(batch.new_items):
+        raise _Raced
+    for row in batch.new_items:
+        row.pk = inserted[row.external_id]
+    if batch.changed_items:
+        for row in batch.changed_items.values():
+            row.updated_at = batch.now
+        Item.objects.bulk_update(list(batch.changed_items.values()), fields=ITEM_CHANGES)
+    if batch.grown:
+        for conversation in batch.grown.values():
+            conversation.updated_at = batch.now
+        Conversation.objects.bulk_update(list(batch.grown.values()), fields=CONVERSATION_CHANGES)
+    ConversationEvent.objects.bulk_create(batch.events)
+    for conversation in batch.escalated.values():
+        # Rare (global time): the email tells what the conversation has just become.
+        tell_headquarters(conversation)
+
+
+ITEM_CHANGES = [
+    "created_at_network",
+    "deleted_at",
+    "text",
+    "language",
+    "edited_at",
+    "version_at",
+    "raw_event",
+    "updated_at",
+]
+CONVERSATION_CHANGES = [
+    "item_count",
+    "last_item_at",
+    "delivery",
+    "status",
+    "category",
+    "priority",
+    "language",
+    "tags",
+    "due_at",
+    "warn_at",
+    "warned_at",
+    "escalated_at",
+    "updated_at",
+]
 
 
 def _jsonable(raw: Any) -> Any:
@@ -153,12 +384,10 @@ def _newer(item: HeardItem, stored: Item) -> bool:
     return (version, item.text) > (stored.version_at, stored.text)
 
 
-def _create(*, account: SocialAccount, item: HeardItem, raw: RawEvent, rules: triage.RuleSet) -> str:
-    conversation = _conversation_for(account=account, item=item)
-    now = timezone.now()
-    delivery = None if conversation.delivery_id else _our_delivery(account, item.answers_post_id)
+def _create(batch: _Batch, *, item: HeardItem, raw_id: int, conversation: Conversation) -> Item:
+    delivery = None if conversation.delivery_id else batch.deliveries.get(item.answers_post_id)
     verdict = triage.triage_text(
-        rules,
+        batch.rules,
         mission_id=conversation.mission_id,
         network=item.network,
         text=item.text,
@@ -167,10 +396,10 @@ def _create(*, account: SocialAccount, item: HeardItem, raw: RawEvent, rules: tr
         hint=item.language,
         answers_crisis_alert=delivery is not None and delivery.message.priority == Priority.CRISIS,
     )
-    row = Item.objects.create(
+    row = Item(
         network=item.network,
         external_id=item.external_id,
-        account=account,
+        account=batch.account,
         conversation=conversation,
         kind=item.kind,
         parent_id=item.parent_id[:100],
@@ -184,97 +413,56 @@ def _create(*, account: SocialAccount, item: HeardItem, raw: RawEvent, rules: tr
         created_at_network=item.created_at,
         edited_at=item.edited_at,
         version_at=_version(item),
-        deleted_at=now if item.deleted else None,
-        raw_event=raw,
+        deleted_at=batch.now if item.deleted else None,
+        first_seen_at=batch.now,
+        raw_event_id=raw_id,
     )
-    _thread(conversation, row, delivery=delivery, verdict=verdict, rules=rules, now=now)
-    return "created"
-
-
-def _conversation_for(*, account: SocialAccount, item: HeardItem) -> Conversation:
-    conversation, created = Conversation.objects.get_or_create(
-        account=account,
-        thread_id=item.thread_id,
-        defaults={
-            "mission_id": account.mission_id,
-            "network": account.network,
-            "last_item_at": item.created_at,
-            "created_at": timezone.now(),
-        },
-    )
-    if created:
-        record_event(verb="conversation.started", conversation=conversation, to_status=conversation.status)
-    return Conversation.objects.select_for_update().get(pk=conversation.pk)
-
-
-def _our_delivery(account: SocialAccount, post_id: str) -> Delivery | None:
-    if not post_id:
-        return None
-    return (
-        Delivery.objects.filter(account=account, external_id=post_id, state__in=DELIVERY_REACHED_NETWORK)
-        .select_related("message")
-        .order_by("pk")
-        .first()
-    )
+    batch.new_items.append(row)
+    _thread(batch, conversation, row, delivery=delivery, verdict=verdict)
+    return row
 
 
 def _thread(
-    conversation: Conversation,
-    row: Item,
-    *,
-    delivery: Delivery | None,
-    verdict: triage.Verdict,
-    rules: triage.RuleSet,
-    now: datetime,
+    batch: _Batch, conversation: Conversation, row: Item, *, delivery: Delivery | None, verdict: triage.Verdict
 ) -> None:
     """Count the new item in its conversation, link our post, reopen a finished one, and
-    apply triage: the rules' verdict, the service clock, and "global time"."""
-    changes: dict[str, Any] = {"item_count": F("item_count") + 1}
+    apply triage: the rules' verdict, the service clock, and "global time". The
+    conversation is locked and changed in memory, item after item, and written once."""
+    changes: dict[str, Any] = {"item_count": conversation.item_count + 1}
     if row.created_at_network > conversation.last_item_at:
         changes["last_item_at"] = row.created_at_network
     if conversation.delivery_id is None and delivery is not None:
         changes["delivery"] = delivery
-        record_event(
-            verb="conversation.linked_to_post",
-            conversation=conversation,
-            item=row,
-            details={"delivery": delivery.pk},
-        )
+        batch.event("conversation.linked_to_post", conversation, row, details={"delivery": delivery.pk})
     reopened = conversation.status in CONVERSATION_REOPENED_BY_NEW_ITEM
     if reopened:
         changes["status"] = Conversation.Status.OPEN
-        record_event(
-            verb="conversation.reopened",
-            conversation=conversation,
-            item=row,
+        batch.event(
+            "conversation.reopened",
+            conversation,
+            row,
             from_status=conversation.status,
             to_status=Conversation.Status.OPEN,
         )
     triaged = triage.merge(conversation, verdict)
     changes.update(triaged)
-    changes.update(_clock(conversation, triaged, rules=rules, reopened=reopened, now=now, item=row))
-    Conversation.objects.filter(pk=conversation.pk).update(**changes, updated_at=now)
+    changes.update(_clock(batch, conversation, triaged, reopened=reopened, item=row))
     details = {"triage": {**triaged, "rule": verdict.rule}} if triaged else {}
-    record_event(verb="conversation.item_added", conversation=conversation, item=row, details=details)
+    batch.event("conversation.item_added", conversation, row, details=details)
+    for name, value in changes.items():
+        setattr(conversation, name, value)
+    batch.grown[conversation.pk] = conversation
     if changes.get("escalated_at"):
-        # Rare (global time): the email tells what the conversation has just become.
-        for name in ("category", "priority", "due_at"):
-            setattr(conversation, name, changes.get(name, getattr(conversation, name)))
-        tell_headquarters(conversation)
+        batch.escalated[conversation.pk] = conversation
 
 
 def _clock(
-    conversation: Conversation,
-    triaged: dict[str, Any],
-    *,
-    rules: triage.RuleSet,
-    reopened: bool,
-    now: datetime,
-    item: Item,
+    batch: _Batch, conversation: Conversation, triaged: dict[str, Any], *, reopened: bool, item: Item
 ) -> dict[str, Any]:
     """The service clock's fields that this item changes: a clock starts when the mission
     comes to owe an answer (a new conversation, a reopened one) and comes forward when the
     conversation becomes more urgent; "global time" offers it to headquarters at once."""
+    rules, now = batch.rules, batch.now
     status = Conversation.Status.OPEN if reopened else conversation.status
     if status not in CONVERSATION_CLOCK_RUNS:
         return {}
@@ -297,31 +485,34 @@ def _clock(
         )
         if why:
             changes["escalated_at"] = now
-            record_event(verb="conversation.escalated", conversation=conversation, item=item, details={"reason": why})
+            batch.event("conversation.escalated", conversation, item, details={"reason": why})
     return changes
 
 
-def _update(row: Item, *, item: HeardItem, raw: RawEvent) -> str:
-    fields: list[str] = []
+def _update(batch: _Batch, row: Item, *, item: HeardItem, raw_id: int) -> str:
+    """Apply a later version to a stored item (or to one created in this batch), in memory."""
+    changed = False
+    conversation = batch.conversations.get(row.conversation_id) or row.conversation
     if item.created_at < row.created_at_network:
         # Heard an edit first: on X an edit is a new post, with its own time.
         row.created_at_network = item.created_at
-        fields.append("created_at_network")
+        changed = True
     if item.deleted and row.deleted_at is None:
-        row.deleted_at = timezone.now()
-        fields.append("deleted_at")
-        record_event(verb="item.deleted", conversation=row.conversation, item=row)
+        row.deleted_at = batch.now
+        changed = True
+        batch.event("item.deleted", conversation, row)
     if _newer(item, row):
         was_known = row.version_at is not None
         # An edit may change the language, never the conversation's triage (a person's now).
         language = detect_language(item.text, hint=item.language) or item.language
         row.text, row.language = item.text, language[:16] or row.language
         row.edited_at, row.version_at = item.edited_at, _version(item)
-        row.raw_event = raw
-        fields += ["text", "language", "edited_at", "version_at", "raw_event"]
+        row.raw_event_id = raw_id
+        changed = True
         if was_known:
-            record_event(verb="item.edited", conversation=row.conversation, item=row)
-    if not fields:
+            batch.event("item.edited", conversation, row)
+    if not changed:
         return "unchanged"
-    row.save(update_fields=[*fields, "updated_at"])
+    if row.pk is not None:
+        batch.changed_items[row.pk] = row
     return "updated"
