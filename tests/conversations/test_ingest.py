@@ -4,10 +4,12 @@ content, threads, our post linked, a resolved conversation reopened by a new ite
 from __future__ import annotations
 
 import pytest
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from channels.models import Network
 from conversations.models import Conversation, ConversationEvent, Item, RawEvent
+from conversations.services import triage
 from conversations.services.ingest import items_ingest
 from posts.models import Delivery
 from tests.conversations.conftest import heard, later
@@ -196,3 +198,75 @@ def test_a_raw_event_is_never_changed(cairo_x):
     items_ingest(account=cairo_x, items=[heard(external_id="1")], source=POLL)
     with pytest.raises(DatabaseError), transaction.atomic():
         RawEvent.objects.update(payload={"forged": True})
+
+
+# --- Batches: one transaction and a constant number of statements -------------------------------
+
+
+def _statements(callable_) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        callable_()
+    return len(queries)
+
+
+def test_a_batch_takes_the_same_number_of_statements_at_any_size(cairo_x):
+    triage.rules()  # read once per process and minute, not per batch
+    counts: dict[str, list[int]] = {"new": [], "replayed": [], "edited": []}
+    for size in (1, 10, 40):
+        page = [heard(external_id=f"{size}-{n}", thread_id=f"{size}-{n // 3}") for n in range(size)]
+        edits = [heard(external_id=f"{size}-{n}", text="Edited", edited_at=later(2)) for n in range(size)]
+        counts["new"].append(_statements(lambda page=page: items_ingest(account=cairo_x, items=page, source=POLL)))
+        counts["replayed"].append(
+            _statements(lambda page=page: items_ingest(account=cairo_x, items=page, source=WEBHOOK))
+        )
+        counts["edited"].append(
+            _statements(lambda edits=edits: items_ingest(account=cairo_x, items=edits, source=POLL))
+        )
+    for label, values in counts.items():
+        assert len(set(values)) == 1, (label, values)
+    assert Item.objects.count() == 51
+    assert set(Item.objects.values_list("text", flat=True)) == {"Edited"}
+    assert ConversationEvent.objects.filter(verb="item.edited").count() == 51
+    assert sum(Conversation.objects.values_list("item_count", flat=True)) == 51
+
+
+def test_a_batch_of_new_items_reopens_a_resolved_conversation_once_and_counts_each(cairo_x):
+    items_ingest(account=cairo_x, items=[heard(external_id="1")], source=POLL)
+    Conversation.objects.update(status=Conversation.Status.RESOLVED)
+    batch = [heard(external_id=str(n), created_at=later(n)) for n in range(2, 6)]
+    result = items_ingest(account=cairo_x, items=[*batch, batch[0]], source=WEBHOOK)
+    assert (result.created, result.unchanged) == (4, 1)
+    conversation = Conversation.objects.get()
+    assert (conversation.status, conversation.item_count, conversation.last_item_at) == ("open", 5, later(5))
+    assert conversation.events.filter(verb="conversation.reopened").count() == 1
+    assert conversation.events.filter(verb="conversation.item_added").count() == 5
+    assert conversation.due_at is not None  # the clock runs again
+
+
+def test_an_item_created_and_edited_in_one_batch_is_one_item_in_its_last_version(cairo_x):
+    result = items_ingest(
+        account=cairo_x,
+        items=[
+            heard(external_id="1", text="second", edited_at=later(3)),
+            heard(external_id="1", text="first"),
+            heard(external_id="1", text="", deleted=True),
+        ],
+        source=POLL,
+    )
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
+    item = Item.objects.get()
+    assert (item.text, item.deleted_at is not None) == ("second", True)
+    assert list(ConversationEvent.objects.values_list("verb", flat=True)) == [
+        "conversation.started",
+        "conversation.item_added",
+        "item.deleted",
+    ]
+
+
+@pytest.mark.postgresql
+def test_an_item_the_database_refuses_does_not_lose_the_rest_of_its_batch(cairo_x):
+    refused = heard(external_id="1", text="a NUL \x00 byte")
+    result = items_ingest(account=cairo_x, items=[heard(external_id="2"), refused, heard(external_id="3")], source=POLL)
+    assert (result.created, result.rejected) == (2, 1)
+    assert sorted(Item.objects.values_list("external_id", flat=True)) == ["2", "3"]
+    assert Conversation.objects.get().item_count == 2
