@@ -107,6 +107,8 @@ def _problem(account: SocialAccount, item: HeardItem) -> str:
 def items_ingest(*, account: SocialAccount, items: Sequence[HeardItem], source: str) -> IngestResult:
     """Store what the network said to `account` in one transaction, committed when this
     returns (outside a caller's transaction), triaged by the rules read once for the batch.
+    What was received before is known, and the new items triaged, before the transaction
+    begins: its locks (on SQLite the whole database) are held only while it writes.
 
     An item we cannot store is left out and the rest kept: a malformed one before the
     transaction; one the database refuses (a batch fails with a DataError or
@@ -128,27 +130,96 @@ def items_ingest(*, account: SocialAccount, items: Sequence[HeardItem], source: 
         accepted.append(item)
     if not accepted:
         return result
+    skipped = IngestResult(ours=result.ours, rejected=result.rejected)
+    prepared = _prepare(account=account, items=accepted, source=source, rules=rules, result=result)
+    if not prepared.versions:
+        return result
     try:
-        result.add(_batch_with_retries(account=account, items=accepted, source=source, rules=rules))
+        result.add(_batch_with_retries(prepared))
     except (DataError, IntegrityError):
         if len(accepted) == 1:
             logger.exception("Item %s:%s refused by the database.", accepted[0].network, accepted[0].external_id)
             result.rejected += 1
             return result
+        result = skipped
         for item in accepted:
             result.add(items_ingest(account=account, items=[item], source=source))
     return result
+
+
+@dataclass
+class _Prepared:
+    """A batch read and triaged before its transaction, so that its locks are held only
+    while it writes: the items not received before (their raw events to insert), the items
+    already stored, our posts they answer, and each new item's verdict."""
+
+    account: SocialAccount
+    source: str
+    rules: triage.RuleSet
+    raws: dict[str, RawEvent]  # by deduplication key
+    versions: dict[str, list[tuple[HeardItem, str]]]  # (item, dedup key) by external id, as heard
+    known: dict[str, int]  # external id -> conversation id of the items stored already
+    deliveries: dict[str, Delivery]  # ours, by post id
+    verdicts: dict[tuple[str, bool], triage.Verdict]  # by dedup key, and answering a crisis alert
+
+
+def _prepare(
+    *, account: SocialAccount, items: list[HeardItem], source: str, rules: triage.RuleSet, result: IngestResult
+) -> _Prepared:
+    keys = [dedup_key(item) for item in items]
+    received = set(RawEvent.objects.filter(dedup_key__in=set(keys)).values_list("dedup_key", flat=True))
+    raws: dict[str, RawEvent] = {}
+    versions: dict[str, list[tuple[HeardItem, str]]] = {}
+    for item, key in zip(items, keys, strict=True):
+        if key in received or key in raws:
+            # Received before, and applied then (a raw event is never deleted): nothing new.
+            result.unchanged += 1
+            continue
+        raws[key] = RawEvent(
+            network=item.network,
+            source=source,
+            account=account,
+            external_id=item.external_id,
+            dedup_key=key,
+            payload=_jsonable(item.raw),
+        )
+        versions.setdefault(item.external_id, []).append((item, key))
+    prepared = _Prepared(account, source, rules, raws, versions, {}, {}, {})
+    if not versions:
+        return prepared
+    prepared.known = dict(
+        Item.objects.filter(network=account.network, external_id__in=versions).values_list(
+            "external_id", "conversation_id"
+        )
+    )
+    firsts = [heard[0] for external_id, heard in versions.items() if external_id not in prepared.known]
+    prepared.deliveries = _our_deliveries(account, {item.answers_post_id for item, _key in firsts})
+    for item, key in firsts:
+        delivery = prepared.deliveries.get(item.answers_post_id)
+        crisis = (False, True) if delivery is not None and delivery.message.priority == Priority.CRISIS else (False,)
+        for answers_crisis_alert in crisis:
+            prepared.verdicts[(key, answers_crisis_alert)] = triage.triage_text(
+                rules,
+                mission_id=account.mission_id,
+                network=item.network,
+                text=item.text,
+                author_id=item.author_id,
+                author_handle=item.author_handle,
+                hint=item.language,
+                answers_crisis_alert=answers_crisis_alert,
+            )
+    return prepared
 
 
 class _Raced(Exception):
     """Another process created one of the batch's items after the batch looked."""
 
 
-def _batch_with_retries(*, account: SocialAccount, items: list[HeardItem], source: str, rules: triage.RuleSet):
+def _batch_with_retries(prepared: _Prepared) -> IngestResult:
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                return _ingest_batch(account=account, items=items, source=source, rules=rules)
+                return _ingest_batch(prepared)
         except _Raced:
             if attempt == ATTEMPTS:
                 raise DatabaseError("Items of this batch kept being created by another process.") from None
@@ -162,11 +233,11 @@ class _Batch:
     account: SocialAccount
     rules: triage.RuleSet
     now: datetime
+    prepared: _Prepared
     events: list[ConversationEvent] = field(default_factory=list)
     conversations: dict[int, Conversation] = field(default_factory=dict)  # locked, by pk
     grown: dict[int, Conversation] = field(default_factory=dict)  # with a new item
     escalated: dict[int, Conversation] = field(default_factory=dict)
-    deliveries: dict[str, Delivery] = field(default_factory=dict)  # ours, by post id
     new_items: list[Item] = field(default_factory=list)
     changed_items: dict[int, Item] = field(default_factory=dict)
 
@@ -177,61 +248,43 @@ class _Batch:
         )
 
 
-def _ingest_batch(*, account: SocialAccount, items: list[HeardItem], source: str, rules: triage.RuleSet):
+def _ingest_batch(prepared: _Prepared) -> IngestResult:
     result = IngestResult()
-    batch = _Batch(account=account, rules=rules, now=timezone.now())
+    account = prepared.account
+    batch = _Batch(account=account, rules=prepared.rules, now=timezone.now(), prepared=prepared)
 
-    # The raw events: what the INSERT skips was received before, and applied then.
-    keys = [dedup_key(item) for item in items]
-    firsts: dict[str, HeardItem] = {}
-    for item, key in zip(items, keys, strict=True):
-        firsts.setdefault(key, item)
-    raw_ids = _insert_new(
-        RawEvent,
-        [
-            RawEvent(
-                network=item.network,
-                source=source,
-                account=account,
-                external_id=item.external_id,
-                dedup_key=key,
-                payload=_jsonable(item.raw),
-                received_at=batch.now,
-            )
-            for key, item in sorted(firsts.items())
-        ],
-        key="dedup_key",
-    )
-    versions: dict[str, list[tuple[HeardItem, int]]] = {}  # by external id, in the order heard
-    for item, key in zip(items, keys, strict=True):
-        raw_id = raw_ids.pop(key, None)
-        if raw_id is None:
-            result.unchanged += 1
-        else:
-            versions.setdefault(item.external_id, []).append((item, raw_id))
+    # The raw events: what the INSERT skips was received meanwhile, and applied then.
+    for raw in prepared.raws.values():
+        raw.received_at = batch.now
+    raw_ids = _insert_new(RawEvent, [prepared.raws[key] for key in sorted(prepared.raws)], key="dedup_key")
+    versions: dict[str, list[tuple[HeardItem, str, int]]] = {}
+    for external_id, heard in prepared.versions.items():
+        for item, key in heard:
+            if key in raw_ids:
+                versions.setdefault(external_id, []).append((item, key, raw_ids[key]))
+            else:
+                result.unchanged += 1
     if not versions:
         return result
 
-    network = account.network
-    known = dict(
-        Item.objects.filter(network=network, external_id__in=versions).values_list("external_id", "conversation_id")
-    )
+    known = {external_id: prepared.known[external_id] for external_id in versions if external_id in prepared.known}
     firsts_new = {external_id: heard[0][0] for external_id, heard in versions.items() if external_id not in known}
     by_thread = _conversations_locked(batch, conversation_ids=set(known.values()), new=firsts_new.values())
-    batch.deliveries = _our_deliveries(account, {item.answers_post_id for item in firsts_new.values()})
     rows = {
         row.external_id: row
-        for row in Item.objects.select_for_update().filter(network=network, external_id__in=versions).order_by("pk")
+        for row in Item.objects.select_for_update()
+        .filter(network=account.network, external_id__in=versions)
+        .order_by("pk")
     }
 
     for external_id, heard in versions.items():
         row = rows.get(external_id)
         rest = heard
         if row is None:
-            (item, raw_id), rest = heard[0], heard[1:]
-            row = _create(batch, item=item, raw_id=raw_id, conversation=by_thread[item.thread_id])
+            (item, key, raw_id), rest = heard[0], heard[1:]
+            row = _create(batch, item=item, key=key, raw_id=raw_id, conversation=by_thread[item.thread_id])
             result.created += 1
-        for item, raw_id in rest:
+        for item, _key, raw_id in rest:
             outcome = _update(batch, row, item=item, raw_id=raw_id)
             setattr(result, outcome, getattr(result, outcome) + 1)
 
@@ -384,18 +437,22 @@ def _newer(item: HeardItem, stored: Item) -> bool:
     return (version, item.text) > (stored.version_at, stored.text)
 
 
-def _create(batch: _Batch, *, item: HeardItem, raw_id: int, conversation: Conversation) -> Item:
-    delivery = None if conversation.delivery_id else batch.deliveries.get(item.answers_post_id)
-    verdict = triage.triage_text(
-        batch.rules,
-        mission_id=conversation.mission_id,
-        network=item.network,
-        text=item.text,
-        author_id=item.author_id,
-        author_handle=item.author_handle,
-        hint=item.language,
-        answers_crisis_alert=delivery is not None and delivery.message.priority == Priority.CRISIS,
-    )
+def _create(batch: _Batch, *, item: HeardItem, key: str, raw_id: int, conversation: Conversation) -> Item:
+    prepared = batch.prepared
+    delivery = None if conversation.delivery_id else prepared.deliveries.get(item.answers_post_id)
+    crisis = delivery is not None and delivery.message.priority == Priority.CRISIS
+    verdict = prepared.verdicts.get((key, crisis))
+    if verdict is None:  # its first version was stored by another process meanwhile
+        verdict = triage.triage_text(
+            batch.rules,
+            mission_id=conversation.mission_id,
+            network=item.network,
+            text=item.text,
+            author_id=item.author_id,
+            author_handle=item.author_handle,
+            hint=item.language,
+            answers_crisis_alert=crisis,
+        )
     row = Item(
         network=item.network,
         external_id=item.external_id,

@@ -185,7 +185,7 @@ def test_the_rule_set_is_read_once_and_again_after_an_edit(django_assert_num_que
 
 def test_triage_in_ingestion_reads_no_rule_and_adds_no_query_per_item(cairo):
     """The rule set is read once per process and minute, and a batch is written in a
-    constant number of statements: 10 for one new item in a new thread as for ten."""
+    constant number of statements: 11 for one new item in a new thread as for ten."""
     cairo_x = account(cairo, Network.TWITTER)
     triage.rules()  # warm, as after the first batch
     counts = []
@@ -196,5 +196,5 @@ def test_triage_in_ingestion_reads_no_rule_and_adds_no_query_per_item(cairo):
         counts.append(len(queries))
         rule_tables = ("keywordpack", "knownauthor", "servicetarget", "embassies_mission", "staffmembership")
         assert not [query for query in queries.captured_queries if any(name in query["sql"] for name in rule_tables)]
-    assert counts == [10, 10]
+    assert counts == [11, 11]
     assert set(Conversation.objects.values_list("category", flat=True)) == {Category.CONSULAR}
