@@ -21,7 +21,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db import DatabaseError, DataError, IntegrityError, connection, models, transaction
 from django.db.models.constants import OnConflict
@@ -277,11 +277,11 @@ def _ingest_batch(prepared: _Prepared) -> IngestResult:
         .order_by("pk")
     }
 
-    for external_id, heard in versions.items():
+    for external_id, received in versions.items():
         row = rows.get(external_id)
-        rest = heard
+        rest = received
         if row is None:
-            (item, key, raw_id), rest = heard[0], heard[1:]
+            (item, key, raw_id), rest = received[0], received[1:]
             row = _create(batch, item=item, key=key, raw_id=raw_id, conversation=by_thread[item.thread_id])
             result.created += 1
         for item, _key, raw_id in rest:
@@ -318,10 +318,10 @@ def _update_rows(model: type[models.Model], objs: list, field_names: list[str]) 
     """One UPDATE … SET column = CASE pk WHEN … END per chunk, as `bulk_update` writes it,
     without its ORM expressions (most of a small batch's CPU when it built them)."""
     meta = model._meta
-    fields = [meta.get_field(name) for name in field_names]
+    fields = [cast(models.Field, meta.get_field(name)) for name in field_names]
     quote = connection.ops.quote_name
     casted = connection.features.requires_casted_case_in_updates
-    pk = quote(meta.pk.column)
+    pk = quote(str(meta.pk.column))
     size = max(1, (connection.features.max_query_params or 65_000) // (2 * len(fields) + 1))
     with connection.cursor() as cursor:
         for start in range(0, len(objs), size):
@@ -330,7 +330,7 @@ def _update_rows(model: type[models.Model], objs: list, field_names: list[str]) 
             params: list[Any] = []
             for f in fields:
                 then = f"CAST(%s AS {f.cast_db_type(connection)})" if casted else "%s"
-                sets.append(f"{quote(f.column)} = CASE {pk} {' '.join(['WHEN %s THEN ' + then] * len(chunk))} END")
+                sets.append(f"{quote(str(f.column))} = CASE {pk} {' '.join(['WHEN %s THEN ' + then] * len(chunk))} END")
                 for obj in chunk:
                     params += [obj.pk, f.get_db_prep_save(getattr(obj, f.attname), connection)]
             params += [obj.pk for obj in chunk]
