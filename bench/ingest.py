@@ -240,7 +240,9 @@ def pushes_settled(stack: Stack) -> dict:
     return targets
 
 
-def run(*, quick: bool = False, items: int | None = None, missions: int | None = None, name: str = "") -> dict:
+def run(
+    *, quick: bool = False, items: int | None = None, missions: int | None = None, name: str = "", steady: bool = True
+) -> dict:
     size = {
         **(QUICK if quick else FULL),
         **({"items": items} if items else {}),
@@ -360,7 +362,11 @@ def run(*, quick: bool = False, items: int | None = None, missions: int | None =
         )
         cursors_failed = list(ListenCursor.objects.exclude(last_error="").values_list("last_error", flat=True)[:5])
         polled = ListenCursor.objects.filter(last_success_at__isnull=False).count()
-        steady = steady_polling(stack, database_name=database_name if backend.postgres else "") if not quick else None
+        steady = (
+            steady_polling(stack, database_name=database_name if backend.postgres else "")
+            if steady and not quick
+            else None
+        )
         queries = queries_per_item(every_account[0])
         connection.close()
     finally:
@@ -419,9 +425,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--missions", type=int, help="missions, four accounts each (default 75; quick 10)")
     parser.add_argument("--name", default="", help="of its database and logs (default ingest or ingest_quick)")
     parser.add_argument("--out", help="write the result here as JSON")
+    parser.add_argument("--no-steady", action="store_true", help="skip steady polling's rounds (not in --quick)")
     args = parser.parse_args(argv)
     try:
-        result = run(quick=args.quick, items=args.items, missions=args.missions, name=args.name)
+        result = run(
+            quick=args.quick, items=args.items, missions=args.missions, name=args.name, steady=not args.no_steady
+        )
     except BenchError as error:
         print(f"ingest: {error}", file=sys.stderr)
         sys.exit(1)
