@@ -362,7 +362,7 @@ def run(
         )
         cursors_failed = list(ListenCursor.objects.exclude(last_error="").values_list("last_error", flat=True)[:5])
         polled = ListenCursor.objects.filter(last_success_at__isnull=False).count()
-        steady = (
+        steady_figures = (
             steady_polling(stack, database_name=database_name if backend.postgres else "")
             if steady and not quick
             else None
@@ -406,7 +406,7 @@ def run(
         ),
         "postgres_cpu_seconds": pg_cpu,
         "queries_per_item": queries,
-        "steady_polling": steady,
+        "steady_polling": steady_figures,
         "poll_errors": cursors_failed,
         "load_average_before": [round(value, 2) for value in load_before],
         "load_average_after": [round(value, 2) for value in load_after],
