@@ -197,7 +197,7 @@ def conversation_items(*, conversation: Conversation) -> QuerySet[Item]:
 
 
 def replies(*, user, narrow: Narrow, conversation: Conversation | None = None) -> QuerySet[Reply]:
-    queryset = _narrowed(policy.scope(user, Reply.objects.all()), narrow, "mission")
+    queryset = _narrowed(conversation_selectors.desk_scope(user, Reply.objects.all()), narrow, "mission")
     if conversation is not None:
         queryset = queryset.filter(conversation=conversation)
     return queryset.select_related("author", "cleared_by")

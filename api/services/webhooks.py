@@ -208,7 +208,8 @@ def _account_data(account_id: int) -> dict[str, Any] | None:
 def _conversation_data(conversation_id: int, reason: str) -> dict[str, Any] | None:
     """What the conversation is and where its clock stands, never what the public wrote (an
     item may expose a person: the receiver asks the API, with its own rights, for that)."""
-    conversation = Conversation.objects.select_related("mission").filter(pk=conversation_id).first()
+    # A protected conversation is never escalated, and never described outside its queue.
+    conversation = Conversation.objects.on_desk().select_related("mission").filter(pk=conversation_id).first()
     if conversation is None:
         return None
     return {
