@@ -41,12 +41,15 @@ from bench.common import (
     Backend,
     BenchError,
     Stack,
+    child_pids,
+    cpu_seconds,
     create_database,
     drop_database,
     free_port,
     keep_databases,
     machine,
     now_iso,
+    postgres_cpu_seconds,
     procfile_workers,
     wait_for,
 )
@@ -56,6 +59,10 @@ PUSHED = ("twitter", "facebook")
 FULL = {"items": 10_000, "missions": 75}  # 300 accounts
 QUICK = {"items": 1_000, "missions": 10}  # 40 accounts
 TARGET_SECONDS = 30.0
+# Steady polling at production's cadence (settings/base.py's LISTEN_INTERVALS defaults),
+# for every mission's four accounts: 271 x 4 = 1,084.
+STEADY_INTERVALS = {"twitter": 300, "facebook": 900, "youtube": 1800, "flickr": 3600}
+STEADY_ACCOUNTS_PER_NETWORK = 271
 WEBHOOK_PATHS = {"twitter": "/conversations/webhooks/x/", "facebook": "/conversations/webhooks/facebook/"}
 # The polls of the run: beat every second, every account claimed at once, and none polled
 # twice within the run (the networks' own intervals are minutes to an hour).
@@ -110,6 +117,115 @@ def stored_items() -> list[tuple[str, str]]:
     return list(Item.objects.values_list("network", "external_id"))
 
 
+def stack_cpu(stack: Stack) -> dict[str, float]:
+    """CPU seconds used so far by each process of the stack, its children included
+    (gunicorn's workers)."""
+    return {
+        process.name: cpu_seconds(process.pid) + sum(cpu_seconds(child) for child in child_pids(process.pid))
+        for process in stack.processes
+        if process.running
+    }
+
+
+def cpu_used(before: dict, after: dict) -> dict[str, float]:
+    return {name: round(after[name] - before.get(name, 0.0), 2) for name in after}
+
+
+def postgres_cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds of the database's backends between two readings (those that ended in
+    between are not counted: a floor)."""
+    return round(sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items()), 2)
+
+
+def queries_per_item(account, *, size: int = 100) -> dict[str, float]:
+    """Statements per item of one batch of `size` new items (four to a thread), the same
+    batch replayed, then edited: measured in this process, after the run."""
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
+    from django.test.utils import CaptureQueriesContext
+
+    from channels.adapters.listening import HeardItem, ItemKind
+    from conversations.models import RawEvent
+    from conversations.services import triage
+    from conversations.services.ingest import items_ingest
+
+    triage.rules()  # read once per process and minute: not the batch's own statements
+    at = timezone.now()
+
+    def page(text: str, edited: bool) -> list:
+        return [
+            HeardItem(
+                network=account.network,
+                external_id=f"bench-q-{index}",
+                kind=ItemKind.REPLY,
+                thread_id=f"bench-q-thread-{index // 4}",
+                author_id=f"bench-author-{index}",
+                author_name="",
+                text=f"{text} {index}",
+                created_at=at,
+                url="",
+                edited_at=at + timedelta(minutes=1) if edited else None,
+                raw={"id": f"bench-q-{index}", "text": f"{text} {index}"},
+            )
+            for index in range(size)
+        ]
+
+    figures = {}
+    for label, items in (
+        ("new", page("How do I renew my passport?", False)),
+        ("replayed", page("How do I renew my passport?", False)),
+        ("edited", page("How do I renew my passport, please?", True)),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            items_ingest(account=account, items=items, source=RawEvent.Source.POLL)
+        figures[label] = round(len(queries) / size, 3)
+    return figures
+
+
+def steady_polling(stack: Stack, *, database_name: str) -> dict:
+    """Once the burst is stored, every account polled again, network by network (nothing
+    new to hear): the CPU of the listen worker and beat per poll, and what polling all
+    1,084 accounts (271 per network) costs at production's intervals, in % of one core."""
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
+    from conversations.models import Item, ListenCursor
+
+    figures: dict = {}
+    share = share_with_database = 0.0
+    for network in NETWORKS:
+        ids = list(ListenCursor.objects.filter(account__network=network).values_list("pk", flat=True))
+        items_before = Item.objects.count()
+        mark = timezone.now()
+        before = stack_cpu(stack)
+        pg_before = postgres_cpu_seconds(database_name) if database_name else {}
+        ListenCursor.objects.filter(pk__in=ids).update(next_poll_at=mark)
+        wait_for(
+            lambda ids=ids, mark=mark: (
+                ListenCursor.objects.filter(pk__in=ids, last_polled_at__gte=mark).count() == len(ids)
+            ),
+            300,
+            interval=0.25,
+            what=f"every {network} account to be polled again",
+        )
+        cpu = cpu_used(before, stack_cpu(stack))
+        ours = cpu.get("listen", 0.0) + cpu.get("beat", 0.0)
+        database = postgres_cpu_used(pg_before, postgres_cpu_seconds(database_name)) if database_name else 0.0
+        per_poll = ours / max(len(ids), 1)
+        share += per_poll * STEADY_ACCOUNTS_PER_NETWORK / STEADY_INTERVALS[network]
+        share_with_database += (
+            (ours + database) / max(len(ids), 1) * STEADY_ACCOUNTS_PER_NETWORK / STEADY_INTERVALS[network]
+        )
+        figures[network] = {
+            "polls": len(ids),
+            "items_heard": Item.objects.count() - items_before,
+            "worker_and_beat_cpu_ms_per_poll": round(1000 * per_poll, 2),
+            "postgres_cpu_ms_per_poll": round(1000 * database / max(len(ids), 1), 2) if database_name else None,
+            "sandbox_cpu_seconds": cpu.get("sandbox"),
+            "interval_seconds": STEADY_INTERVALS[network],
+        }
+    figures["percent_of_one_core"] = round(100 * share, 3)
+    figures["percent_of_one_core_with_postgres"] = round(100 * share_with_database, 3) if database_name else None
+    return figures
+
+
 def pushes_settled(stack: Stack) -> dict:
     """The sandbox's pushes, once every one sent has its answer (or after 60 s)."""
     last = None
@@ -124,7 +240,9 @@ def pushes_settled(stack: Stack) -> dict:
     return targets
 
 
-def run(*, quick: bool = False, items: int | None = None, missions: int | None = None, name: str = "") -> dict:
+def run(
+    *, quick: bool = False, items: int | None = None, missions: int | None = None, name: str = "", steady: bool = True
+) -> dict:
     size = {
         **(QUICK if quick else FULL),
         **({"items": items} if items else {}),
@@ -191,6 +309,9 @@ def run(*, quick: bool = False, items: int | None = None, missions: int | None =
         connection.close()
         setup_seconds = time.monotonic() - started
         load_before = os.getloadavg()
+        database_name = backend.database_name(name)
+        cpu_before = stack_cpu(stack)
+        pg_before = postgres_cpu_seconds(database_name) if backend.postgres else {}
 
         clock = time.monotonic()
         burst = stack.sandbox(
@@ -229,6 +350,9 @@ def run(*, quick: bool = False, items: int | None = None, missions: int | None =
         seconds = time.monotonic() - clock
         load_after = os.getloadavg()
         pushes = pushes_settled(stack)
+        # Every push answered and every item stored: what ingesting them cost.
+        cpu = cpu_used(cpu_before, stack_cpu(stack))
+        pg_cpu = postgres_cpu_used(pg_before, postgres_cpu_seconds(database_name)) if backend.postgres else None
         stored = stored_items()
         unique = set(stored)
         conversations = Conversation.objects.count()
@@ -238,6 +362,12 @@ def run(*, quick: bool = False, items: int | None = None, missions: int | None =
         )
         cursors_failed = list(ListenCursor.objects.exclude(last_error="").values_list("last_error", flat=True)[:5])
         polled = ListenCursor.objects.filter(last_success_at__isnull=False).count()
+        steady_figures = (
+            steady_polling(stack, database_name=database_name if backend.postgres else "")
+            if steady and not quick
+            else None
+        )
+        queries = queries_per_item(every_account[0])
         connection.close()
     finally:
         stack.stop()
@@ -268,6 +398,15 @@ def run(*, quick: bool = False, items: int | None = None, missions: int | None =
         "pushed": {network: target["sent"] for network, target in pushes.items()},
         "webhook_answers": answers,
         "accounts_polled": polled,
+        # CPU seconds from the burst until every push was answered and every item stored.
+        "cpu_seconds": cpu,
+        "cpu_seconds_ingesting": round(cpu.get("gunicorn", 0.0) + sum(v for k, v in cpu.items() if "listen" in k), 2),
+        "cpu_ms_per_item_ingesting": round(
+            1000 * (cpu.get("gunicorn", 0.0) + sum(v for k, v in cpu.items() if "listen" in k)) / max(len(unique), 1), 2
+        ),
+        "postgres_cpu_seconds": pg_cpu,
+        "queries_per_item": queries,
+        "steady_polling": steady_figures,
         "poll_errors": cursors_failed,
         "load_average_before": [round(value, 2) for value in load_before],
         "load_average_after": [round(value, 2) for value in load_after],
@@ -286,9 +425,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--missions", type=int, help="missions, four accounts each (default 75; quick 10)")
     parser.add_argument("--name", default="", help="of its database and logs (default ingest or ingest_quick)")
     parser.add_argument("--out", help="write the result here as JSON")
+    parser.add_argument("--no-steady", action="store_true", help="skip steady polling's rounds (not in --quick)")
     args = parser.parse_args(argv)
     try:
-        result = run(quick=args.quick, items=args.items, missions=args.missions, name=args.name)
+        result = run(
+            quick=args.quick, items=args.items, missions=args.missions, name=args.name, steady=not args.no_steady
+        )
     except BenchError as error:
         print(f"ingest: {error}", file=sys.stderr)
         sys.exit(1)

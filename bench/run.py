@@ -312,6 +312,46 @@ def _fanout_rows(name: str, fanout: dict, limit: float) -> list[tuple[str, str, 
     ]
 
 
+def ingest_cost_rows(ingest: dict) -> list[tuple[str, str, str, str, str]]:
+    """What ingesting cost (results of bench/ingest.py from issue 14's batches on)."""
+    rows = []
+    if "cpu_seconds_ingesting" in ingest:
+        rows.append(
+            (
+                "ingest",
+                "CPU s of the ingesting processes (gunicorn + listen worker) / ms per item",
+                f"{ingest['cpu_seconds_ingesting']} / {ingest['cpu_ms_per_item_ingesting']}",
+                "",
+                "",
+            )
+        )
+    if ingest.get("postgres_cpu_seconds") is not None:
+        rows.append(("ingest", "PostgreSQL backends' CPU s", f"{ingest['postgres_cpu_seconds']}", "", ""))
+    if ingest.get("queries_per_item"):
+        queries = ingest["queries_per_item"]
+        rows.append(
+            (
+                "ingest",
+                "statements per item, a batch of 100 new / replayed / edited",
+                f"{queries['new']} / {queries['replayed']} / {queries['edited']}",
+                "",
+                "",
+            )
+        )
+    steady = ingest.get("steady_polling")
+    if steady:
+        rows.append(
+            (
+                "ingest",
+                "steady polling of 1,084 accounts, % of one core (worker + beat; with PostgreSQL)",
+                f"{steady['percent_of_one_core']} ({steady.get('percent_of_one_core_with_postgres')})",
+                "<= 10",
+                _ok(steady["percent_of_one_core"], 10),
+            )
+        )
+    return rows
+
+
 def ingest_rows(ingest: dict | None) -> list[tuple[str, str, str, str, str]]:
     if not ingest:
         return []
@@ -339,6 +379,7 @@ def ingest_rows(ingest: dict | None) -> list[tuple[str, str, str, str, str]]:
         ),
         ("ingest", "conversations / threads said", f"{ingest['conversations']} / {ingest['threads_said']}", "", ""),
         ("ingest", "webhook answers", json.dumps(ingest["webhook_answers"]), "200 only", ""),
+        *ingest_cost_rows(ingest),
         (
             "ingest",
             "load average before / after",

@@ -4,6 +4,16 @@ An upsert on (network, external id): the raw event is kept (once per content rec
 the item created or brought up to date, and threaded into its conversation. Replays,
 duplicates and events out of order change nothing: deletion is sticky, and content moves
 only forward in time (ties broken by the text itself, so any order ends the same).
+
+A poll's page or a webhook delivery's part for one account is one batch: one transaction
+and a constant number of statements whatever its size (issue 14's burst: 10,000 items in
+30 s cannot be met at one transaction and 17 statements an item). Each table is written
+with one `INSERT … ON CONFLICT DO NOTHING` keyed on its unique key (the raw event's
+deduplication key, the conversation's thread, the item's network id), so replays and
+overlaps stay exactly-once, and what the statement did not insert was there before.
+An item that threatens or exposes a person (triaged before the transaction) threads into
+its thread's protected conversation, kept as evidence; a rule's proposals to hide spam are
+written with the batch, one statement for all of them.
 """
 
 from __future__ import annotations
@@ -11,13 +21,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import DatabaseError, DataError, IntegrityError, connection, models, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from channels.adapters.listening import HeardItem, ItemKind
@@ -38,6 +49,10 @@ from posts.lifecycle import DELIVERY_REACHED_NETWORK
 from posts.models import Delivery, Priority
 
 logger = logging.getLogger(__name__)
+
+# A batch that met another process creating one of its items in a way the locks did not
+# order (two threads claiming one item) is read again from the start, at most this often.
+ATTEMPTS = 3
 
 
 @dataclass
@@ -69,15 +84,21 @@ def dedup_key(item: HeardItem) -> str:
 def record_event(
     *, verb: str, conversation: Conversation, item: Item | None = None, actor=None, **fields: Any
 ) -> ConversationEvent:
+    return ConversationEvent.objects.create(
+        **_event_fields(verb=verb, conversation=conversation, item=item, actor=actor, **fields)
+    )
+
+
+def _event_fields(*, verb: str, conversation: Conversation, item: Item | None, actor=None, **fields: Any) -> dict:
     if verb not in EVENTS:
         raise ValueError(f"The event {verb!r} is not registered in conversations.lifecycle.")
-    return ConversationEvent.objects.create(
-        verb=verb,
-        conversation=conversation,
-        item=item,
-        actor=actor if getattr(actor, "pk", None) is not None else None,
+    return {
+        "verb": verb,
+        "conversation": conversation,
+        "item": item,
+        "actor": actor if getattr(actor, "pk", None) is not None else None,
         **fields,
-    )
+    }
 
 
 def _problem(account: SocialAccount, item: HeardItem) -> str:
@@ -96,13 +117,19 @@ def _problem(account: SocialAccount, item: HeardItem) -> str:
 
 
 def items_ingest(*, account: SocialAccount, items: Sequence[HeardItem], source: str) -> IngestResult:
-    """Store what the network said to `account`, each item in a transaction of its own and
-    committed when this returns (outside a caller's transaction): one bad item never loses
-    the others, and two ingests of one thread at once never deadlock (each holds the locks
-    of one item and its conversation only). Each item is triaged in its own transaction,
-    by the rules read once for the batch."""
+    """Store what the network said to `account` in one transaction, committed when this
+    returns (outside a caller's transaction), triaged by the rules read once for the batch.
+    What was received before is known, and the new items triaged, before the transaction
+    begins: its locks (on SQLite the whole database) are held only while it writes.
+
+    An item we cannot store is left out and the rest kept: a malformed one before the
+    transaction; one the database refuses (a batch fails with a DataError or
+    IntegrityError) by storing the others again one by one. Locks are taken in one order
+    (raw events by key, conversations by id, items by id), so two batches of one thread at
+    once wait for each other and never deadlock."""
     result = IngestResult()
     rules = triage.rules()
+    accepted: list[HeardItem] = []
     for item in items:
         if account.network_account_id and item.author_id == account.network_account_id:
             result.ours += 1
@@ -112,35 +139,360 @@ def items_ingest(*, account: SocialAccount, items: Sequence[HeardItem], source: 
             logger.warning("Item %s:%s not stored: %s.", item.network, item.external_id[:100], problem)
             result.rejected += 1
             continue
-        with transaction.atomic():
-            outcome = _ingest_one(account=account, item=item, source=source, rules=rules)
-        setattr(result, outcome, getattr(result, outcome) + 1)
+        accepted.append(item)
+    if not accepted:
+        return result
+    skipped = IngestResult(ours=result.ours, rejected=result.rejected)
+    prepared = _prepare(account=account, items=accepted, source=source, rules=rules, result=result)
+    if not prepared.versions:
+        return result
+    try:
+        result.add(_batch_with_retries(prepared))
+    except (DataError, IntegrityError):
+        if len(accepted) == 1:
+            logger.exception("Item %s:%s refused by the database.", accepted[0].network, accepted[0].external_id)
+            result.rejected += 1
+            return result
+        result = skipped
+        for item in accepted:
+            result.add(items_ingest(account=account, items=[item], source=source))
     return result
 
 
-def _ingest_one(*, account: SocialAccount, item: HeardItem, source: str, rules: triage.RuleSet) -> str:
-    try:
-        with transaction.atomic():
-            raw = RawEvent.objects.create(
+@dataclass
+class _Prepared:
+    """A batch read and triaged before its transaction, so that its locks are held only
+    while it writes: the items not received before (their raw events to insert), the items
+    already stored, our posts they answer, and each new item's verdict."""
+
+    account: SocialAccount
+    source: str
+    rules: triage.RuleSet
+    raws: dict[str, RawEvent]  # by deduplication key
+    versions: dict[str, list[tuple[HeardItem, str]]]  # (item, dedup key) by external id, as heard
+    known: dict[str, int]  # external id -> conversation id of the items stored already
+    deliveries: dict[str, Delivery]  # ours, by post id
+    verdicts: dict[tuple[str, bool], triage.Verdict]  # by dedup key, and answering a crisis alert
+
+
+def _prepare(
+    *, account: SocialAccount, items: list[HeardItem], source: str, rules: triage.RuleSet, result: IngestResult
+) -> _Prepared:
+    keys = [dedup_key(item) for item in items]
+    received = set(RawEvent.objects.filter(dedup_key__in=set(keys)).values_list("dedup_key", flat=True))
+    raws: dict[str, RawEvent] = {}
+    versions: dict[str, list[tuple[HeardItem, str]]] = {}
+    for item, key in zip(items, keys, strict=True):
+        if key in received or key in raws:
+            # Received before, and applied then (a raw event is never deleted): nothing new.
+            result.unchanged += 1
+            continue
+        raws[key] = RawEvent(
+            network=item.network,
+            source=source,
+            account=account,
+            external_id=item.external_id,
+            dedup_key=key,
+            payload=_jsonable(item.raw),
+        )
+        versions.setdefault(item.external_id, []).append((item, key))
+    prepared = _Prepared(account, source, rules, raws, versions, {}, {}, {})
+    if not versions:
+        return prepared
+    prepared.known = dict(
+        Item.objects.filter(network=account.network, external_id__in=versions).values_list(
+            "external_id", "conversation_id"
+        )
+    )
+    firsts = [heard[0] for external_id, heard in versions.items() if external_id not in prepared.known]
+    prepared.deliveries = _our_deliveries(account, {item.answers_post_id for item, _key in firsts})
+    for item, key in firsts:
+        delivery = prepared.deliveries.get(item.answers_post_id)
+        crisis = (False, True) if delivery is not None and delivery.message.priority == Priority.CRISIS else (False,)
+        for answers_crisis_alert in crisis:
+            prepared.verdicts[(key, answers_crisis_alert)] = triage.triage_text(
+                rules,
+                mission_id=account.mission_id,
                 network=item.network,
-                source=source,
-                account=account,
-                external_id=item.external_id,
-                dedup_key=dedup_key(item),
-                payload=_jsonable(item.raw),
+                text=item.text,
+                author_id=item.author_id,
+                author_handle=item.author_handle,
+                hint=item.language,
+                answers_crisis_alert=answers_crisis_alert,
             )
-    except IntegrityError:
-        # Received before, and applied in the same transaction then: nothing new.
-        return "unchanged"
-    existing = Item.objects.select_for_update().filter(network=item.network, external_id=item.external_id).first()
-    if existing is None:
+    return prepared
+
+
+class _Raced(Exception):
+    """Another process created one of the batch's items after the batch looked."""
+
+
+def _batch_with_retries(prepared: _Prepared) -> IngestResult:
+    for attempt in range(1, ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                return _create(account=account, item=item, raw=raw, rules=rules)
-        except IntegrityError:
-            # Another process inserted it meanwhile (webhook and poll at once): update it.
-            existing = Item.objects.select_for_update().get(network=item.network, external_id=item.external_id)
-    return _update(existing, item=item, raw=raw)
+                return _ingest_batch(prepared)
+        except _Raced:
+            if attempt == ATTEMPTS:
+                raise DatabaseError("Items of this batch kept being created by another process.") from None
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class _Batch:
+    """What one batch has decided, written at its end in one statement per table."""
+
+    account: SocialAccount
+    rules: triage.RuleSet
+    now: datetime
+    prepared: _Prepared
+    events: list[ConversationEvent] = field(default_factory=list)
+    conversations: dict[int, Conversation] = field(default_factory=dict)  # locked, by pk
+    grown: dict[int, Conversation] = field(default_factory=dict)  # with a new item
+    escalated: dict[int, Conversation] = field(default_factory=dict)
+    new_items: list[Item] = field(default_factory=list)
+    changed_items: dict[int, Item] = field(default_factory=dict)
+    # A rule's proposal to hide a new item, with its event's details (the proposal's pk is
+    # known only once written, after the items).
+    proposals: list[tuple[ModerationAction, dict[str, Any]]] = field(default_factory=list)
+
+    def event(self, verb: str, conversation: Conversation, item: Item | None = None, **fields: Any) -> None:
+        fields.setdefault("created_at", self.now)
+        self.events.append(
+            ConversationEvent(**_event_fields(verb=verb, conversation=conversation, item=item, **fields))
+        )
+
+
+def _ingest_batch(prepared: _Prepared) -> IngestResult:
+    result = IngestResult()
+    account = prepared.account
+    batch = _Batch(account=account, rules=prepared.rules, now=timezone.now(), prepared=prepared)
+
+    # The raw events: what the INSERT skips was received meanwhile, and applied then.
+    for raw in prepared.raws.values():
+        raw.received_at = batch.now
+    raw_ids = _insert_new(RawEvent, [prepared.raws[key] for key in sorted(prepared.raws)], key="dedup_key")
+    versions: dict[str, list[tuple[HeardItem, str, int]]] = {}
+    for external_id, heard in prepared.versions.items():
+        for item, key in heard:
+            if key in raw_ids:
+                versions.setdefault(external_id, []).append((item, key, raw_ids[key]))
+            else:
+                result.unchanged += 1
+    if not versions:
+        return result
+
+    known = {external_id: prepared.known[external_id] for external_id in versions if external_id in prepared.known}
+    # Triage before threading: an item that threatens or exposes a person threads apart, in
+    # a protected conversation (issue 15 §7), whatever it answers.
+    protected = {
+        external_id: _verdict(batch, heard[0][0], heard[0][1], crisis=False).protected
+        for external_id, heard in versions.items()
+        if external_id not in known
+    }
+    by_thread = _conversations_locked(
+        batch,
+        conversation_ids=set(known.values()),
+        new=[(versions[external_id][0][0], reason) for external_id, reason in protected.items()],
+    )
+    rows = {
+        row.external_id: row
+        for row in Item.objects.select_for_update()
+        .filter(network=account.network, external_id__in=versions)
+        .order_by("pk")
+    }
+
+    for external_id, received in versions.items():
+        row = rows.get(external_id)
+        rest = received
+        if row is None:
+            (item, key, raw_id), rest = received[0], received[1:]
+            conversation = by_thread[_thread_of(item, protected[external_id])]
+            row = _create(batch, item=item, key=key, raw_id=raw_id, conversation=conversation)
+            result.created += 1
+        for item, _key, raw_id in rest:
+            outcome = _update(batch, row, item=item, raw_id=raw_id)
+            setattr(result, outcome, getattr(result, outcome) + 1)
+
+    _write(batch)
+    return result
+
+
+def _insert_new(model: type[models.Model], objs: list, *, key: str) -> dict[Any, int]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING (PostgreSQL, SQLite ≥ 3.35): the pk of each
+    row this statement inserted, by `key`; a row already there (or being inserted by a
+    transaction that commits first) is skipped."""
+    if not objs:
+        return {}
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    size = max(1, (connection.features.max_query_params or 65_000) // len(fields))
+    inserted: dict[Any, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), size):
+            query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
+            query.insert_values(fields, objs[start : start + size])
+            compiler = query.get_compiler(connection=connection)
+            compiler.returning_fields = [meta.pk, meta.get_field(key)]
+            for sql, params in compiler.as_sql():
+                cursor.execute(sql, params)
+                inserted.update((value, pk) for pk, value in cursor.fetchall())
+    return inserted
+
+
+def _update_rows(model: type[models.Model], objs: list, field_names: list[str]) -> None:
+    """One UPDATE … SET column = CASE pk WHEN … END per chunk, as `bulk_update` writes it,
+    without its ORM expressions (most of a small batch's CPU when it built them)."""
+    meta = model._meta
+    fields = [cast(models.Field, meta.get_field(name)) for name in field_names]
+    quote = connection.ops.quote_name
+    casted = connection.features.requires_casted_case_in_updates
+    pk = quote(str(meta.pk.column))
+    size = max(1, (connection.features.max_query_params or 65_000) // (2 * len(fields) + 1))
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), size):
+            chunk = objs[start : start + size]
+            sets: list[str] = []
+            params: list[Any] = []
+            for f in fields:
+                then = f"CAST(%s AS {f.cast_db_type(connection)})" if casted else "%s"
+                sets.append(f"{quote(str(f.column))} = CASE {pk} {' '.join(['WHEN %s THEN ' + then] * len(chunk))} END")
+                for obj in chunk:
+                    params += [obj.pk, f.get_db_prep_save(getattr(obj, f.attname), connection)]
+            params += [obj.pk for obj in chunk]
+            # Names are the model's own, quoted; every value is a parameter.
+            sql = (
+                f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} WHERE {pk} IN ({', '.join(['%s'] * len(chunk))})"  # noqa: S608
+            )
+            cursor.execute(sql, params)
+
+
+def _thread_of(item: HeardItem, protected: str) -> str:
+    """The conversation's thread id: the item's, or its protected twin's."""
+    return f"{PROTECTED_THREAD}{item.thread_id}" if protected else item.thread_id
+
+
+def _conversations_locked(
+    batch: _Batch, *, conversation_ids: set[int], new: Iterable[tuple[HeardItem, str]]
+) -> dict[str, Conversation]:
+    """Lock the conversations of the batch's items, those of its new threads created first
+    (and "started"); returns the new items' conversations by thread id (`_thread_of`).
+    `new` is each new item with why it is protected (a ProtectedReason, or "")."""
+    account = batch.account
+    threads: dict[str, tuple[HeardItem, str]] = {}
+    for item, protected in new:
+        threads.setdefault(_thread_of(item, protected), (item, protected))
+    started = _insert_new(
+        Conversation,
+        [
+            Conversation(
+                mission_id=account.mission_id,
+                account=account,
+                network=account.network,
+                thread_id=thread_id,
+                last_item_at=item.created_at,
+                created_at=batch.now,
+                restricted_at=batch.now if protected else None,
+                restricted_reason=protected,
+            )
+            for thread_id, (item, protected) in sorted(threads.items())
+        ],
+        key="thread_id",
+    )
+    if not conversation_ids and not threads:
+        return {}
+    locked = (
+        Conversation.objects.select_for_update()
+        .filter(models.Q(pk__in=conversation_ids) | models.Q(account=account, thread_id__in=threads))
+        .order_by("pk")
+    )
+    batch.conversations = {conversation.pk: conversation for conversation in locked}
+    by_thread = {
+        conversation.thread_id: conversation
+        for conversation in batch.conversations.values()
+        if conversation.account_id == account.pk and conversation.thread_id in threads
+    }
+    for thread_id in sorted(by_thread, key=lambda thread_id: by_thread[thread_id].pk):
+        conversation, protected = by_thread[thread_id], threads[thread_id][1]
+        if thread_id in started:
+            batch.event("conversation.started", conversation, to_status=conversation.status)
+        elif protected and conversation.restricted_at is None:
+            # A protected thread given back to the desk, threatened again, is protected
+            # again (locked: written with the batch's other changes to it).
+            conversation.restricted_at, conversation.restricted_reason = batch.now, protected
+        else:
+            continue
+        if protected:
+            batch.event("conversation.protected", conversation, details={"reason": protected})
+    return by_thread
+
+
+def _our_deliveries(account: SocialAccount, post_ids: set[str]) -> dict[str, Delivery]:
+    post_ids.discard("")
+    if not post_ids:
+        return {}
+    found: dict[str, Delivery] = {}
+    for delivery in (
+        Delivery.objects.filter(account=account, external_id__in=post_ids, state__in=DELIVERY_REACHED_NETWORK)
+        .select_related("message")
+        .order_by("pk")
+    ):
+        found.setdefault(delivery.external_id, delivery)
+    return found
+
+
+def _write(batch: _Batch) -> None:
+    """The batch's decisions, one statement per table."""
+    inserted = _insert_new(Item, batch.new_items, key="external_id")
+    if len(inserted) != len(batch.new_items):
+        raise _Raced
+    for row in batch.new_items:
+        row.pk = inserted[row.external_id]
+    if batch.changed_items:
+        for row in batch.changed_items.values():
+            row.updated_at = batch.now
+        _update_rows(Item, list(batch.changed_items.values()), ITEM_CHANGES)
+    if batch.grown:
+        for conversation in batch.grown.values():
+            conversation.updated_at = batch.now
+        _update_rows(Conversation, list(batch.grown.values()), CONVERSATION_CHANGES)
+    if batch.proposals:
+        ModerationAction.objects.bulk_create([proposal for proposal, _details in batch.proposals])
+        for proposal, details in batch.proposals:
+            details["action"] = proposal.pk
+    ConversationEvent.objects.bulk_create(batch.events)
+    for conversation in batch.escalated.values():
+        # Rare (global time): the email tells what the conversation has just become.
+        tell_headquarters(conversation)
+
+
+ITEM_CHANGES = [
+    "created_at_network",
+    "deleted_at",
+    "text",
+    "language",
+    "edited_at",
+    "version_at",
+    "raw_event",
+    "updated_at",
+]
+CONVERSATION_CHANGES = [
+    "item_count",
+    "last_item_at",
+    "delivery",
+    "status",
+    "category",
+    "priority",
+    "language",
+    "tags",
+    "due_at",
+    "warn_at",
+    "warned_at",
+    "escalated_at",
+    "restricted_at",
+    "restricted_reason",
+    "updated_at",
+]
 
 
 def _jsonable(raw: Any) -> Any:
@@ -162,32 +514,33 @@ def _newer(item: HeardItem, stored: Item) -> bool:
     return (version, item.text) > (stored.version_at, stored.text)
 
 
-def _create(*, account: SocialAccount, item: HeardItem, raw: RawEvent, rules: triage.RuleSet) -> str:
-    now = timezone.now()
-
-    def verdict_of(*, answers_crisis_alert: bool) -> triage.Verdict:
-        return triage.triage_text(
-            rules,
-            mission_id=account.mission_id,
+def _verdict(batch: _Batch, item: HeardItem, key: str, *, crisis: bool) -> triage.Verdict:
+    """The item's verdict, as triaged before the transaction (or now, for a version that
+    was not the first heard then: its first was received by another process meanwhile)."""
+    verdicts = batch.prepared.verdicts
+    if (key, crisis) not in verdicts:
+        verdicts[(key, crisis)] = triage.triage_text(
+            batch.rules,
+            mission_id=batch.account.mission_id,
             network=item.network,
             text=item.text,
             author_id=item.author_id,
             author_handle=item.author_handle,
             hint=item.language,
-            answers_crisis_alert=answers_crisis_alert,
+            answers_crisis_alert=crisis,
         )
+    return verdicts[(key, crisis)]
 
-    # Triage before threading: an item that threatens or exposes a person threads apart, in
-    # a protected conversation (issue 15 §7), whatever it answers.
-    verdict = verdict_of(answers_crisis_alert=False)
-    conversation = _conversation_for(account=account, item=item, protected=verdict.protected, now=now)
-    delivery = None if conversation.delivery_id else _our_delivery(account, item.answers_post_id)
-    if delivery is not None and delivery.message.priority == Priority.CRISIS:
-        verdict = verdict_of(answers_crisis_alert=True)
-    row = Item.objects.create(
+
+def _create(batch: _Batch, *, item: HeardItem, key: str, raw_id: int, conversation: Conversation) -> Item:
+    prepared = batch.prepared
+    delivery = None if conversation.delivery_id else prepared.deliveries.get(item.answers_post_id)
+    crisis = delivery is not None and delivery.message.priority == Priority.CRISIS
+    verdict = _verdict(batch, item, key, crisis=crisis)
+    row = Item(
         network=item.network,
         external_id=item.external_id,
-        account=account,
+        account=batch.account,
         conversation=conversation,
         kind=item.kind,
         parent_id=item.parent_id[:100],
@@ -201,23 +554,24 @@ def _create(*, account: SocialAccount, item: HeardItem, raw: RawEvent, rules: tr
         created_at_network=item.created_at,
         edited_at=item.edited_at,
         version_at=_version(item),
-        deleted_at=now if item.deleted else None,
-        raw_event=raw,
+        deleted_at=batch.now if item.deleted else None,
+        first_seen_at=batch.now,
+        raw_event_id=raw_id,
     )
     if conversation.restricted_at is not None:
         row.kept_as = row.as_evidence()
-        row.save(update_fields=["kept_as"])
-    _thread(conversation, row, delivery=delivery, verdict=verdict, rules=rules, now=now)
-    _propose_hiding(conversation, row, verdict=verdict)
-    return "created"
+    batch.new_items.append(row)
+    _thread(batch, conversation, row, delivery=delivery, verdict=verdict)
+    _propose_hiding(batch, conversation, row, verdict=verdict)
+    return row
 
 
-def _propose_hiding(conversation: Conversation, row: Item, *, verdict: triage.Verdict) -> None:
+def _propose_hiding(batch: _Batch, conversation: Conversation, row: Item, *, verdict: triage.Verdict) -> None:
     """A rule that finds spam or a scam proposes hiding the item; a person confirms or
     dismisses it (conversations.services.moderation). Nothing is hidden here."""
     if verdict.category != Category.SPAM or not row.may_be_hidden or row.deleted_at is not None:
         return
-    proposal = ModerationAction.objects.create(
+    proposal = ModerationAction(
         item=row,
         mission_id=conversation.mission_id,
         action=ModerationAction.Action.HIDE,
@@ -225,111 +579,54 @@ def _propose_hiding(conversation: Conversation, row: Item, *, verdict: triage.Ve
         rule=(verdict.rule or "spam")[:200],
         state=ModerationState.PROPOSED,
         evidence=row.as_evidence(),
+        created_at=batch.now,
     )
-    record_event(
-        verb="item.hide_proposed",
-        conversation=conversation,
-        item=row,
-        details={"action": proposal.pk, "rule": proposal.rule, "reason": proposal.reason},
-    )
-
-
-def _conversation_for(*, account: SocialAccount, item: HeardItem, protected: str, now: datetime) -> Conversation:
-    """The item's conversation: its thread's, or for an item that threatens or exposes a
-    person (`protected`, a ProtectedReason) its thread's protected one."""
-    protected_fields = {"restricted_at": now, "restricted_reason": protected} if protected else {}
-    conversation, created = Conversation.objects.get_or_create(
-        account=account,
-        thread_id=f"{PROTECTED_THREAD}{item.thread_id}" if protected else item.thread_id,
-        defaults={
-            "mission_id": account.mission_id,
-            "network": account.network,
-            "last_item_at": item.created_at,
-            "created_at": now,
-            **protected_fields,
-        },
-    )
-    if created:
-        record_event(verb="conversation.started", conversation=conversation, to_status=conversation.status)
-    newly_protected = bool(protected) and created
-    if protected and not created and conversation.restricted_at is None:
-        # A protected thread given back to the desk, threatened again, is protected again.
-        newly_protected = bool(
-            Conversation.objects.filter(pk=conversation.pk, restricted_at__isnull=True).update(**protected_fields)
-        )
-    if newly_protected:
-        record_event(verb="conversation.protected", conversation=conversation, details={"reason": protected})
-    return Conversation.objects.select_for_update().get(pk=conversation.pk)
-
-
-def _our_delivery(account: SocialAccount, post_id: str) -> Delivery | None:
-    if not post_id:
-        return None
-    return (
-        Delivery.objects.filter(account=account, external_id=post_id, state__in=DELIVERY_REACHED_NETWORK)
-        .select_related("message")
-        .order_by("pk")
-        .first()
-    )
+    details: dict[str, Any] = {"action": None, "rule": proposal.rule, "reason": proposal.reason}
+    batch.proposals.append((proposal, details))
+    batch.event("item.hide_proposed", conversation, row, details=details)
 
 
 def _thread(
-    conversation: Conversation,
-    row: Item,
-    *,
-    delivery: Delivery | None,
-    verdict: triage.Verdict,
-    rules: triage.RuleSet,
-    now: datetime,
+    batch: _Batch, conversation: Conversation, row: Item, *, delivery: Delivery | None, verdict: triage.Verdict
 ) -> None:
     """Count the new item in its conversation, link our post, reopen a finished one, and
-    apply triage: the rules' verdict, the service clock, and "global time"."""
-    changes: dict[str, Any] = {"item_count": F("item_count") + 1}
+    apply triage: the rules' verdict, the service clock, and "global time". The
+    conversation is locked and changed in memory, item after item, and written once."""
+    changes: dict[str, Any] = {"item_count": conversation.item_count + 1}
     if row.created_at_network > conversation.last_item_at:
         changes["last_item_at"] = row.created_at_network
     if conversation.delivery_id is None and delivery is not None:
         changes["delivery"] = delivery
-        record_event(
-            verb="conversation.linked_to_post",
-            conversation=conversation,
-            item=row,
-            details={"delivery": delivery.pk},
-        )
+        batch.event("conversation.linked_to_post", conversation, row, details={"delivery": delivery.pk})
     reopened = conversation.status in CONVERSATION_REOPENED_BY_NEW_ITEM
     if reopened:
         changes["status"] = Conversation.Status.OPEN
-        record_event(
-            verb="conversation.reopened",
-            conversation=conversation,
-            item=row,
+        batch.event(
+            "conversation.reopened",
+            conversation,
+            row,
             from_status=conversation.status,
             to_status=Conversation.Status.OPEN,
         )
     triaged = triage.merge(conversation, verdict)
     changes.update(triaged)
-    changes.update(_clock(conversation, triaged, rules=rules, reopened=reopened, now=now, item=row))
-    Conversation.objects.filter(pk=conversation.pk).update(**changes, updated_at=now)
+    changes.update(_clock(batch, conversation, triaged, reopened=reopened, item=row))
     details = {"triage": {**triaged, "rule": verdict.rule}} if triaged else {}
-    record_event(verb="conversation.item_added", conversation=conversation, item=row, details=details)
+    batch.event("conversation.item_added", conversation, row, details=details)
+    for name, value in changes.items():
+        setattr(conversation, name, value)
+    batch.grown[conversation.pk] = conversation
     if changes.get("escalated_at"):
-        # Rare (global time): the email tells what the conversation has just become.
-        for name in ("category", "priority", "due_at"):
-            setattr(conversation, name, changes.get(name, getattr(conversation, name)))
-        tell_headquarters(conversation)
+        batch.escalated[conversation.pk] = conversation
 
 
 def _clock(
-    conversation: Conversation,
-    triaged: dict[str, Any],
-    *,
-    rules: triage.RuleSet,
-    reopened: bool,
-    now: datetime,
-    item: Item,
+    batch: _Batch, conversation: Conversation, triaged: dict[str, Any], *, reopened: bool, item: Item
 ) -> dict[str, Any]:
     """The service clock's fields that this item changes: a clock starts when the mission
     comes to owe an answer (a new conversation, a reopened one) and comes forward when the
     conversation becomes more urgent; "global time" offers it to headquarters at once."""
+    rules, now = batch.rules, batch.now
     status = Conversation.Status.OPEN if reopened else conversation.status
     if status not in CONVERSATION_CLOCK_RUNS or conversation.restricted_at is not None:
         return {}  # a protected conversation is the human-rights officer's: no desk clock
@@ -352,31 +649,34 @@ def _clock(
         )
         if why:
             changes["escalated_at"] = now
-            record_event(verb="conversation.escalated", conversation=conversation, item=item, details={"reason": why})
+            batch.event("conversation.escalated", conversation, item, details={"reason": why})
     return changes
 
 
-def _update(row: Item, *, item: HeardItem, raw: RawEvent) -> str:
-    fields: list[str] = []
+def _update(batch: _Batch, row: Item, *, item: HeardItem, raw_id: int) -> str:
+    """Apply a later version to a stored item (or to one created in this batch), in memory."""
+    changed = False
+    conversation = batch.conversations.get(row.conversation_id) or row.conversation
     if item.created_at < row.created_at_network:
         # Heard an edit first: on X an edit is a new post, with its own time.
         row.created_at_network = item.created_at
-        fields.append("created_at_network")
+        changed = True
     if item.deleted and row.deleted_at is None:
-        row.deleted_at = timezone.now()
-        fields.append("deleted_at")
-        record_event(verb="item.deleted", conversation=row.conversation, item=row)
+        row.deleted_at = batch.now
+        changed = True
+        batch.event("item.deleted", conversation, row)
     if _newer(item, row):
         was_known = row.version_at is not None
         # An edit may change the language, never the conversation's triage (a person's now).
         language = detect_language(item.text, hint=item.language) or item.language
         row.text, row.language = item.text, language[:16] or row.language
         row.edited_at, row.version_at = item.edited_at, _version(item)
-        row.raw_event = raw
-        fields += ["text", "language", "edited_at", "version_at", "raw_event"]
+        row.raw_event_id = raw_id
+        changed = True
         if was_known:
-            record_event(verb="item.edited", conversation=row.conversation, item=row)
-    if not fields:
+            batch.event("item.edited", conversation, row)
+    if not changed:
         return "unchanged"
-    row.save(update_fields=[*fields, "updated_at"])
+    if row.pk is not None:
+        batch.changed_items[row.pk] = row
     return "updated"

@@ -126,8 +126,8 @@ def account_poll(*, cursor_id: int, claim: str) -> PollOutcome:
         return _failed(cursor, claim, f"error: {type(exc).__name__}")
 
     try:
-        # Each item is committed as it is stored; the cursor moves only once all of them are,
-        # so a crash in between polls the same page again, and the upsert absorbs it.
+        # The page is committed as one batch; the cursor moves only once it is, so a crash in
+        # between polls the same page again, and the upsert absorbs it.
         result = items_ingest(account=account, items=heard.items, source=RawEvent.Source.POLL)
     except Exception as exc:
         logger.exception("Storing what account %s heard failed.", account.pk)
