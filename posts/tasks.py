@@ -19,6 +19,7 @@ call that still never ends is turned `unknown` by the sweeper after SWEEPER_SEND
 
 from __future__ import annotations
 
+import gc
 import logging
 from importlib import import_module
 
@@ -68,6 +69,24 @@ def _worker_ready(sender=None, **kwargs) -> None:
         logger.exception("Could not record the worker's start.")
     finally:
         close_old_connections()
+    settle_garbage_collector()
+
+
+# Young objects allocated between two collections of the first generation (CPython: 700).
+WORKER_GC_THRESHOLD = 20_000
+
+
+def settle_garbage_collector() -> None:
+    """Take what start-up loaded (Django, the SDKs: hundreds of thousands of objects that
+    live as long as the process) out of the cyclic collector's sight, and collect the young
+    generation less often. A delivery allocates thousands of short-lived containers (ORM
+    rows, SDK requests); with CPython's defaults the collector ran dozens of times per
+    batch and each older-generation pass walked every start-up object again: about 1 ms of
+    CPU per delivery. Reference counting still frees almost everything at once; cycles wait
+    a little longer (a few MB at most)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def _queue_of(request) -> str:
