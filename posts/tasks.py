@@ -60,9 +60,15 @@ def _fresh_connections_after(sender=None, **kwargs) -> None:
 @worker_ready.connect
 def _worker_ready(sender=None, **kwargs) -> None:
     """A worker that has just started is seen at once by the health report. The networks'
-    SDKs are loaded now (half a second of imports), not by the first delivery."""
+    SDKs are loaded now (half a second of imports), and what an adapter builds once per
+    process (its `warm_up`: YouTube's `videos` collection), not by the first delivery."""
     for network in NETWORKS:
-        import_module(f"channels.adapters.{network}")
+        warm_up = getattr(import_module(f"channels.adapters.{network}"), "warm_up", None)
+        if warm_up is not None:
+            try:
+                warm_up()
+            except Exception:  # the first delivery builds it then
+                logger.exception("Could not warm up the %s adapter.", network)
     try:
         record_heartbeat(f"worker:{sender.hostname}", details={"started": True})
     except Exception:
