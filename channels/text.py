@@ -12,6 +12,7 @@ network for its length; at worst an emoji costs two.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -46,7 +47,26 @@ _RUNS = re.compile(r"\S+")
 _ASCII_WEIGHT_ONE = re.compile(r"[\x20-\x7e]")
 
 
+# Texts up to this long have their length remembered (_tweet_length_remembered): the same
+# approved text is counted again by every X delivery of a crisis alert, and twitter-text's
+# parser costs about a millisecond of CPU a time. The bound keeps the memory small.
+_REMEMBER_UP_TO = 4_000
+
+
 def tweet_length(text: str) -> int:
+    """X's weighted length (see `_tweet_length`); a pure function of the text, so the
+    lengths of recent short texts are remembered."""
+    if len(text) <= _REMEMBER_UP_TO:
+        return _tweet_length_remembered(text)
+    return _tweet_length(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _tweet_length_remembered(text: str) -> int:
+    return _tweet_length(text)
+
+
+def _tweet_length(text: str) -> int:
     """X's weighted length (twitter-text v3): NFC-normalised, every URL counts 23,
     CJK and emoji count 2 (an emoji sequence, such as a family or a flag, counts once),
     most other characters 1.

@@ -784,6 +784,12 @@ def _videos() -> Any:
     return _videos_collection
 
 
+def warm_up() -> None:
+    """Build what every upload shares (the discovery document, the `videos` collection)
+    now: a worker calls it at start, so the first crisis upload does not pay for it."""
+    _videos()
+
+
 def _build_every_method(resource: Any, description: dict) -> None:
     for name, nested in (description.get("resources") or {}).items():
         _build_every_method(getattr(resource, name)(), nested)

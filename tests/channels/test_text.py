@@ -334,3 +334,13 @@ def test_a_text_past_any_network_is_not_counted_only_said_too_long():
     megabyte = "é" * 1_000_000
     assert tweet_length(megabyte) == 1_000_000
     assert tweet_length("x" * TEXT_MAX) == TEXT_MAX  # up to the bound, counted as X does
+
+
+def test_the_length_of_a_short_text_is_counted_once_and_a_long_one_each_time():
+    remembered = text._tweet_length_remembered
+    remembered.cache_clear()
+    assert tweet_length("Crisis: call +33 1 00 00 00 00") == tweet_length("Crisis: call +33 1 00 00 00 00") == 30
+    assert (remembered.cache_info().hits, remembered.cache_info().misses) == (1, 1)
+    long = "a " * 2_500
+    assert tweet_length(long) == tweet_length(long) == 5_000
+    assert remembered.cache_info().misses == 1  # never remembered: the memory stays small
