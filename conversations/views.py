@@ -146,7 +146,7 @@ def inbox_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
     return redirect("conversations:inbox")
 
 
-def _visible(request: HttpRequest, conversation_id: int) -> Conversation:
+def visible_conversation_or_404(request: HttpRequest, conversation_id: int) -> Conversation:
     """The conversation if the user may see its mission, else 404 (its existence does not leak)."""
     try:
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
@@ -158,7 +158,7 @@ def _visible(request: HttpRequest, conversation_id: int) -> Conversation:
 
 @require_GET
 def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    conversation = _visible(request, conversation_id)
+    conversation = visible_conversation_or_404(request, conversation_id)
     can_handle = policy.can(request.user, "conversation.handle", conversation)
     items = list(selectors.conversation_items(conversation))
     authors = sorted({item.author_id for item in items if item.author_id})
@@ -219,7 +219,7 @@ def _say_problems(request: HttpRequest, error: Exception) -> None:
 
 @require_POST
 def conversation_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    conversation = _visible(request, conversation_id)
+    conversation = visible_conversation_or_404(request, conversation_id)
     policy.require(request.user, "conversation.handle", conversation)
     form = StatusForm(request.POST, mission=conversation.mission)
     if not form.is_valid():
@@ -236,7 +236,7 @@ def conversation_status(request: HttpRequest, conversation_id: int) -> HttpRespo
 
 @require_POST
 def conversation_assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    conversation = _visible(request, conversation_id)
+    conversation = visible_conversation_or_404(request, conversation_id)
     policy.require(request.user, "conversation.handle", conversation)
     form = AssignForm(request.POST, candidates=selectors.assignee_candidates(conversation))
     if not form.is_valid():
@@ -257,7 +257,7 @@ def conversation_assign(request: HttpRequest, conversation_id: int) -> HttpRespo
 @require_POST
 def conversation_triage(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Correct the triage by hand: category, priority, language, tags."""
-    conversation = _visible(request, conversation_id)
+    conversation = visible_conversation_or_404(request, conversation_id)
     policy.require(request.user, "conversation.triage", conversation)
     form = TriageForm(request.POST)
     if not form.is_valid():
@@ -280,7 +280,7 @@ def conversation_triage(request: HttpRequest, conversation_id: int) -> HttpRespo
 
 @require_POST
 def conversation_note(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    conversation = _visible(request, conversation_id)
+    conversation = visible_conversation_or_404(request, conversation_id)
     policy.require(request.user, "conversation.note", conversation)
     form = NoteForm(request.POST)
     if not form.is_valid():
@@ -298,7 +298,7 @@ def conversation_note(request: HttpRequest, conversation_id: int) -> HttpRespons
 @require_POST
 def conversation_presence(request: HttpRequest, conversation_id: int) -> JsonResponse:
     """The page's heartbeat: "I am looking at it"; answers who else is."""
-    conversation = _visible(request, conversation_id)
+    conversation = visible_conversation_or_404(request, conversation_id)
     conversation_presence_beat(user=request.user, conversation=conversation)
     names = _names(selectors.conversation_viewers(conversation_id=conversation.pk, user=request.user))
     return JsonResponse(

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from conversations import selectors
 from conversations.forms import ProtectedPersonForm
-from conversations.models import Conversation, ProtectedPerson
+from conversations.models import ProtectedPerson
 from conversations.services import protection
+from conversations.views import visible_conversation_or_404
 from diplomacy_hub import policy
 from diplomacy_hub.pagination import CappedPaginator
 
@@ -68,19 +69,9 @@ def protected_person_remove(request: HttpRequest, person_id: int) -> HttpRespons
     return redirect("conversations:protected_people")
 
 
-def _protected(request: HttpRequest, conversation_id: int) -> Conversation:
-    """A protected conversation, for the human-rights officer; 404 for anyone else."""
-    try:
-        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
-    except Conversation.DoesNotExist:
-        raise Http404 from None
-    policy.require(request.user, "conversation.view", conversation)
-    return conversation
-
-
 @require_POST
 def protected_reply_allow(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    conversation = _protected(request, conversation_id)
+    conversation = visible_conversation_or_404(request, conversation_id)
     try:
         protection.protected_reply_allow(actor=request.user, conversation_id=conversation.pk)
     except ValidationError as error:
@@ -93,7 +84,7 @@ def protected_reply_allow(request: HttpRequest, conversation_id: int) -> HttpRes
 
 @require_POST
 def protected_release(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    conversation = _protected(request, conversation_id)
+    conversation = visible_conversation_or_404(request, conversation_id)
     try:
         protection.protected_release(actor=request.user, conversation_id=conversation.pk)
     except ValidationError as error:
