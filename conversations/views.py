@@ -178,7 +178,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             "earlier": list(selectors.earlier_exchanges(conversation, author_ids=authors)) if authors else [],
             "can_handle": can_handle,
             **views_replies.reply_panel(request, conversation, items),
-            **views_replies.item_translations(request, items),
+            **views_replies.item_translations(request, conversation, items),
             "status_form": StatusForm(
                 initial={"status": conversation.status, "close_reason": conversation.close_reason},
                 mission=conversation.mission,

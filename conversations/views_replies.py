@@ -88,7 +88,7 @@ def reply_panel(request: HttpRequest, conversation: Conversation, items: list[It
         if can_write
         else None,
         "translated_draft": translated_draft,
-        "translation_on": translation.enabled(),
+        "translation_on": _translation_allowed(conversation),
         "reply_limit": REPLY_TEXT_MAX[conversation.network],
         "x_costs": {"reply": X_REPLY_COST, "link": X_LINK_COST} if conversation.network == Network.TWITTER else None,
         "x_will_refuse": _x_will_refuse(conversation, items) if can_write else [],
@@ -117,12 +117,17 @@ TRANSLATION_SALT = "conversations.reply.translation"
 TRANSLATION_MAX_AGE = 24 * 3600  # a translated draft is sent within a day, or translated again
 
 
-def item_translations(request: HttpRequest, items: list[Item]) -> dict:
+def _translation_allowed(conversation: Conversation) -> bool:
+    # What threatens or exposes a person never leaves for an outside service (CONVERSATION.md d.7).
+    return translation.enabled() and not policy.is_protected(conversation)
+
+
+def item_translations(request: HttpRequest, conversation: Conversation, items: list[Item]) -> dict:
     """The conversation page's translations: each item in another language than the reader's
     may be translated ("Translate", a plain link: `?translate=<item>`); the one asked for is,
     into the reader's language, shown under its original with its provider. A provider that
     fails says so beside the item; the page itself never fails for it."""
-    enabled = translation.enabled()
+    enabled = _translation_allowed(conversation)
     reader = get_language() or "en"
     asked = request.GET.get("translate", "")
     for item in items:
@@ -156,6 +161,9 @@ def _draft_initial(draft: dict | None) -> dict:
 def _translate_draft(request: HttpRequest, conversation: Conversation, item: Item, data: dict) -> None:
     """Translate the officer's draft into the author's language and put it back in the form,
     marked (signed) as machine-translated: sent, it is cleared at level 1 at least."""
+    if not _translation_allowed(conversation):
+        messages.error(request, word("translation.off"))
+        return
     target = item.language or conversation.language
     if not target:
         messages.error(request, word("translation.no_language"))

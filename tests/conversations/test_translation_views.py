@@ -15,14 +15,18 @@ import requests
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.utils import translation as django_translation
 
 from channels.models import Network
 from channels.sandbox.translate import PHRASES
+from conversations.lifecycle import ProtectedReason
 from conversations.models import Conversation, Reply
 from conversations.services.replies import MachineTranslation, ReplyDraft, reply_write
+from embassies.roles import Role
 from tests.conversations.replies_helpers import library_line
 from tests.conversations.test_views import say
+from tests.factories import UserFactory
 from tests.posts.factories import account, officer
 from tests.security.otp import force_verified_login
 
@@ -225,3 +229,20 @@ def test_translating_a_draft_for_an_author_of_unknown_language_is_worded(transla
     data |= {"item": item.pk, "kind": "public", "text": THANKS["en"], "action": "translate"}
     answer = client.post(reverse("conversations:reply", args=[conversation.pk]), data, follow=True)
     assert "The author's language is not known" in html.unescape(answer.content.decode())
+
+
+def test_a_protected_conversation_is_never_sent_to_the_translator(translator, cairo_x):
+    """What threatens or exposes a person stays in the hub: no "Translate", and a forged
+    `?translate=` sends nothing out (CONVERSATION.md d.7)."""
+    conversation = say(cairo_x, QUESTION["ar"], language="ar")
+    Conversation.objects.filter(pk=conversation.pk).update(
+        restricted_at=timezone.now(), restricted_reason=ProtectedReason.THREAT
+    )
+    item = conversation.items.get()
+    client = logged_in(UserFactory(roles=[Role.HUMAN_RIGHTS_OFFICER]))
+    page = client.get(conversation.get_absolute_url(), {"translate": item.pk})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f'href="?translate={item.pk}#item-{item.pk}"' not in text
+    assert label("en") not in text
+    assert QUESTION["en"] not in text
