@@ -43,7 +43,7 @@ from conversations.lifecycle import (
     ModerationState,
 )
 from conversations.models import PROTECTED_THREAD, Conversation, ConversationEvent, Item, ModerationAction, RawEvent
-from conversations.notifications import tell_headquarters
+from conversations.notifications import tell_headquarters, tell_human_rights_officers
 from conversations.services import triage
 from posts.lifecycle import DELIVERY_REACHED_NETWORK
 from posts.models import Delivery, Priority
@@ -412,6 +412,7 @@ def _conversations_locked(
         for conversation in batch.conversations.values()
         if conversation.account_id == account.pk and conversation.thread_id in threads
     }
+    newly_protected: list[Conversation] = []
     for thread_id in sorted(by_thread, key=lambda thread_id: by_thread[thread_id].pk):
         conversation, protected = by_thread[thread_id], threads[thread_id][1]
         if thread_id in started:
@@ -424,6 +425,8 @@ def _conversations_locked(
             continue
         if protected:
             batch.event("conversation.protected", conversation, details={"reason": protected})
+            newly_protected.append(conversation)
+    tell_human_rights_officers(newly_protected)
     return by_thread
 
 

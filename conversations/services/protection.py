@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import record
 from conversations.models import Conversation, Item, ProtectedPerson
+from conversations.notifications import tell_human_rights_officers
 from conversations.services import triage
 from conversations.services.ingest import record_event
 from diplomacy_hub import policy
@@ -41,6 +42,7 @@ def conversation_protect(*, conversation: Conversation, actor, reason: str) -> b
     conversation.save(update_fields=["restricted_at", "restricted_reason", "assignee", "updated_at"])
     kept = keep_evidence(conversation)
     record_event(verb="conversation.protected", conversation=conversation, actor=actor, details={"reason": reason})
+    tell_human_rights_officers([conversation])
     record(
         action="conversation.protect",
         actor=actor,

@@ -260,3 +260,24 @@ def test_a_thread_given_back_to_the_desk_is_protected_again_by_a_new_threat(cair
     assert threatened.restricted_reason == ProtectedReason.THREAT
     assert threatened.items.get(external_id="x2").kept_as["text"] == "You will pay for this"
     assert list(selectors.protected_queue(user=rights)) == [threatened]
+
+
+def test_the_human_rights_officers_are_told_at_once_and_nobody_else(cairo_x, rights, desk_people):
+    """Nobody else sees the protected queue, so its officers are mailed as items arrive: once
+    per batch, in their language, with where and why but never what the public wrote."""
+    from mailroom.models import Mail
+
+    rights.email, desk_people["officer"].email = "rights@example.org", "officer@example.org"
+    rights.save()
+    desk_people["officer"].save()
+    _hear(
+        cairo_x,
+        heard(external_id="x1", thread_id="t1", text=THREAT, author_id="menace"),
+        heard(external_id="x2", thread_id="t2", text=THREAT, author_id="menace"),
+        heard(external_id="q1", thread_id="t3", text=ORDINARY),
+    )
+    [mail] = Mail.objects.all()
+    assert mail.to == "rights@example.org"
+    assert "2 conversation(s)" in mail.subject
+    assert THREAT not in mail.body
+    assert mail.body.count("/conversations/") == 2
