@@ -27,6 +27,14 @@ MAYBE_SKIPPED
 """
 
 
+def _empty_config(tmp_path):
+    # Not the project's settings (-c os.devnull did that until pytest refused a file
+    # without a known extension): an empty ini of the sample's own.
+    config = tmp_path / "pytest.ini"
+    config.write_text("[pytest]\n")
+    return config
+
+
 def _run(tmp_path: Path, extra: str, *, no_skips: bool, database_url: str = "") -> subprocess.CompletedProcess:
     (tmp_path / "test_sample.py").write_text(SAMPLE.replace("MAYBE_SKIPPED", extra))
     env = {
@@ -49,7 +57,7 @@ def _run(tmp_path: Path, extra: str, *, no_skips: bool, database_url: str = "") 
             "-p",
             "no:randomly",
             "-c",
-            os.devnull,
+            str(_empty_config(tmp_path)),
             "--rootdir",
             str(tmp_path),
             "-q",
