@@ -461,7 +461,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {"NetworkEnum": "channels.models.Network"},
+    "ENUM_NAME_OVERRIDES": {
+        "NetworkEnum": "channels.models.Network",
+        # Two choice sets named alike: a message's priority and a reply's kind get their own names.
+        "MessagePriorityEnum": "posts.models.Priority",
+        "ReplyKindEnum": "conversations.lifecycle.ReplyKind",
+    },
 }
 # Replies (conversations/services/replies.py): the sweeper's tick; a queued reply not
 # claimed this long after it was handed to the broker is handed over again; one `sending`

@@ -114,6 +114,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "conversations:inbox": ("LAAAAA", "LMMMMM"),  # scoped list
     # Analytics: everyone with a role, over the missions they may see.
     "analytics:overview": ("LAAAAA", "LMMMMM"),  # scoped comparison
+    "analytics:dialogue": ("LAAAAA", "LMMMMM"),  # scoped: officers see their missions
     "analytics:mission": ("LANAAA", "LMMMMM"),  # mission.view
     "analytics:message": ("LANAAA", "LMMMMM"),  # message.view
     "conversations:detail": ("LANAAA", "LMMMMM"),  # conversation.view

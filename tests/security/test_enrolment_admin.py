@@ -190,7 +190,7 @@ def test_the_demos_privileged_users_can_enrol_after_seed_demo():
     passwords = dict(line.split() for line in out.getvalue().splitlines() if line.startswith("  "))
     assert "Enrolment open" in out.getvalue()
     granted = set(EnrolmentGrant.objects.values_list("user__username", flat=True))
-    assert granted == {"press", "press2", "crisis", "crisis2", "admin"}
+    assert granted == {"press", "press2", "crisis", "crisis2", "admin", "rights"}
     assert set(AuditEvent.objects.filter(action="auth.otp_grant_open").values_list("details__via", flat=True)) == {
         "seed_demo"
     }
@@ -203,8 +203,8 @@ def test_the_demos_privileged_users_can_enrol_after_seed_demo():
 
     # A second run leaves open grants as they are and opens none for an enrolled user.
     call_command("seed_demo", "--force", stdout=io.StringIO())
-    assert EnrolmentGrant.objects.count() == 5
-    assert EnrolmentGrant.objects.filter(status=EnrolmentGrant.Status.OPEN).count() == 4
+    assert EnrolmentGrant.objects.count() == 6
+    assert EnrolmentGrant.objects.filter(status=EnrolmentGrant.Status.OPEN).count() == 5
 
 
 def test_the_administrator_role_alone_opens_the_admin_page_the_staff_page_links_to(press):
