@@ -77,20 +77,6 @@ class DeliverySnapshot(models.Model):
         return f"{self.delivery_id} +{self.age_hours}h"
 
 
-class NetworkBudget(models.Model):
-    """Metric calls spent per network and UTC day, by every worker together."""
-
-    network = models.CharField(max_length=16)
-    day = models.DateField()
-    calls = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["network", "day"], name="analytics_networkbudget_one_a_day")]
-
-    def __str__(self) -> str:
-        return f"{self.network} {self.day}: {self.calls}"
-
-
 class CollectionClaim(models.Model):
     """An account's collection taken by a task until `until`: a lost task lapses, and the
     account is taken again in a later round."""
