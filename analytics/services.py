@@ -138,6 +138,13 @@ def _store_daily(
     )
 
 
+def _missing(code: str) -> str:
+    """An adapter's Missing code as our reason (a code we do not know: not given)."""
+    if not code:
+        return ""
+    return code if code in Unknown.values else Unknown.NOT_GIVEN
+
+
 def _store_snapshot(
     delivery_id: int, account_id: int, age: int, *, now: datetime, metrics: Metrics | None, unknown: str = ""
 ) -> None:
@@ -151,6 +158,14 @@ def _store_snapshot(
             "comments": metrics.comments if metrics else None,
             "shares": metrics.shares if metrics else None,
             "unknown": unknown,
+            "clicks": metrics.clicks if metrics else None,
+            "clicks_unknown": _missing(metrics.clicks_missing or Unknown.NOT_GIVEN)
+            if metrics and metrics.clicks is None
+            else "",
+            "profile_clicks": metrics.profile_clicks if metrics else None,
+            "watch_minutes": metrics.watch_minutes if metrics else None,
+            "subscribers_gained": metrics.subscribers_gained if metrics else None,
+            "analytics_unknown": _missing(metrics.analytics_missing) if metrics else "",
             "collected_at": now,
         },
     )
