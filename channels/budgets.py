@@ -10,7 +10,7 @@ is the network's own: YouTube's quota starts again at midnight Pacific time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -20,7 +20,7 @@ from django.utils import timezone
 from channels.models import Network, NetworkBudget
 
 # Where a network's day starts again (the others: UTC).
-_DAY_ZONES = {Network.YOUTUBE: ZoneInfo("America/Los_Angeles")}
+_DAY_ZONES: dict[str, tzinfo] = {Network.YOUTUBE: ZoneInfo("America/Los_Angeles")}
 
 
 def budget_day(network: str, now: datetime | None = None) -> date:
