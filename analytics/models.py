@@ -24,6 +24,8 @@ class Unknown(models.TextChoices):
     PERMISSION = "permission", _("The account lost its permission")
     GONE = "gone", _("The post is gone from the network")
     RATE_LIMITED = "rate_limited", _("The network's limit was reached")
+    TOO_OLD = "too_old", _("The network gives this number only for posts younger than 30 days")
+    NOT_GRANTED = "not_granted", _("The account did not grant the permission to read this number")
 
 
 class AccountDaily(models.Model):
@@ -61,6 +63,16 @@ class DeliverySnapshot(models.Model):
     comments = models.PositiveIntegerField(_("replies"), null=True, blank=True)
     shares = models.PositiveIntegerField(_("shares"), null=True, blank=True)
     unknown = models.CharField(_("unknown because"), max_length=16, choices=Unknown.choices, blank=True)
+    # Link clicks where the network gives them (X for 30 days, Facebook), with why not
+    # otherwise; X's clicks on the account's name; YouTube Analytics where it is granted.
+    clicks = models.PositiveIntegerField(_("link clicks"), null=True, blank=True)
+    clicks_unknown = models.CharField(_("clicks unknown because"), max_length=16, choices=Unknown.choices, blank=True)
+    profile_clicks = models.PositiveIntegerField(_("profile clicks"), null=True, blank=True)
+    watch_minutes = models.PositiveBigIntegerField(_("minutes watched"), null=True, blank=True)
+    subscribers_gained = models.PositiveIntegerField(_("subscribers gained"), null=True, blank=True)
+    analytics_unknown = models.CharField(
+        _("YouTube Analytics unknown because"), max_length=16, choices=Unknown.choices, blank=True
+    )
     collected_at = models.DateTimeField(_("collected"))
 
     class Meta:
@@ -75,20 +87,6 @@ class DeliverySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} +{self.age_hours}h"
-
-
-class NetworkBudget(models.Model):
-    """Metric calls spent per network and UTC day, by every worker together."""
-
-    network = models.CharField(max_length=16)
-    day = models.DateField()
-    calls = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["network", "day"], name="analytics_networkbudget_one_a_day")]
-
-    def __str__(self) -> str:
-        return f"{self.network} {self.day}: {self.calls}"
 
 
 class CollectionClaim(models.Model):

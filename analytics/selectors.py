@@ -261,6 +261,25 @@ def message_visible(*, user, pk: int) -> Message:
     return message
 
 
+def _clicks(last: DeliverySnapshot | None, unknown: dict[str, str]) -> int | str | None:
+    """Link clicks, or "unknown" with the reason the network gave none: never 0."""
+    if last is None or last.clicks is not None:
+        return last.clicks if last else None
+    if last.clicks_unknown:
+        return _("unknown: %(reason)s") % {"reason": unknown.get(last.clicks_unknown, "")}
+    return None
+
+
+def _read_from(network: str, last: DeliverySnapshot | None, unknown: dict[str, str]) -> str:
+    """For YouTube, whether the numbers came from YouTube Analytics as well as from the
+    video's statistics, and why not; the other networks have one source."""
+    if network != Network.YOUTUBE or last is None or last.unknown:
+        return ""
+    if not last.analytics_unknown:
+        return _("YouTube Analytics and statistics")
+    return _("Statistics only: %(reason)s") % {"reason": unknown.get(last.analytics_unknown, "")}
+
+
 def message_numbers(*, message: Message, page: int | str | None = 1) -> dict[str, Any]:
     """One message's numbers: per account and language (its latest reading; PER_PAGE rows a
     page, every row when `page` is None, for the CSV), and its reach per region (accounts
@@ -295,6 +314,10 @@ def message_numbers(*, message: Message, page: int | str | None = 1) -> dict[str
             _("Reactions"),
             _("Replies"),
             _("Shares"),
+            _("Link clicks"),
+            _("Minutes watched"),
+            _("Subscribers gained"),
+            _("Read from"),
             _("Unknown because"),
         ],
     )
@@ -313,6 +336,10 @@ def message_numbers(*, message: Message, page: int | str | None = 1) -> dict[str
                 delivery.language.upper(),
                 age,
                 *numbers,
+                _clicks(last, unknown),
+                last.watch_minutes if last else None,
+                last.subscribers_gained if last else None,
+                _read_from(delivery.account.network, last, unknown),
                 reason,
             ]
         )

@@ -5,9 +5,10 @@ Each account is its own task and its own failure. Within one account: an account
 its permission is stored as unknown for everything due and stops; a network that does not
 answer or that rate-limits stops the batch (what is left waits for the next round, and a
 stored "unreachable" is read again while its window lasts); a post gone from the network is
-stored as unknown. Calls are counted per network and UTC day for the whole project
-(NetworkBudget), and per account and round, so that collection stays within the networks'
-limits and never takes YouTube's quota from listening.
+stored as unknown. Calls are counted per account and round, and spent from the network's
+daily budget (channels.budgets), the one listening spends too: collection stays within the
+networks' limits, stops when listening has spent the day's quota, and never touches the
+part kept for crises.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from analytics.models import AccountDaily, Age, CollectionClaim, DeliverySnapshot, NetworkBudget, Unknown
+from analytics.models import AccountDaily, Age, CollectionClaim, DeliverySnapshot, Unknown
 from channels.adapters.base import AdapterError, AuthError, Metrics, PermanentError, RateLimited
+from channels.budgets import budget_spend
 from channels.crypto import CredentialsDecryptionError
 from channels.models import SocialAccount
 from channels.services import adapter_for, credentials_for_use
@@ -102,20 +103,6 @@ def accounts_claim_due(*, now: datetime | None = None, limit: int | None = None)
     return [Claimed(pk, token) for pk in sorted(taken)]
 
 
-def budget_spend(*, network: str, day: date, calls: int = 1) -> bool:
-    """Spend `calls` of the network's daily budget; False (nothing spent) when it is used up."""
-    limit = settings.ANALYTICS_DAILY_CALLS.get(network, 0)
-    try:
-        with transaction.atomic():
-            NetworkBudget.objects.get_or_create(network=network, day=day)
-    except IntegrityError:  # created by another worker at the same moment
-        pass
-    spent = NetworkBudget.objects.filter(network=network, day=day, calls__lte=limit - calls).update(
-        calls=F("calls") + calls
-    )
-    return bool(spent)
-
-
 @dataclass
 class Collected:
     daily: bool = False
@@ -151,6 +138,13 @@ def _store_daily(
     )
 
 
+def _missing(code: str) -> str:
+    """An adapter's Missing code as our reason (a code we do not know: not given)."""
+    if not code:
+        return ""
+    return code if code in Unknown.values else Unknown.NOT_GIVEN
+
+
 def _store_snapshot(
     delivery_id: int, account_id: int, age: int, *, now: datetime, metrics: Metrics | None, unknown: str = ""
 ) -> None:
@@ -164,6 +158,14 @@ def _store_snapshot(
             "comments": metrics.comments if metrics else None,
             "shares": metrics.shares if metrics else None,
             "unknown": unknown,
+            "clicks": metrics.clicks if metrics else None,
+            "clicks_unknown": _missing(metrics.clicks_missing or Unknown.NOT_GIVEN)
+            if metrics and metrics.clicks is None
+            else "",
+            "profile_clicks": metrics.profile_clicks if metrics else None,
+            "watch_minutes": metrics.watch_minutes if metrics else None,
+            "subscribers_gained": metrics.subscribers_gained if metrics else None,
+            "analytics_unknown": _missing(metrics.analytics_missing) if metrics else "",
             "collected_at": now,
         },
     )
@@ -214,7 +216,7 @@ def _collect(account: SocialAccount, jobs: list, *, now: datetime, result: Colle
         return
     adapter = adapter_for(account)
     for index, job in enumerate(jobs):
-        if index >= settings.ANALYTICS_CALLS_PER_ACCOUNT or not budget_spend(network=account.network, day=now.date()):
+        if index >= settings.ANALYTICS_CALLS_PER_ACCOUNT or not budget_spend(network=account.network, now=now):
             result.stopped, result.left = "budget", len(jobs) - index
             return
         try:

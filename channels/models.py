@@ -122,6 +122,23 @@ class SocialAccount(models.Model):
         return self.status == self.Status.CONNECTED and self.has_credentials
 
 
+class NetworkBudget(models.Model):
+    """What every worker together spent of one network's daily budget (channels.budgets):
+    YouTube's quota units, calls elsewhere. `crisis_units` is the part of them spent for
+    missions under a crisis alert: the only work that may go on into the crisis reserve."""
+
+    network = models.CharField(max_length=16, choices=Network.choices)
+    day = models.DateField()  # the network's own day: YouTube's quota starts again at midnight Pacific
+    units = models.PositiveIntegerField(default=0)
+    crisis_units = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["network", "day"], name="channels_networkbudget_one_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.network} {self.day}: {self.units}"
+
+
 # --- Words (the network and account as officers know them) ----------------------------------
 
 

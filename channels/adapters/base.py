@@ -84,6 +84,15 @@ class AccountInfo:
     display_name: str
 
 
+class Missing:
+    """Why a network gave no number it could have (Metrics.missing), as plain codes."""
+
+    NOT_GIVEN = "not_given"  # the network has no such number for this kind of post
+    TOO_OLD = "too_old"  # given only while the post is young (X's private metrics: 30 days)
+    NOT_GRANTED = "not_granted"  # the account did not grant the permission that reads it
+    UNREACHABLE = "unreachable"  # the API that gives it did not answer this time
+
+
 @dataclass(frozen=True)
 class Metrics:
     followers: int | None = None
@@ -91,6 +100,15 @@ class Metrics:
     shares: int | None = None
     views: int | None = None
     comments: int | None = None
+    # Link clicks where the network gives them (X's url_link_clicks for our own posts in
+    # their first 30 days, Facebook's post_clicks_by_type); their Missing code otherwise.
+    clicks: int | None = None
+    clicks_missing: str = ""
+    profile_clicks: int | None = None  # X: clicks on the account's name or picture
+    # YouTube Analytics, where the account granted it; their Missing code otherwise.
+    watch_minutes: int | None = None
+    subscribers_gained: int | None = None
+    analytics_missing: str = ""
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ from channels.adapters.base import (
     Credentials,
     MediaFile,
     Metrics,
+    Missing,
     NetworkLimits,
     PermanentError,
     Problem,
@@ -508,12 +509,32 @@ class FacebookAdapter:
         )
         with _calling_facebook(last):
             item = graph.get_object(external_id, fields=fields)
+        clicks, missing = self._link_clicks(graph, last, external_id) if is_post else (None, Missing.NOT_GIVEN)
         return Metrics(
             likes=_total(item, "reactions" if is_post else "likes"),
             comments=_total(item, "comments"),
             # Graph leaves `shares` out until a post is shared.
             shares=_int((item.get("shares") or {}).get("count", 0)) if is_post else None,
+            clicks=clicks,
+            clicks_missing=missing,
         )
+
+    def _link_clicks(self, graph: Any, last: _LastResponse, post_id: str) -> tuple[int | None, str]:
+        """The post's lifetime link clicks from its insights (post_clicks_by_type), or why
+        there are none: a metric Graph no longer gives is error 100, not the post's end."""
+        try:
+            with _calling_facebook(last):
+                answer = graph.request(f"{self.version}/{post_id}/insights", args={"metric": "post_clicks_by_type"})
+        except PermanentError:
+            return None, Missing.NOT_GIVEN
+        for metric in answer.get("data") or []:
+            if metric.get("name") != "post_clicks_by_type":
+                continue
+            values = metric.get("values") or [{}]
+            by_type = values[-1].get("value") or {}
+            # A post never clicked has no "link clicks" key: none yet, not unknown.
+            return (_int(by_type.get("link clicks", 0)), "") if isinstance(by_type, dict) else (None, Missing.NOT_GIVEN)
+        return None, Missing.NOT_GIVEN
 
     def find_published(self, credentials: Credentials, content: Content, since: datetime) -> Published | None:
         """The Page's post with this text created since `since` (newest first), or None; for

@@ -41,6 +41,7 @@ HOST_PREFIX = {
     "www.facebook.com": "facebook",
     "youtube.googleapis.com": "youtube",
     "www.googleapis.com": "youtube",
+    "youtubeanalytics.googleapis.com": "youtube",  # the YouTube Analytics API's reports
     "oauth2.googleapis.com": "google-oauth",
     "accounts.google.com": "google-oauth",
     "api.flickr.com": "flickr",

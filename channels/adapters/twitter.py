@@ -38,7 +38,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
 import oauthlib.oauth2
@@ -61,6 +61,7 @@ from channels.adapters.base import (
     Credentials,
     MediaFile,
     Metrics,
+    Missing,
     NetworkLimits,
     PermanentError,
     Problem,
@@ -567,8 +568,15 @@ class TwitterAdapter:
         if external_id is None:
             counts = self._me(client).public_metrics or {}
             return Metrics(followers=counts.get("followers_count"))
+        private = _private_metrics_open(external_id)
+        fields = ["public_metrics", "non_public_metrics"] if private else ["public_metrics"]
         with _calling_x():
-            response = client.get_tweet(external_id, tweet_fields=["public_metrics"], user_auth=False)
+            response = client.get_tweet(external_id, tweet_fields=fields, user_auth=False)
+        refused = private and response.data is None and _field_refused(response.errors)
+        if refused:
+            # Within a second or so of the 30 days, or a clock apart from X's: the public ones.
+            with _calling_x():
+                response = client.get_tweet(external_id, tweet_fields=["public_metrics"], user_auth=False)
         if response.data is None:  # X answers 200 with an `errors` array for a missing post
             raise PermanentError(
                 Said(
@@ -579,11 +587,15 @@ class TwitterAdapter:
                 )
             )
         counts = response.data.public_metrics or {}
+        hidden = (response.data.non_public_metrics or {}) if private and not refused else None
         return Metrics(
             likes=counts.get("like_count"),
             shares=counts.get("retweet_count"),
             views=counts.get("impression_count"),
             comments=counts.get("reply_count"),
+            clicks=hidden.get("url_link_clicks") if hidden is not None else None,
+            profile_clicks=hidden.get("user_profile_clicks") if hidden is not None else None,
+            clicks_missing="" if hidden is not None else Missing.TOO_OLD,
         )
 
     def find_published(self, credentials: Credentials, content: Content, since: datetime) -> Published | None:
@@ -866,6 +878,30 @@ class TwitterAdapter:
 
 
 # --- Listening: the streams, their pages, the items ---------------------------------------------
+
+# X gives a post's private metrics (non_public_metrics) to its author for 30 days; a day
+# short of them, so that a clock apart from X's does not ask once too often.
+PRIVATE_METRICS_AGE = timedelta(days=29, hours=23)
+_X_EPOCH_MS = 1288834974657  # X's ids ("snowflakes") count milliseconds from this instant
+
+
+def post_created_at(external_id: str) -> datetime | None:
+    """When X made the post, read from its id (None for an id that is not a snowflake)."""
+    if not external_id.isdigit():
+        return None
+    return datetime.fromtimestamp(((int(external_id) >> 22) + _X_EPOCH_MS) / 1000, tz=UTC)
+
+
+def _private_metrics_open(external_id: str) -> bool:
+    created = post_created_at(external_id)
+    return created is not None and datetime.now(UTC) - created < PRIVATE_METRICS_AGE
+
+
+def _field_refused(errors: Sequence[Mapping[str, Any]] | None) -> bool:
+    """X's "Field Authorization Error": a field it may not give for this post (its
+    private metrics past 30 days), the post itself left out."""
+    return any(str(error.get("type", "")).endswith("/not-authorized-for-field") for error in errors or ())
+
 
 HEARD_TWEET_FIELDS = ["created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang", "author_id"]
 LISTEN_PAGES = 8  # per stream and poll: mentions reach back 800 posts at most anyway

@@ -14,6 +14,7 @@ thread-safe, and a sandbox account must never reach Google.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import http.client
 import json
@@ -50,6 +51,7 @@ from channels.adapters.base import (
     Content,
     Credentials,
     Metrics,
+    Missing,
     NetworkLimits,
     PermanentError,
     Problem,
@@ -97,6 +99,10 @@ SCOPES = (
     "https://www.googleapis.com/auth/youtube.readonly",
     "https://www.googleapis.com/auth/youtube.force-ssl",
 )
+# Asked for too, but optional: where the account grants it, a video's numbers come also from
+# the YouTube Analytics API (minutes watched, shares, subscribers gained); Google's consent
+# screen lets people untick it, and the account still publishes.
+ANALYTICS_SCOPE = "https://www.googleapis.com/auth/yt-analytics.readonly"
 WATCH_URL = "https://www.youtube.com/watch?v={}"
 
 CHUNK_SIZE = 4 * 256 * 1024  # 1 MiB: chunks must be multiples of 256 KiB
@@ -381,7 +387,7 @@ class YouTubeAdapter:
             if external_id is None:
                 answer = service.channels().list(part="statistics", mine=True).execute()
             else:
-                answer = service.videos().list(part="statistics", id=external_id).execute()
+                answer = service.videos().list(part="statistics,snippet", id=external_id).execute()
         items = answer.get("items") or []
         if not items:
             missing = (
@@ -396,10 +402,51 @@ class YouTubeAdapter:
             return Metrics(
                 followers=None if hidden else _int(stats.get("subscriberCount")), views=_int(stats.get("viewCount"))
             )
-        return Metrics(
+        statistics = Metrics(
             views=_int(stats.get("viewCount")),
             likes=_int(stats.get("likeCount")),
             comments=_int(stats.get("commentCount")),
+            clicks_missing=Missing.NOT_GIVEN,  # YouTube counts no link clicks
+        )
+        if not analytics_granted(credentials):
+            return dataclasses.replace(statistics, analytics_missing=Missing.NOT_GRANTED)
+        published = str((items[0].get("snippet") or {}).get("publishedAt") or "")[:10]
+        return self._with_analytics(credentials, external_id, statistics, since=published)
+
+    def _with_analytics(self, credentials: Credentials, video_id: str, statistics: Metrics, *, since: str) -> Metrics:
+        """The video's lifetime totals from YouTube Analytics (reports.query), beside its
+        statistics. A refusal (the grant withdrawn since) or a failure leaves the statistics
+        alone, with the reason; the views stay the Data API's, which YouTube counts live
+        (Analytics' lag a day or two)."""
+        today = datetime.now(UTC).date().isoformat()
+        try:
+            with _calling():
+                answer = (
+                    _analytics_service(self._authorized_http(credentials))
+                    .reports()
+                    .query(
+                        ids="channel==MINE",
+                        startDate=since or "2005-04-23",  # YouTube's first video, for a date unread
+                        endDate=today,
+                        metrics=",".join(ANALYTICS_METRICS),
+                        filters=f"video=={video_id}",
+                    )
+                    .execute()
+                )
+        except (AuthError, PermanentError):
+            return dataclasses.replace(statistics, analytics_missing=Missing.NOT_GRANTED)
+        except AdapterError:
+            return dataclasses.replace(statistics, analytics_missing=Missing.UNREACHABLE)
+        names = [str(header.get("name")) for header in answer.get("columnHeaders") or []]
+        rows = answer.get("rows") or []
+        if not rows:  # nothing processed yet for this video: unknown, not nought
+            return dataclasses.replace(statistics, analytics_missing=Missing.NOT_GIVEN)
+        row = dict(zip(names, rows[0], strict=False))
+        return dataclasses.replace(
+            statistics,
+            shares=_int(row.get("shares")),
+            watch_minutes=_int(row.get("estimatedMinutesWatched")),
+            subscribers_gained=_int(row.get("subscribersGained")),
         )
 
     def find_published(self, credentials: Credentials, content: Content, since: datetime) -> Published | None:
@@ -768,6 +815,29 @@ def _discovery_document() -> dict:
     return _discovery
 
 
+ANALYTICS_METRICS = ("views", "estimatedMinutesWatched", "likes", "shares", "subscribersGained")
+
+
+def analytics_granted(credentials: Credentials) -> bool:
+    """Whether the account's grant includes YouTube Analytics (the scopes Google named when
+    it gave the token, kept with the credentials)."""
+    return ANALYTICS_SCOPE in str(credentials.extra.get("scopes") or "").split()
+
+
+_analytics_lock = threading.Lock()
+_analytics_document: dict | None = None
+
+
+def _analytics_service(http: Any) -> Any:
+    """youtubeAnalytics v2, built from the discovery document the SDK ships (no network
+    needed to build it), parsed once per process as the Data API's is."""
+    global _analytics_document
+    with _analytics_lock:
+        if _analytics_document is None:
+            _analytics_document = json.loads(get_static_doc("youtubeAnalytics", "v2"))
+    return build_from_document(_analytics_document, http=http)
+
+
 _videos_lock = threading.Lock()
 _videos_collection: Any = None
 
@@ -1029,7 +1099,7 @@ class YouTubeConnectFlow:
                 "token_uri": TOKEN_URI,
             }
         }
-        flow = Flow.from_client_config(config, scopes=list(SCOPES), redirect_uri=redirect_uri, **kwargs)
+        flow = Flow.from_client_config(config, scopes=[*SCOPES, ANALYTICS_SCOPE], redirect_uri=redirect_uri, **kwargs)
         mount_on(flow.oauth2session, sandbox_url=self.sandbox_url, timeouts=self.timeouts)
         flow.oauth2session.register_compliance_hook("access_token_response", _token_endpoint_check)
         return flow
@@ -1096,6 +1166,12 @@ def _credentials_from_token(token: Mapping[str, Any]) -> Credentials:
         expires_at = datetime.now(UTC) + timedelta(seconds=float(token["expires_in"]))
     if not token.get("access_token"):
         raise AuthError(Said("Google's answer carries no access token.", "connect.no_access_token", network=NETWORK))
+    scope = token.get("scope") or ""
+    # What Google granted, kept: whether YouTube Analytics may be read (analytics_granted).
+    scopes = " ".join(scope) if isinstance(scope, list | tuple) else str(scope)
     return Credentials(
-        access_token=token["access_token"], refresh_token=token.get("refresh_token") or "", expires_at=expires_at
+        access_token=token["access_token"],
+        refresh_token=token.get("refresh_token") or "",
+        expires_at=expires_at,
+        extra={"scopes": scopes} if scopes else {},
     )

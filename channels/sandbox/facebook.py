@@ -736,6 +736,44 @@ def get_object(call: Call) -> Response:
     return json_response(200, post_json(item, requested_fields(call.request, ("created_time", "message"))))
 
 
+# A post's insights: the metrics the sandbox knows, by name (Graph's Page post insights).
+POST_INSIGHTS = ("post_clicks_by_type",)
+
+
+@router.route("GET", V + r"/" + NODE + r"/insights")
+def post_insights(call: Call) -> Response:
+    """`GET /{post-id}/insights?metric=post_clicks_by_type`: the post's lifetime clicks by
+    type ("link clicks", "photo view", "other clicks"), for the Page's own token. A Video
+    has no post insights (its own are video_insights); an unknown metric is error 100."""
+    token = authenticate(call)
+    node = call.params["node"]
+    item = call.state.item(NETWORK, node)
+    if item is None or item.deleted or item.account != token.account or _post_removed(item, node):
+        raise Reply(missing_object(node))
+    if item.kind == "video" and node == item.id:
+        raise Reply(graph_error(400, "(#100) Tried accessing nonexisting field (insights) on node type (Video)", 100))
+    metrics_asked = [name for name in call.request.arg("metric").split(",") if name]
+    unknown = [name for name in metrics_asked if name not in POST_INSIGHTS]
+    if not metrics_asked or unknown:
+        raise Reply(graph_error(400, "(#100) The value must be a valid insights metric", 100))
+    e = metrics.engagement(item)
+    clicks = {"link clicks": e.link_clicks, "other clicks": e.likes // 2}
+    if item.media:
+        clicks["photo view"] = e.likes
+    post_id = post_id_of(item)
+    data = [
+        {
+            "name": "post_clicks_by_type",
+            "period": "lifetime",
+            "values": [{"value": clicks}],
+            "title": "Lifetime Post consumptions by type",
+            "description": "Lifetime: The number of clicks anywhere in your post, by type. (Total Count)",
+            "id": f"{post_id}/insights/post_clicks_by_type/lifetime",
+        }
+    ]
+    return json_response(200, {"data": data})
+
+
 # --- What the public says: comments, visitors' posts, the Page `feed` webhook ------------------------
 
 # The sandbox's Business Use Case allowance for a Page's reads. Meta's is 4,800 calls a day

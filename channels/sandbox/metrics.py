@@ -30,6 +30,10 @@ class Engagement:
     shares: int
     comments: int
     views: int
+    link_clicks: int = 0
+    profile_clicks: int = 0
+    watch_minutes: int = 0
+    subscribers_gained: int = 0
 
 
 def engagement(item: Item, now: datetime | None = None) -> Engagement:
@@ -37,4 +41,15 @@ def engagement(item: Item, now: datetime | None = None) -> Engagement:
     growth = min(max(minutes, 0.0), 600.0)
     rate = 0.05 + _unit("engagement", item.network, item.id) * 0.45  # likes per minute
     likes = int(growth * rate)
-    return Engagement(likes=likes, shares=likes // 4, comments=likes // 6, views=int(growth * rate * 40))
+    views = int(growth * rate * 40)
+    return Engagement(
+        likes=likes,
+        shares=likes // 4,
+        comments=likes // 6,
+        views=views,
+        link_clicks=likes // 3,
+        profile_clicks=likes // 8,
+        # A video's viewers watch about a minute and a half each; one in fifty subscribes.
+        watch_minutes=views * 3 // 2,
+        subscribers_gained=views // 50,
+    )

@@ -196,6 +196,13 @@ def tweet_json(item: Item, fields: set[str]) -> dict[str, Any]:
             "bookmark_count": engagement.likes // 5,
             "impression_count": engagement.views,
         }
+    if "non_public_metrics" in fields:
+        engagement = metrics.engagement(item)
+        tweet["non_public_metrics"] = {
+            "impression_count": engagement.views,
+            "url_link_clicks": engagement.link_clicks,
+            "user_profile_clicks": engagement.profile_clicks,
+        }
     if "attachments" in fields and item.media:
         tweet["attachments"] = {"media_keys": [_media_key(media) for media in item.media]}
     return tweet
@@ -361,13 +368,45 @@ def hide_reply(call: Call) -> Response:
 
 @router.route("GET", r"/2/tweets/(?P<id>\d+)")
 def get_tweet(call: Call) -> Response:
-    authenticate(call)
+    account = authenticate(call)
     require_read_access(call)
     item = call.state.item(NETWORK, call.params["id"])
     if item is None or item.deleted:
         # X answers 200 with an `errors` array for a missing Tweet.
         return json_response(200, {"errors": [tweet_not_found(call.params["id"])]})
-    return json_response(200, {"data": tweet_json(item, _fields(call.request, "tweet.fields"))})
+    fields = _fields(call.request, "tweet.fields")
+    refused = _private_metrics_refused(item, fields, user=account)
+    if refused:
+        # X leaves the post out and says which field it may not give, with a 200.
+        return json_response(200, {"errors": refused})
+    return json_response(200, {"data": tweet_json(item, fields)})
+
+
+PRIVATE_METRICS = ("non_public_metrics", "organic_metrics", "promoted_metrics")
+PRIVATE_METRICS_DAYS = 30
+
+
+def _private_metrics_refused(item: Item, fields: set[str], *, user: str) -> list[dict[str, Any]]:
+    """X's "Field Authorization Error" for the private metrics of a post that is not the
+    user's own, or that is older than 30 days (docs.x.com, Posts timelines, private metrics)."""
+    asked = [field for field in PRIVATE_METRICS if field in fields]
+    too_old = datetime.now(UTC) - item.created_at > timedelta(days=PRIVATE_METRICS_DAYS)
+    if not asked or (item.account == user and not too_old):
+        return []
+    field = f"{asked[0]}.impression_count"
+    return [
+        {
+            "value": item.id,
+            "detail": f"Sorry, you are not authorized to access '{field}' on the Tweet with ids : [{item.id}].",
+            "title": "Field Authorization Error",
+            "resource_type": "tweet",
+            "parameter": "ids",
+            "field": field,
+            "resource_id": item.id,
+            "section": "data",
+            "type": "https://api.twitter.com/2/problems/not-authorized-for-field",
+        }
+    ]
 
 
 @router.route("GET", r"/2/users/me")

@@ -4,7 +4,8 @@ videos.insert through the resumable protocol (a session POST answered with a Loc
 then PUT chunks answered 308 + Range until the last, and `Content-Range: bytes */N`
 status queries after an error) or a multipart upload; videos.delete, videos.list,
 channels.list(mine=true), playlistItems.list (a channel's uploads playlist, newest first,
-in pages) and search.list. Errors are Google's `{"error": {code, message, errors:
+in pages) and search.list; and the YouTube Analytics API's reports.query (v2, for a
+video of the channel). Errors are Google's `{"error": {code, message, errors:
 [{reason, domain, message}]}}`; rate and quota limits are 403s, as YouTube answers them
 (`rateLimitExceeded`, or `quotaExceeded` for the project's daily quota).
 Google OAuth lives beside it, in google_oauth.py.
@@ -428,6 +429,59 @@ def list_channels(call: Call) -> Response:
     if "contentDetails" in parts:
         channel["contentDetails"] = {"relatedPlaylists": {"likes": "", "uploads": _uploads_playlist(account.id)}}
     return _list_response("youtube#channelListResponse", [channel])
+
+
+# --- YouTube Analytics API v2 (youtubeanalytics.googleapis.com, served under the same prefix) -------
+
+# The metrics the sandbox reports for one video, by their API names.
+REPORT_METRICS = ("views", "estimatedMinutesWatched", "likes", "shares", "subscribersGained", "comments")
+
+
+def _analytics_error(message: str) -> Reply:
+    return Reply(google_error(400, message, "badRequest"))
+
+
+@router.route("GET", r"/v2/reports")
+def analytics_report(call: Call) -> Response:
+    """reports.query for one video of the caller's channel (`ids=channel==MINE`,
+    `filters=video==ID`): one row of lifetime totals, seeded and growing as the Data API's
+    statistics do. Without `filters` the whole channel's videos are summed."""
+    account = authenticate(call)
+    request = call.request
+    for name in ("ids", "metrics", "startDate", "endDate"):
+        if not request.arg(name):
+            raise _analytics_error(f"Required parameter: {name}")
+    if request.arg("ids") not in ("channel==MINE", f"channel=={account}"):
+        raise Reply(google_error(403, "Forbidden", "forbidden"))
+    wanted = request.arg("metrics").split(",")
+    unknown = [name for name in wanted if name not in REPORT_METRICS]
+    if unknown:
+        raise _analytics_error(f"Unknown identifier ({unknown[0]}) given in field parameters.metrics.")
+    videos = [item for item in call.state.items_of(NETWORK, account) if not item.deleted]
+    wanted_filter = request.arg("filters")
+    if wanted_filter:
+        key, _, value = wanted_filter.partition("==")
+        if key != "video":
+            raise _analytics_error(f"The query is not supported. Check the documentation for the filter {key}.")
+        videos = [item for item in videos if item.id in value.split(",")]
+    totals = dict.fromkeys(wanted, 0)
+    for item in videos:
+        e = metrics.engagement(item)
+        values = {
+            "views": e.views,
+            "estimatedMinutesWatched": e.watch_minutes,
+            "likes": e.likes,
+            "shares": e.shares,
+            "subscribersGained": e.subscribers_gained,
+            "comments": e.comments,
+        }
+        for name in wanted:
+            totals[name] += values[name]
+    headers = [{"name": name, "columnType": "METRIC", "dataType": "INTEGER"} for name in wanted]
+    body: dict[str, Any] = {"kind": "youtubeAnalytics#resultTable", "columnHeaders": headers}
+    if videos:  # no activity: YouTube leaves `rows` out
+        body["rows"] = [[totals[name] for name in wanted]]
+    return json_response(200, body)
 
 
 def _matches(item: Item, query: str) -> bool:

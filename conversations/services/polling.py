@@ -5,6 +5,10 @@ on due, unclaimed cursors: only the task holding that claim may poll and move th
 and a claim lost with its worker lapses after LISTEN_CLAIM_SECONDS. Each account is its own
 task and its own failure: backoff with jitter on errors, the network's wait when rate
 limited, and an expired token takes channels' path (account marked, administrators told).
+A poll spends from its network's daily budget (channels.budgets), the one analytics spends
+too: what the network says it cost (YouTube's quota units) is counted once it answers, and
+once the routine share is gone only the accounts of missions under a crisis alert are
+polled, from the crisis reserve, until the network's day starts again.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from channels.adapters.base import AdapterError, AuthError, RateLimited
+from channels.budgets import budget_next_day, budget_open, budget_record
 from channels.models import SocialAccount
 from channels.services import account_mark_expired, credentials_for_use
 from conversations.models import ListenCursor, RawEvent
+from conversations.reply_selectors import crisis_alert_active
 from conversations.services.ingest import IngestResult, items_ingest
 from conversations.services.webhooks import adapter_listener
 from posts.lifecycle import DELIVERY_REACHED_NETWORK
@@ -108,6 +114,11 @@ def account_poll(*, cursor_id: int, claim: str) -> PollOutcome:
     if cursor is None:
         return PollOutcome(polled=False)  # claimed again by someone else since, or gone
     account = cursor.account
+    crisis = crisis_alert_active(account.mission_id)
+    if not budget_open(network=account.network, crisis=crisis):
+        return _failed(
+            cursor, claim, "budget: the network's daily budget is spent", wait=_until_next_day(account), count=False
+        )
     try:
         credentials = credentials_for_use(account)
         heard = adapter_listener(account).listen(credentials, cursor=cursor.cursor, our_posts=our_recent_posts(account))
@@ -125,6 +136,7 @@ def account_poll(*, cursor_id: int, claim: str) -> PollOutcome:
         logger.exception("Polling account %s failed.", account.pk)
         return _failed(cursor, claim, f"error: {type(exc).__name__}")
 
+    budget_record(network=account.network, units=heard.quota_units_spent, crisis=crisis)
     try:
         # The page is committed as one batch; the cursor moves only once it is, so a crash in
         # between polls the same page again, and the upsert absorbs it.
@@ -146,6 +158,11 @@ def account_poll(*, cursor_id: int, claim: str) -> PollOutcome:
         claimed_until=None,
     )
     return PollOutcome(polled=True, result=result)
+
+
+def _until_next_day(account: SocialAccount) -> float:
+    now = timezone.now()
+    return max((budget_next_day(account.network, now) - now).total_seconds(), 60.0)
 
 
 def _interval(account: SocialAccount) -> float:

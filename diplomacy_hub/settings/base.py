@@ -490,17 +490,20 @@ HEALTH_BROKER_TIMEOUT = env.float("HEALTH_BROKER_TIMEOUT", default=1.0)
 ANALYTICS_TICK = env.float("ANALYTICS_TICK", default=300.0)  # seconds between beat's rounds
 # Accounts claimed per round, and the most metric calls one account's task makes per network
 # in one round: what is left waits for the next round (the networks' rate limits are per
-# account; YouTube's daily quota is per project, see ANALYTICS_DAILY_CALLS).
+# account; YouTube's daily quota is per project, see NETWORK_DAILY_UNITS).
 ANALYTICS_ACCOUNTS_PER_ROUND = env.int("ANALYTICS_ACCOUNTS_PER_ROUND", default=200)
 ANALYTICS_CALLS_PER_ACCOUNT = env.int("ANALYTICS_CALLS_PER_ACCOUNT", default=50)
-# Metric calls per network per UTC day for the whole project (YouTube: 1 unit a call, out of
-# the 10,000 shared with listening). Past it, collection waits for the next day.
-ANALYTICS_DAILY_CALLS = {
-    "twitter": env.int("ANALYTICS_DAILY_CALLS_TWITTER", default=100_000),
-    "facebook": env.int("ANALYTICS_DAILY_CALLS_FACEBOOK", default=100_000),
-    "youtube": env.int("ANALYTICS_DAILY_CALLS_YOUTUBE", default=3_000),
-    "flickr": env.int("ANALYTICS_DAILY_CALLS_FLICKR", default=50_000),
+# Each network's daily budget for the whole project, spent by listening and analytics alike
+# (channels.budgets): YouTube's quota units (10,000 a day by default, a list call costs 1),
+# calls elsewhere. Past it less the crisis reserve, routine reads wait for the next day.
+NETWORK_DAILY_UNITS = {
+    "twitter": env.int("NETWORK_DAILY_UNITS_TWITTER", default=100_000),
+    "facebook": env.int("NETWORK_DAILY_UNITS_FACEBOOK", default=100_000),
+    "youtube": env.int("NETWORK_DAILY_UNITS_YOUTUBE", default=10_000),
+    "flickr": env.int("NETWORK_DAILY_UNITS_FLICKR", default=50_000),
 }
+# The share of each day's budget kept for missions under a crisis alert.
+NETWORK_CRISIS_RESERVE = env.float("NETWORK_CRISIS_RESERVE", default=0.2)
 # The weekly report's PDF font: Unicode, with Arabic (Debian's fonts-dejavu-core).
 ANALYTICS_PDF_FONT = env.str("ANALYTICS_PDF_FONT", default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 # A claimed account is taken again after this many seconds if its task never finished.

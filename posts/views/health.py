@@ -19,7 +19,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from channels.models import Network
+from channels.budgets import budgets_today
+from channels.models import Network, network_label
 from diplomacy_hub import policy
 from diplomacy_hub.localtime import hq_context
 from posts.health import health_report
@@ -167,6 +168,8 @@ def health(request: HttpRequest) -> HttpResponse:
         "unexplained": report["status"] != "ok" and all(check.ok for check in checks),
         "sweeper_at": datetime.fromisoformat(report["sweeper"]["last_run"]) if report["sweeper"]["last_run"] else None,
         "pauses": pauses_in_force(),
+        # What listening and analytics spent together of each network's day (channels.budgets).
+        "budgets": [(network_label(budget.network), budget) for budget in budgets_today()],
         **hq_context(),
     }
     template = "posts/operations/_health_live.html" if request.htmx else "posts/operations/health.html"

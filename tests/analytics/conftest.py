@@ -14,10 +14,10 @@ from channels.adapters.base import Content
 from channels.models import Network
 from channels.services import adapter_for
 from posts.models import Delivery
-from tests.channels.adapters.helpers import FACEBOOK, TWITTER
+from tests.channels.adapters.helpers import FACEBOOK, TWITTER, YOUTUBE
 from tests.posts.factories import account, approved_message, officer, press_officer
 
-HELPERS = {"twitter": TWITTER, "facebook": FACEBOOK}
+HELPERS = {"twitter": TWITTER, "facebook": FACEBOOK, "youtube": YOUTUBE}
 
 
 @pytest.fixture

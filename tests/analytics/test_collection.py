@@ -11,9 +11,10 @@ import requests
 from django.utils import timezone
 
 from analytics import tasks
-from analytics.models import AccountDaily, CollectionClaim, DeliverySnapshot, NetworkBudget, Unknown
-from analytics.services import account_collect, accounts_claim_due, budget_spend, deliveries_due
-from channels.models import Network, SocialAccount
+from analytics.models import AccountDaily, CollectionClaim, DeliverySnapshot, Unknown
+from analytics.services import account_collect, accounts_claim_due, deliveries_due
+from channels.budgets import budget_spend
+from channels.models import Network, NetworkBudget, SocialAccount
 from posts.models import Delivery
 from tests.analytics.conftest import published, sandbox_account
 from tests.channels.adapters.helpers import TWITTER
@@ -105,15 +106,16 @@ def test_an_account_is_claimed_once_and_a_lost_claim_lapses(on_sandbox):
 
 
 def test_the_daily_budget_of_a_network_is_never_exceeded(on_sandbox, settings):
-    settings.ANALYTICS_DAILY_CALLS = {**settings.ANALYTICS_DAILY_CALLS, "twitter": 2}
+    settings.NETWORK_DAILY_UNITS = {**settings.NETWORK_DAILY_UNITS, "twitter": 2}
+    settings.NETWORK_CRISIS_RESERVE = 0
     cairo = sandbox_account("emb-eg-cairo")
     for hours in (2, 3, 4):
         published(cairo, hours_ago=hours, text=f"Message {hours}")
     result = account_collect(account_id=cairo.pk)
     assert (result.stopped, result.left) == ("budget", 2)
-    assert NetworkBudget.objects.get(network="twitter").calls == 2
+    assert NetworkBudget.objects.get(network="twitter").units == 2
     assert DeliverySnapshot.objects.count() == 1
-    assert not budget_spend(network="twitter", day=timezone.now().date())
+    assert not budget_spend(network="twitter")
     # With the next day's budget, the rest.
     NetworkBudget.objects.all().delete()
     result = account_collect(account_id=cairo.pk)

@@ -20,11 +20,14 @@ from channels.adapters.base import (
 )
 from channels.adapters.transport import Timeouts
 from channels.adapters.youtube import (
+    ANALYTICS_SCOPE,
     CHUNK_SIZE,
     SCOPES,
     YouTubeAdapter,
+    _credentials_from_token,
     _from_http_error,
     _require_scopes,
+    analytics_granted,
     seconds_until_quota_reset,
 )
 from channels.media import video_metadata_boxes
@@ -317,7 +320,8 @@ def test_connect_flow_end_to_end(sandbox_url):
     assert query["prompt"] == ["consent"]
     assert query["include_granted_scopes"] == ["true"]
     assert query["code_challenge_method"] == ["S256"]
-    assert set(query["scope"][0].split()) == set(SCOPES)
+    # YouTube Analytics is asked for too, but optional (the figures' page says without it).
+    assert set(query["scope"][0].split()) == {*SCOPES, ANALYTICS_SCOPE}
     assert set(start.keep) == {"state", "code_verifier"}
 
     connected = flow.finish(redirect_uri=REDIRECT_URI, callback_params=_consent(start.authorize_url), kept=start.keep)
@@ -328,6 +332,7 @@ def test_connect_flow_end_to_end(sandbox_url):
     assert connected.credentials.refresh_token.startswith(f"sbxr.youtube.{CHANNEL}.")
     assert connected.credentials.expires_at > datetime.now(UTC)
     assert "sbx" not in repr(connected.credentials)
+    assert analytics_granted(connected.credentials)  # the grant Google named is kept
     # The new token works with the adapter.
     assert YOUTUBE.adapter(sandbox_url).check_credentials(connected.credentials).account_id == CHANNEL
 
@@ -406,3 +411,12 @@ def test_connecting_needs_every_permission():
         _require_scopes([upload, readonly])
     _require_scopes(f"{upload} {readonly} {force_ssl} openid")
     _require_scopes(["https://www.googleapis.com/auth/youtube"])  # the umbrella scope covers all three
+
+
+def test_a_grant_without_youtube_analytics_still_connects_and_says_so():
+    """Google's consent screen lets people untick YouTube Analytics: the account publishes,
+    and its figures come from the statistics alone."""
+    without = _credentials_from_token({"access_token": "token", "scope": " ".join(SCOPES)})
+    assert not analytics_granted(without)
+    granted = _credentials_from_token({"access_token": "token", "scope": " ".join([*SCOPES, ANALYTICS_SCOPE])})
+    assert analytics_granted(granted)

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from channels.budgets import budget_spend
 from posts.models import Heartbeat
 from tests.posts.conftest import free_port
 
@@ -56,3 +57,19 @@ def test_in_french(press, as_user):
     client.cookies["django_language"] = "fr"
     page = client.get(reverse("posts:health"), headers={"Accept-Language": "fr"}).text
     assert "Santé du moteur de publication" in page
+
+
+def test_the_networks_daily_budgets_are_shown_with_the_crisis_reserve(press, as_user, settings):
+    """What listening and analytics spent together; past the routine share, it says so."""
+    settings.NETWORK_DAILY_UNITS = {**settings.NETWORK_DAILY_UNITS, "youtube": 10}
+    settings.NETWORK_CRISIS_RESERVE = 0.4
+    for _ in range(6):
+        assert budget_spend(network="youtube")
+    assert budget_spend(network="youtube", crisis=True)
+    page = as_user(press).get(reverse("posts:health")).text
+    budgets = page.split('id="budgets-title"')[1]
+    row = budgets.split("YouTube</th>")[1].split("</tr>")[0]
+    cells = [cell.split("</td>")[0].strip() for cell in row.split('<td class="num">')[1:]]
+    assert cells[0] == "7 / 10"
+    assert "none: routine reads wait" in cells[1]
+    assert cells[2:4] == ["3 / 4", "1"]
