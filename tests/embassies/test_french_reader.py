@@ -5,6 +5,7 @@ and the e-mails, which each person receives in the language they read the app in
 from __future__ import annotations
 
 import ast
+import html
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -192,6 +193,21 @@ def test_a_health_check_result_reads_in_french_on_the_account_page(french_admin)
     assert "Facebook a refusé l’appel" in body
     assert "token expired (code 190)" in body  # the network's own words, as they came
     assert "Could not check now" not in body
+
+
+def _text(response) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
+
+
+@pytest.mark.django_db
+def test_the_accounts_counts_each_take_their_plural_in_french(french_admin):
+    """French makes zero and one singular: "0 expiré", "1 connecté", "2 connectés"."""
+    account("emb-eg-cairo", Network.FACEBOOK, handle="FranceEgypte")
+    text = _text(french_admin.get(reverse("channels:account_list")))
+    assert "1 connecté · 0 expiré · 0 révoqué · 0 non connecté · 0 désactivé" in text
+    account("emb-eg-cairo", Network.TWITTER, handle="@FranceEgypte")
+    text = _text(french_admin.get(reverse("channels:account_list")))
+    assert "2 connectés · 0 expiré" in text
 
 
 # --- E-mails, in each recipient's language -------------------------------------------------------------

@@ -324,6 +324,16 @@ def test_preview_uses_a_network_variant_where_one_is_written(login, author, cair
     assert "too long" not in response.text
 
 
+def test_preview_counters_keep_the_french_no_break_space(login, author, cairo, htmx_headers):
+    target = account(cairo)
+    client = login(author)
+    client.cookies["django_language"] = "fr"
+    response = client.post(
+        reverse("posts:message_preview"), compose(cairo, [target], text_fr="Bonjour à tous"), headers=htmx_headers
+    )
+    assert "X\u00a0: 14/280" in response.text
+
+
 def test_preview_never_shows_another_missions_accounts(login, author, cairo, tokyo, htmx_headers):
     theirs = account(tokyo)
     response = login(author).post(
