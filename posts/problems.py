@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from channels import problems as network_problems
 from channels.problems import accounts_param, accounts_words, display_language, join_words
@@ -80,6 +80,16 @@ MESSAGE_PROBLEMS: dict[str, Promise] = {
         "Due at %(due_at)s UTC, more than %(minutes)s minutes ago: a press officer decides whether it still goes out."
     ),
     "delivery.settled_not_published": gettext_lazy("Not published, as settled by %(person)s."),
+    "delivery.gave_up": ngettext_lazy(
+        "Gave up after %(count)s attempt. Last answer: %(problem)s",
+        "Gave up after %(count)s attempts. Last answer: %(problem)s",
+        "count",
+    ),
+    "delivery.duplicate_not_ours": gettext_lazy(
+        "The network refused this text as a duplicate, and no post of ours carries it: "
+        "change the text and submit it again. (%(detail)s)"
+    ),
+    "delivery.unexpected_error": gettext_lazy("An unexpected error on our side: %(exception)s: %(detail)s"),
     "delivery.no_answer": gettext_lazy(
         "No answer recorded %(seconds)s s after the call started (the worker stopped?): it may have gone out."
     ),

@@ -427,8 +427,7 @@ def _call_network(delivery: Delivery, attempt: DeliveryAttempt, content: Content
         )
     except Exception as error:  # not classified: it may have gone out, so never resend blindly
         logger.exception("Delivery %s: the adapter failed unexpectedly", delivery.pk)
-        unclassified = AdapterError(f"{type(error).__name__}: {error}")
-        return outcomes.finish_unknown(delivery, attempt, unclassified, outcome="unknown")
+        return outcomes.finish_unknown(delivery, attempt, outcomes.unexpected_error(error), outcome="unknown")
     return outcomes.finish_sent(delivery, attempt, published, verb="delivery.sent", outcome="sent")
 
 

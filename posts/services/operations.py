@@ -197,7 +197,7 @@ def delivery_retract(*, delivery_id: int, actor_id: int | None = None) -> str:
     except Exception as error:
         if not isinstance(error, AdapterError):
             logger.exception("Delivery %s: deletion failed unexpectedly", delivery.pk)
-            error = AdapterError(f"{type(error).__name__}: {error}")
+            error = outcomes.unexpected_error(error)
         DeliveryAttempt.objects.filter(pk=attempt.pk).update(
             finished_at=timezone.now(), outcome=error.kind, status_code=error.status_code, detail=error.detail[:500]
         )

@@ -32,6 +32,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from channels.adapters.base import AdapterError, Published, RateLimited, Said
+from channels.problems import said_of
 from posts.lifecycle import (
     DELIVERY_IN_FLIGHT,
     DELIVERY_ON_ITS_WAY,
@@ -113,6 +114,19 @@ def late_reason(delivery: Delivery) -> Said:
         "delivery.late",
         due_at=due_at,
         minutes=minutes,
+    )
+
+
+def unexpected_error(error: Exception) -> AdapterError:
+    """An exception no adapter classified, as an AdapterError with a code: our own failure,
+    worded for the reader, with the exception's name and words kept as they came."""
+    return AdapterError(
+        Said(
+            f"An unexpected error on our side: {type(error).__name__}: {error}",
+            "delivery.unexpected_error",
+            exception=type(error).__name__,
+            detail=str(error)[:300],
+        )
     )
 
 
@@ -467,9 +481,13 @@ def finish_retry_later(
     """Surely not published: try again after a backoff, or give up after the last try."""
     tries = failed_tries(delivery)
     if tries >= settings.PUBLISH_MAX_ATTEMPTS:
-        error = AdapterError(
-            f"Gave up after {tries} attempts. Last answer: {error.detail}", status_code=error.status_code
+        gave_up = Said(
+            f"Gave up after {tries} attempts. Last answer: {error.detail}",
+            "delivery.gave_up",
+            count=tries,
+            problem=said_of(error),
         )
+        error = AdapterError(gave_up, status_code=error.status_code)
         return finish(
             delivery,
             attempt,

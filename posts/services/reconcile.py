@@ -74,7 +74,7 @@ def delivery_reconcile(*, delivery_id: int) -> Outcome:
     except Exception as error:
         if not isinstance(error, AdapterError):
             logger.exception("Delivery %s: reconciliation failed unexpectedly", delivery.pk)
-            error = AdapterError(f"{type(error).__name__}: {error}")
+            error = outcomes.unexpected_error(error)
         if isinstance(error, AppAccessError):  # the app's configuration: for the health page
             app_access_problem_note(network=error.network, detail=error.detail)
         outcome = outcomes.delivery_cannot_tell(delivery, attempt, error, rounds=rounds + 1)
@@ -90,8 +90,12 @@ def delivery_reconcile(*, delivery_id: int) -> Outcome:
             )
         elif last is not None and last.outcome == "duplicate":
             duplicate = PermanentError(
-                "The network refused this text as a duplicate, and no post of ours carries it: "
-                f"change the text and submit it again. ({last.detail})",
+                Said(
+                    "The network refused this text as a duplicate, and no post of ours carries it: "
+                    f"change the text and submit it again. ({last.detail})",
+                    "delivery.duplicate_not_ours",
+                    detail=last.detail,
+                ),
                 status_code=last.status_code,
             )
             outcome = outcomes.delivery_finish(

@@ -5,6 +5,7 @@ and the e-mails, which each person receives in the language they read the app in
 from __future__ import annotations
 
 import ast
+import html
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -45,9 +46,18 @@ def _english_in(text: str, *, allowed: tuple[str, ...] = ()) -> list[str]:
 # --- Every sentence the code writes for a person carries a code -------------------------------------
 
 
+# The writers of a reason a person reads later, and where they take it: a position or a keyword.
+REASON_WRITERS: dict[str, int | str] = {
+    "_record_check": 1,  # an account's health check (channels.services)
+    "error_fields": 0,  # a delivery's last error (posts.models.Delivery)
+    "delivery_refuse": "reason",  # a worker's refusal before the call (posts.services.outcomes)
+    "delivery_lost_in_flight": "reason",  # the sweeper's verdict on a dead worker's delivery
+}
+
+
 def _uncoded_sentences(path: Path, names: set[str]) -> list[str]:
-    """Calls of these error classes (or `_record_check`) given a sentence (a string, an
-    f-string, a sum of them) instead of a `Said` with its code."""
+    """Calls of these error classes, or of a writer of reasons, given a sentence (a string,
+    an f-string, a sum of them) instead of a `Said` with its code."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if not isinstance(node, ast.Call):
@@ -56,9 +66,11 @@ def _uncoded_sentences(path: Path, names: set[str]) -> list[str]:
         argument = None
         if name in names and node.args:
             argument = node.args[0]
-        elif name == "_record_check" and len(node.args) >= 2:
-            argument = node.args[1]
-        if isinstance(argument, ast.Constant | ast.JoinedStr | ast.BinOp):
+        elif isinstance(where := REASON_WRITERS.get(name), int) and len(node.args) > where:
+            argument = node.args[where]
+        elif isinstance(where, str):
+            argument = next((keyword.value for keyword in node.keywords if keyword.arg == where), None)
+        if isinstance(argument, ast.JoinedStr | ast.BinOp) or (isinstance(argument, ast.Constant) and argument.value):
             found.append(f"{path.relative_to(BASE)}:{node.lineno}: {ast.unparse(argument)[:80]}")
     return found
 
@@ -76,6 +88,18 @@ def test_every_sentence_of_the_adapters_and_the_account_services_has_a_code():
     )
 
 
+def test_every_reason_a_worker_writes_has_a_code():
+    """The reasons the publishing workers, the sweeper and the reply workers write on a
+    delivery (shown on the monitor, the crisis board, the dashboard and in the failure
+    e-mail) are `Said`s with a code, like the adapters' refusals they pass on."""
+    found = []
+    for app in ("posts", "conversations"):
+        for path in sorted((BASE / app).rglob("*.py")):
+            if "migrations" not in path.parts:
+                found += _uncoded_sentences(path, ADAPTER_ERRORS)
+    assert not found, "Give these a code (Said(text, code, **params)) worded in posts/problems.py:\n" + "\n".join(found)
+
+
 def test_the_uncoded_sentence_rule_finds_what_it_should(tmp_path):
     source = BASE / "channels" / "adapters" / "_rule_sample.py"
     try:
@@ -85,10 +109,15 @@ def test_the_uncoded_sentence_rule_finds_what_it_should(tmp_path):
             'raise TransientError("a" + b, request_sent=True)\n'
             '_record_check(account, "OK")\n'
             'raise AuthError(Said("No.", "connect.no_code"))\n'
-            "raise PermanentError(detail)\n",
+            "raise PermanentError(detail)\n"
+            'Delivery.error_fields("Gone.", Kind.UNKNOWN)\n'
+            'outcomes.delivery_refuse(delivery, State.FAILED, reason=f"Account {status}.")\n'
+            'delivery_lost_in_flight(delivery, reason="The worker died.")\n'
+            "Delivery.error_fields()\n"
+            'outcomes.delivery_refuse(delivery, State.HELD, reason=Said("Late.", "delivery.late"))\n',
             encoding="utf-8",
         )
-        assert len(_uncoded_sentences(source, ADAPTER_ERRORS)) == 4
+        assert len(_uncoded_sentences(source, ADAPTER_ERRORS)) == 7
     finally:
         source.unlink()
 
@@ -164,6 +193,21 @@ def test_a_health_check_result_reads_in_french_on_the_account_page(french_admin)
     assert "Facebook a refusé l’appel" in body
     assert "token expired (code 190)" in body  # the network's own words, as they came
     assert "Could not check now" not in body
+
+
+def _text(response) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
+
+
+@pytest.mark.django_db
+def test_the_accounts_counts_each_take_their_plural_in_french(french_admin):
+    """French makes zero and one singular: "0 expiré", "1 connecté", "2 connectés"."""
+    account("emb-eg-cairo", Network.FACEBOOK, handle="FranceEgypte")
+    text = _text(french_admin.get(reverse("channels:account_list")))
+    assert "1 connecté · 0 expiré · 0 révoqué · 0 non connecté · 0 désactivé" in text
+    account("emb-eg-cairo", Network.TWITTER, handle="@FranceEgypte")
+    text = _text(french_admin.get(reverse("channels:account_list")))
+    assert "2 connectés · 0 expiré" in text
 
 
 # --- E-mails, in each recipient's language -------------------------------------------------------------

@@ -7,12 +7,13 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from channels.adapters.base import AuthError, PermanentError, RateLimited, TransientError
 from channels.models import SocialAccount
 from embassies.roles import Role
 from posts.models import Delivery, DeliveryAttempt, Event, Message, MessageText
+from posts.problems import word
 from posts.services.delivery import delivery_publish
 from posts.services.dispatch import dispatch_due
 from posts.services.pause import publishing_pause
@@ -98,6 +99,12 @@ def test_delivery_publish_transient_not_sent_backs_off_then_fails_after_the_last
     assert delivery.state == S.FAILED
     assert delivery.last_error_kind == Delivery.ErrorKind.TRANSIENT
     assert "Gave up after 3 attempts" in delivery.last_error
+    # Worded for each reader, with the network's last answer inside (itself worded).
+    assert delivery.last_error_code == "delivery.gave_up"
+    assert delivery.last_error_params["problem"]["text"] == "Connection refused"
+    with translation.override("fr"):
+        worded = word(delivery.last_error_code, delivery.last_error_params)
+    assert worded == "Abandon après 3 tentatives. Dernière réponse\u00a0: Connection refused"
     assert delivery.attempts == 3
     assert network.posts == []
     message.refresh_from_db()

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from channels.adapters.base import PermanentError, Published, TransientError
 from posts.models import Delivery, DeliveryAttempt, Event, Heartbeat, Message
+from posts.problems import word
 from posts.services.delivery import delivery_publish
 from posts.services.dispatch import dispatch_due
 from posts.services.operations import delivery_retract
@@ -107,6 +108,22 @@ def test_delivery_reconcile_duplicate_refusal_not_ours_fails(broker, network):
     delivery.refresh_from_db()
     assert delivery.state == S.FAILED
     assert "duplicate" in delivery.last_error
+    assert delivery.last_error_code == "delivery.duplicate_not_ours"
+    with translation.override("fr"):
+        assert word(delivery.last_error_code, delivery.last_error_params).startswith("Le réseau a refusé ce texte")
+
+
+def test_an_unexpected_error_leaves_the_delivery_unknown_with_a_worded_reason(broker, network):
+    """An exception no adapter classified may have come after the post went out: unknown,
+    and the reason says it was ours, in the reader's language."""
+    _, delivery = _unknown(network, stored=False, error=ValueError("no JSON object"))
+    assert (delivery.last_error_code, delivery.last_error_params) == (
+        "delivery.unexpected_error",
+        {"exception": "ValueError", "detail": "no JSON object"},
+    )
+    with translation.override("fr"):
+        worded = word(delivery.last_error_code, delivery.last_error_params)
+    assert worded == "Erreur inattendue de notre côté\u00a0: ValueError\u00a0: no JSON object"
 
 
 def test_delivery_reconcile_does_nothing_unless_unknown(broker, network):

@@ -37,6 +37,15 @@ def test_red_with_its_reasons_when_the_dispatcher_lags(press, as_user):
     assert "Dispatcher: It has not run for 10 minutes" in page
 
 
+def test_the_reasons_read_in_french_with_a_no_break_space_before_the_colon(press, as_user):
+    beat("dispatcher", seconds_ago=600)
+    client = as_user(press)
+    client.cookies["django_language"] = "fr"
+    page = client.get(reverse("posts:health")).text
+    assert "Répartiteur\u00a0: " in page
+    assert "Dispatcher" not in page
+
+
 def test_red_when_no_worker_was_ever_seen_and_the_broker_is_down(press, as_user, point_broker_at, settings):
     settings.HEALTH_BROKER_TIMEOUT = 0.5
     point_broker_at(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there

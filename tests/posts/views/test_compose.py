@@ -180,6 +180,18 @@ def test_submit_without_any_account_says_so_beside_the_accounts(login, author, c
     assert "Choose at least one account" in response.text[response.text.index('id="id_targets_error"') :][:300]
 
 
+def test_the_summary_of_problems_reads_in_french_with_its_no_break_space(login, author, cairo):
+    client = login(author)
+    client.cookies["django_language"] = "fr"
+    response = client.post(
+        reverse("posts:message_create") + f"?mission={cairo.pk}",
+        compose(cairo, text_fr="Bonjour", action="submit"),
+    )
+    summary = response.text[response.text.index('id="error-summary"') :][:1500]
+    assert "\u00a0: Choisissez au moins un compte" in summary
+    assert "Choose at least one account" not in summary
+
+
 def test_submit_of_a_valid_draft_puts_it_in_review(login, author, cairo):
     message = draft_message(author=author)
     target = message.targets.get()
@@ -322,6 +334,16 @@ def test_preview_uses_a_network_variant_where_one_is_written(login, author, cair
     )
     assert "X: 5/280" in response.text
     assert "too long" not in response.text
+
+
+def test_preview_counters_keep_the_french_no_break_space(login, author, cairo, htmx_headers):
+    target = account(cairo)
+    client = login(author)
+    client.cookies["django_language"] = "fr"
+    response = client.post(
+        reverse("posts:message_preview"), compose(cairo, [target], text_fr="Bonjour à tous"), headers=htmx_headers
+    )
+    assert "X\u00a0: 14/280" in response.text
 
 
 def test_preview_never_shows_another_missions_accounts(login, author, cairo, tokyo, htmx_headers):
