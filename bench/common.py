@@ -464,6 +464,19 @@ def postgres_cpu_seconds(database: str) -> dict[int, float]:
     return found
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and of its children so far (gunicorn's master and workers)."""
+    return cpu_seconds(pid) + sum(cpu_seconds(child) for child in child_pids(pid))
+
+
+def server_cpu_seconds(web_pid: int, database: str) -> tuple[float, float]:
+    """(web, database) CPU seconds so far: a web server's process tree, and the PostgreSQL
+    backends serving `database` (0 on SQLite): taken before and after a run, their
+    differences divided by its requests are the server's CPU per request, which a busy
+    machine does not inflate as it does wall-clock times."""
+    return tree_cpu_seconds(web_pid), sum(postgres_cpu_seconds(database).values()) if database else 0.0
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot (all cores, /proc/stat)."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
