@@ -9,7 +9,8 @@ from conversations.services.inbox import NOTE_MAX, VIEW_NAME_MAX
 from diplomacy_hub.forms import QuickSelect
 from embassies.forms import ListFilterForm
 from embassies.models import Mission
-from embassies.selectors import mission_name_order, missions_visible_to
+from embassies.names import by_name
+from embassies.selectors import missions_visible_to
 from embassies.validators import is_language_code
 from posts.forms import LocalDateTimeField
 
@@ -54,7 +55,19 @@ class InboxFilterForm(ListFilterForm):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mission"].queryset = missions_visible_to(user).order_by(mission_name_order("pk"))
+        missions = missions_visible_to(user)
+        field = self.fields["mission"]
+        field.queryset = missions
+        # By name in the reader's language, sorted here rather than by a CASE of 271 ranks
+        # in SQL (which cost more to build than the rest of the inbox's queries); read when
+        # the select is drawn, so that the live count never reads the missions.
+        field.choices = lambda: [
+            ("", field.empty_label),
+            *(
+                (mission.pk, mission.display_name)
+                for mission in by_name(missions.only("pk", "code", "name", "name_fr"))
+            ),
+        ]
 
     def clean_language(self) -> str:
         language = self.cleaned_data["language"].strip().lower()

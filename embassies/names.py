@@ -8,7 +8,7 @@ import gettext
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import TypeVar
 
 import pycountry
@@ -159,6 +159,7 @@ def language_name(code: str, language: str | None = None) -> str:
     return name[:1].lower() + name[1:] if reader in ("fr", "es") else name
 
 
+@lru_cache(maxsize=4096)  # a few languages' names of the 271 missions: sorted on every list page
 def sort_key(name: str) -> str:
     """A key that sorts names as a reader expects: accents and case folded (É beside E, not
     after Z), and linking words ignored."""
