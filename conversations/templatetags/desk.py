@@ -62,84 +62,95 @@ def language_label(code: object) -> str:
 _BADGES = {1: " badge--crisis", 2: " badge--warn"}
 
 
-def _moment(value) -> tuple[str, str]:
-    """A datetime as the templates' `date:'c'` and `date:"SHORT_DATETIME_FORMAT"` give it."""
-    local = timezone.localtime(value)
-    return dateformat.format(local, "c"), formats.date_format(local, "SHORT_DATETIME_FORMAT")
+class _InboxRows:
+    """What every row shares, resolved once for the page: the labels and words in the
+    reader's language, the date format, the address of a conversation."""
 
-
-def _due_cell(conversation) -> str:
-    # Worded as on the conversation page (includes/triage.html): the clock shows only while it runs.
-    if conversation.escalated_at:
-        return format_html(
+    def __init__(self, request) -> None:
+        self.request = request
+        self.labels = {kind: {value: str(text) for value, text in labels.items()} for kind, labels in _LABELS.items()}
+        self.short = formats.get_format("SHORT_DATETIME_FORMAT")
+        self.escalated = format_html(
             '<span class="badge badge--crisis triage-escalated">{}</span>', gettext("Offered to headquarters")
         )
-    if conversation.due_at and conversation.clock_runs:
-        machine, shown = _moment(conversation.due_at)
-        return format_html('<time datetime="{}">{}</time>', machine, gettext("reply due %(due)s UTC") % {"due": shown})
-    return "—"
+        self.unknown_author = gettext("(unknown author)")
+        # One reverse for the page: each row's address is the same with its own id.
+        self.detail_prefix = reverse("conversations:detail", args=[0]).removesuffix("0/")
 
+    def moment(self, value) -> tuple[str, str]:
+        """A datetime as the templates' `date:'c'` and `date:"SHORT_DATETIME_FORMAT"` give it."""
+        local = timezone.localtime(value)
+        return local.isoformat(), dateformat.format(local, self.short)  # "c" is isoformat()
 
-def _facts(conversation) -> SafeString:
-    facts = ngettext("%(counter)s item", "%(counter)s items", conversation.item_count) % {
-        "counter": conversation.item_count
-    }
-    parts = [facts]
-    if conversation.language:
-        parts.append(conversation.language)
-    if conversation.assignee:
-        parts.append(conversation.assignee.get_full_name() or conversation.assignee.username)
-    return format_html_join("", "{}{}", ((" · " if index else "", part) for index, part in enumerate(parts)))
+    def label(self, kind: str, value) -> str:
+        return self.labels[kind].get(value, value)
 
+    def due(self, conversation) -> str:
+        # Worded as on the conversation page (includes/triage.html): the clock shows only while it runs.
+        if conversation.escalated_at:
+            return self.escalated
+        if conversation.due_at and conversation.clock_runs:
+            machine, shown = self.moment(conversation.due_at)
+            return format_html(
+                '<time datetime="{}">{}</time>', machine, gettext("reply due %(due)s UTC") % {"due": shown}
+            )
+        return "—"
 
-def _inbox_row(conversation, *, detail_prefix: str, request) -> SafeString:
-    author = make_inert(conversation.last_author) if conversation.last_author else gettext("(unknown author)")
-    machine, shown = _moment(conversation.last_item_at)
-    proposals = (
-        render_to_string("conversations/_inbox_proposals.html", {"proposals": conversation.proposals}, request=request)
-        if conversation.proposals
-        else ""
-    )
-    return format_html(
-        "<tr>"
-        '<td><span class="badge{}">{}</span></td>'
-        "<td>{}</td>"
-        '<td>{} <small class="muted">{}</small></td>'
-        '<th scope="row"><a href="{}"><bdi>{}</bdi></a>: '
-        '<span class="public-text" dir="auto"{}>{}</span> '
-        '<small class="muted">· {}</small>{}</th>'
-        "<td>{}</td>"
-        '<td><span class="badge">{}</span></td>'
-        "<td>{}</td>"
-        '<td><time datetime="{}">{} UTC</time></td>'
-        "</tr>",
-        _BADGES.get(conversation.priority, ""),
-        label(conversation.priority, "priority"),
-        conversation.mission.display_name,
-        label(conversation.network, "network"),
-        conversation.account.handle,
-        f"{detail_prefix}{conversation.pk}/",
-        author,
-        format_html(' lang="{}"', conversation.last_language) if conversation.last_language else "",
-        Truncator(make_inert(conversation.last_text)).chars(140),
-        _facts(conversation),
-        proposals,  # rendered (and escaped) by its template
-        label(conversation.category, "category"),
-        label(conversation.status, "status"),
-        _due_cell(conversation),
-        machine,
-        shown,
-    )
+    @staticmethod
+    def facts(conversation) -> SafeString:
+        parts = [
+            ngettext("%(counter)s item", "%(counter)s items", conversation.item_count)
+            % {"counter": conversation.item_count}
+        ]
+        if conversation.language:
+            parts.append(conversation.language)
+        if conversation.assignee:
+            parts.append(conversation.assignee.get_full_name() or conversation.assignee.username)
+        return format_html_join(" · ", "{}", ((part,) for part in parts))
+
+    def row(self, conversation) -> SafeString:
+        machine, shown = self.moment(conversation.last_item_at)
+        proposals = (
+            render_to_string(
+                "conversations/_inbox_proposals.html", {"proposals": conversation.proposals}, request=self.request
+            )
+            if conversation.proposals
+            else ""
+        )
+        return format_html(
+            "<tr>"
+            '<td><span class="badge{}">{}</span></td>'
+            "<td>{}</td>"
+            '<td>{} <small class="muted">{}</small></td>'
+            '<th scope="row"><a href="{}"><bdi>{}</bdi></a>: '
+            '<span class="public-text" dir="auto"{}>{}</span> '
+            '<small class="muted">· {}</small>{}</th>'
+            "<td>{}</td>"
+            '<td><span class="badge">{}</span></td>'
+            "<td>{}</td>"
+            '<td><time datetime="{}">{} UTC</time></td>'
+            "</tr>",
+            _BADGES.get(conversation.priority, ""),
+            self.label("priority", conversation.priority),
+            conversation.mission.display_name,
+            self.label("network", conversation.network),
+            conversation.account.handle,
+            f"{self.detail_prefix}{conversation.pk}/",
+            make_inert(conversation.last_author) if conversation.last_author else self.unknown_author,
+            format_html(' lang="{}"', conversation.last_language) if conversation.last_language else "",
+            Truncator(make_inert(conversation.last_text)).chars(140),
+            self.facts(conversation),
+            proposals,  # rendered (and escaped) by its template
+            self.label("category", conversation.category),
+            self.label("status", conversation.status),
+            self.due(conversation),
+            machine,
+            shown,
+        )
 
 
 @register.simple_tag(takes_context=True)
 def inbox_rows(context: template.Context, conversations) -> SafeString:
     """`{% inbox_rows page.object_list %}`: the inbox's table rows."""
-    # One reverse for the page: each row's address is the same with its own id.
-    detail_prefix = reverse("conversations:detail", args=[0]).removesuffix("0/")
-    request = context.get("request")
-    return format_html_join(
-        "\n",
-        "{}",
-        ((_inbox_row(conversation, detail_prefix=detail_prefix, request=request),) for conversation in conversations),
-    )
+    rows = _InboxRows(context.get("request"))
+    return format_html_join("\n", "{}", ((rows.row(conversation),) for conversation in conversations))
