@@ -60,6 +60,7 @@ from bench.common import (
     measure_pages,
     now_iso,
     server_cpu_seconds,
+    server_cpu_used,
 )
 from bench.data import DAY, mix
 from bench.pages import (
@@ -248,17 +249,17 @@ def server_cpu(
         _drain(base)
         client = http_session(f"{settings.SESSION_COOKIE_NAME}={sessions[role]}")
         client.get(f"{base}{path}", timeout=60)
-        web, db = server_cpu_seconds(web_pid, database)
+        before = server_cpu_seconds(web_pid, database)
         started = time.monotonic()
         for _ in range(requests):
             client.get(f"{base}{path}", timeout=60).raise_for_status()
         elapsed = time.monotonic() - started
-        web_after, db_after = server_cpu_seconds(web_pid, database)
+        web, db = server_cpu_used(before, server_cpu_seconds(web_pid, database))
         client.close()
         found[key] = {
             "requests": requests,
-            "web_cpu_ms": round((web_after - web) / requests * 1000, 1),
-            "database_cpu_ms": round((db_after - db) / requests * 1000, 1),
+            "web_cpu_ms": round(web / requests * 1000, 1),
+            "database_cpu_ms": round(db / requests * 1000, 1),
             "wall_ms": round(elapsed / requests * 1000, 1),
         }
         print(
@@ -282,6 +283,7 @@ def run(
     seconds: float | None = None,
     rate: float = OPEN_LOOP_RATE,
     reuse: bool = False,
+    port: int | None = None,
 ) -> dict:
     # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from bench import data
@@ -335,7 +337,7 @@ def run(
     cpu: dict[str, dict] = {}
     mixed: dict = {}
     try:
-        port = free_port()
+        port = port or free_port()
         web = stack.start_gunicorn(port, workers=2, threads=4)
         base = f"http://127.0.0.1:{port}"
         results = measure_pages(
@@ -366,11 +368,11 @@ def run(
             if "error" not in results.get(key, {})
         }
         _drain(base)
-        web_before, db_before = server_cpu_seconds(web.pid, database)
+        before = server_cpu_seconds(web.pid, database)
         mixed = open_loop(targets, rate=rate, seconds=OPEN_LOOP_SECONDS_QUICK if quick else OPEN_LOOP_SECONDS)
-        web_after, db_after = server_cpu_seconds(web.pid, database)
-        mixed["web_cpu_ms_per_request"] = round((web_after - web_before) / max(1, mixed["requests"]) * 1000, 1)
-        mixed["database_cpu_ms_per_request"] = round((db_after - db_before) / max(1, mixed["requests"]) * 1000, 1)
+        used_web, used_db = server_cpu_used(before, server_cpu_seconds(web.pid, database))
+        mixed["web_cpu_ms_per_request"] = round(used_web / max(1, mixed["requests"]) * 1000, 1)
+        mixed["database_cpu_ms_per_request"] = round(used_db / max(1, mixed["requests"]) * 1000, 1)
         print(
             f"  open loop, {rate:g} requests/s over {len(targets)} pages: p50 {mixed['p50_ms']:.1f} ms  "
             f"p95 {mixed['p95_ms']:.1f} ms  (CPU per request: web {mixed['web_cpu_ms_per_request']} ms, "
@@ -418,10 +420,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, help="load per page (default 15, quick 5)")
     parser.add_argument("--rate", type=float, default=OPEN_LOOP_RATE, help="open-loop requests a second")
     parser.add_argument("--reuse", action="store_true", help="measure the database a former run kept")
+    parser.add_argument("--port", type=int, help="gunicorn's port (default: a free one)")
     parser.add_argument("--out", help="write the result here as JSON")
     args = parser.parse_args(argv)
     try:
-        result = run(quick=args.quick, clients=args.clients, seconds=args.seconds, rate=args.rate, reuse=args.reuse)
+        result = run(
+            quick=args.quick,
+            clients=args.clients,
+            seconds=args.seconds,
+            rate=args.rate,
+            reuse=args.reuse,
+            port=args.port,
+        )
     except BenchError as error:
         print(f"inbox_pages: {error}", file=sys.stderr)
         sys.exit(1)
