@@ -464,6 +464,28 @@ def postgres_cpu_seconds(database: str) -> dict[int, float]:
     return found
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and of its children so far (gunicorn's master and workers)."""
+    return cpu_seconds(pid) + sum(cpu_seconds(child) for child in child_pids(pid))
+
+
+def server_cpu_seconds(web_pid: int, database: str) -> tuple[float, dict[int, float]]:
+    """The server's CPU seconds so far: a web server's process tree, and each PostgreSQL
+    backend serving `database` ({} on SQLite). Taken before and after a run, the difference
+    (`server_cpu_used`) divided by its requests is the server's CPU per request, which a busy
+    machine does not inflate as it does wall-clock times."""
+    return tree_cpu_seconds(web_pid), postgres_cpu_seconds(database) if database else {}
+
+
+def server_cpu_used(
+    before: tuple[float, dict[int, float]], after: tuple[float, dict[int, float]]
+) -> tuple[float, float]:
+    """(web, database) CPU seconds used between two `server_cpu_seconds`: per backend, as
+    backends come and go (CONN_MAX_AGE); what a backend used before it ended is not seen."""
+    database = sum(seconds - before[1].get(pid, 0.0) for pid, seconds in after[1].items())
+    return after[0] - before[0], database
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot (all cores, /proc/stat)."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]

@@ -14,8 +14,18 @@ page makes at two sizes of the same data.
 3. One conversation in 100 is written first and every page's queries are counted
    (in-process, on a session of the role that uses the page); then the rest, and they are
    counted again: a page whose count grows with the data has a query in a loop.
-4. gunicorn (2 workers x 4 threads, as the Procfile) and `wrk` (or a Python client of the
-   same shape) keep 20 connections busy on each page in turn (bench/pages.py's load).
+4. gunicorn (2 workers x 4 threads, as the Procfile): each page alone (one client: its p50),
+   then 20 connections busy on it (`wrk` or a Python client of the same shape; a stress
+   figure only), as bench/pages.py does.
+5. The server's CPU per request of each page: one client sends `CPU_REQUESTS` requests in
+   turn, and the CPU seconds gunicorn's processes and the database's PostgreSQL backends
+   used meanwhile are divided by them (a shared machine inflates wall-clock times, not these).
+6. The open loop (issue 16): 30 requests a second (`--rate`) for 30 s, to every page in
+   turn, each due at its time whatever the answers do (bench/pages.py's `open_loop`): the
+   p95 that the 150 ms target is judged on, with the server's CPU per request meanwhile.
+
+`--reuse` measures the database a former run kept (`BENCH_KEEP_DATABASES=1`) without writing
+it again (then the small sample's query counts are not taken).
 """
 
 from __future__ import annotations
@@ -30,6 +40,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import django
+import requests
+from django.conf import settings
 from django.db import connection
 
 from bench.common import (
@@ -40,21 +52,37 @@ from bench.common import (
     Stack,
     count_queries,
     create_database,
+    database_exists,
     drop_database,
     free_port,
     keep_databases,
     machine,
     measure_pages,
     now_iso,
+    server_cpu_seconds,
+    server_cpu_used,
 )
 from bench.data import DAY, mix
-from bench.pages import TARGET_P95_MS, _check, _differences, _drain, load, session_for
+from bench.pages import (
+    OPEN_LOOP_RATE,
+    OPEN_LOOP_SECONDS,
+    OPEN_LOOP_SECONDS_QUICK,
+    TARGET_P95_MS,
+    _check,
+    _differences,
+    _drain,
+    load,
+    open_loop,
+    session_for,
+)
 
 __all__ = ["count_queries", "generate", "pages", "run"]  # count_queries: the suite's quick version uses it here
 
 FULL_CONVERSATIONS = 250_000
 QUICK_CONVERSATIONS = 25_000
 STRIDE = 100  # the small sample: one conversation in 100
+CPU_REQUESTS = 40  # per page, one after the other, for the server's CPU per request
+CPU_REQUESTS_QUICK = 15
 ACTIVE_SHARE = 0.1  # the last tenth of the year's conversations holds the work to do
 LANGUAGES = ("en", "fr", "ar", "es", "ru", "zh", "pt", "de")
 CATEGORIES = ("consular", "press", "praise", "hostile", "spam", "distress", "policy", "unsorted")
@@ -202,7 +230,61 @@ def pages(conversation_id: int, now_cursor: str) -> dict[str, tuple[str, str]]:
     }
 
 
-def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None) -> dict:
+def server_cpu(
+    base: str,
+    paths: dict[str, tuple[str, str]],
+    sessions: dict[str, str],
+    *,
+    web_pid: int,
+    database: str,
+    requests: int,
+) -> dict[str, dict]:
+    """Each page's CPU per request on the server: `requests` requests one after the other
+    (one client), the CPU seconds gunicorn and PostgreSQL used meanwhile divided by them."""
+    # start-up: each benchmark sets Django up itself, once it has chosen its database.
+    from django.conf import settings
+
+    found = {}
+    for key, (path, role) in paths.items():
+        _drain(base)
+        client = http_session(f"{settings.SESSION_COOKIE_NAME}={sessions[role]}")
+        client.get(f"{base}{path}", timeout=60)
+        before = server_cpu_seconds(web_pid, database)
+        started = time.monotonic()
+        for _ in range(requests):
+            client.get(f"{base}{path}", timeout=60).raise_for_status()
+        elapsed = time.monotonic() - started
+        web, db = server_cpu_used(before, server_cpu_seconds(web_pid, database))
+        client.close()
+        found[key] = {
+            "requests": requests,
+            "web_cpu_ms": round(web / requests * 1000, 1),
+            "database_cpu_ms": round(db / requests * 1000, 1),
+            "wall_ms": round(elapsed / requests * 1000, 1),
+        }
+        print(
+            f"  {key:24} CPU per request: web {found[key]['web_cpu_ms']:6.1f} ms  "
+            f"PostgreSQL {found[key]['database_cpu_ms']:6.1f} ms  (wall {found[key]['wall_ms']:6.1f} ms)",
+            flush=True,
+        )
+    return found
+
+
+def http_session(cookie: str) -> requests.Session:
+    client = requests.Session()
+    client.headers["Cookie"] = cookie
+    return client
+
+
+def run(
+    *,
+    quick: bool = False,
+    clients: int = 20,
+    seconds: float | None = None,
+    rate: float = OPEN_LOOP_RATE,
+    reuse: bool = False,
+    port: int | None = None,
+) -> dict:
     # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from bench import data
 
@@ -212,37 +294,51 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
     total = QUICK_CONVERSATIONS if quick else FULL_CONVERSATIONS
     seconds = seconds or (5.0 if quick else 15.0)
     started = time.monotonic()
-    create_database(database_url)
+    reuse = reuse and database_exists(database_url)
+    if not reuse:
+        create_database(database_url)
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
 
     django.setup()
+    # start-up: the models exist once Django is set up.
+    from conversations.models import Conversation, Item
 
     now = data._dataset_now()
-    print(f"inbox_pages: {total:,} conversations on {backend.name}", flush=True)
-    people = data.seed_people_and_accounts()
+    print(f"inbox_pages: {total:,} conversations on {backend.name}{' (kept database)' if reuse else ''}", flush=True)
+    people = None if reuse else data.seed_people_and_accounts()
     sample = set(range(0, total, STRIDE))
-    small = generate(total=total, indices=sorted(sample), now=now, people=people)
     cursor = str(int((now - timedelta(hours=1)).timestamp() * 1_000_000))
     paths = pages(focus_index(total) + 1, cursor)
-    sessions = {role: session_for(role) for role in {role for _path, role in paths.values()}}
-    counts_small = count_queries(paths, sessions)
-    grown_at = time.monotonic()
-    large = generate(total=total, indices=(c for c in range(total) if c not in sample), now=now, people=people)
-    generate_seconds = time.monotonic() - grown_at
-    if connection.vendor == "postgresql":
-        with connection.cursor() as db:
-            db.execute("ANALYZE")
-    counts_large = count_queries(paths, sessions)
+    generate_seconds = 0.0
+    if reuse:
+        sessions = {role: session_for(role) for role in {role for _path, role in paths.values()}}
+        small = {"conversations": 0, "items": 0}
+        large = {"conversations": Conversation.objects.count(), "items": Item.objects.count()}
+        counts_small = counts_large = count_queries(paths, sessions)
+    else:
+        small = generate(total=total, indices=sorted(sample), now=now, people=people)
+        sessions = {role: session_for(role) for role in {role for _path, role in paths.values()}}
+        counts_small = count_queries(paths, sessions)
+        grown_at = time.monotonic()
+        large = generate(total=total, indices=(c for c in range(total) if c not in sample), now=now, people=people)
+        generate_seconds = time.monotonic() - grown_at
+        if connection.vendor == "postgresql":
+            with connection.cursor() as db:
+                db.execute("ANALYZE")
+        counts_large = count_queries(paths, sessions)
     connection.close()
     setup_seconds = time.monotonic() - started
     load_before = os.getloadavg()
+    database = backend.database_name(name) if backend.postgres else ""
 
     stack = Stack(name=name, backend=backend, database_url=database_url)
     results: dict[str, dict] = {}
+    cpu: dict[str, dict] = {}
+    mixed: dict = {}
     try:
-        port = free_port()
-        stack.start_gunicorn(port, workers=2, threads=4)
+        port = port or free_port()
+        web = stack.start_gunicorn(port, workers=2, threads=4)
         base = f"http://127.0.0.1:{port}"
         results = measure_pages(
             base,
@@ -255,6 +351,39 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
             loader=PageLoad(drain=_drain, check=_check, load=load, differences=_differences),
             alone=True,
         )
+        cpu = server_cpu(
+            base,
+            paths,
+            sessions,
+            web_pid=web.pid,
+            database=database,
+            requests=CPU_REQUESTS_QUICK if quick else CPU_REQUESTS,
+        )
+        for key, figures in cpu.items():
+            if key in results:
+                results[key]["cpu_per_request"] = figures
+        targets = {
+            key: (f"{base}{path}", f"{settings.SESSION_COOKIE_NAME}={sessions[role]}")
+            for key, (path, role) in paths.items()
+            if "error" not in results.get(key, {})
+        }
+        _drain(base)
+        before = server_cpu_seconds(web.pid, database)
+        mixed = open_loop(targets, rate=rate, seconds=OPEN_LOOP_SECONDS_QUICK if quick else OPEN_LOOP_SECONDS)
+        used_web, used_db = server_cpu_used(before, server_cpu_seconds(web.pid, database))
+        # Per answered request: a server that falls behind also works on requests whose
+        # clients gave up (counted in errors_socket), so compare with the pages' own figures.
+        mixed["web_cpu_seconds"] = round(used_web, 2)
+        mixed["database_cpu_seconds"] = round(used_db, 2)
+        mixed["web_cpu_ms_per_request"] = round(used_web / max(1, mixed["requests"]) * 1000, 1)
+        mixed["database_cpu_ms_per_request"] = round(used_db / max(1, mixed["requests"]) * 1000, 1)
+        print(
+            f"  open loop, {rate:g} requests/s over {len(targets)} pages: p50 {mixed['p50_ms']:.1f} ms  "
+            f"p95 {mixed['p95_ms']:.1f} ms, {mixed['errors_socket']} unanswered  "
+            f"(CPU per answered request: web {mixed['web_cpu_ms_per_request']} ms, "
+            f"PostgreSQL {mixed['database_cpu_ms_per_request']} ms; load {mixed['load_average']})",
+            flush=True,
+        )
         memory = stack.peak_rss_mb("web")
     finally:
         stack.stop()
@@ -264,14 +393,18 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None)
     measured_pages = [r for r in results.values() if "p95_ms" in r]
     return {
         "pages": results,
-        "queries_constant": all(counts_small[key]["queries"] == counts_large[key]["queries"] for key in counts_large),
+        "queries_constant": None
+        if reuse
+        else all(counts_small[key]["queries"] == counts_large[key]["queries"] for key in counts_large),
         "p95_max_ms": max((r["p95_ms"] for r in measured_pages), default=None),
         "p95_target_ms": TARGET_P95_MS,
+        "open_loop": mixed,
         "clients": clients,
         "seconds_per_page": seconds,
         "conversations": small["conversations"] + large["conversations"],
         "items": small["items"] + large["items"],
         "small_sample": small,
+        "reused_database": reuse,
         "generate_seconds": round(generate_seconds, 1),
         "setup_seconds": round(setup_seconds, 1),
         "gunicorn": "2 workers x 4 threads",
@@ -290,10 +423,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="25,000 conversations (about 100,000 items)")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, help="load per page (default 15, quick 5)")
+    parser.add_argument("--rate", type=float, default=OPEN_LOOP_RATE, help="open-loop requests a second")
+    parser.add_argument("--reuse", action="store_true", help="measure the database a former run kept")
+    parser.add_argument("--port", type=int, help="gunicorn's port (default: a free one)")
     parser.add_argument("--out", help="write the result here as JSON")
     args = parser.parse_args(argv)
     try:
-        result = run(quick=args.quick, clients=args.clients, seconds=args.seconds)
+        result = run(
+            quick=args.quick,
+            clients=args.clients,
+            seconds=args.seconds,
+            rate=args.rate,
+            reuse=args.reuse,
+            port=args.port,
+        )
     except BenchError as error:
         print(f"inbox_pages: {error}", file=sys.stderr)
         sys.exit(1)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from conversations.lifecycle import Category, HideReason, ReplyKind
 from conversations.models import AnswerLine, Item
 from conversations.templatetags.public_text import make_inert
+from diplomacy_hub.forms import QuickSelect
 from diplomacy_hub.localtime import LocalDateTimeField
 
 REPLY_TEXT_FORM_MAX = 10_000  # the longest any network takes (YouTube); each network's own limit is checked after
@@ -17,18 +18,19 @@ NOTE_MAX = 2_000
 
 
 class ReplyForm(forms.Form):
-    item = forms.ChoiceField(label=_("Answer"))
+    item = forms.ChoiceField(label=_("Answer"), widget=QuickSelect)
     line = forms.ModelChoiceField(
         label=_("Line from the library"),
         required=False,
         queryset=AnswerLine.objects.none(),
         empty_label=_("None: free text"),
         help_text=_("Leave the text empty to send the line as it stands."),
+        widget=QuickSelect,
     )
     text = forms.CharField(
         label=_("Reply"), required=False, max_length=REPLY_TEXT_FORM_MAX, widget=forms.Textarea(attrs={"rows": 4})
     )
-    kind = forms.ChoiceField(label=_("Kind"), choices=ReplyKind.choices, initial=ReplyKind.PUBLIC)
+    kind = forms.ChoiceField(label=_("Kind"), choices=ReplyKind.choices, initial=ReplyKind.PUBLIC, widget=QuickSelect)
     individual_case = forms.BooleanField(
         label=_("It is about an individual case (the press office clears it)"), required=False
     )
@@ -74,6 +76,7 @@ class HideForm(forms.Form):
         required=False,
         choices=[("", "—"), *HideReason.choices],
         help_text=_("Disagreement, criticism or a political opinion is never a reason to hide."),
+        widget=QuickSelect,
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=NOTE_MAX)
 

@@ -8,7 +8,7 @@ import gettext
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import TypeVar
 
 import pycountry
@@ -159,6 +159,7 @@ def language_name(code: str, language: str | None = None) -> str:
     return name[:1].lower() + name[1:] if reader in ("fr", "es") else name
 
 
+@lru_cache(maxsize=4096)  # a few languages' names of the 271 missions: sorted on every list page
 def sort_key(name: str) -> str:
     """A key that sorts names as a reader expects: accents and case folded (É beside E, not
     after Z), and linking words ignored."""
@@ -172,6 +173,12 @@ T = TypeVar("T")
 def by_name(missions: Iterable[T]) -> list[T]:
     """Missions (or anything with a `display_name`) sorted by name in the reader's language."""
     return sorted(missions, key=lambda mission: sort_key(mission.display_name))
+
+
+def named_missions(missions: Iterable) -> list[tuple[int, str]]:
+    """(pk, name in the reader's language) of the missions, by that name: a select's choices."""
+    named = [(mission.pk, mission.display_name) for mission in missions]
+    return sorted(named, key=lambda pair: sort_key(pair[1]))
 
 
 # --- The demo's sandbox accounts --------------------------------------------------------------
