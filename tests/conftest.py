@@ -38,12 +38,14 @@ def pytest_configure(config):
         "markers",
         "serial: under xdist, runs in the serial group (with e2e, processes and chaos): never beside another of them",
     )
+    if not config.pluginmanager.hasplugin("xdist"):  # -p no:xdist: the groups below mean nothing, but exist
+        config.addinivalue_line("markers", "xdist_group(name): pytest-xdist's group (--dist loadgroup)")
     _lift_audit_triggers_during_sqlite_flush()
 
 
 # Tests that start processes, drive the browser or pause the shared Redis: under `make test`'s
 # two xdist workers (--dist loadgroup) they form one group, run one after the other by one
-# worker, while the other worker runs the rest (docs/testing.md).
+# worker, while the other worker runs the rest (README.md, "make test").
 SERIAL_MARKERS = ("e2e", "processes", "chaos", "serial")
 
 
