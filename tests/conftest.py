@@ -34,12 +34,28 @@ def pytest_configure(config):
         "markers",
         "postgresql: the test needs PostgreSQL (skipped elsewhere; CI_NO_SKIPS=1 turns that skip into a failure)",
     )
+    config.addinivalue_line(
+        "markers",
+        "serial: under xdist, runs in the serial group (with e2e, processes and chaos): never beside another of them",
+    )
+    if not config.pluginmanager.hasplugin("xdist"):  # -p no:xdist: the groups below mean nothing, but exist
+        config.addinivalue_line("markers", "xdist_group(name): pytest-xdist's group (--dist loadgroup)")
     _lift_audit_triggers_during_sqlite_flush()
 
 
+# Tests that start processes, drive the browser or pause the shared Redis: under `make test`'s
+# two xdist workers (--dist loadgroup) they form one group, run one after the other by one
+# worker, while the other worker runs the rest (README.md, "make test").
+SERIAL_MARKERS = ("e2e", "processes", "chaos", "serial")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 
+    for item in items:
+        if any(item.get_closest_marker(name) for name in SERIAL_MARKERS):
+            item.add_marker(pytest.mark.xdist_group("serial"))
     if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://...); CI runs it")
@@ -48,11 +64,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+# A test adds a line to the run's summary with `request.node.user_properties.append((SUMMARY_SECTION
+# + "title", line))`: it travels in the test's report, so it is printed under xdist too (the
+# chaos scenarios' numbers, tests/chaos/conftest.py).
+SUMMARY_SECTION = "summary:"
+_SUMMARY: dict[str, list[str]] = {}
+
+
 def pytest_runtest_logreport(report):
     # An expected failure (xfail) is reported as skipped too, with `wasxfail`: not a skip.
     if report.skipped and not hasattr(report, "wasxfail"):
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = report.longrepr[2] if isinstance(report.longrepr, (tuple, list)) else str(report.longrepr)
         _SKIPPED.append((report.nodeid, reason))
+    if report.when == "call":
+        for name, line in report.user_properties:
+            if name.startswith(SUMMARY_SECTION):
+                _SUMMARY.setdefault(name.removeprefix(SUMMARY_SECTION), []).append(line)
 
 
 def _gate_closed() -> bool:
@@ -65,6 +92,10 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    for title, lines in _SUMMARY.items():
+        terminalreporter.section(title)
+        for line in lines:
+            terminalreporter.write_line(line)
     if _gate_closed():
         terminalreporter.write_sep("=", f"CI_NO_SKIPS=1: {len(_SKIPPED)} skipped test(s) fail this run", red=True)
         for nodeid, reason in _SKIPPED:

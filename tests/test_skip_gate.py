@@ -35,7 +35,9 @@ def _empty_config(tmp_path):
     return config
 
 
-def _run(tmp_path: Path, extra: str, *, no_skips: bool, database_url: str = "") -> subprocess.CompletedProcess:
+def _run(
+    tmp_path: Path, extra: str, *, no_skips: bool, database_url: str = "", options: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
     (tmp_path / "test_sample.py").write_text(SAMPLE.replace("MAYBE_SKIPPED", extra))
     env = {
         key: value for key, value in os.environ.items() if key not in ("CI_NO_SKIPS", "PYTEST_ADDOPTS", "DATABASE_URL")
@@ -61,13 +63,14 @@ def _run(tmp_path: Path, extra: str, *, no_skips: bool, database_url: str = "") 
             "--rootdir",
             str(tmp_path),
             "-q",
+            *options,
             str(tmp_path / "test_sample.py"),
         ],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
 
@@ -108,3 +111,12 @@ def test_a_postgresql_test_on_sqlite_fails_the_run_under_ci_no_skips(tmp_path):
     result = _run(tmp_path, POSTGRESQL_ONLY, no_skips=True, database_url="sqlite:///" + str(tmp_path / "db.sqlite3"))
     assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout + result.stderr
     assert "SKIPPED test_sample.py::test_on_postgresql_only: Skipped: needs PostgreSQL" in result.stdout
+
+
+def test_a_skip_on_an_xdist_worker_fails_the_run_under_ci_no_skips(tmp_path):
+    """`make test` runs xdist workers: the skip happens in a worker, the gate closes in the
+    controller, which receives every report (one worker shows it, as `make test`'s two do)."""
+    result = _run(tmp_path, SKIP, no_skips=True, options=("-n", "1", "--dist", "loadgroup"))
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout + result.stderr
+    assert "CI_NO_SKIPS=1: 1 skipped test(s) fail this run" in result.stdout
+    assert "SKIPPED test_sample.py::test_skipped: Skipped: no Redis here" in result.stdout

@@ -1,6 +1,8 @@
 """The test suite's settings: the same stack, faster password hashing, mail in memory."""
 
 import fcntl
+import os
+from urllib.parse import urlsplit
 
 from .base import *  # noqa: F403
 from .base import env
@@ -45,3 +47,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not env.bo
     "LIVE_CHILD", default=False
 ):
     DATABASES["default"]["TEST"] = {"NAME": _test_database_file()}  # noqa: F405
+
+
+# Under pytest-xdist (`make test` runs two workers) each worker is a process of its own, with
+# its own test database (pytest-django names it test_<name>_gw1) and, here, its own Redis
+# database: the given number plus the worker's, since the live tests empty the broker's
+# queues and their workers consume whatever is there. Celery reads CELERY_BROKER_URL from the
+# environment first, so both change. A process started by a worker with this environment
+# (a check of the test's, not a live child: those drop PYTEST_*) keeps the worker's URL.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _worker_broker_url(url: str, worker: int) -> str:
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0) + worker
+    if number > 15:
+        raise RuntimeError(f"CELERY_BROKER_URL {url}: xdist worker gw{worker} would need Redis database {number}.")
+    return parts._replace(path=f"/{number}").geturl()
+
+
+if (
+    _XDIST_WORKER.startswith("gw")
+    and CELERY_BROKER_URL.startswith(("redis://", "rediss://"))  # noqa: F405
+    and os.environ.get("CELERY_BROKER_URL") != os.environ.get("TEST_WORKER_BROKER_URL")
+):
+    CELERY_BROKER_URL = _worker_broker_url(CELERY_BROKER_URL, int(_XDIST_WORKER[2:]))  # noqa: F405
+    os.environ["CELERY_BROKER_URL"] = os.environ["TEST_WORKER_BROKER_URL"] = CELERY_BROKER_URL

@@ -5,11 +5,14 @@ uses too for the duration of the test."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from live.harness import CHAOS_ENV
 from live.scenarios import Chaos
 from live.stack import RedisServer, restore_broker, use_redis_broker
+from tests.conftest import SUMMARY_SECTION
 from tests.live import _live_database_keeper, live_sandbox, live_stack  # noqa: F401 (fixtures)
 
 
@@ -61,26 +64,16 @@ def redis_chaos(private_redis, live_stack, settings, tmp_path):  # noqa: F811
 
 # --- The numbers, at the end of the run -----------------------------------------------------------------
 
-_VERDICTS: list[dict] = []
-
 
 @pytest.fixture
-def check():
-    """`check(verdict)`: keep its numbers for the run's summary, and fail the test with the
-    whole verdict (numbers, problems, details) unless it is clean."""
+def check(request):
+    """`check(verdict)`: keep its numbers for the run's summary ("chaos scenarios", printed by
+    tests/conftest.py), and fail the test with the whole verdict (numbers, problems,
+    details) unless it is clean."""
 
     def check(verdict) -> None:
-        _VERDICTS.append(verdict.summary())
+        line = json.dumps(verdict.summary(), default=str)
+        request.node.user_properties.append((f"{SUMMARY_SECTION}chaos scenarios", line))
         assert verdict.ok, verdict.explain()
 
     return check
-
-
-def pytest_terminal_summary(terminalreporter) -> None:
-    if not _VERDICTS:
-        return
-    import json
-
-    terminalreporter.section("chaos scenarios")
-    for verdict in _VERDICTS:
-        terminalreporter.write_line(json.dumps(verdict, default=str))

@@ -41,6 +41,9 @@ CHROMIUM_ARGS = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# tryfirst, registered after tests/conftest.py: runs before its own tryfirst hook, which puts
+# e2e tests in the xdist "serial" group.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/e2e/" in str(item.fspath):

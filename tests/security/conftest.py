@@ -13,12 +13,14 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from channels.adapters.listening import HeardItem, ItemKind
 from channels.models import Network
 from conversations.models import Conversation, RawEvent
+from conversations.services import triage
 from conversations.services.ingest import items_ingest
 from globaltime.models import Desk, Occasion
 from live.media_samples import png_bytes
@@ -37,17 +39,26 @@ MISSION_B = "emb-de-berlin"
 ROLES = ("anonymous", "officer_a", "officer_b", "press", "crisis", "admin")
 
 
-@pytest.fixture(autouse=True)
-def _offline_publishing(monkeypatch, settings, tmp_path):
-    """Validation by in-memory adapters (the networks' main rules), uploads in a temporary
-    MEDIA_ROOT, and no dispatcher kick sent to a broker."""
+def _offline(monkeypatch) -> dict[str, FakeAdapter]:
     adapters: dict[str, FakeAdapter] = {}
     monkeypatch.setattr(
         "posts.validation.adapter_for",
         lambda account: adapters.setdefault(account.network, FakeAdapter(account.network)),
     )
     monkeypatch.setattr("posts.services.review.kick_dispatcher", lambda: None)
-    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return adapters
+
+
+@pytest.fixture(autouse=True)
+def _offline_publishing(monkeypatch, settings, tmp_path, request):
+    """Validation by in-memory adapters (the networks' main rules), uploads in a temporary
+    MEDIA_ROOT (the module's, where the module's world keeps its attachment), and no
+    dispatcher kick sent to a broker."""
+    adapters = _offline(monkeypatch)
+    if "world_of_the_module" in request.fixturenames:
+        settings.MEDIA_ROOT = str(request.getfixturevalue("_module_media"))
+    else:
+        settings.MEDIA_ROOT = str(tmp_path / "media")
     return adapters
 
 
@@ -177,6 +188,35 @@ def _conversation(account_a) -> Conversation:
 @pytest.fixture
 def world(db) -> World:
     return build_world()
+
+
+@pytest.fixture(scope="module")
+def _module_media(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="module")
+def world_of_the_module(django_db_setup, django_db_blocker, _module_media):
+    """One world for a module whose tests only make requests and roll each back (the
+    fuzzing: hundreds of tests, where building a world per test was most of their time).
+    Built once in a transaction held open across the module, inside which each test runs
+    on a savepoint of its own (pytest-django's `db`); the whole is rolled back after the
+    module's last test. A test takes it through a function fixture of its module that
+    requires `db` and returns `dataclasses.replace(world_of_the_module)`: a World of its
+    own (caches keyed by the world's id are the test's), holding the same rows."""
+    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as monkeypatch:
+        outer = transaction.atomic()
+        outer.__enter__()
+        with override_settings(MEDIA_ROOT=str(_module_media)):
+            _offline(monkeypatch)
+            triage.rules_changed()  # the rules of this database, as each test reads them
+            world = build_world()
+    try:
+        yield world
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 # --- A network that connects without the network: the connect flow's contract, in memory ---------

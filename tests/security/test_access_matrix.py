@@ -17,8 +17,12 @@ form (errors, a confirmation page, or the change).
 
 from __future__ import annotations
 
+import copy
+from http.cookies import SimpleCookie
+
 import pytest
 from django.db import transaction
+from django.test import Client
 
 from tests.security.conftest import ROLES
 from tests.security.urlconf import OUTCOMES, Route, data_for, outcome, post_kwargs, routes, url_for
@@ -239,13 +243,22 @@ APP_ROUTES = [route for route in ROUTES if not route.is_admin()]
 ADMIN_ROUTES = [route for route in ROUTES if route.is_admin()]
 
 
-def _observe(route: Route, world) -> tuple[str, str]:
+def _logged_in(world) -> dict[str, SimpleCookie]:
+    """Each role's session cookie, from one login per role made outside the requests'
+    rolled-back transactions: the session is in the database as the login left it for
+    every request (what a request changes in it, a logout too, is rolled back with it)."""
+    return {role: world.client(role).cookies for role in ROLES}
+
+
+def _observe(route: Route, world, cookies: dict[str, SimpleCookie]) -> tuple[str, str]:
     path, data = url_for(route, world), data_for(route, world)
     observed = []
     for method in ("get", "post"):
         letters = ""
         for role in ROLES:
-            client = world.client(role)
+            # A new client each time, with only the role's session cookie.
+            client = Client()
+            client.cookies = copy.deepcopy(cookies[role])
             with transaction.atomic():
                 extra = post_kwargs(route) if method == "post" else {}
                 letters += outcome(getattr(client, method)(path, data, **extra))
@@ -274,12 +287,12 @@ def test_every_row_of_the_matrix_is_a_url():
 
 
 def test_every_url_answers_each_role_as_the_policy_says(world):
-    problems = []
+    problems, cookies = [], _logged_in(world)
     for route in APP_ROUTES:
         if route.name not in EXPECTED:
             continue  # reported by the test above
         expected = EXPECTED[route.name]
-        observed = _observe(route, world)
+        observed = _observe(route, world, cookies)
         if observed != expected:
             problems.append(f"{route.name:32} /{route.route:42} expected {expected}, got {observed}")
     assert not problems, (
@@ -325,9 +338,9 @@ def test_the_django_admin_is_for_verified_administrators_only(world):
     """Every admin URL: anonymous visitors and non-staff users are sent to log in (or, signed
     in, refused); the administrator is let in, then each model admin decides (403 for what
     it may not do). Nobody gets a server error."""
-    problems = []
+    problems, cookies = [], _logged_in(world)
     for route in ADMIN_ROUTES:
-        get, post = _observe(route, world)
+        get, post = _observe(route, world, cookies)
         for method, letters in (("GET", get), ("POST", post)):
             anonymous, *others, administrator = letters
             if anonymous != "L":

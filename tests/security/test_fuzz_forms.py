@@ -10,12 +10,14 @@ A's 403). Each request is rolled back, so examples do not pile up."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from django.db import transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.security.conftest import ROLES, build_world
+from tests.security.conftest import ROLES
 from tests.security.fuzzing import FUZZ, fields_on
 from tests.security.test_access_matrix import APP_ROUTES, EXPECTED
 from tests.security.urlconf import data_for, url_for
@@ -146,8 +148,8 @@ GET_ROUTES = [
 
 
 @pytest.fixture
-def world_once(db):
-    return build_world()
+def world_once(db, world_of_the_module):
+    return dataclasses.replace(world_of_the_module)
 
 
 _PREPARED: dict = {}

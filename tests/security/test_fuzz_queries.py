@@ -10,6 +10,8 @@ is rolled back."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, SEARCH_VAR
@@ -18,7 +20,6 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.security.conftest import build_world
 from tests.security.fuzzing import BEYOND_64_BITS, FUZZ, HOSTILE, LONG, get_parameters
 from tests.security.test_fuzz_forms import GET_ROUTES, field_value
 from tests.security.urlconf import data_for, url_for
@@ -27,8 +28,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world_once(db):
-    return build_world()
+def world_once(db, world_of_the_module):
+    return dataclasses.replace(world_of_the_module)
 
 
 def _ask(client, path: str, data: dict) -> int:

@@ -21,6 +21,8 @@ REDIS = django_settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
 
 pytestmark = [
     pytest.mark.django_db,
+    # CLIENT PAUSE freezes the whole Redis server, the other xdist worker's databases too.
+    pytest.mark.serial,
     pytest.mark.skipif(not REDIS, reason="needs CELERY_BROKER_URL=redis://..."),
 ]
 
