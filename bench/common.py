@@ -464,6 +464,27 @@ def postgres_cpu_seconds(database: str) -> dict[int, float]:
     return found
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and of its children so far (gunicorn's master and workers)."""
+    return cpu_seconds(pid) + sum(cpu_seconds(child) for child in child_pids(pid))
+
+
+def server_cpu_seconds(web_pid: int, database: str) -> tuple[float, float]:
+    """(web, database) CPU seconds so far: a web server's process tree, and the PostgreSQL
+    backends serving `database` (0 on SQLite): taken before and after a run, their
+    differences divided by its requests are the server's CPU per request, which a busy
+    machine does not inflate as it does wall-clock times."""
+    return tree_cpu_seconds(web_pid), sum(postgres_cpu_seconds(database).values()) if database else 0.0
+
+
+def cpu_per_request(before: tuple[float, float], after: tuple[float, float], requests: int) -> tuple[float, float]:
+    """(web, database) milliseconds of CPU per request between two `server_cpu_seconds`."""
+    return (
+        round((after[0] - before[0]) * 1000 / max(1, requests), 2),
+        round((after[1] - before[1]) * 1000 / max(1, requests), 2),
+    )
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot (all cores, /proc/stat)."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -586,9 +607,12 @@ def measure_pages(
     seconds: float,
     loader: PageLoad,
     alone: bool = False,
+    cpu: Callable[[], tuple[float, float]] | None = None,
 ) -> dict[str, dict]:
     """Each page in turn on an idle server: warmed up, then `clients` connections busy for
-    `seconds` (and one client alone, if asked): p50, p95, and its queries at both sizes."""
+    `seconds` (and one client alone, if asked): p50, p95, and its queries at both sizes.
+    With `cpu` (e.g. `server_cpu_seconds` of the server), the server's CPU per request in
+    milliseconds, (web, database), alone and under the load."""
     # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from django.conf import settings
 
@@ -602,9 +626,16 @@ def measure_pages(
             results[key] = {"status": check, "error": f"answered {check}, not 200"}
             continue
         loader.load(url, cookie, clients=clients, seconds=max(3.0, seconds / 3))  # warm-up
+        before = cpu() if cpu else (0.0, 0.0)
         one = loader.load(url, cookie, clients=1, seconds=max(2.0, seconds / 3)) if alone else None
+        middle = cpu() if cpu else (0.0, 0.0)
         measured = loader.load(url, cookie, clients=clients, seconds=seconds)
+        after = cpu() if cpu else (0.0, 0.0)
         results[key] = {"path": path, "role": role, **measured}
+        if cpu is not None:
+            if one is not None:
+                results[key]["alone_cpu_ms"] = cpu_per_request(before, middle, one["requests"])
+            results[key]["cpu_ms"] = cpu_per_request(middle, after, measured["requests"])
         if one is not None:
             results[key].update(
                 alone_p50_ms=one["p50_ms"],
@@ -620,6 +651,8 @@ def measure_pages(
         if extra:
             results[key]["queries_differ"] = extra
         alone_text = f"  alone p50 {one['p50_ms']:6.1f} ms" if one is not None else ""
+        if "alone_cpu_ms" in results[key]:
+            alone_text += f"  CPU {results[key]['alone_cpu_ms'][0]:5.1f} + {results[key]['alone_cpu_ms'][1]:4.1f} ms"
         print(
             f"  {key:24} p50 {measured['p50_ms']:7.1f} ms  p95 {measured['p95_ms']:7.1f} ms"
             f"{alone_text}  {results[key]['queries']} queries",
