@@ -8,7 +8,7 @@ import gettext
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import TypeVar
 
 import pycountry
@@ -159,9 +159,11 @@ def language_name(code: str, language: str | None = None) -> str:
     return name[:1].lower() + name[1:] if reader in ("fr", "es") else name
 
 
+@lru_cache(maxsize=4096)
 def sort_key(name: str) -> str:
     """A key that sorts names as a reader expects: accents and case folded (É beside E, not
-    after Z), and linking words ignored."""
+    after Z), and linking words ignored. Kept per process: the list pages sort the same 271
+    names in each request."""
     folded = "".join(char for char in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(char))
     return " ".join(_SORT_IGNORED.sub(" ", folded.replace("'", " ")).split())
 
