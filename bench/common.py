@@ -383,12 +383,13 @@ class Stack:
             self._check_alive(process)
 
             try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)  # 503 without workers: up all the same
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)  # 503 without workers: up all the same
                 return True
             except requests.RequestException:
                 return False
 
-        wait_for(answers, 60, interval=0.2, what="gunicorn")
+        # A worker's first request imports the project: minutes on a machine loaded to 25.
+        wait_for(answers, 240, interval=0.2, what="gunicorn")
         return process
 
     def wait_ready(self, timeout: float = 90) -> None:
