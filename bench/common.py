@@ -383,12 +383,13 @@ class Stack:
             self._check_alive(process)
 
             try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)  # 503 without workers: up all the same
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)  # 503 without workers: up all the same
                 return True
             except requests.RequestException:
                 return False
 
-        wait_for(answers, 60, interval=0.2, what="gunicorn")
+        # A worker's first request imports the project: minutes on a machine loaded to 25.
+        wait_for(answers, 240, interval=0.2, what="gunicorn")
         return process
 
     def wait_ready(self, timeout: float = 90) -> None:
@@ -484,6 +485,14 @@ def server_cpu_used(
     backends come and go (CONN_MAX_AGE); what a backend used before it ended is not seen."""
     database = sum(seconds - before[1].get(pid, 0.0) for pid, seconds in after[1].items())
     return after[0] - before[0], database
+
+
+def cpu_per_request(
+    before: tuple[float, dict[int, float]], after: tuple[float, dict[int, float]], requests: int
+) -> tuple[float, float]:
+    """(web, database) milliseconds of CPU per request between two `server_cpu_seconds`."""
+    web, database = server_cpu_used(before, after)
+    return round(web * 1000 / max(1, requests), 2), round(database * 1000 / max(1, requests), 2)
 
 
 def machine_busy() -> tuple[float, float]:
@@ -608,9 +617,12 @@ def measure_pages(
     seconds: float,
     loader: PageLoad,
     alone: bool = False,
+    cpu: Callable[[], tuple[float, float]] | None = None,
 ) -> dict[str, dict]:
     """Each page in turn on an idle server: warmed up, then `clients` connections busy for
-    `seconds` (and one client alone, if asked): p50, p95, and its queries at both sizes."""
+    `seconds` (and one client alone, if asked): p50, p95, and its queries at both sizes.
+    With `cpu` (e.g. `server_cpu_seconds` of the server), the server's CPU per request in
+    milliseconds, (web, database), alone and under the load."""
     # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from django.conf import settings
 
@@ -624,9 +636,16 @@ def measure_pages(
             results[key] = {"status": check, "error": f"answered {check}, not 200"}
             continue
         loader.load(url, cookie, clients=clients, seconds=max(3.0, seconds / 3))  # warm-up
+        before = cpu() if cpu else (0.0, 0.0)
         one = loader.load(url, cookie, clients=1, seconds=max(2.0, seconds / 3)) if alone else None
+        middle = cpu() if cpu else (0.0, 0.0)
         measured = loader.load(url, cookie, clients=clients, seconds=seconds)
+        after = cpu() if cpu else (0.0, 0.0)
         results[key] = {"path": path, "role": role, **measured}
+        if cpu is not None:
+            if one is not None:
+                results[key]["alone_cpu_ms"] = cpu_per_request(before, middle, one["requests"])
+            results[key]["cpu_ms"] = cpu_per_request(middle, after, measured["requests"])
         if one is not None:
             results[key].update(
                 alone_p50_ms=one["p50_ms"],
@@ -642,6 +661,8 @@ def measure_pages(
         if extra:
             results[key]["queries_differ"] = extra
         alone_text = f"  alone p50 {one['p50_ms']:6.1f} ms" if one is not None else ""
+        if "alone_cpu_ms" in results[key]:
+            alone_text += f"  CPU {results[key]['alone_cpu_ms'][0]:5.1f} + {results[key]['alone_cpu_ms'][1]:4.1f} ms"
         print(
             f"  {key:24} p50 {measured['p50_ms']:7.1f} ms  p95 {measured['p95_ms']:7.1f} ms"
             f"{alone_text}  {results[key]['queries']} queries",

@@ -55,13 +55,16 @@ from bench.common import (
     Backend,
     BenchError,
     Stack,
+    cpu_per_request,
     create_database,
+    database_exists,
     drop_database,
     free_port,
     keep_databases,
     machine,
     now_iso,
     percentile,
+    server_cpu_seconds,
 )
 
 
@@ -369,7 +372,14 @@ def load(url: str, cookie: str, *, clients: int, seconds: float) -> dict:
 # --- The run ----------------------------------------------------------------------------------------------
 
 
-def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None, rate: float = OPEN_LOOP_RATE) -> dict:
+def run(
+    *,
+    quick: bool = False,
+    clients: int = 20,
+    seconds: float | None = None,
+    rate: float = OPEN_LOOP_RATE,
+    reuse: bool = False,
+) -> dict:
     # start-up: each benchmark sets Django up itself, once it has chosen its database.
     from bench import data
 
@@ -379,28 +389,44 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None,
     total = data.QUICK_MESSAGES if quick else data.FULL_MESSAGES
     seconds = seconds or (5.0 if quick else 15.0)
     started = time.monotonic()
-    create_database(database_url)
+    reuse = reuse and database_exists(database_url)
+    if not reuse:
+        create_database(database_url)
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
 
     django.setup()
 
     now = data._dataset_now()
-    print(f"pages: a year of {total:,} messages on {backend.name}", flush=True)
-    people = data.seed_people_and_accounts()
-    sampled = data.sample_indices(total)
-    small = data.generate(total=total, indices=sorted(sampled), now=now, people=people)
+    print(f"pages: a year of {total:,} messages on {backend.name}{' (kept database)' if reuse else ''}", flush=True)
+    generate_seconds = 0.0
     paths, missing = resolve_pages()
-    sessions = {role: session_for(role) for role in {page.role for page in PAGES}}
-    counts_small = count_queries(paths, sessions)
-    grown_at = time.monotonic()
-    large = data.generate(total=total, indices=(i for i in range(total) if i not in sampled), now=now, people=people)
-    counts_total = {label: small.get(label, 0) + large.get(label, 0) for label in large}
-    generate_seconds = time.monotonic() - grown_at
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    counts_large = count_queries(paths, sessions)
+    if reuse:
+        # start-up: each benchmark sets Django up itself, once it has chosen its database.
+        from posts.models import Delivery, Message
+
+        sessions = {role: session_for(role) for role in {page.role for page in PAGES}}
+        small = {}
+        counts_total = {"posts.Message": Message.objects.count(), "posts.Delivery": Delivery.objects.count()}
+        counts_large = count_queries(paths, sessions)
+        # Counted once, at one size: the small count is unknown, not equal.
+        counts_small = {key: {**counted, "queries": None} for key, counted in counts_large.items()}
+    else:
+        people = data.seed_people_and_accounts()
+        sampled = data.sample_indices(total)
+        small = data.generate(total=total, indices=sorted(sampled), now=now, people=people)
+        sessions = {role: session_for(role) for role in {page.role for page in PAGES}}
+        counts_small = count_queries(paths, sessions)
+        grown_at = time.monotonic()
+        large = data.generate(
+            total=total, indices=(i for i in range(total) if i not in sampled), now=now, people=people
+        )
+        counts_total = {label: small.get(label, 0) + large.get(label, 0) for label in large}
+        generate_seconds = time.monotonic() - grown_at
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        counts_large = count_queries(paths, sessions)
     connection.close()
     setup_seconds = time.monotonic() - started
 
@@ -410,7 +436,8 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None,
     targets: dict[str, tuple[str, str]] = {}
     try:
         port = free_port()
-        stack.start_gunicorn(port, workers=2, threads=4)
+        web = stack.start_gunicorn(port, workers=2, threads=4)
+        database = backend.database_name(name) if backend.postgres else ""
         for page in PAGES:
             if page.key not in paths:
                 continue
@@ -425,9 +452,13 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None,
             # Warm-up (each worker's first requests import and compile templates), then one
             # client alone (the page's own time, no queueing), then the 20.
             load(url, cookie, clients=clients, seconds=max(3.0, seconds / 3))
+            before = server_cpu_seconds(web.pid, database)
             alone = load(url, cookie, clients=1, seconds=max(2.0, seconds / 3))
+            alone_cpu = cpu_per_request(before, server_cpu_seconds(web.pid, database), alone["requests"])
             alone_load = [round(value, 2) for value in os.getloadavg()]
+            before = server_cpu_seconds(web.pid, database)
             measured = load(url, cookie, clients=clients, seconds=seconds)
+            measured_cpu = cpu_per_request(before, server_cpu_seconds(web.pid, database), measured["requests"])
             targets[page.key] = (url, cookie)
             if not measured["requests"] or (not measured["p50_ms"] and measured["errors_socket"]):
                 results[page.key] = {
@@ -446,6 +477,10 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None,
                 "alone_p50_ms": alone["p50_ms"],
                 "alone_p95_ms": alone["p95_ms"],
                 "alone_load_average": alone_load,
+                # The server's CPU per request (gunicorn's processes, PostgreSQL's backends):
+                # what a busy machine does not inflate, unlike the wall-clock figures.
+                "alone_cpu_ms": alone_cpu,
+                "cpu_ms": measured_cpu,
                 "load_average": [round(value, 2) for value in os.getloadavg()],
                 "requests_per_second": round(measured["requests"] / measured["seconds"], 1),
                 "queries": counts_large.get(page.key, {}).get("queries"),
@@ -459,12 +494,15 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None,
                 results[page.key]["queries_differ"] = extra
             print(
                 f"  {page.key:18} p50 {measured['p50_ms']:7.1f} ms  p95 {measured['p95_ms']:7.1f} ms  "
-                f"alone p50 {alone['p50_ms']:6.1f} ms  {results[page.key]['queries']} queries",
+                f"alone p50 {alone['p50_ms']:6.1f} ms  CPU {alone_cpu[0]:5.1f} + {alone_cpu[1]:4.1f} ms  "
+                f"{results[page.key]['queries']} queries",
                 flush=True,
             )
         if targets:
             _drain(f"http://127.0.0.1:{port}")
+            before = server_cpu_seconds(web.pid, database)
             mixed = open_loop(targets, rate=rate, seconds=OPEN_LOOP_SECONDS_QUICK if quick else OPEN_LOOP_SECONDS)
+            mixed["cpu_ms"] = cpu_per_request(before, server_cpu_seconds(web.pid, database), mixed["requests"])
             print(
                 f"  open loop, {rate:g} requests/s over {len(targets)} pages: "
                 f"p50 {mixed['p50_ms']:.1f} ms  p95 {mixed['p95_ms']:.1f} ms",
@@ -480,9 +518,12 @@ def run(*, quick: bool = False, clients: int = 20, seconds: float | None = None,
         "pages": results,
         "missing_pages": missing,
         "pages_not_200": sorted(key for key, r in results.items() if "error" in r),
-        "queries_constant": all(
+        "queries_constant": None
+        if reuse
+        else all(
             counts_small.get(key, {}).get("queries") == counts_large.get(key, {}).get("queries") for key in counts_large
         ),
+        "reused_database": reuse,
         "p95_max_ms": max((r["p95_ms"] for r in measured_pages), default=None),
         "p95_target_ms": TARGET_P95_MS,
         "alone_p50_max_ms": max((r["alone_p50_ms"] for r in measured_pages), default=None),
@@ -544,10 +585,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, help="load per page (default 15, quick 5)")
     parser.add_argument("--rate", type=float, default=OPEN_LOOP_RATE, help="open-loop requests a second")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure on the database a run with BENCH_KEEP_DATABASES=1 kept"
+    )
     parser.add_argument("--out", help="write the result here as JSON")
     args = parser.parse_args(argv)
     try:
-        result = run(quick=args.quick, clients=args.clients, seconds=args.seconds, rate=args.rate)
+        result = run(quick=args.quick, clients=args.clients, seconds=args.seconds, rate=args.rate, reuse=args.reuse)
     except BenchError as error:
         print(f"pages: {error}", file=sys.stderr)
         sys.exit(1)

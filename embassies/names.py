@@ -162,7 +162,8 @@ def language_name(code: str, language: str | None = None) -> str:
 @lru_cache(maxsize=4096)  # a few languages' names of the 271 missions: sorted on every list page
 def sort_key(name: str) -> str:
     """A key that sorts names as a reader expects: accents and case folded (É beside E, not
-    after Z), and linking words ignored."""
+    after Z), and linking words ignored. Kept per process: the list pages sort the same 271
+    names in each request."""
     folded = "".join(char for char in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(char))
     return " ".join(_SORT_IGNORED.sub(" ", folded.replace("'", " ")).split())
 

@@ -12,13 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from globaltime import roster
 
 
-def awake_intervals(wakes: time, sleeps: time) -> list[tuple[int, int]]:
-    return roster.desk_hours(range(7), wakes, sleeps)
+@lru_cache(maxsize=256)
+def awake_intervals(wakes: time, sleeps: time) -> tuple[tuple[int, int], ...]:
+    """The week's minutes when the audience is awake (a few pairs of times are shared by all
+    the missions: kept per process, the calendar asks for each of its entries)."""
+    return tuple(roster.desk_hours(range(7), wakes, sleeps))
 
 
 def is_awake(mission, moment: datetime) -> bool:

@@ -52,6 +52,7 @@ SIGKILLs itself right after a network accepted a post).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -127,7 +128,24 @@ def wait_until(
         time.sleep(interval)
 
 
+_port_turn = itertools.count()
+
+
 def free_port() -> int:
+    """A port free now: from LIVE_PORTS ("8600-8699") when set, for people sharing a machine
+    who each keep to a range of their own; otherwise one the kernel picks."""
+    first, _, last = os.environ.get("LIVE_PORTS", "").partition("-")
+    ports = list(range(int(first), int(last or first) + 1)) if first else []
+    # Round the range, so that two calls before either port is bound give two ports.
+    turn = next(_port_turn)
+    for n in range(len(ports)):
+        port = ports[(turn + n) % len(ports)]
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from django.utils import formats, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from diplomacy_hub.localtime import day_start, hq_zone
@@ -58,17 +60,9 @@ def _silence_note(silence: PublishingPause, where: str) -> Note:
 def diary(*, missions: Sequence[Mission], start: date, end: date, mission_ids: Iterable[int] | None) -> Diary:
     """The notes of each day from `start` to `end` for these missions' host countries and
     these missions (`mission_ids`: whose own events may be shown; None for all)."""
-    result = Diary(notes={start + timedelta(days=n): [] for n in range((end - start).days + 1)})
-    countries = sorted({mission.country_code for mission in missions})
-    for code in countries:
-        holidays = days.public_holidays(code, start, end)
-        if holidays is None:
-            result.unknown_countries.append(code)
-            continue
-        for holiday in holidays:
-            _add(result, holiday.day, _holiday_note(holiday, code))
-    for day, observance in days.observances_between(start, end):
-        _add(result, day, Note("observance", observance.name))
+    countries = tuple(sorted({mission.country_code for mission in missions}))
+    fixed, unknown = _fixed_notes(get_language(), countries, start, end)
+    result = Diary(notes={day: list(notes) for day, notes in fixed.items()}, unknown_countries=list(unknown))
     for day, occasion in occasions_between(start=start, end=end, mission_ids=mission_ids):
         if occasion.mission is None:
             _add(result, day, Note("commemoration", occasion.title))
@@ -76,6 +70,26 @@ def diary(*, missions: Sequence[Mission], start: date, end: date, mission_ids: I
             _add(result, day, Note("event", f"{occasion.title} ({occasion.mission.display_city})"))
     _add_silences(result, missions=missions, start=start, end=end)
     return result
+
+
+@lru_cache(maxsize=32)
+def _fixed_notes(
+    language: str | None, countries: tuple[str, ...], start: date, end: date
+) -> tuple[dict[date, tuple[Note, ...]], tuple[str, ...]]:
+    """The days' public holidays, national days and international days, which depend on the
+    library and the data file alone: kept per process for each language, set of countries
+    and range (a month of the press office's calendar held 2,000 notes, made on each request)."""
+    found = Diary(notes={start + timedelta(days=n): [] for n in range((end - start).days + 1)})
+    for code in countries:
+        holidays = days.public_holidays(code, start, end)
+        if holidays is None:
+            found.unknown_countries.append(code)
+            continue
+        for holiday in holidays:
+            _add(found, holiday.day, _holiday_note(holiday, code))
+    for day, observance in days.observances_between(start, end):
+        _add(found, day, Note("observance", observance.name))
+    return {day: tuple(notes) for day, notes in found.notes.items()}, tuple(found.unknown_countries)
 
 
 def _add_silences(result: Diary, *, missions: Sequence[Mission], start: date, end: date) -> None:
