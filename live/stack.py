@@ -214,7 +214,9 @@ class SandboxProcess:
             _base_env(),
             log_dir / "sandbox.log",
         )
-        wait_until(self._answers, timeout=30, what=f"the sandbox on {self.url}")
+        # As long as a worker gets to be ready: on a loaded machine Django's start takes tens
+        # of seconds, and a sandbox that ends fails at once anyway.
+        wait_until(self._answers, timeout=60, what=f"the sandbox on {self.url}")
 
     def _answers(self) -> bool:
         if not self.process.running:
