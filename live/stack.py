@@ -216,7 +216,11 @@ class SandboxProcess:
         )
         # As long as a worker gets to be ready: on a loaded machine Django's start takes tens
         # of seconds, and a sandbox that ends fails at once anyway.
-        wait_until(self._answers, timeout=60, what=f"the sandbox on {self.url}")
+        try:
+            wait_until(self._answers, timeout=60, what=f"the sandbox on {self.url}")
+        except BaseException:
+            self.process.stop()  # never left behind, holding its port, by a failed start
+            raise
 
     def _answers(self) -> bool:
         if not self.process.running:
