@@ -347,6 +347,10 @@ class ListenCursor(models.Model):
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     last_polled_at = models.DateTimeField(_("last poll"), null=True, blank=True)
     last_success_at = models.DateTimeField(_("last successful poll"), null=True, blank=True)
+    # The network's quota units this stream spent on `quota_day` (YouTube's day, in
+    # California): the governor adds them up (conversations/services/quota.py).
+    quota_day = models.DateField(null=True, blank=True)
+    quota_units = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["next_poll_at", "pk"]

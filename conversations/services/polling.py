@@ -5,6 +5,7 @@ on due, unclaimed cursors: only the task holding that claim may poll and move th
 and a claim lost with its worker lapses after LISTEN_CLAIM_SECONDS. Each account is its own
 task and its own failure: backoff with jitter on errors, the network's wait when rate
 limited, and an expired token takes channels' path (account marked, administrators told).
+YouTube's channels are paced by its quota's governor (conversations/services/quota.py).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from channels.adapters.base import AdapterError, AuthError, RateLimited
-from channels.models import SocialAccount
+from channels.models import Network, SocialAccount
 from channels.services import account_mark_expired, credentials_for_use
 from conversations.models import ListenCursor, RawEvent
 from conversations.services.ingest import IngestResult, items_ingest
+from conversations.services.quota import quota_record, youtube_wait
 from conversations.services.webhooks import adapter_listener
 from posts.lifecycle import DELIVERY_REACHED_NETWORK
 from posts.models import Delivery
@@ -125,6 +127,9 @@ def account_poll(*, cursor_id: int, claim: str) -> PollOutcome:
         logger.exception("Polling account %s failed.", account.pk)
         return _failed(cursor, claim, f"error: {type(exc).__name__}")
 
+    if heard.quota_units_spent:
+        # Spent whatever becomes of the page: counted before it is stored.
+        quota_record(cursor_id=cursor.pk, units=heard.quota_units_spent, now=timezone.now())
     try:
         # The page is committed as one batch; the cursor moves only once it is, so a crash in
         # between polls the same page again, and the upsert absorbs it.
@@ -134,7 +139,12 @@ def account_poll(*, cursor_id: int, claim: str) -> PollOutcome:
         return _failed(cursor, claim, f"error: {type(exc).__name__}")
     now = timezone.now()
     # Stopped part-way by a rate limit: the rest waits what the network said, not a full interval.
-    wait = heard.retry_after if heard.retry_after is not None else _interval(account)
+    if heard.retry_after is not None:
+        wait = heard.retry_after
+    elif account.network == Network.YOUTUBE:
+        wait = youtube_wait(account=account, units_per_poll=heard.quota_units_spent, now=now)
+    else:
+        wait = _interval(account)
     ListenCursor.objects.filter(pk=cursor.pk, claim=claim).update(
         cursor=heard.cursor,
         next_poll_at=now + timedelta(seconds=max(wait, 1.0)),
