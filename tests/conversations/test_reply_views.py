@@ -68,6 +68,28 @@ def test_an_officer_sends_a_library_line_from_the_page_once(cairo_x, django_capt
     assert "Line “Visa appointments”, version 1" in answer.content.decode()
 
 
+@pytest.mark.parametrize("ended", ["withdrawn", "expired"])
+def test_a_reply_citing_a_line_no_longer_in_force_is_flagged(cairo_x, ended):
+    conversation = say(cairo_x, "How do I get a visa?")
+    Conversation.objects.filter(pk=conversation.pk).update(category="consular", language="en")
+    line = library_line(text="Visa appointments are booked online at {mission}.")
+    cairo = officer("emb-eg-cairo")
+    text = f"Visa appointments are booked online at {conversation.mission.name}."
+    draft = ReplyDraft(item_id=conversation.items.get().pk, text=text, line_id=line.pk, idempotency_key="k")
+    reply_write(actor=cairo, conversation_id=conversation.pk, draft=draft)
+    flag = "the line is no longer in force"
+    assert flag not in logged_in(cairo).get(conversation.get_absolute_url()).content.decode()
+
+    if ended == "withdrawn":
+        AnswerLine.objects.filter(pk=line.pk).update(state=LineState.WITHDRAWN)
+    else:
+        AnswerLine.objects.filter(pk=line.pk).update(valid_until=timezone.now() - timedelta(minutes=1))
+
+    page = logged_in(cairo).get(conversation.get_absolute_url()).content.decode()
+    assert "Line “Visa appointments”, version 1" in page
+    assert flag in page
+
+
 def test_problems_are_worded_in_the_readers_language(cairo_x):
     conversation = say(cairo_x, "Question")
     client = logged_in(officer("emb-eg-cairo"), "fr")
