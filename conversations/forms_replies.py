@@ -26,7 +26,10 @@ class ReplyForm(forms.Form):
         help_text=_("Leave the text empty to send the line as it stands."),
     )
     text = forms.CharField(
-        label=_("Reply"), required=False, max_length=REPLY_TEXT_FORM_MAX, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Reply"),
+        required=False,
+        max_length=REPLY_TEXT_FORM_MAX,
+        widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
     )
     kind = forms.ChoiceField(label=_("Kind"), choices=ReplyKind.choices, initial=ReplyKind.PUBLIC)
     individual_case = forms.BooleanField(
@@ -91,7 +94,7 @@ class LineForm(forms.Form):
     text = forms.CharField(
         label=_("Text"),
         max_length=10_000,
-        widget=forms.Textarea(attrs={"rows": 5}),
+        widget=forms.Textarea(attrs={"rows": 5, "dir": "auto"}),
         help_text=_("Placeholders: {mission}, {city}, {author}."),
     )
     crisis = forms.BooleanField(label=_("A crisis line (the crisis unit approves it)"), required=False)

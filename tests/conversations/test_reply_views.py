@@ -53,6 +53,7 @@ def test_an_officer_sends_a_library_line_from_the_page_once(cairo_x, django_capt
     assert "Write a reply" in page
     assert "X lets an app reply only to people who mention or quote the account" in page
     assert "$0.20" in page  # the cost of a reply with a link, said before sending
+    assert re.search(r'<textarea name="text"[^>]*dir="auto"', page)  # an Arabic reply reads right to left
     item = conversation.items.get()
     data = {"item": item.pk, "line": line.pk, "text": "", "kind": "public", "key": form_key(page)}
 
