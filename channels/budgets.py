@@ -110,6 +110,21 @@ class BudgetToday:
         return self.routine_left == 0
 
 
+def budget_today(network: str, *, now: datetime | None = None) -> BudgetToday:
+    """The network's budget for its current day (a limit of 0: no budget)."""
+    day = budget_day(network, now)
+    row = NetworkBudget.objects.filter(network=network, day=day).first()
+    limit, reserve = budget_limits(network)
+    return BudgetToday(
+        network=network,
+        day=day,
+        units=row.units if row else 0,
+        crisis_units=row.crisis_units if row else 0,
+        limit=limit,
+        reserve=reserve,
+    )
+
+
 def budgets_today(*, now: datetime | None = None) -> list[BudgetToday]:
     """Every limited network's budget for its current day, in the networks' order."""
     networks = [network for network in Network.values if budget_limits(network)[0] > 0]

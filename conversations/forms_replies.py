@@ -28,7 +28,10 @@ class ReplyForm(forms.Form):
         widget=QuickSelect,
     )
     text = forms.CharField(
-        label=_("Reply"), required=False, max_length=REPLY_TEXT_FORM_MAX, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Reply"),
+        required=False,
+        max_length=REPLY_TEXT_FORM_MAX,
+        widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
     )
     kind = forms.ChoiceField(label=_("Kind"), choices=ReplyKind.choices, initial=ReplyKind.PUBLIC, widget=QuickSelect)
     individual_case = forms.BooleanField(
@@ -94,7 +97,7 @@ class LineForm(forms.Form):
     text = forms.CharField(
         label=_("Text"),
         max_length=10_000,
-        widget=forms.Textarea(attrs={"rows": 5}),
+        widget=forms.Textarea(attrs={"rows": 5, "dir": "auto"}),
         help_text=_("Placeholders: {mission}, {city}, {author}."),
     )
     crisis = forms.BooleanField(label=_("A crisis line (the crisis unit approves it)"), required=False)

@@ -232,7 +232,13 @@ class SandboxProcess:
             _base_env(),
             log_dir / "sandbox.log",
         )
-        wait_until(self._answers, timeout=30, what=f"the sandbox on {self.url}")
+        # As long as a worker gets to be ready: on a loaded machine Django's start takes tens
+        # of seconds, and a sandbox that ends fails at once anyway.
+        try:
+            wait_until(self._answers, timeout=120, what=f"the sandbox on {self.url}")
+        except BaseException:
+            self.process.stop()  # never left behind, holding its port, by a failed start
+            raise
 
     def _answers(self) -> bool:
         if not self.process.running:
@@ -395,7 +401,7 @@ class LiveStack:
             self.wait_ready(process)
         return started
 
-    def wait_ready(self, process: LiveProcess, timeout: float = 60) -> None:
+    def wait_ready(self, process: LiveProcess, timeout: float = 120) -> None:
         """Until a worker logs "ready." or beat logs its start."""
         self._wait_for_log(process, " ready." if process.kind == "worker" else "beat: Starting", timeout=timeout)
 

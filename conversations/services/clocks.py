@@ -15,10 +15,11 @@ from django.utils import timezone
 from conversations.business_hours import is_open
 from conversations.lifecycle import CONVERSATION_CLOCK_RUNS, Priority
 from conversations.models import Conversation
-from conversations.notifications import tell_headquarters, tell_mission_desk
+from conversations.notifications import tell_mission_desk
 from conversations.services import triage
+from conversations.services.escalation import VERB as ESCALATED
+from conversations.services.escalation import escalation_announce
 from conversations.services.ingest import record_event
-from diplomacy_hub import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -90,15 +91,9 @@ def _escalate(pk: int, *, now: datetime, reason: str) -> int:
         conversation.priority = max(Priority.URGENT, conversation.priority - 1)
         conversation.save(update_fields=["escalated_at", "priority", "updated_at"])
         event = record_event(
-            verb="conversation.escalated",
-            conversation=conversation,
-            details={"reason": reason, "due_at": _iso(conversation)},
+            verb=ESCALATED, conversation=conversation, details={"reason": reason, "due_at": _iso(conversation)}
         )
-        # In this transaction: the webhooks owed for it commit or roll back with the escalation.
-        outbox.emit(
-            "conversation.escalated", {"event_id": event.pk, "conversation_id": conversation.pk, "reason": reason}
-        )
-        tell_headquarters(conversation)
+        escalation_announce(conversation, event_id=event.pk, reason=reason)
     return 1
 
 

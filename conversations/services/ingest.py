@@ -43,8 +43,10 @@ from conversations.lifecycle import (
     ModerationState,
 )
 from conversations.models import PROTECTED_THREAD, Conversation, ConversationEvent, Item, ModerationAction, RawEvent
-from conversations.notifications import tell_headquarters, tell_human_rights_officers
+from conversations.notifications import tell_human_rights_officers
 from conversations.services import triage
+from conversations.services.escalation import VERB as ESCALATED
+from conversations.services.escalation import escalation_announce
 from posts.lifecycle import DELIVERY_REACHED_NETWORK
 from posts.models import Delivery, Priority
 
@@ -464,9 +466,11 @@ def _write(batch: _Batch) -> None:
         for proposal, details in batch.proposals:
             details["action"] = proposal.pk
     ConversationEvent.objects.bulk_create(batch.events)
-    for conversation in batch.escalated.values():
-        # Rare (global time): the email tells what the conversation has just become.
-        tell_headquarters(conversation)
+    # Rare (global time): announced as the clocks' escalations are, once the event has its id.
+    for event in batch.events:
+        if event.verb == ESCALATED and event.conversation_id in batch.escalated:
+            conversation = batch.escalated.pop(event.conversation_id)
+            escalation_announce(conversation, event_id=event.pk, reason=event.details["reason"])
 
 
 ITEM_CHANGES = [
@@ -652,7 +656,7 @@ def _clock(
         )
         if why:
             changes["escalated_at"] = now
-            batch.event("conversation.escalated", conversation, item, details={"reason": why})
+            batch.event(ESCALATED, conversation, item, details={"reason": why})
     return changes
 
 

@@ -73,25 +73,40 @@ def item_set_hidden(*, actor, item_id: int, hidden: bool, reason: str = "", note
         if hidden:
             _require_reason(reason)
         _require_live(item)
-        action = ModerationAction.objects.create(
-            item=item,
-            mission_id=conversation.mission_id,
-            action=ModerationAction.Action.HIDE if hidden else ModerationAction.Action.SHOW,
-            reason=reason if hidden else "",
-            note=note[:2000],
-            actor=actor,
-            evidence=item.as_evidence(),
+        # A rule's open proposal to hide it is settled by the person's decision: hiding it
+        # confirms the proposal (one action, carried out with the person's reason), showing
+        # it dismisses the proposal. Either way the rule's record says what became of it.
+        proposal = (
+            ModerationAction.objects.select_for_update()
+            .filter(item=item, state=ModerationState.PROPOSED, action=ModerationAction.Action.HIDE)
+            .first()
         )
-        # A rule's open proposal to hide it is settled by the person's own decision.
-        ModerationAction.objects.filter(
-            item=item, state=ModerationState.PROPOSED, action=ModerationAction.Action.HIDE
-        ).update(state=ModerationState.DISMISSED, confirmed_by=actor, confirmed_at=timezone.now())
+        if proposal is not None and hidden:
+            action = proposal
+            action.state = ModerationState.PENDING
+            action.reason, action.note = reason, f"{action.note}\n{note}".strip()[:2000]
+            action.confirmed_by, action.confirmed_at = actor, timezone.now()
+            action.save(update_fields=["state", "reason", "note", "confirmed_by", "confirmed_at"])
+        else:
+            if proposal is not None:
+                proposal.state = ModerationState.DISMISSED
+                proposal.confirmed_by, proposal.confirmed_at = actor, timezone.now()
+                proposal.save(update_fields=["state", "confirmed_by", "confirmed_at"])
+            action = ModerationAction.objects.create(
+                item=item,
+                mission_id=conversation.mission_id,
+                action=ModerationAction.Action.HIDE if hidden else ModerationAction.Action.SHOW,
+                reason=reason if hidden else "",
+                note=note[:2000],
+                actor=actor,
+                evidence=item.as_evidence(),
+            )
         record_event(
             verb="item.hidden" if hidden else "item.shown",
             conversation=conversation,
             item=item,
             actor=actor,
-            details={"action": action.pk, "reason": action.reason, "note": action.note},
+            details={"action": action.pk, "reason": action.reason, "note": action.note, "rule": action.rule},
         )
         enqueue_on_commit(TASK, calls=[((action.pk,), {})], what=f"moderation {action.pk}")
     return action

@@ -8,7 +8,8 @@ limited, and an expired token takes channels' path (account marked, administrato
 A poll spends from its network's daily budget (channels.budgets), the one analytics spends
 too: what the network says it cost (YouTube's quota units) is counted once it answers, and
 once the routine share is gone only the accounts of missions under a crisis alert are
-polled, from the crisis reserve, until the network's day starts again.
+polled, from the crisis reserve, until the network's day starts again. YouTube's channels
+are paced so that the day's polls fit that budget (conversations/services/quota.py).
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from django.utils import timezone
 
 from channels.adapters.base import AdapterError, AuthError, RateLimited
 from channels.budgets import budget_next_day, budget_open, budget_record
-from channels.models import SocialAccount
+from channels.models import Network, SocialAccount
 from channels.services import account_mark_expired, credentials_for_use
 from conversations.models import ListenCursor, RawEvent
 from conversations.reply_selectors import crisis_alert_active
 from conversations.services.ingest import IngestResult, items_ingest
+from conversations.services.quota import youtube_wait
 from conversations.services.webhooks import adapter_listener
 from posts.lifecycle import DELIVERY_REACHED_NETWORK
 from posts.models import Delivery
@@ -136,6 +138,7 @@ def account_poll(*, cursor_id: int, claim: str) -> PollOutcome:
         logger.exception("Polling account %s failed.", account.pk)
         return _failed(cursor, claim, f"error: {type(exc).__name__}")
 
+    # Spent whatever becomes of the page: counted before it is stored.
     budget_record(network=account.network, units=heard.quota_units_spent, crisis=crisis)
     try:
         # The page is committed as one batch; the cursor moves only once it is, so a crash in
@@ -146,7 +149,12 @@ def account_poll(*, cursor_id: int, claim: str) -> PollOutcome:
         return _failed(cursor, claim, f"error: {type(exc).__name__}")
     now = timezone.now()
     # Stopped part-way by a rate limit: the rest waits what the network said, not a full interval.
-    wait = heard.retry_after if heard.retry_after is not None else _interval(account)
+    if heard.retry_after is not None:
+        wait = heard.retry_after
+    elif account.network == Network.YOUTUBE:
+        wait = youtube_wait(account=account, units_per_poll=heard.quota_units_spent, crisis=crisis, now=now)
+    else:
+        wait = _interval(account)
     ListenCursor.objects.filter(pk=cursor.pk, claim=claim).update(
         cursor=heard.cursor,
         next_poll_at=now + timedelta(seconds=max(wait, 1.0)),

@@ -401,6 +401,13 @@ PUBLISH_RATE_LIMITS = env.json(
 LISTEN_INTERVALS = env.json(
     "LISTEN_INTERVALS", default={"twitter": 300, "facebook": 900, "youtube": 1800, "flickr": 3600}
 )
+# YouTube has no push for comments, and every channel polls from the network's daily budget
+# (NETWORK_DAILY_UNITS, back at midnight in California): a channel with an upload in the last
+# LISTEN_RECENT_UPLOAD_HOURS polls at LISTEN_INTERVALS' pace, a quiet one
+# LISTEN_QUIET_FACTOR times slower, all stretched to stay within the budget less its crisis
+# reserve, which only channels of a mission in crisis may spend (conversations/services/quota.py).
+LISTEN_RECENT_UPLOAD_HOURS = env.float("LISTEN_RECENT_UPLOAD_HOURS", default=48.0)
+LISTEN_QUIET_FACTOR = env.float("LISTEN_QUIET_FACTOR", default=4.0)
 LISTEN_TICK = env.float("LISTEN_TICK", default=30.0)  # beat's look for due cursors
 LISTEN_BATCH_SIZE = env.int("LISTEN_BATCH_SIZE", default=200)  # accounts claimed per tick
 LISTEN_CLAIM_SECONDS = env.float("LISTEN_CLAIM_SECONDS", default=300.0)  # a lost poll is claimed again after

@@ -5,9 +5,11 @@ an endpoint failing for a day disabled with an e-mail, and no SSRF."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,12 +18,16 @@ from django.utils import timezone
 from api import signing
 from api.models import WebhookDelivery, WebhookEndpoint
 from api.services import webhooks
+from channels.models import Network
 from channels.services import account_mark_expired
-from conversations.models import Conversation
+from conversations.models import Conversation, RawEvent
 from conversations.services.clocks import conversations_check_clocks
+from conversations.services.ingest import items_ingest
 from posts.models import Delivery
 from posts.services.events import record_delivery_events
 from posts.services.review import message_approve
+from tests.conversations.conftest import heard
+from tests.posts.factories import account, press_officer
 from tests.security.otp import force_verified_login
 
 
@@ -228,6 +234,41 @@ def test_an_escalated_conversation_is_heard_once_signed(world, receiver, tasks, 
     assert sent["data"]["conversation"]["reason"] == "breach"
     assert sent["data"]["conversation"]["mission"] == world.mission_a.code
     assert "When does the consulate open?" not in body.decode()  # the public's words stay in the hub
+
+
+def test_an_escalation_at_ingestion_is_heard_once_as_the_clocks_are(
+    world, receiver, tasks, django_capture_on_commit_callbacks
+):
+    """Global time: distress heard while Cairo is closed is offered to headquarters at
+    ingestion, and owes the same signed webhook and the same mail as a clock's escalation;
+    hearing it again (a replay) owes nothing more."""
+    admin = world.users["admin"]
+    webhooks.host_allow(actor=admin, host="127.0.0.1", reason="The receiver of the tests")
+    new = webhooks.endpoint_create(actor=admin, name="Desk watch", url=receiver.url, events=["conversation.escalated"])
+    receiver.secret = new.secret
+    press_officer(email="hq@example.org")
+    cairo_x = account("emb-eg-cairo", Network.TWITTER)
+    friday_night = datetime(2026, 5, 1, 23, 30, tzinfo=ZoneInfo("Africa/Cairo"))
+    distress = heard(thread_id="sos", text="النجدة، ابني اعتقل ولا أحد يرد", created_at=friday_night, language="")
+    for _ in range(2):
+        with time_machine.travel(friday_night, tick=False), django_capture_on_commit_callbacks(execute=True):
+            items_ingest(account=cairo_x, items=[distress], source=RawEvent.Source.WEBHOOK)
+    tasks.run("mail.send")
+
+    conversation = Conversation.objects.get(thread_id="sos")
+    assert conversation.escalated_at == friday_night
+    event = conversation.events.get(verb="conversation.escalated")
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.event, delivery.source_event_id) == ("conversation.escalated", event.pk)
+    (told,) = [message for message in mail.outbox if message.to == ["hq@example.org"]]
+    assert "Offered to headquarters" in told.subject
+    assert tasks.run("api.webhook_send") == ["sent"]
+    ((headers, body),) = receiver.received
+    assert receiver.verified == [True]
+    assert headers["Webhook-Event"] == "conversation.escalated"
+    sent = json.loads(body)["data"]["conversation"]
+    assert (sent["id"], sent["reason"], sent["mission"]) == (conversation.pk, "after_hours", "emb-eg-cairo")
+    assert "النجدة" not in body.decode()  # the public's words stay in the hub
 
 
 def test_administrators_may_choose_the_escalation_event(world, client):

@@ -218,6 +218,46 @@ def test_a_persons_proposal_to_remove_supersedes_a_rules_proposal_to_hide():
     assert (removal.action, removal.actor) == ("delete", proposer)
 
 
+def test_hiding_an_item_a_rule_proposed_to_hide_confirms_the_proposal(django_capture_on_commit_callbacks):
+    """The person agreed with the rule: its proposal is carried out (one action, the
+    person's reason), not recorded as dismissed."""
+    tokyo_fb = account("emb-jp-tokyo", Network.FACEBOOK)
+    spam = say(tokyo_fb, "Cheap visas, click here, DM me", network="facebook", kind="comment")
+    proposal = ModerationAction.objects.get()
+    tokyo = officer("emb-jp-tokyo")
+
+    with django_capture_on_commit_callbacks(execute=False) as asked:
+        logged_in(tokyo).post(
+            reverse("conversations:item_hide", args=[spam.items.get().pk]), {"hidden": "1", "reason": "abuse"}
+        )
+
+    assert len(asked) == 1  # the network is asked once
+    action = ModerationAction.objects.get()
+    assert action.pk == proposal.pk
+    assert (action.state, action.reason, action.confirmed_by, action.rule) == (
+        ModerationState.PENDING,
+        "abuse",
+        tokyo,
+        proposal.rule,
+    )
+    event = spam.events.get(verb="item.hidden")
+    assert (event.actor, event.details["action"], event.details["rule"]) == (tokyo, proposal.pk, proposal.rule)
+
+
+def test_showing_an_item_a_rule_proposed_to_hide_dismisses_the_proposal():
+    tokyo_fb = account("emb-jp-tokyo", Network.FACEBOOK)
+    spam = say(tokyo_fb, "Cheap visas, click here, DM me", network="facebook", kind="comment")
+    proposal = ModerationAction.objects.get()
+    tokyo = officer("emb-jp-tokyo")
+
+    logged_in(tokyo).post(reverse("conversations:item_hide", args=[spam.items.get().pk]), {"hidden": "0"})
+
+    proposal.refresh_from_db()
+    assert (proposal.state, proposal.confirmed_by) == (ModerationState.DISMISSED, tokyo)
+    shown = ModerationAction.objects.get(actor=tokyo)
+    assert (shown.action, shown.state) == ("show", ModerationState.PENDING)
+
+
 def test_x_mentions_get_no_proposal_since_x_cannot_hide_them():
     cairo_x = account("emb-eg-cairo", Network.TWITTER)
     say(cairo_x, "Cheap visas, click here", kind="mention")

@@ -6,11 +6,14 @@ sandbox's Facebook."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 import requests
+import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from channels.models import Network
 from conversations.lifecycle import LineState
@@ -50,6 +53,7 @@ def test_an_officer_sends_a_library_line_from_the_page_once(cairo_x, django_capt
     assert "Write a reply" in page
     assert "X lets an app reply only to people who mention or quote the account" in page
     assert "$0.20" in page  # the cost of a reply with a link, said before sending
+    assert re.search(r'<textarea name="text"[^>]*dir="auto"', page)  # an Arabic reply reads right to left
     item = conversation.items.get()
     data = {"item": item.pk, "line": line.pk, "text": "", "kind": "public", "key": form_key(page)}
 
@@ -65,6 +69,28 @@ def test_an_officer_sends_a_library_line_from_the_page_once(cairo_x, django_capt
     assert "Line “Visa appointments”, version 1" in answer.content.decode()
 
 
+@pytest.mark.parametrize("ended", ["withdrawn", "expired"])
+def test_a_reply_citing_a_line_no_longer_in_force_is_flagged(cairo_x, ended):
+    conversation = say(cairo_x, "How do I get a visa?")
+    Conversation.objects.filter(pk=conversation.pk).update(category="consular", language="en")
+    line = library_line(text="Visa appointments are booked online at {mission}.")
+    cairo = officer("emb-eg-cairo")
+    text = f"Visa appointments are booked online at {conversation.mission.name}."
+    draft = ReplyDraft(item_id=conversation.items.get().pk, text=text, line_id=line.pk, idempotency_key="k")
+    reply_write(actor=cairo, conversation_id=conversation.pk, draft=draft)
+    flag = "the line is no longer in force"
+    assert flag not in logged_in(cairo).get(conversation.get_absolute_url()).content.decode()
+
+    if ended == "withdrawn":
+        AnswerLine.objects.filter(pk=line.pk).update(state=LineState.WITHDRAWN)
+    else:
+        AnswerLine.objects.filter(pk=line.pk).update(valid_until=timezone.now() - timedelta(minutes=1))
+
+    page = logged_in(cairo).get(conversation.get_absolute_url()).content.decode()
+    assert "Line “Visa appointments”, version 1" in page
+    assert flag in page
+
+
 def test_problems_are_worded_in_the_readers_language(cairo_x):
     conversation = say(cairo_x, "Question")
     client = logged_in(officer("emb-eg-cairo"), "fr")
@@ -77,6 +103,7 @@ def test_problems_are_worded_in_the_readers_language(cairo_x):
     }
     answer = client.post(reverse("conversations:reply", args=[conversation.pk]), data, follow=True).content.decode()
     assert "La réponse semble contenir des données personnelles (un numéro de passeport)" in answer
+    assert "Répondez en privé" in answer  # the suggestion
     assert not Reply.objects.exists()
     too_long = data | {"text": "a" * 300, "key": "k2"}
     answer = client.post(reverse("conversations:reply", args=[conversation.pk]), too_long, follow=True).content.decode()
@@ -191,12 +218,27 @@ def test_x_hides_only_replies_in_our_conversations_and_says_so(cairo_x):
     assert "House rule it breaks" in client.get(under_our_post.get_absolute_url()).content.decode()
 
 
-def test_the_private_reply_window_shows_the_hours_left(settings):
+@pytest.mark.parametrize(
+    ("age", "shown"),
+    [(timedelta(days=2, minutes=-30), "120 hours left"), (timedelta(hours=166, minutes=30), "1 hour left")],
+)
+def test_the_private_reply_window_shows_the_hours_left(age, shown):
+    """Facebook's 7 days from the comment, counted from now (the comment's age is set)."""
     tokyo_fb = account("emb-jp-tokyo", Network.FACEBOOK)
-    conversation = say(tokyo_fb, "Mon passeport a été volé", network="facebook", kind="comment")
-    page = logged_in(officer("emb-jp-tokyo")).get(conversation.get_absolute_url()).content.decode()
+    now = timezone.now()
+    conversation = say(tokyo_fb, "Mon passeport a été volé", network="facebook", kind="comment", created_at=now - age)
+    with time_machine.travel(now + timedelta(seconds=30), tick=False):
+        page = logged_in(officer("emb-jp-tokyo")).get(conversation.get_absolute_url()).content.decode()
     assert "Private reply (Facebook Messenger, once per comment, within 7 days):" in page
-    assert re.search(r"\d+ hours left", page)
+    assert shown in page
+
+
+def test_no_private_reply_window_once_seven_days_have_passed():
+    tokyo_fb = account("emb-jp-tokyo", Network.FACEBOOK)
+    old = timezone.now() - timedelta(days=7, minutes=1)
+    conversation = say(tokyo_fb, "Mon passeport a été volé", network="facebook", kind="comment", created_at=old)
+    page = logged_in(officer("emb-jp-tokyo")).get(conversation.get_absolute_url()).content.decode()
+    assert "within 7 days" not in page
 
 
 def test_a_french_reader_sees_the_missions_french_name_on_the_desks_pages(cairo_x):
