@@ -4,9 +4,11 @@ adapter, kept as received, then ingested off the request path in batches.
 The webhook answers 200 once the delivery is committed (one INSERT: `webhook_receive`), so
 a burst costs each request little; the listen worker's `webhooks_drain`, ticked by beat
 every WEBHOOK_DRAIN_INTERVAL, claims what is pending, cuts each delivery into parts per
-account we hold (webhook_parts), parses them, and ingests each account's items of the whole
-batch as one batch (items_ingest). One malformed part never loses the rest; a drain that
-dies leaves its claim to lapse, and ingesting again changes nothing (the upsert).
+account we hold (webhook_parts), parses them, and ingests the items of the whole batch, for
+all its accounts of a network, as one batch (items_ingest_many: a batch's statements cost
+the same whatever its size, so a burst of one-item deliveries costs what a poll's page
+does). One malformed part never loses the rest; a drain that dies leaves its claim to
+lapse, and ingesting again changes nothing (the upsert).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from channels.adapters.listening import HeardItem, Listener
 from channels.models import SocialAccount
 from channels.services import adapter_for
 from conversations.models import RawEvent, WebhookDelivery
-from conversations.services.ingest import IngestResult, items_ingest
+from conversations.services.ingest import IngestResult, items_ingest_many
 
 logger = logging.getLogger(__name__)
 
@@ -139,8 +141,8 @@ def _claim(size: int) -> tuple[str, list[tuple[int, str, bytes]]]:
 
 
 def _ingest(claim: str, deliveries: list[tuple[int, str, bytes]]) -> DrainResult:
-    """One batch of deliveries: each account's items of the whole batch ingested at once, in
-    the order received. A delivery whose account's batch failed stays for a later drain."""
+    """One batch of deliveries: the items of each network's accounts ingested at once, in
+    the order received. A delivery whose network's batch failed stays for a later drain."""
     result = DrainResult()
     cut: list[tuple[int, str, str, Mapping[str, Any]]] = []  # (delivery, network, account id, part)
     for pk, network, body in deliveries:
@@ -152,10 +154,8 @@ def _ingest(claim: str, deliveries: list[tuple[int, str, bytes]]) -> DrainResult
     accounts: dict[tuple[str, str], SocialAccount] = {}
     for network in {network for _pk, network, _account_id, _part in cut}:
         ids = {account_id for _pk, part_network, account_id, _part in cut if part_network == network and account_id}
-        for account in SocialAccount.objects.filter(network=network, network_account_id__in=ids).select_related(
-            "mission"
-        ):
-            accounts[(network, account.network_account_id)] = account
+        for held in SocialAccount.objects.filter(network=network, network_account_id__in=ids).select_related("mission"):
+            accounts[(network, held.network_account_id)] = held
 
     listeners: dict[int, Listener] = {}
     heard: dict[int, list[HeardItem]] = {}
@@ -184,14 +184,21 @@ def _ingest(claim: str, deliveries: list[tuple[int, str, bytes]]) -> DrainResult
 
     by_pk = {account.pk: account for account in accounts.values()}
     kept: set[int] = set()
-    for account_pk, items in heard.items():
+    for network in sorted({by_pk[account_pk].network for account_pk in heard}):
+        pks = [account_pk for account_pk in heard if by_pk[account_pk].network == network]
         try:
-            result.add(items_ingest(account=by_pk[account_pk], items=items, source=RawEvent.Source.WEBHOOK))
+            result.add(
+                items_ingest_many(
+                    parts=[(by_pk[account_pk], heard[account_pk]) for account_pk in pks],
+                    source=RawEvent.Source.WEBHOOK,
+                )
+            )
         except Exception:
-            # The database failed us (items_ingest keeps what it can of a refused batch):
-            # these deliveries wait for their claim to lapse, and are ingested again.
-            logger.exception("Ingesting the webhook deliveries of account %s failed.", account_pk)
-            kept |= sources[account_pk]
+            # The database failed us (items_ingest_many keeps what it can of a refused
+            # batch): these deliveries wait for their claim to lapse, and are ingested again.
+            logger.exception("Ingesting the %s webhook deliveries of a drain failed.", network)
+            for account_pk in pks:
+                kept |= sources[account_pk]
     done = [pk for pk, _network, _body in deliveries if pk not in kept]
     WebhookDelivery.objects.filter(claim=claim, pk__in=done).delete()
     result.deliveries, result.failed = len(done), len(kept)

@@ -14,7 +14,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from channels.models import Network
-from conversations.models import Item, RawEvent, WebhookDelivery
+from conversations.models import Conversation, Item, RawEvent, WebhookDelivery
 from conversations.services.webhooks import webhooks_drain
 from tests.conversations.conftest import T0, facebook_signature, x_signature
 from tests.posts.factories import account
@@ -345,3 +345,23 @@ def test_beat_drains_the_webhooks_every_second(settings):
         1.0,
         "listen",
     )
+
+
+def test_one_drain_ingests_many_accounts_at_once_each_in_its_own_conversations(client, cairo_x):
+    tokyo_x = account("emb-jp-tokyo", Network.TWITTER, network_account_id="tokyo-x")
+    # The same thread id heard on two accounts: two conversations, one per account.
+    post_x(client, x_body({**x_post("900"), "conversation_id": "t1"}))
+    post_x(client, x_body({**x_post("901"), "conversation_id": "t1"}, for_user_id="tokyo-x"))
+    post_x(client, x_body({**x_post("902"), "conversation_id": "t1"}))
+    drained = webhooks_drain()
+    assert (drained.deliveries, drained.created) == (3, 3)
+    by_account = {
+        conversation.account_id: (conversation.thread_id, conversation.item_count, conversation.mission_id)
+        for conversation in Conversation.objects.all()
+    }
+    assert by_account == {cairo_x.pk: ("t1", 2, cairo_x.mission_id), tokyo_x.pk: ("t1", 1, tokyo_x.mission_id)}
+    assert dict(Item.objects.values_list("external_id", "account")) == {
+        "900": cairo_x.pk,
+        "901": tokyo_x.pk,
+        "902": cairo_x.pk,
+    }
