@@ -389,7 +389,7 @@ class Stack:
             except requests.RequestException:
                 return False
 
-        wait_for(answers, 60, interval=0.2, what="gunicorn")
+        wait_for(answers, 120, interval=0.2, what="gunicorn")  # its start-up, at load 20+
         return process
 
     def wait_ready(self, timeout: float = 90) -> None:

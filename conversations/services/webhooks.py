@@ -144,6 +144,7 @@ def _ingest(claim: str, deliveries: list[tuple[int, str, bytes]]) -> DrainResult
     """One batch of deliveries: the items of each network's accounts ingested at once, in
     the order received. A delivery whose network's batch failed stays for a later drain."""
     result = DrainResult()
+    kept: set[int] = set()  # deliveries left for a later drain
     cut: list[tuple[int, str, str, Mapping[str, Any]]] = []  # (delivery, network, account id, part)
     for pk, network, body in deliveries:
         try:
@@ -151,6 +152,11 @@ def _ingest(claim: str, deliveries: list[tuple[int, str, bytes]]) -> DrainResult
         except MalformedDelivery as exc:  # checked when received: only a changed adapter gets here
             logger.warning("A kept %s webhook delivery %s no longer reads: %s", network, pk, exc)
             result.rejected += 1
+        except Exception:
+            # A bug to fix, not a reason to hold back the rest of the batch: this one stays,
+            # tried again by later drains, then kept for a person (WEBHOOK_DRAIN_ATTEMPTS).
+            logger.exception("A kept %s webhook delivery %s could not be cut.", network, pk)
+            kept.add(pk)
     accounts: dict[tuple[str, str], SocialAccount] = {}
     for network in {network for _pk, network, _account_id, _part in cut}:
         ids = {account_id for _pk, part_network, account_id, _part in cut if part_network == network and account_id}
@@ -183,7 +189,6 @@ def _ingest(claim: str, deliveries: list[tuple[int, str, bytes]]) -> DrainResult
         sources.setdefault(account.pk, set()).add(pk)
 
     by_pk = {account.pk: account for account in accounts.values()}
-    kept: set[int] = set()
     for network in sorted({by_pk[account_pk].network for account_pk in heard}):
         pks = [account_pk for account_pk in heard if by_pk[account_pk].network == network]
         try:

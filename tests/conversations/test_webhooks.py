@@ -365,3 +365,22 @@ def test_one_drain_ingests_many_accounts_at_once_each_in_its_own_conversations(c
         "901": tokyo_x.pk,
         "902": cairo_x.pk,
     }
+
+
+def test_a_delivery_the_adapter_cannot_cut_stays_and_the_others_are_ingested(client, cairo_page, networks, caplog):
+    post_facebook(client, facebook_body(page_entry("cairo-page", comment("c9"))))
+    post_facebook(client, facebook_body(page_entry("cairo-page", comment("c1"))))
+    cut = networks["facebook"].webhook_parts
+
+    def trips_on_c9(payload):
+        if payload["entry"][0]["changes"][0]["value"]["comment_id"] == "c9":
+            raise AttributeError("an adapter's bug")
+        return cut(payload)
+
+    networks["facebook"].webhook_parts = trips_on_c9
+    with caplog.at_level(logging.ERROR):
+        drained = webhooks_drain()
+    assert (drained.deliveries, drained.failed, drained.created) == (1, 1, 1)
+    assert list(Item.objects.values_list("external_id", flat=True)) == ["c1"]
+    assert WebhookDelivery.objects.get().attempts == 1  # tried again once its claim lapses
+    assert "could not be cut" in caplog.text
