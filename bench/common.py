@@ -300,7 +300,8 @@ class Stack:
             except OSError:
                 return False
 
-        wait_for(answers, 30, interval=0.1, what="the sandbox")
+        # 90 s: on the shared machine, at load 20+, its start-up alone took over 30.
+        wait_for(answers, 90, interval=0.1, what="the sandbox")
         return self.sandbox_url
 
     def sandbox(self, method: str, path: str, **kwargs) -> Any:

@@ -78,6 +78,31 @@ class RawEvent(models.Model):
         return f"{self.network}:{self.external_id} ({self.source})"
 
 
+class WebhookDelivery(models.Model):
+    """A pushed delivery whose signature held, kept as received until it is ingested: the
+    webhook answers 200 once this row is committed (one INSERT), and the listen worker
+    ingests what is pending in batches (conversations.services.webhooks.webhooks_drain),
+    then deletes the row. What it said stays in the raw events, the public record.
+
+    `claim` is set by the drain that took the row, until `claimed_until`: a drain that died
+    leaves its rows to the next one once the claim lapses."""
+
+    network = models.CharField(_("network"), max_length=16, choices=Network.choices)
+    body = models.BinaryField(_("as received"))
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.network} webhook {self.pk}"
+
+
 class Conversation(models.Model):
     """The items of one thread on one account, linked to our delivery when they answer it."""
 

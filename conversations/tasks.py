@@ -1,7 +1,8 @@
 """The conversation desk's Celery tasks, on the `listen` queue (replies and moderation on
 the publishing and maintenance ones: settings.CELERY_TASK_ROUTES): each takes ids, calls one
 service. Beat ticks `poll_due`, which claims due cursors in the database and sends one
-`poll_account` per account; a lost message costs nothing, the claim lapses and is taken again."""
+`poll_account` per account; a lost message costs nothing, the claim lapses and is taken again.
+Beat also ticks `drain_webhooks`, which ingests the pushed deliveries the webhooks kept."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from conversations.services.clocks import conversations_check_clocks
 from conversations.services.desk import conversations_wake_snoozed
 from conversations.services.inbox import viewers_forget
 from conversations.services.polling import account_poll, cursors_claim_due
+from conversations.services.webhooks import webhooks_drain
 from diplomacy_hub.tasks import task
 
 logger = logging.getLogger(__name__)
@@ -31,6 +33,13 @@ def poll_account(cursor_id: int, claim: str, **kwargs) -> None:
     outcome = account_poll(cursor_id=cursor_id, claim=claim)
     if outcome.result is not None and (outcome.result.created or outcome.result.updated):
         logger.info("Cursor %s: %s", cursor_id, outcome.result)
+
+
+@task(name="conversations.drain_webhooks")
+def drain_webhooks(**kwargs) -> None:
+    drained = webhooks_drain()
+    if drained.deliveries or drained.failed:
+        logger.info("Webhooks: %s", drained)
 
 
 @task(name="conversations.wake_snoozed")

@@ -5,8 +5,8 @@ the item created or brought up to date, and threaded into its conversation. Repl
 duplicates and events out of order change nothing: deletion is sticky, and content moves
 only forward in time (ties broken by the text itself, so any order ends the same).
 
-A poll's page or a webhook delivery's part for one account is one batch: one transaction
-and a constant number of statements whatever its size (issue 14's burst: 10,000 items in
+A poll's page, or the pushed items of many accounts of one network (the webhook drain's),
+is one batch: one transaction and a constant number of statements whatever its size (issue 14's burst: 10,000 items in
 30 s cannot be met at one transaction and 17 statements an item). Each table is written
 with one `INSERT … ON CONFLICT DO NOTHING` keyed on its unique key (the raw event's
 deduplication key, the conversation's thread, the item's network id), so replays and
@@ -119,8 +119,15 @@ def _problem(account: SocialAccount, item: HeardItem) -> str:
 
 
 def items_ingest(*, account: SocialAccount, items: Sequence[HeardItem], source: str) -> IngestResult:
-    """Store what the network said to `account` in one transaction, committed when this
-    returns (outside a caller's transaction), triaged by the rules read once for the batch.
+    """Store what the network said to `account`: `items_ingest_many` for one account."""
+    return items_ingest_many(parts=[(account, items)], source=source)
+
+
+def items_ingest_many(*, parts: Sequence[tuple[SocialAccount, Sequence[HeardItem]]], source: str) -> IngestResult:
+    """Store what the network said to each account of `parts` (accounts of one network) in
+    one transaction, committed when this returns (outside a caller's transaction), triaged
+    by the rules read once for the batch: the webhook drain gives the items of many
+    accounts at once, as one batch's statements cost the same whatever its size.
     What was received before is known, and the new items triaged, before the transaction
     begins: its locks (on SQLite the whole database) are held only while it writes.
 
@@ -129,35 +136,39 @@ def items_ingest(*, account: SocialAccount, items: Sequence[HeardItem], source: 
     IntegrityError) by storing the others again one by one. Locks are taken in one order
     (raw events by key, conversations by id, items by id), so two batches of one thread at
     once wait for each other and never deadlock."""
+    if len({account.network for account, _items in parts}) > 1:
+        raise ValueError("A batch holds the accounts of one network.")
     result = IngestResult()
     rules = triage.rules()
-    accepted: list[HeardItem] = []
-    for item in items:
-        if account.network_account_id and item.author_id == account.network_account_id:
-            result.ours += 1
-            continue
-        problem = _problem(account, item)
-        if problem:
-            logger.warning("Item %s:%s not stored: %s.", item.network, item.external_id[:100], problem)
-            result.rejected += 1
-            continue
-        accepted.append(item)
+    accepted: list[tuple[SocialAccount, HeardItem]] = []
+    for account, items in parts:
+        for item in items:
+            if account.network_account_id and item.author_id == account.network_account_id:
+                result.ours += 1
+                continue
+            problem = _problem(account, item)
+            if problem:
+                logger.warning("Item %s:%s not stored: %s.", item.network, item.external_id[:100], problem)
+                result.rejected += 1
+                continue
+            accepted.append((account, item))
     if not accepted:
         return result
     skipped = IngestResult(ours=result.ours, rejected=result.rejected)
-    prepared = _prepare(account=account, items=accepted, source=source, rules=rules, result=result)
+    prepared = _prepare(entries=accepted, source=source, rules=rules, result=result)
     if not prepared.versions:
         return result
     try:
         result.add(_batch_with_retries(prepared))
     except (DataError, IntegrityError):
         if len(accepted) == 1:
-            logger.exception("Item %s:%s refused by the database.", accepted[0].network, accepted[0].external_id)
+            item = accepted[0][1]
+            logger.exception("Item %s:%s refused by the database.", item.network, item.external_id)
             result.rejected += 1
             return result
         result = skipped
-        for item in accepted:
-            result.add(items_ingest(account=account, items=[item], source=source))
+        for account, item in accepted:
+            result.add(items_ingest_many(parts=[(account, [item])], source=source))
     return result
 
 
@@ -167,24 +178,26 @@ class _Prepared:
     while it writes: the items not received before (their raw events to insert), the items
     already stored, our posts they answer, and each new item's verdict."""
 
-    account: SocialAccount
+    network: str
     source: str
     rules: triage.RuleSet
     raws: dict[str, RawEvent]  # by deduplication key
-    versions: dict[str, list[tuple[HeardItem, str]]]  # (item, dedup key) by external id, as heard
+    # (item, dedup key, the account it was heard on) by external id, as heard
+    versions: dict[str, list[tuple[HeardItem, str, SocialAccount]]]
     known: dict[str, int]  # external id -> conversation id of the items stored already
-    deliveries: dict[str, Delivery]  # ours, by post id
-    verdicts: dict[tuple[str, bool], triage.Verdict]  # by dedup key, and answering a crisis alert
+    deliveries: dict[tuple[int, str], Delivery]  # ours, by account and post id
+    # by dedup key, account (its mission's rules), and answering a crisis alert
+    verdicts: dict[tuple[str, int, bool], triage.Verdict]
 
 
 def _prepare(
-    *, account: SocialAccount, items: list[HeardItem], source: str, rules: triage.RuleSet, result: IngestResult
+    *, entries: list[tuple[SocialAccount, HeardItem]], source: str, rules: triage.RuleSet, result: IngestResult
 ) -> _Prepared:
-    keys = [dedup_key(item) for item in items]
+    keys = [dedup_key(item) for _account, item in entries]
     received = set(RawEvent.objects.filter(dedup_key__in=set(keys)).values_list("dedup_key", flat=True))
     raws: dict[str, RawEvent] = {}
-    versions: dict[str, list[tuple[HeardItem, str]]] = {}
-    for item, key in zip(items, keys, strict=True):
+    versions: dict[str, list[tuple[HeardItem, str, SocialAccount]]] = {}
+    for (account, item), key in zip(entries, keys, strict=True):
         if key in received or key in raws:
             # Received before, and applied then (a raw event is never deleted): nothing new.
             result.unchanged += 1
@@ -197,22 +210,21 @@ def _prepare(
             dedup_key=key,
             payload=_jsonable(item.raw),
         )
-        versions.setdefault(item.external_id, []).append((item, key))
-    prepared = _Prepared(account, source, rules, raws, versions, {}, {}, {})
+        versions.setdefault(item.external_id, []).append((item, key, account))
+    network = entries[0][0].network
+    prepared = _Prepared(network, source, rules, raws, versions, {}, {}, {})
     if not versions:
         return prepared
     prepared.known = dict(
-        Item.objects.filter(network=account.network, external_id__in=versions).values_list(
-            "external_id", "conversation_id"
-        )
+        Item.objects.filter(network=network, external_id__in=versions).values_list("external_id", "conversation_id")
     )
     firsts = [heard[0] for external_id, heard in versions.items() if external_id not in prepared.known]
-    prepared.deliveries = _our_deliveries(account, {item.answers_post_id for item, _key in firsts})
-    for item, key in firsts:
-        delivery = prepared.deliveries.get(item.answers_post_id)
+    prepared.deliveries = _our_deliveries({(account.pk, item.answers_post_id) for item, _key, account in firsts})
+    for item, key, account in firsts:
+        delivery = prepared.deliveries.get((account.pk, item.answers_post_id))
         crisis = (False, True) if delivery is not None and delivery.message.priority == Priority.CRISIS else (False,)
         for answers_crisis_alert in crisis:
-            prepared.verdicts[(key, answers_crisis_alert)] = triage.triage_text(
+            prepared.verdicts[(key, account.pk, answers_crisis_alert)] = triage.triage_text(
                 rules,
                 mission_id=account.mission_id,
                 network=item.network,
@@ -244,7 +256,6 @@ def _batch_with_retries(prepared: _Prepared) -> IngestResult:
 class _Batch:
     """What one batch has decided, written at its end in one statement per table."""
 
-    account: SocialAccount
     rules: triage.RuleSet
     now: datetime
     prepared: _Prepared
@@ -267,18 +278,17 @@ class _Batch:
 
 def _ingest_batch(prepared: _Prepared) -> IngestResult:
     result = IngestResult()
-    account = prepared.account
-    batch = _Batch(account=account, rules=prepared.rules, now=timezone.now(), prepared=prepared)
+    batch = _Batch(rules=prepared.rules, now=timezone.now(), prepared=prepared)
 
     # The raw events: what the INSERT skips was received meanwhile, and applied then.
     for raw in prepared.raws.values():
         raw.received_at = batch.now
     raw_ids = _insert_new(RawEvent, [prepared.raws[key] for key in sorted(prepared.raws)], key="dedup_key")
-    versions: dict[str, list[tuple[HeardItem, str, int]]] = {}
+    versions: dict[str, list[tuple[HeardItem, str, int, SocialAccount]]] = {}
     for external_id, heard in prepared.versions.items():
-        for item, key in heard:
+        for item, key, account in heard:
             if key in raw_ids:
-                versions.setdefault(external_id, []).append((item, key, raw_ids[key]))
+                versions.setdefault(external_id, []).append((item, key, raw_ids[key], account))
             else:
                 result.unchanged += 1
     if not versions:
@@ -288,19 +298,22 @@ def _ingest_batch(prepared: _Prepared) -> IngestResult:
     # Triage before threading: an item that threatens or exposes a person threads apart, in
     # a protected conversation (issue 15 §7), whatever it answers.
     protected = {
-        external_id: _verdict(batch, heard[0][0], heard[0][1], crisis=False).protected
+        external_id: _verdict(batch, heard[0][0], heard[0][1], heard[0][3], crisis=False).protected
         for external_id, heard in versions.items()
         if external_id not in known
     }
     by_thread = _conversations_locked(
         batch,
         conversation_ids=set(known.values()),
-        new=[(versions[external_id][0][0], reason) for external_id, reason in protected.items()],
+        new=[
+            (versions[external_id][0][0], versions[external_id][0][3], reason)
+            for external_id, reason in protected.items()
+        ],
     )
     rows = {
         row.external_id: row
         for row in Item.objects.select_for_update()
-        .filter(network=account.network, external_id__in=versions)
+        .filter(network=prepared.network, external_id__in=versions)
         .order_by("pk")
     }
 
@@ -308,11 +321,11 @@ def _ingest_batch(prepared: _Prepared) -> IngestResult:
         row = rows.get(external_id)
         rest = received
         if row is None:
-            (item, key, raw_id), rest = received[0], received[1:]
-            conversation = by_thread[_thread_of(item, protected[external_id])]
-            row = _create(batch, item=item, key=key, raw_id=raw_id, conversation=conversation)
+            (item, key, raw_id, account), rest = received[0], received[1:]
+            conversation = by_thread[(account.pk, _thread_of(item, protected[external_id]))]
+            row = _create(batch, item=item, key=key, raw_id=raw_id, account=account, conversation=conversation)
             result.created += 1
-        for item, _key, raw_id in rest:
+        for item, _key, raw_id, _account in rest:
             outcome = _update(batch, row, item=item, raw_id=raw_id)
             setattr(result, outcome, getattr(result, outcome) + 1)
 
@@ -320,10 +333,11 @@ def _ingest_batch(prepared: _Prepared) -> IngestResult:
     return result
 
 
-def _insert_new(model: type[models.Model], objs: list, *, key: str) -> dict[Any, int]:
+def _insert_new(model: type[models.Model], objs: list, *, key: str | tuple[str, ...]) -> dict[Any, int]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING (PostgreSQL, SQLite ≥ 3.35): the pk of each
-    row this statement inserted, by `key`; a row already there (or being inserted by a
-    transaction that commits first) is skipped."""
+    row this statement inserted, by `key` (a tuple of values when `key` names several
+    fields); a row already there (or being inserted by a transaction that commits first)
+    is skipped."""
     if not objs:
         return {}
     meta = model._meta
@@ -335,10 +349,12 @@ def _insert_new(model: type[models.Model], objs: list, *, key: str) -> dict[Any,
             query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
             query.insert_values(fields, objs[start : start + size])
             compiler = query.get_compiler(connection=connection)
-            compiler.returning_fields = [meta.pk, meta.get_field(key)]
+            names = key if isinstance(key, tuple) else (key,)
+            compiler.returning_fields = [meta.pk, *(meta.get_field(name) for name in names)]
             for sql, params in compiler.as_sql():
                 cursor.execute(sql, params)
-                inserted.update((value, pk) for pk, value in cursor.fetchall())
+                for pk, *values in cursor.fetchall():
+                    inserted[tuple(values) if isinstance(key, tuple) else values[0]] = pk
     return inserted
 
 
@@ -375,15 +391,15 @@ def _thread_of(item: HeardItem, protected: str) -> str:
 
 
 def _conversations_locked(
-    batch: _Batch, *, conversation_ids: set[int], new: Iterable[tuple[HeardItem, str]]
-) -> dict[str, Conversation]:
+    batch: _Batch, *, conversation_ids: set[int], new: Iterable[tuple[HeardItem, SocialAccount, str]]
+) -> dict[tuple[int, str], Conversation]:
     """Lock the conversations of the batch's items, those of its new threads created first
-    (and "started"); returns the new items' conversations by thread id (`_thread_of`).
-    `new` is each new item with why it is protected (a ProtectedReason, or "")."""
-    account = batch.account
-    threads: dict[str, tuple[HeardItem, str]] = {}
-    for item, protected in new:
-        threads.setdefault(_thread_of(item, protected), (item, protected))
+    (and "started"); returns the new items' conversations by account and thread id
+    (`_thread_of`). `new` is each new item with its account and why it is protected (a
+    ProtectedReason, or "")."""
+    threads: dict[tuple[int, str], tuple[HeardItem, SocialAccount, str]] = {}
+    for item, account, protected in new:
+        threads.setdefault((account.pk, _thread_of(item, protected)), (item, account, protected))
     started = _insert_new(
         Conversation,
         [
@@ -397,27 +413,33 @@ def _conversations_locked(
                 restricted_at=batch.now if protected else None,
                 restricted_reason=protected,
             )
-            for thread_id, (item, protected) in sorted(threads.items())
+            for (_account_pk, thread_id), (item, account, protected) in sorted(threads.items())
         ],
-        key="thread_id",
+        key=("account", "thread_id"),
     )
     if not conversation_ids and not threads:
         return {}
     locked = (
         Conversation.objects.select_for_update()
-        .filter(models.Q(pk__in=conversation_ids) | models.Q(account=account, thread_id__in=threads))
+        .filter(
+            models.Q(pk__in=conversation_ids)
+            | models.Q(
+                account_id__in={account_pk for account_pk, _thread in threads},
+                thread_id__in={thread_id for _account_pk, thread_id in threads},
+            )
+        )
         .order_by("pk")
     )
     batch.conversations = {conversation.pk: conversation for conversation in locked}
     by_thread = {
-        conversation.thread_id: conversation
+        (conversation.account_id, conversation.thread_id): conversation
         for conversation in batch.conversations.values()
-        if conversation.account_id == account.pk and conversation.thread_id in threads
+        if (conversation.account_id, conversation.thread_id) in threads
     }
     newly_protected: list[Conversation] = []
-    for thread_id in sorted(by_thread, key=lambda thread_id: by_thread[thread_id].pk):
-        conversation, protected = by_thread[thread_id], threads[thread_id][1]
-        if thread_id in started:
+    for thread_key in sorted(by_thread, key=lambda thread_key: by_thread[thread_key].pk):
+        conversation, protected = by_thread[thread_key], threads[thread_key][2]
+        if thread_key in started:
             batch.event("conversation.started", conversation, to_status=conversation.status)
         elif protected and conversation.restricted_at is None:
             # A protected thread given back to the desk, threatened again, is protected
@@ -432,17 +454,23 @@ def _conversations_locked(
     return by_thread
 
 
-def _our_deliveries(account: SocialAccount, post_ids: set[str]) -> dict[str, Delivery]:
-    post_ids.discard("")
-    if not post_ids:
+def _our_deliveries(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], Delivery]:
+    """Our deliveries by (account pk, post id), of the pairs `wanted`."""
+    wanted = {(account_pk, post_id) for account_pk, post_id in wanted if post_id}
+    if not wanted:
         return {}
-    found: dict[str, Delivery] = {}
+    found: dict[tuple[int, str], Delivery] = {}
     for delivery in (
-        Delivery.objects.filter(account=account, external_id__in=post_ids, state__in=DELIVERY_REACHED_NETWORK)
+        Delivery.objects.filter(
+            account_id__in={account_pk for account_pk, _post in wanted},
+            external_id__in={post_id for _account, post_id in wanted},
+            state__in=DELIVERY_REACHED_NETWORK,
+        )
         .select_related("message")
         .order_by("pk")
     ):
-        found.setdefault(delivery.external_id, delivery)
+        if (delivery.account_id, delivery.external_id) in wanted:
+            found.setdefault((delivery.account_id, delivery.external_id), delivery)
     return found
 
 
@@ -521,14 +549,14 @@ def _newer(item: HeardItem, stored: Item) -> bool:
     return (version, item.text) > (stored.version_at, stored.text)
 
 
-def _verdict(batch: _Batch, item: HeardItem, key: str, *, crisis: bool) -> triage.Verdict:
+def _verdict(batch: _Batch, item: HeardItem, key: str, account: SocialAccount, *, crisis: bool) -> triage.Verdict:
     """The item's verdict, as triaged before the transaction (or now, for a version that
     was not the first heard then: its first was received by another process meanwhile)."""
     verdicts = batch.prepared.verdicts
-    if (key, crisis) not in verdicts:
-        verdicts[(key, crisis)] = triage.triage_text(
+    if (key, account.pk, crisis) not in verdicts:
+        verdicts[(key, account.pk, crisis)] = triage.triage_text(
             batch.rules,
-            mission_id=batch.account.mission_id,
+            mission_id=account.mission_id,
             network=item.network,
             text=item.text,
             author_id=item.author_id,
@@ -536,18 +564,20 @@ def _verdict(batch: _Batch, item: HeardItem, key: str, *, crisis: bool) -> triag
             hint=item.language,
             answers_crisis_alert=crisis,
         )
-    return verdicts[(key, crisis)]
+    return verdicts[(key, account.pk, crisis)]
 
 
-def _create(batch: _Batch, *, item: HeardItem, key: str, raw_id: int, conversation: Conversation) -> Item:
+def _create(
+    batch: _Batch, *, item: HeardItem, key: str, raw_id: int, account: SocialAccount, conversation: Conversation
+) -> Item:
     prepared = batch.prepared
-    delivery = None if conversation.delivery_id else prepared.deliveries.get(item.answers_post_id)
+    delivery = None if conversation.delivery_id else prepared.deliveries.get((account.pk, item.answers_post_id))
     crisis = delivery is not None and delivery.message.priority == Priority.CRISIS
-    verdict = _verdict(batch, item, key, crisis=crisis)
+    verdict = _verdict(batch, item, key, account, crisis=crisis)
     row = Item(
         network=item.network,
         external_id=item.external_id,
-        account=batch.account,
+        account=account,
         conversation=conversation,
         kind=item.kind,
         parent_id=item.parent_id[:100],

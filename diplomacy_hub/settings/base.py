@@ -424,6 +424,16 @@ LISTEN_REPLY_WINDOWS = env.json(
 # must present (set in the app's webhook settings on Meta's side).
 WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1_000_000)
 FACEBOOK_WEBHOOK_VERIFY_TOKEN = env("FACEBOOK_WEBHOOK_VERIFY_TOKEN", default="sandbox-facebook-verify-token")
+# A pushed delivery is kept at once and ingested by the next drain: beat ticks it every
+# WEBHOOK_DRAIN_INTERVAL seconds (a pushed item reaches the inbox within about that), and a
+# drain takes WEBHOOK_DRAIN_BATCH deliveries at a time, at most WEBHOOK_DRAIN_ROUNDS times.
+# A drain that died leaves its deliveries to another after WEBHOOK_DRAIN_CLAIM_SECONDS; one
+# that failed WEBHOOK_DRAIN_ATTEMPTS times is kept, logged, for a person to look at.
+WEBHOOK_DRAIN_INTERVAL = env.float("WEBHOOK_DRAIN_INTERVAL", default=1.0)
+WEBHOOK_DRAIN_BATCH = env.int("WEBHOOK_DRAIN_BATCH", default=500)
+WEBHOOK_DRAIN_ROUNDS = env.int("WEBHOOK_DRAIN_ROUNDS", default=20)
+WEBHOOK_DRAIN_CLAIM_SECONDS = env.float("WEBHOOK_DRAIN_CLAIM_SECONDS", default=120.0)
+WEBHOOK_DRAIN_ATTEMPTS = env.int("WEBHOOK_DRAIN_ATTEMPTS", default=10)
 
 # --- The API, feeds and webhooks (api/) --------------------------------------------------------
 # Django's cache holds the API's per-token request counts: give a shared one (redis://…) when
@@ -572,6 +582,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "conversations.poll_due",
         "schedule": LISTEN_TICK,
         "options": {"queue": "listen", "expires": LISTEN_TICK * 2},
+    },
+    # The pushed deliveries kept by the webhooks, ingested in batches.
+    "conversations-drain-webhooks": {
+        "task": "conversations.drain_webhooks",
+        "schedule": WEBHOOK_DRAIN_INTERVAL,
+        "options": {"queue": "listen", "expires": WEBHOOK_DRAIN_INTERVAL * 2},
     },
     # Analytics: claim the accounts with metrics due (followers daily, each delivery at 1 h,
     # 24 h, 7 d and 30 d), one task each.

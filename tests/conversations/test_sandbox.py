@@ -1,7 +1,8 @@
 """End to end, nothing of ours mocked: the sandbox's public speaks to a mission's accounts,
 the sandbox pushes signed webhooks to this hub's live server (with duplicates, shuffled,
-some with a forged signature), replays them, and the hub polls through the real adapters
-and SDKs: every item said is stored exactly once, the forged pushes stored nothing."""
+some with a forged signature), replays them, the drain ingests what the webhooks kept, and
+the hub polls through the real adapters and SDKs: every item said is stored exactly once,
+the forged pushes stored nothing."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from django.utils import timezone
 
 from channels.models import Network
 from channels.services import adapter_for
-from conversations.models import Item, ListenCursor
+from conversations.models import Item, ListenCursor, RawEvent, WebhookDelivery
 from conversations.services.polling import account_poll, cursors_claim_due
+from conversations.services.webhooks import webhooks_drain
 from tests.channels.adapters.helpers import FACEBOOK, TWITTER
 from tests.live import _live_database_keeper  # noqa: F401 (a fixture)
 from tests.posts.factories import account
@@ -115,11 +117,17 @@ def test_pushed_with_faults_replayed_and_polled_every_item_is_stored_once(hub_ur
     pushes = _pushes_settled(sandbox_url, network)
     assert set(pushes["answers"]) <= {"200", "403"}, pushes  # never a 4xx of ours, never a 500
     assert pushes["answers"].get("403"), "the forged pushes are refused"
+    # Every accepted push was kept (none of the forged ones), and the drain ingests them.
+    assert WebhookDelivery.objects.count() == pushes["answers"]["200"]
+    assert webhooks_drain().created
     stored = set(Item.objects.values_list("external_id", flat=True))
     assert stored <= {item["id"] for item in said}
+    assert RawEvent.objects.filter(source=RawEvent.Source.WEBHOOK).exists()
 
     _control(sandbox_url, "POST", "/webhooks/replay", network=network)
     _pushes_settled(sandbox_url, network)
+    webhooks_drain()
+    assert WebhookDelivery.objects.count() == 0
     _poll_everything(cairo)
 
     stored = list(Item.objects.filter(account=cairo).values_list("external_id", flat=True))

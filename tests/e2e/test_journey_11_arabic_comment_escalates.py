@@ -77,7 +77,9 @@ def test_an_arabic_comment_reaches_the_cairo_inbox_as_consular_and_escalates_to_
         lambda: Delivery.objects.filter(message=message, state=Delivery.State.SENT).first(), "our post to go out"
     )
 
-    # X pushes what the public says to this hub's webhook, signed with the app's secret.
+    # X pushes what the public says to this hub's webhook, signed with the app's secret; the
+    # listen worker's drain, ticked by beat every second, ingests what the webhook kept.
+    stack.start_worker("listen", concurrency=2)
     sandbox = stack.sandbox_url + "/_sandbox"
     requests.post(
         f"{sandbox}/webhooks",
