@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from posts import rawsql
 from posts.lifecycle import DeliveryState
-from posts.models import Delivery, PublishingPause
+from posts.models import Attachment, Delivery, PublishingPause
 from tests.posts.factories import account, draft_message, officer, press_officer
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +84,73 @@ def test_deliveries_claim_takes_only_the_queued_and_counts_an_attempt(claim):
     assert claim(ids, now=now) == []  # a second claim of the same batch takes nothing
     assert Delivery.objects.get(pk=sending.pk).attempts == Delivery.objects.get(pk=scheduled.pk).attempts == 1
     assert claim([], now=now) == []
+
+
+def _values(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+def test_deliveries_for_sending_agrees_with_the_orm():
+    """Every column of the delivery, its message, account and mission, converted as the
+    ORM converts it (datetimes, JSON, booleans), one message instance per message."""
+    author = officer("emb-eg-cairo", "emb-jp-tokyo")
+    targets = [account("emb-eg-cairo", network) for network in ("twitter", "facebook", "flickr")]
+    message = draft_message(author=author, texts={"fr": "Bonjour"}, targets=targets)
+    other = draft_message(author=author, texts={"fr": "Bonsoir"}, mission_or_code="emb-jp-tokyo")
+    now = timezone.now()
+    made = [
+        Delivery.objects.create(
+            message=message,
+            account=targets[0],
+            language="fr",
+            state="sending",
+            attempts=2,
+            due_at=now,
+            state_changed_at=now - timedelta(seconds=3),
+            last_error_params={"minutes": 90, "due_at": "2026-12-07 10:00"},
+        ),
+        Delivery.objects.create(message=message, account=targets[1], language="fr", state="sending"),
+        Delivery.objects.create(message=other, account=other.targets.get(), language="fr", state="queued"),
+    ]
+    Delivery.objects.create(message=message, account=targets[2], language="fr", state="queued")  # not asked for
+    ids = [made[2].pk, made[0].pk, made[1].pk, 987654]
+    raw, orm = rawsql.deliveries_for_sending(ids), rawsql.deliveries_for_sending_orm(ids)
+    assert [d.pk for d in raw] == [d.pk for d in orm] == sorted(d.pk for d in made)
+    for mine, theirs in zip(raw, orm, strict=True):
+        assert _values(mine) == _values(theirs)
+        assert _values(mine.message) == _values(theirs.message)
+        assert _values(mine.account) == _values(theirs.account)
+        assert _values(mine.account.mission) == _values(theirs.account.mission)
+        assert mine.account.can_publish is theirs.account.can_publish is True
+    assert raw[0].last_error_params == {"minutes": 90, "due_at": "2026-12-07 10:00"}
+    assert raw[0].message is raw[1].message  # read once, shared
+    assert rawsql.deliveries_for_sending([]) == []
+
+
+def test_messages_texts_and_attachments_agrees_with_the_orm():
+    author = officer("emb-eg-cairo")
+    message = draft_message(author=author, texts={"fr": "Bonjour", "ar": "مرحبا"})
+    other = draft_message(author=author, texts={"fr": "Bonsoir"})
+    for position, name in enumerate(["b.png", "a.png"]):
+        Attachment.objects.create(
+            message=message,
+            file=f"attachments/{name}",
+            kind="image",
+            mime_type="image/png",
+            size=100 + position,
+            sha256=str(position) * 64,
+            original_name=name,
+            alt_text="Un drapeau",
+            width=320,
+            height=240,
+            position=position,
+        )
+    ids = [message.pk, other.pk, 0]
+    raw, orm = rawsql.messages_texts_and_attachments(ids), rawsql.messages_texts_and_attachments_orm(ids)
+    assert sorted(raw) == sorted(orm) == sorted(ids)
+    for pk in ids:
+        for mine, theirs in zip(raw[pk], orm[pk], strict=True):
+            assert [_values(item) for item in mine] == [_values(item) for item in theirs]
+    assert [len(raw[message.pk][0]), len(raw[message.pk][1])] == [2, 2]
+    assert raw[0] == ([], [])
+    assert raw[message.pk][1][0].file.path.endswith("attachments/b.png")  # a FieldFile, as the ORM's
