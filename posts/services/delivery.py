@@ -65,7 +65,13 @@ from posts.draft import Draft, draft_of_parts
 from posts.fingerprint import draft_fingerprint
 from posts.lifecycle import MESSAGE_PUBLISHABLE
 from posts.models import Delivery, DeliveryAttempt, Message
-from posts.rawsql import any_pause_open, deliveries_for_sending, message_target_ids, messages_texts_and_attachments
+from posts.rawsql import (
+    any_pause_open,
+    deliveries_for_sending,
+    insert_returning_ids,
+    message_target_ids,
+    messages_texts_and_attachments,
+)
 from posts.selectors.pauses import active_pauses, pause_covering_delivery
 from posts.services import outcomes
 from posts.services.app_access import app_access_problem_note
@@ -218,7 +224,7 @@ def _claim_batch(delivery_ids: list[int], now: datetime) -> tuple[list[_Send], d
                     )
                     _refresh_on_commit(delivery.message_id)
             refused[delivery.pk] = outcome
-        attempts = DeliveryAttempt.objects.bulk_create(
+        attempts = insert_returning_ids(
             [
                 DeliveryAttempt(delivery=delivery, number=delivery.attempts, action="publish", started_at=now)
                 for delivery, _ in ready

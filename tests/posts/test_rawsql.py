@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from posts import rawsql
 from posts.lifecycle import DeliveryState
-from posts.models import Attachment, Delivery, PublishingPause
+from posts.models import Attachment, Delivery, DeliveryAttempt, Event, PublishingPause
 from tests.posts.factories import account, draft_message, officer, press_officer
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +154,47 @@ def test_messages_texts_and_attachments_agrees_with_the_orm():
     assert [len(raw[message.pk][0]), len(raw[message.pk][1])] == [2, 2]
     assert raw[0] == ([], [])
     assert raw[message.pk][1][0].file.path.endswith("attachments/b.png")  # a FieldFile, as the ORM's
+
+
+@pytest.mark.parametrize("insert", [rawsql.insert_returning_ids, rawsql.insert_returning_ids_orm])
+def test_insert_returning_ids_stores_what_bulk_create_stores(insert):
+    """Each instance gets its own id, in order, and every column reads back as given (JSON,
+    datetimes, nulls; `created_at` filled as auto_now_add fills it), in chunks if many."""
+    author = officer("emb-eg-cairo")
+    message = draft_message(author=author, texts={"fr": "Bonjour"})
+    delivery = Delivery.objects.create(message=message, account=message.targets.get(), language="fr")
+    now = timezone.now()
+    before = timezone.now()
+    events = [
+        Event(
+            verb="delivery.sent",
+            message_id=message.pk,
+            delivery_id=delivery.pk,
+            from_state="sending",
+            to_state="sent",
+            details={"attempt": number, "url": "https://x.com/i/1", "status_code": None, "é": "« oui »"},
+        )
+        for number in range(300)  # more than one chunk of 900 values
+    ]
+    attempts = [DeliveryAttempt(delivery=delivery, number=1, action="publish", started_at=now)]
+    returned = insert(events)
+    insert(attempts)
+    ids = [event.pk for event in events]
+    assert [event.pk for event in returned] == ids
+    assert None not in ids
+    assert ids == sorted(set(ids))
+    stored = {event.pk: event for event in Event.objects.filter(pk__in=ids)}
+    for event in events:
+        again = stored[event.pk]
+        assert (again.verb, again.delivery_id, again.message_id, again.actor_id, again.details) == (
+            "delivery.sent",
+            delivery.pk,
+            message.pk,
+            None,
+            event.details,
+        )
+        assert before <= again.created_at == event.created_at
+        assert not event._state.adding
+    attempt = DeliveryAttempt.objects.get(pk=attempts[0].pk)
+    assert (attempt.started_at, attempt.finished_at, attempt.status_code, attempt.outcome) == (now, None, None, "")
+    assert rawsql.insert_returning_ids([]) == []
