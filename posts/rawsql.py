@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import cache
+from typing import Any, TypeVar, cast
 
 from django.db import connection
-from django.db.models import F, Model, Q
+from django.db.models import F, ForeignKey, Model, Q
 from django.utils import timezone
 
 from channels.models import SocialAccount
@@ -228,7 +229,7 @@ def _sending_sql() -> tuple[str, tuple[tuple[type[Model], tuple, int], ...]]:
     return sql, tuple(loaders)
 
 
-def _builder(model: type[Model], fields: tuple, start: int = 0) -> tuple[Callable[[tuple], Model], int]:
+def _builder(model: type[Model], fields: tuple, start: int = 0) -> tuple[Callable[[tuple], Any], int]:
     """(row -> model instance, where its columns end in the row) for `model`'s concrete
     fields, read from the row's column `start` on, converting each value as the ORM's
     compiler does (the backend's converters, then the field's
@@ -243,7 +244,7 @@ def _builder(model: type[Model], fields: tuple, start: int = 0) -> tuple[Callabl
     alias = connection.alias
     end = start + len(fields)
 
-    def make(row: tuple) -> Model:
+    def make(row: tuple) -> Any:
         values = list(row[start:end])
         for index, found, column in converters:
             value = values[index]
@@ -269,7 +270,7 @@ def messages_texts_and_attachments(
     for slot, model in enumerate((MessageText, Attachment)):
         fields = tuple(model._meta.concrete_fields)
         make, _ = _builder(model, fields)
-        message_id = model._meta.get_field("message")
+        message_id = cast(ForeignKey, model._meta.get_field("message"))
         table = _quote(model._meta.db_table)
         sql = (
             f"SELECT {', '.join(f'{table}.{_quote(field.column)}' for field in fields)} FROM {table} "  # noqa: S608  # nosec B608: names from the models, values as parameters
@@ -301,7 +302,10 @@ def messages_texts_and_attachments_orm(
 # --- New rows in one INSERT (the claim's attempts, the outcomes' events) ----------------------------
 
 
-def insert_returning_ids(objects: list[Model]) -> list[Model]:
+_M = TypeVar("_M", bound=Model)
+
+
+def insert_returning_ids(objects: list[_M]) -> list[_M]:
     """INSERT unsaved instances of one model, in one statement per 900 values, each
     column prepared by its field as `save()` would (`pre_save`: auto_now_add; then
     `get_db_prep_save`: JSON, datetimes), and give each its id (`RETURNING`, in the order
@@ -330,8 +334,8 @@ def insert_returning_ids(objects: list[Model]) -> list[Model]:
     return objects
 
 
-def insert_returning_ids_orm(objects: list[Model]) -> list[Model]:
-    return type(objects[0]).objects.bulk_create(objects) if objects else objects
+def insert_returning_ids_orm(objects: list[_M]) -> list[_M]:
+    return type(objects[0])._default_manager.bulk_create(objects) if objects else objects
 
 
 # --- Outcomes in micro-batches ---------------------------------------------------------------------
