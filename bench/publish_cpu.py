@@ -201,6 +201,7 @@ def run(
             pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(40)
             BENCH_VAR.mkdir(parents=True, exist_ok=True)
             (BENCH_VAR / "publish-cpu-profile.txt").write_text(out.getvalue())
+            profiler.dump_stats(BENCH_VAR / "publish-cpu.prof")  # for pstats' callers and callees
     finally:
         connection.close()
         sandbox.stop()

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from channels.models import Network, SocialAccount, account_name
-from posts.models import Attachment, Message
+from embassies.models import Mission
+from posts.models import Attachment, Message, MessageText
 from posts.rawsql import message_target_ids
 
 
@@ -150,18 +151,36 @@ def draft_of(message: Message, *, targets: Literal["accounts", "ids", "none"] = 
     # The mission only where the plan and validation need it: the engine's drafts must not
     # cost a query per delivery.
     mission = message.mission if targets == "accounts" else None
+    return draft_of_parts(
+        message,
+        texts=message.texts.all(),
+        attachments=message.attachments.all(),
+        target_ids=target_ids,
+        targets=described,
+        mission=mission,
+    )
+
+
+def draft_of_parts(
+    message: Message,
+    *,
+    texts: Iterable[MessageText],
+    attachments: Iterable[Attachment],
+    target_ids: Iterable[int] = (),
+    targets: tuple[DraftTarget, ...] = (),
+    mission: Mission | None = None,
+) -> Draft:
+    """The draft of a saved message from its texts, attachments and target ids as the
+    caller read them (the engine reads a batch's in plain SQL, posts.rawsql)."""
     return Draft(
         texts=tuple(
-            DraftText(language=text.language, network=text.network, body=text.body, title=text.title)
-            for text in message.texts.all()
+            DraftText(language=text.language, network=text.network, body=text.body, title=text.title) for text in texts
         ),
-        media=tuple(
-            media_of(item) for item in sorted(message.attachments.all(), key=lambda item: (item.position, item.pk))
-        ),
-        target_ids=target_ids,
+        media=tuple(media_of(item) for item in sorted(attachments, key=lambda item: (item.position, item.pk))),
+        target_ids=tuple(sorted(target_ids)),
         scheduled_at=message.scheduled_at,
         desired_at=message.desired_at,
-        targets=described,
+        targets=targets,
         mission_id=message.mission_id,
         mission_name=mission.display_name if mission is not None else "",
         mission_languages=tuple(mission.languages) if mission is not None else (),

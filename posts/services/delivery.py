@@ -61,15 +61,22 @@ from channels.adapters.base import (
 )
 from channels.crypto import CredentialsDecryptionError
 from channels.models import SocialAccount
-from posts.fingerprint import message_fingerprint
+from posts.draft import Draft, draft_of_parts
+from posts.fingerprint import draft_fingerprint
 from posts.lifecycle import MESSAGE_PUBLISHABLE
 from posts.models import Delivery, DeliveryAttempt, Message
-from posts.rawsql import any_pause_open
+from posts.rawsql import (
+    any_pause_open,
+    deliveries_for_sending,
+    insert_returning_ids,
+    message_target_ids,
+    messages_texts_and_attachments,
+)
 from posts.selectors.pauses import active_pauses, pause_covering_delivery
 from posts.services import outcomes
 from posts.services.app_access import app_access_problem_note
 from posts.services.summary import message_refresh_state
-from posts.validation import delivery_content
+from posts.validation import build_content, delivery_content
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +99,6 @@ def _credentials(account: SocialAccount) -> Credentials:
 
 def _content(delivery: Delivery) -> Content:
     return delivery_content(delivery)
-
-
-def _fingerprint(message: Message) -> str:
-    return message_fingerprint(message)
 
 
 # --- The service ---------------------------------------------------------------------------
@@ -195,16 +198,13 @@ def _claim_batch(delivery_ids: list[int], now: datetime) -> tuple[list[_Send], d
         claimed = outcomes.deliveries_claim(delivery_ids=delivery_ids, now=now)
         if not claimed:
             return [], refused
-        deliveries = list(
-            Delivery.objects.select_related("message", "account__mission")
-            .prefetch_related("message__texts", "message__attachments")
-            .filter(pk__in=claimed)
-            .order_by("pk")
-        )
-        checks = _BatchChecks(now)
+        # One join of the deliveries with their message, account and mission, then the
+        # messages' texts and attachments (posts.rawsql: the ORM's compiler cost more than
+        # the database).
+        deliveries = deliveries_for_sending(claimed)
+        checks = _BatchChecks(now, {delivery.message_id: delivery.message for delivery in deliveries})
         ready: list[tuple[Delivery, Content]] = []
         for delivery in deliveries:
-            delivery.message = checks.messages.setdefault(delivery.message_id, delivery.message)
             outcome = _refuse_at_send_time(delivery, now, checks)
             if outcome is None:
                 try:
@@ -224,7 +224,7 @@ def _claim_batch(delivery_ids: list[int], now: datetime) -> tuple[list[_Send], d
                     )
                     _refresh_on_commit(delivery.message_id)
             refused[delivery.pk] = outcome
-        attempts = DeliveryAttempt.objects.bulk_create(
+        attempts = insert_returning_ids(
             [
                 DeliveryAttempt(delivery=delivery, number=delivery.attempts, action="publish", started_at=now)
                 for delivery, _ in ready
@@ -239,15 +239,27 @@ def _claim_batch(delivery_ids: list[int], now: datetime) -> tuple[list[_Send], d
 
 
 class _BatchChecks:
-    """What a batch asks once: per message its refusal (if any) and contents, per batch the
-    open pauses."""
+    """What a batch asks once: per message its draft (texts, attachments, target ids, read
+    in plain SQL for all the batch's messages at once), its refusal (if any) and contents,
+    per batch the open pauses."""
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, messages: dict[int, Message]) -> None:
         self.now = now
-        self.messages: dict[int, Message] = {}
+        self.messages = messages
+        self._parts = messages_texts_and_attachments(messages)
+        self._drafts: dict[int, Draft] = {}
         self._message_refusals: dict[int, tuple[str, str] | None] = {}
         self._contents: dict[tuple[int, str, str], Content] = {}
         self._pauses: list | None = None
+
+    def draft(self, message: Message) -> Draft:
+        """The message as it stands, with its target ids (the fingerprint's)."""
+        if message.pk not in self._drafts:
+            texts, attachments = self._parts[message.pk]
+            self._drafts[message.pk] = draft_of_parts(
+                message, texts=texts, attachments=attachments, target_ids=message_target_ids(message.pk)
+            )
+        return self._drafts[message.pk]
 
     def message_refusal(self, message: Message) -> tuple[str, str] | None:
         """(state, reason) when the message may not go out now, else None."""
@@ -259,7 +271,10 @@ class _BatchChecks:
                     message_state=message.state,
                 )
                 refusal = (State.CANCELLED, said)
-            elif not message.approved_fingerprint or _fingerprint(message) != message.approved_fingerprint:
+            elif (
+                not message.approved_fingerprint
+                or draft_fingerprint(self.draft(message)) != message.approved_fingerprint
+            ):
                 refusal = (
                     State.CANCELLED,
                     Said("The message changed after it was approved.", "delivery.changed_after_approval"),
@@ -279,7 +294,9 @@ class _BatchChecks:
         delivery's own reference."""
         key = (delivery.message_id, delivery.language, delivery.account.network)
         if key not in self._contents:
-            self._contents[key] = _content(delivery)
+            self._contents[key] = build_content(
+                self.draft(delivery.message), network=delivery.account.network, language=delivery.language
+            )
         return replace(self._contents[key], reference=delivery.network_token)
 
 

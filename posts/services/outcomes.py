@@ -42,7 +42,7 @@ from posts.lifecycle import (
 )
 from posts.models import Delivery, DeliveryAttempt, Event, PublishingPause
 from posts.rawsql import deliveries_claim as deliveries_claim_sql
-from posts.rawsql import update_from_values
+from posts.rawsql import insert_returning_ids, update_from_values
 from posts.services.events import emit_events, record_delivery_events, record_event
 
 logger = logging.getLogger(__name__)
@@ -380,7 +380,7 @@ def deliveries_finish(finishes: list[Finish]) -> list[Outcome]:
                     match={"attempts": [item.delivery.attempts for item in items]},
                 )
             )
-        emit_events(Event.objects.bulk_create([_finish_event(item) for item in finishes if item.delivery.pk in moved]))
+        emit_events(insert_returning_ids([_finish_event(item) for item in finishes if item.delivery.pk in moved]))
     results = []
     for item in finishes:
         if item.delivery.pk in moved:
