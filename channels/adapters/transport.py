@@ -20,15 +20,12 @@ and a stalled request would otherwise hang a worker forever.
 
 from __future__ import annotations
 
-import abc
 import threading
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httplib2
 import requests
-import requests.models
-import requests.utils
 import urllib3
 from requests.adapters import HTTPAdapter
 
@@ -53,51 +50,6 @@ HOST_PREFIX = {
 }
 
 ORIGINAL_URL_HEADER = "X-Sandbox-Original-Url"
-
-
-# --- requests' duck-typing checks, made cheap ----------------------------------------------------
-#
-# requests (2.33+) asks `isinstance(value, SupportsItems)` and `isinstance(data, SupportsRead)`,
-# runtime-checkable Protocols, about a dozen times per request (headers, params, hooks and
-# body, merged with the session's). On Python 3.11 each such check walks the Protocol's
-# attributes again: 10-20 µs of CPU, a tenth of a millisecond per delivery (Python 3.12
-# made them fast). An ABC asks the same question of the value's class, and caches the
-# answer per class.
-
-
-class _HasItems(abc.ABC):
-    """What requests' `SupportsItems` asks: has an `items` method (a mapping, for it)."""
-
-    @abc.abstractmethod
-    def items(self): ...
-
-    @classmethod
-    def __subclasshook__(cls, other: type) -> bool:
-        return callable(getattr(other, "items", None)) or NotImplemented
-
-
-class _HasRead(abc.ABC):
-    """What requests' `SupportsRead` asks: has a `read` method (a file, for it)."""
-
-    @abc.abstractmethod
-    def read(self, length: int = -1, /): ...
-
-    @classmethod
-    def __subclasshook__(cls, other: type) -> bool:
-        return callable(getattr(other, "read", None)) or NotImplemented
-
-
-def _use_cheap_protocol_checks() -> None:
-    """Give requests' modules the ABCs above in place of its Protocols (module globals that
-    its functions read at each call). tests/channels/adapters/test_transport.py holds them
-    to the Protocols' answers, and fails if requests renames them."""
-    if hasattr(requests.utils, "_SupportsItems"):
-        requests.utils._SupportsItems = _HasItems
-    if hasattr(requests.models, "_SupportsRead"):
-        requests.models._SupportsRead = _HasRead
-
-
-_use_cheap_protocol_checks()
 
 
 @dataclass(frozen=True)

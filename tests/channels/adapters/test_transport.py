@@ -4,18 +4,8 @@ pool and stay open from one call to the next."""
 
 from __future__ import annotations
 
-import io
 import threading
-from collections import OrderedDict
 
-import requests.cookies
-import requests.models
-import requests.utils
-from requests._types import SupportsItems, SupportsRead
-from requests.structures import CaseInsensitiveDict
-from requests_toolbelt import MultipartEncoder
-
-from channels.adapters import transport
 from channels.adapters.transport import Timeouts, make_session
 
 
@@ -54,37 +44,3 @@ def test_each_thread_and_setting_has_its_own_pool(sandbox_url):
     thread.start()
     thread.join()
     assert theirs[0] is not mine
-
-
-def test_requests_duck_typing_checks_are_cheap_and_answer_as_its_protocols():
-    """requests' SupportsItems and SupportsRead (runtime Protocols, slow on Python 3.11) are
-    replaced by ABCs that give the same answer for what the SDKs hand requests; if requests
-    renames them, this fails rather than the speed-up silently doing nothing."""
-    assert requests.utils._SupportsItems.__module__ == requests.models._SupportsRead.__module__ == transport.__name__
-    values = [
-        {"a": "1"},
-        OrderedDict(a="1"),
-        CaseInsensitiveDict({"A": "1"}),
-        [("a", "1")],
-        (("a", "1"),),
-        "a=1",
-        b"a=1",
-        None,
-        1,
-        io.BytesIO(b"x"),
-        io.StringIO("x"),
-        MultipartEncoder(fields={"a": "1"}),
-        requests.cookies.RequestsCookieJar(),
-    ]
-    for value in values:
-        assert isinstance(value, requests.utils._SupportsItems) == isinstance(value, SupportsItems), value
-        assert isinstance(value, requests.models._SupportsRead) == isinstance(value, SupportsRead), value
-    # And requests still works through them: a dict of params and headers, a file as body.
-    prepared = requests.Request(
-        "POST", "https://api.x.com/2/tweets", params={"a": "1"}, headers={"X": "1"}, data=io.BytesIO(b"body")
-    ).prepare()
-    assert (prepared.url, prepared.headers["X"], prepared.body.read()) == (
-        "https://api.x.com/2/tweets?a=1",
-        "1",
-        b"body",
-    )
