@@ -1,12 +1,13 @@
-"""Logging filters that keep the console to what a person needs: the dispatcher's idle ticks
-are not logged (a tick that found work logs its own line), and a refusal is one line."""
+"""Logging filters that keep the console to what a person needs: the dispatcher's and the
+webhook drain's idle ticks are not logged (a tick that found work logs its own line), and a refusal is one line."""
 
 from __future__ import annotations
 
 import logging
 
-# Beat's ticks, many a second: each one that finds work says so itself (posts.tasks).
-QUIET_TASKS = frozenset({"posts.dispatch_due"})
+# Beat's ticks, one a second or more: each one that finds work says so itself (posts.tasks,
+# conversations.tasks).
+QUIET_TASKS = frozenset({"posts.dispatch_due", "conversations.drain_webhooks"})
 
 
 class QuietTicks(logging.Filter):

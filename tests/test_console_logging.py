@@ -7,6 +7,7 @@ import pytest
 from celery.app.trace import LOG_RECEIVED, LOG_SUCCESS
 from django.urls import reverse
 
+from conversations.tasks import drain_webhooks
 from posts.services.review import message_approve, message_submit
 from posts.tasks import dispatch_due, sweep
 from tests.posts.factories import draft_message, officer, press_officer
@@ -27,6 +28,15 @@ def test_an_idle_dispatcher_tick_logs_nothing_and_other_tasks_still_log(caplog):
     sweep.apply()
     assert not [line for line in _lines(caplog) if "posts.dispatch_due" in line]
     assert [line for line in _lines(caplog) if "posts.sweep" in line and "succeeded" in line]
+
+
+def test_an_idle_webhook_drain_logs_nothing(caplog):
+    caplog.set_level(logging.INFO)
+    logging.getLogger("celery.beat").info(
+        "Scheduler: Sending due task %s (%s)", "conversations-drain-webhooks", "conversations.drain_webhooks"
+    )
+    drain_webhooks.apply()
+    assert not [line for line in _lines(caplog) if "drain" in line.lower() or "Webhooks:" in line]
 
 
 def test_the_tick_lines_of_beat_and_the_worker_are_dropped_for_the_dispatcher_only(caplog):
