@@ -113,16 +113,7 @@ class BudgetToday:
 def budget_today(network: str, *, now: datetime | None = None) -> BudgetToday:
     """The network's budget for its current day (a limit of 0: no budget)."""
     day = budget_day(network, now)
-    row = NetworkBudget.objects.filter(network=network, day=day).first()
-    limit, reserve = budget_limits(network)
-    return BudgetToday(
-        network=network,
-        day=day,
-        units=row.units if row else 0,
-        crisis_units=row.crisis_units if row else 0,
-        limit=limit,
-        reserve=reserve,
-    )
+    return _today(network, day, NetworkBudget.objects.filter(network=network, day=day).first())
 
 
 def budgets_today(*, now: datetime | None = None) -> list[BudgetToday]:
@@ -133,18 +124,16 @@ def budgets_today(*, now: datetime | None = None) -> list[BudgetToday]:
         (row.network, row.day): row
         for row in NetworkBudget.objects.filter(network__in=networks, day__in=set(days.values()))
     }
-    result = []
-    for network in networks:
-        row = rows.get((network, days[network]))
-        limit, reserve = budget_limits(network)
-        result.append(
-            BudgetToday(
-                network=network,
-                day=days[network],
-                units=row.units if row else 0,
-                crisis_units=row.crisis_units if row else 0,
-                limit=limit,
-                reserve=reserve,
-            )
-        )
-    return result
+    return [_today(network, days[network], rows.get((network, days[network]))) for network in networks]
+
+
+def _today(network: str, day: date, row: NetworkBudget | None) -> BudgetToday:
+    limit, reserve = budget_limits(network)
+    return BudgetToday(
+        network=network,
+        day=day,
+        units=row.units if row else 0,
+        crisis_units=row.crisis_units if row else 0,
+        limit=limit,
+        reserve=reserve,
+    )

@@ -11,7 +11,7 @@ from conversations.services.inbox import NOTE_MAX, VIEW_NAME_MAX
 from diplomacy_hub.forms import QuickSelect
 from embassies.forms import ListFilterForm
 from embassies.models import Mission
-from embassies.names import named_missions
+from embassies.names import by_name
 from embassies.selectors import missions_visible_to
 from embassies.validators import is_language_code
 from posts.forms import LocalDateTimeField
@@ -64,7 +64,13 @@ class InboxFilterForm(ListFilterForm):
         # in SQL (which cost more to build than the rest of the inbox's queries); read when
         # the select is drawn, so that the live count never reads the missions.
         field.choices = functools.cache(
-            lambda: [("", field.empty_label), *named_missions(missions.only("pk", "code", "name", "name_fr"))]
+            lambda: [
+                ("", field.empty_label),
+                *(
+                    (mission.pk, mission.display_name)
+                    for mission in by_name(missions.only("pk", "code", "name", "name_fr"))
+                ),
+            ]
         )
 
     def clean_language(self) -> str:

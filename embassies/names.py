@@ -176,12 +176,6 @@ def by_name(missions: Iterable[T]) -> list[T]:
     return sorted(missions, key=lambda mission: sort_key(mission.display_name))
 
 
-def named_missions(missions: Iterable) -> list[tuple[int, str]]:
-    """(pk, name in the reader's language) of the missions, by that name: a select's choices."""
-    named = [(mission.pk, mission.display_name) for mission in missions]
-    return sorted(named, key=lambda pair: sort_key(pair[1]))
-
-
 # --- The demo's sandbox accounts --------------------------------------------------------------
 # The demo (seed_demo) gives each mission one sandbox account per network; the sandbox
 # names them from the same rule, so that its pages show the account as the app does.
